@@ -1,0 +1,48 @@
+# callcenter: run `make help` for the list of targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint typecheck fmt db-upgrade demo bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11+ is needed (found: $$($(PYTHON) --version 2>&1))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+	  { echo "cannot create a virtualenv: on Debian run 'apt-get install python3-venv'"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the engine with its dev tools
+
+test: $(STAMP) ## Run every test (needs PostgreSQL on 127.0.0.1:5432, see README)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff: lint and formatting check
+	$(BIN)/ruff check callcenter tests migrations
+	$(BIN)/ruff format --check callcenter tests migrations
+
+typecheck: $(STAMP) ## mypy (strict) on callcenter/
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## Format and auto-fix with ruff
+	$(BIN)/ruff format callcenter tests migrations
+	$(BIN)/ruff check --fix callcenter tests migrations
+
+db-upgrade: $(STAMP) ## Migrate the configured database (CALLCENTER_DATABASE_URL) to head
+	$(BIN)/callcenter db upgrade
+
+demo: $(STAMP) ## Run the engine on its embedded defaults (SQLite, simulator); Ctrl-C stops it
+	$(BIN)/callcenter demo
+
+bench: $(STAMP) ## Run the benchmarks and print figures (record them in docs/benchmarks.md)
+	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove the virtualenv, caches and demo data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var build *.egg-info

@@ -1,0 +1,94 @@
+"""Composition root: builds every part from Settings by hand, starts and stops them in order."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from prometheus_client import CollectorRegistry
+
+from callcenter.errors import MigrationError
+from callcenter.metrics.http import MetricsServer
+from callcenter.metrics.registry import build_registry
+from callcenter.settings import Settings
+from callcenter.store import migrate
+from callcenter.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: CollectorRegistry | None = None,
+        database: Database | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry or build_registry()
+        self.database = database or Database(settings.database_url)
+        self.metrics = MetricsServer(settings.metrics_listen, self.registry, self.health)
+        self._stopped = Event()
+        self._started = False
+
+    def health(self) -> dict[str, Any]:
+        db_ok = self.database.ping()
+        nodes: dict[str, dict[str, bool]] = {
+            node.name: {"connected": False} for node in self.settings.esl_nodes
+        }
+        esl_ok = all(n["connected"] for n in nodes.values())
+        return {
+            "status": "ok" if db_ok and esl_ok else "degraded",
+            "database": {"reachable": db_ok, "dialect": self.database.dialect},
+            "esl": nodes,
+        }
+
+    def check_database(self, *, upgrade: bool = False) -> None:
+        """Refuse to run on a schema older than the code; a database that is down is survivable."""
+        if not self.database.ping():
+            log.warning("database unreachable at start; continuing, state will be spooled")
+            return
+        expected = migrate.head(self.database)
+        if upgrade:
+            migrate.upgrade(self.database)
+        found = migrate.current(self.database)
+        if found != expected:
+            raise MigrationError(
+                f"database schema is at {found or 'nothing'}, this build needs {expected}: "
+                "run `callcenter db upgrade` first",
+                code="schema_outdated",
+            )
+
+    def start(self, *, upgrade_db: bool = False) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.check_database(upgrade=upgrade_db)
+        self.metrics.start()
+        self._started = True
+        log.info(
+            "callcenter started: database=%s nodes=%s",
+            self.database.dialect,
+            ",".join(n.name for n in self.settings.esl_nodes) or "none",
+        )
+
+    def stop(self, reason: str = "stop requested") -> None:
+        if not self._started:
+            return
+        log.info("callcenter stopping: %s", reason)
+        self.metrics.stop()
+        self.database.dispose()
+        self._started = False
+        self._stopped.set()
+
+    def request_stop(self, reason: str) -> None:
+        gevent.spawn(self.stop, reason)
+
+    def install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            gevent.signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return bool(self._stopped.wait(timeout))

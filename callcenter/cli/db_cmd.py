@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import click
+
+from callcenter.cli import Context, emit_table, pass_context
+from callcenter.settings import redact_url
+from callcenter.store import migrate
+from callcenter.store.database import Database
+
+
+def _database(ctx: Context) -> Database:
+    return Database(ctx.settings.database_url)
+
+
+@click.group()
+def db() -> None:
+    """Database schema: migrate, inspect, check for drift.
+
+    The database is CALLCENTER_DATABASE_URL (default: SQLite under the data directory).
+    """
+
+
+@db.command()
+@click.argument("revision", default="head")
+@pass_context
+def upgrade(ctx: Context, revision: str) -> None:
+    """Migrate the schema up to REVISION (default: head).
+
+    \b
+    Example:
+      CALLCENTER_DATABASE_URL=postgresql+psycopg://cc@127.0.0.1/cc callcenter db upgrade
+    """
+    database = _database(ctx)
+    migrate.upgrade(database, revision)
+    click.echo(f"{redact_url(database.url)}: at {migrate.current(database) or 'base'}")
+
+
+@db.command()
+@click.argument("revision", default="-1")
+@pass_context
+def downgrade(ctx: Context, revision: str) -> None:
+    """Migrate the schema down to REVISION (default: one step; 'base' empties it).
+
+    \b
+    Example:
+      callcenter db downgrade base
+    """
+    database = _database(ctx)
+    migrate.downgrade(database, revision)
+    click.echo(f"{redact_url(database.url)}: at {migrate.current(database) or 'base'}")
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def current(ctx: Context, as_json: bool) -> None:
+    """Show the revision the database is at and the one this build expects.
+
+    \b
+    Example:
+      callcenter db current --json
+    """
+    database = _database(ctx)
+    row = {
+        "database": redact_url(database.url),
+        "current": migrate.current(database),
+        "head": migrate.head(database),
+    }
+    emit_table([row], ["database", "current", "head"], as_json)
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def history(ctx: Context, as_json: bool) -> None:
+    """List every migration, newest first.
+
+    \b
+    Example:
+      callcenter db history
+    """
+    rows = [
+        {"revision": rev, "down_revision": down, "message": doc}
+        for rev, down, doc in migrate.history(_database(ctx))
+    ]
+    emit_table(rows, ["revision", "down_revision", "message"], as_json)
+
+
+@db.command()
+@pass_context
+def check(ctx: Context) -> None:
+    """Fail when the models and the migrations disagree (run after `db upgrade`).
+
+    \b
+    Example:
+      callcenter db upgrade && callcenter db check
+    """
+    database = _database(ctx)
+    migrate.check(database)
+    click.echo(f"ok: {redact_url(database.url)} matches the models at {migrate.head(database)}")

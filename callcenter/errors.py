@@ -1,0 +1,84 @@
+"""The one family of errors the engine raises on purpose.
+
+Every error a user can cause or meet carries a stable ``code`` so the CLI, logs and
+metrics can name it without parsing messages. Anything outside this family is a bug.
+"""
+
+from __future__ import annotations
+
+
+class CallCenterError(Exception):
+    code = "callcenter_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.code
+
+
+class ConfigError(CallCenterError):
+    code = "config_invalid"
+
+
+class ESLError(CallCenterError):
+    code = "esl_error"
+
+
+class ESLNotConnected(ESLError):
+    code = "esl_not_connected"
+
+
+class ESLTimeout(ESLError):
+    code = "esl_timeout"
+
+
+class ESLCommandFailed(ESLError):
+    code = "esl_command_failed"
+
+
+class ESLProtocolError(ESLError):
+    code = "esl_protocol_error"
+
+
+class UnsafeValue(CallCenterError):
+    """A value from outside would break or smuggle into an ESL command line."""
+
+    code = "unsafe_value"
+
+
+class CallGone(CallCenterError):
+    """The channel hung up (or vanished) while the actor was using it."""
+
+    code = "call_gone"
+
+
+class InvalidTransition(CallCenterError):
+    code = "invalid_transition"
+
+
+class DialplanError(CallCenterError):
+    code = "dialplan_invalid"
+
+
+class DomainError(CallCenterError):
+    code = "domain_error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class DatabaseUnavailable(CallCenterError):
+    code = "database_unavailable"
+
+
+class MigrationError(CallCenterError):
+    code = "migration_error"

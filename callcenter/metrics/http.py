@@ -1,0 +1,61 @@
+"""``/metrics`` (Prometheus text format) and ``/healthz`` (JSON), served by gevent."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gevent.pywsgi import WSGIServer
+from prometheus_client import CollectorRegistry, make_wsgi_app
+
+from callcenter.settings import Address
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], dict[str, Any]]
+StartResponse = Callable[..., Any]
+
+
+class _QuietLog:
+    def write(self, line: str) -> None:
+        log.debug("http %s", line.rstrip())
+
+
+class MetricsServer:
+    def __init__(self, address: Address, registry: CollectorRegistry, health: HealthCheck) -> None:
+        self.address = address
+        self._metrics_app = make_wsgi_app(registry)
+        self._health = health
+        self._server: WSGIServer | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("metrics server not started")
+        return int(self._server.server_port)
+
+    def start(self) -> None:
+        self._server = WSGIServer(
+            (self.address.host, self.address.port), self._app, log=_QuietLog(), error_log=log
+        )
+        self._server.start()
+        log.info("metrics and health on http://%s:%s", self.address.host, self.port)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        if self._server is not None:
+            self._server.stop(timeout=timeout)
+
+    def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            return self._metrics_app(environ, start_response)  # type: ignore[no-any-return]
+        if path == "/healthz":
+            report = self._health()
+            body = json.dumps(report, sort_keys=True).encode()
+            status = "200 OK" if report.get("status") == "ok" else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "application/json")])
+            return [body]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: try /metrics or /healthz\n"]

@@ -1,0 +1,290 @@
+"""Typed settings: an optional YAML file overlaid by ``CALLCENTER_*`` environment variables.
+
+Loaded and validated once; the result is frozen. Errors name the key and where it came
+from (the file path or the environment variable), never a secret's value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from callcenter.errors import ConfigError
+
+ENV_PREFIX = "CALLCENTER_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+_NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ESLNode:
+    name: str
+    host: str
+    port: int = 8021
+    password: str = field(default="", repr=False)
+
+    def redacted(self) -> str:
+        return f"{self.name}=esl://:***@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    esl_nodes: tuple[ESLNode, ...] = ()
+    metrics_listen: Address = Address("127.0.0.1", 9464)
+    recordings_dir: Path = Path("")
+    dialplans_dir: Path = Path("dialplans")
+    spool_dir: Path = Path("")
+    log_level: str = "INFO"
+    log_format: str = "text"
+    esl_command_timeout: float = 10.0
+    shutdown_grace: float = 30.0
+    source: str = "defaults"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.redacted().items())
+        return f"Settings({shown})"
+
+    def redacted(self) -> dict[str, Any]:
+        """Everything, safe to print: passwords in URLs and nodes are masked."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "database_url":
+                value = redact_url(value)
+            elif f.name == "esl_nodes":
+                value = [node.redacted() for node in value]
+            elif isinstance(value, Path | Address):
+                value = str(value)
+            out[f.name] = value
+        return out
+
+
+def _fields() -> dict[str, str]:
+    return {f.name: f.name for f in dataclasses.fields(Settings) if f.name != "source"}
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = parts.username or ""
+    return url.replace(parts.netloc, f"{user}:***@{netloc[-1]}", 1)
+
+
+def parse_nodes(text: str, where: str) -> tuple[ESLNode, ...]:
+    """``fs1=esl://:secret@10.0.0.5:8021,fs2=esl://:pw@host`` -> nodes."""
+    nodes: list[ESLNode] = []
+    for chunk in (c.strip() for c in text.split(",")):
+        if not chunk:
+            continue
+        nodes.append(_parse_node(chunk, where))
+    _check_unique([n.name for n in nodes], where)
+    return tuple(nodes)
+
+
+def _parse_node(chunk: str, where: str) -> ESLNode:
+    name, sep, url = chunk.partition("=")
+    if not sep:
+        raise ConfigError(f"{where}: node {name!r} must look like NAME=esl://:PASSWORD@HOST:PORT")
+    name = name.strip()
+    if not _NODE_NAME.match(name):
+        raise ConfigError(f"{where}: invalid node name {name!r} (letters, digits, . _ -)")
+    parts = urlsplit(url.strip())
+    if parts.scheme != "esl" or not parts.hostname:
+        raise ConfigError(f"{where}: node {name!r}: expected esl://:PASSWORD@HOST:PORT")
+    try:
+        port = parts.port or 8021
+    except ValueError as exc:
+        raise ConfigError(f"{where}: node {name!r}: invalid port") from exc
+    password = unquote(parts.password or "")
+    return ESLNode(name=name, host=parts.hostname, port=port, password=password)
+
+
+def _node_from_mapping(item: Any, where: str) -> ESLNode:
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{where}: each node must be a mapping with name, host, port, password")
+    unknown = set(item) - {"name", "host", "port", "password"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown node key(s): {', '.join(sorted(map(str, unknown)))}")
+    name = item.get("name")
+    host = item.get("host")
+    if not isinstance(name, str) or not _NODE_NAME.match(name):
+        raise ConfigError(f"{where}: node name must be a string of letters, digits, . _ -")
+    if not isinstance(host, str) or not host:
+        raise ConfigError(f"{where}: node {name!r}: host must be a non-empty string")
+    port = _as_port(item.get("port", 8021), f"{where}: node {name!r}: port")
+    password = item.get("password", "")
+    if not isinstance(password, str):
+        raise ConfigError(f"{where}: node {name!r}: password must be a string")
+    return ESLNode(name=name, host=host, port=port, password=password)
+
+
+def _check_unique(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ConfigError(f"{where}: node name {name!r} appears twice")
+        seen.add(name)
+
+
+def _as_port(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"{where}: expected a port number, got {type(value).__name__}")
+    try:
+        port = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: expected a port number, got {value!r}") from exc
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{where}: port {port} out of range 0-65535")
+    return port
+
+
+def parse_address(value: Any, where: str) -> Address:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected HOST:PORT, got {type(value).__name__}")
+    host, sep, port = value.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"{where}: expected HOST:PORT, got {value!r}")
+    return Address(host.strip("[]"), _as_port(port, where))
+
+
+def _as_float(value: Any, where: str, *, minimum: float = 0.0) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a number, got a boolean")
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected a number, got {value!r}") from exc
+    if number < minimum:
+        raise ConfigError(f"{where}: must be at least {minimum}, got {number}")
+    return number
+
+
+def _as_str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _as_choice(value: Any, where: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    text = _as_str(value, where)
+    text = text.upper() if upper else text.lower()
+    if text not in choices:
+        raise ConfigError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
+    return text
+
+
+def _convert(key: str, value: Any, where: str) -> Any:
+    if key in ("data_dir", "recordings_dir", "dialplans_dir", "spool_dir"):
+        return Path(_as_str(value, where)).expanduser()
+    if key == "database_url":
+        url = _as_str(value, where)
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ConfigError(
+                f"{where}: unsupported database {redact_url(url)!r} "
+                "(use postgresql+psycopg://... or sqlite:///...)"
+            )
+        return url
+    if key == "esl_nodes":
+        if isinstance(value, str):
+            return parse_nodes(value, where)
+        if isinstance(value, list):
+            nodes = tuple(_node_from_mapping(item, f"{where}[{i}]") for i, item in enumerate(value))
+            _check_unique([n.name for n in nodes], where)
+            return nodes
+        raise ConfigError(f"{where}: expected a list of nodes or a NAME=esl://... string")
+    if key == "metrics_listen":
+        return parse_address(value, where)
+    if key == "log_level":
+        return _as_choice(value, where, LOG_LEVELS, upper=True)
+    if key == "log_format":
+        return _as_choice(value, where, LOG_FORMATS)
+    if key in ("esl_command_timeout", "shutdown_grace"):
+        return _as_float(value, where, minimum=0.1)
+    raise AssertionError(key)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read settings file: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: {problem}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return data
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Defaults, then the YAML file, then ``CALLCENTER_*`` variables, then explicit overrides."""
+    env = os.environ if environ is None else environ
+    keys = _fields()
+    values: dict[str, Any] = {}
+    if path is None and env.get(ENV_PREFIX + "CONFIG"):
+        path = env[ENV_PREFIX + "CONFIG"]
+    source = "defaults"
+    if path is not None:
+        file_path = Path(path)
+        for key, value in _read_file(file_path).items():
+            if key not in keys:
+                raise ConfigError(f"{file_path}: unknown setting {key!r}")
+            values[key] = _convert(key, value, f"{file_path}: {key}")
+        source = str(file_path)
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key not in keys:
+            if key.startswith(("fs_", "test_")):
+                continue  # test-harness variables share the prefix
+            raise ConfigError(f"environment variable {name}: unknown setting")
+        values[key] = _convert(key, value, f"environment variable {name}")
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = _convert(key, value, f"option {key}")
+    return _finish(Settings(source=source, **values))
+
+
+def _finish(settings: Settings) -> Settings:
+    data_dir = settings.data_dir
+    changes: dict[str, Any] = {}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{data_dir / 'callcenter.db'}"
+    if settings.recordings_dir == Path(""):
+        changes["recordings_dir"] = data_dir / "recordings"
+    if settings.spool_dir == Path(""):
+        changes["spool_dir"] = data_dir / "spool"
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,120 @@
+"""Engine, session scope, and the mapping of connection failures to ``DatabaseUnavailable``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.errors import ConfigError, DatabaseUnavailable
+from callcenter.settings import redact_url
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database_url: cannot parse {redact_url(url)!r}") from exc
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = 5
+        kwargs["max_overflow"] = 10
+        return create_engine(parsed, **kwargs)
+    raise ConfigError(f"database_url: unsupported backend {parsed.get_backend_name()!r}")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for failures that mean 'the database is not there', not 'the query is wrong'."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError)
+
+
+class Database:
+    def __init__(
+        self, url: str, *, engine: Engine | None = None, bind: Connection | None = None
+    ) -> None:
+        """``bind`` runs every session inside an outer transaction (tests roll it back)."""
+        self.url = url
+        self.engine = engine or make_engine(url)
+        if bind is None:
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        else:
+            self._sessions = sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            with self.unavailable_as_error():
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def unavailable_as_error(self) -> Iterator[None]:
+        """Turn 'cannot reach the database' into DatabaseUnavailable; query errors pass."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if is_unavailable(exc):
+                raise DatabaseUnavailable(
+                    f"database {redact_url(self.url)} unavailable: {_first_line(exc)}"
+                ) from exc
+            raise
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            log.warning("database ping failed: %s", _first_line(exc))
+            return False
+        return True
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

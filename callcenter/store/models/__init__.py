@@ -1,0 +1,31 @@
+"""Every table, imported in one place so ``Base.metadata`` is complete."""
+
+from callcenter.store.models.acd import (
+    Agent,
+    AgentSkill,
+    AgentStatusChange,
+    Queue,
+    QueueEntry,
+    QueueMember,
+    QueueSkill,
+)
+from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
+from callcenter.store.models.config import AuditEntry, IvrFlowVersion, Route
+
+__all__ = [
+    "Agent",
+    "AgentSkill",
+    "AgentStatusChange",
+    "AuditEntry",
+    "Call",
+    "CallLeg",
+    "Cdr",
+    "CdrLeg",
+    "IvrFlowVersion",
+    "Queue",
+    "QueueEntry",
+    "QueueMember",
+    "QueueSkill",
+    "Recording",
+    "Route",
+]

@@ -1,0 +1,155 @@
+"""Calls, their legs, call detail records and recordings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from callcenter.store.base import Base, UTCDateTime, str_enum, utcnow
+from callcenter.vocabulary import CallState, Direction, Disposition, HangupBy, LegRole
+
+UUID_LEN = 64  # FreeSWITCH UUIDs are 36 chars; origination_uuid may be any token up to this
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "call_direction"))
+    state: Mapped[CallState] = mapped_column(str_enum(CallState, "call_state"))
+    node: Mapped[str] = mapped_column(String(64))
+    from_number: Mapped[str] = mapped_column(String(128), default="")
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    to_number: Mapped[str] = mapped_column(String(128), default="")
+    did: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bridged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    disposition: Mapped[Disposition | None] = mapped_column(
+        str_enum(Disposition, "call_disposition")
+    )
+
+    legs: Mapped[list[CallLeg]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallLeg.id"
+    )
+
+    __table_args__ = (
+        Index(None, "state"),
+        Index(None, "created_at"),
+    )
+
+
+class CallLeg(Base):
+    __tablename__ = "call_legs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    uuid: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    role: Mapped[LegRole] = mapped_column(str_enum(LegRole, "leg_role"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "leg_direction"))
+    channel_name: Mapped[str] = mapped_column(Text, default="")
+    from_number: Mapped[str] = mapped_column(String(128), default="")
+    to_number: Mapped[str] = mapped_column(String(128), default="")
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bridged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hangup_cause: Mapped[str | None] = mapped_column(String(64))
+
+    call: Mapped[Call] = relationship(back_populates="legs")
+
+
+class Cdr(Base):
+    __tablename__ = "cdrs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "cdr_direction"))
+    node: Mapped[str] = mapped_column(String(64))
+    from_number: Mapped[str] = mapped_column(String(128), default="")
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    to_number: Mapped[str] = mapped_column(String(128), default="")
+    did: Mapped[str] = mapped_column(String(128), default="")
+    queue: Mapped[str | None] = mapped_column(String(128))
+    agent_extension: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ring_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    ivr_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    queue_wait_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    talk_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    hold_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    wrapup_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    hangup_cause: Mapped[str] = mapped_column(String(64))
+    hangup_by: Mapped[HangupBy] = mapped_column(str_enum(HangupBy, "cdr_hangup_by"))
+    disposition: Mapped[Disposition] = mapped_column(str_enum(Disposition, "cdr_disposition"))
+    ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    legs: Mapped[list[CdrLeg]] = relationship(
+        back_populates="cdr", cascade="all, delete-orphan", order_by="CdrLeg.id"
+    )
+
+    __table_args__ = (
+        Index(None, "started_at"),
+        Index(None, "queue", "started_at"),
+        CheckConstraint(
+            "ring_ms >= 0 AND ivr_ms >= 0 AND queue_wait_ms >= 0 AND talk_ms >= 0 "
+            "AND hold_ms >= 0 AND wrapup_ms >= 0 AND total_ms >= 0",
+            name="durations_not_negative",
+        ),
+    )
+
+
+class CdrLeg(Base):
+    __tablename__ = "cdr_legs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cdr_id: Mapped[int] = mapped_column(ForeignKey("cdrs.id", ondelete="CASCADE"))
+    leg_uuid: Mapped[str] = mapped_column(String(UUID_LEN))
+    role: Mapped[LegRole] = mapped_column(str_enum(LegRole, "cdr_leg_role"))
+    agent_extension: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hangup_cause: Mapped[str | None] = mapped_column(String(64))
+
+    cdr: Mapped[Cdr] = relationship(back_populates="legs")
+
+    __table_args__ = (UniqueConstraint("cdr_id", "leg_uuid"),)
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    leg_uuid: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from callcenter.errors import AlreadyExists, DomainError, NotFound
+from callcenter.store.base import utcnow
+from callcenter.store.models import Agent, AgentSkill, AgentStatusChange
+from callcenter.store.records import AgentRecord
+from callcenter.vocabulary import AgentState, AgentStatus
+
+_PIN_ITERATIONS = 200_000
+
+
+def hash_pin(pin: str) -> str:
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        raise DomainError("a PIN is 4 to 12 digits", code="invalid_pin")
+    salt = secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), _PIN_ITERATIONS).hex()
+    return f"pbkdf2_sha256${_PIN_ITERATIONS}${salt}${digest}"
+
+
+def verify_pin(pin: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    try:
+        scheme, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2_sha256":
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), int(iterations)).hex()
+    return hmac.compare_digest(candidate, digest)
+
+
+def to_record(agent: Agent) -> AgentRecord:
+    return AgentRecord(
+        id=agent.id,
+        extension=agent.extension,
+        display_name=agent.display_name,
+        wrapup_seconds=agent.wrapup_seconds,
+        status=agent.status,
+        state=agent.state,
+        status_changed_at=agent.status_changed_at,
+        skills={s.skill: s.level for s in agent.skills},
+        has_pin=agent.pin_hash is not None,
+        pause_reason=agent.pause_reason,
+    )
+
+
+class AgentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _get(self, extension: str) -> Agent:
+        agent = self.session.scalar(
+            select(Agent).where(Agent.extension == extension).options(selectinload(Agent.skills))
+        )
+        if agent is None:
+            raise NotFound(f"no agent with extension {extension!r}", code="agent_not_found")
+        return agent
+
+    def add(
+        self,
+        extension: str,
+        display_name: str = "",
+        *,
+        pin: str | None = None,
+        wrapup_seconds: int = 10,
+        skills: dict[str, int] | None = None,
+    ) -> AgentRecord:
+        if self.session.scalar(select(Agent.id).where(Agent.extension == extension)) is not None:
+            raise AlreadyExists(f"agent {extension!r} already exists", code="agent_exists")
+        agent = Agent(
+            extension=extension,
+            display_name=display_name,
+            pin_hash=hash_pin(pin) if pin else None,
+            wrapup_seconds=wrapup_seconds,
+            status=AgentStatus.LOGGED_OUT,
+            state=AgentState.IDLE,
+            skills=[AgentSkill(skill=k, level=v) for k, v in (skills or {}).items()],
+        )
+        self.session.add(agent)
+        self.session.flush()
+        return to_record(agent)
+
+    def get(self, extension: str) -> AgentRecord:
+        return to_record(self._get(extension))
+
+    def all(self) -> list[AgentRecord]:
+        rows = self.session.scalars(
+            select(Agent).options(selectinload(Agent.skills)).order_by(Agent.extension)
+        )
+        return [to_record(a) for a in rows]
+
+    def set_status(
+        self,
+        extension: str,
+        status: AgentStatus,
+        state: AgentState | None = None,
+        *,
+        reason: str | None = None,
+    ) -> AgentRecord:
+        agent = self._get(extension)
+        agent.status = status
+        if state is not None:
+            agent.state = state
+        agent.pause_reason = reason if status is AgentStatus.PAUSED else None
+        agent.status_changed_at = utcnow()
+        self.session.add(
+            AgentStatusChange(
+                agent_id=agent.id, status=agent.status, state=agent.state, reason=reason
+            )
+        )
+        self.session.flush()
+        return to_record(agent)
+
+    def set_skill(self, extension: str, skill: str, level: int) -> AgentRecord:
+        agent = self._get(extension)
+        for existing in agent.skills:
+            if existing.skill == skill:
+                existing.level = level
+                break
+        else:
+            agent.skills.append(AgentSkill(skill=skill, level=level))
+        self.session.flush()
+        return to_record(agent)
+
+    def check_pin(self, extension: str, pin: str) -> bool:
+        return verify_pin(pin, self._get(extension).pin_hash)
+
+    def history(self, extension: str, limit: int = 50) -> list[AgentStatusChange]:
+        agent = self._get(extension)
+        return list(
+            self.session.scalars(
+                select(AgentStatusChange)
+                .where(AgentStatusChange.agent_id == agent.id)
+                .order_by(AgentStatusChange.at.desc(), AgentStatusChange.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def delete(self, extension: str) -> None:
+        self.session.delete(self._get(extension))
+        self.session.flush()

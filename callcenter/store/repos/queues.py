@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from callcenter.errors import AlreadyExists, NotFound
+from callcenter.store.base import utcnow
+from callcenter.store.models import Agent, Queue, QueueEntry, QueueMember, QueueSkill
+from callcenter.store.records import QueueEntryRecord, QueueMemberRecord, QueueRecord
+from callcenter.vocabulary import QueueOutcome
+
+_SETTABLE = {
+    "strategy",
+    "max_wait_seconds",
+    "max_callers",
+    "agent_ring_seconds",
+    "service_level_seconds",
+    "music_on_hold",
+    "announcements",
+    "announce_position_seconds",
+    "overflow_target",
+    "recording_policy",
+    "recording_sample_percent",
+    "callback_enabled",
+}
+
+
+def to_record(queue: Queue) -> QueueRecord:
+    return QueueRecord(
+        id=queue.id,
+        name=queue.name,
+        strategy=queue.strategy,
+        max_wait_seconds=queue.max_wait_seconds,
+        max_callers=queue.max_callers,
+        agent_ring_seconds=queue.agent_ring_seconds,
+        service_level_seconds=queue.service_level_seconds,
+        music_on_hold=queue.music_on_hold,
+        announcements=dict(queue.announcements or {}),
+        announce_position_seconds=queue.announce_position_seconds,
+        overflow_target=queue.overflow_target,
+        recording_policy=queue.recording_policy,
+        recording_sample_percent=queue.recording_sample_percent,
+        callback_enabled=queue.callback_enabled,
+        members=tuple(
+            QueueMemberRecord(m.agent.extension, m.tier, m.position) for m in queue.members
+        ),
+        required_skills={s.skill: s.min_level for s in queue.required_skills},
+    )
+
+
+class QueueRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _get(self, name: str) -> Queue:
+        queue = self.session.scalar(
+            select(Queue)
+            .where(Queue.name == name)
+            .options(
+                selectinload(Queue.members).selectinload(QueueMember.agent),
+                selectinload(Queue.required_skills),
+            )
+        )
+        if queue is None:
+            raise NotFound(f"no queue named {name!r}", code="queue_not_found")
+        return queue
+
+    def add(self, name: str, **fields: Any) -> QueueRecord:
+        if self.session.scalar(select(Queue.id).where(Queue.name == name)) is not None:
+            raise AlreadyExists(f"queue {name!r} already exists", code="queue_exists")
+        unknown = set(fields) - _SETTABLE
+        if unknown:
+            raise ValueError(f"unknown queue fields: {sorted(unknown)}")
+        queue = Queue(name=name, **fields)
+        self.session.add(queue)
+        self.session.flush()
+        return self.get(name)
+
+    def get(self, name: str) -> QueueRecord:
+        return to_record(self._get(name))
+
+    def all(self) -> list[QueueRecord]:
+        rows = self.session.scalars(
+            select(Queue)
+            .options(
+                selectinload(Queue.members).selectinload(QueueMember.agent),
+                selectinload(Queue.required_skills),
+            )
+            .order_by(Queue.name)
+        )
+        return [to_record(q) for q in rows]
+
+    def add_member(self, name: str, extension: str, *, tier: int = 1, position: int = 1) -> None:
+        queue = self._get(name)
+        agent = self.session.scalar(select(Agent).where(Agent.extension == extension))
+        if agent is None:
+            raise NotFound(f"no agent with extension {extension!r}", code="agent_not_found")
+        if any(m.agent_id == agent.id for m in queue.members):
+            raise AlreadyExists(f"agent {extension!r} is already in queue {name!r}")
+        queue.members.append(QueueMember(agent_id=agent.id, tier=tier, position=position))
+        self.session.flush()
+
+    def require_skill(self, name: str, skill: str, min_level: int = 1) -> None:
+        queue = self._get(name)
+        for existing in queue.required_skills:
+            if existing.skill == skill:
+                existing.min_level = min_level
+                break
+        else:
+            queue.required_skills.append(QueueSkill(skill=skill, min_level=min_level))
+        self.session.flush()
+
+    def join(self, name: str, call_uuid: str, *, priority: int = 0, position: int = 1) -> int:
+        queue = self._get(name)
+        entry = QueueEntry(
+            queue_id=queue.id, call_uuid=call_uuid, priority=priority, position_at_join=position
+        )
+        self.session.add(entry)
+        self.session.flush()
+        return entry.id
+
+    def leave(self, entry_id: int, outcome: QueueOutcome, *, reason: str | None = None) -> None:
+        entry = self.session.get(QueueEntry, entry_id)
+        if entry is None:
+            raise NotFound(f"no queue entry {entry_id}", code="queue_entry_not_found")
+        entry.left_at = utcnow()
+        entry.outcome = outcome
+        entry.reason = reason
+        self.session.flush()
+
+    def entries(self, name: str, limit: int = 100) -> list[QueueEntryRecord]:
+        queue = self._get(name)
+        rows = self.session.execute(
+            select(QueueEntry, Agent.extension)
+            .outerjoin(Agent, Agent.id == QueueEntry.agent_id)
+            .where(QueueEntry.queue_id == queue.id)
+            .order_by(QueueEntry.joined_at.desc(), QueueEntry.id.desc())
+            .limit(limit)
+        )
+        return [
+            QueueEntryRecord(
+                id=e.id,
+                queue=name,
+                call_uuid=e.call_uuid,
+                priority=e.priority,
+                joined_at=e.joined_at,
+                offered_at=e.offered_at,
+                offers=e.offers,
+                answered_at=e.answered_at,
+                agent_extension=ext,
+                left_at=e.left_at,
+                outcome=e.outcome,
+                reason=e.reason,
+            )
+            for e, ext in rows
+        ]
+
+    def delete(self, name: str) -> None:
+        self.session.delete(self._get(name))
+        self.session.flush()

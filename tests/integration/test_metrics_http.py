@@ -1,0 +1,128 @@
+"""/metrics and /healthz over real HTTP, and the engine's start and clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from callcenter.app import App
+from callcenter.errors import DatabaseUnavailable, MigrationError
+from callcenter.settings import load_settings
+from callcenter.store import migrate
+from callcenter.store.database import Database
+from tests.support import until
+
+
+def get(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+def _app(pg_url: str, **overrides: str) -> App:
+    env = {"CALLCENTER_DATABASE_URL": pg_url, "CALLCENTER_METRICS_LISTEN": "127.0.0.1:0"}
+    return App(load_settings(environ={**env, **overrides}))
+
+
+def test_metrics_and_health_over_http(pg_url: str) -> None:
+    app = _app(pg_url)
+    app.start()
+    try:
+        root = f"http://127.0.0.1:{app.metrics.port}"
+        status, ctype, body = get(f"{root}/metrics")
+        assert status == 200 and ctype.startswith("text/plain")
+        assert 'callcenter_build_info{version="0.1.0"} 1.0' in body
+        assert "process_resident_memory_bytes" in body
+        status, ctype, body = get(f"{root}/healthz")
+        assert status == 200 and ctype == "application/json"
+        health = json.loads(body)
+        assert health["database"] == {"reachable": True, "dialect": "postgresql"}
+        assert health["status"] == "ok"
+        assert get(f"{root}/nope")[0] == 404
+    finally:
+        app.stop()
+
+
+def test_health_is_degraded_when_database_is_down() -> None:
+    app = _app("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    app.start()  # a database that is down does not stop the engine from starting
+    try:
+        status, _, body = get(f"http://127.0.0.1:{app.metrics.port}/healthz")
+        assert status == 503
+        assert json.loads(body)["database"]["reachable"] is False
+    finally:
+        app.stop()
+
+
+def test_health_reports_each_esl_node(pg_url: str) -> None:
+    app = _app(pg_url, CALLCENTER_ESL_NODES="fs1=esl://:pw@127.0.0.1:1")
+    health = app.health()
+    assert health["esl"] == {"fs1": {"connected": False}}
+    assert health["status"] == "degraded"
+
+
+def test_start_refuses_an_outdated_schema(empty_pg_url: str) -> None:
+    app = _app(empty_pg_url)
+    with pytest.raises(MigrationError, match="callcenter db upgrade"):
+        app.start()
+    app.start(upgrade_db=True)
+    app.stop()
+    assert migrate.current(Database(empty_pg_url)) == migrate.head(Database(empty_pg_url))
+
+
+def test_session_scope_maps_connection_failure() -> None:
+    database = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailable, match="unavailable"), database.session_scope() as s:
+        s.connection()
+
+
+def _spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "callcenter", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_signal(tmp_path: Path, signum: int) -> None:
+    env = {"CALLCENTER_DATA_DIR": str(tmp_path), "CALLCENTER_METRICS_LISTEN": "127.0.0.1:0"}
+    proc = _spawn(["serve", "--migrate"], env, tmp_path)
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "health at" in line:
+                break
+        url = lines[-1].split("health at ")[1].split()[0]
+        assert get(url)[0] == 200
+        proc.send_signal(signum)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, "".join(lines) + out
+    assert "callcenter stopped" in out
+    assert "Traceback" not in out
+
+
+def test_demo_runs_and_stops(tmp_path: Path) -> None:
+    proc = _spawn(["demo", "--duration", "3", "--interval", "0.5"], {}, tmp_path)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "healthz 200 database=up" in out
+    assert "demo stopped cleanly" in out
+    assert until(lambda: (tmp_path / "var" / "demo" / "callcenter.db").exists())

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callcenter.errors import ConfigError
+from callcenter.settings import Address, ESLNode, load_settings, parse_nodes, redact_url
+
+
+def test_defaults_use_sqlite_under_the_data_dir() -> None:
+    settings = load_settings(environ={})
+    assert settings.database_url == "sqlite:///var/callcenter.db"
+    assert settings.recordings_dir == Path("var/recordings")
+    assert settings.spool_dir == Path("var/spool")
+    assert settings.metrics_listen == Address("127.0.0.1", 9464)
+    assert settings.esl_nodes == ()
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_level: debug\nmetrics_listen: 0.0.0.0:9000\ndata_dir: /srv/cc\n")
+    settings = load_settings(path, environ={"CALLCENTER_LOG_LEVEL": "warning"})
+    assert settings.log_level == "WARNING"
+    assert settings.metrics_listen == Address("0.0.0.0", 9000)
+    assert settings.database_url == "sqlite:////srv/cc/callcenter.db"
+    assert settings.source == str(path)
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_format: json\n")
+    settings = load_settings(environ={"CALLCENTER_CONFIG": str(path)})
+    assert settings.log_format == "json"
+
+
+def test_nodes_from_one_variable() -> None:
+    env = {"CALLCENTER_ESL_NODES": "fs1=esl://:s%40cret@10.0.0.5:8021, fs2=esl://:pw@fs2.local"}
+    nodes = load_settings(environ=env).esl_nodes
+    assert nodes == (
+        ESLNode("fs1", "10.0.0.5", 8021, "s@cret"),
+        ESLNode("fs2", "fs2.local", 8021, "pw"),
+    )
+
+
+def test_nodes_from_yaml_list(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("esl_nodes:\n  - {name: fs1, host: 127.0.0.1, port: 8022, password: x}\n")
+    assert load_settings(path, environ={}).esl_nodes == (ESLNode("fs1", "127.0.0.1", 8022, "x"),)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("nope: 1\n", "unknown setting 'nope'"),
+        ("log_level: loud\n", "log_level: expected one of"),
+        ("metrics_listen: 9464\n", "metrics_listen: expected HOST:PORT"),
+        ("metrics_listen: 'x:99999'\n", "port 99999 out of range"),
+        ("esl_command_timeout: -1\n", "esl_command_timeout: must be at least"),
+        ("esl_command_timeout: yes\n", "expected a number, got a boolean"),
+        ("esl_nodes: [{name: fs1}]\n", "host must be a non-empty string"),
+        ("esl_nodes: [{name: fs1, host: h, colour: red}]\n", "unknown node key(s): colour"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("data_dir: [1]\n", "data_dir: expected a string, got list"),
+        ("database_url: mysql://x/y\n", "unsupported database"),
+    ],
+)
+def test_file_errors_name_the_file_and_key(tmp_path: Path, yaml_text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_yaml_syntax_error_points_at_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("log_level: INFO\nmetrics_listen: [oops\n")
+    with pytest.raises(ConfigError, match=rf"{path}:\d+:\d+"):
+        load_settings(path, environ={})
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read settings file"):
+        load_settings(tmp_path / "absent.yaml", environ={})
+
+
+def test_unknown_environment_variable_is_named() -> None:
+    with pytest.raises(ConfigError, match="CALLCENTER_DATBASE_URL: unknown setting"):
+        load_settings(environ={"CALLCENTER_DATBASE_URL": "sqlite://"})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "fs1",
+        "fs1=http://h:1",
+        "bad name=esl://:p@h",
+        "fs1=esl://:p@h:notaport",
+        "a=esl://h,a=esl://h",
+    ],
+)
+def test_bad_node_specs(spec: str) -> None:
+    with pytest.raises(ConfigError, match="CALLCENTER_ESL_NODES"):
+        parse_nodes(spec, "environment variable CALLCENTER_ESL_NODES")
+
+
+def test_secrets_never_in_redacted_output_or_repr() -> None:
+    env = {
+        "CALLCENTER_ESL_NODES": "fs1=esl://:topsecret@10.0.0.5:8021",
+        "CALLCENTER_DATABASE_URL": "postgresql+psycopg://cc:dbsecret@db:5432/cc",
+    }
+    settings = load_settings(environ=env)
+    shown = repr(settings.redacted()) + repr(settings)
+    assert "topsecret" not in shown
+    assert "dbsecret" not in shown
+    assert settings.redacted()["database_url"] == "postgresql+psycopg://cc:***@db:5432/cc"
+
+
+def test_redact_url_leaves_passwordless_urls_alone() -> None:
+    assert redact_url("sqlite:///var/cc.db") == "sqlite:///var/cc.db"
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings(environ={})
+    with pytest.raises(AttributeError):
+        settings.log_level = "DEBUG"  # type: ignore[misc]
