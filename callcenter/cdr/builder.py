@@ -1,0 +1,114 @@
+"""From a finished call's timeline to its CDR: durations, who hung up, disposition."""
+
+from __future__ import annotations
+
+from callcenter.cdr.timeline import CallTimeline, LegTimeline, us_to_datetime
+from callcenter.store.records import CdrLegRecord, CdrRecord
+from callcenter.vocabulary import Disposition, HangupBy, LegRole
+
+_BUSY = {"USER_BUSY", "CALL_REJECTED"}
+_NO_ANSWER = {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"}
+_CLEAR = {"NORMAL_CLEARING", "ORIGINATOR_CANCEL", "LOSE_RACE", "SUCCESS", ""}
+
+
+def _ms(start_us: int | None, end_us: int | None) -> int:
+    if start_us is None or end_us is None or end_us < start_us:
+        return 0
+    return (end_us - start_us) // 1000
+
+
+def hangup_by(timeline: CallTimeline) -> HangupBy:
+    """The party whose side sent the first hang-up: recv_* means the far end did."""
+    if not timeline.hangup_order:
+        return HangupBy.UNKNOWN
+    first = timeline.legs[timeline.hangup_order[0]]
+    disposition = first.hangup_disposition
+    if disposition.startswith("send_"):
+        return HangupBy.SYSTEM
+    if disposition.startswith("recv_"):
+        if first.role is LegRole.AGENT:
+            return HangupBy.AGENT
+        return HangupBy.CALLER
+    return HangupBy.UNKNOWN
+
+
+def disposition(timeline: CallTimeline, by: HangupBy) -> Disposition:
+    if timeline.outcome is not None:
+        return Disposition(timeline.outcome)
+    caller = timeline.caller
+    cause = caller.hangup_cause or ""
+    agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
+    if any(leg.bridged_us is not None for leg in agents) or (
+        caller.bridged_us is not None and caller.role is not LegRole.CALLER
+    ):
+        return Disposition.ANSWERED
+    if timeline.queue_joined_us is not None:
+        if timeline.queue_outcome in (None, "abandoned") and by is not HangupBy.SYSTEM:
+            return Disposition.ABANDONED
+        return Disposition.FAILED
+    if caller.answered_us is None:
+        if cause in _NO_ANSWER:
+            return Disposition.NO_ANSWER
+        if by is HangupBy.SYSTEM:
+            return Disposition.REJECTED
+        if cause in _BUSY:
+            return Disposition.BUSY
+        return Disposition.ABANDONED if cause in _CLEAR else Disposition.FAILED
+    if caller.bridged_us is not None:
+        return Disposition.ANSWERED
+    return Disposition.IVR_COMPLETED
+
+
+def _leg_record(leg: LegTimeline, started_us: int) -> CdrLegRecord:
+    return CdrLegRecord(
+        leg_uuid=leg.uuid,
+        role=leg.role,
+        started_at=us_to_datetime(leg.created_us or started_us),
+        agent_extension=leg.agent_extension,
+        answered_at=us_to_datetime(leg.answered_us) if leg.answered_us else None,
+        ended_at=us_to_datetime(leg.ended_us) if leg.ended_us else None,
+        hangup_cause=leg.hangup_cause,
+    )
+
+
+def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord:
+    """Build the CDR. ``now_us`` closes a call whose end was never seen (recovery)."""
+    caller = timeline.caller
+    started = caller.created_us or now_us or 0
+    ends = [leg.ended_us for leg in timeline.legs.values() if leg.ended_us is not None]
+    ended = max(ends) if ends else (now_us or started)
+    caller_end = caller.hangup_us or caller.ended_us or ended
+    ivr_ms = sum(_ms(s, e if e > s else caller_end) for s, e in timeline.ivr_spans)
+    queue_end = timeline.queue_left_us or caller.bridged_us or caller_end
+    by = hangup_by(timeline)
+    agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
+    talking = next((leg for leg in agents if leg.bridged_us is not None), None)
+    # talk ends at whichever comes first: the unbridge or either side hanging up
+    ends_of_talk = (caller.unbridged_us, caller.hangup_us, talking.hangup_us if talking else None)
+    talk_end = min((t for t in ends_of_talk if t is not None), default=caller_end)
+    return CdrRecord(
+        call_uuid=timeline.call_uuid,
+        direction=timeline.direction,
+        node=timeline.node,
+        started_at=us_to_datetime(started),
+        ended_at=us_to_datetime(max(ended, started)),
+        hangup_cause=caller.hangup_cause or "NORMAL_CLEARING",
+        hangup_by=by,
+        disposition=disposition(timeline, by),
+        from_number=caller.from_number,
+        from_name=caller.from_name,
+        to_number=caller.to_number,
+        did=timeline.did,
+        queue=timeline.queue,
+        agent_extension=talking.agent_extension if talking else None,
+        answered_at=us_to_datetime(caller.answered_us) if caller.answered_us else None,
+        ring_ms=_ms(started, caller.answered_us or caller_end),
+        ivr_ms=ivr_ms,
+        queue_wait_ms=_ms(timeline.queue_joined_us, queue_end),
+        talk_ms=_ms(caller.bridged_us, talk_end),
+        hold_ms=sum(leg.hold_us for leg in timeline.legs.values()) // 1000,
+        wrapup_ms=timeline.wrapup_ms,
+        total_ms=_ms(started, ended),
+        ivr_path=tuple(timeline.ivr_path),
+        legs=tuple(_leg_record(leg, started) for leg in timeline.legs.values()),
+    )

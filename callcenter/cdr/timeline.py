@@ -1,0 +1,201 @@
+"""What happened to one call, leg by leg, as FreeSWITCH's own timestamps tell it.
+
+Pure: fed channel events (by name, as the wazo call-logd builder does) and the engine's own
+marks (IVR, queue, agent, wrap-up); builds the CDR. Times come from ``Event-Date-Timestamp``
+so a CDR rebuilt after a restart or replayed from the spool says the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from callcenter.vocabulary import Direction, LegRole
+
+
+class ChannelEvent(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def unique_id(self) -> str | None: ...
+
+    @property
+    def timestamp_us(self) -> int: ...
+
+    def get(self, name: str, default: str = "") -> str: ...
+
+
+def us_to_datetime(us: int) -> datetime:
+    return datetime.fromtimestamp(us / 1_000_000, UTC)
+
+
+@dataclass
+class LegTimeline:
+    uuid: str
+    role: LegRole
+    direction: Direction
+    channel_name: str = ""
+    from_number: str = ""
+    from_name: str = ""
+    to_number: str = ""
+    agent_extension: str | None = None
+    created_us: int | None = None
+    answered_us: int | None = None
+    bridged_us: int | None = None
+    unbridged_us: int | None = None
+    hangup_us: int | None = None
+    ended_us: int | None = None
+    hangup_cause: str | None = None
+    hangup_disposition: str = ""
+    hold_started_us: int | None = None
+    hold_us: int = 0
+    recordings: list[str] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_us is not None
+
+
+@dataclass
+class CallTimeline:
+    call_uuid: str
+    node: str
+    direction: Direction = Direction.INBOUND
+    did: str = ""
+    legs: dict[str, LegTimeline] = field(default_factory=dict)
+    hangup_order: list[str] = field(default_factory=list)
+    ivr_spans: list[tuple[int, int]] = field(default_factory=list)
+    ivr_path: list[dict[str, Any]] = field(default_factory=list)
+    queue: str | None = None
+    queue_joined_us: int | None = None
+    queue_left_us: int | None = None
+    queue_outcome: str | None = None
+    wrapup_ms: int = 0
+    outcome: str | None = None  # voicemail, transferred, ... set by features
+
+    def leg(self, uuid: str) -> LegTimeline | None:
+        return self.legs.get(uuid)
+
+    def add_leg(self, uuid: str, role: LegRole, direction: Direction, **fields: Any) -> LegTimeline:
+        leg = self.legs.get(uuid)
+        if leg is None:
+            leg = LegTimeline(uuid=uuid, role=role, direction=direction, **fields)
+            self.legs[uuid] = leg
+        return leg
+
+    @property
+    def caller(self) -> LegTimeline:
+        return self.legs[self.call_uuid]
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.legs) and all(leg.ended for leg in self.legs.values())
+
+    # -- channel events, one method per FreeSWITCH event name -------------------------
+
+    def apply(self, event: ChannelEvent) -> None:
+        handler: Callable[[LegTimeline, ChannelEvent], None] | None = getattr(
+            self, f"on_{event.name}", None
+        )
+        leg = self.legs.get(event.unique_id or "")
+        if handler is not None and leg is not None:
+            handler(leg, event)
+
+    def on_CHANNEL_CREATE(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        leg.created_us = leg.created_us or event.timestamp_us
+        leg.channel_name = leg.channel_name or event.get("Channel-Name")
+
+    on_CHANNEL_PARK = on_CHANNEL_CREATE
+
+    def on_CHANNEL_ANSWER(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        leg.answered_us = leg.answered_us or event.timestamp_us
+
+    def on_CHANNEL_BRIDGE(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        # FreeSWITCH sends a single CHANNEL_BRIDGE, on the A leg; mark both sides
+        other = self.legs.get(event.get("Other-Leg-Unique-ID"))
+        for side in (leg, other):
+            if side is not None and side.bridged_us is None:
+                side.bridged_us = event.timestamp_us
+
+    def on_CHANNEL_UNBRIDGE(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        other = self.legs.get(event.get("Other-Leg-Unique-ID"))
+        for side in (leg, other):
+            if side is not None and side.bridged_us is not None and side.unbridged_us is None:
+                side.unbridged_us = event.timestamp_us
+
+    def on_CHANNEL_HOLD(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        if leg.hold_started_us is None:
+            leg.hold_started_us = event.timestamp_us
+
+    def on_CHANNEL_UNHOLD(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        if leg.hold_started_us is not None:
+            leg.hold_us += event.timestamp_us - leg.hold_started_us
+            leg.hold_started_us = None
+
+    def on_CHANNEL_HANGUP(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        if leg.hangup_us is None:
+            leg.hangup_us = event.timestamp_us
+            self.hangup_order.append(leg.uuid)
+        leg.hangup_cause = leg.hangup_cause or event.get("Hangup-Cause") or None
+        leg.hangup_disposition = leg.hangup_disposition or event.get(
+            "variable_sip_hangup_disposition"
+        )
+
+    def on_CHANNEL_HANGUP_COMPLETE(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        self.on_CHANNEL_HANGUP(leg, event)
+        leg.hangup_disposition = event.get("variable_sip_hangup_disposition") or (
+            leg.hangup_disposition
+        )
+        leg.ended_us = leg.ended_us or event.timestamp_us
+        self._close_hold(leg, event.timestamp_us)
+
+    def on_CHANNEL_DESTROY(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        # a leg whose HANGUP_COMPLETE was missed (reconnect) still ends here
+        if leg.ended_us is None:
+            self.on_CHANNEL_HANGUP_COMPLETE(leg, event)
+
+    def on_RECORD_START(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        path = event.get("Record-File-Path")
+        if path and path not in leg.recordings:
+            leg.recordings.append(path)
+
+    def _close_hold(self, leg: LegTimeline, at_us: int) -> None:
+        if leg.hold_started_us is not None:
+            leg.hold_us += at_us - leg.hold_started_us
+            leg.hold_started_us = None
+
+    # -- the engine's own marks --------------------------------------------------------
+
+    def ivr_entered(self, at_us: int) -> None:
+        self.ivr_spans.append((at_us, at_us))
+
+    def ivr_left(self, at_us: int) -> None:
+        if self.ivr_spans:
+            start, _ = self.ivr_spans[-1]
+            self.ivr_spans[-1] = (start, at_us)
+
+    def ivr_step(self, node: str, at_us: int, **details: Any) -> None:
+        self.ivr_path.append({"node": node, "at_us": at_us, **details})
+
+    def queue_joined(self, queue: str, at_us: int) -> None:
+        self.queue = queue
+        self.queue_joined_us = at_us
+        self.queue_left_us = None
+        self.queue_outcome = None
+
+    def queue_left(self, at_us: int, outcome: str) -> None:
+        if self.queue_joined_us is not None and self.queue_left_us is None:
+            self.queue_left_us = at_us
+            self.queue_outcome = outcome
+
+    def agent_leg(self, uuid: str, extension: str, to_number: str = "") -> LegTimeline:
+        return self.add_leg(
+            uuid,
+            LegRole.AGENT,
+            Direction.OUTBOUND,
+            agent_extension=extension,
+            to_number=to_number or extension,
+        )
