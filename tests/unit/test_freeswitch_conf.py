@@ -1,0 +1,356 @@
+"""The FreeSWITCH configuration in freeswitch-conf/ and the compose stack in docker/.
+
+FreeSWITCH preprocesses its XML line by line before parsing it (switch_xml.c): a line with
+an ``X-PRE-PROCESS`` directive is consumed whole, lines holding ``<include>`` or
+``</include>`` are dropped, and ``$${name}`` is replaced by a global variable. ``preprocess``
+below mirrors those rules, so the tests see what FreeSWITCH would see.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / "freeswitch-conf"
+DOCKER = ROOT / "docker"
+XML_FILES = sorted(CONF.rglob("*.xml"))
+
+DIRECTIVE = re.compile(
+    r'^\s*<X-PRE-PROCESS cmd="(set|env-set|exec-set|include)" data="([^"]*)"/>\s*$'
+)
+STOCK_GLOBALS = {"local_ip_v4", "external_rtp_ip", "external_sip_ip", "hold_music", "domain"}
+RANDOM = "random-uuid-from-exec-set"
+
+
+def preprocess(path: Path, env: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """FreeSWITCH's preprocessor for one file: (the XML it would parse, the globals it set)."""
+    out: list[str] = []
+    variables: dict[str, str] = {name: f"stock-{name}" for name in STOCK_GLOBALS}
+    for line in path.read_text().splitlines():
+        line = re.sub(r"\$\$\{([^}]*)\}", lambda m: variables.get(m.group(1), ""), line)
+        if "<include>" in line or "</include>" in line or "<?" in line:
+            continue
+        match = DIRECTIVE.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        cmd, data = match.groups()
+        name, _, value = data.partition("=")
+        if cmd == "set":
+            variables[name.strip()] = value.strip()
+        elif cmd == "exec-set":
+            variables[name.strip()] = RANDOM
+        elif cmd == "env-set" and value.startswith("$") and value[1:] in env:
+            variables[name] = env[value[1:]]
+    return "<root>\n" + "\n".join(out) + "\n</root>", variables
+
+
+def parsed(relative: str, env: Mapping[str, str] | None = None) -> ET.Element:
+    text, _ = preprocess(CONF / relative, env or {})
+    return ET.fromstring(text)
+
+
+def params(element: ET.Element, tag: str = "param") -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in element.iter(tag)}
+
+
+# --- every file ----------------------------------------------------------------------------
+
+
+def test_there_is_a_configuration_to_check() -> None:
+    assert len(XML_FILES) >= 7
+
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(CONF)))
+def test_xml_is_well_formed_as_written_and_after_preprocessing(path: Path) -> None:
+    ET.parse(path)
+    ET.fromstring(preprocess(path, {})[0])
+
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(CONF)))
+def test_preprocessor_lines_are_whole_directives(path: Path) -> None:
+    # The preprocessor matches the text anywhere, even inside a comment, and drops the line.
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if "x-pre-process" in line.lower():
+            assert DIRECTIVE.match(line), f"{path.name}:{number}: not a lone directive: {line!r}"
+        if "<include>" in line or "</include>" in line:
+            assert line.strip() in ("<include>", "</include>"), f"{path.name}:{number} is dropped"
+
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(CONF)))
+def test_env_set_has_the_strict_form_freeswitch_needs(path: Path) -> None:
+    for cmd, data in DIRECTIVE.findall(path.read_text()):
+        if cmd == "env-set":
+            assert re.fullmatch(r"[a-z0-9_]+=\$CALLCENTER_[A-Z0-9_]+", data), data
+
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(CONF)))
+def test_every_global_is_defined_before_use(path: Path) -> None:
+    defined = set(STOCK_GLOBALS)
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        for name in re.findall(r"\$\$\{([^}]*)\}", line):
+            assert name in defined, f"{path.name}:{number}: $${{{name}}} is not defined above"
+        match = DIRECTIVE.match(line)
+        if match and match.group(1) != "include":
+            defined.add(match.group(2).partition("=")[0].strip())
+
+
+def test_cluecon_is_never_a_value() -> None:
+    for path in XML_FILES:
+        root = ET.parse(path).getroot()
+        for element in root.iter():
+            for attr in ("value", "data"):
+                assert "cluecon" not in element.get(attr, "").lower(), path
+
+
+# --- Event Socket and ACL ------------------------------------------------------------------
+
+
+def esl_settings(env: Mapping[str, str]) -> dict[str, str]:
+    return params(parsed("autoload_configs/event_socket.conf.xml", env))
+
+
+def test_esl_password_comes_from_the_environment() -> None:
+    settings = esl_settings({"CALLCENTER_ESL_PASSWORD": "0f1e2d3c4b5a"})
+    assert settings["password"] == "0f1e2d3c4b5a"
+    assert settings["listen-port"] == "8021"
+
+
+def test_esl_password_fails_closed_without_the_environment() -> None:
+    # An empty password would make mod_event_socket fall back to ClueCon.
+    assert esl_settings({})["password"] == RANDOM
+
+
+def test_esl_listens_on_loopback_unless_told_otherwise() -> None:
+    assert esl_settings({})["listen-ip"] == "127.0.0.1"
+    assert esl_settings({"CALLCENTER_ESL_LISTEN_IP": "10.0.0.5"})["listen-ip"] == "10.0.0.5"
+
+
+def acl_lists(env: Mapping[str, str] | None = None) -> dict[str, ET.Element]:
+    root = parsed("autoload_configs/acl.conf.xml", env)
+    return {lst.get("name", ""): lst for lst in root.iter("list")}
+
+
+def test_esl_acl_allows_loopback_and_the_controller_network_only() -> None:
+    assert esl_settings({})["apply-inbound-acl"] == "callcenter_esl"
+    esl = acl_lists({"CALLCENTER_CONTROLLER_CIDR": "10.0.0.10/32"})["callcenter_esl"]
+    assert esl.get("default") == "deny"
+    allowed = {node.get("cidr") for node in esl.iter("node") if node.get("type") == "allow"}
+    assert allowed == {"127.0.0.0/8", "::1/128", "10.0.0.10/32"}
+
+
+def test_acl_keeps_the_stock_lists() -> None:
+    assert {"lan", "domains", "callcenter_esl", "callcenter_carriers"} <= set(acl_lists())
+
+
+# --- SIP profiles --------------------------------------------------------------------------
+
+
+def profile(name: str) -> tuple[ET.Element, dict[str, str]]:
+    root = parsed(f"sip_profiles/{name}.xml")
+    element = root.find("profile")
+    assert element is not None and element.get("name") == name
+    return element, params(element.find("settings"))  # type: ignore[arg-type]
+
+
+def test_carriers_profile_trusts_only_the_carrier_acl() -> None:
+    _, settings = profile("callcenter-carriers")
+    assert settings["context"] == "callcenter"
+    assert settings["auth-calls"] == "false"
+    assert settings["apply-inbound-acl"] in acl_lists()
+    assert settings["sip-port"] == "5080"
+
+
+def test_agents_profile_authenticates_in_the_agents_domain() -> None:
+    element, settings = profile("callcenter-agents")
+    assert settings["context"] == "callcenter-agents"
+    assert settings["auth-calls"] == "true"
+    assert settings["sip-port"] == "5060"
+    assert settings["force-register-domain"] == directory_domain().get("name") == "callcenter"
+    assert [d.get("name") for d in element.iter("domain")] == ["callcenter"]
+
+
+@pytest.mark.parametrize("name", ["callcenter-carriers", "callcenter-agents"])
+def test_profiles_use_rfc2833_and_the_agreed_codecs(name: str) -> None:
+    _, settings = profile(name)
+    assert settings["dtmf-type"] == "rfc2833"
+    assert settings["rfc2833-pt"] == "101"
+    for key in ("inbound-codec-prefs", "outbound-codec-prefs"):
+        assert settings[key] == "PCMU,PCMA,G722,OPUS"
+
+
+# --- dialplan ------------------------------------------------------------------------------
+
+
+def contexts() -> dict[str, ET.Element]:
+    return {c.get("name", ""): c for c in parsed("dialplan/callcenter.xml").iter("context")}
+
+
+def actions(extension: ET.Element) -> list[tuple[str, str]]:
+    return [(a.get("application", ""), a.get("data", "")) for a in extension.iter("action")]
+
+
+def test_dialplan_has_the_two_contexts_the_profiles_use() -> None:
+    assert set(contexts()) == {"callcenter", "callcenter-agents"}
+    assert profile("callcenter-carriers")[1]["context"] in contexts()
+    assert profile("callcenter-agents")[1]["context"] in contexts()
+
+
+def test_inbound_calls_are_tagged_and_parked() -> None:
+    (extension,) = contexts()["callcenter"].iter("extension")
+    steps = actions(extension)
+    assert steps[-1] == ("park", "")
+    sets = {data.partition("=")[0]: data.partition("=")[2] for app, data in steps if app == "set"}
+    assert sets["cc_managed"] == "true"
+    assert sets["cc_did"] == "${destination_number}"
+    assert sets["cc_entry"] == "inbound"
+    assert sets["hangup_after_bridge"] == "false"
+    assert sets["continue_on_fail"] == "true"
+    assert sets["park_timeout"] == "600:RECOVERY_ON_TIMER_EXPIRE"
+
+
+def test_park_timeout_is_configurable() -> None:
+    text, _ = preprocess(CONF / "dialplan/callcenter.xml", {"CALLCENTER_PARK_TIMEOUT": "1800"})
+    assert "park_timeout=1800:RECOVERY_ON_TIMER_EXPIRE" in text
+
+
+def test_agent_calls_are_tagged_and_parked_by_kind() -> None:
+    extensions = list(contexts()["callcenter-agents"].iter("extension"))
+    entries = []
+    for extension in extensions:
+        steps = actions(extension)
+        assert steps[-1] == ("park", "")
+        assert ("set", "cc_managed=true") in steps
+        assert ("set", "cc_did=${destination_number}") in steps
+        entries += [d.partition("=")[2] for a, d in steps if d.startswith("cc_entry=")]
+    assert entries == ["agent_feature", "agent_outbound"]
+    feature = extensions[0].find("condition")
+    assert feature is not None and re.match(feature.get("expression", ""), "*12")
+    assert not re.match(feature.get("expression", ""), "5551234")
+
+
+def test_dialplan_does_nothing_but_tag_and_park() -> None:
+    for context in contexts().values():
+        for extension in context.iter("extension"):
+            assert {app for app, _ in actions(extension)} == {"set", "park"}
+
+
+# --- directory -----------------------------------------------------------------------------
+
+
+def directory_domain() -> ET.Element:
+    domain = parsed("directory/callcenter.xml").find("domain")
+    assert domain is not None
+    return domain
+
+
+def test_agents_domain_includes_the_generated_users() -> None:
+    text = (CONF / "directory/callcenter.xml").read_text()
+    assert '<X-PRE-PROCESS cmd="include" data="callcenter/*.xml"/>' in text
+    assert (CONF / "directory/callcenter/README.md").is_file()
+
+
+def test_example_agent() -> None:
+    env = {"CALLCENTER_EXAMPLE_AGENT_PASSWORD": "s3cret"}
+    user = parsed("directory/callcenter/1001.xml", env).find("user")
+    assert user is not None and user.get("id") == "1001"
+    assert params(user)["password"] == "s3cret"
+    variables = params(user, "variable")
+    assert variables["user_context"] == "callcenter-agents"
+    assert variables["effective_caller_id_name"]
+    without_env = parsed("directory/callcenter/1001.xml").find("user")
+    assert without_env is not None and params(without_env)["password"] == RANDOM
+
+
+# --- docker --------------------------------------------------------------------------------
+
+
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((DOCKER / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_services() -> None:
+    services = compose()["services"]
+    assert set(services) == {
+        "postgres",
+        "freeswitch",
+        "migrate",
+        "controller",
+        "prometheus",
+        "grafana",
+    }
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["controller"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+
+
+def test_compose_references_only_files_that_exist() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
+        build = service.get("build")
+        if build:
+            context = (DOCKER / build["context"]).resolve()
+            assert (context / build["dockerfile"]).is_file(), name
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DOCKER / source).exists(), f"{name}: {source}"
+
+
+def test_compose_controller_settings_and_secrets() -> None:
+    services = compose()["services"]
+    env = services["controller"]["environment"]
+    assert env["CALLCENTER_DATABASE_URL"] == (
+        "postgresql+psycopg://callcenter:callcenter@postgres:5432/callcenter"
+    )
+    assert env["CALLCENTER_ESL_NODES"].startswith("fs1=esl://:${CALLCENTER_ESL_PASSWORD:?")
+    assert env["CALLCENTER_ESL_NODES"].endswith("@freeswitch:8021")
+    assert env["CALLCENTER_METRICS_LISTEN"] == "0.0.0.0:9464"
+    assert services["freeswitch"]["environment"]["CALLCENTER_ESL_PASSWORD"].startswith(
+        "${CALLCENTER_ESL_PASSWORD:?"
+    )
+    published = " ".join(str(p) for s in services.values() for p in s.get("ports", []))
+    assert "8021" not in published
+
+
+def test_prometheus_scrapes_the_controller() -> None:
+    config = yaml.safe_load((DOCKER / "prometheus.yml").read_text())
+    targets = [
+        t for job in config["scrape_configs"] for s in job["static_configs"] for t in s["targets"]
+    ]
+    assert targets == ["controller:9464"]
+
+
+def test_grafana_provisioning_and_dashboard() -> None:
+    for path in (DOCKER / "grafana/provisioning").rglob("*.yml"):
+        assert yaml.safe_load(path.read_text())["apiVersion"] == 1
+    dashboard = json.loads((DOCKER / "grafana/dashboards/callcenter.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    for metric in (
+        "callcenter_calls_active",
+        "callcenter_calls_total",
+        "callcenter_esl_connected",
+        "callcenter_esl_reconnects_total",
+        "callcenter_esl_events_total",
+        "callcenter_esl_command_seconds_bucket",
+        "callcenter_esl_event_drops_total",
+        "callcenter_cdrs_written_total",
+        "callcenter_cdrs_spooled_total",
+        "callcenter_cdrs_replayed_total",
+        "callcenter_build_info",
+    ):
+        assert metric in exprs, metric
+
+
+def test_env_example_requires_the_esl_password() -> None:
+    lines = (DOCKER / ".env.example").read_text().splitlines()
+    assert "CALLCENTER_ESL_PASSWORD=" in lines
