@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -107,18 +106,18 @@ def main(
 
 
 def _register() -> None:
+    from callcenter.cli.cdr_cmd import cdr
     from callcenter.cli.config_cmd import config
     from callcenter.cli.db_cmd import db
     from callcenter.cli.demo_cmd import demo
+    from callcenter.cli.route_cmd import route
     from callcenter.cli.serve_cmd import serve
 
-    for command in (config, db, demo, serve):
+    for command in (cdr, config, db, demo, route, serve):
         main.add_command(command)
-    try:
-        sim_cmd = importlib.import_module("callcenter.cli.sim_cmd")
-    except ImportError:
-        return
-    main.add_command(sim_cmd.sim)
+    from callcenter.cli.sim_cmd import sim
+
+    main.add_command(sim)
 
 
 _register()

@@ -1,0 +1,169 @@
+"""Bridges: ``uuid_bridge`` (NOTES §4 order), the ``bridge`` application, and unbridging."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from gevent.event import AsyncResult, Event
+
+from callcenter.sim.channel import ChannelState
+from callcenter.sim.session import Control, Exit, Session
+
+if TYPE_CHECKING:
+    from callcenter.sim.core import SimCore
+
+log = logging.getLogger(__name__)
+
+ACK_TIMEOUT = 10.0
+
+
+def link(a: Session, b: Session) -> None:
+    """Make ``a`` the bridge originator (Other-Type originatee) and ``b`` its partner."""
+    now = a.core.clock.now_us()
+    a.peer, b.peer = b, a
+    a.chan.partner, b.chan.partner = b.chan, a.chan
+    a.chan.other_type, b.chan.other_type = "originatee", "originator"
+    a.chan.bridge_a, b.chan.bridge_a = True, False
+    for one, other in ((a, b), (b, a)):
+        one.chan.set_time("Channel-Bridged-Time", now)
+        one.chan.profile.callee_id_name = other.chan.profile.caller_id_name
+        one.chan.profile.callee_id_number = other.chan.profile.caller_id_number
+        one.chan.profile_changed()
+        one.chan.set_vars(
+            {
+                "bridge_channel": other.chan.name,
+                "bridge_uuid": other.uuid,
+                "signal_bond": other.uuid,
+                "last_bridge_to": other.uuid,
+            }
+        )
+    a.core.people.bridged(a)
+    a.core.people.bridged(b)
+
+
+def unlink(s: Session, *, hangup_partner: bool) -> None:
+    peer = s.peer
+    if peer is None:
+        return
+    if s.chan.bridge_a:
+        s.emit("CHANNEL_UNBRIDGE", lead=_ids(s, peer))
+    s.peer = None
+    s.chan.partner = None
+    s.chan.bridge_a = False
+    s.chan.profile_changed()
+    s.bridged.clear()
+    if peer.peer is s:
+        peer.peer = None
+        if hangup_partner and not peer.chan.gone:
+            if peer.chan.get_var("park_after_bridge") == "true":
+                peer.control(Control(Exit.UNBRIDGED))
+            else:
+                peer.hangup("NORMAL_CLEARING", "send_bye")
+
+
+def _ids(a: Session, b: Session) -> tuple[tuple[str, str], ...]:
+    return (("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid))
+
+
+def enter_bridge(s: Session, control: Control) -> None:
+    """A leg left its park for a bridge: HIBERNATE, RESET, then tell the coordinator."""
+    if s.peer is not None:
+        unlink(s, hangup_partner=True)
+    s.set_state(ChannelState.CS_HIBERNATE)
+    s.set_state(ChannelState.CS_RESET)
+    if control.ack is not None:
+        control.ack.set()
+
+
+def uuid_bridge(core: SimCore, a_uuid: str, b_uuid: str) -> str:
+    a, b = core.session(a_uuid), core.session(b_uuid)
+    if a is None or b is None or a is b:
+        return "-ERR Invalid uuid\n"
+    core.spawn(_coordinate, a, b, name=f"uuid_bridge-{a_uuid}")
+    return f"+OK {b_uuid}\n"
+
+
+def _coordinate(a: Session, b: Session) -> None:
+    for one in (b, a):
+        ack = Event()
+        one.control(Control(Exit.BRIDGE, (), ack))
+        if not ack.wait(timeout=ACK_TIMEOUT):
+            log.warning("uuid_bridge: %s did not leave its application in time", one.uuid)
+            return
+    if a.chan.gone or b.chan.gone:
+        return
+    link(a, b)
+    a.set_state(ChannelState.CS_SOFT_EXECUTE)
+    b.set_state(ChannelState.CS_SOFT_EXECUTE)
+    a.execute("uuid_bridge", b.uuid, None, complete=False)
+    b.execute("uuid_bridge", a.uuid, None, complete=False)
+    a.emit("CHANNEL_BRIDGE", lead=_ids(a, b))
+    b.chan.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+    b.emit("CHANNEL_STATE")
+    _call_updates(a, b)
+
+
+def _call_updates(a: Session, b: Session) -> None:
+    for one, other in ((a, b), (b, a)):
+        lead = (
+            ("Direction", "SEND"),
+            ("Sent-Callee-ID-Name", other.chan.profile.caller_id_name),
+            ("Sent-Callee-ID-Number", other.chan.profile.caller_id_number),
+            ("Bridged-To", other.uuid),
+        )
+        one.emit("CALL_UPDATE", lead=lead)
+
+
+def bridge_app(s: Session, arg: str) -> str:
+    """The ``bridge`` application: dial (or take a parked uuid), bridge, wait for the end."""
+    from callcenter.sim.originate import originate
+
+    core = s.core
+    target = arg.strip()
+    other = core.session(target)
+    if other is not None and other is not s:
+        ack = Event()
+        other.control(Control(Exit.BRIDGE, (), ack))
+        if not ack.wait(timeout=ACK_TIMEOUT):
+            return "_none_"
+    else:
+        result: AsyncResult = AsyncResult()
+        leg = originate(core, target, result.set, park_after=False)
+        body = _await(s, result)
+        if body is None or not body.startswith("+OK"):
+            if leg is not None and body is None:
+                leg.hangup("ORIGINATOR_CANCEL", "send_cancel")
+            cause = (body or "-ERR ORIGINATOR_CANCEL").removeprefix("-ERR ").strip()
+            s.chan.set_vars({"originate_disposition": cause, "DIALSTATUS": cause})
+            return "_none_"
+        other = core.session(body[4:].strip())
+        if other is None:
+            return "_none_"
+    if s.chan.gone:
+        other.hangup("ORIGINATOR_CANCEL", "send_cancel")
+        return "_none_"
+    link(s, other)
+    s.in_bridge_app = True
+    s.emit("CHANNEL_BRIDGE", lead=_ids(s, other))
+    other.chan.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+    other.emit("CHANNEL_STATE")
+    _call_updates(s, other)
+    s.serve(parked=False)
+    control = s.take_control()
+    s.in_bridge_app = False
+    if control is not None and control.exit is Exit.UNBRIDGED:
+        unlink(s, hangup_partner=False)
+        if s.chan.get_var("hangup_after_bridge") == "true":
+            s.hangup("NORMAL_CLEARING", "send_bye")
+    elif control is not None:
+        s.pending = control
+    return "_none_"
+
+
+def _await(s: Session, result: AsyncResult) -> str | None:
+    while not s.hungup.is_set():
+        result.wait(timeout=0.5)
+        if result.ready():
+            return str(result.value)
+    return None

@@ -1,0 +1,339 @@
+"""A channel's session: the greenlet that runs its applications, like FreeSWITCH's session
+thread. ``sendmsg`` executes arrive in ``inbox``; the park loop picks them up on the next
+20 ms frame; hang-ups, bridges and transfers arrive as controls and unwind the running
+application so the event order is FreeSWITCH's (NOTES §4).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from gevent.event import Event
+from gevent.queue import Empty, Queue
+
+from callcenter.sim.channel import HANGUP_Q850, AnswerState, CallState, Channel, ChannelState
+from callcenter.sim.encoding import Pair
+
+if TYPE_CHECKING:
+    from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+    from callcenter.sim.core import SimCore
+
+log = logging.getLogger(__name__)
+
+PARK_POLL = 0.02
+WAIT_CHUNK = 5.0
+
+
+class Signal(StrEnum):
+    HANGUP = "hangup"
+    BREAK = "break"
+
+
+class Exit(StrEnum):
+    HANGUP = "hangup"
+    BRIDGE = "bridge"
+    TRANSFER = "transfer"
+    UNBRIDGED = "unbridged"
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    app: str
+    arg: str
+    app_uuid: str | None
+    loops: int = 1
+
+
+@dataclass(frozen=True)
+class Control:
+    exit: Exit
+    data: tuple[str, ...] = ()
+    ack: Event | None = field(default=None, compare=False)
+
+
+class Session:
+    def __init__(
+        self,
+        core: SimCore,
+        chan: Channel,
+        *,
+        caller: CallerBehaviour | None = None,
+        agent: AgentBehaviour | None = None,
+    ) -> None:
+        self.core = core
+        self.chan = chan
+        self.caller = caller
+        self.agent = agent
+        self.inbox: Queue[ExecRequest | Control | None] = Queue()
+        self.dtmf: Queue[str] = Queue()
+        self.hungup = Event()
+        self.bridged = Event()
+        self.destroyed = Event()
+        self.parked = False
+        self.running = False
+        self.in_bridge_app = False
+        self.last_response = "_none_"
+        self.current_app = ""
+        self.collects = 0
+        self.digits_dialed: list[str] = []
+        self.recordings: dict[str, int] = {}
+        self.pending: Control | None = None
+        self.interrupted = False
+        self.peer: Session | None = None
+
+    @property
+    def uuid(self) -> str:
+        return self.chan.uuid
+
+    # -- events ------------------------------------------------------------------------
+    def emit(self, name: str, *, lead: tuple[Pair, ...] = (), tail: tuple[Pair, ...] = ()) -> None:
+        if self.destroyed.is_set():
+            return
+        factory = self.core.factory
+        if name == "CHANNEL_STATE":
+            event = factory.state(self.chan)
+        elif name == "CHANNEL_HANGUP_COMPLETE":
+            event = factory.hangup_complete(self.chan)
+        else:
+            event = factory.channel_event(name, self.chan, lead=lead, tail=tail)
+        self.core.hub.emit(event)
+
+    def set_state(self, state: ChannelState) -> None:
+        self.chan.set_state(state)
+        self.emit("CHANNEL_STATE")
+
+    def set_callstate(self, callstate: CallState) -> None:
+        previous = self.chan.set_callstate(callstate)
+        if not self.destroyed.is_set():
+            self.core.hub.emit(self.core.factory.callstate(self.chan, previous))
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self, program: Callable[[Session], None]) -> None:
+        self.running = True
+        self.core.sessions[self.uuid] = self
+        self.core.spawn(self._run, program, name=f"session-{self.uuid}")
+
+    def _run(self, program: Callable[[Session], None]) -> None:
+        try:
+            program(self)
+        finally:
+            self.running = False
+            if self.chan.gone:
+                self.finish()
+
+    def hangup(self, cause: str = "NORMAL_CLEARING", disposition: str = "send_bye") -> bool:
+        """Start the hang-up: CHANNEL_HANGUP now, the rest when the running app unwinds."""
+        chan = self.chan
+        if chan.gone:
+            return False
+        now = self.core.clock.now_us()
+        chan.hangup_cause = cause
+        chan.set_answer_state(AnswerState.HANGUP)
+        chan.set_time("Channel-Hangup-Time", now)
+        chan.set_vars({"sip_hangup_disposition": disposition})
+        self.emit("CHANNEL_HANGUP")
+        self.hungup.set()
+        self.inbox.put(None)
+        self.dtmf.put(Signal.HANGUP)
+        peer = self.peer
+        if peer is not None and not peer.chan.gone:
+            if peer.chan.get_var("park_after_bridge") == "true" or (
+                peer.in_bridge_app and peer.chan.get_var("hangup_after_bridge") != "true"
+            ):
+                peer.control(Control(Exit.UNBRIDGED))
+            else:
+                peer.hangup("NORMAL_CLEARING", "send_bye")
+        if not self.running:
+            self.finish()
+        return True
+
+    def finish(self) -> None:
+        """The tail of every hang-up (NOTES §4): ... HANGUP_COMPLETE DESTROY st:DESTROY."""
+        if self.destroyed.is_set():
+            return
+        chan = self.chan
+        for path in list(self.recordings):
+            self.stop_recording(path)
+        if chan.bridge_a and chan.partner is not None:
+            self.emit("CHANNEL_UNBRIDGE", lead=self._bridge_ids())
+        self.set_state(ChannelState.CS_HANGUP)
+        self.set_callstate(CallState.HANGUP)
+        self.set_state(ChannelState.CS_REPORTING)
+        self.core.cdr_variables(self)
+        self.emit("CHANNEL_HANGUP_COMPLETE")
+        self.emit("CHANNEL_DESTROY")
+        chan.set_state(ChannelState.CS_DESTROY)
+        self.emit("CHANNEL_STATE")
+        self.destroyed.set()
+        self.core.session_gone(self)
+
+    def _bridge_ids(self) -> tuple[Pair, ...]:
+        partner = self.chan.partner
+        other = partner.uuid if partner is not None else ""
+        return (("Bridge-A-Unique-ID", self.uuid), ("Bridge-B-Unique-ID", other))
+
+    def control(self, message: Control) -> None:
+        self.inbox.put(message)
+        self.interrupt()
+
+    def interrupt(self) -> None:
+        """Break the running media app (uuid_break, bridge, transfer), if there is one."""
+        if self.current_app and self.current_app != "park":
+            self.interrupted = True
+            self.dtmf.put(Signal.BREAK)
+
+    # -- waiting -----------------------------------------------------------------------
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds`` of simulated time; True if the channel hung up meanwhile."""
+        clock = self.core.clock
+        remaining = seconds
+        while remaining > 0 and not self.hungup.is_set():
+            step = min(remaining, WAIT_CHUNK / clock.time_scale)
+            clock.wait(self.hungup, step)
+            remaining -= step
+        return bool(self.hungup.is_set())
+
+    def next_dtmf(self, seconds: float) -> str | None:
+        """The next digit or Signal within ``seconds``; None on timeout."""
+        clock = self.core.clock
+        remaining = seconds
+        while remaining > 0:
+            step = min(remaining, WAIT_CHUNK / clock.time_scale)
+            start = clock.now()
+            try:
+                item = self.dtmf.get(timeout=clock.real(step))
+            except Empty:
+                remaining -= max(step, clock.now() - start)
+                continue
+            if item == Signal.BREAK:
+                if not self.interrupted:
+                    remaining -= clock.now() - start
+                    continue
+                self.interrupted = False
+            return str(item)
+        return None
+
+    def receive_dtmf(self, digit: str) -> None:
+        if self.chan.gone:
+            return
+        self.digits_dialed.append(digit)
+        tail = (("DTMF-Digit", digit), ("DTMF-Duration", "2240"), ("DTMF-Source", "RTP"))
+        self.emit("DTMF", tail=tail)
+        self.dtmf.put(digit)
+
+    # -- applications ------------------------------------------------------------------
+    def execute(self, app: str, arg: str, app_uuid: str | None, *, complete: bool = True) -> str:
+        from callcenter.sim.apps import run_app
+
+        chan = self.chan
+        app_uuid = app_uuid or self.core.new_uuid()
+        chan.set_var("current_application", app)
+        chan.set_var("current_application_data", arg or None)
+        chan.application, chan.application_data = app, arg
+        data: tuple[Pair, ...] = (("Application-Data", arg),) if arg else ()
+        uuid_pair: tuple[Pair, ...] = (("Application-UUID", app_uuid),) if complete else ()
+        self.emit("CHANNEL_EXECUTE", tail=(("Application", app), *data, *uuid_pair))
+        if not complete:
+            return "_none_"
+        outer, self.current_app = self.current_app, app
+        self.core.people.app_started(self, app)
+        response = run_app(self, app, arg)
+        self.current_app = outer
+        self.emit(
+            "CHANNEL_EXECUTE_COMPLETE",
+            tail=(
+                ("Application", app),
+                *data,
+                ("Application-Response", response),
+                ("Application-UUID", app_uuid),
+            ),
+        )
+        if app != "park":
+            self.last_response = response
+        chan.set_vars({"last_app": app, "last_arg": arg})
+        return response
+
+    def serve(self, *, parked: bool) -> Exit:
+        """Run executes until a control or the hang-up ends this stretch."""
+        self.parked = parked
+        try:
+            while True:
+                if self.hungup.is_set():
+                    return Exit.HANGUP
+                if self.pending is not None:
+                    message: ExecRequest | Control | None = self.pending
+                    self.pending = None
+                else:
+                    try:
+                        message = self.inbox.get(timeout=WAIT_CHUNK)
+                    except Empty:
+                        continue
+                if isinstance(message, Control):
+                    self.interrupted = False
+                    self.pending = message
+                    return message.exit
+                if isinstance(message, ExecRequest):
+                    if self.wait(PARK_POLL):
+                        return Exit.HANGUP
+                    for _ in range(max(1, message.loops)):
+                        self.execute(message.app, message.arg, message.app_uuid)
+        finally:
+            self.parked = False
+
+    def take_control(self) -> Control | None:
+        message, self.pending = self.pending, None
+        return message
+
+    # -- answer / media ----------------------------------------------------------------
+    def pre_answer(self) -> None:
+        chan = self.chan
+        if chan.answer_state is not AnswerState.RINGING:
+            return
+        now = self.core.clock.now_us()
+        chan.media = True
+        chan.set_vars(self.core.media_variables(chan))
+        chan.set_time("Channel-Progress-Media-Time", now)
+        chan.set_answer_state(AnswerState.EARLY)
+        self.emit("CHANNEL_PROGRESS_MEDIA")
+        self.set_callstate(CallState.EARLY)
+
+    def answer(self) -> None:
+        chan = self.chan
+        if chan.answer_state in (AnswerState.ANSWERED, AnswerState.HANGUP):
+            return
+        self.pre_answer()
+        chan.set_time("Channel-Answered-Time", self.core.clock.now_us())
+        chan.set_answer_state(AnswerState.ANSWERED)
+        self.emit("CHANNEL_ANSWER")
+        self.set_callstate(CallState.ACTIVE)
+        chan.set_var("endpoint_disposition", "ANSWER")
+
+    # -- recordings --------------------------------------------------------------------
+    def start_recording(self, path: str) -> None:
+        self.recordings[path] = self.core.clock.now_us()
+        self.emit("RECORD_START", tail=(("Record-File-Path", path),))
+
+    def stop_recording(self, path: str, cause: str = "success-maxtime") -> bool:
+        started = self.recordings.pop(path, None)
+        if started is None:
+            return False
+        ms = (self.core.clock.now_us() - started) // 1000
+        self.chan.set_vars(
+            {
+                "record_samples": str(ms * 8),
+                "record_ms": str(ms),
+                "record_seconds": str(ms // 1000),
+                "record_completion_cause": cause,
+            }
+        )
+        tail = (("Record-File-Path", path), ("Record-Completion-Cause", cause))
+        self.emit("RECORD_STOP", tail=tail)
+        return True
+
+
+def q850(cause: str) -> str:
+    return HANGUP_Q850.get(cause, "0")

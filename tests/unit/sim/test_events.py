@@ -1,0 +1,113 @@
+# isort: off
+import callcenter._gevent  # noqa: F401  (monkey-patches first)
+
+# isort: on
+
+import json
+
+from callcenter.sim.channel import ChannelState
+from callcenter.sim.core import SimCore
+from callcenter.sim.dialplan import inbound_channel
+from tests.unit.sim.fixtures import events
+
+CORE_23 = [
+    "Event-Name",
+    "Core-UUID",
+    "FreeSWITCH-Hostname",
+    "FreeSWITCH-Switchname",
+    "FreeSWITCH-IPv4",
+    "FreeSWITCH-IPv6",
+    "Event-Date-Local",
+    "Event-Date-GMT",
+    "Event-Date-Timestamp",
+    "Event-Calling-File",
+    "Event-Calling-Function",
+    "Event-Calling-Line-Number",
+    "Event-Sequence",
+    "Channel-State",
+    "Channel-Call-State",
+    "Channel-State-Number",
+    "Channel-Name",
+    "Unique-ID",
+    "Call-Direction",
+    "Presence-Call-Direction",
+    "Channel-HIT-Dialplan",
+    "Channel-Call-UUID",
+    "Answer-State",
+]
+
+
+def _recorded(name: str, **match: str) -> dict[str, str]:
+    return next(
+        e
+        for e in events("s01-inbound-ivr.events.jsonl")
+        if e.get("Event-Name") == name and all(e.get(k) == v for k, v in match.items())
+    )
+
+
+def _channel(core: SimCore):  # type: ignore[no-untyped-def]
+    return inbound_channel(core, core.new_uuid(), "5000", "15551234567", "Alice Caller", None)
+
+
+def test_channel_create_has_the_recorded_header_names() -> None:
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    chan.set_state(ChannelState.CS_INIT)
+    event = core.factory.channel_event("CHANNEL_CREATE", chan)
+    recorded = _recorded("CHANNEL_CREATE")
+    assert [k for k, _ in event.headers()] == list(recorded)
+
+
+def test_state_new_carries_exactly_the_23_core_headers() -> None:
+    core = SimCore(seed=1)
+    event = core.factory.state(_channel(core))
+    assert [k for k, _ in event.headers()] == CORE_23 == list(_recorded("CHANNEL_STATE"))
+
+
+def test_callstate_has_no_variables_and_the_recorded_names() -> None:
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    chan.set_state(ChannelState.CS_INIT)
+    previous = chan.set_callstate(chan.callstate.__class__("RINGING"))
+    event = core.factory.callstate(chan, previous)
+    assert [k for k, _ in event.headers()] == list(_recorded("CHANNEL_CALLSTATE"))
+
+
+def test_hangup_complete_repeats_hangup_cause_in_both_encodings() -> None:
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    chan.hangup_cause = "NORMAL_CLEARING"
+    event = core.factory.hangup_complete(chan)
+    names = [k for k, _ in event.headers()]
+    assert names.count("Hangup-Cause") == 2
+    assert names.index("Hangup-Cause") == names.index("Event-Sequence") + 1
+    body = event.encoded("json").split(b"\n\n", 1)[1]
+    pairs = json.loads(body, object_pairs_hook=list)
+    assert [k for k, _ in pairs].count("Hangup-Cause") == 2
+    assert event.encoded("plain").count(b"\nHangup-Cause: NORMAL_CLEARING\n") == 2
+
+
+def test_sequence_strictly_increases_and_values_are_strings() -> None:
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    seqs = []
+    for _ in range(5):
+        event = core.factory.state(chan)
+        data = json.loads(event.encoded("json").split(b"\n\n", 1)[1])
+        assert all(isinstance(v, str) for v in data.values())
+        seqs.append(int(data["Event-Sequence"]))
+        assert len(data["Event-Date-Timestamp"]) == 16
+    assert seqs == sorted(set(seqs))
+
+
+def test_encodings_are_cached_per_event_and_blocks_shared() -> None:
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    first = core.factory.channel_event("CHANNEL_PARK", chan)
+    assert first.encoded("json") is first.encoded("json")
+    second = core.factory.channel_event("CHANNEL_PARK", chan)
+    assert first.blocks[-1] is second.blocks[-1]  # the variables block, encoded once
+    chan.set_var("cc_x", "1")
+    third = core.factory.channel_event("CHANNEL_PARK", chan)
+    assert third.blocks[-1] is not second.blocks[-1]
+    assert third.as_dict()["variable_cc_x"] == "1"
