@@ -10,12 +10,20 @@ import gevent
 from gevent.event import Event
 from prometheus_client import CollectorRegistry
 
+from callcenter.calls.features import run_target
+from callcenter.calls.manager import CallManager, CallOptions
+from callcenter.calls.metrics import CallMetrics
+from callcenter.calls.routing import RouteTable, parse_target
 from callcenter.errors import MigrationError
+from callcenter.esl import ESLConnection, EventRouter
+from callcenter.metrics.esl import ESLMetrics
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
 from callcenter.settings import Settings
 from callcenter.store import migrate
 from callcenter.store.database import Database
+from callcenter.store.spool import Spool
+from callcenter.store.writer import DurableWriter, WriterMetrics
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +40,60 @@ class App:
         self.registry = registry or build_registry()
         self.database = database or Database(settings.database_url)
         self.metrics = MetricsServer(settings.metrics_listen, self.registry, self.health)
+        self.esl_metrics = ESLMetrics(self.registry)
+        self.call_metrics = CallMetrics(self.registry)
+        self.router = EventRouter(metrics=self.esl_metrics)
+        self.writer = DurableWriter(
+            self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
+        )
+        self.routes = RouteTable(self.database, parse_target(settings.default_route))
+        options = CallOptions(
+            command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
+        )
+        self.managers: dict[str, CallManager] = {}
+        self.connections: dict[str, ESLConnection] = {}
+        for node in settings.esl_nodes:
+            manager = CallManager(
+                node.name,
+                self.router,
+                self.routes,
+                self.writer,
+                self.database,
+                self.call_metrics,
+                run_target,
+                options=options,
+            )
+            connection = ESLConnection(
+                node,
+                on_event=manager.on_event,
+                on_connected=manager.on_connected,
+                metrics=self.esl_metrics,
+                command_timeout=settings.esl_command_timeout,
+            )
+            manager.bind(connection)
+            self.managers[node.name] = manager
+            self.connections[node.name] = connection
         self._stopped = Event()
         self._started = False
 
     def health(self) -> dict[str, Any]:
         db_ok = self.database.ping()
-        nodes: dict[str, dict[str, bool]] = {
-            node.name: {"connected": False} for node in self.settings.esl_nodes
+        nodes: dict[str, dict[str, Any]] = {
+            name: {
+                "connected": conn.connected,
+                "reconnects": conn.reconnects,
+                "calls": len(self.managers[name].actors),
+            }
+            for name, conn in self.connections.items()
         }
         esl_ok = all(n["connected"] for n in nodes.values())
         return {
             "status": "ok" if db_ok and esl_ok else "degraded",
-            "database": {"reachable": db_ok, "dialect": self.database.dialect},
+            "database": {
+                "reachable": db_ok,
+                "dialect": self.database.dialect,
+                "spooling": self.writer.spooling,
+            },
             "esl": nodes,
         }
 
@@ -66,6 +116,9 @@ class App:
     def start(self, *, upgrade_db: bool = False) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.check_database(upgrade=upgrade_db)
+        self.writer.start()
+        for connection in self.connections.values():
+            connection.start()
         self.metrics.start()
         self._started = True
         log.info(
@@ -78,6 +131,14 @@ class App:
         if not self._started:
             return
         log.info("callcenter stopping: %s", reason)
+        drains = [
+            gevent.spawn(manager.drain, self.settings.shutdown_grace)
+            for manager in self.managers.values()
+        ]
+        gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
+        for connection in self.connections.values():
+            connection.stop()
+        self.writer.stop()
         self.metrics.stop()
         self.database.dispose()
         self._started = False

@@ -22,6 +22,7 @@ from callcenter.errors import ConfigError
 ENV_PREFIX = "CALLCENTER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+ROUTE_KINDS = ("playback", "hangup", "extension", "ivr", "queue")
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -58,6 +59,8 @@ class Settings:
     log_format: str = "text"
     esl_command_timeout: float = 10.0
     shutdown_grace: float = 30.0
+    default_route: str = "hangup:UNALLOCATED_NUMBER"
+    agents_domain: str = "callcenter"
     source: str = "defaults"
 
     def __repr__(self) -> str:
@@ -195,6 +198,14 @@ def _as_choice(value: Any, where: str, choices: tuple[str, ...], *, upper: bool 
     return text
 
 
+def _as_route(value: Any, where: str) -> str:
+    text = _as_str(value, where)
+    kind = text.partition(":")[0]
+    if kind not in ROUTE_KINDS:
+        raise ConfigError(f"{where}: expected one of {', '.join(ROUTE_KINDS)}[:ARG], got {text!r}")
+    return text
+
+
 def _convert(key: str, value: Any, where: str) -> Any:
     if key in ("data_dir", "recordings_dir", "dialplans_dir", "spool_dir"):
         return Path(_as_str(value, where)).expanduser()
@@ -222,6 +233,13 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return _as_choice(value, where, LOG_FORMATS)
     if key in ("esl_command_timeout", "shutdown_grace"):
         return _as_float(value, where, minimum=0.1)
+    if key == "default_route":
+        return _as_route(value, where)
+    if key == "agents_domain":
+        text = _as_str(value, where)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):
+            raise ConfigError(f"{where}: expected a directory domain name, got {value!r}")
+        return text
     raise AssertionError(key)
 
 

@@ -25,7 +25,7 @@ class ChannelEvent(Protocol):
     @property
     def timestamp_us(self) -> int: ...
 
-    def get(self, name: str, default: str = "") -> str: ...
+    def get(self, name: str, default: str | None = None) -> str | None: ...
 
 
 def us_to_datetime(us: int) -> datetime:
@@ -106,7 +106,7 @@ class CallTimeline:
 
     def on_CHANNEL_CREATE(self, leg: LegTimeline, event: ChannelEvent) -> None:
         leg.created_us = leg.created_us or event.timestamp_us
-        leg.channel_name = leg.channel_name or event.get("Channel-Name")
+        leg.channel_name = leg.channel_name or event.get("Channel-Name") or ""
 
     on_CHANNEL_PARK = on_CHANNEL_CREATE
 
@@ -115,13 +115,13 @@ class CallTimeline:
 
     def on_CHANNEL_BRIDGE(self, leg: LegTimeline, event: ChannelEvent) -> None:
         # FreeSWITCH sends a single CHANNEL_BRIDGE, on the A leg; mark both sides
-        other = self.legs.get(event.get("Other-Leg-Unique-ID"))
+        other = self.legs.get(event.get("Other-Leg-Unique-ID") or "")
         for side in (leg, other):
             if side is not None and side.bridged_us is None:
                 side.bridged_us = event.timestamp_us
 
     def on_CHANNEL_UNBRIDGE(self, leg: LegTimeline, event: ChannelEvent) -> None:
-        other = self.legs.get(event.get("Other-Leg-Unique-ID"))
+        other = self.legs.get(event.get("Other-Leg-Unique-ID") or "")
         for side in (leg, other):
             if side is not None and side.bridged_us is not None and side.unbridged_us is None:
                 side.unbridged_us = event.timestamp_us
@@ -140,14 +140,14 @@ class CallTimeline:
             leg.hangup_us = event.timestamp_us
             self.hangup_order.append(leg.uuid)
         leg.hangup_cause = leg.hangup_cause or event.get("Hangup-Cause") or None
-        leg.hangup_disposition = leg.hangup_disposition or event.get(
-            "variable_sip_hangup_disposition"
+        leg.hangup_disposition = leg.hangup_disposition or (
+            event.get("variable_sip_hangup_disposition") or ""
         )
 
     def on_CHANNEL_HANGUP_COMPLETE(self, leg: LegTimeline, event: ChannelEvent) -> None:
         self.on_CHANNEL_HANGUP(leg, event)
-        leg.hangup_disposition = event.get("variable_sip_hangup_disposition") or (
-            leg.hangup_disposition
+        leg.hangup_disposition = (
+            event.get("variable_sip_hangup_disposition") or leg.hangup_disposition
         )
         leg.ended_us = leg.ended_us or event.timestamp_us
         self._close_hold(leg, event.timestamp_us)

@@ -78,7 +78,9 @@ class SimCore:
         return self.factory.core_uuid
 
     def new_uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        # Always fresh, even with a seed: FreeSWITCH never reuses a UUID, and a seeded
+        # run against a database that outlives it must not collide with the last one.
+        return str(uuid.uuid4())
 
     def spawn(self, fn: Callable[..., Any], *args: Any, name: str = "") -> gevent.Greenlet:
         greenlet = gevent.Greenlet(fn, *args)

@@ -46,7 +46,7 @@ def test_metrics_and_health_over_http(pg_url: str) -> None:
         status, ctype, body = get(f"{root}/healthz")
         assert status == 200 and ctype == "application/json"
         health = json.loads(body)
-        assert health["database"] == {"reachable": True, "dialect": "postgresql"}
+        assert health["database"] == {"reachable": True, "dialect": "postgresql", "spooling": False}
         assert health["status"] == "ok"
         assert get(f"{root}/nope")[0] == 404
     finally:
@@ -67,7 +67,7 @@ def test_health_is_degraded_when_database_is_down() -> None:
 def test_health_reports_each_esl_node(pg_url: str) -> None:
     app = _app(pg_url, CALLCENTER_ESL_NODES="fs1=esl://:pw@127.0.0.1:1")
     health = app.health()
-    assert health["esl"] == {"fs1": {"connected": False}}
+    assert health["esl"] == {"fs1": {"connected": False, "reconnects": 0, "calls": 0}}
     assert health["status"] == "degraded"
 
 

@@ -23,7 +23,7 @@ class Ev:
     timestamp_us: int
     headers: dict[str, str] = field(default_factory=dict)
 
-    def get(self, name: str, default: str = "") -> str:
+    def get(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
 
 

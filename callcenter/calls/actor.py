@@ -1,0 +1,131 @@
+"""The actor of one live call: runs its route target as straight-line code, then watches it end.
+
+However the target ends (done, caller gone, FreeSWITCH unreachable, a bug), the actor keeps
+reading the call's events until every leg has hung up, then closes the call: one CDR, the
+final state mirrored, mailboxes released.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from callcenter.calls.control import CallControl
+from callcenter.calls.routing import Target
+from callcenter.errors import CallGone, ESLError, ESLNotConnected, UnsafeValue
+from callcenter.esl import commands
+from callcenter.vocabulary import CallState
+
+log = logging.getLogger(__name__)
+
+TargetRunner = Callable[[CallControl, Target], None]
+
+
+class CallActor:
+    def __init__(
+        self,
+        control: CallControl,
+        target: Callable[[], Target],
+        run_target: TargetRunner,
+        *,
+        on_finished: Callable[[CallActor], None],
+        mirror: Callable[[CallActor], None],
+        is_connected: Callable[[], bool],
+        on_error: Callable[[str], None],
+        check_interval: float = 60.0,
+        resume_timeout: float = 120.0,
+    ) -> None:
+        self.control = control
+        self.call = control.call
+        self._target = target
+        self._run_target = run_target
+        self._on_finished = on_finished
+        self._mirror = mirror
+        self._is_connected = is_connected
+        self._on_error = on_error
+        self.check_interval = check_interval
+        self.resume_timeout = resume_timeout
+        self.resumed = 0
+
+    def run(self) -> None:
+        """Drive the call, then watch it end. A kill (GreenletExit, at shutdown) skips the
+        close: the call stays live in FreeSWITCH and in the database, to be adopted."""
+        try:
+            self._mirror(self)
+            if self.call.adopted and self.call.state is CallState.BRIDGED:
+                log.info("call %s: adopted while bridged; watching it", self.call.uuid)
+            else:
+                self._drive()
+        except Exception as exc:
+            self._on_error(type(exc).__name__)
+            log.exception("call %s: actor failed; hanging up the caller", self.call.uuid)
+            self._hang_up_quietly("NORMAL_TEMPORARY_FAILURE")
+        self.watch_until_finished()
+        self._on_finished(self)
+
+    def _drive(self) -> None:
+        while True:
+            target = self._target()
+            try:
+                log.info("call %s: did %s -> %s", self.call.uuid, self.call.did, target)
+                self._run_target(self.control, target)
+                return
+            except CallGone as exc:
+                log.info("call %s: caller gone (%s)", self.call.uuid, exc)
+                return
+            except UnsafeValue as exc:
+                log.error("call %s: refused an unsafe value: %s", self.call.uuid, exc)
+                self._hang_up_quietly("NORMAL_TEMPORARY_FAILURE")
+                return
+            except ESLError as exc:
+                if not self._resume_after(exc):
+                    return
+
+    def _resume_after(self, exc: ESLError) -> bool:
+        """FreeSWITCH went away mid-step: once it is back and the call still up, start over."""
+        log.warning("call %s: ESL failed mid-call: %s", self.call.uuid, exc)
+        if not isinstance(exc, ESLNotConnected):
+            self._hang_up_quietly("NORMAL_TEMPORARY_FAILURE")
+            return False
+        ready = self.control.wait_until(
+            lambda: self._is_connected() or self.call.caller_gone, self.resume_timeout
+        )
+        # the resync after a reconnect delivers the end of calls that died meanwhile
+        self.control.wait_until(lambda: self.call.caller_gone, 0.5)
+        if not ready or self.call.caller_gone or self.call.state is CallState.BRIDGED:
+            return False
+        self.resumed += 1
+        log.info("call %s: FreeSWITCH is back; restarting the call's route", self.call.uuid)
+        return self.resumed <= 3
+
+    def _hang_up_quietly(self, cause: str) -> None:
+        try:
+            self.control.hangup(cause)
+        except (ESLError, CallGone) as exc:
+            log.info("call %s: hang-up not sent: %s", self.call.uuid, exc)
+
+    def watch_until_finished(self) -> None:
+        while not self.control.wait_until(lambda: self.call.finished, self.check_interval):
+            self._check_legs_exist()
+
+    def _check_legs_exist(self) -> None:
+        """No event for a while: ask FreeSWITCH whether the legs are still there."""
+        if not self._is_connected():
+            return
+        for uuid in self.call.leg_uuids:
+            if self.call.timeline.legs[uuid].ended:
+                continue
+            try:
+                exists = self.control.channel.api(commands.uuid_exists(uuid), check=False)
+            except ESLError as exc:
+                log.debug("call %s: uuid_exists failed: %s", self.call.uuid, exc)
+                return
+            if exists.strip() == "false":
+                self.call.end_leg_unseen(uuid)
+
+    def __repr__(self) -> str:
+        return f"<CallActor {self.call.uuid} {self.call.state}>"
+
+    def describe(self) -> dict[str, Any]:
+        return {"uuid": self.call.uuid, "state": str(self.call.state), "did": self.call.did}

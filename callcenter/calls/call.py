@@ -1,0 +1,210 @@
+"""One live call as the engine sees it: its legs, its state, its timeline for the CDR."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
+from callcenter.store.records import CallRecord, LegRecord
+from callcenter.vocabulary import CallState, Direction, Disposition, LegRole
+
+
+@dataclass
+class Call:
+    uuid: str
+    node: str
+    direction: Direction
+    did: str = ""
+    from_number: str = ""
+    from_name: str = ""
+    to_number: str = ""
+    state: CallState = CallState.PARKED
+    timeline: CallTimeline = field(init=False)
+    adopted: bool = False
+
+    def __post_init__(self) -> None:
+        self.timeline = CallTimeline(
+            call_uuid=self.uuid, node=self.node, direction=self.direction, did=self.did
+        )
+        self.timeline.add_leg(
+            self.uuid,
+            LegRole.CALLER if self.direction is Direction.INBOUND else LegRole.OUTBOUND,
+            self.direction,
+            from_number=self.from_number,
+            from_name=self.from_name,
+            to_number=self.to_number,
+        )
+
+    @classmethod
+    def from_park(cls, event: ChannelEvent, node: str) -> Call:
+        """A call first seen at CHANNEL_PARK (the dialplan tagged and parked it)."""
+        direction = (
+            Direction.OUTBOUND if event.get("Call-Direction") == "outbound" else Direction.INBOUND
+        )
+        header = event.get
+        call = cls(
+            uuid=event.unique_id or "",
+            node=node,
+            direction=direction,
+            did=header("variable_cc_did") or header("Caller-Destination-Number") or "",
+            from_number=header("Caller-Caller-ID-Number") or "",
+            from_name=header("Caller-Caller-ID-Name") or "",
+            to_number=header("Caller-Destination-Number") or "",
+        )
+        call.apply(event)
+        return call
+
+    @classmethod
+    def from_dump(cls, dump: Mapping[str, str], node: str) -> Call:
+        """A live call found at resync (``uuid_dump <uuid> json``), adopted mid-flight."""
+        call = cls(
+            uuid=dump.get("Unique-ID", ""),
+            node=node,
+            direction=(
+                Direction.OUTBOUND
+                if dump.get("Call-Direction") == "outbound"
+                else Direction.INBOUND
+            ),
+            did=dump.get("variable_cc_did") or dump.get("Caller-Destination-Number", ""),
+            from_number=dump.get("Caller-Caller-ID-Number", ""),
+            from_name=dump.get("Caller-Caller-ID-Name", ""),
+            to_number=dump.get("Caller-Destination-Number", ""),
+            adopted=True,
+        )
+        leg = call.caller
+        leg.created_us = _time(dump, "Caller-Channel-Created-Time") or _now_us()
+        leg.answered_us = _time(dump, "Caller-Channel-Answered-Time")
+        leg.bridged_us = _time(dump, "Caller-Channel-Bridged-Time")
+        leg.channel_name = dump.get("Channel-Name", "")
+        if leg.bridged_us or dump.get("Other-Leg-Unique-ID"):
+            call.state = CallState.BRIDGED
+        elif leg.answered_us:
+            call.state = CallState.ANSWERED
+        return call
+
+    @classmethod
+    def from_record(cls, record: CallRecord) -> Call:
+        """A call the database says was live when this controller last ran."""
+        call = cls(
+            uuid=record.uuid,
+            node=record.node,
+            direction=record.direction,
+            did=record.did,
+            from_number=record.from_number,
+            from_name=record.from_name,
+            to_number=record.to_number,
+            state=record.state,
+            adopted=True,
+        )
+        for leg in record.legs:
+            timeline = call.timeline.add_leg(
+                leg.uuid, leg.role, leg.direction, agent_extension=leg.agent_extension
+            )
+            timeline.created_us = _us(leg.created_at)
+            timeline.answered_us = _us(leg.answered_at)
+            timeline.bridged_us = _us(leg.bridged_at)
+            timeline.ended_us = _us(leg.ended_at)
+            timeline.hangup_cause = leg.hangup_cause
+        call.caller.created_us = call.caller.created_us or _us(record.created_at)
+        return call
+
+    def end_leg_unseen(self, uuid: str, *, cause: str = "NORMAL_UNSPECIFIED") -> None:
+        """Close a leg whose end happened while the engine could not see it."""
+        leg = self.timeline.leg(uuid)
+        if leg is None:
+            return
+        now = _now_us()
+        if leg.hangup_us is None:
+            leg.hangup_us = now
+            self.timeline.hangup_order.append(uuid)
+        leg.hangup_cause = leg.hangup_cause or cause
+        leg.ended_us = leg.ended_us or now
+        if self.finished:
+            self.state = CallState.ENDED
+
+    @property
+    def caller(self) -> LegTimeline:
+        return self.timeline.caller
+
+    @property
+    def leg_uuids(self) -> list[str]:
+        return list(self.timeline.legs)
+
+    @property
+    def caller_gone(self) -> bool:
+        return self.caller.hangup_us is not None
+
+    @property
+    def finished(self) -> bool:
+        return self.timeline.finished
+
+    def leg_gone(self, uuid: str) -> bool:
+        leg = self.timeline.leg(uuid)
+        return leg is None or leg.hangup_us is not None
+
+    def apply(self, event: ChannelEvent) -> None:
+        self.timeline.apply(event)
+        if event.unique_id == self.uuid:
+            if event.name == "CHANNEL_ANSWER" and self.state is CallState.PARKED:
+                self.state = CallState.ANSWERED
+            elif event.name == "CHANNEL_BRIDGE":
+                self.state = CallState.BRIDGED
+        if event.name == "CHANNEL_HANGUP_COMPLETE" and self.finished:
+            self.state = CallState.ENDED
+
+    def to_record(self, disposition: Disposition | None = None) -> CallRecord:
+        caller = self.caller
+        at = _at
+        return CallRecord(
+            uuid=self.uuid,
+            direction=self.direction,
+            state=self.state,
+            node=self.node,
+            from_number=self.from_number,
+            from_name=self.from_name,
+            to_number=self.to_number,
+            did=self.did,
+            created_at=at(caller.created_us),
+            answered_at=at(caller.answered_us),
+            bridged_at=at(caller.bridged_us),
+            ended_at=at(caller.ended_us),
+            hangup_cause=caller.hangup_cause,
+            disposition=disposition,
+            legs=tuple(
+                LegRecord(
+                    uuid=leg.uuid,
+                    role=leg.role,
+                    direction=leg.direction,
+                    channel_name=leg.channel_name,
+                    from_number=leg.from_number,
+                    to_number=leg.to_number,
+                    agent_extension=leg.agent_extension,
+                    created_at=at(leg.created_us),
+                    answered_at=at(leg.answered_us),
+                    bridged_at=at(leg.bridged_us),
+                    ended_at=at(leg.ended_us),
+                    hangup_cause=leg.hangup_cause,
+                )
+                for leg in self.timeline.legs.values()
+            ),
+        )
+
+
+def _at(us: int | None) -> datetime | None:
+    return us_to_datetime(us) if us else None
+
+
+def _us(value: datetime | None) -> int | None:
+    return int(value.timestamp() * 1_000_000) if value is not None else None
+
+
+def _time(dump: Mapping[str, str], key: str) -> int | None:
+    value = dump.get(key, "0")
+    return int(value) if value.isdigit() and value != "0" else None
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000

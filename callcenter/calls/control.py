@@ -1,0 +1,321 @@
+"""CallControl: the blocking-style API every feature uses on a call, inside the call's actor.
+
+Each method returns when FreeSWITCH says the step is done (the CHANNEL_EXECUTE_COMPLETE of
+its Event-UUID, an api reply, a BACKGROUND_JOB) and raises ``CallGone`` as soon as the caller
+is gone. Values from outside reach FreeSWITCH only through ``callcenter.esl.commands``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import gevent
+
+from callcenter.calls.call import Call
+from callcenter.calls.mailbox import Mailbox
+from callcenter.errors import CallGone, ESLCommandFailed, ESLTimeout, UnsafeValue
+from callcenter.esl import commands
+from callcenter.esl import quoting as q
+from callcenter.esl.events import Event
+from callcenter.vocabulary import Direction, LegRole
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """What CallControl needs of an ESL connection (``callcenter.esl.ESLConnection``)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
+
+    def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
+
+    def execute(
+        self, uuid: str, app: str, arg: str | None = None, timeout: float | None = None
+    ) -> Event: ...
+
+    def hangup(
+        self, uuid: str, cause: str = "NORMAL_CLEARING", timeout: float | None = None
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Digits:
+    value: str | None
+    result: str  # success | timeout | failure
+    terminator: str | None = None
+
+
+class OriginateFailed(Exception):
+    """The new leg did not come up; ``cause`` is FreeSWITCH's (USER_BUSY, NO_ANSWER, ...)."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def _file_list(prompts: tuple[str, ...]) -> str:
+    if not prompts:
+        raise UnsafeValue("play: at least one prompt is needed")
+    for prompt in prompts:
+        q.line_safe("prompt", prompt)
+        if "!" in prompt and len(prompts) > 1:
+            raise UnsafeValue(f"prompt: '!' separates files in a list, in {prompt[:60]!r}")
+    return prompts[0] if len(prompts) == 1 else "file_string://" + "!".join(prompts)
+
+
+class CallControl:
+    def __init__(
+        self,
+        call: Call,
+        channel: Channel,
+        mailbox: Mailbox,
+        *,
+        attach_leg: Callable[[str], None],
+        command_timeout: float = 10.0,
+        agents_domain: str = "callcenter",
+    ) -> None:
+        self.call = call
+        self.channel = channel
+        self.mailbox = mailbox
+        self._attach_leg = attach_leg
+        self.command_timeout = command_timeout
+        self.agents_domain = agents_domain
+
+    @property
+    def uuid(self) -> str:
+        return self.call.uuid
+
+    # -- the actor's view of its mailbox ------------------------------------------------
+
+    def pump(self) -> None:
+        """Apply every event already delivered to this call, without waiting."""
+        for event in self.mailbox.drain():
+            self.call.apply(event)
+
+    def ensure_alive(self, leg: str | None = None) -> None:
+        self.pump()
+        target = leg or self.uuid
+        if self.call.leg_gone(target):
+            raise CallGone(f"call {self.uuid}: leg {target} is gone")
+
+    def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Process events until ``done()`` or the timeout; False on timeout."""
+        deadline = gevent.get_hub().loop.now() + timeout
+        while True:
+            self.pump()
+            if done():
+                return True
+            left = deadline - gevent.get_hub().loop.now()
+            if left <= 0:
+                return False
+            event = self.mailbox.get(timeout=left)
+            if event is not None:
+                self.call.apply(event)
+
+    # -- applications ---------------------------------------------------------------------
+
+    def execute(
+        self,
+        app: str,
+        arg: str | None = None,
+        *,
+        timeout: float | None = None,
+        leg: str | None = None,
+    ) -> Event:
+        target = leg or self.uuid
+        self.ensure_alive(target)
+        try:
+            done = self.channel.execute(target, app, arg, timeout or self.command_timeout)
+        except (CallGone, ESLTimeout):
+            self.ensure_alive(target)
+            raise
+        self.ensure_alive(target)  # a hang-up during the app completes it early
+        return done
+
+    def answer(self) -> None:
+        self.execute("answer")
+
+    def pre_answer(self) -> None:
+        self.execute("pre_answer")
+
+    def ring_ready(self) -> None:
+        self.execute("ring_ready")
+
+    def play(self, *prompts: str, timeout: float = 600.0) -> Event:
+        """Play files, ``tone_stream://`` or ``silence_stream://`` prompts, in order."""
+        return self.execute("playback", _file_list(prompts), timeout=timeout)
+
+    def say(
+        self, text: str, *, kind: str = "NUMBER", method: str = "pronounced", lang: str = "en"
+    ) -> None:
+        for field, value in (("lang", lang), ("kind", kind), ("method", method), ("text", text)):
+            q.token(field, value)
+        self.execute("say", f"{lang} {kind} {method} {text}", timeout=120.0)
+
+    def set_variable(self, name: str, value: str) -> None:
+        q.var_name("name", name)
+        self.execute("set", f"{name}={value}")
+
+    def collect_digits(
+        self,
+        prompt: str,
+        *,
+        min_digits: int = 1,
+        max_digits: int = 1,
+        tries: int = 3,
+        timeout: float = 10.0,
+        terminators: str = "#",
+        invalid_prompt: str = "silence_stream://250",
+        regex: str = r"\d+",
+        digit_timeout: float | None = None,
+        variable: str = "cc_digits",
+    ) -> Digits:
+        """play_and_get_digits: the prompt, up to ``tries`` attempts, validated by ``regex``."""
+        if not 1 <= min_digits <= max_digits <= 128 or not 1 <= tries <= 20:
+            raise UnsafeValue(f"collect_digits: bad bounds min={min_digits} max={max_digits}")
+        for field, value in (
+            ("prompt", prompt), ("invalid_prompt", invalid_prompt), ("regex", regex),
+            ("terminators", terminators or "none"),
+        ):  # fmt: skip
+            q.token(field, value)
+        q.var_name("variable", variable)
+        inter_digit = digit_timeout if digit_timeout is not None else timeout / 2
+        arg = (
+            f"{min_digits} {max_digits} {tries} {int(timeout * 1000)} {terminators or 'none'} "
+            f"{prompt} {invalid_prompt} {variable} {regex} {int(inter_digit * 1000)}"
+        )
+        done = self.execute("play_and_get_digits", arg, timeout=tries * (timeout + 120.0))
+        digits = done.variable(variable)
+        result = done.variable("read_result") or ("success" if digits else "timeout")
+        return Digits(digits or None, result, done.variable("read_terminator_used"))
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        self.pump()
+        if self.call.caller_gone:
+            return
+        try:
+            self.channel.hangup(self.uuid, cause)
+        except CallGone:
+            return
+        self.wait_until(lambda: self.call.caller_gone, self.command_timeout)
+
+    # -- other legs ---------------------------------------------------------------------
+
+    def originate(
+        self,
+        dial_string: str,
+        *,
+        role: LegRole = LegRole.AGENT,
+        extension: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> str:
+        """Bring up a new leg parked for this call; return its UUID once it answered."""
+        self.ensure_alive()
+        leg_uuid = str(uuidlib.uuid4())
+        tags = {
+            "cc_managed": "true",
+            "cc_role": str(role),
+            "cc_call_uuid": self.uuid,
+            "originate_timeout": str(int(timeout)),
+            "origination_caller_id_number": q.scrub(self.call.from_number) or "unknown",
+            "origination_caller_id_name": q.scrub(self.call.from_name) or "unknown",
+            **(variables or {}),
+        }
+        if extension:
+            tags["cc_agent"] = extension
+        line = commands.originate(dial_string, tags, uuid=leg_uuid)
+        if role is LegRole.AGENT:
+            self.call.timeline.agent_leg(leg_uuid, extension or dial_string)
+        else:
+            self.call.timeline.add_leg(leg_uuid, role, Direction.OUTBOUND, to_number=dial_string)
+        self._attach_leg(leg_uuid)
+        job = gevent.spawn(_outcome, self.channel.bgapi, line, timeout + 10.0)
+        try:
+            gevent.wait([job, self.mailbox.caller_hangup], timeout=timeout + 15.0, count=1)
+        finally:
+            if not job.ready():
+                job.kill(block=False)
+        self.pump()
+        if self.call.caller_gone:
+            self._kill_quietly(leg_uuid, "ORIGINATOR_CANCEL")
+            raise CallGone(f"call {self.uuid}: caller left while {dial_string} rang")
+        if not job.ready() or job.value is None:
+            self._kill_quietly(leg_uuid, "ALLOTTED_TIMEOUT")
+            raise OriginateFailed("ALLOTTED_TIMEOUT")
+        reply, error = job.value
+        if isinstance(error, ESLCommandFailed):
+            raise OriginateFailed(_cause_of(str(error)))
+        if error is not None:
+            self._kill_quietly(leg_uuid, "NORMAL_TEMPORARY_FAILURE")
+            raise error
+        log.debug("call %s: leg %s up: %s", self.uuid, leg_uuid, reply.strip())
+        return leg_uuid
+
+    def agent_dial_string(self, extension: str) -> str:
+        q.token("extension", extension)
+        return f"user/{extension}@{self.agents_domain}"
+
+    def bridge(self, other_uuid: str) -> None:
+        self.ensure_alive()
+        self.channel.api(commands.uuid_bridge(self.uuid, other_uuid))
+        self.wait_until(
+            lambda: self.call.caller.bridged_us is not None or self.call.caller_gone,
+            self.command_timeout,
+        )
+        self.ensure_alive()
+
+    def transfer(self, extension: str, dialplan: str = "XML", context: str = "callcenter") -> None:
+        self.ensure_alive()
+        self.channel.api(commands.uuid_transfer(self.uuid, extension, dialplan, context))
+
+    def record_start(self, path: str) -> None:
+        self.ensure_alive()
+        self.channel.api(commands.uuid_record(self.uuid, "start", path))
+
+    def record_stop(self, path: str) -> None:
+        self._record("stop", path)
+
+    def record_mask(self, path: str) -> None:
+        self._record("mask", path)
+
+    def record_unmask(self, path: str) -> None:
+        self._record("unmask", path)
+
+    def _record(self, action: Any, path: str) -> None:
+        self.ensure_alive()
+        self.channel.api(commands.uuid_record(self.uuid, action, path))
+
+    def broadcast(self, path: str, leg: Any = "aleg") -> None:
+        self.ensure_alive()
+        self.channel.api(commands.uuid_broadcast(self.uuid, path, leg))
+
+    def kill_leg(self, leg_uuid: str, cause: str = "NORMAL_CLEARING") -> None:
+        self._kill_quietly(leg_uuid, cause)
+
+    def _kill_quietly(self, leg_uuid: str, cause: str) -> None:
+        try:
+            self.channel.api(commands.uuid_kill(leg_uuid, cause), check=False)
+        except ESLCommandFailed as exc:
+            log.debug("call %s: uuid_kill %s: %s", self.uuid, leg_uuid, exc)
+
+
+def _outcome(fn: Callable[..., str], *args: Any) -> tuple[str, Exception | None]:
+    """Run ``fn`` in a helper greenlet and hand back its result or its error, never raising."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # noqa: BLE001 (handed to the actor, which raises it)
+        return "", exc
+
+
+def _cause_of(message: str) -> str:
+    """``fs1: bgapi originate: -ERR USER_BUSY`` -> ``USER_BUSY``."""
+    tail = message.rsplit("-ERR", 1)[-1].strip()
+    return tail.split()[0] if tail else "NORMAL_TEMPORARY_FAILURE"

@@ -1,0 +1,49 @@
+"""What a route target does with a call. IVR flows and queues arrive with their own packages."""
+
+from __future__ import annotations
+
+import logging
+
+from callcenter.calls.control import CallControl, OriginateFailed
+from callcenter.calls.routing import Target
+from callcenter.vocabulary import RouteTarget
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROMPT = "tone_stream://%(1000,500,440);loops=2"
+BUSY_TONE = "tone_stream://%(500,500,480,620);loops=3"
+
+
+def run_target(control: CallControl, target: Target, *, ring_seconds: float = 30.0) -> None:
+    if target.kind is RouteTarget.PLAYBACK:
+        control.answer()
+        control.play(target.arg or DEFAULT_PROMPT)
+        control.hangup("NORMAL_CLEARING")
+    elif target.kind is RouteTarget.HANGUP:
+        control.hangup(target.arg or "CALL_REJECTED")
+    elif target.kind is RouteTarget.EXTENSION:
+        ring_extension(control, target.arg, ring_seconds)
+    else:
+        log.error(
+            "call %s: route target %s is not available in this build; rejecting",
+            control.uuid,
+            target,
+        )
+        control.hangup("SERVICE_NOT_IMPLEMENTED")
+
+
+def ring_extension(control: CallControl, extension: str, ring_seconds: float) -> None:
+    """Ring an agent's phone and bridge the caller to it; busy tone if nobody answers."""
+    control.ring_ready()
+    try:
+        leg = control.originate(
+            control.agent_dial_string(extension), extension=extension, timeout=ring_seconds
+        )
+    except OriginateFailed as exc:
+        log.info("call %s: extension %s did not answer: %s", control.uuid, extension, exc.cause)
+        control.answer()
+        control.play(BUSY_TONE)
+        control.hangup("NORMAL_CLEARING")
+        return
+    control.answer()
+    control.bridge(leg)

@@ -1,0 +1,260 @@
+"""The calls of one FreeSWITCH node: new calls from CHANNEL_PARK, resync after a reconnect.
+
+``on_event`` runs in the ESL reader greenlet: it creates a call's mailbox and actor
+synchronously when the dialplan parks a tagged channel (so no later event of that call can
+miss its mailbox), then hands the event to the router. It never blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gevent.pool import Group
+
+from callcenter.calls.actor import CallActor, TargetRunner
+from callcenter.calls.call import Call
+from callcenter.calls.control import CallControl, Channel
+from callcenter.calls.mailbox import Mailbox
+from callcenter.calls.metrics import CallMetrics
+from callcenter.calls.routing import RouteTable
+from callcenter.cdr.builder import build_cdr
+from callcenter.errors import DatabaseUnavailable, ESLError
+from callcenter.esl import commands
+from callcenter.esl.events import Event
+from callcenter.esl.router import EventRouter
+from callcenter.store.database import Database
+from callcenter.store.repos import CallRepository
+from callcenter.store.writer import DurableWriter
+from callcenter.vocabulary import CallState, LegRole
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    command_timeout: float = 10.0
+    agents_domain: str = "callcenter"
+    mailbox_size: int = 1000
+    check_interval: float = 60.0
+
+
+class CallManager:
+    def __init__(
+        self,
+        node: str,
+        router: EventRouter,
+        routes: RouteTable,
+        writer: DurableWriter,
+        database: Database,
+        metrics: CallMetrics,
+        run_target: TargetRunner,
+        *,
+        options: CallOptions | None = None,
+    ) -> None:
+        self.node = node
+        self.router = router
+        self.routes = routes
+        self.writer = writer
+        self.database = database
+        self.metrics = metrics
+        self.run_target = run_target
+        self.options = options or CallOptions()
+        self.channel: Channel | None = None
+        self.actors: dict[str, CallActor] = {}
+        self._legs: dict[str, str] = {}  # leg uuid -> call uuid
+        self.group = Group()
+        self.accepting = True
+        self._recovered_from_db = False
+
+    def bind(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def is_connected(self) -> bool:
+        return self.channel is not None and self.channel.connected
+
+    # -- the reader's side ------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if event.name == "CHANNEL_PARK" and self._is_new_call(event):
+            if self.accepting:
+                self._start(Call.from_park(event, self.node))
+            else:
+                self._reject(event)
+        self.router.route(event)
+
+    def _is_new_call(self, event: Event) -> bool:
+        uuid = event.unique_id
+        return (
+            uuid is not None
+            and uuid not in self._legs
+            and event.variable("cc_managed") == "true"
+            and event.variable("cc_role") in (None, "", str(LegRole.CALLER))
+        )
+
+    def _reject(self, event: Event) -> None:
+        self.metrics.rejected.inc()
+        uuid = event.unique_id or ""
+        log.info("call %s: engine shutting down; rejecting", uuid)
+        channel = self.channel
+        if channel is not None:
+            self.group.spawn(_quietly, channel.api, commands.uuid_kill(uuid, "SWITCH_CONGESTION"))
+
+    # -- actors -------------------------------------------------------------------------
+
+    def _start(self, call: Call) -> CallActor:
+        assert self.channel is not None, "bind() the ESL connection first"
+        mailbox = Mailbox(call.uuid, self.options.mailbox_size)
+        control = CallControl(
+            call,
+            self.channel,
+            mailbox,
+            attach_leg=lambda leg: self._attach(leg, call.uuid, mailbox),
+            command_timeout=self.options.command_timeout,
+            agents_domain=self.options.agents_domain,
+        )
+        actor = CallActor(
+            control,
+            lambda: self.routes.resolve(call.did),
+            self.run_target,
+            on_finished=self._finished,
+            mirror=self._mirror,
+            is_connected=self.is_connected,
+            on_error=lambda kind: self.metrics.actor_errors.labels(error=kind).inc(),
+            check_interval=self.options.check_interval,
+        )
+        self.actors[call.uuid] = actor
+        self._attach(call.uuid, call.uuid, mailbox)
+        for leg in call.leg_uuids:
+            self._attach(leg, call.uuid, mailbox)
+        self.metrics.active.labels(direction=str(call.direction)).inc()
+        greenlet = self.group.spawn(actor.run)
+        greenlet.link_exception(
+            lambda g: log.error("call %s: actor died: %r", call.uuid, g.exception)
+        )
+        return actor
+
+    def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
+        self._legs[leg] = call_uuid
+        self.router.attach_call(leg, mailbox)
+
+    def _mirror(self, actor: CallActor) -> None:
+        self.writer.write_call(actor.call.to_record())
+
+    def _finished(self, actor: CallActor) -> None:
+        call = actor.call
+        cdr = build_cdr(call.timeline)
+        call.state = CallState.ENDED
+        self.writer.write_call(call.to_record(cdr.disposition))
+        self.writer.write_cdr(cdr)  # last: a CDR in the database means the call is closed
+        for leg in call.leg_uuids:
+            self._legs.pop(leg, None)
+            self.router.unregister_call(leg)
+        self.actors.pop(call.uuid, None)
+        self.metrics.active.labels(direction=str(call.direction)).dec()
+        self.metrics.total.labels(direction=str(call.direction), outcome=str(cdr.disposition)).inc()
+        log.info(
+            "call %s: ended %s by %s (%s), %d ms",
+            call.uuid, cdr.disposition, cdr.hangup_by, cdr.hangup_cause, cdr.total_ms,
+        )  # fmt: skip
+
+    # -- recovery -----------------------------------------------------------------------
+
+    def on_connected(self) -> None:
+        """Called by the connection after every (re)connect: resync in the background."""
+        greenlet = self.group.spawn(self.resync)
+        greenlet.link_exception(lambda g: log.error("resync failed: %r", g.exception))
+
+    def resync(self) -> None:
+        channel = self.channel
+        assert channel is not None
+        listing = json.loads(channel.api(commands.show_channels_json()) or "{}")
+        live = {row["uuid"] for row in listing.get("rows", [])}
+        self._close_missing(channel, live)
+        if not self._recovered_from_db:
+            self._recover_from_database(channel, live)
+            self._recovered_from_db = True
+        for uuid in sorted(live - set(self._legs)):
+            self._adopt(channel, uuid)
+
+    def _gone(self, channel: Channel, uuid: str, live: set[str]) -> bool:
+        # `show channels` lags the core by up to a second or more: ask about each one
+        if uuid in live:
+            return False
+        return _quietly(channel.api, commands.uuid_exists(uuid)) == "false"
+
+    def _close_missing(self, channel: Channel, live: set[str]) -> None:
+        for actor in list(self.actors.values()):
+            call = actor.call
+            for leg in call.leg_uuids:
+                if not call.timeline.legs[leg].ended and self._gone(channel, leg, live):
+                    log.info("call %s: leg %s ended while the engine was away", call.uuid, leg)
+                    self.metrics.closed_on_resync.inc()
+                    actor.control.mailbox.lost(leg)
+
+    def _recover_from_database(self, channel: Channel, live: set[str]) -> None:
+        try:
+            with self.database.session_scope() as session:
+                records = CallRepository(session).live(self.node)
+        except DatabaseUnavailable as exc:
+            log.warning("no call recovery from the database: %s", exc)
+            return
+        for record in records:
+            if record.uuid in self._legs:
+                continue
+            if self._gone(channel, record.uuid, live):
+                call = Call.from_record(record)
+                for leg in call.leg_uuids:
+                    call.end_leg_unseen(leg)
+                self.metrics.closed_on_resync.inc()
+                cdr = build_cdr(call.timeline)
+                call.state = CallState.ENDED
+                self.writer.write_call(call.to_record(cdr.disposition))
+                self.writer.write_cdr(cdr)
+                log.info("call %s: ended while the controller was down; closed", record.uuid)
+            else:
+                live.add(record.uuid)
+
+    def _adopt(self, channel: Channel, uuid: str) -> None:
+        try:
+            dump: dict[str, Any] = json.loads(channel.api(commands.uuid_dump_json(uuid)))
+        except (ESLError, ValueError) as exc:
+            log.info("channel %s not adopted: %s", uuid, exc)
+            return
+        if dump.get("variable_cc_managed") != "true":
+            return
+        if dump.get("variable_cc_role") not in (None, "", str(LegRole.CALLER)):
+            owner = dump.get("variable_cc_call_uuid", "")
+            if owner not in self.actors:
+                log.info("leg %s of unknown call %s: hanging it up", uuid, owner)
+                _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_CLEARING"))
+            return
+        call = Call.from_dump(dump, self.node)
+        self.metrics.adopted.inc()
+        log.info("call %s: adopted (%s)", uuid, call.state)
+        self._start(call)
+
+    # -- shutdown -----------------------------------------------------------------------
+
+    def drain(self, deadline: float) -> int:
+        """Stop taking calls, let live ones finish until the deadline; return those left."""
+        self.accepting = False
+        self.group.join(timeout=deadline)
+        left = len(self.actors)
+        if left:
+            log.warning(
+                "%d call(s) still up at shutdown; they stay in FreeSWITCH for adoption", left
+            )
+        self.group.kill(block=True, timeout=2.0)
+        return left
+
+
+def _quietly(fn: Callable[..., str], *args: Any) -> str:
+    try:
+        return fn(*args, check=False).strip()
+    except ESLError as exc:
+        log.info("%s failed: %s", args[0] if args else fn, exc)
+        return ""

@@ -1,0 +1,420 @@
+"""One supervised inbound ESL connection per FreeSWITCH node.
+
+A supervisor greenlet connects, authenticates, subscribes, calls ``on_connected`` (the
+engine resyncs there), then waits for the reader; when the socket drops every pending
+command fails at once with ``ESLNotConnected`` and it reconnects with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import gevent
+from gevent.event import AsyncResult
+from gevent.event import Event as Flag
+from gevent.lock import Semaphore
+
+from callcenter.errors import (
+    CallGone,
+    ESLCommandFailed,
+    ESLError,
+    ESLNotConnected,
+    ESLProtocolError,
+    ESLTimeout,
+)
+from callcenter.esl import commands
+from callcenter.esl.backoff import Backoff
+from callcenter.esl.events import EVENT_CONTENT_TYPES, Event, parse_event
+from callcenter.esl.pending import Pending
+from callcenter.esl.transport import ESLTransport
+from callcenter.esl.vocabulary import DEFAULT_EVENTS
+from callcenter.esl.wire import Message
+from callcenter.metrics.esl import ESLMetrics
+
+log = logging.getLogger(__name__)
+
+_REPLIES = frozenset({"command/reply", "api/response"})
+_FAILED = ("-ERR", "-USAGE")
+
+
+class ESLNodeConfig(Protocol):
+    """What the connection needs from ``callcenter.settings.ESLNode``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def password(self) -> str: ...
+
+
+class ESLConnection:
+    def __init__(
+        self,
+        node: ESLNodeConfig,
+        *,
+        on_event: Callable[[Event], None],
+        on_connected: Callable[[], None] | None = None,
+        metrics: ESLMetrics | None = None,
+        events: Sequence[str] = DEFAULT_EVENTS,
+        command_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.node = node
+        self.name = node.name
+        self._on_event = on_event
+        self._on_connected = on_connected
+        self._metrics = metrics
+        self._subscription = commands.event_subscription("json", events)
+        self.command_timeout = command_timeout
+        self.connect_timeout = connect_timeout
+        self._backoff = backoff or Backoff()
+        self._pending = Pending()
+        self._write_lock = Semaphore()
+        self._transport: ESLTransport | None = None
+        self._auth_request: Any = None
+        self._up = False
+        self._stopping = False
+        self._wake = Flag()
+        self._connected_flag = Flag()
+        self._supervisor: Any = None
+        self.sessions = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._up
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    @property
+    def reconnects(self) -> int:
+        return max(0, self.sessions - 1)
+
+    def start(self) -> None:
+        if self._supervisor is not None:
+            return
+        self._stopping = False
+        self._wake.clear()
+        self._supervisor = self._spawn("supervisor", self._supervise)
+
+    def wait_connected(self, timeout: float) -> bool:
+        return bool(self._connected_flag.wait(timeout))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._up:
+            try:
+                self._request("exit", min(timeout, 1.0))
+            except ESLError as exc:
+                log.debug("ESL %s: exit not acknowledged: %s", self.name, exc)
+        transport = self._transport
+        if transport is not None:
+            transport.close()
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.join(timeout)
+            if not supervisor.dead:
+                log.warning(
+                    "ESL %s: supervisor did not stop within %ss; killing", self.name, timeout
+                )
+                supervisor.kill(block=True, timeout=1.0)
+
+    # -- commands -------------------------------------------------------------------
+
+    def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        text = commands.api_line(line)
+        with self._measure("api"):
+            reply = self._request(text, self._timeout(timeout))
+            result = _reply_text(reply)
+            if check and result.startswith(_FAILED):
+                raise ESLCommandFailed(f"{self.name}: api {_verb(line)}: {result.strip()}")
+            return result
+
+    def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        job_uuid = str(uuidlib.uuid4())
+        text = commands.bgapi_line(line, job_uuid)
+        deadline = time.monotonic() + self._timeout(timeout)
+        waiter = self._pending.expect_job(job_uuid)
+        with self._measure("bgapi"):
+            try:
+                reply = _reply_text(self._request(text, _left(deadline)))
+                if not reply.startswith("+OK"):
+                    raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {reply}")
+                event = self._wait(waiter, deadline, f"BACKGROUND_JOB {job_uuid}")
+            finally:
+                self._pending.forget_job(job_uuid)
+            body = event.body or ""
+            if check and body.startswith(_FAILED):
+                raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {body.strip()}")
+            return body
+
+    def execute(
+        self,
+        uuid: str,
+        app: str,
+        arg: str | None = None,
+        timeout: float | None = None,
+        *,
+        lock: bool = False,
+        loops: int | None = None,
+        expand: bool = False,
+    ) -> Event:
+        event_uuid = str(uuidlib.uuid4())
+        text = commands.execute(uuid, app, arg, event_uuid, lock=lock, loops=loops, expand=expand)
+        deadline = time.monotonic() + self._timeout(timeout)
+        waiter = self._pending.expect_execute(event_uuid, uuid)
+        with self._measure("execute"):
+            try:
+                self._check_sendmsg(uuid, self._request(text, _left(deadline)))
+                result: Event = self._wait(waiter, deadline, f"{app} on {uuid}")
+                return result
+            finally:
+                self._pending.forget_execute(event_uuid)
+
+    def hangup(
+        self, uuid: str, cause: str = "NORMAL_CLEARING", timeout: float | None = None
+    ) -> None:
+        text = commands.hangup(uuid, cause)
+        with self._measure("execute"):
+            self._check_sendmsg(uuid, self._request(text, self._timeout(timeout)))
+
+    def command(self, text: str, timeout: float | None = None) -> str:
+        """Send a wire command built by ``commands`` (``filter``, ``event``); return Reply-Text."""
+        return _reply_text(self._request(text, self._timeout(timeout), require_up=True))
+
+    # -- internals ------------------------------------------------------------------
+
+    def _timeout(self, timeout: float | None) -> float:
+        return self.command_timeout if timeout is None else timeout
+
+    def _check_sendmsg(self, uuid: str, reply: Message) -> None:
+        text = _reply_text(reply)
+        if "invalid session id" in text:
+            raise CallGone(f"{uuid}: {text}")
+        if text.startswith(_FAILED):
+            raise ESLCommandFailed(f"{self.name}: sendmsg {uuid}: {text}")
+
+    def _request(self, text: str, timeout: float, *, require_up: bool = True) -> Message:
+        transport = self._transport
+        if transport is None or (require_up and not self._up):
+            raise ESLNotConnected(f"ESL {self.name} is not connected")
+        deadline = time.monotonic() + timeout
+        if not self._write_lock.acquire(timeout=timeout):
+            raise ESLTimeout(f"ESL {self.name}: no write slot within {timeout}s")
+        try:
+            waiter = self._pending.expect_reply()
+            timer = gevent.Timeout(_left(deadline))
+            timer.start()
+            try:
+                transport.send_command(text)
+            except (OSError, gevent.Timeout) as exc:
+                if exc is not timer and not isinstance(exc, OSError):
+                    raise
+                transport.close()
+                raise ESLNotConnected(f"ESL {self.name}: write failed: {exc!r}") from None
+            finally:
+                timer.close()
+        finally:
+            self._write_lock.release()
+        reply: Message = self._wait(waiter, deadline, f"reply to {_verb(text)}")
+        return reply
+
+    def _wait(self, waiter: AsyncResult, deadline: float, what: str) -> Any:
+        try:
+            return waiter.get(timeout=_left(deadline))
+        except gevent.Timeout:
+            raise ESLTimeout(f"ESL {self.name}: no {what} in time") from None
+
+    @contextmanager
+    def _measure(self, kind: str) -> Iterator[None]:
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            yield
+            outcome = "ok"
+        except ESLTimeout:
+            outcome = "timeout"
+            raise
+        except ESLNotConnected:
+            outcome = "disconnected"
+            raise
+        except CallGone:
+            outcome = "call_gone"
+            raise
+        finally:
+            if self._metrics is not None:
+                self._metrics.command(self.name, kind, outcome, time.monotonic() - started)
+
+    def _spawn(self, name: str, func: Callable[..., None], *args: Any) -> Any:
+        greenlet = gevent.spawn(func, *args)
+        greenlet.link_exception(lambda g: self._crashed(name, g))
+        return greenlet
+
+    def _crashed(self, name: str, greenlet: Any) -> None:
+        log.error("ESL %s: %s greenlet died: %r", self.name, name, greenlet.exception)
+        if self._metrics is not None:
+            self._metrics.greenlet_failed(self.name, name)
+
+    def _supervise(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            try:
+                self._session()
+            except ESLError as exc:
+                log.error("ESL %s (%s:%s): %s", self.name, self.node.host, self.node.port, exc)
+            except OSError as exc:
+                log.warning("ESL %s (%s:%s): %s", self.name, self.node.host, self.node.port, exc)
+            except Exception:  # the supervisor outlives any bug in one session
+                log.exception("ESL %s: session failed unexpectedly", self.name)
+                if self._metrics is not None:
+                    self._metrics.greenlet_failed(self.name, "session")
+            finally:
+                authenticated = self._teardown()
+            if authenticated:
+                attempt = 0
+            if self.stopping:
+                break
+            delay = self._backoff.delay(attempt)
+            attempt += 1
+            log.info("ESL %s: reconnecting in %.2fs (attempt %d)", self.name, delay, attempt)
+            self._wake.wait(delay)
+
+    def _session(self) -> None:
+        self._auth_request = AsyncResult()
+        transport = ESLTransport(
+            self.node.host,
+            self.node.port,
+            self.node.password,
+            timeout=self.connect_timeout,
+            on_message=self._dispatch,
+        )
+        self._transport = transport
+        transport.connect()
+        reader = self._spawn("reader", self._read, transport)
+        self._wait(self._auth_request, time.monotonic() + self.connect_timeout, "auth/request")
+        auth = _reply_text(
+            self._request(commands.auth(self.node.password), self.connect_timeout, require_up=False)
+        )
+        if not auth.startswith("+OK"):
+            raise ESLError(f"authentication refused by {self.name} ({auth}); check its password")
+        sub = _reply_text(self._request(self._subscription, self.connect_timeout, require_up=False))
+        if not sub.startswith("+OK"):
+            raise ESLError(f"event subscription refused by {self.name}: {sub}")
+        self._mark_up()
+        if self._on_connected is not None:
+            try:
+                self._on_connected()
+            except Exception:  # the engine's resync must not kill the connection
+                log.exception("ESL %s: on_connected failed", self.name)
+        reader.join()
+
+    def _mark_up(self) -> None:
+        self._up = True
+        self.sessions += 1
+        self._connected_flag.set()
+        log.info(
+            "ESL %s connected to %s:%s (session %d)",
+            self.name,
+            self.node.host,
+            self.node.port,
+            self.sessions,
+        )
+        if self._metrics is not None:
+            self._metrics.set_connected(self.name, True)
+            if self.sessions > 1:
+                self._metrics.reconnected(self.name)
+
+    def _teardown(self) -> bool:
+        was_up = self._up
+        self._down("session ended")
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
+        return was_up
+
+    def _down(self, why: str) -> None:
+        was_up, self._up = self._up, False
+        self._connected_flag.clear()
+        failed = self._pending.fail_all(lambda: ESLNotConnected(f"ESL {self.name}: {why}"))
+        if was_up:
+            log.warning(
+                "ESL %s disconnected (%s); %d pending command(s) failed", self.name, why, failed
+            )
+            if self._metrics is not None:
+                self._metrics.set_connected(self.name, False)
+
+    def _read(self, transport: ESLTransport) -> None:
+        why = "connection closed by peer"
+        try:
+            transport.receive_events()
+        except ESLProtocolError as exc:
+            why = f"framing lost: {exc}"
+            log.error("ESL %s: %s; dropping the connection", self.name, exc)
+            if self._metrics is not None:
+                self._metrics.parse_error(self.name)
+        finally:
+            transport.close()
+            self._down(why)
+
+    def _dispatch(self, message: Message) -> None:
+        content_type = message.content_type
+        if content_type in EVENT_CONTENT_TYPES:
+            self._dispatch_event(message)
+        elif content_type in _REPLIES:
+            if not self._pending.reply(message):
+                log.warning(
+                    "ESL %s: reply with no command waiting: %r",
+                    self.name,
+                    _reply_text(message)[:200],
+                )
+        elif content_type == "auth/request":
+            self._auth_request.set(message)
+        elif content_type == "text/disconnect-notice":
+            log.info("ESL %s: disconnect notice: %s", self.name, message.text().strip())
+        elif content_type == "text/rude-rejection":
+            log.error("ESL %s refused this client: %s", self.name, message.text().strip())
+        else:
+            log.debug("ESL %s: ignored %s message", self.name, content_type)
+
+    def _dispatch_event(self, message: Message) -> None:
+        try:
+            event = parse_event(message)
+        except ESLProtocolError as exc:
+            log.warning("ESL %s: dropped a malformed event: %s", self.name, exc)
+            if self._metrics is not None:
+                self._metrics.parse_error(self.name)
+            return
+        if self._metrics is not None:
+            self._metrics.event(self.name, event.name)
+        self._pending.resolve(event)
+        try:
+            self._on_event(event)
+        except Exception:  # a handler bug must not stop the reader
+            log.exception(
+                "ESL %s: on_event failed for %s %s", self.name, event.name, event.unique_id
+            )
+
+
+def _reply_text(message: Message) -> str:
+    if message.content_type == "command/reply":
+        return message.headers.get("Reply-Text", "")
+    return message.text()
+
+
+def _verb(text: str) -> str:
+    return text.split(" ", 1)[0].split("\n", 1)[0][:40]
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())

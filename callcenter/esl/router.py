@@ -1,0 +1,133 @@
+"""Fan events out to per-call mailboxes and named subscribers, without ever blocking.
+
+``route`` runs in the ESL reader greenlet: it only does ``put_nowait`` on bounded queues.
+A full queue drops the event and counts it; nothing raises back into the reader.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from gevent.queue import Full, Queue
+
+from callcenter.esl.events import Event
+from callcenter.metrics.esl import ESLMetrics
+
+log = logging.getLogger(__name__)
+
+CALLS_QUEUE = "calls"
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscriber:
+    name: str
+    queue: Any
+    events: frozenset[str] | None
+    accept: Callable[[Event], bool] | None
+
+
+class EventRouter:
+    def __init__(
+        self,
+        *,
+        metrics: ESLMetrics | None = None,
+        mailbox_size: int = 1000,
+    ) -> None:
+        self._metrics = metrics
+        self._mailbox_size = mailbox_size
+        self._mailboxes: dict[str, Any] = {}
+        self._subscribers: dict[str, _Subscriber] = {}
+        self.dropped: dict[str, int] = {}
+        if metrics is not None:
+            metrics.track_queue(CALLS_QUEUE, self._mailbox_depth)
+
+    def register_call(self, unique_id: str, maxsize: int | None = None) -> Queue:
+        mailbox = self._mailboxes.get(unique_id)
+        if mailbox is None:
+            mailbox = self._mailboxes[unique_id] = Queue(maxsize or self._mailbox_size)
+        return mailbox
+
+    def attach_call(self, unique_id: str, mailbox: Any) -> None:
+        """Deliver ``unique_id``'s events to an existing mailbox (a call's other legs)."""
+        self._mailboxes[unique_id] = mailbox
+
+    def unregister_call(self, unique_id: str) -> None:
+        self._mailboxes.pop(unique_id, None)
+
+    def mailbox(self, unique_id: str) -> Queue | None:
+        return self._mailboxes.get(unique_id)
+
+    @property
+    def calls(self) -> int:
+        return len(self._mailboxes)
+
+    def subscribe(
+        self,
+        name: str,
+        *,
+        maxsize: int = 10000,
+        events: Collection[str] | None = None,
+        accept: Callable[[Event], bool] | None = None,
+    ) -> Queue:
+        if name in self._subscribers:
+            raise ValueError(f"subscriber {name!r} already exists")
+        queue = Queue(maxsize)
+        wanted = frozenset(events) if events is not None else None
+        self._subscribers[name] = _Subscriber(name, queue, wanted, accept)
+        if self._metrics is not None:
+            self._metrics.track_queue(name, queue.qsize)
+        return queue
+
+    def unsubscribe(self, name: str) -> None:
+        if self._subscribers.pop(name, None) is not None and self._metrics is not None:
+            self._metrics.untrack_queue(name)
+
+    def __call__(self, event: Event) -> None:
+        self.route(event)
+
+    def route(self, event: Event) -> None:
+        unique_id = event.unique_id
+        if unique_id is not None:
+            mailbox = self._mailboxes.get(unique_id)
+            if mailbox is not None:
+                try:
+                    mailbox.put_nowait(event)
+                except Full:
+                    self._drop(CALLS_QUEUE, event)
+        for sub in self._subscribers.values():
+            if sub.events is not None and event.name not in sub.events:
+                continue
+            if sub.accept is not None and not self._accepts(sub, event):
+                continue
+            try:
+                sub.queue.put_nowait(event)
+            except Full:
+                self._drop(sub.name, event)
+
+    def _accepts(self, sub: _Subscriber, event: Event) -> bool:
+        assert sub.accept is not None
+        try:
+            return sub.accept(event)
+        except Exception:  # a subscriber's filter must not break routing for the others
+            log.exception("event filter of subscriber %s failed on %s", sub.name, event.name)
+            return False
+
+    def _drop(self, queue: str, event: Event) -> None:
+        count = self.dropped[queue] = self.dropped.get(queue, 0) + 1
+        if self._metrics is not None:
+            self._metrics.dropped(queue)
+        if count == 1 or count % 1000 == 0:
+            log.warning(
+                "queue %s full: dropped %s (uuid %s, seq %s); %d dropped so far",
+                queue,
+                event.name,
+                event.unique_id,
+                event.get("Event-Sequence"),
+                count,
+            )
+
+    def _mailbox_depth(self) -> float:
+        return float(sum(q.qsize() for q in list(self._mailboxes.values())))

@@ -1,0 +1,125 @@
+"""An engine wired to the simulator over real TCP and to a real PostgreSQL database."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import gevent
+import pytest
+from gevent.server import StreamServer
+
+from callcenter.app import App
+from callcenter.settings import load_settings
+from callcenter.sim.simulator import Simulator
+from callcenter.store import migrate
+from callcenter.store.database import Database
+from tests.conftest import create_database, drop_database
+
+TIME_SCALE = 0.05  # simulated durations run 20x faster
+
+
+@pytest.fixture(scope="module")
+def calls_db_url() -> Iterator[str]:
+    url = create_database("cc_calls")
+    database = Database(url)
+    migrate.upgrade(database)
+    database.dispose()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator(password="s3cret-test", time_scale=TIME_SCALE, seed=7).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+EngineFactory = Callable[..., App]
+
+
+@pytest.fixture
+def engine(sim: Simulator, calls_db_url: str, tmp_path: Path) -> Iterator[EngineFactory]:
+    apps: list[App] = []
+
+    def make(database_url: str | None = None, **env: str) -> App:
+        settings = load_settings(
+            environ={
+                "CALLCENTER_DATABASE_URL": database_url or calls_db_url,
+                "CALLCENTER_ESL_NODES": f"fs1=esl://:s3cret-test@127.0.0.1:{sim.port}",
+                "CALLCENTER_METRICS_LISTEN": "127.0.0.1:0",
+                "CALLCENTER_DATA_DIR": str(tmp_path),
+                "CALLCENTER_SHUTDOWN_GRACE": "2",
+                "CALLCENTER_ESL_COMMAND_TIMEOUT": "5",
+                **env,
+            }
+        )
+        app = App(settings)
+        app.routes.ttl = 0.0  # tests add routes and expect them at once
+        app.start()
+        apps.append(app)
+        return app
+
+    try:
+        yield make
+    finally:
+        for app in apps:
+            app.stop("test over")
+
+
+class TcpCut:
+    """A TCP proxy in front of PostgreSQL that a test can cut, as if the server went away."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.up = True
+        self._socks: list[socket.socket] = []
+        self.server = StreamServer(("127.0.0.1", 0), self._handle)
+        self.server.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.server.address[1])
+
+    def _handle(self, client: socket.socket, _addr: object) -> None:
+        if not self.up:
+            client.close()
+            return
+        upstream = socket.create_connection(self.target, timeout=5)
+        self._socks += [client, upstream]
+        pumps = [gevent.spawn(_pump, client, upstream), gevent.spawn(_pump, upstream, client)]
+        gevent.joinall(pumps)
+
+    def cut(self) -> None:
+        self.up = False
+        for sock in self._socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._socks.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def stop(self) -> None:
+        self.cut()
+        self.server.stop(timeout=1)
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        return
+    finally:
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,150 @@
+"""Calls end to end: the simulator over real TCP, the engine, CDRs in PostgreSQL."""
+
+from __future__ import annotations
+
+from callcenter.app import App
+from callcenter.errors import NotFound
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.simulator import Simulator
+from callcenter.store.records import CdrRecord
+from callcenter.store.repos import CallRepository, CdrRepository, RouteRepository
+from callcenter.vocabulary import CallState, Disposition, HangupBy, LegRole, RouteTarget
+from tests.integration.calls.conftest import EngineFactory
+from tests.support import until
+
+TONE = "tone_stream://%(2000,0,440)"
+
+
+def add_route(app: App, did: str, kind: RouteTarget, target: str = "") -> None:
+    with app.database.session_scope() as session:
+        RouteRepository(session).add(did, kind, target)
+
+
+def cdr_of(app: App, uuid: str) -> CdrRecord | None:
+    with app.database.session_scope() as session:
+        try:
+            return CdrRepository(session).get(uuid)
+        except NotFound:
+            return None
+
+
+def wait_cdr(app: App, uuid: str, timeout: float = 10.0) -> CdrRecord:
+    return until(lambda: cdr_of(app, uuid), timeout=timeout)
+
+
+def settled(app: App) -> bool:
+    """Nothing left behind: no actor, no mailbox, no spooled write."""
+    manager = app.managers["fs1"]
+    return not manager.actors and app.router.calls == 0 and not app.writer.spooling
+
+
+def apps_sent(sim: Simulator, uuid: str) -> list[str]:
+    """``app arg`` of every sendmsg execute sent to ``uuid`` (``hangup CAUSE`` for hangups)."""
+    out = []
+    for command in sim.core.commands:
+        if command.line == f"sendmsg {uuid}":
+            h = dict(command.headers)
+            if h.get("call-command") == "hangup":
+                out.append(f"hangup {h.get('hangup-cause', '')}")
+            else:
+                out.append(f"{h.get('execute-app-name')} {h.get('execute-app-arg', '')}")
+    return out
+
+
+def test_parked_call_answered_played_hung_up(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    add_route(app, "7001", RouteTarget.PLAYBACK, TONE)
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7001", "15551234567", "Alice Caller")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert cdr.hangup_by is HangupBy.SYSTEM
+    assert cdr.hangup_cause == "NORMAL_CLEARING"
+    assert (cdr.from_number, cdr.from_name, cdr.did) == ("15551234567", "Alice Caller", "7001")
+    assert cdr.answered_at is not None
+    assert 1500 <= cdr.total_ms - cdr.ring_ms <= 4000  # the 2 s tone (simulated clock)
+    with app.database.session_scope() as session:
+        call = CallRepository(session).get(uuid)
+    assert call.state is CallState.ENDED and call.disposition is Disposition.IVR_COMPLETED
+    assert [line.split()[0] for line in apps_sent(sim, uuid)] == ["answer", "playback", "hangup"]
+    until(lambda: settled(app))
+
+
+def test_caller_hangs_up_during_playback(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    add_route(app, "7002", RouteTarget.PLAYBACK, "tone_stream://%(20000,0,440)")
+    until(lambda: app.connections["fs1"].connected)
+    behaviour = CallerBehaviour(hangup_at_app="playback", hangup_at_app_delay=1.0)
+    uuid = sim.place_call("7002", "100", behaviour=behaviour)
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_by is HangupBy.CALLER
+    assert cdr.disposition is Disposition.IVR_COMPLETED
+    until(lambda: settled(app))
+
+
+def test_unknown_did_goes_to_the_default_route(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine(CALLCENTER_DEFAULT_ROUTE="hangup:UNALLOCATED_NUMBER")
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("0000", "100")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_cause == "UNALLOCATED_NUMBER"
+    assert cdr.disposition is Disposition.REJECTED and cdr.answered_at is None
+
+
+def test_extension_answered_bridged_then_caller_hangs_up(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    add_route(app, "7003", RouteTarget.EXTENSION, "1001")
+    sim.register_agent("1001", AgentBehaviour(answer_delay=1.0))
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7003", "100", behaviour=CallerBehaviour(talk_time=3.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ANSWERED
+    assert cdr.hangup_by is HangupBy.CALLER
+    assert cdr.agent_extension == "1001"
+    assert 2500 <= cdr.talk_ms <= 4500
+    assert [leg.role for leg in cdr.legs] == [LegRole.CALLER, LegRole.AGENT]
+    until(lambda: settled(app))
+
+
+def test_extension_busy_plays_busy_tone(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    add_route(app, "7004", RouteTarget.EXTENSION, "1002")
+    sim.register_agent("1002", AgentBehaviour(busy=True))
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7004", "100")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.agent_extension is None
+    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert any(line.startswith("playback ") and "480" in line for line in apps_sent(sim, uuid))
+    until(lambda: settled(app))
+
+
+def test_caller_leaves_while_agent_rings(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    add_route(app, "7005", RouteTarget.EXTENSION, "1003")
+    sim.register_agent("1003", AgentBehaviour(no_answer=True))
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7005", "100", behaviour=CallerBehaviour(patience=2.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_by is HangupBy.CALLER
+    assert cdr.disposition is Disposition.ABANDONED
+    until(lambda: settled(app))
+    until(lambda: not sim.channels)  # the ringing agent leg was cancelled too
+
+
+def test_hostile_caller_id_is_stored_verbatim(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    add_route(app, "7006", RouteTarget.PLAYBACK, TONE)
+    until(lambda: app.connections["fs1"].connected)
+    names = [
+        "Evil\nEvent-Name: CHANNEL_HANGUP",
+        'Zoë \\"Q\\" Test \\\\ back',
+        "Pct%A Plus+ Semi; Amp&",
+    ]
+    uuids = [sim.place_call("7006", "100", name) for name in names]
+    for uuid, name in zip(uuids, names, strict=True):
+        cdr = wait_cdr(app, uuid)
+        assert cdr.from_name == name
+        assert cdr.disposition is Disposition.IVR_COMPLETED  # the forged header changed nothing

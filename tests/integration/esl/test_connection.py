@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+# isort: off
+import callcenter._gevent  # noqa: F401  (monkey-patches first)
+
+# isort: on
+import gzip
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+import pytest
+from prometheus_client import CollectorRegistry
+
+from callcenter.errors import CallGone, ESLCommandFailed, ESLNotConnected, ESLTimeout
+from callcenter.esl import commands
+from callcenter.esl.backoff import Backoff
+from callcenter.esl.connection import ESLConnection
+from callcenter.esl.events import Event
+from callcenter.esl.router import EventRouter
+from callcenter.metrics.esl import ESLMetrics
+from callcenter.settings import ESLNode
+
+from .fake_fs import Conn, FakeFreeSWITCH, api_response, complete, event, reply
+from .waiting import until
+
+U = "56775b48-9736-4bb6-93e1-54345f5f3db3"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "esl"
+FAST = Backoff(initial=0.02, maximum=0.1, jitter=0.1)
+
+
+class Harness:
+    def __init__(self, fs: FakeFreeSWITCH, password: str = "ClueCon", **kw: object) -> None:
+        self.events: list[Event] = []
+        self.connected_calls = 0
+        self.registry = CollectorRegistry()
+        self.metrics = ESLMetrics(self.registry)
+        self.conn = ESLConnection(
+            ESLNode(name="fs1", host="127.0.0.1", port=fs.port, password=password),
+            on_event=kw.pop("on_event", self.events.append),  # type: ignore[arg-type]
+            on_connected=self._on_connected,
+            metrics=self.metrics,
+            command_timeout=2.0,
+            connect_timeout=1.0,
+            backoff=FAST,
+        )
+
+    def _on_connected(self) -> None:
+        self.connected_calls += 1
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+def fs() -> Iterator[FakeFreeSWITCH]:
+    with FakeFreeSWITCH() as server:
+        yield server
+
+
+@pytest.fixture
+def h(fs: FakeFreeSWITCH) -> Iterator[Harness]:
+    harness = Harness(fs)
+    harness.conn.start()
+    until(lambda: harness.conn.connected)
+    yield harness
+    harness.conn.stop(timeout=2)
+
+
+def test_auth_subscribe_and_on_connected(fs: FakeFreeSWITCH, h: Harness) -> None:
+    assert fs.commands[0] == "auth ClueCon"
+    assert fs.commands[1].startswith("event json CHANNEL_CREATE ")
+    assert "BACKGROUND_JOB" in fs.commands[1] and "CUSTOM" not in fs.commands[1]
+    assert h.connected_calls == 1
+    assert h.metric("callcenter_esl_connected", node="fs1") == 1
+
+
+def test_wrong_password_is_logged_and_retried(
+    fs: FakeFreeSWITCH, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(fs, password="NotThePassword")
+    with caplog.at_level(logging.ERROR):
+        harness.conn.start()
+        until(lambda: len([c for c in fs.commands if c.startswith("auth")]) >= 3)
+    assert not harness.conn.connected
+    assert harness.connected_calls == 0
+    assert "authentication refused" in caplog.text
+    harness.conn.stop(timeout=2)
+
+
+def test_api_with_interleaved_events(fs: FakeFreeSWITCH, h: Harness) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        return event("CHANNEL_PARK", Unique_ID=U) + api_response("12")
+
+    fs.script = script
+    assert h.conn.api(commands.uuid_getvar(U, "cc_digits")) == "12"
+    until(lambda: [e.name for e in h.events] == ["CHANNEL_PARK"])
+    assert fs.commands[-1] == f"api uuid_getvar {U} cc_digits"
+    assert h.metric("callcenter_esl_commands_total", node="fs1", kind="api", outcome="ok") == 1
+    assert h.metric("callcenter_esl_events_total", node="fs1", event="CHANNEL_PARK") == 1
+
+
+def test_api_error_raises_unless_unchecked(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = lambda conn, text: api_response("-ERR No such channel!\n")
+    with pytest.raises(ESLCommandFailed, match="No such channel"):
+        h.conn.api(commands.uuid_kill(U))
+    assert h.conn.api(commands.uuid_kill(U), check=False) == "-ERR No such channel!\n"
+
+
+def test_bgapi_resolved_by_its_job_uuid(fs: FakeFreeSWITCH, h: Harness) -> None:
+    other = "04f52871-a732-47b2-b0ef-5d0d4ab0d90e"
+
+    def script(conn: Conn, text: str) -> bytes | None:
+        job = text.split("Job-UUID: ")[1]
+        conn.send(reply(f"+OK Job-UUID: {job}", **{"Job-UUID": job}))
+        return event("BACKGROUND_JOB", "-ERR other\n", Job_UUID=other) + event(
+            "BACKGROUND_JOB", f"+OK {U}\n", Job_UUID=job
+        )
+
+    fs.script = script
+    line = commands.originate("user/1001", {"cc_role": "agent"}, uuid=U)
+    assert h.conn.bgapi(line) == f"+OK {U}\n"
+    assert fs.commands[-1].startswith(f"bgapi {line}\nJob-UUID: ")
+
+
+def test_bgapi_error_body(fs: FakeFreeSWITCH, h: Harness) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        job = text.split("Job-UUID: ")[1]
+        return reply("+OK Job-UUID: " + job) + event(
+            "BACKGROUND_JOB", "-ERR SUBSCRIBER_ABSENT\n", Job_UUID=job
+        )
+
+    fs.script = script
+    with pytest.raises(ESLCommandFailed, match="SUBSCRIBER_ABSENT"):
+        h.conn.bgapi(commands.originate("user/9999", {}, uuid=U))
+
+
+def test_execute_matches_application_uuid_not_name(fs: FakeFreeSWITCH, h: Harness) -> None:
+    decoy = "eb47af08-fe1e-4617-ad5b-6d1ca3f95091"
+
+    def script(conn: Conn, text: str) -> bytes | None:
+        fake = text.replace(text.split("Event-UUID: ")[1], decoy)
+        return reply("+OK") + complete(fake, "WRONG") + complete(text, "FILE PLAYED")
+
+    fs.script = script
+    done = h.conn.execute(U, "playback", "tone_stream://%(2000,0,440)")
+    assert done.name == "CHANNEL_EXECUTE_COMPLETE"
+    assert done.application_response == "FILE PLAYED"
+    sent = fs.commands[-1]
+    assert done.application_uuid == sent.split("Event-UUID: ")[1]
+    assert "execute-app-arg: tone_stream://%(2000,0,440)" in sent
+
+
+def test_execute_on_gone_channel_raises_call_gone(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = lambda conn, text: reply(f"-ERR invalid session id [{U}]")
+    with pytest.raises(CallGone):
+        h.conn.execute(U, "answer")
+    with pytest.raises(CallGone):
+        h.conn.hangup(U, "NORMAL_CLEARING")
+    assert (
+        h.metric("callcenter_esl_commands_total", node="fs1", kind="execute", outcome="call_gone")
+        == 2
+    )
+
+
+def test_execute_fails_when_channel_is_destroyed(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = lambda conn, text: reply("+OK") + event("CHANNEL_DESTROY", Unique_ID=U)
+    with pytest.raises(CallGone):
+        h.conn.execute(U, "playback", "a.wav", timeout=2)
+
+
+def test_timeout_keeps_replies_aligned(fs: FakeFreeSWITCH, h: Harness) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        if "slow" in text:  # FreeSWITCH answers in order: the next reply waits for this one
+            gevent.sleep(0.2)
+            return api_response("slow-result")
+        return api_response("fast-result")
+
+    fs.script = script
+    started = time.monotonic()
+    with pytest.raises(ESLTimeout):
+        h.conn.api("uuid_exists slow", timeout=0.05)
+    assert time.monotonic() - started < 1
+    assert h.conn.api("uuid_exists fast") == "fast-result"
+    assert h.metric("callcenter_esl_commands_total", node="fs1", kind="api", outcome="timeout") == 1
+
+
+def test_killed_mid_command_fails_pending_at_once(fs: FakeFreeSWITCH, h: Harness) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        if text.startswith("bgapi"):
+            job = text.split("Job-UUID: ")[1]
+            return reply("+OK Job-UUID: " + job)
+        gevent.spawn_later(0.05, conn.kill)
+        return None
+
+    fs.script = script
+    bg = gevent.spawn(h.conn.bgapi, "status", 10)
+    until(lambda: any(c.startswith("bgapi") for c in fs.commands))
+    started = time.monotonic()
+    with pytest.raises(ESLNotConnected):
+        h.conn.api("status", timeout=10)
+    with pytest.raises(ESLNotConnected):
+        bg.get(timeout=5)
+    assert time.monotonic() - started < 2
+
+
+def test_reconnect_resubscribes_and_calls_on_connected(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.current.kill()
+    until(lambda: len(fs.connections) == 2 and h.conn.connected)
+    until(lambda: h.connected_calls == 2)
+    assert [c for c in fs.commands if c.startswith("event json")].__len__() == 2
+    assert h.conn.reconnects == 1
+    assert h.metric("callcenter_esl_reconnects_total", node="fs1") == 1
+    assert h.conn.api("status") == "+OK\n"
+
+
+def test_not_connected_raises_at_once(fs: FakeFreeSWITCH) -> None:
+    harness = Harness(fs)
+    with pytest.raises(ESLNotConnected):
+        harness.conn.api("status")
+
+
+def test_stop_sends_exit(fs: FakeFreeSWITCH, h: Harness) -> None:
+    h.conn.stop(timeout=2)
+    assert fs.commands[-1] == "exit"
+    assert not h.conn.connected
+    assert h.metric("callcenter_esl_connected", node="fs1") == 0
+
+
+def test_malformed_event_is_counted_and_skipped(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.push(b"Content-Length: 5\nContent-Type: text/event-json\n\n{bad}" + event("DTMF"))
+    until(lambda: [e.name for e in h.events] == ["DTMF"])
+    assert h.metric("callcenter_esl_parse_errors_total", node="fs1") == 1
+    assert h.conn.connected
+
+
+def test_broken_framing_drops_and_reconnects(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.push(b"Content-Length: banana\n\n")
+    until(lambda: len(fs.connections) == 2 and h.conn.connected)
+    assert h.metric("callcenter_esl_parse_errors_total", node="fs1") == 1
+
+
+def test_replayed_recording_is_delivered_in_order(fs: FakeFreeSWITCH, h: Harness) -> None:
+    data = gzip.decompress((FIXTURES / "s01-inbound-ivr.esl.gz").read_bytes())
+    body = data.split(b"+OK event listener enabled json\n\n", 1)[1]
+    fs.push(body)
+    until(lambda: any(e.name == "CHANNEL_DESTROY" for e in h.events))
+    seqs = [e.sequence for e in h.events]
+    assert seqs == sorted(seqs) and len(seqs) >= 45
+
+
+def test_mailbox_overflow_is_counted_not_blocking(fs: FakeFreeSWITCH) -> None:
+    harness = Harness(fs)
+    router = EventRouter(metrics=harness.metrics, mailbox_size=2)
+    harness.conn._on_event = router  # route straight from the reader
+    mailbox = router.register_call(U)
+    agents = router.subscribe("acd", maxsize=3, events={"CHANNEL_ANSWER"})
+    harness.conn.start()
+    until(lambda: harness.conn.connected)
+    fs.push(b"".join(event("CHANNEL_ANSWER", Unique_ID=U) for _ in range(10)))
+    until(lambda: router.dropped.get("calls") == 8 and router.dropped.get("acd") == 7)
+    assert mailbox.qsize() == 2 and agents.qsize() == 3
+    assert harness.conn.api("status") == "+OK\n"
+    assert harness.metric("callcenter_esl_event_drops_total", queue="calls") == 8
+    assert harness.metric("callcenter_esl_event_queue_depth", queue="calls") == 2
+    router.unregister_call(U)
+    harness.conn.stop(timeout=2)
