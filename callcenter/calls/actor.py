@@ -57,6 +57,8 @@ class CallActor:
                 log.info("call %s: adopted while bridged; watching it", self.call.uuid)
             else:
                 self._drive()
+            if not self.call.finished:
+                self._mirror(self)  # bridged, transferred...: the database follows
         except Exception as exc:
             self._on_error(type(exc).__name__)
             log.exception("call %s: actor failed; hanging up the caller", self.call.uuid)

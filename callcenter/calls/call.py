@@ -85,6 +85,19 @@ class Call:
             call.state = CallState.ANSWERED
         return call
 
+    def adopt_leg(self, dump: Mapping[str, str]) -> LegTimeline:
+        """Another leg of this call (an agent's), found live at resync."""
+        uuid = dump.get("Unique-ID", "")
+        role = LegRole(dump.get("variable_cc_role") or LegRole.AGENT)
+        if role is LegRole.AGENT:
+            leg = self.timeline.agent_leg(uuid, dump.get("variable_cc_agent", ""))
+        else:
+            leg = self.timeline.add_leg(uuid, role, Direction.OUTBOUND)
+        leg.created_us = _time(dump, "Caller-Channel-Created-Time") or _now_us()
+        leg.answered_us = _time(dump, "Caller-Channel-Answered-Time")
+        leg.bridged_us = _time(dump, "Caller-Channel-Bridged-Time")
+        return leg
+
     @classmethod
     def from_record(cls, record: CallRecord) -> Call:
         """A call the database says was live when this controller last ran."""

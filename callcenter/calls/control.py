@@ -181,10 +181,11 @@ class CallControl:
         if not 1 <= min_digits <= max_digits <= 128 or not 1 <= tries <= 20:
             raise UnsafeValue(f"collect_digits: bad bounds min={min_digits} max={max_digits}")
         for field, value in (
-            ("prompt", prompt), ("invalid_prompt", invalid_prompt), ("regex", regex),
+            ("prompt", prompt), ("invalid_prompt", invalid_prompt),
             ("terminators", terminators or "none"),
         ):  # fmt: skip
             q.token(field, value)
+        q.regex_token("regex", regex)
         q.var_name("variable", variable)
         inter_digit = digit_timeout if digit_timeout is not None else timeout / 2
         arg = (

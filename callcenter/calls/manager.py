@@ -177,8 +177,13 @@ class CallManager:
         if not self._recovered_from_db:
             self._recover_from_database(channel, live)
             self._recovered_from_db = True
-        for uuid in sorted(live - set(self._legs)):
-            self._adopt(channel, uuid)
+        dumps = [d for d in (self._dump(channel, u) for u in sorted(live - set(self._legs))) if d]
+        legs = [d for d in dumps if d.get("variable_cc_role") not in (None, "", LegRole.CALLER)]
+        for dump in dumps:
+            if dump not in legs:
+                self._adopt(dump)
+        for dump in legs:
+            self._adopt_leg(channel, dump)
 
     def _gone(self, channel: Channel, uuid: str, live: set[str]) -> bool:
         # `show channels` lags the core by up to a second or more: ask about each one
@@ -218,24 +223,32 @@ class CallManager:
             else:
                 live.add(record.uuid)
 
-    def _adopt(self, channel: Channel, uuid: str) -> None:
+    def _dump(self, channel: Channel, uuid: str) -> dict[str, Any] | None:
         try:
-            dump: dict[str, Any] = json.loads(channel.api(commands.uuid_dump_json(uuid)))
+            dump = json.loads(channel.api(commands.uuid_dump_json(uuid)))
         except (ESLError, ValueError) as exc:
             log.info("channel %s not adopted: %s", uuid, exc)
-            return
-        if dump.get("variable_cc_managed") != "true":
-            return
-        if dump.get("variable_cc_role") not in (None, "", str(LegRole.CALLER)):
-            owner = dump.get("variable_cc_call_uuid", "")
-            if owner not in self.actors:
-                log.info("leg %s of unknown call %s: hanging it up", uuid, owner)
-                _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_CLEARING"))
-            return
+            return None
+        if not isinstance(dump, dict) or dump.get("variable_cc_managed") != "true":
+            return None
+        return dump
+
+    def _adopt(self, dump: dict[str, Any]) -> None:
         call = Call.from_dump(dump, self.node)
         self.metrics.adopted.inc()
-        log.info("call %s: adopted (%s)", uuid, call.state)
+        log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)
+
+    def _adopt_leg(self, channel: Channel, dump: dict[str, Any]) -> None:
+        uuid = dump.get("Unique-ID", "")
+        owner = self.actors.get(dump.get("variable_cc_call_uuid", ""))
+        if owner is None:
+            log.info("leg %s belongs to no live call: hanging it up", uuid)
+            _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_CLEARING"))
+            return
+        owner.call.adopt_leg(dump)
+        self._attach(uuid, owner.call.uuid, owner.control.mailbox)
+        log.info("call %s: leg %s adopted", owner.call.uuid, uuid)
 
     # -- shutdown -----------------------------------------------------------------------
 

@@ -50,6 +50,28 @@ def token(field: str, value: str) -> str:
     return value
 
 
+_REGEX_FORBIDDEN = re.compile(r"[\s'\"]|\$\{|\\(?:[nrts'\"\\]|$)")
+
+
+def regex_token(field: str, value: str) -> str:
+    r"""A regex passed as one app argument (play_and_get_digits).
+
+    Backslashes pass, except before the letters FreeSWITCH's splitter turns into other
+    characters (``
+  	 \s``), quotes and backslashes: ``\d+`` arrives intact.
+    """
+    line_safe(field, value)
+    if not value:
+        raise UnsafeValue(f"{field}: must not be empty")
+    if _REGEX_FORBIDDEN.search(value):
+        raise _fail(field, value, "whitespace, quote, ${ or an escape FreeSWITCH rewrites")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _fail(field, value, f"not a valid regular expression ({exc})") from exc
+    return value
+
+
 def rest_of_line(field: str, value: str, *, expand: bool = False) -> str:
     """The last argument, which FreeSWITCH reads to the end of the line (spaces allowed)."""
     line_safe(field, value)

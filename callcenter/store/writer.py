@@ -102,9 +102,11 @@ class DurableWriter:
                 apply(record)
                 return
             except DatabaseUnavailable as exc:
-                log.warning("database unavailable, spooling from now on: %s", exc)
-                self._spooling = True
-                self.metrics.database_up.set(0)
+                if not self._spooling:
+                    log.warning("database unavailable, spooling from now on: %s", exc)
+                    self._spooling = True
+                    self.metrics.database_up.set(0)
+                    self._wake.set()  # the replay loop starts counting its retries now
         self.spool.append(SpoolRecord(kind, encode(record)))
         self.metrics.spool_pending.inc()
         if kind == "CdrRecord":
