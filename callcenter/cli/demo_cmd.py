@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import secrets
+import signal
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -9,7 +12,20 @@ import gevent
 
 from callcenter.app import App
 from callcenter.cli import Context, pass_context
+from callcenter.errors import AlreadyExists
 from callcenter.settings import load_settings
+from callcenter.sim.simulator import Simulator
+from callcenter.sim.traffic import TrafficModel, TrafficProfile
+from callcenter.store.repos import CdrRepository, RouteRepository
+from callcenter.vocabulary import RouteTarget
+
+# DID -> what the demo routes it to
+DEMO_ROUTES = {
+    "5000": (RouteTarget.PLAYBACK, "tone_stream://%(3000,0,440)"),
+    "5001": (RouteTarget.EXTENSION, "1001"),
+    "5002": (RouteTarget.EXTENSION, "1002"),
+}
+DEMO_AGENTS = ["1001", "1002"]
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -20,6 +36,24 @@ def _get(url: str) -> tuple[int, str]:
         return int(exc.code), exc.read().decode()
 
 
+def _seed_routes(app: App) -> None:
+    with app.database.session_scope() as session:
+        routes = RouteRepository(session)
+        for did, (kind, target) in DEMO_ROUTES.items():
+            try:
+                routes.add(did, kind, target, "demo")
+            except AlreadyExists:
+                continue
+
+
+def _cdr_count(app: App) -> int | str:
+    try:
+        with app.database.session_scope() as session:
+            return CdrRepository(session).count()
+    except Exception:  # noqa: BLE001 (a progress line must not stop the demo)
+        return "?"
+
+
 @click.command()
 @click.option(
     "--data-dir",
@@ -27,45 +61,82 @@ def _get(url: str) -> tuple[int, str]:
     show_default=True,
     help="Where the demo keeps its SQLite database.",
 )
-@click.option("--port", default=0, type=int, help="Metrics/health port (default: any free port).")
-@click.option(
-    "--duration", default=0.0, type=float, help="Stop after N seconds (0: run until Ctrl-C)."
-)
-@click.option(
-    "--interval", default=2.0, type=float, show_default=True, help="Seconds between progress lines."
-)
+@click.option("--port", default=0, type=int, help="Metrics/health port (default: any free one).")
+@click.option("--rate", default=2.0, show_default=True, help="Simulated calls per second.")
+@click.option("--seed", type=int, help="Seed the simulated traffic for a reproducible run.")
+@click.option("--duration", default=0.0, type=float, help="Stop after N seconds (0: Ctrl-C).")
+@click.option("--interval", default=2.0, type=float, show_default=True, help="Progress period.")
 @pass_context
-def demo(ctx: Context, data_dir: str, port: int, duration: float, interval: float) -> None:
-    """Run the engine on its embedded defaults and show it alive, until Ctrl-C.
+def demo(
+    ctx: Context,
+    data_dir: str,
+    port: int,
+    rate: float,
+    seed: int | None,
+    duration: float,
+    interval: float,
+) -> None:
+    """Run the engine against the built-in FreeSWITCH simulator, with simulated callers.
 
-    The demo keeps its own SQLite database under --data-dir (migrated on start) and
-    serves /metrics and /healthz on loopback, printing a progress line as it goes.
+    The simulator speaks the real Event Socket protocol on a loopback port; the engine
+    connects to it as it would to FreeSWITCH. Calls arrive on DIDs 5000 (a tone, then
+    hang-up), 5001 and 5002 (ringing agents 1001/1002 and bridging). CDRs go to a SQLite
+    database under --data-dir; /metrics and /healthz are served on loopback.
 
     \b
     Examples:
       callcenter demo
-      callcenter demo --duration 10
+      callcenter demo --rate 10 --duration 30
     """
-    base = ctx.settings
+    password = secrets.token_hex(12)
+    sim = Simulator(password=password, seed=seed).start()
     settings = load_settings(
-        base.source if base.source != "defaults" else None,
+        ctx.settings.source if ctx.settings.source != "defaults" else None,
         data_dir=data_dir,
         database_url=f"sqlite:///{Path(data_dir) / 'callcenter.db'}",
         metrics_listen=f"127.0.0.1:{port}",
+        esl_nodes=f"sim=esl://:{password}@127.0.0.1:{sim.port}",
+        default_route="playback:tone_stream://%(1000,0,350)",
+        shutdown_grace="5",
     )
     app = App(settings)
-    app.install_signal_handlers()
     app.start(upgrade_db=True)
+    _seed_routes(app)
+    traffic = TrafficModel(
+        sim,
+        TrafficProfile(rate=rate, dids=tuple(DEMO_ROUTES), patience_mean=20.0, talk_mean=8.0),
+        seed=seed,
+    )
+    traffic.register_agents(DEMO_AGENTS)
+    traffic.start()
+
+    def stop(reason: str) -> None:
+        traffic.stop()  # no new callers; the ones on the line get shutdown_grace to finish
+        app.request_stop(reason)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, stop, signal.Signals(signum).name)
     root = f"http://127.0.0.1:{app.metrics.port}"
-    click.echo(f"demo running: database {settings.database_url}")
+    click.echo(
+        f"demo: simulated FreeSWITCH on 127.0.0.1:{sim.port}, database {settings.database_url}"
+    )
     click.echo(f"  health  {root}/healthz\n  metrics {root}/metrics\n  Ctrl-C to stop")
     if duration > 0:
-        gevent.spawn_later(duration, app.request_stop, "demo duration reached")
-    while not app.wait(interval):
-        status, body = _get(f"{root}/healthz")
-        health = json.loads(body)
-        _, metrics = _get(f"{root}/metrics")
-        series = sum(1 for line in metrics.splitlines() if line and not line.startswith("#"))
-        database = "up" if health["database"]["reachable"] else "DOWN"
-        click.echo(f"[demo] healthz {status} database={database} metrics series={series}")
-    click.echo("demo stopped cleanly")
+        gevent.spawn_later(duration, stop, "demo duration reached")
+    before = _cdr_count(app)
+    try:
+        while not app.wait(interval):
+            status, body = _get(f"{root}/healthz")
+            health = json.loads(body)
+            counters = traffic.counters
+            in_flight = sum(len(m.actors) for m in app.managers.values())
+            click.echo(
+                f"[demo] offered={counters.offered} in_flight={in_flight} "
+                f"completed={counters.completed + counters.abandoned + counters.ended_unbridged} "
+                f"bridged={counters.bridged} cdrs={_cdr_count(app)} healthz={status} "
+                f"esl={'up' if health['esl']['sim']['connected'] else 'DOWN'}"
+            )
+    finally:
+        traffic.stop()
+        sim.stop()
+    click.echo(f"demo stopped cleanly; CDRs before {before}, after {_cdr_count(app)}")

@@ -18,7 +18,6 @@ from callcenter.errors import DatabaseUnavailable, MigrationError
 from callcenter.settings import load_settings
 from callcenter.store import migrate
 from callcenter.store.database import Database
-from tests.support import until
 
 
 def get(url: str) -> tuple[int, str, str]:
@@ -119,10 +118,15 @@ def test_serve_stops_cleanly_on_signal(tmp_path: Path, signum: int) -> None:
     assert "Traceback" not in out
 
 
-def test_demo_runs_and_stops(tmp_path: Path) -> None:
-    proc = _spawn(["demo", "--duration", "3", "--interval", "0.5"], {}, tmp_path)
-    out, _ = proc.communicate(timeout=30)
+def test_demo_runs_calls_through_the_simulator_and_stops(tmp_path: Path) -> None:
+    args = ["demo", "--duration", "6", "--interval", "1", "--rate", "5", "--seed", "3"]
+    proc = _spawn(args, {}, tmp_path)
+    out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    assert "healthz 200 database=up" in out
+    assert "healthz=200 esl=up" in out
+    progress = [line for line in out.splitlines() if line.startswith("[demo]")]
+    cdrs = int(progress[-1].split("cdrs=")[1].split()[0])
+    assert cdrs > 0, out
     assert "demo stopped cleanly" in out
-    assert until(lambda: (tmp_path / "var" / "demo" / "callcenter.db").exists())
+    assert "Traceback" not in out
+    assert (tmp_path / "var" / "demo" / "callcenter.db").exists()
