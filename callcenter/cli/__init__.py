@@ -106,14 +106,16 @@ def main(
 
 
 def _register() -> None:
+    from callcenter.cli.agent_cmd import agent
     from callcenter.cli.cdr_cmd import cdr
     from callcenter.cli.config_cmd import config
     from callcenter.cli.db_cmd import db
     from callcenter.cli.demo_cmd import demo
+    from callcenter.cli.fs_cmd import fs
     from callcenter.cli.route_cmd import route
     from callcenter.cli.serve_cmd import serve
 
-    for command in (cdr, config, db, demo, route, serve):
+    for command in (agent, cdr, config, db, demo, fs, route, serve):
         main.add_command(command)
     from callcenter.cli.sim_cmd import sim
 

@@ -10,7 +10,7 @@ from callcenter.store.database import Database
 from callcenter.store.repos import AuditLog, RouteRepository
 
 
-def _actor() -> str:
+def operator() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -45,7 +45,7 @@ def add(ctx: Context, did: str, target: str, description: str) -> None:
         raise click.BadParameter("a DID is a non-empty string without spaces", param_hint="DID")
     with Database(ctx.settings.database_url).session_scope() as session:
         RouteRepository(session).add(did, parsed.kind, parsed.arg, description)
-        AuditLog(session).record(_actor(), "route.add", did, {"target": str(parsed)})
+        AuditLog(session).record(operator(), "route.add", did, {"target": str(parsed)})
     click.echo(f"route {did} -> {parsed}")
 
 
@@ -84,7 +84,7 @@ def remove(ctx: Context, did: str) -> None:
     """
     with Database(ctx.settings.database_url).session_scope() as session:
         RouteRepository(session).delete(did)
-        AuditLog(session).record(_actor(), "route.remove", did)
+        AuditLog(session).record(operator(), "route.remove", did)
     click.echo(f"route {did} removed")
 
 
@@ -101,5 +101,5 @@ def disable(ctx: Context, did: str, enable: bool) -> None:
     """
     with Database(ctx.settings.database_url).session_scope() as session:
         RouteRepository(session).set_enabled(did, enable)
-        AuditLog(session).record(_actor(), "route.enable" if enable else "route.disable", did)
+        AuditLog(session).record(operator(), "route.enable" if enable else "route.disable", did)
     click.echo(f"route {did} {'enabled' if enable else 'disabled'}")

@@ -57,8 +57,7 @@ def regex_token(field: str, value: str) -> str:
     r"""A regex passed as one app argument (play_and_get_digits).
 
     Backslashes pass, except before the letters FreeSWITCH's splitter turns into other
-    characters (``
-  	 \s``), quotes and backslashes: ``\d+`` arrives intact.
+    characters (n, r, t, s), quotes and backslashes: ``\d+`` arrives intact.
     """
     line_safe(field, value)
     if not value:

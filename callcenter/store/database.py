@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.errors import ConfigError, DatabaseUnavailable
+from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.settings import redact_url
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_NO_SCHEMA = ("no such table", "no such column", "does not exist")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for failures that mean 'the database is not there', not 'the query is wrong'."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, OperationalError)
+    return isinstance(exc, OperationalError) and not is_missing_schema(exc)
+
+
+def is_missing_schema(exc: BaseException) -> bool:
+    """A table or column the code expects is not there: migrations were not run."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    text = str(exc.orig).lower()
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in ("42P01", "42703") or any(s in text for s in _NO_SCHEMA[:2])
 
 
 class Database:
@@ -99,6 +111,12 @@ class Database:
             if is_unavailable(exc):
                 raise DatabaseUnavailable(
                     f"database {redact_url(self.url)} unavailable: {_first_line(exc)}"
+                ) from exc
+            if is_missing_schema(exc):
+                raise MigrationError(
+                    f"database {redact_url(self.url)} has no schema or an old one "
+                    f"({_first_line(exc)}): run `callcenter db upgrade`",
+                    code="schema_outdated",
                 ) from exc
             raise
 

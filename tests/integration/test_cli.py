@@ -20,7 +20,7 @@ def test_version_and_help() -> None:
     assert __version__ in run(["--version"]).output
     result = run(["--help"])
     assert result.exit_code == 0
-    for command in ("config", "db", "serve", "demo"):
+    for command in ("agent", "cdr", "config", "db", "demo", "fs", "route", "serve", "sim"):
         assert command in result.output
 
 
@@ -36,6 +36,18 @@ def test_version_and_help() -> None:
         ["db", "check"],
         ["serve"],
         ["demo"],
+        ["sim"],
+        ["fs", "render"],
+        ["agent", "add"],
+        ["agent", "list"],
+        ["agent", "password"],
+        ["agent", "remove"],
+        ["route", "add"],
+        ["route", "list"],
+        ["route", "remove"],
+        ["route", "disable"],
+        ["cdr", "list"],
+        ["cdr", "show"],
     ],
 )
 def test_every_command_has_help_with_an_example(args: list[str]) -> None:
@@ -103,3 +115,11 @@ def test_unreachable_database_is_a_one_line_error() -> None:
     assert result.exit_code == 1
     assert result.output.startswith("error: ")
     assert "Traceback" not in result.output
+
+
+def test_missing_schema_says_to_migrate(tmp_path: Path, empty_pg_url: str) -> None:
+    for env in ({"CALLCENTER_DATA_DIR": str(tmp_path)}, {"CALLCENTER_DATABASE_URL": empty_pg_url}):
+        result = CliRunner().invoke(main, ["route", "list"], env=env)
+        assert result.exit_code == 1, result.output
+        assert "run `callcenter db upgrade`" in result.output
+        assert "[schema_outdated]" in result.output

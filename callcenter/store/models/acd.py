@@ -36,6 +36,8 @@ class Agent(Base):
     extension: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(Text, default="")
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # md5("<extension>:<domain>:<password>"): FreeSWITCH's a1-hash, never the password
+    sip_a1_hash: Mapped[str | None] = mapped_column(String(32))
     wrapup_seconds: Mapped[int] = mapped_column(Integer, default=10)
     status: Mapped[AgentStatus] = mapped_column(
         str_enum(AgentStatus, "agent_status"), default=AgentStatus.LOGGED_OUT

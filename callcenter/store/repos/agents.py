@@ -72,6 +72,7 @@ class AgentRepository:
         pin: str | None = None,
         wrapup_seconds: int = 10,
         skills: dict[str, int] | None = None,
+        sip_a1_hash: str | None = None,
     ) -> AgentRecord:
         if self.session.scalar(select(Agent.id).where(Agent.extension == extension)) is not None:
             raise AlreadyExists(f"agent {extension!r} already exists", code="agent_exists")
@@ -79,6 +80,7 @@ class AgentRepository:
             extension=extension,
             display_name=display_name,
             pin_hash=hash_pin(pin) if pin else None,
+            sip_a1_hash=sip_a1_hash,
             wrapup_seconds=wrapup_seconds,
             status=AgentStatus.LOGGED_OUT,
             state=AgentState.IDLE,
@@ -129,6 +131,17 @@ class AgentRepository:
             agent.skills.append(AgentSkill(skill=skill, level=level))
         self.session.flush()
         return to_record(agent)
+
+    def set_sip_a1_hash(self, extension: str, a1_hash: str) -> None:
+        self._get(extension).sip_a1_hash = a1_hash
+        self.session.flush()
+
+    def directory(self) -> list[tuple[AgentRecord, str | None]]:
+        """Every agent with its SIP a1-hash, for rendering FreeSWITCH's directory."""
+        rows = self.session.scalars(
+            select(Agent).options(selectinload(Agent.skills)).order_by(Agent.extension)
+        )
+        return [(to_record(a), a.sip_a1_hash) for a in rows]
 
     def check_pin(self, extension: str, pin: str) -> bool:
         return verify_pin(pin, self._get(extension).pin_hash)
