@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from callcenter.app import App
+from callcenter.calls.control import CallControl, Digits
+from callcenter.calls.routing import Target
 from callcenter.errors import NotFound
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
@@ -148,3 +150,41 @@ def test_hostile_caller_id_is_stored_verbatim(sim: Simulator, engine: EngineFact
         cdr = wait_cdr(app, uuid)
         assert cdr.from_name == name
         assert cdr.disposition is Disposition.IVR_COMPLETED  # the forged header changed nothing
+
+
+def test_digits_collected_and_used(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    seen: list[object] = []
+
+    def target(control: CallControl, _target: Target) -> None:
+        control.answer()
+        digits = control.collect_digits(TONE, min_digits=1, max_digits=4, timeout=5)
+        seen.append(digits)
+        control.set_variable("cc_result", f"digits_{digits.value}")
+        control.hangup()
+
+    app.managers["fs1"].run_target = target
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7007", "100", behaviour=CallerBehaviour(digits=("12#",)))
+    wait_cdr(app, uuid)
+    [digits] = seen
+    assert digits == Digits("12", "success", "#")
+    assert "set cc_result=digits_12" in apps_sent(sim, uuid)
+
+
+def test_hostile_values_never_reach_freeswitch(sim: Simulator, engine: EngineFactory) -> None:
+    """A caller-supplied value with a newline would add a header to the sendmsg: refused."""
+    app = engine()
+
+    def target(control: CallControl, _target: Target) -> None:
+        control.answer()
+        control.set_variable("cc_name", control.call.from_name)  # "x\ncall-command: hangup"
+
+    app.managers["fs1"].run_target = target
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7008", "100", "x\ncall-command: hangup\nhangup-cause: USER_BUSY")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_cause == "NORMAL_TEMPORARY_FAILURE"  # the engine's own, not USER_BUSY
+    assert not any(line.startswith("set ") for line in apps_sent(sim, uuid))
+    assert all("USER_BUSY" not in repr(c.headers) for c in sim.core.commands)
+    until(lambda: settled(app))
