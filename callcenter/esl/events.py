@@ -1,12 +1,35 @@
-"""Typed FreeSWITCH events decoded from ``text/event-json`` and ``text/event-plain`` messages."""
+"""Typed FreeSWITCH events decoded from ``text/event-json`` and ``text/event-plain`` messages.
+
+Events are lazy. ``parse_event`` keeps the raw body and finds what routing needs
+(Event-Name, Unique-ID) with a targeted scan; Event-Subclass, Job-UUID, Application-UUID
+and the first few ``get()`` lookups use the same scan. Everything else (``headers``,
+``body``, lookups past ``LOOKUPS_BEFORE_DECODING``) decodes the whole body once and caches
+it. Most events are only routed, and a HANGUP_COMPLETE carries 234 headers.
+
+The scan reads exactly what the full parse would, or declines (``_AMBIGUOUS``) and the full
+parse decides. JSON: a key counts only at a key position of the flat object FreeSWITCH's
+serializer writes (right after ``{`` or ``,``, so outside any string: a quote inside a value
+is always ``\\"``), followed by ``:"``; the value must hold no escape; a name seen twice
+(FreeSWITCH repeats Hangup-Cause) or anywhere else declines. FreeSWITCH writes header names
+without escapes, and the only names a caller can influence, channel variables', all start
+with ``variable_``. Plain: a header counts only at a line start of the header block, and
+values are URL-encoded, so a value never starts a line.
+
+A body that passes the cheap checks in ``parse_event`` (JSON ends the object, a plain inner
+body is checked at once) but is still broken raises ``ESLProtocolError`` when it is decoded,
+and on every read after that, instead of in the reader. FreeSWITCH frames each event by
+Content-Length, so such a body never costs the framing of the next one.
+"""
 
 from __future__ import annotations
 
 import codecs
+import functools
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
 
 from callcenter.errors import ESLProtocolError
@@ -17,22 +40,157 @@ EVENT_PLAIN = "text/event-plain"
 EVENT_CONTENT_TYPES = frozenset({EVENT_JSON, EVENT_PLAIN})
 
 
-@dataclass(frozen=True, slots=True)
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<lazy>"
+
+
+_LAZY: Final = _Unset()
+_AMBIGUOUS: Final = _Unset()
+
+_JSON: Final = 1
+_PLAIN: Final = 2
+
+# get() answers this many lookups by the scan (each one pass over the body) before it
+# decodes the whole body instead (one pass of json.loads, about 20 scans' worth).
+LOOKUPS_BEFORE_DECODING = 8
+
+
 class Event:
-    name: str
-    subclass: str | None
-    unique_id: str | None
-    headers: Mapping[str, str]
-    body: str | None = None
+    """One FreeSWITCH event. Built lazily by ``parse_event``, or directly (synthetic events)
+    as ``Event(name, subclass, unique_id, headers, body=None)``."""
+
+    __slots__ = (
+        "_body",
+        "_format",
+        "_headers",
+        "_lookups",
+        "_name",
+        "_raw",
+        "_subclass",
+        "_unique_id",
+    )
+
+    _name: str
+    _subclass: str | _Unset | None
+    _unique_id: str | None
+    _headers: Mapping[str, str] | None
+    _body: str | _Unset | None
+    _raw: bytes
+    _format: int
+    _lookups: int
+
+    def __init__(
+        self,
+        name: str,
+        subclass: str | None,
+        unique_id: str | None,
+        headers: Mapping[str, str],
+        body: str | None = None,
+    ) -> None:
+        self._name = name
+        self._subclass = subclass
+        self._unique_id = unique_id
+        self._headers = headers
+        self._body = body
+        self._raw = b""
+        self._format = 0
+        self._lookups = 0
+
+    @classmethod
+    def _lazy(cls, name: str, unique_id: str | None, raw: bytes, fmt: int) -> Event:
+        event = cls.__new__(cls)
+        event._name = name
+        event._unique_id = unique_id
+        event._subclass = _LAZY
+        event._headers = None
+        event._body = _LAZY
+        event._raw = raw
+        event._format = fmt
+        event._lookups = 0
+        return event
+
+    # -- what routing reads, without decoding ------------------------------------------
+
+    if TYPE_CHECKING:
+
+        @property
+        def name(self) -> str: ...
+
+        @property
+        def unique_id(self) -> str | None: ...
+
+    else:  # read on every hop of every event: a C getter, no Python frame
+        name = property(attrgetter("_name"))
+        unique_id = property(attrgetter("_unique_id"))
+
+    @property
+    def subclass(self) -> str | None:
+        value = self._subclass
+        if isinstance(value, _Unset):
+            value = self._subclass = self._field("Event-Subclass")
+        return value
+
+    @property
+    def job_uuid(self) -> str | None:
+        return self._field("Job-UUID")
+
+    @property
+    def application_uuid(self) -> str | None:
+        return self._field("Application-UUID")
+
+    def _field(self, name: str) -> str | None:
+        if self._headers is None:
+            value = _scan(self._raw, self._format, _needle(name))
+            if not isinstance(value, _Unset):
+                return value
+        return self.headers.get(name)
+
+    # -- a few more headers by the same scan; all of them by decoding the body once ------
 
     def get(self, name: str, default: str | None = None) -> str | None:
+        if self._headers is None and self._lookups < LOOKUPS_BEFORE_DECODING:
+            self._lookups += 1
+            key = _needle(name)
+            if key:
+                value = _scan(self._raw, self._format, key)
+                if not isinstance(value, _Unset):
+                    return default if value is None else value
         return self.headers.get(name, default)
 
     def variable(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get("variable_" + name, default)
+        return self.get("variable_" + name, default)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        headers = self._headers
+        if headers is None:
+            try:
+                headers, self._body = _decode(self._raw, self._format)
+            except ESLProtocolError:
+                self._lookups = LOOKUPS_BEFORE_DECODING  # from now on every read says so
+                raise
+            self._headers = headers
+            self._raw = b""
+        return headers
+
+    @property
+    def body(self) -> str | None:
+        body = self._body
+        if isinstance(body, _Unset):
+            self.headers  # noqa: B018  # decodes the body as well
+            body = self._body
+            assert not isinstance(body, _Unset)
+        return body
+
+    @property
+    def decoded(self) -> bool:
+        return self._headers is not None
 
     def _int(self, name: str) -> int:
-        value = self.headers.get(name, "")
+        value = self.get(name) or ""
         return int(value) if value.isascii() and value.isdigit() else 0
 
     @property
@@ -45,81 +203,202 @@ class Event:
 
     @property
     def core_uuid(self) -> str | None:
-        return self.headers.get("Core-UUID")
-
-    @property
-    def job_uuid(self) -> str | None:
-        return self.headers.get("Job-UUID")
+        return self.get("Core-UUID")
 
     @property
     def application(self) -> str | None:
-        return self.headers.get("Application")
+        return self.get("Application")
 
     @property
     def application_data(self) -> str | None:
-        return self.headers.get("Application-Data")
-
-    @property
-    def application_uuid(self) -> str | None:
-        return self.headers.get("Application-UUID")
+        return self.get("Application-Data")
 
     @property
     def application_response(self) -> str | None:
-        return self.headers.get("Application-Response")
+        return self.get("Application-Response")
 
     @property
     def hangup_cause(self) -> str | None:
-        return self.headers.get("Hangup-Cause")
+        return self.get("Hangup-Cause")
 
     @property
     def caller_id_name(self) -> str | None:
-        return self.headers.get("Caller-Caller-ID-Name")
+        return self.get("Caller-Caller-ID-Name")
 
     @property
     def caller_id_number(self) -> str | None:
-        return self.headers.get("Caller-Caller-ID-Number")
+        return self.get("Caller-Caller-ID-Number")
 
     @property
     def destination_number(self) -> str | None:
-        return self.headers.get("Caller-Destination-Number")
+        return self.get("Caller-Destination-Number")
 
     @property
     def call_direction(self) -> str | None:
-        return self.headers.get("Call-Direction")
+        return self.get("Call-Direction")
 
     @property
     def answer_state(self) -> str | None:
-        return self.headers.get("Answer-State")
+        return self.get("Answer-State")
 
     @property
     def channel_state(self) -> str | None:
-        return self.headers.get("Channel-State")
+        return self.get("Channel-State")
 
     @property
     def call_state(self) -> str | None:
-        return self.headers.get("Channel-Call-State")
+        return self.get("Channel-Call-State")
 
     @property
     def other_leg_unique_id(self) -> str | None:
-        return self.headers.get("Other-Leg-Unique-ID")
+        return self.get("Other-Leg-Unique-ID")
 
     @property
     def dtmf_digit(self) -> str | None:
-        return self.headers.get("DTMF-Digit")
+        return self.get("DTMF-Digit")
+
+    # -- value semantics, as the frozen dataclass it replaces --------------------------
+
+    def _astuple(self) -> tuple[Any, ...]:
+        return (self.name, self.subclass, self.unique_id, dict(self.headers), self.body)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Event:
+            return NotImplemented
+        return self._astuple() == other._astuple()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        if self._headers is None:
+            what = f"<{len(self._raw)} bytes of {_FORMATS[self._format]}, not decoded>"
+            return f"Event(name={self.name!r}, unique_id={self.unique_id!r}, headers={what})"
+        return (
+            f"Event(name={self.name!r}, subclass={self.subclass!r}, "
+            f"unique_id={self.unique_id!r}, headers={self._headers!r}, body={self.body!r})"
+        )
+
+
+_FORMATS: Final = {0: "headers", _JSON: EVENT_JSON, _PLAIN: EVENT_PLAIN}
 
 
 def parse_event(msg: Message) -> Event:
     content_type = msg.content_type
+    raw = msg.body
     if content_type == EVENT_JSON:
-        headers, body = _decode_json(msg.body)
+        if not raw.endswith(b"}"):  # truncated, or not FreeSWITCH's: the full parse decides
+            return parse_event_eagerly(msg)
+        name = _json_event_name(raw)
+        unique_id = _scan_json(raw, b"Unique-ID")
+        fmt = _JSON
     elif content_type == EVENT_PLAIN:
-        headers, body = _decode_plain(msg.body)
+        end = _plain_head_end(raw)
+        if _scan_plain(raw, b"Content-Length", end) is not None:
+            return parse_event_eagerly(msg)  # an inner body (BACKGROUND_JOB): check it now
+        name = _scan_plain(raw, b"Event-Name", end)
+        unique_id = _scan_plain(raw, b"Unique-ID", end)
+        fmt = _PLAIN
     else:
         raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
+    if type(name) is not str or not name or isinstance(unique_id, _Unset):
+        return parse_event_eagerly(msg)
+    return Event._lazy(name, unique_id, raw, fmt)
+
+
+def parse_event_eagerly(msg: Message) -> Event:
+    """Decode every header now (the scan declined, or a caller wants all of them)."""
+    content_type = msg.content_type
+    fmt = _JSON if content_type == EVENT_JSON else _PLAIN if content_type == EVENT_PLAIN else 0
+    if not fmt:
+        raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
+    headers, body = _decode(msg.body, fmt)
     name = headers.get("Event-Name")
     if not name:
         raise ESLProtocolError(f"{content_type} event without Event-Name")
     return Event(name, headers.get("Event-Subclass"), headers.get("Unique-ID"), headers, body)
+
+
+# -- the targeted scan -------------------------------------------------------------------
+
+_SCANNABLE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+@functools.lru_cache(maxsize=1024)
+def _needle(name: str) -> bytes:
+    """The header name as the scan looks for it; b"" when only decoding can tell (a name
+    that JSON would escape or that could not stand alone on a plain line)."""
+    return name.encode() if _SCANNABLE.fullmatch(name) else b""
+
+
+def _scan(raw: bytes, fmt: int, key: bytes) -> str | _Unset | None:
+    return _scan_json(raw, key) if fmt == _JSON else _scan_plain(raw, key)
+
+
+def _json_event_name(raw: bytes) -> str | _Unset | None:
+    # FreeSWITCH writes Event-Name first: no search for it, only for a second one.
+    if not raw.startswith(b'{"Event-Name":"'):
+        return _scan_json(raw, b"Event-Name")
+    end = raw.find(b'"', 15)
+    if end < 0 or raw.find(b'"Event-Name"', end) >= 0:
+        return _AMBIGUOUS
+    value = raw[15:end]
+    return _AMBIGUOUS if b"\\" in value else value.decode("utf-8", "replace")
+
+
+def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
+    # FreeSWITCH spells header names without escapes, and a name a caller can influence
+    # (a channel variable's) starts with "variable_": a key equal to `key` is "key".
+    quoted = b'"' + key + b'"'
+    at = raw.find(quoted)
+    if at < 0:
+        return None
+    if raw.find(quoted, at + len(quoted)) >= 0:
+        return _AMBIGUOUS  # a duplicate key, or the same text as a value somewhere
+    before = raw[at - 1] if at else 0
+    if not (before == 0x2C or (before == 0x7B and at == 1)):  # ',' or the opening '{'
+        return _AMBIGUOUS
+    start = at + len(quoted)
+    if not raw.startswith(b':"', start):
+        return _AMBIGUOUS  # an array, a number, whitespace...
+    start += 2
+    end = raw.find(b'"', start)
+    if end < 0:
+        return _AMBIGUOUS
+    value = raw[start:end]
+    if b"\\" in value:
+        return _AMBIGUOUS
+    return value.decode("utf-8", "replace")
+
+
+def _scan_plain(raw: bytes, key: bytes, end: int = -1) -> str | _Unset | None:
+    if end < 0:
+        end = _plain_head_end(raw)
+    line = b"\n" + key + b": "
+    at = raw.rfind(line, 0, end)
+    first = raw.startswith(line[1:])
+    if at >= 0:
+        if first or raw.rfind(line, 0, at) >= 0:
+            return _AMBIGUOUS  # a repeated header
+        start = at + len(line)
+    elif first:
+        start = len(line) - 1
+    else:
+        return None
+    stop = raw.find(b"\n", start, end)
+    value = raw[start : stop if stop >= 0 else end].decode("utf-8", "replace")
+    return _unquote(value) if "%" in value else value
+
+
+def _plain_head_end(raw: bytes) -> int:
+    split = raw.find(b"\n\n")
+    return split if split >= 0 else len(raw)
+
+
+# -- the full decode ---------------------------------------------------------------------
+
+
+def _decode(raw: bytes, fmt: int) -> tuple[dict[str, str], str | None]:
+    return _decode_json(raw) if fmt == _JSON else _decode_plain(raw)
 
 
 def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:

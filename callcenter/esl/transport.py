@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+import gevent
 from greenswitch.esl import InboundESL
 
 from callcenter.esl.wire import FrameParser, Message
@@ -56,6 +57,9 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
                     return
                 for message in feed(data):
                     handle(message)
+                # a socket with data never blocks, so a backlog would starve the call
+                # actors reading their mailboxes (and overflow them): let them run
+                gevent.sleep(0)
         finally:
             self.connected = False
 

@@ -28,9 +28,9 @@ class Message:
         return self.body.decode("utf-8", "replace")
 
 
-def parse_header_block(block: bytes) -> dict[str, str]:
+def parse_header_block(block: bytes | bytearray | memoryview) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for line in block.decode("utf-8", "replace").split("\n"):
+    for line in str(block, "utf-8", "replace").split("\n"):
         name, sep, value = line.partition(": ")
         if not sep:
             if line.endswith(":"):
@@ -75,9 +75,18 @@ class FrameParser:
     def feed(self, data: bytes) -> list[Message]:
         buf = self._buf
         buf += data
+        out: list[Message] = []
+        # Slices of a memoryview are copied once, straight into the messages' bytes.
+        with memoryview(buf) as view:
+            pos = self._parse(buf, view, out)
+        if pos:
+            del buf[:pos]
+            self._scan = max(0, self._scan - pos)
+        return out
+
+    def _parse(self, buf: bytearray, view: memoryview, out: list[Message]) -> int:
         size = len(buf)
         pos = 0
-        out: list[Message] = []
         while True:
             headers = self._headers
             if headers is None:
@@ -90,10 +99,10 @@ class FrameParser:
                             f"ESL header block larger than {self._max_header} bytes"
                         )
                     self._scan = max(pos, size - 1)
-                    break
+                    return pos
                 if end - pos > self._max_header:
                     raise ESLProtocolError(f"ESL header block larger than {self._max_header} bytes")
-                headers = parse_header_block(bytes(buf[pos:end]))
+                headers = parse_header_block(view[pos:end])
                 pos = end + 2
                 self._scan = pos
                 need = content_length(headers, self._max_body)
@@ -104,12 +113,8 @@ class FrameParser:
                 self._need = need
             need = self._need
             if size - pos < need:
-                break
-            out.append(Message(headers, bytes(buf[pos : pos + need])))
+                return pos
+            out.append(Message(headers, bytes(view[pos : pos + need])))
             pos += need
             self._scan = pos
             self._headers = None
-        if pos:
-            del buf[:pos]
-            self._scan = max(0, self._scan - pos)
-        return out
