@@ -174,6 +174,7 @@ def test_json_and_plain_clients_get_the_same_events(sim: Simulator, esl: RawESL)
     until(lambda: esl.find("CHANNEL_PARK", Unique_ID=u) and plain.find("CHANNEL_PARK", Unique_ID=u))
     sim.hangup(u)
     until(lambda: plain.find("CHANNEL_DESTROY", Unique_ID=u))
+    until(lambda: esl.find("CHANNEL_DESTROY", Unique_ID=u))  # each socket has its own pace
     mine = [(e.name, e["Event-Sequence"]) for e in esl.events if e.get("Unique-ID") == u]
     theirs = [(e.name, e["Event-Sequence"]) for e in plain.events if e.get("Unique-ID") == u]
     assert mine == theirs
