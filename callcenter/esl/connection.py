@@ -381,9 +381,9 @@ class ESLConnection:
         elif content_type == "auth/request":
             self._auth_request.set(message)
         elif content_type == "text/disconnect-notice":
-            log.info("ESL %s: disconnect notice: %s", self.name, message.text().strip())
+            log.info("ESL %s: disconnect notice: %s", self.name, " ".join(message.text().split()))
         elif content_type == "text/rude-rejection":
-            log.error("ESL %s refused this client: %s", self.name, message.text().strip())
+            log.error("ESL %s refused this client: %s", self.name, " ".join(message.text().split()))
         else:
             log.debug("ESL %s: ignored %s message", self.name, content_type)
 

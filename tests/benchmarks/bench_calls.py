@@ -1,0 +1,761 @@
+"""Call-throughput benchmark: simple calls (park, answer, play, hang up, CDR) through the engine.
+
+Run: .venv/bin/python tests/benchmarks/bench_calls.py [--quick] [--rate 100] [--hold 20]
+         [--duration 60] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+         [--profile py-spy|cprofile]
+
+The simulator runs in a child process (this file with ``--sim-child``), in real time, so
+the engine's CPU and memory are measured alone. The engine (``App``) runs here, on SQLite
+in a temporary directory unless ``--database-url`` names a PostgreSQL server: a scratch
+database is then created on it and dropped at the end (the named database is only used to
+connect). The DID routes to ``playback:tone_stream://%(<hold ms>,0,440)``, so each call
+lives about ``--hold`` seconds and ``rate * hold`` calls are live at once.
+
+Timeline: warm-up calls (so one-time caches are in the baseline), idle RSS baseline, then
+Poisson arrivals for ``--duration`` s. The steady window runs from ``hold + 2`` s after the
+first arrival to the last one. Then every call must end and have its CDR (bounded wait).
+
+Figures: offered and completed calls/s, peak and average live calls, engine CPU s/call
+(getrusage over the window / CDRs written in it), RSS growth per live call (VmRSS at peak
+minus the idle baseline, over the calls live then), ESL latencies (sendmsg reply, answer
+until EXECUTE_COMPLETE, playback overrun), hub loop lag, errors. Exit status: 0 whatever
+the figures (a MISS, failed calls included, is a finding), 1 when the run itself broke (no
+connection, CDRs missing, calls still live after the drain, actor errors).
+"""
+
+from __future__ import annotations
+
+# isort: off
+import callcenter._gevent  # noqa: F401
+
+# isort: on
+import argparse
+import contextlib
+import cProfile
+import gc
+import json
+import logging
+import os
+import pstats
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import gevent
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from callcenter.app import App
+from callcenter.settings import load_settings
+from callcenter.store.models import Cdr
+from callcenter.store.repos import RouteRepository
+from callcenter.vocabulary import Disposition, HangupBy, RouteTarget
+
+DID = "7100"
+WARM_DID = "7199"
+PASSWORD = "bench-secret"
+NODE = "fs1"
+SAMPLE_EVERY = 0.25
+SETTLE = 2.0
+TARGET_RATE = 100.0
+TARGET_LIVE = 2000
+TARGET_KIB_PER_CALL = 50.0
+
+
+# -- the simulator, in its own process ----------------------------------------------------
+
+
+def sim_child(rate: float, duration: float, seed: int) -> None:
+    """Child entry: serve ESL, report counters as JSON lines on stdout, obey stdin lines."""
+    from gevent.os import make_nonblocking, nb_read
+
+    from callcenter.sim.behaviour import CallerBehaviour
+    from callcenter.sim.simulator import Simulator
+    from callcenter.sim.traffic import TrafficModel, TrafficProfile
+
+    logging.basicConfig(level=logging.WARNING)
+    sim = Simulator(password=PASSWORD, time_scale=1.0, seed=seed).start()
+    profile = TrafficProfile(rate=rate, dids=(DID,), patience_mean=None)
+    traffic = TrafficModel(sim, profile, seed=seed)
+    _emit({"port": sim.port})
+    make_nonblocking(0)
+    arrivals: gevent.Greenlet[Any] | None = None
+    reporter = gevent.spawn(_report, sim, traffic, lambda: arrivals)
+    buffered = b""
+    try:
+        while True:
+            chunk = nb_read(0, 4096)
+            if not chunk:
+                break  # the parent is gone or closed our stdin: stop
+            buffered += chunk
+            *lines, buffered = buffered.split(b"\n")
+            for line in (raw.decode().strip() for raw in lines):
+                verb, _, arg = line.partition(" ")
+                if verb == "warm":
+                    for _ in range(int(arg)):
+                        sim.place_call(WARM_DID, "15550000000", "Warm", behaviour=CallerBehaviour())
+                elif verb == "go":
+                    arrivals = gevent.spawn(_arrivals, traffic, rate, duration, seed)
+                elif verb == "stop":
+                    return
+    finally:
+        reporter.kill()
+        if arrivals is not None:
+            arrivals.kill()
+        sim.stop()
+        _emit({"bye": True})
+
+
+def _arrivals(traffic: Any, rate: float, duration: float, seed: int) -> None:
+    """Poisson arrivals on an absolute timetable, so a late wake-up never lowers the rate
+    (``TrafficModel.run`` sleeps each gap after the fact and drifts under load)."""
+    rng = random.Random(seed)
+    start = time.monotonic()
+    due = 0.0
+    while due < duration:
+        late = time.monotonic() - start - due
+        if late < 0:
+            gevent.sleep(-late)
+        traffic.place_one()
+        due += rng.expovariate(rate)
+
+
+def _report(sim: Any, traffic: Any, arrivals: Callable[[], Any]) -> None:
+    while True:
+        c = traffic.counters
+        greenlet = arrivals()
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        _emit(
+            {
+                "offered": c.offered,
+                "live": c.live,
+                "ended": c.ended_unbridged + c.completed + c.abandoned,
+                "running": greenlet is None or not greenlet.dead,
+                "cpu": ru.ru_utime + ru.ru_stime,
+                "clients": sim.client_count,
+            }
+        )
+        gevent.sleep(SAMPLE_EVERY)
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class SimProcess:
+    """The parent's handle on the child: start, last counters, commands, stop."""
+
+    def __init__(self, rate: float, duration: float, seed: int) -> None:
+        cmd = [sys.executable, __file__, "--sim-child"]
+        cmd += ["--rate", str(rate), "--duration", str(duration), "--seed", str(seed)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.last: dict[str, Any] = {}
+        self.port = 0
+        first = self._readline(timeout=20)
+        self.port = int(first["port"])
+        self._reader = gevent.spawn(self._read)
+
+    def _readline(self, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        with gevent.Timeout(timeout, RuntimeError("simulator process did not start")):
+            line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("simulator process exited at start")
+        value: dict[str, Any] = json.loads(line)
+        return value
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.last = json.loads(line)
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send("stop")
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self._reader.kill(block=False)
+
+
+# -- measurements in the engine process ---------------------------------------------------
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle + iowait
+    steal = fields[7] if len(fields) > 7 else 0
+    return (sum(fields[:8]) - idle - steal) / hz, steal / hz
+
+
+def cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+@dataclass(frozen=True)
+class Sample:
+    t: float
+    live: int
+    cdrs: float
+    rss: int
+    cpu: float
+
+
+@dataclass
+class Probe:
+    """Samples of the engine, ESL latencies by kind, and the hub's scheduling lag."""
+
+    app: App
+    samples: list[Sample] = field(default_factory=list)
+    latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    lag: list[float] = field(default_factory=list)
+    cdrs: int = 0
+
+    def sample(self) -> Sample:
+        s = Sample(time.monotonic(), live(self.app), self.cdrs, rss_bytes(), cpu_seconds())
+        self.samples.append(s)
+        return s
+
+    def run_sampler(self) -> None:
+        while True:
+            self.sample()
+            gevent.sleep(SAMPLE_EVERY)
+
+    def run_lag(self, every: float = 0.05) -> None:
+        while True:
+            started = time.monotonic()
+            gevent.sleep(every)
+            self.lag.append(time.monotonic() - started - every)
+
+    def record(self, kind: str, seconds: float) -> None:
+        self.latencies.setdefault(kind, []).append((time.monotonic(), seconds))
+
+    def busy(self, kind: str, start: float, end: float) -> float:
+        """Seconds spent in ``kind`` by the calls that finished between start and end."""
+        return sum(s for t, s in self.latencies.get(kind, []) if start <= t <= end)
+
+    def instrument(self, connection: Any) -> None:  # ESL latencies, by what was asked
+        """Time what the call actors ask of the connection, per application."""
+        execute, hangup = connection.execute, connection.hangup
+
+        def timed_execute(uuid_: str, app: str, arg: str | None = None, *a: Any, **k: Any) -> Any:
+            started = time.monotonic()
+            try:
+                return execute(uuid_, app, arg, *a, **k)
+            finally:
+                self.record(f"ESL execute {app}", time.monotonic() - started)
+
+        def timed_hangup(*a: Any, **k: Any) -> None:
+            started = time.monotonic()
+            try:
+                hangup(*a, **k)
+            finally:
+                self.record("ESL hangup (sendmsg reply)", time.monotonic() - started)
+
+        connection.execute, connection.hangup = timed_execute, timed_hangup
+
+    def instrument_writer(self, writer: Any, *, discard: bool) -> None:
+        """Count the CDRs the engine closes; ``discard``: drop every write (diagnostic)."""
+        write_cdr = writer.write_cdr
+
+        def counted(cdr: Any) -> None:
+            if not discard:
+                write_cdr(cdr)
+            self.cdrs += 1
+
+        writer.write_cdr = counted
+        if discard:
+            writer.write_call = lambda _record: None
+
+    def instrument_database(self, database: Any) -> None:
+        """Time every transaction (SQLite blocks the whole hub for that long)."""
+        scope = database.session_scope
+
+        @contextlib.contextmanager
+        def timed_scope() -> Iterator[Any]:
+            started = time.monotonic()
+            try:
+                with scope() as session:
+                    yield session
+            finally:
+                self.record("database transaction", time.monotonic() - started)
+
+        database.session_scope = timed_scope
+
+
+def live(app: App) -> int:
+    return len(app.managers[NODE].actors)
+
+
+def metric(app: App, name: str, labels: dict[str, str] | None = None) -> float:
+    return app.registry.get_sample_value(name, labels or {}) or 0.0
+
+
+def metric_sum(app: App, name: str) -> float:
+    return sum(
+        s.value for m in app.registry.collect() for s in m.samples if s.name == name
+    )  # every label set
+
+
+def quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        gevent.sleep(interval)
+    return True
+
+
+# -- the database ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def database_url(option: str | None, tmp: Path) -> Iterator[str]:
+    """SQLite in ``tmp``, or a scratch PostgreSQL database created and dropped here."""
+    if not option:
+        yield f"sqlite:///{tmp / 'callcenter.db'}"
+        return
+    url = make_url(option)
+    name = f"cc_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build_app(url: str, tmp: Path, port: int, args: argparse.Namespace) -> App:
+    settings = load_settings(
+        environ={
+            "CALLCENTER_DATABASE_URL": url,
+            "CALLCENTER_ESL_NODES": f"{NODE}=esl://:{PASSWORD}@127.0.0.1:{port}",
+            "CALLCENTER_METRICS_LISTEN": "127.0.0.1:0",
+            "CALLCENTER_DATA_DIR": str(tmp),
+            "CALLCENTER_SHUTDOWN_GRACE": "5",
+            "CALLCENTER_ESL_COMMAND_TIMEOUT": str(args.command_timeout),
+        }
+    )
+    app = App(settings)
+    app.start(upgrade_db=True)
+    with app.database.session_scope() as session:
+        routes = RouteRepository(session)
+        routes.add(DID, RouteTarget.PLAYBACK, f"tone_stream://%({int(args.hold * 1000)},0,440)")
+        routes.add(WARM_DID, RouteTarget.PLAYBACK, "tone_stream://%(200,0,440)")
+    return app
+
+
+@dataclass(frozen=True)
+class CdrFigures:
+    total: int
+    outcomes: Counter[str]
+    ring_ms: list[float]
+    overrun_ms: list[float]
+
+
+def cdr_figures(app: App, hold_ms: int, discarded: int | None) -> CdrFigures:
+    if discarded is not None:  # --no-db-writes: nothing to read back
+        return CdrFigures(discarded, Counter(ok=discarded), [], [])
+    with app.database.session_scope() as session:
+        total = session.scalar(select(func.count()).select_from(Cdr).where(Cdr.did == DID)) or 0
+        rows = session.execute(
+            select(Cdr.disposition, Cdr.hangup_by, Cdr.hangup_cause, Cdr.ring_ms, Cdr.total_ms)
+            .where(Cdr.did == DID)
+        ).all()  # fmt: skip
+    outcomes: Counter[str] = Counter()
+    ring, overrun = [], []
+    for disposition, hangup_by, cause, ring_ms, total_ms in rows:
+        ok = (
+            disposition is Disposition.IVR_COMPLETED
+            and hangup_by is HangupBy.SYSTEM
+            and cause == "NORMAL_CLEARING"
+        )
+        outcomes["ok" if ok else f"{disposition}/{hangup_by}/{cause}"] += 1
+        ring.append(float(ring_ms))
+        overrun.append(float(total_ms - ring_ms - hold_ms))
+    return CdrFigures(int(total), outcomes, ring, overrun)
+
+
+# -- profiling -----------------------------------------------------------------------------
+
+
+class Profiler:
+    def __init__(self, kind: str | None, out: Path) -> None:
+        self.kind = kind
+        self.out = out
+        self._cprofile: cProfile.Profile | None = None
+        self._spy: subprocess.Popen[bytes] | None = None
+
+    def start(self, seconds: float) -> None:
+        if self.kind == "cprofile":
+            self._cprofile = cProfile.Profile()
+            self._cprofile.enable()
+        elif self.kind == "py-spy":
+            spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            cmd = [spy, "record", "--pid", str(os.getpid()), "--rate", "200", "--format", "raw"]
+            cmd += ["--duration", str(max(1, int(seconds))), "--output", str(self.out)]
+            self._spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def stop(self) -> None:
+        if self._cprofile is not None:
+            self._cprofile.disable()
+            self._cprofile.dump_stats(str(self.out))
+        if self._spy is not None:
+            try:
+                _, err = self._spy.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._spy.kill()
+                _, err = self._spy.communicate(timeout=5)
+            if self._spy.returncode != 0:
+                print(f"py-spy failed ({self._spy.returncode}): {err.decode()[-500:]}")
+
+    def report(self, top: int = 25) -> None:
+        if self.kind is None or not self.out.exists():
+            return
+        print(f"\n-- profile ({self.kind}, {self.out}) --")
+        if self.kind == "cprofile":
+            pstats.Stats(str(self.out)).sort_stats("tottime").print_stats(top)
+            return
+        own: Counter[str] = Counter()
+        inclusive: Counter[str] = Counter()
+        total = 0
+        for line in self.out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            frames = stack.split(";")
+            own[_short(frames[-1])] += n
+            for frame in {_short(f) for f in frames}:
+                inclusive[frame] += n
+        print(f"{total} samples; self share (leaf frame):")
+        for frame, n in own.most_common(top):
+            print(f"  {100 * n / total:5.1f}%  {frame}")
+        print("inclusive share:")
+        for frame, n in inclusive.most_common(top + 15):
+            print(f"  {100 * n / total:5.1f}%  {frame}")
+
+
+def _short(frame: str) -> str:
+    """``func (/long/path/pkg/mod.py:12)`` -> ``func (pkg/mod.py)``."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/callcenter/", "/lib/python3"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{name} ({path})"
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    start: Sample
+    end: Sample
+    samples: list[Sample]
+
+    @property
+    def seconds(self) -> float:
+        return self.end.t - self.start.t
+
+    @property
+    def completed(self) -> float:
+        return self.end.cdrs - self.start.cdrs
+
+
+def run(args: argparse.Namespace, tmp: Path) -> int:
+    sim = SimProcess(args.rate, args.duration, args.seed)
+    app: App | None = None
+    profiler = Profiler(args.profile, Path(args.profile_out or tmp / "profile.out"))
+    greenlets: list[gevent.Greenlet[Any]] = []
+    try:
+        with database_url(args.database_url, tmp) as url:
+            app = build_app(url, tmp, sim.port, args)
+            if not app.connections[NODE].wait_connected(10):
+                print("BROKEN: the engine did not connect to the simulator")
+                return 1
+            probe = Probe(app)
+            probe.instrument(app.connections[NODE])
+            probe.instrument_database(app.database)
+            probe.instrument_writer(app.writer, discard=args.no_db_writes)
+            return measure(args, app, sim, probe, profiler, greenlets)
+    finally:
+        for greenlet in greenlets:
+            greenlet.kill(block=False)
+        if app is not None:
+            app.stop("benchmark over")
+        sim.stop()
+        profiler.report()
+
+
+def measure(
+    args: argparse.Namespace,
+    app: App,
+    sim: SimProcess,
+    probe: Probe,
+    profiler: Profiler,
+    greenlets: list[gevent.Greenlet[Any]],
+) -> int:
+    warm = 20
+    sim.send(f"warm {warm}")
+    if not until(lambda: probe.cdrs >= warm and live(app) == 0, 15):
+        print("BROKEN: warm-up calls did not complete")
+        return 1
+    gc.collect()
+    gevent.sleep(1.0)
+    baseline = probe.sample()
+    traced0 = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
+    greenlets += [gevent.spawn(probe.run_sampler), gevent.spawn(probe.run_lag)]
+    drops0 = metric_sum(app, "callcenter_esl_event_drops_total")
+
+    sim.send("go")
+    t0 = time.monotonic()
+    window_at = t0 + args.hold + SETTLE
+    window_end = t0 + args.duration
+    gevent.sleep(max(0.0, window_at - time.monotonic()))
+    start = probe.sample()
+    machine1 = machine_busy()
+    sim_cpu1 = sim.last.get("cpu", 0.0)
+    profiler.start(window_end - time.monotonic())
+    gevent.sleep(max(0.0, window_end - time.monotonic()))
+    end = probe.sample()
+    machine2 = machine_busy()
+    profiler.stop()
+    if traced0 is not None:
+        memory_detail(traced0, tracemalloc.take_snapshot(), end.live)
+    sim_cpu2 = sim.last.get("cpu", 0.0)
+    window = Window(start, end, [s for s in probe.samples if start.t <= s.t <= end.t])
+
+    until(lambda: bool(sim.last) and not sim.last.get("running", True), 10)
+    offered = int(sim.last.get("offered", 0))
+    drained = until(
+        lambda: probe.cdrs >= offered + warm and live(app) == 0,
+        args.hold * 2 + 30,
+        interval=0.25,
+    )
+    gevent.sleep(0.5)
+    gc.collect()
+    after = probe.sample()
+
+    peak = max(probe.samples, key=lambda s: (s.live, s.rss))
+    cdrs = cdr_figures(app, int(args.hold * 1000), probe.cdrs - warm if args.no_db_writes else None)
+    drops = metric_sum(app, "callcenter_esl_event_drops_total") - drops0
+    actor_errors = metric_sum(app, "callcenter_call_actor_errors_total")
+    command_outcomes = {
+        outcome: metric_sum_where(app, "callcenter_esl_commands_total", outcome=outcome)
+        for outcome in ("ok", "error", "timeout", "disconnected", "call_gone")
+    }
+    outcomes = {k: int(v) for k, v in command_outcomes.items() if v}
+    missing = offered - cdrs.total
+    failed = cdrs.total - cdrs.outcomes["ok"]
+
+    sqlite = app.database.dialect == "sqlite"
+    completed_rate = window.completed / window.seconds
+    cpu_per_call = (window.end.cpu - window.start.cpu) / max(1.0, window.completed)
+    rss_per_call = (peak.rss - baseline.rss) / max(1, peak.live)
+    avg_live = sum(s.live for s in window.samples) / max(1, len(window.samples))
+    sim_cpu_share = (sim_cpu2 - sim_cpu1) / window.seconds
+
+    print(f"\n== call throughput ({date.today()}, {os.cpu_count()} CPUs, {app.database.dialect})")
+    print(
+        f"plan: {args.rate:g} calls/s offered (Poisson) for {args.duration:g} s, "
+        f"hold {args.hold:g} s; steady window {window.seconds:.1f} s"
+    )
+    print(f"offered:            {offered} calls, {offered / args.duration:.1f} calls/s")
+    print(f"completed (window): {window.completed:.0f} CDRs, {completed_rate:.1f} calls/s")
+    print(f"live calls:         peak {peak.live}, average {avg_live:.0f} in the window")
+    print(
+        f"engine CPU:         {cpu_per_call * 1000:.2f} ms/call, "
+        f"{(window.end.cpu - window.start.cpu) / window.seconds * 100:.0f}% of one core; "
+        f"simulator process {sim_cpu_share * 100:.0f}% of one core"
+    )
+    engine_share = (window.end.cpu - window.start.cpu) / window.seconds
+    machine_share = (machine2[0] - machine1[0]) / window.seconds
+    others = machine_share - engine_share - sim_cpu_share
+    print(
+        f"machine:            {machine_share * 100:.0f}% of one core busy over the window "
+        f"(of {(os.cpu_count() or 1) * 100}%): other processes {others * 100:.0f}%, "
+        f"stolen by the hypervisor {(machine2[1] - machine1[1]) / window.seconds * 100:.0f}%"
+    )
+    print(
+        f"engine RSS:         idle {baseline.rss / 2**20:.1f} MiB, at peak {peak.rss / 2**20:.1f} "
+        f"MiB -> {rss_per_call / 1024:.1f} KiB per live call; after drain "
+        f"{after.rss / 2**20:.1f} MiB"
+    )
+    for kind, timed in sorted(probe.latencies.items()):
+        values = [seconds for _, seconds in timed]
+        print(
+            f"{kind:28s} n={len(values):6d} p50 {quantile(values, 0.5) * 1000:8.2f} ms  "
+            f"p95 {quantile(values, 0.95) * 1000:8.2f} ms  max {max(values) * 1000:8.2f} ms"
+        )
+    db_share = probe.busy("database transaction", window.start.t, window.end.t) / window.seconds
+    if args.no_db_writes:
+        print("database:           call and CDR writes DROPPED (--no-db-writes diagnostic)")
+    if sqlite:
+        print(
+            f"database:           {db_share * 100:.0f}% of the window's wall time inside "
+            "transactions (sqlite3 does not yield: the whole hub waits meanwhile)"
+        )
+    else:
+        print(
+            f"database:           {db_share:.1f} transactions in flight on average "
+            "(pool waits included)"
+        )
+    if cdrs.ring_ms:
+        print(
+            f"park->answered:     p50 {quantile(cdrs.ring_ms, 0.5):.0f} ms, "
+            f"p95 {quantile(cdrs.ring_ms, 0.95):.0f} ms (CDR ring_ms)"
+        )
+        print(
+            f"playback overrun:   p50 {quantile(cdrs.overrun_ms, 0.5):.0f} ms, "
+            f"p95 {quantile(cdrs.overrun_ms, 0.95):.0f} ms (total - ring - hold)"
+        )
+    print(
+        f"hub loop lag:       p50 {quantile(probe.lag, 0.5) * 1000:.1f} ms, "
+        f"p99 {quantile(probe.lag, 0.99) * 1000:.1f} ms, max {max(probe.lag) * 1000:.1f} ms"
+    )
+    print(
+        f"errors:             CDRs missing {missing}, calls not ok {failed} "
+        f"{dict(cdrs.outcomes - Counter(ok=cdrs.outcomes['ok']))}, event drops {drops:.0f}, "
+        f"actor errors {actor_errors:.0f}, ESL commands {outcomes}"
+    )
+    print("\ntarget                          measured      verdict")
+    verdicts = [
+        ("completed calls/s >= 100", f"{completed_rate:.1f}", completed_rate >= TARGET_RATE * 0.97),
+        ("peak live calls >= 2000", f"{peak.live}", peak.live >= TARGET_LIVE * 0.95),
+        ("KiB per live call < 50", f"{rss_per_call / 1024:.1f}", rss_per_call / 1024 < 50),
+        ("failed calls = 0", f"{failed}", failed == 0),
+    ]
+    for name, value, ok in verdicts:
+        print(f"{name:30s}  {value:>10s}    {'PASS' if ok else 'MISS'}")
+    print("(rate within 3% and live within 5% of target count as PASS: arrivals are Poisson)")
+    if args.quick:
+        print("(--quick is a smoke run: its figures are not measured against the targets)")
+
+    if not drained or missing or actor_errors:
+        print(f"BROKEN: drained={drained}, CDRs missing={missing}, actor errors={actor_errors:.0f}")
+        return 1
+    return 0
+
+
+def memory_detail(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int) -> None:
+    """Where the memory of live calls is, by allocating line (tracemalloc, --memory-detail)."""
+    keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    diff = after.filter_traces(keep).compare_to(before.filter_traces(keep), "lineno")
+    grown = sum(d.size_diff for d in diff)
+    per_call = grown / max(1, calls) / 1024
+    print(f"\n-- traced growth at {calls} live calls: {per_call:.1f} KiB/call --")
+    for d in diff[:25]:
+        frame = d.traceback[0]
+        print(
+            f"  {d.size_diff / max(1, calls):8.0f} B/call {d.count_diff / max(1, calls):6.1f} "
+            f"blocks/call  {_short(f'x ({frame.filename}:{frame.lineno})')[3:-1]}:{frame.lineno}"
+        )
+
+
+def metric_sum_where(app: App, name: str, **labels: str) -> float:
+    return sum(
+        s.value
+        for m in app.registry.collect()
+        for s in m.samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=TARGET_RATE, help="calls/s offered")
+    parser.add_argument("--hold", type=float, default=20.0, help="seconds each call plays")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals")
+    parser.add_argument("--quick", action="store_true", help="smoke run of about 15 s")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--command-timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to use instead of SQLite (a scratch database is created on "
+        "it and dropped), e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    )
+    parser.add_argument("--profile", choices=("py-spy", "cprofile"), help="profile the window")
+    parser.add_argument("--profile-out", help="where the profile goes (default: a temp file)")
+    parser.add_argument(
+        "--memory-detail",
+        action="store_true",
+        help="trace allocations (tracemalloc) and show where live calls' memory is; slows "
+        "the engine, so its figures are not the benchmark's",
+    )
+    parser.add_argument(
+        "--no-db-writes",
+        action="store_true",
+        help="diagnostic: drop call and CDR writes, to see the engine's cost without them",
+    )
+    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--sim-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sim_child:
+        sim_child(args.rate, args.duration, args.seed)
+        return 0
+    if args.quick:
+        args.rate, args.hold, args.duration = 50.0, 3.0, 10.0
+    if args.duration < args.hold + SETTLE + 2:
+        parser.error("--duration must exceed --hold by at least 4 s (ramp-up, then a window)")
+    logging.basicConfig(level=args.log_level.upper())
+    if args.memory_detail:
+        tracemalloc.start()
+    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-calls-"))
+    try:
+        return run(args, tmp)
+    finally:
+        if args.profile_out is None and args.profile is not None:
+            print("(the profile is removed with the temp dir; pass --profile-out to keep it)")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
