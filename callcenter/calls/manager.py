@@ -146,20 +146,24 @@ class CallManager:
 
     def _finished(self, actor: CallActor) -> None:
         call = actor.call
-        cdr = build_cdr(call.timeline)
-        call.state = CallState.ENDED
-        self.writer.write_call(call.to_record(cdr.disposition))
-        self.writer.write_cdr(cdr)  # last: a CDR in the database means the call is closed
-        for leg in call.leg_uuids:
-            self._legs.pop(leg, None)
-            self.router.unregister_call(leg)
-        self.actors.pop(call.uuid, None)
-        self.metrics.active.labels(direction=str(call.direction)).dec()
-        self.metrics.total.labels(direction=str(call.direction), outcome=str(cdr.disposition)).inc()
-        log.info(
-            "call %s: ended %s by %s (%s), %d ms",
-            call.uuid, cdr.disposition, cdr.hangup_by, cdr.hangup_cause, cdr.total_ms,
-        )  # fmt: skip
+        try:
+            cdr = build_cdr(call.timeline)
+            call.state = CallState.ENDED
+            self.writer.write_call(call.to_record(cdr.disposition))
+            self.writer.write_cdr(cdr)  # after the call: a CDR written means the call is closed
+            self.metrics.total.labels(
+                direction=str(call.direction), outcome=str(cdr.disposition)
+            ).inc()
+            log.info(
+                "call %s: ended %s by %s (%s), %d ms",
+                call.uuid, cdr.disposition, cdr.hangup_by, cdr.hangup_cause, cdr.total_ms,
+            )  # fmt: skip
+        finally:
+            for leg in call.leg_uuids:
+                self._legs.pop(leg, None)
+                self.router.unregister_call(leg)
+            self.actors.pop(call.uuid, None)
+            self.metrics.active.labels(direction=str(call.direction)).dec()
 
     # -- recovery -----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ class Pending:
         self._replies: deque[Any] = deque()
         self._jobs: dict[str, Any] = {}
         self._executes: dict[str, tuple[str, Any]] = {}
+        self._by_channel: dict[str, set[str]] = {}  # channel uuid -> its pending event uuids
 
     def __len__(self) -> int:
         return len(self._replies) + len(self._jobs) + len(self._executes)
@@ -46,17 +47,28 @@ class Pending:
     def expect_execute(self, event_uuid: str, channel_uuid: str) -> AsyncResult:
         result = AsyncResult()
         self._executes[event_uuid] = (channel_uuid, result)
+        self._by_channel.setdefault(channel_uuid, set()).add(event_uuid)
         return result
 
     def forget_execute(self, event_uuid: str) -> None:
-        self._executes.pop(event_uuid, None)
+        entry = self._executes.pop(event_uuid, None)
+        if entry is not None:
+            self._unindex(entry[0], event_uuid)
+
+    def _unindex(self, channel: str, event_uuid: str) -> None:
+        waiting = self._by_channel.get(channel)
+        if waiting is not None:
+            waiting.discard(event_uuid)
+            if not waiting:
+                del self._by_channel[channel]
 
     def resolve(self, event: Event) -> None:
         name = event.name
         if name == "CHANNEL_EXECUTE_COMPLETE":
             app_uuid = event.application_uuid
             entry = self._executes.pop(app_uuid, None) if app_uuid else None
-            if entry is not None:
+            if entry is not None and app_uuid is not None:
+                self._unindex(entry[0], app_uuid)
                 entry[1].set(event)
         elif name == "BACKGROUND_JOB":
             job_uuid = event.job_uuid
@@ -65,17 +77,17 @@ class Pending:
                 job.set(event)
         elif name == "CHANNEL_DESTROY" and self._executes:
             # EXECUTE_COMPLETE always precedes DESTROY, so what is still waiting never ends.
-            gone = event.unique_id
-            for event_uuid, (channel, result) in list(self._executes.items()):
-                if channel == gone:
-                    del self._executes[event_uuid]
-                    result.set_exception(CallGone(f"{gone}: channel destroyed during execute"))
+            gone = event.unique_id or ""
+            for event_uuid in self._by_channel.pop(gone, ()):
+                _, result = self._executes.pop(event_uuid)
+                result.set_exception(CallGone(f"{gone}: channel destroyed during execute"))
 
     def fail_all(self, make_error: Callable[[], Exception]) -> int:
         waiters = [*self._replies, *self._jobs.values(), *(r for _, r in self._executes.values())]
         self._replies.clear()
         self._jobs.clear()
         self._executes.clear()
+        self._by_channel.clear()
         for result in waiters:
             if not result.ready():
                 result.set_exception(make_error())

@@ -70,6 +70,7 @@ class ESLMetrics:
             registry=registry,
         )
         self._event_children: dict[tuple[str, str], Any] = {}
+        self._command_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def set_connected(self, node: str, up: bool) -> None:
         self.connected.labels(node=node).set(1 if up else 0)
@@ -85,8 +86,15 @@ class ESLMetrics:
         child.inc()
 
     def command(self, node: str, kind: str, outcome: str, seconds: float) -> None:
-        self.commands.labels(node=node, kind=kind, outcome=outcome).inc()
-        self.command_seconds.labels(node=node, kind=kind).observe(seconds)
+        key = (node, kind, outcome)
+        children = self._command_children.get(key)
+        if children is None:
+            children = self._command_children[key] = (
+                self.commands.labels(node=node, kind=kind, outcome=outcome),
+                self.command_seconds.labels(node=node, kind=kind),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def parse_error(self, node: str) -> None:
         self.parse_errors.labels(node=node).inc()

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,13 @@ class Spool:
         self._lock = BoundedSemaphore()
 
     def append(self, record: SpoolRecord) -> None:
-        line = _line(record)
+        self.append_many([record])
+
+    def append_many(self, records: Sequence[SpoolRecord]) -> None:
+        """Append records with one write and one fsync."""
+        if not records:
+            return
+        line = b"".join(_line(record) for record in records)
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
@@ -103,19 +109,22 @@ class Spool:
         self._quarantine([_line(record).rstrip(b"\n")])
 
     def replay(self, apply: Callable[[SpoolRecord], None]) -> int:
-        """Apply pending records in order; stop at the first failure and keep the rest.
+        """Apply pending records one by one, in order (see ``replay_batches``)."""
+        return self.replay_batches(lambda batch: apply(batch[0]), 1)
 
-        Appends made while records are being applied are kept for the next replay.
-        """
+    def replay_batches(self, apply: Callable[[Sequence[SpoolRecord]], None], size: int) -> int:
+        """Apply pending records in order, ``size`` at a time; stop at the first failure
+        and keep that batch and the rest. Appends made meanwhile are kept for next time."""
         with self._lock:
             records, end, corrupt = self._read()
             if corrupt:
                 self._quarantine(corrupt)
         done = 0
         try:
-            for record in records:
-                apply(record)
-                done += 1
+            while done < len(records):
+                batch = records[done : done + size]
+                apply(batch)
+                done += len(batch)
         finally:
             if done or corrupt:
                 self._drop_applied(records[done:], end)

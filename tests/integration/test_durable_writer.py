@@ -64,6 +64,7 @@ def test_outage_spools_then_replays_exactly_once(empty_pg_url: str, tmp_path: Pa
     writer.start()
     try:
         writer.write_cdr(cdr("before"))
+        assert writer.flush()
         database.down = True
         call = CallRecord(
             uuid="during", direction=Direction.INBOUND, state=CallState.PARKED, node="fs1"
@@ -71,11 +72,13 @@ def test_outage_spools_then_replays_exactly_once(empty_pg_url: str, tmp_path: Pa
         writer.write_call(call)
         writer.write_cdr(cdr("during"))
         writer.write_cdr(cdr("during"))  # a retried write of the same call
+        assert writer.flush()
         assert writer.spooling and value(registry, "callcenter_spool_pending_records") == 3
         assert value(registry, "callcenter_cdrs_spooled_total") == 2
         database.down = False
-        writer.write_cdr(cdr("after"))  # still spooled: order is kept behind the backlog
+        writer.write_cdr(cdr("after"))  # spooled behind the backlog, or written after it
         until(lambda: not writer.spooling, timeout=10)
+        assert writer.flush()
     finally:
         writer.stop()
     with database.session_scope() as session:
@@ -84,7 +87,7 @@ def test_outage_spools_then_replays_exactly_once(empty_pg_url: str, tmp_path: Pa
         assert {c.call_uuid for c in repo.all()} == {"before", "during", "after"}
         assert CallRepository(session).get("during").state is CallState.PARKED
     assert value(registry, "callcenter_cdrs_written_total") == 3
-    assert value(registry, "callcenter_cdrs_replayed_total") == 2
+    assert value(registry, "callcenter_cdrs_replayed_total") in (1, 2)  # "after" may be either
     assert value(registry, "callcenter_spool_pending_records") == 0
 
 
@@ -94,8 +97,11 @@ def test_crash_mid_replay_duplicates_nothing(empty_pg_url: str, tmp_path: Path) 
     migrate.upgrade(Database(empty_pg_url))
     database, writer, _ = make(empty_pg_url, tmp_path)
     database.down = True
+    writer.start()
     for i in range(3):
         writer.write_cdr(cdr(f"c{i}"))
+    assert writer.flush()
+    writer.stop()
     database.down = False
     # a replay that wrote the rows but died before trimming the spool (process crash)
     with database.session_scope() as session:
@@ -117,6 +123,9 @@ def test_real_unreachable_postgres_is_detected(tmp_path: Path) -> None:
         Spool(tmp_path),
         WriterMetrics(registry),
     )
+    writer.start()
     writer.write_cdr(cdr("x"))
+    assert writer.flush()
+    writer.stop()
     assert writer.spooling
     assert Spool(tmp_path).pending() == 1

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
+from callcenter.store.base import utcnow
 from callcenter.store.models import Agent, Call, CallLeg
 from callcenter.store.records import CallRecord, LegRecord
+from callcenter.store.repos._insert import upsert_many
 from callcenter.vocabulary import CallState, Disposition
 
 
@@ -30,45 +34,69 @@ def _leg_record(leg: CallLeg, extension: str | None) -> LegRecord:
     )
 
 
+_CALL_FIELDS = (
+    "uuid", "direction", "state", "node", "from_number", "from_name", "to_number", "did",
+    "answered_at", "bridged_at", "ended_at", "hangup_cause", "disposition",
+)  # fmt: skip
+_LEG_FIELDS = (
+    "uuid", "role", "direction", "channel_name", "from_number", "to_number",
+    "answered_at", "bridged_at", "ended_at", "hangup_cause",
+)  # fmt: skip
+
+
+def _call_row(call: CallRecord, now: datetime) -> dict[str, Any]:
+    row = {name: getattr(call, name) for name in _CALL_FIELDS}
+    row["created_at"] = call.created_at or now
+    return row
+
+
+def _leg_row(leg: LegRecord, call_id: int, agent_id: int | None, now: datetime) -> dict[str, Any]:
+    row = {name: getattr(leg, name) for name in _LEG_FIELDS}
+    row.update(call_id=call_id, agent_id=agent_id, created_at=leg.created_at or now)
+    return row
+
+
 class CallRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def upsert(self, call: CallRecord) -> None:
         """Write the call and its legs as they are now; safe to repeat (replay, recovery)."""
-        row = self.session.scalar(
-            select(Call).where(Call.uuid == call.uuid).options(selectinload(Call.legs))
-        )
-        if row is None:
-            row = Call(uuid=call.uuid)
-            self.session.add(row)
-        for name in (
-            "direction", "state", "node", "from_number", "from_name", "to_number", "did",
-            "answered_at", "bridged_at", "ended_at", "hangup_cause", "disposition",
-        ):  # fmt: skip
-            setattr(row, name, getattr(call, name))
-        if call.created_at is not None:
-            row.created_at = call.created_at
-        known = {leg.uuid: leg for leg in row.legs}
-        for leg in call.legs:
-            self._merge_leg(row, known.get(leg.uuid), leg)
-        self.session.flush()
+        self.upsert_many([call])
 
-    def _merge_leg(self, call: Call, row: CallLeg | None, leg: LegRecord) -> None:
-        if row is None:
-            row = CallLeg(uuid=leg.uuid)
-            call.legs.append(row)
-        for name in (
-            "role", "direction", "channel_name", "from_number", "to_number",
-            "answered_at", "bridged_at", "ended_at", "hangup_cause",
-        ):  # fmt: skip
-            setattr(row, name, getattr(leg, name))
-        if leg.created_at is not None:
-            row.created_at = leg.created_at
-        if leg.agent_extension:
-            row.agent_id = self.session.scalar(
-                select(Agent.id).where(Agent.extension == leg.agent_extension)
-            )
+    def upsert_many(self, calls: Sequence[CallRecord]) -> None:
+        """Many calls in two statements; for a call given twice, the last state wins."""
+        latest = {call.uuid: call for call in calls}
+        now = utcnow()
+        ids = upsert_many(
+            self.session,
+            Call.__table__,  # type: ignore[arg-type]
+            [_call_row(call, now) for call in latest.values()],
+            key="uuid",
+            keep=("created_at",),
+        )
+        extensions = {
+            leg.agent_extension
+            for call in latest.values()
+            for leg in call.legs
+            if leg.agent_extension
+        }
+        agents: dict[str, int] = {}
+        if extensions:
+            query = select(Agent.extension, Agent.id).where(Agent.extension.in_(extensions))
+            agents = {extension: agent_id for extension, agent_id in self.session.execute(query)}
+        legs = {
+            leg.uuid: _leg_row(leg, ids[call.uuid], agents.get(leg.agent_extension or ""), now)
+            for call in latest.values()
+            for leg in call.legs
+        }
+        upsert_many(
+            self.session,
+            CallLeg.__table__,  # type: ignore[arg-type]
+            list(legs.values()),
+            key="uuid",
+            keep=("created_at", "call_id"),
+        )
 
     def get(self, uuid: str) -> CallRecord:
         row = self.session.scalar(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
 from callcenter.store.models import Cdr, CdrLeg
 from callcenter.store.records import CdrLegRecord, CdrRecord
-from callcenter.store.repos._insert import insert_ignore
+from callcenter.store.repos._insert import insert_ignore_many
 
 _SCALARS = [f.name for f in dataclasses.fields(CdrRecord) if f.name not in ("legs", "ivr_path")]
 
@@ -42,15 +43,26 @@ class CdrRepository:
 
     def insert_once(self, cdr: CdrRecord) -> bool:
         """True if this call's CDR was written now, False if it was already there."""
-        values = {name: getattr(cdr, name) for name in _SCALARS}
-        values["ivr_path"] = list(cdr.ivr_path)
-        cdr_id = insert_ignore(self.session, Cdr.__table__, values, key="call_uuid")  # type: ignore[arg-type]
-        if cdr_id is None:
-            return False
-        for leg in cdr.legs:
-            self.session.add(CdrLeg(cdr_id=cdr_id, **dataclasses.asdict(leg)))
-        self.session.flush()
-        return True
+        return self.insert_many([cdr]) == 1
+
+    def insert_many(self, cdrs: Sequence[CdrRecord]) -> int:
+        """Insert the CDRs of calls that have none yet; return how many were written."""
+        unique = {cdr.call_uuid: cdr for cdr in cdrs}
+        rows = []
+        for cdr in unique.values():
+            values = {name: getattr(cdr, name) for name in _SCALARS}
+            values["ivr_path"] = list(cdr.ivr_path)
+            rows.append(values)
+        table = Cdr.__table__
+        inserted = insert_ignore_many(self.session, table, rows, key="call_uuid")  # type: ignore[arg-type]
+        legs = [
+            {"cdr_id": cdr_id, **dataclasses.asdict(leg)}
+            for call_uuid, cdr_id in inserted
+            for leg in unique[call_uuid].legs
+        ]
+        if legs:
+            self.session.execute(insert(CdrLeg), legs)
+        return len(inserted)
 
     def get(self, call_uuid: str) -> CdrRecord:
         row = self.session.scalar(

@@ -74,7 +74,7 @@ def test_exact_texts() -> None:
     assert c.filter("Unique-ID", U) == f"filter Unique-ID {U}"
     assert c.filter("Unique-ID", U, delete=True) == f"filter delete Unique-ID {U}"
     assert c.event_subscription("json", DEFAULT_EVENTS).startswith(
-        "event json CHANNEL_CREATE CHANNEL_DESTROY "
+        "event json CHANNEL_CREATE CHANNEL_PARK "
     )
     assert c.event_subscription("plain", ["CUSTOM", "callcenter::info"]) == (
         "event plain CUSTOM callcenter::info"
