@@ -115,7 +115,7 @@ class CallControl:
             left = deadline - gevent.get_hub().loop.now()
             if left <= 0:
                 return False
-            event = self.mailbox.get(timeout=left)
+            event = self.mailbox.get(timeout=min(left, 1.0))
             if event is not None:
                 self.call.apply(event)
 

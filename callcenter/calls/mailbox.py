@@ -1,50 +1,70 @@
 """A call's mailbox: the ESL reader puts, the call's actor takes.
 
-``put_nowait`` runs in the reader greenlet and never blocks. It also raises a flag the
-moment the caller's CHANNEL_HANGUP arrives, so an actor waiting on something else (an
-originate ringing an agent) can stop at once instead of after its own timeout.
+``put_nowait`` runs in the reader greenlet and never blocks. It keeps only the events the
+call reads (``wants``; by default the ones its timeline handles) so a call waiting minutes
+on a playback does not hoard events nobody will look at. It also raises a flag the moment
+the caller's CHANNEL_HANGUP arrives, so an actor waiting on something else (an originate
+ringing an agent) can stop at once instead of after its own timeout.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Collection
 
 from gevent.event import Event as Flag
-from gevent.queue import Empty, Queue
+from gevent.queue import Full
 
+from callcenter.cdr.timeline import TIMELINE_EVENTS
 from callcenter.esl.events import Event
 
 _GONE = frozenset({"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"})
 
 
 class Mailbox:
-    def __init__(self, call_uuid: str, maxsize: int = 1000) -> None:
+    __slots__ = ("_items", "_ready", "call_uuid", "caller_hangup", "maxsize", "wants")
+
+    def __init__(
+        self, call_uuid: str, maxsize: int = 1000, wants: Collection[str] = TIMELINE_EVENTS
+    ) -> None:
         self.call_uuid = call_uuid
-        self._queue: Queue = Queue(maxsize)
+        self.maxsize = maxsize
+        self.wants = frozenset(wants)
+        self._items: deque[Event] = deque()
+        self._ready = Flag()
         self.caller_hangup = Flag()
 
     def put_nowait(self, event: Event) -> None:
-        if event.unique_id == self.call_uuid and event.name in _GONE:
+        name = event.name
+        if name not in self.wants:
+            return
+        if name in _GONE and event.unique_id == self.call_uuid:
             self.caller_hangup.set()
-        self._queue.put_nowait(event)  # Full propagates: the router counts the drop
+        if len(self._items) >= self.maxsize:
+            raise Full  # the router counts the drop
+        self._items.append(event)
+        self._ready.set()
 
     def get(self, timeout: float) -> Event | None:
-        try:
-            event: Event = self._queue.get(timeout=timeout)
-        except Empty:
-            return None
-        return event
+        if not self._items:
+            self._ready.clear()
+            self._ready.wait(timeout)
+            if not self._items:
+                return None
+        return self._items.popleft()
+
+    def wake(self) -> None:
+        """Make a waiting ``get`` return (with None) so its caller looks at the world again."""
+        self._ready.set()
 
     def drain(self) -> list[Event]:
-        events: list[Event] = []
-        while True:
-            try:
-                events.append(self._queue.get_nowait())
-            except Empty:
-                return events
+        events = list(self._items)
+        self._items.clear()
+        return events
 
     def qsize(self) -> int:
-        return int(self._queue.qsize())
+        return len(self._items)
 
     def lost(self, leg_uuid: str, cause: str = "NORMAL_UNSPECIFIED") -> None:
         """Deliver the end of a leg that hung up while the engine could not see it."""

@@ -188,6 +188,8 @@ class CallManager:
                 self._adopt(dump)
         for dump in legs:
             self._adopt_leg(channel, dump)
+        for actor in list(self.actors.values()):
+            actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
 
     def _gone(self, channel: Channel, uuid: str, live: set[str]) -> bool:
         # `show channels` lags the core by up to a second or more: ask about each one

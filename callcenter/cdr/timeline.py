@@ -199,3 +199,9 @@ class CallTimeline:
             agent_extension=extension,
             to_number=to_number or extension,
         )
+
+
+# The channel events a call's timeline reads (its ``on_<EVENT>`` methods).
+TIMELINE_EVENTS = frozenset(
+    name[3:] for name in vars(CallTimeline) if name.startswith("on_") and name[3:].isupper()
+)

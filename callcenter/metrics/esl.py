@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 _COMMAND_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -24,12 +26,10 @@ class ESLMetrics:
             ["node"],
             registry=registry,
         )
-        self.events = Counter(
-            "callcenter_esl_events_total",
-            "Events received from the node and decoded, by Event-Name.",
-            ["node", "event"],
-            registry=registry,
-        )
+        # Counted in a plain dict on the reader's hot path, exported at scrape time:
+        # a prometheus Counter.inc() (with its lock) costs more than routing the event.
+        self._event_counts: dict[tuple[str, str], int] = {}
+        registry.register(_EventCounts(self._event_counts))
         self.commands = Counter(
             "callcenter_esl_commands_total",
             "Commands sent to the node by kind (api, bgapi, execute) and outcome "
@@ -69,7 +69,6 @@ class ESLMetrics:
             ["node", "greenlet"],
             registry=registry,
         )
-        self._event_children: dict[tuple[str, str], Any] = {}
         self._command_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def set_connected(self, node: str, up: bool) -> None:
@@ -78,12 +77,13 @@ class ESLMetrics:
     def reconnected(self, node: str) -> None:
         self.reconnects.labels(node=node).inc()
 
+    def events_total(self) -> int:
+        return sum(self._event_counts.values())
+
     def event(self, node: str, name: str) -> None:
+        counts = self._event_counts
         key = (node, name)
-        child = self._event_children.get(key)
-        if child is None:
-            child = self._event_children[key] = self.events.labels(node=node, event=name)
-        child.inc()
+        counts[key] = counts.get(key, 0) + 1
 
     def command(self, node: str, kind: str, outcome: str, seconds: float) -> None:
         key = (node, kind, outcome)
@@ -113,3 +113,21 @@ class ESLMetrics:
 
     def greenlet_failed(self, node: str, greenlet: str) -> None:
         self.greenlet_failures.labels(node=node, greenlet=greenlet).inc()
+
+
+class _EventCounts(Collector):
+    def __init__(self, counts: dict[tuple[str, str], int]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "callcenter_esl_events",
+            "Events received from the node and decoded, by Event-Name.",
+            labels=["node", "event"],
+        )
+        for (node, name), count in sorted(self._counts.items()):
+            family.add_metric([node, name], count)
+        yield family
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        return self.collect()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
@@ -107,6 +108,10 @@ class Database:
         """Turn 'cannot reach the database' into DatabaseUnavailable; query errors pass."""
         try:
             yield
+        except PoolTimeout as exc:
+            raise DatabaseUnavailable(
+                f"database {redact_url(self.url)} unavailable: no free connection ({exc})"
+            ) from exc
         except DBAPIError as exc:
             if is_unavailable(exc):
                 raise DatabaseUnavailable(
