@@ -21,7 +21,7 @@ from callcenter.calls.control import CallControl, Channel
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.routing import RouteTable
-from callcenter.cdr.builder import build_cdr
+from callcenter.cdr.builder import build_cdr, build_recordings
 from callcenter.errors import DatabaseUnavailable, ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
@@ -150,7 +150,9 @@ class CallManager:
             cdr = build_cdr(call.timeline)
             call.state = CallState.ENDED
             self.writer.write_call(call.to_record(cdr.disposition))
-            self.writer.write_cdr(cdr)  # after the call: a CDR written means the call is closed
+            for recording in build_recordings(call.timeline):
+                self.writer.write_recording(recording)
+            self.writer.write_cdr(cdr)  # last: a CDR written means the call is closed
             self.metrics.total.labels(
                 direction=str(call.direction), outcome=str(cdr.disposition)
             ).inc()

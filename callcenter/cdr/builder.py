@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from callcenter.cdr.timeline import CallTimeline, LegTimeline, us_to_datetime
-from callcenter.store.records import CdrLegRecord, CdrRecord
+from callcenter.store.records import CdrLegRecord, CdrRecord, RecordingRecord
 from callcenter.vocabulary import Disposition, HangupBy, LegRole
 
 _BUSY = {"USER_BUSY", "CALL_REJECTED"}
@@ -112,3 +115,37 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         ivr_path=tuple(timeline.ivr_path),
         legs=tuple(_leg_record(leg, started) for leg in timeline.legs.values()),
     )
+
+
+def build_recordings(timeline: CallTimeline) -> list[RecordingRecord]:
+    """The call's recordings; size and sha256 when the file is readable from here."""
+    out = []
+    for span in timeline.recordings.values():
+        leg = timeline.legs.get(span.leg_uuid)
+        stopped = span.stopped_us or (leg.ended_us if leg else None)
+        size, digest = _file_facts(Path(span.path))
+        out.append(
+            RecordingRecord(
+                call_uuid=timeline.call_uuid,
+                path=span.path,
+                started_at=us_to_datetime(span.started_us),
+                leg_uuid=span.leg_uuid,
+                sha256=digest,
+                size_bytes=size,
+                duration_ms=span.duration_ms
+                if span.duration_ms is not None
+                else (_ms(span.started_us, stopped) if stopped else None),
+                ended_at=us_to_datetime(stopped) if stopped else None,
+            )
+        )
+    return out
+
+
+def _file_facts(path: Path) -> tuple[int | None, str | None]:
+    # FreeSWITCH writes the file; it is readable here when the recordings folder is shared
+    try:
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        return path.stat().st_size, digest
+    except OSError:
+        return None, None

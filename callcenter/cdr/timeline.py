@@ -52,11 +52,19 @@ class LegTimeline:
     hangup_disposition: str = ""
     hold_started_us: int | None = None
     hold_us: int = 0
-    recordings: list[str] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
         return self.ended_us is not None
+
+
+@dataclass
+class RecordingSpan:
+    path: str
+    leg_uuid: str
+    started_us: int
+    stopped_us: int | None = None
+    duration_ms: int | None = None
 
 
 @dataclass
@@ -73,6 +81,7 @@ class CallTimeline:
     queue_joined_us: int | None = None
     queue_left_us: int | None = None
     queue_outcome: str | None = None
+    recordings: dict[str, RecordingSpan] = field(default_factory=dict)
     wrapup_ms: int = 0
     outcome: str | None = None  # voicemail, transferred, ... set by features
 
@@ -159,8 +168,15 @@ class CallTimeline:
 
     def on_RECORD_START(self, leg: LegTimeline, event: ChannelEvent) -> None:
         path = event.get("Record-File-Path")
-        if path and path not in leg.recordings:
-            leg.recordings.append(path)
+        if path and path not in self.recordings:
+            self.recordings[path] = RecordingSpan(path, leg.uuid, event.timestamp_us)
+
+    def on_RECORD_STOP(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        span = self.recordings.get(event.get("Record-File-Path") or "")
+        if span is not None and span.stopped_us is None:
+            span.stopped_us = event.timestamp_us
+            ms = event.get("variable_record_ms") or ""
+            span.duration_ms = int(ms) if ms.isdigit() else None
 
     def _close_hold(self, leg: LegTimeline, at_us: int) -> None:
         if leg.hold_started_us is not None:

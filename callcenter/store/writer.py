@@ -28,13 +28,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.database import Database
-from callcenter.store.records import CallRecord, CdrRecord
-from callcenter.store.repos import CallRepository, CdrRepository
+from callcenter.store.records import CallRecord, CdrRecord, RecordingRecord
+from callcenter.store.repos import CallRepository, CdrRepository, RecordingRepository
 from callcenter.store.spool import Spool, SpoolRecord
 
 log = logging.getLogger(__name__)
 
-Record = CallRecord | CdrRecord
+Record = CallRecord | CdrRecord | RecordingRecord
 
 
 class WriterMetrics:
@@ -118,6 +118,9 @@ class DurableWriter:
     def write_call(self, call: CallRecord) -> None:
         self._put(call)
 
+    def write_recording(self, recording: RecordingRecord) -> None:
+        self._put(recording)
+
     def _put(self, record: Record) -> None:
         self._idle.clear()
         try:
@@ -200,9 +203,12 @@ class DurableWriter:
     def _apply(self, batch: Sequence[Record]) -> int:
         calls = [r for r in batch if isinstance(r, CallRecord)]
         cdrs = [r for r in batch if isinstance(r, CdrRecord)]
+        recordings = [r for r in batch if isinstance(r, RecordingRecord)]
         with self.metrics.batch_seconds.time(), self.database.session_scope() as session:
             if calls:
                 CallRepository(session).upsert_many(calls)
+            if recordings:
+                RecordingRepository(session).add_many(recordings)
             return CdrRepository(session).insert_many(cdrs) if cdrs else 0
 
     def _spool(self, batch: Sequence[Record]) -> None:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.store.models import Recording
 from callcenter.store.records import RecordingRecord
-from callcenter.store.repos._insert import insert_ignore
+from callcenter.store.repos._insert import insert_ignore_many
 
 _FIELDS = [f.name for f in dataclasses.fields(RecordingRecord)]
 
@@ -17,9 +18,13 @@ class RecordingRepository:
         self.session = session
 
     def add(self, recording: RecordingRecord) -> bool:
-        values = {name: getattr(recording, name) for name in _FIELDS}
+        return self.add_many([recording]) == 1
+
+    def add_many(self, recordings: Sequence[RecordingRecord]) -> int:
+        """Record files not known yet (by path); return how many were new."""
+        rows = [{name: getattr(r, name) for name in _FIELDS} for r in recordings]
         table = Recording.__table__
-        return insert_ignore(self.session, table, values, key="path") is not None  # type: ignore[arg-type]
+        return len(insert_ignore_many(self.session, table, rows, key="path"))  # type: ignore[arg-type]
 
     def for_call(self, call_uuid: str) -> list[RecordingRecord]:
         rows = self.session.scalars(

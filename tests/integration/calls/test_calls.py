@@ -9,7 +9,12 @@ from callcenter.errors import NotFound
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.records import CdrRecord
-from callcenter.store.repos import CallRepository, CdrRepository, RouteRepository
+from callcenter.store.repos import (
+    CallRepository,
+    CdrRepository,
+    RecordingRepository,
+    RouteRepository,
+)
 from callcenter.vocabulary import CallState, Disposition, HangupBy, LegRole, RouteTarget
 from tests.integration.calls.conftest import EngineFactory
 from tests.support import until
@@ -187,4 +192,40 @@ def test_hostile_values_never_reach_freeswitch(sim: Simulator, engine: EngineFac
     assert cdr.hangup_cause == "NORMAL_TEMPORARY_FAILURE"  # the engine's own, not USER_BUSY
     assert not any(line.startswith("set ") for line in apps_sent(sim, uuid))
     assert all("USER_BUSY" not in repr(c.headers) for c in sim.core.commands)
+    until(lambda: settled(app))
+
+
+def test_recording_broadcast_and_transfer(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    paths: list[str] = []
+
+    def target(control: CallControl, _target: Target) -> None:
+        control.answer()
+        path = str(app.settings.recordings_dir / f"{control.uuid}.wav")
+        paths.append(path)
+        control.record_start(path)
+        control.record_mask(path)
+        control.record_unmask(path)
+        control.broadcast("tone_stream://%(500,0,800)", "aleg")
+        control.play("tone_stream://%(2000,0,440)")
+        control.record_stop(path)
+        control.transfer("7010")  # FreeSWITCH re-runs the dialplan and parks it again
+        control.play("tone_stream://%(500,0,440)")
+        control.hangup()
+
+    app.managers["fs1"].run_target = target
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7009", "100")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.IVR_COMPLETED
+    sent = [c.line for c in sim.core.commands]
+    for action in ("start", "mask", "unmask", "stop"):
+        assert f"api uuid_record {uuid} {action} {paths[0]}" in sent
+    assert f"api uuid_broadcast {uuid} tone_stream://%(500,0,800) aleg" in sent
+    assert f"api uuid_transfer {uuid} 7010 XML callcenter" in sent
+    with app.database.session_scope() as session:
+        [recording] = RecordingRepository(session).for_call(uuid)
+    assert recording.path == paths[0]
+    assert recording.duration_ms is not None and recording.duration_ms >= 2000
+    assert recording.ended_at is not None
     until(lambda: settled(app))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.cdr.builder import build_cdr
+from callcenter.cdr.builder import build_cdr, build_recordings
 from callcenter.cdr.timeline import CallTimeline, us_to_datetime
 from callcenter.vocabulary import Direction, Disposition, HangupBy, LegRole
 
@@ -57,7 +57,11 @@ def test_recorded_caller_bridged_to_agent_hangs_up() -> None:
     assert cdr.hangup_cause == "NORMAL_CLEARING"
     assert [leg.role for leg in cdr.legs] == [LegRole.CALLER, LegRole.AGENT]
     assert cdr.ended_at - cdr.started_at == timedelta(microseconds=9059984)
-    assert timeline.caller.recordings  # RECORD_START seen on the caller leg
+    [recording] = build_recordings(timeline)  # RECORD_START/STOP seen on the caller leg
+    assert recording.path.endswith(f"s03-{caller}.wav")
+    assert recording.leg_uuid == caller
+    assert recording.ended_at is not None and recording.duration_ms and recording.duration_ms > 0
+    assert recording.sha256 is None  # the file lives on the recording FreeSWITCH
 
 
 def test_recorded_caller_hangs_up_during_ivr() -> None:
