@@ -8,50 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from callcenter.esl.vocabulary import AnswerState, CallState, ChannelState
 from callcenter.sim.encoding import EMPTY_BLOCK, Block, Pair
 
-
-class ChannelState(StrEnum):
-    CS_NEW = "CS_NEW"
-    CS_INIT = "CS_INIT"
-    CS_ROUTING = "CS_ROUTING"
-    CS_SOFT_EXECUTE = "CS_SOFT_EXECUTE"
-    CS_EXECUTE = "CS_EXECUTE"
-    CS_EXCHANGE_MEDIA = "CS_EXCHANGE_MEDIA"
-    CS_PARK = "CS_PARK"
-    CS_CONSUME_MEDIA = "CS_CONSUME_MEDIA"
-    CS_HIBERNATE = "CS_HIBERNATE"
-    CS_RESET = "CS_RESET"
-    CS_HANGUP = "CS_HANGUP"
-    CS_REPORTING = "CS_REPORTING"
-    CS_DESTROY = "CS_DESTROY"
+__all__ = ["AnswerState", "CallState", "ChannelState"]
 
 
 STATE_NUMBER = {state: str(i) for i, state in enumerate(ChannelState)}
-
-
-class CallState(StrEnum):
-    DOWN = "DOWN"
-    DIALING = "DIALING"
-    RINGING = "RINGING"
-    EARLY = "EARLY"
-    ACTIVE = "ACTIVE"
-    HELD = "HELD"
-    RING_WAIT = "RING_WAIT"
-    HANGUP = "HANGUP"
-    UNHELD = "UNHELD"
-
-
 CALLSTATE_NUMBER = {state: str(i) for i, state in enumerate(CallState)}
-
-
-class AnswerState(StrEnum):
-    RINGING = "ringing"
-    EARLY = "early"
-    ANSWERED = "answered"
-    HANGUP = "hangup"
 
 
 HANGUP_Q850 = {
