@@ -139,7 +139,7 @@ STEPS: dict[str, tuple[str, Step]] = {
         "play_and_get_digits",
         lambda c: (c.answer(), c.collect_digits(LONG_TONE, max_digits=4, timeout=60)),
     ),
-    "say": ("say", lambda c: (c.answer(), c.say("12345"))),
+    "say": ("say", lambda c: (c.answer(), c.say("12345678901234567890"))),
     "ring agent": (
         "originate",
         lambda c: c.originate(c.agent_dial_string("1199"), extension="1199"),
