@@ -348,8 +348,12 @@ class ESLConnection:
         self._connected_flag.clear()
         failed = self._pending.fail_all(lambda: ESLNotConnected(f"ESL {self.name}: {why}"))
         if was_up:
-            log.warning(
-                "ESL %s disconnected (%s); %d pending command(s) failed", self.name, why, failed
+            log.log(
+                logging.INFO if self._stopping else logging.WARNING,
+                "ESL %s disconnected (%s); %d pending command(s) failed",
+                self.name,
+                "stopped" if self._stopping else why,
+                failed,
             )
             if self._metrics is not None:
                 self._metrics.set_connected(self.name, False)
