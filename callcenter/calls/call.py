@@ -74,10 +74,7 @@ class Call:
             to_number=dump.get("Caller-Destination-Number", ""),
             adopted=True,
         )
-        leg = call.caller
-        leg.created_us = _time(dump, "Caller-Channel-Created-Time") or _now_us()
-        leg.answered_us = _time(dump, "Caller-Channel-Answered-Time")
-        leg.bridged_us = _time(dump, "Caller-Channel-Bridged-Time")
+        leg = _times_from_dump(call.caller, dump)
         leg.channel_name = dump.get("Channel-Name", "")
         if leg.bridged_us or dump.get("Other-Leg-Unique-ID"):
             call.state = CallState.BRIDGED
@@ -93,10 +90,7 @@ class Call:
             leg = self.timeline.agent_leg(uuid, dump.get("variable_cc_agent", ""))
         else:
             leg = self.timeline.add_leg(uuid, role, Direction.OUTBOUND)
-        leg.created_us = _time(dump, "Caller-Channel-Created-Time") or _now_us()
-        leg.answered_us = _time(dump, "Caller-Channel-Answered-Time")
-        leg.bridged_us = _time(dump, "Caller-Channel-Bridged-Time")
-        return leg
+        return _times_from_dump(leg, dump)
 
     @classmethod
     def from_record(cls, record: CallRecord) -> Call:
@@ -212,6 +206,14 @@ def _at(us: int | None) -> datetime | None:
 
 def _us(value: datetime | None) -> int | None:
     return int(value.timestamp() * 1_000_000) if value is not None else None
+
+
+def _times_from_dump(leg: LegTimeline, dump: Mapping[str, str]) -> LegTimeline:
+    """A live channel's times from its caller profile (``uuid_dump``), in microseconds."""
+    leg.created_us = _time(dump, "Caller-Channel-Created-Time") or _now_us()
+    leg.answered_us = _time(dump, "Caller-Channel-Answered-Time")
+    leg.bridged_us = _time(dump, "Caller-Channel-Bridged-Time")
+    return leg
 
 
 def _time(dump: Mapping[str, str], key: str) -> int | None:

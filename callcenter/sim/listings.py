@@ -78,27 +78,8 @@ CALL_KEYS = [
     "sent_callee_name",
     "sent_callee_num",
 ]
-B_KEYS = [
-    "uuid",
-    "direction",
-    "created",
-    "created_epoch",
-    "name",
-    "state",
-    "cid_name",
-    "cid_num",
-    "ip_addr",
-    "dest",
-    "presence_id",
-    "presence_data",
-    "accountcode",
-    "callstate",
-    "callee_name",
-    "callee_num",
-    "callee_direction",
-    "sent_callee_name",
-    "sent_callee_num",
-]
+# the b_* half of a bridged row in `show calls`: the leg's own fields, prefixed b_
+B_KEYS = [k for k in CALL_KEYS if k not in ("call_uuid", "hostname")]
 
 
 def channel_row(core: SimCore, s: Session) -> dict[str, str]:
