@@ -112,10 +112,11 @@ def _register() -> None:
     from callcenter.cli.db_cmd import db
     from callcenter.cli.demo_cmd import demo
     from callcenter.cli.fs_cmd import fs
+    from callcenter.cli.ivr_cmd import ivr
     from callcenter.cli.route_cmd import route
     from callcenter.cli.serve_cmd import serve
 
-    for command in (agent, cdr, config, db, demo, fs, route, serve):
+    for command in (agent, cdr, config, db, demo, fs, ivr, route, serve):
         main.add_command(command)
     from callcenter.cli.sim_cmd import sim
 

@@ -1,0 +1,1 @@
+"""YAML IVR flows: loading, validation and the validated plan."""
