@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -16,6 +19,9 @@ from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.routing import RouteTable, parse_target
 from callcenter.errors import MigrationError
 from callcenter.esl import ESLConnection, EventRouter
+from callcenter.ivr.metrics import IvrMetrics
+from callcenter.ivr.on_call import IvrRunner
+from callcenter.ivr.registry import FlowRegistry, ReloadResult, queue_names
 from callcenter.metrics.esl import ESLMetrics
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
@@ -47,6 +53,18 @@ class App:
             self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
         )
         self.routes = RouteTable(self.database, parse_target(settings.default_route))
+        self.ivr_metrics = IvrMetrics(self.registry)
+        self.flows = FlowRegistry(
+            settings.dialplans_dir,
+            database=self.database,
+            queues=lambda: queue_names(self.database),
+        )
+        self.ivr = IvrRunner(
+            self.flows,
+            self.ivr_metrics,
+            voicemail_dir=settings.recordings_dir.absolute() / "voicemail",
+        )
+        target_runner = functools.partial(run_target, ivr=self.ivr)
         options = CallOptions(
             command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
         )
@@ -60,7 +78,7 @@ class App:
                 self.writer,
                 self.database,
                 self.call_metrics,
-                run_target,
+                target_runner,
                 options=options,
             )
             connection = ESLConnection(
@@ -117,6 +135,8 @@ class App:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
+        self.reload_flows()  # before the first call can arrive
+        self._pid_file.write_text(f"{os.getpid()}\n")
         for connection in self.connections.values():
             connection.start()
         self.metrics.start()
@@ -141,8 +161,27 @@ class App:
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()
+        self._pid_file.unlink(missing_ok=True)
         self._started = False
         self._stopped.set()
+
+    @property
+    def _pid_file(self) -> Path:
+        """Read by `callcenter ivr reload` to find the engine to signal."""
+        return self.settings.data_dir / "callcenter.pid"
+
+    def reload_flows(self) -> ReloadResult:
+        """Load dialplans_dir; with any error the flows already live stay live."""
+        result = self.flows.reload()
+        for warning in result.warnings:
+            log.warning("IVR: %s", warning)
+        for error in result.errors:
+            log.error("IVR: %s", error)
+        return result
+
+    def request_reload(self) -> None:
+        greenlet = gevent.spawn(self.reload_flows)
+        greenlet.link_exception(lambda g: log.error("IVR reload failed: %r", g.exception))
 
     def request_stop(self, reason: str) -> None:
         gevent.spawn(self.stop, reason)
@@ -150,6 +189,7 @@ class App:
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             gevent.signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+        gevent.signal_handler(signal.SIGHUP, self.request_reload)
 
     def wait(self, timeout: float | None = None) -> bool:
         return bool(self._stopped.wait(timeout))

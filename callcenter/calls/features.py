@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
@@ -13,8 +14,16 @@ log = logging.getLogger(__name__)
 DEFAULT_PROMPT = "tone_stream://%(1000,500,440);loops=2"
 BUSY_TONE = "tone_stream://%(500,500,480,620);loops=3"
 
+FlowRunner = Callable[[CallControl, str], None]  # callcenter.ivr.on_call.IvrRunner
 
-def run_target(control: CallControl, target: Target, *, ring_seconds: float = 30.0) -> None:
+
+def run_target(
+    control: CallControl,
+    target: Target,
+    *,
+    ring_seconds: float = 30.0,
+    ivr: FlowRunner | None = None,
+) -> None:
     if target.kind is RouteTarget.PLAYBACK:
         control.answer()
         control.play(target.arg or DEFAULT_PROMPT)
@@ -23,6 +32,8 @@ def run_target(control: CallControl, target: Target, *, ring_seconds: float = 30
         control.hangup(target.arg or "CALL_REJECTED")
     elif target.kind is RouteTarget.EXTENSION:
         ring_extension(control, target.arg, ring_seconds)
+    elif target.kind is RouteTarget.IVR and ivr is not None:
+        ivr(control, target.arg)
     else:
         log.error(
             "call %s: route target %s is not available in this build; rejecting",

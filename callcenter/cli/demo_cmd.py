@@ -24,6 +24,7 @@ DEMO_ROUTES = {
     "5000": (RouteTarget.PLAYBACK, "tone_stream://%(3000,0,440)"),
     "5001": (RouteTarget.EXTENSION, "1001"),
     "5002": (RouteTarget.EXTENSION, "1002"),
+    "5003": (RouteTarget.IVR, "main"),  # dialplans/main.yaml
 }
 DEMO_AGENTS = ["1001", "1002"]
 
@@ -80,8 +81,9 @@ def demo(
 
     The simulator speaks the real Event Socket protocol on a loopback port; the engine
     connects to it as it would to FreeSWITCH. Calls arrive on DIDs 5000 (a tone, then
-    hang-up), 5001 and 5002 (ringing agents 1001/1002 and bridging). CDRs go to a SQLite
-    database under --data-dir; /metrics and /healthz are served on loopback.
+    hang-up), 5001 and 5002 (ringing agents 1001/1002 and bridging) and 5003 (the IVR flow
+    dialplans/main.yaml, callers pressing 1 or 2). CDRs go to a SQLite database under
+    --data-dir; /metrics and /healthz are served on loopback.
 
     \b
     Examples:
@@ -104,7 +106,13 @@ def demo(
     _seed_routes(app)
     traffic = TrafficModel(
         sim,
-        TrafficProfile(rate=rate, dids=tuple(DEMO_ROUTES), patience_mean=20.0, talk_mean=8.0),
+        TrafficProfile(
+            rate=rate,
+            dids=tuple(DEMO_ROUTES),
+            patience_mean=20.0,
+            talk_mean=8.0,
+            ivr_choices=(("1", 0.6), ("2", 0.4)),  # menus only: no CRM lookup leaves the box
+        ),
         seed=seed,
     )
     traffic.register_agents(DEMO_AGENTS)

@@ -1,13 +1,25 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from callcenter.cli import Context, pass_context
-from callcenter.ivr.validate import Catalog, Issue, flow_files, load_flows
+from callcenter.cli import Context, emit_table, pass_context
+from callcenter.errors import CallCenterError, DatabaseUnavailable, MigrationError
+from callcenter.ivr import graph as ivr_graph
+from callcenter.ivr import plan
+from callcenter.ivr.http import fetch_json
+from callcenter.ivr.registry import FlowRegistry
+from callcenter.ivr.simulate import offline_http, simulate
+from callcenter.ivr.validate import Catalog, Issue, flow_files, load_flow, load_flows
+from callcenter.store.database import Database
+from callcenter.store.repos import IvrFlowRepository
 
 
 @click.group()
@@ -127,3 +139,173 @@ def _report(catalog: Catalog, files: list[Path]) -> dict[str, Any]:
 def _printable(text: str) -> str:
     # a key or value in a hostile file must not drive the admin's terminal
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _catalog_or_exit(ctx: Context) -> Catalog:
+    catalog = load_flows(ctx.settings.dialplans_dir)
+    for issue in sorted(catalog.errors, key=_order):
+        click.echo(_printable(str(issue)), err=True)
+    return catalog
+
+
+def _one_flow(ctx: Context, name: str) -> tuple[plan.Flow, Catalog]:
+    """FLOW by name (from dialplans_dir) or as a path to one .yaml file."""
+    catalog = _catalog_or_exit(ctx)
+    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+        result = load_flow(Path(name))
+        for issue in result.errors:
+            click.echo(_printable(str(issue)), err=True)
+        if result.flow is None:
+            raise SystemExit(1)
+        return result.flow, catalog
+    if name not in catalog.flows:
+        if catalog.errors:
+            raise SystemExit(1)
+        known = ", ".join(sorted(catalog.flows)) or "none"
+        raise click.ClickException(f"no flow named {name!r} (loaded: {known})")
+    return catalog.flows[name], catalog
+
+
+@ivr.command("graph")
+@click.argument("flow_name", metavar="FLOW")
+@click.option(
+    "--format", "fmt", type=click.Choice(["dot", "mermaid", "svg", "png"]), default="dot",
+    show_default=True, help="svg and png need Graphviz's `dot`.",
+)  # fmt: skip
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output.")  # fmt: skip
+@pass_context
+def graph(ctx: Context, flow_name: str, fmt: str, output: Path | None) -> None:
+    """Draw a flow: its nodes (name and type) and where each input leads.
+
+    \b
+    Examples:
+      callcenter ivr graph main --format mermaid
+      callcenter ivr graph main --format svg -o main.svg
+      callcenter ivr graph dialplans/support.yaml | dot -Tpng > support.png
+    """
+    flow, _ = _one_flow(ctx, flow_name)
+    if fmt in ("dot", "mermaid"):
+        text = ivr_graph.to_dot(flow) if fmt == "dot" else ivr_graph.to_mermaid(flow)
+        data = text.encode()
+    else:
+        data = ivr_graph.render(flow, fmt)
+    if output is not None:
+        output.write_bytes(data)
+        click.echo(f"{flow.name}: {fmt} written to {output}")
+    elif fmt == "png" and sys.stdout.isatty():
+        raise click.ClickException("a PNG is binary: give --output FILE or redirect the output")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@ivr.command("simulate")
+@click.argument("flow_name", metavar="FLOW")
+@click.option("--digits", default="", metavar="KEYS,KEYS,...",
+              help="What the caller presses at each prompt waiting for digits, comma "
+                   "separated; an empty entry presses nothing (timeout). When they run "
+                   "out the caller hangs up.")  # fmt: skip
+@click.option("--caller", default="+15550000000", show_default=True, help="Caller ID number.")
+@click.option("--did", default="", help="The number dialled.")
+@click.option("--at", "at", metavar="ISO-TIME",
+              help="When the call happens, e.g. 2026-12-25T20:00 (local to each schedule "
+                   "unless it carries an offset). Default: now.")  # fmt: skip
+@click.option("--offline", is_flag=True, help="http nodes take on_error instead of calling out.")
+@pass_context
+def simulate_cmd(
+    ctx: Context, flow_name: str, digits: str, caller: str, did: str, at: str | None,
+    offline: bool,
+) -> None:  # fmt: skip
+    """Walk a flow without telephony and print each step and the final action.
+
+    \b
+    Examples:
+      callcenter ivr simulate main --digits 1,4#, --caller +15551234567 --at 2026-12-25T20:00
+      callcenter ivr simulate support --digits 2 --offline
+    """
+    flow, catalog = _one_flow(ctx, flow_name)
+    try:
+        when = datetime.fromisoformat(at) if at else None
+    except ValueError as exc:
+        raise click.BadParameter(f"{at!r} is not an ISO time (2026-12-25T20:00)") from exc
+    keys = digits.split(",") if digits else []
+    outcome = simulate(
+        flow, keys, flows=catalog.flows.__getitem__, caller=caller, did=did, at=when,
+        echo=lambda line: click.echo(_printable(line)),
+        http=offline_http if offline else fetch_json,
+    )  # fmt: skip
+    if outcome is None:
+        click.echo("final: caller hung up")
+
+
+@ivr.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_context
+def list_flows(ctx: Context, as_json: bool) -> None:
+    """The flows in dialplans_dir: name, version, checksum and when an engine first loaded
+    that version (from the database; "-" when no engine has loaded it yet).
+
+    \b
+    Examples:
+      callcenter ivr list
+      callcenter ivr list --json
+    """
+    registry = FlowRegistry(ctx.settings.dialplans_dir)
+    result = registry.reload()
+    for error in result.errors:
+        click.echo(_printable(error), err=True)
+    if not result.ok:
+        raise SystemExit(1)
+    loaded: dict[tuple[str, str], datetime] = {}
+    try:
+        with Database(ctx.settings.database_url).session_scope() as session:
+            records = IvrFlowRepository(session).latest()
+        loaded = {(r.name, r.checksum): r.loaded_at for r in records}
+    except (DatabaseUnavailable, MigrationError) as exc:
+        click.echo(f"warning: load times unknown: {exc.message}", err=True)
+    rows = [
+        {"name": i.name, "version": i.version, "checksum": i.checksum[:12], "source": i.source,
+         "loaded_at": loaded.get((i.name, i.checksum))}
+        for i in registry.list()
+    ]  # fmt: skip
+    emit_table(rows, ["name", "version", "checksum", "source", "loaded_at"], as_json)
+
+
+@ivr.command("reload")
+@click.option(
+    "--pid", type=int, help="The engine's process id (default: <data_dir>/callcenter.pid)."
+)
+@pass_context
+def reload_flows(ctx: Context, pid: int | None) -> None:
+    """Validate every flow, then tell the running engine to load them (SIGHUP).
+
+    New calls get the new versions; calls already inside a flow keep theirs. With any
+    error nothing is sent and the engine keeps its current flows.
+
+    \b
+    Examples:
+      callcenter ivr reload
+      callcenter ivr reload --pid 4242
+    """
+    registry = FlowRegistry(ctx.settings.dialplans_dir)
+    result = registry.reload()
+    for line in (*result.errors, *(f"warning: {w}" for w in result.warnings)):
+        click.echo(_printable(line), err=True)
+    if not result.ok:
+        click.echo("not reloaded: the engine keeps its current flows", err=True)
+        raise SystemExit(1)
+    pid_file = ctx.settings.data_dir / "callcenter.pid"
+    if pid is None:
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise CallCenterError(
+                f"no running engine found ({pid_file}: {exc}); the flows are valid",
+                code="engine_not_running",
+            ) from exc
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError as exc:
+        raise CallCenterError(f"no engine with pid {pid}", code="engine_not_running") from exc
+    click.echo(f"{len(registry.names())} flow(s) valid; engine {pid} asked to reload (SIGHUP)")

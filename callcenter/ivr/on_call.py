@@ -1,0 +1,176 @@
+"""An IVR flow on a real call: ``CallControl`` as the interpreter's port, the path into the
+CDR timeline, per-node metrics, and what each final action does while the ACD does not
+exist yet.
+
+Final actions:
+- queue: no ACD in this build; logged, the caller is hung up with SERVICE_NOT_IMPLEMENTED;
+- transfer to an extension: ring it and bridge (``features.ring_extension``); to an
+  external number: no outbound routes yet, SERVICE_NOT_IMPLEMENTED;
+- voicemail: greeting, beep, FreeSWITCH's ``record`` into
+  ``<voicemail_dir>/<box>/<call uuid>.wav``; RECORD_START/STOP put it in the recordings
+  table with the CDR, whose disposition is ``voicemail``;
+- hangup (and ``exit``, the loop guard...): hang up with the outcome's cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from callcenter.calls.control import CallControl, Digits
+from callcenter.calls.features import ring_extension
+from callcenter.esl import quoting as q
+from callcenter.ivr.http import Http, fetch_json
+from callcenter.ivr.interpreter import Interpreter, Limits, wall_clock_us
+from callcenter.ivr.metrics import IvrMetrics, NodeEvent
+from callcenter.ivr.registry import FlowRegistry
+from callcenter.ivr.runtime import (
+    Caller,
+    HangupOutcome,
+    Outcome,
+    QueueOutcome,
+    Step,
+    TransferOutcome,
+    VoicemailOutcome,
+)
+from callcenter.vocabulary import Disposition
+
+log = logging.getLogger(__name__)
+
+BEEP = "tone_stream://%(500,0,800)"
+SILENCE_THRESHOLD = 200  # energy level under which the caller counts as silent
+
+
+class CallPort:
+    """``CallControl`` as a ``Port``: the same calls, plus the wall clock and HTTP."""
+
+    def __init__(self, control: CallControl, http: Http = fetch_json) -> None:
+        self.control = control
+        self._http = http
+
+    def answer(self) -> None:
+        self.control.answer()
+
+    def play(self, *prompts: str) -> object:
+        return self.control.play(*prompts)
+
+    def say(
+        self, text: str, *, kind: str = "NUMBER", method: str = "pronounced", lang: str = "en"
+    ) -> None:
+        self.control.say(text, kind=kind, method=method, lang=lang)
+
+    def collect_digits(self, prompt: str, **kw: Any) -> Digits:
+        return self.control.collect_digits(prompt, **kw)
+
+    def set_variable(self, name: str, value: str) -> None:
+        self.control.set_variable(name, value)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def http(self, method: str, url: str, body: Mapping[str, str] | None, timeout: float) -> Any:
+        return self._http(method, url, body, timeout)
+
+
+class TimelineListener:
+    """Each step into the call's CDR path; each node event into the metrics."""
+
+    def __init__(self, control: CallControl, metrics: IvrMetrics | None) -> None:
+        self.control = control
+        self.metrics = metrics
+
+    def node(self, flow: str, node: str, event: NodeEvent) -> None:
+        if self.metrics is not None:
+            self.metrics.node(flow, node, event)
+
+    def step(self, step: Step) -> None:
+        self.control.call.timeline.ivr_step(step.node, step.at_us, **step.details())
+        shown = f" input={step.input}" if step.input is not None else ""
+        log.debug(
+            "call %s: ivr %s.%s %s%s -> %s",
+            self.control.uuid, step.flow, step.node, step.result, shown, step.next,
+        )  # fmt: skip
+
+
+class IvrRunner:
+    """What ``features.run_target`` calls for a route target ``ivr:<flow>``."""
+
+    def __init__(
+        self,
+        registry: FlowRegistry,
+        metrics: IvrMetrics | None = None,
+        *,
+        voicemail_dir: Path,
+        ring_seconds: float = 30.0,
+        http: Http = fetch_json,
+        limits: Limits | None = None,
+    ) -> None:
+        self.registry = registry
+        self.metrics = metrics
+        self.voicemail_dir = voicemail_dir
+        self.ring_seconds = ring_seconds
+        self.http = http
+        self.limits = limits or Limits()
+
+    def __call__(self, control: CallControl, flow_name: str) -> None:
+        try:
+            flow = self.registry.get(flow_name)
+        except KeyError:
+            log.error("call %s: route to IVR flow %r, which is not loaded", control.uuid, flow_name)
+            control.hangup("NORMAL_TEMPORARY_FAILURE")
+            return
+        call = control.call
+        caller = Caller(call.uuid, call.from_number, call.from_name, call.to_number, call.did)
+        interpreter = Interpreter(
+            CallPort(control, self.http),
+            caller,
+            listener=TimelineListener(control, self.metrics),
+            flows=self.registry.get,
+            limits=self.limits,
+        )
+        call.timeline.ivr_entered(wall_clock_us())
+        try:
+            outcome = interpreter.run(flow)
+        finally:
+            call.timeline.ivr_left(wall_clock_us())
+        log.info(
+            "call %s: ivr %s ended at %s: %s", call.uuid, outcome.flow, outcome.node, outcome.kind
+        )
+        if self.metrics is not None:
+            self.metrics.outcome(outcome.flow, outcome.kind)
+        self.finish(control, outcome)
+
+    def finish(self, control: CallControl, outcome: Outcome) -> None:
+        if isinstance(outcome, HangupOutcome):
+            control.hangup(outcome.cause)
+        elif isinstance(outcome, TransferOutcome) and outcome.extension:
+            ring_extension(control, outcome.extension, self.ring_seconds)
+        elif isinstance(outcome, VoicemailOutcome):
+            self.voicemail(control, outcome)
+        else:
+            what = outcome.queue if isinstance(outcome, QueueOutcome) else outcome.kind
+            log.warning(
+                "call %s: ivr final action %s (%s) is not available in this build; hanging up",
+                control.uuid, outcome.kind, what,
+            )  # fmt: skip
+            control.hangup("SERVICE_NOT_IMPLEMENTED")
+
+    def voicemail(self, control: CallControl, outcome: VoicemailOutcome) -> None:
+        q.token("box", outcome.box)
+        path = self.voicemail_dir / outcome.box / f"{control.uuid}.wav"
+        q.token("voicemail path", str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # when FreeSWITCH shares this disk
+        except OSError as exc:
+            log.warning("call %s: voicemail folder %s: %s", control.uuid, path.parent, exc)
+        if outcome.greeting:
+            control.play(*outcome.greeting)
+        if outcome.beep:
+            control.play(BEEP)
+        control.call.timeline.outcome = str(Disposition.VOICEMAIL)
+        arg = f"{path} {outcome.max_seconds} {SILENCE_THRESHOLD} {outcome.silence_seconds}"
+        control.execute("record", arg, timeout=outcome.max_seconds + 30.0)
+        control.hangup("NORMAL_CLEARING")
