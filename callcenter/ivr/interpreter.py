@@ -78,8 +78,12 @@ class Interpreter:
         flows: Callable[[str], plan.Flow] | None = None,
         limits: Limits | None = None,
         clock_us: Callable[[], int] = wall_clock_us,
+        finish: Callable[[Outcome], None] | None = None,
     ) -> None:
+        """``finish`` carries out a final action (voicemail, transfer...) as part of its node,
+        so a caller hanging up during it counts as a hang-up in that node."""
         self.port = port
+        self.finish = finish
         self.caller = caller
         self.listener = listener or NullListener()
         self.flows = flows
@@ -137,11 +141,19 @@ class Interpreter:
     def _visit(self, node: plan.Node) -> str | Outcome:
         flow = self.current()
         self.listener.node(flow.name, node.name, NodeEvent.ENTERED)
+        entered_us = self.clock_us()
         try:
             handler = getattr(self, f"_on_{type(node).__name__.lower()}")
             result: str | Outcome = self._resolve(handler(node), node)
+            if (
+                self.finish is not None
+                and isinstance(result, Outcome)
+                and not isinstance(result, GotoFlowOutcome)
+            ):
+                self.finish(result)
         except CallGone:
             self.listener.node(flow.name, node.name, NodeEvent.HANGUP)
+            self.step(node, "hangup", entered_us, None, None)  # the CDR shows where they left
             raise
         self.listener.node(flow.name, node.name, NodeEvent.COMPLETED)
         return result

@@ -22,6 +22,7 @@ from typing import Any
 
 from callcenter.calls.control import CallControl, Digits
 from callcenter.calls.features import ring_extension
+from callcenter.errors import CallGone
 from callcenter.esl import quoting as q
 from callcenter.ivr.http import Http, fetch_json
 from callcenter.ivr.interpreter import Interpreter, Limits, wall_clock_us
@@ -130,6 +131,7 @@ class IvrRunner:
             listener=TimelineListener(control, self.metrics),
             flows=self.registry.get,
             limits=self.limits,
+            finish=lambda outcome: self._final(control, outcome),
         )
         call.timeline.ivr_entered(wall_clock_us())
         try:
@@ -139,9 +141,12 @@ class IvrRunner:
         log.info(
             "call %s: ivr %s ended at %s: %s", call.uuid, outcome.flow, outcome.node, outcome.kind
         )
+
+    def _final(self, control: CallControl, outcome: Outcome) -> None:
+        """The flow's final action, run inside its node (see ``Interpreter.finish``)."""
+        self.finish(control, outcome)
         if self.metrics is not None:
             self.metrics.outcome(outcome.flow, outcome.kind)
-        self.finish(control, outcome)
 
     def finish(self, control: CallControl, outcome: Outcome) -> None:
         if isinstance(outcome, HangupOutcome):
@@ -172,5 +177,8 @@ class IvrRunner:
             control.play(BEEP)
         control.call.timeline.outcome = str(Disposition.VOICEMAIL)
         arg = f"{path} {outcome.max_seconds} {SILENCE_THRESHOLD} {outcome.silence_seconds}"
-        control.execute("record", arg, timeout=outcome.max_seconds + 30.0)
+        try:
+            control.execute("record", arg, timeout=outcome.max_seconds + 30.0)
+        except CallGone:
+            return  # hanging up is how a caller ends a message: it was left, not abandoned
         control.hangup("NORMAL_CLEARING")

@@ -112,8 +112,7 @@ class PrintingListener:
         self.echo = echo
 
     def node(self, flow: str, node: str, event: NodeEvent) -> None:
-        if event is NodeEvent.HANGUP:
-            self.echo(f"[{flow}.{node}] caller hung up")
+        """Node events are counters; the steps below already say what happened."""
 
     def step(self, step: Step) -> None:
         pressed = f" input={step.input}" if step.input is not None else ""

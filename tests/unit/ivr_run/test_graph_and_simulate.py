@@ -84,7 +84,7 @@ def test_simulate_a_caller_who_runs_out_of_digits_hangs_up() -> None:
     lines: list[str] = []
     m = menu("main", {"1": "sales"}, greet_long=f("hi.wav"))
     assert simulate(flow("main", m, queue()), ["5"], echo=lines.append) is None
-    assert lines[-2:] == ["caller hangs up (no more digits)", "[main.main] caller hung up"]
+    assert lines[-2:] == ["caller hangs up (no more digits)", "[main.main] menu: hangup"]
 
 
 def test_the_shipped_examples_simulate() -> None:
