@@ -211,18 +211,22 @@ def graph(ctx: Context, flow_name: str, fmt: str, output: Path | None) -> None:
 @click.option("--at", "at", metavar="ISO-TIME",
               help="When the call happens, e.g. 2026-12-25T20:00 (local to each schedule "
                    "unless it carries an offset). Default: now.")  # fmt: skip
-@click.option("--offline", is_flag=True, help="http nodes take on_error instead of calling out.")
+@click.option(
+    "--live-http",
+    is_flag=True,
+    help="Let http nodes call the real URLs (default: they take on_error without calling out).",
+)
 @pass_context
 def simulate_cmd(
     ctx: Context, flow_name: str, digits: str, caller: str, did: str, at: str | None,
-    offline: bool,
+    live_http: bool,
 ) -> None:  # fmt: skip
     """Walk a flow without telephony and print each step and the final action.
 
     \b
     Examples:
       callcenter ivr simulate main --digits 1,4#, --caller +15551234567 --at 2026-12-25T20:00
-      callcenter ivr simulate support --digits 2 --offline
+      callcenter ivr simulate main --digits 1,3,412345# --live-http
     """
     flow, catalog = _one_flow(ctx, flow_name)
     try:
@@ -233,7 +237,7 @@ def simulate_cmd(
     outcome = simulate(
         flow, keys, flows=catalog.flows.__getitem__, caller=caller, did=did, at=when,
         echo=lambda line: click.echo(_printable(line)),
-        http=offline_http if offline else fetch_json,
+        http=fetch_json if live_http else offline_http,
     )  # fmt: skip
     if outcome is None:
         click.echo("final: caller hung up")
