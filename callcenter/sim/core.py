@@ -10,6 +10,7 @@ import logging
 import random
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from callcenter.sim.session import Session
 
 log = logging.getLogger(__name__)
+
+COMMAND_LOG_SIZE = 100_000
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class SimCore:
         self.far_end: Callable[[str], AgentBehaviour | None] = lambda _dial: None
         self.files: dict[str, float] = {}
         self.default_file_seconds = 1.0
-        self.commands: list[CommandRecord] = []
+        # the most recent commands, for assertions; bounded so a long run cannot grow forever
+        self.commands: deque[CommandRecord] = deque(maxlen=COMMAND_LOG_SIZE)
         self.started = time.monotonic()
         self.sessions_since_startup = 0
         self.peak_sessions = 0
