@@ -5,7 +5,11 @@ FreeSWITCH's vocabulary (channel states, hangup causes) lives in ``callcenter.es
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+# an agent's or internal extension: the SIP user, a directory file name, an IVR target
+EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 class Direction(StrEnum):

@@ -4,10 +4,10 @@ import click
 
 from callcenter.cli import Context, emit_table, pass_context
 from callcenter.cli.route_cmd import operator
-from callcenter.fsdirectory import EXTENSION
 from callcenter.store.database import Database
 from callcenter.store.repos import AgentRepository, AuditLog
 from callcenter.store.repos.sip import a1_hash
+from callcenter.vocabulary import EXTENSION
 
 
 def _extension(value: str) -> str:

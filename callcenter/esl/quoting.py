@@ -14,7 +14,7 @@ from callcenter.errors import UnsafeValue
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _APP = re.compile(r"[a-z0-9_]+")
 _CAUSE = re.compile(r"[A-Z0-9_]+")
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ORIGINATE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _EVENT_KEYWORD = re.compile(r"[A-Za-z0-9_]+(::[A-Za-z0-9_.-]+)?")
@@ -101,7 +101,7 @@ def cause(field: str, value: str) -> str:
 
 
 def var_name(field: str, value: str) -> str:
-    return _match(_VAR_NAME, field, value, "a channel variable name")
+    return _match(VAR_NAME, field, value, "a channel variable name")
 
 
 def header_name(field: str, value: str) -> str:

@@ -7,15 +7,16 @@ import re
 
 from callcenter.errors import UnsafeValue
 from callcenter.esl import quoting
+from callcenter.esl.quoting import VAR_NAME
 from callcenter.esl.vocabulary import HangupCause
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar
 from callcenter.ivr.validate_fields import Checker, Ref, child
-from callcenter.ivr.validate_nodes import COMMON, VAR_NAME
+from callcenter.ivr.validate_nodes import COMMON
+from callcenter.vocabulary import EXTENSION
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 FLOW_NAME = re.compile(r"[a-z0-9_-]+")
-EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 NUMBER = re.compile(r"\+?[0-9]{2,20}")
 _URL = re.compile(r"(https?://[^/?#]+)(.*)")
 _JSON_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")

@@ -8,12 +8,12 @@ import re
 
 from callcenter.errors import UnsafeValue
 from callcenter.esl import quoting
+from callcenter.esl.quoting import VAR_NAME
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar, YSeq
 from callcenter.ivr.validate_fields import Checker, Ref, child
 
 COMMON = ("type", "description")
-VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*(?:/[A-Za-z0-9_-]+)*")
 DIGITS = re.compile(r"[0-9*#]+")
 TERMINATORS = re.compile(r"[0-9*#]{1,12}")

@@ -6,10 +6,11 @@ import re
 import zoneinfo
 from datetime import date, time
 
+from callcenter.esl.quoting import VAR_NAME
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YNode, YScalar, YSeq
 from callcenter.ivr.validate_fields import Checker, Ref, child
-from callcenter.ivr.validate_nodes import COMMON, VAR_NAME
+from callcenter.ivr.validate_nodes import COMMON
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TZ = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")

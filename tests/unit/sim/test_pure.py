@@ -79,3 +79,13 @@ def test_subscription_names_all_custom_and_filters() -> None:
     assert sub.fmt == "plain" and sub.wants(_event("ANYTHING"))
     sub.clear()
     assert not sub.listening
+
+
+def test_command_log_is_bounded() -> None:
+    from callcenter.sim.core import COMMAND_LOG_SIZE, SimCore
+
+    core = SimCore(time_scale=1.0, seed=1, hostname="fs1")
+    for i in range(COMMAND_LOG_SIZE + 5):
+        core.record(1, f"api status {i}", {})
+    assert len(core.commands) == COMMAND_LOG_SIZE
+    assert core.commands[-1].line == f"api status {COMMAND_LOG_SIZE + 4}"
