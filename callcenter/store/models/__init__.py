@@ -10,7 +10,7 @@ from callcenter.store.models.acd import (
     QueueSkill,
 )
 from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
-from callcenter.store.models.config import AuditEntry, IvrFlowVersion, Route
+from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 
 __all__ = [
     "Agent",
@@ -22,6 +22,7 @@ __all__ = [
     "Cdr",
     "CdrLeg",
     "IvrFlowVersion",
+    "OutboundRoute",
     "Queue",
     "QueueEntry",
     "QueueMember",

@@ -167,6 +167,8 @@ class QueueEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
     call_uuid: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    # the engine's id for this stay: repeated writes (spool replays) update one row
+    ticket: Mapped[str | None] = mapped_column(String(UUID_LEN), unique=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     position_at_join: Mapped[int] = mapped_column(Integer, default=1)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

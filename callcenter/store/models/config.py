@@ -27,6 +27,24 @@ class Route(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class OutboundRoute(Base):
+    """Which gateway an external number leaves through, and how the number is rewritten."""
+
+    __tablename__ = "outbound_routes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    pattern: Mapped[str] = mapped_column(Text)  # a regex the whole number must match
+    gateway: Mapped[str] = mapped_column(String(128))  # a sofia gateway name
+    number_format: Mapped[str] = mapped_column(String(255), default="$0")  # $0 $1..$9
+    caller_id_number: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=100)  # lower is tried first
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index(None, "priority", "name"),)
+
+
 class IvrFlowVersion(Base):
     __tablename__ = "ivr_flow_versions"
 
