@@ -13,6 +13,9 @@ import gevent
 from gevent.event import Event
 from prometheus_client import CollectorRegistry
 
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.acd.metrics import AcdMetrics
+from callcenter.acd.on_call import QueueRunner
 from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
@@ -30,6 +33,7 @@ from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.spool import Spool
 from callcenter.store.writer import DurableWriter, WriterMetrics
+from callcenter.trunks.table import OutboundRoutes
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,10 @@ class App:
             self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
         )
         self.routes = RouteTable(self.database, parse_target(settings.default_route))
+        self.acd_metrics = AcdMetrics(self.registry)
+        self.dispatcher = Dispatcher(self.database, self.writer, self.acd_metrics)
+        self.queues = QueueRunner(self.dispatcher)
+        self.outbound = OutboundRoutes(self.database)
         self.ivr_metrics = IvrMetrics(self.registry)
         self.flows = FlowRegistry(
             settings.dialplans_dir,
@@ -63,8 +71,11 @@ class App:
             self.flows,
             self.ivr_metrics,
             voicemail_dir=settings.recordings_dir.absolute() / "voicemail",
+            outbound=self.outbound,
+            queue=self.queues,
         )
-        target_runner = functools.partial(run_target, ivr=self.ivr)
+        target_runner = functools.partial(run_target, ivr=self.ivr, queue=self.queues)
+        self.queues.route = target_runner  # where a queue's overflow target sends callers
         options = CallOptions(
             command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
         )
@@ -135,7 +146,8 @@ class App:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
-        self.reload_flows()  # before the first call can arrive
+        self.dispatcher.start()  # queues and agents, like flows, before the first call
+        self.reload_flows()
         self._pid_file.write_text(f"{os.getpid()}\n")
         for connection in self.connections.values():
             connection.start()
@@ -158,6 +170,7 @@ class App:
         gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
         for connection in self.connections.values():
             connection.stop()
+        self.dispatcher.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()
@@ -180,8 +193,14 @@ class App:
         return result
 
     def request_reload(self) -> None:
-        greenlet = gevent.spawn(self.reload_flows)
+        """SIGHUP: the flows, and the ACD's queues and agents, as they are now stored."""
+        greenlet = gevent.spawn(self._reload_all)
         greenlet.link_exception(lambda g: log.error("IVR reload failed: %r", g.exception))
+
+    def _reload_all(self) -> None:
+        self.writer.flush(2.0)  # the ACD's own writes land before it reads them back
+        self.dispatcher.request_reload()
+        self.reload_flows()
 
     def request_stop(self, reason: str) -> None:
         gevent.spawn(self.stop, reason)

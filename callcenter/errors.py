@@ -76,6 +76,26 @@ class AlreadyExists(DomainError):
     code = "already_exists"
 
 
+class InvalidOutboundRoute(DomainError):
+    """An outbound route that could not be used; ``field`` names the bad part."""
+
+    code = "outbound_route_invalid"
+
+    def __init__(self, message: str, *, field: str, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class InvalidNumber(DomainError):
+    """A number to dial that is not ``+`` and digits (``*`` ``#`` allowed)."""
+
+    code = "number_invalid"
+
+
+class NoOutboundRoute(DomainError):
+    code = "no_outbound_route"
+
+
 class DatabaseUnavailable(CallCenterError):
     code = "database_unavailable"
 

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 # an agent's or internal extension: the SIP user, a directory file name, an IVR target
 EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+# an agent's or a queue's skill: the same spelling in the CLI, the database and IVR flows
+SKILL = re.compile(r"[a-z0-9_-]{1,64}")
 
 
 class Direction(StrEnum):

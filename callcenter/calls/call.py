@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +24,9 @@ class Call:
     state: CallState = CallState.PARKED
     timeline: CallTimeline = field(init=False)
     adopted: bool = False
+    # run once the call has ended, after its CDR (the ACD frees the agent here)
+    on_finished: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    queue_overflows: int = 0
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(

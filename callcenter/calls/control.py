@@ -253,6 +253,8 @@ class CallControl:
             raise OriginateFailed("ALLOTTED_TIMEOUT")
         reply, error = job.value
         if isinstance(error, ESLCommandFailed):
+            self.pump()  # a leg that existed has sent its HANGUP before the job's -ERR
+            self.call.timeline.forget_unseen_leg(leg_uuid)
             raise OriginateFailed(_cause_of(str(error)))
         if error is not None:
             self._kill_quietly(leg_uuid, "NORMAL_TEMPORARY_FAILURE")

@@ -1,4 +1,4 @@
-"""What a route target does with a call. IVR flows and queues arrive with their own packages."""
+"""What a route target does with a call; IVR flows and queues come from their own packages."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ DEFAULT_PROMPT = "tone_stream://%(1000,500,440);loops=2"
 BUSY_TONE = "tone_stream://%(500,500,480,620);loops=3"
 
 FlowRunner = Callable[[CallControl, str], None]  # callcenter.ivr.on_call.IvrRunner
+QueueEntry = Callable[[CallControl, str], None]  # callcenter.acd.on_call.QueueRunner
 
 
 def run_target(
@@ -23,6 +24,7 @@ def run_target(
     *,
     ring_seconds: float = 30.0,
     ivr: FlowRunner | None = None,
+    queue: QueueEntry | None = None,
 ) -> None:
     if target.kind is RouteTarget.PLAYBACK:
         control.answer()
@@ -34,6 +36,8 @@ def run_target(
         ring_extension(control, target.arg, ring_seconds)
     elif target.kind is RouteTarget.IVR and ivr is not None:
         ivr(control, target.arg)
+    elif target.kind is RouteTarget.QUEUE and queue is not None:
+        queue(control, target.arg)
     else:
         log.error(
             "call %s: route target %s is not available in this build; rejecting",
@@ -52,9 +56,14 @@ def ring_extension(control: CallControl, extension: str, ring_seconds: float) ->
         )
     except OriginateFailed as exc:
         log.info("call %s: extension %s did not answer: %s", control.uuid, extension, exc.cause)
-        control.answer()
-        control.play(BUSY_TONE)
-        control.hangup("NORMAL_CLEARING")
+        busy_then_hang_up(control)
         return
     control.answer()
     control.bridge(leg)
+
+
+def busy_then_hang_up(control: CallControl) -> None:
+    """What the caller hears when the far side did not answer: a busy tone, then goodbye."""
+    control.answer()
+    control.play(BUSY_TONE)
+    control.hangup("NORMAL_CLEARING")

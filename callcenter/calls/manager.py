@@ -66,6 +66,7 @@ class CallManager:
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
+        self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
         self.accepting = True
         self._recovered_from_db = False
@@ -139,6 +140,7 @@ class CallManager:
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
         self._legs[leg] = call_uuid
+        self._attached.setdefault(call_uuid, set()).add(leg)
         self.router.attach_call(leg, mailbox)
 
     def _mirror(self, actor: CallActor) -> None:
@@ -161,7 +163,13 @@ class CallManager:
                 call.uuid, cdr.disposition, cdr.hangup_by, cdr.hangup_cause, cdr.total_ms,
             )  # fmt: skip
         finally:
-            for leg in call.leg_uuids:
+            for callback in call.on_finished:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("call %s: an end-of-call hook failed", call.uuid)
+            # every leg routed to the call, including originates that never made a channel
+            for leg in self._attached.pop(call.uuid, set()) | set(call.leg_uuids):
                 self._legs.pop(leg, None)
                 self.router.unregister_call(leg)
             self.actors.pop(call.uuid, None)

@@ -88,6 +88,13 @@ class CallTimeline:
     def leg(self, uuid: str) -> LegTimeline | None:
         return self.legs.get(uuid)
 
+    def forget_unseen_leg(self, uuid: str) -> None:
+        """An originate that failed before any channel existed (``user/`` of an unregistered
+        phone: only BACKGROUND_JOB -ERR SUBSCRIBER_ABSENT): the leg never was."""
+        leg = self.legs.get(uuid)
+        if leg is not None and leg.created_us is None and leg.hangup_us is None:
+            del self.legs[uuid]
+
     def add_leg(self, uuid: str, role: LegRole, direction: Direction, **fields: Any) -> LegTimeline:
         leg = self.legs.get(uuid)
         if leg is None:

@@ -113,11 +113,15 @@ def _register() -> None:
     from callcenter.cli.demo_cmd import demo
     from callcenter.cli.fs_cmd import fs
     from callcenter.cli.ivr_cmd import ivr
+    from callcenter.cli.queue_cmd import queue
     from callcenter.cli.route_cmd import route
     from callcenter.cli.serve_cmd import serve
 
-    for command in (agent, cdr, config, db, demo, fs, ivr, route, serve):
+    for command in (agent, cdr, config, db, demo, fs, ivr, queue, route, serve):
         main.add_command(command)
+    from callcenter.cli.outbound_cmd import outbound
+
+    route.add_command(outbound)  # callcenter route outbound ...
     from callcenter.cli.sim_cmd import sim
 
     main.add_command(sim)

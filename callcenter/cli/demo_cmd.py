@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import signal
@@ -16,8 +17,8 @@ from callcenter.errors import AlreadyExists
 from callcenter.settings import load_settings
 from callcenter.sim.simulator import Simulator
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
-from callcenter.store.repos import CdrRepository, RouteRepository
-from callcenter.vocabulary import RouteTarget
+from callcenter.store.repos import AgentRepository, CdrRepository, QueueRepository, RouteRepository
+from callcenter.vocabulary import AgentStatus, RouteTarget
 
 # DID -> what the demo routes it to
 DEMO_ROUTES = {
@@ -25,8 +26,21 @@ DEMO_ROUTES = {
     "5001": (RouteTarget.EXTENSION, "1001"),
     "5002": (RouteTarget.EXTENSION, "1002"),
     "5003": (RouteTarget.IVR, "main"),  # dialplans/main.yaml
+    "5004": (RouteTarget.QUEUE, "support"),
 }
-DEMO_AGENTS = ["1001", "1002"]
+# extension -> skills; every demo agent is logged in
+DEMO_AGENTS = {
+    "1001": {"english": 5},
+    "1002": {"english": 4, "premium": 1},
+    "1003": {"english": 3, "french": 5},
+    "1004": {"english": 5, "premium": 3},
+}
+# the queues dialplans/*.yaml name, and who answers them
+DEMO_QUEUES = {
+    "sales": ["1001", "1002"],
+    "support": ["1002", "1003", "1004"],
+    "vip": ["1004"],
+}
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -37,14 +51,26 @@ def _get(url: str) -> tuple[int, str]:
         return int(exc.code), exc.read().decode()
 
 
-def _seed_routes(app: App) -> None:
+def _seed(app: App) -> None:
+    """Routes, agents and queues the demo needs; what an earlier run stored is kept."""
     with app.database.session_scope() as session:
-        routes = RouteRepository(session)
+        routes, agents, queues = (
+            RouteRepository(session), AgentRepository(session), QueueRepository(session),
+        )  # fmt: skip
         for did, (kind, target) in DEMO_ROUTES.items():
-            try:
+            with contextlib.suppress(AlreadyExists):
                 routes.add(did, kind, target, "demo")
-            except AlreadyExists:
-                continue
+        for ext, skills in DEMO_AGENTS.items():
+            with contextlib.suppress(AlreadyExists):
+                agents.add(ext, f"Demo agent {ext}", wrapup_seconds=2, skills=skills)
+            agents.set_status(ext, AgentStatus.AVAILABLE)
+        for name, members in DEMO_QUEUES.items():
+            with contextlib.suppress(AlreadyExists):
+                queues.add(name, agent_ring_seconds=10, max_wait_seconds=60)
+                for ext in members:
+                    queues.add_member(name, ext)
+    app.dispatcher.request_reload()
+    app.reload_flows()  # now that the queues they name exist
 
 
 def _cdr_count(app: App) -> int | str:
@@ -81,9 +107,11 @@ def demo(
 
     The simulator speaks the real Event Socket protocol on a loopback port; the engine
     connects to it as it would to FreeSWITCH. Calls arrive on DIDs 5000 (a tone, then
-    hang-up), 5001 and 5002 (ringing agents 1001/1002 and bridging) and 5003 (the IVR flow
-    dialplans/main.yaml, callers pressing 1 or 2). CDRs go to a SQLite database under
-    --data-dir; /metrics and /healthz are served on loopback.
+    hang-up), 5001 and 5002 (ringing agents 1001/1002 and bridging), 5003 (the IVR flow
+    dialplans/main.yaml, callers pressing 1 for the sales queue or 2 for support) and 5004
+    (the support queue directly). Four simulated agents, logged in, answer the queues
+    sales, support and vip. CDRs go to a SQLite database under --data-dir; /metrics and
+    /healthz are served on loopback.
 
     \b
     Examples:
@@ -103,7 +131,7 @@ def demo(
     )
     app = App(settings)
     app.start(upgrade_db=True)
-    _seed_routes(app)
+    _seed(app)
     traffic = TrafficModel(
         sim,
         TrafficProfile(
@@ -115,7 +143,7 @@ def demo(
         ),
         seed=seed,
     )
-    traffic.register_agents(DEMO_AGENTS)
+    traffic.register_agents(list(DEMO_AGENTS))
     traffic.start()
 
     def stop(reason: str) -> None:
@@ -138,10 +166,14 @@ def demo(
             health = json.loads(body)
             counters = traffic.counters
             in_flight = sum(len(m.actors) for m in app.managers.values())
+            board = app.dispatcher.board
+            waiting = sum(len(board.waiting(name)) for name in board.queues)
+            talking = sum(1 for a in board.agents.values() if a.state == "in_call")
             click.echo(
                 f"[demo] offered={counters.offered} in_flight={in_flight} "
                 f"completed={counters.completed + counters.abandoned + counters.ended_unbridged} "
-                f"bridged={counters.bridged} cdrs={_cdr_count(app)} healthz={status} "
+                f"bridged={counters.bridged} queued={waiting} agents_talking={talking} "
+                f"cdrs={_cdr_count(app)} healthz={status} "
                 f"esl={'up' if health['esl']['sim']['connected'] else 'DOWN'}"
             )
     finally:

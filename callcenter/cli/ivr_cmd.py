@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Any
 import click
 
 from callcenter.cli import Context, emit_table, pass_context
+from callcenter.cli.engine import EngineNotRunning, signal_reload
 from callcenter.errors import CallCenterError, DatabaseUnavailable, MigrationError
 from callcenter.ivr import graph as ivr_graph
 from callcenter.ivr import plan
@@ -299,17 +298,10 @@ def reload_flows(ctx: Context, pid: int | None) -> None:
     if not result.ok:
         click.echo("not reloaded: the engine keeps its current flows", err=True)
         raise SystemExit(1)
-    pid_file = ctx.settings.data_dir / "callcenter.pid"
-    if pid is None:
-        try:
-            pid = int(pid_file.read_text().strip())
-        except (OSError, ValueError) as exc:
-            raise CallCenterError(
-                f"no running engine found ({pid_file}: {exc}); the flows are valid",
-                code="engine_not_running",
-            ) from exc
     try:
-        os.kill(pid, signal.SIGHUP)
-    except ProcessLookupError as exc:
-        raise CallCenterError(f"no engine with pid {pid}", code="engine_not_running") from exc
+        pid = signal_reload(ctx.settings.data_dir, pid)
+    except EngineNotRunning as exc:
+        if exc.pid is not None:
+            raise
+        raise CallCenterError(f"{exc.message}; the flows are valid", code=exc.code) from exc
     click.echo(f"{len(registry.names())} flow(s) valid; engine {pid} asked to reload (SIGHUP)")

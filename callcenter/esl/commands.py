@@ -153,6 +153,11 @@ def uuid_broadcast(uuid: str, path: str, leg: BroadcastLeg = "aleg") -> str:
     return f"uuid_broadcast {q.uuid('uuid', uuid)} {path} {leg}"
 
 
+def uuid_break(uuid: str) -> str:
+    """Stop what the channel is playing now, and anything queued behind it."""
+    return f"uuid_break {q.uuid('uuid', uuid)} all"
+
+
 def uuid_setvar(uuid: str, name: str, value: str | None) -> str:
     line = f"uuid_setvar {q.uuid('uuid', uuid)} {q.var_name('name', name)}"
     if value is None:

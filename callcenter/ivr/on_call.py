@@ -1,11 +1,11 @@
 """An IVR flow on a real call: ``CallControl`` as the interpreter's port, the path into the
-CDR timeline, per-node metrics, and what each final action does while the ACD does not
-exist yet.
+CDR timeline, per-node metrics, and what each final action does.
 
 Final actions:
-- queue: no ACD in this build; logged, the caller is hung up with SERVICE_NOT_IMPLEMENTED;
+- queue: the ACD (``acd.on_call.QueueRunner``) with the node's priority and skills;
 - transfer to an extension: ring it and bridge (``features.ring_extension``); to an
-  external number: no outbound routes yet, SERVICE_NOT_IMPLEMENTED;
+  external number: through its outbound route (``trunks.dialout.transfer_out``), or
+  NO_ROUTE_DESTINATION when the engine has no outbound routes table;
 - voicemail: greeting, beep, FreeSWITCH's ``record`` into
   ``<voicemail_dir>/<box>/<call uuid>.wav``; RECORD_START/STOP put it in the recordings
   table with the CDR, whose disposition is ``voicemail``;
@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from callcenter.acd.on_call import QueueRunner
 from callcenter.calls.control import CallControl, Digits
 from callcenter.calls.features import ring_extension
 from callcenter.errors import CallGone
@@ -37,6 +38,8 @@ from callcenter.ivr.runtime import (
     TransferOutcome,
     VoicemailOutcome,
 )
+from callcenter.trunks.dialout import transfer_out
+from callcenter.trunks.table import OutboundRoutes
 from callcenter.vocabulary import Disposition
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,8 @@ class IvrRunner:
         ring_seconds: float = 30.0,
         http: Http = fetch_json,
         limits: Limits | None = None,
+        outbound: OutboundRoutes | None = None,
+        queue: QueueRunner | None = None,
     ) -> None:
         self.registry = registry
         self.metrics = metrics
@@ -115,6 +120,8 @@ class IvrRunner:
         self.ring_seconds = ring_seconds
         self.http = http
         self.limits = limits or Limits()
+        self.outbound = outbound
+        self.queue = queue
 
     def __call__(self, control: CallControl, flow_name: str) -> None:
         try:
@@ -153,8 +160,14 @@ class IvrRunner:
             control.hangup(outcome.cause)
         elif isinstance(outcome, TransferOutcome) and outcome.extension:
             ring_extension(control, outcome.extension, self.ring_seconds)
+        elif isinstance(outcome, TransferOutcome) and outcome.number:
+            self.transfer_out(control, outcome.number)
         elif isinstance(outcome, VoicemailOutcome):
             self.voicemail(control, outcome)
+        elif isinstance(outcome, QueueOutcome) and self.queue is not None:
+            self.queue(
+                control, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills)
+            )
         else:
             what = outcome.queue if isinstance(outcome, QueueOutcome) else outcome.kind
             log.warning(
@@ -162,6 +175,13 @@ class IvrRunner:
                 control.uuid, outcome.kind, what,
             )  # fmt: skip
             control.hangup("SERVICE_NOT_IMPLEMENTED")
+
+    def transfer_out(self, control: CallControl, number: str) -> None:
+        if self.outbound is None:
+            log.error("call %s: transfer to %r: no outbound routes table", control.uuid, number)
+            control.hangup("NO_ROUTE_DESTINATION")
+            return
+        transfer_out(control, self.outbound, number, ring_seconds=self.ring_seconds)
 
     def voicemail(self, control: CallControl, outcome: VoicemailOutcome) -> None:
         q.token("box", outcome.box)

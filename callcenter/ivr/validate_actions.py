@@ -13,7 +13,7 @@ from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar
 from callcenter.ivr.validate_fields import Checker, Ref, child
 from callcenter.ivr.validate_nodes import COMMON
-from callcenter.vocabulary import EXTENSION
+from callcenter.vocabulary import EXTENSION, SKILL
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 FLOW_NAME = re.compile(r"[a-z0-9_-]+")
@@ -103,8 +103,12 @@ def build_queue(c: Checker, name: str, m: YMap, path: str) -> plan.Node | None:
 
 def _skills(c: Checker, sm: YMap, path: str) -> tuple[tuple[str, int], ...]:
     for skill in sm.values:
-        if not NAME.fullmatch(skill):
-            c.error(sm.key_where(skill), child(path, skill), "not a skill name")
+        if not SKILL.fullmatch(skill):
+            c.error(
+                sm.key_where(skill),
+                child(path, skill),
+                "not a skill name (lowercase letters, digits, '_' or '-', as `agent skill` sets)",
+            )
     return tuple((skill, c.integer(sm, skill, path, 0, 0, 100)) for skill in sm.values)
 
 

@@ -79,12 +79,55 @@ class QueueEntryRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueStayRecord:
+    """The ACD's write of one caller's stay in a queue: the same ticket updates one row."""
+
+    ticket: str
+    queue: str
+    call_uuid: str
+    priority: int
+    position_at_join: int
+    joined_at: datetime
+    offers: int = 0
+    offered_at: datetime | None = None
+    answered_at: datetime | None = None
+    agent_extension: str | None = None
+    left_at: datetime | None = None
+    outcome: QueueOutcome | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateRecord:
+    """The ACD's write of an agent's state (and a status it changed itself, e.g. a pause)."""
+
+    extension: str
+    status: AgentStatus
+    state: AgentState
+    at: datetime
+    reason: str | None = None
+    status_changed: bool = False  # False: the status is the operator's, left as stored
+
+
+@dataclass(frozen=True, slots=True)
 class RouteRecord:
     id: int
     did: str
     target_type: RouteTarget
     target: str
     description: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRouteRecord:
+    id: int
+    name: str
+    pattern: str
+    gateway: str
+    number_format: str
+    caller_id_number: str | None
+    priority: int
     enabled: bool
 
 

@@ -28,13 +28,20 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.database import Database
-from callcenter.store.records import CallRecord, CdrRecord, RecordingRecord
+from callcenter.store.records import (
+    AgentStateRecord,
+    CallRecord,
+    CdrRecord,
+    QueueStayRecord,
+    RecordingRecord,
+)
 from callcenter.store.repos import CallRepository, CdrRepository, RecordingRepository
+from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.store.spool import Spool, SpoolRecord
 
 log = logging.getLogger(__name__)
 
-Record = CallRecord | CdrRecord | RecordingRecord
+Record = CallRecord | CdrRecord | RecordingRecord | QueueStayRecord | AgentStateRecord
 
 
 class WriterMetrics:
@@ -121,6 +128,9 @@ class DurableWriter:
     def write_recording(self, recording: RecordingRecord) -> None:
         self._put(recording)
 
+    def write_acd(self, record: QueueStayRecord | AgentStateRecord) -> None:
+        self._put(record)
+
     def _put(self, record: Record) -> None:
         self._idle.clear()
         try:
@@ -204,11 +214,17 @@ class DurableWriter:
         calls = [r for r in batch if isinstance(r, CallRecord)]
         cdrs = [r for r in batch if isinstance(r, CdrRecord)]
         recordings = [r for r in batch if isinstance(r, RecordingRecord)]
+        stays = [r for r in batch if isinstance(r, QueueStayRecord)]
+        agents = [r for r in batch if isinstance(r, AgentStateRecord)]
         with self.metrics.batch_seconds.time(), self.database.session_scope() as session:
             if calls:
                 CallRepository(session).upsert_many(calls)
             if recordings:
                 RecordingRepository(session).add_many(recordings)
+            if stays or agents:
+                acd = AcdStateRepository(session)
+                acd.save_stays(stays)
+                acd.save_agent_states(agents)
             return CdrRepository(session).insert_many(cdrs) if cdrs else 0
 
     def _spool(self, batch: Sequence[Record]) -> None:

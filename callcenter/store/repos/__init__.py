@@ -5,6 +5,7 @@ from callcenter.store.repos.audit import AuditLog
 from callcenter.store.repos.calls import CallRepository
 from callcenter.store.repos.cdrs import CdrRepository
 from callcenter.store.repos.flows import IvrFlowRepository
+from callcenter.store.repos.outbound_routes import OutboundRouteRepository
 from callcenter.store.repos.queues import QueueRepository
 from callcenter.store.repos.recordings import RecordingRepository
 from callcenter.store.repos.routes import RouteRepository
@@ -15,6 +16,7 @@ __all__ = [
     "CallRepository",
     "CdrRepository",
     "IvrFlowRepository",
+    "OutboundRouteRepository",
     "QueueRepository",
     "RecordingRepository",
     "RouteRepository",

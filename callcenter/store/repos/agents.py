@@ -132,6 +132,15 @@ class AgentRepository:
         self.session.flush()
         return to_record(agent)
 
+    def remove_skill(self, extension: str, skill: str) -> AgentRecord:
+        agent = self._get(extension)
+        for existing in agent.skills:
+            if existing.skill == skill:
+                agent.skills.remove(existing)
+                self.session.flush()
+                return to_record(agent)
+        raise NotFound(f"agent {extension!r} has no skill {skill!r}", code="agent_skill_not_found")
+
     def set_sip_a1_hash(self, extension: str, a1_hash: str) -> None:
         self._get(extension).sip_a1_hash = a1_hash
         self.session.flush()

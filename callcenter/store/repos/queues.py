@@ -102,6 +102,28 @@ class QueueRepository:
         queue.members.append(QueueMember(agent_id=agent.id, tier=tier, position=position))
         self.session.flush()
 
+    def update(self, name: str, **fields: Any) -> QueueRecord:
+        """Change only the given settings; the others keep their stored value."""
+        unknown = set(fields) - _SETTABLE
+        if unknown:
+            raise ValueError(f"unknown queue fields: {sorted(unknown)}")
+        queue = self._get(name)
+        for field, value in fields.items():
+            setattr(queue, field, value)
+        self.session.flush()
+        return to_record(queue)
+
+    def remove_member(self, name: str, extension: str) -> None:
+        queue = self._get(name)
+        for member in queue.members:
+            if member.agent.extension == extension:
+                queue.members.remove(member)
+                self.session.flush()
+                return
+        raise NotFound(
+            f"agent {extension!r} is not a member of queue {name!r}", code="queue_member_not_found"
+        )
+
     def require_skill(self, name: str, skill: str, min_level: int = 1) -> None:
         queue = self._get(name)
         for existing in queue.required_skills:
@@ -111,6 +133,17 @@ class QueueRepository:
         else:
             queue.required_skills.append(QueueSkill(skill=skill, min_level=min_level))
         self.session.flush()
+
+    def drop_skill(self, name: str, skill: str) -> None:
+        queue = self._get(name)
+        for existing in queue.required_skills:
+            if existing.skill == skill:
+                queue.required_skills.remove(existing)
+                self.session.flush()
+                return
+        raise NotFound(
+            f"queue {name!r} does not require skill {skill!r}", code="queue_skill_not_found"
+        )
 
     def join(self, name: str, call_uuid: str, *, priority: int = 0, position: int = 1) -> int:
         queue = self._get(name)

@@ -24,9 +24,10 @@ from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.repos import RecordingRepository
-from callcenter.vocabulary import Disposition, HangupBy, RouteTarget
+from callcenter.vocabulary import Disposition, HangupBy, QueueOutcome, RouteTarget
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import add_route, settled, wait_cdr
+from tests.integration.calls.test_queues import entries, setup_queue
 from tests.support import until
 
 BEEP = "tone_stream://%(500,0,800)"
@@ -366,15 +367,31 @@ def test_transfer_node_rings_the_extension_and_bridges(
     until(lambda: settled(app))
 
 
-def test_queue_node_is_refused_until_the_acd_exists(
+def test_queue_node_enters_the_queue_with_its_priority_and_skills(
     sim: Simulator, endings: tuple[App, str]
 ) -> None:
     app, did = endings
-    uuid = sim.place_call(did, "100", behaviour=CallerBehaviour(digits=("3",)))
+    sim.register_agent("3101", AgentBehaviour(answer_delay=0.3))  # english 2: not enough
+    sim.register_agent("3102", AgentBehaviour(answer_delay=0.3))  # english 4
+    setup_queue(
+        app, "sales", {"3101": {"english": 2}, "3102": {"english": 4}}, did="7399",
+        music_on_hold="tone_stream://%(200,800,350);loops=-1",
+    )  # fmt: skip
+    app.dispatcher.board.agents["3101"].idle_since = -1e9  # would be first without skills
+    behaviour = CallerBehaviour(digits=("3",), talk_time=1.0)
+    uuid = sim.place_call(did, "100", behaviour=behaviour)
     cdr = wait_cdr(app, uuid, timeout=30)
-    assert sent(sim, uuid) == ["answer", PICK, "hangup SERVICE_NOT_IMPLEMENTED"]
+    commands = sent(sim, uuid)
+    assert commands[:4] == [
+        "answer", PICK, "answer", "playback tone_stream://%(200,800,350);loops=-1",
+    ]  # fmt: skip
+    [originate] = [c for c in commands if c.startswith("bgapi originate")]
+    assert "cc_queue=sales" in originate and "}user/3102@" in originate
     assert path_of(cdr) == [("endings", "pick", "3"), ("endings", "sales", "queue")]
-    assert cdr.hangup_cause == "SERVICE_NOT_IMPLEMENTED"
+    assert cdr.disposition is Disposition.ANSWERED
+    assert (cdr.queue, cdr.agent_extension) == ("sales", "3102")
+    [entry] = entries(app, "sales")
+    assert entry.priority == 5 and entry.outcome is QueueOutcome.ANSWERED
     assert outcome_count(app, "endings", "queue") == 1
     until(lambda: settled(app))
 

@@ -1,0 +1,341 @@
+"""The ACD dispatcher: the single writer of queue and agent state.
+
+Callers' actors and the operator (through a reload) post messages; one greenlet applies them
+to the ``Board`` in order, then offers free agents to waiting callers and wakes the callers
+concerned. It reacts to messages and to one timer (the next agent coming out of a rest or a
+wrap-up); it never polls. What changed goes to the durable writer: queue stays by ticket and
+agent states, so PostgreSQL being away costs nothing but delay.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import gevent
+from gevent.queue import Empty, Queue
+
+from callcenter.acd.board import (
+    BUSY,
+    UNREACHABLE,
+    AgentChange,
+    AgentSlot,
+    Board,
+    Member,
+    Pacing,
+    QueueSpec,
+    Ticket,
+)
+from callcenter.acd.metrics import AcdMetrics
+from callcenter.errors import DatabaseUnavailable, MigrationError
+from callcenter.store.database import Database
+from callcenter.store.records import AgentStateRecord, QueueRecord, QueueStayRecord
+from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.store.writer import DurableWriter
+from callcenter.vocabulary import QueueOutcome
+
+log = logging.getLogger(__name__)
+
+Wake = Callable[[], None]
+RETRY_LOAD_SECONDS = 5.0
+
+
+@dataclass(slots=True)
+class _Stay:
+    """Wall-clock facts of a ticket, for its queue_entries row."""
+
+    joined: datetime
+    offered: datetime | None = None
+    answered: datetime | None = None
+
+
+def spec_of(queue: QueueRecord) -> QueueSpec:
+    return QueueSpec(
+        name=queue.name,
+        strategy=queue.strategy,
+        members=tuple(Member(m.extension, m.tier, m.position) for m in queue.members),
+        required_skills=dict(queue.required_skills),
+        max_wait_seconds=queue.max_wait_seconds,
+        max_callers=queue.max_callers,
+        agent_ring_seconds=queue.agent_ring_seconds,
+        music_on_hold=queue.music_on_hold,
+        overflow_target=queue.overflow_target,
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        writer: DurableWriter,
+        metrics: AcdMetrics,
+        *,
+        pacing: Pacing | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        service_levels: Mapping[str, int] | None = None,
+    ) -> None:
+        self.database = database
+        self.writer = writer
+        self.metrics = metrics
+        self.clock = clock
+        self.board = Board(pacing)
+        self._service_level: dict[str, int] = dict(service_levels or {})
+        self._inbox: Queue[tuple[Callable[..., Any], tuple[Any, ...]]] = Queue()
+        self._wake: dict[str, Wake] = {}
+        self._stays: dict[str, _Stay] = {}
+        self._greenlet: gevent.Greenlet[Any] | None = None
+        metrics.watch(self.board, clock)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._reload():  # queues known before the first call can ask
+            gevent.spawn_later(RETRY_LOAD_SECONDS, self._retry_load)
+        self._greenlet = gevent.spawn(self._run)
+        self._greenlet.link_exception(self._crashed)
+
+    def _retry_load(self) -> None:
+        """The database was away at start: load the configuration as soon as it answers."""
+        if not self.board.queues and not self.board.agents:
+            self._post(self._load_or_retry)
+
+    def _load_or_retry(self) -> None:
+        if not self._reload():
+            gevent.spawn_later(RETRY_LOAD_SECONDS, self._retry_load)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True, timeout=5)
+            self._greenlet = None
+
+    def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
+        log.error("ACD dispatcher died: %r; restarting", greenlet.exception)
+        self._greenlet = gevent.spawn_later(1.0, self._run)
+        self._greenlet.link_exception(self._crashed)
+
+    # -- what callers and operators post --------------------------------------------------
+
+    def request_reload(self) -> None:
+        self._post(self._reload)
+
+    def enter(
+        self,
+        call_uuid: str,
+        queue: str,
+        *,
+        priority: int = 0,
+        skills: Mapping[str, int] | None = None,
+        wake: Wake,
+    ) -> Ticket:
+        ticket = Ticket(str(uuidlib.uuid4()), call_uuid, queue, priority, dict(skills or {}))
+        self._wake[ticket.id] = wake
+        self._post(self._join, ticket)
+        return ticket
+
+    def offer_failed(self, ticket: Ticket, extension: str, cause: str) -> None:
+        self._post(self._offer_failed, ticket, extension, cause)
+
+    def answered(self, ticket: Ticket, extension: str) -> None:
+        self._post(self._answered, ticket, extension)
+
+    def released(
+        self, ticket: Ticket, extension: str, talk_seconds: float, *, wrapup: bool
+    ) -> None:
+        self._post(self._released, ticket, extension, talk_seconds, wrapup)
+
+    def leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None = None) -> None:
+        self._post(self._leave, ticket, outcome, reason)
+
+    def spec(self, queue: str) -> QueueSpec | None:
+        return self.board.queues.get(queue)
+
+    def _post(self, handler: Callable[..., Any], *args: Any) -> None:
+        self._inbox.put((handler, args))
+
+    # -- the dispatcher greenlet ----------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            now = self.clock()
+            ready = self.board.next_ready(now)
+            timeout = None if ready is None else max(0.0, ready - now) + 0.001
+            try:
+                item = self._inbox.get(timeout=timeout)
+            except Empty:
+                item = None
+            while item is not None:
+                handler, args = item
+                handler(*args)
+                item = self._inbox.get_nowait() if not self._inbox.empty() else None
+            self._step()
+
+    def _step(self) -> None:
+        now = self.clock()
+        self._save_agents(self.board.wrapups_done(now))
+        for ticket in self.board.match(now):
+            stay = self._stays.get(ticket.id)
+            if stay is not None and stay.offered is None:
+                stay.offered = _wall()
+            for extension in ticket.offer or ():
+                agent = self.board.agents[extension]
+                self._save_agents([AgentChange(extension, agent.status, agent.state)])
+            self._save_stay(ticket)
+            self._wake_caller(ticket)
+
+    def drain(self) -> None:
+        """Apply everything posted so far, now, in the caller's greenlet (for tests)."""
+        while not self._inbox.empty():
+            handler, args = self._inbox.get_nowait()
+            handler(*args)
+        self._step()
+
+    # -- handlers (run in the dispatcher greenlet only) -------------------------------------
+
+    def _reload(self) -> bool:
+        try:
+            with self.database.session_scope() as session:
+                queues = QueueRepository(session).all()
+                agents = AgentRepository(session).all()
+        except (DatabaseUnavailable, MigrationError) as exc:
+            log.warning("ACD configuration not reloaded, keeping the current one: %s", exc)
+            return False
+        slots = [
+            AgentSlot(a.extension, a.status, skills=dict(a.skills), wrapup_seconds=a.wrapup_seconds)
+            for a in agents
+        ]
+        changes = self.board.configure([spec_of(q) for q in queues], slots, self.clock())
+        self._service_level = {q.name: q.service_level_seconds for q in queues}
+        self._save_agents(changes)
+        log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
+        return True
+
+    def _join(self, ticket: Ticket) -> None:
+        self.board.join(ticket, self.clock())
+        if ticket.refused is not None:
+            log.info(
+                "call %s: queue %s refused the caller: %s",
+                ticket.call_uuid, ticket.queue, ticket.refused,
+            )  # fmt: skip
+        else:
+            self._stays[ticket.id] = _Stay(_wall())
+            self._save_stay(ticket)
+            log.info(
+                "call %s: joined queue %s at position %d (priority %d)",
+                ticket.call_uuid, ticket.queue, ticket.position_at_join, ticket.priority,
+            )  # fmt: skip
+        self._wake_caller(ticket)
+
+    def _offer_failed(self, ticket: Ticket, extension: str, cause: str) -> None:
+        self._save_agents(self.board.offer_failed(ticket, extension, cause, self.clock()))
+        self.metrics.offers.labels(queue=ticket.queue, result=_result(cause)).inc()
+        self._wake_caller(ticket)
+
+    def _answered(self, ticket: Ticket, extension: str) -> None:
+        others = [e for e in ticket.offer or () if e != extension]
+        for other in others:  # ring-all: the phones that lost the race are free again
+            self._save_agents(self.board.offer_failed(ticket, other, "ORIGINATOR_CANCEL", 0.0))
+        self._save_agents(self.board.answered(ticket, extension))
+        stay = self._stays.get(ticket.id)
+        if stay is not None:
+            stay.answered = _wall()
+        waited = self.clock() - ticket.joined_at
+        self.metrics.offers.labels(queue=ticket.queue, result="answered").inc()
+        self._count(ticket, QueueOutcome.ANSWERED, waited)
+        if waited <= self._service_level.get(ticket.queue, 0):
+            self.metrics.answered_in_sla.labels(queue=ticket.queue).inc()
+        self._save_stay(ticket)
+        self._forget(ticket)
+
+    def _released(self, ticket: Ticket, extension: str, talk: float, wrapup: bool) -> None:
+        self._save_agents(self.board.released(ticket, extension, talk, self.clock(), wrapup=wrapup))
+
+    def _leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None) -> None:
+        for extension in ticket.offer or ():
+            self._save_agents(
+                self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", self.clock())
+            )
+        if ticket.accepted and ticket.outcome is None:
+            self.board.leave(ticket, outcome)
+            self._count(ticket, outcome, self.clock() - ticket.joined_at)
+            self._save_stay(ticket, reason)
+            log.info("call %s: left queue %s: %s", ticket.call_uuid, ticket.queue, outcome)
+        self._forget(ticket)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _count(self, ticket: Ticket, outcome: QueueOutcome, waited: float) -> None:
+        self.metrics.calls.labels(queue=ticket.queue, outcome=str(outcome)).inc()
+        self.metrics.wait.labels(queue=ticket.queue, outcome=str(outcome)).observe(waited)
+
+    def _wake_caller(self, ticket: Ticket) -> None:
+        wake = self._wake.get(ticket.id)
+        if wake is not None:
+            wake()
+
+    def _forget(self, ticket: Ticket) -> None:
+        self._wake.pop(ticket.id, None)
+        self._stays.pop(ticket.id, None)
+
+    def _save_stay(self, ticket: Ticket, reason: str | None = None) -> None:
+        stay = self._stays.get(ticket.id)
+        if stay is None:
+            return
+        left = _wall() if ticket.outcome is not None and ticket.agent is None else None
+        self.writer.write_acd(
+            QueueStayRecord(
+                ticket=ticket.id,
+                queue=ticket.queue,
+                call_uuid=ticket.call_uuid,
+                priority=ticket.priority,
+                position_at_join=ticket.position_at_join,
+                joined_at=stay.joined,
+                offers=ticket.offers,
+                offered_at=stay.offered,
+                answered_at=stay.answered,
+                agent_extension=ticket.agent,
+                left_at=left or stay.answered,
+                outcome=ticket.outcome,
+                reason=reason,
+            )
+        )
+
+    def _save_agents(self, changes: list[AgentChange]) -> None:
+        at = _wall()
+        for change in changes:
+            self.writer.write_acd(
+                AgentStateRecord(
+                    extension=change.extension,
+                    status=change.status,
+                    state=change.state,
+                    at=at,
+                    reason=change.reason,
+                    status_changed=change.reason is not None,
+                )
+            )
+            if change.reason is not None:
+                log.warning("agent %s: %s: %s", change.extension, change.status, change.reason)
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
+
+
+def _result(cause: str) -> str:
+    if cause == "ORIGINATOR_CANCEL":
+        return "caller_gone"
+    if cause == "LOSE_RACE":
+        return "lost_race"
+    if cause == "ENGINE_DISCONNECTED":
+        return "error"
+    if cause in UNREACHABLE:
+        return "unreachable"
+    if cause in BUSY:
+        return "busy"
+    if cause in ("NO_ANSWER", "ALLOTTED_TIMEOUT", "NO_USER_RESPONSE"):
+        return "no_answer"
+    return "error"

@@ -1,0 +1,300 @@
+"""A caller in a queue, inside the call's actor: music on hold, agents rung, bridge, overflow.
+
+The dispatcher decides who is offered to whom; this side does the telephony for its own call
+and reports back: an offer that failed (and why), an answer, the end of the agent's call.
+Whatever way the caller leaves (an agent, the queue's limit, hanging up, an error), the ticket
+is closed and any agent held for this caller is freed, in ``finally``.
+
+The queue's music plays with ``playback`` while agents ring (an originate is a ``bgapi``, the
+caller's channel keeps playing); ``uuid_bridge`` ends it when an agent answers, as
+mod_callcenter does.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+
+from callcenter.acd.board import QueueSpec, Ticket
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.calls.call import Call
+from callcenter.calls.control import CallControl, OriginateFailed
+from callcenter.calls.routing import Target, parse_target
+from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
+from callcenter.esl import commands
+from callcenter.vocabulary import CallState, QueueOutcome
+
+log = logging.getLogger(__name__)
+
+TargetRunner = Callable[[CallControl, Target], None]
+MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
+JOIN_TIMEOUT = 10.0
+
+
+@dataclass
+class _Seat:
+    """This call's side of a ticket: the phones ringing for it, the agent it got."""
+
+    ticket: Ticket
+    ringing: set[str] = field(default_factory=set)
+    agent: str | None = None
+    leg: str | None = None
+    bridged_at: float | None = None
+
+
+class QueueRunner:
+    """What a route target ``queue:<name>`` and an IVR ``queue`` node call."""
+
+    def __init__(self, dispatcher: Dispatcher, *, route: TargetRunner | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.route = route  # for overflow targets; set by the composition root
+
+    def __call__(
+        self,
+        control: CallControl,
+        queue: str,
+        *,
+        priority: int = 0,
+        skills: Mapping[str, int] | None = None,
+    ) -> None:
+        call = control.call
+        ticket = self.dispatcher.enter(
+            call.uuid, queue, priority=priority, skills=skills, wake=control.mailbox.wake
+        )
+        seat = _Seat(ticket)
+        try:
+            control.wait_until(lambda: ticket.decided, JOIN_TIMEOUT)
+            spec = self.dispatcher.spec(queue)
+            if spec is None or not ticket.accepted:
+                why = ticket.refused or "no answer from the dispatcher"
+                log.warning("call %s: queue %s refused the caller: %s", call.uuid, queue, why)
+                self._overflow(control, spec, why)
+                return
+            control.answer()
+            call.state = CallState.QUEUED
+            call.timeline.queue_joined(queue, _now_us())
+            if not self._wait(control, seat, spec):
+                call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
+                self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, "max_wait_seconds")
+                log.info("call %s: waited the longest queue %s allows", call.uuid, queue)
+                self._overflow(control, spec, "timeout")
+        finally:
+            self._close(control, seat)
+
+    # -- waiting ------------------------------------------------------------------------
+
+    def _wait(self, control: CallControl, seat: _Seat, spec: QueueSpec) -> bool:
+        """Wait, ring what the dispatcher offers, bridge: True once bridged, False at the limit."""
+        ticket, call = seat.ticket, control.call
+        music = _Music(control, spec.music_on_hold)
+        music.start()
+        rung = 0  # the dispatcher's offers are numbered: ring each one once
+        try:
+            while True:
+                left = 60.0
+                if ticket.deadline is not None:
+                    left = min(left, ticket.deadline - self.dispatcher.clock())
+                    if left <= 0:
+                        return False
+                control.wait_until(functools.partial(_offer_or_gone, ticket, rung, call), left)
+                control.ensure_alive()
+                offer = ticket.offer
+                if offer is None or not _new_offer(ticket, rung):
+                    continue
+                rung = ticket.offers
+                answered = self._ring(control, seat, offer, spec)
+                if answered is None:
+                    continue
+                music.stopped = True  # uuid_bridge ends the playback itself
+                if self._bridge(control, seat, *answered):
+                    return True
+                music.start()
+        finally:
+            music.stop(interrupt=call.caller.bridged_us is None)
+
+    def _ring(
+        self, control: CallControl, seat: _Seat, agents: tuple[str, ...], spec: QueueSpec
+    ) -> tuple[str, str] | None:
+        """Ring the offered phones (all at once for ring-all); the first to answer wins."""
+        seat.ringing = set(agents)
+        jobs = {
+            gevent.spawn(
+                _attempt,
+                control.originate,
+                control.agent_dial_string(ext),
+                extension=ext,
+                variables={"cc_queue": spec.name},
+                timeout=spec.agent_ring_seconds,
+            ): ext
+            for ext in agents
+        }
+        winner: tuple[str, str] | None = None
+        try:
+            pending = set(jobs)
+            while pending and winner is None:
+                for job in gevent.wait(list(pending), count=1):
+                    pending.discard(job)
+                    ext = jobs[job]
+                    leg, error = job.value if job.successful() else ("", job.exception)
+                    if error is not None:
+                        self._fail(seat, ext, _cause(control, ext, error))
+                    elif winner is None:  # two answers in one wake-up: the first one wins
+                        winner = (ext, leg)
+        finally:
+            for job, ext in jobs.items():
+                if not job.ready():
+                    job.kill(block=True)
+                if winner is None or ext != winner[0]:
+                    self._hang_up_agent_legs(control, ext)
+                    self._fail(seat, ext, "ORIGINATOR_CANCEL")
+        control.ensure_alive()
+        return winner
+
+    def _hang_up_agent_legs(self, control: CallControl, extension: str) -> None:
+        """Cancel the legs still ringing (or just answered) for a phone that lost the race."""
+        for uuid, leg in control.call.timeline.legs.items():
+            if leg.agent_extension == extension and not leg.ended:
+                control.kill_leg(uuid, "LOSE_RACE")
+
+    def _fail(self, seat: _Seat, ext: str, cause: str) -> None:
+        if ext in seat.ringing:
+            seat.ringing.discard(ext)
+            self.dispatcher.offer_failed(seat.ticket, ext, cause)
+
+    def _bridge(self, control: CallControl, seat: _Seat, extension: str, leg: str) -> bool:
+        call = control.call
+        seat.agent, seat.leg = extension, leg
+        try:
+            control.bridge(leg)
+        except ESLError as exc:  # the agent hung up between answering and the bridge
+            log.warning("call %s: bridge to agent %s failed: %s", call.uuid, extension, exc)
+            control.kill_leg(leg)
+            seat.agent = seat.leg = None
+            self._fail(seat, extension, "NORMAL_TEMPORARY_FAILURE")
+            control.ensure_alive()
+            return False
+        seat.ringing.discard(extension)
+        seat.bridged_at = self.dispatcher.clock()
+        self.dispatcher.answered(seat.ticket, extension)
+        call.timeline.queue_left(_now_us(), str(QueueOutcome.ANSWERED))
+        call.on_finished.append(lambda: self._release(seat))
+        log.info("call %s: bridged to agent %s", call.uuid, extension)
+        return True
+
+    # -- leaving ------------------------------------------------------------------------
+
+    def _overflow(self, control: CallControl, spec: QueueSpec | None, why: str) -> None:
+        call = control.call
+        target_text = spec.overflow_target if spec is not None else None
+        call.queue_overflows += 1
+        if not target_text or self.route is None or call.queue_overflows > MAX_OVERFLOWS:
+            control.hangup("NORMAL_CLEARING" if why == "timeout" else "NORMAL_TEMPORARY_FAILURE")
+            return
+        try:
+            target = parse_target(target_text, f"queue {spec.name if spec else '?'} overflow")
+        except ConfigError as exc:
+            log.error("call %s: %s", call.uuid, exc)
+            control.hangup("NORMAL_TEMPORARY_FAILURE")
+            return
+        log.info("call %s: queue overflow (%s) -> %s", call.uuid, why, target)
+        self.route(control, target)
+
+    def _close(self, control: CallControl, seat: _Seat) -> None:
+        """However the caller left: free the phones still held for it, close the ticket."""
+        ticket = seat.ticket
+        for ext in list(seat.ringing):
+            self._hang_up_agent_legs(control, ext)
+            self._fail(seat, ext, "ORIGINATOR_CANCEL")
+        if seat.bridged_at is None:
+            if ticket.accepted and ticket.outcome is None:
+                control.call.timeline.queue_left(_now_us(), str(QueueOutcome.ABANDONED))
+            self.dispatcher.leave(ticket, QueueOutcome.ABANDONED, "caller hung up")
+
+    def _release(self, seat: _Seat) -> None:
+        """The bridged call ended: the agent goes to wrap-up."""
+        if seat.agent is None or seat.bridged_at is None:
+            return
+        talk = max(0.0, self.dispatcher.clock() - seat.bridged_at)
+        self.dispatcher.released(seat.ticket, seat.agent, talk, wrapup=True)
+
+
+def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseException | None]:
+    """Run an originate in a helper greenlet; its failure is a result here, not a crash."""
+    try:
+        return fn(*args, **kw), None
+    except Exception as exc:  # noqa: BLE001 (handed back to _ring, which decides)
+        return "", exc
+
+
+def _new_offer(ticket: Ticket, rung: int) -> bool:
+    return ticket.offer is not None and ticket.offers > rung
+
+
+def _offer_or_gone(ticket: Ticket, rung: int, call: Call) -> bool:
+    return _new_offer(ticket, rung) or call.caller_gone
+
+
+def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:
+    if isinstance(exc, OriginateFailed):
+        log.info("call %s: agent %s did not answer: %s", control.uuid, ext, exc.cause)
+        return exc.cause
+    if isinstance(exc, CallGone):
+        return "ORIGINATOR_CANCEL"
+    if isinstance(exc, ESLNotConnected):
+        return "ENGINE_DISCONNECTED"
+    log.warning("call %s: ringing agent %s failed: %r", control.uuid, ext, exc)
+    return "NORMAL_TEMPORARY_FAILURE"
+
+
+class _Music:
+    """The queue's music, looped on the caller's channel by a helper greenlet."""
+
+    def __init__(self, control: CallControl, source: str) -> None:
+        self.control = control
+        self.source = source
+        self.stopped = False
+        self._greenlet: gevent.Greenlet[None] | None = None
+
+    def start(self) -> None:
+        self.stopped = False
+        if self._greenlet is None or self._greenlet.ready():
+            self._greenlet = gevent.spawn(self._loop)
+
+    def _loop(self) -> None:
+        channel, uuid = self.control.channel, self.control.uuid
+        while not self.stopped and not self.control.mailbox.caller_hangup.is_set():
+            try:
+                channel.execute(uuid, "playback", self.source, 24 * 3600.0)
+            except (ESLError, CallGone) as exc:
+                log.debug("call %s: music on hold ended: %s", uuid, exc)
+                if self.stopped or self.control.mailbox.caller_hangup.is_set():
+                    return
+                gevent.sleep(1.0)  # FreeSWITCH unreachable: the actor deals with it
+
+    def stop(self, *, interrupt: bool = True) -> None:
+        """Stop the music; ``interrupt=False`` once bridged (uuid_bridge ended the playback)."""
+        if self._greenlet is None:
+            return
+        self.stopped = True
+        if not interrupt:
+            self._greenlet.kill(block=False)
+        elif not self._greenlet.ready():
+            if not self.control.call.caller_gone:
+                try:
+                    self.control.channel.api(commands.uuid_break(self.control.uuid), check=False)
+                except ESLError as exc:
+                    log.debug("call %s: uuid_break: %s", self.control.uuid, exc)
+            self._greenlet.join(timeout=5.0)
+            self._greenlet.kill(block=False)
+        self._greenlet = None
+
+
+def _now_us() -> int:
+    from callcenter.ivr.interpreter import wall_clock_us
+
+    return wall_clock_us()

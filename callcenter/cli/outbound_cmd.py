@@ -1,0 +1,173 @@
+"""``callcenter route outbound``: which gateway an external number leaves through."""
+
+from __future__ import annotations
+
+import click
+
+from callcenter.cli import Context, emit_table, pass_context
+from callcenter.cli.route_cmd import operator
+from callcenter.errors import InvalidOutboundRoute
+from callcenter.store.database import Database
+from callcenter.store.repos import AuditLog, OutboundRouteRepository
+from callcenter.trunks.outbound import OutboundRoute
+from callcenter.trunks.table import OutboundRoutes
+
+OPTION_OF = {
+    "name": "NAME",
+    "pattern": "--match",
+    "gateway": "--gateway",
+    "number_format": "--format",
+    "caller_id_number": "--caller-id",
+    "priority": "--priority",
+}
+
+
+@click.group()
+def outbound() -> None:
+    """Outbound routes: which SIP gateway an external number leaves through.
+
+    An IVR `transfer` node with `number:` is dialled through the first enabled route, by
+    priority (lower first) then name, whose --match regex matches the whole number. The
+    number is rewritten by --format ($0 the whole match, $1..$9 the groups) and dialled as
+    sofia/gateway/<gateway>/<number>. A number no route matches is hung up with
+    NO_ROUTE_DESTINATION. The engine sees changes within 5 seconds.
+
+    \b
+    Examples:
+      callcenter route outbound add intl --match '^00(\\d+)$' --gateway carrier --format '+$1'
+      callcenter route outbound test 0049301234
+    """
+
+
+@outbound.command("add")
+@click.argument("name")
+@click.option("--match", "pattern", required=True, help="Regex the whole number must match.")
+@click.option("--gateway", required=True, help="The sofia gateway to dial through.")
+@click.option(
+    "--format",
+    "number_format",
+    default="$0",
+    show_default=True,
+    help="The number to dial: $0 the whole match, $1..$9 the groups, + 0-9 * # A-Z a-z.",
+)
+@click.option("--caller-id", "caller_id_number", help="Caller ID number to present instead.")
+@click.option("--priority", type=int, default=100, show_default=True, help="Lower is tried first.")
+@pass_context
+def add(
+    ctx: Context,
+    name: str,
+    pattern: str,
+    gateway: str,
+    number_format: str,
+    caller_id_number: str | None,
+    priority: int,
+) -> None:
+    """Add the outbound route NAME.
+
+    \b
+    Examples:
+      callcenter route outbound add intl --match '^00(\\d+)$' --gateway carrier --format '+$1'
+      callcenter route outbound add us --match '^1?(\\d{10})$' --gateway us-trunk \\
+          --format '+1$1' --caller-id +15550100 --priority 10
+      callcenter route outbound add any --match '^\\+\\d+$' --gateway carrier --priority 1000
+    """
+    try:
+        route = OutboundRoute(name, pattern, gateway, number_format, caller_id_number, priority)
+    except InvalidOutboundRoute as exc:
+        raise click.BadParameter(exc.message, param_hint=OPTION_OF[exc.field]) from exc
+    with Database(ctx.settings.database_url).session_scope() as session:
+        OutboundRouteRepository(session).add(
+            route.name,
+            route.pattern,
+            route.gateway,
+            number_format=route.number_format,
+            caller_id_number=route.caller_id_number,
+            priority=route.priority,
+        )
+        details = {
+            "pattern": route.pattern,
+            "gateway": route.gateway,
+            "number_format": route.number_format,
+            "caller_id_number": route.caller_id_number,
+            "priority": route.priority,
+        }
+        AuditLog(session).record(operator(), "outbound_route.add", name, details)
+    click.echo(f"outbound route {name}: {pattern} -> sofia/gateway/{gateway}/{number_format}")
+
+
+@outbound.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def list_routes(ctx: Context, as_json: bool) -> None:
+    """List every outbound route, in the order they are tried.
+
+    \b
+    Example:
+      callcenter route outbound list --json
+    """
+    with Database(ctx.settings.database_url).session_scope() as session:
+        rows = [
+            {
+                "name": r.name,
+                "priority": r.priority,
+                "match": r.pattern,
+                "gateway": r.gateway,
+                "format": r.number_format,
+                "caller_id": r.caller_id_number,
+                "enabled": r.enabled,
+            }
+            for r in OutboundRouteRepository(session).all()
+        ]
+    columns = ["name", "priority", "match", "gateway", "format", "caller_id", "enabled"]
+    emit_table(rows, columns, as_json)
+
+
+@outbound.command("remove")
+@click.argument("name")
+@pass_context
+def remove(ctx: Context, name: str) -> None:
+    """Delete the outbound route NAME.
+
+    \b
+    Example:
+      callcenter route outbound remove intl
+    """
+    with Database(ctx.settings.database_url).session_scope() as session:
+        OutboundRouteRepository(session).delete(name)
+        AuditLog(session).record(operator(), "outbound_route.remove", name)
+    click.echo(f"outbound route {name} removed")
+
+
+@outbound.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable it again instead.")
+@pass_context
+def disable(ctx: Context, name: str, enable: bool) -> None:
+    """Stop (or with --enable, resume) using the outbound route NAME without deleting it.
+
+    \b
+    Example:
+      callcenter route outbound disable intl && callcenter route outbound disable intl --enable
+    """
+    action = "outbound_route.enable" if enable else "outbound_route.disable"
+    with Database(ctx.settings.database_url).session_scope() as session:
+        OutboundRouteRepository(session).set_enabled(name, enable)
+        AuditLog(session).record(operator(), action, name)
+    click.echo(f"outbound route {name} {'enabled' if enable else 'disabled'}")
+
+
+@outbound.command("test")
+@click.argument("number")
+@pass_context
+def test(ctx: Context, number: str) -> None:
+    """Show which route and dial string NUMBER would get; exit 1 when none.
+
+    \b
+    Example:
+      callcenter route outbound test 0049301234
+    """
+    table = OutboundRoutes(Database(ctx.settings.database_url))
+    table.reload()
+    dialout = table.resolve(number)
+    shown = f" (caller ID {dialout.caller_id_number})" if dialout.caller_id_number else ""
+    click.echo(f"{dialout.route}: {dialout.dial_string}{shown}")

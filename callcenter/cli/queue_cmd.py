@@ -1,0 +1,388 @@
+"""`callcenter queue`: the ACD's queues, their members and the skills they require."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from callcenter.cli import Context, emit_table, params, pass_context
+from callcenter.cli.engine import notify_engine
+from callcenter.cli.route_cmd import operator
+from callcenter.store.database import Database
+from callcenter.store.records import QueueEntryRecord, QueueRecord
+from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
+from callcenter.vocabulary import QueueStrategy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# option name -> (QueueRecord field, help)
+_SETTINGS = {
+    "max_wait": ("max_wait_seconds", "Seconds a caller waits before the overflow (0: no limit)."),
+    "max_callers": ("max_callers", "Callers waiting at once; more overflow (0: no limit)."),
+    "ring_seconds": ("agent_ring_seconds", "Seconds an agent's phone rings per offer."),
+    "service_level": ("service_level_seconds", "Answered within this many seconds counts as met."),
+}
+
+
+def _settings_options(func: F) -> F:
+    options = [
+        click.option(
+            "--strategy",
+            type=click.Choice([s.value for s in QueueStrategy]),
+            help="How the next agent is picked.",
+        ),
+        click.option("--max-wait", type=click.IntRange(0, 86_400), help=_SETTINGS["max_wait"][1]),
+        click.option(
+            "--max-callers", type=click.IntRange(0, 100_000), help=_SETTINGS["max_callers"][1]
+        ),
+        click.option(
+            "--ring-seconds", type=click.IntRange(1, 600), help=_SETTINGS["ring_seconds"][1]
+        ),
+        click.option(
+            "--service-level", type=click.IntRange(0, 86_400), help=_SETTINGS["service_level"][1]
+        ),
+        click.option(
+            "--moh",
+            callback=params.music_on_hold,
+            help="Music on hold: a file, local_stream://NAME or tone_stream://...",
+        ),
+        click.option(
+            "--overflow",
+            metavar="TARGET",
+            callback=params.target,
+            help="Where callers go on timeout or when full, as a route target "
+            "(queue:NAME, extension:EXT, ivr:FLOW, playback:FILE, hangup[:CAUSE]).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _fields(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The repository fields for the options that were given."""
+    fields: dict[str, Any] = {}
+    if given.get("strategy") is not None:
+        fields["strategy"] = QueueStrategy(given["strategy"])
+    for option, (field, _) in _SETTINGS.items():
+        if given.get(option) is not None:
+            fields[field] = given[option]
+    if given.get("moh") is not None:
+        fields["music_on_hold"] = given["moh"]
+    overflow = given.get("overflow")
+    if overflow is not None:
+        if overflow == f"queue:{name}":
+            raise click.BadParameter("a queue cannot overflow to itself", param_hint="--overflow")
+        fields["overflow_target"] = overflow
+    return fields
+
+
+def _database(ctx: Context) -> Database:
+    return Database(ctx.settings.database_url)
+
+
+name_argument = click.argument("name", callback=params.queue_name)
+queue_argument = click.argument("queue", callback=params.queue_name)
+
+
+@click.group()
+def queue() -> None:
+    """ACD queues: settings, members (agents by tier) and required skills.
+
+    Every change is written to the database and the running engine is told to reload
+    (SIGHUP); when no engine runs it reads the change at its next start.
+
+    \b
+    Example:
+      callcenter queue add sales --strategy longest_idle --overflow ivr:support
+    """
+
+
+@queue.command("add")
+@name_argument
+@_settings_options
+@pass_context
+def add(ctx: Context, /, name: str, **given: Any) -> None:
+    """Create a queue; settings not given take their defaults.
+
+    \b
+    Examples:
+      callcenter queue add sales
+      callcenter queue add support --strategy ring_all --max-wait 300 --overflow queue:sales
+    """
+    fields = _fields(name, given)
+    with _database(ctx).session_scope() as session:
+        QueueRepository(session).add(name, **fields)
+        AuditLog(session).record(operator(), "queue.add", name, fields)
+    click.echo(f"queue {name} added")
+    notify_engine(ctx.settings.data_dir)
+
+
+@queue.command("set")
+@name_argument
+@_settings_options
+@click.option("--no-overflow", is_flag=True, help="Remove the overflow target.")
+@pass_context
+def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
+    """Change the settings given; the others keep their value.
+
+    \b
+    Examples:
+      callcenter queue set sales --strategy round_robin --ring-seconds 15
+      callcenter queue set sales --no-overflow
+    """
+    fields = _fields(name, given)
+    if no_overflow:
+        if "overflow_target" in fields:
+            raise click.UsageError("give --overflow or --no-overflow, not both")
+        fields["overflow_target"] = None
+    if not fields:
+        raise click.UsageError("nothing to change: give at least one setting")
+    with _database(ctx).session_scope() as session:
+        repo = QueueRepository(session)
+        before = _settings(repo.get(name))
+        repo.update(name, **fields)
+        changes = {f: {"from": before[f], "to": v} for f, v in fields.items()}
+        AuditLog(session).record(operator(), "queue.set", name, changes)
+    click.echo(f"queue {name}: " + ", ".join(f"{f}={v}" for f, v in fields.items()))
+    notify_engine(ctx.settings.data_dir)
+
+
+@queue.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def list_queues(ctx: Context, as_json: bool) -> None:
+    """List queues with their main settings, members and required skills.
+
+    \b
+    Example:
+      callcenter queue list --json
+    """
+    with _database(ctx).session_scope() as session:
+        queues = QueueRepository(session).all()
+    if as_json:
+        emit_table([_detail(q) for q in queues], [], as_json=True)
+        return
+    rows = [
+        {
+            **_settings(q),
+            "members": ",".join(m.extension for m in q.members),
+            "skills": ",".join(f"{s}>={level}" for s, level in q.required_skills.items()),
+        }
+        for q in queues
+    ]
+    columns = ["name", "strategy", "max_wait_seconds", "max_callers", "agent_ring_seconds"]
+    emit_table(rows, [*columns, "overflow_target", "members", "skills"], as_json=False)
+
+
+@queue.command("show")
+@name_argument
+@click.option("--entries", "limit", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="How many of the last entries to show.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def show(ctx: Context, name: str, limit: int, as_json: bool) -> None:
+    """A queue's settings, its members with their status and state, required skills and
+    its last entries.
+
+    \b
+    Examples:
+      callcenter queue show sales
+      callcenter queue show sales --entries 50 --json
+    """
+    with _database(ctx).session_scope() as session:
+        record = QueueRepository(session).get(name)
+        agents = {a.extension: a for a in AgentRepository(session).all()}
+        entries = QueueRepository(session).entries(name, limit) if limit else []
+    members = [
+        {
+            "extension": m.extension,
+            "tier": m.tier,
+            "position": m.position,
+            "status": agents[m.extension].status,
+            "state": agents[m.extension].state,
+        }
+        for m in record.members
+    ]
+    detail = {**_detail(record), "members": members, "entries": [_entry(e) for e in entries]}
+    if as_json:
+        click.echo(json.dumps(detail, indent=2, default=str, ensure_ascii=False))
+        return
+    settings = [{"setting": k, "value": v} for k, v in _settings(record).items()]
+    emit_table(settings, ["setting", "value"], as_json=False)
+    click.echo("\nmembers:")
+    emit_table(members, ["extension", "tier", "position", "status", "state"], as_json=False)
+    click.echo("\nrequired skills:")
+    skills = [{"skill": s, "min_level": level} for s, level in record.required_skills.items()]
+    emit_table(skills, ["skill", "min_level"], as_json=False)
+    click.echo(f"\nlast {limit} entries:")
+    emit_table(detail["entries"], _ENTRY_COLUMNS, as_json=False)
+
+
+@queue.command("remove")
+@name_argument
+@pass_context
+def remove(ctx: Context, name: str) -> None:
+    """Delete a queue with its members, required skills and entry history.
+
+    \b
+    Example:
+      callcenter queue remove sales
+    """
+    with _database(ctx).session_scope() as session:
+        QueueRepository(session).delete(name)
+        AuditLog(session).record(operator(), "queue.remove", name)
+    click.echo(f"queue {name} removed")
+    notify_engine(ctx.settings.data_dir)
+
+
+@queue.command("entries")
+@queue_argument
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def entries(ctx: Context, queue: str, limit: int, as_json: bool) -> None:
+    """The last callers' stays in QUEUE, newest first: wait, outcome, agent.
+
+    \b
+    Example:
+      callcenter queue entries sales --limit 50 --json
+    """
+    with _database(ctx).session_scope() as session:
+        rows = [_entry(e) for e in QueueRepository(session).entries(queue, limit)]
+    emit_table(rows, _ENTRY_COLUMNS, as_json)
+
+
+@queue.group("member")
+def member() -> None:
+    """The agents a queue offers its callers to: lower tiers first, then by position.
+
+    \b
+    Example:
+      callcenter queue member add sales 1001 --tier 1
+    """
+
+
+@member.command("add")
+@queue_argument
+@click.argument("extension", callback=params.extension)
+@click.option("--tier", default=1, show_default=True, type=click.IntRange(1, 99),
+              help="Agents of tier 1 get calls first; tier 2 when none of tier 1 can.")  # fmt: skip
+@click.option("--position", default=1, show_default=True, type=click.IntRange(1, 9999),
+              help="Order inside the tier for round_robin.")  # fmt: skip
+@pass_context
+def member_add(ctx: Context, queue: str, extension: str, tier: int, position: int) -> None:
+    """Make agent EXTENSION a member of QUEUE.
+
+    \b
+    Examples:
+      callcenter queue member add sales 1001
+      callcenter queue member add sales 1002 --tier 2 --position 3
+    """
+    with _database(ctx).session_scope() as session:
+        QueueRepository(session).add_member(queue, extension, tier=tier, position=position)
+        details = {"extension": extension, "tier": tier, "position": position}
+        AuditLog(session).record(operator(), "queue.member.add", queue, details)
+    click.echo(f"queue {queue}: agent {extension} added (tier {tier}, position {position})")
+    notify_engine(ctx.settings.data_dir)
+
+
+@member.command("remove")
+@queue_argument
+@click.argument("extension", callback=params.extension)
+@pass_context
+def member_remove(ctx: Context, queue: str, extension: str) -> None:
+    """Take agent EXTENSION out of QUEUE (a call it is on is not affected).
+
+    \b
+    Example:
+      callcenter queue member remove sales 1002
+    """
+    with _database(ctx).session_scope() as session:
+        QueueRepository(session).remove_member(queue, extension)
+        AuditLog(session).record(operator(), "queue.member.remove", queue, {"extension": extension})
+    click.echo(f"queue {queue}: agent {extension} removed")
+    notify_engine(ctx.settings.data_dir)
+
+
+@queue.group("skill")
+def skill() -> None:
+    """Skills a queue requires: only agents with each at the minimum level get its calls.
+
+    \b
+    Example:
+      callcenter queue skill require sales english --min-level 3
+    """
+
+
+@skill.command("require")
+@queue_argument
+@click.argument("skill_name", metavar="SKILL", callback=params.skill)
+@click.option("--min-level", default=1, show_default=True, type=click.IntRange(0, 100))
+@pass_context
+def skill_require(ctx: Context, queue: str, skill_name: str, min_level: int) -> None:
+    """Require SKILL at MIN-LEVEL or more (again: changes the level).
+
+    \b
+    Example:
+      callcenter queue skill require sales english --min-level 3
+    """
+    with _database(ctx).session_scope() as session:
+        QueueRepository(session).require_skill(queue, skill_name, min_level)
+        details = {"skill": skill_name, "min_level": min_level}
+        AuditLog(session).record(operator(), "queue.skill.require", queue, details)
+    click.echo(f"queue {queue}: requires {skill_name} >= {min_level}")
+    notify_engine(ctx.settings.data_dir)
+
+
+@skill.command("drop")
+@queue_argument
+@click.argument("skill_name", metavar="SKILL", callback=params.skill)
+@pass_context
+def skill_drop(ctx: Context, queue: str, skill_name: str) -> None:
+    """Stop requiring SKILL.
+
+    \b
+    Example:
+      callcenter queue skill drop sales english
+    """
+    with _database(ctx).session_scope() as session:
+        QueueRepository(session).drop_skill(queue, skill_name)
+        AuditLog(session).record(operator(), "queue.skill.drop", queue, {"skill": skill_name})
+    click.echo(f"queue {queue}: {skill_name} no longer required")
+    notify_engine(ctx.settings.data_dir)
+
+
+_ENTRY_COLUMNS = ["joined_at", "call_uuid", "wait_seconds", "outcome", "agent", "offers", "reason"]
+
+
+def _settings(record: QueueRecord) -> dict[str, Any]:
+    hidden = {"id", "members", "required_skills"}
+    return {
+        f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in hidden
+    }
+
+
+def _detail(record: QueueRecord) -> dict[str, Any]:
+    members = [dataclasses.asdict(m) for m in record.members]
+    return {**_settings(record), "members": members, "required_skills": record.required_skills}
+
+
+def _entry(entry: QueueEntryRecord) -> dict[str, Any]:
+    end = entry.answered_at or entry.left_at
+    return {
+        "id": entry.id,
+        "call_uuid": entry.call_uuid,
+        "joined_at": entry.joined_at,
+        "wait_seconds": round((end - entry.joined_at).total_seconds()) if end else None,
+        "outcome": entry.outcome,
+        "agent": entry.agent_extension,
+        "offers": entry.offers,
+        "answered_at": entry.answered_at,
+        "left_at": entry.left_at,
+        "reason": entry.reason,
+    }

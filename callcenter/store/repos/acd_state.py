@@ -1,0 +1,85 @@
+"""What the ACD dispatcher writes as it works: queue stays by ticket, agent states with history.
+
+Both are replayed from the spool after a database outage, so both are idempotent: a stay is
+an upsert by its ticket; an agent state sets the current columns (history rows of a replayed
+batch are only written if that batch never committed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.store.models import Agent, AgentStatusChange, Queue, QueueEntry
+from callcenter.store.records import AgentStateRecord, QueueStayRecord
+from callcenter.store.repos._insert import upsert_many
+
+log = logging.getLogger(__name__)
+
+_STAY_FIELDS = (
+    "ticket", "call_uuid", "priority", "position_at_join", "joined_at", "offers",
+    "offered_at", "answered_at", "left_at", "outcome", "reason",
+)  # fmt: skip
+
+
+class AcdStateRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _ids(self, model: Any, column: Any, names: set[str]) -> dict[str, int]:
+        if not names:
+            return {}
+        return dict(self.session.execute(select(column, model.id).where(column.in_(names))).all())
+
+    def save_stays(self, stays: Sequence[QueueStayRecord]) -> int:
+        """Upsert each stay by ticket (the last write of a ticket in the batch wins)."""
+        latest = {s.ticket: s for s in stays}
+        queues = self._ids(Queue, Queue.name, {s.queue for s in latest.values()})
+        agents = self._ids(
+            Agent,
+            Agent.extension,
+            {s.agent_extension for s in latest.values() if s.agent_extension},
+        )
+        rows = []
+        for stay in latest.values():
+            queue_id = queues.get(stay.queue)
+            if queue_id is None:
+                log.warning("queue %r was deleted; stay %s not recorded", stay.queue, stay.ticket)
+                continue
+            row = {name: getattr(stay, name) for name in _STAY_FIELDS}
+            row.update(queue_id=queue_id, agent_id=agents.get(stay.agent_extension or ""))
+            rows.append(row)
+        upsert_many(self.session, QueueEntry.__table__, rows, "ticket", keep=("joined_at",))  # type: ignore[arg-type]
+        return len(rows)
+
+    def save_agent_states(self, changes: Sequence[AgentStateRecord]) -> int:
+        agents = {
+            a.extension: a
+            for a in self.session.scalars(
+                select(Agent).where(Agent.extension.in_({c.extension for c in changes}))
+            )
+        }
+        for change in changes:
+            agent = agents.get(change.extension)
+            if agent is None:
+                continue  # removed meanwhile
+            if change.status_changed and agent.status is not change.status:
+                agent.status = change.status
+                agent.pause_reason = change.reason
+                agent.status_changed_at = change.at
+            agent.state = change.state
+            self.session.add(
+                AgentStatusChange(
+                    agent_id=agent.id,
+                    status=agent.status,
+                    state=change.state,
+                    reason=change.reason,
+                    at=change.at,
+                )
+            )
+        self.session.flush()
+        return len(changes)

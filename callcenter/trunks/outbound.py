@@ -1,0 +1,159 @@
+"""Outbound routes: which SIP gateway an external number leaves through, and as what number.
+
+Pure logic, no I/O. A route's ``pattern`` must match the whole number (``re.fullmatch``);
+its ``number_format`` rewrites it the way FreeSWITCH's dialplan does: ``$0`` is the whole
+match, ``$1``..``$9`` the groups (one digit each: ``$12`` is group 1, then a literal 2).
+The number comes from IVR variables and caller input, so it is checked before any pattern
+sees it, and the dial string is built only from checked parts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from callcenter.errors import InvalidNumber, InvalidOutboundRoute, UnsafeValue
+from callcenter.esl import quoting as q
+
+NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+GATEWAY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # no `/`: it ends the gateway
+CALLER_ID = re.compile(r"\+?[0-9A-Za-z*#]{1,32}")
+_FORMAT = re.compile(r"(?:\$[0-9]|[+0-9*#A-Za-z])+")
+_GROUP = re.compile(r"\$([0-9])")
+MAX_PATTERN = 500
+MAX_FORMAT = 64
+MAX_PRIORITY = 1_000_000
+
+
+def _bad(field_name: str, message: str) -> InvalidOutboundRoute:
+    return InvalidOutboundRoute(f"{field_name}: {message}", field=field_name)
+
+
+def check_number(number: str) -> str:
+    """The number to dial: ``+`` (optional), then 1 to 32 of ``0-9 * #``; nothing else."""
+    if not isinstance(number, str) or not NUMBER.fullmatch(number):
+        shown = repr(number[:40]) if isinstance(number, str) else type(number).__name__
+        raise InvalidNumber(f"{shown} is not a number to dial (+, then 1 to 32 of 0-9 * #)")
+    return number
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise _bad("name", f"{name[:70]!r} is not a route name ([A-Za-z0-9_.-], 1 to 64)")
+    return name
+
+
+def check_pattern(pattern: str) -> re.Pattern[str]:
+    """A regular expression the whole number must match."""
+    try:
+        q.line_safe("pattern", pattern)
+    except UnsafeValue as exc:
+        raise _bad("pattern", exc.message) from exc
+    if not pattern or len(pattern) > MAX_PATTERN:
+        raise _bad("pattern", f"must be 1 to {MAX_PATTERN} characters")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise _bad("pattern", f"not a valid regular expression ({exc}) in {pattern!r}") from exc
+
+
+def check_gateway(gateway: str) -> str:
+    """A sofia gateway name: one token that cannot end or extend the dial string."""
+    try:
+        q.token("gateway", gateway)
+    except UnsafeValue as exc:
+        raise _bad("gateway", exc.message) from exc
+    if not GATEWAY.fullmatch(gateway):
+        raise _bad("gateway", f"{gateway[:70]!r} is not a gateway name ([A-Za-z0-9_.-])")
+    return gateway
+
+
+def check_number_format(number_format: str, groups: int) -> str:
+    """Only ``$0``-``$9`` and ``+ 0-9 * # A-Z a-z``; no ``$n`` beyond the pattern's groups."""
+    if len(number_format) > MAX_FORMAT or not _FORMAT.fullmatch(number_format):
+        raise _bad(
+            "number_format",
+            f"{number_format[:70]!r}: use $0-$9 and + 0-9 * # A-Z a-z (1 to {MAX_FORMAT})",
+        )
+    used = max((int(g) for g in _GROUP.findall(number_format)), default=0)
+    if used > groups:
+        raise _bad("number_format", f"${used} but the pattern has {groups} group(s)")
+    return number_format
+
+
+def check_caller_id(caller_id_number: str | None) -> str | None:
+    if caller_id_number is not None and not CALLER_ID.fullmatch(caller_id_number):
+        raise _bad(
+            "caller_id_number",
+            f"{caller_id_number[:70]!r} is not a caller ID number (+, then 0-9 A-Z a-z * #)",
+        )
+    return caller_id_number
+
+
+def check_priority(priority: int) -> int:
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise _bad("priority", "must be a whole number")
+    if not 0 <= priority <= MAX_PRIORITY:
+        raise _bad("priority", f"{priority} is not in 0..{MAX_PRIORITY}")
+    return priority
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRoute:
+    """A checked route: building one raises ``InvalidOutboundRoute`` naming the bad field."""
+
+    name: str
+    pattern: str
+    gateway: str
+    number_format: str = "$0"
+    caller_id_number: str | None = None
+    priority: int = 100
+    enabled: bool = True
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        regex = check_pattern(self.pattern)
+        check_gateway(self.gateway)
+        check_number_format(self.number_format, regex.groups)
+        check_caller_id(self.caller_id_number)
+        check_priority(self.priority)
+        object.__setattr__(self, "regex", regex)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialout:
+    """Where one number goes: the route that matched and the number after its rewrite."""
+
+    route: str
+    gateway: str
+    number: str
+    caller_id_number: str | None = None
+
+    def __post_init__(self) -> None:
+        q.dial_string("dial string", self.dial_string)  # built from checked parts: a bug if not
+
+    @property
+    def dial_string(self) -> str:
+        return f"sofia/gateway/{self.gateway}/{self.number}"
+
+
+def rewrite(number_format: str, match: re.Match[str]) -> str:
+    """``$0``..``$9`` replaced by the match's groups (an unmatched group is empty)."""
+    return _GROUP.sub(lambda m: match.group(int(m.group(1))) or "", number_format)
+
+
+def pick(routes: Iterable[OutboundRoute], number: str) -> Dialout | None:
+    """The first enabled route by (priority, name) whose pattern matches the whole number."""
+    check_number(number)
+    for route in sorted((r for r in routes if r.enabled), key=lambda r: (r.priority, r.name)):
+        match = route.regex.fullmatch(number)
+        if match is None:
+            continue
+        dialled = rewrite(route.number_format, match)
+        if not dialled:
+            raise _bad("number_format", f"route {route.name} rewrote {number} to nothing")
+        return Dialout(route.name, route.gateway, dialled, route.caller_id_number)
+    return None

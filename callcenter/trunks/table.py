@@ -1,0 +1,77 @@
+"""The outbound routes table, cached: what ``transfer_out`` resolves a number against."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from callcenter.errors import DatabaseUnavailable, InvalidOutboundRoute, NoOutboundRoute
+from callcenter.store.database import Database
+from callcenter.store.records import OutboundRouteRecord
+from callcenter.store.repos import OutboundRouteRepository
+from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number, pick
+
+log = logging.getLogger(__name__)
+
+
+def from_record(record: OutboundRouteRecord) -> OutboundRoute:
+    return OutboundRoute(
+        name=record.name,
+        pattern=record.pattern,
+        gateway=record.gateway,
+        number_format=record.number_format,
+        caller_id_number=record.caller_id_number,
+        priority=record.priority,
+        enabled=record.enabled,
+    )
+
+
+class OutboundRoutes:
+    """Enabled outbound routes, reloaded from the database at most every ``ttl`` seconds.
+
+    When the database is away the last good table keeps routing calls. A stored row that
+    fails the checks (written around the CLI) is left out, with one warning.
+    """
+
+    def __init__(self, database: Database, *, ttl: float = 5.0) -> None:
+        self.database = database
+        self.ttl = ttl
+        self._routes: tuple[OutboundRoute, ...] = ()
+        self._skipped: frozenset[str] = frozenset()
+        self._loaded_at = float("-inf")
+
+    @property
+    def routes(self) -> tuple[OutboundRoute, ...]:
+        return self._routes
+
+    def reload(self) -> None:
+        with self.database.session_scope() as session:
+            rows = OutboundRouteRepository(session).all()
+        routes: list[OutboundRoute] = []
+        skipped: set[str] = set()
+        for row in rows:
+            if not row.enabled:
+                continue
+            try:
+                routes.append(from_record(row))
+            except InvalidOutboundRoute as exc:
+                skipped.add(row.name)
+                if row.name not in self._skipped:
+                    log.warning("outbound route %r left out: %s", row.name, exc.message)
+        self._routes = tuple(routes)
+        self._skipped = frozenset(skipped)
+        self._loaded_at = time.monotonic()
+
+    def resolve(self, number: str) -> Dialout:
+        """The route for ``number``; ``InvalidNumber`` or ``NoOutboundRoute`` otherwise."""
+        check_number(number)
+        if time.monotonic() - self._loaded_at > self.ttl:
+            try:
+                self.reload()
+            except DatabaseUnavailable as exc:
+                self._loaded_at = time.monotonic()  # don't hammer a database that is down
+                log.warning("outbound routes not reloaded, using the last table: %s", exc)
+        dialout = pick(self._routes, number)
+        if dialout is None:
+            raise NoOutboundRoute(f"no outbound route matches {number}")
+        return dialout

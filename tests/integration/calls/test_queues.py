@@ -1,0 +1,258 @@
+"""Calls through ACD queues: the simulator over real TCP, the dispatcher, PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callcenter.app import App
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.simulator import Simulator
+from callcenter.store.records import QueueEntryRecord
+from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.vocabulary import (
+    AgentState,
+    AgentStatus,
+    Disposition,
+    HangupBy,
+    QueueOutcome,
+    QueueStrategy,
+    RouteTarget,
+)
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_calls import add_route, apps_sent, settled, wait_cdr
+from tests.support import until
+
+MOH = "tone_stream://%(1000,4000,350);loops=-1"
+
+
+def setup_queue(
+    app: App,
+    name: str,
+    agents: dict[str, dict[str, int]],
+    *,
+    did: str,
+    status: AgentStatus = AgentStatus.AVAILABLE,
+    **fields: Any,
+) -> None:
+    """A queue with these agents (extension -> skills), logged in, and a DID routed to it."""
+    fields = {"music_on_hold": MOH, "agent_ring_seconds": 5, **fields}
+    with app.database.session_scope() as session:
+        agent_repo, queues = AgentRepository(session), QueueRepository(session)
+        queues.add(name, **fields)
+        for ext, skills in agents.items():
+            if ext not in {a.extension for a in agent_repo.all()}:
+                agent_repo.add(ext, f"Agent {ext}", wrapup_seconds=1, skills=skills)
+            agent_repo.set_status(ext, status)
+            queues.add_member(name, ext)
+    add_route(app, did, RouteTarget.QUEUE, name)
+    app.dispatcher.request_reload()
+    until(
+        lambda: (
+            name in app.dispatcher.board.queues and set(agents) <= set(app.dispatcher.board.agents)
+        )
+    )
+    until(lambda: app.connections["fs1"].connected)
+
+
+def entries(app: App, queue: str) -> list[QueueEntryRecord]:
+    app.writer.flush()
+    with app.database.session_scope() as session:
+        return QueueRepository(session).entries(queue)
+
+
+def agent_state(app: App, ext: str) -> tuple[AgentStatus, AgentState]:
+    app.writer.flush()
+    with app.database.session_scope() as session:
+        record = AgentRepository(session).get(ext)
+    return record.status, record.state
+
+
+def originates(sim: Simulator) -> list[str]:
+    return [c.line for c in sim.core.commands if "originate" in c.line]
+
+
+def test_caller_waits_with_music_then_an_agent_answers(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    sim.register_agent("2001", AgentBehaviour(answer_delay=1.0))
+    setup_queue(app, "sales", {"2001": {}}, did="8001")
+    uuid = sim.place_call("8001", "15550001", behaviour=CallerBehaviour(talk_time=2.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ANSWERED
+    assert (cdr.queue, cdr.agent_extension) == ("sales", "2001")
+    assert cdr.queue_wait_ms > 0
+    sent = apps_sent(sim, uuid)
+    assert sent[:2] == ["answer ", f"playback {MOH}"]
+    assert any("cc_queue=sales" in line and "user/2001@" in line for line in originates(sim))
+    [entry] = entries(app, "sales")
+    assert entry.outcome is QueueOutcome.ANSWERED and entry.agent_extension == "2001"
+    assert entry.offers == 1 and entry.answered_at is not None and entry.left_at is not None
+    # wrap-up (1 s), then the agent is idle and available again
+    until(lambda: agent_state(app, "2001") == (AgentStatus.AVAILABLE, AgentState.IDLE))
+    with app.database.session_scope() as session:
+        states = [h.state for h in AgentRepository(session).history("2001")]
+    assert {AgentState.OFFERING, AgentState.IN_CALL, AgentState.WRAP_UP} <= set(states)
+    until(lambda: settled(app))
+
+
+def test_no_answer_goes_to_the_next_agent_and_rests_the_first(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    sim.register_agent("2011", AgentBehaviour(no_answer=True))
+    sim.register_agent("2012", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "support", {"2011": {}, "2012": {}}, did="8002", agent_ring_seconds=2)
+    board = app.dispatcher.board
+    board.agents["2011"].idle_since = -1e9  # longest idle: offered first
+    uuid = sim.place_call("8002", "15550002", behaviour=CallerBehaviour(talk_time=1.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.agent_extension == "2012" and cdr.disposition is Disposition.ANSWERED
+    dialled = [line for line in originates(sim) if "user/201" in line]
+    assert ["user/2011@" in dialled[0], "user/2012@" in dialled[1]] == [True, True]
+    assert board.agents["2011"].failed_offers == 1
+    assert board.agents["2011"].ready_at > board.agents["2012"].ready_at - 1  # resting
+    [entry] = entries(app, "support")
+    assert entry.offers == 2
+    until(lambda: settled(app))
+
+
+def test_caller_hangs_up_while_waiting_is_abandoned(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    setup_queue(app, "empty", {"2021": {}}, did="8003", status=AgentStatus.PAUSED)
+    uuid = sim.place_call("8003", "15550003", behaviour=CallerBehaviour(patience=2.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ABANDONED and cdr.hangup_by is HangupBy.CALLER
+    assert cdr.queue == "empty" and cdr.queue_wait_ms > 0
+    [entry] = entries(app, "empty")
+    assert entry.outcome is QueueOutcome.ABANDONED and entry.offers == 0
+    assert not [c for c in sim.core.commands if c.line.startswith("originate")]
+    until(lambda: settled(app))
+
+
+def test_caller_hangs_up_while_the_agent_rings(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    sim.register_agent("2031", AgentBehaviour(no_answer=True))
+    setup_queue(app, "ringing", {"2031": {}}, did="8004", agent_ring_seconds=30)
+    uuid = sim.place_call("8004", "15550004", behaviour=CallerBehaviour(patience=2.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ABANDONED
+    slot = app.dispatcher.board.agents["2031"]
+    until(lambda: slot.state is AgentState.IDLE)
+    assert slot.failed_offers == 0  # the caller left: not the agent's fault
+    until(lambda: not [s for s in sim.core.sessions.values() if not s.chan.gone])
+    until(lambda: settled(app))
+
+
+def test_max_wait_sends_the_caller_to_the_overflow_target(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    overflow = "playback:tone_stream://%(500,0,620)"
+    setup_queue(
+        app, "night", {"2041": {}}, did="8005", status=AgentStatus.LOGGED_OUT,
+        max_wait_seconds=1, overflow_target=overflow,
+    )  # fmt: skip
+    uuid = sim.place_call("8005", "15550005")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_by is HangupBy.SYSTEM
+    assert apps_sent(sim, uuid)[-2:] == [
+        "playback tone_stream://%(500,0,620)",
+        "hangup NORMAL_CLEARING",
+    ]
+    [entry] = entries(app, "night")
+    assert entry.outcome is QueueOutcome.TIMEOUT and entry.reason == "max_wait_seconds"
+    until(lambda: settled(app))
+
+
+def test_full_queue_overflows_at_once(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    setup_queue(
+        app, "tiny", {"2051": {}}, did="8006", status=AgentStatus.PAUSED, max_callers=1,
+        overflow_target="hangup:USER_BUSY",
+    )  # fmt: skip
+    first = sim.place_call("8006", "15550061", behaviour=CallerBehaviour(patience=3.0))
+    until(lambda: len(app.dispatcher.board.waiting("tiny")) == 1)
+    second = sim.place_call("8006", "15550062")
+    cdr = wait_cdr(app, second)
+    assert cdr.hangup_cause == "USER_BUSY" and cdr.answered_at is None
+    wait_cdr(app, first)
+    until(lambda: settled(app))
+
+
+def test_higher_priority_and_skills_are_served_first(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    sim.register_agent("2061", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "vip", {"2061": {"fr": 5}}, did="8007", status=AgentStatus.PAUSED)
+    board = app.dispatcher.board
+    talk = CallerBehaviour(talk_time=0.5, patience=60)
+    plain = sim.place_call("8007", "15550071", behaviour=talk)
+    until(lambda: len(board.waiting("vip")) == 1)
+    # the same queue entered with a higher priority, as an IVR queue node does
+    vip_uuid = _enter_queue(app, sim, "vip", priority=9, behaviour=talk)
+    until(lambda: len(board.waiting("vip")) == 2)
+    assert [t.call_uuid for t in board.waiting("vip")] == [vip_uuid, plain]
+    _set_status(app, "2061", AgentStatus.AVAILABLE)
+    vip_cdr, plain_cdr = wait_cdr(app, vip_uuid, 20), wait_cdr(app, plain, 20)
+    assert vip_cdr.agent_extension == plain_cdr.agent_extension == "2061"
+    assert vip_cdr.queue_wait_ms < plain_cdr.queue_wait_ms
+    until(lambda: settled(app))
+
+
+def test_ring_all_rings_every_free_agent_and_cancels_the_losers(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    sim.register_agent("2071", AgentBehaviour(answer_delay=0.3))
+    sim.register_agent("2072", AgentBehaviour(answer_delay=5.0))
+    setup_queue(app, "all", {"2071": {}, "2072": {}}, did="8008", strategy=QueueStrategy.RING_ALL)
+    uuid = sim.place_call("8008", "15550008", behaviour=CallerBehaviour(talk_time=1.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.agent_extension == "2071"
+    lines = originates(sim)
+    assert any("user/2071@" in line for line in lines) and any(
+        "user/2072@" in line for line in lines
+    )
+    loser = [leg for leg in cdr.legs if leg.agent_extension == "2072"]
+    assert loser and loser[0].hangup_cause in ("LOSE_RACE", "ORIGINATOR_CANCEL")
+    until(lambda: app.dispatcher.board.agents["2072"].state is AgentState.IDLE)
+    assert app.dispatcher.board.agents["2072"].failed_offers == 0
+    until(lambda: settled(app))
+
+
+def test_unregistered_phone_is_skipped(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    sim.register_agent("2081", AgentBehaviour(registered=False))
+    sim.register_agent("2082", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "reg", {"2081": {}, "2082": {}}, did="8009")
+    app.dispatcher.board.agents["2081"].idle_since = -1e9
+    uuid = sim.place_call("8009", "15550009", behaviour=CallerBehaviour(talk_time=0.5))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.agent_extension == "2082"
+    assert app.dispatcher.board.agents["2081"].failed_offers == 1
+    until(lambda: settled(app))
+
+
+def _set_status(app: App, ext: str, status: AgentStatus) -> None:
+    with app.database.session_scope() as session:
+        AgentRepository(session).set_status(ext, status)
+    app.dispatcher.request_reload()
+
+
+def _enter_queue(
+    app: App, sim: Simulator, queue: str, *, priority: int, behaviour: CallerBehaviour
+) -> str:
+    """A call that enters ``queue`` with a priority, as an IVR queue node does."""
+    did = f"9{priority:03d}"
+    add_route(app, did, RouteTarget.QUEUE, queue)
+    manager = app.managers["fs1"]
+    plain = manager.run_target
+
+    def run_target(control: Any, target: Any) -> None:
+        if control.call.did == did:
+            app.queues(control, queue, priority=priority)
+        else:
+            plain(control, target)
+
+    manager.run_target = run_target
+    return sim.place_call(did, "15550099", behaviour=behaviour)

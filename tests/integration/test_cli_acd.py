@@ -1,0 +1,548 @@
+"""`callcenter queue` and the agent status commands through click's runner, on PostgreSQL.
+
+A changing command must reach the running engine (SIGHUP): a small child process that
+records every SIGHUP it gets stands in for the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+
+from callcenter.cli import main
+from callcenter.store import migrate
+from callcenter.store.database import Database
+from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
+from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
+from tests.conftest import create_database, drop_database
+from tests.support import until
+
+DIALPLANS = Path(__file__).parents[2] / "dialplans"
+NO_ENGINE = "note: no running engine; it will read this at its next start"
+# rows an operator command can touch, in a stable order: compared before and after bad input
+STORED = {
+    "agents": "SELECT extension, display_name, status, state, pause_reason FROM agents",
+    "agent_skills": "SELECT agent_id, skill, level FROM agent_skills",
+    "agent_status_history": "SELECT agent_id, status, state, reason FROM agent_status_history",
+    "queues": "SELECT name, strategy, max_wait_seconds, max_callers, agent_ring_seconds, "
+    "service_level_seconds, music_on_hold, overflow_target FROM queues",
+    "queue_members": "SELECT queue_id, agent_id, tier, position FROM queue_members",
+    "queue_skills": "SELECT queue_id, skill, min_level FROM queue_skills",
+    "audit_log": "SELECT actor, action, target FROM audit_log",
+}
+HUP_RECORDER = """
+import pathlib, signal, sys, time
+log = pathlib.Path(sys.argv[1])
+def hup(signum, frame):
+    with log.open("a") as f:
+        f.write("HUP\\n")
+signal.signal(signal.SIGHUP, hup)
+log.write_text("ready\\n")
+while True:
+    time.sleep(0.05)
+"""
+
+
+class FakeEngine:
+    """A child process that counts the SIGHUPs it gets."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.process = subprocess.Popen([sys.executable, "-c", HUP_RECORDER, str(log)])
+        until(lambda: log.exists() and log.read_text().startswith("ready"), timeout=10)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def hups(self) -> int:
+        return self.log.read_text().splitlines().count("HUP")
+
+    def wait_hups(self, count: int) -> None:
+        until(lambda: self.hups() >= count)
+        assert self.hups() == count
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def acd_db_url() -> Iterator[str]:
+    url = create_database("cc_cli_acd")
+    database = Database(url)
+    try:
+        migrate.upgrade(database)
+        database.dispose()
+        yield url
+    finally:
+        database.dispose()
+        drop_database(url)
+
+
+@pytest.fixture
+def database(acd_db_url: str) -> Iterator[Database]:
+    """The module's database, emptied of agents, queues and audit entries before each test."""
+    database = Database(acd_db_url)
+    with database.engine.begin() as conn:
+        conn.execute(text("TRUNCATE agents, queues, audit_log RESTART IDENTITY CASCADE"))
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def env(database: Database, acd_db_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "CALLCENTER_DATABASE_URL": acd_db_url,
+        "CALLCENTER_DATA_DIR": str(tmp_path),
+        "CALLCENTER_DIALPLANS_DIR": str(DIALPLANS),
+        "CALLCENTER_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[FakeEngine]:
+    """The fake engine, named by <data_dir>/callcenter.pid as the real one does."""
+    fake = FakeEngine(tmp_path / "hups.log")
+    (tmp_path / "callcenter.pid").write_text(f"{fake.pid}\n")
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def run(args: list[str], env: dict[str, str]) -> Result:
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+def ok(args: list[str], env: dict[str, str]) -> Result:
+    result = run(args, env)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def as_json(args: list[str], env: dict[str, str]) -> Any:
+    return json.loads(ok([*args, "--json"], env).stdout)
+
+
+def stored(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    with database.engine.connect() as conn:
+        return {
+            table: sorted(tuple(map(str, row)) for row in conn.execute(text(query)))
+            for table, query in STORED.items()
+        }
+
+
+def audit(database: Database) -> list[tuple[str, str, dict[str, Any]]]:
+    with database.session_scope() as session:
+        return [(r.action, r.target, r.details) for r in reversed(AuditLog(session).recent(100))]
+
+
+# -- help ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["queue"],
+        ["queue", "add"],
+        ["queue", "set"],
+        ["queue", "list"],
+        ["queue", "show"],
+        ["queue", "remove"],
+        ["queue", "entries"],
+        ["queue", "member"],
+        ["queue", "member", "add"],
+        ["queue", "member", "remove"],
+        ["queue", "skill"],
+        ["queue", "skill", "require"],
+        ["queue", "skill", "drop"],
+        ["agent", "login"],
+        ["agent", "logout"],
+        ["agent", "pause"],
+        ["agent", "ready"],
+        ["agent", "skill"],
+        ["agent", "show"],
+    ],
+)
+def test_every_acd_command_has_help_with_an_example(args: list[str]) -> None:
+    result = CliRunner().invoke(main, [*args, "--help"], env={})
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+
+
+def test_queue_is_a_main_command() -> None:
+    assert "queue" in CliRunner().invoke(main, ["--help"], env={}).output
+
+
+# -- queues ----------------------------------------------------------------------------------
+
+
+def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Database) -> None:
+    ok(["agent", "add", "1001", "--name", "Ann"], env)
+    ok(["agent", "add", "1002", "--name", "Bob"], env)
+    engine.wait_hups(2)
+
+    result = ok(
+        ["queue", "add", "sales", "--strategy", "round_robin", "--max-wait", "300",
+         "--max-callers", "10", "--ring-seconds", "15", "--service-level", "30",
+         "--moh", "local_stream://sales", "--overflow", "ivr:after_hours"],
+        env,
+    )  # fmt: skip
+    assert "queue sales added" in result.output
+    assert f"engine {engine.pid} asked to reload (SIGHUP)" in result.output
+    engine.wait_hups(3)
+    ok(["queue", "add", "support"], env)  # every setting at its default
+    engine.wait_hups(4)
+
+    listed = {q["name"]: q for q in as_json(["queue", "list"], env)}
+    assert listed["sales"]["strategy"] == "round_robin"
+    assert listed["sales"]["max_wait_seconds"] == 300
+    assert listed["sales"]["max_callers"] == 10
+    assert listed["sales"]["agent_ring_seconds"] == 15
+    assert listed["sales"]["service_level_seconds"] == 30
+    assert listed["sales"]["music_on_hold"] == "local_stream://sales"
+    assert listed["sales"]["overflow_target"] == "ivr:after_hours"
+    assert listed["support"]["strategy"] == "longest_idle"
+    assert listed["support"]["overflow_target"] is None
+
+    ok(["queue", "member", "add", "sales", "1001"], env)
+    ok(["queue", "member", "add", "sales", "1002", "--tier", "2", "--position", "3"], env)
+    ok(["queue", "skill", "require", "sales", "english", "--min-level", "3"], env)
+    ok(["queue", "skill", "require", "sales", "french"], env)
+    ok(["agent", "login", "1001"], env)
+    engine.wait_hups(9)
+
+    shown = as_json(["queue", "show", "sales"], env)
+    assert shown["name"] == "sales" and shown["strategy"] == "round_robin"
+    assert shown["members"] == [
+        {"extension": "1001", "tier": 1, "position": 1, "status": "available", "state": "idle"},
+        {"extension": "1002", "tier": 2, "position": 3, "status": "logged_out", "state": "idle"},
+    ]
+    assert shown["required_skills"] == {"english": 3, "french": 1}
+    assert shown["entries"] == []
+    text_out = ok(["queue", "show", "sales"], env).output
+    assert "round_robin" in text_out and "english" in text_out and "logged_out" in text_out
+
+    # set changes only what is given
+    ok(["queue", "set", "sales", "--strategy", "ring_all", "--no-overflow"], env)
+    ok(["queue", "skill", "require", "sales", "english", "--min-level", "5"], env)  # again
+    shown = as_json(["queue", "show", "sales"], env)
+    assert shown["strategy"] == "ring_all" and shown["overflow_target"] is None
+    assert shown["max_wait_seconds"] == 300 and shown["music_on_hold"] == "local_stream://sales"
+    assert shown["required_skills"] == {"english": 5, "french": 1}
+
+    ok(["queue", "member", "remove", "sales", "1002"], env)
+    ok(["queue", "skill", "drop", "sales", "french"], env)
+    shown = as_json(["queue", "show", "sales"], env)
+    assert [m["extension"] for m in shown["members"]] == ["1001"]
+    assert shown["required_skills"] == {"english": 5}
+    engine.wait_hups(13)
+
+    ok(["queue", "remove", "support"], env)
+    engine.wait_hups(14)
+    assert [q["name"] for q in as_json(["queue", "list"], env)] == ["sales"]
+    assert "sales" in ok(["queue", "list"], env).output
+
+    actions = [(action, target) for action, target, _ in audit(database)]
+    assert actions[2:] == [
+        ("queue.add", "sales"),
+        ("queue.add", "support"),
+        ("queue.member.add", "sales"),
+        ("queue.member.add", "sales"),
+        ("queue.skill.require", "sales"),
+        ("queue.skill.require", "sales"),
+        ("agent.login", "1001"),
+        ("queue.set", "sales"),
+        ("queue.skill.require", "sales"),
+        ("queue.member.remove", "sales"),
+        ("queue.skill.drop", "sales"),
+        ("queue.remove", "support"),
+    ]
+    queue_set = next(d for a, _, d in audit(database) if a == "queue.set")
+    assert queue_set["strategy"] == {"from": "round_robin", "to": "ring_all"}
+    assert queue_set["overflow_target"] == {"from": "ivr:after_hours", "to": None}
+
+
+def test_queue_entries_newest_first(
+    env: dict[str, str], engine: FakeEngine, database: Database
+) -> None:
+    ok(["queue", "add", "sales"], env)
+    with database.session_scope() as session:
+        queues = QueueRepository(session)
+        first = queues.join("sales", "00000000-0000-0000-0000-000000000001")
+        queues.leave(first, QueueOutcome.ABANDONED, reason="caller hung up")
+        queues.join("sales", "00000000-0000-0000-0000-000000000002")
+    rows = as_json(["queue", "entries", "sales"], env)
+    assert [r["call_uuid"][-1] for r in rows] == ["2", "1"]
+    assert rows[1]["outcome"] == "abandoned" and rows[1]["reason"] == "caller hung up"
+    assert rows[1]["wait_seconds"] is not None and rows[0]["wait_seconds"] is None
+    assert len(as_json(["queue", "entries", "sales", "--limit", "1"], env)) == 1
+    assert len(as_json(["queue", "show", "sales"], env)["entries"]) == 2
+    assert as_json(["queue", "show", "sales", "--entries", "0"], env)["entries"] == []
+    assert "caller hung up" in ok(["queue", "entries", "sales"], env).output
+    engine.wait_hups(1)  # reading notifies nobody
+
+
+# -- agents ----------------------------------------------------------------------------------
+
+
+def test_agent_status_lifecycle(
+    env: dict[str, str], engine: FakeEngine, database: Database
+) -> None:
+    ok(["agent", "add", "1001", "--name", "Ann \x1b[2J", "--skill", "english=5"], env)
+    ok(["queue", "add", "sales"], env)
+    ok(["queue", "member", "add", "sales", "1001", "--tier", "2"], env)
+    engine.wait_hups(3)
+    with database.session_scope() as session:  # the engine's part: the agent is on a call
+        AgentRepository(session).set_status("1001", AgentStatus.LOGGED_OUT, AgentState.IN_CALL)
+
+    assert "available" in ok(["agent", "login", "1001"], env).output
+    assert "paused (lunch)" in ok(["agent", "pause", "1001", "--reason", "lunch"], env).output
+    shown = as_json(["agent", "show", "1001"], env)
+    assert (shown["status"], shown["state"], shown["pause_reason"]) == (
+        "paused",
+        "in_call",
+        "lunch",
+    )
+    ok(["agent", "ready", "1001"], env)
+    ok(["agent", "logout", "1001"], env)
+    engine.wait_hups(7)
+
+    shown = as_json(["agent", "show", "1001"], env)
+    assert shown["status"] == "logged_out" and shown["pause_reason"] is None
+    assert shown["state"] == "in_call"  # status only: the engine owns the state
+    assert shown["queues"] == [{"queue": "sales", "tier": 2, "position": 1}]
+    assert [(h["status"], h["reason"]) for h in shown["history"]] == [
+        ("logged_out", None),
+        ("available", None),
+        ("paused", "lunch"),
+        ("available", None),
+        ("logged_out", None),  # the engine's own change above
+    ]
+    for _ in range(4):
+        ok(["agent", "login", "1001"], env)
+        ok(["agent", "logout", "1001"], env)
+    assert len(as_json(["agent", "show", "1001"], env)["history"]) == 10
+
+    text_out = ok(["agent", "show", "1001"], env).output
+    assert "\x1b" not in text_out and "\\x1b[2J" in text_out  # a name cannot drive the terminal
+    assert "sales" in text_out and "english" in text_out
+
+    actions = [a for a, target, _ in audit(database) if target == "1001"]
+    assert actions[:5] == ["agent.add", "agent.login", "agent.pause", "agent.ready", "agent.logout"]
+    pause_details = next(d for a, _, d in audit(database) if a == "agent.pause")
+    assert pause_details == {"from": "available", "to": "paused", "reason": "lunch"}
+
+
+def test_agent_skills(env: dict[str, str], engine: FakeEngine, database: Database) -> None:
+    ok(["agent", "add", "1001"], env)
+    ok(["agent", "skill", "1001", "english", "80"], env)
+    ok(["agent", "skill", "1001", "french", "0"], env)
+    ok(["agent", "skill", "1001", "english", "90"], env)  # again: changes the level
+    assert as_json(["agent", "show", "1001"], env)["skills"] == {"english": 90, "french": 0}
+    ok(["agent", "skill", "1001", "french", "--remove"], env)
+    assert as_json(["agent", "show", "1001"], env)["skills"] == {"english": 90}
+    engine.wait_hups(5)
+    assert [(a, d) for a, _, d in audit(database)][1:] == [
+        ("agent.skill", {"skill": "english", "level": 80}),
+        ("agent.skill", {"skill": "french", "level": 0}),
+        ("agent.skill", {"skill": "english", "level": 90}),
+        ("agent.skill.remove", {"skill": "french"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code"),
+    [
+        ([], ["agent", "logout", "1001"], "agent_not_logged_in"),
+        ([], ["agent", "pause", "1001"], "agent_not_logged_in"),
+        ([], ["agent", "ready", "1001"], "agent_not_logged_in"),
+        (["login"], ["agent", "login", "1001"], "agent_already_logged_in"),
+        (["login"], ["agent", "ready", "1001"], "agent_not_paused"),
+        (["login", "pause"], ["agent", "pause", "1001"], "agent_already_paused"),
+        (["login", "pause"], ["agent", "login", "1001"], "agent_already_logged_in"),
+    ],
+)
+def test_a_status_change_from_the_wrong_status_is_refused(
+    env: dict[str, str], database: Database, setup: list[str], args: list[str], code: str
+) -> None:
+    ok(["agent", "add", "1001"], env)
+    for action in setup:
+        ok(["agent", action, "1001"], env)
+    before = stored(database)
+    result = run(args, env)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert result.output.startswith("error: ") and f"[{code}]" in result.output
+    assert stored(database) == before
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+HOSTILE = ["10\n01", "1001 1002", "1001;reboot", "$(id)", "${sofia_profile}", "x" * 65, "\u210c"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["queue", "add", "new", "--strategy", "fastest"],
+        ["queue", "add", "new", "--max-wait", "-1"],
+        ["queue", "add", "new", "--max-callers", "-5"],
+        ["queue", "add", "new", "--ring-seconds", "0"],
+        ["queue", "add", "new", "--service-level", "ten"],
+        ["queue", "add", "new", "--max-wait", "99999999999"],
+        ["queue", "add", "new", "--overflow", "voicemail:1001"],
+        ["queue", "add", "new", "--overflow", "queue:"],
+        ["queue", "add", "new", "--overflow", "queue:new"],
+        ["queue", "add", "new", "--overflow", "extension:10\n01"],
+        ["queue", "add", "new", "--overflow", "playback:/tmp/a b.wav"],
+        ["queue", "add", "new", "--overflow", "hangup:normal clearing"],
+        ["queue", "add", "new", "--moh", "local_stream://moh\nbgapi originate"],
+        ["queue", "add", "new", "--moh", "${system(id)}"],
+        ["queue", "add", "sales"],
+        ["queue", "set", "sales"],
+        ["queue", "set", "sales", "--overflow", "ivr:x", "--no-overflow"],
+        ["queue", "set", "sales", "--strategy", "fastest"],
+        ["queue", "set", "nope", "--max-wait", "5"],
+        ["queue", "show", "nope"],
+        ["queue", "entries", "nope"],
+        ["queue", "entries", "sales", "--limit", "0"],
+        ["queue", "remove", "nope"],
+        ["queue", "member", "add", "nope", "1001"],
+        ["queue", "member", "add", "sales", "9999"],
+        ["queue", "member", "add", "sales", "1001"],
+        ["queue", "member", "add", "sales", "1002", "--tier", "0"],
+        ["queue", "member", "add", "sales", "1002", "--position", "-1"],
+        ["queue", "member", "remove", "sales", "1002"],
+        ["queue", "member", "remove", "nope", "1001"],
+        ["queue", "skill", "require", "sales", "english", "--min-level", "101"],
+        ["queue", "skill", "require", "sales", "English"],
+        ["queue", "skill", "require", "nope", "english"],
+        ["queue", "skill", "drop", "sales", "german"],
+        ["agent", "login", "9999"],
+        ["agent", "logout", "9999"],
+        ["agent", "pause", "1001", "--reason", ""],
+        ["agent", "pause", "1001", "--reason", "x" * 65],
+        ["agent", "pause", "1001", "--reason", "lunch\r\nEvent-Name: CUSTOM"],
+        ["agent", "pause", "1001", "--reason", "lunch\x1b[2J"],
+        ["agent", "ready", "9999"],
+        ["agent", "skill", "1001", "english"],
+        ["agent", "skill", "1001", "english", "5", "--remove"],
+        ["agent", "skill", "1001", "english", "101"],
+        ["agent", "skill", "1001", "english", "-1"],
+        ["agent", "skill", "1001", "english", "high"],
+        ["agent", "skill", "1001", "English", "5"],
+        ["agent", "skill", "1001", "german", "--remove"],
+        ["agent", "skill", "9999", "english", "5"],
+        ["agent", "show", "9999"],
+        ["agent", "add", "1003", "--skill", "Eng lish=5"],
+        *(["queue", "add", name] for name in HOSTILE),
+        *(["queue", "show", name] for name in HOSTILE),
+        *(["queue", "member", "add", "sales", ext] for ext in HOSTILE),
+        *(["agent", command, ext] for ext in HOSTILE for command in ("login", "show")),
+        *(["agent", "skill", "1001", skill, "5"] for skill in HOSTILE),
+    ],
+)
+def test_bad_input_is_one_error_line_and_changes_nothing(
+    env: dict[str, str], database: Database, tmp_path: Path, args: list[str]
+) -> None:
+    ok(["agent", "add", "1001", "--skill", "english=5"], env)
+    ok(["agent", "add", "1002"], env)
+    ok(["queue", "add", "sales"], env)
+    ok(["queue", "member", "add", "sales", "1001"], env)
+    ok(["queue", "skill", "require", "sales", "english"], env)
+    before = stored(database)
+
+    result = run(args, env)
+
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.lower().startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert "\n" not in errors[0] and "\x1b" not in result.output and "\r" not in result.output
+    assert stored(database) == before
+
+
+# -- telling the engine ----------------------------------------------------------------------
+
+
+def test_without_an_engine_a_change_is_stored_with_a_note(
+    env: dict[str, str], database: Database, tmp_path: Path
+) -> None:
+    result = ok(["queue", "add", "sales"], env)
+    assert NO_ENGINE in result.output
+    (tmp_path / "callcenter.pid").write_text("not a pid\n")
+    assert NO_ENGINE in ok(["agent", "add", "1001"], env).output
+    (tmp_path / "callcenter.pid").write_text(f"{_a_dead_pid()}\n")
+    assert NO_ENGINE in ok(["agent", "login", "1001"], env).output
+    (tmp_path / "callcenter.pid").write_text("-1\n")  # never kill(-1): every process of ours
+    result = ok(["agent", "logout", "1001"], env)
+    assert "warning: -1 is not a process id" in result.output
+    assert [q["name"] for q in as_json(["queue", "list"], env)] == ["sales"]
+    assert as_json(["agent", "show", "1001"], env)["status"] == "logged_out"
+
+
+def test_a_stale_pid_file_names_no_engine(
+    env: dict[str, str], engine: FakeEngine, tmp_path: Path
+) -> None:
+    """A pid file left by a crash: the process now holding that pid started after it."""
+    pid_file = tmp_path / "callcenter.pid"
+    long_ago = time.time() - 3600
+    os.utime(pid_file, (long_ago, long_ago))
+    assert NO_ENGINE in ok(["queue", "add", "sales"], env).output
+    pid_file.write_text(f"{engine.pid}\n")  # written after the engine started: it is the one
+    assert "asked to reload" in ok(["queue", "set", "sales", "--max-wait", "5"], env).output
+    engine.wait_hups(1)
+
+
+def test_ivr_reload_signals_the_engine(env: dict[str, str], engine: FakeEngine) -> None:
+    result = ok(["ivr", "reload"], env)
+    assert f"engine {engine.pid} asked to reload (SIGHUP)" in result.output
+    engine.wait_hups(1)
+    ok(["ivr", "reload", "--pid", str(engine.pid)], env)
+    engine.wait_hups(2)
+
+
+def test_ivr_reload_without_an_engine_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["ivr", "reload"], env)
+    assert result.exit_code == 1
+    assert "no running engine found" in result.output
+    assert "the flows are valid [engine_not_running]" in result.output
+    dead = _a_dead_pid()
+    result = run(["ivr", "reload", "--pid", str(dead)], env)
+    assert result.exit_code == 1
+    assert f"error: no engine with pid {dead} [engine_not_running]" in result.output
+    for pid in ("0", "-1"):
+        result = run(["ivr", "reload", "--pid", pid], env)
+        assert result.exit_code == 1 and "[invalid_pid]" in result.output
+
+
+def _a_dead_pid() -> int:
+    """The pid of a child that has exited and been reaped (not reused within a test)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=10)
+    return child.pid
+
+
+def test_the_fake_engine_dies_on_sigterm_only(tmp_path: Path) -> None:
+    fake = FakeEngine(tmp_path / "hups.log")
+    try:
+        os.kill(fake.pid, signal.SIGHUP)
+        fake.wait_hups(1)
+        assert fake.process.poll() is None
+    finally:
+        fake.stop()

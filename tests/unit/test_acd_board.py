@@ -1,0 +1,203 @@
+"""The ACD board and strategies on snapshots: who is offered to whom, and what follows."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from callcenter.acd.board import AgentSlot, Board, Member, Pacing, QueueSpec, Ticket
+from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
+
+AVAILABLE = AgentStatus.AVAILABLE
+
+
+def agent(ext: str, idle_since: float = 0.0, **kw: object) -> AgentSlot:
+    slot = AgentSlot(ext, kw.pop("status", AVAILABLE), **kw)  # type: ignore[arg-type]
+    slot.idle_since = idle_since
+    return slot
+
+
+def board_with(
+    queues: list[QueueSpec], agents: list[AgentSlot], pacing: Pacing | None = None
+) -> Board:
+    board = Board(pacing, random.Random(1))
+    board.configure(queues, [], 0.0)
+    for slot in agents:
+        board.agents[slot.extension] = slot
+    return board
+
+
+def members(*exts: str, tier: int = 1) -> tuple[Member, ...]:
+    return tuple(Member(e, tier, i + 1) for i, e in enumerate(exts))
+
+
+def ticket(name: str, queue: str = "q", priority: int = 0, **skills: int) -> Ticket:
+    return Ticket(name, f"call-{name}", queue, priority, skills)
+
+
+def offers(board: Board, now: float = 10.0) -> dict[str, tuple[str, ...] | None]:
+    return {t.id: t.offer for t in board.match(now)}
+
+
+@pytest.mark.parametrize(
+    ("strategy", "setup", "expected"),
+    [
+        (QueueStrategy.LONGEST_IDLE, {"a": {"idle_since": 5}, "b": {"idle_since": 1}}, "b"),
+        (QueueStrategy.FEWEST_CALLS, {"a": {"calls_answered": 1}, "b": {"calls_answered": 4}}, "a"),
+        (
+            QueueStrategy.LEAST_TALK_TIME,
+            {"a": {"talk_seconds": 90}, "b": {"talk_seconds": 30}},
+            "b",
+        ),
+        (QueueStrategy.SKILLS_BASED, {"a": {"skills": {"en": 2}}, "b": {"skills": {"en": 9}}}, "b"),
+    ],
+)
+def test_each_strategy_picks_its_agent(
+    strategy: QueueStrategy, setup: dict[str, dict[str, object]], expected: str
+) -> None:
+    spec = QueueSpec("q", strategy, members("a", "b"), required_skills={"en": 1})
+    base = {"skills": {"en": 1}}
+    board = board_with([spec], [agent(ext, **{**base, **kw}) for ext, kw in setup.items()])
+    board.join(ticket("t1"), 1.0)
+    assert offers(board) == {"t1": (expected,)}
+    assert board.agents[expected].state is AgentState.OFFERING
+
+
+def test_round_robin_goes_on_from_the_last_position() -> None:
+    spec = QueueSpec("q", QueueStrategy.ROUND_ROBIN, members("a", "b", "c"))
+    board = board_with([spec], [agent("a"), agent("b"), agent("c")])
+    picked = []
+    for n in range(4):
+        t = ticket(f"t{n}")
+        board.join(t, float(n))
+        board.match(10.0)
+        assert t.offer is not None
+        picked.append(t.offer[0])
+        board.answered(t, picked[-1])
+        board.released(t, picked[-1], 1.0, 11.0, wrapup=False)
+    assert picked == ["a", "b", "c", "a"]
+
+
+def test_ring_all_offers_every_free_agent_and_answer_frees_the_others() -> None:
+    spec = QueueSpec("q", QueueStrategy.RING_ALL, members("a", "b", "c"))
+    board = board_with([spec], [agent("a"), agent("b"), agent("c", status=AgentStatus.PAUSED)])
+    t = ticket("t1")
+    board.join(t, 0.0)
+    assert offers(board) == {"t1": ("a", "b")}
+    board.offer_failed(t, "a", "ORIGINATOR_CANCEL", 11.0)
+    board.answered(t, "b")
+    assert board.agents["a"].state is AgentState.IDLE and board.agents["a"].free(11.0)
+    assert board.agents["b"].state is AgentState.IN_CALL
+
+
+def test_lower_tier_first_then_strategy() -> None:
+    spec = QueueSpec("q", members=(Member("a", 2, 1), Member("b", 1, 2)))
+    board = board_with([spec], [agent("a", idle_since=0), agent("b", idle_since=9)])
+    board.join(ticket("t1"), 0.0)
+    assert offers(board) == {"t1": ("b",)}
+
+
+def test_priority_then_arrival_and_positions() -> None:
+    spec = QueueSpec("q", members=members("a"))
+    board = board_with([spec], [])
+    early, vip, late = ticket("early"), ticket("vip", priority=10), ticket("late")
+    for n, t in enumerate((early, late, vip)):
+        board.join(t, float(n))
+    assert [t.position_at_join for t in (early, late, vip)] == [1, 2, 1]
+    assert [board.position(t) for t in (vip, early, late)] == [1, 2, 3]
+    board.agents["a"] = agent("a")
+    assert offers(board) == {"vip": ("a",)}
+
+
+def test_required_skills_of_queue_and_caller() -> None:
+    spec = QueueSpec("q", members=members("a", "b"), required_skills={"en": 3})
+    board = board_with(
+        [spec],
+        [agent("a", skills={"en": 5}), agent("b", skills={"en": 5, "fr": 6}, idle_since=9)],
+    )
+    board.join(ticket("french", fr=5), 0.0)
+    board.join(ticket("english"), 1.0)
+    assert offers(board) == {"french": ("b",), "english": ("a",)}
+    weak = board_with([spec], [agent("a", skills={"en": 2})])
+    weak.join(ticket("t"), 0.0)
+    assert offers(weak) == {}
+
+
+def test_paused_logged_out_busy_and_non_members_are_not_offered() -> None:
+    spec = QueueSpec("q", members=members("a", "b", "c"))
+    busy = agent("c")
+    busy.state = AgentState.IN_CALL
+    board = board_with(
+        [spec],
+        [agent("a", status=AgentStatus.PAUSED), agent("b", status=AgentStatus.LOGGED_OUT), busy,
+         agent("z")],
+    )  # fmt: skip
+    board.join(ticket("t"), 0.0)
+    assert offers(board) == {}
+
+
+def test_failed_offers_rest_the_agent_then_pause_it() -> None:
+    pacing = Pacing(no_answer_delay=10, busy_delay=30, unreachable_delay=60, max_no_answer=3)
+    spec = QueueSpec("q", members=members("a"))
+    board = board_with([spec], [agent("a")], pacing)
+    t = ticket("t")
+    board.join(t, 0.0)
+    expectations = [("NO_ANSWER", 10.0), ("USER_BUSY", 30.0), ("SUBSCRIBER_ABSENT", 60.0)]
+    now = 0.0
+    for cause, rest in expectations:
+        assert offers(board, now) == {"t": ("a",)}
+        changes = board.offer_failed(t, "a", cause, now)
+        assert board.agents["a"].ready_at == now + rest
+        assert board.next_ready(now) == now + rest
+        now += rest
+    assert changes[-1].status is AgentStatus.PAUSED and changes[-1].reason
+    assert offers(board, now) == {}
+
+
+def test_caller_cancel_is_not_the_agents_fault() -> None:
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a")])
+    t = ticket("t")
+    board.join(t, 0.0)
+    board.match(1.0)
+    board.offer_failed(t, "a", "ORIGINATOR_CANCEL", 1.0)
+    assert board.agents["a"].failed_offers == 0 and board.agents["a"].free(1.0)
+
+
+def test_wrap_up_then_idle_again() -> None:
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a", wrapup_seconds=15)])
+    t = ticket("t")
+    board.join(t, 0.0)
+    board.match(0.0)
+    board.answered(t, "a")
+    board.released(t, "a", 42.0, 100.0, wrapup=True)
+    slot = board.agents["a"]
+    assert (slot.state, slot.talk_seconds, slot.calls_answered) == (AgentState.WRAP_UP, 42.0, 1)
+    assert board.wrapups_done(110.0) == []
+    assert [c.state for c in board.wrapups_done(115.0)] == [AgentState.IDLE]
+    assert slot.idle_since == 115.0
+
+
+def test_full_and_unknown_queues_refuse() -> None:
+    board = board_with([QueueSpec("q", max_callers=1)], [])
+    first, second, lost = ticket("1"), ticket("2"), ticket("3", queue="nope")
+    for t in (first, second, lost):
+        board.join(t, 0.0)
+    assert (first.accepted, second.refused, lost.refused) == (True, "full", "unknown_queue")
+    board.leave(first, QueueOutcome.ABANDONED)
+    assert board.waiting("q") == [] and first.outcome is QueueOutcome.ABANDONED
+
+
+def test_reload_keeps_live_state_and_drops_removed_agents_once_free() -> None:
+    board = board_with([QueueSpec("q", members=members("a", "b"))], [agent("a"), agent("b")])
+    t = ticket("t")
+    board.join(t, 0.0)
+    board.match(0.0)  # a is offered
+    board.answered(t, "a")
+    board.configure([QueueSpec("q", members=members("a"))], [agent("a")], 5.0)
+    assert "b" not in board.agents
+    assert board.agents["a"].state is AgentState.IN_CALL  # a call in progress is kept
+    board.configure([QueueSpec("q")], [], 6.0)
+    assert board.agents["a"].removed
+    board.released(t, "a", 1.0, 7.0, wrapup=True)
+    assert "a" not in board.agents
