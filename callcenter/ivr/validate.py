@@ -9,6 +9,7 @@ A flow with any error is never returned.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from callcenter.ivr.validate_graph import (
     check_reachable,
     check_targets,
     check_variables,
+    flow_cycles,
+    quiet_gotos,
 )
 from callcenter.ivr.validate_nodes import (
     LANGUAGE,
@@ -87,6 +90,7 @@ class _Loaded:
     result: FlowResult
     name: Ref | None  # the flow's name, even when the flow is invalid
     goto_flows: list[Ref]
+    quiet_gotos: list[Ref] = field(default_factory=list)  # reached with no caller input
 
 
 def load_flow(
@@ -125,12 +129,28 @@ def load_flows(
             if ref.name not in owners:
                 message = f"unknown flow {ref.name!r} (flows: {', '.join(sorted(owners))})"
                 item.result.errors.append(Issue(ref.where, ref.path, message))
+    _check_flow_cycles(loaded)
+    for item in loaded:
         catalog.errors.extend(item.result.errors)
         catalog.warnings.extend(item.result.warnings)
         flow = item.result.flow
         if flow is not None and not item.result.errors:
             catalog.flows[flow.name] = flow
     return catalog
+
+
+def _check_flow_cycles(loaded: list[_Loaded]) -> None:
+    """Flows that hand the caller to each other forever without input (each flow alone is
+    fine, so this is only seen with the whole catalog)."""
+    by_name = {item.name.name: item for item in loaded if item.name is not None}
+    quiet = {name: [r.name for r in item.quiet_gotos] for name, item in by_name.items()}
+    for cycle in flow_cycles(quiet):
+        shown = " -> ".join(cycle)
+        for here, there in itertools.pairwise(cycle):
+            item = by_name[here]
+            ref = next(r for r in item.quiet_gotos if r.name == there)
+            message = f"flows loop forever without caller input: {shown}"
+            item.result.errors.append(Issue(ref.where, ref.path, message))
 
 
 def flow_files(paths_or_dir: Path | str | Iterable[Path | str]) -> list[Path]:
@@ -193,7 +213,10 @@ def _load(
         nodes=nodes,
         variables=variables,
     )
-    return _Loaded(_result(c, flow), Ref(name, name_where, "name") if name else None, c.flows)
+    quiet = quiet_gotos(c, start, nodes) if start in nodes else set()
+    gotos = [ref for ref in c.flows if ref.path.split(".")[1] in quiet]  # nodes.<name>.flow
+    named = Ref(name, name_where, "name") if name else None
+    return _Loaded(_result(c, flow), named, c.flows, gotos)
 
 
 def _nodes(c: Checker, top: YMap) -> tuple[list[str], dict[str, plan.Node]]:

@@ -100,6 +100,41 @@ def check_loops(c: Checker, nodes: dict[str, plan.Node]) -> None:
         )
 
 
+def quiet_gotos(c: Checker, start: str, nodes: dict[str, plan.Node]) -> set[str]:
+    """The goto_flow nodes a caller reaches from the start without pressing anything."""
+    edges = _edges(c, nodes)
+    seen, todo, found = {start}, [start], set()
+    while todo:
+        name = todo.pop()
+        node = nodes.get(name)
+        if isinstance(node, plan.GotoFlow):
+            found.add(name)
+        elif isinstance(node, NO_INPUT):
+            for nxt in edges.get(name, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+    return found
+
+
+def flow_cycles(quiet: dict[str, list[str]]) -> Iterator[list[str]]:
+    """Cycles of flows handing over to each other with no caller input on the way, each
+    as ``[a, b, ..., a]`` (``quiet``: flow -> the flows its quiet goto_flows name)."""
+    order = list(quiet)
+    edges = {f: [t for t in targets if t in quiet] for f, targets in quiet.items()}
+    for group in _components(order, edges):
+        first = group[0]
+        if len(group) == 1 and first not in edges[first]:
+            continue
+        members, cycle = set(group), [first]
+        while True:
+            nxt = next(t for t in edges[cycle[-1]] if t in members)
+            if nxt in cycle:
+                yield [*cycle[cycle.index(nxt) :], nxt]
+                break
+            cycle.append(nxt)
+
+
 def _components(order: list[str], edges: dict[str, list[str]]) -> Iterator[list[str]]:
     """Strongly connected components (Tarjan, iterative), members in file order."""
     index: dict[str, int] = {}

@@ -264,3 +264,30 @@ def test_flow_carries_version_checksum_and_locations(tmp_path: Path) -> None:
     assert (flow.name, flow.version, flow.language, flow.sounds) == ("my-flow", "3", "en", "")
     assert len(flow.checksum) == 64
     assert str(flow.node("a").where) == f"{path}:4:6"
+
+
+def test_flows_handing_over_to_each_other_without_input_are_a_loop(tmp_path: Path) -> None:
+    quiet = (
+        "  a: {type: play, prompts: [{silence: 100}], next: b}\n  b: {type: goto_flow, flow: %s}\n"
+    )
+    write(tmp_path, BASE + quiet % "two", "one.yaml")
+    write(tmp_path, BASE + quiet % "one", "two.yaml")
+    write(tmp_path, BASE + quiet % "three", "three.yaml")  # a flow going to itself
+    catalog = load_flows(tmp_path)
+    assert [str(i) for i in catalog.errors] == [
+        f"{tmp_path}/one.yaml:5:30: nodes.b.flow: flows loop forever without caller input: "
+        "one -> two -> one",
+        f"{tmp_path}/three.yaml:5:30: nodes.b.flow: flows loop forever without caller input: "
+        "three -> three",
+        f"{tmp_path}/two.yaml:5:30: nodes.b.flow: flows loop forever without caller input: "
+        "one -> two -> one",
+    ]
+    assert catalog.flows == {}
+
+
+def test_flows_handing_over_after_a_menu_are_fine(tmp_path: Path) -> None:
+    write(tmp_path, BASE + "  a: {type: goto_flow, flow: two}\n", "one.yaml")
+    menu = "  a: {type: menu, greet_long: m.wav, options: {'1': b}}\n  b: {type: goto_flow, flow: one}\n"
+    write(tmp_path, BASE + menu, "two.yaml")
+    catalog = load_flows(tmp_path)
+    assert catalog.errors == [] and sorted(catalog.flows) == ["one", "two"]
