@@ -200,13 +200,26 @@ class Board:
     def match(self, now: float) -> list[Ticket]:
         """Offer free agents to waiting callers, by priority then arrival; the tickets offered."""
         offered: list[Ticket] = []
+        free = {a.extension for a in self.agents.values() if a.free(now)}
+        if not free or not self.tickets:
+            return offered  # the usual busy hour: nobody free, nothing to sort
+        open_queues = {
+            name for name, spec in self.queues.items()
+            if any(m.extension in free for m in spec.members)
+        }  # fmt: skip
+        pools: dict[str, list[AgentSlot]] = {}  # free members meeting the queue's skills
         for ticket in sorted(self.tickets.values(), key=_order):
-            if not ticket.waiting or ticket.offer is not None:
+            if ticket.queue not in open_queues or not ticket.waiting or ticket.offer is not None:
                 continue
-            spec = self.queues.get(ticket.queue)
-            if spec is None:
+            spec = self.queues[ticket.queue]
+            pool = pools.get(spec.name)
+            if pool is None:
+                pool = pools[spec.name] = self._eligible(spec, now)
+            pool[:] = [a for a in pool if a.free(now)]  # some were offered meanwhile
+            if not pool:
+                open_queues.discard(spec.name)  # the rest of this queue's callers wait too
                 continue
-            candidates = [a for a in self._eligible(spec, ticket, now)]
+            candidates = [a for a in pool if _meets(a, ticket.skills)] if ticket.skills else pool
             if not candidates:
                 continue
             ranked = rank(spec, candidates, self.last_position.get(spec.name, 0), self.rng)
@@ -219,16 +232,16 @@ class Board:
             ticket.offer = tuple(a.extension for a in chosen)
             ticket.offers += 1
             offered.append(ticket)
+            free.difference_update(ticket.offer)
+            if not free:
+                break
         return offered
 
-    def _eligible(self, spec: QueueSpec, ticket: Ticket, now: float) -> list[AgentSlot]:
-        needed = {**spec.required_skills, **ticket.skills}
+    def _eligible(self, spec: QueueSpec, now: float) -> list[AgentSlot]:
         out = []
         for member in spec.members:
             agent = self.agents.get(member.extension)
-            if agent is None or not agent.free(now):
-                continue
-            if all(agent.skills.get(skill, -1) >= level for skill, level in needed.items()):
+            if agent is not None and agent.free(now) and _meets(agent, spec.required_skills):
                 out.append(agent)
         return out
 
@@ -312,6 +325,10 @@ class Board:
     def _drop_if_removed(self, agent: AgentSlot) -> None:
         if agent.removed and agent.ticket is None:
             self.agents.pop(agent.extension, None)
+
+
+def _meets(agent: AgentSlot, needed: Mapping[str, int]) -> bool:
+    return all(agent.skills.get(skill, -1) >= level for skill, level in needed.items())
 
 
 def _order(ticket: Ticket) -> tuple[int, int]:
