@@ -71,7 +71,7 @@ def freeing_up(board: Board, rng: random.Random) -> tuple[list[float], int]:
     costs, matched = [], 0
     agents = list(board.agents.values())
     now = 2.0
-    for n in range(2000):
+    for _ in range(2000):
         agent = rng.choice(agents)
         start = time.perf_counter()
         agent.ticket = None  # the message: this agent's call ended

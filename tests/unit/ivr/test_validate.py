@@ -287,7 +287,10 @@ def test_flows_handing_over_to_each_other_without_input_are_a_loop(tmp_path: Pat
 
 def test_flows_handing_over_after_a_menu_are_fine(tmp_path: Path) -> None:
     write(tmp_path, BASE + "  a: {type: goto_flow, flow: two}\n", "one.yaml")
-    menu = "  a: {type: menu, greet_long: m.wav, options: {'1': b}}\n  b: {type: goto_flow, flow: one}\n"
+    menu = (
+        "  a: {type: menu, greet_long: m.wav, options: {'1': b}}\n"
+        "  b: {type: goto_flow, flow: one}\n"
+    )
     write(tmp_path, BASE + menu, "two.yaml")
     catalog = load_flows(tmp_path)
     assert catalog.errors == [] and sorted(catalog.flows) == ["one", "two"]
