@@ -91,6 +91,7 @@ class App:
                 self.call_metrics,
                 target_runner,
                 options=options,
+                presence=self.dispatcher,
             )
             connection = ESLConnection(
                 node,

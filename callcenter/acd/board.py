@@ -314,6 +314,24 @@ class Board:
         self._drop_if_removed(agent)
         return changes
 
+    def occupy(self, extension: str, hold: str) -> list[AgentChange]:
+        """The agent is on a call the ACD did not place (a direct extension call, or a call
+        adopted after a restart): no offers until ``vacate`` with the same ``hold``."""
+        agent = self.agents.get(extension)
+        if agent is None or agent.ticket is not None:
+            return []
+        agent.state, agent.ticket = AgentState.IN_CALL, hold
+        return [AgentChange(extension, agent.status, agent.state)]
+
+    def vacate(self, extension: str, hold: str, now: float) -> list[AgentChange]:
+        agent = self.agents.get(extension)
+        if agent is None or agent.ticket != hold:
+            return []
+        agent.state, agent.ticket, agent.idle_since = AgentState.IDLE, None, now
+        changes = [AgentChange(extension, agent.status, agent.state)]
+        self._drop_if_removed(agent)
+        return changes
+
     def wrapups_done(self, now: float) -> list[AgentChange]:
         changes = []
         for agent in self.agents.values():

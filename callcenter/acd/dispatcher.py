@@ -32,6 +32,7 @@ from callcenter.acd.board import (
     Ticket,
 )
 from callcenter.acd.metrics import AcdMetrics
+from callcenter.calls.call import Call
 from callcenter.errors import DatabaseUnavailable, MigrationError
 from callcenter.store.database import Database
 from callcenter.store.records import AgentStateRecord, QueueRecord, QueueStayRecord
@@ -151,6 +152,12 @@ class Dispatcher:
     def leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None = None) -> None:
         self._post(self._leave, ticket, outcome, reason)
 
+    def busy(self, call: Call, extension: str) -> None:
+        """An agent is on ``call`` outside the queues (``calls.control.AgentPresence``)."""
+        hold = f"call:{call.uuid}"
+        self._post(self._occupy, extension, hold)
+        call.on_finished.append(lambda: self._post(self._vacate, extension, hold))
+
     def spec(self, queue: str) -> QueueSpec | None:
         return self.board.queues.get(queue)
 
@@ -250,6 +257,12 @@ class Dispatcher:
             self.metrics.answered_in_sla.labels(queue=ticket.queue).inc()
         self._save_stay(ticket)
         self._forget(ticket)
+
+    def _occupy(self, extension: str, hold: str) -> None:
+        self._save_agents(self.board.occupy(extension, hold))
+
+    def _vacate(self, extension: str, hold: str) -> None:
+        self._save_agents(self.board.vacate(extension, hold, self.clock()))
 
     def _released(self, ticket: Ticket, extension: str, talk: float, wrapup: bool) -> None:
         self._save_agents(self.board.released(ticket, extension, talk, self.clock(), wrapup=wrapup))

@@ -45,6 +45,12 @@ class Channel(Protocol):
     ) -> None: ...
 
 
+class AgentPresence(Protocol):
+    """Who must know that an agent's phone is on a call (the ACD's dispatcher)."""
+
+    def busy(self, call: Call, extension: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Digits:
     value: str | None
@@ -80,8 +86,10 @@ class CallControl:
         attach_leg: Callable[[str], None],
         command_timeout: float = 10.0,
         agents_domain: str = "callcenter",
+        presence: AgentPresence | None = None,
     ) -> None:
         self.call = call
+        self.presence = presence
         self.channel = channel
         self.mailbox = mailbox
         self._attach_leg = attach_leg
@@ -261,6 +269,11 @@ class CallControl:
             raise error
         log.debug("call %s: leg %s up: %s", self.uuid, leg_uuid, reply.strip())
         return leg_uuid
+
+    def agent_busy(self, extension: str) -> None:
+        """This call holds the agent's phone until it ends: the ACD offers it nothing else."""
+        if self.presence is not None:
+            self.presence.busy(self.call, extension)
 
     def agent_dial_string(self, extension: str) -> str:
         q.token("extension", extension)

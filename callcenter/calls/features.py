@@ -58,6 +58,7 @@ def ring_extension(control: CallControl, extension: str, ring_seconds: float) ->
         log.info("call %s: extension %s did not answer: %s", control.uuid, extension, exc.cause)
         busy_then_hang_up(control)
         return
+    control.agent_busy(extension)
     control.answer()
     control.bridge(leg)
 

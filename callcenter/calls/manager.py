@@ -17,7 +17,7 @@ from gevent.pool import Group
 
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
-from callcenter.calls.control import CallControl, Channel
+from callcenter.calls.control import AgentPresence, CallControl, Channel
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.routing import RouteTable
@@ -54,6 +54,7 @@ class CallManager:
         run_target: TargetRunner,
         *,
         options: CallOptions | None = None,
+        presence: AgentPresence | None = None,
     ) -> None:
         self.node = node
         self.router = router
@@ -63,6 +64,7 @@ class CallManager:
         self.metrics = metrics
         self.run_target = run_target
         self.options = options or CallOptions()
+        self.presence = presence
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -116,6 +118,7 @@ class CallManager:
             attach_leg=lambda leg: self._attach(leg, call.uuid, mailbox),
             command_timeout=self.options.command_timeout,
             agents_domain=self.options.agents_domain,
+            presence=self.presence,
         )
         actor = CallActor(
             control,
@@ -262,9 +265,11 @@ class CallManager:
             log.info("leg %s belongs to no live call: hanging it up", uuid)
             _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_CLEARING"))
             return
-        owner.call.adopt_leg(dump)
+        leg = owner.call.adopt_leg(dump)
         self._attach(uuid, owner.call.uuid, owner.control.mailbox)
         log.info("call %s: leg %s adopted", owner.call.uuid, uuid)
+        if leg.agent_extension and not leg.ended:
+            owner.control.agent_busy(leg.agent_extension)  # the ACD restarted knowing nothing
 
     # -- shutdown -----------------------------------------------------------------------
 

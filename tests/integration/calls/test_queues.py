@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
+from callcenter.acd.dispatcher import RETRY_LOAD_SECONDS
 from callcenter.app import App
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
@@ -18,7 +21,7 @@ from callcenter.vocabulary import (
     QueueStrategy,
     RouteTarget,
 )
-from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.conftest import EngineFactory, TcpCut
 from tests.integration.calls.test_calls import add_route, apps_sent, settled, wait_cdr
 from tests.support import until
 
@@ -256,3 +259,65 @@ def _enter_queue(
 
     manager.run_target = run_target
     return sim.place_call(did, "15550099", behaviour=behaviour)
+
+
+def test_after_a_restart_an_agent_on_an_adopted_call_is_not_offered(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    first = engine()
+    sim.register_agent("2091", AgentBehaviour(answer_delay=0.2))
+    sim.register_agent("2092", AgentBehaviour(answer_delay=0.2))
+    setup_queue(first, "restart", {"2091": {}, "2092": {}}, did="8010")
+    first.dispatcher.board.agents["2091"].idle_since = -1e9  # 2091 takes the first call
+    talking = sim.place_call("8010", "15550101")
+    until(lambda: any(c.uuid == talking and c.partner for c in sim.channels))
+    first.stop("restart")  # the call stays up in FreeSWITCH
+    second = engine()
+    until(lambda: talking in second.managers["fs1"].actors)
+    board = second.dispatcher.board
+    until(lambda: board.agents.get("2091") is not None and board.agents["2091"].state == "in_call")
+    board.agents["2091"].idle_since = -1e9  # longest idle, yet on the adopted call
+    waiting = sim.place_call("8010", "15550102", behaviour=CallerBehaviour(talk_time=0.5))
+    cdr = wait_cdr(second, waiting)
+    assert cdr.agent_extension == "2092"
+    sim.hangup(talking)
+    wait_cdr(second, talking)
+    until(lambda: board.agents["2091"].state is AgentState.IDLE)
+    until(lambda: settled(second))
+
+
+def test_an_agent_on_a_direct_extension_call_is_not_offered(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    sim.register_agent("2101", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "direct", {"2101": {}}, did="8011")
+    add_route(app, "8012", RouteTarget.EXTENSION, "2101")
+    direct = sim.place_call("8012", "15550111")
+    board = app.dispatcher.board
+    until(lambda: board.agents["2101"].state is AgentState.IN_CALL)
+    queued = sim.place_call("8011", "15550112", behaviour=CallerBehaviour(talk_time=0.5))
+    until(lambda: len(board.waiting("direct")) == 1)
+    assert not [line for line in originates(sim) if "cc_queue=direct" in line]
+    sim.hangup(direct)
+    cdr = wait_cdr(app, queued)
+    assert cdr.agent_extension == "2101" and cdr.disposition is Disposition.ANSWERED
+    until(lambda: settled(app))
+
+
+def test_queues_load_once_the_database_answers_after_a_start_without_it(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str
+) -> None:
+    setup = engine()
+    setup_queue(setup, "late", {"2111": {}}, did="8013")
+    url = make_url(calls_db_url)
+    proxy = TcpCut((url.host or "127.0.0.1", url.port or 5432))
+    try:
+        proxy.cut()
+        app = engine(database_url=url.set(port=proxy.port).render_as_string(hide_password=False))
+        assert "late" not in app.dispatcher.board.queues
+        proxy.restore()
+        until(lambda: "late" in app.dispatcher.board.queues, timeout=RETRY_LOAD_SECONDS * 3)
+        assert app.dispatcher.board.agents["2111"].status is AgentStatus.AVAILABLE
+    finally:
+        proxy.stop()
