@@ -14,7 +14,7 @@ from callcenter.errors import CallCenterError, DatabaseUnavailable, MigrationErr
 from callcenter.ivr import graph as ivr_graph
 from callcenter.ivr import plan
 from callcenter.ivr.http import fetch_json
-from callcenter.ivr.registry import FlowRegistry
+from callcenter.ivr.registry import FlowRegistry, queue_names
 from callcenter.ivr.simulate import offline_http, simulate
 from callcenter.ivr.validate import Catalog, Issue, flow_files, load_flow, load_flows
 from callcenter.store.database import Database
@@ -291,8 +291,11 @@ def reload_flows(ctx: Context, pid: int | None) -> None:
       callcenter ivr reload
       callcenter ivr reload --pid 4242
     """
-    registry = FlowRegistry(ctx.settings.dialplans_dir)
+    database = Database(ctx.settings.database_url)
+    # checked as the engine will check them: queue names against the queues stored
+    registry = FlowRegistry(ctx.settings.dialplans_dir, queues=lambda: queue_names(database))
     result = registry.reload()
+    database.dispose()
     for line in (*result.errors, *(f"warning: {w}" for w in result.warnings)):
         click.echo(_printable(line), err=True)
     if not result.ok:

@@ -517,6 +517,22 @@ def test_ivr_reload_signals_the_engine(env: dict[str, str], engine: FakeEngine) 
     engine.wait_hups(2)
 
 
+def test_ivr_reload_checks_queue_names_against_the_database(
+    env: dict[str, str], engine: FakeEngine
+) -> None:
+    """As the engine will: once queues exist, a flow naming another one is not sent."""
+    ok(["queue", "add", "sales"], env)
+    engine.wait_hups(1)
+    result = run(["ivr", "reload"], env)
+    assert result.exit_code == 1
+    assert "unknown queue 'support'" in result.output and "not reloaded" in result.output
+    for name in ("support", "vip"):
+        ok(["queue", "add", name], env)
+    engine.wait_hups(3)
+    assert "asked to reload" in ok(["ivr", "reload"], env).output
+    engine.wait_hups(4)
+
+
 def test_ivr_reload_without_an_engine_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
     result = run(["ivr", "reload"], env)
     assert result.exit_code == 1
