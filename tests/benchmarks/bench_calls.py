@@ -11,6 +11,11 @@ database is then created on it and dropped at the end (the named database is onl
 connect). The DID routes to ``playback:tone_stream://%(<hold ms>,0,440)``, so each call
 lives about ``--hold`` seconds and ``rate * hold`` calls are live at once.
 
+Queue mode (``--queue-agents N``): the DID goes to an ACD queue of N logged-in agents whose
+phones answer after half a second and hang up after ``--hold`` s: each call is then a
+caller leg with music on hold, an originate, a bridge and an agent leg, and the dispatcher
+picks the agent. Its own figure: queue wait (joined -> bridged) from the CDRs.
+
 Timeline: warm-up calls (so one-time caches are in the baseline), idle RSS baseline, then
 Poisson arrivals for ``--duration`` s. The steady window runs from ``hold + 2`` s after the
 first arrival to the last one. Then every call must end and have its CDR (bounded wait).
@@ -60,8 +65,8 @@ from sqlalchemy.engine import make_url
 from callcenter.app import App
 from callcenter.settings import load_settings
 from callcenter.store.models import Cdr
-from callcenter.store.repos import RouteRepository
-from callcenter.vocabulary import Disposition, HangupBy, RouteTarget
+from callcenter.store.repos import AgentRepository, QueueRepository, RouteRepository
+from callcenter.vocabulary import AgentStatus, Disposition, HangupBy, RouteTarget
 
 DID = "7100"
 WARM_DID = "7199"
@@ -71,24 +76,37 @@ SAMPLE_EVERY = 0.25
 SETTLE = 2.0
 TARGET_RATE = 100.0
 TARGET_LIVE = 2000
+QUEUE = "bench"
+AGENT_ANSWER = 0.5  # queue mode: seconds an agent's phone rings before it answers
+TARGET_QUEUE_WAIT_P95_MS = 1000.0  # queue mode: join -> bridged, with free agents
+
+
+def agent_extensions(count: int) -> list[str]:
+    return [str(3000 + n) for n in range(count)]
+
+
 TARGET_KIB_PER_CALL = 50.0
 
 
 # -- the simulator, in its own process ----------------------------------------------------
 
 
-def sim_child(rate: float, duration: float, seed: int) -> None:
+def sim_child(rate: float, duration: float, seed: int, agents: int, talk: float) -> None:
     """Child entry: serve ESL, report counters as JSON lines on stdout, obey stdin lines."""
     from gevent.os import make_nonblocking, nb_read
 
-    from callcenter.sim.behaviour import CallerBehaviour
+    from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
     from callcenter.sim.simulator import Simulator
     from callcenter.sim.traffic import TrafficModel, TrafficProfile
 
     logging.basicConfig(level=logging.WARNING)
     sim = Simulator(password=PASSWORD, time_scale=1.0, seed=seed).start()
-    profile = TrafficProfile(rate=rate, dids=(DID,), patience_mean=None)
+    # queue mode: the agent ends each call (callers stay on the line until then)
+    talk_mean = 1e9 if agents else TrafficProfile.talk_mean
+    profile = TrafficProfile(rate=rate, dids=(DID,), patience_mean=None, talk_mean=talk_mean)
     traffic = TrafficModel(sim, profile, seed=seed)
+    for ext in agent_extensions(agents):  # queue mode: phones that answer, talk, hang up
+        sim.register_agent(ext, AgentBehaviour(answer_delay=AGENT_ANSWER, talk_time=talk))
     _emit({"port": sim.port})
     make_nonblocking(0)
     arrivals: gevent.Greenlet[Any] | None = None
@@ -158,9 +176,12 @@ def _emit(obj: dict[str, Any]) -> None:
 class SimProcess:
     """The parent's handle on the child: start, last counters, commands, stop."""
 
-    def __init__(self, rate: float, duration: float, seed: int) -> None:
+    def __init__(
+        self, rate: float, duration: float, seed: int, agents: int = 0, talk: float = 0.0
+    ) -> None:
         cmd = [sys.executable, __file__, "--sim-child"]
         cmd += ["--rate", str(rate), "--duration", str(duration), "--seed", str(seed)]
+        cmd += ["--queue-agents", str(agents), "--hold", str(talk)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.last: dict[str, Any] = {}
         self.port = 0
@@ -382,8 +403,23 @@ def build_app(url: str, tmp: Path, port: int, args: argparse.Namespace) -> App:
     app.start(upgrade_db=True)
     with app.database.session_scope() as session:
         routes = RouteRepository(session)
-        routes.add(DID, RouteTarget.PLAYBACK, f"tone_stream://%({int(args.hold * 1000)},0,440)")
+        if args.queue_agents:
+            agents, queues = AgentRepository(session), QueueRepository(session)
+            queues.add(QUEUE, agent_ring_seconds=10, max_wait_seconds=0)
+            for ext in agent_extensions(args.queue_agents):
+                agents.add(ext, wrapup_seconds=0)
+                agents.set_status(ext, AgentStatus.AVAILABLE)
+                queues.add_member(QUEUE, ext)
+            routes.add(DID, RouteTarget.QUEUE, QUEUE)
+        else:
+            tone = f"tone_stream://%({int(args.hold * 1000)},0,440)"
+            routes.add(DID, RouteTarget.PLAYBACK, tone)
         routes.add(WARM_DID, RouteTarget.PLAYBACK, "tone_stream://%(200,0,440)")
+    app.dispatcher.request_reload()
+    if args.queue_agents and not until(
+        lambda: len(app.dispatcher.board.agents) == args.queue_agents, 10
+    ):
+        raise RuntimeError("the ACD did not load the benchmark's agents")
     return app
 
 
@@ -393,29 +429,34 @@ class CdrFigures:
     outcomes: Counter[str]
     ring_ms: list[float]
     overrun_ms: list[float]
+    queue_wait_ms: list[float] = field(default_factory=list)
 
 
-def cdr_figures(app: App, hold_ms: int, discarded: int | None) -> CdrFigures:
+def cdr_figures(app: App, hold_ms: int, discarded: int | None, queue: bool) -> CdrFigures:
     if discarded is not None:  # --no-db-writes: nothing to read back
         return CdrFigures(discarded, Counter(ok=discarded), [], [])
     with app.database.session_scope() as session:
         total = session.scalar(select(func.count()).select_from(Cdr).where(Cdr.did == DID)) or 0
         rows = session.execute(
-            select(Cdr.disposition, Cdr.hangup_by, Cdr.hangup_cause, Cdr.ring_ms, Cdr.total_ms)
-            .where(Cdr.did == DID)
+            select(
+                Cdr.disposition, Cdr.hangup_by, Cdr.hangup_cause, Cdr.ring_ms, Cdr.total_ms,
+                Cdr.queue_wait_ms,
+            ).where(Cdr.did == DID)
         ).all()  # fmt: skip
     outcomes: Counter[str] = Counter()
-    ring, overrun = [], []
-    for disposition, hangup_by, cause, ring_ms, total_ms in rows:
-        ok = (
-            disposition is Disposition.IVR_COMPLETED
-            and hangup_by is HangupBy.SYSTEM
-            and cause == "NORMAL_CLEARING"
-        )
+    ring, overrun, waits = [], [], []
+    # a playback call ends by the engine; a queue call by the agent, after its talk time
+    expected = (
+        (Disposition.ANSWERED, HangupBy.AGENT) if queue
+        else (Disposition.IVR_COMPLETED, HangupBy.SYSTEM)
+    )  # fmt: skip
+    for disposition, hangup_by, cause, ring_ms, total_ms, wait_ms in rows:
+        ok = (disposition, hangup_by) == expected and cause == "NORMAL_CLEARING"
         outcomes["ok" if ok else f"{disposition}/{hangup_by}/{cause}"] += 1
         ring.append(float(ring_ms))
-        overrun.append(float(total_ms - ring_ms - hold_ms))
-    return CdrFigures(int(total), outcomes, ring, overrun)
+        overrun.append(float(total_ms - ring_ms - hold_ms - (wait_ms if queue else 0)))
+        waits.append(float(wait_ms))
+    return CdrFigures(int(total), outcomes, ring, overrun, waits if queue else [])
 
 
 # -- profiling -----------------------------------------------------------------------------
@@ -509,7 +550,7 @@ class Window:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    sim = SimProcess(args.rate, args.duration, args.seed)
+    sim = SimProcess(args.rate, args.duration, args.seed, args.queue_agents, args.hold)
     app: App | None = None
     profiler = Profiler(args.profile, Path(args.profile_out or tmp / "profile.out"))
     greenlets: list[gevent.Greenlet[Any]] = []
@@ -583,7 +624,8 @@ def measure(
     after = probe.sample()
 
     peak = max(probe.samples, key=lambda s: (s.live, s.rss))
-    cdrs = cdr_figures(app, int(args.hold * 1000), probe.cdrs - warm if args.no_db_writes else None)
+    discarded = probe.cdrs - warm if args.no_db_writes else None
+    cdrs = cdr_figures(app, int(args.hold * 1000), discarded, bool(args.queue_agents))
     drops = metric_sum(app, "callcenter_esl_event_drops_total") - drops0
     actor_errors = metric_sum(app, "callcenter_call_actor_errors_total")
     command_outcomes = {
@@ -601,7 +643,11 @@ def measure(
     avg_live = sum(s.live for s in window.samples) / max(1, len(window.samples))
     sim_cpu_share = (sim_cpu2 - sim_cpu1) / window.seconds
 
-    print(f"\n== call throughput ({date.today()}, {os.cpu_count()} CPUs, {app.database.dialect})")
+    mode = f"queue of {args.queue_agents} agents" if args.queue_agents else "playback"
+    print(
+        f"\n== call throughput, {mode} ({date.today()}, {os.cpu_count()} CPUs, "
+        f"{app.database.dialect})"
+    )
     print(
         f"plan: {args.rate:g} calls/s offered (Poisson) for {args.duration:g} s, "
         f"hold {args.hold:g} s; steady window {window.seconds:.1f} s"
@@ -655,6 +701,12 @@ def measure(
             f"playback overrun:   p50 {quantile(cdrs.overrun_ms, 0.5):.0f} ms, "
             f"p95 {quantile(cdrs.overrun_ms, 0.95):.0f} ms (total - ring - hold)"
         )
+    if cdrs.queue_wait_ms:
+        print(
+            f"queue wait:         p50 {quantile(cdrs.queue_wait_ms, 0.5):.0f} ms, "
+            f"p95 {quantile(cdrs.queue_wait_ms, 0.95):.0f} ms (joined -> bridged; the agent's "
+            f"phone rings {AGENT_ANSWER * 1000:.0f} ms of it)"
+        )
     print(
         f"hub loop lag:       p50 {quantile(probe.lag, 0.5) * 1000:.1f} ms, "
         f"p99 {quantile(probe.lag, 0.99) * 1000:.1f} ms, max {max(probe.lag) * 1000:.1f} ms"
@@ -665,12 +717,30 @@ def measure(
         f"actor errors {actor_errors:.0f}, ESL commands {outcomes}"
     )
     print("\ntarget                          measured      verdict")
-    verdicts = [
-        ("completed calls/s >= 100", f"{completed_rate:.1f}", completed_rate >= TARGET_RATE * 0.97),
-        ("peak live calls >= 2000", f"{peak.live}", peak.live >= TARGET_LIVE * 0.95),
-        ("KiB per live call < 50", f"{rss_per_call / 1024:.1f}", rss_per_call / 1024 < 50),
-        ("failed calls = 0", f"{failed}", failed == 0),
-    ]
+    if args.queue_agents:
+        wait_p95 = quantile(cdrs.queue_wait_ms, 0.95) if cdrs.queue_wait_ms else float("inf")
+        verdicts = [
+            (
+                f"completed calls/s >= offered ({offered / args.duration:.1f})",
+                f"{completed_rate:.1f}", completed_rate >= offered / args.duration * 0.97,
+            ),
+            (
+                f"queue wait p95 < {TARGET_QUEUE_WAIT_P95_MS:.0f} ms", f"{wait_p95:.0f}",
+                wait_p95 < TARGET_QUEUE_WAIT_P95_MS,
+            ),
+            ("KiB per live call < 50", f"{rss_per_call / 1024:.1f}", rss_per_call / 1024 < 50),
+            ("failed calls = 0", f"{failed}", failed == 0),
+        ]  # fmt: skip
+    else:
+        verdicts = [
+            (
+                "completed calls/s >= 100", f"{completed_rate:.1f}",
+                completed_rate >= TARGET_RATE * 0.97,
+            ),
+            ("peak live calls >= 2000", f"{peak.live}", peak.live >= TARGET_LIVE * 0.95),
+            ("KiB per live call < 50", f"{rss_per_call / 1024:.1f}", rss_per_call / 1024 < 50),
+            ("failed calls = 0", f"{failed}", failed == 0),
+        ]  # fmt: skip
     for name, value, ok in verdicts:
         print(f"{name:30s}  {value:>10s}    {'PASS' if ok else 'MISS'}")
     print("(rate within 3% and live within 5% of target count as PASS: arrivals are Poisson)")
@@ -735,11 +805,19 @@ def main() -> int:
         action="store_true",
         help="diagnostic: drop call and CDR writes, to see the engine's cost without them",
     )
+    parser.add_argument(
+        "--queue-agents",
+        type=int,
+        default=0,
+        help="queue mode: the DID goes to an ACD queue of this many agents, who answer after "
+        f"{AGENT_ANSWER:g} s and hang up after --hold s (e.g. --rate 20 --hold 10 "
+        "--queue-agents 300)",
+    )
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--sim-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sim_child:
-        sim_child(args.rate, args.duration, args.seed)
+        sim_child(args.rate, args.duration, args.seed, args.queue_agents, args.hold)
         return 0
     if args.quick:
         args.rate, args.hold, args.duration = 50.0, 3.0, 10.0
