@@ -17,8 +17,13 @@ from callcenter.app import App
 from callcenter.errors import NotFound
 from callcenter.esl import ESLConnection, commands
 from callcenter.settings import ESLNode, load_settings
-from callcenter.store.repos import CdrRepository, RouteRepository
-from callcenter.vocabulary import Disposition, RouteTarget
+from callcenter.store.repos import (
+    AgentRepository,
+    CdrRepository,
+    QueueRepository,
+    RouteRepository,
+)
+from callcenter.vocabulary import AgentStatus, Disposition, QueueOutcome, RouteTarget
 from tests.support import until
 
 HOST = os.environ.get("CALLCENTER_FS_HOST", "")
@@ -85,3 +90,40 @@ def test_loopback_call_runs_through_the_engine(engine: App, node: ESLNode) -> No
     assert record.answered_at is not None and record.talk_ms == 0
     with pytest.raises(NotFound), engine.database.session_scope() as session:
         CdrRepository(session).get("not-a-call")
+
+
+def test_queue_with_an_unregistered_agent_plays_music_then_overflows(
+    engine: App, node: ESLNode
+) -> None:
+    """Music on hold (local_stream://moh) on a real channel, an offer to a phone that is not
+    registered (the agent rests), then the queue's limit: uuid_break, overflow, hang-up."""
+    tag = str(uuidlib.uuid4().int)[:8]
+    did, queue, ext = "7" + tag, f"e2e_{tag}", f"e2e{tag}"
+    with engine.database.session_scope() as session:
+        AgentRepository(session).add(ext, "nobody's phone")
+        AgentRepository(session).set_status(ext, AgentStatus.AVAILABLE)
+        queues = QueueRepository(session)
+        queues.add(queue, max_wait_seconds=4, overflow_target="hangup:NORMAL_CLEARING")
+        queues.add_member(queue, ext)
+        RouteRepository(session).add(did, RouteTarget.QUEUE, queue)
+    engine.dispatcher.request_reload()
+    until(lambda: queue in engine.dispatcher.board.queues, timeout=10)
+    until(lambda: engine.connections["e2e"].connected, timeout=10)
+    caller = ESLConnection(node, on_event=lambda _e: None)
+    caller.start()
+    try:
+        assert caller.wait_connected(10)
+        line = commands.originate(f"loopback/{did}/callcenter", {}, uuid=str(uuidlib.uuid4()))
+        caller.bgapi(line, timeout=20)
+    finally:
+        caller.stop()
+
+    def entry():  # type: ignore[no-untyped-def]
+        engine.writer.flush()
+        with engine.database.session_scope() as session:
+            rows = [e for e in QueueRepository(session).entries(queue) if e.left_at]
+        return rows[0] if rows else None
+
+    stay = until(entry, timeout=30)
+    assert stay.outcome is QueueOutcome.TIMEOUT and stay.offers >= 1
+    assert engine.dispatcher.board.agents[ext].failed_offers >= 1
