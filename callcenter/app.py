@@ -59,7 +59,7 @@ class App:
         self.routes = RouteTable(self.database, parse_target(settings.default_route))
         self.acd_metrics = AcdMetrics(self.registry)
         self.dispatcher = Dispatcher(self.database, self.writer, self.acd_metrics)
-        self.queues = QueueRunner(self.dispatcher)
+        self.queues = QueueRunner(self.dispatcher, park_timeout=settings.park_timeout)
         self.outbound = OutboundRoutes(self.database)
         self.ivr_metrics = IvrMetrics(self.registry)
         self.flows = FlowRegistry(

@@ -61,6 +61,9 @@ class Settings:
     shutdown_grace: float = 30.0
     default_route: str = "hangup:UNALLOCATED_NUMBER"
     agents_domain: str = "callcenter"
+    # FreeSWITCH's park_timeout (freeswitch-conf reads the same variable): a queue gives up
+    # on a caller before it, so the overflow target runs rather than FreeSWITCH's hang-up
+    park_timeout: int = 3600
     source: str = "defaults"
 
     def __repr__(self) -> str:
@@ -235,6 +238,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return _as_float(value, where, minimum=0.1)
     if key == "default_route":
         return _as_route(value, where)
+    if key == "park_timeout":
+        number = _as_float(value, where, minimum=0)
+        if number != int(number):
+            raise ConfigError(f"{where}: expected whole seconds (0: no limit), got {value!r}")
+        return int(number)
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):

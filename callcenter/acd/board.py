@@ -11,6 +11,7 @@ import itertools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from callcenter.acd.strategies import rank
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
@@ -67,13 +68,16 @@ class AgentSlot:
     talk_seconds: float = 0.0
     failed_offers: int = 0  # in a row
     ticket: str | None = None  # the ticket being offered to or talking with
+    holds: set[str] = field(default_factory=set)  # calls outside the queues on this phone
     removed: bool = False  # deleted from the database while busy: dropped once free
+    status_at: datetime | None = None  # when the status last changed (wall clock)
 
     def free(self, now: float) -> bool:
         return (
             self.status is AgentStatus.AVAILABLE
             and self.state is AgentState.IDLE
             and self.ticket is None
+            and not self.holds
             and not self.removed
             and self.ready_at <= now
         )
@@ -146,19 +150,21 @@ class Board:
                 self.agents[new.extension] = new
                 changes.append(AgentChange(new.extension, new.status, new.state))
                 continue
-            if slot.status is not new.status:
+            stale = (
+                slot.status_at is not None
+                and new.status_at is not None
+                and new.status_at < slot.status_at
+            )  # the engine's own newer change (a pause) is still on its way to the database
+            if slot.status is not new.status and not stale:
                 slot.failed_offers = 0
                 if new.status is AgentStatus.AVAILABLE and slot.state is AgentState.IDLE:
                     slot.idle_since = now
-            slot.status, slot.skills, slot.wrapup_seconds = (
-                new.status,
-                new.skills,
-                new.wrapup_seconds,
-            )
+                slot.status, slot.status_at = new.status, new.status_at
+            slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
             slot.removed = False
         for ext in set(self.agents) - seen:
             slot = self.agents[ext]
-            if slot.ticket is None:
+            if slot.ticket is None and not slot.holds:
                 del self.agents[ext]
             else:
                 slot.removed = True
@@ -259,8 +265,9 @@ class Board:
         changes: list[AgentChange] = []
         agent = self.agents.get(extension)
         if agent is not None and agent.ticket == ticket.id:
-            agent.state, agent.ticket = AgentState.IDLE, None
-            if cause not in NO_FAULT:  # e.g. the caller hung up while it rang
+            agent.state = AgentState.IN_CALL if agent.holds else AgentState.IDLE
+            agent.ticket = None
+            if cause not in NO_FAULT and not agent.holds:  # holds: on another call
                 agent.failed_offers += 1
                 agent.ready_at = now + self._rest(cause)
             reason = None
@@ -304,7 +311,9 @@ class Board:
             return []
         agent.ticket = None
         agent.talk_seconds += talk_seconds
-        if wrapup and agent.wrapup_seconds > 0:
+        if agent.holds:
+            agent.state = AgentState.IN_CALL  # still on another call
+        elif wrapup and agent.wrapup_seconds > 0:
             agent.state = AgentState.WRAP_UP
             agent.ready_at = now + agent.wrapup_seconds
         else:
@@ -316,18 +325,25 @@ class Board:
 
     def occupy(self, extension: str, hold: str) -> list[AgentChange]:
         """The agent is on a call the ACD did not place (a direct extension call, or a call
-        adopted after a restart): no offers until ``vacate`` with the same ``hold``."""
+        adopted after a restart): no offers until ``vacate`` with the same ``hold``. An offer
+        already ringing goes on (it will fail busy, without counting against the agent)."""
         agent = self.agents.get(extension)
-        if agent is None or agent.ticket is not None:
+        if agent is None:
             return []
-        agent.state, agent.ticket = AgentState.IN_CALL, hold
+        agent.holds.add(hold)
+        if agent.ticket is not None or agent.state is AgentState.IN_CALL:
+            return []
+        agent.state = AgentState.IN_CALL
         return [AgentChange(extension, agent.status, agent.state)]
 
     def vacate(self, extension: str, hold: str, now: float) -> list[AgentChange]:
         agent = self.agents.get(extension)
-        if agent is None or agent.ticket != hold:
+        if agent is None or hold not in agent.holds:
             return []
-        agent.state, agent.ticket, agent.idle_since = AgentState.IDLE, None, now
+        agent.holds.discard(hold)
+        if agent.holds or agent.ticket is not None or agent.state is not AgentState.IN_CALL:
+            return []
+        agent.state, agent.idle_since = AgentState.IDLE, now
         changes = [AgentChange(extension, agent.status, agent.state)]
         self._drop_if_removed(agent)
         return changes
@@ -341,7 +357,7 @@ class Board:
         return changes
 
     def _drop_if_removed(self, agent: AgentSlot) -> None:
-        if agent.removed and agent.ticket is None:
+        if agent.removed and agent.ticket is None and not agent.holds:
             self.agents.pop(agent.extension, None)
 
 

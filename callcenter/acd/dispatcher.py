@@ -35,7 +35,12 @@ from callcenter.acd.metrics import AcdMetrics
 from callcenter.calls.call import Call
 from callcenter.errors import DatabaseUnavailable, MigrationError
 from callcenter.store.database import Database
-from callcenter.store.records import AgentStateRecord, QueueRecord, QueueStayRecord
+from callcenter.store.records import (
+    AgentStateRecord,
+    OpenStaysClosed,
+    QueueRecord,
+    QueueStayRecord,
+)
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import QueueOutcome
@@ -89,6 +94,7 @@ class Dispatcher:
         self._inbox: Queue[tuple[Callable[..., Any], tuple[Any, ...]]] = Queue()
         self._wake: dict[str, Wake] = {}
         self._stays: dict[str, _Stay] = {}
+        self._loaded = False  # the first load closes the stays a previous run left open
         self._greenlet: gevent.Greenlet[Any] | None = None
         metrics.watch(self.board, clock)
 
@@ -212,12 +218,24 @@ class Dispatcher:
             log.warning("ACD configuration not reloaded, keeping the current one: %s", exc)
             return False
         slots = [
-            AgentSlot(a.extension, a.status, skills=dict(a.skills), wrapup_seconds=a.wrapup_seconds)
+            AgentSlot(
+                a.extension,
+                a.status,
+                skills=dict(a.skills),
+                wrapup_seconds=a.wrapup_seconds,
+                status_at=a.status_changed_at,
+            )
             for a in agents
         ]
         changes = self.board.configure([spec_of(q) for q in queues], slots, self.clock())
         self._service_level = {q.name: q.service_level_seconds for q in queues}
         self._save_agents(changes)
+        for ticket in self.board.tickets.values():
+            if ticket.queue not in self.board.queues:  # deleted: its callers must move on
+                self._wake_caller(ticket)
+        if not self._loaded:
+            self._loaded = True
+            self.writer.write_acd(OpenStaysClosed(at=_wall(), reason="engine restarted"))
         log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
         return True
 
@@ -332,6 +350,9 @@ class Dispatcher:
             )
             if change.reason is not None:
                 log.warning("agent %s: %s: %s", change.extension, change.status, change.reason)
+                slot = self.board.agents.get(change.extension)
+                if slot is not None:
+                    slot.status_at = at  # newer than the database until the write lands
 
 
 def _wall() -> datetime:

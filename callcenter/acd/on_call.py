@@ -22,11 +22,11 @@ import gevent
 
 from callcenter.acd.board import QueueSpec, Ticket
 from callcenter.acd.dispatcher import Dispatcher
+from callcenter.acd.music import MusicOnHold, break_media
 from callcenter.calls.call import Call
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
-from callcenter.esl import commands
 from callcenter.vocabulary import CallState, QueueOutcome
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 TargetRunner = Callable[[CallControl, Target], None]
 MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
 JOIN_TIMEOUT = 10.0
+PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
 
 
 @dataclass
@@ -50,9 +51,16 @@ class _Seat:
 class QueueRunner:
     """What a route target ``queue:<name>`` and an IVR ``queue`` node call."""
 
-    def __init__(self, dispatcher: Dispatcher, *, route: TargetRunner | None = None) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        route: TargetRunner | None = None,
+        park_timeout: float = 3600.0,
+    ) -> None:
         self.dispatcher = dispatcher
         self.route = route  # for overflow targets; set by the composition root
+        self.park_timeout = park_timeout  # FreeSWITCH's, from the park (0: none)
 
     def __call__(
         self,
@@ -75,34 +83,45 @@ class QueueRunner:
                 log.warning("call %s: queue %s refused the caller: %s", call.uuid, queue, why)
                 self._overflow(control, spec, why)
                 return
+            if call.adopted:  # found live after a restart: the old run's music may still play
+                break_media(control)
             control.answer()
             call.state = CallState.QUEUED
             call.timeline.queue_joined(queue, _now_us())
-            if not self._wait(control, seat, spec):
+            limit = self._wait(control, seat, spec)
+            if limit is not None:
                 call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
-                self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, "max_wait_seconds")
-                log.info("call %s: waited the longest queue %s allows", call.uuid, queue)
+                self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, limit)
+                log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._overflow(control, spec, "timeout")
         finally:
             self._close(control, seat)
 
     # -- waiting ------------------------------------------------------------------------
 
-    def _wait(self, control: CallControl, seat: _Seat, spec: QueueSpec) -> bool:
-        """Wait, ring what the dispatcher offers, bridge: True once bridged, False at the limit."""
+    def _wait(self, control: CallControl, seat: _Seat, spec: QueueSpec) -> str | None:
+        """Wait, ring what the dispatcher offers, bridge. None once bridged, else why the
+        caller must leave: the queue's limit, FreeSWITCH's park_timeout ahead, the queue gone."""
         ticket, call = seat.ticket, control.call
-        music = _Music(control, spec.music_on_hold)
+        deadline, why = ticket.deadline, "max_wait_seconds"
+        park_deadline = self._park_deadline(call)
+        if park_deadline is not None and (deadline is None or park_deadline < deadline):
+            deadline, why = park_deadline, "park_timeout"
+        music = MusicOnHold(control, spec.music_on_hold)
         music.start()
         rung = 0  # the dispatcher's offers are numbered: ring each one once
         try:
             while True:
                 left = 60.0
-                if ticket.deadline is not None:
-                    left = min(left, ticket.deadline - self.dispatcher.clock())
+                if deadline is not None:
+                    left = min(left, deadline - self.dispatcher.clock())
                     if left <= 0:
-                        return False
-                control.wait_until(functools.partial(_offer_or_gone, ticket, rung, call), left)
+                        return why
+                look = functools.partial(self._news, ticket, rung, call, spec.name)
+                control.wait_until(look, left)
                 control.ensure_alive()
+                if self.dispatcher.spec(spec.name) is None and ticket.offer is None:
+                    return "queue deleted"
                 offer = ticket.offer
                 if offer is None or not _new_offer(ticket, rung):
                     continue
@@ -110,12 +129,25 @@ class QueueRunner:
                 answered = self._ring(control, seat, offer, spec)
                 if answered is None:
                     continue
-                music.stopped = True  # uuid_bridge ends the playback itself
+                # end the music first: a playback queued at the bridge would run inside it
+                music.stop()
                 if self._bridge(control, seat, *answered):
-                    return True
+                    return None
                 music.start()
         finally:
             music.stop(interrupt=call.caller.bridged_us is None)
+
+    def _news(self, ticket: Ticket, rung: int, call: Call, queue: str) -> bool:
+        """What ends a wait: a new offer, the caller gone, the queue deleted."""
+        return _new_offer(ticket, rung) or call.caller_gone or self.dispatcher.spec(queue) is None
+
+    def _park_deadline(self, call: Call) -> float | None:
+        """When, on the dispatcher's clock, to give up before FreeSWITCH's park_timeout."""
+        created = call.caller.created_us
+        if not self.park_timeout or created is None:
+            return None
+        parked_for = max(0.0, (_now_us() - created) / 1e6)
+        return self.dispatcher.clock() + self.park_timeout - parked_for - PARK_MARGIN
 
     def _ring(
         self, control: CallControl, seat: _Seat, agents: tuple[str, ...], spec: QueueSpec
@@ -150,8 +182,8 @@ class QueueRunner:
                 if not job.ready():
                     job.kill(block=True)
                 if winner is None or ext != winner[0]:
+                    self._fail(seat, ext, "ORIGINATOR_CANCEL")  # first: it never raises
                     self._hang_up_agent_legs(control, ext)
-                    self._fail(seat, ext, "ORIGINATOR_CANCEL")
         control.ensure_alive()
         return winner
 
@@ -206,14 +238,15 @@ class QueueRunner:
 
     def _close(self, control: CallControl, seat: _Seat) -> None:
         """However the caller left: free the phones still held for it, close the ticket."""
-        ticket = seat.ticket
-        for ext in list(seat.ringing):
-            self._hang_up_agent_legs(control, ext)
+        ticket, ringing = seat.ticket, list(seat.ringing)
+        for ext in ringing:
             self._fail(seat, ext, "ORIGINATOR_CANCEL")
-        if seat.bridged_at is None:
+        if seat.bridged_at is None:  # the dispatcher hears of it before any command is tried
             if ticket.accepted and ticket.outcome is None:
                 control.call.timeline.queue_left(_now_us(), str(QueueOutcome.ABANDONED))
             self.dispatcher.leave(ticket, QueueOutcome.ABANDONED, "caller hung up")
+        for ext in ringing:
+            self._hang_up_agent_legs(control, ext)  # never raises (CallControl.kill_leg)
 
     def _release(self, seat: _Seat) -> None:
         """The bridged call ended: the agent goes to wrap-up."""
@@ -235,10 +268,6 @@ def _new_offer(ticket: Ticket, rung: int) -> bool:
     return ticket.offer is not None and ticket.offers > rung
 
 
-def _offer_or_gone(ticket: Ticket, rung: int, call: Call) -> bool:
-    return _new_offer(ticket, rung) or call.caller_gone
-
-
 def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:
     if isinstance(exc, OriginateFailed):
         log.info("call %s: agent %s did not answer: %s", control.uuid, ext, exc.cause)
@@ -249,49 +278,6 @@ def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:
         return "ENGINE_DISCONNECTED"
     log.warning("call %s: ringing agent %s failed: %r", control.uuid, ext, exc)
     return "NORMAL_TEMPORARY_FAILURE"
-
-
-class _Music:
-    """The queue's music, looped on the caller's channel by a helper greenlet."""
-
-    def __init__(self, control: CallControl, source: str) -> None:
-        self.control = control
-        self.source = source
-        self.stopped = False
-        self._greenlet: gevent.Greenlet[None] | None = None
-
-    def start(self) -> None:
-        self.stopped = False
-        if self._greenlet is None or self._greenlet.ready():
-            self._greenlet = gevent.spawn(self._loop)
-
-    def _loop(self) -> None:
-        channel, uuid = self.control.channel, self.control.uuid
-        while not self.stopped and not self.control.mailbox.caller_hangup.is_set():
-            try:
-                channel.execute(uuid, "playback", self.source, 24 * 3600.0)
-            except (ESLError, CallGone) as exc:
-                log.debug("call %s: music on hold ended: %s", uuid, exc)
-                if self.stopped or self.control.mailbox.caller_hangup.is_set():
-                    return
-                gevent.sleep(1.0)  # FreeSWITCH unreachable: the actor deals with it
-
-    def stop(self, *, interrupt: bool = True) -> None:
-        """Stop the music; ``interrupt=False`` once bridged (uuid_bridge ended the playback)."""
-        if self._greenlet is None:
-            return
-        self.stopped = True
-        if not interrupt:
-            self._greenlet.kill(block=False)
-        elif not self._greenlet.ready():
-            if not self.control.call.caller_gone:
-                try:
-                    self.control.channel.api(commands.uuid_break(self.control.uuid), check=False)
-                except ESLError as exc:
-                    log.debug("call %s: uuid_break: %s", self.control.uuid, exc)
-            self._greenlet.join(timeout=5.0)
-            self._greenlet.kill(block=False)
-        self._greenlet = None
 
 
 def _now_us() -> int:

@@ -27,6 +27,7 @@ class Call:
     # run once the call has ended, after its CDR (the ACD frees the agent here)
     on_finished: list[Callable[[], None]] = field(default_factory=list, repr=False)
     queue_overflows: int = 0
+    cancelled_legs: set[str] = field(default_factory=set, repr=False)  # killed, not wanted
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(

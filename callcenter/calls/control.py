@@ -17,13 +17,15 @@ import gevent
 
 from callcenter.calls.call import Call
 from callcenter.calls.mailbox import Mailbox
-from callcenter.errors import CallGone, ESLCommandFailed, ESLTimeout, UnsafeValue
+from callcenter.errors import CallGone, ESLCommandFailed, ESLError, ESLTimeout, UnsafeValue
 from callcenter.esl import commands
 from callcenter.esl import quoting as q
 from callcenter.esl.events import Event
 from callcenter.vocabulary import Direction, LegRole
 
 log = logging.getLogger(__name__)
+
+_CAME_UP = frozenset({"CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_BRIDGE"})
 
 
 class Channel(Protocol):
@@ -106,6 +108,18 @@ class CallControl:
         """Apply every event already delivered to this call, without waiting."""
         for event in self.mailbox.drain():
             self.call.apply(event)
+            self._check_cancelled(event)
+
+    def _check_cancelled(self, event: Event) -> None:
+        """A leg this call gave up on came up anyway (the uuid_kill raced its creation, or
+        was lost in a reconnect): hang it up now."""
+        leg = event.unique_id or ""
+        if leg in self.call.cancelled_legs and event.name in _CAME_UP:
+            log.info("call %s: cancelled leg %s came up; hanging it up", self.uuid, leg)
+            try:
+                self.channel.api(commands.uuid_kill(leg, "LOSE_RACE"), check=False)
+            except ESLError as exc:
+                log.info("call %s: uuid_kill %s not sent: %s", self.uuid, leg, exc)
 
     def ensure_alive(self, leg: str | None = None) -> None:
         self.pump()
@@ -126,6 +140,7 @@ class CallControl:
             event = self.mailbox.get(timeout=min(left, 1.0))
             if event is not None:
                 self.call.apply(event)
+                self._check_cancelled(event)
 
     # -- applications ---------------------------------------------------------------------
 
@@ -317,10 +332,14 @@ class CallControl:
         self._kill_quietly(leg_uuid, cause)
 
     def _kill_quietly(self, leg_uuid: str, cause: str) -> None:
+        """Hang up another leg, never raising: cleanup paths must go on (the leg is also
+        remembered, and killed again should it still come up: see ``pump``)."""
+        if leg_uuid != self.uuid:
+            self.call.cancelled_legs.add(leg_uuid)
         try:
             self.channel.api(commands.uuid_kill(leg_uuid, cause), check=False)
-        except ESLCommandFailed as exc:
-            log.debug("call %s: uuid_kill %s: %s", self.uuid, leg_uuid, exc)
+        except ESLError as exc:
+            log.info("call %s: uuid_kill %s not sent: %s", self.uuid, leg_uuid, exc)
 
 
 def _outcome(fn: Callable[..., str], *args: Any) -> tuple[str, Exception | None]:

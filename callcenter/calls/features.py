@@ -49,6 +49,7 @@ def run_target(
 
 def ring_extension(control: CallControl, extension: str, ring_seconds: float) -> None:
     """Ring an agent's phone and bridge the caller to it; busy tone if nobody answers."""
+    control.agent_busy(extension)  # from the first ring: the ACD must not offer it meanwhile
     control.ring_ready()
     try:
         leg = control.originate(
@@ -58,7 +59,6 @@ def ring_extension(control: CallControl, extension: str, ring_seconds: float) ->
         log.info("call %s: extension %s did not answer: %s", control.uuid, extension, exc.cause)
         busy_then_hang_up(control)
         return
-    control.agent_busy(extension)
     control.answer()
     control.bridge(leg)
 

@@ -72,6 +72,7 @@ class CallManager:
         self.group = Group()
         self.accepting = True
         self._recovered_from_db = False
+        self._synced = False  # a resync has run since the engine started
 
     def bind(self, channel: Channel) -> None:
         self.channel = channel
@@ -82,12 +83,36 @@ class CallManager:
     # -- the reader's side ------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        if event.name == "CHANNEL_PARK" and self._is_new_call(event):
-            if self.accepting:
-                self._start(Call.from_park(event, self.node))
-            else:
-                self._reject(event)
+        if event.name == "CHANNEL_PARK":
+            if self._is_new_call(event):
+                if self.accepting:
+                    self._start(Call.from_park(event, self.node))
+                else:
+                    self._reject(event)
+            elif self._is_orphan_leg(event):
+                self._hang_up_orphan(event)
         self.router.route(event)
+
+    def _is_orphan_leg(self, event: Event) -> bool:
+        """An agent or outbound leg that came up for a call that is over (its uuid_kill raced
+        the leg's creation, or a leg of the previous run): nobody will ever bridge it. Before
+        the first resync such legs are the resync's to adopt or hang up."""
+        uuid = event.unique_id
+        return (
+            self._synced
+            and uuid is not None
+            and uuid not in self._legs
+            and event.variable("cc_managed") == "true"
+            and event.variable("cc_role") not in (None, "", str(LegRole.CALLER))
+            and event.variable("cc_call_uuid") not in self.actors
+        )
+
+    def _hang_up_orphan(self, event: Event) -> None:
+        uuid = event.unique_id or ""
+        log.info("leg %s belongs to no live call: hanging it up", uuid)
+        channel = self.channel
+        if channel is not None:
+            self.group.spawn(_quietly, channel.api, commands.uuid_kill(uuid, "LOSE_RACE"))
 
     def _is_new_call(self, event: Event) -> bool:
         uuid = event.unique_id
@@ -201,6 +226,7 @@ class CallManager:
                 self._adopt(dump)
         for dump in legs:
             self._adopt_leg(channel, dump)
+        self._synced = True
         for actor in list(self.actors.values()):
             actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
 

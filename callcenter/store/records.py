@@ -98,6 +98,15 @@ class QueueStayRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenStaysClosed:
+    """The ACD's first write after a start: stays a previous run left open are closed
+    (their callers, if still on the line, join again as new stays)."""
+
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStateRecord:
     """The ACD's write of an agent's state (and a status it changed itself, e.g. a pause)."""
 

@@ -32,6 +32,7 @@ from callcenter.store.records import (
     AgentStateRecord,
     CallRecord,
     CdrRecord,
+    OpenStaysClosed,
     QueueStayRecord,
     RecordingRecord,
 )
@@ -41,7 +42,8 @@ from callcenter.store.spool import Spool, SpoolRecord
 
 log = logging.getLogger(__name__)
 
-Record = CallRecord | CdrRecord | RecordingRecord | QueueStayRecord | AgentStateRecord
+AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed
+Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord
 
 
 class WriterMetrics:
@@ -128,7 +130,7 @@ class DurableWriter:
     def write_recording(self, recording: RecordingRecord) -> None:
         self._put(recording)
 
-    def write_acd(self, record: QueueStayRecord | AgentStateRecord) -> None:
+    def write_acd(self, record: AcdRecord) -> None:
         self._put(record)
 
     def _put(self, record: Record) -> None:
@@ -216,13 +218,15 @@ class DurableWriter:
         recordings = [r for r in batch if isinstance(r, RecordingRecord)]
         stays = [r for r in batch if isinstance(r, QueueStayRecord)]
         agents = [r for r in batch if isinstance(r, AgentStateRecord)]
+        closes = [r for r in batch if isinstance(r, OpenStaysClosed)]
         with self.metrics.batch_seconds.time(), self.database.session_scope() as session:
             if calls:
                 CallRepository(session).upsert_many(calls)
             if recordings:
                 RecordingRepository(session).add_many(recordings)
-            if stays or agents:
+            if stays or agents or closes:
                 acd = AcdStateRepository(session)
+                acd.close_open_stays(closes)  # first: this run's stays come after it
                 acd.save_stays(stays)
                 acd.save_agent_states(agents)
             return CdrRepository(session).insert_many(cdrs) if cdrs else 0

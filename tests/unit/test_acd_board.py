@@ -201,3 +201,43 @@ def test_reload_keeps_live_state_and_drops_removed_agents_once_free() -> None:
     assert board.agents["a"].removed
     board.released(t, "a", 1.0, 7.0, wrapup=True)
     assert "a" not in board.agents
+
+
+def test_a_direct_call_holds_the_agent_even_during_an_offer() -> None:
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a")])
+    t = ticket("t")
+    board.join(t, 0.0)
+    board.match(0.0)  # a is being offered t ...
+    board.occupy("a", "call:direct")  # ... when a direct call reaches a's phone
+    board.offer_failed(t, "a", "USER_BUSY", 1.0)  # the offer fails busy: not held against a
+    slot = board.agents["a"]
+    assert (slot.state, slot.failed_offers, slot.ready_at) == (AgentState.IN_CALL, 0, 0.0)
+    assert offers(board, 2.0) == {}  # no offer while the direct call lasts
+    assert [c.state for c in board.vacate("a", "call:direct", 3.0)] == [AgentState.IDLE]
+    assert offers(board, 3.0) == {"t": ("a",)}
+
+
+def test_a_hold_ending_during_wrap_up_leaves_the_wrap_up_alone() -> None:
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a", wrapup_seconds=5)])
+    board.occupy("a", "call:x")
+    board.occupy("a", "call:y")
+    assert board.vacate("a", "call:x", 1.0) == []  # still on call y
+    assert board.vacate("a", "call:unknown", 1.0) == []
+    assert [c.state for c in board.vacate("a", "call:y", 2.0)] == [AgentState.IDLE]
+
+
+def test_reload_keeps_an_engine_pause_newer_than_the_database() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a")])
+    paused_at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    slot = board.agents["a"]
+    slot.status, slot.status_at = AgentStatus.PAUSED, paused_at  # the engine paused a
+    stale = agent("a", status=AgentStatus.AVAILABLE)
+    stale.status_at = paused_at - timedelta(minutes=5)  # the database has not seen it yet
+    board.configure([QueueSpec("q", members=members("a"))], [stale], 1.0)
+    assert board.agents["a"].status is AgentStatus.PAUSED
+    ready = agent("a", status=AgentStatus.AVAILABLE)
+    ready.status_at = paused_at + timedelta(minutes=1)  # then the operator says ready
+    board.configure([QueueSpec("q", members=members("a"))], [ready], 2.0)
+    assert board.agents["a"].status is AgentStatus.AVAILABLE

@@ -213,7 +213,7 @@ def test_inbound_calls_are_tagged_and_parked() -> None:
     assert sets["cc_entry"] == "inbound"
     assert sets["hangup_after_bridge"] == "false"
     assert sets["continue_on_fail"] == "true"
-    assert sets["park_timeout"] == "600:RECOVERY_ON_TIMER_EXPIRE"
+    assert sets["park_timeout"] == "3600:RECOVERY_ON_TIMER_EXPIRE"
 
 
 def test_park_timeout_is_configurable() -> None:

@@ -11,11 +11,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callcenter.store.models import Agent, AgentStatusChange, Queue, QueueEntry
-from callcenter.store.records import AgentStateRecord, QueueStayRecord
+from callcenter.store.records import AgentStateRecord, OpenStaysClosed, QueueStayRecord
 from callcenter.store.repos._insert import upsert_many
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,21 @@ class AcdStateRepository:
         upsert_many(self.session, QueueEntry.__table__, rows, "ticket", keep=("joined_at",))  # type: ignore[arg-type]
         return len(rows)
 
+    def close_open_stays(self, closes: Sequence[OpenStaysClosed]) -> int:
+        """Stays with no left_at written before ``at`` are closed (outcome left unknown)."""
+        done = 0
+        for close in closes:
+            result = self.session.execute(
+                update(QueueEntry)
+                .where(QueueEntry.left_at.is_(None), QueueEntry.joined_at < close.at)
+                .values(left_at=close.at, reason=close.reason)
+            )
+            done += getattr(result, "rowcount", 0) or 0
+        return done
+
     def save_agent_states(self, changes: Sequence[AgentStateRecord]) -> int:
+        if not changes:
+            return 0
         agents = {
             a.extension: a
             for a in self.session.scalars(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from callcenter.acd.dispatcher import RETRY_LOAD_SECONDS
+from callcenter.acd.music import MUSIC_FALLBACK, MUSIC_FALLBACK_AFTER
+from callcenter.acd.on_call import PARK_MARGIN
 from callcenter.app import App
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
-from callcenter.store.records import QueueEntryRecord
+from callcenter.store.records import QueueEntryRecord, QueueStayRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.vocabulary import (
     AgentState,
@@ -321,3 +324,70 @@ def test_queues_load_once_the_database_answers_after_a_start_without_it(
         assert app.dispatcher.board.agents["2111"].status is AgentStatus.AVAILABLE
     finally:
         proxy.stop()
+
+
+def test_music_that_fails_at_once_backs_off_then_falls_back_to_silence(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    broken = "silence_stream://5"  # ends at once, as a missing file or stream would
+    setup_queue(app, "quiet", {"2121": {}}, did="8014", status=AgentStatus.PAUSED)
+    with app.database.session_scope() as session:
+        QueueRepository(session).update("quiet", music_on_hold=broken)
+    app.dispatcher.request_reload()
+    until(lambda: app.dispatcher.board.queues["quiet"].music_on_hold == broken)
+    uuid = sim.place_call("8014", "15550141")
+    until(lambda: f"playback {MUSIC_FALLBACK}" in apps_sent(sim, uuid), timeout=15)
+    tries = [line for line in apps_sent(sim, uuid) if line == f"playback {broken}"]
+    assert len(tries) == MUSIC_FALLBACK_AFTER  # not a tight loop of sendmsg
+    sim.hangup(uuid)
+    wait_cdr(app, uuid)
+    until(lambda: settled(app))
+
+
+def test_a_caller_moves_on_before_freeswitchs_park_timeout(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine(CALLCENTER_PARK_TIMEOUT=str(int(PARK_MARGIN) + 1))
+    setup_queue(
+        app, "parked", {"2131": {}}, did="8015", status=AgentStatus.PAUSED,
+        max_wait_seconds=0, overflow_target="hangup:NORMAL_CLEARING",
+    )  # fmt: skip
+    uuid = sim.place_call("8015", "15550151")
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_by is HangupBy.SYSTEM
+    [entry] = entries(app, "parked")
+    assert entry.outcome is QueueOutcome.TIMEOUT and entry.reason == "park_timeout"
+    until(lambda: settled(app))
+
+
+def test_callers_of_a_deleted_queue_move_on(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    setup_queue(app, "doomed", {"2141": {}}, did="8016", status=AgentStatus.PAUSED)
+    uuid = sim.place_call("8016", "15550161")
+    until(lambda: len(app.dispatcher.board.waiting("doomed")) == 1)
+    with app.database.session_scope() as session:
+        QueueRepository(session).delete("doomed")
+    app.dispatcher.request_reload()
+    cdr = wait_cdr(app, uuid)
+    assert cdr.hangup_by is HangupBy.SYSTEM and cdr.queue == "doomed"
+    until(lambda: settled(app))
+    assert app.dispatcher.board.tickets == {}
+
+
+def test_stays_left_open_by_a_previous_run_are_closed_at_start(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    first = engine()
+    setup_queue(first, "crashed", {"2151": {}}, did="8017")
+    joined = datetime.now(UTC) - timedelta(minutes=3)
+    first.writer.write_acd(
+        QueueStayRecord("t-crash", "crashed", "call-crash", 0, 1, joined)
+    )  # as a process killed mid-wait leaves it
+    first.writer.flush()
+    first.stop("crash")
+    second = engine()
+    second.writer.flush()
+    until(lambda: entries(second, "crashed")[0].left_at is not None)
+    [entry] = entries(second, "crashed")
+    assert entry.reason == "engine restarted" and entry.outcome is None

@@ -1,0 +1,89 @@
+"""A queued caller's music: ``playback`` of the queue's source, looped by a helper greenlet.
+
+The playback runs inside the caller's park; ``uuid_break <uuid> all`` stops it and anything
+queued behind it. A source that fails at once (a missing file, no mod_local_stream) is
+retried with backoff, then replaced by comfort noise, so a bad setting never turns into a
+stream of commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import gevent
+
+from callcenter.calls.control import CallControl
+from callcenter.errors import CallGone, ESLError
+from callcenter.esl import commands
+
+log = logging.getLogger(__name__)
+
+QUICK_PLAYBACK = 1.0  # a music playback ending sooner than this failed
+MUSIC_FALLBACK_AFTER = 3
+MUSIC_FALLBACK = "silence_stream://-1,1400"  # comfort noise, forever
+
+
+class MusicOnHold:
+    """The queue's music, looped on the caller's channel by a helper greenlet."""
+
+    def __init__(self, control: CallControl, source: str) -> None:
+        self.control = control
+        self.source = source
+        self.stopped = False
+        self._greenlet: gevent.Greenlet[None] | None = None
+
+    def start(self) -> None:
+        self.stopped = False
+        if self._greenlet is None or self._greenlet.ready():
+            self._greenlet = gevent.spawn(self._loop)
+
+    def _loop(self) -> None:
+        channel, uuid = self.control.channel, self.control.uuid
+        source, quick = self.source, 0
+        while not self._over():
+            started = time.monotonic()
+            try:
+                channel.execute(uuid, "playback", source, 24 * 3600.0)
+            except (ESLError, CallGone) as exc:
+                log.debug("call %s: music on hold interrupted: %s", uuid, exc)
+                if self._over():
+                    return
+                gevent.sleep(1.0)  # FreeSWITCH away: the actor deals with it; then make
+                break_media(self.control)  # sure the old playback is not still running
+                continue
+            if time.monotonic() - started >= QUICK_PLAYBACK:
+                quick = 0
+                continue
+            # a playback that ends at once (missing file, no mod_local_stream) would
+            # otherwise be re-sent in a tight loop: back off, then fall back to silence
+            quick += 1
+            if quick == MUSIC_FALLBACK_AFTER and source != MUSIC_FALLBACK:
+                log.warning("call %s: music on hold %r keeps failing; silence", uuid, source)
+                source, quick = MUSIC_FALLBACK, 0
+            gevent.sleep(min(30.0, 0.5 * 2**quick))
+
+    def _over(self) -> bool:
+        return self.stopped or self.control.mailbox.caller_hangup.is_set()
+
+    def stop(self, *, interrupt: bool = True) -> None:
+        """Stop the music; ``interrupt=False`` once bridged (uuid_bridge ended the playback)."""
+        if self._greenlet is None:
+            return
+        self.stopped = True
+        if not interrupt:
+            self._greenlet.kill(block=False)
+        elif not self._greenlet.ready():
+            if not self.control.call.caller_gone:
+                break_media(self.control)
+            self._greenlet.join(timeout=5.0)
+            self._greenlet.kill(block=False)
+        self._greenlet = None
+
+
+def break_media(control: CallControl) -> None:
+    """``uuid_break <uuid> all``: the playback now and any queued behind it; never raises."""
+    try:
+        control.channel.api(commands.uuid_break(control.uuid), check=False)
+    except ESLError as exc:
+        log.debug("call %s: uuid_break not sent: %s", control.uuid, exc)

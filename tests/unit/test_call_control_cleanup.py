@@ -1,0 +1,66 @@
+"""CallControl's cleanup never raises: a queue's finally must always reach the dispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from callcenter.calls.call import Call
+from callcenter.calls.control import CallControl
+from callcenter.calls.mailbox import Mailbox
+from callcenter.errors import ESLCommandFailed, ESLError, ESLNotConnected, ESLTimeout
+from callcenter.esl.events import Event
+from callcenter.vocabulary import Direction
+
+CALLER = "4c0f3e2a-0000-4000-8000-000000000001"
+LEG = "4c0f3e2a-0000-4000-8000-000000000002"
+
+
+class Channel:
+    connected = True
+
+    def __init__(self, error: ESLError | None) -> None:
+        self.error = error
+        self.sent: list[str] = []
+
+    def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        self.sent.append(line)
+        if self.error is not None:
+            raise self.error
+        return "+OK\n"
+
+    def bgapi(self, *_a: Any, **_k: Any) -> str:
+        raise AssertionError("not used")
+
+    def execute(self, *_a: Any, **_k: Any) -> Event:
+        raise AssertionError("not used")
+
+    def hangup(self, *_a: Any, **_k: Any) -> None:
+        raise AssertionError("not used")
+
+
+def control(channel: Channel) -> tuple[CallControl, Mailbox]:
+    call = Call(CALLER, "fs1", Direction.INBOUND)
+    mailbox = Mailbox(CALLER)
+    return CallControl(call, channel, mailbox, attach_leg=lambda _leg: None), mailbox
+
+
+@pytest.mark.parametrize(
+    "error",
+    [None, ESLNotConnected("down"), ESLTimeout("slow"), ESLCommandFailed("-ERR No such channel!")],
+)
+def test_kill_leg_never_raises_and_remembers_the_leg(error: ESLError | None) -> None:
+    ctl, _ = control(Channel(error))
+    ctl.kill_leg(LEG, "LOSE_RACE")
+    assert LEG in ctl.call.cancelled_legs
+
+
+def test_a_cancelled_leg_that_comes_up_is_hung_up_again() -> None:
+    channel = Channel(None)
+    ctl, mailbox = control(channel)
+    ctl.kill_leg(LEG, "LOSE_RACE")  # sent before FreeSWITCH created the channel
+    park = Event("CHANNEL_PARK", None, LEG, {"Event-Name": "CHANNEL_PARK", "Unique-ID": LEG})
+    mailbox.put_nowait(park)
+    ctl.pump()
+    assert channel.sent == [f"uuid_kill {LEG} LOSE_RACE", f"uuid_kill {LEG} LOSE_RACE"]
