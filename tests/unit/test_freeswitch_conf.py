@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from callcenter.app import App
+from callcenter.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "freeswitch-conf"
 DOCKER = ROOT / "docker"
@@ -347,8 +350,25 @@ def test_grafana_provisioning_and_dashboard() -> None:
         "callcenter_cdrs_spooled_total",
         "callcenter_cdrs_replayed_total",
         "callcenter_build_info",
+        "callcenter_queue_waiting_calls",
+        "callcenter_queue_longest_wait_seconds",
+        "callcenter_agents",
+        "callcenter_queue_answered_within_sla_total",
+        "callcenter_queue_calls_total",
+        "callcenter_queue_offers_total",
+        "callcenter_queue_wait_seconds_bucket",
     ):
         assert metric in exprs, metric
+    # and every metric a panel asks for is one the engine exports
+    app = App(load_settings(environ={"CALLCENTER_DATA_DIR": "/nonexistent-cc-test"}))
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    exported = {
+        m.name + suffix
+        for m in app.registry.collect()
+        for suffix in ("", *suffixes.get(m.type, ()))
+    }
+    used = set(re.findall(r"callcenter_[a-z_]+", exprs))
+    assert used <= exported, used - exported
 
 
 def test_env_example_requires_the_esl_password() -> None:
