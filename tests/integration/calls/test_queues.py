@@ -126,7 +126,7 @@ def test_no_answer_goes_to_the_next_agent_and_rests_the_first(
 def test_caller_hangs_up_while_waiting_is_abandoned(sim: Simulator, engine: EngineFactory) -> None:
     app = engine()
     setup_queue(app, "empty", {"2021": {}}, did="8003", status=AgentStatus.PAUSED)
-    uuid = sim.place_call("8003", "15550003", behaviour=CallerBehaviour(patience=2.0))
+    uuid = sim.place_call("8003", "15550003", behaviour=CallerBehaviour(patience=20.0))
     cdr = wait_cdr(app, uuid)
     assert cdr.disposition is Disposition.ABANDONED and cdr.hangup_by is HangupBy.CALLER
     assert cdr.queue == "empty" and cdr.queue_wait_ms > 0
@@ -140,7 +140,7 @@ def test_caller_hangs_up_while_the_agent_rings(sim: Simulator, engine: EngineFac
     app = engine()
     sim.register_agent("2031", AgentBehaviour(no_answer=True))
     setup_queue(app, "ringing", {"2031": {}}, did="8004", agent_ring_seconds=30)
-    uuid = sim.place_call("8004", "15550004", behaviour=CallerBehaviour(patience=2.0))
+    uuid = sim.place_call("8004", "15550004", behaviour=CallerBehaviour(patience=20.0))
     cdr = wait_cdr(app, uuid)
     assert cdr.disposition is Disposition.ABANDONED
     slot = app.dispatcher.board.agents["2031"]
@@ -177,11 +177,12 @@ def test_full_queue_overflows_at_once(sim: Simulator, engine: EngineFactory) -> 
         app, "tiny", {"2051": {}}, did="8006", status=AgentStatus.PAUSED, max_callers=1,
         overflow_target="hangup:USER_BUSY",
     )  # fmt: skip
-    first = sim.place_call("8006", "15550061", behaviour=CallerBehaviour(patience=3.0))
+    first = sim.place_call("8006", "15550061", behaviour=CallerBehaviour(patience=200.0))
     until(lambda: len(app.dispatcher.board.waiting("tiny")) == 1)
     second = sim.place_call("8006", "15550062")
     cdr = wait_cdr(app, second)
     assert cdr.hangup_cause == "USER_BUSY" and cdr.answered_at is None
+    sim.hangup(first)
     wait_cdr(app, first)
     until(lambda: settled(app))
 
