@@ -43,6 +43,8 @@ class QueueSpec:
     agent_ring_seconds: int = 20
     music_on_hold: str = "local_stream://moh"
     overflow_target: str | None = None
+    announce_every: int = 0  # seconds between announcements to waiting callers (0: none)
+    announcements: Mapping[str, str] = field(default_factory=dict)  # periodic, position
 
 
 @dataclass(frozen=True, slots=True)

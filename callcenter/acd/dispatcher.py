@@ -71,6 +71,8 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         agent_ring_seconds=queue.agent_ring_seconds,
         music_on_hold=queue.music_on_hold,
         overflow_target=queue.overflow_target,
+        announce_every=queue.announce_position_seconds,
+        announcements={k: str(v) for k, v in queue.announcements.items() if v},
     )
 
 
@@ -163,6 +165,10 @@ class Dispatcher:
         hold = f"call:{call.uuid}"
         self._post(self._occupy, extension, hold)
         call.on_finished.append(lambda: self._post(self._vacate, extension, hold))
+
+    def position(self, ticket: Ticket) -> int:
+        """The caller's place in its queue now (1: next), for announcements."""
+        return self.board.position(ticket)
 
     def spec(self, queue: str) -> QueueSpec | None:
         return self.board.queues.get(queue)

@@ -1,15 +1,18 @@
 """A queued caller's music: ``playback`` of the queue's source, looped by a helper greenlet.
 
 The playback runs inside the caller's park; ``uuid_break <uuid> all`` stops it and anything
-queued behind it. A source that fails at once (a missing file, no mod_local_stream) is
-retried with backoff, then replaced by comfort noise, so a bad setting never turns into a
-stream of commands.
+queued behind it. Every ``announce_every`` seconds the music is broken for the queue's
+announcement and the caller's position (``say``), then resumes; the caller's actor goes on
+ringing agents meanwhile, and stops all of it before a bridge. A source that fails at once
+(a missing file, no mod_local_stream) is retried with backoff, then replaced by comfort
+noise, so a bad setting never turns into a stream of commands.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import gevent
 
@@ -27,10 +30,25 @@ MUSIC_FALLBACK = "silence_stream://-1,1400"  # comfort noise, forever
 class MusicOnHold:
     """The queue's music, looped on the caller's channel by a helper greenlet."""
 
-    def __init__(self, control: CallControl, source: str) -> None:
+    def __init__(
+        self,
+        control: CallControl,
+        source: str,
+        *,
+        announce_every: float = 0.0,
+        announcement: str | None = None,
+        position_prompt: str | None = None,
+        position: Callable[[], int] | None = None,
+    ) -> None:
         self.control = control
         self.source = source
+        self.announce_every = announce_every
+        self.announcement = announcement  # played every announce_every seconds
+        self.position_prompt = position_prompt  # then this and the caller's position
+        self.position = position
         self.stopped = False
+        self.announced = 0
+        self._due = False
         self._greenlet: gevent.Greenlet[None] | None = None
 
     def start(self) -> None:
@@ -42,6 +60,7 @@ class MusicOnHold:
         channel, uuid = self.control.channel, self.control.uuid
         source, quick = self.source, 0
         while not self._over():
+            timer = self._announce_timer()
             started = time.monotonic()
             try:
                 channel.execute(uuid, "playback", source, 24 * 3600.0)
@@ -51,6 +70,12 @@ class MusicOnHold:
                     return
                 gevent.sleep(1.0)  # FreeSWITCH away: the actor deals with it; then make
                 break_media(self.control)  # sure the old playback is not still running
+                continue
+            finally:
+                if timer is not None:
+                    timer.kill(block=False)
+            if self._due and not self._over():
+                self._announce()
                 continue
             if time.monotonic() - started >= QUICK_PLAYBACK:
                 quick = 0
@@ -62,6 +87,40 @@ class MusicOnHold:
                 log.warning("call %s: music on hold %r keeps failing; silence", uuid, source)
                 source, quick = MUSIC_FALLBACK, 0
             gevent.sleep(min(30.0, 0.5 * 2**quick))
+
+    # -- announcements --------------------------------------------------------------------
+
+    def _announce_timer(self) -> gevent.Greenlet[None] | None:
+        if self.announce_every <= 0 or not (self.announcement or self.position_prompt):
+            return None
+        return gevent.spawn_later(self.announce_every, self._interrupt_for_announcement)
+
+    def _interrupt_for_announcement(self) -> None:
+        if not self._over():
+            self._due = True
+            break_media(self.control)
+
+    def _announce(self) -> None:
+        """The periodic announcement, then "you are number N", between two stretches of music."""
+        self._due = False
+        channel, uuid = self.control.channel, self.control.uuid
+        steps: list[tuple[str, str]] = []
+        if self.announcement:
+            steps.append(("playback", self.announcement))
+        if self.position_prompt and self.position is not None:
+            steps += [
+                ("playback", self.position_prompt),
+                ("say", f"en NUMBER pronounced {self.position()}"),
+            ]
+        for app, arg in steps:
+            if self._over():
+                return
+            try:
+                channel.execute(uuid, app, arg, 120.0)
+            except (ESLError, CallGone) as exc:
+                log.debug("call %s: announcement cut short: %s", uuid, exc)
+                return
+        self.announced += 1
 
     def _over(self) -> bool:
         return self.stopped or self.control.mailbox.caller_hangup.is_set()

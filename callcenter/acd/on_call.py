@@ -107,7 +107,14 @@ class QueueRunner:
         park_deadline = self._park_deadline(call)
         if park_deadline is not None and (deadline is None or park_deadline < deadline):
             deadline, why = park_deadline, "park_timeout"
-        music = MusicOnHold(control, spec.music_on_hold)
+        music = MusicOnHold(
+            control,
+            spec.music_on_hold,
+            announce_every=spec.announce_every,
+            announcement=spec.announcements.get("periodic"),
+            position_prompt=spec.announcements.get("position"),
+            position=functools.partial(self.dispatcher.position, ticket),
+        )
         music.start()
         rung = 0  # the dispatcher's offers are numbered: ring each one once
         try:

@@ -25,6 +25,10 @@ _SETTINGS = {
     "max_callers": ("max_callers", "Callers waiting at once; more overflow (0: no limit)."),
     "ring_seconds": ("agent_ring_seconds", "Seconds an agent's phone rings per offer."),
     "service_level": ("service_level_seconds", "Answered within this many seconds counts as met."),
+    "announce_every": (
+        "announce_position_seconds",
+        "Seconds between announcements to waiting callers (0: none).",
+    ),
 }
 
 
@@ -51,6 +55,21 @@ def _settings_options(func: F) -> F:
             help="Music on hold: a file, local_stream://NAME or tone_stream://...",
         ),
         click.option(
+            "--announce-every", type=click.IntRange(0, 3600), help=_SETTINGS["announce_every"][1]
+        ),
+        click.option(
+            "--announce",
+            metavar="FILE",
+            callback=params.music_on_hold,
+            help="Played to waiting callers every --announce-every seconds.",
+        ),
+        click.option(
+            "--position-prompt",
+            metavar="FILE",
+            callback=params.music_on_hold,
+            help='Played before the caller\'s position ("you are caller number" + N).',
+        ),
+        click.option(
             "--overflow",
             metavar="TARGET",
             callback=params.target,
@@ -73,6 +92,9 @@ def _fields(name: str, given: dict[str, Any]) -> dict[str, Any]:
             fields[field] = given[option]
     if given.get("moh") is not None:
         fields["music_on_hold"] = given["moh"]
+    spoken = {"periodic": given.get("announce"), "position": given.get("position_prompt")}
+    if any(spoken.values()):
+        fields["announcements"] = {k: v for k, v in spoken.items() if v}  # merged by `set`
     overflow = given.get("overflow")
     if overflow is not None:
         if overflow == f"queue:{name}":
@@ -113,6 +135,8 @@ def add(ctx: Context, /, name: str, **given: Any) -> None:
     Examples:
       callcenter queue add sales
       callcenter queue add support --strategy ring_all --max-wait 300 --overflow queue:sales
+      callcenter queue add care --announce-every 45 --announce custom/all-busy.wav \\
+          --position-prompt custom/you-are-caller.wav
     """
     fields = _fields(name, given)
     with _database(ctx).session_scope() as session:
@@ -145,6 +169,8 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
     with _database(ctx).session_scope() as session:
         repo = QueueRepository(session)
         before = _settings(repo.get(name))
+        if "announcements" in fields:
+            fields["announcements"] = {**before["announcements"], **fields["announcements"]}
         repo.update(name, **fields)
         changes = {f: {"from": before[f], "to": v} for f, v in fields.items()}
         AuditLog(session).record(operator(), "queue.set", name, changes)

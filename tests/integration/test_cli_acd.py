@@ -562,3 +562,20 @@ def test_the_fake_engine_dies_on_sigterm_only(tmp_path: Path) -> None:
         assert fake.process.poll() is None
     finally:
         fake.stop()
+
+
+def test_queue_announcements_are_set_and_merged(env: dict[str, str]) -> None:
+    ok(["queue", "add", "care", "--announce-every", "45", "--announce", "custom/busy.wav"], env)
+    shown = as_json(["queue", "show", "care"], env)
+    assert shown["announce_position_seconds"] == 45
+    assert shown["announcements"] == {"periodic": "custom/busy.wav"}
+    ok(["queue", "set", "care", "--position-prompt", "custom/you-are.wav"], env)
+    shown = as_json(["queue", "show", "care"], env)
+    assert shown["announcements"] == {
+        "periodic": "custom/busy.wav", "position": "custom/you-are.wav",
+    }  # fmt: skip
+    result = run(["queue", "set", "care", "--announce", "bad file.wav"], env)
+    assert result.exit_code == 2 and "--announce" in result.output
+    bad = run(["queue", "set", "care", "--announce-every", "-1"], env)
+    assert bad.exit_code == 2
+    assert as_json(["queue", "show", "care"], env)["announce_position_seconds"] == 45

@@ -392,3 +392,26 @@ def test_stays_left_open_by_a_previous_run_are_closed_at_start(
     until(lambda: entries(second, "crashed")[0].left_at is not None)
     [entry] = entries(second, "crashed")
     assert entry.reason == "engine restarted" and entry.outcome is None
+
+
+def test_waiting_callers_hear_the_announcement_and_their_position(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    setup_queue(
+        app, "told", {"2161": {}}, did="8018", status=AgentStatus.PAUSED,
+        announce_position_seconds=1,
+        announcements={"periodic": "custom/all-busy.wav", "position": "custom/you-are.wav"},
+    )  # fmt: skip
+    sim.register_agent("2161", AgentBehaviour(answer_delay=0.2))
+    first = sim.place_call("8018", "15550181", behaviour=CallerBehaviour(talk_time=0.5))
+    until(lambda: len(app.dispatcher.board.waiting("told")) == 1)
+    second = sim.place_call("8018", "15550182", behaviour=CallerBehaviour(talk_time=0.5))
+    told = ["playback custom/all-busy.wav", "playback custom/you-are.wav"]
+    until(lambda: apps_sent(sim, second)[-3:] == [*told, "say en NUMBER pronounced 2"], timeout=10)
+    assert apps_sent(sim, first)[2:5] == [*told, "say en NUMBER pronounced 1"]
+    assert apps_sent(sim, first)[5] == f"playback {MOH}"  # the music again, after it
+    _set_status(app, "2161", AgentStatus.AVAILABLE)
+    assert wait_cdr(app, first, 20).agent_extension == "2161"
+    assert wait_cdr(app, second, 20).agent_extension == "2161"
+    until(lambda: settled(app))
