@@ -96,6 +96,7 @@ class Ticket:
     skills: Mapping[str, int] = field(default_factory=dict)
     joined_at: float = 0.0
     seq: int = 0
+    since_us: int = 0  # wall clock of joining (kept across an engine restart); orders callers
     deadline: float | None = None
     position_at_join: int = 0
     accepted: bool = False
@@ -174,7 +175,8 @@ class Board:
 
     # -- callers ------------------------------------------------------------------------
 
-    def join(self, ticket: Ticket, now: float) -> None:
+    def join(self, ticket: Ticket, now: float, *, waited: float = 0.0) -> None:
+        """``waited``: seconds the caller already waited for this stay (a resumed stay)."""
         spec = self.queues.get(ticket.queue)
         if spec is None:
             ticket.refused = "unknown_queue"
@@ -183,9 +185,10 @@ class Board:
         if spec.max_callers and len(waiting) >= spec.max_callers:
             ticket.refused = "full"
             return
-        ticket.joined_at = now
+        ticket.joined_at = now - waited
         ticket.seq = next(self._seq)
-        ticket.deadline = now + spec.max_wait_seconds if spec.max_wait_seconds else None
+        limit = spec.max_wait_seconds
+        ticket.deadline = ticket.joined_at + limit if limit else None
         ticket.position_at_join = 1 + sum(1 for t in waiting if _before(t, ticket))
         ticket.accepted = True
         self.tickets[ticket.id] = ticket
@@ -367,13 +370,13 @@ def _meets(agent: AgentSlot, needed: Mapping[str, int]) -> bool:
     return all(agent.skills.get(skill, -1) >= level for skill, level in needed.items())
 
 
-def _order(ticket: Ticket) -> tuple[int, int]:
-    return (-ticket.priority, ticket.seq)
+def _order(ticket: Ticket) -> tuple[int, int, int]:
+    return (-ticket.priority, ticket.since_us, ticket.seq)
 
 
 def _before(a: Ticket, b: Ticket) -> bool:
-    """Whether ``a`` is served before ``b`` (``b`` may not have joined yet: seq 0)."""
-    return a.priority > b.priority or (a.priority == b.priority and (b.seq == 0 or a.seq < b.seq))
+    """Whether ``a`` is served before ``b``."""
+    return _order(a) < _order(b)
 
 
 def _member(spec: QueueSpec, extension: str) -> Member | None:

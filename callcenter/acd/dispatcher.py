@@ -140,8 +140,14 @@ class Dispatcher:
         priority: int = 0,
         skills: Mapping[str, int] | None = None,
         wake: Wake,
+        ticket_id: str | None = None,
+        since_us: int = 0,
     ) -> Ticket:
-        ticket = Ticket(str(uuidlib.uuid4()), call_uuid, queue, priority, dict(skills or {}))
+        """Join a queue; a stay resumed after a restart passes its ticket and join time."""
+        ticket = Ticket(
+            ticket_id or str(uuidlib.uuid4()), call_uuid, queue, priority, dict(skills or {})
+        )
+        ticket.since_us = since_us
         self._wake[ticket.id] = wake
         self._post(self._join, ticket)
         return ticket
@@ -159,6 +165,11 @@ class Dispatcher:
 
     def leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None = None) -> None:
         self._post(self._leave, ticket, outcome, reason)
+
+    def suspend(self, ticket: Ticket) -> None:
+        """The engine is stopping with this caller still waiting: forget the ticket, write
+        nothing (the stay stays open; the caller's channel knows its place)."""
+        self._post(self._suspend, ticket)
 
     def busy(self, call: Call, extension: str) -> None:
         """An agent is on ``call`` outside the queues (``calls.control.AgentPresence``)."""
@@ -241,19 +252,23 @@ class Dispatcher:
                 self._wake_caller(ticket)
         if not self._loaded:
             self._loaded = True
-            self.writer.write_acd(OpenStaysClosed(at=_wall(), reason="engine restarted"))
+            live = tuple(sorted(self.board.tickets))  # resumed after the restart: kept open
+            self.writer.write_acd(OpenStaysClosed(at=_wall(), reason="engine restarted", keep=live))
         log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
         return True
 
     def _join(self, ticket: Ticket) -> None:
-        self.board.join(ticket, self.clock())
+        now_us = int(_wall().timestamp() * 1_000_000)
+        ticket.since_us = ticket.since_us or now_us
+        waited = max(0.0, (now_us - ticket.since_us) / 1e6)
+        self.board.join(ticket, self.clock(), waited=waited)
         if ticket.refused is not None:
             log.info(
                 "call %s: queue %s refused the caller: %s",
                 ticket.call_uuid, ticket.queue, ticket.refused,
             )  # fmt: skip
         else:
-            self._stays[ticket.id] = _Stay(_wall())
+            self._stays[ticket.id] = _Stay(datetime.fromtimestamp(ticket.since_us / 1e6, UTC))
             self._save_stay(ticket)
             log.info(
                 "call %s: joined queue %s at position %d (priority %d)",
@@ -301,6 +316,14 @@ class Dispatcher:
             self._count(ticket, outcome, self.clock() - ticket.joined_at)
             self._save_stay(ticket, reason)
             log.info("call %s: left queue %s: %s", ticket.call_uuid, ticket.queue, outcome)
+        self._forget(ticket)
+
+    def _suspend(self, ticket: Ticket) -> None:
+        for extension in ticket.offer or ():
+            self._save_agents(
+                self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", self.clock())
+            )
+        self.board.tickets.pop(ticket.id, None)
         self._forget(ticket)
 
     # -- helpers --------------------------------------------------------------------------

@@ -23,10 +23,11 @@ import gevent
 from callcenter.acd.board import QueueSpec, Ticket
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import MusicOnHold, break_media
-from callcenter.calls.call import Call
+from callcenter.calls.call import Call, QueueSeat
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
+from callcenter.esl import commands
 from callcenter.vocabulary import CallState, QueueOutcome
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class _Seat:
     agent: str | None = None
     leg: str | None = None
     bridged_at: float | None = None
+    marked: bool = False  # the channel carries the cc_queue* variables of this stay
+    suspended: bool = False  # the engine stopped: the stay stays open for the next run
 
 
 class QueueRunner:
@@ -71,9 +74,20 @@ class QueueRunner:
         skills: Mapping[str, int] | None = None,
     ) -> None:
         call = control.call
+        resumed, call.queue_seat = call.queue_seat, None
+        if resumed is not None and resumed.queue != queue:
+            resumed = None
         ticket = self.dispatcher.enter(
-            call.uuid, queue, priority=priority, skills=skills, wake=control.mailbox.wake
+            call.uuid,
+            queue,
+            priority=resumed.priority if resumed else priority,
+            skills=skills,
+            wake=control.mailbox.wake,
+            ticket_id=resumed.ticket if resumed else None,
+            since_us=resumed.joined_us if resumed else 0,
         )
+        if resumed is not None:
+            log.info("call %s: back in queue %s where it waited before", call.uuid, queue)
         seat = _Seat(ticket)
         try:
             control.wait_until(lambda: ticket.decided, JOIN_TIMEOUT)
@@ -87,13 +101,20 @@ class QueueRunner:
                 break_media(control)
             control.answer()
             call.state = CallState.QUEUED
-            call.timeline.queue_joined(queue, _now_us())
+            call.timeline.queue_joined(queue, ticket.since_us)
+            seat.marked = _mark(
+                control, QueueSeat(queue, ticket.id, ticket.priority, ticket.since_us)
+            )
             limit = self._wait(control, seat, spec)
             if limit is not None:
                 call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
                 self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
+                self._unmark(control, seat)
                 self._overflow(control, spec, "timeout")
+        except gevent.GreenletExit:
+            seat.suspended = True  # the engine is stopping, not the caller leaving
+            raise
         finally:
             self._close(control, seat)
 
@@ -141,12 +162,20 @@ class QueueRunner:
                 if self._bridge(control, seat, *answered):
                     return None
                 music.start()
+        except gevent.GreenletExit:
+            music.stop(interrupt=False)  # the caller keeps its music while the engine restarts
+            raise
         finally:
             music.stop(interrupt=call.caller.bridged_us is None)
 
     def _news(self, ticket: Ticket, rung: int, call: Call, queue: str) -> bool:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""
         return _new_offer(ticket, rung) or call.caller_gone or self.dispatcher.spec(queue) is None
+
+    def _unmark(self, control: CallControl, seat: _Seat) -> None:
+        """The caller left the queue without an agent: a restart must not put it back."""
+        if seat.marked and not control.call.caller_gone:
+            seat.marked = not _mark(control, None)
 
     def _park_deadline(self, call: Call) -> float | None:
         """When, on the dispatcher's clock, to give up before FreeSWITCH's park_timeout."""
@@ -210,6 +239,10 @@ class QueueRunner:
         seat.agent, seat.leg = extension, leg
         try:
             control.bridge(leg)
+        except CallGone:
+            if call.caller.bridged_us is None:
+                raise
+            gone = True  # bridged, and the caller hung up at once: answered all the same
         except ESLError as exc:  # the agent hung up between answering and the bridge
             log.warning("call %s: bridge to agent %s failed: %s", call.uuid, extension, exc)
             control.kill_leg(leg)
@@ -217,12 +250,16 @@ class QueueRunner:
             self._fail(seat, extension, "NORMAL_TEMPORARY_FAILURE")
             control.ensure_alive()
             return False
+        else:
+            gone = False
         seat.ringing.discard(extension)
         seat.bridged_at = self.dispatcher.clock()
         self.dispatcher.answered(seat.ticket, extension)
         call.timeline.queue_left(_now_us(), str(QueueOutcome.ANSWERED))
         call.on_finished.append(lambda: self._release(seat))
         log.info("call %s: bridged to agent %s", call.uuid, extension)
+        if gone:
+            raise CallGone(f"call {call.uuid}: caller hung up as the bridge came up")
         return True
 
     # -- leaving ------------------------------------------------------------------------
@@ -248,7 +285,9 @@ class QueueRunner:
         ticket, ringing = seat.ticket, list(seat.ringing)
         for ext in ringing:
             self._fail(seat, ext, "ORIGINATOR_CANCEL")
-        if seat.bridged_at is None:  # the dispatcher hears of it before any command is tried
+        if seat.suspended and seat.bridged_at is None:
+            self.dispatcher.suspend(ticket)  # no outcome: the next run resumes the stay
+        elif seat.bridged_at is None:  # the dispatcher hears of it before any command is tried
             if ticket.accepted and ticket.outcome is None:
                 control.call.timeline.queue_left(_now_us(), str(QueueOutcome.ABANDONED))
             self.dispatcher.leave(ticket, QueueOutcome.ABANDONED, "caller hung up")
@@ -269,6 +308,17 @@ def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseEx
         return fn(*args, **kw), None
     except Exception as exc:  # noqa: BLE001 (handed back to _ring, which decides)
         return "", exc
+
+
+def _mark(control: CallControl, seat: QueueSeat | None) -> bool:
+    """Write (or clear) the caller's place on its channel; True when FreeSWITCH took it."""
+    values = seat.variables() if seat is not None else QueueSeat.cleared()
+    try:
+        control.channel.api(commands.uuid_setvar_multi(control.uuid, values))
+    except ESLError as exc:  # a restart would then re-run the route: worse, not wrong
+        log.info("call %s: queue place not stored on the channel: %s", control.uuid, exc)
+        return False
+    return True
 
 
 def _new_offer(ticket: Ticket, rung: int) -> bool:

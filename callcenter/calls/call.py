@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,39 @@ from datetime import datetime
 from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
 from callcenter.store.records import CallRecord, LegRecord
 from callcenter.vocabulary import CallState, Direction, Disposition, LegRole
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSeat:
+    """Where a caller waits, kept on the channel itself (``cc_queue*`` variables) so that an
+    engine restarting finds the caller's place, priority and waiting time again."""
+
+    queue: str
+    ticket: str
+    priority: int
+    joined_us: int
+
+    VARIABLES = ("cc_queue", "cc_queue_ticket", "cc_queue_priority", "cc_queue_joined")
+
+    def variables(self) -> dict[str, str | None]:
+        values = (self.queue, self.ticket, str(self.priority), str(self.joined_us))
+        return dict(zip(self.VARIABLES, values, strict=True))
+
+    @classmethod
+    def cleared(cls) -> dict[str, str | None]:
+        return dict.fromkeys(cls.VARIABLES)
+
+    @classmethod
+    def from_dump(cls, dump: Mapping[str, str]) -> QueueSeat | None:
+        queue, ticket, priority, joined = (dump.get(f"variable_{v}", "") for v in cls.VARIABLES)
+        if not (_SEAT_NAME.fullmatch(queue) and _SEAT_NAME.fullmatch(ticket)):
+            return None
+        if not (priority.isdigit() and joined.isdigit()):
+            return None
+        return cls(queue, ticket, int(priority), int(joined))
+
+
+_SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 @dataclass
@@ -28,6 +62,7 @@ class Call:
     on_finished: list[Callable[[], None]] = field(default_factory=list, repr=False)
     queue_overflows: int = 0
     cancelled_legs: set[str] = field(default_factory=set, repr=False)  # killed, not wanted
+    queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(
@@ -84,6 +119,7 @@ class Call:
             call.state = CallState.BRIDGED
         elif leg.answered_us:
             call.state = CallState.ANSWERED
+            call.queue_seat = QueueSeat.from_dump(dump)
         return call
 
     def adopt_leg(self, dump: Mapping[str, str]) -> LegTimeline:

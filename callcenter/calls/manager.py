@@ -20,7 +20,7 @@ from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
-from callcenter.calls.routing import RouteTable
+from callcenter.calls.routing import RouteTable, Target
 from callcenter.cdr.builder import build_cdr, build_recordings
 from callcenter.errors import DatabaseUnavailable, ESLError
 from callcenter.esl import commands
@@ -29,7 +29,7 @@ from callcenter.esl.router import EventRouter
 from callcenter.store.database import Database
 from callcenter.store.repos import CallRepository
 from callcenter.store.writer import DurableWriter
-from callcenter.vocabulary import CallState, LegRole
+from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class CallManager:
         )
         actor = CallActor(
             control,
-            lambda: self.routes.resolve(call.did),
+            lambda: self._target_of(call),
             self.run_target,
             on_finished=self._finished,
             mirror=self._mirror,
@@ -165,6 +165,13 @@ class CallManager:
             lambda g: log.error("call %s: actor died: %r", call.uuid, g.exception)
         )
         return actor
+
+    def _target_of(self, call: Call) -> Target:
+        """The DID's route; a caller adopted while waiting in a queue goes back to that queue
+        (not through its IVR again)."""
+        if call.queue_seat is not None:
+            return Target(RouteTarget.QUEUE, call.queue_seat.queue)
+        return self.routes.resolve(call.did)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
         self._legs[leg] = call_uuid

@@ -170,6 +170,21 @@ def uuid_setvar(uuid: str, name: str, value: str | None) -> str:
     return f"{line} {value}"
 
 
+def uuid_setvar_multi(uuid: str, values: Mapping[str, str | None]) -> str:
+    """Several variables in one command (``None`` unsets); values are plain tokens."""
+    if not values:
+        raise UnsafeValue("uuid_setvar_multi: no variables")
+    parts = []
+    for name, value in values.items():
+        q.var_name("name", name)
+        if value is not None:
+            q.token(name, value)
+            if ";" in value or "=" in value:
+                raise UnsafeValue(f"{name}: ';' or '=' not allowed in {value[:60]!r}")
+        parts.append(f"{name}={value or ''}")
+    return f"uuid_setvar_multi {q.uuid('uuid', uuid)} {';'.join(parts)}"
+
+
 def uuid_getvar(uuid: str, name: str) -> str:
     return f"uuid_getvar {q.uuid('uuid', uuid)} {q.var_name('name', name)}"
 

@@ -104,6 +104,7 @@ class OpenStaysClosed:
 
     at: datetime
     reason: str
+    keep: tuple[str, ...] = ()  # tickets already resumed by this run
 
 
 @dataclass(frozen=True, slots=True)

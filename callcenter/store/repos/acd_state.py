@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.store.models import Agent, AgentStatusChange, Queue, QueueEntry
@@ -60,11 +60,13 @@ class AcdStateRepository:
         """Stays with no left_at written before ``at`` are closed (outcome left unknown)."""
         done = 0
         for close in closes:
-            result = self.session.execute(
-                update(QueueEntry)
-                .where(QueueEntry.left_at.is_(None), QueueEntry.joined_at < close.at)
-                .values(left_at=close.at, reason=close.reason)
+            stmt = update(QueueEntry).where(
+                QueueEntry.left_at.is_(None), QueueEntry.joined_at < close.at
             )
+            if close.keep:
+                kept = QueueEntry.ticket.in_(close.keep)
+                stmt = stmt.where(or_(QueueEntry.ticket.is_(None), ~kept))
+            result = self.session.execute(stmt.values(left_at=close.at, reason=close.reason))
             done += getattr(result, "rowcount", 0) or 0
         return done
 

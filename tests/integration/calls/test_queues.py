@@ -415,3 +415,35 @@ def test_waiting_callers_hear_the_announcement_and_their_position(
     assert wait_cdr(app, first, 20).agent_extension == "2161"
     assert wait_cdr(app, second, 20).agent_extension == "2161"
     until(lambda: settled(app))
+
+
+def test_callers_waiting_through_an_engine_restart_keep_their_place(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    first = engine()
+    sim.register_agent("2171", AgentBehaviour(answer_delay=0.2))
+    setup_queue(first, "kept", {"2171": {}}, did="8019", status=AgentStatus.PAUSED)
+    talk = CallerBehaviour(talk_time=0.5)
+    early = sim.place_call("8019", "15550191", behaviour=talk)
+    until(lambda: len(first.dispatcher.board.waiting("kept")) == 1)
+    vip = _enter_queue(first, sim, "kept", priority=7, behaviour=talk)
+    until(lambda: len(first.dispatcher.board.waiting("kept")) == 2)
+    before = {e.call_uuid: e for e in entries(first, "kept")}
+    first.stop("restart")  # both callers stay on the line in FreeSWITCH
+    second = engine()
+    board = second.dispatcher.board
+    until(lambda: len(board.waiting("kept")) == 2, timeout=10)
+    assert [(t.call_uuid, t.priority) for t in board.waiting("kept")] == [(vip, 7), (early, 0)]
+    _set_status(second, "2171", AgentStatus.AVAILABLE)
+    vip_cdr, early_cdr = wait_cdr(second, vip, 20), wait_cdr(second, early, 20)
+    assert vip_cdr.agent_extension == early_cdr.agent_extension == "2171"
+    assert vip_cdr.answered_at is not None and early_cdr.answered_at is not None
+    rows = entries(second, "kept")
+    after = {e.call_uuid: e for e in rows}
+    assert len(rows) == 2 and set(after) == {early, vip}  # one stay each, resumed
+    for uuid in (early, vip):
+        assert after[uuid].joined_at == before[uuid].joined_at
+        assert after[uuid].outcome is QueueOutcome.ANSWERED
+    # the route was not run again: no second answer before the queue's music
+    assert [line.split()[0] for line in apps_sent(sim, early)].count("answer") == 2
+    until(lambda: settled(second))

@@ -382,9 +382,11 @@ def test_queue_node_enters_the_queue_with_its_priority_and_skills(
     uuid = sim.place_call(did, "100", behaviour=behaviour)
     cdr = wait_cdr(app, uuid, timeout=30)
     commands = sent(sim, uuid)
-    assert commands[:4] == [
-        "answer", PICK, "answer", "playback tone_stream://%(200,800,350);loops=-1",
-    ]  # fmt: skip
+    assert commands[:3] == ["answer", PICK, "answer"]
+    # the caller's place is kept on its channel (an engine restart resumes it), then music
+    assert commands[3].startswith(f"api uuid_setvar_multi {uuid} cc_queue=sales;")
+    assert ";cc_queue_priority=5;" in commands[3]
+    assert commands[4] == "playback tone_stream://%(200,800,350);loops=-1"
     [originate] = [c for c in commands if c.startswith("bgapi originate")]
     assert "cc_queue=sales" in originate and "}user/3102@" in originate
     assert path_of(cdr) == [("endings", "pick", "3"), ("endings", "sales", "queue")]
