@@ -74,7 +74,9 @@ class MusicOnHold:
             finally:
                 if timer is not None:
                     timer.kill(block=False)
-            if self._due and not self._over():
+            if self._over():
+                return  # stopped (a bridge, the queue left): not a failed playback
+            if self._due:
                 self._announce()
                 continue
             if time.monotonic() - started >= QUICK_PLAYBACK:
