@@ -39,6 +39,7 @@ class MusicOnHold:
         announcement: str | None = None,
         position_prompt: str | None = None,
         position: Callable[[], int] | None = None,
+        language: str = "en",
     ) -> None:
         self.control = control
         self.source = source
@@ -46,6 +47,7 @@ class MusicOnHold:
         self.announcement = announcement  # played every announce_every seconds
         self.position_prompt = position_prompt  # then this and the caller's position
         self.position = position
+        self.language = language.split("/", 1)[0]  # mod_say's module: "fr" of "fr/ca/june"
         self.stopped = False
         self.announced = 0
         self._due = False
@@ -112,7 +114,7 @@ class MusicOnHold:
         if self.position_prompt and self.position is not None:
             steps += [
                 ("playback", self.position_prompt),
-                ("say", f"en NUMBER pronounced {self.position()}"),
+                ("say", f"{self.language} NUMBER pronounced {self.position()}"),
             ]
         for app, arg in steps:
             if self._over():

@@ -72,6 +72,7 @@ class QueueRunner:
         *,
         priority: int = 0,
         skills: Mapping[str, int] | None = None,
+        language: str = "en",
     ) -> None:
         call = control.call
         resumed, call.queue_seat = call.queue_seat, None
@@ -105,7 +106,7 @@ class QueueRunner:
             seat.marked = _mark(
                 control, QueueSeat(queue, ticket.id, ticket.priority, ticket.since_us)
             )
-            limit = self._wait(control, seat, spec)
+            limit = self._wait(control, seat, spec, language)
             if limit is not None:
                 call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
                 self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, limit)
@@ -120,7 +121,9 @@ class QueueRunner:
 
     # -- waiting ------------------------------------------------------------------------
 
-    def _wait(self, control: CallControl, seat: _Seat, spec: QueueSpec) -> str | None:
+    def _wait(
+        self, control: CallControl, seat: _Seat, spec: QueueSpec, language: str
+    ) -> str | None:
         """Wait, ring what the dispatcher offers, bridge. None once bridged, else why the
         caller must leave: the queue's limit, FreeSWITCH's park_timeout ahead, the queue gone."""
         ticket, call = seat.ticket, control.call
@@ -135,6 +138,7 @@ class QueueRunner:
             announcement=spec.announcements.get("periodic"),
             position_prompt=spec.announcements.get("position"),
             position=functools.partial(self.dispatcher.position, ticket),
+            language=language,
         )
         music.start()
         rung = 0  # the dispatcher's offers are numbered: ring each one once

@@ -178,9 +178,11 @@ class CallControl:
     def say(
         self, text: str, *, kind: str = "NUMBER", method: str = "pronounced", lang: str = "en"
     ) -> None:
-        for field, value in (("lang", lang), ("kind", kind), ("method", method), ("text", text)):
+        # mod_say's module is the language code: "fr" of a sounds path like "fr/ca/june"
+        module = lang.split("/", 1)[0]
+        for field, value in (("lang", module), ("kind", kind), ("method", method), ("text", text)):
             q.token(field, value)
-        self.execute("say", f"{lang} {kind} {method} {text}", timeout=120.0)
+        self.execute("say", f"{module} {kind} {method} {text}", timeout=120.0)
 
     def set_variable(self, name: str, value: str) -> None:
         q.var_name("name", name)

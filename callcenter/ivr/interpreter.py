@@ -280,7 +280,8 @@ class Interpreter:
     def _on_language(self, node: plan.Language) -> str:
         started = self.clock_us()
         self.language = self.variables["language"] = node.language
-        self.port.set_variable("default_language", node.language)
+        # FreeSWITCH's default_language is a language code (mod_say, phrases), not a path
+        self.port.set_variable("default_language", node.language.split("/", 1)[0])
         self.step(node, node.language, started, node.next, None)
         return node.next
 

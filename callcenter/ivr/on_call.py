@@ -166,7 +166,11 @@ class IvrRunner:
             self.voicemail(control, outcome)
         elif isinstance(outcome, QueueOutcome) and self.queue is not None:
             self.queue(
-                control, outcome.queue, priority=outcome.priority, skills=dict(outcome.skills)
+                control,
+                outcome.queue,
+                priority=outcome.priority,
+                skills=dict(outcome.skills),
+                language=outcome.language,
             )
         else:
             what = outcome.queue if isinstance(outcome, QueueOutcome) else outcome.kind

@@ -186,3 +186,15 @@ def test_schedule_node_open_and_closed() -> None:
     at = datetime(2026, 12, 25, 10, 0, tzinfo=UTC)  # Christmas
     outcome, rec = run(flow("hours", hours, queue(), hangup()), FakePort(at=at))
     assert isinstance(outcome, HangupOutcome) and rec.steps[0].result == "closed"
+
+
+def test_a_language_given_as_a_sounds_path_sets_the_language_code() -> None:
+    nodes = (
+        plan.Language(name="fr", where=HERE, language="fr/ca/june", next="hello"),
+        plan.Play(name="hello", where=HERE, prompts=f("hello.wav"), next="bye"),
+        hangup(),
+    )
+    outcome, _ = run(flow("fr", *nodes), port := FakePort())
+    assert ("set", "default_language", "fr") in port.calls  # a code for mod_say and phrases
+    assert ("play", "/snd/fr/ca/june/hello.wav") in port.calls  # the path for the files
+    assert outcome.language == "fr/ca/june"

@@ -1,4 +1,5 @@
-"""CallControl's cleanup never raises: a queue's finally must always reach the dispatcher."""
+"""CallControl without a socket: cleanup never raises (a queue's finally must always reach the
+dispatcher); application arguments as FreeSWITCH reads them."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ class Channel:
     def bgapi(self, *_a: Any, **_k: Any) -> str:
         raise AssertionError("not used")
 
-    def execute(self, *_a: Any, **_k: Any) -> Event:
-        raise AssertionError("not used")
+    def execute(self, uuid: str, app: str, arg: str | None = None, *_a: Any) -> Event:
+        self.sent.append(f"{app} {arg}")
+        headers = {"Event-Name": "CHANNEL_EXECUTE_COMPLETE", "Unique-ID": uuid}
+        return Event("CHANNEL_EXECUTE_COMPLETE", None, uuid, headers)
 
     def hangup(self, *_a: Any, **_k: Any) -> None:
         raise AssertionError("not used")
@@ -64,3 +67,13 @@ def test_a_cancelled_leg_that_comes_up_is_hung_up_again() -> None:
     mailbox.put_nowait(park)
     ctl.pump()
     assert channel.sent == [f"uuid_kill {LEG} LOSE_RACE", f"uuid_kill {LEG} LOSE_RACE"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "module"), [("en", "en"), ("fr/ca/june", "fr"), ("en/us/callie", "en")]
+)
+def test_say_uses_the_language_code_of_a_sounds_path(lang: str, module: str) -> None:
+    channel = Channel(None)
+    ctl, _ = control(channel)
+    ctl.say("42", lang=lang)
+    assert channel.sent == [f"say {module} NUMBER pronounced 42"]  # mod_say's module name
