@@ -97,6 +97,8 @@ class Dispatcher:
         self._wake: dict[str, Wake] = {}
         self._stays: dict[str, _Stay] = {}
         self._loaded = False  # the first load closes the stays a previous run left open
+        self._held: list[Ticket] = []  # joins that came before the first load
+        self._last_since = 0
         self._greenlet: gevent.Greenlet[Any] | None = None
         metrics.watch(self.board, clock)
 
@@ -252,14 +254,24 @@ class Dispatcher:
                 self._wake_caller(ticket)
         if not self._loaded:
             self._loaded = True
-            live = tuple(sorted(self.board.tickets))  # resumed after the restart: kept open
+            live = tuple(sorted(t.id for t in self._held))  # resumed meanwhile: kept open
             self.writer.write_acd(OpenStaysClosed(at=_wall(), reason="engine restarted", keep=live))
+            held, self._held = self._held, []
+            for ticket in held:
+                self._join(ticket)
         log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
         return True
 
     def _join(self, ticket: Ticket) -> None:
+        if not self._loaded:  # the database was away at start: joins wait for the queues
+            self._held.append(ticket)
+            return
         now_us = int(_wall().timestamp() * 1_000_000)
-        ticket.since_us = ticket.since_us or now_us
+        if ticket.since_us:  # resumed: its own join time, never in the future (clock skew)
+            ticket.since_us = min(ticket.since_us, now_us)
+        else:  # strictly increasing, even if the wall clock steps back
+            ticket.since_us = max(now_us, self._last_since + 1)
+            self._last_since = ticket.since_us
         waited = max(0.0, (now_us - ticket.since_us) / 1e6)
         self.board.join(ticket, self.clock(), waited=waited)
         if ticket.refused is not None:
@@ -306,7 +318,12 @@ class Dispatcher:
     def _released(self, ticket: Ticket, extension: str, talk: float, wrapup: bool) -> None:
         self._save_agents(self.board.released(ticket, extension, talk, self.clock(), wrapup=wrapup))
 
+    def _unhold(self, ticket: Ticket) -> None:
+        if ticket in self._held:
+            self._held.remove(ticket)  # gave up before the queues were loaded
+
     def _leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None) -> None:
+        self._unhold(ticket)
         for extension in ticket.offer or ():
             self._save_agents(
                 self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", self.clock())
@@ -319,6 +336,7 @@ class Dispatcher:
         self._forget(ticket)
 
     def _suspend(self, ticket: Ticket) -> None:
+        self._unhold(ticket)
         for extension in ticket.offer or ():
             self._save_agents(
                 self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", self.clock())

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 QUICK_PLAYBACK = 1.0  # a music playback ending sooner than this failed
 MUSIC_FALLBACK_AFTER = 3
 MUSIC_FALLBACK = "silence_stream://-1,1400"  # comfort noise, forever
+BREAK_SETTLE = 0.3  # seconds a broken playback gets to report its end
 
 
 class MusicOnHold:
@@ -51,10 +52,11 @@ class MusicOnHold:
         self.stopped = False
         self.announced = 0
         self._due = False
+        self._next_at = time.monotonic() + announce_every  # kept across short music files
         self._greenlet: gevent.Greenlet[None] | None = None
 
     def start(self) -> None:
-        self.stopped = False
+        self.stopped = self._due = False
         if self._greenlet is None or self._greenlet.ready():
             self._greenlet = gevent.spawn(self._loop)
 
@@ -97,7 +99,11 @@ class MusicOnHold:
     def _announce_timer(self) -> gevent.Greenlet[None] | None:
         if self.announce_every <= 0 or not (self.announcement or self.position_prompt):
             return None
-        return gevent.spawn_later(self.announce_every, self._interrupt_for_announcement)
+        left = self._next_at - time.monotonic()
+        if left <= 0:
+            self._due = True  # the last file ended just as one was due
+            left = 0.0
+        return gevent.spawn_later(left, self._interrupt_for_announcement)
 
     def _interrupt_for_announcement(self) -> None:
         if not self._over():
@@ -107,20 +113,22 @@ class MusicOnHold:
     def _announce(self) -> None:
         """The periodic announcement, then "you are number N", between two stretches of music."""
         self._due = False
+        self._next_at = time.monotonic() + self.announce_every
         channel, uuid = self.control.channel, self.control.uuid
-        steps: list[tuple[str, str]] = []
+        steps: list[tuple[str, Callable[[], str]]] = []
         if self.announcement:
-            steps.append(("playback", self.announcement))
+            steps.append(("playback", lambda: self.announcement or ""))
         if self.position_prompt and self.position is not None:
+            position = self.position
             steps += [
-                ("playback", self.position_prompt),
-                ("say", f"{self.language} NUMBER pronounced {self.position()}"),
+                ("playback", lambda: self.position_prompt or ""),
+                ("say", lambda: f"{self.language} NUMBER pronounced {position()}"),  # now
             ]
         for app, arg in steps:
             if self._over():
                 return
             try:
-                channel.execute(uuid, app, arg, 120.0)
+                channel.execute(uuid, app, arg(), 120.0)
             except (ESLError, CallGone) as exc:
                 log.debug("call %s: announcement cut short: %s", uuid, exc)
                 return
@@ -139,7 +147,9 @@ class MusicOnHold:
         elif not self._greenlet.ready():
             if not self.control.call.caller_gone:
                 break_media(self.control)
-            self._greenlet.join(timeout=5.0)
+            # a playback still queued (not started) is flushed by uuid_break and never
+            # completes: give a running one a moment to report, then let the greenlet go
+            self._greenlet.join(timeout=BREAK_SETTLE)
             self._greenlet.kill(block=False)
         self._greenlet = None
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 TargetRunner = Callable[[CallControl, Target], None]
 MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
 JOIN_TIMEOUT = 10.0
+RESUME_TIMEOUT = 120.0
 PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
 
 
@@ -78,10 +79,12 @@ class QueueRunner:
         resumed, call.queue_seat = call.queue_seat, None
         if resumed is not None and resumed.queue != queue:
             resumed = None
+        if resumed is not None:
+            priority, skills, language = resumed.priority, dict(resumed.skills), resumed.language
         ticket = self.dispatcher.enter(
             call.uuid,
             queue,
-            priority=resumed.priority if resumed else priority,
+            priority=priority,
             skills=skills,
             wake=control.mailbox.wake,
             ticket_id=resumed.ticket if resumed else None,
@@ -91,7 +94,8 @@ class QueueRunner:
             log.info("call %s: back in queue %s where it waited before", call.uuid, queue)
         seat = _Seat(ticket)
         try:
-            control.wait_until(lambda: ticket.decided, JOIN_TIMEOUT)
+            # a caller resumed after a restart may have to wait for the queues to load
+            control.wait_until(lambda: ticket.decided, RESUME_TIMEOUT if resumed else JOIN_TIMEOUT)
             spec = self.dispatcher.spec(queue)
             if spec is None or not ticket.accepted:
                 why = ticket.refused or "no answer from the dispatcher"
@@ -103,9 +107,11 @@ class QueueRunner:
             control.answer()
             call.state = CallState.QUEUED
             call.timeline.queue_joined(queue, ticket.since_us)
-            seat.marked = _mark(
-                control, QueueSeat(queue, ticket.id, ticket.priority, ticket.since_us)
-            )
+            place = QueueSeat(
+                queue, ticket.id, ticket.priority, ticket.since_us,
+                tuple(sorted(ticket.skills.items())), language,
+            )  # fmt: skip
+            seat.marked = _mark(control, place)
             limit = self._wait(control, seat, spec, language)
             if limit is not None:
                 call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
@@ -114,7 +120,8 @@ class QueueRunner:
                 self._unmark(control, seat)
                 self._overflow(control, spec, "timeout")
         except gevent.GreenletExit:
-            seat.suspended = True  # the engine is stopping, not the caller leaving
+            control.pump()
+            seat.suspended = not call.caller_gone  # the engine stopping, not the caller leaving
             raise
         finally:
             self._close(control, seat)

@@ -10,23 +10,33 @@ from datetime import datetime
 
 from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
 from callcenter.store.records import CallRecord, LegRecord
-from callcenter.vocabulary import CallState, Direction, Disposition, LegRole
+from callcenter.vocabulary import SKILL, CallState, Direction, Disposition, LegRole
 
 
 @dataclass(frozen=True, slots=True)
 class QueueSeat:
     """Where a caller waits, kept on the channel itself (``cc_queue*`` variables) so that an
-    engine restarting finds the caller's place, priority and waiting time again."""
+    engine restarting finds the caller's place, priority, skills, language and waiting time
+    again. Every value is a plain token: no ``;`` or ``=`` (``uuid_setvar_multi``)."""
 
     queue: str
     ticket: str
     priority: int
     joined_us: int
+    skills: tuple[tuple[str, int], ...] = ()
+    language: str = "en"
 
-    VARIABLES = ("cc_queue", "cc_queue_ticket", "cc_queue_priority", "cc_queue_joined")
+    VARIABLES = (
+        "cc_queue", "cc_queue_ticket", "cc_queue_priority", "cc_queue_joined",
+        "cc_queue_skills", "cc_queue_lang",
+    )  # fmt: skip
 
     def variables(self) -> dict[str, str | None]:
-        values = (self.queue, self.ticket, str(self.priority), str(self.joined_us))
+        skills = ",".join(f"{name}:{level}" for name, level in self.skills) or None
+        values = (
+            self.queue, self.ticket, str(self.priority), str(self.joined_us), skills,
+            self.language,
+        )  # fmt: skip
         return dict(zip(self.VARIABLES, values, strict=True))
 
     @classmethod
@@ -35,15 +45,25 @@ class QueueSeat:
 
     @classmethod
     def from_dump(cls, dump: Mapping[str, str]) -> QueueSeat | None:
-        queue, ticket, priority, joined = (dump.get(f"variable_{v}", "") for v in cls.VARIABLES)
+        queue, ticket, priority, joined, skills, language = (
+            dump.get(f"variable_{v}", "") for v in cls.VARIABLES
+        )
         if not (_SEAT_NAME.fullmatch(queue) and _SEAT_NAME.fullmatch(ticket)):
             return None
         if not (priority.isdigit() and joined.isdigit()):
             return None
-        return cls(queue, ticket, int(priority), int(joined))
+        pairs = [item.partition(":") for item in skills.split(",") if item]
+        if any(not (SKILL.fullmatch(name) and level.isdigit()) for name, _, level in pairs):
+            return None
+        lang = language if _SEAT_LANG.fullmatch(language) else "en"
+        return cls(
+            queue, ticket, int(priority), int(joined),
+            tuple((name, int(level)) for name, _, level in pairs), lang,
+        )  # fmt: skip
 
 
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
 
 @dataclass

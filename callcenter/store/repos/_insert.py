@@ -10,6 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def insert_for(session: Session, table: Table) -> Any:
+    """The dialect's ``insert`` (PostgreSQL or SQLite), which has ``on_conflict_*``."""
+    return _insert(session, table)
+
+
 def _insert(session: Session, table: Table) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

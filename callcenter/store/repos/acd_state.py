@@ -11,12 +11,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.store.models import Agent, AgentStatusChange, Queue, QueueEntry
 from callcenter.store.records import AgentStateRecord, OpenStaysClosed, QueueStayRecord
-from callcenter.store.repos._insert import upsert_many
+from callcenter.store.repos._insert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,19 @@ _STAY_FIELDS = (
     "ticket", "call_uuid", "priority", "position_at_join", "joined_at", "offers",
     "offered_at", "answered_at", "left_at", "outcome", "reason",
 )  # fmt: skip
+
+
+def _stay_upsert(session: Session, rows: list[dict[str, Any]]) -> Any:
+    """Insert or update by ticket. A stay resumed after a restart writes again from its start:
+    the join time and position stay the first ones, the first offer time is kept, and the
+    offer count never goes down."""
+    table = QueueEntry.__table__
+    stmt = insert_for(session, table).values(rows)  # type: ignore[arg-type]
+    new = stmt.excluded
+    changes = {c: new[c] for c in rows[0] if c not in ("ticket", "joined_at", "position_at_join")}
+    changes["offered_at"] = func.coalesce(table.c.offered_at, new.offered_at)
+    changes["offers"] = case((new.offers > table.c.offers, new.offers), else_=table.c.offers)
+    return stmt.on_conflict_do_update(index_elements=["ticket"], set_=changes)
 
 
 class AcdStateRepository:
@@ -53,7 +66,8 @@ class AcdStateRepository:
             row = {name: getattr(stay, name) for name in _STAY_FIELDS}
             row.update(queue_id=queue_id, agent_id=agents.get(stay.agent_extension or ""))
             rows.append(row)
-        upsert_many(self.session, QueueEntry.__table__, rows, "ticket", keep=("joined_at",))  # type: ignore[arg-type]
+        if rows:
+            self.session.execute(_stay_upsert(self.session, rows))
         return len(rows)
 
     def close_open_stays(self, closes: Sequence[OpenStaysClosed]) -> int:

@@ -247,7 +247,14 @@ def _set_status(app: App, ext: str, status: AgentStatus) -> None:
 
 
 def _enter_queue(
-    app: App, sim: Simulator, queue: str, *, priority: int, behaviour: CallerBehaviour
+    app: App,
+    sim: Simulator,
+    queue: str,
+    *,
+    priority: int,
+    behaviour: CallerBehaviour,
+    skills: dict[str, int] | None = None,
+    language: str = "en",
 ) -> str:
     """A call that enters ``queue`` with a priority, as an IVR queue node does."""
     did = f"9{priority:03d}"
@@ -257,7 +264,7 @@ def _enter_queue(
 
     def run_target(control: Any, target: Any) -> None:
         if control.call.did == did:
-            app.queues(control, queue, priority=priority)
+            app.queues(control, queue, priority=priority, skills=skills, language=language)
         else:
             plain(control, target)
 
@@ -410,7 +417,7 @@ def test_waiting_callers_hear_the_announcement_and_their_position(
     told = ["playback custom/all-busy.wav", "playback custom/you-are.wav"]
     until(lambda: apps_sent(sim, second)[-3:] == [*told, "say en NUMBER pronounced 2"], timeout=10)
     assert apps_sent(sim, first)[2:5] == [*told, "say en NUMBER pronounced 1"]
-    assert apps_sent(sim, first)[5] == f"playback {MOH}"  # the music again, after it
+    until(lambda: apps_sent(sim, first)[5:6] == [f"playback {MOH}"])  # the music again
     _set_status(app, "2161", AgentStatus.AVAILABLE)
     assert wait_cdr(app, first, 20).agent_extension == "2161"
     assert wait_cdr(app, second, 20).agent_extension == "2161"
@@ -422,11 +429,13 @@ def test_callers_waiting_through_an_engine_restart_keep_their_place(
 ) -> None:
     first = engine()
     sim.register_agent("2171", AgentBehaviour(answer_delay=0.2))
-    setup_queue(first, "kept", {"2171": {}}, did="8019", status=AgentStatus.PAUSED)
+    setup_queue(first, "kept", {"2171": {"french": 5}}, did="8019", status=AgentStatus.PAUSED)
     talk = CallerBehaviour(talk_time=0.5)
     early = sim.place_call("8019", "15550191", behaviour=talk)
     until(lambda: len(first.dispatcher.board.waiting("kept")) == 1)
-    vip = _enter_queue(first, sim, "kept", priority=7, behaviour=talk)
+    vip = _enter_queue(
+        first, sim, "kept", priority=7, behaviour=talk, skills={"french": 2}, language="fr/ca/june"
+    )
     until(lambda: len(first.dispatcher.board.waiting("kept")) == 2)
     before = {e.call_uuid: e for e in entries(first, "kept")}
     first.stop("restart")  # both callers stay on the line in FreeSWITCH
@@ -434,6 +443,7 @@ def test_callers_waiting_through_an_engine_restart_keep_their_place(
     board = second.dispatcher.board
     until(lambda: len(board.waiting("kept")) == 2, timeout=10)
     assert [(t.call_uuid, t.priority) for t in board.waiting("kept")] == [(vip, 7), (early, 0)]
+    assert board.waiting("kept")[0].skills == {"french": 2}  # the IVR's skills came back too
     _set_status(second, "2171", AgentStatus.AVAILABLE)
     vip_cdr, early_cdr = wait_cdr(second, vip, 20), wait_cdr(second, early, 20)
     assert vip_cdr.agent_extension == early_cdr.agent_extension == "2171"
@@ -447,3 +457,20 @@ def test_callers_waiting_through_an_engine_restart_keep_their_place(
     # the route was not run again: no second answer before the queue's music
     assert [line.split()[0] for line in apps_sent(sim, early)].count("answer") == 2
     until(lambda: settled(second))
+
+
+def test_announcements_come_on_time_with_music_shorter_than_their_period(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    sim.core.files["hold.wav"] = 24.0  # simulated seconds: 1.2 s of real time per play
+    setup_queue(
+        app, "short", {"2181": {}}, did="8020", status=AgentStatus.PAUSED,
+        music_on_hold="hold.wav", announce_position_seconds=2,
+        announcements={"periodic": "custom/still-busy.wav"},
+    )  # fmt: skip
+    uuid = sim.place_call("8020", "15550201")
+    until(lambda: "playback custom/still-busy.wav" in apps_sent(sim, uuid), timeout=10)
+    sim.hangup(uuid)
+    wait_cdr(app, uuid)
+    until(lambda: settled(app))
