@@ -286,6 +286,8 @@ class CallManager:
         return dump
 
     def _adopt(self, dump: dict[str, Any]) -> None:
+        if dump.get("Unique-ID", "") in self._legs:
+            return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
@@ -293,6 +295,8 @@ class CallManager:
 
     def _adopt_leg(self, channel: Channel, dump: dict[str, Any]) -> None:
         uuid = dump.get("Unique-ID", "")
+        if uuid in self._legs:
+            return  # attached meanwhile (its call originated it)
         owner = self.actors.get(dump.get("variable_cc_call_uuid", ""))
         if owner is None:
             log.info("leg %s belongs to no live call: hanging it up", uuid)

@@ -1,0 +1,69 @@
+"""The resync after a (re)connect and a CHANNEL_PARK arriving while it runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import gevent
+from prometheus_client import CollectorRegistry
+
+from callcenter.calls.manager import CallManager
+from callcenter.calls.metrics import CallMetrics
+from callcenter.esl.events import Event
+from callcenter.esl.router import EventRouter
+
+UUID = "5d0c9a61-0000-4000-8000-00000000000a"
+PARKED = {
+    "Event-Name": "CHANNEL_PARK",
+    "Unique-ID": UUID,
+    "Call-Direction": "inbound",
+    "Caller-Destination-Number": "7199",
+    "variable_cc_managed": "true",
+    "Answer-State": "ringing",
+}
+
+
+class Channel:
+    """``show channels`` lists the new call; while ``uuid_dump`` is being answered, its
+    CHANNEL_PARK reaches the manager (events and replies interleave on one connection)."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.manager: CallManager | None = None
+
+    def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        if line.startswith("show channels"):
+            return json.dumps({"rows": [{"uuid": UUID}]})
+        if line.startswith("uuid_dump"):
+            assert self.manager is not None
+            self.manager.on_event(Event("CHANNEL_PARK", None, UUID, dict(PARKED)))
+            return json.dumps(PARKED)
+        return "+OK\n"
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"not used: {name}")
+
+
+class Nothing:
+    def __getattr__(self, name: str) -> Any:
+        return lambda *a, **k: None
+
+
+def test_a_call_parked_during_the_resync_gets_one_actor() -> None:
+    channel, registry = Channel(), CollectorRegistry()
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), Nothing(), Nothing(),  # type: ignore[arg-type]
+        CallMetrics(registry), lambda control, target: gevent.sleep(60),
+    )  # fmt: skip
+    manager._recovered_from_db = True  # no database here
+    channel.manager = manager
+    manager.bind(channel)  # type: ignore[arg-type]
+    try:
+        manager.resync()
+        assert list(manager.actors) == [UUID]
+        # created by its PARK, not adopted a second time
+        assert registry.get_sample_value("callcenter_calls_adopted_total") == 0
+    finally:
+        manager.group.kill(block=True, timeout=2)
