@@ -66,10 +66,8 @@ def test_connects_and_answers_api(node: ESLNode) -> None:
         connection.stop()
 
 
-def test_loopback_call_runs_through_the_engine(engine: App, node: ESLNode) -> None:
-    did = "7" + str(uuidlib.uuid4().int)[:8]
-    with engine.database.session_scope() as session:
-        RouteRepository(session).add(did, RouteTarget.PLAYBACK, "tone_stream://%(1000,0,440)")
+def call_in(engine: App, node: ESLNode, did: str) -> None:
+    """A loopback call into the `callcenter` context for ``did``, as a carrier's would be."""
     until(lambda: engine.connections["e2e"].connected, timeout=10)
     caller = ESLConnection(node, on_event=lambda _e: None)
     caller.start()
@@ -79,6 +77,13 @@ def test_loopback_call_runs_through_the_engine(engine: App, node: ESLNode) -> No
         caller.bgapi(line, timeout=20)
     finally:
         caller.stop()
+
+
+def test_loopback_call_runs_through_the_engine(engine: App, node: ESLNode) -> None:
+    did = "7" + str(uuidlib.uuid4().int)[:8]
+    with engine.database.session_scope() as session:
+        RouteRepository(session).add(did, RouteTarget.PLAYBACK, "tone_stream://%(1000,0,440)")
+    call_in(engine, node, did)
 
     def cdr():  # type: ignore[no-untyped-def]
         with engine.database.session_scope() as session:
@@ -108,15 +113,7 @@ def test_queue_with_an_unregistered_agent_plays_music_then_overflows(
         RouteRepository(session).add(did, RouteTarget.QUEUE, queue)
     engine.dispatcher.request_reload()
     until(lambda: queue in engine.dispatcher.board.queues, timeout=10)
-    until(lambda: engine.connections["e2e"].connected, timeout=10)
-    caller = ESLConnection(node, on_event=lambda _e: None)
-    caller.start()
-    try:
-        assert caller.wait_connected(10)
-        line = commands.originate(f"loopback/{did}/callcenter", {}, uuid=str(uuidlib.uuid4()))
-        caller.bgapi(line, timeout=20)
-    finally:
-        caller.stop()
+    call_in(engine, node, did)
 
     def entry():  # type: ignore[no-untyped-def]
         engine.writer.flush()
