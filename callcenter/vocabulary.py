@@ -10,6 +10,14 @@ from enum import StrEnum
 
 # an agent's or internal extension: the SIP user, a directory file name, an IVR target
 EXTENSION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def language_code(language: str) -> str:
+    """FreeSWITCH's language code of a sounds path: "fr" of "fr/ca/june" (mod_say's module,
+    ``default_language``); a plain code is itself."""
+    return language.split("/", 1)[0]
+
+
 # an agent's or a queue's skill: the same spelling in the CLI, the database and IVR flows
 SKILL = re.compile(r"[a-z0-9_-]{1,64}")
 

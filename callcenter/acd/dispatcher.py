@@ -294,9 +294,7 @@ class Dispatcher:
         self._wake_caller(ticket)
 
     def _answered(self, ticket: Ticket, extension: str) -> None:
-        others = [e for e in ticket.offer or () if e != extension]
-        for other in others:  # ring-all: the phones that lost the race are free again
-            self._save_agents(self.board.offer_failed(ticket, other, "ORIGINATOR_CANCEL", 0.0))
+        self._withdraw(ticket, keep=extension)  # ring-all: the phones that lost the race
         self._save_agents(self.board.answered(ticket, extension))
         stay = self._stays.get(ticket.id)
         if stay is not None:
@@ -318,16 +316,20 @@ class Dispatcher:
     def _released(self, ticket: Ticket, extension: str, talk: float, wrapup: bool) -> None:
         self._save_agents(self.board.released(ticket, extension, talk, self.clock(), wrapup=wrapup))
 
+    def _withdraw(self, ticket: Ticket, keep: str | None = None) -> None:
+        """Free the phones still offered this caller (but ``keep``), at no fault of theirs."""
+        for extension in ticket.offer or ():
+            if extension != keep:
+                changes = self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", 0.0)
+                self._save_agents(changes)
+
     def _unhold(self, ticket: Ticket) -> None:
         if ticket in self._held:
             self._held.remove(ticket)  # gave up before the queues were loaded
 
     def _leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None) -> None:
         self._unhold(ticket)
-        for extension in ticket.offer or ():
-            self._save_agents(
-                self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", self.clock())
-            )
+        self._withdraw(ticket)
         if ticket.accepted and ticket.outcome is None:
             self.board.leave(ticket, outcome)
             self._count(ticket, outcome, self.clock() - ticket.joined_at)
@@ -337,10 +339,7 @@ class Dispatcher:
 
     def _suspend(self, ticket: Ticket) -> None:
         self._unhold(ticket)
-        for extension in ticket.offer or ():
-            self._save_agents(
-                self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", self.clock())
-            )
+        self._withdraw(ticket)
         self.board.tickets.pop(ticket.id, None)
         self._forget(ticket)
 

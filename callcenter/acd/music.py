@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import gevent
 
-from callcenter.calls.control import CallControl
+from callcenter.calls.control import CallControl, say_argument
 from callcenter.errors import CallGone, ESLError
 from callcenter.esl import commands
 
@@ -48,7 +48,7 @@ class MusicOnHold:
         self.announcement = announcement  # played every announce_every seconds
         self.position_prompt = position_prompt  # then this and the caller's position
         self.position = position
-        self.language = language.split("/", 1)[0]  # mod_say's module: "fr" of "fr/ca/june"
+        self.language = language
         self.stopped = False
         self.announced = 0
         self._due = False
@@ -122,7 +122,7 @@ class MusicOnHold:
             position = self.position
             steps += [
                 ("playback", lambda: self.position_prompt or ""),
-                ("say", lambda: f"{self.language} NUMBER pronounced {position()}"),  # now
+                ("say", lambda: say_argument(str(position()), lang=self.language)),  # now
             ]
         for app, arg in steps:
             if self._over():

@@ -21,7 +21,7 @@ from callcenter.errors import CallGone, ESLCommandFailed, ESLError, ESLTimeout, 
 from callcenter.esl import commands
 from callcenter.esl import quoting as q
 from callcenter.esl.events import Event
-from callcenter.vocabulary import Direction, LegRole
+from callcenter.vocabulary import Direction, LegRole, language_code
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,16 @@ class OriginateFailed(Exception):
     def __init__(self, cause: str) -> None:
         super().__init__(cause)
         self.cause = cause
+
+
+def say_argument(
+    text: str, *, kind: str = "NUMBER", method: str = "pronounced", lang: str = "en"
+) -> str:
+    """The ``say`` application's argument; its module is the language code (mod_say)."""
+    module = language_code(lang)
+    for field, value in (("lang", module), ("kind", kind), ("method", method), ("text", text)):
+        q.token(field, value)
+    return f"{module} {kind} {method} {text}"
 
 
 def _file_list(prompts: tuple[str, ...]) -> str:
@@ -116,10 +126,7 @@ class CallControl:
         leg = event.unique_id or ""
         if leg in self.call.cancelled_legs and event.name in _CAME_UP:
             log.info("call %s: cancelled leg %s came up; hanging it up", self.uuid, leg)
-            try:
-                self.channel.api(commands.uuid_kill(leg, "LOSE_RACE"), check=False)
-            except ESLError as exc:
-                log.info("call %s: uuid_kill %s not sent: %s", self.uuid, leg, exc)
+            self._kill_quietly(leg, "LOSE_RACE")
 
     def ensure_alive(self, leg: str | None = None) -> None:
         self.pump()
@@ -178,11 +185,7 @@ class CallControl:
     def say(
         self, text: str, *, kind: str = "NUMBER", method: str = "pronounced", lang: str = "en"
     ) -> None:
-        # mod_say's module is the language code: "fr" of a sounds path like "fr/ca/june"
-        module = lang.split("/", 1)[0]
-        for field, value in (("lang", module), ("kind", kind), ("method", method), ("text", text)):
-            q.token(field, value)
-        self.execute("say", f"{module} {kind} {method} {text}", timeout=120.0)
+        self.execute("say", say_argument(text, kind=kind, method=method, lang=lang), timeout=120.0)
 
     def set_variable(self, name: str, value: str) -> None:
         q.var_name("name", name)

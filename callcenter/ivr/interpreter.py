@@ -39,6 +39,7 @@ from callcenter.ivr.runtime import (
 )
 from callcenter.ivr.variables import fill, for_freeswitch
 from callcenter.ivr.variables import seed as seed_variables
+from callcenter.vocabulary import language_code
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ class Interpreter:
         started = self.clock_us()
         self.language = self.variables["language"] = node.language
         # FreeSWITCH's default_language is a language code (mod_say, phrases), not a path
-        self.port.set_variable("default_language", node.language.split("/", 1)[0])
+        self.port.set_variable("default_language", language_code(node.language))
         self.step(node, node.language, started, node.next, None)
         return node.next
 
