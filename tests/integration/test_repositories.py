@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from callcenter.errors import AlreadyExists, NotFound
 from callcenter.store.database import Database
 from callcenter.store.models import Call
-from callcenter.store.records import CallRecord, CdrLegRecord, CdrRecord, LegRecord, RecordingRecord
+from callcenter.store.records import (
+    CallRecord,
+    CdrLegRecord,
+    CdrRecord,
+    LegRecord,
+    QueueStayRecord,
+    RecordingRecord,
+)
 from callcenter.store.repos import (
     AgentRepository,
     AuditLog,
@@ -21,6 +29,7 @@ from callcenter.store.repos import (
     RecordingRepository,
     RouteRepository,
 )
+from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.vocabulary import (
     AgentState,
     AgentStatus,
@@ -236,3 +245,22 @@ def test_routes_flows_recordings_audit(db: Database) -> None:
         audit = AuditLog(session)
         audit.record("operator", "agent.pause", "1001", {"reason": "lunch"})
         assert audit.recent()[0].action == "agent.pause"
+
+
+def test_a_resumed_stay_keeps_its_first_position_offer_time_and_offers(db: Database) -> None:
+    joined = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    offered = joined + timedelta(seconds=20)
+    with db.session_scope() as session:
+        QueueRepository(session).add("resumed")
+    first = QueueStayRecord("t-r", "resumed", "call-r", 3, 2, joined, 2, offered)
+    again = QueueStayRecord("t-r", "resumed", "call-r", 3, 7, joined, 0, None)  # after a restart
+    with db.session_scope() as session:
+        AcdStateRepository(session).save_stays([first])
+    with db.session_scope() as session:
+        AcdStateRepository(session).save_stays([again])
+    with db.session_scope() as session:
+        [entry] = QueueRepository(session).entries("resumed")
+    assert (entry.offers, entry.offered_at, entry.joined_at) == (2, offered, joined)
+    with db.session_scope() as session:
+        row = session.execute(text("SELECT position_at_join FROM queue_entries")).scalar_one()
+    assert row == 2

@@ -67,3 +67,27 @@ def test_a_call_parked_during_the_resync_gets_one_actor() -> None:
         assert registry.get_sample_value("callcenter_calls_adopted_total") == 0
     finally:
         manager.group.kill(block=True, timeout=2)
+
+
+def test_an_agent_leg_parking_after_its_call_is_over_is_hung_up() -> None:
+    channel, registry = Channel(), CollectorRegistry()
+    kills: list[str] = []
+    channel.api = lambda line, timeout=None, *, check=True: kills.append(line) or "+OK\n"  # type: ignore[method-assign]
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), Nothing(), Nothing(),  # type: ignore[arg-type]
+        CallMetrics(registry), lambda control, target: None,
+    )  # fmt: skip
+    manager.bind(channel)  # type: ignore[arg-type]
+    leg = "5d0c9a61-0000-4000-8000-00000000000b"
+    orphan = {
+        **PARKED, "Unique-ID": leg, "Call-Direction": "outbound",
+        "variable_cc_role": "agent", "variable_cc_call_uuid": UUID,
+    }  # fmt: skip
+    manager.on_event(Event("CHANNEL_PARK", None, leg, dict(orphan)))
+    manager.group.join(timeout=2)
+    assert kills == []  # before the first resync, such legs are the resync's to judge
+    manager._synced = True
+    manager.on_event(Event("CHANNEL_PARK", None, leg, dict(orphan)))
+    manager.group.join(timeout=2)
+    assert kills == [f"uuid_kill {leg} LOSE_RACE"]
+    assert manager.actors == {}

@@ -1,0 +1,77 @@
+"""The dispatcher against a real (SQLite) database that is away at start, then answers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import Session
+
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.acd.metrics import AcdMetrics
+from callcenter.errors import DatabaseUnavailable
+from callcenter.store import migrate
+from callcenter.store.database import Database
+from callcenter.store.records import OpenStaysClosed, QueueStayRecord
+from callcenter.store.repos import QueueRepository
+from callcenter.vocabulary import QueueOutcome
+
+
+class Flaky:
+    """The database, or DatabaseUnavailable while ``down``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.down = True
+
+    def session_scope(self) -> AbstractContextManager[Session]:
+        if self.down:
+            raise DatabaseUnavailable("connection refused")
+        return self.database.session_scope()
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def write_acd(self, record: Any) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'acd.db'}")
+    migrate.upgrade(db)
+    with db.session_scope() as session:
+        QueueRepository(session).add("sales")
+    yield db
+    db.dispose()
+
+
+def test_joins_before_the_first_load_wait_for_it(database: Database) -> None:
+    flaky, writer = Flaky(database), Writer()
+    dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()))  # type: ignore[arg-type]
+    assert dispatcher._reload() is False  # the start, with the database away
+    future_us = int((time.time() + 3600) * 1e6)  # a resumed caller's clock was ahead
+    resumed = dispatcher.enter("call-1", "sales", wake=lambda: None, ticket_id="t-1",
+                               since_us=future_us)  # fmt: skip
+    gone = dispatcher.enter("call-2", "sales", wake=lambda: None)
+    dispatcher.drain()
+    assert not resumed.decided and not gone.decided  # held, not refused as unknown queues
+    dispatcher.leave(gone, QueueOutcome.ABANDONED)  # gave up before the queues came
+    dispatcher.drain()
+    flaky.down = False
+    dispatcher.request_reload()
+    dispatcher.drain()
+    assert resumed.accepted and gone.decided is False
+    assert [t.id for t in dispatcher.board.waiting("sales")] == ["t-1"]
+    assert resumed.since_us <= int(time.time() * 1e6)  # never joined in the future
+    [close] = [r for r in writer.records if isinstance(r, OpenStaysClosed)]
+    assert close.keep == ("t-1",)  # the resumed stay is not closed as "engine restarted"
+    stays = [r for r in writer.records if isinstance(r, QueueStayRecord)]
+    assert [s.ticket for s in stays] == ["t-1"]
