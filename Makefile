@@ -43,6 +43,8 @@ demo: $(STAMP) ## Run the engine on its embedded defaults (SQLite, simulator); C
 
 bench: $(STAMP) ## Run the benchmarks and print figures (record them in docs/benchmarks.md)
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== tests/benchmarks/bench_calls.py, queue mode"
+	$(BIN)/python tests/benchmarks/bench_calls.py --queue-agents 300 --rate 20 --hold 10
 
 clean: ## Remove the virtualenv, caches and demo data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var build *.egg-info
