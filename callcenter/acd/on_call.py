@@ -95,7 +95,9 @@ class QueueRunner:
         seat = _Seat(ticket)
         try:
             # a caller resumed after a restart may have to wait for the queues to load
-            control.wait_until(lambda: ticket.decided, RESUME_TIMEOUT if resumed else JOIN_TIMEOUT)
+            decided = lambda: ticket.decided or call.caller_gone  # noqa: E731
+            control.wait_until(decided, RESUME_TIMEOUT if resumed else JOIN_TIMEOUT)
+            control.ensure_alive()  # a caller hanging up while held leaves at once
             spec = self.dispatcher.spec(queue)
             if spec is None or not ticket.accepted:
                 why = ticket.refused or "no answer from the dispatcher"

@@ -474,3 +474,26 @@ def test_announcements_come_on_time_with_music_shorter_than_their_period(
     sim.hangup(uuid)
     wait_cdr(app, uuid)
     until(lambda: settled(app))
+
+
+def test_a_caller_hanging_up_while_its_join_waits_for_the_queues_leaves_at_once(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str
+) -> None:
+    setup = engine()
+    setup_queue(setup, "held", {"2191": {}}, did="8021")
+    url = make_url(calls_db_url)
+    proxy = TcpCut((url.host or "127.0.0.1", url.port or 5432))
+    try:
+        proxy.cut()
+        app = engine(database_url=url.set(port=proxy.port).render_as_string(hide_password=False))
+        manager = app.managers["fs1"]
+        manager.run_target = lambda control, target: app.queues(control, "held")
+        uuid = sim.place_call("8021", "15550211", behaviour=CallerBehaviour(patience=20.0))
+        until(lambda: app.dispatcher._held)  # the queues are not loaded: the join waits
+        until(lambda: uuid not in manager.actors, timeout=5)  # hung up: the call is over
+        assert app.dispatcher._held == [] and app.dispatcher.board.tickets == {}
+        proxy.restore()
+        until(lambda: "held" in app.dispatcher.board.queues, timeout=RETRY_LOAD_SECONDS * 3)
+        assert app.dispatcher.board.waiting("held") == []  # it was not joined after it left
+    finally:
+        proxy.stop()
