@@ -105,6 +105,7 @@ class App:
             self.connections[node.name] = connection
         self._stopped = Event()
         self._started = False
+        self._flows_failure = ""
 
     def health(self) -> dict[str, Any]:
         db_ok = self.database.ping()
@@ -185,8 +186,15 @@ class App:
         return self.settings.data_dir / "callcenter.pid"
 
     def reload_flows(self) -> ReloadResult:
-        """Load dialplans_dir; with any error the flows already live stay live."""
-        result = self.flows.reload()
+        """Load dialplans_dir: a rejected file keeps its flow's live version, the others
+        take effect; nothing here stops the engine (at start or on SIGHUP)."""
+        try:
+            result = self.flows.reload()
+        except Exception as exc:  # the reload's boundary: log, report, keep serving
+            log.exception("IVR reload failed; the live flows stay")
+            self._flows_failure = f"IVR reload failed: {exc!r}"
+            return ReloadResult(ok=False, errors=(self._flows_failure,))
+        self._flows_failure = ""
         for warning in result.warnings:
             log.warning("IVR: %s", warning)
         for error in result.errors:
@@ -199,8 +207,11 @@ class App:
         greenlet.link_exception(lambda g: log.error("IVR reload failed: %r", g.exception))
 
     def _reload_all(self) -> None:
-        self.writer.flush(2.0)  # the ACD's own writes land before it reads them back
-        self.dispatcher.request_reload()
+        try:
+            self.writer.flush(2.0)  # the ACD's own writes land before it reads them back
+            self.dispatcher.request_reload()
+        except Exception:  # the reload greenlet's boundary: the flows still reload
+            log.exception("SIGHUP: queues and agents not reloaded")
         self.reload_flows()
 
     def request_stop(self, reason: str) -> None:

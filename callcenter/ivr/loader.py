@@ -14,7 +14,9 @@ folder, so it is read as hostile:
 - every explicit tag (``!!python/object/apply:...``, ``!!binary``, ``!custom``, even
   ``!!str``) is refused: values are typed by the validator, never by the file;
 - keys must be plain strings (``1: sales`` is refused: quote it, ``"1": sales``);
-- duplicate keys are errors naming both lines.
+- duplicate keys are errors naming both lines;
+- a control character (NUL, ESC, BEL...) or a non-character anywhere in the file is an
+  error at its ``line:col`` (PyYAML would raise its own ``ReaderError``).
 
 Every problem raises ``YamlError`` carrying ``file:line:col``; no PyYAML exception or
 traceback escapes ``load_yaml``.
@@ -22,6 +24,7 @@ traceback escapes ``load_yaml``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,10 @@ from callcenter.ivr.plan import Where
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_NODES = 50_000
+# YAML 1.1's printable set, as PyYAML's reader checks it
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str": "str",
@@ -161,6 +168,7 @@ def load_yaml(
 
 def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[YamlError]]:
     """The tree and the problems that did not stop parsing (duplicate keys, non-text keys)."""
+    check_printable(text, file)
     loader = _SafeLineLoader(text, file)
     try:
         node = loader.get_single_node()
@@ -179,6 +187,24 @@ def parse_yaml(text: str, file: str) -> tuple[YNode | None, list[YamlError]]:
         raise YamlError(Where(file, 1, 1), "nesting too deep") from None
     finally:
         loader.dispose()
+
+
+def check_printable(text: str, file: str) -> None:
+    """What YAML forbids in a stream (control characters but tab, CR and LF; U+FFFE...),
+    reported at its ``file:line:col`` before PyYAML's reader sees it."""
+    found = _NON_PRINTABLE.search(text)
+    if found is None:
+        return
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    point = ord(found.group())
+    kind = "control character" if point < 0x20 or 0x7F <= point <= 0x9F else "character"
+    raise YamlError(
+        Where(file, line, column),
+        f"{kind} U+{point:04X} is not allowed in a YAML file (remove it, or write it "
+        'as an escape in a double-quoted string, e.g. "\\t")',
+    )
 
 
 class _Converter:

@@ -1,8 +1,11 @@
 """The flows a running engine serves, by name, with hot reload.
 
-``reload()`` validates every file first and swaps the whole set at once only when nothing
-is wrong; on any error the live set stays as it was and the errors come back. A call keeps
-the ``Flow`` object it started with, so a reload never changes a call already inside.
+``reload()`` validates every file, then swaps the whole set at once. A file with an error is
+rejected alone: its flow keeps the version already live (none at start), the other flows
+take effect, and the errors come back and stay in ``rejected`` until a reload accepts the
+file (``/healthz`` reports them). An error that names no file (the folder cannot be read)
+rejects the whole reload: the live set stays as it was. A call keeps the ``Flow`` object it
+started with, so a reload never changes a call already inside.
 Each version is recorded in the database (``ivr_flow_versions``); a database that is down
 only costs that record, never the reload.
 """
@@ -56,6 +59,14 @@ class ReloadResult:
     removed: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()  # file:line:col: path: message
     warnings: tuple[str, ...] = field(default=())
+    rejected: tuple[str, ...] = ()  # files with an error: their flows' live version stays
+    kept: tuple[str, ...] = ()  # flows of rejected files still live in their earlier version
+
+
+def _file_of(error: object) -> str | None:
+    where = getattr(error, "where", None)
+    file = getattr(where, "file", None)
+    return file if isinstance(file, str) else None
 
 
 class FlowRegistry:
@@ -79,6 +90,7 @@ class FlowRegistry:
         self._clock = clock
         self._flows: dict[str, plan.Flow] = {}
         self._info: dict[str, FlowInfo] = {}
+        self._rejected: dict[str, tuple[str, ...]] = {}
         self._lock = BoundedSemaphore()
 
     def get(self, name: str) -> plan.Flow:
@@ -94,22 +106,48 @@ class FlowRegistry:
     def list(self) -> list[FlowInfo]:
         return [self._info[name] for name in sorted(self._info)]
 
+    @property
+    def rejected(self) -> dict[str, tuple[str, ...]]:
+        """Files the last reload rejected, with their errors (empty when all are live)."""
+        return dict(self._rejected)
+
     def reload(self) -> ReloadResult:
         with self._lock:
             catalog = self._load()
             errors = tuple(str(e) for e in catalog.errors)
             warnings = tuple(str(w) for w in catalog.warnings)
-            if errors:
+            files = [_file_of(e) for e in catalog.errors]
+            if None in files:
                 log.error(
                     "IVR reload rejected, %d error(s); the live flows stay: %s",
                     len(errors), "; ".join(errors[:5]),
                 )  # fmt: skip
+                self._rejected = {"": errors}
                 return ReloadResult(ok=False, errors=errors, warnings=warnings)
+            rejected: dict[str, tuple[str, ...]] = {}
+            for file, error in zip(files, errors, strict=True):
+                rejected[str(file)] = (*rejected.get(str(file), ()), error)
             new = dict(catalog.flows)
+            kept = {
+                name: flow
+                for name, flow in self._flows.items()
+                if flow.source in rejected and name not in new
+            }
+            if rejected:
+                log.error(
+                    "IVR: %d file(s) rejected (%s), %d error(s): %s",
+                    len(rejected), ", ".join(sorted(rejected)), len(errors),
+                    "; ".join(errors[:5]),
+                )  # fmt: skip
+            for name in sorted(kept):
+                log.warning("IVR flow %s: its file is rejected, version %s stays live",
+                            name, kept[name].version)  # fmt: skip
+            new.update(kept)
             changed = tuple(sorted(n for n, f in new.items() if self._checksum(n) != f.checksum))
             removed = tuple(sorted(set(self._flows) - set(new)))
             info = self._infos(new, changed)
             self._flows, self._info = new, info  # the swap: one assignment each
+            self._rejected = rejected
             for name in changed:
                 log.info(
                     "IVR flow %s version %s live (%s)",
@@ -119,7 +157,10 @@ class FlowRegistry:
                 )
             for name in removed:
                 log.info("IVR flow %s removed", name)
-            return ReloadResult(ok=True, changed=changed, removed=removed, warnings=warnings)
+            return ReloadResult(
+                ok=not errors, changed=changed, removed=removed, errors=errors,
+                warnings=warnings, rejected=tuple(sorted(rejected)), kept=tuple(sorted(kept)),
+            )  # fmt: skip
 
     def _checksum(self, name: str) -> str | None:
         flow = self._flows.get(name)

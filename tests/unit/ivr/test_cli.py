@@ -96,3 +96,16 @@ def test_no_flow_files(tmp_path: Path) -> None:
 def test_help_has_an_example() -> None:
     result = CliRunner().invoke(cli(), ["ivr", "validate", "--help"])
     assert "callcenter ivr validate --strict-audio" in result.output
+
+
+def test_a_nul_byte_is_one_located_error_not_a_traceback(tmp_path: Path) -> None:
+    # issue 10 finding 7: `ivr validate` printed a yaml.reader.ReaderError traceback
+    (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "nul.yaml").write_bytes(GOOD.replace("gone.wav", "go\x00ne.wav").encode())
+    code, out = run(str(tmp_path))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{tmp_path}/nul.yaml:4:30: control character U+0000 is not allowed in a YAML file "
+        '(remove it, or write it as an escape in a double-quoted string, e.g. "\\t")',
+        "1 flow(s) valid, 1 invalid: 1 error(s), 0 warning(s)",
+    ]

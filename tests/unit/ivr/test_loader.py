@@ -136,3 +136,27 @@ def test_bad_encoding_and_missing_file(tmp_path: Path) -> None:
 
 def test_empty_document() -> None:
     assert parse_yaml("# nothing\n", "f.yaml") == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "shown"),
+    [
+        ('a: 1\nb: "x\x00y"\n', "f.yaml:2:6", "U+0000"),
+        ("a: 1\n  # \x07 bell\n", "f.yaml:2:5", "U+0007"),
+        ("a: \x1b[2Jx\n", "f.yaml:1:4", "U+001B"),
+        ("a: 1\nb: \ufffe\n", "f.yaml:2:4", "U+FFFE"),  # a non-character
+    ],
+)
+def test_control_characters_are_file_line_col_not_a_reader_traceback(
+    text: str, where: str, shown: str
+) -> None:
+    # issue 10 finding 7: PyYAML's ReaderError escaped load_yaml as a traceback
+    message = fails(text)
+    assert message.startswith(f"{where}: ") and f"character {shown} is not allowed" in message
+
+
+def test_control_character_in_a_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b'version: 1\nstart: a\nnodes:\n  a: {type: hangup, cause: "x\x00"}\n')
+    with pytest.raises(YamlError, match=r"bad.yaml:4:30: control character U\+0000"):
+        load_yaml(bad)

@@ -118,3 +118,37 @@ def test_queue_names_come_from_the_database(db: Database) -> None:
         assert queue_names(down) is None
     finally:
         down.dispose()
+
+
+FLOW = "version: {v}\nname: {name}\nstart: a\nnodes:\n  a: {{type: hangup}}\n"
+
+
+def test_a_flow_with_a_nul_byte_is_rejected_alone_and_reported(tmp_path: Path) -> None:
+    # issue 10 finding 7: the ReaderError escaped reload(): `serve` refused to start and the
+    # SIGHUP reload greenlet died; now the bad file is rejected and the others go live
+    (tmp_path / "main.yaml").write_text(FLOW.format(v=1, name="main"))
+    (tmp_path / "bad.yaml").write_bytes(FLOW.format(v=1, name="bad").encode() + b"# \x00\n")
+    reg = FlowRegistry(tmp_path)
+    result = reg.reload()
+    assert not result.ok and result.rejected == (str(tmp_path / "bad.yaml"),)
+    assert result.errors == (
+        f"{tmp_path}/bad.yaml:6:3: control character U+0000 is not allowed in a YAML file "
+        '(remove it, or write it as an escape in a double-quoted string, e.g. "\\t")',
+    )
+    assert reg.names() == ["main"]
+    assert list(reg.rejected) == [str(tmp_path / "bad.yaml")]
+
+
+def test_a_rejected_file_keeps_its_live_version_while_the_others_change(tmp_path: Path) -> None:
+    (tmp_path / "main.yaml").write_text(FLOW.format(v=1, name="main"))
+    (tmp_path / "other.yaml").write_text(FLOW.format(v=1, name="other"))
+    reg = FlowRegistry(tmp_path)
+    assert reg.reload().ok and reg.rejected == {}
+    (tmp_path / "main.yaml").write_text(FLOW.format(v=2, name="main") + "  b: {type: nope}\n")
+    (tmp_path / "other.yaml").write_text(FLOW.format(v=2, name="other"))
+    result = reg.reload()
+    assert not result.ok and result.kept == ("main",) and result.changed == ("other",)
+    assert reg.get("main").version == "1" and reg.get("other").version == "2"
+    assert list(reg.rejected) == [str(tmp_path / "main.yaml")]
+    (tmp_path / "main.yaml").write_text(FLOW.format(v=3, name="main"))
+    assert reg.reload().ok and reg.get("main").version == "3" and reg.rejected == {}
