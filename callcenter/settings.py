@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
 from callcenter.errors import ConfigError
+from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
 
 ENV_PREFIX = "CALLCENTER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -190,7 +189,17 @@ def _as_float(value: Any, where: str, *, minimum: float = 0.0) -> float:
 def _as_str(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise ConfigError(f"{where}: control character U+0000 (NUL) is not allowed")
     return value
+
+
+def _as_path(value: Any, where: str) -> Path:
+    text = _as_str(value, where)
+    bad = next((c for c in text if not c.isprintable()), None)
+    if bad is not None:
+        raise ConfigError(f"{where}: control character U+{ord(bad):04X} in a path")
+    return Path(text).expanduser()
 
 
 def _as_choice(value: Any, where: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
@@ -211,7 +220,7 @@ def _as_route(value: Any, where: str) -> str:
 
 def _convert(key: str, value: Any, where: str) -> Any:
     if key in ("data_dir", "recordings_dir", "dialplans_dir", "spool_dir"):
-        return Path(_as_str(value, where)).expanduser()
+        return _as_path(value, where)
     if key == "database_url":
         url = _as_str(value, where)
         if not url.startswith(("sqlite", "postgresql")):
@@ -251,23 +260,45 @@ def _convert(key: str, value: Any, where: str) -> Any:
     raise AssertionError(key)
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def _read_file(path: Path) -> dict[str, tuple[str, Any]]:
+    """``{key: (file:line:col of its value, value)}``, read as hostile as a flow file: a
+    size cap, nesting and value limits, no tags or anchors, duplicate keys and control
+    characters refused; every error is ``file:line:col: message``."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read settings file: {exc.strerror}") from exc
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"{path}: cannot read settings file: {reason}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}:1:1: file larger than {MAX_FILE_BYTES} bytes")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: {problem}") from exc
-    if data is None:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}:1: not valid UTF-8") from exc
+    try:
+        tree, problems = parse_yaml(text, str(path))
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from exc
+    if problems:
+        raise ConfigError(str(problems[0]))
+    if tree is None:
         return {}
-    if not isinstance(data, dict):
+    if not isinstance(tree, YMap):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
-    return data
+    return {key: (str(value.where), _plain(value)) for key, value in tree.values.items()}
+
+
+def _plain(node: YNode) -> Any:
+    if isinstance(node, YMap):
+        return {key: _plain(value) for key, value in node.values.items()}
+    if isinstance(node, YSeq):
+        return [_plain(item) for item in node.items]
+    return node.value
 
 
 def load_settings(
@@ -284,10 +315,10 @@ def load_settings(
     source = "defaults"
     if path is not None:
         file_path = Path(path)
-        for key, value in _read_file(file_path).items():
+        for key, (where, value) in _read_file(file_path).items():
             if key not in keys:
-                raise ConfigError(f"{file_path}: unknown setting {key!r}")
-            values[key] = _convert(key, value, f"{file_path}: {key}")
+                raise ConfigError(f"{where}: unknown setting {key!r}")
+            values[key] = _convert(key, value, f"{where}: {key}")
         source = str(file_path)
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":

@@ -76,7 +76,7 @@ def test_config_error_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"error: {path}: metrics_listen: expected HOST:PORT")
+    assert lines[0].startswith(f"error: {path}:1:17: metrics_listen: expected HOST:PORT")
     assert "[config_invalid]" in lines[0]
 
 

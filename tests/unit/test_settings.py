@@ -126,3 +126,53 @@ def test_settings_are_frozen() -> None:
     settings = load_settings(environ={})
     with pytest.raises(AttributeError):
         settings.log_level = "DEBUG"  # type: ignore[misc]
+
+
+# issue 10 finding 8: the settings file is read as hostile as a flow file
+
+
+def test_deep_nesting_is_a_located_error_not_a_recursion_error(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_level: " + "[" * 20_000 + "\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:1:\d+: nesting deeper than 32 levels"):
+        load_settings(path, environ={})
+
+
+def test_a_huge_settings_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(52_000_000)  # 52 MB (sparse): refused by its size alone
+    with pytest.raises(ConfigError, match=rf"^{path}:1:1: file larger than 1048576 bytes"):
+        load_settings(path, environ={})
+
+
+@pytest.mark.parametrize("key", ["dialplans_dir", "data_dir", "recordings_dir", "spool_dir"])
+def test_a_nul_byte_in_a_path_is_refused(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text(f'log_level: INFO\n{key}: "/tmp\\0x"\n')
+    with pytest.raises(ConfigError, match=rf"^{path}:2:\d+: {key}: control character"):
+        load_settings(path, environ={})
+
+
+def test_control_characters_and_bad_bytes_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_bytes(b"log_level: INFO\ndata_dir: /x\x00y\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2:13: control character U\+0000"):
+        load_settings(path, environ={})
+    path.write_bytes(b"log_level: \xff\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:1:1: not valid UTF-8"):
+        load_settings(path, environ={})
+
+
+def test_duplicate_settings_name_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_level: INFO\nlog_level: DEBUG\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2:1: duplicate key 'log_level' at lines 1"):
+        load_settings(path, environ={})
+
+
+def test_a_key_error_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_format: text\nlog_level: loud\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:2:12: log_level: expected one of"):
+        load_settings(path, environ={})
