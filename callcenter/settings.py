@@ -21,7 +21,6 @@ from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
 ENV_PREFIX = "CALLCENTER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
-ROUTE_KINDS = ("playback", "hangup", "extension", "ivr", "queue")
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -211,11 +210,14 @@ def _as_choice(value: Any, where: str, choices: tuple[str, ...], *, upper: bool 
 
 
 def _as_route(value: Any, where: str) -> str:
+    """Checked as `route add` checks a target (queues and flows exist: `config check`)."""
+    from callcenter.trunks.targets import InvalidRoute, check_target  # pulls in esl/
+
     text = _as_str(value, where)
-    kind = text.partition(":")[0]
-    if kind not in ROUTE_KINDS:
-        raise ConfigError(f"{where}: expected one of {', '.join(ROUTE_KINDS)}[:ARG], got {text!r}")
-    return text
+    try:
+        return str(check_target(text))
+    except InvalidRoute as exc:
+        raise ConfigError(f"{where}: {exc.reason}") from exc
 
 
 def _convert(key: str, value: Any, where: str) -> Any:

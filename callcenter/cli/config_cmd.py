@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 import click
 import yaml
 
 from callcenter.cli import Context, pass_context
+from callcenter.cli.route_cmd import known_flows, known_queues, warn_unverified
+from callcenter.errors import ConfigError
+from callcenter.store.database import Database
+from callcenter.trunks.targets import InvalidRoute, check_target
+from callcenter.vocabulary import RouteTarget
 
 
 @click.group()
@@ -35,9 +41,29 @@ def show(ctx: Context, as_json: bool) -> None:
 def check(ctx: Context) -> None:
     """Load and validate the settings; exit 1 with the key and file at fault.
 
+    default_route is checked as `route add` checks a target; a queue: target must name a
+    stored queue and an ivr: target a flow of dialplans_dir without errors. When the
+    database or the flows cannot be read, a warning says what was not checked.
+
     \b
-    Example:
+    Examples:
       callcenter --config /etc/callcenter/callcenter.yaml config check
+      CALLCENTER_DEFAULT_ROUTE=ivr:main callcenter config check
     """
     settings = ctx.settings
+    target = check_target(settings.default_route)  # its grammar: checked with the settings
+    queues: Collection[str] | None = None
+    flows: Collection[str] | None = None
+    why = ""
+    if target.kind is RouteTarget.QUEUE:
+        database = Database(settings.database_url)
+        queues, why = known_queues(database)
+        database.dispose()
+    elif target.kind is RouteTarget.IVR:
+        flows, why = known_flows(settings.dialplans_dir)
+    try:
+        check_target(str(target), queues=queues, flows=flows)
+    except InvalidRoute as exc:
+        raise ConfigError(f"default_route: {exc.reason}", code=exc.code) from exc
+    warn_unverified(target, queues, flows, why)
     click.echo(f"ok: settings from {settings.source} are valid")

@@ -12,17 +12,17 @@ from collections.abc import Callable
 import click
 
 from callcenter import vocabulary
-from callcenter.calls.routing import parse_target
 from callcenter.errors import CallCenterError
 from callcenter.esl import quoting
-from callcenter.vocabulary import EXTENSION, RouteTarget
+from callcenter.trunks import targets
+from callcenter.vocabulary import EXTENSION
 
-# what an IVR flow's queue node accepts as a queue name
-QUEUE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# what an IVR flow's queue node and a queue: route target accept as a queue name
+QUEUE_NAME = targets.QUEUE_NAME
 SKILL = vocabulary.SKILL
-FLOW_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+FLOW_NAME = targets.FLOW_NAME
 PAUSE_REASON_MAX = 64
-TARGET_MAX = 255  # queues.overflow_target
+TARGET_MAX = targets.TARGET_MAX  # queues.overflow_target
 
 Check = Callable[[click.Context | None, click.Parameter | None, str | None], str | None]
 
@@ -72,30 +72,14 @@ def music_on_hold(
     return value
 
 
-_TARGET_ARG: dict[RouteTarget, tuple[re.Pattern[str], str]] = {
-    RouteTarget.EXTENSION: (EXTENSION, "an extension"),
-    RouteTarget.QUEUE: (QUEUE_NAME, "a queue name"),
-    RouteTarget.IVR: (FLOW_NAME, "a flow name [a-z0-9_-]"),
-    RouteTarget.HANGUP: (re.compile(r"[A-Z0-9_]{0,64}"), "a hangup cause, e.g. CALL_REJECTED"),
-}
-
-
 def target(
     ctx: click.Context | None, param: click.Parameter | None, value: str | None
 ) -> str | None:
-    """A route target (``extension:1001``, ``queue:support``, ...), returned normalized."""
+    """A route target (``extension:1001``, ``queue:support``, ...), checked as ``route add``
+    checks one, returned normalized."""
     if value is None:
         return None
     try:
-        parsed = parse_target(value, "target")
-        if parsed.kind is RouteTarget.PLAYBACK:
-            quoting.token("playback", parsed.arg)
-    except CallCenterError as exc:
-        raise click.BadParameter(exc.message) from exc
-    pattern, what = _TARGET_ARG.get(parsed.kind, (None, ""))
-    if pattern is not None and not pattern.fullmatch(parsed.arg):
-        raise click.BadParameter(f"{_shown(parsed.arg)}: expected {what}")
-    text = str(parsed)
-    if len(text) > TARGET_MAX:
-        raise click.BadParameter(f"longer than {TARGET_MAX} characters")
-    return text
+        return str(targets.check_target(value))
+    except targets.InvalidRoute as exc:
+        raise click.BadParameter(exc.reason) from exc

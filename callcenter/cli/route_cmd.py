@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Collection
+from pathlib import Path
 
 import click
 
-from callcenter.calls.routing import parse_target
 from callcenter.cli import Context, emit_table, pass_context
+from callcenter.errors import CallCenterError
+from callcenter.ivr.validate import flow_files, load_flows
 from callcenter.store.database import Database
-from callcenter.store.repos import AuditLog, RouteRepository
+from callcenter.store.repos import AuditLog, QueueRepository, RouteRepository
+from callcenter.trunks.targets import (
+    Target,
+    check_description,
+    check_did,
+    check_target,
+    unverified,
+)
+from callcenter.vocabulary import RouteTarget
 
 
 def operator() -> str:
@@ -17,35 +28,82 @@ def operator() -> str:
         return "cli"
 
 
+def known_flows(dialplans_dir: Path) -> tuple[Collection[str] | None, str]:
+    """The flows an engine with this dialplans_dir would serve, or None and why not."""
+    try:
+        files = flow_files(dialplans_dir)
+    except OSError as exc:
+        return None, f"dialplans_dir {dialplans_dir} cannot be read: {exc.strerror or exc}"
+    if not files:
+        return None, f"no flow files in dialplans_dir {dialplans_dir}"
+    return set(load_flows(files).flows), ""
+
+
+def known_queues(database: Database) -> tuple[Collection[str] | None, str]:
+    """The queues stored, or None and why they could not be read."""
+    try:
+        with database.session_scope() as session:
+            return {q.name for q in QueueRepository(session).all()}, ""
+    except CallCenterError as exc:
+        return None, f"queues unknown: {exc.message}"
+
+
+def warn_unverified(target: Target, queues: Collection[str] | None,
+                    flows: Collection[str] | None, why: str) -> None:  # fmt: skip
+    note = unverified(target, queues=queues, flows=flows, why=why)
+    if note is not None:
+        click.echo(f"warning: {note}", err=True)
+
+
 @click.group()
 def route() -> None:
     """DID routes: which target a dialled number goes to.
 
-    Targets: playback:<file or tone_stream://...>, hangup[:CAUSE], extension:<ext>,
-    ivr:<flow>, queue:<queue>. A DID without a route goes to the default target.
+    \b
+    Targets:
+      playback:<file>   an absolute path, a path under FreeSWITCH's sounds, or a
+                        tone_stream://, silence_stream://, local_stream://,
+                        file_string:// source
+      hangup[:CAUSE]    a FreeSWITCH hangup cause (default CALL_REJECTED)
+      extension:<ext>   an agent's or internal extension (1-32 of A-Z a-z 0-9 . _ -)
+      queue:<queue>     a queue that exists (callcenter queue list)
+      ivr:<flow>        a flow of dialplans_dir without errors (callcenter ivr list)
+
+    No target may hold ${, whitespace, quotes, backslashes, braces or control
+    characters. A DID is 1-128 of A-Z a-z 0-9 + * # _ . -. A DID without a route
+    goes to the default target (default_route).
     """
 
 
 @route.command("add")
 @click.argument("did")
 @click.argument("target")
-@click.option("--description", default="", help="Free text shown in `route list`.")
+@click.option("--description", default="", help="Free text shown in `route list` (at most 500).")
 @pass_context
 def add(ctx: Context, did: str, target: str, description: str) -> None:
-    """Route DID to TARGET.
+    """Route DID to TARGET, checked first: a bad one is refused with the reason, and
+    nothing is stored.
 
     \b
     Examples:
       callcenter route add 5000 'playback:tone_stream://%(2000,0,440)'
       callcenter route add 5001 extension:1001
+      callcenter route add 5002 queue:support --description 'Support line'
+      callcenter route add +33140000000 ivr:main
       callcenter route add 5999 hangup:CALL_REJECTED
     """
-    parsed = parse_target(target, "TARGET")
-    if not did or any(c.isspace() for c in did):
-        raise click.BadParameter("a DID is a non-empty string without spaces", param_hint="DID")
+    check_did(did)
+    check_description(description)
+    parsed = check_target(target)
+    flows, flows_why = (None, "")
+    if parsed.kind is RouteTarget.IVR:
+        flows, flows_why = known_flows(ctx.settings.dialplans_dir)
     with Database(ctx.settings.database_url).session_scope() as session:
+        queues = {q.name for q in QueueRepository(session).all()}
+        parsed = check_target(target, queues=queues, flows=flows)
         RouteRepository(session).add(did, parsed.kind, parsed.arg, description)
         AuditLog(session).record(operator(), "route.add", did, {"target": str(parsed)})
+    warn_unverified(parsed, queues, flows, flows_why)
     click.echo(f"route {did} -> {parsed}")
 
 

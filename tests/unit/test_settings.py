@@ -176,3 +176,20 @@ def test_a_key_error_names_its_line(tmp_path: Path) -> None:
     path.write_text("log_format: text\nlog_level: loud\n")
     with pytest.raises(ConfigError, match=rf"^{path}:2:12: log_level: expected one of"):
         load_settings(path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        ("queue:", "queue needs a queue, e.g. queue:support"),  # issue 11: route add refused it
+        ("playback:${system(id)}", "${ is not allowed"),
+        ("hangup:NOT_A_CAUSE", "is not a FreeSWITCH hangup cause"),
+        ("extension:1001,user/2000", "is not an extension"),
+        ("voicemail:1", "unknown target type 'voicemail'"),
+    ],
+)
+def test_default_route_is_checked_as_route_add_checks_a_target(route: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"CALLCENTER_DEFAULT_ROUTE": route})
+    assert str(info.value).startswith("environment variable CALLCENTER_DEFAULT_ROUTE: ")
+    assert reason in str(info.value)
