@@ -37,7 +37,7 @@ from callcenter.ivr.runtime import (
     VoicemailOutcome,
     node_type,
 )
-from callcenter.ivr.variables import fill, for_freeswitch
+from callcenter.ivr.variables import fill, fill_path, for_freeswitch
 from callcenter.ivr.variables import seed as seed_variables
 from callcenter.vocabulary import language_code
 
@@ -225,8 +225,14 @@ class Interpreter:
 
     def render_one(self, prompt: plan.Prompt) -> str:
         if prompt.file is not None:
-            path = fill(prompt.file, self.variables, for_freeswitch)
-            if path.startswith("/") or "://" in path:
+            path, unsafe = fill_path(prompt.file, self.variables)
+            if unsafe is not None:
+                log.error(
+                    "call %s: prompt %r not played: ${%s} holds what a file path cannot",
+                    self.caller.uuid, prompt.file, unsafe,
+                )  # fmt: skip
+                return "silence_stream://1"
+            if prompt.file.startswith("/") or "://" in prompt.file:  # as written, not filled
                 return path
             sounds = self.current().sounds.rstrip("/")
             return f"{sounds}/{self.language}/{path}" if sounds else f"{self.language}/{path}"

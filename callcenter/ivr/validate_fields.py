@@ -17,6 +17,7 @@ from callcenter.errors import UnsafeValue
 from callcenter.esl import quoting
 from callcenter.ivr.loader import YMap, YNode, YScalar, YSeq
 from callcenter.ivr.plan import Prompt, Where
+from callcenter.ivr.variables import PATH_VARIABLES
 
 Severity = Literal["error", "warning"]
 
@@ -24,6 +25,11 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VAR_REF = re.compile(r"\$\{([^}]*)\}")
 URI = re.compile(r"[a-z_]+://")
 MAX_SILENCE_MS = 60_000
+# the caller's own variables; the flow's are checked at play time
+BUILTIN_VARIABLES = frozenset(
+    {"caller_id_number", "caller_id_name", "destination_number", "did", "language", "uuid",
+     "digits"}
+)  # fmt: skip
 N = TypeVar("N", int, float)
 
 
@@ -225,6 +231,7 @@ class Checker:
             if file != file.strip():
                 self.error(node.where, path, "leading or trailing spaces in a file name")
             self.interpolated(node.where, path, file)
+            self._path_variables(node.where, path, file)
             if file and not URI.match(file) and "${" not in file:
                 self.audio.append(Ref(file, node.where, path))
             return Prompt(file=file)
@@ -239,6 +246,20 @@ class Checker:
             self.interpolated(m.values["tts"].where, child(path, "tts"), tts)
             return Prompt(tts=tts)
         return Prompt(silence_ms=self.integer(m, "silence", path, 0, 1, MAX_SILENCE_MS))
+
+    def _path_variables(self, where: Where, path: str, file: str) -> None:
+        """A file path names no built-in the caller chooses (at play time, every value must
+        also be a plain name: ``variables.SAFE_IN_PATH``)."""
+        for match in _VAR_REF.finditer(file):
+            name = match.group(1)
+            if name in BUILTIN_VARIABLES and name not in PATH_VARIABLES:
+                allowed = ", ".join(f"${{{v}}}" for v in PATH_VARIABLES)
+                self.error(
+                    where,
+                    path,
+                    f"${{{name}}} is chosen by the caller: a file path may use {allowed} "
+                    "and the flow's own variables",
+                )
 
     def optional_prompts(self, m: YMap, key: str, path: str) -> tuple[Prompt, ...]:
         node = m.get(key)

@@ -9,19 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from callcenter.ivr import plan
-from callcenter.ivr.validate_fields import Checker
+from callcenter.ivr.validate_fields import BUILTIN_VARIABLES, Checker
 
-BUILTIN_VARIABLES = frozenset(
-    {
-        "caller_id_number",
-        "caller_id_name",
-        "destination_number",
-        "did",
-        "language",
-        "uuid",
-        "digits",
-    }
-)
 # Nodes that never wait for the caller: a loop made only of these never ends.
 NO_INPUT = (
     plan.Play,

@@ -39,6 +39,29 @@ def fill(text: str, variables: Mapping[str, str], escape: Escape = raw) -> str:
     return _REFERENCE.sub(lambda m: escape(variables.get(m.group(1), "")), text)
 
 
+# what a variable may put into a file path: a name or a few folders, never a leading "/",
+# "..", ":" (a URI), whitespace, quotes or "!" (file_string's separator)
+SAFE_IN_PATH = re.compile(r"(?:[A-Za-z0-9_+*#-]{1,64}(?:/[A-Za-z0-9_+*#-]{1,64}){0,3})?")
+# built-ins a file path may name: the caller chooses neither their name nor their number
+PATH_VARIABLES = ("language", "did", "destination_number", "digits", "uuid")
+
+
+def fill_path(template: str, variables: Mapping[str, str]) -> tuple[str, str | None]:
+    """``template`` filled for a file path, and the name of the first variable whose value
+    cannot go into one (``SAFE_IN_PATH``); the path is then not to be played."""
+    bad: list[str] = []
+
+    def one(match: re.Match[str]) -> str:
+        value = variables.get(match.group(1), "")
+        if not SAFE_IN_PATH.fullmatch(value):
+            bad.append(match.group(1))
+            return ""
+        return value
+
+    path = _REFERENCE.sub(one, template)
+    return path, (bad[0] if bad else None)
+
+
 def fill_captures(text: str, groups: tuple[str | None, ...]) -> str:
     """Replace ``$1``..``$9`` with a regex match's groups (FreeSWITCH menu options)."""
 

@@ -294,3 +294,18 @@ def test_flows_handing_over_after_a_menu_are_fine(tmp_path: Path) -> None:
     write(tmp_path, BASE + menu, "two.yaml")
     catalog = load_flows(tmp_path)
     assert catalog.errors == [] and sorted(catalog.flows) == ["one", "two"]
+
+
+@pytest.mark.parametrize("name", ["caller_id_name", "caller_id_number"])
+def test_a_file_path_may_not_use_what_the_caller_chooses(tmp_path: Path, name: str) -> None:
+    # issue 10 finding 11: ${caller_id_name} in a file prompt let the caller pick the file
+    node = (
+        f"  a: {{type: play, prompts: 'greetings/${{{name}}}.wav', next: b}}\n"
+        "  b: {type: hangup}\n"
+    )
+    result = load_flow(write(tmp_path, BASE + node), missing_audio="ignore")
+    assert [str(i).split(": ", 1)[1] for i in result.errors] == [
+        f"nodes.a.prompts: ${{{name}}} is chosen by the caller: a file path may use "
+        "${language}, ${did}, ${destination_number}, ${digits}, ${uuid} and the flow's "
+        "own variables"
+    ]

@@ -198,3 +198,38 @@ def test_a_language_given_as_a_sounds_path_sets_the_language_code() -> None:
     assert ("set", "default_language", "fr") in port.calls  # a code for mod_say and phrases
     assert ("play", "/snd/fr/ca/june/hello.wav") in port.calls  # the path for the files
     assert outcome.language == "fr/ca/june"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "http://evil.example/x",  # a URL of the caller's choosing
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "a b",
+        "x" * 65,
+        "local_stream:/x",
+    ],
+)
+def test_a_variable_in_a_file_path_cannot_choose_the_path_or_a_url(hostile: str) -> None:
+    # issue 10 finding 11: a file: built from a caller's display name let the caller pick it
+    nodes = (
+        plan.Play(name="p", where=HERE, prompts=f("greetings/${who}.wav"), next="q"),
+        plan.Play(name="q", where=HERE, prompts=f("${who}"), next="bye"),
+        hangup(),
+    )
+    port = FakePort()
+    run(flow("p", *nodes, variables=(("who", "${caller_id_name}"),)), port,
+        caller=Caller(uuid="u", name=hostile))  # fmt: skip
+    assert port.played() == ["silence_stream://1", "silence_stream://1"]
+
+
+def test_safe_values_fill_a_file_path() -> None:
+    nodes = (
+        plan.Play(name="p", where=HERE, prompts=f("did/${did}-${who}.wav"), next="q"),
+        plan.Play(name="q", where=HERE, prompts=f("/srv/${language}/x.wav"), next="bye"),
+        hangup(),
+    )
+    port = FakePort()
+    run(flow("p", *nodes, variables=(("who", "gold_1"),)), port)
+    assert port.played() == ["/snd/en/did/5000-gold_1.wav", "/srv/en/x.wav"]
