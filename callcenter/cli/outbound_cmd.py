@@ -33,6 +33,18 @@ def outbound() -> None:
     NO_ROUTE_DESTINATION. The engine sees changes within 5 seconds.
 
     \b
+    --match refuses what could backtrack for long (the engine matches in the
+    process that serves every call):
+      nested repeats           (\\d+)+  (\\d?)*  (?:\\d{1,3})+  (\\d+){2}
+      alternatives that begin alike, or match nothing, inside a repeat
+                               (1|12)+  (\\d|\\d\\d)*  (0|)+
+      backreferences, lookarounds, conditionals
+                               (\\d)\\1  (?=1)\\d+  (?<!0)\\d+
+      more than 3 of * + {m,}  \\d*\\d*\\d*\\d*
+    A stored route that fails this (added before the check) is left out by the
+    engine, with a logged error, and never matched.
+
+    \b
     Examples:
       callcenter route outbound add intl --match '^00(\\d+)$' --gateway carrier --format '+$1'
       callcenter route outbound test 0049301234
@@ -41,7 +53,13 @@ def outbound() -> None:
 
 @outbound.command("add")
 @click.argument("name")
-@click.option("--match", "pattern", required=True, help="Regex the whole number must match.")
+@click.option(
+    "--match",
+    "pattern",
+    required=True,
+    help="Regex the whole number must match; no nested repeats like (\\d+)+ (see "
+    "`route outbound --help`).",
+)
 @click.option("--gateway", required=True, help="The sofia gateway to dial through.")
 @click.option(
     "--format",
@@ -70,6 +88,10 @@ def add(
       callcenter route outbound add us --match '^1?(\\d{10})$' --gateway us-trunk \\
           --format '+1$1' --caller-id +15550100 --priority 10
       callcenter route outbound add any --match '^\\+\\d+$' --gateway carrier --priority 1000
+
+    \b
+    Refused (could backtrack for minutes on 1111111111111111111111111111111#):
+      callcenter route outbound add r1 --match '(\\d+)+$' --gateway carrier
     """
     try:
         route = OutboundRoute(name, pattern, gateway, number_format, caller_id_number, priority)

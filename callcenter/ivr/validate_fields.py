@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from callcenter import safe_regex
 from callcenter.errors import UnsafeValue
 from callcenter.esl import quoting
 from callcenter.ivr.loader import YMap, YNode, YScalar, YSeq
@@ -24,6 +25,7 @@ Severity = Literal["error", "warning"]
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VAR_REF = re.compile(r"\$\{([^}]*)\}")
 URI = re.compile(r"[a-z_]+://")
+KEYS = "0123456789*#"  # all that digits entered by a caller can hold
 MAX_SILENCE_MS = 60_000
 # the caller's own variables; the flow's are checked at play time
 BUILTIN_VARIABLES = frozenset(
@@ -197,6 +199,19 @@ class Checker:
             self.error(where, child(path, key), f"{value!r} is not {_one_of(choices)}")
             return default
         return value
+
+    def regex(
+        self, where: Where, path: str, pattern: str, alphabet: str = safe_regex.SAMPLE
+    ) -> re.Pattern[str] | None:
+        """A pattern the engine (or FreeSWITCH) will run on caller input: it must compile
+        and be unable to backtrack for long (``callcenter.safe_regex``)."""
+        try:
+            return safe_regex.check(pattern, alphabet=alphabet)
+        except re.error as exc:
+            self.error(where, path, f"invalid regular expression: {exc}")
+        except safe_regex.UnsafeRegex as exc:
+            self.error(where, path, f"regular expression refused: {exc.message}")
+        return None
 
     # -- references --------------------------------------------------------------------------
     def target(self, owner: str, m: YMap, key: str, path: str) -> str:

@@ -11,7 +11,7 @@ from callcenter.esl import quoting
 from callcenter.esl.quoting import VAR_NAME
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar, YSeq
-from callcenter.ivr.validate_fields import Checker, Ref, child
+from callcenter.ivr.validate_fields import KEYS, Checker, Ref, child
 
 COMMON = ("type", "description")
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*(?:/[A-Za-z0-9_-]+)*")
@@ -163,10 +163,8 @@ def _options(
         is_regex = len(keys) >= 2 and keys.startswith("/") and keys.endswith("/")
         if is_regex:
             keys = keys[1:-1]
-            try:
-                groups = re.compile(keys).groups
-            except re.error as exc:
-                c.error(where, op, f"invalid regular expression: {exc}")
+            compiled = c.regex(where, op, keys, KEYS)
+            groups = compiled.groups if compiled is not None else 0
         elif not DIGITS.fullmatch(keys):
             c.error(where, op, "an option is digits (0-9, *, #) or a /regex/")
         elif len(keys) > digit_len:
@@ -252,3 +250,5 @@ def _collect_regex(c: Checker, node: YScalar | YMap | YSeq, path: str, regex: st
         quoting.regex_token(path, regex)
     except UnsafeValue as exc:
         c.error(node.where, path, exc.message.split(": ", 1)[-1])
+        return
+    c.regex(node.where, path, regex, KEYS)

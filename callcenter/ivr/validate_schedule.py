@@ -211,12 +211,7 @@ def _condition(c: Checker, wm: YMap, path: str) -> plan.Condition:
     for key in ("matches", "caller_id", "did"):
         pattern = values.get(key)
         if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                c.error(
-                    wm.values[key].where, child(path, key), f"invalid regular expression: {exc}"
-                )
+            c.regex(wm.values[key].where, child(path, key), pattern)
     if values.get("schedule") is not None:
         where = wm.values["schedule"].where
         c.schedules.append(Ref(values["schedule"] or "", where, child(path, "schedule")))

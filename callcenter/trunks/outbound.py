@@ -13,10 +13,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from callcenter import safe_regex
 from callcenter.errors import InvalidNumber, InvalidOutboundRoute, UnsafeValue
 from callcenter.esl import quoting as q
 
 NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
+NUMBER_CHARACTERS = "+0123456789*#"  # all a number to dial can hold: what a pattern sees
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 GATEWAY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # no `/`: it ends the gateway
 CALLER_ID = re.compile(r"\+?[0-9A-Za-z*#]{1,32}")
@@ -46,7 +48,9 @@ def check_name(name: str) -> str:
 
 
 def check_pattern(pattern: str) -> re.Pattern[str]:
-    """A regular expression the whole number must match."""
+    """A regular expression the whole number must match, refused when it could backtrack
+    for long (``callcenter.safe_regex``: nested repeats, alternatives that begin alike
+    inside a repeat, backreferences, lookarounds, more than 3 of ``*`` ``+`` ``{m,}``)."""
     try:
         q.line_safe("pattern", pattern)
     except UnsafeValue as exc:
@@ -54,9 +58,11 @@ def check_pattern(pattern: str) -> re.Pattern[str]:
     if not pattern or len(pattern) > MAX_PATTERN:
         raise _bad("pattern", f"must be 1 to {MAX_PATTERN} characters")
     try:
-        return re.compile(pattern)
+        return safe_regex.check(pattern, alphabet=NUMBER_CHARACTERS)
     except re.error as exc:
         raise _bad("pattern", f"not a valid regular expression ({exc}) in {pattern!r}") from exc
+    except safe_regex.UnsafeRegex as exc:
+        raise _bad("pattern", f"{exc.message}, in '{pattern[:70]}'") from exc  # line-safe
 
 
 def check_gateway(gateway: str) -> str:

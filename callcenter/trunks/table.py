@@ -30,7 +30,8 @@ class OutboundRoutes:
     """Enabled outbound routes, reloaded from the database at most every ``ttl`` seconds.
 
     When the database is away the last good table keeps routing calls. A stored row that
-    fails the checks (written around the CLI) is left out, with one warning.
+    fails the checks (written around the CLI, or before a check existed: a pattern that
+    could backtrack for long) is left out, never matched, with one logged error.
     """
 
     def __init__(self, database: Database, *, ttl: float = 5.0) -> None:
@@ -57,7 +58,7 @@ class OutboundRoutes:
             except InvalidOutboundRoute as exc:
                 skipped.add(row.name)
                 if row.name not in self._skipped:
-                    log.warning("outbound route %r left out: %s", row.name, exc.message)
+                    log.error("outbound route %r left out: %s", row.name, exc.message)
         self._routes = tuple(routes)
         self._skipped = frozenset(skipped)
         self._loaded_at = time.monotonic()

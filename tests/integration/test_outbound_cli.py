@@ -126,3 +126,29 @@ def test_bad_options_are_named(
     assert result.exit_code == 2
     assert f"Invalid value for {option}" in result.output and message in result.output
     assert json.loads(run(["route", "outbound", "list", "--json"], env).stdout) == []
+
+
+def test_a_pattern_that_backtracks_catastrophically_is_refused(env: dict[str, str]) -> None:
+    # issue 10 finding 10: accepted, then `route outbound test` ran for more than 20 s
+    add = ["route", "outbound", "add", "r1"]
+    result = run([*add, "--match", r"(\d+)+$", "--gateway", "gw"], env)
+    assert result.exit_code == 2
+    refused = "Invalid value for --match: pattern: a repeat of variable count inside the repeat +"
+    assert refused in result.output
+    assert json.loads(run(["route", "outbound", "list", "--json"], env).stdout) == []
+
+
+def test_a_stored_pattern_that_backtracks_is_never_run(env: dict[str, str], pg_url: str) -> None:
+    from callcenter.store.repos import OutboundRouteRepository
+
+    database = Database(pg_url)
+    with database.session_scope() as session:  # written around the CLI, or before the check
+        OutboundRouteRepository(session).add("r1", r"(\d+)+$", "gw", priority=1)
+        OutboundRouteRepository(session).add("r2", r"^1\d+#$", "gw2", priority=2)
+    database.dispose()
+    number = "1111111111111111111111111111111#"
+    result = run(["route", "outbound", "test", number], env)
+    assert result.exit_code == 0
+    logged, shown = result.output.splitlines()
+    assert "ERROR" in logged and "outbound route 'r1' left out: pattern: a repeat" in logged
+    assert shown == f"r2: sofia/gateway/gw2/{number}"

@@ -309,3 +309,35 @@ def test_a_file_path_may_not_use_what_the_caller_chooses(tmp_path: Path, name: s
         "${language}, ${did}, ${destination_number}, ${digits}, ${uuid} and the flow's "
         "own variables"
     ]
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        (
+            "  a: {type: menu, prompt: p.wav, options: {'/^(\\d+)+#$/': a}}\n",
+            'nodes.a.options["/^(\\\\d+)+#$/"]: regular expression refused: a repeat of '
+            "variable count inside the repeat +",
+        ),
+        (
+            "  a: {type: collect, prompt: p.wav, variable: v, next: a, regex: '^(\\d|\\d\\d)+$'}\n",
+            "nodes.a.regex: regular expression refused: alternatives that can begin alike",
+        ),
+        (
+            "  a: {type: branch, cases: [{when: {caller_id: '^(\\+?\\d*)*$'}, goto: a}],"
+            " default: a}\n",
+            "caller_id: regular expression refused: the repeat * applies to something",
+        ),
+        (
+            "  a: {type: branch, cases: [{when: {did: '(5)\\1'}, goto: a}], default: a}\n",
+            "did: regular expression refused: a backreference is not allowed",
+        ),
+    ],
+)
+def test_regexes_that_could_backtrack_for_long_are_refused(
+    tmp_path: Path, node: str, expected: str
+) -> None:
+    # the engine runs these on caller input in the process that serves every call
+    result = load_flow(write(tmp_path, BASE + node), missing_audio="ignore")
+    issues = [str(i) for i in result.errors]
+    assert any(expected in i for i in issues), issues

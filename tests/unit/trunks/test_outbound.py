@@ -133,6 +133,10 @@ def test_whatever_passes_makes_a_safe_originate(number: str) -> None:
         ({"pattern": "^00(\\d+"}, "pattern", "not a valid regular expression"),
         ({"pattern": ""}, "pattern", "1 to 500"),
         ({"pattern": "\\d+\n"}, "pattern", "control character"),
+        # issue 10 finding 10: fullmatch on 1111111111111111111111111111111# took minutes
+        ({"pattern": "(\\d+)+$"}, "pattern", "a repeat of variable count inside the repeat +"),
+        ({"pattern": "(1|12)*"}, "pattern", "alternatives that can begin alike"),
+        ({"pattern": "(\\d)\\1"}, "pattern", "a backreference is not allowed"),
         ({"gateway": "carrier/x"}, "gateway", "not a gateway name"),
         ({"gateway": "car rier"}, "gateway", "whitespace"),
         ({"gateway": "c'x"}, "gateway", "quote"),
