@@ -1,4 +1,33 @@
-"""A FreeSWITCH simulator speaking the real ESL wire protocol over TCP (see DESIGN.md)."""
+"""A FreeSWITCH simulator speaking the real ESL wire protocol over TCP (see DESIGN.md).
+
+It plays a FreeSWITCH configured from ``freeswitch-conf/``, as recorded in
+``../shared/freeswitch/sessions-3``: callers enter ``callcenter-carriers`` (media
+negotiated at the INVITE, so no CHANNEL_PROGRESS_MEDIA on ``answer``) and park in the
+``callcenter`` context; agents are reached with ``user/<ext>@callcenter`` on
+``callcenter-agents``; trunks with ``sofia/gateway/<gw>/<number>``. Each leg carries the
+variables such a FreeSWITCH sets over its life (``varsets``), in every event that carries
+variables, so the controller parses what it would parse against the real switch.
+tests/integration/sim/test_event_cost.py holds it to the recordings: per leg and event
+type, mean JSON size and header names within 20% (measured within 3%), the sessions-3
+event order exactly.
+
+Known differences from a real FreeSWITCH:
+
+- Events only an ``event json ALL`` subscriber gets are not sent: CODEC, PRIVATE_COMMAND,
+  PRESENCE_IN (``user/`` legs), MEDIA_BUG_START/STOP (recording), API, RE_SCHEDULE and the
+  ``sofia::*`` CUSTOM events. The controller subscribes to none of them.
+- Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
+  ports and SDP session ids are random; RTP statistics at hang-up are estimates.
+- ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.
+- Only each leg's own order is checked. Between legs the simulator's interleaving can
+  differ (at a hang-up of a bridged call, FreeSWITCH may finish B before A's UNBRIDGE).
+  A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
+  runs).
+- Not simulated: calls placed by agents' phones (feature codes, digest-auth variables),
+  REFER transfers, eavesdrop, mod_xml_cdr (whose retries delay CHANNEL_HANGUP_COMPLETE).
+  Legs whose variables no sessions-3 recording shows (a ring timeout, an agent hanging up
+  first, ``uuid_transfer``) use the closest recorded sets.
+"""
 
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import ChannelSnapshot, Simulator

@@ -35,6 +35,7 @@ def play(session: Session, path: str, *, breaks: str = "", keep: bool = False) -
         session, path_seconds(path, core.files, core.default_file_seconds), breaks, keep
     )
     ms = int((core.clock.now() - start) * 1000)
+    session.played_ms += ms
     session.chan.set_vars(
         {
             "playback_last_offset_pos": str(ms * 8),
@@ -76,7 +77,9 @@ def playback(session: Session, arg: str) -> str:
     terminators = session.chan.get_var("playback_terminators") or ""
     breaks = "" if terminators == "none" else terminators
     status = play(session, arg, breaks=breaks)
-    return "PLAYBACK ERROR" if status == "hangup" else "FILE PLAYED"
+    response = "PLAYBACK ERROR" if status == "hangup" else "FILE PLAYED"
+    session.chan.set_var("current_application_response", response)
+    return response
 
 
 def collect(
@@ -259,8 +262,12 @@ def hangup(session: Session, arg: str) -> str:
 def park(session: Session, _arg: str) -> str:
     if session.parked or session.chan.gone:
         return "_none_"
+    chan = session.chan
+    chan.set_var("park_timeout", None)  # the park consumed it (recorded: gone from PARK on)
     session.emit("CHANNEL_PARK")
     session.serve(parked=True)
+    chan.set_var("current_loop", None)
+    chan.set_var("total_loops", None)
     session.emit("CHANNEL_UNPARK")
     return session.last_response
 

@@ -1,4 +1,9 @@
-"""Bridges: ``uuid_bridge`` (NOTES §4 order), the ``bridge`` application, and unbridging."""
+"""Bridges: ``uuid_bridge`` (NOTES §4 order), the ``bridge`` application, and unbridging.
+
+``uuid_bridge`` prepares both legs before they leave their applications, as FreeSWITCH
+does: a second caller profile, the bridge variables and the partner's ``Other-Leg-*``
+are already in their CHANNEL_UNPARK (sessions-3, s17).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from gevent.event import AsyncResult, Event
 
+from callcenter.sim import varsets
 from callcenter.sim.channel import ChannelState
 from callcenter.sim.session import Control, Exit, Session
 
@@ -18,26 +24,63 @@ log = logging.getLogger(__name__)
 ACK_TIMEOUT = 10.0
 
 
+def prepare(a: Session, b: Session) -> None:
+    """What ``uuid_bridge`` does before it takes the legs out of their applications: each
+    leg gets a second caller profile (``Profile-Index`` 2, ``Transfer-Source``), the bridge
+    variables and its partner, so UNPARK already shows them (sessions-3, s17)."""
+    core = a.core
+    now = core.clock.now_us()
+    for one, other in ((a, b), (b, a)):
+        one.take_ack()
+        chan, profile = one.chan, one.chan.profile
+        entry = varsets.transfer_entry(now, core.new_uuid(), "uuid_br", other.uuid)
+        chan.set_vars(
+            varsets.bridged(
+                other_uuid=other.uuid,
+                other_name=other.chan.name,
+                destination=profile.destination_number,
+                cid_name=profile.caller_id_name,
+                cid_number=profile.caller_id_number,
+                history=entry,
+            )
+        )
+        profile.index += 1
+        profile.transfer_source = entry
+        profile.times["Profile-Created-Time"] = now
+        chan.profile_changed()
+    a.chan.set_partner(b.chan, "originatee")
+    b.chan.set_partner(a.chan, "originator")
+    a.chan.bridge_a, b.chan.bridge_a = True, False
+    _caller_ids(a, b)
+    if b.chan.direction == "outbound":
+        b.chan.set_hit_dialplan(False)
+
+
+def _caller_ids(a: Session, b: Session) -> None:
+    """A's callee becomes B's original caller id; B shows A's caller id (as recorded)."""
+    pa, pb = a.chan.profile, b.chan.profile
+    pa.callee_id_name, pa.callee_id_number = pb.orig_caller_id_name, pb.orig_caller_id_number
+    pb.caller_id_name, pb.caller_id_number = pa.caller_id_name, pa.caller_id_number
+    a.chan.profile_changed()
+    b.chan.profile_changed()
+
+
+def cancel(a: Session, b: Session) -> None:
+    """A prepared bridge that did not happen (a leg went away meanwhile)."""
+    for one in (a, b):
+        if one.peer is None:
+            one.chan.set_partner(None)
+            one.chan.bridge_a = False
+
+
 def link(a: Session, b: Session) -> None:
     """Make ``a`` the bridge originator (Other-Type originatee) and ``b`` its partner."""
     now = a.core.clock.now_us()
+    if a.chan.partner is not b.chan or b.chan.partner is not a.chan:
+        prepare(a, b)  # the bridge app, or a leg that was bridged elsewhere
     a.peer, b.peer = b, a
-    a.chan.partner, b.chan.partner = b.chan, a.chan
-    a.chan.other_type, b.chan.other_type = "originatee", "originator"
-    a.chan.bridge_a, b.chan.bridge_a = True, False
-    for one, other in ((a, b), (b, a)):
+    for one in (a, b):
         one.chan.set_time("Channel-Bridged-Time", now)
-        one.chan.profile.callee_id_name = other.chan.profile.caller_id_name
-        one.chan.profile.callee_id_number = other.chan.profile.caller_id_number
-        one.chan.profile_changed()
-        one.chan.set_vars(
-            {
-                "bridge_channel": other.chan.name,
-                "bridge_uuid": other.uuid,
-                "signal_bond": other.uuid,
-                "last_bridge_to": other.uuid,
-            }
-        )
     a.core.people.bridged(a)
     a.core.people.bridged(b)
 
@@ -49,9 +92,9 @@ def unlink(s: Session, *, hangup_partner: bool) -> None:
     if s.chan.bridge_a:
         s.emit("CHANNEL_UNBRIDGE", lead=_ids(s, peer))
     s.peer = None
-    s.chan.partner = None
-    s.chan.bridge_a = False
-    s.chan.profile_changed()
+    if s.chan.partner is peer.chan:
+        s.chan.set_partner(None)
+        s.chan.bridge_a = False
     s.bridged.clear()
     if peer.peer is s:
         peer.peer = None
@@ -80,6 +123,9 @@ def uuid_bridge(core: SimCore, a_uuid: str, b_uuid: str) -> str:
     a, b = core.session(a_uuid), core.session(b_uuid)
     if a is None or b is None or a is b:
         return "-ERR Invalid uuid\n"
+    a.chan.set_var("uuid_bridge", b.uuid)
+    if a.peer is None and b.peer is None:  # a bridged leg is prepared once it has left
+        prepare(a, b)
     core.spawn(_coordinate, a, b, name=f"uuid_bridge-{a_uuid}")
     return f"+OK {b_uuid}\n"
 
@@ -90,26 +136,38 @@ def _coordinate(a: Session, b: Session) -> None:
         one.control(Control(Exit.BRIDGE, (), ack))
         if not ack.wait(timeout=ACK_TIMEOUT):
             log.warning("uuid_bridge: %s did not leave its application in time", one.uuid)
+            cancel(a, b)
             return
     if a.chan.gone or b.chan.gone:
+        cancel(a, b)
         return
     link(a, b)
     a.set_state(ChannelState.CS_SOFT_EXECUTE)
     b.set_state(ChannelState.CS_SOFT_EXECUTE)
+    a.chan.set_var("uuid_bridge", None)
     a.execute("uuid_bridge", b.uuid, None, complete=False)
     b.execute("uuid_bridge", a.uuid, None, complete=False)
     a.emit("CHANNEL_BRIDGE", lead=_ids(a, b))
+    b.chan.set_var("call_uuid", a.uuid)  # the B leg joins A's call
     b.chan.set_state(ChannelState.CS_EXCHANGE_MEDIA)
     b.emit("CHANNEL_STATE")
     _call_updates(a, b)
 
 
 def _call_updates(a: Session, b: Session) -> None:
-    for one, other in ((a, b), (b, a)):
+    pa, pb = a.chan.profile, b.chan.profile
+    sent = (
+        (a, b, pa.callee_id_name or pa.callee_id_number, pa.callee_id_number),
+        (b, a, pb.caller_id_name or pb.caller_id_number, pb.caller_id_number),
+    )
+    for one, other, name, number in sent:
+        one.chan.set_vars(
+            varsets.bridge_up(other_uuid=other.uuid, sent_name=name, sent_number=number)
+        )
         lead = (
             ("Direction", "SEND"),
-            ("Sent-Callee-ID-Name", other.chan.profile.caller_id_name),
-            ("Sent-Callee-ID-Number", other.chan.profile.caller_id_number),
+            ("Sent-Callee-ID-Name", name),
+            ("Sent-Callee-ID-Number", number),
             ("Bridged-To", other.uuid),
         )
         one.emit("CALL_UPDATE", lead=lead)

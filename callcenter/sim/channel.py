@@ -1,7 +1,7 @@
 """A simulated channel: FreeSWITCH's state, caller profile and variables of one call leg.
 
-The channel keeps its header blocks (core, profile, codecs, variables) encoded and
-cached; every mutation goes through a method that drops the affected cache.
+The channel keeps its header blocks (core, profile, codecs, partner, variables) encoded
+and cached; every mutation goes through a method that drops the affected cache.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ CODEC_BLOCK = Block(
     )
 )
 
+RECENT_LIMIT = 24  # recent variables before they join the settled block
+
 _PROFILE_TIMES = (
     "Profile-Created-Time",
     "Channel-Created-Time",
@@ -86,39 +88,48 @@ class Profile:
     index: int = 1
     times: dict[str, int] = field(default_factory=dict)
 
-    def pairs(self, prefix: str) -> list[Pair]:
+    def __post_init__(self) -> None:
+        # what the leg started with; a caller-id flip or a bridge changes only caller_id_*
+        self.orig_caller_id_name = self.orig_caller_id_name or self.caller_id_name
+        self.orig_caller_id_number = self.orig_caller_id_number or self.caller_id_number
+        self.ani = self.ani or self.caller_id_number
+
+    def pairs(self, prefix: str, *, zero_times: bool = False) -> list[Pair]:
+        """The profile as FreeSWITCH sends it: fields with no value are left out.
+
+        ``zero_times``: the originator's profile as its bridge partner shows it
+        (``Other-Leg-*``): a copy whose times FreeSWITCH never filled in.
+        """
         logical = self.direction if prefix == "Caller-" else "inbound"
-        out: list[Pair] = [
+        fields: tuple[Pair, ...] = (
             ("Direction", self.direction),
             ("Logical-Direction", logical),
             ("Username", self.username),
             ("Dialplan", self.dialplan),
             ("Caller-ID-Name", self.caller_id_name),
             ("Caller-ID-Number", self.caller_id_number),
-            ("Orig-Caller-ID-Name", self.orig_caller_id_name or self.caller_id_name),
-            ("Orig-Caller-ID-Number", self.orig_caller_id_number or self.caller_id_number),
-        ]
-        if self.callee_id_name:
-            out += [
-                ("Callee-ID-Name", self.callee_id_name),
-                ("Callee-ID-Number", self.callee_id_number),
-            ]
-        out += [
+            ("Orig-Caller-ID-Name", self.orig_caller_id_name),
+            ("Orig-Caller-ID-Number", self.orig_caller_id_number),
+            ("Callee-ID-Name", self.callee_id_name),
+            ("Callee-ID-Number", self.callee_id_number),
             ("Network-Addr", self.network_addr),
-            ("ANI", self.ani or self.caller_id_number),
+            ("ANI", self.ani),
             ("Destination-Number", self.destination_number),
             ("Unique-ID", self.unique_id),
             ("Source", self.source),
-        ]
-        if self.transfer_source:
-            out.append(("Transfer-Source", self.transfer_source))
-        out.append(("Context", self.context))
-        if self.rdnis:
-            out.append(("RDNIS", self.rdnis))
-        out.append(("Channel-Name", self.channel_name))
+            ("Transfer-Source", self.transfer_source),
+            ("Context", self.context),
+            ("RDNIS", self.rdnis),
+            ("Channel-Name", self.channel_name),
+        )
+        if prefix == "Caller-":
+            out = [(k, v) for k, v in fields if v]
+        else:  # FreeSWITCH leaves the transfer source out of Other-Leg-* (recorded)
+            out = [(k, v) for k, v in fields if v and k != "Transfer-Source"]
         if prefix == "Caller-":
             out.append(("Profile-Index", str(self.index)))
-        out += [(name, str(self.times.get(name, 0))) for name in _PROFILE_TIMES]
+        times = self.times
+        out += [(name, "0" if zero_times else str(times.get(name, 0))) for name in _PROFILE_TIMES]
         out += [
             ("Screen-Bit", "true"),
             ("Privacy-Hide-Name", "false"),
@@ -143,6 +154,7 @@ class Channel:
         self.hit_dialplan = True
         self.partner: Channel | None = None
         self.other_type = ""
+        self.presence_id = ""
         self.bridge_a = False
         self.application = ""
         self.application_data = ""
@@ -150,8 +162,12 @@ class Channel:
         self.variables: dict[str, str] = {}
         self._core: Block | None = None
         self._profile: Block | None = None
-        self._other: Block | None = None
-        self._vars: Block | None = None
+        self._other: Block = EMPTY_BLOCK
+        # the variables as two blocks: the settled ones and the recent ones (see vars_blocks)
+        self._settled: dict[str, None] = {}
+        self._recent: dict[str, None] = {}
+        self._settled_block: Block | None = EMPTY_BLOCK
+        self._recent_block: Block | None = EMPTY_BLOCK
 
     # -- mutations -------------------------------------------------------------------
     def set_state(self, state: ChannelState) -> None:
@@ -168,23 +184,48 @@ class Channel:
         self.answer_state = answer_state
         self._core = None
 
+    def set_hit_dialplan(self, hit: bool) -> None:
+        self.hit_dialplan = hit
+        self._core = None
+
     def set_time(self, name: str, us: int) -> None:
         self.profile.times[name] = us
         self.profile_changed()
 
     def profile_changed(self) -> None:
         self._profile = None
-        self._other = None
+
+    def set_partner(self, partner: Channel | None, other_type: str = "") -> None:
+        """Bridge partner: the ``Other-Leg-*`` block is the partner's profile as it was
+        when the bridge was made (the originator's with its times unset, as recorded)."""
+        self.partner = partner
+        self.other_type = other_type
+        if partner is None:
+            self._other = EMPTY_BLOCK
+            return
+        pairs = partner.profile.pairs("Other-Leg-", zero_times=other_type == "originator")
+        self._other = Block([("Other-Type", other_type), *pairs])
 
     def set_var(self, name: str, value: str | None) -> None:
-        if value is None:
-            if self.variables.pop(name, None) is not None:
-                self._vars = None
+        """Set (None: unset) a variable. Like FreeSWITCH, a changed variable moves to the
+        end of the list."""
+        variables = self.variables
+        if variables.get(name) == value:
             return
-        if self.variables.get(name) != value:
-            self.variables.pop(name, None)
-            self.variables[name] = value
-            self._vars = None
+        if name in self._settled:
+            del self._settled[name]
+            self._settled_block = None
+        elif name in self._recent:
+            del self._recent[name]
+        if value is None:
+            del variables[name]
+        else:
+            variables.pop(name, None)
+            variables[name] = value
+            self._recent[name] = None
+        self._recent_block = None
+        if name == "call_uuid":
+            self._core = None
 
     def set_vars(self, values: Mapping[str, str] | Iterable[Pair]) -> None:
         items = values.items() if isinstance(values, Mapping) else values
@@ -197,20 +238,20 @@ class Channel:
     # -- header blocks -------------------------------------------------------------------
     def core_block(self) -> Block:
         if self._core is None:
-            self._core = Block(
-                (
-                    ("Channel-State", self.state),
-                    ("Channel-Call-State", self.callstate),
-                    ("Channel-State-Number", STATE_NUMBER[self.state]),
-                    ("Channel-Name", self.name),
-                    ("Unique-ID", self.uuid),
-                    ("Call-Direction", self.direction),
-                    ("Presence-Call-Direction", self.direction),
-                    ("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false"),
-                    ("Channel-Call-UUID", self.call_uuid),
-                    ("Answer-State", self.answer_state),
-                )
-            )
+            pairs: list[Pair] = [
+                ("Channel-State", self.state),
+                ("Channel-Call-State", self.callstate),
+                ("Channel-State-Number", STATE_NUMBER[self.state]),
+                ("Channel-Name", self.name),
+                ("Unique-ID", self.uuid),
+                ("Call-Direction", self.direction),
+                ("Presence-Call-Direction", self.direction),
+                ("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false"),
+            ]
+            if self.presence_id:
+                pairs.append(("Channel-Presence-ID", self.presence_id))
+            pairs += [("Channel-Call-UUID", self.call_uuid), ("Answer-State", self.answer_state)]
+            self._core = Block(pairs)
         return self._core
 
     def profile_block(self) -> Block:
@@ -220,20 +261,24 @@ class Channel:
 
     def other_leg_block(self) -> Block:
         """The partner as seen from this channel (``Other-Type`` + ``Other-Leg-*``)."""
-        partner = self.partner
-        if partner is None:
-            return EMPTY_BLOCK
-        return partner.as_other_leg(self.other_type)
-
-    def as_other_leg(self, other_type: str) -> Block:
-        if self._other is None or self._other.pairs[0][1] != other_type:
-            self._other = Block([("Other-Type", other_type), *self.profile.pairs("Other-Leg-")])
         return self._other
 
-    def vars_block(self) -> Block:
-        if self._vars is None:
-            self._vars = Block([("variable_" + k, v) for k, v in self.variables.items()])
-        return self._vars
+    def vars_blocks(self) -> tuple[Block, Block]:
+        """Every variable as ``variable_<name>``, in two blocks whose concatenation is the
+        variables' order: the settled ones, re-encoded only when one of them changes, and
+        the recent ones (set or changed since), small and cheap to re-encode. A real leg
+        carries ~100-180 variables and changes a few per application; this keeps the
+        simulator's cost per event low (the controller, not the simulator, is measured)."""
+        if len(self._recent) > RECENT_LIMIT:
+            self._settled.update(self._recent)
+            self._recent.clear()
+            self._settled_block = self._recent_block = None
+        variables = self.variables
+        if self._settled_block is None:
+            self._settled_block = Block([("variable_" + k, variables[k]) for k in self._settled])
+        if self._recent_block is None:
+            self._recent_block = Block([("variable_" + k, variables[k]) for k in self._recent])
+        return self._settled_block, self._recent_block
 
     def codec_block(self) -> Block:
         return CODEC_BLOCK if self.media else EMPTY_BLOCK

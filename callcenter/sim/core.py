@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import gevent
 from gevent.pool import Group
 
+from callcenter.sim import varsets
 from callcenter.sim.behaviour import AgentBehaviour
-from callcenter.sim.channel import Channel
 from callcenter.sim.clock import Clock
 from callcenter.sim.events import EventFactory
 from callcenter.sim.hub import EventHub
@@ -121,94 +121,36 @@ class SimCore:
         self.sessions.pop(session.uuid, None)
 
     # -- variables real FreeSWITCH sets along the way -----------------------------------
-    def media_variables(self, chan: Channel) -> dict[str, str]:
-        port = str(16384 + self.rng.randrange(0, 16000) * 2)
-        return {
-            "remote_video_media_flow": "inactive",
-            "remote_text_media_flow": "inactive",
-            "remote_audio_media_flow": "sendrecv",
-            "audio_media_flow": "sendrecv",
-            "rtp_audio_recv_pt": "0",
-            "rtp_use_codec_name": "PCMU",
-            "rtp_use_codec_rate": "8000",
-            "rtp_use_codec_ptime": "20",
-            "rtp_use_codec_channels": "1",
-            "rtp_last_audio_codec_string": "PCMU@8000h@20i@1c",
-            "read_codec": "PCMU",
-            "original_read_codec": "PCMU",
-            "read_rate": "8000",
-            "original_read_rate": "8000",
-            "write_codec": "PCMU",
-            "write_rate": "8000",
-            "dtmf_type": "rfc2833",
-            "local_media_ip": "127.0.0.1",
-            "local_media_port": port,
-            "advertised_media_ip": "127.0.0.1",
-            "rtp_use_timer_name": "soft",
-            "rtp_use_pt": "0",
-            "rtp_2833_send_payload": "101",
-            "rtp_2833_recv_payload": "101",
-            "remote_media_ip": "127.0.0.1",
-            "remote_media_port": "6000",
-            "endpoint_disposition": "EARLY MEDIA",
-        }
-
     def cdr_variables(self, session: Session) -> None:
-        """The timing variables FreeSWITCH adds before CHANNEL_HANGUP_COMPLETE."""
+        """What FreeSWITCH adds in the reporting state, before CHANNEL_HANGUP_COMPLETE:
+        hang-up cause, timings, the disposition of a BYE it sent, the RTP statistics."""
         from callcenter.sim.session import q850
 
         chan = session.chan
         times = chan.profile.times
-        created = times.get("Channel-Created-Time", 0)
-        answered = times.get("Channel-Answered-Time", 0)
-        progress = times.get("Channel-Progress-Time", 0)
-        media = times.get("Channel-Progress-Media-Time", 0)
-        bridged = times.get("Channel-Bridged-Time", 0)
         end = times.get("Channel-Hangup-Time", 0) or self.clock.now_us()
         cause = chan.hangup_cause or "NORMAL_CLEARING"
-
-        def stamp(us: int) -> str:
-            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(us // 1_000_000))
-
-        values: dict[str, str] = {
-            "hangup_cause": cause,
-            "hangup_cause_q850": q850(cause),
-        }
-        if session.digits_dialed:
-            values["digits_dialed"] = "".join(session.digits_dialed)
-        values["start_stamp"] = stamp(created)
-        values["profile_start_stamp"] = stamp(created)
-        if answered:
-            values["answer_stamp"] = stamp(answered)
-        if bridged:
-            values["bridge_stamp"] = stamp(bridged)
-        if media:
-            values["progress_media_stamp"] = stamp(media)
-        values["end_stamp"] = stamp(end)
-        for name, us in (
-            ("start", created),
-            ("profile_start", created),
-            ("answer", answered),
-            ("bridge", bridged),
-            ("last_hold", 0),
-            ("resurrect", 0),
-            ("progress", progress),
-            ("progress_media", media),
-            ("end", end),
-        ):
-            values[f"{name}_epoch"] = str(us // 1_000_000)
-            values[f"{name}_uepoch"] = str(us)
-        values["caller_id"] = f'"{chan.profile.caller_id_name}" <{chan.profile.caller_id_number}>'
-        duration = max(0, end - created)
-        bill = max(0, end - answered) if answered else 0
-        values["duration"] = str(duration // 1_000_000)
-        values["billsec"] = str(bill // 1_000_000)
-        values["answersec"] = str(max(0, answered - created) // 1_000_000) if answered else "0"
-        values["waitsec"] = str(max(0, bridged - created) // 1_000_000) if bridged else "0"
-        values["mduration"] = str(duration // 1000)
-        values["billmsec"] = str(bill // 1000)
-        values["answermsec"] = str(max(0, answered - created) // 1000) if answered else "0"
-        values["waitmsec"] = str(max(0, bridged - created) // 1000) if bridged else "0"
-        values["uduration"] = str(duration)
-        values["billusec"] = str(bill)
-        chan.set_vars(values)
+        profile = chan.profile
+        chan.set_vars(
+            varsets.cdr(
+                cause=cause,
+                q850=q850(cause),
+                digits="".join(session.digits_dialed),
+                times=times,
+                end_us=end,
+                last_app=session.last_app,
+                last_arg=session.last_arg,
+                caller_id=f'"{profile.caller_id_name}" <{profile.caller_id_number}>',
+            )
+        )
+        if "sip_hangup_disposition" not in chan.variables:
+            chan.set_var("sip_hangup_disposition", session.disposition or "send_bye")
+        if session.media_open:
+            answered = times.get("Channel-Answered-Time", 0) or end
+            chan.set_vars(
+                varsets.rtp_stats(
+                    seconds=max(0, end - answered) / 1_000_000,
+                    sent_ms=session.played_ms,
+                    dtmf_packets=10 * len(session.digits_dialed),
+                )
+            )

@@ -3,13 +3,15 @@
 Every inbound call runs ``set cc_managed=true``, ``set cc_entry=inbound``,
 ``set cc_did=<dest>``, ``set hangup_after_bridge=false``, ``set continue_on_fail=true``,
 ``set park_timeout=...`` then ``park``: the controller receives CHANNEL_PARK of an
-unanswered channel carrying ``variable_cc_did``.
+unanswered channel carrying ``variable_cc_did``. The carrier's INVITE already negotiated the
+media (sessions-3: CODEC before CHANNEL_CREATE), so every event after CS_NEW carries the codec.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callcenter.sim import varsets
 from callcenter.sim.channel import CallState, Channel, ChannelState, Profile
 from callcenter.sim.session import Exit, Session
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from callcenter.sim.behaviour import CallerBehaviour
     from callcenter.sim.core import SimCore
 
-PARK_TIMEOUT = "600:RECOVERY_ON_TIMER_EXPIRE"
+PARK_TIMEOUT = "3600:RECOVERY_ON_TIMER_EXPIRE"  # freeswitch-conf's default
 
 
 def dialplan(dest: str) -> list[tuple[str, str]]:
@@ -35,7 +37,8 @@ def dialplan(dest: str) -> list[tuple[str, str]]:
 def inbound_channel(
     core: SimCore, uuid: str, did: str, number: str, name: str, display: str | None
 ) -> Channel:
-    port = str(5090 + core.rng.randrange(0, 1000))
+    rng = core.rng
+    port = 5090 + rng.randrange(0, 1000)
     chan_name = f"sofia/callcenter-carriers/{number}@127.0.0.1:{port}"
     now = core.clock.now_us()
     profile = Profile(
@@ -53,65 +56,21 @@ def inbound_channel(
     )
     chan = Channel(uuid, chan_name, "inbound", profile)
     chan.created_us = now
-    tag = f"{core.rng.getrandbits(32):x}"
-    from_display = name if display is None else display
-    uri = f"{number}@127.0.0.1:{port}"
+    chan.media = True  # callcenter-carriers negotiates at the INVITE (CODEC before CREATE)
+    tag = f"{rng.getrandbits(32)}SIPpTag{rng.randrange(100, 1000)}"
     chan.set_vars(
-        {
-            "direction": "inbound",
-            "uuid": uuid,
-            "call_uuid": uuid,
-            "session_id": core.next_session_id(),
-            "sip_from_user": number,
-            "sip_from_port": port,
-            "sip_from_uri": uri,
-            "sip_from_host": "127.0.0.1",
-            "video_media_flow": "disabled",
-            "audio_media_flow": "disabled",
-            "text_media_flow": "disabled",
-            "channel_name": chan_name,
-            "sip_call_id": f"{core.rng.getrandbits(48):x}@127.0.0.1",
-            "sip_local_network_addr": "127.0.0.1",
-            "sip_network_ip": "127.0.0.1",
-            "sip_network_port": port,
-            "sip_invite_stamp": str(now),
-            "sip_received_ip": "127.0.0.1",
-            "sip_received_port": port,
-            "sip_via_protocol": "udp",
-            "sip_from_user_stripped": number,
-            "sip_from_tag": tag,
-            "sofia_profile_name": "callcenter-carriers",
-            "sofia_profile_url": "sip:mod_sofia@127.0.0.1:5080",
-            "recovery_profile_name": "callcenter-carriers",
-            "sip_full_via": f"SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{tag}",
-            "sip_from_display": from_display,
-            "sip_full_from": f'"{from_display}" <sip:{uri}>;tag={tag}',
-            "sip_full_to": f"<sip:{did}@127.0.0.1:5080>",
-            "sip_req_user": did,
-            "sip_req_port": "5080",
-            "sip_req_uri": f"{did}@127.0.0.1:5080",
-            "sip_req_host": "127.0.0.1",
-            "sip_to_user": did,
-            "sip_to_port": "5080",
-            "sip_to_uri": f"{did}@127.0.0.1:5080",
-            "sip_to_host": "127.0.0.1",
-            "sip_contact_user": number,
-            "sip_contact_port": port,
-            "sip_contact_uri": uri,
-            "sip_contact_host": "127.0.0.1",
-            "rtp_use_codec_string": "OPUS,G722,PCMU,PCMA",
-            "sip_user_agent": "callcenter-sim",
-            "sip_via_host": "127.0.0.1",
-            "sip_via_port": port,
-            "max_forwards": "70",
-            "switch_r_sdp": (
-                "v=0\r\no=caller 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-                "t=0 0\r\nm=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-                "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
-            ),
-            "ep_codec_string": "CORE_PCM_MODULE.PCMU@8000h@20i@64000b",
-            "endpoint_disposition": "DELAYED NEGOTIATION",
-        }
+        varsets.inbound_invite(
+            uuid=uuid,
+            session_id=core.next_session_id(),
+            number=number,
+            did=did,
+            port=port,
+            display=name if display is None else display,
+            invite_us=now,
+            call_id=f"{rng.randrange(1, 100)}-{rng.randrange(10000, 100000)}@127.0.0.1",
+            from_tag=tag,
+            remote_port=6000 + 2 * rng.randrange(0, 1000),
+        )
     )
     return chan
 
@@ -140,6 +99,8 @@ def inbound_program(s: Session) -> None:
 
 
 def run_dialplan(s: Session, dest: str) -> None:
+    # the extension's regex captures, an array in json events (recorded: ["5100", "5100"])
+    s.chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
     for app, arg in dialplan(dest):
         if s.chan.gone:
             return

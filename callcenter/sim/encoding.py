@@ -49,9 +49,23 @@ def url_encode(value: str) -> str:
     return "".join(out)
 
 
+ARRAY_PREFIX = "ARRAY::"
+
+
 def json_fragment(pairs: Iterable[Pair]) -> str:
-    """``"k":"v",...`` for unique keys (no braces)."""
-    return _JSON_DUMPS(dict(pairs))[1:-1]
+    """``"k":"v",...`` for unique keys (no braces).
+
+    A multi-valued variable (``ARRAY::a|:b``, e.g. ``DP_MATCH``, ``transfer_history``) is
+    a JSON array in FreeSWITCH's json events, and stays the raw text in plain ones.
+    """
+    values: dict[str, str | list[str]] = dict(pairs)
+    text = _JSON_DUMPS(values)
+    if '":"ARRAY::' in text:
+        for key, value in values.items():
+            if isinstance(value, str) and value.startswith(ARRAY_PREFIX):
+                values[key] = value[len(ARRAY_PREFIX) :].split("|:")
+        text = _JSON_DUMPS(values)
+    return text[1:-1]
 
 
 def plain_fragment(pairs: Iterable[Pair]) -> str:

@@ -6,7 +6,7 @@ on CALLSTATE, Bridge-A/B on BRIDGE, Direction on CALL_UPDATE), the 10 channel he
 (Channel-State .. Answer-State), Hangup-Cause once hung up, codecs once media exists, the
 caller profile, Other-Type/Other-Leg-* while there is a partner, the variables (not on
 STATE, CALLSTATE, OUTGOING, DTMF), then trailing event-specific headers (Application-*,
-Playback-*, Record-*, DTMF-*).
+Playback-*, Record-*, DTMF-*). CHANNEL_STATE for CS_NEW has the channel headers alone.
 """
 
 from __future__ import annotations
@@ -179,12 +179,12 @@ class EventFactory:
         blocks.append(chan.core_block())
         if chan.hangup_cause is not None:
             blocks.append(Block((("Hangup-Cause", chan.hangup_cause),)))
-        blocks.append(chan.codec_block())
-        if profile:
+        if profile:  # only CHANNEL_STATE CS_NEW goes without: the 23 core headers alone
+            blocks.append(chan.codec_block())
             blocks.append(chan.profile_block())
             blocks.append(chan.other_leg_block())
         if variables if variables is not None else name not in NO_VARIABLES:
-            blocks.append(chan.vars_block())
+            blocks.extend(chan.vars_blocks())
         if tail:
             blocks.append(Block(tail))
         return SimEvent(name, blocks, unique_id=chan.uuid)

@@ -1,7 +1,9 @@
 """``originate``: dial strings, simulated phones, and the outbound leg's event flow.
 
-Answered (NOTES §4): OUTGOING st:INIT CREATE ORIGINATE st:ROUTING st:CONSUME_MEDIA PROGRESS
-cs:RINGING ANSWER cs:ACTIVE CALL_UPDATE [result] st:EXECUTE EXEC(park) PARK.
+Answered (NOTES §4; sessions-3 s17, s12): OUTGOING st:INIT CREATE ORIGINATE st:ROUTING
+st:CONSUME_MEDIA PROGRESS cs:RINGING ANSWER cs:ACTIVE [OUTGOING] CALL_UPDATE [result]
+st:EXECUTE EXEC(park) PARK. The second OUTGOING is ``user/``'s (its nested originate), with
+the directory's variables; every answered leg gets the caller-id flip at CALL_UPDATE.
 Failed: ... HANGUP(cause) [result] st:HANGUP cs:HANGUP st:REPORTING HANGUP_COMPLETE DESTROY.
 ``user/<ext>`` of an unknown or unregistered phone: no channel at all, SUBSCRIBER_ABSENT.
 """
@@ -9,10 +11,12 @@ Failed: ... HANGUP(cause) [result] st:HANGUP cs:HANGUP st:REPORTING HANGUP_COMPL
 from __future__ import annotations
 
 import re
+import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from callcenter.sim import varsets
 from callcenter.sim.behaviour import AgentBehaviour
 from callcenter.sim.channel import AnswerState, CallState, Channel, ChannelState, Profile
 from callcenter.sim.session import Session
@@ -75,19 +79,52 @@ def parse(args: str) -> Dial | None:
     return Dial(variables, target, None, "", exten)
 
 
-def resolve(core: SimCore, target: str) -> tuple[AgentBehaviour | None, str, str, str]:
-    """(behaviour or None when absent, failure cause, channel name, destination)."""
+@dataclass(frozen=True)
+class Target:
+    """Where an originate goes, as mod_sofia names it."""
+
+    channel_name: str
+    destination: str
+    contact: str  # the far end's SIP URI (user@host:port)
+    profile: str
+    user: tuple[str, str] | None = None  # (extension, domain) of a ``user/`` dial
+    gateway: str | None = None
+
+
+def resolve(core: SimCore, target: str) -> tuple[AgentBehaviour | None, str, Target | None]:
+    """(behaviour or None when absent, failure cause, where the leg goes)."""
     if target.startswith("error/"):
-        return None, target[len("error/") :] or "NORMAL_TEMPORARY_FAILURE", "", ""
+        return None, target[len("error/") :] or "NORMAL_TEMPORARY_FAILURE", None
     if target.startswith("user/"):
-        ext = target[len("user/") :].split("@", 1)[0]
+        ext, _, domain = target[len("user/") :].partition("@")
         behaviour = core.agents.get(ext)
         if behaviour is None or not behaviour.registered:
-            return None, "SUBSCRIBER_ABSENT", "", ""
-        return behaviour, "", f"sofia/callcenter-agents/{ext}@127.0.0.1:5070", ext
-    dest = target.rsplit("/", 1)[-1].split("@", 1)[0]
+            return None, "SUBSCRIBER_ABSENT", None
+        contact = f"{ext}@127.0.0.1:5070"
+        where = Target(
+            f"sofia/callcenter-agents/{contact}",
+            ext,
+            contact,
+            "callcenter-agents",
+            user=(ext, domain or "callcenter"),
+        )
+        return behaviour, "", where
     behaviour = core.far_end(target) or AgentBehaviour()
-    return behaviour, "", target, dest
+    dest = target.rsplit("/", 1)[-1].split("@", 1)[0]
+    parts = target.split("/")
+    if len(parts) >= 4 and parts[:2] == ["sofia", "gateway"]:
+        number = parts[-1]
+        where = Target(
+            f"sofia/callcenter-carriers/{number}",
+            number,
+            f"{number}@127.0.0.1:5095",
+            "callcenter-carriers",
+            gateway=parts[2],
+        )
+        return behaviour, "", where
+    uri = parts[-1] if len(parts) >= 3 else f"{dest}@127.0.0.1"
+    profile = parts[1] if len(parts) >= 3 and parts[0] == "sofia" else "callcenter-carriers"
+    return behaviour, "", Target(target, dest, uri, profile)
 
 
 def originate(
@@ -102,15 +139,15 @@ def originate(
     if dial is None or (park_after and dial.app is None and dial.exten is None):
         on_result(USAGE)
         return None
-    behaviour, cause, name, dest = resolve(core, dial.target)
-    if behaviour is None:
+    behaviour, cause, where = resolve(core, dial.target)
+    if behaviour is None or where is None:
         on_result(f"-ERR {cause}\n")
         return None
     uuid = dial.variables.get("origination_uuid") or core.new_uuid()
     if uuid in core.sessions:
         on_result("-ERR INVALID_PROFILE\n")
         return None
-    chan = _channel(core, uuid, name, dest, dial.variables, behaviour)
+    chan = _channel(core, uuid, where, dial.variables, behaviour)
     session = Session(core, chan, agent=behaviour)
     timeout = float(dial.variables.get("originate_timeout", "60") or 60)
     session.start(lambda s: _outbound(s, behaviour, timeout, on_result, dial))
@@ -120,42 +157,46 @@ def originate(
 def _channel(
     core: SimCore,
     uuid: str,
-    name: str,
-    dest: str,
+    where: Target,
     variables: dict[str, str],
     behaviour: AgentBehaviour,
 ) -> Channel:
     now = core.clock.now_us()
+    rng = core.rng
     profile = Profile(
         direction="outbound",
         username="",
         dialplan="",
-        caller_id_name=variables.get("origination_caller_id_name", "FreeSWITCH"),
-        caller_id_number=variables.get("origination_caller_id_number", "0000000000"),
-        destination_number=dest,
+        caller_id_name=variables.get("origination_caller_id_name", ""),
+        caller_id_number=variables.get("origination_caller_id_number", varsets.NO_NUMBER),
+        callee_id_name=varsets.NO_NAME,
+        callee_id_number=where.destination,
+        destination_number=where.destination,
         unique_id=uuid,
         source="src/switch_ivr_originate.c",
         context="default",
-        channel_name=name,
+        channel_name=where.channel_name,
+        network_addr="",
         times={"Profile-Created-Time": now, "Channel-Created-Time": now},
     )
-    chan = Channel(uuid, name, "outbound", profile)
+    chan = Channel(uuid, where.channel_name, "outbound", profile)
     chan.hit_dialplan = False
     chan.created_us = now
+    if where.user is not None:
+        chan.presence_id = "@".join(where.user)
     chan.set_vars(
-        {
-            "direction": "outbound",
-            "uuid": uuid,
-            "call_uuid": uuid,
-            "session_id": core.next_session_id(),
-            "channel_name": name,
-            "video_media_flow": "disabled",
-            "audio_media_flow": "disabled",
-            "text_media_flow": "disabled",
-            "rtp_use_codec_string": "OPUS,G722,PCMU,PCMA",
-            **variables,
-            **behaviour.extra_variables,
-        }
+        varsets.outbound_create(
+            uuid=uuid,
+            session_id=core.next_session_id(),
+            channel_name=where.channel_name,
+            contact=where.contact,
+            profile=where.profile,
+            dial_vars={**variables, **behaviour.extra_variables},
+            user=where.user,
+            gateway=where.gateway,
+            local_port=16384 + 2 * rng.randrange(0, 8000),
+            sdp_session=1796500000 + rng.randrange(0, 100000),
+        )
     )
     return chan
 
@@ -178,13 +219,17 @@ def _outbound(
     s.set_state(ChannelState.CS_CONSUME_MEDIA)
     if behaviour.busy or behaviour.fail_cause:
         if not s.wait(0.02):
+            call_id = str(uuidlib.UUID(int=s.core.rng.getrandbits(128)))
+            chan.set_vars(varsets.refused(contact=chan.variables["sip_req_uri"], call_id=call_id))
+            chan.profile.network_addr = "127.0.0.1"
+            chan.profile_changed()
             s.hangup(behaviour.fail_cause or "USER_BUSY", "recv_refuse")
         on_result(f"-ERR {chan.hangup_cause}\n")
         return
     if s.wait(0.02):
         on_result(f"-ERR {chan.hangup_cause}\n")
         return
-    chan.set_time("Channel-Progress-Time", s.core.clock.now_us())
+    _progress(s, dial.target)
     s.emit("CHANNEL_PROGRESS")
     s.set_callstate(CallState.RINGING)
     ring = timeout if behaviour.no_answer else min(behaviour.answer_delay, timeout)
@@ -195,7 +240,7 @@ def _outbound(
         s.hangup("NO_ANSWER", "send_cancel")
         on_result("-ERR NO_ANSWER\n")
         return
-    _answer(s, behaviour)
+    _answer(s, behaviour, dial.target)
     on_result(f"+OK {chan.uuid}\n")
     s.set_state(ChannelState.CS_EXECUTE)
     if dial.exten is not None:
@@ -208,16 +253,71 @@ def _outbound(
     live(s)
 
 
-def _answer(s: Session, behaviour: AgentBehaviour) -> None:
-    chan = s.chan
+def _progress(s: Session, target: str) -> None:
+    """The far end rings (180): its dialog's SIP variables, and the network address."""
+    chan, rng = s.chan, s.core.rng
+    profile = chan.profile
+    variables = chan.variables
+    contact = variables.get("sip_req_uri", "")
+    user = target.startswith("user/")
+    chan.set_vars(
+        varsets.outbound_progress(
+            contact=contact,
+            from_user=profile.caller_id_number if user else "trunkuser",
+            from_host=variables.get("sip_from_host", "127.0.0.1"),
+            far_user="nobody" if user else "carrier",
+            branch=varsets.sip_tag(rng),
+            from_tag=varsets.sip_tag(rng),
+            to_tag=f"{rng.randrange(10000, 100000)}ag1",
+            cseq=rng.randrange(100_000_000, 200_000_000),
+            call_id=str(uuidlib.UUID(int=rng.getrandbits(128))),
+            phone=user,
+        )
+    )
+    profile.network_addr = "127.0.0.1"
+    chan.set_time("Channel-Progress-Time", s.core.clock.now_us())
+
+
+def _answer(s: Session, behaviour: AgentBehaviour, target: str) -> None:
+    """200 OK: media, ANSWER, then the caller-id flip every originated leg gets (and, for
+    ``user/``, the directory's variables and a second CHANNEL_OUTGOING, as recorded)."""
+    chan, rng = s.chan, s.core.rng
     now = s.core.clock.now_us()
+    s.media_open = True
     chan.media = True
-    chan.set_vars(s.core.media_variables(chan))
-    chan.set_vars({"endpoint_disposition": "ANSWER"})
+    origin = "user1" if target.startswith("user/") else "carrier"
+    chan.set_vars(
+        varsets.outbound_answer(
+            origin=origin, remote_port=6000 + 2 * rng.randrange(0, 1000), ssrc=rng.getrandbits(32)
+        )
+    )
     if behaviour.machine:
         chan.set_var("cc_sim_machine", "true")
     chan.set_time("Channel-Answered-Time", now)
     chan.set_answer_state(AnswerState.ANSWERED)
     s.emit("CHANNEL_ANSWER")
     s.set_callstate(CallState.ACTIVE)
+    profile = chan.profile
+    orig_name, orig_number = profile.caller_id_name, profile.caller_id_number
+    if target.startswith("user/"):
+        s.emit("CHANNEL_OUTGOING")
+        ext = profile.destination_number
+        chan.set_vars(
+            varsets.user_answered(ext=ext, display=f"Agent {ext}", orig_number=orig_number)
+        )
+    else:
+        chan.set_vars(
+            {
+                "endpoint_disposition": "ANSWER",
+                "pre_transfer_caller_id_number": orig_number,
+                "channel_cid_flipped": "yes",
+            }
+        )
+    profile.caller_id_name, profile.caller_id_number = (
+        profile.callee_id_name,
+        profile.callee_id_number,
+    )
+    profile.callee_id_name, profile.callee_id_number = orig_name, orig_number
+    chan.profile_changed()
+    chan.set_hit_dialplan(True)
     s.emit("CALL_UPDATE", lead=(("Direction", "RECV"),))

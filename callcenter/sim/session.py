@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from gevent.event import Event
 from gevent.queue import Empty, Queue
 
+from callcenter.sim import varsets
 from callcenter.sim.channel import HANGUP_Q850, AnswerState, CallState, Channel, ChannelState
 from callcenter.sim.encoding import Pair
 
@@ -84,6 +85,12 @@ class Session:
         self.pending: Control | None = None
         self.interrupted = False
         self.peer: Session | None = None
+        self.media_open = False
+        self.acked: dict[str, str] | None = None  # variables the next SIP message brings
+        self.last_app = ""
+        self.last_arg = ""
+        self.disposition = ""
+        self.played_ms = 0
 
     @property
     def uuid(self) -> str:
@@ -131,10 +138,20 @@ class Session:
         if chan.gone:
             return False
         now = self.core.clock.now_us()
+        self.take_ack()
         chan.hangup_cause = cause
         chan.set_answer_state(AnswerState.HANGUP)
         chan.set_time("Channel-Hangup-Time", now)
-        chan.set_vars({"sip_hangup_disposition": disposition})
+        # a BYE received is known before the hang-up; one sent is written at reporting
+        self.disposition = disposition
+        if disposition.startswith("recv"):
+            chan.set_vars(varsets.far_end_hangup(disposition, cause, q850(cause)))
+        if chan.partner is not None:
+            if chan.bridge_a:
+                chan.set_var("last_bridge_role", "originator")
+            else:
+                chan.set_var("last_bridge_hangup_cause", cause)
+                chan.set_var("bridge_to", None)
         self.emit("CHANNEL_HANGUP")
         self.hungup.set()
         self.inbox.put(None)
@@ -159,12 +176,16 @@ class Session:
         for path in list(self.recordings):
             self.stop_recording(path)
         if chan.bridge_a and chan.partner is not None:
+            chan.set_var("bridge_hangup_cause", chan.hangup_cause)
+            chan.set_var("bridge_to", None)
             self.emit("CHANNEL_UNBRIDGE", lead=self._bridge_ids())
         self.set_state(ChannelState.CS_HANGUP)
         self.set_callstate(CallState.HANGUP)
         self.set_state(ChannelState.CS_REPORTING)
         self.core.cdr_variables(self)
         self.emit("CHANNEL_HANGUP_COMPLETE")
+        if chan.partner is not None and not chan.bridge_a:
+            chan.set_vars({"bridge_hangup_cause": chan.hangup_cause or "", "call_uuid": chan.uuid})
         self.emit("CHANNEL_DESTROY")
         chan.set_state(ChannelState.CS_DESTROY)
         self.emit("CHANNEL_STATE")
@@ -231,8 +252,12 @@ class Session:
 
         chan = self.chan
         app_uuid = app_uuid or self.core.new_uuid()
-        chan.set_var("current_application", app)
-        chan.set_var("current_application_data", arg or None)
+        self.take_ack()
+        if complete:  # uuid_bridge's EXECUTE is no application run: nothing changes
+            chan.set_var("current_application_response", None)
+            chan.set_var("current_application", app)
+            chan.set_var("current_application_data", arg or None)
+            self.last_app, self.last_arg = app, arg
         chan.application, chan.application_data = app, arg
         data: tuple[Pair, ...] = (("Application-Data", arg),) if arg else ()
         uuid_pair: tuple[Pair, ...] = (("Application-UUID", app_uuid),) if complete else ()
@@ -254,7 +279,6 @@ class Session:
         )
         if app != "park":
             self.last_response = response
-        chan.set_vars({"last_app": app, "last_arg": arg})
         return response
 
     def serve(self, *, parked: bool) -> Exit:
@@ -279,7 +303,12 @@ class Session:
                 if isinstance(message, ExecRequest):
                     if self.wait(PARK_POLL):
                         return Exit.HANGUP
-                    for _ in range(max(1, message.loops)):
+                    loops = max(1, message.loops)
+                    for loop in range(loops):
+                        # sendmsg's loop counters (recorded; gone when the park ends)
+                        self.chan.set_vars(
+                            {"current_loop": str(loop + 1), "total_loops": str(loops)}
+                        )
                         self.execute(message.app, message.arg, message.app_uuid)
         finally:
             self.parked = False
@@ -289,28 +318,60 @@ class Session:
         return message
 
     # -- answer / media ----------------------------------------------------------------
+    def open_media(self) -> None:
+        """FreeSWITCH's side of the media: its SDP answer and RTP, once per leg."""
+        if self.media_open:
+            return
+        self.media_open = True
+        chan, rng = self.chan, self.core.rng
+        chan.media = True
+        port = 16384 + 2 * rng.randrange(0, 8000)
+        session = 1796500000 + rng.randrange(0, 100000)
+        chan.set_vars(
+            {
+                "rtp_local_sdp_str": varsets.local_answer_sdp(session, port),
+                **varsets.local_media(port),
+                **varsets.rtp_started(rng.getrandbits(32)),
+            }
+        )
+
+    def take_ack(self) -> None:
+        """Apply what the far end's ACK brought (FreeSWITCH logs it in the next event)."""
+        if self.acked is not None:
+            acked, self.acked = self.acked, None
+            self.chan.set_vars(acked)
+
     def pre_answer(self) -> None:
         chan = self.chan
         if chan.answer_state is not AnswerState.RINGING:
             return
         now = self.core.clock.now_us()
-        chan.media = True
-        chan.set_vars(self.core.media_variables(chan))
+        self.open_media()
         chan.set_time("Channel-Progress-Media-Time", now)
         chan.set_answer_state(AnswerState.EARLY)
         self.emit("CHANNEL_PROGRESS_MEDIA")
         self.set_callstate(CallState.EARLY)
 
     def answer(self) -> None:
+        """Answer an inbound leg. Its media was negotiated at the INVITE (freeswitch-conf
+        has no late negotiation), so there is no PROGRESS_MEDIA first (sessions-3)."""
         chan = self.chan
         if chan.answer_state in (AnswerState.ANSWERED, AnswerState.HANGUP):
             return
-        self.pre_answer()
+        self.open_media()
         chan.set_time("Channel-Answered-Time", self.core.clock.now_us())
         chan.set_answer_state(AnswerState.ANSWERED)
         self.emit("CHANNEL_ANSWER")
         self.set_callstate(CallState.ACTIVE)
         chan.set_var("endpoint_disposition", "ANSWER")
+        variables = chan.variables
+        if chan.direction == "inbound" and "sip_from_tag" in variables:
+            self.acked = varsets.inbound_acked(
+                did=variables.get("sip_req_user", ""),
+                port=int(variables.get("sip_network_port", "5060")),
+                from_tag=variables["sip_from_tag"],
+                to_tag=varsets.sip_tag(self.core.rng),
+            )
 
     # -- recordings --------------------------------------------------------------------
     def start_recording(self, path: str) -> None:
@@ -322,11 +383,13 @@ class Session:
         if started is None:
             return False
         ms = (self.core.clock.now_us() - started) // 1000
+        channels = 2 if self.chan.get_var("RECORD_STEREO") == "true" else 1
         self.chan.set_vars(
             {
+                "record_file_size": str(ms * 8 * 2 * channels + 44),
                 "record_samples": str(ms * 8),
-                "record_ms": str(ms),
                 "record_seconds": str(ms // 1000),
+                "record_ms": str(ms),
                 "record_completion_cause": cause,
             }
         )

@@ -31,9 +31,17 @@ def channel_uuids(evts: list[EventMsg]) -> list[str]:
 
 
 def controller_part(labels: list[str]) -> list[str]:
-    """Drop the dialplan's own set/export pairs (the recording ran the `public` context)."""
-    return [
-        label
-        for label in labels
-        if label not in ("EXEC(set)", "DONE(set)", "EXEC(export)", "DONE(export)")
-    ]
+    """What the controller's commands produce, without what the vanilla config of the
+    sessions-2 recordings adds: the `public` context's own set/export pairs, and late
+    negotiation's PROGRESS_MEDIA + cs:EARLY when the caller is answered. The simulator
+    plays freeswitch-conf, where media is negotiated at the INVITE and `answer` goes
+    straight to ANSWER (sessions-3; test_event_cost pins that order exactly)."""
+    dropped = ("EXEC(set)", "DONE(set)", "EXEC(export)", "DONE(export)")
+    out: list[str] = []
+    for label in labels:
+        if label in dropped:
+            continue
+        if label == "cs:EARLY" or (label == "PROGRESS_MEDIA" and out[-1:] == ["EXEC(answer)"]):
+            continue
+        out.append(label)
+    return out

@@ -28,7 +28,10 @@ def _parked_answered_caller(sim: Simulator, esl: RawESL) -> str:
 def test_s03_agent_bridge_record_and_bridged_hangup(sim: Simulator, esl: RawESL) -> None:
     a = _parked_answered_caller(sim, esl)
     b = str(uuidlib.uuid4())
-    reply = esl.command(f"bgapi originate {ORIGINATE.format(b=b, dial='user/1001')}")
+    # dialled as recorded: straight to sofia (a user/ dial adds a second CHANNEL_OUTGOING,
+    # see test_event_cost's s17 scenario)
+    dial = "sofia/external/agent@127.0.0.1:5070"
+    reply = esl.command(f"bgapi originate {ORIGINATE.format(b=b, dial=dial)}")
     job = reply.headers["Job-UUID"]
     bg = until(lambda: esl.find("BACKGROUND_JOB", Job_UUID=job))[0]
     assert bg.body == f"+OK {b}\n"

@@ -5,6 +5,8 @@ import callcenter._gevent  # noqa: F401  (monkey-patches first)
 
 import json
 
+import pytest
+
 from callcenter.sim.channel import ChannelState
 from callcenter.sim.core import SimCore
 from callcenter.sim.dialplan import inbound_channel
@@ -38,9 +40,12 @@ CORE_23 = [
 
 
 def _recorded(name: str, **match: str) -> dict[str, str]:
+    """The first events of a caller on freeswitch-conf (sessions-3/s17, call 1): what the
+    simulator's inbound legs follow (the sessions-2 callers came in on the vanilla
+    ``external`` profile, which negotiates media late: no codec before the answer)."""
     return next(
         e
-        for e in events("s01-inbound-ivr.events.jsonl")
+        for e in events("s17-inbound-head.events.jsonl")
         if e.get("Event-Name") == name and all(e.get(k) == v for k, v in match.items())
     )
 
@@ -56,12 +61,17 @@ def test_channel_create_has_the_recorded_header_names() -> None:
     event = core.factory.channel_event("CHANNEL_CREATE", chan)
     recorded = _recorded("CHANNEL_CREATE")
     assert [k for k, _ in event.headers()] == list(recorded)
+    assert event.get("variable_sip_req_uri") == "5000@127.0.0.1:5080"
+    body = event.encoded("json").split(b"\n\n", 1)[1]
+    size = len(json.dumps(recorded, separators=(",", ":"), ensure_ascii=False).encode())
+    assert len(body) == pytest.approx(size, rel=0.02)
 
 
 def test_state_new_carries_exactly_the_23_core_headers() -> None:
     core = SimCore(seed=1)
     event = core.factory.state(_channel(core))
-    assert [k for k, _ in event.headers()] == CORE_23 == list(_recorded("CHANNEL_STATE"))
+    recorded = _recorded("CHANNEL_STATE", **{"Channel-State": "CS_NEW"})
+    assert [k for k, _ in event.headers()] == CORE_23 == list(recorded)
 
 
 def test_callstate_has_no_variables_and_the_recorded_names() -> None:
