@@ -4,6 +4,7 @@ import callcenter._gevent  # noqa: F401  (monkey-patches first)
 # isort: on
 
 import json
+import random
 
 import pytest
 
@@ -121,3 +122,28 @@ def test_encodings_are_cached_per_event_and_blocks_shared() -> None:
     third = core.factory.channel_event("CHANNEL_PARK", chan)
     assert third.blocks[-1] is not second.blocks[-1]
     assert third.as_dict()["variable_cc_x"] == "1"
+
+
+def test_variable_blocks_keep_freeswitch_order_through_changes() -> None:
+    """A changed variable moves to the end, as in FreeSWITCH; the two cached blocks
+    (settled, recent) always concatenate to the variables in that order."""
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    rng = random.Random(3)
+    for i in range(400):
+        chan.set_var(f"v{rng.randrange(60)}", rng.choice([None, "a", "b", str(i)]))
+        if i % 7 == 0:
+            pairs = [pair for block in chan.vars_blocks() for pair in block.pairs]
+            assert pairs == [("variable_" + k, v) for k, v in chan.variables.items()]
+    chan.set_var("sip_to_host", "elsewhere")
+    assert list(chan.variables)[-1] == "sip_to_host"
+
+
+def test_array_variables_are_json_arrays_and_raw_text_in_plain() -> None:
+    core = SimCore(seed=1)
+    chan = _channel(core)
+    chan.set_var("DP_MATCH", "ARRAY::5000|:5000")
+    event = core.factory.channel_event("CHANNEL_PARK", chan)
+    data = json.loads(event.encoded("json").split(b"\n\n", 1)[1])
+    assert data["variable_DP_MATCH"] == ["5000", "5000"]
+    assert b"\nvariable_DP_MATCH: ARRAY%3A%3A5000%7C%3A5000\n" in event.encoded("plain")
