@@ -26,6 +26,7 @@ from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
 from callcenter.ivr.registry import FlowRegistry, ReloadResult, queue_names
 from callcenter.metrics.esl import ESLMetrics
+from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
 from callcenter.settings import Settings
@@ -106,6 +107,7 @@ class App:
         self._stopped = Event()
         self._started = False
         self._flows_failure = ""
+        self._spool_growth = SpoolGrowth(self._spool_bytes())
 
     def health(self) -> dict[str, Any]:
         db_ok = self.database.ping()
@@ -117,16 +119,29 @@ class App:
             }
             for name, conn in self.connections.items()
         }
-        esl_ok = all(n["connected"] for n in nodes.values())
-        return {
-            "status": "ok" if db_ok and esl_ok else "degraded",
-            "database": {
+        spool_bytes = self._spool_bytes()
+        facts = Facts(
+            database_reachable=db_ok,
+            database={
                 "reachable": db_ok,
                 "dialect": self.database.dialect,
                 "spooling": self.writer.spooling,
             },
-            "esl": nodes,
-        }
+            esl=nodes,
+            flows_live=len(self.flows.names()),
+            flows_rejected=self.flows.rejected,
+            flows_failure=self._flows_failure,
+            route_problems=self.routes.problems,
+            spool_bytes=spool_bytes,
+            spool_growing=self._spool_growth.observe(spool_bytes),
+        )
+        return assess(facts)
+
+    def _spool_bytes(self) -> int:
+        try:
+            return self.writer.spool.path.stat().st_size
+        except OSError:  # no spool file: nothing waiting
+            return 0
 
     def check_database(self, *, upgrade: bool = False) -> None:
         """Refuse to run on a schema older than the code; a database that is down is survivable."""
@@ -149,6 +164,7 @@ class App:
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
+        self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
         self._pid_file.write_text(f"{os.getpid()}\n")
         for connection in self.connections.values():

@@ -67,12 +67,16 @@ class RouteTable:
         self._loaded_at = time.monotonic()
         self._failure = ""
 
+    def refresh(self) -> None:
+        """Reload; a database that is down leaves the last table (and says so)."""
+        try:
+            self.reload()
+        except DatabaseUnavailable as exc:
+            self._loaded_at = time.monotonic()  # don't hammer a database that is down
+            self._failure = exc.message
+            log.warning("routes not reloaded, using the last table: %s", exc)
+
     def resolve(self, did: str) -> Target:
         if time.monotonic() - self._loaded_at > self.ttl:
-            try:
-                self.reload()
-            except DatabaseUnavailable as exc:
-                self._loaded_at = time.monotonic()  # don't hammer a database that is down
-                self._failure = exc.message
-                log.warning("routes not reloaded, using the last table: %s", exc)
+            self.refresh()
         return self._routes.get(did, self.default)

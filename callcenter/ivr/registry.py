@@ -113,6 +113,11 @@ class FlowRegistry:
 
     def reload(self) -> ReloadResult:
         with self._lock:
+            if self._loader is None and not self.dialplans_dir.exists() and not self._flows:
+                # an engine without IVR (extensions and queues only) is not a broken one
+                log.warning("dialplans_dir %s does not exist: no IVR flows", self.dialplans_dir)
+                self._rejected = {}
+                return ReloadResult(ok=True)
             catalog = self._load()
             errors = tuple(str(e) for e in catalog.errors)
             warnings = tuple(str(w) for w in catalog.warnings)

@@ -33,8 +33,9 @@ def _app(pg_url: str, **overrides: str) -> App:
     return App(load_settings(environ={**env, **overrides}))
 
 
-def test_metrics_and_health_over_http(pg_url: str) -> None:
-    app = _app(pg_url)
+def test_metrics_and_health_over_http(pg_url: str, tmp_path: Path) -> None:
+    # no flows: the shipped ones name queues that other tests may or may not have stored
+    app = _app(pg_url, CALLCENTER_DIALPLANS_DIR=str(tmp_path))
     app.start()
     try:
         root = f"http://127.0.0.1:{app.metrics.port}"
@@ -130,3 +131,70 @@ def test_demo_runs_calls_through_the_simulator_and_stops(tmp_path: Path) -> None
     assert "demo stopped cleanly" in out
     assert "Traceback" not in out
     assert (tmp_path / "var" / "demo" / "callcenter.db").exists()
+
+
+def test_health_is_degraded_while_flows_are_rejected(pg_url: str, tmp_path: Path) -> None:
+    # issue 10 finding 12: /healthz answered 200 while every IVR flow was rejected; and
+    # finding 7: a NUL byte in a flow stopped `serve` from starting
+    good = "version: 1\nname: {}\nstart: a\nnodes:\n  a: {{type: hangup}}\n"
+    (tmp_path / "main.yaml").write_text(good.format("main") + "  b: {type: nope}\n")
+    (tmp_path / "nul.yaml").write_bytes(good.format("nul").encode() + b"# \x00\n")
+    (tmp_path / "other.yaml").write_text(good.format("other"))
+    app = _app(pg_url, CALLCENTER_DIALPLANS_DIR=str(tmp_path),
+               CALLCENTER_DATA_DIR=str(tmp_path / "var"))  # fmt: skip
+    app.start()
+    try:
+        assert app.flows.names() == ["other"]
+        status, _, body = get(f"http://127.0.0.1:{app.metrics.port}/healthz")
+        health = json.loads(body)
+        assert status == 503 and health["status"] == "degraded"
+        assert health["reasons"] == [
+            f"IVR flow file rejected: {tmp_path}/main.yaml (1 error(s))",
+            f"IVR flow file rejected: {tmp_path}/nul.yaml (1 error(s))",
+        ]
+        assert health["ivr"]["flows"] == 1
+        (tmp_path / "main.yaml").write_text(good.format("main"))
+        (tmp_path / "nul.yaml").unlink()
+        assert app.reload_flows().ok
+        status, _, body = get(f"http://127.0.0.1:{app.metrics.port}/healthz")
+        assert status == 200 and json.loads(body)["reasons"] == []
+    finally:
+        app.stop()
+
+
+def test_health_is_degraded_while_a_stored_route_is_left_out(pg_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from callcenter.store.models import Route
+    from callcenter.store.repos import RouteRepository
+    from callcenter.vocabulary import RouteTarget
+
+    database = Database(pg_url)
+    with database.session_scope() as session:
+        RouteRepository(session).add("9000", RouteTarget.HANGUP, "NOT_A_CAUSE")
+    app = _app(pg_url, CALLCENTER_DATA_DIR=str(tmp_path))
+    app.start()
+    try:
+        health = app.health()
+        assert health["status"] == "degraded"
+        assert health["reasons"] == [
+            "route '9000' left out: target: 'NOT_A_CAUSE' is not a FreeSWITCH hangup cause "
+            "(e.g. CALL_REJECTED, USER_BUSY, NORMAL_TEMPORARY_FAILURE)"
+        ]
+    finally:
+        app.stop()
+        with database.session_scope() as session:
+            session.execute(delete(Route).where(Route.did == "9000"))
+        database.dispose()
+
+
+def test_health_is_degraded_while_the_spool_grows(tmp_path: Path) -> None:
+    app = _app("postgresql+psycopg://nobody@127.0.0.1:1/none", CALLCENTER_DATA_DIR=str(tmp_path))
+    app.health()
+    spool = app.writer.spool
+    spool.directory.mkdir(parents=True, exist_ok=True)
+    spool.path.write_bytes(b'{"kind": "cdr", "data": {}}\n')
+    health = app.health()
+    assert health["status"] == "degraded" and health["spool"]["growing"] is True
+    assert "spool growing (28 bytes waiting for the database)" in health["reasons"]
+    assert app.health()["spool"]["growing"] is False  # no longer growing
