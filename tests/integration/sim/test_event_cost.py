@@ -153,8 +153,12 @@ def _agent_bridged(sim: Simulator, esl: RawESL) -> Legs:
 
 
 def _gone(esl: RawESL, *uuids: str) -> None:
-    until(lambda: all(esl.find("CHANNEL_DESTROY", Unique_ID=u) for u in uuids))
-    gevent.sleep(0.05)  # the trailing CHANNEL_STATE CS_DESTROY
+    """Until each leg's last event, CHANNEL_STATE CS_DESTROY, has arrived."""
+    until(
+        lambda: all(
+            esl.find("CHANNEL_STATE", Unique_ID=u, Channel_State="CS_DESTROY") for u in uuids
+        )
+    )
 
 
 def s17_inbound(sim: Simulator, esl: RawESL) -> Legs:
