@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.settings import redact_url
+from callcenter.store import pgwait
 
 log = logging.getLogger(__name__)
+
+HELD_IDLE = 10.0  # seconds a held connection may sit unused before it is pinged again
 
 
 def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
@@ -36,6 +40,7 @@ def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        pgwait.install()
         kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))}
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 5
@@ -78,6 +83,9 @@ class Database:
         """``bind`` runs every session inside an outer transaction (tests roll it back)."""
         self.url = url
         self.engine = engine or make_engine(url)
+        self._bind = bind
+        self._held: Connection | None = None
+        self._held_at = 0.0
         if bind is None:
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         else:
@@ -115,29 +123,62 @@ class Database:
         except DBAPIError as exc:
             if is_unavailable(exc):
                 raise DatabaseUnavailable(
-                    f"database {redact_url(self.url)} unavailable: {_first_line(exc)}"
+                    f"database {redact_url(self.url)} unavailable: {first_line(exc)}"
                 ) from exc
             if is_missing_schema(exc):
                 raise MigrationError(
                     f"database {redact_url(self.url)} has no schema or an old one "
-                    f"({_first_line(exc)}): run `callcenter db upgrade`",
+                    f"({first_line(exc)}): run `callcenter db upgrade`",
                     code="schema_outdated",
                 ) from exc
             raise
+
+    @contextmanager
+    def held_transaction(self) -> Iterator[Connection]:
+        """One transaction on a connection kept between calls, for the one writer greenlet:
+        a batch pays no pool checkout and no ping. A connection idle longer than
+        ``HELD_IDLE`` goes back to the pool first (whose checkout pings it), so one that
+        died meanwhile is not used; one that fails is dropped."""
+        with self.unavailable_as_error():
+            now = time.monotonic()
+            conn = self._held
+            if conn is not None and (conn.invalidated or now - self._held_at > HELD_IDLE):
+                self.release_held()
+                conn = None
+            if conn is None:
+                conn = self._held = self._bind_or_engine_connect()
+            try:
+                with conn.begin_nested() if self._bind is not None else conn.begin():
+                    yield conn
+            except BaseException:
+                if conn.invalidated:
+                    self.release_held()
+                raise
+            finally:
+                self._held_at = time.monotonic()
+
+    def release_held(self) -> None:
+        conn, self._held = self._held, None
+        if conn is not None and self._bind is None:
+            conn.close()
+
+    def _bind_or_engine_connect(self) -> Connection:
+        return self._bind if self._bind is not None else self.engine.connect()
 
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except DBAPIError as exc:
-            log.warning("database ping failed: %s", _first_line(exc))
+            log.warning("database ping failed: %s", first_line(exc))
             return False
         return True
 
     def dispose(self) -> None:
+        self.release_held()
         self.engine.dispose()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

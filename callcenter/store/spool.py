@@ -98,6 +98,7 @@ class Spool:
         log.error(
             "spool %s: %d corrupt record(s) moved to %s", self.path, len(lines), self.corrupt_path
         )
+        self.directory.mkdir(parents=True, exist_ok=True)
         with self.corrupt_path.open("ab") as fh:
             for line in lines:
                 fh.write(line + b"\n")

@@ -1,12 +1,18 @@
 """Durable writes of CDRs and call state, off the call actors' path.
 
 Actors hand records to one writer greenlet through a bounded queue and go on at once. The
-writer takes them in batches (one transaction, a few statements for up to ``batch_size``
-records) to PostgreSQL when it answers, and to the fsync'd local spool when it does not.
+writer takes them in batches: what arrives within ``max_delay`` of the first record (or
+``batch_size`` records), in one transaction on a connection it keeps, with statements built
+once (``store.statements``) and run with many rows. A call the writer has written before is
+updated in the columns that changed; only a call it does not know is upserted whole. Batches
+go to PostgreSQL when it answers, and to the fsync'd local spool when it does not.
 While anything is spooled, new batches are spooled behind it, so the database sees every
 change in order; the spool is replayed, with backoff, once the database answers again.
 Every write is idempotent (CDRs insert once per call, calls are upserts), so a replay
 interrupted by a crash is safe to redo.
+
+A record the database refuses (a constraint, a bad value) is set aside in the spool's
+quarantine with a logged error; the rest of its batch is written.
 
 What a crash can lose is only what sits in the queue (at most ``max_delay`` of records);
 the calls it concerns are still in the database as live, and the next start closes them
@@ -24,10 +30,11 @@ import gevent
 from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy.exc import StatementError
 
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store.codec import decode_record, encode
-from callcenter.store.database import Database
+from callcenter.store.database import Database, first_line
 from callcenter.store.records import (
     AgentStateRecord,
     CallRecord,
@@ -36,9 +43,16 @@ from callcenter.store.records import (
     QueueStayRecord,
     RecordingRecord,
 )
-from callcenter.store.repos import CallRepository, CdrRepository, RecordingRepository
-from callcenter.store.repos.acd_state import AcdStateRepository
+from callcenter.store.repos.acd_state import (
+    close_open_stays,
+    write_agent_states,
+    write_stays,
+)
+from callcenter.store.repos.calls import write_calls
+from callcenter.store.repos.cdrs import write_cdrs
+from callcenter.store.repos.recordings import write_recordings
 from callcenter.store.spool import Spool, SpoolRecord
+from callcenter.vocabulary import CallState
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +92,12 @@ class WriterMetrics:
             "Records handed over by calls and not yet written to the database or the spool.",
             registry=registry,
         )
+        self.records_set_aside = Counter(
+            "callcenter_writer_records_set_aside_total",
+            "Records the database refused (constraint, bad value), kept in the spool's "
+            "quarantine file instead.",
+            registry=registry,
+        )
         self.batch_seconds = Histogram(
             "callcenter_writer_batch_seconds",
             "Time to write one batch of records to the database.",
@@ -96,7 +116,7 @@ class DurableWriter:
         retry_min: float = 0.5,
         retry_max: float = 30.0,
         batch_size: int = 500,
-        max_delay: float = 0.05,
+        max_delay: float = 0.2,
         queue_size: int = 50_000,
     ) -> None:
         self.database = database
@@ -114,6 +134,8 @@ class DurableWriter:
         self._busy = False
         self._idle = Event()
         self._idle.set()
+        self._hurry = Event()  # end the batching window now (flush, a full batch)
+        self._written: dict[str, CallRecord] = {}  # live calls as last written by this writer
         self._greenlet: gevent.Greenlet[Any] | None = None
         metrics.spool_pending.set(pending)
         metrics.database_up.set(0 if self._spooling else 1)
@@ -137,6 +159,8 @@ class DurableWriter:
         self._idle.clear()
         try:
             self._queue.put_nowait(record)
+            if self._queue.qsize() >= self.batch_size:
+                self._hurry.set()
         except Full:  # the writer is far behind: keep the record durable, never block a call
             log.warning("writer queue full; spooling a %s directly", type(record).__name__)
             self._spool([record])
@@ -147,6 +171,7 @@ class DurableWriter:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every record handed over so far is in the database or the spool."""
+        self._hurry.set()
         return bool(self._idle.wait(timeout))
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -161,6 +186,7 @@ class DurableWriter:
         if self._greenlet is not None:
             self._greenlet.kill(block=True, timeout=5)
             self._greenlet = None
+        self.database.release_held()
 
     def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
         log.error("writer greenlet died: %r; restarting", greenlet.exception)
@@ -189,11 +215,12 @@ class DurableWriter:
             first = self._queue.get(timeout=wait)
         except Empty:
             return []
+        self._hurry.wait(self.max_delay)  # the window: what comes meanwhile shares the batch
+        self._hurry.clear()
         batch = [first]
-        deadline = time.monotonic() + self.max_delay
         while len(batch) < self.batch_size:
             try:
-                batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                batch.append(self._queue.get_nowait())
             except Empty:
                 break
         return batch
@@ -201,16 +228,38 @@ class DurableWriter:
     def _handle(self, batch: list[Record]) -> None:
         if not self._spooling:
             try:
-                written = self._apply(batch)
+                written = self._apply_or_set_aside(batch)
                 self.metrics.cdrs_written.inc(written)
                 return
             except DatabaseUnavailable as exc:
                 log.warning("database unavailable, spooling from now on: %s", exc)
                 self._spooling = True
+                self._written.clear()  # what reached the database is unknown: upsert whole
                 self._delay = self.retry_min
                 self._next_retry = time.monotonic() + self._delay
                 self.metrics.database_up.set(0)
         self._spool(batch)
+
+    def _apply_or_set_aside(self, batch: Sequence[Record]) -> int:
+        """Write the batch; if the database refuses it, write its records one by one and
+        set aside the ones it refuses (never the whole batch for one bad record)."""
+        try:
+            return self._apply(batch)
+        except (StatementError, ValueError) as exc:  # refused, not unreachable
+            if len(batch) == 1:
+                record = batch[0]
+                log.error(
+                    "database refused a %s (%s); set aside", type(record).__name__, first_line(exc)
+                )
+                self.spool.set_aside(SpoolRecord(type(record).__name__, encode(record)))
+                self.metrics.records_set_aside.inc()
+                return 0
+            log.warning(
+                "database refused a batch of %d (%s); writing one by one",
+                len(batch),
+                first_line(exc),
+            )
+            return sum(self._apply_or_set_aside([record]) for record in batch)
 
     def _apply(self, batch: Sequence[Record]) -> int:
         calls = [r for r in batch if isinstance(r, CallRecord)]
@@ -219,17 +268,22 @@ class DurableWriter:
         stays = [r for r in batch if isinstance(r, QueueStayRecord)]
         agents = [r for r in batch if isinstance(r, AgentStateRecord)]
         closes = [r for r in batch if isinstance(r, OpenStaysClosed)]
-        with self.metrics.batch_seconds.time(), self.database.session_scope() as session:
+        with self.metrics.batch_seconds.time(), self.database.held_transaction() as conn:
             if calls:
-                CallRepository(session).upsert_many(calls)
+                write_calls(conn, calls, self._written)
             if recordings:
-                RecordingRepository(session).add_many(recordings)
-            if stays or agents or closes:
-                acd = AcdStateRepository(session)
-                acd.close_open_stays(closes)  # first: this run's stays come after it
-                acd.save_stays(stays)
-                acd.save_agent_states(agents)
-            return CdrRepository(session).insert_many(cdrs) if cdrs else 0
+                write_recordings(conn, recordings)
+            if closes:  # first: this run's stays come after it
+                close_open_stays(conn, closes)
+            write_stays(conn, stays)
+            write_agent_states(conn, agents)
+            written = write_cdrs(conn, cdrs)
+        for call in calls:  # committed: later writes of these calls are updates
+            if call.state is CallState.ENDED:
+                self._written.pop(call.uuid, None)
+            else:
+                self._written[call.uuid] = call
+        return written
 
     def _spool(self, batch: Sequence[Record]) -> None:
         self.spool.append_many([SpoolRecord(type(r).__name__, encode(r)) for r in batch])
@@ -269,6 +323,6 @@ class DurableWriter:
             except (ValueError, TypeError, KeyError) as exc:
                 log.error("spooled %s record cannot be decoded (%s); set aside", record.kind, exc)
                 self.spool.set_aside(record)
-        written = self._apply(decoded)
+        written = self._apply_or_set_aside(decoded)
         self.metrics.cdrs_written.inc(written)
         self.metrics.cdrs_replayed.inc(written)

@@ -42,6 +42,11 @@ class FlakyDatabase(Database):
             raise DatabaseUnavailable("database test unavailable: connection refused")
         return super().session_scope()
 
+    def held_transaction(self):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise DatabaseUnavailable("database test unavailable: connection refused")
+        return super().held_transaction()
+
 
 def make(db_url: str, spool_dir: Path) -> tuple[FlakyDatabase, DurableWriter, CollectorRegistry]:
     registry = CollectorRegistry()

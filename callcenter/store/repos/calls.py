@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
 from callcenter.store.base import utcnow
 from callcenter.store.models import Agent, Call, CallLeg
 from callcenter.store.records import CallRecord, LegRecord
-from callcenter.store.repos._insert import upsert_many
+from callcenter.store.statements import (
+    CALL_COLUMNS,
+    LEG_COLUMNS,
+    call_update,
+    call_upsert,
+    leg_update,
+    leg_upsert,
+    p,
+)
 from callcenter.vocabulary import CallState, Disposition
 
 
@@ -34,26 +42,63 @@ def _leg_record(leg: CallLeg, extension: str | None) -> LegRecord:
     )
 
 
-_CALL_FIELDS = (
-    "uuid", "direction", "state", "node", "from_number", "from_name", "to_number", "did",
-    "answered_at", "bridged_at", "ended_at", "hangup_cause", "disposition",
-)  # fmt: skip
-_LEG_FIELDS = (
-    "uuid", "role", "direction", "channel_name", "from_number", "to_number",
-    "answered_at", "bridged_at", "ended_at", "hangup_cause",
-)  # fmt: skip
-
-
 def _call_row(call: CallRecord, now: datetime) -> dict[str, Any]:
-    row = {name: getattr(call, name) for name in _CALL_FIELDS}
-    row["created_at"] = call.created_at or now
+    row = {p(name): getattr(call, name) for name in CALL_COLUMNS}
+    row["p_created_at"] = call.created_at or now
     return row
 
 
-def _leg_row(leg: LegRecord, call_id: int, agent_id: int | None, now: datetime) -> dict[str, Any]:
-    row = {name: getattr(leg, name) for name in _LEG_FIELDS}
-    row.update(call_id=call_id, agent_id=agent_id, created_at=leg.created_at or now)
+def _leg_row(call_uuid: str, leg: LegRecord, now: datetime) -> dict[str, Any]:
+    row = {p(name): getattr(leg, name) for name in LEG_COLUMNS}
+    row.update(p_created_at=leg.created_at or now, p_call_uuid=call_uuid)
+    row["p_agent_extension"] = leg.agent_extension
     return row
+
+
+def _changes(before: Any, after: Any, columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in columns if c != "uuid" and getattr(before, c) != getattr(after, c))
+
+
+def write_calls(
+    conn: Connection, calls: Sequence[CallRecord], known: Mapping[str, CallRecord] | None = None
+) -> None:
+    """Write calls as they are now; for a call given twice, the last state wins.
+
+    A call in ``known`` (its row as this process last wrote it) is updated in the columns
+    that changed, and so are its legs; any other call is upserted whole, which is always
+    safe to repeat (replay, recovery)."""
+    latest = {call.uuid: call for call in calls}
+    known = known or {}
+    now = utcnow()
+    dialect = conn.dialect.name
+    whole = [c for uuid, c in latest.items() if uuid not in known]
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    leg_updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    new_legs = [_leg_row(c.uuid, leg, now) for c in whole for leg in c.legs]
+    for uuid, call in latest.items():
+        before = known.get(uuid)
+        if before is None:
+            continue
+        columns = _changes(before, call, CALL_COLUMNS)
+        if columns:
+            row = {p(c): getattr(call, c) for c in columns}
+            updates.setdefault(columns, []).append({"p_key": uuid, **row})
+        old_legs = {leg.uuid: leg for leg in before.legs}
+        for leg in call.legs:
+            old = old_legs.get(leg.uuid)
+            if old is None or old.agent_extension != leg.agent_extension:
+                new_legs.append(_leg_row(uuid, leg, now))
+            elif columns := _changes(old, leg, LEG_COLUMNS):
+                row = {p(c): getattr(leg, c) for c in columns}
+                leg_updates.setdefault(columns, []).append({"p_key": leg.uuid, **row})
+    if whole:
+        conn.execute(call_upsert(dialect), [_call_row(c, now) for c in whole])
+    for columns, rows in updates.items():
+        conn.execute(call_update(columns), rows)
+    if new_legs:
+        conn.execute(leg_upsert(dialect), new_legs)
+    for columns, rows in leg_updates.items():
+        conn.execute(leg_update(columns), rows)
 
 
 class CallRepository:
@@ -66,37 +111,7 @@ class CallRepository:
 
     def upsert_many(self, calls: Sequence[CallRecord]) -> None:
         """Many calls in two statements; for a call given twice, the last state wins."""
-        latest = {call.uuid: call for call in calls}
-        now = utcnow()
-        ids = upsert_many(
-            self.session,
-            Call.__table__,  # type: ignore[arg-type]
-            [_call_row(call, now) for call in latest.values()],
-            key="uuid",
-            keep=("created_at",),
-        )
-        extensions = {
-            leg.agent_extension
-            for call in latest.values()
-            for leg in call.legs
-            if leg.agent_extension
-        }
-        agents: dict[str, int] = {}
-        if extensions:
-            query = select(Agent.extension, Agent.id).where(Agent.extension.in_(extensions))
-            agents = {extension: agent_id for extension, agent_id in self.session.execute(query)}
-        legs = {
-            leg.uuid: _leg_row(leg, ids[call.uuid], agents.get(leg.agent_extension or ""), now)
-            for call in latest.values()
-            for leg in call.legs
-        }
-        upsert_many(
-            self.session,
-            CallLeg.__table__,  # type: ignore[arg-type]
-            list(legs.values()),
-            key="uuid",
-            keep=("created_at", "call_id"),
-        )
+        write_calls(self.session.connection(), calls)
 
     def get(self, uuid: str) -> CallRecord:
         row = self.session.scalar(

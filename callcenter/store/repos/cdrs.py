@@ -6,15 +6,17 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
-from callcenter.store.models import Cdr, CdrLeg
+from callcenter.store.base import utcnow
+from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
-from callcenter.store.repos._insert import insert_ignore_many
+from callcenter.store.statements import cdr_insert, cdr_leg_insert, p
 
 _SCALARS = [f.name for f in dataclasses.fields(CdrRecord) if f.name not in ("legs", "ivr_path")]
+_COLUMNS = (*_SCALARS, "ivr_path", "written_at")
 
 
 def to_record(row: Cdr) -> CdrRecord:
@@ -37,6 +39,36 @@ def to_record(row: Cdr) -> CdrRecord:
     )
 
 
+_LEG_FIELDS = tuple(f.name for f in dataclasses.fields(CdrLegRecord))
+
+
+def write_cdrs(conn: Connection, cdrs: Sequence[CdrRecord]) -> int:
+    """Insert the CDRs of calls that have none yet (with their legs); return how many."""
+    if not cdrs:
+        return 0
+    unique = {cdr.call_uuid: cdr for cdr in cdrs}
+    written_at = utcnow()  # this batch's mark: the legs go to the rows it wrote
+    rows = []
+    for cdr in unique.values():
+        row = {p(name): getattr(cdr, name) for name in _SCALARS}
+        row.update(p_ivr_path=list(cdr.ivr_path), p_written_at=written_at)
+        rows.append(row)
+    dialect = conn.dialect.name
+    written = conn.execute(cdr_insert(dialect, _COLUMNS), rows).rowcount
+    legs = [
+        {
+            "p_call_uuid": uuid,
+            "p_written_at": written_at,
+            **{p(name): getattr(leg, name) for name in _LEG_FIELDS},
+        }
+        for uuid, cdr in unique.items()
+        for leg in cdr.legs
+    ]
+    if written and legs:
+        conn.execute(cdr_leg_insert(dialect, _LEG_FIELDS), legs)
+    return written
+
+
 class CdrRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -47,22 +79,7 @@ class CdrRepository:
 
     def insert_many(self, cdrs: Sequence[CdrRecord]) -> int:
         """Insert the CDRs of calls that have none yet; return how many were written."""
-        unique = {cdr.call_uuid: cdr for cdr in cdrs}
-        rows = []
-        for cdr in unique.values():
-            values = {name: getattr(cdr, name) for name in _SCALARS}
-            values["ivr_path"] = list(cdr.ivr_path)
-            rows.append(values)
-        table = Cdr.__table__
-        inserted = insert_ignore_many(self.session, table, rows, key="call_uuid")  # type: ignore[arg-type]
-        legs = [
-            {"cdr_id": cdr_id, **dataclasses.asdict(leg)}
-            for call_uuid, cdr_id in inserted
-            for leg in unique[call_uuid].legs
-        ]
-        if legs:
-            self.session.execute(insert(CdrLeg), legs)
-        return len(inserted)
+        return write_cdrs(self.session.connection(), cdrs)
 
     def get(self, call_uuid: str) -> CdrRecord:
         row = self.session.scalar(

@@ -3,14 +3,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from callcenter.store.models import Recording
 from callcenter.store.records import RecordingRecord
-from callcenter.store.repos._insert import insert_ignore_many
+from callcenter.store.statements import p, recording_insert
 
-_FIELDS = [f.name for f in dataclasses.fields(RecordingRecord)]
+_FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
+
+
+def write_recordings(conn: Connection, recordings: Sequence[RecordingRecord]) -> int:
+    """Record files not known yet (by path); return how many were new."""
+    if not recordings:
+        return 0
+    rows = [{p(name): getattr(r, name) for name in _FIELDS} for r in recordings]
+    return conn.execute(recording_insert(conn.dialect.name, _FIELDS), rows).rowcount
 
 
 class RecordingRepository:
@@ -22,9 +30,7 @@ class RecordingRepository:
 
     def add_many(self, recordings: Sequence[RecordingRecord]) -> int:
         """Record files not known yet (by path); return how many were new."""
-        rows = [{name: getattr(r, name) for name in _FIELDS} for r in recordings]
-        table = Recording.__table__
-        return len(insert_ignore_many(self.session, table, rows, key="path"))  # type: ignore[arg-type]
+        return write_recordings(self.session.connection(), recordings)
 
     def for_call(self, call_uuid: str) -> list[RecordingRecord]:
         rows = self.session.scalars(

@@ -1,0 +1,71 @@
+"""psycopg's wait loop, for gevent: one io watcher per command, and no wait to write.
+
+psycopg drives each command as a generator that yields what it waits for (write, read, or
+both) and is sent what is ready. Under gevent's monkey-patching it picks ``wait_poll``, which
+runs on gevent's emulation of ``select.poll``: every wait registers a watcher, arms a
+timer and builds the result list, twice per statement (once to send, once to read). Here a
+wait to write is answered "ready" at once (a socket almost always has room for a command;
+if it had none, psycopg yields again and this waits for real), and a wait to read uses one
+io watcher for the whole command. psycopg treats readiness as a hint and tries again when a
+read finds nothing, so answering early is safe.
+"""
+
+from __future__ import annotations
+
+from time import monotonic
+from typing import Any
+
+import gevent.socket
+import psycopg.errors
+import psycopg.waiting
+from gevent.hub import get_hub
+from psycopg.waiting import READY_NONE, READY_R, READY_RW, READY_W, WAIT_R, WAIT_RW, WAIT_W
+
+_EVENTS = {WAIT_R: 1, WAIT_W: 2, WAIT_RW: 3}  # libev's READ, WRITE
+_READY = {WAIT_R: READY_R, WAIT_W: READY_W, WAIT_RW: READY_RW}
+
+
+class _Elapsed(Exception):
+    pass
+
+
+_ELAPSED = _Elapsed()
+
+
+def wait_gevent(gen: Any, fileno: int, interval: float = 0.0, timeout: float | None = None) -> Any:
+    deadline = None if timeout is None else monotonic() + timeout
+    loop = get_hub().loop
+    watchers: dict[Any, Any] = {}
+    try:
+        wanted = next(gen)
+        tried_write = False
+        while True:
+            if wanted == WAIT_W and not tried_write:
+                tried_write = True
+                wanted = gen.send(READY_W)
+                continue
+            watcher = watchers.get(wanted)
+            if watcher is None:
+                watcher = watchers[wanted] = loop.io(fileno, _EVENTS[wanted])
+            # psycopg's interval bounds each wait (a wake-up missed costs at most that long)
+            wait = interval if deadline is None else min(interval, deadline - monotonic())
+            try:
+                gevent.socket.wait(watcher, max(wait, 0.001), _ELAPSED)
+                ready = _READY[wanted]
+            except _Elapsed:
+                ready = READY_NONE
+            if deadline is not None and monotonic() >= deadline:
+                raise psycopg.errors._WaitTimeout("wait timeout expired")
+            tried_write = False
+            wanted = gen.send(ready)
+    except StopIteration as done:
+        return done.value
+    finally:
+        for watcher in watchers.values():
+            watcher.close()
+
+
+def install() -> None:
+    """Make psycopg wait this way (only where gevent has patched select: the engine)."""
+    if psycopg.waiting._is_select_patched():
+        psycopg.waiting.wait = wait_gevent

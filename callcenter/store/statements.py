@@ -1,0 +1,193 @@
+"""The writer's statements, built once per dialect and run with many parameter sets.
+
+A statement whose shape never changes is compiled once by SQLAlchemy and, on PostgreSQL,
+prepared once by psycopg; a batch then costs its rows, not its SQL. Each builder here takes
+the dialect's name and is memoized; the rows are plain dicts whose keys are the bound
+parameters (``p_<column>``, since SQLAlchemy reserves a column's own name in VALUES/SET).
+
+Foreign keys are resolved inside the statement (``(SELECT id FROM calls WHERE uuid = ...)``)
+so no batch needs a round trip to learn an id before it writes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import ColumnElement
+
+from callcenter.store.models import (
+    Agent,
+    AgentStatusChange,
+    Call,
+    CallLeg,
+    Cdr,
+    CdrLeg,
+    QueueEntry,
+    Recording,
+)
+from callcenter.store.models import Queue as QueueModel
+
+CALLS: Table = Call.__table__  # type: ignore[assignment]
+LEGS: Table = CallLeg.__table__  # type: ignore[assignment]
+CDRS: Table = Cdr.__table__  # type: ignore[assignment]
+CDR_LEGS: Table = CdrLeg.__table__  # type: ignore[assignment]
+AGENTS: Table = Agent.__table__  # type: ignore[assignment]
+HISTORY: Table = AgentStatusChange.__table__  # type: ignore[assignment]
+STAYS: Table = QueueEntry.__table__  # type: ignore[assignment]
+RECORDINGS: Table = Recording.__table__  # type: ignore[assignment]
+
+CALL_COLUMNS = (
+    "uuid", "direction", "state", "node", "from_number", "from_name", "to_number", "did",
+    "created_at", "answered_at", "bridged_at", "ended_at", "hangup_cause", "disposition",
+)  # fmt: skip
+LEG_COLUMNS = (
+    "uuid", "role", "direction", "channel_name", "from_number", "to_number",
+    "created_at", "answered_at", "bridged_at", "ended_at", "hangup_cause",
+)  # fmt: skip
+STAY_COLUMNS = (
+    "ticket", "call_uuid", "priority", "position_at_join", "joined_at", "offers",
+    "offered_at", "answered_at", "left_at", "outcome", "reason",
+)  # fmt: skip
+
+
+def p(name: str) -> str:
+    """The bound parameter that carries column ``name``."""
+    return "p_" + name
+
+
+def _insert(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT, ``inline``: no RETURNING of the new id (nothing reads it)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).inline()
+
+
+def _params(columns: tuple[str, ...]) -> dict[str, Any]:
+    return {c: bindparam(p(c)) for c in columns}
+
+
+def _id_of(table: Table, column: str, param: str) -> ColumnElement[Any]:
+    return select(table.c.id).where(table.c[column] == bindparam(param)).scalar_subquery()
+
+
+@functools.cache
+def call_upsert(dialect: str) -> Any:
+    """Insert or replace a call row by uuid (its creation time is never overwritten)."""
+    stmt = _insert(dialect, CALLS).values(_params(CALL_COLUMNS))
+    kept = ("uuid", "created_at")
+    changes = {c: stmt.excluded[c] for c in CALL_COLUMNS if c not in kept}
+    return stmt.on_conflict_do_update(index_elements=["uuid"], set_=changes)
+
+
+@functools.cache
+def leg_upsert(dialect: str) -> Any:
+    """Insert or replace a leg by uuid; its call and agent are found by uuid and extension."""
+    values = _params(LEG_COLUMNS)
+    values["call_id"] = _id_of(CALLS, "uuid", "p_call_uuid")
+    values["agent_id"] = _id_of(AGENTS, "extension", "p_agent_extension")
+    stmt = _insert(dialect, LEGS).values(values)
+    kept = ("uuid", "created_at", "call_id")
+    changes = {c: stmt.excluded[c] for c in (*LEG_COLUMNS, "agent_id") if c not in kept}
+    return stmt.on_conflict_do_update(index_elements=["uuid"], set_=changes)
+
+
+@functools.cache
+def call_update(columns: tuple[str, ...]) -> Any:
+    """Set only ``columns`` of one call (a state change, not a rewrite of the row)."""
+    return update(CALLS).where(CALLS.c.uuid == bindparam("p_key")).values(_params(columns))
+
+
+@functools.cache
+def leg_update(columns: tuple[str, ...]) -> Any:
+    return update(LEGS).where(LEGS.c.uuid == bindparam("p_key")).values(_params(columns))
+
+
+@functools.cache
+def cdr_insert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Insert a CDR unless its call has one (its rowcount: how many were written now)."""
+    stmt = _insert(dialect, CDRS).values(_params(columns))
+    return stmt.on_conflict_do_nothing(index_elements=["call_uuid"]).execution_options(
+        preserve_rowcount=True
+    )
+
+
+@functools.cache
+def cdr_leg_insert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """The legs of a CDR written by this batch: its row is found by call uuid and by the
+    batch's own ``written_at``, so a CDR that was already there keeps the legs it had."""
+    source = select(*(bindparam(p(c), type_=CDR_LEGS.c[c].type) for c in columns), CDRS.c.id).where(
+        CDRS.c.call_uuid == bindparam("p_call_uuid"),
+        CDRS.c.written_at == bindparam("p_written_at"),
+    )
+    stmt = _insert(dialect, CDR_LEGS).from_select([*columns, "cdr_id"], source)
+    return stmt.on_conflict_do_nothing(index_elements=["cdr_id", "leg_uuid"])
+
+
+@functools.cache
+def recording_insert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Record a file unless its path is known (its rowcount: how many were new)."""
+    stmt = _insert(dialect, RECORDINGS).values(_params(columns))
+    return stmt.on_conflict_do_nothing(index_elements=["path"]).execution_options(
+        preserve_rowcount=True
+    )
+
+
+@functools.cache
+def stay_upsert(dialect: str) -> Any:
+    """Insert or update a queue stay by ticket. A stay resumed after a restart writes again
+    from its start: the join time and position stay the first ones, the first offer time is
+    kept, and the offer count never goes down."""
+    values = _params(STAY_COLUMNS)
+    values["queue_id"] = bindparam("p_queue_id")
+    values["agent_id"] = _id_of(AGENTS, "extension", "p_agent_extension")
+    stmt = _insert(dialect, STAYS).values(values)
+    new = stmt.excluded
+    kept = ("ticket", "joined_at", "position_at_join")
+    changes: dict[str, Any] = {c: new[c] for c in (*values,) if c not in kept}
+    changes["offered_at"] = func.coalesce(STAYS.c.offered_at, new.offered_at)
+    changes["offers"] = case((new.offers > STAYS.c.offers, new.offers), else_=STAYS.c.offers)
+    return stmt.on_conflict_do_update(index_elements=["ticket"], set_=changes)
+
+
+@functools.cache
+def queue_ids() -> Any:
+    queues = QueueModel.__table__
+    names: Any = bindparam("names", expanding=True)
+    return select(queues.c.name, queues.c.id).where(queues.c.name.in_(names))
+
+
+@functools.cache
+def agent_state_update() -> Any:
+    """The engine's write of an agent: its state always; its status only when the engine
+    changed it (``p_status`` set), and then the reason and time only if it really changed."""
+    status = bindparam("p_status", type_=AGENTS.c.status.type)
+    at = bindparam("p_at", type_=AGENTS.c.status_changed_at.type)
+    moved = (AGENTS.c.status != status) & status.isnot(None)
+    return (
+        update(AGENTS)
+        .where(AGENTS.c.extension == bindparam("p_extension"))
+        .values(
+            state=bindparam("p_state"),
+            status=func.coalesce(status, AGENTS.c.status),
+            pause_reason=case(
+                (moved, bindparam("p_reason", type_=AGENTS.c.pause_reason.type)),
+                else_=AGENTS.c.pause_reason,
+            ),
+            status_changed_at=case((moved, at), else_=AGENTS.c.status_changed_at),
+        )
+    )
+
+
+@functools.cache
+def agent_history_insert() -> Any:
+    """One history row per change, with the status the agent has once the change is made
+    (``p_status`` when the batch knows it, else the stored one)."""
+    source = select(
+        AGENTS.c.id,
+        func.coalesce(bindparam("p_status", type_=AGENTS.c.status.type), AGENTS.c.status),
+        bindparam("p_state", type_=HISTORY.c.state.type),
+        bindparam("p_reason", type_=HISTORY.c.reason.type),
+        bindparam("p_at", type_=HISTORY.c.at.type),
+    ).where(AGENTS.c.extension == bindparam("p_extension"))
+    return HISTORY.insert().from_select(["agent_id", "status", "state", "reason", "at"], source)

@@ -1,0 +1,269 @@
+"""The writer's batches on PostgreSQL and SQLite: statements reused, writes shaped to what
+changed, CDRs once with their own legs, refused records set aside, agent history in order."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import gevent
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy import event, text
+from sqlalchemy.engine.interfaces import CacheStats
+
+from callcenter.store import migrate
+from callcenter.store.database import Database
+from callcenter.store.records import (
+    AgentStateRecord,
+    CallRecord,
+    CdrLegRecord,
+    CdrRecord,
+    LegRecord,
+)
+from callcenter.store.repos import AgentRepository, CallRepository, CdrRepository
+from callcenter.store.spool import Spool
+from callcenter.store.writer import DurableWriter, Record, WriterMetrics
+from callcenter.vocabulary import (
+    AgentState,
+    AgentStatus,
+    CallState,
+    Direction,
+    Disposition,
+    HangupBy,
+    LegRole,
+)
+
+T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "postgresql":
+        url = request.getfixturevalue("empty_pg_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'writer.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def writer(database: Database, tmp_path: Path) -> DurableWriter:
+    return DurableWriter(database, Spool(tmp_path / "spool"), WriterMetrics(CollectorRegistry()))
+
+
+class Statements:
+    """Every statement the database is sent, with whether SQLAlchemy compiled it anew."""
+
+    def __init__(self, database: Database) -> None:
+        self.sent: list[tuple[str, bool]] = []
+        event.listen(database.engine, "after_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
+        compiled_now = ctx is not None and ctx.cache_hit is CacheStats.CACHE_MISS
+        self.sent.append((" ".join(sql.split()), compiled_now))
+
+    def take(self) -> list[tuple[str, bool]]:
+        sent, self.sent = self.sent, []
+        return sent
+
+
+def call(uuid: str, n: int = 0, state: CallState = CallState.PARKED) -> CallRecord:
+    start = T0 + timedelta(seconds=n)
+    leg = LegRecord(
+        uuid, LegRole.CALLER, Direction.INBOUND, "sofia/x/1", "1555", "7100", None, start
+    )
+    return CallRecord(
+        uuid=uuid,
+        direction=Direction.INBOUND,
+        state=state,
+        node="fs1",
+        from_number="1555",
+        from_name='Zoë "Q" ${x} \\ %41',
+        did="7100",
+        created_at=start,
+        legs=(leg,),
+    )
+
+
+def answered(record: CallRecord) -> CallRecord:
+    at = record.created_at + timedelta(seconds=1)  # type: ignore[operator]
+    return replace(
+        record,
+        state=CallState.ANSWERED,
+        answered_at=at,
+        legs=tuple(replace(leg, answered_at=at) for leg in record.legs),
+    )
+
+
+def cdr(uuid: str, legs: tuple[str, ...] = ("caller",), total_ms: int = 1000) -> CdrRecord:
+    return CdrRecord(
+        call_uuid=uuid,
+        direction=Direction.INBOUND,
+        node="fs1",
+        started_at=T0,
+        ended_at=T0 + timedelta(milliseconds=max(0, total_ms)),
+        hangup_cause="NORMAL_CLEARING",
+        hangup_by=HangupBy.CALLER,
+        disposition=Disposition.ANSWERED,
+        total_ms=total_ms,
+        legs=tuple(CdrLegRecord(leg_uuid=f"{uuid}-{n}", role=LegRole.CALLER, started_at=T0)
+                   for n in legs),
+    )  # fmt: skip
+
+
+def set_columns(sql: str) -> tuple[str, list[str]]:
+    """``UPDATE t SET a=..., b=... WHERE ...`` -> (t, [a, b])."""
+    match = re.match(r"UPDATE (\w+) SET (.*) WHERE", sql)
+    assert match, sql
+    return match[1], [part.split("=")[0].strip() for part in match[2].split(", ")]
+
+
+def write(writer: DurableWriter, *records: Record) -> None:
+    writer._handle(list(records))  # the writer greenlet's own step
+    assert not writer.spooling
+
+
+def test_batches_of_any_size_reuse_the_same_statements(
+    database: Database, writer: DurableWriter
+) -> None:
+    seen = Statements(database)
+    # SQLAlchemy compiles a statement once for one row and once for many (executemany)
+    write(writer, call("warm"), cdr("warm"))
+    write(writer, call("warm1"), call("warm2"), cdr("warm1"), cdr("warm2"))
+    seen.take()
+    texts: set[str] = set()
+    for size in (1, 2, 3, 7):
+        records: list[Record] = [call(f"s{size}-{n}", n) for n in range(size)]
+        records += [cdr(f"s{size}-{n}") for n in range(size)]
+        write(writer, *records)
+        sent = seen.take()
+        assert not [sql for sql, compiled in sent if compiled], "a statement was compiled again"
+        texts |= {sql for sql, _ in sent}
+    # one text per statement whatever the batch size: psycopg converts and prepares it once
+    assert len([t for t in texts if t.startswith("INSERT INTO calls")]) == 1
+    assert len([t for t in texts if t.startswith("INSERT INTO cdrs")]) == 1
+
+
+def test_a_state_change_updates_only_the_columns_it_changes(
+    database: Database, writer: DurableWriter
+) -> None:
+    parked = call("shaped")
+    write(writer, parked)
+    with database.engine.begin() as conn:  # someone else's column: an update must not touch it
+        conn.execute(text("UPDATE calls SET from_name = 'kept' WHERE uuid = 'shaped'"))
+    seen = Statements(database)
+    write(writer, answered(parked))
+    sent = [sql for sql, _ in seen.take() if not sql.startswith(("BEGIN", "COMMIT"))]
+    assert [set_columns(sql) for sql in sent] == [
+        ("calls", ["state", "answered_at"]),
+        ("call_legs", ["answered_at"]),
+    ]
+    with database.session_scope() as session:
+        stored = CallRepository(session).get("shaped")
+    assert stored.state is CallState.ANSWERED and stored.from_name == "kept"
+    assert stored.legs[0].answered_at == parked.created_at + timedelta(seconds=1)  # type: ignore[operator]
+
+
+def test_an_ended_call_is_forgotten_and_a_call_not_known_is_written_whole(
+    database: Database, writer: DurableWriter
+) -> None:
+    parked = call("whole")
+    write(writer, parked)
+    write(
+        writer, replace(answered(parked), state=CallState.ENDED, disposition=Disposition.ANSWERED)
+    )
+    assert "whole" not in writer._written
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE calls SET from_name = 'edited' WHERE uuid = 'whole'"))
+    write(writer, parked)  # e.g. a replay after a restart: the whole row, idempotently
+    with database.session_scope() as session:
+        stored = CallRepository(session).get("whole")
+    assert stored.from_name == parked.from_name and stored.state is CallState.PARKED
+
+
+def test_a_cdr_already_there_keeps_its_legs_and_is_not_counted(
+    database: Database, writer: DurableWriter
+) -> None:
+    write(writer, cdr("old", legs=("a",)))
+    registry_before = writer.metrics.cdrs_written._value.get()
+    write(writer, cdr("new1", legs=("a", "b")), cdr("old", legs=("x", "y", "z")), cdr("new2"))
+    assert writer.metrics.cdrs_written._value.get() - registry_before == 2
+    with database.session_scope() as session:
+        repo = CdrRepository(session)
+        assert [leg.leg_uuid for leg in repo.get("old").legs] == ["old-a"]
+        assert [leg.leg_uuid for leg in repo.get("new1").legs] == ["new1-a", "new1-b"]
+        assert [leg.leg_uuid for leg in repo.get("new2").legs] == ["new2-caller"]
+
+
+def test_a_record_the_database_refuses_is_set_aside_and_the_rest_written(
+    database: Database, writer: DurableWriter, tmp_path: Path
+) -> None:
+    bad = replace(cdr("bad"), total_ms=-5)  # violates durations_not_negative
+    write(writer, call("good-call"), cdr("good1"), bad, cdr("good2"))
+    with database.session_scope() as session:
+        repo = CdrRepository(session)
+        assert {c.call_uuid for c in repo.all()} == {"good1", "good2"}
+        assert CallRepository(session).get("good-call").state is CallState.PARKED
+    assert writer.metrics.records_set_aside._value.get() == 1
+    quarantine = (tmp_path / "spool").glob("*corrupt*")
+    assert any(b'"bad"' in path.read_bytes() for path in quarantine)
+
+
+def test_agent_history_in_order_with_the_status_after_each_change(
+    database: Database, writer: DurableWriter
+) -> None:
+    with database.session_scope() as session:
+        agents = AgentRepository(session)
+        agents.add("1001")
+        agents.set_status("1001", AgentStatus.AVAILABLE)
+    at = [T0 + timedelta(seconds=n) for n in range(4)]
+    write(
+        writer,
+        AgentStateRecord("1001", AgentStatus.AVAILABLE, AgentState.OFFERING, at[0]),
+        AgentStateRecord(
+            "1001", AgentStatus.PAUSED, AgentState.IDLE, at[1], "no answer", status_changed=True
+        ),
+        AgentStateRecord("1001", AgentStatus.PAUSED, AgentState.IDLE, at[2]),
+        AgentStateRecord("nobody", AgentStatus.PAUSED, AgentState.IDLE, at[3]),  # removed
+    )
+    with database.session_scope() as session:
+        rows = session.execute(
+            text("SELECT status, state, reason FROM agent_status_history ORDER BY at")
+        ).all()
+        agent = AgentRepository(session).get("1001")
+    assert [tuple(r) for r in rows][-3:] == [
+        ("available", "offering", None),
+        ("paused", "idle", "no answer"),
+        ("paused", "idle", None),
+    ]
+    assert (agent.status, agent.state, agent.pause_reason) == (
+        AgentStatus.PAUSED,
+        AgentState.IDLE,
+        "no answer",
+    )
+    assert agent.status_changed_at == at[1]
+
+
+def test_records_within_the_window_share_one_transaction(
+    database: Database, tmp_path: Path
+) -> None:
+    registry = CollectorRegistry()
+    writer = DurableWriter(database, Spool(tmp_path / "w"), WriterMetrics(registry), max_delay=0.5)
+    writer.start()
+    try:
+        for n in range(4):
+            writer.write_call(call(f"w{n}", n))
+            gevent.sleep(0.02)
+        assert writer.flush()
+    finally:
+        writer.stop()
+    assert registry.get_sample_value("callcenter_writer_batch_seconds_count") == 1
