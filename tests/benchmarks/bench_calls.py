@@ -222,6 +222,16 @@ class SimProcess:
 # -- measurements in the engine process ---------------------------------------------------
 
 
+PROBE_COST_SECONDS = 3.0
+
+
+def cpu_rate(seconds: float) -> float:
+    """CPU seconds per second this process spends over ``seconds`` of (idle) wall time."""
+    before = cpu_seconds()
+    gevent.sleep(seconds)
+    return (cpu_seconds() - before) / seconds
+
+
 def rss_bytes() -> int:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -274,7 +284,7 @@ class Probe:
             self.sample()
             gevent.sleep(SAMPLE_EVERY)
 
-    def run_lag(self, every: float = 0.05) -> None:
+    def run_lag(self, every: float = 0.1) -> None:
         while True:
             started = time.monotonic()
             gevent.sleep(every)
@@ -321,9 +331,15 @@ class Probe:
             writer.write_call = lambda _record: None
 
     def instrument_database(self, database: Any) -> None:
-        """Time every transaction (SQLite blocks the whole hub for that long)."""
-        scope = database.session_scope
+        """Time every transaction: the writer's batches and other sessions (SQLite blocks the
+        whole hub for that long)."""
+        for attribute, kind in (
+            ("held_transaction", "database writer batch"),
+            ("session_scope", "database other session"),
+        ):
+            setattr(database, attribute, self._timed(getattr(database, attribute), kind))
 
+    def _timed(self, scope: Any, kind: str) -> Any:
         @contextlib.contextmanager
         def timed_scope() -> Iterator[Any]:
             started = time.monotonic()
@@ -331,9 +347,9 @@ class Probe:
                 with scope() as session:
                     yield session
             finally:
-                self.record("database transaction", time.monotonic() - started)
+                self.record(kind, time.monotonic() - started)
 
-        database.session_scope = timed_scope
+        return timed_scope
 
 
 def live(app: App) -> int:
@@ -471,7 +487,7 @@ class Profiler:
 
     def start(self, seconds: float) -> None:
         if self.kind == "cprofile":
-            self._cprofile = cProfile.Profile()
+            self._cprofile = cProfile.Profile(time.process_time)  # CPU, not wall time
             self._cprofile.enable()
         elif self.kind == "py-spy":
             spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -591,7 +607,11 @@ def measure(
     gevent.sleep(1.0)
     baseline = probe.sample()
     traced0 = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
+    # the bench's own probes run in the engine's process: measure what they cost when
+    # idle (engine idle with them, less engine idle without them) and take it out
+    idle = cpu_rate(PROBE_COST_SECONDS)
     greenlets += [gevent.spawn(probe.run_sampler), gevent.spawn(probe.run_lag)]
+    probes_rate = max(0.0, cpu_rate(PROBE_COST_SECONDS) - idle)
     drops0 = metric_sum(app, "callcenter_esl_event_drops_total")
 
     sim.send("go")
@@ -600,11 +620,13 @@ def measure(
     window_end = t0 + args.duration
     gevent.sleep(max(0.0, window_at - time.monotonic()))
     start = probe.sample()
+    counted1 = esl_counts(app)
     machine1 = machine_busy()
     sim_cpu1 = sim.last.get("cpu", 0.0)
     profiler.start(window_end - time.monotonic())
     gevent.sleep(max(0.0, window_end - time.monotonic()))
     end = probe.sample()
+    counted2 = esl_counts(app)
     machine2 = machine_busy()
     profiler.stop()
     if traced0 is not None:
@@ -638,10 +660,19 @@ def measure(
 
     sqlite = app.database.dialect == "sqlite"
     completed_rate = window.completed / window.seconds
-    cpu_per_call = (window.end.cpu - window.start.cpu) / max(1.0, window.completed)
+    engine_cpu = window.end.cpu - window.start.cpu - probes_rate * window.seconds
+    cpu_per_call = engine_cpu / max(1.0, window.completed)
     rss_per_call = (peak.rss - baseline.rss) / max(1, peak.live)
     avg_live = sum(s.live for s in window.samples) / max(1, len(window.samples))
     sim_cpu_share = (sim_cpu2 - sim_cpu1) / window.seconds
+    calls_in_window = max(1.0, window.completed)
+    events = counted2["events"] - counted1["events"]
+    cpu_per_event = engine_cpu / max(1.0, events)
+    per_call_commands = {
+        kind: (counted2[kind] - counted1[kind]) / calls_in_window
+        for kind in COMMAND_KINDS
+        if counted2[kind] - counted1[kind]
+    }
 
     mode = f"queue of {args.queue_agents} agents" if args.queue_agents else "playback"
     print(
@@ -657,10 +688,23 @@ def measure(
     print(f"live calls:         peak {peak.live}, average {avg_live:.0f} in the window")
     print(
         f"engine CPU:         {cpu_per_call * 1000:.2f} ms/call, "
-        f"{(window.end.cpu - window.start.cpu) / window.seconds * 100:.0f}% of one core; "
+        f"{engine_cpu / window.seconds * 100:.0f}% of one core; "
         f"simulator process {sim_cpu_share * 100:.0f}% of one core"
     )
-    engine_share = (window.end.cpu - window.start.cpu) / window.seconds
+    print(
+        f"                    (the bench's own probes, {probes_rate * 1000:.1f} ms/s when idle, "
+        f"are taken out; engine idle {idle * 1000:.1f} ms/s is not)"
+    )
+    print(
+        f"events:             {events / calls_in_window:.1f} per call, "
+        f"{cpu_per_event * 1e6:.0f} us of engine CPU per event (all engine CPU / events)"
+    )
+    print(
+        f"ESL commands:       {sum(per_call_commands.values()):.1f} per call ("
+        + ", ".join(f"{kind} {n:.2f}" for kind, n in per_call_commands.items())
+        + ")"
+    )
+    engine_share = engine_cpu / window.seconds
     machine_share = (machine2[0] - machine1[0]) / window.seconds
     others = machine_share - engine_share - sim_cpu_share
     print(
@@ -679,7 +723,13 @@ def measure(
             f"{kind:28s} n={len(values):6d} p50 {quantile(values, 0.5) * 1000:8.2f} ms  "
             f"p95 {quantile(values, 0.95) * 1000:8.2f} ms  max {max(values) * 1000:8.2f} ms"
         )
-    db_share = probe.busy("database transaction", window.start.t, window.end.t) / window.seconds
+    db_share = (
+        sum(
+            probe.busy(kind, window.start.t, window.end.t)
+            for kind in ("database writer batch", "database other session")
+        )
+        / window.seconds
+    )
     if args.no_db_writes:
         print("database:           call and CDR writes DROPPED (--no-db-writes diagnostic)")
     if sqlite:
@@ -747,10 +797,90 @@ def measure(
     if args.quick:
         print("(--quick is a smoke run: its figures are not measured against the targets)")
 
-    if not drained or missing or actor_errors:
+    broken = not drained or bool(missing) or bool(actor_errors)
+    if args.summary_json:
+        summary = {
+            "mode": "queue" if args.queue_agents else "playback",
+            "database": app.database.dialect,
+            "rate": args.rate,
+            "completed_rate": completed_rate,
+            "cpu_ms_per_call": cpu_per_call * 1000,
+            "cpu_us_per_event": cpu_per_event * 1e6,
+            "events_per_call": events / calls_in_window,
+            "commands_per_call": per_call_commands,
+            "kib_per_live_call": rss_per_call / 1024,
+            "peak_live": peak.live,
+            "failed": failed,
+            "missing": missing,
+            "queue_wait_p95_ms": quantile(cdrs.queue_wait_ms, 0.95) if cdrs.queue_wait_ms else None,
+            "broken": broken,
+        }
+        Path(args.summary_json).write_text(json.dumps(summary))
+    if broken:
         print(f"BROKEN: drained={drained}, CDRs missing={missing}, actor errors={actor_errors:.0f}")
         return 1
     return 0
+
+
+COMMAND_KINDS = ("api", "bgapi", "execute", "hangup")
+
+
+def esl_counts(app: App) -> dict[str, float]:
+    """Events received and commands sent (by kind) so far, every outcome."""
+    counts = {kind: metric_sum_where(app, "callcenter_esl_commands_total", kind=kind)
+              for kind in COMMAND_KINDS}  # fmt: skip
+    counts["events"] = float(app.esl_metrics.events_total())
+    return counts
+
+
+# -- the table of rates that matter (issue 9): one child process per row -------------------
+
+PLAYBACK_ROWS = ((10.0, 4.0), (30.0, None), (100.0, 2.0))  # calls/s, target ms CPU per call
+QUEUE_ROWS = ((1.0, 8.0), (5.0, 8.0), (20.0, None))
+
+
+def table(args: argparse.Namespace) -> int:
+    """Playback calls at 10, 30 and 100 calls/s and queue calls at 1, 5 and 20 calls/s, each
+    in its own process, on the database given (PostgreSQL for the record)."""
+    rows = [("playback", rate, target) for rate, target in PLAYBACK_ROWS]
+    rows += [("queue", rate, target) for rate, target in QUEUE_ROWS]
+    results = []
+    broken = False
+    for mode, rate, target in rows:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            cmd = [sys.executable, __file__, "--rate", str(rate), "--summary-json", out.name]
+            cmd += ["--duration", str(args.duration), "--seed", str(args.seed)]
+            if args.database_url:
+                cmd += ["--database-url", args.database_url]
+            if mode == "queue":
+                cmd += ["--queue-agents", "300", "--hold", "10"]
+            else:
+                cmd += ["--hold", str(args.hold)]
+            print(f"\n#### {mode} calls at {rate:g} calls/s: {' '.join(cmd[1:])}", flush=True)
+            code = subprocess.call(cmd)
+            text_ = Path(out.name).read_text()
+            summary = json.loads(text_) if text_ else {"broken": True}
+        broken = broken or code != 0 or summary.get("broken", True)
+        results.append((mode, rate, target, summary))
+    print("\n== engine cost at the rates that matter (issue 9 targets)")
+    print(
+        "call     calls/s  done/s  CPU/call  target   verdict  events/call  CPU/event  "
+        "ESL cmds/call  KiB/call  failed"
+    )
+    for mode, rate, target, summary in results:
+        if "cpu_ms_per_call" not in summary:
+            print(f"{mode:8s} {rate:7g}  BROKEN (see the run above)")
+            continue
+        cpu = summary["cpu_ms_per_call"]
+        verdict = "-" if target is None else ("PASS" if cpu <= target else "MISS")
+        commands = sum(summary["commands_per_call"].values())
+        print(
+            f"{mode:8s} {rate:7g}  {summary['completed_rate']:6.1f}  {cpu:6.2f} ms  "
+            f"{'-' if target is None else f'<= {target:g}':>6s}   {verdict:7s}  "
+            f"{summary['events_per_call']:11.1f}  {summary['cpu_us_per_event']:6.0f} us  "
+            f"{commands:13.1f}  {summary['kib_per_live_call']:8.1f}  {summary['failed']:6d}"
+        )
+    return 1 if broken else 0
 
 
 def memory_detail(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int) -> None:
@@ -813,12 +943,21 @@ def main() -> int:
         f"{AGENT_ANSWER:g} s and hang up after --hold s (e.g. --rate 20 --hold 10 "
         "--queue-agents 300)",
     )
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="run the issue-9 table: playback at 10, 30, 100 calls/s and queue calls at 1, 5, "
+        "20 calls/s, each in its own process (pass --database-url for PostgreSQL)",
+    )
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--sim-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sim_child:
         sim_child(args.rate, args.duration, args.seed, args.queue_agents, args.hold)
         return 0
+    if args.table:
+        return table(args)
     if args.quick:
         args.rate, args.hold, args.duration = 50.0, 3.0, 10.0
     if args.duration < args.hold + SETTLE + 2:
