@@ -26,10 +26,7 @@ _READY = {WAIT_R: READY_R, WAIT_W: READY_W, WAIT_RW: READY_RW}
 
 
 class _Elapsed(Exception):
-    pass
-
-
-_ELAPSED = _Elapsed()
+    """A wait's interval passed (a new one each time: a raised instance keeps its traceback)."""
 
 
 def wait_gevent(gen: Any, fileno: int, interval: float = 0.0, timeout: float | None = None) -> Any:
@@ -50,7 +47,7 @@ def wait_gevent(gen: Any, fileno: int, interval: float = 0.0, timeout: float | N
             # psycopg's interval bounds each wait (a wake-up missed costs at most that long)
             wait = interval if deadline is None else min(interval, deadline - monotonic())
             try:
-                gevent.socket.wait(watcher, max(wait, 0.001), _ELAPSED)
+                gevent.socket.wait(watcher, max(wait, 0.001), _Elapsed)
                 ready = _READY[wanted]
             except _Elapsed:
                 ready = READY_NONE
