@@ -20,7 +20,7 @@ from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.routing import RouteTable, parse_target
-from callcenter.errors import MigrationError
+from callcenter.errors import ConfigError, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
@@ -29,6 +29,7 @@ from callcenter.metrics.esl import ESLMetrics
 from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
+from callcenter.paths import ensure_dir, write_text
 from callcenter.settings import Settings
 from callcenter.store import migrate
 from callcenter.store.database import Database
@@ -160,16 +161,16 @@ class App:
             )
 
     def start(self, *, upgrade_db: bool = False) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.settings.data_dir, "the data directory")
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
-        self._pid_file.write_text(f"{os.getpid()}\n")
+        write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
+        self._start_metrics()
         for connection in self.connections.values():
             connection.start()
-        self.metrics.start()
         self._started = True
         log.info(
             "callcenter started: database=%s nodes=%s",
@@ -195,6 +196,20 @@ class App:
         self._pid_file.unlink(missing_ok=True)
         self._started = False
         self._stopped.set()
+
+    def _start_metrics(self) -> None:
+        try:
+            self.metrics.start()
+        except OSError as exc:
+            self._pid_file.unlink(missing_ok=True)
+            address = self.settings.metrics_listen
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise ConfigError(
+                f"cannot listen for /metrics and /healthz on {address}: {reason}; another "
+                f"process holds it (`ss -ltnp 'sport = :{address.port}'`) or set "
+                "metrics_listen / CALLCENTER_METRICS_LISTEN",
+                code="metrics_listen_failed",
+            ) from exc
 
     @property
     def _pid_file(self) -> Path:

@@ -21,6 +21,17 @@ from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
 ENV_PREFIX = "CALLCENTER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+# read by FreeSWITCH's side of freeswitch-conf/ only: one environment file serves both
+FREESWITCH_ONLY = frozenset(
+    {
+        "esl_listen_ip",
+        "controller_cidr",
+        "carrier_cidrs",
+        "agents_sip_port",
+        "carriers_sip_port",
+        "example_agent_password",
+    }
+)
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -62,7 +73,10 @@ class Settings:
     # FreeSWITCH's park_timeout (freeswitch-conf reads the same variable): a queue gives up
     # on a caller before it, so the overflow target runs rather than FreeSWITCH's hang-up
     park_timeout: int = 3600
+    # the password of every node given without one (FreeSWITCH reads the same variable)
+    esl_password: str = field(default="", repr=False)
     source: str = "defaults"
+    config_file: Path | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.redacted().items())
@@ -77,6 +91,8 @@ class Settings:
                 value = redact_url(value)
             elif f.name == "esl_nodes":
                 value = [node.redacted() for node in value]
+            elif f.name == "esl_password":
+                value = "***" if value else ""
             elif isinstance(value, Path | Address):
                 value = str(value)
             out[f.name] = value
@@ -84,7 +100,11 @@ class Settings:
 
 
 def _fields() -> dict[str, str]:
-    return {f.name: f.name for f in dataclasses.fields(Settings) if f.name != "source"}
+    return {
+        f.name: f.name
+        for f in dataclasses.fields(Settings)
+        if f.name not in ("source", "config_file")
+    }
 
 
 def redact_url(url: str) -> str:
@@ -254,6 +274,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         if number != int(number):
             raise ConfigError(f"{where}: expected whole seconds (0: no limit), got {value!r}")
         return int(number)
+    if key == "esl_password":
+        text = _as_str(value, where)
+        if not text:
+            raise ConfigError(f"{where}: empty; leave it unset or give it a value")
+        return text
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):
@@ -314,27 +339,35 @@ def load_settings(
     values: dict[str, Any] = {}
     if path is None and env.get(ENV_PREFIX + "CONFIG"):
         path = env[ENV_PREFIX + "CONFIG"]
-    source = "defaults"
+    sources: list[str] = []
     if path is not None:
         file_path = Path(path)
         for key, (where, value) in _read_file(file_path).items():
             if key not in keys:
                 raise ConfigError(f"{where}: unknown setting {key!r}")
             values[key] = _convert(key, value, f"{where}: {key}")
-        source = str(file_path)
-    for name, value in env.items():
+        sources.append(f"file {file_path}")
+    used: list[str] = []
+    for name, value in sorted(env.items()):
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
             continue
         key = name[len(ENV_PREFIX) :].lower()
         if key not in keys:
-            if key.startswith(("fs_", "test_")):
-                continue  # test-harness variables share the prefix
+            if key.startswith(("fs_", "test_")) or key in FREESWITCH_ONLY:
+                continue  # test-harness and FreeSWITCH-side variables share the prefix
             raise ConfigError(f"environment variable {name}: unknown setting")
         values[key] = _convert(key, value, f"environment variable {name}")
-    for key, value in overrides.items():
-        if value is not None:
-            values[key] = _convert(key, value, f"option {key}")
-    return _finish(Settings(source=source, **values))
+        used.append(name)
+    if used:
+        sources.append(f"environment ({', '.join(used)})")
+    given = [key for key, value in overrides.items() if value is not None]
+    for key in given:
+        values[key] = _convert(key, overrides[key], f"option {key}")
+    if given:
+        sources.append(f"options ({', '.join('--' + k.replace('_', '-') for k in given)})")
+    source = " + ".join(sources) or "defaults"
+    config_file = Path(path) if path is not None else None
+    return _finish(Settings(source=source, config_file=config_file, **values))
 
 
 def _finish(settings: Settings) -> Settings:
@@ -346,4 +379,9 @@ def _finish(settings: Settings) -> Settings:
         changes["recordings_dir"] = data_dir / "recordings"
     if settings.spool_dir == Path(""):
         changes["spool_dir"] = data_dir / "spool"
+    if settings.esl_password and any(not n.password for n in settings.esl_nodes):
+        changes["esl_nodes"] = tuple(
+            n if n.password else dataclasses.replace(n, password=settings.esl_password)
+            for n in settings.esl_nodes
+        )
     return dataclasses.replace(settings, **changes)

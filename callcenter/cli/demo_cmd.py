@@ -121,7 +121,7 @@ def demo(
     password = secrets.token_hex(12)
     sim = Simulator(password=password, seed=seed).start()
     settings = load_settings(
-        ctx.settings.source if ctx.settings.source != "defaults" else None,
+        ctx.settings.config_file,
         data_dir=data_dir,
         database_url=f"sqlite:///{Path(data_dir) / 'callcenter.db'}",
         metrics_listen=f"127.0.0.1:{port}",

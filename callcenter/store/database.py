@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
+from callcenter.paths import ensure_dir
 from callcenter.settings import redact_url
 from callcenter.store import pgwait
 
@@ -32,7 +33,8 @@ def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            ensure_dir(folder, "the SQLite database's directory")
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -57,6 +59,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_SQLITE_FILE_ERRORS = ("unable to open database file", "readonly database", "disk i/o error")
 _NO_SCHEMA = ("no such table", "no such column", "does not exist")
 
 
@@ -124,6 +127,7 @@ class Database:
             if is_unavailable(exc):
                 raise DatabaseUnavailable(
                     f"database {redact_url(self.url)} unavailable: {first_line(exc)}"
+                    f"{self._sqlite_hint(exc)}"
                 ) from exc
             if is_missing_schema(exc):
                 raise MigrationError(
@@ -132,6 +136,18 @@ class Database:
                     code="schema_outdated",
                 ) from exc
             raise
+
+    def _sqlite_hint(self, exc: DBAPIError) -> str:
+        """SQLite says only "unable to open database file": say which file and what to do."""
+        text = str(exc.orig).lower()
+        if self.dialect != "sqlite" or not any(s in text for s in _SQLITE_FILE_ERRORS):
+            return ""
+        path = Path(make_url(self.url).database or "").expanduser()
+        return (
+            f" (file {path.resolve()}: SQLite needs to write the file and its directory "
+            f"{path.resolve().parent}; make both writable by this user, or set data_dir / "
+            "CALLCENTER_DATA_DIR or CALLCENTER_DATABASE_URL to a writable place)"
+        )
 
     @contextmanager
     def held_transaction(self) -> Iterator[Connection]:

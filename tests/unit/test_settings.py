@@ -24,7 +24,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert settings.log_level == "WARNING"
     assert settings.metrics_listen == Address("0.0.0.0", 9000)
     assert settings.database_url == "sqlite:////srv/cc/callcenter.db"
-    assert settings.source == str(path)
+    assert settings.source == f"file {path} + environment (CALLCENTER_LOG_LEVEL)"
+    assert settings.config_file == path
 
 
 def test_config_file_from_environment(tmp_path: Path) -> None:
@@ -193,3 +194,57 @@ def test_default_route_is_checked_as_route_add_checks_a_target(route: str, reaso
         load_settings(environ={"CALLCENTER_DEFAULT_ROUTE": route})
     assert str(info.value).startswith("environment variable CALLCENTER_DEFAULT_ROUTE: ")
     assert reason in str(info.value)
+
+
+def test_source_names_the_file_the_environment_and_options(tmp_path: Path) -> None:
+    assert load_settings(environ={}).source == "defaults"
+    env = {"CALLCENTER_LOG_LEVEL": "debug", "CALLCENTER_DATA_DIR": "/srv/cc"}
+    assert (
+        load_settings(environ=env).source
+        == "environment (CALLCENTER_DATA_DIR, CALLCENTER_LOG_LEVEL)"
+    )
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_format: json\n")
+    settings = load_settings(path, environ={}, log_level="ERROR")
+    assert settings.source == f"file {path} + options (--log-level)"
+
+
+def test_esl_password_serves_nodes_given_without_one() -> None:
+    env = {
+        "CALLCENTER_ESL_NODES": "fs1=esl://10.0.0.5:8021,fs2=esl://:own@10.0.0.6",
+        "CALLCENTER_ESL_PASSWORD": "shared-secret",
+    }
+    settings = load_settings(environ=env)
+    assert [n.password for n in settings.esl_nodes] == ["shared-secret", "own"]
+    assert settings.redacted()["esl_password"] == "***"
+    assert "shared-secret" not in repr(settings)
+
+
+def test_empty_esl_password_is_refused() -> None:
+    with pytest.raises(ConfigError, match="CALLCENTER_ESL_PASSWORD: empty"):
+        load_settings(environ={"CALLCENTER_ESL_PASSWORD": ""})
+
+
+def test_freeswitch_side_variables_are_not_unknown_settings() -> None:
+    env = {
+        "CALLCENTER_ESL_LISTEN_IP": "10.0.0.5",
+        "CALLCENTER_CONTROLLER_CIDR": "10.0.0.10/32",
+        "CALLCENTER_CARRIER_CIDRS": "198.51.100.0/28",
+        "CALLCENTER_AGENTS_SIP_PORT": "5060",
+        "CALLCENTER_CARRIERS_SIP_PORT": "5080",
+        "CALLCENTER_EXAMPLE_AGENT_PASSWORD": "x",
+    }
+    assert load_settings(environ=env).source == "defaults"
+
+
+def test_every_freeswitch_conf_variable_is_a_setting_or_freeswitch_only() -> None:
+    import re
+
+    from callcenter.settings import FREESWITCH_ONLY, Settings
+
+    readme = (Path(__file__).parents[2] / "freeswitch-conf" / "README.md").read_text()
+    names = set(re.findall(r"^\| `CALLCENTER_([A-Z_]+)` \|", readme, re.M))
+    assert names
+    settings = set(Settings.__dataclass_fields__)
+    for name in names:
+        assert name.lower() in settings or name.lower() in FREESWITCH_ONLY, name
