@@ -53,6 +53,14 @@ class HangupBy(StrEnum):
     UNKNOWN = "unknown"
 
 
+class CdrSource(StrEnum):
+    """Who built a CDR: the engine from the call's events, or FreeSWITCH's own record
+    (mod_xml_cdr) for a call the engine never saw end."""
+
+    ENGINE = "engine"
+    FREESWITCH = "freeswitch"
+
+
 class Disposition(StrEnum):
     ANSWERED = "answered"
     ABANDONED = "abandoned"

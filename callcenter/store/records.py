@@ -10,6 +10,7 @@ from callcenter.vocabulary import (
     AgentState,
     AgentStatus,
     CallState,
+    CdrSource,
     Direction,
     Disposition,
     HangupBy,
@@ -213,6 +214,7 @@ class CdrRecord:
     total_ms: int = 0
     ivr_path: tuple[dict[str, Any], ...] = ()
     legs: tuple[CdrLegRecord, ...] = ()
+    source: CdrSource = CdrSource.ENGINE
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callcenter.store.base import Base, UTCDateTime, str_enum, utcnow
-from callcenter.vocabulary import CallState, Direction, Disposition, HangupBy, LegRole
+from callcenter.vocabulary import CallState, CdrSource, Direction, Disposition, HangupBy, LegRole
 
 UUID_LEN = 64  # FreeSWITCH UUIDs are 36 chars; origination_uuid may be any token up to this
 
@@ -105,6 +105,9 @@ class Cdr(Base):
     hangup_by: Mapped[HangupBy] = mapped_column(str_enum(HangupBy, "cdr_hangup_by"))
     disposition: Mapped[Disposition] = mapped_column(str_enum(Disposition, "cdr_disposition"))
     ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[CdrSource] = mapped_column(
+        str_enum(CdrSource, "cdr_source"), default=CdrSource.ENGINE, server_default="engine"
+    )
     written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     legs: Mapped[list[CdrLeg]] = relationship(
