@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -9,8 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
+from callcenter.errors import ESLProtocolError
 from callcenter.store.records import CallRecord, LegRecord
 from callcenter.vocabulary import SKILL, CallState, Direction, Disposition, LegRole
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +217,11 @@ class Call:
         return leg is None or leg.hangup_us is not None
 
     def apply(self, event: ChannelEvent) -> None:
-        self.timeline.apply(event)
+        try:
+            self.timeline.apply(event)
+        except ESLProtocolError as exc:  # counted and logged by the connection: dropped here
+            log.info("call %s: ignored %s, its body did not decode: %s", self.uuid, event.name, exc)
+            return
         if event.unique_id == self.uuid:
             if event.name == "CHANNEL_ANSWER" and self.state is CallState.PARKED:
                 self.state = CallState.ANSWERED

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 _REPLIES = frozenset({"command/reply", "api/response"})
 _FAILED = ("-ERR", "-USAGE")
+_REJECTIONS_LOGGED = 100  # each of the first ones, then one in a thousand
 
 
 class ESLNodeConfig(Protocol):
@@ -87,6 +88,7 @@ class ESLConnection:
         self._connected_flag = Flag()
         self._supervisor: Any = None
         self.sessions = 0
+        self.rejected = 0
 
     @property
     def connected(self) -> bool:
@@ -393,20 +395,40 @@ class ESLConnection:
 
     def _dispatch_event(self, message: Message) -> None:
         try:
-            event = parse_event(message)
+            event = parse_event(message, self._broken)
         except ESLProtocolError as exc:
-            log.warning("ESL %s: dropped a malformed event: %s", self.name, exc)
-            if self._metrics is not None:
-                self._metrics.parse_error(self.name)
+            body = message.body
+            self._reject(f"{message.content_type} event of {len(body)} bytes {body[:60]!r}", exc)
             return
         if self._metrics is not None:
             self._metrics.event(self.name, event.name)
-        self._pending.resolve(event)
         try:
+            self._pending.resolve(event)  # a repeated Job-UUID or Application-UUID decodes
             self._on_event(event)
-        except Exception:  # a handler bug must not stop the reader
+        except Exception as exc:  # neither a broken body nor a handler bug stops the reader
+            if isinstance(exc, ESLProtocolError) and event.broken:
+                return  # dropped, and already counted and logged by ``_broken``
             log.exception(
                 "ESL %s: on_event failed for %s %s", self.name, event.name, event.unique_id
+            )
+
+    def _broken(self, event: Event, error: ESLProtocolError) -> None:
+        """An event whose body did not decode when read: here in the reader, or later by
+        whoever read it (a call's actor), which drops it."""
+        self._reject(repr(event), error)
+
+    def _reject(self, what: str, error: ESLProtocolError) -> None:
+        # read and written with no yield between: safe in whichever greenlet found it broken
+        self.rejected += 1
+        if self._metrics is not None:
+            self._metrics.event_rejected(self.name)
+        if self.rejected <= _REJECTIONS_LOGGED or self.rejected % 1000 == 0:
+            log.warning(
+                "ESL %s: rejected %s: %s (%d rejected so far)",
+                self.name,
+                what,
+                error,
+                self.rejected,
             )
 
 

@@ -17,8 +17,11 @@ values are URL-encoded, so a value never starts a line.
 
 A body that passes the cheap checks in ``parse_event`` (JSON ends the object, a plain inner
 body is checked at once) but is still broken raises ``ESLProtocolError`` when it is decoded,
-and on every read after that, instead of in the reader. FreeSWITCH frames each event by
-Content-Length, so such a body never costs the framing of the next one.
+and on every read after that, instead of in the reader, and tells the ``on_broken`` given to
+``parse_event`` once (the connection counts and logs it). FreeSWITCH frames each event by
+Content-Length, so such a body never costs the framing of the next one. Whatever the bytes,
+nothing here raises anything but ``ESLProtocolError`` (a body nested past the recursion
+limit included).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import codecs
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
@@ -53,6 +56,10 @@ _AMBIGUOUS: Final = _Unset()
 _JSON: Final = 1
 _PLAIN: Final = 2
 
+# Told, once, that an event's body turned out not to decode (the reader, or whoever read it
+# later): the connection counts and logs it there.
+OnBroken = Callable[["Event", ESLProtocolError], None]
+
 # get() answers this many lookups by the scan (each one pass over the body) before it
 # decodes the whole body instead (one pass of json.loads, about 20 scans' worth).
 LOOKUPS_BEFORE_DECODING = 8
@@ -64,10 +71,12 @@ class Event:
 
     __slots__ = (
         "_body",
+        "_error",
         "_format",
         "_headers",
         "_lookups",
         "_name",
+        "_on_broken",
         "_raw",
         "_subclass",
         "_unique_id",
@@ -81,6 +90,8 @@ class Event:
     _raw: bytes
     _format: int
     _lookups: int
+    _on_broken: OnBroken | None
+    _error: str | None  # why the body did not decode; every read after that says so
 
     def __init__(
         self,
@@ -98,9 +109,13 @@ class Event:
         self._raw = b""
         self._format = 0
         self._lookups = 0
+        self._on_broken = None
+        self._error = None
 
     @classmethod
-    def _lazy(cls, name: str, unique_id: str | None, raw: bytes, fmt: int) -> Event:
+    def _lazy(
+        cls, name: str, unique_id: str | None, raw: bytes, fmt: int, on_broken: OnBroken | None
+    ) -> Event:
         event = cls.__new__(cls)
         event._name = name
         event._unique_id = unique_id
@@ -110,6 +125,8 @@ class Event:
         event._raw = raw
         event._format = fmt
         event._lookups = 0
+        event._on_broken = on_broken
+        event._error = None
         return event
 
     # -- what routing reads, without decoding ------------------------------------------
@@ -142,7 +159,7 @@ class Event:
         return self._field("Application-UUID")
 
     def _field(self, name: str) -> str | None:
-        if self._headers is None:
+        if self._headers is None and self._error is None:
             value = _scan(self._raw, self._format, _needle(name))
             if not isinstance(value, _Unset):
                 return value
@@ -167,10 +184,16 @@ class Event:
     def headers(self) -> Mapping[str, str]:
         headers = self._headers
         if headers is None:
+            if self._error is not None:
+                raise ESLProtocolError(self._error)
             try:
                 headers, self._body = _decode(self._raw, self._format)
-            except ESLProtocolError:
-                self._lookups = LOOKUPS_BEFORE_DECODING  # from now on every read says so
+            except ESLProtocolError as exc:
+                self._error = str(exc)  # from now on every read says so
+                self._lookups = LOOKUPS_BEFORE_DECODING
+                on_broken, self._on_broken = self._on_broken, None
+                if on_broken is not None:
+                    on_broken(self, exc)
                 raise
             self._headers = headers
             self._raw = b""
@@ -188,6 +211,11 @@ class Event:
     @property
     def decoded(self) -> bool:
         return self._headers is not None
+
+    @property
+    def broken(self) -> bool:
+        """The body did not decode: every read past the routing fields raises."""
+        return self._error is not None
 
     def _int(self, name: str) -> int:
         value = self.get(name) or ""
@@ -282,7 +310,9 @@ class Event:
 _FORMATS: Final = {0: "headers", _JSON: EVENT_JSON, _PLAIN: EVENT_PLAIN}
 
 
-def parse_event(msg: Message) -> Event:
+def parse_event(msg: Message, on_broken: OnBroken | None = None) -> Event:
+    """The event in ``msg``, lazily; ``on_broken`` hears of it if its body later turns out
+    not to decode (it raises ``ESLProtocolError`` now if the cheap checks already say so)."""
     content_type = msg.content_type
     raw = msg.body
     if content_type == EVENT_JSON:
@@ -302,7 +332,7 @@ def parse_event(msg: Message) -> Event:
         raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
     if type(name) is not str or not name or isinstance(unique_id, _Unset):
         return parse_event_eagerly(msg)
-    return Event._lazy(name, unique_id, raw, fmt)
+    return Event._lazy(name, unique_id, raw, fmt, on_broken)
 
 
 def parse_event_eagerly(msg: Message) -> Event:
@@ -405,14 +435,18 @@ def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
     # FreeSWITCH repeats Hangup-Cause on HANGUP_COMPLETE: json.loads keeps the last value.
     try:
         obj: Any = json.loads(raw.decode("utf-8", "replace"))
+        if not isinstance(obj, dict):
+            raise ESLProtocolError("text/event-json body is not a JSON object")
+        if len(set(map(type, obj.values()))) > 1 or (
+            obj and type(next(iter(obj.values()))) is not str
+        ):
+            for key, value in obj.items():
+                if type(value) is not str:
+                    obj[key] = _json_value(value)
     except ValueError as exc:
         raise ESLProtocolError(f"malformed text/event-json body: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise ESLProtocolError("text/event-json body is not a JSON object")
-    if len(set(map(type, obj.values()))) > 1 or (obj and type(next(iter(obj.values()))) is not str):
-        for key, value in obj.items():
-            if type(value) is not str:
-                obj[key] = _json_value(value)
+    except RecursionError:  # json's C scanner recurses per level; FreeSWITCH nests two deep
+        raise ESLProtocolError("text/event-json body nested too deep") from None
     body = obj.pop("_body", None)
     return obj, body
 

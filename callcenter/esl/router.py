@@ -13,6 +13,7 @@ from typing import Any
 
 from gevent.queue import Full, Queue
 
+from callcenter.errors import ESLProtocolError
 from callcenter.esl.events import Event
 from callcenter.metrics.esl import ESLMetrics
 
@@ -111,8 +112,9 @@ class EventRouter:
         assert sub.accept is not None
         try:
             return sub.accept(event)
-        except Exception:  # a subscriber's filter must not break routing for the others
-            log.exception("event filter of subscriber %s failed on %s", sub.name, event.name)
+        except Exception as exc:  # a subscriber's filter must not break routing for the others
+            if not (isinstance(exc, ESLProtocolError) and event.broken):  # else: counted, logged
+                log.exception("event filter of subscriber %s failed on %s", sub.name, event.name)
             return False
 
     def _drop(self, queue: str, event: Event) -> None:

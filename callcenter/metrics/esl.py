@@ -63,6 +63,15 @@ class ESLMetrics:
             ["node"],
             registry=registry,
         )
+        self.events_rejected = Counter(
+            "callcenter_esl_events_rejected_total",
+            "Events from the node dropped one by one because their body did not decode "
+            "(malformed, or nested too deep); the connection and "
+            "the commands waiting on it carry on. Also counted in "
+            "callcenter_esl_parse_errors_total.",
+            ["node"],
+            registry=registry,
+        )
         self.greenlet_failures = Counter(
             "callcenter_esl_greenlet_failures_total",
             "ESL greenlets (supervisor, reader) that died with an unexpected exception.",
@@ -97,6 +106,10 @@ class ESLMetrics:
         children[1].observe(seconds)
 
     def parse_error(self, node: str) -> None:
+        self.parse_errors.labels(node=node).inc()
+
+    def event_rejected(self, node: str) -> None:
+        self.events_rejected.labels(node=node).inc()
         self.parse_errors.labels(node=node).inc()
 
     def dropped(self, queue: str) -> None:

@@ -14,7 +14,13 @@ import gevent
 import pytest
 from prometheus_client import CollectorRegistry
 
-from callcenter.errors import CallGone, ESLCommandFailed, ESLNotConnected, ESLTimeout
+from callcenter.errors import (
+    CallGone,
+    ESLCommandFailed,
+    ESLNotConnected,
+    ESLProtocolError,
+    ESLTimeout,
+)
 from callcenter.esl import commands
 from callcenter.esl.backoff import Backoff
 from callcenter.esl.connection import ESLConnection
@@ -267,3 +273,69 @@ def test_mailbox_overflow_is_counted_not_blocking(fs: FakeFreeSWITCH) -> None:
     assert harness.metric("callcenter_esl_event_queue_depth", queue="calls") == 2
     router.unregister_call(U)
     harness.conn.stop(timeout=2)
+
+
+# -- issue 10, findings 5 and 6: one hostile event is rejected, nothing else is lost --------
+
+NESTED = b"[" * 1000 + b"]" * 1000
+HOSTILE_EVENTS = {
+    # finding 5: json.loads raised RecursionError out of the reader
+    "nested": b'{"Event-Name":"CHANNEL_PARK","Unique-ID":"u","x":' + NESTED,
+    "nested, closed": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
+    b'"Application-UUID":"a","x":' + NESTED + b',"Application-UUID":"b"}',
+    # finding 6: the full decode a repeated correlation id forces was outside the try
+    "duplicated Application-UUID": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
+    b'"Application-UUID":"a","Application-UUID":"b",,}',
+    "duplicated Job-UUID": b'{"Event-Name":"BACKGROUND_JOB","Job-UUID":"a","Job-UUID":"b",,}',
+}
+
+
+def _framed(body: bytes) -> bytes:
+    return b"Content-Length: %d\nContent-Type: text/event-json\n\n%s" % (len(body), body)
+
+
+@pytest.mark.parametrize("body", HOSTILE_EVENTS.values(), ids=HOSTILE_EVENTS.keys())
+def test_a_hostile_event_is_rejected_and_pending_commands_survive(
+    fs: FakeFreeSWITCH, h: Harness, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs: list[str] = []
+    executes: list[str] = []
+
+    def script(conn: Conn, text: str) -> bytes | None:  # holds the results back
+        if text.startswith("bgapi "):
+            jobs.append(text.split("Job-UUID: ")[1])
+            return reply(f"+OK Job-UUID: {jobs[-1]}")
+        executes.append(text)
+        return reply("+OK")
+
+    fs.script = script
+    job = gevent.spawn(h.conn.bgapi, "status", 5)
+    execute = gevent.spawn(h.conn.execute, U, "playback", "a.wav", 5)
+    until(lambda: jobs and executes)
+    with caplog.at_level(logging.WARNING, logger="callcenter.esl.connection"):
+        fs.push(_framed(body) + event("DTMF", Unique_ID=U))
+        until(lambda: [e.name for e in h.events] == ["DTMF"])
+    fs.push(event("BACKGROUND_JOB", "+OK done\n", Job_UUID=jobs[0]) + complete(executes[0], "ok"))
+    assert job.get(timeout=5) == "+OK done\n"
+    assert execute.get(timeout=5).application_response == "ok"
+    assert h.conn.connected and len(fs.connections) == 1 and h.conn.sessions == 1
+    assert h.metric("callcenter_esl_events_rejected_total", node="fs1") == 1
+    rejected = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(rejected) == 1 and "fs1" in rejected[0], rejected
+
+
+def test_a_lazy_event_found_broken_later_is_counted_and_logged_once(
+    fs: FakeFreeSWITCH, h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b'{"Event-Name":"CHANNEL_HANGUP","Unique-ID":"' + U.encode() + b'","x":' + NESTED + b"}"
+    fs.push(_framed(body))
+    (hangup,) = until(lambda: h.events)
+    assert (hangup.name, hangup.unique_id) == ("CHANNEL_HANGUP", U)  # routed by the scan
+    with caplog.at_level(logging.WARNING, logger="callcenter.esl.connection"):
+        for _ in range(3):
+            with pytest.raises(ESLProtocolError):
+                hangup.headers  # noqa: B018
+    assert h.metric("callcenter_esl_events_rejected_total", node="fs1") == 1
+    rejected = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(rejected) == 1 and U in rejected[0], rejected
+    assert h.conn.connected and h.conn.api("status") == "+OK\n"

@@ -138,3 +138,38 @@ def test_malformed_events_raise_protocol_error(content_type: str, body: bytes) -
 def test_random_bodies_only_raise_protocol_errors(body: bytes, content_type: str) -> None:
     with contextlib.suppress(ESLProtocolError):
         parse_event(Message({"Content-Type": content_type}, body))
+
+
+# -- issue 10, findings 5 and 6: hostile bodies raise the protocol error, nothing else ---------
+
+DEEP = 1000
+NESTED = b'{"Event-Name":"CHANNEL_PARK","Unique-ID":"u","x":' + b"[" * DEEP + b"]" * DEEP
+DUPLICATED_APP_UUID = (
+    b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
+    b'"Application-UUID":"a","Application-UUID":"b",,}'
+)
+
+
+def test_a_deeply_nested_json_body_is_a_protocol_error() -> None:  # issue 10, finding 5
+    with pytest.raises(ESLProtocolError, match="nested"):
+        parse_event(Message({"Content-Type": "text/event-json"}, NESTED))  # read at once
+    lazy = parse_event(Message({"Content-Type": "text/event-json"}, NESTED + b"}"))
+    assert (lazy.name, lazy.unique_id) == ("CHANNEL_PARK", "u")
+    for _ in range(2):  # and on every read after the first
+        with pytest.raises(ESLProtocolError, match="nested"):
+            lazy.headers  # noqa: B018
+        with pytest.raises(ESLProtocolError):
+            lazy.get("Anything-Else")
+
+
+def test_a_json_array_header_nested_under_the_limit_still_decodes() -> None:
+    deep = b'{"Event-Name":"X","x":' + b"[" * 50 + b"]" * 50 + b"}"
+    event = parse_event(Message({"Content-Type": "text/event-json"}, deep))
+    assert event.get("x") == "ARRAY::" + "[" * 49 + "]" * 49
+
+
+def test_a_duplicated_application_uuid_in_a_broken_body_is_a_protocol_error() -> None:
+    event = parse_event(Message({"Content-Type": "text/event-json"}, DUPLICATED_APP_UUID))
+    assert (event.name, event.unique_id) == ("CHANNEL_EXECUTE_COMPLETE", "u")
+    with pytest.raises(ESLProtocolError):
+        event.application_uuid  # noqa: B018  # ambiguous: only the full parse can say
