@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck fmt db-upgrade demo bench clean
+.PHONY: help install test lint typecheck fmt db-upgrade demo bench fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,17 @@ bench: $(STAMP) ## Run the benchmarks and print figures (record them in docs/ben
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== tests/benchmarks/bench_calls.py, queue mode"
 	$(BIN)/python tests/benchmarks/bench_calls.py --queue-agents 300 --rate 20 --hold 10
+
+FUZZ_EXAMPLES ?= 20000
+FUZZ_SECONDS  ?= 600
+fuzz: $(STAMP) ## Fuzz ESL framing and event decoding longer: hypothesis (FUZZ_EXAMPLES per test), then atheris for FUZZ_SECONDS (hypothesis only where atheris does not install)
+	CALLCENTER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/unit/esl/test_fuzz.py -q -p no:cacheprovider --timeout=0
+	@mkdir -p var/fuzz/corpus
+	@if $(BIN)/python -m pip install --quiet 'atheris>=2.3'; then \
+	  echo "== atheris, $(FUZZ_SECONDS) s (crashes go to var/fuzz/)"; \
+	  $(BIN)/python -m tests.unit.esl.atheris_fuzz var/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=var/fuzz/ -print_final_stats=1; \
+	else echo "atheris does not install here: hypothesis only"; fi
 
 clean: ## Remove the virtualenv, caches and demo data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var build *.egg-info
