@@ -20,6 +20,9 @@ from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.routing import RouteTable, parse_target
+from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
+from callcenter.cdr.receiver import PATH as FS_CDR_PATH
+from callcenter.cdr.receiver import XmlCdrReceiver
 from callcenter.errors import ConfigError, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.ivr.metrics import IvrMetrics
@@ -105,10 +108,40 @@ class App:
             manager.bind(connection)
             self.managers[node.name] = manager
             self.connections[node.name] = connection
+        backstop_metrics = BackstopMetrics(self.registry)
+        self.cdr_backstop = CdrBackstop(
+            settings.data_dir / "fs-cdr",
+            self.writer,
+            backstop_metrics,
+            is_live=lambda uuid: any(uuid in m.actors for m in self.managers.values()),
+            node_ready=self._node_ready,
+            database=self.database,
+            hold=settings.fs_cdr_hold,
+        )
+        self.metrics.routes[FS_CDR_PATH] = XmlCdrReceiver(
+            settings.fs_cdr_credentials,
+            self.cdr_backstop,
+            backstop_metrics,
+            node_for=self._node_for,
+        )
         self._stopped = Event()
         self._started = False
         self._flows_failure = ""
         self._spool_growth = SpoolGrowth(self._spool_bytes())
+
+    def _node_for(self, switchname: str) -> str:
+        """The ESL node a FreeSWITCH CDR came from: named like the switch, or the only one."""
+        if switchname in self.managers or len(self.managers) != 1:
+            return switchname
+        return next(iter(self.managers))
+
+    def _node_ready(self, node: str) -> bool:
+        """Connected, so a call of this node that ended unseen has been (or is being) closed
+        by the engine; an unknown node: every node connected."""
+        manager = self.managers.get(node)
+        if manager is not None:
+            return manager.is_connected()
+        return all(m.is_connected() for m in self.managers.values())
 
     def health(self) -> dict[str, Any]:
         db_ok = self.database.ping()
@@ -164,6 +197,7 @@ class App:
         ensure_dir(self.settings.data_dir, "the data directory")
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
+        self.cdr_backstop.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
@@ -190,6 +224,7 @@ class App:
         for connection in self.connections.values():
             connection.stop()
         self.dispatcher.stop()
+        self.cdr_backstop.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

@@ -75,6 +75,11 @@ class Settings:
     park_timeout: int = 3600
     # the password of every node given without one (FreeSWITCH reads the same variable)
     esl_password: str = field(default="", repr=False)
+    # FreeSWITCH's own CDRs (mod_xml_cdr) posted to /fs/cdr: the basic-auth USER:PASSWORD
+    # both sides read (empty: every post is refused), and how long a post waits for the
+    # engine's own CDR of the call before it is written in its place
+    fs_cdr_credentials: str = field(default="", repr=False)
+    fs_cdr_hold: float = 30.0
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -91,7 +96,7 @@ class Settings:
                 value = redact_url(value)
             elif f.name == "esl_nodes":
                 value = [node.redacted() for node in value]
-            elif f.name == "esl_password":
+            elif f.name in ("esl_password", "fs_cdr_credentials"):
                 value = "***" if value else ""
             elif isinstance(value, Path | Address):
                 value = str(value)
@@ -279,6 +284,14 @@ def _convert(key: str, value: Any, where: str) -> Any:
         if not text:
             raise ConfigError(f"{where}: empty; leave it unset or give it a value")
         return text
+    if key == "fs_cdr_credentials":
+        text = _as_str(value, where)
+        user, sep, password = text.partition(":")
+        if not (user and sep and password) or not text.isprintable():
+            raise ConfigError(f"{where}: expected USER:PASSWORD (printable, both non-empty)")
+        return text
+    if key == "fs_cdr_hold":
+        return _as_float(value, where, minimum=0)
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):

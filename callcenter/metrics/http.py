@@ -1,10 +1,11 @@
-"""``/metrics`` (Prometheus text format) and ``/healthz`` (JSON), served by gevent."""
+"""``/metrics`` (Prometheus text format) and ``/healthz`` (JSON), served by gevent, plus the
+engine's other small HTTP endpoints (``routes``: FreeSWITCH's CDR posts at ``/fs/cdr``)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gevent.pywsgi import WSGIServer
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], dict[str, Any]]
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class _QuietLog:
@@ -24,10 +26,17 @@ class _QuietLog:
 
 
 class MetricsServer:
-    def __init__(self, address: Address, registry: CollectorRegistry, health: HealthCheck) -> None:
+    def __init__(
+        self,
+        address: Address,
+        registry: CollectorRegistry,
+        health: HealthCheck,
+        routes: Mapping[str, WsgiApp] | None = None,
+    ) -> None:
         self.address = address
         self._metrics_app = make_wsgi_app(registry)
         self._health = health
+        self.routes: dict[str, WsgiApp] = dict(routes or {})
         self._server: WSGIServer | None = None
 
     @property
@@ -57,5 +66,8 @@ class MetricsServer:
             status = "200 OK" if report.get("status") == "ok" else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json")])
             return [body]
+        route = self.routes.get(path)
+        if route is not None:
+            return route(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: try /metrics or /healthz\n"]

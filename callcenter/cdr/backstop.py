@@ -1,0 +1,228 @@
+"""FreeSWITCH's CDRs as the backstop: a call the engine has no CDR for gets FreeSWITCH's.
+
+FreeSWITCH posts a call's CDR at hang-up, before CHANNEL_HANGUP_COMPLETE, so usually before
+the engine has built its own from the events. The engine's is the better one (IVR path,
+queue, wrap-up), so FreeSWITCH's is held: accepted at once (a file in ``inbox``, so a
+restart keeps it), then, ``hold`` seconds later, handed to the writer only if
+
+- no live call of the engine has that UUID (one adopted after a restart, or one whose end
+  the engine has not seen yet because ESL is down, writes its own CDR when it ends), and
+- the ESL node it came from is connected (a reconnect's resync closes the calls that
+  ended meanwhile, with the engine's CDR), and
+- the database holds no CDR for it (checked when the database answers).
+
+The writer inserts CDRs once per call UUID and keeps the order records were handed to it
+(spool included), and the engine hands a call's CDR over before the call stops being live:
+whichever way the checks race, an engine CDR that exists is written first and
+FreeSWITCH's, later, is a no-op. A post the checks keep holding longer than ``hold_max``
+is written anyway (a call stuck in the engine should not cost its CDR).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import gevent
+from gevent.event import Event
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy import select
+
+from callcenter.errors import DatabaseUnavailable
+from callcenter.store.codec import decode_record, encode
+from callcenter.store.database import Database
+from callcenter.store.models import Cdr
+from callcenter.store.records import CdrRecord
+
+log = logging.getLogger(__name__)
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class CdrSink(Protocol):
+    def write_cdr(self, cdr: CdrRecord) -> None: ...
+
+    def flush(self, timeout: float = 10.0) -> bool: ...
+
+
+class BackstopMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.posts = Counter(
+            "callcenter_fs_cdr_posts_total",
+            "CDR posts from FreeSWITCH (mod_xml_cdr) by outcome: accepted (held for "
+            "reconciliation), ignored (not a managed call: an agent leg, an unmanaged "
+            "channel), unauthorized, too_large, malformed, bad_method.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.reconciled = Counter(
+            "callcenter_fs_cdrs_reconciled_total",
+            "FreeSWITCH CDRs after their hold, by result: written (the engine had none; "
+            "marked source=freeswitch), engine_had (the engine's own CDR was there).",
+            ["result"],
+            registry=registry,
+        )
+        self.held = Gauge(
+            "callcenter_fs_cdrs_held",
+            "FreeSWITCH CDRs accepted and waiting for the engine's own CDR of their call.",
+            registry=registry,
+        )
+
+
+class CdrBackstop:
+    def __init__(
+        self,
+        inbox: Path,
+        writer: CdrSink,
+        metrics: BackstopMetrics,
+        *,
+        is_live: Callable[[str], bool],
+        node_ready: Callable[[str], bool],
+        database: Database | None = None,
+        hold: float = 30.0,
+        hold_max: float = 3600.0,
+    ) -> None:
+        self.inbox = inbox
+        self.writer = writer
+        self.metrics = metrics
+        self.is_live = is_live
+        self.node_ready = node_ready
+        self.database = database
+        self.hold = hold
+        self.hold_max = max(hold_max, hold)
+        self._held: dict[str, tuple[CdrRecord, float]] = {}  # uuid -> (cdr, first due)
+        self._due: list[tuple[float, str]] = []  # heap of (due, uuid)
+        self._wake = Event()
+        self._greenlet: gevent.Greenlet[Any] | None = None
+        metrics.held.set_function(lambda: len(self._held))
+
+    # -- the receiver's side ----------------------------------------------------------
+
+    def accept(self, cdr: CdrRecord) -> None:
+        """Keep the CDR (a file, so a restart keeps it) and decide after the hold."""
+        self._store(cdr)
+        self._schedule(cdr, time.monotonic() + self.hold)
+
+    def _schedule(self, cdr: CdrRecord, due: float) -> None:
+        first = self._held.get(cdr.call_uuid)
+        self._held[cdr.call_uuid] = (cdr, first[1] if first else due)
+        heapq.heappush(self._due, (due, cdr.call_uuid))
+        self._wake.set()
+
+    def _path(self, uuid: str) -> Path:
+        name = uuid if _SAFE_NAME.fullmatch(uuid) else hashlib.sha256(uuid.encode()).hexdigest()
+        return self.inbox / f"{name}.json"
+
+    def _store(self, cdr: CdrRecord) -> None:
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        path = self._path(cdr.call_uuid)
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(encode(cdr)))
+        os.replace(temp, path)  # survives the process; a power cut may lose the last seconds
+
+    def _forget(self, uuid: str) -> None:
+        self._held.pop(uuid, None)
+        self._path(uuid).unlink(missing_ok=True)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._load()
+        self._greenlet = gevent.spawn(self._run)
+        self._greenlet.link_exception(
+            lambda g: log.error("FreeSWITCH CDR backstop died: %r", g.exception)
+        )
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True, timeout=2.0)
+            self._greenlet = None
+
+    def _load(self) -> None:
+        """What a previous run accepted and had not decided yet: held again from now."""
+        if not self.inbox.is_dir():
+            return
+        due = time.monotonic() + self.hold
+        for path in sorted(self.inbox.glob("*.json")):
+            try:
+                cdr = decode_record("CdrRecord", json.loads(path.read_text()))
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                log.error("FreeSWITCH CDR %s cannot be read back (%s); left in place", path, exc)
+                continue
+            self._schedule(cdr, due)
+        if self._held:
+            log.info("FreeSWITCH CDRs: %d held from the last run", len(self._held))
+
+    # -- the backstop greenlet ------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            wait = self._due[0][0] - time.monotonic() if self._due else None
+            if wait is None or wait > 0:
+                self._wake.wait(timeout=wait)
+                continue
+            ready = self._pop_due()
+            if ready:
+                try:
+                    self.reconcile(ready)
+                except Exception:  # the greenlet's boundary: retry these later
+                    log.exception("FreeSWITCH CDRs: reconciliation failed; retrying")
+                    for cdr in ready:
+                        self._schedule(cdr, time.monotonic() + max(self.hold, 1.0))
+
+    def _pop_due(self) -> list[CdrRecord]:
+        now = time.monotonic()
+        ready: dict[str, CdrRecord] = {}
+        while self._due and self._due[0][0] <= now:
+            _, uuid = heapq.heappop(self._due)
+            held = self._held.get(uuid)
+            if held is None or uuid in ready:
+                continue
+            cdr, first_due = held
+            overdue = now - first_due >= self.hold_max - self.hold
+            if not overdue and (self.is_live(uuid) or not self.node_ready(cdr.node)):
+                heapq.heappush(self._due, (now + max(self.hold / 4, 0.05), uuid))
+                continue
+            if overdue:
+                log.warning("call %s: the engine never closed it; FreeSWITCH's CDR goes in", uuid)
+            ready[uuid] = cdr
+        return list(ready.values())
+
+    def reconcile(self, cdrs: Sequence[CdrRecord]) -> None:
+        """Hand the writer FreeSWITCH's CDR of each call the engine has none for."""
+        self.writer.flush(5.0)  # the engine's CDRs handed over so far go first
+        had = self._existing([c.call_uuid for c in cdrs])
+        for cdr in cdrs:
+            if cdr.call_uuid in had:
+                self.metrics.reconciled.labels(result="engine_had").inc()
+                log.debug("call %s: the engine's CDR stands; FreeSWITCH's dropped", cdr.call_uuid)
+            else:
+                self.writer.write_cdr(cdr)
+                self.metrics.reconciled.labels(result="written").inc()
+                log.info(
+                    "call %s: no CDR from the engine; FreeSWITCH's written (%s, %s)",
+                    cdr.call_uuid, cdr.disposition, cdr.hangup_cause,
+                )  # fmt: skip
+            self._forget(cdr.call_uuid)
+
+    def _existing(self, uuids: list[str]) -> set[str]:
+        """The calls among ``uuids`` the database has a CDR for; empty when it is away (the
+        writer's order and its insert-once still keep the engine's CDR first)."""
+        if self.database is None or not uuids:
+            return set()
+        try:
+            with self.database.session_scope() as session:
+                rows = session.scalars(select(Cdr.call_uuid).where(Cdr.call_uuid.in_(uuids)))
+                return set(rows)
+        except DatabaseUnavailable as exc:
+            log.info("FreeSWITCH CDRs: database away (%s); handing them to the writer", exc)
+            return set()
