@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from callcenter.app import App
+from callcenter.cdr.receiver import PATH
 from callcenter.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ def params(element: ET.Element, tag: str = "param") -> dict[str, str]:
 
 
 def test_there_is_a_configuration_to_check() -> None:
-    assert len(XML_FILES) >= 7
+    assert len(XML_FILES) >= 8
 
 
 @pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(CONF)))
@@ -151,6 +152,57 @@ def test_esl_acl_allows_loopback_and_the_controller_network_only() -> None:
 
 def test_acl_keeps_the_stock_lists() -> None:
     assert {"lan", "domains", "callcenter_esl", "callcenter_carriers"} <= set(acl_lists())
+
+
+# --- mod_xml_cdr: FreeSWITCH's own CDRs posted to the controller -------------------------
+
+
+def xml_cdr_settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    root = parsed("autoload_configs/xml_cdr.conf.xml", env)
+    configuration = root.find("configuration")
+    assert configuration is not None and configuration.get("name") == "xml_cdr.conf"
+    return params(configuration)
+
+
+def test_xml_cdr_posts_to_the_controllers_listener_with_credentials_from_the_env() -> None:
+    env = {
+        "CALLCENTER_FS_CDR_CREDENTIALS": "freeswitch:0f1e2d3c",
+        "CALLCENTER_FS_CDR_URL": "http://10.0.0.10:9464/fs/cdr",
+    }
+    settings = xml_cdr_settings(env)
+    assert settings["url"] == "http://10.0.0.10:9464/fs/cdr"
+    assert settings["cred"] == "freeswitch:0f1e2d3c"
+    assert settings["auth-scheme"] == "basic"
+    # and the controller reads the same variable, under the same name
+    engine = load_settings(environ={**env, "CALLCENTER_DATA_DIR": "/nonexistent-cc-test"})
+    assert engine.fs_cdr_credentials == "freeswitch:0f1e2d3c"
+
+
+def test_xml_cdr_defaults_to_loopback_and_fails_closed_without_credentials() -> None:
+    settings = xml_cdr_settings()
+    assert settings["url"] == "http://127.0.0.1:9464/fs/cdr"
+    assert "?" not in settings["url"]  # FreeSWITCH appends ?uuid=a_<uuid> itself
+    assert settings["cred"] == RANDOM  # no colon: the controller refuses it (401)
+    assert settings["url"].endswith(PATH)
+
+
+def test_xml_cdr_posts_a_legs_with_few_short_retries_then_writes_the_error_dir() -> None:
+    settings = xml_cdr_settings()
+    assert settings["encode"] == "true"
+    assert settings["log-b-leg"] == "false"
+    assert settings["prefix-a-leg"] == "true"
+    # CHANNEL_HANGUP_COMPLETE waits for the tries: keep them few, short and bounded
+    assert int(settings["retries"]) * int(settings["delay"]) <= 5
+    assert 0 < int(settings["timeout"]) <= 5
+    assert settings["err-log-dir"] == "callcenter-cdr-failed"
+    assert settings["log-http-and-disk"] == "false"
+    moved = xml_cdr_settings({"CALLCENTER_FS_CDR_ERR_LOG_DIR": "/var/spool/cc-cdr"})
+    assert moved["err-log-dir"] == "/var/spool/cc-cdr"
+    known = {
+        "url", "cred", "auth-scheme", "encode", "retries", "delay", "timeout", "log-b-leg",
+        "prefix-a-leg", "log-http-and-disk", "log-dir", "err-log-dir", "disable-100-continue",
+    }  # fmt: skip
+    assert set(settings) <= known  # mod_xml_cdr.c ignores a misspelt name silently
 
 
 # --- SIP profiles --------------------------------------------------------------------------
@@ -374,3 +426,14 @@ def test_grafana_provisioning_and_dashboard() -> None:
 def test_env_example_requires_the_esl_password() -> None:
     lines = (DOCKER / ".env.example").read_text().splitlines()
     assert "CALLCENTER_ESL_PASSWORD=" in lines
+    assert "CALLCENTER_FS_CDR_CREDENTIALS=" in lines
+
+
+def test_compose_freeswitch_posts_cdrs_to_the_controller() -> None:
+    services = compose()["services"]
+    freeswitch = services["freeswitch"]
+    assert freeswitch["environment"]["CALLCENTER_FS_CDR_URL"] == "http://controller:9464/fs/cdr"
+    for name in ("freeswitch", "controller"):
+        credentials = services[name]["environment"]["CALLCENTER_FS_CDR_CREDENTIALS"]
+        assert credentials.startswith("${CALLCENTER_FS_CDR_CREDENTIALS:?")
+    assert any("xml_cdr.conf.xml" in volume for volume in freeswitch["volumes"])
