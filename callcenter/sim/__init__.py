@@ -24,7 +24,11 @@ Known differences from a real FreeSWITCH:
   A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
   runs).
 - Not simulated: calls placed by agents' phones (feature codes, digest-auth variables),
-  REFER transfers, eavesdrop, mod_xml_cdr (whose retries delay CHANNEL_HANGUP_COMPLETE).
+  REFER transfers, eavesdrop.
+- mod_xml_cdr (``xml_cdr=XmlCdrConfig(...)``, off by default) posts each A leg's CDR with
+  the variables the leg has and one callflow (FreeSWITCH's document also carries
+  ``channel_data`` flags, ``call-stats`` and ``app_log``); its retries delay the leg's
+  CHANNEL_HANGUP_COMPLETE as FreeSWITCH's do.
   Legs whose variables no sessions-3 recording shows (a ring timeout, an agent hanging up
   first, ``uuid_transfer``) use the closest recorded sets.
 """

@@ -15,6 +15,7 @@ from gevent.event import AsyncResult, Event
 from callcenter.sim import varsets
 from callcenter.sim.channel import ChannelState
 from callcenter.sim.session import Control, Exit, Session
+from callcenter.sim.xml_cdr import Originatee
 
 if TYPE_CHECKING:
     from callcenter.sim.core import SimCore
@@ -51,6 +52,9 @@ def prepare(a: Session, b: Session) -> None:
     a.chan.set_partner(b.chan, "originatee")
     b.chan.set_partner(a.chan, "originator")
     a.chan.bridge_a, b.chan.bridge_a = True, False
+    pb = b.chan.profile
+    a.originatee = Originatee(b.uuid, pb.destination_number, pb.orig_caller_id_number, b.chan.name)
+    b.was_b_leg = True  # FreeSWITCH: it has an originator profile now (log-b-leg false)
     _caller_ids(a, b)
     if b.chan.direction == "outbound":
         b.chan.set_hit_dialplan(False)

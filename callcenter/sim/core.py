@@ -27,6 +27,7 @@ from callcenter.sim.hub import EventHub
 if TYPE_CHECKING:
     from callcenter.sim.people import People
     from callcenter.sim.session import Session
+    from callcenter.sim.xml_cdr import XmlCdrPoster
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class SimCore:
         self.sessions_since_startup = 0
         self.peak_sessions = 0
         self._session_ids = 0
+        self.xml_cdr: XmlCdrPoster | None = None  # mod_xml_cdr, off unless configured
         self.people: People
         from callcenter.sim.people import People
 

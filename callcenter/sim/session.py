@@ -22,6 +22,7 @@ from callcenter.sim.encoding import Pair
 if TYPE_CHECKING:
     from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
     from callcenter.sim.core import SimCore
+    from callcenter.sim.xml_cdr import Originatee, XmlCdrPoster
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,10 @@ class Session:
         self.last_arg = ""
         self.disposition = ""
         self.played_ms = 0
+        # mod_xml_cdr: the B leg a bridge joined to this one; whether this one was ever a B
+        self.originatee: Originatee | None = None
+        self.was_b_leg = False
+        self._finishing = False
 
     @property
     def uuid(self) -> str:
@@ -170,8 +175,9 @@ class Session:
 
     def finish(self) -> None:
         """The tail of every hang-up (NOTES §4): ... HANGUP_COMPLETE DESTROY st:DESTROY."""
-        if self.destroyed.is_set():
+        if self.destroyed.is_set() or self._finishing:
             return
+        self._finishing = True
         chan = self.chan
         for path in list(self.recordings):
             self.stop_recording(path)
@@ -183,6 +189,21 @@ class Session:
         self.set_callstate(CallState.HANGUP)
         self.set_state(ChannelState.CS_REPORTING)
         self.core.cdr_variables(self)
+        poster = self.core.xml_cdr
+        if poster is not None and not self.was_b_leg:
+            # the post (and its retries) run in the reporting step: HANGUP_COMPLETE waits
+            self.core.spawn(self._report_then_complete, poster, name=f"xml-cdr-{self.uuid}")
+            return
+        self._complete()
+
+    def _report_then_complete(self, poster: XmlCdrPoster) -> None:
+        try:
+            poster.report(self, self.core.hostname, self.core.core_uuid)
+        finally:
+            self._complete()
+
+    def _complete(self) -> None:
+        chan = self.chan
         self.emit("CHANNEL_HANGUP_COMPLETE")
         if chan.partner is not None and not chan.bridge_a:
             chan.set_vars({"bridge_hangup_cause": chan.hangup_cause or "", "call_uuid": chan.uuid})

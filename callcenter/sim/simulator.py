@@ -16,6 +16,7 @@ from callcenter.sim.connection import Connection
 from callcenter.sim.core import CommandRecord, SimCore
 from callcenter.sim.dialplan import place_call
 from callcenter.sim.events import SimEvent
+from callcenter.sim.xml_cdr import XmlCdrConfig, XmlCdrPoster
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Simulator:
         time_scale: float = 1.0,
         seed: int | None = None,
         hostname: str = "fs1",
+        xml_cdr: XmlCdrConfig | None = None,
     ) -> None:
         self.host = host
         self.password = password
@@ -58,9 +60,16 @@ class Simulator:
         self._hostname = hostname
         self.core = SimCore(time_scale=time_scale, seed=seed, hostname=hostname)
         self.api = Api(self.core)
+        if xml_cdr is not None:
+            self.enable_xml_cdr(xml_cdr)
         self._server: StreamServer | None = None
         self._connections: dict[int, Connection] = {}
         self._next_ident = 0
+
+    def enable_xml_cdr(self, config: XmlCdrConfig | None) -> XmlCdrPoster | None:
+        """Post each A leg's CDR as mod_xml_cdr does (None: stop posting)."""
+        self.core.xml_cdr = XmlCdrPoster(config, self.core.clock) if config else None
+        return self.core.xml_cdr
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> Simulator:
