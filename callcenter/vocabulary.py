@@ -71,6 +71,7 @@ class Disposition(StrEnum):
     TRANSFERRED = "transferred"
     REJECTED = "rejected"
     IVR_COMPLETED = "ivr_completed"
+    PLAYED = "played"
 
 
 class AgentStatus(StrEnum):

@@ -26,6 +26,7 @@ def run_target(
     ivr: FlowRunner | None = None,
     queue: QueueEntry | None = None,
 ) -> None:
+    control.call.timeline.routed(str(target.kind))
     if target.kind is RouteTarget.PLAYBACK:
         control.answer()
         control.play(target.arg or DEFAULT_PROMPT)
@@ -57,14 +58,16 @@ def ring_extension(control: CallControl, extension: str, ring_seconds: float) ->
         )
     except OriginateFailed as exc:
         log.info("call %s: extension %s did not answer: %s", control.uuid, extension, exc.cause)
-        busy_then_hang_up(control)
+        busy_then_hang_up(control, exc.cause)
         return
     control.answer()
     control.bridge(leg)
 
 
-def busy_then_hang_up(control: CallControl) -> None:
-    """What the caller hears when the far side did not answer: a busy tone, then goodbye."""
+def busy_then_hang_up(control: CallControl, cause: str) -> None:
+    """What the caller hears when the far side did not answer (``cause``, which the CDR
+    keeps): a busy tone, then goodbye."""
+    control.call.timeline.dial_failed(cause)
     control.answer()
     control.play(BUSY_TONE)
     control.hangup("NORMAL_CLEARING")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from callcenter.cdr.timeline import CallTimeline, LegTimeline, us_to_datetime
 from callcenter.store.records import CdrLegRecord, CdrRecord, RecordingRecord
-from callcenter.vocabulary import Disposition, HangupBy, LegRole
+from callcenter.vocabulary import Disposition, HangupBy, LegRole, RouteTarget
 
 _BUSY = {"USER_BUSY", "CALL_REJECTED"}
 _NO_ANSWER = {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"}
+_NOT_REACHED = {Disposition.BUSY, Disposition.NO_ANSWER, Disposition.FAILED}
 _CLEAR = {"NORMAL_CLEARING", "ORIGINATOR_CANCEL", "LOSE_RACE", "SUCCESS", ""}
 
 
@@ -36,19 +37,20 @@ def hangup_by(timeline: CallTimeline) -> HangupBy:
 
 
 def disposition(timeline: CallTimeline, by: HangupBy) -> Disposition:
+    """Each value means one thing (docs/cdr.md has the table); the first rule that holds wins."""
     if timeline.outcome is not None:
         return Disposition(timeline.outcome)
     caller = timeline.caller
     cause = caller.hangup_cause or ""
     agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
-    if any(leg.bridged_us is not None for leg in agents) or (
-        caller.bridged_us is not None and caller.role is not LegRole.CALLER
-    ):
+    if any(leg.bridged_us is not None for leg in agents) or caller.bridged_us is not None:
         return Disposition.ANSWERED
     if timeline.queue_joined_us is not None:
         if timeline.queue_outcome in (None, "abandoned") and by is not HangupBy.SYSTEM:
             return Disposition.ABANDONED
         return Disposition.FAILED
+    if timeline.dial_cause is not None:
+        return _not_reached(timeline.dial_cause)
     if caller.answered_us is None:
         if cause in _NO_ANSWER:
             return Disposition.NO_ANSWER
@@ -57,9 +59,33 @@ def disposition(timeline: CallTimeline, by: HangupBy) -> Disposition:
         if cause in _BUSY:
             return Disposition.BUSY
         return Disposition.ABANDONED if cause in _CLEAR else Disposition.FAILED
-    if caller.bridged_us is not None:
-        return Disposition.ANSWERED
-    return Disposition.IVR_COMPLETED
+    if timeline.ivr_spans:
+        return Disposition.IVR_COMPLETED
+    if str(RouteTarget.PLAYBACK) in timeline.routes:
+        return Disposition.PLAYED
+    # answered by the engine, then neither a flow, a message, a queue nor a destination
+    return Disposition.ABANDONED if by is HangupBy.CALLER else Disposition.FAILED
+
+
+def _not_reached(cause: str) -> Disposition:
+    if cause in _BUSY:
+        return Disposition.BUSY
+    if cause in _NO_ANSWER:
+        return Disposition.NO_ANSWER
+    return Disposition.FAILED
+
+
+def _capped(ms: int, span_ms: int) -> int:
+    """A span the engine timed by its own clock, never longer than the call FreeSWITCH
+    timed (the two clocks need not agree; a queue wait once exceeded its call)."""
+    return max(0, min(ms, span_ms))
+
+
+def _cause(timeline: CallTimeline, outcome: Disposition) -> str:
+    """The caller leg's cause; the dialled destination's when that is why the call ended."""
+    if timeline.dial_cause is not None and outcome in _NOT_REACHED:
+        return timeline.dial_cause
+    return timeline.caller.hangup_cause or "NORMAL_CLEARING"
 
 
 def _leg_record(leg: LegTimeline, started_us: int) -> CdrLegRecord:
@@ -81,9 +107,13 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
     ends = [leg.ended_us for leg in timeline.legs.values() if leg.ended_us is not None]
     ended = max(ends) if ends else (now_us or started)
     caller_end = caller.hangup_us or caller.ended_us or ended
-    ivr_ms = sum(_ms(s, e if e > s else caller_end) for s, e in timeline.ivr_spans)
+    span_ms = _ms(started, caller_end)
+    ivr_ms = _capped(
+        sum(_ms(s, e if e > s else caller_end) for s, e in timeline.ivr_spans), span_ms
+    )
     queue_end = timeline.queue_left_us or caller.bridged_us or caller_end
     by = hangup_by(timeline)
+    outcome = disposition(timeline, by)
     agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
     talking = next((leg for leg in agents if leg.bridged_us is not None), None)
     # talk ends at whichever comes first: the unbridge or either side hanging up
@@ -95,9 +125,9 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         node=timeline.node,
         started_at=us_to_datetime(started),
         ended_at=us_to_datetime(max(ended, started)),
-        hangup_cause=caller.hangup_cause or "NORMAL_CLEARING",
+        hangup_cause=_cause(timeline, outcome),
         hangup_by=by,
-        disposition=disposition(timeline, by),
+        disposition=outcome,
         from_number=caller.from_number,
         from_name=caller.from_name,
         to_number=caller.to_number,
@@ -107,7 +137,7 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         answered_at=us_to_datetime(caller.answered_us) if caller.answered_us else None,
         ring_ms=_ms(started, caller.answered_us or caller_end),
         ivr_ms=ivr_ms,
-        queue_wait_ms=_ms(timeline.queue_joined_us, queue_end),
+        queue_wait_ms=_capped(_ms(timeline.queue_joined_us, queue_end), span_ms),
         talk_ms=_ms(caller.bridged_us, talk_end),
         hold_ms=sum(leg.hold_us for leg in timeline.legs.values()) // 1000,
         wrapup_ms=timeline.wrapup_ms,

@@ -84,6 +84,8 @@ class CallTimeline:
     recordings: dict[str, RecordingSpan] = field(default_factory=dict)
     wrapup_ms: int = 0
     outcome: str | None = None  # voicemail, transferred, ... set by features
+    routes: list[str] = field(default_factory=list)  # the route targets' kinds, in order
+    dial_cause: str | None = None  # a destination dialled for the caller that did not answer
 
     def leg(self, uuid: str) -> LegTimeline | None:
         return self.legs.get(uuid)
@@ -213,6 +215,14 @@ class CallTimeline:
         if self.queue_joined_us is not None and self.queue_left_us is None:
             self.queue_left_us = at_us
             self.queue_outcome = outcome
+
+    def routed(self, kind: str) -> None:
+        self.routes.append(kind)
+
+    def dial_failed(self, cause: str) -> None:
+        """The extension or number dialled for the caller never answered (its leg may never
+        have existed: ``SUBSCRIBER_ABSENT`` for a phone that is not registered)."""
+        self.dial_cause = cause or "NORMAL_TEMPORARY_FAILURE"
 
     def agent_leg(self, uuid: str, extension: str, to_number: str = "") -> LegTimeline:
         return self.add_leg(

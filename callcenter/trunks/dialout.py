@@ -46,7 +46,7 @@ def transfer_out(
         )
     except OriginateFailed as exc:
         log.info("call %s: %s did not answer: %s", control.uuid, dialout.dial_string, exc.cause)
-        busy_then_hang_up(control)
+        busy_then_hang_up(control, exc.cause)
         return
     control.answer()
     control.bridge(leg)

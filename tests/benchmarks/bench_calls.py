@@ -464,7 +464,7 @@ def cdr_figures(app: App, hold_ms: int, discarded: int | None, queue: bool) -> C
     # a playback call ends by the engine; a queue call by the agent, after its talk time
     expected = (
         (Disposition.ANSWERED, HangupBy.AGENT) if queue
-        else (Disposition.IVR_COMPLETED, HangupBy.SYSTEM)
+        else (Disposition.PLAYED, HangupBy.SYSTEM)
     )  # fmt: skip
     for disposition, hangup_by, cause, ring_ms, total_ms, wait_ms in rows:
         ok = (disposition, hangup_by) == expected and cause == "NORMAL_CLEARING"

@@ -91,7 +91,7 @@ def test_loopback_call_runs_through_the_engine(engine: App, node: ESLNode) -> No
         return rows[0] if rows else None
 
     record = until(cdr, timeout=30)
-    assert record.disposition is Disposition.IVR_COMPLETED
+    assert record.disposition is Disposition.PLAYED
     assert record.answered_at is not None and record.talk_ms == 0
     with pytest.raises(NotFound), engine.database.session_scope() as session:
         CdrRepository(session).get("not-a-call")

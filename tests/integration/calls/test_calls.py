@@ -64,7 +64,7 @@ def test_parked_call_answered_played_hung_up(sim: Simulator, engine: EngineFacto
     until(lambda: app.connections["fs1"].connected)
     uuid = sim.place_call("7001", "15551234567", "Alice Caller")
     cdr = wait_cdr(app, uuid)
-    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert cdr.disposition is Disposition.PLAYED
     assert cdr.hangup_by is HangupBy.SYSTEM
     assert cdr.hangup_cause == "NORMAL_CLEARING"
     assert (cdr.from_number, cdr.from_name, cdr.did) == ("15551234567", "Alice Caller", "7001")
@@ -72,7 +72,7 @@ def test_parked_call_answered_played_hung_up(sim: Simulator, engine: EngineFacto
     assert cdr.total_ms - cdr.ring_ms >= 1900  # the 2 s tone (simulated clock; load only adds)
     with app.database.session_scope() as session:
         call = CallRepository(session).get(uuid)
-    assert call.state is CallState.ENDED and call.disposition is Disposition.IVR_COMPLETED
+    assert call.state is CallState.ENDED and call.disposition is Disposition.PLAYED
     assert [line.split()[0] for line in apps_sent(sim, uuid)] == ["answer", "playback", "hangup"]
     until(lambda: settled(app))
 
@@ -85,7 +85,7 @@ def test_caller_hangs_up_during_playback(sim: Simulator, engine: EngineFactory) 
     uuid = sim.place_call("7002", "100", behaviour=behaviour)
     cdr = wait_cdr(app, uuid)
     assert cdr.hangup_by is HangupBy.CALLER
-    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert cdr.disposition is Disposition.PLAYED
     until(lambda: settled(app))
 
 
@@ -123,8 +123,21 @@ def test_extension_busy_plays_busy_tone(sim: Simulator, engine: EngineFactory) -
     uuid = sim.place_call("7004", "100")
     cdr = wait_cdr(app, uuid)
     assert cdr.agent_extension is None
-    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert (cdr.disposition, cdr.hangup_cause) == (Disposition.BUSY, "USER_BUSY")
     assert any(line.startswith("playback ") and "480" in line for line in apps_sent(sim, uuid))
+    until(lambda: settled(app))
+
+
+def test_extension_not_registered_is_failed_subscriber_absent(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    add_route(app, "7011", RouteTarget.EXTENSION, "1099")  # no phone registered as 1099
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7011", "100")
+    cdr = wait_cdr(app, uuid)
+    assert (cdr.disposition, cdr.hangup_cause) == (Disposition.FAILED, "SUBSCRIBER_ABSENT")
+    assert cdr.agent_extension is None and [leg.role for leg in cdr.legs] == [LegRole.CALLER]
     until(lambda: settled(app))
 
 
@@ -154,7 +167,7 @@ def test_hostile_caller_id_is_stored_verbatim(sim: Simulator, engine: EngineFact
     for uuid, name in zip(uuids, names, strict=True):
         cdr = wait_cdr(app, uuid)
         assert cdr.from_name == name
-        assert cdr.disposition is Disposition.IVR_COMPLETED  # the forged header changed nothing
+        assert cdr.disposition is Disposition.PLAYED  # the forged header changed nothing
 
 
 def test_digits_collected_and_used(sim: Simulator, engine: EngineFactory) -> None:
@@ -200,6 +213,7 @@ def test_recording_broadcast_and_transfer(sim: Simulator, engine: EngineFactory)
     paths: list[str] = []
 
     def target(control: CallControl, _target: Target) -> None:
+        control.call.timeline.routed("playback")
         control.answer()
         path = str(app.settings.recordings_dir / f"{control.uuid}.wav")
         paths.append(path)
@@ -217,7 +231,7 @@ def test_recording_broadcast_and_transfer(sim: Simulator, engine: EngineFactory)
     until(lambda: app.connections["fs1"].connected)
     uuid = sim.place_call("7009", "100")
     cdr = wait_cdr(app, uuid)
-    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert cdr.disposition is Disposition.PLAYED
     sent = [c.line for c in sim.core.commands]
     for action in ("start", "mask", "unmask", "stop"):
         assert f"api uuid_record {uuid} {action} {paths[0]}" in sent

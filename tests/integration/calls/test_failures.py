@@ -48,7 +48,7 @@ def test_esl_dropped_mid_call_reconnects_and_finishes_once(
     sim.drop_clients()
     until(lambda: connection.reconnects == 1, timeout=10)
     cdr = wait_cdr(app, uuid, timeout=20)
-    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert cdr.disposition is Disposition.PLAYED
     until(lambda: settled(app))
     assert cdr_count(calls_db_url, [uuid]) == 1
 

@@ -135,7 +135,7 @@ def test_a_far_end_that_does_not_answer_gets_the_busy_tone(
     assert DIAL_STRING in originate_of(commands)
     assert commands[-3:] == ["answer", f"playback {BUSY_TONE}", "hangup NORMAL_CLEARING"]
     assert not any(c.startswith("api uuid_bridge") for c in commands)
-    assert cdr.disposition is Disposition.IVR_COMPLETED
+    assert cdr.disposition is (Disposition.BUSY if far.busy else Disposition.NO_ANSWER)
     until(lambda: settled(app))
 
 

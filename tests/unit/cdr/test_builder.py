@@ -179,9 +179,9 @@ SCENARIOS = {
             ev("CHANNEL_ANSWER", A, 10),
             ev("CHANNEL_DESTROY", A, 9_010, **{"Hangup-Cause": "NORMAL_CLEARING"}),
         ],
-        {},
+        {"routes": ["playback"]},
         {
-            "disposition": Disposition.IVR_COMPLETED,
+            "disposition": Disposition.PLAYED,
             "total_ms": 9_010,
             "hangup_by": HangupBy.UNKNOWN,
         },
@@ -194,6 +194,8 @@ def test_scenarios(name: str) -> None:
     events, marks, expected = SCENARIOS[name]
     timeline = CallTimeline(call_uuid=A, node="fs1")
     timeline.add_leg(A, LegRole.CALLER, Direction.INBOUND)
+    for kind in marks.get("routes", ()):
+        timeline.routed(str(kind))
     if "agent" in marks:
         timeline.agent_leg(str(marks["agent"]), "1001")
     if "queue" in marks:
