@@ -1,0 +1,152 @@
+"""The backstop's decisions: hold FreeSWITCH's CDR, then write it only when the engine has
+none, whatever restarts, outages and live calls happen meanwhile."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
+from callcenter.store.records import CdrRecord
+from callcenter.vocabulary import CdrSource, Direction, Disposition, HangupBy
+from tests.support import until
+
+AT = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
+
+
+def fs_cdr(uuid: str, node: str = "fs1") -> CdrRecord:
+    return CdrRecord(
+        call_uuid=uuid, direction=Direction.INBOUND, node=node, started_at=AT, ended_at=AT,
+        hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
+        disposition=Disposition.ABANDONED, source=CdrSource.FREESWITCH,
+    )  # fmt: skip
+
+
+@dataclass
+class Writer:
+    written: list[CdrRecord] = field(default_factory=list)
+    flushes: int = 0
+
+    def write_cdr(self, cdr: CdrRecord) -> None:
+        self.written.append(cdr)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        self.flushes += 1
+        return True
+
+
+@dataclass
+class Engine:
+    live: set[str] = field(default_factory=set)
+    ready: bool = True
+    asked: int = 0  # how often the backstop asked whether the node is connected
+
+    def node_ready(self, _node: str) -> bool:
+        self.asked += 1
+        return self.ready
+
+
+def backstop(
+    tmp_path: Path, writer: Writer, engine: Engine, *, hold: float = 0.05, hold_max: float = 60
+) -> CdrBackstop:
+    return CdrBackstop(
+        tmp_path / "fs-cdr", writer, BackstopMetrics(CollectorRegistry()),
+        is_live=lambda uuid: uuid in engine.live, node_ready=engine.node_ready,
+        hold=hold, hold_max=hold_max,
+    )  # fmt: skip
+
+
+def test_held_then_written_when_the_engine_has_none(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine()
+    b = backstop(tmp_path, writer, engine)
+    b.start()
+    try:
+        b.accept(fs_cdr("u1"))
+        assert writer.written == [] and (tmp_path / "fs-cdr" / "u1.json").is_file()
+        until(lambda: writer.written)
+        assert [c.call_uuid for c in writer.written] == ["u1"]
+        assert writer.flushes >= 1  # the engine's CDRs handed over before go first
+        assert not list((tmp_path / "fs-cdr").iterdir())
+    finally:
+        b.stop()
+
+
+def test_a_call_live_in_the_engine_waits_for_it(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine(live={"u2"})
+    b = backstop(tmp_path, writer, engine)
+    b.start()
+    try:
+        b.accept(fs_cdr("u2"))
+        b.accept(fs_cdr("u3"))
+        until(lambda: writer.written)
+        assert [c.call_uuid for c in writer.written] == ["u3"]
+        engine.live.clear()  # the engine closed it (its own CDR went to the writer first)
+        until(lambda: len(writer.written) == 2)
+        assert writer.written[1].call_uuid == "u2"
+    finally:
+        b.stop()
+
+
+def test_nothing_is_decided_while_the_node_is_disconnected(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine(ready=False)
+    b = backstop(tmp_path, writer, engine)
+    b.start()
+    try:
+        b.accept(fs_cdr("u4"))
+        until(lambda: engine.asked >= 3)  # the hold is over, and over again
+        assert writer.written == []
+        engine.ready = True  # reconnected: its resync closed what ended meanwhile
+        until(lambda: writer.written)
+    finally:
+        b.stop()
+
+
+def test_a_call_stuck_in_the_engine_gets_freeswitchs_cdr_after_hold_max(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine(live={"u5"})
+    b = backstop(tmp_path, writer, engine, hold=0.02, hold_max=0.2)
+    b.start()
+    try:
+        b.accept(fs_cdr("u5"))
+        until(lambda: writer.written)
+    finally:
+        b.stop()
+
+
+def test_a_restart_keeps_what_was_accepted(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine(ready=False)
+    first = backstop(tmp_path, writer, engine)
+    first.start()
+    first.accept(fs_cdr("u6"))
+    first.accept(fs_cdr("../../etc/x"))  # a hostile uuid never names a path
+    first.stop()
+    assert writer.written == []
+    hashed = hashlib.sha256(b"../../etc/x").hexdigest()
+    assert {p.name for p in (tmp_path / "fs-cdr").iterdir()} == {"u6.json", f"{hashed}.json"}
+    engine.ready = True
+    second = backstop(tmp_path, writer, engine)
+    second.start()
+    try:
+        until(lambda: len(writer.written) == 2)
+        assert {c.call_uuid for c in writer.written} == {"u6", "../../etc/x"}
+        assert all(c.source is CdrSource.FREESWITCH for c in writer.written)
+        assert not list((tmp_path / "fs-cdr").iterdir())
+    finally:
+        second.stop()
+
+
+def test_the_same_call_posted_twice_is_written_once(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine()
+    b = backstop(tmp_path, writer, engine, hold=0.1)
+    b.start()
+    try:
+        b.accept(fs_cdr("u7"))
+        b.accept(fs_cdr("u7"))
+        until(lambda: writer.written)
+        until(lambda: not list((tmp_path / "fs-cdr").iterdir()))
+        assert [c.call_uuid for c in writer.written] == ["u7"]
+    finally:
+        b.stop()
