@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from callcenter.vocabulary import QueueOutcome
+
 if TYPE_CHECKING:
     from callcenter.acd.board import Board
 
@@ -21,6 +23,9 @@ _WAIT_BUCKETS = (1, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 
 class AcdMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        # collected before the counters below: every known queue's series exist, at 0,
+        # before its first call (a dashboard shows 0 %, not "No data")
+        registry.register(_KnownQueues(self))
         self.calls = Counter(
             "callcenter_queue_calls_total",
             "Callers leaving a queue, by queue and outcome (answered, abandoned, timeout, "
@@ -55,6 +60,20 @@ class AcdMetrics:
     def watch(self, board: Board, clock: Callable[[], float]) -> None:
         """Export the live gauges of this board (its times are ``clock`` seconds)."""
         self._gauges.board, self._gauges.clock = board, clock
+
+
+class _KnownQueues(Collector):
+    def __init__(self, metrics: AcdMetrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauges = getattr(self.metrics, "_gauges", None)
+        board = gauges.board if gauges is not None else None
+        for name in list(board.queues) if board is not None else ():
+            self.metrics.answered_in_sla.labels(queue=name)
+            for outcome in QueueOutcome:
+                self.metrics.calls.labels(queue=name, outcome=str(outcome))
+        yield from ()
 
 
 class _BoardGauges(Collector):
