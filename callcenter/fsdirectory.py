@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -61,21 +62,74 @@ def render(agents: Iterable[tuple[AgentRecord, str | None]]) -> tuple[dict[str, 
     return files, skipped
 
 
-def write(directory: Path, files: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Write changed files atomically, remove stale generated ones: (written, removed)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[str] = []
-    for name, text in sorted(files.items()):
-        path = directory / name
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        tmp = path.with_suffix(".xml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        written.append(name)
-    removed: list[str] = []
-    for path in sorted(directory.glob("*.xml")):
-        if path.name not in files and path.read_text(encoding="utf-8").startswith(MARKER):
-            path.unlink()
-            removed.append(path.name)
-    return written, removed
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a render would do in a directory: files to write (new or changed), generated
+    files of deleted agents to remove, and files in the way that this command did not write."""
+
+    write: tuple[str, ...]
+    remove: tuple[str, ...]
+    foreign: tuple[str, ...]
+
+
+def _generated(path: Path) -> bool:
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        return fh.read(len(MARKER)) == MARKER
+
+
+def plan(directory: Path, files: dict[str, str]) -> Plan:
+    """Read-only; ``directory`` must exist (a render never creates a directory tree)."""
+    if not directory.is_dir():
+        raise DomainError(
+            f"{directory}: no such directory; create it (FreeSWITCH's directory/callcenter "
+            "folder, included by freeswitch-conf/directory/callcenter.xml) or give another --out",
+            code="render_dir_missing",
+        )
+    try:
+        to_write: list[str] = []
+        foreign: list[str] = []
+        for name, text in sorted(files.items()):
+            path = directory / name
+            if not path.exists():
+                to_write.append(name)
+            elif not path.is_file() or not _generated(path):
+                foreign.append(name)
+            elif path.read_text(encoding="utf-8") != text:
+                to_write.append(name)
+        remove = [
+            path.name
+            for path in sorted(directory.glob("*.xml"))
+            if path.name not in files and path.is_file() and _generated(path)
+        ]
+    except OSError as exc:
+        raise DomainError(
+            f"{directory}: cannot read: {exc.strerror or exc}", code="render_dir_unreadable"
+        ) from exc
+    return Plan(tuple(to_write), tuple(remove), tuple(foreign))
+
+
+def write(directory: Path, files: dict[str, str]) -> Plan:
+    """Write changed files atomically and remove stale generated ones; refuse, before
+    touching anything, when a file this command did not generate is in the way."""
+    todo = plan(directory, files)
+    if todo.foreign:
+        raise DomainError(
+            f"{directory}: {', '.join(todo.foreign)} not written by `callcenter fs render` "
+            f"(no '{MARKER}' header): move it away or remove that agent",
+            code="render_foreign_file",
+        )
+    try:
+        for name in todo.write:
+            path = directory / name
+            tmp = path.with_suffix(".xml.tmp")
+            tmp.write_text(files[name], encoding="utf-8")
+            os.replace(tmp, path)
+        for name in todo.remove:
+            (directory / name).unlink()
+    except OSError as exc:
+        raise DomainError(
+            f"{directory}: cannot write: {exc.strerror or exc}; run as a user that may "
+            "write FreeSWITCH's directory folder",
+            code="render_dir_unwritable",
+        ) from exc
+    return todo

@@ -41,10 +41,26 @@ def agent() -> None:
 
 @agent.command("add")
 @click.argument("extension", callback=params.extension)
-@click.option("--name", default="", help="Display name (shown as the agent's caller ID).")
-@click.option("--sip-password", help="SIP password of the agent's phone (stored as a1-hash).")
+@click.option(
+    "--name",
+    default="",
+    callback=params.agent_name,
+    help="Display name, shown as the agent's caller ID (at most 64 characters).",
+)
+@click.option(
+    "--sip-password",
+    callback=params.sip_password,
+    help="SIP password of the agent's phone, stored as an a1-hash: 10-128 characters, "
+    "mixed; omitted: one is generated and printed once.",
+)
 @click.option("--pin", help="4-12 digit PIN for feature-code login.")
-@click.option("--wrapup", default=10, show_default=True, type=click.IntRange(0, 3600))
+@click.option(
+    "--wrapup",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    help="Seconds of wrap-up after each call before the next is offered.",
+)
 @click.option("--skill", "skills", multiple=True, help="NAME=LEVEL, repeatable.")
 @pass_context
 def add(
@@ -56,34 +72,49 @@ def add(
     wrapup: int,
     skills: tuple[str, ...],
 ) -> None:
-    """Create an agent.
+    """Create an agent and its phone's SIP account (then `callcenter fs render`).
+
+    Without --sip-password a strong one is generated and printed once: give it to the
+    phone now, it is stored only as a hash.
 
     \b
-    Example:
-      callcenter agent add 1001 --name "Ann Smith" --sip-password 'k8#Qz...' --skill english=5
+    Examples:
+      callcenter agent add 1001 --name "Ann Smith" --skill english=5
+      callcenter agent add 1002 --name "Bo Li" --sip-password 'k8#Qz-w3Lp9v'
     """
     settings = ctx.settings
-    a1 = a1_hash(extension, settings.agents_domain, sip_password) if sip_password else None
+    generated = sip_password is None
+    if sip_password is None:
+        sip_password = params.new_sip_password()
+    params.sip_password_for(extension, sip_password)
+    a1 = a1_hash(extension, settings.agents_domain, sip_password)
     with Database(settings.database_url).session_scope() as session:
         AgentRepository(session).add(
             extension, name, pin=pin, wrapup_seconds=wrapup, skills=_skills(skills), sip_a1_hash=a1
         )
         AuditLog(session).record(operator(), "agent.add", extension, {"name": name})
     click.echo(f"agent {extension} added")
+    if generated:
+        click.echo(f"SIP password of {extension} (shown once): {sip_password}")
     notify_engine(settings.data_dir)
 
 
 @agent.command("password")
 @click.argument("extension", callback=params.extension)
-@click.password_option("--sip-password", help="The new SIP password (asked when omitted).")
+@click.password_option(
+    "--sip-password",
+    callback=params.sip_password,
+    help="The new SIP password, 10-128 characters, mixed (asked when omitted).",
+)
 @pass_context
 def password(ctx: Context, extension: str, sip_password: str) -> None:
     """Set the SIP password of an agent's phone, then `callcenter fs render` again.
 
     \b
     Example:
-      callcenter agent password 1001 --sip-password 'n3w-s3cret'
+      callcenter agent password 1001 --sip-password 'n3w-s3cret-Phone'
     """
+    params.sip_password_for(extension, sip_password)
     settings = ctx.settings
     with Database(settings.database_url).session_scope() as session:
         AgentRepository(session).set_sip_a1_hash(

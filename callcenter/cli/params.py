@@ -83,3 +83,61 @@ def target(
         return str(targets.check_target(value))
     except targets.InvalidRoute as exc:
         raise click.BadParameter(exc.reason) from exc
+
+
+AGENT_NAME_MAX = 64
+SIP_PASSWORD_MIN = 10
+SIP_PASSWORD_MAX = 128
+
+
+def agent_name(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> str | None:
+    """A display name, shown as the agent's caller ID: printable, at most 64 characters."""
+    if value is not None and not (len(value) <= AGENT_NAME_MAX and value.isprintable()):
+        raise click.BadParameter(
+            f"{_shown(value)}: expected at most {AGENT_NAME_MAX} printable characters"
+        )
+    return value
+
+
+def sip_password(
+    ctx: click.Context | None, param: click.Parameter | None, value: str | None
+) -> str | None:
+    """What a phone can be given and an attacker cannot guess in a night of REGISTERs:
+    10-128 printable ASCII characters without spaces, not the extension, not one repeated
+    character, at least two of: lowercase, uppercase, digits, symbols."""
+    if value is None:
+        return None
+    if not SIP_PASSWORD_MIN <= len(value) <= SIP_PASSWORD_MAX:
+        raise click.BadParameter(
+            f"expected {SIP_PASSWORD_MIN}-{SIP_PASSWORD_MAX} characters, got {len(value)} "
+            "(omit --sip-password to have one generated)"
+        )
+    if not all("!" <= c <= "~" for c in value):
+        raise click.BadParameter("expected printable ASCII characters without spaces")
+    classes = sum(
+        any(test(c) for c in value)
+        for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
+    )
+    if len(set(value)) < 4 or classes < 2:
+        raise click.BadParameter(
+            "too easy to guess: mix letters, digits and symbols, and leave the extension out "
+            "(omit --sip-password to have one generated)"
+        )
+    return value
+
+
+def sip_password_for(extension: str, value: str) -> None:
+    """The part of the strength check that needs the extension (click checks options
+    before arguments)."""
+    if extension in value:
+        raise click.BadParameter(
+            "too easy to guess: leave the extension out", param_hint="'--sip-password'"
+        )
+
+
+def new_sip_password() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(18)  # 24 characters, about 144 bits
