@@ -30,6 +30,8 @@ FREESWITCH_ONLY = frozenset(
         "agents_sip_port",
         "carriers_sip_port",
         "example_agent_password",
+        "fs_cdr_url",
+        "fs_cdr_err_log_dir",
     }
 )
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
