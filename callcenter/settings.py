@@ -361,6 +361,8 @@ def load_settings(
             if key not in keys:
                 raise ConfigError(f"{where}: unknown setting {key!r}")
             values[key] = _convert(key, value, f"{where}: {key}")
+        if "dialplans_dir" in values:  # relative to the file, wherever the command runs
+            values["dialplans_dir"] = file_path.parent / values["dialplans_dir"]
         sources.append(f"file {file_path}")
     used: list[str] = []
     for name, value in sorted(env.items()):
@@ -382,6 +384,9 @@ def load_settings(
         sources.append(f"options ({', '.join('--' + k.replace('_', '-') for k in given)})")
     source = " + ".join(sources) or "defaults"
     config_file = Path(path) if path is not None else None
+    # relative (default, environment, option): to the current directory; absolute from here
+    # on, so every message names the directory used
+    values["dialplans_dir"] = Path(os.path.abspath(values.get("dialplans_dir", "dialplans")))
     return _finish(Settings(source=source, config_file=config_file, **values))
 
 

@@ -10,7 +10,7 @@ import click
 
 from callcenter.cli import Context, emit_table, pass_context
 from callcenter.cli.engine import EngineNotRunning, signal_reload
-from callcenter.errors import CallCenterError, DatabaseUnavailable, MigrationError
+from callcenter.errors import CallCenterError, ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.ivr import graph as ivr_graph
 from callcenter.ivr import plan
 from callcenter.ivr.http import fetch_json
@@ -66,7 +66,7 @@ def validate(
       callcenter ivr validate dialplans/main.yaml dialplans/support.yaml
       callcenter ivr validate --strict-audio --queue sales --queue support --json
     """
-    targets = list(paths) or [ctx.settings.dialplans_dir]
+    targets = list(paths) or [_dialplans_dir(ctx)]
     files = flow_files(targets)
     if not files:
         raise click.ClickException(f"no flow files (*.yaml, *.yml) in {_names(targets)}")
@@ -140,8 +140,25 @@ def _printable(text: str) -> str:
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
+def _dialplans_dir(ctx: Context) -> Path:
+    """The configured flows folder, or a one-line error naming the directory looked at."""
+    folder = ctx.settings.dialplans_dir
+    if not folder.is_dir():
+        origin = (
+            f"relative paths in {ctx.settings.config_file} are relative to its directory"
+            if ctx.settings.config_file is not None
+            else "a relative dialplans_dir is relative to the current directory"
+        )
+        raise ConfigError(
+            f"dialplans_dir {folder} is not a directory ({origin}); set dialplans_dir in the "
+            "settings file or CALLCENTER_DIALPLANS_DIR, or name the files",
+            code="dialplans_dir_missing",
+        )
+    return folder
+
+
 def _catalog_or_exit(ctx: Context) -> Catalog:
-    catalog = load_flows(ctx.settings.dialplans_dir)
+    catalog = load_flows(_dialplans_dir(ctx))
     for issue in sorted(catalog.errors, key=_order):
         click.echo(_printable(str(issue)), err=True)
     return catalog
@@ -149,8 +166,12 @@ def _catalog_or_exit(ctx: Context) -> Catalog:
 
 def _one_flow(ctx: Context, name: str) -> tuple[plan.Flow, Catalog]:
     """FLOW by name (from dialplans_dir) or as a path to one .yaml file."""
-    catalog = _catalog_or_exit(ctx)
-    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+    is_file = name.endswith((".yaml", ".yml")) and Path(name).is_file()
+    if is_file and not ctx.settings.dialplans_dir.is_dir():
+        catalog = load_flows([])  # one file given: the flows folder is not needed
+    else:
+        catalog = _catalog_or_exit(ctx)
+    if is_file:
         result = load_flow(Path(name))
         for issue in result.errors:
             click.echo(_printable(str(issue)), err=True)
@@ -254,7 +275,7 @@ def list_flows(ctx: Context, as_json: bool) -> None:
       callcenter ivr list
       callcenter ivr list --json
     """
-    registry = FlowRegistry(ctx.settings.dialplans_dir)
+    registry = FlowRegistry(_dialplans_dir(ctx))
     result = registry.reload()
     for error in result.errors:
         click.echo(_printable(error), err=True)
@@ -293,7 +314,7 @@ def reload_flows(ctx: Context, pid: int | None) -> None:
     """
     database = Database(ctx.settings.database_url)
     # checked as the engine will check them: queue names against the queues stored
-    registry = FlowRegistry(ctx.settings.dialplans_dir, queues=lambda: queue_names(database))
+    registry = FlowRegistry(_dialplans_dir(ctx), queues=lambda: queue_names(database))
     result = registry.reload()
     database.dispose()
     for line in (*result.errors, *(f"warning: {w}" for w in result.warnings)):

@@ -82,3 +82,26 @@ def test_a_metrics_port_in_use(tmp_path: Path, held_port: int) -> None:
 def test_config_show_names_the_environment_it_read() -> None:
     result = run(["config", "show"], {"CALLCENTER_LOG_LEVEL": "WARNING"})
     assert "source: environment (CALLCENTER_LOG_LEVEL)" in result.output
+
+
+@pytest.mark.parametrize("args", [["ivr", "validate"], ["ivr", "list"], ["ivr", "graph", "main"]])
+def test_a_missing_dialplans_dir_names_the_directory_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(args, {"CALLCENTER_DATA_DIR": str(tmp_path)})
+    one_line_error(result, str(tmp_path / "dialplans"), "current directory")
+
+
+def test_flows_found_from_anywhere_through_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    (tmp_path / "cc.yaml").write_text(f"dialplans_dir: {repo / 'dialplans'}\ndata_dir: var\n")
+    (tmp_path / "rel.yaml").write_text("dialplans_dir: flows\n")
+    (tmp_path / "flows").symlink_to(repo / "dialplans")
+    monkeypatch.chdir("/")
+    for config in ("cc.yaml", "rel.yaml"):
+        result = run(["-c", str(tmp_path / config), "ivr", "validate"], {})
+        assert result.exit_code == 0, result.output
+        assert "flow(s) valid, 0 invalid" in result.output

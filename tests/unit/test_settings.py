@@ -248,3 +248,16 @@ def test_every_freeswitch_conf_variable_is_a_setting_or_freeswitch_only() -> Non
     settings = set(Settings.__dataclass_fields__)
     for name in names:
         assert name.lower() in settings or name.lower() in FREESWITCH_ONLY, name
+
+
+def test_dialplans_dir_is_relative_to_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "cc.yaml").write_text("dialplans_dir: flows\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(etc / "cc.yaml", environ={}).dialplans_dir == etc / "flows"
+    env = {"CALLCENTER_DIALPLANS_DIR": "mine"}  # typed in a shell: the current directory
+    assert load_settings(etc / "cc.yaml", environ=env).dialplans_dir == tmp_path / "mine"
+    assert load_settings(environ={}).dialplans_dir == tmp_path / "dialplans"
