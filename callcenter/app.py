@@ -117,6 +117,8 @@ class App:
             node_ready=self._node_ready,
             database=self.database,
             hold=settings.fs_cdr_hold,
+            import_dir=settings.fs_cdr_import_dir if settings.fs_cdr_import_dir.parts else None,
+            node_for=self._node_for,
         )
         self.metrics.routes[FS_CDR_PATH] = XmlCdrReceiver(
             settings.fs_cdr_credentials,

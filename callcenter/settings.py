@@ -82,6 +82,9 @@ class Settings:
     # engine's own CDR of the call before it is written in its place
     fs_cdr_credentials: str = field(default="", repr=False)
     fs_cdr_hold: float = 30.0
+    # FreeSWITCH's err-log-dir, when this host sees it: CDRs FreeSWITCH could not post
+    # (the engine was down) are imported from it at start and every minute ("": off)
+    fs_cdr_import_dir: Path = Path("")
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -248,7 +251,7 @@ def _as_route(value: Any, where: str) -> str:
 
 
 def _convert(key: str, value: Any, where: str) -> Any:
-    if key in ("data_dir", "recordings_dir", "dialplans_dir", "spool_dir"):
+    if key in ("data_dir", "recordings_dir", "dialplans_dir", "spool_dir", "fs_cdr_import_dir"):
         return _as_path(value, where)
     if key == "database_url":
         url = _as_str(value, where)

@@ -16,6 +16,12 @@ The writer inserts CDRs once per call UUID and keeps the order records were hand
 whichever way the checks race, an engine CDR that exists is written first and
 FreeSWITCH's, later, is a no-op. A post the checks keep holding longer than ``hold_max``
 is written anyway (a call stuck in the engine should not cost its CDR).
+
+What FreeSWITCH could not post (the engine down for longer than its retries) it writes to
+its err-log-dir and never sends again. When that directory is visible here
+(``fs_cdr_import_dir``), its ``*.cdr.xml`` files are imported at start and every
+``import_every`` seconds: each is held like a post, then removed; one that does not parse
+is renamed ``*.rejected`` and logged.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from gevent.event import Event
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import select
 
+from callcenter.cdr.xml_cdr import MAX_DOCUMENT_BYTES, InvalidXmlCdr, parse_document, to_cdr
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.database import Database
@@ -60,6 +67,13 @@ class BackstopMetrics:
             "CDR posts from FreeSWITCH (mod_xml_cdr) by outcome: accepted (held for "
             "reconciliation), ignored (not a managed call: an agent leg, an unmanaged "
             "channel), unauthorized, too_large, malformed, bad_method.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.imported = Counter(
+            "callcenter_fs_cdr_files_imported_total",
+            "Files read from FreeSWITCH's err-log-dir (CDRs it could not post), by outcome: "
+            "accepted, ignored (not a managed call), rejected (renamed *.rejected).",
             ["outcome"],
             registry=registry,
         )
@@ -89,6 +103,9 @@ class CdrBackstop:
         database: Database | None = None,
         hold: float = 30.0,
         hold_max: float = 3600.0,
+        import_dir: Path | None = None,
+        import_every: float = 60.0,
+        node_for: Callable[[str], str] = lambda switchname: switchname,
     ) -> None:
         self.inbox = inbox
         self.writer = writer
@@ -98,6 +115,10 @@ class CdrBackstop:
         self.database = database
         self.hold = hold
         self.hold_max = max(hold_max, hold)
+        self.import_dir = import_dir
+        self.import_every = import_every
+        self.node_for = node_for
+        self._next_import = 0.0
         self._held: dict[str, tuple[CdrRecord, float]] = {}  # uuid -> (cdr, first due)
         self._due: list[tuple[float, str]] = []  # heap of (due, uuid)
         self._wake = Event()
@@ -166,7 +187,16 @@ class CdrBackstop:
     def _run(self) -> None:
         while True:
             self._wake.clear()
-            wait = self._due[0][0] - time.monotonic() if self._due else None
+            if self.import_dir is not None and time.monotonic() >= self._next_import:
+                self._next_import = time.monotonic() + self.import_every
+                try:
+                    self.import_files()
+                except OSError as exc:
+                    log.warning("FreeSWITCH err-log-dir %s not imported: %s", self.import_dir, exc)
+            waits = [self._due[0][0]] if self._due else []
+            if self.import_dir is not None:
+                waits.append(self._next_import)
+            wait = min(waits) - time.monotonic() if waits else None
             if wait is None or wait > 0:
                 self._wake.wait(timeout=wait)
                 continue
@@ -178,6 +208,34 @@ class CdrBackstop:
                     log.exception("FreeSWITCH CDRs: reconciliation failed; retrying")
                     for cdr in ready:
                         self._schedule(cdr, time.monotonic() + max(self.hold, 1.0))
+
+    def import_files(self, limit: int = 1000) -> int:
+        """Take up to ``limit`` files FreeSWITCH wrote to its err-log-dir; return how many."""
+        if self.import_dir is None or not self.import_dir.is_dir():
+            return 0
+        taken = 0
+        for path in sorted(self.import_dir.glob("*.cdr.xml"))[:limit]:
+            outcome = self._import(path)
+            self.metrics.imported.labels(outcome=outcome).inc()
+            taken += 1
+        if taken:
+            log.info("FreeSWITCH err-log-dir %s: %d CDR file(s) imported", self.import_dir, taken)
+        return taken
+
+    def _import(self, path: Path) -> str:
+        try:
+            with path.open("rb") as handle:
+                document = handle.read(MAX_DOCUMENT_BYTES + 1)
+            parsed = parse_document(document)
+            cdr = to_cdr(parsed, self.node_for(parsed.switchname))
+        except InvalidXmlCdr as exc:
+            log.error("FreeSWITCH CDR file %s rejected: %s", path, exc)
+            path.rename(path.with_name(path.name + ".rejected"))
+            return "rejected"
+        if cdr is not None:
+            self.accept(cdr)  # kept in the inbox first: then the file may go
+        path.unlink(missing_ok=True)
+        return "accepted" if cdr is not None else "ignored"
 
     def _pop_due(self) -> list[CdrRecord]:
         now = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 import time
 from pathlib import Path
 
@@ -222,3 +223,23 @@ def _delete_cdr(url: str, uuid: str) -> None:
     with database.session_scope() as session:
         session.execute(delete(Cdr).where(Cdr.call_uuid == uuid))
     database.dispose()
+
+
+def test_a_call_while_the_engine_is_down_is_imported_from_the_err_log_dir(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    errors = tmp_path / "fs-err-log-dir"
+    # nothing listens there: FreeSWITCH tries 3 times, then writes the err-log-dir file
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    sim.enable_xml_cdr(XmlCdrConfig(url=f"http://127.0.0.1:{port}/fs/cdr", err_log_dir=errors))
+    uuid = sim.place_call("7604", "15557604", behaviour=CallerBehaviour(patience=1.0))
+    until(lambda: (errors / f"a_{uuid}.cdr.xml").is_file(), timeout=10)
+    (errors / "a_garbage.cdr.xml").write_bytes(b"<cdr><variables>")
+    app = backstopped(engine, sim, CALLCENTER_FS_CDR_IMPORT_DIR=str(errors))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.source is CdrSource.FREESWITCH and cdr.did == "7604"
+    assert metric(app, "callcenter_fs_cdr_files_imported_total", outcome="accepted") == 1
+    assert metric(app, "callcenter_fs_cdr_files_imported_total", outcome="rejected") == 1
+    assert sorted(p.name for p in errors.iterdir()) == ["a_garbage.cdr.xml.rejected"]

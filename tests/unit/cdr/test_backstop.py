@@ -150,3 +150,34 @@ def test_the_same_call_posted_twice_is_written_once(tmp_path: Path) -> None:
         assert [c.call_uuid for c in writer.written] == ["u7"]
     finally:
         b.stop()
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "xml_cdr"
+ERR_LOG_FILE = FIXTURES / "s17-xml-cdr-err-log-dir-a_eb498acd-3e9e-4fd7-aa37-72ea2abb5b46.cdr.xml"
+
+
+def test_err_log_dir_files_are_imported_once(tmp_path: Path) -> None:
+    errors = tmp_path / "xml_cdr"
+    errors.mkdir()
+    (errors / ERR_LOG_FILE.name).write_bytes(ERR_LOG_FILE.read_bytes())
+    agent_leg = b"<cdr><variables><uuid>b1</uuid><cc_managed>true</cc_managed>"
+    agent_leg += b"<cc_role>agent</cc_role></variables></cdr>"
+    (errors / "a_b1.cdr.xml").write_bytes(agent_leg)
+    (errors / "a_bad.cdr.xml").write_bytes(b"<!DOCTYPE x><cdr/>")
+    (errors / "notes.txt").write_text("not FreeSWITCH's")
+    writer, engine = Writer(), Engine()
+    b = CdrBackstop(
+        tmp_path / "fs-cdr", writer, BackstopMetrics(CollectorRegistry()),
+        is_live=lambda _uuid: False, node_ready=engine.node_ready, hold=0.01,
+        import_dir=errors, node_for=lambda _switch: "fs1",
+    )  # fmt: skip
+    assert b.import_files() == 3
+    assert sorted(p.name for p in errors.iterdir()) == ["a_bad.cdr.xml.rejected", "notes.txt"]
+    assert b.import_files() == 0
+    b.start()
+    try:
+        until(lambda: writer.written)
+        (cdr,) = writer.written
+        assert cdr.call_uuid == "eb498acd-3e9e-4fd7-aa37-72ea2abb5b46" and cdr.node == "fs1"
+    finally:
+        b.stop()
