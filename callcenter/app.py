@@ -125,6 +125,7 @@ class App:
             self.cdr_backstop,
             backstop_metrics,
             node_for=self._node_for,
+            allow=settings.fs_cdr_allow,
         )
         self._stopped = Event()
         self._started = False

@@ -7,6 +7,7 @@ from (the file path or the environment variable), never a secret's value.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -82,6 +83,8 @@ class Settings:
     # engine's own CDR of the call before it is written in its place
     fs_cdr_credentials: str = field(default="", repr=False)
     fs_cdr_hold: float = 30.0
+    # the addresses FreeSWITCH posts from (CIDRs); others get 403 whatever their credentials
+    fs_cdr_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     # FreeSWITCH's err-log-dir, when this host sees it: CDRs FreeSWITCH could not post
     # (the engine was down) are imported from it at start and every minute ("": off)
     fs_cdr_import_dir: Path = Path("")
@@ -239,6 +242,19 @@ def _as_choice(value: Any, where: str, choices: tuple[str, ...], *, upper: bool 
     return text
 
 
+def _as_cidrs(value: Any, where: str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise ConfigError(f"{where}: expected CIDRs, comma-separated or a list")
+    out = []
+    for item in items:
+        try:
+            out.append(str(ipaddress.ip_network(_as_str(item, where).strip(), strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {item!r} is not a CIDR ({exc})") from exc
+    return tuple(out)
+
+
 def _as_route(value: Any, where: str) -> str:
     """Checked as `route add` checks a target (queues and flows exist: `config check`)."""
     from callcenter.trunks.targets import InvalidRoute, check_target  # pulls in esl/
@@ -297,6 +313,8 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return text
     if key == "fs_cdr_hold":
         return _as_float(value, where, minimum=0)
+    if key == "fs_cdr_allow":
+        return _as_cidrs(value, where)
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):

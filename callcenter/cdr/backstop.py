@@ -66,7 +66,8 @@ class BackstopMetrics:
             "callcenter_fs_cdr_posts_total",
             "CDR posts from FreeSWITCH (mod_xml_cdr) by outcome: accepted (held for "
             "reconciliation), ignored (not a managed call: an agent leg, an unmanaged "
-            "channel), unauthorized, too_large, malformed, bad_method.",
+            "channel), forbidden (address not in fs_cdr_allow), unauthorized, too_large, "
+            "malformed, bad_method.",
             ["outcome"],
             registry=registry,
         )

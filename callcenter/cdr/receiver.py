@@ -7,6 +7,7 @@ checks, parses and hands the CDR to the backstop (a local file); nothing here to
 database. FreeSWITCH counts only a 200 as delivered: anything else is retried, then written
 to its err-log-dir.
 
+- Only from ``fs_cdr_allow`` (CIDRs, loopback by default): another address gets 403.
 - Basic auth against ``fs_cdr_credentials`` (``cred`` in xml_cdr.conf); none configured
   refuses every post (401).
 - Bodies over ``MAX_POST_BYTES`` are refused (413) before they are read.
@@ -21,8 +22,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
@@ -51,8 +53,10 @@ class XmlCdrReceiver:
         metrics: BackstopMetrics,
         *,
         node_for: Callable[[str], str],
+        allow: Sequence[str] = ("127.0.0.0/8", "::1/128"),
     ) -> None:
         self._credentials = credentials.encode()
+        self._allow = [ipaddress.ip_network(cidr, strict=False) for cidr in allow]
         self.backstop = backstop
         self.metrics = metrics
         self.node_for = node_for
@@ -63,6 +67,10 @@ class XmlCdrReceiver:
         if environ.get("REQUEST_METHOD") != "POST":
             return self._answer(start_response, "405 Method Not Allowed", "bad_method",
                                 extra=[("Allow", "POST")])  # fmt: skip
+        if not self._allowed(environ.get("REMOTE_ADDR", "")):
+            log.warning("FreeSWITCH CDR post from %s refused: not in fs_cdr_allow",
+                        environ.get("REMOTE_ADDR", "?"))  # fmt: skip
+            return self._answer(start_response, "403 Forbidden", "forbidden")
         if not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
             log.warning("FreeSWITCH CDR post from %s refused: bad or missing credentials",
                         environ.get("REMOTE_ADDR", "?"))  # fmt: skip
@@ -86,6 +94,15 @@ class XmlCdrReceiver:
         self.backstop.accept(cdr)
         log.debug("call %s: FreeSWITCH's CDR held", cdr.call_uuid)
         return self._answer(start_response, "200 OK", "accepted")
+
+    def _allowed(self, remote: str) -> bool:
+        try:
+            address = ipaddress.ip_address(remote.partition("%")[0])
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self._allow)
 
     def _authorized(self, header: str) -> bool:
         scheme, _, token = header.partition(" ")

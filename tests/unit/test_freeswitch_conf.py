@@ -437,3 +437,5 @@ def test_compose_freeswitch_posts_cdrs_to_the_controller() -> None:
         credentials = services[name]["environment"]["CALLCENTER_FS_CDR_CREDENTIALS"]
         assert credentials.startswith("${CALLCENTER_FS_CDR_CREDENTIALS:?")
     assert any("xml_cdr.conf.xml" in volume for volume in freeswitch["volumes"])
+    controller = services["controller"]["environment"]
+    assert controller["CALLCENTER_FS_CDR_ALLOW"] == "${CALLCENTER_DOCKER_SUBNET:-172.31.231.0/24}"

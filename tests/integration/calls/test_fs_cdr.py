@@ -177,6 +177,13 @@ def test_without_configured_credentials_every_post_is_refused(engine: EngineFact
     assert post(app, ERR_LOG_FILE.read_bytes(), credentials=":")[0] == 401
 
 
+def test_posts_from_outside_fs_cdr_allow_are_forbidden(engine: EngineFactory) -> None:
+    app = engine(CALLCENTER_FS_CDR_CREDENTIALS=CREDENTIALS, CALLCENTER_FS_CDR_ALLOW="10.9.9.0/24")
+    assert post(app, ERR_LOG_FILE.read_bytes())[0] == 403  # from 127.0.0.1
+    assert metric(app, "callcenter_fs_cdr_posts_total", outcome="forbidden") == 1
+    assert not list((app.settings.data_dir / "fs-cdr").glob("*"))
+
+
 def test_only_post_is_accepted(engine: EngineFactory) -> None:
     app = engine(CALLCENTER_FS_CDR_CREDENTIALS=CREDENTIALS)
     connection = http.client.HTTPConnection("127.0.0.1", app.metrics.port, timeout=10)
