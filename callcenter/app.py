@@ -28,6 +28,7 @@ from callcenter.esl import ESLConnection, EventRouter
 from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
 from callcenter.ivr.registry import FlowRegistry, ReloadResult, queue_names
+from callcenter.ivr.warning_digest import WarningDigest
 from callcenter.metrics.esl import ESLMetrics
 from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
@@ -52,6 +53,7 @@ class App:
         database: Database | None = None,
     ) -> None:
         self.settings = settings
+        self._flow_warnings = WarningDigest()  # each said once per run, not on every reload
         self.registry = registry or build_registry()
         self.database = database or Database(settings.database_url)
         self.metrics = MetricsServer(settings.metrics_listen, self.registry, self.health)
@@ -264,8 +266,8 @@ class App:
             self._flows_failure = f"IVR reload failed: {exc!r}"
             return ReloadResult(ok=False, errors=(self._flows_failure,))
         self._flows_failure = ""
-        for warning in result.warnings:
-            log.warning("IVR: %s", warning)
+        for line in self._flow_warnings.lines(result.warnings):
+            log.warning("IVR: %s", line)
         for error in result.errors:
             log.error("IVR: %s", error)
         return result

@@ -38,3 +38,6 @@ def configure(level: str = "INFO", fmt: str = "text", stream: TextIO | None = No
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # alembic narrates each step at INFO ("Context impl SQLiteImpl."); the db commands say
+    # where the schema ended up, and DEBUG still shows alembic's own lines
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

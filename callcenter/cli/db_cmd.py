@@ -31,8 +31,9 @@ def upgrade(ctx: Context, revision: str) -> None:
       CALLCENTER_DATABASE_URL=postgresql+psycopg://cc@127.0.0.1/cc callcenter db upgrade
     """
     database = _database(ctx)
+    before = migrate.current(database) or "base"
     migrate.upgrade(database, revision)
-    click.echo(f"{redact_url(database.url)}: at {migrate.current(database) or 'base'}")
+    _moved(database, before)
 
 
 @db.command()
@@ -46,8 +47,15 @@ def downgrade(ctx: Context, revision: str) -> None:
       callcenter db downgrade base
     """
     database = _database(ctx)
+    before = migrate.current(database) or "base"
     migrate.downgrade(database, revision)
-    click.echo(f"{redact_url(database.url)}: at {migrate.current(database) or 'base'}")
+    _moved(database, before)
+
+
+def _moved(database: Database, before: str) -> None:
+    now = migrate.current(database) or "base"
+    was = f" (was {before})" if before != now else " (unchanged)"
+    click.echo(f"{redact_url(database.url)}: at {now}{was}")
 
 
 @db.command()

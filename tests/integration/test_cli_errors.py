@@ -105,3 +105,20 @@ def test_flows_found_from_anywhere_through_the_settings_file(
         result = run(["-c", str(tmp_path / config), "ivr", "validate"], {})
         assert result.exit_code == 0, result.output
         assert "flow(s) valid, 0 invalid" in result.output
+
+
+def test_db_commands_say_where_the_schema_went_without_alembic_chatter(tmp_path: Path) -> None:
+    env = {"CALLCENTER_DATA_DIR": str(tmp_path)}
+    result = run(["db", "upgrade"], env)
+    assert result.exit_code == 0
+    assert result.output.strip().splitlines() == [
+        f"sqlite:///{tmp_path}/callcenter.db: at {_head()} (was base)"
+    ]
+    assert "(unchanged)" in run(["db", "upgrade"], env).output
+    assert "alembic" not in run(["db", "downgrade", "base"], env).output
+
+
+def _head() -> str:
+    from callcenter.store import migrate
+
+    return sorted(p.name[:4] for p in migrate.migrations_dir().glob("versions/0*.py"))[-1]
