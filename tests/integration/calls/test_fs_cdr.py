@@ -250,3 +250,23 @@ def test_a_call_while_the_engine_is_down_is_imported_from_the_err_log_dir(
     assert metric(app, "callcenter_fs_cdr_files_imported_total", outcome="accepted") == 1
     assert metric(app, "callcenter_fs_cdr_files_imported_total", outcome="rejected") == 1
     assert sorted(p.name for p in errors.iterdir()) == ["a_garbage.cdr.xml.rejected"]
+
+
+def test_a_call_adopted_after_a_restart_keeps_the_engines_cdr(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    first = backstopped(engine, sim)
+    add_route(first, "7605", RouteTarget.EXTENSION, "1605")
+    sim.register_agent("1605", AgentBehaviour(answer_delay=0.5))
+    until(lambda: first.connections["fs1"].connected)
+    uuid = sim.place_call("7605", "15557605")
+    until(lambda: any(c.uuid == uuid and c.partner for c in sim.channels))
+    first.stop("restart")  # the call stays up in FreeSWITCH
+    second = backstopped(engine, sim)
+    until(lambda: uuid in second.managers["fs1"].actors)  # adopted
+    sim.hangup(uuid)  # FreeSWITCH posts at once; the engine closes the call from its events
+    until(lambda: metric(second, "callcenter_fs_cdrs_reconciled_total", result="engine_had") == 1)
+    cdr = wait_cdr(second, uuid)
+    assert cdr.source is CdrSource.ENGINE and cdr.agent_extension == "1605"
+    assert metric(second, "callcenter_fs_cdrs_reconciled_total", result="written") == 0
+    assert cdr_rows(second, uuid) == 1
