@@ -273,8 +273,12 @@ class DurableWriter:
                 write_calls(conn, calls, self._written)
             if recordings:
                 write_recordings(conn, recordings)
-            if closes:  # first: this run's stays come after it
-                close_open_stays(conn, closes)
+            if closes:  # in the batch's order: a spool replay carries the last run's stays
+                first = next(i for i, r in enumerate(batch) if isinstance(r, OpenStaysClosed))
+                before = {id(r) for r in batch[:first]}
+                write_stays(conn, [s for s in stays if id(s) in before])
+                close_open_stays(conn, closes)  # before this run's stays
+                stays = [s for s in stays if id(s) not in before]
             write_stays(conn, stays)
             write_agent_states(conn, agents)
             written = write_cdrs(conn, cdrs)
