@@ -36,6 +36,7 @@ from callcenter.metrics.registry import build_registry
 from callcenter.paths import ensure_dir, write_text
 from callcenter.settings import Settings
 from callcenter.store import migrate
+from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.spool import Spool
 from callcenter.store.writer import DurableWriter, WriterMetrics
@@ -63,16 +64,20 @@ class App:
         self.writer = DurableWriter(
             self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
         )
-        self.routes = RouteTable(self.database, parse_target(settings.default_route))
+        # routes, queues and agents as last loaded, for a start without the database
+        self.cache = LocalCache(settings.data_dir / "cache")
+        self.routes = RouteTable(
+            self.database, parse_target(settings.default_route), cache=self.cache
+        )
         self.acd_metrics = AcdMetrics(self.registry)
-        self.dispatcher = Dispatcher(self.database, self.writer, self.acd_metrics)
+        self.dispatcher = Dispatcher(self.database, self.writer, self.acd_metrics, cache=self.cache)
         self.queues = QueueRunner(self.dispatcher, park_timeout=settings.park_timeout)
         self.outbound = OutboundRoutes(self.database)
         self.ivr_metrics = IvrMetrics(self.registry)
         self.flows = FlowRegistry(
             settings.dialplans_dir,
             database=self.database,
-            queues=lambda: queue_names(self.database),
+            queues=self._queue_names,
         )
         self.ivr = IvrRunner(
             self.flows,
@@ -133,6 +138,13 @@ class App:
         self._started = False
         self._flows_failure = ""
         self._spool_growth = SpoolGrowth(self._spool_bytes())
+
+    def _queue_names(self) -> list[str] | None:
+        """The queues flows may name: the database's, else the local cache's."""
+        names = queue_names(self.database)
+        if names is None and not self.database.ping():
+            names = self.cache.queue_names() or None
+        return names
 
     def _node_for(self, switchname: str) -> str:
         """The ESL node a FreeSWITCH CDR came from: named like the switch, or the only one."""

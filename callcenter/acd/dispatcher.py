@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,8 +34,10 @@ from callcenter.acd.board import (
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.calls.call import Call
 from callcenter.errors import DatabaseUnavailable, MigrationError
+from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import (
+    AgentRecord,
     AgentStateRecord,
     OpenStaysClosed,
     QueueRecord,
@@ -86,8 +88,10 @@ class Dispatcher:
         pacing: Pacing | None = None,
         clock: Callable[[], float] = time.monotonic,
         service_levels: Mapping[str, int] | None = None,
+        cache: LocalCache | None = None,
     ) -> None:
         self.database = database
+        self.cache = cache
         self.writer = writer
         self.metrics = metrics
         self.clock = clock
@@ -97,6 +101,7 @@ class Dispatcher:
         self._wake: dict[str, Wake] = {}
         self._stays: dict[str, _Stay] = {}
         self._loaded = False  # the first load closes the stays a previous run left open
+        self._from_db = False  # loaded from the database (not only from the local cache)
         self._held: list[Ticket] = []  # joins that came before the first load
         self._last_since = 0
         self._greenlet: gevent.Greenlet[Any] | None = None
@@ -111,12 +116,13 @@ class Dispatcher:
         self._greenlet.link_exception(self._crashed)
 
     def _retry_load(self) -> None:
-        """The database was away at start: load the configuration as soon as it answers."""
-        if not self.board.queues and not self.board.agents:
+        """The database was away at start: load the configuration as soon as it answers
+        (until then, the local cache's, if any, serves)."""
+        if not self._from_db:
             self._post(self._load_or_retry)
 
     def _load_or_retry(self) -> None:
-        if not self._reload():
+        if not self._from_db and not self._reload():
             gevent.spawn_later(RETRY_LOAD_SECONDS, self._retry_load)
 
     def stop(self) -> None:
@@ -229,13 +235,32 @@ class Dispatcher:
     # -- handlers (run in the dispatcher greenlet only) -------------------------------------
 
     def _reload(self) -> bool:
+        """Load queues and agents from the database; True when it answered. A first load
+        that finds it away takes the local cache of the last run instead, if there is one."""
         try:
             with self.database.session_scope() as session:
                 queues = QueueRepository(session).all()
                 agents = AgentRepository(session).all()
         except (DatabaseUnavailable, MigrationError) as exc:
-            log.warning("ACD configuration not reloaded, keeping the current one: %s", exc)
+            if not self._loaded and self._configure_from_cache():
+                log.warning("ACD configuration from the local cache of the last run: %s", exc)
+            else:
+                log.warning("ACD configuration not reloaded, keeping the current one: %s", exc)
             return False
+        self._from_db = True
+        if self.cache is not None:
+            self.cache.save_acd(queues, agents)
+        self._configure(queues, agents)
+        return True
+
+    def _configure_from_cache(self) -> bool:
+        cached = self.cache.load_acd() if self.cache is not None else None
+        if cached is None:
+            return False
+        self._configure(cached.queues, cached.agents)
+        return True
+
+    def _configure(self, queues: Sequence[QueueRecord], agents: Sequence[AgentRecord]) -> None:
         slots = [
             AgentSlot(
                 a.extension,
@@ -260,7 +285,6 @@ class Dispatcher:
             for ticket in held:
                 self._join(ticket)
         log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
-        return True
 
     def _join(self, ticket: Ticket) -> None:
         if not self._loaded:  # the database was away at start: joins wait for the queues

@@ -1,4 +1,10 @@
-"""Which target a dialled number (DID) goes to: the routes table, cached, with a default."""
+"""Which target a dialled number (DID) goes to: the routes table, cached, with a default.
+
+The table comes from the database, and from the local cache (``store.cache``) when a start
+finds the database away. With neither, a call is turned away with a congestion cause
+(``NORMAL_TEMPORARY_FAILURE``: try again), never with the default route, whose cause
+(``UNALLOCATED_NUMBER`` out of the box) a carrier reads as "this number does not exist".
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,18 @@ import logging
 import time
 
 from callcenter.errors import ConfigError, DatabaseUnavailable
+from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.repos import RouteRepository
 from callcenter.trunks.targets import InvalidRoute, Target, check_did, check_target
+from callcenter.vocabulary import RouteTarget
 
-__all__ = ["RouteTable", "Target", "parse_target"]
+__all__ = ["NO_TABLE", "RouteTable", "Target", "parse_target"]
 
 log = logging.getLogger(__name__)
+
+# No routes known at all (no database, no local cache): the caller may try again later.
+NO_TABLE = Target(RouteTarget.HANGUP, "NORMAL_TEMPORARY_FAILURE")
 
 
 def parse_target(text: str, where: str = "target") -> Target:
@@ -27,24 +38,38 @@ def parse_target(text: str, where: str = "target") -> Target:
 class RouteTable:
     """Routes by DID, reloaded from the database at most every ``ttl`` seconds.
 
-    When the database is away the last good table keeps routing calls. A stored row that
-    fails the checks ``route add`` makes (written before them, or around the CLI) is left
-    out with one logged error: its DID goes to the default target, never to FreeSWITCH.
+    When the database is away the last good table keeps routing calls; a process that has
+    none yet takes the local cache's. A stored row that fails the checks ``route add`` makes
+    (written before them, or around the CLI) is left out with one logged error: its DID goes
+    to the default target, never to FreeSWITCH.
     """
 
-    def __init__(self, database: Database, default: Target, *, ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        database: Database,
+        default: Target,
+        *,
+        ttl: float = 5.0,
+        cache: LocalCache | None = None,
+    ) -> None:
         self.database = database
         self.default = default
         self.ttl = ttl
+        self.cache = cache
         self._routes: dict[str, Target] = {}
         self._skipped: dict[str, str] = {}
         self._loaded_at = float("-inf")
         self._failure = ""
+        self.source = ""  # "database", "cache", or "" while no table is known
 
     @property
     def problems(self) -> list[str]:
         """Why the table is not what the database holds: not loaded, rows left out."""
         found = [f"routes not loaded: {self._failure}"] if self._failure else []
+        if self._failure and self.source == "cache":
+            found.append("routes taken from the local cache of the last run")
+        elif self._failure and not self.source:
+            found.append("no routes known: calls are turned away with NORMAL_TEMPORARY_FAILURE")
         found += [f"route {did!r} left out: {why}" for did, why in sorted(self._skipped.items())]
         return found
 
@@ -66,17 +91,42 @@ class RouteTable:
         self._routes, self._skipped = routes, skipped
         self._loaded_at = time.monotonic()
         self._failure = ""
+        self.source = "database"
+        if self.cache is not None:
+            self.cache.save_routes({did: str(target) for did, target in routes.items()})
 
     def refresh(self) -> None:
-        """Reload; a database that is down leaves the last table (and says so)."""
+        """Reload; a database that is down leaves the last table (and says so), or, in a
+        process that has none, the local cache's."""
         try:
             self.reload()
         except DatabaseUnavailable as exc:
             self._loaded_at = time.monotonic()  # don't hammer a database that is down
             self._failure = exc.message
-            log.warning("routes not reloaded, using the last table: %s", exc)
+            if not self.source and self._load_cache():
+                log.warning("routes not loaded, using the local cache of the last run: %s", exc)
+            elif self.source:
+                log.warning("routes not reloaded, using the last table: %s", exc)
+            else:
+                log.error("routes not loaded and no local cache: calls are turned away: %s", exc)
+
+    def _load_cache(self) -> bool:
+        cached = self.cache.load_routes() if self.cache is not None else None
+        if cached is None:
+            return False
+        routes: dict[str, Target] = {}
+        for did, text in cached.routes.items():
+            try:
+                routes[check_did(did)] = check_target(text)
+            except InvalidRoute as exc:
+                log.error("cached route %r left out: %s", did, exc.message)
+        self._routes, self.source = routes, "cache"
+        log.info("%d route(s) from the local cache saved at %s", len(routes), cached.saved_at)
+        return True
 
     def resolve(self, did: str) -> Target:
         if time.monotonic() - self._loaded_at > self.ttl:
             self.refresh()
+        if not self.source:  # no table at all: not "this number does not exist"
+            return NO_TABLE
         return self._routes.get(did, self.default)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -317,10 +319,11 @@ def test_an_agent_on_a_direct_extension_call_is_not_offered(
 
 
 def test_queues_load_once_the_database_answers_after_a_start_without_it(
-    sim: Simulator, engine: EngineFactory, calls_db_url: str
+    sim: Simulator, engine: EngineFactory, calls_db_url: str, tmp_path: Path
 ) -> None:
     setup = engine()
     setup_queue(setup, "late", {"2111": {}}, did="8013")
+    shutil.rmtree(tmp_path / "cache")  # no local cache of them either
     url = make_url(calls_db_url)
     proxy = TcpCut((url.host or "127.0.0.1", url.port or 5432))
     try:
@@ -477,10 +480,11 @@ def test_announcements_come_on_time_with_music_shorter_than_their_period(
 
 
 def test_a_caller_hanging_up_while_its_join_waits_for_the_queues_leaves_at_once(
-    sim: Simulator, engine: EngineFactory, calls_db_url: str
+    sim: Simulator, engine: EngineFactory, calls_db_url: str, tmp_path: Path
 ) -> None:
     setup = engine()
     setup_queue(setup, "held", {"2191": {}}, did="8021")
+    shutil.rmtree(tmp_path / "cache")  # no local cache of them either
     url = make_url(calls_db_url)
     proxy = TcpCut((url.host or "127.0.0.1", url.port or 5432))
     try:
