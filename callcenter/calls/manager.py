@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import gevent
 from gevent.pool import Group
 
+from callcenter.calls import recovery
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
@@ -26,8 +29,10 @@ from callcenter.errors import DatabaseUnavailable, ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
+from callcenter.store.codec import decode_record
 from callcenter.store.database import Database
 from callcenter.store.repos import CallRepository
+from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
@@ -40,6 +45,7 @@ class CallOptions:
     agents_domain: str = "callcenter"
     mailbox_size: int = 1000
     check_interval: float = 60.0
+    resync_retry: float = 5.0  # seconds before asking again what a resync could not decide
 
 
 class CallManager:
@@ -73,6 +79,9 @@ class CallManager:
         self.accepting = True
         self._recovered_from_db = False
         self._synced = False  # a resync has run since the engine started
+        self._previous: dict[str, recovery.LeftOpen] = {}  # left live, not adopted yet
+        self._seen: set[str] = set()  # calls this run had, until the previous run is closed
+        self._resync_pending = False
 
     def bind(self, channel: Channel) -> None:
         self.channel = channel
@@ -156,6 +165,9 @@ class CallManager:
             check_interval=self.options.check_interval,
         )
         self.actors[call.uuid] = actor
+        self._previous.pop(call.uuid, None)
+        if not self._recovered_from_db:
+            self._seen.add(call.uuid)
         self._attach(call.uuid, call.uuid, mailbox)
         for leg in call.leg_uuids:
             self._attach(leg, call.uuid, mailbox)
@@ -218,24 +230,56 @@ class CallManager:
         greenlet.link_exception(lambda g: log.error("resync failed: %r", g.exception))
 
     def resync(self) -> None:
+        """Reconcile with FreeSWITCH: close what ended unseen, adopt what lives. The first
+        one also closes, in the same pass, what the previous run left open (the database
+        and the spool say live, FreeSWITCH no longer has it)."""
         channel = self.channel
         assert channel is not None
         listing = json.loads(channel.api(commands.show_channels_json()) or "{}")
         live = {row["uuid"] for row in listing.get("rows", [])}
         self._close_missing(channel, live)
         if not self._recovered_from_db:
-            self._recover_from_database(channel, live)
-            self._recovered_from_db = True
-        dumps = [d for d in (self._dump(channel, u) for u in sorted(live - set(self._legs))) if d]
+            self._recovered_from_db = self._recover_previous_run(channel, live)
+            if not self._recovered_from_db:
+                self._resync_later()  # once the database answers
+        dumps: list[dict[str, Any]] = []
+        undecided = False
+        for uuid in sorted(live - set(self._legs)):
+            found = self._dump(channel, uuid)
+            if found is _VANISHED:
+                self._vanished(uuid)
+            elif found is _UNKNOWN:
+                undecided = True
+            elif isinstance(found, dict):
+                dumps.append(found)
         legs = [d for d in dumps if d.get("variable_cc_role") not in (None, "", LegRole.CALLER)]
         for dump in dumps:
             if dump not in legs:
                 self._adopt(dump)
         for dump in legs:
             self._adopt_leg(channel, dump)
+        if undecided:
+            self._resync_later()  # FreeSWITCH did not answer about some: ask again
         self._synced = True
+        if self._recovered_from_db:
+            self._previous.clear()
+            self._seen.clear()
         for actor in list(self.actors.values()):
             actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
+
+    def _resync_later(self) -> None:
+        if self._resync_pending:
+            return
+        self._resync_pending = True
+
+        def again() -> None:
+            self._resync_pending = False
+            if self.is_connected():  # else the reconnect resyncs
+                self.resync()
+
+        greenlet = gevent.spawn_later(self.options.resync_retry, again)
+        self.group.add(greenlet)
+        greenlet.link_exception(lambda g: log.error("resync failed: %r", g.exception))
 
     def _gone(self, channel: Channel, uuid: str, live: set[str]) -> bool:
         # `show channels` lags the core by up to a second or more: ask about each one
@@ -252,33 +296,79 @@ class CallManager:
                     self.metrics.closed_on_resync.inc()
                     actor.control.mailbox.lost(leg)
 
-    def _recover_from_database(self, channel: Channel, live: set[str]) -> None:
+    def _recover_previous_run(self, channel: Channel, live: set[str]) -> bool:
+        """Close the previous run's calls FreeSWITCH no longer has; remember the others
+        for adoption. False when the database cannot say (the next resync tries again)."""
         try:
-            with self.database.session_scope() as session:
-                records = CallRepository(session).live(self.node)
+            left = self._left_open()
         except DatabaseUnavailable as exc:
-            log.warning("no call recovery from the database: %s", exc)
-            return
-        for record in records:
-            if record.uuid in self._legs:
-                continue
-            if self._gone(channel, record.uuid, live):
-                call = Call.from_record(record)
-                for leg in call.leg_uuids:
-                    call.end_leg_unseen(leg)
-                self.metrics.closed_on_resync.inc()
-                cdr = build_cdr(call.timeline)
-                call.state = CallState.ENDED
-                self.writer.write_call(call.to_record(cdr.disposition))
-                self.writer.write_cdr(cdr)
-                log.info("call %s: ended while the controller was down; closed", record.uuid)
+            log.warning("previous run not reconciled yet, the database is away: %s", exc)
+            return False
+        for uuid, previous in left.items():
+            if uuid in self._legs or uuid in self._seen:
+                continue  # this run has it (a new park, adopted meanwhile) or closed it
+            if self._gone(channel, uuid, live):
+                self._close_previous(previous)
             else:
-                live.add(record.uuid)
+                live.add(uuid)
+                self._previous[uuid] = previous
+        return True
 
-    def _dump(self, channel: Channel, uuid: str) -> dict[str, Any] | None:
+    def _left_open(self) -> dict[str, recovery.LeftOpen]:
+        # the spool first: a record replayed meanwhile is in the database when it is read
+        spooled = self._spooled()
+        with self.database.session_scope() as session:
+            stored = CallRepository(session).live(self.node)
+            calls = recovery.live_calls(stored, spooled, self.node)
+            stays = AcdStateRepository(session).open_stays(calls)
+        return recovery.left_open(calls, stays, spooled)
+
+    def _spooled(self) -> list[object]:
+        records: list[object] = []
+        for item in self.writer.spool.peek():
+            try:
+                records.append(decode_record(item.kind, item.data))
+            except (ValueError, TypeError, KeyError):
+                continue  # the writer sets it aside when it replays
+        return records
+
+    def _close_previous(self, previous: recovery.LeftOpen) -> None:
+        closing = recovery.close(previous, time.time_ns() // 1000)
+        self.metrics.closed_on_resync.inc()
+        self.writer.write_call(closing.call)
+        for stay in closing.stays:
+            self.writer.write_acd(stay)
+        self.writer.write_cdr(closing.cdr)  # last: a CDR written means the call is closed
+        log.info(
+            "call %s: ended while the engine was away; closed %s",
+            previous.record.uuid, closing.cdr.disposition,
+        )  # fmt: skip
+
+    def _vanished(self, uuid: str) -> None:
+        """Listed by `show channels`, gone by the time it was asked about."""
+        previous = self._previous.pop(uuid, None)
+        if previous is None:
+            log.info("channel %s ended before it could be adopted", uuid)
+            return
+        log.info("call %s: ended as the engine asked about it", uuid)
+        self._close_previous(previous)
+
+    def _dump(self, channel: Channel, uuid: str) -> dict[str, Any] | _Unknown | _Vanished | None:
+        """The channel's variables; ``_VANISHED`` when FreeSWITCH no longer has it,
+        ``_UNKNOWN`` when it did not say (a timeout, the connection lost: ask later)."""
         try:
-            dump = json.loads(channel.api(commands.uuid_dump_json(uuid)))
-        except (ESLError, ValueError) as exc:
+            reply = channel.api(commands.uuid_dump_json(uuid), check=False)
+        except ESLError as exc:
+            log.info("channel %s not adopted yet: %s", uuid, exc)
+            return _UNKNOWN
+        if reply.startswith("-ERR"):
+            if _NO_SUCH_CHANNEL in reply:
+                return _VANISHED
+            log.info("channel %s not adopted yet: %s", uuid, reply.strip())
+            return _UNKNOWN
+        try:
+            dump = json.loads(reply)
+        except ValueError as exc:
             log.info("channel %s not adopted: %s", uuid, exc)
             return None
         if not isinstance(dump, dict) or dump.get("variable_cc_managed") != "true":
@@ -321,6 +411,19 @@ class CallManager:
             )
         self.group.kill(block=True, timeout=2.0)
         return left
+
+
+class _Unknown:
+    """FreeSWITCH did not say (timeout, connection lost)."""
+
+
+class _Vanished:
+    """FreeSWITCH says the channel does not exist."""
+
+
+_UNKNOWN = _Unknown()
+_VANISHED = _Vanished()
+_NO_SUCH_CHANNEL = "No such channel"
 
 
 def _quietly(fn: Callable[..., str], *args: Any) -> str:

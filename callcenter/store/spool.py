@@ -74,6 +74,12 @@ class Spool:
     def pending(self) -> int:
         return len(self._read()[0])
 
+    def peek(self) -> list[SpoolRecord]:
+        """The records waiting, in order, left where they are (a start reconciling what the
+        previous run could not write yet)."""
+        with self._lock:
+            return self._read()[0]
+
     def _read(self, start: int = 0) -> tuple[list[SpoolRecord], int, list[bytes]]:
         """Records from ``start``, the offset after the last complete line, corrupt lines."""
         try:

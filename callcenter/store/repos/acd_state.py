@@ -8,12 +8,12 @@ batch are only written if that batch never committed).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import Connection, or_, update
+from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
-from callcenter.store.models import QueueEntry
+from callcenter.store.models import Agent, Queue, QueueEntry
 from callcenter.store.records import AgentStateRecord, OpenStaysClosed, QueueStayRecord
 from callcenter.store.statements import (
     STAY_COLUMNS,
@@ -105,3 +105,40 @@ class AcdStateRepository:
 
     def save_agent_states(self, changes: Sequence[AgentStateRecord]) -> int:
         return write_agent_states(self.session.connection(), changes)
+
+    def open_stays(self, call_uuids: Collection[str]) -> list[QueueStayRecord]:
+        """The stays of these calls that have no outcome yet (a previous run's, at a start),
+        as the ACD wrote them, in the order they began."""
+        found: list[QueueStayRecord] = []
+        uuids = sorted(set(call_uuids))
+        for start in range(0, len(uuids), 1000):
+            rows = self.session.execute(
+                select(QueueEntry, Queue.name, Agent.extension)
+                .join(Queue, Queue.id == QueueEntry.queue_id)
+                .outerjoin(Agent, Agent.id == QueueEntry.agent_id)
+                .where(
+                    QueueEntry.call_uuid.in_(uuids[start : start + 1000]),
+                    QueueEntry.outcome.is_(None),
+                    QueueEntry.ticket.is_not(None),
+                )
+                .order_by(QueueEntry.joined_at, QueueEntry.id)
+            )
+            found += [
+                QueueStayRecord(
+                    ticket=e.ticket or "",
+                    queue=name,
+                    call_uuid=e.call_uuid,
+                    priority=e.priority,
+                    position_at_join=e.position_at_join,
+                    joined_at=e.joined_at,
+                    offers=e.offers,
+                    offered_at=e.offered_at,
+                    answered_at=e.answered_at,
+                    agent_extension=ext,
+                    left_at=e.left_at,
+                    outcome=e.outcome,
+                    reason=e.reason,
+                )
+                for e, name, ext in rows
+            ]
+        return found
