@@ -4,6 +4,7 @@ import contextlib
 import json
 import secrets
 import signal
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -146,8 +147,23 @@ def demo(
     traffic.register_agents(list(DEMO_AGENTS))
     traffic.start()
 
+    left: list[int] = []
+
     def stop(reason: str) -> None:
-        traffic.stop()  # no new callers; the ones on the line get shutdown_grace to finish
+        traffic.stop()  # no new callers; the ones on the line get a grace to finish
+        gevent.spawn(finish, reason)
+
+    def finish(reason: str) -> None:
+        # the simulator stops with the demo, so nothing stays behind for a next start to
+        # adopt (as with a real FreeSWITCH): the callers still on the line hang up first
+        deadline = time.monotonic() + settings.shutdown_grace
+        while sim.channels and time.monotonic() < deadline:
+            gevent.sleep(0.2)
+        callers = [c.uuid for c in sim.channels if c.direction == "inbound"]
+        left.append(sum(sim.hangup(uuid) for uuid in callers))
+        waited = time.monotonic() + 5.0
+        while any(m.actors for m in app.managers.values()) and time.monotonic() < waited:
+            gevent.sleep(0.1)
         app.request_stop(reason)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -179,4 +195,8 @@ def demo(
     finally:
         traffic.stop()
         sim.stop()
-    click.echo(f"demo stopped cleanly; CDRs before {before}, after {_cdr_count(app)}")
+    hung_up = f", {left[0]} caller(s) still on the line hung up" if left and left[0] else ""
+    click.echo(
+        f"demo stopped cleanly (the simulator too){hung_up}; "
+        f"CDRs before {before}, after {_cdr_count(app)}"
+    )
