@@ -38,6 +38,8 @@ from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
 
+MAX_RESYNC_RETRIES = 12
+
 
 @dataclass(frozen=True, slots=True)
 class CallOptions:
@@ -82,6 +84,7 @@ class CallManager:
         self._previous: dict[str, recovery.LeftOpen] = {}  # left live, not adopted yet
         self._seen: set[str] = set()  # calls this run had, until the previous run is closed
         self._resync_pending = False
+        self._retries = 0  # resyncs in a row that left channels undecided
 
     def bind(self, channel: Channel) -> None:
         self.channel = channel
@@ -242,14 +245,30 @@ class CallManager:
             self._recovered_from_db = self._recover_previous_run(channel, live)
             if not self._recovered_from_db:
                 self._resync_later()  # once the database answers
+        for uuid in [u for u in self._previous if u not in live and u not in self._legs]:
+            if self._gone(channel, uuid, live):  # undecided last time, gone now
+                self._close_previous(self._previous.pop(uuid))
+        undecided = self._adopt_listed(channel, live)
+        for uuid in [u for u in self._previous if u in live and u not in undecided]:
+            del self._previous[uuid]  # answered about, and not adopted: not the engine's
+        self._ask_again(bool(undecided or self._previous))
+        self._synced = True
+        if self._recovered_from_db:
+            self._seen.clear()
+        for actor in list(self.actors.values()):
+            actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
+
+    def _adopt_listed(self, channel: Channel, live: set[str]) -> set[str]:
+        """Adopt the listed channels no call has; close those that vanished meanwhile.
+        Returns those FreeSWITCH did not answer about."""
         dumps: list[dict[str, Any]] = []
-        undecided = False
+        undecided: set[str] = set()
         for uuid in sorted(live - set(self._legs)):
             found = self._dump(channel, uuid)
             if found is _VANISHED:
                 self._vanished(uuid)
             elif found is _UNKNOWN:
-                undecided = True
+                undecided.add(uuid)
             elif isinstance(found, dict):
                 dumps.append(found)
         legs = [d for d in dumps if d.get("variable_cc_role") not in (None, "", LegRole.CALLER)]
@@ -258,14 +277,22 @@ class CallManager:
                 self._adopt(dump)
         for dump in legs:
             self._adopt_leg(channel, dump)
-        if undecided:
-            self._resync_later()  # FreeSWITCH did not answer about some: ask again
-        self._synced = True
-        if self._recovered_from_db:
-            self._previous.clear()
-            self._seen.clear()
-        for actor in list(self.actors.values()):
-            actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
+        return undecided
+
+    def _ask_again(self, needed: bool) -> None:
+        """FreeSWITCH did not say about some channels (a timeout): resync again soon, a
+        few times; then the next reconnect's resync will."""
+        if not needed:
+            self._retries = 0
+        elif self._retries < MAX_RESYNC_RETRIES:
+            self._retries += 1
+            self._resync_later()
+        else:
+            log.warning(
+                "%d channel(s) still undecided after %d resyncs; left for the next reconnect",
+                len(self._previous), self._retries,
+            )  # fmt: skip
+            self._retries = 0
 
     def _resync_later(self) -> None:
         if self._resync_pending:

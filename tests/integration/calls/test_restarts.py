@@ -193,6 +193,30 @@ def test_a_uuid_dump_that_times_out_leaves_the_call_for_the_next_resync(
     until(lambda: settled(app))
 
 
+def test_a_call_undecided_at_one_resync_and_gone_by_the_next_is_closed(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = engine()
+    add_route(first, "8207", RouteTarget.PLAYBACK, TONE)
+    until(lambda: first.connections["fs1"].connected)
+    uuid = sim.place_call("8207", "15552207")
+    until(lambda: any(c.uuid == uuid and c.application == "playback" for c in sim.channels))
+    first.stop("restart")
+    dump = sim_api.HANDLERS["uuid_dump"]
+
+    def stalling_then_gone(api: sim_api.Api, argv: list[str], args: str) -> str:
+        if argv and argv[0] == uuid:
+            gevent.sleep(2.0)  # the engine gives up waiting...
+            sim.hangup(uuid)  # ...and the caller leaves before it asks again
+        return dump(api, argv, args)
+
+    monkeypatch.setitem(sim_api.HANDLERS, "uuid_dump", stalling_then_gone)
+    app = engine(CALLCENTER_ESL_COMMAND_TIMEOUT="1")
+    cdr = wait_cdr(app, uuid, timeout=20)
+    assert cdr.hangup_by is HangupBy.UNKNOWN
+    until(lambda: settled(app))
+
+
 def _cut_url(url: str, proxy: TcpCut) -> str:
     return make_url(url).set(port=proxy.port).render_as_string(hide_password=False)
 
