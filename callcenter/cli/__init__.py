@@ -70,7 +70,10 @@ def _cell(value: Any) -> str:
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
 
 
-@click.group(cls=CallCenterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=CallCenterGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+)
 @click.version_option(__version__, "--version", prog_name="callcenter")
 @click.option(
     "--config",

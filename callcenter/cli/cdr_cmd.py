@@ -31,7 +31,10 @@ def cdr() -> None:
 @click.option("--since", type=click.DateTime(), help="Only calls started at or after (UTC).")
 @click.option("--until", type=click.DateTime(), help="Only calls started before (UTC).")
 @click.option("--queue", help="Only calls that went through this queue.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
+    help="How many CDRs to list, newest first.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every field).")
 @pass_context
 def list_cdrs(

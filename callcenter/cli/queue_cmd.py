@@ -13,6 +13,7 @@ from callcenter.cli import Context, emit_table, params, pass_context
 from callcenter.cli.engine import notify_engine
 from callcenter.cli.route_cmd import operator
 from callcenter.store.database import Database
+from callcenter.store.models.acd import Queue
 from callcenter.store.records import QueueEntryRecord, QueueRecord
 from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
 from callcenter.vocabulary import QueueStrategy
@@ -32,30 +33,51 @@ _SETTINGS = {
 }
 
 
-def _settings_options(func: F) -> F:
+def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None) -> F:
+    """The settings' options; ``shown`` gives `queue add` the default each one takes."""
+    d = shown or (lambda _column: False)
     options = [
         click.option(
             "--strategy",
             type=click.Choice([s.value for s in QueueStrategy]),
+            show_default=d("strategy"),
             help="How the next agent is picked.",
         ),
-        click.option("--max-wait", type=click.IntRange(0, 86_400), help=_SETTINGS["max_wait"][1]),
         click.option(
-            "--max-callers", type=click.IntRange(0, 100_000), help=_SETTINGS["max_callers"][1]
+            "--max-wait",
+            type=click.IntRange(0, 86_400),
+            show_default=d("max_wait_seconds"),
+            help=_SETTINGS["max_wait"][1],
         ),
         click.option(
-            "--ring-seconds", type=click.IntRange(1, 600), help=_SETTINGS["ring_seconds"][1]
+            "--max-callers",
+            type=click.IntRange(0, 100_000),
+            show_default=d("max_callers"),
+            help=_SETTINGS["max_callers"][1],
         ),
         click.option(
-            "--service-level", type=click.IntRange(0, 86_400), help=_SETTINGS["service_level"][1]
+            "--ring-seconds",
+            type=click.IntRange(1, 600),
+            show_default=d("agent_ring_seconds"),
+            help=_SETTINGS["ring_seconds"][1],
+        ),
+        click.option(
+            "--service-level",
+            type=click.IntRange(0, 86_400),
+            show_default=d("service_level_seconds"),
+            help=_SETTINGS["service_level"][1],
         ),
         click.option(
             "--moh",
             callback=params.music_on_hold,
+            show_default=d("music_on_hold"),
             help="Music on hold: a file, local_stream://NAME or tone_stream://...",
         ),
         click.option(
-            "--announce-every", type=click.IntRange(0, 3600), help=_SETTINGS["announce_every"][1]
+            "--announce-every",
+            type=click.IntRange(0, 3600),
+            show_default=d("announce_position_seconds"),
+            help=_SETTINGS["announce_every"][1],
         ),
         click.option(
             "--announce",
@@ -80,6 +102,16 @@ def _settings_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _add_default(column: str) -> str:
+    """What `queue add` stores for an option not given: the model's column default."""
+    default = Queue.__table__.c[column].default
+    return str(getattr(default, "arg", "")) if default is not None else ""
+
+
+def _add_options(func: F) -> F:
+    return _settings_options(func, _add_default)
 
 
 def _fields(name: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +158,7 @@ def queue() -> None:
 
 @queue.command("add")
 @name_argument
-@_settings_options
+@_add_options
 @pass_context
 def add(ctx: Context, /, name: str, **given: Any) -> None:
     """Create a queue; settings not given take their defaults.
@@ -152,7 +184,7 @@ def add(ctx: Context, /, name: str, **given: Any) -> None:
 @click.option("--no-overflow", is_flag=True, help="Remove the overflow target.")
 @pass_context
 def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
-    """Change the settings given; the others keep their value.
+    """Change the settings given; the others keep their value (no defaults apply).
 
     \b
     Examples:
@@ -268,7 +300,8 @@ def remove(ctx: Context, name: str) -> None:
 
 @queue.command("entries")
 @queue_argument
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many stays to list.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
 def entries(ctx: Context, queue: str, limit: int, as_json: bool) -> None:
@@ -348,7 +381,8 @@ def skill() -> None:
 @skill.command("require")
 @queue_argument
 @click.argument("skill_name", metavar="SKILL", callback=params.skill)
-@click.option("--min-level", default=1, show_default=True, type=click.IntRange(0, 100))
+@click.option("--min-level", default=1, show_default=True, type=click.IntRange(0, 100),
+              help="The lowest level of the skill an agent must have (0-100).")  # fmt: skip
 @pass_context
 def skill_require(ctx: Context, queue: str, skill_name: str, min_level: int) -> None:
     """Require SKILL at MIN-LEVEL or more (again: changes the level).
