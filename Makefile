@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ENGINE := $(VENV)/.installed-engine
 
 .DEFAULT_GOAL := help
 .PHONY: help install test lint typecheck fmt db-upgrade demo bench fuzz clean
@@ -10,14 +11,26 @@ STAMP  := $(VENV)/.installed
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+define VENV_READY
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11+ is needed (found: $$($(PYTHON) --version 2>&1))"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+	@test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/python -m pip install --quiet --upgrade pip; } || \
 	  { echo "cannot create a virtualenv: on Debian run 'apt-get install python3-venv'"; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
+endef
+
+# the engine alone (what `make demo` needs), or with the dev tools (tests, linters)
+$(ENGINE): pyproject.toml
+	$(VENV_READY)
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \
+	  echo "installing the engine into $(VENV)"; $(BIN)/python -m pip install --quiet -e .; fi
+	@touch $(ENGINE)
+
+$(STAMP): pyproject.toml
+	$(VENV_READY)
+	@echo "installing the engine and its dev tools into $(VENV)"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(ENGINE)
 
 install: $(STAMP) ## Create .venv and install the engine with its dev tools
 
@@ -35,10 +48,10 @@ fmt: $(STAMP) ## Format and auto-fix with ruff
 	$(BIN)/ruff format callcenter tests migrations
 	$(BIN)/ruff check --fix callcenter tests migrations
 
-db-upgrade: $(STAMP) ## Migrate the configured database (CALLCENTER_DATABASE_URL) to head
+db-upgrade: $(ENGINE) ## Migrate the configured database (CALLCENTER_DATABASE_URL) to head
 	$(BIN)/callcenter db upgrade
 
-demo: $(STAMP) ## Run the engine on its embedded defaults (SQLite, simulator); Ctrl-C stops it
+demo: $(ENGINE) ## Run the engine on its embedded defaults (SQLite, simulator); Ctrl-C stops it
 	$(BIN)/callcenter demo
 
 bench: $(STAMP) ## Run the benchmarks and print figures (record them in docs/benchmarks.md)

@@ -31,3 +31,22 @@ def test_migrations_install_inside_the_package() -> None:
 def test_console_script_points_at_main() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["project"]["scripts"]["callcenter"] == "callcenter.__main__:main"
+
+
+def test_the_demo_installs_the_engine_alone_and_the_tests_bring_the_dev_tools() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime = " ".join(data["project"]["dependencies"]).lower()
+    dev = data["project"]["optional-dependencies"]["dev"]
+    for tool in ("pytest", "mypy", "ruff", "hypothesis"):
+        assert tool not in runtime and any(d.startswith(tool) for d in dev), tool
+    rules = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].split("##")[0].split()
+        for line in (ROOT / "Makefile").read_text().splitlines()
+        if ":" in line and not line.startswith(("\t", "#", " ")) and "=" not in line.split(":")[0]
+    }
+    assert rules["demo"] == ["$(ENGINE)"] and rules["db-upgrade"] == ["$(ENGINE)"]
+    for target in ("test", "lint", "typecheck", "fmt", "install"):
+        assert rules[target] == ["$(STAMP)"], target
+    makefile = (ROOT / "Makefile").read_text()
+    engine_recipe = makefile.split("$(ENGINE): pyproject.toml", 1)[1].split("\n\n", 1)[0]
+    assert "pip install --quiet -e ." in engine_recipe and "[dev]" not in engine_recipe
