@@ -155,6 +155,14 @@ class DateHours:
 
 
 @dataclass(frozen=True, slots=True)
+class HolidayCalendar:
+    """A country's public holidays (``FR``), or a subdivision's (``US``, ``CA``)."""
+
+    country: str
+    subdiv: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule(Node):
     timezone: str  # IANA name, checked with zoneinfo
     weekly: tuple[tuple[TimeRange, ...], ...]  # 7 entries, Monday first
@@ -162,6 +170,7 @@ class Schedule(Node):
     exceptions: tuple[DateHours, ...]  # a date with special hours (wins over weekly/holiday)
     open: str
     closed: str
+    calendars: tuple[HolidayCalendar, ...] = ()  # public holidays, closed like `holidays`
 
 
 @dataclass(frozen=True, slots=True)

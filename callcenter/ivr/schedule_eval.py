@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from callcenter.ivr import public_holidays
 from callcenter.ivr.plan import Schedule, TimeRange
 
 
@@ -22,7 +23,9 @@ def hours_on(schedule: Schedule, at: datetime) -> tuple[TimeRange, ...]:
     for exception in schedule.exceptions:
         if exception.day == day:
             return exception.hours
-    if day in schedule.holidays:
+    if day in schedule.holidays or any(
+        public_holidays.is_holiday(c.country, c.subdiv, day) for c in schedule.calendars
+    ):
         return ()
     return schedule.weekly[local.weekday()]
 

@@ -7,7 +7,7 @@ import zoneinfo
 from datetime import date, time
 
 from callcenter.esl.quoting import VAR_NAME
-from callcenter.ivr import plan
+from callcenter.ivr import plan, public_holidays
 from callcenter.ivr.loader import YMap, YNode, YScalar, YSeq
 from callcenter.ivr.validate_fields import Checker, Ref, child
 from callcenter.ivr.validate_nodes import COMMON
@@ -28,17 +28,64 @@ def build_schedule(c: Checker, name: str, m: YMap, path: str) -> plan.Node | Non
         where = m.values["timezone"].where
         c.error(where, child(path, "timezone"), f"unknown time zone {timezone!r}")
     weekly = _weekly(c, m.get("weekly"), child(path, "weekly"))
-    holidays = tuple(
-        _date(c, item, child(child(path, "holidays"), i))
-        for i, item in enumerate(_items(c, m.get("holidays"), child(path, "holidays")))
-    )
-    _no_repeats(c, holidays, m.get("holidays"), child(path, "holidays"))
+    holidays, calendars = _holidays(c, m.get("holidays"), child(path, "holidays"))
     exceptions = _exceptions(c, m.get("exceptions"), child(path, "exceptions"))
     is_open = c.target(name, m, "open", path)
     closed = c.target(name, m, "closed", path)
     if c.failed_since(before):
         return None
-    return plan.Schedule(name, m.where, timezone, weekly, holidays, exceptions, is_open, closed)
+    return plan.Schedule(
+        name, m.where, timezone, weekly, holidays, exceptions, is_open, closed, calendars
+    )
+
+
+def _holidays(
+    c: Checker, node: YNode | None, path: str
+) -> tuple[tuple[date, ...], tuple[plan.HolidayCalendar, ...]]:
+    """Closed dates: ``{country: FR}`` (a country's public holidays, ``subdiv`` for a state
+    or region), a list of ``YYYY-MM-DD`` dates, or a list mixing both."""
+    if isinstance(node, YMap):
+        calendar = _calendar(c, node, path)
+        return (), (calendar,) if calendar else ()
+    days: list[date] = []
+    calendars: list[plan.HolidayCalendar] = []
+    seen: dict[object, int] = {}
+    for i, item in enumerate(_items(c, node, path)):
+        ip = child(path, i)
+        value: date | plan.HolidayCalendar | None
+        if isinstance(item, YMap):
+            value = _calendar(c, item, ip)
+            if value is not None:
+                calendars.append(value)
+        else:
+            value = _date(c, item, ip)
+            days.append(value)
+        if value is not None and value != date.min:
+            if value in seen:
+                c.error(item.where, ip, f"{_shown(value)} is listed twice")
+            seen[value] = i
+    return tuple(days), tuple(calendars)
+
+
+def _shown(value: date | plan.HolidayCalendar) -> str:
+    if isinstance(value, plan.HolidayCalendar):
+        return f"{value.country}" + (f"/{value.subdiv}" if value.subdiv else "")
+    return str(value)
+
+
+def _calendar(c: Checker, m: YMap, path: str) -> plan.HolidayCalendar | None:
+    before = c.errors()
+    c.fields(m, path, ("country",), ("subdiv",))
+    country = c.text(m, "country", path)
+    subdiv = c.text(m, "subdiv", path) or None
+    if c.failed_since(before) or not country:
+        return None
+    why = public_holidays.problem(country, subdiv)
+    if why is not None:
+        key = "subdiv" if subdiv is not None and "subdivision" in why else "country"
+        c.error(m.values[key].where, child(path, key), why)
+        return None
+    return plan.HolidayCalendar(country, subdiv)
 
 
 def _known_zone(name: str) -> bool:

@@ -341,3 +341,51 @@ def test_regexes_that_could_backtrack_for_long_are_refused(
     result = load_flow(write(tmp_path, BASE + node), missing_audio="ignore")
     issues = [str(i) for i in result.errors]
     assert any(expected in i for i in issues), issues
+
+
+HOLIDAY_FLOW = """\
+version: 1
+name: h
+start: hours
+nodes:
+  hours:
+    type: schedule
+    timezone: Europe/Paris
+    weekly: {{mon-fri: ["08:00-18:00"]}}
+    holidays: {holidays}
+    open: done
+    closed: done
+  done: {{type: hangup}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("holidays", "expected"),
+    [
+        ("{country: FR}", []),
+        ("{country: US, subdiv: CA}", []),
+        ('[{country: FR}, "2027-12-24"]', []),
+        (
+            "{country: XX}",
+            ["9:25: nodes.hours.holidays.country: unknown country 'XX' for public holidays"],
+        ),
+        (
+            "{country: fr}",
+            ["9:25: nodes.hours.holidays.country: unknown country 'fr' for public holidays (did"],
+        ),
+        (
+            "{country: US, subdiv: ZZ}",
+            ["9:37: nodes.hours.holidays.subdiv: unknown subdivision 'ZZ' of US"],
+        ),
+        ("{country: FR, region: x}", ["9:29: nodes.hours.holidays.region: unknown field"]),
+        ("{subdiv: CA}", ["9:15: nodes.hours.holidays: missing required field 'country'"]),
+        ("[{country: FR}, {country: FR}]", ["9:31: nodes.hours.holidays[1]: FR is listed twice"]),
+    ],
+)
+def test_public_holidays_by_country(tmp_path: Path, holidays: str, expected: list[str]) -> None:
+    path = write(tmp_path, HOLIDAY_FLOW.format(holidays=holidays))
+    result = load_flow(path)
+    found = [str(i).removeprefix(f"{path}:") for i in result.errors]
+    assert len(found) == len(expected), found
+    for got, want in zip(found, expected, strict=True):
+        assert got.startswith(want), got

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -56,3 +57,20 @@ def test_aware_times_are_converted_to_the_zone() -> None:
     assert is_open(SCHEDULE, datetime(2026, 3, 9, 13, 30, tzinfo=UTC))
     # 03:00 UTC on Dec 26 is still Christmas evening in New York
     assert not is_open(SCHEDULE, datetime(2026, 12, 26, 3, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("calendar", "at", "expected"),
+    [
+        (plan.HolidayCalendar("FR"), "2027-07-14T11:00", False),  # Bastille Day, a Wednesday
+        (plan.HolidayCalendar("FR"), "2027-07-13T11:00", True),
+        (plan.HolidayCalendar("FR"), "2031-05-01T11:00", False),  # any year, not a list
+        (plan.HolidayCalendar("US", "CA"), "2027-03-31T11:00", False),  # Cesar Chavez Day
+        (plan.HolidayCalendar("US"), "2027-03-31T11:00", True),  # not a federal holiday
+    ],
+)
+def test_public_holidays_close_the_day(
+    calendar: plan.HolidayCalendar, at: str, expected: bool
+) -> None:
+    schedule = dataclasses.replace(SCHEDULE, holidays=(), exceptions=(), calendars=(calendar,))
+    assert is_open(schedule, datetime.fromisoformat(at)) is expected
