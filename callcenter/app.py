@@ -27,6 +27,7 @@ from callcenter.errors import ConfigError, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
+from callcenter.ivr.plan import Tts
 from callcenter.ivr.registry import FlowRegistry, ReloadResult, queue_names
 from callcenter.ivr.warning_digest import WarningDigest
 from callcenter.metrics.esl import ESLMetrics
@@ -85,6 +86,7 @@ class App:
             voicemail_dir=settings.recordings_dir.absolute() / "voicemail",
             outbound=self.outbound,
             queue=self.queues,
+            tts=Tts(settings.tts_engine, settings.tts_voice),
         )
         target_runner = functools.partial(run_target, ivr=self.ivr, queue=self.queues)
         self.queues.route = target_runner  # where a queue's overflow target sends callers

@@ -78,6 +78,9 @@ class Settings:
     park_timeout: int = 3600
     # the password of every node given without one (FreeSWITCH reads the same variable)
     esl_password: str = field(default="", repr=False)
+    # what FreeSWITCH speaks {tts: ...} prompts with when a flow names none (mod_flite's kal)
+    tts_engine: str = "flite"
+    tts_voice: str = "kal"
     # FreeSWITCH's own CDRs (mod_xml_cdr) posted to /fs/cdr: the basic-auth USER:PASSWORD
     # both sides read (empty: every post is refused), and how long a post waits for the
     # engine's own CDR of the call before it is written in its place
@@ -300,6 +303,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         if number != int(number):
             raise ConfigError(f"{where}: expected whole seconds (0: no limit), got {value!r}")
         return int(number)
+    if key in ("tts_engine", "tts_voice"):
+        text = _as_str(value, where)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", text):
+            raise ConfigError(f"{where}: expected a name (letters, digits, _ . -), got {value!r}")
+        return text
     if key == "esl_password":
         text = _as_str(value, where)
         if not text:

@@ -433,10 +433,16 @@ def _decode(raw: bytes, fmt: int) -> tuple[dict[str, str], str | None]:
 
 def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
     # FreeSWITCH repeats Hangup-Cause on HANGUP_COMPLETE: json.loads keeps the last value.
+    # Its serializer writes one flat object (values: strings, arrays of strings); a nested
+    # object is refused, or the scan could read one of its keys as a header.
+    objects: list[object] = []
     try:
-        obj: Any = json.loads(raw.decode("utf-8", "replace"))
-        if not isinstance(obj, dict):
+        obj: Any = json.loads(raw.decode("utf-8", "replace"), object_hook=objects.append)
+        if len(objects) > 1:
+            raise ESLProtocolError("text/event-json body holds a nested object")
+        if not objects or obj is not None:
             raise ESLProtocolError("text/event-json body is not a JSON object")
+        obj = objects[0]
         if len(set(map(type, obj.values()))) > 1 or (
             obj and type(next(iter(obj.values()))) is not str
         ):

@@ -80,11 +80,14 @@ class Interpreter:
         limits: Limits | None = None,
         clock_us: Callable[[], int] = wall_clock_us,
         finish: Callable[[Outcome], None] | None = None,
+        tts: plan.Tts | None = None,
     ) -> None:
         """``finish`` carries out a final action (voicemail, transfer...) as part of its node,
         so a caller hanging up during it counts as a hang-up in that node."""
         self.port = port
         self.finish = finish
+        self.tts = tts or plan.Tts()  # a flow's own tts: wins
+        self._tts_set: plan.Tts | None = None  # what the channel's tts_engine/voice hold
         self.caller = caller
         self.listener = listener or NullListener()
         self.flows = flows
@@ -237,8 +240,16 @@ class Interpreter:
             sounds = self.current().sounds.rstrip("/")
             return f"{sounds}/{self.language}/{path}" if sounds else f"{self.language}/{path}"
         if prompt.tts is not None:
+            self._speak_with(self.current().tts or self.tts)
             return "say:" + fill(prompt.tts, self.variables, for_freeswitch).replace("!", ".")
         return f"silence_stream://{prompt.silence_ms or 0}"
+
+    def _speak_with(self, tts: plan.Tts) -> None:
+        """FreeSWITCH plays ``say:`` only with tts_engine set on the channel."""
+        if self._tts_set != tts:
+            self.port.set_variable("tts_engine", tts.engine)
+            self.port.set_variable("tts_voice", tts.voice)
+            self._tts_set = tts
 
     # -- node handlers: each returns a target name or an Outcome -----------------------
 

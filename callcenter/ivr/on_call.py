@@ -25,6 +25,7 @@ from callcenter.calls.control import CallControl, Digits
 from callcenter.calls.features import ring_extension
 from callcenter.errors import CallGone
 from callcenter.esl import quoting as q
+from callcenter.ivr import plan
 from callcenter.ivr.http import Http, fetch_json
 from callcenter.ivr.interpreter import Interpreter, Limits, wall_clock_us
 from callcenter.ivr.metrics import IvrMetrics, NodeEvent
@@ -113,8 +114,10 @@ class IvrRunner:
         limits: Limits | None = None,
         outbound: OutboundRoutes | None = None,
         queue: QueueRunner | None = None,
+        tts: plan.Tts | None = None,
     ) -> None:
         self.registry = registry
+        self.tts = tts
         self.metrics = metrics
         self.voicemail_dir = voicemail_dir
         self.ring_seconds = ring_seconds
@@ -138,6 +141,7 @@ class IvrRunner:
             listener=TimelineListener(control, self.metrics),
             flows=self.registry.get,
             limits=self.limits,
+            tts=self.tts,
             finish=lambda outcome: self._final(control, outcome),
         )
         call.timeline.ivr_entered(wall_clock_us())

@@ -155,6 +155,15 @@ class DateHours:
 
 
 @dataclass(frozen=True, slots=True)
+class Tts:
+    """What FreeSWITCH speaks ``{tts: ...}`` prompts with (its ``tts_engine``/``tts_voice``):
+    mod_flite's ``kal`` unless the flow or the settings say otherwise."""
+
+    engine: str = "flite"
+    voice: str = "kal"
+
+
+@dataclass(frozen=True, slots=True)
 class HolidayCalendar:
     """A country's public holidays (``FR``), or a subdivision's (``US``, ``CA``)."""
 
@@ -238,6 +247,7 @@ class Flow:
     sounds: str  # folder of prompts: <sounds>/<language>/<file>
     nodes: dict[str, Node] = field(hash=False)
     variables: tuple[tuple[str, str], ...] = ()  # flow-level initial variables
+    tts: Tts | None = None  # None: the engine's (settings tts_engine, tts_voice)
 
     def node(self, name: str) -> Node:
         return self.nodes[name]

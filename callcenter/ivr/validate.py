@@ -68,7 +68,8 @@ BUILDERS: dict[str, Builder] = {
     "goto_flow": build_goto_flow,
 }
 NODE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
-_FLOW_FIELDS = ("name", "language", "sounds", "variables", "description")
+_FLOW_FIELDS = ("name", "language", "sounds", "variables", "description", "tts")
+TTS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,20 @@ def _check_flow_cycles(loaded: list[_Loaded]) -> None:
             item.result.errors.append(Issue(ref.where, ref.path, message))
 
 
+def _tts(c: Checker, top: YMap) -> plan.Tts | None:
+    """``tts: {engine: flite, voice: slt}``: the flow's {tts: ...} prompts' engine and voice."""
+    node = top.get("tts")
+    m = c.mapping(node, "tts") if node is not None else None
+    if m is None:
+        return None
+    c.fields(m, "tts", (), ("engine", "voice"))
+    what = "a TTS engine or voice name (letters, digits, _ . -)"
+    default = plan.Tts()
+    engine = c.text(m, "engine", "tts", default.engine, TTS_NAME, what)
+    voice = c.text(m, "voice", "tts", default.voice, TTS_NAME, what)
+    return plan.Tts(engine or default.engine, voice or default.voice)
+
+
 def flow_files(paths_or_dir: Path | str | Iterable[Path | str]) -> list[Path]:
     items = [paths_or_dir] if isinstance(paths_or_dir, Path | str) else list(paths_or_dir)
     files: list[Path] = []
@@ -190,6 +205,7 @@ def _load(
     language = c.text(top, "language", "", "en", LANGUAGE, "a language like en or fr")
     sounds = c.text(top, "sounds", "")
     variables = set_variables(c, top, "variables", "")
+    tts = _tts(c, top)
     names, nodes = _nodes(c, top)
     start = c.text(top, "start", "")
     if start and start not in names:
@@ -212,6 +228,7 @@ def _load(
         sounds=sounds,
         nodes=nodes,
         variables=variables,
+        tts=tts,
     )
     quiet = quiet_gotos(c, start, nodes) if start in nodes else set()
     gotos = [ref for ref in c.flows if ref.path.split(".")[1] in quiet]  # nodes.<name>.flow

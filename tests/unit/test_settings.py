@@ -261,3 +261,15 @@ def test_dialplans_dir_is_relative_to_the_settings_file(
     env = {"CALLCENTER_DIALPLANS_DIR": "mine"}  # typed in a shell: the current directory
     assert load_settings(etc / "cc.yaml", environ=env).dialplans_dir == tmp_path / "mine"
     assert load_settings(environ={}).dialplans_dir == tmp_path / "dialplans"
+
+
+def test_tts_engine_and_voice() -> None:
+    assert (load_settings(environ={}).tts_engine, load_settings(environ={}).tts_voice) == (
+        "flite",
+        "kal",
+    )
+    env = {"CALLCENTER_TTS_ENGINE": "cepstral", "CALLCENTER_TTS_VOICE": "Allison-8kHz"}
+    settings = load_settings(environ=env)
+    assert (settings.tts_engine, settings.tts_voice) == ("cepstral", "Allison-8kHz")
+    with pytest.raises(ConfigError, match="CALLCENTER_TTS_VOICE: expected a name"):
+        load_settings(environ={"CALLCENTER_TTS_VOICE": "kal}"})

@@ -243,6 +243,8 @@ def test_one_call_through_every_node_type(
 
     assert sent(sim, uuid) == [
         "answer",
+        "set tts_engine=flite",  # FreeSWITCH speaks say: only with an engine set
+        "set tts_voice=kal",
         "playback file_string:///snd/en/intro.wav!tone_stream://%(200,0,440)"
         "!silence_stream://300!say:Hi Acme",
         "set default_language=fr",

@@ -203,6 +203,7 @@ _bodies = st.one_of(
 @example((DUPLICATED_APPLICATION_UUID, EVENT_JSON))
 @example((DUPLICATED_JOB_UUID, EVENT_JSON))
 @example((b"Event-Name: X\nUnique-ID: u\nUnique-ID: v\nbroken\n\n", EVENT_PLAIN))
+@example((b'{"Event-Name":"X","a":{"b":"1","Unique-ID":"u"}}', EVENT_JSON))  # a nested key
 def test_any_event_body_decodes_routes_and_reads_or_raises_the_protocol_error(
     body_and_type: tuple[bytes, str],
 ) -> None:

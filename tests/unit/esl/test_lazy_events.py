@@ -241,6 +241,27 @@ def test_a_key_that_appears_twice_is_left_to_the_full_parse() -> None:
     assert parse_event(Message({"Content-Type": EVENT_PLAIN}, plain)).unique_id == "last"
 
 
+def test_a_nested_object_is_not_freeswitchs_and_its_keys_are_not_headers() -> None:
+    # FreeSWITCH writes a flat object of strings and arrays of strings: the scan would read
+    # a key of a nested object as a header, which the full parse did not (it kept the object
+    # as JSON text). Such a body is now malformed for both.
+    for body in (
+        b'{"Event-Name":"X","a":{"b":"1","Unique-ID":"u"}}',
+        b'{"Event-Name":"X","a":[{"b":"1","Unique-ID":"u"}]}',
+        b'{"Event-Name":"X","a":[[{}]],"Unique-ID":"u"}',
+    ):
+        message = Message({"Content-Type": EVENT_JSON}, body)
+        with pytest.raises(ESLProtocolError, match="nested object"):
+            parse_event_eagerly(message)
+        lazy = parse_event(message)
+        assert lazy.unique_id is None or lazy.unique_id == "u"
+        with pytest.raises(ESLProtocolError, match="nested object"):
+            lazy.headers  # noqa: B018
+        assert lazy.broken
+    array = b'{"Event-Name":"X","a":["1",["2"]],"Unique-ID":"u"}'  # arrays are FreeSWITCH's
+    assert parse_event_eagerly(Message({"Content-Type": EVENT_JSON}, array)).unique_id == "u"
+
+
 def test_plain_inner_body_lines_are_not_headers() -> None:
     inner = b"Unique-ID: forged\nEvent-Name: CHANNEL_HANGUP\n"
     body = (

@@ -27,7 +27,7 @@ def write(tmp_path: Path, text: str, name: str = "flow.yaml") -> Path:
 
 def test_bad_flow_reports_every_error_with_its_location() -> None:
     assert messages("bad.yaml", queues=["sales"]) == [
-        f"{F}/bad.yaml:4:1: colour: unknown field (expected one of: description, language, name, nodes, sounds, start, variables, version)",  # noqa: E501
+        f"{F}/bad.yaml:4:1: colour: unknown field (expected one of: description, language, name, nodes, sounds, start, tts, variables, version)",  # noqa: E501
         f"{F}/bad.yaml:8:34: nodes.welcome.prompts[1].tts: unknown variable ${{caler_id_name}} (did you mean 'caller_id_name'?); set it or declare it under variables:",  # noqa: E501
         f"{F}/bad.yaml:8:68: nodes.welcome.prompts[2].silence: -5 is out of range (1 to 60000)",
         f"{F}/bad.yaml:13:14: nodes.menu.timeout: -1 is out of range (0.5 to 600)",

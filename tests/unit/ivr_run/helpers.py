@@ -130,6 +130,7 @@ def run(
     caller: Caller | None = None,
     flows: dict[str, plan.Flow] | None = None,
     limits: Limits | None = None,
+    tts: plan.Tts | None = None,
 ) -> tuple[Outcome, Recorder]:
     recorder = Recorder()
     interpreter = Interpreter(
@@ -138,5 +139,6 @@ def run(
         listener=recorder,
         flows=(flows or {}).__getitem__ if flows is not None else None,
         limits=limits,
+        tts=tts,
     )
     return interpreter.run(the_flow), recorder

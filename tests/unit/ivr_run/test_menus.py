@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from callcenter.errors import CallGone
@@ -129,8 +131,26 @@ def test_tts_greeting_plays_before_a_silent_collect() -> None:
     m = menu("main", {"1": "sales"}, greet_long=(plan.Prompt(tts="Press one, ${caller_id_name}!"),))
     port = FakePort(["1"])
     run(flow("main", m, queue()), port)
-    assert port.calls[1] == ("play", "say:Press one, Alice.")
-    assert port.calls[2][1] == "silence_stream://1"
+    # FreeSWITCH plays say: only with tts_engine set on the channel: mod_flite by default
+    assert port.calls[1:4] == [
+        ("set", "tts_engine", "flite"),
+        ("set", "tts_voice", "kal"),
+        ("play", "say:Press one, Alice."),
+    ]
+    assert port.calls[4][1] == "silence_stream://1"
+
+
+def test_tts_engine_and_voice_from_the_flow_then_the_engine() -> None:
+    m = menu("main", {"1": "sales"}, greet_long=(plan.Prompt(tts="Hello"),))
+    port = FakePort(["1"])
+    own = dataclasses.replace(flow("main", m, queue()), tts=plan.Tts("cepstral", "Allison"))
+    run(own, port, tts=plan.Tts("flite", "slt"))
+    assert ("set", "tts_engine", "cepstral") in port.calls
+    assert ("set", "tts_voice", "Allison") in port.calls
+    port = FakePort(["1"])
+    run(flow("main", m, queue()), port, tts=plan.Tts("flite", "slt"))
+    assert ("set", "tts_voice", "slt") in port.calls
+    assert sum(1 for c in port.calls if c[:2] == ("set", "tts_engine")) == 1  # once a call
 
 
 def test_several_prompts_become_one_file_string() -> None:
