@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
+from gevent.lock import Semaphore
 from gevent.pool import Group
 
 from callcenter.calls import recovery
@@ -85,6 +86,7 @@ class CallManager:
         self._seen: set[str] = set()  # calls this run had, until the previous run is closed
         self._resync_pending = False
         self._retries = 0  # resyncs in a row that left channels undecided
+        self._resync_lock = Semaphore()
 
     def bind(self, channel: Channel) -> None:
         self.channel = channel
@@ -235,7 +237,11 @@ class CallManager:
     def resync(self) -> None:
         """Reconcile with FreeSWITCH: close what ended unseen, adopt what lives. The first
         one also closes, in the same pass, what the previous run left open (the database
-        and the spool say live, FreeSWITCH no longer has it)."""
+        and the spool say live, FreeSWITCH no longer has it). One at a time."""
+        with self._resync_lock:
+            self._resync()
+
+    def _resync(self) -> None:
         channel = self.channel
         assert channel is not None
         listing = json.loads(channel.api(commands.show_channels_json()) or "{}")
@@ -301,8 +307,13 @@ class CallManager:
 
         def again() -> None:
             self._resync_pending = False
-            if self.is_connected():  # else the reconnect resyncs
+            if not self.is_connected():
+                return  # the reconnect resyncs
+            try:
                 self.resync()
+            except ESLError as exc:
+                log.warning("resync failed, trying again: %s", exc)
+                self._resync_later()
 
         greenlet = gevent.spawn_later(self.options.resync_retry, again)
         self.group.add(greenlet)
