@@ -1,27 +1,30 @@
 """Typed FreeSWITCH events decoded from ``text/event-json`` and ``text/event-plain`` messages.
 
-Events are lazy. ``parse_event`` keeps the raw body and finds what routing needs
-(Event-Name, Unique-ID) with a targeted scan; Event-Subclass, Job-UUID, Application-UUID
-and the first few ``get()`` lookups use the same scan. Everything else (``headers``,
-``body``, lookups past ``LOOKUPS_BEFORE_DECODING``) decodes the whole body once and caches
-it. Most events are only routed, and a HANGUP_COMPLETE carries 234 headers.
+Events are lazy. ``parse_event`` keeps the raw body and reads Event-Name with a targeted
+scan; Unique-ID (when first read: the router reads it only for the events some call's
+mailbox wants), Event-Subclass, Job-UUID, Application-UUID and the first few ``get()``
+lookups use the same scan. Everything else (``headers``, ``body``, lookups past
+``LOOKUPS_BEFORE_DECODING``) decodes the whole body once and caches it. Most events are
+only routed, and a HANGUP_COMPLETE carries 234 headers.
 
 The scan reads exactly what the full parse would, or declines (``_AMBIGUOUS``) and the full
 parse decides. JSON: a key counts only at a key position of the flat object FreeSWITCH's
 serializer writes (right after ``{`` or ``,``, so outside any string: a quote inside a value
-is always ``\\"``), followed by ``:"``; the value must hold no escape; a name seen twice
-(FreeSWITCH repeats Hangup-Cause) or anywhere else declines. FreeSWITCH writes header names
-without escapes, and the only names a caller can influence, channel variables', all start
-with ``variable_``. Plain: a header counts only at a line start of the header block, and
-values are URL-encoded, so a value never starts a line.
+is always ``\\"``), followed by ``:"``; the value must hold no escape. A repeated key
+(FreeSWITCH repeats Hangup-Cause) is read where json.loads reads it, at its last
+occurrence: the scan searches from the end. FreeSWITCH writes header names without escapes,
+and the only names a caller can influence, channel variables', all start with
+``variable_``; a nested object, which FreeSWITCH never writes, is refused by the full parse.
+Plain: a header counts only at a line start before the first blank line (an inner body
+follows it), and values are URL-encoded, so a value never starts a line; a repeated line
+declines.
 
-A body that passes the cheap checks in ``parse_event`` (JSON ends the object, a plain inner
-body is checked at once) but is still broken raises ``ESLProtocolError`` when it is decoded,
-and on every read after that, instead of in the reader, and tells the ``on_broken`` given to
-``parse_event`` once (the connection counts and logs it). FreeSWITCH frames each event by
-Content-Length, so such a body never costs the framing of the next one. Whatever the bytes,
-nothing here raises anything but ``ESLProtocolError`` (a body nested past the recursion
-limit included).
+A body that passes the cheap checks in ``parse_event`` (JSON ends the object) but is still
+broken raises ``ESLProtocolError`` when it is decoded, and on every read after that,
+instead of in the reader, and tells the ``on_broken`` given to ``parse_event`` once (the
+connection counts and logs it). FreeSWITCH frames each event by Content-Length, so such a
+body never costs the framing of the next one. Whatever the bytes, nothing here raises
+anything but ``ESLProtocolError`` (a body nested past the recursion limit included).
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class Event:
 
     _name: str
     _subclass: str | _Unset | None
-    _unique_id: str | None
+    _unique_id: str | _Unset | None
     _headers: Mapping[str, str] | None
     _body: str | _Unset | None
     _raw: bytes
@@ -113,12 +116,10 @@ class Event:
         self._error = None
 
     @classmethod
-    def _lazy(
-        cls, name: str, unique_id: str | None, raw: bytes, fmt: int, on_broken: OnBroken | None
-    ) -> Event:
+    def _lazy(cls, name: str, raw: bytes, fmt: int, on_broken: OnBroken | None) -> Event:
         event = cls.__new__(cls)
         event._name = name
-        event._unique_id = unique_id
+        event._unique_id = _LAZY
         event._subclass = _LAZY
         event._headers = None
         event._body = _LAZY
@@ -136,18 +137,24 @@ class Event:
         @property
         def name(self) -> str: ...
 
-        @property
-        def unique_id(self) -> str | None: ...
-
     else:  # read on every hop of every event: a C getter, no Python frame
         name = property(attrgetter("_name"))
-        unique_id = property(attrgetter("_unique_id"))
+
+    @property
+    def unique_id(self) -> str | None:
+        """Scanned when first read (the router reads it only for the event names some call's
+        mailbox wants). Never raises: a body that must be decoded to tell, and does not
+        decode, has none (and is reported to ``on_broken``)."""
+        value = self._unique_id
+        if isinstance(value, _Unset):
+            value = self._unique_id = self._routing_field("Unique-ID")
+        return value
 
     @property
     def subclass(self) -> str | None:
         value = self._subclass
         if isinstance(value, _Unset):
-            value = self._subclass = self._field("Event-Subclass")
+            value = self._subclass = self._routing_field("Event-Subclass")
         return value
 
     @property
@@ -164,6 +171,12 @@ class Event:
             if not isinstance(value, _Unset):
                 return value
         return self.headers.get(name)
+
+    def _routing_field(self, name: str) -> str | None:
+        try:
+            return self._field(name)
+        except ESLProtocolError:
+            return None
 
     # -- a few more headers by the same scan; all of them by decoding the body once ------
 
@@ -319,20 +332,15 @@ def parse_event(msg: Message, on_broken: OnBroken | None = None) -> Event:
         if not raw.endswith(b"}"):  # truncated, or not FreeSWITCH's: the full parse decides
             return parse_event_eagerly(msg)
         name = _json_event_name(raw)
-        unique_id = _scan_json(raw, b"Unique-ID")
         fmt = _JSON
     elif content_type == EVENT_PLAIN:
-        end = _plain_head_end(raw)
-        if _scan_plain(raw, b"Content-Length", end) is not None:
-            return parse_event_eagerly(msg)  # an inner body (BACKGROUND_JOB): check it now
-        name = _scan_plain(raw, b"Event-Name", end)
-        unique_id = _scan_plain(raw, b"Unique-ID", end)
+        name = _scan_plain(raw, b"Event-Name")
         fmt = _PLAIN
     else:
         raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
-    if type(name) is not str or not name or isinstance(unique_id, _Unset):
+    if type(name) is not str or not name:
         return parse_event_eagerly(msg)
-    return Event._lazy(name, unique_id, raw, fmt, on_broken)
+    return Event._lazy(name, raw, fmt, on_broken)
 
 
 def parse_event_eagerly(msg: Message) -> Event:
@@ -351,6 +359,7 @@ def parse_event_eagerly(msg: Message) -> Event:
 # -- the targeted scan -------------------------------------------------------------------
 
 _SCANNABLE = re.compile(r"[A-Za-z0-9_.-]+")
+_BLANK_LINE = re.compile(b"\n\n")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -377,13 +386,16 @@ def _json_event_name(raw: bytes) -> str | _Unset | None:
 
 def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
     # FreeSWITCH spells header names without escapes, and a name a caller can influence
-    # (a channel variable's) starts with "variable_": a key equal to `key` is "key".
+    # (a channel variable's) starts with "variable_": a key equal to `key` is "key". The
+    # last one is read, from the end: json.loads keeps the last of a repeated key, and so
+    # no second search for a repeat is needed (if the last "key" in the text is at a key
+    # position, it is the last key). Keys FreeSWITCH adds last (Application-UUID) are found
+    # at once; if it is not at a key position (the same text ending a value), the full
+    # parse decides.
     quoted = b'"' + key + b'"'
-    at = raw.find(quoted)
+    at = raw.rfind(quoted)
     if at < 0:
         return None
-    if raw.find(quoted, at + len(quoted)) >= 0:
-        return _AMBIGUOUS  # a duplicate key, or the same text as a value somewhere
     before = raw[at - 1] if at else 0
     if not (before == 0x2C or (before == 0x7B and at == 1)):  # ',' or the opening '{'
         return _AMBIGUOUS
@@ -400,28 +412,24 @@ def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
     return value.decode("utf-8", "replace")
 
 
-def _scan_plain(raw: bytes, key: bytes, end: int = -1) -> str | _Unset | None:
-    if end < 0:
-        end = _plain_head_end(raw)
+def _scan_plain(raw: bytes, key: bytes) -> str | _Unset | None:
+    # The header block ends at the first blank line; an inner body (BACKGROUND_JOB's) may
+    # follow, whose lines are not headers. Finding that blank line costs a pass of its own,
+    # so only the bytes before the key are searched for one (by re: bytes.find is slow with
+    # a two-byte needle).
     line = b"\n" + key + b": "
-    at = raw.rfind(line, 0, end)
-    first = raw.startswith(line[1:])
-    if at >= 0:
-        if first or raw.rfind(line, 0, at) >= 0:
-            return _AMBIGUOUS  # a repeated header
-        start = at + len(line)
-    elif first:
+    if raw.startswith(line[1:]):  # the first line: Event-Name, as FreeSWITCH writes it
         start = len(line) - 1
     else:
-        return None
-    stop = raw.find(b"\n", start, end)
-    value = raw[start : stop if stop >= 0 else end].decode("utf-8", "replace")
+        at = raw.find(line)
+        if at < 0 or _BLANK_LINE.search(raw, 0, at + 1) is not None:
+            return None  # nowhere, or only past the header block
+        start = at + len(line)
+    if raw.find(line, start) >= 0:
+        return _AMBIGUOUS  # a repeated header, or the same line in an inner body
+    stop = raw.find(b"\n", start)
+    value = raw[start : stop if stop >= 0 else len(raw)].decode("utf-8", "replace")
     return _unquote(value) if "%" in value else value
-
-
-def _plain_head_end(raw: bytes) -> int:
-    split = raw.find(b"\n\n")
-    return split if split >= 0 else len(raw)
 
 
 # -- the full decode ---------------------------------------------------------------------

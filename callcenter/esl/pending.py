@@ -64,13 +64,13 @@ class Pending:
 
     def resolve(self, event: Event) -> None:
         name = event.name
-        if name == "CHANNEL_EXECUTE_COMPLETE":
+        if name == "CHANNEL_EXECUTE_COMPLETE" and self._executes:
             app_uuid = event.application_uuid
             entry = self._executes.pop(app_uuid, None) if app_uuid else None
             if entry is not None and app_uuid is not None:
                 self._unindex(entry[0], app_uuid)
                 entry[1].set(event)
-        elif name == "BACKGROUND_JOB":
+        elif name == "BACKGROUND_JOB" and self._jobs:
             job_uuid = event.job_uuid
             job = self._jobs.pop(job_uuid, None) if job_uuid else None
             if job is not None:

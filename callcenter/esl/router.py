@@ -2,6 +2,10 @@
 
 ``route`` runs in the ESL reader greenlet: it only does ``put_nowait`` on bounded queues.
 A full queue drops the event and counts it; nothing raises back into the reader.
+
+A mailbox with a ``wants`` set (``calls.mailbox.Mailbox``) keeps only those event names, so
+the router reads an event's Unique-ID (a scan of its body) only when some mailbox wants the
+event's name: most events (EXECUTE_COMPLETE, DTMF, BACKGROUND_JOB) go to no call's mailbox.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class EventRouter:
         self._metrics = metrics
         self._mailbox_size = mailbox_size
         self._mailboxes: dict[str, Any] = {}
+        # how many mailboxes want each event name; `_open`: how many take every name
+        self._wanted: dict[str, int] = {}
+        self._open = 0
         self._subscribers: dict[str, _Subscriber] = {}
         self.dropped: dict[str, int] = {}
         if metrics is not None:
@@ -48,15 +55,33 @@ class EventRouter:
     def register_call(self, unique_id: str, maxsize: int | None = None) -> Queue:
         mailbox = self._mailboxes.get(unique_id)
         if mailbox is None:
-            mailbox = self._mailboxes[unique_id] = Queue(maxsize or self._mailbox_size)
+            mailbox = Queue(maxsize or self._mailbox_size)
+            self.attach_call(unique_id, mailbox)
         return mailbox
 
     def attach_call(self, unique_id: str, mailbox: Any) -> None:
         """Deliver ``unique_id``'s events to an existing mailbox (a call's other legs)."""
+        self.unregister_call(unique_id)
         self._mailboxes[unique_id] = mailbox
+        self._count_wants(mailbox, 1)
 
     def unregister_call(self, unique_id: str) -> None:
-        self._mailboxes.pop(unique_id, None)
+        mailbox = self._mailboxes.pop(unique_id, None)
+        if mailbox is not None:
+            self._count_wants(mailbox, -1)
+
+    def _count_wants(self, mailbox: Any, step: int) -> None:
+        wants: Collection[str] | None = getattr(mailbox, "wants", None)
+        if wants is None:
+            self._open += step
+            return
+        wanted = self._wanted
+        for name in wants:
+            count = wanted.get(name, 0) + step
+            if count:
+                wanted[name] = count
+            else:
+                del wanted[name]
 
     def mailbox(self, unique_id: str) -> Queue | None:
         return self._mailboxes.get(unique_id)
@@ -90,16 +115,18 @@ class EventRouter:
         self.route(event)
 
     def route(self, event: Event) -> None:
-        unique_id = event.unique_id
-        if unique_id is not None:
-            mailbox = self._mailboxes.get(unique_id)
-            if mailbox is not None:
-                try:
-                    mailbox.put_nowait(event)
-                except Full:
-                    self._drop(CALLS_QUEUE, event)
+        name = event.name
+        if self._open or name in self._wanted:
+            unique_id = event.unique_id
+            if unique_id is not None:
+                mailbox = self._mailboxes.get(unique_id)
+                if mailbox is not None:
+                    try:
+                        mailbox.put_nowait(event)
+                    except Full:
+                        self._drop(CALLS_QUEUE, event)
         for sub in self._subscribers.values():
-            if sub.events is not None and event.name not in sub.events:
+            if sub.events is not None and name not in sub.events:
                 continue
             if sub.accept is not None and not self._accepts(sub, event):
                 continue

@@ -55,66 +55,121 @@ def content_length(headers: dict[str, str], limit: int = MAX_BODY_BYTES) -> int:
     return length
 
 
+# The envelope FreeSWITCH puts around every event: read without the generic header parse.
+EVENT_JSON = "text/event-json"
+EVENT_PLAIN = "text/event-plain"
+_LENGTH = b"Content-Length: "
+_JSON_TYPE = b"Content-Type: text/event-json\n\n"
+_PLAIN_TYPE = b"Content-Type: text/event-plain\n\n"
+_ENVELOPE_BYTES = len(_LENGTH) + _MAX_LENGTH_DIGITS + 1 + len(_PLAIN_TYPE)
+
+
 class FrameParser:
-    __slots__ = ("_buf", "_headers", "_max_body", "_max_header", "_need", "_scan")
+    """Messages are cut straight from the chunks fed (one copy per body); only the message
+    a chunk leaves unfinished is kept, and completed from the next chunk."""
+
+    __slots__ = ("_buf", "_envelopes", "_headers", "_max_body", "_max_header", "_need", "_scan")
 
     def __init__(
         self, *, max_header_bytes: int = MAX_HEADER_BYTES, max_body_bytes: int = MAX_BODY_BYTES
     ) -> None:
-        self._buf = bytearray()
-        self._headers: dict[str, str] | None = None
+        self._buf = bytearray()  # the unfinished message: its header bytes, or its body's
+        self._headers: dict[str, str] | None = None  # set while a body is unfinished
         self._need = 0
-        self._scan = 0
+        self._scan = 0  # where the search for the end of the buffered header block resumes
         self._max_header = max_header_bytes
         self._max_body = max_body_bytes
+        self._envelopes = max_header_bytes >= _ENVELOPE_BYTES
 
     @property
     def buffered(self) -> int:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[Message]:
-        buf = self._buf
-        buf += data
         out: list[Message] = []
-        # Slices of a memoryview are copied once, straight into the messages' bytes.
-        with memoryview(buf) as view:
-            pos = self._parse(buf, view, out)
-        if pos:
-            del buf[:pos]
-            self._scan = max(0, self._scan - pos)
+        pos = 0
+        buf = self._buf
+        headers = self._headers
+        if headers is not None:  # a body the last chunk left unfinished
+            take = self._need - len(buf)
+            if len(data) < take:
+                buf += data
+                return out
+            with memoryview(data) as view:
+                buf += view[:take]
+            out.append(_message(headers, bytes(buf)))
+            buf.clear()
+            self._headers = None
+            pos = take
+        elif buf:  # a header block cut in two (rare): join, and parse from its start
+            data = bytes(buf) + data
+            buf.clear()
+        self._parse(data, pos, out)
         return out
 
-    def _parse(self, buf: bytearray, view: memoryview, out: list[Message]) -> int:
-        size = len(buf)
-        pos = 0
-        while True:
-            headers = self._headers
-            if headers is None:
-                while pos < size and buf[pos] == 10:  # stray blank lines between messages
-                    pos += 1
-                end = buf.find(b"\n\n", max(pos, self._scan))
-                if end < 0:
-                    if size - pos > self._max_header:
+    def _parse(self, data: bytes, pos: int, out: list[Message]) -> None:
+        size = len(data)
+        scan = self._scan
+        self._scan = 0
+        envelopes = self._envelopes
+        while pos < size:
+            headers: dict[str, str] | None = None
+            if envelopes and data.startswith(_LENGTH, pos):  # inlined: once per event
+                digits_at = pos + len(_LENGTH)
+                eol = data.find(b"\n", digits_at, digits_at + _MAX_LENGTH_DIGITS + 1)
+                if eol < 0:
+                    start = 0
+                elif data.startswith(_JSON_TYPE, eol + 1):
+                    content_type, start = EVENT_JSON, eol + 1 + len(_JSON_TYPE)
+                elif data.startswith(_PLAIN_TYPE, eol + 1):
+                    content_type, start = EVENT_PLAIN, eol + 1 + len(_PLAIN_TYPE)
+                else:
+                    start = 0
+                digits = data[digits_at:eol] if start else b""
+                if digits.isdigit():  # bytes: ASCII digits only
+                    headers = {"Content-Length": digits.decode(), "Content-Type": content_type}
+                    need = int(digits)
+                    if need > self._max_body:
                         raise ESLProtocolError(
-                            f"ESL header block larger than {self._max_header} bytes"
+                            f"Content-Length {need} exceeds the {self._max_body}-byte limit"
                         )
-                    self._scan = max(pos, size - 1)
-                    return pos
-                if end - pos > self._max_header:
-                    raise ESLProtocolError(f"ESL header block larger than {self._max_header} bytes")
-                headers = parse_header_block(view[pos:end])
+                    pos = start
+            if headers is None:  # any other message, or an envelope not (yet) whole
+                while pos < size and data[pos] == 10:  # stray blank lines between messages
+                    pos += 1
+                end = data.find(b"\n\n", max(pos, scan))
+                scan = 0
+                if end < 0 or end - pos > self._max_header:
+                    self._keep_header(data, pos, end)
+                    return
+                headers = parse_header_block(data[pos:end])
                 pos = end + 2
-                self._scan = pos
                 need = content_length(headers, self._max_body)
-                if not need:
-                    out.append(Message(headers))
-                    continue
+            if size - pos < need:
                 self._headers = headers
                 self._need = need
-            need = self._need
-            if size - pos < need:
-                return pos
-            out.append(Message(headers, bytes(view[pos : pos + need])))
+                self._buf += memoryview(data)[pos:]
+                return
+            out.append(_message(headers, data[pos : pos + need]))
             pos += need
-            self._scan = pos
-            self._headers = None
+
+    def _keep_header(self, data: bytes, pos: int, end: int) -> None:
+        size = len(data)
+        if end >= 0 or size - pos > self._max_header:
+            raise ESLProtocolError(f"ESL header block larger than {self._max_header} bytes")
+        if pos < size:
+            self._buf += memoryview(data)[pos:]
+            self._scan = max(0, size - 1 - pos)
+
+
+def _message(headers: dict[str, str], body: bytes) -> Message:
+    # The frozen dataclass's __init__ (object.__setattr__ per field) costs twice this.
+    message = _new(Message)
+    _set_headers(message, headers)
+    _set_body(message, body)
+    return message
+
+
+_new = object.__new__
+_set_headers = vars(Message)["headers"].__set__  # the slots' own descriptors
+_set_body = vars(Message)["body"].__set__

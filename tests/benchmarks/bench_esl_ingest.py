@@ -149,13 +149,15 @@ class Engine:
     digits: list[str | None] = field(default_factory=list)
 
     def on_event(self, event: Event) -> None:
-        uuid = event.unique_id
-        if event.name == "CHANNEL_PARK" and uuid is not None and uuid not in self.live:
-            call = self.live[uuid] = Call.from_park(event, "bench")
-            mailbox = Mailbox(uuid, 10**6)
-            self.router.attach_call(uuid, mailbox)
-            self.group.spawn(self._actor, call, mailbox)
-        elif event.name == "CHANNEL_EXECUTE_COMPLETE" and (
+        name = event.name
+        if name == "CHANNEL_PARK":
+            uuid = event.unique_id
+            if uuid is not None and uuid not in self.live:
+                call = self.live[uuid] = Call.from_park(event, "bench")
+                mailbox = Mailbox(uuid, 10**6)
+                self.router.attach_call(uuid, mailbox)
+                self.group.spawn(self._actor, call, mailbox)
+        elif name == "CHANNEL_EXECUTE_COMPLETE" and (
             event.application_uuid in self.digits_uuids
         ):  # what the connection's pending execute hands to CallControl.collect_digits
             self.digits.append(event.variable("cc_digits"))

@@ -278,15 +278,25 @@ def test_mailbox_overflow_is_counted_not_blocking(fs: FakeFreeSWITCH) -> None:
 # -- issue 10, findings 5 and 6: one hostile event is rejected, nothing else is lost --------
 
 NESTED = b"[" * 1000 + b"]" * 1000
-HOSTILE_EVENTS = {
+# Bodies the reader must decode to dispatch (here: the correlation ids are escaped, so only
+# the full parse can read them), and which do not decode.
+REJECTED_BY_THE_READER = {
     # finding 5: json.loads raised RecursionError out of the reader
     "nested": b'{"Event-Name":"CHANNEL_PARK","Unique-ID":"u","x":' + NESTED,
     "nested, closed": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
-    b'"Application-UUID":"a","x":' + NESTED + b',"Application-UUID":"b"}',
-    # finding 6: the full decode a repeated correlation id forces was outside the try
-    "duplicated Application-UUID": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
+    b'"Application-UUID":"\\u0061","x":' + NESTED + b"}",
+    # finding 6: the full decode a correlation id needs was outside the dispatcher's try
+    "repeated Application-UUID": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
+    b'"Application-UUID":"a","Application-UUID":"\\u0062",,}',
+    "repeated Job-UUID": b'{"Event-Name":"BACKGROUND_JOB","Job-UUID":"a","Job-UUID":"\\u0062",,}',
+}
+# Finding 6 as filed: the scan reads the last Application-UUID, as the full parse of a whole
+# body would, so the reader hands the event on; whoever reads more finds it broken.
+FOUND_BROKEN_LATER = {
+    "finding 6 as filed": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
     b'"Application-UUID":"a","Application-UUID":"b",,}',
-    "duplicated Job-UUID": b'{"Event-Name":"BACKGROUND_JOB","Job-UUID":"a","Job-UUID":"b",,}',
+    "nested, closed": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u",'
+    b'"Application-UUID":"a","x":' + NESTED + b"}",
 }
 
 
@@ -294,34 +304,69 @@ def _framed(body: bytes) -> bytes:
     return b"Content-Length: %d\nContent-Type: text/event-json\n\n%s" % (len(body), body)
 
 
-@pytest.mark.parametrize("body", HOSTILE_EVENTS.values(), ids=HOSTILE_EVENTS.keys())
+class _Waiting:
+    """A bgapi and an execute left waiting on the connection while hostile events arrive."""
+
+    def __init__(self, fs: FakeFreeSWITCH, h: Harness) -> None:
+        self.jobs: list[str] = []
+        self.executes: list[str] = []
+        fs.script = self._script
+        self.job = gevent.spawn(h.conn.bgapi, "status", 5)
+        self.execute = gevent.spawn(h.conn.execute, U, "playback", "a.wav", 5)
+        until(lambda: self.jobs and self.executes)
+
+    def _script(self, conn: Conn, text: str) -> bytes | None:  # holds the results back
+        if text.startswith("bgapi "):
+            self.jobs.append(text.split("Job-UUID: ")[1])
+            return reply(f"+OK Job-UUID: {self.jobs[-1]}")
+        self.executes.append(text)
+        return reply("+OK")
+
+    def complete(self, fs: FakeFreeSWITCH) -> None:
+        fs.push(
+            event("BACKGROUND_JOB", "+OK done\n", Job_UUID=self.jobs[0])
+            + complete(self.executes[0], "ok")
+        )
+        assert self.job.get(timeout=5) == "+OK done\n"
+        assert self.execute.get(timeout=5).application_response == "ok"
+
+
+def _rejections(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+
+
+@pytest.mark.parametrize("body", REJECTED_BY_THE_READER.values(), ids=REJECTED_BY_THE_READER.keys())
 def test_a_hostile_event_is_rejected_and_pending_commands_survive(
     fs: FakeFreeSWITCH, h: Harness, body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    jobs: list[str] = []
-    executes: list[str] = []
-
-    def script(conn: Conn, text: str) -> bytes | None:  # holds the results back
-        if text.startswith("bgapi "):
-            jobs.append(text.split("Job-UUID: ")[1])
-            return reply(f"+OK Job-UUID: {jobs[-1]}")
-        executes.append(text)
-        return reply("+OK")
-
-    fs.script = script
-    job = gevent.spawn(h.conn.bgapi, "status", 5)
-    execute = gevent.spawn(h.conn.execute, U, "playback", "a.wav", 5)
-    until(lambda: jobs and executes)
+    waiting = _Waiting(fs, h)
     with caplog.at_level(logging.WARNING, logger="callcenter.esl.connection"):
         fs.push(_framed(body) + event("DTMF", Unique_ID=U))
-        until(lambda: [e.name for e in h.events] == ["DTMF"])
-    fs.push(event("BACKGROUND_JOB", "+OK done\n", Job_UUID=jobs[0]) + complete(executes[0], "ok"))
-    assert job.get(timeout=5) == "+OK done\n"
-    assert execute.get(timeout=5).application_response == "ok"
+        until(lambda: [e.name for e in h.events] == ["DTMF"])  # the hostile one dropped
+    waiting.complete(fs)
     assert h.conn.connected and len(fs.connections) == 1 and h.conn.sessions == 1
     assert h.metric("callcenter_esl_events_rejected_total", node="fs1") == 1
-    rejected = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    rejected = _rejections(caplog)
     assert len(rejected) == 1 and "fs1" in rejected[0], rejected
+
+
+@pytest.mark.parametrize("body", FOUND_BROKEN_LATER.values(), ids=FOUND_BROKEN_LATER.keys())
+def test_a_hostile_event_read_lazily_leaves_pending_commands_alone(
+    fs: FakeFreeSWITCH, h: Harness, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    waiting = _Waiting(fs, h)
+    fs.push(_framed(body) + event("DTMF", Unique_ID=U))
+    until(lambda: [e.name for e in h.events] == ["CHANNEL_EXECUTE_COMPLETE", "DTMF"])
+    broken = h.events[0]
+    assert (broken.unique_id, broken.application_uuid) == ("u", "b" if b'"b"' in body else "a")
+    with caplog.at_level(logging.WARNING, logger="callcenter.esl.connection"):
+        for _ in range(2):
+            with pytest.raises(ESLProtocolError):
+                broken.headers  # noqa: B018
+    waiting.complete(fs)
+    assert h.conn.connected and len(fs.connections) == 1
+    assert h.metric("callcenter_esl_events_rejected_total", node="fs1") == 1
+    assert len(_rejections(caplog)) == 1
 
 
 def test_a_lazy_event_found_broken_later_is_counted_and_logged_once(
@@ -336,6 +381,6 @@ def test_a_lazy_event_found_broken_later_is_counted_and_logged_once(
             with pytest.raises(ESLProtocolError):
                 hangup.headers  # noqa: B018
     assert h.metric("callcenter_esl_events_rejected_total", node="fs1") == 1
-    rejected = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    rejected = _rejections(caplog)
     assert len(rejected) == 1 and U in rejected[0], rejected
     assert h.conn.connected and h.conn.api("status") == "+OK\n"

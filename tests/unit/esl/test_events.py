@@ -123,14 +123,28 @@ def test_helpers() -> None:
         ("text/event-json", b"[1, 2]"),
         ("text/event-json", b'{"Unique-ID": "x"}'),
         ("text/event-plain", b"garbage line\n\n"),
-        ("text/event-plain", b"Event-Name: X\nContent-Length: 10\n\nshort"),
-        ("text/event-plain", b"Event-Name: X\nContent-Length: ten\n\n"),
         ("api/response", b"+OK"),
     ],
 )
 def test_malformed_events_raise_protocol_error(content_type: str, body: bytes) -> None:
     with pytest.raises(ESLProtocolError):
         parse_event(Message({"Content-Type": content_type}, body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Event-Name: BACKGROUND_JOB\nJob-UUID: j\nContent-Length: 10\n\nshort",
+        b"Event-Name: BACKGROUND_JOB\nJob-UUID: j\nContent-Length: ten\n\n",
+    ],
+)
+def test_a_broken_plain_inner_body_fails_when_read(body: bytes) -> None:
+    # as a JSON event's _body: checked when decoded, not in the reader
+    event = parse_event(Message({"Content-Type": "text/event-plain"}, body))
+    assert (event.name, event.job_uuid) == ("BACKGROUND_JOB", "j")
+    with pytest.raises(ESLProtocolError, match="Content-Length"):
+        event.body  # noqa: B018
+    assert event.broken
 
 
 @settings(max_examples=300, deadline=None)
@@ -171,5 +185,10 @@ def test_a_json_array_header_nested_under_the_limit_still_decodes() -> None:
 def test_a_duplicated_application_uuid_in_a_broken_body_is_a_protocol_error() -> None:
     event = parse_event(Message({"Content-Type": "text/event-json"}, DUPLICATED_APP_UUID))
     assert (event.name, event.unique_id) == ("CHANNEL_EXECUTE_COMPLETE", "u")
+    assert event.application_uuid == "b"  # the last, as the full parse of a whole body says
     with pytest.raises(ESLProtocolError):
-        event.application_uuid  # noqa: B018  # ambiguous: only the full parse can say
+        event.headers  # noqa: B018
+    escaped = DUPLICATED_APP_UUID.replace(b'"b"', b'"\\u0062"')  # only the full parse can say
+    event = parse_event(Message({"Content-Type": "text/event-json"}, escaped))
+    with pytest.raises(ESLProtocolError):
+        event.application_uuid  # noqa: B018
