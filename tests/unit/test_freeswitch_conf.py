@@ -439,3 +439,20 @@ def test_compose_freeswitch_posts_cdrs_to_the_controller() -> None:
     assert any("xml_cdr.conf.xml" in volume for volume in freeswitch["volumes"])
     controller = services["controller"]["environment"]
     assert controller["CALLCENTER_FS_CDR_ALLOW"] == "${CALLCENTER_DOCKER_SUBNET:-172.31.231.0/24}"
+
+
+def test_the_readme_lists_every_module_the_engine_and_shipped_flows_need() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "freeswitch-conf" / "README.md").read_text()
+    section = readme.split("## Modules and sounds", 1)[1].split("\n## ", 1)[0]
+    for module in ("mod_event_socket", "mod_sofia", "mod_dptools", "mod_commands",
+                   "mod_sndfile", "mod_tone_stream", "mod_local_stream", "mod_say_en",
+                   "mod_say_fr", "mod_flite", "mod_xml_cdr"):  # fmt: skip
+        assert f"`{module}`" in section, module
+        assert f"freeswitch-{module.replace('_', '-')}" in section, module
+    flows = "".join(
+        p.read_text() for p in (Path(__file__).resolve().parents[2] / "dialplans").glob("*.yaml")
+    )
+    for language in set(re.findall(r"language: ([a-z]{2}/[a-z]{2}/[a-z]+)", flows)):
+        package = "freeswitch-sounds-" + language.replace("/", "-")
+        assert package in section, language
+    assert "freeswitch-music-default" in section  # queue music: local_stream://moh
