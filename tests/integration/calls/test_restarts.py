@@ -21,7 +21,7 @@ from callcenter.sim import api as sim_api
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.database import Database
-from callcenter.store.repos import CallRepository, QueueRepository
+from callcenter.store.repos import CallRepository, CdrRepository, QueueRepository
 from callcenter.vocabulary import (
     AgentStatus,
     CallState,
@@ -82,6 +82,17 @@ def open_stays(db_url: str, queue: str) -> int:
         database.dispose()
 
 
+def cdr_of_now(db_url: str, uuid: str) -> object:
+    database = Database(db_url)
+    try:
+        with database.session_scope() as session:
+            return CdrRepository(session).get(uuid)
+    except NotFound:
+        return None
+    finally:
+        database.dispose()
+
+
 def stored_state(db_url: str, uuid: str) -> CallState | None:
     database = Database(db_url)
     try:
@@ -134,6 +145,75 @@ def test_callers_who_hang_up_while_a_killed_engine_is_away_are_abandoned(
     until(lambda: entries(app, "killed")[0].outcome is QueueOutcome.ABANDONED)
     assert all(e.left_at is not None for e in entries(app, "killed"))
     until(lambda: settled(app))
+
+
+def test_an_engine_killed_while_spooling_leaves_nothing_open_after_the_next_start(
+    sim: Simulator,
+    engine: EngineFactory,
+    killable: list[subprocess.Popen[bytes]],
+    calls_db_url: str,
+    tmp_path: Path,
+) -> None:
+    # the chaos run's case: PostgreSQL cut, callers queue (their calls and stays only in the
+    # spool), the engine is killed, they hang up, the next start finds the database back
+    setup = engine()
+    setup_queue(setup, "spooled", {"2208": {}}, did="8208", status=AgentStatus.PAUSED)
+    setup.stop("set up")
+    until(lambda: sim.client_count == 0)
+    url = make_url(calls_db_url)
+    proxy = TcpCut((url.host or "127.0.0.1", url.port or 5432))
+    try:
+        serve(killable, sim, _cut_url(calls_db_url, proxy), tmp_path)
+        until(lambda: "queue(s)" in (tmp_path / "serve.log").read_text(), timeout=30)
+        proxy.cut()
+        callers = [sim.place_call("8208", f"1555228{i}", behaviour=PATIENT) for i in range(2)]
+        spool = tmp_path / "spool" / "spool.jsonl"
+        until(lambda: spool.exists() and spool.read_text().count("QueueStayRecord") >= 2, 30)
+        killable[0].kill()
+        killable[0].wait(timeout=10)
+        for uuid in callers:
+            sim.hangup(uuid)
+        until(lambda: not sim.channels)
+        proxy.restore()
+        app = engine(database_url=_cut_url(calls_db_url, proxy))
+        app.writer.retry_min, app.writer.retry_max = 0.05, 0.2
+        for uuid in callers:
+            assert wait_cdr(app, uuid, timeout=20).disposition is Disposition.ABANDONED
+        until(lambda: not app.writer.spooling, timeout=20)
+        stays = entries(app, "spooled")
+        assert len(stays) == 2
+        assert all(e.outcome is QueueOutcome.ABANDONED and e.left_at is not None for e in stays)
+        until(lambda: settled(app))
+    finally:
+        proxy.stop()
+
+
+def test_a_start_without_the_database_closes_the_last_runs_calls_once_it_answers(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str
+) -> None:
+    first = engine()
+    setup_queue(first, "later", {"2209": {}}, did="8209", status=AgentStatus.PAUSED)
+    uuid = sim.place_call("8209", "15552209", behaviour=PATIENT)
+    until(lambda: len(first.dispatcher.board.waiting("later")) == 1)
+    first.stop("restart")  # the caller stays in FreeSWITCH; its stay stays open
+    sim.hangup(uuid)
+    until(lambda: not sim.channels)
+    url = make_url(calls_db_url)
+    proxy = TcpCut((url.host or "127.0.0.1", url.port or 5432))
+    try:
+        proxy.cut()
+        app = engine(database_url=_cut_url(calls_db_url, proxy))
+        app.writer.retry_min, app.writer.retry_max = 0.05, 0.2
+        manager = app.managers["fs1"]
+        until(lambda: manager._synced)  # the first resync ran without the database
+        assert not manager._recovered_from_db and cdr_of_now(calls_db_url, uuid) is None
+        proxy.restore()  # the next resync reconciles what the first could not
+        assert wait_cdr(app, uuid, timeout=20).disposition is Disposition.ABANDONED
+        [stay] = entries(app, "later")
+        assert stay.outcome is QueueOutcome.ABANDONED and stay.reason == GONE_WHILE_AWAY
+        until(lambda: settled(app))
+    finally:
+        proxy.stop()
 
 
 def test_a_call_that_vanishes_between_show_channels_and_uuid_dump_is_closed(
