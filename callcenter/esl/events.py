@@ -12,12 +12,14 @@ parse decides. JSON: a key counts only at a key position of the flat object Free
 serializer writes (right after ``{`` or ``,``, so outside any string: a quote inside a value
 is always ``\\"``), followed by ``:"``; the value must hold no escape. A repeated key
 (FreeSWITCH repeats Hangup-Cause) is read where json.loads reads it, at its last
-occurrence: the scan searches from the end. FreeSWITCH writes header names without escapes,
+occurrence: the scan searches from the end. Event-Name is the exception, in both parses:
+the first one is the event's name, as FreeSWITCH reads and writes it, so reading the name
+of an event costs no pass over its body. FreeSWITCH writes header names without escapes,
 and the only names a caller can influence, channel variables', all start with
 ``variable_``; a nested object, which FreeSWITCH never writes, is refused by the full parse.
 Plain: a header counts only at a line start before the first blank line (an inner body
 follows it), and values are URL-encoded, so a value never starts a line; a repeated line
-declines.
+declines (a repeated Event-Name: the first one is read).
 
 A body that passes the cheap checks in ``parse_event`` (JSON ends the object) but is still
 broken raises ``ESLProtocolError`` when it is decoded, and on every read after that,
@@ -359,6 +361,11 @@ def parse_event_eagerly(msg: Message) -> Event:
 # -- the targeted scan -------------------------------------------------------------------
 
 _SCANNABLE = re.compile(r"[A-Za-z0-9_.-]+")
+# A repeated header is read as json.loads reads it, the last one, except Event-Name: the
+# event's name is its first, as FreeSWITCH itself reads a header (switch_event_get_header
+# returns the first) and writes it (first in every event). The scan then needs no pass over
+# the body to read the name of every event, and the full parse says the same.
+_FIRST_WINS = b"Event-Name"
 _BLANK_LINE = re.compile(b"\n\n")
 
 
@@ -374,11 +381,12 @@ def _scan(raw: bytes, fmt: int, key: bytes) -> str | _Unset | None:
 
 
 def _json_event_name(raw: bytes) -> str | _Unset | None:
-    # FreeSWITCH writes Event-Name first: no search for it, only for a second one.
+    # FreeSWITCH writes Event-Name first, and the first is the name (see _FIRST_WINS): no
+    # search at all, for it or for a second one.
     if not raw.startswith(b'{"Event-Name":"'):
         return _scan_json(raw, b"Event-Name")
     end = raw.find(b'"', 15)
-    if end < 0 or raw.find(b'"Event-Name"', end) >= 0:
+    if end < 0:
         return _AMBIGUOUS
     value = raw[15:end]
     return _AMBIGUOUS if b"\\" in value else value.decode("utf-8", "replace")
@@ -393,7 +401,7 @@ def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
     # at once; if it is not at a key position (the same text ending a value), the full
     # parse decides.
     quoted = b'"' + key + b'"'
-    at = raw.rfind(quoted)
+    at = raw.find(quoted) if key == _FIRST_WINS else raw.rfind(quoted)
     if at < 0:
         return None
     before = raw[at - 1] if at else 0
@@ -425,7 +433,7 @@ def _scan_plain(raw: bytes, key: bytes) -> str | _Unset | None:
         if at < 0 or _BLANK_LINE.search(raw, 0, at + 1) is not None:
             return None  # nowhere, or only past the header block
         start = at + len(line)
-    if raw.find(line, start) >= 0:
+    if key != _FIRST_WINS and raw.find(line, start) >= 0:
         return _AMBIGUOUS  # a repeated header, or the same line in an inner body
     stop = raw.find(b"\n", start)
     value = raw[start : stop if stop >= 0 else len(raw)].decode("utf-8", "replace")
@@ -451,6 +459,8 @@ def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
         if not objects or obj is not None:
             raise ESLProtocolError("text/event-json body is not a JSON object")
         obj = objects[0]
+        if "Event-Name" in obj and raw.count(b'"Event-Name"') > 1:
+            obj["Event-Name"] = _first_json_event_name(raw)
         if len(set(map(type, obj.values()))) > 1 or (
             obj and type(next(iter(obj.values()))) is not str
         ):
@@ -463,6 +473,13 @@ def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
         raise ESLProtocolError("text/event-json body nested too deep") from None
     body = obj.pop("_body", None)
     return obj, body
+
+
+def _first_json_event_name(raw: bytes) -> str:
+    pairs: list[list[tuple[str, Any]]] = []
+    json.loads(raw.decode("utf-8", "replace"), object_pairs_hook=pairs.append)
+    value = next(v for k, v in pairs[0] if k == "Event-Name")
+    return value if type(value) is str else _json_value(value)
 
 
 def _json_value(value: object) -> str:
@@ -480,7 +497,11 @@ def _decode_plain(raw: bytes) -> tuple[dict[str, str], str | None]:
     for name, sep, _ in pairs:
         if not sep or not name:
             raise ESLProtocolError(f"malformed text/event-plain line {name[:80]!r}")
-    headers = dict(zip([p[0] for p in pairs], _unquote_values([p[2] for p in pairs]), strict=True))
+    names = [p[0] for p in pairs]
+    values = _unquote_values([p[2] for p in pairs])
+    headers = dict(zip(names, values, strict=True))
+    if len(headers) < len(names) and names.count("Event-Name") > 1:  # the first (_FIRST_WINS)
+        headers["Event-Name"] = values[names.index("Event-Name")]
     length = headers.get("Content-Length")
     if length is None:
         return headers, None

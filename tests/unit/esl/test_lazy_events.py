@@ -248,6 +248,35 @@ def test_a_key_that_appears_twice_reads_the_last_as_the_full_parse_does() -> Non
     assert parse_event(Message({"Content-Type": EVENT_PLAIN}, plain)).unique_id == "last"
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (
+            EVENT_JSON,
+            b'{"Event-Name":"CHANNEL_PARK","Unique-ID":"u","Event-Name":"CHANNEL_HANGUP"}',
+        ),
+        (
+            EVENT_JSON,
+            b'{"Core-UUID":"c","Event-Name":"CHANNEL_PARK","Event-Name":"CHANNEL_HANGUP"}',
+        ),
+        (EVENT_JSON, b'{"Event-Name":"CHANNEL_PARK","Event-Name":["CHANNEL_HANGUP"]}'),
+        (EVENT_PLAIN, b"Event-Name: CHANNEL_PARK\nUnique-ID: u\nEvent-Name: CHANNEL_HANGUP\n\n"),
+        (EVENT_PLAIN, b"Core-UUID: c\nEvent-Name: CHANNEL_PARK\nEvent-Name: CHANNEL_HANGUP\n\n"),
+    ],
+)
+def test_a_repeated_event_name_is_the_first_as_freeswitch_reads_it(
+    content_type: str, body: bytes
+) -> None:
+    # switch_event_get_header returns a header's first occurrence, and FreeSWITCH writes
+    # Event-Name first: the scan reads the name without a pass over the body for a repeat,
+    # and the full parse agrees (for every other header, json.loads' last one is kept).
+    message = Message({"Content-Type": content_type}, body)
+    lazy, eager = parse_event(message), parse_event_eagerly(message)
+    assert lazy.name == eager.name == eager.headers["Event-Name"] == "CHANNEL_PARK"
+    assert lazy.get("Event-Name") == "CHANNEL_PARK"
+    _assert_same(lazy, eager)
+
+
 def test_a_nested_object_is_not_freeswitchs_and_its_keys_are_not_headers() -> None:
     # FreeSWITCH writes a flat object of strings and arrays of strings: the scan would read
     # a key of a nested object as a header, which the full parse did not (it kept the object
