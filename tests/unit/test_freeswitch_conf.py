@@ -9,7 +9,10 @@ below mirrors those rules, so the tests see what FreeSWITCH would see.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -336,16 +339,56 @@ def test_compose_has_the_services() -> None:
     assert set(services) == {
         "postgres",
         "freeswitch",
-        "migrate",
+        "setup",
         "controller",
         "prometheus",
         "grafana",
     }
-    assert services["migrate"]["command"] == ["db", "upgrade"]
-    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert services["controller"]["depends_on"]["migrate"]["condition"] == (
+    assert services["setup"]["entrypoint"] == ["sh", "/opt/callcenter/setup.sh"]
+    assert "callcenter db upgrade" in (DOCKER / "setup.sh").read_text()
+    assert services["setup"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["controller"]["depends_on"]["setup"]["condition"] == (
         "service_completed_successfully"
     )
+
+
+def test_compose_images_are_pinned_by_version() -> None:
+    images = [s["image"] for s in compose()["services"].values() if "build" not in s]
+    froms = re.findall(r"^FROM (\S+)", (DOCKER / "Dockerfile").read_text(), re.M)
+    for image in [*images, *froms]:
+        image = re.sub(r"\$\{\w+:-([^}]+)\}", r"\1", image)  # the default of ${VAR:-...}
+        name, _, tag = image.rpartition(":")
+        assert name and "/" not in tag and tag != "latest", image
+        assert re.match(r"v?\d+\.\d+", tag), image
+
+
+def test_fs_render_in_the_controller_writes_what_freeswitch_reads() -> None:
+    services = compose()["services"]
+    target = "/etc/freeswitch/directory/callcenter"
+    controller = [v for v in services["controller"]["volumes"] if v.split(":")[1] == target]
+    freeswitch = [v for v in services["freeswitch"]["volumes"] if v.split(":")[1] == target]
+    assert controller == ["agents-directory:" + target]  # writable: fs render --out there
+    assert freeswitch == ["agents-directory:" + target + ":ro"]
+    assert "agents-directory" in compose()["volumes"]
+    assert f"chown callcenter:callcenter {target}" in (DOCKER / "setup.sh").read_text()
+
+
+def test_compose_setup_creates_every_queue_the_shipped_flows_name() -> None:
+    flows = " ".join(p.read_text() for p in (ROOT / "dialplans").glob("*.yaml"))
+    named = set(re.findall(r"^\s+queue: ([a-z0-9_-]+)", flows, re.M))
+    script = (DOCKER / "setup.sh").read_text()
+    created = set(re.search(r"for queue in ([a-z0-9_ -]+); do", script)[1].split())  # type: ignore[index]
+    assert named and named <= created
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
+def test_docker_compose_config_validates_the_stack() -> None:
+    env = {**os.environ, "CALLCENTER_ESL_PASSWORD": "x", "CALLCENTER_FS_CDR_CREDENTIALS": "a:b"}
+    result = subprocess.run(
+        ["docker-compose", "-f", str(DOCKER / "docker-compose.yml"), "config", "-q"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
 
 
 def test_compose_references_only_files_that_exist() -> None:
