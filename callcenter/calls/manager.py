@@ -231,8 +231,19 @@ class CallManager:
 
     def on_connected(self) -> None:
         """Called by the connection after every (re)connect: resync in the background."""
-        greenlet = self.group.spawn(self.resync)
+        greenlet = self.group.spawn(self._try_resync)
         greenlet.link_exception(lambda g: log.error("resync failed: %r", g.exception))
+
+    def _try_resync(self) -> None:
+        """A resync FreeSWITCH did not answer (a timeout, the connection lost) is tried
+        again while connected; the next reconnect resyncs anyway."""
+        if not self.is_connected():
+            return
+        try:
+            self.resync()
+        except ESLError as exc:
+            log.warning("resync failed, trying again: %s", exc)
+            self._resync_later()
 
     def resync(self) -> None:
         """Reconcile with FreeSWITCH: close what ended unseen, adopt what lives. The first
@@ -307,13 +318,7 @@ class CallManager:
 
         def again() -> None:
             self._resync_pending = False
-            if not self.is_connected():
-                return  # the reconnect resyncs
-            try:
-                self.resync()
-            except ESLError as exc:
-                log.warning("resync failed, trying again: %s", exc)
-                self._resync_later()
+            self._try_resync()
 
         greenlet = gevent.spawn_later(self.options.resync_retry, again)
         self.group.add(greenlet)
