@@ -7,9 +7,9 @@ miss its mailbox), then hands the event to the router. It never blocks.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,22 +18,19 @@ import gevent
 from gevent.lock import Semaphore
 from gevent.pool import Group
 
-from callcenter.calls import recovery
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
+from callcenter.calls.previous_run import PreviousRun
 from callcenter.calls.routing import RouteTable, Target
 from callcenter.cdr.builder import build_cdr, build_recordings
-from callcenter.errors import DatabaseUnavailable, ESLError
+from callcenter.errors import ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
-from callcenter.store.codec import decode_record
 from callcenter.store.database import Database
-from callcenter.store.repos import CallRepository
-from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
@@ -80,10 +77,8 @@ class CallManager:
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
         self.accepting = True
-        self._recovered_from_db = False
+        self.previous = PreviousRun(node, database, writer, metrics)
         self._synced = False  # a resync has run since the engine started
-        self._previous: dict[str, recovery.LeftOpen] = {}  # left live, not adopted yet
-        self._seen: set[str] = set()  # calls this run had, until the previous run is closed
         self._resync_pending = False
         self._retries = 0  # resyncs in a row that left channels undecided
         self._resync_lock = Semaphore()
@@ -170,9 +165,7 @@ class CallManager:
             check_interval=self.options.check_interval,
         )
         self.actors[call.uuid] = actor
-        self._previous.pop(call.uuid, None)
-        if not self._recovered_from_db:
-            self._seen.add(call.uuid)
+        self.previous.seen(call.uuid)
         self._attach(call.uuid, call.uuid, mailbox)
         for leg in call.leg_uuids:
             self._attach(leg, call.uuid, mailbox)
@@ -258,20 +251,17 @@ class CallManager:
         listing = json.loads(channel.api(commands.show_channels_json()) or "{}")
         live = {row["uuid"] for row in listing.get("rows", [])}
         self._close_missing(channel, live)
-        if not self._recovered_from_db:
-            self._recovered_from_db = self._recover_previous_run(channel, live)
-            if not self._recovered_from_db:
+        gone = functools.partial(self._gone, channel, live=live)
+        if not self.previous.reconciled:
+            alive = self.previous.reconcile(self._legs, gone)
+            if alive is None:
                 self._resync_later()  # once the database answers
-        for uuid in [u for u in self._previous if u not in live and u not in self._legs]:
-            if self._gone(channel, uuid, live):  # undecided last time, gone now
-                self._close_previous(self._previous.pop(uuid))
+            live.update(alive or ())
+        self.previous.recheck(live, self._legs, gone)
         undecided = self._adopt_listed(channel, live)
-        for uuid in [u for u in self._previous if u in live and u not in undecided]:
-            del self._previous[uuid]  # answered about, and not adopted: not the engine's
-        self._ask_again(bool(undecided or self._previous))
+        self.previous.settle(live, undecided)
+        self._ask_again(bool(undecided or self.previous.waiting))
         self._synced = True
-        if self._recovered_from_db:
-            self._seen.clear()
         for actor in list(self.actors.values()):
             actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
 
@@ -283,7 +273,7 @@ class CallManager:
         for uuid in sorted(live - set(self._legs)):
             found = self._dump(channel, uuid)
             if found is _VANISHED:
-                self._vanished(uuid)
+                self.previous.vanished(uuid)
             elif found is _UNKNOWN:
                 undecided.add(uuid)
             elif isinstance(found, dict):
@@ -307,7 +297,7 @@ class CallManager:
         else:
             log.warning(
                 "%d channel(s) still undecided after %d resyncs; left for the next reconnect",
-                len(self._previous), self._retries,
+                len(self.previous.waiting), self._retries,
             )  # fmt: skip
             self._retries = 0
 
@@ -338,63 +328,6 @@ class CallManager:
                     log.info("call %s: leg %s ended while the engine was away", call.uuid, leg)
                     self.metrics.closed_on_resync.inc()
                     actor.control.mailbox.lost(leg)
-
-    def _recover_previous_run(self, channel: Channel, live: set[str]) -> bool:
-        """Close the previous run's calls FreeSWITCH no longer has; remember the others
-        for adoption. False when the database cannot say (the next resync tries again)."""
-        try:
-            left = self._left_open()
-        except DatabaseUnavailable as exc:
-            log.warning("previous run not reconciled yet, the database is away: %s", exc)
-            return False
-        for uuid, previous in left.items():
-            if uuid in self._legs or uuid in self._seen:
-                continue  # this run has it (a new park, adopted meanwhile) or closed it
-            if self._gone(channel, uuid, live):
-                self._close_previous(previous)
-            else:
-                live.add(uuid)
-                self._previous[uuid] = previous
-        return True
-
-    def _left_open(self) -> dict[str, recovery.LeftOpen]:
-        # the spool first: a record replayed meanwhile is in the database when it is read
-        spooled = self._spooled()
-        with self.database.session_scope() as session:
-            stored = CallRepository(session).live(self.node)
-            calls = recovery.live_calls(stored, spooled, self.node)
-            stays = AcdStateRepository(session).open_stays(calls)
-        return recovery.left_open(calls, stays, spooled)
-
-    def _spooled(self) -> list[object]:
-        records: list[object] = []
-        for item in self.writer.spool.peek():
-            try:
-                records.append(decode_record(item.kind, item.data))
-            except (ValueError, TypeError, KeyError):
-                continue  # the writer sets it aside when it replays
-        return records
-
-    def _close_previous(self, previous: recovery.LeftOpen) -> None:
-        closing = recovery.close(previous, time.time_ns() // 1000)
-        self.metrics.closed_on_resync.inc()
-        self.writer.write_call(closing.call)
-        for stay in closing.stays:
-            self.writer.write_acd(stay)
-        self.writer.write_cdr(closing.cdr)  # last: a CDR written means the call is closed
-        log.info(
-            "call %s: ended while the engine was away; closed %s",
-            previous.record.uuid, closing.cdr.disposition,
-        )  # fmt: skip
-
-    def _vanished(self, uuid: str) -> None:
-        """Listed by `show channels`, gone by the time it was asked about."""
-        previous = self._previous.pop(uuid, None)
-        if previous is None:
-            log.info("channel %s ended before it could be adopted", uuid)
-            return
-        log.info("call %s: ended as the engine asked about it", uuid)
-        self._close_previous(previous)
 
     def _dump(self, channel: Channel, uuid: str) -> dict[str, Any] | _Unknown | _Vanished | None:
         """The channel's variables; ``_VANISHED`` when FreeSWITCH no longer has it,

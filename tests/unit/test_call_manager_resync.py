@@ -57,7 +57,7 @@ def test_a_call_parked_during_the_resync_gets_one_actor() -> None:
         "fs1", EventRouter(), Nothing(), Nothing(), Nothing(),  # type: ignore[arg-type]
         CallMetrics(registry), lambda control, target: gevent.sleep(60),
     )  # fmt: skip
-    manager._recovered_from_db = True  # no database here
+    manager.previous.reconciled = True  # no database here
     channel.manager = manager
     manager.bind(channel)  # type: ignore[arg-type]
     try:

@@ -206,7 +206,7 @@ def test_a_start_without_the_database_closes_the_last_runs_calls_once_it_answers
         app.writer.retry_min, app.writer.retry_max = 0.05, 0.2
         manager = app.managers["fs1"]
         until(lambda: manager._synced)  # the first resync ran without the database
-        assert not manager._recovered_from_db and cdr_of_now(calls_db_url, uuid) is None
+        assert not manager.previous.reconciled and cdr_of_now(calls_db_url, uuid) is None
         proxy.restore()  # the next resync reconciles what the first could not
         assert wait_cdr(app, uuid, timeout=20).disposition is Disposition.ABANDONED
         [stay] = entries(app, "later")

@@ -1,0 +1,115 @@
+"""The calls a previous run left live, from a start until each is adopted or closed.
+
+The I/O side of ``calls.recovery``: reads the database and the spool once, hands the writer
+the records that close a call FreeSWITCH no longer has, and remembers the others for the
+resync to adopt (or to close, if they vanish before it can).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Collection
+
+from callcenter.calls import recovery
+from callcenter.calls.metrics import CallMetrics
+from callcenter.errors import DatabaseUnavailable
+from callcenter.store.codec import decode_record
+from callcenter.store.database import Database
+from callcenter.store.repos import CallRepository
+from callcenter.store.repos.acd_state import AcdStateRepository
+from callcenter.store.writer import DurableWriter
+
+log = logging.getLogger(__name__)
+
+
+class PreviousRun:
+    def __init__(
+        self, node: str, database: Database, writer: DurableWriter, metrics: CallMetrics
+    ) -> None:
+        self.node = node
+        self.database = database
+        self.writer = writer
+        self.metrics = metrics
+        self.reconciled = False  # the database answered and the gone calls are closed
+        self.waiting: dict[str, recovery.LeftOpen] = {}  # live at the start, not adopted yet
+        self._seen: set[str] = set()  # calls this run had before the reconciliation
+
+    def seen(self, uuid: str) -> None:
+        """This run has the call (a new park, an adoption): not the previous run's to close."""
+        self.waiting.pop(uuid, None)
+        if not self.reconciled:
+            self._seen.add(uuid)
+
+    def reconcile(self, ours: Collection[str], gone: Callable[[str], bool]) -> list[str] | None:
+        """Close the previous run's calls that are ``gone``; return the others (to adopt),
+        or None when the database cannot say yet."""
+        try:
+            left = self._left_open()
+        except DatabaseUnavailable as exc:
+            log.warning("previous run not reconciled yet, the database is away: %s", exc)
+            return None
+        alive = []
+        for uuid, previous in left.items():
+            if uuid in ours or uuid in self._seen:
+                continue  # this run has it, or had it and closed it
+            if gone(uuid):
+                self.close(previous)
+            else:
+                alive.append(uuid)
+                self.waiting[uuid] = previous
+        self.reconciled = True
+        self._seen.clear()
+        return alive
+
+    def recheck(
+        self, live: Collection[str], ours: Collection[str], gone: Callable[[str], bool]
+    ) -> None:
+        """Those a resync could not decide about: closed if FreeSWITCH no longer has them."""
+        for uuid in [u for u in self.waiting if u not in live and u not in ours]:
+            if gone(uuid):
+                self.close(self.waiting.pop(uuid))
+
+    def settle(self, live: Collection[str], undecided: Collection[str]) -> None:
+        """After a resync: forget those it answered about and did not adopt (not ours)."""
+        for uuid in [u for u in self.waiting if u in live and u not in undecided]:
+            del self.waiting[uuid]
+
+    def vanished(self, uuid: str) -> None:
+        """Listed by `show channels`, gone by the time it was asked about."""
+        previous = self.waiting.pop(uuid, None)
+        if previous is None:
+            log.info("channel %s ended before it could be adopted", uuid)
+            return
+        log.info("call %s: ended as the engine asked about it", uuid)
+        self.close(previous)
+
+    def close(self, previous: recovery.LeftOpen) -> None:
+        closing = recovery.close(previous, time.time_ns() // 1000)
+        self.metrics.closed_on_resync.inc()
+        self.writer.write_call(closing.call)
+        for stay in closing.stays:
+            self.writer.write_acd(stay)
+        self.writer.write_cdr(closing.cdr)  # last: a CDR written means the call is closed
+        log.info(
+            "call %s: ended while the engine was away; closed %s",
+            previous.record.uuid, closing.cdr.disposition,
+        )  # fmt: skip
+
+    def _left_open(self) -> dict[str, recovery.LeftOpen]:
+        # the spool first: a record replayed meanwhile is in the database when it is read
+        spooled = self._spooled()
+        with self.database.session_scope() as session:
+            stored = CallRepository(session).live(self.node)
+            calls = recovery.live_calls(stored, spooled, self.node)
+            stays = AcdStateRepository(session).open_stays(calls)
+        return recovery.left_open(calls, stays, spooled)
+
+    def _spooled(self) -> list[object]:
+        records: list[object] = []
+        for item in self.writer.spool.peek():
+            try:
+                records.append(decode_record(item.kind, item.data))
+            except (ValueError, TypeError, KeyError):
+                continue  # the writer sets it aside when it replays
+        return records
