@@ -16,6 +16,7 @@ from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store import migrate
+from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import OpenStaysClosed, QueueStayRecord
 from callcenter.store.repos import QueueRepository
@@ -75,3 +76,27 @@ def test_joins_before_the_first_load_wait_for_it(database: Database) -> None:
     assert close.keep == ("t-1",)  # the resumed stay is not closed as "engine restarted"
     stays = [r for r in writer.records if isinstance(r, QueueStayRecord)]
     assert [s.ticket for s in stays] == ["t-1"]
+
+
+def test_a_start_without_the_database_takes_the_local_cache_until_it_answers(
+    database: Database, tmp_path: Path
+) -> None:
+    cache = LocalCache(tmp_path / "cache")
+    flaky, writer = Flaky(database), Writer()
+    flaky.down = False
+    last_run = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()), cache=cache)  # type: ignore[arg-type]
+    assert last_run._reload() is True  # saved the queues and agents it loaded
+    with database.session_scope() as session:
+        QueueRepository(session).add("support")  # added while the engine was down
+    flaky.down, writer = True, Writer()
+    dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()), cache=cache)  # type: ignore[arg-type]
+    assert dispatcher._reload() is False  # the database did not answer...
+    assert set(dispatcher.board.queues) == {"sales"}  # ...the last run's queues serve
+    ticket = dispatcher.enter("call-1", "sales", wake=lambda: None)
+    dispatcher.drain()
+    assert ticket.accepted  # not held waiting for the database
+    flaky.down = False
+    dispatcher._load_or_retry()  # the retry while the database is away
+    assert set(dispatcher.board.queues) == {"sales", "support"}
+    closes = [r for r in writer.records if isinstance(r, OpenStaysClosed)]
+    assert len(closes) == 1  # the last run's stays are closed once, at the first load
