@@ -30,7 +30,7 @@ from callcenter.errors import (
 from callcenter.esl import commands
 from callcenter.esl.backoff import Backoff
 from callcenter.esl.events import EVENT_CONTENT_TYPES, Event, parse_event
-from callcenter.esl.pending import Pending
+from callcenter.esl.pending import RESOLVING_EVENTS, Pending
 from callcenter.esl.transport import ESLTransport
 from callcenter.esl.vocabulary import DEFAULT_EVENTS
 from callcenter.esl.wire import Message
@@ -89,6 +89,7 @@ class ESLConnection:
         self._supervisor: Any = None
         self.sessions = 0
         self.rejected = 0
+        self._event_counts = metrics.event_counts(node.name) if metrics is not None else None
 
     @property
     def connected(self) -> bool:
@@ -374,7 +375,7 @@ class ESLConnection:
             self._down(why)
 
     def _dispatch(self, message: Message) -> None:
-        content_type = message.content_type
+        content_type = message.headers.get("Content-Type", "")
         if content_type in EVENT_CONTENT_TYPES:
             self._dispatch_event(message)
         elif content_type in _REPLIES:
@@ -400,10 +401,13 @@ class ESLConnection:
             body = message.body
             self._reject(f"{message.content_type} event of {len(body)} bytes {body[:60]!r}", exc)
             return
-        if self._metrics is not None:
-            self._metrics.event(self.name, event.name)
+        name = event.name
+        counts = self._event_counts
+        if counts is not None:
+            counts[name] = counts.get(name, 0) + 1
         try:
-            self._pending.resolve(event)  # a repeated Job-UUID or Application-UUID decodes
+            if name in RESOLVING_EVENTS:  # an escaped Job-UUID or Application-UUID decodes
+                self._pending.resolve(event)
             self._on_event(event)
         except Exception as exc:  # neither a broken body nor a handler bug stops the reader
             if isinstance(exc, ESLProtocolError) and event.broken:

@@ -13,6 +13,9 @@ from callcenter.errors import CallGone
 from callcenter.esl.events import Event
 from callcenter.esl.wire import Message
 
+# The only events ``Pending.resolve`` looks at: the reader skips it for every other one.
+RESOLVING_EVENTS = frozenset({"CHANNEL_EXECUTE_COMPLETE", "BACKGROUND_JOB", "CHANNEL_DESTROY"})
+
 
 class Pending:
     def __init__(self) -> None:

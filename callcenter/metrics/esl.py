@@ -26,9 +26,9 @@ class ESLMetrics:
             ["node"],
             registry=registry,
         )
-        # Counted in a plain dict on the reader's hot path, exported at scrape time:
+        # Counted in a plain dict per node on the reader's hot path, exported at scrape time:
         # a prometheus Counter.inc() (with its lock) costs more than routing the event.
-        self._event_counts: dict[tuple[str, str], int] = {}
+        self._event_counts: dict[str, dict[str, int]] = {}
         registry.register(_EventCounts(self._event_counts))
         self.commands = Counter(
             "callcenter_esl_commands_total",
@@ -87,12 +87,15 @@ class ESLMetrics:
         self.reconnects.labels(node=node).inc()
 
     def events_total(self) -> int:
-        return sum(self._event_counts.values())
+        return sum(sum(counts.values()) for counts in self._event_counts.values())
+
+    def event_counts(self, node: str) -> dict[str, int]:
+        """The node's events by name, for its reader to count into (``counts[name] += 1``)."""
+        return self._event_counts.setdefault(node, {})
 
     def event(self, node: str, name: str) -> None:
-        counts = self._event_counts
-        key = (node, name)
-        counts[key] = counts.get(key, 0) + 1
+        counts = self.event_counts(node)
+        counts[name] = counts.get(name, 0) + 1
 
     def command(self, node: str, kind: str, outcome: str, seconds: float) -> None:
         key = (node, kind, outcome)
@@ -129,7 +132,7 @@ class ESLMetrics:
 
 
 class _EventCounts(Collector):
-    def __init__(self, counts: dict[tuple[str, str], int]) -> None:
+    def __init__(self, counts: dict[str, dict[str, int]]) -> None:
         self._counts = counts
 
     def collect(self) -> Iterator[CounterMetricFamily]:
@@ -138,8 +141,9 @@ class _EventCounts(Collector):
             "Events received from the node and decoded, by Event-Name.",
             labels=["node", "event"],
         )
-        for (node, name), count in sorted(self._counts.items()):
-            family.add_metric([node, name], count)
+        for node, counts in sorted(list(self._counts.items())):
+            for name, count in sorted(list(counts.items())):
+                family.add_metric([node, name], count)
         yield family
 
     def describe(self) -> Iterator[CounterMetricFamily]:
