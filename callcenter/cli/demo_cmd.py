@@ -159,11 +159,18 @@ def demo(
         deadline = time.monotonic() + settings.shutdown_grace
         while sim.channels and time.monotonic() < deadline:
             gevent.sleep(0.2)
-        callers = [c.uuid for c in sim.channels if c.direction == "inbound"]
-        left.append(sum(sim.hangup(uuid) for uuid in callers))
+        hung_up: set[str] = set()
         waited = time.monotonic() + 5.0
-        while any(m.actors for m in app.managers.values()) and time.monotonic() < waited:
-            gevent.sleep(0.1)
+        while time.monotonic() < waited:
+            live = sim.channels
+            if not live and not any(m.actors for m in app.managers.values()):
+                break
+            # callers first (the engine then ends their agents' legs), then whatever is left
+            for channel in sorted(live, key=lambda c: c.direction != "inbound"):
+                if channel.uuid not in hung_up and sim.hangup(channel.uuid):
+                    hung_up.add(channel.uuid)
+            gevent.sleep(0.2)
+        left.append(len(hung_up))
         app.request_stop(reason)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -195,7 +202,7 @@ def demo(
     finally:
         traffic.stop()
         sim.stop()
-    hung_up = f", {left[0]} caller(s) still on the line hung up" if left and left[0] else ""
+    hung_up = f", {left[0]} channel(s) still up hung up" if left and left[0] else ""
     click.echo(
         f"demo stopped cleanly (the simulator too){hung_up}; "
         f"CDRs before {before}, after {_cdr_count(app)}"
