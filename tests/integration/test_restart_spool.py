@@ -8,6 +8,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
+from callcenter.store import migrate
 from callcenter.store.codec import encode
 from callcenter.store.database import Database
 from callcenter.store.records import OpenStaysClosed, QueueStayRecord
@@ -19,8 +20,10 @@ from tests.support import until
 
 
 def test_stays_spooled_by_a_killed_engine_are_closed_by_the_next_start(
-    pg_url: str, tmp_path: Path
+    empty_pg_url: str, tmp_path: Path
 ) -> None:
+    pg_url = empty_pg_url  # a database of its own: the queue it adds is committed
+    migrate.upgrade(Database(pg_url))
     # the stays of callers waiting when an engine was killed while spooling were replayed
     # after the next run's "close what the last run left open" (spooled too: the database
     # was still away at the start), in the same batch: open forever
