@@ -18,8 +18,8 @@ of an event costs no pass over its body. FreeSWITCH writes header names without 
 and the only names a caller can influence, channel variables', all start with
 ``variable_``; a nested object, which FreeSWITCH never writes, is refused by the full parse.
 Plain: a header counts only at a line start before the first blank line (an inner body
-follows it), and values are URL-encoded, so a value never starts a line; a repeated line
-declines (a repeated Event-Name: the first one is read).
+follows it; the blank line is searched once per event), and values are URL-encoded, so a
+value never starts a line; a repeated header is read at its last line (Event-Name: first).
 
 A body that passes the cheap checks in ``parse_event`` (JSON ends the object) but is still
 broken raises ``ESLProtocolError`` when it is decoded, and on every read after that,
@@ -78,6 +78,7 @@ class Event:
         "_body",
         "_error",
         "_format",
+        "_head",
         "_headers",
         "_lookups",
         "_name",
@@ -95,6 +96,7 @@ class Event:
     _raw: bytes
     _format: int
     _lookups: int
+    _head: int  # plain: where the header block ends (-1 until a scan needs it)
     _on_broken: OnBroken | None
     _error: str | None  # why the body did not decode; every read after that says so
 
@@ -114,6 +116,7 @@ class Event:
         self._raw = b""
         self._format = 0
         self._lookups = 0
+        self._head = -1
         self._on_broken = None
         self._error = None
 
@@ -128,6 +131,7 @@ class Event:
         event._raw = raw
         event._format = fmt
         event._lookups = 0
+        event._head = -1
         event._on_broken = on_broken
         event._error = None
         return event
@@ -169,10 +173,19 @@ class Event:
 
     def _field(self, name: str) -> str | None:
         if self._headers is None and self._error is None:
-            value = _scan(self._raw, self._format, _needle(name))
+            value = self._scan(_needle(name))
             if not isinstance(value, _Unset):
                 return value
         return self.headers.get(name)
+
+    def _scan(self, key: bytes) -> str | _Unset | None:
+        raw = self._raw
+        if self._format == _JSON:
+            return _scan_json(raw, key)
+        head = self._head
+        if head < 0:  # one search for the blank line, shared by every scan of the event
+            head = self._head = _plain_head_end(raw)
+        return _scan_plain(raw, key, head)
 
     def _routing_field(self, name: str) -> str | None:
         try:
@@ -187,7 +200,7 @@ class Event:
             self._lookups += 1
             key = _needle(name)
             if key:
-                value = _scan(self._raw, self._format, key)
+                value = self._scan(key)
                 if not isinstance(value, _Unset):
                     return default if value is None else value
         return self.headers.get(name, default)
@@ -336,7 +349,7 @@ def parse_event(msg: Message, on_broken: OnBroken | None = None) -> Event:
         name = _json_event_name(raw)
         fmt = _JSON
     elif content_type == EVENT_PLAIN:
-        name = _scan_plain(raw, b"Event-Name")
+        name = _plain_event_name(raw)
         fmt = _PLAIN
     else:
         raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
@@ -378,7 +391,9 @@ def _needle(name: str) -> bytes:
 
 
 def _scan(raw: bytes, fmt: int, key: bytes) -> str | _Unset | None:
-    return _scan_json(raw, key) if fmt == _JSON else _scan_plain(raw, key)
+    if fmt == _JSON:
+        return _scan_json(raw, key)
+    return _scan_plain(raw, key, _plain_head_end(raw))
 
 
 def _json_event_name(raw: bytes) -> str | _Unset | None:
@@ -421,23 +436,40 @@ def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
     return value.decode("utf-8", "replace")
 
 
-def _scan_plain(raw: bytes, key: bytes) -> str | _Unset | None:
+def _plain_event_name(raw: bytes) -> str | _Unset | None:
+    # FreeSWITCH writes Event-Name first, and the first is the name (_FIRST_WINS).
+    if raw.startswith(b"Event-Name: "):
+        stop = raw.find(b"\n", 12)
+        value = raw[12 : stop if stop >= 0 else len(raw)].decode("utf-8", "replace")
+        return _unquote(value) if "%" in value else value
+    return _scan_plain(raw, b"Event-Name", _plain_head_end(raw))
+
+
+def _plain_head_end(raw: bytes) -> int:
     # The header block ends at the first blank line; an inner body (BACKGROUND_JOB's) may
-    # follow, whose lines are not headers. Finding that blank line costs a pass of its own,
-    # so only the bytes before the key are searched for one (by re: bytes.find is slow with
-    # a two-byte needle).
+    # follow, whose lines are not headers. (re finds it in half the time bytes.find takes
+    # with a two-byte needle.)
+    blank = _BLANK_LINE.search(raw)
+    return blank.start() if blank is not None else len(raw)
+
+
+def _scan_plain(raw: bytes, key: bytes, head: int) -> str | _Unset | None:
+    # A line in the header block (``raw[:head]``) starting "key: " is that header: values
+    # are URL-encoded, so no value holds a line break. The last one is read, from the end,
+    # as the full parse keeps it (but the first Event-Name).
     line = b"\n" + key + b": "
-    if raw.startswith(line[1:]):  # the first line: Event-Name, as FreeSWITCH writes it
+    if key == _FIRST_WINS:
+        at = -1 if raw.startswith(line[1:]) else raw.find(line, 0, head)
+    else:
+        at = raw.rfind(line, 0, head)
+    if at >= 0:
+        start = at + len(line)
+    elif raw.startswith(line[1:]) and head >= len(line) - 1:  # the first line
         start = len(line) - 1
     else:
-        at = raw.find(line)
-        if at < 0 or _BLANK_LINE.search(raw, 0, at + 1) is not None:
-            return None  # nowhere, or only past the header block
-        start = at + len(line)
-    if key != _FIRST_WINS and raw.find(line, start) >= 0:
-        return _AMBIGUOUS  # a repeated header, or the same line in an inner body
-    stop = raw.find(b"\n", start)
-    value = raw[start : stop if stop >= 0 else len(raw)].decode("utf-8", "replace")
+        return None
+    stop = raw.find(b"\n", start, head)
+    value = raw[start : stop if stop >= 0 else head].decode("utf-8", "replace")
     return _unquote(value) if "%" in value else value
 
 
