@@ -22,6 +22,8 @@ from callcenter.store.writer import DurableWriter
 
 log = logging.getLogger(__name__)
 
+_READ = frozenset({"CallRecord", "CdrRecord", "QueueStayRecord"})  # what says a call is over
+
 
 class PreviousRun:
     def __init__(
@@ -108,6 +110,8 @@ class PreviousRun:
     def _spooled(self) -> list[object]:
         records: list[object] = []
         for item in self.writer.spool.peek():
+            if item.kind not in _READ:
+                continue
             try:
                 records.append(decode_record(item.kind, item.data))
             except (ValueError, TypeError, KeyError):
