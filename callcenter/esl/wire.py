@@ -139,9 +139,11 @@ class FrameParser:
                     pos += 1
                 end = data.find(b"\n\n", max(pos, scan))
                 scan = 0
-                if end < 0 or end - pos > self._max_header:
-                    self._keep_header(data, pos, end)
+                if end < 0:
+                    self._keep_header(data, pos)
                     return
+                if end - pos > self._max_header:
+                    raise ESLProtocolError(f"ESL header block larger than {self._max_header} bytes")
                 headers = parse_header_block(data[pos:end])
                 pos = end + 2
                 need = content_length(headers, self._max_body)
@@ -153,9 +155,10 @@ class FrameParser:
             out.append(_message(headers, data[pos : pos + need]))
             pos += need
 
-    def _keep_header(self, data: bytes, pos: int, end: int) -> None:
+    def _keep_header(self, data: bytes, pos: int) -> None:
+        """Keep a header block the chunk ends in, to be completed by the next one."""
         size = len(data)
-        if end >= 0 or size - pos > self._max_header:
+        if size - pos > self._max_header:
             raise ESLProtocolError(f"ESL header block larger than {self._max_header} bytes")
         if pos < size:
             self._buf += memoryview(data)[pos:]
