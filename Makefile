@@ -54,10 +54,15 @@ db-upgrade: $(ENGINE) ## Migrate the configured database (CALLCENTER_DATABASE_UR
 demo: $(ENGINE) ## Run the engine on its embedded defaults (SQLite, simulator); Ctrl-C stops it
 	$(BIN)/callcenter demo
 
-bench: $(STAMP) ## Run the benchmarks and print figures (record them in docs/benchmarks.md)
-	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
-	@echo "== tests/benchmarks/bench_calls.py, queue mode"
-	$(BIN)/python tests/benchmarks/bench_calls.py --queue-agents 300 --rate 20 --hold 10
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+bench: $(STAMP) ## Run the benchmarks (~15 min, PostgreSQL on BENCH_DATABASE_URL) and print figures beside their targets
+	@for b in acd esl_ingest; do echo "== tests/benchmarks/bench_$$b.py"; \
+	  $(BIN)/python tests/benchmarks/bench_$$b.py || exit 1; done
+	@echo "== tests/benchmarks/bench_writer.py"
+	$(BIN)/python tests/benchmarks/bench_writer.py --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_calls.py --table (playback 10/30/100 calls/s, queue 1/5/20)"
+	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
 
 FUZZ_EXAMPLES ?= 20000
 FUZZ_SECONDS  ?= 600
