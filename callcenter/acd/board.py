@@ -22,7 +22,8 @@ UNREACHABLE = frozenset(
 )
 BUSY = frozenset({"USER_BUSY", "CALL_REJECTED"})
 # offers that ended for reasons that are not the agent's: no rest, no count toward a pause
-NO_FAULT = frozenset({"ORIGINATOR_CANCEL", "LOSE_RACE", "ENGINE_DISCONNECTED"})
+DISCONNECTED = "ENGINE_DISCONNECTED"  # the originate was not sent: ESL was down
+NO_FAULT = frozenset({"ORIGINATOR_CANCEL", "LOSE_RACE", DISCONNECTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class Pacing:
     no_answer_delay: float = 10.0
     busy_delay: float = 30.0
     unreachable_delay: float = 30.0
+    # the caller's node was not connected: no one's fault, but offered again at once the
+    # agent would be rung in a loop as fast as the originates fail (every drop of ESL)
+    disconnected_delay: float = 2.0
     max_no_answer: int = 3  # consecutive failed offers before the agent is paused; 0: never
 
 
@@ -275,6 +279,8 @@ class Board:
             if cause not in NO_FAULT and not agent.holds:  # holds: on another call
                 agent.failed_offers += 1
                 agent.ready_at = now + self._rest(cause)
+            elif cause == DISCONNECTED:
+                agent.ready_at = max(agent.ready_at, now + self.pacing.disconnected_delay)
             reason = None
             limit = self.pacing.max_no_answer
             if limit and agent.failed_offers >= limit and agent.status is AgentStatus.AVAILABLE:

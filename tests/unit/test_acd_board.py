@@ -241,3 +241,17 @@ def test_reload_keeps_an_engine_pause_newer_than_the_database() -> None:
     ready.status_at = paused_at + timedelta(minutes=1)  # then the operator says ready
     board.configure([QueueSpec("q", members=members("a"))], [ready], 2.0)
     assert board.agents["a"].status is AgentStatus.AVAILABLE
+
+
+def test_an_offer_not_sent_for_esl_down_rests_the_agent_without_fault() -> None:
+    # soak: with ESL dropped every originate failed at once and the agent was offered again
+    # at once, hundreds of times a second, each try adding a leg to the caller's CDR
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a")], Pacing())
+    t = ticket("t")
+    board.join(t, 0.0)
+    assert offers(board, 1.0) == {"t": ("a",)}
+    board.offer_failed(t, "a", "ENGINE_DISCONNECTED", 1.0)
+    assert board.agents["a"].failed_offers == 0
+    assert offers(board, 1.5) == {}
+    assert board.next_ready(1.5) == 1.0 + Pacing().disconnected_delay
+    assert offers(board, 1.0 + Pacing().disconnected_delay) == {"t": ("a",)}
