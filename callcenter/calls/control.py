@@ -17,7 +17,14 @@ import gevent
 
 from callcenter.calls.call import Call
 from callcenter.calls.mailbox import Mailbox
-from callcenter.errors import CallGone, ESLCommandFailed, ESLError, ESLTimeout, UnsafeValue
+from callcenter.errors import (
+    CallGone,
+    ESLCommandFailed,
+    ESLError,
+    ESLNotConnected,
+    ESLTimeout,
+    UnsafeValue,
+)
 from callcenter.esl import commands
 from callcenter.esl import quoting as q
 from callcenter.esl.events import Event
@@ -248,6 +255,8 @@ class CallControl:
     ) -> str:
         """Bring up a new leg parked for this call; return its UUID once it answered."""
         self.ensure_alive()
+        if not self.channel.connected:  # nothing would be sent: no leg to put in the CDR
+            raise ESLNotConnected(f"call {self.uuid}: ESL is down, {dial_string} not dialled")
         leg_uuid = str(uuidlib.uuid4())
         tags = {
             "cc_managed": "true",

@@ -77,3 +77,15 @@ def test_say_uses_the_language_code_of_a_sounds_path(lang: str, module: str) -> 
     ctl, _ = control(channel)
     ctl.say("42", lang=lang)
     assert channel.sent == [f"say {module} NUMBER pronounced 42"]  # mod_say's module name
+
+
+def test_an_originate_with_esl_down_adds_no_leg_to_the_call() -> None:
+    # soak: each originate tried while ESL was dropped left a leg that never existed in the
+    # call's CDR (hundreds on one call), each one killed again at every later try
+    channel = Channel(None)
+    channel.connected = False
+    ctl, _ = control(channel)
+    with pytest.raises(ESLNotConnected):
+        ctl.originate("user/1001@callcenter", extension="1001")
+    assert [leg.agent_extension for leg in ctl.call.timeline.legs.values()] in ([], [None])
+    assert channel.sent == []
