@@ -370,6 +370,13 @@ class CallManager:
             return
         leg = owner.call.adopt_leg(dump)
         self._attach(uuid, owner.call.uuid, owner.control.mailbox)
+        if leg.agent_extension and not leg.ended and not _bridged(owner.call, dump):
+            # the last run's offer, ringing or answered, never bridged: its caller is back
+            # in the queue and will be offered afresh; left up, the phone stays off-hook
+            log.info("call %s: leg %s (agent %s) never bridged: hanging it up",
+                     owner.call.uuid, uuid, leg.agent_extension)  # fmt: skip
+            _quietly(channel.api, commands.uuid_kill(uuid, "ORIGINATOR_CANCEL"))
+            return
         log.info("call %s: leg %s adopted", owner.call.uuid, uuid)
         if leg.agent_extension and not leg.ended:
             owner.control.agent_busy(leg.agent_extension)  # the ACD restarted knowing nothing
@@ -400,6 +407,16 @@ class _Vanished:
 _UNKNOWN = _Unknown()
 _VANISHED = _Vanished()
 _NO_SUCH_CHANNEL = "No such channel"
+
+
+def _bridged(call: Call, dump: dict[str, Any]) -> bool:
+    """The leg is (or was) bridged: to its caller, as an adopted bridged call is."""
+    bridged_time = dump.get("Caller-Channel-Bridged-Time", "0")
+    return (
+        call.state is CallState.BRIDGED
+        or bool(dump.get("Other-Leg-Unique-ID"))
+        or (bridged_time.isdigit() and bridged_time != "0")
+    )
 
 
 def _quietly(fn: Callable[..., str], *args: Any) -> str:

@@ -91,3 +91,40 @@ def test_an_agent_leg_parking_after_its_call_is_over_is_hung_up() -> None:
     manager.group.join(timeout=2)
     assert kills == [f"uuid_kill {leg} LOSE_RACE"]
     assert manager.actors == {}
+
+
+def test_an_agent_leg_of_the_last_run_never_bridged_is_hung_up_at_adoption() -> None:
+    # soak: an agent's phone answered while the engine was killed; the next run adopted its
+    # leg with the waiting caller, offered the caller to another agent, and left this leg
+    # parked (the phone off-hook) after the call had ended
+    leg = "5d0c9a61-0000-4000-8000-00000000000c"
+    caller = {**PARKED, "Caller-Channel-Answered-Time": "1700000000000000"}
+    agent_leg = {
+        **PARKED, "Unique-ID": leg, "Call-Direction": "outbound",
+        "Caller-Channel-Answered-Time": "1700000001000000",
+        "variable_cc_role": "agent", "variable_cc_agent": "1001", "variable_cc_call_uuid": UUID,
+    }  # fmt: skip
+    sent: list[str] = []
+
+    def api(line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        sent.append(line)
+        if line.startswith("show channels"):
+            return json.dumps({"rows": [{"uuid": UUID}, {"uuid": leg}]})
+        if line.startswith("uuid_dump"):
+            return json.dumps(caller if UUID in line else agent_leg)
+        return "+OK\n"
+
+    channel = Channel()
+    channel.api = api  # type: ignore[method-assign]
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), Nothing(), Nothing(),  # type: ignore[arg-type]
+        CallMetrics(CollectorRegistry()), lambda control, target: gevent.sleep(60),
+    )  # fmt: skip
+    manager.previous.reconciled = True  # no database here
+    manager.bind(channel)  # type: ignore[arg-type]
+    try:
+        manager.resync()
+        assert list(manager.actors) == [UUID]
+        assert f"uuid_kill {leg} ORIGINATOR_CANCEL" in sent
+    finally:
+        manager.group.kill(block=True, timeout=2)
