@@ -4,10 +4,11 @@ psycopg drives each command as a generator that yields what it waits for (write,
 both) and is sent what is ready. Under gevent's monkey-patching it picks ``wait_poll``, which
 runs on gevent's emulation of ``select.poll``: every wait registers a watcher, arms a
 timer and builds the result list, twice per statement (once to send, once to read). Here a
-wait to write is answered "ready" at once (a socket almost always has room for a command;
-if it had none, psycopg yields again and this waits for real), and a wait to read uses one
-io watcher for the whole command. psycopg treats readiness as a hint and tries again when a
-read finds nothing, so answering early is safe.
+wait to write (or to write and read) is first answered "ready to write" at once: a socket
+almost always has room for a command, and if it had none psycopg yields again and this
+waits for real. A wait to read uses one io watcher for the whole command, with no timer
+unless psycopg set a deadline. psycopg treats readiness as a hint and tries again when a
+read or a write finds nothing to do, so answering early is safe.
 """
 
 from __future__ import annotations
@@ -37,17 +38,19 @@ def wait_gevent(gen: Any, fileno: int, interval: float = 0.0, timeout: float | N
         wanted = next(gen)
         tried_write = False
         while True:
-            if wanted == WAIT_W and not tried_write:
+            if wanted != WAIT_R and not tried_write:  # room to write: send first, then wait
                 tried_write = True
                 wanted = gen.send(READY_W)
                 continue
             watcher = watchers.get(wanted)
             if watcher is None:
                 watcher = watchers[wanted] = loop.io(fileno, _EVENTS[wanted])
-            # psycopg's interval bounds each wait (a wake-up missed costs at most that long)
-            wait = interval if deadline is None else min(interval, deadline - monotonic())
+            # no timer unless psycopg set a deadline: its interval only lets a blocking
+            # wait see Ctrl-C, which gevent's hub handles; libev's io watcher is level-
+            # triggered, so data already there wakes it at once
+            left = None if deadline is None else max(0.001, deadline - monotonic())
             try:
-                gevent.socket.wait(watcher, max(wait, 0.001), _Elapsed)
+                gevent.socket.wait(watcher, left, _Elapsed)
                 ready = _READY[wanted]
             except _Elapsed:
                 ready = READY_NONE
