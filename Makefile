@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 ENGINE := $(VENV)/.installed-engine
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck fmt db-upgrade demo bench fuzz clean
+.PHONY: help install test lint typecheck fmt db-upgrade demo bench soak fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,10 @@ bench: $(STAMP) ## Run the benchmarks (~15 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_writer.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_calls.py --table (playback 10/30/100 calls/s, queue 1/5/20)"
 	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
+
+SOAK_ARGS ?=
+soak: $(STAMP) ## Chaos run (SIGKILLs, ESL drops, PostgreSQL cuts; 10 min, 5 calls/s) ending with the invariant checks; SOAK_ARGS='--duration 120'
+	$(BIN)/python tests/benchmarks/soak.py $(SOAK_ARGS)
 
 FUZZ_EXAMPLES ?= 20000
 FUZZ_SECONDS  ?= 600
