@@ -12,6 +12,8 @@ so no batch needs a round trip to learn an id before it writes.
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, select, update
@@ -56,6 +58,20 @@ STAY_COLUMNS = (
 def p(name: str) -> str:
     """The bound parameter that carries column ``name``."""
     return "p_" + name
+
+
+@functools.cache
+def _getter(columns: tuple[str, ...]) -> tuple[Callable[[Any], Any], tuple[str, ...]]:
+    get = operator.attrgetter(*columns)
+    if len(columns) == 1:
+        return (lambda record: (get(record),)), (p(columns[0]),)
+    return get, tuple(p(c) for c in columns)
+
+
+def params(record: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    """The bound parameters of ``columns``, read from ``record``'s attributes of those names."""
+    get, keys = _getter(columns)
+    return dict(zip(keys, get(record), strict=True))
 
 
 def _insert(dialect: str, table: Table) -> Any:

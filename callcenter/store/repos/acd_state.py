@@ -19,7 +19,7 @@ from callcenter.store.statements import (
     STAY_COLUMNS,
     agent_history_insert,
     agent_state_update,
-    p,
+    params,
     queue_ids,
     stay_upsert,
 )
@@ -41,7 +41,7 @@ def write_stays(conn: Connection, stays: Sequence[QueueStayRecord]) -> int:
         if queue_id is None:
             log.warning("queue %r was deleted; stay %s not recorded", stay.queue, stay.ticket)
             continue
-        row = {p(name): getattr(stay, name) for name in STAY_COLUMNS}
+        row = params(stay, STAY_COLUMNS)
         row.update(p_queue_id=queue_id, p_agent_extension=stay.agent_extension)
         rows.append(row)
     if rows:

@@ -20,7 +20,7 @@ from callcenter.store.statements import (
     call_upsert,
     leg_update,
     leg_upsert,
-    p,
+    params,
 )
 from callcenter.vocabulary import CallState, Disposition
 
@@ -43,13 +43,13 @@ def _leg_record(leg: CallLeg, extension: str | None) -> LegRecord:
 
 
 def _call_row(call: CallRecord, now: datetime) -> dict[str, Any]:
-    row = {p(name): getattr(call, name) for name in CALL_COLUMNS}
+    row = params(call, CALL_COLUMNS)
     row["p_created_at"] = call.created_at or now
     return row
 
 
 def _leg_row(call_uuid: str, leg: LegRecord, now: datetime) -> dict[str, Any]:
-    row = {p(name): getattr(leg, name) for name in LEG_COLUMNS}
+    row = params(leg, LEG_COLUMNS)
     row.update(p_created_at=leg.created_at or now, p_call_uuid=call_uuid)
     row["p_agent_extension"] = leg.agent_extension
     return row
@@ -81,7 +81,7 @@ def write_calls(
             continue
         columns = _changes(before, call, CALL_COLUMNS)
         if columns:
-            row = {p(c): getattr(call, c) for c in columns}
+            row = params(call, columns)
             updates.setdefault(columns, []).append({"p_key": uuid, **row})
         old_legs = {leg.uuid: leg for leg in before.legs}
         for leg in call.legs:
@@ -89,7 +89,7 @@ def write_calls(
             if old is None or old.agent_extension != leg.agent_extension:
                 new_legs.append(_leg_row(uuid, leg, now))
             elif columns := _changes(old, leg, LEG_COLUMNS):
-                row = {p(c): getattr(leg, c) for c in columns}
+                row = params(leg, columns)
                 leg_updates.setdefault(columns, []).append({"p_key": leg.uuid, **row})
     if whole:
         conn.execute(call_upsert(dialect), [_call_row(c, now) for c in whole])

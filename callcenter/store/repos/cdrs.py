@@ -13,9 +13,11 @@ from callcenter.errors import NotFound
 from callcenter.store.base import utcnow
 from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
-from callcenter.store.statements import cdr_insert, cdr_leg_insert, p
+from callcenter.store.statements import cdr_insert, cdr_leg_insert, params
 
-_SCALARS = [f.name for f in dataclasses.fields(CdrRecord) if f.name not in ("legs", "ivr_path")]
+_SCALARS = tuple(
+    f.name for f in dataclasses.fields(CdrRecord) if f.name not in ("legs", "ivr_path")
+)
 _COLUMNS = (*_SCALARS, "ivr_path", "written_at")
 
 
@@ -50,7 +52,7 @@ def write_cdrs(conn: Connection, cdrs: Sequence[CdrRecord]) -> int:
     written_at = utcnow()  # this batch's mark: the legs go to the rows it wrote
     rows = []
     for cdr in unique.values():
-        row = {p(name): getattr(cdr, name) for name in _SCALARS}
+        row = params(cdr, _SCALARS)
         row.update(p_ivr_path=list(cdr.ivr_path), p_written_at=written_at)
         rows.append(row)
     dialect = conn.dialect.name
@@ -59,7 +61,7 @@ def write_cdrs(conn: Connection, cdrs: Sequence[CdrRecord]) -> int:
         {
             "p_call_uuid": uuid,
             "p_written_at": written_at,
-            **{p(name): getattr(leg, name) for name in _LEG_FIELDS},
+            **params(leg, _LEG_FIELDS),
         }
         for uuid, cdr in unique.items()
         for leg in cdr.legs

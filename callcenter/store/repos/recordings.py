@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.store.models import Recording
 from callcenter.store.records import RecordingRecord
-from callcenter.store.statements import p, recording_insert
+from callcenter.store.statements import params, recording_insert
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
 
@@ -17,7 +17,7 @@ def write_recordings(conn: Connection, recordings: Sequence[RecordingRecord]) ->
     """Record files not known yet (by path); return how many were new."""
     if not recordings:
         return 0
-    rows = [{p(name): getattr(r, name) for name in _FIELDS} for r in recordings]
+    rows = [params(r, _FIELDS) for r in recordings]
     return conn.execute(recording_insert(conn.dialect.name, _FIELDS), rows).rowcount
 
 
