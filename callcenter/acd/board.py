@@ -237,8 +237,9 @@ class Board:
             candidates = [a for a in pool if _meets(a, ticket.skills)] if ticket.skills else pool
             if not candidates:
                 continue
-            ranked = rank(spec, candidates, self.last_position.get(spec.name, 0), self.rng)
-            chosen = ranked if spec.strategy is QueueStrategy.RING_ALL else ranked[:1]
+            ring_all = spec.strategy is QueueStrategy.RING_ALL
+            last = self.last_position.get(spec.name, 0)
+            chosen = rank(spec, candidates, last, self.rng, best_only=not ring_all)
             for agent in chosen:
                 agent.state, agent.ticket = AgentState.OFFERING, ticket.id
             member = _member(spec, chosen[0].extension)
@@ -373,7 +374,10 @@ class Board:
 
 
 def _meets(agent: AgentSlot, needed: Mapping[str, int]) -> bool:
-    return all(agent.skills.get(skill, -1) >= level for skill, level in needed.items())
+    if not needed:
+        return True
+    skills = agent.skills
+    return all(skills.get(skill, -1) >= level for skill, level in needed.items())
 
 
 def _order(ticket: Ticket) -> tuple[int, int, int]:

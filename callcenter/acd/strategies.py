@@ -19,8 +19,14 @@ Key = Callable[["AgentSlot"], tuple[float, ...]]
 
 
 def rank(
-    spec: QueueSpec, agents: Sequence[AgentSlot], last_position: int, rng: random.Random
+    spec: QueueSpec,
+    agents: Sequence[AgentSlot],
+    last_position: int,
+    rng: random.Random,
+    *,
+    best_only: bool = False,
 ) -> list[AgentSlot]:
+    """The agents best first; ``best_only``: just the first (one pass, no sort)."""
     members = {m.extension: m for m in spec.members}
     positions = {ext: m.position for ext, m in members.items()}
     cycle = max(positions.values(), default=1)
@@ -50,4 +56,6 @@ def rank(
             agent.extension,
         )
 
+    if best_only:
+        return [min(agents, key=key)] if agents else []
     return sorted(agents, key=key)
