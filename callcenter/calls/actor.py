@@ -108,7 +108,10 @@ class CallActor:
             log.info("call %s: hang-up not sent: %s", self.call.uuid, exc)
 
     def watch_until_finished(self) -> None:
-        while not self.control.wait_until(lambda: self.call.finished, self.check_interval):
+        # only events end a call (its own, or those ``Mailbox.lost`` delivers): no polling
+        finished = lambda: self.call.finished  # noqa: E731
+        interval = self.check_interval
+        while not self.control.wait_until(finished, interval, poll=interval):
             self._check_legs_exist()
 
     def _check_legs_exist(self) -> None:

@@ -141,8 +141,10 @@ class CallControl:
         if self.call.leg_gone(target):
             raise CallGone(f"call {self.uuid}: leg {target} is gone")
 
-    def wait_until(self, done: Callable[[], bool], timeout: float) -> bool:
-        """Process events until ``done()`` or the timeout; False on timeout."""
+    def wait_until(self, done: Callable[[], bool], timeout: float, *, poll: float = 1.0) -> bool:
+        """Process events until ``done()`` or the timeout; False on timeout. ``done()`` is
+        also looked at every ``poll`` seconds without an event, for what changes without
+        one (a queue deleted); a wait only events can end passes ``poll=timeout``."""
         deadline = gevent.get_hub().loop.now() + timeout
         while True:
             self.pump()
@@ -151,7 +153,7 @@ class CallControl:
             left = deadline - gevent.get_hub().loop.now()
             if left <= 0:
                 return False
-            event = self.mailbox.get(timeout=min(left, 1.0))
+            event = self.mailbox.get(timeout=min(left, poll))
             if event is not None:
                 self.call.apply(event)
                 self._check_cancelled(event)
