@@ -151,26 +151,26 @@ def recording_insert(dialect: str, columns: tuple[str, ...]) -> Any:
 
 @functools.cache
 def stay_upsert(dialect: str) -> Any:
-    """Insert or update a queue stay by ticket. A stay resumed after a restart writes again
-    from its start: the join time and position stay the first ones, the first offer time is
-    kept, and the offer count never goes down."""
-    values = _params(STAY_COLUMNS)
-    values["queue_id"] = bindparam("p_queue_id")
-    values["agent_id"] = _id_of(AGENTS, "extension", "p_agent_extension")
-    stmt = _insert(dialect, STAYS).values(values)
+    """Insert or update a queue stay by ticket, its queue found by name in the same statement
+    (a queue deleted meanwhile: no row, counted short in the rowcount). A stay resumed after
+    a restart writes again from its start: the join time and position stay the first ones,
+    the first offer time is kept, and the offer count never goes down."""
+    queues = QueueModel.__table__
+    columns = (*STAY_COLUMNS, "queue_id", "agent_id")
+    source = select(
+        *(bindparam(p(c), type_=STAYS.c[c].type) for c in STAY_COLUMNS),
+        queues.c.id,
+        _id_of(AGENTS, "extension", "p_agent_extension"),
+    ).where(queues.c.name == bindparam("p_queue"))
+    stmt = _insert(dialect, STAYS).from_select(columns, source)
     new = stmt.excluded
     kept = ("ticket", "joined_at", "position_at_join")
-    changes: dict[str, Any] = {c: new[c] for c in (*values,) if c not in kept}
+    changes: dict[str, Any] = {c: new[c] for c in columns if c not in kept}
     changes["offered_at"] = func.coalesce(STAYS.c.offered_at, new.offered_at)
     changes["offers"] = case((new.offers > STAYS.c.offers, new.offers), else_=STAYS.c.offers)
-    return stmt.on_conflict_do_update(index_elements=["ticket"], set_=changes)
-
-
-@functools.cache
-def queue_ids() -> Any:
-    queues = QueueModel.__table__
-    names: Any = bindparam("names", expanding=True)
-    return select(queues.c.name, queues.c.id).where(queues.c.name.in_(names))
+    return stmt.on_conflict_do_update(index_elements=["ticket"], set_=changes).execution_options(
+        preserve_rowcount=True
+    )
 
 
 @functools.cache

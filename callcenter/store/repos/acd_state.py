@@ -20,7 +20,6 @@ from callcenter.store.statements import (
     agent_history_insert,
     agent_state_update,
     params,
-    queue_ids,
     stay_upsert,
 )
 from callcenter.vocabulary import AgentStatus
@@ -33,20 +32,18 @@ def write_stays(conn: Connection, stays: Sequence[QueueStayRecord]) -> int:
     latest = {s.ticket: s for s in stays}
     if not latest:
         return 0
-    names = {s.queue for s in latest.values()}
-    queues = dict(conn.execute(queue_ids(), {"names": list(names)}).all())
     rows = []
     for stay in latest.values():
-        queue_id = queues.get(stay.queue)
-        if queue_id is None:
-            log.warning("queue %r was deleted; stay %s not recorded", stay.queue, stay.ticket)
-            continue
         row = params(stay, STAY_COLUMNS)
-        row.update(p_queue_id=queue_id, p_agent_extension=stay.agent_extension)
+        row.update(p_queue=stay.queue, p_agent_extension=stay.agent_extension)
         rows.append(row)
-    if rows:
-        conn.execute(stay_upsert(conn.dialect.name), rows)
-    return len(rows)
+    written = int(conn.execute(stay_upsert(conn.dialect.name), rows).rowcount)
+    if 0 <= written < len(rows):
+        queues = sorted({s.queue for s in latest.values()})
+        log.warning(
+            "%d queue stay(s) not recorded: queue deleted (of %s)", len(rows) - written, queues
+        )
+    return written
 
 
 def write_agent_states(conn: Connection, changes: Sequence[AgentStateRecord]) -> int:
