@@ -1,29 +1,26 @@
 """Durable writes of CDRs and call state, off the call actors' path.
 
 Actors hand records to one writer greenlet through a bounded queue and go on at once. The
-writer takes them in batches: what arrives within ``max_delay`` of the first record (cut
-short once ``hurry_at`` records wait), in one transaction on a connection it keeps, with
-statements built once (``store.statements``) and run with many rows. A call the writer
-has written before is updated in the columns that changed; only a call it does not know
-is upserted whole. Batches go to PostgreSQL when it answers, and to the fsync'd local
-spool when it does not. While anything is spooled, new batches are spooled behind it, so
-the database sees every change in order; the spool is replayed, with backoff, once the
-database answers again. Every write is idempotent (CDRs insert once per call, calls are
-upserts), so a replay interrupted by a crash is safe to redo.
+writer takes them in batches: what arrives within ``max_delay`` of the first record (or
+``batch_size`` records), in one transaction on a connection it keeps, with statements built
+once (``store.statements``) and run with many rows. A call the writer has written before is
+updated in the columns that changed; only a call it does not know is upserted whole. Batches
+go to PostgreSQL when it answers, and to the fsync'd local spool when it does not.
+While anything is spooled, new batches are spooled behind it, so the database sees every
+change in order; the spool is replayed, with backoff, once the database answers again.
+Every write is idempotent (CDRs insert once per call, calls are upserts), so a replay
+interrupted by a crash is safe to redo.
 
 A record the database refuses (a constraint, a bad value) is set aside in the spool's
 quarantine with a logged error; the rest of its batch is written.
 
-What a crash can lose is only what sits in the queue (at most ``max_delay``, one second,
-of records): the calls it concerns are still in the database as live, or not there at
-all (created within that second); the next start adopts those FreeSWITCH still has and
+What a crash can lose is only what sits in the queue (at most ``max_delay``, half a second,
+of records): the calls it concerns are still in the database as live, or not there at all
+(created within that half second); the next start adopts those FreeSWITCH still has and
 closes the others, and a call the database never saw gets its CDR from FreeSWITCH's own
 (``cdr/backstop.py``). The window is what keeps a quiet site from paying a transaction
-for every record (each costs 0.3-0.5 ms of CPU whatever it holds): at 10 calls/s a 0.5 s
-window instead of 0.2 s took a playback call from 4.0 to 3.4 ms, and at 1 queue call/s
-1 s instead of 0.5 s took a queue call from 10.6 to 7.9 ms (docs/benchmarks.md). A busy
-site fills ``hurry_at`` well within the second, so its batches stay a few hundred
-records (SQLite blocks the hub while it writes one).
+for every record: at 10 calls/s, 0.5 s instead of 0.2 s took the engine's CPU per call
+from 4.0 to 3.4 ms (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -123,8 +120,7 @@ class DurableWriter:
         retry_min: float = 0.5,
         retry_max: float = 30.0,
         batch_size: int = 500,
-        max_delay: float = 1.0,
-        hurry_at: int = 200,
+        max_delay: float = 0.5,
         queue_size: int = 50_000,
     ) -> None:
         self.database = database
@@ -134,7 +130,6 @@ class DurableWriter:
         self.retry_max = retry_max
         self.batch_size = batch_size
         self.max_delay = max_delay
-        self.hurry_at = hurry_at
         self._queue: Queue = Queue(queue_size)
         pending = spool.pending()
         self._spooling = pending > 0
@@ -168,7 +163,7 @@ class DurableWriter:
         self._idle.clear()
         try:
             self._queue.put_nowait(record)
-            if self._queue.qsize() >= self.hurry_at:
+            if self._queue.qsize() >= self.batch_size:
                 self._hurry.set()
         except Full:  # the writer is far behind: keep the record durable, never block a call
             log.warning("writer queue full; spooling a %s directly", type(record).__name__)
