@@ -55,9 +55,10 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from gevent.server import StreamServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from callcenter.sim.tcpcut import TcpCut
 
 DID = "7100"
 QUEUE = "soak"
@@ -202,67 +203,6 @@ class SimProcess:
 # -- TCP proxies that can drop or cut -----------------------------------------------------
 
 
-class Proxy:
-    """Forwards 127.0.0.1:<port> to ``target``; ``cut`` closes every connection and refuses
-    new ones until ``restore``."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.up = True
-        self._socks: list[socket.socket] = []
-        self.server = StreamServer(("127.0.0.1", 0), self._handle)
-        self.server.start()
-
-    @property
-    def port(self) -> int:
-        return int(self.server.address[1])
-
-    def _handle(self, client: socket.socket, _addr: object) -> None:
-        if not self.up:
-            client.close()
-            return
-        try:
-            upstream = socket.create_connection(self.target, timeout=5)
-        except OSError:
-            client.close()
-            return
-        upstream.settimeout(None)
-        self._socks += [client, upstream]
-        gevent.joinall(
-            [gevent.spawn(_pump, client, upstream), gevent.spawn(_pump, upstream, client)]
-        )
-        for sock in (client, upstream):
-            with contextlib.suppress(ValueError):
-                self._socks.remove(sock)
-
-    def cut(self) -> None:
-        self.up = False
-        for sock in list(self._socks):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._socks.clear()
-
-    def restore(self) -> None:
-        self.up = True
-
-    def stop(self) -> None:
-        self.cut()
-        self.server.stop(timeout=1)
-
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        return
-    finally:
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
 # -- the engine, a real process -----------------------------------------------------------
 
 
@@ -380,7 +320,7 @@ def schedule(duration: float, rng: random.Random) -> list[Step]:
     )
 
 
-def run_chaos(steps: list[Step], engine: Engine, esl: Proxy, pg: Proxy, start: float) -> None:
+def run_chaos(steps: list[Step], engine: Engine, esl: TcpCut, pg: TcpCut, start: float) -> None:
     def restore_later(delay: float, action: Callable[[], None]) -> None:
         gevent.spawn_later(delay, action)
 
@@ -555,11 +495,11 @@ def main(args: argparse.Namespace) -> int:
     db_name = f"soak_{os.getpid()}"
     db_url = create_database(args.database_url, db_name)
     pg_target = make_url(db_url)
-    pg = Proxy((pg_target.host or "127.0.0.1", pg_target.port or 5432))
+    pg = TcpCut((pg_target.host or "127.0.0.1", pg_target.port or 5432))
     proxied_url = make_url(db_url).set(host="127.0.0.1", port=pg.port)
     http_port = free_port()
     sim = SimProcess(args, work, http_port)
-    esl = Proxy(("127.0.0.1", sim.port))
+    esl = TcpCut(("127.0.0.1", sim.port))
     env = {
         **os.environ,
         "CALLCENTER_DATABASE_URL": db_url,

@@ -8,6 +8,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
+from callcenter.sim.tcpcut import TcpCut
 from callcenter.store import migrate
 from callcenter.store.codec import encode
 from callcenter.store.database import Database
@@ -15,7 +16,6 @@ from callcenter.store.records import OpenStaysClosed, QueueStayRecord
 from callcenter.store.repos import QueueRepository
 from callcenter.store.spool import Spool, SpoolRecord
 from callcenter.store.writer import DurableWriter, WriterMetrics
-from tests.integration.calls.conftest import TcpCut
 from tests.support import until
 
 

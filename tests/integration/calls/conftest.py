@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import gevent
 import pytest
-from gevent.server import StreamServer
 
 from callcenter.app import App
 from callcenter.settings import load_settings
@@ -72,54 +68,3 @@ def engine(sim: Simulator, calls_db_url: str, tmp_path: Path) -> Iterator[Engine
     finally:
         for app in apps:
             app.stop("test over")
-
-
-class TcpCut:
-    """A TCP proxy in front of PostgreSQL that a test can cut, as if the server went away."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.up = True
-        self._socks: list[socket.socket] = []
-        self.server = StreamServer(("127.0.0.1", 0), self._handle)
-        self.server.start()
-
-    @property
-    def port(self) -> int:
-        return int(self.server.address[1])
-
-    def _handle(self, client: socket.socket, _addr: object) -> None:
-        if not self.up:
-            client.close()
-            return
-        upstream = socket.create_connection(self.target, timeout=5)
-        self._socks += [client, upstream]
-        pumps = [gevent.spawn(_pump, client, upstream), gevent.spawn(_pump, upstream, client)]
-        gevent.joinall(pumps)
-
-    def cut(self) -> None:
-        self.up = False
-        for sock in self._socks:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._socks.clear()
-
-    def restore(self) -> None:
-        self.up = True
-
-    def stop(self) -> None:
-        self.cut()
-        self.server.stop(timeout=1)
-
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        return
-    finally:
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)

@@ -12,10 +12,11 @@ from callcenter.calls.control import CallControl
 from callcenter.calls.routing import Target
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.sim.tcpcut import TcpCut
 from callcenter.store.database import Database
 from callcenter.store.repos import CdrRepository
 from callcenter.vocabulary import Disposition, HangupBy, RouteTarget
-from tests.integration.calls.conftest import EngineFactory, TcpCut
+from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import add_route, cdr_of, settled, wait_cdr
 from tests.support import until
 

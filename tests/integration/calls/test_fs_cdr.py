@@ -16,11 +16,12 @@ from sqlalchemy.engine import make_url
 from callcenter.app import App
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.sim.tcpcut import TcpCut
 from callcenter.sim.xml_cdr import XmlCdrConfig
 from callcenter.store.database import Database
 from callcenter.store.models import Cdr
 from callcenter.vocabulary import CdrSource, Disposition, HangupBy, LegRole, RouteTarget
-from tests.integration.calls.conftest import EngineFactory, TcpCut
+from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import add_route, cdr_of, settled, wait_cdr
 from tests.support import until
 

@@ -15,6 +15,7 @@ from callcenter.acd.on_call import PARK_MARGIN
 from callcenter.app import App
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.sim.tcpcut import TcpCut
 from callcenter.store.records import QueueEntryRecord, QueueStayRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.vocabulary import (
@@ -26,7 +27,7 @@ from callcenter.vocabulary import (
     QueueStrategy,
     RouteTarget,
 )
-from tests.integration.calls.conftest import EngineFactory, TcpCut
+from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import add_route, apps_sent, settled, wait_cdr
 from tests.support import until
 

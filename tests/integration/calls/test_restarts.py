@@ -20,6 +20,7 @@ from callcenter.errors import NotFound
 from callcenter.sim import api as sim_api
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.sim.tcpcut import TcpCut
 from callcenter.store.database import Database
 from callcenter.store.repos import CallRepository, CdrRepository, QueueRepository
 from callcenter.vocabulary import (
@@ -30,7 +31,7 @@ from callcenter.vocabulary import (
     QueueOutcome,
     RouteTarget,
 )
-from tests.integration.calls.conftest import EngineFactory, TcpCut
+from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import add_route, cdr_of, settled, wait_cdr
 from tests.integration.calls.test_queues import entries, setup_queue
 from tests.support import until
