@@ -644,6 +644,7 @@ def measure(
         args.hold * 2 + 30,
         interval=0.25,
     )
+    app.writer.flush()  # the CDRs handed over last may still sit in the writer's window
     gevent.sleep(0.5)
     gc.collect()
     after = probe.sample()
