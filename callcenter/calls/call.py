@@ -144,6 +144,8 @@ class Call:
         elif leg.answered_us:
             call.state = CallState.ANSWERED
             call.queue_seat = QueueSeat.from_dump(dump)
+            if call.queue_seat is not None:  # waiting, whatever happens before it resumes
+                call.timeline.queue_joined(call.queue_seat.queue, call.queue_seat.joined_us)
         return call
 
     def adopt_leg(self, dump: Mapping[str, str]) -> LegTimeline:
