@@ -32,6 +32,7 @@ from callcenter.vocabulary import (
     AgentState,
     AgentStatus,
     CallState,
+    CdrSource,
     Direction,
     Disposition,
     HangupBy,
@@ -267,3 +268,20 @@ def test_records_within_the_window_share_one_transaction(
     finally:
         writer.stop()
     assert registry.get_sample_value("callcenter_writer_batch_seconds_count") == 1
+
+
+def test_the_engines_cdr_wins_over_freeswitchs_in_one_batch(
+    database: Database, writer: DurableWriter
+) -> None:
+    # a spool replay can carry both: FreeSWITCH's handed over while the database was away
+    freeswitch = replace(cdr("both", legs=("fs",)), source=CdrSource.FREESWITCH)
+    write(writer, freeswitch, cdr("both", legs=("engine",)))
+    write(
+        writer, cdr("other", legs=("engine",)), replace(cdr("other"), source=CdrSource.FREESWITCH)
+    )
+    with database.session_scope() as session:
+        repo = CdrRepository(session)
+        for uuid in ("both", "other"):
+            stored = repo.get(uuid)
+            assert stored.source is CdrSource.ENGINE
+            assert [leg.leg_uuid for leg in stored.legs] == [f"{uuid}-engine"]

@@ -14,6 +14,7 @@ from callcenter.store.base import utcnow
 from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
 from callcenter.store.statements import cdr_insert, cdr_leg_insert, params
+from callcenter.vocabulary import CdrSource
 
 _SCALARS = tuple(
     f.name for f in dataclasses.fields(CdrRecord) if f.name not in ("legs", "ivr_path")
@@ -48,7 +49,7 @@ def write_cdrs(conn: Connection, cdrs: Sequence[CdrRecord]) -> int:
     """Insert the CDRs of calls that have none yet (with their legs); return how many."""
     if not cdrs:
         return 0
-    unique = {cdr.call_uuid: cdr for cdr in cdrs}
+    unique = _first_of_each_call(cdrs)
     written_at = utcnow()  # this batch's mark: the legs go to the rows it wrote
     rows = []
     for cdr in unique.values():
@@ -66,9 +67,20 @@ def write_cdrs(conn: Connection, cdrs: Sequence[CdrRecord]) -> int:
         for uuid, cdr in unique.items()
         for leg in cdr.legs
     ]
-    if written and legs:
+    if legs:  # only the rows this batch wrote (by written_at) get them
         conn.execute(cdr_leg_insert(dialect, _LEG_FIELDS), legs)
     return written
+
+
+def _first_of_each_call(cdrs: Sequence[CdrRecord]) -> dict[str, CdrRecord]:
+    """One CDR per call, as the insert-once rule picks between batches: the first one, but
+    the engine's over FreeSWITCH's (both can meet in one replayed batch of the spool)."""
+    unique: dict[str, CdrRecord] = {}
+    for cdr in cdrs:
+        kept = unique.get(cdr.call_uuid)
+        if kept is None or (kept.source is not CdrSource.ENGINE and cdr.source is CdrSource.ENGINE):
+            unique[cdr.call_uuid] = cdr
+    return unique
 
 
 class CdrRepository:
