@@ -150,7 +150,8 @@ def _text(element: ET.Element | None, tag: str) -> str:
 
 def _us(variables: dict[str, str], name: str) -> int | None:
     value = variables.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    # isascii: "²".isdigit() is True and int("²") raises (a hostile post, an err-log file)
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 def to_cdr(cdr: XmlCdr, node: str) -> CdrRecord | None:

@@ -172,3 +172,11 @@ def test_a_call_without_times_is_refused() -> None:
     cdr = parse_document(_document("<uuid>u3</uuid><cc_managed>true</cc_managed>"))
     with pytest.raises(InvalidXmlCdr, match="start_uepoch"):
         to_cdr(cdr, "fs1")
+
+
+def test_a_time_in_non_ascii_digits_is_refused_not_a_crash() -> None:
+    # "²".isdigit() is True and int("²") raises ValueError: it killed the backstop greenlet
+    body = "<uuid>u4</uuid><cc_managed>true</cc_managed><start_uepoch>²</start_uepoch>"
+    cdr = parse_document(_document(body))
+    with pytest.raises(InvalidXmlCdr, match="start_uepoch"):
+        to_cdr(cdr, "fs1")
