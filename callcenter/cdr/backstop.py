@@ -158,10 +158,18 @@ class CdrBackstop:
 
     def start(self) -> None:
         self._load()
+        self._spawn()
+
+    def _spawn(self) -> None:
         self._greenlet = gevent.spawn(self._run)
-        self._greenlet.link_exception(
-            lambda g: log.error("FreeSWITCH CDR backstop died: %r", g.exception)
-        )
+        self._greenlet.link_exception(self._crashed)
+
+    def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
+        """A bug must not stop the backstop for good: log it and start again (what it held
+        is still in ``_held`` and its inbox files)."""
+        log.error("FreeSWITCH CDR backstop died: %r; restarting", greenlet.exception)
+        gevent.sleep(1.0)
+        self._spawn()
 
     def stop(self) -> None:
         if self._greenlet is not None:

@@ -181,3 +181,25 @@ def test_err_log_dir_files_are_imported_once(tmp_path: Path) -> None:
         assert cdr.call_uuid == "eb498acd-3e9e-4fd7-aa37-72ea2abb5b46" and cdr.node == "fs1"
     finally:
         b.stop()
+
+
+def test_a_bug_in_the_backstop_greenlet_restarts_it(tmp_path: Path) -> None:
+    writer, engine = Writer(), Engine()
+    b = backstop(tmp_path, writer, engine)
+    b.import_dir = tmp_path / "err"
+    real_import, failures = b.import_files, []
+
+    def import_once_broken() -> int:
+        if not failures:
+            failures.append(1)
+            raise ValueError("a bug")
+        return real_import()
+
+    b.import_files = import_once_broken  # type: ignore[method-assign]
+    b.start()
+    try:
+        b.accept(fs_cdr("u9"))
+        until(lambda: writer.written, timeout=10)
+        assert failures and [c.call_uuid for c in writer.written] == ["u9"]
+    finally:
+        b.stop()
