@@ -184,12 +184,15 @@ class Call:
         call.caller.created_us = call.caller.created_us or _us(record.created_at)
         return call
 
-    def end_leg_unseen(self, uuid: str, *, cause: str = "NORMAL_UNSPECIFIED") -> None:
-        """Close a leg whose end happened while the engine could not see it."""
+    def end_leg_unseen(
+        self, uuid: str, *, cause: str = "NORMAL_UNSPECIFIED", at_us: int | None = None
+    ) -> None:
+        """Close a leg whose end happened while the engine could not see it (at ``at_us``,
+        the best time known, else now)."""
         leg = self.timeline.leg(uuid)
         if leg is None:
             return
-        now = _now_us()
+        now = at_us or _now_us()
         if leg.hangup_us is None:
             leg.hangup_us = now
             self.timeline.hangup_order.append(uuid)

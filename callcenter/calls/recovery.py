@@ -82,13 +82,9 @@ def close(left: LeftOpen, now_us: int) -> Closing:
     call = Call.from_record(left.record)
     timeline = call.timeline
     ended_us = _us(left.record.ended_at) or timeline.caller.ended_us or now_us
-    for leg in timeline.legs.values():
+    for leg in list(timeline.legs.values()):
         end = leg.ended_us or max(ended_us, leg.created_us or 0)
-        if leg.hangup_us is None:
-            leg.hangup_us = end
-            timeline.hangup_order.append(leg.uuid)
-        leg.hangup_cause = leg.hangup_cause or UNSEEN_CAUSE
-        leg.ended_us = end
+        call.end_leg_unseen(leg.uuid, cause=UNSEEN_CAUSE, at_us=end)
     call.state = CallState.ENDED
     closed: list[QueueStayRecord] = []
     for stay in left.stays:
