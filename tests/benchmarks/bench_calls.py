@@ -176,16 +176,13 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-class SimProcess:
-    """The parent's handle on the child: start, last counters, commands, stop."""
+class ChildProcess:
+    """A child process that prints JSON lines (the first one names its ``port``) and takes
+    command lines on stdin: the bench's simulator, and the soak's."""
 
-    def __init__(
-        self, rate: float, duration: float, seed: int, agents: int = 0, talk: float = 0.0
-    ) -> None:
-        cmd = [sys.executable, __file__, "--sim-child"]
-        cmd += ["--rate", str(rate), "--duration", str(duration), "--seed", str(seed)]
-        cmd += ["--queue-agents", str(agents), "--hold", str(talk)]
+    def __init__(self, cmd: list[str], stop_timeout: float = 10.0) -> None:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.stop_timeout = stop_timeout
         self.last: dict[str, Any] = {}
         self.port = 0
         first = self._readline(timeout=20)
@@ -204,7 +201,10 @@ class SimProcess:
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            self.last = json.loads(line)
+            self.on_message(json.loads(line))
+
+    def on_message(self, doc: dict[str, Any]) -> None:
+        self.last = doc
 
     def send(self, line: str) -> None:
         assert self.proc.stdin is not None
@@ -215,11 +215,23 @@ class SimProcess:
         with contextlib.suppress(OSError):
             self.send("stop")
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
         self._reader.kill(block=False)
+
+
+class SimProcess(ChildProcess):
+    """The parent's handle on the simulator child: start, last counters, commands, stop."""
+
+    def __init__(
+        self, rate: float, duration: float, seed: int, agents: int = 0, talk: float = 0.0
+    ) -> None:
+        cmd = [sys.executable, __file__, "--sim-child"]
+        cmd += ["--rate", str(rate), "--duration", str(duration), "--seed", str(seed)]
+        cmd += ["--queue-agents", str(agents), "--hold", str(talk)]
+        super().__init__(cmd)
 
 
 # -- measurements in the engine process ---------------------------------------------------

@@ -35,7 +35,6 @@ import callcenter._gevent  # noqa: F401
 
 # isort: on
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -55,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from bench_calls import ChildProcess  # the same child-process handle as the benchmark
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -161,46 +161,20 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-class SimProcess:
+class SimProcess(ChildProcess):
     def __init__(self, args: argparse.Namespace, work: Path, http_port: int) -> None:
         cmd = [sys.executable, __file__, "--sim-child", "--work", str(work)]
         cmd += ["--rate", str(args.rate), "--duration", str(args.duration)]
         cmd += ["--seed", str(args.seed), "--http-port", str(http_port)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.last: dict[str, Any] = {}
         self.left_up: list[str] = []  # channels the soak had to hang up itself
-        assert self.proc.stdout is not None
-        with gevent.Timeout(20, RuntimeError("simulator process did not start")):
-            self.port = int(json.loads(self.proc.stdout.readline())["port"])
-        self._reader = gevent.spawn(self._read)
+        super().__init__(cmd, stop_timeout=15.0)
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            doc = json.loads(line)
-            if "hung up" in doc:
-                self.left_up.append(doc["hung up"])
-                print(f"soak: still up at the end, hung up: {doc['hung up']}")
-            else:
-                self.last = doc
-
-    def send(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.send("stop")
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self._reader.kill(block=False)
-
-
-# -- TCP proxies that can drop or cut -----------------------------------------------------
+    def on_message(self, doc: dict[str, Any]) -> None:
+        if "hung up" in doc:
+            self.left_up.append(doc["hung up"])
+            print(f"soak: still up at the end, hung up: {doc['hung up']}")
+        else:
+            self.last = doc
 
 
 # -- the engine, a real process -----------------------------------------------------------
