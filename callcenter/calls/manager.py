@@ -251,6 +251,7 @@ class CallManager:
         listing = json.loads(channel.api(commands.show_channels_json()) or "{}")
         live = {row["uuid"] for row in listing.get("rows", [])}
         self._close_missing(channel, live)
+        self._kill_cancelled(channel, live)
         gone = functools.partial(self._gone, channel, live=live)
         if not self.previous.reconciled:
             alive = self.previous.reconcile(self._legs, gone)
@@ -264,6 +265,15 @@ class CallManager:
         self._synced = True
         for actor in list(self.actors.values()):
             actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
+
+    def _kill_cancelled(self, channel: Channel, live: set[str]) -> None:
+        """A leg its call gave up on while the connection was down (the ``uuid_kill`` was
+        refused: not connected) is still up: hang it up now, or the agent's phone rings on
+        and the agent stays offered."""
+        for actor in list(self.actors.values()):
+            for leg in sorted(actor.call.cancelled_legs & live):
+                log.info("call %s: cancelled leg %s still up; hanging it up", actor.call.uuid, leg)
+                _quietly(channel.api, commands.uuid_kill(leg, "ORIGINATOR_CANCEL"))
 
     def _adopt_listed(self, channel: Channel, live: set[str]) -> set[str]:
         """Adopt the listed channels no call has; close those that vanished meanwhile.
