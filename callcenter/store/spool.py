@@ -44,6 +44,13 @@ def _parse(line: bytes) -> SpoolRecord | None:
         return None
 
 
+class PartlyApplied(Exception):
+    """Raised by a replay's ``apply`` that committed the first ``applied`` records of its
+    batch before failing: those are dropped from the spool, not replayed again."""
+
+    applied: int = 0
+
+
 class Spool:
     def __init__(self, directory: Path, name: str = "spool") -> None:
         self.directory = directory
@@ -130,7 +137,11 @@ class Spool:
         try:
             while done < len(records):
                 batch = records[done : done + size]
-                apply(batch)
+                try:
+                    apply(batch)
+                except PartlyApplied as exc:
+                    done += exc.applied
+                    raise
                 done += len(batch)
         finally:
             if done or corrupt:
