@@ -19,6 +19,8 @@ from typing import Any
 
 from gevent.lock import BoundedSemaphore
 
+from callcenter.paths import replace_atomically
+
 log = logging.getLogger(__name__)
 
 
@@ -153,15 +155,5 @@ class Spool:
             newer, _, corrupt = self._read(end)
             if corrupt:
                 self._quarantine(corrupt)
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                for record in (*remaining, *newer):
-                    fh.write(_line(record))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            dir_fd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            content = b"".join(_line(record) for record in (*remaining, *newer))
+            replace_atomically(self.path, content)
