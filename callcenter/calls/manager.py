@@ -261,7 +261,7 @@ class CallManager:
         self.previous.recheck(live, self._legs, gone)
         undecided = self._adopt_listed(channel, live)
         self.previous.settle(live, undecided)
-        self._ask_again(bool(undecided or self.previous.waiting))
+        self._ask_again(channel, undecided)
         self._synced = True
         for actor in list(self.actors.values()):
             actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
@@ -296,18 +296,26 @@ class CallManager:
             self._adopt_leg(channel, dump)
         return undecided
 
-    def _ask_again(self, needed: bool) -> None:
-        """FreeSWITCH did not say about some channels (a timeout): resync again soon, a
-        few times; then the next reconnect's resync will."""
-        if not needed:
+    def _ask_again(self, channel: Channel, undecided: set[str]) -> None:
+        """FreeSWITCH did not say about some channels (a timeout, an unreadable dump):
+        resync again soon, a few times. Then a call of the previous run still not adopted
+        is given up: hung up and closed with its CDR, never left live in the database with
+        its caller parked and nobody driving it. Other channels are left for the next
+        reconnect's resync."""
+        if not (undecided or self.previous.waiting):
             self._retries = 0
         elif self._retries < MAX_RESYNC_RETRIES:
             self._retries += 1
             self._resync_later()
         else:
+            for uuid in sorted(undecided & set(self.previous.waiting)):
+                log.warning("call %s: not adoptable after %d resyncs; hanging it up and "
+                            "closing it", uuid, self._retries)  # fmt: skip
+                _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_TEMPORARY_FAILURE"))
+                self.previous.close(self.previous.waiting.pop(uuid))
             log.warning(
                 "%d channel(s) still undecided after %d resyncs; left for the next reconnect",
-                len(self.previous.waiting), self._retries,
+                len(undecided - set(self.previous.waiting)), self._retries,
             )  # fmt: skip
             self._retries = 0
 
@@ -354,9 +362,9 @@ class CallManager:
             return _UNKNOWN
         try:
             dump = json.loads(reply)
-        except ValueError as exc:
-            log.info("channel %s not adopted: %s", uuid, exc)
-            return None
+        except ValueError as exc:  # garbled, or cut short: ask again
+            log.info("channel %s not adopted yet, its dump is not JSON: %s", uuid, exc)
+            return _UNKNOWN
         if not isinstance(dump, dict) or dump.get("variable_cc_managed") != "true":
             return None
         return dump
