@@ -7,15 +7,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import gevent
+import pytest
 from prometheus_client import CollectorRegistry
 
+from callcenter.calls import actor as actor_module
 from callcenter.calls.manager import MAX_RESYNC_RETRIES, CallManager
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.recovery import LeftOpen
+from callcenter.errors import CallGone
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.store.records import CallRecord, CdrRecord
-from callcenter.vocabulary import CallState, Direction
+from callcenter.vocabulary import CallState, Direction, Disposition
+from tests.support import until
 
 UUID = "5d0c9a61-0000-4000-8000-00000000000a"
 PARKED = {
@@ -205,5 +209,45 @@ def test_a_call_of_the_last_run_freeswitch_has_but_not_as_managed_is_closed() ->
         manager.resync()
         assert manager.actors == {} and manager.previous.waiting == {}
         assert [r.call_uuid for r in writer.records if isinstance(r, CdrRecord)] == [UUID]
+    finally:
+        manager.group.kill(block=True, timeout=2)
+
+
+def test_an_adopted_call_a_reply_says_is_gone_is_closed_soon_as_abandoned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # soak: a caller left between the restart's `show channels` and its adoption; its
+    # hang-up events came before the call had a mailbox, the first command answered
+    # "-ERR invalid session id", and the call waited a minute, then closed as `failed`
+    monkeypatch.setattr(actor_module, "TOLD_GONE_CHECK", 0.05)
+    asked: list[str] = []
+
+    def api(line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        asked.append(line)
+        if line.startswith("show channels"):
+            return json.dumps({"rows": [{"uuid": UUID}]})
+        if line.startswith("uuid_dump"):
+            return json.dumps(PARKED)
+        if line.startswith("uuid_exists"):
+            return "false"
+        return "+OK\n"
+
+    def gone(control: Any, target: Any) -> None:
+        raise CallGone(f"{UUID}: -ERR invalid session id [{UUID}]")
+
+    channel, writer = Channel(), Written()
+    channel.api = api  # type: ignore[method-assign]
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), writer, Nothing(),  # type: ignore[arg-type]
+        CallMetrics(CollectorRegistry()), gone,
+    )  # fmt: skip
+    manager.previous.reconciled = True
+    manager.bind(channel)  # type: ignore[arg-type]
+    try:
+        manager.resync()
+        until(lambda: [r for r in writer.records if isinstance(r, CdrRecord)], timeout=2)
+        [cdr] = [r for r in writer.records if isinstance(r, CdrRecord)]
+        assert cdr.disposition is Disposition.ABANDONED
+        assert f"uuid_exists {UUID}" in asked
     finally:
         manager.group.kill(block=True, timeout=2)
