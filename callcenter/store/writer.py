@@ -60,6 +60,8 @@ from callcenter.vocabulary import CallState
 
 log = logging.getLogger(__name__)
 
+IDLE_WAKE = 30.0  # seconds the writer sleeps with nothing to write and nothing spooled
+
 AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed
 Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord
 
@@ -225,7 +227,7 @@ class DurableWriter:
                 self._idle.set()
 
     def _next_batch(self) -> list[Record]:
-        wait = max(0.05, self._next_retry - time.monotonic()) if self._spooling else 1.0
+        wait = max(0.05, self._next_retry - time.monotonic()) if self._spooling else IDLE_WAKE
         try:
             first = self._queue.get(timeout=wait)
         except Empty:
