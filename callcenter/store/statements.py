@@ -234,3 +234,11 @@ def agent_history_insert() -> Any:
         bindparam("p_at", type_=HISTORY.c.at.type),
     ).where(AGENTS.c.extension == bindparam("p_extension"))
     return HISTORY.insert().from_select(["agent_id", "status", "state", "reason", "at"], source)
+
+
+@functools.cache
+def agent_state_with_history() -> Any:
+    """PostgreSQL: an agent's history row and its update in one statement (the history's
+    SELECT reads the agent as it was before the update, as when written first)."""
+    history = agent_history_insert().returning(HISTORY.c.id).cte("history_row")
+    return agent_state_update().add_cte(history)
