@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.acd.on_call import QueueRunner
+from callcenter.api import app as api
 from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
@@ -151,6 +152,9 @@ class App:
             ),
             resync=self.request_reload,
         )
+        # the HTTP API beside /metrics (the events helper's SSE app: events=, at merge)
+        self.api = api.for_engine(settings, self.database, self.dispatcher, self.flows)
+        self.metrics.mounts[api.PREFIX] = self.api
         self._stopped = Event()
         self._started = False
         self._flows_failure = ""

@@ -9,14 +9,18 @@ from typing import Any
 
 import falcon
 
+from callcenter.acd.dispatcher import Dispatcher
 from callcenter.api import agents, calls, cdrs, flows, queues, routes
-from callcenter.api.env import ApiEnv
+from callcenter.api.env import ApiEnv, FlowNames
+from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
 from callcenter.api.problems import PROBLEM_JSON, from_error
 from callcenter.api.routing import Operation, build_falcon
 from callcenter.errors import CallCenterError
 from callcenter.services import tokens
 from callcenter.services.checks import QUEUE_NAME
+from callcenter.settings import Settings
+from callcenter.store.database import Database
 from callcenter.store.models.tokens import TokenScope
 from callcenter.vocabulary import EXTENSION, SKILL
 
@@ -33,6 +37,26 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "did": {"type": "string", "minLength": 1, "maxLength": 128},
     "uuid": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
 }
+
+
+def for_engine(
+    settings: Settings,
+    database: Database,
+    dispatcher: Dispatcher,
+    flows: FlowNames,
+    *,
+    events: WsgiApp | None = None,
+) -> Api:
+    """The engine's API: its database, its ACD board (read-only) and its live flows."""
+    env = ApiEnv(
+        database,
+        agents_domain=settings.agents_domain,
+        default_route=settings.default_route,
+        dialplans_dir=settings.dialplans_dir,
+        live=BoardReader(lambda: dispatcher.board, dispatcher.clock),
+        flows=flows,
+    )
+    return Api(env, events=events)
 
 
 def operations(env: ApiEnv) -> list[Operation]:

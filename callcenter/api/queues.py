@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,7 +14,13 @@ from callcenter.services import queues
 from callcenter.services.queues import QueueSettings
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import QueueRecord
-from callcenter.vocabulary import AgentState, AgentStatus, QueueStrategy, RecordingPolicy
+from callcenter.vocabulary import (
+    AgentState,
+    AgentStatus,
+    QueueOutcome,
+    QueueStrategy,
+    RecordingPolicy,
+)
 
 READ, ADMIN = TokenScope.READ, TokenScope.ADMIN
 TAG = "queues"
@@ -91,6 +98,27 @@ class Caller(BaseModel):
     waited_seconds: float
     priority: int
     offered_to: list[str] = Field(description="Agents whose phones ring for this caller now.")
+
+
+class Entry(BaseModel):
+    call_uuid: str
+    priority: int
+    joined_at: datetime
+    offered_at: datetime | None
+    offers: int
+    answered_at: datetime | None
+    agent_extension: str | None
+    left_at: datetime | None
+    outcome: QueueOutcome | None
+    reason: str | None
+
+
+class EntriesQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=10_000, description="How many stays, newest first.")
+
+
+class Entries(BaseModel):
+    items: list[Entry]
 
 
 class Callers(BaseModel):
@@ -178,6 +206,12 @@ def operations(env: ApiEnv) -> list[Operation]:
             ],
         )  # fmt: skip
 
+    def queue_entries(ask: Ask) -> Entries:
+        query: EntriesQuery = ask.query
+        stays = queues.entries(db, ask.path["name"], query.limit)
+        fields = Entry.model_fields
+        return Entries(items=[Entry(**{k: getattr(e, k) for k in fields}) for e in stays])
+
     item = "/queues/{name}"
     return [
         Operation("GET", "/queues", READ, list_queues, "List queues with their callers waiting",
@@ -202,4 +236,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("GET", item + "/callers", READ, queue_callers,
                   "The callers waiting now, in the order they will be served", TAG, Callers,
                   errors=(404, 422, 503)),
+        Operation("GET", item + "/entries", READ, queue_entries,
+                  "The last callers' stays in the queue, newest first", TAG, Entries,
+                  query=EntriesQuery, errors=(404, 422)),
     ]  # fmt: skip
