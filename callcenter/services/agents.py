@@ -234,6 +234,12 @@ def list_agents(db: Database) -> list[AgentDirectoryEntry]:
         ]
 
 
+def sip_directory(db: Database) -> list[tuple[AgentRecord, str | None]]:
+    """Every agent with its SIP a1-hash (None: no SIP account), for FreeSWITCH's directory."""
+    with db.session_scope() as session:
+        return AgentRepository(session).directory()
+
+
 def get(db: Database, extension: str) -> AgentRecord:
     checks.extension(extension)
     with db.session_scope() as session:

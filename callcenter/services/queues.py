@@ -13,6 +13,7 @@ from callcenter.services import checks
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
+from callcenter.store.models import Queue
 from callcenter.store.records import QueueEntryRecord, QueueRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.trunks import targets
@@ -27,6 +28,15 @@ RANGES = {
     "service_level_seconds": (0, 86_400),
     "announce_position_seconds": (0, 3600),
 }
+
+
+def _column_defaults() -> dict[str, Any]:
+    """What ``add`` stores for a setting not given: the model's column defaults."""
+    table = Queue.__table__
+    return {c.name: getattr(c.default, "arg", None) for c in table.columns if c.default is not None}
+
+
+DEFAULTS = _column_defaults()
 TIER_MAX = 99
 POSITION_MAX = 9999
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from callcenter.errors import InvalidOutboundRoute, NoOutboundRoute
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord, RouteRecord
 from callcenter.store.repos import OutboundRouteRepository, QueueRepository, RouteRepository
-from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number, pick
-from callcenter.trunks.table import from_record
+from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number
+from callcenter.trunks.table import OutboundRoutes
 from callcenter.trunks.targets import (
     Target,
     check_description,
@@ -151,17 +150,8 @@ def list_outbound(db: Database) -> list[OutboundRouteRecord]:
 def test_outbound(db: Database, number: str) -> Dialout:
     """The route and dial string ``number`` would get, as an engine resolves it:
     ``InvalidNumber`` or ``NoOutboundRoute`` otherwise (a stored route that fails the
-    checks is left out, as the engine leaves it out)."""
+    checks is left out, with a logged error, as the engine leaves it out)."""
     check_number(number)
-    usable = []
-    for record in list_outbound(db):
-        if not record.enabled:
-            continue
-        try:
-            usable.append(from_record(record))
-        except InvalidOutboundRoute:
-            continue
-    dialout = pick(usable, number)
-    if dialout is None:
-        raise NoOutboundRoute(f"no outbound route matches {number}")
-    return dialout
+    table = OutboundRoutes(db)
+    table.reload()
+    return table.resolve(number)
