@@ -87,7 +87,14 @@ def problem(status: int, code: str, detail: str, errors: list[FieldError] | None
 
 
 def from_error(exc: CallCenterError) -> Problem:
-    return problem(status_of(exc), exc.code, exc.message)
+    errors = None
+    field, reason = getattr(exc, "field", None), getattr(exc, "reason", None)
+    if isinstance(field, str) and isinstance(reason, str):  # services.checks.InvalidArgument
+        errors = [FieldError(field=field, message=reason)]
+    listed = getattr(exc, "errors", None)  # e.g. every error of the flows refused
+    if isinstance(listed, tuple | list) and all(isinstance(e, str) for e in listed):
+        errors = [FieldError(field="", message=e) for e in listed[:100]]
+    return problem(status_of(exc), exc.code, exc.message, errors or None)
 
 
 def from_validation(exc: ValidationError, where: str) -> Problem:

@@ -30,6 +30,9 @@ class Client:
         headers = dict(kw.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"Bearer {self.secrets.get(token, token)}"
+        raw = kw.pop("raw", None)
+        if raw is not None:
+            return self.client.simulate_request(method, path, headers=headers, body=raw, **kw)
         return self.client.simulate_request(method, path, headers=headers, json=body, **kw)
 
 
