@@ -37,7 +37,7 @@ from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
 from callcenter.paths import ensure_dir, write_text
 from callcenter.services.applier import ChangeApplier, ManagerCalls
-from callcenter.services.feed import ChangeFeed
+from callcenter.services.feed import ChangeFeed, FeedMetrics
 from callcenter.settings import Settings
 from callcenter.store import migrate
 from callcenter.store.cache import LocalCache
@@ -151,6 +151,7 @@ class App:
                 before_acd=lambda: self.writer.flush(2.0),
             ),
             resync=self.request_reload,
+            metrics=FeedMetrics(self.registry),
         )
         # the HTTP API beside /metrics (the events helper's SSE app: events=, at merge)
         self.api = api.for_engine(settings, self.database, self.dispatcher, self.flows)

@@ -23,14 +23,44 @@ from typing import Any
 
 import gevent
 import psycopg
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.engine import make_url
 
 from callcenter.errors import CallCenterError
 from callcenter.services import changes
 from callcenter.services.changes import Change
+from callcenter.store.base import utcnow
 from callcenter.store.database import Database
 
 log = logging.getLogger(__name__)
+
+
+class FeedMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.applied = Counter(
+            "callcenter_engine_changes_applied_total",
+            "Operator changes this engine applied from the change feed, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.failed = Counter(
+            "callcenter_engine_changes_failed_total",
+            "Operator changes whose application raised (logged, not retried), by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "callcenter_engine_changes_lag_seconds",
+            "Seconds from the commit of the last change applied to its application "
+            "(now - change.at, measured when applied).",
+            registry=registry,
+        )
+        self.read_failures = Counter(
+            "callcenter_engine_changes_read_failures_total",
+            "Times the change feed could not read or listen (the database away); it retries.",
+            registry=registry,
+        )
+
 
 POLL = 0.5  # SQLite: seconds between reads
 SAFETY_POLL = 5.0  # PostgreSQL: seconds between reads when no notification comes
@@ -49,6 +79,7 @@ class ChangeFeed:
         poll: float = POLL,
         safety_poll: float = SAFETY_POLL,
         listen_url: str | None = None,
+        metrics: FeedMetrics | None = None,
     ) -> None:
         """``listen_url``: where to LISTEN (default: the database's own URL)."""
         self.database = database
@@ -57,6 +88,7 @@ class ChangeFeed:
         self.poll = poll
         self.safety_poll = safety_poll
         self.listen_url = listen_url or database.url
+        self.metrics = metrics
         self.last_id: int | None = None  # None: not read yet
         self.applied = 0
         self.failures = 0  # reads that failed (the database away)
@@ -111,6 +143,8 @@ class ChangeFeed:
             except (CallCenterError, psycopg.Error, OSError) as exc:
                 self._close_listener()
                 self.failures += 1
+                if self.metrics is not None:
+                    self.metrics.read_failures.inc()
                 delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
                 attempt += 1
                 log.warning("change feed: %s; retrying in %.1fs", _line(exc), delay)
@@ -196,8 +230,13 @@ class ChangeFeed:
                 change.key,
                 change.actor,
             )
+            if self.metrics is not None:
+                self.metrics.failed.labels(_kind(change.kind)).inc()
         else:
             self.applied += 1
+            if self.metrics is not None:
+                self.metrics.applied.labels(_kind(change.kind)).inc()
+                self.metrics.lag.set(max(0.0, (utcnow() - change.at).total_seconds()))
 
     def _prune(self) -> None:
         now = time.monotonic()
@@ -208,6 +247,11 @@ class ChangeFeed:
             gone = changes.prune(session)
         if gone:
             log.info("change feed: %d change(s) older than a day pruned", gone)
+
+
+def _kind(kind: str) -> str:
+    """A bounded label: the known kinds, else "other"."""
+    return kind if kind in set(changes.ChangeKind) else "other"
 
 
 def _line(exc: BaseException) -> str:

@@ -61,6 +61,10 @@ def test_a_pause_from_another_process_stops_the_offers_within_a_second(
     assert "SIGHUP" not in result.stdout + result.stderr
     until(lambda: board.agents["3101"].status is AgentStatus.PAUSED, timeout=1.0)
     assert time.monotonic() - returned < 1.0
+    applied = app.registry.get_sample_value(
+        "callcenter_engine_changes_applied_total", {"kind": "agent"}
+    )
+    assert applied == 1
 
     uuid = sim.place_call("8101", "15550101", behaviour=CallerBehaviour(talk_time=0.5))
     cdr = wait_cdr(app, uuid)
