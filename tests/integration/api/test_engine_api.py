@@ -4,6 +4,7 @@ working through it from "another host" (no database configured, only the API URL
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -114,3 +115,10 @@ def test_the_cli_through_a_remote_engine(engine: App, engine_db_url: str) -> Non
     assert code == 1 and "[api_unreachable]" in out
     code, out = cli("agent", "list", CALLCENTER_API_TOKEN="")
     assert code == 2 and "needs both an API URL and a token" in out
+
+
+def test_answers_are_not_held_for_a_delayed_ack(engine: App) -> None:
+    # the listener sets TCP_NODELAY (accepted sockets inherit it): without it each small
+    # answer on a keep-alive connection waited 40 ms for the client's delayed ACK
+    listener = engine.metrics._server.socket  # type: ignore[union-attr]
+    assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
