@@ -15,6 +15,7 @@ from callcenter.api.live import LiveState
 from callcenter.services import tokens
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
+from tests.integration.calls.conftest import calls_db_url, engine, sim  # noqa: F401  (fixtures)
 
 ROOT = Actor("cli", "test")
 

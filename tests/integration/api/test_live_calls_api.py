@@ -13,12 +13,7 @@ from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.repos import AuditLog
-from tests.integration.calls.conftest import (  # noqa: F401  (fixtures)
-    EngineFactory,
-    calls_db_url,
-    engine,
-    sim,
-)
+from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import wait_cdr
 from tests.integration.calls.test_queues import setup_queue
 from tests.support import until
