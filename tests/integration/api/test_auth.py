@@ -120,3 +120,28 @@ def test_token_names_scopes_and_reuse(db: Database) -> None:
     assert tokens.authenticate(db, renewed.secret).scope == "operate"
     listed = {t.name: t for t in tokens.list_tokens(db)}
     assert listed["crm"].revoked_at is None
+
+
+def test_the_event_stream_is_mounted_behind_the_read_scope(db: Database) -> None:
+    from falcon import testing
+
+    from callcenter.api.app import Api
+    from callcenter.api.env import ApiEnv
+
+    def events(environ: dict[str, object], start_response: object) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/event-stream")])  # type: ignore[operator]
+        return [b": hello\n\n"]
+
+    read = tokens.create(db, ROOT, "sse-read", "read").secret
+    client = testing.TestClient(Api(ApiEnv(db), events=events))
+    refused = client.simulate_get("/events")
+    assert (refused.status_code, refused.json["code"]) == (401, "token_missing")
+    assert refused.headers["content-type"] == "application/problem+json"
+    streamed = client.simulate_get("/events", headers={"Authorization": f"Bearer {read}"})
+    assert (streamed.status_code, streamed.text) == (200, ": hello\n\n")
+    tokens.revoke(db, ROOT, "sse-read")
+    gone = client.simulate_get("/events", headers={"Authorization": f"Bearer {read}"})
+    assert gone.json["code"] == "token_revoked"
+    without = testing.TestClient(Api(ApiEnv(db)))  # no stream in this build: 404
+    answer = without.simulate_get("/events", headers={"Authorization": f"Bearer {read}"})
+    assert answer.status_code == 404
