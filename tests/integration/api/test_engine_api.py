@@ -103,10 +103,25 @@ def test_the_cli_through_a_remote_engine(engine: App, engine_db_url: str) -> Non
     assert code == 0 and "api-sales" in out
     code, out = cli("cdr", "list", "--limit", "5")
     assert (code, out) == (0, "(none)\n")
+    assert cli("agent", "skill", "7001", "english", "5") == (0, "agent 7001: english=5\n")
+    code, out = cli("agent", "show", "7001")
+    assert code == 0 and "status: paused" in out and "queues: api-sales" in out
+    code, out = cli("queue", "show", "api-sales")
+    assert code == 0 and "7001" in out
+    assert cli("route", "add", "7900", "queue:api-sales")[0] == 0
+    assert cli("route", "test", "7900") == (0, "7900 -> queue:api-sales (route)\n")
+    assert "7900" in cli("route", "list")[1]
+    add = ["route", "outbound", "add", "api-out", "--match", r"^\+1\d{10}$", "--gateway", "gw1"]
+    assert cli(*add)[0] == 0
+    code, out = cli("route", "outbound", "test", "+15551234567")
+    assert (code, out) == (0, "+15551234567 -> sofia/gateway/gw1/+15551234567 (route api-out)\n")
+    assert cli("call", "list") == (0, "(none)\n")
+    code, out = cli("call", "hangup", "no-such-call")
+    assert code == 1 and "[call_not_found]" in out
+    assert cli("ivr", "list") == (0, "(none)\n")
     with engine.database.session_scope() as session:
-        actors = {
-            e.actor for e in AuditLog(session).recent(10) if e.target in ("7001", "api-sales")
-        }
+        recent = AuditLog(session).recent(30)
+    actors = {e.actor for e in recent if e.target in ("7001", "api-sales", "7900", "api-out")}
     assert actors == {"api:desk"}
 
     code, out = cli("agent", "list", CALLCENTER_API_TOKEN="cc_wrong")
