@@ -84,9 +84,9 @@ def printable(value: str, field: str, most: int, *, empty: bool = False) -> str:
     if not isinstance(value, str) or not (
         (empty or value) and len(value) <= most and value.isprintable()
     ):
-        least = 0 if empty else 1
+        expected = f"at most {most}" if empty else f"1-{most}"
         raise InvalidArgument(
-            field, f"{shown(str(value))}: expected {least}-{most} printable characters"
+            field, f"{shown(str(value))}: expected {expected} printable characters"
         )
     return value
 
@@ -101,7 +101,7 @@ def agent_name(value: str) -> str:
 
 def pin(value: str | None) -> str | None:
     if value is not None and not _PIN.fullmatch(value):
-        raise InvalidArgument("pin", "expected 4-12 digits", code="invalid_pin")
+        raise InvalidArgument("pin", "a PIN is 4 to 12 digits", code="invalid_pin")
     return value
 
 

@@ -636,3 +636,46 @@ def test_queue_announcements_are_set_and_merged(env: dict[str, str]) -> None:
     bad = run(["queue", "set", "care", "--announce-every", "-1"], env)
     assert bad.exit_code == 2
     assert as_json(["queue", "show", "care"], env)["announce_position_seconds"] == 45
+
+
+# -- agent set, route test, live calls -------------------------------------------------------
+
+
+def test_agent_set_changes_what_is_given(env: dict[str, str], database: Database) -> None:
+    ok(["agent", "add", "1001", "--name", "Ann", "--wrapup", "5"], env)
+    result = ok(["agent", "set", "1001", "--wrapup", "20", "--pin", "4321"], env)
+    assert "agent 1001: name 'Ann', wrap-up 20s, PIN set" in result.output
+    shown = as_json(["agent", "show", "1001"], env)
+    assert (shown["name"], shown["wrapup_seconds"], shown["pin"]) == ("Ann", 20, True)
+    result = run(["agent", "set", "1001"], env)
+    assert result.exit_code == 1 and "[no_change]" in result.output
+    assert changes(database) == [("agent", "1001", "add"), ("agent", "1001", "set")]
+    assert audit(database)[-1] == ("agent.set", "1001", {"wrapup_seconds": 20, "pin": "changed"})
+
+
+def test_route_test_names_the_target(env: dict[str, str]) -> None:
+    ok(["queue", "add", "sales"], env)
+    ok(["route", "add", "5100", "queue:sales"], env)
+    assert "5100 -> queue:sales" in ok(["route", "test", "5100"], env).output
+    found = as_json(["route", "test", "5999"], env)
+    assert found == {"did": "5999", "target": "hangup:UNALLOCATED_NUMBER", "by": "default"}
+
+
+def test_call_commands_without_live_calls(env: dict[str, str], database: Database) -> None:
+    assert as_json(["call", "list"], env) == []
+    assert "(none)" in ok(["call", "list"], env).output
+    uuid = "2dd37390-bb90-434e-9327-2cd597661497"
+    for args in (
+        ["call", "show", uuid],
+        ["call", "hangup", uuid],
+        ["call", "transfer", uuid, "queue:sales"],
+        ["call", "bridge", uuid, "1001"],
+    ):
+        result = run(args, env)
+        assert result.exit_code == 1, args
+        assert result.output.count("\n") == 1 and "[" in result.output, result.output
+    result = run(["call", "hangup", uuid, "--cause", "nope"], env)
+    assert result.exit_code == 1 and "[invalid_argument]" in result.output
+    result = run(["call", "transfer", uuid, "voicemail:1"], env)
+    assert result.exit_code == 1 and "[invalid_argument]" in result.output
+    assert changes(database) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 
 from callcenter.errors import CallCenterError, DomainError, NotFound
 from callcenter.services import agents, calls, changes, flows, queues, routes
@@ -22,6 +22,16 @@ from callcenter.vocabulary import AgentStatus, CallState, Direction, LegRole
 
 WHO = Actor("api", "crm")
 DIALPLANS = Path(__file__).parents[3] / "dialplans"
+
+
+@pytest.fixture(autouse=True)
+def clean(db: Database) -> None:
+    """Nothing other tests committed (deleted in this test's rolled-back transaction)."""
+    with db.session_scope() as session:
+        for table in ("calls", "routes", "outbound_routes", "queues", "agents"):
+            session.execute(text(f"DELETE FROM {table}"))
+        session.execute(delete(AuditEntry))
+        session.execute(delete(EngineChange))
 
 
 def trail(db: Database) -> list[tuple[str, str, str]]:
