@@ -15,7 +15,7 @@ from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
 from callcenter.api.problems import PROBLEM_JSON, from_error
-from callcenter.api.routing import Operation, build_falcon
+from callcenter.api.routing import Operation, bearer, build_falcon
 from callcenter.errors import CallCenterError
 from callcenter.services import tokens
 from callcenter.services.checks import QUEUE_NAME
@@ -93,12 +93,9 @@ class Api:
         return self._falcon(environ, start_response)
 
     def _refuse(self, environ: dict[str, Any], needed: TokenScope) -> CallCenterError | None:
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        kind, _, secret = header.partition(" ")
         try:
-            if kind.lower() != "bearer" or not secret.strip():
-                raise tokens.Unauthenticated("no bearer token", code="token_missing")
-            tokens.authorize(tokens.authenticate(self.env.database, secret.strip()), needed)
+            token = bearer(self.env.database, environ.get("HTTP_AUTHORIZATION", ""))
+            tokens.authorize(token, needed)
         except CallCenterError as exc:
             return exc
         return None

@@ -89,7 +89,8 @@ def _operation(
         content = {"application/json": {"schema": {"$ref": refs[(op.response, "serialization")]}}}
         responses[str(op.status)] = {"description": "OK.", "content": content}
     problem = {"$ref": refs[(Problem, "serialization")]}
-    for status in sorted({*op.errors, 401, 403}):
+    always = {401, 403, 503} | ({413, 415} if op.body is not None else set())
+    for status in sorted({*op.errors, *always}):
         responses[str(status)] = {
             "description": _ERRORS.get(status, "Refused."),
             "content": {PROBLEM_JSON: {"schema": problem}},

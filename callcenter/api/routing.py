@@ -95,15 +95,19 @@ class _Responder:
             resp.set_header("Link", f'<{_next_url(req, next_cursor)}>; rel="next"')
 
     def authenticate(self, req: falcon.Request) -> tokens.TokenRecord:
-        header = req.get_header("Authorization") or ""
-        kind, _, secret = header.partition(" ")
-        if kind.lower() != "bearer" or not secret.strip():
-            raise tokens.Unauthenticated(
-                "no bearer token: send 'Authorization: Bearer <token>' "
-                "(make one with `callcenter token create NAME --scope read`)",
-                code="token_missing",
-            )
-        return tokens.authenticate(self.database, secret.strip())
+        return bearer(self.database, req.get_header("Authorization") or "")
+
+
+def bearer(database: Database, header: str) -> tokens.TokenRecord:
+    """The live token of an ``Authorization: Bearer <token>`` header; refusals raise."""
+    kind, _, secret = header.partition(" ")
+    if kind.lower() != "bearer" or not secret.strip():
+        raise tokens.Unauthenticated(
+            "no bearer token: send 'Authorization: Bearer <token>' "
+            "(make one with `callcenter token create NAME --scope read`)",
+            code="token_missing",
+        )
+    return tokens.authenticate(database, secret.strip())
 
 
 def _next_url(req: falcon.Request, cursor: str) -> str:
