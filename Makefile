@@ -63,6 +63,8 @@ bench: $(STAMP) ## Run the benchmarks (~20 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_writer.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_calls.py --table (playback 10/30/100 calls/s, queue 1/5/20)"
 	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_api.py (API p99 at 50 calls/s, 200 SSE clients when the stream exists)"
+	$(BIN)/python tests/benchmarks/bench_api.py --database-url $(BENCH_DATABASE_URL)
 
 SOAK_ARGS ?=
 soak: $(STAMP) ## Chaos run (SIGKILLs, ESL drops, PostgreSQL cuts; 10 min, 5 calls/s) ending with the invariant checks; SOAK_ARGS='--duration 120'

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.acd.on_call import QueueRunner
+from callcenter.api import app as api
 from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
@@ -35,6 +36,8 @@ from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
 from callcenter.paths import ensure_dir, write_text
+from callcenter.services.applier import ChangeApplier, ManagerCalls
+from callcenter.services.feed import ChangeFeed, FeedMetrics
 from callcenter.settings import Settings
 from callcenter.store import migrate
 from callcenter.store.cache import LocalCache
@@ -136,6 +139,23 @@ class App:
             node_for=self._node_for,
             allow=settings.fs_cdr_allow,
         )
+        # what operators change (CLI, API), from any host: applied within a second
+        self.changes = ChangeFeed(
+            self.database,
+            ChangeApplier(
+                self.dispatcher,
+                routes=self.routes.refresh,
+                outbound_routes=self.outbound.reload,
+                flows=self.reload_flows,
+                calls=ManagerCalls(self.managers.values),
+                before_acd=lambda: self.writer.flush(2.0),
+            ),
+            resync=self.request_reload,
+            metrics=FeedMetrics(self.registry),
+        )
+        # the HTTP API beside /metrics (the events helper's SSE app: events=, at merge)
+        self.api = api.for_engine(settings, self.database, self.dispatcher, self.flows)
+        self.metrics.mounts[api.PREFIX] = self.api
         self._stopped = Event()
         self._started = False
         self._flows_failure = ""
@@ -215,11 +235,13 @@ class App:
     def start(self, *, upgrade_db: bool = False) -> None:
         ensure_dir(self.settings.data_dir, "the data directory")
         self.check_database(upgrade=upgrade_db)
+        self.changes.mark()  # before loading: a change made meanwhile is applied after
         self.writer.start()
         self.cdr_backstop.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
+        self.changes.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
         for connection in self.connections.values():
@@ -242,6 +264,7 @@ class App:
         gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
         for connection in self.connections.values():
             connection.stop()
+        self.changes.stop()
         self.dispatcher.stop()
         self.cdr_backstop.stop()
         self.writer.stop()

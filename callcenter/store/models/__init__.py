@@ -10,17 +10,21 @@ from callcenter.store.models.acd import (
     QueueSkill,
 )
 from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
+from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
+from callcenter.store.models.tokens import ApiToken
 
 __all__ = [
     "Agent",
     "AgentSkill",
     "AgentStatusChange",
+    "ApiToken",
     "AuditEntry",
     "Call",
     "CallLeg",
     "Cdr",
     "CdrLeg",
+    "EngineChange",
     "IvrFlowVersion",
     "OutboundRoute",
     "Queue",
