@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -351,6 +352,4 @@ def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:
 
 
 def _now_us() -> int:
-    from callcenter.ivr.interpreter import wall_clock_us
-
-    return wall_clock_us()
+    return time.time_ns() // 1000
