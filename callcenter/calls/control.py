@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import gevent
 
 from callcenter.calls.call import Call
+from callcenter.calls.intents import INTENTS, CallIntent, IntentArrived
 from callcenter.calls.mailbox import Mailbox
 from callcenter.errors import (
     CallGone,
@@ -28,7 +31,7 @@ from callcenter.errors import (
 from callcenter.esl import commands
 from callcenter.esl import quoting as q
 from callcenter.esl.events import Event
-from callcenter.vocabulary import Direction, LegRole, language_code
+from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,19 @@ class Channel(Protocol):
 class AgentPresence(Protocol):
     """Who must know that an agent's phone is on a call (the ACD's dispatcher)."""
 
-    def busy(self, call: Call, extension: str) -> None: ...
+    def busy(self, call_uuid: str, extension: str) -> None: ...
+
+    def call_ended(self, call_uuid: str) -> None: ...
+
+    def released(self, call_uuid: str, extension: str) -> None: ...
+
+    def reserve(self, extension: str, reply: Mailbox, seconds: float = 30.0) -> str:
+        """Answered in ``reply`` by a message with ``id``, ``granted`` and ``refused``."""
+        ...
+
+    def bind(self, reservation: str, call_uuid: str) -> None: ...
+
+    def release(self, reservation: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +129,9 @@ class CallControl:
         self._attach_leg = attach_leg
         self.command_timeout = command_timeout
         self.agents_domain = agents_domain
+        self.inbox: deque[object] = deque()  # others' answers (the ACD's), for the actor's code
+        self.intents: deque[CallIntent] = deque()  # not yet carried out, oldest first
+        self._shield = 0  # > 0: a step that must not be cut (a bridge being set up)
 
     @property
     def uuid(self) -> str:
@@ -122,10 +140,46 @@ class CallControl:
     # -- the actor's view of its mailbox ------------------------------------------------
 
     def pump(self) -> None:
-        """Apply every event already delivered to this call, without waiting."""
+        """Apply every event already delivered to this call, without waiting; sort the
+        messages posted to it (intents apart)."""
         for event in self.mailbox.drain():
             self.call.apply(event)
             self._check_cancelled(event)
+        for message in self.mailbox.take_messages():
+            if isinstance(message, INTENTS):
+                self.intents.append(message)
+            else:
+                self.inbox.append(message)
+
+    def set_state(self, state: CallState) -> None:
+        """The actor's own step changes the call's state (queued, transferred, ended)."""
+        self.call.state = state
+
+    def check_intents(self) -> None:
+        """Raise ``IntentArrived`` for the oldest intent waiting, unless shielded."""
+        if self.intents and not self._shield:
+            intent = self.intents.popleft()
+            if not self.intents:
+                self.mailbox.intent.clear()
+            raise IntentArrived(intent)
+
+    def take_intent(self) -> CallIntent | None:
+        self.pump()
+        if not self.intents:
+            return None
+        intent = self.intents.popleft()
+        if not self.intents:
+            self.mailbox.intent.clear()
+        return intent
+
+    @contextmanager
+    def shielded(self) -> Iterator[None]:
+        """Intents wait until the block is done (it is short: a bridge, a cleanup)."""
+        self._shield += 1
+        try:
+            yield
+        finally:
+            self._shield -= 1
 
     def _check_cancelled(self, event: Event) -> None:
         """A leg this call gave up on came up anyway (the uuid_kill raced its creation, or
@@ -141,15 +195,25 @@ class CallControl:
         if self.call.leg_gone(target):
             raise CallGone(f"call {self.uuid}: leg {target} is gone")
 
-    def wait_until(self, done: Callable[[], bool], timeout: float, *, poll: float = 1.0) -> bool:
+    def wait_until(
+        self,
+        done: Callable[[], bool],
+        timeout: float,
+        *,
+        poll: float = 1.0,
+        interruptible: bool = True,
+    ) -> bool:
         """Process events until ``done()`` or the timeout; False on timeout. ``done()`` is
         also looked at every ``poll`` seconds without an event, for what changes without
-        one (a queue deleted); a wait only events can end passes ``poll=timeout``."""
+        one (a queue deleted); a wait only events can end passes ``poll=timeout``. An intent
+        ends the wait with ``IntentArrived`` unless ``interruptible`` is False."""
         deadline = gevent.get_hub().loop.now() + timeout
         while True:
             self.pump()
             if done():
                 return True
+            if interruptible:
+                self.check_intents()
             left = deadline - gevent.get_hub().loop.now()
             if left <= 0:
                 return False
@@ -170,12 +234,14 @@ class CallControl:
     ) -> Event:
         target = leg or self.uuid
         self.ensure_alive(target)
+        self.check_intents()
         try:
             done = self.channel.execute(target, app, arg, timeout or self.command_timeout)
         except (CallGone, ESLTimeout):
             self.ensure_alive(target)
             raise
         self.ensure_alive(target)  # a hang-up during the app completes it early
+        self.check_intents()  # an intent breaks the app (uuid_break) to be carried out
         return done
 
     def answer(self) -> None:
@@ -254,8 +320,11 @@ class CallControl:
         extension: str | None = None,
         variables: Mapping[str, str] | None = None,
         timeout: float = 30.0,
+        interruptible: bool = True,
     ) -> str:
-        """Bring up a new leg parked for this call; return its UUID once it answered."""
+        """Bring up a new leg parked for this call; return its UUID once it answered. An
+        intent arriving meanwhile cancels the leg (``IntentArrived``) unless
+        ``interruptible`` is False (a helper greenlet ringing one of several phones)."""
         self.ensure_alive()
         if not self.channel.connected:  # nothing would be sent: no leg to put in the CDR
             raise ESLNotConnected(f"call {self.uuid}: ESL is down, {dial_string} not dialled")
@@ -278,8 +347,11 @@ class CallControl:
             self.call.timeline.add_leg(leg_uuid, role, Direction.OUTBOUND, to_number=dial_string)
         self._attach_leg(leg_uuid)
         job = gevent.spawn(_outcome, self.channel.bgapi, line, timeout + 10.0)
+        stops = [job, self.mailbox.caller_hangup]
+        if interruptible and not self._shield:
+            stops.append(self.mailbox.intent)
         try:
-            gevent.wait([job, self.mailbox.caller_hangup], timeout=timeout + 15.0, count=1)
+            gevent.wait(stops, timeout=timeout + 15.0, count=1)
         finally:
             if not job.ready():
                 job.kill(block=False)
@@ -287,6 +359,10 @@ class CallControl:
         if self.call.caller_gone:
             self._kill_quietly(leg_uuid, "ORIGINATOR_CANCEL")
             raise CallGone(f"call {self.uuid}: caller left while {dial_string} rang")
+        answered = job.ready() and isinstance(job.value, tuple)
+        if interruptible and self.intents and not self._shield and not answered:
+            self._kill_quietly(leg_uuid, "ORIGINATOR_CANCEL")
+            self.check_intents()
         if not job.ready() or job.value is None:
             self._kill_quietly(leg_uuid, "ALLOTTED_TIMEOUT")
             raise OriginateFailed("ALLOTTED_TIMEOUT")
@@ -304,7 +380,7 @@ class CallControl:
     def agent_busy(self, extension: str) -> None:
         """This call holds the agent's phone until it ends: the ACD offers it nothing else."""
         if self.presence is not None:
-            self.presence.busy(self.call, extension)
+            self.presence.busy(self.call.uuid, extension)
 
     def agent_dial_string(self, extension: str) -> str:
         q.token("extension", extension)

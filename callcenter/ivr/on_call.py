@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from callcenter import grammar as q
 from callcenter.calls.control import CallControl, Digits
 from callcenter.calls.features import QueueEntry, ring_extension
 from callcenter.errors import CallGone
-from callcenter import grammar as q
 from callcenter.ivr import plan
 from callcenter.ivr.http import Http, fetch_json
 from callcenter.ivr.interpreter import Interpreter, Limits, wall_clock_us

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from callcenter.errors import UnsafeValue
 from callcenter import grammar as quoting
+from callcenter.errors import UnsafeValue
 from callcenter.grammar import VAR_NAME
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar, YSeq

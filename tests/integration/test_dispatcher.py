@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
+from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.errors import DatabaseUnavailable
@@ -34,6 +35,19 @@ class Flaky:
         if self.down:
             raise DatabaseUnavailable("connection refused")
         return self.database.session_scope()
+
+
+class Inbox:
+    """A caller's mailbox: what the dispatcher answered, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+
+    def post(self, message: object) -> None:
+        self.messages.append(message)
+
+    def seats(self) -> list[m.Seat]:
+        return [x for x in self.messages if isinstance(x, m.Seat)]
 
 
 class Writer:
@@ -59,19 +73,20 @@ def test_joins_before_the_first_load_wait_for_it(database: Database) -> None:
     dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()))  # type: ignore[arg-type]
     assert dispatcher._reload() is False  # the start, with the database away
     future_us = int((time.time() + 3600) * 1e6)  # a resumed caller's clock was ahead
-    resumed = dispatcher.enter("call-1", "sales", wake=lambda: None, ticket_id="t-1",
-                               since_us=future_us)  # fmt: skip
-    gone = dispatcher.enter("call-2", "sales", wake=lambda: None)
+    resumed, gone = Inbox(), Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", resumed, since_us=future_us))
+    dispatcher.post(m.Join("t-2", "call-2", "sales", gone))
     dispatcher.drain()
-    assert not resumed.decided and not gone.decided  # held, not refused as unknown queues
-    dispatcher.leave(gone, QueueOutcome.ABANDONED)  # gave up before the queues came
+    assert not resumed.messages and not gone.messages  # held, not refused as unknown queues
+    dispatcher.post(m.Leave("t-2", QueueOutcome.ABANDONED))  # gave up before the queues came
     dispatcher.drain()
     flaky.down = False
     dispatcher.request_reload()
     dispatcher.drain()
-    assert resumed.accepted and gone.decided is False
+    [seat] = resumed.seats()
+    assert seat.accepted and not gone.messages
     assert [t.id for t in dispatcher.board.waiting("sales")] == ["t-1"]
-    assert resumed.since_us <= int(time.time() * 1e6)  # never joined in the future
+    assert seat.since_us <= int(time.time() * 1e6)  # never joined in the future
     [close] = [r for r in writer.records if isinstance(r, OpenStaysClosed)]
     assert close.keep == ("t-1",)  # the resumed stay is not closed as "engine restarted"
     stays = [r for r in writer.records if isinstance(r, QueueStayRecord)]
@@ -92,9 +107,10 @@ def test_a_start_without_the_database_takes_the_local_cache_until_it_answers(
     dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()), cache=cache)  # type: ignore[arg-type]
     assert dispatcher._reload() is False  # the database did not answer...
     assert set(dispatcher.board.queues) == {"sales"}  # ...the last run's queues serve
-    ticket = dispatcher.enter("call-1", "sales", wake=lambda: None)
+    inbox = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", inbox))
     dispatcher.drain()
-    assert ticket.accepted  # not held waiting for the database
+    assert [seat.accepted for seat in inbox.seats()] == [True]  # not held for the database
     flaky.down = False
     dispatcher._load_or_retry()  # the retry while the database is away
     assert set(dispatcher.board.queues) == {"sales", "support"}
