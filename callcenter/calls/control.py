@@ -389,9 +389,12 @@ class CallControl:
     def bridge(self, other_uuid: str) -> None:
         self.ensure_alive()
         self.channel.api(commands.uuid_bridge(self.uuid, other_uuid))
+        # the other leg's bridge time: the caller's is an earlier bridge's after a transfer
+        side = self.call.timeline.leg(other_uuid) or self.call.caller
         self.wait_until(
-            lambda: self.call.caller.bridged_us is not None or self.call.caller_gone,
+            lambda: side.bridged_us is not None or self.call.caller_gone,
             self.command_timeout,
+            interruptible=False,
         )
         self.ensure_alive()
 

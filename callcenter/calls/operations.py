@@ -109,6 +109,9 @@ class Operations:
         gone = lambda: all(leg.hangup_us is not None for leg in agents)  # noqa: E731
         self.control.wait_until(gone, UNBRIDGE_TIMEOUT, interruptible=False)
         self.control.ensure_alive()
+        if bridged:  # the next bridge ends as any does: the caller hangs up with the agent
+            line = commands.uuid_setvar(self.call.uuid, "park_after_bridge", None)
+            self.control.channel.api(line)
 
     # -- bridge to an agent ---------------------------------------------------------------
 
