@@ -34,7 +34,7 @@ from callcenter.acd.board import (
     QueueSpec,
     Ticket,
 )
-from callcenter.acd.metrics import AcdMetrics
+from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
 from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
@@ -122,11 +122,12 @@ class Dispatcher:
             m.Bind: self._bind,
             m.Release: self._release,
             m.AskPosition: self._position,
+            m.AskFigures: lambda ask: ask.reply.post(figures(self.board, self.clock())),
             m.AgentChanged: self._agent_changed,
             m.QueueChanged: self._queue_changed,
             m.Reload: self._reload_all,
         }
-        metrics.watch(self.board, clock)
+        metrics.watch(self.figures)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -206,6 +207,16 @@ class Dispatcher:
         self.post(m.AskPosition(ticket, answer))
         found = answer.get(timeout)
         return found.position if isinstance(found, m.Position) else None
+
+    def figures(self, timeout: float = 2.0) -> BoardFigures | None:
+        """The board's gauges, taken by the dispatcher's greenlet (asked by message); when
+        it does not run (tests apply messages with ``drain``), taken here."""
+        if self._greenlet is None or self._greenlet.dead:
+            return figures(self.board, self.clock())
+        answer = m.OneShot()
+        self.post(m.AskFigures(answer))
+        found = answer.get(timeout)
+        return found if isinstance(found, BoardFigures) else None
 
     # -- the dispatcher greenlet ----------------------------------------------------------
 

@@ -139,6 +139,13 @@ class AskPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class AskFigures:
+    """The metrics' scrape: answered with ``acd.metrics.BoardFigures``."""
+
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
 class AgentChanged:
     extension: str
 
