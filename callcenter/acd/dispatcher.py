@@ -168,12 +168,17 @@ class Dispatcher:
         self.post(m.Reload())
 
     def agent_changed(self, extension: str) -> None:
-        """One agent was changed by an operator: reload it alone."""
-        self.post(m.AgentChanged(extension))
+        """One agent was changed by an operator: read it (here, in the caller's greenlet: the
+        dispatcher never waits on the database for it) and hand it to the board alone."""
+        found, record = self._load_one("agent", extension)
+        if found:
+            self.post(m.AgentChanged(extension, record))
 
     def queue_changed(self, name: str) -> None:
-        """One queue was changed by an operator: reload it alone."""
-        self.post(m.QueueChanged(name))
+        """One queue was changed by an operator: read it and hand it to the board alone."""
+        found, record = self._load_one("queue", name)
+        if found:
+            self.post(m.QueueChanged(name, record))
 
     def busy(self, call_uuid: str, extension: str) -> None:
         """An agent is on ``call_uuid`` outside the queues (``calls.control.AgentPresence``)."""
@@ -320,7 +325,7 @@ class Dispatcher:
         log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
 
     def _load_one(self, what: str, key: str) -> tuple[bool, Any]:
-        """(found in the database or the cache, the record or None when deleted)."""
+        """(answered by the database or the cache, the record or None when deleted)."""
         try:
             with self.database.session_scope() as session:
                 if what == "agent":
@@ -337,18 +342,14 @@ class Dispatcher:
             return True, next((q for q in cached.queues if q.name == key), None)
 
     def _agent_changed(self, message: m.AgentChanged) -> None:
-        found, record = self._load_one("agent", message.extension)
-        if not found:
-            return
-        slot = _slot(record) if isinstance(record, AgentRecord) else None
+        record = message.record
+        slot = _slot(record) if record is not None else None
         self._save_agents(self.board.set_agent(message.extension, slot, self.clock()))
         log.info("ACD: agent %s %s", message.extension, "reloaded" if slot else "removed")
 
     def _queue_changed(self, message: m.QueueChanged) -> None:
-        found, record = self._load_one("queue", message.name)
-        if not found:
-            return
-        if isinstance(record, QueueRecord):
+        record = message.record
+        if record is not None:
             self.board.set_queue(message.name, spec_of(record))
             self._service_level[message.name] = record.service_level_seconds
             log.info("ACD: queue %s reloaded", message.name)

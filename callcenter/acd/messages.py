@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from gevent.event import AsyncResult
 
 from callcenter.acd.board import QueueSpec
+from callcenter.store.records import AgentRecord, QueueRecord
 from callcenter.vocabulary import QueueOutcome
 
 
@@ -147,12 +148,18 @@ class AskFigures:
 
 @dataclass(frozen=True, slots=True)
 class AgentChanged:
+    """One agent as stored now (None: deleted), read by whoever learnt of the change."""
+
     extension: str
+    record: AgentRecord | None
 
 
 @dataclass(frozen=True, slots=True)
 class QueueChanged:
+    """One queue as stored now (None: deleted)."""
+
     name: str
+    record: QueueRecord | None
 
 
 @dataclass(frozen=True, slots=True)
