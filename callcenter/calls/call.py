@@ -72,6 +72,9 @@ _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
 @dataclass
 class Call:
+    """Written by its actor only: events applied by ``CallControl.pump``, steps through
+    ``CallControl.set_state``; others send the actor intents (``calls.intents``)."""
+
     uuid: str
     node: str
     direction: Direction
