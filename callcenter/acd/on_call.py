@@ -284,6 +284,8 @@ class QueueRunner:
                     if job is control.mailbox.intent:
                         control.pump()
                         control.check_intents()  # the finally below cancels the phones
+                        if not control.intents:
+                            control.mailbox.intent.clear()  # nothing left: wait again
                         continue
                     pending.discard(job)
                     ext = jobs[job]

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import gevent
 
 from callcenter.calls.call import Call
-from callcenter.calls.intents import INTENTS, CallIntent, IntentArrived
+from callcenter.calls.intents import INTENTS, BridgeAgent, CallIntent, Hangup, IntentArrived
 from callcenter.calls.mailbox import Mailbox
 from callcenter.errors import (
     CallGone,
@@ -36,6 +36,8 @@ from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 log = logging.getLogger(__name__)
 
 _CAME_UP = frozenset({"CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_BRIDGE"})
+MAX_BREAKS = 5  # uuid_breaks sent to end one application for an intent
+BREAK_GRACE = 1.0  # seconds an application gets to end after a uuid_break
 
 
 class Channel(Protocol):
@@ -235,14 +237,61 @@ class CallControl:
         target = leg or self.uuid
         self.ensure_alive(target)
         self.check_intents()
+        limit = timeout or self.command_timeout
         try:
-            done = self.channel.execute(target, app, arg, timeout or self.command_timeout)
+            if limit > self.command_timeout and target == self.uuid and not self._shield:
+                done = self._execute_media(app, arg, limit)  # minutes: an intent may cut it
+            else:
+                done = self.channel.execute(target, app, arg, limit)
         except (CallGone, ESLTimeout):
             self.ensure_alive(target)
             raise
         self.ensure_alive(target)  # a hang-up during the app completes it early
-        self.check_intents()  # an intent breaks the app (uuid_break) to be carried out
+        self.check_intents()
         return done
+
+    def _execute_media(self, app: str, arg: str | None, timeout: float) -> Event:
+        """A long application (a prompt, a menu, a recording) that an intent ends: a hang-up
+        at once (its uuid_kill ends the application), a transfer once ``uuid_break`` has
+        ended it (a menu takes one break per prompt and wait), a bridge to an agent after it."""
+        job = gevent.spawn(_executed, self.channel.execute, self.uuid, app, arg, timeout)
+        deadline = gevent.get_hub().loop.now() + timeout + 5.0
+        breaks = 0
+        while not job.ready():
+            left = deadline - gevent.get_hub().loop.now()
+            if left <= 0:
+                break
+            if not gevent.wait([job, self.mailbox.intent], timeout=left, count=1):
+                continue
+            if job.ready():
+                break
+            self.pump()
+            first = self.intents[0] if self.intents else None
+            if first is None:
+                self.mailbox.intent.clear()  # taken already: nothing to stop for
+            elif isinstance(first, Hangup) or breaks >= MAX_BREAKS:
+                self.check_intents()  # the application ends with the channel (or on its own)
+            elif isinstance(first, BridgeAgent):
+                job.join(timeout=left)  # the caller hears the prompt out
+            else:
+                breaks += 1
+                self._break_media()
+                job.join(timeout=BREAK_GRACE)
+        if not job.ready():
+            job.kill(block=False)
+            raise ESLTimeout(f"call {self.uuid}: {app} did not complete in {timeout}s")
+        outcome: tuple[Event | None, Exception | None] = job.value
+        event, error = outcome
+        if error is not None:
+            raise error
+        assert event is not None
+        return event
+
+    def _break_media(self) -> None:
+        try:
+            self.channel.api(commands.uuid_break(self.uuid), check=False)
+        except ESLError as exc:
+            log.info("call %s: uuid_break not sent: %s", self.uuid, exc)
 
     def answer(self) -> None:
         self.execute("answer")
@@ -443,6 +492,14 @@ def _outcome(fn: Callable[..., str], *args: Any) -> tuple[str, Exception | None]
         return fn(*args), None
     except Exception as exc:  # noqa: BLE001 (handed to the actor, which raises it)
         return "", exc
+
+
+def _executed(fn: Callable[..., Event], *args: Any) -> tuple[Event | None, Exception | None]:
+    """``_outcome`` for an execute: its completion event, or its error."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # noqa: BLE001 (handed to the actor, which raises it)
+        return None, exc
 
 
 def _cause_of(message: str) -> str:

@@ -21,7 +21,7 @@ from gevent.pool import Group
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
-from callcenter.calls.intents import BridgeAgent, CallIntent
+from callcenter.calls.intents import CallIntent
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.operations import DialOutRunner
@@ -184,15 +184,11 @@ class CallManager:
 
     def send_intent(self, uuid: str, intent: CallIntent) -> bool:
         """Hand an intent to the live call ``uuid`` if this manager holds it; its actor
-        carries it out. A step playing media is broken (``uuid_break``) so that the actor
-        sees the intent at once; a bridge to an agent waits for the step's next wait."""
+        carries it out (``calls.operations``)."""
         actor = self.actors.get(uuid)
         if actor is None or actor.call.finished:
             return False
         actor.control.mailbox.post(intent)
-        channel = self.channel
-        if not isinstance(intent, BridgeAgent) and channel is not None and channel.connected:
-            self.group.spawn(_quietly, channel.api, commands.uuid_break(uuid))
         log.info("call %s: %s", uuid, intent)
         return True
 
