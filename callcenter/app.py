@@ -109,6 +109,7 @@ class App:
                 target_runner,
                 options=options,
                 presence=self.dispatcher,
+                dial_out=self.ivr.transfer_out,  # number: transfers of live calls
             )
             connection = ESLConnection(
                 node,
