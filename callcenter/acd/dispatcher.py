@@ -17,7 +17,7 @@ import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import gevent
 from gevent.queue import Empty, Queue
@@ -49,6 +49,7 @@ from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 RETRY_LOAD_SECONDS = 5.0
@@ -123,6 +124,7 @@ class Dispatcher:
             m.Release: self._release,
             m.AskPosition: self._position,
             m.AskFigures: lambda ask: ask.reply.post(figures(self.board, self.clock())),
+            m.AskRead: lambda ask: ask.reply.post(ask.read(self.board, self.clock())),
             m.AgentChanged: self._agent_changed,
             m.QueueChanged: self._queue_changed,
             m.Reload: self._reload_all,
@@ -222,6 +224,17 @@ class Dispatcher:
         self.post(m.AskFigures(answer))
         found = answer.get(timeout)
         return found if isinstance(found, BoardFigures) else None
+
+    def read(self, read: Callable[[Board, float], T], timeout: float = 2.0) -> T | None:
+        """``read(board, now)`` done by the dispatcher's greenlet, so no other greenlet reads
+        the board it writes (when it does not run, as in tests applying messages with
+        ``drain``, done here); None if it did not answer in time."""
+        if self._greenlet is None or self._greenlet.dead:
+            return read(self.board, self.clock())
+        answer = m.OneShot()
+        self.post(m.AskRead(read, answer))
+        found = answer.get(timeout)
+        return cast(T, found) if found is not None else None
 
     # -- the dispatcher greenlet ----------------------------------------------------------
 

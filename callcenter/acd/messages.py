@@ -8,6 +8,7 @@ ticket or reservation id so that an asker can tell a late answer to an old reque
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,7 +38,11 @@ class OneShot:
             self._result.set(message)
 
     def get(self, timeout: float) -> object | None:
-        return self._result.get(timeout=timeout) if self._result.wait(timeout) else None
+        """The answer, or None if none came within ``timeout`` (an answer may be falsy:
+        an empty view, hence no test of ``wait()``'s value)."""
+        if not self._result.wait(timeout) and not self._result.ready():
+            return None
+        return self._result.get(block=False)
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -143,6 +148,15 @@ class AskPosition:
 class AskFigures:
     """The metrics' scrape: answered with ``acd.metrics.BoardFigures``."""
 
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class AskRead:
+    """A read of the board done by the dispatcher's greenlet (the API's live view): ``read``
+    takes the board and the dispatcher's clock and returns frozen values; it changes nothing."""
+
+    read: Callable[[Any, float], object]
     reply: Reply
 
 

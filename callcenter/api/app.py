@@ -53,7 +53,7 @@ def for_engine(
         agents_domain=settings.agents_domain,
         default_route=settings.default_route,
         dialplans_dir=settings.dialplans_dir,
-        live=BoardReader(lambda: dispatcher.board, dispatcher.clock),
+        live=BoardReader(dispatcher.read),
         flows=flows,
     )
     return Api(env, events=events)

@@ -11,10 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from callcenter.acd.board import AgentSlot, Board
+from callcenter.errors import CallCenterError
 from callcenter.vocabulary import AgentState, AgentStatus
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,37 +49,51 @@ class LiveState(Protocol):
     def callers(self, queue: str) -> list[CallerLive]: ...
 
 
-class BoardReader:
-    """``LiveState`` over the dispatcher's board (``board`` and ``clock`` are the
-    dispatcher's own: its monotonic clock is the one the board's times are in)."""
+class BoardRead(Protocol):
+    """The dispatcher's ``read``: a function of its board and clock, run by its greenlet."""
 
-    def __init__(
-        self,
-        board: Callable[[], Board],
-        clock: Callable[[], float],
-        wall: Callable[[], float] = time.time,
-    ) -> None:
-        self._board = board
-        self._clock = clock
+    def __call__(self, read: Callable[[Board, float], T], timeout: float = ...) -> T | None: ...
+
+
+class BoardReader:
+    """``LiveState`` over the dispatcher's board: each view is taken by the dispatcher's own
+    greenlet (``Dispatcher.read``), the board's only reader and writer; its monotonic clock
+    is the one the board's times are in."""
+
+    def __init__(self, read: BoardRead, wall: Callable[[], float] = time.time) -> None:
+        self._read = read
         self._wall = wall
 
     def agents(self) -> dict[str, AgentLive]:
-        board, now = self._board(), self._clock()
-        return {ext: _agent(slot, board, now) for ext, slot in list(board.agents.items())}
+        return _answered(self._read(_agents))
 
     def callers(self, queue: str) -> list[CallerLive]:
-        board, wall_us = self._board(), int(self._wall() * 1_000_000)
-        return [
-            CallerLive(
-                call_uuid=t.call_uuid,
-                queue=t.queue,
-                position=index,
-                waited_seconds=round(max(0, wall_us - t.since_us) / 1e6, 3),
-                priority=t.priority,
-                offered_to=tuple(t.offer or ()),
-            )
-            for index, t in enumerate(board.waiting(queue), start=1)
-        ]
+        wall_us = int(self._wall() * 1_000_000)
+        return _answered(self._read(lambda board, _now: _callers(board, queue, wall_us)))
+
+
+def _answered(view: T | None) -> T:
+    if view is None:
+        raise CallCenterError("the ACD did not answer in time", code="acd_busy")
+    return view
+
+
+def _agents(board: Board, now: float) -> dict[str, AgentLive]:
+    return {ext: _agent(slot, board, now) for ext, slot in board.agents.items()}
+
+
+def _callers(board: Board, queue: str, wall_us: int) -> list[CallerLive]:
+    return [
+        CallerLive(
+            call_uuid=t.call_uuid,
+            queue=t.queue,
+            position=index,
+            waited_seconds=round(max(0, wall_us - t.since_us) / 1e6, 3),
+            priority=t.priority,
+            offered_to=tuple(t.offer or ()),
+        )
+        for index, t in enumerate(board.waiting(queue), start=1)
+    ]
 
 
 def _agent(slot: AgentSlot, board: Board, now: float) -> AgentLive:

@@ -75,7 +75,7 @@ def status_of(exc: CallCenterError) -> int:
         return 409
     if type(exc) is DomainError:  # a precondition on the current state ("already paused")
         return 409
-    if isinstance(exc, DatabaseUnavailable | ESLError):
+    if isinstance(exc, DatabaseUnavailable | ESLError) or exc.code == "acd_busy":
         return 503
     return 422  # the input is understood but refused (a bad field, a bad target)
 

@@ -255,3 +255,13 @@ def test_an_offer_not_sent_for_esl_down_rests_the_agent_without_fault() -> None:
     assert offers(board, 1.5) == {}
     assert board.next_ready(1.5) == 1.0 + Pacing().disconnected_delay
     assert offers(board, 1.0 + Pacing().disconnected_delay) == {"t": ("a",)}
+
+
+def test_a_one_shot_answer_may_be_falsy() -> None:
+    # the API's live view of a board with no agent is {}: it was taken for "no answer"
+    from callcenter.acd.messages import OneShot
+
+    answer = OneShot()
+    answer.post({})
+    assert answer.get(0.1) == {}
+    assert OneShot().get(0.01) is None

@@ -91,7 +91,7 @@ def test_live_state_comes_from_the_board(make_client) -> None:  # type: ignore[n
     board.configure(
         [], [AgentSlot("1001", AgentStatus.AVAILABLE, status_at=since, wrapup_seconds=20)], now[0]
     )
-    api = make_client(live=BoardReader(lambda: board, lambda: now[0]))
+    api = make_client(live=BoardReader(lambda read, timeout=2.0: read(board, now[0])))
     api("POST", "/agents", body={"extension": "1001"})
     now[0] = 142.5
     live = api("GET", "/agents/1001").json["live"]

@@ -55,7 +55,9 @@ def test_waiting_callers_with_position_and_wait(make_client) -> None:  # type: i
         ticket = Ticket(f"t{i}", uuid, "sales", priority)
         ticket.since_us = int((990 + i) * 1_000_000)
         board.join(ticket, 0.0)
-    api = make_client(live=BoardReader(lambda: board, lambda: 0.0, wall=lambda: wall[0]))
+    api = make_client(
+        live=BoardReader(lambda read, timeout=2.0: read(board, 0.0), wall=lambda: wall[0])
+    )
     api("POST", "/queues", body={"name": "sales"})
     callers = api("GET", "/queues/sales/callers").json["callers"]
     assert [(c["call_uuid"], c["position"]) for c in callers] == [("c", 1), ("a", 2), ("b", 3)]
