@@ -42,7 +42,8 @@ class OneShot:
         an empty view, hence no test of ``wait()``'s value)."""
         if not self._result.wait(timeout) and not self._result.ready():
             return None
-        return self._result.get(block=False)
+        answer: object = self._result.get(block=False)
+        return answer
 
 
 # -- requests ---------------------------------------------------------------------------
