@@ -63,3 +63,27 @@ def test_a_waiting_caller_listed_then_hung_up_over_the_api(
     assert [(e.actor, e.action) for e in audit] == [("api:supervisor", "call.hangup")]
     status, again = call_api(app, token, "POST", f"/calls/{uuid}/hangup", {})
     assert (status, again["code"]) == (409, "call_ended")
+    assert cdr.ended_by == "api:supervisor"  # the CDR says who ended it
+
+
+def test_a_waiting_caller_transferred_over_the_api_to_another_queue(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    token = tokens.create(app.database, Actor("cli", "test"), "desk", "operate").secret
+    sim.register_agent("7411")
+    setup_queue(app, "api-first", {}, did="7410")  # nobody there: the caller waits
+    setup_queue(app, "api-second", {"7411": {}}, did="7412")
+    uuid = sim.place_call("7410", "15550007410", behaviour=CallerBehaviour(patience=60.0))
+    until(lambda: call_api(app, token, "GET", "/queues/api-first/callers")[1]["callers"])
+    app.writer.flush()
+    status, done = call_api(
+        app, token, "POST", f"/calls/{uuid}/transfer", {"target": "queue:api-second"}
+    )
+    assert (status, done["op"]) == (202, "transfer")
+    until(lambda: any(c.partner == uuid for c in sim.channels), timeout=10)  # agent bridged
+    sim.hangup(uuid)
+    cdr = wait_cdr(app, uuid)
+    assert (cdr.queue, cdr.agent_extension) == ("api-second", "7411")
+    moves = [step for step in cdr.ivr_path if step.get("node") == "@transfer"]
+    assert [(m.get("by"), m.get("target")) for m in moves] == [("api:desk", "queue:api-second")]
