@@ -5,6 +5,7 @@ PostgreSQL is not optional: when it cannot be reached the run fails and says how
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -59,17 +60,26 @@ def drop_database(url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, migrated to head, dropped at the end."""
-    url = create_database()
+@contextlib.contextmanager
+def migrated_database(prefix: str = "cc_test") -> Iterator[str]:
+    """A fresh PostgreSQL database migrated to head (its URL), dropped at the end: for a
+    module whose engines and CLI processes commit, away from the session's database."""
+    url = create_database(prefix)
     database = Database(url)
     try:
         migrate.upgrade(database)
+        database.dispose()
         yield url
     finally:
         database.dispose()
         drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated to head, dropped at the end."""
+    with migrated_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -22,11 +22,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import text
 
 from callcenter.cli import main
-from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
 from tests.support import until
 
 DIALPLANS = Path(__file__).parents[2] / "dialplans"
@@ -80,15 +79,8 @@ class FakeEngine:
 
 @pytest.fixture(scope="module")
 def acd_db_url() -> Iterator[str]:
-    url = create_database("cc_cli_acd")
-    database = Database(url)
-    try:
-        migrate.upgrade(database)
-        database.dispose()
+    with migrated_database("cc_cli_acd") as url:
         yield url
-    finally:
-        database.dispose()
-        drop_database(url)
 
 
 @pytest.fixture

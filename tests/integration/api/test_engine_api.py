@@ -18,23 +18,15 @@ from callcenter.cli import main
 from callcenter.services import tokens
 from callcenter.services.actor import Actor
 from callcenter.settings import load_settings
-from callcenter.store import migrate
-from callcenter.store.database import Database
 from callcenter.store.repos import AuditLog
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
 from tests.support import until
 
 
 @pytest.fixture(scope="module")
 def engine_db_url() -> Iterator[str]:
-    url = create_database("cc_api")
-    database = Database(url)
-    migrate.upgrade(database)
-    database.dispose()
-    try:
+    with migrated_database("cc_api") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture

@@ -9,22 +9,15 @@ from click.testing import CliRunner
 
 from callcenter.cli import main
 from callcenter.services import tokens
-from callcenter.store import migrate
 from callcenter.store.database import Database
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
 
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A database of its own: the CLI commits, and the session's database stays clean."""
-    url = create_database("cc_tokens")
-    database = Database(url)
-    migrate.upgrade(database)
-    database.dispose()
-    try:
+    with migrated_database("cc_tokens") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 def run(pg_url: str, *args: str) -> tuple[int, str]:

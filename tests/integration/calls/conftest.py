@@ -10,23 +10,15 @@ import pytest
 from callcenter.app import App
 from callcenter.settings import load_settings
 from callcenter.sim.simulator import Simulator
-from callcenter.store import migrate
-from callcenter.store.database import Database
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
 
 TIME_SCALE = 0.05  # simulated durations run 20x faster
 
 
 @pytest.fixture(scope="module")
 def calls_db_url() -> Iterator[str]:
-    url = create_database("cc_calls")
-    database = Database(url)
-    migrate.upgrade(database)
-    database.dispose()
-    try:
+    with migrated_database("cc_calls") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture

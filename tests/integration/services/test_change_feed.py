@@ -20,7 +20,7 @@ from callcenter.store import migrate
 from callcenter.store.base import utcnow
 from callcenter.store.database import Database
 from callcenter.store.models import EngineChange
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
 from tests.support import until
 
 WHO = Actor("cli", "ops")
@@ -28,15 +28,8 @@ WHO = Actor("cli", "ops")
 
 @pytest.fixture(scope="module")
 def feed_db_url() -> Iterator[str]:
-    url = create_database("cc_feed")
-    database = Database(url)
-    try:
-        migrate.upgrade(database)
-        database.dispose()
+    with migrated_database("cc_feed") as url:
         yield url
-    finally:
-        database.dispose()
-        drop_database(url)
 
 
 @pytest.fixture
