@@ -11,6 +11,7 @@ from callcenter.store.models.acd import (
 )
 from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
+from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 
 __all__ = [
     "Agent",
@@ -21,6 +22,8 @@ __all__ = [
     "CallLeg",
     "Cdr",
     "CdrLeg",
+    "DeadLetter",
+    "EventRow",
     "IvrFlowVersion",
     "OutboundRoute",
     "Queue",
@@ -29,4 +32,5 @@ __all__ = [
     "QueueSkill",
     "Recording",
     "Route",
+    "Webhook",
 ]
