@@ -27,6 +27,7 @@ from callcenter.store.models import (
     CallLeg,
     Cdr,
     CdrLeg,
+    EventRow,
     QueueEntry,
     Recording,
 )
@@ -40,6 +41,7 @@ AGENTS: Table = Agent.__table__  # type: ignore[assignment]
 HISTORY: Table = AgentStatusChange.__table__  # type: ignore[assignment]
 STAYS: Table = QueueEntry.__table__  # type: ignore[assignment]
 RECORDINGS: Table = Recording.__table__  # type: ignore[assignment]
+EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
 CALL_COLUMNS = (
     "uuid", "direction", "state", "node", "from_number", "from_name", "to_number", "did",
@@ -207,3 +209,10 @@ def agent_history_insert() -> Any:
         bindparam("p_at", type_=HISTORY.c.at.type),
     ).where(AGENTS.c.extension == bindparam("p_extension"))
     return HISTORY.insert().from_select(["agent_id", "status", "state", "reason", "at"], source)
+
+
+@functools.cache
+def event_insert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Append an event to the outbox unless its id is there (a spool replay)."""
+    stmt = _insert(dialect, EVENTS).values(_params(columns))
+    return stmt.on_conflict_do_nothing(index_elements=["event_id"])
