@@ -128,6 +128,9 @@ def _register() -> None:
     from callcenter.cli.sim_cmd import sim
 
     main.add_command(sim)
+    from callcenter.cli.webhook_cmd import webhook
+
+    main.add_command(webhook)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""Every operator operation: preconditions, one transaction, an audit entry."""
