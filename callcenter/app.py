@@ -25,6 +25,11 @@ from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
 from callcenter.errors import ConfigError, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
+from callcenter.events.bus import BusMetrics, EventBus
+from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
+from callcenter.events.outbox import DurableOutbox
+from callcenter.events.sse import PATH as EVENTS_PATH
+from callcenter.events.sse import EventStream, StreamMetrics, loopback_only
 from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
 from callcenter.ivr.plan import Tts
@@ -65,13 +70,32 @@ class App:
         self.writer = DurableWriter(
             self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
         )
+        # one bus for every event: durable (the outbox, through the writer), SSE, webhooks
+        self.events = EventBus(BusMetrics(self.registry))
+        self.events.subscribe(DurableOutbox(self.writer))
+        self.event_stream = EventStream(
+            self.events, loopback_only, metrics=StreamMetrics(self.registry)
+        )
+        self.metrics.routes[EVENTS_PATH] = self.event_stream
+        self.webhooks = WebhookDelivery(
+            self.database,
+            WebhookMetrics(self.registry),
+            DeliveryOptions(
+                timeout=settings.webhook_timeout,
+                retry_min=settings.webhook_retry_min,
+                retry_max=settings.webhook_retry_max,
+                retry_for=settings.webhook_retry_for,
+            ),
+        )
         # routes, queues and agents as last loaded, for a start without the database
         self.cache = LocalCache(settings.data_dir / "cache")
         self.routes = RouteTable(
             self.database, parse_target(settings.default_route), cache=self.cache
         )
         self.acd_metrics = AcdMetrics(self.registry)
-        self.dispatcher = Dispatcher(self.database, self.writer, self.acd_metrics, cache=self.cache)
+        self.dispatcher = Dispatcher(
+            self.database, self.writer, self.acd_metrics, cache=self.cache, events=self.events
+        )
         self.queues = QueueRunner(self.dispatcher, park_timeout=settings.park_timeout)
         self.outbound = OutboundRoutes(self.database)
         self.ivr_metrics = IvrMetrics(self.registry)
@@ -106,6 +130,7 @@ class App:
                 target_runner,
                 options=options,
                 presence=self.dispatcher,
+                events=self.events,
             )
             connection = ESLConnection(
                 node,
@@ -216,6 +241,7 @@ class App:
         ensure_dir(self.settings.data_dir, "the data directory")
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
+        self.webhooks.start()
         self.cdr_backstop.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
@@ -244,6 +270,7 @@ class App:
             connection.stop()
         self.dispatcher.stop()
         self.cdr_backstop.stop()
+        self.webhooks.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

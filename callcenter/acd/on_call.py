@@ -28,6 +28,7 @@ from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
+from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
 from callcenter.vocabulary import CallState, QueueOutcome
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class QueueRunner:
             control.answer()
             call.state = CallState.QUEUED
             call.timeline.queue_joined(queue, ticket.since_us)
+            control.emit(QueueJoined, queue=queue, position=ticket.position_at_join,
+                         priority=ticket.priority)  # fmt: skip
             place = QueueSeat(
                 queue, ticket.id, ticket.priority, ticket.since_us,
                 tuple(sorted(ticket.skills.items())), language,
@@ -117,6 +120,9 @@ class QueueRunner:
             limit = self._wait(control, seat, spec, language)
             if limit is not None:
                 call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
+                control.emit(
+                    QueueLeft, queue=queue, outcome=str(QueueOutcome.TIMEOUT), reason=limit
+                )
                 self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._unmark(control, seat)
@@ -203,6 +209,10 @@ class QueueRunner:
     ) -> tuple[str, str] | None:
         """Ring the offered phones (all at once for ring-all); the first to answer wins."""
         seat.ringing = set(agents)
+        for ext in agents:
+            control.emit(
+                AgentOffered, queue=spec.name, agent_extension=ext, offer=seat.ticket.offers
+            )
         jobs = {
             gevent.spawn(
                 _attempt,
@@ -269,6 +279,9 @@ class QueueRunner:
         seat.bridged_at = self.dispatcher.clock()
         self.dispatcher.answered(seat.ticket, extension)
         call.timeline.queue_left(_now_us(), str(QueueOutcome.ANSWERED))
+        control.emit(AgentAnswered, queue=seat.ticket.queue, agent_extension=extension)
+        control.emit(QueueLeft, queue=seat.ticket.queue, agent_extension=extension,
+                     outcome=str(QueueOutcome.ANSWERED))  # fmt: skip
         call.on_finished.append(lambda: self._release(seat))
         log.info("call %s: bridged to agent %s", call.uuid, extension)
         if gone:
@@ -303,6 +316,8 @@ class QueueRunner:
         elif seat.bridged_at is None:  # the dispatcher hears of it before any command is tried
             if ticket.accepted and ticket.outcome is None:
                 control.call.timeline.queue_left(_now_us(), str(QueueOutcome.ABANDONED))
+                control.emit(QueueLeft, queue=ticket.queue, outcome=str(QueueOutcome.ABANDONED),
+                             reason="caller hung up")  # fmt: skip
             self.dispatcher.leave(ticket, QueueOutcome.ABANDONED, "caller hung up")
         for ext in ringing:
             self._hang_up_agent_legs(control, ext)  # never raises (CallControl.kill_leg)
