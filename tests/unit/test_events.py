@@ -43,7 +43,7 @@ def every_event() -> list[Event]:
             "disposition": "answered",
             "hangup_cause": "NORMAL_CLEARING",
             "hangup_by": "caller",
-        },  # fmt: skip
+        },
         types.RecordingStored: {"path": "/r/c-1.wav"},
     }
     kinds = [c for c in vars(types).values()
