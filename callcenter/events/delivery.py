@@ -154,9 +154,10 @@ class EndpointWorker:
         self.options = options
         self.metrics = metrics
         self.post = post
+        self.stopping = False  # end after the delivery in flight (a stop, a disable)
 
     def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 idle = self.step()
             except _Stop:
@@ -173,21 +174,27 @@ class EndpointWorker:
         with self.database.session_scope() as session:
             repo = WebhookRepository(session)
             hook = repo.state(self.webhook_id)
-            if hook is None or not hook.enabled:
+            if hook is None or not hook.enabled or self.stopping:
                 raise _Stop
             replays = repo.replays(self.webhook_id)
             events = repo.next_events(hook.cursor, hook.events, self.options.batch)
         for dead in replays:
             self._replay(hook, dead.id, dead.event_id, dead.event_type, dead.payload)
-        lag = (utcnow() - events[0].at).total_seconds() if events else 0.0
-        self.metrics.lag.labels(webhook=self.label).set(max(0.0, lag))
+        self._lag(events[0] if events else None)
         if not events:
             return not replays
-        for event in events:
+        for done, event in enumerate(events, 1):
             hook = self._deliver(hook, event)
             if hook is None:
                 return False  # failed: wait for its retry, reading the state afresh
+            self._lag(events[done] if done < len(events) else None)
+            if self.stopping:
+                break
         return False
+
+    def _lag(self, oldest: OutboxEvent | None) -> None:
+        lag = (utcnow() - oldest.at).total_seconds() if oldest is not None else 0.0
+        self.metrics.lag.labels(webhook=self.label).set(max(0.0, lag))
 
     def _send(
         self, hook: WebhookRecord, event_id: str, kind: str, payload: dict[str, Any]
@@ -288,16 +295,21 @@ class _Claims:
         try:
             return self._conn.execute(text(sql), {"ns": CLAIM_NAMESPACE, "id": webhook_id}).scalar()
         except DBAPIError as exc:
-            self.close()
+            conn, self._conn = self._conn, None
+            conn.invalidate()  # never back to the pool: a session holding locks, or broken
             raise DatabaseUnavailable(f"webhook claims lost: {first_line(exc)}") from exc
 
     def close(self) -> None:
+        """Give every claim up (the connection goes back to the pool without them)."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except DBAPIError as exc:
-                log.info("webhook claims connection: %s", first_line(exc))
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            conn.close()
+        except DBAPIError as exc:
+            log.info("webhook claims connection: %s", first_line(exc))
+            conn.invalidate()
 
 
 class WebhookDelivery:
@@ -317,6 +329,7 @@ class WebhookDelivery:
         self.post = post or HttpPoster()
         self.group = Group()
         self.workers: dict[int, gevent.Greenlet[Any]] = {}
+        self._endpoints: dict[int, EndpointWorker] = {}
         self._claims = _Claims(database)
         self._pruned = 0.0
         self._greenlet: gevent.Greenlet[Any] | None = None
@@ -326,11 +339,15 @@ class WebhookDelivery:
         self._greenlet.link_exception(self._crashed)
 
     def stop(self) -> None:
+        """Let each worker finish the delivery in flight (so a stop repeats none), then
+        give the endpoints up for another engine."""
         if self._greenlet is not None:
             greenlet, self._greenlet = self._greenlet, None
             greenlet.kill(block=True, timeout=5)
-        self.group.kill(block=True, timeout=5)
-        self.workers.clear()
+        for worker in self._endpoints.values():
+            worker.stopping = True
+        self.group.join(timeout=self.options.timeout * 1.5 + 1.0)
+        self._stop_all()
         self._claims.close()
 
     def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
@@ -361,10 +378,11 @@ class WebhookDelivery:
                 if pruned:
                     log.info("outbox: %d event(s) older than retention pruned", pruned)
         for webhook_id, greenlet in list(self.workers.items()):
-            if greenlet.ready() or webhook_id not in enabled:
-                greenlet.kill(block=True, timeout=5)
-                del self.workers[webhook_id]
+            if greenlet.ready():
+                del self.workers[webhook_id], self._endpoints[webhook_id]
                 self._claims.release(webhook_id)
+            elif webhook_id not in enabled:  # it sees that itself; it ends after its delivery
+                self._endpoints[webhook_id].stopping = True
         for webhook_id in sorted(enabled - set(self.workers)):
             if self._claims.claim(webhook_id):
                 self._spawn(webhook_id)
@@ -374,6 +392,7 @@ class WebhookDelivery:
         greenlet = self.group.spawn(worker.run)
         greenlet.link_exception(self._worker_died)
         self.workers[webhook_id] = greenlet
+        self._endpoints[webhook_id] = worker
 
     def _worker_died(self, greenlet: gevent.Greenlet[Any]) -> None:
         self.metrics.worker_errors.inc()
@@ -382,3 +401,4 @@ class WebhookDelivery:
     def _stop_all(self) -> None:
         self.group.kill(block=True, timeout=5)
         self.workers.clear()
+        self._endpoints.clear()
