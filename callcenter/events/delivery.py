@@ -174,7 +174,7 @@ class EndpointWorker:
         with self.database.session_scope() as session:
             repo = WebhookRepository(session)
             hook = repo.state(self.webhook_id)
-            if hook is None or not hook.enabled or self.stopping:
+            if hook is None or not hook.enabled:
                 raise _Stop
             replays = repo.replays(self.webhook_id)
             events = repo.next_events(hook.cursor, hook.events, self.options.batch)
