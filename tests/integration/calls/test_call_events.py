@@ -1,0 +1,90 @@
+"""A call through a queue, on the simulator: its events reach the outbox, a webhook and the
+SSE stream, in the order they happened, with the ids a CRM needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import gevent
+import urllib3
+
+from callcenter.services import webhooks
+from callcenter.services.actor import Actor
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.simulator import Simulator
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_calls import settled, wait_cdr
+from tests.integration.calls.test_queues import setup_queue
+from tests.support import until
+from tests.webhook_receiver import Receiver
+
+SECRET = "a-webhook-secret-of-some-length"
+
+
+def sse_messages(port: int, into: list[dict[str, Any]]) -> Iterator[None]:
+    http = urllib3.PoolManager()
+    response = http.request(
+        "GET", f"http://127.0.0.1:{port}/api/v1/events", preload_content=False, timeout=30
+    )
+    assert response.status == 200
+    buffer = b""
+    for chunk in response.stream(256, decode_content=False):
+        buffer += chunk
+        while b"\n\n" in buffer:
+            block, buffer = buffer.split(b"\n\n", 1)
+            fields = dict(
+                line.split(": ", 1)
+                for line in block.decode().splitlines()
+                if ": " in line and not line.startswith(":")
+            )
+            if "data" in fields:
+                into.append(json.loads(fields["data"]))
+        yield None
+
+
+def test_a_queued_call_tells_the_crm_everything_in_order(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    receiver = Receiver().start()
+    app = engine()
+    try:
+        webhooks.add(app.database, Actor("cli", "test"), receiver.url, [], SECRET)
+        sim.register_agent("2091", AgentBehaviour(answer_delay=0.3))
+        setup_queue(app, "crm", {"2091": {}}, did="8091")
+        streamed: list[dict[str, Any]] = []
+        reader = gevent.spawn(lambda: list(sse_messages(app.metrics.port, streamed)))
+        until(lambda: app.event_stream.client_count == 1)
+        uuid = sim.place_call("8091", "15550091", behaviour=CallerBehaviour(talk_time=1.0))
+        cdr = wait_cdr(app, uuid)
+
+        def of_call(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [e for e in events if e["call_uuid"] == uuid]
+
+        until(lambda: "call.ended" in [e["type"] for e in of_call(streamed)], timeout=10)
+        until(lambda: "call.ended" in [d.event["type"] for d in receiver.deliveries], timeout=15)
+        reader.kill()
+        hooked = of_call([d.event for d in receiver.deliveries])
+        types = [e["type"] for e in hooked]
+        assert types[0] == "call.created" and types[-1] == "call.ended"
+        expected = ["call.created", "queue.joined", "agent.offered", "agent.answered",
+                    "queue.left", "call.ended"]  # fmt: skip
+        assert [t for t in types if t in expected] == expected
+        assert "call.answered" in types
+        assert [e["id"] for e in of_call(streamed)] == [e["id"] for e in hooked]  # same events
+        assert all(e["caller_number"] == "15550091" for e in hooked)
+        by_type = {e["type"]: e for e in hooked}
+        assert by_type["agent.offered"]["agent_extension"] == "2091"
+        assert by_type["agent.offered"]["queue"] == "crm"
+        assert by_type["queue.left"]["data"]["outcome"] == "answered"
+        ended = by_type["call.ended"]
+        assert ended["data"]["disposition"] == str(cdr.disposition) == "answered"
+        assert ended["data"]["cdr"]["talk_ms"] == cdr.talk_ms
+        assert (ended["queue"], ended["agent_extension"]) == ("crm", "2091")
+        states = [d.event for d in receiver.deliveries if d.event["type"] == "agent.state_changed"]
+        assert {"offering", "in_call"} <= {e["data"]["state"] for e in states}
+        assert all(e["agent_extension"] == "2091" for e in states)
+        until(lambda: settled(app))
+    finally:
+        receiver.stop()
