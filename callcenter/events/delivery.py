@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import gevent
@@ -33,14 +33,14 @@ import urllib3
 from gevent.pool import Group
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from callcenter.errors import DatabaseUnavailable
 from callcenter.events.signing import HEADER, signature
 from callcenter.store.base import utcnow
-from callcenter.store.database import Database, first_line
+from callcenter.store.database import HELD_IDLE, Database, first_line
 from callcenter.store.records import OutboxEvent, WebhookRecord
-from callcenter.store.repos.webhooks import WebhookRepository
+from callcenter.store.repos.webhooks import WebhookRepository, mark_delivered
 
 log = logging.getLogger(__name__)
 
@@ -155,19 +155,23 @@ class EndpointWorker:
         self.metrics = metrics
         self.post = post
         self.stopping = False  # end after the delivery in flight (a stop, a disable)
+        self._cursor = _CursorConnection(database)
 
     def run(self) -> None:
-        while not self.stopping:
-            try:
-                idle = self.step()
-            except _Stop:
-                self.metrics.lag.labels(webhook=self.label).set(0)
-                return
-            except DatabaseUnavailable as exc:
-                log.warning("webhook %s: %s; trying again", self.webhook_id, exc)
-                idle = True
-            if idle:
-                gevent.sleep(self.options.poll)
+        try:
+            while not self.stopping:
+                try:
+                    idle = self.step()
+                except _Stop:
+                    self.metrics.lag.labels(webhook=self.label).set(0)
+                    return
+                except DatabaseUnavailable as exc:
+                    log.warning("webhook %s: %s; trying again", self.webhook_id, exc)
+                    idle = True
+                if idle:
+                    gevent.sleep(self.options.poll)
+        finally:
+            self._cursor.close()
 
     def step(self) -> bool:
         """Deliver what is due; True when there was nothing to do."""
@@ -217,14 +221,14 @@ class EndpointWorker:
                 return None
         error = self._send(hook, event.event_id, event.type, event.payload)
         now = utcnow()
+        if error is None:  # the common case: one statement on the worker's own connection
+            self._cursor.delivered(self.webhook_id, event.seq, now)
+            return dataclasses.replace(
+                hook, cursor=event.seq, attempts=0, next_attempt_at=None, last_error=None
+            )
         attempts = hook.attempts + 1
         with self.database.session_scope() as session:
             repo = WebhookRepository(session)
-            if error is None:
-                repo.delivered(self.webhook_id, event.seq, now)
-                return dataclasses.replace(
-                    hook, cursor=event.seq, attempts=0, next_attempt_at=None, last_error=None
-                )
             if (now - event.at).total_seconds() >= self.options.retry_for:
                 repo.give_up(self.webhook_id, event, attempts, error)
                 self.metrics.dead_letters.labels(webhook=self.label).inc()
@@ -256,6 +260,37 @@ class EndpointWorker:
             log.info("webhook %s: dead letter %s replayed", self.webhook_id, dead_id)
         else:
             log.warning("webhook %s: replay of %s failed: %s", self.webhook_id, dead_id, error)
+
+
+class _CursorConnection:
+    """A worker's connection for moving its cursor: no pool checkout and ping per event;
+    one idle longer than ``HELD_IDLE`` goes back to the pool (whose checkout pings it)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._conn: Connection | None = None
+        self._used = 0.0
+
+    def delivered(self, webhook_id: int, seq: int, at: datetime) -> None:
+        with self.database.unavailable_as_error():
+            if self._conn is not None and time.monotonic() - self._used > HELD_IDLE:
+                self.close()
+            if self._conn is None:
+                self._conn = self.database.engine.connect()
+            try:
+                with self._conn.begin():
+                    mark_delivered(self._conn, webhook_id, seq, at)
+            except DBAPIError:
+                self._conn.invalidate()
+                self._conn = None
+                raise
+            finally:
+                self._used = time.monotonic()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
 
 class _Claims:
@@ -307,7 +342,7 @@ class _Claims:
         try:
             conn.execute(text("SELECT pg_advisory_unlock_all()"))
             conn.close()
-        except DBAPIError as exc:
+        except SQLAlchemyError as exc:  # broken, or its engine disposed: drop it
             log.info("webhook claims connection: %s", first_line(exc))
             conn.invalidate()
 

@@ -65,7 +65,7 @@ def serve(procs: list[subprocess.Popen[bytes]], db_url: str, data: Path) -> None
                 cwd=data,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         )
 
 

@@ -148,7 +148,7 @@ def test_a_slow_receiver_times_out_and_is_retried(
     [event_id] = publish(database, CallCreated())
     pools.start(database)
     until(lambda: pools.value("callcenter_webhook_failures_total", hook.id) >= 1, timeout=10)
-    assert "imeout" in (webhooks.list_webhooks(database, WHO)[0].last_error or "")
+    until(lambda: "imeout" in (webhooks.list_webhooks(database, WHO)[0].last_error or ""))
     receiver.delay = 0.0
     until(lambda: event_id in receiver.ids(), timeout=10)
 
@@ -199,6 +199,8 @@ def test_two_engines_on_one_database_deliver_each_event_once(
         until(lambda: len(receiver.deliveries) >= 50, timeout=20)
         assert receiver.ids() == ids + more
     finally:
+        for delivery in pools.started:
+            delivery.stop()
         first.dispose()
         second.dispose()
 

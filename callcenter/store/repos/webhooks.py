@@ -5,13 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
 from callcenter.store.base import utcnow
 from callcenter.store.models import DeadLetter, EventRow, Webhook
 from callcenter.store.records import DeadLetterRecord, OutboxEvent, WebhookRecord
+
+
+def mark_delivered(conn: Connection, webhook_id: int, seq: int, at: datetime) -> None:
+    """The endpoint got event ``seq``: its cursor moves there, its retry state is cleared."""
+    conn.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id)
+        .values(
+            cursor=seq,
+            attempts=0,
+            next_attempt_at=None,
+            last_error=None,
+            delivered=Webhook.delivered + 1,
+            last_delivered_at=at,
+        )
+    )
 
 
 def _webhook(row: Webhook, dead: int = 0) -> WebhookRecord:
@@ -165,18 +181,7 @@ class WebhookRepository:
         ]
 
     def delivered(self, webhook_id: int, seq: int, at: datetime) -> None:
-        self.session.execute(
-            update(Webhook)
-            .where(Webhook.id == webhook_id)
-            .values(
-                cursor=seq,
-                attempts=0,
-                next_attempt_at=None,
-                last_error=None,
-                delivered=Webhook.delivered + 1,
-                last_delivered_at=at,
-            )
-        )
+        mark_delivered(self.session.connection(), webhook_id, seq, at)
 
     def failed(self, webhook_id: int, attempts: int, retry_at: datetime, error: str) -> None:
         self.session.execute(
