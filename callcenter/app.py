@@ -28,6 +28,7 @@ from callcenter.esl import ESLConnection, EventRouter
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
 from callcenter.events.outbox import DurableOutbox
+from callcenter.events.relay import OutboxRelay
 from callcenter.events.sse import PATH as EVENTS_PATH
 from callcenter.events.sse import EventStream, StreamMetrics, loopback_only
 from callcenter.ivr.metrics import IvrMetrics
@@ -77,6 +78,7 @@ class App:
             self.events, loopback_only, metrics=StreamMetrics(self.registry)
         )
         self.metrics.routes[EVENTS_PATH] = self.event_stream
+        self.event_relay = OutboxRelay(self.database, self.events, self.event_stream)
         self.webhooks = WebhookDelivery(
             self.database,
             WebhookMetrics(self.registry),
@@ -242,6 +244,7 @@ class App:
         self.check_database(upgrade=upgrade_db)
         self.writer.start()
         self.webhooks.start()
+        self.event_relay.start()
         self.cdr_backstop.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
@@ -271,6 +274,7 @@ class App:
         self.dispatcher.stop()
         self.cdr_backstop.stop()
         self.webhooks.stop()
+        self.event_relay.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

@@ -70,9 +70,10 @@ class _Client:
         return self.queue_name is None or item.queue == self.queue_name
 
 
-def _frame(event: Event) -> bytes:
-    data = json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False)
-    return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+def _item(doc: dict[str, Any]) -> _Item:
+    data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    frame = f"id: {doc['id']}\nevent: {doc['type']}\ndata: {data}\n\n".encode()
+    return _Item(str(doc["id"]), str(doc["type"]), doc.get("queue"), frame)
 
 
 class EventStream:
@@ -99,7 +100,13 @@ class EventStream:
     # -- the bus's side: never blocks ------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        item = _Item(event.id, str(event.type), event.queue, _frame(event))
+        self._fan_out(_item(event.to_dict()))
+
+    def relay(self, doc: dict[str, Any]) -> None:
+        """An event another process stored (see ``relay.OutboxRelay``), as its JSON."""
+        self._fan_out(_item(doc))
+
+    def _fan_out(self, item: _Item) -> None:
         self._ring.append(item)
         for client in list(self._clients):
             if not client.wants(item):

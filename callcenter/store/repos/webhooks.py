@@ -73,7 +73,7 @@ class WebhookRepository:
 
     def add(self, url: str, events: Sequence[str], secret: str, by: str) -> WebhookRecord:
         """A new endpoint gets the events from now on (its cursor: the newest event)."""
-        newest = self.session.scalar(select(func.max(EventRow.seq))) or 0
+        newest = self.newest_seq()
         row = Webhook(
             url=url, events=list(events), secret=secret, enabled=True, created_by=by,
             cursor=newest, attempts=0, delivered=0,
@@ -170,6 +170,9 @@ class WebhookRepository:
     def state(self, webhook_id: int) -> WebhookRecord | None:
         row = self.session.get(Webhook, webhook_id)
         return None if row is None else _webhook(row)
+
+    def newest_seq(self) -> int:
+        return int(self.session.scalar(select(func.max(EventRow.seq))) or 0)
 
     def next_events(self, after: int, types: Sequence[str], limit: int) -> list[OutboxEvent]:
         query = select(EventRow).where(EventRow.seq > after).order_by(EventRow.seq).limit(limit)

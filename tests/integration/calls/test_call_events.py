@@ -10,6 +10,8 @@ from typing import Any
 import gevent
 import urllib3
 
+from callcenter.events import outbox
+from callcenter.events.types import AgentStatusChanged
 from callcenter.services import webhooks
 from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
@@ -49,12 +51,12 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
 ) -> None:
     receiver = Receiver().start()
     app = engine()
+    streamed: list[dict[str, Any]] = []
+    reader = gevent.spawn(lambda: list(sse_messages(app.metrics.port, streamed)))
     try:
         webhooks.add(app.database, Actor("cli", "test"), receiver.url, [], SECRET)
         sim.register_agent("2091", AgentBehaviour(answer_delay=0.3))
         setup_queue(app, "crm", {"2091": {}}, did="8091")
-        streamed: list[dict[str, Any]] = []
-        reader = gevent.spawn(lambda: list(sse_messages(app.metrics.port, streamed)))
         until(lambda: app.event_stream.client_count == 1)
         uuid = sim.place_call("8091", "15550091", behaviour=CallerBehaviour(talk_time=1.0))
         cdr = wait_cdr(app, uuid)
@@ -64,7 +66,6 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
 
         until(lambda: "call.ended" in [e["type"] for e in of_call(streamed)], timeout=10)
         until(lambda: "call.ended" in [d.event["type"] for d in receiver.deliveries], timeout=15)
-        reader.kill()
         hooked = of_call([d.event for d in receiver.deliveries])
         types = [e["type"] for e in hooked]
         assert types[0] == "call.created" and types[-1] == "call.ended"
@@ -85,6 +86,17 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
         states = [d.event for d in receiver.deliveries if d.event["type"] == "agent.state_changed"]
         assert {"offering", "in_call"} <= {e["data"]["state"] for e in states}
         assert all(e["agent_extension"] == "2091" for e in states)
+        # an operator's change, stored by a service in its own transaction, and another
+        # engine's call, written by its writer: relayed to this engine's stream from the outbox
+        paused = AgentStatusChanged(agent_extension="2091", status="paused", reason="lunch",
+                                    by="cli:test")  # fmt: skip
+        with app.database.session_scope() as session:
+            outbox.append(session, paused)
+        until(lambda: paused.id in [e["id"] for e in streamed], timeout=10)
+        assert [e for e in streamed if e["id"] == paused.id] == [paused.to_dict()]
+        ids = [e["id"] for e in streamed]
+        assert len(ids) == len(set(ids))  # the engine's own events are not relayed again
         until(lambda: settled(app))
     finally:
+        reader.kill()
         receiver.stop()
