@@ -156,6 +156,7 @@ class EndpointWorker:
         self.post = post
         self.stopping = False  # end after the delivery in flight (a stop, a disable)
         self._cursor = _CursorConnection(database)
+        self._secret = ""
 
     def run(self) -> None:
         try:
@@ -177,9 +178,10 @@ class EndpointWorker:
         """Deliver what is due; True when there was nothing to do."""
         with self.database.session_scope() as session:
             repo = WebhookRepository(session)
-            hook = repo.state(self.webhook_id)
-            if hook is None or not hook.enabled:
+            found = repo.state(self.webhook_id)
+            if found is None or not found[0].enabled:
                 raise _Stop
+            hook, self._secret = found
             replays = repo.replays(self.webhook_id)
             events = repo.next_events(hook.cursor, hook.events, self.options.batch)
         for dead in replays:
@@ -188,9 +190,10 @@ class EndpointWorker:
         if not events:
             return not replays
         for done, event in enumerate(events, 1):
-            hook = self._deliver(hook, event)
-            if hook is None:
+            after = self._deliver(hook, event)
+            if after is None:
                 return False  # failed: wait for its retry, reading the state afresh
+            hook = after
             self._lag(events[done] if done < len(events) else None)
             if self.stopping:
                 break
@@ -204,7 +207,7 @@ class EndpointWorker:
         self, hook: WebhookRecord, event_id: str, kind: str, payload: dict[str, Any]
     ) -> str | None:
         body = body_of(payload)
-        headers = headers_for(hook.secret, body, event_id, kind, time.time())
+        headers = headers_for(self._secret, body, event_id, kind, time.time())
         error = self.post(hook.url, body, headers, self.options.timeout)
         if error is None:
             self.metrics.deliveries.labels(webhook=self.label).inc()

@@ -275,8 +275,7 @@ class WebhookRecord:
     last_error: str | None
     delivered: int
     last_delivered_at: datetime | None
-    dead_letters: int = 0  # not replayed yet
-    secret: str = field(default="", repr=False)
+    dead_letters: int = 0  # not replayed yet (the secret is never in a record: shown once)
 
 
 @dataclass(frozen=True, slots=True)

@@ -274,6 +274,7 @@ def test_cli(db_url: str, receiver: Receiver, tmp_path: Path) -> None:
     assert added["events"] == "call.ended,agent.offered" and "secret" not in added
     generated = run("webhook", "add", receiver.url)
     assert "secret (shown once): " in generated
+    assert SECRET not in run("webhook", "list", "--json")  # shown never again
     listed = json.loads(run("webhook", "list", "--json"))
     assert [h["id"] for h in listed] == [added["id"], added["id"] + 1]
     assert listed[1]["events"] == "*"

@@ -45,7 +45,6 @@ def _webhook(row: Webhook, dead: int = 0) -> WebhookRecord:
         delivered=row.delivered,
         last_delivered_at=row.last_delivered_at,
         dead_letters=dead,
-        secret=row.secret,
     )
 
 
@@ -167,9 +166,10 @@ class WebhookRepository:
 
     # -- what the delivery does -------------------------------------------------------------
 
-    def state(self, webhook_id: int) -> WebhookRecord | None:
+    def state(self, webhook_id: int) -> tuple[WebhookRecord, str] | None:
+        """The webhook as its delivery needs it: its record and its secret."""
         row = self.session.get(Webhook, webhook_id)
-        return None if row is None else _webhook(row)
+        return None if row is None else (_webhook(row), row.secret)
 
     def newest_seq(self) -> int:
         return int(self.session.scalar(select(func.max(EventRow.seq))) or 0)
