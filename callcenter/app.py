@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.acd.on_call import QueueRunner
+from callcenter.api import app as api
 from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
@@ -29,8 +30,7 @@ from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
 from callcenter.events.outbox import DurableOutbox
 from callcenter.events.relay import OutboxRelay
-from callcenter.events.sse import PATH as EVENTS_PATH
-from callcenter.events.sse import EventStream, StreamMetrics, loopback_only
+from callcenter.events.sse import EventStream, StreamMetrics
 from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
 from callcenter.ivr.plan import Tts
@@ -41,6 +41,8 @@ from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
 from callcenter.paths import ensure_dir, write_text
+from callcenter.services.applier import ChangeApplier, ManagerCalls
+from callcenter.services.feed import ChangeFeed, FeedMetrics
 from callcenter.settings import Settings
 from callcenter.store import migrate
 from callcenter.store.cache import LocalCache
@@ -74,10 +76,9 @@ class App:
         # one bus for every event: durable (the outbox, through the writer), SSE, webhooks
         self.events = EventBus(BusMetrics(self.registry))
         self.events.subscribe(DurableOutbox(self.writer))
-        self.event_stream = EventStream(
-            self.events, loopback_only, metrics=StreamMetrics(self.registry)
+        self.event_stream = EventStream(  # at /api/v1/events: the API checks the read scope
+            self.events, lambda environ: True, metrics=StreamMetrics(self.registry)
         )
-        self.metrics.routes[EVENTS_PATH] = self.event_stream
         self.event_relay = OutboxRelay(self.database, self.events, self.event_stream)
         self.webhooks = WebhookDelivery(
             self.database,
@@ -163,6 +164,25 @@ class App:
             node_for=self._node_for,
             allow=settings.fs_cdr_allow,
         )
+        # what operators change (CLI, API), from any host: applied within a second
+        self.changes = ChangeFeed(
+            self.database,
+            ChangeApplier(
+                self.dispatcher,
+                routes=self.routes.refresh,
+                outbound_routes=self.outbound.reload,
+                flows=self.reload_flows,
+                calls=ManagerCalls(self.managers.values),
+                before_acd=lambda: self.writer.flush(2.0),
+            ),
+            resync=self.request_reload,
+            metrics=FeedMetrics(self.registry),
+        )
+        # the HTTP API beside /metrics, with the event stream at /api/v1/events
+        self.api = api.for_engine(
+            settings, self.database, self.dispatcher, self.flows, events=self.event_stream
+        )
+        self.metrics.mounts[api.PREFIX] = self.api
         self._stopped = Event()
         self._started = False
         self._flows_failure = ""
@@ -242,6 +262,7 @@ class App:
     def start(self, *, upgrade_db: bool = False) -> None:
         ensure_dir(self.settings.data_dir, "the data directory")
         self.check_database(upgrade=upgrade_db)
+        self.changes.mark()  # before loading: a change made meanwhile is applied after
         self.writer.start()
         self.webhooks.start()
         self.event_relay.start()
@@ -249,6 +270,7 @@ class App:
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
+        self.changes.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
         for connection in self.connections.values():
@@ -271,6 +293,7 @@ class App:
         gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
         for connection in self.connections.values():
             connection.stop()
+        self.changes.stop()
         self.dispatcher.stop()
         self.cdr_backstop.stop()
         self.webhooks.stop()

@@ -8,7 +8,6 @@ render removes the files of deleted agents and never touches a hand-written one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 from callcenter.errors import DomainError
 from callcenter.esl.quoting import scrub
+from callcenter.paths import replace_atomically
 from callcenter.store.records import AgentRecord
 from callcenter.vocabulary import EXTENSION
 
@@ -120,10 +120,8 @@ def write(directory: Path, files: dict[str, str]) -> Plan:
         )
     try:
         for name in todo.write:
-            path = directory / name
-            tmp = path.with_suffix(".xml.tmp")
-            tmp.write_text(files[name], encoding="utf-8")
-            os.replace(tmp, path)
+            content = files[name].encode("utf-8")  # FreeSWITCH's user reads it
+            replace_atomically(directory / name, content, durable=False, mode=0o644)
         for name in todo.remove:
             (directory / name).unlink()
     except OSError as exc:

@@ -40,6 +40,29 @@ def ensure_dir(path: Path, what: str, setting: str = "data_dir") -> None:
         raise PathUnusable(f"{what} {path} is not a directory; point {setting} at a directory")
 
 
+def replace_atomically(
+    path: Path, content: bytes, *, durable: bool = True, mode: int = 0o600
+) -> None:
+    """Write ``content`` beside ``path`` and rename it over ``path``: a reader sees the old
+    file or the new one, never part of one. ``durable``: the file and its directory are
+    fsync'd first, so it survives a power cut, not only the process (an fsync blocks the
+    whole process: not for what is written on a call's path)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if durable:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
 def write_text(path: Path, text: str, what: str, setting: str = "data_dir") -> None:
     try:
         path.write_text(text, encoding="utf-8")

@@ -22,6 +22,8 @@ from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
 ENV_PREFIX = "CALLCENTER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+# read by the CLI only, to work through a remote engine's HTTP API (callcenter/cli/remote.py)
+CLI_ONLY = frozenset({"api_url", "api_token"})
 # read by FreeSWITCH's side of freeswitch-conf/ only: one environment file serves both
 FREESWITCH_ONLY = frozenset(
     {
@@ -407,8 +409,8 @@ def load_settings(
             continue
         key = name[len(ENV_PREFIX) :].lower()
         if key not in keys:
-            if key.startswith(("fs_", "test_")) or key in FREESWITCH_ONLY:
-                continue  # test-harness and FreeSWITCH-side variables share the prefix
+            if key.startswith(("fs_", "test_")) or key in FREESWITCH_ONLY | CLI_ONLY:
+                continue  # test-harness, FreeSWITCH-side and CLI variables share the prefix
             raise ConfigError(f"environment variable {name}: unknown setting")
         values[key] = _convert(key, value, f"environment variable {name}")
         used.append(name)

@@ -144,6 +144,14 @@ class Dispatcher:
     def request_reload(self) -> None:
         self._post(self._reload)
 
+    def agent_changed(self, extension: str) -> None:
+        """An operator changed agent ``extension`` (the change feed says so)."""
+        self.request_reload()
+
+    def queue_changed(self, name: str) -> None:
+        """An operator changed queue ``name`` (the change feed says so)."""
+        self.request_reload()
+
     def enter(
         self,
         call_uuid: str,

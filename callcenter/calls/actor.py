@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 TargetRunner = Callable[[CallControl, Target], None]
 
+TOLD_GONE_CHECK = 2.0  # seconds to wait for the hang-up event of a call a reply said is gone
+
 
 class CallActor:
     def __init__(
@@ -47,6 +49,7 @@ class CallActor:
         self.check_interval = check_interval
         self.resume_timeout = resume_timeout
         self.resumed = 0
+        self._told_gone = False  # a reply said the caller is gone, no event has yet
 
     def run(self) -> None:
         """Drive the call, then watch it end. A kill (GreenletExit, at shutdown) skips the
@@ -75,6 +78,7 @@ class CallActor:
                 return
             except CallGone as exc:
                 log.info("call %s: caller gone (%s)", self.call.uuid, exc)
+                self._told_gone = not self.call.caller_gone
                 return
             except UnsafeValue as exc:
                 log.error("call %s: refused an unsafe value: %s", self.call.uuid, exc)
@@ -111,8 +115,13 @@ class CallActor:
         # only events end a call (its own, or those ``Mailbox.lost`` delivers): no polling
         finished = lambda: self.call.finished  # noqa: E731
         interval = self.check_interval
+        if self._told_gone:
+            # "-ERR invalid session id" and no hang-up event: it can have gone by before the
+            # call had a mailbox (a restart's adoption); ask soon, not a minute later
+            interval = min(interval, TOLD_GONE_CHECK)
         while not self.control.wait_until(finished, interval, poll=interval):
             self._check_legs_exist()
+            interval = self.check_interval
 
     def _check_legs_exist(self) -> None:
         """No event for a while: ask FreeSWITCH whether the legs are still there."""

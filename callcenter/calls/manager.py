@@ -279,6 +279,7 @@ class CallManager:
         listing = json.loads(channel.api(commands.show_channels_json()) or "{}")
         live = {row["uuid"] for row in listing.get("rows", [])}
         self._close_missing(channel, live)
+        self._kill_cancelled(channel, live)
         gone = functools.partial(self._gone, channel, live=live)
         if not self.previous.reconciled:
             alive = self.previous.reconcile(self._legs, gone)
@@ -288,10 +289,19 @@ class CallManager:
         self.previous.recheck(live, self._legs, gone)
         undecided = self._adopt_listed(channel, live)
         self.previous.settle(live, undecided)
-        self._ask_again(bool(undecided or self.previous.waiting))
+        self._ask_again(channel, undecided)
         self._synced = True
         for actor in list(self.actors.values()):
             actor.control.mailbox.wake()  # actors waiting for FreeSWITCH to come back
+
+    def _kill_cancelled(self, channel: Channel, live: set[str]) -> None:
+        """A leg its call gave up on while the connection was down (the ``uuid_kill`` was
+        refused: not connected) is still up: hang it up now, or the agent's phone rings on
+        and the agent stays offered."""
+        for actor in list(self.actors.values()):
+            for leg in sorted(actor.call.cancelled_legs & live):
+                log.info("call %s: cancelled leg %s still up; hanging it up", actor.call.uuid, leg)
+                _quietly(channel.api, commands.uuid_kill(leg, "ORIGINATOR_CANCEL"))
 
     def _adopt_listed(self, channel: Channel, live: set[str]) -> set[str]:
         """Adopt the listed channels no call has; close those that vanished meanwhile.
@@ -314,18 +324,26 @@ class CallManager:
             self._adopt_leg(channel, dump)
         return undecided
 
-    def _ask_again(self, needed: bool) -> None:
-        """FreeSWITCH did not say about some channels (a timeout): resync again soon, a
-        few times; then the next reconnect's resync will."""
-        if not needed:
+    def _ask_again(self, channel: Channel, undecided: set[str]) -> None:
+        """FreeSWITCH did not say about some channels (a timeout, an unreadable dump):
+        resync again soon, a few times. Then a call of the previous run still not adopted
+        is given up: hung up and closed with its CDR, never left live in the database with
+        its caller parked and nobody driving it. Other channels are left for the next
+        reconnect's resync."""
+        if not (undecided or self.previous.waiting):
             self._retries = 0
         elif self._retries < MAX_RESYNC_RETRIES:
             self._retries += 1
             self._resync_later()
         else:
+            for uuid in sorted(undecided & set(self.previous.waiting)):
+                log.warning("call %s: not adoptable after %d resyncs; hanging it up and "
+                            "closing it", uuid, self._retries)  # fmt: skip
+                _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_TEMPORARY_FAILURE"))
+                self.previous.close(self.previous.waiting.pop(uuid))
             log.warning(
                 "%d channel(s) still undecided after %d resyncs; left for the next reconnect",
-                len(self.previous.waiting), self._retries,
+                len(undecided - set(self.previous.waiting)), self._retries,
             )  # fmt: skip
             self._retries = 0
 
@@ -372,9 +390,9 @@ class CallManager:
             return _UNKNOWN
         try:
             dump = json.loads(reply)
-        except ValueError as exc:
-            log.info("channel %s not adopted: %s", uuid, exc)
-            return None
+        except ValueError as exc:  # garbled, or cut short: ask again
+            log.info("channel %s not adopted yet, its dump is not JSON: %s", uuid, exc)
+            return _UNKNOWN
         if not isinstance(dump, dict) or dump.get("variable_cc_managed") != "true":
             return None
         return dump

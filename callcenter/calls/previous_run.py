@@ -73,9 +73,11 @@ class PreviousRun:
                 self.close(self.waiting.pop(uuid))
 
     def settle(self, live: Collection[str], undecided: Collection[str]) -> None:
-        """After a resync: forget those it answered about and did not adopt (not ours)."""
+        """After a resync: those FreeSWITCH answered about and the resync did not adopt (not
+        a call the engine manages any more) are closed, not left live in the database."""
         for uuid in [u for u in self.waiting if u in live and u not in undecided]:
-            del self.waiting[uuid]
+            log.info("call %s: FreeSWITCH has it, not as a call of the engine", uuid)
+            self.close(self.waiting.pop(uuid))
 
     def vanished(self, uuid: str) -> None:
         """Listed by `show channels`, gone by the time it was asked about."""

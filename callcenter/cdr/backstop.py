@@ -30,7 +30,6 @@ import hashlib
 import heapq
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +43,7 @@ from sqlalchemy import select
 
 from callcenter.cdr.xml_cdr import MAX_DOCUMENT_BYTES, InvalidXmlCdr, parse_document, to_cdr
 from callcenter.errors import DatabaseUnavailable
+from callcenter.paths import replace_atomically
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.database import Database
 from callcenter.store.models import Cdr
@@ -146,9 +146,9 @@ class CdrBackstop:
     def _store(self, cdr: CdrRecord) -> None:
         self.inbox.mkdir(parents=True, exist_ok=True)
         path = self._path(cdr.call_uuid)
-        temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps(encode(cdr)))
-        os.replace(temp, path)  # survives the process; a power cut may lose the last seconds
+        # survives the process; a power cut may lose the last seconds (FreeSWITCH's own
+        # copy in its err-log-dir does not), and no fsync blocks the calls meanwhile
+        replace_atomically(path, json.dumps(encode(cdr)).encode(), durable=False)
 
     def _forget(self, uuid: str) -> None:
         self._held.pop(uuid, None)

@@ -12,7 +12,9 @@ from callcenter.vocabulary import Disposition, HangupBy, LegRole, RouteTarget
 _BUSY = {"USER_BUSY", "CALL_REJECTED"}
 _NO_ANSWER = {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"}
 _NOT_REACHED = {Disposition.BUSY, Disposition.NO_ANSWER, Disposition.FAILED}
-_CLEAR = {"NORMAL_CLEARING", "ORIGINATOR_CANCEL", "LOSE_RACE", "SUCCESS", ""}
+# NORMAL_UNSPECIFIED: Q.850's "normal" class, and the cause of an end the engine did not
+# see (a caller who left while it was away, or between a restart's listing and adoption)
+_CLEAR = {"NORMAL_CLEARING", "NORMAL_UNSPECIFIED", "ORIGINATOR_CANCEL", "LOSE_RACE", "SUCCESS", ""}
 
 
 def _ms(start_us: int | None, end_us: int | None) -> int:

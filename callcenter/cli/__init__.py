@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import click
 
 from callcenter import __version__, logs
+from callcenter.cli import remote
 from callcenter.errors import CallCenterError
+from callcenter.services.actor import Actor
 from callcenter.settings import Settings, load_settings
+from callcenter.store.database import Database
 
 
 class Context:
@@ -22,6 +28,24 @@ class Context:
         self.log_level = log_level
         self.log_format = log_format
         self._settings: Settings | None = None
+        self._database: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        """The configured database, opened once; what the services are given."""
+        if self._database is None:
+            self._database = Database(self.settings.database_url)
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+    @property
+    def who(self) -> Actor:
+        """The operator: the OS user running the command, as audit entries name it."""
+        return Actor("cli", operator())
 
     @property
     def settings(self) -> Settings:
@@ -33,6 +57,31 @@ class Context:
         return self._settings
 
 
+def operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def emit_json(value: Any) -> None:
+    """One JSON document: dataclasses as objects, enums as their value, times in ISO 8601."""
+    click.echo(json.dumps(plain(value), indent=2, default=str, ensure_ascii=False))
+
+
+def plain(value: Any) -> Any:
+    """``value`` with dataclasses turned into dicts (recursively), ready for ``json``."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
 class CallCenterGroup(click.Group):
     """Turns a CallCenterError into one line on stderr and exit 1; anything else is a bug."""
 
@@ -42,6 +91,9 @@ class CallCenterGroup(click.Group):
         except CallCenterError as exc:
             click.echo(f"error: {exc.message} [{exc.code}]", err=True)
             ctx.exit(1)
+        finally:
+            if isinstance(ctx.obj, Context):
+                ctx.obj.close()
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -92,9 +144,25 @@ def _cell(value: Any) -> str:
     type=click.Choice(["text", "json"]),
     help="text for people, json for log shippers (one object per line).",
 )
+@click.option(
+    "--api-url",
+    envvar="CALLCENTER_API_URL",
+    help="A running engine's HTTP listener (e.g. http://10.0.0.5:9464): operator commands "
+    "go through its API instead of the database.",
+)
+@click.option(
+    "--api-token",
+    envvar="CALLCENTER_API_TOKEN",
+    help="Bearer token for --api-url (`callcenter token create`).",
+)
 @click.pass_context
 def main(
-    ctx: click.Context, config: str | None, log_level: str | None, log_format: str | None
+    ctx: click.Context,
+    config: str | None,
+    log_level: str | None,
+    log_format: str | None,
+    api_url: str | None,
+    api_token: str | None,
 ) -> None:
     """Call-center engine for FreeSWITCH: IVR, queues, recording, dialer, CDRs.
 
@@ -104,23 +172,27 @@ def main(
       callcenter db upgrade
       callcenter serve
       CALLCENTER_DATABASE_URL=postgresql+psycopg://cc@db/cc callcenter db check
+      CALLCENTER_API_URL=http://pbx1:9464 CALLCENTER_API_TOKEN=cc_... callcenter agent list
     """
     ctx.obj = Context(config, log_level, log_format)
+    ctx.meta[remote.META] = remote.connect(api_url, api_token)
 
 
 def _register() -> None:
     from callcenter.cli.agent_cmd import agent
+    from callcenter.cli.call_cmd import call
     from callcenter.cli.cdr_cmd import cdr
     from callcenter.cli.config_cmd import config
     from callcenter.cli.db_cmd import db
     from callcenter.cli.demo_cmd import demo
+    from callcenter.cli.engine import reload
     from callcenter.cli.fs_cmd import fs
     from callcenter.cli.ivr_cmd import ivr
     from callcenter.cli.queue_cmd import queue
     from callcenter.cli.route_cmd import route
     from callcenter.cli.serve_cmd import serve
 
-    for command in (agent, cdr, config, db, demo, fs, ivr, queue, route, serve):
+    for command in (agent, call, cdr, config, db, demo, fs, ivr, queue, reload, route, serve):
         main.add_command(command)
     from callcenter.cli.outbound_cmd import outbound
 
@@ -128,6 +200,12 @@ def _register() -> None:
     from callcenter.cli.sim_cmd import sim
 
     main.add_command(sim)
+    from callcenter.cli.token_cmd import token
+
+    main.add_command(token)
+    from callcenter.cli.remote_cmds import COMMANDS
+
+    remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API
     from callcenter.cli.webhook_cmd import webhook
 
     main.add_command(webhook)

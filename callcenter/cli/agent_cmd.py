@@ -1,19 +1,14 @@
+"""`callcenter agent`: agents, their phone's SIP account, skills and status."""
+
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from callcenter.cli import Context, emit_table, params, pass_context
-from callcenter.cli.engine import notify_engine
-from callcenter.cli.route_cmd import operator
-from callcenter.errors import DomainError
-from callcenter.store.database import Database
+from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
+from callcenter.services import agents as service
 from callcenter.store.records import AgentRecord
-from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
-from callcenter.store.repos.sip import a1_hash
-from callcenter.vocabulary import AgentStatus
 
 
 def _skills(values: tuple[str, ...]) -> dict[str, int]:
@@ -33,9 +28,13 @@ def _skills(values: tuple[str, ...]) -> dict[str, int]:
 def agent() -> None:
     """Agents: their extension (SIP user), name, PIN, skills and status.
 
-    Status changes (login, logout, pause, ready) and skills are written to the database
-    and the running engine is told to reload (SIGHUP); the engine owns the agent's state
-    (idle, offering, in_call, wrap_up).
+    Every change is stored, audited and reaches every running engine within a second
+    (PostgreSQL LISTEN/NOTIFY, or a short poll on SQLite); the engine owns the agent's
+    state (idle, offering, in_call, wrap_up).
+
+    \b
+    Example:
+      callcenter agent add 1001 --name "Ann Smith" --skill english=5
     """
 
 
@@ -82,21 +81,46 @@ def add(
       callcenter agent add 1001 --name "Ann Smith" --skill english=5
       callcenter agent add 1002 --name "Bo Li" --sip-password 'k8#Qz-w3Lp9v'
     """
-    settings = ctx.settings
-    generated = sip_password is None
-    if sip_password is None:
-        sip_password = params.new_sip_password()
-    params.sip_password_for(extension, sip_password)
-    a1 = a1_hash(extension, settings.agents_domain, sip_password)
-    with Database(settings.database_url).session_scope() as session:
-        AgentRepository(session).add(
-            extension, name, pin=pin, wrapup_seconds=wrapup, skills=_skills(skills), sip_a1_hash=a1
-        )
-        AuditLog(session).record(operator(), "agent.add", extension, {"name": name})
+    if sip_password is not None:
+        params.sip_password_for(extension, sip_password)
+    added = service.add(
+        ctx.database,
+        ctx.who,
+        extension,
+        domain=ctx.settings.agents_domain,
+        name=name,
+        sip_password=sip_password,
+        pin=pin,
+        wrapup_seconds=wrapup,
+        skills=_skills(skills),
+    )
     click.echo(f"agent {extension} added")
-    if generated:
-        click.echo(f"SIP password of {extension} (shown once): {sip_password}")
-    notify_engine(settings.data_dir)
+    if added.sip_password is not None:
+        click.echo(f"SIP password of {extension} (shown once): {added.sip_password}")
+
+
+@agent.command("set")
+@click.argument("extension", callback=params.extension)
+@click.option("--name", callback=params.agent_name, help="Display name (caller ID).")
+@click.option("--pin", help="New 4-12 digit PIN for feature-code login.")
+@click.option("--wrapup", type=click.IntRange(0, 3600), help="Seconds of wrap-up after a call.")
+@pass_context
+def set_(
+    ctx: Context, extension: str, name: str | None, pin: str | None, wrapup: int | None
+) -> None:
+    """Change an agent's name, PIN or wrap-up; what is not given is kept.
+
+    \b
+    Example:
+      callcenter agent set 1001 --name "Ann Smith-Jones" --wrapup 20
+    """
+    record = service.update(
+        ctx.database, ctx.who, extension, name=name, pin=pin, wrapup_seconds=wrapup
+    )
+    click.echo(
+        f"agent {extension}: name {record.display_name!r}, wrap-up {record.wrapup_seconds}s"
+        + (", PIN set" if pin is not None else "")
+    )
 
 
 @agent.command("password")
@@ -115,12 +139,9 @@ def password(ctx: Context, extension: str, sip_password: str) -> None:
       callcenter agent password 1001 --sip-password 'n3w-s3cret-Phone'
     """
     params.sip_password_for(extension, sip_password)
-    settings = ctx.settings
-    with Database(settings.database_url).session_scope() as session:
-        AgentRepository(session).set_sip_a1_hash(
-            extension, a1_hash(extension, settings.agents_domain, sip_password)
-        )
-        AuditLog(session).record(operator(), "agent.password", extension)
+    service.set_password(
+        ctx.database, ctx.who, extension, sip_password, domain=ctx.settings.agents_domain
+    )
     click.echo(f"agent {extension}: SIP password set")
 
 
@@ -134,18 +155,17 @@ def list_agents(ctx: Context, as_json: bool) -> None:
     Example:
       callcenter agent list --json
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        rows = [
-            {
-                "extension": a.extension,
-                "name": a.display_name,
-                "status": str(a.status),
-                "state": str(a.state),
-                "skills": ",".join(f"{k}={v}" for k, v in a.skills.items()),
-                "sip": "yes" if a1 else "no",
-            }
-            for a, a1 in AgentRepository(session).directory()
-        ]
+    rows = [
+        {
+            "extension": e.agent.extension,
+            "name": e.agent.display_name,
+            "status": str(e.agent.status),
+            "state": str(e.agent.state),
+            "skills": ",".join(f"{k}={v}" for k, v in e.agent.skills.items()),
+            "sip": "yes" if e.has_sip_account else "no",
+        }
+        for e in service.list_agents(ctx.database)
+    ]
     emit_table(rows, ["extension", "name", "status", "state", "skills", "sip"], as_json)
 
 
@@ -159,47 +179,13 @@ def remove(ctx: Context, extension: str) -> None:
     Example:
       callcenter agent remove 1001
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        AgentRepository(session).delete(extension)
-        AuditLog(session).record(operator(), "agent.remove", extension)
+    service.remove(ctx.database, ctx.who, extension)
     click.echo(f"agent {extension} removed")
-    notify_engine(ctx.settings.data_dir)
 
 
-# what an operator may do from which status; the engine owns `state` (a call is never cut)
-_CHANGES: dict[str, tuple[frozenset[AgentStatus], AgentStatus]] = {
-    "login": (frozenset({AgentStatus.LOGGED_OUT}), AgentStatus.AVAILABLE),
-    "logout": (frozenset({AgentStatus.AVAILABLE, AgentStatus.PAUSED}), AgentStatus.LOGGED_OUT),
-    "pause": (frozenset({AgentStatus.AVAILABLE}), AgentStatus.PAUSED),
-    "ready": (frozenset({AgentStatus.PAUSED}), AgentStatus.AVAILABLE),
-}
-
-
-def _refused(extension: str, action: str, status: AgentStatus) -> DomainError:
-    if status is AgentStatus.LOGGED_OUT:
-        return DomainError(f"agent {extension} is not logged in", code="agent_not_logged_in")
-    if action == "login":
-        return DomainError(
-            f"agent {extension} is already logged in ({status})", code="agent_already_logged_in"
-        )
-    if action == "pause":
-        return DomainError(f"agent {extension} is already paused", code="agent_already_paused")
-    return DomainError(f"agent {extension} is not paused", code="agent_not_paused")
-
-
-def _change_status(ctx: Context, extension: str, action: str, reason: str | None = None) -> None:
-    allowed, status = _CHANGES[action]
-    with Database(ctx.settings.database_url).session_scope() as session:
-        agents = AgentRepository(session)
-        before = agents.get(extension)
-        if before.status not in allowed:
-            raise _refused(extension, action, before.status)
-        after = agents.set_status(extension, status, reason=reason)
-        details = {"from": before.status, "to": status, "reason": reason}
-        AuditLog(session).record(operator(), f"agent.{action}", extension, details)
-    suffix = f" ({reason})" if reason else ""
-    click.echo(f"agent {extension}: {after.status}{suffix}, state {after.state}")
-    notify_engine(ctx.settings.data_dir)
+def _changed(record: AgentRecord) -> None:
+    suffix = f" ({record.pause_reason})" if record.pause_reason else ""
+    click.echo(f"agent {record.extension}: {record.status}{suffix}, state {record.state}")
 
 
 @agent.command("login")
@@ -212,7 +198,7 @@ def login(ctx: Context, extension: str) -> None:
     Example:
       callcenter agent login 1001
     """
-    _change_status(ctx, extension, "login")
+    _changed(service.login(ctx.database, ctx.who, extension))
 
 
 @agent.command("logout")
@@ -225,7 +211,7 @@ def logout(ctx: Context, extension: str) -> None:
     Example:
       callcenter agent logout 1001
     """
-    _change_status(ctx, extension, "logout")
+    _changed(service.logout(ctx.database, ctx.who, extension))
 
 
 @agent.command("pause")
@@ -239,7 +225,7 @@ def pause(ctx: Context, extension: str, reason: str | None) -> None:
     Example:
       callcenter agent pause 1001 --reason lunch
     """
-    _change_status(ctx, extension, "pause", reason)
+    _changed(service.pause(ctx.database, ctx.who, extension, reason))
 
 
 @agent.command("ready")
@@ -252,7 +238,7 @@ def ready(ctx: Context, extension: str) -> None:
     Example:
       callcenter agent ready 1001
     """
-    _change_status(ctx, extension, "ready")
+    _changed(service.ready(ctx.database, ctx.who, extension))
 
 
 @agent.command("skill")
@@ -271,19 +257,12 @@ def skill(ctx: Context, extension: str, skill: str, level: int | None, remove: b
     """
     if remove == (level is not None):
         raise click.BadParameter("give either LEVEL (0-100) or --remove", param_hint="LEVEL")
-    with Database(ctx.settings.database_url).session_scope() as session:
-        agents = AgentRepository(session)
-        if remove:
-            agents.remove_skill(extension, skill)
-            AuditLog(session).record(operator(), "agent.skill.remove", extension, {"skill": skill})
-        else:
-            agents.set_skill(extension, skill, level or 0)
-            details = {"skill": skill, "level": level}
-            AuditLog(session).record(operator(), "agent.skill", extension, details)
-    click.echo(
-        f"agent {extension}: {skill} removed" if remove else f"agent {extension}: {skill}={level}"
-    )
-    notify_engine(ctx.settings.data_dir)
+    if remove:
+        service.remove_skill(ctx.database, ctx.who, extension, skill)
+        click.echo(f"agent {extension}: {skill} removed")
+    else:
+        service.set_skill(ctx.database, ctx.who, extension, skill, level or 0)
+        click.echo(f"agent {extension}: {skill}={level}")
 
 
 @agent.command("show")
@@ -298,26 +277,23 @@ def show(ctx: Context, extension: str, as_json: bool) -> None:
       callcenter agent show 1001
       callcenter agent show 1001 --json
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        record = AgentRepository(session).get(extension)
-        history = [
-            {"at": h.at, "status": h.status, "state": h.state, "reason": h.reason}
-            for h in AgentRepository(session).history(extension, limit=10)
-        ]
-        queues = [
-            {"queue": q.name, "tier": m.tier, "position": m.position}
-            for q in QueueRepository(session).all()
-            for m in q.members
-            if m.extension == extension
-        ]
-    detail = {**_summary(record), "skills": record.skills, "queues": queues, "history": history}
+    detail = service.show(ctx.database, extension)
+    queues = [plain(m) for m in detail.queues]
+    history = [plain(h) for h in detail.history]
     if as_json:
-        click.echo(json.dumps(detail, indent=2, default=str, ensure_ascii=False))
+        emit_json(
+            {
+                **_summary(detail.agent),
+                "skills": detail.agent.skills,
+                "queues": queues,
+                "history": history,
+            }
+        )
         return
-    rows = [{"field": k, "value": v} for k, v in _summary(record).items()]
+    rows = [{"field": k, "value": v} for k, v in _summary(detail.agent).items()]
     emit_table(rows, ["field", "value"], as_json=False)
     click.echo("\nskills:")
-    skills = [{"skill": k, "level": v} for k, v in record.skills.items()]
+    skills = [{"skill": k, "level": v} for k, v in detail.agent.skills.items()]
     emit_table(skills, ["skill", "level"], as_json=False)
     click.echo("\nqueues:")
     emit_table(queues, ["queue", "tier", "position"], as_json=False)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import click
 
 from callcenter.cli import Context, emit_table, pass_context
+from callcenter.services import cdrs as service
+from callcenter.services.cdrs import CdrFilter
 from callcenter.store.codec import encode
-from callcenter.store.database import Database
-from callcenter.store.repos import CdrRepository
 
 COLUMNS = [
     "started_at", "call_uuid", "from_number", "did", "disposition", "hangup_by",
@@ -31,6 +31,8 @@ def cdr() -> None:
 @click.option("--since", type=click.DateTime(), help="Only calls started at or after (UTC).")
 @click.option("--until", type=click.DateTime(), help="Only calls started before (UTC).")
 @click.option("--queue", help="Only calls that went through this queue.")
+@click.option("--agent", help="Only calls an agent (this extension) took.")
+@click.option("--did", help="Only calls to this DID.")
 @click.option(
     "--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
     help="How many CDRs to list, newest first.",
@@ -42,6 +44,8 @@ def list_cdrs(
     since: datetime | None,
     until: datetime | None,
     queue: str | None,
+    agent: str | None,
+    did: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
@@ -51,11 +55,10 @@ def list_cdrs(
     Examples:
       callcenter cdr list --limit 20
       callcenter cdr list --since 2026-11-23T00:00:00 --json
+      callcenter cdr list --queue sales --agent 1001
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        records = CdrRepository(session).all(
-            since=_utc(since), until=_utc(until), queue=queue, limit=limit
-        )
+    where = CdrFilter(since=_utc(since), until=_utc(until), queue=queue, agent=agent, did=did)
+    records = service.list_cdrs(ctx.database, where, limit=limit)
     if as_json:
         click.echo(json.dumps([encode(r) for r in records], indent=2, ensure_ascii=False))
         return
@@ -72,6 +75,5 @@ def show(ctx: Context, call_uuid: str) -> None:
     Example:
       callcenter cdr show 2dd37390-bb90-434e-9327-2cd597661497
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        record = CdrRepository(session).get(call_uuid)
+    record = service.get(ctx.database, call_uuid)
     click.echo(json.dumps(encode(record), indent=2, ensure_ascii=False))

@@ -9,7 +9,6 @@ import yaml
 from callcenter.cli import Context, pass_context
 from callcenter.cli.route_cmd import known_flows, known_queues, warn_unverified
 from callcenter.errors import ConfigError
-from callcenter.store.database import Database
 from callcenter.trunks.targets import InvalidRoute, check_target
 from callcenter.vocabulary import RouteTarget
 
@@ -56,9 +55,7 @@ def check(ctx: Context) -> None:
     flows: Collection[str] | None = None
     why = ""
     if target.kind is RouteTarget.QUEUE:
-        database = Database(settings.database_url)
-        queues, why = known_queues(database)
-        database.dispose()
+        queues, why = known_queues(ctx)
     elif target.kind is RouteTarget.IVR:
         flows, why = known_flows(settings.dialplans_dir)
     try:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import signal
@@ -14,12 +13,12 @@ import gevent
 
 from callcenter.app import App
 from callcenter.cli import Context, pass_context
-from callcenter.errors import AlreadyExists
+from callcenter.services import demo as demo_service
+from callcenter.services.actor import Actor
 from callcenter.settings import load_settings
 from callcenter.sim.simulator import Simulator
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
-from callcenter.store.repos import AgentRepository, CdrRepository, QueueRepository, RouteRepository
-from callcenter.vocabulary import AgentStatus, RouteTarget
+from callcenter.vocabulary import RouteTarget
 
 # DID -> what the demo routes it to
 DEMO_ROUTES = {
@@ -52,32 +51,23 @@ def _get(url: str) -> tuple[int, str]:
         return int(exc.code), exc.read().decode()
 
 
-def _seed(app: App) -> None:
+def _seed(app: App, who: Actor) -> None:
     """Routes, agents and queues the demo needs; what an earlier run stored is kept."""
-    with app.database.session_scope() as session:
-        routes, agents, queues = (
-            RouteRepository(session), AgentRepository(session), QueueRepository(session),
-        )  # fmt: skip
-        for did, (kind, target) in DEMO_ROUTES.items():
-            with contextlib.suppress(AlreadyExists):
-                routes.add(did, kind, target, "demo")
-        for ext, skills in DEMO_AGENTS.items():
-            with contextlib.suppress(AlreadyExists):
-                agents.add(ext, f"Demo agent {ext}", wrapup_seconds=2, skills=skills)
-            agents.set_status(ext, AgentStatus.AVAILABLE)
-        for name, members in DEMO_QUEUES.items():
-            with contextlib.suppress(AlreadyExists):
-                queues.add(name, agent_ring_seconds=10, max_wait_seconds=60)
-                for ext in members:
-                    queues.add_member(name, ext)
+    demo_service.seed(
+        app.database,
+        who,
+        domain=app.settings.agents_domain,
+        agent_skills=DEMO_AGENTS,
+        queue_members=DEMO_QUEUES,
+        route_targets={did: f"{kind}:{arg}" for did, (kind, arg) in DEMO_ROUTES.items()},
+    )
     app.dispatcher.request_reload()
     app.reload_flows()  # now that the queues they name exist
 
 
 def _cdr_count(app: App) -> int | str:
     try:
-        with app.database.session_scope() as session:
-            return CdrRepository(session).count()
+        return demo_service.cdr_count(app.database)
     except Exception:  # noqa: BLE001 (a progress line must not stop the demo)
         return "?"
 
@@ -132,7 +122,7 @@ def demo(
     )
     app = App(settings)
     app.start(upgrade_db=True)
-    _seed(app)
+    _seed(app, ctx.who)
     traffic = TrafficModel(
         sim,
         TrafficProfile(

@@ -1,4 +1,6 @@
-"""Telling the running engine to reload (SIGHUP): its IVR flows and the ACD's queues and agents.
+"""`callcenter reload`: SIGHUP the engine of this host, which reloads everything (its IVR
+flows and the ACD's queues and agents). Operator commands do not need it: each change
+reaches every running engine through the change feed.
 
 The engine writes its pid to ``<data_dir>/callcenter.pid`` once started and removes the
 file when it stops. A file left behind by a crash can name a process that is not the
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from callcenter.cli import Context, pass_context
 from callcenter.errors import CallCenterError
 
 PID_FILE = "callcenter.pid"
@@ -48,17 +51,22 @@ def signal_reload(data_dir: Path, pid: int | None = None) -> int:
     return pid
 
 
-def notify_engine(data_dir: Path) -> None:
-    """After a change the engine reads from the database: ask it to reload, or say when it will."""
-    try:
-        pid = signal_reload(data_dir)
-    except EngineNotRunning:
-        click.echo("note: no running engine; it will read this at its next start", err=True)
-    except CallCenterError as exc:
-        # the change is stored: only the engine's copy is behind, so this is no failure
-        click.echo(f"warning: {exc.message}; it will read this at its next start", err=True)
-    else:
-        click.echo(f"engine {pid} asked to reload (SIGHUP)")
+@click.command("reload")
+@click.option(
+    "--pid", type=int, help="The engine's process id (default: <data_dir>/callcenter.pid)."
+)
+@pass_context
+def reload(ctx: Context, pid: int | None) -> None:
+    """Ask the engine of this host to reload everything: IVR flows, queues and agents
+    (SIGHUP). Operator commands reach every engine without it, within a second.
+
+    \b
+    Examples:
+      callcenter reload
+      callcenter reload --pid 4242
+    """
+    pid = signal_reload(ctx.settings.data_dir, pid)
+    click.echo(f"engine {pid} asked to reload everything (SIGHUP)")
 
 
 def _pid_from_file(pid_file: Path) -> int:

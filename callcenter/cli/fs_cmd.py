@@ -6,8 +6,7 @@ import click
 
 from callcenter.cli import Context, pass_context
 from callcenter.fsdirectory import plan, render, write
-from callcenter.store.database import Database
-from callcenter.store.repos import AgentRepository
+from callcenter.services import agents
 
 
 @click.group()
@@ -36,8 +35,7 @@ def render_cmd(ctx: Context, out: Path, dry_run: bool) -> None:
       callcenter fs render --out /etc/freeswitch/directory/callcenter
       fs_cli -p "$CALLCENTER_ESL_PASSWORD" -x reloadxml
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        files, skipped = render(AgentRepository(session).directory())
+    files, skipped = render(agents.sip_directory(ctx.database))
     for extension in skipped:
         click.echo(f"skipped {extension}: no SIP password (callcenter agent password {extension})")
     if dry_run:

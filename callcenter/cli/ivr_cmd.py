@@ -9,16 +9,14 @@ from typing import Any
 import click
 
 from callcenter.cli import Context, emit_table, pass_context
-from callcenter.cli.engine import EngineNotRunning, signal_reload
-from callcenter.errors import CallCenterError, ConfigError, DatabaseUnavailable, MigrationError
+from callcenter.errors import ConfigError
 from callcenter.ivr import graph as ivr_graph
 from callcenter.ivr import plan
 from callcenter.ivr.http import fetch_json
-from callcenter.ivr.registry import FlowRegistry, queue_names
 from callcenter.ivr.simulate import offline_http, simulate
 from callcenter.ivr.validate import Catalog, Issue, flow_files, load_flow, load_flows
-from callcenter.store.database import Database
-from callcenter.store.repos import IvrFlowRepository
+from callcenter.services import flows as flows_service
+from callcenter.services.flows import FlowsInvalid
 
 
 @click.group()
@@ -275,57 +273,43 @@ def list_flows(ctx: Context, as_json: bool) -> None:
       callcenter ivr list
       callcenter ivr list --json
     """
-    registry = FlowRegistry(_dialplans_dir(ctx))
-    result = registry.reload()
-    for error in result.errors:
-        click.echo(_printable(error), err=True)
-    if not result.ok:
-        raise SystemExit(1)
-    loaded: dict[tuple[str, str], datetime] = {}
     try:
-        with Database(ctx.settings.database_url).session_scope() as session:
-            records = IvrFlowRepository(session).latest()
-        loaded = {(r.name, r.checksum): r.loaded_at for r in records}
-    except (DatabaseUnavailable, MigrationError) as exc:
-        click.echo(f"warning: load times unknown: {exc.message}", err=True)
+        listing, notes = flows_service.list_flows(ctx.database, _dialplans_dir(ctx))
+    except FlowsInvalid as exc:
+        for error in exc.errors:
+            click.echo(_printable(error), err=True)
+        raise SystemExit(1) from exc
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     rows = [
         {"name": i.name, "version": i.version, "checksum": i.checksum[:12], "source": i.source,
-         "loaded_at": loaded.get((i.name, i.checksum))}
-        for i in registry.list()
+         "loaded_at": i.loaded_at}
+        for i in listing
     ]  # fmt: skip
     emit_table(rows, ["name", "version", "checksum", "source", "loaded_at"], as_json)
 
 
 @ivr.command("reload")
-@click.option(
-    "--pid", type=int, help="The engine's process id (default: <data_dir>/callcenter.pid)."
-)
 @pass_context
-def reload_flows(ctx: Context, pid: int | None) -> None:
-    """Validate every flow, then tell the running engine to load them (SIGHUP).
+def reload_flows(ctx: Context) -> None:
+    """Validate every flow, then have every running engine load them (within a second).
 
-    New calls get the new versions; calls already inside a flow keep theirs. With any
-    error nothing is sent and the engine keeps its current flows.
+    The flows are checked as an engine checks them (queue names against the queues
+    stored). New calls get the new versions; calls already inside a flow keep theirs. With
+    any error nothing is sent and the engines keep their current flows. Each engine reads
+    its own dialplans_dir: keep them alike on every host.
 
     \b
-    Examples:
+    Example:
       callcenter ivr reload
-      callcenter ivr reload --pid 4242
     """
-    database = Database(ctx.settings.database_url)
-    # checked as the engine will check them: queue names against the queues stored
-    registry = FlowRegistry(_dialplans_dir(ctx), queues=lambda: queue_names(database))
-    result = registry.reload()
-    database.dispose()
-    for line in (*result.errors, *(f"warning: {w}" for w in result.warnings)):
-        click.echo(_printable(line), err=True)
-    if not result.ok:
-        click.echo("not reloaded: the engine keeps its current flows", err=True)
-        raise SystemExit(1)
     try:
-        pid = signal_reload(ctx.settings.data_dir, pid)
-    except EngineNotRunning as exc:
-        if exc.pid is not None:
-            raise
-        raise CallCenterError(f"{exc.message}; the flows are valid", code=exc.code) from exc
-    click.echo(f"{len(registry.names())} flow(s) valid; engine {pid} asked to reload (SIGHUP)")
+        done = flows_service.reload(ctx.database, ctx.who, _dialplans_dir(ctx))
+    except FlowsInvalid as exc:
+        for line in (*exc.errors, *(f"warning: {w}" for w in exc.warnings)):
+            click.echo(_printable(line), err=True)
+        click.echo("not reloaded: the engines keep their current flows", err=True)
+        raise SystemExit(1) from exc
+    for warning in done.warnings:
+        click.echo(_printable(f"warning: {warning}"), err=True)
+    click.echo(f"{len(done.flows)} flow(s) valid; sent to every running engine")

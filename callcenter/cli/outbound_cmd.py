@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import click
 
-from callcenter.cli import Context, emit_table, pass_context
-from callcenter.cli.route_cmd import operator
+from callcenter.cli import Context, emit_json, emit_table, pass_context, plain
 from callcenter.errors import InvalidOutboundRoute
-from callcenter.store.database import Database
-from callcenter.store.repos import AuditLog, OutboundRouteRepository
-from callcenter.trunks.outbound import OutboundRoute
-from callcenter.trunks.table import OutboundRoutes
+from callcenter.services import routes as service
 
 OPTION_OF = {
     "name": "NAME",
@@ -30,7 +26,7 @@ def outbound() -> None:
     priority (lower first) then name, whose --match regex matches the whole number. The
     number is rewritten by --format ($0 the whole match, $1..$9 the groups) and dialled as
     sofia/gateway/<gateway>/<number>. A number no route matches is hung up with
-    NO_ROUTE_DESTINATION. The engine sees changes within 5 seconds.
+    NO_ROUTE_DESTINATION. Every running engine sees a change within a second.
 
     \b
     --match refuses what could backtrack for long (the engine matches in the
@@ -94,26 +90,18 @@ def add(
       callcenter route outbound add r1 --match '(\\d+)+$' --gateway carrier
     """
     try:
-        route = OutboundRoute(name, pattern, gateway, number_format, caller_id_number, priority)
+        service.add_outbound(
+            ctx.database,
+            ctx.who,
+            name,
+            pattern=pattern,
+            gateway=gateway,
+            number_format=number_format,
+            caller_id_number=caller_id_number,
+            priority=priority,
+        )
     except InvalidOutboundRoute as exc:
         raise click.BadParameter(exc.message, param_hint=OPTION_OF[exc.field]) from exc
-    with Database(ctx.settings.database_url).session_scope() as session:
-        OutboundRouteRepository(session).add(
-            route.name,
-            route.pattern,
-            route.gateway,
-            number_format=route.number_format,
-            caller_id_number=route.caller_id_number,
-            priority=route.priority,
-        )
-        details = {
-            "pattern": route.pattern,
-            "gateway": route.gateway,
-            "number_format": route.number_format,
-            "caller_id_number": route.caller_id_number,
-            "priority": route.priority,
-        }
-        AuditLog(session).record(operator(), "outbound_route.add", name, details)
     click.echo(f"outbound route {name}: {pattern} -> sofia/gateway/{gateway}/{number_format}")
 
 
@@ -127,19 +115,18 @@ def list_routes(ctx: Context, as_json: bool) -> None:
     Example:
       callcenter route outbound list --json
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        rows = [
-            {
-                "name": r.name,
-                "priority": r.priority,
-                "match": r.pattern,
-                "gateway": r.gateway,
-                "format": r.number_format,
-                "caller_id": r.caller_id_number,
-                "enabled": r.enabled,
-            }
-            for r in OutboundRouteRepository(session).all()
-        ]
+    rows = [
+        {
+            "name": r.name,
+            "priority": r.priority,
+            "match": r.pattern,
+            "gateway": r.gateway,
+            "format": r.number_format,
+            "caller_id": r.caller_id_number,
+            "enabled": r.enabled,
+        }
+        for r in service.list_outbound(ctx.database)
+    ]
     columns = ["name", "priority", "match", "gateway", "format", "caller_id", "enabled"]
     emit_table(rows, columns, as_json)
 
@@ -154,9 +141,7 @@ def remove(ctx: Context, name: str) -> None:
     Example:
       callcenter route outbound remove intl
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        OutboundRouteRepository(session).delete(name)
-        AuditLog(session).record(operator(), "outbound_route.remove", name)
+    service.remove_outbound(ctx.database, ctx.who, name)
     click.echo(f"outbound route {name} removed")
 
 
@@ -171,25 +156,25 @@ def disable(ctx: Context, name: str, enable: bool) -> None:
     Example:
       callcenter route outbound disable intl && callcenter route outbound disable intl --enable
     """
-    action = "outbound_route.enable" if enable else "outbound_route.disable"
-    with Database(ctx.settings.database_url).session_scope() as session:
-        OutboundRouteRepository(session).set_enabled(name, enable)
-        AuditLog(session).record(operator(), action, name)
+    service.set_outbound_enabled(ctx.database, ctx.who, name, enable)
     click.echo(f"outbound route {name} {'enabled' if enable else 'disabled'}")
 
 
 @outbound.command("test")
 @click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
-def test(ctx: Context, number: str) -> None:
+def test(ctx: Context, number: str, as_json: bool) -> None:
     """Show which route and dial string NUMBER would get; exit 1 when none.
 
     \b
-    Example:
+    Examples:
       callcenter route outbound test 0049301234
+      callcenter route outbound test 0049301234 --json
     """
-    table = OutboundRoutes(Database(ctx.settings.database_url))
-    table.reload()
-    dialout = table.resolve(number)
+    dialout = service.test_outbound(ctx.database, number)
+    if as_json:
+        emit_json({**plain(dialout), "dial_string": dialout.dial_string})
+        return
     shown = f" (caller ID {dialout.caller_id_number})" if dialout.caller_id_number else ""
     click.echo(f"{dialout.route}: {dialout.dial_string}{shown}")

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from callcenter.cli import Context, emit_table, params, pass_context
-from callcenter.cli.engine import notify_engine
-from callcenter.cli.route_cmd import operator
-from callcenter.store.database import Database
-from callcenter.store.models.acd import Queue
+from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
+from callcenter.services import queues as service
+from callcenter.services.queues import QueueSettings, settings_of
 from callcenter.store.records import QueueEntryRecord, QueueRecord
-from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
 from callcenter.vocabulary import QueueStrategy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,38 +100,43 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
 
 
 def _add_default(column: str) -> str:
-    """What `queue add` stores for an option not given: the model's column default."""
-    default = Queue.__table__.c[column].default
-    return str(getattr(default, "arg", "")) if default is not None else ""
+    """What `queue add` stores for an option not given."""
+    return str(service.DEFAULTS.get(column, ""))
 
 
 def _add_options(func: F) -> F:
     return _settings_options(func, _add_default)
 
 
-def _fields(name: str, given: dict[str, Any]) -> dict[str, Any]:
-    """The repository fields for the options that were given."""
-    fields: dict[str, Any] = {}
-    if given.get("strategy") is not None:
-        fields["strategy"] = QueueStrategy(given["strategy"])
-    for option, (field, _) in _SETTINGS.items():
-        if given.get(option) is not None:
-            fields[field] = given[option]
-    if given.get("moh") is not None:
-        fields["music_on_hold"] = given["moh"]
-    spoken = {"periodic": given.get("announce"), "position": given.get("position_prompt")}
-    if any(spoken.values()):
-        fields["announcements"] = {k: v for k, v in spoken.items() if v}  # merged by `set`
-    overflow = given.get("overflow")
-    if overflow is not None:
-        if overflow == f"queue:{name}":
-            raise click.BadParameter("a queue cannot overflow to itself", param_hint="--overflow")
-        fields["overflow_target"] = overflow
-    return fields
+def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> QueueSettings:
+    """The service's settings for the options that were given."""
+    return QueueSettings(
+        strategy=given.get("strategy"),
+        max_wait_seconds=given.get("max_wait"),
+        max_callers=given.get("max_callers"),
+        agent_ring_seconds=given.get("ring_seconds"),
+        service_level_seconds=given.get("service_level"),
+        music_on_hold=given.get("moh"),
+        announce_position_seconds=given.get("announce_every"),
+        announcement=given.get("announce"),
+        position_prompt=given.get("position_prompt"),
+        overflow_target=given.get("overflow"),
+        clear_overflow=clear_overflow,
+    )
 
 
-def _database(ctx: Context) -> Database:
-    return Database(ctx.settings.database_url)
+def _given(settings: QueueSettings, after: QueueRecord) -> str:
+    """The settings given, as stored now."""
+    columns = [c for c in service.RANGES if getattr(settings, c) is not None]
+    if settings.strategy is not None:
+        columns.insert(0, "strategy")
+    if settings.music_on_hold is not None:
+        columns.append("music_on_hold")
+    if settings.announcement or settings.position_prompt:
+        columns.append("announcements")
+    if settings.overflow_target is not None or settings.clear_overflow:
+        columns.append("overflow_target")
+    return ", ".join(f"{c}={getattr(after, c)}" for c in columns)
 
 
 name_argument = click.argument("name", callback=params.queue_name)
@@ -147,8 +147,9 @@ queue_argument = click.argument("queue", callback=params.queue_name)
 def queue() -> None:
     """ACD queues: settings, members (agents by tier) and required skills.
 
-    Every change is written to the database and the running engine is told to reload
-    (SIGHUP); when no engine runs it reads the change at its next start.
+    Every change is stored, audited and reaches every running engine within a second
+    (PostgreSQL LISTEN/NOTIFY, or a short poll on SQLite); an engine started later reads
+    it at its start.
 
     \b
     Example:
@@ -170,12 +171,8 @@ def add(ctx: Context, /, name: str, **given: Any) -> None:
       callcenter queue add care --announce-every 45 --announce custom/all-busy.wav \\
           --position-prompt custom/you-are-caller.wav
     """
-    fields = _fields(name, given)
-    with _database(ctx).session_scope() as session:
-        QueueRepository(session).add(name, **fields)
-        AuditLog(session).record(operator(), "queue.add", name, fields)
+    service.add(ctx.database, ctx.who, name, _settings_given(given))
     click.echo(f"queue {name} added")
-    notify_engine(ctx.settings.data_dir)
 
 
 @queue.command("set")
@@ -191,23 +188,13 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
       callcenter queue set sales --strategy round_robin --ring-seconds 15
       callcenter queue set sales --no-overflow
     """
-    fields = _fields(name, given)
-    if no_overflow:
-        if "overflow_target" in fields:
-            raise click.UsageError("give --overflow or --no-overflow, not both")
-        fields["overflow_target"] = None
-    if not fields:
+    if no_overflow and given.get("overflow") is not None:
+        raise click.UsageError("give --overflow or --no-overflow, not both")
+    settings = _settings_given(given, clear_overflow=no_overflow)
+    if settings == QueueSettings():
         raise click.UsageError("nothing to change: give at least one setting")
-    with _database(ctx).session_scope() as session:
-        repo = QueueRepository(session)
-        before = _settings(repo.get(name))
-        if "announcements" in fields:
-            fields["announcements"] = {**before["announcements"], **fields["announcements"]}
-        repo.update(name, **fields)
-        changes = {f: {"from": before[f], "to": v} for f, v in fields.items()}
-        AuditLog(session).record(operator(), "queue.set", name, changes)
-    click.echo(f"queue {name}: " + ", ".join(f"{f}={v}" for f, v in fields.items()))
-    notify_engine(ctx.settings.data_dir)
+    after = service.update(ctx.database, ctx.who, name, settings)
+    click.echo(f"queue {name}: {_given(settings, after)}")
 
 
 @queue.command("list")
@@ -220,14 +207,13 @@ def list_queues(ctx: Context, as_json: bool) -> None:
     Example:
       callcenter queue list --json
     """
-    with _database(ctx).session_scope() as session:
-        queues = QueueRepository(session).all()
+    queues = service.list_queues(ctx.database)
     if as_json:
         emit_table([_detail(q) for q in queues], [], as_json=True)
         return
     rows = [
         {
-            **_settings(q),
+            **settings_of(q),
             "members": ",".join(m.extension for m in q.members),
             "skills": ",".join(f"{s}>={level}" for s, level in q.required_skills.items()),
         }
@@ -252,25 +238,15 @@ def show(ctx: Context, name: str, limit: int, as_json: bool) -> None:
       callcenter queue show sales
       callcenter queue show sales --entries 50 --json
     """
-    with _database(ctx).session_scope() as session:
-        record = QueueRepository(session).get(name)
-        agents = {a.extension: a for a in AgentRepository(session).all()}
-        entries = QueueRepository(session).entries(name, limit) if limit else []
-    members = [
-        {
-            "extension": m.extension,
-            "tier": m.tier,
-            "position": m.position,
-            "status": agents[m.extension].status,
-            "state": agents[m.extension].state,
-        }
-        for m in record.members
-    ]
+    found = service.show(ctx.database, name, limit)
+    record = found.queue
+    members = [plain(m) for m in found.members]
+    entries = found.entries
     detail = {**_detail(record), "members": members, "entries": [_entry(e) for e in entries]}
     if as_json:
-        click.echo(json.dumps(detail, indent=2, default=str, ensure_ascii=False))
+        emit_json(detail)
         return
-    settings = [{"setting": k, "value": v} for k, v in _settings(record).items()]
+    settings = [{"setting": k, "value": v} for k, v in settings_of(record).items()]
     emit_table(settings, ["setting", "value"], as_json=False)
     click.echo("\nmembers:")
     emit_table(members, ["extension", "tier", "position", "status", "state"], as_json=False)
@@ -291,11 +267,8 @@ def remove(ctx: Context, name: str) -> None:
     Example:
       callcenter queue remove sales
     """
-    with _database(ctx).session_scope() as session:
-        QueueRepository(session).delete(name)
-        AuditLog(session).record(operator(), "queue.remove", name)
+    service.remove(ctx.database, ctx.who, name)
     click.echo(f"queue {name} removed")
-    notify_engine(ctx.settings.data_dir)
 
 
 @queue.command("entries")
@@ -311,8 +284,7 @@ def entries(ctx: Context, queue: str, limit: int, as_json: bool) -> None:
     Example:
       callcenter queue entries sales --limit 50 --json
     """
-    with _database(ctx).session_scope() as session:
-        rows = [_entry(e) for e in QueueRepository(session).entries(queue, limit)]
+    rows = [_entry(e) for e in service.entries(ctx.database, queue, limit)]
     emit_table(rows, _ENTRY_COLUMNS, as_json)
 
 
@@ -342,12 +314,8 @@ def member_add(ctx: Context, queue: str, extension: str, tier: int, position: in
       callcenter queue member add sales 1001
       callcenter queue member add sales 1002 --tier 2 --position 3
     """
-    with _database(ctx).session_scope() as session:
-        QueueRepository(session).add_member(queue, extension, tier=tier, position=position)
-        details = {"extension": extension, "tier": tier, "position": position}
-        AuditLog(session).record(operator(), "queue.member.add", queue, details)
+    service.add_member(ctx.database, ctx.who, queue, extension, tier=tier, position=position)
     click.echo(f"queue {queue}: agent {extension} added (tier {tier}, position {position})")
-    notify_engine(ctx.settings.data_dir)
 
 
 @member.command("remove")
@@ -361,11 +329,8 @@ def member_remove(ctx: Context, queue: str, extension: str) -> None:
     Example:
       callcenter queue member remove sales 1002
     """
-    with _database(ctx).session_scope() as session:
-        QueueRepository(session).remove_member(queue, extension)
-        AuditLog(session).record(operator(), "queue.member.remove", queue, {"extension": extension})
+    service.remove_member(ctx.database, ctx.who, queue, extension)
     click.echo(f"queue {queue}: agent {extension} removed")
-    notify_engine(ctx.settings.data_dir)
 
 
 @queue.group("skill")
@@ -391,12 +356,8 @@ def skill_require(ctx: Context, queue: str, skill_name: str, min_level: int) -> 
     Example:
       callcenter queue skill require sales english --min-level 3
     """
-    with _database(ctx).session_scope() as session:
-        QueueRepository(session).require_skill(queue, skill_name, min_level)
-        details = {"skill": skill_name, "min_level": min_level}
-        AuditLog(session).record(operator(), "queue.skill.require", queue, details)
+    service.require_skill(ctx.database, ctx.who, queue, skill_name, min_level)
     click.echo(f"queue {queue}: requires {skill_name} >= {min_level}")
-    notify_engine(ctx.settings.data_dir)
 
 
 @skill.command("drop")
@@ -410,26 +371,16 @@ def skill_drop(ctx: Context, queue: str, skill_name: str) -> None:
     Example:
       callcenter queue skill drop sales english
     """
-    with _database(ctx).session_scope() as session:
-        QueueRepository(session).drop_skill(queue, skill_name)
-        AuditLog(session).record(operator(), "queue.skill.drop", queue, {"skill": skill_name})
+    service.drop_skill(ctx.database, ctx.who, queue, skill_name)
     click.echo(f"queue {queue}: {skill_name} no longer required")
-    notify_engine(ctx.settings.data_dir)
 
 
 _ENTRY_COLUMNS = ["joined_at", "call_uuid", "wait_seconds", "outcome", "agent", "offers", "reason"]
 
 
-def _settings(record: QueueRecord) -> dict[str, Any]:
-    hidden = {"id", "members", "required_skills"}
-    return {
-        f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in hidden
-    }
-
-
 def _detail(record: QueueRecord) -> dict[str, Any]:
-    members = [dataclasses.asdict(m) for m in record.members]
-    return {**_settings(record), "members": members, "required_skills": record.required_skills}
+    members = [plain(m) for m in record.members]
+    return {**settings_of(record), "members": members, "required_skills": record.required_skills}
 
 
 def _entry(entry: QueueEntryRecord) -> dict[str, Any]:

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import getpass
 from collections.abc import Collection
 from pathlib import Path
 
 import click
 
-from callcenter.cli import Context, emit_table, pass_context
+from callcenter.cli import Context, emit_json, emit_table, pass_context
 from callcenter.errors import CallCenterError
 from callcenter.ivr.validate import flow_files, load_flows
-from callcenter.store.database import Database
-from callcenter.store.repos import AuditLog, QueueRepository, RouteRepository
+from callcenter.services import queues as queues_service
+from callcenter.services import routes as service
 from callcenter.trunks.targets import (
     Target,
     check_description,
@@ -19,13 +18,6 @@ from callcenter.trunks.targets import (
     unverified,
 )
 from callcenter.vocabulary import RouteTarget
-
-
-def operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 def known_flows(dialplans_dir: Path) -> tuple[Collection[str] | None, str]:
@@ -39,11 +31,10 @@ def known_flows(dialplans_dir: Path) -> tuple[Collection[str] | None, str]:
     return set(load_flows(files).flows), ""
 
 
-def known_queues(database: Database) -> tuple[Collection[str] | None, str]:
+def known_queues(ctx: Context) -> tuple[Collection[str] | None, str]:
     """The queues stored, or None and why they could not be read."""
     try:
-        with database.session_scope() as session:
-            return {q.name for q in QueueRepository(session).all()}, ""
+        return {q.name for q in queues_service.list_queues(ctx.database)}, ""
     except CallCenterError as exc:
         return None, f"queues unknown: {exc.message}"
 
@@ -98,13 +89,13 @@ def add(ctx: Context, did: str, target: str, description: str) -> None:
     flows, flows_why = (None, "")
     if parsed.kind is RouteTarget.IVR:
         flows, flows_why = known_flows(ctx.settings.dialplans_dir)
-    with Database(ctx.settings.database_url).session_scope() as session:
-        queues = {q.name for q in QueueRepository(session).all()}
-        parsed = check_target(target, queues=queues, flows=flows)
-        RouteRepository(session).add(did, parsed.kind, parsed.arg, description)
-        AuditLog(session).record(operator(), "route.add", did, {"target": str(parsed)})
-    warn_unverified(parsed, queues, flows, flows_why)
-    click.echo(f"route {did} -> {parsed}")
+    added = service.add(
+        ctx.database, ctx.who, did, target, description=description, flows=flows,
+        flows_why=flows_why,
+    )  # fmt: skip
+    if added.unverified is not None:
+        click.echo(f"warning: {added.unverified}", err=True)
+    click.echo(f"route {did} -> {added.target}")
 
 
 @route.command("list")
@@ -117,16 +108,15 @@ def list_routes(ctx: Context, as_json: bool) -> None:
     Example:
       callcenter route list --json
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        rows = [
-            {
-                "did": r.did,
-                "target": f"{r.target_type}:{r.target}" if r.target else str(r.target_type),
-                "enabled": r.enabled,
-                "description": r.description,
-            }
-            for r in RouteRepository(session).all()
-        ]
+    rows = [
+        {
+            "did": r.did,
+            "target": f"{r.target_type}:{r.target}" if r.target else str(r.target_type),
+            "enabled": r.enabled,
+            "description": r.description,
+        }
+        for r in service.list_routes(ctx.database)
+    ]
     emit_table(rows, ["did", "target", "enabled", "description"], as_json)
 
 
@@ -140,9 +130,7 @@ def remove(ctx: Context, did: str) -> None:
     Example:
       callcenter route remove 5000
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        RouteRepository(session).delete(did)
-        AuditLog(session).record(operator(), "route.remove", did)
+    service.remove(ctx.database, ctx.who, did)
     click.echo(f"route {did} removed")
 
 
@@ -157,7 +145,23 @@ def disable(ctx: Context, did: str, enable: bool) -> None:
     Example:
       callcenter route disable 5000 && callcenter route disable 5000 --enable
     """
-    with Database(ctx.settings.database_url).session_scope() as session:
-        RouteRepository(session).set_enabled(did, enable)
-        AuditLog(session).record(operator(), "route.enable" if enable else "route.disable", did)
+    service.set_enabled(ctx.database, ctx.who, did, enable)
     click.echo(f"route {did} {'enabled' if enable else 'disabled'}")
+
+
+@route.command("test")
+@click.argument("did")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def test(ctx: Context, did: str, as_json: bool) -> None:
+    """Show where a call to DID would go: its route, or the default target (default_route).
+
+    \b
+    Example:
+      callcenter route test 5001
+    """
+    found = service.test(ctx.database, did, default=ctx.settings.default_route)
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(f"{found.did} -> {found.target}" + (" (default)" if found.by == "default" else ""))

@@ -209,9 +209,3 @@ def _problem(
     )
     start_response(status, [("Content-Type", "application/problem+json"), *(headers or [])])
     return [body.encode()]
-
-
-def loopback_only(environ: dict[str, Any]) -> bool:
-    """Until the API's token check is wired in: only this host may read the stream."""
-    address = str(environ.get("REMOTE_ADDR", ""))
-    return address.startswith("127.") or address in ("::1", "::ffff:127.0.0.1")

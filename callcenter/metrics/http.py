@@ -1,10 +1,13 @@
 """``/metrics`` (Prometheus text format) and ``/healthz`` (JSON), served by gevent, plus the
-engine's other small HTTP endpoints (``routes``: FreeSWITCH's CDR posts at ``/fs/cdr``)."""
+engine's other HTTP endpoints: ``routes`` for one exact path (FreeSWITCH's CDR posts at
+``/fs/cdr``), ``mounts`` for a whole prefix (the HTTP API at ``/api/v1``), each app seeing
+the prefix in ``SCRIPT_NAME`` and the rest in ``PATH_INFO``, as WSGI mounts do."""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -32,11 +35,13 @@ class MetricsServer:
         registry: CollectorRegistry,
         health: HealthCheck,
         routes: Mapping[str, WsgiApp] | None = None,
+        mounts: Mapping[str, WsgiApp] | None = None,
     ) -> None:
         self.address = address
         self._metrics_app = make_wsgi_app(registry)
         self._health = health
         self.routes: dict[str, WsgiApp] = dict(routes or {})
+        self.mounts: dict[str, WsgiApp] = dict(mounts or {})
         self._server: WSGIServer | None = None
 
     @property
@@ -49,6 +54,10 @@ class MetricsServer:
         self._server = WSGIServer(
             (self.address.host, self.address.port), self._app, log=_QuietLog(), error_log=log
         )
+        self._server.init_socket()
+        # accepted sockets inherit it: without, a keep-alive client (the API's) waits for a
+        # delayed ACK (40 ms) before each small answer's last segment
+        self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._server.start()
         log.info("metrics and health on http://%s:%s", self.address.host, self.port)
 
@@ -69,5 +78,10 @@ class MetricsServer:
         route = self.routes.get(path)
         if route is not None:
             return route(environ, start_response)
+        for prefix, app in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ["PATH_INFO"] = path[len(prefix) :]
+                return app(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /metrics or /healthz\n"]
+        return [b"not found: try /metrics, /healthz or /api/v1/openapi.json\n"]

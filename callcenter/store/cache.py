@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from callcenter.paths import replace_atomically
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.records import AgentRecord, QueueRecord
 
@@ -80,7 +80,9 @@ class LocalCache:
             "data": data,
         }
         try:
-            _write_atomically(self.path(part), json.dumps(doc, ensure_ascii=True).encode())
+            path = self.path(part)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            replace_atomically(path, json.dumps(doc, ensure_ascii=True).encode())
         except OSError as exc:
             log.error("local cache %s not written: %s", self.path(part), exc)
             return
@@ -150,19 +152,3 @@ class LocalCache:
     def _ignored(self, part: str, exc: BaseException) -> None:
         log.error("local cache %s ignored, it cannot be read: %s", self.path(part), exc)
         return None
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -19,6 +19,8 @@ from typing import Any
 
 from gevent.lock import BoundedSemaphore
 
+from callcenter.paths import replace_atomically
+
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +44,13 @@ def _parse(line: bytes) -> SpoolRecord | None:
         return SpoolRecord(kind=str(doc["kind"]), data=dict(doc["data"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+class PartlyApplied(Exception):
+    """Raised by a replay's ``apply`` that committed the first ``applied`` records of its
+    batch before failing: those are dropped from the spool, not replayed again."""
+
+    applied: int = 0
 
 
 class Spool:
@@ -130,7 +139,11 @@ class Spool:
         try:
             while done < len(records):
                 batch = records[done : done + size]
-                apply(batch)
+                try:
+                    apply(batch)
+                except PartlyApplied as exc:
+                    done += exc.applied
+                    raise
                 done += len(batch)
         finally:
             if done or corrupt:
@@ -142,15 +155,5 @@ class Spool:
             newer, _, corrupt = self._read(end)
             if corrupt:
                 self._quarantine(corrupt)
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                for record in (*remaining, *newer):
-                    fh.write(_line(record))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            dir_fd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            content = b"".join(_line(record) for record in (*remaining, *newer))
+            replace_atomically(self.path, content)

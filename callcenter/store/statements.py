@@ -62,17 +62,25 @@ def p(name: str) -> str:
     return "p_" + name
 
 
+def lp(name: str) -> str:
+    """The bound parameter that carries leg column ``name`` in a statement that also
+    writes its call (whose columns have the same names)."""
+    return "l_" + name
+
+
 @functools.cache
-def _getter(columns: tuple[str, ...]) -> tuple[Callable[[Any], Any], tuple[str, ...]]:
+def _getter(
+    columns: tuple[str, ...], name: Callable[[str], str] = p
+) -> tuple[Callable[[Any], Any], tuple[str, ...]]:
     get = operator.attrgetter(*columns)
     if len(columns) == 1:
-        return (lambda record: (get(record),)), (p(columns[0]),)
-    return get, tuple(p(c) for c in columns)
+        return (lambda record: (get(record),)), (name(columns[0]),)
+    return get, tuple(name(c) for c in columns)
 
 
-def params(record: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+def params(record: Any, columns: tuple[str, ...], name: Callable[[str], str] = p) -> dict[str, Any]:
     """The bound parameters of ``columns``, read from ``record``'s attributes of those names."""
-    get, keys = _getter(columns)
+    get, keys = _getter(columns, name)
     return dict(zip(keys, get(record), strict=True))
 
 
@@ -81,8 +89,8 @@ def _insert(dialect: str, table: Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).inline()
 
 
-def _params(columns: tuple[str, ...]) -> dict[str, Any]:
-    return {c: bindparam(p(c)) for c in columns}
+def _params(columns: tuple[str, ...], name: Callable[[str], str] = p) -> dict[str, Any]:
+    return {c: bindparam(name(c)) for c in columns}
 
 
 def _id_of(table: Table, column: str, param: str) -> ColumnElement[Any]:
@@ -105,9 +113,28 @@ def leg_upsert(dialect: str) -> Any:
     values["call_id"] = _id_of(CALLS, "uuid", "p_call_uuid")
     values["agent_id"] = _id_of(AGENTS, "extension", "p_agent_extension")
     stmt = _insert(dialect, LEGS).values(values)
+    return _leg_conflict(stmt)
+
+
+def _leg_conflict(stmt: Any) -> Any:
     kept = ("uuid", "created_at", "call_id")
     changes = {c: stmt.excluded[c] for c in (*LEG_COLUMNS, "agent_id") if c not in kept}
     return stmt.on_conflict_do_update(index_elements=["uuid"], set_=changes)
+
+
+@functools.cache
+def call_and_leg_upsert() -> Any:
+    """PostgreSQL: a call and one leg in one statement (a call parked: one round trip, not
+    two): the call's upsert in a CTE whose id the leg's insert selects. Leg parameters are
+    ``l_<column>``; the leg's agent is found by ``l_agent_extension``."""
+    call = call_upsert("postgresql").returning(CALLS.c.id).cte("written_call")
+    source = select(
+        *(bindparam(lp(c), type_=LEGS.c[c].type) for c in LEG_COLUMNS),
+        call.c.id,
+        _id_of(AGENTS, "extension", "l_agent_extension"),
+    )
+    stmt = postgresql.insert(LEGS).from_select([*LEG_COLUMNS, "call_id", "agent_id"], source)
+    return _leg_conflict(stmt.inline())
 
 
 @functools.cache
@@ -209,6 +236,14 @@ def agent_history_insert() -> Any:
         bindparam("p_at", type_=HISTORY.c.at.type),
     ).where(AGENTS.c.extension == bindparam("p_extension"))
     return HISTORY.insert().from_select(["agent_id", "status", "state", "reason", "at"], source)
+
+
+@functools.cache
+def agent_state_with_history() -> Any:
+    """PostgreSQL: an agent's history row and its update in one statement (the history's
+    SELECT reads the agent as it was before the update, as when written first)."""
+    history = agent_history_insert().returning(HISTORY.c.id).cte("history_row")
+    return agent_state_update().add_cte(history)
 
 
 @functools.cache

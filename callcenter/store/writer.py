@@ -57,13 +57,26 @@ from callcenter.store.repos.calls import write_calls
 from callcenter.store.repos.cdrs import write_cdrs
 from callcenter.store.repos.events import write_events
 from callcenter.store.repos.recordings import write_recordings
-from callcenter.store.spool import Spool, SpoolRecord
+from callcenter.store.spool import PartlyApplied, Spool, SpoolRecord
 from callcenter.vocabulary import CallState
 
 log = logging.getLogger(__name__)
 
+IDLE_WAKE = 30.0  # seconds the writer sleeps with nothing to write and nothing spooled
+
 AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed
 Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord | EventRecord
+
+
+class PartlyWritten(DatabaseUnavailable, PartlyApplied):
+    """The database went away in the middle of a one-by-one write: the first ``applied``
+    records are committed (``written`` CDRs among them) and must not be written again (an
+    agent's status history row is an insert: a replay would add it twice)."""
+
+    def __init__(self, cause: DatabaseUnavailable, applied: int, written: int) -> None:
+        super().__init__(cause.message)
+        self.applied = applied
+        self.written = written
 
 
 class WriterMetrics:
@@ -220,7 +233,7 @@ class DurableWriter:
                 self._idle.set()
 
     def _next_batch(self) -> list[Record]:
-        wait = max(0.05, self._next_retry - time.monotonic()) if self._spooling else 1.0
+        wait = max(0.05, self._next_retry - time.monotonic()) if self._spooling else IDLE_WAKE
         try:
             first = self._queue.get(timeout=wait)
         except Empty:
@@ -243,6 +256,9 @@ class DurableWriter:
                 return
             except DatabaseUnavailable as exc:
                 log.warning("database unavailable, spooling from now on: %s", exc)
+                if isinstance(exc, PartlyWritten):
+                    self.metrics.cdrs_written.inc(exc.written)
+                    batch = batch[exc.applied :]
                 self._spooling = True
                 self._written.clear()  # what reached the database is unknown: upsert whole
                 self._delay = self.retry_min
@@ -269,7 +285,13 @@ class DurableWriter:
                 len(batch),
                 first_line(exc),
             )
-            return sum(self._apply_or_set_aside([record]) for record in batch)
+            written = 0
+            for applied, record in enumerate(batch):
+                try:
+                    written += self._apply_or_set_aside([record])
+                except DatabaseUnavailable as lost:
+                    raise PartlyWritten(lost, applied, written) from lost
+            return written
 
     def _apply(self, batch: Sequence[Record]) -> int:
         calls = [r for r in batch if isinstance(r, CallRecord)]
@@ -333,12 +355,20 @@ class DurableWriter:
 
     def _apply_spooled(self, records: Sequence[SpoolRecord]) -> None:
         decoded: list[Record] = []
-        for record in records:
+        position: list[int] = []  # of each decoded record among ``records``
+        for i, record in enumerate(records):
             try:
                 decoded.append(decode_record(record.kind, record.data))
+                position.append(i)
             except (ValueError, TypeError, KeyError) as exc:
                 log.error("spooled %s record cannot be decoded (%s); set aside", record.kind, exc)
                 self.spool.set_aside(record)
-        written = self._apply_or_set_aside(decoded)
+        try:
+            written = self._apply_or_set_aside(decoded)
+        except PartlyWritten as exc:  # in spool terms: up to the first record not written
+            self.metrics.cdrs_written.inc(exc.written)
+            self.metrics.cdrs_replayed.inc(exc.written)
+            exc.applied = position[exc.applied]
+            raise
         self.metrics.cdrs_written.inc(written)
         self.metrics.cdrs_replayed.inc(written)

@@ -73,6 +73,13 @@ WARM_DID = "7199"
 PASSWORD = "bench-secret"
 NODE = "fs1"
 SAMPLE_EVERY = 0.25
+# below 10 calls/s the probes sample once a second and the hub's lag twice: at 1 call/s
+# their cost when idle (2.7 ms/s at 4 and 10 a second) was a third of what was measured,
+# and its subtraction the noisiest part of the figure
+SLOW_RATE = 10.0
+# a table row below SLOW_RATE runs at least this long: ~150 calls in the window at 1/s,
+# not ~50, whose Poisson spread alone moved the figure by 10%
+SLOW_ROW_SECONDS = 180.0
 # the simulator child's reports are read in the engine's process: at 4 a second they cost
 # ~1 ms/s of its CPU (1 ms per call at 1 call/s), so once a second
 REPORT_EVERY = 1.0
@@ -294,10 +301,10 @@ class Probe:
         self.samples.append(s)
         return s
 
-    def run_sampler(self) -> None:
+    def run_sampler(self, every: float = SAMPLE_EVERY) -> None:
         while True:
             self.sample()
-            gevent.sleep(SAMPLE_EVERY)
+            gevent.sleep(every)
 
     def run_lag(self, every: float = 0.1) -> None:
         while True:
@@ -625,7 +632,11 @@ def measure(
     # the bench's own probes run in the engine's process: measure what they cost when
     # idle (engine idle with them, less engine idle without them) and take it out
     idle = cpu_rate(PROBE_COST_SECONDS)
-    greenlets += [gevent.spawn(probe.run_sampler), gevent.spawn(probe.run_lag)]
+    slow = args.rate < SLOW_RATE
+    greenlets += [
+        gevent.spawn(probe.run_sampler, 1.0 if slow else SAMPLE_EVERY),
+        gevent.spawn(probe.run_lag, 0.5 if slow else 0.1),
+    ]
     probes_rate = max(0.0, cpu_rate(PROBE_COST_SECONDS) - idle)
     drops0 = metric_sum(app, "callcenter_esl_event_drops_total")
 
@@ -867,7 +878,8 @@ def table(args: argparse.Namespace) -> int:
     for mode, rate, target, agents in rows:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             cmd = [sys.executable, __file__, "--rate", str(rate), "--summary-json", out.name]
-            cmd += ["--duration", str(args.duration), "--seed", str(args.seed)]
+            duration = max(args.duration, SLOW_ROW_SECONDS) if rate < SLOW_RATE else args.duration
+            cmd += ["--duration", str(duration), "--seed", str(args.seed)]
             if args.database_url:
                 cmd += ["--database-url", args.database_url]
             if mode == "queue":

@@ -1,7 +1,8 @@
 """`callcenter queue` and the agent status commands through click's runner, on PostgreSQL.
 
-A changing command must reach the running engine (SIGHUP): a small child process that
-records every SIGHUP it gets stands in for the engine.
+A changing command must reach every running engine through the change feed (one
+``engine_changes`` row per change), never through a signal: a small child process that
+records every SIGHUP it gets stands in for an engine of this host, and must get none.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from tests.conftest import create_database, drop_database
 from tests.support import until
 
 DIALPLANS = Path(__file__).parents[2] / "dialplans"
-NO_ENGINE = "note: no running engine; it will read this at its next start"
 # rows an operator command can touch, in a stable order: compared before and after bad input
 STORED = {
     "agents": "SELECT extension, display_name, status, state, pause_reason FROM agents",
@@ -96,7 +96,9 @@ def database(acd_db_url: str) -> Iterator[Database]:
     """The module's database, emptied of agents, queues and audit entries before each test."""
     database = Database(acd_db_url)
     with database.engine.begin() as conn:
-        conn.execute(text("TRUNCATE agents, queues, audit_log RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("TRUNCATE agents, queues, audit_log, engine_changes RESTART IDENTITY CASCADE")
+        )
     try:
         yield database
     finally:
@@ -146,6 +148,19 @@ def stored(database: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def changes(database: Database) -> list[tuple[str, str, str]]:
+    """The change rows, oldest first: (kind, key, op)."""
+    with database.engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, key, op FROM engine_changes ORDER BY id"))
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def expect_changes(database: Database, count: int, engine: FakeEngine) -> None:
+    """``count`` changes sent to the engines so far, and no signal to this host's engine."""
+    assert len(changes(database)) == count, changes(database)
+    assert engine.hups() == 0
+
+
 def audit(database: Database) -> list[tuple[str, str, dict[str, Any]]]:
     with database.session_scope() as session:
         return [(r.action, r.target, r.details) for r in reversed(AuditLog(session).recent(100))]
@@ -176,6 +191,15 @@ def audit(database: Database) -> list[tuple[str, str, dict[str, Any]]]:
         ["agent", "ready"],
         ["agent", "skill"],
         ["agent", "show"],
+        ["agent", "set"],
+        ["call"],
+        ["call", "list"],
+        ["call", "show"],
+        ["call", "hangup"],
+        ["call", "transfer"],
+        ["call", "bridge"],
+        ["reload"],
+        ["route", "test"],
     ],
 )
 def test_every_acd_command_has_help_with_an_example(args: list[str]) -> None:
@@ -194,7 +218,7 @@ def test_queue_is_a_main_command() -> None:
 def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Database) -> None:
     ok(["agent", "add", "1001", "--name", "Ann"], env)
     ok(["agent", "add", "1002", "--name", "Bob"], env)
-    engine.wait_hups(2)
+    expect_changes(database, 2, engine)
 
     result = ok(
         ["queue", "add", "sales", "--strategy", "round_robin", "--max-wait", "300",
@@ -203,10 +227,10 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
         env,
     )  # fmt: skip
     assert "queue sales added" in result.output
-    assert f"engine {engine.pid} asked to reload (SIGHUP)" in result.output
-    engine.wait_hups(3)
+    assert "SIGHUP" not in result.output
+    expect_changes(database, 3, engine)
     ok(["queue", "add", "support"], env)  # every setting at its default
-    engine.wait_hups(4)
+    expect_changes(database, 4, engine)
 
     listed = {q["name"]: q for q in as_json(["queue", "list"], env)}
     assert listed["sales"]["strategy"] == "round_robin"
@@ -224,7 +248,7 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
     ok(["queue", "skill", "require", "sales", "english", "--min-level", "3"], env)
     ok(["queue", "skill", "require", "sales", "french"], env)
     ok(["agent", "login", "1001"], env)
-    engine.wait_hups(9)
+    expect_changes(database, 9, engine)
 
     shown = as_json(["queue", "show", "sales"], env)
     assert shown["name"] == "sales" and shown["strategy"] == "round_robin"
@@ -250,10 +274,10 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
     shown = as_json(["queue", "show", "sales"], env)
     assert [m["extension"] for m in shown["members"]] == ["1001"]
     assert shown["required_skills"] == {"english": 5}
-    engine.wait_hups(13)
+    expect_changes(database, 13, engine)
 
     ok(["queue", "remove", "support"], env)
-    engine.wait_hups(14)
+    expect_changes(database, 14, engine)
     assert [q["name"] for q in as_json(["queue", "list"], env)] == ["sales"]
     assert "sales" in ok(["queue", "list"], env).output
 
@@ -294,7 +318,7 @@ def test_queue_entries_newest_first(
     assert len(as_json(["queue", "show", "sales"], env)["entries"]) == 2
     assert as_json(["queue", "show", "sales", "--entries", "0"], env)["entries"] == []
     assert "caller hung up" in ok(["queue", "entries", "sales"], env).output
-    engine.wait_hups(1)  # reading notifies nobody
+    expect_changes(database, 1, engine)  # reading notifies nobody
 
 
 # -- agents ----------------------------------------------------------------------------------
@@ -308,7 +332,7 @@ def test_agent_status_lifecycle(
         session.execute(text("UPDATE agents SET display_name = 'Ann \x1b[2J'"))
     ok(["queue", "add", "sales"], env)
     ok(["queue", "member", "add", "sales", "1001", "--tier", "2"], env)
-    engine.wait_hups(3)
+    expect_changes(database, 3, engine)
     with database.session_scope() as session:  # the engine's part: the agent is on a call
         AgentRepository(session).set_status("1001", AgentStatus.LOGGED_OUT, AgentState.IN_CALL)
 
@@ -322,7 +346,7 @@ def test_agent_status_lifecycle(
     )
     ok(["agent", "ready", "1001"], env)
     ok(["agent", "logout", "1001"], env)
-    engine.wait_hups(7)
+    expect_changes(database, 7, engine)
 
     shown = as_json(["agent", "show", "1001"], env)
     assert shown["status"] == "logged_out" and shown["pause_reason"] is None
@@ -358,7 +382,7 @@ def test_agent_skills(env: dict[str, str], engine: FakeEngine, database: Databas
     assert as_json(["agent", "show", "1001"], env)["skills"] == {"english": 90, "french": 0}
     ok(["agent", "skill", "1001", "french", "--remove"], env)
     assert as_json(["agent", "show", "1001"], env)["skills"] == {"english": 90}
-    engine.wait_hups(5)
+    expect_changes(database, 5, engine)
     assert [(a, d) for a, _, d in audit(database)][1:] == [
         ("agent.skill", {"skill": "english", "level": 80}),
         ("agent.skill", {"skill": "french", "level": 0}),
@@ -482,20 +506,49 @@ def test_bad_input_is_one_error_line_and_changes_nothing(
 # -- telling the engine ----------------------------------------------------------------------
 
 
-def test_without_an_engine_a_change_is_stored_with_a_note(
-    env: dict[str, str], database: Database, tmp_path: Path
+def test_changes_reach_the_engines_through_the_feed(
+    env: dict[str, str], database: Database, engine: FakeEngine
 ) -> None:
-    result = ok(["queue", "add", "sales"], env)
-    assert NO_ENGINE in result.output
-    (tmp_path / "callcenter.pid").write_text("not a pid\n")
-    assert NO_ENGINE in ok(["agent", "add", "1001"], env).output
-    (tmp_path / "callcenter.pid").write_text(f"{_a_dead_pid()}\n")
-    assert NO_ENGINE in ok(["agent", "login", "1001"], env).output
-    (tmp_path / "callcenter.pid").write_text("-1\n")  # never kill(-1): every process of ours
-    result = ok(["agent", "logout", "1001"], env)
-    assert "warning: -1 is not a process id" in result.output
-    assert [q["name"] for q in as_json(["queue", "list"], env)] == ["sales"]
-    assert as_json(["agent", "show", "1001"], env)["status"] == "logged_out"
+    """One change row per change, keyed by what changed, naming who did it; no signal."""
+    ok(["queue", "add", "sales"], env)
+    ok(["agent", "add", "1001"], env)
+    ok(["agent", "login", "1001"], env)
+    ok(["agent", "pause", "1001", "--reason", "lunch"], env)
+    ok(["queue", "member", "add", "sales", "1001"], env)
+    ok(["agent", "show", "1001"], env)  # reading changes nothing
+    assert changes(database) == [
+        ("queue", "sales", "add"),
+        ("agent", "1001", "add"),
+        ("agent", "1001", "login"),
+        ("agent", "1001", "pause"),
+        ("queue", "sales", "member"),
+    ]
+    with database.engine.connect() as conn:
+        actors = set(conn.execute(text("SELECT actor FROM engine_changes")).scalars())
+        details = conn.execute(
+            text("SELECT details FROM engine_changes WHERE op = 'pause'")
+        ).scalar_one()
+    assert len(actors) == 1 and next(iter(actors)).startswith("cli:")
+    assert (json.loads(details) if isinstance(details, str) else details)["reason"] == "lunch"
+    assert engine.hups() == 0
+
+
+def test_a_refused_change_sends_nothing(env: dict[str, str], database: Database) -> None:
+    ok(["agent", "add", "1001"], env)
+    assert run(["agent", "pause", "1001"], env).exit_code == 1  # not logged in
+    assert run(["queue", "member", "add", "nope", "1001"], env).exit_code == 1
+    assert changes(database) == [("agent", "1001", "add")]
+
+
+def test_reload_signals_the_engine_of_this_host(
+    env: dict[str, str], engine: FakeEngine, tmp_path: Path
+) -> None:
+    """`callcenter reload` stays the SIGHUP path: reload everything."""
+    result = ok(["reload"], env)
+    assert f"engine {engine.pid} asked to reload everything (SIGHUP)" in result.output
+    engine.wait_hups(1)
+    ok(["reload", "--pid", str(engine.pid)], env)
+    engine.wait_hups(2)
 
 
 def test_a_stale_pid_file_names_no_engine(
@@ -505,48 +558,50 @@ def test_a_stale_pid_file_names_no_engine(
     pid_file = tmp_path / "callcenter.pid"
     long_ago = time.time() - 3600
     os.utime(pid_file, (long_ago, long_ago))
-    assert NO_ENGINE in ok(["queue", "add", "sales"], env).output
+    result = run(["reload"], env)
+    assert result.exit_code == 1 and "stale" in result.output
     pid_file.write_text(f"{engine.pid}\n")  # written after the engine started: it is the one
-    assert "asked to reload" in ok(["queue", "set", "sales", "--max-wait", "5"], env).output
+    assert "asked to reload" in ok(["reload"], env).output
     engine.wait_hups(1)
 
 
-def test_ivr_reload_signals_the_engine(env: dict[str, str], engine: FakeEngine) -> None:
-    result = ok(["ivr", "reload"], env)
-    assert f"engine {engine.pid} asked to reload (SIGHUP)" in result.output
-    engine.wait_hups(1)
-    ok(["ivr", "reload", "--pid", str(engine.pid)], env)
-    engine.wait_hups(2)
-
-
-def test_ivr_reload_checks_queue_names_against_the_database(
-    env: dict[str, str], engine: FakeEngine
-) -> None:
-    """As the engine will: once queues exist, a flow naming another one is not sent."""
-    ok(["queue", "add", "sales"], env)
-    engine.wait_hups(1)
-    result = run(["ivr", "reload"], env)
-    assert result.exit_code == 1
-    assert "unknown queue 'support'" in result.output and "not reloaded" in result.output
-    for name in ("support", "vip"):
-        ok(["queue", "add", name], env)
-    engine.wait_hups(3)
-    assert "asked to reload" in ok(["ivr", "reload"], env).output
-    engine.wait_hups(4)
-
-
-def test_ivr_reload_without_an_engine_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
-    result = run(["ivr", "reload"], env)
+def test_reload_without_an_engine_is_an_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["reload"], env)
     assert result.exit_code == 1
     assert "no running engine found" in result.output
-    assert "the flows are valid [engine_not_running]" in result.output
     dead = _a_dead_pid()
-    result = run(["ivr", "reload", "--pid", str(dead)], env)
+    result = run(["reload", "--pid", str(dead)], env)
     assert result.exit_code == 1
     assert f"error: no engine with pid {dead} [engine_not_running]" in result.output
     for pid in ("0", "-1"):
-        result = run(["ivr", "reload", "--pid", pid], env)
+        result = run(["reload", "--pid", pid], env)
         assert result.exit_code == 1 and "[invalid_pid]" in result.output
+
+
+def test_ivr_reload_sends_a_flow_change(
+    env: dict[str, str], database: Database, engine: FakeEngine
+) -> None:
+    result = ok(["ivr", "reload"], env)
+    assert "sent to every running engine" in result.output
+    assert changes(database) == [("flow", "", "reload")]
+    assert engine.hups() == 0
+
+
+def test_ivr_reload_checks_queue_names_against_the_database(
+    env: dict[str, str], database: Database, engine: FakeEngine
+) -> None:
+    """As the engine will: once queues exist, a flow naming another one is not sent."""
+    ok(["queue", "add", "sales"], env)
+    expect_changes(database, 1, engine)
+    result = run(["ivr", "reload"], env)
+    assert result.exit_code == 1
+    assert "unknown queue 'support'" in result.output and "not reloaded" in result.output
+    expect_changes(database, 1, engine)
+    for name in ("support", "vip"):
+        ok(["queue", "add", name], env)
+    expect_changes(database, 3, engine)
+    assert "sent to every running engine" in ok(["ivr", "reload"], env).output
+    expect_changes(database, 4, engine)
 
 
 def _a_dead_pid() -> int:
@@ -581,3 +636,46 @@ def test_queue_announcements_are_set_and_merged(env: dict[str, str]) -> None:
     bad = run(["queue", "set", "care", "--announce-every", "-1"], env)
     assert bad.exit_code == 2
     assert as_json(["queue", "show", "care"], env)["announce_position_seconds"] == 45
+
+
+# -- agent set, route test, live calls -------------------------------------------------------
+
+
+def test_agent_set_changes_what_is_given(env: dict[str, str], database: Database) -> None:
+    ok(["agent", "add", "1001", "--name", "Ann", "--wrapup", "5"], env)
+    result = ok(["agent", "set", "1001", "--wrapup", "20", "--pin", "4321"], env)
+    assert "agent 1001: name 'Ann', wrap-up 20s, PIN set" in result.output
+    shown = as_json(["agent", "show", "1001"], env)
+    assert (shown["name"], shown["wrapup_seconds"], shown["pin"]) == ("Ann", 20, True)
+    result = run(["agent", "set", "1001"], env)
+    assert result.exit_code == 1 and "[no_change]" in result.output
+    assert changes(database) == [("agent", "1001", "add"), ("agent", "1001", "set")]
+    assert audit(database)[-1] == ("agent.set", "1001", {"wrapup_seconds": 20, "pin": "changed"})
+
+
+def test_route_test_names_the_target(env: dict[str, str]) -> None:
+    ok(["queue", "add", "sales"], env)
+    ok(["route", "add", "5100", "queue:sales"], env)
+    assert "5100 -> queue:sales" in ok(["route", "test", "5100"], env).output
+    found = as_json(["route", "test", "5999"], env)
+    assert found == {"did": "5999", "target": "hangup:UNALLOCATED_NUMBER", "by": "default"}
+
+
+def test_call_commands_without_live_calls(env: dict[str, str], database: Database) -> None:
+    assert as_json(["call", "list"], env) == []
+    assert "(none)" in ok(["call", "list"], env).output
+    uuid = "2dd37390-bb90-434e-9327-2cd597661497"
+    for args in (
+        ["call", "show", uuid],
+        ["call", "hangup", uuid],
+        ["call", "transfer", uuid, "queue:sales"],
+        ["call", "bridge", uuid, "1001"],
+    ):
+        result = run(args, env)
+        assert result.exit_code == 1, args
+        assert result.output.count("\n") == 1 and "[" in result.output, result.output
+    result = run(["call", "hangup", uuid, "--cause", "nope"], env)
+    assert result.exit_code == 1 and "[invalid_argument]" in result.output
+    result = run(["call", "transfer", uuid, "voicemail:1"], env)
+    assert result.exit_code == 1 and "[invalid_argument]" in result.output
+    assert changes(database) == []

@@ -24,7 +24,7 @@ SOUNDS = "/usr/share/freeswitch/sounds"
 # example -> why it is not run here, and what covers it
 NOT_HERE = {
     "callcenter serve": "runs until SIGTERM: test_metrics_http.test_serve_stops_cleanly_on_signal",
-    "callcenter ivr reload": "signals a running engine: test_cli_acd (reload, SIGHUP)",
+    "callcenter reload": "signals a running engine: test_cli_acd (reload, SIGHUP)",
 }
 
 

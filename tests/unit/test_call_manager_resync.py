@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import gevent
+import pytest
 from prometheus_client import CollectorRegistry
 
-from callcenter.calls.manager import CallManager
+from callcenter.calls import actor as actor_module
+from callcenter.calls.manager import MAX_RESYNC_RETRIES, CallManager
 from callcenter.calls.metrics import CallMetrics
+from callcenter.calls.recovery import LeftOpen
+from callcenter.errors import CallGone
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
+from callcenter.store.records import CallRecord, CdrRecord
+from callcenter.vocabulary import CallState, Direction, Disposition
+from tests.support import until
 
 UUID = "5d0c9a61-0000-4000-8000-00000000000a"
 PARKED = {
@@ -126,5 +134,120 @@ def test_an_agent_leg_of_the_last_run_never_bridged_is_hung_up_at_adoption() -> 
         manager.resync()
         assert list(manager.actors) == [UUID]
         assert f"uuid_kill {leg} ORIGINATOR_CANCEL" in sent
+    finally:
+        manager.group.kill(block=True, timeout=2)
+
+
+class Written:
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return self.records.append
+
+
+def previous_call(uuid: str) -> LeftOpen:
+    created = datetime(2026, 12, 1, tzinfo=UTC)
+    record = CallRecord(uuid, Direction.INBOUND, CallState.PARKED, "fs1", created_at=created)
+    return LeftOpen(record)
+
+
+def test_a_call_of_the_last_run_whose_dump_stays_unreadable_is_hung_up_and_closed() -> None:
+    # reviewer: a garbled uuid_dump made the resync forget the call, left live in the
+    # database with its caller parked and nobody driving it
+    sent: list[str] = []
+
+    def api(line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        sent.append(line)
+        if line.startswith("show channels"):
+            return json.dumps({"rows": [{"uuid": UUID}]})
+        if line.startswith("uuid_dump"):
+            return '{"Unique-ID": "' + UUID + '", "variable_cc_man'  # cut short
+        return "+OK\n"
+
+    channel, writer = Channel(), Written()
+    channel.api = api  # type: ignore[method-assign]
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), writer, Nothing(),  # type: ignore[arg-type]
+        CallMetrics(CollectorRegistry()), lambda control, target: None,
+    )  # fmt: skip
+    manager.previous.reconciled = True  # no database here
+    manager.previous.waiting[UUID] = previous_call(UUID)
+    manager.bind(channel)  # type: ignore[arg-type]
+    manager._resync_later = lambda: None  # type: ignore[method-assign]
+    try:
+        for _ in range(MAX_RESYNC_RETRIES):
+            manager.resync()
+            assert UUID in manager.previous.waiting  # asked again, not forgotten
+        manager.resync()
+        assert f"uuid_kill {UUID} NORMAL_TEMPORARY_FAILURE" in sent
+        assert manager.previous.waiting == {}
+        [cdr] = [r for r in writer.records if isinstance(r, CdrRecord)]
+        assert cdr.call_uuid == UUID
+    finally:
+        manager.group.kill(block=True, timeout=2)
+
+
+def test_a_call_of_the_last_run_freeswitch_has_but_not_as_managed_is_closed() -> None:
+    def api(line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        if line.startswith("show channels"):
+            return json.dumps({"rows": [{"uuid": UUID}]})
+        if line.startswith("uuid_dump"):
+            return json.dumps({**PARKED, "variable_cc_managed": "false"})
+        return "+OK\n"
+
+    channel, writer = Channel(), Written()
+    channel.api = api  # type: ignore[method-assign]
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), writer, Nothing(),  # type: ignore[arg-type]
+        CallMetrics(CollectorRegistry()), lambda control, target: None,
+    )  # fmt: skip
+    manager.previous.reconciled = True
+    manager.previous.waiting[UUID] = previous_call(UUID)
+    manager.bind(channel)  # type: ignore[arg-type]
+    try:
+        manager.resync()
+        assert manager.actors == {} and manager.previous.waiting == {}
+        assert [r.call_uuid for r in writer.records if isinstance(r, CdrRecord)] == [UUID]
+    finally:
+        manager.group.kill(block=True, timeout=2)
+
+
+def test_an_adopted_call_a_reply_says_is_gone_is_closed_soon_as_abandoned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # soak: a caller left between the restart's `show channels` and its adoption; its
+    # hang-up events came before the call had a mailbox, the first command answered
+    # "-ERR invalid session id", and the call waited a minute, then closed as `failed`
+    monkeypatch.setattr(actor_module, "TOLD_GONE_CHECK", 0.05)
+    asked: list[str] = []
+
+    def api(line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        asked.append(line)
+        if line.startswith("show channels"):
+            return json.dumps({"rows": [{"uuid": UUID}]})
+        if line.startswith("uuid_dump"):
+            return json.dumps(PARKED)
+        if line.startswith("uuid_exists"):
+            return "false"
+        return "+OK\n"
+
+    def gone(control: Any, target: Any) -> None:
+        raise CallGone(f"{UUID}: -ERR invalid session id [{UUID}]")
+
+    channel, writer = Channel(), Written()
+    channel.api = api  # type: ignore[method-assign]
+    manager = CallManager(
+        "fs1", EventRouter(), Nothing(), writer, Nothing(),  # type: ignore[arg-type]
+        CallMetrics(CollectorRegistry()), gone,
+    )  # fmt: skip
+    manager.previous.reconciled = True
+    manager.bind(channel)  # type: ignore[arg-type]
+    try:
+        manager.resync()
+        until(lambda: [r for r in writer.records if isinstance(r, CdrRecord)], timeout=2)
+        [cdr] = [r for r in writer.records if isinstance(r, CdrRecord)]
+        assert cdr.disposition is Disposition.ABANDONED
+        assert f"uuid_exists {UUID}" in asked
     finally:
         manager.group.kill(block=True, timeout=2)

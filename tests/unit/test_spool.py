@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.records import CallRecord, CdrLegRecord, CdrRecord, LegRecord
-from callcenter.store.spool import Spool, SpoolRecord
+from callcenter.store.spool import PartlyApplied, Spool, SpoolRecord
 from callcenter.vocabulary import CallState, Direction, Disposition, HangupBy, LegRole
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -46,6 +47,24 @@ def test_failure_keeps_the_rest_for_next_time(tmp_path: Path) -> None:
     assert spool.pending() == 2
     spool.replay(lambda r: seen.append(r.data["i"]))
     assert seen == [0, 1, 2, 3]
+
+
+def test_a_batch_partly_applied_keeps_only_its_unapplied_records(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append_many([rec(i) for i in range(7)])
+
+    class Lost(PartlyApplied):
+        pass
+
+    def apply(batch: Sequence[SpoolRecord]) -> None:
+        if batch[0].data["i"] == 3:  # the second batch (3, 4, 5): 3 committed, then lost
+            error = Lost()
+            error.applied = 1
+            raise error
+
+    with pytest.raises(Lost):
+        spool.replay_batches(apply, 3)
+    assert [r.data["i"] for r in spool.peek()] == [4, 5, 6]
 
 
 def test_appends_during_replay_are_kept(tmp_path: Path) -> None:

@@ -10,19 +10,23 @@ from callcenter.store.models.acd import (
     QueueSkill,
 )
 from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
+from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
+from callcenter.store.models.tokens import ApiToken
 
 __all__ = [
     "Agent",
     "AgentSkill",
     "AgentStatusChange",
+    "ApiToken",
     "AuditEntry",
     "Call",
     "CallLeg",
     "Cdr",
     "CdrLeg",
     "DeadLetter",
+    "EngineChange",
     "EventRow",
     "IvrFlowVersion",
     "OutboundRoute",

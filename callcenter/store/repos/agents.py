@@ -141,6 +141,25 @@ class AgentRepository:
                 return to_record(agent)
         raise NotFound(f"agent {extension!r} has no skill {skill!r}", code="agent_skill_not_found")
 
+    def update(
+        self,
+        extension: str,
+        *,
+        display_name: str | None = None,
+        pin: str | None = None,
+        wrapup_seconds: int | None = None,
+    ) -> AgentRecord:
+        """Change the fields given (a PIN is stored hashed); the others keep their value."""
+        agent = self._get(extension)
+        if display_name is not None:
+            agent.display_name = display_name
+        if pin is not None:
+            agent.pin_hash = hash_pin(pin)
+        if wrapup_seconds is not None:
+            agent.wrapup_seconds = wrapup_seconds
+        self.session.flush()
+        return to_record(agent)
+
     def set_sip_a1_hash(self, extension: str, a1_hash: str) -> None:
         self._get(extension).sip_a1_hash = a1_hash
         self.session.flush()

@@ -16,10 +16,12 @@ from callcenter.store.records import CallRecord, LegRecord
 from callcenter.store.statements import (
     CALL_COLUMNS,
     LEG_COLUMNS,
+    call_and_leg_upsert,
     call_update,
     call_upsert,
     leg_update,
     leg_upsert,
+    lp,
     params,
 )
 from callcenter.vocabulary import CallState, Disposition
@@ -55,6 +57,14 @@ def _leg_row(call_uuid: str, leg: LegRecord, now: datetime) -> dict[str, Any]:
     return row
 
 
+def _call_and_leg_row(call: CallRecord, now: datetime) -> dict[str, Any]:
+    [leg] = call.legs
+    row = _call_row(call, now)
+    row.update(params(leg, LEG_COLUMNS, lp))
+    row.update(l_created_at=leg.created_at or now, l_agent_extension=leg.agent_extension)
+    return row
+
+
 def _changes(before: Any, after: Any, columns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in columns if c != "uuid" and getattr(before, c) != getattr(after, c))
 
@@ -74,6 +84,11 @@ def write_calls(
     whole = [c for uuid, c in latest.items() if uuid not in known]
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     leg_updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    if dialect == "postgresql":  # a call with one leg (parked) in one statement
+        paired = [c for c in whole if len(c.legs) == 1]
+        if paired:
+            conn.execute(call_and_leg_upsert(), [_call_and_leg_row(c, now) for c in paired])
+            whole = [c for c in whole if len(c.legs) != 1]
     new_legs = [_leg_row(c.uuid, leg, now) for c in whole for leg in c.legs]
     for uuid, call in latest.items():
         before = known.get(uuid)

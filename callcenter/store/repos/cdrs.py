@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
@@ -14,7 +14,7 @@ from callcenter.store.base import utcnow
 from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
 from callcenter.store.statements import cdr_insert, cdr_leg_insert, params
-from callcenter.vocabulary import CdrSource
+from callcenter.vocabulary import CdrSource, Disposition
 
 _SCALARS = tuple(
     f.name for f in dataclasses.fields(CdrRecord) if f.name not in ("legs", "ivr_path")
@@ -109,16 +109,33 @@ class CdrRepository:
         since: datetime | None = None,
         until: datetime | None = None,
         queue: str | None = None,
+        agent: str | None = None,
+        did: str | None = None,
+        disposition: Disposition | None = None,
+        before: tuple[datetime, str] | None = None,
         limit: int = 100,
     ) -> list[CdrRecord]:
+        """Newest first (by start, then call UUID); ``before``: the (started_at, call_uuid)
+        of the last CDR already seen, for the next page."""
         query = select(Cdr).options(selectinload(Cdr.legs))
+        for column, value in (
+            (Cdr.queue, queue),
+            (Cdr.agent_extension, agent),
+            (Cdr.did, did),
+            (Cdr.disposition, disposition),
+        ):
+            if value is not None:
+                query = query.where(column == value)
         if since is not None:
             query = query.where(Cdr.started_at >= since)
         if until is not None:
             query = query.where(Cdr.started_at < until)
-        if queue is not None:
-            query = query.where(Cdr.queue == queue)
-        query = query.order_by(Cdr.started_at.desc(), Cdr.id.desc()).limit(limit)
+        if before is not None:
+            started, uuid = before
+            query = query.where(
+                or_(Cdr.started_at < started, and_(Cdr.started_at == started, Cdr.call_uuid < uuid))
+            )
+        query = query.order_by(Cdr.started_at.desc(), Cdr.call_uuid.desc()).limit(limit)
         return [to_record(r) for r in self.session.scalars(query)]
 
     def count(self) -> int:

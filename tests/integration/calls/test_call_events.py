@@ -10,12 +10,11 @@ from typing import Any
 import gevent
 import urllib3
 
-from callcenter.events import outbox
-from callcenter.events.types import AgentStatusChanged
-from callcenter.services import webhooks
+from callcenter.services import agents, tokens, webhooks
 from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.vocabulary import AgentState
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import settled, wait_cdr
 from tests.integration.calls.test_queues import setup_queue
@@ -25,11 +24,12 @@ from tests.webhook_receiver import Receiver
 SECRET = "a-webhook-secret-of-some-length"
 
 
-def sse_messages(port: int, into: list[dict[str, Any]]) -> Iterator[None]:
+def sse_messages(port: int, token: str, into: list[dict[str, Any]]) -> Iterator[None]:
     http = urllib3.PoolManager()
     response = http.request(
-        "GET", f"http://127.0.0.1:{port}/api/v1/events", preload_content=False, timeout=30
-    )
+        "GET", f"http://127.0.0.1:{port}/api/v1/events", preload_content=False, timeout=30,
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
     assert response.status == 200
     buffer = b""
     for chunk in response.stream(256, decode_content=False):
@@ -52,7 +52,8 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
     receiver = Receiver().start()
     app = engine()
     streamed: list[dict[str, Any]] = []
-    reader = gevent.spawn(lambda: list(sse_messages(app.metrics.port, streamed)))
+    token = tokens.create(app.database, Actor("cli", "test"), "crm", "read").secret
+    reader = gevent.spawn(lambda: list(sse_messages(app.metrics.port, token, streamed)))
     try:
         webhooks.add(app.database, Actor("cli", "test"), receiver.url, [], SECRET)
         sim.register_agent("2091", AgentBehaviour(answer_delay=0.3))
@@ -86,14 +87,20 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
         states = [d.event for d in receiver.deliveries if d.event["type"] == "agent.state_changed"]
         assert {"offering", "in_call"} <= {e["data"]["state"] for e in states}
         assert all(e["agent_extension"] == "2091" for e in states)
-        # an operator's change, stored by a service in its own transaction, and another
-        # engine's call, written by its writer: relayed to this engine's stream from the outbox
-        paused = AgentStatusChanged(agent_extension="2091", status="paused", reason="lunch",
-                                    by="cli:test")  # fmt: skip
-        with app.database.session_scope() as session:
-            outbox.append(session, paused)
-        until(lambda: paused.id in [e["id"] for e in streamed], timeout=10)
-        assert [e for e in streamed if e["id"] == paused.id] == [paused.to_dict()]
+        # an operator's change, stored by the service in its own transaction: relayed to this
+        # engine's stream from the outbox, and to the webhook
+        until(lambda: agents.get(app.database, "2091").state == AgentState.IDLE, timeout=10)
+        agents.pause(app.database, Actor("cli", "ann"), "2091", "lunch")
+
+        def paused(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [e for e in events if e["type"] == "agent.status_changed"]
+
+        until(lambda: paused(streamed), timeout=10)
+        until(lambda: paused([d.event for d in receiver.deliveries]), timeout=10)
+        [streamed_pause] = paused(streamed)
+        assert streamed_pause["agent_extension"] == "2091"
+        assert streamed_pause["data"] == {"status": "paused", "reason": "lunch", "by": "cli:ann"}
+        assert paused([d.event for d in receiver.deliveries]) == [streamed_pause]
         ids = [e["id"] for e in streamed]
         assert len(ids) == len(set(ids))  # the engine's own events are not relayed again
         until(lambda: settled(app))

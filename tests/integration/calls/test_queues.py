@@ -502,3 +502,31 @@ def test_a_caller_hanging_up_while_its_join_waits_for_the_queues_leaves_at_once(
         assert app.dispatcher.board.waiting("held") == []  # it was not joined after it left
     finally:
         proxy.stop()
+
+
+def test_an_agent_leg_given_up_on_while_esl_is_down_is_hung_up_after_reconnect(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    proxy = TcpCut(("127.0.0.1", sim.port))
+    try:
+        app = engine(CALLCENTER_ESL_NODES=f"fs1=esl://:s3cret-test@127.0.0.1:{proxy.port}")
+        sim.register_agent("2041", AgentBehaviour(answer_delay=3.0))
+        setup_queue(
+            app, "cutring", {"2041": {}}, did="8041", agent_ring_seconds=30,
+            max_wait_seconds=2, overflow_target="hangup:NORMAL_CLEARING",
+        )  # fmt: skip
+        uuid = sim.place_call("8041", "15550041", behaviour=CallerBehaviour(patience=60.0))
+        until(lambda: any(c.uuid != uuid for c in sim.channels))
+        agent_leg = next(c.uuid for c in sim.channels if c.uuid != uuid)
+        proxy.cut()
+        call = app.managers["fs1"].actors[uuid].call
+        # the caller's max wait passes while FreeSWITCH cannot be told: the uuid_kill of
+        # the ringing agent leg is refused, and the agent answers meanwhile
+        until(lambda: agent_leg in call.cancelled_legs, timeout=10)
+        until(lambda: (sim.channel(agent_leg) or sim.channels[0]).answer_state == "answered")
+        proxy.restore()
+        until(lambda: sim.channel(agent_leg) is None, timeout=15)
+        wait_cdr(app, uuid)
+        until(lambda: settled(app))
+    finally:
+        proxy.stop()

@@ -69,6 +69,8 @@ def build(events: list[Ev], marks: dict[str, Any]) -> CdrRecord:
     return build_cdr(timeline)
 
 
+UNSEEN = {"Hangup-Cause": "NORMAL_UNSPECIFIED", "variable_cc_synthetic": "true"}  # Mailbox.lost
+
 # name: (events, marks, expected disposition, expected hangup_cause)
 TABLE: dict[str, tuple[list[Ev], dict[str, Any], Disposition, str]] = {
     "answered: queue, bridged to an agent": (
@@ -92,6 +94,12 @@ TABLE: dict[str, tuple[list[Ev], dict[str, Any], Disposition, str]] = {
         park() + hangup(A, 4_000, "ORIGINATOR_CANCEL", "recv_cancel"),
         {"routes": ["ivr"]},
         Disposition.ABANDONED, "ORIGINATOR_CANCEL",
+    ),
+    # soak: adopted after a restart, gone before the queue could answer it
+    "abandoned: an unanswered caller whose end the engine did not see": (
+        [*park(), ev("CHANNEL_HANGUP_COMPLETE", A, 8_500, **UNSEEN)],
+        {"routes": ["queue"]},
+        Disposition.ABANDONED, "NORMAL_UNSPECIFIED",
     ),
     "failed: the queue gives up, nowhere to overflow": (
         park() + answer(50) + hangup(A, 600_100, "NORMAL_CLEARING", "send_bye"),

@@ -1,0 +1,247 @@
+"""``/agents``: CRUD, skills, login/logout/pause/ready, and each agent's live state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from callcenter.api.env import ApiEnv
+from callcenter.api.live import AgentLive
+from callcenter.api.pages import Page, PageQuery, paginate
+from callcenter.api.routing import Ask, Operation
+from callcenter.services import agents
+from callcenter.store.models.tokens import TokenScope
+from callcenter.store.records import AgentRecord
+from callcenter.vocabulary import AgentState, AgentStatus
+
+READ, OPERATE, ADMIN = TokenScope.READ, TokenScope.OPERATE, TokenScope.ADMIN
+TAG = "agents"
+
+
+class LiveAgent(BaseModel):
+    """The engine's view now (the ACD's board), fresher than the stored state."""
+
+    state: AgentState
+    state_seconds: float | None = Field(
+        description="Seconds in this state (idle, wrap_up); null when not known."
+    )
+    ready_in_seconds: float = Field(description="Resting or in wrap-up: offered again in.")
+    calls_answered: int
+    talk_seconds: float
+    offered_call: str | None = Field(description="The call ringing this agent now, if any.")
+
+
+class Agent(BaseModel):
+    extension: str
+    name: str
+    status: AgentStatus
+    state: AgentState
+    status_since: datetime
+    pause_reason: str | None
+    wrapup_seconds: int
+    skills: dict[str, int]
+    has_pin: bool
+    has_sip_account: bool | None = None
+    live: LiveAgent | None = Field(None, description="Null when the engine does not know it.")
+
+
+class Membership(BaseModel):
+    queue: str
+    tier: int
+    position: int
+
+
+class StatusChange(BaseModel):
+    at: datetime
+    status: AgentStatus
+    state: AgentState
+    reason: str | None
+
+
+class AgentDetail(Agent):
+    queues: list[Membership]
+    history: list[StatusChange] = Field(description="Last status changes, newest first.")
+
+
+class AgentCreate(BaseModel):
+    extension: str = Field(max_length=64, examples=["1001"])
+    name: str = Field("", max_length=200)
+    sip_password: str | None = Field(
+        None, max_length=256, description="Omitted: one is generated and answered once."
+    )
+    pin: str | None = Field(None, max_length=32)
+    wrapup_seconds: int = Field(10, description="0-3600")
+    skills: dict[str, int] = Field(default_factory=dict)
+
+
+class AgentCreated(BaseModel):
+    agent: Agent
+    sip_password: str | None = Field(description="The generated SIP password, shown once.")
+
+
+class AgentUpdate(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    pin: str | None = Field(None, max_length=32)
+    wrapup_seconds: int | None = None
+
+
+class SipPassword(BaseModel):
+    sip_password: str = Field(max_length=256)
+
+
+class SkillLevel(BaseModel):
+    level: int = Field(description="0-100")
+
+
+class Pause(BaseModel):
+    reason: str | None = Field(None, max_length=200, examples=["lunch"])
+
+
+def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = None) -> Agent:
+    return Agent(
+        extension=record.extension,
+        name=record.display_name,
+        status=record.status,
+        state=live.state if live is not None else record.state,
+        status_since=record.status_changed_at,
+        pause_reason=record.pause_reason,
+        wrapup_seconds=record.wrapup_seconds,
+        skills=dict(record.skills),
+        has_pin=record.has_pin,
+        has_sip_account=sip,
+        live=_live(live),
+    )
+
+
+def _live(live: AgentLive | None) -> LiveAgent | None:
+    if live is None:
+        return None
+    return LiveAgent(
+        state=live.state,
+        state_seconds=live.state_seconds,
+        ready_in_seconds=live.ready_in_seconds,
+        calls_answered=live.calls_answered,
+        talk_seconds=live.talk_seconds,
+        offered_call=live.offered_call,
+    )
+
+
+def operations(env: ApiEnv) -> list[Operation]:
+    db = env.database
+
+    def live_of(extension: str) -> AgentLive | None:
+        return env.live.agents().get(extension) if env.live is not None else None
+
+    def one(record: AgentRecord) -> Agent:
+        return agent_out(record, live_of(record.extension))
+
+    def list_agents(ask: Ask) -> Page[Agent]:
+        entries = agents.list_agents(db)
+        board = env.live.agents() if env.live is not None else {}
+        page, more = paginate(entries, lambda e: [e.agent.extension], ask.query)
+        items = [agent_out(e.agent, board.get(e.agent.extension), e.has_sip_account) for e in page]
+        return Page[Agent](items=items, next=more)
+
+    def create_agent(ask: Ask) -> AgentCreated:
+        body: AgentCreate = ask.body
+        added = agents.add(
+            db,
+            ask.who,
+            body.extension,
+            domain=env.agents_domain,
+            name=body.name,
+            sip_password=body.sip_password,
+            pin=body.pin,
+            wrapup_seconds=body.wrapup_seconds,
+            skills=body.skills,
+        )
+        return AgentCreated(agent=one(added.agent), sip_password=added.sip_password)
+
+    def show_agent(ask: Ask) -> AgentDetail:
+        detail = agents.show(db, ask.path["extension"])
+        base = one(detail.agent)
+        return AgentDetail(
+            **base.model_dump(),
+            queues=[
+                Membership(queue=m.queue, tier=m.tier, position=m.position) for m in detail.queues
+            ],
+            history=[
+                StatusChange(at=h.at, status=h.status, state=h.state, reason=h.reason)
+                for h in detail.history
+            ],
+        )
+
+    def update_agent(ask: Ask) -> Agent:
+        body: AgentUpdate = ask.body
+        return one(
+            agents.update(
+                db,
+                ask.who,
+                ask.path["extension"],
+                name=body.name,
+                pin=body.pin,
+                wrapup_seconds=body.wrapup_seconds,
+            )
+        )
+
+    def delete_agent(ask: Ask) -> None:
+        agents.remove(db, ask.who, ask.path["extension"])
+
+    def set_sip_password(ask: Ask) -> Agent:
+        body: SipPassword = ask.body
+        return one(
+            agents.set_password(
+                db, ask.who, ask.path["extension"], body.sip_password, domain=env.agents_domain
+            )
+        )
+
+    def set_agent_skill(ask: Ask) -> Agent:
+        body: SkillLevel = ask.body
+        extension, skill = ask.path["extension"], ask.path["skill"]
+        return one(agents.set_skill(db, ask.who, extension, skill, body.level))
+
+    def remove_agent_skill(ask: Ask) -> Agent:
+        return one(agents.remove_skill(db, ask.who, ask.path["extension"], ask.path["skill"]))
+
+    def login_agent(ask: Ask) -> Agent:
+        return one(agents.login(db, ask.who, ask.path["extension"]))
+
+    def logout_agent(ask: Ask) -> Agent:
+        return one(agents.logout(db, ask.who, ask.path["extension"]))
+
+    def pause_agent(ask: Ask) -> Agent:
+        body: Pause = ask.body
+        return one(agents.pause(db, ask.who, ask.path["extension"], body.reason))
+
+    def ready_agent(ask: Ask) -> Agent:
+        return one(agents.ready(db, ask.who, ask.path["extension"]))
+
+    item = "/agents/{extension}"
+    return [
+        Operation("GET", "/agents", READ, list_agents, "List agents with their live state", TAG,
+                  Page[Agent], query=PageQuery, errors=(400, 422)),
+        Operation("POST", "/agents", ADMIN, create_agent, "Create an agent and its SIP account",
+                  TAG, AgentCreated, body=AgentCreate, status=201, errors=(400, 409, 422)),
+        Operation("GET", item, READ, show_agent, "An agent, its queues and status history",
+                  TAG, AgentDetail, errors=(404, 422)),
+        Operation("PATCH", item, ADMIN, update_agent, "Change an agent's name, PIN or wrap-up",
+                  TAG, Agent, body=AgentUpdate),
+        Operation("DELETE", item, ADMIN, delete_agent, "Delete an agent", TAG,
+                  errors=(404, 409, 422)),
+        Operation("PUT", item + "/sip-password", ADMIN, set_sip_password,
+                  "Set the SIP password of the agent's phone", TAG, Agent, body=SipPassword),
+        Operation("PUT", item + "/skills/{skill}", ADMIN, set_agent_skill,
+                  "Give the agent a skill at a level", TAG, Agent, body=SkillLevel),
+        Operation("DELETE", item + "/skills/{skill}", ADMIN, remove_agent_skill,
+                  "Take a skill from the agent", TAG, Agent, errors=(404, 409, 422)),
+        Operation("POST", item + "/login", OPERATE, login_agent, "Log the agent in (available)",
+                  TAG, Agent, errors=(404, 409, 422)),
+        Operation("POST", item + "/logout", OPERATE, logout_agent,
+                  "Log the agent out (a call in progress goes on)", TAG, Agent,
+                  errors=(404, 409, 422)),
+        Operation("POST", item + "/pause", OPERATE, pause_agent, "Pause the agent, with a reason",
+                  TAG, Agent, body=Pause),
+        Operation("POST", item + "/ready", OPERATE, ready_agent, "End the agent's pause", TAG,
+                  Agent, errors=(404, 409, 422)),
+    ]  # fmt: skip

@@ -1,0 +1,129 @@
+"""``/cdrs``: call detail records, newest first, filtered by time, queue, agent, DID,
+disposition."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from callcenter.api.env import ApiEnv
+from callcenter.api.pages import Page, PageQuery, decode_cursor, encode_cursor
+from callcenter.api.problems import ApiProblem
+from callcenter.api.routing import Ask, Operation
+from callcenter.services import cdrs
+from callcenter.services.cdrs import CdrFilter
+from callcenter.store.models.tokens import TokenScope
+from callcenter.store.records import CdrRecord
+from callcenter.vocabulary import CdrSource, Direction, Disposition, HangupBy, LegRole
+
+READ = TokenScope.READ
+TAG = "cdrs"
+
+
+class CdrLeg(BaseModel):
+    leg_uuid: str
+    role: LegRole
+    started_at: datetime
+    agent_extension: str | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    hangup_cause: str | None
+
+
+class Cdr(BaseModel):
+    call_uuid: str
+    direction: Direction
+    node: str
+    started_at: datetime
+    ended_at: datetime
+    hangup_cause: str
+    hangup_by: HangupBy
+    disposition: Disposition
+    from_number: str
+    from_name: str
+    to_number: str
+    did: str
+    queue: str | None
+    agent_extension: str | None
+    answered_at: datetime | None
+    ring_ms: int
+    ivr_ms: int
+    queue_wait_ms: int
+    talk_ms: int
+    hold_ms: int
+    wrapup_ms: int
+    total_ms: int
+    ivr_path: list[dict[str, Any]]
+    legs: list[CdrLeg]
+    source: CdrSource
+
+
+class CdrQuery(PageQuery):
+    since: datetime | None = Field(
+        None, description="Started at or after (ISO 8601; UTC if naive)."
+    )
+    until: datetime | None = Field(None, description="Started before.")
+    queue: str | None = Field(None, max_length=64)
+    agent: str | None = Field(None, max_length=64, description="Agent extension.")
+    did: str | None = Field(None, max_length=128)
+    disposition: Disposition | None = None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cdr_out(record: CdrRecord) -> Cdr:
+    values = {
+        name: getattr(record, name) for name in Cdr.model_fields if name not in ("legs", "ivr_path")
+    }
+    legs = [
+        CdrLeg(leg_uuid=leg.leg_uuid, role=leg.role, started_at=leg.started_at,
+               agent_extension=leg.agent_extension, answered_at=leg.answered_at,
+               ended_at=leg.ended_at, hangup_cause=leg.hangup_cause)
+        for leg in record.legs
+    ]  # fmt: skip
+    return Cdr(**values, ivr_path=[dict(step) for step in record.ivr_path], legs=legs)
+
+
+def _before(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor)
+    try:
+        started, uuid = key
+        return datetime.fromisoformat(started), str(uuid)
+    except (TypeError, ValueError):
+        raise ApiProblem(400, "cursor_invalid", "cursor: not a cursor of this list") from None
+
+
+def operations(env: ApiEnv) -> list[Operation]:
+    db = env.database
+
+    def list_cdrs(ask: Ask) -> Page[Cdr]:
+        query: CdrQuery = ask.query
+        where = CdrFilter(
+            since=_utc(query.since), until=_utc(query.until), queue=query.queue,
+            agent=query.agent, did=query.did, disposition=query.disposition,
+        )  # fmt: skip
+        found = cdrs.list_cdrs(db, where, limit=query.limit + 1, before=_before(query.cursor))
+        page = found[: query.limit]
+        more = None
+        if len(found) > query.limit:
+            last = page[-1]
+            more = encode_cursor([last.started_at.isoformat(), last.call_uuid])
+        return Page[Cdr](items=[cdr_out(c) for c in page], next=more)
+
+    def show_cdr(ask: Ask) -> Cdr:
+        return cdr_out(cdrs.get(db, ask.path["uuid"]))
+
+    return [
+        Operation("GET", "/cdrs", READ, list_cdrs, "Call detail records, newest first", TAG,
+                  Page[Cdr], query=CdrQuery, errors=(400, 422)),
+        Operation("GET", "/cdrs/{uuid}", READ, show_cdr, "One call's CDR with its legs", TAG,
+                  Cdr, errors=(404, 422)),
+    ]  # fmt: skip

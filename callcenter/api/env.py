@@ -1,0 +1,36 @@
+"""What the endpoints are given: the database and the engine's read-only ports."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from callcenter.api.live import LiveState
+from callcenter.api.problems import ApiProblem
+from callcenter.store.database import Database
+
+
+class FlowNames(Protocol):
+    def names(self) -> Collection[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEnv:
+    database: Database
+    agents_domain: str = "callcenter"
+    default_route: str = "hangup:"
+    dialplans_dir: Path = Path("dialplans")
+    live: LiveState | None = None  # None: no engine in this process (then no live state)
+    flows: FlowNames | None = None  # the engine's live flows (its FlowRegistry)
+
+    def flow_names(self) -> Collection[str] | None:
+        return None if self.flows is None else self.flows.names()
+
+    def require_live(self) -> LiveState:
+        if self.live is None:
+            raise ApiProblem(
+                503, "engine_not_running", "no ACD in this process: live state unknown"
+            )
+        return self.live

@@ -1,0 +1,99 @@
+"""The engine's live ACD state, read-only, for the API: agents' states and waiting callers.
+
+The dispatcher's greenlet is the only writer of its ``Board``. A snapshot copies what the
+API shows into frozen values in one go, without yielding to another greenlet, so it never
+sees a half-applied message and never changes anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from callcenter.acd.board import AgentSlot, Board
+from callcenter.vocabulary import AgentState, AgentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLive:
+    extension: str
+    status: AgentStatus
+    state: AgentState
+    status_since: datetime | None
+    state_seconds: float | None  # idle for / in wrap-up for; None when the board cannot tell
+    ready_in_seconds: float  # resting after a failed offer or in wrap-up: offered again in
+    calls_answered: int
+    talk_seconds: float
+    offered_call: str | None  # the call it is being offered (ringing), if any
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLive:
+    call_uuid: str
+    queue: str
+    position: int  # 1: next to be offered
+    waited_seconds: float
+    priority: int
+    offered_to: tuple[str, ...]
+
+
+class LiveState(Protocol):
+    def agents(self) -> dict[str, AgentLive]: ...
+
+    def callers(self, queue: str) -> list[CallerLive]: ...
+
+
+class BoardReader:
+    """``LiveState`` over the dispatcher's board (``board`` and ``clock`` are the
+    dispatcher's own: its monotonic clock is the one the board's times are in)."""
+
+    def __init__(
+        self,
+        board: Callable[[], Board],
+        clock: Callable[[], float],
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._board = board
+        self._clock = clock
+        self._wall = wall
+
+    def agents(self) -> dict[str, AgentLive]:
+        board, now = self._board(), self._clock()
+        return {ext: _agent(slot, board, now) for ext, slot in list(board.agents.items())}
+
+    def callers(self, queue: str) -> list[CallerLive]:
+        board, wall_us = self._board(), int(self._wall() * 1_000_000)
+        return [
+            CallerLive(
+                call_uuid=t.call_uuid,
+                queue=t.queue,
+                position=index,
+                waited_seconds=round(max(0, wall_us - t.since_us) / 1e6, 3),
+                priority=t.priority,
+                offered_to=tuple(t.offer or ()),
+            )
+            for index, t in enumerate(board.waiting(queue), start=1)
+        ]
+
+
+def _agent(slot: AgentSlot, board: Board, now: float) -> AgentLive:
+    state_seconds: float | None = None
+    if slot.state is AgentState.IDLE:
+        state_seconds = now - slot.idle_since
+    elif slot.state is AgentState.WRAP_UP:
+        state_seconds = slot.wrapup_seconds - max(0.0, slot.ready_at - now)
+    ticket = board.tickets.get(slot.ticket) if slot.ticket else None
+    return AgentLive(
+        extension=slot.extension,
+        status=slot.status,
+        state=slot.state,
+        status_since=slot.status_at,
+        state_seconds=None if state_seconds is None else round(max(0.0, state_seconds), 3),
+        ready_in_seconds=round(max(0.0, slot.ready_at - now), 3),
+        calls_answered=slot.calls_answered,
+        talk_seconds=round(slot.talk_seconds, 3),
+        offered_call=ticket.call_uuid if ticket is not None else None,
+    )

@@ -1,0 +1,242 @@
+"""``/queues``: CRUD, members, required skills, and the callers waiting now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from callcenter.api.env import ApiEnv
+from callcenter.api.pages import Page, PageQuery, paginate
+from callcenter.api.routing import Ask, Operation
+from callcenter.services import queues
+from callcenter.services.queues import QueueSettings
+from callcenter.store.models.tokens import TokenScope
+from callcenter.store.records import QueueRecord
+from callcenter.vocabulary import (
+    AgentState,
+    AgentStatus,
+    QueueOutcome,
+    QueueStrategy,
+    RecordingPolicy,
+)
+
+READ, ADMIN = TokenScope.READ, TokenScope.ADMIN
+TAG = "queues"
+
+
+class Member(BaseModel):
+    extension: str
+    tier: int
+    position: int
+
+
+class Queue(BaseModel):
+    name: str
+    strategy: QueueStrategy
+    max_wait_seconds: int
+    max_callers: int
+    agent_ring_seconds: int
+    service_level_seconds: int
+    music_on_hold: str
+    announcements: dict[str, Any]
+    announce_position_seconds: int
+    overflow_target: str | None
+    recording_policy: RecordingPolicy
+    recording_sample_percent: int
+    callback_enabled: bool
+    members: list[Member]
+    required_skills: dict[str, int]
+    waiting: int | None = Field(None, description="Callers waiting now (null: engine unknown).")
+
+
+class MemberState(Member):
+    status: AgentStatus
+    state: AgentState
+
+
+class QueueDetail(Queue):
+    member_states: list[MemberState]
+
+
+class Settings(BaseModel):
+    """Queue settings; left out: the default (create) or kept (update)."""
+
+    strategy: QueueStrategy | None = None
+    max_wait_seconds: int | None = Field(None, description="0 (no limit) to 86400")
+    max_callers: int | None = Field(None, description="0 (no limit) to 100000")
+    agent_ring_seconds: int | None = Field(None, description="1-600")
+    service_level_seconds: int | None = Field(None, description="0-86400")
+    music_on_hold: str | None = Field(None, max_length=1024)
+    announce_position_seconds: int | None = Field(None, description="0 (never) to 3600")
+    announcement: str | None = Field(None, max_length=1024)
+    position_prompt: str | None = Field(None, max_length=1024)
+    overflow_target: str | None = Field(None, max_length=1024, examples=["queue:support"])
+
+
+class QueueCreate(Settings):
+    name: str = Field(max_length=64, examples=["sales"])
+
+
+class QueueUpdate(Settings):
+    clear_overflow: bool = Field(False, description="Remove the overflow target.")
+
+
+class MemberIn(BaseModel):
+    tier: int = Field(1, description="1-99: lower tiers are offered calls first")
+    position: int = Field(1, description="1-9999: order within the tier")
+
+
+class MinLevel(BaseModel):
+    min_level: int = Field(1, description="0-100")
+
+
+class Caller(BaseModel):
+    call_uuid: str
+    position: int = Field(description="1: the next caller to be offered an agent.")
+    waited_seconds: float
+    priority: int
+    offered_to: list[str] = Field(description="Agents whose phones ring for this caller now.")
+
+
+class Entry(BaseModel):
+    call_uuid: str
+    priority: int
+    joined_at: datetime
+    offered_at: datetime | None
+    offers: int
+    answered_at: datetime | None
+    agent_extension: str | None
+    left_at: datetime | None
+    outcome: QueueOutcome | None
+    reason: str | None
+
+
+class EntriesQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=10_000, description="How many stays, newest first.")
+
+
+class Entries(BaseModel):
+    items: list[Entry]
+
+
+class Callers(BaseModel):
+    queue: str
+    callers: list[Caller]
+
+
+def _settings(body: Settings, **extra: Any) -> QueueSettings:
+    values = body.model_dump(exclude={"name", "clear_overflow"})
+    if values["strategy"] is not None:
+        values["strategy"] = str(values["strategy"])
+    return QueueSettings(**values, **extra)
+
+
+def operations(env: ApiEnv) -> list[Operation]:
+    db = env.database
+
+    def waiting(name: str) -> int | None:
+        return len(env.live.callers(name)) if env.live is not None else None
+
+    def out(record: QueueRecord) -> Queue:
+        return Queue(
+            **{k: v for k, v in queues.settings_of(record).items() if k in Queue.model_fields},
+            members=[
+                Member(extension=m.extension, tier=m.tier, position=m.position)
+                for m in record.members
+            ],
+            required_skills=dict(record.required_skills),
+            waiting=waiting(record.name),
+        )
+
+    def list_queues(ask: Ask) -> Page[Queue]:
+        page, more = paginate(queues.list_queues(db), lambda q: [q.name], ask.query)
+        return Page[Queue](items=[out(q) for q in page], next=more)
+
+    def create_queue(ask: Ask) -> Queue:
+        body: QueueCreate = ask.body
+        return out(queues.add(db, ask.who, body.name, _settings(body)))
+
+    def show_queue(ask: Ask) -> QueueDetail:
+        detail = queues.show(db, ask.path["name"], entries=0)
+        states = [
+            MemberState(extension=m.extension, tier=m.tier, position=m.position,
+                        status=m.status, state=m.state)
+            for m in detail.members
+        ]  # fmt: skip
+        return QueueDetail(**out(detail.queue).model_dump(), member_states=states)
+
+    def update_queue(ask: Ask) -> Queue:
+        body: QueueUpdate = ask.body
+        settings = _settings(body, clear_overflow=body.clear_overflow)
+        return out(queues.update(db, ask.who, ask.path["name"], settings))
+
+    def delete_queue(ask: Ask) -> None:
+        queues.remove(db, ask.who, ask.path["name"])
+
+    def put_member(ask: Ask) -> Queue:
+        body: MemberIn = ask.body
+        name, extension = ask.path["name"], ask.path["extension"]
+        record = queues.add_member(
+            db, ask.who, name, extension, tier=body.tier, position=body.position
+        )
+        return out(record)
+
+    def delete_member(ask: Ask) -> Queue:
+        return out(queues.remove_member(db, ask.who, ask.path["name"], ask.path["extension"]))
+
+    def put_skill(ask: Ask) -> Queue:
+        body: MinLevel = ask.body
+        name, skill = ask.path["name"], ask.path["skill"]
+        return out(queues.require_skill(db, ask.who, name, skill, body.min_level))
+
+    def delete_skill(ask: Ask) -> Queue:
+        return out(queues.drop_skill(db, ask.who, ask.path["name"], ask.path["skill"]))
+
+    def queue_callers(ask: Ask) -> Callers:
+        record = queues.get(db, ask.path["name"])  # queue_not_found
+        live = env.require_live().callers(record.name)
+        return Callers(
+            queue=record.name,
+            callers=[
+                Caller(call_uuid=c.call_uuid, position=c.position, waited_seconds=c.waited_seconds,
+                       priority=c.priority, offered_to=list(c.offered_to))
+                for c in live
+            ],
+        )  # fmt: skip
+
+    def queue_entries(ask: Ask) -> Entries:
+        query: EntriesQuery = ask.query
+        stays = queues.entries(db, ask.path["name"], query.limit)
+        fields = Entry.model_fields
+        return Entries(items=[Entry(**{k: getattr(e, k) for k in fields}) for e in stays])
+
+    item = "/queues/{name}"
+    return [
+        Operation("GET", "/queues", READ, list_queues, "List queues with their callers waiting",
+                  TAG, Page[Queue], query=PageQuery, errors=(400, 422)),
+        Operation("POST", "/queues", ADMIN, create_queue, "Create a queue", TAG, Queue,
+                  body=QueueCreate, status=201, errors=(400, 409, 422)),
+        Operation("GET", item, READ, show_queue, "A queue and its members' status and state",
+                  TAG, QueueDetail, errors=(404, 422)),
+        Operation("PATCH", item, ADMIN, update_queue, "Change a queue's settings", TAG, Queue,
+                  body=QueueUpdate),
+        Operation("DELETE", item, ADMIN, delete_queue, "Delete a queue", TAG,
+                  errors=(404, 409, 422)),
+        Operation("PUT", item + "/members/{extension}", ADMIN, put_member,
+                  "Make an agent a member (or change its tier and position)", TAG, Queue,
+                  body=MemberIn),
+        Operation("DELETE", item + "/members/{extension}", ADMIN, delete_member,
+                  "Take an agent out of the queue", TAG, Queue, errors=(404, 409, 422)),
+        Operation("PUT", item + "/skills/{skill}", ADMIN, put_skill,
+                  "Require a skill at a minimum level", TAG, Queue, body=MinLevel),
+        Operation("DELETE", item + "/skills/{skill}", ADMIN, delete_skill,
+                  "Stop requiring a skill", TAG, Queue, errors=(404, 409, 422)),
+        Operation("GET", item + "/callers", READ, queue_callers,
+                  "The callers waiting now, in the order they will be served", TAG, Callers,
+                  errors=(404, 422, 503)),
+        Operation("GET", item + "/entries", READ, queue_entries,
+                  "The last callers' stays in the queue, newest first", TAG, Entries,
+                  query=EntriesQuery, errors=(404, 422)),
+    ]  # fmt: skip

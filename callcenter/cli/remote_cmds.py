@@ -1,0 +1,351 @@
+"""The remote twin of each operator command: the same operation through ``/api/v1``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import click
+
+from callcenter.cli import emit_table
+from callcenter.cli.remote import Remote, RemoteApi
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _table(items: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        _json(list(items))
+        return
+    emit_table([{c: _flat(item.get(c)) for c in columns} for item in items], columns, False)
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or None
+    if isinstance(value, list):
+        return len(value)
+    return value
+
+
+# -- agents -------------------------------------------------------------------------------
+
+
+def agent_list(api: RemoteApi, as_json: bool) -> None:
+    columns = ["extension", "name", "status", "state", "skills", "has_sip_account"]
+    _table(list(api.items("/agents")), columns, as_json)
+
+
+def agent_show(api: RemoteApi, extension: str, as_json: bool) -> None:
+    found = api.request("GET", f"/agents/{_q(extension)}")
+    if as_json:
+        _json(found)
+        return
+    live = found.get("live") or {}
+    for key in ("extension", "name", "status", "state", "pause_reason", "wrapup_seconds"):
+        click.echo(f"{key}: {found.get(key)}")
+    click.echo(f"skills: {_flat(found['skills']) or '-'}")
+    if live.get("state_seconds") is not None:
+        click.echo(f"in state for: {live['state_seconds']:.0f} s")
+    click.echo("queues: " + (", ".join(m["queue"] for m in found["queues"]) or "-"))
+
+
+def agent_add(api: RemoteApi, extension: str, name: str, sip_password: str | None,
+              pin: str | None, wrapup: int, skills: tuple[str, ...]) -> None:  # fmt: skip
+    levels = {}
+    for item in skills:
+        skill, _, level = item.partition("=")
+        levels[skill] = int(level) if level.isdigit() else -1  # the API names a bad one
+    body = {"extension": extension, "name": name, "sip_password": sip_password, "pin": pin,
+            "wrapup_seconds": wrapup, "skills": levels}  # fmt: skip
+    made = api.request("POST", "/agents", body)
+    click.echo(f"agent {extension} added")
+    if made.get("sip_password"):
+        click.echo(f"SIP password of {extension} (shown once): {made['sip_password']}")
+
+
+def agent_set(api: RemoteApi, extension: str, name: str | None, pin: str | None,
+              wrapup: int | None) -> None:  # fmt: skip
+    body = {"name": name, "pin": pin, "wrapup_seconds": wrapup}
+    api.request("PATCH", f"/agents/{_q(extension)}", body)
+    click.echo(f"agent {extension} changed")
+
+
+def agent_password(api: RemoteApi, extension: str, sip_password: str) -> None:
+    api.request("PUT", f"/agents/{_q(extension)}/sip-password", {"sip_password": sip_password})
+    click.echo(f"agent {extension}: SIP password set")
+
+
+def agent_remove(api: RemoteApi, extension: str) -> None:
+    api.request("DELETE", f"/agents/{_q(extension)}")
+    click.echo(f"agent {extension} removed")
+
+
+def _status(action: str) -> Remote:
+    def run(api: RemoteApi, extension: str, reason: str | None = None) -> None:
+        body = {"reason": reason} if action == "pause" else None
+        after = api.request("POST", f"/agents/{_q(extension)}/{action}", body)
+        suffix = f" ({after['pause_reason']})" if after.get("pause_reason") else ""
+        click.echo(f"agent {extension}: {after['status']}{suffix}")
+
+    return run
+
+
+def agent_skill(api: RemoteApi, extension: str, skill: str, level: int | None,
+                remove: bool) -> None:  # fmt: skip
+    path = f"/agents/{_q(extension)}/skills/{_q(skill)}"
+    if remove:
+        api.request("DELETE", path)
+        click.echo(f"agent {extension}: skill {skill} removed")
+        return
+    if level is None:
+        raise click.UsageError("give LEVEL (0-100), or --remove")
+    api.request("PUT", path, {"level": level})
+    click.echo(f"agent {extension}: {skill}={level}")
+
+
+# -- queues -------------------------------------------------------------------------------
+
+_QUEUE_FIELDS = {
+    "strategy": "strategy", "max_wait": "max_wait_seconds", "max_callers": "max_callers",
+    "ring_seconds": "agent_ring_seconds", "service_level": "service_level_seconds",
+    "moh": "music_on_hold", "announce_every": "announce_position_seconds",
+    "announce": "announcement", "position_prompt": "position_prompt",
+    "overflow": "overflow_target",
+}  # fmt: skip
+
+
+def _settings(options: dict[str, Any]) -> dict[str, Any]:
+    return {_QUEUE_FIELDS[k]: v for k, v in options.items() if k in _QUEUE_FIELDS and v is not None}
+
+
+def queue_list(api: RemoteApi, as_json: bool) -> None:
+    columns = ["name", "strategy", "members", "waiting", "max_wait_seconds", "overflow_target"]
+    _table(list(api.items("/queues")), columns, as_json)
+
+
+def queue_show(api: RemoteApi, name: str, limit: int, as_json: bool) -> None:
+    found = api.request("GET", f"/queues/{_q(name)}")
+    if as_json:
+        _json(found)
+        return
+    for key in ("name", "strategy", "max_wait_seconds", "max_callers", "waiting",
+                "overflow_target"):  # fmt: skip
+        click.echo(f"{key}: {found.get(key)}")
+    _table(found["member_states"], ["extension", "tier", "position", "status", "state"], False)
+
+
+def queue_add(api: RemoteApi, name: str, **options: Any) -> None:
+    api.request("POST", "/queues", {"name": name, **_settings(options)})
+    click.echo(f"queue {name} added")
+
+
+def queue_set(api: RemoteApi, name: str, no_overflow: bool, **options: Any) -> None:
+    api.request(
+        "PATCH", f"/queues/{_q(name)}", {**_settings(options), "clear_overflow": no_overflow}
+    )
+    click.echo(f"queue {name} changed")
+
+
+def queue_remove(api: RemoteApi, name: str) -> None:
+    api.request("DELETE", f"/queues/{_q(name)}")
+    click.echo(f"queue {name} removed")
+
+
+def queue_entries(api: RemoteApi, queue: str, limit: int, as_json: bool) -> None:
+    found = api.request("GET", f"/queues/{_q(queue)}/entries", query={"limit": limit})
+    columns = ["joined_at", "call_uuid", "priority", "offers", "agent_extension", "outcome"]
+    _table(found["items"], columns, as_json)
+
+
+def member_add(api: RemoteApi, queue: str, extension: str, tier: int, position: int) -> None:
+    body = {"tier": tier, "position": position}
+    api.request("PUT", f"/queues/{_q(queue)}/members/{_q(extension)}", body)
+    click.echo(f"queue {queue}: member {extension} (tier {tier}, position {position})")
+
+
+def member_remove(api: RemoteApi, queue: str, extension: str) -> None:
+    api.request("DELETE", f"/queues/{_q(queue)}/members/{_q(extension)}")
+    click.echo(f"queue {queue}: member {extension} removed")
+
+
+def skill_require(api: RemoteApi, queue: str, skill_name: str, min_level: int) -> None:
+    body = {"min_level": min_level}
+    api.request("PUT", f"/queues/{_q(queue)}/skills/{_q(skill_name)}", body)
+    click.echo(f"queue {queue}: requires {skill_name} >= {min_level}")
+
+
+def skill_drop(api: RemoteApi, queue: str, skill_name: str) -> None:
+    api.request("DELETE", f"/queues/{_q(queue)}/skills/{_q(skill_name)}")
+    click.echo(f"queue {queue}: {skill_name} no longer required")
+
+
+# -- routes -------------------------------------------------------------------------------
+
+
+def route_list(api: RemoteApi, as_json: bool) -> None:
+    _table(list(api.items("/routes")), ["did", "route", "enabled", "description"], as_json)
+
+
+def route_add(api: RemoteApi, did: str, target: str, description: str) -> None:
+    made = api.request(
+        "POST", "/routes", {"did": did, "target": target, "description": description}
+    )
+    click.echo(f"route {did} -> {made['route']} added")
+    if made.get("unverified"):
+        click.echo(f"note: {made['unverified']}", err=True)
+
+
+def route_remove(api: RemoteApi, did: str) -> None:
+    api.request("DELETE", f"/routes/{_q(did)}")
+    click.echo(f"route {did} removed")
+
+
+def route_disable(api: RemoteApi, did: str, enable: bool) -> None:
+    api.request("PATCH", f"/routes/{_q(did)}", {"enabled": enable})
+    click.echo(f"route {did} {'enabled' if enable else 'disabled'}")
+
+
+def route_test(api: RemoteApi, did: str, as_json: bool) -> None:
+    found = api.request("GET", f"/routes/{_q(did)}/test")
+    if as_json:
+        _json(found)
+        return
+    click.echo(f"{did} -> {found['target']} ({found['by']})")
+
+
+def outbound_list(api: RemoteApi, as_json: bool) -> None:
+    columns = ["name", "priority", "pattern", "gateway", "number_format", "enabled"]
+    _table(list(api.items("/outbound-routes")), columns, as_json)
+
+
+def outbound_add(api: RemoteApi, **options: Any) -> None:
+    api.request("POST", "/outbound-routes", options)
+    click.echo(f"outbound route {options['name']} added")
+
+
+def outbound_remove(api: RemoteApi, name: str) -> None:
+    api.request("DELETE", f"/outbound-routes/{_q(name)}")
+    click.echo(f"outbound route {name} removed")
+
+
+def outbound_disable(api: RemoteApi, name: str, enable: bool) -> None:
+    api.request("PATCH", f"/outbound-routes/{_q(name)}", {"enabled": enable})
+    click.echo(f"outbound route {name} {'enabled' if enable else 'disabled'}")
+
+
+def outbound_test(api: RemoteApi, number: str, as_json: bool) -> None:
+    found = api.request("POST", "/outbound-test", {"number": number})
+    if as_json:
+        _json(found)
+        return
+    click.echo(f"{number} -> {found['dial_string']} (route {found['route']})")
+
+
+# -- IVR flows, calls, CDRs ---------------------------------------------------------------
+
+
+def ivr_list(api: RemoteApi, as_json: bool) -> None:
+    _table(list(api.items("/flows")), ["name", "version", "source", "loaded_at"], as_json)
+
+
+def ivr_reload(api: RemoteApi) -> None:
+    done = api.request("POST", "/flows/reload")
+    for warning in done["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{len(done['flows'])} flow(s) checked; every engine reloads them")
+
+
+def call_list(api: RemoteApi, node: str | None, as_json: bool) -> None:
+    columns = ["uuid", "state", "direction", "from_number", "did", "node", "legs"]
+    _table(list(api.items("/calls", {"node": node})), columns, as_json)
+
+
+def call_show(api: RemoteApi, uuid: str, as_json: bool) -> None:
+    found = api.request("GET", f"/calls/{_q(uuid)}")
+    if as_json:
+        _json(found)
+        return
+    for key in ("uuid", "state", "direction", "from_number", "did", "node", "created_at"):
+        click.echo(f"{key}: {found.get(key)}")
+    _table(found["legs"], ["uuid", "role", "agent_extension", "answered_at", "ended_at"], False)
+    for moment in found["timeline"]:
+        click.echo(f"{moment['at']}  {moment['event']}  {moment.get('detail') or ''}".rstrip())
+
+
+def _call_op(op: str, field: str) -> Remote:
+    def run(api: RemoteApi, uuid: str, as_json: bool, **options: Any) -> None:
+        body = {field: options[field]} if options.get(field) is not None else {}
+        done = api.request("POST", f"/calls/{_q(uuid)}/{op}", body)
+        if as_json:
+            _json(done)
+            return
+        click.echo(f"call {uuid}: {done['op']} requested (change {done['change_id']})")
+
+    return run
+
+
+def cdr_list(api: RemoteApi, since: datetime | None, until: datetime | None, queue: str | None,
+             agent: str | None, did: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
+    query = {"since": since and since.isoformat(), "until": until and until.isoformat(),
+             "queue": queue, "agent": agent, "did": did}  # fmt: skip
+    columns = ["started_at", "call_uuid", "from_number", "did", "disposition", "hangup_by",
+               "hangup_cause", "ring_ms", "talk_ms", "total_ms"]  # fmt: skip
+    _table(list(api.items("/cdrs", query, most=limit)), columns, as_json)
+
+
+def cdr_show(api: RemoteApi, call_uuid: str) -> None:
+    _json(api.request("GET", f"/cdrs/{_q(call_uuid)}"))
+
+
+COMMANDS: dict[tuple[str, ...], Remote] = {
+    ("agent", "list"): agent_list,
+    ("agent", "show"): agent_show,
+    ("agent", "add"): agent_add,
+    ("agent", "set"): agent_set,
+    ("agent", "password"): agent_password,
+    ("agent", "remove"): agent_remove,
+    ("agent", "login"): _status("login"),
+    ("agent", "logout"): _status("logout"),
+    ("agent", "pause"): _status("pause"),
+    ("agent", "ready"): _status("ready"),
+    ("agent", "skill"): agent_skill,
+    ("queue", "list"): queue_list,
+    ("queue", "show"): queue_show,
+    ("queue", "add"): queue_add,
+    ("queue", "set"): queue_set,
+    ("queue", "remove"): queue_remove,
+    ("queue", "entries"): queue_entries,
+    ("queue", "member", "add"): member_add,
+    ("queue", "member", "remove"): member_remove,
+    ("queue", "skill", "require"): skill_require,
+    ("queue", "skill", "drop"): skill_drop,
+    ("route", "list"): route_list,
+    ("route", "add"): route_add,
+    ("route", "remove"): route_remove,
+    ("route", "disable"): route_disable,
+    ("route", "test"): route_test,
+    ("route", "outbound", "list"): outbound_list,
+    ("route", "outbound", "add"): outbound_add,
+    ("route", "outbound", "remove"): outbound_remove,
+    ("route", "outbound", "disable"): outbound_disable,
+    ("route", "outbound", "test"): outbound_test,
+    ("ivr", "list"): ivr_list,
+    ("ivr", "reload"): ivr_reload,
+    ("call", "list"): call_list,
+    ("call", "show"): call_show,
+    ("call", "hangup"): _call_op("hangup", "cause"),
+    ("call", "transfer"): _call_op("transfer", "target"),
+    ("call", "bridge"): _call_op("bridge", "extension"),
+    ("cdr", "list"): cdr_list,
+    ("cdr", "show"): cdr_show,
+}

@@ -1,0 +1,271 @@
+"""Agents: their phone's SIP account, name, PIN, skills, and the status an operator sets.
+
+The engine owns an agent's state (idle, offering, in_call, wrap_up); an operator sets its
+status (logged_out, available, paused), never cutting a call. Each change reaches every
+running engine as an ``agent`` change keyed by the extension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from callcenter.errors import DomainError
+from callcenter.events import outbox
+from callcenter.events.types import AgentStatusChanged
+from callcenter.services import checks
+from callcenter.services.actor import Actor
+from callcenter.services.changes import ChangeKind, audited
+from callcenter.store.database import Database
+from callcenter.store.records import AgentRecord
+from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.store.repos.sip import a1_hash
+from callcenter.vocabulary import AgentState, AgentStatus
+
+AGENT = ChangeKind.AGENT
+WRAPUP_MAX = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAdded:
+    agent: AgentRecord
+    sip_password: str | None  # the generated one, to be shown once; None when given
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    queue: str
+    tier: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    at: datetime
+    status: AgentStatus
+    state: AgentState
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDetail:
+    agent: AgentRecord
+    queues: tuple[Membership, ...]
+    history: tuple[StatusChange, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDirectoryEntry:
+    agent: AgentRecord
+    has_sip_account: bool
+
+
+def add(
+    db: Database,
+    who: Actor,
+    extension: str,
+    *,
+    domain: str,
+    name: str = "",
+    sip_password: str | None = None,
+    pin: str | None = None,
+    wrapup_seconds: int = 10,
+    skills: dict[str, int] | None = None,
+) -> AgentAdded:
+    """Create an agent and its phone's SIP account (stored as FreeSWITCH's a1-hash of
+    ``<extension>:<domain>:<password>``); without ``sip_password`` one is generated."""
+    checks.extension(extension)
+    checks.agent_name(name)
+    checks.pin(pin)
+    checks.in_range(wrapup_seconds, 0, WRAPUP_MAX, "wrapup_seconds")
+    skills = checks.skills(skills or {})
+    generated = sip_password is None
+    password = checks.new_sip_password() if sip_password is None else sip_password
+    checks.sip_password(password, extension)
+    with db.session_scope() as session:
+        record = AgentRepository(session).add(
+            extension,
+            name,
+            pin=pin,
+            wrapup_seconds=wrapup_seconds,
+            skills=skills,
+            sip_a1_hash=a1_hash(extension, domain, password),
+        )
+        audited(session, who, "agent.add", extension, {"name": name}, kind=AGENT)
+    return AgentAdded(record, password if generated else None)
+
+
+def update(
+    db: Database,
+    who: Actor,
+    extension: str,
+    *,
+    name: str | None = None,
+    pin: str | None = None,
+    wrapup_seconds: int | None = None,
+) -> AgentRecord:
+    """Change the name, PIN or wrap-up given; the others keep their value."""
+    checks.extension(extension)
+    if name is not None:
+        checks.agent_name(name)
+    checks.pin(pin)
+    if wrapup_seconds is not None:
+        checks.in_range(wrapup_seconds, 0, WRAPUP_MAX, "wrapup_seconds")
+    if name is None and pin is None and wrapup_seconds is None:
+        raise DomainError("nothing to change: give a name, a PIN or a wrap-up", code="no_change")
+    with db.session_scope() as session:
+        record = AgentRepository(session).update(
+            extension, display_name=name, pin=pin, wrapup_seconds=wrapup_seconds
+        )
+        details = {
+            k: v
+            for k, v in {"name": name, "wrapup_seconds": wrapup_seconds}.items()
+            if v is not None
+        }
+        if pin is not None:
+            details["pin"] = "changed"  # never the PIN itself
+        audited(session, who, "agent.set", extension, details, kind=AGENT)
+    return record
+
+
+def set_password(
+    db: Database, who: Actor, extension: str, sip_password: str, *, domain: str
+) -> AgentRecord:
+    """Set the SIP password of an agent's phone (stored as its a1-hash)."""
+    checks.extension(extension)
+    checks.sip_password(sip_password, extension)
+    with db.session_scope() as session:
+        agents = AgentRepository(session)
+        agents.set_sip_a1_hash(extension, a1_hash(extension, domain, sip_password))
+        audited(session, who, "agent.password", extension)
+        return agents.get(extension)
+
+
+def remove(db: Database, who: Actor, extension: str) -> None:
+    """Delete an agent with its skills, memberships and status history."""
+    checks.extension(extension)
+    with db.session_scope() as session:
+        AgentRepository(session).delete(extension)
+        audited(session, who, "agent.remove", extension, kind=AGENT)
+
+
+# what an operator may do from which status; the engine owns `state` (a call is never cut)
+_CHANGES: dict[str, tuple[frozenset[AgentStatus], AgentStatus]] = {
+    "login": (frozenset({AgentStatus.LOGGED_OUT}), AgentStatus.AVAILABLE),
+    "logout": (frozenset({AgentStatus.AVAILABLE, AgentStatus.PAUSED}), AgentStatus.LOGGED_OUT),
+    "pause": (frozenset({AgentStatus.AVAILABLE}), AgentStatus.PAUSED),
+    "ready": (frozenset({AgentStatus.PAUSED}), AgentStatus.AVAILABLE),
+}
+
+
+def login(db: Database, who: Actor, extension: str) -> AgentRecord:
+    """Available for the queues the agent is a member of."""
+    return _change_status(db, who, extension, "login")
+
+
+def logout(db: Database, who: Actor, extension: str) -> AgentRecord:
+    """No more calls offered (a call in progress goes on)."""
+    return _change_status(db, who, extension, "logout")
+
+
+def pause(db: Database, who: Actor, extension: str, reason: str | None = None) -> AgentRecord:
+    """No calls offered until ``ready``; the reason is kept for reports."""
+    return _change_status(db, who, extension, "pause", checks.pause_reason(reason))
+
+
+def ready(db: Database, who: Actor, extension: str) -> AgentRecord:
+    """End a pause: available again."""
+    return _change_status(db, who, extension, "ready")
+
+
+def _refused(extension: str, action: str, status: AgentStatus) -> DomainError:
+    if status is AgentStatus.LOGGED_OUT:
+        return DomainError(f"agent {extension} is not logged in", code="agent_not_logged_in")
+    if action == "login":
+        return DomainError(
+            f"agent {extension} is already logged in ({status})", code="agent_already_logged_in"
+        )
+    if action == "pause":
+        return DomainError(f"agent {extension} is already paused", code="agent_already_paused")
+    return DomainError(f"agent {extension} is not paused", code="agent_not_paused")
+
+
+def _change_status(
+    db: Database, who: Actor, extension: str, action: str, reason: str | None = None
+) -> AgentRecord:
+    checks.extension(extension)
+    allowed, status = _CHANGES[action]
+    with db.session_scope() as session:
+        agents = AgentRepository(session)
+        before = agents.get(extension)
+        if before.status not in allowed:
+            raise _refused(extension, action, before.status)
+        after = agents.set_status(extension, status, reason=reason)
+        details = {"from": str(before.status), "to": str(status), "reason": reason}
+        audited(session, who, f"agent.{action}", extension, details, kind=AGENT)
+        changed = AgentStatusChanged(
+            agent_extension=extension, status=str(status), reason=reason, by=str(who)
+        )
+        outbox.append(session, changed)  # last: the outbox lock is held until the commit
+    return after
+
+
+def set_skill(db: Database, who: Actor, extension: str, skill: str, level: int) -> AgentRecord:
+    """Give the agent ``skill`` at ``level`` (0-100); again: changes the level."""
+    checks.extension(extension)
+    checks.skill(skill)
+    checks.level(level)
+    with db.session_scope() as session:
+        record = AgentRepository(session).set_skill(extension, skill, level)
+        details = {"skill": skill, "level": level}
+        audited(session, who, "agent.skill", extension, details, kind=AGENT, op="skill")
+    return record
+
+
+def remove_skill(db: Database, who: Actor, extension: str, skill: str) -> AgentRecord:
+    checks.extension(extension)
+    checks.skill(skill)
+    with db.session_scope() as session:
+        record = AgentRepository(session).remove_skill(extension, skill)
+        details = {"skill": skill}
+        audited(session, who, "agent.skill.remove", extension, details, kind=AGENT, op="skill")
+    return record
+
+
+def list_agents(db: Database) -> list[AgentDirectoryEntry]:
+    """Every agent, by extension, with whether its phone has a SIP account."""
+    with db.session_scope() as session:
+        return [
+            AgentDirectoryEntry(a, a1 is not None) for a, a1 in AgentRepository(session).directory()
+        ]
+
+
+def sip_directory(db: Database) -> list[tuple[AgentRecord, str | None]]:
+    """Every agent with its SIP a1-hash (None: no SIP account), for FreeSWITCH's directory."""
+    with db.session_scope() as session:
+        return AgentRepository(session).directory()
+
+
+def get(db: Database, extension: str) -> AgentRecord:
+    checks.extension(extension)
+    with db.session_scope() as session:
+        return AgentRepository(session).get(extension)
+
+
+def show(db: Database, extension: str, history: int = 10) -> AgentDetail:
+    """The agent, the queues it serves and its last ``history`` status changes."""
+    checks.extension(extension)
+    with db.session_scope() as session:
+        agents = AgentRepository(session)
+        record = agents.get(extension)
+        changes = tuple(
+            StatusChange(h.at, h.status, h.state, h.reason)
+            for h in agents.history(extension, limit=history)
+        )
+        queues = tuple(
+            Membership(q.name, m.tier, m.position)
+            for q in QueueRepository(session).all()
+            for m in q.members
+            if m.extension == extension
+        )
+    return AgentDetail(record, queues, changes)

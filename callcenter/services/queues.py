@@ -1,0 +1,261 @@
+"""ACD queues: their settings, members (agents by tier) and the skills they require.
+
+Each change reaches every running engine as a ``queue`` change keyed by the queue's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from callcenter.errors import DomainError
+from callcenter.services import checks
+from callcenter.services.actor import Actor
+from callcenter.services.changes import ChangeKind, audited
+from callcenter.store.database import Database
+from callcenter.store.models import Queue
+from callcenter.store.records import QueueEntryRecord, QueueRecord
+from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.trunks import targets
+from callcenter.vocabulary import AgentState, AgentStatus, QueueStrategy
+
+QUEUE = ChangeKind.QUEUE
+# setting -> (lowest, highest)
+RANGES = {
+    "max_wait_seconds": (0, 86_400),
+    "max_callers": (0, 100_000),
+    "agent_ring_seconds": (1, 600),
+    "service_level_seconds": (0, 86_400),
+    "announce_position_seconds": (0, 3600),
+}
+
+
+def _column_defaults() -> dict[str, Any]:
+    """What ``add`` stores for a setting not given: the model's column defaults."""
+    table = Queue.__table__
+    return {c.name: getattr(c.default, "arg", None) for c in table.columns if c.default is not None}
+
+
+DEFAULTS = _column_defaults()
+TIER_MAX = 99
+POSITION_MAX = 9999
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    """Settings to store; None: the default (``add``) or the value kept (``update``)."""
+
+    strategy: str | None = None
+    max_wait_seconds: int | None = None
+    max_callers: int | None = None
+    agent_ring_seconds: int | None = None
+    service_level_seconds: int | None = None
+    music_on_hold: str | None = None
+    announce_position_seconds: int | None = None
+    announcement: str | None = None  # played every announce_position_seconds
+    position_prompt: str | None = None  # played before the caller's position
+    overflow_target: str | None = None  # a route target: queue:X, ivr:X, extension:X, ...
+    clear_overflow: bool = False  # update: remove the overflow target
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    extension: str
+    tier: int
+    position: int
+    status: AgentStatus
+    state: AgentState
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDetail:
+    queue: QueueRecord
+    members: tuple[MemberState, ...]
+    entries: tuple[QueueEntryRecord, ...]  # newest first
+
+
+def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
+    """The repository's columns for the settings given, each checked."""
+    out: dict[str, Any] = {}
+    if given.strategy is not None:
+        try:
+            out["strategy"] = QueueStrategy(given.strategy)
+        except ValueError:
+            known = ", ".join(s.value for s in QueueStrategy)
+            raise checks.InvalidArgument(
+                "strategy", f"{checks.shown(given.strategy)}: expected one of {known}"
+            ) from None
+    for column, (low, high) in RANGES.items():
+        value = getattr(given, column)
+        if value is not None:
+            out[column] = checks.in_range(value, low, high, column)
+    if given.music_on_hold is not None:
+        out["music_on_hold"] = checks.playback(given.music_on_hold, "music_on_hold")
+    spoken = {
+        "periodic": given.announcement and checks.playback(given.announcement, "announcement"),
+        "position": given.position_prompt
+        and checks.playback(given.position_prompt, "position_prompt"),
+    }
+    if any(spoken.values()):
+        out["announcements"] = {k: v for k, v in spoken.items() if v}
+    if given.overflow_target is not None:
+        if given.clear_overflow:
+            raise DomainError(
+                "give an overflow target or clear it, not both", code="invalid_argument"
+            )
+        try:
+            target = str(targets.check_target(given.overflow_target))
+        except targets.InvalidRoute as exc:
+            raise checks.InvalidArgument("overflow_target", exc.reason) from exc
+        if target == f"queue:{name}":
+            raise checks.InvalidArgument("overflow_target", "a queue cannot overflow to itself")
+        out["overflow_target"] = target
+    elif given.clear_overflow:
+        out["overflow_target"] = None
+    return out
+
+
+def add(db: Database, who: Actor, name: str, settings: QueueSettings | None = None) -> QueueRecord:
+    """Create a queue; settings not given take their defaults."""
+    checks.queue_name(name)
+    columns = _columns(name, settings or QueueSettings())
+    with db.session_scope() as session:
+        record = QueueRepository(session).add(name, **columns)
+        audited(session, who, "queue.add", name, _json(columns), kind=QUEUE)
+    return record
+
+
+def update(db: Database, who: Actor, name: str, settings: QueueSettings) -> QueueRecord:
+    """Change the settings given; the others keep their value (no defaults apply)."""
+    checks.queue_name(name)
+    columns = _columns(name, settings)
+    if not columns:
+        raise DomainError("nothing to change: give at least one setting", code="no_change")
+    with db.session_scope() as session:
+        queues = QueueRepository(session)
+        before = queues.get(name)
+        if "announcements" in columns:
+            columns["announcements"] = {**before.announcements, **columns["announcements"]}
+        record = queues.update(name, **columns)
+        changes = {c: {"from": getattr(before, c), "to": v} for c, v in columns.items()}
+        audited(session, who, "queue.set", name, _json(changes), kind=QUEUE)
+    return record
+
+
+def remove(db: Database, who: Actor, name: str) -> None:
+    """Delete a queue with its members, required skills and entry history."""
+    checks.queue_name(name)
+    with db.session_scope() as session:
+        QueueRepository(session).delete(name)
+        audited(session, who, "queue.remove", name, kind=QUEUE)
+
+
+def add_member(
+    db: Database, who: Actor, queue: str, extension: str, *, tier: int = 1, position: int = 1
+) -> QueueRecord:
+    """Make agent ``extension`` a member of ``queue``: lower tiers are offered calls first."""
+    checks.queue_name(queue)
+    checks.extension(extension)
+    checks.in_range(tier, 1, TIER_MAX, "tier")
+    checks.in_range(position, 1, POSITION_MAX, "position")
+    with db.session_scope() as session:
+        queues = QueueRepository(session)
+        queues.add_member(queue, extension, tier=tier, position=position)
+        details = {"extension": extension, "tier": tier, "position": position}
+        audited(session, who, "queue.member.add", queue, details, kind=QUEUE, op="member")
+        return queues.get(queue)
+
+
+def remove_member(db: Database, who: Actor, queue: str, extension: str) -> QueueRecord:
+    """Take agent ``extension`` out of ``queue`` (a call it is on is not affected)."""
+    checks.queue_name(queue)
+    checks.extension(extension)
+    with db.session_scope() as session:
+        queues = QueueRepository(session)
+        queues.remove_member(queue, extension)
+        details = {"extension": extension}
+        audited(session, who, "queue.member.remove", queue, details, kind=QUEUE, op="member")
+        return queues.get(queue)
+
+
+def require_skill(
+    db: Database, who: Actor, queue: str, skill: str, min_level: int = 1
+) -> QueueRecord:
+    """Only agents with ``skill`` at ``min_level`` or more get the queue's calls."""
+    checks.queue_name(queue)
+    checks.skill(skill)
+    checks.level(min_level, "min_level")
+    with db.session_scope() as session:
+        queues = QueueRepository(session)
+        queues.require_skill(queue, skill, min_level)
+        details = {"skill": skill, "min_level": min_level}
+        audited(session, who, "queue.skill.require", queue, details, kind=QUEUE, op="skill")
+        return queues.get(queue)
+
+
+def drop_skill(db: Database, who: Actor, queue: str, skill: str) -> QueueRecord:
+    checks.queue_name(queue)
+    checks.skill(skill)
+    with db.session_scope() as session:
+        queues = QueueRepository(session)
+        queues.drop_skill(queue, skill)
+        details = {"skill": skill}
+        audited(session, who, "queue.skill.drop", queue, details, kind=QUEUE, op="skill")
+        return queues.get(queue)
+
+
+def list_queues(db: Database) -> list[QueueRecord]:
+    with db.session_scope() as session:
+        return QueueRepository(session).all()
+
+
+def get(db: Database, name: str) -> QueueRecord:
+    checks.queue_name(name)
+    with db.session_scope() as session:
+        return QueueRepository(session).get(name)
+
+
+def show(db: Database, name: str, entries: int = 10) -> QueueDetail:
+    """The queue, its members with their status and state, and its last ``entries`` stays."""
+    checks.queue_name(name)
+    checks.in_range(entries, 0, 10_000, "entries")
+    with db.session_scope() as session:
+        record = QueueRepository(session).get(name)
+        agents = {a.extension: a for a in AgentRepository(session).all()}
+        stays = QueueRepository(session).entries(name, entries) if entries else []
+    members = tuple(
+        MemberState(
+            m.extension,
+            m.tier,
+            m.position,
+            agents[m.extension].status,
+            agents[m.extension].state,
+        )
+        for m in record.members
+    )
+    return QueueDetail(record, members, tuple(stays))
+
+
+def entries(db: Database, name: str, limit: int = 20) -> list[QueueEntryRecord]:
+    """The last callers' stays in the queue, newest first."""
+    checks.queue_name(name)
+    checks.in_range(limit, 1, 10_000, "limit")
+    with db.session_scope() as session:
+        return QueueRepository(session).entries(name, limit)
+
+
+def settings_of(record: QueueRecord) -> dict[str, Any]:
+    """A queue's settings, without its members and skills."""
+    hidden = {"id", "members", "required_skills"}
+    return {f.name: getattr(record, f.name) for f in fields(record) if f.name not in hidden}
+
+
+def _json(values: dict[str, Any]) -> dict[str, Any]:
+    """Enums as their value: audit details and change rows are JSON."""
+    return {k: _plain(v) for k, v in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _json(value)
+    return str(value) if isinstance(value, QueueStrategy) else value

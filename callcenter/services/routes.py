@@ -1,0 +1,157 @@
+"""DID routes (which target a dialled number goes to) and outbound routes (which gateway an
+external number leaves through). Each change reaches every running engine as a ``route``
+or ``outbound_route`` change: the engine reloads that table only."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from callcenter.services.actor import Actor
+from callcenter.services.changes import ChangeKind, audited
+from callcenter.store.database import Database
+from callcenter.store.records import OutboundRouteRecord, RouteRecord
+from callcenter.store.repos import OutboundRouteRepository, QueueRepository, RouteRepository
+from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number
+from callcenter.trunks.table import OutboundRoutes
+from callcenter.trunks.targets import (
+    Target,
+    check_description,
+    check_did,
+    check_target,
+    unverified,
+)
+
+ROUTE = ChangeKind.ROUTE
+OUTBOUND_ROUTE = ChangeKind.OUTBOUND_ROUTE
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAdded:
+    route: RouteRecord
+    target: Target
+    unverified: str | None  # what could not be checked (the flows were not known), or None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTest:
+    did: str
+    target: str
+    by: str  # "route": the DID's own route; "default": none, or disabled
+
+
+def add(
+    db: Database,
+    who: Actor,
+    did: str,
+    target: str,
+    *,
+    description: str = "",
+    flows: Collection[str] | None = None,
+    flows_why: str = "",
+) -> RouteAdded:
+    """Route ``did`` to ``target``, checked first (a ``queue:`` target must name a stored
+    queue; an ``ivr:`` one a flow of ``flows`` when given)."""
+    check_did(did)
+    check_description(description)
+    check_target(target)
+    with db.session_scope() as session:
+        queues = {q.name for q in QueueRepository(session).all()}
+        parsed = check_target(target, queues=queues, flows=flows)
+        record = RouteRepository(session).add(did, parsed.kind, parsed.arg, description)
+        audited(session, who, "route.add", did, {"target": str(parsed)}, kind=ROUTE)
+    return RouteAdded(record, parsed, unverified(parsed, queues=queues, flows=flows, why=flows_why))
+
+
+def remove(db: Database, who: Actor, did: str) -> None:
+    """Delete the route of ``did`` (its calls then go to the default target)."""
+    with db.session_scope() as session:
+        RouteRepository(session).delete(did)
+        audited(session, who, "route.remove", did, kind=ROUTE)
+
+
+def set_enabled(db: Database, who: Actor, did: str, enabled: bool) -> RouteRecord:
+    with db.session_scope() as session:
+        record = RouteRepository(session).set_enabled(did, enabled)
+        action = "route.enable" if enabled else "route.disable"
+        audited(session, who, action, did, kind=ROUTE)
+    return record
+
+
+def list_routes(db: Database) -> list[RouteRecord]:
+    with db.session_scope() as session:
+        return RouteRepository(session).all()
+
+
+def test(db: Database, did: str, *, default: str) -> RouteTest:
+    """Where a call to ``did`` would go: its enabled route, else ``default``."""
+    check_did(did)
+    with db.session_scope() as session:
+        record = RouteRepository(session).lookup(did)
+    if record is None or not record.enabled:
+        return RouteTest(did, default, "default")
+    return RouteTest(did, str(Target(record.target_type, record.target)), "route")
+
+
+def add_outbound(
+    db: Database,
+    who: Actor,
+    name: str,
+    *,
+    pattern: str,
+    gateway: str,
+    number_format: str = "$0",
+    caller_id_number: str | None = None,
+    priority: int = 100,
+) -> OutboundRouteRecord:
+    """Add an outbound route; ``InvalidOutboundRoute`` (its ``field`` names the bad part)
+    for a pattern that could backtrack for long, a bad gateway, format or caller ID."""
+    route = OutboundRoute(name, pattern, gateway, number_format, caller_id_number, priority)
+    with db.session_scope() as session:
+        record = OutboundRouteRepository(session).add(
+            route.name,
+            route.pattern,
+            route.gateway,
+            number_format=route.number_format,
+            caller_id_number=route.caller_id_number,
+            priority=route.priority,
+        )
+        details = {
+            "pattern": route.pattern,
+            "gateway": route.gateway,
+            "number_format": route.number_format,
+            "caller_id_number": route.caller_id_number,
+            "priority": route.priority,
+        }
+        audited(session, who, "outbound_route.add", name, details, kind=OUTBOUND_ROUTE)
+    return record
+
+
+def remove_outbound(db: Database, who: Actor, name: str) -> None:
+    with db.session_scope() as session:
+        OutboundRouteRepository(session).delete(name)
+        audited(session, who, "outbound_route.remove", name, kind=OUTBOUND_ROUTE)
+
+
+def set_outbound_enabled(db: Database, who: Actor, name: str, enabled: bool) -> OutboundRouteRecord:
+    with db.session_scope() as session:
+        record = OutboundRouteRepository(session).set_enabled(name, enabled)
+        action = "outbound_route.enable" if enabled else "outbound_route.disable"
+        audited(session, who, action, name, kind=OUTBOUND_ROUTE)
+    return record
+
+
+def list_outbound(db: Database) -> list[OutboundRouteRecord]:
+    """Every outbound route, in the order they are tried."""
+    with db.session_scope() as session:
+        return OutboundRouteRepository(session).all()
+
+
+def test_outbound(db: Database, number: str) -> Dialout:
+    """The route and dial string ``number`` would get, as an engine resolves it:
+    ``InvalidNumber`` or ``NoOutboundRoute`` otherwise (a stored route that fails the
+    checks is left out, with a logged error, as the engine leaves it out)."""
+    check_number(number)
+    table = OutboundRoutes(db)
+    table.reload()
+    return table.resolve(number)

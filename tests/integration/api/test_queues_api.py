@@ -1,0 +1,76 @@
+"""/queues: CRUD, members, skills, waiting callers from the board, entries."""
+
+from __future__ import annotations
+
+from callcenter.acd.board import AgentSlot, Board, QueueSpec, Ticket
+from callcenter.api.live import BoardReader
+from callcenter.vocabulary import AgentStatus
+from tests.integration.api.conftest import Client
+
+
+def test_create_show_update_delete(api: Client) -> None:
+    made = api(
+        "POST", "/queues", body={"name": "sales", "strategy": "ring_all", "max_wait_seconds": 120}
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json["strategy"], made.json["max_wait_seconds"]) == ("ring_all", 120)
+    assert made.json["waiting"] is None  # no engine in this process
+    assert api("POST", "/queues", body={"name": "sales"}).json["code"] == "queue_exists"
+    changed = api("PATCH", "/queues/sales", body={"overflow_target": "queue:sales"})
+    assert (changed.status_code, changed.json["code"]) == (422, "invalid_argument")
+    api("POST", "/queues", body={"name": "support"})
+    changed = api("PATCH", "/queues/sales", body={"overflow_target": "queue:support"})
+    assert changed.json["overflow_target"] == "queue:support"
+    cleared = api("PATCH", "/queues/sales", body={"clear_overflow": True})
+    assert cleared.json["overflow_target"] is None
+    bad = api("PATCH", "/queues/sales", body={"strategy": "loudest"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "body.strategy"
+    assert [q["name"] for q in api("GET", "/queues").json["items"]] == ["sales", "support"]
+    assert api("DELETE", "/queues/sales").status_code == 204
+    assert api("GET", "/queues/sales").json["code"] == "queue_not_found"
+
+
+def test_members_and_skills(api: Client) -> None:
+    api("POST", "/agents", body={"extension": "1001"})
+    api("POST", "/queues", body={"name": "sales"})
+    member = api("PUT", "/queues/sales/members/1001", body={"tier": 2, "position": 3})
+    assert member.json["members"] == [{"extension": "1001", "tier": 2, "position": 3}]
+    shown = api("GET", "/queues/sales").json
+    assert shown["member_states"][0]["status"] == "logged_out"
+    assert api("GET", "/agents/1001").json["queues"] == [
+        {"queue": "sales", "tier": 2, "position": 3}
+    ]
+    assert api("PUT", "/queues/sales/members/9999", body={}).json["code"] == "agent_not_found"
+    assert api("PUT", "/queues/sales/members/1001", body={"tier": 100}).status_code == 422
+    assert api("DELETE", "/queues/sales/members/1001").json["members"] == []
+    skilled = api("PUT", "/queues/sales/skills/english", body={"min_level": 3})
+    assert skilled.json["required_skills"] == {"english": 3}
+    assert api("DELETE", "/queues/sales/skills/english").json["required_skills"] == {}
+
+
+def test_waiting_callers_with_position_and_wait(make_client) -> None:  # type: ignore[no-untyped-def]
+    board, wall = Board(), [1_000.0]
+    board.configure([QueueSpec("sales")], [AgentSlot("1001", AgentStatus.PAUSED)], 0.0)
+    for i, (uuid, priority) in enumerate((("a", 0), ("b", 0), ("c", 5))):
+        ticket = Ticket(f"t{i}", uuid, "sales", priority)
+        ticket.since_us = int((990 + i) * 1_000_000)
+        board.join(ticket, 0.0)
+    api = make_client(live=BoardReader(lambda: board, lambda: 0.0, wall=lambda: wall[0]))
+    api("POST", "/queues", body={"name": "sales"})
+    callers = api("GET", "/queues/sales/callers").json["callers"]
+    assert [(c["call_uuid"], c["position"]) for c in callers] == [("c", 1), ("a", 2), ("b", 3)]
+    assert [c["waited_seconds"] for c in callers] == [8.0, 10.0, 9.0]
+    assert api("GET", "/queues").json["items"][0]["waiting"] == 3
+    assert api("GET", "/queues/none/callers").json["code"] == "queue_not_found"
+
+
+def test_callers_need_an_engine(api: Client) -> None:
+    api("POST", "/queues", body={"name": "sales"})
+    answer = api("GET", "/queues/sales/callers")
+    assert (answer.status_code, answer.json["code"]) == (503, "engine_not_running")
+
+
+def test_entries(api: Client) -> None:
+    api("POST", "/queues", body={"name": "sales"})
+    assert api("GET", "/queues/sales/entries", query_string="limit=5").json == {"items": []}
+    assert api("GET", "/queues/sales/entries", query_string="limit=0").status_code == 422
