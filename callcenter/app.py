@@ -134,6 +134,7 @@ class App:
                 options=options,
                 presence=self.dispatcher,
                 events=self.events,
+                dial_out=self.ivr.transfer_out,  # number: transfers of live calls
             )
             connection = ESLConnection(
                 node,

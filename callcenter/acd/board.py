@@ -150,32 +150,47 @@ class Board:
         seen: set[str] = set()
         for new in agents:
             seen.add(new.extension)
-            slot = self.agents.get(new.extension)
-            if slot is None:
-                new.idle_since = new.ready_at = now
-                new.state = AgentState.IDLE
-                self.agents[new.extension] = new
-                changes.append(AgentChange(new.extension, new.status, new.state))
-                continue
-            stale = (
-                slot.status_at is not None
-                and new.status_at is not None
-                and new.status_at < slot.status_at
-            )  # the engine's own newer change (a pause) is still on its way to the database
-            if slot.status is not new.status and not stale:
-                slot.failed_offers = 0
-                if new.status is AgentStatus.AVAILABLE and slot.state is AgentState.IDLE:
-                    slot.idle_since = now
-                slot.status, slot.status_at = new.status, new.status_at
-            slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
-            slot.removed = False
+            changes.extend(self.set_agent(new.extension, new, now))
         for ext in set(self.agents) - seen:
-            slot = self.agents[ext]
-            if slot.ticket is None and not slot.holds:
-                del self.agents[ext]
-            else:
-                slot.removed = True
+            self.set_agent(ext, None, now)
         return changes
+
+    def set_queue(self, name: str, spec: QueueSpec | None) -> None:
+        """One queue as stored now (None: deleted); its waiting callers are not touched."""
+        if spec is None:
+            self.queues.pop(name, None)
+        else:
+            self.queues[name] = spec
+
+    def set_agent(self, extension: str, new: AgentSlot | None, now: float) -> list[AgentChange]:
+        """One agent as stored now (None: deleted). Live state and counters are kept; an agent
+        deleted while on a call is dropped once that call ends."""
+        slot = self.agents.get(extension)
+        if new is None:
+            if slot is not None:
+                if slot.ticket is None and not slot.holds:
+                    del self.agents[extension]
+                else:
+                    slot.removed = True
+            return []
+        if slot is None:
+            new.idle_since = new.ready_at = now
+            new.state = AgentState.IDLE
+            self.agents[new.extension] = new
+            return [AgentChange(new.extension, new.status, new.state)]
+        stale = (
+            slot.status_at is not None
+            and new.status_at is not None
+            and new.status_at < slot.status_at
+        )  # the engine's own newer change (a pause) is still on its way to the database
+        if slot.status is not new.status and not stale:
+            slot.failed_offers = 0
+            if new.status is AgentStatus.AVAILABLE and slot.state is AgentState.IDLE:
+                slot.idle_since = now
+            slot.status, slot.status_at = new.status, new.status_at
+        slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
+        slot.removed = False
+        return []
 
     # -- callers ------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """The ACD dispatcher: the single writer of queue and agent state.
 
-Callers' actors and the operator (through a reload) post messages; one greenlet applies them
-to the ``Board`` in order, then offers free agents to waiting callers and wakes the callers
-concerned. It reacts to messages and to one timer (the next agent coming out of a rest or a
-wrap-up); it never polls. What changed goes to the durable writer: queue stays by ticket and
-agent states, so PostgreSQL being away costs nothing but delay.
+Callers' actors, the engine and operators' changes post messages (``acd.messages``, frozen);
+one greenlet applies them to the ``Board`` in order, then offers free agents to waiting
+callers and answers through each asker's mailbox (a ``Seat``, an ``Offer``...). The board and
+its tickets are this greenlet's alone: no other greenlet reads them. It reacts to messages and
+to one timer (the next agent coming out of a rest or a wrap-up, a reservation expiring); it
+never polls. What changed goes to the durable writer: queue stays by ticket and agent states,
+so PostgreSQL being away costs nothing but delay.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import gevent
 from gevent.queue import Empty, Queue
 
+from callcenter.acd import messages as m
 from callcenter.acd.board import (
     BUSY,
     UNREACHABLE,
@@ -31,9 +34,8 @@ from callcenter.acd.board import (
     QueueSpec,
     Ticket,
 )
-from callcenter.acd.metrics import AcdMetrics
-from callcenter.calls.call import Call
-from callcenter.errors import DatabaseUnavailable, MigrationError
+from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
+from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
 from callcenter.events.bus import EventBus
 from callcenter.events.types import AgentStateChanged, AgentStatusChanged
 from callcenter.store.cache import LocalCache
@@ -47,11 +49,10 @@ from callcenter.store.records import (
 )
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.store.writer import DurableWriter
-from callcenter.vocabulary import QueueOutcome
+from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
 
 log = logging.getLogger(__name__)
 
-Wake = Callable[[], None]
 RETRY_LOAD_SECONDS = 5.0
 
 
@@ -101,15 +102,36 @@ class Dispatcher:
         self.clock = clock
         self.board = Board(pacing)
         self._service_level: dict[str, int] = dict(service_levels or {})
-        self._inbox: Queue[tuple[Callable[..., Any], tuple[Any, ...]]] = Queue()
-        self._wake: dict[str, Wake] = {}
+        self._inbox: Queue[object] = Queue()
+        self._tickets: dict[str, Ticket] = {}  # every stay not yet closed, by ticket id
+        self._replies: dict[str, m.Reply] = {}  # ticket id -> its caller's mailbox
         self._stays: dict[str, _Stay] = {}
+        self._talking: dict[str, list[_Talk]] = {}  # call uuid -> agents answered for it
+        self._reserved: dict[str, tuple[str, float]] = {}  # reservation -> extension, until
         self._loaded = False  # the first load closes the stays a previous run left open
         self._from_db = False  # loaded from the database (not only from the local cache)
         self._held: list[Ticket] = []  # joins that came before the first load
         self._last_since = 0
         self._greenlet: gevent.Greenlet[Any] | None = None
-        metrics.watch(self.board, clock)
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            m.Join: self._join,
+            m.Leave: self._leave,
+            m.Suspend: self._suspend,
+            m.OfferFailed: self._offer_failed,
+            m.OfferAnswered: self._answered,
+            m.AgentReleased: self._agent_released,
+            m.AgentBusy: self._occupy,
+            m.CallEnded: self._call_ended,
+            m.Reserve: self._reserve,
+            m.Bind: self._bind,
+            m.Release: self._release,
+            m.AskPosition: self._position,
+            m.AskFigures: lambda ask: ask.reply.post(figures(self.board, self.clock())),
+            m.AgentChanged: self._agent_changed,
+            m.QueueChanged: self._queue_changed,
+            m.Reload: self._reload_all,
+        }
+        metrics.watch(self.figures)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -123,7 +145,7 @@ class Dispatcher:
         """The database was away at start: load the configuration as soon as it answers
         (until then, the local cache's, if any, serves)."""
         if not self._from_db:
-            self._post(self._load_or_retry)
+            self.post(_Call(self._load_or_retry))
 
     def _load_or_retry(self) -> None:
         if not self._from_db and not self._reload():
@@ -139,93 +161,108 @@ class Dispatcher:
         self._greenlet = gevent.spawn_later(1.0, self._run)
         self._greenlet.link_exception(self._crashed)
 
-    # -- what callers and operators post --------------------------------------------------
+    # -- what callers, the engine and operators post ----------------------------------------
+
+    def post(self, message: object) -> None:
+        """Any ``acd.messages`` request; answers go to its ``reply``."""
+        self._inbox.put(message)
 
     def request_reload(self) -> None:
-        self._post(self._reload)
+        """Everything again from the database (SIGHUP)."""
+        self.post(m.Reload())
 
     def agent_changed(self, extension: str) -> None:
-        """An operator changed agent ``extension`` (the change feed says so)."""
-        self.request_reload()
+        """One agent was changed by an operator: read it (here, in the caller's greenlet: the
+        dispatcher never waits on the database for it) and hand it to the board alone."""
+        found, record = self._load_one("agent", extension)
+        if found:
+            self.post(m.AgentChanged(extension, record))
 
     def queue_changed(self, name: str) -> None:
-        """An operator changed queue ``name`` (the change feed says so)."""
-        self.request_reload()
+        """One queue was changed by an operator: read it and hand it to the board alone."""
+        found, record = self._load_one("queue", name)
+        if found:
+            self.post(m.QueueChanged(name, record))
 
-    def enter(
-        self,
-        call_uuid: str,
-        queue: str,
-        *,
-        priority: int = 0,
-        skills: Mapping[str, int] | None = None,
-        wake: Wake,
-        ticket_id: str | None = None,
-        since_us: int = 0,
-    ) -> Ticket:
-        """Join a queue; a stay resumed after a restart passes its ticket and join time."""
-        ticket = Ticket(
-            ticket_id or str(uuidlib.uuid4()), call_uuid, queue, priority, dict(skills or {})
-        )
-        ticket.since_us = since_us
-        self._wake[ticket.id] = wake
-        self._post(self._join, ticket)
-        return ticket
+    def busy(self, call_uuid: str, extension: str) -> None:
+        """An agent is on ``call_uuid`` outside the queues (``calls.control.AgentPresence``)."""
+        self.post(m.AgentBusy(extension, call_uuid))
 
-    def offer_failed(self, ticket: Ticket, extension: str, cause: str) -> None:
-        self._post(self._offer_failed, ticket, extension, cause)
+    def call_ended(self, call_uuid: str) -> None:
+        """The call is over (``calls.control.AgentPresence``): its agents are free again."""
+        self.post(m.CallEnded(call_uuid))
 
-    def answered(self, ticket: Ticket, extension: str) -> None:
-        self._post(self._answered, ticket, extension)
+    def released(self, call_uuid: str, extension: str) -> None:
+        """The agent's leg left a live call (a transfer): wrap-up (``AgentPresence``)."""
+        self.post(m.AgentReleased(call_uuid, extension))
 
-    def released(
-        self, ticket: Ticket, extension: str, talk_seconds: float, *, wrapup: bool
-    ) -> None:
-        self._post(self._released, ticket, extension, talk_seconds, wrapup)
+    def bind(self, reservation: str, call_uuid: str) -> None:
+        self.post(m.Bind(reservation, call_uuid))
 
-    def leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None = None) -> None:
-        self._post(self._leave, ticket, outcome, reason)
+    def release(self, reservation: str) -> None:
+        self.post(m.Release(reservation))
 
-    def suspend(self, ticket: Ticket) -> None:
-        """The engine is stopping with this caller still waiting: forget the ticket, write
-        nothing (the stay stays open; the caller's channel knows its place)."""
-        self._post(self._suspend, ticket)
+    def reserve(self, extension: str, reply: m.Reply, seconds: float = 30.0) -> str:
+        """Ask for ``extension``, idle and available, held for a call to come; the answer
+        (``Reservation``) goes to ``reply``. Returns the reservation's id."""
+        reservation = str(uuidlib.uuid4())
+        self.post(m.Reserve(reservation, extension, reply, seconds))
+        return reservation
 
-    def busy(self, call: Call, extension: str) -> None:
-        """An agent is on ``call`` outside the queues (``calls.control.AgentPresence``)."""
-        hold = f"call:{call.uuid}"
-        self._post(self._occupy, extension, hold)
-        call.on_finished.append(lambda: self._post(self._vacate, extension, hold))
+    def position(self, ticket: str, timeout: float = 2.0) -> int | None:
+        """The caller's place in its queue now (1: next), asked and answered by message;
+        None if the dispatcher did not answer in time."""
+        answer = m.OneShot()
+        self.post(m.AskPosition(ticket, answer))
+        found = answer.get(timeout)
+        return found.position if isinstance(found, m.Position) else None
 
-    def position(self, ticket: Ticket) -> int:
-        """The caller's place in its queue now (1: next), for announcements."""
-        return self.board.position(ticket)
-
-    def spec(self, queue: str) -> QueueSpec | None:
-        return self.board.queues.get(queue)
-
-    def _post(self, handler: Callable[..., Any], *args: Any) -> None:
-        self._inbox.put((handler, args))
+    def figures(self, timeout: float = 2.0) -> BoardFigures | None:
+        """The board's gauges, taken by the dispatcher's greenlet (asked by message); when
+        it does not run (tests apply messages with ``drain``), taken here."""
+        if self._greenlet is None or self._greenlet.dead:
+            return figures(self.board, self.clock())
+        answer = m.OneShot()
+        self.post(m.AskFigures(answer))
+        found = answer.get(timeout)
+        return found if isinstance(found, BoardFigures) else None
 
     # -- the dispatcher greenlet ----------------------------------------------------------
 
     def _run(self) -> None:
         while True:
             now = self.clock()
-            ready = self.board.next_ready(now)
+            ready = self._next_timer(now)
             timeout = None if ready is None else max(0.0, ready - now) + 0.001
             try:
-                item = self._inbox.get(timeout=timeout)
+                item: object | None = self._inbox.get(timeout=timeout)
             except Empty:
                 item = None
             while item is not None:
-                handler, args = item
-                handler(*args)
+                self._handle(item)
                 item = self._inbox.get_nowait() if not self._inbox.empty() else None
             self._step()
 
+    def _handle(self, message: object) -> None:
+        if isinstance(message, _Call):
+            message.fn()
+            return
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            log.error("ACD: unknown message %r dropped", message)
+            return
+        handler(message)
+
+    def _next_timer(self, now: float) -> float | None:
+        ready = self.board.next_ready(now)
+        if self._reserved:
+            until = min(deadline for _, deadline in self._reserved.values())
+            ready = until if ready is None else min(ready, until)
+        return ready
+
     def _step(self) -> None:
         now = self.clock()
+        self._expire_reservations(now)
         self._save_agents(self.board.wrapups_done(now))
         for ticket in self.board.match(now):
             stay = self._stays.get(ticket.id)
@@ -235,16 +272,15 @@ class Dispatcher:
                 agent = self.board.agents[extension]
                 self._save_agents([AgentChange(extension, agent.status, agent.state)])
             self._save_stay(ticket)
-            self._wake_caller(ticket)
+            self._answer(ticket.id, m.Offer(ticket.id, ticket.offers, ticket.offer or ()))
 
     def drain(self) -> None:
         """Apply everything posted so far, now, in the caller's greenlet (for tests)."""
         while not self._inbox.empty():
-            handler, args = self._inbox.get_nowait()
-            handler(*args)
+            self._handle(self._inbox.get_nowait())
         self._step()
 
-    # -- handlers (run in the dispatcher greenlet only) -------------------------------------
+    # -- configuration (run in the dispatcher greenlet only) --------------------------------
 
     def _reload(self) -> bool:
         """Load queues and agents from the database; True when it answered. A first load
@@ -265,6 +301,9 @@ class Dispatcher:
         self._configure(queues, agents)
         return True
 
+    def _reload_all(self, _message: m.Reload) -> None:
+        self._reload()
+
     def _configure_from_cache(self) -> bool:
         cached = self.cache.load_acd() if self.cache is not None else None
         if cached is None:
@@ -273,32 +312,72 @@ class Dispatcher:
         return True
 
     def _configure(self, queues: Sequence[QueueRecord], agents: Sequence[AgentRecord]) -> None:
-        slots = [
-            AgentSlot(
-                a.extension,
-                a.status,
-                skills=dict(a.skills),
-                wrapup_seconds=a.wrapup_seconds,
-                status_at=a.status_changed_at,
-            )
-            for a in agents
-        ]
+        slots = [_slot(a) for a in agents]
         changes = self.board.configure([spec_of(q) for q in queues], slots, self.clock())
         self._service_level = {q.name: q.service_level_seconds for q in queues}
         self._save_agents(changes)
-        for ticket in self.board.tickets.values():
+        for ticket in list(self.board.tickets.values()):
             if ticket.queue not in self.board.queues:  # deleted: its callers must move on
-                self._wake_caller(ticket)
+                self._answer(ticket.id, m.QueueGone(ticket.id))
         if not self._loaded:
             self._loaded = True
             live = tuple(sorted(t.id for t in self._held))  # resumed meanwhile: kept open
             self.writer.write_acd(OpenStaysClosed(at=_wall(), reason="engine restarted", keep=live))
             held, self._held = self._held, []
             for ticket in held:
-                self._join(ticket)
+                self._enter(ticket)
         log.info("ACD: %d queue(s), %d agent(s) loaded", len(queues), len(agents))
 
-    def _join(self, ticket: Ticket) -> None:
+    def _load_one(self, what: str, key: str) -> tuple[bool, Any]:
+        """(answered by the database or the cache, the record or None when deleted)."""
+        try:
+            with self.database.session_scope() as session:
+                if what == "agent":
+                    return True, _or_none(AgentRepository(session).get, key)
+                return True, _or_none(QueueRepository(session).get, key)
+        except (DatabaseUnavailable, MigrationError) as exc:
+            cached = self.cache.load_acd() if self.cache is not None else None
+            if cached is None:
+                log.warning("ACD: %s %s not reloaded (%s), no local cache", what, key, exc)
+                return False, None
+            log.warning("ACD: %s %s from the local cache: %s", what, key, exc)
+            if what == "agent":
+                return True, next((a for a in cached.agents if a.extension == key), None)
+            return True, next((q for q in cached.queues if q.name == key), None)
+
+    def _agent_changed(self, message: m.AgentChanged) -> None:
+        record = message.record
+        slot = _slot(record) if record is not None else None
+        self._save_agents(self.board.set_agent(message.extension, slot, self.clock()))
+        log.info("ACD: agent %s %s", message.extension, "reloaded" if slot else "removed")
+
+    def _queue_changed(self, message: m.QueueChanged) -> None:
+        record = message.record
+        if record is not None:
+            self.board.set_queue(message.name, spec_of(record))
+            self._service_level[message.name] = record.service_level_seconds
+            log.info("ACD: queue %s reloaded", message.name)
+            return
+        self.board.set_queue(message.name, None)
+        self._service_level.pop(message.name, None)
+        log.info("ACD: queue %s removed", message.name)
+        for ticket in list(self.board.tickets.values()):
+            if ticket.queue == message.name:
+                self._answer(ticket.id, m.QueueGone(ticket.id))
+
+    # -- callers ----------------------------------------------------------------------------
+
+    def _join(self, message: m.Join) -> None:
+        ticket = Ticket(
+            message.ticket, message.call_uuid, message.queue, message.priority,
+            dict(message.skills),
+        )  # fmt: skip
+        ticket.since_us = message.since_us
+        self._tickets[ticket.id] = ticket
+        self._replies[ticket.id] = message.reply
+        self._enter(ticket)
+
+    def _enter(self, ticket: Ticket) -> None:
         if not self._loaded:  # the database was away at start: joins wait for the queues
             self._held.append(ticket)
             return
@@ -322,16 +401,32 @@ class Dispatcher:
                 "call %s: joined queue %s at position %d (priority %d)",
                 ticket.call_uuid, ticket.queue, ticket.position_at_join, ticket.priority,
             )  # fmt: skip
-        self._wake_caller(ticket)
+        seat = m.Seat(
+            ticket.id, self.board.queues.get(ticket.queue), ticket.refused,
+            ticket.position_at_join, ticket.since_us, ticket.deadline,
+        )  # fmt: skip
+        self._answer(ticket.id, seat)
+        if ticket.refused is not None:
+            self._forget(ticket)
 
-    def _offer_failed(self, ticket: Ticket, extension: str, cause: str) -> None:
-        self._save_agents(self.board.offer_failed(ticket, extension, cause, self.clock()))
-        self.metrics.offers.labels(queue=ticket.queue, result=_result(cause)).inc()
-        self._wake_caller(ticket)
+    def _offer_failed(self, message: m.OfferFailed) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None:
+            return
+        changes = self.board.offer_failed(ticket, message.extension, message.cause, self.clock())
+        self._save_agents(changes)
+        self.metrics.offers.labels(queue=ticket.queue, result=_result(message.cause)).inc()
 
-    def _answered(self, ticket: Ticket, extension: str) -> None:
+    def _answered(self, message: m.OfferAnswered) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None:
+            return
+        extension = message.extension
         self._withdraw(ticket, keep=extension)  # ring-all: the phones that lost the race
         self._save_agents(self.board.answered(ticket, extension))
+        self._talking.setdefault(message.call_uuid, []).append(
+            _Talk(ticket, extension, self.clock())
+        )
         stay = self._stays.get(ticket.id)
         if stay is not None:
             stay.answered = _wall()
@@ -343,14 +438,90 @@ class Dispatcher:
         self._save_stay(ticket)
         self._forget(ticket)
 
-    def _occupy(self, extension: str, hold: str) -> None:
-        self._save_agents(self.board.occupy(extension, hold))
+    def _leave(self, message: m.Leave) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None:
+            return
+        self._unhold(ticket)
+        self._withdraw(ticket)
+        if ticket.accepted and ticket.outcome is None:
+            self.board.leave(ticket, message.outcome)
+            self._count(ticket, message.outcome, self.clock() - ticket.joined_at)
+            self._save_stay(ticket, message.reason)
+            log.info("call %s: left queue %s: %s", ticket.call_uuid, ticket.queue, message.outcome)
+        self._forget(ticket)
 
-    def _vacate(self, extension: str, hold: str) -> None:
-        self._save_agents(self.board.vacate(extension, hold, self.clock()))
+    def _suspend(self, message: m.Suspend) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None:
+            return
+        self._unhold(ticket)
+        self._withdraw(ticket)
+        self.board.tickets.pop(ticket.id, None)
+        self._forget(ticket)
 
-    def _released(self, ticket: Ticket, extension: str, talk: float, wrapup: bool) -> None:
-        self._save_agents(self.board.released(ticket, extension, talk, self.clock(), wrapup=wrapup))
+    def _position(self, message: m.AskPosition) -> None:
+        ticket = self._tickets.get(message.ticket)
+        place = self.board.position(ticket) if ticket is not None and ticket.waiting else 0
+        message.reply.post(m.Position(message.ticket, place))
+
+    # -- agents on calls ----------------------------------------------------------------------
+
+    def _occupy(self, message: m.AgentBusy) -> None:
+        self._save_agents(self.board.occupy(message.extension, _hold(message.call_uuid)))
+
+    def _agent_released(self, message: m.AgentReleased) -> None:
+        talks = self._talking.get(message.call_uuid, [])
+        for talk in [t for t in talks if t.extension == message.extension]:
+            talks.remove(talk)
+            self._wrap_up(talk)
+        hold = _hold(message.call_uuid)
+        self._save_agents(self.board.vacate(message.extension, hold, self.clock()))
+
+    def _call_ended(self, message: m.CallEnded) -> None:
+        for talk in self._talking.pop(message.call_uuid, []):
+            self._wrap_up(talk)
+        hold = _hold(message.call_uuid)
+        for agent in [a for a in self.board.agents.values() if hold in a.holds]:
+            self._save_agents(self.board.vacate(agent.extension, hold, self.clock()))
+
+    def _wrap_up(self, talk: _Talk) -> None:
+        now = self.clock()
+        seconds = max(0.0, now - talk.since)
+        changes = self.board.released(talk.ticket, talk.extension, seconds, now, wrapup=True)
+        self._save_agents(changes)
+
+    def _reserve(self, message: m.Reserve) -> None:
+        agent = self.board.agents.get(message.extension)
+        now = self.clock()
+        refused = _refusal(agent, now)
+        if refused is None:
+            self._save_agents(self.board.occupy(message.extension, _reservation(message.id)))
+            self._reserved[message.id] = (message.extension, now + message.seconds)
+            log.info("agent %s reserved (%s)", message.extension, message.id)
+        message.reply.post(m.Reservation(message.id, message.extension, refused))
+
+    def _bind(self, message: m.Bind) -> None:
+        held = self._reserved.pop(message.id, None)
+        if held is None:
+            return  # expired or released meanwhile
+        extension = held[0]
+        self._save_agents(self.board.occupy(extension, _hold(message.call_uuid)))
+        self._save_agents(self.board.vacate(extension, _reservation(message.id), self.clock()))
+
+    def _release(self, message: m.Release) -> None:
+        held = self._reserved.pop(message.id, None)
+        if held is not None:
+            vacated = self.board.vacate(held[0], _reservation(message.id), self.clock())
+            self._save_agents(vacated)
+
+    def _expire_reservations(self, now: float) -> None:
+        for reservation, (extension, until) in list(self._reserved.items()):
+            if until <= now:
+                log.info("agent %s: reservation %s expired", extension, reservation)
+                self._release(m.Release(reservation))
+
+    # -- helpers --------------------------------------------------------------------------
 
     def _withdraw(self, ticket: Ticket, keep: str | None = None) -> None:
         """Free the phones still offered this caller (but ``keep``), at no fault of theirs."""
@@ -363,35 +534,18 @@ class Dispatcher:
         if ticket in self._held:
             self._held.remove(ticket)  # gave up before the queues were loaded
 
-    def _leave(self, ticket: Ticket, outcome: QueueOutcome, reason: str | None) -> None:
-        self._unhold(ticket)
-        self._withdraw(ticket)
-        if ticket.accepted and ticket.outcome is None:
-            self.board.leave(ticket, outcome)
-            self._count(ticket, outcome, self.clock() - ticket.joined_at)
-            self._save_stay(ticket, reason)
-            log.info("call %s: left queue %s: %s", ticket.call_uuid, ticket.queue, outcome)
-        self._forget(ticket)
-
-    def _suspend(self, ticket: Ticket) -> None:
-        self._unhold(ticket)
-        self._withdraw(ticket)
-        self.board.tickets.pop(ticket.id, None)
-        self._forget(ticket)
-
-    # -- helpers --------------------------------------------------------------------------
-
     def _count(self, ticket: Ticket, outcome: QueueOutcome, waited: float) -> None:
         self.metrics.calls.labels(queue=ticket.queue, outcome=str(outcome)).inc()
         self.metrics.wait.labels(queue=ticket.queue, outcome=str(outcome)).observe(waited)
 
-    def _wake_caller(self, ticket: Ticket) -> None:
-        wake = self._wake.get(ticket.id)
-        if wake is not None:
-            wake()
+    def _answer(self, ticket: str, message: object) -> None:
+        reply = self._replies.get(ticket)
+        if reply is not None:
+            reply.post(message)
 
     def _forget(self, ticket: Ticket) -> None:
-        self._wake.pop(ticket.id, None)
+        self._tickets.pop(ticket.id, None)
+        self._replies.pop(ticket.id, None)
         self._stays.pop(ticket.id, None)
 
     def _save_stay(self, ticket: Ticket, reason: str | None = None) -> None:
@@ -418,6 +572,8 @@ class Dispatcher:
         )
 
     def _save_agents(self, changes: list[AgentChange]) -> None:
+        if not changes:
+            return
         at = _wall()
         for change in changes:
             self.writer.write_acd(
@@ -446,6 +602,57 @@ class Dispatcher:
             self.events.publish(
                 AgentStatusChanged(agent_extension=ext, status=status, reason=change.reason)
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A function to run in the dispatcher greenlet (its own retries)."""
+
+    fn: Callable[[], None]
+
+
+@dataclass(slots=True)
+class _Talk:
+    """An agent who answered a queue caller, until the agent's leg or the call ends."""
+
+    ticket: Ticket
+    extension: str
+    since: float
+
+
+def _slot(agent: AgentRecord) -> AgentSlot:
+    return AgentSlot(
+        agent.extension,
+        agent.status,
+        skills=dict(agent.skills),
+        wrapup_seconds=agent.wrapup_seconds,
+        status_at=agent.status_changed_at,
+    )
+
+
+def _or_none(get: Callable[[str], Any], key: str) -> Any:
+    try:
+        return get(key)
+    except NotFound:
+        return None
+
+
+def _hold(call_uuid: str) -> str:
+    return f"call:{call_uuid}"
+
+
+def _reservation(reservation: str) -> str:
+    return f"reserve:{reservation}"
+
+
+def _refusal(agent: AgentSlot | None, now: float) -> str | None:
+    if agent is None or agent.removed:
+        return "unknown_agent"
+    if agent.status is not AgentStatus.AVAILABLE:
+        return str(agent.status)
+    if not agent.free(now):
+        return "busy" if agent.state is AgentState.IDLE else str(agent.state)
+    return None
 
 
 def _wall() -> datetime:

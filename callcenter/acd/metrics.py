@@ -1,4 +1,5 @@
-"""ACD metrics: live gauges read from the board at scrape time, counters as things happen.
+"""ACD metrics: live gauges from a snapshot of the board taken at scrape time (``BoardFigures``,
+made by the dispatcher's greenlet, which alone reads its board), counters as things happen.
 
 Labels stay bounded: queue names and the agent status/state vocabularies, never a call.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -19,6 +21,29 @@ if TYPE_CHECKING:
     from callcenter.acd.board import Board
 
 _WAIT_BUCKETS = (1, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardFigures:
+    """What the gauges show, as values: per queue (name, waiting, longest wait seconds), and
+    agents counted by (status, state)."""
+
+    queues: tuple[tuple[str, int, float], ...] = ()
+    agents: tuple[tuple[tuple[str, str], int], ...] = ()
+
+
+def figures(board: Board, now: float) -> BoardFigures:
+    """The board's figures now (run by the board's owner)."""
+    queues = []
+    for name in sorted(board.queues):
+        waiting = board.waiting(name)
+        oldest = min((t.joined_at for t in waiting), default=now)
+        queues.append((name, len(waiting), max(0.0, now - oldest)))
+    tally = Tally((str(a.status), str(a.state)) for a in board.agents.values())
+    return BoardFigures(tuple(queues), tuple(sorted(tally.items())))
+
+
+Figures = Callable[[], BoardFigures | None]
 
 
 class AcdMetrics:
@@ -57,9 +82,9 @@ class AcdMetrics:
         self._gauges = _BoardGauges()
         registry.register(self._gauges)
 
-    def watch(self, board: Board, clock: Callable[[], float]) -> None:
-        """Export the live gauges of this board (its times are ``clock`` seconds)."""
-        self._gauges.board, self._gauges.clock = board, clock
+    def watch(self, read: Figures) -> None:
+        """Export the live gauges ``read`` gives at each scrape (None: nothing to show)."""
+        self._gauges.read = read
 
 
 class _KnownQueues(Collector):
@@ -68,8 +93,8 @@ class _KnownQueues(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauges = getattr(self.metrics, "_gauges", None)
-        board = gauges.board if gauges is not None else None
-        for name in list(board.queues) if board is not None else ():
+        known = gauges.take() if gauges is not None else None
+        for name, _, _ in known.queues if known is not None else ():
             self.metrics.answered_in_sla.labels(queue=name)
             for outcome in QueueOutcome:
                 self.metrics.calls.labels(queue=name, outcome=str(outcome))
@@ -78,11 +103,17 @@ class _KnownQueues(Collector):
 
 class _BoardGauges(Collector):
     def __init__(self) -> None:
-        self.board: Board | None = None
-        self.clock: Callable[[], float] = lambda: 0.0
+        self.read: Figures = lambda: None
+        self._taken: BoardFigures | None = None
+
+    def take(self) -> BoardFigures | None:
+        """Read the figures once per scrape (the known queues' collector runs first)."""
+        self._taken = self.read()
+        return self._taken
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        board = self.board
+        taken, self._taken = self._taken, None
+        board = taken if taken is not None else self.read()
         waiting = GaugeMetricFamily(
             "callcenter_queue_waiting_calls",
             "Callers waiting in the queue now (not yet answered by an agent).",
@@ -100,14 +131,10 @@ class _BoardGauges(Collector):
             labels=["status", "state"],
         )
         if board is not None:
-            now = self.clock()
-            for name in sorted(board.queues):
-                queue = board.waiting(name)
-                waiting.add_metric([name], len(queue))
-                oldest = min((t.joined_at for t in queue), default=now)
-                longest.add_metric([name], max(0.0, now - oldest))
-            tally = Tally((str(a.status), str(a.state)) for a in board.agents.values())
-            for (status, state), count in sorted(tally.items()):
+            for name, count, seconds in board.queues:
+                waiting.add_metric([name], count)
+                longest.add_metric([name], seconds)
+            for (status, state), count in board.agents:
                 agents.add_metric([status, state], count)
         yield waiting
         yield longest

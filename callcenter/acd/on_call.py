@@ -1,9 +1,11 @@
 """A caller in a queue, inside the call's actor: music on hold, agents rung, bridge, overflow.
 
-The dispatcher decides who is offered to whom; this side does the telephony for its own call
-and reports back: an offer that failed (and why), an answer, the end of the agent's call.
-Whatever way the caller leaves (an agent, the queue's limit, hanging up, an error), the ticket
-is closed and any agent held for this caller is freed, in ``finally``.
+The dispatcher decides who is offered to whom; this side does the telephony for its own call.
+They talk in messages (``acd.messages``): the caller posts ``Join`` and gets a ``Seat`` then
+``Offer``s in its mailbox; it reports an offer that failed (and why) or an answer. The end of
+the agent's call reaches the dispatcher from the call manager (``CallEnded``). Whatever way
+the caller leaves (an agent, the queue's limit, hanging up, an intent, an error), the stay is
+closed and any agent held for this caller is freed, in ``finally``.
 
 The queue's music plays with ``playback`` while agents ring (an originate is a ``bgapi``, the
 caller's channel keeps playing); ``uuid_bridge`` ends it when an agent answers, as
@@ -14,17 +16,21 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
+import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
 
-from callcenter.acd.board import QueueSpec, Ticket
+from callcenter.acd import messages as m
+from callcenter.acd.board import QueueSpec
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import MusicOnHold, break_media
 from callcenter.calls.call import Call, QueueSeat
 from callcenter.calls.control import CallControl, OriginateFailed
+from callcenter.calls.intents import BridgeAgent, Hangup, IntentArrived
 from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
@@ -42,15 +48,50 @@ PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller i
 
 @dataclass
 class _Seat:
-    """This call's side of a ticket: the phones ringing for it, the agent it got."""
+    """This call's side of a stay, owned by its actor: what the dispatcher said (its answers
+    arrive as values), the phones ringing for it, the agent it got."""
 
-    ticket: Ticket
+    ticket: str
+    queue: str
+    answer: m.Seat | None = None
+    offer: m.Offer | None = None
+    gone: bool = False  # the queue was deleted
     ringing: set[str] = field(default_factory=set)
     agent: str | None = None
     leg: str | None = None
     bridged_at: float | None = None
     marked: bool = False  # the channel carries the cc_queue* variables of this stay
     suspended: bool = False  # the engine stopped: the stay stays open for the next run
+    left: bool = False  # the dispatcher was told the caller left
+    outcome: QueueOutcome = QueueOutcome.ABANDONED  # how it leaves if it leaves unbridged
+    reason: str = "caller hung up"
+
+    def absorb(self, inbox: Any) -> None:
+        """Take the dispatcher's answers about this stay from the actor's inbox (an answer
+        about an earlier stay of the call is stale: dropped)."""
+        kept = []
+        while inbox:
+            message = inbox.popleft()
+            if isinstance(message, m.Seat | m.Offer | m.QueueGone):
+                if message.ticket != self.ticket:
+                    continue
+                if isinstance(message, m.Seat):
+                    self.answer = message
+                elif isinstance(message, m.Offer):
+                    self.offer = message
+                else:
+                    self.gone = True
+            else:
+                kept.append(message)
+        inbox.extend(kept)
+
+    @property
+    def decided(self) -> bool:
+        return self.answer is not None
+
+    @property
+    def accepted(self) -> bool:
+        return self.answer is not None and self.answer.accepted
 
 
 class QueueRunner:
@@ -82,39 +123,37 @@ class QueueRunner:
             resumed = None
         if resumed is not None:
             priority, skills, language = resumed.priority, dict(resumed.skills), resumed.language
-        ticket = self.dispatcher.enter(
-            call.uuid,
-            queue,
-            priority=priority,
-            skills=skills,
-            wake=control.mailbox.wake,
-            ticket_id=resumed.ticket if resumed else None,
-            since_us=resumed.joined_us if resumed else 0,
-        )
+        ticket = resumed.ticket if resumed else str(uuidlib.uuid4())
+        self.dispatcher.post(
+            m.Join(
+                ticket, call.uuid, queue, control.mailbox, priority,
+                tuple(sorted((skills or {}).items())), resumed.joined_us if resumed else 0,
+            )
+        )  # fmt: skip
         if resumed is not None:
             log.info("call %s: back in queue %s where it waited before", call.uuid, queue)
-        seat = _Seat(ticket)
+        seat = _Seat(ticket, queue)
         try:
             # a caller resumed after a restart may have to wait for the queues to load
-            decided = lambda: ticket.decided or call.caller_gone  # noqa: E731
+            decided = lambda: _absorbed(control, seat) or call.caller_gone  # noqa: E731
             control.wait_until(decided, RESUME_TIMEOUT if resumed else JOIN_TIMEOUT)
             control.ensure_alive()  # a caller hanging up while held leaves at once
-            spec = self.dispatcher.spec(queue)
-            if spec is None or not ticket.accepted:
-                why = ticket.refused or "no answer from the dispatcher"
+            answer = seat.answer
+            spec = answer.spec if answer is not None else None
+            if answer is None or spec is None or not answer.accepted:
+                why = answer.refused if answer is not None else "no answer from the dispatcher"
                 log.warning("call %s: queue %s refused the caller: %s", call.uuid, queue, why)
-                self._overflow(control, spec, why)
+                self._overflow(control, spec, why or "refused")
                 return
             if call.adopted:  # found live after a restart: the old run's music may still play
                 break_media(control)
             control.answer()
-            call.state = CallState.QUEUED
-            call.timeline.queue_joined(queue, ticket.since_us)
-            control.emit(QueueJoined, queue=queue, position=ticket.position_at_join,
-                         priority=ticket.priority)  # fmt: skip
+            control.set_state(CallState.QUEUED)
+            call.timeline.queue_joined(queue, answer.since_us)
+            control.emit(QueueJoined, queue=queue, position=answer.position, priority=priority)
             place = QueueSeat(
-                queue, ticket.id, ticket.priority, ticket.since_us,
-                tuple(sorted(ticket.skills.items())), language,
+                queue, ticket, priority, answer.since_us,
+                tuple(sorted((skills or {}).items())), language,
             )  # fmt: skip
             seat.marked = _mark(control, place)
             limit = self._wait(control, seat, spec, language)
@@ -123,10 +162,19 @@ class QueueRunner:
                 control.emit(
                     QueueLeft, queue=queue, outcome=str(QueueOutcome.TIMEOUT), reason=limit
                 )
-                self.dispatcher.leave(ticket, QueueOutcome.TIMEOUT, limit)
+                self._leave(seat, QueueOutcome.TIMEOUT, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._unmark(control, seat)
                 self._overflow(control, spec, "timeout")
+        except IntentArrived as arrived:
+            intent = arrived.intent
+            seat.outcome = (
+                QueueOutcome.ABANDONED if isinstance(intent, Hangup) else QueueOutcome.TRANSFERRED
+            )
+            seat.reason = f"{_what(intent)} by {intent.by}"
+            if seat.bridged_at is None:
+                self._unmark(control, seat)
+            raise
         except gevent.GreenletExit:
             control.pump()
             seat.suspended = not call.caller_gone  # the engine stopping, not the caller leaving
@@ -141,8 +189,9 @@ class QueueRunner:
     ) -> str | None:
         """Wait, ring what the dispatcher offers, bridge. None once bridged, else why the
         caller must leave: the queue's limit, FreeSWITCH's park_timeout ahead, the queue gone."""
-        ticket, call = seat.ticket, control.call
-        deadline, why = ticket.deadline, "max_wait_seconds"
+        call = control.call
+        deadline = seat.answer.deadline if seat.answer is not None else None
+        why = "max_wait_seconds"
         park_deadline = self._park_deadline(call)
         if park_deadline is not None and (deadline is None or park_deadline < deadline):
             deadline, why = park_deadline, "park_timeout"
@@ -152,7 +201,7 @@ class QueueRunner:
             announce_every=spec.announce_every,
             announcement=spec.announcements.get("periodic"),
             position_prompt=spec.announcements.get("position"),
-            position=functools.partial(self.dispatcher.position, ticket),
+            position=functools.partial(self._position, seat),
             language=language,
         )
         music.start()
@@ -164,16 +213,16 @@ class QueueRunner:
                     left = min(left, deadline - self.dispatcher.clock())
                     if left <= 0:
                         return why
-                look = functools.partial(self._news, ticket, rung, call, spec.name)
+                look = functools.partial(self._news, control, seat, rung)
                 control.wait_until(look, left)
                 control.ensure_alive()
-                if self.dispatcher.spec(spec.name) is None and ticket.offer is None:
-                    return "queue deleted"
-                offer = ticket.offer
-                if offer is None or not _new_offer(ticket, rung):
+                offer = seat.offer
+                if offer is None or offer.number <= rung:
+                    if seat.gone:
+                        return "queue deleted"
                     continue
-                rung = ticket.offers
-                answered = self._ring(control, seat, offer, spec)
+                rung = offer.number
+                answered = self._ring(control, seat, offer.agents, spec)
                 if answered is None:
                     continue
                 # end the music first: a playback queued at the bridge would run inside it
@@ -187,9 +236,19 @@ class QueueRunner:
         finally:
             music.stop(interrupt=call.caller.bridged_us is None)
 
-    def _news(self, ticket: Ticket, rung: int, call: Call, queue: str) -> bool:
+    def _position(self, seat: _Seat) -> int:
+        """Asked of the dispatcher when announced (the music's greenlet); the place at
+        joining if it does not answer in time."""
+        now = self.dispatcher.position(seat.ticket)
+        if now:
+            return now
+        return seat.answer.position if seat.answer is not None else 1
+
+    def _news(self, control: CallControl, seat: _Seat, rung: int) -> bool:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""
-        return _new_offer(ticket, rung) or call.caller_gone or self.dispatcher.spec(queue) is None
+        seat.absorb(control.inbox)
+        new = seat.offer is not None and seat.offer.number > rung
+        return new or seat.gone or control.call.caller_gone
 
     def _unmark(self, control: CallControl, seat: _Seat) -> None:
         """The caller left the queue without an agent: a restart must not put it back."""
@@ -209,10 +268,9 @@ class QueueRunner:
     ) -> tuple[str, str] | None:
         """Ring the offered phones (all at once for ring-all); the first to answer wins."""
         seat.ringing = set(agents)
+        number = seat.offer.number if seat.offer is not None else 0
         for ext in agents:
-            control.emit(
-                AgentOffered, queue=spec.name, agent_extension=ext, offer=seat.ticket.offers
-            )
+            control.emit(AgentOffered, queue=spec.name, agent_extension=ext, offer=number)
         jobs = {
             gevent.spawn(
                 _attempt,
@@ -221,6 +279,7 @@ class QueueRunner:
                 extension=ext,
                 variables={"cc_queue": spec.name},
                 timeout=spec.agent_ring_seconds,
+                interruptible=False,  # the actor stops for an intent below, and cancels
             ): ext
             for ext in agents
         }
@@ -228,7 +287,14 @@ class QueueRunner:
         try:
             pending = set(jobs)
             while pending and winner is None:
-                for job in gevent.wait(list(pending), count=1):
+                stops: list[Any] = [*pending, control.mailbox.intent]
+                for job in gevent.wait(stops, count=1):
+                    if job is control.mailbox.intent:
+                        control.pump()
+                        control.check_intents()  # the finally below cancels the phones
+                        if not control.intents:
+                            control.mailbox.intent.clear()  # nothing left: wait again
+                        continue
                     pending.discard(job)
                     ext = jobs[job]
                     leg, error = job.value if job.successful() else ("", job.exception)
@@ -255,9 +321,13 @@ class QueueRunner:
     def _fail(self, seat: _Seat, ext: str, cause: str) -> None:
         if ext in seat.ringing:
             seat.ringing.discard(ext)
-            self.dispatcher.offer_failed(seat.ticket, ext, cause)
+            self.dispatcher.post(m.OfferFailed(seat.ticket, ext, cause))
 
     def _bridge(self, control: CallControl, seat: _Seat, extension: str, leg: str) -> bool:
+        with control.shielded():  # an intent waits until the dispatcher knows the outcome
+            return self._bridge_now(control, seat, extension, leg)
+
+    def _bridge_now(self, control: CallControl, seat: _Seat, extension: str, leg: str) -> bool:
         call = control.call
         seat.agent, seat.leg = extension, leg
         try:
@@ -277,12 +347,12 @@ class QueueRunner:
             gone = False
         seat.ringing.discard(extension)
         seat.bridged_at = self.dispatcher.clock()
-        self.dispatcher.answered(seat.ticket, extension)
+        self.dispatcher.post(m.OfferAnswered(seat.ticket, extension, call.uuid))
+        seat.left = True
         call.timeline.queue_left(_now_us(), str(QueueOutcome.ANSWERED))
-        control.emit(AgentAnswered, queue=seat.ticket.queue, agent_extension=extension)
-        control.emit(QueueLeft, queue=seat.ticket.queue, agent_extension=extension,
+        control.emit(AgentAnswered, queue=seat.queue, agent_extension=extension)
+        control.emit(QueueLeft, queue=seat.queue, agent_extension=extension,
                      outcome=str(QueueOutcome.ANSWERED))  # fmt: skip
-        call.on_finished.append(lambda: self._release(seat))
         log.info("call %s: bridged to agent %s", call.uuid, extension)
         if gone:
             raise CallGone(f"call {call.uuid}: caller hung up as the bridge came up")
@@ -312,22 +382,19 @@ class QueueRunner:
         for ext in ringing:
             self._fail(seat, ext, "ORIGINATOR_CANCEL")
         if seat.suspended and seat.bridged_at is None:
-            self.dispatcher.suspend(ticket)  # no outcome: the next run resumes the stay
-        elif seat.bridged_at is None:  # the dispatcher hears of it before any command is tried
-            if ticket.accepted and ticket.outcome is None:
-                control.call.timeline.queue_left(_now_us(), str(QueueOutcome.ABANDONED))
-                control.emit(QueueLeft, queue=ticket.queue, outcome=str(QueueOutcome.ABANDONED),
-                             reason="caller hung up")  # fmt: skip
-            self.dispatcher.leave(ticket, QueueOutcome.ABANDONED, "caller hung up")
+            self.dispatcher.post(m.Suspend(ticket))  # no outcome: the next run resumes the stay
+        elif seat.bridged_at is None and not seat.left:  # told before any command is tried
+            if seat.accepted:
+                control.call.timeline.queue_left(_now_us(), str(seat.outcome))
+                control.emit(QueueLeft, queue=seat.queue, outcome=str(seat.outcome),
+                             reason=seat.reason)  # fmt: skip
+            self._leave(seat, seat.outcome, seat.reason)
         for ext in ringing:
             self._hang_up_agent_legs(control, ext)  # never raises (CallControl.kill_leg)
 
-    def _release(self, seat: _Seat) -> None:
-        """The bridged call ended: the agent goes to wrap-up."""
-        if seat.agent is None or seat.bridged_at is None:
-            return
-        talk = max(0.0, self.dispatcher.clock() - seat.bridged_at)
-        self.dispatcher.released(seat.ticket, seat.agent, talk, wrapup=True)
+    def _leave(self, seat: _Seat, outcome: QueueOutcome, reason: str) -> None:
+        seat.left = True
+        self.dispatcher.post(m.Leave(seat.ticket, outcome, reason))
 
 
 def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseException | None]:
@@ -349,8 +416,17 @@ def _mark(control: CallControl, seat: QueueSeat | None) -> bool:
     return True
 
 
-def _new_offer(ticket: Ticket, rung: int) -> bool:
-    return ticket.offer is not None and ticket.offers > rung
+def _absorbed(control: CallControl, seat: _Seat) -> bool:
+    seat.absorb(control.inbox)
+    return seat.decided
+
+
+def _what(intent: object) -> str:
+    if isinstance(intent, Hangup):
+        return "hung up"
+    if isinstance(intent, BridgeAgent):
+        return f"bridged to agent {intent.extension}"
+    return "transferred"
 
 
 def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:
@@ -366,6 +442,4 @@ def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:
 
 
 def _now_us() -> int:
-    from callcenter.ivr.interpreter import wall_clock_us
-
-    return wall_clock_us()
+    return time.time_ns() // 1000

@@ -3,6 +3,11 @@
 However the target ends (done, caller gone, FreeSWITCH unreachable, a bug), the actor keeps
 reading the call's events until every leg has hung up, then closes the call: one CDR, the
 final state mirrored, mailboxes released.
+
+The actor is the call's only writer. Others post it intents (``calls.intents``): one arriving
+while a step runs cuts the step (``IntentArrived``, after its cleanup), one arriving while the
+call is bridged is read by the watch; ``calls.operations`` carries it out and says what runs
+next (a transfer's target, the route again after a refused bridge).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from callcenter.calls.control import CallControl
+from callcenter.calls.control import AgentPresence, CallControl
+from callcenter.calls.intents import CallIntent, IntentArrived
+from callcenter.calls.operations import Again, DialOut, DialOutRunner, Next, Operations
 from callcenter.calls.routing import Target
 from callcenter.errors import CallGone, ESLError, ESLNotConnected, UnsafeValue
 from callcenter.esl import commands
@@ -37,6 +44,8 @@ class CallActor:
         on_error: Callable[[str], None],
         check_interval: float = 60.0,
         resume_timeout: float = 120.0,
+        presence: AgentPresence | None = None,
+        dial_out: DialOutRunner | None = None,
     ) -> None:
         self.control = control
         self.call = control.call
@@ -50,6 +59,8 @@ class CallActor:
         self.resume_timeout = resume_timeout
         self.resumed = 0
         self._told_gone = False  # a reply said the caller is gone, no event has yet
+        self.operations = Operations(control, presence)
+        self._dial_out = dial_out
 
     def run(self) -> None:
         """Drive the call, then watch it end. A kill (GreenletExit, at shutdown) skips the
@@ -67,15 +78,17 @@ class CallActor:
             log.exception("call %s: actor failed; hanging up the caller", self.call.uuid)
             self._hang_up_quietly("NORMAL_TEMPORARY_FAILURE")
         self.watch_until_finished()
+        self.control.set_state(CallState.ENDED)
         self._on_finished(self)
 
-    def _drive(self) -> None:
-        while True:
-            target = self._target()
+    def _drive(self, first: Next | None = None) -> None:
+        step: Next = first if first is not None else Again()
+        while step is not None:
             try:
-                log.info("call %s: did %s -> %s", self.call.uuid, self.call.did, target)
-                self._run_target(self.control, target)
+                self._step(step)
                 return
+            except IntentArrived as arrived:
+                step = self._carry_out(arrived.intent)
             except CallGone as exc:
                 log.info("call %s: caller gone (%s)", self.call.uuid, exc)
                 self._told_gone = not self.call.caller_gone
@@ -87,6 +100,26 @@ class CallActor:
             except ESLError as exc:
                 if not self._resume_after(exc):
                     return
+                step = Again()
+
+    def _step(self, step: Target | DialOut | Again) -> None:
+        if isinstance(step, DialOut):
+            if self._dial_out is None:
+                log.error("call %s: no outbound routes to dial %s", self.call.uuid, step.number)
+                self._hang_up_quietly("NO_ROUTE_DESTINATION")
+                return
+            self._dial_out(self.control, step.number)
+            return
+        target = self._target() if isinstance(step, Again) else step
+        log.info("call %s: did %s -> %s", self.call.uuid, self.call.did, target)
+        self._run_target(self.control, target)
+
+    def _carry_out(self, intent: CallIntent) -> Next:
+        try:
+            return self.operations.carry_out(intent)
+        except ESLError as exc:
+            log.warning("call %s: %s not carried out: %s", self.call.uuid, intent, exc)
+            return None
 
     def _resume_after(self, exc: ESLError) -> bool:
         """FreeSWITCH went away mid-step: once it is back and the call still up, start over."""
@@ -113,15 +146,27 @@ class CallActor:
 
     def watch_until_finished(self) -> None:
         # only events end a call (its own, or those ``Mailbox.lost`` delivers): no polling
-        finished = lambda: self.call.finished  # noqa: E731
+        control = self.control
+        finished = lambda: self.call.finished or bool(control.intents)  # noqa: E731
         interval = self.check_interval
         if self._told_gone:
             # "-ERR invalid session id" and no hang-up event: it can have gone by before the
             # call had a mailbox (a restart's adoption); ask soon, not a minute later
             interval = min(interval, TOLD_GONE_CHECK)
-        while not self.control.wait_until(finished, interval, poll=interval):
-            self._check_legs_exist()
-            interval = self.check_interval
+        while True:
+            if not control.wait_until(finished, interval, poll=interval, interruptible=False):
+                self._check_legs_exist()
+                interval = self.check_interval
+                continue
+            intent = control.take_intent()
+            if intent is None:
+                return
+            if self.call.finished:
+                log.info("call %s: %s comes after the call ended", self.call.uuid, intent)
+                continue
+            step = self._carry_out(intent)
+            if step is not None:
+                self._drive(step)
 
     def _check_legs_exist(self) -> None:
         """No event for a while: ask FreeSWITCH whether the legs are still there."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -72,6 +72,9 @@ _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
 @dataclass
 class Call:
+    """Written by its actor only: events applied by ``CallControl.pump``, steps through
+    ``CallControl.set_state``; others send the actor intents (``calls.intents``)."""
+
     uuid: str
     node: str
     direction: Direction
@@ -82,8 +85,6 @@ class Call:
     state: CallState = CallState.PARKED
     timeline: CallTimeline = field(init=False)
     adopted: bool = False
-    # run once the call has ended, after its CDR (the ACD frees the agent here)
-    on_finished: list[Callable[[], None]] = field(default_factory=list, repr=False)
     queue_overflows: int = 0
     cancelled_legs: set[str] = field(default_factory=set, repr=False)  # killed, not wanted
     queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there

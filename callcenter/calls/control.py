@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import gevent
 
 from callcenter.calls.call import Call
+from callcenter.calls.intents import INTENTS, BridgeAgent, CallIntent, Hangup, IntentArrived
 from callcenter.calls.mailbox import Mailbox
 from callcenter.errors import (
     CallGone,
@@ -31,11 +34,13 @@ from callcenter.esl.events import Event
 from callcenter.events import types as events
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallAnswered
-from callcenter.vocabulary import Direction, LegRole, language_code
+from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 
 log = logging.getLogger(__name__)
 
 _CAME_UP = frozenset({"CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_BRIDGE"})
+MAX_BREAKS = 5  # uuid_breaks sent to end one application for an intent
+BREAK_GRACE = 1.0  # seconds an application gets to end after a uuid_break
 
 
 class Channel(Protocol):
@@ -60,7 +65,19 @@ class Channel(Protocol):
 class AgentPresence(Protocol):
     """Who must know that an agent's phone is on a call (the ACD's dispatcher)."""
 
-    def busy(self, call: Call, extension: str) -> None: ...
+    def busy(self, call_uuid: str, extension: str) -> None: ...
+
+    def call_ended(self, call_uuid: str) -> None: ...
+
+    def released(self, call_uuid: str, extension: str) -> None: ...
+
+    def reserve(self, extension: str, reply: Mailbox, seconds: float = 30.0) -> str:
+        """Answered in ``reply`` by a message with ``id``, ``granted`` and ``refused``."""
+        ...
+
+    def bind(self, reservation: str, call_uuid: str) -> None: ...
+
+    def release(self, reservation: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +136,9 @@ class CallControl:
         self._attach_leg = attach_leg
         self.command_timeout = command_timeout
         self.agents_domain = agents_domain
+        self.inbox: deque[object] = deque()  # others' answers (the ACD's), for the actor's code
+        self.intents: deque[CallIntent] = deque()  # not yet carried out, oldest first
+        self._shield = 0  # > 0: a step that must not be cut (a bridge being set up)
 
     @property
     def uuid(self) -> str:
@@ -127,11 +147,47 @@ class CallControl:
     # -- the actor's view of its mailbox ------------------------------------------------
 
     def pump(self) -> None:
-        """Apply every event already delivered to this call, without waiting."""
+        """Apply every event already delivered to this call, without waiting; sort the
+        messages posted to it (intents apart)."""
         for event in self.mailbox.drain():
             self.call.apply(event)
             self._check_cancelled(event)
             self._announce(event)
+        for message in self.mailbox.take_messages():
+            if isinstance(message, INTENTS):
+                self.intents.append(message)
+            else:
+                self.inbox.append(message)
+
+    def set_state(self, state: CallState) -> None:
+        """The actor's own step changes the call's state (queued, transferred, ended)."""
+        self.call.state = state
+
+    def check_intents(self) -> None:
+        """Raise ``IntentArrived`` for the oldest intent waiting, unless shielded."""
+        if self.intents and not self._shield:
+            intent = self.intents.popleft()
+            if not self.intents:
+                self.mailbox.intent.clear()
+            raise IntentArrived(intent)
+
+    def take_intent(self) -> CallIntent | None:
+        self.pump()
+        if not self.intents:
+            return None
+        intent = self.intents.popleft()
+        if not self.intents:
+            self.mailbox.intent.clear()
+        return intent
+
+    @contextmanager
+    def shielded(self) -> Iterator[None]:
+        """Intents wait until the block is done (it is short: a bridge, a cleanup)."""
+        self._shield += 1
+        try:
+            yield
+        finally:
+            self._shield -= 1
 
     def _check_cancelled(self, event: Event) -> None:
         """A leg this call gave up on came up anyway (the uuid_kill raced its creation, or
@@ -155,15 +211,25 @@ class CallControl:
         if self.call.leg_gone(target):
             raise CallGone(f"call {self.uuid}: leg {target} is gone")
 
-    def wait_until(self, done: Callable[[], bool], timeout: float, *, poll: float = 1.0) -> bool:
+    def wait_until(
+        self,
+        done: Callable[[], bool],
+        timeout: float,
+        *,
+        poll: float = 1.0,
+        interruptible: bool = True,
+    ) -> bool:
         """Process events until ``done()`` or the timeout; False on timeout. ``done()`` is
         also looked at every ``poll`` seconds without an event, for what changes without
-        one (a queue deleted); a wait only events can end passes ``poll=timeout``."""
+        one (a queue deleted); a wait only events can end passes ``poll=timeout``. An intent
+        ends the wait with ``IntentArrived`` unless ``interruptible`` is False."""
         deadline = gevent.get_hub().loop.now() + timeout
         while True:
             self.pump()
             if done():
                 return True
+            if interruptible:
+                self.check_intents()
             left = deadline - gevent.get_hub().loop.now()
             if left <= 0:
                 return False
@@ -185,13 +251,62 @@ class CallControl:
     ) -> Event:
         target = leg or self.uuid
         self.ensure_alive(target)
+        self.check_intents()
+        limit = timeout or self.command_timeout
         try:
-            done = self.channel.execute(target, app, arg, timeout or self.command_timeout)
+            if limit > self.command_timeout and target == self.uuid and not self._shield:
+                done = self._execute_media(app, arg, limit)  # minutes: an intent may cut it
+            else:
+                done = self.channel.execute(target, app, arg, limit)
         except (CallGone, ESLTimeout):
             self.ensure_alive(target)
             raise
         self.ensure_alive(target)  # a hang-up during the app completes it early
+        self.check_intents()
         return done
+
+    def _execute_media(self, app: str, arg: str | None, timeout: float) -> Event:
+        """A long application (a prompt, a menu, a recording) that an intent ends: a hang-up
+        at once (its uuid_kill ends the application), a transfer once ``uuid_break`` has
+        ended it (a menu takes one break per prompt and wait), a bridge to an agent after it."""
+        job = gevent.spawn(_executed, self.channel.execute, self.uuid, app, arg, timeout)
+        deadline = gevent.get_hub().loop.now() + timeout + 5.0
+        breaks = 0
+        while not job.ready():
+            left = deadline - gevent.get_hub().loop.now()
+            if left <= 0:
+                break
+            if not gevent.wait([job, self.mailbox.intent], timeout=left, count=1):
+                continue
+            if job.ready():
+                break
+            self.pump()
+            first = self.intents[0] if self.intents else None
+            if first is None:
+                self.mailbox.intent.clear()  # taken already: nothing to stop for
+            elif isinstance(first, Hangup) or breaks >= MAX_BREAKS:
+                self.check_intents()  # the application ends with the channel (or on its own)
+            elif isinstance(first, BridgeAgent):
+                job.join(timeout=left)  # the caller hears the prompt out
+            else:
+                breaks += 1
+                self._break_media()
+                job.join(timeout=BREAK_GRACE)
+        if not job.ready():
+            job.kill(block=False)
+            raise ESLTimeout(f"call {self.uuid}: {app} did not complete in {timeout}s")
+        outcome: tuple[Event | None, Exception | None] = job.value
+        event, error = outcome
+        if error is not None:
+            raise error
+        assert event is not None
+        return event
+
+    def _break_media(self) -> None:
+        try:
+            self.channel.api(commands.uuid_break(self.uuid), check=False)
+        except ESLError as exc:
+            log.info("call %s: uuid_break not sent: %s", self.uuid, exc)
 
     def answer(self) -> None:
         self.execute("answer")
@@ -269,8 +384,11 @@ class CallControl:
         extension: str | None = None,
         variables: Mapping[str, str] | None = None,
         timeout: float = 30.0,
+        interruptible: bool = True,
     ) -> str:
-        """Bring up a new leg parked for this call; return its UUID once it answered."""
+        """Bring up a new leg parked for this call; return its UUID once it answered. An
+        intent arriving meanwhile cancels the leg (``IntentArrived``) unless
+        ``interruptible`` is False (a helper greenlet ringing one of several phones)."""
         self.ensure_alive()
         if not self.channel.connected:  # nothing would be sent: no leg to put in the CDR
             raise ESLNotConnected(f"call {self.uuid}: ESL is down, {dial_string} not dialled")
@@ -293,8 +411,11 @@ class CallControl:
             self.call.timeline.add_leg(leg_uuid, role, Direction.OUTBOUND, to_number=dial_string)
         self._attach_leg(leg_uuid)
         job = gevent.spawn(_outcome, self.channel.bgapi, line, timeout + 10.0)
+        stops = [job, self.mailbox.caller_hangup]
+        if interruptible and not self._shield:
+            stops.append(self.mailbox.intent)
         try:
-            gevent.wait([job, self.mailbox.caller_hangup], timeout=timeout + 15.0, count=1)
+            gevent.wait(stops, timeout=timeout + 15.0, count=1)
         finally:
             if not job.ready():
                 job.kill(block=False)
@@ -302,6 +423,10 @@ class CallControl:
         if self.call.caller_gone:
             self._kill_quietly(leg_uuid, "ORIGINATOR_CANCEL")
             raise CallGone(f"call {self.uuid}: caller left while {dial_string} rang")
+        answered = job.ready() and isinstance(job.value, tuple)
+        if interruptible and self.intents and not self._shield and not answered:
+            self._kill_quietly(leg_uuid, "ORIGINATOR_CANCEL")
+            self.check_intents()
         if not job.ready() or job.value is None:
             self._kill_quietly(leg_uuid, "ALLOTTED_TIMEOUT")
             raise OriginateFailed("ALLOTTED_TIMEOUT")
@@ -319,7 +444,7 @@ class CallControl:
     def agent_busy(self, extension: str) -> None:
         """This call holds the agent's phone until it ends: the ACD offers it nothing else."""
         if self.presence is not None:
-            self.presence.busy(self.call, extension)
+            self.presence.busy(self.call.uuid, extension)
 
     def agent_dial_string(self, extension: str) -> str:
         q.token("extension", extension)
@@ -328,9 +453,12 @@ class CallControl:
     def bridge(self, other_uuid: str) -> None:
         self.ensure_alive()
         self.channel.api(commands.uuid_bridge(self.uuid, other_uuid))
+        # the other leg's bridge time: the caller's is an earlier bridge's after a transfer
+        side = self.call.timeline.leg(other_uuid) or self.call.caller
         self.wait_until(
-            lambda: self.call.caller.bridged_us is not None or self.call.caller_gone,
+            lambda: side.bridged_us is not None or self.call.caller_gone,
             self.command_timeout,
+            interruptible=False,
         )
         self.ensure_alive()
 
@@ -379,6 +507,14 @@ def _outcome(fn: Callable[..., str], *args: Any) -> tuple[str, Exception | None]
         return fn(*args), None
     except Exception as exc:  # noqa: BLE001 (handed to the actor, which raises it)
         return "", exc
+
+
+def _executed(fn: Callable[..., Event], *args: Any) -> tuple[Event | None, Exception | None]:
+    """``_outcome`` for an execute: its completion event, or its error."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # noqa: BLE001 (handed to the actor, which raises it)
+        return None, exc
 
 
 def _cause_of(message: str) -> str:

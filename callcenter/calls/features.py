@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
@@ -15,7 +16,21 @@ DEFAULT_PROMPT = "tone_stream://%(1000,500,440);loops=2"
 BUSY_TONE = "tone_stream://%(500,500,480,620);loops=3"
 
 FlowRunner = Callable[[CallControl, str], None]  # callcenter.ivr.on_call.IvrRunner
-QueueEntry = Callable[[CallControl, str], None]  # callcenter.acd.on_call.QueueRunner
+
+
+class QueueEntry(Protocol):
+    """A caller into a queue (``callcenter.acd.on_call.QueueRunner``): what route targets and
+    IVR queue nodes call, so that neither imports the ACD."""
+
+    def __call__(
+        self,
+        control: CallControl,
+        queue: str,
+        *,
+        priority: int = 0,
+        skills: Mapping[str, int] | None = None,
+        language: str = "en",
+    ) -> None: ...
 
 
 def run_target(

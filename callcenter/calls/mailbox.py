@@ -5,6 +5,11 @@ call reads (``wants``; by default the ones its timeline handles) so a call waiti
 on a playback does not hoard events nobody will look at. It also raises a flag the moment
 the caller's CHANNEL_HANGUP arrives, so an actor waiting on something else (an originate
 ringing an agent) can stop at once instead of after its own timeout.
+
+``post`` takes messages from other greenlets (the ACD's answers, intents from operators):
+values, never shared objects. They wait beside the events, in order, and the actor takes
+them with ``take_messages``; an intent also raises ``intent`` so that a wait on something
+else (agents ringing) stops for it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Collection
 from gevent.event import Event as Flag
 from gevent.queue import Full
 
+from callcenter.calls.intents import INTENTS
 from callcenter.cdr.timeline import TIMELINE_EVENTS
 from callcenter.esl.events import Event
 
@@ -23,7 +29,10 @@ _GONE = frozenset({"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY
 
 
 class Mailbox:
-    __slots__ = ("_items", "_ready", "call_uuid", "caller_hangup", "maxsize", "wants")
+    __slots__ = (
+        "_items", "_messages", "_ready", "call_uuid", "caller_hangup", "intent", "maxsize",
+        "wants",
+    )  # fmt: skip
 
     def __init__(
         self, call_uuid: str, maxsize: int = 1000, wants: Collection[str] = TIMELINE_EVENTS
@@ -34,6 +43,8 @@ class Mailbox:
         self._items: deque[Event] = deque()
         self._ready = Flag()
         self.caller_hangup = Flag()
+        self._messages: deque[object] = deque()
+        self.intent = Flag()
 
     def put_nowait(self, event: Event) -> None:
         name = event.name
@@ -48,11 +59,27 @@ class Mailbox:
 
     def get(self, timeout: float) -> Event | None:
         if not self._items:
+            if self._messages:
+                return None  # the caller pumps: messages first
             self._ready.clear()
             self._ready.wait(timeout)
             if not self._items:
                 return None
         return self._items.popleft()
+
+    def post(self, message: object) -> None:
+        """A message for the actor (never blocks); ``calls.intents`` ones raise ``intent``."""
+        self._messages.append(message)
+        if isinstance(message, INTENTS):
+            self.intent.set()
+        self._ready.set()
+
+    def take_messages(self) -> list[object]:
+        if not self._messages:
+            return []
+        messages = list(self._messages)
+        self._messages.clear()
+        return messages
 
     def wake(self) -> None:
         """Make a waiting ``get`` return (with None) so its caller looks at the world again."""

@@ -21,8 +21,10 @@ from gevent.pool import Group
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
+from callcenter.calls.intents import CallIntent
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
+from callcenter.calls.operations import DialOutRunner
 from callcenter.calls.previous_run import PreviousRun
 from callcenter.calls.routing import RouteTable, Target
 from callcenter.cdr.builder import build_cdr, build_recordings
@@ -66,6 +68,7 @@ class CallManager:
         options: CallOptions | None = None,
         presence: AgentPresence | None = None,
         events: EventBus | None = None,
+        dial_out: DialOutRunner | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -77,6 +80,7 @@ class CallManager:
         self.run_target = run_target
         self.options = options or CallOptions()
         self.presence = presence
+        self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -173,6 +177,8 @@ class CallManager:
             is_connected=self.is_connected,
             on_error=lambda kind: self.metrics.actor_errors.labels(error=kind).inc(),
             check_interval=self.options.check_interval,
+            presence=self.presence,
+            dial_out=self.dial_out,
         )
         self.actors[call.uuid] = actor
         self.previous.seen(call.uuid)
@@ -185,6 +191,16 @@ class CallManager:
             lambda g: log.error("call %s: actor died: %r", call.uuid, g.exception)
         )
         return actor
+
+    def send_intent(self, uuid: str, intent: CallIntent) -> bool:
+        """Hand an intent to the live call ``uuid`` if this manager holds it; its actor
+        carries it out (``calls.operations``)."""
+        actor = self.actors.get(uuid)
+        if actor is None or actor.call.finished:
+            return False
+        actor.control.mailbox.post(intent)
+        log.info("call %s: %s", uuid, intent)
+        return True
 
     def _target_of(self, call: Call) -> Target:
         """The DID's route; a caller adopted while waiting in a queue goes back to that queue
@@ -204,8 +220,7 @@ class CallManager:
     def _finished(self, actor: CallActor) -> None:
         call = actor.call
         try:
-            cdr = build_cdr(call.timeline)
-            call.state = CallState.ENDED
+            cdr = build_cdr(call.timeline)  # the actor has set the state: ended
             self.writer.write_call(call.to_record(cdr.disposition))
             recordings = build_recordings(call.timeline)
             for recording in recordings:
@@ -220,11 +235,8 @@ class CallManager:
                 call.uuid, cdr.disposition, cdr.hangup_by, cdr.hangup_cause, cdr.total_ms,
             )  # fmt: skip
         finally:
-            for callback in call.on_finished:
-                try:
-                    callback()
-                except Exception:
-                    log.exception("call %s: an end-of-call hook failed", call.uuid)
+            if self.presence is not None:  # the agents it held: wrap-up, or free
+                self.presence.call_ended(call.uuid)
             # every leg routed to the call, including originates that never made a channel
             for leg in self._attached.pop(call.uuid, set()) | set(call.leg_uuids):
                 self._legs.pop(leg, None)

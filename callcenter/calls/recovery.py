@@ -84,8 +84,7 @@ def close(left: LeftOpen, now_us: int) -> Closing:
     ended_us = _us(left.record.ended_at) or timeline.caller.ended_us or now_us
     for leg in list(timeline.legs.values()):
         end = leg.ended_us or max(ended_us, leg.created_us or 0)
-        call.end_leg_unseen(leg.uuid, cause=UNSEEN_CAUSE, at_us=end)
-    call.state = CallState.ENDED
+        call.end_leg_unseen(leg.uuid, cause=UNSEEN_CAUSE, at_us=end)  # the last one: ENDED
     closed: list[QueueStayRecord] = []
     for stay in left.stays:
         left_us = max(ended_us, _us(stay.joined_at) or 0)

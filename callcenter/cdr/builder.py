@@ -145,6 +145,7 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         wrapup_ms=timeline.wrapup_ms,
         total_ms=_ms(started, ended),
         ivr_path=tuple(timeline.ivr_path),
+        ended_by=timeline.ended_by,
         legs=tuple(_leg_record(leg, started) for leg in timeline.legs.values()),
     )
 

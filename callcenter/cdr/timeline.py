@@ -86,6 +86,7 @@ class CallTimeline:
     outcome: str | None = None  # voicemail, transferred, ... set by features
     routes: list[str] = field(default_factory=list)  # the route targets' kinds, in order
     dial_cause: str | None = None  # a destination dialled for the caller that did not answer
+    ended_by: str | None = None  # who hung the call up from outside (``str(Actor)``)
 
     def leg(self, uuid: str) -> LegTimeline | None:
         return self.legs.get(uuid)
@@ -201,6 +202,13 @@ class CallTimeline:
         if self.ivr_spans:
             start, _ = self.ivr_spans[-1]
             self.ivr_spans[-1] = (start, at_us)
+
+    def operated(self, action: str, at_us: int, by: str, **details: Any) -> None:
+        """An operator's intent carried out on the call (hangup, transfer, bridge_agent):
+        in the call's path, with who asked."""
+        self.ivr_path.append({"node": f"@{action}", "at_us": at_us, "by": by, **details})
+        if action == "hangup":
+            self.ended_by = by
 
     def ivr_step(self, node: str, at_us: int, **details: Any) -> None:
         self.ivr_path.append({"node": node, "at_us": at_us, **details})

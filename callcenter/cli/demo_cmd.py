@@ -179,9 +179,10 @@ def demo(
             health = json.loads(body)
             counters = traffic.counters
             in_flight = sum(len(m.actors) for m in app.managers.values())
-            board = app.dispatcher.board
-            waiting = sum(len(board.waiting(name)) for name in board.queues)
-            talking = sum(1 for a in board.agents.values() if a.state == "in_call")
+            board = app.dispatcher.figures()  # asked of the dispatcher, which owns the board
+            waiting = sum(count for _, count, _ in board.queues) if board else 0
+            agents = board.agents if board else ()
+            talking = sum(count for (_, state), count in agents if state == "in_call")
             click.echo(
                 f"[demo] offered={counters.offered} in_flight={in_flight} "
                 f"completed={counters.completed + counters.abandoned + counters.ended_unbridged} "

@@ -2,7 +2,7 @@
 CDR timeline, per-node metrics, and what each final action does.
 
 Final actions:
-- queue: the ACD (``acd.on_call.QueueRunner``) with the node's priority and skills;
+- queue: the ACD (a ``calls.features.QueueEntry``) with the node's priority and skills;
 - transfer to an extension: ring it and bridge (``features.ring_extension``); to an
   external number: through its outbound route (``trunks.dialout.transfer_out``), or
   NO_ROUTE_DESTINATION when the engine has no outbound routes table;
@@ -20,11 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from callcenter.acd.on_call import QueueRunner
+from callcenter import grammar as q
 from callcenter.calls.control import CallControl, Digits
-from callcenter.calls.features import ring_extension
+from callcenter.calls.features import QueueEntry, ring_extension
 from callcenter.errors import CallGone
-from callcenter.esl import quoting as q
 from callcenter.events.types import CallTransferred, IvrNode
 from callcenter.ivr import plan
 from callcenter.ivr.http import Http, fetch_json
@@ -116,7 +115,7 @@ class IvrRunner:
         http: Http = fetch_json,
         limits: Limits | None = None,
         outbound: OutboundRoutes | None = None,
-        queue: QueueRunner | None = None,
+        queue: QueueEntry | None = None,
         tts: plan.Tts | None = None,
     ) -> None:
         self.registry = registry

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 
+from callcenter import grammar as quoting
 from callcenter.errors import UnsafeValue
-from callcenter.esl import quoting
-from callcenter.esl.quoting import VAR_NAME
-from callcenter.esl.vocabulary import HangupCause
+from callcenter.grammar import VAR_NAME
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar
 from callcenter.ivr.validate_fields import Checker, Ref, child
 from callcenter.ivr.validate_nodes import COMMON
-from callcenter.vocabulary import EXTENSION, SKILL
+from callcenter.vocabulary import EXTENSION, SKILL, HangupCause
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 FLOW_NAME = re.compile(r"[a-z0-9_-]+")

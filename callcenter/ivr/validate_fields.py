@@ -13,9 +13,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from callcenter import grammar as quoting
 from callcenter import safe_regex
 from callcenter.errors import UnsafeValue
-from callcenter.esl import quoting
 from callcenter.ivr.loader import YMap, YNode, YScalar, YSeq
 from callcenter.ivr.plan import Prompt, Where
 from callcenter.ivr.variables import PATH_VARIABLES

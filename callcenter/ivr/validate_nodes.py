@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
+from callcenter import grammar as quoting
 from callcenter.errors import UnsafeValue
-from callcenter.esl import quoting
-from callcenter.esl.quoting import VAR_NAME
+from callcenter.grammar import VAR_NAME
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YMap, YScalar, YSeq
 from callcenter.ivr.validate_fields import KEYS, Checker, Ref, child

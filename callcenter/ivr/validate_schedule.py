@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from datetime import date, time
 
-from callcenter.esl.quoting import VAR_NAME
+from callcenter.grammar import VAR_NAME
 from callcenter.ivr import plan, public_holidays
 from callcenter.ivr.loader import YMap, YNode, YScalar, YSeq
 from callcenter.ivr.validate_fields import Checker, Ref, child

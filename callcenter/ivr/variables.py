@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from callcenter.esl import quoting as q
+from callcenter import grammar as q
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CAPTURE = re.compile(r"\$(\d)(?!\d)")

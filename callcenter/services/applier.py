@@ -13,8 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from callcenter.errors import CallCenterError
-from callcenter.esl import commands
+from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer
 from callcenter.services.changes import Change, ChangeKind
 
 log = logging.getLogger(__name__)
@@ -73,44 +72,34 @@ class ChangeApplier:
             log.warning("change %d of unknown kind %r ignored", change.id, change.kind)
 
 
-class CallHolder(Protocol):
+class IntentTaker(Protocol):
     """What ``ManagerCalls`` needs of a ``CallManager``."""
 
-    @property
-    def actors(self) -> Mapping[str, object]: ...
+    def send_intent(self, uuid: str, intent: CallIntent) -> bool: ...
 
-    @property
-    def channel(self) -> Any: ...
+
+def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | None:
+    """The call's intent for a ``call`` change (None: an op this version does not know)."""
+    by = str(details.get("by", ""))
+    if op == "hangup":
+        return Hangup(str(details.get("cause") or "NORMAL_CLEARING"), by)
+    if op == "transfer":
+        return Transfer(str(details.get("target", "")), by)
+    if op == "bridge_agent":
+        return BridgeAgent(str(details.get("extension", "")), by)
+    return None
 
 
 class ManagerCalls:
-    """The call port until the call actors take intents (``CallManager.send_intent``): a
-    hangup is sent to the FreeSWITCH node holding the call (``uuid_kill`` with the cause;
-    the call's actor then closes it as any hangup); a transfer or a bridge to an agent is
-    refused with an error in the log, since only the call's actor may move it."""
+    """The call port: each ``call`` change becomes an intent (``calls.intents``) put in the
+    mailbox of the call's actor by the manager that holds it; the actor carries it out."""
 
-    def __init__(self, managers: Callable[[], Iterable[CallHolder]]) -> None:
+    def __init__(self, managers: Callable[[], Iterable[IntentTaker]]) -> None:
         self.managers = managers
 
     def send(self, uuid: str, op: str, details: Mapping[str, Any]) -> bool:
-        for manager in self.managers():
-            if uuid not in manager.actors:
-                continue
-            if op != "hangup":
-                log.error(
-                    "call %s: %s by %s not carried out: live call operations other than "
-                    "hangup arrive with the call actors' intents",
-                    uuid,
-                    op,
-                    details.get("by"),
-                )
-                return True
-            cause = str(details.get("cause", "NORMAL_CLEARING"))
-            try:
-                manager.channel.api(commands.uuid_kill(uuid, cause), check=False)
-            except CallCenterError as exc:
-                log.error("call %s: hangup by %s failed: %s", uuid, details.get("by"), exc)
-            else:
-                log.info("call %s: hung up (%s) by %s", uuid, cause, details.get("by"))
-            return True
-        return False
+        intent = intent_of(op, details)
+        if intent is None:
+            log.warning("call %s: operation %r unknown to this engine; ignored", uuid, op)
+            return False
+        return any(manager.send_intent(uuid, intent) for manager in self.managers())

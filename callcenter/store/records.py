@@ -215,6 +215,7 @@ class CdrRecord:
     ivr_path: tuple[dict[str, Any], ...] = ()
     legs: tuple[CdrLegRecord, ...] = ()
     source: CdrSource = CdrSource.ENGINE
+    ended_by: str | None = None  # who hung up the call from outside: "api:crm", "cli:root"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
+from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.errors import DatabaseUnavailable
@@ -19,8 +20,8 @@ from callcenter.store import migrate
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import OpenStaysClosed, QueueStayRecord
-from callcenter.store.repos import QueueRepository
-from callcenter.vocabulary import QueueOutcome
+from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
 
 
 class Flaky:
@@ -34,6 +35,19 @@ class Flaky:
         if self.down:
             raise DatabaseUnavailable("connection refused")
         return self.database.session_scope()
+
+
+class Inbox:
+    """A caller's mailbox: what the dispatcher answered, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+
+    def post(self, message: object) -> None:
+        self.messages.append(message)
+
+    def seats(self) -> list[m.Seat]:
+        return [x for x in self.messages if isinstance(x, m.Seat)]
 
 
 class Writer:
@@ -59,19 +73,20 @@ def test_joins_before_the_first_load_wait_for_it(database: Database) -> None:
     dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()))  # type: ignore[arg-type]
     assert dispatcher._reload() is False  # the start, with the database away
     future_us = int((time.time() + 3600) * 1e6)  # a resumed caller's clock was ahead
-    resumed = dispatcher.enter("call-1", "sales", wake=lambda: None, ticket_id="t-1",
-                               since_us=future_us)  # fmt: skip
-    gone = dispatcher.enter("call-2", "sales", wake=lambda: None)
+    resumed, gone = Inbox(), Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", resumed, since_us=future_us))
+    dispatcher.post(m.Join("t-2", "call-2", "sales", gone))
     dispatcher.drain()
-    assert not resumed.decided and not gone.decided  # held, not refused as unknown queues
-    dispatcher.leave(gone, QueueOutcome.ABANDONED)  # gave up before the queues came
+    assert not resumed.messages and not gone.messages  # held, not refused as unknown queues
+    dispatcher.post(m.Leave("t-2", QueueOutcome.ABANDONED))  # gave up before the queues came
     dispatcher.drain()
     flaky.down = False
     dispatcher.request_reload()
     dispatcher.drain()
-    assert resumed.accepted and gone.decided is False
+    [seat] = resumed.seats()
+    assert seat.accepted and not gone.messages
     assert [t.id for t in dispatcher.board.waiting("sales")] == ["t-1"]
-    assert resumed.since_us <= int(time.time() * 1e6)  # never joined in the future
+    assert seat.since_us <= int(time.time() * 1e6)  # never joined in the future
     [close] = [r for r in writer.records if isinstance(r, OpenStaysClosed)]
     assert close.keep == ("t-1",)  # the resumed stay is not closed as "engine restarted"
     stays = [r for r in writer.records if isinstance(r, QueueStayRecord)]
@@ -92,11 +107,203 @@ def test_a_start_without_the_database_takes_the_local_cache_until_it_answers(
     dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()), cache=cache)  # type: ignore[arg-type]
     assert dispatcher._reload() is False  # the database did not answer...
     assert set(dispatcher.board.queues) == {"sales"}  # ...the last run's queues serve
-    ticket = dispatcher.enter("call-1", "sales", wake=lambda: None)
+    inbox = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", inbox))
     dispatcher.drain()
-    assert ticket.accepted  # not held waiting for the database
+    assert [seat.accepted for seat in inbox.seats()] == [True]  # not held for the database
     flaky.down = False
     dispatcher._load_or_retry()  # the retry while the database is away
     assert set(dispatcher.board.queues) == {"sales", "support"}
     closes = [r for r in writer.records if isinstance(r, OpenStaysClosed)]
     assert len(closes) == 1  # the last run's stays are closed once, at the first load
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def staffed(database: Database) -> Database:
+    """Queue "sales" with agents 1001 and 1002 logged in, and queue "support" with 1002."""
+    with database.session_scope() as session:
+        agents, queues = AgentRepository(session), QueueRepository(session)
+        queues.add("support")
+        for ext in ("1001", "1002"):
+            agents.add(ext, f"Agent {ext}", wrapup_seconds=5)
+            agents.set_status(ext, AgentStatus.AVAILABLE)
+            queues.add_member("sales", ext)
+        queues.add_member("support", "1002")
+    return database
+
+
+def loaded(database: Database, clock: Clock | None = None) -> tuple[Dispatcher, Writer]:
+    writer = Writer()
+    dispatcher = Dispatcher(
+        database, writer, AcdMetrics(CollectorRegistry()),  # type: ignore[arg-type]
+        clock=clock or Clock(),
+    )  # fmt: skip
+    assert dispatcher._reload() is True
+    return dispatcher, writer
+
+
+def offers(inbox: Inbox) -> list[tuple[str, ...]]:
+    return [x.agents for x in inbox.messages if isinstance(x, m.Offer)]
+
+
+def test_a_pause_reloads_that_agent_alone_and_stops_its_offers(staffed: Database) -> None:
+    dispatcher, _ = loaded(staffed)
+    board = dispatcher.board
+    board.agents["1002"].calls_answered = 7  # live counters another agent's reload keeps
+    waiting = Inbox()
+    dispatcher.post(m.Join("t-0", "call-0", "support", waiting))  # a caller nobody can take
+    board.agents["1002"].holds.add("call:other")
+    dispatcher.drain()
+    with staffed.session_scope() as session:
+        AgentRepository(session).set_status("1001", AgentStatus.PAUSED)
+        QueueRepository(session).add("billing")  # not asked for: not loaded
+    dispatcher.agent_changed("1001")
+    dispatcher.drain()
+    assert board.agents["1001"].status is AgentStatus.PAUSED
+    assert board.agents["1002"].calls_answered == 7 and "billing" not in board.queues
+    assert [t.id for t in board.waiting("support")] == ["t-0"]  # the waiting caller stays
+    board.agents["1002"].holds.clear()
+    caller = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", caller))
+    dispatcher.drain()
+    assert ("1001",) not in offers(caller)  # paused: never offered
+
+
+def test_an_agent_removed_during_a_call_finishes_it_then_goes(staffed: Database) -> None:
+    clock = Clock()
+    dispatcher, _ = loaded(staffed, clock)
+    board = dispatcher.board
+    caller = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "support", caller))
+    dispatcher.drain()
+    assert offers(caller) == [("1002",)]
+    dispatcher.post(m.OfferAnswered("t-1", "1002", "call-1"))
+    dispatcher.drain()
+    with staffed.session_scope() as session:
+        QueueRepository(session).remove_member("sales", "1002")
+        QueueRepository(session).remove_member("support", "1002")
+        AgentRepository(session).delete("1002")
+    dispatcher.agent_changed("1002")
+    dispatcher.drain()
+    assert board.agents["1002"].state is AgentState.IN_CALL  # the call goes on
+    dispatcher.call_ended("call-1")
+    dispatcher.drain()
+    assert "1002" not in board.agents  # dropped once free
+
+
+def test_a_queue_reloads_alone_and_its_deletion_moves_its_callers_on(staffed: Database) -> None:
+    dispatcher, _ = loaded(staffed)
+    board = dispatcher.board
+    board.agents["1002"].holds.add("call:other")  # nobody free for support
+    caller = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "support", caller))
+    dispatcher.drain()
+    with staffed.session_scope() as session:
+        QueueRepository(session).update("sales", max_wait_seconds=30)
+        QueueRepository(session).add("billing")
+    dispatcher.queue_changed("sales")
+    dispatcher.drain()
+    assert board.queues["sales"].max_wait_seconds == 30 and "billing" not in board.queues
+    assert not [x for x in caller.messages if isinstance(x, m.QueueGone)]
+    with staffed.session_scope() as session:
+        QueueRepository(session).delete("support")
+    dispatcher.queue_changed("support")
+    dispatcher.drain()
+    assert "support" not in board.queues
+    assert [x for x in caller.messages if isinstance(x, m.QueueGone)] == [m.QueueGone("t-1")]
+
+
+def test_a_change_while_the_database_is_away_comes_from_the_local_cache(
+    staffed: Database, tmp_path: Path
+) -> None:
+    cache = LocalCache(tmp_path / "cache")
+    flaky, writer = Flaky(staffed), Writer()
+    flaky.down = False
+    dispatcher = Dispatcher(flaky, writer, AcdMetrics(CollectorRegistry()), cache=cache)  # type: ignore[arg-type]
+    assert dispatcher._reload() is True
+    dispatcher.board.agents["1001"].status = AgentStatus.PAUSED  # what the engine holds now
+    flaky.down = True
+    dispatcher.agent_changed("1001")
+    dispatcher.drain()
+    assert dispatcher.board.agents["1001"].status is AgentStatus.AVAILABLE  # the cache's
+
+
+def test_reserve_then_bind_or_release_or_expire(staffed: Database) -> None:
+    clock = Clock()
+    dispatcher, _ = loaded(staffed, clock)
+    board = dispatcher.board
+    asker = Inbox()
+    first = dispatcher.reserve("1001", asker, seconds=10)
+    again = dispatcher.reserve("1001", asker, seconds=10)
+    unknown = dispatcher.reserve("9999", asker)
+    dispatcher.drain()
+    answers = {x.id: x for x in asker.messages if isinstance(x, m.Reservation)}
+    assert answers[first].granted
+    assert answers[again].refused == "in_call" and answers[unknown].refused == "unknown_agent"
+    caller = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", caller))
+    dispatcher.drain()
+    assert offers(caller) == [("1002",)]  # the reserved agent is not offered
+    dispatcher.bind(first, "call-9")
+    dispatcher.drain()
+    assert board.agents["1001"].holds == {"call:call-9"}
+    dispatcher.call_ended("call-9")
+    dispatcher.drain()
+    assert board.agents["1001"].free(clock.now)
+    expiring = dispatcher.reserve("1001", asker, seconds=10)
+    dispatcher.drain()
+    assert not board.agents["1001"].free(clock.now)
+    clock.now += 11
+    dispatcher.drain()
+    assert board.agents["1001"].free(clock.now)  # expired
+    dispatcher.bind(expiring, "call-10")  # too late: nothing happens
+    released = dispatcher.reserve("1001", asker)
+    dispatcher.drain()
+    dispatcher.release(released)
+    dispatcher.drain()
+    assert board.agents["1001"].free(clock.now) and not board.agents["1001"].holds
+
+
+def test_a_queue_call_ends_in_wrap_up_and_a_transfer_releases_the_agent(
+    staffed: Database,
+) -> None:
+    clock = Clock()
+    dispatcher, _ = loaded(staffed, clock)
+    agent = dispatcher.board.agents["1002"]
+    caller = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "support", caller))
+    dispatcher.drain()
+    dispatcher.post(m.OfferAnswered("t-1", "1002", "call-1"))
+    dispatcher.drain()
+    assert agent.state is AgentState.IN_CALL and agent.calls_answered == 1
+    clock.now += 30
+    dispatcher.released("call-1", "1002")  # transferred away from the agent
+    dispatcher.drain()
+    assert agent.state is AgentState.WRAP_UP and agent.talk_seconds == 30
+    dispatcher.call_ended("call-1")  # the call's end later changes nothing more
+    dispatcher.drain()
+    assert agent.talk_seconds == 30
+    clock.now += 6
+    dispatcher.drain()
+    assert agent.state is AgentState.IDLE
+
+
+def test_position_is_asked_and_answered_by_message(staffed: Database) -> None:
+    dispatcher, _ = loaded(staffed)
+    for agent in dispatcher.board.agents.values():
+        agent.holds.add("call:busy")
+    for n in range(3):
+        dispatcher.post(m.Join(f"t-{n}", f"call-{n}", "sales", Inbox()))
+    dispatcher.drain()
+    answer = m.OneShot()
+    dispatcher.post(m.AskPosition("t-2", answer))
+    dispatcher.drain()
+    assert answer.get(1.0) == m.Position("t-2", 3)

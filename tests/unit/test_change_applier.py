@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.errors import ESLTimeout
+from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer
 from callcenter.services import checks
 from callcenter.services.applier import ChangeApplier, ManagerCalls
 from callcenter.services.changes import Change
@@ -69,40 +69,34 @@ def test_a_call_this_engine_does_not_hold_is_left_alone() -> None:
     assert engine.done == [("call", "c-2", "hangup")]
 
 
-class Channel:
-    def __init__(self, fail: bool = False) -> None:
-        self.sent: list[str] = []
-        self.fail = fail
-
-    def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
-        if self.fail:
-            raise ESLTimeout("no answer")
-        self.sent.append(line)
-        return "+OK"
-
-
 class Manager:
-    def __init__(self, calls: set[str], channel: Channel) -> None:
-        self.actors = {uuid: object() for uuid in calls}
-        self.channel = channel
+    def __init__(self, calls: set[str]) -> None:
+        self.calls = calls
+        self.intents: list[tuple[str, CallIntent]] = []
+
+    def send_intent(self, uuid: str, intent: CallIntent) -> bool:
+        if uuid not in self.calls:
+            return False
+        self.intents.append((uuid, intent))
+        return True
 
 
 A, B, C = (f"{n}2d37390-bb90-434e-9327-2cd597661497" for n in "abc")
 
 
-def test_a_hangup_goes_to_the_node_holding_the_call() -> None:
-    fs1, fs2 = Channel(), Channel()
-    calls = ManagerCalls(lambda: [Manager({A}, fs1), Manager({B}, fs2)])
+def test_each_call_operation_becomes_an_intent_for_the_manager_holding_the_call() -> None:
+    fs1, fs2 = Manager({A}), Manager({B})
+    calls = ManagerCalls(lambda: [fs1, fs2])
     assert calls.send(B, "hangup", {"cause": "CALL_REJECTED", "by": "api:crm"})
-    assert fs1.sent == [] and fs2.sent == [f"uuid_kill {B} CALL_REJECTED"]
-    assert not calls.send(C, "hangup", {"cause": "NORMAL_CLEARING"})
-    assert calls.send(A, "transfer", {"target": "queue:x"})  # held, not carried out here
-    assert fs1.sent == []
-
-
-def test_a_hangup_that_fails_is_logged_not_raised() -> None:
-    calls = ManagerCalls(lambda: [Manager({A}, Channel(fail=True))])
-    assert calls.send(A, "hangup", {"cause": "NORMAL_CLEARING"})
+    assert calls.send(A, "transfer", {"target": "queue:x", "by": "cli:ops"})
+    assert calls.send(A, "bridge_agent", {"extension": "1001", "by": "cli:ops"})
+    assert fs2.intents == [(B, Hangup("CALL_REJECTED", "api:crm"))]
+    assert fs1.intents == [
+        (A, Transfer("queue:x", "cli:ops")),
+        (A, BridgeAgent("1001", "cli:ops")),
+    ]
+    assert not calls.send(C, "hangup", {"cause": "NORMAL_CLEARING"})  # held by no one here
+    assert not calls.send(A, "park_forever", {})  # a newer version's operation
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,7 @@ class Cdr(Base):
         str_enum(CdrSource, "cdr_source"), default=CdrSource.ENGINE, server_default="engine"
     )
     written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_by: Mapped[str | None] = mapped_column(String(128))  # who hung up from outside
 
     legs: Mapped[list[CdrLeg]] = relationship(
         back_populates="cdr", cascade="all, delete-orphan", order_by="CdrLeg.id"

@@ -107,3 +107,36 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
     finally:
         reader.kill()
         receiver.stop()
+
+
+def test_an_operator_transfer_is_told_with_who_did_it(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    from callcenter.calls.intents import Transfer
+    from callcenter.events.types import Event
+    from callcenter.vocabulary import AgentStatus, CallState
+
+    app = engine()
+    seen: list[Event] = []
+    app.events.subscribe(seen.append)
+    sim.register_agent("2097", AgentBehaviour(answer_delay=0.3))
+    setup_queue(app, "ev-from", {"2096": {}}, did="8096", status=AgentStatus.PAUSED)
+    setup_queue(app, "ev-to", {"2097": {}}, did="8097")
+    uuid = sim.place_call("8096", "15550096", behaviour=CallerBehaviour(talk_time=1.0))
+    until(lambda: (a := app.managers["fs1"].actors.get(uuid)) and a.call.state is CallState.QUEUED)
+    assert app.managers["fs1"].send_intent(uuid, Transfer("queue:ev-to", "cli:alice"))
+    wait_cdr(app, uuid, timeout=20.0)
+    until(lambda: any(e.type == "call.ended" and e.call_uuid == uuid for e in seen))
+    mine = [e.to_dict() for e in seen if e.call_uuid == uuid]
+    assert mine[0]["type"] == "call.created" and mine[-1]["type"] == "call.ended"
+    moved = [e for e in mine if e["type"] in ("queue.joined", "queue.left", "call.transferred")]
+    assert [(e["type"], e["queue"]) for e in moved] == [
+        ("queue.joined", "ev-from"),
+        ("queue.left", "ev-from"),  # the intent takes the caller out of the queue, then moves it
+        ("call.transferred", None),
+        ("queue.joined", "ev-to"),
+        ("queue.left", "ev-to"),
+    ]
+    assert moved[2]["data"] == {"target": "queue:ev-to", "by": "cli:alice"}
+    assert moved[1]["data"]["outcome"] == "transferred"
+    until(lambda: settled(app))

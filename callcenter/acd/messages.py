@@ -1,0 +1,217 @@
+"""What callers' actors and the engine send the ACD dispatcher, and what it answers.
+
+Every value is frozen: a message is read by its sender and by the dispatcher, so neither may
+change it. Requests that expect an answer carry the asker's ``reply`` port (a call's
+``Mailbox``, or a ``OneShot`` for a greenlet without one); the answer names the request's
+ticket or reservation id so that an asker can tell a late answer to an old request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gevent.event import AsyncResult
+
+from callcenter.acd.board import QueueSpec
+from callcenter.store.records import AgentRecord, QueueRecord
+from callcenter.vocabulary import QueueOutcome
+
+
+class Reply(Protocol):
+    """Where an answer goes: ``calls.mailbox.Mailbox.post`` or ``OneShot.post``."""
+
+    def post(self, message: object) -> None: ...
+
+
+class OneShot:
+    """A one-answer mailbox for a greenlet that has none (an announcement's position)."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self) -> None:
+        self._result: AsyncResult[Any] = AsyncResult()
+
+    def post(self, message: object) -> None:
+        if not self._result.ready():
+            self._result.set(message)
+
+    def get(self, timeout: float) -> object | None:
+        return self._result.get(timeout=timeout) if self._result.wait(timeout) else None
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    ticket: str
+    call_uuid: str
+    queue: str
+    reply: Reply
+    priority: int = 0
+    skills: tuple[tuple[str, int], ...] = ()
+    since_us: int = 0  # a stay resumed after a restart: its own join time
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    ticket: str
+    outcome: QueueOutcome
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suspend:
+    """The engine stops with this caller waiting: forget it, write nothing (the stay stays
+    open; the caller's channel knows its place)."""
+
+    ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFailed:
+    ticket: str
+    extension: str
+    cause: str  # FreeSWITCH's, or ORIGINATOR_CANCEL / LOSE_RACE / ENGINE_DISCONNECTED
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAnswered:
+    """The agent answered and is bridged to the caller: the stay ends answered."""
+
+    ticket: str
+    extension: str
+    call_uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReleased:
+    """The agent's leg of a live call ended (a transfer took the caller away): wrap-up."""
+
+    call_uuid: str
+    extension: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentBusy:
+    """The agent's phone is on ``call_uuid`` outside the queues (a direct call, a leg adopted
+    after a restart): no offers until that call ends."""
+
+    extension: str
+    call_uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """Every leg of the call hung up: agents it held go to wrap-up (queue calls) or idle."""
+
+    call_uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reserve:
+    """Hold an idle, available agent for a call that may not exist yet (a bridge asked by an
+    operator, the dialer's next call) for at most ``seconds``; then ``Bind`` or ``Release``."""
+
+    id: str
+    extension: str
+    reply: Reply
+    seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Bind:
+    """The reserved agent is now on ``call_uuid``: held until that call ends."""
+
+    id: str
+    call_uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskPosition:
+    ticket: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class AskFigures:
+    """The metrics' scrape: answered with ``acd.metrics.BoardFigures``."""
+
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class AgentChanged:
+    """One agent as stored now (None: deleted), read by whoever learnt of the change."""
+
+    extension: str
+    record: AgentRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged:
+    """One queue as stored now (None: deleted)."""
+
+    name: str
+    record: QueueRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reload:
+    pass
+
+
+# -- answers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """The answer to ``Join``: taken (with the queue's spec as it was) or refused (why)."""
+
+    ticket: str
+    spec: QueueSpec | None
+    refused: str | None = None
+    position: int = 0
+    since_us: int = 0
+    deadline: float | None = None  # on the dispatcher's clock
+
+    @property
+    def accepted(self) -> bool:
+        return self.refused is None
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Ring these agents for the caller; offers are numbered, each is rung once."""
+
+    ticket: str
+    number: int
+    agents: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueGone:
+    ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: str
+    extension: str
+    refused: str | None = None  # why not: unknown, logged_out, paused, busy...
+
+    @property
+    def granted(self) -> bool:
+        return self.refused is None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    ticket: str
+    position: int

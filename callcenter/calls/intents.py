@@ -1,0 +1,76 @@
+"""What others ask of a live call: hang it up, transfer it, bridge it to an agent.
+
+The call's actor is its only writer: the API, the CLI (through the change feed), the ACD and
+the dialer put an intent in its mailbox (``CallManager.send_intent``) and the actor carries it
+out at its next step. ``by`` is who asked (``str(Actor)``, e.g. ``api:crm``); the CDR keeps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callcenter.calls.routing import Target, parse_target
+from callcenter.errors import ConfigError
+from callcenter.grammar import cause as check_cause
+from callcenter.vocabulary import EXTENSION, RouteTarget
+
+
+@dataclass(frozen=True)
+class Hangup:
+    cause: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Transfer:
+    target: str  # route-target grammar: queue:X, ivr:X, extension:X, number:X
+    by: str
+
+
+@dataclass(frozen=True)
+class BridgeAgent:
+    extension: str
+    by: str
+
+
+CallIntent = Hangup | Transfer | BridgeAgent
+INTENTS = (Hangup, Transfer, BridgeAgent)
+
+# transfer targets (``number:`` dials out through the outbound routes)
+TRANSFER_KINDS = frozenset({RouteTarget.QUEUE, RouteTarget.IVR, RouteTarget.EXTENSION})
+NUMBER = "number"
+
+
+class IntentArrived(Exception):
+    """Raised inside the actor's current step so that it unwinds (closing a queue stay, a
+    ringing agent) and the actor carries the intent out."""
+
+    def __init__(self, intent: CallIntent) -> None:
+        super().__init__(f"{type(intent).__name__} by {intent.by}")
+        self.intent = intent
+
+
+def transfer_target(text: str) -> Target | str:
+    """A transfer's destination: a route ``Target`` (queue, ivr, extension) or, for
+    ``number:<digits>``, the number to dial out. Raises ``ConfigError`` naming the value."""
+    kind, _, arg = text.partition(":")
+    if kind == NUMBER:
+        digits = arg.removeprefix("+")
+        if not (digits.isascii() and digits.isdigit() and 1 <= len(digits) <= 32):
+            raise ConfigError(f"transfer target {text!r}: number:<digits> expected")
+        return arg
+    target = parse_target(text, "transfer target")
+    if target.kind not in TRANSFER_KINDS:
+        raise ConfigError(f"transfer target {text!r}: queue:, ivr:, extension: or number: expected")
+    return target
+
+
+def check(intent: CallIntent) -> CallIntent:
+    """Refuse a malformed intent before it reaches a call (``ConfigError`` / ``UnsafeValue``)."""
+    if isinstance(intent, Hangup):
+        check_cause("hangup cause", intent.cause)
+    elif isinstance(intent, Transfer):
+        transfer_target(intent.target)
+    elif not EXTENSION.fullmatch(intent.extension):
+        raise ConfigError(f"bridge: {intent.extension!r} is not an extension")
+    return intent

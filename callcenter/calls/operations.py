@@ -1,0 +1,184 @@
+"""How a call's actor carries out an intent (``calls.intents``): hang up, transfer, bridge to
+a named agent. Runs in the actor's greenlet only; each returns what the actor runs next (a
+route target, a number to dial), or None when the call is done with.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from callcenter.calls.control import AgentPresence, CallControl, OriginateFailed
+from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer, transfer_target
+from callcenter.calls.routing import Target
+from callcenter.errors import CallCenterError, CallGone, ESLError
+from callcenter.esl import commands
+from callcenter.events.types import CallTransferred
+from callcenter.vocabulary import CallState, LegRole
+
+log = logging.getLogger(__name__)
+
+UNBRIDGE_TIMEOUT = 5.0
+RESERVE_TIMEOUT = 5.0
+AGENT_RING_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DialOut:
+    """Next: dial this number out for the caller (``number:`` transfers)."""
+
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Again:
+    """Next: the call's own route again (a bridge refused, an agent not answering)."""
+
+
+Next = Target | DialOut | Again | None
+DialOutRunner = Callable[[CallControl, str], None]
+
+
+class Operations:
+    def __init__(self, control: CallControl, presence: AgentPresence | None) -> None:
+        self.control = control
+        self.call = control.call
+        self.presence = presence
+        self._reservation = ""
+
+    def carry_out(self, intent: CallIntent) -> Next:
+        log.info("call %s: %s", self.call.uuid, intent)
+        try:
+            if isinstance(intent, Hangup):
+                return self.hangup(intent)
+            if isinstance(intent, Transfer):
+                return self.transfer(intent)
+            return self.bridge_agent(intent)
+        except CallGone:
+            return None
+
+    # -- hangup -------------------------------------------------------------------------
+
+    def hangup(self, intent: Hangup) -> Next:
+        """Every leg still up goes, with the intent's cause (an agent's leg ringing too)."""
+        self.call.timeline.operated("hangup", _now_us(), intent.by, cause=intent.cause)
+        legs = [self.call.uuid] + [uuid for uuid in self.call.leg_uuids if uuid != self.call.uuid]
+        for uuid in legs:
+            if not self.call.leg_gone(uuid):
+                self._kill(uuid, intent.cause)
+        return None
+
+    def _kill(self, uuid: str, cause: str) -> None:
+        try:
+            self.control.channel.api(commands.uuid_kill(uuid, cause), check=False)
+        except ESLError as exc:
+            log.warning("call %s: uuid_kill %s not sent: %s", self.call.uuid, uuid, exc)
+
+    # -- transfer -----------------------------------------------------------------------
+
+    def transfer(self, intent: Transfer) -> Next:
+        try:
+            target = transfer_target(intent.target)
+        except CallCenterError as exc:
+            log.error("call %s: transfer refused: %s", self.call.uuid, exc)
+            return None
+        self.control.ensure_alive()
+        self.call.timeline.operated("transfer", _now_us(), intent.by, target=intent.target)
+        self.control.emit(CallTransferred, target=intent.target, by=intent.by)
+        self.leave_agents()
+        self.control.set_state(CallState.TRANSFERRED)
+        return target if isinstance(target, Target) else DialOut(target)
+
+    def leave_agents(self) -> None:
+        """A bridged caller keeps its channel (``park_after_bridge``) while the agents' legs
+        hang up; each agent goes to wrap-up."""
+        agents = [
+            leg for leg in self.call.timeline.legs.values()
+            if leg.role is LegRole.AGENT and not leg.ended and leg.hangup_us is None
+        ]  # fmt: skip
+        if not agents:
+            return
+        bridged = any(leg.bridged_us is not None for leg in agents)
+        if bridged:
+            line = commands.uuid_setvar(self.call.uuid, "park_after_bridge", "true")
+            self.control.channel.api(line)
+        for leg in agents:
+            self.control.kill_leg(leg.uuid, "NORMAL_CLEARING")
+            if self.presence is not None and leg.agent_extension:
+                self.presence.released(self.call.uuid, leg.agent_extension)
+        gone = lambda: all(leg.hangup_us is not None for leg in agents)  # noqa: E731
+        self.control.wait_until(gone, UNBRIDGE_TIMEOUT, interruptible=False)
+        self.control.ensure_alive()
+        if bridged:  # the next bridge ends as any does: the caller hangs up with the agent
+            line = commands.uuid_setvar(self.call.uuid, "park_after_bridge", None)
+            self.control.channel.api(line)
+
+    # -- bridge to an agent ---------------------------------------------------------------
+
+    def bridge_agent(self, intent: BridgeAgent) -> Next:
+        """Reserve the agent (refused unless idle and available), ring, bridge. A refusal or
+        an agent not answering sends the caller back to its route."""
+        control, extension = self.control, intent.extension
+        if self.call.state is CallState.BRIDGED or self.presence is None:
+            log.warning("call %s: bridge to %s refused: call already bridged", control.uuid,
+                        extension)  # fmt: skip
+            self.call.timeline.operated(
+                "bridge_agent", _now_us(), intent.by, agent=extension, refused="bridged"
+            )
+            return None
+        refused = self._reserve(extension)
+        if refused is not None:
+            log.warning("call %s: bridge to agent %s refused: %s", control.uuid, extension, refused)
+            self.call.timeline.operated(
+                "bridge_agent", _now_us(), intent.by, agent=extension, refused=refused
+            )
+            return Again()
+        reservation = self._reservation
+        try:
+            with control.shielded():
+                leg = control.originate(
+                    control.agent_dial_string(extension), extension=extension,
+                    timeout=AGENT_RING_SECONDS,
+                )  # fmt: skip
+                control.answer()
+                control.bridge(leg)
+        except OriginateFailed as exc:
+            log.info("call %s: agent %s did not answer: %s", control.uuid, extension, exc.cause)
+            self.presence.release(reservation)
+            self.call.timeline.operated(
+                "bridge_agent", _now_us(), intent.by, agent=extension, refused=exc.cause
+            )
+            return Again()
+        except BaseException:
+            self.presence.release(reservation)
+            raise
+        self.presence.bind(reservation, self.call.uuid)
+        self.call.timeline.operated("bridge_agent", _now_us(), intent.by, agent=extension)
+        return None
+
+    def _reserve(self, extension: str) -> str | None:
+        assert self.presence is not None
+        hold = AGENT_RING_SECONDS + 15.0
+        reservation = self.presence.reserve(extension, self.control.mailbox, hold)
+        self._reservation = reservation
+        answer: list[object] = []
+
+        def answered() -> bool:
+            inbox = self.control.inbox
+            for message in list(inbox):
+                if getattr(message, "id", None) == reservation:
+                    inbox.remove(message)
+                    answer.append(message)
+            return bool(answer)
+
+        if not self.control.wait_until(answered, RESERVE_TIMEOUT, interruptible=False):
+            self.presence.release(reservation)
+            return "no answer from the ACD"
+        refused = getattr(answer[0], "refused", "no answer from the ACD")
+        return refused if isinstance(refused, str) else None
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
