@@ -61,6 +61,9 @@ bench: $(STAMP) ## Run the benchmarks (~20 min, PostgreSQL on BENCH_DATABASE_URL
 	  $(BIN)/python tests/benchmarks/bench_$$b.py || exit 1; done
 	@echo "== tests/benchmarks/bench_writer.py"
 	$(BIN)/python tests/benchmarks/bench_writer.py --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_webhooks.py (events delivered per second, 1 and 4 endpoints)"
+	$(BIN)/python tests/benchmarks/bench_webhooks.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python tests/benchmarks/bench_webhooks.py --endpoints 4 --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_calls.py --table (playback 10/30/100 calls/s, queue 1/5/20)"
 	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_api.py (API p99 at 50 calls/s, 200 SSE clients when the stream exists)"

@@ -26,6 +26,11 @@ from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
 from callcenter.errors import ConfigError, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
+from callcenter.events.bus import BusMetrics, EventBus
+from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
+from callcenter.events.outbox import DurableOutbox
+from callcenter.events.relay import OutboxRelay
+from callcenter.events.sse import EventStream, StreamMetrics
 from callcenter.ivr.metrics import IvrMetrics
 from callcenter.ivr.on_call import IvrRunner
 from callcenter.ivr.plan import Tts
@@ -68,13 +73,32 @@ class App:
         self.writer = DurableWriter(
             self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
         )
+        # one bus for every event: durable (the outbox, through the writer), SSE, webhooks
+        self.events = EventBus(BusMetrics(self.registry))
+        self.events.subscribe(DurableOutbox(self.writer))
+        self.event_stream = EventStream(  # at /api/v1/events: the API checks the read scope
+            self.events, lambda environ: True, metrics=StreamMetrics(self.registry)
+        )
+        self.event_relay = OutboxRelay(self.database, self.events, self.event_stream)
+        self.webhooks = WebhookDelivery(
+            self.database,
+            WebhookMetrics(self.registry),
+            DeliveryOptions(
+                timeout=settings.webhook_timeout,
+                retry_min=settings.webhook_retry_min,
+                retry_max=settings.webhook_retry_max,
+                retry_for=settings.webhook_retry_for,
+            ),
+        )
         # routes, queues and agents as last loaded, for a start without the database
         self.cache = LocalCache(settings.data_dir / "cache")
         self.routes = RouteTable(
             self.database, parse_target(settings.default_route), cache=self.cache
         )
         self.acd_metrics = AcdMetrics(self.registry)
-        self.dispatcher = Dispatcher(self.database, self.writer, self.acd_metrics, cache=self.cache)
+        self.dispatcher = Dispatcher(
+            self.database, self.writer, self.acd_metrics, cache=self.cache, events=self.events
+        )
         self.queues = QueueRunner(self.dispatcher, park_timeout=settings.park_timeout)
         self.outbound = OutboundRoutes(self.database)
         self.ivr_metrics = IvrMetrics(self.registry)
@@ -109,6 +133,7 @@ class App:
                 target_runner,
                 options=options,
                 presence=self.dispatcher,
+                events=self.events,
                 dial_out=self.ivr.transfer_out,  # number: transfers of live calls
             )
             connection = ESLConnection(
@@ -154,8 +179,10 @@ class App:
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),
         )
-        # the HTTP API beside /metrics (the events helper's SSE app: events=, at merge)
-        self.api = api.for_engine(settings, self.database, self.dispatcher, self.flows)
+        # the HTTP API beside /metrics, with the event stream at /api/v1/events
+        self.api = api.for_engine(
+            settings, self.database, self.dispatcher, self.flows, events=self.event_stream
+        )
         self.metrics.mounts[api.PREFIX] = self.api
         self._stopped = Event()
         self._started = False
@@ -238,6 +265,8 @@ class App:
         self.check_database(upgrade=upgrade_db)
         self.changes.mark()  # before loading: a change made meanwhile is applied after
         self.writer.start()
+        self.webhooks.start()
+        self.event_relay.start()
         self.cdr_backstop.start()
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
@@ -268,6 +297,8 @@ class App:
         self.changes.stop()
         self.dispatcher.stop()
         self.cdr_backstop.stop()
+        self.webhooks.stop()
+        self.event_relay.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

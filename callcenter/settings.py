@@ -93,6 +93,12 @@ class Settings:
     # FreeSWITCH's err-log-dir, when this host sees it: CDRs FreeSWITCH could not post
     # (the engine was down) are imported from it at start and every minute ("": off)
     fs_cdr_import_dir: Path = Path("")
+    # webhooks: one POST's deadline; retries from retry_min doubling to retry_max seconds,
+    # until the event is retry_for seconds old (then a dead letter)
+    webhook_timeout: float = 5.0
+    webhook_retry_min: float = 1.0
+    webhook_retry_max: float = 600.0
+    webhook_retry_for: float = 86_400.0
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -323,6 +329,8 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return text
     if key == "fs_cdr_hold":
         return _as_float(value, where, minimum=0)
+    if key.startswith("webhook_"):
+        return _as_float(value, where, minimum=0.01)
     if key == "fs_cdr_allow":
         return _as_cidrs(value, where)
     if key == "agents_domain":

@@ -36,6 +36,8 @@ from callcenter.acd.board import (
 )
 from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
 from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
+from callcenter.events.bus import EventBus
+from callcenter.events.types import AgentStateChanged, AgentStatusChanged
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import (
@@ -91,8 +93,10 @@ class Dispatcher:
         clock: Callable[[], float] = time.monotonic,
         service_levels: Mapping[str, int] | None = None,
         cache: LocalCache | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.database = database
+        self.events = events or EventBus()
         self.cache = cache
         self.writer = writer
         self.metrics = metrics
@@ -595,11 +599,22 @@ class Dispatcher:
                     status_changed=change.reason is not None,
                 )
             )
+            self._announce(change)
             if change.reason is not None:
                 log.warning("agent %s: %s: %s", change.extension, change.status, change.reason)
                 slot = self.board.agents.get(change.extension)
                 if slot is not None:
                     slot.status_at = at  # newer than the database until the write lands
+
+    def _announce(self, change: AgentChange) -> None:
+        ext, status = change.extension, str(change.status)
+        self.events.publish(
+            AgentStateChanged(agent_extension=ext, state=str(change.state), status=status)
+        )
+        if change.reason is not None:  # the engine changed the status (e.g. no answer: paused)
+            self.events.publish(
+                AgentStatusChanged(agent_extension=ext, status=status, reason=change.reason)
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from callcenter.calls.intents import BridgeAgent, Hangup, IntentArrived
 from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
+from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
 from callcenter.vocabulary import CallState, QueueOutcome
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class QueueRunner:
             control.answer()
             control.set_state(CallState.QUEUED)
             call.timeline.queue_joined(queue, answer.since_us)
+            control.emit(QueueJoined, queue=queue, position=answer.position, priority=priority)
             place = QueueSeat(
                 queue, ticket, priority, answer.since_us,
                 tuple(sorted((skills or {}).items())), language,
@@ -157,6 +159,9 @@ class QueueRunner:
             limit = self._wait(control, seat, spec, language)
             if limit is not None:
                 call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
+                control.emit(
+                    QueueLeft, queue=queue, outcome=str(QueueOutcome.TIMEOUT), reason=limit
+                )
                 self._leave(seat, QueueOutcome.TIMEOUT, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._unmark(control, seat)
@@ -263,6 +268,9 @@ class QueueRunner:
     ) -> tuple[str, str] | None:
         """Ring the offered phones (all at once for ring-all); the first to answer wins."""
         seat.ringing = set(agents)
+        number = seat.offer.number if seat.offer is not None else 0
+        for ext in agents:
+            control.emit(AgentOffered, queue=spec.name, agent_extension=ext, offer=number)
         jobs = {
             gevent.spawn(
                 _attempt,
@@ -342,6 +350,9 @@ class QueueRunner:
         self.dispatcher.post(m.OfferAnswered(seat.ticket, extension, call.uuid))
         seat.left = True
         call.timeline.queue_left(_now_us(), str(QueueOutcome.ANSWERED))
+        control.emit(AgentAnswered, queue=seat.queue, agent_extension=extension)
+        control.emit(QueueLeft, queue=seat.queue, agent_extension=extension,
+                     outcome=str(QueueOutcome.ANSWERED))  # fmt: skip
         log.info("call %s: bridged to agent %s", call.uuid, extension)
         if gone:
             raise CallGone(f"call {call.uuid}: caller hung up as the bridge came up")
@@ -375,6 +386,8 @@ class QueueRunner:
         elif seat.bridged_at is None and not seat.left:  # told before any command is tried
             if seat.accepted:
                 control.call.timeline.queue_left(_now_us(), str(seat.outcome))
+                control.emit(QueueLeft, queue=seat.queue, outcome=str(seat.outcome),
+                             reason=seat.reason)  # fmt: skip
             self._leave(seat, seat.outcome, seat.reason)
         for ext in ringing:
             self._hang_up_agent_legs(control, ext)  # never raises (CallControl.kill_leg)

@@ -31,6 +31,9 @@ from callcenter.errors import (
 from callcenter.esl import commands
 from callcenter.esl import quoting as q
 from callcenter.esl.events import Event
+from callcenter.events import types as events
+from callcenter.events.bus import EventBus
+from callcenter.events.types import CallAnswered
 from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 
 log = logging.getLogger(__name__)
@@ -123,8 +126,10 @@ class CallControl:
         command_timeout: float = 10.0,
         agents_domain: str = "callcenter",
         presence: AgentPresence | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.call = call
+        self.events = events or EventBus()
         self.presence = presence
         self.channel = channel
         self.mailbox = mailbox
@@ -147,6 +152,7 @@ class CallControl:
         for event in self.mailbox.drain():
             self.call.apply(event)
             self._check_cancelled(event)
+            self._announce(event)
         for message in self.mailbox.take_messages():
             if isinstance(message, INTENTS):
                 self.intents.append(message)
@@ -191,6 +197,14 @@ class CallControl:
             log.info("call %s: cancelled leg %s came up; hanging it up", self.uuid, leg)
             self._kill_quietly(leg, "LOSE_RACE")
 
+    def _announce(self, event: Event) -> None:
+        if event.name == "CHANNEL_ANSWER" and event.unique_id == self.uuid:
+            self.emit(CallAnswered)
+
+    def emit(self, kind: type[events.Event], **fields: Any) -> None:
+        """Publish an event of ``kind`` about this call (never blocks)."""
+        self.events.publish(events.for_call(kind, self.call, **fields))
+
     def ensure_alive(self, leg: str | None = None) -> None:
         self.pump()
         target = leg or self.uuid
@@ -223,6 +237,7 @@ class CallControl:
             if event is not None:
                 self.call.apply(event)
                 self._check_cancelled(event)
+                self._announce(event)
 
     # -- applications ---------------------------------------------------------------------
 

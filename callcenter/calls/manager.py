@@ -32,7 +32,11 @@ from callcenter.errors import ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
+from callcenter.events.bus import EventBus
+from callcenter.events.types import CallCreated, CallEnded, RecordingStored, for_call
+from callcenter.store.codec import encode
 from callcenter.store.database import Database
+from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
@@ -63,9 +67,11 @@ class CallManager:
         *,
         options: CallOptions | None = None,
         presence: AgentPresence | None = None,
+        events: EventBus | None = None,
         dial_out: DialOutRunner | None = None,
     ) -> None:
         self.node = node
+        self.events = events or EventBus()
         self.router = router
         self.routes = routes
         self.writer = writer
@@ -99,7 +105,10 @@ class CallManager:
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):
                 if self.accepting:
-                    self._start(Call.from_park(event, self.node))
+                    call = self._start(Call.from_park(event, self.node)).call
+                    self.events.publish(
+                        for_call(CallCreated, call, direction=str(call.direction), did=call.did)
+                    )
                 else:
                     self._reject(event)
             elif self._is_orphan_leg(event):
@@ -157,6 +166,7 @@ class CallManager:
             command_timeout=self.options.command_timeout,
             agents_domain=self.options.agents_domain,
             presence=self.presence,
+            events=self.events,
         )
         actor = CallActor(
             control,
@@ -212,9 +222,11 @@ class CallManager:
         try:
             cdr = build_cdr(call.timeline)  # the actor has set the state: ended
             self.writer.write_call(call.to_record(cdr.disposition))
-            for recording in build_recordings(call.timeline):
+            recordings = build_recordings(call.timeline)
+            for recording in recordings:
                 self.writer.write_recording(recording)
             self.writer.write_cdr(cdr)  # last: a CDR written means the call is closed
+            self._announce_end(call, cdr, recordings)
             self.metrics.total.labels(
                 direction=str(call.direction), outcome=str(cdr.disposition)
             ).inc()
@@ -231,6 +243,22 @@ class CallManager:
                 self.router.unregister_call(leg)
             self.actors.pop(call.uuid, None)
             self.metrics.active.labels(direction=str(call.direction)).dec()
+
+    def _announce_end(self, call: Call, cdr: CdrRecord, recordings: list[RecordingRecord]) -> None:
+        """call.ended with its CDR, and each recording stored: right behind those records in
+        the writer's queue, so in their transaction."""
+        for rec in recordings:
+            self.events.publish(
+                for_call(RecordingStored, call, path=rec.path, duration_ms=rec.duration_ms,
+                         size_bytes=rec.size_bytes, sha256=rec.sha256)
+            )  # fmt: skip
+        self.events.publish(
+            for_call(
+                CallEnded, call, queue=cdr.queue, agent_extension=cdr.agent_extension,
+                disposition=str(cdr.disposition), hangup_cause=cdr.hangup_cause,
+                hangup_by=str(cdr.hangup_by), cdr=encode(cdr),
+            )
+        )  # fmt: skip
 
     # -- recovery -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer, 
 from callcenter.calls.routing import Target
 from callcenter.errors import CallCenterError, CallGone, ESLError
 from callcenter.esl import commands
+from callcenter.events.types import CallTransferred
 from callcenter.vocabulary import CallState, LegRole
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class Operations:
             return None
         self.control.ensure_alive()
         self.call.timeline.operated("transfer", _now_us(), intent.by, target=intent.target)
+        self.control.emit(CallTransferred, target=intent.target, by=intent.by)
         self.leave_agents()
         self.control.set_state(CallState.TRANSFERRED)
         return target if isinstance(target, Target) else DialOut(target)

@@ -206,6 +206,9 @@ def _register() -> None:
     from callcenter.cli.remote_cmds import COMMANDS
 
     remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API
+    from callcenter.cli.webhook_cmd import webhook
+
+    main.add_command(webhook)
 
 
 _register()

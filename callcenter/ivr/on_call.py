@@ -24,6 +24,7 @@ from callcenter import grammar as q
 from callcenter.calls.control import CallControl, Digits
 from callcenter.calls.features import QueueEntry, ring_extension
 from callcenter.errors import CallGone
+from callcenter.events.types import CallTransferred, IvrNode
 from callcenter.ivr import plan
 from callcenter.ivr.http import Http, fetch_json
 from callcenter.ivr.interpreter import Interpreter, Limits, wall_clock_us
@@ -89,6 +90,8 @@ class TimelineListener:
     def node(self, flow: str, node: str, event: NodeEvent) -> None:
         if self.metrics is not None:
             self.metrics.node(flow, node, event)
+        if event is NodeEvent.ENTERED:
+            self.control.emit(IvrNode, flow=flow, node=node)
 
     def step(self, step: Step) -> None:
         self.control.call.timeline.ivr_step(step.node, step.at_us, **step.details())
@@ -162,8 +165,10 @@ class IvrRunner:
         if isinstance(outcome, HangupOutcome):
             control.hangup(outcome.cause)
         elif isinstance(outcome, TransferOutcome) and outcome.extension:
+            control.emit(CallTransferred, target=f"extension:{outcome.extension}")
             ring_extension(control, outcome.extension, self.ring_seconds)
         elif isinstance(outcome, TransferOutcome) and outcome.number:
+            control.emit(CallTransferred, target=f"number:{outcome.number}")
             self.transfer_out(control, outcome.number)
         elif isinstance(outcome, VoicemailOutcome):
             self.voicemail(control, outcome)

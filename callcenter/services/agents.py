@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from callcenter.errors import DomainError
+from callcenter.events import outbox
+from callcenter.events.types import AgentStatusChanged
 from callcenter.services import checks
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
@@ -201,6 +203,10 @@ def _change_status(
         after = agents.set_status(extension, status, reason=reason)
         details = {"from": str(before.status), "to": str(status), "reason": reason}
         audited(session, who, f"agent.{action}", extension, details, kind=AGENT)
+        changed = AgentStatusChanged(
+            agent_extension=extension, status=str(status), reason=reason, by=str(who)
+        )
+        outbox.append(session, changed)  # last: the outbox lock is held until the commit
     return after
 
 

@@ -21,6 +21,11 @@ from callcenter.store.database import Database
 
 
 def migrations_dir() -> Path:
+    """The checkout's ``migrations/`` beside this package when there is one (a worktree
+    run with PYTHONPATH while another tree is the installed one), else the installed copy."""
+    source = Path(__file__).resolve().parents[2] / "migrations"
+    if (source / "env.py").is_file():
+        return source
     return Path(str(resources.files("callcenter._migrations")))
 
 

@@ -246,3 +246,60 @@ class AuditRecord:
     action: str
     target: str
     details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One event for the outbox (``events``): its ids as columns, the whole event as JSON.
+    Written once per ``event_id``, so a spool replay never repeats one."""
+
+    event_id: str
+    type: str
+    at: datetime
+    payload: dict[str, Any]
+    call_uuid: str | None = None
+    queue: str | None = None
+    agent_extension: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRecord:
+    id: int
+    url: str
+    events: tuple[str, ...]  # empty: every type
+    enabled: bool
+    created_at: datetime
+    created_by: str
+    cursor: int  # the last event seq delivered or dead-lettered
+    attempts: int  # failed tries of the event after the cursor
+    next_attempt_at: datetime | None
+    last_error: str | None
+    delivered: int
+    last_delivered_at: datetime | None
+    dead_letters: int = 0  # not replayed yet (the secret is never in a record: shown once)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    id: int
+    webhook_id: int
+    event_seq: int
+    event_id: str
+    event_type: str
+    attempts: int
+    last_error: str
+    dead_at: datetime
+    replay_requested_at: datetime | None
+    replayed_at: datetime | None
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """An event as the outbox holds it, for a delivery."""
+
+    seq: int
+    event_id: str
+    type: str
+    at: datetime
+    payload: dict[str, Any]

@@ -27,6 +27,7 @@ from callcenter.store.models import (
     CallLeg,
     Cdr,
     CdrLeg,
+    EventRow,
     QueueEntry,
     Recording,
 )
@@ -40,6 +41,7 @@ AGENTS: Table = Agent.__table__  # type: ignore[assignment]
 HISTORY: Table = AgentStatusChange.__table__  # type: ignore[assignment]
 STAYS: Table = QueueEntry.__table__  # type: ignore[assignment]
 RECORDINGS: Table = Recording.__table__  # type: ignore[assignment]
+EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
 CALL_COLUMNS = (
     "uuid", "direction", "state", "node", "from_number", "from_name", "to_number", "did",
@@ -242,3 +244,10 @@ def agent_state_with_history() -> Any:
     SELECT reads the agent as it was before the update, as when written first)."""
     history = agent_history_insert().returning(HISTORY.c.id).cte("history_row")
     return agent_state_update().add_cte(history)
+
+
+@functools.cache
+def event_insert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """Append an event to the outbox unless its id is there (a spool replay)."""
+    stmt = _insert(dialect, EVENTS).values(_params(columns))
+    return stmt.on_conflict_do_nothing(index_elements=["event_id"])

@@ -43,6 +43,7 @@ from callcenter.store.records import (
     AgentStateRecord,
     CallRecord,
     CdrRecord,
+    EventRecord,
     OpenStaysClosed,
     QueueStayRecord,
     RecordingRecord,
@@ -54,6 +55,7 @@ from callcenter.store.repos.acd_state import (
 )
 from callcenter.store.repos.calls import write_calls
 from callcenter.store.repos.cdrs import write_cdrs
+from callcenter.store.repos.events import write_events
 from callcenter.store.repos.recordings import write_recordings
 from callcenter.store.spool import PartlyApplied, Spool, SpoolRecord
 from callcenter.vocabulary import CallState
@@ -63,7 +65,7 @@ log = logging.getLogger(__name__)
 IDLE_WAKE = 30.0  # seconds the writer sleeps with nothing to write and nothing spooled
 
 AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed
-Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord
+Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord | EventRecord
 
 
 class PartlyWritten(DatabaseUnavailable, PartlyApplied):
@@ -170,6 +172,10 @@ class DurableWriter:
         self._put(recording)
 
     def write_acd(self, record: AcdRecord) -> None:
+        self._put(record)
+
+    def write_event(self, record: EventRecord) -> None:
+        """An event for the outbox: in the transaction of the records handed over with it."""
         self._put(record)
 
     def _put(self, record: Record) -> None:
@@ -294,6 +300,7 @@ class DurableWriter:
         stays = [r for r in batch if isinstance(r, QueueStayRecord)]
         agents = [r for r in batch if isinstance(r, AgentStateRecord)]
         closes = [r for r in batch if isinstance(r, OpenStaysClosed)]
+        events = [r for r in batch if isinstance(r, EventRecord)]
         with self.metrics.batch_seconds.time(), self.database.held_transaction() as conn:
             if calls:
                 write_calls(conn, calls, self._written)
@@ -308,6 +315,7 @@ class DurableWriter:
             write_stays(conn, stays)
             write_agent_states(conn, agents)
             written = write_cdrs(conn, cdrs)
+            write_events(conn, events)  # last: its lock is held until the commit
         for call in calls:  # committed: later writes of these calls are updates
             if call.state is CallState.ENDED:
                 self._written.pop(call.uuid, None)

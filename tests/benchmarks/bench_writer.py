@@ -13,7 +13,10 @@ Batches measured, each ``--calls`` times:
 - one record: a call created (parked, one leg), the same call answered (a state change:
   an UPDATE of the columns that changed), the call ended, its CDR;
 - the writer's 0.5 s window at 10 calls/s: 5 calls created, 5 others ended with their CDRs;
-- 100 calls created at once (a burst at 500 calls/s).
+- 100 calls created at once (a burst at 500 calls/s);
+- the same 0.5 s window with the events its calls publish for the outbox (issue 12): a
+  call.created per call created, a call.ended (with its CDR) per call ended; and one event
+  alone (the PostgreSQL outbox lock and one insert).
 
 Target (issue 9): a batch of one record under 0.5 ms of CPU.
 """
@@ -37,7 +40,10 @@ from pathlib import Path
 from bench_calls import database_url  # the scratch database, made and dropped the same way
 from prometheus_client import CollectorRegistry
 
+from callcenter.events.outbox import record_of
+from callcenter.events.types import CallCreated, CallEnded
 from callcenter.store import migrate
+from callcenter.store.codec import encode
 from callcenter.store.database import Database
 from callcenter.store.records import CallRecord, CdrRecord, LegRecord
 from callcenter.store.spool import Spool
@@ -108,6 +114,13 @@ class Call:
             hangup_by=HangupBy.SYSTEM,
             disposition=Disposition.IVR_COMPLETED,
         )
+        caller = {"call_uuid": self.uuid, "caller_number": leg.from_number,
+                  "caller_name": "Bench Caller"}  # fmt: skip
+        self.created_event = record_of(CallCreated(**caller, did="7100"))
+        self.ended_event = record_of(
+            CallEnded(**caller, disposition="ivr_completed", hangup_cause="NORMAL_CLEARING",
+                      hangup_by="system", cdr=encode(self.cdr))
+        )  # fmt: skip
 
 
 def timed(writer: DurableWriter, batches: Sequence[list[Record]]) -> list[float]:
@@ -169,6 +182,16 @@ def run(url: str, calls: int, tmp: Path) -> None:
             for i in range(rounds)
         ]
         report("0.5 s window at 10 calls/s", 15, timed(writer, window))
+        more = [Call(20 * calls + n) for n in range(10 * rounds)]
+        timed(writer, [[c.created for c in more[5 * i : 5 * i + 5]] for i in range(rounds)])
+        with_events = [
+            [r for c in more[5 * i : 5 * i + 5] for r in (c.ended, c.cdr, c.ended_event)]
+            + [r for c in more[5 * (rounds + i) : 5 * (rounds + i) + 5]
+               for r in (c.created, c.created_event)]
+            for i in range(rounds)
+        ]  # fmt: skip
+        report("the same window + its 10 events", 25, timed(writer, with_events))
+        report("an event alone (outbox)", 1, timed(writer, [[c.created_event] for c in lives]))
         bursts = [
             [Call(10 * calls + 100 * i + n).created for n in range(100)]
             for i in range(max(1, calls // 40))

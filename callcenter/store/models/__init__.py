@@ -12,6 +12,7 @@ from callcenter.store.models.acd import (
 from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
+from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.tokens import ApiToken
 
 __all__ = [
@@ -24,7 +25,9 @@ __all__ = [
     "CallLeg",
     "Cdr",
     "CdrLeg",
+    "DeadLetter",
     "EngineChange",
+    "EventRow",
     "IvrFlowVersion",
     "OutboundRoute",
     "Queue",
@@ -33,4 +36,5 @@ __all__ = [
     "QueueSkill",
     "Recording",
     "Route",
+    "Webhook",
 ]

@@ -1,0 +1,184 @@
+"""The engine's events as a CRM sees them: each has an id (uuid4), a type, a time (UTC) and
+the ids a CRM matches on (call uuid, queue, agent extension, caller number and name); what
+is particular to a type sits under ``data`` once serialized.
+
+Values are plain (str, int, None, and JSON-ready dicts), so an event serializes the same way
+for the outbox, the webhooks and the SSE stream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol, TypeVar
+
+
+class EventType(StrEnum):
+    CALL_CREATED = "call.created"
+    CALL_ANSWERED = "call.answered"
+    IVR_NODE = "ivr.node"
+    QUEUE_JOINED = "queue.joined"
+    QUEUE_LEFT = "queue.left"
+    AGENT_OFFERED = "agent.offered"
+    AGENT_ANSWERED = "agent.answered"
+    AGENT_STATUS_CHANGED = "agent.status_changed"
+    AGENT_STATE_CHANGED = "agent.state_changed"
+    CALL_TRANSFERRED = "call.transferred"
+    CALL_ENDED = "call.ended"
+    RECORDING_STORED = "recording.stored"
+
+
+EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
+COMMON = ("id", "type", "at", "call_uuid", "queue", "agent_extension", "caller_number",
+          "caller_name")  # fmt: skip
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    type: ClassVar[EventType]
+    id: str = field(default_factory=_new_id)
+    at: datetime = field(default_factory=_now)
+    call_uuid: str | None = None
+    queue: str | None = None
+    agent_extension: str | None = None
+    caller_number: str | None = None
+    caller_name: str | None = None
+
+    def data(self) -> dict[str, Any]:
+        """The fields particular to this type."""
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in COMMON
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the outbox stores, a webhook posts and the SSE stream sends."""
+        return {
+            "id": self.id,
+            "type": str(self.type),
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "call_uuid": self.call_uuid,
+            "queue": self.queue,
+            "agent_extension": self.agent_extension,
+            "caller_number": self.caller_number,
+            "caller_name": self.caller_name,
+            "data": self.data(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallCreated(Event):
+    type = EventType.CALL_CREATED
+    direction: str = "inbound"
+    did: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAnswered(Event):
+    type = EventType.CALL_ANSWERED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrNode(Event):
+    type = EventType.IVR_NODE
+    flow: str
+    node: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueJoined(Event):
+    type = EventType.QUEUE_JOINED
+    position: int = 0
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueLeft(Event):
+    type = EventType.QUEUE_LEFT
+    outcome: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentOffered(Event):
+    type = EventType.AGENT_OFFERED
+    offer: int = 0  # the caller's offers so far, this one included
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentAnswered(Event):
+    type = EventType.AGENT_ANSWERED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentStatusChanged(Event):
+    type = EventType.AGENT_STATUS_CHANGED
+    status: str
+    reason: str | None = None
+    by: str = "engine"  # str(Actor) of who changed it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentStateChanged(Event):
+    type = EventType.AGENT_STATE_CHANGED
+    state: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferred(Event):
+    type = EventType.CALL_TRANSFERRED
+    target: str  # route-target grammar: queue:X, ivr:X, extension:X, number:X
+    by: str = "engine"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEnded(Event):
+    type = EventType.CALL_ENDED
+    disposition: str
+    hangup_cause: str
+    hangup_by: str
+    cdr: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingStored(Event):
+    type = EventType.RECORDING_STORED
+    path: str
+    duration_ms: int | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+
+
+class CallFacts(Protocol):
+    """What a call is known by (``calls.call.Call`` has these)."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def from_number(self) -> str: ...
+    @property
+    def from_name(self) -> str: ...
+
+
+E = TypeVar("E", bound=Event)
+
+
+def for_call(kind: type[E], call: CallFacts, **fields: Any) -> E:
+    """An event of ``kind`` about ``call``: its uuid and caller filled in."""
+    return kind(
+        call_uuid=call.uuid,
+        caller_number=call.from_number or None,
+        caller_name=call.from_name or None,
+        **fields,
+    )
