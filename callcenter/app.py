@@ -28,7 +28,7 @@ from callcenter.errors import ConfigError, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
-from callcenter.events.outbox import DurableOutbox
+from callcenter.events.outbox import DurableOutbox, Subscriptions
 from callcenter.events.relay import OutboxRelay
 from callcenter.events.sse import EventStream, StreamMetrics
 from callcenter.ivr.metrics import IvrMetrics
@@ -75,7 +75,8 @@ class App:
         )
         # one bus for every event: durable (the outbox, through the writer), SSE, webhooks
         self.events = EventBus(BusMetrics(self.registry))
-        self.events.subscribe(DurableOutbox(self.writer))
+        subscriptions = Subscriptions()  # the outbox writes what a webhook wants
+        self.events.subscribe(DurableOutbox(self.writer, subscriptions))
         self.event_stream = EventStream(  # at /api/v1/events: the API checks the read scope
             self.events, lambda environ: True, metrics=StreamMetrics(self.registry)
         )
@@ -89,6 +90,7 @@ class App:
                 retry_max=settings.webhook_retry_max,
                 retry_for=settings.webhook_retry_for,
             ),
+            subscriptions=subscriptions,
         )
         # routes, queues and agents as last loaded, for a start without the database
         self.cache = LocalCache(settings.data_dir / "cache")
@@ -175,6 +177,7 @@ class App:
                 flows=self.reload_flows,
                 calls=ManagerCalls(self.managers.values),
                 before_acd=lambda: self.writer.flush(2.0),
+                webhooks=self.webhooks.rescan,
             ),
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),

@@ -30,12 +30,14 @@ from typing import Any
 
 import gevent
 import urllib3
+from gevent.event import Event
 from gevent.pool import Group
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from callcenter.errors import DatabaseUnavailable
+from callcenter.events.outbox import Subscriptions
 from callcenter.events.signing import HEADER, signature
 from callcenter.store.base import utcnow
 from callcenter.store.database import HELD_IDLE, Database, first_line
@@ -360,6 +362,7 @@ class WebhookDelivery:
         options: DeliveryOptions | None = None,
         *,
         post: Post | None = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.database = database
         self.metrics = metrics
@@ -371,6 +374,8 @@ class WebhookDelivery:
         self._claims = _Claims(database)
         self._pruned = 0.0
         self._greenlet: gevent.Greenlet[Any] | None = None
+        self.subscriptions = subscriptions or Subscriptions()  # what the outbox writes
+        self._wake = Event()
 
     def start(self) -> None:
         self._greenlet = gevent.spawn(self._supervise)
@@ -394,6 +399,11 @@ class WebhookDelivery:
         gevent.sleep(1.0)
         self.start()
 
+    def rescan(self) -> None:
+        """An endpoint was added, removed, enabled or disabled (the change feed says so):
+        look at them now, not at the next scan."""
+        self._wake.set()
+
     def _supervise(self) -> None:
         while True:
             try:
@@ -401,7 +411,8 @@ class WebhookDelivery:
             except DatabaseUnavailable as exc:
                 log.warning("webhooks: %s", exc)
                 self._stop_all()
-            gevent.sleep(self.options.scan)
+            self._wake.wait(self.options.scan)
+            self._wake.clear()
 
     def scan(self) -> None:
         """Start workers for the endpoints this engine may deliver, stop the others."""
@@ -410,6 +421,7 @@ class WebhookDelivery:
         with self.database.session_scope() as session:
             repo = WebhookRepository(session)
             enabled = set(repo.enabled_ids())
+            self.subscriptions.types = repo.subscribed_types()
             if time.monotonic() - self._pruned > PRUNE_EVERY:
                 self._pruned = time.monotonic()
                 pruned = repo.prune_events(timedelta(seconds=self.options.keep_events))

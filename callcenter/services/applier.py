@@ -3,6 +3,7 @@
 - ``agent`` (key: extension) -> the ACD's ``agent_changed(extension)``
 - ``queue`` (key: name) -> the ACD's ``queue_changed(name)``
 - ``route`` / ``outbound_route`` / ``flow`` -> reload that table (or the flows) only
+- ``webhook`` -> look at the endpoints again (deliveries, and what the outbox writes)
 - ``call`` (key: call uuid) -> the ``CallCommands`` port, which finds the engine's call
   manager holding the call; an engine that does not hold it does nothing.
 """
@@ -40,6 +41,7 @@ class ChangeApplier:
         flows: Callable[[], object],
         calls: CallCommands,
         before_acd: Callable[[], object] | None = None,
+        webhooks: Callable[[], object] = lambda: None,
     ) -> None:
         """``before_acd``: run before the ACD reads an agent or queue back (the engine's
         own writes land first)."""
@@ -50,6 +52,7 @@ class ChangeApplier:
             ChangeKind.ROUTE: routes,
             ChangeKind.OUTBOUND_ROUTE: outbound_routes,
             ChangeKind.FLOW: flows,
+            ChangeKind.WEBHOOK: webhooks,
         }
 
     def __call__(self, change: Change) -> None:

@@ -33,6 +33,7 @@ class ChangeKind(StrEnum):
     OUTBOUND_ROUTE = "outbound_route"  # key: route name
     FLOW = "flow"  # key: "" (every flow of dialplans_dir)
     CALL = "call"  # key: call uuid; op: hangup, transfer, bridge_agent
+    WEBHOOK = "webhook"  # key: webhook id: the engines look at their endpoints again
 
 
 @dataclass(frozen=True, slots=True)

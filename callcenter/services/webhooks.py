@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from callcenter.errors import DomainError
 from callcenter.events.types import EVENT_TYPES
+from callcenter.services import changes
 from callcenter.services.actor import Actor
+from callcenter.services.changes import ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.records import DeadLetterRecord, WebhookRecord
 from callcenter.store.repos.audit import AuditLog
@@ -74,6 +76,7 @@ def add(
         AuditLog(session).record(
             str(who), "webhook.add", str(hook.id), {"url": url, "events": list(wanted)}
         )
+        changes.record(session, who, ChangeKind.WEBHOOK, str(hook.id), "add")
     return NewWebhook(hook, key)
 
 
@@ -86,6 +89,7 @@ def remove(db: Database, who: Actor, webhook_id: int) -> WebhookRecord:
     with db.session_scope() as session:
         hook = WebhookRepository(session).remove(webhook_id)
         AuditLog(session).record(str(who), "webhook.remove", str(webhook_id), {"url": hook.url})
+        changes.record(session, who, ChangeKind.WEBHOOK, str(webhook_id), "remove")
     return hook
 
 
@@ -95,6 +99,7 @@ def set_enabled(db: Database, who: Actor, webhook_id: int, enabled: bool) -> Web
         hook = WebhookRepository(session).set_enabled(webhook_id, enabled)
         action = "webhook.enable" if enabled else "webhook.disable"
         AuditLog(session).record(str(who), action, str(webhook_id), {})
+        changes.record(session, who, ChangeKind.WEBHOOK, str(webhook_id), action)
     return hook
 
 

@@ -104,6 +104,15 @@ class WebhookRepository:
     def enabled_ids(self) -> list[int]:
         return list(self.session.scalars(select(Webhook.id).where(Webhook.enabled)))
 
+    def subscribed_types(self) -> frozenset[str] | None:
+        """The event types the enabled webhooks want; None when one wants every type."""
+        types: set[str] = set()
+        for events in self.session.scalars(select(Webhook.events).where(Webhook.enabled)):
+            if not events:
+                return None
+            types.update(events)
+        return frozenset(types)
+
     def remove(self, webhook_id: int) -> WebhookRecord:
         found = self.get(webhook_id)
         self.session.delete(self._row(webhook_id))

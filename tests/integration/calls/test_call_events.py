@@ -9,6 +9,7 @@ from typing import Any
 
 import gevent
 import urllib3
+from sqlalchemy import text
 
 from callcenter.services import agents, tokens, webhooks
 from callcenter.services.actor import Actor
@@ -55,7 +56,9 @@ def test_a_queued_call_tells_the_crm_everything_in_order(
     token = tokens.create(app.database, Actor("cli", "test"), "crm", "read").secret
     reader = gevent.spawn(lambda: list(sse_messages(app.metrics.port, token, streamed)))
     try:
-        webhooks.add(app.database, Actor("cli", "test"), receiver.url, [], SECRET)
+        hook = webhooks.add(app.database, Actor("cli", "test"), receiver.url, [], SECRET)
+        # the change feed tells the engine, which starts its worker and writes the events
+        until(lambda: hook.webhook.id in app.webhooks.workers)
         sim.register_agent("2091", AgentBehaviour(answer_delay=0.3))
         setup_queue(app, "crm", {"2091": {}}, did="8091")
         until(lambda: app.event_stream.client_count == 1)
@@ -139,4 +142,39 @@ def test_an_operator_transfer_is_told_with_who_did_it(
     ]
     assert moved[2]["data"] == {"target": "queue:ev-to", "by": "cli:alice"}
     assert moved[1]["data"]["outcome"] == "transferred"
+    until(lambda: settled(app))
+
+
+def stored_types(app: Any, uuid: str) -> list[str]:
+    app.writer.flush()
+    with app.database.session_scope() as session:
+        rows = session.execute(
+            text("SELECT type FROM events WHERE call_uuid = :u ORDER BY seq"), {"u": uuid}
+        )
+        return [row[0] for row in rows]
+
+
+def test_the_outbox_stores_only_what_a_webhook_wants(sim: Simulator, engine: EngineFactory) -> None:
+    # 10 to 15 events a call: a site with no webhook writes none of them (SSE is live)
+    app = engine()
+    for old in webhooks.list_webhooks(app.database, Actor("cli", "test")):  # other tests'
+        webhooks.remove(app.database, Actor("cli", "test"), old.id)
+    until(lambda: app.webhooks.subscriptions.types == frozenset())
+    sim.register_agent("2093", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "quiet", {"2093": {}}, did="8093")
+    first = sim.place_call("8093", "15550093", behaviour=CallerBehaviour(talk_time=0.5))
+    wait_cdr(app, first)
+    assert stored_types(app, first) == []
+    receiver = Receiver().start()
+    try:
+        hook = webhooks.add(
+            app.database, Actor("cli", "test"), receiver.url, ["call.ended"], SECRET
+        )
+        until(lambda: hook.webhook.id in app.webhooks.workers)
+        second = sim.place_call("8093", "15550094", behaviour=CallerBehaviour(talk_time=0.5))
+        wait_cdr(app, second)
+        assert stored_types(app, second) == ["call.ended"]
+        until(lambda: [d.event["call_uuid"] for d in receiver.deliveries] == [second])
+    finally:
+        receiver.stop()
     until(lambda: settled(app))
