@@ -34,7 +34,6 @@ from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallCreated, CallEnded, RecordingStored, for_call
-from callcenter.store.codec import encode
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.writer import DurableWriter
@@ -256,7 +255,7 @@ class CallManager:
             for_call(
                 CallEnded, call, queue=cdr.queue, agent_extension=cdr.agent_extension,
                 disposition=str(cdr.disposition), hangup_cause=cdr.hangup_cause,
-                hangup_by=str(cdr.hangup_by), cdr=encode(cdr),
+                hangup_by=str(cdr.hangup_by), cdr=cdr,
             )
         )  # fmt: skip
 

@@ -72,6 +72,10 @@ class OutboxRelay:
 
     def _run(self) -> None:
         while True:
+            if not self.stream.client_count:  # nobody to relay to: no query (then from now on)
+                self._last = None
+                gevent.sleep(self.poll)
+                continue
             try:
                 more = self.step()
             except DatabaseUnavailable as exc:

@@ -49,12 +49,32 @@ class StreamMetrics:
         )
 
 
-@dataclass(frozen=True, slots=True)
 class _Item:
-    id: str
-    type: str
-    queue: str | None
-    frame: bytes
+    """An event in the ring and the clients' queues; its frame (the JSON) is made when a
+    client first needs it: most events are never streamed (no client, or filtered out)."""
+
+    __slots__ = ("_frame", "_source", "id", "queue", "type")
+
+    def __init__(self, source: Event | dict[str, Any]) -> None:
+        self._source = source
+        self._frame: bytes | None = None
+        if isinstance(source, dict):
+            self.id, self.type, self.queue = (
+                str(source["id"]),
+                str(source["type"]),
+                source.get("queue"),
+            )
+        else:
+            self.id, self.type, self.queue = source.id, str(source.type), source.queue
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            source = self._source
+            doc = source if isinstance(source, dict) else source.to_dict()
+            data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+            self._frame = f"id: {self.id}\nevent: {self.type}\ndata: {data}\n\n".encode()
+        return self._frame
 
 
 @dataclass(eq=False)
@@ -68,12 +88,6 @@ class _Client:
         if self.types and item.type not in self.types:
             return False
         return self.queue_name is None or item.queue == self.queue_name
-
-
-def _item(doc: dict[str, Any]) -> _Item:
-    data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-    frame = f"id: {doc['id']}\nevent: {doc['type']}\ndata: {data}\n\n".encode()
-    return _Item(str(doc["id"]), str(doc["type"]), doc.get("queue"), frame)
 
 
 class EventStream:
@@ -100,11 +114,11 @@ class EventStream:
     # -- the bus's side: never blocks ------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        self._fan_out(_item(event.to_dict()))
+        self._fan_out(_Item(event))
 
     def relay(self, doc: dict[str, Any]) -> None:
         """An event another process stored (see ``relay.OutboxRelay``), as its JSON."""
-        self._fan_out(_item(doc))
+        self._fan_out(_Item(doc))
 
     def _fan_out(self, item: _Item) -> None:
         self._ring.append(item)

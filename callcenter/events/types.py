@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from callcenter.store.codec import encode
+
 
 class EventType(StrEnum):
     CALL_CREATED = "call.created"
@@ -148,7 +150,13 @@ class CallEnded(Event):
     disposition: str
     hangup_cause: str
     hangup_by: str
-    cdr: dict[str, Any] = field(default_factory=dict)
+    # the CdrRecord, encoded only when the event is sent or stored (most are neither)
+    cdr: Any = None
+
+    def data(self) -> dict[str, Any]:
+        found = Event.data(self)
+        found["cdr"] = {} if self.cdr is None else encode(self.cdr)
+        return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
