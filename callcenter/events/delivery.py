@@ -57,7 +57,9 @@ class DeliveryOptions:
     retry_max: float = 600.0
     retry_for: float = 86_400.0  # an event this old that fails is given up (dead letter)
     poll: float = 0.5  # an idle worker looks at the outbox this often
-    scan: float = 2.0  # the supervisor looks for added, removed, disabled endpoints
+    # the supervisor looks at the endpoints this often (an operator's change makes it look at
+    # once, through the change feed); also how soon an engine takes over from a stopped one
+    scan: float = 15.0
     batch: int = 100
     keep_events: float = 7 * 86_400.0  # outbox rows older than this are pruned
 
