@@ -27,6 +27,7 @@ from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.operations import DialOutRunner
 from callcenter.calls.previous_run import PreviousRun
 from callcenter.calls.routing import RouteTable, Target
+from callcenter.calls.transfers import Destinations, referral
 from callcenter.cdr.builder import build_cdr, build_recordings
 from callcenter.errors import ESLError
 from callcenter.esl import commands
@@ -75,6 +76,7 @@ class CallManager:
         self.options = options or CallOptions()
         self.presence = presence
         self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
+        self.destinations = Destinations(routes, database)  # agents' phones' transfers
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -96,6 +98,7 @@ class CallManager:
     # -- the reader's side ------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        referred = None
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):
                 if self.accepting:
@@ -104,7 +107,11 @@ class CallManager:
                     self._reject(event)
             elif self._is_orphan_leg(event):
                 self._hang_up_orphan(event)
+            elif (event.unique_id or "") in self.actors:
+                referred = referral(event)  # an agent's phone transferred the caller
         self.router.route(event)
+        if referred is not None:  # after its park: the actor reads the event first
+            self.send_intent(event.unique_id or "", referred)
 
     def _is_orphan_leg(self, event: Event) -> bool:
         """An agent or outbound leg that came up for a call that is over (its uuid_kill raced
@@ -169,6 +176,7 @@ class CallManager:
             check_interval=self.options.check_interval,
             presence=self.presence,
             dial_out=self.dial_out,
+            destinations=self.destinations,
         )
         self.actors[call.uuid] = actor
         self.previous.seen(call.uuid)

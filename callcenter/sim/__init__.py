@@ -24,7 +24,7 @@ Known differences from a real FreeSWITCH:
   A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
   runs).
 - Not simulated: calls placed by agents' phones (feature codes, digest-auth variables),
-  REFER transfers, eavesdrop.
+  attended (REFER with Replaces) transfers, eavesdrop. A blind REFER is ``Simulator.refer``.
 - mod_xml_cdr (``xml_cdr=XmlCdrConfig(...)``, off by default) posts each A leg's CDR with
   the variables the leg has and one callflow (FreeSWITCH's document also carries
   ``channel_data`` flags, ``call-stats`` and ``app_log``); its retries delay the leg's

@@ -127,11 +127,22 @@ def live(s: Session) -> None:
 
 
 def transfer(s: Session, target: tuple[str, ...]) -> None:
-    """uuid_transfer / transfer app: re-run the dialplan, park again (NOTES §4)."""
+    """uuid_transfer / transfer app / a blind REFER: re-run the dialplan, park again (NOTES
+    §4). A REFER's control carries its ``transfer_source`` entry (``...:bl_xfer:...``)."""
     chan = s.chan
     dest = target[0] if target else chan.profile.destination_number
     profile = chan.profile
     now = s.core.clock.now_us()
+    if len(target) > 3:
+        profile.transfer_source = target[3]
+        history = chan.get_var("transfer_history")
+        entries = history.removeprefix("ARRAY::").split("|:") if history else []
+        chan.set_vars(
+            {
+                "transfer_source": target[3],
+                "transfer_history": "ARRAY::" + "|:".join([*entries, target[3]]),
+            }
+        )
     profile.rdnis = profile.destination_number
     profile.destination_number = dest
     profile.index += 1

@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from gevent.server import StreamServer
 
+from callcenter.sim import refer
 from callcenter.sim.api import Api
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.connection import Connection
@@ -143,6 +144,11 @@ class Simulator:
             return False
         self.core.people.send_digits(session, digits, gap)
         return True
+
+    def refer(self, leg_uuid: str, target: str, domain: str = "callcenter") -> bool:
+        """The phone on ``leg_uuid`` (an agent's leg) presses its transfer key: a blind REFER
+        to ``target`` (``1002``, ``*85``, ``0049301234``). False when not bridged or gone."""
+        return refer.blind(self.core, leg_uuid, target, domain)
 
     def register_agent(self, ext: str, behaviour: AgentBehaviour | None = None) -> None:
         self.core.agents[ext] = behaviour or AgentBehaviour()
