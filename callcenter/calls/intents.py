@@ -46,6 +46,29 @@ class PhoneTransfer:
     source: str
     at_us: int
     agent: str = ""  # the transferring agent's extension (Referred-By)
+    leg: LegSnapshot | None = None  # attended: the target's leg, now bridged to the caller
+
+
+@dataclass(frozen=True)
+class LegSnapshot:
+    """An attended transfer's target leg as the consult call knew it, handed to the caller's
+    call (``calls.transfers``)."""
+
+    uuid: str
+    extension: str | None
+    to_number: str
+    created_us: int | None
+    answered_us: int | None
+
+
+@dataclass(frozen=True)
+class LegMoved:
+    """To the consult call of an attended transfer: ``leg`` now belongs to ``to_call``
+    (FreeSWITCH bridged it to that caller); its events no longer come here."""
+
+    leg: str
+    to_call: str
+    at_us: int
 
 
 CallIntent = Hangup | Transfer | BridgeAgent | PhoneTransfer

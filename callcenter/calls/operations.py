@@ -16,6 +16,7 @@ from callcenter.calls.intents import (
     BridgeAgent,
     CallIntent,
     Hangup,
+    LegSnapshot,
     PhoneTransfer,
     Transfer,
     transfer_target,
@@ -23,7 +24,7 @@ from callcenter.calls.intents import (
 from callcenter.calls.routing import Target
 from callcenter.errors import CallCenterError, CallGone, ESLError
 from callcenter.esl import commands
-from callcenter.vocabulary import CallState, LegRole
+from callcenter.vocabulary import CallState, Direction, LegRole
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ class Operations:
         )  # fmt: skip
         self.release_transferring_agents()
         self.leave_agents()
+        if intent.leg is not None:  # attended: FreeSWITCH has bridged the caller already
+            return self.take_over(intent.leg, intent.at_us, hop)
         self.control.set_state(CallState.TRANSFERRED)
         found = self.destinations.resolve(intent.destination) if self.destinations else None
         log.info("call %s: %s transfer by %s to %r -> %s", self.call.uuid, intent.kind,
@@ -155,6 +158,25 @@ class Operations:
             hop["target"] = str(found)
             return found
         return self.transfer_to_agent(found.extension, intent.by, hop)
+
+    def take_over(self, snapshot: LegSnapshot, at_us: int, hop: dict[str, object]) -> Next:
+        """The attended transfer's target leg is this call's now, bridged to the caller; an
+        agent on it is held by this call until it ends."""
+        timeline = self.call.timeline
+        if snapshot.extension:
+            leg = timeline.agent_leg(snapshot.uuid, snapshot.extension)
+            hop["target"] = f"extension:{snapshot.extension}"
+            self.control.agent_busy(snapshot.extension)
+        else:
+            leg = timeline.add_leg(
+                snapshot.uuid, LegRole.OUTBOUND, Direction.OUTBOUND, to_number=snapshot.to_number
+            )
+            hop["target"] = f"number:{snapshot.to_number}"
+        leg.created_us = leg.created_us or snapshot.created_us or at_us
+        leg.answered_us = leg.answered_us or snapshot.answered_us or at_us
+        leg.bridged_us = leg.bridged_us or at_us
+        self.control.set_state(CallState.BRIDGED)
+        return None
 
     def release_transferring_agents(self) -> None:
         """The agents whose legs a transfer ended (the referrer's, hung up by FreeSWITCH):

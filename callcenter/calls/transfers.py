@@ -14,6 +14,13 @@ which releases the agent (wrap-up) and routes the caller to what the phone diall
   bridge); busy, paused, logged out or not answering sends the caller back to the queue it
   was answered from, or, with none, to a busy tone;
 - anything else made of digits: dialled out through the outbound routes.
+
+An attended transfer (the agent consults the target on a second call from the phone, then
+REFER with Replaces) is carried out by FreeSWITCH as a bridge of the caller to the consult
+call's far end; the call manager sees the caller bridged to a leg of another call
+(``attended``), moves that leg to the caller's call (``LegMoved`` to the consult call) and
+posts a ``PhoneTransfer`` carrying the leg. Not recorded on a real FreeSWITCH: built from
+mod_sofia's source (``sofia_handle_sip_i_refer``), see docs/transfers.md.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import re
 from dataclasses import dataclass
 
 from callcenter.calls.control import CallControl
-from callcenter.calls.intents import PhoneTransfer
+from callcenter.calls.intents import LegSnapshot, PhoneTransfer
 from callcenter.calls.routing import RouteTable, Target
 from callcenter.cdr.timeline import ChannelEvent
 from callcenter.errors import CallCenterError
@@ -61,6 +68,30 @@ def referral(event: ChannelEvent) -> PhoneTransfer | None:
         source=source,
         at_us=event.timestamp_us,
         agent=agent,
+    )
+
+
+def attended(event: ChannelEvent, leg: LegSnapshot) -> PhoneTransfer:
+    """The ``PhoneTransfer`` a CHANNEL_BRIDGE of a caller to a leg of another call means: an
+    attended transfer (REFER with Replaces; mod_sofia bridges the caller to the consult
+    call's far end, ``uuid_bridge(br_a, br_b)``). The transferor is read from the
+    ``att_xfer`` entry mod_sofia pushes on the caller's ``transfer_history``
+    (``<epoch>:<uuid>:att_xfer:<transferor>@<host>/<target>@<host>``)."""
+    history = (event.get("variable_transfer_history") or "").removeprefix("ARRAY::")
+    entries = [one for one in history.split("|:") if one.split(":")[2:3] == ["att_xfer"]]
+    source = entries[-1] if entries else f"bridge:{leg.uuid}"
+    agent = ""
+    if entries:
+        who = source.split(":", 3)[3].split("/", 1)[0].split("@", 1)[0]
+        agent = who if EXTENSION.fullmatch(who) else ""
+    return PhoneTransfer(
+        destination=leg.extension or leg.to_number,
+        by=f"agent:{agent}" if agent else "phone",
+        kind=ATTENDED,
+        source=source,
+        at_us=event.timestamp_us,
+        agent=agent,
+        leg=leg,
     )
 
 

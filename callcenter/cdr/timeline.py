@@ -233,6 +233,17 @@ class CallTimeline:
         self.dial_cause = None
         return hop
 
+    def leg_moved(self, uuid: str, to_call: str, at_us: int) -> None:
+        """An attended transfer bridged this leg to another call's caller: it is that call's
+        from now on; here it ends (cause ``ATTENDED_TRANSFER``), not hung up."""
+        leg = self.legs.get(uuid)
+        if leg is None or leg.ended:
+            return
+        leg.hangup_us = leg.hangup_us or at_us
+        leg.ended_us = at_us
+        leg.hangup_cause = leg.hangup_cause or "ATTENDED_TRANSFER"
+        leg.hangup_disposition = f"moved:{to_call}"
+
     def transferred_from(self, source: str) -> bool:
         return any(hop.get("source") == source for hop in self.transfers)
 

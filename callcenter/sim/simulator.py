@@ -150,6 +150,16 @@ class Simulator:
         to ``target`` (``1002``, ``*85``, ``0049301234``). False when not bridged or gone."""
         return refer.blind(self.core, leg_uuid, target, domain)
 
+    def consult(self, ext: str, dest: str, domain: str = "callcenter") -> str:
+        """The agent's phone ``ext`` dials ``dest`` (an attended transfer's consult call,
+        parked ``cc_entry=agent_outbound``); returns the new channel's uuid."""
+        return refer.consult(self.core, ext, dest, domain)
+
+    def refer_replaces(self, leg_uuid: str, consult_uuid: str, domain: str = "callcenter") -> bool:
+        """The phone completes an attended transfer: REFER with Replaces on ``leg_uuid`` (its
+        leg with the caller) naming its consult call ``consult_uuid``."""
+        return refer.attended(self.core, leg_uuid, consult_uuid, domain)
+
     def register_agent(self, ext: str, behaviour: AgentBehaviour | None = None) -> None:
         self.core.agents[ext] = behaviour or AgentBehaviour()
 

@@ -83,7 +83,6 @@ def test_blind_transfer_to_an_extension(sim: Simulator, engine: EngineFactory) -
     history = agent_history(app, "4001")
 
     assert sim.refer(first, "4002") is True
-    answered_by(app, uuid, "4002")
     cdr = wait_cdr(app, uuid, timeout=20.0)
 
     assert cdr.disposition is Disposition.ANSWERED
@@ -92,6 +91,7 @@ def test_blind_transfer_to_an_extension(sim: Simulator, engine: EngineFactory) -
     assert hop["kind"] == "blind" and hop["by"] == "agent:4001" and hop["to"] == "4002"
     assert hop["target"] == "extension:4002" and "bl_xfer:4002/callcenter/XML" in hop["source"]
     assert any("user/4002@" in line for line in originates(sim))
+    assert [leg.agent_extension for leg in cdr.legs if leg.answered_at][1:] == ["4001", "4002"]
     # the transferring agent: wrap-up, then idle; its queue stay stays answered
     until(lambda: slot(app, "4001") == (AgentStatus.AVAILABLE, AgentState.IDLE))
     assert AgentState.WRAP_UP in history()
@@ -113,13 +113,13 @@ def test_blind_transfer_to_a_queue_by_its_number(sim: Simulator, engine: EngineF
     first = answered_by(app, uuid, "4003")
 
     assert sim.refer(first, "*87") is True
-    answered_by(app, uuid, "4004")
     cdr = wait_cdr(app, uuid, timeout=20.0)
 
     assert cdr.disposition is Disposition.ANSWERED and cdr.queue == "t-billing"
     [hop] = hops(cdr)
     assert hop["to"] == "*87" and hop["target"] == "queue:t-billing"
     assert cdr.transferred_by == "4003"
+    assert [leg.agent_extension for leg in cdr.legs if leg.answered_at][1:] == ["4003", "4004"]
     [billing] = entries(app, "t-billing")
     assert billing.outcome is QueueOutcome.ANSWERED and billing.agent_extension == "4004"
     [sales] = entries(app, "t-sales")
@@ -179,7 +179,7 @@ def test_target_busy_sends_the_caller_back_to_its_queue(
     sim: Simulator, engine: EngineFactory
 ) -> None:
     app = engine()
-    sim.register_agent("4008", AgentBehaviour(answer_delay=0.3, talk_time=3.0))
+    sim.register_agent("4008", AgentBehaviour(answer_delay=0.3, talk_time=20.0))
     setup_queue(app, "t-home", {"4008": {}}, did="9108")
     setup_queue(app, "t-away", {"4009": {}}, did="9109", status=AgentStatus.PAUSED)
     uuid = sim.place_call("9108", "15559108", behaviour=WAITING)
@@ -239,4 +239,38 @@ def test_caller_hanging_up_during_the_transfer(sim: Simulator, engine: EngineFac
     # the ringing phone stops; the reservation is released: 4013 idle, 4012 after wrap-up
     until(lambda: slot(app, "4013") == (AgentStatus.AVAILABLE, AgentState.IDLE))
     until(lambda: slot(app, "4012") == (AgentStatus.AVAILABLE, AgentState.IDLE))
+    until(lambda: settled(app))
+
+
+def test_attended_transfer_to_an_extension(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    sim.register_agent("4014", AgentBehaviour(answer_delay=0.3))
+    sim.register_agent("4015", AgentBehaviour(answer_delay=0.3, talk_time=40.0))
+    setup_queue(app, "t-att", {"4014": {}}, did="9114")
+    setup_queue(app, "t-att-2", {"4015": {}}, did="9115")
+    add_route(app, "4015", RouteTarget.EXTENSION, "4015")  # what the consult call reaches
+    uuid = sim.place_call("9114", "15559114", behaviour=WAITING)
+    first = answered_by(app, uuid, "4014")
+    history = agent_history(app, "4014")
+
+    consult = sim.consult("4014", "4015")  # the agent's phone calls 4015 and talks to it
+    target = answered_by(app, consult, "4015")
+    assert sim.refer_replaces(first, consult) is True
+    cdr = wait_cdr(app, uuid, timeout=30.0)
+
+    assert cdr.disposition is Disposition.ANSWERED
+    assert cdr.transfers == 1 and cdr.transferred_by == "4014"
+    [hop] = hops(cdr)
+    assert hop["kind"] == "attended" and hop["by"] == "agent:4014"
+    assert hop["target"] == "extension:4015" and ":att_xfer:4014@callcenter/" in hop["source"]
+    # the target's leg is the caller's call's now: in its CDR, bridged, ended by its end
+    [moved] = [leg for leg in cdr.legs if leg.leg_uuid == target]
+    assert moved.agent_extension == "4015" and moved.ended_at is not None
+    assert moved.hangup_cause == "NORMAL_CLEARING"
+    # the consult call ends on its own (FreeSWITCH parks the replaced leg, then hangs it up)
+    consult_cdr = wait_cdr(app, consult, timeout=10.0)
+    assert consult_cdr.hangup_cause == "ATTENDED_TRANSFER"
+    until(lambda: slot(app, "4014") == (AgentStatus.AVAILABLE, AgentState.IDLE))
+    assert AgentState.WRAP_UP in history()
+    until(lambda: slot(app, "4015") == (AgentStatus.AVAILABLE, AgentState.IDLE))
     until(lambda: settled(app))
