@@ -184,7 +184,8 @@ class Operations:
         if self.presence is None:
             return
         for leg in self.call.timeline.legs.values():
-            if leg.role is LegRole.AGENT and leg.agent_extension and leg.hangup_us is not None:
+            talked = leg.bridged_us is not None and leg.hangup_us is not None
+            if leg.role is LegRole.AGENT and leg.agent_extension and talked:
                 self.presence.released(self.call.uuid, leg.agent_extension)
 
     def transfer_to_agent(self, extension: str, by: str, hop: dict[str, object]) -> Next:
