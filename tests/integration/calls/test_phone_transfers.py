@@ -274,3 +274,43 @@ def test_attended_transfer_to_an_extension(sim: Simulator, engine: EngineFactory
     assert AgentState.WRAP_UP in history()
     until(lambda: slot(app, "4015") == (AgentStatus.AVAILABLE, AgentState.IDLE))
     until(lambda: settled(app))
+
+
+def test_two_hops_and_an_unknown_queue_number(sim: Simulator, engine: EngineFactory) -> None:
+    """4016 sends the caller to *899 (no such queue: back to its queue, answered by 4016
+    again after wrap-up), then to 4017, who sends it on to 4018: three hops in one CDR."""
+    app = engine()
+    for ext in ("4016", "4017"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=0.3))
+    sim.register_agent("4018", AgentBehaviour(answer_delay=0.3, talk_time=1.0))
+    setup_queue(app, "t-hops", {"4016": {}}, did="9116")
+    setup_queue(app, "t-hops-2", {"4017": {}, "4018": {}}, did="9117")
+    uuid = sim.place_call("9116", "15559116", behaviour=WAITING)
+    first = answered_by(app, uuid, "4016")
+
+    assert sim.refer(first, "*899") is True
+    again = until(lambda: answered_leg(app, uuid, "4016", not_in={first}), timeout=15.0)
+    assert sim.refer(again, "4017") is True
+    second = until(lambda: answered_leg(app, uuid, "4017"), timeout=15.0)
+    assert sim.refer(second, "4018") is True
+    cdr = wait_cdr(app, uuid, timeout=20.0)
+
+    assert cdr.disposition is Disposition.ANSWERED
+    assert (cdr.transfers, cdr.transferred_by) == (3, "4017")
+    assert [(h["agent"], h["to"], h.get("result")) for h in hops(cdr)] == [
+        ("4016", "*899", "UNALLOCATED_NUMBER"),
+        ("4016", "4017", None),
+        ("4017", "4018", None),
+    ]
+    until(lambda: settled(app))
+
+
+def answered_leg(app: App, uuid: str, ext: str, not_in: set[str] | None = None) -> str | None:
+    actor = app.managers["fs1"].actors.get(uuid)
+    if actor is None:
+        return None
+    for leg in actor.call.timeline.legs.values():
+        up = leg.bridged_us is not None and leg.hangup_us is None
+        if leg.agent_extension == ext and up and leg.uuid not in (not_in or set()):
+            return leg.uuid
+    return None
