@@ -58,6 +58,8 @@ class Cdr(BaseModel):
     ivr_path: list[dict[str, Any]]
     legs: list[CdrLeg]
     source: CdrSource
+    transfers: int = Field(0, description="Transfers from agents' phones (each hop in ivr_path).")
+    transferred_by: str | None = Field(None, description="Agent extension of the last one.")
 
 
 class CdrQuery(PageQuery):

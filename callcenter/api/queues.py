@@ -46,6 +46,7 @@ class Queue(BaseModel):
     recording_policy: RecordingPolicy
     recording_sample_percent: int
     callback_enabled: bool
+    number: str | None = Field(None, description="*8<number> from an agent's phone.")
     members: list[Member]
     required_skills: dict[str, int]
     waiting: int | None = Field(None, description="Callers waiting now (null: engine unknown).")
@@ -73,6 +74,10 @@ class Settings(BaseModel):
     announcement: str | None = Field(None, max_length=1024)
     position_prompt: str | None = Field(None, max_length=1024)
     overflow_target: str | None = Field(None, max_length=1024, examples=["queue:support"])
+    number: str | None = Field(
+        None, max_length=16, examples=["5"],
+        description='Agents transfer a caller here with *8<number>; "" removes it.',
+    )  # fmt: skip
 
 
 class QueueCreate(Settings):

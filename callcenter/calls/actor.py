@@ -20,6 +20,7 @@ from callcenter.calls.control import AgentPresence, CallControl
 from callcenter.calls.intents import CallIntent, IntentArrived
 from callcenter.calls.operations import Again, DialOut, DialOutRunner, Next, Operations
 from callcenter.calls.routing import Target
+from callcenter.calls.transfers import Destinations
 from callcenter.errors import CallGone, ESLError, ESLNotConnected, UnsafeValue
 from callcenter.esl import commands
 from callcenter.vocabulary import CallState
@@ -46,6 +47,7 @@ class CallActor:
         resume_timeout: float = 120.0,
         presence: AgentPresence | None = None,
         dial_out: DialOutRunner | None = None,
+        destinations: Destinations | None = None,
     ) -> None:
         self.control = control
         self.call = control.call
@@ -59,7 +61,7 @@ class CallActor:
         self.resume_timeout = resume_timeout
         self.resumed = 0
         self._told_gone = False  # a reply said the caller is gone, no event has yet
-        self.operations = Operations(control, presence)
+        self.operations = Operations(control, presence, destinations)
         self._dial_out = dial_out
 
     def run(self) -> None:

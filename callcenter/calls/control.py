@@ -18,7 +18,14 @@ from typing import Any, Protocol
 import gevent
 
 from callcenter.calls.call import Call
-from callcenter.calls.intents import INTENTS, BridgeAgent, CallIntent, Hangup, IntentArrived
+from callcenter.calls.intents import (
+    INTENTS,
+    BridgeAgent,
+    CallIntent,
+    Hangup,
+    IntentArrived,
+    LegMoved,
+)
 from callcenter.calls.mailbox import Mailbox
 from callcenter.errors import (
     CallGone,
@@ -156,6 +163,8 @@ class CallControl:
         for message in self.mailbox.take_messages():
             if isinstance(message, INTENTS):
                 self.intents.append(message)
+            elif isinstance(message, LegMoved):  # an attended transfer took it away
+                self.call.timeline.leg_moved(message.leg, message.to_call, message.at_us)
             else:
                 self.inbox.append(message)
 

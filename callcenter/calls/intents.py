@@ -33,8 +33,46 @@ class BridgeAgent:
     by: str
 
 
-CallIntent = Hangup | Transfer | BridgeAgent
-INTENTS = (Hangup, Transfer, BridgeAgent)
+@dataclass(frozen=True)
+class PhoneTransfer:
+    """An agent's phone transferred the caller (a REFER: ``calls.transfers``); posted by the
+    call manager when FreeSWITCH parks the caller again. ``destination`` is what the phone
+    dialled (``1002``, ``*85``, ``0049301234``); ``source`` is FreeSWITCH's
+    ``transfer_source`` (one per REFER); ``by`` is ``agent:<extension>``."""
+
+    destination: str
+    by: str
+    kind: str  # blind | attended
+    source: str
+    at_us: int
+    agent: str = ""  # the transferring agent's extension (Referred-By)
+    leg: LegSnapshot | None = None  # attended: the target's leg, now bridged to the caller
+
+
+@dataclass(frozen=True)
+class LegSnapshot:
+    """An attended transfer's target leg as the consult call knew it, handed to the caller's
+    call (``calls.transfers``)."""
+
+    uuid: str
+    extension: str | None
+    to_number: str
+    created_us: int | None
+    answered_us: int | None
+
+
+@dataclass(frozen=True)
+class LegMoved:
+    """To the consult call of an attended transfer: ``leg`` now belongs to ``to_call``
+    (FreeSWITCH bridged it to that caller); its events no longer come here."""
+
+    leg: str
+    to_call: str
+    at_us: int
+
+
+CallIntent = Hangup | Transfer | BridgeAgent | PhoneTransfer
+INTENTS = (Hangup, Transfer, BridgeAgent, PhoneTransfer)
 
 # transfer targets (``number:`` dials out through the outbound routes)
 TRANSFER_KINDS = frozenset({RouteTarget.QUEUE, RouteTarget.IVR, RouteTarget.EXTENSION})
@@ -71,6 +109,8 @@ def check(intent: CallIntent) -> CallIntent:
         check_cause("hangup cause", intent.cause)
     elif isinstance(intent, Transfer):
         transfer_target(intent.target)
+    elif isinstance(intent, PhoneTransfer):
+        raise ConfigError("a phone transfer comes from FreeSWITCH, not from an operator")
     elif not EXTENSION.fullmatch(intent.extension):
         raise ConfigError(f"bridge: {intent.extension!r} is not an extension")
     return intent

@@ -21,12 +21,13 @@ from gevent.pool import Group
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
-from callcenter.calls.intents import CallIntent
+from callcenter.calls.intents import CallIntent, LegMoved, LegSnapshot, PhoneTransfer
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.operations import DialOutRunner
 from callcenter.calls.previous_run import PreviousRun
 from callcenter.calls.routing import RouteTable, Target
+from callcenter.calls.transfers import Destinations, attended, referral
 from callcenter.cdr.builder import build_cdr, build_recordings
 from callcenter.errors import ESLError
 from callcenter.esl import commands
@@ -80,6 +81,7 @@ class CallManager:
         self.options = options or CallOptions()
         self.presence = presence
         self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
+        self.destinations = Destinations(routes, database)  # agents' phones' transfers
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -101,6 +103,7 @@ class CallManager:
     # -- the reader's side ------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        referred = None
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):
                 if self.accepting:
@@ -112,7 +115,37 @@ class CallManager:
                     self._reject(event)
             elif self._is_orphan_leg(event):
                 self._hang_up_orphan(event)
+            elif (event.unique_id or "") in self.actors:
+                referred = referral(event)  # an agent's phone transferred the caller
+        elif event.name == "CHANNEL_BRIDGE":
+            referred = self._attended(event)  # before routing: the leg's events follow it
         self.router.route(event)
+        if referred is not None:  # after its park: the actor reads the event first
+            self.send_intent(event.unique_id or "", referred)
+
+    def _attended(self, event: Event) -> PhoneTransfer | None:
+        """A caller bridged to a leg of another live call: an attended transfer (the other
+        call is the agent's consult call). The leg moves to the caller's call, now, in the
+        reader, so none of its events goes astray; the consult call is told."""
+        caller, other = event.unique_id or "", event.get("Other-Leg-Unique-ID") or ""
+        owner = self._legs.get(other, "")
+        if caller not in self.actors or owner in ("", caller) or owner not in self.actors:
+            return None
+        consult = self.actors[owner]
+        leg = consult.call.timeline.leg(other)  # a snapshot of the consult call's leg
+        snapshot = LegSnapshot(
+            other,
+            leg.agent_extension if leg else None,
+            leg.to_number if leg else "",
+            leg.created_us if leg else None,
+            leg.answered_us if leg else None,
+        )
+        self._attached.get(owner, set()).discard(other)
+        self._attach(other, caller, self.actors[caller].control.mailbox)
+        consult.control.mailbox.post(LegMoved(other, caller, event.timestamp_us))
+        log.info("call %s: leg %s of call %s bridged to it: attended transfer", caller,
+                 other, owner)  # fmt: skip
+        return attended(event, snapshot)
 
     def _is_orphan_leg(self, event: Event) -> bool:
         """An agent or outbound leg that came up for a call that is over (its uuid_kill raced
@@ -178,6 +211,7 @@ class CallManager:
             check_interval=self.options.check_interval,
             presence=self.presence,
             dial_out=self.dial_out,
+            destinations=self.destinations,
         )
         self.actors[call.uuid] = actor
         self.previous.seen(call.uuid)
@@ -238,6 +272,8 @@ class CallManager:
                 self.presence.call_ended(call.uuid)
             # every leg routed to the call, including originates that never made a channel
             for leg in self._attached.pop(call.uuid, set()) | set(call.leg_uuids):
+                if self._legs.get(leg, call.uuid) != call.uuid:
+                    continue  # moved to another call (an attended transfer's target)
                 self._legs.pop(leg, None)
                 self.router.unregister_call(leg)
             self.actors.pop(call.uuid, None)

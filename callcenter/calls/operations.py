@@ -10,13 +10,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callcenter.calls import transfers
 from callcenter.calls.control import AgentPresence, CallControl, OriginateFailed
-from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer, transfer_target
+from callcenter.calls.intents import (
+    BridgeAgent,
+    CallIntent,
+    Hangup,
+    LegSnapshot,
+    PhoneTransfer,
+    Transfer,
+    transfer_target,
+)
 from callcenter.calls.routing import Target
 from callcenter.errors import CallCenterError, CallGone, ESLError
 from callcenter.esl import commands
 from callcenter.events.types import CallTransferred
-from callcenter.vocabulary import CallState, LegRole
+from callcenter.vocabulary import CallState, Direction, LegRole
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +51,16 @@ DialOutRunner = Callable[[CallControl, str], None]
 
 
 class Operations:
-    def __init__(self, control: CallControl, presence: AgentPresence | None) -> None:
+    def __init__(
+        self,
+        control: CallControl,
+        presence: AgentPresence | None,
+        destinations: transfers.Destinations | None = None,
+    ) -> None:
         self.control = control
         self.call = control.call
         self.presence = presence
+        self.destinations = destinations  # what an agent's phone transfers to
         self._reservation = ""
 
     def carry_out(self, intent: CallIntent) -> Next:
@@ -55,6 +70,8 @@ class Operations:
                 return self.hangup(intent)
             if isinstance(intent, Transfer):
                 return self.transfer(intent)
+            if isinstance(intent, PhoneTransfer):
+                return self.phone_transfer(intent)
             return self.bridge_agent(intent)
         except CallGone:
             return None
@@ -114,6 +131,101 @@ class Operations:
         if bridged:  # the next bridge ends as any does: the caller hangs up with the agent
             line = commands.uuid_setvar(self.call.uuid, "park_after_bridge", None)
             self.control.channel.api(line)
+
+    # -- transfer from an agent's phone ----------------------------------------------------
+
+    def phone_transfer(self, intent: PhoneTransfer) -> Next:
+        """The agent's phone sent the caller on (FreeSWITCH parked it again): release the
+        agents of this hop (wrap-up), then route the caller to what the phone dialled."""
+        timeline = self.call.timeline
+        if timeline.transferred_from(intent.source):
+            return None  # the same REFER seen twice
+        self.control.ensure_alive()
+        hop = timeline.transferred(
+            intent.kind, intent.at_us, agent=intent.agent, destination=intent.destination,
+            source=intent.source,
+        )  # fmt: skip
+        self.control.emit(CallTransferred, target=intent.destination, by=intent.by)
+        self.release_transferring_agents()
+        self.leave_agents()
+        if intent.leg is not None:  # attended: FreeSWITCH has bridged the caller already
+            return self.take_over(intent.leg, intent.at_us, hop)
+        self.control.set_state(CallState.TRANSFERRED)
+        found = self.destinations.resolve(intent.destination) if self.destinations else None
+        log.info("call %s: %s transfer by %s to %r -> %s", self.call.uuid, intent.kind,
+                 intent.by, intent.destination, found)  # fmt: skip
+        if found is None:
+            hop["result"] = "UNALLOCATED_NUMBER"
+            return transfers.fallback(self.control, "UNALLOCATED_NUMBER")
+        if isinstance(found, Target):
+            hop["target"] = str(found)
+            return found
+        return self.transfer_to_agent(found.extension, intent.by, hop)
+
+    def take_over(self, snapshot: LegSnapshot, at_us: int, hop: dict[str, object]) -> Next:
+        """The attended transfer's target leg is this call's now, bridged to the caller; an
+        agent on it is held by this call until it ends."""
+        timeline = self.call.timeline
+        if snapshot.extension:
+            leg = timeline.agent_leg(snapshot.uuid, snapshot.extension)
+            hop["target"] = f"extension:{snapshot.extension}"
+            self.control.agent_busy(snapshot.extension)
+        else:
+            leg = timeline.add_leg(
+                snapshot.uuid, LegRole.OUTBOUND, Direction.OUTBOUND, to_number=snapshot.to_number
+            )
+            hop["target"] = f"number:{snapshot.to_number}"
+        leg.created_us = leg.created_us or snapshot.created_us or at_us
+        leg.answered_us = leg.answered_us or snapshot.answered_us or at_us
+        leg.bridged_us = leg.bridged_us or at_us
+        self.control.set_state(CallState.BRIDGED)
+        return None
+
+    def release_transferring_agents(self) -> None:
+        """The agents whose legs a transfer ended (the referrer's, hung up by FreeSWITCH):
+        wrap-up, as after any queue call; their queue stays stay answered."""
+        if self.presence is None:
+            return
+        for leg in self.call.timeline.legs.values():
+            talked = leg.bridged_us is not None and leg.hangup_us is not None
+            if leg.role is LegRole.AGENT and leg.agent_extension and talked:
+                self.presence.released(self.call.uuid, leg.agent_extension)
+
+    def transfer_to_agent(self, extension: str, by: str, hop: dict[str, object]) -> Next:
+        """Reserve the agent (idle and available, or the caller does not ring it), ring it,
+        bridge. Not an agent: the digits are dialled out."""
+        control = self.control
+        if self.presence is None:
+            return transfers.fallback(control, "NORMAL_TEMPORARY_FAILURE")
+        refused = self._reserve(extension)
+        if refused == "unknown_agent":
+            hop["target"] = f"number:{extension}"
+            return DialOut(extension)
+        hop["target"] = f"extension:{extension}"
+        if refused is not None:
+            log.info("call %s: transfer to agent %s refused: %s", control.uuid, extension, refused)
+            hop["result"] = refused
+            return transfers.fallback(control, "USER_BUSY")
+        reservation = self._reservation
+        try:
+            with control.shielded():
+                leg = control.originate(
+                    control.agent_dial_string(extension), extension=extension,
+                    timeout=AGENT_RING_SECONDS,
+                )  # fmt: skip
+                control.bridge(leg)
+        except OriginateFailed as exc:
+            log.info("call %s: agent %s did not answer the transfer: %s", control.uuid,
+                     extension, exc.cause)  # fmt: skip
+            self.presence.release(reservation)
+            hop["result"] = exc.cause
+            return transfers.fallback(control, exc.cause)
+        except BaseException:
+            self.presence.release(reservation)
+            raise
+        self.presence.bind(reservation, self.call.uuid)
+        log.info("call %s: transferred by %s to agent %s", control.uuid, by, extension)
+        return None
 
     # -- bridge to an agent ---------------------------------------------------------------
 

@@ -124,6 +124,13 @@ class RouteTable:
         log.info("%d route(s) from the local cache saved at %s", len(routes), cached.saved_at)
         return True
 
+    def lookup(self, did: str) -> Target | None:
+        """The route stored for ``did``, or None (no default): an agent's phone transferring
+        a caller to a number that has a route (``calls.transfers``)."""
+        if time.monotonic() - self._loaded_at > self.ttl:
+            self.refresh()
+        return self._routes.get(did)
+
     def resolve(self, did: str) -> Target:
         if time.monotonic() - self._loaded_at > self.ttl:
             self.refresh()

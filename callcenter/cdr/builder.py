@@ -24,10 +24,12 @@ def _ms(start_us: int | None, end_us: int | None) -> int:
 
 
 def hangup_by(timeline: CallTimeline) -> HangupBy:
-    """The party whose side sent the first hang-up: recv_* means the far end did."""
-    if not timeline.hangup_order:
+    """The party whose side sent the first hang-up: recv_* means the far end did. The legs a
+    transfer took the caller from ended the previous hops, not the call."""
+    order = [uuid for uuid in timeline.hangup_order if uuid not in timeline.handed_off]
+    if not order:
         return HangupBy.UNKNOWN
-    first = timeline.legs[timeline.hangup_order[0]]
+    first = timeline.legs[order[0]]
     disposition = first.hangup_disposition
     if disposition.startswith("send_"):
         return HangupBy.SYSTEM
@@ -44,10 +46,15 @@ def disposition(timeline: CallTimeline, by: HangupBy) -> Disposition:
         return Disposition(timeline.outcome)
     caller = timeline.caller
     cause = caller.hangup_cause or ""
-    agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
-    if any(leg.bridged_us is not None for leg in agents) or caller.bridged_us is not None:
-        return Disposition.ANSWERED
-    if timeline.queue_joined_us is not None:
+    if timeline.transfers:  # transferred by an agent's phone: what the last hop became
+        since = [leg for uuid, leg in timeline.legs.items() if uuid not in timeline.handed_off]
+        if any(leg.bridged_us is not None for leg in since if leg is not caller):
+            return Disposition.ANSWERED
+    else:
+        agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
+        if any(leg.bridged_us is not None for leg in agents) or caller.bridged_us is not None:
+            return Disposition.ANSWERED
+    if timeline.queue_joined_us is not None and timeline.queue_hop == len(timeline.transfers):
         if timeline.queue_outcome in (None, "abandoned") and by is not HangupBy.SYSTEM:
             return Disposition.ABANDONED
         return Disposition.FAILED
@@ -61,6 +68,8 @@ def disposition(timeline: CallTimeline, by: HangupBy) -> Disposition:
         if cause in _BUSY:
             return Disposition.BUSY
         return Disposition.ABANDONED if cause in _CLEAR else Disposition.FAILED
+    if timeline.transfers:  # answered before, then nobody after the transfer
+        return Disposition.ABANDONED if by is HangupBy.CALLER else Disposition.FAILED
     if timeline.ivr_spans:
         return Disposition.IVR_COMPLETED
     if str(RouteTarget.PLAYBACK) in timeline.routes:
@@ -146,8 +155,16 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         total_ms=_ms(started, ended),
         ivr_path=tuple(timeline.ivr_path),
         ended_by=timeline.ended_by,
+        transfers=len(timeline.transfers),
+        transferred_by=_transferred_by(timeline),
         legs=tuple(_leg_record(leg, started) for leg in timeline.legs.values()),
     )
+
+
+def _transferred_by(timeline: CallTimeline) -> str | None:
+    """The extension of the agent whose phone made the last transfer."""
+    agent = timeline.transfers[-1].get("agent") if timeline.transfers else None
+    return str(agent) if agent else None
 
 
 def build_recordings(timeline: CallTimeline) -> list[RecordingRecord]:

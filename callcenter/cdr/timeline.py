@@ -87,6 +87,9 @@ class CallTimeline:
     routes: list[str] = field(default_factory=list)  # the route targets' kinds, in order
     dial_cause: str | None = None  # a destination dialled for the caller that did not answer
     ended_by: str | None = None  # who hung the call up from outside (``str(Actor)``)
+    transfers: list[dict[str, Any]] = field(default_factory=list)  # agents' phones, in order
+    handed_off: set[str] = field(default_factory=set)  # legs a transfer took the caller from
+    queue_hop: int = 0  # the transfers made before the caller joined its last queue
 
     def leg(self, uuid: str) -> LegTimeline | None:
         return self.legs.get(uuid)
@@ -213,7 +216,39 @@ class CallTimeline:
     def ivr_step(self, node: str, at_us: int, **details: Any) -> None:
         self.ivr_path.append({"node": node, "at_us": at_us, **details})
 
+    def transferred(
+        self, kind: str, at_us: int, *, agent: str, destination: str, source: str
+    ) -> dict[str, Any]:
+        """An agent's phone transferred the caller (blind or attended): one hop of the chain,
+        in ``ivr_path`` too. The legs up to now are the previous hops'; the caller's
+        disposition is what happens from here on. Returns the hop, to complete."""
+        hop: dict[str, Any] = {
+            "node": "@transfer", "at_us": at_us, "by": f"agent:{agent}" if agent else "phone",
+            "kind": kind, "agent": agent, "to": destination, "source": source,
+        }  # fmt: skip
+        self.transfers.append(hop)
+        self.ivr_path.append(hop)
+        self.handed_off.update(self.legs)
+        self.handed_off.discard(self.call_uuid)
+        self.dial_cause = None
+        return hop
+
+    def leg_moved(self, uuid: str, to_call: str, at_us: int) -> None:
+        """An attended transfer bridged this leg to another call's caller: it is that call's
+        from now on; here it ends (cause ``ATTENDED_TRANSFER``), not hung up."""
+        leg = self.legs.get(uuid)
+        if leg is None or leg.ended:
+            return
+        leg.hangup_us = leg.hangup_us or at_us
+        leg.ended_us = at_us
+        leg.hangup_cause = leg.hangup_cause or "ATTENDED_TRANSFER"
+        leg.hangup_disposition = f"moved:{to_call}"
+
+    def transferred_from(self, source: str) -> bool:
+        return any(hop.get("source") == source for hop in self.transfers)
+
     def queue_joined(self, queue: str, at_us: int) -> None:
+        self.queue_hop = len(self.transfers)
         self.queue = queue
         self.queue_joined_us = at_us
         self.queue_left_us = None

@@ -93,6 +93,12 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
             help="Where callers go on timeout or when full, as a route target "
             "(queue:NAME, extension:EXT, ivr:FLOW, playback:FILE, hangup[:CAUSE]).",
         ),
+        click.option(
+            "--number",
+            metavar="DIGITS",
+            help="The queue's number: an agent's phone transfers a caller here by dialling "
+            '*8 and it (--number 5 -> *85); "" removes it.',
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -122,6 +128,7 @@ def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> Q
         position_prompt=given.get("position_prompt"),
         overflow_target=given.get("overflow"),
         clear_overflow=clear_overflow,
+        number=given.get("number"),
     )
 
 
@@ -136,6 +143,8 @@ def _given(settings: QueueSettings, after: QueueRecord) -> str:
         columns.append("announcements")
     if settings.overflow_target is not None or settings.clear_overflow:
         columns.append("overflow_target")
+    if settings.number is not None:
+        columns.append("number")
     return ", ".join(f"{c}={getattr(after, c)}" for c in columns)
 
 
@@ -168,6 +177,7 @@ def add(ctx: Context, /, name: str, **given: Any) -> None:
     Examples:
       callcenter queue add sales
       callcenter queue add support --strategy ring_all --max-wait 300 --overflow queue:sales
+      callcenter queue add billing --number 5      # agents transfer here with *85
       callcenter queue add care --announce-every 45 --announce custom/all-busy.wav \\
           --position-prompt custom/you-are-caller.wav
     """

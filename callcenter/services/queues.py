@@ -38,6 +38,7 @@ def _column_defaults() -> dict[str, Any]:
 
 DEFAULTS = _column_defaults()
 TIER_MAX = 99
+QUEUE_NUMBER_DIGITS = 8
 POSITION_MAX = 9999
 
 
@@ -56,6 +57,7 @@ class QueueSettings:
     position_prompt: str | None = None  # played before the caller's position
     overflow_target: str | None = None  # a route target: queue:X, ivr:X, extension:X, ...
     clear_overflow: bool = False  # update: remove the overflow target
+    number: str | None = None  # *8<number> from an agent's phone transfers here ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,13 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
         out["overflow_target"] = target
     elif given.clear_overflow:
         out["overflow_target"] = None
+    if given.number is not None:
+        number = given.number
+        if number and not (number.isascii() and number.isdigit()):
+            raise checks.InvalidArgument("number", f"{checks.shown(number)}: digits expected")
+        if len(number) > QUEUE_NUMBER_DIGITS:
+            raise checks.InvalidArgument("number", f"at most {QUEUE_NUMBER_DIGITS} digits")
+        out["number"] = number or None
     return out
 
 

@@ -23,8 +23,10 @@ Known differences from a real FreeSWITCH:
   differ (at a hang-up of a bridged call, FreeSWITCH may finish B before A's UNBRIDGE).
   A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
   runs).
-- Not simulated: calls placed by agents' phones (feature codes, digest-auth variables),
-  REFER transfers, eavesdrop.
+- Not simulated: feature codes dialled from agents' phones, eavesdrop. An agent's phone
+  can place a consult call (``Simulator.consult``, ``cc_entry=agent_outbound``) and
+  transfer: ``Simulator.refer`` (blind REFER, as recorded in sessions-3 s13) and
+  ``Simulator.refer_replaces`` (attended, as mod_sofia's source says: not recorded).
 - mod_xml_cdr (``xml_cdr=XmlCdrConfig(...)``, off by default) posts each A leg's CDR with
   the variables the leg has and one callflow (FreeSWITCH's document also carries
   ``channel_data`` flags, ``call-stats`` and ``app_log``); its retries delay the leg's

@@ -35,6 +35,7 @@ def prepare(a: Session, b: Session) -> None:
         one.take_ack()
         chan, profile = one.chan, one.chan.profile
         entry = varsets.transfer_entry(now, core.new_uuid(), "uuid_br", other.uuid)
+        before = chan.get_var("transfer_history")  # pushed to, as FreeSWITCH does
         chan.set_vars(
             varsets.bridged(
                 other_uuid=other.uuid,
@@ -45,6 +46,9 @@ def prepare(a: Session, b: Session) -> None:
                 history=entry,
             )
         )
+        if before:
+            entries = before.removeprefix("ARRAY::").split("|:")
+            chan.set_var("transfer_history", "ARRAY::" + "|:".join([*entries, entry]))
         profile.index += 1
         profile.transfer_source = entry
         profile.times["Profile-Created-Time"] = now

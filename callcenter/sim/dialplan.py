@@ -22,10 +22,13 @@ if TYPE_CHECKING:
 PARK_TIMEOUT = "3600:RECOVERY_ON_TIMER_EXPIRE"  # freeswitch-conf's default
 
 
-def dialplan(dest: str) -> list[tuple[str, str]]:
+AGENTS_CONTEXT = "callcenter-agents"
+
+
+def dialplan(dest: str, entry: str = "inbound") -> list[tuple[str, str]]:
     return [
         ("set", "cc_managed=true"),
-        ("set", "cc_entry=inbound"),
+        ("set", f"cc_entry={entry}"),
         ("set", f"cc_did={dest}"),
         ("set", "hangup_after_bridge=false"),
         ("set", "continue_on_fail=true"),
@@ -101,7 +104,10 @@ def inbound_program(s: Session) -> None:
 def run_dialplan(s: Session, dest: str) -> None:
     # the extension's regex captures, an array in json events (recorded: ["5100", "5100"])
     s.chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
-    for app, arg in dialplan(dest):
+    entry = "inbound"
+    if s.chan.profile.context == AGENTS_CONTEXT:  # an agent's phone calling (freeswitch-conf)
+        entry = "agent_feature" if dest.startswith("*") else "agent_outbound"
+    for app, arg in dialplan(dest, entry):
         if s.chan.gone:
             return
         s.execute(app, arg, None)
@@ -127,11 +133,22 @@ def live(s: Session) -> None:
 
 
 def transfer(s: Session, target: tuple[str, ...]) -> None:
-    """uuid_transfer / transfer app: re-run the dialplan, park again (NOTES §4)."""
+    """uuid_transfer / transfer app / a blind REFER: re-run the dialplan, park again (NOTES
+    §4). A REFER's control carries its ``transfer_source`` entry (``...:bl_xfer:...``)."""
     chan = s.chan
     dest = target[0] if target else chan.profile.destination_number
     profile = chan.profile
     now = s.core.clock.now_us()
+    if len(target) > 3:
+        profile.transfer_source = target[3]
+        history = chan.get_var("transfer_history")
+        entries = history.removeprefix("ARRAY::").split("|:") if history else []
+        chan.set_vars(
+            {
+                "transfer_source": target[3],
+                "transfer_history": "ARRAY::" + "|:".join([*entries, target[3]]),
+            }
+        )
     profile.rdnis = profile.destination_number
     profile.destination_number = dest
     profile.index += 1

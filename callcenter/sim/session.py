@@ -96,6 +96,8 @@ class Session:
         self.originatee: Originatee | None = None
         self.was_b_leg = False
         self._finishing = False
+        # a REFER this leg received: its partner gets this control instead of a hang-up
+        self.handoff: Control | None = None
 
     @property
     def uuid(self) -> str:
@@ -163,7 +165,9 @@ class Session:
         self.dtmf.put(Signal.HANGUP)
         peer = self.peer
         if peer is not None and not peer.chan.gone:
-            if peer.chan.get_var("park_after_bridge") == "true" or (
+            if self.handoff is not None:
+                peer.control(self.handoff)
+            elif peer.chan.get_var("park_after_bridge") == "true" or (
                 peer.in_bridge_app and peer.chan.get_var("hangup_after_bridge") != "true"
             ):
                 peer.control(Control(Exit.UNBRIDGED))

@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from gevent.server import StreamServer
 
+from callcenter.sim import refer
 from callcenter.sim.api import Api
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.connection import Connection
@@ -143,6 +144,21 @@ class Simulator:
             return False
         self.core.people.send_digits(session, digits, gap)
         return True
+
+    def refer(self, leg_uuid: str, target: str, domain: str = "callcenter") -> bool:
+        """The phone on ``leg_uuid`` (an agent's leg) presses its transfer key: a blind REFER
+        to ``target`` (``1002``, ``*85``, ``0049301234``). False when not bridged or gone."""
+        return refer.blind(self.core, leg_uuid, target, domain)
+
+    def consult(self, ext: str, dest: str, domain: str = "callcenter") -> str:
+        """The agent's phone ``ext`` dials ``dest`` (an attended transfer's consult call,
+        parked ``cc_entry=agent_outbound``); returns the new channel's uuid."""
+        return refer.consult(self.core, ext, dest, domain)
+
+    def refer_replaces(self, leg_uuid: str, consult_uuid: str, domain: str = "callcenter") -> bool:
+        """The phone completes an attended transfer: REFER with Replaces on ``leg_uuid`` (its
+        leg with the caller) naming its consult call ``consult_uuid``."""
+        return refer.attended(self.core, leg_uuid, consult_uuid, domain)
 
     def register_agent(self, ext: str, behaviour: AgentBehaviour | None = None) -> None:
         self.core.agents[ext] = behaviour or AgentBehaviour()

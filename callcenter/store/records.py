@@ -61,6 +61,7 @@ class QueueRecord:
     callback_enabled: bool
     members: tuple[QueueMemberRecord, ...] = ()
     required_skills: dict[str, int] = field(default_factory=dict)
+    number: str | None = None  # what an agent's phone dials after *8 to transfer here
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,8 @@ class CdrRecord:
     legs: tuple[CdrLegRecord, ...] = ()
     source: CdrSource = CdrSource.ENGINE
     ended_by: str | None = None  # who hung up the call from outside: "api:crm", "cli:root"
+    transfers: int = 0  # transfers from agents' phones (each hop is in ivr_path)
+    transferred_by: str | None = None  # the extension of the agent who made the last one
 
 
 @dataclass(frozen=True, slots=True)

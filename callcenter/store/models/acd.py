@@ -90,6 +90,7 @@ class Queue(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)  # *8<number>
     strategy: Mapped[QueueStrategy] = mapped_column(
         str_enum(QueueStrategy, "queue_strategy"), default=QueueStrategy.LONGEST_IDLE
     )

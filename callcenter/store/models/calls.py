@@ -110,6 +110,8 @@ class Cdr(Base):
     )
     written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_by: Mapped[str | None] = mapped_column(String(128))  # who hung up from outside
+    transfers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    transferred_by: Mapped[str | None] = mapped_column(String(64))  # the last hop's agent
 
     legs: Mapped[list[CdrLeg]] = relationship(
         back_populates="cdr", cascade="all, delete-orphan", order_by="CdrLeg.id"

@@ -24,6 +24,7 @@ _SETTABLE = {
     "recording_policy",
     "recording_sample_percent",
     "callback_enabled",
+    "number",
 }
 
 
@@ -47,6 +48,7 @@ def to_record(queue: Queue) -> QueueRecord:
             QueueMemberRecord(m.agent.extension, m.tier, m.position) for m in queue.members
         ),
         required_skills={s.skill: s.min_level for s in queue.required_skills},
+        number=queue.number,
     )
 
 
@@ -73,6 +75,7 @@ class QueueRepository:
         unknown = set(fields) - _SETTABLE
         if unknown:
             raise ValueError(f"unknown queue fields: {sorted(unknown)}")
+        self._number_free(fields.get("number"), name)
         queue = Queue(name=name, **fields)
         self.session.add(queue)
         self.session.flush()
@@ -80,6 +83,18 @@ class QueueRepository:
 
     def get(self, name: str) -> QueueRecord:
         return to_record(self._get(name))
+
+    def by_number(self, number: str) -> str | None:
+        """The name of the queue an agent's phone reaches with ``*8<number>``."""
+        return self.session.scalar(select(Queue.name).where(Queue.number == number))
+
+    def _number_free(self, number: str | None, name: str) -> None:
+        holder = self.by_number(number) if number else None
+        if holder is not None and holder != name:
+            raise AlreadyExists(
+                f"queue number {number!r} is already queue {holder!r}'s",
+                code="queue_number_taken",
+            )
 
     def all(self) -> list[QueueRecord]:
         rows = self.session.scalars(
@@ -108,6 +123,7 @@ class QueueRepository:
         if unknown:
             raise ValueError(f"unknown queue fields: {sorted(unknown)}")
         queue = self._get(name)
+        self._number_free(fields.get("number"), name)
         for field, value in fields.items():
             setattr(queue, field, value)
         self.session.flush()

@@ -163,6 +163,21 @@ def test_queue_preconditions(db: Database) -> None:
     assert len(changed(db)) == 1
 
 
+def test_queue_number_for_phone_transfers(db: Database) -> None:
+    """``*8<number>`` from an agent's phone reaches the queue with that number."""
+    queues.add(db, WHO, "sales", queues.QueueSettings(number="5"))
+    queues.add(db, WHO, "billing")
+    assert queues.get(db, "sales").number == "5"
+    taken = queues.QueueSettings(number="5")
+    assert code_of(queues.update, db, WHO, "billing", taken) == "queue_number_taken"
+    for bad in ("5a", "*5", "123456789"):
+        with pytest.raises(InvalidArgument):
+            queues.update(db, WHO, "billing", queues.QueueSettings(number=bad))
+    queues.update(db, WHO, "sales", queues.QueueSettings(number=""))  # removed
+    assert queues.get(db, "sales").number is None
+    assert queues.update(db, WHO, "billing", taken).number == "5"
+
+
 def test_route_operations_are_audited_and_sent(db: Database) -> None:
     queues.add(db, WHO, "support")
     added = routes.add(db, WHO, "5002", "queue:support", description="Support line")
