@@ -3,6 +3,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -14,6 +16,13 @@ from callcenter.store.records import AgentRecord
 from callcenter.vocabulary import AgentState, AgentStatus
 
 _PIN_ITERATIONS = 200_000
+_PHONE_FIELDS = frozenset({"auto_answer", "whisper", "outbound_caller_id", "on_demand"})
+
+
+@dataclass(frozen=True, slots=True)
+class PinAttempt:
+    accepted: bool
+    locked_until: datetime | None  # phone login refused until then
 
 
 def hash_pin(pin: str) -> str:
@@ -49,6 +58,10 @@ def to_record(agent: Agent) -> AgentRecord:
         skills={s.skill: s.level for s in agent.skills},
         has_pin=agent.pin_hash is not None,
         pause_reason=agent.pause_reason,
+        auto_answer=agent.auto_answer,
+        whisper=agent.whisper,
+        outbound_caller_id=agent.outbound_caller_id,
+        on_demand=agent.on_demand,
     )
 
 
@@ -173,6 +186,40 @@ class AgentRepository:
 
     def check_pin(self, extension: str, pin: str) -> bool:
         return verify_pin(pin, self._get(extension).pin_hash)
+
+    def pin_attempt(
+        self, extension: str, pin: str, now: datetime, *, max_failures: int, lockout: float
+    ) -> PinAttempt:
+        """One PIN typed at the phone: right (the count starts again), wrong (counted; the
+        ``max_failures``-th in a row locks phone login for ``lockout`` seconds) or refused
+        unchecked while locked. The row is locked for the check (two phones at once)."""
+        agent = self.session.scalar(
+            select(Agent).where(Agent.extension == extension).with_for_update()
+        )
+        if agent is None:
+            raise NotFound(f"agent {extension} does not exist", code="agent_not_found")
+        if agent.pin_locked_until is not None and agent.pin_locked_until > now:
+            return PinAttempt(False, agent.pin_locked_until)
+        if verify_pin(pin, agent.pin_hash):
+            agent.pin_failures, agent.pin_locked_until = 0, None
+            self.session.flush()
+            return PinAttempt(True, None)
+        agent.pin_failures += 1
+        if agent.pin_failures >= max_failures:
+            agent.pin_failures = 0
+            agent.pin_locked_until = now + timedelta(seconds=lockout)
+        self.session.flush()
+        return PinAttempt(False, agent.pin_locked_until)
+
+    def set_phone(self, extension: str, **values: object) -> AgentRecord:
+        """``auto_answer``, ``whisper``, ``outbound_caller_id``, ``on_demand``: those given."""
+        agent = self._get(extension)
+        for name, value in values.items():
+            if name not in _PHONE_FIELDS:
+                raise ValueError(f"not a phone setting: {name}")
+            setattr(agent, name, value)
+        self.session.flush()
+        return to_record(agent)
 
     def history(self, extension: str, limit: int = 50) -> list[AgentStatusChange]:
         agent = self._get(extension)
