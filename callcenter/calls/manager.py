@@ -32,6 +32,7 @@ from callcenter.errors import ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
+from callcenter.phone.identity import AGENT_ENTRIES, agent_of
 from callcenter.store.database import Database
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
@@ -64,6 +65,7 @@ class CallManager:
         options: CallOptions | None = None,
         presence: AgentPresence | None = None,
         dial_out: DialOutRunner | None = None,
+        phone: TargetRunner | None = None,
     ) -> None:
         self.node = node
         self.router = router
@@ -75,6 +77,7 @@ class CallManager:
         self.options = options or CallOptions()
         self.presence = presence
         self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
+        self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -99,7 +102,9 @@ class CallManager:
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):
                 if self.accepting:
-                    self._start(Call.from_park(event, self.node))
+                    call = Call.from_park(event, self.node)
+                    call.agent = agent_of(event.get, self.options.agents_domain)
+                    self._start(call)
                 else:
                     self._reject(event)
             elif self._is_orphan_leg(event):
@@ -158,10 +163,13 @@ class CallManager:
             agents_domain=self.options.agents_domain,
             presence=self.presence,
         )
+        run = self.run_target
+        if self.phone is not None and call.entry in AGENT_ENTRIES:
+            run = self.phone
         actor = CallActor(
             control,
             lambda: self._target_of(call),
-            self.run_target,
+            run,
             on_finished=self._finished,
             mirror=self._mirror,
             is_connected=self.is_connected,
@@ -197,6 +205,8 @@ class CallManager:
         (not through its IVR again)."""
         if call.queue_seat is not None:
             return Target(RouteTarget.QUEUE, call.queue_seat.queue)
+        if self.phone is not None and call.entry in AGENT_ENTRIES:
+            return Target(RouteTarget.EXTENSION, call.did)  # not a DID: the phone runner's
         return self.routes.resolve(call.did)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
@@ -385,6 +395,7 @@ class CallManager:
         if dump.get("Unique-ID", "") in self._legs:
             return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
+        call.agent = agent_of(dump.get, self.options.agents_domain)
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)

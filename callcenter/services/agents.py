@@ -7,6 +7,7 @@ running engine as an ``agent`` change keyed by the extension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import AgentRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.store.repos.agents import verify_pin
 from callcenter.store.repos.sip import a1_hash
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -241,32 +243,40 @@ def phone_login(
     max_failures: int = 5,
     lockout_seconds: float = 300.0,
     now: datetime | None = None,
+    verify: Callable[[str, str | None], bool] = verify_pin,
 ) -> AgentRecord:
     """``*21``: log in with the PIN typed on the phone. A wrong PIN is counted (and audited)
-    even though the login is refused; the ``max_failures``-th in a row locks phone login
-    for ``lockout_seconds`` (the CLI and the API still log the agent in)."""
+    though the login is refused; the ``max_failures``-th in a row locks phone login for
+    ``lockout_seconds`` (the CLI and the API still log the agent in). ``verify`` checks the
+    PIN against its hash (slow on purpose: the engine runs it off its event loop)."""
     checks.extension(extension)
     at = now or datetime.now(UTC)
     with db.session_scope() as session:
-        agents = AgentRepository(session)
-        if not agents.get(extension).has_pin:
-            raise DomainError(f"agent {extension} has no PIN", code="no_pin")
-        attempt = agents.pin_attempt(
-            extension, pin, at, max_failures=max_failures, lockout=lockout_seconds
+        stored, locked = AgentRepository(session).pin_lock(extension)
+    if stored is None:
+        raise DomainError(f"agent {extension} has no PIN", code="no_pin")
+    if locked is not None and locked > at:
+        raise _locked(extension, locked)
+    ok = verify(pin, stored)
+    with db.session_scope() as session:
+        locked = AgentRepository(session).record_pin(
+            extension, ok, at, max_failures=max_failures, lockout=lockout_seconds
         )
-        if not attempt.accepted:
-            locked = attempt.locked_until
+        if not ok:
             details = {"locked_until": locked.isoformat() if locked else None}
             audited(session, who, "agent.pin_refused", extension, details)
-    if not attempt.accepted:  # after the commit: the failure stays counted
-        if attempt.locked_until is not None:
-            raise PinRefused(
-                f"agent {extension}: phone login locked until "
-                f"{attempt.locked_until:%H:%M:%S} UTC (too many wrong PINs)",
-                code="pin_locked",
-            )
+    if locked is not None:
+        raise _locked(extension, locked)
+    if not ok:
         raise PinRefused(f"agent {extension}: wrong PIN")
     return login(db, who, extension)
+
+
+def _locked(extension: str, until: datetime) -> PinRefused:
+    return PinRefused(
+        f"agent {extension}: phone login locked until {until:%H:%M:%S} UTC (too many wrong PINs)",
+        code="pin_locked",
+    )
 
 
 def end_wrapup(db: Database, who: Actor, extension: str) -> AgentRecord:

@@ -134,4 +134,7 @@ def test_wrapup_end_from_a_phone_ends_the_wrapup_not_a_reload() -> None:
     engine = Engine()
     applier(engine)(change("agent", "1001", op="wrapup_end"))
     applier(engine)(change("agent", "1001", op="set"))
-    assert [d for d in engine.done if d != ("flush",)] == [("wrapup_end", "1001"), ("agent", "1001")]
+    assert [d for d in engine.done if d != ("flush",)] == [
+        ("wrapup_end", "1001"),
+        ("agent", "1001"),
+    ]

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,12 +16,6 @@ from callcenter.vocabulary import AgentState, AgentStatus
 
 _PIN_ITERATIONS = 200_000
 _PHONE_FIELDS = frozenset({"auto_answer", "whisper", "outbound_caller_id", "on_demand"})
-
-
-@dataclass(frozen=True, slots=True)
-class PinAttempt:
-    accepted: bool
-    locked_until: datetime | None  # phone login refused until then
 
 
 def hash_pin(pin: str) -> str:
@@ -187,29 +180,32 @@ class AgentRepository:
     def check_pin(self, extension: str, pin: str) -> bool:
         return verify_pin(pin, self._get(extension).pin_hash)
 
-    def pin_attempt(
-        self, extension: str, pin: str, now: datetime, *, max_failures: int, lockout: float
-    ) -> PinAttempt:
-        """One PIN typed at the phone: right (the count starts again), wrong (counted; the
-        ``max_failures``-th in a row locks phone login for ``lockout`` seconds) or refused
-        unchecked while locked. The row is locked for the check (two phones at once)."""
+    def pin_lock(self, extension: str) -> tuple[str | None, datetime | None]:
+        """(the PIN's hash, phone login locked until) for a check made outside the
+        transaction: the hash is slow on purpose, and a database row is not held meanwhile."""
+        agent = self._get(extension)
+        return agent.pin_hash, agent.pin_locked_until
+
+    def record_pin(
+        self, extension: str, ok: bool, now: datetime, *, max_failures: int, lockout: float
+    ) -> datetime | None:
+        """The outcome of one PIN typed at the phone: right, the count starts again; wrong,
+        counted, and the ``max_failures``-th in a row locks phone login for ``lockout``
+        seconds. Returns the lock's end (None: not locked). The row is locked meanwhile."""
         agent = self.session.scalar(
             select(Agent).where(Agent.extension == extension).with_for_update()
         )
         if agent is None:
-            raise NotFound(f"agent {extension} does not exist", code="agent_not_found")
-        if agent.pin_locked_until is not None and agent.pin_locked_until > now:
-            return PinAttempt(False, agent.pin_locked_until)
-        if verify_pin(pin, agent.pin_hash):
+            raise NotFound(f"no agent with extension {extension!r}", code="agent_not_found")
+        if ok:
             agent.pin_failures, agent.pin_locked_until = 0, None
-            self.session.flush()
-            return PinAttempt(True, None)
-        agent.pin_failures += 1
-        if agent.pin_failures >= max_failures:
-            agent.pin_failures = 0
-            agent.pin_locked_until = now + timedelta(seconds=lockout)
+        else:
+            agent.pin_failures += 1
+            if agent.pin_failures >= max_failures:
+                agent.pin_failures = 0
+                agent.pin_locked_until = now + timedelta(seconds=lockout)
         self.session.flush()
-        return PinAttempt(False, agent.pin_locked_until)
+        return agent.pin_locked_until
 
     def set_phone(self, extension: str, **values: object) -> AgentRecord:
         """``auto_answer``, ``whisper``, ``outbound_caller_id``, ``on_demand``: those given."""
