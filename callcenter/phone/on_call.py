@@ -251,7 +251,7 @@ def status_words(agent: AgentRecord) -> str:
     if agent.status is AgentStatus.PAUSED and agent.pause_reason:
         reason = re.sub(r"[^A-Za-z0-9 ]+", " ", agent.pause_reason)
         words += ", " + " ".join(reason.split())
-    if agent.on_demand:
+    if agent.on_demand and agent.status is AgentStatus.AVAILABLE:
         words += " on demand"
     if agent.state is not AgentState.IDLE:
         words += ", " + str(agent.state).replace("_", " ")

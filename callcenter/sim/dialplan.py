@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from callcenter.sim import varsets
 from callcenter.sim.channel import CallState, Channel, ChannelState, Profile
+from callcenter.sim.phones import AGENTS_CONTEXT, entry_of
 from callcenter.sim.session import Exit, Session
 
 if TYPE_CHECKING:
@@ -22,10 +23,13 @@ if TYPE_CHECKING:
 PARK_TIMEOUT = "3600:RECOVERY_ON_TIMER_EXPIRE"  # freeswitch-conf's default
 
 
-def dialplan(dest: str) -> list[tuple[str, str]]:
+def dialplan(dest: str, context: str = "callcenter") -> list[tuple[str, str]]:
+    """freeswitch-conf's context ``callcenter`` (carriers), or ``callcenter-agents`` (the
+    agents' phones: ``*`` codes are ``agent_feature``, anything else ``agent_outbound``)."""
+    entry = entry_of(dest) if context == AGENTS_CONTEXT else "inbound"
     return [
         ("set", "cc_managed=true"),
-        ("set", "cc_entry=inbound"),
+        ("set", f"cc_entry={entry}"),
         ("set", f"cc_did={dest}"),
         ("set", "hangup_after_bridge=false"),
         ("set", "continue_on_fail=true"),
@@ -101,7 +105,7 @@ def inbound_program(s: Session) -> None:
 def run_dialplan(s: Session, dest: str) -> None:
     # the extension's regex captures, an array in json events (recorded: ["5100", "5100"])
     s.chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
-    for app, arg in dialplan(dest):
+    for app, arg in dialplan(dest, s.chan.profile.context):
         if s.chan.gone:
             return
         s.execute(app, arg, None)
