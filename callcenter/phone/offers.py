@@ -40,7 +40,7 @@ class AgentPhone:
 
 
 def display_name(queue: str, caller_name: str, caller_number: str) -> str:
-    who = q.scrub(caller_name) or q.scrub(caller_number) or "unknown"
+    who = " ".join(q.scrub(caller_name).split()) or q.scrub(caller_number) or "unknown"
     return f"{queue}: {who}"[:DISPLAY_MAX].strip()
 
 

@@ -224,3 +224,48 @@ def test_agent_on_an_outgoing_call_gets_no_queue_call(sim: Simulator, app: App) 
     assert wait_cdr(app, caller, timeout=20).disposition is Disposition.ANSWERED  # after
     stays = [c.line for c in sim.core.commands if "user/3110@" in c.line]
     assert len(stays) == 1  # offered once, only when the outgoing call was over
+
+
+def test_offer_shows_queue_and_caller_whispers_and_asks_auto_answer(
+    sim: Simulator, app: App
+) -> None:
+    sim.register_agent("3111", AgentBehaviour(answer_delay=0.3))
+    setup_queue(app, "sales3", {"3111": {}}, did="8111")
+    agent_service.update(app.database, OPS, "3111", auto_answer=True, whisper="queue")
+    hostile = "Al'ice, {x} ${y}"
+    caller = sim.place_call(
+        "8111", "15550111", hostile, behaviour=CallerBehaviour(talk_time=0.5)
+    )
+    assert wait_cdr(app, caller).disposition is Disposition.ANSWERED
+    line = next(c.line for c in sim.core.commands if "user/3111@" in c.line)
+    assert "origination_caller_id_name='sales3: Al ice\\, x y'" in line
+    assert "origination_caller_id_number=15550111" in line
+    assert "sip_h_Call-Info=answer-after=0" in line
+    leg = next(c.line.split()[1] for c in sim.core.commands if c.line.startswith("sendmsg ")
+               and dict(c.headers).get("execute-app-arg") == "say:sales3")  # fmt: skip
+    assert leg != caller  # the agent's leg hears it, not the caller
+    sent = apps_sent(sim, leg)
+    assert sent[-1] == "playback say:sales3" and "set tts_engine=flite" in sent
+
+    agent_service.update(app.database, OPS, "3111", auto_answer=False, whisper="")
+    caller = sim.place_call("8111", "15550112", behaviour=CallerBehaviour(talk_time=0.5))
+    wait_cdr(app, caller)
+    line = [c.line for c in sim.core.commands if "user/3111@" in c.line][-1]
+    assert "Call-Info" not in line and "origination_caller_id_name=sales3:15550112" in line.replace(
+        "'", ""
+    ).replace(" ", "")
+
+
+def test_a_phone_that_rejects_the_offer_counts_as_a_rejection(sim: Simulator, app: App) -> None:
+    sim.register_agent("3112", AgentBehaviour(fail_cause="CALL_REJECTED"))
+    setup_queue(app, "sales4", {"3112": {}}, did="8112", max_wait_seconds=2)
+    caller = sim.place_call("8112", "15550113")
+    wait_cdr(app, caller)
+    assert app.dispatcher.board.agents["3112"].failed_offers == 1  # counted against it
+    offers = app.registry.get_sample_value(
+        "callcenter_queue_offers_total", {"queue": "sales4", "result": "rejected"}
+    )
+    no_answer = app.registry.get_sample_value(
+        "callcenter_queue_offers_total", {"queue": "sales4", "result": "no_answer"}
+    )
+    assert offers is not None and offers >= 1 and no_answer is None
