@@ -15,6 +15,7 @@ the directory's user: the caller ID still says an extension, nothing else does.
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING
 
 from callcenter.sim import varsets
@@ -47,6 +48,7 @@ def phone_invite(
     port: int,
     remote_port: int,
     authenticated: bool,
+    event_sequence: int = 1,
 ) -> varsets.Vars:
     """The INVITE's variables, in the order s18's CHANNEL_PARK lists them."""
     host = varsets.HOST
@@ -70,13 +72,20 @@ def phone_invite(
         "sip_received_port": str(port),
         "sip_via_protocol": "udp",
         "sip_authorized": "true",
+        # the directory lookup's REQUEST_PARAMS event, left on the channel (s18)
         "Event-Name": "REQUEST_PARAMS",
         "Core-UUID": "",
         "FreeSWITCH-Hostname": "",
         "FreeSWITCH-Switchname": "",
         "FreeSWITCH-IPv4": host,
+        "FreeSWITCH-IPv6": "::1",
+        "Event-Date-Local": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(invite_us / 1e6)),
+        "Event-Date-GMT": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(invite_us / 1e6)),
+        "Event-Date-Timestamp": str(invite_us),
         "Event-Calling-File": "sofia.c",
         "Event-Calling-Function": "sofia_handle_sip_i_invite",
+        "Event-Calling-Line-Number": "10735",
+        "Event-Sequence": str(event_sequence),
         "sip_number_alias": ext,
         "sip_auth_username": ext,
         "sip_auth_realm": domain,
@@ -120,7 +129,10 @@ def phone_invite(
             "sip_authorized", "sip_number_alias", "sip_auth_username", "sip_auth_realm",
             "number_alias", "requested_domain_name", "requested_user_name", "user_name",
             "domain_name", "effective_caller_id_name", "effective_caller_id_number",
-            "user_context",
+            "user_context", "Event-Name", "Core-UUID", "FreeSWITCH-Hostname",
+            "FreeSWITCH-Switchname", "FreeSWITCH-IPv4", "FreeSWITCH-IPv6", "Event-Date-Local",
+            "Event-Date-GMT", "Event-Date-Timestamp", "Event-Calling-File",
+            "Event-Calling-Function", "Event-Calling-Line-Number", "Event-Sequence",
         ):  # fmt: skip
             out.pop(name)
     out.update(varsets.negotiated(remote_port))
@@ -172,14 +184,16 @@ def phone_channel(
         port=port,
         remote_port=6000 + 2 * rng.randrange(0, 1000),
         authenticated=authenticated,
+        event_sequence=rng.randrange(1000, 100000),
     )
-    variables.update(
-        {
-            "Core-UUID": core.core_uuid,
-            "FreeSWITCH-Hostname": core.hostname,
-            "FreeSWITCH-Switchname": core.hostname,
-        }
-    )
+    if authenticated:
+        variables.update(
+            {
+                "Core-UUID": core.core_uuid,
+                "FreeSWITCH-Hostname": core.hostname,
+                "FreeSWITCH-Switchname": core.hostname,
+            }
+        )
     chan.set_vars(variables)
     return chan
 
@@ -198,9 +212,7 @@ def place_phone_call(
 
     uuid = core.new_uuid()
     display = behaviour.sip_from_display or f"Agent {ext}"
-    chan = phone_channel(
-        core, uuid, ext, dest, display, domain=domain, authenticated=authenticated
-    )
+    chan = phone_channel(core, uuid, ext, dest, display, domain=domain, authenticated=authenticated)
     session = Session(core, chan, caller=behaviour)
 
     def program(s: Session) -> None:
