@@ -15,8 +15,8 @@ from callcenter.services import agents as agent_service
 from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
-from callcenter.store.repos import AgentRepository, OutboundRouteRepository
 from callcenter.store.records import AuditRecord
+from callcenter.store.repos import AgentRepository, OutboundRouteRepository
 from callcenter.store.repos.audit import AuditLog
 from callcenter.vocabulary import AgentState, AgentStatus, Direction, Disposition
 from tests.integration.calls.conftest import EngineFactory
@@ -107,9 +107,7 @@ def test_refused_codes_answer_with_the_error_tone(sim: Simulator, app: App) -> N
     assert status_of(app, "3102") is AgentStatus.LOGGED_OUT
 
 
-def test_five_wrong_pins_lock_phone_login_until_the_lockout_ends(
-    sim: Simulator, app: App
-) -> None:
+def test_five_wrong_pins_lock_phone_login_until_the_lockout_ends(sim: Simulator, app: App) -> None:
     add_agent(app, "3103")
     for _ in range(5):
         uuid = dial(sim, "3103", "*21", "9999#")
@@ -233,9 +231,7 @@ def test_offer_shows_queue_and_caller_whispers_and_asks_auto_answer(
     setup_queue(app, "sales3", {"3111": {}}, did="8111")
     agent_service.update(app.database, OPS, "3111", auto_answer=True, whisper="queue")
     hostile = "Al'ice, {x} ${y}"
-    caller = sim.place_call(
-        "8111", "15550111", hostile, behaviour=CallerBehaviour(talk_time=0.5)
-    )
+    caller = sim.place_call("8111", "15550111", hostile, behaviour=CallerBehaviour(talk_time=0.5))
     assert wait_cdr(app, caller).disposition is Disposition.ANSWERED
     line = next(c.line for c in sim.core.commands if "user/3111@" in c.line)
     assert "origination_caller_id_name='sales3: Al ice\\, x y'" in line
