@@ -95,8 +95,7 @@ class PhoneRunner:
                 "call %s: %s dialled from a phone that did not authenticate as an agent "
                 "(caller ID %r, not trusted); refused", call.uuid, call.did, call.from_number,
             )  # fmt: skip
-            call.timeline.dial_failed("CALL_REJECTED")
-            control.hangup("CALL_REJECTED")
+            control.hangup("CALL_REJECTED")  # the CDR: rejected
             return
         if call.adopted:  # a restart cut it short: the agent dials again
             control.hangup("NORMAL_CLEARING")
