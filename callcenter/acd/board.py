@@ -363,17 +363,16 @@ class Board:
         agent.state, agent.idle_since, agent.ready_at = AgentState.IDLE, now, now
         return [AgentChange(extension, agent.status, agent.state)]
 
-    def claim(self, extension: str, hold: str) -> str | None:
-        """Take the agent's phone for a direct call unless it is offering or on a call;
-        why not, else None (then held as ``occupy`` holds)."""
+    def claim(self, extension: str, hold: str) -> tuple[str | None, list[AgentChange]]:
+        """Take the agent's phone for a direct call unless it is offering or on a call:
+        (why not, or None and the changes of holding it as ``occupy`` holds). A phone the
+        ACD does not know is not refused."""
         agent = self.agents.get(extension)
-        if agent is not None and (
-            agent.ticket is not None or agent.holds or agent.state is AgentState.IN_CALL
-        ):
-            return "busy" if agent.state is AgentState.IN_CALL else str(agent.state)
-        if agent is not None:
-            self.occupy(extension, hold)
-        return None
+        if agent is None:
+            return None, []
+        if agent.ticket is not None or agent.holds or agent.state is AgentState.IN_CALL:
+            return ("busy" if agent.state is AgentState.IN_CALL else str(agent.state)), []
+        return None, self.occupy(extension, hold)
 
     def occupy(self, extension: str, hold: str) -> list[AgentChange]:
         """The agent is on a call the ACD did not place (a direct extension call, or a call

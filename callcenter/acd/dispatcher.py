@@ -481,12 +481,8 @@ class Dispatcher:
         self._save_agents(self.board.occupy(message.extension, _hold(message.call_uuid)))
 
     def _claim(self, message: m.Claim) -> None:
-        hold = _hold(message.call_uuid)
-        agent = self.board.agents.get(message.extension)
-        before = agent.state if agent is not None else None
-        refused = self.board.claim(message.extension, hold)
-        if refused is None and agent is not None and agent.state is not before:
-            self._save_agents([AgentChange(message.extension, agent.status, agent.state)])
+        refused, changes = self.board.claim(message.extension, _hold(message.call_uuid))
+        self._save_agents(changes)
         message.reply.post(m.Reservation(message.call_uuid, message.extension, refused))
 
     def _end_wrapup(self, message: m.EndWrapUp) -> None:

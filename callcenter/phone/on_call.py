@@ -28,7 +28,7 @@ from callcenter import grammar as q
 from callcenter.acd import messages as m
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
-from callcenter.errors import DomainError
+from callcenter.errors import DatabaseUnavailable, DomainError
 from callcenter.phone.codes import Feature, FeatureCodes, Request
 from callcenter.phone.identity import ENTRY_FEATURE
 from callcenter.phone.offers import AgentPhone
@@ -121,7 +121,7 @@ class PhoneRunner:
         who = Actor("phone", extension)
         try:
             prompt = self._carry_out(control, who, extension, request)
-        except DomainError as exc:
+        except (DomainError, DatabaseUnavailable) as exc:  # the database away: not done either
             log.info("call %s: %s from agent %s refused: %s", call.uuid, request.feature,
                      extension, exc)  # fmt: skip
             prompt = (TONE_ERROR,)

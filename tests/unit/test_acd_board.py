@@ -288,8 +288,8 @@ def test_a_direct_call_claims_a_free_phone_not_a_busy_one() -> None:
     assert offered is not None
     ringing = offered[0]
     other = "2" if ringing == "1" else "1"
-    assert board.claim(ringing, "call:x") == "offering"
-    assert board.claim(other, "call:x") is None
-    assert board.agents[other].state is AgentState.IN_CALL
-    assert board.claim(other, "call:y") == "busy"
-    assert board.claim("unknown", "call:z") is None  # not an ACD agent: rung as a phone
+    assert board.claim(ringing, "call:x") == ("offering", [])
+    refused, changes = board.claim(other, "call:x")
+    assert refused is None and changes[0].state is AgentState.IN_CALL
+    assert board.claim(other, "call:y") == ("busy", [])
+    assert board.claim("unknown", "call:z") == (None, [])  # not an ACD agent: rung
