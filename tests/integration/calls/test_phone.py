@@ -265,3 +265,21 @@ def test_a_phone_that_rejects_the_offer_counts_as_a_rejection(sim: Simulator, ap
         "callcenter_queue_offers_total", {"queue": "sales4", "result": "no_answer"}
     )
     assert offers is not None and offers >= 1 and no_answer is None
+
+
+def test_a_number_no_route_takes_and_an_agent_whose_phone_is_away(
+    sim: Simulator, app: App
+) -> None:
+    add_agent(app, "3113", status=AgentStatus.AVAILABLE)
+    add_agent(app, "3114")  # no phone registered in the simulator
+    cdr = wait_cdr(app, sim.phone_call("3113", "12345"))
+    assert (cdr.direction, cdr.disposition, cdr.hangup_cause) == (
+        Direction.OUTBOUND, Disposition.REJECTED, "NO_ROUTE_DESTINATION",
+    )  # fmt: skip
+    cdr = wait_cdr(app, sim.phone_call("3113", "3114"))
+    assert (cdr.direction, cdr.disposition, cdr.hangup_cause) == (
+        Direction.INTERNAL, Disposition.FAILED, "SUBSCRIBER_ABSENT",
+    )  # fmt: skip
+    until(lambda: app.dispatcher.board.agents["3113"].state is AgentState.IDLE)
+    until(lambda: app.dispatcher.board.agents["3114"].state is AgentState.IDLE)
+    until(lambda: settled(app))
