@@ -47,6 +47,7 @@ TONE_OK = "tone_stream://%(300,0,880)"
 TONE_ERROR = "tone_stream://%(150,100,480);loops=3"
 PIN_PROMPT = "tone_stream://%(200,0,600)"
 CLAIM_TIMEOUT = 5.0
+_MAKE_OFFERABLE = frozenset({Feature.LOGIN, Feature.READY, Feature.ON_DEMAND})
 AGENT_RING_SECONDS = 30.0
 
 
@@ -118,6 +119,9 @@ class PhoneRunner:
                      request.why)  # fmt: skip
             self._finish(control, (TONE_ERROR,))
             return
+        if request.feature in _MAKE_OFFERABLE:
+            # the phone is on this call until it hangs up: no offer rings it meanwhile
+            control.agent_busy(extension)
         who = Actor("phone", extension)
         try:
             prompt = self._carry_out(control, who, extension, request)

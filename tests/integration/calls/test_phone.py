@@ -267,9 +267,7 @@ def test_a_phone_that_rejects_the_offer_counts_as_a_rejection(sim: Simulator, ap
     assert offers is not None and offers >= 1 and no_answer is None
 
 
-def test_a_number_no_route_takes_and_an_agent_whose_phone_is_away(
-    sim: Simulator, app: App
-) -> None:
+def test_a_number_no_route_takes_and_an_agent_whose_phone_is_away(sim: Simulator, app: App) -> None:
     add_agent(app, "3113", status=AgentStatus.AVAILABLE)
     add_agent(app, "3114")  # no phone registered in the simulator
     cdr = wait_cdr(app, sim.phone_call("3113", "12345"))
@@ -283,3 +281,21 @@ def test_a_number_no_route_takes_and_an_agent_whose_phone_is_away(
     until(lambda: app.dispatcher.board.agents["3113"].state is AgentState.IDLE)
     until(lambda: app.dispatcher.board.agents["3114"].state is AgentState.IDLE)
     until(lambda: settled(app))
+
+
+def test_a_waiting_caller_is_offered_only_once_the_feature_call_is_over(
+    sim: Simulator, app: App
+) -> None:
+    sim.register_agent("3115", AgentBehaviour(answer_delay=0.3))
+    setup_queue(app, "sales5", {"3115": {}}, did="8115", status=AgentStatus.PAUSED)
+    caller = sim.place_call("8115", "15550115", behaviour=CallerBehaviour(talk_time=0.5))
+    until(lambda: any(t.call_uuid == caller for t in app.dispatcher.board.tickets.values()))
+    feature = dial(sim, "3115", "*24")
+    assert wait_cdr(app, caller, timeout=20).disposition is Disposition.ANSWERED
+    lines = [c.line for c in sim.core.commands]
+    hung_up = max(
+        i for i, c in enumerate(sim.core.commands)
+        if c.line == f"sendmsg {feature}" and "hangup" in dict(c.headers).values()
+    )  # fmt: skip
+    offered = next(i for i, line in enumerate(lines) if "user/3115@" in line)
+    assert offered > hung_up
