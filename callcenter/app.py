@@ -41,6 +41,9 @@ from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
 from callcenter.metrics.registry import build_registry
 from callcenter.paths import ensure_dir, write_text
+from callcenter.phone.codes import feature_codes
+from callcenter.phone.offers import AgentPhones
+from callcenter.phone.on_call import PhoneOptions, PhoneRunner
 from callcenter.services.applier import ChangeApplier, ManagerCalls
 from callcenter.services.feed import ChangeFeed, FeedMetrics
 from callcenter.settings import Settings
@@ -101,8 +104,29 @@ class App:
         self.dispatcher = Dispatcher(
             self.database, self.writer, self.acd_metrics, cache=self.cache, events=self.events
         )
-        self.queues = QueueRunner(self.dispatcher, park_timeout=settings.park_timeout)
+        self.phones = AgentPhones(self.database)  # per-agent offer and caller-ID settings
+        self.queues = QueueRunner(
+            self.dispatcher,
+            park_timeout=settings.park_timeout,
+            phones=self.phones,
+            tts=(settings.tts_engine, settings.tts_voice),
+        )
         self.outbound = OutboundRoutes(self.database)
+        self.phone = PhoneRunner(
+            self.database,
+            PhoneOptions(
+                feature_codes(
+                    settings.feature_codes, settings.pause_reasons, settings.pause_default_reason
+                ),
+                pin_max_failures=settings.pin_max_failures,
+                pin_lockout_seconds=settings.pin_lockout_seconds,
+                tts=(settings.tts_engine, settings.tts_voice),
+                outbound_caller_id=settings.outbound_caller_id,
+            ),
+            claims=self.dispatcher,
+            phones=self.phones,
+            routes=self.outbound,
+        )
         self.ivr_metrics = IvrMetrics(self.registry)
         self.flows = FlowRegistry(
             settings.dialplans_dir,
@@ -137,6 +161,7 @@ class App:
                 presence=self.dispatcher,
                 events=self.events,
                 dial_out=self.ivr.transfer_out,  # number: transfers of live calls
+                phone=self.phone,  # what agents' phones dial: feature codes, calls
             )
             connection = ESLConnection(
                 node,

@@ -18,6 +18,12 @@ from urllib.parse import unquote, urlsplit
 
 from callcenter.errors import ConfigError
 from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
+from callcenter.phone.codes import (
+    DEFAULT_CODES,
+    DEFAULT_PAUSE_REASONS,
+    feature_codes,
+    parse_pairs,
+)
 
 ENV_PREFIX = "CALLCENTER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -99,6 +105,14 @@ class Settings:
     webhook_retry_min: float = 1.0
     webhook_retry_max: float = 600.0
     webhook_retry_for: float = 86_400.0
+    # agents' phones (docs/phone.md): feature codes, pause reasons, the *21 PIN lockout
+    feature_codes: tuple[tuple[str, str], ...] = DEFAULT_CODES
+    pause_reasons: tuple[tuple[str, str], ...] = DEFAULT_PAUSE_REASONS
+    pause_default_reason: str = "phone"
+    pin_max_failures: int = 5
+    pin_lockout_seconds: float = 300.0
+    # the number an agent's external calls show when neither the agent nor the route sets one
+    outbound_caller_id: str = ""
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -333,6 +347,22 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return _as_float(value, where, minimum=0.01)
     if key == "fs_cdr_allow":
         return _as_cidrs(value, where)
+    if key in ("feature_codes", "pause_reasons"):
+        return parse_pairs(value, where)
+    if key == "pause_default_reason":
+        return _as_str(value, where)
+    if key == "pin_max_failures":
+        number = _as_float(value, where, minimum=1)
+        if number != int(number):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        return int(number)
+    if key == "pin_lockout_seconds":
+        return _as_float(value, where, minimum=0)
+    if key == "outbound_caller_id":
+        text = _as_str(value, where)
+        if text and not re.fullmatch(r"\+?[0-9]{1,20}", text):
+            raise ConfigError(f"{where}: expected a number (digits, optional +), got {value!r}")
+        return text
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):
@@ -430,6 +460,9 @@ def load_settings(
 
 
 def _finish(settings: Settings) -> Settings:
+    feature_codes(  # checked once, here: a clash between two codes is a start-up error
+        settings.feature_codes, settings.pause_reasons, settings.pause_default_reason
+    )
     data_dir = settings.data_dir
     changes: dict[str, Any] = {}
     if not settings.database_url:

@@ -73,6 +73,7 @@ class Disposition(StrEnum):
     REJECTED = "rejected"
     IVR_COMPLETED = "ivr_completed"
     PLAYED = "played"
+    FEATURE = "feature"  # a feature code dialled from an agent's phone (*21...)
 
 
 class AgentStatus(StrEnum):

@@ -77,6 +77,7 @@ class AgentSlot:
     holds: set[str] = field(default_factory=set)  # calls outside the queues on this phone
     removed: bool = False  # deleted from the database while busy: dropped once free
     status_at: datetime | None = None  # when the status last changed (wall clock)
+    on_demand: bool = False  # paused again after each queue call (*26)
 
     def free(self, now: float) -> bool:
         return (
@@ -189,6 +190,7 @@ class Board:
                 slot.idle_since = now
             slot.status, slot.status_at = new.status, new.status_at
         slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
+        slot.on_demand = new.on_demand
         slot.removed = False
         return []
 
@@ -346,9 +348,31 @@ class Board:
         else:
             agent.state = AgentState.IDLE
             agent.idle_since = now
-        changes = [AgentChange(extension, agent.status, agent.state)]
+        reason = None
+        if agent.on_demand and agent.status is AgentStatus.AVAILABLE:
+            agent.status, reason = AgentStatus.PAUSED, "on demand: call taken"
+        changes = [AgentChange(extension, agent.status, agent.state, reason)]
         self._drop_if_removed(agent)
         return changes
+
+    def end_wrapup(self, extension: str, now: float) -> list[AgentChange]:
+        """The agent ends its wrap-up early (``*25``)."""
+        agent = self.agents.get(extension)
+        if agent is None or agent.state is not AgentState.WRAP_UP:
+            return []
+        agent.state, agent.idle_since, agent.ready_at = AgentState.IDLE, now, now
+        return [AgentChange(extension, agent.status, agent.state)]
+
+    def claim(self, extension: str, hold: str) -> tuple[str | None, list[AgentChange]]:
+        """Take the agent's phone for a direct call unless it is offering or on a call:
+        (why not, or None and the changes of holding it as ``occupy`` holds). A phone the
+        ACD does not know is not refused."""
+        agent = self.agents.get(extension)
+        if agent is None:
+            return None, []
+        if agent.ticket is not None or agent.holds or agent.state is AgentState.IN_CALL:
+            return ("busy" if agent.state is AgentState.IN_CALL else str(agent.state)), []
+        return None, self.occupy(extension, hold)
 
     def occupy(self, extension: str, hold: str) -> list[AgentChange]:
         """The agent is on a call the ACD did not place (a direct extension call, or a call

@@ -123,6 +123,8 @@ class Dispatcher:
             m.AgentReleased: self._agent_released,
             m.AgentBusy: self._occupy,
             m.CallEnded: self._call_ended,
+            m.Claim: self._claim,
+            m.EndWrapUp: self._end_wrapup,
             m.Reserve: self._reserve,
             m.Bind: self._bind,
             m.Release: self._release,
@@ -189,6 +191,15 @@ class Dispatcher:
     def busy(self, call_uuid: str, extension: str) -> None:
         """An agent is on ``call_uuid`` outside the queues (``calls.control.AgentPresence``)."""
         self.post(m.AgentBusy(extension, call_uuid))
+
+    def claim(self, call_uuid: str, extension: str, reply: m.Reply) -> None:
+        """Ring ``extension`` directly for ``call_uuid`` if it is free of calls and offers;
+        the answer (``Reservation``, id: the call uuid) goes to ``reply``."""
+        self.post(m.Claim(extension, call_uuid, reply))
+
+    def end_wrapup(self, extension: str) -> None:
+        """The agent ended its wrap-up (``*25``, through the change feed)."""
+        self.post(m.EndWrapUp(extension))
 
     def call_ended(self, call_uuid: str) -> None:
         """The call is over (``calls.control.AgentPresence``): its agents are free again."""
@@ -428,7 +439,10 @@ class Dispatcher:
             return
         changes = self.board.offer_failed(ticket, message.extension, message.cause, self.clock())
         self._save_agents(changes)
-        self.metrics.offers.labels(queue=ticket.queue, result=_result(message.cause)).inc()
+        result = _result(message.cause)
+        if message.cause in BUSY and not _held_elsewhere(changes):
+            result = "rejected"  # the phone was free: its user pressed reject (busy button)
+        self.metrics.offers.labels(queue=ticket.queue, result=result).inc()
 
     def _answered(self, message: m.OfferAnswered) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -482,6 +496,14 @@ class Dispatcher:
 
     def _occupy(self, message: m.AgentBusy) -> None:
         self._save_agents(self.board.occupy(message.extension, _hold(message.call_uuid)))
+
+    def _claim(self, message: m.Claim) -> None:
+        refused, changes = self.board.claim(message.extension, _hold(message.call_uuid))
+        self._save_agents(changes)
+        message.reply.post(m.Reservation(message.call_uuid, message.extension, refused))
+
+    def _end_wrapup(self, message: m.EndWrapUp) -> None:
+        self._save_agents(self.board.end_wrapup(message.extension, self.clock()))
 
     def _agent_released(self, message: m.AgentReleased) -> None:
         talks = self._talking.get(message.call_uuid, [])
@@ -640,7 +662,13 @@ def _slot(agent: AgentRecord) -> AgentSlot:
         skills=dict(agent.skills),
         wrapup_seconds=agent.wrapup_seconds,
         status_at=agent.status_changed_at,
+        on_demand=agent.on_demand,
     )
+
+
+def _held_elsewhere(changes: list[AgentChange]) -> bool:
+    """The agent whose offer failed is on another call (its phone was busy for real)."""
+    return any(change.state is AgentState.IN_CALL for change in changes)
 
 
 def _or_none(get: Callable[[str], Any], key: str) -> Any:

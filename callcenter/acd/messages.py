@@ -116,6 +116,24 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """An agent's phone is dialled directly (another agent calling it): take it for
+    ``call_uuid`` unless it is offering or on a call; answered with ``Reservation`` (id: the
+    call's uuid). Held like ``AgentBusy`` until ``CallEnded``."""
+
+    extension: str
+    call_uuid: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class EndWrapUp:
+    """The agent ended its wrap-up (``*25``): idle now."""
+
+    extension: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reserve:
     """Hold an idle, available agent for a call that may not exist yet (a bridge asked by an
     operator, the dialer's next call) for at most ``seconds``; then ``Bind`` or ``Release``."""

@@ -75,7 +75,8 @@ class AcdMetrics:
         self.offers = Counter(
             "callcenter_queue_offers_total",
             "Calls offered to an agent's phone, by queue and result (answered, no_answer, "
-            "busy, unreachable, caller_gone, lost_race (ring-all), error).",
+            "busy (on another call), rejected (the phone refused while free: its busy or reject "
+            "button), unreachable, caller_gone, lost_race (ring-all), error).",
             ["queue", "result"],
             registry=registry,
         )

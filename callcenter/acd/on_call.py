@@ -20,7 +20,7 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import gevent
 
@@ -35,6 +35,7 @@ from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
 from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
+from callcenter.phone.offers import AgentPhone, offer_variables, whisper_prompt
 from callcenter.vocabulary import CallState, QueueOutcome
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,14 @@ TargetRunner = Callable[[CallControl, Target], None]
 MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
 JOIN_TIMEOUT = 10.0
 RESUME_TIMEOUT = 120.0
+WHISPER_TIMEOUT = 30.0
 PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
+
+
+class Phones(Protocol):
+    """Agents' phone settings (``phone.offers.AgentPhones``)."""
+
+    def get(self, extension: str) -> AgentPhone | None: ...
 
 
 @dataclass
@@ -103,10 +111,14 @@ class QueueRunner:
         *,
         route: TargetRunner | None = None,
         park_timeout: float = 3600.0,
+        phones: Phones | None = None,
+        tts: tuple[str, str] = ("flite", "kal"),
     ) -> None:
         self.dispatcher = dispatcher
         self.route = route  # for overflow targets; set by the composition root
         self.park_timeout = park_timeout  # FreeSWITCH's, from the park (0: none)
+        self.phones = phones  # per-agent offer settings: auto-answer, whisper
+        self.tts = tts  # (engine, voice) a whisper of the queue's name is spoken with
 
     def __call__(
         self,
@@ -223,7 +235,7 @@ class QueueRunner:
                     continue
                 rung = offer.number
                 answered = self._ring(control, seat, offer.agents, spec)
-                if answered is None:
+                if answered is None or not self._whisper(control, seat, spec, *answered):
                     continue
                 # end the music first: a playback queued at the bridge would run inside it
                 music.stop()
@@ -277,7 +289,7 @@ class QueueRunner:
                 control.originate,
                 control.agent_dial_string(ext),
                 extension=ext,
-                variables={"cc_queue": spec.name},
+                variables={"cc_queue": spec.name, **self._offer_variables(control, spec, ext)},
                 timeout=spec.agent_ring_seconds,
                 interruptible=False,  # the actor stops for an intent below, and cancels
             ): ext
@@ -311,6 +323,37 @@ class QueueRunner:
                     self._hang_up_agent_legs(control, ext)
         control.ensure_alive()
         return winner
+
+    def _phone(self, extension: str) -> AgentPhone | None:
+        return self.phones.get(extension) if self.phones is not None else None
+
+    def _offer_variables(
+        self, control: CallControl, spec: QueueSpec, extension: str
+    ) -> dict[str, str]:
+        call = control.call
+        return offer_variables(spec.name, call.from_name, call.from_number, self._phone(extension))
+
+    def _whisper(
+        self, control: CallControl, seat: _Seat, spec: QueueSpec, extension: str, leg: str
+    ) -> bool:
+        """The agent's whisper, on its leg only (the caller keeps its music); False when the
+        agent hung up meanwhile (the offer failed, the caller waits on)."""
+        prompt = whisper_prompt(self._phone(extension), spec.name)
+        if prompt is None:
+            return True
+        try:
+            if prompt.startswith("say:"):
+                engine, voice = self.tts
+                control.execute("set", f"tts_engine={engine}", leg=leg)
+                control.execute("set", f"tts_voice={voice}", leg=leg)
+            control.execute("playback", prompt, leg=leg, timeout=WHISPER_TIMEOUT)
+        except (CallGone, ESLError) as exc:
+            control.ensure_alive()  # the caller gone: that ends the stay
+            log.info("call %s: agent %s left during the whisper: %s", control.uuid, extension, exc)
+            control.kill_leg(leg)
+            self._fail(seat, extension, "NORMAL_TEMPORARY_FAILURE")
+            return False
+        return True
 
     def _hang_up_agent_legs(self, control: CallControl, extension: str) -> None:
         """Cancel the legs still ringing (or just answered) for a phone that lost the race."""

@@ -42,6 +42,10 @@ class Agent(BaseModel):
     wrapup_seconds: int
     skills: dict[str, int]
     has_pin: bool
+    on_demand: bool = Field(False, description="Paused again after each queue call (*26).")
+    auto_answer: bool = False
+    whisper: str | None = None
+    caller_id: str | None = Field(None, description="Number its external calls show.")
     has_sip_account: bool | None = None
     live: LiveAgent | None = Field(None, description="Null when the engine does not know it.")
 
@@ -84,6 +88,18 @@ class AgentUpdate(BaseModel):
     name: str | None = Field(None, max_length=200)
     pin: str | None = Field(None, max_length=32)
     wrapup_seconds: int | None = None
+    auto_answer: bool | None = Field(
+        None, description="Offers carry Call-Info: answer-after=0 (the phone answers itself)."
+    )
+    whisper: str | None = Field(
+        None,
+        max_length=512,
+        description="Heard by the agent before a queue caller: 'queue' (its name, spoken), "
+        "an absolute file path or a scheme:// prompt; '' for nothing.",
+    )
+    caller_id: str | None = Field(
+        None, max_length=32, description="Number its external calls show; '' : the route's."
+    )
 
 
 class SipPassword(BaseModel):
@@ -109,6 +125,10 @@ def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = No
         wrapup_seconds=record.wrapup_seconds,
         skills=dict(record.skills),
         has_pin=record.has_pin,
+        on_demand=record.on_demand,
+        auto_answer=record.auto_answer,
+        whisper=record.whisper,
+        caller_id=record.outbound_caller_id,
         has_sip_account=sip,
         live=_live(live),
     )
@@ -182,6 +202,9 @@ def operations(env: ApiEnv) -> list[Operation]:
                 name=body.name,
                 pin=body.pin,
                 wrapup_seconds=body.wrapup_seconds,
+                auto_answer=body.auto_answer,
+                whisper=body.whisper,
+                caller_id=body.caller_id,
             )
         )
 

@@ -88,6 +88,8 @@ class Call:
     queue_overflows: int = 0
     cancelled_legs: set[str] = field(default_factory=set, repr=False)  # killed, not wanted
     queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there
+    entry: str = "inbound"  # the dialplan's cc_entry: inbound, agent_feature, agent_outbound
+    agent: str | None = None  # dialled from this agent's phone (its authenticated SIP user)
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(
@@ -117,6 +119,7 @@ class Call:
             from_number=header("Caller-Caller-ID-Number") or "",
             from_name=header("Caller-Caller-ID-Name") or "",
             to_number=header("Caller-Destination-Number") or "",
+            entry=header("variable_cc_entry") or "inbound",
         )
         call.apply(event)
         return call
@@ -137,6 +140,7 @@ class Call:
             from_name=dump.get("Caller-Caller-ID-Name", ""),
             to_number=dump.get("Caller-Destination-Number", ""),
             adopted=True,
+            entry=dump.get("variable_cc_entry") or "inbound",
         )
         leg = _times_from_dump(call.caller, dump)
         leg.channel_name = dump.get("Channel-Name", "")

@@ -35,6 +35,7 @@ from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallCreated, CallEnded, RecordingStored, for_call
+from callcenter.phone.identity import AGENT_ENTRIES, agent_of
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.writer import DurableWriter
@@ -69,6 +70,7 @@ class CallManager:
         presence: AgentPresence | None = None,
         events: EventBus | None = None,
         dial_out: DialOutRunner | None = None,
+        phone: TargetRunner | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -82,6 +84,7 @@ class CallManager:
         self.presence = presence
         self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
         self.destinations = Destinations(routes, database)  # agents' phones' transfers
+        self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -107,7 +110,9 @@ class CallManager:
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):
                 if self.accepting:
-                    call = self._start(Call.from_park(event, self.node)).call
+                    call = Call.from_park(event, self.node)
+                    call.agent = agent_of(event.get, self.options.agents_domain)
+                    self._start(call)
                     self.events.publish(
                         for_call(CallCreated, call, direction=str(call.direction), did=call.did)
                     )
@@ -200,10 +205,13 @@ class CallManager:
             presence=self.presence,
             events=self.events,
         )
+        run = self.run_target
+        if self.phone is not None and call.entry in AGENT_ENTRIES:
+            run = self.phone
         actor = CallActor(
             control,
             lambda: self._target_of(call),
-            self.run_target,
+            run,
             on_finished=self._finished,
             mirror=self._mirror,
             is_connected=self.is_connected,
@@ -240,6 +248,8 @@ class CallManager:
         (not through its IVR again)."""
         if call.queue_seat is not None:
             return Target(RouteTarget.QUEUE, call.queue_seat.queue)
+        if self.phone is not None and call.entry in AGENT_ENTRIES:
+            return Target(RouteTarget.EXTENSION, call.did)  # not a DID: the phone runner's
         return self.routes.resolve(call.did)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
@@ -448,6 +458,7 @@ class CallManager:
         if dump.get("Unique-ID", "") in self._legs:
             return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
+        call.agent = agent_of(dump.get, self.options.agents_domain)
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)

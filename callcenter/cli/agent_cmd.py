@@ -102,24 +102,49 @@ def add(
 @agent.command("set")
 @click.argument("extension", callback=params.extension)
 @click.option("--name", callback=params.agent_name, help="Display name (caller ID).")
-@click.option("--pin", help="New 4-12 digit PIN for feature-code login.")
+@click.option("--pin", help="New 4-12 digit PIN for feature-code login (*21).")
 @click.option("--wrapup", type=click.IntRange(0, 3600), help="Seconds of wrap-up after a call.")
+@click.option(
+    "--auto-answer/--no-auto-answer",
+    default=None,
+    help="Offers ask the phone to answer by itself (Call-Info: answer-after=0).",
+)
+@click.option(
+    "--whisper",
+    help="Heard before a queue caller is bridged: 'queue' (its name, spoken), an absolute "
+    "file path or a scheme:// prompt; '' for nothing.",
+)
+@click.option("--caller-id", help="Number the agent's external calls show ('' : the route's).")
 @pass_context
 def set_(
-    ctx: Context, extension: str, name: str | None, pin: str | None, wrapup: int | None
+    ctx: Context,
+    extension: str,
+    name: str | None,
+    pin: str | None,
+    wrapup: int | None,
+    auto_answer: bool | None,
+    whisper: str | None,
+    caller_id: str | None,
 ) -> None:
-    """Change an agent's name, PIN or wrap-up; what is not given is kept.
+    """Change an agent's name, PIN, wrap-up or phone settings; what is not given is kept.
 
     \b
-    Example:
+    Examples:
       callcenter agent set 1001 --name "Ann Smith-Jones" --wrapup 20
+      callcenter agent set 1001 --auto-answer --whisper queue
+      callcenter agent set 1001 --caller-id +33180000000
+      callcenter agent set 1001 --no-auto-answer --whisper ''
     """
     record = service.update(
-        ctx.database, ctx.who, extension, name=name, pin=pin, wrapup_seconds=wrapup
-    )
+        ctx.database, ctx.who, extension, name=name, pin=pin, wrapup_seconds=wrapup,
+        auto_answer=auto_answer, whisper=whisper, caller_id=caller_id,
+    )  # fmt: skip
     click.echo(
         f"agent {extension}: name {record.display_name!r}, wrap-up {record.wrapup_seconds}s"
         + (", PIN set" if pin is not None else "")
+        + f", auto-answer {'on' if record.auto_answer else 'off'}"
+        + f", whisper {record.whisper or 'none'}"
+        + f", caller ID {record.outbound_caller_id or 'the route' + chr(39) + 's'}"
     )
 
 
@@ -311,4 +336,8 @@ def _summary(record: AgentRecord) -> dict[str, Any]:
         "status_changed_at": record.status_changed_at,
         "wrapup_seconds": record.wrapup_seconds,
         "pin": record.has_pin,
+        "on_demand": record.on_demand,
+        "auto_answer": record.auto_answer,
+        "whisper": record.whisper,
+        "caller_id": record.outbound_caller_id,
     }

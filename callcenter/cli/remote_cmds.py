@@ -74,8 +74,10 @@ def agent_add(api: RemoteApi, extension: str, name: str, sip_password: str | Non
 
 
 def agent_set(api: RemoteApi, extension: str, name: str | None, pin: str | None,
-              wrapup: int | None) -> None:  # fmt: skip
-    body = {"name": name, "pin": pin, "wrapup_seconds": wrapup}
+              wrapup: int | None, auto_answer: bool | None = None, whisper: str | None = None,
+              caller_id: str | None = None) -> None:  # fmt: skip
+    body = {"name": name, "pin": pin, "wrapup_seconds": wrapup, "auto_answer": auto_answer,
+            "whisper": whisper, "caller_id": caller_id}  # fmt: skip
     api.request("PATCH", f"/agents/{_q(extension)}", body)
     click.echo(f"agent {extension} changed")
 

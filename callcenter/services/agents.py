@@ -7,8 +7,9 @@ running engine as an ``agent`` change keyed by the extension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from callcenter.errors import DomainError
 from callcenter.events import outbox
@@ -19,6 +20,7 @@ from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import AgentRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.store.repos.agents import verify_pin
 from callcenter.store.repos.sip import a1_hash
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -103,23 +105,44 @@ def update(
     name: str | None = None,
     pin: str | None = None,
     wrapup_seconds: int | None = None,
+    auto_answer: bool | None = None,
+    whisper: str | None = None,
+    caller_id: str | None = None,
 ) -> AgentRecord:
-    """Change the name, PIN or wrap-up given; the others keep their value."""
+    """Change what is given; the others keep their value. ``auto_answer``: offers ask the
+    phone to answer by itself; ``whisper``: what the agent hears before a queue caller
+    (``queue``: its name spoken; a file; ``""``: nothing); ``caller_id``: the number its
+    external calls show (``""``: the route's)."""
     checks.extension(extension)
     if name is not None:
         checks.agent_name(name)
     checks.pin(pin)
     if wrapup_seconds is not None:
         checks.in_range(wrapup_seconds, 0, WRAPUP_MAX, "wrapup_seconds")
-    if name is None and pin is None and wrapup_seconds is None:
-        raise DomainError("nothing to change: give a name, a PIN or a wrap-up", code="no_change")
-    with db.session_scope() as session:
-        record = AgentRepository(session).update(
-            extension, display_name=name, pin=pin, wrapup_seconds=wrapup_seconds
+    checks.whisper(whisper)
+    checks.caller_id(caller_id)
+    phone = {
+        k: v
+        for k, v in {
+            "auto_answer": auto_answer, "whisper": whisper, "outbound_caller_id": caller_id
+        }.items()
+        if v is not None
+    }  # fmt: skip
+    if name is None and pin is None and wrapup_seconds is None and not phone:
+        raise DomainError(
+            "nothing to change: give a name, a PIN, a wrap-up or a phone setting",
+            code="no_change",
         )
-        details = {
+    with db.session_scope() as session:
+        agents = AgentRepository(session)
+        record = agents.update(extension, display_name=name, pin=pin, wrapup_seconds=wrapup_seconds)
+        if phone:
+            record = agents.set_phone(
+                extension, **{k: (v if v != "" else None) for k, v in phone.items()}
+            )
+        details: dict[str, object] = {
             k: v
-            for k, v in {"name": name, "wrapup_seconds": wrapup_seconds}.items()
+            for k, v in {"name": name, "wrapup_seconds": wrapup_seconds, **phone}.items()
             if v is not None
         }
         if pin is not None:
@@ -208,6 +231,91 @@ def _change_status(
         )
         outbox.append(session, changed)  # last: the outbox lock is held until the commit
     return after
+
+
+# -- from the agent's own phone (feature codes, docs/phone.md) ------------------------------
+
+
+class PinRefused(DomainError):
+    code = "wrong_pin"
+
+
+def phone_login(
+    db: Database,
+    who: Actor,
+    extension: str,
+    pin: str,
+    *,
+    max_failures: int = 5,
+    lockout_seconds: float = 300.0,
+    now: datetime | None = None,
+    verify: Callable[[str, str | None], bool] = verify_pin,
+) -> AgentRecord:
+    """``*21``: log in with the PIN typed on the phone. A wrong PIN is counted (and audited)
+    though the login is refused; the ``max_failures``-th in a row locks phone login for
+    ``lockout_seconds`` (the CLI and the API still log the agent in). ``verify`` checks the
+    PIN against its hash (slow on purpose: the engine runs it off its event loop)."""
+    checks.extension(extension)
+    at = now or datetime.now(UTC)
+    with db.session_scope() as session:
+        stored, locked = AgentRepository(session).pin_lock(extension)
+    if stored is None:
+        raise DomainError(f"agent {extension} has no PIN", code="no_pin")
+    if locked is not None and locked > at:
+        raise _locked(extension, locked)
+    ok = verify(pin, stored)
+    with db.session_scope() as session:
+        locked = AgentRepository(session).record_pin(
+            extension, ok, at, max_failures=max_failures, lockout=lockout_seconds
+        )
+        if not ok:
+            details = {"locked_until": locked.isoformat() if locked else None}
+            audited(session, who, "agent.pin_refused", extension, details)
+    if locked is not None:
+        raise _locked(extension, locked)
+    if not ok:
+        raise PinRefused(f"agent {extension}: wrong PIN")
+    return login(db, who, extension)
+
+
+def _locked(extension: str, until: datetime) -> PinRefused:
+    return PinRefused(
+        f"agent {extension}: phone login locked until {until:%H:%M:%S} UTC (too many wrong PINs)",
+        code="pin_locked",
+    )
+
+
+def end_wrapup(db: Database, who: Actor, extension: str) -> AgentRecord:
+    """``*25``: end the wrap-up now; the engine makes the agent idle at once."""
+    checks.extension(extension)
+    with db.session_scope() as session:
+        record = AgentRepository(session).get(extension)
+        if record.status is AgentStatus.LOGGED_OUT:
+            raise _refused(extension, "wrapup_end", record.status)
+        if record.state is not AgentState.WRAP_UP:
+            raise DomainError(
+                f"agent {extension} is not in wrap-up ({record.state})", code="agent_not_in_wrapup"
+            )
+        audited(session, who, "agent.wrapup_end", extension, kind=AGENT, op="wrapup_end")
+    return record
+
+
+def toggle_on_demand(db: Database, who: Actor, extension: str) -> AgentRecord:
+    """``*26``: available on demand (one call, then paused again), or back to normal. Turned
+    on while paused, the agent is made available for that one call."""
+    checks.extension(extension)
+    with db.session_scope() as session:
+        agents = AgentRepository(session)
+        before = agents.get(extension)
+        if before.status is AgentStatus.LOGGED_OUT:
+            raise _refused(extension, "on_demand", before.status)
+        on = not before.on_demand
+        record = agents.set_phone(extension, on_demand=on)
+        if on and before.status is AgentStatus.PAUSED:
+            record = agents.set_status(extension, AgentStatus.AVAILABLE)
+        details = {"on_demand": on, "from": str(before.status), "to": str(record.status)}
+        audited(session, who, "agent.on_demand", extension, details, kind=AGENT)
+    return record
 
 
 def set_skill(db: Database, who: Actor, extension: str, skill: str, level: int) -> AgentRecord:

@@ -1,6 +1,7 @@
 """What an engine does with each change of the feed: the targeted message, by kind.
 
-- ``agent`` (key: extension) -> the ACD's ``agent_changed(extension)``
+- ``agent`` (key: extension) -> the ACD's ``agent_changed(extension)``; op ``wrapup_end``
+  (``*25``) -> ``end_wrapup(extension)``
 - ``queue`` (key: name) -> the ACD's ``queue_changed(name)``
 - ``route`` / ``outbound_route`` / ``flow`` -> reload that table (or the flows) only
 - ``webhook`` -> look at the endpoints again (deliveries, and what the outbox writes)
@@ -24,6 +25,8 @@ class Acd(Protocol):
     def agent_changed(self, extension: str) -> None: ...
 
     def queue_changed(self, name: str) -> None: ...
+
+    def end_wrapup(self, extension: str) -> None: ...
 
 
 class CallCommands(Protocol):
@@ -62,7 +65,9 @@ class ChangeApplier:
         if change.kind in (ChangeKind.AGENT, ChangeKind.QUEUE):
             if self.before_acd is not None:
                 self.before_acd()
-            if change.kind == ChangeKind.AGENT:
+            if change.kind == ChangeKind.AGENT and change.op == "wrapup_end":
+                self.acd.end_wrapup(change.key)
+            elif change.kind == ChangeKind.AGENT:
                 self.acd.agent_changed(change.key)
             else:
                 self.acd.queue_changed(change.key)

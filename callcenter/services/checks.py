@@ -156,3 +156,24 @@ def hangup_cause(value: str) -> str:
             "CALL_REJECTED)",
         )
     return value
+
+
+_WHISPER_FILE = re.compile(r"(?:/|[a-z_]+://)[^\s!;,'\"{}()]{1,500}")
+_CALLER_ID = re.compile(r"\+?[0-9]{1,20}")
+WHISPER_QUEUE = "queue"  # the queue's name, spoken by the TTS engine
+
+
+def whisper(value: str | None) -> str | None:
+    """What an agent hears before a queue caller is bridged: ``queue`` (its name, spoken),
+    an absolute file path or a ``scheme://`` prompt; ``""``: nothing."""
+    if value is None or value in ("", WHISPER_QUEUE) or _WHISPER_FILE.fullmatch(value):
+        return value
+    raise InvalidArgument(
+        "whisper", "expected 'queue', an absolute file path or a scheme:// prompt (no spaces)"
+    )
+
+
+def caller_id(value: str | None, field: str = "caller_id") -> str | None:
+    if value is None or value == "" or _CALLER_ID.fullmatch(value):
+        return value
+    raise InvalidArgument(field, "expected a number: digits, an optional leading +")

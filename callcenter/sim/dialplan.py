@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from callcenter.sim import varsets
 from callcenter.sim.channel import CallState, Channel, ChannelState, Profile
+from callcenter.sim.phones import AGENTS_CONTEXT, entry_of
 from callcenter.sim.session import Exit, Session
 
 if TYPE_CHECKING:
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 PARK_TIMEOUT = "3600:RECOVERY_ON_TIMER_EXPIRE"  # freeswitch-conf's default
 
 
-AGENTS_CONTEXT = "callcenter-agents"
-
-
-def dialplan(dest: str, entry: str = "inbound") -> list[tuple[str, str]]:
+def dialplan(dest: str, context: str = "callcenter") -> list[tuple[str, str]]:
+    """freeswitch-conf's context ``callcenter`` (carriers), or ``callcenter-agents`` (the
+    agents' phones: ``*`` codes are ``agent_feature``, anything else ``agent_outbound``)."""
+    entry = entry_of(dest) if context == AGENTS_CONTEXT else "inbound"
     return [
         ("set", "cc_managed=true"),
         ("set", f"cc_entry={entry}"),
@@ -104,10 +105,7 @@ def inbound_program(s: Session) -> None:
 def run_dialplan(s: Session, dest: str) -> None:
     # the extension's regex captures, an array in json events (recorded: ["5100", "5100"])
     s.chan.set_var("DP_MATCH", f"ARRAY::{dest}|:{dest}")
-    entry = "inbound"
-    if s.chan.profile.context == AGENTS_CONTEXT:  # an agent's phone calling (freeswitch-conf)
-        entry = "agent_feature" if dest.startswith("*") else "agent_outbound"
-    for app, arg in dialplan(dest, entry):
+    for app, arg in dialplan(dest, s.chan.profile.context):
         if s.chan.gone:
             return
         s.execute(app, arg, None)

@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from callcenter.sim import varsets
+from callcenter.sim.behaviour import CallerBehaviour
 from callcenter.sim.bridging import uuid_bridge
-from callcenter.sim.dialplan import AGENTS_CONTEXT, inbound_channel, inbound_program
+from callcenter.sim.phones import place_phone_call
 from callcenter.sim.session import Control, Exit, Session
 
 if TYPE_CHECKING:
@@ -60,32 +61,11 @@ def blind(core: SimCore, leg_uuid: str, target: str, domain: str = "callcenter")
 
 
 def consult(core: SimCore, ext: str, dest: str, domain: str = "callcenter") -> str:
-    """The agent's phone ``ext`` places a call to ``dest`` (its consult call): an inbound
-    channel on ``callcenter-agents`` that freeswitch-conf tags ``cc_entry=agent_outbound``
-    and parks (variables of an authenticated phone, as sessions-3 s18's park shows)."""
-    uuid = core.new_uuid()
-    chan = inbound_channel(core, uuid, dest, ext, ext, None)
-    profile = chan.profile
-    profile.context = AGENTS_CONTEXT
-    profile.channel_name = chan.name = f"sofia/{AGENTS_CONTEXT}/{ext}@{domain}"
-    chan.set_vars(
-        {
-            "channel_name": chan.name,
-            "user_name": ext,
-            "domain_name": domain,
-            "user_context": AGENTS_CONTEXT,
-            "sip_auth_username": ext,
-            "sip_auth_realm": domain,
-            "sip_authorized": "true",
-            "sip_from_user": ext,
-            "sip_from_host": domain,
-            "sip_to_user": dest,
-            "sip_to_host": domain,
-        }
-    )
-    session = Session(core, chan)
-    session.start(inbound_program)
-    return uuid
+    """The agent's phone ``ext`` places a call to ``dest`` (its consult call): the same call
+    an authenticated phone makes (``phones.place_phone_call``, sessions-3 s18's park),
+    tagged ``cc_entry=agent_outbound`` by freeswitch-conf; the agent stays on it until the
+    transfer completes."""
+    return place_phone_call(core, ext, dest, CallerBehaviour(), domain=domain).uuid
 
 
 def attended(core: SimCore, leg_uuid: str, consult_uuid: str, domain: str = "callcenter") -> bool:

@@ -17,6 +17,7 @@ from callcenter.sim.connection import Connection
 from callcenter.sim.core import CommandRecord, SimCore
 from callcenter.sim.dialplan import place_call
 from callcenter.sim.events import SimEvent
+from callcenter.sim.phones import place_phone_call
 from callcenter.sim.xml_cdr import XmlCdrConfig, XmlCdrPoster
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,24 @@ class Simulator:
         session = place_call(
             self.core, did, caller_id_number, caller_id_name, behaviour or CallerBehaviour()
         )
+        return session.uuid
+
+    def phone_call(
+        self,
+        ext: str,
+        dest: str,
+        *,
+        behaviour: CallerBehaviour | None = None,
+        domain: str = "callcenter",
+        authenticated: bool = True,
+    ) -> str:
+        """The phone of agent ``ext`` dials ``dest`` (``*21``, another extension, a number)
+        on ``callcenter-agents``, authenticated as s18 shows; returns the channel's uuid.
+        ``authenticated=False``: an INVITE that only claims to be ``ext`` (caller ID)."""
+        session = place_phone_call(
+            self.core, ext, dest, behaviour or CallerBehaviour(), domain=domain,
+            authenticated=authenticated,
+        )  # fmt: skip
         return session.uuid
 
     def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> bool:

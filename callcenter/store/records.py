@@ -34,6 +34,10 @@ class AgentRecord:
     skills: dict[str, int] = field(default_factory=dict)
     has_pin: bool = False
     pause_reason: str | None = None
+    auto_answer: bool = False
+    whisper: str | None = None
+    outbound_caller_id: str | None = None
+    on_demand: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,17 @@ log = logging.getLogger(__name__)
 
 
 def transfer_out(
-    control: CallControl, routes: OutboundRoutes, number: str, *, ring_seconds: float = 30.0
+    control: CallControl,
+    routes: OutboundRoutes,
+    number: str,
+    *,
+    ring_seconds: float = 30.0,
+    caller_id: str | None = None,
+    default_caller_id: str | None = None,
 ) -> None:
-    """Ring ``number`` through its outbound route and bridge the caller to it.
+    """Ring ``number`` through its outbound route and bridge the caller to it. The number
+    shown: ``caller_id`` (an agent's own), else the route's, else ``default_caller_id``,
+    else the caller's.
 
     A number that is not one hangs up with INVALID_NUMBER_FORMAT, a number no route takes
     with NO_ROUTE_DESTINATION; a far end that is busy or does not answer gets the caller
@@ -37,8 +45,9 @@ def transfer_out(
         control.uuid, number, dialout.route, dialout.dial_string,
     )  # fmt: skip
     variables = {}
-    if dialout.caller_id_number:
-        variables["origination_caller_id_number"] = dialout.caller_id_number
+    shown = caller_id or dialout.caller_id_number or default_caller_id
+    if shown:
+        variables["origination_caller_id_number"] = shown
     control.ring_ready()
     try:
         leg = control.originate(

@@ -645,6 +645,22 @@ def test_agent_set_changes_what_is_given(env: dict[str, str], database: Database
     assert audit(database)[-1] == ("agent.set", "1001", {"wrapup_seconds": 20, "pin": "changed"})
 
 
+def test_agent_set_phone_settings(env: dict[str, str], database: Database) -> None:
+    ok(["agent", "add", "1002", "--name", "Bo"], env)
+    result = ok(["agent", "set", "1002", "--auto-answer", "--whisper", "queue"], env)
+    assert "auto-answer on, whisper queue, caller ID the route's" in result.output
+    ok(["agent", "set", "1002", "--caller-id", "+33180000000"], env)
+    shown = as_json(["agent", "show", "1002"], env)
+    assert (shown["auto_answer"], shown["whisper"], shown["caller_id"]) == (
+        True, "queue", "+33180000000",
+    )  # fmt: skip
+    result = ok(["agent", "set", "1002", "--no-auto-answer", "--whisper", ""], env)
+    assert "auto-answer off, whisper none" in result.output
+    result = run(["agent", "set", "1002", "--whisper", "two words"], env)
+    assert result.exit_code == 1 and "whisper:" in result.output
+    assert audit(database)[-1][:2] == ("agent.set", "1002")
+
+
 def test_route_test_names_the_target(env: dict[str, str]) -> None:
     ok(["queue", "add", "sales"], env)
     ok(["route", "add", "5100", "queue:sales"], env)

@@ -307,3 +307,43 @@ def test_position_is_asked_and_answered_by_message(staffed: Database) -> None:
     dispatcher.post(m.AskPosition("t-2", answer))
     dispatcher.drain()
     assert answer.get(1.0) == m.Position("t-2", 3)
+
+
+@pytest.mark.parametrize(("on_a_call", "result"), [(False, "rejected"), (True, "busy")])
+def test_a_busy_phone_is_a_rejection_unless_its_agent_is_on_a_call(
+    database: Database, on_a_call: bool, result: str
+) -> None:
+    with database.session_scope() as session:
+        AgentRepository(session).add("1001", "Ann")
+        AgentRepository(session).set_status("1001", AgentStatus.AVAILABLE)
+        QueueRepository(session).add_member("sales", "1001")
+    registry = CollectorRegistry()
+    dispatcher = Dispatcher(database, Writer(), AcdMetrics(registry))  # type: ignore[arg-type]
+    assert dispatcher._reload()
+    caller = Inbox()
+    dispatcher.post(m.Join("t-1", "call-1", "sales", caller))
+    dispatcher.drain()
+    assert [x.agents for x in caller.messages if isinstance(x, m.Offer)] == [("1001",)]
+    if on_a_call:  # its user took a direct call meanwhile: the offer fails busy
+        dispatcher.post(m.AgentBusy("1001", "call-9"))
+    dispatcher.post(m.OfferFailed("t-1", "1001", "USER_BUSY"))
+    dispatcher.drain()
+    labels = {"queue": "sales", "result": result}
+    assert registry.get_sample_value("callcenter_queue_offers_total", labels) == 1.0
+
+
+def test_a_direct_call_claims_a_free_agent_and_call_ended_frees_it(database: Database) -> None:
+    with database.session_scope() as session:
+        AgentRepository(session).add("1001", "Ann")
+        AgentRepository(session).set_status("1001", AgentStatus.AVAILABLE)
+    dispatcher = Dispatcher(database, Writer(), AcdMetrics(CollectorRegistry()))  # type: ignore[arg-type]
+    assert dispatcher._reload()
+    first, second = Inbox(), Inbox()
+    dispatcher.post(m.Claim("1001", "call-1", first))
+    dispatcher.post(m.Claim("1001", "call-2", second))
+    dispatcher.drain()
+    assert first.messages == [m.Reservation("call-1", "1001", None)]
+    assert second.messages == [m.Reservation("call-2", "1001", "busy")]
+    dispatcher.post(m.CallEnded("call-1"))
+    dispatcher.drain()
+    assert dispatcher.board.agents["1001"].state is AgentState.IDLE

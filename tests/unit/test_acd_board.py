@@ -265,3 +265,41 @@ def test_a_one_shot_answer_may_be_falsy() -> None:
     answer.post({})
     assert answer.get(0.1) == {}
     assert OneShot().get(0.01) is None
+
+
+def test_an_agent_ends_its_wrapup_from_the_phone() -> None:
+    board = board_with([QueueSpec("q", members=members("1"))], [agent("1", wrapup_seconds=60)])
+    t = ticket("a")
+    board.join(t, 0.0)
+    board.match(1.0)
+    board.answered(t, "1")
+    board.released(t, "1", 5.0, 10.0, wrapup=True)
+    assert board.agents["1"].state is AgentState.WRAP_UP
+    assert board.end_wrapup("1", 11.0)[0].state is AgentState.IDLE
+    assert board.agents["1"].free(11.0)
+    assert board.end_wrapup("1", 12.0) == []  # not in wrap-up: nothing
+
+
+def test_an_agent_on_demand_is_paused_after_its_queue_call() -> None:
+    board = board_with([QueueSpec("q", members=members("1"))], [agent("1", on_demand=True)])
+    t = ticket("a")
+    board.join(t, 0.0)
+    board.match(1.0)
+    board.answered(t, "1")
+    change = board.released(t, "1", 5.0, 10.0, wrapup=True)[0]
+    assert (change.status, change.reason) == (AgentStatus.PAUSED, "on demand: call taken")
+
+
+def test_a_direct_call_claims_a_free_phone_not_a_busy_one() -> None:
+    board = board_with([QueueSpec("q", members=members("1", "2"))], [agent("1"), agent("2")])
+    t = ticket("a")
+    board.join(t, 0.0)
+    offered = board.match(1.0)[0].offer
+    assert offered is not None
+    ringing = offered[0]
+    other = "2" if ringing == "1" else "1"
+    assert board.claim(ringing, "call:x") == ("offering", [])
+    refused, changes = board.claim(other, "call:x")
+    assert refused is None and changes[0].state is AgentState.IN_CALL
+    assert board.claim(other, "call:y") == ("busy", [])
+    assert board.claim("unknown", "call:z") == (None, [])  # not an ACD agent: rung

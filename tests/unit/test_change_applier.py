@@ -29,6 +29,9 @@ class Engine:
     def queue_changed(self, name: str) -> None:
         self.done.append(("queue", name))
 
+    def end_wrapup(self, extension: str) -> None:
+        self.done.append(("wrapup_end", extension))
+
     def send(self, uuid: str, op: str, details: Mapping[str, Any]) -> bool:
         self.done.append(("call", uuid, op))
         return self.holds
@@ -125,3 +128,13 @@ def test_a_value_shown_in_an_error_cannot_drive_the_terminal() -> None:
     with pytest.raises(checks.InvalidArgument) as caught:
         checks.extension("\x1b[2J" + "x" * 100)
     assert "\x1b" not in caught.value.message and "..." in caught.value.message
+
+
+def test_wrapup_end_from_a_phone_ends_the_wrapup_not_a_reload() -> None:
+    engine = Engine()
+    applier(engine)(change("agent", "1001", op="wrapup_end"))
+    applier(engine)(change("agent", "1001", op="set"))
+    assert [d for d in engine.done if d != ("flush",)] == [
+        ("wrapup_end", "1001"),
+        ("agent", "1001"),
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +47,13 @@ class Agent(Base):
         str_enum(AgentState, "agent_state"), default=AgentState.IDLE
     )
     pause_reason: Mapped[str | None] = mapped_column(String(64))
+    # on the phone (issue 13): offers, external calls, on-demand, the *21 PIN lockout
+    auto_answer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    whisper: Mapped[str | None] = mapped_column(Text)
+    outbound_caller_id: Mapped[str | None] = mapped_column(String(32))
+    on_demand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

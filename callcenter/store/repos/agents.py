@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -14,6 +15,7 @@ from callcenter.store.records import AgentRecord
 from callcenter.vocabulary import AgentState, AgentStatus
 
 _PIN_ITERATIONS = 200_000
+_PHONE_FIELDS = frozenset({"auto_answer", "whisper", "outbound_caller_id", "on_demand"})
 
 
 def hash_pin(pin: str) -> str:
@@ -49,6 +51,10 @@ def to_record(agent: Agent) -> AgentRecord:
         skills={s.skill: s.level for s in agent.skills},
         has_pin=agent.pin_hash is not None,
         pause_reason=agent.pause_reason,
+        auto_answer=agent.auto_answer,
+        whisper=agent.whisper,
+        outbound_caller_id=agent.outbound_caller_id,
+        on_demand=agent.on_demand,
     )
 
 
@@ -173,6 +179,43 @@ class AgentRepository:
 
     def check_pin(self, extension: str, pin: str) -> bool:
         return verify_pin(pin, self._get(extension).pin_hash)
+
+    def pin_lock(self, extension: str) -> tuple[str | None, datetime | None]:
+        """(the PIN's hash, phone login locked until) for a check made outside the
+        transaction: the hash is slow on purpose, and a database row is not held meanwhile."""
+        agent = self._get(extension)
+        return agent.pin_hash, agent.pin_locked_until
+
+    def record_pin(
+        self, extension: str, ok: bool, now: datetime, *, max_failures: int, lockout: float
+    ) -> datetime | None:
+        """The outcome of one PIN typed at the phone: right, the count starts again; wrong,
+        counted, and the ``max_failures``-th in a row locks phone login for ``lockout``
+        seconds. Returns the lock's end (None: not locked). The row is locked meanwhile."""
+        agent = self.session.scalar(
+            select(Agent).where(Agent.extension == extension).with_for_update()
+        )
+        if agent is None:
+            raise NotFound(f"no agent with extension {extension!r}", code="agent_not_found")
+        if ok:
+            agent.pin_failures, agent.pin_locked_until = 0, None
+        else:
+            agent.pin_failures += 1
+            if agent.pin_failures >= max_failures:
+                agent.pin_failures = 0
+                agent.pin_locked_until = now + timedelta(seconds=lockout)
+        self.session.flush()
+        return agent.pin_locked_until
+
+    def set_phone(self, extension: str, **values: object) -> AgentRecord:
+        """``auto_answer``, ``whisper``, ``outbound_caller_id``, ``on_demand``: those given."""
+        agent = self._get(extension)
+        for name, value in values.items():
+            if name not in _PHONE_FIELDS:
+                raise ValueError(f"not a phone setting: {name}")
+            setattr(agent, name, value)
+        self.session.flush()
+        return to_record(agent)
 
     def history(self, extension: str, limit: int = 50) -> list[AgentStatusChange]:
         agent = self._get(extension)

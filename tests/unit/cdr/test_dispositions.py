@@ -156,6 +156,16 @@ TABLE: dict[str, tuple[list[Ev], dict[str, Any], Disposition, str]] = {
         {"routes": ["ivr"], "outcome": "transferred"},
         Disposition.TRANSFERRED, "NORMAL_CLEARING",
     ),
+    "feature: a feature code from an agent's phone (*21...)": (
+        park() + answer(10) + hangup(A, 1_500, "NORMAL_CLEARING", "send_bye"),
+        {"routes": ["feature"], "outcome": "feature"},
+        Disposition.FEATURE, "NORMAL_CLEARING",
+    ),
+    "busy: an agent calls another agent who is on a queue call": (
+        park() + hangup(A, 30, "USER_BUSY", "send_refuse"),
+        {"dial_failed": "USER_BUSY"},
+        Disposition.BUSY, "USER_BUSY",
+    ),
 }  # fmt: skip
 
 
