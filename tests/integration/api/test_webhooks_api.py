@@ -129,9 +129,7 @@ def test_dead_letters_are_listed_and_replayed(api: Client, db: Database) -> None
         ("POST", "/webhooks/1/replay", {}),
     ],
 )
-def test_every_operation_needs_admin(
-    api: Client, method: str, path: str, body: object
-) -> None:
+def test_every_operation_needs_admin(api: Client, method: str, path: str, body: object) -> None:
     assert api(method, path, token=None, body=body).json["code"] == "token_missing"
     for scope in ("read", "operate"):
         answer = api(method, path, token=scope, body=body)
