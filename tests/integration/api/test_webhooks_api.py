@@ -5,27 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from callcenter.events import outbox
-from callcenter.events.types import CallCreated
 from callcenter.store.database import Database
-from callcenter.store.repos.webhooks import WebhookRepository
-from tests.integration.api.conftest import Client
+from tests.integration.api.conftest import Client, dead_letters
 
 SECRET = "a-webhook-secret-of-some-length"
 URL = "https://crm.example.com/hooks/cc"
-
-
-def dead_letters(db: Database, webhook_id: int, n: int) -> list[int]:
-    """``n`` events given up by the webhook, as its delivery would after 24 h of failures."""
-    with db.session_scope() as session:
-        for i in range(n):
-            outbox.append(session, CallCreated(call_uuid=f"dead{i}"))
-    with db.session_scope() as session:
-        repo = WebhookRepository(session)
-        for event in repo.next_events(0, (), 100)[-n:]:
-            repo.give_up(webhook_id, event, 30, "HTTP 500")
-    with db.session_scope() as session:
-        return [d.id for d in WebhookRepository(session).dead_letters(webhook_id)]
 
 
 def test_add_answers_a_generated_secret_once_and_never_again(api: Client) -> None:
