@@ -77,6 +77,12 @@ class AgentSlot:
     holds: set[str] = field(default_factory=set)  # calls outside the queues on this phone
     removed: bool = False  # deleted from the database while busy: dropped once free
     status_at: datetime | None = None  # when the status last changed (wall clock)
+    state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
+
+    def enter(self, state: AgentState, now: float) -> None:
+        """Every state change goes through here, so the time in state is always known."""
+        if state is not self.state:
+            self.state, self.state_since = state, now
 
     def free(self, now: float) -> bool:
         return (
@@ -174,7 +180,7 @@ class Board:
                     slot.removed = True
             return []
         if slot is None:
-            new.idle_since = new.ready_at = now
+            new.idle_since = new.ready_at = new.state_since = now
             new.state = AgentState.IDLE
             self.agents[new.extension] = new
             return [AgentChange(new.extension, new.status, new.state)]
@@ -256,7 +262,8 @@ class Board:
             last = self.last_position.get(spec.name, 0)
             chosen = rank(spec, candidates, last, self.rng, best_only=not ring_all)
             for agent in chosen:
-                agent.state, agent.ticket = AgentState.OFFERING, ticket.id
+                agent.enter(AgentState.OFFERING, now)
+                agent.ticket = ticket.id
             member = _member(spec, chosen[0].extension)
             if member is not None:
                 self.last_position[spec.name] = member.position
@@ -290,7 +297,7 @@ class Board:
         changes: list[AgentChange] = []
         agent = self.agents.get(extension)
         if agent is not None and agent.ticket == ticket.id:
-            agent.state = AgentState.IN_CALL if agent.holds else AgentState.IDLE
+            agent.enter(AgentState.IN_CALL if agent.holds else AgentState.IDLE, now)
             agent.ticket = None
             if cause not in NO_FAULT and not agent.holds:  # holds: on another call
                 agent.failed_offers += 1
@@ -317,7 +324,7 @@ class Board:
             return self.pacing.busy_delay
         return self.pacing.no_answer_delay
 
-    def answered(self, ticket: Ticket, extension: str) -> list[AgentChange]:
+    def answered(self, ticket: Ticket, extension: str, now: float) -> list[AgentChange]:
         ticket.agent, ticket.offer = extension, None
         self.tickets.pop(ticket.id, None)
         if ticket.outcome is None:
@@ -325,7 +332,8 @@ class Board:
         agent = self.agents.get(extension)
         if agent is None:
             return []
-        agent.state, agent.ticket, agent.failed_offers = AgentState.IN_CALL, ticket.id, 0
+        agent.enter(AgentState.IN_CALL, now)
+        agent.ticket, agent.failed_offers = ticket.id, 0
         agent.calls_answered += 1
         return [AgentChange(extension, agent.status, agent.state)]
 
@@ -339,18 +347,18 @@ class Board:
         agent.ticket = None
         agent.talk_seconds += talk_seconds
         if agent.holds:
-            agent.state = AgentState.IN_CALL  # still on another call
+            agent.enter(AgentState.IN_CALL, now)  # still on another call
         elif wrapup and agent.wrapup_seconds > 0:
-            agent.state = AgentState.WRAP_UP
+            agent.enter(AgentState.WRAP_UP, now)
             agent.ready_at = now + agent.wrapup_seconds
         else:
-            agent.state = AgentState.IDLE
+            agent.enter(AgentState.IDLE, now)
             agent.idle_since = now
         changes = [AgentChange(extension, agent.status, agent.state)]
         self._drop_if_removed(agent)
         return changes
 
-    def occupy(self, extension: str, hold: str) -> list[AgentChange]:
+    def occupy(self, extension: str, hold: str, now: float) -> list[AgentChange]:
         """The agent is on a call the ACD did not place (a direct extension call, or a call
         adopted after a restart): no offers until ``vacate`` with the same ``hold``. An offer
         already ringing goes on (it will fail busy, without counting against the agent)."""
@@ -360,7 +368,7 @@ class Board:
         agent.holds.add(hold)
         if agent.ticket is not None or agent.state is AgentState.IN_CALL:
             return []
-        agent.state = AgentState.IN_CALL
+        agent.enter(AgentState.IN_CALL, now)
         return [AgentChange(extension, agent.status, agent.state)]
 
     def vacate(self, extension: str, hold: str, now: float) -> list[AgentChange]:
@@ -370,7 +378,8 @@ class Board:
         agent.holds.discard(hold)
         if agent.holds or agent.ticket is not None or agent.state is not AgentState.IN_CALL:
             return []
-        agent.state, agent.idle_since = AgentState.IDLE, now
+        agent.enter(AgentState.IDLE, now)
+        agent.idle_since = now
         changes = [AgentChange(extension, agent.status, agent.state)]
         self._drop_if_removed(agent)
         return changes
@@ -379,7 +388,8 @@ class Board:
         changes = []
         for agent in self.agents.values():
             if agent.state is AgentState.WRAP_UP and agent.ready_at <= now:
-                agent.state, agent.idle_since = AgentState.IDLE, now
+                agent.enter(AgentState.IDLE, now)
+                agent.idle_since = now
                 changes.append(AgentChange(agent.extension, agent.status, agent.state))
         return changes
 
