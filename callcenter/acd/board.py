@@ -78,6 +78,12 @@ class AgentSlot:
     removed: bool = False  # deleted from the database while busy: dropped once free
     status_at: datetime | None = None  # when the status last changed (wall clock)
     on_demand: bool = False  # paused again after each queue call (*26)
+    state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
+
+    def enter(self, state: AgentState, now: float) -> None:
+        """Every state change goes through here, so the time in state is always known."""
+        if state is not self.state:
+            self.state, self.state_since = state, now
 
     def free(self, now: float) -> bool:
         return (
@@ -175,7 +181,7 @@ class Board:
                     slot.removed = True
             return []
         if slot is None:
-            new.idle_since = new.ready_at = now
+            new.idle_since = new.ready_at = new.state_since = now
             new.state = AgentState.IDLE
             self.agents[new.extension] = new
             return [AgentChange(new.extension, new.status, new.state)]
@@ -258,7 +264,8 @@ class Board:
             last = self.last_position.get(spec.name, 0)
             chosen = rank(spec, candidates, last, self.rng, best_only=not ring_all)
             for agent in chosen:
-                agent.state, agent.ticket = AgentState.OFFERING, ticket.id
+                agent.enter(AgentState.OFFERING, now)
+                agent.ticket = ticket.id
             member = _member(spec, chosen[0].extension)
             if member is not None:
                 self.last_position[spec.name] = member.position
@@ -292,7 +299,7 @@ class Board:
         changes: list[AgentChange] = []
         agent = self.agents.get(extension)
         if agent is not None and agent.ticket == ticket.id:
-            agent.state = AgentState.IN_CALL if agent.holds else AgentState.IDLE
+            agent.enter(AgentState.IN_CALL if agent.holds else AgentState.IDLE, now)
             agent.ticket = None
             if cause not in NO_FAULT and not agent.holds:  # holds: on another call
                 agent.failed_offers += 1
@@ -319,7 +326,7 @@ class Board:
             return self.pacing.busy_delay
         return self.pacing.no_answer_delay
 
-    def answered(self, ticket: Ticket, extension: str) -> list[AgentChange]:
+    def answered(self, ticket: Ticket, extension: str, now: float) -> list[AgentChange]:
         ticket.agent, ticket.offer = extension, None
         self.tickets.pop(ticket.id, None)
         if ticket.outcome is None:
@@ -327,7 +334,8 @@ class Board:
         agent = self.agents.get(extension)
         if agent is None:
             return []
-        agent.state, agent.ticket, agent.failed_offers = AgentState.IN_CALL, ticket.id, 0
+        agent.enter(AgentState.IN_CALL, now)
+        agent.ticket, agent.failed_offers = ticket.id, 0
         agent.calls_answered += 1
         return [AgentChange(extension, agent.status, agent.state)]
 
@@ -341,12 +349,12 @@ class Board:
         agent.ticket = None
         agent.talk_seconds += talk_seconds
         if agent.holds:
-            agent.state = AgentState.IN_CALL  # still on another call
+            agent.enter(AgentState.IN_CALL, now)  # still on another call
         elif wrapup and agent.wrapup_seconds > 0:
-            agent.state = AgentState.WRAP_UP
+            agent.enter(AgentState.WRAP_UP, now)
             agent.ready_at = now + agent.wrapup_seconds
         else:
-            agent.state = AgentState.IDLE
+            agent.enter(AgentState.IDLE, now)
             agent.idle_since = now
         reason = None
         if agent.on_demand and agent.status is AgentStatus.AVAILABLE:
@@ -360,10 +368,11 @@ class Board:
         agent = self.agents.get(extension)
         if agent is None or agent.state is not AgentState.WRAP_UP:
             return []
-        agent.state, agent.idle_since, agent.ready_at = AgentState.IDLE, now, now
+        agent.enter(AgentState.IDLE, now)
+        agent.idle_since, agent.ready_at = now, now
         return [AgentChange(extension, agent.status, agent.state)]
 
-    def claim(self, extension: str, hold: str) -> tuple[str | None, list[AgentChange]]:
+    def claim(self, extension: str, hold: str, now: float) -> tuple[str | None, list[AgentChange]]:
         """Take the agent's phone for a direct call unless it is offering or on a call:
         (why not, or None and the changes of holding it as ``occupy`` holds). A phone the
         ACD does not know is not refused."""
@@ -372,9 +381,9 @@ class Board:
             return None, []
         if agent.ticket is not None or agent.holds or agent.state is AgentState.IN_CALL:
             return ("busy" if agent.state is AgentState.IN_CALL else str(agent.state)), []
-        return None, self.occupy(extension, hold)
+        return None, self.occupy(extension, hold, now)
 
-    def occupy(self, extension: str, hold: str) -> list[AgentChange]:
+    def occupy(self, extension: str, hold: str, now: float) -> list[AgentChange]:
         """The agent is on a call the ACD did not place (a direct extension call, or a call
         adopted after a restart): no offers until ``vacate`` with the same ``hold``. An offer
         already ringing goes on (it will fail busy, without counting against the agent)."""
@@ -384,7 +393,7 @@ class Board:
         agent.holds.add(hold)
         if agent.ticket is not None or agent.state is AgentState.IN_CALL:
             return []
-        agent.state = AgentState.IN_CALL
+        agent.enter(AgentState.IN_CALL, now)
         return [AgentChange(extension, agent.status, agent.state)]
 
     def vacate(self, extension: str, hold: str, now: float) -> list[AgentChange]:
@@ -394,7 +403,8 @@ class Board:
         agent.holds.discard(hold)
         if agent.holds or agent.ticket is not None or agent.state is not AgentState.IN_CALL:
             return []
-        agent.state, agent.idle_since = AgentState.IDLE, now
+        agent.enter(AgentState.IDLE, now)
+        agent.idle_since = now
         changes = [AgentChange(extension, agent.status, agent.state)]
         self._drop_if_removed(agent)
         return changes
@@ -403,7 +413,8 @@ class Board:
         changes = []
         for agent in self.agents.values():
             if agent.state is AgentState.WRAP_UP and agent.ready_at <= now:
-                agent.state, agent.idle_since = AgentState.IDLE, now
+                agent.enter(AgentState.IDLE, now)
+                agent.idle_since = now
                 changes.append(AgentChange(agent.extension, agent.status, agent.state))
         return changes
 

@@ -450,10 +450,9 @@ class Dispatcher:
             return
         extension = message.extension
         self._withdraw(ticket, keep=extension)  # ring-all: the phones that lost the race
-        self._save_agents(self.board.answered(ticket, extension))
-        self._talking.setdefault(message.call_uuid, []).append(
-            _Talk(ticket, extension, self.clock())
-        )
+        now = self.clock()
+        self._save_agents(self.board.answered(ticket, extension, now))
+        self._talking.setdefault(message.call_uuid, []).append(_Talk(ticket, extension, now))
         stay = self._stays.get(ticket.id)
         if stay is not None:
             stay.answered = _wall()
@@ -495,10 +494,13 @@ class Dispatcher:
     # -- agents on calls ----------------------------------------------------------------------
 
     def _occupy(self, message: m.AgentBusy) -> None:
-        self._save_agents(self.board.occupy(message.extension, _hold(message.call_uuid)))
+        hold = _hold(message.call_uuid)
+        self._save_agents(self.board.occupy(message.extension, hold, self.clock()))
 
     def _claim(self, message: m.Claim) -> None:
-        refused, changes = self.board.claim(message.extension, _hold(message.call_uuid))
+        refused, changes = self.board.claim(
+            message.extension, _hold(message.call_uuid), self.clock()
+        )
         self._save_agents(changes)
         message.reply.post(m.Reservation(message.call_uuid, message.extension, refused))
 
@@ -531,7 +533,8 @@ class Dispatcher:
         now = self.clock()
         refused = _refusal(agent, now)
         if refused is None:
-            self._save_agents(self.board.occupy(message.extension, _reservation(message.id)))
+            reserved = self.board.occupy(message.extension, _reservation(message.id), now)
+            self._save_agents(reserved)
             self._reserved[message.id] = (message.extension, now + message.seconds)
             log.info("agent %s reserved (%s)", message.extension, message.id)
         message.reply.post(m.Reservation(message.id, message.extension, refused))
@@ -541,7 +544,7 @@ class Dispatcher:
         if held is None:
             return  # expired or released meanwhile
         extension = held[0]
-        self._save_agents(self.board.occupy(extension, _hold(message.call_uuid)))
+        self._save_agents(self.board.occupy(extension, _hold(message.call_uuid), self.clock()))
         self._save_agents(self.board.vacate(extension, _reservation(message.id), self.clock()))
 
     def _release(self, message: m.Release) -> None:
@@ -562,7 +565,9 @@ class Dispatcher:
         """Free the phones still offered this caller (but ``keep``), at no fault of theirs."""
         for extension in ticket.offer or ():
             if extension != keep:
-                changes = self.board.offer_failed(ticket, extension, "ORIGINATOR_CANCEL", 0.0)
+                changes = self.board.offer_failed(
+                    ticket, extension, "ORIGINATOR_CANCEL", self.clock()
+                )
                 self._save_agents(changes)
 
     def _unhold(self, ticket: Ticket) -> None:

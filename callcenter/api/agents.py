@@ -23,8 +23,9 @@ class LiveAgent(BaseModel):
     """The engine's view now (the ACD's board), fresher than the stored state."""
 
     state: AgentState
-    state_seconds: float | None = Field(
-        description="Seconds in this state (idle, wrap_up); null when not known."
+    state_seconds: float = Field(
+        description="Seconds in this state (idle, offering, in_call or wrap_up), as the ACD "
+        "counts them since its last change of the agent's state."
     )
     ready_in_seconds: float = Field(description="Resting or in wrap-up: offered again in.")
     calls_answered: int

@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, routes
+from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -36,6 +36,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "name": {"type": "string", "pattern": f"^{QUEUE_NAME.pattern}$"},
     "did": {"type": "string", "minLength": 1, "maxLength": 128},
     "uuid": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+    "webhook_id": {"type": "integer", "minimum": 1, "maximum": webhooks.ID_MAX},
 }
 
 
@@ -67,6 +68,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *flows.operations(env),
         *calls.operations(env),
         *cdrs.operations(env),
+        *webhooks.operations(env),
     ]
 
 

@@ -26,7 +26,7 @@ class AgentLive:
     status: AgentStatus
     state: AgentState
     status_since: datetime | None
-    state_seconds: float | None  # idle for / in wrap-up for; None when the board cannot tell
+    state_seconds: float  # in this state (idle, offering, in_call, wrap_up) for
     ready_in_seconds: float  # resting after a failed offer or in wrap-up: offered again in
     calls_answered: int
     talk_seconds: float
@@ -97,18 +97,13 @@ def _callers(board: Board, queue: str, wall_us: int) -> list[CallerLive]:
 
 
 def _agent(slot: AgentSlot, board: Board, now: float) -> AgentLive:
-    state_seconds: float | None = None
-    if slot.state is AgentState.IDLE:
-        state_seconds = now - slot.idle_since
-    elif slot.state is AgentState.WRAP_UP:
-        state_seconds = slot.wrapup_seconds - max(0.0, slot.ready_at - now)
     ticket = board.tickets.get(slot.ticket) if slot.ticket else None
     return AgentLive(
         extension=slot.extension,
         status=slot.status,
         state=slot.state,
         status_since=slot.status_at,
-        state_seconds=None if state_seconds is None else round(max(0.0, state_seconds), 3),
+        state_seconds=round(max(0.0, now - slot.state_since), 3),
         ready_in_seconds=round(max(0.0, slot.ready_at - now), 3),
         calls_answered=slot.calls_answered,
         talk_seconds=round(slot.talk_seconds, 3),

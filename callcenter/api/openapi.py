@@ -38,8 +38,8 @@ def document(
             "title": "callcenter",
             "version": __version__,
             "description": "Operate a running callcenter engine: agents, queues, routes, IVR "
-            "flows, live calls, CDRs. Errors are application/problem+json (RFC 9457) with "
-            "the CLI's stable `code`. Lists take ?limit= and ?cursor= and answer `next`.",
+            "flows, live calls, CDRs, webhooks. Errors are application/problem+json (RFC 9457) "
+            "with the CLI's stable `code`. Lists take ?limit= and ?cursor= and answer `next`.",
         },
         "servers": [{"url": server}],
         "security": [{"bearer": []}],

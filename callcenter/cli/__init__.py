@@ -203,12 +203,12 @@ def _register() -> None:
     from callcenter.cli.token_cmd import token
 
     main.add_command(token)
-    from callcenter.cli.remote_cmds import COMMANDS
-
-    remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API
     from callcenter.cli.webhook_cmd import webhook
 
     main.add_command(webhook)
+    from callcenter.cli.remote_cmds import COMMANDS
+
+    remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API
 
 
 _register()

@@ -309,6 +309,83 @@ def cdr_show(api: RemoteApi, call_uuid: str) -> None:
     _json(api.request("GET", f"/cdrs/{_q(call_uuid)}"))
 
 
+# -- webhooks -----------------------------------------------------------------------------
+
+
+def _hook_row(hook: dict[str, Any]) -> dict[str, Any]:
+    """An API webhook as ``callcenter webhook list`` shows one locally."""
+    status = hook["status"]
+    if status == "retrying":
+        status = f"retrying ({hook['attempts']} failed)"
+    return {
+        "id": hook["id"], "url": hook["url"], "events": ",".join(hook["events"]) or "*",
+        "enabled": hook["enabled"], "status": status, "delivered": hook["delivered"],
+        "dead": hook["dead_letters"], "last_error": hook["last_error"],
+        "next_attempt_at": hook["next_attempt_at"],
+        "last_delivered_at": hook["last_delivered_at"], "created_by": hook["created_by"],
+    }  # fmt: skip
+
+
+def _dead_row(dead: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": dead["id"], "webhook": dead["webhook_id"], "event_id": dead["event_id"],
+        "type": dead["event_type"], "attempts": dead["attempts"], "dead_at": dead["dead_at"],
+        "state": dead["state"].replace("_", " "), "last_error": dead["last_error"],
+    }  # fmt: skip
+
+
+def webhook_add(api: RemoteApi, url: str, events: str, secret: str | None, as_json: bool) -> None:
+    wanted = [] if events.strip() in ("", "*") else events.split(",")
+    made = api.request("POST", "/webhooks", {"url": url, "events": wanted, "secret": secret})
+    row = _hook_row(made)
+    if as_json:
+        if made.get("secret"):
+            row["secret"] = made["secret"]
+        _json(row)
+        return
+    click.echo(f"webhook {made['id']} -> {url} ({row['events']})")
+    if made.get("secret"):
+        click.echo(f"secret (shown once): {made['secret']}")
+
+
+def webhook_list(api: RemoteApi, as_json: bool) -> None:
+    rows = [_hook_row(h) for h in api.items("/webhooks")]
+    emit_table(rows, ["id", "url", "events", "status", "delivered", "dead", "last_error"], as_json)
+
+
+def webhook_remove(api: RemoteApi, webhook_id: int) -> None:
+    hook = api.request("GET", f"/webhooks/{webhook_id}")  # webhook_not_found, and its URL
+    api.request("DELETE", f"/webhooks/{webhook_id}")
+    click.echo(f"webhook {webhook_id} removed ({hook['url']})")
+
+
+def _webhook_enabled(enabled: bool) -> Remote:
+    def run(api: RemoteApi, webhook_id: int) -> None:
+        api.request("PATCH", f"/webhooks/{webhook_id}", {"enabled": enabled})
+        click.echo(f"webhook {webhook_id} {'enabled' if enabled else 'disabled'}")
+
+    return run
+
+
+def webhook_dead(
+    api: RemoteApi, webhook_id: int | None, include_replayed: bool, as_json: bool
+) -> None:
+    query = {"webhook_id": webhook_id, "include_replayed": "true" if include_replayed else None}
+    rows = [_dead_row(d) for d in api.items("/dead-letters", query)]
+    columns = ["id", "webhook", "event_id", "type", "attempts", "dead_at", "state", "last_error"]
+    emit_table(rows, columns, as_json)
+
+
+def webhook_replay(
+    api: RemoteApi, webhook_id: int, dead_ids: tuple[int, ...], as_json: bool
+) -> None:
+    done = api.request("POST", f"/webhooks/{webhook_id}/replay", {"ids": list(dead_ids)})
+    if as_json:
+        click.echo(json.dumps({"webhook": webhook_id, "replaying": done["replaying"]}))
+    else:
+        click.echo(f"webhook {webhook_id}: {len(done['replaying'])} dead letter(s) to replay")
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -350,4 +427,11 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("call", "bridge"): _call_op("bridge", "extension"),
     ("cdr", "list"): cdr_list,
     ("cdr", "show"): cdr_show,
+    ("webhook", "add"): webhook_add,
+    ("webhook", "list"): webhook_list,
+    ("webhook", "remove"): webhook_remove,
+    ("webhook", "enable"): _webhook_enabled(True),
+    ("webhook", "disable"): _webhook_enabled(False),
+    ("webhook", "dead"): webhook_dead,
+    ("webhook", "replay"): webhook_replay,
 }

@@ -80,7 +80,7 @@ def freeing_up(board: Board, rng: random.Random) -> tuple[list[float], int]:
         for ticket in offered:
             matched += 1
             for ext in ticket.offer or ():
-                board.answered(ticket, ext)
+                board.answered(ticket, ext, now)
                 board.agents[ext].ticket = "talking"
         if not offered:
             agent.ticket = "talking"

@@ -74,7 +74,7 @@ def test_round_robin_goes_on_from_the_last_position() -> None:
         board.match(10.0)
         assert t.offer is not None
         picked.append(t.offer[0])
-        board.answered(t, picked[-1])
+        board.answered(t, picked[-1], 10.0)
         board.released(t, picked[-1], 1.0, 11.0, wrapup=False)
     assert picked == ["a", "b", "c", "a"]
 
@@ -86,7 +86,7 @@ def test_ring_all_offers_every_free_agent_and_answer_frees_the_others() -> None:
     board.join(t, 0.0)
     assert offers(board) == {"t1": ("a", "b")}
     board.offer_failed(t, "a", "ORIGINATOR_CANCEL", 11.0)
-    board.answered(t, "b")
+    board.answered(t, "b", 11.0)
     assert board.agents["a"].state is AgentState.IDLE and board.agents["a"].free(11.0)
     assert board.agents["b"].state is AgentState.IN_CALL
 
@@ -169,7 +169,7 @@ def test_wrap_up_then_idle_again() -> None:
     t = ticket("t")
     board.join(t, 0.0)
     board.match(0.0)
-    board.answered(t, "a")
+    board.answered(t, "a", 58.0)
     board.released(t, "a", 42.0, 100.0, wrapup=True)
     slot = board.agents["a"]
     assert (slot.state, slot.talk_seconds, slot.calls_answered) == (AgentState.WRAP_UP, 42.0, 1)
@@ -193,7 +193,7 @@ def test_reload_keeps_live_state_and_drops_removed_agents_once_free() -> None:
     t = ticket("t")
     board.join(t, 0.0)
     board.match(0.0)  # a is offered
-    board.answered(t, "a")
+    board.answered(t, "a", 1.0)
     board.configure([QueueSpec("q", members=members("a"))], [agent("a")], 5.0)
     assert "b" not in board.agents
     assert board.agents["a"].state is AgentState.IN_CALL  # a call in progress is kept
@@ -208,7 +208,7 @@ def test_a_direct_call_holds_the_agent_even_during_an_offer() -> None:
     t = ticket("t")
     board.join(t, 0.0)
     board.match(0.0)  # a is being offered t ...
-    board.occupy("a", "call:direct")  # ... when a direct call reaches a's phone
+    board.occupy("a", "call:direct", 0.5)  # ... when a direct call reaches a's phone
     board.offer_failed(t, "a", "USER_BUSY", 1.0)  # the offer fails busy: not held against a
     slot = board.agents["a"]
     assert (slot.state, slot.failed_offers, slot.ready_at) == (AgentState.IN_CALL, 0, 0.0)
@@ -219,8 +219,8 @@ def test_a_direct_call_holds_the_agent_even_during_an_offer() -> None:
 
 def test_a_hold_ending_during_wrap_up_leaves_the_wrap_up_alone() -> None:
     board = board_with([QueueSpec("q", members=members("a"))], [agent("a", wrapup_seconds=5)])
-    board.occupy("a", "call:x")
-    board.occupy("a", "call:y")
+    board.occupy("a", "call:x", 0.0)
+    board.occupy("a", "call:y", 0.5)
     assert board.vacate("a", "call:x", 1.0) == []  # still on call y
     assert board.vacate("a", "call:unknown", 1.0) == []
     assert [c.state for c in board.vacate("a", "call:y", 2.0)] == [AgentState.IDLE]
@@ -272,7 +272,7 @@ def test_an_agent_ends_its_wrapup_from_the_phone() -> None:
     t = ticket("a")
     board.join(t, 0.0)
     board.match(1.0)
-    board.answered(t, "1")
+    board.answered(t, "1", 2.0)
     board.released(t, "1", 5.0, 10.0, wrapup=True)
     assert board.agents["1"].state is AgentState.WRAP_UP
     assert board.end_wrapup("1", 11.0)[0].state is AgentState.IDLE
@@ -285,7 +285,7 @@ def test_an_agent_on_demand_is_paused_after_its_queue_call() -> None:
     t = ticket("a")
     board.join(t, 0.0)
     board.match(1.0)
-    board.answered(t, "1")
+    board.answered(t, "1", 2.0)
     change = board.released(t, "1", 5.0, 10.0, wrapup=True)[0]
     assert (change.status, change.reason) == (AgentStatus.PAUSED, "on demand: call taken")
 
@@ -298,8 +298,39 @@ def test_a_direct_call_claims_a_free_phone_not_a_busy_one() -> None:
     assert offered is not None
     ringing = offered[0]
     other = "2" if ringing == "1" else "1"
-    assert board.claim(ringing, "call:x") == ("offering", [])
-    refused, changes = board.claim(other, "call:x")
+    assert board.claim(ringing, "call:x", 2.0) == ("offering", [])
+    refused, changes = board.claim(other, "call:x", 2.0)
     assert refused is None and changes[0].state is AgentState.IN_CALL
-    assert board.claim(other, "call:y") == ("busy", [])
-    assert board.claim("unknown", "call:z") == (None, [])  # not an ACD agent: rung
+    assert board.claim(other, "call:y", 3.0) == ("busy", [])
+    assert board.claim("unknown", "call:z", 3.0) == (None, [])  # not an ACD agent: rung
+
+
+def test_every_state_change_records_when_it_happened() -> None:
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a", wrapup_seconds=15)])
+    slot = board.agents["a"]
+    assert (slot.state, slot.state_since) == (AgentState.IDLE, 0.0)
+    t = ticket("t")
+    board.join(t, 1.0)
+    board.match(2.0)
+    assert (slot.state, slot.state_since) == (AgentState.OFFERING, 2.0)
+    board.answered(t, "a", 9.0)
+    assert (slot.state, slot.state_since) == (AgentState.IN_CALL, 9.0)
+    board.occupy("a", "call:consult", 20.0)  # already in a call: the time in state goes on
+    assert slot.state_since == 9.0
+    board.released(t, "a", 60.0, 69.0, wrapup=True)  # still on the other call
+    assert (slot.state, slot.state_since) == (AgentState.IN_CALL, 9.0)
+    board.vacate("a", "call:consult", 70.0)
+    assert (slot.state, slot.state_since) == (AgentState.IDLE, 70.0)
+    t2 = ticket("t2")
+    board.join(t2, 71.0)
+    board.match(72.0)
+    board.offer_failed(t2, "a", "NO_ANSWER", 90.0)
+    assert (slot.state, slot.state_since) == (AgentState.IDLE, 90.0)
+    board.match(100.0)  # rested: offered again
+    board.answered(t2, "a", 101.0)
+    board.released(t2, "a", 10.0, 111.0, wrapup=True)
+    assert (slot.state, slot.state_since) == (AgentState.WRAP_UP, 111.0)
+    board.wrapups_done(126.0)
+    assert (slot.state, slot.state_since) == (AgentState.IDLE, 126.0)
+    board.occupy("a", "call:direct", 130.0)
+    assert (slot.state, slot.state_since) == (AgentState.IN_CALL, 130.0)

@@ -161,3 +161,69 @@ def test_items_follow_the_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list(api.items("/agents")) == [1, 2, 3]
     assert list(api.items("/agents", most=2)) == [1, 2]
     assert asked[-1]["limit"] == 2
+
+
+HOOK = {
+    "id": 3, "url": "https://crm.example.com/cc", "events": ["call.ended"], "enabled": True,
+    "status": "retrying", "attempts": 2, "next_attempt_at": None, "last_error": "HTTP 500",
+    "delivered": 7, "last_delivered_at": None, "dead_letters": 1,
+    "created_at": "2026-01-01T00:00:00Z", "created_by": "api:desk",
+}  # fmt: skip
+DEAD = {
+    "id": 17, "webhook_id": 3, "event_seq": 9, "event_id": "e-17", "event_type": "call.ended",
+    "attempts": 30, "last_error": "HTTP 500", "dead_at": "2026-01-02T00:00:00Z",
+    "state": "replay_pending", "replay_requested_at": None, "replayed_at": None, "payload": {},
+}  # fmt: skip
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any, Any]]:
+    """The engine's API as the webhook twins see it: each request recorded, canned answers."""
+    asked: list[tuple[str, str, Any, Any]] = []
+
+    def request(
+        self: RemoteApi, method: str, path: str, body: Any = None, query: Any = None
+    ) -> Any:
+        asked.append((method, path, body, {k: v for k, v in (query or {}).items() if v}))
+        if path == "/webhooks" and method == "POST":
+            return {**HOOK, "status": "ok", "secret": None if body["secret"] else "s3cr3t-once"}
+        if path == "/webhooks":
+            return {"items": [HOOK], "next": None}
+        if path == "/dead-letters":
+            return {"items": [DEAD], "next": None}
+        if path.endswith("/replay"):
+            return {"webhook_id": 3, "replaying": body["ids"] or [17, 18]}
+        return None if method == "DELETE" else HOOK
+
+    monkeypatch.setattr(RemoteApi, "request", request)
+    return asked
+
+
+def test_webhook_commands_go_through_the_api(fake_api: list[tuple[str, str, Any, Any]]) -> None:
+    from callcenter.cli import main
+
+    def cli(*args: str) -> str:
+        env = {"CALLCENTER_API_URL": "http://pbx1:9464", "CALLCENTER_API_TOKEN": "cc_x"}
+        result = CliRunner().invoke(main, ["webhook", *args], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = cli("add", HOOK["url"], "--events", "call.ended")
+    assert out == f"webhook 3 -> {HOOK['url']} (call.ended)\nsecret (shown once): s3cr3t-once\n"
+    assert fake_api[-1][2] == {"url": HOOK["url"], "events": ["call.ended"], "secret": None}
+    made = json.loads(cli("add", HOOK["url"], "--secret", "x" * 16, "--json"))
+    assert "secret" not in made and fake_api[-1][2]["events"] == []  # "*": every type
+    listed = json.loads(cli("list", "--json"))
+    assert listed[0]["status"] == "retrying (2 failed)" and listed[0]["dead"] == 1
+    assert "https://crm.example.com/cc" in cli("list")
+    assert cli("disable", "3") == "webhook 3 disabled\n"
+    assert fake_api[-1][:3] == ("PATCH", "/webhooks/3", {"enabled": False})
+    assert cli("enable", "3") == "webhook 3 enabled\n"
+    assert cli("remove", "3") == f"webhook 3 removed ({HOOK['url']})\n"
+    assert fake_api[-1][:2] == ("DELETE", "/webhooks/3")
+    dead = json.loads(cli("dead", "3", "--all", "--json"))
+    assert dead[0]["state"] == "replay pending" and dead[0]["webhook"] == 3
+    assert fake_api[-1][3] == {"webhook_id": 3, "include_replayed": "true", "limit": 500}
+    assert cli("replay", "3") == "webhook 3: 2 dead letter(s) to replay\n"
+    assert json.loads(cli("replay", "3", "17", "--json")) == {"webhook": 3, "replaying": [17]}
+    assert fake_api[-1][:3] == ("POST", "/webhooks/3/replay", {"ids": [17]})

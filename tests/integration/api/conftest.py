@@ -12,9 +12,12 @@ from falcon import testing
 from callcenter.api.app import Api
 from callcenter.api.env import ApiEnv
 from callcenter.api.live import LiveState
+from callcenter.events import outbox
+from callcenter.events.types import CallCreated
 from callcenter.services import tokens
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
+from callcenter.store.repos.webhooks import WebhookRepository
 from tests.integration.calls.conftest import calls_db_url, engine, sim  # noqa: F401  (fixtures)
 
 ROOT = Actor("cli", "test")
@@ -55,3 +58,16 @@ def make_client(db: Database) -> Iterator[Callable[..., Client]]:
 @pytest.fixture
 def api(make_client: Callable[..., Client]) -> Client:
     return make_client()
+
+
+def dead_letters(db: Database, webhook_id: int, n: int) -> list[int]:
+    """``n`` events given up by the webhook, as its delivery would after 24 h of failures."""
+    with db.session_scope() as session:
+        for i in range(n):
+            outbox.append(session, CallCreated(call_uuid=f"dead{i}"))
+    with db.session_scope() as session:
+        repo = WebhookRepository(session)
+        for event in repo.next_events(0, (), 100)[-n:]:
+            repo.give_up(webhook_id, event, 30, "HTTP 500")
+    with db.session_scope() as session:
+        return [d.id for d in WebhookRepository(session).dead_letters(webhook_id)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from callcenter.acd.board import AgentSlot, Board
+from callcenter.acd.board import AgentSlot, Board, Member, QueueSpec, Ticket
 from callcenter.api.live import BoardReader
-from callcenter.vocabulary import AgentState, AgentStatus
+from callcenter.vocabulary import AgentState, AgentStatus, QueueStrategy
 from tests.integration.api.conftest import Client
 
 
@@ -96,7 +96,7 @@ def test_live_state_comes_from_the_board(make_client) -> None:  # type: ignore[n
     now[0] = 142.5
     live = api("GET", "/agents/1001").json["live"]
     assert live["state"] == "idle" and live["state_seconds"] == 42.5
-    board.agents["1001"].state = AgentState.WRAP_UP  # as the dispatcher sets it
+    board.agents["1001"].enter(AgentState.WRAP_UP, now[0] - 5)  # as the board's changes do
     board.agents["1001"].ready_at = now[0] + 15
     listed = api("GET", "/agents").json["items"][0]
     assert listed["state"] == "wrap_up"  # the board's, fresher than the stored one
@@ -128,3 +128,28 @@ def test_pages_follow_the_cursor(api: Client) -> None:
     assert seen == ["1001", "1002", "1003", "1004", "1005"] and pages == 3
     bad = api("GET", "/agents", query_string="cursor=not-a-cursor")
     assert (bad.status_code, bad.json["code"]) == (400, "cursor_invalid")
+
+
+def test_time_in_state_is_known_in_every_state(make_client) -> None:  # type: ignore[no-untyped-def]
+    board, now = Board(), [10.0]
+    spec = QueueSpec("sales", QueueStrategy.RING_ALL, (Member("1001"), Member("1002")))
+    agents = [AgentSlot("1001", AgentStatus.AVAILABLE), AgentSlot("1002", AgentStatus.AVAILABLE)]
+    board.configure([spec], agents, 0.0)
+    api = make_client(live=BoardReader(lambda read, timeout=2.0: read(board, now[0])))
+    for ext in ("1001", "1002"):
+        api("POST", "/agents", body={"extension": ext})
+
+    def live() -> dict[str, tuple[str, float]]:
+        items = api("GET", "/agents").json["items"]
+        return {a["extension"]: (a["live"]["state"], a["live"]["state_seconds"]) for a in items}
+
+    ticket = Ticket("t1", "call-1", "sales")
+    board.join(ticket, 2.0)
+    board.match(4.0)  # both phones ring
+    assert live() == {"1001": ("offering", 6.0), "1002": ("offering", 6.0)}
+    board.offer_failed(ticket, "1002", "ORIGINATOR_CANCEL", 7.0)
+    board.answered(ticket, "1001", 7.0)
+    now[0] = 37.5
+    assert live() == {"1001": ("in_call", 30.5), "1002": ("idle", 30.5)}
+    shown = api("GET", "/agents/1001").json["live"]
+    assert (shown["state"], shown["state_seconds"]) == ("in_call", 30.5)

@@ -129,3 +129,40 @@ def test_answers_are_not_held_for_a_delayed_ack(engine: App) -> None:
     # answer on a keep-alive connection waited 40 ms for the client's delayed ACK
     listener = engine.metrics._server.socket  # type: ignore[union-attr]
     assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_webhooks_through_a_remote_engine(engine: App) -> None:
+    secret = tokens.create(engine.database, Actor("cli", "test"), "hooks", "admin").secret
+    reader = tokens.create(engine.database, Actor("cli", "test"), "viewer", "read").secret
+    env = {
+        "CALLCENTER_API_URL": f"http://127.0.0.1:{engine.metrics.port}",
+        "CALLCENTER_API_TOKEN": secret,
+    }
+
+    def cli(*args: str, **extra: str) -> tuple[int, str]:
+        result = CliRunner().invoke(
+            main, ["webhook", *args], env={**env, **extra}, catch_exceptions=False
+        )
+        return result.exit_code, result.output
+
+    code, out = cli("add", "http://127.0.0.1:9/hook", "--events", "call.ended", "--json")
+    made = json.loads(out)
+    assert code == 0 and len(made["secret"]) >= 16 and made["created_by"] == "api:hooks"
+    hook = made["id"]
+    code, out = cli("list", "--json")
+    assert [h["id"] for h in json.loads(out)] == [hook] and made["secret"] not in out
+    assert cli("disable", str(hook)) == (0, f"webhook {hook} disabled\n")
+    assert json.loads(cli("list", "--json")[1])[0]["status"] == "disabled"
+    assert cli("enable", str(hook)) == (0, f"webhook {hook} enabled\n")
+    assert cli("dead", "--json") == (0, "[]\n")
+    assert cli("replay", str(hook)) == (0, f"webhook {hook}: 0 dead letter(s) to replay\n")
+    code, out = cli("replay", str(hook), "99")
+    assert code == 1 and "[dead_letter_not_found]" in out
+    code, out = cli("list", CALLCENTER_API_TOKEN=reader)
+    assert code == 1 and "[scope_insufficient]" in out
+    assert cli("remove", str(hook)) == (0, f"webhook {hook} removed (http://127.0.0.1:9/hook)\n")
+    code, out = cli("remove", str(hook))
+    assert code == 1 and "[webhook_not_found]" in out
+    with engine.database.session_scope() as session:
+        recent = AuditLog(session).recent(10)
+    assert {e.actor for e in recent if e.action.startswith("webhook.")} == {"api:hooks"}

@@ -16,10 +16,10 @@ from schemathesis import checks
 
 from callcenter.api.app import PREFIX, Api
 from callcenter.api.env import ApiEnv
-from callcenter.services import agents, queues, routes
+from callcenter.services import agents, queues, routes, webhooks
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
-from tests.integration.api.conftest import Client
+from tests.integration.api.conftest import Client, dead_letters
 
 ROOT = Actor("cli", "test")
 
@@ -51,6 +51,8 @@ def admin(db: Database, make_client: Callable[..., Client]) -> Iterator[str]:
     queues.add(db, ROOT, "sales")
     queues.add_member(db, ROOT, "sales", "1001")
     routes.add(db, ROOT, "+15550001", "queue:sales")
+    hook = webhooks.add(db, ROOT, "https://crm.example.com/cc", ["call.created"])
+    dead_letters(db, hook.webhook.id, 2)
     client = make_client()
     MOUNTED.app = client.client.app
     try:
