@@ -78,6 +78,7 @@ class AgentSlot:
     removed: bool = False  # deleted from the database while busy: dropped once free
     status_at: datetime | None = None  # when the status last changed (wall clock)
     on_demand: bool = False  # paused again after each queue call (*26)
+    wrapup_due: bool = False  # a queue call ended while on another call: wrap-up after it
     state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
 
     def enter(self, state: AgentState, now: float) -> None:
@@ -349,7 +350,8 @@ class Board:
         agent.ticket = None
         agent.talk_seconds += talk_seconds
         if agent.holds:
-            agent.enter(AgentState.IN_CALL, now)  # still on another call
+            agent.enter(AgentState.IN_CALL, now)  # still on another call (a consult call)
+            agent.wrapup_due = agent.wrapup_due or (wrapup and agent.wrapup_seconds > 0)
         elif wrapup and agent.wrapup_seconds > 0:
             agent.enter(AgentState.WRAP_UP, now)
             agent.ready_at = now + agent.wrapup_seconds
@@ -403,8 +405,13 @@ class Board:
         agent.holds.discard(hold)
         if agent.holds or agent.ticket is not None or agent.state is not AgentState.IN_CALL:
             return []
-        agent.enter(AgentState.IDLE, now)
-        agent.idle_since = now
+        if agent.wrapup_due:  # the queue call's wrap-up, once the agent is off every call
+            agent.wrapup_due = False
+            agent.enter(AgentState.WRAP_UP, now)
+            agent.ready_at = now + agent.wrapup_seconds
+        else:
+            agent.enter(AgentState.IDLE, now)
+            agent.idle_since = now
         changes = [AgentChange(extension, agent.status, agent.state)]
         self._drop_if_removed(agent)
         return changes

@@ -319,11 +319,13 @@ def test_every_state_change_records_when_it_happened() -> None:
     assert slot.state_since == 9.0
     board.released(t, "a", 60.0, 69.0, wrapup=True)  # still on the other call
     assert (slot.state, slot.state_since) == (AgentState.IN_CALL, 9.0)
-    board.vacate("a", "call:consult", 70.0)
-    assert (slot.state, slot.state_since) == (AgentState.IDLE, 70.0)
+    board.vacate("a", "call:consult", 70.0)  # the queue call's wrap-up comes now
+    assert (slot.state, slot.state_since) == (AgentState.WRAP_UP, 70.0)
+    board.wrapups_done(85.0)
+    assert (slot.state, slot.state_since) == (AgentState.IDLE, 85.0)
     t2 = ticket("t2")
-    board.join(t2, 71.0)
-    board.match(72.0)
+    board.join(t2, 86.0)
+    board.match(87.0)
     board.offer_failed(t2, "a", "NO_ANSWER", 90.0)
     assert (slot.state, slot.state_since) == (AgentState.IDLE, 90.0)
     board.match(100.0)  # rested: offered again
@@ -334,3 +336,19 @@ def test_every_state_change_records_when_it_happened() -> None:
     assert (slot.state, slot.state_since) == (AgentState.IDLE, 126.0)
     board.occupy("a", "call:direct", 130.0)
     assert (slot.state, slot.state_since) == (AgentState.IN_CALL, 130.0)
+
+
+def test_a_queue_call_ended_during_a_consult_call_wraps_up_after_it() -> None:
+    # an attended transfer: the agent's queue call ends while its consult call goes on;
+    # the wrap-up of the queue call starts when the consult call ends, not never
+    board = board_with([QueueSpec("q", members=members("1"))], [agent("1", wrapup_seconds=30)])
+    t = ticket("a")
+    board.join(t, 0.0)
+    board.match(1.0)
+    board.answered(t, "1", 2.0)
+    board.occupy("1", "call:consult", 5.0)
+    assert board.released(t, "1", 8.0, 10.0, wrapup=True)[0].state is AgentState.IN_CALL
+    [change] = board.vacate("1", "call:consult", 12.0)
+    assert change.state is AgentState.WRAP_UP
+    assert board.wrapups_done(20.0) == []
+    assert [c.state for c in board.wrapups_done(42.0)] == [AgentState.IDLE]
