@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from callcenter import __version__, logs
 from callcenter.cli import remote
 from callcenter.errors import CallCenterError
+from callcenter.services import changes
 from callcenter.services.actor import Actor
 from callcenter.settings import Settings, load_settings
 from callcenter.store.database import Database
@@ -29,13 +31,29 @@ class Context:
         self.log_format = log_format
         self._settings: Settings | None = None
         self._database: Database | None = None
+        self._changes_from: int | None = None  # the newest engine change when it opened
 
     @property
     def database(self) -> Database:
         """The configured database, opened once; what the services are given."""
         if self._database is None:
             self._database = Database(self.settings.database_url)
+            self._changes_from = changes.newest(self._database)
         return self._database
+
+    def unheard_note(self) -> str | None:
+        """After a command: the note to print when its changes reached no engine."""
+        if self._database is None or self._changes_from is None:
+            return None
+        try:
+            unheard = changes.unheard(self._database, self.who, self._changes_from)
+        except (CallCenterError, SQLAlchemyError):
+            return None
+        if not unheard:
+            return None
+        return (
+            "note: no engine is listening on this database now; the change applies when one starts"
+        )
 
     def close(self) -> None:
         if self._database is not None:
@@ -87,7 +105,10 @@ class CallCenterGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if isinstance(ctx.obj, Context) and (note := ctx.obj.unheard_note()):
+                click.echo(note, err=True)
+            return result
         except CallCenterError as exc:
             click.echo(f"error: {exc.message} [{exc.code}]", err=True)
             ctx.exit(1)

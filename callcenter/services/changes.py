@@ -15,14 +15,18 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from callcenter.errors import CallCenterError
 from callcenter.services.actor import Actor
 from callcenter.store.base import utcnow
+from callcenter.store.database import Database
 from callcenter.store.models import EngineChange
 from callcenter.store.repos import AuditLog
 
 CHANNEL = "callcenter_changes"
+LISTENER_NAME = "callcenter-engine"  # the application_name of an engine's LISTEN connection
 _ORDER_LOCK = 0x63630006  # pg_advisory_xact_lock key: one change writer at a time
 
 
@@ -109,3 +113,43 @@ def audited(
     AuditLog(session).record(str(who), action, target, details)
     if kind is not None:
         record(session, who, kind, target, op or action.rsplit(".", 1)[-1], details)
+
+
+def newest_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(EngineChange.id))) or 0)
+
+
+def recorded_since(session: Session, after_id: int, who: Actor) -> int:
+    """How many changes ``who`` recorded after ``after_id`` (a CLI run's own)."""
+    query = select(func.count()).where(EngineChange.id > after_id, EngineChange.actor == str(who))
+    return int(session.scalar(query) or 0)
+
+
+def engines_listening(session: Session) -> int | None:
+    """On PostgreSQL, the engines whose change feed is listening now (their connections'
+    ``application_name``); None where the database cannot tell (SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = :name AND datname = current_database()"
+    )
+    return int(session.scalar(query, {"name": LISTENER_NAME}) or 0)
+
+
+def unheard(db: Database, who: Actor, after_id: int) -> bool:
+    """Whether ``who`` recorded changes after ``after_id`` that no engine is listening for
+    now (PostgreSQL; SQLite cannot tell: False). They are applied when an engine starts."""
+    with db.session_scope() as session:
+        if not recorded_since(session, after_id, who):
+            return False
+        return engines_listening(session) == 0
+
+
+def newest(db: Database) -> int | None:
+    """The newest change id, or None when the database cannot say (away, not migrated)."""
+    try:
+        with db.session_scope() as session:
+            return newest_id(session)
+    except (CallCenterError, SQLAlchemyError):  # a command that needs no database goes on
+        return None

@@ -180,6 +180,7 @@ class ChangeFeed:
         self._listener = psycopg.connect(
             conninfo,
             autocommit=True,
+            application_name=changes.LISTENER_NAME,  # how a CLI sees an engine listening
             connect_timeout=5,
             keepalives=1,
             keepalives_idle=10,

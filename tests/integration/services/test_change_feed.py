@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from callcenter.cli import main
 from callcenter.services import agents, changes, queues
 from callcenter.services.actor import Actor
 from callcenter.services.changes import Change
@@ -24,6 +26,7 @@ from tests.conftest import migrated_database
 from tests.support import until
 
 WHO = Actor("cli", "ops")
+NOTE = "note: no engine is listening on this database now; the change applies when one starts\n"
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +236,22 @@ def test_prune_keeps_the_newest_and_ids_are_never_given_twice(tmp_path: Path) ->
     with database.session_scope() as session:
         assert [c.id for c in changes.after(session, 0)] == [4]  # not 1: an engine at 3 sees it
     database.dispose()
+
+
+def test_the_cli_says_when_no_engine_is_listening(
+    database: Database, feeds: list[ChangeFeed], tmp_path: Path
+) -> None:
+    env = {"CALLCENTER_DATABASE_URL": database.url, "CALLCENTER_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.stderr
+
+    assert cli("agent", "add", "1201", "--sip-password", "k8#Qz-w3Lp9v") == (0, NOTE)
+    assert cli("agent", "list") == (0, "")  # nothing changed: nothing to say
+    feed = ChangeFeed(Database(database.url), Recorder())
+    feeds.append(feed)
+    feed.start()
+    until(lambda: feed._listener is not None)
+    assert cli("agent", "login", "1201") == (0, "")  # an engine heard it
