@@ -34,6 +34,7 @@ class AgentRecord:
     skills: dict[str, int] = field(default_factory=dict)
     has_pin: bool = False
     pause_reason: str | None = None
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class QueueRecord:
     callback_enabled: bool
     members: tuple[QueueMemberRecord, ...] = ()
     required_skills: dict[str, int] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,15 @@ class AgentStateRecord:
     at: datetime
     reason: str | None = None
     status_changed: bool = False  # False: the status is the operator's, left as stored
+
+
+@dataclass(frozen=True, slots=True)
+class AcdCounterRecord:
+    """The ACD's counters of one queue or agent, kept across restarts (an upsert)."""
+
+    scope: str  # "queue" or "agent"
+    name: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Every table, imported in one place so ``Base.metadata`` is complete."""
 
 from callcenter.store.models.acd import (
+    AcdCounter,
     Agent,
     AgentSkill,
     AgentStatusChange,
@@ -15,6 +16,7 @@ from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundR
 from callcenter.store.models.tokens import ApiToken
 
 __all__ = [
+    "AcdCounter",
     "Agent",
     "AgentSkill",
     "AgentStatusChange",

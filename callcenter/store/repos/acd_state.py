@@ -10,11 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from callcenter.store.models import Agent, Queue, QueueEntry
-from callcenter.store.records import AgentStateRecord, OpenStaysClosed, QueueStayRecord
+from callcenter.store.base import utcnow
+from callcenter.store.models import AcdCounter, Agent, Queue, QueueEntry
+from callcenter.store.records import (
+    AcdCounterRecord,
+    AgentStateRecord,
+    OpenStaysClosed,
+    QueueStayRecord,
+)
 from callcenter.store.statements import (
     STAY_COLUMNS,
     agent_history_insert,
@@ -94,6 +101,28 @@ def close_open_stays(conn: Connection, closes: Sequence[OpenStaysClosed]) -> int
     return done
 
 
+def write_counters(conn: Connection, counters: Sequence[AcdCounterRecord]) -> int:
+    """Upsert each queue's or agent's counters (the last write of a key in the batch wins)."""
+    latest = {(c.scope, c.name): c for c in counters}
+    if not latest:
+        return 0
+    table = AcdCounter.__table__
+    assert isinstance(table, Table)
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["scope", "name"],
+        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+    )
+    at = utcnow()
+    rows = [
+        {"scope": c.scope, "name": c.name, "data": c.data, "updated_at": at}
+        for c in latest.values()
+    ]
+    conn.execute(stmt, rows)
+    return len(rows)
+
+
 class AcdStateRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -106,6 +135,13 @@ class AcdStateRepository:
 
     def save_agent_states(self, changes: Sequence[AgentStateRecord]) -> int:
         return write_agent_states(self.session.connection(), changes)
+
+    def counters(self) -> list[AcdCounterRecord]:
+        rows = self.session.scalars(select(AcdCounter))
+        return [AcdCounterRecord(r.scope, r.name, dict(r.data or {})) for r in rows]
+
+    def save_counters(self, counters: Sequence[AcdCounterRecord]) -> int:
+        return write_counters(self.session.connection(), counters)
 
     def open_stays(self, call_uuids: Collection[str]) -> list[QueueStayRecord]:
         """The stays of these calls that have no outcome yet (a previous run's, at a start),

@@ -49,6 +49,7 @@ def to_record(agent: Agent) -> AgentRecord:
         skills={s.skill: s.level for s in agent.skills},
         has_pin=agent.pin_hash is not None,
         pause_reason=agent.pause_reason,
+        routing=dict(agent.routing or {}),
     )
 
 
