@@ -42,6 +42,9 @@ TargetRunner = Callable[[CallControl, Target], None]
 MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
 JOIN_TIMEOUT = 10.0
 RESUME_TIMEOUT = 120.0
+_WAIT_EXITS = frozenset(
+    str(o) for o in (QueueOutcome.TIMEOUT, QueueOutcome.NO_AGENT, QueueOutcome.OVERFLOW)
+)
 PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
 
 
@@ -55,6 +58,7 @@ class _Seat:
     answer: m.Seat | None = None
     offer: m.Offer | None = None
     gone: bool = False  # the queue was deleted
+    exit: m.Exit | None = None  # the queue sends the caller away (no agent, empty)
     ringing: set[str] = field(default_factory=set)
     agent: str | None = None
     leg: str | None = None
@@ -71,13 +75,15 @@ class _Seat:
         kept = []
         while inbox:
             message = inbox.popleft()
-            if isinstance(message, m.Seat | m.Offer | m.QueueGone):
+            if isinstance(message, m.Seat | m.Offer | m.QueueGone | m.Exit):
                 if message.ticket != self.ticket:
                     continue
                 if isinstance(message, m.Seat):
                     self.answer = message
                 elif isinstance(message, m.Offer):
                     self.offer = message
+                elif isinstance(message, m.Exit):
+                    self.exit = message
                 else:
                     self.gone = True
             else:
@@ -127,6 +133,7 @@ class QueueRunner:
             m.Join(
                 ticket, call.uuid, queue, control.mailbox, priority,
                 tuple(sorted((skills or {}).items())), resumed.joined_us if resumed else 0,
+                call.queue_first_us,
             )
         )  # fmt: skip
         if resumed is not None:
@@ -148,6 +155,7 @@ class QueueRunner:
                 break_media(control)
             control.answer()
             control.set_state(CallState.QUEUED)
+            call.queue_first_us = call.queue_first_us or answer.since_us
             call.timeline.queue_joined(queue, answer.since_us)
             place = QueueSeat(
                 queue, ticket, priority, answer.since_us,
@@ -156,11 +164,12 @@ class QueueRunner:
             seat.marked = _mark(control, place)
             limit = self._wait(control, seat, spec, language)
             if limit is not None:
-                call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
-                self._leave(seat, QueueOutcome.TIMEOUT, limit)
+                outcome = _exit_outcome(seat, limit)
+                call.timeline.queue_left(_now_us(), str(outcome))
+                self._leave(seat, outcome, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._unmark(control, seat)
-                self._overflow(control, spec, "timeout")
+                self._overflow(control, spec, str(outcome))
         except IntentArrived as arrived:
             intent = arrived.intent
             seat.outcome = (
@@ -212,12 +221,14 @@ class QueueRunner:
                 control.wait_until(look, left)
                 control.ensure_alive()
                 offer = seat.offer
+                if seat.exit is not None:
+                    return seat.exit.reason
                 if offer is None or offer.number <= rung:
                     if seat.gone:
                         return "queue deleted"
                     continue
                 rung = offer.number
-                answered = self._ring(control, seat, offer.agents, spec)
+                answered = self._ring(control, seat, offer.agents, spec, offer.stagger)
                 if answered is None:
                     continue
                 # end the music first: a playback queued at the bridge would run inside it
@@ -243,7 +254,7 @@ class QueueRunner:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""
         seat.absorb(control.inbox)
         new = seat.offer is not None and seat.offer.number > rung
-        return new or seat.gone or control.call.caller_gone
+        return new or seat.gone or seat.exit is not None or control.call.caller_gone
 
     def _unmark(self, control: CallControl, seat: _Seat) -> None:
         """The caller left the queue without an agent: a restart must not put it back."""
@@ -259,12 +270,19 @@ class QueueRunner:
         return self.dispatcher.clock() + self.park_timeout - parked_for - PARK_MARGIN
 
     def _ring(
-        self, control: CallControl, seat: _Seat, agents: tuple[str, ...], spec: QueueSpec
+        self,
+        control: CallControl,
+        seat: _Seat,
+        agents: tuple[str, ...],
+        spec: QueueSpec,
+        stagger: float = 0.0,
     ) -> tuple[str, str] | None:
-        """Ring the offered phones (all at once for ring-all); the first to answer wins."""
+        """Ring the offered phones (all at once for ring-all, one more every ``stagger``
+        seconds for ring-progressively); the first to answer wins."""
         seat.ringing = set(agents)
         jobs = {
-            gevent.spawn(
+            gevent.spawn_later(
+                n * stagger,
                 _attempt,
                 control.originate,
                 control.agent_dial_string(ext),
@@ -273,7 +291,7 @@ class QueueRunner:
                 timeout=spec.agent_ring_seconds,
                 interruptible=False,  # the actor stops for an intent below, and cancels
             ): ext
-            for ext in agents
+            for n, ext in enumerate(agents)
         }
         winner: tuple[str, str] | None = None
         try:
@@ -354,7 +372,8 @@ class QueueRunner:
         target_text = spec.overflow_target if spec is not None else None
         call.queue_overflows += 1
         if not target_text or self.route is None or call.queue_overflows > MAX_OVERFLOWS:
-            control.hangup("NORMAL_CLEARING" if why == "timeout" else "NORMAL_TEMPORARY_FAILURE")
+            waited = why in _WAIT_EXITS  # moved on after waiting, not refused
+            control.hangup("NORMAL_CLEARING" if waited else "NORMAL_TEMPORARY_FAILURE")
             return
         try:
             target = parse_target(target_text, f"queue {spec.name if spec else '?'} overflow")
@@ -382,6 +401,16 @@ class QueueRunner:
     def _leave(self, seat: _Seat, outcome: QueueOutcome, reason: str) -> None:
         seat.left = True
         self.dispatcher.post(m.Leave(seat.ticket, outcome, reason))
+
+
+def _exit_outcome(seat: _Seat, why: str) -> QueueOutcome:
+    """How a caller the queue moves on leaves: the queue's own exit (no agent), a time limit
+    (the queue's, or FreeSWITCH's park_timeout ahead), or the queue deleted (overflow)."""
+    if seat.exit is not None:
+        return seat.exit.outcome
+    if why in ("max_wait_seconds", "park_timeout"):
+        return QueueOutcome.TIMEOUT
+    return QueueOutcome.OVERFLOW
 
 
 def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseException | None]:

@@ -86,6 +86,7 @@ class Call:
     timeline: CallTimeline = field(init=False)
     adopted: bool = False
     queue_overflows: int = 0
+    queue_first_us: int = 0  # when it entered its first queue: an overflow keeps its place
     cancelled_legs: set[str] = field(default_factory=set, repr=False)  # killed, not wanted
     queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there
 

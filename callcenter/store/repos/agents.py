@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -158,6 +159,12 @@ class AgentRepository:
             agent.pin_hash = hash_pin(pin)
         if wrapup_seconds is not None:
             agent.wrapup_seconds = wrapup_seconds
+        self.session.flush()
+        return to_record(agent)
+
+    def set_routing(self, extension: str, routing: dict[str, Any]) -> AgentRecord:
+        agent = self._get(extension)
+        agent.routing = dict(routing)
         self.session.flush()
         return to_record(agent)
 
