@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from typing import Protocol
 
-from callcenter.acd.board import AgentSlot, Board, Ticket, _before, _meets
+from callcenter.acd.board import AgentSlot, Board, Ticket, _meets
 from callcenter.vocabulary import AgentState
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,19 @@ def passed_over(board: Board, offered: Iterable[Ticket], now: float) -> list[tup
             if agent is None:
                 continue
             for earlier in waiting:
-                if _before(earlier, ticket) and eligible(board, earlier, agent, now):
+                if _owed(earlier, ticket) and eligible(board, earlier, agent, now):
                     found.append(("passed_over", f"{earlier.id} before {ticket.id} for {ext}"))
     return found
+
+
+def _owed(earlier: Ticket, later: Ticket) -> bool:
+    """Whether ``earlier`` must be served before ``later``: a higher priority, or the same
+    and in the queues first (an overflowed caller since its first queue). Stated here, not
+    taken from the board, so that the board's order is checked against it."""
+    if earlier.priority != later.priority:
+        return earlier.priority > later.priority
+    first = (earlier.first_us or earlier.since_us, earlier.seq)
+    return first < (later.first_us or later.since_us, later.seq)
 
 
 class Auditor:

@@ -370,8 +370,11 @@ class Board:
                 times.append(ticket.first_at + relax)
             tiers = spec.routing.tiers
             if tiers.wait:
+                lowest = min(m.tier for m in spec.members)
                 steps = [
-                    tiers.wait * m.tier if tiers.multiply else tiers.wait for m in spec.members
+                    tiers.wait * m.tier if tiers.multiply else tiers.wait
+                    for m in spec.members
+                    if m.tier > lowest
                 ]
                 opening = min((s for s in steps if s > waited), default=None)
                 if opening is not None:
