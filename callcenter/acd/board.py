@@ -147,6 +147,8 @@ class Board:
         self.last_offered: dict[str, str] = {}  # queue -> the member it offered last
         self.agent_seen: dict[str, float] = {}  # queue -> when a member was last logged in
         self._orders: dict[str, Order] = {}
+        self._tiers: dict[str, list[int]] = {}  # queue -> its members' tiers, ascending
+        self._floors: dict[str, dict[str, int]] = {}  # queue -> skills asked once all relaxed
         self._seq = itertools.count(1)
 
     # -- configuration ------------------------------------------------------------------
@@ -177,6 +179,8 @@ class Board:
         self.queues[name] = spec
         ordered = sorted(spec.members, key=lambda m: (m.tier, m.position, m.extension))
         self._orders[name] = {m.extension: (i, m) for i, m in enumerate(ordered)}
+        self._tiers[name] = sorted({m.tier for m in spec.members})
+        self._floors[name] = relaxed(spec.required_skills, spec.routing.relax, float("inf"))
         self.agent_seen.setdefault(name, now)
 
     def set_agent(self, extension: str, new: AgentSlot | None, now: float) -> list[AgentChange]:
@@ -263,19 +267,26 @@ class Board:
             name for name, spec in self.queues.items()
             if any(m.extension in free for m in spec.members)
         }  # fmt: skip
-        pools: dict[str, list[AgentSlot]] = {}  # free members of each queue
+        # free members of each queue, and how many agents were taken when it was last sifted
+        pools: dict[str, tuple[int, list[AgentSlot]]] = {}
+        taken: set[str] = set()  # offered during this match
+        dead: set[tuple[object, ...]] = set()  # (queue, skills asked, tier cap): nobody fits
         for ticket in sorted(self.tickets.values(), key=_order):
             if ticket.queue not in open_queues or not ticket.waiting or ticket.offer is not None:
                 continue
             spec = self.queues[ticket.queue]
-            pool = pools.get(spec.name)
-            if pool is None:
-                pool = pools[spec.name] = self._free_members(spec, now)
-            pool[:] = [a for a in pool if a.free(now)]  # some were offered meanwhile
+            sifted = pools.get(spec.name)
+            if sifted is None:
+                pool = self._free_members(spec, now)
+            elif sifted[0] != len(taken):  # some were offered meanwhile
+                pool = [a for a in sifted[1] if a.extension not in taken]
+            else:
+                pool = sifted[1]
+            pools[spec.name] = (len(taken), pool)
             if not pool:
                 open_queues.discard(spec.name)  # the rest of this queue's callers wait too
                 continue
-            chosen = self._choose(spec, ticket, pool, now)
+            chosen = self._choose(spec, ticket, pool, now, dead)
             if not chosen:
                 continue
             for agent in chosen:
@@ -285,19 +296,32 @@ class Board:
             ticket.offers += 1
             offered.append(ticket)
             free.difference_update(ticket.offer)
+            taken.update(ticket.offer)
             if not free:
                 break
         return offered
 
     def _choose(
-        self, spec: QueueSpec, ticket: Ticket, pool: list[AgentSlot], now: float
+        self,
+        spec: QueueSpec,
+        ticket: Ticket,
+        pool: list[AgentSlot],
+        now: float,
+        dead: set[tuple[object, ...]],
     ) -> list[AgentSlot]:
-        """The agents to ring for this caller now: its tiers reached, its skills as relaxed."""
+        """The agents to ring for this caller now: its tiers reached, its skills as relaxed.
+        ``dead``: what found nobody earlier in this match (the pool only shrinks)."""
         order = self._orders[spec.name]
+        waited = now - ticket.first_at
+        cap = self.tier_cap(spec, waited)
+        stage = sum(1 for rule in spec.routing.relax if rule.after <= waited)
+        key = (spec.name, _skills_key(ticket.skills), stage, cap)
+        if key in dead:
+            return []
         asked = self.asked(spec, ticket, now)
-        cap = self.tier_cap(spec, now - ticket.first_at)
         candidates = [a for a in pool if order[a.extension][1].tier <= cap and _meets(a, asked)]
         if not candidates:
+            dead.add(key)
             return []
         per_caller = spec.strategy in PER_CALLER
         last = ticket.last_offered if per_caller else self.last_offered.get(spec.name)
@@ -306,20 +330,22 @@ class Board:
             best_only=spec.strategy not in RING_MANY,
         )  # fmt: skip
 
-    def asked(self, spec: QueueSpec, ticket: Ticket, now: float) -> dict[str, int]:
+    def asked(self, spec: QueueSpec, ticket: Ticket, now: float) -> Mapping[str, int]:
         """The skill levels asked of an agent for this caller now: the queue's and the
         caller's own, the higher of both, relaxed by the time waited."""
+        rules = spec.routing.relax
+        if not ticket.skills and not rules:
+            return spec.required_skills
         asked = dict(spec.required_skills)
         for skill, level in ticket.skills.items():
             asked[skill] = max(level, asked.get(skill, level))
-        rules = spec.routing.relax
         return relaxed(asked, rules, now - ticket.first_at) if rules else asked
 
     def tier_cap(self, spec: QueueSpec, waited: float) -> int:
         """The highest tier a caller who waited this long may be offered (mod_callcenter's
         tier rules; without them every tier, the lower preferred)."""
         rules = spec.routing.tiers
-        tiers = sorted({m.tier for m in spec.members})
+        tiers = self._tiers.get(spec.name) or sorted({m.tier for m in spec.members})
         if not rules.wait or not tiers:
             return tiers[-1] if tiers else 0
         cap = tiers[0]
@@ -341,10 +367,12 @@ class Board:
         return False
 
     def _free_members(self, spec: QueueSpec, now: float) -> list[AgentSlot]:
+        """Free members with the skills the queue asks once every rule has relaxed them."""
+        floor = self._floors.get(spec.name, spec.required_skills)
         out = []
         for member in spec.members:
             agent = self.agents.get(member.extension)
-            if agent is not None and agent.free(now):
+            if agent is not None and agent.free(now) and _meets(agent, floor):
                 out.append(agent)
         return out
 
@@ -570,6 +598,10 @@ def _condition(agent: AgentSlot) -> str | None:
     if agent.state is AgentState.IN_CALL or agent.holds or agent.ticket is not None:
         return "inuse"
     return None
+
+
+def _skills_key(skills: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(skills.items())) if skills else ()
 
 
 def _meets(agent: AgentSlot, needed: Mapping[str, int]) -> bool:

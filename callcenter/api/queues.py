@@ -180,7 +180,6 @@ def operations(env: ApiEnv) -> list[Operation]:
                 for m in record.members
             ],
             required_skills=dict(record.required_skills),
-            routing=dict(record.routing),
             waiting=waiting(record.name),
         )
 
