@@ -43,7 +43,13 @@ MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
 JOIN_TIMEOUT = 10.0
 RESUME_TIMEOUT = 120.0
 _WAIT_EXITS = frozenset(
-    str(o) for o in (QueueOutcome.TIMEOUT, QueueOutcome.NO_AGENT, QueueOutcome.OVERFLOW)
+    str(o)
+    for o in (
+        QueueOutcome.TIMEOUT,
+        QueueOutcome.NO_AGENT,
+        QueueOutcome.OVERFLOW,
+        QueueOutcome.EXIT_KEY,
+    )
 )
 PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
 
@@ -59,6 +65,7 @@ class _Seat:
     offer: m.Offer | None = None
     gone: bool = False  # the queue was deleted
     exit: m.Exit | None = None  # the queue sends the caller away (no agent, empty)
+    keys_seen: int = 0  # the caller's keys pressed (Call.keys_pressed) already looked at
     ringing: set[str] = field(default_factory=set)
     agent: str | None = None
     leg: str | None = None
@@ -138,7 +145,7 @@ class QueueRunner:
         )  # fmt: skip
         if resumed is not None:
             log.info("call %s: back in queue %s where it waited before", call.uuid, queue)
-        seat = _Seat(ticket, queue)
+        seat = _Seat(ticket, queue, keys_seen=call.keys_pressed)  # earlier keys: not for it
         try:
             # a caller resumed after a restart may have to wait for the queues to load
             decided = lambda: _absorbed(control, seat) or call.caller_gone  # noqa: E731
@@ -169,7 +176,8 @@ class QueueRunner:
                 self._leave(seat, outcome, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._unmark(control, seat)
-                self._overflow(control, spec, str(outcome))
+                target = spec.routing.exit_target if outcome is QueueOutcome.EXIT_KEY else None
+                self._overflow(control, spec, str(outcome), target)
         except IntentArrived as arrived:
             intent = arrived.intent
             seat.outcome = (
@@ -223,6 +231,9 @@ class QueueRunner:
                 offer = seat.offer
                 if seat.exit is not None:
                     return seat.exit.reason
+                pressed = _key_exit(call, seat, spec)
+                if pressed is not None:
+                    return pressed
                 if offer is None or offer.number <= rung:
                     if seat.gone:
                         return "queue deleted"
@@ -254,7 +265,9 @@ class QueueRunner:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""
         seat.absorb(control.inbox)
         new = seat.offer is not None and seat.offer.number > rung
-        return new or seat.gone or seat.exit is not None or control.call.caller_gone
+        call = control.call
+        pressed = call.keys_pressed > seat.keys_seen
+        return new or seat.gone or seat.exit is not None or pressed or call.caller_gone
 
     def _unmark(self, control: CallControl, seat: _Seat) -> None:
         """The caller left the queue without an agent: a restart must not put it back."""
@@ -367,9 +380,11 @@ class QueueRunner:
 
     # -- leaving ------------------------------------------------------------------------
 
-    def _overflow(self, control: CallControl, spec: QueueSpec | None, why: str) -> None:
+    def _overflow(
+        self, control: CallControl, spec: QueueSpec | None, why: str, to: str | None = None
+    ) -> None:
         call = control.call
-        target_text = spec.overflow_target if spec is not None else None
+        target_text = to or (spec.overflow_target if spec is not None else None)
         call.queue_overflows += 1
         if not target_text or self.route is None or call.queue_overflows > MAX_OVERFLOWS:
             waited = why in _WAIT_EXITS  # moved on after waiting, not refused
@@ -403,6 +418,18 @@ class QueueRunner:
         self.dispatcher.post(m.Leave(seat.ticket, outcome, reason))
 
 
+def _key_exit(call: Call, seat: _Seat, spec: QueueSpec) -> str | None:
+    """The keys the caller pressed while waiting, read once: the queue's exit key is a
+    reason to leave (``"exit_key"``); others are ignored."""
+    keys = call.keys_since(seat.keys_seen)
+    seat.keys_seen = call.keys_pressed
+    exit_key = spec.routing.exit_key
+    if exit_key is not None and exit_key in keys:
+        log.info("call %s: caller pressed %s: leaves queue %s", call.uuid, exit_key, spec.name)
+        return "exit_key"
+    return None
+
+
 def _exit_outcome(seat: _Seat, why: str) -> QueueOutcome:
     """How a caller the queue moves on leaves: the queue's own exit (no agent), a time limit
     (the queue's, or FreeSWITCH's park_timeout ahead), or the queue deleted (overflow)."""
@@ -410,6 +437,8 @@ def _exit_outcome(seat: _Seat, why: str) -> QueueOutcome:
         return seat.exit.outcome
     if why in ("max_wait_seconds", "park_timeout"):
         return QueueOutcome.TIMEOUT
+    if why == "exit_key":
+        return QueueOutcome.EXIT_KEY
     return QueueOutcome.OVERFLOW
 
 

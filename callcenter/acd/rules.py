@@ -161,6 +161,8 @@ class Routing:
     join_empty: frozenset[str] = frozenset()  # app_queue joinempty: who counts as absent
     leave_empty: frozenset[str] = frozenset()  # app_queue leavewhenempty
     ring_progressively_delay: int = 10
+    exit_key: str | None = None  # a DTMF key that takes the caller out of the queue
+    exit_target: str | None = None  # where it goes (None: the queue's overflow target)
 
     @classmethod
     def parse(cls, stored: Mapping[str, Any] | None) -> Routing:
@@ -184,6 +186,8 @@ class Routing:
             join_empty=checked.get("join_empty", frozenset()),
             leave_empty=checked.get("leave_empty", frozenset()),
             ring_progressively_delay=checked.get("ring_progressively_delay", 10),
+            exit_key=checked.get("exit_key"),
+            exit_target=checked.get("exit_target"),
         )
 
 
@@ -244,6 +248,19 @@ def _pause_reason(key: str, value: Any) -> str:
     return value
 
 
+def _key(key: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 1 or value not in "0123456789*#":
+        raise RuleError(key, f"{value!r}: expected one key: 0-9, * or #")
+    return value
+
+
+def _target(key: str, value: Any) -> str:
+    """A route target's shape (the service checks it as a route target too)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or not value.isprintable():
+        raise RuleError(key, f"{value!r}: expected a route target (queue:NAME, ivr:FLOW...)")
+    return value
+
+
 def _relax(key: str, value: Any) -> tuple[Relax, ...]:
     return parse_relax(value)
 
@@ -264,4 +281,6 @@ QUEUE_KEYS: dict[str, Any] = {
     "join_empty": _conditions,
     "leave_empty": _conditions,
     "ring_progressively_delay": _seconds(1, 600),
+    "exit_key": _key,
+    "exit_target": _target,
 }

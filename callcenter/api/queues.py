@@ -52,6 +52,8 @@ class Routing(FailurePolicy):
     join_empty: str | None = Field(None, examples=["paused,unavailable"])
     leave_empty: str | None = Field(None, examples=["unavailable"])
     ring_progressively_delay: int | None = Field(None, description="1-600 seconds")
+    exit_key: str | None = Field(None, description="0-9, * or #", examples=["0"])
+    exit_target: str | None = Field(None, max_length=255, examples=["ivr:main"])
 
 
 class Member(BaseModel):

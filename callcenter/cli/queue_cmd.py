@@ -62,6 +62,10 @@ _ROUTING: dict[str, tuple[str, Any, str]] = {
                     f"of: {_EMPTY} ('no': never)."),
     "ring_progressively_delay": ("ring_progressively_delay", click.IntRange(1, 600),
                                  "ring_progressively: seconds before the next phone rings too."),
+    "exit_key": ("exit_key", click.Choice(list("0123456789*#")),
+                 "A key the waiting caller presses to leave (outcome exit_key)."),
+    "exit_target": ("exit_target", str, "Where that key sends the caller, as a route target "
+                    "(default: --overflow)."),
 }  # fmt: skip
 _STRATEGY_NAMES = [s.value for s in QueueStrategy] + sorted(STRATEGY_ALIASES)
 

@@ -138,6 +138,11 @@ def routing_of(stored: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str,
         out = rules.normalized(merged)
     except rules.RuleError as exc:
         raise checks.InvalidArgument(exc.key, exc.reason) from exc
+    if "exit_target" in out:
+        try:
+            out["exit_target"] = str(targets.check_target(out["exit_target"]))
+        except targets.InvalidRoute as exc:
+            raise checks.InvalidArgument("exit_target", exc.reason) from exc
     return out
 
 

@@ -480,6 +480,8 @@ HOSTILE = ["10\n01", "1001 1002", "1001;reboot", "$(id)", "${sofia_profile}", "x
         ["queue", "set", "sales", "--relax", "after 30s: english => 50"],
         ["queue", "set", "sales", "--relax", "english >= 50"],
         ["queue", "set", "sales", "--join-empty", "asleep"],
+        ["queue", "set", "sales", "--exit-key", "0", "--exit-target", "nowhere:x"],
+        ["queue", "set", "sales", "--exit-key", "00"],
         ["queue", "set", "sales", "--strategy", "loudest"],
         ["queue", "set", "sales", "--pause-reason", "a\x1bb"],
         ["agent", "failure-policy", "1001", "--pause-reason", "bad\rreason"],

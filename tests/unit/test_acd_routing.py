@@ -288,7 +288,8 @@ def test_agent_overrides_the_queue_failure_policy() -> None:
 def test_routing_settings_are_checked_by_key() -> None:
     assert Routing.parse({"tier_wait_seconds": 5}).tiers.wait == 5
     for bad in ({"tier_wait_seconds": -1}, {"join_empty": "asleep"}, {"nope": 1},
-                {"tier_wait_multiply": "yes"}, {"pause_reason": "a\nb"}):  # fmt: skip
+                {"tier_wait_multiply": "yes"}, {"pause_reason": "a\nb"}, {"exit_key": "00"},
+                {"exit_key": "x"}, {"exit_target": "a\nb"}):  # fmt: skip
         with pytest.raises(RuleError) as caught:
             Routing.parse(bad)
         assert caught.value.key == next(iter(bad))

@@ -260,3 +260,21 @@ def test_an_agent_override_of_the_failure_policy_pauses_it_sooner(
         record = AgentRepository(session).get("3661")
     assert (record.status, record.pause_reason) == (AgentStatus.PAUSED, "missed")
     until(lambda: settled(app))
+
+
+def test_the_exit_key_sends_the_caller_to_its_target(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    setup(
+        app, "keyed", [("3671", 1, 1)], did="8367", status=AgentStatus.PAUSED,
+        routing={"exit_key": "0", "exit_target": OVERFLOW}, overflow_target="hangup:USER_BUSY",
+    )  # fmt: skip
+    uuid = sim.place_call("8367", "15550368", behaviour=CallerBehaviour(patience=60))
+    until(lambda: len(app.dispatcher.board.waiting("keyed")) == 1)
+    sim.send_dtmf(uuid, "5")  # not the exit key: the caller stays
+    sim.send_dtmf(uuid, "0")
+    cdr = wait_cdr(app, uuid)
+    assert _overflowed(sim, uuid), (apps_sent(sim, uuid), entries(app, "keyed"), cdr)
+    assert cdr.hangup_cause == "NORMAL_CLEARING"
+    [entry] = entries(app, "keyed")
+    assert entry.outcome is QueueOutcome.EXIT_KEY and entry.reason == "exit_key"
+    until(lambda: settled(app))
