@@ -47,7 +47,8 @@ def setup(
                 agents.add(ext, f"Agent {ext}", wrapup_seconds=0, skills={"en": 5})
             agents.set_status(ext, status)
             queues.add_member(name, ext, tier=tier, position=position)
-    queue_service.update(app.database, WHO, name, QueueSettings(routing=routing, **settings))
+    if routing or settings:
+        queue_service.update(app.database, WHO, name, QueueSettings(routing=routing, **settings))
     add_route(app, did, RouteTarget.QUEUE, name)
     app.dispatcher.request_reload()
     exts = {ext for ext, _, _ in members}
@@ -277,4 +278,30 @@ def test_the_exit_key_sends_the_caller_to_its_target(sim: Simulator, engine: Eng
     assert cdr.hangup_cause == "NORMAL_CLEARING"
     [entry] = entries(app, "keyed")
     assert entry.outcome is QueueOutcome.EXIT_KEY and entry.reason == "exit_key"
+    until(lambda: settled(app))
+
+
+def test_an_overflowed_caller_keeps_its_place_from_the_first_queue(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    setup(app, "second", [("3681", 1, 1)], did="8369", status=AgentStatus.PAUSED)
+    setup(
+        app, "first", [("3682", 1, 1)], did="8368", status=AgentStatus.PAUSED,
+        max_wait_seconds=2, overflow_target="queue:second",
+    )  # fmt: skip
+    patient = CallerBehaviour(patience=60)
+    moved = sim.place_call("8368", "15550369", behaviour=patient)  # enters "first"
+    until(lambda: len(app.dispatcher.board.waiting("first")) == 1)
+    direct = sim.place_call("8369", "15550370", behaviour=patient)  # enters "second" later
+    until(lambda: len(app.dispatcher.board.waiting("second")) == 1)
+    until(lambda: len(app.dispatcher.board.waiting("second")) == 2, timeout=10)
+    order = [t.call_uuid for t in app.dispatcher.board.waiting("second")]
+    assert order == [moved, direct]  # time counts from the first queue it entered
+    sim.hangup(moved)
+    sim.hangup(direct)
+    wait_cdr(app, moved)
+    wait_cdr(app, direct)
+    outcomes = {str(e.outcome) for e in entries(app, "first")}
+    assert outcomes == {"timeout"}
     until(lambda: settled(app))
