@@ -75,11 +75,25 @@ def board_violations(
             found.append(("no_live_call", f"agent {agent.extension} in call {agent.ticket}"))
         elif agent.state is AgentState.IN_CALL and agent.ticket is None and not agent.holds:
             found.append(("no_live_call", f"agent {agent.extension} in call, none held"))
-    waiting = [t for t in board.tickets.values() if t.waiting and t.offer is None]
-    for agent in board.agents.values():
-        if agent.free(now):
-            for ticket in waiting:
-                if eligible(board, ticket, agent, now):
+    # what the waiting callers ask, once per queue and distinct demand: (tier cap, skills)
+    Demand = tuple[int, tuple[tuple[str, int], ...]]
+    demands: dict[str, dict[Demand, Ticket]] = {}
+    for ticket in board.tickets.values():
+        spec = board.queues.get(ticket.queue)
+        if spec is None or not ticket.waiting or ticket.offer is not None:
+            continue
+        demand = (
+            board.tier_cap(spec, now - ticket.first_at),
+            tuple(sorted(board.asked(spec, ticket, now).items())),
+        )
+        demands.setdefault(spec.name, {}).setdefault(demand, ticket)
+    for name, wanted in demands.items():
+        for member in board.queues[name].members:
+            agent = board.agents.get(member.extension)
+            if agent is None or not agent.free(now):
+                continue
+            for (cap, skills), ticket in wanted.items():
+                if member.tier <= cap and _meets(agent, dict(skills)):
                     found.append(
                         ("passed_over", f"agent {agent.extension} idle, {ticket.id} waits")
                     )
