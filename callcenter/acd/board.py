@@ -171,7 +171,8 @@ class Board:
         return changes
 
     def set_queue(self, name: str, spec: QueueSpec | None, now: float = 0.0) -> None:
-        """One queue as stored now (None: deleted); its waiting callers are not touched."""
+        """One queue as stored now (None: deleted); its waiting callers are not touched.
+        ``now``: a new queue's no-agent clock starts then (not before it existed)."""
         if spec is None:
             self.queues.pop(name, None)
             self._orders.pop(name, None)

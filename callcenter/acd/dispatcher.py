@@ -409,7 +409,7 @@ class Dispatcher:
     def _queue_changed(self, message: m.QueueChanged) -> None:
         record = message.record
         if record is not None:
-            self.board.set_queue(message.name, spec_of(record))
+            self.board.set_queue(message.name, spec_of(record), self.clock())
             self._service_level[message.name] = record.service_level_seconds
             log.info("ACD: queue %s reloaded", message.name)
             return

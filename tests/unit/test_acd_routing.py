@@ -349,3 +349,13 @@ def test_full_queue_refuses() -> None:
     board.join(first, 0.0)
     board.join(second, 0.0)
     assert first.accepted and second.refused == "full"
+
+
+def test_a_queue_added_later_starts_its_no_agent_clock_then() -> None:
+    board = Board()
+    board.configure([], [], 0.0)
+    spec = QueueSpec("q", members=(Member("a", 1, 1),), routing=Routing(max_wait_no_agent=30))
+    board.set_queue("q", spec, 1000.0)
+    ticket = Ticket("t", "c", "q")
+    board.join(ticket, 1000.0)
+    assert board.exits(1010.0) == [] and board.exits(1030.0) == [(ticket, "max_wait_no_agent")]
