@@ -157,10 +157,12 @@ class Board:
         self, queues: Iterable[QueueSpec], agents: Iterable[AgentSlot], now: float
     ) -> list[AgentChange]:
         """Take the configuration as stored; agents keep their live state and counters."""
-        self.queues = {}
-        self._orders = {}
+        named: set[str] = set()
         for spec in queues:
+            named.add(spec.name)
             self.set_queue(spec.name, spec, now)
+        for name in set(self.queues) - named:
+            self.set_queue(name, None)
         changes: list[AgentChange] = []
         seen: set[str] = set()
         for new in agents:
@@ -177,12 +179,14 @@ class Board:
             self.queues.pop(name, None)
             self._orders.pop(name, None)
             return
+        before = self.queues.get(name)
+        if before is None or not before.routing.max_wait_no_agent:
+            self.agent_seen[name] = now  # watched from now on: nobody was known absent before
         self.queues[name] = spec
         ordered = sorted(spec.members, key=lambda m: (m.tier, m.position, m.extension))
         self._orders[name] = {m.extension: (i, m) for i, m in enumerate(ordered)}
         self._tiers[name] = sorted({m.tier for m in spec.members})
         self._floors[name] = relaxed(spec.required_skills, spec.routing.relax, float("inf"))
-        self.agent_seen.setdefault(name, now)
 
     def set_agent(self, extension: str, new: AgentSlot | None, now: float) -> list[AgentChange]:
         """One agent as stored now (None: deleted). Live state and counters are kept; an agent

@@ -10,6 +10,7 @@ priority while an agent was free for both. At the end every stay has exactly one
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,6 +106,7 @@ class AcdMachine(RuleBasedStateMachine):
             clock=lambda: self.now,
         )
         dispatcher.auditor.interval = 0.0  # the whole sweep after every step
+        dispatcher.board.rng = random.Random(0)  # random strategies: the same on a replay
         return dispatcher
 
     @initialize(
