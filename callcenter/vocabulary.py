@@ -97,6 +97,29 @@ class QueueStrategy(StrEnum):
     LEAST_TALK_TIME = "least_talk_time"
     RANDOM = "random"
     SKILLS_BASED = "skills_based"
+    TOP_DOWN = "top_down"
+    SEQUENTIALLY_BY_AGENT_ORDER = "sequentially_by_agent_order"
+    RING_PROGRESSIVELY = "ring_progressively"
+    RRMEMORY = "rrmemory"
+    LINEAR = "linear"
+    WRANDOM = "wrandom"
+
+
+# mod_callcenter's and app_queue's names for the strategies above
+STRATEGY_ALIASES = {
+    "ring-all": QueueStrategy.RING_ALL,
+    "ringall": QueueStrategy.RING_ALL,
+    "longest-idle-agent": QueueStrategy.LONGEST_IDLE,
+    "leastrecent": QueueStrategy.LONGEST_IDLE,
+    "round-robin": QueueStrategy.ROUND_ROBIN,
+    "top-down": QueueStrategy.TOP_DOWN,
+    "agent-with-least-talk-time": QueueStrategy.LEAST_TALK_TIME,
+    "agent-with-fewest-calls": QueueStrategy.FEWEST_CALLS,
+    "fewestcalls": QueueStrategy.FEWEST_CALLS,
+    "sequentially-by-agent-order": QueueStrategy.SEQUENTIALLY_BY_AGENT_ORDER,
+    "ring-progressively": QueueStrategy.RING_PROGRESSIVELY,
+    "skills-based": QueueStrategy.SKILLS_BASED,
+}
 
 
 class RecordingPolicy(StrEnum):
@@ -113,6 +136,9 @@ class QueueOutcome(StrEnum):
     OVERFLOW = "overflow"
     CALLBACK = "callback"
     TRANSFERRED = "transferred"
+    NO_AGENT = "no_agent"
+    EXIT_KEY = "exit_key"
+    FULL = "full"
 
 
 class RouteTarget(StrEnum):

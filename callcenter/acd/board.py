@@ -13,14 +13,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callcenter.acd.strategies import rank
+from callcenter.acd.rules import FailurePolicy, Routing, next_relaxation, relaxed
+from callcenter.acd.strategies import PER_CALLER, RING_MANY, Order, rank
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
 
 # FreeSWITCH causes that mean "the phone is not there" rather than "nobody picked up"
 UNREACHABLE = frozenset(
     {"SUBSCRIBER_ABSENT", "USER_NOT_REGISTERED", "UNALLOCATED_NUMBER", "NO_ROUTE_DESTINATION"}
 )
-BUSY = frozenset({"USER_BUSY", "CALL_REJECTED"})
+BUSY = frozenset({"USER_BUSY", "NORMAL_CIRCUIT_CONGESTION", "CALL_REJECTED"})
+REJECTED = "CALL_REJECTED"
 # offers that ended for reasons that are not the agent's: no rest, no count toward a pause
 DISCONNECTED = "ENGINE_DISCONNECTED"  # the originate was not sent: ESL was down
 NO_FAULT = frozenset({"ORIGINATOR_CANCEL", "LOSE_RACE", DISCONNECTED})
@@ -46,19 +48,17 @@ class QueueSpec:
     overflow_target: str | None = None
     announce_every: int = 0  # seconds between announcements to waiting callers (0: none)
     announcements: Mapping[str, str] = field(default_factory=dict)  # periodic, position
+    routing: Routing = field(default_factory=Routing)
 
 
 @dataclass(frozen=True, slots=True)
 class Pacing:
-    """How long an agent rests after an offer that failed, and when they get paused."""
+    """The engine's own rest after an offer that failed at no one's fault (the queue's and
+    the agent's failure policy, ``rules.FailurePolicy``, covers the agent's failures)."""
 
-    no_answer_delay: float = 10.0
-    busy_delay: float = 30.0
-    unreachable_delay: float = 30.0
     # the caller's node was not connected: no one's fault, but offered again at once the
     # agent would be rung in a loop as fast as the originates fail (every drop of ESL)
     disconnected_delay: float = 2.0
-    max_no_answer: int = 3  # consecutive failed offers before the agent is paused; 0: never
 
 
 @dataclass(slots=True)
@@ -72,7 +72,9 @@ class AgentSlot:
     ready_at: float = 0.0  # not offered before this (rest after a failed offer, wrap-up)
     calls_answered: int = 0
     talk_seconds: float = 0.0
-    failed_offers: int = 0  # in a row
+    last_offered: float = 0.0  # when last offered a call (monotonic)
+    failure: Mapping[str, object] = field(default_factory=dict)  # its failure policy overrides
+    failed_offers: int = 0  # no-answers in a row
     ticket: str | None = None  # the ticket being offered to or talking with
     holds: set[str] = field(default_factory=set)  # calls outside the queues on this phone
     removed: bool = False  # deleted from the database while busy: dropped once free
@@ -109,6 +111,8 @@ class Ticket:
     joined_at: float = 0.0
     seq: int = 0
     since_us: int = 0  # wall clock of joining (kept across an engine restart); orders callers
+    first_us: int = 0  # wall clock of entering the first queue (an overflow keeps it)
+    first_at: float = 0.0  # the same, on the board's clock: relaxation and tiers count from it
     deadline: float | None = None
     position_at_join: int = 0
     accepted: bool = False
@@ -117,6 +121,8 @@ class Ticket:
     offers: int = 0
     agent: str | None = None  # who answered
     outcome: QueueOutcome | None = None
+    last_offered: str | None = None  # the member this caller was offered last
+    exiting: QueueOutcome | None = None  # told to leave (no agent, empty): no more offers
 
     @property
     def decided(self) -> bool:
@@ -124,7 +130,9 @@ class Ticket:
 
     @property
     def waiting(self) -> bool:
-        return self.accepted and self.outcome is None and self.agent is None
+        return (
+            self.accepted and self.outcome is None and self.agent is None and self.exiting is None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +152,11 @@ class Board:
         self.queues: dict[str, QueueSpec] = {}
         self.agents: dict[str, AgentSlot] = {}
         self.tickets: dict[str, Ticket] = {}
-        self.last_position: dict[str, int] = {}  # round robin: the position last offered
+        self.last_offered: dict[str, str] = {}  # queue -> the member it offered last
+        self.agent_seen: dict[str, float] = {}  # queue -> when a member was last logged in
+        self._orders: dict[str, Order] = {}
+        self._tiers: dict[str, list[int]] = {}  # queue -> its members' tiers, ascending
+        self._floors: dict[str, dict[str, int]] = {}  # queue -> skills asked once all relaxed
         self._seq = itertools.count(1)
 
     # -- configuration ------------------------------------------------------------------
@@ -153,7 +165,12 @@ class Board:
         self, queues: Iterable[QueueSpec], agents: Iterable[AgentSlot], now: float
     ) -> list[AgentChange]:
         """Take the configuration as stored; agents keep their live state and counters."""
-        self.queues = {q.name: q for q in queues}
+        named: set[str] = set()
+        for spec in queues:
+            named.add(spec.name)
+            self.set_queue(spec.name, spec, now)
+        for name in set(self.queues) - named:
+            self.set_queue(name, None)
         changes: list[AgentChange] = []
         seen: set[str] = set()
         for new in agents:
@@ -163,12 +180,21 @@ class Board:
             self.set_agent(ext, None, now)
         return changes
 
-    def set_queue(self, name: str, spec: QueueSpec | None) -> None:
-        """One queue as stored now (None: deleted); its waiting callers are not touched."""
+    def set_queue(self, name: str, spec: QueueSpec | None, now: float = 0.0) -> None:
+        """One queue as stored now (None: deleted); its waiting callers are not touched.
+        ``now``: a new queue's no-agent clock starts then (not before it existed)."""
         if spec is None:
             self.queues.pop(name, None)
-        else:
-            self.queues[name] = spec
+            self._orders.pop(name, None)
+            return
+        before = self.queues.get(name)
+        if before is None or not before.routing.max_wait_no_agent:
+            self.agent_seen[name] = now  # watched from now on: nobody was known absent before
+        self.queues[name] = spec
+        ordered = sorted(spec.members, key=lambda m: (m.tier, m.position, m.extension))
+        self._orders[name] = {m.extension: (i, m) for i, m in enumerate(ordered)}
+        self._tiers[name] = sorted({m.tier for m in spec.members})
+        self._floors[name] = relaxed(spec.required_skills, spec.routing.relax, float("inf"))
 
     def set_agent(self, extension: str, new: AgentSlot | None, now: float) -> list[AgentChange]:
         """One agent as stored now (None: deleted). Live state and counters are kept; an agent
@@ -198,6 +224,7 @@ class Board:
             slot.status, slot.status_at = new.status, new.status_at
         slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
         slot.on_demand = new.on_demand
+        slot.failure = new.failure
         slot.removed = False
         return []
 
@@ -213,7 +240,15 @@ class Board:
         if spec.max_callers and len(waiting) >= spec.max_callers:
             ticket.refused = "full"
             return
+        if spec.routing.join_empty and not self._present(spec, spec.routing.join_empty):
+            ticket.refused = "join_empty"
+            return
         ticket.joined_at = now - waited
+        if ticket.first_us and ticket.since_us:
+            ticket.first_us = min(ticket.first_us, ticket.since_us)
+        else:
+            ticket.first_us = ticket.since_us
+        ticket.first_at = ticket.joined_at - (ticket.since_us - ticket.first_us) / 1e6
         ticket.seq = next(self._seq)
         limit = spec.max_wait_seconds
         ticket.deadline = ticket.joined_at + limit if limit else None
@@ -246,50 +281,208 @@ class Board:
             name for name, spec in self.queues.items()
             if any(m.extension in free for m in spec.members)
         }  # fmt: skip
-        pools: dict[str, list[AgentSlot]] = {}  # free members meeting the queue's skills
+        # free members of each queue, and how many agents were taken when it was last sifted
+        pools: dict[str, tuple[int, list[AgentSlot]]] = {}
+        taken: set[str] = set()  # offered during this match
+        dead: set[tuple[object, ...]] = set()  # (queue, skills asked, tier cap): nobody fits
         for ticket in sorted(self.tickets.values(), key=_order):
             if ticket.queue not in open_queues or not ticket.waiting or ticket.offer is not None:
                 continue
             spec = self.queues[ticket.queue]
-            pool = pools.get(spec.name)
-            if pool is None:
-                pool = pools[spec.name] = self._eligible(spec, now)
-            pool[:] = [a for a in pool if a.free(now)]  # some were offered meanwhile
+            sifted = pools.get(spec.name)
+            if sifted is None:
+                pool = self._free_members(spec, now)
+            elif sifted[0] != len(taken):  # some were offered meanwhile
+                pool = [a for a in sifted[1] if a.extension not in taken]
+            else:
+                pool = sifted[1]
+            pools[spec.name] = (len(taken), pool)
             if not pool:
                 open_queues.discard(spec.name)  # the rest of this queue's callers wait too
                 continue
-            candidates = [a for a in pool if _meets(a, ticket.skills)] if ticket.skills else pool
-            if not candidates:
+            chosen = self._choose(spec, ticket, pool, now, dead)
+            if not chosen:
                 continue
-            ring_all = spec.strategy is QueueStrategy.RING_ALL
-            last = self.last_position.get(spec.name, 0)
-            chosen = rank(spec, candidates, last, self.rng, best_only=not ring_all)
             for agent in chosen:
                 agent.enter(AgentState.OFFERING, now)
-                agent.ticket = ticket.id
-            member = _member(spec, chosen[0].extension)
-            if member is not None:
-                self.last_position[spec.name] = member.position
+                agent.ticket, agent.last_offered = ticket.id, now
+            self.last_offered[spec.name] = ticket.last_offered = chosen[0].extension
             ticket.offer = tuple(a.extension for a in chosen)
             ticket.offers += 1
             offered.append(ticket)
             free.difference_update(ticket.offer)
+            taken.update(ticket.offer)
             if not free:
                 break
         return offered
 
-    def _eligible(self, spec: QueueSpec, now: float) -> list[AgentSlot]:
+    def _choose(
+        self,
+        spec: QueueSpec,
+        ticket: Ticket,
+        pool: list[AgentSlot],
+        now: float,
+        dead: set[tuple[object, ...]],
+    ) -> list[AgentSlot]:
+        """The agents to ring for this caller now: its tiers reached, its skills as relaxed.
+        ``dead``: what found nobody earlier in this match (the pool only shrinks)."""
+        order = self._orders[spec.name]
+        waited = now - ticket.first_at
+        cap = self.tier_cap(spec, waited)
+        stage = sum(1 for rule in spec.routing.relax if rule.after <= waited)
+        key = (spec.name, _skills_key(ticket.skills), stage, cap)
+        if key in dead:
+            return []
+        asked = self.asked(spec, ticket, now)
+        candidates = [a for a in pool if order[a.extension][1].tier <= cap and _meets(a, asked)]
+        if not candidates:
+            dead.add(key)
+            return []
+        per_caller = spec.strategy in PER_CALLER
+        last = ticket.last_offered if per_caller else self.last_offered.get(spec.name)
+        return rank(
+            spec, candidates, order, self.rng, last=last, asked=ticket.skills or None,
+            best_only=spec.strategy not in RING_MANY,
+        )  # fmt: skip
+
+    def asked(self, spec: QueueSpec, ticket: Ticket, now: float) -> Mapping[str, int]:
+        """The skill levels asked of an agent for this caller now: the queue's and the
+        caller's own, the higher of both, relaxed by the time waited."""
+        rules = spec.routing.relax
+        if not ticket.skills and not rules:
+            return spec.required_skills
+        asked = dict(spec.required_skills)
+        for skill, level in ticket.skills.items():
+            asked[skill] = max(level, asked.get(skill, level))
+        return relaxed(asked, rules, now - ticket.first_at) if rules else asked
+
+    def tier_cap(self, spec: QueueSpec, waited: float) -> int:
+        """The highest tier a caller who waited this long may be offered (mod_callcenter's
+        tier rules; without them every tier, the lower preferred)."""
+        rules = spec.routing.tiers
+        tiers = self._tiers.get(spec.name) or sorted({m.tier for m in spec.members})
+        if not rules.wait or not tiers:
+            return tiers[-1] if tiers else 0
+        cap = tiers[0]
+        for tier in tiers[1:]:
+            due = rules.wait * tier if rules.multiply else rules.wait
+            empty_below = rules.no_agent_no_wait and not self._logged_in(spec, cap)
+            if not empty_below and waited < due:
+                break
+            cap = tier
+        return cap
+
+    def _logged_in(self, spec: QueueSpec, tier: int) -> bool:
+        for member in spec.members:
+            if member.tier == tier:
+                agent = self.agents.get(member.extension)
+                logged_out = agent is None or agent.removed
+                if not logged_out and agent.status is not AgentStatus.LOGGED_OUT:  # type: ignore[union-attr]
+                    return True
+        return False
+
+    def _free_members(self, spec: QueueSpec, now: float) -> list[AgentSlot]:
+        """Free members with the skills the queue asks once every rule has relaxed them."""
+        floor = self._floors.get(spec.name, spec.required_skills)
         out = []
         for member in spec.members:
             agent = self.agents.get(member.extension)
-            if agent is not None and agent.free(now) and _meets(agent, spec.required_skills):
+            if agent is not None and agent.free(now) and _meets(agent, floor):
                 out.append(agent)
         return out
 
     def next_ready(self, now: float) -> float | None:
-        """When the next resting agent becomes free again (for the dispatcher's timer)."""
+        """When the board must be looked at again with no message: a resting agent becomes
+        free, a caller's skills relax or a tier opens (while someone is free), a no-agent
+        exit falls due."""
         later = [a.ready_at for a in self.agents.values() if a.ready_at > now]
+        if any(a.free(now) for a in self.agents.values()):
+            later += self._next_openings(now)
+        later += self._next_exits(now)
         return min(later) if later else None
+
+    def _next_openings(self, now: float) -> list[float]:
+        times = []
+        for ticket in self.tickets.values():
+            spec = self.queues.get(ticket.queue)
+            if spec is None or not ticket.waiting:
+                continue
+            waited = now - ticket.first_at
+            relax = next_relaxation(spec.routing.relax, waited)
+            if relax is not None:
+                times.append(ticket.first_at + relax)
+            tiers = spec.routing.tiers
+            if tiers.wait:
+                lowest = min(m.tier for m in spec.members)
+                steps = [
+                    tiers.wait * m.tier if tiers.multiply else tiers.wait
+                    for m in spec.members
+                    if m.tier > lowest
+                ]
+                opening = min((s for s in steps if s > waited), default=None)
+                if opening is not None:
+                    times.append(ticket.first_at + opening)
+        return times
+
+    # -- exits --------------------------------------------------------------------------
+
+    def exits(self, now: float) -> list[tuple[Ticket, str]]:
+        """Callers the queue sends away now: no member logged in for too long
+        (mod_callcenter's max-wait-time-with-no-agent, with its grace after joining), or
+        nobody present (app_queue's leavewhenempty). Marked ``exiting``; each leaves once."""
+        out: list[tuple[Ticket, str]] = []
+        for name, spec in self.queues.items():
+            routing = spec.routing
+            if not routing.max_wait_no_agent and not routing.leave_empty:
+                continue
+            if self._present(spec, frozenset({"unavailable"})):
+                self.agent_seen[name] = now
+            why = self._exit_reason(spec, now)
+            if why is None:
+                continue
+            for ticket in self.waiting(name):
+                if ticket.offer is not None:
+                    continue
+                if why == "leave_empty" or self._no_agent_due(spec, ticket, now):
+                    ticket.exiting = QueueOutcome.NO_AGENT
+                    out.append((ticket, why))
+        return out
+
+    def _exit_reason(self, spec: QueueSpec, now: float) -> str | None:
+        routing = spec.routing
+        if routing.leave_empty and not self._present(spec, routing.leave_empty):
+            return "leave_empty"
+        unseen = now - self.agent_seen.get(spec.name, now)
+        if routing.max_wait_no_agent and unseen >= routing.max_wait_no_agent:
+            return "max_wait_no_agent"
+        return None
+
+    def _no_agent_due(self, spec: QueueSpec, ticket: Ticket, now: float) -> bool:
+        grace = spec.routing.no_agent_grace
+        return not grace or now - ticket.joined_at >= spec.routing.max_wait_no_agent + grace
+
+    def _next_exits(self, now: float) -> list[float]:
+        times = []
+        for name, spec in self.queues.items():
+            limit = spec.routing.max_wait_no_agent
+            if not limit or self._present(spec, frozenset({"unavailable"})):
+                continue
+            due = self.agent_seen.get(name, now) + limit
+            grace = spec.routing.no_agent_grace
+            for ticket in self.waiting(name):
+                at = max(due, ticket.joined_at + limit + grace) if grace else due
+                if at > now:
+                    times.append(at)
+        return times
+
+    def _present(self, spec: QueueSpec, absent: frozenset[str]) -> bool:
+        """Whether some member is in none of the ``absent`` conditions (app_queue's
+        joinempty/leavewhenempty: paused, unavailable, inuse, ringing, wrapup)."""
+        for member in spec.members:
+            agent = self.agents.get(member.extension)
+            if agent is not None and not agent.removed and _condition(agent) not in absent:
+                return True
+        return False
 
     # -- offers -------------------------------------------------------------------------
 
@@ -302,30 +495,28 @@ class Board:
         if agent is not None and agent.ticket == ticket.id:
             agent.enter(AgentState.IN_CALL if agent.holds else AgentState.IDLE, now)
             agent.ticket = None
+            spec = self.queues.get(ticket.queue)
+            policy = (spec.routing.failure if spec else FailurePolicy()).merged(agent.failure)
+            reason = None
             if cause not in NO_FAULT and not agent.holds:  # holds: on another call
-                agent.failed_offers += 1
-                agent.ready_at = now + self._rest(cause)
+                rest, counts = _rest(policy, cause)
+                agent.ready_at = now + rest
+                if counts:
+                    agent.failed_offers += 1
+                limit = policy.max_no_answer
+                if limit and agent.failed_offers >= limit:
+                    if agent.status is AgentStatus.AVAILABLE:
+                        agent.status = AgentStatus.PAUSED
+                        reason = policy.pause_reason
+                    agent.failed_offers = 0
             elif cause == DISCONNECTED:
                 agent.ready_at = max(agent.ready_at, now + self.pacing.disconnected_delay)
-            reason = None
-            limit = self.pacing.max_no_answer
-            if limit and agent.failed_offers >= limit and agent.status is AgentStatus.AVAILABLE:
-                agent.status = AgentStatus.PAUSED
-                reason = f"{agent.failed_offers} offers not answered (last: {cause})"
-                agent.failed_offers = 0
             changes.append(AgentChange(extension, agent.status, agent.state, reason))
             self._drop_if_removed(agent)
         if ticket.offer is not None and extension in ticket.offer:
-            rest = tuple(e for e in ticket.offer if e != extension)
-            ticket.offer = rest or None
+            rest_of = tuple(e for e in ticket.offer if e != extension)
+            ticket.offer = rest_of or None
         return changes
-
-    def _rest(self, cause: str) -> float:
-        if cause in UNREACHABLE:
-            return self.pacing.unreachable_delay
-        if cause in BUSY:
-            return self.pacing.busy_delay
-        return self.pacing.no_answer_delay
 
     def answered(self, ticket: Ticket, extension: str, now: float) -> list[AgentChange]:
         ticket.agent, ticket.offer = extension, None
@@ -430,6 +621,36 @@ class Board:
             self.agents.pop(agent.extension, None)
 
 
+def _rest(policy: FailurePolicy, cause: str) -> tuple[float, bool]:
+    """(seconds of rest, whether it counts as a no-answer), as mod_callcenter sorts causes."""
+    if cause in UNREACHABLE:
+        return float(policy.unregistered_delay), True
+    if cause == REJECTED:
+        return float(policy.reject_delay), False
+    if cause in BUSY:
+        return float(policy.busy_delay), False
+    return float(policy.no_answer_delay), True
+
+
+def _condition(agent: AgentSlot) -> str | None:
+    """The agent in app_queue's words (None: available)."""
+    if agent.status is AgentStatus.LOGGED_OUT:
+        return "unavailable"
+    if agent.status is AgentStatus.PAUSED:
+        return "paused"
+    if agent.state is AgentState.OFFERING:
+        return "ringing"
+    if agent.state is AgentState.WRAP_UP:
+        return "wrapup"
+    if agent.state is AgentState.IN_CALL or agent.holds or agent.ticket is not None:
+        return "inuse"
+    return None
+
+
+def _skills_key(skills: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(skills.items())) if skills else ()
+
+
 def _meets(agent: AgentSlot, needed: Mapping[str, int]) -> bool:
     if not needed:
         return True
@@ -438,13 +659,9 @@ def _meets(agent: AgentSlot, needed: Mapping[str, int]) -> bool:
 
 
 def _order(ticket: Ticket) -> tuple[int, int, int]:
-    return (-ticket.priority, ticket.since_us, ticket.seq)
+    return (-ticket.priority, ticket.first_us or ticket.since_us, ticket.seq)
 
 
 def _before(a: Ticket, b: Ticket) -> bool:
     """Whether ``a`` is served before ``b``."""
     return _order(a) < _order(b)
-
-
-def _member(spec: QueueSpec, extension: str) -> Member | None:
-    return next((m for m in spec.members if m.extension == extension), None)

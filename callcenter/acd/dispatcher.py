@@ -16,15 +16,17 @@ import time
 import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import gevent
 from gevent.queue import Empty, Queue
 
 from callcenter.acd import messages as m
+from callcenter.acd.auditor import Auditor
 from callcenter.acd.board import (
     BUSY,
+    REJECTED,
     UNREACHABLE,
     AgentChange,
     AgentSlot,
@@ -35,12 +37,14 @@ from callcenter.acd.board import (
     Ticket,
 )
 from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
+from callcenter.acd.rules import Routing, RuleError, agent_overrides
 from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
 from callcenter.events.bus import EventBus
 from callcenter.events.types import AgentStateChanged, AgentStatusChanged
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import (
+    AcdCounterRecord,
     AgentRecord,
     AgentStateRecord,
     OpenStaysClosed,
@@ -48,8 +52,9 @@ from callcenter.store.records import (
     QueueStayRecord,
 )
 from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.store.writer import DurableWriter
-from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
+from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -66,7 +71,16 @@ class _Stay:
     answered: datetime | None = None
 
 
+# why a queue refused a caller -> the outcome its stay is recorded with
+REFUSALS = {"full": QueueOutcome.FULL, "join_empty": QueueOutcome.NO_AGENT}
+
+
 def spec_of(queue: QueueRecord) -> QueueSpec:
+    try:
+        routing = Routing.parse(queue.routing)
+    except RuleError as exc:  # written around the service: the defaults, said loudly
+        log.error("queue %s: routing settings ignored: %s", queue.name, exc)
+        routing = Routing()
     return QueueSpec(
         name=queue.name,
         strategy=queue.strategy,
@@ -79,6 +93,7 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         overflow_target=queue.overflow_target,
         announce_every=queue.announce_position_seconds,
         announcements={k: str(v) for k, v in queue.announcements.items() if v},
+        routing=routing,
     )
 
 
@@ -102,6 +117,7 @@ class Dispatcher:
         self.metrics = metrics
         self.clock = clock
         self.board = Board(pacing)
+        self.auditor = Auditor(metrics.invariant_violations)
         self._service_level: dict[str, int] = dict(service_levels or {})
         self._inbox: Queue[object] = Queue()
         self._tickets: dict[str, Ticket] = {}  # every stay not yet closed, by ticket id
@@ -288,7 +304,8 @@ class Dispatcher:
         now = self.clock()
         self._expire_reservations(now)
         self._save_agents(self.board.wrapups_done(now))
-        for ticket in self.board.match(now):
+        offered = self.board.match(now)
+        for ticket in offered:
             stay = self._stays.get(ticket.id)
             if stay is not None and stay.offered is None:
                 stay.offered = _wall()
@@ -296,7 +313,22 @@ class Dispatcher:
                 agent = self.board.agents[extension]
                 self._save_agents([AgentChange(extension, agent.status, agent.state)])
             self._save_stay(ticket)
-            self._answer(ticket.id, m.Offer(ticket.id, ticket.offers, ticket.offer or ()))
+            spec = self.board.queues.get(ticket.queue)
+            stagger = 0.0
+            if spec is not None and spec.strategy is QueueStrategy.RING_PROGRESSIVELY:
+                stagger = float(spec.routing.ring_progressively_delay)
+            offer = m.Offer(ticket.id, ticket.offers, ticket.offer or (), stagger)
+            self._answer(ticket.id, offer)
+            self._save_queue_counter(ticket.queue)
+            for extension in ticket.offer or ():
+                self._save_agent_counter(extension)
+        for ticket, why in self.board.exits(now):
+            log.info(
+                "call %s: queue %s sends the caller away: %s", ticket.call_uuid, ticket.queue, why
+            )
+            self._answer(ticket.id, m.Exit(ticket.id, QueueOutcome.NO_AGENT, why))
+        talking = {t.ticket.id for talks in self._talking.values() for t in talks}
+        self.auditor.after_step(self.board, offered, now, self._tickets.keys(), talking)
 
     def drain(self) -> None:
         """Apply everything posted so far, now, in the caller's greenlet (for tests)."""
@@ -322,8 +354,35 @@ class Dispatcher:
         self._from_db = True
         if self.cache is not None:
             self.cache.save_acd(queues, agents)
+        first = not self._loaded
         self._configure(queues, agents)
+        if first:
+            self._restore_counters()
         return True
+
+    def _restore_counters(self) -> None:
+        """The round-robin places and agents' counters the last run left (a restart)."""
+        try:
+            with self.database.session_scope() as session:
+                counters = AcdStateRepository(session).counters()
+        except (DatabaseUnavailable, MigrationError) as exc:
+            log.warning("ACD counters not restored: %s", exc)
+            return
+        now, wall = self.clock(), _wall()
+        for counter in counters:
+            data = counter.data
+            if counter.scope == "queue" and isinstance(data.get("last_offered"), str):
+                self.board.last_offered[counter.name] = data["last_offered"]
+            agent = self.board.agents.get(counter.name) if counter.scope == "agent" else None
+            if agent is None:
+                continue
+            agent.calls_answered = int(data.get("calls_answered", 0))
+            agent.talk_seconds = float(data.get("talk_seconds", 0.0))
+            offered_at = data.get("last_offered_at")
+            if isinstance(offered_at, str):
+                ago = (wall - datetime.fromisoformat(offered_at)).total_seconds()
+                agent.last_offered = now - max(0.0, ago)
+        log.info("ACD: %d counter(s) restored", len(counters))
 
     def _reload_all(self, _message: m.Reload) -> None:
         self._reload()
@@ -378,7 +437,7 @@ class Dispatcher:
     def _queue_changed(self, message: m.QueueChanged) -> None:
         record = message.record
         if record is not None:
-            self.board.set_queue(message.name, spec_of(record))
+            self.board.set_queue(message.name, spec_of(record), self.clock())
             self._service_level[message.name] = record.service_level_seconds
             log.info("ACD: queue %s reloaded", message.name)
             return
@@ -397,6 +456,7 @@ class Dispatcher:
             dict(message.skills),
         )  # fmt: skip
         ticket.since_us = message.since_us
+        ticket.first_us = message.first_us
         self._tickets[ticket.id] = ticket
         self._replies[ticket.id] = message.reply
         self._enter(ticket)
@@ -418,6 +478,7 @@ class Dispatcher:
                 "call %s: queue %s refused the caller: %s",
                 ticket.call_uuid, ticket.queue, ticket.refused,
             )  # fmt: skip
+            self._refused(ticket)
         else:
             self._stays[ticket.id] = _Stay(datetime.fromtimestamp(ticket.since_us / 1e6, UTC))
             self._save_stay(ticket)
@@ -432,6 +493,16 @@ class Dispatcher:
         self._answer(ticket.id, seat)
         if ticket.refused is not None:
             self._forget(ticket)
+
+    def _refused(self, ticket: Ticket) -> None:
+        """A refusal of a queue that exists is a stay of its own: joined and left at once."""
+        outcome = REFUSALS.get(ticket.refused or "")
+        if outcome is None:
+            return
+        ticket.outcome = outcome
+        self._stays[ticket.id] = _Stay(datetime.fromtimestamp(ticket.since_us / 1e6, UTC))
+        self._count(ticket, outcome, 0.0)
+        self._save_stay(ticket, ticket.refused)
 
     def _offer_failed(self, message: m.OfferFailed) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -452,6 +523,7 @@ class Dispatcher:
         self._withdraw(ticket, keep=extension)  # ring-all: the phones that lost the race
         now = self.clock()
         self._save_agents(self.board.answered(ticket, extension, now))
+        self._save_agent_counter(extension)
         self._talking.setdefault(message.call_uuid, []).append(_Talk(ticket, extension, now))
         stay = self._stays.get(ticket.id)
         if stay is not None:
@@ -527,6 +599,7 @@ class Dispatcher:
         seconds = max(0.0, now - talk.since)
         changes = self.board.released(talk.ticket, talk.extension, seconds, now, wrapup=True)
         self._save_agents(changes)
+        self._save_agent_counter(talk.extension)
 
     def _reserve(self, message: m.Reserve) -> None:
         agent = self.board.agents.get(message.extension)
@@ -575,6 +648,7 @@ class Dispatcher:
             self._held.remove(ticket)  # gave up before the queues were loaded
 
     def _count(self, ticket: Ticket, outcome: QueueOutcome, waited: float) -> None:
+        self.auditor.closed(ticket.id)
         self.metrics.calls.labels(queue=ticket.queue, outcome=str(outcome)).inc()
         self.metrics.wait.labels(queue=ticket.queue, outcome=str(outcome)).observe(waited)
 
@@ -610,6 +684,24 @@ class Dispatcher:
                 reason=reason,
             )
         )
+
+    def _save_queue_counter(self, queue: str) -> None:
+        last = self.board.last_offered.get(queue)
+        if last is not None:
+            self.writer.write_acd(AcdCounterRecord("queue", queue, {"last_offered": last}))
+
+    def _save_agent_counter(self, extension: str) -> None:
+        agent = self.board.agents.get(extension)
+        if agent is None:
+            return
+        ago = max(0.0, self.clock() - agent.last_offered) if agent.last_offered else None
+        data: dict[str, Any] = {
+            "calls_answered": agent.calls_answered,
+            "talk_seconds": round(agent.talk_seconds, 3),
+        }
+        if ago is not None:
+            data["last_offered_at"] = (_wall() - timedelta(seconds=ago)).isoformat()
+        self.writer.write_acd(AcdCounterRecord("agent", extension, data))
 
     def _save_agents(self, changes: list[AgentChange]) -> None:
         if not changes:
@@ -661,6 +753,11 @@ class _Talk:
 
 
 def _slot(agent: AgentRecord) -> AgentSlot:
+    try:
+        failure = agent_overrides(agent.routing)
+    except RuleError as exc:
+        log.error("agent %s: failure policy ignored: %s", agent.extension, exc)
+        failure = {}
     return AgentSlot(
         agent.extension,
         agent.status,
@@ -668,6 +765,7 @@ def _slot(agent: AgentRecord) -> AgentSlot:
         wrapup_seconds=agent.wrapup_seconds,
         status_at=agent.status_changed_at,
         on_demand=agent.on_demand,
+        failure=failure,
     )
 
 
@@ -714,6 +812,8 @@ def _result(cause: str) -> str:
         return "error"
     if cause in UNREACHABLE:
         return "unreachable"
+    if cause == REJECTED:
+        return "rejected"
     if cause in BUSY:
         return "busy"
     if cause in ("NO_ANSWER", "ALLOTTED_TIMEOUT", "NO_USER_RESPONSE"):

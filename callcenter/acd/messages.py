@@ -58,6 +58,7 @@ class Join:
     priority: int = 0
     skills: tuple[tuple[str, int], ...] = ()
     since_us: int = 0  # a stay resumed after a restart: its own join time
+    first_us: int = 0  # an overflow from another queue: when the caller entered the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,7 @@ class Offer:
     ticket: str
     number: int
     agents: tuple[str, ...]
+    stagger: float = 0.0  # ring-progressively: seconds between one phone and the next
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,3 +250,13 @@ class Reservation:
 class Position:
     ticket: str
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """The queue sends the caller away (no agent logged in for too long, nobody present):
+    leave with ``outcome`` to the queue's overflow target."""
+
+    ticket: str
+    outcome: QueueOutcome
+    reason: str

@@ -54,7 +54,8 @@ class AcdMetrics:
         self.calls = Counter(
             "callcenter_queue_calls_total",
             "Callers leaving a queue, by queue and outcome (answered, abandoned, timeout, "
-            "overflow). Abandon rate = abandoned / sum over outcomes.",
+            "no_agent, full, exit_key, overflow, ...). Abandon rate = abandoned / sum over "
+            "outcomes.",
             ["queue", "outcome"],
             registry=registry,
         )
@@ -80,6 +81,15 @@ class AcdMetrics:
             ["queue", "result"],
             registry=registry,
         )
+        self.invariant_violations = Counter(
+            "callcenter_acd_invariant_violations_total",
+            "ACD invariants found broken on the live board (acd.auditor), by rule: "
+            "offered_twice, no_live_call, passed_over, outcome_twice. Anything but 0 is a bug.",
+            ["rule"],
+            registry=registry,
+        )
+        for rule in ("offered_twice", "no_live_call", "passed_over", "outcome_twice"):
+            self.invariant_violations.labels(rule=rule)
         self._gauges = _BoardGauges()
         registry.register(self._gauges)
 

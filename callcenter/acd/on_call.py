@@ -45,6 +45,15 @@ MAX_OVERFLOWS = 5  # queue -> overflow -> queue ... on one call
 JOIN_TIMEOUT = 10.0
 RESUME_TIMEOUT = 120.0
 WHISPER_TIMEOUT = 30.0
+_WAIT_EXITS = frozenset(
+    str(o)
+    for o in (
+        QueueOutcome.TIMEOUT,
+        QueueOutcome.NO_AGENT,
+        QueueOutcome.OVERFLOW,
+        QueueOutcome.EXIT_KEY,
+    )
+)
 PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
 
 
@@ -64,6 +73,8 @@ class _Seat:
     answer: m.Seat | None = None
     offer: m.Offer | None = None
     gone: bool = False  # the queue was deleted
+    exit: m.Exit | None = None  # the queue sends the caller away (no agent, empty)
+    keys_seen: int = 0  # the caller's keys pressed (Call.keys_pressed) already looked at
     ringing: set[str] = field(default_factory=set)
     agent: str | None = None
     leg: str | None = None
@@ -80,13 +91,15 @@ class _Seat:
         kept = []
         while inbox:
             message = inbox.popleft()
-            if isinstance(message, m.Seat | m.Offer | m.QueueGone):
+            if isinstance(message, m.Seat | m.Offer | m.QueueGone | m.Exit):
                 if message.ticket != self.ticket:
                     continue
                 if isinstance(message, m.Seat):
                     self.answer = message
                 elif isinstance(message, m.Offer):
                     self.offer = message
+                elif isinstance(message, m.Exit):
+                    self.exit = message
                 else:
                     self.gone = True
             else:
@@ -140,11 +153,12 @@ class QueueRunner:
             m.Join(
                 ticket, call.uuid, queue, control.mailbox, priority,
                 tuple(sorted((skills or {}).items())), resumed.joined_us if resumed else 0,
+                call.queue_first_us,
             )
         )  # fmt: skip
         if resumed is not None:
             log.info("call %s: back in queue %s where it waited before", call.uuid, queue)
-        seat = _Seat(ticket, queue)
+        seat = _Seat(ticket, queue, keys_seen=call.keys_pressed)  # earlier keys: not for it
         try:
             # a caller resumed after a restart may have to wait for the queues to load
             decided = lambda: _absorbed(control, seat) or call.caller_gone  # noqa: E731
@@ -161,6 +175,7 @@ class QueueRunner:
                 break_media(control)
             control.answer()
             control.set_state(CallState.QUEUED)
+            call.queue_first_us = call.queue_first_us or answer.since_us
             call.timeline.queue_joined(queue, answer.since_us)
             control.emit(QueueJoined, queue=queue, position=answer.position, priority=priority)
             place = QueueSeat(
@@ -170,14 +185,14 @@ class QueueRunner:
             seat.marked = _mark(control, place)
             limit = self._wait(control, seat, spec, language)
             if limit is not None:
-                call.timeline.queue_left(_now_us(), str(QueueOutcome.TIMEOUT))
-                control.emit(
-                    QueueLeft, queue=queue, outcome=str(QueueOutcome.TIMEOUT), reason=limit
-                )
-                self._leave(seat, QueueOutcome.TIMEOUT, limit)
+                outcome = _exit_outcome(seat, limit)
+                call.timeline.queue_left(_now_us(), str(outcome))
+                control.emit(QueueLeft, queue=queue, outcome=str(outcome), reason=limit)
+                self._leave(seat, outcome, limit)
                 log.info("call %s: leaves queue %s: %s", call.uuid, queue, limit)
                 self._unmark(control, seat)
-                self._overflow(control, spec, "timeout")
+                target = spec.routing.exit_target if outcome is QueueOutcome.EXIT_KEY else None
+                self._overflow(control, spec, str(outcome), target)
         except IntentArrived as arrived:
             intent = arrived.intent
             seat.outcome = (
@@ -229,12 +244,17 @@ class QueueRunner:
                 control.wait_until(look, left)
                 control.ensure_alive()
                 offer = seat.offer
+                if seat.exit is not None:
+                    return seat.exit.reason
+                pressed = _key_exit(call, seat, spec)
+                if pressed is not None:
+                    return pressed
                 if offer is None or offer.number <= rung:
                     if seat.gone:
                         return "queue deleted"
                     continue
                 rung = offer.number
-                answered = self._ring(control, seat, offer.agents, spec)
+                answered = self._ring(control, seat, offer.agents, spec, offer.stagger)
                 if answered is None or not self._whisper(control, seat, spec, *answered):
                     continue
                 # end the music first: a playback queued at the bridge would run inside it
@@ -260,7 +280,9 @@ class QueueRunner:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""
         seat.absorb(control.inbox)
         new = seat.offer is not None and seat.offer.number > rung
-        return new or seat.gone or control.call.caller_gone
+        call = control.call
+        pressed = call.keys_pressed > seat.keys_seen
+        return new or seat.gone or seat.exit is not None or pressed or call.caller_gone
 
     def _unmark(self, control: CallControl, seat: _Seat) -> None:
         """The caller left the queue without an agent: a restart must not put it back."""
@@ -276,15 +298,22 @@ class QueueRunner:
         return self.dispatcher.clock() + self.park_timeout - parked_for - PARK_MARGIN
 
     def _ring(
-        self, control: CallControl, seat: _Seat, agents: tuple[str, ...], spec: QueueSpec
+        self,
+        control: CallControl,
+        seat: _Seat,
+        agents: tuple[str, ...],
+        spec: QueueSpec,
+        stagger: float = 0.0,
     ) -> tuple[str, str] | None:
-        """Ring the offered phones (all at once for ring-all); the first to answer wins."""
+        """Ring the offered phones (all at once for ring-all, one more every ``stagger``
+        seconds for ring-progressively); the first to answer wins."""
         seat.ringing = set(agents)
         number = seat.offer.number if seat.offer is not None else 0
         for ext in agents:
             control.emit(AgentOffered, queue=spec.name, agent_extension=ext, offer=number)
         jobs = {
-            gevent.spawn(
+            gevent.spawn_later(
+                n * stagger,
                 _attempt,
                 control.originate,
                 control.agent_dial_string(ext),
@@ -293,7 +322,7 @@ class QueueRunner:
                 timeout=spec.agent_ring_seconds,
                 interruptible=False,  # the actor stops for an intent below, and cancels
             ): ext
-            for ext in agents
+            for n, ext in enumerate(agents)
         }
         winner: tuple[str, str] | None = None
         try:
@@ -403,12 +432,15 @@ class QueueRunner:
 
     # -- leaving ------------------------------------------------------------------------
 
-    def _overflow(self, control: CallControl, spec: QueueSpec | None, why: str) -> None:
+    def _overflow(
+        self, control: CallControl, spec: QueueSpec | None, why: str, to: str | None = None
+    ) -> None:
         call = control.call
-        target_text = spec.overflow_target if spec is not None else None
+        target_text = to or (spec.overflow_target if spec is not None else None)
         call.queue_overflows += 1
         if not target_text or self.route is None or call.queue_overflows > MAX_OVERFLOWS:
-            control.hangup("NORMAL_CLEARING" if why == "timeout" else "NORMAL_TEMPORARY_FAILURE")
+            waited = why in _WAIT_EXITS  # moved on after waiting, not refused
+            control.hangup("NORMAL_CLEARING" if waited else "NORMAL_TEMPORARY_FAILURE")
             return
         try:
             target = parse_target(target_text, f"queue {spec.name if spec else '?'} overflow")
@@ -438,6 +470,30 @@ class QueueRunner:
     def _leave(self, seat: _Seat, outcome: QueueOutcome, reason: str) -> None:
         seat.left = True
         self.dispatcher.post(m.Leave(seat.ticket, outcome, reason))
+
+
+def _key_exit(call: Call, seat: _Seat, spec: QueueSpec) -> str | None:
+    """The keys the caller pressed while waiting, read once: the queue's exit key is a
+    reason to leave (``"exit_key"``); others are ignored."""
+    keys = call.keys_since(seat.keys_seen)
+    seat.keys_seen = call.keys_pressed
+    exit_key = spec.routing.exit_key
+    if exit_key is not None and exit_key in keys:
+        log.info("call %s: caller pressed %s: leaves queue %s", call.uuid, exit_key, spec.name)
+        return "exit_key"
+    return None
+
+
+def _exit_outcome(seat: _Seat, why: str) -> QueueOutcome:
+    """How a caller the queue moves on leaves: the queue's own exit (no agent), a time limit
+    (the queue's, or FreeSWITCH's park_timeout ahead), or the queue deleted (overflow)."""
+    if seat.exit is not None:
+        return seat.exit.outcome
+    if why in ("max_wait_seconds", "park_timeout"):
+        return QueueOutcome.TIMEOUT
+    if why == "exit_key":
+        return QueueOutcome.EXIT_KEY
+    return QueueOutcome.OVERFLOW
 
 
 def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseException | None]:

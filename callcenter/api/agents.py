@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.live import AgentLive
 from callcenter.api.pages import Page, PageQuery, paginate
+from callcenter.api.queues import FailurePolicy
 from callcenter.api.routing import Ask, Operation
 from callcenter.services import agents
 from callcenter.store.models.tokens import TokenScope
@@ -47,6 +49,9 @@ class Agent(BaseModel):
     auto_answer: bool = False
     whisper: str | None = None
     caller_id: str | None = Field(None, description="Number its external calls show.")
+    failure_policy: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the queues' failure policy."
+    )
     has_sip_account: bool | None = None
     live: LiveAgent | None = Field(None, description="Null when the engine does not know it.")
 
@@ -130,6 +135,7 @@ def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = No
         auto_answer=record.auto_answer,
         whisper=record.whisper,
         caller_id=record.outbound_caller_id,
+        failure_policy=dict(record.routing),
         has_sip_account=sip,
         live=_live(live),
     )
@@ -225,6 +231,11 @@ def operations(env: ApiEnv) -> list[Operation]:
         extension, skill = ask.path["extension"], ask.path["skill"]
         return one(agents.set_skill(db, ask.who, extension, skill, body.level))
 
+    def set_failure_policy(ask: Ask) -> Agent:
+        body: FailurePolicy = ask.body
+        policy = body.model_dump(exclude_unset=True)
+        return one(agents.set_failure_policy(db, ask.who, ask.path["extension"], policy))
+
     def remove_agent_skill(ask: Ask) -> Agent:
         return one(agents.remove_skill(db, ask.who, ask.path["extension"], ask.path["skill"]))
 
@@ -257,6 +268,9 @@ def operations(env: ApiEnv) -> list[Operation]:
                   "Set the SIP password of the agent's phone", TAG, Agent, body=SipPassword),
         Operation("PUT", item + "/skills/{skill}", ADMIN, set_agent_skill,
                   "Give the agent a skill at a level", TAG, Agent, body=SkillLevel),
+        Operation("PATCH", item + "/failure-policy", ADMIN, set_failure_policy,
+                  "Override the queues' failure policy for this agent (null: the queue's)",
+                  TAG, Agent, body=FailurePolicy),
         Operation("DELETE", item + "/skills/{skill}", ADMIN, remove_agent_skill,
                   "Take a skill from the agent", TAG, Agent, errors=(404, 409, 422)),
         Operation("POST", item + "/login", OPERATE, login_agent, "Log the agent in (available)",

@@ -26,6 +26,36 @@ READ, ADMIN = TokenScope.READ, TokenScope.ADMIN
 TAG = "queues"
 
 
+class FailurePolicy(BaseModel):
+    """An agent's rest after a failed offer, and when it is paused; null: the default (a
+    queue's) or, on an agent, the queue's."""
+
+    no_answer_delay: int | None = Field(None, description="0-3600 seconds (default 10)")
+    busy_delay: int | None = Field(None, description="0-3600 seconds (default 30)")
+    reject_delay: int | None = Field(None, description="0-3600 seconds (default 30)")
+    unregistered_delay: int | None = Field(None, description="0-3600 seconds (default 30)")
+    max_no_answer: int | None = Field(None, description="0 (never) to 100 (default 3)")
+    pause_reason: str | None = Field(None, max_length=64, examples=["no_answer"])
+
+
+class Routing(FailurePolicy):
+    """A queue's routing rules (docs/routing.md); a field left out is kept, null resets it."""
+
+    relax: str | None = Field(
+        None, max_length=2000, examples=["after 30s: english >= 50; after 90s: any english"]
+    )
+    tier_wait_seconds: int | None = Field(None, description="0 (every tier at once) to 86400")
+    tier_wait_multiply: bool | None = None
+    tier_no_agent_no_wait: bool | None = None
+    max_wait_no_agent_seconds: int | None = Field(None, description="0 (never) to 86400")
+    no_agent_grace_seconds: int | None = Field(None, description="0-86400")
+    join_empty: str | None = Field(None, examples=["paused,unavailable"])
+    leave_empty: str | None = Field(None, examples=["unavailable"])
+    ring_progressively_delay: int | None = Field(None, description="1-600 seconds")
+    exit_key: str | None = Field(None, description="0-9, * or #", examples=["0"])
+    exit_target: str | None = Field(None, max_length=255, examples=["ivr:main"])
+
+
 class Member(BaseModel):
     extension: str
     tier: int
@@ -49,6 +79,9 @@ class Queue(BaseModel):
     number: str | None = Field(None, description="*8<number> from an agent's phone.")
     members: list[Member]
     required_skills: dict[str, int]
+    routing: dict[str, Any] = Field(
+        default_factory=dict, description="The routing rules set (the others: defaults)."
+    )
     waiting: int | None = Field(None, description="Callers waiting now (null: engine unknown).")
 
 
@@ -78,6 +111,7 @@ class Settings(BaseModel):
         None, max_length=16, examples=["5"],
         description='Agents transfer a caller here with *8<number>; "" removes it.',
     )  # fmt: skip
+    routing: Routing | None = None
 
 
 class QueueCreate(Settings):
@@ -132,10 +166,11 @@ class Callers(BaseModel):
 
 
 def _settings(body: Settings, **extra: Any) -> QueueSettings:
-    values = body.model_dump(exclude={"name", "clear_overflow"})
+    values = body.model_dump(exclude={"name", "clear_overflow", "routing"})
     if values["strategy"] is not None:
         values["strategy"] = str(values["strategy"])
-    return QueueSettings(**values, **extra)
+    routing = body.routing.model_dump(exclude_unset=True) if body.routing is not None else None
+    return QueueSettings(**values, **extra, routing=routing or None)
 
 
 def operations(env: ApiEnv) -> list[Operation]:

@@ -86,6 +86,9 @@ class Call:
     timeline: CallTimeline = field(init=False)
     adopted: bool = False
     queue_overflows: int = 0
+    queue_first_us: int = 0  # when it entered its first queue: an overflow keeps its place
+    keys: list[str] = field(default_factory=list, repr=False)  # caller's DTMF, last 32
+    keys_pressed: int = 0  # how many the caller pressed in all
     cancelled_legs: set[str] = field(default_factory=set, repr=False)  # killed, not wanted
     queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there
     entry: str = "inbound"  # the dialplan's cc_entry: inbound, agent_feature, agent_outbound
@@ -233,12 +236,24 @@ class Call:
             log.info("call %s: ignored %s, its body did not decode: %s", self.uuid, event.name, exc)
             return
         if event.unique_id == self.uuid:
-            if event.name == "CHANNEL_ANSWER" and self.state is CallState.PARKED:
+            if event.name == "DTMF":
+                self._pressed(event.get("DTMF-Digit") or "")
+            elif event.name == "CHANNEL_ANSWER" and self.state is CallState.PARKED:
                 self.state = CallState.ANSWERED
             elif event.name == "CHANNEL_BRIDGE":
                 self.state = CallState.BRIDGED
         if event.name == "CHANNEL_HANGUP_COMPLETE" and self.finished:
             self.state = CallState.ENDED
+
+    def _pressed(self, digit: str) -> None:
+        if len(digit) == 1 and digit in "0123456789*#ABCD":
+            self.keys = [*self.keys[-31:], digit]
+            self.keys_pressed += 1
+
+    def keys_since(self, count: int) -> list[str]:
+        """The keys pressed after the ``count``-th (the last 32 at most)."""
+        new = self.keys_pressed - count
+        return self.keys[-new:] if new > 0 else []
 
     def to_record(self, disposition: Disposition | None = None) -> CallRecord:
         caller = self.caller

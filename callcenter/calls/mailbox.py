@@ -26,6 +26,9 @@ from callcenter.cdr.timeline import TIMELINE_EVENTS
 from callcenter.esl.events import Event
 
 _GONE = frozenset({"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"})
+# what a call reads: its timeline's events, and the keys its caller presses (a queue's exit
+# key; a DTMF event is rare, so every call taking them costs nothing)
+CALL_EVENTS = TIMELINE_EVENTS | {"DTMF"}
 
 
 class Mailbox:
@@ -35,7 +38,7 @@ class Mailbox:
     )  # fmt: skip
 
     def __init__(
-        self, call_uuid: str, maxsize: int = 1000, wants: Collection[str] = TIMELINE_EVENTS
+        self, call_uuid: str, maxsize: int = 1000, wants: Collection[str] = CALL_EVENTS
     ) -> None:
         self.call_uuid = call_uuid
         self.maxsize = maxsize

@@ -290,6 +290,54 @@ def skill(ctx: Context, extension: str, skill: str, level: int | None, remove: b
         click.echo(f"agent {extension}: {skill}={level}")
 
 
+_POLICY_KEYS = ("no_answer_delay", "busy_delay", "reject_delay", "unregistered_delay",
+                "max_no_answer", "pause_reason")  # fmt: skip
+
+
+def policy_given(given: dict[str, Any]) -> dict[str, Any]:
+    """The failure policy keys given (``--reset`` ones set to None: the queue's again)."""
+    out = {k: given[k] for k in _POLICY_KEYS if given.get(k) is not None}
+    out.update({k: None for k in given.get("reset") or ()})
+    return out
+
+
+@agent.command("failure-policy")
+@click.argument("extension", callback=params.extension)
+@click.option(
+    "--no-answer-delay", type=click.IntRange(0, 3600), help="Seconds of rest after not answering."
+)
+@click.option("--busy-delay", type=click.IntRange(0, 3600), help="... after a busy phone.")
+@click.option("--reject-delay", type=click.IntRange(0, 3600), help="... after a rejection.")
+@click.option(
+    "--unregistered-delay",
+    type=click.IntRange(0, 3600),
+    help="... when the phone is not registered.",
+)
+@click.option(
+    "--max-no-answer",
+    type=click.IntRange(0, 100),
+    help="No-answers in a row that pause the agent (0: never).",
+)
+@click.option("--pause-reason", help="The reason of that pause.")
+@click.option("--reset", multiple=True, type=click.Choice(_POLICY_KEYS),
+              help="Take the queue's value again (repeatable).")  # fmt: skip
+@pass_context
+def failure_policy(ctx: Context, /, extension: str, **given: Any) -> None:
+    """Override, for this agent, the failure policy of the queues it takes calls from.
+
+    \b
+    Examples:
+      callcenter agent failure-policy 1001 --no-answer-delay 5 --max-no-answer 5
+      callcenter agent failure-policy 1001 --reset max_no_answer
+    """
+    policy = policy_given(given)
+    if not policy:
+        raise click.UsageError("nothing to change: give at least one setting")
+    record = service.set_failure_policy(ctx.database, ctx.who, extension, policy)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(record.routing.items())) or "the queues'"
+    click.echo(f"agent {extension}: failure policy {shown}")
+
+
 @agent.command("show")
 @click.argument("extension", callback=params.extension)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

@@ -7,11 +7,12 @@ from typing import Any, TypeVar
 
 import click
 
+from callcenter.acd.rules import EMPTY_CONDITIONS, QUEUE_KEYS
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
 from callcenter.services import queues as service
 from callcenter.services.queues import QueueSettings, settings_of
 from callcenter.store.records import QueueEntryRecord, QueueRecord
-from callcenter.vocabulary import QueueStrategy
+from callcenter.vocabulary import STRATEGY_ALIASES, QueueStrategy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,15 +29,73 @@ _SETTINGS = {
 }
 
 
+_EMPTY = ",".join(EMPTY_CONDITIONS)
+# option -> (routing key, type, help); see docs/routing.md
+_ROUTING: dict[str, tuple[str, Any, str]] = {
+    "relax": ("relax", str, "Skill levels that relax while the caller waits, e.g. "
+              "'after 30s: english >= 50; after 90s: any english'."),
+    "tier_wait": ("tier_wait_seconds", click.IntRange(0, 86_400),
+                  "Seconds a caller waits before the next tier is rung (0: every tier at once, "
+                  "the lower preferred)."),
+    "tier_wait_multiply": ("tier_wait_multiply", None, "Tier N waits N times --tier-wait."),
+    "tier_no_agent_no_wait": ("tier_no_agent_no_wait", None,
+                              "No wait for the next tier when this one has nobody logged in."),
+    "no_answer_delay": ("no_answer_delay", click.IntRange(0, 3600),
+                        "Seconds an agent rests after not answering (default 10)."),
+    "busy_delay": ("busy_delay", click.IntRange(0, 3600),
+                   "Seconds an agent rests after a busy phone (default 30)."),
+    "reject_delay": ("reject_delay", click.IntRange(0, 3600),
+                     "Seconds an agent rests after rejecting a call (default 30)."),
+    "unregistered_delay": ("unregistered_delay", click.IntRange(0, 3600),
+                           "Seconds an agent rests when its phone is not registered (default 30)."),
+    "max_no_answer": ("max_no_answer", click.IntRange(0, 100),
+                      "No-answers in a row that pause the agent (0: never; default 3)."),
+    "pause_reason": ("pause_reason", str, "The reason of that pause (default no_answer)."),
+    "max_wait_no_agent": ("max_wait_no_agent_seconds", click.IntRange(0, 86_400),
+                          "Callers leave (outcome no_agent) once no member was logged in for "
+                          "this long (0: never)."),
+    "no_agent_grace": ("no_agent_grace_seconds", click.IntRange(0, 86_400),
+                       "...but not before they waited --max-wait-no-agent plus this."),
+    "join_empty": ("join_empty", str, f"Refuse callers when every member is one of: {_EMPTY} "
+                   "(comma list; 'no': always join)."),
+    "leave_empty": ("leave_empty", str, f"Send waiting callers away when every member is one "
+                    f"of: {_EMPTY} ('no': never)."),
+    "ring_progressively_delay": ("ring_progressively_delay", click.IntRange(1, 600),
+                                 "ring_progressively: seconds before the next phone rings too."),
+    "exit_key": ("exit_key", click.Choice(list("0123456789*#")),
+                 "A key the waiting caller presses to leave (outcome exit_key)."),
+    "exit_target": ("exit_target", str, "Where that key sends the caller, as a route target "
+                    "(default: --overflow)."),
+}  # fmt: skip
+_STRATEGY_NAMES = [s.value for s in QueueStrategy] + sorted(STRATEGY_ALIASES)
+
+
+def _strategy(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """mod_callcenter's and app_queue's names are taken too: stored as the engine's."""
+    return str(STRATEGY_ALIASES.get(value, value)) if value is not None else None
+
+
+def _routing_options(func: F) -> F:
+    for name, (_key, kind, text) in reversed(_ROUTING.items()):
+        flag = "--" + name.replace("_", "-")
+        if kind is None:
+            func = click.option(f"{flag}/--no-{flag[2:]}", default=None, help=text)(func)
+        else:
+            func = click.option(flag, type=kind, help=text)(func)
+    return func
+
+
 def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None) -> F:
     """The settings' options; ``shown`` gives `queue add` the default each one takes."""
     d = shown or (lambda _column: False)
     options = [
         click.option(
             "--strategy",
-            type=click.Choice([s.value for s in QueueStrategy]),
+            type=click.Choice(_STRATEGY_NAMES),
+            callback=_strategy,
             show_default=d("strategy"),
-            help="How the next agent is picked.",
+            help="How the next agent is picked (mod_callcenter's and app_queue's names "
+            "are taken too: round-robin, top-down, rrmemory...). See docs/routing.md.",
         ),
         click.option(
             "--max-wait",
@@ -100,6 +159,7 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
             '*8 and it (--number 5 -> *85); "" removes it.',
         ),
     ]
+    func = _routing_options(func)
     for option in reversed(options):
         func = option(func)
     return func
@@ -129,7 +189,18 @@ def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> Q
         overflow_target=given.get("overflow"),
         clear_overflow=clear_overflow,
         number=given.get("number"),
+        routing=routing_given(given) or None,
     )
+
+
+def routing_given(given: dict[str, Any]) -> dict[str, Any]:
+    """The routing rules among the options given (``--reset`` ones set to None)."""
+    out = {
+        key: given[name] for name, (key, _, _) in _ROUTING.items() if given.get(name) is not None
+    }
+    for key in given.get("reset") or ():
+        out[key] = None
+    return out
 
 
 def _given(settings: QueueSettings, after: QueueRecord) -> str:
@@ -145,7 +216,9 @@ def _given(settings: QueueSettings, after: QueueRecord) -> str:
         columns.append("overflow_target")
     if settings.number is not None:
         columns.append("number")
-    return ", ".join(f"{c}={getattr(after, c)}" for c in columns)
+    shown = [f"{c}={getattr(after, c)}" for c in columns]
+    shown += [f"{k}={after.routing.get(k, 'default')}" for k in settings.routing or {}]
+    return ", ".join(shown)
 
 
 name_argument = click.argument("name", callback=params.queue_name)
@@ -189,6 +262,8 @@ def add(ctx: Context, /, name: str, **given: Any) -> None:
 @name_argument
 @_settings_options
 @click.option("--no-overflow", is_flag=True, help="Remove the overflow target.")
+@click.option("--reset", multiple=True, type=click.Choice(sorted(QUEUE_KEYS)),
+              help="A routing rule back to its default (repeatable).")  # fmt: skip
 @pass_context
 def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
     """Change the settings given; the others keep their value (no defaults apply).
@@ -197,6 +272,11 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
     Examples:
       callcenter queue set sales --strategy round_robin --ring-seconds 15
       callcenter queue set sales --no-overflow
+      callcenter queue set sales --strategy rrmemory --relax 'after 30s: english>=50'
+      callcenter queue set sales --tier-wait 20 --tier-wait-multiply --max-no-answer 2
+      callcenter queue set sales --max-wait-no-agent 60 --no-agent-grace 10 \\
+          --join-empty paused,unavailable --leave-empty unavailable
+      callcenter queue set sales --reset relax
     """
     if no_overflow and given.get("overflow") is not None:
         raise click.UsageError("give --overflow or --no-overflow, not both")

@@ -115,6 +115,17 @@ def agent_skill(api: RemoteApi, extension: str, skill: str, level: int | None,
     click.echo(f"agent {extension}: {skill}={level}")
 
 
+def agent_failure_policy(api: RemoteApi, extension: str, **options: Any) -> None:
+    from callcenter.cli.agent_cmd import policy_given
+
+    policy = policy_given(options)
+    if not policy:
+        raise click.UsageError("nothing to change: give at least one setting")
+    found = api.request("PATCH", f"/agents/{_q(extension)}/failure-policy", policy)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(found["failure_policy"].items()))
+    click.echo(f"agent {extension}: failure policy {shown or 'the queues'}")
+
+
 # -- queues -------------------------------------------------------------------------------
 
 _QUEUE_FIELDS = {
@@ -127,7 +138,13 @@ _QUEUE_FIELDS = {
 
 
 def _settings(options: dict[str, Any]) -> dict[str, Any]:
-    return {_QUEUE_FIELDS[k]: v for k, v in options.items() if k in _QUEUE_FIELDS and v is not None}
+    from callcenter.cli.queue_cmd import routing_given
+
+    found = {
+        _QUEUE_FIELDS[k]: v for k, v in options.items() if k in _QUEUE_FIELDS and v is not None
+    }
+    routing = routing_given(options)
+    return {**found, "routing": routing} if routing else found
 
 
 def queue_list(api: RemoteApi, as_json: bool) -> None:
@@ -398,6 +415,7 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "pause"): _status("pause"),
     ("agent", "ready"): _status("ready"),
     ("agent", "skill"): agent_skill,
+    ("agent", "failure-policy"): agent_failure_policy,
     ("queue", "list"): queue_list,
     ("queue", "show"): queue_show,
     ("queue", "add"): queue_add,

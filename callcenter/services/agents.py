@@ -7,10 +7,12 @@ running engine as an ``agent`` change keyed by the extension.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from callcenter.acd import rules
 from callcenter.errors import DomainError
 from callcenter.events import outbox
 from callcenter.events.types import AgentStatusChanged
@@ -148,6 +150,28 @@ def update(
         if pin is not None:
             details["pin"] = "changed"  # never the PIN itself
         audited(session, who, "agent.set", extension, details, kind=AGENT)
+    return record
+
+
+def set_failure_policy(
+    db: Database, who: Actor, extension: str, policy: Mapping[str, Any]
+) -> AgentRecord:
+    """Override the queues' failure policy for this agent (``no_answer_delay``,
+    ``busy_delay``, ``reject_delay``, ``unregistered_delay``, ``max_no_answer``,
+    ``pause_reason``); a key given None takes the queue's again."""
+    checks.extension(extension)
+    if not policy:
+        raise DomainError("nothing to change: give at least one setting", code="no_change")
+    with db.session_scope() as session:
+        agents = AgentRepository(session)
+        before = agents.get(extension)
+        merged = {k: v for k, v in {**before.routing, **policy}.items() if v is not None}
+        try:
+            stored = rules.agent_overrides(merged)
+        except rules.RuleError as exc:
+            raise checks.InvalidArgument(exc.key, exc.reason) from exc
+        record = agents.set_routing(extension, stored)
+        audited(session, who, "agent.failure_policy", extension, dict(policy), kind=AGENT)
     return record
 
 

@@ -5,9 +5,11 @@ Each change reaches every running engine as a ``queue`` change keyed by the queu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from callcenter.acd import rules
 from callcenter.errors import DomainError
 from callcenter.services import checks
 from callcenter.services.actor import Actor
@@ -17,7 +19,7 @@ from callcenter.store.models import Queue
 from callcenter.store.records import QueueEntryRecord, QueueRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.trunks import targets
-from callcenter.vocabulary import AgentState, AgentStatus, QueueStrategy
+from callcenter.vocabulary import STRATEGY_ALIASES, AgentState, AgentStatus, QueueStrategy
 
 QUEUE = ChangeKind.QUEUE
 # setting -> (lowest, highest)
@@ -58,6 +60,9 @@ class QueueSettings:
     overflow_target: str | None = None  # a route target: queue:X, ivr:X, extension:X, ...
     clear_overflow: bool = False  # update: remove the overflow target
     number: str | None = None  # *8<number> from an agent's phone transfers here ("": none)
+    # routing rules to set (``acd.rules.QUEUE_KEYS``: relax, tier_wait_seconds, ...);
+    # a key given None goes back to its default
+    routing: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +85,7 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
     """The repository's columns for the settings given, each checked."""
     out: dict[str, Any] = {}
     if given.strategy is not None:
-        try:
-            out["strategy"] = QueueStrategy(given.strategy)
-        except ValueError:
-            known = ", ".join(s.value for s in QueueStrategy)
-            raise checks.InvalidArgument(
-                "strategy", f"{checks.shown(given.strategy)}: expected one of {known}"
-            ) from None
+        out["strategy"] = strategy_of(given.strategy)
     for column, (low, high) in RANGES.items():
         value = getattr(given, column)
         if value is not None:
@@ -124,10 +123,45 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
     return out
 
 
+def strategy_of(text: str) -> QueueStrategy:
+    """A strategy by its name here, or mod_callcenter's or app_queue's (``round-robin``)."""
+    found = STRATEGY_ALIASES.get(text) if isinstance(text, str) else None
+    if found is not None:
+        return found
+    try:
+        return QueueStrategy(text)
+    except ValueError:
+        known = ", ".join(s.value for s in QueueStrategy)
+        raise checks.InvalidArgument(
+            "strategy", f"{checks.shown(str(text))}: expected one of {known}"
+        ) from None
+
+
+def routing_of(stored: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored routing rules with ``given`` applied (None: back to the default), checked
+    as a whole; a bad key or value raises ``InvalidArgument`` naming it."""
+    merged = {**stored, **given}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    try:
+        rules.Routing.parse(merged)
+        out = rules.normalized(merged)
+    except rules.RuleError as exc:
+        raise checks.InvalidArgument(exc.key, exc.reason) from exc
+    if "exit_target" in out:
+        try:
+            out["exit_target"] = str(targets.check_target(out["exit_target"]))
+        except targets.InvalidRoute as exc:
+            raise checks.InvalidArgument("exit_target", exc.reason) from exc
+    return out
+
+
 def add(db: Database, who: Actor, name: str, settings: QueueSettings | None = None) -> QueueRecord:
     """Create a queue; settings not given take their defaults."""
     checks.queue_name(name)
-    columns = _columns(name, settings or QueueSettings())
+    settings = settings or QueueSettings()
+    columns = _columns(name, settings)
+    if settings.routing:
+        columns["routing"] = routing_of({}, settings.routing)
     with db.session_scope() as session:
         record = QueueRepository(session).add(name, **columns)
         audited(session, who, "queue.add", name, _json(columns), kind=QUEUE)
@@ -138,11 +172,15 @@ def update(db: Database, who: Actor, name: str, settings: QueueSettings) -> Queu
     """Change the settings given; the others keep their value (no defaults apply)."""
     checks.queue_name(name)
     columns = _columns(name, settings)
-    if not columns:
+    if settings.routing:
+        routing_of({}, {k: v for k, v in settings.routing.items() if v is not None})
+    elif not columns:
         raise DomainError("nothing to change: give at least one setting", code="no_change")
     with db.session_scope() as session:
         queues = QueueRepository(session)
         before = queues.get(name)
+        if settings.routing:
+            columns["routing"] = routing_of(before.routing, settings.routing)
         if "announcements" in columns:
             columns["announcements"] = {**before.announcements, **columns["announcements"]}
         record = queues.update(name, **columns)
@@ -267,4 +305,6 @@ def _json(values: dict[str, Any]) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return _json(value)
+    if isinstance(value, frozenset | set):
+        return sorted(value)
     return str(value) if isinstance(value, QueueStrategy) else value

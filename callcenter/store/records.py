@@ -38,6 +38,7 @@ class AgentRecord:
     whisper: str | None = None
     outbound_caller_id: str | None = None
     on_demand: bool = False
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class QueueRecord:
     members: tuple[QueueMemberRecord, ...] = ()
     required_skills: dict[str, int] = field(default_factory=dict)
     number: str | None = None  # what an agent's phone dials after *8 to transfer here
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,15 @@ class AgentStateRecord:
     at: datetime
     reason: str | None = None
     status_changed: bool = False  # False: the status is the operator's, left as stored
+
+
+@dataclass(frozen=True, slots=True)
+class AcdCounterRecord:
+    """The ACD's counters of one queue or agent, kept across restarts (an upsert)."""
+
+    scope: str  # "queue" or "agent"
+    name: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement
 
 from callcenter.store.models import (
+    AcdCounter,
     Agent,
     AgentStatusChange,
     Call,
@@ -41,6 +42,7 @@ AGENTS: Table = Agent.__table__  # type: ignore[assignment]
 HISTORY: Table = AgentStatusChange.__table__  # type: ignore[assignment]
 STAYS: Table = QueueEntry.__table__  # type: ignore[assignment]
 RECORDINGS: Table = Recording.__table__  # type: ignore[assignment]
+COUNTERS: Table = AcdCounter.__table__  # type: ignore[assignment]
 EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
 CALL_COLUMNS = (
@@ -251,3 +253,13 @@ def event_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     """Append an event to the outbox unless its id is there (a spool replay)."""
     stmt = _insert(dialect, EVENTS).values(_params(columns))
     return stmt.on_conflict_do_nothing(index_elements=["event_id"])
+
+
+@functools.cache
+def counter_upsert(dialect: str) -> Any:
+    """A queue's or an agent's counters (round-robin place, calls, talk), by scope and name."""
+    stmt = _insert(dialect, COUNTERS).values(_params(("scope", "name", "data", "updated_at")))
+    return stmt.on_conflict_do_update(
+        index_elements=["scope", "name"],
+        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+    )

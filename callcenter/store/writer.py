@@ -40,6 +40,7 @@ from callcenter.errors import DatabaseUnavailable
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.database import Database, first_line
 from callcenter.store.records import (
+    AcdCounterRecord,
     AgentStateRecord,
     CallRecord,
     CdrRecord,
@@ -51,6 +52,7 @@ from callcenter.store.records import (
 from callcenter.store.repos.acd_state import (
     close_open_stays,
     write_agent_states,
+    write_counters,
     write_stays,
 )
 from callcenter.store.repos.calls import write_calls
@@ -64,7 +66,7 @@ log = logging.getLogger(__name__)
 
 IDLE_WAKE = 30.0  # seconds the writer sleeps with nothing to write and nothing spooled
 
-AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed
+AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed | AcdCounterRecord
 Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord | EventRecord
 
 
@@ -301,6 +303,7 @@ class DurableWriter:
         agents = [r for r in batch if isinstance(r, AgentStateRecord)]
         closes = [r for r in batch if isinstance(r, OpenStaysClosed)]
         events = [r for r in batch if isinstance(r, EventRecord)]
+        counters = [r for r in batch if isinstance(r, AcdCounterRecord)]
         with self.metrics.batch_seconds.time(), self.database.held_transaction() as conn:
             if calls:
                 write_calls(conn, calls, self._written)
@@ -314,6 +317,7 @@ class DurableWriter:
                 stays = [s for s in stays if id(s) not in before]
             write_stays(conn, stays)
             write_agent_states(conn, agents)
+            write_counters(conn, counters)
             written = write_cdrs(conn, cdrs)
             write_events(conn, events)  # last: its lock is held until the commit
         for call in calls:  # committed: later writes of these calls are updates

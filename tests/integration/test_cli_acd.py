@@ -31,11 +31,11 @@ from tests.support import until
 DIALPLANS = Path(__file__).parents[2] / "dialplans"
 # rows an operator command can touch, in a stable order: compared before and after bad input
 STORED = {
-    "agents": "SELECT extension, display_name, status, state, pause_reason FROM agents",
+    "agents": "SELECT extension, display_name, status, state, pause_reason, routing FROM agents",
     "agent_skills": "SELECT agent_id, skill, level FROM agent_skills",
     "agent_status_history": "SELECT agent_id, status, state, reason FROM agent_status_history",
     "queues": "SELECT name, strategy, max_wait_seconds, max_callers, agent_ring_seconds, "
-    "service_level_seconds, music_on_hold, overflow_target FROM queues",
+    "service_level_seconds, music_on_hold, overflow_target, routing FROM queues",
     "queue_members": "SELECT queue_id, agent_id, tier, position FROM queue_members",
     "queue_skills": "SELECT queue_id, skill, min_level FROM queue_skills",
     "audit_log": "SELECT actor, action, target FROM audit_log",
@@ -184,6 +184,7 @@ def audit(database: Database) -> list[tuple[str, str, dict[str, Any]]]:
         ["agent", "skill"],
         ["agent", "show"],
         ["agent", "set"],
+        ["agent", "failure-policy"],
         ["call"],
         ["call", "list"],
         ["call", "show"],
@@ -468,6 +469,15 @@ HOSTILE = ["10\n01", "1001 1002", "1001;reboot", "$(id)", "${sofia_profile}", "x
         ["agent", "skill", "9999", "english", "5"],
         ["agent", "show", "9999"],
         ["agent", "add", "1003", "--skill", "Eng lish=5"],
+        ["queue", "set", "sales", "--relax", "after 30s: english => 50"],
+        ["queue", "set", "sales", "--relax", "english >= 50"],
+        ["queue", "set", "sales", "--join-empty", "asleep"],
+        ["queue", "set", "sales", "--exit-key", "0", "--exit-target", "nowhere:x"],
+        ["queue", "set", "sales", "--exit-key", "00"],
+        ["queue", "set", "sales", "--strategy", "loudest"],
+        ["queue", "set", "sales", "--pause-reason", "a\x1bb"],
+        ["agent", "failure-policy", "1001", "--pause-reason", "bad\rreason"],
+        ["agent", "failure-policy", "1001"],
         *(["queue", "add", name] for name in HOSTILE),
         *(["queue", "show", name] for name in HOSTILE),
         *(["queue", "member", "add", "sales", ext] for ext in HOSTILE),
@@ -628,6 +638,36 @@ def test_queue_announcements_are_set_and_merged(env: dict[str, str]) -> None:
     bad = run(["queue", "set", "care", "--announce-every", "-1"], env)
     assert bad.exit_code == 2
     assert as_json(["queue", "show", "care"], env)["announce_position_seconds"] == 45
+
+
+def test_queue_routing_rules_through_the_cli(env: dict[str, str], database: Database) -> None:
+    ok(["queue", "add", "care", "--strategy", "agent-with-fewest-calls"], env)
+    result = ok(
+        ["queue", "set", "care", "--strategy", "rrmemory", "--relax", "after 30s: english>=50",
+         "--tier-wait", "20", "--tier-wait-multiply", "--max-no-answer", "2",
+         "--max-wait-no-agent", "60", "--no-agent-grace", "5",
+         "--join-empty", "paused,unavailable"],
+        env,
+    )  # fmt: skip
+    assert "strategy=rrmemory" in result.output and "tier_wait_seconds=20" in result.output
+    shown = as_json(["queue", "show", "care"], env)
+    assert shown["strategy"] == "rrmemory"
+    assert shown["routing"] == {
+        "relax": "after 30s: english >= 50", "tier_wait_seconds": 20, "tier_wait_multiply": True,
+        "max_no_answer": 2, "max_wait_no_agent_seconds": 60, "no_agent_grace_seconds": 5,
+        "join_empty": "paused,unavailable",
+    }  # fmt: skip
+    bad = run(
+        ["queue", "set", "care", "--relax", "after 30s: english >= 50; after 10s: any x"], env
+    )
+    assert bad.exit_code == 1 and "relax rule 2" in bad.output and "increasing" in bad.output
+    ok(["queue", "set", "care", "--reset", "relax", "--reset", "join_empty"], env)
+    routing = as_json(["queue", "show", "care"], env)["routing"]
+    assert "relax" not in routing and "join_empty" not in routing
+    ok(["agent", "add", "1001"], env)
+    result = ok(["agent", "failure-policy", "1001", "--no-answer-delay", "5"], env)
+    assert "no_answer_delay=5" in result.output
+    assert audit(database)[-1] == ("agent.failure_policy", "1001", {"no_answer_delay": 5})
 
 
 # -- agent set, route test, live calls -------------------------------------------------------

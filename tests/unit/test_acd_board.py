@@ -7,6 +7,7 @@ import random
 import pytest
 
 from callcenter.acd.board import AgentSlot, Board, Member, Pacing, QueueSpec, Ticket
+from callcenter.acd.rules import FailurePolicy, Routing
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
 
 AVAILABLE = AgentStatus.AVAILABLE
@@ -138,12 +139,20 @@ def test_paused_logged_out_busy_and_non_members_are_not_offered() -> None:
 
 
 def test_failed_offers_rest_the_agent_then_pause_it() -> None:
-    pacing = Pacing(no_answer_delay=10, busy_delay=30, unreachable_delay=60, max_no_answer=3)
-    spec = QueueSpec("q", members=members("a"))
-    board = board_with([spec], [agent("a")], pacing)
+    policy = FailurePolicy(
+        no_answer_delay=10, busy_delay=30, reject_delay=45, unregistered_delay=60, max_no_answer=3
+    )
+    spec = QueueSpec("q", members=members("a"), routing=Routing(failure=policy))
+    board = board_with([spec], [agent("a")])
     t = ticket("t")
     board.join(t, 0.0)
-    expectations = [("NO_ANSWER", 10.0), ("USER_BUSY", 30.0), ("SUBSCRIBER_ABSENT", 60.0)]
+    expectations = [
+        ("NO_ANSWER", 10.0),
+        ("USER_BUSY", 30.0),  # busy and rejected rest the agent without counting
+        ("CALL_REJECTED", 45.0),
+        ("SUBSCRIBER_ABSENT", 60.0),
+        ("NO_ANSWER", 10.0),
+    ]
     now = 0.0
     for cause, rest in expectations:
         assert offers(board, now) == {"t": ("a",)}
@@ -151,7 +160,7 @@ def test_failed_offers_rest_the_agent_then_pause_it() -> None:
         assert board.agents["a"].ready_at == now + rest
         assert board.next_ready(now) == now + rest
         now += rest
-    assert changes[-1].status is AgentStatus.PAUSED and changes[-1].reason
+    assert changes[-1].status is AgentStatus.PAUSED and changes[-1].reason == "no_answer"
     assert offers(board, now) == {}
 
 

@@ -1,6 +1,7 @@
 """Every table, imported in one place so ``Base.metadata`` is complete."""
 
 from callcenter.store.models.acd import (
+    AcdCounter,
     Agent,
     AgentSkill,
     AgentStatusChange,
@@ -16,6 +17,7 @@ from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.tokens import ApiToken
 
 __all__ = [
+    "AcdCounter",
     "Agent",
     "AgentSkill",
     "AgentStatusChange",

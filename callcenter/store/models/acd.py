@@ -54,6 +54,8 @@ class Agent(Base):
     on_demand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # failure policy overrides (``acd.rules.FailurePolicy`` keys), checked by the service
+    routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -115,6 +117,8 @@ class Queue(Base):
     )
     recording_sample_percent: Mapped[int] = mapped_column(Integer, default=100)
     callback_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # relaxation, tier rules, failure policy, exits (``acd.rules.Routing``), checked by the service
+    routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list[QueueMember]] = relationship(
@@ -192,3 +196,15 @@ class QueueEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(None, "queue_id", "joined_at"),)
+
+
+class AcdCounter(Base):
+    """What the ACD counts and must keep across a restart: a queue's round-robin place, an
+    agent's calls answered and talk time (``scope`` queue or agent, ``name`` its key)."""
+
+    __tablename__ = "acd_counters"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

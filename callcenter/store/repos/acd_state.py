@@ -13,13 +13,20 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
-from callcenter.store.models import Agent, Queue, QueueEntry
-from callcenter.store.records import AgentStateRecord, OpenStaysClosed, QueueStayRecord
+from callcenter.store.base import utcnow
+from callcenter.store.models import AcdCounter, Agent, Queue, QueueEntry
+from callcenter.store.records import (
+    AcdCounterRecord,
+    AgentStateRecord,
+    OpenStaysClosed,
+    QueueStayRecord,
+)
 from callcenter.store.statements import (
     STAY_COLUMNS,
     agent_history_insert,
     agent_state_update,
     agent_state_with_history,
+    counter_upsert,
     params,
     stay_upsert,
 )
@@ -94,6 +101,20 @@ def close_open_stays(conn: Connection, closes: Sequence[OpenStaysClosed]) -> int
     return done
 
 
+def write_counters(conn: Connection, counters: Sequence[AcdCounterRecord]) -> int:
+    """Upsert each queue's or agent's counters (the last write of a key in the batch wins)."""
+    latest = {(c.scope, c.name): c for c in counters}
+    if not latest:
+        return 0
+    at = utcnow()
+    rows = [
+        {"p_scope": c.scope, "p_name": c.name, "p_data": c.data, "p_updated_at": at}
+        for c in latest.values()
+    ]
+    conn.execute(counter_upsert(conn.dialect.name), rows)
+    return len(rows)
+
+
 class AcdStateRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -106,6 +127,13 @@ class AcdStateRepository:
 
     def save_agent_states(self, changes: Sequence[AgentStateRecord]) -> int:
         return write_agent_states(self.session.connection(), changes)
+
+    def counters(self) -> list[AcdCounterRecord]:
+        rows = self.session.scalars(select(AcdCounter))
+        return [AcdCounterRecord(r.scope, r.name, dict(r.data or {})) for r in rows]
+
+    def save_counters(self, counters: Sequence[AcdCounterRecord]) -> int:
+        return write_counters(self.session.connection(), counters)
 
     def open_stays(self, call_uuids: Collection[str]) -> list[QueueStayRecord]:
         """The stays of these calls that have no outcome yet (a previous run's, at a start),

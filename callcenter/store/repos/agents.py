@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -55,6 +56,7 @@ def to_record(agent: Agent) -> AgentRecord:
         whisper=agent.whisper,
         outbound_caller_id=agent.outbound_caller_id,
         on_demand=agent.on_demand,
+        routing=dict(agent.routing or {}),
     )
 
 
@@ -163,6 +165,12 @@ class AgentRepository:
             agent.pin_hash = hash_pin(pin)
         if wrapup_seconds is not None:
             agent.wrapup_seconds = wrapup_seconds
+        self.session.flush()
+        return to_record(agent)
+
+    def set_routing(self, extension: str, routing: dict[str, Any]) -> AgentRecord:
+        agent = self._get(extension)
+        agent.routing = dict(routing)
         self.session.flush()
         return to_record(agent)
 

@@ -25,6 +25,7 @@ _SETTABLE = {
     "recording_sample_percent",
     "callback_enabled",
     "number",
+    "routing",
 }
 
 
@@ -49,6 +50,7 @@ def to_record(queue: Queue) -> QueueRecord:
         ),
         required_skills={s.skill: s.min_level for s in queue.required_skills},
         number=queue.number,
+        routing=dict(queue.routing or {}),
     )
 
 

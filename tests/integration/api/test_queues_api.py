@@ -76,3 +76,38 @@ def test_entries(api: Client) -> None:
     api("POST", "/queues", body={"name": "sales"})
     assert api("GET", "/queues/sales/entries", query_string="limit=5").json == {"items": []}
     assert api("GET", "/queues/sales/entries", query_string="limit=0").status_code == 422
+
+
+def test_routing_rules_are_set_checked_and_reset(api: Client) -> None:
+    made = api(
+        "POST", "/queues",
+        body={"name": "care", "strategy": "rrmemory",
+              "routing": {"relax": "after 30s: english>=50", "tier_wait_seconds": 20}},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json["strategy"] == "rrmemory"
+    assert made.json["routing"] == {"relax": "after 30s: english >= 50", "tier_wait_seconds": 20}
+    bad = api("PATCH", "/queues/care", body={"routing": {"relax": "after 30s: english => 5"}})
+    assert (bad.status_code, bad.json["code"]) == (422, "invalid_argument")
+    assert "relax rule 1" in bad.json["detail"] and "english => 5" in bad.json["detail"]
+    bad = api("PATCH", "/queues/care", body={"routing": {"join_empty": "asleep"}})
+    assert bad.status_code == 422 and "join_empty" in bad.json["detail"]
+    changed = api(
+        "PATCH", "/queues/care",
+        body={"routing": {"relax": None, "max_no_answer": 2, "join_empty": "paused"}},
+    )  # fmt: skip
+    assert changed.json["routing"] == {
+        "tier_wait_seconds": 20, "max_no_answer": 2, "join_empty": "paused",
+    }  # fmt: skip
+
+
+def test_an_agents_failure_policy_overrides(api: Client) -> None:
+    api("POST", "/agents", body={"extension": "1002"})
+    path = "/agents/1002/failure-policy"
+    set_ = api("PATCH", path, body={"no_answer_delay": 5, "max_no_answer": 1})
+    assert set_.status_code == 200, set_.text
+    assert set_.json["failure_policy"] == {"no_answer_delay": 5, "max_no_answer": 1}
+    reset = api("PATCH", path, body={"max_no_answer": None})
+    assert reset.json["failure_policy"] == {"no_answer_delay": 5}
+    bad = api("PATCH", path, body={"busy_delay": 99999})
+    assert (bad.status_code, bad.json["code"]) == (422, "invalid_argument")
