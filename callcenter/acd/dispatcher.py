@@ -22,6 +22,7 @@ from typing import Any
 import gevent
 from gevent.queue import Empty, Queue
 
+from callcenter.acd import ewt
 from callcenter.acd import messages as m
 from callcenter.acd.board import (
     BUSY,
@@ -109,6 +110,7 @@ class Dispatcher:
         self._held: list[Ticket] = []  # joins that came before the first load
         self._last_since = 0
         self._greenlet: gevent.Greenlet[Any] | None = None
+        self.handle_times = ewt.HandleTimes()  # this greenlet's; the API only reads means
         self._handlers: dict[type, Callable[[Any], None]] = {
             m.Join: self._join,
             m.Leave: self._leave,
@@ -126,6 +128,7 @@ class Dispatcher:
             m.AgentChanged: self._agent_changed,
             m.QueueChanged: self._queue_changed,
             m.Reload: self._reload_all,
+            m.AskWait: self._wait,
         }
         metrics.watch(self.figures)
 
@@ -212,6 +215,14 @@ class Dispatcher:
         self.post(m.AskPosition(ticket, answer))
         found = answer.get(timeout)
         return found.position if isinstance(found, m.Position) else None
+
+    def wait(self, ticket: str, timeout: float = 2.0) -> m.Wait | None:
+        """The caller's place and estimated wait now (``acd.ewt``), asked by message; None
+        if the dispatcher did not answer in time."""
+        answer = m.OneShot()
+        self.post(m.AskWait(ticket, answer))
+        found = answer.get(timeout)
+        return found if isinstance(found, m.Wait) else None
 
     def figures(self, timeout: float = 2.0) -> BoardFigures | None:
         """The board's gauges, taken by the dispatcher's greenlet (asked by message); when
@@ -461,6 +472,14 @@ class Dispatcher:
         place = self.board.position(ticket) if ticket is not None and ticket.waiting else 0
         message.reply.post(m.Position(message.ticket, place))
 
+    def _wait(self, message: m.AskWait) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None or not ticket.waiting:
+            message.reply.post(m.Wait(message.ticket, 0, None))
+            return
+        seconds = ewt.for_ticket(self.board, ticket, self.handle_times, self.clock())
+        message.reply.post(m.Wait(message.ticket, self.board.position(ticket), seconds))
+
     # -- agents on calls ----------------------------------------------------------------------
 
     def _occupy(self, message: m.AgentBusy) -> None:
@@ -484,6 +503,9 @@ class Dispatcher:
     def _wrap_up(self, talk: _Talk) -> None:
         now = self.clock()
         seconds = max(0.0, now - talk.since)
+        agent = self.board.agents.get(talk.extension)
+        wrapup = agent.wrapup_seconds if agent is not None else 0
+        self.handle_times.record(talk.ticket.queue, seconds + wrapup)
         changes = self.board.released(talk.ticket, talk.extension, seconds, now, wrapup=True)
         self._save_agents(changes)
 

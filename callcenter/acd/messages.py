@@ -215,3 +215,21 @@ class Reservation:
 class Position:
     ticket: str
     position: int
+
+
+# -- while waiting (estimated wait time) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AskWait:
+    """The caller's place and estimated wait now: answered with ``Wait``."""
+
+    ticket: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    ticket: str
+    position: int  # 0: not waiting any more
+    seconds: float | None  # acd.ewt's estimate; None when it cannot be told

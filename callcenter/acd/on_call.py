@@ -25,6 +25,7 @@ from typing import Any
 import gevent
 
 from callcenter.acd import messages as m
+from callcenter.acd import waiting
 from callcenter.acd.board import QueueSpec
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import MusicOnHold, break_media
@@ -198,6 +199,7 @@ class QueueRunner:
             position_prompt=spec.announcements.get("position"),
             position=functools.partial(self._position, seat),
             language=language,
+            place=self._place(control, seat, spec, language),
         )
         music.start()
         rung = 0  # the dispatcher's offers are numbered: ring each one once
@@ -238,6 +240,16 @@ class QueueRunner:
         if now:
             return now
         return seat.answer.position if seat.answer is not None else 1
+
+    def _place(
+        self, control: CallControl, seat: _Seat, spec: QueueSpec, language: str
+    ) -> Callable[[], list[tuple[str, str]]] | None:
+        """The place and expected wait said at each announcement (``acd.waiting``)."""
+        if not spec.announcements.get("wait_about"):
+            return None  # the position alone, as before
+        ask = functools.partial(self.dispatcher.wait, seat.ticket)
+        fallback = functools.partial(self._position, seat)
+        return waiting.announcer(ask, fallback, spec.announcements, language, control.uuid)
 
     def _news(self, control: CallControl, seat: _Seat, rung: int) -> bool:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""
