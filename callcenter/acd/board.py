@@ -46,6 +46,7 @@ class QueueSpec:
     overflow_target: str | None = None
     announce_every: int = 0  # seconds between announcements to waiting callers (0: none)
     announcements: Mapping[str, str] = field(default_factory=dict)  # periodic, position
+    rejoin_window: int = 0  # seconds a caller who hung up keeps its place (acd.rejoin)
 
 
 @dataclass(frozen=True, slots=True)

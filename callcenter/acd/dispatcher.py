@@ -36,6 +36,7 @@ from callcenter.acd.board import (
     Ticket,
 )
 from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
+from callcenter.acd.rejoin import Rejoins
 from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
@@ -77,6 +78,7 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         overflow_target=queue.overflow_target,
         announce_every=queue.announce_position_seconds,
         announcements={k: str(v) for k, v in queue.announcements.items() if v},
+        rejoin_window=queue.rejoin_window_seconds,
     )
 
 
@@ -111,6 +113,7 @@ class Dispatcher:
         self._last_since = 0
         self._greenlet: gevent.Greenlet[Any] | None = None
         self.handle_times = ewt.HandleTimes()  # this greenlet's; the API only reads means
+        self.rejoins = Rejoins()
         self._handlers: dict[type, Callable[[Any], None]] = {
             m.Join: self._join,
             m.Leave: self._leave,
@@ -129,6 +132,7 @@ class Dispatcher:
             m.QueueChanged: self._queue_changed,
             m.Reload: self._reload_all,
             m.AskWait: self._wait,
+            m.Returning: lambda r: self.rejoins.expect(r.ticket, r.queue, r.number),
         }
         metrics.watch(self.figures)
 
@@ -379,7 +383,7 @@ class Dispatcher:
             message.ticket, message.call_uuid, message.queue, message.priority,
             dict(message.skills),
         )  # fmt: skip
-        ticket.since_us = message.since_us
+        ticket.since_us = message.since_us or self._rejoined(ticket)
         self._tickets[ticket.id] = ticket
         self._replies[ticket.id] = message.reply
         self._enter(ticket)
@@ -415,6 +419,17 @@ class Dispatcher:
         self._answer(ticket.id, seat)
         if ticket.refused is not None:
             self._forget(ticket)
+
+    def _rejoined(self, ticket: Ticket) -> int:
+        """The join time of the caller's stay abandoned within the queue's rejoin window."""
+        spec = self.board.queues.get(ticket.queue)
+        window = spec.rejoin_window if spec is not None else 0
+        since = self.rejoins.place(ticket.id, window, self.clock())
+        if since is None:
+            return 0
+        log.info("call %s: called again: back in queue %s at its place", ticket.call_uuid,
+                 ticket.queue)  # fmt: skip
+        return since
 
     def _offer_failed(self, message: m.OfferFailed) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -562,6 +577,9 @@ class Dispatcher:
             reply.post(message)
 
     def _forget(self, ticket: Ticket) -> None:
+        abandoned = ticket.outcome is QueueOutcome.ABANDONED
+        self.rejoins.closed(ticket.id, abandoned=abandoned, since_us=ticket.since_us,
+                            now=self.clock())  # fmt: skip
         self._tickets.pop(ticket.id, None)
         self._replies.pop(ticket.id, None)
         self._stays.pop(ticket.id, None)

@@ -116,19 +116,26 @@ def erlang_c_wait(agents: int, arrivals_per_second: float, mean_handle: float) -
 def for_ticket(board: Board, ticket: Ticket, times: HandleTimes, now: float) -> float | None:
     """``estimate`` for a waiting caller, from the board as it is now: the queue's members
     logged in and available (any state) who could take this caller are staffed."""
-    spec = board.queues.get(ticket.queue)
-    if spec is None or not ticket.waiting:
+    if ticket.queue not in board.queues or not ticket.waiting:
         return None
+    staffed, free = staffing(board, ticket.queue, ticket.skills, now)
+    return estimate(board.position(ticket), staffed, free, times.mean(ticket.queue))
+
+
+def staffing(board: Board, queue: str, skills: Mapping[str, int], now: float) -> tuple[int, int]:
+    """(staffed, free now) among the queue's members who could take a caller needing
+    ``skills``."""
+    spec = board.queues[queue]
     staffed = free = 0
     for member in spec.members:
         agent = board.agents.get(member.extension)
         if agent is None or agent.removed or agent.status is not AgentStatus.AVAILABLE:
             continue
-        if not (_able(agent, spec.required_skills) and _able(agent, ticket.skills)):
+        if not (_able(agent, spec.required_skills) and _able(agent, skills)):
             continue
         staffed += 1
         free += agent.free(now)
-    return estimate(board.position(ticket), staffed, free, times.mean(ticket.queue))
+    return staffed, free
 
 
 def _able(agent: AgentSlot, needed: Mapping[str, int]) -> bool:

@@ -233,3 +233,13 @@ class Wait:
     ticket: str
     position: int  # 0: not waiting any more
     seconds: float | None  # acd.ewt's estimate; None when it cannot be told
+
+
+@dataclass(frozen=True, slots=True)
+class Returning:
+    """Posted just before the caller's ``Join``: its number, so that a caller who hung up
+    and calls again within the queue's rejoin window gets its place back (``acd.rejoin``)."""
+
+    ticket: str
+    queue: str
+    number: str

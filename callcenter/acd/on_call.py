@@ -124,6 +124,8 @@ class QueueRunner:
         if resumed is not None:
             priority, skills, language = resumed.priority, dict(resumed.skills), resumed.language
         ticket = resumed.ticket if resumed else str(uuidlib.uuid4())
+        if resumed is None:
+            self._returning(call, ticket, queue)
         self.dispatcher.post(
             m.Join(
                 ticket, call.uuid, queue, control.mailbox, priority,
@@ -177,6 +179,11 @@ class QueueRunner:
             raise
         finally:
             self._close(control, seat)
+
+    def _returning(self, call: Call, ticket: str, queue: str) -> None:
+        """The caller's number, for the queue's rejoin window (``acd.rejoin``)."""
+        if call.from_number:
+            self.dispatcher.post(m.Returning(ticket, queue, call.from_number))
 
     # -- waiting ------------------------------------------------------------------------
 

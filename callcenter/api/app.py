@@ -53,7 +53,9 @@ def for_engine(
         agents_domain=settings.agents_domain,
         default_route=settings.default_route,
         dialplans_dir=settings.dialplans_dir,
-        live=BoardReader(lambda: dispatcher.board, dispatcher.clock),
+        live=BoardReader(
+            lambda: dispatcher.board, dispatcher.clock, handle_times=dispatcher.handle_times
+        ),
         flows=flows,
     )
     return Api(env, events=events)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from callcenter.acd.board import AgentSlot, Board
+from callcenter.acd import ewt
+from callcenter.acd.board import AgentSlot, Board, Ticket
+from callcenter.acd.ewt import HandleTimes
 from callcenter.vocabulary import AgentState, AgentStatus
 
 
@@ -38,6 +40,7 @@ class CallerLive:
     waited_seconds: float
     priority: int
     offered_to: tuple[str, ...]
+    expected_wait_seconds: float | None = None  # acd.ewt; None: cannot be told
 
 
 class LiveState(Protocol):
@@ -55,10 +58,12 @@ class BoardReader:
         board: Callable[[], Board],
         clock: Callable[[], float],
         wall: Callable[[], float] = time.time,
+        handle_times: HandleTimes | None = None,
     ) -> None:
         self._board = board
         self._clock = clock
         self._wall = wall
+        self._handle_times = handle_times
 
     def agents(self) -> dict[str, AgentLive]:
         board, now = self._board(), self._clock()
@@ -66,6 +71,7 @@ class BoardReader:
 
     def callers(self, queue: str) -> list[CallerLive]:
         board, wall_us = self._board(), int(self._wall() * 1_000_000)
+        wait = self._estimator(board, queue)
         return [
             CallerLive(
                 call_uuid=t.call_uuid,
@@ -74,9 +80,28 @@ class BoardReader:
                 waited_seconds=round(max(0, wall_us - t.since_us) / 1e6, 3),
                 priority=t.priority,
                 offered_to=tuple(t.offer or ()),
+                expected_wait_seconds=wait(index, t),
             )
             for index, t in enumerate(board.waiting(queue), start=1)
         ]
+
+    def _estimator(self, board: Board, queue: str) -> Callable[[int, Ticket], float | None]:
+        """The estimated wait of the caller at a position (``acd.ewt``), staffing counted
+        once per distinct skill need."""
+        times, now = self._handle_times, self._clock()
+        if times is None or queue not in board.queues:
+            return lambda _position, _ticket: None
+        mean = times.mean(queue)
+        seen: dict[tuple[tuple[str, int], ...], tuple[int, int]] = {}
+
+        def wait(position: int, ticket: Ticket) -> float | None:
+            need = tuple(sorted(ticket.skills.items()))
+            if need not in seen:
+                seen[need] = ewt.staffing(board, queue, ticket.skills, now)
+            seconds = ewt.estimate(position, *seen[need], mean)
+            return None if seconds is None else round(seconds, 1)
+
+        return wait
 
 
 def _agent(slot: AgentSlot, board: Board, now: float) -> AgentLive:

@@ -27,6 +27,7 @@ RANGES = {
     "agent_ring_seconds": (1, 600),
     "service_level_seconds": (0, 86_400),
     "announce_position_seconds": (0, 3600),
+    "rejoin_window_seconds": (0, 86_400),
 }
 
 
@@ -56,6 +57,12 @@ class QueueSettings:
     position_prompt: str | None = None  # played before the caller's position
     overflow_target: str | None = None  # a route target: queue:X, ivr:X, extension:X, ...
     clear_overflow: bool = False  # update: remove the overflow target
+    # while waiting (docs/queues.md): the estimated wait said after the position, and the
+    # place kept for a caller who hangs up and calls again within rejoin_window_seconds
+    wait_prompt: str | None = None  # "your expected wait is about" (+ "2 minutes")
+    wait_less_prompt: str | None = None  # "... less than" (+ "1 minute")
+    wait_more_prompt: str | None = None  # "... more than" (+ "10 minutes")
+    rejoin_window_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,7 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
         "periodic": given.announcement and checks.playback(given.announcement, "announcement"),
         "position": given.position_prompt
         and checks.playback(given.position_prompt, "position_prompt"),
+        **_wait_prompts(given),
     }
     if any(spoken.values()):
         out["announcements"] = {k: v for k, v in spoken.items() if v}
@@ -113,6 +121,15 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
     elif given.clear_overflow:
         out["overflow_target"] = None
     return out
+
+
+def _wait_prompts(given: QueueSettings) -> dict[str, str | None]:
+    prompts = {
+        "wait_about": (given.wait_prompt, "wait_prompt"),
+        "wait_less": (given.wait_less_prompt, "wait_less_prompt"),
+        "wait_more": (given.wait_more_prompt, "wait_more_prompt"),
+    }
+    return {key: value and checks.playback(value, name) for key, (value, name) in prompts.items()}
 
 
 def add(db: Database, who: Actor, name: str, settings: QueueSettings | None = None) -> QueueRecord:

@@ -61,6 +61,7 @@ class QueueRecord:
     callback_enabled: bool
     members: tuple[QueueMemberRecord, ...] = ()
     required_skills: dict[str, int] = field(default_factory=dict)
+    rejoin_window_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,5 @@ def test_what_the_caller_hears() -> None:
     soon = waiting.place_steps(m.Wait("t", 1, 10.0), 0, prompts, "en")
     assert soon[2] == ("playback", "about.wav")
     # nothing known: the position the caller got at joining, and no wait
-    assert waiting.place_steps(None, 4, prompts, "en") == steps[:1] + [
-        ("say", "en NUMBER pronounced 4")
-    ]
+    unknown = waiting.place_steps(None, 4, prompts, "en")
+    assert unknown == [steps[0], ("say", "en NUMBER pronounced 4")]

@@ -24,6 +24,7 @@ _SETTABLE = {
     "recording_policy",
     "recording_sample_percent",
     "callback_enabled",
+    "rejoin_window_seconds",
 }
 
 
@@ -47,6 +48,7 @@ def to_record(queue: Queue) -> QueueRecord:
             QueueMemberRecord(m.agent.extension, m.tier, m.position) for m in queue.members
         ),
         required_skills={s.skill: s.min_level for s in queue.required_skills},
+        rejoin_window_seconds=queue.rejoin_window_seconds,
     )
 
 
