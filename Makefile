@@ -65,6 +65,8 @@ bench: $(STAMP) ## Run the benchmarks (~20 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_api.py (API p99 at 50 calls/s, 200 SSE clients when the stream exists)"
 	$(BIN)/python tests/benchmarks/bench_api.py --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_ewt.py (estimated wait accuracy at loads 0.7/0.85/0.95; docs/waiting.md)"
+	$(BIN)/python tests/benchmarks/bench_ewt.py
 
 SOAK_ARGS ?=
 soak: $(STAMP) ## Chaos run (SIGKILLs, ESL drops, PostgreSQL cuts; 10 min, 5 calls/s) ending with the invariant checks; SOAK_ARGS='--duration 120'
