@@ -1,7 +1,7 @@
 """Estimated wait time accuracy: what callers would be told at joining vs what they waited.
 
 Run: .venv/bin/python tests/benchmarks/bench_ewt.py [--agents 5] [--talk 120] [--calls 250]
-         [--loads 0.7,0.85,0.95] [--time-scale 0.01] [--database-url postgresql+psycopg://...]
+         [--loads 0.7,0.85,0.95] [--time-scale 0.01]
 
 The engine (``App``) and the simulator run here, the simulator ``--time-scale`` times faster
 than real time (figures are in simulated seconds). One queue of ``--agents`` agents (no
@@ -147,12 +147,13 @@ def one_load(load: float, args: argparse.Namespace, seed: int) -> dict[str, Any]
     scale = args.time_scale
     agents = [str(3000 + n) for n in range(args.agents)]
     rate = load * args.agents / args.talk  # simulated calls per second
-    with tempfile.TemporaryDirectory() as tmp, Simulator(
-        password=PASSWORD, time_scale=scale, seed=seed
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Simulator(password=PASSWORD, time_scale=scale, seed=seed) as sim,
+    ):
         for ext in agents:
             sim.register_agent(ext, AgentBehaviour(answer_delay=1.0))
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'cc.db'}"
+        url = f"sqlite:///{Path(tmp) / 'cc.db'}"  # a fresh database per load
         run = Run()
         with engine(sim, url, Path(tmp), agents) as app:
             instrument(app, run)
@@ -160,16 +161,18 @@ def one_load(load: float, args: argparse.Namespace, seed: int) -> dict[str, Any]
                 talk = rng.expovariate(1.0 / args.talk)
                 sim.place_call(DID, f"1555{n:07d}", behaviour=CallerBehaviour(talk_time=talk))
                 gevent.sleep(rng.expovariate(rate) * scale)
-            done = lambda: len(run.told) == args.calls and all(  # noqa: E731
-                t.waited is not None for t in run.told.values()
-            )
+
+            def done() -> bool:
+                told = run.told.values()
+                return len(told) == args.calls and all(t.waited is not None for t in told)
+
             _until(done, 3000 * scale + 60)
     return figures(load, run, args)
 
 
 def figures(load: float, run: Run, args: argparse.Namespace) -> dict[str, Any]:
     scale = args.time_scale
-    counted = list(run.told.values())[max(1, args.calls // 10):]
+    counted = list(run.told.values())[max(1, args.calls // 10) :]
     waits = [t.waited / scale for t in counted if t.waited is not None]
     out: dict[str, Any] = {"load": load, "calls": len(waits)}
     out["mean_wait"] = statistics.fmean(waits) if waits else 0.0
@@ -212,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", default="0.7,0.85,0.95")
     parser.add_argument("--time-scale", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     args = parser.parse_args(argv)
     rows = []
     for index, load in enumerate(float(x) for x in args.loads.split(",")):
