@@ -3,15 +3,16 @@
 Run: .venv/bin/python tests/benchmarks/bench_ewt.py [--agents 5] [--talk 120] [--calls 200]
          [--loads 0.7,0.85,0.95] [--time-scale 0.05]   (about 16 minutes)
 
-The engine (``App``) and the simulator run here, simulated time running at ``--time-scale``
-times real time (figures are in simulated seconds; the engine's own real time per call,
-about 0.1 s from join to answer, reads as 0.1 / time-scale simulated seconds of error). One queue of ``--agents`` agents (no
-wrap-up, phones answering after 1 s); callers arrive as a Poisson process at the rate that
-makes the offered load ``--loads`` (load = arrival rate x mean talk / agents) and talk an
-exponential time of mean ``--talk`` s; nobody abandons. At each join the dispatcher's own
-greenlet takes the estimate (``acd.ewt.for_ticket``) and, for comparison, the position
-model without the half call, and Erlang C's mean wait (arrival rate measured on the last 20
-arrivals). The first 10 % of calls warm the handle times up and are not counted.
+The engine (``App``) and the simulator run here; a simulated second lasts ``--time-scale``
+real seconds (figures are in simulated seconds; the engine's own real time per call, about
+0.1 s from join to answer, reads as 0.1 / time-scale simulated seconds of error). One queue
+of ``--agents`` agents (no wrap-up, phones answering after 1 s); callers arrive as a
+Poisson process at the rate that makes the offered load ``--loads`` (load = arrival rate x
+mean talk / agents) and talk an exponential time of mean ``--talk`` s; nobody abandons.
+At each join the dispatcher's own greenlet takes the estimate (``acd.ewt.for_ticket``)
+and, for comparison, the position model without the half call, and Erlang C's mean wait
+(arrival rate measured on the last 20 arrivals). The first 10 % of calls warm the handle
+times up and are not counted.
 
 Per load: calls counted, mean and p90 wait, then for each model the median absolute error
 and the share of callers told within 30 s of their wait. A benchmark, not a test: it
