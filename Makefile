@@ -56,7 +56,7 @@ demo: $(ENGINE) ## Run the engine on its embedded defaults (SQLite, simulator); 
 
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-bench: $(STAMP) ## Run the benchmarks (~20 min, PostgreSQL on BENCH_DATABASE_URL) and print figures beside their targets
+bench: $(STAMP) ## Run the benchmarks (~35 min, PostgreSQL on BENCH_DATABASE_URL) and print figures beside their targets
 	@for b in acd esl_ingest; do echo "== tests/benchmarks/bench_$$b.py"; \
 	  $(BIN)/python tests/benchmarks/bench_$$b.py || exit 1; done
 	@echo "== tests/benchmarks/bench_writer.py"
@@ -68,6 +68,8 @@ bench: $(STAMP) ## Run the benchmarks (~20 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_api.py (API p99 at 50 calls/s, 200 SSE clients when the stream exists)"
 	$(BIN)/python tests/benchmarks/bench_api.py --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_ewt.py (estimated wait accuracy at loads 0.7/0.85/0.95, ~16 min; docs/waiting.md)"
+	$(BIN)/python tests/benchmarks/bench_ewt.py
 
 SOAK_ARGS ?=
 soak: $(STAMP) ## Chaos run (SIGKILLs, ESL drops, PostgreSQL cuts; 10 min, 5 calls/s) ending with the invariant checks; SOAK_ARGS='--duration 120'

@@ -49,6 +49,7 @@ class QueueSpec:
     announce_every: int = 0  # seconds between announcements to waiting callers (0: none)
     announcements: Mapping[str, str] = field(default_factory=dict)  # periodic, position
     routing: Routing = field(default_factory=Routing)
+    rejoin_window: int = 0  # seconds a caller who hung up keeps its place (acd.rejoin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar, cast
 import gevent
 from gevent.queue import Empty, Queue
 
+from callcenter.acd import ewt
 from callcenter.acd import messages as m
 from callcenter.acd.auditor import Auditor
 from callcenter.acd.board import (
@@ -37,6 +38,7 @@ from callcenter.acd.board import (
     Ticket,
 )
 from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
+from callcenter.acd.rejoin import Rejoins
 from callcenter.acd.rules import Routing, RuleError, agent_overrides
 from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
 from callcenter.events.bus import EventBus
@@ -94,6 +96,7 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         announce_every=queue.announce_position_seconds,
         announcements={k: str(v) for k, v in queue.announcements.items() if v},
         routing=routing,
+        rejoin_window=queue.rejoin_window_seconds,
     )
 
 
@@ -130,6 +133,8 @@ class Dispatcher:
         self._held: list[Ticket] = []  # joins that came before the first load
         self._last_since = 0
         self._greenlet: gevent.Greenlet[Any] | None = None
+        self.handle_times = ewt.HandleTimes()  # this greenlet's; the API only reads means
+        self.rejoins = Rejoins()
         self._handlers: dict[type, Callable[[Any], None]] = {
             m.Join: self._join,
             m.Leave: self._leave,
@@ -150,6 +155,8 @@ class Dispatcher:
             m.AgentChanged: self._agent_changed,
             m.QueueChanged: self._queue_changed,
             m.Reload: self._reload_all,
+            m.AskWait: self._wait,
+            m.Returning: lambda r: self.rejoins.expect(r.ticket, r.queue, r.number),
         }
         metrics.watch(self.figures)
 
@@ -245,6 +252,14 @@ class Dispatcher:
         self.post(m.AskPosition(ticket, answer))
         found = answer.get(timeout)
         return found.position if isinstance(found, m.Position) else None
+
+    def wait(self, ticket: str, timeout: float = 2.0) -> m.Wait | None:
+        """The caller's place and estimated wait now (``acd.ewt``), asked by message; None
+        if the dispatcher did not answer in time."""
+        answer = m.OneShot()
+        self.post(m.AskWait(ticket, answer))
+        found = answer.get(timeout)
+        return found if isinstance(found, m.Wait) else None
 
     def figures(self, timeout: float = 2.0) -> BoardFigures | None:
         """The board's gauges, taken by the dispatcher's greenlet (asked by message); when
@@ -455,7 +470,7 @@ class Dispatcher:
             message.ticket, message.call_uuid, message.queue, message.priority,
             dict(message.skills),
         )  # fmt: skip
-        ticket.since_us = message.since_us
+        ticket.since_us = message.since_us or self._rejoined(ticket)
         ticket.first_us = message.first_us
         self._tickets[ticket.id] = ticket
         self._replies[ticket.id] = message.reply
@@ -503,6 +518,17 @@ class Dispatcher:
         self._stays[ticket.id] = _Stay(datetime.fromtimestamp(ticket.since_us / 1e6, UTC))
         self._count(ticket, outcome, 0.0)
         self._save_stay(ticket, ticket.refused)
+
+    def _rejoined(self, ticket: Ticket) -> int:
+        """The join time of the caller's stay abandoned within the queue's rejoin window."""
+        spec = self.board.queues.get(ticket.queue)
+        window = spec.rejoin_window if spec is not None else 0
+        since = self.rejoins.place(ticket.id, window, self.clock())
+        if since is None:
+            return 0
+        log.info("call %s: called again: back in queue %s at its place", ticket.call_uuid,
+                 ticket.queue)  # fmt: skip
+        return since
 
     def _offer_failed(self, message: m.OfferFailed) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -563,6 +589,14 @@ class Dispatcher:
         place = self.board.position(ticket) if ticket is not None and ticket.waiting else 0
         message.reply.post(m.Position(message.ticket, place))
 
+    def _wait(self, message: m.AskWait) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None or not ticket.waiting:
+            message.reply.post(m.Wait(message.ticket, 0, None))
+            return
+        seconds = ewt.for_ticket(self.board, ticket, self.handle_times, self.clock())
+        message.reply.post(m.Wait(message.ticket, self.board.position(ticket), seconds))
+
     # -- agents on calls ----------------------------------------------------------------------
 
     def _occupy(self, message: m.AgentBusy) -> None:
@@ -597,6 +631,9 @@ class Dispatcher:
     def _wrap_up(self, talk: _Talk) -> None:
         now = self.clock()
         seconds = max(0.0, now - talk.since)
+        agent = self.board.agents.get(talk.extension)
+        wrapup = agent.wrapup_seconds if agent is not None else 0
+        self.handle_times.record(talk.ticket.queue, seconds + wrapup)
         changes = self.board.released(talk.ticket, talk.extension, seconds, now, wrapup=True)
         self._save_agents(changes)
         self._save_agent_counter(talk.extension)
@@ -658,6 +695,9 @@ class Dispatcher:
             reply.post(message)
 
     def _forget(self, ticket: Ticket) -> None:
+        abandoned = ticket.outcome is QueueOutcome.ABANDONED
+        self.rejoins.closed(ticket.id, abandoned=abandoned, since_us=ticket.since_us,
+                            now=self.clock())  # fmt: skip
         self._tickets.pop(ticket.id, None)
         self._replies.pop(ticket.id, None)
         self._stays.pop(ticket.id, None)

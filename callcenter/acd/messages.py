@@ -260,3 +260,31 @@ class Exit:
     ticket: str
     outcome: QueueOutcome
     reason: str
+
+
+# -- while waiting (estimated wait time) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AskWait:
+    """The caller's place and estimated wait now: answered with ``Wait``."""
+
+    ticket: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    ticket: str
+    position: int  # 0: not waiting any more
+    seconds: float | None  # acd.ewt's estimate; None when it cannot be told
+
+
+@dataclass(frozen=True, slots=True)
+class Returning:
+    """Posted just before the caller's ``Join``: its number, so that a caller who hung up
+    and calls again within the queue's rejoin window gets its place back (``acd.rejoin``)."""
+
+    ticket: str
+    queue: str
+    number: str

@@ -10,6 +10,7 @@ noise, so a bad setting never turns into a stream of commands.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ class MusicOnHold:
         position_prompt: str | None = None,
         position: Callable[[], int] | None = None,
         language: str = "en",
+        place: Callable[[], list[tuple[str, str]]] | None = None,
     ) -> None:
         self.control = control
         self.source = source
@@ -49,6 +51,7 @@ class MusicOnHold:
         self.position_prompt = position_prompt  # then this and the caller's position
         self.position = position
         self.language = language
+        self.place = place  # says place and wait (acd.waiting), instead of position_prompt
         self.stopped = False
         self.announced = 0
         self._due = False
@@ -97,7 +100,8 @@ class MusicOnHold:
     # -- announcements --------------------------------------------------------------------
 
     def _announce_timer(self) -> gevent.Greenlet[None] | None:
-        if self.announce_every <= 0 or not (self.announcement or self.position_prompt):
+        spoken = self.announcement or self.position_prompt or self.place
+        if self.announce_every <= 0 or not spoken:
             return None
         left = self._next_at - time.monotonic()
         if left <= 0:
@@ -118,7 +122,9 @@ class MusicOnHold:
         steps: list[tuple[str, Callable[[], str]]] = []
         if self.announcement:
             steps.append(("playback", lambda: self.announcement or ""))
-        if self.position_prompt and self.position is not None:
+        if self.place is not None:
+            steps += [(app, functools.partial(str, arg)) for app, arg in self.place()]
+        elif self.position_prompt and self.position is not None:
             position = self.position
             steps += [
                 ("playback", lambda: self.position_prompt or ""),

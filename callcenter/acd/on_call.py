@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import gevent
 
 from callcenter.acd import messages as m
+from callcenter.acd import waiting
 from callcenter.acd.board import QueueSpec
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import MusicOnHold, break_media
@@ -149,6 +150,8 @@ class QueueRunner:
         if resumed is not None:
             priority, skills, language = resumed.priority, dict(resumed.skills), resumed.language
         ticket = resumed.ticket if resumed else str(uuidlib.uuid4())
+        if resumed is None:
+            self._returning(call, ticket, queue)
         self.dispatcher.post(
             m.Join(
                 ticket, call.uuid, queue, control.mailbox, priority,
@@ -209,6 +212,11 @@ class QueueRunner:
         finally:
             self._close(control, seat)
 
+    def _returning(self, call: Call, ticket: str, queue: str) -> None:
+        """The caller's number, for the queue's rejoin window (``acd.rejoin``)."""
+        if call.from_number:
+            self.dispatcher.post(m.Returning(ticket, queue, call.from_number))
+
     # -- waiting ------------------------------------------------------------------------
 
     def _wait(
@@ -230,6 +238,7 @@ class QueueRunner:
             position_prompt=spec.announcements.get("position"),
             position=functools.partial(self._position, seat),
             language=language,
+            place=self._place(control, seat, spec, language),
         )
         music.start()
         rung = 0  # the dispatcher's offers are numbered: ring each one once
@@ -275,6 +284,16 @@ class QueueRunner:
         if now:
             return now
         return seat.answer.position if seat.answer is not None else 1
+
+    def _place(
+        self, control: CallControl, seat: _Seat, spec: QueueSpec, language: str
+    ) -> Callable[[], list[tuple[str, str]]] | None:
+        """The place and expected wait said at each announcement (``acd.waiting``)."""
+        if not spec.announcements.get("wait_about"):
+            return None  # the position alone, as before
+        ask = functools.partial(self.dispatcher.wait, seat.ticket)
+        fallback = functools.partial(self._position, seat)
+        return waiting.announcer(ask, fallback, spec.announcements, language, control.uuid)
 
     def _news(self, control: CallControl, seat: _Seat, rung: int) -> bool:
         """What ends a wait: a new offer, the caller gone, the queue deleted."""

@@ -54,7 +54,7 @@ def for_engine(
         agents_domain=settings.agents_domain,
         default_route=settings.default_route,
         dialplans_dir=settings.dialplans_dir,
-        live=BoardReader(dispatcher.read),
+        live=BoardReader(dispatcher.read, handle_times=dispatcher.handle_times),
         flows=flows,
     )
     return Api(env, events=events)

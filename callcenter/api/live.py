@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from callcenter.acd.board import AgentSlot, Board
+from callcenter.acd import ewt
+from callcenter.acd.board import AgentSlot, Board, Ticket
+from callcenter.acd.ewt import HandleTimes
 from callcenter.errors import CallCenterError
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -41,6 +43,7 @@ class CallerLive:
     waited_seconds: float
     priority: int
     offered_to: tuple[str, ...]
+    expected_wait_seconds: float | None = None  # acd.ewt; None: cannot be told
 
 
 class LiveState(Protocol):
@@ -58,18 +61,26 @@ class BoardRead(Protocol):
 class BoardReader:
     """``LiveState`` over the dispatcher's board: each view is taken by the dispatcher's own
     greenlet (``Dispatcher.read``), the board's only reader and writer; its monotonic clock
-    is the one the board's times are in."""
+    is the one the board's times are in. ``handle_times``: the dispatcher's recent handle
+    times per queue (``acd.ewt``), read in that greenlet too."""
 
-    def __init__(self, read: BoardRead, wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        read: BoardRead,
+        wall: Callable[[], float] = time.time,
+        handle_times: HandleTimes | None = None,
+    ) -> None:
         self._read = read
         self._wall = wall
+        self._handle_times = handle_times
 
     def agents(self) -> dict[str, AgentLive]:
         return _answered(self._read(_agents))
 
     def callers(self, queue: str) -> list[CallerLive]:
         wall_us = int(self._wall() * 1_000_000)
-        return _answered(self._read(lambda board, _now: _callers(board, queue, wall_us)))
+        times = self._handle_times
+        return _answered(self._read(lambda board, now: _callers(board, queue, wall_us, times, now)))
 
 
 def _answered(view: T | None) -> T:
@@ -82,7 +93,10 @@ def _agents(board: Board, now: float) -> dict[str, AgentLive]:
     return {ext: _agent(slot, board, now) for ext, slot in board.agents.items()}
 
 
-def _callers(board: Board, queue: str, wall_us: int) -> list[CallerLive]:
+def _callers(
+    board: Board, queue: str, wall_us: int, times: HandleTimes | None, now: float
+) -> list[CallerLive]:
+    wait = _estimator(board, queue, times, now)
     return [
         CallerLive(
             call_uuid=t.call_uuid,
@@ -91,9 +105,30 @@ def _callers(board: Board, queue: str, wall_us: int) -> list[CallerLive]:
             waited_seconds=round(max(0, wall_us - t.since_us) / 1e6, 3),
             priority=t.priority,
             offered_to=tuple(t.offer or ()),
+            expected_wait_seconds=wait(index, t),
         )
         for index, t in enumerate(board.waiting(queue), start=1)
     ]
+
+
+def _estimator(
+    board: Board, queue: str, times: HandleTimes | None, now: float
+) -> Callable[[int, Ticket], float | None]:
+    """The estimated wait of the caller at a position (``acd.ewt``), staffing counted once
+    per distinct skill need."""
+    if times is None or queue not in board.queues:
+        return lambda _position, _ticket: None
+    mean = times.mean(queue)
+    seen: dict[tuple[tuple[str, int], ...], tuple[int, int]] = {}
+
+    def wait(position: int, ticket: Ticket) -> float | None:
+        need = tuple(sorted(ticket.skills.items()))
+        if need not in seen:
+            seen[need] = ewt.staffing(board, queue, ticket.skills, now)
+        seconds = ewt.estimate(position, *seen[need], mean)
+        return None if seconds is None else round(seconds, 1)
+
+    return wait
 
 
 def _agent(slot: AgentSlot, board: Board, now: float) -> AgentLive:

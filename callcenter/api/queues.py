@@ -77,6 +77,7 @@ class Queue(BaseModel):
     recording_sample_percent: int
     callback_enabled: bool
     number: str | None = Field(None, description="*8<number> from an agent's phone.")
+    rejoin_window_seconds: int
     members: list[Member]
     required_skills: dict[str, int]
     routing: dict[str, Any] = Field(
@@ -112,6 +113,16 @@ class Settings(BaseModel):
         description='Agents transfer a caller here with *8<number>; "" removes it.',
     )  # fmt: skip
     routing: Routing | None = None
+    wait_prompt: str | None = Field(
+        None, max_length=1024, description='"your expected wait is about" (+ "2 minutes")'
+    )
+    wait_less_prompt: str | None = Field(None, max_length=1024, description='"... less than"')
+    wait_more_prompt: str | None = Field(None, max_length=1024, description='"... more than"')
+    rejoin_window_seconds: int | None = Field(
+        None,
+        description="0 (off) to 86400: a caller who hung up and calls again within it "
+        "gets its place back",
+    )
 
 
 class QueueCreate(Settings):
@@ -137,6 +148,9 @@ class Caller(BaseModel):
     waited_seconds: float
     priority: int
     offered_to: list[str] = Field(description="Agents whose phones ring for this caller now.")
+    expected_wait_seconds: float | None = Field(
+        None, description="Estimated wait from now (docs/queues.md); null: cannot be told."
+    )
 
 
 class Entry(BaseModel):
@@ -241,7 +255,8 @@ def operations(env: ApiEnv) -> list[Operation]:
             queue=record.name,
             callers=[
                 Caller(call_uuid=c.call_uuid, position=c.position, waited_seconds=c.waited_seconds,
-                       priority=c.priority, offered_to=list(c.offered_to))
+                       priority=c.priority, offered_to=list(c.offered_to),
+                       expected_wait_seconds=c.expected_wait_seconds)
                 for c in live
             ],
         )  # fmt: skip

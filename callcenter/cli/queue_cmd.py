@@ -26,6 +26,11 @@ _SETTINGS = {
         "announce_position_seconds",
         "Seconds between announcements to waiting callers (0: none).",
     ),
+    "rejoin_window": (
+        "rejoin_window_seconds",
+        "A caller who hung up and calls again within this many seconds (same number) gets "
+        "its place back (0: off).",
+    ),
 }
 
 
@@ -146,6 +151,31 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
             help='Played before the caller\'s position ("you are caller number" + N).',
         ),
         click.option(
+            "--wait-prompt",
+            metavar="FILE",
+            callback=params.music_on_hold,
+            help='Said after the position, before the estimated wait: "your expected wait '
+            'is about" + "2 minutes". Without it the wait is not announced.',
+        ),
+        click.option(
+            "--wait-less-prompt",
+            metavar="FILE",
+            callback=params.music_on_hold,
+            help='Instead of --wait-prompt for a short wait: "... less than" + "1 minute".',
+        ),
+        click.option(
+            "--wait-more-prompt",
+            metavar="FILE",
+            callback=params.music_on_hold,
+            help='Instead of --wait-prompt for a long wait: "... more than" + "10 minutes".',
+        ),
+        click.option(
+            "--rejoin-window",
+            type=click.IntRange(0, 86_400),
+            show_default=d("rejoin_window_seconds"),
+            help=_SETTINGS["rejoin_window"][1],
+        ),
+        click.option(
             "--overflow",
             metavar="TARGET",
             callback=params.target,
@@ -190,6 +220,10 @@ def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> Q
         clear_overflow=clear_overflow,
         number=given.get("number"),
         routing=routing_given(given) or None,
+        wait_prompt=given.get("wait_prompt"),
+        wait_less_prompt=given.get("wait_less_prompt"),
+        wait_more_prompt=given.get("wait_more_prompt"),
+        rejoin_window_seconds=given.get("rejoin_window"),
     )
 
 
@@ -210,7 +244,8 @@ def _given(settings: QueueSettings, after: QueueRecord) -> str:
         columns.insert(0, "strategy")
     if settings.music_on_hold is not None:
         columns.append("music_on_hold")
-    if settings.announcement or settings.position_prompt:
+    waits = (settings.wait_prompt, settings.wait_less_prompt, settings.wait_more_prompt)
+    if settings.announcement or settings.position_prompt or any(waits):
         columns.append("announcements")
     if settings.overflow_target is not None or settings.clear_overflow:
         columns.append("overflow_target")
@@ -277,6 +312,9 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
       callcenter queue set sales --max-wait-no-agent 60 --no-agent-grace 10 \\
           --join-empty paused,unavailable --leave-empty unavailable
       callcenter queue set sales --reset relax
+      callcenter queue set sales --announce-every 60 --position-prompt custom/you-are.wav \\
+          --wait-prompt custom/wait-about.wav --wait-more-prompt custom/wait-more.wav
+      callcenter queue set sales --rejoin-window 120
     """
     if no_overflow and given.get("overflow") is not None:
         raise click.UsageError("give --overflow or --no-overflow, not both")

@@ -133,7 +133,9 @@ _QUEUE_FIELDS = {
     "ring_seconds": "agent_ring_seconds", "service_level": "service_level_seconds",
     "moh": "music_on_hold", "announce_every": "announce_position_seconds",
     "announce": "announcement", "position_prompt": "position_prompt",
-    "overflow": "overflow_target",
+    "overflow": "overflow_target", "wait_prompt": "wait_prompt",
+    "wait_less_prompt": "wait_less_prompt", "wait_more_prompt": "wait_more_prompt",
+    "rejoin_window": "rejoin_window_seconds",
 }  # fmt: skip
 
 

@@ -29,6 +29,7 @@ RANGES = {
     "agent_ring_seconds": (1, 600),
     "service_level_seconds": (0, 86_400),
     "announce_position_seconds": (0, 3600),
+    "rejoin_window_seconds": (0, 86_400),
 }
 
 
@@ -63,6 +64,12 @@ class QueueSettings:
     # routing rules to set (``acd.rules.QUEUE_KEYS``: relax, tier_wait_seconds, ...);
     # a key given None goes back to its default
     routing: Mapping[str, Any] | None = None
+    # while waiting (docs/queues.md): the estimated wait said after the position, and the
+    # place kept for a caller who hangs up and calls again within rejoin_window_seconds
+    wait_prompt: str | None = None  # "your expected wait is about" (+ "2 minutes")
+    wait_less_prompt: str | None = None  # "... less than" (+ "1 minute")
+    wait_more_prompt: str | None = None  # "... more than" (+ "10 minutes")
+    rejoin_window_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,7 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
         "periodic": given.announcement and checks.playback(given.announcement, "announcement"),
         "position": given.position_prompt
         and checks.playback(given.position_prompt, "position_prompt"),
+        **_wait_prompts(given),
     }
     if any(spoken.values()):
         out["announcements"] = {k: v for k, v in spoken.items() if v}
@@ -153,6 +161,15 @@ def routing_of(stored: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str,
         except targets.InvalidRoute as exc:
             raise checks.InvalidArgument("exit_target", exc.reason) from exc
     return out
+
+
+def _wait_prompts(given: QueueSettings) -> dict[str, str | None]:
+    prompts = {
+        "wait_about": (given.wait_prompt, "wait_prompt"),
+        "wait_less": (given.wait_less_prompt, "wait_less_prompt"),
+        "wait_more": (given.wait_more_prompt, "wait_more_prompt"),
+    }
+    return {key: value and checks.playback(value, name) for key, (value, name) in prompts.items()}
 
 
 def add(db: Database, who: Actor, name: str, settings: QueueSettings | None = None) -> QueueRecord:

@@ -68,6 +68,7 @@ class QueueRecord:
     required_skills: dict[str, int] = field(default_factory=dict)
     number: str | None = None  # what an agent's phone dials after *8 to transfer here
     routing: dict[str, Any] = field(default_factory=dict)
+    rejoin_window_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -727,3 +727,17 @@ def test_call_commands_without_live_calls(env: dict[str, str], database: Databas
     result = run(["call", "transfer", uuid, "voicemail:1"], env)
     assert result.exit_code == 1 and "[invalid_argument]" in result.output
     assert changes(database) == []
+
+
+def test_queue_wait_prompts_and_rejoin_window(env: dict[str, str]) -> None:
+    ok(["queue", "add", "care", "--rejoin-window", "120"], env)
+    ok(["queue", "set", "care", "--wait-prompt", "custom/about.wav",
+        "--wait-less-prompt", "custom/less.wav"], env)  # fmt: skip
+    shown = as_json(["queue", "show", "care"], env)
+    assert shown["rejoin_window_seconds"] == 120
+    assert shown["announcements"] == {
+        "wait_about": "custom/about.wav",
+        "wait_less": "custom/less.wav",
+    }
+    assert run(["queue", "set", "care", "--rejoin-window", "90000"], env).exit_code == 2
+    assert run(["queue", "set", "care", "--wait-prompt", "bad file.wav"], env).exit_code == 2

@@ -119,6 +119,8 @@ class Queue(Base):
     callback_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # relaxation, tier rules, failure policy, exits (``acd.rules.Routing``), checked by the service
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # a caller who hung up and calls again within this many seconds gets its place (0: off)
+    rejoin_window_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list[QueueMember]] = relationship(
@@ -135,6 +137,7 @@ class Queue(Base):
             name="limits_valid",
         ),
         CheckConstraint("recording_sample_percent BETWEEN 0 AND 100", name="sample_percent_range"),
+        CheckConstraint("rejoin_window_seconds BETWEEN 0 AND 86400", name="rejoin_window_range"),
     )
 
 

@@ -26,6 +26,7 @@ _SETTABLE = {
     "callback_enabled",
     "number",
     "routing",
+    "rejoin_window_seconds",
 }
 
 
@@ -51,6 +52,7 @@ def to_record(queue: Queue) -> QueueRecord:
         required_skills={s.skill: s.min_level for s in queue.required_skills},
         number=queue.number,
         routing=dict(queue.routing or {}),
+        rejoin_window_seconds=queue.rejoin_window_seconds,
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from callcenter.acd.board import AgentSlot, Board, QueueSpec, Ticket
+from callcenter.acd.board import AgentSlot, Board, Member, QueueSpec, Ticket
+from callcenter.acd.ewt import HandleTimes
 from callcenter.api.live import BoardReader
 from callcenter.vocabulary import AgentStatus
 from tests.integration.api.conftest import Client
@@ -64,6 +65,41 @@ def test_waiting_callers_with_position_and_wait(make_client) -> None:  # type: i
     assert [c["waited_seconds"] for c in callers] == [8.0, 10.0, 9.0]
     assert api("GET", "/queues").json["items"][0]["waiting"] == 3
     assert api("GET", "/queues/none/callers").json["code"] == "queue_not_found"
+
+
+def test_waiting_callers_with_their_expected_wait(make_client) -> None:  # type: ignore[no-untyped-def]
+    board, times = Board(), HandleTimes()
+    members = (Member("1001"), Member("1002"))
+    agents = [AgentSlot(e, AgentStatus.AVAILABLE) for e in ("1001", "1002")]
+    board.configure([QueueSpec("sales", members=members)], agents, 0.0)
+    for agent in board.agents.values():
+        agent.ticket = "talking"
+    for i in range(2):
+        ticket = Ticket(f"t{i}", f"c{i}", "sales")
+        ticket.since_us = i + 1
+        board.join(ticket, 0.0)
+    live = BoardReader(lambda read, timeout=2.0: read(board, 0.0), handle_times=times)
+    api = make_client(live=live)
+    api("POST", "/queues", body={"name": "sales"})
+    callers = api("GET", "/queues/sales/callers").json["callers"]
+    assert [c["expected_wait_seconds"] for c in callers] == [None, None]  # no call handled
+    times.record("sales", 200.0)
+    callers = api("GET", "/queues/sales/callers").json["callers"]
+    assert [c["expected_wait_seconds"] for c in callers] == [50.0, 150.0]
+
+
+def test_wait_settings(api: Client) -> None:
+    made = api("POST", "/queues", body={"name": "care", "rejoin_window_seconds": 120,
+                                        "wait_prompt": "custom/wait-about.wav"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json["rejoin_window_seconds"] == 120
+    assert made.json["announcements"] == {"wait_about": "custom/wait-about.wav"}
+    changed = api("PATCH", "/queues/care", body={"wait_more_prompt": "custom/more.wav"})
+    assert changed.json["announcements"] == {
+        "wait_about": "custom/wait-about.wav", "wait_more": "custom/more.wav",
+    }  # fmt: skip
+    bad = api("PATCH", "/queues/care", body={"rejoin_window_seconds": 86_401})
+    assert (bad.status_code, bad.json["code"]) == (422, "invalid_argument")
 
 
 def test_callers_need_an_engine(api: Client) -> None:
