@@ -38,29 +38,40 @@ def dialplan(dest: str, context: str = "callcenter") -> list[tuple[str, str]]:
     ]
 
 
+def sip_channel(
+    core: SimCore, uuid: str, chan_name: str, context: str, user: str, name: str, dest: str
+) -> Channel:
+    """A new inbound SIP channel (mod_sofia), answered later, with media from the INVITE:
+    a carrier's caller (context ``callcenter``) or an agent's phone (``callcenter-agents``)."""
+    now = core.clock.now_us()
+    profile = Profile(
+        direction="inbound",
+        username=user,
+        dialplan="XML",
+        caller_id_name=name,
+        caller_id_number=user,
+        destination_number=dest,
+        unique_id=uuid,
+        source="mod_sofia",
+        context=context,
+        channel_name=chan_name,
+        times={"Profile-Created-Time": now, "Channel-Created-Time": now},
+    )
+    chan = Channel(uuid, chan_name, "inbound", profile)
+    chan.created_us = now
+    chan.media = True
+    return chan
+
+
 def inbound_channel(
     core: SimCore, uuid: str, did: str, number: str, name: str, display: str | None
 ) -> Channel:
     rng = core.rng
     port = 5090 + rng.randrange(0, 1000)
     chan_name = f"sofia/callcenter-carriers/{number}@127.0.0.1:{port}"
-    now = core.clock.now_us()
-    profile = Profile(
-        direction="inbound",
-        username=number,
-        dialplan="XML",
-        caller_id_name=name,
-        caller_id_number=number,
-        destination_number=did,
-        unique_id=uuid,
-        source="mod_sofia",
-        context="callcenter",
-        channel_name=chan_name,
-        times={"Profile-Created-Time": now, "Channel-Created-Time": now},
-    )
-    chan = Channel(uuid, chan_name, "inbound", profile)
-    chan.created_us = now
-    chan.media = True  # callcenter-carriers negotiates at the INVITE (CODEC before CREATE)
+    # callcenter-carriers negotiates at the INVITE (CODEC before CREATE)
+    chan = sip_channel(core, uuid, chan_name, "callcenter", number, name, did)
+    now = chan.created_us
     tag = f"{rng.getrandbits(32)}SIPpTag{rng.randrange(100, 1000)}"
     chan.set_vars(
         varsets.inbound_invite(

@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from callcenter.sim import varsets
-from callcenter.sim.channel import CallState, Channel, ChannelState, Profile
+from callcenter.sim.channel import CallState, Channel, ChannelState
 from callcenter.sim.session import Session
 
 if TYPE_CHECKING:
@@ -150,26 +150,13 @@ def phone_channel(
     domain: str,
     authenticated: bool,
 ) -> Channel:
+    from callcenter.sim.dialplan import sip_channel
+
     rng = core.rng
     port = 5071 + rng.randrange(0, 900)
     chan_name = f"sofia/{AGENTS_CONTEXT}/{ext}@{domain}"
-    now = core.clock.now_us()
-    profile = Profile(
-        direction="inbound",
-        username=ext,
-        dialplan="XML",
-        caller_id_name=display,
-        caller_id_number=ext,
-        destination_number=dest,
-        unique_id=uuid,
-        source="mod_sofia",
-        context=AGENTS_CONTEXT,
-        channel_name=chan_name,
-        times={"Profile-Created-Time": now, "Channel-Created-Time": now},
-    )
-    chan = Channel(uuid, chan_name, "inbound", profile)
-    chan.created_us = now
-    chan.media = True
+    chan = sip_channel(core, uuid, chan_name, AGENTS_CONTEXT, ext, display, dest)
+    now = chan.created_us
     tag = f"{rng.randrange(10000, 100000)}ft1"
     variables = phone_invite(
         uuid=uuid,
