@@ -608,10 +608,11 @@ class Board:
         self._drop_if_removed(agent)
         return changes
 
-    def wrapups_done(self, now: float) -> list[AgentChange]:
+    def wrapups_done(self, now: float, *, all_of_them: bool = False) -> list[AgentChange]:
+        """Wrap-ups over by ``now`` end (``all_of_them``: every one, the engine stopping)."""
         changes = []
         for agent in self.agents.values():
-            if agent.state is AgentState.WRAP_UP and agent.ready_at <= now:
+            if agent.state is AgentState.WRAP_UP and (all_of_them or agent.ready_at <= now):
                 agent.enter(AgentState.IDLE, now)
                 agent.idle_since = now
                 changes.append(AgentChange(agent.extension, agent.status, agent.state))

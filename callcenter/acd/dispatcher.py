@@ -179,9 +179,13 @@ class Dispatcher:
             gevent.spawn_later(RETRY_LOAD_SECONDS, self._retry_load)
 
     def stop(self) -> None:
+        """Stop taking messages; agents whose wrap-up was running are written idle (a
+        wrap-up does not outlive the engine: left as it was, the database showed them in
+        wrap-up until the next start). Agents on calls left up for adoption stay in_call."""
         if self._greenlet is not None:
             self._greenlet.kill(block=True, timeout=5)
             self._greenlet = None
+        self._save_agents(self.board.wrapups_done(self.clock(), all_of_them=True))
 
     def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
         log.error("ACD dispatcher died: %r; restarting", greenlet.exception)

@@ -530,3 +530,22 @@ def test_an_agent_leg_given_up_on_while_esl_is_down_is_hung_up_after_reconnect(
         until(lambda: settled(app))
     finally:
         proxy.stop()
+
+
+def test_an_agent_in_wrap_up_when_the_engine_stops_is_written_idle(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # issue 13: the database showed agents in wrap-up after a stopped demo until next start
+    app = engine()
+    sim.register_agent("2051", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "stopping", {"2051": {}}, did="8051")
+    with app.database.session_scope() as session:
+        AgentRepository(session).update("2051", wrapup_seconds=600)
+    app.dispatcher.agent_changed("2051")
+    until(lambda: app.dispatcher.board.agents["2051"].wrapup_seconds == 600)
+    uuid = sim.place_call("8051", "15550051", behaviour=CallerBehaviour(talk_time=1.0))
+    wait_cdr(app, uuid)
+    until(lambda: agent_state(app, "2051")[1] is AgentState.WRAP_UP)
+    app.stop("test: the engine stops")
+    with app.database.session_scope() as session:
+        assert AgentRepository(session).get("2051").state is AgentState.IDLE
