@@ -45,7 +45,7 @@ def test_good_targets_are_stored(env: dict[str, str], pg_url: str) -> None:
                         ("5002", "ivr:main"), ("+33140000000", "extension:1001"),
                         ("5999", "hangup:CALL_REJECTED")]:  # fmt: skip
         result = run(["route", "add", did, target], env)
-        assert (result.exit_code, result.output) == (0, f"route {did} -> {target}\n")
+        assert (result.exit_code, result.stdout) == (0, f"route {did} -> {target}\n")
     listed = json.loads(run(["route", "list", "--json"], env).stdout)
     assert [r["did"] for r in listed] == ["+33140000000", "5000", "5001", "5002", "5999"]
 
