@@ -197,6 +197,7 @@ class App:
             self.database,
             ChangeApplier(
                 self.dispatcher,
+                agent_settings=self.phones.changed,
                 routes=self.routes.refresh,
                 outbound_routes=self.outbound.reload,
                 flows=self.reload_flows,

@@ -44,6 +44,7 @@ class ChangeApplier:
         flows: Callable[[], object],
         calls: CallCommands,
         before_acd: Callable[[], object] | None = None,
+        agent_settings: Callable[[str], object] = lambda extension: None,
         webhooks: Callable[[], object] = lambda: None,
     ) -> None:
         """``before_acd``: run before the ACD reads an agent or queue back (the engine's
@@ -51,6 +52,7 @@ class ChangeApplier:
         self.acd = acd
         self.calls = calls
         self.before_acd = before_acd
+        self.agent_settings = agent_settings  # what else caches agents (their phones')
         self._reloads: dict[str, Callable[[], object]] = {
             ChangeKind.ROUTE: routes,
             ChangeKind.OUTBOUND_ROUTE: outbound_routes,
@@ -68,6 +70,7 @@ class ChangeApplier:
             if change.kind == ChangeKind.AGENT and change.op == "wrapup_end":
                 self.acd.end_wrapup(change.key)
             elif change.kind == ChangeKind.AGENT:
+                self.agent_settings(change.key)
                 self.acd.agent_changed(change.key)
             else:
                 self.acd.queue_changed(change.key)

@@ -63,7 +63,9 @@ class FeedMetrics:
 
 
 POLL = 0.5  # SQLite: seconds between reads
-SAFETY_POLL = 5.0  # PostgreSQL: seconds between reads when no notification comes
+# PostgreSQL: seconds between reads when no notification comes (a notification is only
+# lost with the connection, and a reconnect reads at once)
+SAFETY_POLL = 30.0
 BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)  # seconds before each retry while the database is away
 PRUNE_EVERY = 3600.0
 BATCH = 500

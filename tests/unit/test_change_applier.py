@@ -45,13 +45,14 @@ def applier(engine: Engine) -> ChangeApplier:
         flows=lambda: engine.done.append(("flows",)),
         calls=engine,
         before_acd=lambda: engine.done.append(("flush",)),
+        agent_settings=lambda ext: engine.done.append(("phones", ext)),
     )
 
 
 @pytest.mark.parametrize(
     ("kind", "key", "expected"),
     [
-        ("agent", "1001", [("flush",), ("agent", "1001")]),
+        ("agent", "1001", [("flush",), ("phones", "1001"), ("agent", "1001")]),
         ("queue", "sales", [("flush",), ("queue", "sales")]),
         ("route", "5000", [("routes",)]),
         ("outbound_route", "intl", [("outbound_routes",)]),
@@ -136,5 +137,6 @@ def test_wrapup_end_from_a_phone_ends_the_wrapup_not_a_reload() -> None:
     applier(engine)(change("agent", "1001", op="set"))
     assert [d for d in engine.done if d != ("flush",)] == [
         ("wrapup_end", "1001"),
+        ("phones", "1001"),
         ("agent", "1001"),
     ]
