@@ -35,8 +35,12 @@ def parse_target(text: str, where: str = "target") -> Target:
         raise ConfigError(f"{where}: {exc.reason}") from exc
 
 
+RETRY = 5.0  # seconds before a route table that failed to load is read again
+
+
 class RouteTable:
-    """Routes by DID, reloaded from the database at most every ``ttl`` seconds.
+    """Routes by DID, reloaded when an operator changes one (``refresh``, from the change
+    feed) and at the latest every ``ttl`` seconds (``RETRY`` after a failed load).
 
     When the database is away the last good table keeps routing calls; a process that has
     none yet takes the local cache's. A stored row that fails the checks ``route add`` makes
@@ -49,7 +53,7 @@ class RouteTable:
         database: Database,
         default: Target,
         *,
-        ttl: float = 5.0,
+        ttl: float = 300.0,
         cache: LocalCache | None = None,
     ) -> None:
         self.database = database
@@ -101,7 +105,8 @@ class RouteTable:
         try:
             self.reload()
         except DatabaseUnavailable as exc:
-            self._loaded_at = time.monotonic()  # don't hammer a database that is down
+            # don't hammer a database that is down; try again in RETRY seconds
+            self._loaded_at = time.monotonic() - self.ttl + RETRY
             self._failure = exc.message
             if not self.source and self._load_cache():
                 log.warning("routes not loaded, using the local cache of the last run: %s", exc)

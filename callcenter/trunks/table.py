@@ -26,15 +26,19 @@ def from_record(record: OutboundRouteRecord) -> OutboundRoute:
     )
 
 
+RETRY = 5.0  # seconds before a table that failed to load is read again
+
+
 class OutboundRoutes:
-    """Enabled outbound routes, reloaded from the database at most every ``ttl`` seconds.
+    """Enabled outbound routes, reloaded when an operator changes one (the change feed) and
+    at the latest every ``ttl`` seconds (``RETRY`` after a failed load).
 
     When the database is away the last good table keeps routing calls. A stored row that
     fails the checks (written around the CLI, or before a check existed: a pattern that
     could backtrack for long) is left out, never matched, with one logged error.
     """
 
-    def __init__(self, database: Database, *, ttl: float = 5.0) -> None:
+    def __init__(self, database: Database, *, ttl: float = 300.0) -> None:
         self.database = database
         self.ttl = ttl
         self._routes: tuple[OutboundRoute, ...] = ()
@@ -70,7 +74,8 @@ class OutboundRoutes:
             try:
                 self.reload()
             except DatabaseUnavailable as exc:
-                self._loaded_at = time.monotonic()  # don't hammer a database that is down
+                # don't hammer a database that is down; try again in RETRY seconds
+                self._loaded_at = time.monotonic() - self.ttl + RETRY
                 log.warning("outbound routes not reloaded, using the last table: %s", exc)
         dialout = pick(self._routes, number)
         if dialout is None:

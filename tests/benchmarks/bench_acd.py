@@ -147,7 +147,7 @@ def with_rules(board: Board, waiting: int, rng: random.Random) -> list[float]:
         passed_over(board, offered, now)
         costs.append(time.perf_counter() - start)
         for ticket in offered:
-            board.answered(ticket, (ticket.offer or ("",))[0])
+            board.answered(ticket, (ticket.offer or ("",))[0], now)
             for ext in ticket.offer or ():
                 board.agents[ext].ticket = "talking"
                 board.agents[ext].state = board.agents[ext].state.IDLE
