@@ -24,7 +24,7 @@ from callcenter.calls.routing import RouteTable, parse_target
 from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
 from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
-from callcenter.errors import ConfigError, MigrationError
+from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
@@ -371,7 +371,7 @@ class App:
         return result
 
     def request_reload(self) -> None:
-        """SIGHUP: the flows, and the ACD's queues and agents, as they are now stored."""
+        """SIGHUP: the flows, the routes, and the ACD's queues and agents, as now stored."""
         greenlet = gevent.spawn(self._reload_all)
         greenlet.link_exception(lambda g: log.error("IVR reload failed: %r", g.exception))
 
@@ -381,6 +381,11 @@ class App:
             self.dispatcher.request_reload()
         except Exception:  # the reload greenlet's boundary: the flows still reload
             log.exception("SIGHUP: queues and agents not reloaded")
+        self.routes.refresh()  # keeps the last table when the database is away
+        try:
+            self.outbound.reload()
+        except DatabaseUnavailable as exc:
+            log.warning("SIGHUP: outbound routes not reloaded: %s", exc)
         self.reload_flows()
 
     def request_stop(self, reason: str) -> None:

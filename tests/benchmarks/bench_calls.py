@@ -454,6 +454,7 @@ def build_app(url: str, tmp: Path, port: int, args: argparse.Namespace) -> App:
             routes.add(DID, RouteTarget.PLAYBACK, tone)
         routes.add(WARM_DID, RouteTarget.PLAYBACK, "tone_stream://%(200,0,440)")
     app.dispatcher.request_reload()
+    app.routes.refresh()  # written here, not through the services (no change feed)
     if args.queue_agents and not until(
         lambda: len(app.dispatcher.board.agents) == args.queue_agents, 10
     ):

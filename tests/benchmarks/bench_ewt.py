@@ -129,6 +129,7 @@ def engine(sim: Simulator, url: str, tmp: Path, agents: list[str]) -> Iterator[A
                 queues.add_member(QUEUE, ext)
             RouteRepository(session).add(DID, RouteTarget.QUEUE, QUEUE)
         app.dispatcher.request_reload()
+        app.routes.refresh()  # written here, not through the services (no change feed)
         _until(lambda: len(app.dispatcher.board.agents) == len(agents), 10)
         _until(lambda: app.connections["fs1"].connected, 10)
         yield app
