@@ -243,3 +243,17 @@ def test_recording_broadcast_and_transfer(sim: Simulator, engine: EngineFactory)
     assert recording.duration_ms is not None and recording.duration_ms >= 2000
     assert recording.ended_at is not None
     until(lambda: settled(app))
+
+
+def test_routes_written_around_the_services_are_read_again_on_sighup(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # route tables are read again on a change (the feed) or every 5 min, no longer every
+    # 5 s: a route written straight into the database arrives with SIGHUP (reload all)
+    app = engine()
+    app.routes.ttl = 300.0
+    app.routes.refresh()
+    add_route(app, "7999", RouteTarget.PLAYBACK, "tone_stream://%(500,0,440)")
+    assert str(app.routes.resolve("7999")) == app.settings.default_route
+    app.request_reload()
+    until(lambda: str(app.routes.resolve("7999")) == "playback:tone_stream://%(500,0,440)")
