@@ -74,7 +74,10 @@ class App:
         self.call_metrics = CallMetrics(self.registry)
         self.router = EventRouter(metrics=self.esl_metrics)
         self.writer = DurableWriter(
-            self.database, Spool(settings.spool_dir), WriterMetrics(self.registry)
+            self.database,
+            Spool(settings.spool_dir),
+            WriterMetrics(self.registry),
+            max_delay=settings.writer_window,
         )
         # one bus for every event: durable (the outbox, through the writer), SSE, webhooks
         self.events = EventBus(BusMetrics(self.registry))

@@ -79,6 +79,9 @@ class Settings:
     log_format: str = "text"
     esl_command_timeout: float = 10.0
     shutdown_grace: float = 30.0
+    # the writer's batching window (seconds): what arrives within it shares one transaction;
+    # a full batch or an event a webhook waits for ends it sooner (docs/benchmarks.md)
+    writer_window: float = 2.0
     default_route: str = "hangup:UNALLOCATED_NUMBER"
     agents_domain: str = "callcenter"
     # FreeSWITCH's park_timeout (freeswitch-conf reads the same variable): a queue gives up
@@ -318,6 +321,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return _as_choice(value, where, LOG_FORMATS)
     if key in ("esl_command_timeout", "shutdown_grace"):
         return _as_float(value, where, minimum=0.1)
+    if key == "writer_window":
+        number = _as_float(value, where, minimum=0.01)
+        if number > 10:
+            raise ConfigError(f"{where}: at most 10 seconds (a crash loses a window), got {number}")
+        return number
     if key == "default_route":
         return _as_route(value, where)
     if key == "park_timeout":

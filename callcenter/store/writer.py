@@ -14,13 +14,16 @@ interrupted by a crash is safe to redo.
 A record the database refuses (a constraint, a bad value) is set aside in the spool's
 quarantine with a logged error; the rest of its batch is written.
 
-What a crash can lose is only what sits in the queue (at most ``max_delay``, half a second,
-of records): the calls it concerns are still in the database as live, or not there at all
-(created within that half second); the next start adopts those FreeSWITCH still has and
-closes the others, and a call the database never saw gets its CDR from FreeSWITCH's own
-(``cdr/backstop.py``). The window is what keeps a quiet site from paying a transaction
-for every record: at 10 calls/s, 0.5 s instead of 0.2 s took the engine's CPU per call
-from 4.0 to 3.4 ms (docs/benchmarks.md).
+What a crash can lose is only what sits in the queue (at most ``max_delay`` of records,
+the ``writer_window`` setting, 2 s by default): the calls it concerns are still in the
+database as live, or not there at all (created within the window); the next start adopts
+those FreeSWITCH still has and closes the others, and a call the database never saw gets its
+CDR from FreeSWITCH's own (``cdr/backstop.py``). The window is what keeps a quiet site from
+paying a transaction for every record: at 10 calls/s, 0.5 s instead of 0.2 s took the
+engine's CPU per call from 4.0 to 3.4 ms, and at 1 queue call/s 2 s instead of 0.5 s halved
+the statements per call (docs/benchmarks.md). A busy site is not slowed by it: a full batch
+ends the window at once. An outbox event (a webhook waits for it) ends the window within
+``URGENT`` seconds, so a screen pop is not held back by a long window.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from callcenter.vocabulary import CallState
 log = logging.getLogger(__name__)
 
 IDLE_WAKE = 30.0  # seconds the writer sleeps with nothing to write and nothing spooled
+URGENT = 0.2  # seconds within which an outbox event is committed, whatever the window
 
 AcdRecord = QueueStayRecord | AgentStateRecord | OpenStaysClosed | AcdCounterRecord
 Record = CallRecord | CdrRecord | RecordingRecord | AcdRecord | EventRecord
@@ -156,6 +160,7 @@ class DurableWriter:
         self._idle = Event()
         self._idle.set()
         self._hurry = Event()  # end the batching window now (flush, a full batch)
+        self._urgent: Any = None  # the hub timer that ends this window soon (an outbox event)
         self._written: dict[str, CallRecord] = {}  # live calls as last written by this writer
         self._greenlet: gevent.Greenlet[Any] | None = None
         metrics.spool_pending.set(pending)
@@ -177,8 +182,12 @@ class DurableWriter:
         self._put(record)
 
     def write_event(self, record: EventRecord) -> None:
-        """An event for the outbox: in the transaction of the records handed over with it."""
+        """An event for the outbox: in the transaction of the records handed over with it,
+        committed within ``URGENT`` seconds whatever the window (a webhook waits for it)."""
         self._put(record)
+        if self._urgent is None and self.max_delay > URGENT:
+            self._urgent = gevent.get_hub().loop.timer(URGENT)
+            self._urgent.start(self._hurry.set)
 
     def _put(self, record: Record) -> None:
         self._idle.clear()
@@ -242,6 +251,9 @@ class DurableWriter:
             return []
         self._hurry.wait(self.max_delay)  # the window: what comes meanwhile shares the batch
         self._hurry.clear()
+        if self._urgent is not None:  # this window is over: the events in it are taken
+            self._urgent.close()
+            self._urgent = None
         batch = [first]
         while len(batch) < self.batch_size:
             try:

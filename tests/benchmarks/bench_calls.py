@@ -43,6 +43,7 @@ import logging
 import os
 import pstats
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -59,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from callcenter.app import App
@@ -295,6 +296,7 @@ class Probe:
     latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     lag: list[float] = field(default_factory=list)
     cdrs: int = 0
+    statements: Counter[str] = field(default_factory=Counter)
 
     def sample(self) -> Sample:
         s = Sample(time.monotonic(), live(self.app), self.cdrs, rss_bytes(), cpu_seconds())
@@ -354,7 +356,12 @@ class Probe:
 
     def instrument_database(self, database: Any) -> None:
         """Time every transaction: the writer's batches and other sessions (SQLite blocks the
-        whole hub for that long)."""
+        whole hub for that long); count the statements sent, by verb and table."""
+
+        def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+            self.statements[statement_kind(statement)] += 1
+
+        event.listen(database.engine, "before_cursor_execute", count)
         for attribute, kind in (
             ("held_transaction", "database writer batch"),
             ("session_scope", "database other session"),
@@ -372,6 +379,16 @@ class Probe:
                 self.record(kind, time.monotonic() - started)
 
         return timed_scope
+
+
+_TABLE = re.compile(r"\b(?:INTO|UPDATE|FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def statement_kind(statement: str) -> str:
+    """``INSERT calls``, ``UPDATE agents``, ``BEGIN``...: what a statement does, to what."""
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
+    table = _TABLE.search(statement)
+    return f"{verb} {table.group(1)}" if table and verb != "SELECT" else verb
 
 
 def live(app: App) -> int:
@@ -438,6 +455,8 @@ def build_app(url: str, tmp: Path, port: int, args: argparse.Namespace) -> App:
         }
     )
     app = App(settings)
+    if os.environ.get("BENCH_WRITER_DELAY"):  # experiments: the writer's window, in seconds
+        app.writer.max_delay = float(os.environ["BENCH_WRITER_DELAY"])
     app.start(upgrade_db=True)
     with app.database.session_scope() as session:
         routes = RouteRepository(session)
@@ -514,7 +533,9 @@ class Profiler:
             self._cprofile.enable()
         elif self.kind == "py-spy":
             spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            # --gil: only samples holding the GIL (most of the hub's idle waits drop out)
             cmd = [spy, "record", "--pid", str(os.getpid()), "--rate", "200", "--format", "raw"]
+            cmd += ["--gil"]
             cmd += ["--duration", str(max(1, int(seconds))), "--output", str(self.out)]
             self._spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -648,12 +669,16 @@ def measure(
     gevent.sleep(max(0.0, window_at - time.monotonic()))
     start = probe.sample()
     counted1 = esl_counts(app)
+    statements1 = Counter(probe.statements)
+    wakeups1 = gevent.get_hub().loop.iteration
     machine1 = machine_busy()
     sim_cpu1 = sim.last.get("cpu", 0.0)
     profiler.start(window_end - time.monotonic())
     gevent.sleep(max(0.0, window_end - time.monotonic()))
     end = probe.sample()
     counted2 = esl_counts(app)
+    statements = Counter(probe.statements) - statements1
+    wakeups = gevent.get_hub().loop.iteration - wakeups1
     machine2 = machine_busy()
     profiler.stop()
     if traced0 is not None:
@@ -731,6 +756,15 @@ def measure(
         f"ESL commands:       {sum(per_call_commands.values()):.1f} per call ("
         + ", ".join(f"{kind} {n:.2f}" for kind, n in per_call_commands.items())
         + ")"
+    )
+    print(
+        f"statements:         {statements.total() / calls_in_window:.1f} statements per call ("
+        + ", ".join(f"{k} {n / calls_in_window:.2f}" for k, n in statements.most_common(8))
+        + ")"
+    )
+    print(
+        f"hub:                {wakeups / calls_in_window:.1f} loop iterations per call "
+        f"({wakeups / window.seconds:.1f}/s; the bench's probes make 3/s below 10 calls/s)"
     )
     engine_share = engine_cpu / window.seconds
     machine_share = (machine2[0] - machine1[0]) / window.seconds
@@ -836,6 +870,8 @@ def measure(
             "cpu_us_per_event": cpu_per_event * 1e6,
             "events_per_call": events / calls_in_window,
             "commands_per_call": per_call_commands,
+            "statements_per_call": statements.total() / calls_in_window,
+            "wakeups_per_call": wakeups / calls_in_window,
             "kib_per_live_call": rss_per_call / 1024,
             "peak_live": peak.live,
             "failed": failed,

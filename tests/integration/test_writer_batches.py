@@ -24,6 +24,7 @@ from callcenter.store.records import (
     CallRecord,
     CdrLegRecord,
     CdrRecord,
+    EventRecord,
     LegRecord,
 )
 from callcenter.store.repos import AgentRepository, CallRepository, CdrRepository
@@ -39,6 +40,7 @@ from callcenter.vocabulary import (
     HangupBy,
     LegRole,
 )
+from tests.support import until
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -309,6 +311,31 @@ def test_records_within_the_window_share_one_transaction(
     finally:
         writer.stop()
     assert registry.get_sample_value("callcenter_writer_batch_seconds_count") == 1
+
+
+def test_an_outbox_event_ends_a_long_window_soon(database: Database, tmp_path: Path) -> None:
+    # a quiet site batches for seconds; a webhook waiting for an event must not wait that long
+    registry = CollectorRegistry()
+    writer = DurableWriter(database, Spool(tmp_path / "w"), WriterMetrics(registry), max_delay=8.0)
+    writer.start()
+    try:
+        writer.write_call(call("urgent", 1))
+        gevent.sleep(0.3)
+        assert not _stored_calls(database)  # the window holds the call back...
+        writer.write_event(EventRecord("ev-1", "call.created", T0, {}, call_uuid="urgent"))
+        assert until(lambda: bool(_stored_calls(database)), 2.0)  # ...until the event comes
+        writer.write_call(call("quiet", 2))
+        gevent.sleep(0.5)
+        assert _stored_calls(database) == {"urgent"}  # a new window: the event's timer is gone
+    finally:
+        writer.stop()
+    with database.session_scope() as session:
+        assert session.execute(text("SELECT event_id FROM events")).scalars().all() == ["ev-1"]
+
+
+def _stored_calls(database: Database) -> set[str]:
+    with database.session_scope() as session:
+        return {row.uuid for row in CallRepository(session).live()}
 
 
 def test_the_engines_cdr_wins_over_freeswitchs_in_one_batch(

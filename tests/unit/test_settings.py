@@ -59,6 +59,8 @@ def test_nodes_from_yaml_list(tmp_path: Path) -> None:
         ("metrics_listen: 'x:99999'\n", "port 99999 out of range"),
         ("esl_command_timeout: -1\n", "esl_command_timeout: must be at least"),
         ("esl_command_timeout: yes\n", "expected a number, got a boolean"),
+        ("writer_window: 0\n", "writer_window: must be at least 0.01"),
+        ("writer_window: 60\n", "writer_window: at most 10 seconds"),
         ("esl_nodes: [{name: fs1}]\n", "host must be a non-empty string"),
         ("esl_nodes: [{name: fs1, host: h, colour: red}]\n", "unknown node key(s): colour"),
         ("- a\n- b\n", "expected a mapping"),

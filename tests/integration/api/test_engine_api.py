@@ -36,6 +36,7 @@ def engine(engine_db_url: str, tmp_path: Path) -> Iterator[App]:
         "CALLCENTER_METRICS_LISTEN": "127.0.0.1:0",
         "CALLCENTER_DATA_DIR": str(tmp_path / "data"),
         "CALLCENTER_DIALPLANS_DIR": str(tmp_path / "dialplans"),
+        "CALLCENTER_WRITER_WINDOW": "0.5",  # tests read what calls wrote right after them
     }
     app = App(load_settings(environ=env))
     app.start()

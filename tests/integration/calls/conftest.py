@@ -46,6 +46,9 @@ def engine(sim: Simulator, calls_db_url: str, tmp_path: Path) -> Iterator[Engine
                 "CALLCENTER_DATA_DIR": str(tmp_path),
                 "CALLCENTER_SHUTDOWN_GRACE": "2",
                 "CALLCENTER_ESL_COMMAND_TIMEOUT": "5",
+                # tests read the database right after a call: the 2 s default window would
+                # add up to 1.5 s to each of those waits
+                "CALLCENTER_WRITER_WINDOW": "0.5",
                 **env,
             }
         )
