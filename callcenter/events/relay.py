@@ -27,6 +27,8 @@ from callcenter.store.repos.webhooks import WebhookRepository
 
 log = logging.getLogger(__name__)
 
+IDLE_WAIT = 60.0  # seconds between looks at a stream nobody listens to (a client wakes it)
+
 
 class OutboxRelay:
     def __init__(
@@ -74,7 +76,7 @@ class OutboxRelay:
         while True:
             if not self.stream.client_count:  # nobody to relay to: no query (then from now on)
                 self._last = None
-                gevent.sleep(self.poll)
+                self.stream.wait_for_clients(IDLE_WAIT)  # no wake-up while nobody listens
                 continue
             try:
                 more = self.step()

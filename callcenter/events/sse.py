@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from gevent.event import Event as GeventEvent
 from gevent.queue import Empty, Full, Queue
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -109,6 +110,7 @@ class EventStream:
         self.metrics = metrics
         self._ring: deque[_Item] = deque(maxlen=buffer)
         self._clients: set[_Client] = set()
+        self._listened = GeventEvent()  # set while at least one client is connected
         bus.subscribe(self.on_event)
 
     # -- the bus's side: never blocks ------------------------------------------------------
@@ -132,7 +134,7 @@ class EventStream:
 
     def _drop(self, client: _Client) -> None:
         client.dropped = True
-        self._clients.discard(client)
+        self._forget(client)
         if self.metrics is not None:
             self.metrics.dropped.inc()
         log.info("event stream: a client read too slowly and was dropped")
@@ -140,6 +142,15 @@ class EventStream:
     @property
     def client_count(self) -> int:
         return len(self._clients)
+
+    def wait_for_clients(self, timeout: float) -> bool:
+        """Until a client connects (the relay sleeps meanwhile); False on timeout."""
+        return bool(self._listened.wait(timeout))
+
+    def _forget(self, client: _Client) -> None:
+        self._clients.discard(client)
+        if not self._clients:
+            self._listened.clear()
 
     # -- the HTTP side ---------------------------------------------------------------------
 
@@ -169,6 +180,7 @@ class EventStream:
         client = _Client(types, queue_name, Queue(self.client_queue))
         backlog = self._backlog(client, environ.get("HTTP_LAST_EVENT_ID", "").strip())
         self._clients.add(client)  # no yield since the backlog was read: nothing falls between
+        self._listened.set()
         start_response(
             "200 OK",
             [
@@ -206,7 +218,7 @@ class EventStream:
                     continue
                 yield item.frame
         finally:
-            self._clients.discard(client)
+            self._forget(client)
             if self.metrics is not None:
                 self.metrics.clients.dec()
 

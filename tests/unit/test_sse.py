@@ -195,3 +195,17 @@ def _lines(response: urllib3.HTTPResponse) -> Iterator[str]:
             line, buffer = buffer.split(b"\n", 1)
             yield line.decode()
     gevent.sleep(0)
+
+
+def test_the_relay_sleeps_until_a_client_connects(bus: EventBus) -> None:
+    # nobody listening: the relay waits on the stream instead of waking twice a second
+    stream = make(bus)
+    assert not stream.wait_for_clients(0.01)
+    waiter = gevent.spawn(stream.wait_for_clients, 5.0)
+    gevent.sleep(0)
+    client = Client(stream)
+    assert waiter.get(timeout=1) is True
+    next(client.body)  # the connected comment
+    client.body.close()  # the client goes: the stream is not listened to any more
+    assert stream.client_count == 0
+    assert not stream.wait_for_clients(0.01)
