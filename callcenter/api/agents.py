@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -52,6 +52,7 @@ class Agent(BaseModel):
     failure_policy: dict[str, Any] = Field(
         default_factory=dict, description="Overrides of the queues' failure policy."
     )
+    role: str = Field("agent", description="agent, or supervisor (may listen to calls).")
     has_sip_account: bool | None = None
     live: LiveAgent | None = Field(None, description="Null when the engine does not know it.")
 
@@ -106,6 +107,9 @@ class AgentUpdate(BaseModel):
     caller_id: str | None = Field(
         None, max_length=32, description="Number its external calls show; '' : the route's."
     )
+    role: Literal["agent", "supervisor"] | None = Field(
+        None, description="supervisor: may listen to, whisper to and barge into calls."
+    )
 
 
 class SipPassword(BaseModel):
@@ -136,6 +140,7 @@ def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = No
         whisper=record.whisper,
         caller_id=record.outbound_caller_id,
         failure_policy=dict(record.routing),
+        role=record.role,
         has_sip_account=sip,
         live=_live(live),
     )
@@ -212,6 +217,7 @@ def operations(env: ApiEnv) -> list[Operation]:
                 auto_answer=body.auto_answer,
                 whisper=body.whisper,
                 caller_id=body.caller_id,
+                role=body.role,
             )
         )
 

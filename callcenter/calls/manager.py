@@ -21,7 +21,7 @@ from gevent.pool import Group
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
-from callcenter.calls.intents import CallIntent, LegMoved, LegSnapshot, PhoneTransfer
+from callcenter.calls.intents import CallIntent, LegMoved, LegSnapshot, PhoneTransfer, Supervise
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.operations import DialOutRunner
@@ -39,6 +39,7 @@ from callcenter.phone.identity import AGENT_ENTRIES, agent_of
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.writer import DurableWriter
+from callcenter.supervision.run import Finish, SupervisionRun
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class CallManager:
         events: EventBus | None = None,
         dial_out: DialOutRunner | None = None,
         phone: TargetRunner | None = None,
+        supervision_finish: Finish | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -85,6 +87,7 @@ class CallManager:
         self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
         self.destinations = Destinations(routes, database)  # agents' phones' transfers
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
+        self.supervision_finish = supervision_finish  # stores a supervisor session's end
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -233,14 +236,30 @@ class CallManager:
         )
         return actor
 
-    def send_intent(self, uuid: str, intent: CallIntent) -> bool:
+    def send_intent(self, uuid: str, intent: CallIntent | Supervise) -> bool:
         """Hand an intent to the live call ``uuid`` if this manager holds it; its actor
-        carries it out (``calls.operations``)."""
+        carries it out (``calls.operations``), except a supervisor's session, run beside it."""
         actor = self.actors.get(uuid)
         if actor is None or actor.call.finished:
             return False
+        if isinstance(intent, Supervise):
+            return self._supervise(actor.call, intent)
         actor.control.mailbox.post(intent)
         log.info("call %s: %s", uuid, intent)
+        return True
+
+    def _supervise(self, call: Call, ask: Supervise) -> bool:
+        if self.channel is None or self.supervision_finish is None:
+            return False
+        run = SupervisionRun(
+            ask, call.uuid, self.channel, self.router, self.supervision_finish,
+            agents_domain=self.options.agents_domain, caller=(call.from_name, call.from_number),
+            check_interval=self.options.check_interval,
+        )  # fmt: skip
+        greenlet = self.group.spawn(run.run)
+        where = f"call {call.uuid}: supervision {ask.session}"
+        greenlet.link_exception(lambda g: log.error("%s died: %r", where, g.exception))
+        log.info("call %s: supervisor %s joins (%s)", call.uuid, ask.supervisor, ask.mode)
         return True
 
     def _target_of(self, call: Call) -> Target:

@@ -75,9 +75,9 @@ def agent_add(api: RemoteApi, extension: str, name: str, sip_password: str | Non
 
 def agent_set(api: RemoteApi, extension: str, name: str | None, pin: str | None,
               wrapup: int | None, auto_answer: bool | None = None, whisper: str | None = None,
-              caller_id: str | None = None) -> None:  # fmt: skip
+              caller_id: str | None = None, role: str | None = None) -> None:  # fmt: skip
     body = {"name": name, "pin": pin, "wrapup_seconds": wrapup, "auto_answer": auto_answer,
-            "whisper": whisper, "caller_id": caller_id}  # fmt: skip
+            "whisper": whisper, "caller_id": caller_id, "role": role}  # fmt: skip
     api.request("PATCH", f"/agents/{_q(extension)}", body)
     click.echo(f"agent {extension} changed")
 
@@ -315,6 +315,19 @@ def _call_op(op: str, field: str) -> Remote:
     return run
 
 
+def _supervise(mode: str) -> Remote:
+    def run(api: RemoteApi, uuid: str, supervisor: str, as_json: bool) -> None:
+        done = api.request("POST", f"/calls/{_q(uuid)}/{mode}", {"supervisor": supervisor})
+        if as_json:
+            _json(done)
+            return
+        ids = f"session {done['session']}, change {done['change_id']}"
+        click.echo(f"call {uuid}: {supervisor}'s phone rings to {mode} to agent "
+                   f"{done['agent']} ({ids})")  # fmt: skip
+
+    return run
+
+
 def cdr_list(api: RemoteApi, since: datetime | None, until: datetime | None, queue: str | None,
              agent: str | None, did: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
     query = {"since": since and since.isoformat(), "until": until and until.isoformat(),
@@ -445,6 +458,9 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("call", "hangup"): _call_op("hangup", "cause"),
     ("call", "transfer"): _call_op("transfer", "target"),
     ("call", "bridge"): _call_op("bridge", "extension"),
+    ("call", "listen"): _supervise("listen"),
+    ("call", "whisper"): _supervise("whisper"),
+    ("call", "barge"): _supervise("barge"),
     ("cdr", "list"): cdr_list,
     ("cdr", "show"): cdr_show,
     ("webhook", "add"): webhook_add,
