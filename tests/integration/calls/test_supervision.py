@@ -1,0 +1,142 @@
+"""Supervisors on live calls, through the simulator: listen, whisper, barge (eavesdrop).
+
+The supervisor's phone rings, answers, and FreeSWITCH's eavesdrop joins the agent's leg
+(MEDIA_BUG_START on it); its keys switch the mode (2 whisper, 3 barge, 0 listen); the session
+ends when the supervisor hangs up or, FreeSWITCH hanging it up, when the caller leaves. The
+agent's call goes on untouched either way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from callcenter.app import App
+from callcenter.errors import DomainError
+from callcenter.services import supervision
+from callcenter.services.actor import Actor
+from callcenter.services.supervision import NotASupervisor
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.simulator import Simulator
+from callcenter.store.records import SupervisionRecord
+from callcenter.store.repos import AgentRepository
+from callcenter.vocabulary import CallState, Disposition
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_calls import settled, wait_cdr
+from tests.integration.calls.test_intents import agent_legs, kills, state_of
+from tests.integration.calls.test_queues import originates, setup_queue
+from tests.support import until
+
+WHO = Actor("cli", "sup-test")
+
+
+def bridged_call(app: App, sim: Simulator, queue: str, agent: str, did: str) -> tuple[str, str]:
+    """A caller bridged to ``agent`` and a supervisor ``9<agent>`` ready: (call, agent leg)."""
+    sim.register_agent(agent, AgentBehaviour(answer_delay=0.3))
+    sim.register_agent("9" + agent, AgentBehaviour(answer_delay=0.3))
+    setup_queue(app, queue, {agent: {}}, did=did)
+    with app.database.session_scope() as session:
+        agents = AgentRepository(session)
+        agents.add("9" + agent, "Sup", wrapup_seconds=1, skills={})
+        agents.set_role("9" + agent, "supervisor")
+    uuid = sim.place_call(did, "15550199", behaviour=CallerBehaviour(patience=None))
+    until(lambda: state_of(app, uuid) is CallState.BRIDGED)
+    app.writer.flush()
+    [leg] = agent_legs(app, uuid)
+    return uuid, leg
+
+
+def session_of(app: App, uuid: str) -> SupervisionRecord | None:
+    ended = [s for s in supervision.for_call(app.database, uuid) if s.ended_at is not None]
+    return ended[0] if ended else None
+
+
+class Seen:
+    """The simulator's events, as FreeSWITCH sent them (name, leg)."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.events: list[tuple[str, str | None]] = []
+        sim.on_event(lambda event: self.events.append((event.name, event.unique_id)))
+
+    def on(self, leg: str, *names: str) -> list[str]:
+        return [name for name, uuid in list(self.events) if uuid == leg and name in names]
+
+    def bugs(self, leg: str) -> list[str]:
+        return self.on(leg, "MEDIA_BUG_START", "MEDIA_BUG_STOP")
+
+
+def in_eavesdrop(sim: Simulator, leg: str) -> bool:
+    snapshot = sim.channel(leg)
+    return snapshot is not None and snapshot.application == "eavesdrop"
+
+
+def test_listen_then_whisper_and_barge_by_keys_until_the_supervisor_hangs_up(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    seen = Seen(sim)
+    uuid, leg = bridged_call(app, sim, "sup-listen", "3601", "9601")
+
+    asked = supervision.request(app.database, WHO, uuid, "listen", "93601")
+    assert asked.session.agent == "3601" and asked.session.agent_leg_uuid == leg
+    sup = asked.session.leg_uuid
+    until(lambda: in_eavesdrop(sim, sup))
+    until(lambda: seen.bugs(leg) == ["MEDIA_BUG_START"])
+    assert not seen.on(sup, "CHANNEL_PARK", "CHANNEL_BRIDGE")  # s15: never parked nor bridged
+    [line] = [o for o in originates(sim) if "user/93601@" in o]
+    assert f"&eavesdrop({leg})" in line and "eavesdrop_whisper_aleg=false" in line
+    assert "eavesdrop_enable_dtmf=true" in line
+
+    sim.send_dtmf(sup, "2305")  # whisper, barge, listen; 5 is no mode key
+    until(lambda: len(seen.on(sup, "DTMF")) == 4)
+    sim.hangup(sup)
+    row = until(lambda: session_of(app, uuid))
+    assert row.modes == "listen,whisper,barge,listen"
+    assert row.end_reason == "supervisor_hangup" and row.started_at is not None
+    assert seen.bugs(leg) == ["MEDIA_BUG_START", "MEDIA_BUG_STOP"]
+
+    # the agent's call is untouched: still bridged, nothing killed, ended by the caller
+    assert state_of(app, uuid) is CallState.BRIDGED
+    assert not any(uuid in k or leg in k for k in kills(sim))
+    sim.hangup(uuid)
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ANSWERED and cdr.agent_extension == "3601"
+    until(lambda: settled(app))
+
+
+def test_whisper_ends_when_the_caller_leaves(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    seen = Seen(sim)
+    uuid, leg = bridged_call(app, sim, "sup-whisper", "3602", "9602")
+    asked = supervision.request(app.database, WHO, uuid, "whisper", "93602")
+    sup = asked.session.leg_uuid
+    until(lambda: seen.bugs(leg) == ["MEDIA_BUG_START"])
+    [line] = [o for o in originates(sim) if "user/93602@" in o]
+    assert "eavesdrop_whisper_aleg=true" in line and "eavesdrop_whisper_bleg=false" in line
+
+    sim.hangup(uuid)  # the caller leaves: FreeSWITCH hangs the supervisor up
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ANSWERED
+    row = until(lambda: session_of(app, uuid))
+    assert row.modes == "whisper" and row.end_reason == "call_ended"
+    until(lambda: seen.on(sup, "CHANNEL_HANGUP_COMPLETE") == ["CHANNEL_HANGUP_COMPLETE"])
+    assert seen.bugs(leg) == ["MEDIA_BUG_START", "MEDIA_BUG_STOP"]
+    until(lambda: settled(app))
+
+
+def test_only_a_supervisor_may_and_only_on_a_call_with_an_agent(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    uuid, _leg = bridged_call(app, sim, "sup-refuse", "3603", "9603")
+    with pytest.raises(NotASupervisor, match="3603 is not a supervisor"):
+        supervision.request(app.database, WHO, uuid, "barge", "3603")
+    with pytest.raises(DomainError, match="mode"):
+        supervision.request(app.database, WHO, uuid, "spy", "93603")
+    assert supervision.for_call(app.database, uuid) == []
+    assert not any("&eavesdrop(" in o for o in originates(sim))
+    sim.hangup(uuid)
+    wait_cdr(app, uuid)
+    app.writer.flush()
+    with pytest.raises(DomainError, match="has ended|no agent"):
+        supervision.request(app.database, WHO, uuid, "listen", "93603")
+    until(lambda: settled(app))
