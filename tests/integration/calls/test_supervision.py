@@ -8,6 +8,9 @@ agent's call goes on untouched either way.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from callcenter.app import App
@@ -23,6 +26,7 @@ from callcenter.vocabulary import CallState, Disposition
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import settled, wait_cdr
 from tests.integration.calls.test_intents import agent_legs, kills, state_of
+from tests.integration.calls.test_operator_changes import cli
 from tests.integration.calls.test_queues import originates, setup_queue
 from tests.support import until
 
@@ -70,7 +74,7 @@ def in_eavesdrop(sim: Simulator, leg: str) -> bool:
 
 
 def test_listen_then_whisper_and_barge_by_keys_until_the_supervisor_hangs_up(
-    sim: Simulator, engine: EngineFactory
+    sim: Simulator, engine: EngineFactory, calls_db_url: str, tmp_path: Path
 ) -> None:
     app = engine()
     seen = Seen(sim)
@@ -101,14 +105,24 @@ def test_listen_then_whisper_and_barge_by_keys_until_the_supervisor_hangs_up(
     cdr = wait_cdr(app, uuid)
     assert cdr.disposition is Disposition.ANSWERED and cdr.agent_extension == "3601"
     until(lambda: settled(app))
+    shown = json.loads(cli(["cdr", "show", uuid], calls_db_url, tmp_path / "op").stdout)
+    [listed] = shown["supervision"]
+    assert listed["supervisor"] == "93601" and listed["modes"] == "listen,whisper,barge,listen"
+    assert listed["source"] == "api" and listed["ended_at"] is not None
 
 
-def test_whisper_ends_when_the_caller_leaves(sim: Simulator, engine: EngineFactory) -> None:
+def test_whisper_from_the_cli_ends_when_the_caller_leaves(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str, tmp_path: Path
+) -> None:
     app = engine()
     seen = Seen(sim)
     uuid, leg = bridged_call(app, sim, "sup-whisper", "3602", "9602")
-    asked = supervision.request(app.database, WHO, uuid, "whisper", "93602")
-    sup = asked.session.leg_uuid
+    until(lambda: app.changes._listener is not None)
+    args = ["call", "whisper", uuid, "--from", "93602", "--json"]
+    asked = json.loads(cli(args, calls_db_url, tmp_path / "op").stdout)
+    assert asked["agent"] == "3602" and asked["mode"] == "whisper"
+    [row] = supervision.for_call(app.database, uuid)
+    sup = row.leg_uuid
     until(lambda: seen.bugs(leg) == ["MEDIA_BUG_START"])
     [line] = [o for o in originates(sim) if "user/93602@" in o]
     assert "eavesdrop_whisper_aleg=true" in line and "eavesdrop_whisper_bleg=false" in line
@@ -137,6 +151,6 @@ def test_only_a_supervisor_may_and_only_on_a_call_with_an_agent(
     sim.hangup(uuid)
     wait_cdr(app, uuid)
     app.writer.flush()
-    with pytest.raises(DomainError, match="has ended|no agent"):
+    with pytest.raises(DomainError, match=r"has ended|no agent"):
         supervision.request(app.database, WHO, uuid, "listen", "93603")
     until(lambda: settled(app))
