@@ -22,9 +22,10 @@ from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.records import SupervisionRecord
 from callcenter.store.repos import AgentRepository
+from callcenter.store.repos.audit import AuditLog
 from callcenter.vocabulary import CallState, Disposition
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import settled, wait_cdr
+from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_intents import agent_legs, kills, state_of
 from tests.integration.calls.test_operator_changes import cli
 from tests.integration.calls.test_queues import originates, setup_queue
@@ -96,6 +97,9 @@ def test_listen_then_whisper_and_barge_by_keys_until_the_supervisor_hangs_up(
     row = until(lambda: session_of(app, uuid))
     assert row.modes == "listen,whisper,barge,listen"
     assert row.end_reason == "supervisor_hangup" and row.started_at is not None
+    with app.database.session_scope() as session:
+        audit = [e for e in AuditLog(session).recent(200) if e.target == uuid]
+    assert [(e.action, e.actor) for e in audit] == [("call.listen", str(WHO))]
     assert seen.bugs(leg) == ["MEDIA_BUG_START", "MEDIA_BUG_STOP"]
 
     # the agent's call is untouched: still bridged, nothing killed, ended by the caller
@@ -153,4 +157,33 @@ def test_only_a_supervisor_may_and_only_on_a_call_with_an_agent(
     app.writer.flush()
     with pytest.raises(DomainError, match=r"has ended|no agent"):
         supervision.request(app.database, WHO, uuid, "listen", "93603")
+    until(lambda: settled(app))
+
+
+def test_star_33_from_a_supervisors_phone_and_refused_from_an_agents(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    app.phones.ttl = 0.0
+    seen = Seen(sim)
+    uuid, leg = bridged_call(app, sim, "sup-phone", "3604", "9604")
+
+    refused = sim.phone_call("3604", "*333604")  # the agent itself: no supervisor role
+    assert wait_cdr(app, refused).disposition is Disposition.FEATURE
+    assert "eavesdrop" not in [a.split()[0] for a in apps_sent(sim, refused)]
+
+    phone = sim.phone_call("93604", "*333604")
+    until(lambda: in_eavesdrop(sim, phone))
+    until(lambda: seen.bugs(leg) == ["MEDIA_BUG_START"])
+    assert f"eavesdrop {leg}" in apps_sent(sim, phone)
+    sim.send_dtmf(phone, "3")
+    until(lambda: len(seen.on(phone, "DTMF")) == 1)
+    sim.hangup(uuid)  # the caller leaves: eavesdrop ends, the engine hangs the phone up
+    wait_cdr(app, uuid)
+    cdr = wait_cdr(app, phone)
+    assert cdr.disposition is Disposition.FEATURE
+    row = until(lambda: session_of(app, uuid))
+    assert (row.source, row.supervisor, row.agent) == ("phone", "93604", "3604")
+    assert row.modes == "listen,barge" and row.end_reason == "call_ended"
+    assert row.leg_uuid == phone and row.agent_leg_uuid == leg
     until(lambda: settled(app))
