@@ -34,10 +34,17 @@ from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
-from callcenter.events.types import CallCreated, CallEnded, RecordingStored, for_call
+from callcenter.events.types import (
+    CallCreated,
+    CallEnded,
+    RecordingStored,
+    VoicemailReceived,
+    for_call,
+)
 from callcenter.phone.identity import AGENT_ENTRIES, agent_of
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
+from callcenter.store.repos.voicemail import box_of
 from callcenter.store.writer import DurableWriter
 from callcenter.supervision.run import Finish, SupervisionRun
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
@@ -316,6 +323,12 @@ class CallManager:
                 for_call(RecordingStored, call, path=rec.path, duration_ms=rec.duration_ms,
                          size_bytes=rec.size_bytes, sha256=rec.sha256)
             )  # fmt: skip
+            box = box_of(rec.path)
+            if box is not None:
+                self.events.publish(
+                    for_call(VoicemailReceived, call, box=box, path=rec.path,
+                             duration_ms=rec.duration_ms)
+                )  # fmt: skip
         self.events.publish(
             for_call(
                 CallEnded, call, queue=cdr.queue, agent_extension=cdr.agent_extension,

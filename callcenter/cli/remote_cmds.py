@@ -418,6 +418,41 @@ def webhook_replay(
         click.echo(f"webhook {webhook_id}: {len(done['replaying'])} dead letter(s) to replay")
 
 
+# -- voicemail ----------------------------------------------------------------------------
+
+
+def voicemail_list(api: RemoteApi, box: str | None, unread: bool, limit: int,
+                   as_json: bool) -> None:  # fmt: skip
+    query = {"box": box, "unread": "true" if unread else None}
+    found = list(api.items("/voicemails", query, most=limit))
+    if as_json:
+        _json(found)
+        return
+    rows = [{"id": v["id"], "box": v["box"], "received_at": v["received_at"],
+             "from": v["from_number"], "name": v["from_name"],
+             "seconds": round(v["duration_ms"] / 1000) if v["duration_ms"] is not None else None,
+             "read": "yes" if v["read"] else "no", "call_uuid": v["call_uuid"]}
+            for v in found]  # fmt: skip
+    emit_table(rows, ["id", "box", "received_at", "from", "name", "seconds", "read",
+                      "call_uuid"], False)  # fmt: skip
+
+
+def voicemail_play(api: RemoteApi, voicemail_id: int, out: Any) -> None:
+    from callcenter.cli.voicemail_cmd import write_audio
+
+    write_audio(api.request("GET", f"/voicemails/{voicemail_id}/audio", raw=True), out)
+
+
+def voicemail_mark(api: RemoteApi, voicemail_id: int, read: bool) -> None:
+    api.request("POST", f"/voicemails/{voicemail_id}/mark", {"read": read})
+    click.echo(f"voicemail {voicemail_id}: {'read' if read else 'unread'}")
+
+
+def voicemail_delete(api: RemoteApi, voicemail_id: int) -> None:
+    api.request("DELETE", f"/voicemails/{voicemail_id}")
+    click.echo(f"voicemail {voicemail_id} deleted")
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -470,4 +505,8 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("webhook", "disable"): _webhook_enabled(False),
     ("webhook", "dead"): webhook_dead,
     ("webhook", "replay"): webhook_replay,
+    ("voicemail", "list"): voicemail_list,
+    ("voicemail", "play"): voicemail_play,
+    ("voicemail", "mark"): voicemail_mark,
+    ("voicemail", "delete"): voicemail_delete,
 }

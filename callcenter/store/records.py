@@ -343,3 +343,19 @@ class SupervisionRecord:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoicemailRecord:
+    """A message left in a box (an IVR ``voicemail`` node): a recording of the call."""
+
+    id: int  # the recording's
+    box: str
+    call_uuid: str
+    path: str
+    received_at: datetime
+    from_number: str = ""
+    from_name: str = ""
+    duration_ms: int | None = None
+    size_bytes: int | None = None
+    read_at: datetime | None = None
