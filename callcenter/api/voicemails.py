@@ -72,7 +72,8 @@ def operations(env: ApiEnv) -> list[Operation]:
     def list_voicemails(ask: Ask) -> Page[Voicemail]:
         query: VoicemailQuery = ask.query
         found = voicemail.list_voicemails(db, box=query.box, unread=query.unread, limit=1000)
-        page, more = paginate(found, lambda v: [v.received_at.isoformat(), v.id], query)
+        newest_first = lambda v: [-v.received_at.timestamp(), -v.id]  # noqa: E731
+        page, more = paginate(found, newest_first, query)
         return Page[Voicemail](items=[voicemail_out(v) for v in page], next=more)
 
     def show_voicemail(ask: Ask) -> Voicemail:
