@@ -100,8 +100,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("GET", item + "/audio", READ, voicemail_audio, "A message's audio (WAV)", TAG,
                   None, errors=(404, 409), extra={"responses": AUDIO}),
         Operation("POST", item + "/mark", OPERATE, mark_voicemail,
-                  "Mark a message read or unread", TAG, Voicemail, body=MarkIn,
-                  errors=(404, 422)),
+                  "Mark a message read or unread", TAG, Voicemail, body=MarkIn),
         Operation("DELETE", item, OPERATE, delete_voicemail,
                   "Delete a message (its file; the CDR stays)", TAG, None, errors=(404, 409)),
     ]  # fmt: skip
