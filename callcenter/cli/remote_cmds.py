@@ -162,7 +162,23 @@ def queue_show(api: RemoteApi, name: str, limit: int, as_json: bool) -> None:
     for key in ("name", "strategy", "max_wait_seconds", "max_callers", "waiting",
                 "overflow_target"):  # fmt: skip
         click.echo(f"{key}: {found.get(key)}")
-    _table(found["member_states"], ["extension", "tier", "position", "status", "state"], False)
+    board = {a["extension"]: a.get("live") or {} for a in api.items("/agents")}
+    members = [{**m, "for_s": _rounded(board.get(m["extension"], {}).get("state_seconds")),
+                "call": board.get(m["extension"], {}).get("current_call"),
+                "caller": board.get(m["extension"], {}).get("caller")}
+               for m in found["member_states"]]  # fmt: skip
+    click.echo("\nmembers:")
+    _table(members, ["extension", "tier", "position", "status", "state", "for_s", "call",
+                     "caller"], False)  # fmt: skip
+    waiting = api.request("GET", f"/queues/{_q(name)}/callers")["callers"]
+    click.echo("\nwaiting now:")
+    _table([{**c, "wait_s": _rounded(c["waited_seconds"])} for c in waiting],
+           ["position", "call_uuid", "caller", "wait_s", "priority", "skills",
+            "expected_wait_seconds"], False)  # fmt: skip
+
+
+def _rounded(seconds: float | None) -> int | None:
+    return round(seconds) if seconds is not None else None
 
 
 def queue_add(api: RemoteApi, name: str, **options: Any) -> None:
