@@ -46,6 +46,7 @@ from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.repos.voicemail import box_of
 from callcenter.store.writer import DurableWriter
+from callcenter.supervision.modes import REQUESTABLE
 from callcenter.supervision.run import Finish, SupervisionRun
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
@@ -257,6 +258,9 @@ class CallManager:
 
     def _supervise(self, call: Call, ask: Supervise) -> bool:
         if self.channel is None or self.supervision_finish is None:
+            return False
+        if ask.mode not in REQUESTABLE or not ask.leg or not ask.agent_leg:
+            log.warning("call %s: supervision %d refused: %s", call.uuid, ask.session, ask)
             return False
         run = SupervisionRun(
             ask, call.uuid, self.channel, self.router, self.supervision_finish,

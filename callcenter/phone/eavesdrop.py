@@ -5,7 +5,8 @@ the ``supervisor`` role and that the agent is on a call (``services.supervision.
 the session row, audited, on the agent's call), then runs FreeSWITCH's eavesdrop on its own
 channel, listening; its keys switch the mode (``supervision.modes``). Eavesdrop returns when
 the agent's leg goes away, and the phone is hung up; or the supervisor hangs up first. Either
-way the session's end and its modes are stored. Refused: an error tone, and the log says why.
+way the session's end and its modes are stored. Refused: the phone runner's error tone, and
+the log says why.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from callcenter.supervision.modes import Mode, Trail, variables
 
 log = logging.getLogger(__name__)
 
-TONE_ERROR = "tone_stream://%(150,100,480);loops=3"
 LONGEST = 4 * 3600.0  # seconds: a session longer than this is cut
 
 
@@ -32,19 +32,19 @@ class Eavesdrop:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def run(self, control: CallControl, supervisor: str, agent: str) -> None:
+    def run(self, control: CallControl, supervisor: str, agent: str) -> bool:
+        """False: refused (the caller plays the error tone)."""
         call = control.call
         who = Actor("phone", supervisor)
         try:
             row = supervision.from_phone(self.database, who, supervisor, agent, call.uuid)
         except (DomainError, NotASupervisor, DatabaseUnavailable) as exc:
             log.info("call %s: %s may not listen to %s: %s", call.uuid, supervisor, agent, exc)
-            control.play(TONE_ERROR)
-            control.hangup("NORMAL_CLEARING")
-            return
+            return False
         log.info("call %s: supervisor %s listens to agent %s (call %s)", call.uuid, supervisor,
                  agent, row.call_uuid)  # fmt: skip
         self._listen(control, row)
+        return True
 
     def _listen(self, control: CallControl, row: SupervisionRecord) -> None:
         call = control.call

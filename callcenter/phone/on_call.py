@@ -122,7 +122,8 @@ class PhoneRunner:
             return
         if request.feature is Feature.EAVESDROP:
             control.agent_busy(extension)  # no offer rings it while it listens
-            Eavesdrop(self.database).run(control, extension, request.target or "")
+            if not Eavesdrop(self.database).run(control, extension, request.target or ""):
+                self._finish(control, (TONE_ERROR,))
             return
         if request.feature in _MAKE_OFFERABLE:
             # the phone is on this call until it hangs up: no offer rings it meanwhile
