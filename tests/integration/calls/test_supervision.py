@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from callcenter.app import App
+from callcenter.cli import main
 from callcenter.errors import DomainError
 from callcenter.services import supervision
 from callcenter.services.actor import Actor
@@ -27,11 +29,19 @@ from callcenter.vocabulary import CallState, Disposition
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_intents import agent_legs, kills, state_of
-from tests.integration.calls.test_operator_changes import cli
 from tests.integration.calls.test_queues import originates, setup_queue
 from tests.support import until
 
 WHO = Actor("cli", "sup-test")
+
+
+def cli(args: list[str], database_url: str, data_dir: Path) -> Result:
+    """``callcenter ARGS`` run in-process, as an operator beside the database would."""
+    env = {"CALLCENTER_DATABASE_URL": database_url, "CALLCENTER_DATA_DIR": str(data_dir),
+           "CALLCENTER_LOG_LEVEL": "WARNING"}  # fmt: skip
+    done = CliRunner().invoke(main, args, env=env)
+    assert done.exit_code == 0, done.output
+    return done
 
 
 def bridged_call(app: App, sim: Simulator, queue: str, agent: str, did: str) -> tuple[str, str]:
