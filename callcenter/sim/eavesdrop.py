@@ -21,7 +21,6 @@ def eavesdrop(session: Session, arg: str) -> str:
     if target is None or target.chan.gone:
         return "_none_"
     bug = (("Media-Bug-Function", "eavesdrop"), ("Media-Bug-Target", target.uuid))
-    session.emit("CODEC")
     target.emit("MEDIA_BUG_START", lead=bug)
     seen = target.chan.profile  # the party the target talks to, as the supervisor's phone shows
     sent = (("Sent-Callee-ID-Name", seen.callee_id_name), ("Sent-Callee-ID-Number",
