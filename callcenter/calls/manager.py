@@ -266,6 +266,7 @@ class CallManager:
             ask, call.uuid, self.channel, self.router, self.supervision_finish,
             agents_domain=self.options.agents_domain, caller=(call.from_name, call.from_number),
             check_interval=self.options.check_interval,
+            on_end=lambda mode, end: self.metrics.supervision.labels(mode=mode, end=end).inc(),
         )  # fmt: skip
         greenlet = self.group.spawn(run.run)
         where = f"call {call.uuid}: supervision {ask.session}"

@@ -41,7 +41,9 @@ class SupervisionRun:
         caller: tuple[str, str] = ("", ""),
         ring_seconds: float = 30.0,
         check_interval: float = 60.0,
+        on_end: Callable[[str, str], object] = lambda mode, end: None,
     ) -> None:
+        """``on_end(mode, end)``: counted (``end``: the reason without its detail)."""
         self.ask = ask
         self.call_uuid = call_uuid
         self.channel = channel
@@ -51,6 +53,7 @@ class SupervisionRun:
         self.caller = caller
         self.ring_seconds = ring_seconds
         self.check_interval = check_interval
+        self.on_end = on_end
         self.trail = Trail.starting(Mode(ask.mode))
         self.started: datetime | None = None
 
@@ -66,6 +69,7 @@ class SupervisionRun:
             self.router.unregister_call(ask.leg)
             log.info("call %s: supervisor %s session %d ended (%s), modes %s", self.call_uuid,
                      ask.supervisor, ask.session, reason, self.trail.text())  # fmt: skip
+            self.on_end(ask.mode, reason.split(":", 1)[0])
             try:
                 self.finish(
                     ask.session, modes=self.trail.text() if self.started else "",

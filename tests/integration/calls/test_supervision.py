@@ -146,6 +146,8 @@ def test_whisper_from_the_cli_ends_when_the_caller_leaves(
     assert cdr.disposition is Disposition.ANSWERED
     row = until(lambda: session_of(app, uuid))
     assert row.modes == "whisper" and row.end_reason == "call_ended"
+    ended = {"mode": "whisper", "end": "call_ended"}
+    until(lambda: app.registry.get_sample_value("callcenter_supervision_sessions_total", ended))
     until(lambda: seen.on(sup, "CHANNEL_HANGUP_COMPLETE") == ["CHANNEL_HANGUP_COMPLETE"])
     assert seen.bugs(leg) == ["MEDIA_BUG_START", "MEDIA_BUG_STOP"]
     until(lambda: settled(app))
