@@ -44,6 +44,7 @@ from callcenter.paths import ensure_dir, write_text
 from callcenter.phone.codes import feature_codes
 from callcenter.phone.offers import AgentPhones
 from callcenter.phone.on_call import PhoneOptions, PhoneRunner
+from callcenter.services import supervision
 from callcenter.services.applier import ChangeApplier, ManagerCalls
 from callcenter.services.feed import ChangeFeed, FeedMetrics
 from callcenter.settings import Settings
@@ -165,6 +166,7 @@ class App:
                 events=self.events,
                 dial_out=self.ivr.transfer_out,  # number: transfers of live calls
                 phone=self.phone,  # what agents' phones dial: feature codes, calls
+                supervision_finish=functools.partial(supervision.finish, self.database),
             )
             connection = ESLConnection(
                 node,

@@ -83,6 +83,7 @@ class AgentSlot:
     on_demand: bool = False  # paused again after each queue call (*26)
     wrapup_due: bool = False  # a queue call ended while on another call: wrap-up after it
     state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
+    talking_with: str | None = None  # the queue call it answered (its uuid), until released
 
     def enter(self, state: AgentState, now: float) -> None:
         """Every state change goes through here, so the time in state is always known."""
@@ -529,6 +530,7 @@ class Board:
             return []
         agent.enter(AgentState.IN_CALL, now)
         agent.ticket, agent.failed_offers = ticket.id, 0
+        agent.talking_with = ticket.call_uuid
         agent.calls_answered += 1
         return [AgentChange(extension, agent.status, agent.state)]
 
@@ -539,7 +541,7 @@ class Board:
         agent = self.agents.get(extension)
         if agent is None or agent.ticket != ticket.id:
             return []
-        agent.ticket = None
+        agent.ticket, agent.talking_with = None, None
         agent.talk_seconds += talk_seconds
         if agent.holds:
             agent.enter(AgentState.IN_CALL, now)  # still on another call (a consult call)

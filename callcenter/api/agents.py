@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,7 +13,7 @@ from callcenter.api.live import AgentLive
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.queues import FailurePolicy
 from callcenter.api.routing import Ask, Operation
-from callcenter.services import agents
+from callcenter.services import agents, calls
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import AgentRecord
 from callcenter.vocabulary import AgentState, AgentStatus
@@ -33,6 +34,10 @@ class LiveAgent(BaseModel):
     calls_answered: int
     talk_seconds: float
     offered_call: str | None = Field(description="The call ringing this agent now, if any.")
+    current_call: str | None = Field(
+        None, description="The queue call it is offered or talking with, if any."
+    )
+    caller: str | None = Field(None, description="That call's caller ID number.")
 
 
 class Agent(BaseModel):
@@ -52,6 +57,7 @@ class Agent(BaseModel):
     failure_policy: dict[str, Any] = Field(
         default_factory=dict, description="Overrides of the queues' failure policy."
     )
+    role: str = Field("agent", description="agent, or supervisor (may listen to calls).")
     has_sip_account: bool | None = None
     live: LiveAgent | None = Field(None, description="Null when the engine does not know it.")
 
@@ -106,6 +112,9 @@ class AgentUpdate(BaseModel):
     caller_id: str | None = Field(
         None, max_length=32, description="Number its external calls show; '' : the route's."
     )
+    role: Literal["agent", "supervisor"] | None = Field(
+        None, description="supervisor: may listen to, whisper to and barge into calls."
+    )
 
 
 class SipPassword(BaseModel):
@@ -120,7 +129,12 @@ class Pause(BaseModel):
     reason: str | None = Field(None, max_length=200, examples=["lunch"])
 
 
-def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = None) -> Agent:
+def agent_out(
+    record: AgentRecord,
+    live: AgentLive | None,
+    sip: bool | None = None,
+    callers: Mapping[str, str] | None = None,
+) -> Agent:
     return Agent(
         extension=record.extension,
         name=record.display_name,
@@ -136,12 +150,13 @@ def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = No
         whisper=record.whisper,
         caller_id=record.outbound_caller_id,
         failure_policy=dict(record.routing),
+        role=record.role,
         has_sip_account=sip,
-        live=_live(live),
+        live=_live(live, callers or {}),
     )
 
 
-def _live(live: AgentLive | None) -> LiveAgent | None:
+def _live(live: AgentLive | None, callers: Mapping[str, str]) -> LiveAgent | None:
     if live is None:
         return None
     return LiveAgent(
@@ -151,6 +166,8 @@ def _live(live: AgentLive | None) -> LiveAgent | None:
         calls_answered=live.calls_answered,
         talk_seconds=live.talk_seconds,
         offered_call=live.offered_call,
+        current_call=live.current_call,
+        caller=callers.get(live.current_call) if live.current_call else None,
     )
 
 
@@ -160,14 +177,24 @@ def operations(env: ApiEnv) -> list[Operation]:
     def live_of(extension: str) -> AgentLive | None:
         return env.live.agents().get(extension) if env.live is not None else None
 
+    def callers(live: Iterable[AgentLive | None]) -> dict[str, str]:
+        if not any(a is not None and a.current_call for a in live):
+            return {}
+        return {c.uuid: c.from_number for c in calls.list_live(db)}
+
     def one(record: AgentRecord) -> Agent:
-        return agent_out(record, live_of(record.extension))
+        live = live_of(record.extension)
+        return agent_out(record, live, callers=callers([live]))
 
     def list_agents(ask: Ask) -> Page[Agent]:
         entries = agents.list_agents(db)
         board = env.live.agents() if env.live is not None else {}
         page, more = paginate(entries, lambda e: [e.agent.extension], ask.query)
-        items = [agent_out(e.agent, board.get(e.agent.extension), e.has_sip_account) for e in page]
+        numbers = callers(board.get(e.agent.extension) for e in page)
+        items = [
+            agent_out(e.agent, board.get(e.agent.extension), e.has_sip_account, numbers)
+            for e in page
+        ]
         return Page[Agent](items=items, next=more)
 
     def create_agent(ask: Ask) -> AgentCreated:
@@ -212,6 +239,7 @@ def operations(env: ApiEnv) -> list[Operation]:
                 auto_answer=body.auto_answer,
                 whisper=body.whisper,
                 caller_id=body.caller_id,
+                role=body.role,
             )
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
+from callcenter.api import agents, calls, cdrs, flows, queues, routes, voicemails, webhooks
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -37,6 +37,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "did": {"type": "string", "minLength": 1, "maxLength": 128},
     "uuid": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
     "webhook_id": {"type": "integer", "minimum": 1, "maximum": webhooks.ID_MAX},
+    "voicemail_id": {"type": "integer", "minimum": 1, "maximum": voicemails.ID_MAX},
 }
 
 
@@ -69,6 +70,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *calls.operations(env),
         *cdrs.operations(env),
         *webhooks.operations(env),
+        *voicemails.operations(env),
     ]
 
 

@@ -4,6 +4,7 @@ an intent; its actor carries it out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.routing import Ask, Operation
-from callcenter.services import calls
+from callcenter.services import calls, supervision
 from callcenter.services.calls import CallRequested
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import CallRecord, LegRecord
@@ -92,6 +93,23 @@ class Requested(BaseModel):
     change_id: int
 
 
+class SuperviseIn(BaseModel):
+    supervisor: str = Field(
+        max_length=64, examples=["1009"], description="An agent with the role supervisor."
+    )
+
+
+class SupervisionStarted(BaseModel):
+    """Accepted: the supervisor's phone rings; on answer it joins the agent's leg."""
+
+    call: str
+    session: int
+    mode: str
+    supervisor: str
+    agent: str
+    change_id: int
+
+
 def _leg(leg: LegRecord) -> Leg:
     return Leg(
         uuid=leg.uuid, role=leg.role, direction=leg.direction, from_number=leg.from_number,
@@ -167,8 +185,30 @@ def operations(env: ApiEnv) -> list[Operation]:
         body: BridgeIn = ask.body
         return _requested(calls.bridge_agent(db, ask.who, ask.path["uuid"], body.extension))
 
+    def supervise(mode: str) -> Callable[[Ask], SupervisionStarted]:
+        def run(ask: Ask) -> SupervisionStarted:
+            body: SuperviseIn = ask.body
+            done = supervision.request(db, ask.who, ask.path["uuid"], mode, body.supervisor)
+            row = done.session
+            return SupervisionStarted(call=row.call_uuid, session=row.id, mode=row.mode,
+                                      supervisor=row.supervisor, agent=row.agent,
+                                      change_id=done.change_id)  # fmt: skip
+
+        run.__name__ = f"{mode}_call"  # the OpenAPI operation id
+        return run
+
     item = "/calls/{uuid}"
+    watch = [
+        Operation("POST", f"{item}/{mode}", OPERATE, supervise(mode), summary, TAG,
+                  SupervisionStarted, body=SuperviseIn, status=202)
+        for mode, summary in (
+            ("listen", "A supervisor listens to the call's agent leg (its phone rings)"),
+            ("whisper", "A supervisor speaks to the call's agent, unheard by the caller"),
+            ("barge", "A supervisor joins the call: agent and caller hear it"),
+        )
+    ]  # fmt: skip
     return [
+        *watch,
         Operation("GET", "/calls", READ, list_calls, "The live calls, oldest first", TAG,
                   Page[Call], query=CallsQuery, errors=(400, 422)),
         Operation("GET", item, READ, show_call, "A call with its legs and timeline", TAG,

@@ -12,10 +12,10 @@ from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, decode_cursor, encode_cursor
 from callcenter.api.problems import ApiProblem
 from callcenter.api.routing import Ask, Operation
-from callcenter.services import cdrs
+from callcenter.services import cdrs, supervision
 from callcenter.services.cdrs import CdrFilter
 from callcenter.store.models.tokens import TokenScope
-from callcenter.store.records import CdrRecord
+from callcenter.store.records import CdrRecord, SupervisionRecord
 from callcenter.vocabulary import CdrSource, Direction, Disposition, HangupBy, LegRole
 
 READ = TokenScope.READ
@@ -60,6 +60,36 @@ class Cdr(BaseModel):
     source: CdrSource
     transfers: int = Field(0, description="Transfers from agents' phones (each hop in ivr_path).")
     transferred_by: str | None = Field(None, description="Agent extension of the last one.")
+
+
+class Supervision(BaseModel):
+    """A supervisor's session on the call (listen, whisper, barge)."""
+
+    supervisor: str
+    agent: str
+    mode: str = Field(description="Asked for: listen, whisper or barge.")
+    modes: list[str] = Field(description="As the supervisor's keys switched them, in order.")
+    source: str = Field(description="api, cli or phone (*33)")
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class CdrDetail(Cdr):
+    supervision: list[Supervision] = Field(
+        default_factory=list, description="Supervisors' sessions on the call."
+    )
+
+
+def supervision_out(row: SupervisionRecord) -> Supervision:
+    return Supervision(
+        supervisor=row.supervisor, agent=row.agent, mode=row.mode,
+        modes=[m for m in row.modes.split(",") if m], source=row.source,
+        requested_by=row.requested_by, requested_at=row.requested_at,
+        started_at=row.started_at, ended_at=row.ended_at, end_reason=row.end_reason,
+    )  # fmt: skip
 
 
 class CdrQuery(PageQuery):
@@ -120,12 +150,14 @@ def operations(env: ApiEnv) -> list[Operation]:
             more = encode_cursor([last.started_at.isoformat(), last.call_uuid])
         return Page[Cdr](items=[cdr_out(c) for c in page], next=more)
 
-    def show_cdr(ask: Ask) -> Cdr:
-        return cdr_out(cdrs.get(db, ask.path["uuid"]))
+    def show_cdr(ask: Ask) -> CdrDetail:
+        found = cdrs.get(db, ask.path["uuid"])
+        sessions = [supervision_out(s) for s in supervision.for_call(db, found.call_uuid)]
+        return CdrDetail(**cdr_out(found).model_dump(), supervision=sessions)
 
     return [
         Operation("GET", "/cdrs", READ, list_cdrs, "Call detail records, newest first", TAG,
                   Page[Cdr], query=CdrQuery, errors=(400, 422)),
         Operation("GET", "/cdrs/{uuid}", READ, show_cdr, "One call's CDR with its legs", TAG,
-                  Cdr, errors=(404, 422)),
+                  CdrDetail, errors=(404, 422)),
     ]  # fmt: skip

@@ -8,8 +8,8 @@ sees a half-applied message and never changes anything.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -33,6 +33,7 @@ class AgentLive:
     calls_answered: int
     talk_seconds: float
     offered_call: str | None  # the call it is being offered (ringing), if any
+    current_call: str | None = None  # the queue call it is offered or talks with, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class CallerLive:
     priority: int
     offered_to: tuple[str, ...]
     expected_wait_seconds: float | None = None  # acd.ewt; None: cannot be told
+    skills: Mapping[str, int] = field(default_factory=dict)  # what it needs (skill: level)
 
 
 class LiveState(Protocol):
@@ -106,6 +108,7 @@ def _callers(
             priority=t.priority,
             offered_to=tuple(t.offer or ()),
             expected_wait_seconds=wait(index, t),
+            skills=dict(t.skills),
         )
         for index, t in enumerate(board.waiting(queue), start=1)
     ]
@@ -143,4 +146,5 @@ def _agent(slot: AgentSlot, board: Board, now: float) -> AgentLive:
         calls_answered=slot.calls_answered,
         talk_seconds=round(slot.talk_seconds, 3),
         offered_call=ticket.call_uuid if ticket is not None else None,
+        current_call=ticket.call_uuid if ticket is not None else slot.talking_with,
     )

@@ -83,7 +83,9 @@ def _operation(
     if op.query is not None:
         parameters += _query_parameters(op.query)
     responses: dict[str, Any] = {}
-    if op.response is None:
+    if op.response is None and "responses" in op.extra:  # a file (routing.File): as described
+        responses.update(op.extra["responses"])
+    elif op.response is None:
         responses["204"] = {"description": "Done."}
     else:
         content = {"application/json": {"schema": {"$ref": refs[(op.response, "serialization")]}}}

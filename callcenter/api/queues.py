@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.routing import Ask, Operation
-from callcenter.services import queues
+from callcenter.services import calls, queues
 from callcenter.services.queues import QueueSettings
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import QueueRecord
@@ -151,6 +151,8 @@ class Caller(BaseModel):
     expected_wait_seconds: float | None = Field(
         None, description="Estimated wait from now (docs/queues.md); null: cannot be told."
     )
+    skills: dict[str, int] = Field(default_factory=dict, description="What it needs: skill: level.")
+    caller: str | None = Field(None, description="The caller ID number.")
 
 
 class Entry(BaseModel):
@@ -251,12 +253,14 @@ def operations(env: ApiEnv) -> list[Operation]:
     def queue_callers(ask: Ask) -> Callers:
         record = queues.get(db, ask.path["name"])  # queue_not_found
         live = env.require_live().callers(record.name)
+        numbers = {c.uuid: c.from_number for c in calls.list_live(db)} if live else {}
         return Callers(
             queue=record.name,
             callers=[
                 Caller(call_uuid=c.call_uuid, position=c.position, waited_seconds=c.waited_seconds,
                        priority=c.priority, offered_to=list(c.offered_to),
-                       expected_wait_seconds=c.expected_wait_seconds)
+                       expected_wait_seconds=c.expected_wait_seconds, skills=dict(c.skills),
+                       caller=numbers.get(c.call_uuid))
                 for c in live
             ],
         )  # fmt: skip

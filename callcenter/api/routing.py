@@ -39,7 +39,16 @@ class Ask:
     body: Any = None
 
 
-Handler = Callable[[Ask], BaseModel | None]
+@dataclass(frozen=True, slots=True)
+class File:
+    """An answer that is a file (audio), not JSON; its operation describes it in ``extra``."""
+
+    data: bytes
+    content_type: str
+    filename: str
+
+
+Handler = Callable[[Ask], BaseModel | File | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,12 @@ class _Responder:
         answer = op.handler(ask)
         if answer is None:
             resp.status = falcon.HTTP_204
+            return
+        if isinstance(answer, File):
+            resp.status = falcon.HTTP_200
+            resp.content_type = answer.content_type
+            resp.set_header("Content-Disposition", f'attachment; filename="{answer.filename}"')
+            resp.data = answer.data
             return
         resp.status = falcon.code_to_http_status(op.status)
         resp.content_type = falcon.MEDIA_JSON

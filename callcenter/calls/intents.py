@@ -71,6 +71,19 @@ class LegMoved:
     at_us: int
 
 
+@dataclass(frozen=True)
+class Supervise:
+    """A supervisor joins the call's agent leg (``services.supervision``). Not the actor's:
+    the call manager holding the call runs it beside the call (``supervision.run``)."""
+
+    session: int
+    supervisor: str
+    mode: str  # listen | whisper | barge
+    leg: str  # the supervisor's leg, to originate
+    agent_leg: str
+    by: str
+
+
 CallIntent = Hangup | Transfer | BridgeAgent | PhoneTransfer
 INTENTS = (Hangup, Transfer, BridgeAgent, PhoneTransfer)
 

@@ -21,7 +21,7 @@ from gevent.pool import Group
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
 from callcenter.calls.control import AgentPresence, CallControl, Channel
-from callcenter.calls.intents import CallIntent, LegMoved, LegSnapshot, PhoneTransfer
+from callcenter.calls.intents import CallIntent, LegMoved, LegSnapshot, PhoneTransfer, Supervise
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
 from callcenter.calls.operations import DialOutRunner
@@ -34,11 +34,20 @@ from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
-from callcenter.events.types import CallCreated, CallEnded, RecordingStored, for_call
+from callcenter.events.types import (
+    CallCreated,
+    CallEnded,
+    RecordingStored,
+    VoicemailReceived,
+    for_call,
+)
 from callcenter.phone.identity import AGENT_ENTRIES, agent_of
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
+from callcenter.store.repos.voicemail import box_of
 from callcenter.store.writer import DurableWriter
+from callcenter.supervision.modes import REQUESTABLE
+from callcenter.supervision.run import Finish, SupervisionRun
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
@@ -71,6 +80,7 @@ class CallManager:
         events: EventBus | None = None,
         dial_out: DialOutRunner | None = None,
         phone: TargetRunner | None = None,
+        supervision_finish: Finish | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -85,6 +95,7 @@ class CallManager:
         self.dial_out = dial_out  # number: transfers (trunks.dialout through the outbound routes)
         self.destinations = Destinations(routes, database)  # agents' phones' transfers
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
+        self.supervision_finish = supervision_finish  # stores a supervisor session's end
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -233,14 +244,34 @@ class CallManager:
         )
         return actor
 
-    def send_intent(self, uuid: str, intent: CallIntent) -> bool:
+    def send_intent(self, uuid: str, intent: CallIntent | Supervise) -> bool:
         """Hand an intent to the live call ``uuid`` if this manager holds it; its actor
-        carries it out (``calls.operations``)."""
+        carries it out (``calls.operations``), except a supervisor's session, run beside it."""
         actor = self.actors.get(uuid)
         if actor is None or actor.call.finished:
             return False
+        if isinstance(intent, Supervise):
+            return self._supervise(actor.call, intent)
         actor.control.mailbox.post(intent)
         log.info("call %s: %s", uuid, intent)
+        return True
+
+    def _supervise(self, call: Call, ask: Supervise) -> bool:
+        if self.channel is None or self.supervision_finish is None:
+            return False
+        if ask.mode not in REQUESTABLE or not ask.leg or not ask.agent_leg:
+            log.warning("call %s: supervision %d refused: %s", call.uuid, ask.session, ask)
+            return False
+        run = SupervisionRun(
+            ask, call.uuid, self.channel, self.router, self.supervision_finish,
+            agents_domain=self.options.agents_domain, caller=(call.from_name, call.from_number),
+            check_interval=self.options.check_interval,
+            on_end=lambda mode, end: self.metrics.supervision.labels(mode=mode, end=end).inc(),
+        )  # fmt: skip
+        greenlet = self.group.spawn(run.run)
+        where = f"call {call.uuid}: supervision {ask.session}"
+        greenlet.link_exception(lambda g: log.error("%s died: %r", where, g.exception))
+        log.info("call %s: supervisor %s joins (%s)", call.uuid, ask.supervisor, ask.mode)
         return True
 
     def _target_of(self, call: Call) -> Target:
@@ -297,6 +328,12 @@ class CallManager:
                 for_call(RecordingStored, call, path=rec.path, duration_ms=rec.duration_ms,
                          size_bytes=rec.size_bytes, sha256=rec.sha256)
             )  # fmt: skip
+            box = box_of(rec.path)
+            if box is not None:
+                self.events.publish(
+                    for_call(VoicemailReceived, call, box=box, path=rec.path,
+                             duration_ms=rec.duration_ms)
+                )  # fmt: skip
         self.events.publish(
             for_call(
                 CallEnded, call, queue=cdr.queue, agent_extension=cdr.agent_extension,

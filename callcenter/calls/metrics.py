@@ -40,3 +40,11 @@ class CallMetrics:
             ["error"],
             registry=registry,
         )
+        self.supervision = Counter(
+            "callcenter_supervision_sessions_total",
+            "Supervisor sessions asked through the CLI or API (listen, whisper, barge), ended, "
+            "by the mode asked for and how they ended (supervisor_hangup, call_ended, "
+            "not_answered, not_dialled, gone, failed).",
+            ["mode", "end"],
+            registry=registry,
+        )

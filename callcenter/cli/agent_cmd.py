@@ -115,6 +115,11 @@ def add(
     "file path or a scheme:// prompt; '' for nothing.",
 )
 @click.option("--caller-id", help="Number the agent's external calls show ('' : the route's).")
+@click.option(
+    "--role",
+    type=click.Choice(["agent", "supervisor"]),
+    help="supervisor: may listen to, whisper to and barge into agents' calls (*33, call listen).",
+)
 @pass_context
 def set_(
     ctx: Context,
@@ -125,8 +130,9 @@ def set_(
     auto_answer: bool | None,
     whisper: str | None,
     caller_id: str | None,
+    role: str | None,
 ) -> None:
-    """Change an agent's name, PIN, wrap-up or phone settings; what is not given is kept.
+    """Change an agent's name, PIN, wrap-up, role or phone settings; what is not given is kept.
 
     \b
     Examples:
@@ -134,10 +140,11 @@ def set_(
       callcenter agent set 1001 --auto-answer --whisper queue
       callcenter agent set 1001 --caller-id +33180000000
       callcenter agent set 1001 --no-auto-answer --whisper ''
+      callcenter agent set 1009 --role supervisor
     """
     record = service.update(
         ctx.database, ctx.who, extension, name=name, pin=pin, wrapup_seconds=wrapup,
-        auto_answer=auto_answer, whisper=whisper, caller_id=caller_id,
+        auto_answer=auto_answer, whisper=whisper, caller_id=caller_id, role=role,
     )  # fmt: skip
     click.echo(
         f"agent {extension}: name {record.display_name!r}, wrap-up {record.wrapup_seconds}s"
@@ -145,6 +152,7 @@ def set_(
         + f", auto-answer {'on' if record.auto_answer else 'off'}"
         + f", whisper {record.whisper or 'none'}"
         + f", caller ID {record.outbound_caller_id or 'the route' + chr(39) + 's'}"
+        + f", role {record.role}"
     )
 
 

@@ -9,6 +9,7 @@ import click
 
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
 from callcenter.services import calls as service
+from callcenter.services import supervision
 from callcenter.services.calls import CallRequested
 from callcenter.store.records import CallRecord
 
@@ -19,7 +20,8 @@ LEG_COLUMNS = ["uuid", "role", "direction", "agent", "created_at", "answered_at"
 
 @click.group()
 def call() -> None:
-    """Live calls: list and inspect them, hang up, transfer, or bridge one to an agent.
+    """Live calls: list and inspect them, hang up, transfer, bridge one to an agent, or
+    listen, whisper to and barge into one (supervisors).
 
     Calls are read from the database the engines keep up to date. An operation on a call
     is stored, audited and sent to every running engine (within a second); the engine
@@ -149,3 +151,41 @@ def bridge(ctx: Context, uuid: str, extension: str, as_json: bool) -> None:
     """
     done = service.bridge_agent(ctx.database, ctx.who, uuid, extension)
     _sent(done, f"bridge to agent {extension}", as_json)
+
+
+SUPERVISE_HELP = """{what}
+
+    The supervisor's phone rings; on answer it joins the agent's leg with FreeSWITCH's
+    eavesdrop. Its keys switch the mode: 2 whisper (the agent hears it), 1 speak to the
+    caller only, 3 barge (both hear it), 0 listen again. Only an agent with the role
+    supervisor may (callcenter agent set EXT --role supervisor); the session is audited and
+    listed with the call's CDR (callcenter cdr show CALL).
+
+    \b
+    Example:
+      callcenter call {mode} 2dd37390-bb90-434e-9327-2cd597661497 --from 1009
+    """
+
+
+def _supervise(mode: str, what: str) -> None:
+    @call.command(mode, help=SUPERVISE_HELP.format(what=what, mode=mode))
+    @click.argument("uuid", callback=params.call_uuid)
+    @click.option("--from", "supervisor", required=True, callback=params.extension,
+                  help="The supervisor extension (role supervisor): it rings.")  # fmt: skip
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @pass_context
+    def command(ctx: Context, uuid: str, supervisor: str, as_json: bool) -> None:
+        done = supervision.request(ctx.database, ctx.who, uuid, mode, supervisor, source="cli")
+        session = done.session
+        if as_json:
+            emit_json({"call": uuid, "session": session.id, "mode": mode,
+                       "supervisor": supervisor, "agent": session.agent,
+                       "change": done.change_id})  # fmt: skip
+            return
+        click.echo(f"call {uuid}: {supervisor}'s phone rings to {mode} to agent "
+                   f"{session.agent} (session {session.id}, change {done.change_id})")  # fmt: skip
+
+
+_supervise("listen", "Listen to a live call's agent leg, unheard.")
+_supervise("whisper", "Speak to the agent of a live call; the caller does not hear it.")
+_supervise("barge", "Join a live call: the agent and the caller both hear the supervisor.")

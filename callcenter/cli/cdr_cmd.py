@@ -7,6 +7,7 @@ import click
 
 from callcenter.cli import Context, emit_table, pass_context
 from callcenter.services import cdrs as service
+from callcenter.services import supervision
 from callcenter.services.cdrs import CdrFilter
 from callcenter.store.codec import encode
 
@@ -69,11 +70,12 @@ def list_cdrs(
 @click.argument("call_uuid")
 @pass_context
 def show(ctx: Context, call_uuid: str) -> None:
-    """Print one call's CDR with its legs and IVR path as JSON.
+    """Print one call's CDR with its legs, IVR path and supervisors' sessions as JSON.
 
     \b
     Example:
       callcenter cdr show 2dd37390-bb90-434e-9327-2cd597661497
     """
     record = service.get(ctx.database, call_uuid)
-    click.echo(json.dumps(encode(record), indent=2, ensure_ascii=False))
+    shown = encode(record) | {"supervision": encode(supervision.for_call(ctx.database, call_uuid))}
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
@@ -358,8 +359,10 @@ def list_queues(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
 def show(ctx: Context, name: str, limit: int, as_json: bool) -> None:
-    """A queue's settings, its members with their status and state, required skills and
-    its last entries.
+    """A queue's settings, its members (status, state, for how long, the call they are on and
+    its caller), the callers waiting now (position, wait, priority), required skills and its
+    last entries. Through --api-url the engine's live board also gives each waiting caller's
+    skills and each agent's exact time in state.
 
     \b
     Examples:
@@ -368,21 +371,39 @@ def show(ctx: Context, name: str, limit: int, as_json: bool) -> None:
     """
     found = service.show(ctx.database, name, limit)
     record = found.queue
-    members = [plain(m) for m in found.members]
+    now = datetime.now(UTC)
+    members = [_live_member(plain(m), now) for m in found.members]
     entries = found.entries
-    detail = {**_detail(record), "members": members, "entries": [_entry(e) for e in entries]}
+    waiting = [_waiting(plain(w), now) for w in found.waiting]
+    detail = {**_detail(record), "members": members, "waiting": waiting,
+              "entries": [_entry(e) for e in entries]}  # fmt: skip
     if as_json:
         emit_json(detail)
         return
     settings = [{"setting": k, "value": v} for k, v in settings_of(record).items()]
     emit_table(settings, ["setting", "value"], as_json=False)
     click.echo("\nmembers:")
-    emit_table(members, ["extension", "tier", "position", "status", "state"], as_json=False)
+    emit_table(members, ["extension", "tier", "position", "status", "state", "for_s", "call",
+                         "caller"], as_json=False)  # fmt: skip
+    click.echo("\nwaiting now:")
+    emit_table(waiting, ["position", "call_uuid", "caller", "wait_s", "priority", "offers"],
+               as_json=False)  # fmt: skip
     click.echo("\nrequired skills:")
     skills = [{"skill": s, "min_level": level} for s, level in record.required_skills.items()]
     emit_table(skills, ["skill", "min_level"], as_json=False)
     click.echo(f"\nlast {limit} entries:")
     emit_table(detail["entries"], _ENTRY_COLUMNS, as_json=False)
+
+
+def _live_member(member: dict[str, Any], now: datetime) -> dict[str, Any]:
+    since = member.get("status_since")
+    seconds = (now - datetime.fromisoformat(since)).total_seconds() if since else None
+    return {**member, "for_s": round(seconds) if seconds is not None else None}
+
+
+def _waiting(caller: dict[str, Any], now: datetime) -> dict[str, Any]:
+    waited = (now - datetime.fromisoformat(caller["joined_at"])).total_seconds()
+    return {**caller, "wait_s": round(waited)}
 
 
 @queue.command("remove")

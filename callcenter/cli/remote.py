@@ -45,8 +45,15 @@ class RemoteApi:
         return root if root.endswith("/api/v1") else root + "/api/v1"
 
     def request(
-        self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        *,
+        raw: bool = False,
     ) -> Any:
+        """The answer's JSON (None when empty); its bytes with ``raw`` (a file)."""
         url = self.base + path
         params = {k: v for k, v in (query or {}).items() if v is not None}
         if params:
@@ -54,12 +61,12 @@ class RemoteApi:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")
-        request.add_header("Accept", "application/json")
+        request.add_header("Accept", "*/*" if raw else "application/json")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                raw = answer.read()
+                content = answer.read()
         except urllib.error.HTTPError as exc:
             raise _refusal(exc) from None
         except (urllib.error.URLError, OSError) as exc:
@@ -69,7 +76,9 @@ class RemoteApi:
             raise CallCenterError(
                 f"cannot reach the engine's API at {self.base}: {reason}", code="api_unreachable"
             ) from None
-        return json.loads(raw) if raw else None
+        if raw:
+            return content
+        return json.loads(content) if content else None
 
     def items(self, path: str, query: dict[str, Any] | None = None, most: int = 0) -> Iterator[Any]:
         """Every item of a paginated list (at most ``most`` when given), page by page."""

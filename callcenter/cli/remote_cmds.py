@@ -75,9 +75,9 @@ def agent_add(api: RemoteApi, extension: str, name: str, sip_password: str | Non
 
 def agent_set(api: RemoteApi, extension: str, name: str | None, pin: str | None,
               wrapup: int | None, auto_answer: bool | None = None, whisper: str | None = None,
-              caller_id: str | None = None) -> None:  # fmt: skip
+              caller_id: str | None = None, role: str | None = None) -> None:  # fmt: skip
     body = {"name": name, "pin": pin, "wrapup_seconds": wrapup, "auto_answer": auto_answer,
-            "whisper": whisper, "caller_id": caller_id}  # fmt: skip
+            "whisper": whisper, "caller_id": caller_id, "role": role}  # fmt: skip
     api.request("PATCH", f"/agents/{_q(extension)}", body)
     click.echo(f"agent {extension} changed")
 
@@ -162,7 +162,23 @@ def queue_show(api: RemoteApi, name: str, limit: int, as_json: bool) -> None:
     for key in ("name", "strategy", "max_wait_seconds", "max_callers", "waiting",
                 "overflow_target"):  # fmt: skip
         click.echo(f"{key}: {found.get(key)}")
-    _table(found["member_states"], ["extension", "tier", "position", "status", "state"], False)
+    board = {a["extension"]: a.get("live") or {} for a in api.items("/agents")}
+    members = [{**m, "for_s": _rounded(board.get(m["extension"], {}).get("state_seconds")),
+                "call": board.get(m["extension"], {}).get("current_call"),
+                "caller": board.get(m["extension"], {}).get("caller")}
+               for m in found["member_states"]]  # fmt: skip
+    click.echo("\nmembers:")
+    _table(members, ["extension", "tier", "position", "status", "state", "for_s", "call",
+                     "caller"], False)  # fmt: skip
+    waiting = api.request("GET", f"/queues/{_q(name)}/callers")["callers"]
+    click.echo("\nwaiting now:")
+    _table([{**c, "wait_s": _rounded(c["waited_seconds"])} for c in waiting],
+           ["position", "call_uuid", "caller", "wait_s", "priority", "skills",
+            "expected_wait_seconds"], False)  # fmt: skip
+
+
+def _rounded(seconds: float | None) -> int | None:
+    return round(seconds) if seconds is not None else None
 
 
 def queue_add(api: RemoteApi, name: str, **options: Any) -> None:
@@ -315,6 +331,19 @@ def _call_op(op: str, field: str) -> Remote:
     return run
 
 
+def _supervise(mode: str) -> Remote:
+    def run(api: RemoteApi, uuid: str, supervisor: str, as_json: bool) -> None:
+        done = api.request("POST", f"/calls/{_q(uuid)}/{mode}", {"supervisor": supervisor})
+        if as_json:
+            _json(done)
+            return
+        ids = f"session {done['session']}, change {done['change_id']}"
+        click.echo(f"call {uuid}: {supervisor}'s phone rings to {mode} to agent "
+                   f"{done['agent']} ({ids})")  # fmt: skip
+
+    return run
+
+
 def cdr_list(api: RemoteApi, since: datetime | None, until: datetime | None, queue: str | None,
              agent: str | None, did: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
     query = {"since": since and since.isoformat(), "until": until and until.isoformat(),
@@ -405,6 +434,41 @@ def webhook_replay(
         click.echo(f"webhook {webhook_id}: {len(done['replaying'])} dead letter(s) to replay")
 
 
+# -- voicemail ----------------------------------------------------------------------------
+
+
+def voicemail_list(api: RemoteApi, box: str | None, unread: bool, limit: int,
+                   as_json: bool) -> None:  # fmt: skip
+    query = {"box": box, "unread": "true" if unread else None}
+    found = list(api.items("/voicemails", query, most=limit))
+    if as_json:
+        _json(found)
+        return
+    rows = [{"id": v["id"], "box": v["box"], "received_at": v["received_at"],
+             "from": v["from_number"], "name": v["from_name"],
+             "seconds": round(v["duration_ms"] / 1000) if v["duration_ms"] is not None else None,
+             "read": "yes" if v["read"] else "no", "call_uuid": v["call_uuid"]}
+            for v in found]  # fmt: skip
+    emit_table(rows, ["id", "box", "received_at", "from", "name", "seconds", "read",
+                      "call_uuid"], False)  # fmt: skip
+
+
+def voicemail_play(api: RemoteApi, voicemail_id: int, out: Any) -> None:
+    from callcenter.cli.voicemail_cmd import write_audio
+
+    write_audio(api.request("GET", f"/voicemails/{voicemail_id}/audio", raw=True), out)
+
+
+def voicemail_mark(api: RemoteApi, voicemail_id: int, read: bool) -> None:
+    api.request("POST", f"/voicemails/{voicemail_id}/mark", {"read": read})
+    click.echo(f"voicemail {voicemail_id}: {'read' if read else 'unread'}")
+
+
+def voicemail_delete(api: RemoteApi, voicemail_id: int) -> None:
+    api.request("DELETE", f"/voicemails/{voicemail_id}")
+    click.echo(f"voicemail {voicemail_id} deleted")
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -445,6 +509,9 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("call", "hangup"): _call_op("hangup", "cause"),
     ("call", "transfer"): _call_op("transfer", "target"),
     ("call", "bridge"): _call_op("bridge", "extension"),
+    ("call", "listen"): _supervise("listen"),
+    ("call", "whisper"): _supervise("whisper"),
+    ("call", "barge"): _supervise("barge"),
     ("cdr", "list"): cdr_list,
     ("cdr", "show"): cdr_show,
     ("webhook", "add"): webhook_add,
@@ -454,4 +521,8 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("webhook", "disable"): _webhook_enabled(False),
     ("webhook", "dead"): webhook_dead,
     ("webhook", "replay"): webhook_replay,
+    ("voicemail", "list"): voicemail_list,
+    ("voicemail", "play"): voicemail_play,
+    ("voicemail", "mark"): voicemail_mark,
+    ("voicemail", "delete"): voicemail_delete,
 }

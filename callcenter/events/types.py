@@ -31,6 +31,7 @@ class EventType(StrEnum):
     CALL_TRANSFERRED = "call.transferred"
     CALL_ENDED = "call.ended"
     RECORDING_STORED = "recording.stored"
+    VOICEMAIL_RECEIVED = "voicemail.received"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -166,6 +167,16 @@ class RecordingStored(Event):
     duration_ms: int | None = None
     size_bytes: int | None = None
     sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoicemailReceived(Event):
+    """A caller left a message in a box (an IVR ``voicemail`` node)."""
+
+    type = EventType.VOICEMAIL_RECEIVED
+    box: str
+    path: str
+    duration_ms: int | None = None
 
 
 class CallFacts(Protocol):

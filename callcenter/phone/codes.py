@@ -1,7 +1,8 @@
 """Feature codes: which action a number dialled from an agent's phone asks for. Pure.
 
 The codes come from settings (``feature_codes``, ``pause_reasons``); the pause code takes
-the reason's digits after it (``*231``: reason 1), a bare pause code the default reason.
+the reason's digits after it (``*231``: reason 1), a bare pause code the default reason;
+the eavesdrop code takes an agent's extension (``*331001``: a supervisor listens to 1001).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Feature(StrEnum):
     WRAPUP_END = "wrapup_end"
     ON_DEMAND = "on_demand"
     STATUS = "status"
+    EAVESDROP = "eavesdrop"  # a supervisor: *33<agent extension>
 
 
 DEFAULT_CODES: tuple[tuple[str, str], ...] = (
@@ -32,6 +34,7 @@ DEFAULT_CODES: tuple[tuple[str, str], ...] = (
     ("wrapup_end", "*25"),
     ("on_demand", "*26"),
     ("status", "*29"),
+    ("eavesdrop", "*33"),
 )
 DEFAULT_PAUSE_REASONS: tuple[tuple[str, str], ...] = (
     ("1", "break"),
@@ -42,12 +45,14 @@ DEFAULT_PAUSE_REASONS: tuple[tuple[str, str], ...] = (
 _CODE = re.compile(r"\*[0-9]{1,8}")
 _REASON_DIGITS = re.compile(r"[0-9]{1,4}")
 _REASON_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_EXTENSION_DIGITS = re.compile(r"[0-9]{1,16}")
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     feature: Feature
     reason: str | None = None  # pause: the reason's name
+    target: str | None = None  # eavesdrop: the agent's extension
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,7 @@ class FeatureCodes:
         feature = self.codes.get(dialled)
         if feature is Feature.PAUSE:
             return Request(Feature.PAUSE, self.default_reason)
-        if feature is not None:
+        if feature is not None and feature is not Feature.EAVESDROP:  # that one takes digits
             return Request(feature)
         pause = self.code_of(Feature.PAUSE)
         if pause is not None and dialled.startswith(pause):
@@ -77,6 +82,12 @@ class FeatureCodes:
             if name is None:
                 return Unknown(dialled, f"no pause reason {digits!r}")
             return Request(Feature.PAUSE, name)
+        eavesdrop = self.code_of(Feature.EAVESDROP)
+        if eavesdrop is not None and dialled.startswith(eavesdrop):
+            agent = dialled[len(eavesdrop) :]
+            if not _EXTENSION_DIGITS.fullmatch(agent):
+                return Unknown(dialled, f"{eavesdrop} takes an agent's extension, got {agent!r}")
+            return Request(Feature.EAVESDROP, target=agent)
         return Unknown(dialled, "not a feature code")
 
     def code_of(self, feature: Feature) -> str | None:

@@ -30,6 +30,7 @@ from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.errors import DatabaseUnavailable, DomainError
 from callcenter.phone.codes import Feature, FeatureCodes, Request
+from callcenter.phone.eavesdrop import Eavesdrop
 from callcenter.phone.identity import ENTRY_FEATURE
 from callcenter.phone.offers import AgentPhone
 from callcenter.services import agents
@@ -118,6 +119,11 @@ class PhoneRunner:
             log.info("call %s: agent %s dialled %s: %s", call.uuid, extension, dialled,
                      request.why)  # fmt: skip
             self._finish(control, (TONE_ERROR,))
+            return
+        if request.feature is Feature.EAVESDROP:
+            control.agent_busy(extension)  # no offer rings it while it listens
+            if not Eavesdrop(self.database).run(control, extension, request.target or ""):
+                self._finish(control, (TONE_ERROR,))
             return
         if request.feature in _MAKE_OFFERABLE:
             # the phone is on this call until it hangs up: no offer rings it meanwhile

@@ -28,6 +28,7 @@ from callcenter.vocabulary import AgentState, AgentStatus
 
 AGENT = ChangeKind.AGENT
 WRAPUP_MAX = 3600
+ROLES = ("agent", "supervisor")  # a supervisor may listen to, whisper to, barge into calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,7 @@ def update(
     auto_answer: bool | None = None,
     whisper: str | None = None,
     caller_id: str | None = None,
+    role: str | None = None,
 ) -> AgentRecord:
     """Change what is given; the others keep their value. ``auto_answer``: offers ask the
     phone to answer by itself; ``whisper``: what the agent hears before a queue caller
@@ -123,6 +125,8 @@ def update(
         checks.in_range(wrapup_seconds, 0, WRAPUP_MAX, "wrapup_seconds")
     checks.whisper(whisper)
     checks.caller_id(caller_id)
+    if role is not None and role not in ROLES:
+        raise checks.InvalidArgument("role", f"{checks.shown(role)}: expected agent or supervisor")
     phone = {
         k: v
         for k, v in {
@@ -130,9 +134,9 @@ def update(
         }.items()
         if v is not None
     }  # fmt: skip
-    if name is None and pin is None and wrapup_seconds is None and not phone:
+    if name is None and pin is None and wrapup_seconds is None and not phone and role is None:
         raise DomainError(
-            "nothing to change: give a name, a PIN, a wrap-up or a phone setting",
+            "nothing to change: give a name, a PIN, a wrap-up, a role or a phone setting",
             code="no_change",
         )
     with db.session_scope() as session:
@@ -142,9 +146,16 @@ def update(
             record = agents.set_phone(
                 extension, **{k: (v if v != "" else None) for k, v in phone.items()}
             )
+        if role is not None:
+            record = agents.set_role(extension, role)
         details: dict[str, object] = {
             k: v
-            for k, v in {"name": name, "wrapup_seconds": wrapup_seconds, **phone}.items()
+            for k, v in {
+                "name": name,
+                "wrapup_seconds": wrapup_seconds,
+                "role": role,
+                **phone,
+            }.items()
             if v is not None
         }
         if pin is not None:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer
+from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Supervise, Transfer
 from callcenter.services.changes import Change, ChangeKind
 
 log = logging.getLogger(__name__)
@@ -86,10 +86,10 @@ class ChangeApplier:
 class IntentTaker(Protocol):
     """What ``ManagerCalls`` needs of a ``CallManager``."""
 
-    def send_intent(self, uuid: str, intent: CallIntent) -> bool: ...
+    def send_intent(self, uuid: str, intent: CallIntent | Supervise) -> bool: ...
 
 
-def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | None:
+def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | Supervise | None:
     """The call's intent for a ``call`` change (None: an op this version does not know)."""
     by = str(details.get("by", ""))
     if op == "hangup":
@@ -98,6 +98,12 @@ def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | None:
         return Transfer(str(details.get("target", "")), by)
     if op == "bridge_agent":
         return BridgeAgent(str(details.get("extension", "")), by)
+    if op == "supervise":
+        return Supervise(
+            int(details.get("session") or 0), str(details.get("supervisor", "")),
+            str(details.get("mode", "")), str(details.get("leg", "")),
+            str(details.get("agent_leg", "")), by,
+        )  # fmt: skip
     return None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from callcenter.acd import rules
@@ -16,8 +17,13 @@ from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.models import Queue
-from callcenter.store.records import QueueEntryRecord, QueueRecord
-from callcenter.store.repos import AgentRepository, QueueRepository
+from callcenter.store.records import (
+    AgentRecord,
+    QueueEntryRecord,
+    QueueMemberRecord,
+    QueueRecord,
+)
+from callcenter.store.repos import AgentRepository, CallRepository, QueueRepository
 from callcenter.trunks import targets
 from callcenter.vocabulary import STRATEGY_ALIASES, AgentState, AgentStatus, QueueStrategy
 
@@ -79,6 +85,19 @@ class MemberState:
     position: int
     status: AgentStatus
     state: AgentState
+    status_since: datetime | None = None
+    call: str | None = None  # the live call its phone is on
+    caller: str | None = None  # that call's caller ID number
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingCaller:
+    position: int  # 1: served next (by priority, then arrival)
+    call_uuid: str
+    caller: str | None
+    priority: int
+    joined_at: datetime
+    offers: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +105,20 @@ class QueueDetail:
     queue: QueueRecord
     members: tuple[MemberState, ...]
     entries: tuple[QueueEntryRecord, ...]  # newest first
+    waiting: tuple[WaitingCaller, ...] = ()
+
+
+def _member(
+    m: QueueMemberRecord,
+    agent: AgentRecord,
+    on_call: Mapping[str, str],
+    callers: Mapping[str, str],
+) -> MemberState:
+    call = on_call.get(m.extension)
+    return MemberState(
+        m.extension, m.tier, m.position, agent.status, agent.state, agent.status_changed_at,
+        call, callers.get(call) if call else None,
+    )  # fmt: skip
 
 
 def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
@@ -287,17 +320,21 @@ def show(db: Database, name: str, entries: int = 10) -> QueueDetail:
         record = QueueRepository(session).get(name)
         agents = {a.extension: a for a in AgentRepository(session).all()}
         stays = QueueRepository(session).entries(name, entries) if entries else []
-    members = tuple(
-        MemberState(
-            m.extension,
-            m.tier,
-            m.position,
-            agents[m.extension].status,
-            agents[m.extension].state,
-        )
-        for m in record.members
+        waiting = QueueRepository(session).entries(name, 10_000, waiting=True)
+        live = CallRepository(session).live()
+    callers = {c.uuid: c.from_number for c in live}
+    on_call = {
+        leg.agent_extension: c.uuid
+        for c in live
+        for leg in c.legs
+        if leg.agent_extension and leg.ended_at is None and leg.answered_at is not None
+    }
+    members = tuple(_member(m, agents[m.extension], on_call, callers) for m in record.members)
+    queued = tuple(
+        WaitingCaller(i, e.call_uuid, callers.get(e.call_uuid), e.priority, e.joined_at, e.offers)
+        for i, e in enumerate(waiting, start=1)
     )
-    return QueueDetail(record, members, tuple(stays))
+    return QueueDetail(record, members, tuple(stays), queued)
 
 
 def entries(db: Database, name: str, limit: int = 20) -> list[QueueEntryRecord]:

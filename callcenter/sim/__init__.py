@@ -14,7 +14,8 @@ event order exactly.
 Known differences from a real FreeSWITCH:
 
 - Events only an ``event json ALL`` subscriber gets are not sent: CODEC, PRIVATE_COMMAND,
-  PRESENCE_IN (``user/`` legs), MEDIA_BUG_START/STOP (recording), API, RE_SCHEDULE and the
+  PRESENCE_IN (``user/`` legs), MEDIA_BUG_START/STOP of recordings (eavesdrop's are sent,
+  s15: ``sim.eavesdrop``), API, RE_SCHEDULE and the
   ``sofia::*`` CUSTOM events. The controller subscribes to none of them.
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.

@@ -336,6 +336,12 @@ def bridge(session: Session, arg: str) -> str:
     return bridge_app(session, arg)
 
 
+def eavesdrop(session: Session, arg: str) -> str:
+    from callcenter.sim.eavesdrop import eavesdrop as run
+
+    return run(session, arg)
+
+
 APPS: dict[str, App] = {
     "answer": answer,
     "pre_answer": pre_answer,
@@ -358,4 +364,5 @@ APPS: dict[str, App] = {
     "transfer": transfer,
     "info": info,
     "bridge": bridge,
+    "eavesdrop": eavesdrop,
 }

@@ -39,6 +39,7 @@ class AgentRecord:
     outbound_caller_id: str | None = None
     on_demand: bool = False
     routing: dict[str, Any] = field(default_factory=dict)
+    role: str = "agent"  # agent | supervisor (may listen to, whisper to, barge into calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,3 +323,39 @@ class OutboxEvent:
     type: str
     at: datetime
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionRecord:
+    """One supervisor session on a call: who listened to which agent, how, when."""
+
+    id: int
+    call_uuid: str
+    leg_uuid: str  # the supervisor's leg
+    agent_leg_uuid: str
+    supervisor: str
+    agent: str
+    mode: str  # asked for: listen | whisper | barge
+    modes: str  # as it went, the keys switching it: "listen,whisper,barge"
+    source: str  # api | cli | phone
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoicemailRecord:
+    """A message left in a box (an IVR ``voicemail`` node): a recording of the call."""
+
+    id: int  # the recording's
+    box: str
+    call_uuid: str
+    path: str
+    received_at: datetime
+    from_number: str = ""
+    from_name: str = ""
+    duration_ms: int | None = None
+    size_bytes: int | None = None
+    read_at: datetime | None = None

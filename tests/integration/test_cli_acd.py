@@ -245,10 +245,13 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
 
     shown = as_json(["queue", "show", "sales"], env)
     assert shown["name"] == "sales" and shown["strategy"] == "round_robin"
-    assert shown["members"] == [
+    stored = ("extension", "tier", "position", "status", "state")
+    assert [{k: m[k] for k in stored} for m in shown["members"]] == [
         {"extension": "1001", "tier": 1, "position": 1, "status": "available", "state": "idle"},
         {"extension": "1002", "tier": 2, "position": 3, "status": "logged_out", "state": "idle"},
     ]
+    assert [(m["call"], m["caller"]) for m in shown["members"]] == [(None, None), (None, None)]
+    assert all(m["for_s"] >= 0 for m in shown["members"]) and shown["waiting"] == []
     assert shown["required_skills"] == {"english": 3, "french": 1}
     assert shown["entries"] == []
     text_out = ok(["queue", "show", "sales"], env).output

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer
+from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Supervise, Transfer
 from callcenter.services import checks
 from callcenter.services.applier import ChangeApplier, ManagerCalls
 from callcenter.services.changes import Change
@@ -76,9 +76,9 @@ def test_a_call_this_engine_does_not_hold_is_left_alone() -> None:
 class Manager:
     def __init__(self, calls: set[str]) -> None:
         self.calls = calls
-        self.intents: list[tuple[str, CallIntent]] = []
+        self.intents: list[tuple[str, CallIntent | Supervise]] = []
 
-    def send_intent(self, uuid: str, intent: CallIntent) -> bool:
+    def send_intent(self, uuid: str, intent: CallIntent | Supervise) -> bool:
         if uuid not in self.calls:
             return False
         self.intents.append((uuid, intent))
@@ -94,10 +94,14 @@ def test_each_call_operation_becomes_an_intent_for_the_manager_holding_the_call(
     assert calls.send(B, "hangup", {"cause": "CALL_REJECTED", "by": "api:crm"})
     assert calls.send(A, "transfer", {"target": "queue:x", "by": "cli:ops"})
     assert calls.send(A, "bridge_agent", {"extension": "1001", "by": "cli:ops"})
+    supervise = {"session": 7, "supervisor": "1009", "mode": "whisper", "leg": "s-leg",
+                 "agent_leg": "b-leg", "by": "api:boss"}  # fmt: skip
+    assert calls.send(A, "supervise", supervise)
     assert fs2.intents == [(B, Hangup("CALL_REJECTED", "api:crm"))]
     assert fs1.intents == [
         (A, Transfer("queue:x", "cli:ops")),
         (A, BridgeAgent("1001", "cli:ops")),
+        (A, Supervise(7, "1009", "whisper", "s-leg", "b-leg", "api:boss")),
     ]
     assert not calls.send(C, "hangup", {"cause": "NORMAL_CLEARING"})  # held by no one here
     assert not calls.send(A, "park_forever", {})  # a newer version's operation

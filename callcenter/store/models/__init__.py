@@ -10,7 +10,14 @@ from callcenter.store.models.acd import (
     QueueMember,
     QueueSkill,
 )
-from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
+from callcenter.store.models.calls import (
+    Call,
+    CallLeg,
+    Cdr,
+    CdrLeg,
+    Recording,
+    SupervisionSession,
+)
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
@@ -38,5 +45,6 @@ __all__ = [
     "QueueSkill",
     "Recording",
     "Route",
+    "SupervisionSession",
     "Webhook",
 ]

@@ -58,12 +58,16 @@ class Agent(Base):
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    role: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")
 
     skills: Mapped[list[AgentSkill]] = relationship(
         back_populates="agent", cascade="all, delete-orphan", order_by="AgentSkill.skill"
     )
 
-    __table_args__ = (CheckConstraint("wrapup_seconds >= 0", name="wrapup_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("wrapup_seconds >= 0", name="wrapup_not_negative"),
+        CheckConstraint("role IN ('agent', 'supervisor')", name="agent_role"),
+    )
 
 
 class AgentSkill(Base):

@@ -159,3 +159,29 @@ class Recording(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # voicemail: listened to
+
+
+class SupervisionSession(Base):
+    """A supervisor listening to (whispering to, barging into) an agent's leg of a call."""
+
+    __tablename__ = "supervision_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    leg_uuid: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)  # the supervisor's
+    agent_leg_uuid: Mapped[str] = mapped_column(String(UUID_LEN))
+    supervisor: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))  # the mode asked for
+    modes: Mapped[str] = mapped_column(Text, default="", server_default="")  # as it went
+    source: Mapped[str] = mapped_column(String(16))  # api | cli | phone
+    requested_by: Mapped[str] = mapped_column(String(255))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("mode IN ('listen', 'whisper', 'barge')", name="supervision_mode"),
+    )

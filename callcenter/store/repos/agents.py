@@ -57,6 +57,7 @@ def to_record(agent: Agent) -> AgentRecord:
         outbound_caller_id=agent.outbound_caller_id,
         on_demand=agent.on_demand,
         routing=dict(agent.routing or {}),
+        role=agent.role or "agent",
     )
 
 
@@ -222,6 +223,12 @@ class AgentRepository:
             if name not in _PHONE_FIELDS:
                 raise ValueError(f"not a phone setting: {name}")
             setattr(agent, name, value)
+        self.session.flush()
+        return to_record(agent)
+
+    def set_role(self, extension: str, role: str) -> AgentRecord:
+        agent = self._get(extension)
+        agent.role = role
         self.session.flush()
         return to_record(agent)
 

@@ -183,15 +183,23 @@ class QueueRepository:
         entry.reason = reason
         self.session.flush()
 
-    def entries(self, name: str, limit: int = 100) -> list[QueueEntryRecord]:
+    def entries(
+        self, name: str, limit: int = 100, *, waiting: bool = False
+    ) -> list[QueueEntryRecord]:
+        """The last stays, newest first; ``waiting``: those still waiting (not answered, not
+        left), in the order they are served (priority, then arrival)."""
         queue = self._get(name)
-        rows = self.session.execute(
+        query = (
             select(QueueEntry, Agent.extension)
             .outerjoin(Agent, Agent.id == QueueEntry.agent_id)
             .where(QueueEntry.queue_id == queue.id)
-            .order_by(QueueEntry.joined_at.desc(), QueueEntry.id.desc())
-            .limit(limit)
         )
+        if waiting:
+            query = query.where(QueueEntry.left_at.is_(None), QueueEntry.answered_at.is_(None))
+            query = query.order_by(QueueEntry.priority.desc(), QueueEntry.joined_at)
+        else:
+            query = query.order_by(QueueEntry.joined_at.desc(), QueueEntry.id.desc())
+        rows = self.session.execute(query.limit(limit))
         return [
             QueueEntryRecord(
                 id=e.id,

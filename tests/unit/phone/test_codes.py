@@ -30,6 +30,8 @@ CODES = feature_codes(DEFAULT_CODES)
         ("*25", Request(Feature.WRAPUP_END)),
         ("*26", Request(Feature.ON_DEMAND)),
         ("*29", Request(Feature.STATUS)),
+        ("*331001", Request(Feature.EAVESDROP, target="1001")),
+        ("*33", Unknown("*33", "*33 takes an agent's extension, got ''")),
         ("*239", Unknown("*239", "no pause reason '9'")),
         ("*2", Unknown("*2", "not a feature code")),
         ("*27", Unknown("*27", "not a feature code")),
