@@ -113,6 +113,9 @@ class Settings:
     pin_lockout_seconds: float = 300.0
     # the number an agent's external calls show when neither the agent nor the route sets one
     outbound_caller_id: str = ""
+    # the country national numbers are read in (DIDs, caller IDs, numbers dialled through a
+    # trunk without its own country): ISO 3166-1 alpha-2, e.g. DE; "": none (E.164 only)
+    default_country: str = ""
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -362,6 +365,13 @@ def _convert(key: str, value: Any, where: str) -> Any:
         text = _as_str(value, where)
         if text and not re.fullmatch(r"\+?[0-9]{1,20}", text):
             raise ConfigError(f"{where}: expected a number (digits, optional +), got {value!r}")
+        return text
+    if key == "default_country":
+        text = _as_str(value, where).upper()
+        from callcenter.trunks.numbers import COUNTRY  # noqa: PLC0415 (phonenumbers: only here)
+
+        if text and not COUNTRY.fullmatch(text):
+            raise ConfigError(f"{where}: expected a country code like DE or US, got {value!r}")
         return text
     if key == "agents_domain":
         text = _as_str(value, where)

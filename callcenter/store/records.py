@@ -145,6 +145,8 @@ class RouteRecord:
     target: str
     description: str
     enabled: bool
+    match_kind: str = "exact"  # trunks.did.MatchKind
+    priority: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,8 @@ class OutboundRouteRecord:
     caller_id_number: str | None
     priority: int
     enabled: bool
+    failover_gateways: str = ""  # the trunks tried after ``gateway``, comma-separated
+    failover_causes: str = ""  # comma-separated; empty: the defaults (trunks.failover)
 
 
 @dataclass(frozen=True, slots=True)
