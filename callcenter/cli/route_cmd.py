@@ -72,19 +72,15 @@ def route() -> None:
 @click.option("--description", default="", help="Free text shown in `route list` (at most 500).")
 @click.option(
     "--match",
-    type=click.Choice(["exact", "range", "prefix", "regex"]),
     default="exact",
     show_default=True,
-    help="How DID matches a dialled number, after both are normalized to E.164 "
-    "(default_country): one number, FIRST-LAST, a prefix, or a regex.",
+    help="exact, range (FIRST-LAST), prefix or regex; numbers compared in E.164.",
 )
 @click.option(
     "--priority", type=int, default=100, show_default=True, help="Lower wins within a kind."
 )
 @pass_context
-def add(
-    ctx: Context, did: str, target: str, description: str, match: str, priority: int
-) -> None:
+def add(ctx: Context, did: str, target: str, description: str, match: str, priority: int) -> None:
     """Route DID to TARGET, checked first: a bad one is refused with the reason, and
     nothing is stored.
 
@@ -97,7 +93,7 @@ def add(
       callcenter route add 5999 hangup:CALL_REJECTED
       callcenter route add +4930123400-+4930123499 queue:berlin --match range
       callcenter route add +4989 queue:munich --match prefix
-      callcenter route add '\+49800\d{7}' ivr:freephone --match regex
+      callcenter route add '\\+49800\\d{7}' ivr:freephone --match regex
 
     An exact, range, prefix or regex DID is matched in that order (the longest prefix
     first), then by --priority; with default_country DE, 0301234, 0049301234 and

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.store.base import Base, UTCDateTime, str_enum, utcnow
@@ -30,9 +39,7 @@ class Route(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        CheckConstraint(
-            "match_kind IN ('exact', 'range', 'prefix', 'regex')", name="match_kind"
-        ),
+        CheckConstraint("match_kind IN ('exact', 'range', 'prefix', 'regex')", name="match_kind"),
     )
 
 

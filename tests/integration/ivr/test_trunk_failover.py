@@ -70,9 +70,13 @@ def test_down_then_503_then_answered_on_the_third(
     assert [leg.hangup_cause for leg in outbound][0] == "NORMAL_TEMPORARY_FAILURE"
     assert outbound[1].answered_at is not None
     metrics = app.registry
-    assert metrics.get_sample_value(
-        "callcenter_trunk_failures_total", {"trunk": "carrier-b", "cause": "NORMAL_TEMPORARY_FAILURE"}
-    ) == 1.0
+    assert (
+        metrics.get_sample_value(
+            "callcenter_trunk_failures_total",
+            {"trunk": "carrier-b", "cause": "NORMAL_TEMPORARY_FAILURE"},
+        )
+        == 1.0
+    )
     assert metrics.get_sample_value("callcenter_trunk_answers_total", {"trunk": "carrier-c"}) == 1
     until(lambda: settled(app))
 
