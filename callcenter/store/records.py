@@ -207,6 +207,7 @@ class CdrLegRecord:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     hangup_cause: str | None = None
+    trunk: str | None = None  # the trunk an outbound leg was dialled through (its gateway)
 
 
 @dataclass(frozen=True, slots=True)

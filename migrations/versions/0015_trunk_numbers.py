@@ -1,5 +1,5 @@
 """DID routes match by kind (exact, range, prefix, regex) with a priority; outbound routes
-fail over to more trunks on chosen causes
+fail over to more trunks on chosen causes; a CDR leg names its trunk
 
 Revision ID: 0015
 Revises: 0013
@@ -33,9 +33,13 @@ def upgrade() -> None:
             sa.Column("failover_gateways", sa.Text(), nullable=False, server_default="")
         )
         batch.add_column(sa.Column("failover_causes", sa.Text(), nullable=False, server_default=""))
+    with op.batch_alter_table("cdr_legs") as batch:
+        batch.add_column(sa.Column("trunk", sa.String(128), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cdr_legs") as batch:
+        batch.drop_column("trunk")
     with op.batch_alter_table("outbound_routes") as batch:
         batch.drop_column("failover_causes")
         batch.drop_column("failover_gateways")

@@ -67,7 +67,11 @@ def test_down_then_503_then_answered_on_the_third(
     assert cdr.disposition is Disposition.ANSWERED
     outbound = [leg for leg in cdr.legs if leg.role is LegRole.OUTBOUND]
     # carrier-a had no channel (GATEWAY_DOWN before any); b's 503 and c's answer are legs
-    assert [leg.hangup_cause for leg in outbound][0] == "NORMAL_TEMPORARY_FAILURE"
+    assert [(leg.trunk, leg.hangup_cause) for leg in outbound][0] == (
+        "carrier-b",
+        "NORMAL_TEMPORARY_FAILURE",
+    )
+    assert outbound[1].trunk == "carrier-c"
     assert outbound[1].answered_at is not None
     metrics = app.registry
     assert (
