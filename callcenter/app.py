@@ -190,7 +190,7 @@ class App:
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
-            manager.on_hangup = self.trunking.leg_ended  # a trunk's channel freed
+            manager.on_leg = self.trunking.on_leg  # a trunk's channels counted and freed
             self.managers[node.name] = manager
             self.connections[node.name] = connection
         backstop_metrics = BackstopMetrics(self.registry)

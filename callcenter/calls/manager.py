@@ -41,6 +41,7 @@ from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.writer import DurableWriter
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
+LEG_EDGES = frozenset({"CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"})
 log = logging.getLogger(__name__)
 
 MAX_RESYNC_RETRIES = 12
@@ -90,7 +91,7 @@ class CallManager:
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
-        self.on_hangup: Callable[[Event], None] | None = None
+        self.on_leg: Callable[[Event], None] | None = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
         self._synced = False  # a resync has run since the engine started
@@ -107,8 +108,8 @@ class CallManager:
     # -- the reader's side ------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        if event.name == "CHANNEL_HANGUP_COMPLETE" and self.on_hangup is not None:
-            self.on_hangup(event)  # per-trunk channels and metrics (must not block)
+        if event.name in LEG_EDGES and self.on_leg is not None:
+            self.on_leg(event)  # per-trunk channels and metrics (must not block)
         referred = None
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):

@@ -17,7 +17,7 @@ from callcenter.calls.features import busy_then_hang_up
 from callcenter.errors import InvalidNumber, InvalidOutboundRoute, NoOutboundRoute
 from callcenter.trunks.failover import fails_over
 from callcenter.trunks.limits import Verdict
-from callcenter.trunks.numbers import dial_number
+from callcenter.trunks.numbers import caller_id_for, dial_number
 from callcenter.trunks.outbound import Dialout, dial_string
 from callcenter.trunks.spec import TrunkSpec
 from callcenter.trunks.table import OutboundRoutes
@@ -27,6 +27,7 @@ from callcenter.vocabulary import LegRole
 log = logging.getLogger(__name__)
 CPS_WAIT = 2.0  # seconds a call waits for a trunk's next CPS token before the next trunk
 TRUNK_VARIABLE = "cc_trunk"  # set on every leg dialled through a trunk
+CALLER_ID = "origination_caller_id_number"
 
 
 def _number_for(dialout: Dialout, trunk: TrunkSpec | None, country: str | None) -> str:
@@ -78,7 +79,7 @@ def transfer_out(
     variables = {}
     shown = caller_id or dialout.caller_id_number or default_caller_id
     if shown:
-        variables["origination_caller_id_number"] = shown
+        variables[CALLER_ID] = shown
     control.ring_ready()
     leg = _first_answer(control, routes.trunking, dialout, variables, ring_seconds)
     if isinstance(leg, OriginateFailed):
@@ -114,11 +115,15 @@ def _first_answer(
             "call %s: %s through route %s, trunk %s as %s",
             control.uuid, dialout.number, dialout.route, gateway, sent,
         )  # fmt: skip
+        shown = {**variables, TRUNK_VARIABLE: gateway}
+        if trunk is not None:  # the caller ID in the trunk's style too, when it is a number
+            number = variables.get(CALLER_ID) or control.call.from_number
+            shown[CALLER_ID] = caller_id_for(number, trunk, trunking.default_country)
         try:
             answered = control.originate(
                 dial_string(gateway, sent),
                 role=LegRole.OUTBOUND,
-                variables={**variables, TRUNK_VARIABLE: gateway},
+                variables=shown,
                 timeout=ring_seconds,
                 leg_uuid=leg,
             )

@@ -6,6 +6,7 @@ import pytest
 
 from callcenter.errors import InvalidNumber
 from callcenter.trunks.numbers import (
+    caller_id_for,
     check_country,
     dial_number,
     for_trunk,
@@ -106,3 +107,12 @@ def test_the_default_country_reads_a_trunk_without_one() -> None:
 def test_extensions_are_not_numbers_to_normalize() -> None:
     assert normalized_or_none("*98", "DE") is None
     assert normalized_or_none("0301234", "DE") == "+49301234"
+
+
+def test_caller_ids_in_the_trunk_style_or_as_they_are() -> None:
+    trunk = TrunkSpec("c", "sip.example.net", country="DE", number_style=NumberStyle.E164_NO_PLUS)
+    assert caller_id_for("030 1234", trunk, None) == "49301234"
+    assert caller_id_for("+33612345678", trunk, None) == "33612345678"
+    assert caller_id_for("1001", trunk, None) == "1001"  # possible in DE, but no caller ID
+    assert caller_id_for("anonymous", trunk, None) == "anonymous"
+    assert caller_id_for("12", trunk, None) == "12"
