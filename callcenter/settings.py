@@ -368,9 +368,7 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return text
     if key == "default_country":
         text = _as_str(value, where).upper()
-        from callcenter.trunks.numbers import COUNTRY  # noqa: PLC0415 (phonenumbers: only here)
-
-        if text and not COUNTRY.fullmatch(text):
+        if text and not re.fullmatch(r"[A-Z]{2}", text):
             raise ConfigError(f"{where}: expected a country code like DE or US, got {value!r}")
         return text
     if key == "agents_domain":

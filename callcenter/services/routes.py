@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from callcenter.calls.routing import RouteTable
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord, RouteRecord
 from callcenter.store.repos import OutboundRouteRepository, QueueRepository, RouteRepository
-from callcenter.calls.routing import RouteTable
 from callcenter.trunks.did import DidRoute, MatchKind
 from callcenter.trunks.failover import causes_text, check_causes
 from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number

@@ -20,6 +20,9 @@ from callcenter.trunks.spec import TrunkSpec
 
 log = logging.getLogger(__name__)
 ASK_TIMEOUT = 2.0
+# a token due at the very end of the wait still counts (the request reached the owner a
+# moment after the wait began)
+SLACK = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class TrunkLimiter:
     def acquire(self, trunk: TrunkSpec, leg: str, *, wait_up_to: float = 0.0) -> Decision:
         """A channel and a token for an outbound ``leg`` on ``trunk``; waits for a token at
         most ``wait_up_to`` seconds (a full trunk is not waited for: the next one is tried)."""
-        deadline = self.clock() + wait_up_to
+        deadline = self.clock() + wait_up_to + SLACK
         while True:
             decision = self.ask(trunk, leg)
             if decision.verdict is not Verdict.WAIT or self.clock() + decision.wait > deadline:

@@ -10,8 +10,8 @@ from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord
 from callcenter.store.repos import OutboundRouteRepository
 from callcenter.trunks.failover import parse_causes
-from callcenter.trunks.trunking import Trunking
 from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number, pick
+from callcenter.trunks.trunking import Trunking
 
 log = logging.getLogger(__name__)
 

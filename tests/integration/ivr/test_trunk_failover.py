@@ -12,6 +12,7 @@ from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.database import Database
 from callcenter.store.repos import OutboundRouteRepository
+from callcenter.trunks.spec import StaticTrunks, TrunkSpec
 from callcenter.vocabulary import Disposition, LegRole
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import settled, wait_cdr
@@ -67,7 +68,7 @@ def test_down_then_503_then_answered_on_the_third(
     assert cdr.disposition is Disposition.ANSWERED
     outbound = [leg for leg in cdr.legs if leg.role is LegRole.OUTBOUND]
     # carrier-a had no channel (GATEWAY_DOWN before any); b's 503 and c's answer are legs
-    assert [(leg.trunk, leg.hangup_cause) for leg in outbound][0] == (
+    assert (outbound[0].trunk, outbound[0].hangup_cause) == (
         "carrier-b",
         "NORMAL_TEMPORARY_FAILURE",
     )
@@ -94,4 +95,55 @@ def test_a_busy_callee_is_not_tried_on_the_next_trunk(
     cdr = wait_cdr(app, uuid, timeout=30)
     assert originates(sent(sim, uuid)) == ["sofia/gateway/carrier-a/+447911123456 &park()"]
     assert [leg.hangup_cause for leg in cdr.legs if leg.role is LegRole.OUTBOUND] == ["USER_BUSY"]
+    until(lambda: settled(app))
+
+
+def trunks(app: App, **specs: TrunkSpec) -> None:
+    app.trunking.directory = StaticTrunks({s.name: s for s in specs.values()})
+
+
+def channels(app: App, trunk: str) -> float:
+    found = app.registry.get_sample_value("callcenter_trunk_channels_active", {"trunk": trunk})
+    return found or 0.0
+
+
+def test_a_trunk_at_its_channel_limit_is_skipped_for_the_next(
+    sim: Simulator, viatrunks: tuple[App, str]
+) -> None:
+    app, did = viatrunks
+    trunks(app, a=TrunkSpec("carrier-a", "198.51.100.1", max_channels=1))
+    sim.set_gateway("carrier-a", AgentBehaviour(answer_delay=0.1, talk_time=None))
+    sim.set_gateway("carrier-b", AgentBehaviour(answer_delay=0.1))
+    first = sim.place_call(did, "+15551230001", behaviour=CallerBehaviour(talk_time=30))
+    until(lambda: channels(app, "carrier-a") == 1)
+    second = sim.place_call(did, "+15551230002", behaviour=CallerBehaviour(talk_time=0.2))
+    wait_cdr(app, second, timeout=30)
+    assert originates(sent(sim, second)) == ["sofia/gateway/carrier-b/+447911123456 &park()"]
+    limited = {"trunk": "carrier-a", "limit": "channels"}
+    assert app.registry.get_sample_value("callcenter_trunk_limited_total", limited) == 1
+    sim.hangup(first)
+    wait_cdr(app, first, timeout=30)
+    until(lambda: channels(app, "carrier-a") == 0)  # freed at the leg's HANGUP_COMPLETE
+    until(lambda: settled(app))
+
+
+def test_a_burst_over_the_cps_limit_waits_a_bounded_time_then_fails_over(
+    sim: Simulator, viatrunks: tuple[App, str]
+) -> None:
+    app, did = viatrunks
+    trunks(app, a=TrunkSpec("carrier-a", "198.51.100.1", max_cps=0.5))  # a call every 2 s
+    sim.set_gateway("carrier-a", AgentBehaviour(answer_delay=0.1))
+    sim.set_gateway("carrier-b", AgentBehaviour(answer_delay=0.1))
+    calls = [
+        sim.place_call(did, f"+1555123010{i}", behaviour=CallerBehaviour(talk_time=0.2))
+        for i in range(3)
+    ]
+    for uuid in calls:
+        wait_cdr(app, uuid, timeout=30)
+    dialled = [originates(sent(sim, uuid))[-1].split("/")[2] for uuid in calls]
+    # one at once, one after waiting for the next token (2 s, the most a call waits),
+    # the third would wait 4 s: it goes through carrier-b
+    assert sorted(dialled) == ["carrier-a", "carrier-a", "carrier-b"]
+    limited = {"trunk": "carrier-a", "limit": "cps"}
+    assert app.registry.get_sample_value("callcenter_trunk_limited_total", limited) == 1
     until(lambda: settled(app))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gevent
 import pytest
 
 from callcenter.errors import InvalidOutboundRoute
 from callcenter.trunks.did import DidRoute, DidTable, MatchKind
 from callcenter.trunks.failover import DEFAULT_CAUSES, check_causes, fails_over
+from callcenter.trunks.limiter import TrunkLimiter
 from callcenter.trunks.limits import Limits, Verdict
 from callcenter.trunks.spec import TrunkSpec
 from callcenter.trunks.targets import InvalidRoute, Target
@@ -129,3 +131,19 @@ def test_failover_causes_are_checked() -> None:
     for bad, why in (("USER_BUSY", "callee's answer"), ("BOGUS", "not a FreeSWITCH")):
         with pytest.raises(InvalidOutboundRoute, match=why):
             check_causes([bad])
+
+
+def test_the_limiter_owner_answers_a_burst_of_greenlets_one_at_a_time() -> None:
+    seen: list[tuple[str, int]] = []
+    limiter = TrunkLimiter(on_channels=lambda trunk, n: seen.append((trunk, n)))
+    trunk = TrunkSpec("a", "sip.example.net", max_channels=3)
+    try:
+        asks = [gevent.spawn(limiter.acquire, trunk, f"leg-{i}") for i in range(20)]
+        gevent.joinall(asks, timeout=5)
+        assert sum(g.value.granted for g in asks) == 3
+        limiter.release("a", "leg-0")
+        limiter.inbound(trunk, "in-1")  # inbound: counted even at the limit
+        assert not limiter.acquire(trunk, "leg-x").granted
+        assert seen[-1] == ("a", 3)
+    finally:
+        limiter.stop()
