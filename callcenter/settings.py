@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import phonenumbers
+
 from callcenter.errors import ConfigError
 from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
 from callcenter.phone.codes import (
@@ -368,7 +370,7 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return text
     if key == "default_country":
         text = _as_str(value, where).upper()
-        if text and not re.fullmatch(r"[A-Z]{2}", text):
+        if text and text not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigError(f"{where}: expected a country code like DE or US, got {value!r}")
         return text
     if key == "agents_domain":
