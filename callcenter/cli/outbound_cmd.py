@@ -194,7 +194,9 @@ def test(ctx: Context, number: str, as_json: bool) -> None:
     """
     dialout = service.test_outbound(ctx.database, number)
     if as_json:
-        emit_json({**plain(dialout), "dial_string": dialout.dial_string})
+        causes = sorted(dialout.failover_causes)
+        emit_json({**plain(dialout), "failover_causes": causes, "dial_string": dialout.dial_string})
         return
     shown = f" (caller ID {dialout.caller_id_number})" if dialout.caller_id_number else ""
-    click.echo(f"{dialout.route}: {dialout.dial_string}{shown}")
+    then = f", then {', '.join(dialout.failover)}" if dialout.failover else ""
+    click.echo(f"{dialout.route}: {dialout.dial_string}{shown}{then}")
