@@ -278,5 +278,5 @@ def test_tts_engine_and_voice() -> None:
 def test_default_country_is_a_country_phonenumbers_knows() -> None:
     assert load_settings(environ={"CALLCENTER_DEFAULT_COUNTRY": "de"}).default_country == "DE"
     assert load_settings(environ={}).default_country == ""
-    with pytest.raises(ConfigError, match="CALLCENTER_DEFAULT_COUNTRY.*country code"):
+    with pytest.raises(ConfigError, match=r"CALLCENTER_DEFAULT_COUNTRY.*country code"):
         load_settings(environ={"CALLCENTER_DEFAULT_COUNTRY": "XX"})
