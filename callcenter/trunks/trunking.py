@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from callcenter.esl.events import Event
+from callcenter.phone.identity import AGENTS_PROFILE
 from callcenter.trunks.limiter import TrunkLimiter
 from callcenter.trunks.metrics import TrunkMetrics
 from callcenter.trunks.spec import StaticTrunks, TrunkDirectory, TrunkSpec
@@ -54,6 +55,8 @@ class Trunking:
         """An inbound channel from a trunk takes one of its channels (never refused)."""
         if (event.get("Call-Direction") or "") != "inbound" or self.limiter is None:
             return
+        if event.get("variable_sofia_profile_name") == AGENTS_PROFILE:
+            return  # an agent's phone, whatever its address
         trunk = inbound_trunk(
             self.directory,
             event.get("variable_sip_gateway_name") or "",

@@ -147,3 +147,21 @@ def test_a_burst_over_the_cps_limit_waits_a_bounded_time_then_fails_over(
     limited = {"trunk": "carrier-a", "limit": "cps"}
     assert app.registry.get_sample_value("callcenter_trunk_limited_total", limited) == 1
     until(lambda: settled(app))
+
+
+def test_inbound_calls_from_a_trunks_addresses_take_its_channels(
+    sim: Simulator, viatrunks: tuple[App, str]
+) -> None:
+    app, did = viatrunks
+    # the simulated carrier sends from 127.0.0.1; one channel on carrier-a in all
+    trunks(
+        app, a=TrunkSpec("carrier-a", "127.0.0.1", max_channels=1, inbound_cidrs=("127.0.0.0/8",))
+    )
+    sim.set_gateway("carrier-b", AgentBehaviour(answer_delay=0.1))
+    uuid = sim.place_call(did, "+15551230003", behaviour=CallerBehaviour(talk_time=0.3))
+    cdr = wait_cdr(app, uuid, timeout=30)
+    # the inbound call itself holds carrier-a's one channel: its transfer out goes via b
+    assert originates(sent(sim, uuid)) == ["sofia/gateway/carrier-b/+447911123456 &park()"]
+    assert cdr.legs[-1].trunk == "carrier-b"
+    until(lambda: channels(app, "carrier-a") == 0)
+    until(lambda: settled(app))

@@ -10,8 +10,9 @@ from callcenter.trunks.did import DidRoute, DidTable, MatchKind
 from callcenter.trunks.failover import DEFAULT_CAUSES, check_causes, fails_over
 from callcenter.trunks.limiter import TrunkLimiter
 from callcenter.trunks.limits import Limits, Verdict
-from callcenter.trunks.spec import TrunkSpec
+from callcenter.trunks.spec import StaticTrunks, TrunkSpec
 from callcenter.trunks.targets import InvalidRoute, Target
+from callcenter.trunks.trunking import inbound_trunk
 from callcenter.vocabulary import RouteTarget
 
 
@@ -147,3 +148,14 @@ def test_the_limiter_owner_answers_a_burst_of_greenlets_one_at_a_time() -> None:
         assert seen[-1] == ("a", 3)
     finally:
         limiter.stop()
+
+
+def test_which_trunk_an_inbound_call_arrived_on() -> None:
+    a = TrunkSpec("a", "sip.a.example", inbound_cidrs=("198.51.100.0/28",))
+    b = TrunkSpec("b", "sip.b.example", inbound_cidrs=("2001:db8::/32", "not-a-cidr"))
+    directory = StaticTrunks({"a": a, "b": b})
+    assert inbound_trunk(directory, "b", "198.51.100.3") is b  # the gateway name first
+    assert inbound_trunk(directory, "", "198.51.100.3") is a
+    assert inbound_trunk(directory, "", "198.51.100.16") is None
+    assert inbound_trunk(directory, "", "2001:db8::5") is b
+    assert inbound_trunk(directory, "unknown", "garbage\n") is None
