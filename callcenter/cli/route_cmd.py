@@ -180,7 +180,7 @@ def test(ctx: Context, did: str, as_json: bool) -> None:
     \b
     Examples:
       callcenter route test 5001
-      callcenter route test 0301234450     # -> queue:berlin (in range +4930123400-...)
+      callcenter route test 030123450     # -> queue:berlin (in range +4930123400-...)
     """
     found = service.test(
         ctx.database, did, default=ctx.settings.default_route,
