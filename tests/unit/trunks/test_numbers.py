@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callcenter.errors import InvalidNumber
 from callcenter.trunks.numbers import (
@@ -116,3 +120,18 @@ def test_caller_ids_in_the_trunk_style_or_as_they_are() -> None:
     assert caller_id_for("1001", trunk, None) == "1001"  # possible in DE, but no caller ID
     assert caller_id_for("anonymous", trunk, None) == "anonymous"
     assert caller_id_for("12", trunk, None) == "12"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=60), country=st.sampled_from([None, "DE", "FR", "US", "GB"]))
+def test_anything_is_e164_digits_or_refused_as_invalid_number(
+    text: str, country: str | None
+) -> None:
+    try:
+        e164 = to_e164(text, country)
+    except InvalidNumber as exc:
+        assert exc.message.isascii() and exc.message.isprintable() and len(exc.message) < 600
+        return
+    assert re.fullmatch(r"\+[1-9][0-9]{1,14}", e164)
+    for style in NumberStyle:
+        assert re.fullmatch(r"\+?[0-9]{2,17}", for_trunk(e164, style))
