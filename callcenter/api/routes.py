@@ -136,6 +136,7 @@ def operations(env: ApiEnv) -> list[Operation]:
             flows_why="" if flows is not None else "the engine's flows are not known here",
             match=body.match,
             priority=body.priority,
+            country=env.default_country or None,
         )
         return RouteCreated(**_route(added.route).model_dump(), unverified=added.unverified)
 

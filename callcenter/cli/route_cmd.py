@@ -109,6 +109,7 @@ def add(ctx: Context, did: str, target: str, description: str, match: str, prior
     added = service.add(
         ctx.database, ctx.who, did, target, description=description, flows=flows,
         flows_why=flows_why, match=match, priority=priority,
+        country=ctx.settings.default_country or None,
     )  # fmt: skip
     if added.unverified is not None:
         click.echo(f"warning: {added.unverified}", err=True)

@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from callcenter.calls.routing import RouteTable
+from callcenter.errors import AlreadyExists
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
@@ -58,6 +59,7 @@ def add(
     flows_why: str = "",
     match: str = "exact",
     priority: int = 100,
+    country: str | None = None,
 ) -> RouteAdded:
     """Route ``did`` to ``target``, checked first (a ``queue:`` target must name a stored
     queue; an ``ivr:`` one a flow of ``flows`` when given). ``match`` says how ``did``
@@ -69,9 +71,11 @@ def add(
         raise InvalidRoute("match", f"{match[:20]!r} is not one of {kinds}") from None
     if isinstance(priority, bool) or not 0 <= priority <= 1_000_000:
         raise InvalidRoute("priority", f"{priority} is not in 0..1000000")
-    DidRoute(did, check_target(target), kind, priority)  # the DID checked for its kind
+    new = DidRoute(did, check_target(target), kind, priority, country)  # checked for its kind
     check_description(description)
     with db.session_scope() as session:
+        if kind is MatchKind.EXACT:
+            _refuse_same_number(RouteRepository(session).all(), new, country)
         queues = {q.name for q in QueueRepository(session).all()}
         parsed = check_target(target, queues=queues, flows=flows)
         record = RouteRepository(session).add(
@@ -80,6 +84,22 @@ def add(
         details = {"target": str(parsed), "match": str(kind), "priority": priority}
         audited(session, who, "route.add", did, details, kind=ROUTE)
     return RouteAdded(record, parsed, unverified(parsed, queues=queues, flows=flows, why=flows_why))
+
+
+def _refuse_same_number(rows: list[RouteRecord], new: DidRoute, country: str | None) -> None:
+    """Two exact routes for one number written two ways (``0301234``, ``+49301234``)."""
+    for row in rows:
+        if row.match_kind != MatchKind.EXACT or row.did == new.did:
+            continue
+        try:
+            other = DidRoute(row.did, new.target, MatchKind.EXACT, row.priority, country)
+        except InvalidRoute:
+            continue  # a stored row the checks refuse is never matched
+        if other.key == new.key:
+            raise AlreadyExists(
+                f"DID {new.did!r} is {new.key}, which route {row.did!r} already takes",
+                code="route_exists",
+            )
 
 
 def remove(db: Database, who: Actor, did: str) -> None:

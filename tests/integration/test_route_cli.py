@@ -172,6 +172,8 @@ def test_route_test_says_which_route_and_why_in_germany(env: dict[str, str]) -> 
         assert result.output == line + "\n", number
     nowhere = run(["route", "test", "+33140000000"], de).output
     assert nowhere.endswith("(default: no route matches)\n")
+    same = run(["route", "add", "+49301234", "queue:routeq"], de)
+    assert same.exit_code == 1 and "which route '0301234' already takes" in same.output
     bad = run(["route", "add", "+4930123499-+4930123400", "queue:routeq", "--match", "range"], de)
     assert bad.exit_code == 1 and "comes after" in bad.output
     listed = json.loads(run(["route", "list", "--json"], de).stdout)
