@@ -243,7 +243,10 @@ def route_test(api: RemoteApi, did: str, as_json: bool) -> None:
     if as_json:
         _json(found)
         return
-    click.echo(f"{did} -> {found['target']} ({found.get('why') or found['by']})")
+    if found["by"] == "default":  # as `route test` prints it beside the database
+        click.echo(f"{did} -> {found['target']} (default: {found.get('why', '')})")
+    else:
+        click.echo(f"{did} -> {found['target']} ({found.get('why') or found['by']})")
 
 
 def outbound_list(api: RemoteApi, as_json: bool) -> None:
