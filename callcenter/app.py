@@ -53,7 +53,11 @@ from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.spool import Spool
 from callcenter.store.writer import DurableWriter, WriterMetrics
+from callcenter.trunks.limiter import TrunkLimiter
+from callcenter.trunks.metrics import TrunkMetrics
+from callcenter.trunks.spec import StaticTrunks, TrunkDirectory
 from callcenter.trunks.table import OutboundRoutes
+from callcenter.trunks.trunking import Trunking
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +106,10 @@ class App:
         # routes, queues and agents as last loaded, for a start without the database
         self.cache = LocalCache(settings.data_dir / "cache")
         self.routes = RouteTable(
-            self.database, parse_target(settings.default_route), cache=self.cache
+            self.database,
+            parse_target(settings.default_route),
+            cache=self.cache,
+            country=settings.default_country or None,
         )
         self.acd_metrics = AcdMetrics(self.registry)
         self.dispatcher = Dispatcher(
@@ -115,7 +122,19 @@ class App:
             phones=self.phones,
             tts=(settings.tts_engine, settings.tts_voice),
         )
-        self.outbound = OutboundRoutes(self.database)
+        # trunks (helper `trunks` replaces this StaticTrunks with the stored, live directory)
+        self.trunks: TrunkDirectory = StaticTrunks()
+        self.trunk_metrics = TrunkMetrics(self.registry)
+        self.trunk_limiter = TrunkLimiter(
+            on_channels=lambda t, n: self.trunk_metrics.channels.labels(t).set(n)
+        )
+        self.trunking = Trunking(
+            self.trunks,
+            settings.default_country or None,
+            self.trunk_limiter,
+            self.trunk_metrics,
+        )
+        self.outbound = OutboundRoutes(self.database, trunking=self.trunking)
         self.phone = PhoneRunner(
             self.database,
             PhoneOptions(
@@ -176,6 +195,7 @@ class App:
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
+            manager.on_leg = self.trunking.on_leg  # a trunk's channels counted and freed
             self.managers[node.name] = manager
             self.connections[node.name] = connection
         backstop_metrics = BackstopMetrics(self.registry)
@@ -330,6 +350,7 @@ class App:
             connection.stop()
         self.changes.stop()
         self.dispatcher.stop()
+        self.trunk_limiter.stop()
         self.cdr_backstop.stop()
         self.webhooks.stop()
         self.event_relay.stop()

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import phonenumbers
+
 from callcenter.errors import ConfigError
 from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
 from callcenter.phone.codes import (
@@ -116,6 +118,9 @@ class Settings:
     pin_lockout_seconds: float = 300.0
     # the number an agent's external calls show when neither the agent nor the route sets one
     outbound_caller_id: str = ""
+    # the country national numbers are read in (DIDs, caller IDs, numbers dialled through a
+    # trunk without its own country): ISO 3166-1 alpha-2, e.g. DE; "": none (E.164 only)
+    default_country: str = ""
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -370,6 +375,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         text = _as_str(value, where)
         if text and not re.fullmatch(r"\+?[0-9]{1,20}", text):
             raise ConfigError(f"{where}: expected a number (digits, optional +), got {value!r}")
+        return text
+    if key == "default_country":
+        text = _as_str(value, where).upper()
+        if text and text not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigError(f"{where}: expected a country code like DE or US, got {value!r}")
         return text
     if key == "agents_domain":
         text = _as_str(value, where)

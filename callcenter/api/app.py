@@ -54,6 +54,7 @@ def for_engine(
         database,
         agents_domain=settings.agents_domain,
         default_route=settings.default_route,
+        default_country=settings.default_country,
         dialplans_dir=settings.dialplans_dir,
         live=BoardReader(dispatcher.read, handle_times=dispatcher.handle_times),
         flows=flows,

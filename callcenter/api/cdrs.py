@@ -30,6 +30,7 @@ class CdrLeg(BaseModel):
     answered_at: datetime | None
     ended_at: datetime | None
     hangup_cause: str | None
+    trunk: str | None = None
 
 
 class Cdr(BaseModel):
@@ -116,7 +117,7 @@ def cdr_out(record: CdrRecord) -> Cdr:
     legs = [
         CdrLeg(leg_uuid=leg.leg_uuid, role=leg.role, started_at=leg.started_at,
                agent_extension=leg.agent_extension, answered_at=leg.answered_at,
-               ended_at=leg.ended_at, hangup_cause=leg.hangup_cause)
+               ended_at=leg.ended_at, hangup_cause=leg.hangup_cause, trunk=leg.trunk)
         for leg in record.legs
     ]  # fmt: skip
     return Cdr(**values, ivr_path=[dict(step) for step in record.ivr_path], legs=legs)

@@ -21,6 +21,7 @@ class ApiEnv:
     database: Database
     agents_domain: str = "callcenter"
     default_route: str = "hangup:"
+    default_country: str = ""  # DIDs compared in E.164, national ones read in it
     dialplans_dir: Path = Path("dialplans")
     live: LiveState | None = None  # None: no engine in this process (then no live state)
     flows: FlowNames | None = None  # the engine's live flows (its FlowRegistry)

@@ -11,6 +11,7 @@ from callcenter.errors import NotFound
 from callcenter.services import routes
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import OutboundRouteRecord, RouteRecord
+from callcenter.trunks.failover import parse_causes
 from callcenter.vocabulary import RouteTarget
 
 READ, ADMIN = TokenScope.READ, TokenScope.ADMIN
@@ -24,12 +25,16 @@ class Route(BaseModel):
     route: str = Field(description="The whole target, e.g. queue:sales.")
     description: str
     enabled: bool
+    match: str = Field("exact", description="How did matches: exact, range, prefix, regex.")
+    priority: int = 100
 
 
 class RouteCreate(BaseModel):
     did: str = Field(max_length=128, examples=["+15551230000"])
     target: str = Field(max_length=1024, examples=["queue:sales", "ivr:main", "extension:1001"])
     description: str = Field("", max_length=1000)
+    match: str = Field("exact", description="exact, range, prefix or regex (see docs/trunks.md)")
+    priority: int = Field(100, ge=0, le=1_000_000)
 
 
 class RouteCreated(Route):
@@ -44,6 +49,8 @@ class RouteTestOut(BaseModel):
     did: str
     target: str
     by: str = Field(description="route: the DID's own route; default: none (or disabled).")
+    route: str = Field("", description="The matching route's DID, range, prefix or regex.")
+    why: str = Field("", description="Why it matches, e.g. in range ... (0301234 read as ...).")
 
 
 class OutboundRoute(BaseModel):
@@ -54,6 +61,8 @@ class OutboundRoute(BaseModel):
     caller_id_number: str | None
     priority: int
     enabled: bool
+    failover: list[str] = Field([], description="Trunks tried after gateway, in order.")
+    failover_causes: list[str] = Field([], description="Causes that try the next trunk.")
 
 
 class OutboundCreate(BaseModel):
@@ -63,6 +72,8 @@ class OutboundCreate(BaseModel):
     number_format: str = Field("$0", max_length=255)
     caller_id_number: str | None = Field(None, max_length=64)
     priority: int = Field(100, ge=-1_000_000, le=1_000_000)
+    failover: list[str] = Field([], max_length=7, examples=[["carrier-b", "carrier-c"]])
+    failover_causes: list[str] = Field([], max_length=32, examples=[["GATEWAY_DOWN"]])
 
 
 class Dialout(BaseModel):
@@ -86,6 +97,8 @@ def _route(record: RouteRecord) -> Route:
         route=whole,
         description=record.description,
         enabled=record.enabled,
+        match=record.match_kind,
+        priority=record.priority,
     )
 
 
@@ -98,6 +111,8 @@ def _outbound(record: OutboundRouteRecord) -> OutboundRoute:
         caller_id_number=record.caller_id_number,
         priority=record.priority,
         enabled=record.enabled,
+        failover=[g for g in record.failover_gateways.split(",") if g],
+        failover_causes=sorted(parse_causes(record.failover_causes)),
     )
 
 
@@ -119,6 +134,9 @@ def operations(env: ApiEnv) -> list[Operation]:
             description=body.description,
             flows=flows,
             flows_why="" if flows is not None else "the engine's flows are not known here",
+            match=body.match,
+            priority=body.priority,
+            country=env.default_country or None,
         )
         return RouteCreated(**_route(added.route).model_dump(), unverified=added.unverified)
 
@@ -137,8 +155,12 @@ def operations(env: ApiEnv) -> list[Operation]:
         routes.remove(db, ask.who, ask.path["did"])
 
     def test_route(ask: Ask) -> RouteTestOut:
-        found = routes.test(db, ask.path["did"], default=env.default_route)
-        return RouteTestOut(did=found.did, target=found.target, by=found.by)
+        found = routes.test(
+            db, ask.path["did"], default=env.default_route, country=env.default_country or None
+        )
+        return RouteTestOut(
+            did=found.did, target=found.target, by=found.by, route=found.route, why=found.why
+        )
 
     def list_outbound_routes(ask: Ask) -> Page[OutboundRoute]:
         ordered = routes.list_outbound(db)
@@ -157,6 +179,8 @@ def operations(env: ApiEnv) -> list[Operation]:
             number_format=body.number_format,
             caller_id_number=body.caller_id_number,
             priority=body.priority,
+            failover=body.failover,
+            failover_causes=body.failover_causes,
         )
         return _outbound(record)
 

@@ -97,9 +97,10 @@ class Digits:
 class OriginateFailed(Exception):
     """The new leg did not come up; ``cause`` is FreeSWITCH's (USER_BUSY, NO_ANSWER, ...)."""
 
-    def __init__(self, cause: str) -> None:
+    def __init__(self, cause: str, leg: str = "") -> None:
         super().__init__(cause)
         self.cause = cause
+        self.leg = leg  # the UUID the leg was given (its CDR leg, when it existed)
 
 
 def say_argument(
@@ -394,6 +395,7 @@ class CallControl:
         variables: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         interruptible: bool = True,
+        leg_uuid: str | None = None,
     ) -> str:
         """Bring up a new leg parked for this call; return its UUID once it answered. An
         intent arriving meanwhile cancels the leg (``IntentArrived``) unless
@@ -401,7 +403,7 @@ class CallControl:
         self.ensure_alive()
         if not self.channel.connected:  # nothing would be sent: no leg to put in the CDR
             raise ESLNotConnected(f"call {self.uuid}: ESL is down, {dial_string} not dialled")
-        leg_uuid = str(uuidlib.uuid4())
+        leg_uuid = leg_uuid or str(uuidlib.uuid4())
         tags = {
             "cc_managed": "true",
             "cc_role": str(role),
@@ -438,12 +440,12 @@ class CallControl:
             self.check_intents()
         if not job.ready() or job.value is None:
             self._kill_quietly(leg_uuid, "ALLOTTED_TIMEOUT")
-            raise OriginateFailed("ALLOTTED_TIMEOUT")
+            raise OriginateFailed("ALLOTTED_TIMEOUT", leg_uuid)
         reply, error = job.value
         if isinstance(error, ESLCommandFailed):
             self.pump()  # a leg that existed has sent its HANGUP before the job's -ERR
             self.call.timeline.forget_unseen_leg(leg_uuid)
-            raise OriginateFailed(_cause_of(str(error)))
+            raise OriginateFailed(_cause_of(str(error)), leg_uuid)
         if error is not None:
             self._kill_quietly(leg_uuid, "NORMAL_TEMPORARY_FAILURE")
             raise error

@@ -50,6 +50,7 @@ from callcenter.supervision.modes import REQUESTABLE
 from callcenter.supervision.run import Finish, SupervisionRun
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
+LEG_EDGES = frozenset({"CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"})
 log = logging.getLogger(__name__)
 
 MAX_RESYNC_RETRIES = 12
@@ -101,6 +102,7 @@ class CallManager:
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
+        self.on_leg: Callable[[Event], None] | None = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
         self._synced = False  # a resync has run since the engine started
@@ -117,6 +119,8 @@ class CallManager:
     # -- the reader's side ------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        if event.name in LEG_EDGES and self.on_leg is not None:
+            self.on_leg(event)  # per-trunk channels and metrics (must not block)
         referred = None
         if event.name == "CHANNEL_PARK":
             if self._is_new_call(event):

@@ -15,7 +15,8 @@ from callcenter.errors import ConfigError, DatabaseUnavailable
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.repos import RouteRepository
-from callcenter.trunks.targets import InvalidRoute, Target, check_did, check_target
+from callcenter.trunks.did import DidMatch, DidRoute, DidTable, MatchKind
+from callcenter.trunks.targets import InvalidRoute, Target, check_target
 from callcenter.vocabulary import RouteTarget
 
 __all__ = ["NO_TABLE", "RouteTable", "Target", "parse_target"]
@@ -55,12 +56,14 @@ class RouteTable:
         *,
         ttl: float = 300.0,
         cache: LocalCache | None = None,
+        country: str | None = None,
     ) -> None:
         self.database = database
         self.default = default
         self.ttl = ttl
         self.cache = cache
-        self._routes: dict[str, Target] = {}
+        self.country = country  # DIDs are compared in E.164, national ones read in it
+        self._routes = DidTable((), country)
         self._skipped: dict[str, str] = {}
         self._loaded_at = float("-inf")
         self._failure = ""
@@ -80,24 +83,26 @@ class RouteTable:
     def reload(self) -> None:
         with self.database.session_scope() as session:
             rows = RouteRepository(session).all()
-        routes: dict[str, Target] = {}
+        routes: list[DidRoute] = []
         skipped: dict[str, str] = {}
         for row in rows:
             if not row.enabled:
                 continue
             try:
-                check_did(row.did)
-                routes[row.did] = check_target(f"{row.target_type}:{row.target}".rstrip(":"))
-            except InvalidRoute as exc:
-                skipped[row.did] = exc.message
-                if self._skipped.get(row.did) != exc.message:
-                    log.error("route %r left out: %s", row.did, exc.message)
-        self._routes, self._skipped = routes, skipped
+                target = check_target(f"{row.target_type}:{row.target}".rstrip(":"))
+                kind = MatchKind(row.match_kind)
+                routes.append(DidRoute(row.did, target, kind, row.priority, self.country))
+            except (InvalidRoute, ValueError) as exc:
+                why = exc.message if isinstance(exc, InvalidRoute) else str(exc)
+                skipped[row.did] = why
+                if self._skipped.get(row.did) != why:
+                    log.error("route %r left out: %s", row.did, why)
+        self._routes, self._skipped = DidTable(routes, self.country), skipped
         self._loaded_at = time.monotonic()
         self._failure = ""
         self.source = "database"
         if self.cache is not None:
-            self.cache.save_routes({did: str(target) for did, target in routes.items()})
+            self.cache.save_routes({_cache_key(r): str(r.target) for r in routes})
 
     def refresh(self) -> None:
         """Reload; a database that is down leaves the last table (and says so), or, in a
@@ -119,26 +124,46 @@ class RouteTable:
         cached = self.cache.load_routes() if self.cache is not None else None
         if cached is None:
             return False
-        routes: dict[str, Target] = {}
-        for did, text in cached.routes.items():
+        routes: list[DidRoute] = []
+        for key, text in cached.routes.items():
+            kind, priority, did = _from_cache_key(key)
             try:
-                routes[check_did(did)] = check_target(text)
+                routes.append(DidRoute(did, check_target(text), kind, priority, self.country))
             except InvalidRoute as exc:
                 log.error("cached route %r left out: %s", did, exc.message)
-        self._routes, self.source = routes, "cache"
+        self._routes, self.source = DidTable(routes, self.country), "cache"
         log.info("%d route(s) from the local cache saved at %s", len(routes), cached.saved_at)
         return True
+
+    def match(self, did: str) -> DidMatch | None:
+        """The route ``did`` takes and why (``trunks.did``), or None (no default)."""
+        if time.monotonic() - self._loaded_at > self.ttl:
+            self.refresh()
+        return self._routes.match(did)
 
     def lookup(self, did: str) -> Target | None:
         """The route stored for ``did``, or None (no default): an agent's phone transferring
         a caller to a number that has a route (``calls.transfers``)."""
-        if time.monotonic() - self._loaded_at > self.ttl:
-            self.refresh()
-        return self._routes.get(did)
+        found = self.match(did)
+        return found.route.target if found is not None else None
 
     def resolve(self, did: str) -> Target:
-        if time.monotonic() - self._loaded_at > self.ttl:
-            self.refresh()
+        found = self.match(did)
         if not self.source:  # no table at all: not "this number does not exist"
             return NO_TABLE
-        return self._routes.get(did, self.default)
+        return found.route.target if found is not None else self.default
+
+
+def _cache_key(route: DidRoute) -> str:
+    """An exact DID as itself (as caches before 0015 hold them), others ``kind priority did``."""
+    if route.kind is MatchKind.EXACT and route.priority == 100:
+        return route.did
+    return f"{route.kind} {route.priority} {route.did}"
+
+
+def _from_cache_key(key: str) -> tuple[MatchKind, int, str]:
+    kind, _, rest = key.partition(" ")
+    priority, _, did = rest.partition(" ")
+    if kind in MatchKind.__members__.values() and priority.isdigit() and did:
+        return MatchKind(kind), int(priority), did
+    return MatchKind.EXACT, 100, key

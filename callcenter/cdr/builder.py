@@ -108,7 +108,14 @@ def _leg_record(leg: LegTimeline, started_us: int) -> CdrLegRecord:
         answered_at=us_to_datetime(leg.answered_us) if leg.answered_us else None,
         ended_at=us_to_datetime(leg.ended_us) if leg.ended_us else None,
         hangup_cause=leg.hangup_cause,
+        trunk=_trunk_of(leg.to_number),
     )
+
+
+def _trunk_of(dial_string: str) -> str | None:
+    """``sofia/gateway/<trunk>/<number>`` -> ``<trunk>``; None for other legs."""
+    parts = dial_string.split("/")
+    return parts[2] if len(parts) >= 4 and parts[:2] == ["sofia", "gateway"] else None
 
 
 def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord:

@@ -50,6 +50,7 @@ class LegTimeline:
     ended_us: int | None = None
     hangup_cause: str | None = None
     hangup_disposition: str = ""
+    sip_status: str = ""  # the far end's final SIP response (variable_sip_term_status)
     hold_started_us: int | None = None
     hold_us: int = 0
 
@@ -165,6 +166,7 @@ class CallTimeline:
         leg.hangup_disposition = leg.hangup_disposition or (
             event.get("variable_sip_hangup_disposition") or ""
         )
+        leg.sip_status = leg.sip_status or event.get("variable_sip_term_status") or ""
 
     def on_CHANNEL_HANGUP_COMPLETE(self, leg: LegTimeline, event: ChannelEvent) -> None:
         self.on_CHANNEL_HANGUP(leg, event)

@@ -15,6 +15,7 @@ OPTION_OF = {
     "number_format": "--format",
     "caller_id_number": "--caller-id",
     "priority": "--priority",
+    "failover_causes": "--failover-on",
 }
 
 
@@ -66,6 +67,19 @@ def outbound() -> None:
 )
 @click.option("--caller-id", "caller_id_number", help="Caller ID number to present instead.")
 @click.option("--priority", type=int, default=100, show_default=True, help="Lower is tried first.")
+@click.option(
+    "--failover",
+    multiple=True,
+    help="A trunk tried next when the previous one could not place the call (repeat, in order).",
+)
+@click.option(
+    "--failover-on",
+    "failover_causes",
+    multiple=True,
+    help="A hangup cause (or sip:5xx) that tries the next trunk (repeat); default "
+    "NORMAL_TEMPORARY_FAILURE NETWORK_OUT_OF_ORDER GATEWAY_DOWN NO_ROUTE_DESTINATION "
+    "RECOVERY_ON_TIMER_EXPIRE sip:5xx. USER_BUSY, NO_ANSWER, CALL_REJECTED never do.",
+)
 @pass_context
 def add(
     ctx: Context,
@@ -75,6 +89,8 @@ def add(
     number_format: str,
     caller_id_number: str | None,
     priority: int,
+    failover: tuple[str, ...],
+    failover_causes: tuple[str, ...],
 ) -> None:
     """Add the outbound route NAME.
 
@@ -84,6 +100,8 @@ def add(
       callcenter route outbound add us --match '^1?(\\d{10})$' --gateway us-trunk \\
           --format '+1$1' --caller-id +15550100 --priority 10
       callcenter route outbound add any --match '^\\+\\d+$' --gateway carrier --priority 1000
+      callcenter route outbound add de --match '^\\+49\\d+$' --gateway carrier-a \\
+          --failover carrier-b --failover carrier-c --failover-on GATEWAY_DOWN
 
     \b
     Refused (could backtrack for minutes on 1111111111111111111111111111111#):
@@ -99,6 +117,8 @@ def add(
             number_format=number_format,
             caller_id_number=caller_id_number,
             priority=priority,
+            failover=failover,
+            failover_causes=failover_causes,
         )
     except InvalidOutboundRoute as exc:
         raise click.BadParameter(exc.message, param_hint=OPTION_OF[exc.field]) from exc
@@ -120,7 +140,7 @@ def list_routes(ctx: Context, as_json: bool) -> None:
             "name": r.name,
             "priority": r.priority,
             "match": r.pattern,
-            "gateway": r.gateway,
+            "gateway": ",".join((r.gateway, *filter(None, r.failover_gateways.split(",")))),
             "format": r.number_format,
             "caller_id": r.caller_id_number,
             "enabled": r.enabled,
@@ -174,7 +194,9 @@ def test(ctx: Context, number: str, as_json: bool) -> None:
     """
     dialout = service.test_outbound(ctx.database, number)
     if as_json:
-        emit_json({**plain(dialout), "dial_string": dialout.dial_string})
+        causes = sorted(dialout.failover_causes)
+        emit_json({**plain(dialout), "failover_causes": causes, "dial_string": dialout.dial_string})
         return
     shown = f" (caller ID {dialout.caller_id_number})" if dialout.caller_id_number else ""
-    click.echo(f"{dialout.route}: {dialout.dial_string}{shown}")
+    then = f", then {', '.join(dialout.failover)}" if dialout.failover else ""
+    click.echo(f"{dialout.route}: {dialout.dial_string}{shown}{then}")

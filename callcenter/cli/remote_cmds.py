@@ -233,10 +233,12 @@ def route_list(api: RemoteApi, as_json: bool) -> None:
     _table(list(api.items("/routes")), ["did", "route", "enabled", "description"], as_json)
 
 
-def route_add(api: RemoteApi, did: str, target: str, description: str) -> None:
-    made = api.request(
-        "POST", "/routes", {"did": did, "target": target, "description": description}
-    )
+def route_add(
+    api: RemoteApi, did: str, target: str, description: str, match: str = "exact",
+    priority: int = 100,
+) -> None:  # fmt: skip
+    body = {"did": did, "target": target, "description": description}
+    made = api.request("POST", "/routes", {**body, "match": match, "priority": priority})
     click.echo(f"route {did} -> {made['route']} added")
     if made.get("unverified"):
         click.echo(f"note: {made['unverified']}", err=True)
@@ -257,7 +259,10 @@ def route_test(api: RemoteApi, did: str, as_json: bool) -> None:
     if as_json:
         _json(found)
         return
-    click.echo(f"{did} -> {found['target']} ({found['by']})")
+    if found["by"] == "default":  # as `route test` prints it beside the database
+        click.echo(f"{did} -> {found['target']} (default: {found.get('why', '')})")
+    else:
+        click.echo(f"{did} -> {found['target']} ({found.get('why') or found['by']})")
 
 
 def outbound_list(api: RemoteApi, as_json: bool) -> None:

@@ -70,8 +70,17 @@ def route() -> None:
 @click.argument("did")
 @click.argument("target")
 @click.option("--description", default="", help="Free text shown in `route list` (at most 500).")
+@click.option(
+    "--match",
+    default="exact",
+    show_default=True,
+    help="exact, range (FIRST-LAST), prefix or regex; numbers compared in E.164.",
+)
+@click.option(
+    "--priority", type=int, default=100, show_default=True, help="Lower wins within a kind."
+)
 @pass_context
-def add(ctx: Context, did: str, target: str, description: str) -> None:
+def add(ctx: Context, did: str, target: str, description: str, match: str, priority: int) -> None:
     """Route DID to TARGET, checked first: a bad one is refused with the reason, and
     nothing is stored.
 
@@ -82,8 +91,16 @@ def add(ctx: Context, did: str, target: str, description: str) -> None:
       callcenter route add 5002 queue:support --description 'Support line'
       callcenter route add +33140000000 ivr:main
       callcenter route add 5999 hangup:CALL_REJECTED
+      callcenter route add +4930123400-+4930123499 queue:berlin --match range
+      callcenter route add +4989 queue:munich --match prefix
+      callcenter route add '\\+49800\\d{7}' ivr:freephone --match regex
+
+    An exact, range, prefix or regex DID is matched in that order (the longest prefix
+    first), then by --priority; with default_country DE, 0301234, 0049301234 and
+    +49301234 are the same number.
     """
-    check_did(did)
+    if match == "exact":
+        check_did(did)
     check_description(description)
     parsed = check_target(target)
     flows, flows_why = (None, "")
@@ -91,7 +108,8 @@ def add(ctx: Context, did: str, target: str, description: str) -> None:
         flows, flows_why = known_flows(ctx.settings.dialplans_dir)
     added = service.add(
         ctx.database, ctx.who, did, target, description=description, flows=flows,
-        flows_why=flows_why,
+        flows_why=flows_why, match=match, priority=priority,
+        country=ctx.settings.default_country or None,
     )  # fmt: skip
     if added.unverified is not None:
         click.echo(f"warning: {added.unverified}", err=True)
@@ -114,10 +132,13 @@ def list_routes(ctx: Context, as_json: bool) -> None:
             "target": f"{r.target_type}:{r.target}" if r.target else str(r.target_type),
             "enabled": r.enabled,
             "description": r.description,
+            "match": r.match_kind,
+            "priority": r.priority,
         }
         for r in service.list_routes(ctx.database)
     ]
-    emit_table(rows, ["did", "target", "enabled", "description"], as_json)
+    columns = ["did", "match", "priority", "target", "enabled", "description"]
+    emit_table(rows, columns, as_json)
 
 
 @route.command("remove")
@@ -154,14 +175,22 @@ def disable(ctx: Context, did: str, enable: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
 def test(ctx: Context, did: str, as_json: bool) -> None:
-    """Show where a call to DID would go: its route, or the default target (default_route).
+    """Show where a call to DID would go and why: the route it matches (exact, range,
+    prefix, regex, after normalizing in default_country), or the default target.
 
     \b
-    Example:
+    Examples:
       callcenter route test 5001
+      callcenter route test 030123450     # -> queue:berlin (in range +4930123400-...)
     """
-    found = service.test(ctx.database, did, default=ctx.settings.default_route)
+    found = service.test(
+        ctx.database, did, default=ctx.settings.default_route,
+        country=ctx.settings.default_country or None,
+    )  # fmt: skip
     if as_json:
         emit_json(found)
         return
-    click.echo(f"{found.did} -> {found.target}" + (" (default)" if found.by == "default" else ""))
+    if found.by == "default":
+        click.echo(f"{found.did} -> {found.target} (default: {found.why})")
+    else:
+        click.echo(f"{found.did} -> {found.target} ({found.why})")

@@ -4,23 +4,29 @@ or ``outbound_route`` change: the engine reloads that table only."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from callcenter.calls.routing import RouteTable
+from callcenter.errors import AlreadyExists
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord, RouteRecord
 from callcenter.store.repos import OutboundRouteRepository, QueueRepository, RouteRepository
+from callcenter.trunks.did import DidRoute, MatchKind
+from callcenter.trunks.failover import causes_text, check_causes
 from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.trunks.targets import (
+    InvalidRoute,
     Target,
     check_description,
     check_did,
     check_target,
     unverified,
 )
+from callcenter.vocabulary import RouteTarget
 
 ROUTE = ChangeKind.ROUTE
 OUTBOUND_ROUTE = ChangeKind.OUTBOUND_ROUTE
@@ -38,6 +44,8 @@ class RouteTest:
     did: str
     target: str
     by: str  # "route": the DID's own route; "default": none, or disabled
+    route: str = ""  # the route's DID (an exact number, a range, a prefix, a regex)
+    why: str = ""  # "in range +4930123400-+4930123499 (0301234 read as +49301234)"
 
 
 def add(
@@ -49,18 +57,49 @@ def add(
     description: str = "",
     flows: Collection[str] | None = None,
     flows_why: str = "",
+    match: str = "exact",
+    priority: int = 100,
+    country: str | None = None,
 ) -> RouteAdded:
     """Route ``did`` to ``target``, checked first (a ``queue:`` target must name a stored
-    queue; an ``ivr:`` one a flow of ``flows`` when given)."""
-    check_did(did)
+    queue; an ``ivr:`` one a flow of ``flows`` when given). ``match`` says how ``did``
+    matches (``trunks.did``: exact, range, prefix, regex)."""
+    try:
+        kind = MatchKind(match)
+    except ValueError:
+        kinds = ", ".join(k.value for k in MatchKind)
+        raise InvalidRoute("match", f"{match[:20]!r} is not one of {kinds}") from None
+    if isinstance(priority, bool) or not 0 <= priority <= 1_000_000:
+        raise InvalidRoute("priority", f"{priority} is not in 0..1000000")
+    new = DidRoute(did, check_target(target), kind, priority, country)  # checked for its kind
     check_description(description)
-    check_target(target)
     with db.session_scope() as session:
+        if kind is MatchKind.EXACT:
+            _refuse_same_number(RouteRepository(session).all(), new, country)
         queues = {q.name for q in QueueRepository(session).all()}
         parsed = check_target(target, queues=queues, flows=flows)
-        record = RouteRepository(session).add(did, parsed.kind, parsed.arg, description)
-        audited(session, who, "route.add", did, {"target": str(parsed)}, kind=ROUTE)
+        record = RouteRepository(session).add(
+            did, parsed.kind, parsed.arg, description, match_kind=kind, priority=priority
+        )
+        details = {"target": str(parsed), "match": str(kind), "priority": priority}
+        audited(session, who, "route.add", did, details, kind=ROUTE)
     return RouteAdded(record, parsed, unverified(parsed, queues=queues, flows=flows, why=flows_why))
+
+
+def _refuse_same_number(rows: list[RouteRecord], new: DidRoute, country: str | None) -> None:
+    """Two exact routes for one number written two ways (``0301234``, ``+49301234``)."""
+    for row in rows:
+        if row.match_kind != MatchKind.EXACT or row.did == new.did:
+            continue
+        try:
+            other = DidRoute(row.did, new.target, MatchKind.EXACT, row.priority, country)
+        except InvalidRoute:
+            continue  # a stored row the checks refuse is never matched
+        if other.key == new.key:
+            raise AlreadyExists(
+                f"DID {new.did!r} is {new.key}, which route {row.did!r} already takes",
+                code="route_exists",
+            )
 
 
 def remove(db: Database, who: Actor, did: str) -> None:
@@ -83,14 +122,16 @@ def list_routes(db: Database) -> list[RouteRecord]:
         return RouteRepository(session).all()
 
 
-def test(db: Database, did: str, *, default: str) -> RouteTest:
-    """Where a call to ``did`` would go: its enabled route, else ``default``."""
+def test(db: Database, did: str, *, default: str, country: str | None = None) -> RouteTest:
+    """Where a call to ``did`` would go and why: the route it matches as the engine matches
+    it (normalized in ``country``; exact, range, prefix, regex), else ``default``."""
     check_did(did)
-    with db.session_scope() as session:
-        record = RouteRepository(session).lookup(did)
-    if record is None or not record.enabled:
-        return RouteTest(did, default, "default")
-    return RouteTest(did, str(Target(record.target_type, record.target)), "route")
+    table = RouteTable(db, Target(RouteTarget.HANGUP), country=country or None)
+    table.reload()
+    found = table.match(did)
+    if found is None:
+        return RouteTest(did, default, "default", why="no route matches")
+    return RouteTest(did, str(found.route.target), "route", found.route.did, found.why)
 
 
 def add_outbound(
@@ -103,10 +144,17 @@ def add_outbound(
     number_format: str = "$0",
     caller_id_number: str | None = None,
     priority: int = 100,
+    failover: Sequence[str] = (),
+    failover_causes: Sequence[str] = (),
 ) -> OutboundRouteRecord:
     """Add an outbound route; ``InvalidOutboundRoute`` (its ``field`` names the bad part)
-    for a pattern that could backtrack for long, a bad gateway, format or caller ID."""
-    route = OutboundRoute(name, pattern, gateway, number_format, caller_id_number, priority)
+    for a pattern that could backtrack for long, a bad gateway, format or caller ID, a
+    failover cause that is the callee's answer. ``failover``: the trunks tried after
+    ``gateway``, in order (``trunks.failover``)."""
+    route = OutboundRoute(
+        name, pattern, gateway, number_format, caller_id_number, priority,
+        failover=tuple(failover), failover_causes=check_causes(failover_causes),
+    )  # fmt: skip
     with db.session_scope() as session:
         record = OutboundRouteRepository(session).add(
             route.name,
@@ -115,8 +163,12 @@ def add_outbound(
             number_format=route.number_format,
             caller_id_number=route.caller_id_number,
             priority=route.priority,
+            failover_gateways=",".join(route.failover),
+            failover_causes=causes_text(route.failover_causes),
         )
         details = {
+            "failover": list(route.failover),
+            "failover_causes": sorted(route.failover_causes),
             "pattern": route.pattern,
             "gateway": route.gateway,
             "number_format": route.number_format,

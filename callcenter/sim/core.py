@@ -65,6 +65,8 @@ class SimCore:
         self.sessions: dict[str, Session] = {}
         self.agents: dict[str, AgentBehaviour] = {}
         self.far_end: Callable[[str], AgentBehaviour | None] = lambda _dial: None
+        # by sofia gateway name: how calls through it end (fail_cause GATEWAY_DOWN: no channel)
+        self.gateways: dict[str, AgentBehaviour] = {}
         self.files: dict[str, float] = {}
         self.default_file_seconds = 1.0
         # the most recent commands, for assertions; bounded so a long run cannot grow forever

@@ -189,6 +189,16 @@ class Simulator:
         """How non-``user/`` dial strings (gateways, numbers) behave; None: answer in 1 s."""
         self.core.far_end = policy
 
+    def set_gateway(self, name: str, behaviour: AgentBehaviour | None) -> None:
+        """How calls through ``sofia/gateway/<name>/`` end, before ``set_far_end``'s policy:
+        ``AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE")`` is a 503 from the carrier
+        (as in sessions-3 s12), ``fail_cause="GATEWAY_DOWN"`` a gateway FreeSWITCH knows is
+        down (no channel at all); None: back to the far-end policy."""
+        if behaviour is None:
+            self.core.gateways.pop(name, None)
+        else:
+            self.core.gateways[name] = behaviour
+
     def set_file_duration(self, path: str, seconds: float) -> None:
         self.core.files[path] = seconds
 
@@ -212,8 +222,10 @@ class Simulator:
         self.core.group.kill(timeout=STOP_TIMEOUT)
         listeners = self.core.hub.listeners
         agents, far_end, files = self.core.agents, self.core.far_end, self.core.files
+        gateways = self.core.gateways
         self.core = SimCore(time_scale=self._time_scale, seed=None, hostname=self._hostname)
         self.core.agents, self.core.far_end, self.core.files = agents, far_end, files
+        self.core.gateways = gateways
         for callback in listeners:
             self.core.hub.listen(callback)
         self.api = Api(self.core)

@@ -354,6 +354,8 @@ SIP_STATUS = {
     "UNALLOCATED_NUMBER": ("404", "Not Found"),
     "NO_USER_RESPONSE": ("408", "Request Timeout"),
     "NO_ANSWER": ("480", "Temporarily Unavailable"),
+    "NETWORK_OUT_OF_ORDER": ("502", "Bad Gateway"),
+    "RECOVERY_ON_TIMER_EXPIRE": ("504", "Server Time-out"),
 }
 
 

@@ -146,6 +146,8 @@ class RouteRecord:
     target: str
     description: str
     enabled: bool
+    match_kind: str = "exact"  # trunks.did.MatchKind
+    priority: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,8 @@ class OutboundRouteRecord:
     caller_id_number: str | None
     priority: int
     enabled: bool
+    failover_gateways: str = ""  # the trunks tried after ``gateway``, comma-separated
+    failover_causes: str = ""  # comma-separated; empty: the defaults (trunks.failover)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +208,7 @@ class CdrLegRecord:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     hangup_cause: str | None = None
+    trunk: str | None = None  # the trunk an outbound leg was dialled through (its gateway)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,52 @@
-"""Sending a caller to an external number: the outbound route's gateway, then a bridge."""
+"""Sending a caller to an external number: the outbound route's trunks in order (failover),
+each within its limits and sent the number the way it wants it, then a bridge.
+
+Every attempt is a leg of the call (its CDR leg: the dial string names the trunk, the leg
+its cause). A failure that means "this carrier could not" (``trunks.failover``) tries the
+next trunk; the callee's answer (busy, no answer) ends the attempts. A trunk at its channel
+limit is skipped; one at its CPS limit is waited for at most ``CPS_WAIT`` seconds.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid as uuidlib
 
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.features import busy_then_hang_up
 from callcenter.errors import InvalidNumber, InvalidOutboundRoute, NoOutboundRoute
+from callcenter.trunks.failover import fails_over
+from callcenter.trunks.limits import Verdict
+from callcenter.trunks.numbers import caller_id_for, dial_number
+from callcenter.trunks.outbound import Dialout, dial_string
+from callcenter.trunks.spec import TrunkSpec
 from callcenter.trunks.table import OutboundRoutes
+from callcenter.trunks.trunking import Trunking
 from callcenter.vocabulary import LegRole
 
 log = logging.getLogger(__name__)
+CPS_WAIT = 2.0  # seconds a call waits for a trunk's next CPS token before the next trunk
+TRUNK_VARIABLE = "cc_trunk"  # set on every leg dialled through a trunk
+CALLER_ID = "origination_caller_id_number"
+
+
+def _number_for(dialout: Dialout, trunk: TrunkSpec | None, country: str | None) -> str:
+    """The number a trunk is sent: normalized and styled for a known trunk, else as the
+    route rewrote it."""
+    return dial_number(dialout.number, trunk, country) if trunk is not None else dialout.number
+
+
+def _limited(trunking: Trunking, trunk: TrunkSpec | None, gateway: str, leg: str) -> str:
+    """Why ``gateway`` cannot take the call now (its limits), or ""."""
+    if trunk is None or trunking.limiter is None:
+        return ""
+    decision = trunking.limiter.acquire(trunk, leg, wait_up_to=CPS_WAIT)
+    if decision.granted:
+        return ""
+    if trunking.metrics is not None:
+        limit = "channels" if decision.verdict is Verdict.FULL else "cps"
+        trunking.metrics.refused.labels(gateway, limit).inc()
+    return decision.reason
 
 
 def transfer_out(
@@ -22,13 +58,13 @@ def transfer_out(
     caller_id: str | None = None,
     default_caller_id: str | None = None,
 ) -> None:
-    """Ring ``number`` through its outbound route and bridge the caller to it. The number
-    shown: ``caller_id`` (an agent's own), else the route's, else ``default_caller_id``,
-    else the caller's.
+    """Ring ``number`` through its outbound route's trunks, in order, and bridge the caller
+    to the first that answers. The number shown: ``caller_id`` (an agent's own), else the
+    route's, else ``default_caller_id``, else the caller's.
 
     A number that is not one hangs up with INVALID_NUMBER_FORMAT, a number no route takes
-    with NO_ROUTE_DESTINATION; a far end that is busy or does not answer gets the caller
-    a busy tone.
+    with NO_ROUTE_DESTINATION; a far end that is busy or does not answer (or every trunk
+    failing) gets the caller a busy tone.
     """
     try:
         dialout = routes.resolve(number)
@@ -40,22 +76,87 @@ def transfer_out(
         log.error("call %s: transfer to %s: %s", control.uuid, number, exc)
         control.hangup("NO_ROUTE_DESTINATION")
         return
-    log.info(
-        "call %s: transfer to %s through route %s: %s",
-        control.uuid, number, dialout.route, dialout.dial_string,
-    )  # fmt: skip
     variables = {}
     shown = caller_id or dialout.caller_id_number or default_caller_id
     if shown:
-        variables["origination_caller_id_number"] = shown
+        variables[CALLER_ID] = shown
     control.ring_ready()
-    try:
-        leg = control.originate(
-            dialout.dial_string, role=LegRole.OUTBOUND, variables=variables, timeout=ring_seconds
-        )
-    except OriginateFailed as exc:
-        log.info("call %s: %s did not answer: %s", control.uuid, dialout.dial_string, exc.cause)
-        busy_then_hang_up(control, exc.cause)
+    leg = _first_answer(control, routes.trunking, dialout, variables, ring_seconds)
+    if isinstance(leg, OriginateFailed):
+        busy_then_hang_up(control, leg.cause)
         return
     control.answer()
     control.bridge(leg)
+
+
+def _first_answer(
+    control: CallControl,
+    trunking: Trunking,
+    dialout: Dialout,
+    variables: dict[str, str],
+    ring_seconds: float,
+) -> str | OriginateFailed:
+    """The answered leg's UUID, or the failure that ended the attempts."""
+    failure = OriginateFailed("NORMAL_CIRCUIT_CONGESTION")  # every trunk at its limits
+    for gateway in dialout.gateways:
+        trunk = trunking.directory.get(gateway)
+        try:
+            sent = _number_for(dialout, trunk, trunking.default_country)
+        except InvalidNumber as exc:
+            log.error("call %s: trunk %s: %s", control.uuid, gateway, exc.message)
+            failure = OriginateFailed("INVALID_NUMBER_FORMAT")
+            continue
+        leg = str(uuidlib.uuid4())
+        why = _limited(trunking, trunk, gateway, leg)
+        if why:
+            log.warning("call %s: trunk %s skipped: %s", control.uuid, gateway, why)
+            continue
+        log.info(
+            "call %s: %s through route %s, trunk %s as %s",
+            control.uuid, dialout.number, dialout.route, gateway, sent,
+        )  # fmt: skip
+        shown = {**variables, TRUNK_VARIABLE: gateway}
+        if trunk is not None:  # the caller ID in the trunk's style too, when it is a number
+            number = variables.get(CALLER_ID) or control.call.from_number
+            shown[CALLER_ID] = caller_id_for(number, trunk, trunking.default_country)
+        try:
+            answered = control.originate(
+                dial_string(gateway, sent),
+                role=LegRole.OUTBOUND,
+                variables=shown,
+                timeout=ring_seconds,
+                leg_uuid=leg,
+            )
+        except OriginateFailed as exc:
+            failure = exc
+            _count(trunking, gateway, leg, failure.cause)
+        except BaseException:
+            _count(trunking, gateway, leg, "NORMAL_TEMPORARY_FAILURE")
+            raise
+        else:
+            _count(trunking, gateway, leg, "")
+            return answered
+        sip = _sip_status(control, failure.leg)
+        if not fails_over(failure.cause, sip, dialout.failover_causes):
+            log.info("call %s: %s on trunk %s: no failover", control.uuid, failure.cause, gateway)
+            return failure
+        log.warning(
+            "call %s: trunk %s failed (%s%s), trying the next",
+            control.uuid, gateway, failure.cause, f", SIP {sip}" if sip else "",
+        )  # fmt: skip
+    return failure
+
+
+def _count(trunking: Trunking, gateway: str, leg: str, cause: str) -> None:
+    """One attempt in the metrics; a failed one's channel freed at once (an originate that
+    failed before a channel existed has no hang-up to free it)."""
+    answered = not cause
+    if trunking.metrics is not None:
+        trunking.metrics.attempt(gateway, answered=answered, cause=cause)
+    if not answered and trunking.limiter is not None:
+        trunking.limiter.release(gateway, leg)  # no channel: its hang-up may never come
+
+
+def _sip_status(control: CallControl, leg: str) -> str:
+    timeline = control.call.timeline.leg(leg) if leg else None
+    return timeline.sip_status if timeline is not None else ""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from callcenter import safe_regex
 from callcenter.errors import InvalidNumber, InvalidOutboundRoute, UnsafeValue
 from callcenter.esl import quoting as q
+from callcenter.trunks.failover import DEFAULT_CAUSES, MAX_TRUNKS, check_causes
 
 NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
 NUMBER_CHARACTERS = "+0123456789*#"  # all a number to dial can hold: what a pattern sees
@@ -76,6 +77,17 @@ def check_gateway(gateway: str) -> str:
     return gateway
 
 
+def check_gateways(gateways: tuple[str, ...]) -> tuple[str, ...]:
+    """The ordered trunks of a route: 1 to ``MAX_TRUNKS`` gateway names, each once."""
+    if not 1 <= len(gateways) <= MAX_TRUNKS:
+        raise _bad("gateway", f"{len(gateways)} trunks: a route has 1 to {MAX_TRUNKS}")
+    for gateway in gateways:
+        check_gateway(gateway)
+    if len(set(gateways)) != len(gateways):
+        raise _bad("gateway", f"a trunk is listed twice in {', '.join(gateways)}")
+    return gateways
+
+
 def check_number_format(number_format: str, groups: int) -> str:
     """Only ``$0``-``$9`` and ``+ 0-9 * # A-Z a-z``; no ``$n`` beyond the pattern's groups."""
     if len(number_format) > MAX_FORMAT or not _FORMAT.fullmatch(number_format):
@@ -117,16 +129,23 @@ class OutboundRoute:
     caller_id_number: str | None = None
     priority: int = 100
     enabled: bool = True
+    failover: tuple[str, ...] = ()  # the trunks tried after ``gateway``, in order
+    failover_causes: frozenset[str] = DEFAULT_CAUSES
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_name(self.name)
         regex = check_pattern(self.pattern)
-        check_gateway(self.gateway)
+        check_gateways((self.gateway, *self.failover))
+        check_causes(self.failover_causes)
         check_number_format(self.number_format, regex.groups)
         check_caller_id(self.caller_id_number)
         check_priority(self.priority)
         object.__setattr__(self, "regex", regex)
+
+    @property
+    def gateways(self) -> tuple[str, ...]:
+        return (self.gateway, *self.failover)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +156,25 @@ class Dialout:
     gateway: str
     number: str
     caller_id_number: str | None = None
+    failover: tuple[str, ...] = ()
+    failover_causes: frozenset[str] = DEFAULT_CAUSES
 
     def __post_init__(self) -> None:
         q.dial_string("dial string", self.dial_string)  # built from checked parts: a bug if not
 
     @property
+    def gateways(self) -> tuple[str, ...]:
+        return (self.gateway, *self.failover)
+
+    @property
     def dial_string(self) -> str:
-        return f"sofia/gateway/{self.gateway}/{self.number}"
+        return dial_string(self.gateway, self.number)
+
+
+def dial_string(gateway: str, number: str) -> str:
+    """``sofia/gateway/<gateway>/<number>``, both checked: a bad part is a bug, refused."""
+    check_gateway(gateway)
+    return q.dial_string("dial string", f"sofia/gateway/{gateway}/{number}")
 
 
 def rewrite(number_format: str, match: re.Match[str]) -> str:
@@ -161,5 +192,12 @@ def pick(routes: Iterable[OutboundRoute], number: str) -> Dialout | None:
         dialled = rewrite(route.number_format, match)
         if not dialled:
             raise _bad("number_format", f"route {route.name} rewrote {number} to nothing")
-        return Dialout(route.name, route.gateway, dialled, route.caller_id_number)
+        return Dialout(
+            route.name,
+            route.gateway,
+            dialled,
+            route.caller_id_number,
+            route.failover,
+            route.failover_causes,
+        )
     return None

@@ -9,7 +9,9 @@ from callcenter.errors import DatabaseUnavailable, InvalidOutboundRoute, NoOutbo
 from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord
 from callcenter.store.repos import OutboundRouteRepository
+from callcenter.trunks.failover import parse_causes
 from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number, pick
+from callcenter.trunks.trunking import Trunking
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,8 @@ def from_record(record: OutboundRouteRecord) -> OutboundRoute:
         caller_id_number=record.caller_id_number,
         priority=record.priority,
         enabled=record.enabled,
+        failover=tuple(g for g in record.failover_gateways.split(",") if g),
+        failover_causes=parse_causes(record.failover_causes),
     )
 
 
@@ -38,9 +42,12 @@ class OutboundRoutes:
     could backtrack for long) is left out, never matched, with one logged error.
     """
 
-    def __init__(self, database: Database, *, ttl: float = 300.0) -> None:
+    def __init__(
+        self, database: Database, *, ttl: float = 300.0, trunking: Trunking | None = None
+    ) -> None:
         self.database = database
         self.ttl = ttl
+        self.trunking = trunking or Trunking()  # trunks, country, limiter, metrics
         self._routes: tuple[OutboundRoute, ...] = ()
         self._skipped: frozenset[str] = frozenset()
         self._loaded_at = float("-inf")

@@ -1,7 +1,7 @@
 """cdrs.ended_by: who hung the call up from outside the call (an operator, the API)
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-06 10:15:00.000000
 """
 

@@ -2,7 +2,7 @@
 chain in figures (``transfers``, ``transferred_by``; each hop is in ``ivr_path``)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 10:15:00.000000
 """
 

@@ -1,7 +1,7 @@
 """routing: the new strategies and outcomes, queues.routing, agents.routing, acd_counters
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-06 10:30:00.000000
 """
 

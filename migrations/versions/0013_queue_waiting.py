@@ -1,7 +1,7 @@
 """queues.rejoin_window_seconds: a caller who hung up and calls back within it gets its place
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-06 10:00:00.000000
 """
 

@@ -152,3 +152,24 @@ def test_a_stored_pattern_that_backtracks_is_never_run(env: dict[str, str], pg_u
     logged, shown = result.output.splitlines()
     assert "ERROR" in logged and "outbound route 'r1' left out: pattern: a repeat" in logged
     assert shown == f"r2: sofia/gateway/gw2/{number}"
+
+
+def test_failover_trunks_and_causes(env: dict[str, str]) -> None:
+    add = ["route", "outbound", "add", "de", "--match", r"^\+49\d+$", "--gateway", "carrier-a"]
+    more = ["--failover", "carrier-b", "--failover", "carrier-c", "--failover-on", "GATEWAY_DOWN"]
+    assert run([*add, *more], env).exit_code == 0
+    assert run(["route", "outbound", "test", "+49301234"], env).output == (
+        "de: sofia/gateway/carrier-a/+49301234, then carrier-b, carrier-c\n"
+    )
+    found = json.loads(run(["route", "outbound", "test", "+49301234", "--json"], env).stdout)
+    assert (found["failover"], found["failover_causes"]) == (
+        ["carrier-b", "carrier-c"],
+        ["GATEWAY_DOWN"],
+    )
+    rows = json.loads(run(["route", "outbound", "list", "--json"], env).stdout)
+    assert rows[0]["gateway"] == "carrier-a,carrier-b,carrier-c"
+    busy = run([*add[:3], "x", *add[4:], "--failover-on", "USER_BUSY"], env)
+    assert busy.exit_code == 2 and "Invalid value for --failover-on" in busy.output
+    assert "callee's answer" in busy.output
+    twice = run([*add[:3], "y", *add[4:], "--failover", "carrier-a"], env)
+    assert twice.exit_code == 2 and "listed twice" in twice.output

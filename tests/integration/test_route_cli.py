@@ -147,3 +147,34 @@ def test_the_engine_leaves_out_a_bad_stored_route(env: dict[str, str], pg_url: s
     ]
     assert stored(pg_url)[0] == ("8000", "playback:${system(id)}")  # left as it was
     database.dispose()
+
+
+def test_route_test_says_which_route_and_why_in_germany(env: dict[str, str]) -> None:
+    de = {**env, "CALLCENTER_DEFAULT_COUNTRY": "DE"}
+    for args in (
+        ["0301234", "queue:routeq"],
+        ["+4930123400-+4930123499", "extension:1001", "--match", "range"],
+        ["+4989", "hangup:CALL_REJECTED", "--match", "prefix"],
+        ["\\+49800\\d{7}", "ivr:main", "--match", "regex"],
+    ):
+        assert run(["route", "add", *args], de).exit_code == 0, args
+    expected = {
+        "0049301234": "0049301234 -> queue:routeq (exact 0301234 (0049301234 read as +49301234))",
+        "030123450": "030123450 -> extension:1001 "
+        "(in range +4930123400-+4930123499 (030123450 read as +4930123450))",
+        "0891234567": "0891234567 -> hangup:CALL_REJECTED (prefix +4989 (0891234567 read "
+        "as +49891234567))",
+        "08001234567": "08001234567 -> ivr:main (regex \\+49800\\d{7} (08001234567 read as "
+        "+498001234567))",
+    }
+    for number, line in expected.items():
+        result = run(["route", "test", number], de)
+        assert result.output == line + "\n", number
+    nowhere = run(["route", "test", "+33140000000"], de).output
+    assert nowhere.endswith("(default: no route matches)\n")
+    same = run(["route", "add", "+49301234", "queue:routeq"], de)
+    assert same.exit_code == 1 and "which route '0301234' already takes" in same.output
+    bad = run(["route", "add", "+4930123499-+4930123400", "queue:routeq", "--match", "range"], de)
+    assert bad.exit_code == 1 and "comes after" in bad.output
+    listed = json.loads(run(["route", "list", "--json"], de).stdout)
+    assert {r["did"]: r["match"] for r in listed}["+4989"] == "prefix"

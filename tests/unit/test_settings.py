@@ -275,3 +275,10 @@ def test_tts_engine_and_voice() -> None:
     assert (settings.tts_engine, settings.tts_voice) == ("cepstral", "Allison-8kHz")
     with pytest.raises(ConfigError, match="CALLCENTER_TTS_VOICE: expected a name"):
         load_settings(environ={"CALLCENTER_TTS_VOICE": "kal}"})
+
+
+def test_default_country_is_a_country_phonenumbers_knows() -> None:
+    assert load_settings(environ={"CALLCENTER_DEFAULT_COUNTRY": "de"}).default_country == "DE"
+    assert load_settings(environ={}).default_country == ""
+    with pytest.raises(ConfigError, match=r"CALLCENTER_DEFAULT_COUNTRY.*country code"):
+        load_settings(environ={"CALLCENTER_DEFAULT_COUNTRY": "XX"})

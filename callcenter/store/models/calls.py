@@ -140,6 +140,7 @@ class CdrLeg(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    trunk: Mapped[str | None] = mapped_column(String(128))  # an outbound leg's gateway
 
     cdr: Mapped[Cdr] = relationship(back_populates="legs")
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.store.base import Base, UTCDateTime, str_enum, utcnow
@@ -24,7 +33,14 @@ class Route(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # how ``did`` matches a dialled number (trunks.did): exact, range, prefix or regex
+    match_kind: Mapped[str] = mapped_column(String(16), default="exact", server_default="exact")
+    priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("match_kind IN ('exact', 'range', 'prefix', 'regex')", name="match_kind"),
+    )
 
 
 class OutboundRoute(Base):
@@ -41,6 +57,9 @@ class OutboundRoute(Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)  # lower is tried first
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the trunks tried after ``gateway`` when it fails with one of ``failover_causes``
+    failover_gateways: Mapped[str] = mapped_column(Text, default="", server_default="")
+    failover_causes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (Index(None, "priority", "name"),)
 

@@ -36,6 +36,7 @@ def to_record(row: Cdr) -> CdrRecord:
                 answered_at=leg.answered_at,
                 ended_at=leg.ended_at,
                 hangup_cause=leg.hangup_cause,
+                trunk=leg.trunk,
             )
             for leg in row.legs
         ),

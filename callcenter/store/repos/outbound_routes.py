@@ -24,6 +24,8 @@ def to_record(route: OutboundRoute) -> OutboundRouteRecord:
         caller_id_number=route.caller_id_number,
         priority=route.priority,
         enabled=route.enabled,
+        failover_gateways=route.failover_gateways,
+        failover_causes=route.failover_causes,
     )
 
 
@@ -47,6 +49,8 @@ class OutboundRouteRepository:
         caller_id_number: str | None = None,
         priority: int = 100,
         enabled: bool = True,
+        failover_gateways: str = "",
+        failover_causes: str = "",
     ) -> OutboundRouteRecord:
         exists = select(OutboundRoute.id).where(OutboundRoute.name == name)
         if self.session.scalar(exists) is not None:
@@ -61,6 +65,8 @@ class OutboundRouteRepository:
             caller_id_number=caller_id_number,
             priority=priority,
             enabled=enabled,
+            failover_gateways=failover_gateways,
+            failover_causes=failover_causes,
         )
         self.session.add(route)
         self.session.flush()

@@ -17,6 +17,8 @@ def to_record(route: Route) -> RouteRecord:
         target=route.target,
         description=route.description,
         enabled=route.enabled,
+        match_kind=route.match_kind,
+        priority=route.priority,
     )
 
 
@@ -31,11 +33,25 @@ class RouteRepository:
         return route
 
     def add(
-        self, did: str, target_type: RouteTarget, target: str = "", description: str = ""
+        self,
+        did: str,
+        target_type: RouteTarget,
+        target: str = "",
+        description: str = "",
+        *,
+        match_kind: str = "exact",
+        priority: int = 100,
     ) -> RouteRecord:
         if self.session.scalar(select(Route.id).where(Route.did == did)) is not None:
             raise AlreadyExists(f"DID {did!r} already has a route", code="route_exists")
-        route = Route(did=did, target_type=target_type, target=target, description=description)
+        route = Route(
+            did=did,
+            target_type=target_type,
+            target=target,
+            description=description,
+            match_kind=match_kind,
+            priority=priority,
+        )
         self.session.add(route)
         self.session.flush()
         return to_record(route)

@@ -102,7 +102,11 @@ def test_the_cli_through_a_remote_engine(engine: App, engine_db_url: str) -> Non
     code, out = cli("queue", "show", "api-sales")
     assert code == 0 and "7001" in out
     assert cli("route", "add", "7900", "queue:api-sales")[0] == 0
-    assert cli("route", "test", "7900") == (0, "7900 -> queue:api-sales (route)\n")
+    assert cli("route", "test", "7900") == (0, "7900 -> queue:api-sales (exact 7900)\n")
+    assert cli("route", "test", "7901") == (
+        0,
+        "7901 -> hangup:UNALLOCATED_NUMBER (default: no route matches)\n",
+    )
     assert "7900" in cli("route", "list")[1]
     add = ["route", "outbound", "add", "api-out", "--match", r"^\+1\d{10}$", "--gateway", "gw1"]
     assert cli(*add)[0] == 0

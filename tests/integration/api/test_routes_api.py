@@ -22,6 +22,8 @@ def test_routes(api: Client) -> None:
         "did": "+15550001",
         "target": "queue:sales",
         "by": "route",
+        "route": "+15550001",
+        "why": "exact +15550001",
     }
     assert api("PATCH", "/routes/+15550001", body={"enabled": False}).json["enabled"] is False
     assert api("GET", "/routes/+15550001/test").json["by"] == "default"
@@ -66,3 +68,39 @@ def test_outbound_routes(api: Client) -> None:
     assert api("GET", "/outbound-routes/national").json["enabled"] is False
     assert api("DELETE", "/outbound-routes/national").status_code == 204
     assert api("GET", "/outbound-routes/national").status_code == 404
+
+
+def test_range_prefix_routes_and_why(api: Client) -> None:
+    api("POST", "/queues", body={"name": "block"})
+    body = {"did": "+12025557000-+12025557099", "target": "queue:block", "match": "range"}
+    assert api("POST", "/routes", body=body).json["match"] == "range"
+    prefix = {"did": "+1202555", "target": "hangup:CALL_REJECTED", "match": "prefix"}
+    assert api("POST", "/routes", body=prefix).status_code == 201
+    found = api("GET", "/routes/+12025557042/test").json
+    assert (found["target"], found["route"]) == ("queue:block", "+12025557000-+12025557099")
+    assert found["why"] == "in range +12025557000-+12025557099"
+    assert api("GET", "/routes/+12025558042/test").json["why"] == "prefix +1202555"
+    bad = api("POST", "/routes", body={**body, "did": "+12025557099-+12025557000"})
+    assert bad.status_code == 422 and "comes after" in bad.json["detail"]
+    odd = api("POST", "/routes", body={**body, "did": "+12025559", "match": "fuzzy"})
+    assert odd.status_code == 422 and "fuzzy" in odd.json["detail"]
+
+
+def test_outbound_failover_trunks_and_causes(api: Client) -> None:
+    body = {
+        "name": "de",
+        "pattern": r"^\+49\d+$",
+        "gateway": "carrier-a",
+        "failover": ["carrier-b", "carrier-c"],
+        "failover_causes": ["GATEWAY_DOWN", "sip:5xx"],
+    }
+    made = api("POST", "/outbound-routes", body=body)
+    assert made.status_code == 201, made.text
+    assert made.json["failover"] == ["carrier-b", "carrier-c"]
+    assert made.json["failover_causes"] == ["GATEWAY_DOWN", "sip:5xx"]
+    busy = api(
+        "POST", "/outbound-routes", body={**body, "name": "x", "failover_causes": ["USER_BUSY"]}
+    )
+    assert busy.status_code == 422 and "callee's answer" in busy.json["detail"]
+    twice = api("POST", "/outbound-routes", body={**body, "name": "y", "failover": ["carrier-a"]})
+    assert twice.status_code == 422 and "twice" in twice.json["detail"]

@@ -191,7 +191,7 @@ def test_route_operations_are_audited_and_sent(db: Database) -> None:
     assert routes.test(db, "5002", default="hangup").target == "queue:support"
     routes.set_enabled(db, WHO, "5002", False)
     assert routes.test(db, "5002", default="hangup") == routes.RouteTest(
-        "5002", "hangup", "default"
+        "5002", "hangup", "default", why="no route matches"
     )
     routes.remove(db, WHO, "5002")
     routes.add_outbound(

@@ -218,6 +218,25 @@ def s12_gateway_busy(sim: Simulator, esl: RawESL) -> Legs:
     return {"gateway": g}
 
 
+def s12_gateway_503(sim: Simulator, esl: RawESL) -> Legs:
+    sim.set_gateway("carrier1", AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE"))
+    g = str(uuidlib.uuid4())
+    try:
+        job = esl.command(
+            f"bgapi originate {{origination_uuid={g},cc_entry=trunk_out}}"
+            "sofia/gateway/carrier1/50312345 &park()"
+        ).headers["Job-UUID"]
+        bg = until(lambda: esl.find("BACKGROUND_JOB", Job_UUID=job))[0]
+        assert bg.body == "-ERR NORMAL_TEMPORARY_FAILURE\n"
+        _gone(esl, g)
+        hangup = esl.find("CHANNEL_HANGUP_COMPLETE", Unique_ID=g)[0]
+        assert hangup.get("variable_sip_term_status") == "503"
+        assert hangup.get("variable_proto_specific_hangup_cause") == "sip:503"
+    finally:
+        sim.set_gateway("carrier1", None)
+    return {"gateway": g}
+
+
 def s01_inbound_ivr(sim: Simulator, esl: RawESL) -> Legs:
     behaviour = CallerBehaviour(digits=("12#",), first_digit_delay=1.0)
     a = _parked_answered(sim, esl, did="5000", behaviour=behaviour)
@@ -236,6 +255,7 @@ SCENARIOS: dict[str, Scenario] = {
     "s16-stereo-recording": s16_stereo_recording,
     "s12-gateway-call": s12_gateway_call,
     "s12-gateway-busy": s12_gateway_busy,
+    "s12-gateway-503": s12_gateway_503,
     "s01-inbound-ivr": s01_inbound_ivr,
 }
 

@@ -43,3 +43,20 @@ def test_no_database_routes_from_the_cache_and_unknown_dids_get_the_default(
     assert routes.resolve("9999") == DEFAULT
     assert routes.source == "cache"
     assert "routes taken from the local cache of the last run" in routes.problems
+
+
+def test_ranges_prefixes_and_priorities_survive_the_cache(tmp_path: Path) -> None:
+    from callcenter.calls.routing import _cache_key
+    from callcenter.trunks.did import DidRoute, MatchKind
+
+    kept = [
+        DidRoute("0301234", Target(RouteTarget.QUEUE, "berlin"), country="DE"),
+        DidRoute("+4930123400-+4930123499", Target(RouteTarget.QUEUE, "block"), MatchKind.RANGE),
+        DidRoute("+4989", Target(RouteTarget.QUEUE, "munich"), MatchKind.PREFIX, priority=5),
+    ]
+    LocalCache(tmp_path).save_routes({_cache_key(r): str(r.target) for r in kept})
+    routes = RouteTable(Down(), DEFAULT, cache=LocalCache(tmp_path), country="DE")  # type: ignore[arg-type]
+    assert routes.resolve("0049301234") == Target(RouteTarget.QUEUE, "berlin")
+    assert routes.resolve("030123450") == Target(RouteTarget.QUEUE, "block")
+    assert routes.resolve("0891234567") == Target(RouteTarget.QUEUE, "munich")
+    assert routes.resolve("0401234567") == DEFAULT

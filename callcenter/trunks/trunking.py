@@ -1,0 +1,80 @@
+"""What dialling through trunks needs, in one place the outbound routes table carries."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from callcenter.esl.events import Event
+from callcenter.phone.identity import AGENTS_PROFILE
+from callcenter.trunks.limiter import TrunkLimiter
+from callcenter.trunks.metrics import TrunkMetrics
+from callcenter.trunks.spec import StaticTrunks, TrunkDirectory, TrunkSpec
+
+
+def inbound_trunk(directory: TrunkDirectory, gateway: str, source_ip: str) -> TrunkSpec | None:
+    """The trunk an inbound call arrived on: FreeSWITCH's ``sip_gateway_name`` (a call to
+    a registering trunk's contact), else the first trunk whose inbound CIDRs hold the
+    INVITE's source address."""
+    if gateway and (trunk := directory.get(gateway)) is not None:
+        return trunk
+    try:
+        address = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return None
+    for trunk in directory.all():
+        for cidr in trunk.inbound_cidrs:
+            try:
+                if address in ipaddress.ip_network(cidr, strict=False):
+                    return trunk
+            except ValueError:  # a bad CIDR is refused where trunks are stored
+                continue
+    return None
+
+
+@dataclass(slots=True)
+class Trunking:
+    """What dialling through trunks needs: the trunks (helper ``trunks`` provides a live
+    directory), the country numbers are read in, the limiter, the metrics."""
+
+    directory: TrunkDirectory = field(default_factory=StaticTrunks)
+    default_country: str | None = None
+    limiter: TrunkLimiter | None = None
+    metrics: TrunkMetrics | None = None
+    # inbound legs on a trunk, by UUID: read and written by the ESL reader only (on_leg)
+    _inbound: dict[str, str] = field(default_factory=dict)
+
+    def on_leg(self, event: Event) -> None:
+        """CHANNEL_CREATE and CHANNEL_HANGUP_COMPLETE, from the ESL reader: never blocks."""
+        if event.name == "CHANNEL_CREATE":
+            self.leg_started(event)
+        else:
+            self.leg_ended(event)
+
+    def leg_started(self, event: Event) -> None:
+        """An inbound channel from a trunk takes one of its channels (never refused)."""
+        if (event.get("Call-Direction") or "") != "inbound" or self.limiter is None:
+            return
+        if event.get("variable_sofia_profile_name") == AGENTS_PROFILE:
+            return  # an agent's phone, whatever its address
+        trunk = inbound_trunk(
+            self.directory,
+            event.get("variable_sip_gateway_name") or "",
+            event.get("variable_sip_network_ip") or "",
+        )
+        uuid = event.unique_id or ""
+        if trunk is not None and uuid:
+            self._inbound[uuid] = trunk.name
+            self.limiter.inbound(trunk, uuid)
+
+    def leg_ended(self, event: Event) -> None:
+        """A trunk's leg frees its channel and counts its answered seconds."""
+        uuid = event.unique_id or ""
+        trunk = event.get("variable_cc_trunk") or self._inbound.pop(uuid, "")
+        if not trunk:
+            return
+        if self.limiter is not None:
+            self.limiter.release(trunk, uuid)
+        if self.metrics is not None:
+            billsec = event.get("variable_billsec") or "0"
+            self.metrics.call_ended(trunk, float(billsec) if billsec.isdigit() else 0.0)
