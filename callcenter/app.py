@@ -26,6 +26,7 @@ from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
+from callcenter.esl.vocabulary import DEFAULT_EVENTS
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
 from callcenter.events.outbox import DurableOutbox, Subscriptions
@@ -53,6 +54,8 @@ from callcenter.store.database import Database
 from callcenter.store.spool import Spool
 from callcenter.store.writer import DurableWriter, WriterMetrics
 from callcenter.trunks.table import OutboundRoutes
+from callcenter.trunks.watch import SUBSCRIPTION as TRUNK_EVENTS
+from callcenter.trunks.watch import TrunkMetrics, TrunkWatch
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,8 @@ class App:
         options = CallOptions(
             command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
         )
+        # the trunks: the live TrunkDirectory, and each gateway's state from FreeSWITCH
+        self.trunks = TrunkWatch(self.database, TrunkMetrics(self.registry), self.events)
         self.managers: dict[str, CallManager] = {}
         self.connections: dict[str, ESLConnection] = {}
         for node in settings.esl_nodes:
@@ -165,12 +170,14 @@ class App:
             )
             connection = ESLConnection(
                 node,
-                on_event=manager.on_event,
-                on_connected=manager.on_connected,
+                on_event=functools.partial(self._on_event, manager, node.name),
+                on_connected=functools.partial(self._on_connected, manager, node.name),
                 metrics=self.esl_metrics,
+                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS),
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
+            self.trunks.bind(node.name, connection)
             self.managers[node.name] = manager
             self.connections[node.name] = connection
         backstop_metrics = BackstopMetrics(self.registry)
@@ -204,6 +211,7 @@ class App:
                 calls=ManagerCalls(self.managers.values),
                 before_acd=lambda: self.writer.flush(2.0),
                 webhooks=self.webhooks.rescan,
+                trunks=self.trunks.changed,
             ),
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),
@@ -217,6 +225,15 @@ class App:
         self._started = False
         self._flows_failure = ""
         self._spool_growth = SpoolGrowth(self._spool_bytes())
+
+    def _on_event(self, manager: CallManager, node: str, event: Any) -> None:
+        """The ESL reader's: gateway events to the trunk watch, the rest to the calls."""
+        if not self.trunks.on_event(node, event):
+            manager.on_event(event)
+
+    def _on_connected(self, manager: CallManager, node: str) -> None:
+        manager.on_connected()
+        self.trunks.on_connected(node)
 
     def _queue_names(self) -> list[str] | None:
         """The queues flows may name: the database's, else the local cache's."""
@@ -264,6 +281,7 @@ class App:
             route_problems=self.routes.problems,
             spool_bytes=spool_bytes,
             spool_growing=self._spool_growth.observe(spool_bytes),
+            trunk_problems=self.trunks.problems(),
         )
         return assess(facts)
 
@@ -300,6 +318,7 @@ class App:
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
+        self.trunks.start()  # before the ESL nodes: their status is read for these trunks
         self.changes.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
@@ -324,6 +343,7 @@ class App:
         for connection in self.connections.values():
             connection.stop()
         self.changes.stop()
+        self.trunks.stop()
         self.dispatcher.stop()
         self.cdr_backstop.stop()
         self.webhooks.stop()

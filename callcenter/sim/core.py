@@ -22,6 +22,7 @@ from callcenter.sim import varsets
 from callcenter.sim.behaviour import AgentBehaviour
 from callcenter.sim.clock import Clock
 from callcenter.sim.events import EventFactory
+from callcenter.sim.gateways import SimGateways
 from callcenter.sim.hub import EventHub
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class SimCore:
         from callcenter.sim.people import People
 
         self.people = People(self)
+        self.gateways = SimGateways(self)  # the callcenter-carriers profile's gateways
 
     @property
     def core_uuid(self) -> str:

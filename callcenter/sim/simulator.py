@@ -17,6 +17,7 @@ from callcenter.sim.connection import Connection
 from callcenter.sim.core import CommandRecord, SimCore
 from callcenter.sim.dialplan import place_call
 from callcenter.sim.events import SimEvent
+from callcenter.sim.gateways import SimGateways
 from callcenter.sim.phones import place_phone_call
 from callcenter.sim.xml_cdr import XmlCdrConfig, XmlCdrPoster
 
@@ -189,6 +190,11 @@ class Simulator:
         """How non-``user/`` dial strings (gateways, numbers) behave; None: answer in 1 s."""
         self.core.far_end = policy
 
+    @property
+    def gateways(self) -> SimGateways:
+        """The carriers profile's gateways: ``define``, ``fail``, ``restore`` (sim.gateways)."""
+        return self.core.gateways
+
     def set_file_duration(self, path: str, seconds: float) -> None:
         self.core.files[path] = seconds
 
@@ -212,8 +218,10 @@ class Simulator:
         self.core.group.kill(timeout=STOP_TIMEOUT)
         listeners = self.core.hub.listeners
         agents, far_end, files = self.core.agents, self.core.far_end, self.core.files
+        gateways = self.core.gateways.defined  # the files survive a restart; nothing is loaded
         self.core = SimCore(time_scale=self._time_scale, seed=None, hostname=self._hostname)
         self.core.agents, self.core.far_end, self.core.files = agents, far_end, files
+        self.core.gateways.defined = gateways
         for callback in listeners:
             self.core.hub.listen(callback)
         self.api = Api(self.core)
