@@ -260,6 +260,11 @@ def sofia_gateway_status(gateway: str) -> str:
     return f"sofia xmlstatus gateway {_sofia_name('gateway', gateway)}"
 
 
+def sofia_status() -> str:
+    """Every profile, and every loaded gateway as ``<profile>::<gateway>\tgateway``."""
+    return "sofia status"
+
+
 def reloadxml() -> str:
     return "reloadxml"
 

@@ -83,7 +83,7 @@ class SimGateways:
             self.loaded[name] = gateway
             self._emit(_ADD_EVENT, "sofia::gateway_add", [("Gateway", name),
                                                          ("profile-name", PROFILE)])  # fmt: skip
-            first = "UNREGED" if gateway.register else "NOREG"
+            first = "" if gateway.register else "NOREG"
             self.core.spawn(self._steps, name, self._up_steps(gateway, first), name="gw-add")
         return "Reload XML [Success]\n+OK scan complete\n"
 
@@ -105,7 +105,9 @@ class SimGateways:
     def _up_steps(gateway: SimGateway, first: str) -> list[tuple[str, str, str, str]]:
         if not gateway.register:
             return [(first, "UP", "", "")]
+        again = [(first, "DOWN", "", "")] if first else []  # UNREGED: after retry-seconds
         return [
+            *again,
             ("TRYING", "DOWN", "", ""),
             ("REGISTER", "DOWN", "200", "OK"),
             ("REGED", "UP", "", ""),

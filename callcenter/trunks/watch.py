@@ -245,7 +245,9 @@ class TrunkWatch:
     def _apply(self, node: str, api: Api) -> None:
         api.api(commands.reloadxml())
         api.api(commands.sofia_profile(self.profile, "rescan"))
+        listed = api.api(commands.sofia_status(), check=False)
         loaded = {gateway for (n, gateway) in self._loaded if n == node}
+        loaded |= set(re.findall(rf"^\s*{re.escape(self.profile)}::(\S+)\tgateway\t", listed, re.M))
         gone = sorted(loaded - {t.name for t in self._trunks.values() if t.enabled})
         for name in gone:
             api.api(commands.sofia_profile(self.profile, "killgw", name), check=False)
