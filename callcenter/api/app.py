@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
+from callcenter.api import agents, calls, cdrs, flows, queues, routes, trunks, webhooks
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -69,6 +69,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *calls.operations(env),
         *cdrs.operations(env),
         *webhooks.operations(env),
+        *trunks.operations(env),
     ]
 
 

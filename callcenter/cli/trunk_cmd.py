@@ -214,23 +214,7 @@ def status(ctx: Context, name: str | None, as_json: bool) -> None:
       callcenter trunk status
       callcenter trunk status carrier-a --json
     """
-    print_status(status_rows(service.status(ctx.database, name)), as_json)
-
-
-def status_rows(found: Sequence[service.TrunkStatus]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for item in found:
-        if not item.nodes:
-            rows.append({"trunk": item.trunk, "node": None, "state": "unknown", "ping": None,
-                         "up": None, "since": None, "detail": "not seen yet"})  # fmt: skip
-        for node in item.nodes:
-            rows.append({
-                "trunk": item.trunk, "node": node.node, "state": node.state,
-                "ping": node.ping_status,
-                "up": service.is_up(item.register, node.state, node.ping_status),
-                "since": node.changed_at.isoformat(timespec="seconds"), "detail": node.detail,
-            })  # fmt: skip
-    return rows
+    print_status(service.status_rows(service.status(ctx.database, name)), as_json)
 
 
 @trunk.command("apply")

@@ -9,7 +9,7 @@ change rows say ``"password": "(set)"`` at most.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -129,3 +129,20 @@ def status(db: Database, name: str | None = None) -> list[TrunkStatus]:
         TrunkStatus(s.name, s.register, s.enabled, tuple(r for r in states if r.trunk == s.name))
         for s in specs
     ]
+
+
+def status_rows(found: Sequence[TrunkStatus]) -> list[dict[str, Any]]:
+    """One row per trunk and node, as `trunk status` and ``/trunk-status`` show them."""
+    rows: list[dict[str, Any]] = []
+    for item in found:
+        if not item.nodes:
+            rows.append({"trunk": item.trunk, "node": None, "state": "unknown", "ping": None,
+                         "up": None, "since": None, "detail": "not seen yet"})  # fmt: skip
+        for node in item.nodes:
+            rows.append({
+                "trunk": item.trunk, "node": node.node, "state": node.state,
+                "ping": node.ping_status,
+                "up": is_up(item.register, node.state, node.ping_status),
+                "since": node.changed_at.isoformat(timespec="seconds"), "detail": node.detail,
+            })  # fmt: skip
+    return rows
