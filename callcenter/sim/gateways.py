@@ -38,6 +38,7 @@ class SimGateway:
     state: str = "NOREG"
     ping: str = "DOWN"
     loaded: bool = False
+    network_known: bool = False  # after a first REGISTER: events carry Register-Network-*
 
 
 class SimGateways:
@@ -124,7 +125,8 @@ class SimGateways:
         gateway = self.loaded[name]
         gateway.state, gateway.ping = state, ping
         pairs = [("Gateway", name), ("State", state), ("Ping-Status", ping)]
-        if gateway.register and state not in ("TRYING", "DOWN"):
+        gateway.network_known |= state == "REGISTER"
+        if gateway.register and gateway.network_known:
             host, _, port = gateway.proxy.partition(":")
             pairs += [("Register-Network-IP", host), ("Register-Network-Port", port or "5060")]
         if status:
