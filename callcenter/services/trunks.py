@@ -20,6 +20,7 @@ from callcenter.store.repos import TrunkRepository
 from callcenter.store.repos.trunks import TrunkStateRecord
 from callcenter.trunks.checks import InvalidTrunk, check, check_name
 from callcenter.trunks.spec import TrunkSpec
+from callcenter.trunks.state import trunk_up
 
 TRUNK = ChangeKind.TRUNK
 SECRET = "(set)"
@@ -38,11 +39,7 @@ class TrunkStatus:
         """Registered (a registering trunk) or reachable everywhere; None: never seen."""
         if not self.nodes:
             return None
-        return all(is_up(self.register, s.state, s.ping_status) for s in self.nodes)
-
-
-def is_up(register: bool, state: str, ping_status: str) -> bool:
-    return state == "REGED" if register else state != "ABSENT" and ping_status == "UP"
+        return all(trunk_up(self.register, s.state, s.ping_status) for s in self.nodes)
 
 
 def view(spec: TrunkSpec) -> dict[str, Any]:
@@ -142,7 +139,7 @@ def status_rows(found: Sequence[TrunkStatus]) -> list[dict[str, Any]]:
             rows.append({
                 "trunk": item.trunk, "node": node.node, "state": node.state,
                 "ping": node.ping_status,
-                "up": is_up(item.register, node.state, node.ping_status),
+                "up": trunk_up(item.register, node.state, node.ping_status),
                 "since": node.changed_at.isoformat(timespec="seconds"), "detail": node.detail,
             })  # fmt: skip
     return rows

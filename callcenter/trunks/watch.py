@@ -22,7 +22,6 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -41,46 +40,20 @@ from callcenter.store.repos import TrunkRepository
 from callcenter.trunks.checks import InvalidTrunk, check
 from callcenter.trunks.gateways import PROFILE
 from callcenter.trunks.spec import TrunkSpec
+from callcenter.trunks.state import (
+    ABSENT,
+    ADD,
+    DELETE,
+    STATE,
+    GatewayState,
+    from_event,
+    from_xmlstatus,
+    trunk_up,
+)
 
 log = logging.getLogger(__name__)
 
-STATE, ADD, DELETE = "sofia::gateway_state", "sofia::gateway_add", "sofia::gateway_delete"
 SUBSCRIPTION = ("CUSTOM", STATE, ADD, DELETE)  # after the plain event names: CUSTOM last
-ABSENT = "ABSENT"  # not a FreeSWITCH state: the node has no such gateway
-_XML_FIELD = re.compile(r"<(state|status)>([A-Z_]{1,32})</\1>")
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayState:
-    state: str  # TRYING REGISTER REGED UNREGISTER UNREGED FAILED FAIL_WAIT EXPIRED NOREG DOWN
-    ping_status: str  # UP or DOWN
-    detail: str = ""  # "503 Service Unavailable"
-
-
-def from_event(event: Event) -> tuple[str, GatewayState] | None:
-    """The gateway and its state, from a ``sofia::gateway_*`` event (else None)."""
-    gateway = event.get("Gateway") or ""
-    if event.subclass == DELETE:
-        return gateway, GatewayState(ABSENT, "DOWN")
-    if event.subclass != STATE or not gateway:
-        return None
-    status, phrase = event.get("Status") or "", event.get("Phrase") or ""
-    detail = f"{status} {phrase}".strip()
-    return gateway, GatewayState(event.get("State") or "", event.get("Ping-Status") or "", detail)
-
-
-def from_xmlstatus(body: str) -> GatewayState:
-    """``sofia xmlstatus gateway NAME``'s answer: ``<state>`` and ``<status>`` (the ping)."""
-    if body.startswith("Invalid Gateway"):
-        return GatewayState(ABSENT, "DOWN", "not loaded: fs render, then trunk apply")
-    found = dict(_XML_FIELD.findall(body))
-    return GatewayState(found.get("state", "UNKNOWN"), found.get("status", "DOWN"))
-
-
-def is_up(spec: TrunkSpec, state: GatewayState) -> bool:
-    if spec.register:
-        return state.state == "REGED"
-    return state.state != ABSENT and state.ping_status == "UP"
 
 
 class Api(Protocol):
@@ -287,7 +260,7 @@ class TrunkWatch:
         self._states = MappingProxyType(states)
         if spec is None or previous == state:
             return
-        up = is_up(spec, state)
+        up = trunk_up(spec.register, state.state, state.ping_status)
         self.metrics.registered.labels(node=node, trunk=gateway).set(state.state == "REGED")
         self.metrics.up.labels(node=node, trunk=gateway).set(up)
         if (

@@ -19,7 +19,7 @@ from callcenter.fsdirectory import MARKER
 from callcenter.trunks.checks import InvalidTrunk, check
 from callcenter.trunks.gateways import render_acl, render_gateway, render_gateways
 from callcenter.trunks.spec import NumberStyle, Transport, TrunkSpec
-from callcenter.trunks.watch import ABSENT, from_event, from_xmlstatus
+from callcenter.trunks.state import ABSENT, from_event, from_xmlstatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "esl"
 # every <param> name mod_sofia's parse_gateways() reads that a render may write
