@@ -402,6 +402,7 @@ class App:
         except Exception:  # the reload greenlet's boundary: the flows still reload
             log.exception("SIGHUP: queues and agents not reloaded")
         self.routes.refresh()  # keeps the last table when the database is away
+        self.trunks.request_reload()
         try:
             self.outbound.reload()
         except DatabaseUnavailable as exc:

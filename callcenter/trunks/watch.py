@@ -139,6 +139,10 @@ class TrunkWatch:
     def changed(self, change: Change) -> None:
         self._put(("change", change.op, change))
 
+    def request_reload(self) -> None:
+        """SIGHUP, or the change feed resyncing: read the stored trunks again."""
+        self._put(("reload", "", None))
+
     def _put(self, message: tuple[str, str, Any]) -> None:
         try:
             self._mailbox.put_nowait(message)
@@ -183,6 +187,8 @@ class TrunkWatch:
             self._read_status(key)
         elif kind == "change":
             self._apply_change(payload)
+        elif kind == "reload":
+            self.reload()
 
     def _track(self, node: str, event: Event) -> None:
         """Which gateways of the carriers profile the node has loaded (for ``killgw``)."""

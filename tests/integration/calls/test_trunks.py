@@ -11,6 +11,7 @@ from callcenter.services import trunks
 from callcenter.services.actor import Actor
 from callcenter.sim.gateways import PROFILE
 from callcenter.sim.simulator import Simulator
+from callcenter.store.repos import TrunkRepository
 from callcenter.trunks.spec import TrunkSpec
 from tests.integration.calls.conftest import EngineFactory
 from tests.support import until
@@ -95,3 +96,9 @@ def test_apply_rescans_and_remove_kills_the_gateway(sim: Simulator, engine: Engi
     until(lambda: PEER not in sim.gateways.loaded, timeout=5)
     assert _gauge(app, "callcenter_trunk_up", PEER) is None  # label gone with the trunk
     assert app.trunks.get(PEER) is None
+
+    with app.database.session_scope() as session:  # written around the services: no change row
+        TrunkRepository(session).add(TrunkSpec("tw-quiet", "192.0.2.1"))
+    app.request_reload()  # SIGHUP (or the change feed resyncing) reads the trunks again
+    until(lambda: app.trunks.get("tw-quiet") is not None, timeout=5)
+    trunks.remove(app.database, WHO, "tw-quiet")
