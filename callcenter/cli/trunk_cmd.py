@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +37,8 @@ def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]
                      help="Register to the carrier (needs --username and --password)."),
         click.option("--username", help="Registration/auth user."),
         click.option("--password", help="Registration/auth password: stored, never printed back."),
+        click.option("--password-stdin", is_flag=True, default=None,
+                     help="Read the password from the first line of stdin (not in ps)."),
         click.option("--realm", help="Auth realm, when it is not the proxy's host."),
         click.option("--from-domain", help="Domain in the From header."),
         click.option("--caller-id-in-from/--no-caller-id-in-from", default=default(False),
@@ -64,6 +67,8 @@ def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 def fields_of(options: dict[str, Any]) -> dict[str, Any]:
     """The options given, as ``TrunkSpec`` fields (``--codecs a,b`` -> ``("a", "b")``)."""
     fields = {k: v for k, v in options.items() if v is not None}
+    if fields.pop("password_stdin", False):
+        fields["password"] = sys.stdin.readline().rstrip("\r\n")
     if "codecs" in fields:
         fields["codecs"] = tuple(c.strip() for c in fields["codecs"].split(",") if c.strip())
     if "inbound_cidrs" in fields:
@@ -142,6 +147,7 @@ def set_(ctx: Context, /, name: str, **options: Any) -> None:
     Examples:
       callcenter trunk set carrier-a --max-cps 10 --codecs PCMA
       callcenter trunk set carrier-a --password 'n3w' --inbound-cidr 198.51.100.0/28
+      printf '%s\n' "$PW" | callcenter trunk set carrier-a --password-stdin
       callcenter trunk set carrier-a --disable
     """
     changes = fields_of(options)

@@ -80,8 +80,8 @@ def test_trunk_cli_round_trip(
                "CALLCENTER_API_TOKEN": secret}  # fmt: skip
     name = f"cli-{where}"
 
-    def cli(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    def cli(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
         return result.exit_code, result.output
 
     caplog.set_level(logging.DEBUG)
@@ -92,7 +92,7 @@ def test_trunk_cli_round_trip(
     assert code == 0, out
     code, out = cli("trunk", "add", f"{name}-x", "--proxy", "sip.example.net:0")
     assert code != 0 and "port 0 is not in 1..65535" in out
-    code, out = cli("trunk", "set", name, "--max-cps", "4", "--password", SECRET + "2")
+    code, out = cli("trunk", "set", name, "--max-cps", "4", "--password-stdin", stdin=SECRET + "\n")
     assert code == 0 and "max_cps, password" in out
     code, out = cli("trunk", "show", name)
     assert code == 0 and "password_set: True" in out and "max_cps: 4.0" in out
