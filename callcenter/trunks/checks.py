@@ -64,28 +64,28 @@ def check_name(name: str) -> str:
     return name
 
 
-def split_proxy(proxy: str) -> tuple[str, int | None]:
+def split_proxy(proxy: str, field: str = "proxy") -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[v6]`` or ``[v6]:port``; a host is a DNS name or an IP."""
     host, port_text = proxy, ""
     if proxy.startswith("["):
         end = proxy.find("]")
         host, rest = proxy[1:end] if end > 0 else "", proxy[end + 1 :] if end > 0 else "x"
         if rest and not rest.startswith(":"):
-            raise InvalidTrunk("proxy", f"{shown(proxy)} is not [IPv6] or [IPv6]:port")
+            raise InvalidTrunk(field, f"{shown(proxy)} is not [IPv6] or [IPv6]:port")
         port_text = rest[1:]
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise InvalidTrunk("proxy", f"{shown(host)} is not an IPv6 address") from None
+            raise InvalidTrunk(field, f"{shown(host)} is not an IPv6 address") from None
     elif proxy.count(":") == 1:
         host, port_text = proxy.split(":")
     if not proxy.startswith("["):
-        check_host("proxy", host)
+        check_host(field, host)
     if proxy.endswith(":") or (port_text and not port_text.isdigit()):
-        raise InvalidTrunk("proxy", f"port {shown(port_text)} is not a number")
+        raise InvalidTrunk(field, f"port {shown(port_text)} is not a number")
     port = int(port_text) if port_text else None
     if port is not None and not 1 <= port <= 65535:
-        raise InvalidTrunk("proxy", f"port {port} is not in 1..65535")
+        raise InvalidTrunk(field, f"port {port} is not in 1..65535")
     return host, port
 
 

@@ -98,6 +98,8 @@ def test_disabled_trunks_are_not_rendered_and_the_acl_lists_each_network_once() 
         ({"password": "a$${hostname}"}, "password"),
         ({"password": "line\nbreak"}, "password"),
         ({"realm": "realm;x=y"}, "realm"),
+        ({"realm": "realm:5060;x"}, "realm"),
+        ({"realm": "realm:abc"}, "realm"),
         ({"from_domain": "a b"}, "from_domain"),
         ({"codecs": ("PCMU", "NOPE")}, "codecs"),
         ({"codecs": ("PCMU", "pcmu")}, "codecs"),
