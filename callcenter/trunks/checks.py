@@ -203,9 +203,7 @@ def check(spec: TrunkSpec) -> TrunkSpec:
     _check_user("username", spec.username)
     check_password(spec.password)
     if spec.realm is not None:
-        check_host(
-            "realm", spec.realm.partition(":")[0] if spec.realm.count(":") == 1 else spec.realm
-        )
+        split_proxy(spec.realm, "realm")  # a host, with a port when the carrier's has one
     if spec.from_domain is not None:
         check_host("from_domain", spec.from_domain)
     if spec.register and not (spec.username and spec.password):
