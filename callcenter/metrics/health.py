@@ -69,5 +69,6 @@ def assess(facts: Facts) -> dict[str, Any]:
             "rejected": {file: list(errors[:3]) for file, errors in facts.flows_rejected.items()},
         },
         "routes": {"problems": list(facts.route_problems)},
+        "trunks": {"problems": list(facts.trunk_problems)},
         "spool": {"bytes": facts.spool_bytes, "growing": facts.spool_growing},
     }
