@@ -47,14 +47,17 @@ def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         click.option("--country", help="ISO country of the carrier's numbering plan, e.g. DE."),
         click.option("--number-style", type=click.Choice([s.value for s in NumberStyle]),
                      default=default("e164"), help="How the carrier wants numbers."),
-        click.option("--max-channels", type=int, help="Concurrent calls, in and out together."),
-        click.option("--max-cps", type=float, help="New outbound calls per second."),
+        click.option("--max-channels", type=int,
+                     help="Concurrent calls, in and out together (0: no limit)."),
+        click.option("--max-cps", type=float, help="New outbound calls per second (0: no limit)."),
         click.option("--inbound-cidr", "inbound_cidrs", multiple=True,
                      help="Carrier signalling network allowed to send INVITEs (repeat)."),
     ]  # fmt: skip
     if not adding:
         options.append(click.option("--enable/--disable", "enabled", default=None,
                                     help="A disabled trunk is not rendered."))  # fmt: skip
+        options.append(click.option("--no-inbound-cidrs", is_flag=True, default=None,
+                                    help="Drop every inbound CIDR."))  # fmt: skip
 
     def apply(f: Callable[..., Any]) -> Callable[..., Any]:
         for option in reversed(options):
@@ -66,15 +69,20 @@ def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
 def fields_of(options: dict[str, Any]) -> dict[str, Any]:
     """The options given, as ``TrunkSpec`` fields (``--codecs a,b`` -> ``("a", "b")``)."""
-    fields = {k: v for k, v in options.items() if v is not None}
+    fields: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+    for limit in ("max_channels", "max_cps"):
+        if fields.get(limit) == 0:
+            fields[limit] = None  # no limit
+    if "inbound_cidrs" in fields and not fields["inbound_cidrs"]:
+        del fields["inbound_cidrs"]  # not given (click's empty tuple)
+    elif "inbound_cidrs" in fields:
+        fields["inbound_cidrs"] = tuple(fields["inbound_cidrs"])
+    if fields.pop("no_inbound_cidrs", False):
+        fields["inbound_cidrs"] = ()
     if fields.pop("password_stdin", False):
         fields["password"] = sys.stdin.readline().rstrip("\r\n")
     if "codecs" in fields:
         fields["codecs"] = tuple(c.strip() for c in fields["codecs"].split(",") if c.strip())
-    if "inbound_cidrs" in fields:
-        fields["inbound_cidrs"] = tuple(fields["inbound_cidrs"])
-        if not fields["inbound_cidrs"]:
-            del fields["inbound_cidrs"]
     return fields
 
 
@@ -149,6 +157,7 @@ def set_(ctx: Context, /, name: str, **options: Any) -> None:
       callcenter trunk set carrier-a --password 'n3w' --inbound-cidr 198.51.100.0/28
       printf '%s\n' "$PW" | callcenter trunk set carrier-a --password-stdin
       callcenter trunk set carrier-a --disable
+      callcenter trunk set carrier-a --max-cps 0 --no-inbound-cidrs   # no limit, no network
     """
     changes = fields_of(options)
     if not changes:

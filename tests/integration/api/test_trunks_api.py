@@ -84,6 +84,11 @@ def test_trunk_cli_round_trip(
         result = CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
         return result.exit_code, result.output
 
+    def shown_json() -> dict[str, Any]:
+        result = CliRunner().invoke(main, ["trunk", "show", name, "--json"], env=env)
+        found: dict[str, Any] = json.loads(result.stdout)  # stdout only: no engine log lines
+        return found
+
     caplog.set_level(logging.DEBUG)
     cidrs = ["--inbound-cidr", "203.0.113.0/29", "--inbound-cidr", "203.0.113.8/29"]
     auth = ["--register", "--username", "u", "--password", SECRET]
@@ -97,9 +102,12 @@ def test_trunk_cli_round_trip(
     code, out = cli("trunk", "show", name)
     assert code == 0 and "password_set: True" in out and "max_cps: 4.0" in out
     assert "inbound_cidrs: 203.0.113.0/29,203.0.113.8/29" in out
-    code, out = cli("trunk", "show", name, "--json")
-    shown: dict[str, Any] = json.loads(out)
+    shown = shown_json()
     assert shown["codecs"] == ["PCMU", "PCMA"] and "password" not in shown
+    code, out = cli("trunk", "set", name, "--max-cps", "0", "--no-inbound-cidrs")
+    assert code == 0, out
+    shown = shown_json()
+    assert (shown["max_cps"], shown["inbound_cidrs"]) == (None, [])
     code, out = cli("trunk", "list")
     assert code == 0 and name in out
     code, out = cli("trunk", "status", name)
