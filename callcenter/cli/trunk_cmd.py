@@ -236,8 +236,9 @@ def status(ctx: Context, name: str | None, as_json: bool) -> None:
 @pass_context
 def apply(ctx: Context) -> None:
     """Make the running FreeSWITCH nodes take the rendered trunks without a restart: each
-    engine sends `reloadxml`, `sofia profile callcenter-carriers rescan`, `killgw` for
-    gateways no longer stored, and `reloadacl`. Run `callcenter fs render` first.
+    engine sends `reloadxml`, `killgw` for gateways no longer stored and for trunks changed
+    since the last apply, then (once those are deleted) `sofia profile callcenter-carriers
+    rescan` and `reloadacl`. Run `callcenter fs render` first.
 
     \b
     Example:

@@ -100,8 +100,8 @@ def remove(db: Database, who: Actor, name: str) -> None:
 
 def apply(db: Database, who: Actor) -> None:
     """Ask every running engine to make FreeSWITCH take the rendered gateways and ACL
-    (``reloadxml``, ``sofia profile callcenter-carriers rescan``, ``killgw`` of gateways
-    no longer stored, ``reloadacl``)."""
+    (``reloadxml``, ``killgw`` of gateways no longer stored or changed since, then
+    ``sofia profile callcenter-carriers rescan`` and ``reloadacl``)."""
     with db.session_scope() as session:
         audited(session, who, "trunk.apply", "", kind=TRUNK)
 

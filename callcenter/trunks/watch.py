@@ -7,8 +7,9 @@
 - a (re)connected node: ``sofia xmlstatus gateway NAME`` for every trunk (FreeSWITCH
   does not replay states to a new socket);
 - a ``trunk`` change of the feed: the trunks are read again; ``remove`` -> ``killgw`` now;
-  ``apply`` -> ``reloadxml``, ``sofia profile callcenter-carriers rescan``, ``killgw`` of
-  the gateways it saw that are no longer stored, ``reloadacl``, then the status again.
+  ``apply`` -> ``reloadxml``, ``killgw`` of the profile's gateways no longer stored and of
+  the trunks ``set`` since the last apply, then (once those are deleted)
+  ``sofia profile callcenter-carriers rescan``, ``reloadacl`` and the status again.
 
 Each state change sets ``callcenter_trunk_registered`` / ``callcenter_trunk_up``
 (labels node, trunk: only stored trunks' names), is saved in ``trunk_states`` (what
@@ -53,6 +54,7 @@ from callcenter.trunks.state import (
 
 log = logging.getLogger(__name__)
 
+RESCAN_WAIT = 10.0  # seconds to wait for changed gateways' deletion before a rescan
 SUBSCRIPTION = ("CUSTOM", STATE, ADD, DELETE)  # after the plain event names: CUSTOM last
 
 
@@ -109,6 +111,8 @@ class TrunkWatch:
         self._trunks: Mapping[str, TrunkSpec] = MappingProxyType({})
         self._states: Mapping[tuple[str, str], GatewayState] = MappingProxyType({})
         self._loaded: set[tuple[str, str]] = set()  # (node, gateway) of our profile, seen
+        self._changed: set[str] = set()  # trunks set since the last apply: killgw, rescan
+        self._awaiting: dict[str, set[str]] = {}  # node -> changed gateways being deleted
         self._greenlet: Any = None
 
     # -- TrunkDirectory ---------------------------------------------------------------
@@ -179,16 +183,20 @@ class TrunkWatch:
 
     def _handle(self, kind: str, key: str, payload: Any) -> None:
         if kind == "event":
-            self._track(key, payload)
             found = from_event(payload)
             if found is not None:
                 self._observe(key, found[0], found[1])
+            self._track(key, payload)  # after: a delete awaited rescans, then reads the state
         elif kind == "connected":
             self._read_status(key)
         elif kind == "change":
             self._apply_change(payload)
         elif kind == "reload":
             self.reload()
+        elif kind == "rescan" and key in self._awaiting:  # the deletes took too long
+            log.warning("trunks on %s: %s not deleted in time; rescanning", key,
+                        ", ".join(sorted(self._awaiting[key])))  # fmt: skip
+            self._rescan(key)
 
     def _track(self, node: str, event: Event) -> None:
         """Which gateways of the carriers profile the node has loaded (for ``killgw``)."""
@@ -197,6 +205,11 @@ class TrunkWatch:
             self._loaded.add((node, gateway))
         elif event.subclass == DELETE:
             self._loaded.discard((node, gateway))
+            waiting = self._awaiting.get(node)
+            if waiting is not None and gateway in waiting:
+                waiting.discard(gateway)
+                if not waiting:
+                    self._rescan(node)
 
     def reload(self) -> None:
         """The stored trunks (a row that fails the checks is left out, logged)."""
@@ -218,20 +231,41 @@ class TrunkWatch:
         if change.op == "remove":
             killgw = commands.sofia_profile(self.profile, "killgw", change.key)
             self._each_node(lambda node, api: api.api(killgw, check=False))
+        elif change.op == "set":
+            self._changed.add(change.key)
         elif change.op == "apply":
             self._each_node(self._apply)
+            self._changed.clear()
 
     def _apply(self, node: str, api: Api) -> None:
+        """``reloadxml``; ``killgw`` the gateways no longer stored and those changed since
+        the last apply (``rescan`` adds new gateways, it never re-reads a loaded one); then,
+        once FreeSWITCH has deleted the changed ones (``sofia::gateway_delete``, about 2 s;
+        at most ``RESCAN_WAIT``), ``rescan``, ``reloadacl`` and the status again."""
         api.api(commands.reloadxml())
-        api.api(commands.sofia_profile(self.profile, "rescan"))
         listed = api.api(commands.sofia_status(), check=False)
         loaded = {gateway for (n, gateway) in self._loaded if n == node}
         loaded |= set(re.findall(rf"^\s*{re.escape(self.profile)}::(\S+)\tgateway\t", listed, re.M))
-        gone = sorted(loaded - {t.name for t in self._trunks.values() if t.enabled})
-        for name in gone:
+        enabled = {t.name for t in self._trunks.values() if t.enabled}
+        changed = loaded & enabled & self._changed
+        gone = loaded - enabled
+        for name in sorted(gone | changed):
             api.api(commands.sofia_profile(self.profile, "killgw", name), check=False)
+        log.info("trunks on %s: killgw %s", node, ", ".join(sorted(gone | changed)) or "none")
+        if not changed:
+            self._rescan(node)
+            return
+        self._awaiting[node] = set(changed)  # rescanned when their gateway_delete comes
+        later = gevent.spawn_later(RESCAN_WAIT, self._put, ("rescan", node, None))
+        later.link_exception(lambda g: log.error("trunk rescan timer: %r", g.exception))
+
+    def _rescan(self, node: str) -> None:
+        self._awaiting.pop(node, None)
+        api = self.nodes.get(node)
+        if api is None or not api.connected:
+            return
+        api.api(commands.sofia_profile(self.profile, "rescan"))
         api.api(commands.reloadacl(), check=False)
-        log.info("trunks applied on %s: rescan, killgw %s", node, ", ".join(gone) or "none")
         self._read_status(node)
 
     def _each_node(self, action: Callable[[str, Api], object]) -> None:

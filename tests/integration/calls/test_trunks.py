@@ -80,16 +80,28 @@ def test_apply_rescans_and_remove_kills_the_gateway(sim: Simulator, engine: Engi
     until(lambda: app.trunks.nodes["fs1"].connected, timeout=10)
     trunks.add(app.database, WHO, TrunkSpec(PEER, "203.0.113.7:5080",
                                             inbound_cidrs=("203.0.113.7/32",)))  # fmt: skip
+    sim.gateways.define("stale-gw", register=False)  # rendered and loaded once...
+    sim.gateways.api(["profile", PROFILE, "rescan"])
+    sim.gateways.undefine("stale-gw")  # ... no longer stored: the render removed its file
     sim.gateways.define(PEER, register=False)  # the file `fs render` wrote
-    sim.gateways.define("stale-gw", register=False)  # rendered once, no longer stored
     trunks.apply(app.database, WHO)
     rescan = f"api sofia profile {PROFILE} rescan"
-    until(lambda: rescan in _sent(sim), timeout=5)
-    until(lambda: f"api sofia profile {PROFILE} killgw stale-gw" in _sent(sim), timeout=5)
+    until(lambda: "api reloadacl" in _sent(sim), timeout=5)
     sent = _sent(sim)
+    assert f"api sofia profile {PROFILE} killgw stale-gw" in sent
     assert sent.index("api reloadxml") < sent.index(rescan) < sent.index("api reloadacl")
     until(lambda: _gauge(app, "callcenter_trunk_up", PEER) == 1.0, timeout=5)  # ping up
     assert _state(app, PEER) == "NOREG"  # it does not register
+
+    # a changed trunk: rescan never re-reads a loaded gateway, so killgw, deleted, rescan
+    trunks.update(app.database, WHO, PEER, {"caller_id_in_from": True})
+    before = len(sim.commands)
+    trunks.apply(app.database, WHO)
+    killed = f"api sofia profile {PROFILE} killgw {PEER}"
+    until(lambda: "api reloadacl" in _sent(sim)[before:], timeout=5)
+    after = _sent(sim)[before:]
+    assert after.index(killed) < after.index(rescan) < after.index("api reloadacl")
+    until(lambda: PEER in sim.gateways.loaded and _state(app, PEER) == "NOREG", timeout=5)
 
     trunks.remove(app.database, WHO, PEER)
     until(lambda: f"api sofia profile {PROFILE} killgw {PEER}" in _sent(sim), timeout=5)
