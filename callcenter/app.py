@@ -26,6 +26,7 @@ from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
+from callcenter.esl.vocabulary import DEFAULT_EVENTS
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
 from callcenter.events.outbox import DurableOutbox, Subscriptions
@@ -55,9 +56,10 @@ from callcenter.store.spool import Spool
 from callcenter.store.writer import DurableWriter, WriterMetrics
 from callcenter.trunks.limiter import TrunkLimiter
 from callcenter.trunks.metrics import TrunkMetrics
-from callcenter.trunks.spec import StaticTrunks, TrunkDirectory
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.trunks.trunking import Trunking
+from callcenter.trunks.watch import SUBSCRIPTION as TRUNK_EVENTS
+from callcenter.trunks.watch import TrunkStateMetrics, TrunkWatch
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +124,8 @@ class App:
             phones=self.phones,
             tts=(settings.tts_engine, settings.tts_voice),
         )
-        # trunks (helper `trunks` replaces this StaticTrunks with the stored, live directory)
-        self.trunks: TrunkDirectory = StaticTrunks()
+        # the trunks: the live TrunkDirectory, and each gateway's state from FreeSWITCH
+        self.trunks = TrunkWatch(self.database, TrunkStateMetrics(self.registry), self.events)
         self.trunk_metrics = TrunkMetrics(self.registry)
         self.trunk_limiter = TrunkLimiter(
             on_channels=lambda t, n: self.trunk_metrics.channels.labels(t).set(n)
@@ -189,13 +191,15 @@ class App:
             )
             connection = ESLConnection(
                 node,
-                on_event=manager.on_event,
-                on_connected=manager.on_connected,
+                on_event=functools.partial(self._on_event, manager, node.name),
+                on_connected=functools.partial(self._on_connected, manager, node.name),
                 metrics=self.esl_metrics,
+                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS),
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
             manager.on_leg = self.trunking.on_leg  # a trunk's channels counted and freed
+            self.trunks.bind(node.name, connection)
             self.managers[node.name] = manager
             self.connections[node.name] = connection
         backstop_metrics = BackstopMetrics(self.registry)
@@ -229,6 +233,7 @@ class App:
                 calls=ManagerCalls(self.managers.values),
                 before_acd=lambda: self.writer.flush(2.0),
                 webhooks=self.webhooks.rescan,
+                trunks=self.trunks.changed,
             ),
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),
@@ -242,6 +247,15 @@ class App:
         self._started = False
         self._flows_failure = ""
         self._spool_growth = SpoolGrowth(self._spool_bytes())
+
+    def _on_event(self, manager: CallManager, node: str, event: Any) -> None:
+        """The ESL reader's: gateway events to the trunk watch, the rest to the calls."""
+        if not self.trunks.on_event(node, event):
+            manager.on_event(event)
+
+    def _on_connected(self, manager: CallManager, node: str) -> None:
+        manager.on_connected()
+        self.trunks.on_connected(node)
 
     def _queue_names(self) -> list[str] | None:
         """The queues flows may name: the database's, else the local cache's."""
@@ -289,6 +303,7 @@ class App:
             route_problems=self.routes.problems,
             spool_bytes=spool_bytes,
             spool_growing=self._spool_growth.observe(spool_bytes),
+            trunk_problems=self.trunks.problems(),
         )
         return assess(facts)
 
@@ -325,6 +340,7 @@ class App:
         self.dispatcher.start()  # queues and agents, like flows, before the first call
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
+        self.trunks.start()  # before the ESL nodes: their status is read for these trunks
         self.changes.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
@@ -349,6 +365,7 @@ class App:
         for connection in self.connections.values():
             connection.stop()
         self.changes.stop()
+        self.trunks.stop()
         self.dispatcher.stop()
         self.trunk_limiter.stop()
         self.cdr_backstop.stop()
@@ -408,6 +425,7 @@ class App:
         except Exception:  # the reload greenlet's boundary: the flows still reload
             log.exception("SIGHUP: queues and agents not reloaded")
         self.routes.refresh()  # keeps the last table when the database is away
+        self.trunks.request_reload()
         try:
             self.outbound.reload()
         except DatabaseUnavailable as exc:

@@ -77,12 +77,16 @@ def _generated(path: Path) -> bool:
         return fh.read(len(MARKER)) == MARKER
 
 
-def plan(directory: Path, files: dict[str, str]) -> Plan:
+AGENTS_FOLDER = (
+    "FreeSWITCH's directory/callcenter folder, included by freeswitch-conf/directory/callcenter.xml"
+)
+
+
+def plan(directory: Path, files: dict[str, str], *, folder: str = AGENTS_FOLDER) -> Plan:
     """Read-only; ``directory`` must exist (a render never creates a directory tree)."""
     if not directory.is_dir():
         raise DomainError(
-            f"{directory}: no such directory; create it (FreeSWITCH's directory/callcenter "
-            "folder, included by freeswitch-conf/directory/callcenter.xml) or give another --out",
+            f"{directory}: no such directory; create it ({folder}) or give another one",
             code="render_dir_missing",
         )
     try:
@@ -108,14 +112,14 @@ def plan(directory: Path, files: dict[str, str]) -> Plan:
     return Plan(tuple(to_write), tuple(remove), tuple(foreign))
 
 
-def write(directory: Path, files: dict[str, str]) -> Plan:
+def write(directory: Path, files: dict[str, str], *, folder: str = AGENTS_FOLDER) -> Plan:
     """Write changed files atomically and remove stale generated ones; refuse, before
     touching anything, when a file this command did not generate is in the way."""
-    todo = plan(directory, files)
+    todo = plan(directory, files, folder=folder)
     if todo.foreign:
         raise DomainError(
             f"{directory}: {', '.join(todo.foreign)} not written by `callcenter fs render` "
-            f"(no '{MARKER}' header): move it away or remove that agent",
+            f"(no '{MARKER}' header): move it away or rename what it is for",
             code="render_foreign_file",
         )
     try:

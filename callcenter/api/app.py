@@ -10,7 +10,17 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, routes, voicemails, webhooks
+from callcenter.api import (
+    agents,
+    calls,
+    cdrs,
+    flows,
+    queues,
+    routes,
+    trunks,
+    voicemails,
+    webhooks,
+)
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -72,6 +82,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *cdrs.operations(env),
         *webhooks.operations(env),
         *voicemails.operations(env),
+        *trunks.operations(env),
     ]
 
 

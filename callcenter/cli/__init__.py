@@ -230,6 +230,9 @@ def _register() -> None:
     from callcenter.cli.voicemail_cmd import voicemail
 
     main.add_command(voicemail)
+    from callcenter.cli.trunk_cmd import trunk
+
+    main.add_command(trunk)
     from callcenter.cli.remote_cmds import COMMANDS
 
     remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API

@@ -12,6 +12,7 @@ import click
 
 from callcenter.cli import emit_table
 from callcenter.cli.remote import Remote, RemoteApi
+from callcenter.cli.trunk_cmd import LISTED, fields_of, print_status, print_trunk
 
 
 def _q(value: str) -> str:
@@ -474,6 +475,53 @@ def voicemail_delete(api: RemoteApi, voicemail_id: int) -> None:
     click.echo(f"voicemail {voicemail_id} deleted")
 
 
+# -- trunks -------------------------------------------------------------------------------
+
+
+def _trunk_body(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in fields_of(options).items()}
+
+
+def trunk_add(api: RemoteApi, name: str, **options: Any) -> None:
+    made = api.request("POST", "/trunks", {"name": name, **_trunk_body(options)})
+    click.echo(f"trunk {made['name']} added (proxy {made['proxy']}); render and apply to use it")
+
+
+def trunk_set(api: RemoteApi, name: str, **options: Any) -> None:
+    body = _trunk_body(options)
+    if not body:
+        raise click.UsageError("nothing to change: give at least one option")
+    api.request("PATCH", f"/trunks/{_q(name)}", body)
+    click.echo(f"trunk {name} changed: {', '.join(sorted(body))}")
+
+
+def trunk_list(api: RemoteApi, as_json: bool) -> None:
+    _table(list(api.items("/trunks")), LISTED, as_json)
+
+
+def trunk_show(api: RemoteApi, name: str, as_json: bool) -> None:
+    found = api.request("GET", f"/trunks/{_q(name)}")
+    if as_json:
+        _json(found)
+    else:
+        print_trunk(found)
+
+
+def trunk_remove(api: RemoteApi, name: str) -> None:
+    api.request("DELETE", f"/trunks/{_q(name)}")
+    click.echo(f"trunk {name} removed")
+
+
+def trunk_status(api: RemoteApi, name: str | None, as_json: bool) -> None:
+    rows = api.request("GET", "/trunk-status")["items"]
+    print_status([r for r in rows if name is None or r["trunk"] == name], as_json)
+
+
+def trunk_apply(api: RemoteApi) -> None:
+    api.request("POST", "/trunk-apply")
+    click.echo("trunk apply sent to the running engines")
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -530,4 +578,11 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("voicemail", "play"): voicemail_play,
     ("voicemail", "mark"): voicemail_mark,
     ("voicemail", "delete"): voicemail_delete,
+    ("trunk", "add"): trunk_add,
+    ("trunk", "set"): trunk_set,
+    ("trunk", "list"): trunk_list,
+    ("trunk", "show"): trunk_show,
+    ("trunk", "remove"): trunk_remove,
+    ("trunk", "status"): trunk_status,
+    ("trunk", "apply"): trunk_apply,
 }

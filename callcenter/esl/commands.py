@@ -15,6 +15,7 @@ argument with a line break is refused instead of being silently reinterpreted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -24,6 +25,7 @@ from callcenter.esl import quoting as q
 RecordAction = Literal["start", "stop", "mask", "unmask"]
 BroadcastLeg = Literal["aleg", "bleg", "both"]
 EventFormat = Literal["json", "plain", "xml"]
+_SOFIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 def auth(password: str) -> str:
@@ -234,3 +236,45 @@ def _checked_line(line: str) -> str:
 def _join(cmd: str, args: Iterable[str]) -> str:
     q.app_name("cmd", cmd)
     return " ".join([cmd, *(q.token("arg", a) for a in args)])
+
+
+# -- sofia gateways (trunks), as recorded in s12-gateway-state --------------------------
+SofiaProfileAction = Literal["rescan", "killgw"]
+
+
+def sofia_profile(profile: str, action: SofiaProfileAction, gateway: str = "") -> str:
+    """``sofia profile <profile> rescan`` (loads new gateways: ``reloadxml`` first) or
+    ``sofia profile <profile> killgw <gateway>``."""
+    if action not in ("rescan", "killgw"):
+        raise UnsafeValue(f"action: expected rescan|killgw, got {action!r}")
+    line = f"sofia profile {_sofia_name('profile', profile)} {action}"
+    if action == "killgw":
+        line += " " + _sofia_name("gateway", gateway)
+    elif gateway:
+        raise UnsafeValue("gateway: only killgw names a gateway")
+    return line
+
+
+def sofia_gateway_status(gateway: str) -> str:
+    """``sofia xmlstatus gateway <name>``: XML, or ``Invalid Gateway!`` when not loaded."""
+    return f"sofia xmlstatus gateway {_sofia_name('gateway', gateway)}"
+
+
+def sofia_status() -> str:
+    """Every profile, and every loaded gateway as ``<profile>::<gateway>\tgateway``."""
+    return "sofia status"
+
+
+def reloadxml() -> str:
+    return "reloadxml"
+
+
+def reloadacl() -> str:
+    return "reloadacl"
+
+
+def _sofia_name(field: str, value: str) -> str:
+    q.token(field, value)
+    if not _SOFIA_NAME.fullmatch(value):
+        raise UnsafeValue(f"{field}: {value[:60]!r} is not a sofia name ([A-Za-z0-9_.-])")
+    return value

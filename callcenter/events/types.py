@@ -32,6 +32,7 @@ class EventType(StrEnum):
     CALL_ENDED = "call.ended"
     RECORDING_STORED = "recording.stored"
     VOICEMAIL_RECEIVED = "voicemail.received"
+    TRUNK_STATE_CHANGED = "trunk.state_changed"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -177,6 +178,23 @@ class VoicemailReceived(Event):
     box: str
     path: str
     duration_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrunkStateChanged(Event):
+    """A trunk's gateway on one FreeSWITCH node changed state (``sofia::gateway_state``,
+    or the status read at connect): ``state`` as FreeSWITCH names it (REGED, FAILED,
+    UNREGED, NOREG, DOWN, ...; ABSENT when the node has no such gateway)."""
+
+    type = EventType.TRUNK_STATE_CHANGED
+    trunk: str
+    node: str
+    state: str
+    ping_status: str  # UP or DOWN
+    previous: str | None = None
+    registered: bool = False
+    up: bool = False  # registered, or reachable (Ping-Status UP) for a trunk that does not register
+    detail: str = ""  # e.g. "503 Service Unavailable"
 
 
 class CallFacts(Protocol):

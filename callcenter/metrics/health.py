@@ -7,7 +7,8 @@ with one line per reason in ``reasons``:
 - an IVR flow file is rejected (its calls fail, or run an older version), or the last
   reload failed outright;
 - the routes cannot be loaded, or a stored route is left out;
-- the spool is growing: records pile up on disk instead of reaching the database.
+- the spool is growing: records pile up on disk instead of reaching the database;
+- a registering trunk is not registered (REGED) on a connected FreeSWITCH node.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Facts:
     route_problems: Sequence[str] = ()
     spool_bytes: int = 0
     spool_growing: bool = False
+    trunk_problems: Sequence[str] = ()  # a registering trunk not registered
 
 
 def assess(facts: Facts) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def assess(facts: Facts) -> dict[str, Any]:
         shown = file or "dialplans_dir"
         reasons.append(f"IVR flow file rejected: {shown} ({len(errors)} error(s))")
     reasons += list(facts.route_problems)
+    reasons += list(facts.trunk_problems)
     if facts.spool_growing:
         reasons.append(f"spool growing ({facts.spool_bytes} bytes waiting for the database)")
     return {
@@ -66,5 +69,6 @@ def assess(facts: Facts) -> dict[str, Any]:
             "rejected": {file: list(errors[:3]) for file, errors in facts.flows_rejected.items()},
         },
         "routes": {"problems": list(facts.route_problems)},
+        "trunks": {"problems": list(facts.trunk_problems)},
         "spool": {"bytes": facts.spool_bytes, "growing": facts.spool_growing},
     }

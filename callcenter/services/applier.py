@@ -5,6 +5,8 @@
 - ``queue`` (key: name) -> the ACD's ``queue_changed(name)``
 - ``route`` / ``outbound_route`` / ``flow`` -> reload that table (or the flows) only
 - ``webhook`` -> look at the endpoints again (deliveries, and what the outbox writes)
+- ``trunk`` (key: name) -> the trunk watch: reload the trunks; op ``remove`` -> ``killgw``,
+  op ``apply`` -> ``reloadxml``, ``rescan``, ``killgw`` of the gone, ``reloadacl``
 - ``call`` (key: call uuid) -> the ``CallCommands`` port, which finds the engine's call
   manager holding the call; an engine that does not hold it does nothing.
 """
@@ -46,6 +48,7 @@ class ChangeApplier:
         before_acd: Callable[[], object] | None = None,
         agent_settings: Callable[[str], object] = lambda extension: None,
         webhooks: Callable[[], object] = lambda: None,
+        trunks: Callable[[Change], object] = lambda change: None,
     ) -> None:
         """``before_acd``: run before the ACD reads an agent or queue back (the engine's
         own writes land first)."""
@@ -59,6 +62,7 @@ class ChangeApplier:
             ChangeKind.FLOW: flows,
             ChangeKind.WEBHOOK: webhooks,
         }
+        self.trunks = trunks  # the trunk watch: reload its directory, apply, killgw
 
     def __call__(self, change: Change) -> None:
         log.info(
@@ -74,6 +78,8 @@ class ChangeApplier:
                 self.acd.agent_changed(change.key)
             else:
                 self.acd.queue_changed(change.key)
+        elif change.kind == ChangeKind.TRUNK:
+            self.trunks(change)
         elif change.kind in self._reloads:
             self._reloads[change.kind]()
         elif change.kind == ChangeKind.CALL:

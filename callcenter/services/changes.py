@@ -38,6 +38,7 @@ class ChangeKind(StrEnum):
     FLOW = "flow"  # key: "" (every flow of dialplans_dir)
     CALL = "call"  # key: call uuid; op: hangup, transfer, bridge_agent
     WEBHOOK = "webhook"  # key: webhook id: the engines look at their endpoints again
+    TRUNK = "trunk"  # key: trunk name ("" for apply); op: add, set, remove, apply
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,13 @@ Known differences from a real FreeSWITCH:
 
 - Events only an ``event json ALL`` subscriber gets are not sent: CODEC, PRIVATE_COMMAND,
   PRESENCE_IN (``user/`` legs), MEDIA_BUG_START/STOP of recordings (eavesdrop's are sent,
-  s15: ``sim.eavesdrop``), API, RE_SCHEDULE and the
-  ``sofia::*`` CUSTOM events. The controller subscribes to none of them.
+  s15: ``sim.eavesdrop``), API, RE_SCHEDULE and the ``sofia::*`` CUSTOM events but the
+  gateway ones. The controller subscribes to none of them. The gateways of
+  ``callcenter-carriers`` (``sim.gateways``: ``define``, ``fail``, ``restore``) send
+  ``sofia::gateway_add``/``_state``/``_delete`` with the s12 headers and answer ``rescan``,
+  ``killgw``, ``sofia xmlstatus|status gateway``; how calls dialled through a gateway end
+  is ``sim.set_gateway`` (a cause, or ``GATEWAY_DOWN``: no channel at all), else the
+  ``set_far_end`` policy.
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.
 - ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.

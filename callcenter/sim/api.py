@@ -193,7 +193,15 @@ class Api:
         return known.get(argv[0], "") if argv else ""
 
     def sofia(self, argv: list[str], _args: str) -> str:
-        return listings.sofia_status(self.core) if argv[:1] == ["status"] else "+OK\n"
+        if argv == ["status"]:
+            return listings.sofia_status(self.core)
+        return self.core.gateways.api(argv) or "+OK\n"
+
+    def reloadxml(self, _argv: list[str], _args: str) -> str:
+        return "+OK [Success]\n"
+
+    def reloadacl(self, _argv: list[str], _args: str) -> str:
+        return "+OK acl reloaded\n"
 
     def uuid_park(self, argv: list[str], _args: str) -> str:
         s = self._session(argv[0]) if argv else None
@@ -230,5 +238,7 @@ HANDLERS: dict[str, Handler] = {
         "hupall",
         "global_getvar",
         "sofia",
+        "reloadxml",
+        "reloadacl",
     ]
 }

@@ -22,6 +22,7 @@ from callcenter.sim import varsets
 from callcenter.sim.behaviour import AgentBehaviour
 from callcenter.sim.clock import Clock
 from callcenter.sim.events import EventFactory
+from callcenter.sim.gateways import SimGateways
 from callcenter.sim.hub import EventHub
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class SimCore:
         self.agents: dict[str, AgentBehaviour] = {}
         self.far_end: Callable[[str], AgentBehaviour | None] = lambda _dial: None
         # by sofia gateway name: how calls through it end (fail_cause GATEWAY_DOWN: no channel)
-        self.gateways: dict[str, AgentBehaviour] = {}
+        self.gateway_calls: dict[str, AgentBehaviour] = {}  # how calls through a gateway end
         self.files: dict[str, float] = {}
         self.default_file_seconds = 1.0
         # the most recent commands, for assertions; bounded so a long run cannot grow forever
@@ -80,6 +81,7 @@ class SimCore:
         from callcenter.sim.people import People
 
         self.people = People(self)
+        self.gateways = SimGateways(self)  # the callcenter-carriers profile's gateways
 
     @property
     def core_uuid(self) -> str:

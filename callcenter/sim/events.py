@@ -214,8 +214,10 @@ class EventFactory:
         blocks.append(Block(pairs))
         return SimEvent("BACKGROUND_JOB", blocks, body)
 
-    def custom(self, subclass: str, pairs: Sequence[Pair]) -> SimEvent:
-        blocks = self._head("CUSTOM", None)
+    def custom(
+        self, subclass: str, pairs: Sequence[Pair], calling: tuple[str, str, str] | None = None
+    ) -> SimEvent:
+        blocks = self._head("CUSTOM", calling)
         blocks.append(Block((("Event-Subclass", subclass), *pairs)))
         return SimEvent("CUSTOM", blocks, subclass=subclass)
 

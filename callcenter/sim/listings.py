@@ -230,5 +230,9 @@ def sofia_status(core: SimCore) -> str:
         f"RUNNING ({count})\n"
         "      callcenter-agents\tprofile\t              sip:mod_sofia@127.0.0.1:5060\t"
         "RUNNING (0)\n"
-        f"{sep}\n2 profiles 0 aliases\n"
+        + "".join(
+            f"  callcenter-carriers::{g.name}\tgateway\t   sip:{g.username}@{g.proxy}\t{g.state}\n"
+            for g in core.gateways.loaded.values()
+        )
+        + f"{sep}\n2 profiles 0 aliases\n"
     )

@@ -113,7 +113,7 @@ def resolve(core: SimCore, target: str) -> tuple[AgentBehaviour | None, str, Tar
     dest = target.rsplit("/", 1)[-1].split("@", 1)[0]
     parts = target.split("/")
     if len(parts) >= 4 and parts[:2] == ["sofia", "gateway"]:
-        behaviour = core.gateways.get(parts[2]) or behaviour
+        behaviour = core.gateway_calls.get(parts[2]) or behaviour
         if behaviour.fail_cause == "GATEWAY_DOWN":  # mod_sofia refuses before any channel
             return None, "GATEWAY_DOWN", None
         number = parts[-1]

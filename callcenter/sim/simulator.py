@@ -17,6 +17,7 @@ from callcenter.sim.connection import Connection
 from callcenter.sim.core import CommandRecord, SimCore
 from callcenter.sim.dialplan import place_call
 from callcenter.sim.events import SimEvent
+from callcenter.sim.gateways import SimGateways
 from callcenter.sim.phones import place_phone_call
 from callcenter.sim.xml_cdr import XmlCdrConfig, XmlCdrPoster
 
@@ -195,9 +196,14 @@ class Simulator:
         (as in sessions-3 s12), ``fail_cause="GATEWAY_DOWN"`` a gateway FreeSWITCH knows is
         down (no channel at all); None: back to the far-end policy."""
         if behaviour is None:
-            self.core.gateways.pop(name, None)
+            self.core.gateway_calls.pop(name, None)
         else:
-            self.core.gateways[name] = behaviour
+            self.core.gateway_calls[name] = behaviour
+
+    @property
+    def gateways(self) -> SimGateways:
+        """The carriers profile's gateways: ``define``, ``fail``, ``restore`` (sim.gateways)."""
+        return self.core.gateways
 
     def set_file_duration(self, path: str, seconds: float) -> None:
         self.core.files[path] = seconds
@@ -222,10 +228,11 @@ class Simulator:
         self.core.group.kill(timeout=STOP_TIMEOUT)
         listeners = self.core.hub.listeners
         agents, far_end, files = self.core.agents, self.core.far_end, self.core.files
-        gateways = self.core.gateways
+        gateways = self.core.gateways.defined  # the files survive a restart; nothing is loaded
+        gateway_calls = self.core.gateway_calls
         self.core = SimCore(time_scale=self._time_scale, seed=None, hostname=self._hostname)
         self.core.agents, self.core.far_end, self.core.files = agents, far_end, files
-        self.core.gateways = gateways
+        self.core.gateways.defined, self.core.gateway_calls = gateways, gateway_calls
         for callback in listeners:
             self.core.hub.listen(callback)
         self.api = Api(self.core)

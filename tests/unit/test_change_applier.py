@@ -46,6 +46,7 @@ def applier(engine: Engine) -> ChangeApplier:
         calls=engine,
         before_acd=lambda: engine.done.append(("flush",)),
         agent_settings=lambda ext: engine.done.append(("phones", ext)),
+        trunks=lambda c: engine.done.append(("trunks", c.key, c.op)),
     )
 
 
@@ -57,6 +58,7 @@ def applier(engine: Engine) -> ChangeApplier:
         ("route", "5000", [("routes",)]),
         ("outbound_route", "intl", [("outbound_routes",)]),
         ("flow", "", [("flows",)]),
+        ("trunk", "carrier-a", [("trunks", "carrier-a", "x")]),
         ("call", "c-1", [("call", "c-1", "x")]),
         ("dialer", "x", []),  # a newer version's kind: ignored
     ],

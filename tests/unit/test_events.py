@@ -46,6 +46,12 @@ def every_event() -> list[Event]:
         },
         types.RecordingStored: {"path": "/r/c-1.wav"},
         types.VoicemailReceived: {"box": "sales", "path": "/r/voicemail/sales/c-1.wav"},
+        types.TrunkStateChanged: {
+            "trunk": "carrier1",
+            "node": "fs1",
+            "state": "REGED",
+            "ping_status": "UP",
+        },
     }
     kinds = [c for c in vars(types).values()
              if isinstance(c, type) and issubclass(c, Event) and c is not Event]  # fmt: skip
@@ -54,7 +60,7 @@ def every_event() -> list[Event]:
 
 def test_there_is_one_class_per_event_type_of_the_issue() -> None:
     assert sorted(str(e.type) for e in every_event()) == sorted(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 13
+    assert len(EVENT_TYPES) == 14
 
 
 @pytest.mark.parametrize("event", every_event(), ids=lambda e: str(e.type))

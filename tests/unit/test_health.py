@@ -46,3 +46,10 @@ def test_spool_growth_is_seen_between_two_looks() -> None:
     assert growth.observe(100) is True
     assert growth.observe(100) is False  # stable: not growing
     assert growth.observe(40) is False  # replaying
+
+
+def test_a_registering_trunk_down_is_degraded() -> None:
+    problem = "trunk carrier-a not registered on fs1 (FAIL_WAIT, 503 Service Unavailable)"
+    report = assess(Facts(True, DB, {"fs1": NODE}, trunk_problems=[problem]))
+    assert (report["status"], report["reasons"]) == ("degraded", [problem])
+    assert report["trunks"] == {"problems": [problem]}

@@ -22,6 +22,7 @@ from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.tokens import ApiToken
+from callcenter.store.models.trunks import Trunk, TrunkState
 
 __all__ = [
     "AcdCounter",
@@ -46,5 +47,7 @@ __all__ = [
     "Recording",
     "Route",
     "SupervisionSession",
+    "Trunk",
+    "TrunkState",
     "Webhook",
 ]
