@@ -31,6 +31,8 @@ class EventType(StrEnum):
     CALL_TRANSFERRED = "call.transferred"
     CALL_ENDED = "call.ended"
     RECORDING_STORED = "recording.stored"
+    QUEUE_CALLBACK_REQUESTED = "queue.callback_requested"
+    QUEUE_CALLBACK_ENDED = "queue.callback_ended"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -166,6 +168,24 @@ class RecordingStored(Event):
     duration_ms: int | None = None
     size_bytes: int | None = None
     sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueCallbackRequested(Event):
+    """A waiting caller hung up to be called back at ``number``, keeping its place."""
+
+    type = EventType.QUEUE_CALLBACK_REQUESTED
+    number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueCallbackEnded(Event):
+    """A callback's last word: ``outcome`` callback_answered or callback_failed."""
+
+    type = EventType.QUEUE_CALLBACK_ENDED
+    number: str
+    outcome: str
+    attempts: int
 
 
 class CallFacts(Protocol):

@@ -56,6 +56,7 @@ LEG_COLUMNS = (
 STAY_COLUMNS = (
     "ticket", "call_uuid", "priority", "position_at_join", "joined_at", "offers",
     "offered_at", "answered_at", "left_at", "outcome", "reason",
+    "caller_number", "callback_number", "callback_attempts", "callback_result",
 )  # fmt: skip
 
 
