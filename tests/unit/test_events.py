@@ -47,7 +47,9 @@ def every_event() -> list[Event]:
         types.RecordingStored: {"path": "/r/c-1.wav"},
         types.QueueCallbackRequested: {"number": "33140000000"},
         types.QueueCallbackEnded: {
-            "number": "33140000000", "outcome": "callback_answered", "attempts": 1,
+            "number": "33140000000",
+            "outcome": "callback_answered",
+            "attempts": 1,
         },
     }
     kinds = [c for c in vars(types).values()

@@ -106,7 +106,7 @@ def close_open_stays(conn: Connection, closes: Sequence[OpenStaysClosed]) -> int
         bridged = stmt.where(QueueEntry.answered_at.is_not(None))
         result = conn.execute(
             bridged.values(
-                left_at=func.coalesce(QueueEntry.left_at, close.at),
+                left_at=func.coalesce(QueueEntry.left_at, QueueEntry.answered_at),
                 outcome=QueueOutcome.ANSWERED,
                 reason=func.coalesce(QueueEntry.reason, close.reason),
             )
