@@ -815,6 +815,20 @@ class Dispatcher:
                 del self._retry_at[ticket_id]
                 self.board.tickets[ticket.id] = ticket
 
+    def resume_callbacks(self, pending: Sequence[QueueStayRecord]) -> None:
+        """Callbacks the last run took and did not end: in line again, each at its place
+        (its join time), to be offered like any caller (in the dispatcher's greenlet)."""
+        for stay in pending:
+            if stay.ticket in self._tickets or stay.callback_number is None:
+                continue
+            ticket = Ticket(stay.ticket, stay.call_uuid, stay.queue, stay.priority)
+            ticket.since_us = int(stay.joined_at.timestamp() * 1_000_000)
+            ticket.callback, ticket.callback_attempts = stay.callback_number, stay.callback_attempts
+            ticket.callback_result = stay.callback_result
+            self._tickets[ticket.id] = ticket
+            self._stays[ticket.id] = _Stay(stay.joined_at, stay.offered_at)
+            self._enter(ticket)
+
     def _bridged_before(self, message: m.BridgedBefore) -> None:
         if message.ticket in self._tickets:
             return  # this run knows the stay (resumed, then bridged)
@@ -844,16 +858,7 @@ class Dispatcher:
             log.warning("ACD: callbacks and kept places not loaded yet: %s", exc)
             return
         self._restored = True
-        for stay in pending:
-            if stay.ticket in self._tickets:
-                continue
-            ticket = Ticket(stay.ticket, stay.call_uuid, stay.queue, stay.priority)
-            ticket.since_us = int(stay.joined_at.timestamp() * 1_000_000)
-            ticket.callback, ticket.callback_attempts = stay.callback_number, stay.callback_attempts
-            ticket.callback_result = stay.callback_result
-            self._tickets[ticket.id] = ticket
-            self._stays[ticket.id] = _Stay(stay.joined_at, stay.offered_at)
-            self._enter(ticket)
+        self.resume_callbacks(pending)
         now, wall = self.clock(), _wall()
         for place in places:
             ago = max(0.0, (wall - place.left_at).total_seconds())
