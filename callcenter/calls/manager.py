@@ -468,6 +468,8 @@ class CallManager:
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)
+        if call.callback is not None and call.state is CallState.BRIDGED and self.presence:
+            self.presence.busy(call.uuid, call.callback[2])  # a callback's agent, talking
 
     def _adopt_leg(self, channel: Channel, dump: dict[str, Any]) -> None:
         uuid = dump.get("Unique-ID", "")
