@@ -615,7 +615,7 @@ class Dispatcher:
         if ticket.callback is not None:
             return  # the caller handed its place to a callback: it waits on without it
         self.board.tickets.pop(ticket.id, None)
-        self._forget(ticket)
+        self._forget(ticket, suspended=True)
 
     def _position(self, message: m.AskPosition) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -890,7 +890,9 @@ class Dispatcher:
         if reply is not None:
             reply.post(message)
 
-    def _forget(self, ticket: Ticket) -> None:
+    def _forget(self, ticket: Ticket, *, suspended: bool = False) -> None:
+        if ticket.accepted and ticket.outcome is None and not suspended:
+            self.auditor.report([("no_outcome", f"stay {ticket.id} closed without an outcome")])
         abandoned = ticket.outcome is QueueOutcome.ABANDONED
         self.rejoins.closed(ticket.id, abandoned=abandoned, since_us=ticket.since_us,
                             now=self.clock())  # fmt: skip
