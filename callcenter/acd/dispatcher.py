@@ -447,7 +447,7 @@ class Dispatcher:
         self._save_agents(changes)
         for ticket in list(self.board.tickets.values()):
             if ticket.queue not in self.board.queues:  # deleted: its callers must move on
-                self._answer(ticket.id, m.QueueGone(ticket.id))
+                self._queue_gone(ticket)
         if not self._loaded:
             self._loaded = True
             live = tuple(sorted(t.id for t in self._held))  # resumed meanwhile: kept open
@@ -492,7 +492,7 @@ class Dispatcher:
         log.info("ACD: queue %s removed", message.name)
         for ticket in list(self.board.tickets.values()):
             if ticket.queue == message.name:
-                self._answer(ticket.id, m.QueueGone(ticket.id))
+                self._queue_gone(ticket)
 
     # -- callers ----------------------------------------------------------------------------
 
@@ -792,6 +792,7 @@ class Dispatcher:
         log.info("call %s: %s, again in %.0f s", ticket.call_uuid, why, step.retry_in)
 
     def _close_callback(self, ticket: Ticket, outcome: QueueOutcome, why: str) -> None:
+        self._withdraw(ticket)  # an agent still rung for it is freed (its answer is refused)
         ticket.outcome = outcome
         self.board.tickets.pop(ticket.id, None)
         self._count(ticket, outcome, max(0.0, _wall().timestamp() - ticket.since_us / 1e6))
@@ -805,13 +806,23 @@ class Dispatcher:
                  outcome, why)  # fmt: skip
         self._forget(ticket)
 
+    def _queue_gone(self, ticket: Ticket) -> None:
+        """The caller's queue was deleted: a caller moves on, a callback fails."""
+        if ticket.callback is None:
+            self._answer(ticket.id, m.QueueGone(ticket.id))
+        elif ticket.agent is None:  # not while its agent dials the customer
+            self._close_callback(ticket, QueueOutcome.CALLBACK_FAILED, "queue deleted")
+
     def _retry_due(self, now: float) -> None:
         """Callbacks whose retry delay is over stand in line again, at their place."""
         for ticket_id, due in list(self._retry_at.items()):
             ticket = self._tickets.get(ticket_id)
             if ticket is None:
                 del self._retry_at[ticket_id]
-            elif due <= now and ticket.queue in self.board.queues:
+            elif ticket.queue not in self.board.queues:
+                del self._retry_at[ticket_id]
+                self._queue_gone(ticket)
+            elif due <= now:
                 del self._retry_at[ticket_id]
                 self.board.tickets[ticket.id] = ticket
 
