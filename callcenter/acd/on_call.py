@@ -267,6 +267,8 @@ class QueueRunner:
                     music.stop()
                     if self._callback(control, seat, spec, language):
                         return CALLBACK
+                    control.pump()
+                    seat.keys_seen = call.keys_pressed  # the dialogue's keys mean nothing here
                     music.start()
                 if offer is None or offer.number <= rung:
                     if seat.gone:

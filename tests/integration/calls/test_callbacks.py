@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from sqlalchemy import update
 
+from callcenter.acd.on_call import TONE_REFUSED
 from callcenter.app import App
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
@@ -18,7 +19,7 @@ from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.vocabulary import AgentState, AgentStatus, Disposition, QueueOutcome
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
-from tests.integration.calls.test_queues import _set_status, entries, setup_queue
+from tests.integration.calls.test_queues import MOH, _set_status, entries, setup_queue
 from tests.support import until
 
 CALLBACK = {"callback_key": "5", "callback_retry_seconds": 1, "callback_ring_seconds": 5}
@@ -246,3 +247,25 @@ def test_a_start_closes_bridged_stays_answered_and_keeps_pending_callbacks_open(
     assert (bridged.outcome, bridged.left_at) == (QueueOutcome.ANSWERED, joined)
     assert waiting.outcome is None and waiting.left_at is not None  # unknown: not made up
     assert (callback.outcome, callback.left_at, callback.callback_attempts) == (None, None, 1)
+
+
+def test_a_number_that_cannot_be_called_back_leaves_the_caller_waiting(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    setup_queue(app, "cb8", {"4181": {}}, did="8481", status=AgentStatus.PAUSED, routing=CALLBACK)
+    keyed = CallerBehaviour(patience=300, digits=("555#", "555#"))  # too short, twice
+    caller = sim.place_call("8481", "anonymous", behaviour=keyed)
+    until(lambda: len(app.dispatcher.board.waiting("cb8")) == 1)
+    sim.send_dtmf(caller, "5")
+    until(lambda: f"playback {TONE_REFUSED}" in apps_sent(sim, caller), timeout=15)
+    said = apps_sent(sim, caller)
+    assert not any("iterated" in line for line in said)  # a withheld number is not offered
+    [waiting] = app.dispatcher.board.waiting("cb8")
+    assert (waiting.call_uuid, waiting.callback) == (caller, None)
+    until(lambda: apps_sent(sim, caller)[-1] == f"playback {MOH}", timeout=15)  # music again
+    sim.hangup(caller)
+    assert wait_cdr(app, caller).disposition is Disposition.ABANDONED
+    [entry] = entries(app, "cb8")
+    assert (entry.outcome, entry.callback_number) == (QueueOutcome.ABANDONED, None)
+    until(lambda: settled(app))
