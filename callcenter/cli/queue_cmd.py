@@ -338,6 +338,7 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
       callcenter queue set sales --announce-every 60 --position-prompt custom/you-are.wav \\
           --wait-prompt custom/wait-about.wav --wait-more-prompt custom/wait-more.wav
       callcenter queue set sales --rejoin-window 120
+      callcenter queue set sales --callback-key 5 --callback-attempts 3 --callback-retry 120
     """
     if no_overflow and given.get("overflow") is not None:
         raise click.UsageError("give --overflow or --no-overflow, not both")
