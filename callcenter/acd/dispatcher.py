@@ -252,10 +252,11 @@ class Dispatcher:
         self.post(m.Bind(reservation, call_uuid))
 
     def bridged_before(
-        self, ticket: str, queue: str, call_uuid: str, extension: str, joined_us: int
-    ) -> None:
+        self, ticket: str, queue: str, call_uuid: str, extension: str, joined_us: int,
+        priority: int = 0,
+    ) -> None:  # fmt: skip
         """A queue caller found bridged after a restart (``AgentPresence``): answered."""
-        self.post(m.BridgedBefore(ticket, queue, call_uuid, extension, joined_us))
+        self.post(m.BridgedBefore(ticket, queue, call_uuid, extension, joined_us, priority))
 
     def release(self, reservation: str) -> None:
         self.post(m.Release(reservation))
@@ -848,7 +849,7 @@ class Dispatcher:
         self.writer.write_acd(
             QueueStayRecord(
                 ticket=message.ticket, queue=message.queue, call_uuid=message.call_uuid,
-                priority=0, position_at_join=1, joined_at=joined or at, offers=1,
+                priority=message.priority, position_at_join=1, joined_at=joined or at, offers=1,
                 offered_at=joined or at, answered_at=at, agent_extension=message.extension,
                 left_at=at, outcome=QueueOutcome.ANSWERED,
                 reason="bridged when the engine restarted",

@@ -355,3 +355,4 @@ class BridgedBefore:
     call_uuid: str
     extension: str
     joined_us: int
+    priority: int = 0

@@ -495,8 +495,9 @@ class CallManager:
             seat = owner.call.bridged_seat
             if seat is not None and self.presence is not None:
                 self.presence.bridged_before(
-                    seat.ticket, seat.queue, owner.call.uuid, leg.agent_extension, seat.joined_us
-                )
+                    seat.ticket, seat.queue, owner.call.uuid, leg.agent_extension, seat.joined_us,
+                    seat.priority,
+                )  # fmt: skip
 
     # -- shutdown -----------------------------------------------------------------------
 
