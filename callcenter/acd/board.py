@@ -313,6 +313,8 @@ class Board:
             chosen = self._choose(spec, ticket, pool, now, dead)
             if not chosen:
                 continue
+            if ticket.callback is not None:
+                chosen = chosen[:1]  # a callback rings one agent first (ring-all: the first)
             for agent in chosen:
                 agent.enter(AgentState.OFFERING, now)
                 agent.ticket, agent.last_offered = ticket.id, now

@@ -723,10 +723,8 @@ class Dispatcher:
                  ticket.queue, message.number)  # fmt: skip
 
     def _offer_callback(self, ticket: Ticket) -> None:
-        """Ring one agent (ring-all offers several: the others are withdrawn, at no fault)."""
-        first, *others = ticket.offer or ()
-        for extension in others:
-            self._save_agents(self.board.offer_failed(ticket, extension, "LOSE_RACE", self.clock()))
+        """Ring the agent the board chose (one: ``Board.match``) for the callback."""
+        first = (ticket.offer or ("",))[0]
         stay = self._stays.get(ticket.id)
         if stay is not None and stay.offered is None:
             stay.offered = _wall()
