@@ -368,7 +368,7 @@ def test_a_callback_rings_one_agent_is_tried_again_later_and_fails_with_its_queu
     ]
     dispatcher.post(m.CallEnded("other"))  # both agents free at once
     dispatcher.drain()
-    [offer] = port.messages  # ring-all offers both; a callback rings one, the other is freed
+    [offer] = port.messages  # ring-all: a callback rings one agent, the other stays free
     assert (offer.number, offer.attempt, offer.queue) == ("15550102000", 1, "sales")
     assert not offers(caller)  # the caller is gone: nothing goes to its mailbox
     other = "1002" if offer.extension == "1001" else "1001"
