@@ -778,9 +778,10 @@ class Dispatcher:
                 stay.answered = _wall()
             self._close_callback(ticket, step.outcome, "customer answered")
             return
-        talks.remove(talk)  # the agent goes back to idle: no call to wrap up
+        talks.remove(talk)  # the agent goes back to idle (or wrap-up, as the queue says)
         seconds = max(0.0, now - talk.since)
-        self._save_agents(self.board.released(ticket, talk.extension, seconds, now, wrapup=False))
+        released = self.board.released(ticket, talk.extension, seconds, now, wrapup=rules.wrapup)
+        self._save_agents(released)
         ticket.agent, ticket.outcome, ticket.offer = None, None, None
         why = f"callback attempt {step.attempts}: {result}"
         if step.outcome is not None:

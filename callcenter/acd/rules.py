@@ -163,6 +163,7 @@ class CallbackRules:
     max_digits: int = 15
     ring_seconds: int = 30
     whisper: str | None = None  # played to the agent before the customer is dialled
+    wrapup: bool = False  # after a customer not reached: the agent's wrap-up (else idle)
     prompt: str = "say:we will call you back at"  # then the number, digit by digit
     choice_prompt: str = "say:press 1 to confirm, or 2 to enter another number"
     enter_prompt: str = "say:please enter the number to call, then press the pound key"
@@ -220,6 +221,7 @@ def _callback_rules(checked: Mapping[str, Any]) -> CallbackRules:
         max_digits=checked.get("callback_max_digits", 15),
         ring_seconds=checked.get("callback_ring_seconds", 30),
         whisper=checked.get("callback_whisper"),
+        wrapup=checked.get("callback_wrapup", False),
         **{
             field: checked[f"callback_{field}"]
             for field in ("prompt", "choice_prompt", "enter_prompt", "done_prompt")
@@ -339,6 +341,7 @@ QUEUE_KEYS: dict[str, Any] = {
     "callback_max_digits": _seconds(3, 20),
     "callback_ring_seconds": _seconds(5, 300),
     "callback_whisper": _prompt,
+    "callback_wrapup": _flag,
     "callback_prompt": _prompt,
     "callback_choice_prompt": _prompt,
     "callback_enter_prompt": _prompt,

@@ -61,6 +61,7 @@ class Routing(FailurePolicy):
     callback_max_digits: int | None = Field(None, description="3-20 (default 15)")
     callback_ring_seconds: int | None = Field(None, description="5-300 (default 30)")
     callback_whisper: str | None = Field(None, max_length=255, examples=["custom/callback.wav"])
+    callback_wrapup: bool | None = Field(None, description="Wrap-up after a customer not reached")
     callback_prompt: str | None = Field(None, max_length=255, examples=["say:we call you at"])
     callback_choice_prompt: str | None = Field(None, max_length=255)
     callback_enter_prompt: str | None = Field(None, max_length=255)

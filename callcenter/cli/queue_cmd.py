@@ -86,6 +86,8 @@ _ROUTING: dict[str, tuple[str, Any, str]] = {
                       "Seconds the customer's phone rings on a callback (default 30)."),
     "callback_whisper": ("callback_whisper", str, "Played to the agent before the customer is "
                          "dialled (default: 'callback for <number>' said by TTS)."),
+    "callback_wrapup": ("callback_wrapup", None, "After a customer not reached, the agent "
+                        "wraps up (default: idle at once)."),
     "callback_prompt": ("callback_prompt", str, "Said before the caller's number is read back "
                         "(a file or say:TEXT; default 'we will call you back at')."),
     "callback_choice_prompt": ("callback_choice_prompt", str, "Asks 1 to confirm, 2 for "

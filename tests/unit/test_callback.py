@@ -97,10 +97,12 @@ def test_a_queues_callback_settings_are_parsed_and_checked() -> None:
     assert Routing.parse({}).callback.key is None
     rules = Routing.parse(
         {"callback_key": "5", "callback_attempts": 2, "callback_retry_seconds": 30,
-         "callback_whisper": "custom/cb.wav", "callback_done_prompt": "custom/bye.wav"}
+         "callback_whisper": "custom/cb.wav", "callback_done_prompt": "custom/bye.wav",
+         "callback_wrapup": True}
     ).callback  # fmt: skip
     assert (rules.key, rules.attempts, rules.retry_seconds) == ("5", 2, 30)
     assert (rules.whisper, rules.done_prompt) == ("custom/cb.wav", "custom/bye.wav")
+    assert rules.wrapup and not CallbackRules().wrapup
     assert rules.prompt == CallbackRules().prompt  # the others keep their defaults
 
 
