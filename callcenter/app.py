@@ -13,6 +13,7 @@ import gevent
 from gevent.event import Event
 from prometheus_client import CollectorRegistry
 
+from callcenter.acd.callback_calls import CallbackCalls, CallbackDialer
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics
 from callcenter.acd.on_call import QueueRunner
@@ -167,6 +168,17 @@ class App:
             tts=Tts(settings.tts_engine, settings.tts_voice),
         )
         target_runner = functools.partial(run_target, ivr=self.ivr, queue=self.queues)
+        # callbacks that keep the caller's place (docs/waiting.md): the agent first, then out
+        self.callback_dialer = CallbackDialer(
+            self.dispatcher,
+            lambda: next((c for c in self.connections.values() if c.connected), None),
+            settings.agents_domain,
+        )
+        self.dispatcher.callback_port = self.callback_dialer
+        self.callback_calls = CallbackCalls(
+            self.dispatcher, self.outbound, tts=(settings.tts_engine, settings.tts_voice),
+            caller_id=settings.outbound_caller_id,
+        )  # fmt: skip
         self.queues.route = target_runner  # where a queue's overflow target sends callers
         options = CallOptions(
             command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
@@ -188,6 +200,7 @@ class App:
                 dial_out=self.ivr.transfer_out,  # number: transfers of live calls
                 phone=self.phone,  # what agents' phones dial: feature codes, calls
                 supervision_finish=functools.partial(supervision.finish, self.database),
+                callback=self.callback_calls,
             )
             connection = ESLConnection(
                 node,
@@ -366,6 +379,7 @@ class App:
             connection.stop()
         self.changes.stop()
         self.trunks.stop()
+        self.callback_dialer.stop()
         self.dispatcher.stop()
         self.trunk_limiter.stop()
         self.cdr_backstop.stop()

@@ -74,6 +74,7 @@ class Disposition(StrEnum):
     IVR_COMPLETED = "ivr_completed"
     PLAYED = "played"
     FEATURE = "feature"  # a feature code dialled from an agent's phone (*21...)
+    CALLBACK = "callback"  # the caller hung up to be called back, its queue place kept
 
 
 class AgentStatus(StrEnum):
@@ -139,6 +140,8 @@ class QueueOutcome(StrEnum):
     NO_AGENT = "no_agent"
     EXIT_KEY = "exit_key"
     FULL = "full"
+    CALLBACK_ANSWERED = "callback_answered"  # called back: the customer answered the agent
+    CALLBACK_FAILED = "callback_failed"  # called back: every attempt failed
 
 
 class RouteTarget(StrEnum):

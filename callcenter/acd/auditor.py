@@ -10,7 +10,9 @@ per ``interval`` seconds, the passed-over check on every match that offered some
 - ``passed_over``: a caller offered an agent that an earlier caller of equal or higher
   priority, still waiting, could have taken; or a free agent left idle beside a caller it
   could take;
-- ``outcome_twice``: a queue stay closed twice (each stay ends with exactly one outcome).
+- ``outcome_twice``: a queue stay closed twice (each stay ends with exactly one outcome);
+- ``no_outcome``: a queue stay closed without one (a restart that finds a caller bridged
+  writes its stay ``answered``: ``Dispatcher._bridged_before``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from callcenter.vocabulary import AgentState
 
 log = logging.getLogger(__name__)
 
-RULES = ("offered_twice", "no_live_call", "passed_over", "outcome_twice")
+RULES = ("offered_twice", "no_live_call", "passed_over", "outcome_twice", "no_outcome")
 _REMEMBERED = 10_000  # closed stays remembered to catch a second close
 
 

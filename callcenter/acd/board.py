@@ -125,6 +125,9 @@ class Ticket:
     outcome: QueueOutcome | None = None
     last_offered: str | None = None  # the member this caller was offered last
     exiting: QueueOutcome | None = None  # told to leave (no agent, empty): no more offers
+    callback: str | None = None  # a virtual caller waiting to be called back at this number
+    callback_attempts: int = 0
+    callback_result: str | None = None  # the last attempt's (acd.callback.Attempt)
 
     @property
     def decided(self) -> bool:
@@ -239,11 +242,8 @@ class Board:
             ticket.refused = "unknown_queue"
             return
         waiting = self.waiting(ticket.queue)
-        if spec.max_callers and len(waiting) >= spec.max_callers:
-            ticket.refused = "full"
-            return
-        if spec.routing.join_empty and not self._present(spec, spec.routing.join_empty):
-            ticket.refused = "join_empty"
+        ticket.refused = self._refusal(spec, ticket, waiting)
+        if ticket.refused is not None:
             return
         ticket.joined_at = now - waited
         if ticket.first_us and ticket.since_us:
@@ -257,6 +257,15 @@ class Board:
         ticket.position_at_join = 1 + sum(1 for t in waiting if _before(t, ticket))
         ticket.accepted = True
         self.tickets[ticket.id] = ticket
+
+    def _refusal(self, spec: QueueSpec, ticket: Ticket, waiting: list[Ticket]) -> str | None:
+        if ticket.callback is not None:
+            return None  # a callback loaded back after a restart keeps its place
+        if spec.max_callers and len(waiting) >= spec.max_callers:
+            return "full"
+        if spec.routing.join_empty and not self._present(spec, spec.routing.join_empty):
+            return "join_empty"
+        return None
 
     def leave(self, ticket: Ticket, outcome: QueueOutcome) -> None:
         if ticket.outcome is None:
@@ -305,6 +314,8 @@ class Board:
             chosen = self._choose(spec, ticket, pool, now, dead)
             if not chosen:
                 continue
+            if ticket.callback is not None:
+                chosen = chosen[:1]  # a callback rings one agent first (ring-all: the first)
             for agent in chosen:
                 agent.enter(AgentState.OFFERING, now)
                 agent.ticket, agent.last_offered = ticket.id, now
@@ -443,8 +454,8 @@ class Board:
             if why is None:
                 continue
             for ticket in self.waiting(name):
-                if ticket.offer is not None:
-                    continue
+                if ticket.offer is not None or ticket.callback is not None:
+                    continue  # a callback is not sent away: nobody is on the line
                 if why == "leave_empty" or self._no_agent_due(spec, ticket, now):
                     ticket.exiting = QueueOutcome.NO_AGENT
                     out.append((ticket, why))

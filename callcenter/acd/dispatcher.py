@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 import gevent
 from gevent.queue import Empty, Queue
 
-from callcenter.acd import ewt
+from callcenter.acd import callback, ewt
 from callcenter.acd import messages as m
 from callcenter.acd.auditor import Auditor
 from callcenter.acd.board import (
@@ -38,11 +38,16 @@ from callcenter.acd.board import (
     Ticket,
 )
 from callcenter.acd.metrics import AcdMetrics, BoardFigures, figures
-from callcenter.acd.rejoin import Rejoins
-from callcenter.acd.rules import Routing, RuleError, agent_overrides
+from callcenter.acd.rejoin import LONGEST, Rejoins
+from callcenter.acd.rules import CallbackRules, Routing, RuleError, agent_overrides
 from callcenter.errors import DatabaseUnavailable, MigrationError, NotFound
 from callcenter.events.bus import EventBus
-from callcenter.events.types import AgentStateChanged, AgentStatusChanged
+from callcenter.events.types import (
+    AgentStateChanged,
+    AgentStatusChanged,
+    QueueCallbackEnded,
+    QueueCallbackRequested,
+)
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import (
@@ -135,6 +140,9 @@ class Dispatcher:
         self._greenlet: gevent.Greenlet[Any] | None = None
         self.handle_times = ewt.HandleTimes()  # this greenlet's; the API only reads means
         self.rejoins = Rejoins()
+        self.callback_port: m.Reply | None = None  # rings agents for callbacks (app.py)
+        self._retry_at: dict[str, float] = {}  # callback ticket -> when it stands in line again
+        self._restored = False  # pending callbacks and kept places loaded from the database
         self._handlers: dict[type, Callable[[Any], None]] = {
             m.Join: self._join,
             m.Leave: self._leave,
@@ -157,6 +165,10 @@ class Dispatcher:
             m.Reload: self._reload_all,
             m.AskWait: self._wait,
             m.Returning: lambda r: self.rejoins.expect(r.ticket, r.queue, r.number),
+            m.CallbackRequested: self._callback_requested,
+            m.CallbackAnswered: self._callback_answered,
+            m.CallbackDialled: self._callback_dialled,
+            m.BridgedBefore: self._bridged_before,
         }
         metrics.watch(self.figures)
 
@@ -239,6 +251,13 @@ class Dispatcher:
     def bind(self, reservation: str, call_uuid: str) -> None:
         self.post(m.Bind(reservation, call_uuid))
 
+    def bridged_before(
+        self, ticket: str, queue: str, call_uuid: str, extension: str, joined_us: int,
+        priority: int = 0,
+    ) -> None:  # fmt: skip
+        """A queue caller found bridged after a restart (``AgentPresence``): answered."""
+        self.post(m.BridgedBefore(ticket, queue, call_uuid, extension, joined_us, priority))
+
     def release(self, reservation: str) -> None:
         self.post(m.Release(reservation))
 
@@ -317,14 +336,21 @@ class Dispatcher:
         if self._reserved:
             until = min(deadline for _, deadline in self._reserved.values())
             ready = until if ready is None else min(ready, until)
+        if self._retry_at:
+            due = min(self._retry_at.values())
+            ready = due if ready is None else min(ready, due)
         return ready
 
     def _step(self) -> None:
         now = self.clock()
         self._expire_reservations(now)
+        self._retry_due(now)
         self._save_agents(self.board.wrapups_done(now))
         offered = self.board.match(now)
         for ticket in offered:
+            if ticket.callback is not None:
+                self._offer_callback(ticket)
+                continue
             stay = self._stays.get(ticket.id)
             if stay is not None and stay.offered is None:
                 stay.offered = _wall()
@@ -377,6 +403,8 @@ class Dispatcher:
         self._configure(queues, agents)
         if first:
             self._restore_counters()
+        if not self._restored:
+            self._restore_waiting()
         return True
 
     def _restore_counters(self) -> None:
@@ -420,7 +448,7 @@ class Dispatcher:
         self._save_agents(changes)
         for ticket in list(self.board.tickets.values()):
             if ticket.queue not in self.board.queues:  # deleted: its callers must move on
-                self._answer(ticket.id, m.QueueGone(ticket.id))
+                self._queue_gone(ticket)
         if not self._loaded:
             self._loaded = True
             live = tuple(sorted(t.id for t in self._held))  # resumed meanwhile: kept open
@@ -465,7 +493,7 @@ class Dispatcher:
         log.info("ACD: queue %s removed", message.name)
         for ticket in list(self.board.tickets.values()):
             if ticket.queue == message.name:
-                self._answer(ticket.id, m.QueueGone(ticket.id))
+                self._queue_gone(ticket)
 
     # -- callers ----------------------------------------------------------------------------
 
@@ -585,8 +613,10 @@ class Dispatcher:
             return
         self._unhold(ticket)
         self._withdraw(ticket)
+        if ticket.callback is not None:
+            return  # the caller handed its place to a callback: it waits on without it
         self.board.tickets.pop(ticket.id, None)
-        self._forget(ticket)
+        self._forget(ticket, suspended=True)
 
     def _position(self, message: m.AskPosition) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -673,6 +703,179 @@ class Dispatcher:
                 log.info("agent %s: reservation %s expired", extension, reservation)
                 self._release(m.Release(reservation))
 
+    # -- callbacks that keep the caller's place (acd.callback) -------------------------
+
+    def _callback_requested(self, message: m.CallbackRequested) -> None:
+        ticket = self._tickets.get(message.ticket)
+        if ticket is None or not ticket.waiting or ticket.callback is not None:
+            message.reply.post(m.CallbackTaken(message.ticket, "not waiting"))
+            return
+        self._withdraw(ticket)  # an offer that came during the caller's choice: not rung
+        ticket.callback = message.number
+        self._replies.pop(ticket.id, None)  # the caller hangs up: its offers go to the port
+        self._save_stay(ticket, "callback requested")
+        message.reply.post(m.CallbackTaken(ticket.id))
+        self.events.publish(
+            QueueCallbackRequested(call_uuid=ticket.call_uuid, queue=ticket.queue,
+                                   number=message.number)
+        )  # fmt: skip
+        log.info("call %s: queue %s will call back %s at its place", ticket.call_uuid,
+                 ticket.queue, message.number)  # fmt: skip
+
+    def _offer_callback(self, ticket: Ticket) -> None:
+        """Ring the agent the board chose (one: ``Board.match``) for the callback."""
+        first = (ticket.offer or ("",))[0]
+        stay = self._stays.get(ticket.id)
+        if stay is not None and stay.offered is None:
+            stay.offered = _wall()
+        agent = self.board.agents[first]
+        self._save_agents([AgentChange(first, agent.status, agent.state)])
+        self._save_stay(ticket, "callback: ringing the agent")
+        self._save_agent_counter(first)
+        spec = self.board.queues.get(ticket.queue)
+        rules = spec.routing.callback if spec is not None else CallbackRules()
+        offer = m.CallbackOffer(
+            ticket.id, ticket.queue, ticket.callback or "", first,
+            ticket.callback_attempts + 1, rules.ring_seconds,
+        )  # fmt: skip
+        if self.callback_port is None:
+            log.error("call %s: no callback dialler: agent %s not rung", ticket.call_uuid, first)
+            self._offer_failed(m.OfferFailed(ticket.id, first, "ENGINE_DISCONNECTED"))
+            return
+        self.callback_port.post(offer)
+
+    def _callback_answered(self, message: m.CallbackAnswered) -> None:
+        """The agent took the callback's leg: in a call now, the customer dialled next."""
+        ticket = self._tickets.get(message.ticket)
+        offered = ticket is not None and message.extension in (ticket.offer or ())
+        if ticket is None or not offered:
+            message.reply.post(m.Reservation(message.ticket, message.extension, "not offered"))
+            return
+        now = self.clock()
+        self._save_agents(self.board.answered(ticket, message.extension, now))
+        ticket.outcome = None  # answered by the agent; the customer's answer decides
+        self._talking.setdefault(message.call_uuid, []).append(
+            _Talk(ticket, message.extension, now)
+        )
+        self._save_stay(ticket, f"callback attempt {ticket.callback_attempts + 1}: dialling")
+        message.reply.post(m.Reservation(message.ticket, message.extension))
+
+    def _callback_dialled(self, message: m.CallbackDialled) -> None:
+        ticket = self._tickets.get(message.ticket)
+        talks = self._talking.get(message.call_uuid, [])
+        talk = next((t for t in talks if t.ticket.id == message.ticket), None)
+        if ticket is None or talk is None:
+            return
+        spec = self.board.queues.get(ticket.queue)
+        rules = spec.routing.callback if spec is not None else CallbackRules()
+        result = callback.result_of(message.cause)
+        step = callback.after_attempt(result, ticket.callback_attempts, rules)
+        ticket.callback_attempts, ticket.callback_result = step.attempts, str(result)
+        now = self.clock()
+        if step.outcome is QueueOutcome.CALLBACK_ANSWERED:
+            stay = self._stays.get(ticket.id)
+            if stay is not None:
+                stay.answered = _wall()
+            self._close_callback(ticket, step.outcome, "customer answered")
+            return
+        talks.remove(talk)  # the agent goes back to idle (or wrap-up, as the queue says)
+        seconds = max(0.0, now - talk.since)
+        released = self.board.released(ticket, talk.extension, seconds, now, wrapup=rules.wrapup)
+        self._save_agents(released)
+        ticket.agent, ticket.outcome, ticket.offer = None, None, None
+        why = f"callback attempt {step.attempts}: {result}"
+        if step.outcome is not None:
+            self._close_callback(ticket, step.outcome, why)
+            return
+        self._retry_at[ticket.id] = now + step.retry_in
+        self._save_stay(ticket, f"{why}; again in {step.retry_in:.0f} s")
+        log.info("call %s: %s, again in %.0f s", ticket.call_uuid, why, step.retry_in)
+
+    def _close_callback(self, ticket: Ticket, outcome: QueueOutcome, why: str) -> None:
+        self._withdraw(ticket)  # an agent still rung for it is freed (its answer is refused)
+        ticket.outcome = outcome
+        self.board.tickets.pop(ticket.id, None)
+        self._count(ticket, outcome, max(0.0, _wall().timestamp() - ticket.since_us / 1e6))
+        self._save_stay(ticket, why)
+        self.events.publish(
+            QueueCallbackEnded(call_uuid=ticket.call_uuid, queue=ticket.queue,
+                               number=ticket.callback or "", outcome=str(outcome),
+                               attempts=ticket.callback_attempts)
+        )  # fmt: skip
+        log.info("call %s: callback of queue %s: %s (%s)", ticket.call_uuid, ticket.queue,
+                 outcome, why)  # fmt: skip
+        self._forget(ticket)
+
+    def _queue_gone(self, ticket: Ticket) -> None:
+        """The caller's queue was deleted: a caller moves on, a callback fails."""
+        if ticket.callback is None:
+            self._answer(ticket.id, m.QueueGone(ticket.id))
+        elif ticket.agent is None:  # not while its agent dials the customer
+            self._close_callback(ticket, QueueOutcome.CALLBACK_FAILED, "queue deleted")
+
+    def _retry_due(self, now: float) -> None:
+        """Callbacks whose retry delay is over stand in line again, at their place."""
+        for ticket_id, due in list(self._retry_at.items()):
+            ticket = self._tickets.get(ticket_id)
+            if ticket is None:
+                del self._retry_at[ticket_id]
+            elif ticket.queue not in self.board.queues:
+                del self._retry_at[ticket_id]
+                self._queue_gone(ticket)
+            elif due <= now:
+                del self._retry_at[ticket_id]
+                self.board.tickets[ticket.id] = ticket
+
+    def resume_callbacks(self, pending: Sequence[QueueStayRecord]) -> None:
+        """Callbacks the last run took and did not end: in line again, each at its place
+        (its join time), to be offered like any caller (in the dispatcher's greenlet)."""
+        for stay in pending:
+            if stay.ticket in self._tickets or stay.callback_number is None:
+                continue
+            ticket = Ticket(stay.ticket, stay.call_uuid, stay.queue, stay.priority)
+            ticket.since_us = int(stay.joined_at.timestamp() * 1_000_000)
+            ticket.callback, ticket.callback_attempts = stay.callback_number, stay.callback_attempts
+            ticket.callback_result = stay.callback_result
+            self._tickets[ticket.id] = ticket
+            self._stays[ticket.id] = _Stay(stay.joined_at, stay.offered_at)
+            self._enter(ticket)
+
+    def _bridged_before(self, message: m.BridgedBefore) -> None:
+        if message.ticket in self._tickets:
+            return  # this run knows the stay (resumed, then bridged)
+        joined = datetime.fromtimestamp(message.joined_us / 1e6, UTC) if message.joined_us else None
+        at = _wall()
+        self.writer.write_acd(
+            QueueStayRecord(
+                ticket=message.ticket, queue=message.queue, call_uuid=message.call_uuid,
+                priority=message.priority, position_at_join=1, joined_at=joined or at, offers=1,
+                offered_at=joined or at, answered_at=at, agent_extension=message.extension,
+                left_at=at, outcome=QueueOutcome.ANSWERED,
+                reason="bridged when the engine restarted",
+            )
+        )  # fmt: skip
+        log.info("call %s: bridged to agent %s across a restart: stay answered",
+                 message.call_uuid, message.extension)  # fmt: skip
+
+    def _restore_waiting(self) -> None:
+        """After a restart: the callbacks still to make, back in line at their place, and
+        the places kept for callers who hung up (``acd.rejoin``)."""
+        try:
+            with self.database.session_scope() as session:
+                repo = AcdStateRepository(session)
+                pending = repo.pending_callbacks()
+                places = repo.kept_places(_wall() - timedelta(seconds=LONGEST))
+        except (DatabaseUnavailable, MigrationError) as exc:
+            log.warning("ACD: callbacks and kept places not loaded yet: %s", exc)
+            return
+        self._restored = True
+        self.resume_callbacks(pending)
+        now, wall = self.clock(), _wall()
+        for place in places:
+            ago = max(0.0, (wall - place.left_at).total_seconds())
+            self.rejoins.restore(place.queue, place.number, place.since_us, now - ago)
+        log.info("ACD: %d callback(s), %d kept place(s) loaded", len(pending), len(places))
+
     # -- helpers --------------------------------------------------------------------------
 
     def _withdraw(self, ticket: Ticket, keep: str | None = None) -> None:
@@ -698,7 +901,9 @@ class Dispatcher:
         if reply is not None:
             reply.post(message)
 
-    def _forget(self, ticket: Ticket) -> None:
+    def _forget(self, ticket: Ticket, *, suspended: bool = False) -> None:
+        if ticket.accepted and ticket.outcome is None and not suspended:
+            self.auditor.report([("no_outcome", f"stay {ticket.id} closed without an outcome")])
         abandoned = ticket.outcome is QueueOutcome.ABANDONED
         self.rejoins.closed(ticket.id, abandoned=abandoned, since_us=ticket.since_us,
                             now=self.clock())  # fmt: skip
@@ -726,6 +931,10 @@ class Dispatcher:
                 left_at=left or stay.answered,
                 outcome=ticket.outcome,
                 reason=reason,
+                caller_number=self.rejoins.number_of(ticket.id),
+                callback_number=ticket.callback,
+                callback_attempts=ticket.callback_attempts,
+                callback_result=ticket.callback_result,
             )
         )
 

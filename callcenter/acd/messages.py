@@ -288,3 +288,71 @@ class Returning:
     ticket: str
     queue: str
     number: str
+
+
+# -- callbacks that keep the caller's place (acd.callback) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """The waiting caller confirmed ``number``: it hangs up and stays in line as a virtual
+    caller. Answered with ``CallbackTaken``."""
+
+    ticket: str
+    number: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackTaken:
+    ticket: str
+    refused: str | None = None  # why not: the caller is no longer waiting
+
+    @property
+    def accepted(self) -> bool:
+        return self.refused is None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffer:
+    """The virtual caller is at the front with ``extension`` free: ring the agent first."""
+
+    ticket: str
+    queue: str
+    number: str
+    extension: str
+    attempt: int  # 1 for the first attempt
+    ring_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswered:
+    """The agent answered the callback's leg, now the call ``call_uuid``; answered with a
+    ``Reservation`` (id: the ticket; refused: the callback is no longer this agent's)."""
+
+    ticket: str
+    extension: str
+    call_uuid: str
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDialled:
+    """The customer's side of one attempt: ``cause`` None when it answered (bridged to the
+    agent), else FreeSWITCH's hangup cause."""
+
+    ticket: str
+    call_uuid: str
+    cause: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BridgedBefore:
+    """A queue caller found bridged to an agent after a restart: its stay is answered."""
+
+    ticket: str
+    queue: str
+    call_uuid: str
+    extension: str
+    joined_us: int
+    priority: int = 0

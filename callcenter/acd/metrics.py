@@ -84,11 +84,12 @@ class AcdMetrics:
         self.invariant_violations = Counter(
             "callcenter_acd_invariant_violations_total",
             "ACD invariants found broken on the live board (acd.auditor), by rule: "
-            "offered_twice, no_live_call, passed_over, outcome_twice. Anything but 0 is a bug.",
+            "offered_twice, no_live_call, passed_over, outcome_twice, no_outcome. Anything but "
+            "0 is a bug.",
             ["rule"],
             registry=registry,
         )
-        for rule in ("offered_twice", "no_live_call", "passed_over", "outcome_twice"):
+        for rule in ("offered_twice", "no_live_call", "passed_over", "outcome_twice", "no_outcome"):
             self.invariant_violations.labels(rule=rule)
         self._gauges = _BoardGauges()
         registry.register(self._gauges)

@@ -24,11 +24,12 @@ from typing import Any, Protocol
 
 import gevent
 
+from callcenter.acd import callback, waiting
 from callcenter.acd import messages as m
-from callcenter.acd import waiting
 from callcenter.acd.board import QueueSpec
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import MusicOnHold, break_media
+from callcenter.acd.rules import CallbackRules
 from callcenter.calls.call import Call, QueueSeat
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.intents import BridgeAgent, Hangup, IntentArrived
@@ -37,7 +38,7 @@ from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
 from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
 from callcenter.phone.offers import AgentPhone, offer_variables, whisper_prompt
-from callcenter.vocabulary import CallState, QueueOutcome
+from callcenter.vocabulary import CallState, Disposition, QueueOutcome
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ _WAIT_EXITS = frozenset(
         QueueOutcome.EXIT_KEY,
     )
 )
+TONE_REFUSED = "tone_stream://%(150,100,480);loops=2"
+EXIT_KEY = "exit_key"
+CALLBACK = "callback"
 PARK_MARGIN = 30.0  # seconds before FreeSWITCH's park_timeout a queued caller is moved on
 
 
@@ -76,6 +80,7 @@ class _Seat:
     gone: bool = False  # the queue was deleted
     exit: m.Exit | None = None  # the queue sends the caller away (no agent, empty)
     keys_seen: int = 0  # the caller's keys pressed (Call.keys_pressed) already looked at
+    pressed: str | None = None  # a key that means something: "exit_key" or "callback"
     ringing: set[str] = field(default_factory=set)
     agent: str | None = None
     leg: str | None = None
@@ -187,7 +192,7 @@ class QueueRunner:
             )  # fmt: skip
             seat.marked = _mark(control, place)
             limit = self._wait(control, seat, spec, language)
-            if limit is not None:
+            if limit is not None and limit != CALLBACK:
                 outcome = _exit_outcome(seat, limit)
                 call.timeline.queue_left(_now_us(), str(outcome))
                 control.emit(QueueLeft, queue=queue, outcome=str(outcome), reason=limit)
@@ -255,9 +260,16 @@ class QueueRunner:
                 offer = seat.offer
                 if seat.exit is not None:
                     return seat.exit.reason
-                pressed = _key_exit(call, seat, spec)
-                if pressed is not None:
+                pressed, seat.pressed = seat.pressed or _pressed_key(call, seat, spec), None
+                if pressed == EXIT_KEY:
                     return pressed
+                if pressed == CALLBACK:
+                    music.stop()
+                    if self._callback(control, seat, spec, language):
+                        return CALLBACK
+                    control.pump()
+                    seat.keys_seen = call.keys_pressed  # the dialogue's keys mean nothing here
+                    music.start()
                 if offer is None or offer.number <= rung:
                     if seat.gone:
                         return "queue deleted"
@@ -276,6 +288,64 @@ class QueueRunner:
             raise
         finally:
             music.stop(interrupt=call.caller.bridged_us is None)
+
+    def _callback(self, control: CallControl, seat: _Seat, spec: QueueSpec, language: str) -> bool:
+        """The caller asked for a callback: confirm its number (or take another), hand its
+        place to the dispatcher as a virtual caller, say goodbye, hang up. False: the
+        caller waits on (no valid number, no choice made, the place already offered)."""
+        call, rules = control.call, spec.routing.callback
+        number = self._callback_number(control, rules, language)
+        if number is None:
+            control.play(TONE_REFUSED)
+            return False
+        answer = m.OneShot()
+        self.dispatcher.post(m.CallbackRequested(seat.ticket, number, answer))
+        taken = answer.get(JOIN_TIMEOUT)
+        if not isinstance(taken, m.CallbackTaken) or not taken.accepted:
+            why = taken.refused if isinstance(taken, m.CallbackTaken) else "no answer"
+            log.info("call %s: callback not taken: %s", call.uuid, why)
+            return False
+        seat.left = True  # the stay goes on without the caller: no Leave
+        call.timeline.queue_left(_now_us(), str(QueueOutcome.CALLBACK))
+        call.timeline.outcome = str(Disposition.CALLBACK)
+        control.emit(QueueLeft, queue=seat.queue, outcome=str(QueueOutcome.CALLBACK),
+                     reason=f"callback to {number}")  # fmt: skip
+        self._unmark(control, seat)  # a restart must not put the caller back in line
+        log.info("call %s: queue %s will call back %s", call.uuid, seat.queue, number)
+        control.play(rules.done_prompt)
+        control.hangup("NORMAL_CLEARING")
+        return True
+
+    def _callback_number(
+        self, control: CallControl, rules: CallbackRules, language: str
+    ) -> str | None:
+        """Caller ID read back, 1 confirms and 2 takes another; a number keyed in ends with
+        # and is checked (``acd.callback``). None: nothing usable."""
+        self._speaks(control)
+        number = callback.number_to_call(control.call.from_number, rules)
+        if number is not None:
+            control.play(rules.prompt)
+            control.say(number, method="iterated", lang=language)
+            control.play(rules.choice_prompt)
+            choice = control.collect_digits(
+                "silence_stream://250", tries=2, timeout=5.0, regex="[12]"
+            )
+            if choice.value == callback.CONFIRM:
+                return number
+            if choice.value != callback.OTHER:
+                return None
+        control.play(rules.enter_prompt)
+        keyed = control.collect_digits(
+            "silence_stream://250", min_digits=rules.min_digits, max_digits=rules.max_digits,
+            tries=2, timeout=10.0, regex=r"\d+", digit_timeout=5.0,
+        )  # fmt: skip
+        return callback.keyed_number(keyed.value, rules)
+
+    def _speaks(self, control: CallControl) -> None:
+        """``say:`` prompts need the channel's TTS engine and voice."""
+        engine, voice = self.tts
+        control.set_variable("tts_engine", engine)
+        control.set_variable("tts_voice", voice)
 
     def _position(self, seat: _Seat) -> int:
         """Asked of the dispatcher when announced (the music's greenlet); the place at
@@ -301,7 +371,10 @@ class QueueRunner:
         new = seat.offer is not None and seat.offer.number > rung
         call = control.call
         pressed = call.keys_pressed > seat.keys_seen
-        return new or seat.gone or seat.exit is not None or pressed or call.caller_gone
+        return (
+            new or seat.gone or seat.exit is not None or pressed or call.caller_gone
+            or seat.pressed is not None
+        )  # fmt: skip
 
     def _unmark(self, control: CallControl, seat: _Seat) -> None:
         """The caller left the queue without an agent: a restart must not put it back."""
@@ -346,14 +419,20 @@ class QueueRunner:
         winner: tuple[str, str] | None = None
         try:
             pending = set(jobs)
-            while pending and winner is None:
-                stops: list[Any] = [*pending, control.mailbox.intent]
+            keyed = control.mailbox.keyed
+            while pending and winner is None and seat.pressed is None:
+                stops: list[Any] = [*pending, control.mailbox.intent, keyed]
                 for job in gevent.wait(stops, count=1):
                     if job is control.mailbox.intent:
                         control.pump()
                         control.check_intents()  # the finally below cancels the phones
                         if not control.intents:
                             control.mailbox.intent.clear()  # nothing left: wait again
+                        continue
+                    if job is keyed:  # the exit (or callback) key cancels the offer
+                        keyed.clear()
+                        control.pump()
+                        seat.pressed = _pressed_key(control.call, seat, spec)
                         continue
                     pending.discard(job)
                     ext = jobs[job]
@@ -362,6 +441,8 @@ class QueueRunner:
                         self._fail(seat, ext, _cause(control, ext, error))
                     elif winner is None:  # two answers in one wake-up: the first one wins
                         winner = (ext, leg)
+                if seat.pressed is not None:
+                    winner = None  # the caller's key wins over an answer in the same wake-up
         finally:
             for job, ext in jobs.items():
                 if not job.ready():
@@ -491,15 +572,21 @@ class QueueRunner:
         self.dispatcher.post(m.Leave(seat.ticket, outcome, reason))
 
 
-def _key_exit(call: Call, seat: _Seat, spec: QueueSpec) -> str | None:
+def _pressed_key(call: Call, seat: _Seat, spec: QueueSpec) -> str | None:
     """The keys the caller pressed while waiting, read once: the queue's exit key is a
-    reason to leave (``"exit_key"``); others are ignored."""
+    reason to leave (``"exit_key"``), its callback key asks for a callback (``"callback"``);
+    others are ignored."""
     keys = call.keys_since(seat.keys_seen)
     seat.keys_seen = call.keys_pressed
-    exit_key = spec.routing.exit_key
-    if exit_key is not None and exit_key in keys:
-        log.info("call %s: caller pressed %s: leaves queue %s", call.uuid, exit_key, spec.name)
-        return "exit_key"
+    routing = spec.routing
+    for key in keys:
+        if key == routing.exit_key:
+            log.info("call %s: caller pressed %s: leaves queue %s", call.uuid, key, spec.name)
+            return EXIT_KEY
+        if key == routing.callback.key:
+            log.info("call %s: caller pressed %s: callback asked (queue %s)", call.uuid, key,
+                     spec.name)  # fmt: skip
+            return CALLBACK
     return None
 
 

@@ -48,6 +48,16 @@ class Rejoins:
         if found is not None:
             self._numbers[ticket] = (queue, found)
 
+    def number_of(self, ticket: str) -> str | None:
+        """The caller's normalized number (stored with the stay, for a restart)."""
+        key = self._numbers.get(ticket)
+        return key[1] if key is not None else None
+
+    def restore(self, queue: str, number: str, since_us: int, left_at: float) -> None:
+        """A place the last run kept (read back from the stays after a restart)."""
+        if since_us:
+            self._places[(queue, number)] = _Place(since_us, left_at)
+
     def place(self, ticket: str, window: float, now: float) -> int | None:
         """The join time this caller had when it hung up within ``window`` s, if any."""
         key = self._numbers.get(ticket)

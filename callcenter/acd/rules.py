@@ -152,6 +152,25 @@ class TierRules:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackRules:
+    """A callback that keeps the caller's place (``acd.callback``): the key that offers it
+    (None: off), the customer's number's bounds, how often and how far apart it is dialled."""
+
+    key: str | None = None
+    attempts: int = 3
+    retry_seconds: int = 120
+    min_digits: int = 7
+    max_digits: int = 15
+    ring_seconds: int = 30
+    whisper: str | None = None  # played to the agent before the customer is dialled
+    wrapup: bool = False  # after a customer not reached: the agent's wrap-up (else idle)
+    prompt: str = "say:we will call you back at"  # then the number, digit by digit
+    choice_prompt: str = "say:press 1 to confirm, or 2 to enter another number"
+    enter_prompt: str = "say:please enter the number to call, then press the pound key"
+    done_prompt: str = "say:thank you, you keep your place, we will call you back"
+
+
+@dataclass(frozen=True, slots=True)
 class Routing:
     relax: tuple[Relax, ...] = ()
     tiers: TierRules = field(default_factory=TierRules)
@@ -163,6 +182,7 @@ class Routing:
     ring_progressively_delay: int = 10
     exit_key: str | None = None  # a DTMF key that takes the caller out of the queue
     exit_target: str | None = None  # where it goes (None: the queue's overflow target)
+    callback: CallbackRules = field(default_factory=CallbackRules)
 
     @classmethod
     def parse(cls, stored: Mapping[str, Any] | None) -> Routing:
@@ -188,7 +208,31 @@ class Routing:
             ring_progressively_delay=checked.get("ring_progressively_delay", 10),
             exit_key=checked.get("exit_key"),
             exit_target=checked.get("exit_target"),
+            callback=_callback_rules(checked),
         )
+
+
+def _callback_rules(checked: Mapping[str, Any]) -> CallbackRules:
+    rules = CallbackRules(
+        key=checked.get("callback_key"),
+        attempts=checked.get("callback_attempts", 3),
+        retry_seconds=checked.get("callback_retry_seconds", 120),
+        min_digits=checked.get("callback_min_digits", 7),
+        max_digits=checked.get("callback_max_digits", 15),
+        ring_seconds=checked.get("callback_ring_seconds", 30),
+        whisper=checked.get("callback_whisper"),
+        wrapup=checked.get("callback_wrapup", False),
+        **{
+            field: checked[f"callback_{field}"]
+            for field in ("prompt", "choice_prompt", "enter_prompt", "done_prompt")
+            if f"callback_{field}" in checked
+        },
+    )
+    if rules.min_digits > rules.max_digits:
+        raise RuleError("callback_min_digits", f"{rules.min_digits}: above callback_max_digits")
+    if rules.key is not None and rules.key == checked.get("exit_key"):
+        raise RuleError("callback_key", f"{rules.key!r}: already the exit key")
+    return rules
 
 
 def agent_overrides(stored: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -261,6 +305,13 @@ def _target(key: str, value: Any) -> str:
     return value
 
 
+def _prompt(key: str, value: Any) -> str:
+    """A sound file or ``say:`` text for playback (the service checks it as a playback)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or not value.isprintable():
+        raise RuleError(key, f"{value!r}: expected a sound file (custom/callback.wav)")
+    return value
+
+
 def _relax(key: str, value: Any) -> tuple[Relax, ...]:
     return parse_relax(value)
 
@@ -283,4 +334,16 @@ QUEUE_KEYS: dict[str, Any] = {
     "ring_progressively_delay": _seconds(1, 600),
     "exit_key": _key,
     "exit_target": _target,
+    "callback_key": _key,
+    "callback_attempts": _seconds(1, 10),
+    "callback_retry_seconds": _seconds(0, 86_400),
+    "callback_min_digits": _seconds(3, 20),
+    "callback_max_digits": _seconds(3, 20),
+    "callback_ring_seconds": _seconds(5, 300),
+    "callback_whisper": _prompt,
+    "callback_wrapup": _flag,
+    "callback_prompt": _prompt,
+    "callback_choice_prompt": _prompt,
+    "callback_enter_prompt": _prompt,
+    "callback_done_prompt": _prompt,
 }

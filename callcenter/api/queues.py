@@ -54,6 +54,18 @@ class Routing(FailurePolicy):
     ring_progressively_delay: int | None = Field(None, description="1-600 seconds")
     exit_key: str | None = Field(None, description="0-9, * or #", examples=["0"])
     exit_target: str | None = Field(None, max_length=255, examples=["ivr:main"])
+    callback_key: str | None = Field(None, description="0-9, * or #: offers a callback")
+    callback_attempts: int | None = Field(None, description="1-10 (default 3)")
+    callback_retry_seconds: int | None = Field(None, description="0-86400 (default 120)")
+    callback_min_digits: int | None = Field(None, description="3-20 (default 7)")
+    callback_max_digits: int | None = Field(None, description="3-20 (default 15)")
+    callback_ring_seconds: int | None = Field(None, description="5-300 (default 30)")
+    callback_whisper: str | None = Field(None, max_length=255, examples=["custom/callback.wav"])
+    callback_wrapup: bool | None = Field(None, description="Wrap-up after a customer not reached")
+    callback_prompt: str | None = Field(None, max_length=255, examples=["say:we call you at"])
+    callback_choice_prompt: str | None = Field(None, max_length=255)
+    callback_enter_prompt: str | None = Field(None, max_length=255)
+    callback_done_prompt: str | None = Field(None, max_length=255)
 
 
 class Member(BaseModel):
@@ -166,6 +178,11 @@ class Entry(BaseModel):
     left_at: datetime | None
     outcome: QueueOutcome | None
     reason: str | None
+    callback_number: str | None = Field(None, description="A callback: the number dialled")
+    callback_attempts: int = Field(0, description="Times the customer was dialled")
+    callback_result: str | None = Field(
+        None, description="The last attempt: answered, no_answer, busy or failed"
+    )
 
 
 class EntriesQuery(BaseModel):

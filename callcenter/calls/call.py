@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,6 +66,21 @@ class QueueSeat:
         )  # fmt: skip
 
 
+def _callback_of(header: Callable[[str], str | None]) -> tuple[str, str, str, str] | None:
+    """A queue callback's call (``cc_entry=callback``, the agent's leg first): its ticket,
+    the number to dial, the agent, the queue."""
+    if header("variable_cc_entry") != "callback":
+        return None
+    ticket = header("variable_cc_callback") or ""
+    number = header("variable_cc_callback_number") or ""
+    agent = header("variable_cc_agent") or ""
+    queue = header("variable_cc_queue") or ""
+    names = all(_SEAT_NAME.fullmatch(name) for name in (ticket, agent, queue))
+    if not (names and number.isdigit() and len(number) <= 20):
+        return None
+    return ticket, number, agent, queue
+
+
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
@@ -93,6 +108,9 @@ class Call:
     queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there
     entry: str = "inbound"  # the dialplan's cc_entry: inbound, agent_feature, agent_outbound
     agent: str | None = None  # dialled from this agent's phone (its authenticated SIP user)
+    bridged_seat: QueueSeat | None = None  # adopted bridged: the queue stay it was answered in
+    # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
+    callback: tuple[str, str, str, str] | None = None
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(
@@ -124,6 +142,7 @@ class Call:
             to_number=header("Caller-Destination-Number") or "",
             entry=header("variable_cc_entry") or "inbound",
         )
+        call.callback = _callback_of(header)
         call.apply(event)
         return call
 
@@ -145,10 +164,12 @@ class Call:
             adopted=True,
             entry=dump.get("variable_cc_entry") or "inbound",
         )
+        call.callback = _callback_of(dump.get)
         leg = _times_from_dump(call.caller, dump)
         leg.channel_name = dump.get("Channel-Name", "")
         if leg.bridged_us or dump.get("Other-Leg-Unique-ID"):
             call.state = CallState.BRIDGED
+            call.bridged_seat = QueueSeat.from_dump(dump)
         elif leg.answered_us:
             call.state = CallState.ANSWERED
             call.queue_seat = QueueSeat.from_dump(dump)

@@ -86,6 +86,19 @@ class AgentPresence(Protocol):
 
     def release(self, reservation: str) -> None: ...
 
+    def bridged_before(
+        self,
+        ticket: str,
+        queue: str,
+        call_uuid: str,
+        extension: str,
+        joined_us: int,
+        priority: int = 0,
+    ) -> None:
+        """A queue caller found bridged to ``extension`` after a restart: its stay is
+        answered (the last run may have died before writing so)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Digits:

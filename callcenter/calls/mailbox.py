@@ -33,8 +33,8 @@ CALL_EVENTS = TIMELINE_EVENTS | {"DTMF"}
 
 class Mailbox:
     __slots__ = (
-        "_items", "_messages", "_ready", "call_uuid", "caller_hangup", "intent", "maxsize",
-        "wants",
+        "_items", "_messages", "_ready", "call_uuid", "caller_hangup", "intent", "keyed",
+        "maxsize", "wants",
     )  # fmt: skip
 
     def __init__(
@@ -48,6 +48,7 @@ class Mailbox:
         self.caller_hangup = Flag()
         self._messages: deque[object] = deque()
         self.intent = Flag()
+        self.keyed = Flag()  # the caller pressed a key (a wait on agents ringing reads it)
 
     def put_nowait(self, event: Event) -> None:
         name = event.name
@@ -55,6 +56,8 @@ class Mailbox:
             return
         if name in _GONE and event.unique_id == self.call_uuid:
             self.caller_hangup.set()
+        elif name == "DTMF" and event.unique_id == self.call_uuid:
+            self.keyed.set()
         if len(self._items) >= self.maxsize:
             raise Full  # the router counts the drop
         self._items.append(event)

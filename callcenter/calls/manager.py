@@ -82,6 +82,7 @@ class CallManager:
         dial_out: DialOutRunner | None = None,
         phone: TargetRunner | None = None,
         supervision_finish: Finish | None = None,
+        callback: TargetRunner | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -97,6 +98,7 @@ class CallManager:
         self.destinations = Destinations(routes, database)  # agents' phones' transfers
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.supervision_finish = supervision_finish  # stores a supervisor session's end
+        self.callback = callback  # a queue's callback: the agent's leg first, then the customer
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -223,6 +225,8 @@ class CallManager:
         run = self.run_target
         if self.phone is not None and call.entry in AGENT_ENTRIES:
             run = self.phone
+        if self.callback is not None and call.callback is not None:
+            run = self.callback
         actor = CallActor(
             control,
             lambda: self._target_of(call),
@@ -285,6 +289,8 @@ class CallManager:
             return Target(RouteTarget.QUEUE, call.queue_seat.queue)
         if self.phone is not None and call.entry in AGENT_ENTRIES:
             return Target(RouteTarget.EXTENSION, call.did)  # not a DID: the phone runner's
+        if call.callback is not None:
+            return Target(RouteTarget.QUEUE, call.callback[3])  # the callback runner's
         return self.routes.resolve(call.did)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
@@ -503,6 +509,8 @@ class CallManager:
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)
+        if call.callback is not None and call.state is CallState.BRIDGED and self.presence:
+            self.presence.busy(call.uuid, call.callback[2])  # a callback's agent, talking
 
     def _adopt_leg(self, channel: Channel, dump: dict[str, Any]) -> None:
         uuid = dump.get("Unique-ID", "")
@@ -525,6 +533,12 @@ class CallManager:
         log.info("call %s: leg %s adopted", owner.call.uuid, uuid)
         if leg.agent_extension and not leg.ended:
             owner.control.agent_busy(leg.agent_extension)  # the ACD restarted knowing nothing
+            seat = owner.call.bridged_seat
+            if seat is not None and self.presence is not None:
+                self.presence.bridged_before(
+                    seat.ticket, seat.queue, owner.call.uuid, leg.agent_extension, seat.joined_us,
+                    seat.priority,
+                )  # fmt: skip
 
     # -- shutdown -----------------------------------------------------------------------
 

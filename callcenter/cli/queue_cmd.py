@@ -72,6 +72,31 @@ _ROUTING: dict[str, tuple[str, Any, str]] = {
                  "A key the waiting caller presses to leave (outcome exit_key)."),
     "exit_target": ("exit_target", str, "Where that key sends the caller, as a route target "
                     "(default: --overflow)."),
+    "callback_key": ("callback_key", click.Choice(list("0123456789*#")),
+                     "A key the waiting caller presses to be called back, keeping its place "
+                     "(docs/waiting.md; off by default)."),
+    "callback_attempts": ("callback_attempts", click.IntRange(1, 10),
+                          "Times the customer is dialled before the callback fails (default 3)."),
+    "callback_retry": ("callback_retry_seconds", click.IntRange(0, 86_400),
+                       "Seconds before the next attempt after no answer or busy (default 120)."),
+    "callback_min_digits": ("callback_min_digits", click.IntRange(3, 20),
+                            "Fewest digits of a number keyed in for a callback (default 7)."),
+    "callback_max_digits": ("callback_max_digits", click.IntRange(3, 20),
+                            "Most digits of a number keyed in for a callback (default 15)."),
+    "callback_ring": ("callback_ring_seconds", click.IntRange(5, 300),
+                      "Seconds the customer's phone rings on a callback (default 30)."),
+    "callback_whisper": ("callback_whisper", str, "Played to the agent before the customer is "
+                         "dialled (default: 'callback for <number>' said by TTS)."),
+    "callback_wrapup": ("callback_wrapup", None, "After a customer not reached, the agent "
+                        "wraps up (default: idle at once)."),
+    "callback_prompt": ("callback_prompt", str, "Said before the caller's number is read back "
+                        "(a file or say:TEXT; default 'we will call you back at')."),
+    "callback_choice_prompt": ("callback_choice_prompt", str, "Asks 1 to confirm, 2 for "
+                               "another number."),
+    "callback_enter_prompt": ("callback_enter_prompt", str, "Asks for the number to call, "
+                              "ended by #."),
+    "callback_done_prompt": ("callback_done_prompt", str, "Said before the caller is hung up "
+                             "with its callback taken."),
 }  # fmt: skip
 _STRATEGY_NAMES = [s.value for s in QueueStrategy] + sorted(STRATEGY_ALIASES)
 
@@ -316,6 +341,7 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
       callcenter queue set sales --announce-every 60 --position-prompt custom/you-are.wav \\
           --wait-prompt custom/wait-about.wav --wait-more-prompt custom/wait-more.wav
       callcenter queue set sales --rejoin-window 120
+      callcenter queue set sales --callback-key 5 --callback-attempts 3 --callback-retry 120
     """
     if no_overflow and given.get("overflow") is not None:
         raise click.UsageError("give --overflow or --no-overflow, not both")
@@ -524,7 +550,9 @@ def skill_drop(ctx: Context, queue: str, skill_name: str) -> None:
     click.echo(f"queue {queue}: {skill_name} no longer required")
 
 
-_ENTRY_COLUMNS = ["joined_at", "call_uuid", "wait_seconds", "outcome", "agent", "offers", "reason"]
+_ENTRY_COLUMNS = [
+    "joined_at", "call_uuid", "wait_seconds", "outcome", "agent", "offers", "reason", "callback",
+]  # fmt: skip
 
 
 def _detail(record: QueueRecord) -> dict[str, Any]:
@@ -545,4 +573,13 @@ def _entry(entry: QueueEntryRecord) -> dict[str, Any]:
         "answered_at": entry.answered_at,
         "left_at": entry.left_at,
         "reason": entry.reason,
+        "callback": _callback(entry),
     }
+
+
+def _callback(entry: QueueEntryRecord) -> str | None:
+    """``15550102000 x2 no_answer``: the number called back, attempts, the last result."""
+    if entry.callback_number is None:
+        return None
+    last = f" {entry.callback_result}" if entry.callback_result else ""
+    return f"{entry.callback_number} x{entry.callback_attempts}{last}"

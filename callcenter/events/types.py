@@ -33,6 +33,8 @@ class EventType(StrEnum):
     RECORDING_STORED = "recording.stored"
     VOICEMAIL_RECEIVED = "voicemail.received"
     TRUNK_STATE_CHANGED = "trunk.state_changed"
+    QUEUE_CALLBACK_REQUESTED = "queue.callback_requested"
+    QUEUE_CALLBACK_ENDED = "queue.callback_ended"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -195,6 +197,24 @@ class TrunkStateChanged(Event):
     registered: bool = False
     up: bool = False  # registered, or reachable (Ping-Status UP) for a trunk that does not register
     detail: str = ""  # e.g. "503 Service Unavailable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueCallbackRequested(Event):
+    """A waiting caller hung up to be called back at ``number``, keeping its place."""
+
+    type = EventType.QUEUE_CALLBACK_REQUESTED
+    number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueCallbackEnded(Event):
+    """A callback's last word: ``outcome`` callback_answered or callback_failed."""
+
+    type = EventType.QUEUE_CALLBACK_ENDED
+    number: str
+    outcome: str
+    attempts: int
 
 
 class CallFacts(Protocol):

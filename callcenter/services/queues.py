@@ -193,6 +193,10 @@ def routing_of(stored: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str,
             out["exit_target"] = str(targets.check_target(out["exit_target"]))
         except targets.InvalidRoute as exc:
             raise checks.InvalidArgument("exit_target", exc.reason) from exc
+    for key in ("callback_whisper", "callback_prompt", "callback_choice_prompt",
+                "callback_enter_prompt", "callback_done_prompt"):  # fmt: skip
+        if key in out and not str(out[key]).startswith("say:"):
+            checks.playback(out[key], key)
     return out
 
 

@@ -86,6 +86,9 @@ class QueueEntryRecord:
     left_at: datetime | None
     outcome: QueueOutcome | None
     reason: str | None
+    callback_number: str | None = None
+    callback_attempts: int = 0
+    callback_result: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,10 @@ class QueueStayRecord:
     left_at: datetime | None = None
     outcome: QueueOutcome | None = None
     reason: str | None = None
+    caller_number: str | None = None
+    callback_number: str | None = None
+    callback_attempts: int = 0
+    callback_result: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

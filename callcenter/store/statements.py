@@ -56,6 +56,7 @@ LEG_COLUMNS = (
 STAY_COLUMNS = (
     "ticket", "call_uuid", "priority", "position_at_join", "joined_at", "offers",
     "offered_at", "answered_at", "left_at", "outcome", "reason",
+    "caller_number", "callback_number", "callback_attempts", "callback_result",
 )  # fmt: skip
 
 
@@ -198,6 +199,8 @@ def stay_upsert(dialect: str) -> Any:
     kept = ("ticket", "joined_at", "position_at_join")
     changes: dict[str, Any] = {c: new[c] for c in columns if c not in kept}
     changes["offered_at"] = func.coalesce(STAYS.c.offered_at, new.offered_at)
+    for kept_once in ("caller_number", "callback_number"):  # a stay resumed may not know them
+        changes[kept_once] = func.coalesce(new[kept_once], STAYS.c[kept_once])
     changes["offers"] = case((new.offers > STAYS.c.offers, new.offers), else_=STAYS.c.offers)
     return stmt.on_conflict_do_update(index_elements=["ticket"], set_=changes).execution_options(
         preserve_rowcount=True

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from sqlalchemy import text
 
 from callcenter.cli import main
 from callcenter.store.database import Database
+from callcenter.store.records import QueueStayRecord
 from callcenter.store.repos import AgentRepository, AuditLog, QueueRepository
+from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
 from tests.conftest import migrated_database
 from tests.support import until
@@ -477,6 +480,9 @@ HOSTILE = ["10\n01", "1001 1002", "1001;reboot", "$(id)", "${sofia_profile}", "x
         ["queue", "set", "sales", "--join-empty", "asleep"],
         ["queue", "set", "sales", "--exit-key", "0", "--exit-target", "nowhere:x"],
         ["queue", "set", "sales", "--exit-key", "00"],
+        ["queue", "set", "sales", "--exit-key", "5", "--callback-key", "5"],
+        ["queue", "set", "sales", "--callback-min-digits", "12", "--callback-max-digits", "8"],
+        ["queue", "set", "sales", "--callback-whisper", "two words.wav"],
         ["queue", "set", "sales", "--strategy", "loudest"],
         ["queue", "set", "sales", "--pause-reason", "a\x1bb"],
         ["agent", "failure-policy", "1001", "--pause-reason", "bad\rreason"],
@@ -671,6 +677,30 @@ def test_queue_routing_rules_through_the_cli(env: dict[str, str], database: Data
     result = ok(["agent", "failure-policy", "1001", "--no-answer-delay", "5"], env)
     assert "no_answer_delay=5" in result.output
     assert audit(database)[-1] == ("agent.failure_policy", "1001", {"no_answer_delay": 5})
+
+
+def test_queue_callbacks_through_the_cli(env: dict[str, str], database: Database) -> None:
+    ok(["queue", "add", "back"], env)
+    result = ok(
+        ["queue", "set", "back", "--callback-key", "5", "--callback-attempts", "2",
+         "--callback-retry", "300", "--callback-whisper", "say:callback"],
+        env,
+    )  # fmt: skip
+    assert "callback_key=5" in result.output and "callback_attempts=2" in result.output
+    assert as_json(["queue", "show", "back"], env)["routing"] == {
+        "callback_key": "5", "callback_attempts": 2, "callback_retry_seconds": 300,
+        "callback_whisper": "say:callback",
+    }  # fmt: skip
+    joined = datetime.now(UTC)
+    with database.session_scope() as session:
+        AcdStateRepository(session).save_stays([
+            QueueStayRecord("t-back", "back", "c-back", 0, 1, joined, callback_number="15550102000",
+                            callback_attempts=1, callback_result="no_answer"),
+        ])  # fmt: skip
+    [entry] = as_json(["queue", "entries", "back"], env)
+    assert (entry["outcome"], entry["callback"]) == (None, "15550102000 x1 no_answer")
+    ok(["queue", "set", "back", "--reset", "callback_key"], env)
+    assert "callback_key" not in as_json(["queue", "show", "back"], env)["routing"]
 
 
 # -- agent set, route test, live calls -------------------------------------------------------

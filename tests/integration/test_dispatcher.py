@@ -21,7 +21,7 @@ from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import OpenStaysClosed, QueueStayRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
-from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome
+from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
 
 
 class Flaky:
@@ -347,3 +347,52 @@ def test_a_direct_call_claims_a_free_agent_and_call_ended_frees_it(database: Dat
     dispatcher.post(m.CallEnded("call-1"))
     dispatcher.drain()
     assert dispatcher.board.agents["1001"].state is AgentState.IDLE
+
+
+def test_a_callback_rings_one_agent_is_tried_again_later_and_fails_with_its_queue(
+    staffed: Database,
+) -> None:
+    with staffed.session_scope() as session:
+        QueueRepository(session).update("sales", strategy=QueueStrategy.RING_ALL)
+    clock = Clock()
+    dispatcher, writer = loaded(staffed, clock)
+    board, port, caller = dispatcher.board, Inbox(), Inbox()
+    dispatcher.callback_port = port
+    for ext in ("1001", "1002"):
+        board.agents[ext].holds.add("call:other")  # nobody free yet
+    dispatcher.post(m.Join("t-1", "call-1", "sales", caller))
+    dispatcher.post(m.CallbackRequested("t-1", "15550102000", caller))
+    dispatcher.drain()
+    assert [x for x in caller.messages if isinstance(x, m.CallbackTaken)] == [
+        m.CallbackTaken("t-1")
+    ]
+    dispatcher.post(m.CallEnded("other"))  # both agents free at once
+    dispatcher.drain()
+    [offer] = port.messages  # ring-all: a callback rings one agent, the other stays free
+    assert (offer.number, offer.attempt, offer.queue) == ("15550102000", 1, "sales")
+    assert not offers(caller)  # the caller is gone: nothing goes to its mailbox
+    other = "1002" if offer.extension == "1001" else "1001"
+    assert board.agents[other].state is AgentState.IDLE
+    reply = Inbox()
+    dispatcher.post(m.CallbackAnswered("t-1", offer.extension, "cb-1", reply))
+    dispatcher.drain()
+    assert [x.granted for x in reply.messages] == [True]
+    assert board.agents[offer.extension].state is AgentState.IN_CALL
+    dispatcher.post(m.CallbackDialled("t-1", "cb-1", "NO_ANSWER"))
+    dispatcher.drain()
+    assert board.agents[offer.extension].state is AgentState.IDLE  # no wrap-up, no rest
+    assert not board.waiting("sales")  # waits out the retry delay
+    stay = [r for r in writer.records if isinstance(r, QueueStayRecord)][-1]
+    assert (stay.outcome, stay.callback_attempts, stay.callback_result) == (None, 1, "no_answer")
+    clock.now += 120.0
+    dispatcher.drain()
+    assert [t.id for t in board.waiting("sales")] == ["t-1"]  # back in line, offered again
+    assert [x.attempt for x in port.messages] == [1, 2]
+    with staffed.session_scope() as session:
+        QueueRepository(session).delete("sales")
+    dispatcher.queue_changed("sales")
+    dispatcher.drain()
+    stay = [r for r in writer.records if isinstance(r, QueueStayRecord)][-1]
+    assert (stay.outcome, stay.reason) == (QueueOutcome.CALLBACK_FAILED, "queue deleted")
+    assert all(a.state is AgentState.IDLE for a in board.agents.values())
+    assert dispatcher.auditor.count == 0

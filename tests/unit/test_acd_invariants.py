@@ -2,7 +2,9 @@
 
 Callers join (priorities, skills), leave, are offered agents who answer or fail in every way
 FreeSWITCH fails; agents log in, pause, log out; the configuration reloads; the engine
-restarts (waiting callers resume their stays). After every step the auditor's checks run
+restarts (waiting callers resume their stays, callbacks are loaded back); callers hang up
+for a callback that keeps their place, whose agent answers or not, whose customer answers
+or not (``acd.callback``). After every step the auditor's checks run
 on the whole board (``acd.auditor``): no agent offered two calls, no agent offering or in a
 call without the live call, no caller passed over by a later caller of equal or lower
 priority while an agent was free for both. At the end every stay has exactly one outcome.
@@ -43,7 +45,9 @@ ROUTINGS = (
     {"tier_wait_seconds": 10, "tier_wait_multiply": True, "tier_no_agent_no_wait": True},
     {"max_wait_no_agent_seconds": 30, "no_agent_grace_seconds": 5, "leave_empty": "unavailable"},
     {"join_empty": "paused,unavailable", "max_no_answer": 1, "no_answer_delay": 3},
+    {"callback_key": "5", "callback_attempts": 2, "callback_retry_seconds": 5},
 )
+CUSTOMER = (None, "NO_ANSWER", "USER_BUSY", "NO_ROUTE_DESTINATION", "AGENT_LEFT")
 
 
 class Writer:
@@ -95,6 +99,8 @@ class AcdMachine(RuleBasedStateMachine):
         self.writer = Writer()
         self.callers: dict[str, Caller] = {}
         self.in_call: dict[str, str] = {}  # call uuid -> ticket, answered and talking
+        self.port = Caller("callbacks")  # the dispatcher's callback port: CallbackOffers
+        self.dialling: dict[str, str] = {}  # a callback's call -> ticket: the customer rings
         self.seq = 0
         self.dispatcher = self._new_dispatcher()
 
@@ -107,6 +113,7 @@ class AcdMachine(RuleBasedStateMachine):
         )
         dispatcher.auditor.interval = 0.0  # the whole sweep after every step
         dispatcher.board.rng = random.Random(0)  # random strategies: the same on a replay
+        dispatcher.callback_port = self.port
         return dispatcher
 
     @initialize(
@@ -197,6 +204,79 @@ class AcdMachine(RuleBasedStateMachine):
         self.dispatcher.post(m.CallEnded(call))
         self.step()
 
+    # -- callbacks --------------------------------------------------------------------------
+
+    def _waiting(self) -> list[str]:
+        board = self.dispatcher.board
+        return sorted(t for t in self.callers if t in board.tickets and board.tickets[t].waiting)
+
+    @precondition(lambda self: bool(self._waiting()))
+    @rule(data=st.data())
+    def ask_callback(self, data: st.DataObject) -> None:
+        """The caller presses the callback key, confirms its number and hangs up."""
+        ticket = data.draw(st.sampled_from(self._waiting()))
+        caller = self.callers[ticket]
+        self.dispatcher.post(m.CallbackRequested(ticket, "15550100000", caller))
+        self.dispatcher.drain()
+        if any(isinstance(x, m.CallbackTaken) and x.accepted for x in caller.messages):
+            self.callers.pop(ticket)
+        self.step()
+
+    def _callback_offers(self) -> list[tuple[str, str]]:
+        """Callback offers whose agent is still offered that ticket."""
+        board = self.dispatcher.board
+        return sorted(
+            (o.ticket, o.extension) for o in self.port.messages
+            if isinstance(o, m.CallbackOffer) and o.ticket in board.tickets
+            and o.extension in (board.tickets[o.ticket].offer or ())
+        )  # fmt: skip
+
+    @precondition(lambda self: bool(self._callback_offers()))
+    @rule(
+        data=st.data(), answered=st.booleans(), cause=st.sampled_from(CAUSES),
+        customer=st.sampled_from(("later", *CUSTOMER)),
+    )  # fmt: skip
+    def callback_agent(
+        self, data: st.DataObject, answered: bool, cause: str, customer: str | None
+    ) -> None:
+        ticket, ext = data.draw(st.sampled_from(self._callback_offers()))
+        if not answered:
+            self.dispatcher.post(m.OfferFailed(ticket, ext, cause))
+            self.step()
+            return
+        self.seq += 1
+        call, reply = f"cb-{ticket}-{self.seq}", Caller(ticket)
+        self.dispatcher.post(m.CallbackAnswered(ticket, ext, call, reply))
+        self.dispatcher.drain()
+        [granted] = reply.messages
+        assert isinstance(granted, m.Reservation) and granted.granted
+        self.dialling[call] = ticket
+        self.step()
+        if customer != "later":  # the customer answers, or not, before anything else
+            self._customer(call, customer)
+
+    @precondition(lambda self: bool(self.dialling))
+    @rule(data=st.data(), cause=st.sampled_from(CUSTOMER))
+    def customer(self, data: st.DataObject, cause: str | None) -> None:
+        self._customer(data.draw(st.sampled_from(sorted(self.dialling))), cause)
+
+    def _customer(self, call: str, cause: str | None) -> None:
+        ticket = self.dialling.pop(call)
+        self.dispatcher.post(m.CallbackDialled(ticket, call, cause))
+        if cause is None:
+            self.in_call[call] = ticket  # talking until the call ends
+        else:
+            self.dispatcher.post(m.CallEnded(call))  # the agent hears a tone, hung up
+        self.step()
+
+    def _pending_callbacks(self, old: Dispatcher) -> list[QueueStayRecord]:
+        """What the database holds for the callbacks still to make (their last write)."""
+        last = {r.ticket: r for r in self.writer.records if isinstance(r, QueueStayRecord)}
+        return [
+            last[t.id] for t in old._tickets.values()
+            if t.callback is not None and t.id in last and last[t.id].outcome is None
+        ]  # fmt: skip
+
     @rule(ext=st.sampled_from(AGENTS), status=st.sampled_from(list(AgentStatus)))
     def status(self, ext: str, status: AgentStatus) -> None:
         record = agent_record(ext, status, self.agents[ext].skills)
@@ -225,8 +305,12 @@ class AcdMachine(RuleBasedStateMachine):
             old.post(m.Suspend(ticket))
         old.drain()
         talking = [(call, talk.extension) for call, talks in old._talking.items() for talk in talks]
+        pending = self._pending_callbacks(old)
+        self.port.messages.clear()  # a phone ringing for a callback is hung up at adoption
+        self.dialling.clear()  # an adopted callback's call hangs up: its agent is busy until
         self.dispatcher = self._new_dispatcher()
         self.dispatcher._configure(self.queues, list(self.agents.values()))
+        self.dispatcher.resume_callbacks(pending)
         for call, ext in talking:
             self.dispatcher.post(m.AgentBusy(ext, call))
             self.in_call[call] = self.in_call.get(call, "")
@@ -264,7 +348,9 @@ class AcdMachine(RuleBasedStateMachine):
         for ticket in list(self.callers):
             self.dispatcher.post(m.Leave(ticket, QueueOutcome.ABANDONED, "end"))
         self.dispatcher.drain()
+        pending = {t.id for t in self.dispatcher._tickets.values() if t.callback is not None}
         written = {r.ticket for r in self.writer.records if isinstance(r, QueueStayRecord)}
+        written -= pending  # callbacks still to make: in line, open until they end
         closed = {
             r.ticket for r in self.writer.records
             if isinstance(r, QueueStayRecord) and r.outcome is not None

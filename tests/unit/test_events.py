@@ -52,6 +52,12 @@ def every_event() -> list[Event]:
             "state": "REGED",
             "ping_status": "UP",
         },
+        types.QueueCallbackRequested: {"number": "33140000000"},
+        types.QueueCallbackEnded: {
+            "number": "33140000000",
+            "outcome": "callback_answered",
+            "attempts": 1,
+        },
     }
     kinds = [c for c in vars(types).values()
              if isinstance(c, type) and issubclass(c, Event) and c is not Event]  # fmt: skip
@@ -60,7 +66,7 @@ def every_event() -> list[Event]:
 
 def test_there_is_one_class_per_event_type_of_the_issue() -> None:
     assert sorted(str(e.type) for e in every_event()) == sorted(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 14
+    assert len(EVENT_TYPES) == 16
 
 
 @pytest.mark.parametrize("event", every_event(), ids=lambda e: str(e.type))

@@ -201,6 +201,12 @@ class QueueEntry(Base):
         str_enum(QueueOutcome, "queue_entry_outcome")
     )
     reason: Mapped[str | None] = mapped_column(Text)
+    # the caller's normalized number (a place kept for a caller who calls again soon)
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    # a callback that keeps the place: the number dialled, attempts made, the last one's result
+    callback_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    callback_result: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index(None, "queue_id", "joined_at"),)
 

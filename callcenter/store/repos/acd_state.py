@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.store.base import utcnow
@@ -30,7 +32,7 @@ from callcenter.store.statements import (
     params,
     stay_upsert,
 )
-from callcenter.vocabulary import AgentStatus
+from callcenter.vocabulary import AgentStatus, QueueOutcome
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +89,31 @@ def write_agent_states(conn: Connection, changes: Sequence[AgentStateRecord]) ->
 
 
 def close_open_stays(conn: Connection, closes: Sequence[OpenStaysClosed]) -> int:
-    """Stays with no left_at written before ``at`` are closed (outcome left unknown)."""
+    """Stays a previous run left open, begun before ``at``, are closed: one bridged to an
+    agent (the engine was killed before the call ended) as answered, the others with the
+    outcome unknown. A callback still waiting its turn stays open (the dispatcher loads it
+    back at its place)."""
     done = 0
     for close in closes:
-        stmt = update(QueueEntry).where(
-            QueueEntry.left_at.is_(None), QueueEntry.joined_at < close.at
+        left_open = (QueueEntry.left_at.is_(None) | QueueEntry.outcome.is_(None)) & (
+            QueueEntry.joined_at < close.at
         )
+        pending_callback = QueueEntry.callback_number.is_not(None) & QueueEntry.outcome.is_(None)
+        stmt = update(QueueEntry).where(left_open, ~pending_callback)
         if close.keep:
             kept = QueueEntry.ticket.in_(close.keep)
             stmt = stmt.where(or_(QueueEntry.ticket.is_(None), ~kept))
-        result = conn.execute(stmt.values(left_at=close.at, reason=close.reason))
+        bridged = stmt.where(QueueEntry.answered_at.is_not(None))
+        result = conn.execute(
+            bridged.values(
+                left_at=func.coalesce(QueueEntry.left_at, QueueEntry.answered_at),
+                outcome=QueueOutcome.ANSWERED,
+                reason=func.coalesce(QueueEntry.reason, close.reason),
+            )
+        )
+        done += result.rowcount or 0
+        unknown = stmt.where(QueueEntry.answered_at.is_(None), QueueEntry.left_at.is_(None))
+        result = conn.execute(unknown.values(left_at=close.at, reason=close.reason))
         done += result.rowcount or 0
     return done
 
@@ -135,6 +152,38 @@ class AcdStateRepository:
     def save_counters(self, counters: Sequence[AcdCounterRecord]) -> int:
         return write_counters(self.session.connection(), counters)
 
+    def pending_callbacks(self) -> list[QueueStayRecord]:
+        """The callbacks taken and not yet ended (no outcome), first joined first."""
+        rows = self.session.execute(
+            select(QueueEntry, Queue.name)
+            .join(Queue, Queue.id == QueueEntry.queue_id)
+            .where(
+                QueueEntry.callback_number.is_not(None),
+                QueueEntry.outcome.is_(None),
+                QueueEntry.ticket.is_not(None),
+            )
+            .order_by(QueueEntry.joined_at, QueueEntry.id)
+        )
+        return [_stay_of(e, name, None) for e, name in rows]
+
+    def kept_places(self, since: datetime) -> list[KeptPlace]:
+        """The places of callers who hung up waiting (``abandoned``) since ``since`` and
+        have not called the queue again: (queue, normalized number) -> first join time."""
+        rows = self.session.execute(
+            select(QueueEntry, Queue.name)
+            .join(Queue, Queue.id == QueueEntry.queue_id)
+            .where(QueueEntry.caller_number.is_not(None), QueueEntry.joined_at >= since)
+            .order_by(QueueEntry.id)
+        )
+        last: dict[tuple[str, str], tuple[QueueEntry, str]] = {}
+        for entry, name in rows:
+            last[(name, entry.caller_number or "")] = (entry, name)
+        return [
+            KeptPlace(name, e.caller_number or "", int(e.joined_at.timestamp() * 1e6), e.left_at)
+            for e, name in last.values()
+            if e.outcome is QueueOutcome.ABANDONED and e.left_at is not None
+        ]
+
     def open_stays(self, call_uuids: Collection[str]) -> list[QueueStayRecord]:
         """The stays of these calls that have no outcome yet (a previous run's, at a start),
         as the ACD wrote them, in the order they began."""
@@ -152,22 +201,35 @@ class AcdStateRepository:
                 )
                 .order_by(QueueEntry.joined_at, QueueEntry.id)
             )
-            found += [
-                QueueStayRecord(
-                    ticket=e.ticket or "",
-                    queue=name,
-                    call_uuid=e.call_uuid,
-                    priority=e.priority,
-                    position_at_join=e.position_at_join,
-                    joined_at=e.joined_at,
-                    offers=e.offers,
-                    offered_at=e.offered_at,
-                    answered_at=e.answered_at,
-                    agent_extension=ext,
-                    left_at=e.left_at,
-                    outcome=e.outcome,
-                    reason=e.reason,
-                )
-                for e, name, ext in rows
-            ]
+            found += [_stay_of(e, name, ext) for e, name, ext in rows]
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPlace:
+    queue: str
+    number: str
+    since_us: int
+    left_at: datetime
+
+
+def _stay_of(e: QueueEntry, queue: str, extension: str | None) -> QueueStayRecord:
+    return QueueStayRecord(
+        ticket=e.ticket or "",
+        queue=queue,
+        call_uuid=e.call_uuid,
+        priority=e.priority,
+        position_at_join=e.position_at_join,
+        joined_at=e.joined_at,
+        offers=e.offers,
+        offered_at=e.offered_at,
+        answered_at=e.answered_at,
+        agent_extension=extension,
+        left_at=e.left_at,
+        outcome=e.outcome,
+        reason=e.reason,
+        caller_number=e.caller_number,
+        callback_number=e.callback_number,
+        callback_attempts=e.callback_attempts,
+        callback_result=e.callback_result,
+    )

@@ -214,6 +214,9 @@ class QueueRepository:
                 left_at=e.left_at,
                 outcome=e.outcome,
                 reason=e.reason,
+                callback_number=e.callback_number,
+                callback_attempts=e.callback_attempts,
+                callback_result=e.callback_result,
             )
             for e, ext in rows
         ]

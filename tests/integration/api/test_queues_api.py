@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from callcenter.acd.board import AgentSlot, Board, Member, QueueSpec, Ticket
 from callcenter.acd.ewt import HandleTimes
 from callcenter.api.live import BoardReader
-from callcenter.vocabulary import AgentStatus
+from callcenter.store.database import Database
+from callcenter.store.records import QueueStayRecord
+from callcenter.store.repos.acd_state import AcdStateRepository
+from callcenter.vocabulary import AgentStatus, QueueOutcome
 from tests.integration.api.conftest import Client
+
+FAILED = QueueOutcome.CALLBACK_FAILED
 
 
 def test_create_show_update_delete(api: Client) -> None:
@@ -112,6 +119,27 @@ def test_entries(api: Client) -> None:
     api("POST", "/queues", body={"name": "sales"})
     assert api("GET", "/queues/sales/entries", query_string="limit=5").json == {"items": []}
     assert api("GET", "/queues/sales/entries", query_string="limit=0").status_code == 422
+
+
+def test_callback_settings_and_a_callbacks_entry(api: Client, db: Database) -> None:
+    api("POST", "/queues", body={"name": "back"})
+    changed = api(
+        "PATCH", "/queues/back", body={"routing": {"callback_key": "5", "callback_attempts": 2}}
+    )
+    assert changed.json["routing"] == {"callback_key": "5", "callback_attempts": 2}, changed.text
+    bad = api("PATCH", "/queues/back", body={"routing": {"callback_key": "5", "exit_key": "5"}})
+    assert (bad.status_code, bad.json["code"]) == (422, "invalid_argument")
+    with db.session_scope() as session:
+        AcdStateRepository(session).save_stays([
+            QueueStayRecord("t-api", "back", "c-api", 0, 1, datetime.now(UTC), outcome=FAILED,
+                            callback_number="15550102000", callback_attempts=2,
+                            callback_result="busy"),
+        ])  # fmt: skip
+    [entry] = api("GET", "/queues/back/entries").json["items"]
+    assert (entry["outcome"], entry["callback_number"], entry["callback_attempts"]) == (
+        "callback_failed", "15550102000", 2,
+    )  # fmt: skip
+    assert entry["callback_result"] == "busy"
 
 
 def test_routing_rules_are_set_checked_and_reset(api: Client) -> None:

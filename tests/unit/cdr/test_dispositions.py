@@ -161,6 +161,12 @@ TABLE: dict[str, tuple[list[Ev], dict[str, Any], Disposition, str]] = {
         {"routes": ["feature"], "outcome": "feature"},
         Disposition.FEATURE, "NORMAL_CLEARING",
     ),
+    "callback: the caller hangs up to be called back, keeping its queue place": (
+        park() + answer(10) + hangup(A, 40_000, "NORMAL_CLEARING", "send_bye"),
+        {"routes": ["queue"], "queue": 50, "queue_left": (38_000, "callback"),
+         "outcome": "callback"},
+        Disposition.CALLBACK, "NORMAL_CLEARING",
+    ),
     "busy: an agent calls another agent who is on a queue call": (
         park() + hangup(A, 30, "USER_BUSY", "send_refuse"),
         {"dial_failed": "USER_BUSY"},

@@ -1,0 +1,198 @@
+"""Calling back a caller who kept its place: the agent first, then the customer.
+
+The dispatcher posts a ``CallbackOffer`` to the ``CallbackDialer`` (its ``callback_port``)
+when a virtual caller reaches the front with an agent free. The dialler originates the
+agent's phone as the first leg of a call of its own (``cc_entry=callback``, parked on
+answer, as every leg of the engine is); a phone that does not answer is an offer that failed,
+as for any queue call. The parked leg becomes a call with its actor, run by ``CallbackCalls``:
+it tells the dispatcher the agent answered (the agent is then in a call, offered nothing
+else), whispers "callback for 5 5 5 ..." (or the queue's prompt) to the agent, dials the
+customer through the outbound routes, and bridges. The customer's answer, or why not, goes
+back to the dispatcher (``CallbackDialled``), which retries later or closes the stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+from collections.abc import Callable
+
+from gevent.pool import Group
+
+from callcenter.acd import callback
+from callcenter.acd import messages as m
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.acd.rules import CallbackRules
+from callcenter.calls.control import CallControl, OriginateFailed
+from callcenter.calls.control import _cause_of as cause_of
+from callcenter.calls.routing import Target
+from callcenter.errors import (
+    CallGone,
+    ESLError,
+    InvalidNumber,
+    InvalidOutboundRoute,
+    NoOutboundRoute,
+)
+from callcenter.esl import commands
+from callcenter.esl.connection import ESLConnection
+from callcenter.trunks.table import OutboundRoutes
+from callcenter.vocabulary import Direction, LegRole
+
+log = logging.getLogger(__name__)
+
+TONE_FAILED = "tone_stream://%(500,500,480,620);loops=2"  # the customer was not reached
+ANSWER_TIMEOUT = 5.0
+WHISPER_TIMEOUT = 30.0
+
+
+class CallbackDialer:
+    """The dispatcher's port for callback offers: rings the agent, in a helper greenlet."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        channel: Callable[[], ESLConnection | None],
+        agents_domain: str,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.channel = channel  # the node the agent is dialled through
+        self.agents_domain = agents_domain
+        self.group = Group()
+
+    def post(self, message: object) -> None:
+        if isinstance(message, m.CallbackOffer):
+            greenlet = self.group.spawn(self._ring, message)
+            greenlet.link_exception(
+                lambda g: log.error("callback %s: ringing failed: %r", message.ticket, g.exception)
+            )
+
+    def stop(self) -> None:
+        self.group.kill(block=True, timeout=2.0)
+
+    def _ring(self, offer: m.CallbackOffer) -> None:
+        channel = self.channel()
+        if channel is None or not channel.connected:
+            self._failed(offer, "ENGINE_DISCONNECTED")
+            return
+        leg = str(uuidlib.uuid4())
+        tags = {
+            "cc_managed": "true",
+            "cc_role": str(LegRole.CALLER),
+            "cc_entry": "callback",
+            "cc_callback": offer.ticket,
+            "cc_callback_number": offer.number,
+            "cc_queue": offer.queue,
+            "cc_agent": offer.extension,
+            "originate_timeout": str(offer.ring_seconds),
+            "origination_caller_id_number": offer.number,
+            "origination_caller_id_name": f"callback {offer.queue}"[:64],
+        }
+        dial = f"user/{offer.extension}@{self.agents_domain}"
+        log.info("callback %s: ringing agent %s for %s (attempt %d)", offer.ticket,
+                 offer.extension, offer.number, offer.attempt)  # fmt: skip
+        try:
+            channel.bgapi(commands.originate(dial, tags, uuid=leg), offer.ring_seconds + 10.0)
+        except ESLError as exc:
+            self._failed(offer, cause_of(str(exc)))
+
+    def _failed(self, offer: m.CallbackOffer, cause: str) -> None:
+        log.info("callback %s: agent %s not reached: %s", offer.ticket, offer.extension, cause)
+        self.dispatcher.post(m.OfferFailed(offer.ticket, offer.extension, cause))
+
+
+class CallbackCalls:
+    """A ``TargetRunner`` for the calls ``CallbackDialer`` made (the target is not used)."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        routes: OutboundRoutes | None,
+        *,
+        tts: tuple[str, str] = ("flite", "kal"),
+        caller_id: str = "",
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.routes = routes
+        self.tts = tts
+        self.caller_id = caller_id  # shown to the customer when the route sets none
+
+    def __call__(self, control: CallControl, _target: Target) -> None:
+        call = control.call
+        call.timeline.direction = Direction.OUTBOUND
+        call.timeline.routed("callback")
+        if call.callback is None or call.adopted:  # a restart cut it short: back in line
+            control.hangup("NORMAL_CLEARING")
+            return
+        ticket, number, extension, queue = call.callback
+        rules = self._rules(queue)
+        if not self._taken(control, ticket, extension):
+            control.hangup("NORMAL_CLEARING")
+            return
+        cause: str | None = callback.AGENT_LEFT
+        try:
+            self._whisper(control, number, rules.whisper)
+            cause = self._dial(control, number, rules.ring_seconds)
+        except CallGone:
+            log.info("call %s: agent %s left the callback before the customer answered",
+                     call.uuid, extension)  # fmt: skip
+            raise
+        finally:
+            self.dispatcher.post(m.CallbackDialled(ticket, call.uuid, cause))
+        if cause is not None:
+            try:
+                control.play(TONE_FAILED, timeout=10.0)
+            finally:
+                control.hangup("NORMAL_CLEARING")
+
+    def _taken(self, control: CallControl, ticket: str, extension: str) -> bool:
+        answer = m.OneShot()
+        self.dispatcher.post(m.CallbackAnswered(ticket, extension, control.uuid, answer))
+        granted = answer.get(ANSWER_TIMEOUT)
+        if not isinstance(granted, m.Reservation) or not granted.granted:
+            why = granted.refused if isinstance(granted, m.Reservation) else "no answer"
+            log.info("call %s: callback %s not for agent %s: %s", control.uuid, ticket,
+                     extension, why)  # fmt: skip
+            return False
+        return True
+
+    def _rules(self, queue: str) -> CallbackRules:
+        spec = self.dispatcher.read(lambda board, _now: board.queues.get(queue))
+        return spec.routing.callback if spec is not None else CallbackRules()
+
+    def _whisper(self, control: CallControl, number: str, prompt: str | None) -> None:
+        if not prompt or prompt.startswith("say:"):
+            engine, voice = self.tts
+            control.set_variable("tts_engine", engine)
+            control.set_variable("tts_voice", voice)
+        control.execute(
+            "playback", prompt or f"say:callback for {callback.said(number)}",
+            timeout=WHISPER_TIMEOUT,
+        )  # fmt: skip
+
+    def _dial(self, control: CallControl, number: str, ring: int) -> str | None:
+        """Ring the customer through its outbound route and bridge; None once bridged, else
+        the cause it was not reached."""
+        if self.routes is None:
+            return "NO_ROUTE_DESTINATION"
+        try:
+            dialout = self.routes.resolve(number)
+        except InvalidNumber as exc:
+            log.error("call %s: callback to %s refused: %s", control.uuid, number, exc)
+            return "INVALID_NUMBER_FORMAT"
+        except (NoOutboundRoute, InvalidOutboundRoute) as exc:
+            log.error("call %s: callback to %s: %s", control.uuid, number, exc)
+            return "NO_ROUTE_DESTINATION"
+        shown = dialout.caller_id_number or self.caller_id
+        variables = {"origination_caller_id_number": shown} if shown else {}
+        try:
+            with control.shielded():
+                leg = control.originate(
+                    dialout.dial_string, role=LegRole.OUTBOUND, variables=variables,
+                    timeout=float(ring),
+                )  # fmt: skip
+                control.bridge(leg)
+        except OriginateFailed as exc:
+            log.info("call %s: callback to %s not answered: %s", control.uuid, number, exc.cause)
+            return exc.cause
+        log.info("call %s: callback to %s answered", control.uuid, number)
+        return None
