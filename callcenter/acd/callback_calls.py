@@ -35,6 +35,7 @@ from callcenter.errors import (
 )
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
+from callcenter.trunks.dialout import CALLER_ID, first_answer
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.vocabulary import Direction, LegRole
 
@@ -183,16 +184,14 @@ class CallbackCalls:
             log.error("call %s: callback to %s: %s", control.uuid, number, exc)
             return "NO_ROUTE_DESTINATION"
         shown = dialout.caller_id_number or self.caller_id
-        variables = {"origination_caller_id_number": shown} if shown else {}
-        try:
-            with control.shielded():
-                leg = control.originate(
-                    dialout.dial_string, role=LegRole.OUTBOUND, variables=variables,
-                    timeout=float(ring),
-                )  # fmt: skip
-                control.bridge(leg)
-        except OriginateFailed as exc:
-            log.info("call %s: callback to %s not answered: %s", control.uuid, number, exc.cause)
-            return exc.cause
+        variables = {CALLER_ID: shown} if shown else {}
+        with control.shielded():  # the trunks in order (failover), within their limits
+            leg = first_answer(control, self.routes.trunking, dialout, variables, float(ring))
+            if isinstance(leg, OriginateFailed):
+                log.info(
+                    "call %s: callback to %s not answered: %s", control.uuid, number, leg.cause
+                )
+                return leg.cause
+            control.bridge(leg)
         log.info("call %s: callback to %s answered", control.uuid, number)
         return None

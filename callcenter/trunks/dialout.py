@@ -81,7 +81,7 @@ def transfer_out(
     if shown:
         variables[CALLER_ID] = shown
     control.ring_ready()
-    leg = _first_answer(control, routes.trunking, dialout, variables, ring_seconds)
+    leg = first_answer(control, routes.trunking, dialout, variables, ring_seconds)
     if isinstance(leg, OriginateFailed):
         busy_then_hang_up(control, leg.cause)
         return
@@ -89,14 +89,15 @@ def transfer_out(
     control.bridge(leg)
 
 
-def _first_answer(
+def first_answer(
     control: CallControl,
     trunking: Trunking,
     dialout: Dialout,
     variables: dict[str, str],
     ring_seconds: float,
 ) -> str | OriginateFailed:
-    """The answered leg's UUID, or the failure that ended the attempts."""
+    """The answered leg's UUID, or the failure that ended the attempts (every external
+    call the engine places goes this way: transfers, agents' calls, queue callbacks)."""
     failure = OriginateFailed("NORMAL_CIRCUIT_CONGESTION")  # every trunk at its limits
     for gateway in dialout.gateways:
         trunk = trunking.directory.get(gateway)
