@@ -1,0 +1,340 @@
+"""How many calls a campaign places now: preview, progressive, predictive.
+
+Pure: a ``Snapshot`` of the campaign in, a ``Decision`` out. The owner of a campaign's live
+state (next session: the dialer's greenlet, reserving agents through the dispatcher) takes a
+snapshot about once a second, asks ``decide`` and places ``Decision.calls`` new calls.
+
+Preview and progressive: one line per free agent (preview offers the lead to the agent
+first, and dials when the agent accepts).
+
+Predictive, the model (docs/dialer.md, "The pacing model"). Over a horizon ``h`` (a new
+call's mean time to a live answer plus the 2 s safe harbor, at most the ring window):
+
+- each busy agent, ``e`` seconds into a call (talk plus wrap-up), frees within ``h`` with
+  ``r = P(H <= e + h | H > e)`` from the handle-time distribution ``H``;
+- each line in flight, ``a`` seconds old and not answered, becomes a live answer with
+  ``q = p (1 - G(a)) / (1 - p G(a))``: ``p`` the live answer rate (live humans / dials),
+  ``G`` the distribution of the time to a live answer within the ring window (Bayes: the
+  line has not answered so far); an answered call waiting for an agent counts ``q = 1``;
+- each new line becomes a live answer with ``p``.
+
+Live answers ``L`` (Poisson-binomial over the lines) meet ``F + B`` agents (``F`` free now,
+``B`` Poisson-binomial over the busy agents' ``r``); the answers without an agent are the
+abandons ``max(0, L - F - B)``, their distribution computed exactly by convolution. The
+decision is the largest ``n`` (new lines) with ``E[abandons] / E[live answers] <= target``
+(the US measure: abandoned / live answered), never fewer than progressive would place (a
+line per free agent cannot abandon in this model), and within the caps: lines in flight at
+most ``max_lines_per_agent`` x staffed agents, the campaign's own cap, and the new calls one
+decision may place (the trunks' calls per second, FreeSWITCH's sessions per second).
+
+The model ignores when, within the horizon, an agent frees and a call answers (an agent
+freeing at 14 s does not save a call answered at 3 s): ``Feedback`` corrects it from the
+MEASURED abandon rate, scaling the target; at the hard limit the campaign falls back to
+progressive until the rate is back under the target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import lru_cache
+
+from callcenter.dialer.distributions import Durations, finishes_within
+
+_TAIL = 1e-12  # probabilities below this at the top of a distribution are dropped
+
+
+class Mode(StrEnum):
+    PREVIEW = "preview"
+    PROGRESSIVE = "progressive"
+    PREDICTIVE = "predictive"
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    abandon_target: float = 0.015  # abandoned / live answered
+    hard_limit: float = 0.03
+    safe_harbor: float = 2.0  # a live answer not given an agent within this is abandoned
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.abandon_target <= self.hard_limit <= 1:
+            raise ValueError(
+                f"need 0 <= abandon_target <= hard_limit <= 1, got "
+                f"abandon_target={self.abandon_target}, hard_limit={self.hard_limit}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_lines_per_agent: float = 3.0  # lines in flight per staffed agent
+    max_lines: int | None = None  # the campaign's own cap on lines in flight
+    max_new: int | None = None  # new calls per decision (trunk CPS, sessions per second)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    free_agents: int
+    busy_elapsed: tuple[float, ...]  # seconds into the current call + wrap-up, per busy agent
+    line_ages: tuple[float, ...]  # seconds since dialed, per line not answered yet
+    answer_rate: float  # live humans / dials, recent
+    handle_times: Durations  # talk + wrap-up
+    answer_times: Durations  # dial to live answer, of the live answers
+    ring_window: float = 20.0  # a line not answered by then is hung up
+    waiting_answered: int = 0  # live answers waiting for an agent (inside the safe harbor)
+
+    def __post_init__(self) -> None:
+        if self.free_agents < 0 or self.waiting_answered < 0:
+            raise ValueError("free_agents and waiting_answered must be >= 0")
+        if not 0 <= self.answer_rate <= 1:
+            raise ValueError(f"answer_rate must be within 0..1, got {self.answer_rate}")
+        if self.ring_window < 15:
+            raise ValueError(f"ring_window must be at least 15 s, got {self.ring_window}")
+
+    @property
+    def staffed(self) -> int:
+        return self.free_agents + len(self.busy_elapsed)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.line_ages) + self.waiting_answered
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    calls: int
+    mode: Mode  # the mode applied (PROGRESSIVE when a predictive campaign fell back)
+    expected_live: float = 0.0  # over the horizon, with the new calls
+    expected_abandons: float = 0.0
+    limited_by: str = "agents"  # agents | target | cap
+
+
+def room(snapshot: Snapshot, limits: Limits) -> int:
+    """New lines the caps still allow."""
+    cap = math.floor(limits.max_lines_per_agent * snapshot.staffed + 1e-9)
+    if limits.max_lines is not None:
+        cap = min(cap, limits.max_lines)
+    left = max(0, cap - snapshot.in_flight)
+    return left if limits.max_new is None else min(left, max(0, limits.max_new))
+
+
+def progressive(snapshot: Snapshot, limits: Limits, mode: Mode = Mode.PROGRESSIVE) -> Decision:
+    """One line per free agent: free agents minus the lines already working for them."""
+    wanted = max(0, snapshot.free_agents - snapshot.in_flight)
+    allowed = room(snapshot, limits)
+    return Decision(min(wanted, allowed), mode, limited_by="cap" if allowed < wanted else "agents")
+
+
+def preview(snapshot: Snapshot, limits: Limits, offered: int) -> Decision:
+    """Leads to offer now: one per free agent not already holding an offer or a line."""
+    shown = replace(snapshot, free_agents=max(0, snapshot.free_agents - offered))
+    return progressive(shown, limits, Mode.PREVIEW)
+
+
+def live_later(p: float, answer_times: Durations, age: float, ring_window: float) -> float:
+    """P(a line ``age`` seconds old, not answered yet, becomes a live answer)."""
+    return sum(_answer_row(p, answer_times, _grid(age), ring_window, ring_window))
+
+
+def _grid(t: float) -> float:
+    return round(t * 4) / 4  # quarter seconds: the rows below are memoized on it
+
+
+@lru_cache(maxsize=8192)
+def _answer_row(
+    p: float, answer_times: Durations, age: float, ring_window: float, slot: float
+) -> tuple[float, ...]:
+    """Per slot from now: P(this line, ``age`` s old and unanswered, answers live in it)."""
+    if age >= ring_window or p <= 0:
+        return ()
+    within = answer_times.cdf(ring_window)
+    if within <= 0:
+        return ()
+    g0 = min(1.0, answer_times.cdf(age) / within)
+    alive = 1.0 - p * g0
+    row, start = [], age
+    while start < ring_window:
+        end = min(start + slot, ring_window)
+        g1 = min(1.0, answer_times.cdf(end) / within)
+        row.append(p * (g1 - g0) / alive)
+        start, g0 = end, g1
+    return tuple(row)
+
+
+@lru_cache(maxsize=8192)
+def _free_row(
+    handle_times: Durations, elapsed: float, slot: float, slots: int
+) -> tuple[float, ...]:
+    """Per slot from now: P(this busy agent, ``elapsed`` s into its call, frees in it)."""
+    row, start = [], elapsed
+    for _ in range(slots):
+        row.append(finishes_within(handle_times, elapsed, start + slot - elapsed))
+        start += slot
+    return tuple(b - a for a, b in zip((0.0, *row[:-1]), row, strict=True))
+
+
+def _poisson(mean: float) -> list[float]:
+    """P(k), k = 0.., of a Poisson count (tail below 1e-9 dropped: a few per billion
+    decisions' abandons, against a target in percent)."""
+    pmf = [math.exp(-mean)]
+    k = 0
+    while k < mean or pmf[-1] >= 1e-9:
+        k += 1
+        pmf.append(pmf[-1] * mean / k)
+    return pmf
+
+
+@dataclass(frozen=True, slots=True)
+class _Slots:
+    """The horizon cut in safe-harbor slots: per slot, the mean live answers of the lines in
+    flight, of one new line, and the mean agents freeing."""
+
+    answers: tuple[float, ...]
+    new_line: tuple[float, ...]
+    frees: tuple[float, ...]
+    waiting: int
+
+
+def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
+    slot, p = targets.safe_harbor, snapshot.answer_rate
+    ring, answer = snapshot.ring_window, snapshot.answer_times
+    count = math.ceil(ring / slot)
+    answers, frees = [0.0] * count, [0.0] * count
+    for age in snapshot.line_ages:
+        for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
+            answers[k] += x
+    for elapsed in snapshot.busy_elapsed:
+        for k, x in enumerate(_free_row(snapshot.handle_times, _grid(elapsed), slot, count)):
+            frees[k] += x
+    new_line = _answer_row(p, answer, 0.0, ring, slot)
+    return _Slots(tuple(answers), new_line, tuple(frees), snapshot.waiting_answered)
+
+
+def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
+    """E[live answers finding no agent within a slot], slot by slot: agents free at the
+    start of a slot (capped at ``top``, which only overstates abandons) plus those freeing
+    in it serve the answers of the slot; the rest are abandoned."""
+    top = max(free + 2, 8)
+    agents = [0.0] * (top + 1)
+    agents[min(free, top)] = 1.0
+    abandons = 0.0
+    for k, freeing in enumerate(slots.frees):
+        arrivals = slots.answers[k] + (new * slots.new_line[k] if k < len(slots.new_line) else 0)
+        live = _poisson(arrivals)
+        if k == 0 and slots.waiting:
+            live = [0.0] * slots.waiting + live
+        ready = [0.0] * (top + 1)
+        freed = _poisson(freeing)
+        for x, px in enumerate(agents):
+            if px > 1e-10:
+                for a, pa in enumerate(freed[: top - x]):
+                    ready[x + a] += px * pa
+                ready[top] += px * sum(freed[top - x :])
+        agents = [0.0] * (top + 1)
+        for y, py in enumerate(ready):
+            if py > 1e-10:
+                for n, pn in enumerate(live[: y + 1]):
+                    agents[y - n] += py * pn
+                for n in range(y + 1, len(live)):
+                    abandons += (n - y) * py * live[n]
+    return abandons
+
+
+def predictive(
+    snapshot: Snapshot, targets: Targets, limits: Limits, scale: float = 1.0
+) -> Decision:
+    """The largest n with E[abandons] / E[live answers] <= target x scale (module docstring)."""
+    floor = progressive(snapshot, limits, Mode.PREDICTIVE)
+    allowed = room(snapshot, limits)
+    target = targets.abandon_target * scale
+    slots = _slots(snapshot, targets)
+    per_line = sum(slots.new_line)
+    in_flight = sum(slots.answers) + slots.waiting
+    n = floor.calls
+    live = in_flight + n * per_line
+    abandons = _expected_abandons(slots, snapshot.free_agents, n)
+    while n < allowed:
+        live_more = live + per_line
+        abandons_more = _expected_abandons(slots, snapshot.free_agents, n + 1)
+        if live_more > 0 and abandons_more > target * live_more:
+            return Decision(n, Mode.PREDICTIVE, live, abandons, "target")
+        n, live, abandons = n + 1, live_more, abandons_more
+    return Decision(n, Mode.PREDICTIVE, live, abandons, "cap")
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """The correction the measured abandon rate makes to the model."""
+
+    scale: float = 1.0  # multiplies the abandon target the model aims at
+    fallback: bool = False  # at the hard limit: progressive until back under the target
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    gain: float = 0.3  # log-scale step per adjustment at a full relative error
+    min_live: int = 30  # live answers a window needs before the scale moves
+    lowest: float = 0.1
+    highest: float = 2.0
+
+
+def adjust(
+    feedback: Feedback,
+    targets: Targets,
+    window: tuple[int, int],
+    compliance_rate: float,
+    tuning: Tuning = Tuning(),
+) -> Feedback:
+    """One step of the controller (call it every minute or so).
+
+    ``window`` is (abandoned, live answered) over the recent window the controller steers by;
+    ``compliance_rate`` the rate the rules measure (the worst of the campaign's 30-day and
+    today's), which decides the fallback to progressive.
+    """
+    fallback = feedback.fallback
+    if compliance_rate >= targets.hard_limit:
+        fallback = True
+    elif fallback and compliance_rate <= targets.abandon_target:
+        fallback = False
+    scale = feedback.scale
+    abandoned, answered = window
+    if answered >= tuning.min_live and targets.abandon_target > 0:
+        error = (targets.abandon_target - abandoned / answered) / targets.abandon_target
+        scale *= math.exp(tuning.gain * max(-1.0, min(1.0, error)))
+        scale = max(tuning.lowest, min(tuning.highest, scale))
+    return Feedback(scale, fallback)
+
+
+def decide(
+    mode: Mode,
+    snapshot: Snapshot,
+    targets: Targets,
+    limits: Limits,
+    feedback: Feedback = Feedback(),
+    offered: int = 0,
+) -> Decision:
+    if mode is Mode.PREVIEW:
+        return preview(snapshot, limits, offered)
+    if mode is Mode.PROGRESSIVE or feedback.fallback:
+        return progressive(snapshot, limits)
+    return predictive(snapshot, targets, limits, feedback.scale)
+
+
+class AbandonWindow:
+    """Live answers of the last ``seconds``, and which were abandoned (owned by one greenlet)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._events: deque[tuple[float, bool]] = deque()
+        self._abandoned = 0
+
+    def add(self, at: float, abandoned: bool) -> None:
+        self._events.append((at, abandoned))
+        self._abandoned += abandoned
+
+    def counts(self, now: float) -> tuple[int, int]:
+        """(abandoned, live answered) within the window ending ``now``."""
+        while self._events and self._events[0][0] <= now - self.seconds:
+            self._abandoned -= self._events.popleft()[1]
+        return self._abandoned, len(self._events)
