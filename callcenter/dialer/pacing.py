@@ -7,30 +7,35 @@ snapshot about once a second, asks ``decide`` and places ``Decision.calls`` new 
 Preview and progressive: one line per free agent (preview offers the lead to the agent
 first, and dials when the agent accepts).
 
-Predictive, the model (docs/dialer.md, "The pacing model"). Over a horizon ``h`` (a new
-call's mean time to a live answer plus the 2 s safe harbor, at most the ring window):
+Predictive, the model (docs/dialer.md, "The pacing model"). The next ring window (20 s) is
+cut into slots as long as the safe harbor (2 s: a live answer not given an agent within it
+is abandoned). Per slot ``k``:
 
-- each busy agent, ``e`` seconds into a call (talk plus wrap-up), frees within ``h`` with
-  ``r = P(H <= e + h | H > e)`` from the handle-time distribution ``H``;
-- each line in flight, ``a`` seconds old and not answered, becomes a live answer with
-  ``q = p (1 - G(a)) / (1 - p G(a))``: ``p`` the live answer rate (live humans / dials),
-  ``G`` the distribution of the time to a live answer within the ring window (Bayes: the
-  line has not answered so far); an answered call waiting for an agent counts ``q = 1``;
-- each new line becomes a live answer with ``p``.
+- each line in flight, ``a`` seconds old and not answered, answers live in slot ``k`` with
+  ``p (G(a + 2k + 2) - G(a + 2k)) / (1 - p G(a))``: ``p`` the live answer rate (live humans
+  / dials), ``G`` the distribution of the time to a live answer within the ring window
+  (Bayes: the line has not answered so far); a new line the same with ``a = 0``; an
+  answered call already waiting for an agent arrives in slot 0;
+- each busy agent frees within ``t`` with ``P(H <= e + t | H > e)``, ``e`` seconds into
+  its handle time ``H`` (talk plus wrap-up); when the dialer tells talk and wrap-up apart
+  (it sees the customer hang up), an agent ``w`` seconds into wrap-up frees with
+  ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
+  ``P(T <= e + t - mean(W) | T > e)``: a wrap-up is short and regular, so an agent who
+  just hung up is the surest agent to come;
+- live answers and freed agents are Poisson counts with those means (sums of many small
+  independent chances); the agents free at the start of the slot plus those freeing in it
+  serve the slot's answers, the others are abandoned, the agents left carry to the next slot.
 
-Live answers ``L`` (Poisson-binomial over the lines) meet ``F + B`` agents (``F`` free now,
-``B`` Poisson-binomial over the busy agents' ``r``); the answers without an agent are the
-abandons ``max(0, L - F - B)``, their distribution computed exactly by convolution. The
-decision is the largest ``n`` (new lines) with ``E[abandons] / E[live answers] <= target``
-(the US measure: abandoned / live answered), never fewer than progressive would place (a
-line per free agent cannot abandon in this model), and within the caps: lines in flight at
+That chain gives E[abandons] exactly for the model; the decision is the largest ``n`` (new
+lines) with ``E[abandons] / E[live answers] <= target`` (the US measure: abandoned / live
+answered), never fewer than progressive would place, and within the caps: lines in flight at
 most ``max_lines_per_agent`` x staffed agents, the campaign's own cap, and the new calls one
 decision may place (the trunks' calls per second, FreeSWITCH's sessions per second).
 
-The model ignores when, within the horizon, an agent frees and a call answers (an agent
-freeing at 14 s does not save a call answered at 3 s): ``Feedback`` corrects it from the
-MEASURED abandon rate, scaling the target; at the hard limit the campaign falls back to
-progressive until the rate is back under the target.
+What the model leaves out (calls and agents independent, slots instead of exact times,
+estimates of ``p``, ``G``, ``H``) the feedback corrects: ``Feedback`` scales the target by
+the MEASURED abandon rate of a recent window, and at the hard limit the campaign falls back
+to progressive until the rate is back under the target.
 """
 
 from __future__ import annotations
@@ -76,25 +81,29 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     free_agents: int
-    busy_elapsed: tuple[float, ...]  # seconds into the current call + wrap-up, per busy agent
+    busy_elapsed: tuple[float, ...]  # per agent on a call: seconds into it
     line_ages: tuple[float, ...]  # seconds since dialed, per line not answered yet
     answer_rate: float  # live humans / dials, recent
-    handle_times: Durations  # talk + wrap-up
+    handle_times: Durations  # talk times; talk + wrap-up when wrap_times is None
     answer_times: Durations  # dial to live answer, of the live answers
     ring_window: float = 20.0  # a line not answered by then is hung up
     waiting_answered: int = 0  # live answers waiting for an agent (inside the safe harbor)
+    wrapping: tuple[float, ...] = ()  # per agent in wrap-up: seconds into it
+    wrap_times: Durations | None = None  # wrap-up times, when talk and wrap-up are told apart
 
     def __post_init__(self) -> None:
         if self.free_agents < 0 or self.waiting_answered < 0:
             raise ValueError("free_agents and waiting_answered must be >= 0")
         if not 0 <= self.answer_rate <= 1:
             raise ValueError(f"answer_rate must be within 0..1, got {self.answer_rate}")
+        if self.wrapping and self.wrap_times is None:
+            raise ValueError("wrapping agents need wrap_times")
         if self.ring_window < 15:
             raise ValueError(f"ring_window must be at least 15 s, got {self.ring_window}")
 
     @property
     def staffed(self) -> int:
-        return self.free_agents + len(self.busy_elapsed)
+        return self.free_agents + len(self.busy_elapsed) + len(self.wrapping)
 
     @property
     def in_flight(self) -> int:
@@ -164,13 +173,12 @@ def _answer_row(
 
 @lru_cache(maxsize=8192)
 def _free_row(
-    handle_times: Durations, elapsed: float, slot: float, slots: int
+    durations: Durations, elapsed: float, slot: float, slots: int, delay: float
 ) -> tuple[float, ...]:
-    """Per slot from now: P(this busy agent, ``elapsed`` s into its call, frees in it)."""
-    row, start = [], elapsed
-    for _ in range(slots):
-        row.append(finishes_within(handle_times, elapsed, start + slot - elapsed))
-        start += slot
+    """Per slot from now: P(an agent ``elapsed`` s into ``durations`` frees in it), when it
+    frees ``delay`` s after that duration ends (the mean wrap-up after a talk)."""
+    ends = [(k + 1) * slot - delay for k in range(slots)]
+    row = [finishes_within(durations, elapsed, end) if end > 0 else 0.0 for end in ends]
     return tuple(b - a for a, b in zip((0.0, *row[:-1]), row, strict=True))
 
 
@@ -204,8 +212,14 @@ def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
     for age in snapshot.line_ages:
         for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
             answers[k] += x
+    wrap = snapshot.wrap_times
+    delay = _grid(wrap.mean) if wrap is not None else 0.0
     for elapsed in snapshot.busy_elapsed:
-        for k, x in enumerate(_free_row(snapshot.handle_times, _grid(elapsed), slot, count)):
+        row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count, delay)
+        for k, x in enumerate(row):
+            frees[k] += x
+    for elapsed in snapshot.wrapping if wrap is not None else ():
+        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count, 0.0)):
             frees[k] += x
     new_line = _answer_row(p, answer, 0.0, ring, slot)
     return _Slots(tuple(answers), new_line, tuple(frees), snapshot.waiting_answered)

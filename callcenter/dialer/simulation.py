@@ -17,20 +17,11 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol
 
 from callcenter.dialer import pacing
 from callcenter.dialer.distributions import Durations, LogNormal
 from callcenter.dialer.pacing import Feedback, Limits, Mode, Snapshot, Targets, Tuning
-
-
-class Outcome(StrEnum):
-    LIVE = "live"
-    MACHINE = "machine"
-    BUSY = "busy"
-    FAILED = "failed"
-    NO_ANSWER = "no_answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +45,12 @@ class Traffic:
 class View:
     now: float
     free_agents: int
-    busy_elapsed: tuple[float, ...]  # per busy agent: seconds into talk + wrap-up
-    talking: int  # busy agents still on the call (not in wrap-up)
+    busy_elapsed: tuple[float, ...]  # per agent on a call: seconds into the talk
+    wrapping: tuple[float, ...]  # per agent in wrap-up: seconds into it
     line_ages: tuple[float, ...]  # lines placed, not yet known live (ringing or in AMD)
     waiting_answered: int
-    handle_times: tuple[float, ...]  # the last completed, oldest first
+    talk_times: tuple[float, ...]  # the last completed, oldest first
+    wrap_times: tuple[float, ...]
     answer_times: tuple[float, ...]  # dial to live answer, the last live answers
     dials_resolved: int  # in total
     live_answers: int  # in total
@@ -112,7 +104,8 @@ class Shift:
         self.lines: dict[int, float] = {}  # line -> placed at (not known live yet)
         self.waiting: deque[tuple[int, float]] = deque()  # (line, answered at)
         self.events: list[tuple[float, int, str, int]] = []
-        self.handle_times: deque[float] = deque(maxlen=self.KEEP)
+        self.talk_times: deque[float] = deque(maxlen=self.KEEP)
+        self.wrap_times: deque[float] = deque(maxlen=self.KEEP)
         self.answer_times: deque[float] = deque(maxlen=self.KEEP)
         self.recent: deque[tuple[float, bool]] = deque(maxlen=2000)
         self.resolved, self._seq = 0, 0
@@ -132,11 +125,12 @@ class Shift:
         return View(
             now=now,
             free_agents=len(self.free),
-            busy_elapsed=tuple(now - since for since, _ in self.busy.values()),
-            talking=sum(1 for _, ends in self.busy.values() if ends > now),
+            busy_elapsed=tuple(now - since for since, ends in self.busy.values() if ends > now),
+            wrapping=tuple(now - ends for _, ends in self.busy.values() if ends <= now),
             line_ages=tuple(now - at for at in self.lines.values()),
             waiting_answered=len(self.waiting),
-            handle_times=tuple(self.handle_times),
+            talk_times=tuple(self.talk_times),
+            wrap_times=tuple(self.wrap_times),
             answer_times=tuple(self.answer_times),
             dials_resolved=self.resolved,
             live_answers=self.result.live,
@@ -211,8 +205,9 @@ class Shift:
         self._push(at + talk + wrap, "free", agent)
 
     def _on_free(self, at: float, agent: int) -> None:
-        since, _ = self.busy.pop(agent)
-        self.handle_times.append(at - since)
+        since, ends = self.busy.pop(agent)
+        self.talk_times.append(ends - since)
+        self.wrap_times.append(at - ends)
         if self.waiting:
             _, answered = self.waiting.popleft()
             self._connect(at, agent, answered)
@@ -233,21 +228,25 @@ class ProgressivePacer:
         self.limits = limits
 
     def calls(self, view: View) -> int:
-        return pacing.progressive(snapshot(view, 0.25, _PRIOR, _PRIOR), self.limits).calls
+        return pacing.progressive(snapshot(view, 0.25, _PRIOR, _PRIOR, _PRIOR), self.limits).calls
 
 
 _PRIOR = LogNormal.from_mean(60.0, 1.0)
 
 
-def snapshot(view: View, answer_rate: float, handle: Durations, answer: Durations) -> Snapshot:
+def snapshot(
+    view: View, answer_rate: float, talk: Durations, answer: Durations, wrap: Durations
+) -> Snapshot:
     return Snapshot(
         free_agents=view.free_agents,
         busy_elapsed=view.busy_elapsed,
         line_ages=view.line_ages,
         answer_rate=answer_rate,
-        handle_times=handle,
+        handle_times=talk,
         answer_times=answer,
         waiting_answered=view.waiting_answered,
+        wrapping=view.wrapping,
+        wrap_times=wrap,
     )
 
 
@@ -270,7 +269,9 @@ class ModelPacer:
         self.window, self.every = window, every
         self.feedback = Feedback()
         self._next_adjust = every
-        self._handle: Durations = LogNormal.from_mean(180.0, 1.0)  # until 20 are measured
+        # until 20 calls are measured
+        self._talk: Durations = LogNormal.from_mean(180.0, 1.0)
+        self._wrap: Durations = LogNormal.from_mean(15.0, 1.0)
         self._answer: Durations = LogNormal.from_mean(10.0, 0.6)
         self._fitted_at = -1
         self.cadence, self._next_decision = cadence, 0.0
@@ -285,7 +286,7 @@ class ModelPacer:
         rate = (view.live_answers + 4) / (view.dials_resolved + 20)
         return pacing.decide(
             Mode.PREDICTIVE,
-            snapshot(view, rate, self._handle, self._answer),
+            snapshot(view, rate, self._talk, self._answer, self._wrap),
             self.targets,
             self.limits,
             self.feedback,
@@ -293,8 +294,9 @@ class ModelPacer:
 
     def _adjust(self, view: View) -> None:
         self._next_adjust = view.now + self.every
-        if len(view.handle_times) >= 20 and view.live_answers != self._fitted_at:
-            self._handle = LogNormal.fit(view.handle_times)
+        if len(view.talk_times) >= 20 and view.live_answers != self._fitted_at:
+            self._talk = LogNormal.fit(view.talk_times)
+            self._wrap = LogNormal.fit(view.wrap_times)
             self._answer = LogNormal.fit(view.answer_times)
             self._fitted_at = view.live_answers
         start = view.now - self.window
