@@ -287,8 +287,8 @@ class Feedback:
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    gain: float = 0.3  # log-scale step per adjustment at a full relative error
-    min_live: int = 30  # live answers a window needs before the scale moves
+    gain: float = 0.1  # log-scale step per adjustment at a full relative error
+    min_live: int = 50  # live answers a window needs before the scale moves
     lowest: float = 0.1
     highest: float = 2.0
 

@@ -253,15 +253,20 @@ def snapshot(
 class ModelPacer:
     """Ours: the predictive model every ``cadence`` seconds on what the shift measured so
     far, the feedback loop every ``every`` seconds on the abandon rate of the last
-    ``window`` seconds, and the fallback to progressive at the hard limit (on the shift's
-    rate once 50 live answers are in)."""
+    ``window`` seconds (by default the day so far: the measure the rules judge, so the loop
+    steers it to the target instead of chasing the noise of a few abandons in a short
+    window), and the fallback to progressive at the hard limit (on the shift's rate once 50
+    live answers are in). Progressive until ``WARM_UP`` calls have ended: a model on
+    priors alone overdials the first minutes, when every agent starts a call at once."""
+
+    WARM_UP = 20
 
     def __init__(
         self,
         targets: Targets = _TARGETS,
         limits: Limits = _LIMITS,
         tuning: Tuning = _TUNING,
-        window: float = 1800.0,
+        window: float = 8 * 3600.0,
         every: float = 60.0,
         cadence: float = 2.0,
     ) -> None:
@@ -269,7 +274,7 @@ class ModelPacer:
         self.window, self.every = window, every
         self.feedback = Feedback()
         self._next_adjust = every
-        # until 20 calls are measured
+        # priors, until WARM_UP calls are measured (progressive meanwhile)
         self._talk: Durations = LogNormal.from_mean(180.0, 1.0)
         self._wrap: Durations = LogNormal.from_mean(15.0, 1.0)
         self._answer: Durations = LogNormal.from_mean(10.0, 0.6)
@@ -284,8 +289,9 @@ class ModelPacer:
             self._adjust(view)
         # prior: 20 dials at 20% live, so the first minutes do not overdial on luck
         rate = (view.live_answers + 4) / (view.dials_resolved + 20)
+        warm = len(view.talk_times) >= self.WARM_UP
         return pacing.decide(
-            Mode.PREDICTIVE,
+            Mode.PREDICTIVE if warm else Mode.PROGRESSIVE,
             snapshot(view, rate, self._talk, self._answer, self._wrap),
             self.targets,
             self.limits,
@@ -294,7 +300,7 @@ class ModelPacer:
 
     def _adjust(self, view: View) -> None:
         self._next_adjust = view.now + self.every
-        if len(view.talk_times) >= 20 and view.live_answers != self._fitted_at:
+        if len(view.talk_times) >= self.WARM_UP and view.live_answers != self._fitted_at:
             self._talk = LogNormal.fit(view.talk_times)
             self._wrap = LogNormal.fit(view.wrap_times)
             self._answer = LogNormal.fit(view.answer_times)
