@@ -48,8 +48,6 @@ from functools import lru_cache
 
 from callcenter.dialer.distributions import Durations, finishes_within
 
-_TAIL = 1e-12  # probabilities below this at the top of a distribution are dropped
-
 
 class Mode(StrEnum):
     PREVIEW = "preview"
@@ -250,8 +248,9 @@ def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
             if py > 1e-10:
                 for n, pn in enumerate(live[: y + 1]):
                     agents[y - n] += py * pn
-                for n in range(y + 1, len(live)):
+                for n in range(y + 1, len(live)):  # more answers than agents: none left
                     abandons += (n - y) * py * live[n]
+                    agents[0] += py * live[n]
     return abandons
 
 
