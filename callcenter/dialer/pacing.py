@@ -22,9 +22,10 @@ is abandoned). Per slot ``k``:
   ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
   ``P(T <= e + t - mean(W) | T > e)``: a wrap-up is short and regular, so an agent who
   just hung up is the surest agent to come;
-- live answers and freed agents are Poisson counts with those means (sums of many small
-  independent chances); the agents free at the start of the slot plus those freeing in it
-  serve the slot's answers, the others are abandoned, the agents left carry to the next slot.
+- the slot's live answers and freed agents are counted exactly from those chances
+  (Poisson-binomial: independent events, each with its own chance; the new lines binomial);
+  the agents free at the start of the slot plus those freeing in it serve the slot's
+  answers, the others are abandoned, the agents left carry to the next slot.
 
 That chain gives E[abandons] exactly for the model; the decision is the largest ``n`` (new
 lines) with ``E[abandons] / E[live answers] <= target`` (the US measure: abandoned / live
@@ -180,47 +181,77 @@ def _free_row(
     return tuple(b - a for a, b in zip((0.0, *row[:-1]), row, strict=True))
 
 
-def _poisson(mean: float) -> list[float]:
-    """P(k), k = 0.., of a Poisson count (tail below 1e-9 dropped: a few per billion
-    decisions' abandons, against a target in percent)."""
-    pmf = [math.exp(-mean)]
-    k = 0
-    while k < mean or pmf[-1] >= 1e-9:
-        k += 1
-        pmf.append(pmf[-1] * mean / k)
-    return pmf
+def _add_trial(dist: list[float], p: float) -> list[float]:
+    """The count ``dist`` plus one independent trial of chance ``p`` (top tail below 1e-10
+    dropped: a few abandons per ten billion decisions, against a target in percent)."""
+    out = [0.0] * (len(dist) + 1)
+    for k, x in enumerate(dist):
+        out[k] += x * (1.0 - p)
+        out[k + 1] += x * p
+    while len(out) > 1 and out[-1] < 1e-10:
+        out.pop()
+    return out
+
+
+def _count(chances: list[float]) -> tuple[float, ...]:
+    """P(k), k = 0.., of how many of independent events with these chances happen."""
+    dist = [1.0]
+    for p in chances:
+        if p > 1e-12:
+            dist = _add_trial(dist, p)
+    return tuple(dist)
 
 
 @dataclass(frozen=True, slots=True)
 class _Slots:
-    """The horizon cut in safe-harbor slots: per slot, the mean live answers of the lines in
-    flight, of one new line, and the mean agents freeing."""
+    """The horizon cut in safe-harbor slots: per slot, the distribution of the live answers
+    of the lines in flight and of the agents freeing, and one new line's chance of a live
+    answer."""
 
-    answers: tuple[float, ...]
+    answers: tuple[tuple[float, ...], ...]
+    frees: tuple[tuple[float, ...], ...]
     new_line: tuple[float, ...]
-    frees: tuple[float, ...]
     waiting: int
+    expected: float  # live answers expected of the lines in flight and the waiting calls
 
 
 def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
     slot, p = targets.safe_harbor, snapshot.answer_rate
     ring, answer = snapshot.ring_window, snapshot.answer_times
     count = math.ceil(ring / slot)
-    answers, frees = [0.0] * count, [0.0] * count
+    answers: list[list[float]] = [[] for _ in range(count)]
+    frees: list[list[float]] = [[] for _ in range(count)]
     for age in snapshot.line_ages:
         for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
-            answers[k] += x
+            answers[k].append(x)
     wrap = snapshot.wrap_times
     delay = _grid(wrap.mean) if wrap is not None else 0.0
     for elapsed in snapshot.busy_elapsed:
         row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count, delay)
         for k, x in enumerate(row):
-            frees[k] += x
+            frees[k].append(x)
     for elapsed in snapshot.wrapping if wrap is not None else ():
         for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count, 0.0)):
-            frees[k] += x
-    new_line = _answer_row(p, answer, 0.0, ring, slot)
-    return _Slots(tuple(answers), new_line, tuple(frees), snapshot.waiting_answered)
+            frees[k].append(x)
+    return _Slots(
+        answers=tuple(_count(a) for a in answers),
+        frees=tuple(_count(f) for f in frees),
+        new_line=_answer_row(p, answer, 0.0, ring, slot),
+        waiting=snapshot.waiting_answered,
+        expected=sum(map(sum, answers)) + snapshot.waiting_answered,
+    )
+
+
+def _with_new(answers: tuple[float, ...], new: int, chance: float) -> list[float]:
+    """The slot's answers plus those of ``new`` new lines (binomial)."""
+    if new == 0 or chance <= 0:
+        return list(answers)
+    fresh = [math.comb(new, j) * chance**j * (1 - chance) ** (new - j) for j in range(new + 1)]
+    out = [0.0] * (len(answers) + new)
+    for i, x in enumerate(answers):
+        for j, y in enumerate(fresh):
+            out[i + j] += x * y
+    return out
 
 
 def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
@@ -231,13 +262,12 @@ def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
     agents = [0.0] * (top + 1)
     agents[min(free, top)] = 1.0
     abandons = 0.0
-    for k, freeing in enumerate(slots.frees):
-        arrivals = slots.answers[k] + (new * slots.new_line[k] if k < len(slots.new_line) else 0)
-        live = _poisson(arrivals)
+    for k, freed in enumerate(slots.frees):
+        chance = slots.new_line[k] if k < len(slots.new_line) else 0.0
+        live = _with_new(slots.answers[k], new, chance)
         if k == 0 and slots.waiting:
             live = [0.0] * slots.waiting + live
         ready = [0.0] * (top + 1)
-        freed = _poisson(freeing)
         for x, px in enumerate(agents):
             if px > 1e-10:
                 for a, pa in enumerate(freed[: top - x]):
@@ -263,9 +293,8 @@ def predictive(
     target = targets.abandon_target * scale
     slots = _slots(snapshot, targets)
     per_line = sum(slots.new_line)
-    in_flight = sum(slots.answers) + slots.waiting
     n = floor.calls
-    live = in_flight + n * per_line
+    live = slots.expected + n * per_line
     abandons = _expected_abandons(slots, snapshot.free_agents, n)
     while n < allowed:
         live_more = live + per_line

@@ -84,13 +84,14 @@ def test_predictive_with_every_agent_free_and_nothing_in_flight() -> None:
 
 
 def test_the_abandon_chain_by_hand() -> None:
-    # one free agent, nobody to free: of the live answers (Poisson, mean 3 x 0.25 = 0.75
-    # over the window) the first is served, every other abandoned:
-    # E[abandons] = 0.75 - P(at least one) = 0.75 - (1 - e^-0.75)
-    d = pacing.predictive(snap(free=1), Targets(1.0, 1.0), Limits(max_new=3))
+    # one free agent, nobody to free, 3 new lines, every live answer at 5 s: of the live
+    # answers (binomial, 3 x 0.25) the first is served, the others abandoned:
+    # E[abandons] = 0.75 - P(at least one) = 0.75 - (1 - 0.75^3)
+    at_5s = snap(free=1, answer_times=Empirical.of([5.0]))
+    d = pacing.predictive(at_5s, Targets(1.0, 1.0), Limits(max_new=3))
     assert d.calls == 3
     assert d.expected_live == pytest.approx(0.75)
-    assert d.expected_abandons == pytest.approx(0.75 - (1 - math.exp(-0.75)), rel=1e-6)
+    assert d.expected_abandons == pytest.approx(0.75 - (1 - 0.75**3), rel=1e-9)
     # the one agent is 1 s into a call that lasts 1000 s: every live answer is abandoned
     never = snap(free=0, busy=(1.0,), handle_times=Empirical.of([1000.0]))
     d = pacing.predictive(never, Targets(1.0, 1.0), Limits(max_lines=2))
