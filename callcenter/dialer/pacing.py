@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
@@ -92,7 +92,10 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         if self.free_agents < 0 or self.waiting_answered < 0:
-            raise ValueError("free_agents and waiting_answered must be >= 0")
+            raise ValueError(
+                f"free_agents and waiting_answered must be >= 0, got {self.free_agents} "
+                f"and {self.waiting_answered}"
+            )
         if not 0 <= self.answer_rate <= 1:
             raise ValueError(f"answer_rate must be within 0..1, got {self.answer_rate}")
         if self.wrapping and self.wrap_times is None:
@@ -127,17 +130,19 @@ def room(snapshot: Snapshot, limits: Limits) -> int:
     return left if limits.max_new is None else min(left, max(0, limits.max_new))
 
 
-def progressive(snapshot: Snapshot, limits: Limits, mode: Mode = Mode.PROGRESSIVE) -> Decision:
-    """One line per free agent: free agents minus the lines already working for them."""
-    wanted = max(0, snapshot.free_agents - snapshot.in_flight)
+def progressive(
+    snapshot: Snapshot, limits: Limits, mode: Mode = Mode.PROGRESSIVE, held: int = 0
+) -> Decision:
+    """One line per free agent: free agents minus the lines (and, in preview, the offers
+    ``held``) already working for them."""
+    wanted = max(0, snapshot.free_agents - held - snapshot.in_flight)
     allowed = room(snapshot, limits)
     return Decision(min(wanted, allowed), mode, limited_by="cap" if allowed < wanted else "agents")
 
 
 def preview(snapshot: Snapshot, limits: Limits, offered: int) -> Decision:
     """Leads to offer now: one per free agent not already holding an offer or a line."""
-    shown = replace(snapshot, free_agents=max(0, snapshot.free_agents - offered))
-    return progressive(shown, limits, Mode.PREVIEW)
+    return progressive(snapshot, limits, Mode.PREVIEW, held=offered)
 
 
 def live_later(p: float, answer_times: Durations, age: float, ring_window: float) -> float:
