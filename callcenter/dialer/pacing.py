@@ -1,0 +1,387 @@
+"""How many calls a campaign places now: preview, progressive, predictive.
+
+Pure: a ``Snapshot`` of the campaign in, a ``Decision`` out. The owner of a campaign's live
+state (next session: the dialer's greenlet, reserving agents through the dispatcher) takes a
+snapshot about once a second, asks ``decide`` and places ``Decision.calls`` new calls.
+
+Preview and progressive: one line per free agent (preview offers the lead to the agent
+first, and dials when the agent accepts).
+
+Predictive, the model (docs/dialer.md, "The pacing model"). The next ring window (20 s) is
+cut into slots as long as the safe harbor (2 s: a live answer not given an agent within it
+is abandoned). Per slot ``k``:
+
+- each line in flight, ``a`` seconds old and not answered, answers live in slot ``k`` with
+  ``p (G(a + 2k + 2) - G(a + 2k)) / (1 - p G(a))``: ``p`` the live answer rate (live humans
+  / dials), ``G`` the distribution of the time to a live answer within the ring window
+  (Bayes: the line has not answered so far); a new line the same with ``a = 0``; an
+  answered call already waiting for an agent arrives in slot 0;
+- each busy agent frees within ``t`` with ``P(H <= e + t | H > e)``, ``e`` seconds into
+  its handle time ``H`` (talk plus wrap-up); when the dialer tells talk and wrap-up apart
+  (it sees the customer hang up), an agent ``w`` seconds into wrap-up frees with
+  ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
+  ``P(T <= e + t - mean(W) | T > e)``: a wrap-up is short and regular, so an agent who
+  just hung up is the surest agent to come;
+- the slot's live answers and freed agents are counted exactly from those chances
+  (Poisson-binomial: independent events, each with its own chance; the new lines binomial);
+  the agents free at the start of the slot plus those freeing in it serve the slot's
+  answers, the others are abandoned, the agents left carry to the next slot.
+
+That chain gives E[abandons] exactly for the model; the decision is the largest ``n`` (new
+lines) with ``E[abandons] / E[live answers] <= target`` (the US measure: abandoned / live
+answered), never fewer than progressive would place, and within the caps: lines in flight at
+most ``max_lines_per_agent`` x staffed agents, the campaign's own cap, and the new calls one
+decision may place (the trunks' calls per second, FreeSWITCH's sessions per second).
+
+What the model leaves out (calls and agents independent, slots instead of exact times,
+estimates of ``p``, ``G``, ``H``) the feedback corrects: ``Feedback`` scales the target by
+the MEASURED abandon rate of a recent window, and at the hard limit the campaign falls back
+to progressive until the rate is back under the target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from callcenter.dialer.distributions import Durations, finishes_within
+
+
+class Mode(StrEnum):
+    PREVIEW = "preview"
+    PROGRESSIVE = "progressive"
+    PREDICTIVE = "predictive"
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    abandon_target: float = 0.015  # abandoned / live answered
+    hard_limit: float = 0.03
+    safe_harbor: float = 2.0  # a live answer not given an agent within this is abandoned
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.abandon_target <= self.hard_limit <= 1:
+            raise ValueError(
+                f"need 0 <= abandon_target <= hard_limit <= 1, got "
+                f"abandon_target={self.abandon_target}, hard_limit={self.hard_limit}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_lines_per_agent: float = 3.0  # lines in flight per staffed agent
+    max_lines: int | None = None  # the campaign's own cap on lines in flight
+    max_new: int | None = None  # new calls per decision (trunk CPS, sessions per second)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    free_agents: int
+    busy_elapsed: tuple[float, ...]  # per agent on a call: seconds into it
+    line_ages: tuple[float, ...]  # seconds since dialed, per line not answered yet
+    answer_rate: float  # live humans / dials, recent
+    handle_times: Durations  # talk times; talk + wrap-up when wrap_times is None
+    answer_times: Durations  # dial to live answer, of the live answers
+    ring_window: float = 20.0  # a line not answered by then is hung up
+    waiting_answered: int = 0  # live answers waiting for an agent (inside the safe harbor)
+    wrapping: tuple[float, ...] = ()  # per agent in wrap-up: seconds into it
+    wrap_times: Durations | None = None  # wrap-up times, when talk and wrap-up are told apart
+
+    def __post_init__(self) -> None:
+        if self.free_agents < 0 or self.waiting_answered < 0:
+            raise ValueError(
+                f"free_agents and waiting_answered must be >= 0, got {self.free_agents} "
+                f"and {self.waiting_answered}"
+            )
+        if not 0 <= self.answer_rate <= 1:
+            raise ValueError(f"answer_rate must be within 0..1, got {self.answer_rate}")
+        if self.wrapping and self.wrap_times is None:
+            raise ValueError("wrapping agents need wrap_times")
+        if self.ring_window < 15:
+            raise ValueError(f"ring_window must be at least 15 s, got {self.ring_window}")
+
+    @property
+    def staffed(self) -> int:
+        return self.free_agents + len(self.busy_elapsed) + len(self.wrapping)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.line_ages) + self.waiting_answered
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    calls: int
+    mode: Mode  # the mode applied (PROGRESSIVE when a predictive campaign fell back)
+    expected_live: float = 0.0  # over the horizon, with the new calls
+    expected_abandons: float = 0.0
+    limited_by: str = "agents"  # agents | target | cap
+
+
+def room(snapshot: Snapshot, limits: Limits) -> int:
+    """New lines the caps still allow."""
+    cap = math.floor(limits.max_lines_per_agent * snapshot.staffed + 1e-9)
+    if limits.max_lines is not None:
+        cap = min(cap, limits.max_lines)
+    left = max(0, cap - snapshot.in_flight)
+    return left if limits.max_new is None else min(left, max(0, limits.max_new))
+
+
+def progressive(
+    snapshot: Snapshot, limits: Limits, mode: Mode = Mode.PROGRESSIVE, held: int = 0
+) -> Decision:
+    """One line per free agent: free agents minus the lines (and, in preview, the offers
+    ``held``) already working for them."""
+    wanted = max(0, snapshot.free_agents - held - snapshot.in_flight)
+    allowed = room(snapshot, limits)
+    return Decision(min(wanted, allowed), mode, limited_by="cap" if allowed < wanted else "agents")
+
+
+def preview(snapshot: Snapshot, limits: Limits, offered: int) -> Decision:
+    """Leads to offer now: one per free agent not already holding an offer or a line."""
+    return progressive(snapshot, limits, Mode.PREVIEW, held=offered)
+
+
+def live_later(p: float, answer_times: Durations, age: float, ring_window: float) -> float:
+    """P(a line ``age`` seconds old, not answered yet, becomes a live answer)."""
+    return sum(_answer_row(p, answer_times, _grid(age), ring_window, ring_window))
+
+
+def _grid(t: float) -> float:
+    return round(t * 4) / 4  # quarter seconds: the rows below are memoized on it
+
+
+@lru_cache(maxsize=8192)
+def _answer_row(
+    p: float, answer_times: Durations, age: float, ring_window: float, slot: float
+) -> tuple[float, ...]:
+    """Per slot from now: P(this line, ``age`` s old and unanswered, answers live in it)."""
+    if age >= ring_window or p <= 0:
+        return ()
+    within = answer_times.cdf(ring_window)
+    if within <= 0:
+        return ()
+    g0 = min(1.0, answer_times.cdf(age) / within)
+    alive = 1.0 - p * g0
+    row, start = [], age
+    while start < ring_window:
+        end = min(start + slot, ring_window)
+        g1 = min(1.0, answer_times.cdf(end) / within)
+        row.append(p * (g1 - g0) / alive)
+        start, g0 = end, g1
+    return tuple(row)
+
+
+@lru_cache(maxsize=8192)
+def _free_row(
+    durations: Durations, elapsed: float, slot: float, slots: int, delay: float
+) -> tuple[float, ...]:
+    """Per slot from now: P(an agent ``elapsed`` s into ``durations`` frees in it), when it
+    frees ``delay`` s after that duration ends (the mean wrap-up after a talk)."""
+    ends = [(k + 1) * slot - delay for k in range(slots)]
+    row = [finishes_within(durations, elapsed, end) if end > 0 else 0.0 for end in ends]
+    return tuple(b - a for a, b in zip((0.0, *row[:-1]), row, strict=True))
+
+
+def _add_trial(dist: list[float], p: float) -> list[float]:
+    """The count ``dist`` plus one independent trial of chance ``p`` (top tail below 1e-10
+    dropped: a few abandons per ten billion decisions, against a target in percent)."""
+    out = [0.0] * (len(dist) + 1)
+    for k, x in enumerate(dist):
+        out[k] += x * (1.0 - p)
+        out[k + 1] += x * p
+    while len(out) > 1 and out[-1] < 1e-10:
+        out.pop()
+    return out
+
+
+def _count(chances: list[float]) -> tuple[float, ...]:
+    """P(k), k = 0.., of how many of independent events with these chances happen."""
+    dist = [1.0]
+    for p in chances:
+        if p > 1e-12:
+            dist = _add_trial(dist, p)
+    return tuple(dist)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slots:
+    """The horizon cut in safe-harbor slots: per slot, the distribution of the live answers
+    of the lines in flight and of the agents freeing, and one new line's chance of a live
+    answer."""
+
+    answers: tuple[tuple[float, ...], ...]
+    frees: tuple[tuple[float, ...], ...]
+    new_line: tuple[float, ...]
+    waiting: int
+    expected: float  # live answers expected of the lines in flight and the waiting calls
+
+
+def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
+    slot, p = targets.safe_harbor, snapshot.answer_rate
+    ring, answer = snapshot.ring_window, snapshot.answer_times
+    count = math.ceil(ring / slot)
+    answers: list[list[float]] = [[] for _ in range(count)]
+    frees: list[list[float]] = [[] for _ in range(count)]
+    for age in snapshot.line_ages:
+        for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
+            answers[k].append(x)
+    wrap = snapshot.wrap_times
+    delay = _grid(wrap.mean) if wrap is not None else 0.0
+    for elapsed in snapshot.busy_elapsed:
+        row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count, delay)
+        for k, x in enumerate(row):
+            frees[k].append(x)
+    for elapsed in snapshot.wrapping if wrap is not None else ():
+        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count, 0.0)):
+            frees[k].append(x)
+    return _Slots(
+        answers=tuple(_count(a) for a in answers),
+        frees=tuple(_count(f) for f in frees),
+        new_line=_answer_row(p, answer, 0.0, ring, slot),
+        waiting=snapshot.waiting_answered,
+        expected=sum(map(sum, answers)) + snapshot.waiting_answered,
+    )
+
+
+def _with_new(answers: tuple[float, ...], new: int, chance: float) -> list[float]:
+    """The slot's answers plus those of ``new`` new lines (binomial)."""
+    if new == 0 or chance <= 0:
+        return list(answers)
+    fresh = [math.comb(new, j) * chance**j * (1 - chance) ** (new - j) for j in range(new + 1)]
+    out = [0.0] * (len(answers) + new)
+    for i, x in enumerate(answers):
+        for j, y in enumerate(fresh):
+            out[i + j] += x * y
+    return out
+
+
+def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
+    """E[live answers finding no agent within a slot], slot by slot: agents free at the
+    start of a slot (capped at ``top``, which only overstates abandons) plus those freeing
+    in it serve the answers of the slot; the rest are abandoned."""
+    top = max(free + 2, 8)
+    agents = [0.0] * (top + 1)
+    agents[min(free, top)] = 1.0
+    abandons = 0.0
+    for k, freed in enumerate(slots.frees):
+        chance = slots.new_line[k] if k < len(slots.new_line) else 0.0
+        live = _with_new(slots.answers[k], new, chance)
+        if k == 0 and slots.waiting:
+            live = [0.0] * slots.waiting + live
+        ready = [0.0] * (top + 1)
+        for x, px in enumerate(agents):
+            if px > 1e-10:
+                for a, pa in enumerate(freed[: top - x]):
+                    ready[x + a] += px * pa
+                ready[top] += px * sum(freed[top - x :])
+        agents = [0.0] * (top + 1)
+        for y, py in enumerate(ready):
+            if py > 1e-10:
+                for n, pn in enumerate(live[: y + 1]):
+                    agents[y - n] += py * pn
+                for n in range(y + 1, len(live)):  # more answers than agents: none left
+                    abandons += (n - y) * py * live[n]
+                    agents[0] += py * live[n]
+    return abandons
+
+
+def predictive(
+    snapshot: Snapshot, targets: Targets, limits: Limits, scale: float = 1.0
+) -> Decision:
+    """The largest n with E[abandons] / E[live answers] <= target x scale (module docstring)."""
+    floor = progressive(snapshot, limits, Mode.PREDICTIVE)
+    allowed = room(snapshot, limits)
+    target = targets.abandon_target * scale
+    slots = _slots(snapshot, targets)
+    per_line = sum(slots.new_line)
+    n = floor.calls
+    live = slots.expected + n * per_line
+    abandons = _expected_abandons(slots, snapshot.free_agents, n)
+    while n < allowed:
+        live_more = live + per_line
+        abandons_more = _expected_abandons(slots, snapshot.free_agents, n + 1)
+        if live_more > 0 and abandons_more > target * live_more:
+            return Decision(n, Mode.PREDICTIVE, live, abandons, "target")
+        n, live, abandons = n + 1, live_more, abandons_more
+    return Decision(n, Mode.PREDICTIVE, live, abandons, "cap")
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """The correction the measured abandon rate makes to the model."""
+
+    scale: float = 1.0  # multiplies the abandon target the model aims at
+    fallback: bool = False  # at the hard limit: progressive until back under the target
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    gain: float = 0.1  # log-scale step per adjustment at a full relative error
+    min_live: int = 50  # live answers a window needs before the scale moves
+    lowest: float = 0.1
+    highest: float = 2.0
+
+
+def adjust(
+    feedback: Feedback,
+    targets: Targets,
+    window: tuple[int, int],
+    compliance_rate: float,
+    tuning: Tuning = Tuning(),
+) -> Feedback:
+    """One step of the controller (call it every minute or so).
+
+    ``window`` is (abandoned, live answered) over the recent window the controller steers by;
+    ``compliance_rate`` the rate the rules measure (the worst of the campaign's 30-day and
+    today's), which decides the fallback to progressive.
+    """
+    fallback = feedback.fallback
+    if compliance_rate >= targets.hard_limit:
+        fallback = True
+    elif fallback and compliance_rate <= targets.abandon_target:
+        fallback = False
+    scale = feedback.scale
+    abandoned, answered = window
+    if answered >= tuning.min_live and targets.abandon_target > 0:
+        error = (targets.abandon_target - abandoned / answered) / targets.abandon_target
+        scale *= math.exp(tuning.gain * max(-1.0, min(1.0, error)))
+        scale = max(tuning.lowest, min(tuning.highest, scale))
+    return Feedback(scale, fallback)
+
+
+def decide(
+    mode: Mode,
+    snapshot: Snapshot,
+    targets: Targets,
+    limits: Limits,
+    feedback: Feedback = Feedback(),
+    offered: int = 0,
+) -> Decision:
+    if mode is Mode.PREVIEW:
+        return preview(snapshot, limits, offered)
+    if mode is Mode.PROGRESSIVE or feedback.fallback:
+        return progressive(snapshot, limits)
+    return predictive(snapshot, targets, limits, feedback.scale)
+
+
+class AbandonWindow:
+    """Live answers of the last ``seconds``, and which were abandoned (owned by one greenlet)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._events: deque[tuple[float, bool]] = deque()
+        self._abandoned = 0
+
+    def add(self, at: float, abandoned: bool) -> None:
+        self._events.append((at, abandoned))
+        self._abandoned += abandoned
+
+    def counts(self, now: float) -> tuple[int, int]:
+        """(abandoned, live answered) within the window ending ``now``."""
+        while self._events and self._events[0][0] <= now - self.seconds:
+            self._abandoned -= self._events.popleft()[1]
+        return self._abandoned, len(self._events)

@@ -1,0 +1,313 @@
+"""A discrete-event model of an outbound shift, to prove a pacer (bench and tests).
+
+Pure and seeded: no clock, no I/O; the same seed gives the same shift. Agents stay logged in
+for the whole shift. Every second the pacer sees a ``View`` and says how many calls to
+place; each call's fate is drawn when it is placed (``Traffic``): a live answer after a
+time to answer (within the ring window), a machine (hung up after the answering-machine
+detection), busy, a failure, or no answer at the end of the ring window. A live answer goes
+to a free agent; otherwise it waits, and if no agent frees within the safe harbor (2 s) it
+is abandoned (the safe-harbor message is played and the call hung up). An agent's handle
+time is talk (counted) plus wrap-up (not counted).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from callcenter.dialer import pacing
+from callcenter.dialer.distributions import Durations, LogNormal
+from callcenter.dialer.pacing import Feedback, Limits, Mode, Snapshot, Targets, Tuning
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    live: float = 0.25
+    machine: float = 0.20
+    busy: float = 0.08
+    failed: float = 0.04  # the rest ring out unanswered
+    answer_mean: float = 9.0  # dial to answer, s (lognormal, drawn within the ring window)
+    answer_cv: float = 0.5
+    amd_seconds: float = 3.0  # a machine is known and hung up this long after its answer
+    talk_mean: float = 165.0  # lognormal
+    talk_cv: float = 0.8
+    wrap_min: float = 5.0  # uniform
+    wrap_max: float = 25.0
+    ring_window: float = 20.0
+    safe_harbor: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    now: float
+    free_agents: int
+    busy_elapsed: tuple[float, ...]  # per agent on a call: seconds into the talk
+    wrapping: tuple[float, ...]  # per agent in wrap-up: seconds into it
+    line_ages: tuple[float, ...]  # lines placed, not yet known live (ringing or in AMD)
+    waiting_answered: int
+    talk_times: tuple[float, ...]  # the last completed, oldest first
+    wrap_times: tuple[float, ...]
+    answer_times: tuple[float, ...]  # dial to live answer, the last live answers
+    dials_resolved: int  # in total
+    live_answers: int  # in total
+    abandoned: int  # in total
+    recent: tuple[tuple[float, bool], ...]  # (answered at, abandoned) of recent live answers
+
+
+class Pacer(Protocol):
+    def calls(self, view: View) -> int: ...
+
+
+@dataclass
+class Result:
+    agents: int
+    hours: float
+    dials: int = 0
+    live: int = 0
+    abandoned: int = 0
+    talk_seconds: float = 0.0
+    peak_lines: int = 0
+    windows: dict[int, list[int]] = field(default_factory=dict)  # 30-min index -> [ab, live]
+
+    @property
+    def talk_minutes_per_agent_hour(self) -> float:
+        return self.talk_seconds / 60.0 / (self.agents * self.hours)
+
+    @property
+    def abandon_rate(self) -> float:
+        return self.abandoned / self.live if self.live else 0.0
+
+    def worst_window(self, min_live: int = 1) -> float:
+        """The highest abandon rate over the fixed 30-minute windows of the shift."""
+        rates = [ab / live for ab, live in self.windows.values() if live >= min_live]
+        return max(rates, default=0.0)
+
+
+def _lognormal(rng: random.Random, mean: float, cv: float) -> float:
+    sigma2 = math.log1p(cv * cv)
+    return rng.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+
+
+class Shift:
+    KEEP = 200  # handle and answer times the view shows
+
+    def __init__(self, agents: int, hours: float, traffic: Traffic, seed: int) -> None:
+        self.traffic, self.rng = traffic, random.Random(seed)
+        self.end = hours * 3600.0
+        self.result = Result(agents, hours)
+        self.free: list[int] = list(range(agents))
+        self.busy: dict[int, tuple[float, float]] = {}  # agent -> (since, talk ends)
+        self.lines: dict[int, float] = {}  # line -> placed at (not known live yet)
+        self.waiting: deque[tuple[int, float]] = deque()  # (line, answered at)
+        self.events: list[tuple[float, int, str, int]] = []
+        self.talk_times: deque[float] = deque(maxlen=self.KEEP)
+        self.wrap_times: deque[float] = deque(maxlen=self.KEEP)
+        self.answer_times: deque[float] = deque(maxlen=self.KEEP)
+        self.recent: deque[tuple[float, bool]] = deque(maxlen=2000)
+        self.resolved, self._seq = 0, 0
+
+    def run(self, pacer: Pacer) -> Result:
+        now = 0.0
+        while now < self.end:
+            self._until(now)
+            for _ in range(max(0, pacer.calls(self.view(now)))):
+                self._dial(now)
+            self._peak(now)
+            now += 1.0
+        self._until(self.end)
+        return self.result
+
+    def view(self, now: float) -> View:
+        return View(
+            now=now,
+            free_agents=len(self.free),
+            busy_elapsed=tuple(now - since for since, ends in self.busy.values() if ends > now),
+            wrapping=tuple(now - ends for _, ends in self.busy.values() if ends <= now),
+            line_ages=tuple(now - at for at in self.lines.values()),
+            waiting_answered=len(self.waiting),
+            talk_times=tuple(self.talk_times),
+            wrap_times=tuple(self.wrap_times),
+            answer_times=tuple(self.answer_times),
+            dials_resolved=self.resolved,
+            live_answers=self.result.live,
+            abandoned=self.result.abandoned,
+            recent=tuple(self.recent),
+        )
+
+    def _push(self, at: float, kind: str, ref: int) -> None:
+        self._seq += 1
+        heapq.heappush(self.events, (at, self._seq, kind, ref))
+
+    def _until(self, now: float) -> None:
+        while self.events and self.events[0][0] <= now:
+            at, _, kind, ref = heapq.heappop(self.events)
+            getattr(self, f"_on_{kind}")(at, ref)
+
+    def _dial(self, now: float) -> None:
+        t, rng = self.traffic, self.rng
+        self.result.dials += 1
+        line = self.result.dials
+        self.lines[line] = now
+        draw = rng.random()
+        if draw < t.live + t.machine:
+            answer = _lognormal(rng, t.answer_mean, t.answer_cv)
+            while answer >= t.ring_window:
+                answer = _lognormal(rng, t.answer_mean, t.answer_cv)
+            if draw < t.live:
+                self._push(now + answer, "live", line)
+            else:
+                self._push(now + answer + t.amd_seconds, "gone", line)
+        elif draw < t.live + t.machine + t.busy:
+            self._push(now + rng.uniform(2.0, 5.0), "gone", line)
+        elif draw < t.live + t.machine + t.busy + t.failed:
+            self._push(now + rng.uniform(1.0, 4.0), "gone", line)
+        else:
+            self._push(now + t.ring_window, "gone", line)
+
+    def _on_gone(self, at: float, line: int) -> None:
+        del self.lines[line]
+        self.resolved += 1
+
+    def _on_live(self, at: float, line: int) -> None:
+        self.answer_times.append(at - self.lines.pop(line))
+        self.resolved += 1
+        if at < self.end:
+            self.result.live += 1
+            window = self.result.windows.setdefault(int(at // 1800), [0, 0])
+            window[1] += 1
+        if self.free:
+            self._connect(at, self.free.pop(), at)
+        else:
+            self.waiting.append((line, at))
+            self._push(at + self.traffic.safe_harbor, "harbor", line)
+
+    def _on_harbor(self, at: float, line: int) -> None:
+        for i, (waiting, answered) in enumerate(self.waiting):
+            if waiting == line:
+                del self.waiting[i]
+                self.recent.append((answered, True))
+                if answered < self.end:
+                    self.result.abandoned += 1
+                    self.result.windows[int(answered // 1800)][0] += 1
+                return
+
+    def _connect(self, at: float, agent: int, answered: float) -> None:
+        t = self.traffic
+        talk = _lognormal(self.rng, t.talk_mean, t.talk_cv)
+        wrap = self.rng.uniform(t.wrap_min, t.wrap_max)
+        self.busy[agent] = (at, at + talk)
+        self.recent.append((answered, False))
+        self.result.talk_seconds += max(0.0, min(at + talk, self.end) - at)
+        self._push(at + talk + wrap, "free", agent)
+
+    def _on_free(self, at: float, agent: int) -> None:
+        since, ends = self.busy.pop(agent)
+        self.talk_times.append(ends - since)
+        self.wrap_times.append(at - ends)
+        if self.waiting:
+            _, answered = self.waiting.popleft()
+            self._connect(at, agent, answered)
+        else:
+            self.free.append(agent)
+
+    def _peak(self, now: float) -> None:
+        talking = sum(1 for _, ends in self.busy.values() if ends > now)
+        now_lines = len(self.lines) + len(self.waiting) + talking
+        self.result.peak_lines = max(self.result.peak_lines, now_lines)
+
+
+_TARGETS, _LIMITS, _TUNING = Targets(), Limits(), Tuning()
+
+
+class ProgressivePacer:
+    def __init__(self, limits: Limits = _LIMITS) -> None:
+        self.limits = limits
+
+    def calls(self, view: View) -> int:
+        return pacing.progressive(snapshot(view, 0.25, _PRIOR, _PRIOR, _PRIOR), self.limits).calls
+
+
+_PRIOR = LogNormal.from_mean(60.0, 1.0)
+
+
+def snapshot(
+    view: View, answer_rate: float, talk: Durations, answer: Durations, wrap: Durations
+) -> Snapshot:
+    return Snapshot(
+        free_agents=view.free_agents,
+        busy_elapsed=view.busy_elapsed,
+        line_ages=view.line_ages,
+        answer_rate=answer_rate,
+        handle_times=talk,
+        answer_times=answer,
+        waiting_answered=view.waiting_answered,
+        wrapping=view.wrapping,
+        wrap_times=wrap,
+    )
+
+
+class ModelPacer:
+    """Ours: the predictive model every ``cadence`` seconds on what the shift measured so
+    far, the feedback loop every ``every`` seconds on the abandon rate of the last
+    ``window`` seconds (by default the day so far: the measure the rules judge, so the loop
+    steers it to the target instead of chasing the noise of a few abandons in a short
+    window), and the fallback to progressive at the hard limit (on the shift's rate once 50
+    live answers are in). Progressive until ``WARM_UP`` calls have ended: a model on
+    priors alone overdials the first minutes, when every agent starts a call at once."""
+
+    WARM_UP = 20
+
+    def __init__(
+        self,
+        targets: Targets = _TARGETS,
+        limits: Limits = _LIMITS,
+        tuning: Tuning = _TUNING,
+        window: float = 8 * 3600.0,
+        every: float = 60.0,
+        cadence: float = 2.0,
+    ) -> None:
+        self.targets, self.limits, self.tuning = targets, limits, tuning
+        self.window, self.every = window, every
+        self.feedback = Feedback()
+        self._next_adjust = every
+        # priors, until WARM_UP calls are measured (progressive meanwhile)
+        self._talk: Durations = LogNormal.from_mean(180.0, 1.0)
+        self._wrap: Durations = LogNormal.from_mean(15.0, 1.0)
+        self._answer: Durations = LogNormal.from_mean(10.0, 0.6)
+        self._fitted_at = -1
+        self.cadence, self._next_decision = cadence, 0.0
+
+    def calls(self, view: View) -> int:
+        if view.now < self._next_decision:
+            return 0
+        self._next_decision = view.now + self.cadence
+        if view.now >= self._next_adjust:
+            self._adjust(view)
+        # prior: 20 dials at 20% live, so the first minutes do not overdial on luck
+        rate = (view.live_answers + 4) / (view.dials_resolved + 20)
+        warm = len(view.talk_times) >= self.WARM_UP
+        return pacing.decide(
+            Mode.PREDICTIVE if warm else Mode.PROGRESSIVE,
+            snapshot(view, rate, self._talk, self._answer, self._wrap),
+            self.targets,
+            self.limits,
+            self.feedback,
+        ).calls
+
+    def _adjust(self, view: View) -> None:
+        self._next_adjust = view.now + self.every
+        if len(view.talk_times) >= self.WARM_UP and view.live_answers != self._fitted_at:
+            self._talk = LogNormal.fit(view.talk_times)
+            self._wrap = LogNormal.fit(view.wrap_times)
+            self._answer = LogNormal.fit(view.answer_times)
+            self._fitted_at = view.live_answers
+        start = view.now - self.window
+        recent = [abandoned for at, abandoned in view.recent if at > start]
+        today = view.abandoned / view.live_answers if view.live_answers >= 50 else 0.0
+        self.feedback = pacing.adjust(
+            self.feedback, self.targets, (sum(recent), len(recent)), today, self.tuning
+        )

@@ -1,0 +1,185 @@
+"""Pacing math on fixed inputs, and its properties (hypothesis)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callcenter.dialer import pacing
+from callcenter.dialer.distributions import Empirical, LogNormal, finishes_within
+from callcenter.dialer.pacing import (
+    AbandonWindow,
+    Feedback,
+    Limits,
+    Mode,
+    Snapshot,
+    Targets,
+    adjust,
+    decide,
+)
+
+HANDLE = LogNormal.from_mean(180.0, 0.7)
+ANSWER = LogNormal.from_mean(9.0, 0.5)
+TARGETS = Targets(0.015, 0.03)
+LIMITS = Limits(max_lines_per_agent=3.0)
+
+
+def snap(free: int = 0, busy: tuple[float, ...] = (), lines: tuple[float, ...] = (), **kw: object):
+    values: dict[str, object] = {
+        "free_agents": free,
+        "busy_elapsed": busy,
+        "line_ages": lines,
+        "answer_rate": 0.25,
+        "handle_times": HANDLE,
+        "answer_times": ANSWER,
+    }
+    values.update(kw)
+    return Snapshot(**values)  # type: ignore[arg-type]
+
+
+def test_lognormal_from_mean_has_that_mean_and_fit_recovers_it() -> None:
+    d = LogNormal.from_mean(180.0, 0.7)
+    assert d.mean == pytest.approx(180.0)
+    assert d.cdf(0) == 0.0 and d.cdf(1e9) == pytest.approx(1.0)
+    samples = [math.exp(d.mu + d.sigma * z / 10) for z in range(-30, 31)]
+    assert LogNormal.fit(samples).mu == pytest.approx(d.mu)
+
+
+def test_empirical_and_conditional_freeing_by_hand() -> None:
+    d = Empirical.of([10, 20, 30, 40])
+    assert d.cdf(25) == 0.5 and d.mean == 25
+    # 15 s in: 3 of 4 still running (20, 30, 40); within 10 s more (<= 25): only the 20
+    assert finishes_within(d, 15, 10) == pytest.approx(1 / 3)
+    assert finishes_within(d, 50, 10) == 0.0  # longer than any seen: not counted on
+
+
+def test_live_later_by_hand() -> None:
+    # a new line: p; a line at the end of the ring window: nothing
+    assert pacing.live_later(0.25, ANSWER, 0.0, 20.0) == pytest.approx(0.25)
+    assert pacing.live_later(0.25, ANSWER, 20.0, 20.0) == 0.0
+    # Bayes: G(9 s) of the live answers have come by then, so the line is less likely live
+    g = ANSWER.cdf(9.0) / ANSWER.cdf(20.0)
+    expected = 0.25 * (1 - g) / (1 - 0.25 * g)
+    assert pacing.live_later(0.25, ANSWER, 9.0, 20.0) == pytest.approx(expected, rel=1e-3)
+
+
+def test_progressive_is_one_line_per_free_agent() -> None:
+    assert pacing.progressive(snap(free=5, lines=(1.0, 2.0)), LIMITS).calls == 3
+    assert pacing.progressive(snap(free=1, lines=(1.0, 2.0)), LIMITS).calls == 0
+
+
+def test_preview_offers_to_agents_without_an_offer() -> None:
+    assert pacing.preview(snap(free=4), LIMITS, offered=3).calls == 1
+
+
+def test_predictive_with_every_agent_free_and_nothing_in_flight() -> None:
+    # 2 free agents, nobody busy: 2 lines cannot abandon, more can
+    d = pacing.predictive(snap(free=2), TARGETS, LIMITS)
+    assert d.calls >= 2
+    # by hand: 3 lines, P(3 live) = 0.25^3 = 1.6%: 0.016 abandons against 0.75 live = 2.1%
+    assert d.calls == 2
+
+
+def test_the_abandon_chain_by_hand() -> None:
+    # one free agent, nobody to free, 3 new lines, every live answer at 5 s: of the live
+    # answers (binomial, 3 x 0.25) the first is served, the others abandoned:
+    # E[abandons] = 0.75 - P(at least one) = 0.75 - (1 - 0.75^3)
+    at_5s = snap(free=1, answer_times=Empirical.of([5.0]))
+    d = pacing.predictive(at_5s, Targets(1.0, 1.0), Limits(max_new=3))
+    assert d.calls == 3
+    assert d.expected_live == pytest.approx(0.75)
+    assert d.expected_abandons == pytest.approx(0.75 - (1 - 0.75**3), rel=1e-9)
+    # the one agent is 1 s into a call that lasts 1000 s: every live answer is abandoned
+    never = snap(free=0, busy=(1.0,), handle_times=Empirical.of([1000.0]))
+    d = pacing.predictive(never, Targets(1.0, 1.0), Limits(max_lines=2))
+    assert d.calls == 2
+    assert d.expected_abandons == pytest.approx(d.expected_live) == pytest.approx(0.5)
+
+
+def test_predictive_places_ahead_of_busy_agents_about_to_free() -> None:
+    busy = tuple(100.0 + 10 * i for i in range(20))  # 20 agents spread over their calls
+    d = pacing.predictive(snap(free=3, busy=busy), TARGETS, LIMITS)
+    assert d.calls > 3 and d.limited_by == "target"
+    assert d.expected_abandons <= TARGETS.abandon_target * d.expected_live + 1e-12
+
+
+def test_predictive_places_nothing_when_no_agent_can_free() -> None:
+    # two agents a second into their calls: a live answer would find nobody
+    d = pacing.predictive(snap(free=0, busy=(1.0, 2.0)), TARGETS, LIMITS)
+    assert d.calls == 0
+
+
+def test_zero_answer_rate_dials_up_to_the_caps() -> None:
+    s = snap(free=2, busy=(5.0,) * 8, lines=(1.0,) * 4, answer_rate=0.0)
+    assert pacing.predictive(s, TARGETS, Limits(max_lines_per_agent=2.0)).calls == 20 - 4
+    assert pacing.predictive(s, TARGETS, Limits(max_lines=10)).calls == 6
+    assert pacing.predictive(s, TARGETS, Limits(max_new=3)).calls == 3
+
+
+def test_hard_limit_falls_back_to_progressive_until_under_target() -> None:
+    fb = adjust(Feedback(), TARGETS, (0, 0), compliance_rate=0.031)
+    assert fb.fallback
+    s = snap(free=3, busy=tuple(170.0 + i for i in range(20)))
+    assert decide(Mode.PREDICTIVE, s, TARGETS, LIMITS, fb) == pacing.progressive(s, LIMITS)
+    assert adjust(fb, TARGETS, (0, 0), compliance_rate=0.02).fallback  # still above target
+    assert not adjust(fb, TARGETS, (0, 0), compliance_rate=0.015).fallback
+
+
+def test_feedback_scales_the_target_by_the_measured_rate() -> None:
+    over = adjust(Feedback(), TARGETS, (3, 100), 0.0)  # 3% measured
+    assert over.scale < 1.0
+    under = adjust(Feedback(), TARGETS, (0, 100), 0.0)
+    assert under.scale > 1.0
+    assert adjust(Feedback(), TARGETS, (3, 10), 0.0).scale == 1.0  # too few answers
+
+
+def test_abandon_window_forgets_what_is_older() -> None:
+    w = AbandonWindow(60.0)
+    w.add(0.0, True)
+    w.add(30.0, False)
+    assert w.counts(59.0) == (1, 2)
+    assert w.counts(61.0) == (0, 1)
+
+
+def test_bad_inputs_are_refused_with_the_field() -> None:
+    with pytest.raises(ValueError, match="ring_window"):
+        snap(ring_window=10.0)
+    with pytest.raises(ValueError, match="answer_rate"):
+        snap(answer_rate=1.5)
+    with pytest.raises(ValueError, match="hard_limit"):
+        Targets(0.05, 0.03)
+
+
+ages = st.lists(st.floats(0, 30), max_size=12).map(tuple)
+elapsed = st.lists(st.floats(0, 900), max_size=12).map(tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    free=st.integers(0, 10),
+    busy=elapsed,
+    lines=ages,
+    p=st.floats(0.0, 1.0),
+    target=st.floats(0.0, 0.05),
+)
+def test_properties_of_predictive(
+    free: int, busy: tuple[float, ...], lines: tuple[float, ...], p: float, target: float
+) -> None:
+    s = snap(free=free, busy=busy, lines=lines, answer_rate=p)
+    targets = Targets(target, 0.05)
+    d = pacing.predictive(s, targets, LIMITS)
+    # within the caps, never below progressive
+    assert pacing.progressive(s, LIMITS).calls <= d.calls <= pacing.room(s, LIMITS)
+    # more free agents: not fewer calls (the caps grow with the staff too)
+    more = snap(free=free + 1, busy=busy, lines=lines, answer_rate=p)
+    assert pacing.predictive(more, targets, LIMITS).calls >= d.calls
+    # a looser target: not fewer calls
+    assert pacing.predictive(s, Targets(min(0.05, target * 2 + 0.001), 0.05), LIMITS).calls >= (
+        d.calls
+    )
+    # the bound: beyond the progressive floor, the expected rate stays within the target
+    if d.calls > pacing.progressive(s, LIMITS).calls:
+        assert d.expected_abandons <= target * d.expected_live + 1e-9
