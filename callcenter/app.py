@@ -44,6 +44,11 @@ from callcenter.paths import ensure_dir, write_text
 from callcenter.phone.codes import feature_codes
 from callcenter.phone.offers import AgentPhones
 from callcenter.phone.on_call import PhoneOptions, PhoneRunner
+from callcenter.recording.checker import RecordingChecker
+from callcenter.recording.engine import Recordings
+from callcenter.recording.metrics import RecordingMetrics
+from callcenter.recording.on_call import Recorder
+from callcenter.recording.template import parse as parse_template
 from callcenter.services.applier import ChangeApplier, ManagerCalls
 from callcenter.services.feed import ChangeFeed, FeedMetrics
 from callcenter.settings import Settings
@@ -143,6 +148,20 @@ class App:
         )
         target_runner = functools.partial(run_target, ivr=self.ivr, queue=self.queues)
         self.queues.route = target_runner  # where a queue's overflow target sends callers
+        # recording (docs/recording.md): per policy from the bridge, each file checked after
+        # its call off the call path, retention applied daily
+        self.recording_metrics = RecordingMetrics(self.registry)
+        recordings_root = settings.recordings_dir.absolute()
+        self.recordings = Recordings(
+            Recorder(recordings_root, parse_template(settings.recording_template), self.phones),
+            RecordingChecker(
+                self.database, self.events, self.recording_metrics, flush=self.writer.flush
+            ),
+            self.database,
+            self.recording_metrics,
+            recordings_root,
+        )
+        self.queues.recorder = self.recordings.recorder
         options = CallOptions(
             command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
         )
@@ -171,6 +190,7 @@ class App:
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
+            manager.recordings = self.recordings
             self.managers[node.name] = manager
             self.connections[node.name] = connection
         backstop_metrics = BackstopMetrics(self.registry)
@@ -301,6 +321,7 @@ class App:
         self.routes.refresh()  # and routes: /healthz says so when they cannot be loaded
         self.reload_flows()
         self.changes.start()
+        self.recordings.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
         for connection in self.connections.values():
@@ -328,6 +349,7 @@ class App:
         self.cdr_backstop.stop()
         self.webhooks.stop()
         self.event_relay.stop()
+        self.recordings.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

@@ -113,6 +113,9 @@ class Settings:
     pin_lockout_seconds: float = 300.0
     # the number an agent's external calls show when neither the agent nor the route sets one
     outbound_caller_id: str = ""
+    # where a recording is written under recordings_dir (recording.template; the extension
+    # names the format FreeSWITCH writes), checked when the settings are read
+    recording_template: str = "{date:%Y/%m/%d}/{queue}/{call_uuid}.wav"
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -363,6 +366,10 @@ def _convert(key: str, value: Any, where: str) -> Any:
         if text and not re.fullmatch(r"\+?[0-9]{1,20}", text):
             raise ConfigError(f"{where}: expected a number (digits, optional +), got {value!r}")
         return text
+    if key == "recording_template":
+        from callcenter.recording.template import parse as parse_template
+
+        return parse_template(_as_str(value, where), where).text
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):

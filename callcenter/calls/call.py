@@ -11,6 +11,7 @@ from datetime import datetime
 
 from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
 from callcenter.errors import ESLProtocolError
+from callcenter.recording.state import CallRecordings
 from callcenter.store.records import CallRecord, LegRecord
 from callcenter.vocabulary import SKILL, CallState, Direction, Disposition, LegRole
 
@@ -93,6 +94,7 @@ class Call:
     queue_seat: QueueSeat | None = None  # adopted while waiting in a queue: resume there
     entry: str = "inbound"  # the dialplan's cc_entry: inbound, agent_feature, agent_outbound
     agent: str | None = None  # dialled from this agent's phone (its authenticated SIP user)
+    recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(

@@ -41,6 +41,7 @@ from callcenter.esl.events import Event
 from callcenter.events import types as events
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallAnswered
+from callcenter.recording.state import RecordingCommand
 from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,12 @@ class AgentPresence(Protocol):
     def bind(self, reservation: str, call_uuid: str) -> None: ...
 
     def release(self, reservation: str) -> None: ...
+
+
+class RecordingHandler(Protocol):
+    """``recording.on_call.Recorder``: a recording command, in the call's actor."""
+
+    def command(self, control: CallControl, command: RecordingCommand) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +153,8 @@ class CallControl:
         self.inbox: deque[object] = deque()  # others' answers (the ACD's), for the actor's code
         self.intents: deque[CallIntent] = deque()  # not yet carried out, oldest first
         self._shield = 0  # > 0: a step that must not be cut (a bridge being set up)
+        # carries out recording commands (start, stop, PCI pause/resume) at the next pump
+        self.recorder: RecordingHandler | None = None
 
     @property
     def uuid(self) -> str:
@@ -165,6 +174,9 @@ class CallControl:
                 self.intents.append(message)
             elif isinstance(message, LegMoved):  # an attended transfer took it away
                 self.call.timeline.leg_moved(message.leg, message.to_call, message.at_us)
+            elif isinstance(message, RecordingCommand):
+                if self.recorder is not None:
+                    self.recorder.command(self, message)
             else:
                 self.inbox.append(message)
 

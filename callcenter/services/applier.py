@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Transfer
+from callcenter.recording.state import Action, RecordingCommand
 from callcenter.services.changes import Change, ChangeKind
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,10 @@ class ChangeApplier:
 class IntentTaker(Protocol):
     """What ``ManagerCalls`` needs of a ``CallManager``."""
 
-    def send_intent(self, uuid: str, intent: CallIntent) -> bool: ...
+    def send_intent(self, uuid: str, intent: CallIntent | RecordingCommand) -> bool: ...
 
 
-def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | None:
+def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | RecordingCommand | None:
     """The call's intent for a ``call`` change (None: an op this version does not know)."""
     by = str(details.get("by", ""))
     if op == "hangup":
@@ -98,6 +99,8 @@ def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | None:
         return Transfer(str(details.get("target", "")), by)
     if op == "bridge_agent":
         return BridgeAgent(str(details.get("extension", "")), by)
+    if op.startswith("record_") and op.removeprefix("record_") in set(Action):
+        return RecordingCommand(Action(op.removeprefix("record_")), by)
     return None
 
 
