@@ -115,6 +115,13 @@ def add(
     "file path or a scheme:// prompt; '' for nothing.",
 )
 @click.option("--caller-id", help="Number the agent's external calls show ('' : the route's).")
+@click.option(
+    "--record",
+    "record_policy",
+    metavar="POLICY",
+    help="Overrides its queues' recording policy: always, never, sample:N, on-demand "
+    "('' : the queue's again).",
+)
 @pass_context
 def set_(
     ctx: Context,
@@ -125,6 +132,7 @@ def set_(
     auto_answer: bool | None,
     whisper: str | None,
     caller_id: str | None,
+    record_policy: str | None,
 ) -> None:
     """Change an agent's name, PIN, wrap-up or phone settings; what is not given is kept.
 
@@ -134,10 +142,11 @@ def set_(
       callcenter agent set 1001 --auto-answer --whisper queue
       callcenter agent set 1001 --caller-id +33180000000
       callcenter agent set 1001 --no-auto-answer --whisper ''
+      callcenter agent set 1001 --record always     # whatever its queues say
     """
     record = service.update(
         ctx.database, ctx.who, extension, name=name, pin=pin, wrapup_seconds=wrapup,
-        auto_answer=auto_answer, whisper=whisper, caller_id=caller_id,
+        auto_answer=auto_answer, whisper=whisper, caller_id=caller_id, recording=record_policy,
     )  # fmt: skip
     click.echo(
         f"agent {extension}: name {record.display_name!r}, wrap-up {record.wrapup_seconds}s"
