@@ -10,13 +10,14 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
+from callcenter.api import agents, calls, cdrs, flows, queues, recordings, routes, webhooks
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
 from callcenter.api.problems import PROBLEM_JSON, from_error
 from callcenter.api.routing import Operation, bearer, build_falcon
 from callcenter.errors import CallCenterError
+from callcenter.recording.state import Action
 from callcenter.services import tokens
 from callcenter.services.checks import QUEUE_NAME
 from callcenter.settings import Settings
@@ -37,6 +38,8 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "did": {"type": "string", "minLength": 1, "maxLength": 128},
     "uuid": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
     "webhook_id": {"type": "integer", "minimum": 1, "maximum": webhooks.ID_MAX},
+    "recording_id": {"type": "integer", "minimum": 1, "maximum": recordings.ID_MAX},
+    "action": {"type": "string", "enum": [str(a) for a in Action]},
 }
 
 
@@ -69,6 +72,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *calls.operations(env),
         *cdrs.operations(env),
         *webhooks.operations(env),
+        *recordings.operations(env),
     ]
 
 

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from callcenter import __version__
+from callcenter.api.files import RESPONSES as FILE_RESPONSES
+from callcenter.api.files import FileAnswer
 from callcenter.api.problems import PROBLEM_JSON, Problem
 from callcenter.api.routing import Operation
 
@@ -58,7 +60,7 @@ def _schemas(ops: list[Operation]) -> tuple[dict[str, Any], dict[tuple[Any, str]
     for op in ops:
         if op.body is not None:
             wanted.append((op.body, "validation"))
-        if op.response is not None:
+        if op.response is not None and op.response is not FileAnswer:
             wanted.append((op.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
     keys, top = models_json_schema(unique, ref_template=REF)
@@ -83,7 +85,9 @@ def _operation(
     if op.query is not None:
         parameters += _query_parameters(op.query)
     responses: dict[str, Any] = {}
-    if op.response is None:
+    if op.response is FileAnswer:
+        responses.update(FILE_RESPONSES)
+    elif op.response is None:
         responses["204"] = {"description": "Done."}
     else:
         content = {"application/json": {"schema": {"$ref": refs[(op.response, "serialization")]}}}
