@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from callcenter.errors import DomainError
+from callcenter.errors import NotFound
 from callcenter.store.models import Queue, Recording
 from callcenter.store.records import RecordingRecord, StoredRecording
 from callcenter.store.statements import params, recording_insert
@@ -31,7 +31,7 @@ def stored(row: Recording) -> StoredRecording:
     return StoredRecording(**values)
 
 
-class RecordingNotFound(DomainError):
+class RecordingNotFound(NotFound):
     def __init__(self, what: str) -> None:
         super().__init__(f"no recording {what}", code="recording_not_found")
 
