@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -405,6 +407,40 @@ def webhook_replay(
         click.echo(f"webhook {webhook_id}: {len(done['replaying'])} dead letter(s) to replay")
 
 
+# -- recordings -----------------------------------------------------------------------------
+
+
+def recording_list(api: RemoteApi, call_uuid: str | None, queue: str | None, status: str | None,
+                   since: datetime | None, until: datetime | None, limit: int,
+                   as_json: bool) -> None:  # fmt: skip
+    query = {"call": call_uuid, "queue": queue, "status": status, "since": since and
+             since.isoformat(), "until": until and until.isoformat()}  # fmt: skip
+    columns = ["id", "started_at", "call_uuid", "queue", "agent", "duration_ms", "channels",
+               "status", "size_bytes"]  # fmt: skip
+    _table(list(api.items("/recordings", query, most=limit)), columns, as_json)
+
+
+def recording_show(api: RemoteApi, recording_id: int) -> None:
+    _json(api.request("GET", f"/recordings/{recording_id}"))
+
+
+def recording_export(api: RemoteApi, recording_id: int, output: Path | None) -> None:
+    if output is None:
+        api.download(f"/recordings/{recording_id}/audio", sys.stdout.buffer)
+        return
+    with output.open("wb") as out:
+        size = api.download(f"/recordings/{recording_id}/audio", out)
+    click.echo(f"recording {recording_id}: {output} ({size} bytes)", err=True)
+
+
+def _recording_op(action: str) -> Remote:
+    def run(api: RemoteApi, call_uuid: str) -> None:
+        api.request("POST", f"/calls/{_q(call_uuid)}/recording/{action}", {})
+        click.echo(f"call {call_uuid}: recording {action} requested")
+
+    return run
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -454,4 +490,11 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("webhook", "disable"): _webhook_enabled(False),
     ("webhook", "dead"): webhook_dead,
     ("webhook", "replay"): webhook_replay,
+    ("recording", "list"): recording_list,
+    ("recording", "show"): recording_show,
+    ("recording", "export"): recording_export,
+    ("recording", "pause"): _recording_op("pause"),
+    ("recording", "resume"): _recording_op("resume"),
+    ("recording", "start"): _recording_op("start"),
+    ("recording", "stop"): _recording_op("stop"),
 }
