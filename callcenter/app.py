@@ -153,7 +153,12 @@ class App:
         self.recording_metrics = RecordingMetrics(self.registry)
         recordings_root = settings.recordings_dir.absolute()
         self.recordings = Recordings(
-            Recorder(recordings_root, parse_template(settings.recording_template), self.phones),
+            Recorder(
+                recordings_root,
+                parse_template(settings.recording_template),
+                self.phones,
+                self.phone.options.codes,  # *27 / *28 pressed during a call
+            ),
             RecordingChecker(
                 self.database, self.events, self.recording_metrics, flush=self.writer.flush
             ),

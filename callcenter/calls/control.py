@@ -93,6 +93,8 @@ class RecordingHandler(Protocol):
 
     def command(self, control: CallControl, command: RecordingCommand) -> bool: ...
 
+    def pressed(self, control: CallControl, leg: str, digit: str) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Digits:
@@ -221,6 +223,8 @@ class CallControl:
     def _announce(self, event: Event) -> None:
         if event.name == "CHANNEL_ANSWER" and event.unique_id == self.uuid:
             self.emit(CallAnswered)
+        elif event.name == "DTMF" and event.unique_id != self.uuid and self.recorder is not None:
+            self.recorder.pressed(self, event.unique_id or "", event.get("DTMF-Digit") or "")
 
     def emit(self, kind: type[events.Event], **fields: Any) -> None:
         """Publish an event of ``kind`` about this call (never blocks)."""

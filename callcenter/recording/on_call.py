@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from callcenter.errors import CallGone, ConfigError, ESLError
 from callcenter.esl import commands
+from callcenter.phone.codes import Feature, FeatureCodes
 from callcenter.recording import policy as p
 from callcenter.recording.state import Action, ActiveRecording, CallRecordings, RecordingCommand
 from callcenter.recording.template import PathTemplate
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from callcenter.calls.control import CallControl
 
 log = logging.getLogger(__name__)
+KEYS_KEPT = 9  # * and up to 8 digits: the longest feature code
 
 
 class AgentPolicies(Protocol):
@@ -48,11 +50,16 @@ def _now_us() -> int:
 
 class Recorder:
     def __init__(
-        self, root: Path, template: PathTemplate, agents: AgentPolicies | None = None
+        self,
+        root: Path,
+        template: PathTemplate,
+        agents: AgentPolicies | None = None,
+        codes: FeatureCodes | None = None,
     ) -> None:
         self.root = root
         self.template = template
         self.agents = agents
+        self.codes = codes  # the agent's in-call codes: *27 pause, *28 resume
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -115,6 +122,20 @@ class Recorder:
         recordings.files.append(active)
         log.info("call %s: recording to %s", control.uuid, path)
         return active
+
+    def pressed(self, control: CallControl, leg: str, digit: str) -> None:
+        """A key on an agent's leg: the end of ``*27`` pauses the recording, ``*28`` resumes."""
+        found = control.call.timeline.legs.get(leg)
+        if self.codes is None or found is None or not found.agent_extension or len(digit) != 1:
+            return
+        recordings = control.call.recordings
+        recordings.agent_keys = (recordings.agent_keys + digit)[-KEYS_KEPT:]
+        feature = self.codes.in_call(recordings.agent_keys)
+        if feature is None:
+            return
+        recordings.agent_keys = ""
+        action = Action.PAUSE if feature is Feature.RECORD_PAUSE else Action.RESUME
+        self.command(control, RecordingCommand(action, f"agent:{found.agent_extension}"))
 
     def command(self, control: CallControl, command: RecordingCommand) -> bool:
         """An operator's or the agent's start, stop, pause or resume; False: nothing to do."""

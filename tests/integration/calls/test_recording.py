@@ -158,3 +158,26 @@ def test_a_missing_and_a_corrupt_file_are_stored_as_such_and_raised(
     assert metric("callcenter_recordings_checked_total", {"status": "missing"}) == 1
     assert metric("callcenter_recordings_checked_total", {"status": "corrupt"}) == 1
     until(lambda: settled(app))
+
+
+def test_the_agent_pauses_with_star_27_and_resumes_with_star_28(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    uuid = queue_call(sim, app, "8108", "2108", talk=600.0, recording_policy=RecordingPolicy.ALL)
+    until(lambda: any(f"uuid_record {uuid} start" in x for x in api_lines(sim, uuid)))
+    actor = app.managers["fs1"].actors[uuid]
+    [leg] = [x.uuid for x in actor.call.timeline.legs.values() if x.agent_extension == "2108"]
+    sim.send_dtmf(leg, "*27", gap=0.05)
+    until(lambda: any(f"uuid_record {uuid} mask " in x for x in api_lines(sim, uuid)))
+    sim.send_dtmf(uuid, "*28", gap=0.05)  # the caller's keys do nothing
+    until(lambda: "".join(actor.call.keys).endswith("*28"))
+    assert not any(f"uuid_record {uuid} unmask " in x for x in api_lines(sim, uuid))
+    sim.send_dtmf(leg, "*28", gap=0.05)
+    until(lambda: any(f"uuid_record {uuid} unmask " in x for x in api_lines(sim, uuid)))
+    app.writer.flush()
+    calls.hangup(app.database, OPERATOR, uuid)
+    wait_cdr(app, uuid)
+    [row] = checked(app, uuid)
+    assert len(row.paused) == 1 and row.status == "ok"
+    until(lambda: settled(app))
