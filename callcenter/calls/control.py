@@ -41,6 +41,7 @@ from callcenter.esl.events import Event
 from callcenter.events import types as events
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallAnswered
+from callcenter.recording.policy import Policy
 from callcenter.recording.state import RecordingCommand
 from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 
@@ -94,6 +95,10 @@ class RecordingHandler(Protocol):
     def command(self, control: CallControl, command: RecordingCommand) -> bool: ...
 
     def pressed(self, control: CallControl, leg: str, digit: str) -> None: ...
+
+    def answered(self, control: CallControl, flow: str, chosen: Policy) -> None: ...
+
+    def pci(self, control: CallControl, on: bool, by: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

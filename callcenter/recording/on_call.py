@@ -120,8 +120,15 @@ class Recorder:
         control.record_start(str(path))
         active = ActiveRecording(str(path), _now_us(), stereo, queue, agent)
         recordings.files.append(active)
+        if recordings.pci and active.pause(active.started_us):  # never a card number
+            control.record_mask(active.path)
         log.info("call %s: recording to %s", control.uuid, path)
         return active
+
+    def pci(self, control: CallControl, on: bool, by: str) -> None:
+        """An IVR node collecting a card number begins (on) or ends: masked meanwhile."""
+        control.call.recordings.pci = on
+        self.command(control, RecordingCommand(Action.PAUSE if on else Action.RESUME, by))
 
     def pressed(self, control: CallControl, leg: str, digit: str) -> None:
         """A key on an agent's leg: the end of ``*27`` pauses the recording, ``*28`` resumes."""

@@ -79,6 +79,7 @@ class CallRecordings:
     context: tuple[str | None, str | None] = (None, None)  # (queue, agent) when bridged
     flow: str | None = None  # the IVR flow whose policy it has
     flow_policy: Policy | None = None  # the IVR flow's override
+    pci: bool = False  # an IVR node collects a card number: a file started now starts masked
     agent_keys: str = ""  # the agent's last keys during the call (*27 pause, *28 resume)
 
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 from callcenter.app import App
 from callcenter.events.types import Event
+from callcenter.ivr import plan
 from callcenter.recording import policy, wav
 from callcenter.services import calls
 from callcenter.services import recordings as service
@@ -180,4 +181,30 @@ def test_the_agent_pauses_with_star_27_and_resumes_with_star_28(
     wait_cdr(app, uuid)
     [row] = checked(app, uuid)
     assert len(row.paused) == 1 and row.status == "ok"
+    until(lambda: settled(app))
+
+
+def test_an_ivr_flow_records_from_the_answer_and_never_a_card_number(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from tests.integration.ivr.test_ivr_calls import HERE, MAIN, prompts, wire
+
+    card = plan.Collect(
+        name="account", where=HERE, prompt=prompts("card.wav"), variable="card", next="bye",
+        on_failure="bye", min_digits=4, max_digits=4, pci=True, secret=True,
+    )  # fmt: skip
+    flow = dataclasses.replace(MAIN, recording="always", nodes={**MAIN.nodes, "account": card})
+    app = engine()
+    wire(app, tmp_path, flow)
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("7302", "15551234567", behaviour=CallerBehaviour(digits=("1", "1234")))
+    wait_cdr(app, uuid, timeout=30)
+    lines = api_lines(sim, uuid)
+    verbs = [x.split()[3] for x in lines if x.startswith(f"api uuid_record {uuid}")]
+    assert verbs == ["start", "mask", "unmask"]
+    assert not any("RECORD_STEREO" in x for x in lines)  # an IVR call: mono
+    [row] = checked(app, uuid)
+    assert (row.status, row.channels, len(row.paused)) == ("ok", 1, 1)
     until(lambda: settled(app))
