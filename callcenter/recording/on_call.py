@@ -115,6 +115,10 @@ class Recorder:
             return None
         if recordings.by_path(str(path)) is not None:  # started again: a second file
             path = path.with_name(f"{path.stem}-{len(recordings.files) + 1}{path.suffix}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # when FreeSWITCH shares this disk
+        except OSError as exc:
+            log.warning("call %s: recording folder %s: %s", control.uuid, path.parent, exc)
         if stereo:
             control.channel.api(commands.uuid_setvar(control.uuid, "RECORD_STEREO", "true"))
         control.record_start(str(path))
