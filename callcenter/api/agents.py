@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.live import AgentLive
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.queues import FailurePolicy
+from callcenter.api.queues import RECORDING_POLICY, FailurePolicy
 from callcenter.api.routing import Ask, Operation
 from callcenter.services import agents
 from callcenter.store.models.tokens import TokenScope
@@ -49,6 +49,7 @@ class Agent(BaseModel):
     auto_answer: bool = False
     whisper: str | None = None
     caller_id: str | None = Field(None, description="Number its external calls show.")
+    recording: str | None = Field(None, description="Overrides its queues' recording policy.")
     failure_policy: dict[str, Any] = Field(
         default_factory=dict, description="Overrides of the queues' failure policy."
     )
@@ -106,6 +107,10 @@ class AgentUpdate(BaseModel):
     caller_id: str | None = Field(
         None, max_length=32, description="Number its external calls show; '' : the route's."
     )
+    recording: str | None = Field(
+        None, pattern=f"^$|{RECORDING_POLICY[1:]}", examples=["always"],
+        description="Overrides its queues' recording policy; '' : theirs again.",
+    )  # fmt: skip
 
 
 class SipPassword(BaseModel):
@@ -135,6 +140,7 @@ def agent_out(record: AgentRecord, live: AgentLive | None, sip: bool | None = No
         auto_answer=record.auto_answer,
         whisper=record.whisper,
         caller_id=record.outbound_caller_id,
+        recording=record.recording_policy,
         failure_policy=dict(record.routing),
         has_sip_account=sip,
         live=_live(live),
@@ -212,6 +218,7 @@ def operations(env: ApiEnv) -> list[Operation]:
                 auto_answer=body.auto_answer,
                 whisper=body.whisper,
                 caller_id=body.caller_id,
+                recording=body.recording,
             )
         )
 

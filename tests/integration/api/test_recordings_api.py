@@ -15,7 +15,7 @@ from callcenter.sim import recordfile
 from callcenter.store.database import Database
 from callcenter.store.models import AuditEntry
 from callcenter.store.records import RecordingRecord
-from callcenter.store.repos import QueueRepository, RecordingRepository
+from callcenter.store.repos import AgentRepository, QueueRepository, RecordingRepository
 from tests.integration.api.conftest import Client
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -106,3 +106,21 @@ def test_purge_dry_run_then_real_keeps_the_rows(
     assert service.purge(db, OPERATOR, now=NOW, root=tmp_path).recordings == ()  # once
     with pytest.raises(Exception, match="deleted"):
         service.file_of(db, files["old"])
+
+
+def test_queue_and_agent_recording_settings(api: Client, db: Database) -> None:
+    made = api("POST", "/queues", body={"name": "care", "recording": "sample:20",
+                                        "recording_keep_days": 90})  # fmt: skip
+    assert made.status_code == 201, made.json
+    assert (made.json["recording_policy"], made.json["recording_sample_percent"]) == ("sampled", 20)
+    assert made.json["recording_keep_days"] == 90
+    kept = api("PATCH", "/queues/care", body={"recording": "on-demand", "recording_keep_days": 0})
+    assert kept.json["recording_policy"] == "on_demand" and kept.json["recording_keep_days"] is None
+    bad = api("PATCH", "/queues/care", body={"recording": "sometimes"})
+    assert bad.status_code == 422
+    with db.session_scope() as session:
+        AgentRepository(session).add("1001", "Ann")
+    agent = api("PATCH", "/agents/1001", body={"recording": "always"})
+    assert agent.status_code == 200 and agent.json["recording"] == "always"
+    back = api("PATCH", "/agents/1001", body={"recording": ""})
+    assert back.json["recording"] is None
