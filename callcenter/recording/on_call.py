@@ -80,6 +80,10 @@ class Recorder:
         """The caller and ``agent`` talk: record, in stereo, if the policy says so."""
         recordings = control.call.recordings
         recordings.context = (queue_name, agent)
+        running = recordings.current
+        if running is not None:  # from the IVR's answer: it goes on, now the queue's (retention)
+            running.queue, running.agent = running.queue or queue_name, running.agent or agent
+            return
         chosen = self.policy_for(control, queue, agent)
         recordings.on_demand = chosen.mode is p.Mode.ON_DEMAND
         log.info("call %s: recording policy %s (queue %s, agent %s)",

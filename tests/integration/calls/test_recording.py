@@ -3,6 +3,7 @@ sent, the files the simulator writes like FreeSWITCH, the check after each call.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +14,19 @@ from callcenter.recording import policy, wav
 from callcenter.services import calls
 from callcenter.services import recordings as service
 from callcenter.services.actor import Actor
+from callcenter.sim import recordfile
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
-from callcenter.store.records import StoredRecording
-from callcenter.store.repos import AgentRepository, RecordingRepository
+from callcenter.store.records import RecordingRecord, StoredRecording
+from callcenter.store.repos import AgentRepository, QueueRepository, RecordingRepository
 from callcenter.vocabulary import RecordingPolicy
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import settled, wait_cdr
+from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_queues import setup_queue
 from tests.support import until
 
 OPERATOR = Actor("cli", "test")
+ANNOUNCEMENT = "tone_stream://%(200,0,500)"
 
 
 def api_lines(sim: Simulator, uuid: str) -> list[str]:
@@ -58,8 +61,12 @@ def test_always_records_the_bridge_in_stereo_and_checks_the_file(
 ) -> None:
     app = engine()
     seen = events_of(app)
-    uuid = queue_call(sim, app, "8101", "2101", recording_policy=RecordingPolicy.ALL)
+    uuid = queue_call(
+        sim, app, "8101", "2101", recording_policy=RecordingPolicy.ALL,
+        recording_announcement=ANNOUNCEMENT,
+    )  # fmt: skip
     wait_cdr(app, uuid)
+    assert apps_sent(sim, uuid)[1] == f"playback {ANNOUNCEMENT}"  # before the music
     [row] = checked(app, uuid)
     lines = api_lines(sim, uuid)
     stereo = lines.index(f"api uuid_setvar {uuid} RECORD_STEREO true")
@@ -208,3 +215,23 @@ def test_an_ivr_flow_records_from_the_answer_and_never_a_card_number(
     [row] = checked(app, uuid)
     assert (row.status, row.channels, len(row.paused)) == ("ok", 1, 1)
     until(lambda: settled(app))
+
+
+def test_the_engine_applies_retention_and_counts_it(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    app = engine()
+    path = tmp_path / "recordings" / "old.wav"
+    recordfile.write(path, 500, 1, [])
+    with app.database.session_scope() as session:
+        QueueRepository(session).add("q-old", recording_keep_days=1)
+        RecordingRepository(session).add(
+            RecordingRecord(call_uuid="c-old", path=str(path), queue="q-old",
+                            started_at=datetime.now(UTC) - timedelta(days=2))
+        )  # fmt: skip
+    assert app.recordings.purge_once() == 1
+    assert not path.exists()
+    assert app.registry.get_sample_value("callcenter_recordings_purged_total") == 1
+    with app.database.session_scope() as session:
+        [row] = RecordingRepository(session).search(call_uuid="c-old")
+    assert row.deleted_at is not None and row.status == "deleted"
