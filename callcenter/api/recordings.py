@@ -22,7 +22,7 @@ from callcenter.store.records import StoredRecording
 
 READ, OPERATE = TokenScope.READ, TokenScope.OPERATE
 TAG = "recordings"
-ID_MAX = 2**53
+ID_MAX = 2**31 - 1  # recordings.id is an INTEGER
 
 
 class Recording(BaseModel):

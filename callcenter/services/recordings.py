@@ -26,10 +26,12 @@ from callcenter.services.changes import audited
 from callcenter.store.database import Database
 from callcenter.store.records import StoredRecording
 from callcenter.store.repos import RecordingRepository
+from callcenter.store.repos.recordings import RecordingNotFound
 
 OPS = {action: f"record_{action}" for action in Action}
 STATUSES = ("pending", "ok", "missing", "corrupt", "deleted")
 LIMIT_MAX = 1000
+ID_MAX = 2**31 - 1  # recordings.id is an INTEGER
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,8 @@ def list_recordings(
 
 
 def get(db: Database, recording_id: int) -> StoredRecording:
+    if not 1 <= recording_id <= ID_MAX:
+        raise RecordingNotFound(str(recording_id))
     with db.session_scope() as session:
         return RecordingRepository(session).get(recording_id)
 
