@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
@@ -99,10 +99,17 @@ class RecordingRepository:
 
     def due(self, now: datetime) -> list[StoredRecording]:
         """Recordings older than their queue's ``recording_keep_days``, file not yet deleted."""
+        shortest = self.session.scalar(select(func.min(Queue.recording_keep_days)))
+        if shortest is None:
+            return []
         rows = self.session.execute(
             select(Recording, Queue.recording_keep_days)
             .join(Queue, Queue.name == Recording.queue)
-            .where(Recording.deleted_at.is_(None), Queue.recording_keep_days.is_not(None))
+            .where(
+                Recording.deleted_at.is_(None),
+                Queue.recording_keep_days.is_not(None),
+                Recording.started_at < now - timedelta(days=shortest),  # the rest: per queue
+            )
             .order_by(Recording.id)
         )
         return [
