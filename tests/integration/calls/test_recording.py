@@ -3,15 +3,19 @@ sent, the files the simulator writes like FreeSWITCH, the check after each call.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
 from callcenter.app import App
+from callcenter.cli import main
 from callcenter.events.types import Event
 from callcenter.ivr import plan
 from callcenter.recording import policy, wav
-from callcenter.services import calls
+from callcenter.services import calls, tokens
 from callcenter.services import recordings as service
 from callcenter.services.actor import Actor
 from callcenter.sim import recordfile
@@ -84,6 +88,17 @@ def test_always_records_the_bridge_in_stereo_and_checks_the_file(
     assert row.size_bytes == path.stat().st_size and row.sha256 and len(row.sha256) == 64
     stored = [e for e in seen if str(e.type) == "recording.stored"]
     assert stored and stored[0].data()["channels"] == 2
+    # an operator elsewhere: the CLI's remote twins through the engine's API
+    secret = tokens.create(app.database, OPERATOR, "desk", "read").secret
+    env = {"CALLCENTER_API_URL": f"http://127.0.0.1:{app.metrics.port}",
+           "CALLCENTER_API_TOKEN": secret}  # fmt: skip
+    listed = CliRunner().invoke(main, ["recording", "list", "--json"], env=env)
+    assert [r["call_uuid"] for r in json.loads(listed.output)] == [uuid]
+    out = tmp_path / "export.wav"
+    done = CliRunner().invoke(main, ["recording", "export", str(row.id), "-o", str(out)], env=env)
+    assert done.exit_code == 0 and out.read_bytes() == path.read_bytes()
+    purge = CliRunner().invoke(main, ["recording", "purge"], env=env)
+    assert purge.exit_code != 0  # local only: it would quietly use a local database
     until(lambda: settled(app))
 
 
