@@ -250,3 +250,19 @@ def test_the_engine_applies_retention_and_counts_it(
     with app.database.session_scope() as session:
         [row] = RecordingRepository(session).search(call_uuid="c-old")
     assert row.deleted_at is not None and row.status == "deleted"
+
+
+def test_a_check_lost_by_an_earlier_run_is_done_at_start(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    app = engine()
+    path = tmp_path / "recordings" / "lost.wav"
+    recordfile.write(path, 1200, 2, [])
+    with app.database.session_scope() as session:
+        RecordingRepository(session).add(
+            RecordingRecord(call_uuid="c-lost", path=str(path), duration_ms=1200,
+                            started_at=datetime.now(UTC) - timedelta(hours=1))
+        )  # fmt: skip
+    assert app.recordings.recheck_pending() == 1
+    [row] = checked(app, "c-lost")
+    assert (row.status, row.channels, row.file_ms) == ("ok", 2, 1200)
