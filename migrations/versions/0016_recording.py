@@ -45,9 +45,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("recordings") as batch:
         batch.drop_index(op.f("ix_recordings_started_at"))
-        for column in (
-            "checked_at", "problem", "paused", "file_ms", "channels", "agent", "queue", "status"
-        ):
+        for column in ("checked_at", "problem", "paused", "file_ms", "channels"):
+            batch.drop_column(column)
+        for column in ("agent", "queue", "status"):
             batch.drop_column(column)
     with op.batch_alter_table("queues") as batch:
         batch.drop_constraint(op.f("ck_queues_recording_keep_days_range"), type_="check")
