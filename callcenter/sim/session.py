@@ -85,6 +85,7 @@ class Session:
         self.digits_dialed: list[str] = []
         self.recordings: dict[str, int] = {}
         self.masks: dict[str, list[tuple[int, int | None]]] = {}  # path -> masked spans (us)
+        self.bugless: set[str] = set()  # recorded by the ``record`` app: no media bug
         self.pending: Control | None = None
         self.interrupted = False
         self.peer: Session | None = None
@@ -401,12 +402,17 @@ class Session:
             )
 
     # -- recordings --------------------------------------------------------------------
-    def start_recording(self, path: str) -> None:
+    def start_recording(self, path: str, *, media_bug: bool = True) -> None:
+        """``media_bug``: uuid_record and record_session record through a media bug
+        (MEDIA_BUG_START after RECORD_START, s16); the ``record`` application does not."""
         self.recordings[path] = self.core.clock.now_us()
         self.masks[path] = []
+        if not media_bug:
+            self.bugless.add(path)
         self.emit("RECORD_START", tail=(("Record-File-Path", path),))
-        bug = (("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path))
-        self.emit("MEDIA_BUG_START", lead=bug)
+        if media_bug:
+            bug = (("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path))
+            self.emit("MEDIA_BUG_START", lead=bug)
 
     def mask_recording(self, path: str, on: bool) -> bool:
         """``uuid_record ... mask|unmask``: silence in the file from now; no event (s03)."""
@@ -446,8 +452,11 @@ class Session:
         )
         tail = (("Record-File-Path", path), ("Record-Completion-Cause", cause))
         self.emit("RECORD_STOP", tail=tail)
-        bug = (("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path))
-        self.emit("MEDIA_BUG_STOP", lead=bug)
+        if path in self.bugless:
+            self.bugless.discard(path)
+        else:
+            bug = (("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path))
+            self.emit("MEDIA_BUG_STOP", lead=bug)
         return True
 
 
