@@ -10,8 +10,6 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from callcenter import __version__
-from callcenter.api.files import RESPONSES as FILE_RESPONSES
-from callcenter.api.files import FileAnswer
 from callcenter.api.problems import PROBLEM_JSON, Problem
 from callcenter.api.routing import Operation
 
@@ -60,7 +58,7 @@ def _schemas(ops: list[Operation]) -> tuple[dict[str, Any], dict[tuple[Any, str]
     for op in ops:
         if op.body is not None:
             wanted.append((op.body, "validation"))
-        if op.response is not None and op.response is not FileAnswer:
+        if op.response is not None:
             wanted.append((op.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
     keys, top = models_json_schema(unique, ref_template=REF)
@@ -85,8 +83,8 @@ def _operation(
     if op.query is not None:
         parameters += _query_parameters(op.query)
     responses: dict[str, Any] = {}
-    if op.response is FileAnswer:
-        responses.update(FILE_RESPONSES)
+    if op.response is None and "responses" in op.extra:  # a file (routing.File): as described
+        responses.update(op.extra["responses"])
     elif op.response is None:
         responses["204"] = {"description": "Done."}
     else:

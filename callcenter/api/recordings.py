@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.api.calls import Requested
 from callcenter.api.env import ApiEnv
+from callcenter.api.files import RESPONSES as FILE_RESPONSES
 from callcenter.api.files import FileAnswer
 from callcenter.api.pages import Page, PageQuery, decode_cursor, encode_cursor
 from callcenter.api.problems import ApiProblem
@@ -111,8 +112,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("GET", item, READ, show_recording, "One recording and its file check", TAG,
                   Recording, errors=(404, 422)),
         Operation("GET", item + "/audio", READ, download_recording,
-                  "A recording's audio (HTTP Range for seeking)", TAG, FileAnswer,
-                  errors=(404, 409, 422)),
+                  "A recording's audio (HTTP Range for seeking)", TAG, None,
+                  errors=(404, 409, 422), extra={"responses": FILE_RESPONSES}),
         Operation("POST", "/calls/{uuid}/recording/{action}", OPERATE, control_recording,
                   "Pause (PCI), resume, start or stop a live call's recording", TAG, Requested,
                   status=202, errors=(404, 409, 422)),
