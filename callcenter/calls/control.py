@@ -100,6 +100,8 @@ class RecordingHandler(Protocol):
 
     def pci(self, control: CallControl, on: bool, by: str) -> None: ...
 
+    def direct(self, control: CallControl, extension: str) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Digits:

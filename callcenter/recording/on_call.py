@@ -79,10 +79,11 @@ class Recorder:
     ) -> None:
         """The caller and ``agent`` talk: record, in stereo, if the policy says so."""
         recordings = control.call.recordings
-        recordings.context = (queue_name, agent)
+        recordings.context = (queue_name or None, agent)
         running = recordings.current
         if running is not None:  # from the IVR's answer: it goes on, now the queue's (retention)
-            running.queue, running.agent = running.queue or queue_name, running.agent or agent
+            running.queue = running.queue or queue_name or None
+            running.agent = running.agent or agent
             return
         chosen = self.policy_for(control, queue, agent)
         recordings.on_demand = chosen.mode is p.Mode.ON_DEMAND
@@ -93,6 +94,11 @@ class Recorder:
                 self.start(control, stereo=True)
             except ESLError as exc:  # the call goes on, unrecorded: said loudly
                 log.error("call %s: recording not started: %s", control.uuid, exc)
+
+    def direct(self, control: CallControl, extension: str) -> None:
+        """A call routed straight to an agent (``extension:``): the agent's override, else
+        the flow's, decides; recorded from the bridge in stereo like a queue call."""
+        self.bridged(control, "", QueueRecording(), extension)
 
     def answered(self, control: CallControl, flow: str, chosen: p.Policy) -> None:
         """An IVR call whose flow sets a policy: recorded from the answer, in mono."""
@@ -112,7 +118,7 @@ class Recorder:
         try:
             path = self.template.render(
                 self.root, call_uuid=control.uuid, at=datetime.now(UTC), queue=queue,
-                agent=agent, flow=recordings.flow, kind="queue" if queue else "ivr",
+                agent=agent, flow=recordings.flow, kind=_kind(queue, agent),
             )  # fmt: skip
         except ConfigError as exc:
             log.error("call %s: not recorded: %s", control.uuid, exc)
@@ -181,6 +187,10 @@ class Recorder:
             return False
         log.info("call %s: recording %s by %s", control.uuid, command.action, command.by)
         return True
+
+
+def _kind(queue: str | None, agent: str | None) -> str:
+    return "queue" if queue else "direct" if agent else "ivr"
 
 
 def closed(

@@ -23,9 +23,9 @@ from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.records import RecordingRecord, StoredRecording
 from callcenter.store.repos import AgentRepository, QueueRepository, RecordingRepository
-from callcenter.vocabulary import RecordingPolicy
+from callcenter.vocabulary import RecordingPolicy, RouteTarget
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
+from tests.integration.calls.test_calls import add_route, apps_sent, settled, wait_cdr
 from tests.integration.calls.test_queues import setup_queue
 from tests.support import until
 
@@ -266,3 +266,20 @@ def test_a_check_lost_by_an_earlier_run_is_done_at_start(
     assert app.recordings.recheck_pending() == 1
     [row] = checked(app, "c-lost")
     assert (row.status, row.channels, row.file_ms) == ("ok", 2, 1200)
+
+
+def test_a_direct_call_follows_the_agents_policy(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    sim.register_agent("2110", AgentBehaviour(answer_delay=0.2))
+    with app.database.session_scope() as session:
+        AgentRepository(session).add("2110", "Agent 2110", wrapup_seconds=1)
+        AgentRepository(session).set_phone("2110", recording_policy="always")
+    app.phones.changed("2110")
+    add_route(app, "8110", RouteTarget.EXTENSION, "2110")
+    until(lambda: app.connections["fs1"].connected)
+    uuid = sim.place_call("8110", "15550110", behaviour=CallerBehaviour(talk_time=2.0))
+    wait_cdr(app, uuid)
+    [row] = checked(app, uuid)
+    assert (row.status, row.channels, row.agent, row.queue) == ("ok", 2, "2110", None)
+    assert Path(row.path).parent.name == "none"  # {queue} of a call in no queue
+    until(lambda: settled(app))
