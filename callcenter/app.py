@@ -46,6 +46,11 @@ from callcenter.paths import ensure_dir, write_text
 from callcenter.phone.codes import feature_codes
 from callcenter.phone.offers import AgentPhones
 from callcenter.phone.on_call import PhoneOptions, PhoneRunner
+from callcenter.recording.checker import RecordingChecker
+from callcenter.recording.engine import Recordings
+from callcenter.recording.metrics import RecordingMetrics
+from callcenter.recording.on_call import Recorder
+from callcenter.recording.template import parse as parse_template
 from callcenter.services import supervision
 from callcenter.services.applier import ChangeApplier, ManagerCalls
 from callcenter.services.feed import ChangeFeed, FeedMetrics
@@ -180,6 +185,25 @@ class App:
             caller_id=settings.outbound_caller_id,
         )  # fmt: skip
         self.queues.route = target_runner  # where a queue's overflow target sends callers
+        # recording (docs/recording.md): per policy from the bridge, each file checked after
+        # its call off the call path, retention applied daily
+        self.recording_metrics = RecordingMetrics(self.registry)
+        recordings_root = settings.recordings_dir.absolute()
+        self.recordings = Recordings(
+            Recorder(
+                recordings_root,
+                parse_template(settings.recording_template),
+                self.phones,
+                self.phone.options.codes,  # *27 / *28 pressed during a call
+            ),
+            RecordingChecker(
+                self.database, self.events, self.recording_metrics, flush=self.writer.flush
+            ),
+            self.database,
+            self.recording_metrics,
+            recordings_root,
+        )
+        self.queues.recorder = self.recordings.recorder
         options = CallOptions(
             command_timeout=settings.esl_command_timeout, agents_domain=settings.agents_domain
         )
@@ -213,6 +237,7 @@ class App:
             manager.bind(connection)
             manager.on_leg = self.trunking.on_leg  # a trunk's channels counted and freed
             self.trunks.bind(node.name, connection)
+            manager.recordings = self.recordings
             self.managers[node.name] = manager
             self.connections[node.name] = connection
         backstop_metrics = BackstopMetrics(self.registry)
@@ -355,6 +380,7 @@ class App:
         self.reload_flows()
         self.trunks.start()  # before the ESL nodes: their status is read for these trunks
         self.changes.start()
+        self.recordings.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
         for connection in self.connections.values():
@@ -385,6 +411,7 @@ class App:
         self.cdr_backstop.stop()
         self.webhooks.stop()
         self.event_relay.stop()
+        self.recordings.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

@@ -121,6 +121,9 @@ class Settings:
     # the country national numbers are read in (DIDs, caller IDs, numbers dialled through a
     # trunk without its own country): ISO 3166-1 alpha-2, e.g. DE; "": none (E.164 only)
     default_country: str = ""
+    # where a recording is written under recordings_dir (recording.template; the extension
+    # names the format FreeSWITCH writes), checked when the settings are read
+    recording_template: str = "{date:%Y/%m/%d}/{queue}/{call_uuid}.wav"
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -381,6 +384,10 @@ def _convert(key: str, value: Any, where: str) -> Any:
         if text and text not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigError(f"{where}: expected a country code like DE or US, got {value!r}")
         return text
+    if key == "recording_template":
+        from callcenter.recording.template import parse as parse_template
+
+        return parse_template(_as_str(value, where), where).text
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from callcenter.acd.rules import FailurePolicy, Routing, next_relaxation, relaxed
 from callcenter.acd.strategies import PER_CALLER, RING_MANY, Order, rank
+from callcenter.recording.on_call import QueueRecording
 from callcenter.vocabulary import AgentState, AgentStatus, QueueOutcome, QueueStrategy
 
 # FreeSWITCH causes that mean "the phone is not there" rather than "nobody picked up"
@@ -50,6 +51,7 @@ class QueueSpec:
     announcements: Mapping[str, str] = field(default_factory=dict)  # periodic, position
     routing: Routing = field(default_factory=Routing)
     rejoin_window: int = 0  # seconds a caller who hung up keeps its place (acd.rejoin)
+    recording: QueueRecording = field(default_factory=QueueRecording)  # its policy and announcement
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,8 @@ from callcenter.events.types import (
     QueueCallbackEnded,
     QueueCallbackRequested,
 )
+from callcenter.recording import policy
+from callcenter.recording.on_call import QueueRecording
 from callcenter.store.cache import LocalCache
 from callcenter.store.database import Database
 from callcenter.store.records import (
@@ -102,6 +104,10 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         announcements={k: str(v) for k, v in queue.announcements.items() if v},
         routing=routing,
         rejoin_window=queue.rejoin_window_seconds,
+        recording=QueueRecording(
+            policy.of_queue(queue.recording_policy, queue.recording_sample_percent),
+            queue.recording_announcement,
+        ),
     )
 
 

@@ -38,6 +38,7 @@ from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
 from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
 from callcenter.phone.offers import AgentPhone, offer_variables, whisper_prompt
+from callcenter.recording.on_call import Recorder
 from callcenter.vocabulary import CallState, Disposition, QueueOutcome
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,9 @@ class QueueRunner:
         park_timeout: float = 3600.0,
         phones: Phones | None = None,
         tts: tuple[str, str] = ("flite", "kal"),
+        recorder: Recorder | None = None,
     ) -> None:
+        self.recorder = recorder  # records the bridged call per the queue's policy
         self.dispatcher = dispatcher
         self.route = route  # for overflow targets; set by the composition root
         self.park_timeout = park_timeout  # FreeSWITCH's, from the park (0: none)
@@ -182,6 +185,8 @@ class QueueRunner:
             if call.adopted:  # found live after a restart: the old run's music may still play
                 break_media(control)
             control.answer()
+            if self.recorder is not None and resumed is None:
+                self.recorder.announce(control, spec.recording)  # "may be recorded"
             control.set_state(CallState.QUEUED)
             call.queue_first_us = call.queue_first_us or answer.since_us
             call.timeline.queue_joined(queue, answer.since_us)
@@ -526,6 +531,9 @@ class QueueRunner:
         control.emit(QueueLeft, queue=seat.queue, agent_extension=extension,
                      outcome=str(QueueOutcome.ANSWERED))  # fmt: skip
         log.info("call %s: bridged to agent %s", call.uuid, extension)
+        spec = seat.answer.spec if seat.answer is not None else None
+        if self.recorder is not None and spec is not None and not gone:
+            self.recorder.bridged(control, seat.queue, spec.recording, extension)
         if gone:
             raise CallGone(f"call {call.uuid}: caller hung up as the bridge came up")
         return True

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.live import AgentLive
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.queues import FailurePolicy
+from callcenter.api.queues import RECORDING_POLICY, FailurePolicy
 from callcenter.api.routing import Ask, Operation
 from callcenter.services import agents, calls
 from callcenter.store.models.tokens import TokenScope
@@ -54,6 +54,7 @@ class Agent(BaseModel):
     auto_answer: bool = False
     whisper: str | None = None
     caller_id: str | None = Field(None, description="Number its external calls show.")
+    recording: str | None = Field(None, description="Overrides its queues' recording policy.")
     failure_policy: dict[str, Any] = Field(
         default_factory=dict, description="Overrides of the queues' failure policy."
     )
@@ -115,6 +116,10 @@ class AgentUpdate(BaseModel):
     role: Literal["agent", "supervisor"] | None = Field(
         None, description="supervisor: may listen to, whisper to and barge into calls."
     )
+    recording: str | None = Field(
+        None, pattern=f"^$|{RECORDING_POLICY[1:]}", examples=["always"],
+        description="Overrides its queues' recording policy; '' : theirs again.",
+    )  # fmt: skip
 
 
 class SipPassword(BaseModel):
@@ -149,6 +154,7 @@ def agent_out(
         auto_answer=record.auto_answer,
         whisper=record.whisper,
         caller_id=record.outbound_caller_id,
+        recording=record.recording_policy,
         failure_policy=dict(record.routing),
         role=record.role,
         has_sip_account=sip,
@@ -240,6 +246,7 @@ def operations(env: ApiEnv) -> list[Operation]:
                 whisper=body.whisper,
                 caller_id=body.caller_id,
                 role=body.role,
+                recording=body.recording,
             )
         )
 

@@ -16,6 +16,7 @@ from callcenter.api import (
     cdrs,
     flows,
     queues,
+    recordings,
     routes,
     trunks,
     voicemails,
@@ -27,6 +28,7 @@ from callcenter.api.openapi import document
 from callcenter.api.problems import PROBLEM_JSON, from_error
 from callcenter.api.routing import Operation, bearer, build_falcon
 from callcenter.errors import CallCenterError
+from callcenter.recording.state import Action
 from callcenter.services import tokens
 from callcenter.services.checks import QUEUE_NAME
 from callcenter.settings import Settings
@@ -48,6 +50,8 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "uuid": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
     "webhook_id": {"type": "integer", "minimum": 1, "maximum": webhooks.ID_MAX},
     "voicemail_id": {"type": "integer", "minimum": 1, "maximum": voicemails.ID_MAX},
+    "recording_id": {"type": "integer", "minimum": 1, "maximum": recordings.ID_MAX},
+    "action": {"type": "string", "enum": [str(a) for a in Action]},
 }
 
 
@@ -83,6 +87,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *webhooks.operations(env),
         *voicemails.operations(env),
         *trunks.operations(env),
+        *recordings.operations(env),
     ]
 
 

@@ -90,6 +90,8 @@ class Queue(BaseModel):
     callback_enabled: bool
     number: str | None = Field(None, description="*8<number> from an agent's phone.")
     rejoin_window_seconds: int
+    recording_keep_days: int | None = Field(None, description="Its recordings' files kept.")
+    recording_announcement: str | None = Field(None, description="Played before recording.")
     members: list[Member]
     required_skills: dict[str, int]
     routing: dict[str, Any] = Field(
@@ -105,6 +107,9 @@ class MemberState(Member):
 
 class QueueDetail(Queue):
     member_states: list[MemberState]
+
+
+RECORDING_POLICY = "^(always|never|on-demand|on_demand|sample:([0-9]|[1-9][0-9]|100))$"
 
 
 class Settings(BaseModel):
@@ -134,6 +139,16 @@ class Settings(BaseModel):
         None,
         description="0 (off) to 86400: a caller who hung up and calls again within it "
         "gets its place back",
+    )
+    recording: str | None = Field(
+        None, pattern=RECORDING_POLICY, examples=["sample:20"],
+        description="always, never, sample:N or on-demand (docs/recording.md).",
+    )  # fmt: skip
+    recording_keep_days: int | None = Field(
+        None, description="0 (keep) to 36500: its recordings' files are deleted after it."
+    )
+    recording_announcement: str | None = Field(
+        None, max_length=1024, description='Played before its recording starts; "" removes it.'
     )
 
 

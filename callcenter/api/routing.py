@@ -16,6 +16,7 @@ from typing import Any
 import falcon
 from pydantic import BaseModel, ValidationError
 
+from callcenter.api import files
 from callcenter.api.problems import PROBLEM_JSON, ApiProblem, Problem, from_error, from_validation
 from callcenter.api.problems import problem as make_problem
 from callcenter.errors import CallCenterError
@@ -93,6 +94,9 @@ class _Responder:
         tokens.authorize(token, op.scope)
         ask = Ask(token.actor, path, _query(op, req), _body(op, req))
         answer = op.handler(ask)
+        if isinstance(answer, files.FileAnswer):  # a recording's audio, with HTTP Range
+            files.send(req, resp, answer)
+            return
         if answer is None:
             resp.status = falcon.HTTP_204
             return

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
 from callcenter.errors import ESLProtocolError
+from callcenter.recording.state import CallRecordings
 from callcenter.store.records import CallRecord, LegRecord
 from callcenter.vocabulary import SKILL, CallState, Direction, Disposition, LegRole
 
@@ -111,6 +112,7 @@ class Call:
     bridged_seat: QueueSeat | None = None  # adopted bridged: the queue stay it was answered in
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
+    recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(

@@ -41,6 +41,8 @@ from callcenter.esl.events import Event
 from callcenter.events import types as events
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallAnswered
+from callcenter.recording.policy import Policy
+from callcenter.recording.state import RecordingCommand
 from callcenter.vocabulary import CallState, Direction, LegRole, language_code
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,20 @@ class AgentPresence(Protocol):
         """A queue caller found bridged to ``extension`` after a restart: its stay is
         answered (the last run may have died before writing so)."""
         ...
+
+
+class RecordingHandler(Protocol):
+    """``recording.on_call.Recorder``: a recording command, in the call's actor."""
+
+    def command(self, control: CallControl, command: RecordingCommand) -> bool: ...
+
+    def pressed(self, control: CallControl, leg: str, digit: str) -> None: ...
+
+    def answered(self, control: CallControl, flow: str, chosen: Policy) -> None: ...
+
+    def pci(self, control: CallControl, on: bool, by: str) -> None: ...
+
+    def direct(self, control: CallControl, extension: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +176,8 @@ class CallControl:
         self.inbox: deque[object] = deque()  # others' answers (the ACD's), for the actor's code
         self.intents: deque[CallIntent] = deque()  # not yet carried out, oldest first
         self._shield = 0  # > 0: a step that must not be cut (a bridge being set up)
+        # carries out recording commands (start, stop, PCI pause/resume) at the next pump
+        self.recorder: RecordingHandler | None = None
 
     @property
     def uuid(self) -> str:
@@ -179,6 +197,9 @@ class CallControl:
                 self.intents.append(message)
             elif isinstance(message, LegMoved):  # an attended transfer took it away
                 self.call.timeline.leg_moved(message.leg, message.to_call, message.at_us)
+            elif isinstance(message, RecordingCommand):
+                if self.recorder is not None:
+                    self.recorder.command(self, message)
             else:
                 self.inbox.append(message)
 
@@ -223,6 +244,8 @@ class CallControl:
     def _announce(self, event: Event) -> None:
         if event.name == "CHANNEL_ANSWER" and event.unique_id == self.uuid:
             self.emit(CallAnswered)
+        elif event.name == "DTMF" and event.unique_id != self.uuid and self.recorder is not None:
+            self.recorder.pressed(self, event.unique_id or "", event.get("DTMF-Digit") or "")
 
     def emit(self, kind: type[events.Event], **fields: Any) -> None:
         """Publish an event of ``kind`` about this call (never blocks)."""

@@ -77,6 +77,8 @@ def ring_extension(control: CallControl, extension: str, ring_seconds: float) ->
         return
     control.answer()
     control.bridge(leg)
+    if control.recorder is not None:  # a direct call: the agent's own recording policy
+        control.recorder.direct(control, extension)
 
 
 def busy_then_hang_up(control: CallControl, cause: str) -> None:

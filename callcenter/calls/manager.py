@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import gevent
 from gevent.lock import Semaphore
@@ -20,7 +20,7 @@ from gevent.pool import Group
 
 from callcenter.calls.actor import CallActor, TargetRunner
 from callcenter.calls.call import Call
-from callcenter.calls.control import AgentPresence, CallControl, Channel
+from callcenter.calls.control import AgentPresence, CallControl, Channel, RecordingHandler
 from callcenter.calls.intents import CallIntent, LegMoved, LegSnapshot, PhoneTransfer, Supervise
 from callcenter.calls.mailbox import Mailbox
 from callcenter.calls.metrics import CallMetrics
@@ -34,17 +34,11 @@ from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
-from callcenter.events.types import (
-    CallCreated,
-    CallEnded,
-    RecordingStored,
-    VoicemailReceived,
-    for_call,
-)
+from callcenter.events.types import CallCreated, CallEnded, for_call
 from callcenter.phone.identity import AGENT_ENTRIES, agent_of
+from callcenter.recording.state import RecordingCommand
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord
-from callcenter.store.repos.voicemail import box_of
 from callcenter.store.writer import DurableWriter
 from callcenter.supervision.modes import REQUESTABLE
 from callcenter.supervision.run import Finish, SupervisionRun
@@ -63,6 +57,18 @@ class CallOptions:
     mailbox_size: int = 1000
     check_interval: float = 60.0
     resync_retry: float = 5.0  # seconds before asking again what a resync could not decide
+
+
+class RecordingHooks(Protocol):
+    """``recording.engine.Recordings``: the recorder a call's control uses, what a closed
+    call's recordings carry, and the file check after the end."""
+
+    @property
+    def recorder(self) -> RecordingHandler: ...
+
+    def closed(self, call: Call, records: list[RecordingRecord]) -> list[RecordingRecord]: ...
+
+    def check(self, call: Call, records: list[RecordingRecord]) -> None: ...
 
 
 class CallManager:
@@ -99,6 +105,7 @@ class CallManager:
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.supervision_finish = supervision_finish  # stores a supervisor session's end
         self.callback = callback  # a queue's callback: the agent's leg first, then the customer
+        self.recordings: RecordingHooks | None = None  # set by the composition root
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -222,6 +229,7 @@ class CallManager:
             presence=self.presence,
             events=self.events,
         )
+        control.recorder = self.recordings.recorder if self.recordings is not None else None
         run = self.run_target
         if self.phone is not None and call.entry in AGENT_ENTRIES:
             run = self.phone
@@ -252,7 +260,7 @@ class CallManager:
         )
         return actor
 
-    def send_intent(self, uuid: str, intent: CallIntent | Supervise) -> bool:
+    def send_intent(self, uuid: str, intent: CallIntent | Supervise | RecordingCommand) -> bool:
         """Hand an intent to the live call ``uuid`` if this manager holds it; its actor
         carries it out (``calls.operations``), except a supervisor's session, run beside it."""
         actor = self.actors.get(uuid)
@@ -307,10 +315,14 @@ class CallManager:
             cdr = build_cdr(call.timeline)  # the actor has set the state: ended
             self.writer.write_call(call.to_record(cdr.disposition))
             recordings = build_recordings(call.timeline)
+            if self.recordings is not None:  # their queue, agent and PCI spans
+                recordings = self.recordings.closed(call, recordings)
             for recording in recordings:
                 self.writer.write_recording(recording)
             self.writer.write_cdr(cdr)  # last: a CDR written means the call is closed
-            self._announce_end(call, cdr, recordings)
+            self._announce_end(call, cdr)
+            if self.recordings is not None and recordings:
+                self.recordings.check(call, recordings)  # off the call path
             self.metrics.total.labels(
                 direction=str(call.direction), outcome=str(cdr.disposition)
             ).inc()
@@ -330,20 +342,9 @@ class CallManager:
             self.actors.pop(call.uuid, None)
             self.metrics.active.labels(direction=str(call.direction)).dec()
 
-    def _announce_end(self, call: Call, cdr: CdrRecord, recordings: list[RecordingRecord]) -> None:
-        """call.ended with its CDR, and each recording stored: right behind those records in
-        the writer's queue, so in their transaction."""
-        for rec in recordings:
-            self.events.publish(
-                for_call(RecordingStored, call, path=rec.path, duration_ms=rec.duration_ms,
-                         size_bytes=rec.size_bytes, sha256=rec.sha256)
-            )  # fmt: skip
-            box = box_of(rec.path)
-            if box is not None:
-                self.events.publish(
-                    for_call(VoicemailReceived, call, box=box, path=rec.path,
-                             duration_ms=rec.duration_ms)
-                )  # fmt: skip
+    def _announce_end(self, call: Call, cdr: CdrRecord) -> None:
+        """call.ended with its CDR: right behind those records in the writer's queue, so in
+        their transaction (each recording is announced after its file check)."""
         self.events.publish(
             for_call(
                 CallEnded, call, queue=cdr.queue, agent_extension=cdr.agent_extension,

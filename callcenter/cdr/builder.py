@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 from callcenter.cdr.timeline import CallTimeline, LegTimeline, us_to_datetime
 from callcenter.store.records import CdrLegRecord, CdrRecord, RecordingRecord
 from callcenter.vocabulary import Disposition, HangupBy, LegRole, RouteTarget
@@ -175,20 +172,18 @@ def _transferred_by(timeline: CallTimeline) -> str | None:
 
 
 def build_recordings(timeline: CallTimeline) -> list[RecordingRecord]:
-    """The call's recordings; size and sha256 when the file is readable from here."""
+    """The call's recordings as FreeSWITCH reported them; the file's size and SHA-256 come
+    from the check after the stop, off the call path (``recording.checker``)."""
     out = []
     for span in timeline.recordings.values():
         leg = timeline.legs.get(span.leg_uuid)
         stopped = span.stopped_us or (leg.ended_us if leg else None)
-        size, digest = _file_facts(Path(span.path))
         out.append(
             RecordingRecord(
                 call_uuid=timeline.call_uuid,
                 path=span.path,
                 started_at=us_to_datetime(span.started_us),
                 leg_uuid=span.leg_uuid,
-                sha256=digest,
-                size_bytes=size,
                 duration_ms=span.duration_ms
                 if span.duration_ms is not None
                 else (_ms(span.started_us, stopped) if stopped else None),
@@ -196,13 +191,3 @@ def build_recordings(timeline: CallTimeline) -> list[RecordingRecord]:
             )
         )
     return out
-
-
-def _file_facts(path: Path) -> tuple[int | None, str | None]:
-    # FreeSWITCH writes the file; it is readable here when the recordings folder is shared
-    try:
-        with path.open("rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        return path.stat().st_size, digest
-    except OSError:
-        return None, None

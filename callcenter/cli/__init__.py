@@ -233,6 +233,9 @@ def _register() -> None:
     from callcenter.cli.trunk_cmd import trunk
 
     main.add_command(trunk)
+    from callcenter.cli.recording_cmd import recording
+
+    main.add_command(recording)
     from callcenter.cli.remote_cmds import COMMANDS
 
     remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API

@@ -120,6 +120,13 @@ def add(
     type=click.Choice(["agent", "supervisor"]),
     help="supervisor: may listen to, whisper to and barge into agents' calls (*33, call listen).",
 )
+@click.option(
+    "--record",
+    "record_policy",
+    metavar="POLICY",
+    help="Overrides its queues' recording policy: always, never, sample:N, on-demand "
+    "('' : the queue's again).",
+)
 @pass_context
 def set_(
     ctx: Context,
@@ -131,6 +138,7 @@ def set_(
     whisper: str | None,
     caller_id: str | None,
     role: str | None,
+    record_policy: str | None,
 ) -> None:
     """Change an agent's name, PIN, wrap-up, role or phone settings; what is not given is kept.
 
@@ -141,10 +149,12 @@ def set_(
       callcenter agent set 1001 --caller-id +33180000000
       callcenter agent set 1001 --no-auto-answer --whisper ''
       callcenter agent set 1009 --role supervisor
+      callcenter agent set 1001 --record always     # whatever its queues say
     """
     record = service.update(
         ctx.database, ctx.who, extension, name=name, pin=pin, wrapup_seconds=wrapup,
         auto_answer=auto_answer, whisper=whisper, caller_id=caller_id, role=role,
+        recording=record_policy,
     )  # fmt: skip
     click.echo(
         f"agent {extension}: name {record.display_name!r}, wrap-up {record.wrapup_seconds}s"

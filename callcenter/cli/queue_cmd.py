@@ -202,6 +202,23 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
             help=_SETTINGS["rejoin_window"][1],
         ),
         click.option(
+            "--record",
+            metavar="POLICY",
+            help="Record its calls from the bridge, in stereo: always, never, sample:N "
+            "(N% of calls, decided from the call UUID) or on-demand (the agent or the API "
+            "starts it). See docs/recording.md.",
+        ),
+        click.option(
+            "--keep-days",
+            type=click.IntRange(0, 36_500),
+            help="Delete its recordings' files after this many days (0: keep them).",
+        ),
+        click.option(
+            "--record-announcement",
+            metavar="FILE",
+            help='Played to callers before they wait when it may record ("" removes it).',
+        ),
+        click.option(
             "--overflow",
             metavar="TARGET",
             callback=params.target,
@@ -250,6 +267,9 @@ def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> Q
         wait_less_prompt=given.get("wait_less_prompt"),
         wait_more_prompt=given.get("wait_more_prompt"),
         rejoin_window_seconds=given.get("rejoin_window"),
+        recording=given.get("record"),
+        recording_keep_days=given.get("keep_days"),
+        recording_announcement=given.get("record_announcement"),
     )
 
 
@@ -277,6 +297,12 @@ def _given(settings: QueueSettings, after: QueueRecord) -> str:
         columns.append("overflow_target")
     if settings.number is not None:
         columns.append("number")
+    if settings.recording is not None:
+        columns += ["recording_policy", "recording_sample_percent"]
+    if settings.recording_keep_days is not None:
+        columns.append("recording_keep_days")
+    if settings.recording_announcement is not None:
+        columns.append("recording_announcement")
     shown = [f"{c}={getattr(after, c)}" for c in columns]
     shown += [f"{k}={after.routing.get(k, 'default')}" for k in settings.routing or {}]
     return ", ".join(shown)
@@ -342,6 +368,8 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
           --wait-prompt custom/wait-about.wav --wait-more-prompt custom/wait-more.wav
       callcenter queue set sales --rejoin-window 120
       callcenter queue set sales --callback-key 5 --callback-attempts 3 --callback-retry 120
+      callcenter queue set sales --record sample:20 --keep-days 90 \\
+          --record-announcement custom/may-be-recorded.wav
     """
     if no_overflow and given.get("overflow") is not None:
         raise click.UsageError("give --overflow or --no-overflow, not both")

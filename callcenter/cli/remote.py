@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
@@ -79,6 +79,25 @@ class RemoteApi:
         if raw:
             return content
         return json.loads(content) if content else None
+
+    def download(self, path: str, out: BinaryIO) -> int:
+        """A binary answer (a recording's audio) copied to ``out``; its size in bytes."""
+        request = urllib.request.Request(self.base + path, method="GET")
+        request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
+                size = 0
+                while block := answer.read(1 << 16):
+                    out.write(block)
+                    size += len(block)
+                return size
+        except urllib.error.HTTPError as exc:
+            raise _refusal(exc) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise CallCenterError(
+                f"cannot reach the engine's API at {self.base}: {getattr(exc, 'reason', exc)}",
+                code="api_unreachable",
+            ) from None
 
     def items(self, path: str, query: dict[str, Any] | None = None, most: int = 0) -> Iterator[Any]:
         """Every item of a paginated list (at most ``most`` when given), page by page."""

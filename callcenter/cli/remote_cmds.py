@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -522,6 +524,40 @@ def trunk_apply(api: RemoteApi) -> None:
     click.echo("trunk apply sent to the running engines")
 
 
+# -- recordings -----------------------------------------------------------------------------
+
+
+def recording_list(api: RemoteApi, call_uuid: str | None, queue: str | None, status: str | None,
+                   since: datetime | None, until: datetime | None, limit: int,
+                   as_json: bool) -> None:  # fmt: skip
+    query = {"call": call_uuid, "queue": queue, "status": status, "since": since and
+             since.isoformat(), "until": until and until.isoformat()}  # fmt: skip
+    columns = ["id", "started_at", "call_uuid", "queue", "agent", "duration_ms", "channels",
+               "status", "size_bytes"]  # fmt: skip
+    _table(list(api.items("/recordings", query, most=limit)), columns, as_json)
+
+
+def recording_show(api: RemoteApi, recording_id: int) -> None:
+    _json(api.request("GET", f"/recordings/{recording_id}"))
+
+
+def recording_export(api: RemoteApi, recording_id: int, output: Path | None) -> None:
+    if output is None:
+        api.download(f"/recordings/{recording_id}/audio", sys.stdout.buffer)
+        return
+    with output.open("wb") as out:
+        size = api.download(f"/recordings/{recording_id}/audio", out)
+    click.echo(f"recording {recording_id}: {output} ({size} bytes)", err=True)
+
+
+def _recording_op(action: str) -> Remote:
+    def run(api: RemoteApi, call_uuid: str) -> None:
+        api.request("POST", f"/calls/{_q(call_uuid)}/recording/{action}", {})
+        click.echo(f"call {call_uuid}: recording {action} requested")
+
+    return run
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -585,4 +621,11 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("trunk", "remove"): trunk_remove,
     ("trunk", "status"): trunk_status,
     ("trunk", "apply"): trunk_apply,
+    ("recording", "list"): recording_list,
+    ("recording", "show"): recording_show,
+    ("recording", "export"): recording_export,
+    ("recording", "pause"): _recording_op("pause"),
+    ("recording", "resume"): _recording_op("resume"),
+    ("recording", "start"): _recording_op("start"),
+    ("recording", "stop"): _recording_op("stop"),
 }

@@ -35,6 +35,7 @@ class EventType(StrEnum):
     TRUNK_STATE_CHANGED = "trunk.state_changed"
     QUEUE_CALLBACK_REQUESTED = "queue.callback_requested"
     QUEUE_CALLBACK_ENDED = "queue.callback_ended"
+    RECORDING_FAILED = "recording.failed"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -170,6 +171,18 @@ class RecordingStored(Event):
     duration_ms: int | None = None
     size_bytes: int | None = None
     sha256: str | None = None
+    channels: int | None = None  # 2: stereo, caller left and agent right
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingFailed(Event):
+    """The file checked after a stop is missing or corrupt (``recording.wav``)."""
+
+    type = EventType.RECORDING_FAILED
+    path: str
+    status: str  # missing | corrupt
+    problem: str = ""
+    duration_ms: int | None = None  # what FreeSWITCH reported
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

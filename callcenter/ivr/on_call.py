@@ -15,7 +15,7 @@ Final actions:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from callcenter.ivr.runtime import (
     TransferOutcome,
     VoicemailOutcome,
 )
+from callcenter.recording import policy as recording_policy
 from callcenter.trunks.dialout import transfer_out
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.vocabulary import Disposition
@@ -81,19 +82,41 @@ class CallPort:
 
 
 class TimelineListener:
-    """Each step into the call's CDR path; each node event into the metrics."""
+    """Each step into the call's CDR path; each node event into the metrics; the recording
+    paused while a ``pci: true`` node collects a card number."""
 
-    def __init__(self, control: CallControl, metrics: IvrMetrics | None) -> None:
+    def __init__(
+        self,
+        control: CallControl,
+        metrics: IvrMetrics | None,
+        flows: Callable[[str], plan.Flow] | None = None,
+    ) -> None:
         self.control = control
         self.metrics = metrics
+        self.flows = flows
+        self._pci: tuple[str, str] | None = None  # the PCI node being run
 
     def node(self, flow: str, node: str, event: NodeEvent) -> None:
         if self.metrics is not None:
             self.metrics.node(flow, node, event)
         if event is NodeEvent.ENTERED:
             self.control.emit(IvrNode, flow=flow, node=node)
+            if self._is_pci(flow, node) and self.control.recorder is not None:
+                self._pci = (flow, node)
+                self.control.recorder.pci(self.control, True, f"ivr:{flow}")
+
+    def _is_pci(self, flow: str, node: str) -> bool:
+        try:
+            found = self.flows(flow).nodes.get(node) if self.flows is not None else None
+        except KeyError:
+            return False
+        return isinstance(found, plan.Collect) and found.pci
 
     def step(self, step: Step) -> None:
+        done = step.next is not None  # a try that failed with tries left: still collecting
+        if done and self._pci == (step.flow, step.node) and self.control.recorder is not None:
+            self._pci = None
+            self.control.recorder.pci(self.control, False, f"ivr:{step.flow}")
         self.control.call.timeline.ivr_step(step.node, step.at_us, **step.details())
         shown = f" input={step.input}" if step.input is not None else ""
         log.debug(
@@ -136,11 +159,15 @@ class IvrRunner:
             control.hangup("NORMAL_TEMPORARY_FAILURE")
             return
         call = control.call
+        if flow.recording is not None and control.recorder is not None:
+            control.answer()  # recorded from the answer (the flow's own answer is then a no-op)
+            chosen = recording_policy.parse(flow.recording, f"flow {flow.name}")
+            control.recorder.answered(control, flow.name, chosen)
         caller = Caller(call.uuid, call.from_number, call.from_name, call.to_number, call.did)
         interpreter = Interpreter(
             CallPort(control, self.http),
             caller,
-            listener=TimelineListener(control, self.metrics),
+            listener=TimelineListener(control, self.metrics, self.registry.get),
             flows=self.registry.get,
             limits=self.limits,
             tts=self.tts,

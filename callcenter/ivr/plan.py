@@ -110,6 +110,7 @@ class Collect(Node):
     regex: str = r"^\d+$"
     invalid_prompt: tuple[Prompt, ...] = ()
     secret: bool = False  # a PIN: never logged, never in the CDR's IVR path
+    pci: bool = False  # a card number: the call's recording is paused (masked) meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +249,7 @@ class Flow:
     nodes: dict[str, Node] = field(hash=False)
     variables: tuple[tuple[str, str], ...] = ()  # flow-level initial variables
     tts: Tts | None = None  # None: the engine's (settings tts_engine, tts_voice)
+    recording: str | None = None  # the flow's policy (recording.policy): from the answer
 
     def node(self, name: str) -> Node:
         return self.nodes[name]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from callcenter.errors import ConfigError
 from callcenter.ivr import plan
 from callcenter.ivr.loader import YamlError, YMap, load_yaml
 from callcenter.ivr.validate_actions import (
@@ -49,6 +50,7 @@ from callcenter.ivr.validate_nodes import (
     set_variables,
 )
 from callcenter.ivr.validate_schedule import build_branch, build_schedule
+from callcenter.recording import policy as recording_policy
 
 Builder = Callable[[Checker, str, YMap, str], plan.Node | None]
 BUILDERS: dict[str, Builder] = {
@@ -68,7 +70,7 @@ BUILDERS: dict[str, Builder] = {
     "goto_flow": build_goto_flow,
 }
 NODE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
-_FLOW_FIELDS = ("name", "language", "sounds", "variables", "description", "tts")
+_FLOW_FIELDS = ("name", "language", "sounds", "variables", "description", "tts", "recording")
 TTS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -206,6 +208,7 @@ def _load(
     sounds = c.text(top, "sounds", "")
     variables = set_variables(c, top, "variables", "")
     tts = _tts(c, top)
+    recording = _recording(c, top)
     names, nodes = _nodes(c, top)
     start = c.text(top, "start", "")
     if start and start not in names:
@@ -229,11 +232,24 @@ def _load(
         nodes=nodes,
         variables=variables,
         tts=tts,
+        recording=recording,
     )
     quiet = quiet_gotos(c, start, nodes) if start in nodes else set()
     gotos = [ref for ref in c.flows if ref.path.split(".")[1] in quiet]  # nodes.<name>.flow
     named = Ref(name, name_where, "name") if name else None
     return _Loaded(_result(c, flow), named, c.flows, gotos)
+
+
+def _recording(c: Checker, top: YMap) -> str | None:
+    """The flow's recording policy: always, never, sample:N or on-demand."""
+    if "recording" not in top.values:
+        return None
+    text = c.text(top, "recording", "")
+    try:
+        return str(recording_policy.parse(text, "recording"))
+    except ConfigError as exc:
+        c.error(top.values["recording"].where, "recording", str(exc).removeprefix("recording: "))
+        return None
 
 
 def _nodes(c: Checker, top: YMap) -> tuple[list[str], dict[str, plan.Node]]:

@@ -194,6 +194,7 @@ def _options(
 
 
 _COLLECT_FIELDS = (
+    "pci",
     "on_failure",
     "min",
     "max",
@@ -240,6 +241,7 @@ def build_collect(c: Checker, name: str, m: YMap, path: str) -> plan.Node | None
         regex=regex,
         invalid_prompt=c.optional_prompts(m, "invalid_prompt", path),
         secret=c.boolean(m, "secret", path, False),
+        pci=c.boolean(m, "pci", path, False),
     )
     return None if c.failed_since(before) else node
 

@@ -24,7 +24,13 @@ class Feature(StrEnum):
     ON_DEMAND = "on_demand"
     STATUS = "status"
     EAVESDROP = "eavesdrop"  # a supervisor: *33<agent extension>
+    # pressed during a call (DTMF on the agent's leg), not dialled: PCI pause and resume of
+    # the call's recording (recording.on_call)
+    RECORD_PAUSE = "record_pause"
+    RECORD_RESUME = "record_resume"
 
+
+IN_CALL = frozenset({Feature.RECORD_PAUSE, Feature.RECORD_RESUME})
 
 DEFAULT_CODES: tuple[tuple[str, str], ...] = (
     ("login", "*21"),
@@ -35,6 +41,8 @@ DEFAULT_CODES: tuple[tuple[str, str], ...] = (
     ("on_demand", "*26"),
     ("status", "*29"),
     ("eavesdrop", "*33"),
+    ("record_pause", "*27"),
+    ("record_resume", "*28"),
 )
 DEFAULT_PAUSE_REASONS: tuple[tuple[str, str], ...] = (
     ("1", "break"),
@@ -89,6 +97,13 @@ class FeatureCodes:
                 return Unknown(dialled, f"{eavesdrop} takes an agent's extension, got {agent!r}")
             return Request(Feature.EAVESDROP, target=agent)
         return Unknown(dialled, "not a feature code")
+
+    def in_call(self, keys: str) -> Feature | None:
+        """The in-call feature whose code ``keys`` (an agent's last keys) end with."""
+        for code, feature in self.codes.items():
+            if feature in IN_CALL and keys.endswith(code):
+                return feature
+        return None
 
     def code_of(self, feature: Feature) -> str | None:
         return next((code for code, f in self.codes.items() if f is feature), None)

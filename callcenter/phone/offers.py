@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from callcenter import grammar as q
-from callcenter.errors import DatabaseUnavailable
+from callcenter.errors import ConfigError, DatabaseUnavailable
+from callcenter.recording.policy import Policy
+from callcenter.recording.policy import parse as parse_policy
 from callcenter.services.checks import WHISPER_QUEUE
 from callcenter.store.database import Database
 from callcenter.store.repos import AgentRepository
@@ -37,6 +39,7 @@ class AgentPhone:
     auto_answer: bool = False
     whisper: str | None = None
     caller_id: str | None = None
+    recording: str | None = None  # overrides the queue's recording policy (recording.policy)
 
 
 def display_name(queue: str, caller_name: str, caller_number: str) -> str:
@@ -88,6 +91,17 @@ class AgentPhones:
             self._reload()
         return self._phones.get(extension)
 
+    def policy(self, extension: str) -> Policy | None:
+        """The agent's recording override (None: the queue's policy)."""
+        phone = self.get(extension)
+        if phone is None or not phone.recording:
+            return None
+        try:
+            return parse_policy(phone.recording, f"agent {extension} recording")
+        except ConfigError as exc:  # written around the service: the queue's, said loudly
+            log.error("%s; the queue's policy applies", exc)
+            return None
+
     def _reload(self) -> None:
         try:
             with self.database.session_scope() as session:
@@ -97,7 +111,12 @@ class AgentPhones:
         else:
             self._phones = {
                 a.extension: AgentPhone(
-                    a.extension, a.display_name, a.auto_answer, a.whisper, a.outbound_caller_id
+                    a.extension,
+                    a.display_name,
+                    a.auto_answer,
+                    a.whisper,
+                    a.outbound_caller_id,
+                    a.recording_policy,
                 )
                 for a in agents
             }

@@ -29,7 +29,7 @@ from callcenter.acd import messages as m
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.errors import DatabaseUnavailable, DomainError
-from callcenter.phone.codes import Feature, FeatureCodes, Request
+from callcenter.phone.codes import IN_CALL, Feature, FeatureCodes, Request
 from callcenter.phone.eavesdrop import Eavesdrop
 from callcenter.phone.identity import ENTRY_FEATURE
 from callcenter.phone.offers import AgentPhone
@@ -168,6 +168,8 @@ class PhoneRunner:
         elif feature is Feature.ON_DEMAND:
             record = agents.toggle_on_demand(db, who, extension)
             return (TONE_OK,) if record.on_demand else (TONE_OK, TONE_OK)
+        elif feature in IN_CALL:  # pressed on a call, not dialled: nothing to pause here
+            raise DomainError(f"{feature} is pressed during a call", code="not_in_a_call")
         elif feature is Feature.STATUS:
             words = status_words(agents.get(db, extension))
             engine, voice = self.options.tts

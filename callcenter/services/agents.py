@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callcenter.acd import rules
-from callcenter.errors import DomainError
+from callcenter.errors import ConfigError, DomainError
 from callcenter.events import outbox
 from callcenter.events.types import AgentStatusChanged
+from callcenter.recording import policy as recording_policy
 from callcenter.services import checks
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
@@ -112,6 +113,7 @@ def update(
     whisper: str | None = None,
     caller_id: str | None = None,
     role: str | None = None,
+    recording: str | None = None,
 ) -> AgentRecord:
     """Change what is given; the others keep their value. ``auto_answer``: offers ask the
     phone to answer by itself; ``whisper``: what the agent hears before a queue caller
@@ -127,10 +129,16 @@ def update(
     checks.caller_id(caller_id)
     if role is not None and role not in ROLES:
         raise checks.InvalidArgument("role", f"{checks.shown(role)}: expected agent or supervisor")
+    if recording:  # overrides its queues' recording policy ("": theirs again)
+        try:
+            recording = str(recording_policy.parse(recording, "recording"))
+        except ConfigError as exc:
+            raise checks.InvalidArgument("recording", str(exc).removeprefix("recording: ")) from exc
     phone = {
         k: v
         for k, v in {
-            "auto_answer": auto_answer, "whisper": whisper, "outbound_caller_id": caller_id
+            "auto_answer": auto_answer, "whisper": whisper, "outbound_caller_id": caller_id,
+            "recording_policy": recording,
         }.items()
         if v is not None
     }  # fmt: skip

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from callcenter.calls.intents import BridgeAgent, CallIntent, Hangup, Supervise, Transfer
+from callcenter.recording.state import Action, RecordingCommand
 from callcenter.services.changes import Change, ChangeKind
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,12 @@ class ChangeApplier:
 class IntentTaker(Protocol):
     """What ``ManagerCalls`` needs of a ``CallManager``."""
 
-    def send_intent(self, uuid: str, intent: CallIntent | Supervise) -> bool: ...
+    def send_intent(self, uuid: str, intent: CallIntent | Supervise | RecordingCommand) -> bool: ...
 
 
-def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | Supervise | None:
+def intent_of(
+    op: str, details: Mapping[str, Any]
+) -> CallIntent | Supervise | RecordingCommand | None:
     """The call's intent for a ``call`` change (None: an op this version does not know)."""
     by = str(details.get("by", ""))
     if op == "hangup":
@@ -110,6 +113,8 @@ def intent_of(op: str, details: Mapping[str, Any]) -> CallIntent | Supervise | N
             str(details.get("mode", "")), str(details.get("leg", "")),
             str(details.get("agent_leg", "")), by,
         )  # fmt: skip
+    if op.startswith("record_") and op.removeprefix("record_") in set(Action):
+        return RecordingCommand(Action(op.removeprefix("record_")), by)
     return None
 
 

@@ -90,6 +90,11 @@ def bridge_agent(db: Database, who: Actor, uuid: str, extension: str) -> CallReq
     return _request(db, who, uuid, "bridge_agent", {"extension": extension})
 
 
+def request(db: Database, who: Actor, uuid: str, op: str, details: dict[str, str]) -> CallRequested:
+    """Another service's operation on a live call (``services.recordings``)."""
+    return _request(db, who, uuid, op, details)
+
+
 def _request(
     db: Database, who: Actor, uuid: str, op: str, details: dict[str, str]
 ) -> CallRequested:

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from callcenter.acd import rules
-from callcenter.errors import DomainError
+from callcenter.errors import ConfigError, DomainError
+from callcenter.recording import policy as recording_policy
 from callcenter.services import checks
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
@@ -76,6 +77,11 @@ class QueueSettings:
     wait_less_prompt: str | None = None  # "... less than" (+ "1 minute")
     wait_more_prompt: str | None = None  # "... more than" (+ "10 minutes")
     rejoin_window_seconds: int | None = None
+    # recording (docs/recording.md): always|never|sample:N|on-demand; the days its files are
+    # kept (0: for ever); what callers hear before it starts ("": nothing)
+    recording: str | None = None
+    recording_keep_days: int | None = None
+    recording_announcement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +160,7 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
         out["overflow_target"] = target
     elif given.clear_overflow:
         out["overflow_target"] = None
+    out.update(_recording_columns(given))
     if given.number is not None:
         number = given.number
         if number and not (number.isascii() and number.isdigit()):
@@ -161,6 +168,25 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
         if len(number) > QUEUE_NUMBER_DIGITS:
             raise checks.InvalidArgument("number", f"at most {QUEUE_NUMBER_DIGITS} digits")
         out["number"] = number or None
+    return out
+
+
+def _recording_columns(given: QueueSettings) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if given.recording is not None:
+        try:
+            chosen = recording_policy.parse(given.recording, "recording")
+        except ConfigError as exc:
+            raise checks.InvalidArgument("recording", str(exc).removeprefix("recording: ")) from exc
+        out["recording_policy"], out["recording_sample_percent"] = chosen.stored
+    if given.recording_keep_days is not None:
+        days = checks.in_range(given.recording_keep_days, 0, 36_500, "recording_keep_days")
+        out["recording_keep_days"] = days or None
+    if given.recording_announcement is not None:
+        text = given.recording_announcement
+        out["recording_announcement"] = (
+            checks.playback(text, "recording_announcement") if text else None
+        )
     return out
 
 

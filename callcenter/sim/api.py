@@ -71,7 +71,9 @@ class Api:
         elif action == "stop":
             for one in list(s.recordings) if path in ("", "all") else [path]:
                 s.stop_recording(one)
-        elif action not in ("mask", "unmask"):
+        elif action in ("mask", "unmask"):
+            s.mask_recording(path, action == "mask")
+        else:
             return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n"
         return "+OK Success\n"
 

@@ -298,7 +298,7 @@ def record(session: Session, arg: str) -> str:
         return "_none_"
     limit = float(parts[1]) if len(parts) > 1 and parts[1].isdigit() else INFINITE
     terminators = session.chan.get_var("playback_terminators") or "#"
-    session.start_recording(parts[0])
+    session.start_recording(parts[0], media_bug=False)
     status = _wait_media(session, limit, terminators, False)
     cause = "success-maxtime" if status in ("done", "hangup") else "success-silence"
     session.stop_recording(parts[0], cause)

@@ -70,6 +70,7 @@ class SimCore:
         self.gateway_calls: dict[str, AgentBehaviour] = {}  # how calls through a gateway end
         self.files: dict[str, float] = {}
         self.default_file_seconds = 1.0
+        self.record_files = "write"  # sim.recordfile: write, missing, corrupt (a fault)
         # the most recent commands, for assertions; bounded so a long run cannot grow forever
         self.commands: deque[CommandRecord] = deque(maxlen=COMMAND_LOG_SIZE)
         self.started = time.monotonic()

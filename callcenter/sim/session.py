@@ -10,12 +10,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gevent.event import Event
 from gevent.queue import Empty, Queue
 
-from callcenter.sim import varsets
+from callcenter.sim import recordfile, varsets
 from callcenter.sim.channel import HANGUP_Q850, AnswerState, CallState, Channel, ChannelState
 from callcenter.sim.encoding import Pair
 
@@ -83,6 +84,8 @@ class Session:
         self.collects = 0
         self.digits_dialed: list[str] = []
         self.recordings: dict[str, int] = {}
+        self.masks: dict[str, list[tuple[int, int | None]]] = {}  # path -> masked spans (us)
+        self.bugless: set[str] = set()  # recorded by the ``record`` app: no media bug
         self.pending: Control | None = None
         self.interrupted = False
         self.peer: Session | None = None
@@ -399,16 +402,45 @@ class Session:
             )
 
     # -- recordings --------------------------------------------------------------------
-    def start_recording(self, path: str) -> None:
+    def start_recording(self, path: str, *, media_bug: bool = True) -> None:
+        """``media_bug``: uuid_record and record_session record through a media bug
+        (MEDIA_BUG_START after RECORD_START, s16); the ``record`` application does not."""
         self.recordings[path] = self.core.clock.now_us()
+        self.masks[path] = []
+        if not media_bug:
+            self.bugless.add(path)
         self.emit("RECORD_START", tail=(("Record-File-Path", path),))
+        if media_bug:
+            bug = (("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path))
+            self.emit("MEDIA_BUG_START", lead=bug)
+
+    def mask_recording(self, path: str, on: bool) -> bool:
+        """``uuid_record ... mask|unmask``: silence in the file from now; no event (s03)."""
+        spans = self.masks.get(path)
+        if spans is None:
+            return False
+        now = self.core.clock.now_us()
+        if on and (not spans or spans[-1][1] is not None):
+            spans.append((now, None))
+        elif not on and spans and spans[-1][1] is None:
+            spans[-1] = (spans[-1][0], now)
+        return True
 
     def stop_recording(self, path: str, cause: str = "success-maxtime") -> bool:
         started = self.recordings.pop(path, None)
         if started is None:
             return False
-        ms = (self.core.clock.now_us() - started) // 1000
+        now = self.core.clock.now_us()
+        ms = (now - started) // 1000
         channels = 2 if self.chan.get_var("RECORD_STEREO") == "true" else 1
+        masked = [
+            ((a - started) // 1000, ((b if b is not None else now) - started) // 1000)
+            for a, b in self.masks.pop(path, [])
+        ]
+        try:
+            recordfile.write(Path(path), ms, channels, masked, self.core.record_files)
+        except OSError as exc:  # FreeSWITCH logs it and still reports the stop
+            log.warning("sim: recording %s not written: %s", path, exc)
         self.chan.set_vars(
             {
                 "record_file_size": str(ms * 8 * 2 * channels + 44),
@@ -420,6 +452,11 @@ class Session:
         )
         tail = (("Record-File-Path", path), ("Record-Completion-Cause", cause))
         self.emit("RECORD_STOP", tail=tail)
+        if path in self.bugless:
+            self.bugless.discard(path)
+        else:
+            bug = (("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path))
+            self.emit("MEDIA_BUG_STOP", lead=bug)
         return True
 
 

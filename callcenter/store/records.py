@@ -38,6 +38,7 @@ class AgentRecord:
     whisper: str | None = None
     outbound_caller_id: str | None = None
     on_demand: bool = False
+    recording_policy: str | None = None  # overrides the queue's (recording.policy)
     routing: dict[str, Any] = field(default_factory=dict)
     role: str = "agent"  # agent | supervisor (may listen to, whisper to, barge into calls)
 
@@ -70,6 +71,8 @@ class QueueRecord:
     number: str | None = None  # what an agent's phone dials after *8 to transfer here
     routing: dict[str, Any] = field(default_factory=dict)
     rejoin_window_seconds: int = 0
+    recording_keep_days: int | None = None  # retention of its recordings (None: kept)
+    recording_announcement: str | None = None  # played before its recording starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,34 @@ class RecordingRecord:
     size_bytes: int | None = None
     duration_ms: int | None = None
     ended_at: datetime | None = None
+    status: str = "pending"  # recording.wav.FileStatus, until the check after the stop
+    queue: str | None = None
+    agent: str | None = None
+    paused: list[list[int]] | None = None  # PCI spans, ms from the start: [[from, to], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecording:
+    """A recording's row as operators read it: the file's facts, its check, its deletion."""
+
+    id: int
+    call_uuid: str
+    path: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_ms: int | None  # what FreeSWITCH reported (record_ms)
+    status: str  # pending | ok | missing | corrupt | deleted
+    size_bytes: int | None = None
+    sha256: str | None = None
+    channels: int | None = None
+    file_ms: int | None = None  # measured in the file
+    queue: str | None = None
+    agent: str | None = None
+    paused: tuple[tuple[int, int], ...] = ()  # PCI spans, ms from the start
+    problem: str | None = None
+    checked_at: datetime | None = None
+    deleted_at: datetime | None = None
+    leg_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,8 @@ class Agent(Base):
     whisper: Mapped[str | None] = mapped_column(Text)
     outbound_caller_id: Mapped[str | None] = mapped_column(String(32))
     on_demand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # overrides the queue's recording policy (``recording.policy``): always, sample:N, ...
+    recording_policy: Mapped[str | None] = mapped_column(String(16))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # failure policy overrides (``acd.rules.FailurePolicy`` keys), checked by the service
@@ -120,6 +122,8 @@ class Queue(Base):
         str_enum(RecordingPolicy, "queue_recording_policy"), default=RecordingPolicy.NONE
     )
     recording_sample_percent: Mapped[int] = mapped_column(Integer, default=100)
+    recording_keep_days: Mapped[int | None] = mapped_column(Integer)  # None: kept
+    recording_announcement: Mapped[str | None] = mapped_column(Text)  # before the recording
     callback_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # relaxation, tier rules, failure policy, exits (``acd.rules.Routing``), checked by the service
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -142,6 +146,10 @@ class Queue(Base):
         ),
         CheckConstraint("recording_sample_percent BETWEEN 0 AND 100", name="sample_percent_range"),
         CheckConstraint("rejoin_window_seconds BETWEEN 0 AND 86400", name="rejoin_window_range"),
+        CheckConstraint(
+            "recording_keep_days IS NULL OR recording_keep_days BETWEEN 1 AND 36500",
+            name="recording_keep_days_range",
+        ),
     )
 
 

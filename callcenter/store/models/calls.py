@@ -161,6 +161,17 @@ class Recording(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # voicemail: listened to
+    # the check after each stop (``recording.wav``): pending, ok, missing, corrupt, deleted
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    queue: Mapped[str | None] = mapped_column(String(64))  # retention: the queue's keep_days
+    agent: Mapped[str | None] = mapped_column(String(64))
+    channels: Mapped[int | None] = mapped_column(Integer)
+    file_ms: Mapped[int | None] = mapped_column(BigInteger)  # measured in the file
+    paused: Mapped[list[Any] | None] = mapped_column(JSON)  # PCI: [[from_ms, to_ms], ...]
+    problem: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_recordings_started_at", "started_at"),)
 
 
 class SupervisionSession(Base):

@@ -16,7 +16,9 @@ from callcenter.store.records import AgentRecord
 from callcenter.vocabulary import AgentState, AgentStatus
 
 _PIN_ITERATIONS = 200_000
-_PHONE_FIELDS = frozenset({"auto_answer", "whisper", "outbound_caller_id", "on_demand"})
+_PHONE_FIELDS = frozenset(
+    {"auto_answer", "whisper", "outbound_caller_id", "on_demand", "recording_policy"}
+)
 
 
 def hash_pin(pin: str) -> str:
@@ -56,6 +58,7 @@ def to_record(agent: Agent) -> AgentRecord:
         whisper=agent.whisper,
         outbound_caller_id=agent.outbound_caller_id,
         on_demand=agent.on_demand,
+        recording_policy=agent.recording_policy,
         routing=dict(agent.routing or {}),
         role=agent.role or "agent",
     )

@@ -27,6 +27,8 @@ _SETTABLE = {
     "number",
     "routing",
     "rejoin_window_seconds",
+    "recording_keep_days",
+    "recording_announcement",
 }
 
 
@@ -53,6 +55,8 @@ def to_record(queue: Queue) -> QueueRecord:
         number=queue.number,
         routing=dict(queue.routing or {}),
         rejoin_window_seconds=queue.rejoin_window_seconds,
+        recording_keep_days=queue.recording_keep_days,
+        recording_announcement=queue.recording_announcement,
     )
 
 

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from callcenter.store.models import Recording
-from callcenter.store.records import RecordingRecord
+from callcenter.errors import NotFound
+from callcenter.store.models import Queue, Recording
+from callcenter.store.records import RecordingRecord, StoredRecording
 from callcenter.store.statements import params, recording_insert
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
+_STORED = tuple(f.name for f in dataclasses.fields(StoredRecording))
 
 
 def write_recordings(conn: Connection, recordings: Sequence[RecordingRecord]) -> int:
@@ -19,6 +23,17 @@ def write_recordings(conn: Connection, recordings: Sequence[RecordingRecord]) ->
         return 0
     rows = [params(r, _FIELDS) for r in recordings]
     return conn.execute(recording_insert(conn.dialect.name, _FIELDS), rows).rowcount
+
+
+def stored(row: Recording) -> StoredRecording:
+    values: dict[str, Any] = {n: getattr(row, n) for n in _STORED}
+    values["paused"] = tuple((int(a), int(b)) for a, b in row.paused or ())
+    return StoredRecording(**values)
+
+
+class RecordingNotFound(NotFound):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no recording {what}", code="recording_not_found")
 
 
 class RecordingRepository:
@@ -37,3 +52,75 @@ class RecordingRepository:
             select(Recording).where(Recording.call_uuid == call_uuid).order_by(Recording.id)
         )
         return [RecordingRecord(**{n: getattr(r, n) for n in _FIELDS}) for r in rows]
+
+    def set_checked(self, path: str, check: Any, at: datetime) -> bool:
+        """Store the check of ``path`` (``recording.wav.FileCheck``); False: no such row yet."""
+        row = self.session.scalar(select(Recording).where(Recording.path == path))
+        if row is None:
+            return False
+        row.status = str(check.status)
+        row.size_bytes, row.sha256 = check.size_bytes, check.sha256
+        row.channels, row.file_ms, row.problem = check.channels, check.file_ms, check.problem
+        row.checked_at = at
+        self.session.flush()
+        return True
+
+    def get(self, recording_id: int) -> StoredRecording:
+        row = self.session.get(Recording, recording_id)
+        if row is None:
+            raise RecordingNotFound(str(recording_id))
+        return stored(row)
+
+    def search(
+        self,
+        *,
+        call_uuid: str | None = None,
+        queue: str | None = None,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[StoredRecording]:
+        """Newest first; ``before_id``: the next page after the last id seen."""
+        query = select(Recording).order_by(Recording.id.desc()).limit(limit)
+        for column, value in (
+            (Recording.call_uuid, call_uuid), (Recording.queue, queue), (Recording.status, status),
+        ):  # fmt: skip
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(Recording.started_at >= since)
+        if until is not None:
+            query = query.where(Recording.started_at < until)
+        if before_id is not None:
+            query = query.where(Recording.id < before_id)
+        return [stored(row) for row in self.session.scalars(query)]
+
+    def due(self, now: datetime) -> list[StoredRecording]:
+        """Recordings older than their queue's ``recording_keep_days``, file not yet deleted."""
+        shortest = self.session.scalar(select(func.min(Queue.recording_keep_days)))
+        if shortest is None:
+            return []
+        rows = self.session.execute(
+            select(Recording, Queue.recording_keep_days)
+            .join(Queue, Queue.name == Recording.queue)
+            .where(
+                Recording.deleted_at.is_(None),
+                Queue.recording_keep_days.is_not(None),
+                Recording.started_at < now - timedelta(days=shortest),  # the rest: per queue
+            )
+            .order_by(Recording.id)
+        )
+        return [
+            stored(row)
+            for row, keep in rows
+            if keep is not None and row.started_at < now - timedelta(days=keep)
+        ]
+
+    def mark_deleted(self, recording_id: int, at: datetime) -> None:
+        row = self.session.get(Recording, recording_id)
+        if row is None:
+            raise RecordingNotFound(str(recording_id))
+        row.deleted_at, row.status = at, "deleted"
+        self.session.flush()

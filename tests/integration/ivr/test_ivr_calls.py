@@ -56,8 +56,8 @@ class Catalog:
     warnings: list[str] = field(default_factory=list)
 
 
-def wire(app: object, tmp_path: Path) -> tuple[IvrRunner, IvrMetrics]:
-    registry = FlowRegistry(tmp_path, loader=lambda _: Catalog({"main": MAIN}))
+def wire(app: object, tmp_path: Path, flow: plan.Flow = MAIN) -> tuple[IvrRunner, IvrMetrics]:
+    registry = FlowRegistry(tmp_path, loader=lambda _: Catalog({"main": flow}))
     assert registry.reload().ok
     metrics = IvrMetrics(CollectorRegistry())
     runner = IvrRunner(registry, metrics, voicemail_dir=tmp_path / "vm")

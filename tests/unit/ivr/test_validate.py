@@ -27,7 +27,7 @@ def write(tmp_path: Path, text: str, name: str = "flow.yaml") -> Path:
 
 def test_bad_flow_reports_every_error_with_its_location() -> None:
     assert messages("bad.yaml", queues=["sales"]) == [
-        f"{F}/bad.yaml:4:1: colour: unknown field (expected one of: description, language, name, nodes, sounds, start, tts, variables, version)",  # noqa: E501
+        f"{F}/bad.yaml:4:1: colour: unknown field (expected one of: description, language, name, nodes, recording, sounds, start, tts, variables, version)",  # noqa: E501
         f"{F}/bad.yaml:8:34: nodes.welcome.prompts[1].tts: unknown variable ${{caler_id_name}} (did you mean 'caller_id_name'?); set it or declare it under variables:",  # noqa: E501
         f"{F}/bad.yaml:8:68: nodes.welcome.prompts[2].silence: -5 is out of range (1 to 60000)",
         f"{F}/bad.yaml:13:14: nodes.menu.timeout: -1 is out of range (0.5 to 600)",
@@ -389,3 +389,19 @@ def test_public_holidays_by_country(tmp_path: Path, holidays: str, expected: lis
     assert len(found) == len(expected), found
     for got, want in zip(found, expected, strict=True):
         assert got.startswith(want), got
+
+
+def test_a_flow_recording_policy_and_a_pci_collect(tmp_path: Path) -> None:
+    path = tmp_path / "pay.yaml"
+    path.write_text(
+        "version: 1\nstart: card\nrecording: sample:30\nnodes:\n"
+        "  card: {type: collect, prompt: 'tone_stream://%(100,0,400)', variable: card,"
+        " min: 16, max: 16, pci: true, secret: true, next: bye}\n"
+        "  bye: {type: hangup}\n"
+    )
+    result = load_flow(path)
+    assert result.flow is not None and result.flow.recording == "sample:30"
+    assert result.flow.nodes["card"].pci  # type: ignore[attr-defined]
+    path.write_text(path.read_text().replace("sample:30", "sometimes"))
+    [issue] = load_flow(path).errors
+    assert (issue.where.line, issue.path) == (3, "recording") and "sometimes" in issue.message

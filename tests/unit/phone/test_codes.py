@@ -34,7 +34,9 @@ CODES = feature_codes(DEFAULT_CODES)
         ("*33", Unknown("*33", "*33 takes an agent's extension, got ''")),
         ("*239", Unknown("*239", "no pause reason '9'")),
         ("*2", Unknown("*2", "not a feature code")),
-        ("*27", Unknown("*27", "not a feature code")),
+        ("*27", Request(Feature.RECORD_PAUSE)),  # pressed during a call (in_call)
+        ("*28", Request(Feature.RECORD_RESUME)),
+        ("*20", Unknown("*20", "not a feature code")),
         ("*211", Unknown("*211", "not a feature code")),
     ],
 )
@@ -90,3 +92,9 @@ def test_settings_take_codes_from_the_environment_and_check_them() -> None:
 
 def test_pairs_come_from_a_mapping_too() -> None:
     assert parse_pairs({"login": "*21"}, "x") == (("login", "*21"),)
+
+
+def test_the_in_call_codes_end_an_agents_keys() -> None:
+    assert CODES.in_call("1*27") is Feature.RECORD_PAUSE
+    assert CODES.in_call("*28") is Feature.RECORD_RESUME
+    assert CODES.in_call("*2") is None and CODES.in_call("*29") is None  # *29: dialled only

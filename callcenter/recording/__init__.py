@@ -1,0 +1,1 @@
+"""Call recording: policies, file paths, the file check after each stop, retention."""

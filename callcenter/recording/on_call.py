@@ -1,0 +1,213 @@
+"""Recording inside a call's actor: started per policy, paused for PCI, closed at the end.
+
+Queue calls are recorded from the bridge in stereo (``RECORD_STEREO=true`` set on the caller's
+channel before ``uuid_record start``: caller left, agent right, sessions-3/s16); IVR calls
+whose flow asks for it from the answer, in mono. A PCI pause is ``uuid_record ... mask``
+(FreeSWITCH writes silence and emits no event, s03/s16), its span kept on the call and stored
+with the recording. FreeSWITCH stops every recording itself when the channel hangs up
+(RECORD_STOP, then the file check off the call path: ``recording.checker``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from callcenter.errors import CallGone, ConfigError, ESLError
+from callcenter.esl import commands
+from callcenter.phone.codes import Feature, FeatureCodes
+from callcenter.recording import policy as p
+from callcenter.recording.state import Action, ActiveRecording, CallRecordings, RecordingCommand
+from callcenter.recording.template import PathTemplate
+from callcenter.store.records import RecordingRecord
+
+if TYPE_CHECKING:
+    from callcenter.calls.control import CallControl
+
+log = logging.getLogger(__name__)
+KEYS_KEPT = 9  # * and up to 8 digits: the longest feature code
+
+
+class AgentPolicies(Protocol):
+    def policy(self, extension: str) -> p.Policy | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRecording:
+    """What a queue says about recording (from its row, through ``acd.board.QueueSpec``)."""
+
+    policy: p.Policy = p.NEVER
+    announcement: str | None = None
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class Recorder:
+    def __init__(
+        self,
+        root: Path,
+        template: PathTemplate,
+        agents: AgentPolicies | None = None,
+        codes: FeatureCodes | None = None,
+    ) -> None:
+        self.root = root
+        self.template = template
+        self.agents = agents
+        self.codes = codes  # the agent's in-call codes: *27 pause, *28 resume
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def policy_for(
+        self, control: CallControl, queue: QueueRecording, agent: str | None
+    ) -> p.Policy:
+        agent_policy = self.agents.policy(agent) if self.agents is not None and agent else None
+        return p.effective(queue.policy, agent_policy, control.call.recordings.flow_policy)
+
+    def announce(self, control: CallControl, queue: QueueRecording) -> None:
+        """The queue's "this call may be recorded", before the caller waits (never: silent)."""
+        if queue.announcement and self.policy_for(control, queue, None).mode is not p.Mode.NEVER:
+            control.play(queue.announcement)
+
+    def bridged(
+        self, control: CallControl, queue_name: str, queue: QueueRecording, agent: str
+    ) -> None:
+        """The caller and ``agent`` talk: record, in stereo, if the policy says so."""
+        recordings = control.call.recordings
+        recordings.context = (queue_name or None, agent)
+        running = recordings.current
+        if running is not None:  # from the IVR's answer: it goes on, now the queue's (retention)
+            running.queue = running.queue or queue_name or None
+            running.agent = running.agent or agent
+            return
+        chosen = self.policy_for(control, queue, agent)
+        recordings.on_demand = chosen.mode is p.Mode.ON_DEMAND
+        log.info("call %s: recording policy %s (queue %s, agent %s)",
+                 control.uuid, chosen, queue_name, agent)  # fmt: skip
+        if chosen.records(control.uuid):
+            try:
+                self.start(control, stereo=True)
+            except ESLError as exc:  # the call goes on, unrecorded: said loudly
+                log.error("call %s: recording not started: %s", control.uuid, exc)
+
+    def direct(self, control: CallControl, extension: str) -> None:
+        """A call routed straight to an agent (``extension:``): the agent's override, else
+        the flow's, decides; recorded from the bridge in stereo like a queue call."""
+        self.bridged(control, "", QueueRecording(), extension)
+
+    def answered(self, control: CallControl, flow: str, chosen: p.Policy) -> None:
+        """An IVR call whose flow sets a policy: recorded from the answer, in mono."""
+        recordings = control.call.recordings
+        recordings.flow_policy, recordings.flow = chosen, flow
+        recordings.on_demand = chosen.mode is p.Mode.ON_DEMAND
+        if chosen.records(control.uuid) and recordings.current is None:
+            self.start(control, stereo=False)
+
+    # -- acting ---------------------------------------------------------------------------
+
+    def start(self, control: CallControl, *, stereo: bool) -> ActiveRecording | None:
+        recordings = control.call.recordings
+        if recordings.current is not None:
+            return recordings.current
+        queue, agent = recordings.context
+        try:
+            path = self.template.render(
+                self.root, call_uuid=control.uuid, at=datetime.now(UTC), queue=queue,
+                agent=agent, flow=recordings.flow, kind=_kind(queue, agent),
+            )  # fmt: skip
+        except ConfigError as exc:
+            log.error("call %s: not recorded: %s", control.uuid, exc)
+            return None
+        if recordings.by_path(str(path)) is not None:  # started again: a second file
+            path = path.with_name(f"{path.stem}-{len(recordings.files) + 1}{path.suffix}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # when FreeSWITCH shares this disk
+        except OSError as exc:
+            log.warning("call %s: recording folder %s: %s", control.uuid, path.parent, exc)
+        if stereo:
+            control.channel.api(commands.uuid_setvar(control.uuid, "RECORD_STEREO", "true"))
+        control.record_start(str(path))
+        active = ActiveRecording(str(path), _now_us(), stereo, queue, agent)
+        recordings.files.append(active)
+        if recordings.pci and active.pause(active.started_us):  # never a card number
+            control.record_mask(active.path)
+        log.info("call %s: recording to %s", control.uuid, path)
+        return active
+
+    def pci(self, control: CallControl, on: bool, by: str) -> None:
+        """An IVR node collecting a card number begins (on) or ends: masked meanwhile."""
+        control.call.recordings.pci = on
+        self.command(control, RecordingCommand(Action.PAUSE if on else Action.RESUME, by))
+
+    def pressed(self, control: CallControl, leg: str, digit: str) -> None:
+        """A key on an agent's leg: the end of ``*27`` pauses the recording, ``*28`` resumes."""
+        found = control.call.timeline.legs.get(leg)
+        if self.codes is None or found is None or not found.agent_extension or len(digit) != 1:
+            return
+        recordings = control.call.recordings
+        recordings.agent_keys = (recordings.agent_keys + digit)[-KEYS_KEPT:]
+        feature = self.codes.in_call(recordings.agent_keys)
+        if feature is None:
+            return
+        recordings.agent_keys = ""
+        action = Action.PAUSE if feature is Feature.RECORD_PAUSE else Action.RESUME
+        self.command(control, RecordingCommand(action, f"agent:{found.agent_extension}"))
+
+    def command(self, control: CallControl, command: RecordingCommand) -> bool:
+        """An operator's or the agent's start, stop, pause or resume; False: nothing to do."""
+        recordings = control.call.recordings
+        current = recordings.current
+        try:
+            if command.action is Action.START:
+                if current is not None:
+                    return False
+                return self.start(control, stereo=recordings.context[1] is not None) is not None
+            if current is None:
+                log.info(
+                    "call %s: %s by %s: not recording", control.uuid, command.action, command.by
+                )
+                return False
+            now = _now_us()
+            if command.action is Action.PAUSE and current.pause(now):
+                control.record_mask(current.path)
+            elif command.action is Action.RESUME and current.resume(now):
+                control.record_unmask(current.path)
+            elif command.action is Action.STOP:
+                control.record_stop(current.path)
+                current.close(now)
+            else:
+                return False
+        except (CallGone, ESLError) as exc:
+            log.warning("call %s: recording %s not done: %s", control.uuid, command.action, exc)
+            return False
+        log.info("call %s: recording %s by %s", control.uuid, command.action, command.by)
+        return True
+
+
+def _kind(queue: str | None, agent: str | None) -> str:
+    return "queue" if queue else "direct" if agent else "ivr"
+
+
+def closed(
+    state: CallRecordings, records: list[RecordingRecord], ended_us: int
+) -> list[RecordingRecord]:
+    """The call's recordings as stored: each with its queue, agent and PCI spans."""
+    out = []
+    for record in records:
+        active = state.by_path(record.path)
+        if active is None:
+            out.append(record)
+            continue
+        if not active.stopped:
+            active.close(ended_us)
+        out.append(
+            replace(
+                record, queue=active.queue, agent=active.agent, paused=active.spans_ms() or None
+            )
+        )
+    return out
