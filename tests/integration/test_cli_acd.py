@@ -739,7 +739,13 @@ def test_route_test_names_the_target(env: dict[str, str]) -> None:
     ok(["route", "add", "5100", "queue:sales"], env)
     assert "5100 -> queue:sales" in ok(["route", "test", "5100"], env).output
     found = as_json(["route", "test", "5999"], env)
-    assert found == {"did": "5999", "target": "hangup:UNALLOCATED_NUMBER", "by": "default"}
+    assert found == {
+        "did": "5999",
+        "target": "hangup:UNALLOCATED_NUMBER",
+        "by": "default",
+        "route": "",
+        "why": "no route matches",
+    }
 
 
 def test_call_commands_without_live_calls(env: dict[str, str], database: Database) -> None:
