@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.errors import ConfigError
 from callcenter.ivr.loader import YamlError, YMap, YNode, YSeq, parse_yaml
@@ -113,6 +114,8 @@ class Settings:
     pin_lockout_seconds: float = 300.0
     # the number an agent's external calls show when neither the agent nor the route sets one
     outbound_caller_id: str = ""
+    # the zone reports cut their intervals in, for a queue without its own (docs/kpis.md)
+    time_zone: str = "UTC"
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -362,6 +365,15 @@ def _convert(key: str, value: Any, where: str) -> Any:
         text = _as_str(value, where)
         if text and not re.fullmatch(r"\+?[0-9]{1,20}", text):
             raise ConfigError(f"{where}: expected a number (digits, optional +), got {value!r}")
+        return text
+    if key == "time_zone":
+        text = _as_str(value, where)
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: not an IANA time zone (e.g. Europe/Paris): {value!r}"
+            ) from None
         return text
     if key == "agents_domain":
         text = _as_str(value, where)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.routing import Ask, Operation
+from callcenter.kpi.formulas import SL_FORMULAS, SlFormula
 from callcenter.services import queues
 from callcenter.services.queues import QueueSettings
 from callcenter.store.models.tokens import TokenScope
@@ -78,6 +79,9 @@ class Queue(BaseModel):
     callback_enabled: bool
     number: str | None = Field(None, description="*8<number> from an agent's phone.")
     rejoin_window_seconds: int
+    sl_formula: SlFormula = Field(SlFormula.OFFERED, description="docs/kpis.md")
+    short_abandon_seconds: int = 5
+    time_zone: str | None = Field(None, description="Reports' zone; null: the engine's.")
     members: list[Member]
     required_skills: dict[str, int]
     routing: dict[str, Any] = Field(
@@ -122,6 +126,11 @@ class Settings(BaseModel):
         None,
         description="0 (off) to 86400: a caller who hung up and calls again within it "
         "gets its place back",
+    )
+    sl_formula: SlFormula | None = Field(None, description="; ".join(SL_FORMULAS.values()))
+    short_abandon_seconds: int | None = Field(None, description="0 (none) to 3600")
+    time_zone: str | None = Field(
+        None, max_length=64, examples=["Europe/Paris"], description='IANA zone; "": the engine\'s'
     )
 
 

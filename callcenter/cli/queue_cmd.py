@@ -9,6 +9,7 @@ import click
 
 from callcenter.acd.rules import EMPTY_CONDITIONS, QUEUE_KEYS
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
+from callcenter.kpi.formulas import SL_FORMULAS, SlFormula
 from callcenter.services import queues as service
 from callcenter.services.queues import QueueSettings, settings_of
 from callcenter.store.records import QueueEntryRecord, QueueRecord
@@ -175,6 +176,7 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
             show_default=d("rejoin_window_seconds"),
             help=_SETTINGS["rejoin_window"][1],
         ),
+        *_kpi_options(d),
         click.option(
             "--overflow",
             metavar="TARGET",
@@ -193,6 +195,31 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _kpi_options(d: Callable[[str], str | bool]) -> list[Callable[[F], F]]:
+    """The KPI settings (docs/kpis.md)."""
+    return [
+        click.option(
+            "--sl-formula",
+            type=click.Choice(list(SlFormula)),
+            show_default=d("sl_formula"),
+            help="Service level definition: "
+            + "; ".join(f"{k}: {v}" for k, v in SL_FORMULAS.items()),
+        ),
+        click.option(
+            "--short-abandon",
+            type=click.IntRange(0, 3600),
+            show_default=d("short_abandon_seconds"),
+            help="Callers hanging up in less than this many seconds are short abandons, "
+            "counted apart (0: none).",
+        ),
+        click.option(
+            "--time-zone",
+            metavar="ZONE",
+            help='IANA zone the reports cut intervals in (Europe/Paris; "": the engine\'s).',
+        ),
+    ]
 
 
 def _add_default(column: str) -> str:
@@ -224,6 +251,9 @@ def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> Q
         wait_less_prompt=given.get("wait_less_prompt"),
         wait_more_prompt=given.get("wait_more_prompt"),
         rejoin_window_seconds=given.get("rejoin_window"),
+        sl_formula=given.get("sl_formula"),
+        short_abandon_seconds=given.get("short_abandon"),
+        time_zone=given.get("time_zone"),
     )
 
 

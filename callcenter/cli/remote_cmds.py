@@ -136,6 +136,8 @@ _QUEUE_FIELDS = {
     "overflow": "overflow_target", "wait_prompt": "wait_prompt",
     "wait_less_prompt": "wait_less_prompt", "wait_more_prompt": "wait_more_prompt",
     "rejoin_window": "rejoin_window_seconds",
+    "sl_formula": "sl_formula", "short_abandon": "short_abandon_seconds",
+    "time_zone": "time_zone",
 }  # fmt: skip
 
 

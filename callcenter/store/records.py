@@ -69,6 +69,9 @@ class QueueRecord:
     number: str | None = None  # what an agent's phone dials after *8 to transfer here
     routing: dict[str, Any] = field(default_factory=dict)
     rejoin_window_seconds: int = 0
+    sl_formula: str = "offered"  # kpi.formulas.SlFormula
+    short_abandon_seconds: int = 5
+    time_zone: str | None = None  # None: the engine's
 
 
 @dataclass(frozen=True, slots=True)

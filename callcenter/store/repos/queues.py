@@ -27,6 +27,9 @@ _SETTABLE = {
     "number",
     "routing",
     "rejoin_window_seconds",
+    "sl_formula",
+    "short_abandon_seconds",
+    "time_zone",
 }
 
 
@@ -53,6 +56,9 @@ def to_record(queue: Queue) -> QueueRecord:
         number=queue.number,
         routing=dict(queue.routing or {}),
         rejoin_window_seconds=queue.rejoin_window_seconds,
+        sl_formula=queue.sl_formula,
+        short_abandon_seconds=queue.short_abandon_seconds,
+        time_zone=queue.time_zone,
     )
 
 

@@ -1,0 +1,290 @@
+"""Reports over a period: per queue, per agent, per interval, from the stored stays, CDRs
+and agent status history (docs/kpis.md). Read-only: no audit entry, no change message.
+
+Stays count by when the caller joined, CDRs by when the call started, agent time by the
+moments within the window. Intervals are cut in the queue's time zone (else the engine's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callcenter.errors import NotFound
+from callcenter.kpi import formulas as f
+from callcenter.kpi.formulas import QueueTally
+from callcenter.services import checks
+from callcenter.store.database import Database
+from callcenter.store.repos.reports import HandleRow, OutcomeRow, ReportRepository, zone_offsets
+
+MAX_DAYS = 400
+ALL = "(all)"  # the centre's row: each call counted once
+
+
+class Interval(StrEnum):
+    MINUTES_15 = "15m"
+    HOUR = "hour"
+    DAY = "day"
+
+
+WIDTH = {Interval.MINUTES_15: 900, Interval.HOUR: 3600, Interval.DAY: 86_400}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    since: datetime
+    until: datetime
+    queue: str | None = None
+    agent: str | None = None
+    by: Interval = Interval.HOUR
+    fcr_hours: float = f.DEFAULT_FCR_HOURS
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigures:
+    queue: str
+    interval: str | None  # the interval's local start (ISO 8601), None: the whole period
+    sl_formula: str
+    service_level_seconds: int
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    callbacks: int
+    exits: dict[str, int]
+    service_level: float | None
+    abandon_rate: float | None
+    asa_seconds: float | None
+    average_wait_seconds: float | None
+    wait_p90_seconds: float | None
+    handled: int
+    aht_seconds: float | None
+    occupancy: float | None = None
+    fcr_approx: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    agent: str
+    calls: int
+    talk_seconds: float
+    hold_seconds: float
+    wrapup_seconds: float
+    ring_no_answer: int
+    logged_in_seconds: float
+    available_idle_seconds: float
+    handling_seconds: float
+    occupancy: float | None
+    pause_seconds: dict[str, float] = field(default_factory=dict)  # by reason code
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _QueueSpec:
+    formula: str
+    threshold: int
+    zone: ZoneInfo
+
+
+def _checked(period: Period) -> Period:
+    if period.since.tzinfo is None or period.until.tzinfo is None:
+        raise checks.InvalidArgument("from", "give times with a zone (UTC if naive)")
+    if period.until <= period.since:
+        raise checks.InvalidArgument("to", "must be after --from")
+    if period.until - period.since > timedelta(days=MAX_DAYS):
+        raise checks.InvalidArgument("to", f"a report covers at most {MAX_DAYS} days")
+    if period.queue is not None:
+        checks.queue_name(period.queue)
+    if period.agent is not None:
+        checks.extension(period.agent, "agent")
+    checks.in_range(int(period.fcr_hours), 1, 24 * 30, "fcr_hours")
+    now = datetime.now(UTC)
+    return replace(period, until=min(period.until, now)) if period.since < now else period
+
+
+def _specs(repo: ReportRepository, default_zone: str) -> dict[str, _QueueSpec]:
+    return {
+        name: _QueueSpec(formula, threshold, ZoneInfo(zone or default_zone))
+        for name, formula, threshold, _short, zone in repo.queues()
+    }
+
+
+def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
+    if queue is not None and queue not in specs:
+        raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
+
+
+def _tally(outcomes: Iterable[OutcomeRow], handles: Iterable[HandleRow]) -> QueueTally:
+    total = QueueTally()
+    for row in outcomes:
+        answered = row.outcome == f.ANSWERED
+        abandoned = row.outcome == f.ABANDONED
+        total += QueueTally(
+            offered=row.count,
+            answered=row.count if answered else 0,
+            abandoned=row.count if abandoned else 0,
+            short_abandoned=row.short if abandoned else 0,
+            answered_within=row.within if answered else 0,
+            abandoned_within=row.within if abandoned else 0,
+            callbacks=row.count if row.outcome == f.CALLBACK else 0,
+            exits={row.outcome: row.count} if row.outcome in f.EXITS else {},
+            answered_wait=row.wait_ms / 1000 if answered else 0.0,
+            wait=row.wait_ms / 1000,
+        )
+    for h in handles:
+        total += QueueTally(handled=h.handled, talk=h.talk_ms / 1000, hold=h.hold_ms / 1000,
+                            wrapup=h.wrapup_ms / 1000)  # fmt: skip
+    return total
+
+
+def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTally,
+            p90_ms: int | None) -> QueueFigures:  # fmt: skip
+    return QueueFigures(
+        queue=queue, interval=interval, sl_formula=spec.formula,
+        service_level_seconds=spec.threshold, offered=tally.offered, answered=tally.answered,
+        abandoned=tally.abandoned, short_abandoned=tally.short_abandoned,
+        callbacks=tally.callbacks, exits=dict(tally.exits),
+        service_level=f.service_level(tally, spec.formula), abandon_rate=f.abandon_rate(tally),
+        asa_seconds=f.asa(tally), average_wait_seconds=f.average_wait(tally),
+        wait_p90_seconds=p90_ms / 1000 if p90_ms is not None else None,
+        handled=tally.handled, aht_seconds=f.aht(tally),
+    )  # fmt: skip
+
+
+def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> list[QueueFigures]:
+    """One row per queue with traffic (or the one asked), then the centre's row."""
+    period = _checked(period)
+    since, until, name = period.since, period.until, period.queue
+    with db.session_scope() as session:
+        repo = ReportRepository(session)
+        specs = _specs(repo, default_zone)
+        _known(name, specs)
+        outcomes = repo.outcomes(since, until, name)
+        handles = repo.handling(since, until, name)
+        p90 = repo.wait_p90(since, until, name)
+        calls = repo.calls(since, until, name)
+        fcr = repo.fcr(since, until, period.fcr_hours, name)
+        times = repo.agent_times(since, until)
+        members = repo.members()
+    by_queue: dict[str, list[OutcomeRow]] = defaultdict(list)
+    for outcome in outcomes:
+        by_queue[outcome.queue].append(outcome)
+    handled: dict[str, list[HandleRow]] = defaultdict(list)
+    for h in handles:
+        handled[h.queue].append(h)
+    agents = {a.agent: a for a in _agent_rows({}, times)}
+    rows = []
+    for queue in sorted((set(by_queue) | set(handled)) & set(specs)):
+        tally = _tally(by_queue[queue], handled[queue])
+        served = [agents[x] for x in members.get(queue, ()) if x in agents]
+        counted, resolved = fcr.get(queue, (0, 0))
+        row = figures(queue, None, specs[queue], tally, p90.get((queue, 0)))
+        rows.append(replace(
+            row,
+            occupancy=f.occupancy(sum(a.handling_seconds for a in served),
+                                  sum(a.available_idle_seconds for a in served)),
+            fcr_approx=f.ratio(resolved, counted),
+        ))  # fmt: skip
+    if name is None and rows:
+        rows.append(_centre(rows, calls))
+    return rows
+
+
+def _centre(rows: list[QueueFigures], calls: tuple[int, int, int]) -> QueueFigures:
+    """The centre: calls counted once (a caller overflowing from A to B offered once)."""
+    offered, answered, abandoned = calls
+    handled = sum(r.handled for r in rows)
+    aht = [r.aht_seconds * r.handled for r in rows if r.aht_seconds is not None]
+    return QueueFigures(
+        queue=ALL, interval=None, sl_formula="", service_level_seconds=0, offered=offered,
+        answered=answered, abandoned=abandoned,
+        short_abandoned=sum(r.short_abandoned for r in rows),
+        callbacks=sum(r.callbacks for r in rows), exits={}, service_level=None,
+        abandon_rate=f.ratio(abandoned, offered), asa_seconds=None, average_wait_seconds=None,
+        wait_p90_seconds=None, handled=handled, aht_seconds=f.ratio(sum(aht), handled),
+    )  # fmt: skip
+
+
+def intervals_report(db: Database, period: Period,
+                     default_zone: str = "UTC") -> list[QueueFigures]:  # fmt: skip
+    """Per queue and interval (15m, hour, day in the queue's zone), intervals with traffic."""
+    period = _checked(period)
+    width = WIDTH[Interval(period.by)]
+    rows: list[QueueFigures] = []
+    with db.session_scope() as session:
+        repo = ReportRepository(session)
+        specs = _specs(repo, default_zone)
+        _known(period.queue, specs)
+        names = [period.queue] if period.queue is not None else sorted(specs)
+        for queue in names:
+            spec = specs[queue]
+            offsets = zone_offsets(spec.zone, period.since, period.until)
+            window = (period.since, period.until, queue, offsets, width)
+            outcomes = repo.outcomes(*window)
+            handles = repo.handling(*window)
+            p90 = repo.wait_p90(*window)
+            buckets = sorted({r.bucket for r in outcomes} | {h.bucket for h in handles})
+            for bucket in buckets:
+                tally = _tally([r for r in outcomes if r.bucket == bucket],
+                               [h for h in handles if h.bucket == bucket])  # fmt: skip
+                start = _local_start(bucket * width, spec.zone)
+                rows.append(figures(queue, start, spec, tally, p90.get((queue, bucket))))
+    return rows
+
+
+def _local_start(local_epoch: int, zone: ZoneInfo) -> str:
+    wall = datetime.fromtimestamp(local_epoch, UTC).replace(tzinfo=None)
+    return wall.replace(tzinfo=zone).isoformat()
+
+
+def agents_report(db: Database, period: Period) -> list[AgentFigures]:
+    """One row per agent with calls or logged-in time in the period (or the one asked)."""
+    period = _checked(period)
+    with db.session_scope() as session:
+        repo = ReportRepository(session)
+        calls = repo.agent_calls(period.since, period.until, period.agent)
+        times = repo.agent_times(period.since, period.until, period.agent)
+    return _agent_rows(calls, times)
+
+
+Times = list[tuple[str, str, str, str | None, int, int]]
+
+
+def _agent_rows(calls: dict[str, tuple[int, int, int, int]], times: Times) -> list[AgentFigures]:
+    seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    pauses: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for extension, status, state, reason, ms, missed in times:
+        kept = seconds[extension]
+        kept["rna"] += missed
+        if status == "logged_out":
+            continue
+        kept["logged_in"] += ms / 1000
+        if state in ("in_call", "wrap_up"):
+            kept["handling"] += ms / 1000
+        elif status == "available":
+            kept["idle"] += ms / 1000
+        if status == "paused":
+            pauses[extension][reason or "unspecified"] += ms / 1000
+    rows = []
+    for extension in sorted(set(calls) | {x for x, s in seconds.items() if s["logged_in"]}):
+        count, talk, hold, wrapup = calls.get(extension, (0, 0, 0, 0))
+        kept = seconds[extension]
+        rows.append(AgentFigures(
+            agent=extension, calls=count, talk_seconds=talk / 1000, hold_seconds=hold / 1000,
+            wrapup_seconds=wrapup / 1000, ring_no_answer=int(kept["rna"]),
+            logged_in_seconds=kept["logged_in"], available_idle_seconds=kept["idle"],
+            handling_seconds=kept["handling"],
+            occupancy=f.occupancy(kept["handling"], kept["idle"]),
+            pause_seconds={k: round(v, 3) for k, v in sorted(pauses[extension].items())},
+        ))  # fmt: skip
+    return rows
