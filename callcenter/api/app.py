@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
+from callcenter.api import agents, calls, cdrs, flows, queues, reports, routes, webhooks
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -56,6 +56,7 @@ def for_engine(
         dialplans_dir=settings.dialplans_dir,
         live=BoardReader(dispatcher.read, handle_times=dispatcher.handle_times),
         flows=flows,
+        time_zone=settings.time_zone,
     )
     return Api(env, events=events)
 
@@ -69,6 +70,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *calls.operations(env),
         *cdrs.operations(env),
         *webhooks.operations(env),
+        *reports.operations(env),
     ]
 
 

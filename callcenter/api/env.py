@@ -24,6 +24,7 @@ class ApiEnv:
     dialplans_dir: Path = Path("dialplans")
     live: LiveState | None = None  # None: no engine in this process (then no live state)
     flows: FlowNames | None = None  # the engine's live flows (its FlowRegistry)
+    time_zone: str = "UTC"  # reports: the zone of a queue without its own (settings.time_zone)
 
     def flow_names(self) -> Collection[str] | None:
         return None if self.flows is None else self.flows.names()

@@ -227,6 +227,9 @@ def _register() -> None:
     from callcenter.cli.webhook_cmd import webhook
 
     main.add_command(webhook)
+    from callcenter.cli.report_cmd import report
+
+    main.add_command(report)
     from callcenter.cli.remote_cmds import COMMANDS
 
     remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API

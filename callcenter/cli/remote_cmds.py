@@ -407,6 +407,28 @@ def webhook_replay(
         click.echo(f"webhook {webhook_id}: {len(done['replaying'])} dead letter(s) to replay")
 
 
+# -- reports ------------------------------------------------------------------------------
+
+
+def _report(kind: str) -> Remote:
+    def run(api: RemoteApi, since: datetime | None, until: datetime | None, fmt: str,
+            **given: Any) -> None:  # fmt: skip
+        from datetime import UTC, timedelta
+
+        from callcenter.cli import report_cmd
+
+        # naive times are sent as given: the engine reads them in its time zone
+        end = until or datetime.now(UTC)
+        start = since or end - timedelta(days=1)
+        query = {"from": start.isoformat(), "to": end.isoformat(), **given}
+        rows = api.request("GET", f"/reports/{kind}", query=query)["items"]
+        columns = {"queues": report_cmd.QUEUE_COLUMNS, "agents": report_cmd.AGENT_COLUMNS,
+                   "intervals": ["queue", *report_cmd.INTERVAL_COLUMNS]}[kind]  # fmt: skip
+        report_cmd.emit_report(rows, columns, fmt)
+
+    return run
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -456,4 +478,7 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("webhook", "disable"): _webhook_enabled(False),
     ("webhook", "dead"): webhook_dead,
     ("webhook", "replay"): webhook_replay,
+    ("report", "queues"): _report("queues"),
+    ("report", "agents"): _report("agents"),
+    ("report", "intervals"): _report("intervals"),
 }

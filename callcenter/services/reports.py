@@ -96,6 +96,15 @@ class _QueueSpec:
     zone: ZoneInfo
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime, zone: str) -> datetime:
+    """A time as given by an operator: without a zone, the engine's (settings.time_zone)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(zone))
+
+
 def _checked(period: Period) -> Period:
     if period.since.tzinfo is None or period.until.tzinfo is None:
         raise checks.InvalidArgument("from", "give times with a zone (UTC if naive)")
