@@ -83,6 +83,7 @@ class AgentSlot:
     on_demand: bool = False  # paused again after each queue call (*26)
     wrapup_due: bool = False  # a queue call ended while on another call: wrap-up after it
     state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
+    pause_reason: str | None = None  # as last loaded (the live KPIs' pause time by reason)
 
     def enter(self, state: AgentState, now: float) -> None:
         """Every state change goes through here, so the time in state is always known."""
@@ -225,6 +226,7 @@ class Board:
             slot.status, slot.status_at = new.status, new.status_at
         slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
         slot.on_demand = new.on_demand
+        slot.pause_reason = new.pause_reason
         slot.failure = new.failure
         slot.removed = False
         return []

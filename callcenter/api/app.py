@@ -10,7 +10,7 @@ from typing import Any
 import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.api import agents, calls, cdrs, flows, queues, reports, routes, webhooks
+from callcenter.api import agents, calls, cdrs, flows, kpis, queues, reports, routes, webhooks
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -47,6 +47,7 @@ def for_engine(
     flows: FlowNames,
     *,
     events: WsgiApp | None = None,
+    kpis: Any = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -57,6 +58,7 @@ def for_engine(
         live=BoardReader(dispatcher.read, handle_times=dispatcher.handle_times),
         flows=flows,
         time_zone=settings.time_zone,
+        kpis=kpis,
     )
     return Api(env, events=events)
 
@@ -71,6 +73,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *cdrs.operations(env),
         *webhooks.operations(env),
         *reports.operations(env),
+        *kpis.operations(env),
     ]
 
 
