@@ -74,15 +74,15 @@ def operations(env: ApiEnv) -> list[Operation]:
             raise ApiProblem(503, "engine_not_running", "no engine in this process: no live KPIs")
         return env.kpis  # type: ignore[no-any-return]
 
-    def queues(_ask: Ask) -> QueueKpis:
+    def live_queues(_ask: Ask) -> QueueKpis:
         return QueueKpis(items=[QueueKpi(**row) for row in reader().queue_figures()])
 
-    def agents(_ask: Ask) -> AgentKpis:
+    def live_agents(_ask: Ask) -> AgentKpis:
         return AgentKpis(items=[AgentKpi(**row) for row in reader().agent_figures()])
 
     return [
-        Operation("GET", "/kpis/queues", READ, queues, "Live KPIs per queue since the start",
+        Operation("GET", "/kpis/queues", READ, live_queues, "Live KPIs per queue since the start",
                   TAG, QueueKpis, errors=(503,)),
-        Operation("GET", "/kpis/agents", READ, agents, "Live KPIs per agent since the start",
+        Operation("GET", "/kpis/agents", READ, live_agents, "Live KPIs per agent since the start",
                   TAG, AgentKpis, errors=(503,)),
     ]  # fmt: skip

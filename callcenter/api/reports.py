@@ -83,24 +83,24 @@ class AgentReport(BaseModel):
 def operations(env: ApiEnv) -> list[Operation]:
     db = env.database
 
-    def queues(ask: Ask) -> QueueReport:
+    def report_queues(ask: Ask) -> QueueReport:
         rows = reports.queues_report(db, ask.query.period(env.time_zone), env.time_zone)
         return QueueReport(items=[QueueRow(**r.as_dict()) for r in rows])
 
-    def intervals(ask: Ask) -> QueueReport:
+    def report_intervals(ask: Ask) -> QueueReport:
         rows = reports.intervals_report(db, ask.query.period(env.time_zone), env.time_zone)
         return QueueReport(items=[QueueRow(**r.as_dict()) for r in rows])
 
-    def agents(ask: Ask) -> AgentReport:
+    def report_agents(ask: Ask) -> AgentReport:
         rows = reports.agents_report(db, ask.query.period(env.time_zone))
         return AgentReport(items=[AgentRow(**r.as_dict()) for r in rows])
 
     return [
-        Operation("GET", "/reports/queues", READ, queues, "Per queue over a period", TAG,
+        Operation("GET", "/reports/queues", READ, report_queues, "Per queue over a period", TAG,
                   QueueReport, query=ReportQuery, errors=(400, 404, 422)),
-        Operation("GET", "/reports/agents", READ, agents, "Per agent over a period", TAG,
+        Operation("GET", "/reports/agents", READ, report_agents, "Per agent over a period", TAG,
                   AgentReport, query=ReportQuery, errors=(400, 422)),
-        Operation("GET", "/reports/intervals", READ, intervals,
+        Operation("GET", "/reports/intervals", READ, report_intervals,
                   "Per queue and interval (15m, hour, day in the queue's zone)", TAG,
                   QueueReport, query=ReportQuery, errors=(400, 404, 422)),
     ]  # fmt: skip

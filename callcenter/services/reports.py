@@ -117,8 +117,12 @@ def _checked(period: Period) -> Period:
     if period.agent is not None:
         checks.extension(period.agent, "agent")
     checks.in_range(int(period.fcr_hours), 1, 24 * 30, "fcr_hours")
-    now = datetime.now(UTC)
-    return replace(period, until=min(period.until, now)) if period.since < now else period
+    return period
+
+
+def _so_far(until: datetime) -> datetime:
+    """Agent time is counted up to now, not to a window's end still to come."""
+    return min(until, now())
 
 
 def _specs(repo: ReportRepository, default_zone: str) -> dict[str, _QueueSpec]:
@@ -183,7 +187,7 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         p90 = repo.wait_p90(since, until, name)
         calls = repo.calls(since, until, name)
         fcr = repo.fcr(since, until, period.fcr_hours, name)
-        times = repo.agent_times(since, until)
+        times = repo.agent_times(since, _so_far(until))
         members = repo.members()
     by_queue: dict[str, list[OutcomeRow]] = defaultdict(list)
     for outcome in outcomes:
@@ -262,7 +266,7 @@ def agents_report(db: Database, period: Period) -> list[AgentFigures]:
     with db.session_scope() as session:
         repo = ReportRepository(session)
         calls = repo.agent_calls(period.since, period.until, period.agent)
-        times = repo.agent_times(period.since, period.until, period.agent)
+        times = repo.agent_times(period.since, _so_far(period.until), period.agent)
     return _agent_rows(calls, times)
 
 
