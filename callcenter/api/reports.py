@@ -97,10 +97,10 @@ def operations(env: ApiEnv) -> list[Operation]:
 
     return [
         Operation("GET", "/reports/queues", READ, report_queues, "Per queue over a period", TAG,
-                  QueueReport, query=ReportQuery, errors=(400, 404, 422)),
+                  QueueReport, query=ReportQuery, errors=(404, 422)),
         Operation("GET", "/reports/agents", READ, report_agents, "Per agent over a period", TAG,
-                  AgentReport, query=ReportQuery, errors=(400, 422)),
+                  AgentReport, query=ReportQuery, errors=(422,)),
         Operation("GET", "/reports/intervals", READ, report_intervals,
                   "Per queue and interval (15m, hour, day in the queue's zone)", TAG,
-                  QueueReport, query=ReportQuery, errors=(400, 404, 422)),
+                  QueueReport, query=ReportQuery, errors=(404, 422)),
     ]  # fmt: skip

@@ -28,6 +28,8 @@ AGENT_COLUMNS = [
     "agent", "calls", "talk_seconds", "hold_seconds", "wrapup_seconds", "ring_no_answer",
     "logged_in_seconds", "occupancy", "pause_seconds",
 ]  # fmt: skip
+TIMES = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+                        "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])  # fmt: skip
 RATIOS = {"service_level", "abandon_rate", "occupancy", "fcr_approx"}
 FORMATS = ("table", "csv", "json")
 
@@ -65,10 +67,10 @@ def _shown(column: str, value: Any) -> Any:
 
 def _period_options(func: F) -> F:
     options = [
-        click.option("--from", "since", type=click.DateTime(), metavar="TIME",
+        click.option("--from", "since", type=TIMES, metavar="TIME",
                      help="Start (default: 24 h before --to); without a zone: the engine's "
                      "time_zone."),
-        click.option("--to", "until", type=click.DateTime(), metavar="TIME",
+        click.option("--to", "until", type=TIMES, metavar="TIME",
                      help="End, excluded (default: now)."),
         click.option("--queue", help="Only this queue."),
         click.option("--agent", help="Only this agent (extension)."),

@@ -109,7 +109,7 @@ def _checked(period: Period) -> Period:
     if period.since.tzinfo is None or period.until.tzinfo is None:
         raise checks.InvalidArgument("from", "give times with a zone (UTC if naive)")
     if period.until <= period.since:
-        raise checks.InvalidArgument("to", "must be after --from")
+        raise checks.InvalidArgument("to", "must be after the start (--from)")
     if period.until - period.since > timedelta(days=MAX_DAYS):
         raise checks.InvalidArgument("to", f"a report covers at most {MAX_DAYS} days")
     if period.queue is not None:
