@@ -28,7 +28,10 @@ class ReportQuery(BaseModel):
     queue: str | None = Field(None, max_length=64)
     agent: str | None = Field(None, max_length=64, description="Agent extension (agents).")
     by: Interval = Field(Interval.HOUR, description="Intervals: 15m, hour or day.")
-    fcr_hours: int = Field(DEFAULT_FCR_HOURS, ge=1, le=720, description="FCR window.")
+    fcr_hours: int | None = Field(
+        None, ge=1, le=720, examples=[DEFAULT_FCR_HOURS],
+        description="Compute first-contact resolution (approximate) with this window.",
+    )  # fmt: skip
 
     def period(self, zone: str) -> Period:
         return Period(since=reports.aware(self.since, zone),

@@ -76,9 +76,10 @@ def _period_options(func: F) -> F:
         click.option("--agent", help="Only this agent (extension)."),
         click.option("--by", type=click.Choice([str(i) for i in Interval]), default="hour",
                      help="Interval length (intervals), cut in each queue's time zone."),
-        click.option("--fcr-hours", type=click.IntRange(1, 720), default=DEFAULT_FCR_HOURS,
-                     help="First-contact resolution (approximate): a caller who does not call "
-                     "again within this many hours counts as resolved."),
+        click.option("--fcr-hours", type=click.IntRange(1, 720), default=None,
+                     help="Compute first-contact resolution (approximate, queues): a caller "
+                     f"who does not call again within this many hours (e.g. "
+                     f"{DEFAULT_FCR_HOURS}) counts as resolved."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                      help="table for people, csv for spreadsheets, json for programs."),
     ]  # fmt: skip
@@ -88,7 +89,7 @@ def _period_options(func: F) -> F:
 
 
 def period_of(zone: str, since: datetime | None, until: datetime | None, queue: str | None,
-              agent: str | None, by: str, fcr_hours: int) -> Period:  # fmt: skip
+              agent: str | None, by: str, fcr_hours: int | None) -> Period:  # fmt: skip
     end = service.aware(until, zone) if until is not None else service.now()
     start = service.aware(since, zone) if since is not None else end - timedelta(days=1)
     return Period(start, end, queue=queue, agent=agent, by=Interval(by), fcr_hours=fcr_hours)

@@ -181,6 +181,20 @@ def percentile(values: Sequence[float], share: float = 0.9) -> float | None:
     return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
+def percentile_of_counts(counts: Iterable[tuple[float, int]], share: float = 0.9) -> float | None:
+    """``percentile`` of values given as (value, how many times)."""
+    ordered = sorted(counts)
+    total = sum(n for _, n in ordered)
+    if total == 0:
+        return None
+    rank, seen = max(1, math.ceil(share * total)), 0
+    for value, n in ordered:
+        seen += n
+        if seen >= rank:
+            return value
+    return ordered[-1][0]
+
+
 def first_contact_resolution(
     calls: Iterable[tuple[str, datetime, bool]], hours: float = DEFAULT_FCR_HOURS
 ) -> float | None:

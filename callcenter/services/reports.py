@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from callcenter.errors import NotFound
@@ -20,7 +20,7 @@ from callcenter.kpi import formulas as f
 from callcenter.kpi.formulas import QueueTally
 from callcenter.services import checks
 from callcenter.store.database import Database
-from callcenter.store.repos.reports import HandleRow, OutcomeRow, ReportRepository, zone_offsets
+from callcenter.store.repos.reports import CdrRow, ReportRepository, WaitRow, zone_offsets
 
 MAX_DAYS = 400
 ALL = "(all)"  # the centre's row: each call counted once
@@ -42,7 +42,7 @@ class Period:
     queue: str | None = None
     agent: str | None = None
     by: Interval = Interval.HOUR
-    fcr_hours: float = f.DEFAULT_FCR_HOURS
+    fcr_hours: float | None = None  # first-contact resolution (approximate) when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,7 @@ class AgentFigures:
 class _QueueSpec:
     formula: str
     threshold: int
+    short: int
     zone: ZoneInfo
 
 
@@ -116,7 +117,8 @@ def _checked(period: Period) -> Period:
         checks.queue_name(period.queue)
     if period.agent is not None:
         checks.extension(period.agent, "agent")
-    checks.in_range(int(period.fcr_hours), 1, 24 * 30, "fcr_hours")
+    if period.fcr_hours is not None:
+        checks.in_range(int(period.fcr_hours), 1, 24 * 30, "fcr_hours")
     return period
 
 
@@ -127,8 +129,8 @@ def _so_far(until: datetime) -> datetime:
 
 def _specs(repo: ReportRepository, default_zone: str) -> dict[str, _QueueSpec]:
     return {
-        name: _QueueSpec(formula, threshold, ZoneInfo(zone or default_zone))
-        for name, formula, threshold, _short, zone in repo.queues()
+        name: _QueueSpec(formula, threshold, short, ZoneInfo(zone or default_zone))
+        for name, formula, threshold, short, zone in repo.queues()
     }
 
 
@@ -137,31 +139,37 @@ def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
         raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
 
 
-def _tally(outcomes: Iterable[OutcomeRow], handles: Iterable[HandleRow]) -> QueueTally:
+def _tally(waits: Iterable[WaitRow], cdrs: Iterable[CdrRow],
+           spec: _QueueSpec) -> tuple[QueueTally, float | None]:  # fmt: skip
+    """The queue's counts, and its 90th percentile wait (nearest rank, to the second up).
+
+    With waits to the second: wait < S (short) is floor(wait) < S, and wait <= T (within)
+    is ceil(wait) <= T, for whole-second S and T: both exact."""
     total = QueueTally()
-    for row in outcomes:
-        answered = row.outcome == f.ANSWERED
-        abandoned = row.outcome == f.ABANDONED
-        total += QueueTally(
-            offered=row.count,
-            answered=row.count if answered else 0,
-            abandoned=row.count if abandoned else 0,
-            short_abandoned=row.short if abandoned else 0,
-            answered_within=row.within if answered else 0,
-            abandoned_within=row.within if abandoned else 0,
-            callbacks=row.count if row.outcome == f.CALLBACK else 0,
-            exits={row.outcome: row.count} if row.outcome in f.EXITS else {},
-            answered_wait=row.wait_ms / 1000 if answered else 0.0,
-            wait=row.wait_ms / 1000,
-        )
-    for h in handles:
-        total += QueueTally(handled=h.handled, talk=h.talk_ms / 1000, hold=h.hold_ms / 1000,
-                            wrapup=h.wrapup_ms / 1000)  # fmt: skip
-    return total
+    histogram: dict[int, int] = defaultdict(int)
+    for w in waits:
+        up = w.seconds + w.fraction
+        histogram[up] += w.count
+        one = f.tally_stays([f.Stay(w.queue, "", w.outcome, up)], spec.threshold,
+                            spec.short + (1 if w.fraction else 0))  # fmt: skip
+        total += _times(one, w.count, w.wait_ms / 1000)
+    for c in cdrs:
+        total += QueueTally(handled=c.handled, talk=c.talk_ms / 1000, hold=c.hold_ms / 1000,
+                            wrapup=c.wrapup_ms / 1000)  # fmt: skip
+    return total, f.percentile_of_counts(histogram.items())
+
+
+def _times(one: QueueTally, count: int, wait: float) -> QueueTally:
+    """One stay's tally as ``count`` stays waiting ``wait`` seconds in all."""
+    scaled = {name: getattr(one, name) * count for name in (
+        "offered", "answered", "abandoned", "short_abandoned", "answered_within",
+        "abandoned_within", "callbacks")}  # fmt: skip
+    return QueueTally(**scaled, exits={k: v * count for k, v in one.exits.items()},
+                      answered_wait=wait if one.answered else 0.0, wait=wait)  # fmt: skip
 
 
 def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTally,
-            p90_ms: int | None) -> QueueFigures:  # fmt: skip
+            p90: float | None) -> QueueFigures:  # fmt: skip
     return QueueFigures(
         queue=queue, interval=interval, sl_formula=spec.formula,
         service_level_seconds=spec.threshold, offered=tally.offered, answered=tally.answered,
@@ -169,7 +177,7 @@ def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTall
         callbacks=tally.callbacks, exits=dict(tally.exits),
         service_level=f.service_level(tally, spec.formula), abandon_rate=f.abandon_rate(tally),
         asa_seconds=f.asa(tally), average_wait_seconds=f.average_wait(tally),
-        wait_p90_seconds=p90_ms / 1000 if p90_ms is not None else None,
+        wait_p90_seconds=p90,
         handled=tally.handled, aht_seconds=f.aht(tally),
     )  # fmt: skip
 
@@ -182,26 +190,18 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         repo = ReportRepository(session)
         specs = _specs(repo, default_zone)
         _known(name, specs)
-        outcomes = repo.outcomes(since, until, name)
-        handles = repo.handling(since, until, name)
-        p90 = repo.wait_p90(since, until, name)
-        calls = repo.calls(since, until, name)
-        fcr = repo.fcr(since, until, period.fcr_hours, name)
+        waits = _by_queue(repo.waits(since, until, name))
+        cdrs = _by_queue(repo.cdrs(since, until, name))
+        fcr = repo.fcr(since, until, period.fcr_hours, name) if period.fcr_hours else {}
         times = repo.agent_times(since, _so_far(until))
         members = repo.members()
-    by_queue: dict[str, list[OutcomeRow]] = defaultdict(list)
-    for outcome in outcomes:
-        by_queue[outcome.queue].append(outcome)
-    handled: dict[str, list[HandleRow]] = defaultdict(list)
-    for h in handles:
-        handled[h.queue].append(h)
     agents = {a.agent: a for a in _agent_rows({}, times)}
     rows = []
-    for queue in sorted((set(by_queue) | set(handled)) & set(specs)):
-        tally = _tally(by_queue[queue], handled[queue])
+    for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
+        tally, p90 = _tally(waits[queue], cdrs[queue], specs[queue])
         served = [agents[x] for x in members.get(queue, ()) if x in agents]
         counted, resolved = fcr.get(queue, (0, 0))
-        row = figures(queue, None, specs[queue], tally, p90.get((queue, 0)))
+        row = figures(queue, None, specs[queue], tally, p90)
         rows.append(replace(
             row,
             occupancy=f.occupancy(sum(a.handling_seconds for a in served),
@@ -209,22 +209,34 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
             fcr_approx=f.ratio(resolved, counted),
         ))  # fmt: skip
     if name is None and rows:
-        rows.append(_centre(rows, calls))
+        rows.append(_centre(rows, [c for found in cdrs.values() for c in found]))
     return rows
 
 
-def _centre(rows: list[QueueFigures], calls: tuple[int, int, int]) -> QueueFigures:
-    """The centre: calls counted once (a caller overflowing from A to B offered once)."""
-    offered, answered, abandoned = calls
-    handled = sum(r.handled for r in rows)
-    aht = [r.aht_seconds * r.handled for r in rows if r.aht_seconds is not None]
+R = TypeVar("R", WaitRow, CdrRow)
+
+
+def _by_queue(rows: Iterable[R]) -> dict[str, list[R]]:
+    out: dict[str, list[R]] = defaultdict(list)
+    for row in rows:
+        out[row.queue].append(row)
+    return out
+
+
+def _centre(rows: list[QueueFigures], cdrs: list[CdrRow]) -> QueueFigures:
+    """The centre: calls from their CDRs, one each (a caller overflowing from A to B is
+    offered once)."""
+    offered = sum(c.calls for c in cdrs)
+    handled = sum(c.handled for c in cdrs)
+    handle = sum(c.talk_ms + c.hold_ms + c.wrapup_ms for c in cdrs) / 1000
+    abandoned = sum(c.abandoned for c in cdrs)
     return QueueFigures(
         queue=ALL, interval=None, sl_formula="", service_level_seconds=0, offered=offered,
-        answered=answered, abandoned=abandoned,
+        answered=handled, abandoned=abandoned,
         short_abandoned=sum(r.short_abandoned for r in rows),
         callbacks=sum(r.callbacks for r in rows), exits={}, service_level=None,
         abandon_rate=f.ratio(abandoned, offered), asa_seconds=None, average_wait_seconds=None,
-        wait_p90_seconds=None, handled=handled, aht_seconds=f.ratio(sum(aht), handled),
+        wait_p90_seconds=None, handled=handled, aht_seconds=f.ratio(handle, handled),
     )  # fmt: skip
 
 
@@ -243,16 +255,20 @@ def intervals_report(db: Database, period: Period,
             spec = specs[queue]
             offsets = zone_offsets(spec.zone, period.since, period.until)
             window = (period.since, period.until, queue, offsets, width)
-            outcomes = repo.outcomes(*window)
-            handles = repo.handling(*window)
-            p90 = repo.wait_p90(*window)
-            buckets = sorted({r.bucket for r in outcomes} | {h.bucket for h in handles})
-            for bucket in buckets:
-                tally = _tally([r for r in outcomes if r.bucket == bucket],
-                               [h for h in handles if h.bucket == bucket])  # fmt: skip
+            waits = _by_bucket(repo.waits(*window))
+            cdrs = _by_bucket(repo.cdrs(*window))
+            for bucket in sorted(set(waits) | set(cdrs)):
+                tally, p90 = _tally(waits.get(bucket, []), cdrs.get(bucket, []), spec)
                 start = _local_start(bucket * width, spec.zone)
-                rows.append(figures(queue, start, spec, tally, p90.get((queue, bucket))))
+                rows.append(figures(queue, start, spec, tally, p90))
     return rows
+
+
+def _by_bucket(rows: Iterable[R]) -> dict[int, list[R]]:
+    out: dict[int, list[R]] = defaultdict(list)
+    for row in rows:
+        out[row.bucket].append(row)
+    return out
 
 
 def _local_start(local_epoch: int, zone: ZoneInfo) -> str:

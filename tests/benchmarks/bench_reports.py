@@ -52,8 +52,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--database-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")  # fmt: skip
+    parser.add_argument(
+        "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
     args = parser.parse_args()
     server = make_url(args.database_url)
     name = f"cc_bench_reports_{uuid.uuid4().hex[:8]}"

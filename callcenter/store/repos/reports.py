@@ -79,104 +79,102 @@ def _typed(sql: str) -> TextClause:
 
 
 @dataclass(frozen=True, slots=True)
-class OutcomeRow:
+class WaitRow:
+    """Closed stays of one queue, interval and outcome that waited ``seconds`` whole seconds
+    (``fraction``: and some milliseconds more): a histogram of waits to the second, from
+    which the counts, the sums and the percentiles are exact at whole-second thresholds."""
+
     queue: str
     bucket: int  # local epoch second / width (0: the whole window)
     outcome: str
+    seconds: int
+    fraction: bool
     count: int
     wait_ms: int
-    short: int  # abandoned (or any) with wait < the queue's short-abandon threshold
-    within: int  # wait <= the queue's service_level_seconds
 
 
 @dataclass(frozen=True, slots=True)
-class HandleRow:
+class CdrRow:
+    """The calls of a queue (CDRs: each call once, under its last queue) in an interval."""
+
     queue: str
     bucket: int
-    handled: int
+    calls: int
+    abandoned: int  # disposition abandoned
+    handled: int  # an agent answered
     talk_ms: int
     hold_ms: int
     wrapup_ms: int
+
+
+# (extension, status, state, pause reason, milliseconds, offers rung that were not answered)
+TimeRow = tuple[str, str, str, str | None, int, int]
+
+# a paused row's reason code: its own, else that of the row that began its pause
+_WHY = """CASE WHEN spans.status <> 'paused' THEN NULL
+               WHEN spans.reason IS NOT NULL THEN spans.reason
+               ELSE (SELECT p.reason FROM agent_status_history p
+                     WHERE p.agent_id = spans.agent_id AND p.at <= spans.at
+                       AND p.status = 'paused' AND p.reason IS NOT NULL
+                       AND NOT EXISTS (
+                           SELECT 1 FROM agent_status_history q
+                           WHERE q.agent_id = p.agent_id AND q.at > p.at
+                             AND q.at <= spans.at AND q.status <> 'paused')
+                     ORDER BY p.at DESC, p.id DESC LIMIT 1) END"""
 
 
 class ReportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        if self.dialect == "postgresql":
+            # a report is a few big aggregations: JIT compiling them costs more (1 s and
+            # more) than it saves, and their sorts fit in memory rather than on disk
+            session.execute(text("SET LOCAL jit = off"))
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
 
     def _rows(self, sql: str, **values: Any) -> Sequence[Any]:
         return self.session.execute(_typed(sql), values).all()
 
-    def _stays(self, queue: str | None, offsets: Sequence[tuple[int, int]] | None,
-               width: int) -> str:  # fmt: skip
-        """Closed stays joined in the window with their wait (ms) and interval key."""
+    def waits(self, since: datetime, until: datetime, queue: str | None = None,
+              offsets: Sequence[tuple[int, int]] | None = None,
+              width: int = 0) -> list[WaitRow]:  # fmt: skip
+        """Closed stays joined in the window, by queue, interval, outcome and wait second."""
         d = self.dialect
-        waited = (
-            f"{_epoch_ms(d, 'COALESCE(e.answered_at, e.left_at)')} - {_epoch_ms(d, 'e.joined_at')}"
-        )
+        left = _epoch_ms(d, "COALESCE(e.answered_at, e.left_at)")
         where = "AND q.name = :queue" if queue is not None else ""
-        return f"""
-            SELECT q.name AS queue, e.call_uuid, e.outcome, q.service_level_seconds AS sl,
-                   q.short_abandon_seconds AS short_s, {waited} AS wait_ms,
-                   {_bucket(d, "e.joined_at", offsets, width)} AS bucket
-            FROM queue_entries e JOIN queues q ON q.id = e.queue_id
-            WHERE e.joined_at >= :since AND e.joined_at < :until
-              AND e.outcome IS NOT NULL {where}"""
-
-    def outcomes(self, since: datetime, until: datetime, queue: str | None = None,
-                 offsets: Sequence[tuple[int, int]] | None = None,
-                 width: int = 0) -> list[OutcomeRow]:  # fmt: skip
         sql = f"""
-            SELECT queue, bucket, outcome, COUNT(*), COALESCE(SUM(wait_ms), 0),
-                   SUM(CASE WHEN wait_ms < short_s * 1000 THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN wait_ms <= sl * 1000 THEN 1 ELSE 0 END)
-            FROM ({self._stays(queue, offsets, width)}) s
-            GROUP BY queue, bucket, outcome"""
+            SELECT queue, bucket, outcome, wait_ms / 1000,
+                   CASE WHEN wait_ms % 1000 > 0 THEN 1 ELSE 0 END, COUNT(*), SUM(wait_ms)
+            FROM (SELECT q.name AS queue, e.outcome,
+                         {left} - {_epoch_ms(d, "e.joined_at")} AS wait_ms,
+                         {_bucket(d, "e.joined_at", offsets, width)} AS bucket
+                  FROM queue_entries e JOIN queues q ON q.id = e.queue_id
+                  WHERE e.joined_at >= :since AND e.joined_at < :until
+                    AND e.outcome IS NOT NULL {where}) s
+            GROUP BY 1, 2, 3, 4, 5"""
         found = self._rows(sql, since=since, until=until, queue=queue)
-        return [OutcomeRow(r[0], int(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]),
-                           int(r[6])) for r in found]  # fmt: skip
+        return [WaitRow(str(r[0]), int(r[1]), str(r[2]), int(r[3]), bool(r[4]), int(r[5]),
+                        int(r[6])) for r in found]  # fmt: skip
 
-    def wait_p90(self, since: datetime, until: datetime, queue: str | None = None,
-                 offsets: Sequence[tuple[int, int]] | None = None,
-                 width: int = 0) -> dict[tuple[str, int], int]:  # fmt: skip
-        """(queue, bucket) -> the 90th percentile wait, nearest rank (ms)."""
-        sql = f"""
-            SELECT queue, bucket, wait_ms FROM (
-                SELECT queue, bucket, wait_ms,
-                       ROW_NUMBER() OVER (PARTITION BY queue, bucket ORDER BY wait_ms) AS rn,
-                       COUNT(*) OVER (PARTITION BY queue, bucket) AS n
-                FROM ({self._stays(queue, offsets, width)}) s) ranked
-            WHERE rn = (9 * n + 9) / 10"""
-        found = self._rows(sql, since=since, until=until, queue=queue)
-        return {(str(r[0]), int(r[1])): int(r[2]) for r in found}
-
-    def calls(self, since: datetime, until: datetime,
-              queue: str | None = None) -> tuple[int, int, int]:  # fmt: skip
-        """The centre's calls, each counted once however many queues it went through:
-        offered, answered (in any queue), abandoned (in any queue)."""
-        sql = f"""
-            SELECT COUNT(DISTINCT call_uuid),
-                   COUNT(DISTINCT CASE WHEN outcome = 'answered' THEN call_uuid END),
-                   COUNT(DISTINCT CASE WHEN outcome = 'abandoned' THEN call_uuid END)
-            FROM ({self._stays(queue, None, 0)}) s"""
-        row = self._rows(sql, since=since, until=until, queue=queue)[0]
-        return int(row[0]), int(row[1]), int(row[2])
-
-    def handling(self, since: datetime, until: datetime, queue: str | None = None,
-                 offsets: Sequence[tuple[int, int]] | None = None,
-                 width: int = 0) -> list[HandleRow]:  # fmt: skip
-        """Calls an agent answered (CDRs with an agent), by queue, and their handle times."""
+    def cdrs(self, since: datetime, until: datetime, queue: str | None = None,
+             offsets: Sequence[tuple[int, int]] | None = None,
+             width: int = 0) -> list[CdrRow]:  # fmt: skip
+        """Calls started in the window that went through a queue, and their handle times."""
         where = "AND queue = :queue" if queue is not None else "AND queue IS NOT NULL"
+        answered = "agent_extension IS NOT NULL"
         sql = f"""
             SELECT queue, {_bucket(self.dialect, "started_at", offsets, width)} AS bucket,
-                   COUNT(*), SUM(talk_ms), SUM(hold_ms), SUM(wrapup_ms)
+                   COUNT(*), SUM(CASE WHEN disposition = 'abandoned' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN talk_ms ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN hold_ms ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN wrapup_ms ELSE 0 END)
             FROM cdrs
-            WHERE started_at >= :since AND started_at < :until
-              AND agent_extension IS NOT NULL {where}
+            WHERE started_at >= :since AND started_at < :until {where}
             GROUP BY 1, 2"""
         found = self._rows(sql, since=since, until=until, queue=queue)
-        return [HandleRow(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]))
-                for r in found]  # fmt: skip
+        return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
 
     def agent_calls(self, since: datetime, until: datetime,
                     agent: str | None = None) -> dict[str, tuple[int, int, int, int]]:  # fmt: skip
@@ -191,52 +189,54 @@ class ReportRepository:
         found = self._rows(sql, since=since, until=until, agent=agent)
         return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in found}
 
-    def agent_times(self, since: datetime, until: datetime, agent: str | None = None
-                    ) -> list[tuple[str, str, str, str | None, int, int]]:  # fmt: skip
+    def agent_times(self, since: datetime, until: datetime,
+                    agent: str | None = None) -> list[TimeRow]:  # fmt: skip
         """(extension, status, state, pause reason, milliseconds, offers that rang without
-        becoming a call) per status/state/reason, from the history clipped to the window
-        (the state at ``since`` is the agent's last change before it)."""
+        becoming a call) per status/state/reason, from the history clipped to the window.
+
+        One pass over each agent's rows in the window in index order (agent, time); the
+        span before an agent's first row in the window is in the status and state of its
+        last row before it. A paused row's reason is the one given when its pause began
+        (looked up for paused rows without one only: a few a day)."""
         d = self.dialect
-        where = "AND a.extension = :agent" if agent is not None else ""
-        since_, until_ = _param(d, "since"), _param(d, "until")
+        who = ("AND agent_id = (SELECT id FROM agents WHERE extension = :agent)"
+               if agent is not None else "")  # fmt: skip
+        until_ = _param(d, "until")
         sql = f"""
-            WITH h AS (
-                SELECT agent_id, status, state, reason, at, id FROM agent_status_history
-                WHERE at >= :since AND at < :until
-                UNION ALL
-                SELECT agent_id, status, state, reason, {since_}, id FROM agent_status_history
-                WHERE id IN (SELECT (SELECT h2.id FROM agent_status_history h2
-                                     WHERE h2.agent_id = a.id AND h2.at < :since
-                                     ORDER BY h2.at DESC, h2.id DESC LIMIT 1)
-                             FROM agents a)
-            ), lagged AS (
-                SELECT agent_id, status, state, reason, at, id,
-                       LAG(status) OVER (PARTITION BY agent_id ORDER BY at, id) AS before,
-                       LEAD(state) OVER (PARTITION BY agent_id ORDER BY at, id) AS next_state,
-                       LEAD(at, 1, {until_}) OVER (PARTITION BY agent_id ORDER BY at, id) AS till
-                FROM h
-            ), grouped AS (
-                SELECT *, COUNT(CASE WHEN reason IS NOT NULL OR before IS NULL
-                                       OR before <> status THEN 1 END)
-                          OVER (PARTITION BY agent_id ORDER BY at, id ROWS UNBOUNDED PRECEDING)
-                          AS run
-                FROM lagged
-            ), reasoned AS (
-                SELECT *, FIRST_VALUE(reason) OVER (PARTITION BY agent_id, run ORDER BY at, id)
-                          AS run_reason
-                FROM grouped
-            )
-            SELECT a.extension, r.status, r.state,
-                   CASE WHEN r.status = 'paused' THEN r.run_reason END,
-                   SUM({_epoch_ms(d, "r.till")} - {_epoch_ms(d, "r.at")}),
-                   SUM(CASE WHEN r.state = 'offering' AND r.next_state IS NOT NULL
-                            AND r.next_state <> 'in_call' THEN 1 ELSE 0 END)
-            FROM reasoned r JOIN agents a ON a.id = r.agent_id
-            WHERE 1 = 1 {where}
-            GROUP BY a.extension, r.status, r.state, CASE WHEN r.status = 'paused'
-                     THEN r.run_reason END"""
+            SELECT a.extension, t.status, t.state, t.why, t.ms, t.missed
+            FROM (SELECT agent_id, status, state, {_WHY}  AS why,
+                         SUM({_epoch_ms(d, "till")} - {_epoch_ms(d, "at")}) AS ms,
+                         SUM(CASE WHEN state = 'offering' AND next_state IS NOT NULL
+                                  AND next_state <> 'in_call' THEN 1 ELSE 0 END) AS missed
+                  FROM (SELECT agent_id, status, state, reason, at, id,
+                               LEAD(state) OVER w AS next_state,
+                               LEAD(at, 1, {until_}) OVER w AS till
+                        FROM agent_status_history
+                        WHERE at >= :since AND at < :until {who}
+                        WINDOW w AS (PARTITION BY agent_id ORDER BY at, id)) spans
+                  GROUP BY 1, 2, 3, 4) t
+            JOIN agents a ON a.id = t.agent_id"""
         found = self._rows(sql, since=since, until=until, agent=agent)
-        return [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), int(r[5])) for r in found]
+        out = [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), int(r[5])) for r in found]
+        return out + self._carried(since, until, agent)
+
+    def _carried(self, since: datetime, until: datetime, agent: str | None) -> list[TimeRow]:
+        """Each agent's span from ``since`` to its first row in the window (or ``until``),
+        in the status and state of its last row before ``since``."""
+        d = self.dialect
+        who = "AND a.extension = :agent" if agent is not None else ""
+        first = f"""COALESCE((SELECT MIN(f.at) FROM agent_status_history f
+                              WHERE f.agent_id = a.id AND f.at >= :since AND f.at < :until),
+                             {_param(d, "until")})"""
+        sql = f"""
+            SELECT a.extension, spans.status, spans.state, {_WHY},
+                   {_epoch_ms(d, first)} - {_epoch_ms(d, _param(d, "since"))}
+            FROM agents a JOIN agent_status_history spans ON spans.id = (
+                SELECT h.id FROM agent_status_history h WHERE h.agent_id = a.id
+                  AND h.at < :since ORDER BY h.at DESC, h.id DESC LIMIT 1)
+            WHERE 1 = 1 {who}"""
+        found = self._rows(sql, since=since, until=until, agent=agent)
+        return [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), 0) for r in found]
 
     def members(self) -> dict[str, list[str]]:
         """queue -> the extensions of its members (the agents serving it)."""

@@ -40,6 +40,8 @@ CDRS = [
     ("c2", "sales", "1001", 200, 0, 10, 3600 - 1),  # 1 h after c1 (within 24 h)
     ("c3", "sales", "1001", 300, 20, 30, 2),
     ("cx", "support", "1002", 60, 0, 0, 8),
+    *((c, "sales", None, 0, 0, 0, 60 * i) for i, c in enumerate(("c4", "c5", "c6", "c7"))),
+    ("c8", "sales", None, 0, 0, 0, 900),  # a callback
 ]
 # agent 1001: (seconds after T0, status, state, reason); logged out before the window
 HISTORY = [
@@ -97,12 +99,29 @@ def load(db: Database, formula: str = "offered") -> None:
         callers = {call: number for _, _, call, number in SALES}
         for call, queue, agent, talk, hold, wrap, after in CDRS:
             start = T0 + timedelta(seconds=after)
-            s.add(Cdr(call_uuid=call, direction=Direction.INBOUND, node="fs1",
-                      from_number=callers[call], queue=queue, agent_extension=agent,
-                      started_at=start, answered_at=start, ended_at=start + timedelta(seconds=talk),
-                      talk_ms=talk * 1000, hold_ms=hold * 1000, wrapup_ms=wrap * 1000,
-                      hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
-                      disposition=Disposition.ANSWERED))  # fmt: skip
+            s.add(
+                Cdr(
+                    call_uuid=call,
+                    direction=Direction.INBOUND,
+                    node="fs1",
+                    from_number=callers[call],
+                    queue=queue,
+                    agent_extension=agent,
+                    started_at=start,
+                    answered_at=start,
+                    ended_at=start + timedelta(seconds=talk),
+                    talk_ms=talk * 1000,
+                    hold_ms=hold * 1000,
+                    wrapup_ms=wrap * 1000,
+                    hangup_cause="NORMAL_CLEARING",
+                    hangup_by=HangupBy.CALLER,
+                    disposition=Disposition.ANSWERED
+                    if agent
+                    else Disposition.ABANDONED
+                    if call != "c8"
+                    else Disposition.IVR_COMPLETED,
+                )
+            )
         for after, status, state, reason in HISTORY:
             s.add(AgentStatusChange(agent_id=a1.id, status=AgentStatus(status),
                                     state=AgentState(state), reason=reason,
