@@ -202,7 +202,7 @@ def _kpi_options(d: Callable[[str], str | bool]) -> list[Callable[[F], F]]:
     return [
         click.option(
             "--sl-formula",
-            type=click.Choice(list(SlFormula)),
+            type=click.Choice([str(f) for f in SlFormula]),
             show_default=d("sl_formula"),
             help="Service level definition: "
             + "; ".join(f"{k}: {v}" for k, v in SL_FORMULAS.items()),
