@@ -106,3 +106,11 @@ def test_zone_offsets_follow_a_dst_change_inside_the_window() -> None:
     assert zone_offsets(ZoneInfo("UTC"), since, since + timedelta(days=40)) == [
         (int(since.timestamp()), 0)
     ]
+
+
+def test_percentile_of_counts_is_the_nearest_rank_of_the_expanded_values() -> None:
+    values = [3, 1, 2, 2, 9, 9, 9, 4, 5, 6, 7]
+    counts = [(v, values.count(v)) for v in set(values)]
+    assert f.percentile_of_counts(counts) == f.percentile(values) == 9
+    assert f.percentile_of_counts([(5, 0)]) is None
+    assert f.percentile_of_counts([(1, 9), (100, 1)]) == 1  # 9 of 10 at or below 1

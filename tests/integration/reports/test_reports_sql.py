@@ -88,3 +88,23 @@ def test_bad_periods_and_unknown_queues_are_refused(db: Database) -> None:
         reports.queues_report(db, Period(fixed.SINCE, fixed.UNTIL, queue="nope"))
     with pytest.raises(Exception, match="to: must be after the start"):
         reports.queues_report(db, Period(fixed.UNTIL, fixed.SINCE))
+
+
+def test_queue_kpi_settings_are_checked_where_they_are_given(db: Database) -> None:
+    from callcenter.services import queues
+    from callcenter.services.actor import Actor
+    from callcenter.services.queues import QueueSettings
+
+    root = Actor("cli", "test")
+    with pytest.raises(Exception, match="time_zone: 'Mars/Base': not an IANA time zone"):
+        queues.add(db, root, "q1", QueueSettings(time_zone="Mars/Base"))
+    with pytest.raises(Exception, match="sl_formula: 'best': one of offered, answered"):
+        queues.add(db, root, "q1", QueueSettings(sl_formula="best"))
+    with pytest.raises(Exception, match="short_abandon_seconds"):
+        queues.add(db, root, "q1", QueueSettings(short_abandon_seconds=-1))
+    made = queues.add(db, root, "q1", QueueSettings(sl_formula="abandons_met",
+                                                     time_zone="Europe/Paris"))  # fmt: skip
+    assert (made.sl_formula, made.short_abandon_seconds, made.time_zone) == (
+        "abandons_met", 5, "Europe/Paris")  # fmt: skip
+    cleared = queues.update(db, root, "q1", QueueSettings(time_zone=""))
+    assert cleared.time_zone is None
