@@ -26,13 +26,15 @@ _STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall o
 
 def _epoch_ms(dialect: str, column: str) -> str:
     if dialect == "postgresql":
-        return f"CAST(round(extract(epoch from {column}) * 1000) AS BIGINT)"
+        # date_part is double precision (microseconds exact at today's epochs): several
+        # times cheaper a row than extract's numeric
+        return f"CAST(round(date_part('epoch', {column}) * 1000) AS BIGINT)"
     return f"CAST(round((julianday({column}) - 2440587.5) * 86400000.0) AS INTEGER)"
 
 
 def _epoch_s(dialect: str, column: str) -> str:
     if dialect == "postgresql":
-        return f"CAST(floor(extract(epoch from {column})) AS BIGINT)"
+        return f"CAST(floor(date_part('epoch', {column})) AS BIGINT)"
     return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
 
