@@ -47,15 +47,41 @@ def _timed(run: Callable[[], object], repeat: int) -> tuple[float, float, int]:
     return min(times), max(times), len(rows)  # type: ignore[arg-type]
 
 
+def report(database: Database, repeat: int) -> None:
+    month = Period(START, START + timedelta(days=30))
+    runs = {
+        "report queues (month, 5 queues + centre)": lambda: reports.queues_report(
+            database, month),
+        "report agents (month, 50 agents)": lambda: reports.agents_report(database, month),
+        "report intervals --by day (month)": lambda: reports.intervals_report(
+            database, Period(month.since, month.until, by=Interval.DAY)),
+        "report intervals --by hour (month)": lambda: reports.intervals_report(
+            database, Period(month.since, month.until, by=Interval.HOUR)),
+        "report intervals --by 15m --queue q0 (month)": lambda: reports.intervals_report(
+            database, Period(month.since, month.until, queue="q0", by=Interval.MINUTES_15)),
+    }  # fmt: skip
+    for label, run in runs.items():
+        best, worst, rows = _timed(run, repeat)
+        verdict = "PASS" if worst < TARGET else "FAIL"
+        print(f"{label:48s} {best:6.2f} s best, {worst:6.2f} s worst, {rows:5d} rows "
+              f"(target < {TARGET:.0f} s: {verdict})")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
+        "--reuse", metavar="URL", help="a database kept by --keep: report on it, generate nothing"
+    )
+    parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     args = parser.parse_args()
+    if args.reuse:
+        report(Database(args.reuse), args.repeat)
+        return 0
     server = make_url(args.database_url)
     name = f"cc_bench_reports_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -68,23 +94,7 @@ def main() -> int:
         began = time.monotonic()
         counts = generate(url, calls=args.calls, start=START)
         print(f"generated {counts} in {time.monotonic() - began:.0f} s")
-        month = Period(START, START + timedelta(days=30))
-        runs = {
-            "report queues (month, 5 queues + centre)": lambda: reports.queues_report(
-                database, month),
-            "report agents (month, 50 agents)": lambda: reports.agents_report(database, month),
-            "report intervals --by day (month)": lambda: reports.intervals_report(
-                database, Period(month.since, month.until, by=Interval.DAY)),
-            "report intervals --by hour (month)": lambda: reports.intervals_report(
-                database, Period(month.since, month.until, by=Interval.HOUR)),
-            "report intervals --by 15m --queue q0 (month)": lambda: reports.intervals_report(
-                database, Period(month.since, month.until, queue="q0", by=Interval.MINUTES_15)),
-        }  # fmt: skip
-        for label, run in runs.items():
-            best, worst, rows = _timed(run, args.repeat)
-            verdict = "PASS" if worst < TARGET else "FAIL"
-            print(f"{label:48s} {best:6.2f} s best, {worst:6.2f} s worst, {rows:5d} rows "
-                  f"(target < {TARGET:.0f} s: {verdict})")  # fmt: skip
+        report(database, args.repeat)
         database.dispose()
     finally:
         if args.keep:

@@ -138,6 +138,17 @@ class ReportRepository:
     def _rows(self, sql: str, **values: Any) -> Sequence[Any]:
         return self.session.execute(_typed(sql), values).all()
 
+    def _grouped(self, sql: str, **values: Any) -> Sequence[Any]:
+        """A GROUP BY of a few thousand groups over a million rows: PostgreSQL guesses a
+        group a row and sorts them all; hashing is several times faster."""
+        if self.dialect != "postgresql":
+            return self._rows(sql, **values)
+        self.session.execute(text("SET LOCAL enable_sort = off"))
+        try:
+            return self._rows(sql, **values)
+        finally:
+            self.session.execute(text("SET LOCAL enable_sort = on"))
+
     def waits(self, since: datetime, until: datetime, queue: str | None = None,
               offsets: Sequence[tuple[int, int]] | None = None,
               width: int = 0) -> list[WaitRow]:  # fmt: skip
@@ -155,7 +166,7 @@ class ReportRepository:
                   WHERE e.joined_at >= :since AND e.joined_at < :until
                     AND e.outcome IS NOT NULL {where}) s
             GROUP BY 1, 2, 3, 4, 5"""
-        found = self._rows(sql, since=since, until=until, queue=queue)
+        found = self._grouped(sql, since=since, until=until, queue=queue)
         return [WaitRow(str(r[0]), int(r[1]), str(r[2]), int(r[3]), bool(r[4]), int(r[5]),
                         int(r[6])) for r in found]  # fmt: skip
 
@@ -175,7 +186,7 @@ class ReportRepository:
             FROM cdrs
             WHERE started_at >= :since AND started_at < :until {where}
             GROUP BY 1, 2"""
-        found = self._rows(sql, since=since, until=until, queue=queue)
+        found = self._grouped(sql, since=since, until=until, queue=queue)
         return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
 
     def agent_calls(self, since: datetime, until: datetime,
