@@ -245,29 +245,35 @@ def intervals_report(db: Database, period: Period,
     """Per queue and interval (15m, hour, day in the queue's zone), intervals with traffic."""
     period = _checked(period)
     width = WIDTH[Interval(period.by)]
-    rows: list[QueueFigures] = []
+    found: dict[str, list[QueueFigures]] = defaultdict(list)
     with db.session_scope() as session:
         repo = ReportRepository(session)
         specs = _specs(repo, default_zone)
         _known(period.queue, specs)
         names = [period.queue] if period.queue is not None else sorted(specs)
+        zones: dict[str, list[str]] = defaultdict(list)  # one pass a zone, not a queue
         for queue in names:
-            spec = specs[queue]
-            offsets = zone_offsets(spec.zone, period.since, period.until)
-            window = (period.since, period.until, queue, offsets, width)
+            zones[specs[queue].zone.key].append(queue)
+        for zone, queues in zones.items():
+            offsets = zone_offsets(ZoneInfo(zone), period.since, period.until)
+            window = (period.since, period.until, queues, offsets, width)
             waits = _by_bucket(repo.waits(*window))
             cdrs = _by_bucket(repo.cdrs(*window))
-            for bucket in sorted(set(waits) | set(cdrs)):
-                tally, p90 = _tally(waits.get(bucket, []), cdrs.get(bucket, []), spec)
-                start = _local_start(bucket * width, spec.zone)
-                rows.append(figures(queue, start, spec, tally, p90))
-    return rows
+            for queue in queues:
+                spec = specs[queue]
+                for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
+                    tally, p90 = _tally(waits[queue].get(bucket, []),
+                                        cdrs[queue].get(bucket, []), spec)  # fmt: skip
+                    start = _local_start(bucket * width, spec.zone)
+                    found[queue].append(figures(queue, start, spec, tally, p90))
+    return [row for queue in sorted(found) for row in found[queue]]  # each in time order
 
 
-def _by_bucket(rows: Iterable[R]) -> dict[int, list[R]]:
-    out: dict[int, list[R]] = defaultdict(list)
+def _by_bucket(rows: Iterable[R]) -> dict[str, dict[int, list[R]]]:
+    """queue -> interval -> rows."""
+    out: dict[str, dict[int, list[R]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        out[row.bucket].append(row)
+        out[row.queue][row.bucket].append(row)
     return out
 
 

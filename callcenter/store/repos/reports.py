@@ -74,6 +74,18 @@ def _param(dialect: str, name: str) -> str:
     return f"CAST(:{name} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else f":{name}"
 
 
+Queues = str | Sequence[str] | None  # one queue, some, or every one
+
+
+def _among(column: str, queues: Queues, otherwise: str) -> tuple[str, dict[str, str]]:
+    """``AND column IN (:q0, :q1, ...)`` and its values; no queue given: ``otherwise``."""
+    if queues is None:
+        return otherwise, {}
+    names = [queues] if isinstance(queues, str) else list(queues)
+    values = {f"q{i}": name for i, name in enumerate(names)}
+    return f"AND {column} IN ({', '.join(':' + k for k in values)})", values
+
+
 def _typed(sql: str) -> TextClause:
     return text(sql).bindparams(
         bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())
@@ -149,13 +161,13 @@ class ReportRepository:
         finally:
             self.session.execute(text("SET LOCAL enable_sort = on"))
 
-    def waits(self, since: datetime, until: datetime, queue: str | None = None,
+    def waits(self, since: datetime, until: datetime, queue: Queues = None,
               offsets: Sequence[tuple[int, int]] | None = None,
               width: int = 0) -> list[WaitRow]:  # fmt: skip
         """Closed stays joined in the window, by queue, interval, outcome and wait second."""
         d = self.dialect
         left = _epoch_ms(d, "COALESCE(e.answered_at, e.left_at)")
-        where = "AND q.name = :queue" if queue is not None else ""
+        where, names = _among("q.name", queue, "")
         sql = f"""
             SELECT queue, bucket, outcome, wait_ms / 1000,
                    CASE WHEN wait_ms % 1000 > 0 THEN 1 ELSE 0 END, COUNT(*), SUM(wait_ms)
@@ -166,15 +178,15 @@ class ReportRepository:
                   WHERE e.joined_at >= :since AND e.joined_at < :until
                     AND e.outcome IS NOT NULL {where}) s
             GROUP BY 1, 2, 3, 4, 5"""
-        found = self._grouped(sql, since=since, until=until, queue=queue)
+        found = self._grouped(sql, since=since, until=until, **names)
         return [WaitRow(str(r[0]), int(r[1]), str(r[2]), int(r[3]), bool(r[4]), int(r[5]),
                         int(r[6])) for r in found]  # fmt: skip
 
-    def cdrs(self, since: datetime, until: datetime, queue: str | None = None,
+    def cdrs(self, since: datetime, until: datetime, queue: Queues = None,
              offsets: Sequence[tuple[int, int]] | None = None,
              width: int = 0) -> list[CdrRow]:  # fmt: skip
         """Calls started in the window that went through a queue, and their handle times."""
-        where = "AND queue = :queue" if queue is not None else "AND queue IS NOT NULL"
+        where, names = _among("queue", queue, "AND queue IS NOT NULL")
         answered = "agent_extension IS NOT NULL"
         sql = f"""
             SELECT queue, {_bucket(self.dialect, "started_at", offsets, width)} AS bucket,
@@ -186,7 +198,7 @@ class ReportRepository:
             FROM cdrs
             WHERE started_at >= :since AND started_at < :until {where}
             GROUP BY 1, 2"""
-        found = self._grouped(sql, since=since, until=until, queue=queue)
+        found = self._grouped(sql, since=since, until=until, **names)
         return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
 
     def agent_calls(self, since: datetime, until: datetime,
