@@ -7,8 +7,8 @@ moments within the window. Intervals are cut in the queue's time zone (else the 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -139,33 +139,40 @@ def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
         raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
 
 
-def _tally(waits: Iterable[WaitRow], cdrs: Iterable[CdrRow],
+def _tally(waits: Iterable[WaitRow], cdrs: Sequence[CdrRow],
            spec: _QueueSpec) -> tuple[QueueTally, float | None]:  # fmt: skip
     """The queue's counts, and its 90th percentile wait (nearest rank, to the second up).
 
     With waits to the second: wait < S (short) is floor(wait) < S, and wait <= T (within)
-    is ceil(wait) <= T, for whole-second S and T: both exact."""
-    total = QueueTally()
-    histogram: dict[int, int] = defaultdict(int)
+    is ceil(wait) <= T, for whole-second S and T: both exact (``formulas.tally_stays``
+    on the same stays gives the same tally; the tests check it on fixed tables)."""
+    counts: Counter[str] = Counter()
+    exits: Counter[str] = Counter()
+    histogram: Counter[int] = Counter()
+    answered_wait = wait = 0.0
     for w in waits:
-        up = w.seconds + w.fraction
-        histogram[up] += w.count
-        one = f.tally_stays([f.Stay(w.queue, "", w.outcome, up)], spec.threshold,
-                            spec.short + (1 if w.fraction else 0))  # fmt: skip
-        total += _times(one, w.count, w.wait_ms / 1000)
-    for c in cdrs:
-        total += QueueTally(handled=c.handled, talk=c.talk_ms / 1000, hold=c.hold_ms / 1000,
-                            wrapup=c.wrapup_ms / 1000)  # fmt: skip
+        up, n, seconds = w.seconds + w.fraction, w.count, w.wait_ms / 1000
+        histogram[up] += n
+        counts["offered"] += n
+        wait += seconds
+        if w.outcome == f.ANSWERED:
+            counts["answered"] += n
+            answered_wait += seconds
+            counts["answered_within"] += n if f.within(up, spec.threshold) else 0
+        elif w.outcome == f.ABANDONED:
+            counts["abandoned"] += n
+            counts["short_abandoned"] += n if f.is_short_abandon(w.seconds, spec.short) else 0
+            counts["abandoned_within"] += n if f.within(up, spec.threshold) else 0
+        elif w.outcome == f.CALLBACK:
+            counts["callbacks"] += n
+        else:
+            exits[w.outcome] += n
+    handled = [sum(getattr(c, k) for c in cdrs) for k in ("handled", "talk_ms", "hold_ms",
+                                                          "wrapup_ms")]  # fmt: skip
+    total = QueueTally(**counts, exits=dict(exits), answered_wait=answered_wait, wait=wait,
+                       handled=handled[0], talk=handled[1] / 1000, hold=handled[2] / 1000,
+                       wrapup=handled[3] / 1000)  # fmt: skip
     return total, f.percentile_of_counts(histogram.items())
-
-
-def _times(one: QueueTally, count: int, wait: float) -> QueueTally:
-    """One stay's tally as ``count`` stays waiting ``wait`` seconds in all."""
-    scaled = {name: getattr(one, name) * count for name in (
-        "offered", "answered", "abandoned", "short_abandoned", "answered_within",
-        "abandoned_within", "callbacks")}  # fmt: skip
-    return QueueTally(**scaled, exits={k: v * count for k, v in one.exits.items()},
-                      answered_wait=wait if one.answered else 0.0, wait=wait)  # fmt: skip
 
 
 def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTally,
