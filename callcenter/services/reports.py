@@ -200,8 +200,10 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         waits = _by_queue(repo.waits(since, until, name))
         cdrs = _by_queue(repo.cdrs(since, until, name))
         fcr = repo.fcr(since, until, period.fcr_hours, name) if period.fcr_hours else {}
-        times = repo.agent_times(since, _so_far(until))
         members = repo.members()
+        serving = sorted({x for q in (specs if name is None else [name])
+                          for x in members.get(q, ())})  # fmt: skip
+        times = repo.agent_times(since, _so_far(until), serving) if serving else []
     agents = {a.agent: a for a in _agent_rows({}, times)}
     rows = []
     for queue in sorted((set(waits) | set(cdrs)) & set(specs)):

@@ -74,7 +74,7 @@ def _param(dialect: str, name: str) -> str:
     return f"CAST(:{name} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else f":{name}"
 
 
-Queues = str | Sequence[str] | None  # one queue, some, or every one
+Queues = str | Sequence[str] | None  # one queue (or agent), some, or every one
 
 
 def _among(column: str, queues: Queues, otherwise: str) -> tuple[str, dict[str, str]]:
@@ -215,7 +215,7 @@ class ReportRepository:
         return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in found}
 
     def agent_times(self, since: datetime, until: datetime,
-                    agent: str | None = None) -> list[TimeRow]:  # fmt: skip
+                    agent: Queues = None) -> list[TimeRow]:  # fmt: skip
         """(extension, status, state, pause reason, milliseconds, offers that rang without
         becoming a call) per status/state/reason, from the history clipped to the window.
 
@@ -224,8 +224,8 @@ class ReportRepository:
         last row before it. A paused row's reason is the one given when its pause began
         (looked up for paused rows without one only: a few a day)."""
         d = self.dialect
-        who = ("AND agent_id = (SELECT id FROM agents WHERE extension = :agent)"
-               if agent is not None else "")  # fmt: skip
+        among, names = _among("extension", agent, "")
+        who = f"AND agent_id IN (SELECT id FROM agents WHERE 1 = 1 {among})" if among else ""
         until_ = _param(d, "until")
         sql = f"""
             SELECT a.extension, t.status, t.state, t.why, t.ms, t.missed
@@ -241,15 +241,15 @@ class ReportRepository:
                         WINDOW w AS (PARTITION BY agent_id ORDER BY at, id)) spans
                   GROUP BY 1, 2, 3, 4) t
             JOIN agents a ON a.id = t.agent_id"""
-        found = self._rows(sql, since=since, until=until, agent=agent)
+        found = self._rows(sql, since=since, until=until, **names)
         out = [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), int(r[5])) for r in found]
         return out + self._carried(since, until, agent)
 
-    def _carried(self, since: datetime, until: datetime, agent: str | None) -> list[TimeRow]:
+    def _carried(self, since: datetime, until: datetime, agent: Queues) -> list[TimeRow]:
         """Each agent's span from ``since`` to its first row in the window (or ``until``),
         in the status and state of its last row before ``since``."""
         d = self.dialect
-        who = "AND a.extension = :agent" if agent is not None else ""
+        who, names = _among("a.extension", agent, "")
         first = f"""COALESCE((SELECT MIN(f.at) FROM agent_status_history f
                               WHERE f.agent_id = a.id AND f.at >= :since AND f.at < :until),
                              {_param(d, "until")})"""
@@ -260,7 +260,7 @@ class ReportRepository:
                 SELECT h.id FROM agent_status_history h WHERE h.agent_id = a.id
                   AND h.at < :since ORDER BY h.at DESC, h.id DESC LIMIT 1)
             WHERE 1 = 1 {who}"""
-        found = self._rows(sql, since=since, until=until, agent=agent)
+        found = self._rows(sql, since=since, until=until, **names)
         return [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), 0) for r in found]
 
     def members(self) -> dict[str, list[str]]:
