@@ -203,7 +203,8 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         members = repo.members()
         serving = sorted({x for q in (specs if name is None else [name])
                           for x in members.get(q, ())})  # fmt: skip
-        times = repo.agent_times(since, _so_far(until), serving) if serving else []
+        end = _so_far(until)
+        times = repo.agent_times(since, end, serving) if serving and end > since else []
     agents = {a.agent: a for a in _agent_rows({}, times)}
     rows = []
     for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
@@ -297,7 +298,8 @@ def agents_report(db: Database, period: Period) -> list[AgentFigures]:
     with db.session_scope() as session:
         repo = ReportRepository(session)
         calls = repo.agent_calls(period.since, period.until, period.agent)
-        times = repo.agent_times(period.since, _so_far(period.until), period.agent)
+        end = _so_far(period.until)
+        times = repo.agent_times(period.since, end, period.agent) if end > period.since else []
     return _agent_rows(calls, times)
 
 

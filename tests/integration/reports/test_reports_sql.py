@@ -4,6 +4,7 @@ worked out by hand, on PostgreSQL and on SQLite."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,9 @@ def test_queue_kpi_settings_are_checked_where_they_are_given(db: Database) -> No
         "abandons_met", 5, "Europe/Paris")  # fmt: skip
     cleared = queues.update(db, root, "q1", QueueSettings(time_zone=""))
     assert cleared.time_zone is None
+
+
+def test_a_period_still_to_come_has_no_agent_time(loaded: Database) -> None:
+    later = Period(datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) + timedelta(days=2))
+    assert reports.agents_report(loaded, later) == []
+    assert reports.queues_report(loaded, later) == []
