@@ -122,6 +122,15 @@ def _checked(period: Period) -> Period:
     return period
 
 
+SETTLE = timedelta(hours=2)
+
+
+def _settled() -> datetime:
+    """Agent time of a UTC day that ended before this is rolled up once (kpi_agent_days):
+    a day whose history is still being written (a spool replay) waits this long."""
+    return now() - SETTLE
+
+
 def _so_far(until: datetime) -> datetime:
     """Agent time is counted up to now, not to a window's end still to come."""
     return min(until, now())
@@ -204,7 +213,9 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         serving = sorted({x for q in (specs if name is None else [name])
                           for x in members.get(q, ())})  # fmt: skip
         end = _so_far(until)
-        times = repo.agent_times(since, end, serving) if serving and end > since else []
+        times = (
+            repo.rolled_times(since, end, serving, _settled()) if serving and end > since else []
+        )
     agents = {a.agent: a for a in _agent_rows({}, times)}
     rows = []
     for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
@@ -299,7 +310,8 @@ def agents_report(db: Database, period: Period) -> list[AgentFigures]:
         repo = ReportRepository(session)
         calls = repo.agent_calls(period.since, period.until, period.agent)
         end = _so_far(period.until)
-        times = repo.agent_times(period.since, end, period.agent) if end > period.since else []
+        times = (repo.rolled_times(period.since, end, period.agent, _settled())
+                 if end > period.since else [])  # fmt: skip
     return _agent_rows(calls, times)
 
 

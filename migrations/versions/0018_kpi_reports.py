@@ -36,9 +36,36 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_cdrs_from_number_started_at"), "cdrs", ["from_number", "started_at"])
     op.create_index(op.f("ix_agent_status_history_at"), "agent_status_history", ["at"])
+    # agent time per settled UTC day, filled by the reports (the month's history is millions
+    # of rows; a day's is read once)
+    op.create_table(
+        "kpi_agent_days",
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("reason", sa.String(255), nullable=False),
+        sa.Column("ms", sa.BigInteger(), nullable=False),
+        sa.Column("missed", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_kpi_agent_days_agent_id_agents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "day", "agent_id", "status", "state", "reason", name=op.f("pk_kpi_agent_days")
+        ),
+    )  # fmt: skip
+    op.create_table(
+        "kpi_rolled_days",
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("rolled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_kpi_rolled_days")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("kpi_rolled_days")
+    op.drop_table("kpi_agent_days")
     op.drop_index(op.f("ix_agent_status_history_at"), table_name="agent_status_history")
     op.drop_index(op.f("ix_cdrs_from_number_started_at"), table_name="cdrs")
     op.drop_index(op.f("ix_cdrs_agent_extension_started_at"), table_name="cdrs")

@@ -14,6 +14,7 @@ from callcenter.store.models.calls import Call, CallLeg, Cdr, CdrLeg, Recording
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
+from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
 from callcenter.store.models.tokens import ApiToken
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "EngineChange",
     "EventRow",
     "IvrFlowVersion",
+    "KpiAgentDay",
+    "KpiRolledDay",
     "OutboundRoute",
     "Queue",
     "QueueEntry",

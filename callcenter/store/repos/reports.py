@@ -15,13 +15,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from callcenter.store.base import UTCDateTime
+from callcenter.store.base import UTCDateTime, utcnow
+from callcenter.store.models import KpiAgentDay, KpiRolledDay
 
 _STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall on this grid
+DAY = 86_400
+
+
+def _day(number: int) -> datetime:
+    return datetime.fromtimestamp(number * DAY, UTC)
 
 
 def _epoch_ms(dialect: str, column: str) -> str:
@@ -262,6 +268,56 @@ class ReportRepository:
             WHERE 1 = 1 {who}"""
         found = self._rows(sql, since=since, until=until, **names)
         return [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), 0) for r in found]
+
+    def rolled_times(self, since: datetime, until: datetime, agent: Queues = None,
+                     settled: datetime | None = None) -> list[TimeRow]:  # fmt: skip
+        """``agent_times`` with each whole UTC day of the window that ended before
+        ``settled`` read from ``kpi_agent_days`` (rolled up the first time it is asked),
+        the rest from the history."""
+        first = -(-int(since.timestamp()) // DAY)  # the first whole day
+        last = min(int(until.timestamp()), int((settled or until).timestamp())) // DAY
+        if last <= first:
+            return self.agent_times(since, until, agent)
+        self._roll(first, last)
+        among, names = _among("a.extension", agent, "")
+        sql = f"""
+            SELECT a.extension, k.status, k.state, k.reason, SUM(k.ms), SUM(k.missed)
+            FROM kpi_agent_days k JOIN agents a ON a.id = k.agent_id
+            WHERE k.day >= :first AND k.day < :last {among}
+            GROUP BY a.extension, k.status, k.state, k.reason"""
+        found = self.session.execute(text(sql), {"first": first, "last": last, **names})
+        rows = [(str(r[0]), str(r[1]), str(r[2]), r[3] or None, int(r[4]), int(r[5]))
+                for r in found]  # fmt: skip
+        start, end = _day(first), _day(last)
+        if since < start:
+            rows += self.agent_times(since, start, agent)
+        if end < until:
+            rows += self.agent_times(end, until, agent)
+        return rows
+
+    def _roll(self, first: int, last: int) -> None:
+        """Roll up the days of [first, last) not rolled up yet, every agent's."""
+        done = {int(d) for (d,) in self.session.execute(
+            text("SELECT day FROM kpi_rolled_days WHERE day >= :a AND day < :b"),
+            {"a": first, "b": last})}  # fmt: skip
+        agents = {str(e): int(i) for i, e in self.session.execute(
+            text("SELECT id, extension FROM agents"))}  # fmt: skip
+        for day in sorted(set(range(first, last)) - done):
+            rows = self.agent_times(_day(day), _day(day + 1))
+            values = [{"day": day, "agent_id": agents[r[0]], "status": r[1], "state": r[2],
+                       "reason": r[3] or "", "ms": r[4], "missed": r[5]}
+                      for r in rows if r[0] in agents]  # fmt: skip
+            merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for v in values:  # the carried span and the day's rows can share a key
+                key = (v["agent_id"], v["status"], v["state"], v["reason"])
+                if key in merged:
+                    merged[key]["ms"] += v["ms"]
+                    merged[key]["missed"] += v["missed"]
+                else:
+                    merged[key] = v
+            if merged:
+                self.session.execute(insert(KpiAgentDay), list(merged.values()))
+            self.session.execute(insert(KpiRolledDay), [{"day": day, "rolled_at": utcnow()}])
 
     def members(self) -> dict[str, list[str]]:
         """queue -> the extensions of its members (the agents serving it)."""

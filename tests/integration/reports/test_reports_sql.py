@@ -115,3 +115,28 @@ def test_a_period_still_to_come_has_no_agent_time(loaded: Database) -> None:
     later = Period(datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) + timedelta(days=2))
     assert reports.agents_report(loaded, later) == []
     assert reports.queues_report(loaded, later) == []
+
+
+def test_whole_settled_days_of_agent_time_are_rolled_up_once(loaded: Database) -> None:
+    from sqlalchemy import text
+
+    from callcenter.store.repos.reports import ReportRepository
+
+    days = Period(fixed.T0 - timedelta(days=2), fixed.T0 + timedelta(days=2))
+    with loaded.session_scope() as session:
+        raw = sorted(ReportRepository(session).agent_times(days.since, days.until))
+    first = {r.agent: r.as_dict() for r in reports.agents_report(loaded, days)}  # rolls up
+    again = {r.agent: r.as_dict() for r in reports.agents_report(loaded, days)}  # reads them
+    assert first == again
+    _close(first["1001"], fixed.EXPECTED_1001)
+    with loaded.session_scope() as session:
+        rolled = session.execute(text("SELECT COUNT(*) FROM kpi_rolled_days")).scalar()
+        rows = session.execute(text("SELECT SUM(ms) FROM kpi_agent_days")).scalar()
+    assert rolled == 3  # 30 June, 1 and 2 July: whole days inside the period, all settled
+    # 1001's time from its first row (T0 - 2 h) to the end of 2 July, in every status
+    end_of_days = datetime(2026, 7, 3, tzinfo=UTC)
+    assert int(rows) == (end_of_days - (fixed.T0 - timedelta(hours=2))).total_seconds() * 1000
+    assert (
+        sum(r[4] for r in raw)
+        == (days.until - fixed.T0 + timedelta(hours=2)).total_seconds() * 1000
+    )
