@@ -272,21 +272,20 @@ def intervals_report(db: Database, period: Period,
         specs = _specs(repo, default_zone)
         _known(period.queue, specs)
         names = [period.queue] if period.queue is not None else sorted(specs)
-        zones: dict[str, list[str]] = defaultdict(list)  # one pass a zone, not a queue
+        zones: dict[str, list[str]] = defaultdict(list)  # one pass, each queue in its zone
         for queue in names:
             zones[specs[queue].zone.key].append(queue)
-        for zone, queues in zones.items():
-            offsets = zone_offsets(ZoneInfo(zone), period.since, period.until)
-            window = (period.since, period.until, queues, offsets, width)
-            waits = _by_bucket(repo.waits(*window))
-            cdrs = _by_bucket(repo.cdrs(*window))
-            for queue in queues:
-                spec = specs[queue]
-                for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
-                    tally, p90 = _tally(waits[queue].get(bucket, []),
-                                        cdrs[queue].get(bucket, []), spec)  # fmt: skip
-                    start = _local_start(bucket * width, spec.zone)
-                    found[queue].append(figures(queue, start, spec, tally, p90))
+        window = [(queues, zone_offsets(ZoneInfo(zone), period.since, period.until))
+                  for zone, queues in zones.items()]  # fmt: skip
+        waits = _by_bucket(repo.waits(period.since, period.until, names, window, width))
+        cdrs = _by_bucket(repo.cdrs(period.since, period.until, names, window, width))
+        for queue in names:
+            spec = specs[queue]
+            for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
+                tally, p90 = _tally(waits[queue].get(bucket, []),
+                                    cdrs[queue].get(bucket, []), spec)  # fmt: skip
+                start = _local_start(bucket * width, spec.zone)
+                found[queue].append(figures(queue, start, spec, tally, p90))
     return [row for queue in sorted(found) for row in found[queue]]  # each in time order
 
 

@@ -68,11 +68,27 @@ def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]]) -> str
     return f"({epoch} + CASE {arms} ELSE {offsets[-1][1]} END)"
 
 
-def _bucket(dialect: str, column: str, offsets: Sequence[tuple[int, int]] | None,
-            width: int) -> str:  # fmt: skip
-    if offsets is None:
-        return "0"
-    return f"({_local(dialect, column, offsets)} / {width})"
+# the queues of each time zone, and that zone's offsets over the window
+Zones = Sequence[tuple[Sequence[str], Sequence[tuple[int, int]]]]
+
+
+def _bucket(dialect: str, column: str, queue: str, zones: Zones | None,
+            width: int) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """The interval key of ``column`` (0: no intervals), each queue in its zone; and the
+    queue names it binds."""
+    if not zones:
+        return "0", {}
+    arms: list[str] = []
+    values: dict[str, str] = {}
+    for n, (names, offsets) in enumerate(zones):
+        keys = {f"z{n}_{i}": name for i, name in enumerate(names)}
+        values.update(keys)
+        local = f"({_local(dialect, column, offsets)} / {width})"
+        if n == len(zones) - 1:
+            return (f"CASE {' '.join(arms)} ELSE {local} END" if arms else local), values
+        listed = ", ".join(f":{k}" for k in keys)
+        arms.append(f"WHEN {queue} IN ({listed}) THEN {local}")
+    raise AssertionError("unreachable")
 
 
 def _param(dialect: str, name: str) -> str:
@@ -168,34 +184,36 @@ class ReportRepository:
             self.session.execute(text("SET LOCAL enable_sort = on"))
 
     def waits(self, since: datetime, until: datetime, queue: Queues = None,
-              offsets: Sequence[tuple[int, int]] | None = None,
+              zones: Zones | None = None,
               width: int = 0) -> list[WaitRow]:  # fmt: skip
         """Closed stays joined in the window, by queue, interval, outcome and wait second."""
         d = self.dialect
         left = _epoch_ms(d, "COALESCE(e.answered_at, e.left_at)")
         where, names = _among("q.name", queue, "")
+        bucket, zoned = _bucket(d, "e.joined_at", "q.name", zones, width)
         sql = f"""
             SELECT queue, bucket, outcome, wait_ms / 1000,
                    CASE WHEN wait_ms % 1000 > 0 THEN 1 ELSE 0 END, COUNT(*), SUM(wait_ms)
             FROM (SELECT q.name AS queue, e.outcome,
                          {left} - {_epoch_ms(d, "e.joined_at")} AS wait_ms,
-                         {_bucket(d, "e.joined_at", offsets, width)} AS bucket
+                         {bucket} AS bucket
                   FROM queue_entries e JOIN queues q ON q.id = e.queue_id
                   WHERE e.joined_at >= :since AND e.joined_at < :until
                     AND e.outcome IS NOT NULL {where}) s
             GROUP BY 1, 2, 3, 4, 5"""
-        found = self._grouped(sql, since=since, until=until, **names)
+        found = self._grouped(sql, since=since, until=until, **names, **zoned)
         return [WaitRow(str(r[0]), int(r[1]), str(r[2]), int(r[3]), bool(r[4]), int(r[5]),
                         int(r[6])) for r in found]  # fmt: skip
 
     def cdrs(self, since: datetime, until: datetime, queue: Queues = None,
-             offsets: Sequence[tuple[int, int]] | None = None,
+             zones: Zones | None = None,
              width: int = 0) -> list[CdrRow]:  # fmt: skip
         """Calls started in the window that went through a queue, and their handle times."""
         where, names = _among("queue", queue, "AND queue IS NOT NULL")
+        bucket, zoned = _bucket(self.dialect, "started_at", "queue", zones, width)
         answered = "agent_extension IS NOT NULL"
         sql = f"""
-            SELECT queue, {_bucket(self.dialect, "started_at", offsets, width)} AS bucket,
+            SELECT queue, {bucket} AS bucket,
                    COUNT(*), SUM(CASE WHEN disposition = 'abandoned' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN {answered} THEN 1 ELSE 0 END),
                    SUM(CASE WHEN {answered} THEN talk_ms ELSE 0 END),
@@ -204,7 +222,7 @@ class ReportRepository:
             FROM cdrs
             WHERE started_at >= :since AND started_at < :until {where}
             GROUP BY 1, 2"""
-        found = self._grouped(sql, since=since, until=until, **names)
+        found = self._grouped(sql, since=since, until=until, **names, **zoned)
         return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
 
     def agent_calls(self, since: datetime, until: datetime,
