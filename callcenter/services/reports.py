@@ -150,28 +150,26 @@ def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
 
 def _tally(waits: Iterable[WaitRow], cdrs: Sequence[CdrRow],
            spec: _QueueSpec) -> tuple[QueueTally, float | None]:  # fmt: skip
-    """The queue's counts, and its 90th percentile wait (nearest rank, to the second up).
-
-    With waits to the second: wait < S (short) is floor(wait) < S, and wait <= T (within)
-    is ceil(wait) <= T, for whole-second S and T: both exact (``formulas.tally_stays``
-    on the same stays gives the same tally; the tests check it on fixed tables)."""
+    """The queue's counts (short and within T counted in SQL from the waits in
+    milliseconds, as ``formulas.is_short_abandon`` and ``formulas.within`` say), and its
+    90th percentile wait (nearest rank, waits rounded up to the second)."""
     counts: Counter[str] = Counter()
     exits: Counter[str] = Counter()
     histogram: Counter[int] = Counter()
     answered_wait = wait = 0.0
     for w in waits:
-        up, n, seconds = w.seconds + w.fraction, w.count, w.wait_ms / 1000
-        histogram[up] += n
+        n, seconds = w.count, w.wait_ms / 1000
+        histogram[w.seconds] += n
         counts["offered"] += n
         wait += seconds
         if w.outcome == f.ANSWERED:
             counts["answered"] += n
             answered_wait += seconds
-            counts["answered_within"] += n if f.within(up, spec.threshold) else 0
+            counts["answered_within"] += w.within
         elif w.outcome == f.ABANDONED:
             counts["abandoned"] += n
-            counts["short_abandoned"] += n if f.is_short_abandon(w.seconds, spec.short) else 0
-            counts["abandoned_within"] += n if f.within(up, spec.threshold) else 0
+            counts["short_abandoned"] += w.short
+            counts["abandoned_within"] += w.within
         elif w.outcome == f.CALLBACK:
             counts["callbacks"] += n
         else:

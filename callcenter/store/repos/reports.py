@@ -116,17 +116,18 @@ def _typed(sql: str) -> TextClause:
 
 @dataclass(frozen=True, slots=True)
 class WaitRow:
-    """Closed stays of one queue, interval and outcome that waited ``seconds`` whole seconds
-    (``fraction``: and some milliseconds more): a histogram of waits to the second, from
-    which the counts, the sums and the percentiles are exact at whole-second thresholds."""
+    """Closed stays of one queue, interval and outcome that waited ``seconds`` (rounded up
+    to the second: a histogram for the percentiles), with their exact counts: waits summed,
+    short (wait < the queue's short_abandon_seconds), within (wait <= its T)."""
 
     queue: str
     bucket: int  # local epoch second / width (0: the whole window)
     outcome: str
     seconds: int
-    fraction: bool
     count: int
     wait_ms: int
+    short: int
+    within: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,18 +193,20 @@ class ReportRepository:
         where, names = _among("q.name", queue, "")
         bucket, zoned = _bucket(d, "e.joined_at", "q.name", zones, width)
         sql = f"""
-            SELECT queue, bucket, outcome, wait_ms / 1000,
-                   CASE WHEN wait_ms % 1000 > 0 THEN 1 ELSE 0 END, COUNT(*), SUM(wait_ms)
-            FROM (SELECT q.name AS queue, e.outcome,
+            SELECT queue, bucket, outcome, (wait_ms + 999) / 1000, COUNT(*), SUM(wait_ms),
+                   SUM(CASE WHEN wait_ms < short_s * 1000 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN wait_ms <= sl * 1000 THEN 1 ELSE 0 END)
+            FROM (SELECT q.name AS queue, e.outcome, q.short_abandon_seconds AS short_s,
+                         q.service_level_seconds AS sl,
                          {left} - {_epoch_ms(d, "e.joined_at")} AS wait_ms,
                          {bucket} AS bucket
                   FROM queue_entries e JOIN queues q ON q.id = e.queue_id
                   WHERE e.joined_at >= :since AND e.joined_at < :until
                     AND e.outcome IS NOT NULL {where}) s
-            GROUP BY 1, 2, 3, 4, 5"""
+            GROUP BY 1, 2, 3, 4"""
         found = self._grouped(sql, since=since, until=until, **names, **zoned)
-        return [WaitRow(str(r[0]), int(r[1]), str(r[2]), int(r[3]), bool(r[4]), int(r[5]),
-                        int(r[6])) for r in found]  # fmt: skip
+        return [WaitRow(str(r[0]), int(r[1]), str(r[2]), *(int(v) for v in r[3:8]))
+                for r in found]  # fmt: skip
 
     def cdrs(self, since: datetime, until: datetime, queue: Queues = None,
              zones: Zones | None = None,
