@@ -148,8 +148,7 @@ def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
         raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
 
 
-def _tally(waits: Iterable[WaitRow], cdrs: Sequence[CdrRow],
-           spec: _QueueSpec) -> tuple[QueueTally, float | None]:  # fmt: skip
+def _tally(waits: Iterable[WaitRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally, float | None]:
     """The queue's counts (short and within T counted in SQL from the waits in
     milliseconds, as ``formulas.is_short_abandon`` and ``formulas.within`` say), and its
     90th percentile wait (nearest rank, waits rounded up to the second)."""
@@ -217,7 +216,7 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
     agents = {a.agent: a for a in _agent_rows({}, times)}
     rows = []
     for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
-        tally, p90 = _tally(waits[queue], cdrs[queue], specs[queue])
+        tally, p90 = _tally(waits[queue], cdrs[queue])
         served = [agents[x] for x in members.get(queue, ()) if x in agents]
         counted, resolved = fcr.get(queue, (0, 0))
         row = figures(queue, None, specs[queue], tally, p90)
@@ -280,8 +279,7 @@ def intervals_report(db: Database, period: Period,
         for queue in names:
             spec = specs[queue]
             for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
-                tally, p90 = _tally(waits[queue].get(bucket, []),
-                                    cdrs[queue].get(bucket, []), spec)  # fmt: skip
+                tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []))
                 start = _local_start(bucket * width, spec.zone)
                 found[queue].append(figures(queue, start, spec, tally, p90))
     return [row for queue in sorted(found) for row in found[queue]]  # each in time order
