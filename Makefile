@@ -68,6 +68,8 @@ bench: $(STAMP) ## Run the benchmarks (~35 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_calls.py --table --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_api.py (API p99 at 50 calls/s, 200 SSE clients when the stream exists)"
 	$(BIN)/python tests/benchmarks/bench_api.py --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_reports.py (a month of a 50-agent centre, ~1M CDRs, reported in < 2 s; docs/kpis.md)"
+	$(BIN)/python tests/benchmarks/bench_reports.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_ewt.py (estimated wait accuracy at loads 0.7/0.85/0.95, ~16 min; docs/waiting.md)"
 	$(BIN)/python tests/benchmarks/bench_ewt.py
 	@echo "== tests/benchmarks/bench_dialer.py (8-hour outbound shifts, 5/20/50 agents; docs/dialer.md)"

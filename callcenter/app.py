@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from callcenter.acd.callback_calls import CallbackCalls, CallbackDialer
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.acd.metrics import AcdMetrics
+from callcenter.acd.metrics import AcdMetrics, floor
 from callcenter.acd.on_call import QueueRunner
 from callcenter.api import app as api
 from callcenter.calls.features import run_target
@@ -38,6 +38,7 @@ from callcenter.ivr.on_call import IvrRunner
 from callcenter.ivr.plan import Tts
 from callcenter.ivr.registry import FlowRegistry, ReloadResult, queue_names
 from callcenter.ivr.warning_digest import WarningDigest
+from callcenter.kpi.live import LiveKpis
 from callcenter.metrics.esl import ESLMetrics
 from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
@@ -120,9 +121,16 @@ class App:
             country=settings.default_country or None,
         )
         self.acd_metrics = AcdMetrics(self.registry)
+        # live KPIs (docs/kpis.md): stays from the ACD's hooks, CDRs and agents from the bus
+        known_reasons = {r for _, r in settings.pause_reasons}
+        known_reasons |= {settings.pause_default_reason, "no_answer"}
+        self.kpis = LiveKpis(self.registry, pause_reasons=known_reasons)
+        self.acd_metrics.kpis = self.kpis
+        self.events.subscribe(self.kpis.on_event)
         self.dispatcher = Dispatcher(
             self.database, self.writer, self.acd_metrics, cache=self.cache, events=self.events
         )
+        self.kpis.floor = functools.partial(self.dispatcher.read, floor)
         self.phones = AgentPhones(self.database)  # per-agent offer and caller-ID settings
         self.queues = QueueRunner(
             self.dispatcher,
@@ -278,7 +286,12 @@ class App:
         )
         # the HTTP API beside /metrics, with the event stream at /api/v1/events
         self.api = api.for_engine(
-            settings, self.database, self.dispatcher, self.flows, events=self.event_stream
+            settings,
+            self.database,
+            self.dispatcher,
+            self.flows,
+            events=self.event_stream,
+            kpis=self.kpis,
         )
         self.metrics.mounts[api.PREFIX] = self.api
         self._stopped = Event()

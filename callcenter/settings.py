@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
@@ -124,6 +125,8 @@ class Settings:
     # where a recording is written under recordings_dir (recording.template; the extension
     # names the format FreeSWITCH writes), checked when the settings are read
     recording_template: str = "{date:%Y/%m/%d}/{queue}/{call_uuid}.wav"
+    # the zone reports cut their intervals in, for a queue without its own (docs/kpis.md)
+    time_zone: str = "UTC"
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -388,6 +391,15 @@ def _convert(key: str, value: Any, where: str) -> Any:
         from callcenter.recording.template import parse as parse_template
 
         return parse_template(_as_str(value, where), where).text
+    if key == "time_zone":
+        text = _as_str(value, where)
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: not an IANA time zone (e.g. Europe/Paris): {value!r}"
+            ) from None
+        return text
     if key == "agents_domain":
         text = _as_str(value, where)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", text):

@@ -86,6 +86,7 @@ class AgentSlot:
     wrapup_due: bool = False  # a queue call ended while on another call: wrap-up after it
     state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
     talking_with: str | None = None  # the queue call it answered (its uuid), until released
+    pause_reason: str | None = None  # as last loaded (the live KPIs' pause time by reason)
 
     def enter(self, state: AgentState, now: float) -> None:
         """Every state change goes through here, so the time in state is always known."""
@@ -231,6 +232,7 @@ class Board:
             slot.status, slot.status_at = new.status, new.status_at
         slot.skills, slot.wrapup_seconds = new.skills, new.wrapup_seconds
         slot.on_demand = new.on_demand
+        slot.pause_reason = new.pause_reason
         slot.failure = new.failure
         slot.removed = False
         return []

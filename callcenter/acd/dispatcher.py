@@ -451,6 +451,7 @@ class Dispatcher:
         slots = [_slot(a) for a in agents]
         changes = self.board.configure([spec_of(q) for q in queues], slots, self.clock())
         self._service_level = {q.name: q.service_level_seconds for q in queues}
+        self.metrics.queues_loaded(queues)
         self._save_agents(changes)
         for ticket in list(self.board.tickets.values()):
             if ticket.queue not in self.board.queues:  # deleted: its callers must move on
@@ -492,10 +493,12 @@ class Dispatcher:
         if record is not None:
             self.board.set_queue(message.name, spec_of(record), self.clock())
             self._service_level[message.name] = record.service_level_seconds
+            self.metrics.queue_changed(message.name, record)
             log.info("ACD: queue %s reloaded", message.name)
             return
         self.board.set_queue(message.name, None)
         self._service_level.pop(message.name, None)
+        self.metrics.queue_changed(message.name, None)
         log.info("ACD: queue %s removed", message.name)
         for ticket in list(self.board.tickets.values()):
             if ticket.queue == message.name:
@@ -901,6 +904,7 @@ class Dispatcher:
         self.auditor.closed(ticket.id)
         self.metrics.calls.labels(queue=ticket.queue, outcome=str(outcome)).inc()
         self.metrics.wait.labels(queue=ticket.queue, outcome=str(outcome)).observe(waited)
+        self.metrics.stay_closed(ticket.queue, outcome, waited)
 
     def _answer(self, ticket: str, message: object) -> None:
         reply = self._replies.get(ticket)
@@ -1025,6 +1029,7 @@ def _slot(agent: AgentRecord) -> AgentSlot:
         status_at=agent.status_changed_at,
         on_demand=agent.on_demand,
         failure=failure,
+        pause_reason=agent.pause_reason,
     )
 
 

@@ -7,7 +7,7 @@ Labels stay bounded: queue names and the agent status/state vocabularies, never 
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from callcenter.kpi.live import Floor, LiveKpis, QueueKpiSpec
+from callcenter.store.records import QueueRecord
 from callcenter.vocabulary import QueueOutcome
 
 if TYPE_CHECKING:
@@ -44,6 +46,20 @@ def figures(board: Board, now: float) -> BoardFigures:
 
 
 Figures = Callable[[], BoardFigures | None]
+
+
+def kpi_spec(queue: QueueRecord) -> QueueKpiSpec:
+    return QueueKpiSpec(queue.service_level_seconds, queue.short_abandon_seconds, queue.sl_formula)
+
+
+def floor(board: Board, now: float) -> Floor:
+    """The agents and the queues' members, for the live KPIs (run by the board's owner)."""
+    agents = tuple(
+        (a.extension, str(a.status), str(a.state), a.pause_reason)
+        for a in sorted(board.agents.values(), key=lambda a: a.extension)
+    )
+    members = {name: tuple(m.extension for m in q.members) for name, q in board.queues.items()}
+    return Floor(agents, members)
 
 
 class AcdMetrics:
@@ -93,6 +109,21 @@ class AcdMetrics:
             self.invariant_violations.labels(rule=rule)
         self._gauges = _BoardGauges()
         registry.register(self._gauges)
+        self.kpis: LiveKpis | None = None  # the live KPIs (kpi.live), fed from here
+
+    # -- the live KPIs' hooks (called by the dispatcher, the board's owner) -------------------
+
+    def queues_loaded(self, queues: Sequence[QueueRecord]) -> None:
+        if self.kpis is not None:
+            self.kpis.queues_loaded({q.name: kpi_spec(q) for q in queues})
+
+    def queue_changed(self, name: str, record: QueueRecord | None) -> None:
+        if self.kpis is not None:
+            self.kpis.queue_changed(name, kpi_spec(record) if record is not None else None)
+
+    def stay_closed(self, queue: str, outcome: QueueOutcome, waited: float) -> None:
+        if self.kpis is not None:
+            self.kpis.stay_closed(queue, str(outcome), waited)
 
     def watch(self, read: Figures) -> None:
         """Export the live gauges ``read`` gives at each scrape (None: nothing to show)."""

@@ -15,8 +15,10 @@ from callcenter.api import (
     calls,
     cdrs,
     flows,
+    kpis,
     queues,
     recordings,
+    reports,
     routes,
     trunks,
     voicemails,
@@ -62,6 +64,7 @@ def for_engine(
     flows: FlowNames,
     *,
     events: WsgiApp | None = None,
+    kpis: Any = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -72,6 +75,8 @@ def for_engine(
         dialplans_dir=settings.dialplans_dir,
         live=BoardReader(dispatcher.read, handle_times=dispatcher.handle_times),
         flows=flows,
+        time_zone=settings.time_zone,
+        kpis=kpis,
     )
     return Api(env, events=events)
 
@@ -88,6 +93,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         *voicemails.operations(env),
         *trunks.operations(env),
         *recordings.operations(env),
+        *reports.operations(env),
+        *kpis.operations(env),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from callcenter.api.live import LiveState
 from callcenter.api.problems import ApiProblem
@@ -25,6 +25,8 @@ class ApiEnv:
     dialplans_dir: Path = Path("dialplans")
     live: LiveState | None = None  # None: no engine in this process (then no live state)
     flows: FlowNames | None = None  # the engine's live flows (its FlowRegistry)
+    time_zone: str = "UTC"  # reports: the zone of a queue without its own (settings.time_zone)
+    kpis: Any = None  # the engine's live KPIs (kpi.live.LiveKpis, api.kpis.KpiReader)
 
     def flow_names(self) -> Collection[str] | None:
         return None if self.flows is None else self.flows.names()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.routing import Ask, Operation
+from callcenter.kpi.formulas import SL_FORMULAS, SlFormula
 from callcenter.services import calls, queues
 from callcenter.services.queues import QueueSettings
 from callcenter.store.models.tokens import TokenScope
@@ -92,6 +93,9 @@ class Queue(BaseModel):
     rejoin_window_seconds: int
     recording_keep_days: int | None = Field(None, description="Its recordings' files kept.")
     recording_announcement: str | None = Field(None, description="Played before recording.")
+    sl_formula: SlFormula = Field(SlFormula.OFFERED, description="docs/kpis.md")
+    short_abandon_seconds: int = 5
+    time_zone: str | None = Field(None, description="Reports' zone; null: the engine's.")
     members: list[Member]
     required_skills: dict[str, int]
     routing: dict[str, Any] = Field(
@@ -149,6 +153,11 @@ class Settings(BaseModel):
     )
     recording_announcement: str | None = Field(
         None, max_length=1024, description='Played before its recording starts; "" removes it.'
+    )
+    sl_formula: SlFormula | None = Field(None, description="; ".join(SL_FORMULAS.values()))
+    short_abandon_seconds: int | None = Field(None, description="0 (none) to 3600")
+    time_zone: str | None = Field(
+        None, max_length=64, examples=["Europe/Paris"], description='IANA zone; "": the engine\'s'
     )
 
 

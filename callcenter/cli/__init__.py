@@ -236,6 +236,9 @@ def _register() -> None:
     from callcenter.cli.recording_cmd import recording
 
     main.add_command(recording)
+    from callcenter.cli.report_cmd import report
+
+    main.add_command(report)
     from callcenter.cli.remote_cmds import COMMANDS
 
     remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API

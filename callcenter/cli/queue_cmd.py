@@ -10,6 +10,7 @@ import click
 
 from callcenter.acd.rules import EMPTY_CONDITIONS, QUEUE_KEYS
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
+from callcenter.kpi.formulas import SL_FORMULAS, SlFormula
 from callcenter.services import queues as service
 from callcenter.services.queues import QueueSettings, settings_of
 from callcenter.store.records import QueueEntryRecord, QueueRecord
@@ -201,6 +202,7 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
             show_default=d("rejoin_window_seconds"),
             help=_SETTINGS["rejoin_window"][1],
         ),
+        *_kpi_options(d),
         click.option(
             "--record",
             metavar="POLICY",
@@ -238,6 +240,31 @@ def _settings_options(func: F, shown: Callable[[str], str | bool] | None = None)
     return func
 
 
+def _kpi_options(d: Callable[[str], str | bool]) -> list[Callable[[F], F]]:
+    """The KPI settings (docs/kpis.md)."""
+    return [
+        click.option(
+            "--sl-formula",
+            type=click.Choice([str(f) for f in SlFormula]),
+            show_default=d("sl_formula"),
+            help="Service level definition: "
+            + "; ".join(f"{k}: {v}" for k, v in SL_FORMULAS.items()),
+        ),
+        click.option(
+            "--short-abandon",
+            type=click.IntRange(0, 3600),
+            show_default=d("short_abandon_seconds"),
+            help="Callers hanging up in less than this many seconds are short abandons, "
+            "counted apart (0: none).",
+        ),
+        click.option(
+            "--time-zone",
+            metavar="ZONE",
+            help='IANA zone the reports cut intervals in (Europe/Paris; "": the engine\'s).',
+        ),
+    ]
+
+
 def _add_default(column: str) -> str:
     """What `queue add` stores for an option not given."""
     return str(service.DEFAULTS.get(column, ""))
@@ -270,6 +297,9 @@ def _settings_given(given: dict[str, Any], *, clear_overflow: bool = False) -> Q
         recording=given.get("record"),
         recording_keep_days=given.get("keep_days"),
         recording_announcement=given.get("record_announcement"),
+        sl_formula=given.get("sl_formula"),
+        short_abandon_seconds=given.get("short_abandon"),
+        time_zone=given.get("time_zone"),
     )
 
 

@@ -139,6 +139,8 @@ _QUEUE_FIELDS = {
     "overflow": "overflow_target", "wait_prompt": "wait_prompt",
     "wait_less_prompt": "wait_less_prompt", "wait_more_prompt": "wait_more_prompt",
     "rejoin_window": "rejoin_window_seconds",
+    "sl_formula": "sl_formula", "short_abandon": "short_abandon_seconds",
+    "time_zone": "time_zone",
 }  # fmt: skip
 
 
@@ -558,6 +560,28 @@ def _recording_op(action: str) -> Remote:
     return run
 
 
+# -- reports ------------------------------------------------------------------------------
+
+
+def _report(kind: str) -> Remote:
+    def run(api: RemoteApi, since: datetime | None, until: datetime | None, fmt: str,
+            **given: Any) -> None:  # fmt: skip
+        from datetime import UTC, timedelta
+
+        from callcenter.cli import report_cmd
+
+        # naive times are sent as given: the engine reads them in its time zone
+        end = until or datetime.now(UTC)
+        start = since or end - timedelta(days=1)
+        query = {"from": start.isoformat(), "to": end.isoformat(), **given}
+        rows = api.request("GET", f"/reports/{kind}", query=query)["items"]
+        columns = {"queues": report_cmd.QUEUE_COLUMNS, "agents": report_cmd.AGENT_COLUMNS,
+                   "intervals": ["queue", *report_cmd.INTERVAL_COLUMNS]}[kind]  # fmt: skip
+        report_cmd.emit_report(rows, columns, fmt)
+
+    return run
+
+
 COMMANDS: dict[tuple[str, ...], Remote] = {
     ("agent", "list"): agent_list,
     ("agent", "show"): agent_show,
@@ -628,4 +652,7 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("recording", "resume"): _recording_op("resume"),
     ("recording", "start"): _recording_op("start"),
     ("recording", "stop"): _recording_op("stop"),
+    ("report", "queues"): _report("queues"),
+    ("report", "agents"): _report("agents"),
+    ("report", "intervals"): _report("intervals"),
 }

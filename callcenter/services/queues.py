@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.acd import rules
 from callcenter.errors import ConfigError, DomainError
+from callcenter.kpi.formulas import SlFormula
 from callcenter.recording import policy as recording_policy
 from callcenter.services import checks
 from callcenter.services.actor import Actor
@@ -37,6 +39,7 @@ RANGES = {
     "service_level_seconds": (0, 86_400),
     "announce_position_seconds": (0, 3600),
     "rejoin_window_seconds": (0, 86_400),
+    "short_abandon_seconds": (0, 3600),
 }
 
 
@@ -82,6 +85,11 @@ class QueueSettings:
     recording: str | None = None
     recording_keep_days: int | None = None
     recording_announcement: str | None = None
+    # KPIs (docs/kpis.md): the service-level definition, the short-abandon threshold, and
+    # the time zone of the queue's reports ("": back to the engine's)
+    sl_formula: str | None = None
+    short_abandon_seconds: int | None = None
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +169,7 @@ def _columns(name: str, given: QueueSettings) -> dict[str, Any]:
     elif given.clear_overflow:
         out["overflow_target"] = None
     out.update(_recording_columns(given))
+    out.update(_kpi_columns(given))
     if given.number is not None:
         number = given.number
         if number and not (number.isascii() and number.isdigit()):
@@ -188,6 +197,32 @@ def _recording_columns(given: QueueSettings) -> dict[str, Any]:
             checks.playback(text, "recording_announcement") if text else None
         )
     return out
+
+
+def _kpi_columns(given: QueueSettings) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if given.sl_formula is not None:
+        try:
+            out["sl_formula"] = str(SlFormula(given.sl_formula))
+        except ValueError:
+            choices = ", ".join(SlFormula)
+            raise checks.InvalidArgument(
+                "sl_formula", f"{checks.shown(given.sl_formula)}: one of {choices}"
+            ) from None
+    if given.time_zone is not None:
+        out["time_zone"] = zone_name(given.time_zone) if given.time_zone else None
+    return out
+
+
+def zone_name(name: str) -> str:
+    """An IANA time zone name (Europe/Paris), checked against the zone database."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise checks.InvalidArgument(
+            "time_zone", f"{checks.shown(name)}: not an IANA time zone (e.g. Europe/Paris)"
+        ) from None
+    return name
 
 
 def strategy_of(text: str) -> QueueStrategy:

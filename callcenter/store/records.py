@@ -73,6 +73,9 @@ class QueueRecord:
     rejoin_window_seconds: int = 0
     recording_keep_days: int | None = None  # retention of its recordings (None: kept)
     recording_announcement: str | None = None  # played before its recording starts
+    sl_formula: str = "offered"  # kpi.formulas.SlFormula
+    short_abandon_seconds: int = 5
+    time_zone: str | None = None  # None: the engine's
 
 
 @dataclass(frozen=True, slots=True)

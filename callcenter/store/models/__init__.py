@@ -21,6 +21,7 @@ from callcenter.store.models.calls import (
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
+from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
 from callcenter.store.models.tokens import ApiToken
 from callcenter.store.models.trunks import Trunk, TrunkState
 
@@ -39,6 +40,8 @@ __all__ = [
     "EngineChange",
     "EventRow",
     "IvrFlowVersion",
+    "KpiAgentDay",
+    "KpiRolledDay",
     "OutboundRoute",
     "Queue",
     "QueueEntry",

@@ -98,7 +98,7 @@ class AgentStatusChange(Base):
     reason: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index(None, "agent_id", "at"),)
+    __table_args__ = (Index(None, "agent_id", "at"), Index(None, "at"))
 
 
 class Queue(Base):
@@ -129,6 +129,11 @@ class Queue(Base):
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # a caller who hung up and calls again within this many seconds gets its place (0: off)
     rejoin_window_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # KPIs (docs/kpis.md): which service-level definition, what counts as a short abandon,
+    # and the zone its reports' intervals are cut in (None: the engine's, settings.time_zone)
+    sl_formula: Mapped[str] = mapped_column(String(16), default="offered", server_default="offered")
+    short_abandon_seconds: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list[QueueMember]] = relationship(
@@ -150,6 +155,7 @@ class Queue(Base):
             "recording_keep_days IS NULL OR recording_keep_days BETWEEN 1 AND 36500",
             name="recording_keep_days_range",
         ),
+        CheckConstraint("short_abandon_seconds BETWEEN 0 AND 3600", name="short_abandon_range"),
     )
 
 

@@ -120,6 +120,8 @@ class Cdr(Base):
     __table_args__ = (
         Index(None, "started_at"),
         Index(None, "queue", "started_at"),
+        Index(None, "agent_extension", "started_at"),
+        Index(None, "from_number", "started_at"),
         CheckConstraint(
             "ring_ms >= 0 AND ivr_ms >= 0 AND queue_wait_ms >= 0 AND talk_ms >= 0 "
             "AND hold_ms >= 0 AND wrapup_ms >= 0 AND total_ms >= 0",

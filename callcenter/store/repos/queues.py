@@ -29,6 +29,9 @@ _SETTABLE = {
     "rejoin_window_seconds",
     "recording_keep_days",
     "recording_announcement",
+    "sl_formula",
+    "short_abandon_seconds",
+    "time_zone",
 }
 
 
@@ -57,6 +60,9 @@ def to_record(queue: Queue) -> QueueRecord:
         rejoin_window_seconds=queue.rejoin_window_seconds,
         recording_keep_days=queue.recording_keep_days,
         recording_announcement=queue.recording_announcement,
+        sl_formula=queue.sl_formula,
+        short_abandon_seconds=queue.short_abandon_seconds,
+        time_zone=queue.time_zone,
     )
 
 

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from prometheus_client import CollectorRegistry
 from schemathesis import checks
 
 from callcenter.api.app import PREFIX, Api
 from callcenter.api.env import ApiEnv
+from callcenter.kpi.live import LiveKpis
 from callcenter.services import agents, queues, routes, webhooks
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
@@ -53,7 +55,7 @@ def admin(db: Database, make_client: Callable[..., Client]) -> Iterator[str]:
     routes.add(db, ROOT, "+15550001", "queue:sales")
     hook = webhooks.add(db, ROOT, "https://crm.example.com/cc", ["call.created"])
     dead_letters(db, hook.webhook.id, 2)
-    client = make_client()
+    client = make_client(kpis=LiveKpis(CollectorRegistry()))  # as in the engine: live KPIs
     MOUNTED.app = client.client.app
     try:
         yield client.secrets["admin"]

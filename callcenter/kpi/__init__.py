@@ -1,0 +1,1 @@
+"""Call-centre KPIs: formulas, live figures."""

@@ -1,0 +1,343 @@
+"""Reports over a period: per queue, per agent, per interval, from the stored stays, CDRs
+and agent status history (docs/kpis.md). Read-only: no audit entry, no change message.
+
+Stays count by when the caller joined, CDRs by when the call started, agent time by the
+moments within the window. Intervals are cut in the queue's time zone (else the engine's).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from callcenter.errors import NotFound
+from callcenter.kpi import formulas as f
+from callcenter.kpi.formulas import QueueTally
+from callcenter.services import checks
+from callcenter.store.database import Database
+from callcenter.store.repos.reports import CdrRow, ReportRepository, WaitRow, zone_offsets
+
+MAX_DAYS = 400
+ALL = "(all)"  # the centre's row: each call counted once
+
+
+class Interval(StrEnum):
+    MINUTES_15 = "15m"
+    HOUR = "hour"
+    DAY = "day"
+
+
+WIDTH = {Interval.MINUTES_15: 900, Interval.HOUR: 3600, Interval.DAY: 86_400}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    since: datetime
+    until: datetime
+    queue: str | None = None
+    agent: str | None = None
+    by: Interval = Interval.HOUR
+    fcr_hours: float | None = None  # first-contact resolution (approximate) when given
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigures:
+    queue: str
+    interval: str | None  # the interval's local start (ISO 8601), None: the whole period
+    sl_formula: str
+    service_level_seconds: int
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    callbacks: int
+    exits: dict[str, int]
+    service_level: float | None
+    abandon_rate: float | None
+    asa_seconds: float | None
+    average_wait_seconds: float | None
+    wait_p90_seconds: float | None
+    handled: int
+    aht_seconds: float | None
+    occupancy: float | None = None
+    fcr_approx: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    agent: str
+    calls: int
+    talk_seconds: float
+    hold_seconds: float
+    wrapup_seconds: float
+    ring_no_answer: int
+    logged_in_seconds: float
+    available_idle_seconds: float
+    handling_seconds: float
+    occupancy: float | None
+    pause_seconds: dict[str, float] = field(default_factory=dict)  # by reason code
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _QueueSpec:
+    formula: str
+    threshold: int
+    short: int
+    zone: ZoneInfo
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime, zone: str) -> datetime:
+    """A time as given by an operator: without a zone, the engine's (settings.time_zone)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(zone))
+
+
+def _checked(period: Period) -> Period:
+    if period.since.tzinfo is None or period.until.tzinfo is None:
+        raise checks.InvalidArgument("from", "give times with a zone (UTC if naive)")
+    if period.until <= period.since:
+        raise checks.InvalidArgument("to", "must be after the start (--from)")
+    if period.until - period.since > timedelta(days=MAX_DAYS):
+        raise checks.InvalidArgument("to", f"a report covers at most {MAX_DAYS} days")
+    if period.queue is not None:
+        checks.queue_name(period.queue)
+    if period.agent is not None:
+        checks.extension(period.agent, "agent")
+    if period.fcr_hours is not None:
+        checks.in_range(int(period.fcr_hours), 1, 24 * 30, "fcr_hours")
+    return period
+
+
+SETTLE = timedelta(hours=2)
+
+
+def _settled() -> datetime:
+    """Agent time of a UTC day that ended before this is rolled up once (kpi_agent_days):
+    a day whose history is still being written (a spool replay) waits this long."""
+    return now() - SETTLE
+
+
+def _so_far(until: datetime) -> datetime:
+    """Agent time is counted up to now, not to a window's end still to come."""
+    return min(until, now())
+
+
+def _specs(repo: ReportRepository, default_zone: str) -> dict[str, _QueueSpec]:
+    return {
+        name: _QueueSpec(formula, threshold, short, ZoneInfo(zone or default_zone))
+        for name, formula, threshold, short, zone in repo.queues()
+    }
+
+
+def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
+    if queue is not None and queue not in specs:
+        raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
+
+
+def _tally(waits: Iterable[WaitRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally, float | None]:
+    """The queue's counts (short and within T counted in SQL from the waits in
+    milliseconds, as ``formulas.is_short_abandon`` and ``formulas.within`` say), and its
+    90th percentile wait (nearest rank, waits rounded up to the second)."""
+    counts: Counter[str] = Counter()
+    exits: Counter[str] = Counter()
+    histogram: Counter[int] = Counter()
+    answered_wait = wait = 0.0
+    for w in waits:
+        n, seconds = w.count, w.wait_ms / 1000
+        histogram[w.seconds] += n
+        counts["offered"] += n
+        wait += seconds
+        if w.outcome == f.ANSWERED:
+            counts["answered"] += n
+            answered_wait += seconds
+            counts["answered_within"] += w.within
+        elif w.outcome == f.ABANDONED:
+            counts["abandoned"] += n
+            counts["short_abandoned"] += w.short
+            counts["abandoned_within"] += w.within
+        elif w.outcome == f.CALLBACK:
+            counts["callbacks"] += n
+        else:
+            exits[w.outcome] += n
+    handled = [sum(getattr(c, k) for c in cdrs) for k in ("handled", "talk_ms", "hold_ms",
+                                                          "wrapup_ms")]  # fmt: skip
+    total = QueueTally(**counts, exits=dict(exits), answered_wait=answered_wait, wait=wait,
+                       handled=handled[0], talk=handled[1] / 1000, hold=handled[2] / 1000,
+                       wrapup=handled[3] / 1000)  # fmt: skip
+    return total, f.percentile_of_counts(histogram.items())
+
+
+def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTally,
+            p90: float | None) -> QueueFigures:  # fmt: skip
+    return QueueFigures(
+        queue=queue, interval=interval, sl_formula=spec.formula,
+        service_level_seconds=spec.threshold, offered=tally.offered, answered=tally.answered,
+        abandoned=tally.abandoned, short_abandoned=tally.short_abandoned,
+        callbacks=tally.callbacks, exits=dict(tally.exits),
+        service_level=f.service_level(tally, spec.formula), abandon_rate=f.abandon_rate(tally),
+        asa_seconds=f.asa(tally), average_wait_seconds=f.average_wait(tally),
+        wait_p90_seconds=p90,
+        handled=tally.handled, aht_seconds=f.aht(tally),
+    )  # fmt: skip
+
+
+def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> list[QueueFigures]:
+    """One row per queue with traffic (or the one asked), then the centre's row."""
+    period = _checked(period)
+    since, until, name = period.since, period.until, period.queue
+    with db.session_scope() as session:
+        repo = ReportRepository(session)
+        specs = _specs(repo, default_zone)
+        _known(name, specs)
+        waits = _by_queue(repo.waits(since, until, name))
+        cdrs = _by_queue(repo.cdrs(since, until, name))
+        fcr = repo.fcr(since, until, period.fcr_hours, name) if period.fcr_hours else {}
+        members = repo.members()
+        serving = sorted({x for q in (specs if name is None else [name])
+                          for x in members.get(q, ())})  # fmt: skip
+        end = _so_far(until)
+        times = (
+            repo.rolled_times(since, end, serving, _settled()) if serving and end > since else []
+        )
+    agents = {a.agent: a for a in _agent_rows({}, times)}
+    rows = []
+    for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
+        tally, p90 = _tally(waits[queue], cdrs[queue])
+        served = [agents[x] for x in members.get(queue, ()) if x in agents]
+        counted, resolved = fcr.get(queue, (0, 0))
+        row = figures(queue, None, specs[queue], tally, p90)
+        rows.append(replace(
+            row,
+            occupancy=f.occupancy(sum(a.handling_seconds for a in served),
+                                  sum(a.available_idle_seconds for a in served)),
+            fcr_approx=f.ratio(resolved, counted),
+        ))  # fmt: skip
+    if name is None and rows:
+        rows.append(_centre(rows, [c for found in cdrs.values() for c in found]))
+    return rows
+
+
+R = TypeVar("R", WaitRow, CdrRow)
+
+
+def _by_queue(rows: Iterable[R]) -> dict[str, list[R]]:
+    out: dict[str, list[R]] = defaultdict(list)
+    for row in rows:
+        out[row.queue].append(row)
+    return out
+
+
+def _centre(rows: list[QueueFigures], cdrs: list[CdrRow]) -> QueueFigures:
+    """The centre: calls from their CDRs, one each (a caller overflowing from A to B is
+    offered once)."""
+    offered = sum(c.calls for c in cdrs)
+    handled = sum(c.handled for c in cdrs)
+    handle = sum(c.talk_ms + c.hold_ms + c.wrapup_ms for c in cdrs) / 1000
+    abandoned = sum(c.abandoned for c in cdrs)
+    return QueueFigures(
+        queue=ALL, interval=None, sl_formula="", service_level_seconds=0, offered=offered,
+        answered=handled, abandoned=abandoned,
+        short_abandoned=sum(r.short_abandoned for r in rows),
+        callbacks=sum(r.callbacks for r in rows), exits={}, service_level=None,
+        abandon_rate=f.ratio(abandoned, offered), asa_seconds=None, average_wait_seconds=None,
+        wait_p90_seconds=None, handled=handled, aht_seconds=f.ratio(handle, handled),
+    )  # fmt: skip
+
+
+def intervals_report(db: Database, period: Period,
+                     default_zone: str = "UTC") -> list[QueueFigures]:  # fmt: skip
+    """Per queue and interval (15m, hour, day in the queue's zone), intervals with traffic."""
+    period = _checked(period)
+    width = WIDTH[Interval(period.by)]
+    found: dict[str, list[QueueFigures]] = defaultdict(list)
+    with db.session_scope() as session:
+        repo = ReportRepository(session)
+        specs = _specs(repo, default_zone)
+        _known(period.queue, specs)
+        names = [period.queue] if period.queue is not None else sorted(specs)
+        zones: dict[str, list[str]] = defaultdict(list)  # one pass, each queue in its zone
+        for queue in names:
+            zones[specs[queue].zone.key].append(queue)
+        window = [(queues, zone_offsets(ZoneInfo(zone), period.since, period.until))
+                  for zone, queues in zones.items()]  # fmt: skip
+        waits = _by_bucket(repo.waits(period.since, period.until, names, window, width))
+        cdrs = _by_bucket(repo.cdrs(period.since, period.until, names, window, width))
+        for queue in names:
+            spec = specs[queue]
+            for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
+                tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []))
+                start = _local_start(bucket * width, spec.zone)
+                found[queue].append(figures(queue, start, spec, tally, p90))
+    return [row for queue in sorted(found) for row in found[queue]]  # each in time order
+
+
+def _by_bucket(rows: Iterable[R]) -> dict[str, dict[int, list[R]]]:
+    """queue -> interval -> rows."""
+    out: dict[str, dict[int, list[R]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        out[row.queue][row.bucket].append(row)
+    return out
+
+
+def _local_start(local_epoch: int, zone: ZoneInfo) -> str:
+    wall = datetime.fromtimestamp(local_epoch, UTC).replace(tzinfo=None)
+    return wall.replace(tzinfo=zone).isoformat()
+
+
+def agents_report(db: Database, period: Period) -> list[AgentFigures]:
+    """One row per agent with calls or logged-in time in the period (or the one asked)."""
+    period = _checked(period)
+    with db.session_scope() as session:
+        repo = ReportRepository(session)
+        calls = repo.agent_calls(period.since, period.until, period.agent)
+        end = _so_far(period.until)
+        times = (repo.rolled_times(period.since, end, period.agent, _settled())
+                 if end > period.since else [])  # fmt: skip
+    return _agent_rows(calls, times)
+
+
+Times = list[tuple[str, str, str, str | None, int, int]]
+
+
+def _agent_rows(calls: dict[str, tuple[int, int, int, int]], times: Times) -> list[AgentFigures]:
+    seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    pauses: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for extension, status, state, reason, ms, missed in times:
+        kept = seconds[extension]
+        kept["rna"] += missed
+        if status == "logged_out":
+            continue
+        kept["logged_in"] += ms / 1000
+        if state in ("in_call", "wrap_up"):
+            kept["handling"] += ms / 1000
+        elif status == "available":
+            kept["idle"] += ms / 1000
+        if status == "paused":
+            pauses[extension][reason or "unspecified"] += ms / 1000
+    rows = []
+    for extension in sorted(set(calls) | {x for x, s in seconds.items() if s["logged_in"]}):
+        count, talk, hold, wrapup = calls.get(extension, (0, 0, 0, 0))
+        kept = seconds[extension]
+        rows.append(AgentFigures(
+            agent=extension, calls=count, talk_seconds=talk / 1000, hold_seconds=hold / 1000,
+            wrapup_seconds=wrapup / 1000, ring_no_answer=int(kept["rna"]),
+            logged_in_seconds=kept["logged_in"], available_idle_seconds=kept["idle"],
+            handling_seconds=kept["handling"],
+            occupancy=f.occupancy(kept["handling"], kept["idle"]),
+            pause_seconds={k: round(v, 3) for k, v in sorted(pauses[extension].items())},
+        ))  # fmt: skip
+    return rows

@@ -1,0 +1,381 @@
+"""The reports' SQL: counts and sums over stays, CDRs and agent status history, grouped in
+the database (PostgreSQL, or SQLite for the demo), so a month of a centre is read as a few
+hundred rows, not a million. ``kpi.formulas`` turns them into figures.
+
+Waits are whole milliseconds (``wait_ms``), so "within T" compares integers. Interval keys are
+computed in SQL from the UTC epoch plus the zone's offset, given as a CASE over the zone's
+transitions inside the window: a day starts at the queue's local midnight, DST included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, insert, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+
+from callcenter.store.base import UTCDateTime, utcnow
+from callcenter.store.models import KpiAgentDay, KpiRolledDay
+
+_STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall on this grid
+DAY = 86_400
+
+
+def _day(number: int) -> datetime:
+    return datetime.fromtimestamp(number * DAY, UTC)
+
+
+def _epoch_ms(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        # date_part is double precision (microseconds exact at today's epochs): several
+        # times cheaper a row than extract's numeric
+        return f"CAST(round(date_part('epoch', {column}) * 1000) AS BIGINT)"
+    return f"CAST(round((julianday({column}) - 2440587.5) * 86400000.0) AS INTEGER)"
+
+
+def _epoch_s(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(floor(date_part('epoch', {column})) AS BIGINT)"
+    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+
+def zone_offsets(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[int, int]]:
+    """(from epoch second, offset seconds) for each offset the zone has within the window."""
+    start = datetime.fromtimestamp(since.timestamp() // 900 * 900, UTC)
+    out: list[tuple[int, int]] = []
+    moment = start
+    while True:
+        offset = int((moment.astimezone(zone).utcoffset() or timedelta()).total_seconds())
+        if not out or out[-1][1] != offset:
+            out.append((int(moment.timestamp()), offset))
+        if moment >= until:
+            return out
+        moment += _STEP
+
+
+def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]]) -> str:
+    """The local epoch second of ``column`` (UTC epoch + the zone's offset at that moment)."""
+    epoch = _epoch_s(dialect, column)
+    if len(offsets) == 1:
+        return f"({epoch} + {offsets[0][1]})"
+    pairs = zip(offsets[1:], offsets, strict=False)
+    arms = " ".join(f"WHEN {epoch} < {start} THEN {prev}" for (start, _), (_, prev) in pairs)
+    return f"({epoch} + CASE {arms} ELSE {offsets[-1][1]} END)"
+
+
+# the queues of each time zone, and that zone's offsets over the window
+Zones = Sequence[tuple[Sequence[str], Sequence[tuple[int, int]]]]
+
+
+def _bucket(dialect: str, column: str, queue: str, zones: Zones | None,
+            width: int) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """The interval key of ``column`` (0: no intervals), each queue in its zone; and the
+    queue names it binds."""
+    if not zones:
+        return "0", {}
+    arms: list[str] = []
+    values: dict[str, str] = {}
+    for n, (names, offsets) in enumerate(zones):
+        keys = {f"z{n}_{i}": name for i, name in enumerate(names)}
+        values.update(keys)
+        local = f"({_local(dialect, column, offsets)} / {width})"
+        if n == len(zones) - 1:
+            return (f"CASE {' '.join(arms)} ELSE {local} END" if arms else local), values
+        listed = ", ".join(f":{k}" for k in keys)
+        arms.append(f"WHEN {queue} IN ({listed}) THEN {local}")
+    raise AssertionError("unreachable")
+
+
+def _param(dialect: str, name: str) -> str:
+    """A time parameter where PostgreSQL cannot tell its type (a select list, LEAD)."""
+    return f"CAST(:{name} AS TIMESTAMP WITH TIME ZONE)" if dialect == "postgresql" else f":{name}"
+
+
+Queues = str | Sequence[str] | None  # one queue (or agent), some, or every one
+
+
+def _among(column: str, queues: Queues, otherwise: str) -> tuple[str, dict[str, str]]:
+    """``AND column IN (:q0, :q1, ...)`` and its values; no queue given: ``otherwise``."""
+    if queues is None:
+        return otherwise, {}
+    names = [queues] if isinstance(queues, str) else list(queues)
+    values = {f"q{i}": name for i, name in enumerate(names)}
+    return f"AND {column} IN ({', '.join(':' + k for k in values)})", values
+
+
+def _typed(sql: str) -> TextClause:
+    return text(sql).bindparams(
+        bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitRow:
+    """Closed stays of one queue, interval and outcome that waited ``seconds`` (rounded up
+    to the second: a histogram for the percentiles), with their exact counts: waits summed,
+    short (wait < the queue's short_abandon_seconds), within (wait <= its T)."""
+
+    queue: str
+    bucket: int  # local epoch second / width (0: the whole window)
+    outcome: str
+    seconds: int
+    count: int
+    wait_ms: int
+    short: int
+    within: int
+
+
+@dataclass(frozen=True, slots=True)
+class CdrRow:
+    """The calls of a queue (CDRs: each call once, under its last queue) in an interval."""
+
+    queue: str
+    bucket: int
+    calls: int
+    abandoned: int  # disposition abandoned
+    handled: int  # an agent answered
+    talk_ms: int
+    hold_ms: int
+    wrapup_ms: int
+
+
+# (extension, status, state, pause reason, milliseconds, offers rung that were not answered)
+TimeRow = tuple[str, str, str, str | None, int, int]
+
+# a paused row's reason code: its own, else that of the row that began its pause
+_WHY = """CASE WHEN spans.status <> 'paused' THEN NULL
+               WHEN spans.reason IS NOT NULL THEN spans.reason
+               ELSE (SELECT p.reason FROM agent_status_history p
+                     WHERE p.agent_id = spans.agent_id AND p.at <= spans.at
+                       AND p.status = 'paused' AND p.reason IS NOT NULL
+                       AND NOT EXISTS (
+                           SELECT 1 FROM agent_status_history q
+                           WHERE q.agent_id = p.agent_id AND q.at > p.at
+                             AND q.at <= spans.at AND q.status <> 'paused')
+                     ORDER BY p.at DESC, p.id DESC LIMIT 1) END"""
+
+
+class ReportRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        if self.dialect == "postgresql":
+            # a report is a few big aggregations: JIT compiling them costs more (1 s and
+            # more) than it saves, and their sorts fit in memory rather than on disk
+            session.execute(text("SET LOCAL jit = off"))
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+    def _rows(self, sql: str, **values: Any) -> Sequence[Any]:
+        return self.session.execute(_typed(sql), values).all()
+
+    def _grouped(self, sql: str, **values: Any) -> Sequence[Any]:
+        """A GROUP BY of a few thousand groups over a million rows: PostgreSQL guesses a
+        group a row and sorts them all; hashing is several times faster."""
+        if self.dialect != "postgresql":
+            return self._rows(sql, **values)
+        self.session.execute(text("SET LOCAL enable_sort = off"))
+        try:
+            return self._rows(sql, **values)
+        finally:
+            self.session.execute(text("SET LOCAL enable_sort = on"))
+
+    def waits(self, since: datetime, until: datetime, queue: Queues = None,
+              zones: Zones | None = None,
+              width: int = 0) -> list[WaitRow]:  # fmt: skip
+        """Closed stays joined in the window, by queue, interval, outcome and wait second."""
+        d = self.dialect
+        left = _epoch_ms(d, "COALESCE(e.answered_at, e.left_at)")
+        where, names = _among("q.name", queue, "")
+        bucket, zoned = _bucket(d, "e.joined_at", "q.name", zones, width)
+        sql = f"""
+            SELECT queue, bucket, outcome, (wait_ms + 999) / 1000, COUNT(*), SUM(wait_ms),
+                   SUM(CASE WHEN wait_ms < short_s * 1000 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN wait_ms <= sl * 1000 THEN 1 ELSE 0 END)
+            FROM (SELECT q.name AS queue, e.outcome, q.short_abandon_seconds AS short_s,
+                         q.service_level_seconds AS sl,
+                         {left} - {_epoch_ms(d, "e.joined_at")} AS wait_ms,
+                         {bucket} AS bucket
+                  FROM queue_entries e JOIN queues q ON q.id = e.queue_id
+                  WHERE e.joined_at >= :since AND e.joined_at < :until
+                    AND e.outcome IS NOT NULL {where}) s
+            GROUP BY 1, 2, 3, 4"""
+        found = self._grouped(sql, since=since, until=until, **names, **zoned)
+        return [WaitRow(str(r[0]), int(r[1]), str(r[2]), *(int(v) for v in r[3:8]))
+                for r in found]  # fmt: skip
+
+    def cdrs(self, since: datetime, until: datetime, queue: Queues = None,
+             zones: Zones | None = None,
+             width: int = 0) -> list[CdrRow]:  # fmt: skip
+        """Calls started in the window that went through a queue, and their handle times."""
+        where, names = _among("queue", queue, "AND queue IS NOT NULL")
+        bucket, zoned = _bucket(self.dialect, "started_at", "queue", zones, width)
+        answered = "agent_extension IS NOT NULL"
+        sql = f"""
+            SELECT queue, {bucket} AS bucket,
+                   COUNT(*), SUM(CASE WHEN disposition = 'abandoned' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN talk_ms ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN hold_ms ELSE 0 END),
+                   SUM(CASE WHEN {answered} THEN wrapup_ms ELSE 0 END)
+            FROM cdrs
+            WHERE started_at >= :since AND started_at < :until {where}
+            GROUP BY 1, 2"""
+        found = self._grouped(sql, since=since, until=until, **names, **zoned)
+        return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
+
+    def agent_calls(self, since: datetime, until: datetime,
+                    agent: str | None = None) -> dict[str, tuple[int, int, int, int]]:  # fmt: skip
+        """extension -> (calls, talk ms, hold ms, wrap-up ms) from the CDRs it answered."""
+        where = "AND agent_extension = :agent" if agent is not None else ""
+        sql = f"""
+            SELECT agent_extension, COUNT(*), SUM(talk_ms), SUM(hold_ms), SUM(wrapup_ms)
+            FROM cdrs
+            WHERE started_at >= :since AND started_at < :until
+              AND agent_extension IS NOT NULL {where}
+            GROUP BY agent_extension"""
+        found = self._rows(sql, since=since, until=until, agent=agent)
+        return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in found}
+
+    def agent_times(self, since: datetime, until: datetime,
+                    agent: Queues = None) -> list[TimeRow]:  # fmt: skip
+        """(extension, status, state, pause reason, milliseconds, offers that rang without
+        becoming a call) per status/state/reason, from the history clipped to the window.
+
+        One pass over each agent's rows in the window in index order (agent, time); the
+        span before an agent's first row in the window is in the status and state of its
+        last row before it. A paused row's reason is the one given when its pause began
+        (looked up for paused rows without one only: a few a day)."""
+        d = self.dialect
+        among, names = _among("extension", agent, "")
+        who = f"AND agent_id IN (SELECT id FROM agents WHERE 1 = 1 {among})" if among else ""
+        until_ = _param(d, "until")
+        sql = f"""
+            SELECT a.extension, t.status, t.state, t.why, t.ms, t.missed
+            FROM (SELECT agent_id, status, state, {_WHY}  AS why,
+                         SUM({_epoch_ms(d, "till")} - {_epoch_ms(d, "at")}) AS ms,
+                         SUM(CASE WHEN state = 'offering' AND next_state IS NOT NULL
+                                  AND next_state <> 'in_call' THEN 1 ELSE 0 END) AS missed
+                  FROM (SELECT agent_id, status, state, reason, at, id,
+                               LEAD(state) OVER w AS next_state,
+                               LEAD(at, 1, {until_}) OVER w AS till
+                        FROM agent_status_history
+                        WHERE at >= :since AND at < :until {who}
+                        WINDOW w AS (PARTITION BY agent_id ORDER BY at, id)) spans
+                  GROUP BY 1, 2, 3, 4) t
+            JOIN agents a ON a.id = t.agent_id"""
+        found = self._rows(sql, since=since, until=until, **names)
+        out = [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), int(r[5])) for r in found]
+        return out + self._carried(since, until, agent)
+
+    def _carried(self, since: datetime, until: datetime, agent: Queues) -> list[TimeRow]:
+        """Each agent's span from ``since`` to its first row in the window (or ``until``),
+        in the status and state of its last row before ``since``."""
+        d = self.dialect
+        who, names = _among("a.extension", agent, "")
+        first = f"""COALESCE((SELECT MIN(f.at) FROM agent_status_history f
+                              WHERE f.agent_id = a.id AND f.at >= :since AND f.at < :until),
+                             {_param(d, "until")})"""
+        sql = f"""
+            SELECT a.extension, spans.status, spans.state, {_WHY},
+                   {_epoch_ms(d, first)} - {_epoch_ms(d, _param(d, "since"))}
+            FROM agents a JOIN agent_status_history spans ON spans.id = (
+                SELECT h.id FROM agent_status_history h WHERE h.agent_id = a.id
+                  AND h.at < :since ORDER BY h.at DESC, h.id DESC LIMIT 1)
+            WHERE 1 = 1 {who}"""
+        found = self._rows(sql, since=since, until=until, **names)
+        return [(str(r[0]), str(r[1]), str(r[2]), r[3], int(r[4]), 0) for r in found]
+
+    def rolled_times(self, since: datetime, until: datetime, agent: Queues = None,
+                     settled: datetime | None = None) -> list[TimeRow]:  # fmt: skip
+        """``agent_times`` with each whole UTC day of the window that ended before
+        ``settled`` read from ``kpi_agent_days`` (rolled up the first time it is asked),
+        the rest from the history."""
+        first = -(-int(since.timestamp()) // DAY)  # the first whole day
+        last = min(int(until.timestamp()), int((settled or until).timestamp())) // DAY
+        if last <= first:
+            return self.agent_times(since, until, agent)
+        self._roll(first, last)
+        among, names = _among("a.extension", agent, "")
+        sql = f"""
+            SELECT a.extension, k.status, k.state, k.reason, SUM(k.ms), SUM(k.missed)
+            FROM kpi_agent_days k JOIN agents a ON a.id = k.agent_id
+            WHERE k.day >= :first AND k.day < :last {among}
+            GROUP BY a.extension, k.status, k.state, k.reason"""
+        found = self.session.execute(text(sql), {"first": first, "last": last, **names})
+        rows = [(str(r[0]), str(r[1]), str(r[2]), r[3] or None, int(r[4]), int(r[5]))
+                for r in found]  # fmt: skip
+        start, end = _day(first), _day(last)
+        if since < start:
+            rows += self.agent_times(since, start, agent)
+        if end < until:
+            rows += self.agent_times(end, until, agent)
+        return rows
+
+    def _roll(self, first: int, last: int) -> None:
+        """Roll up the days of [first, last) not rolled up yet, every agent's."""
+        done = {int(d) for (d,) in self.session.execute(
+            text("SELECT day FROM kpi_rolled_days WHERE day >= :a AND day < :b"),
+            {"a": first, "b": last})}  # fmt: skip
+        agents = {str(e): int(i) for i, e in self.session.execute(
+            text("SELECT id, extension FROM agents"))}  # fmt: skip
+        for day in sorted(set(range(first, last)) - done):
+            rows = self.agent_times(_day(day), _day(day + 1))
+            values = [{"day": day, "agent_id": agents[r[0]], "status": r[1], "state": r[2],
+                       "reason": r[3] or "", "ms": r[4], "missed": r[5]}
+                      for r in rows if r[0] in agents]  # fmt: skip
+            merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for v in values:  # the carried span and the day's rows can share a key
+                key = (v["agent_id"], v["status"], v["state"], v["reason"])
+                if key in merged:
+                    merged[key]["ms"] += v["ms"]
+                    merged[key]["missed"] += v["missed"]
+                else:
+                    merged[key] = v
+            if merged:
+                self.session.execute(insert(KpiAgentDay), list(merged.values()))
+            self.session.execute(insert(KpiRolledDay), [{"day": day, "rolled_at": utcnow()}])
+
+    def members(self) -> dict[str, list[str]]:
+        """queue -> the extensions of its members (the agents serving it)."""
+        sql = """SELECT q.name, a.extension FROM queue_members m
+                 JOIN queues q ON q.id = m.queue_id JOIN agents a ON a.id = m.agent_id"""
+        out: dict[str, list[str]] = {}
+        for name, extension in self.session.execute(text(sql)).all():
+            out.setdefault(str(name), []).append(str(extension))
+        return out
+
+    def queues(self) -> list[tuple[str, str, int, int, str | None]]:
+        """(name, SL formula, service level seconds, short-abandon seconds, time zone)."""
+        sql = """SELECT name, sl_formula, service_level_seconds, short_abandon_seconds,
+                        time_zone FROM queues ORDER BY name"""
+        return [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4])
+                for r in self.session.execute(text(sql)).all()]  # fmt: skip
+
+    def fcr(self, since: datetime, until: datetime, hours: float,
+            queue: str | None = None) -> dict[str, tuple[int, int]]:  # fmt: skip
+        """APPROXIMATE first-contact resolution per queue: (answered calls, of which the
+        caller did not call again within ``hours``), callers matched by number without +."""
+        d = self.dialect
+        where = "AND queue = :queue" if queue is not None else "AND queue IS NOT NULL"
+        gap = f"{_epoch_ms(d, 'nxt')} - {_epoch_ms(d, 'started_at')}"
+        sql = f"""
+            SELECT queue, COUNT(*),
+                   SUM(CASE WHEN nxt IS NULL OR {gap} > :gap_ms THEN 1 ELSE 0 END)
+            FROM (SELECT queue, agent_extension, started_at,
+                         LEAD(started_at) OVER (PARTITION BY ltrim(from_number, '+')
+                                                ORDER BY started_at) AS nxt
+                  FROM cdrs
+                  WHERE started_at >= :since AND started_at < :later
+                    AND direction = 'inbound' AND from_number <> '') c
+            WHERE started_at < :until AND agent_extension IS NOT NULL {where}
+            GROUP BY queue"""
+        statement = _typed(sql).bindparams(bindparam("later", type_=UTCDateTime()))
+        values = {"since": since, "until": until, "later": until + timedelta(hours=hours),
+                  "gap_ms": int(hours * 3_600_000), "queue": queue}  # fmt: skip
+        found = self.session.execute(statement, values).all()
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in found}
