@@ -11,6 +11,7 @@ import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
+from callcenter.api import wallboard as wallboard_api
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -23,6 +24,8 @@ from callcenter.settings import Settings
 from callcenter.store.database import Database
 from callcenter.store.models.tokens import TokenScope
 from callcenter.vocabulary import EXTENSION, SKILL
+from callcenter.wallboard.tally import Tally
+from callcenter.wallboard.web import Sessions
 
 PREFIX = "/api/v1"
 OPENAPI = "/openapi.json"
@@ -47,6 +50,8 @@ def for_engine(
     flows: FlowNames,
     *,
     events: WsgiApp | None = None,
+    tally: Tally | None = None,
+    sessions: Sessions | None = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -56,8 +61,9 @@ def for_engine(
         dialplans_dir=settings.dialplans_dir,
         live=BoardReader(dispatcher.read, handle_times=dispatcher.handle_times),
         flows=flows,
+        tally=tally,
     )
-    return Api(env, events=events)
+    return Api(env, events=events, sessions=sessions)
 
 
 def operations(env: ApiEnv) -> list[Operation]:
@@ -69,14 +75,18 @@ def operations(env: ApiEnv) -> list[Operation]:
         *calls.operations(env),
         *cdrs.operations(env),
         *webhooks.operations(env),
+        *wallboard_api.operations(env),
     ]
 
 
 class Api:
     """WSGI callable mounted at ``/api/v1`` (it sees paths without the prefix)."""
 
-    def __init__(self, env: ApiEnv, *, events: WsgiApp | None = None) -> None:
+    def __init__(
+        self, env: ApiEnv, *, events: WsgiApp | None = None, sessions: Sessions | None = None
+    ) -> None:
         self.env = env
+        self._sessions = sessions  # the browser wallboard's stream cookies (wallboard.web)
         self.operations = operations(env)
         self._falcon = build_falcon(self.operations, env.database)
         self._openapi = json.dumps(document(self.operations, PATH_PARAMS, server=PREFIX)).encode()
@@ -96,7 +106,11 @@ class Api:
 
     def _refuse(self, environ: dict[str, Any], needed: TokenScope) -> CallCenterError | None:
         try:
-            token = bearer(self.env.database, environ.get("HTTP_AUTHORIZATION", ""))
+            header = environ.get("HTTP_AUTHORIZATION", "")
+            if not header and self._sessions is not None and needed is TokenScope.READ:
+                self._sessions.authorize(self.env.database, environ)
+                return None
+            token = bearer(self.env.database, header)
             tokens.authorize(token, needed)
         except CallCenterError as exc:
             return exc

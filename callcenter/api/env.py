@@ -10,6 +10,7 @@ from typing import Protocol
 from callcenter.api.live import LiveState
 from callcenter.api.problems import ApiProblem
 from callcenter.store.database import Database
+from callcenter.wallboard.tally import Tally
 
 
 class FlowNames(Protocol):
@@ -24,6 +25,7 @@ class ApiEnv:
     dialplans_dir: Path = Path("dialplans")
     live: LiveState | None = None  # None: no engine in this process (then no live state)
     flows: FlowNames | None = None  # the engine's live flows (its FlowRegistry)
+    tally: Tally | None = None  # the engine's wallboard tally (queue rates, agents' callers)
 
     def flow_names(self) -> Collection[str] | None:
         return None if self.flows is None else self.flows.names()

@@ -1,0 +1,124 @@
+"""The wallboard over HTTP: its snapshot as calls arrive, are answered and abandoned on the
+simulator; the page's files; the session cookie that lets its event stream in."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from callcenter.app import App
+from callcenter.services import tokens
+from callcenter.services.actor import Actor
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.simulator import Simulator
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_queues import setup_queue
+from tests.support import until
+
+ROOT = Actor("cli", "test")
+
+
+def http(
+    app: App, path: str, *, token: str | None = None, method: str = "GET", cookie: str = ""
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{app.metrics.port}{path}", method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if cookie:
+        request.add_header("Cookie", cookie)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, dict(answer.headers), answer.read(6 if "events" in path else -1)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def board(app: App, token: str) -> dict[str, Any]:
+    status, _, body = http(app, "/api/v1/wallboard", token=token)
+    assert status == 200, body
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+def queue_of(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(q for q in snapshot["queues"] if q["name"] == name)
+
+
+def agent_of(snapshot: dict[str, Any], extension: str) -> dict[str, Any]:
+    return next(a for a in snapshot["agents"] if a["extension"] == extension)
+
+
+def test_the_snapshot_follows_calls_on_the_simulator(sim: Simulator, engine: EngineFactory) -> None:
+    app = engine()
+    token = tokens.create(app.database, ROOT, "wall", "read").secret
+    sim.register_agent("7501", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "wb-sales", {"7501": {}}, did="7500", service_level_seconds=20)
+    setup_queue(app, "wb-empty", {}, did="7502")
+    first = board(app, token)
+    assert queue_of(first, "wb-sales")["agents"] == {"staffed": 1, "free": 1, "busy": 0, "paused": 0}
+    assert queue_of(first, "wb-sales")["service_level"] is None  # no call yet: not 0 %
+
+    talking = sim.place_call("7500", "15557500", "Ann <b>\x1b[2J", behaviour=CallerBehaviour())
+    waiting = sim.place_call("7502", "15557502", behaviour=CallerBehaviour(patience=30.0))
+
+    def answered() -> dict[str, Any] | None:
+        snapshot = board(app, token)
+        agent = agent_of(snapshot, "7501")
+        return snapshot if agent["state"] == "in_call" and queue_of(snapshot, "wb-empty")[
+            "waiting"] else None  # fmt: skip
+
+    snapshot = until(answered, timeout=10)
+    agent = agent_of(snapshot, "7501")
+    assert (agent["call_uuid"], agent["caller_number"]) == (talking, "15557500")
+    assert agent["caller_name"] == "Ann <b>\x1b[2J" and agent["queues"] == ["wb-sales"]
+    sales = queue_of(snapshot, "wb-sales")
+    assert sales["agents"]["busy"] == 1 and sales["agents"]["free"] == 0
+    assert (sales["answered"], sales["answered_in_time"], sales["service_level"]) == (1, 1, 1.0)
+    assert queue_of(snapshot, "wb-empty")["longest_wait_seconds"] >= 0
+
+    sim.hangup(waiting)  # gives up after a few seconds of waiting: a counted abandon
+    empty = until(lambda: (q := queue_of(board(app, token), "wb-empty"))["abandoned"] and q)
+    assert (empty["waiting"], empty["offered"]) == (0, 1)
+    assert empty["short_abandoned"] in (0, 1)  # under 5 s, it counts apart
+    sim.hangup(talking)
+    until(lambda: agent_of(board(app, token), "7501")["call_uuid"] is None, timeout=10)
+
+
+def test_a_read_token_opens_the_page_and_its_stream(engine: EngineFactory) -> None:
+    app = engine()
+    reader = tokens.create(app.database, ROOT, "wall-page", "read")
+    status, headers, page = http(app, "/wallboard/")
+    assert status == 200 and b"wallboard.js" in page
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert http(app, "/wallboard")[0] == 200  # redirected to /wallboard/
+    assert http(app, "/wallboard/wallboard.js")[1]["Content-Type"].startswith("text/javascript")
+    assert http(app, "/wallboard/nothing.txt")[0] == 404
+
+    assert http(app, "/wallboard/session", method="POST")[0] == 401
+    assert http(app, "/wallboard/session")[0] == 405
+    status, headers, body = http(app, "/wallboard/session", token=reader.secret, method="POST")
+    assert status == 200 and json.loads(body)["expires_in"] == app.wallboard_sessions.ttl
+    set_cookie = headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+    assert "Path=/api/v1/events" in set_cookie
+    cookie = set_cookie.split(";", 1)[0]
+
+    status, headers, first = http(app, "/api/v1/events", cookie=cookie)
+    assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
+    assert first.startswith(b"retry:")
+    assert http(app, "/api/v1/agents", cookie=cookie)[0] == 401  # the cookie opens the stream only
+    forged = cookie[:-4] + ("0000" if not cookie.endswith("0000") else "1111")
+    assert http(app, "/api/v1/events", cookie=forged)[0] == 401
+    tokens.revoke(app.database, ROOT, "wall-page")
+    assert http(app, "/api/v1/events", cookie=cookie)[0] == 401
+
+
+def test_the_stream_cookie_expires(engine: EngineFactory) -> None:
+    app = engine()
+    clock = [1_000_000.0]
+    app.wallboard_sessions._clock = lambda: clock[0]  # noqa: SLF001
+    value = app.wallboard_sessions.issue("ab" * 32)
+    assert app.wallboard_sessions.token_hash(value) == "ab" * 32
+    clock[0] += app.wallboard_sessions.ttl + 1
+    assert app.wallboard_sessions.token_hash(value) is None
