@@ -8,7 +8,14 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import gevent
+from click.testing import CliRunner
+from gevent.event import Event
+
 from callcenter.app import App
+from callcenter.cli import main
+from callcenter.cli.remote import RemoteApi
+from callcenter.cli.top_cmd import follow
 from callcenter.services import tokens
 from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
@@ -113,3 +120,40 @@ def test_a_read_token_opens_the_page_and_its_stream(engine: EngineFactory) -> No
     assert http(app, "/api/v1/events", cookie=forged)[0] == 401
     tokens.revoke(app.database, ROOT, "wall-page")
     assert http(app, "/api/v1/events", cookie=cookie)[0] == 401
+
+
+def test_top_reads_a_live_engine_remote_and_local(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str
+) -> None:
+    app = engine()
+    secret = tokens.create(app.database, ROOT, "top-remote", "read").secret
+    sim.register_agent("7511", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "wb-top", {"7511": {}}, did="7510")
+    heard: list[str] = []
+    stop = Event()
+    api = RemoteApi(f"http://127.0.0.1:{app.metrics.port}", secret)
+    follower = gevent.spawn(follow, api, heard.append, stop)
+    until(lambda: "live" in heard)
+    uuid = sim.place_call("7510", "15557510", "Top Caller", behaviour=CallerBehaviour())
+    until(lambda: agent_of(board(app, secret), "7511")["call_uuid"] == uuid, timeout=10)
+    until(lambda: {"queue.joined", "agent.answered"} <= set(heard))
+    stop.set()
+    follower.kill(timeout=2)
+
+    remote = {"CALLCENTER_API_URL": api.url, "CALLCENTER_API_TOKEN": secret}
+    result = CliRunner().invoke(main, ["top", "--once", "--width", "80"], env=remote)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert next(line for line in lines if line.startswith("wb-top")).split()[:2] == ["wb-top", "0"]
+    assert "15557510 Top Caller" in result.output and "in call" in result.output
+
+    local = {"CALLCENTER_DATABASE_URL": calls_db_url,
+             "CALLCENTER_METRICS_LISTEN": f"127.0.0.1:{app.metrics.port}"}  # fmt: skip
+    result = CliRunner().invoke(main, ["top", "--once", "--filter", "7511"], env=local)
+    assert result.exit_code == 0, result.output
+    assert "15557510" in result.output
+    made = [t for t in tokens.list_tokens(app.database) if t.name.startswith("top-")]
+    assert [t.name for t in made if t.revoked_at is None] == ["top-remote"]  # its own: revoked
+    assert len(made) == 2
+    sim.hangup(uuid)
