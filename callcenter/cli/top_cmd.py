@@ -95,7 +95,7 @@ def on_key(view: View, key: str) -> View | None:
 
 
 @contextlib.contextmanager
-def _keys() -> Iterator[Callable[[float], str | None]]:
+def _keys() -> Iterator[KeyReader]:
     """A key reader (waits at most the seconds given) with the terminal in cbreak mode;
     without a terminal, never a key."""
     if not sys.stdin.isatty():
@@ -115,7 +115,11 @@ def _keys() -> Iterator[Callable[[float], str | None]]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def watch(api: RemoteApi, view: View, console: Console) -> None:
+KeyReader = Callable[[float], str | None]  # the next key, waiting at most these seconds
+
+
+def watch(api: RemoteApi, view: View, console: Console, key_in: KeyReader) -> None:
+    """Redraw until the key q: at once after a key, else every ``SOONEST`` seconds."""
     stop, dirty = Event(), Event()
     status = ["connecting"]
 
@@ -127,7 +131,7 @@ def watch(api: RemoteApi, view: View, console: Console) -> None:
     follower = gevent.spawn(follow, api, heard, stop)
     board, taken, last_read = snapshot_of(api), time.monotonic(), 0.0
     try:
-        with _keys() as key_in, Live(console=console, screen=True, auto_refresh=False) as live:
+        with Live(console=console, screen=True, auto_refresh=False) as live:
             while True:
                 now = time.monotonic()
                 if (dirty.is_set() and now - last_read >= SOONEST) or now - last_read >= REFRESH:
@@ -194,7 +198,7 @@ def top(
         if once:
             console.print(screen(snapshot_of(api), replace(view, status="once")))
             return
-        watch(api, view, console)
+        watch(api, view, console, cleanup.enter_context(_keys()))
 
 
 def _local_api(ctx: Context, cleanup: contextlib.ExitStack) -> RemoteApi:

@@ -3,7 +3,9 @@ simulator; the page's files; the session cookie that lets its event stream in.""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import urllib.error
 import urllib.request
 from typing import Any
@@ -11,15 +13,17 @@ from typing import Any
 import gevent
 from click.testing import CliRunner
 from gevent.event import Event
+from rich.console import Console
 
 from callcenter.app import App
 from callcenter.cli import main
 from callcenter.cli.remote import RemoteApi
-from callcenter.cli.top_cmd import follow
+from callcenter.cli.top_cmd import follow, watch
 from callcenter.services import tokens
 from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.wallboard.render import View
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_queues import setup_queue
 from tests.support import until
@@ -157,3 +161,17 @@ def test_top_reads_a_live_engine_remote_and_local(
     assert [t.name for t in made if t.revoked_at is None] == ["top-remote"]  # its own: revoked
     assert len(made) == 2
     sim.hangup(uuid)
+
+
+def test_top_redraws_and_answers_its_keys(engine: EngineFactory) -> None:
+    app = engine()
+    secret = tokens.create(app.database, ROOT, "top-keys", "read").secret
+    setup_queue(app, "wb-keys", {}, did="7520")
+    api = RemoteApi(f"http://127.0.0.1:{app.metrics.port}", secret)
+    console = Console(width=80, height=24, file=io.StringIO(), force_terminal=True)
+    keys = iter(["s", "/", "w", "b", "\r", None, "q"])
+    watch(api, View(), console, lambda wait: next(keys))
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", console.file.getvalue())  # type: ignore[attr-defined]
+    frames = drawn.split("callcenter top")
+    assert len(frames) >= 7 and all("wb-keys" in f for f in frames[1:])
+    assert "sort (time)" in frames[2] and "filter: wb" in frames[-1]
