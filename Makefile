@@ -70,6 +70,8 @@ bench: $(STAMP) ## Run the benchmarks (~35 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_api.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_ewt.py (estimated wait accuracy at loads 0.7/0.85/0.95, ~16 min; docs/waiting.md)"
 	$(BIN)/python tests/benchmarks/bench_ewt.py
+	@echo "== tests/benchmarks/bench_staffing.py (Erlang C/A plans vs the simulator, 3 levels, ~20 min; docs/staffing.md)"
+	$(BIN)/python tests/benchmarks/bench_staffing.py
 
 SOAK_ARGS ?=
 soak: $(STAMP) ## Chaos run (SIGKILLs, ESL drops, PostgreSQL cuts; 10 min, 5 calls/s) ending with the invariant checks; SOAK_ARGS='--duration 120'
