@@ -161,7 +161,7 @@ def _read(api: RemoteApi, board: Wallboard, status: list[str]) -> Wallboard:
 @click.command("top")
 @click.option("--once", is_flag=True, help="Print the wallboard once and exit (no keys).")
 @click.option("--sort", type=click.Choice([s.value for s in SortBy]), default=SortBy.STATE.value,
-              metavar="KEY", help="Agents' order: state, extension, time, name (key s).")  # fmt: skip
+              metavar="KEY", help="Agents' order: state, extension, time, name.")  # fmt: skip
 @click.option("--filter", "wanted", default="", help="Only queues and agents that have this.")
 @click.option("--logged-out", is_flag=True, help="Show logged-out agents too (key l).")
 @click.option("--sl-target", type=click.IntRange(1, 99), default=80,
