@@ -22,11 +22,9 @@ import callcenter._gevent  # noqa: F401
 
 # isort: on
 import argparse
-import contextlib
 import random
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,15 +32,12 @@ from typing import Any
 import gevent
 
 from callcenter.acd.staffing import Target, Traffic, plan
-from callcenter.app import App
 from callcenter.events.types import Event, EventType
-from callcenter.settings import load_settings
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
-from callcenter.store.repos import AgentRepository, QueueRepository, RouteRepository
-from callcenter.vocabulary import AgentStatus, RouteTarget
+from tests.benchmarks.bench_ewt import _until, engine
 
-QUEUE, DID, PASSWORD = "plan", "8910", "bench"
+QUEUE, DID, PASSWORD = "plan", "8910", "bench"  # the password: bench_ewt.engine's
 TARGET = Target(0.8, 20)
 LEVELS = (Traffic(360, 60), Traffic(900, 60), Traffic(900, 60, patience=45))
 
@@ -73,48 +68,6 @@ class Stays:
         return (met / len(counted) if counted else 0.0), len(counted)
 
 
-@contextlib.contextmanager
-def engine(sim: Simulator, tmp: Path, agents: list[str]) -> Iterator[App]:
-    settings = load_settings(
-        environ={
-            "CALLCENTER_DATABASE_URL": f"sqlite:///{tmp / 'cc.db'}",
-            "CALLCENTER_ESL_NODES": f"fs1=esl://:{PASSWORD}@127.0.0.1:{sim.port}",
-            "CALLCENTER_METRICS_LISTEN": "127.0.0.1:0",
-            "CALLCENTER_DATA_DIR": str(tmp),
-            "CALLCENTER_DIALPLANS_DIR": str(tmp / "dialplans"),
-            "CALLCENTER_SHUTDOWN_GRACE": "2",
-        }
-    )
-    app = App(settings)
-    app.routes.ttl = 0.0
-    app.start(upgrade_db=True)
-    try:
-        with app.database.session_scope() as session:
-            queues, repo = QueueRepository(session), AgentRepository(session)
-            queues.add(QUEUE, max_wait_seconds=0, agent_ring_seconds=10, service_level_seconds=20,
-                       music_on_hold="silence_stream://-1")  # fmt: skip
-            for ext in agents:
-                repo.add(ext, wrapup_seconds=0)
-                repo.set_status(ext, AgentStatus.AVAILABLE)
-                queues.add_member(QUEUE, ext)
-            RouteRepository(session).add(DID, RouteTarget.QUEUE, QUEUE)
-        app.dispatcher.request_reload()
-        app.routes.refresh()
-        _until(lambda: len(app.dispatcher.board.agents) == len(agents), 20)
-        _until(lambda: app.connections["fs1"].connected, 20)
-        yield app
-    finally:
-        app.stop("bench over")
-
-
-def _until(predicate: Any, timeout: float) -> None:
-    deadline = gevent.get_hub().loop.now() + timeout
-    while not predicate():
-        if gevent.get_hub().loop.now() > deadline:
-            raise RuntimeError(f"the benchmark timed out waiting for {predicate}")
-        gevent.sleep(0.05)
-
-
 def measure(traffic: Traffic, calls: int, scale: float, seed: int) -> dict[str, Any]:
     """Plan the level, run it on the simulator with the planned agents, compare."""
     planned = plan(traffic, TARGET)
@@ -129,7 +82,8 @@ def measure(traffic: Traffic, calls: int, scale: float, seed: int) -> dict[str, 
     ):
         for ext in agents:
             sim.register_agent(ext, AgentBehaviour(answer_delay=0.0))
-        with engine(sim, Path(tmp), agents) as app:
+        url = f"sqlite:///{Path(tmp) / 'cc.db'}"
+        with engine(sim, url, Path(tmp), agents, QUEUE, DID, service_level_seconds=20) as app:
             app.events.subscribe(stays.on_event)
             for n in range(calls):
                 talk = rng.expovariate(1.0 / traffic.aht)
