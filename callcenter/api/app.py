@@ -11,6 +11,7 @@ import falcon
 
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.api import agents, calls, cdrs, flows, queues, routes, webhooks
+from callcenter.api import staffing as staffing_api
 from callcenter.api import wallboard as wallboard_api
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
@@ -76,6 +77,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *cdrs.operations(env),
         *webhooks.operations(env),
         *wallboard_api.operations(env),
+        *staffing_api.operations(env),
     ]
 
 

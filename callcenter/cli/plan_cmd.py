@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import urllib.parse
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import click
 
 from callcenter.acd.staffing import Forecast, Plan, Target, Traffic, parse_target, plan
+from callcenter.api.staffing import StaffingHistory, StaffingInterval, history_out
 from callcenter.cli import Context, emit_json, emit_table, pass_context
 from callcenter.cli import remote as remote_cli
 from callcenter.errors import ConfigError
@@ -111,29 +112,38 @@ def plan_command(
         rows = [forecast_row(r, result.needed, target.seconds) for r in result.rows]
         emit_table(rows, list(rows[0]), False)
         return
-    if remote_cli.current() is not None:
-        raise remote_cli.RemoteUnsupported(
-            "`callcenter plan --from-history` reads the database; run it where the database is"
-        )
-    zone = _zone(tz)
-    step = timedelta(minutes=int(interval))
-    end = _floor(datetime.now(zone), step)
-    start = end - timedelta(days=days or 7)
-    loads = staffing.history(ctx.database, queue, start.astimezone(UTC), end.astimezone(UTC), step)
-    plans = staffing.plan_intervals(loads, target, patience)
-    rows = [history_row(p, zone, target.seconds) for p in plans]
+    history = _history(ctx, queue, days or 7, int(interval), target, patience, tz)
     if as_json:
-        emit_json([{"interval": r["interval"], "plan": p.plan and plan_json(p.plan)}
-                   for r, p in zip(rows, plans, strict=True)])  # fmt: skip
+        click.echo(history.model_dump_json(indent=2))
         return
-    click.echo(
-        f"queue {queue}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {tz}, "
-        f"{'Erlang C' if patience is None else 'Erlang A'}, target {target.text}"
-    )
-    emit_table(rows, list(rows[0]), False)
+    zone = ZoneInfo(tz)
+    click.echo(f"queue {queue}, last {days or 7} days, {tz}: {history.model} for {target.text}")
+    emit_table([history_row(i, zone) for i in history.intervals], HISTORY_COLUMNS, False)
 
 
-def history_row(item: staffing.IntervalPlan, zone: ZoneInfo, seconds: float) -> dict[str, Any]:
+def _history(
+    ctx: Context, queue: str, days: int, minutes: int, target: Target, patience: float | None,
+    tz: str,
+) -> StaffingHistory:  # fmt: skip
+    """The queue's planned intervals: from the database, or through a remote engine's API."""
+    api = remote_cli.current()
+    if api is None:
+        return history_out(staffing.plan_history(
+            ctx.database, queue, days=days, minutes=minutes, target=target.text,
+            patience=patience, zone=tz,
+        ))  # fmt: skip
+    query = {"days": days, "interval": minutes, "target": target.text, "patience": patience,
+             "tz": tz}  # fmt: skip
+    answer = api.request("GET", f"/queues/{urllib.parse.quote(queue, safe='')}/staffing",
+                         query=query)  # fmt: skip
+    return StaffingHistory.model_validate(answer)
+
+
+HISTORY_COLUMNS = ("interval", "calls", "aht", "erlangs", "agents", "sl", "asa", "abandon",
+                   "occupancy")  # fmt: skip
+
+
+def history_row(item: StaffingInterval, zone: ZoneInfo) -> dict[str, Any]:
     load, result = item.load, item.plan
     row: dict[str, Any] = {
         "interval": f"{load.start.astimezone(zone):%a %m-%d %H:%M}",
@@ -143,20 +153,8 @@ def history_row(item: staffing.IntervalPlan, zone: ZoneInfo, seconds: float) -> 
         "agents": 0 if result is None else result.needed,
     }
     chosen = None if result is None else next(r for r in result.rows if r.agents == result.needed)
-    row[f"sl_{seconds:g}s"] = "-" if chosen is None else _percent(chosen.service_level)
+    row["sl"] = "-" if chosen is None else _percent(chosen.service_level)
     row["asa"] = "-" if chosen is None or chosen.asa is None else f"{chosen.asa:.1f}s"
     row["abandon"] = "-" if chosen is None else _percent(chosen.abandon_rate)
     row["occupancy"] = "-" if chosen is None else _percent(chosen.occupancy)
     return row
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{name!r} is not a time zone name", param_hint="--tz") from None
-
-
-def _floor(moment: datetime, step: timedelta) -> datetime:
-    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight + step * ((moment - midnight) // step)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from callcenter.acd.staffing import Plan, Target, Traffic, plan
-from callcenter.errors import NotFound
+from callcenter.acd.staffing import Plan, Target, Traffic, parse_target, plan
+from callcenter.errors import ConfigError, NotFound
 from callcenter.services import checks
 from callcenter.store.database import Database
 from callcenter.store.models.acd import Queue
@@ -112,3 +113,44 @@ def history(
         for started, agent, talk, hold, wrapup in rows
     )
     return intervals(calls, start, end, step)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPlan:
+    queue: str
+    target: Target
+    patience: float | None
+    zone: str
+    intervals: list[IntervalPlan]
+
+
+def plan_history(
+    db: Database,
+    queue: str,
+    *,
+    days: int = 7,
+    minutes: int = 60,
+    target: str = "80/20",
+    patience: float | None = None,
+    zone: str = "UTC",
+    now: datetime | None = None,
+) -> HistoryPlan:
+    """The last ``days`` whole intervals of ``minutes`` (in time zone ``zone``, up to the
+    current interval's start), each planned for ``target``."""
+    if not 1 <= days <= 7 or minutes not in (15, 30, 60):
+        raise checks.InvalidArgument("days/interval", f"{days} days of {minutes} min: expected "
+                                     "1 to 7 days of 15, 30 or 60 minutes")  # fmt: skip
+    try:
+        goal = parse_target(target)
+        where = ZoneInfo(zone)
+    except ConfigError as exc:
+        raise checks.InvalidArgument("target", exc.message.removeprefix("--target: ")) from None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise checks.InvalidArgument("tz", f"{checks.shown(zone)} is not a time zone") from None
+    step = timedelta(minutes=minutes)
+    local = (now or datetime.now(UTC)).astimezone(where)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = midnight + step * ((local - midnight) // step)
+    start = end - timedelta(days=days)
+    loads = history(db, queue, start.astimezone(UTC), end.astimezone(UTC), step)
+    return HistoryPlan(queue, goal, patience, zone, plan_intervals(loads, goal, patience))

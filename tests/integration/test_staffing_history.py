@@ -48,11 +48,12 @@ def test_history_plans_each_interval_from_the_queues_cdrs(pg_url: str) -> None:
     result = CliRunner().invoke(main, ["plan", "--from-history", "hist-sales", "--days", "1",
                                        "--json"], env=env)  # fmt: skip
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
-    assert len(rows) == 24
-    planned = [r for r in rows if r["plan"] is not None]
-    assert len(planned) == 1 and planned[0]["plan"]["erlangs"] == 3.5  # 60/h x 210 s
-    assert planned[0]["plan"]["agents"] == 6
+    intervals = json.loads(result.output)["intervals"]
+    assert len(intervals) == 24
+    planned = [i["plan"] for i in intervals if i["plan"] is not None]
+    assert len(planned) == 1 and planned[0]["traffic"] == {"calls_per_hour": 60.0, "aht": 210.0,
+                                                           "patience": None}  # fmt: skip
+    assert planned[0]["needed"] == 6  # 3.5 erlangs, 80/20
     text = CliRunner().invoke(main, ["plan", "--from-history", "hist-sales", "--week"], env=env)
     assert text.exit_code == 0 and len(text.output.splitlines()) == 2 + 7 * 24
     missing = CliRunner().invoke(main, ["plan", "--from-history", "nope"], env=env)

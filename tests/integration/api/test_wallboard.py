@@ -8,6 +8,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import gevent
@@ -23,9 +24,11 @@ from callcenter.services import tokens
 from callcenter.services.actor import Actor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+from callcenter.store.repos.cdrs import write_cdrs
 from callcenter.wallboard.render import View
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_queues import setup_queue
+from tests.integration.test_staffing_history import cdr
 from tests.support import until
 
 ROOT = Actor("cli", "test")
@@ -175,3 +178,26 @@ def test_top_redraws_and_answers_its_keys(engine: EngineFactory) -> None:
     frames = drawn.split("callcenter top")
     assert len(frames) >= 7 and all("wb-keys" in f for f in frames[1:])
     assert "sort (time)" in frames[2] and "filter: wb" in frames[-1]
+
+
+def test_plan_from_history_through_a_remote_engine(engine: EngineFactory) -> None:
+    app = engine()
+    secret = tokens.create(app.database, ROOT, "planner", "read").secret
+    setup_queue(app, "wb-plan", {}, did="7530")
+    started = datetime.now(UTC) - timedelta(hours=2)
+    with app.database.engine.begin() as conn:
+        write_cdrs(
+            conn, [cdr(n, "wb-plan", started + timedelta(seconds=n), 100) for n in range(30)]
+        )
+    remote = {"CALLCENTER_API_URL": f"http://127.0.0.1:{app.metrics.port}",
+              "CALLCENTER_API_TOKEN": secret}  # fmt: skip
+    args = ["plan", "--from-history", "wb-plan", "--days", "1", "--interval", "30"]
+    result = CliRunner().invoke(main, [*args, "--json"], env=remote)
+    assert result.exit_code == 0, result.output
+    planned = [i for i in json.loads(result.output)["intervals"] if i["plan"]]
+    assert [i["load"]["calls"] for i in planned] == [30]
+    assert planned[0]["plan"]["traffic"]["aht"] == 130.0  # 100 talk + 10 hold + 20 wrap-up
+    text = CliRunner().invoke(main, args, env=remote).output
+    assert "Erlang C for 80/20" in text and len(text.splitlines()) == 2 + 48
+    wrong = CliRunner().invoke(main, [*args, "--tz", "Mars/Olympus"], env=remote)
+    assert wrong.exit_code == 1 and "tz: 'Mars/Olympus' is not a time zone" in wrong.output
