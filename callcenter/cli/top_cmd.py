@@ -162,7 +162,7 @@ def _read(api: RemoteApi, board: Wallboard, status: list[str]) -> Wallboard:
 @click.option("--once", is_flag=True, help="Print the wallboard once and exit (no keys).")
 @click.option("--sort", type=click.Choice([s.value for s in SortBy]), default=SortBy.STATE.value,
               metavar="KEY", help="Agents' order: state, extension, time, name.")  # fmt: skip
-@click.option("--filter", "wanted", default="", help="Only queues and agents that have this.")
+@click.option("--filter", "wanted", help="Only queues and agents that have this (key /).")
 @click.option("--logged-out", is_flag=True, help="Show logged-out agents too (key l).")
 @click.option("--sl-target", type=click.IntRange(1, 99), default=80,
               help="Service level goal, percent: green from it, red 10 under.")  # fmt: skip
@@ -172,7 +172,7 @@ def top(
     ctx: Context,
     once: bool,
     sort: str,
-    wanted: str,
+    wanted: str | None,
     logged_out: bool,
     sl_target: int,
     width: int | None,
@@ -189,7 +189,7 @@ def top(
       CALLCENTER_API_URL=http://pbx1:9464 CALLCENTER_API_TOKEN=cc_... callcenter top
       callcenter top --once --width 80 --filter sales
     """
-    view = View(sort=SortBy(sort), filter=wanted, logged_out=logged_out, sl_target=sl_target / 100)
+    view = View(sort=SortBy(sort), filter=wanted or "", logged_out=logged_out, sl_target=sl_target / 100)
     console = Console(width=width, highlight=False)
     api = remote_cli.current()
     with contextlib.ExitStack() as cleanup:
