@@ -189,7 +189,7 @@ def top(
       CALLCENTER_API_URL=http://pbx1:9464 CALLCENTER_API_TOKEN=cc_... callcenter top
       callcenter top --once --width 80 --filter sales
     """
-    view = View(sort=SortBy(sort), filter=wanted or "", logged_out=logged_out, sl_target=sl_target / 100)
+    view = View(SortBy(sort), filter=wanted or "", logged_out=logged_out, sl_target=sl_target / 100)
     console = Console(width=width, highlight=False)
     api = remote_cli.current()
     with contextlib.ExitStack() as cleanup:
