@@ -1,8 +1,8 @@
 """Staffing plans against the simulator: does a queue staffed as ``callcenter plan`` says
 reach the service level the plan predicts?
 
-Run: .venv/bin/python tests/benchmarks/bench_staffing.py [--calls 1200] [--time-scale 0.05]
-     (three traffic levels, about 18 minutes)
+Run: .venv/bin/python tests/benchmarks/bench_staffing.py [--calls 800] [--time-scale 0.05]
+     (three traffic levels, about 10 minutes)
 
 Per level: ``acd.staffing.plan`` gives N agents for 80/20 (Erlang C, or Erlang A when callers
 have a patience) and the SL it expects with N; the engine (``App``, SQLite) and the
@@ -39,7 +39,7 @@ from tests.benchmarks.bench_ewt import _until, engine
 
 QUEUE, DID, PASSWORD = "plan", "8910", "bench"  # the password: bench_ewt.engine's
 TARGET = Target(0.8, 20)
-LEVELS = (Traffic(360, 60), Traffic(900, 60), Traffic(900, 60, patience=45))
+LEVELS = (Traffic(600, 180), Traffic(1200, 180), Traffic(1200, 180, patience=90))
 
 
 @dataclass
@@ -122,7 +122,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=1200, help="calls per level")
+    parser.add_argument("--calls", type=int, default=800, help="calls per level")
     parser.add_argument("--time-scale", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=21)
     args = parser.parse_args(argv)
