@@ -74,6 +74,8 @@ bench: $(STAMP) ## Run the benchmarks (~35 min, PostgreSQL on BENCH_DATABASE_URL
 	$(BIN)/python tests/benchmarks/bench_ewt.py
 	@echo "== tests/benchmarks/bench_dialer.py (8-hour outbound shifts, 5/20/50 agents; docs/dialer.md)"
 	$(BIN)/python tests/benchmarks/bench_dialer.py
+	@echo "== tests/benchmarks/bench_staffing.py (Erlang C/A plans vs the simulator, 3 levels, ~20 min; docs/staffing.md)"
+	$(BIN)/python tests/benchmarks/bench_staffing.py
 
 SOAK_ARGS ?=
 soak: $(STAMP) ## Chaos run (SIGKILLs, ESL drops, PostgreSQL cuts; 10 min, 5 calls/s) ending with the invariant checks; SOAK_ARGS='--duration 120'

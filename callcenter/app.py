@@ -18,6 +18,7 @@ from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.metrics import AcdMetrics, floor
 from callcenter.acd.on_call import QueueRunner
 from callcenter.api import app as api
+from callcenter.api.routing import bearer
 from callcenter.calls.features import run_target
 from callcenter.calls.manager import CallManager, CallOptions
 from callcenter.calls.metrics import CallMetrics
@@ -67,6 +68,8 @@ from callcenter.trunks.table import OutboundRoutes
 from callcenter.trunks.trunking import Trunking
 from callcenter.trunks.watch import SUBSCRIPTION as TRUNK_EVENTS
 from callcenter.trunks.watch import TrunkStateMetrics, TrunkWatch
+from callcenter.wallboard import web as wallboard_web
+from callcenter.wallboard.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +288,10 @@ class App:
             metrics=FeedMetrics(self.registry),
         )
         # the HTTP API beside /metrics, with the event stream at /api/v1/events
+        # the wallboards' queue rates and agents' callers, from the bus (docs/wallboard.md)
+        self.wallboard_tally = Tally()
+        self.events.subscribe(self.wallboard_tally.on_event)
+        self.wallboard_sessions = wallboard_web.Sessions()  # its page's event-stream cookies
         self.api = api.for_engine(
             settings,
             self.database,
@@ -292,8 +299,13 @@ class App:
             self.flows,
             events=self.event_stream,
             kpis=self.kpis,
+            tally=self.wallboard_tally,
+            sessions=self.wallboard_sessions,
         )
         self.metrics.mounts[api.PREFIX] = self.api
+        self.metrics.mounts[wallboard_web.PREFIX] = wallboard_web.WallboardSite(
+            self.database, self.wallboard_sessions, bearer
+        )
         self._stopped = Event()
         self._started = False
         self._flows_failure = ""

@@ -104,13 +104,23 @@ def erlang_c_wait(agents: int, arrivals_per_second: float, mean_handle: float) -
         return None
     if load <= 0:
         return 0.0
-    term, total = 1.0, 1.0  # sum of load^k / k! for k < agents, built iteratively
-    for k in range(1, agents):
-        term *= load / k
-        total += term
-    top = term * load / agents * agents / (agents - load)
-    waiting = top / (total + top)  # probability that a caller waits
-    return waiting * mean_handle / (agents - load)
+    return erlang_c(agents, load) * mean_handle / (agents - load)
+
+
+def erlang_c(agents: int, load: float) -> float:
+    """Erlang C: the probability that a caller waits, with ``load`` erlangs offered to
+    ``agents`` (1.0 when the load is at or over the agents: everybody waits).
+
+    ``P(wait) = (A^N/N! * N/(N-A)) / (sum_{k<N} A^k/k! + A^N/N! * N/(N-A))``, built by the
+    Erlang B recursion ``B(k) = A*B(k-1) / (k + A*B(k-1))`` so no factorial overflows."""
+    if agents <= 0 or load >= agents:
+        return 1.0
+    if load <= 0:
+        return 0.0
+    blocking = 1.0
+    for k in range(1, agents + 1):
+        blocking = load * blocking / (k + load * blocking)
+    return agents * blocking / (agents - load * (1 - blocking))
 
 
 def for_ticket(board: Board, ticket: Ticket, times: HandleTimes, now: float) -> float | None:

@@ -24,6 +24,8 @@ from callcenter.api import (
     voicemails,
     webhooks,
 )
+from callcenter.api import staffing as staffing_api
+from callcenter.api import wallboard as wallboard_api
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
 from callcenter.api.openapi import document
@@ -37,6 +39,8 @@ from callcenter.settings import Settings
 from callcenter.store.database import Database
 from callcenter.store.models.tokens import TokenScope
 from callcenter.vocabulary import EXTENSION, SKILL
+from callcenter.wallboard.tally import Tally
+from callcenter.wallboard.web import Sessions
 
 PREFIX = "/api/v1"
 OPENAPI = "/openapi.json"
@@ -65,6 +69,8 @@ def for_engine(
     *,
     events: WsgiApp | None = None,
     kpis: Any = None,
+    tally: Tally | None = None,
+    sessions: Sessions | None = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -77,8 +83,9 @@ def for_engine(
         flows=flows,
         time_zone=settings.time_zone,
         kpis=kpis,
+        tally=tally,
     )
-    return Api(env, events=events)
+    return Api(env, events=events, sessions=sessions)
 
 
 def operations(env: ApiEnv) -> list[Operation]:
@@ -95,14 +102,19 @@ def operations(env: ApiEnv) -> list[Operation]:
         *recordings.operations(env),
         *reports.operations(env),
         *kpis.operations(env),
+        *wallboard_api.operations(env),
+        *staffing_api.operations(env),
     ]
 
 
 class Api:
     """WSGI callable mounted at ``/api/v1`` (it sees paths without the prefix)."""
 
-    def __init__(self, env: ApiEnv, *, events: WsgiApp | None = None) -> None:
+    def __init__(
+        self, env: ApiEnv, *, events: WsgiApp | None = None, sessions: Sessions | None = None
+    ) -> None:
         self.env = env
+        self._sessions = sessions  # the browser wallboard's stream cookies (wallboard.web)
         self.operations = operations(env)
         self._falcon = build_falcon(self.operations, env.database)
         self._openapi = json.dumps(document(self.operations, PATH_PARAMS, server=PREFIX)).encode()
@@ -122,7 +134,11 @@ class Api:
 
     def _refuse(self, environ: dict[str, Any], needed: TokenScope) -> CallCenterError | None:
         try:
-            token = bearer(self.env.database, environ.get("HTTP_AUTHORIZATION", ""))
+            header = environ.get("HTTP_AUTHORIZATION", "")
+            if not header and self._sessions is not None and needed is TokenScope.READ:
+                self._sessions.authorize(self.env.database, environ)
+                return None
+            token = bearer(self.env.database, header)
             tokens.authorize(token, needed)
         except CallCenterError as exc:
             return exc

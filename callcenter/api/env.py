@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from callcenter.api.live import LiveState
 from callcenter.api.problems import ApiProblem
 from callcenter.store.database import Database
+from callcenter.wallboard.tally import Tally
 
 
 class FlowNames(Protocol):
@@ -27,6 +28,7 @@ class ApiEnv:
     flows: FlowNames | None = None  # the engine's live flows (its FlowRegistry)
     time_zone: str = "UTC"  # reports: the zone of a queue without its own (settings.time_zone)
     kpis: Any = None  # the engine's live KPIs (kpi.live.LiveKpis, api.kpis.KpiReader)
+    tally: Tally | None = None  # the engine's wallboard tally (queue rates, agents' callers)
 
     def flow_names(self) -> Collection[str] | None:
         return None if self.flows is None else self.flows.names()

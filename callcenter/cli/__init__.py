@@ -239,6 +239,11 @@ def _register() -> None:
     from callcenter.cli.report_cmd import report
 
     main.add_command(report)
+    from callcenter.cli.plan_cmd import plan_command
+    from callcenter.cli.top_cmd import top
+
+    main.add_command(plan_command)
+    main.add_command(top)
     from callcenter.cli.remote_cmds import COMMANDS
 
     remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API

@@ -134,8 +134,14 @@ def authenticate(db: Database, secret: str) -> TokenRecord:
     """The live token whose secret this is; ``Unauthenticated`` otherwise."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise Unauthenticated("unknown token", code="token_invalid")
+    return by_digest(db, digest(secret))
+
+
+def by_digest(db: Database, token_hash: str) -> TokenRecord:
+    """The live token with this hash (a session made from it names it so); ``Unauthenticated``
+    otherwise."""
     with db.session_scope() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
         if row is None:
             raise Unauthenticated("unknown token", code="token_invalid")
         if row.revoked_at is not None:

@@ -105,7 +105,15 @@ def _rate(arrivals: deque[float]) -> float | None:
 
 
 @contextlib.contextmanager
-def engine(sim: Simulator, url: str, tmp: Path, agents: list[str]) -> Iterator[App]:
+def engine(
+    sim: Simulator,
+    url: str,
+    tmp: Path,
+    agents: list[str],
+    queue: str = QUEUE,
+    did: str = DID,
+    **queue_fields: Any,
+) -> Iterator[App]:
     settings = load_settings(
         environ={
             "CALLCENTER_DATABASE_URL": url,
@@ -121,13 +129,13 @@ def engine(sim: Simulator, url: str, tmp: Path, agents: list[str]) -> Iterator[A
     try:
         with app.database.session_scope() as session:
             queues, repo = QueueRepository(session), AgentRepository(session)
-            queues.add(QUEUE, max_wait_seconds=0, agent_ring_seconds=10,
-                       music_on_hold="silence_stream://-1")  # fmt: skip
+            queues.add(queue, max_wait_seconds=0, agent_ring_seconds=10,
+                       music_on_hold="silence_stream://-1", **queue_fields)  # fmt: skip
             for ext in agents:
                 repo.add(ext, wrapup_seconds=0)
                 repo.set_status(ext, AgentStatus.AVAILABLE)
-                queues.add_member(QUEUE, ext)
-            RouteRepository(session).add(DID, RouteTarget.QUEUE, QUEUE)
+                queues.add_member(queue, ext)
+            RouteRepository(session).add(did, RouteTarget.QUEUE, queue)
         app.dispatcher.request_reload()
         app.routes.refresh()  # written here, not through the services (no change feed)
         _until(lambda: len(app.dispatcher.board.agents) == len(agents), 10)

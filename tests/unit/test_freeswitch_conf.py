@@ -464,6 +464,32 @@ def test_grafana_provisioning_and_dashboard() -> None:
     }
     used = set(re.findall(r"callcenter_[a-z_]+", exprs))
     assert used <= exported, used - exported
+    assert used >= KPI_METRICS  # the AHT, occupancy and per-agent panels are there
+
+
+# what the AHT, occupancy, queue-SL and per-agent panels query (callcenter.kpi.live)
+KPI_METRICS = {
+    "callcenter_queue_aht_seconds",
+    "callcenter_queue_occupancy_ratio",
+    "callcenter_queue_service_level_ratio",
+    "callcenter_agent_calls_total",
+    "callcenter_agent_talk_seconds_total",
+    "callcenter_agent_occupancy_ratio",
+}
+
+
+def test_grafana_kpi_panels_query_metrics_the_engine_exports() -> None:
+    app = App(load_settings(environ={"CALLCENTER_DATA_DIR": "/nonexistent-cc-test"}))
+    exported = {m.name + s for m in app.registry.collect() for s in ("", "_total")}
+    assert exported >= KPI_METRICS, KPI_METRICS - exported
+
+
+def test_grafana_panels_say_what_they_show() -> None:
+    dashboard = json.loads((DOCKER / "grafana/dashboards/callcenter.json").read_text())
+    for panel in dashboard["panels"]:
+        assert panel.get("description"), panel["title"]
+        if "Service level" in panel["title"]:
+            assert "answered within" in panel["description"], panel["title"]
 
 
 def test_env_example_requires_the_esl_password() -> None:

@@ -17,6 +17,7 @@ from schemathesis import checks
 
 from callcenter.api.app import PREFIX, Api
 from callcenter.api.env import ApiEnv
+from callcenter.api.live import AgentLive, CallerLive
 from callcenter.kpi.live import LiveKpis
 from callcenter.services import agents, queues, routes, webhooks
 from callcenter.services.actor import Actor
@@ -42,6 +43,17 @@ class Mounted:
         return self.app(environ, start_response)
 
 
+class QuietFloor:
+    """The live state of an engine with nobody logged in and nobody waiting (``LiveState``):
+    the live endpoints answer instead of 503."""
+
+    def agents(self) -> dict[str, AgentLive]:
+        return {}
+
+    def callers(self, queue: str) -> list[CallerLive]:
+        return []
+
+
 MOUNTED = Mounted()
 schema = schemathesis.openapi.from_wsgi(f"{PREFIX}/openapi.json", MOUNTED)
 
@@ -55,7 +67,8 @@ def admin(db: Database, make_client: Callable[..., Client]) -> Iterator[str]:
     routes.add(db, ROOT, "+15550001", "queue:sales")
     hook = webhooks.add(db, ROOT, "https://crm.example.com/cc", ["call.created"])
     dead_letters(db, hook.webhook.id, 2)
-    client = make_client(kpis=LiveKpis(CollectorRegistry()))  # as in the engine: live KPIs
+    # as in the engine: live KPIs, and a floor with nobody on it
+    client = make_client(kpis=LiveKpis(CollectorRegistry()), live=QuietFloor())
     MOUNTED.app = client.client.app
     try:
         yield client.secrets["admin"]

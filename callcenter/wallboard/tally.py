@@ -1,0 +1,143 @@
+"""The queue figures a wallboard shows that the live board does not keep: per queue, the
+callers who left it in the last ``window`` seconds (answered, in time or not, abandoned),
+and per agent the caller it is ringing for or talking to. Fed by the event bus; pure.
+
+Formulas (docs/wallboard.md), over the stays that ended in the window, ``T`` the queue's
+``service_level_seconds``, a short abandon one that gave up within ``short_abandon``
+seconds (5 by default: a wrong number, not a lost customer):
+
+- service level = answered within T / (offered - short abandons)
+- abandon rate = (abandoned - short abandons) / (offered - short abandons)
+
+The bus calls ``on_event`` in the publishing greenlet; every update is a few dict and deque
+operations with no yield, and readers copy what they show, so no one sees half an update.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from callcenter.events.types import Event, EventType
+from callcenter.vocabulary import AgentState, QueueOutcome
+
+WINDOW = 3600.0
+SHORT_ABANDON = 5.0
+KEEP = 50_000  # stays remembered per queue, and callers waiting across queues
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    offered: int = 0  # callers who left the queue in the window, however
+    answered: int = 0
+    answered_in_time: int = 0
+    abandoned: int = 0  # short ones included
+    short_abandoned: int = 0
+
+    @property
+    def counted(self) -> int:
+        return self.offered - self.short_abandoned
+
+    @property
+    def service_level(self) -> float | None:
+        return self.answered_in_time / self.counted if self.counted > 0 else None
+
+    @property
+    def abandon_rate(self) -> float | None:
+        if self.counted <= 0:
+            return None
+        return (self.abandoned - self.short_abandoned) / self.counted
+
+
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    call_uuid: str
+    number: str
+    name: str
+    ringing: bool  # offered, not answered yet
+
+
+@dataclass(frozen=True, slots=True)
+class _Stay:
+    left_at: float
+    outcome: str
+    waited: float
+
+
+class Tally:
+    def __init__(
+        self, window: float = WINDOW, short_abandon: float = SHORT_ABANDON, keep: int = KEEP
+    ) -> None:
+        self.window = window
+        self.short_abandon = short_abandon
+        self._keep = keep
+        self._joined: dict[tuple[str, str], float] = {}
+        self._stays: dict[str, deque[_Stay]] = {}
+        self._calls: dict[str, OnCall] = {}
+
+    def on_event(self, event: Event) -> None:
+        data = {"outcome": getattr(event, "outcome", None), "state": getattr(event, "state", None)}
+        self._note(
+            str(event.type), event.at.timestamp(), event.call_uuid, event.queue,
+            event.agent_extension, event.caller_number, event.caller_name, data,
+        )  # fmt: skip
+
+    def on_doc(self, doc: dict[str, Any]) -> None:
+        """An event as the SSE stream and webhooks carry it (``Event.to_dict``)."""
+        at = datetime.fromisoformat(str(doc["at"]).replace("Z", "+00:00")).timestamp()
+        self._note(
+            str(doc["type"]), at, doc.get("call_uuid"), doc.get("queue"),
+            doc.get("agent_extension"), doc.get("caller_number"), doc.get("caller_name"),
+            doc.get("data") or {},
+        )  # fmt: skip
+
+    def _note(
+        self,
+        kind: str,
+        at: float,
+        call: str | None,
+        queue: str | None,
+        agent: str | None,
+        number: str | None,
+        name: str | None,
+        data: dict[str, Any],
+    ) -> None:
+        if kind == EventType.QUEUE_JOINED and call and queue:
+            self._joined[(call, queue)] = at
+            if len(self._joined) > self._keep:
+                del self._joined[next(iter(self._joined))]
+        elif kind == EventType.QUEUE_LEFT and call and queue:
+            joined = self._joined.pop((call, queue), at)
+            stays = self._stays.get(queue)
+            if stays is None:
+                stays = self._stays[queue] = deque(maxlen=self._keep)
+            stays.append(_Stay(at, str(data.get("outcome") or ""), max(0.0, at - joined)))
+        elif kind in (EventType.AGENT_OFFERED, EventType.AGENT_ANSWERED) and call and agent:
+            ringing = kind == EventType.AGENT_OFFERED
+            self._calls[agent] = OnCall(call, number or "", name or "", ringing)
+        elif kind == EventType.AGENT_STATE_CHANGED and agent:
+            if data.get("state") == AgentState.IDLE:
+                self._calls.pop(agent, None)
+        elif kind == EventType.CALL_ENDED and call:
+            for extension in [a for a, c in self._calls.items() if c.call_uuid == call]:
+                del self._calls[extension]
+
+    def counts(self, queue: str, service_level_seconds: float, now: float) -> QueueCounts:
+        since = now - self.window
+        offered = answered = in_time = abandoned = short = 0
+        for stay in self._stays.get(queue, ()):
+            if stay.left_at < since:
+                continue
+            offered += 1
+            if stay.outcome == QueueOutcome.ANSWERED:
+                answered += 1
+                in_time += stay.waited <= service_level_seconds
+            elif stay.outcome == QueueOutcome.ABANDONED:
+                abandoned += 1
+                short += stay.waited < self.short_abandon
+        return QueueCounts(offered, answered, in_time, abandoned, short)
+
+    def on_call(self, agent: str) -> OnCall | None:
+        return self._calls.get(agent)
