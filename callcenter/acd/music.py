@@ -156,7 +156,12 @@ class MusicOnHold:
             # a playback still queued (not started) is flushed by uuid_break and never
             # completes: give a running one a moment to report, then let the greenlet go
             self._greenlet.join(timeout=BREAK_SETTLE)
-            self._greenlet.kill(block=False)
+            if not self._greenlet.ready():
+                self._greenlet.kill(block=True, timeout=BREAK_SETTLE)
+                # its playback may have gone out right behind the break (it was waiting to
+                # write): break again, or it holds up whatever the caller runs next
+                if not self.control.call.caller_gone:
+                    break_media(self.control)
         self._greenlet = None
 
 

@@ -134,17 +134,20 @@ class Call:
             Direction.OUTBOUND if event.get("Call-Direction") == "outbound" else Direction.INBOUND
         )
         header = event.get
+        entry = header("variable_cc_entry") or "inbound"
+        to_number = header("Caller-Destination-Number") or ""
         call = cls(
             uuid=event.unique_id or "",
             node=node,
             direction=direction,
-            did=header("variable_cc_did") or header("Caller-Destination-Number") or "",
+            did=header("variable_cc_did") or to_number,
             from_number=header("Caller-Caller-ID-Number") or "",
             from_name=header("Caller-Caller-ID-Name") or "",
-            to_number=header("Caller-Destination-Number") or "",
-            entry=header("variable_cc_entry") or "inbound",
+            to_number=to_number,
+            entry=entry,
         )
-        call.callback = _callback_of(header)
+        if entry == "callback":  # each lookup is a pass over the event: only when it can be
+            call.callback = _callback_of(header)
         call.apply(event)
         return call
 

@@ -66,8 +66,9 @@ _PLAIN: Final = 2
 OnBroken = Callable[["Event", ESLProtocolError], None]
 
 # get() answers this many lookups by the scan (each one pass over the body) before it
-# decodes the whole body instead (one pass of json.loads, about 20 scans' worth).
-LOOKUPS_BEFORE_DECODING = 8
+# decodes the whole body instead (one pass of json.loads, about 20 scans' worth). A park
+# takes about 10 (the call, its tags, its agent): with 8, every park was decoded whole.
+LOOKUPS_BEFORE_DECODING = 12
 
 
 class Event:

@@ -96,6 +96,8 @@ class Api:
         s = self._session(argv[0]) if argv else None
         if s is None:
             return NO_CHANNEL
+        if argv[1:2] == ["all"]:  # the queued executes too (FreeSWITCH: flush private events)
+            s.flush_executes()
         s.interrupt()
         return "+OK\n"
 

@@ -88,6 +88,7 @@ class Session:
         self.bugless: set[str] = set()  # recorded by the ``record`` app: no media bug
         self.pending: Control | None = None
         self.interrupted = False
+        self.flushed = False  # uuid_break ... all came while an execute waited to start
         self.peer: Session | None = None
         self.media_open = False
         self.acked: dict[str, str] | None = None  # variables the next SIP message brings
@@ -229,6 +230,21 @@ class Session:
         self.inbox.put(message)
         self.interrupt()
 
+    def flush_executes(self) -> None:
+        """``uuid_break <uuid> all``: the executes queued behind the running app are dropped,
+        as FreeSWITCH flushes the channel's private events; they never complete."""
+        kept: list[ExecRequest | Control | None] = []
+        while True:
+            try:
+                message = self.inbox.get_nowait()
+            except Empty:
+                break
+            if not isinstance(message, ExecRequest):
+                kept.append(message)
+        for message in kept:
+            self.inbox.put(message)
+        self.flushed = True
+
     def interrupt(self) -> None:
         """Break the running media app (uuid_break, bridge, transfer), if there is one."""
         if self.current_app and self.current_app != "park":
@@ -329,8 +345,11 @@ class Session:
                     self.pending = message
                     return message.exit
                 if isinstance(message, ExecRequest):
+                    self.flushed = False
                     if self.wait(PARK_POLL):
                         return Exit.HANGUP
+                    if self.flushed:  # a uuid_break ... all came before it started
+                        continue
                     loops = max(1, message.loops)
                     for loop in range(loops):
                         # sendmsg's loop counters (recorded; gone when the park ends)

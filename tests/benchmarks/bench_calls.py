@@ -297,6 +297,19 @@ class Probe:
     lag: list[float] = field(default_factory=list)
     cdrs: int = 0
     statements: Counter[str] = field(default_factory=Counter)
+    gc_seconds: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # by generation
+    _gc_started: float = 0.0
+
+    def watch_gc(self) -> None:
+        """Time every garbage collection, by generation (gc.callbacks)."""
+
+        def timed(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                self._gc_started = time.perf_counter()
+            else:
+                self.gc_seconds[info["generation"]] += time.perf_counter() - self._gc_started
+
+        gc.callbacks.append(timed)
 
     def sample(self) -> Sample:
         s = Sample(time.monotonic(), live(self.app), self.cdrs, rss_bytes(), cpu_seconds())
@@ -621,6 +634,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
                 print("BROKEN: the engine did not connect to the simulator")
                 return 1
             probe = Probe(app)
+            probe.watch_gc()
             probe.instrument(app.connections[NODE])
             probe.instrument_database(app.database)
             probe.instrument_writer(app.writer, discard=args.no_db_writes)
@@ -670,6 +684,7 @@ def measure(
     start = probe.sample()
     counted1 = esl_counts(app)
     statements1 = Counter(probe.statements)
+    gc1 = list(probe.gc_seconds)
     wakeups1 = gevent.get_hub().loop.iteration
     machine1 = machine_busy()
     sim_cpu1 = sim.last.get("cpu", 0.0)
@@ -678,6 +693,7 @@ def measure(
     end = probe.sample()
     counted2 = esl_counts(app)
     statements = Counter(probe.statements) - statements1
+    gc_time = [after - before for after, before in zip(probe.gc_seconds, gc1, strict=True)]
     wakeups = gevent.get_hub().loop.iteration - wakeups1
     machine2 = machine_busy()
     profiler.stop()
@@ -765,6 +781,10 @@ def measure(
     print(
         f"hub:                {wakeups / calls_in_window:.1f} loop iterations per call "
         f"({wakeups / window.seconds:.1f}/s; the bench's probes make 3/s below 10 calls/s)"
+    )
+    print(
+        f"garbage collector:  {sum(gc_time) * 1000 / calls_in_window:.2f} ms per call "
+        f"(generations 0/1/2: " + "/".join(f"{t * 1000:.0f}" for t in gc_time) + " ms)"
     )
     engine_share = engine_cpu / window.seconds
     machine_share = (machine2[0] - machine1[0]) / window.seconds

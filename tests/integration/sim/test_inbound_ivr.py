@@ -158,3 +158,19 @@ def test_patience_abandons_and_dtmf_breaks_playback(sim: Simulator, esl: RawESL)
     assert esl.find("PLAYBACK_STOP")[0]["Playback-Status"] == "break"
     hangup = until(lambda: esl.find("CHANNEL_HANGUP_COMPLETE", Unique_ID=uuid), timeout=5)[0]
     assert hangup["variable_sip_hangup_disposition"] == "recv_bye"
+
+
+def test_uuid_break_all_flushes_queued_executes(sim: Simulator, esl: RawESL) -> None:
+    # mod_commands: `uuid_break <uuid> all` flushes the channel's private events, so an
+    # execute queued behind the playback never runs (and never completes); the next one runs
+    uuid = sim.place_call("5000", "1555", behaviour=CallerBehaviour(patience=30.0))
+    until(lambda: esl.find("CHANNEL_PARK", Unique_ID=uuid))
+    esl.sendmsg(uuid, "answer")
+    playing = esl.sendmsg(uuid, "playback", "tone_stream://%(20000,0,440)")
+    queued = esl.sendmsg(uuid, "playback", "tone_stream://%(20000,0,350)")
+    until(lambda: esl.find("PLAYBACK_START", Unique_ID=uuid))
+    assert esl.api(f"uuid_break {uuid} all").startswith("+OK")
+    _done(esl, playing)
+    after = esl.sendmsg(uuid, "answer")
+    _done(esl, after)
+    assert not esl.find("CHANNEL_EXECUTE_COMPLETE", Application_UUID=queued)
