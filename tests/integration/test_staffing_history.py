@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 
 from callcenter.cli import main
@@ -14,8 +16,17 @@ from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord
 from callcenter.store.repos.cdrs import write_cdrs
 from callcenter.vocabulary import Direction, Disposition, HangupBy
+from tests.conftest import migrated_database
 
 HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A database of its own: the test commits a queue, which the session's database must
+    not keep (other tests count its queues)."""
+    with migrated_database("cc_staffing") as url:
+        yield url
 
 
 def cdr(n: int, queue: str, started: datetime, talk_s: int | None) -> CdrRecord:
