@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -24,12 +25,19 @@ def inbound_trunk(directory: TrunkDirectory, gateway: str, source_ip: str) -> Tr
         return None
     for trunk in directory.all():
         for cidr in trunk.inbound_cidrs:
-            try:
-                if address in ipaddress.ip_network(cidr, strict=False):
-                    return trunk
-            except ValueError:  # a bad CIDR is refused where trunks are stored
-                continue
+            network = _network(cidr)
+            if network is not None and address in network:
+                return trunk
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """A trunk's CIDR, parsed once (this runs in the ESL reader, at every inbound call)."""
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:  # a bad CIDR is refused where trunks are stored
+        return None
 
 
 @dataclass(slots=True)
@@ -53,7 +61,9 @@ class Trunking:
 
     def leg_started(self, event: Event) -> None:
         """An inbound channel from a trunk takes one of its channels (never refused)."""
-        if (event.get("Call-Direction") or "") != "inbound" or self.limiter is None:
+        if self.limiter is None or next(iter(self.directory.all()), None) is None:
+            return  # no trunk to count against: not one lookup in the event
+        if (event.get("Call-Direction") or "") != "inbound":
             return
         if event.get("variable_sofia_profile_name") == AGENTS_PROFILE:
             return  # an agent's phone, whatever its address

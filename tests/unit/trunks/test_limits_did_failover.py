@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import gevent
 import pytest
 
 from callcenter.errors import InvalidOutboundRoute
+from callcenter.esl.events import EVENT_JSON, parse_event
+from callcenter.esl.wire import Message
 from callcenter.trunks.did import DidRoute, DidTable, MatchKind
 from callcenter.trunks.failover import DEFAULT_CAUSES, check_causes, fails_over
 from callcenter.trunks.limiter import TrunkLimiter
 from callcenter.trunks.limits import Limits, Verdict
 from callcenter.trunks.spec import StaticTrunks, TrunkSpec
 from callcenter.trunks.targets import InvalidRoute, Target
-from callcenter.trunks.trunking import inbound_trunk
+from callcenter.trunks.trunking import Trunking, inbound_trunk
 from callcenter.vocabulary import RouteTarget
 
 
@@ -159,3 +163,26 @@ def test_which_trunk_an_inbound_call_arrived_on() -> None:
     assert inbound_trunk(directory, "", "198.51.100.16") is None
     assert inbound_trunk(directory, "", "2001:db8::5") is b
     assert inbound_trunk(directory, "unknown", "garbage\n") is None
+
+
+def test_with_no_trunk_an_inbound_leg_costs_the_reader_no_lookup() -> None:
+    # on_leg runs in the ESL reader at every CHANNEL_CREATE: with no trunk stored (most
+    # sites before their first `trunk add`) it must not scan the 4 KB event at all
+    body = json.dumps(
+        {
+            "Event-Name": "CHANNEL_CREATE",
+            "Unique-ID": "u-1",
+            "Call-Direction": "inbound",
+            "variable_sip_network_ip": "198.51.100.3",
+        },
+        separators=(",", ":"),  # as FreeSWITCH writes it: scanned, not decoded at once
+    )
+    limiter = TrunkLimiter()
+    try:
+        for directory, lookups in ((StaticTrunks(), 0), (StaticTrunks({"a": TrunkSpec(
+            "a", "sip.a.example", inbound_cidrs=("198.51.100.0/28",))}), 1)):  # fmt: skip
+            event = parse_event(Message({"Content-Type": EVENT_JSON}, body.encode()))
+            Trunking(directory, None, limiter).on_leg(event)
+            assert (event._lookups > 0) == bool(lookups)
+    finally:
+        limiter.stop()
