@@ -29,16 +29,18 @@ from callcenter.calls.previous_run import PreviousRun
 from callcenter.calls.routing import RouteTable, Target
 from callcenter.calls.transfers import Destinations, attended, referral
 from callcenter.cdr.builder import build_cdr, build_recordings
-from callcenter.errors import ESLError
+from callcenter.errors import CallCenterError, ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
-from callcenter.events.types import CallCreated, CallEnded, for_call
+from callcenter.events.types import CallCreated, CallEnded, CallFacts, for_call
 from callcenter.phone.identity import AGENT_ENTRIES, agent_of
+from callcenter.recording import adopted
 from callcenter.recording.state import RecordingCommand
 from callcenter.store.database import Database
-from callcenter.store.records import CdrRecord, RecordingRecord
+from callcenter.store.records import CdrRecord, RecordingRecord, StoredRecording
+from callcenter.store.repos import RecordingRepository
 from callcenter.store.writer import DurableWriter
 from callcenter.supervision.modes import REQUESTABLE
 from callcenter.supervision.run import Finish, SupervisionRun
@@ -68,7 +70,7 @@ class RecordingHooks(Protocol):
 
     def closed(self, call: Call, records: list[RecordingRecord]) -> list[RecordingRecord]: ...
 
-    def check(self, call: Call, records: list[RecordingRecord]) -> None: ...
+    def check(self, call: CallFacts, records: list[RecordingRecord]) -> None: ...
 
 
 class CallManager:
@@ -114,6 +116,7 @@ class CallManager:
         self.on_leg: Callable[[Event], None] | None = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
+        self.previous.check = self._check_recordings
         self._synced = False  # a resync has run since the engine started
         self._resync_pending = False
         self._retries = 0  # resyncs in a row that left channels undecided
@@ -342,6 +345,10 @@ class CallManager:
             self.actors.pop(call.uuid, None)
             self.metrics.active.labels(direction=str(call.direction)).dec()
 
+    def _check_recordings(self, call: CallFacts, records: list[RecordingRecord]) -> None:
+        if self.recordings is not None:
+            self.recordings.check(call, records)
+
     def _announce_end(self, call: Call, cdr: CdrRecord) -> None:
         """call.ended with its CDR: right behind those records in the writer's queue, so in
         their transaction (each recording is announced after its file check)."""
@@ -422,9 +429,10 @@ class CallManager:
             elif isinstance(found, dict):
                 dumps.append(found)
         legs = [d for d in dumps if d.get("variable_cc_role") not in (None, "", LegRole.CALLER)]
-        for dump in dumps:
-            if dump not in legs:
-                self._adopt(dump)
+        callers = [d for d in dumps if d not in legs]
+        files = self._recording_rows([d.get("Unique-ID", "") for d in callers])
+        for dump in callers:
+            self._adopt(dump, files.get(dump.get("Unique-ID", ""), []))
         for dump in legs:
             self._adopt_leg(channel, dump)
         return undecided
@@ -502,11 +510,27 @@ class CallManager:
             return None
         return dump
 
-    def _adopt(self, dump: dict[str, Any]) -> None:
+    def _recording_rows(self, uuids: list[str]) -> dict[str, list[StoredRecording]]:
+        """The files the last run was recording on these calls (``recording.adopted``)."""
+        if self.recordings is None or not uuids:
+            return {}
+        try:
+            with self.database.session_scope() as session:
+                return RecordingRepository(session).live(uuids)
+        except CallCenterError as exc:  # the channels' variables alone, without the spans
+            log.warning("recordings of adopted calls not read: %s", exc)
+            return {}
+
+    def _adopt(self, dump: dict[str, Any], recorded: list[StoredRecording] | None = None) -> None:
         if dump.get("Unique-ID", "") in self._legs:
             return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
         call.agent = agent_of(dump.get, self.options.agents_domain)
+        if self.recordings is not None:
+            for active in adopted.restore(call.recordings, call.timeline, dump, recorded or []):
+                log.info("call %s: recording %s adopted (%s)", call.uuid, active.path,
+                         "stopped" if active.stopped else "paused" if active.paused
+                         else "recording")  # fmt: skip
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)

@@ -186,8 +186,8 @@ def build_recordings(timeline: CallTimeline) -> list[RecordingRecord]:
                 leg_uuid=span.leg_uuid,
                 duration_ms=span.duration_ms
                 if span.duration_ms is not None
-                else (_ms(span.started_us, stopped) if stopped else None),
-                ended_at=us_to_datetime(stopped) if stopped else None,
+                else (_ms(span.started_us, stopped) if stopped and not span.end_unknown else None),
+                ended_at=us_to_datetime(stopped) if stopped and not span.end_unknown else None,
             )
         )
     return out

@@ -66,6 +66,7 @@ class RecordingSpan:
     started_us: int
     stopped_us: int | None = None
     duration_ms: int | None = None
+    end_unknown: bool = False  # stopped while the engine was away: no duration to check
 
 
 @dataclass

@@ -13,6 +13,7 @@ import gevent
 
 from callcenter.calls.call import Call
 from callcenter.errors import CallCenterError
+from callcenter.events.types import CallFacts
 from callcenter.recording.checker import RecordingChecker
 from callcenter.recording.metrics import RecordingMetrics
 from callcenter.recording.on_call import Recorder, closed
@@ -50,7 +51,9 @@ class Recordings:
         database: Database,
         metrics: RecordingMetrics,
         root: Path,
+        unqueued_days: int = 0,
     ) -> None:
+        self.unqueued_days = unqueued_days  # the setting recording_keep_days (0: kept)
         self.recorder = recorder
         self.checker = checker
         self.database = database
@@ -61,7 +64,7 @@ class Recordings:
     def closed(self, call: Call, records: list[RecordingRecord]) -> list[RecordingRecord]:
         return closed(call.recordings, records, time.time_ns() // 1000)
 
-    def check(self, call: Call, records: list[RecordingRecord]) -> None:
+    def check(self, call: CallFacts, records: list[RecordingRecord]) -> None:
         self.checker.submit(call, records)
 
     # -- retention ------------------------------------------------------------------------
@@ -99,8 +102,9 @@ class Recordings:
 
     def purge_once(self) -> int:
         done = service.purge(
-            self.database, ENGINE, root=self.root, on_deleted=self.metrics.purged.inc
-        )
+            self.database, ENGINE, root=self.root, on_deleted=self.metrics.purged.inc,
+            unqueued_days=self.unqueued_days,
+        )  # fmt: skip
         if done.recordings:
             log.info("retention: %d recording file(s) deleted", len(done.recordings))
         return len(done.recordings)
