@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import gevent
@@ -42,11 +43,13 @@ from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord, RecordingRecord, StoredRecording
 from callcenter.store.repos import RecordingRepository
 from callcenter.store.writer import DurableWriter
+from callcenter.supervision.left import ORPHANED, SupervisionsLeft
 from callcenter.supervision.modes import REQUESTABLE
-from callcenter.supervision.run import Finish, SupervisionRun
+from callcenter.supervision.run import Finish, Resumed, SupervisionRun
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 LEG_EDGES = frozenset({"CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"})
+SUPERVISOR = "supervisor"  # cc_role of a supervisor's eavesdrop leg (supervision.run)
 log = logging.getLogger(__name__)
 
 MAX_RESYNC_RETRIES = 12
@@ -117,6 +120,9 @@ class CallManager:
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
         self.previous.check = self._check_recordings
+        self.supervisions = SupervisionsLeft(database, node)
+        self._supervising: set[str] = set()  # supervisors' legs with a session running
+        self._supervisions_checked = False  # the last run's open sessions looked at
         self._synced = False  # a resync has run since the engine started
         self._resync_pending = False
         self._retries = 0  # resyncs in a row that left channels undecided
@@ -281,17 +287,42 @@ class CallManager:
         if ask.mode not in REQUESTABLE or not ask.leg or not ask.agent_leg:
             log.warning("call %s: supervision %d refused: %s", call.uuid, ask.session, ask)
             return False
+        self._run_supervision(call, ask)
+        log.info("call %s: supervisor %s joins (%s)", call.uuid, ask.supervisor, ask.mode)
+        return True
+
+    def _run_supervision(self, call: Call, ask: Supervise, resumed: Resumed | None = None) -> None:
+        assert self.channel is not None and self.supervision_finish is not None
         run = SupervisionRun(
             ask, call.uuid, self.channel, self.router, self.supervision_finish,
             agents_domain=self.options.agents_domain, caller=(call.from_name, call.from_number),
             check_interval=self.options.check_interval,
             on_end=lambda mode, end: self.metrics.supervision.labels(mode=mode, end=end).inc(),
+            resumed=resumed,
         )  # fmt: skip
+        self._supervising.add(ask.leg)
         greenlet = self.group.spawn(run.run)
         where = f"call {call.uuid}: supervision {ask.session}"
         greenlet.link_exception(lambda g: log.error("%s died: %r", where, g.exception))
-        log.info("call %s: supervisor %s joins (%s)", call.uuid, ask.supervisor, ask.mode)
-        return True
+        greenlet.link(lambda _g: self._supervising.discard(ask.leg))
+
+    def _adopt_supervision(self, channel: Channel, dump: dict[str, Any]) -> None:
+        """A supervisor's leg of the last run, still eavesdropping: its session goes on,
+        watched by this run; without its session or its call, it is hung up and closed."""
+        uuid = dump.get("Unique-ID", "")
+        owner = self.actors.get(dump.get("variable_cc_call_uuid", ""))
+        row = self.supervisions.session_of(dump)
+        if owner is None or row is None or self.supervision_finish is None:
+            log.info("supervision leg %s: no live session or call to watch; hanging it up", uuid)
+            _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_CLEARING"))
+            if row is not None:
+                self.supervisions.close(row.id, ORPHANED)
+            return
+        ask = Supervise(row.id, row.supervisor, row.mode, row.leg_uuid, row.agent_leg_uuid,
+                        row.requested_by)  # fmt: skip
+        started = row.started_at or _answered(dump)
+        self._run_supervision(owner.call, ask, Resumed.from_dump(started, dump))
+        log.info("call %s: supervision %d (%s) adopted", owner.call.uuid, row.id, row.supervisor)
 
     def _target_of(self, call: Call) -> Target:
         """The DID's route; a caller adopted while waiting in a queue goes back to that queue
@@ -398,6 +429,9 @@ class CallManager:
             if alive is None:
                 self._resync_later()  # once the database answers
             live.update(alive or ())
+        if not self._supervisions_checked and self.previous.reconciled:
+            ours = self._supervising | set(self.actors)
+            self._supervisions_checked = self.supervisions.close_ended(gone, ours)
         self.previous.recheck(live, self._legs, gone)
         undecided = self._adopt_listed(channel, live)
         self.previous.settle(live, undecided)
@@ -420,7 +454,7 @@ class CallManager:
         Returns those FreeSWITCH did not answer about."""
         dumps: list[dict[str, Any]] = []
         undecided: set[str] = set()
-        for uuid in sorted(live - set(self._legs)):
+        for uuid in sorted(live - set(self._legs) - self._supervising):
             found = self._dump(channel, uuid)
             if found is _VANISHED:
                 self.previous.vanished(uuid)
@@ -434,7 +468,10 @@ class CallManager:
         for dump in callers:
             self._adopt(dump, files.get(dump.get("Unique-ID", ""), []))
         for dump in legs:
-            self._adopt_leg(channel, dump)
+            if dump.get("variable_cc_role") == SUPERVISOR:
+                self._adopt_supervision(channel, dump)
+            else:
+                self._adopt_leg(channel, dump)
         return undecided
 
     def _ask_again(self, channel: Channel, undecided: set[str]) -> None:
@@ -591,6 +628,13 @@ class _Vanished:
 _UNKNOWN = _Unknown()
 _VANISHED = _Vanished()
 _NO_SUCH_CHANNEL = "No such channel"
+
+
+def _answered(dump: dict[str, Any]) -> datetime | None:
+    value = dump.get("Caller-Channel-Answered-Time", "0")
+    return (
+        datetime.fromtimestamp(int(value) / 1e6, UTC) if value.isdigit() and value != "0" else None
+    )
 
 
 def _bridged(call: Call, dump: dict[str, Any]) -> bool:
