@@ -126,8 +126,9 @@ class SupervisionRun:
             "origination_caller_id_name": q.scrub(name) or "unknown",
             **variables(Mode(ask.mode)),
         }
-        dial = f"user/{q.token('extension', ask.supervisor)}@{self.agents_domain}"
-        line = commands.originate(dial, tags, uuid=ask.leg, app="eavesdrop", app_arg=ask.agent_leg)
+        line = commands.originate(
+            self.dial_string(), tags, uuid=ask.leg, app="eavesdrop", app_arg=ask.agent_leg
+        )
         try:
             reply = self.channel.bgapi(line, self.ring_seconds + 10.0, check=False)
         except ESLError as exc:
@@ -136,6 +137,10 @@ class SupervisionRun:
         if not reply.startswith("+OK"):
             return f"not_answered: {reply.removeprefix('-ERR').strip()}"[:64], None
         return self._watch(mailbox)
+
+    def dial_string(self) -> str:
+        """The supervisor's phone, as the agents' are dialled."""
+        return f"user/{q.token('extension', self.ask.supervisor)}@{self.agents_domain}"
 
     def _watch(
         self, mailbox: Mailbox, started: datetime | None = None
