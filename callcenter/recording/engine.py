@@ -81,12 +81,15 @@ class Recordings:
 
     def recheck_pending(self, older_than: float = PENDING_AFTER) -> int:
         """Recordings still ``pending`` from an earlier run (the engine stopped, or the
-        database was away when the check ended): checked again, once, at start."""
+        database was away when the check ended), and those still ``recording`` whose call
+        ended: checked again, once, at start."""
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         try:
             with self.database.session_scope() as session:
-                rows = RecordingRepository(session).search(status="pending", until=cutoff,
-                                                           limit=PENDING_BATCH)  # fmt: skip
+                repo = RecordingRepository(session)
+                unseen = repo.stopped_unseen(PENDING_BATCH)  # its call closed without them
+                pending = repo.search(status="pending", until=cutoff, limit=PENDING_BATCH)
+                rows = list({row.id: row for row in [*unseen, *pending]}.values())
         except CallCenterError as exc:
             log.warning("recordings pending a check not looked at: %s", exc)
             return 0

@@ -9,10 +9,12 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
-from callcenter.store.models import Queue, Recording
+from callcenter.recording.wav import FileStatus
+from callcenter.store.models import Call, Queue, Recording
 from callcenter.store.records import RecordingRecord, StoredRecording
 from callcenter.store.repos.voicemail import box_of
 from callcenter.store.statements import LIVE_RECORDING, params, recording_insert
+from callcenter.vocabulary import CallState
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
 _STORED = tuple(f.name for f in dataclasses.fields(StoredRecording))
@@ -53,6 +55,22 @@ class RecordingRepository:
             select(Recording).where(Recording.call_uuid == call_uuid).order_by(Recording.id)
         )
         return [RecordingRecord(**{n: getattr(r, n) for n in _FIELDS}) for r in rows]
+
+    def stopped_unseen(self, limit: int) -> list[StoredRecording]:
+        """Rows still ``recording`` whose call has ended (its close could not read them: the
+        database was away): marked stopped (``pending``, ended with the call), returned to
+        be checked."""
+        rows = self.session.execute(
+            select(Recording, Call.ended_at)
+            .join(Call, Call.uuid == Recording.call_uuid)
+            .where(Recording.status == LIVE_RECORDING, Call.state == CallState.ENDED)
+            .order_by(Recording.id)
+            .limit(limit)
+        ).all()
+        for row, ended in rows:
+            row.status, row.ended_at = str(FileStatus.PENDING), row.ended_at or ended
+        self.session.flush()
+        return [stored(row) for row, _ in rows]
 
     def set_checked(self, path: str, check: Any, at: datetime) -> bool:
         """Store the check of ``path`` (``recording.wav.FileCheck``); False: no such row yet."""

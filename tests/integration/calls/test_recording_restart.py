@@ -5,14 +5,17 @@ while no engine ran has its file checked all the same. Simulator over TCP, real 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from callcenter.recording import adopted
 from callcenter.services import calls
 from callcenter.services import recordings as service
+from callcenter.sim import recordfile
 from callcenter.sim.simulator import Simulator
+from callcenter.store.records import CallRecord, RecordingRecord
 from callcenter.store.repos import RecordingRepository
-from callcenter.vocabulary import RecordingPolicy
+from callcenter.vocabulary import CallState, Direction, RecordingPolicy
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import settled, wait_cdr
 from tests.integration.calls.test_recording import OPERATOR, api_lines, checked, queue_call
@@ -90,3 +93,27 @@ def test_a_recorded_call_that_ends_while_no_engine_runs_has_its_file_checked(
     assert not Path(row.path).exists()
     until(lambda: any(str(getattr(e, "type", "")) == "recording.failed" for e in seen))
     until(lambda: settled(app))
+
+
+def test_a_file_left_recording_by_a_call_closed_without_it_is_checked_at_start(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    # the call was closed while the database was away: its row stayed "recording"
+    app = engine()
+    uuid = "0b9d4f8e-51d6-4a8e-9a57-4c1e0c3e5a11"
+    path = tmp_path / "recordings" / f"{uuid}.wav"
+    recordfile.write(path, 1500, 2, [])
+    began = datetime.now(UTC) - timedelta(minutes=2)
+    app.writer.write_call(
+        CallRecord(uuid=uuid, direction=Direction.INBOUND, state=CallState.ENDED, node="fs1",
+                   created_at=began, ended_at=began + timedelta(seconds=2))
+    )  # fmt: skip
+    app.writer.write_recording(
+        RecordingRecord(call_uuid=uuid, path=str(path), started_at=began, status="recording")
+    )
+    app.writer.flush()
+    assert app.recordings.recheck_pending() == 1
+    [row] = checked(app, uuid)
+    assert (row.status, row.channels, row.file_ms) == ("ok", 2, 1500)
+    assert row.ended_at == began + timedelta(seconds=2)
+    assert app.recordings.recheck_pending() == 0  # once
