@@ -56,6 +56,7 @@ class Recordings:
         self.unqueued_days = unqueued_days  # the setting recording_keep_days (0: kept)
         self.recorder = recorder
         self.checker = checker
+        recorder.check = checker.submit  # a file stopped during its call: checked at once
         self.database = database
         self.metrics = metrics
         self.root = root

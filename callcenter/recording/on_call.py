@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from callcenter.cdr.builder import build_recording
 from callcenter.errors import CallGone, ConfigError, ESLError
 from callcenter.esl import commands
+from callcenter.events.types import CallFacts
 from callcenter.phone.codes import Feature, FeatureCodes
 from callcenter.recording import adopted
 from callcenter.recording import policy as p
@@ -65,6 +67,7 @@ class Recorder:
         self.agents = agents
         self.codes = codes  # the agent's in-call codes: *27 pause, *28 resume
         self.store = store  # the durable writer's: a live file's row (recording.adopted)
+        self.check: Callable[[CallFacts, list[RecordingRecord]], None] | None = None
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -175,6 +178,19 @@ class Recorder:
         except (CallGone, ESLError) as exc:  # the file goes on; only a restart would lose it
             log.warning("call %s: recording %s not marked on the channel: %s",
                         control.uuid, active.path, exc)  # fmt: skip
+
+    def stopped(self, control: CallControl, path: str) -> None:
+        """FreeSWITCH stopped a file during the call (RECORD_STOP: an operator's stop, a
+        voicemail's end): its row and the check now, off the call path, not at the call's
+        end (``cdr.builder.build_recordings`` leaves it out then)."""
+        call = control.call
+        span = call.timeline.recordings.get(path)
+        if span is None or span.handed or self.check is None or self.store is None:
+            return
+        span.handed = True
+        [record] = closed(call.recordings, [build_recording(call.timeline, span)], _now_us())
+        self.store(record)
+        self.check(call, [record])
 
     def pci(self, control: CallControl, on: bool, by: str) -> None:
         """An IVR node collecting a card number begins (on) or ends: masked meanwhile."""

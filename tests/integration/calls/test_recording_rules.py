@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from callcenter.app import App
 from callcenter.cli import main
+from callcenter.services import calls
+from callcenter.services import recordings as service
 from callcenter.sim import recordfile
 from callcenter.sim.simulator import Simulator
 from callcenter.store.models import AuditEntry
@@ -21,7 +23,13 @@ from callcenter.store.repos import AgentRepository, QueueRepository, RecordingRe
 from callcenter.vocabulary import RecordingPolicy
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
-from tests.integration.calls.test_recording import ANNOUNCEMENT, queue_call
+from tests.integration.calls.test_recording import (
+    ANNOUNCEMENT,
+    OPERATOR,
+    api_lines,
+    checked,
+    queue_call,
+)
 from tests.support import until
 
 
@@ -91,3 +99,26 @@ def test_recordings_in_no_queue_are_purged_by_the_setting_voicemail_never(
         ).all()
     assert row.status == "deleted" and row.deleted_at is not None
     assert [(a.actor, a.target) for a in audit] == [("engine:retention", str(row.id))]
+
+
+def test_a_file_stopped_during_its_call_is_checked_at_its_stop(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    uuid = queue_call(sim, app, "8133", "2133", talk=600.0,
+                      recording_policy=RecordingPolicy.ON_DEMAND)  # fmt: skip
+    until(lambda: any("uuid_bridge" in line for line in api_lines(sim, uuid)))
+    app.writer.flush()
+    service.control(app.database, OPERATOR, uuid, "start")
+    until(lambda: any(f"uuid_record {uuid} start " in x for x in api_lines(sim, uuid)))
+    service.control(app.database, OPERATOR, uuid, "stop")
+    [row] = checked(app, uuid)  # the call goes on
+    assert uuid in app.managers["fs1"].actors
+    assert (row.status, row.channels, row.agent) == ("ok", 2, "2133")
+    assert row.duration_ms is not None and row.ended_at is not None
+    calls.hangup(app.database, OPERATOR, uuid)
+    wait_cdr(app, uuid)
+    until(lambda: settled(app))
+    with app.database.session_scope() as session:
+        [again] = RecordingRepository(session).search(call_uuid=uuid)
+    assert (again.status, again.checked_at) == ("ok", row.checked_at)  # checked once
