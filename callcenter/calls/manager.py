@@ -110,7 +110,7 @@ class CallManager:
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.supervision_finish = supervision_finish  # stores a supervisor session's end
         self.callback = callback  # a queue's callback: the agent's leg first, then the customer
-        self.recordings: RecordingHooks | None = None  # set by the composition root
+        self._recordings: RecordingHooks | None = None  # set by the composition root
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
@@ -119,14 +119,22 @@ class CallManager:
         self.on_leg: Callable[[Event], None] | None = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
-        self.previous.check = self._check_recordings
         self.supervisions = SupervisionsLeft(database, node)
         self._supervising: set[str] = set()  # supervisors' legs with a session running
-        self._supervisions_checked = False  # the last run's open sessions looked at
+        self._supervisions_left = False  # the last run's open sessions still to look at
         self._synced = False  # a resync has run since the engine started
         self._resync_pending = False
         self._retries = 0  # resyncs in a row that left channels undecided
         self._resync_lock = Semaphore()
+
+    @property
+    def recordings(self) -> RecordingHooks | None:
+        return self._recordings
+
+    @recordings.setter
+    def recordings(self, hooks: RecordingHooks | None) -> None:
+        self._recordings = hooks
+        self.previous.check = hooks.check if hooks is not None else None  # calls ended away
 
     def bind(self, channel: Channel) -> None:
         self.channel = channel
@@ -376,10 +384,6 @@ class CallManager:
             self.actors.pop(call.uuid, None)
             self.metrics.active.labels(direction=str(call.direction)).dec()
 
-    def _check_recordings(self, call: CallFacts, records: list[RecordingRecord]) -> None:
-        if self.recordings is not None:
-            self.recordings.check(call, records)
-
     def _announce_end(self, call: Call, cdr: CdrRecord) -> None:
         """call.ended with its CDR: right behind those records in the writer's queue, so in
         their transaction (each recording is announced after its file check)."""
@@ -428,10 +432,11 @@ class CallManager:
             alive = self.previous.reconcile(self._legs, gone)
             if alive is None:
                 self._resync_later()  # once the database answers
+            self._supervisions_left = alive is not None
             live.update(alive or ())
-        if not self._supervisions_checked and self.previous.reconciled:
+        if self._supervisions_left:  # once, after the reconciliation (again if the DB failed)
             ours = self._supervising | set(self.actors)
-            self._supervisions_checked = self.supervisions.close_ended(gone, ours)
+            self._supervisions_left = not self.supervisions.close_ended(gone, ours)
         self.previous.recheck(live, self._legs, gone)
         undecided = self._adopt_listed(channel, live)
         self.previous.settle(live, undecided)

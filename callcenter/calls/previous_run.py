@@ -97,7 +97,7 @@ class PreviousRun:
         self.writer.write_call(closing.call)
         for stay in closing.stays:
             self.writer.write_acd(stay)
-        files = self._recorded(closing.call)
+        files = self._recorded(closing.call) if self.check is not None else []
         for file in files:
             self.writer.write_recording(file)
         self.writer.write_cdr(closing.cdr)  # last: a CDR written means the call is closed
