@@ -5,7 +5,8 @@ channel before ``uuid_record start``: caller left, agent right, sessions-3/s16);
 whose flow asks for it from the answer, in mono. A PCI pause is ``uuid_record ... mask``
 (FreeSWITCH writes silence and emits no event, s03/s16), its span kept on the call and stored
 with the recording. FreeSWITCH stops every recording itself when the channel hangs up
-(RECORD_STOP, then the file check off the call path: ``recording.checker``).
+(RECORD_STOP, then the file check off the call path: ``recording.checker``). Each file is
+also kept where a restart finds it (its row and the channel's variables: ``recording.adopted``).
 """
 
 from __future__ import annotations
