@@ -43,10 +43,6 @@ CAMPAIGN = ChangeKind.CAMPAIGN
 CHANGEABLE = frozenset(f.name for f in fields(CampaignSpec)) - {"name"}
 
 
-class CampaignStateError(DomainError):
-    code = "campaign_state"
-
-
 def view(record: CampaignRecord) -> dict[str, Any]:
     """What the CLI and the API show of a campaign (percentages in percent)."""
     spec = record.spec
@@ -172,7 +168,7 @@ def _move(db: Database, who: Actor, name: str, action: str) -> CampaignRecord:
         repo = CampaignRepository(session)
         before = repo.get(check_name(name))
         if before.state not in allowed:
-            raise CampaignStateError(
+            raise DomainError(  # a precondition on the current state: 409 over the API
                 f"campaign {name!r} is {before.state}: it cannot {action}",
                 code=f"campaign_already_{before.state}",
             )

@@ -317,84 +317,82 @@ def result_columns(db: Database, name: str) -> tuple[str, ...]:
     return RESULT_COLUMNS + tuple(c for c in seen if c not in RESULT_COLUMNS)
 
 
+def _result(lead: Lead, custom: tuple[str, ...]) -> dict[str, Any]:
+    fields = lead.fields or {}
+    return {
+        "lead_id": lead.id, "phone": lead.phone, "state": str(lead.state),
+        "attempts": lead.attempts, "last_outcome": lead.last_outcome,
+        "last_attempt_at": lead.last_attempt_at, "disposition": lead.disposition,
+        "next_attempt_at": lead.next_attempt_at if lead.state is LeadState.PENDING else None,
+        "callback_at": lead.callback_at, "callback_agent": lead.callback_agent,
+        "priority": lead.priority, "zones": lead.zones, "source_line": lead.source_line,
+        **{c: fields.get(c) for c in custom},
+    }  # fmt: skip
+
+
+def result_rows(db: Database, name: str, *, after: int = 0, limit: int = 5000,
+                columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Up to ``limit`` leads of the campaign with an id above ``after``, by id, each a dict
+    of ``result_columns`` (custom fields included)."""
+    custom = (columns or result_columns(db, name))[len(RESULT_COLUMNS) :]
+    with db.session_scope() as session:
+        campaign = _campaign(session, name)
+        page = session.scalars(
+            select(Lead)
+            .where(Lead.campaign_id == campaign.id, Lead.id > after)
+            .order_by(Lead.id)
+            .limit(limit)
+        ).all()
+        return [_result(lead, custom) for lead in page]
+
+
 def results(db: Database, name: str, batch: int = 5000) -> Iterator[list[Any]]:
     """Each lead of the campaign as a row of ``result_columns``, by id, read in batches."""
     columns = result_columns(db, name)
-    custom = columns[len(RESULT_COLUMNS) :]
-    last = 0
+    after = 0
     while True:
-        with db.session_scope() as session:
-            campaign = _campaign(session, name)
-            page = session.scalars(
-                select(Lead)
-                .where(Lead.campaign_id == campaign.id, Lead.id > last)
-                .order_by(Lead.id)
-                .limit(batch)
-            ).all()
-            rows = [
-                [
-                    lead.id,
-                    lead.phone,
-                    str(lead.state),
-                    lead.attempts,
-                    lead.last_outcome,
-                    lead.last_attempt_at,
-                    lead.disposition,
-                    lead.next_attempt_at if lead.state is LeadState.PENDING else None,
-                    lead.callback_at,
-                    lead.callback_agent,
-                    lead.priority,
-                    lead.zones,
-                    lead.source_line,
-                ]
-                + [(lead.fields or {}).get(c) for c in custom]
-                for lead in page
-            ]
-        yield from rows
+        page = result_rows(db, name, after=after, limit=batch, columns=columns)
+        yield from ([row[c] for c in columns] for row in page)
         if len(page) < batch:
             return
-        last = page[-1].id
+        after = page[-1]["lead_id"]
 
 
 AUDIT_COLUMNS = ("id", "at", "campaign", "kind", "phone", "lead_id", "call_uuid", "details")
 
 
-def audit_entries(
-    db: Database,
-    name: str,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    batch: int = 5000,
-) -> Iterator[dict[str, Any]]:
-    """The campaign's compliance audit log, oldest first."""
+def audit_rows(
+    db: Database, name: str, *, after: int = 0, limit: int = 5000,
+    since: datetime | None = None, until: datetime | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Up to ``limit`` entries of the campaign's compliance audit log with an id above
+    ``after``, oldest first."""
     with db.session_scope() as session:
         _campaign(session, name)  # a campaign that does not exist is named as such
-    last = 0
+        query = select(DialerAuditEntry).where(
+            DialerAuditEntry.campaign == name, DialerAuditEntry.id > after
+        )
+        if since is not None:
+            query = query.where(DialerAuditEntry.at >= since)
+        if until is not None:
+            query = query.where(DialerAuditEntry.at < until)
+        return [
+            {"id": r.id, "at": r.at.isoformat(), "campaign": r.campaign, "kind": str(r.kind),
+             "phone": r.phone, "lead_id": r.lead_id, "call_uuid": r.call_uuid,
+             "details": dict(r.details or {})}
+            for r in session.scalars(query.order_by(DialerAuditEntry.id).limit(limit))
+        ]  # fmt: skip
+
+
+def audit_entries(
+    db: Database, name: str, *, since: datetime | None = None, until: datetime | None = None,
+    batch: int = 5000,
+) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """The campaign's compliance audit log, oldest first, read in batches."""
+    after = 0
     while True:
-        with db.session_scope() as session:
-            query = select(DialerAuditEntry).where(
-                DialerAuditEntry.campaign == name, DialerAuditEntry.id > last
-            )
-            if since is not None:
-                query = query.where(DialerAuditEntry.at >= since)
-            if until is not None:
-                query = query.where(DialerAuditEntry.at < until)
-            page = session.scalars(query.order_by(DialerAuditEntry.id).limit(batch)).all()
-            rows = [
-                {
-                    "id": r.id,
-                    "at": r.at.isoformat(),
-                    "campaign": r.campaign,
-                    "kind": str(r.kind),
-                    "phone": r.phone,
-                    "lead_id": r.lead_id,
-                    "call_uuid": r.call_uuid,
-                    "details": dict(r.details or {}),
-                }
-                for r in page
-            ]
-        yield from rows
+        page = audit_rows(db, name, after=after, limit=batch, since=since, until=until)
+        yield from page
         if len(page) < batch:
             return
-        last = page[-1].id
+        after = page[-1]["id"]
