@@ -220,7 +220,7 @@ class RowChecker:
                 return Rejected(line, f"column {header.names[i]!r}: {problem}")
         raw_phone = cells[header.phone]
         try:
-            phone = leads.normalize(raw_phone, self.region)
+            phone, zones = leads.normalize_with_zones(raw_phone, self.region)
         except leads.BadNumber as exc:
             return Rejected(line, f"{header.names[header.phone]} {raw_phone[:30]!r}: {exc}")
         priority = 0
@@ -232,7 +232,6 @@ class RowChecker:
                     line, f"priority {text[:20]!r}: expected a whole number {low} to {high}"
                 )
             priority = int(text)
-        zones = leads.zones_of(phone)
         if header.timezone is not None and cells[header.timezone].strip():
             zone = cells[header.timezone].strip()
             try:
