@@ -136,6 +136,8 @@ class CsvRows:
         self.delimiter = delimiter
         self._long_lines: list[int] = []
         self._line = 0
+        self._start = 0  # the line the record being read starts on
+        self._between = True  # the next line read starts a record
 
     @property
     def read_bytes(self) -> int:
@@ -156,22 +158,23 @@ class CsvRows:
                 while (rest := self.text.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
                     pass
                 continue
+            if self._between:
+                self._start, self._between = self._line, False
             yield line
 
     def __iter__(self) -> Iterator[Cells | Rejected]:
         reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
-        end = 0
         while True:
-            start = end + 1
+            self._between = True
             try:
                 cells = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                end = self._line
-                yield Rejected(start, f"not CSV: {exc}")
+                yield from self._long()
+                yield Rejected(self._start, f"not CSV: {exc}")
                 continue
-            end = self._line
+            start = self._start
             yield from self._long()
             if not cells or all(not c.strip() for c in cells):
                 continue  # a blank line
