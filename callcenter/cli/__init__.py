@@ -239,9 +239,14 @@ def _register() -> None:
     from callcenter.cli.report_cmd import report
 
     main.add_command(report)
+    from callcenter.cli import campaign_leads_cmd, disposition_cmd
     from callcenter.cli.campaign_cmd import campaign
     from callcenter.cli.dnc_cmd import dnc
 
+    for command in (campaign_leads_cmd.import_, campaign_leads_cmd.export_results,
+                    campaign_leads_cmd.audit, disposition_cmd.disposition,
+                    disposition_cmd.dispose):  # fmt: skip
+        campaign.add_command(command)
     main.add_command(campaign)
     main.add_command(dnc)
     from callcenter.cli.plan_cmd import plan_command

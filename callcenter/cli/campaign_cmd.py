@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import json
 import re
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import Any
 
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
-from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
+from callcenter.dialer.campaign import CampaignSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
-from callcenter.dialer.export import write_csv
-from callcenter.dialer.importer import ColumnMap, Rejected
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode
 from callcenter.services import campaigns as service
-from callcenter.services import leads
 from callcenter.services.checks import InvalidArgument
 
 LISTED = [
@@ -290,7 +282,7 @@ def fields_of(options: dict[str, Any], creating: bool) -> dict[str, Any]:
     return given
 
 
-def _bad(exc: InvalidArgument) -> click.BadParameter:
+def bad_argument(exc: InvalidArgument) -> click.BadParameter:
     field = exc.field.split(".")[0]
     hint = OPTION_OF.get(field, "--" + field.replace("_", "-"))
     return click.BadParameter(exc.reason, param_hint=hint)
@@ -383,7 +375,7 @@ def create(ctx: Context, /, name: str, **options: Any) -> None:
             ctx.database, ctx.who, CampaignSpec(name=name, **fields_of(options, True))
         )
     except InvalidArgument as exc:
-        raise _bad(exc) from exc
+        raise bad_argument(exc) from exc
     click.echo(
         f"campaign {stored.spec.name} created ({stored.spec.mode}, stopped); import "
         "leads, then start it"
@@ -410,7 +402,7 @@ def set_(ctx: Context, /, name: str, **options: Any) -> None:
     try:
         service.update(ctx.database, ctx.who, name, changes)
     except InvalidArgument as exc:
-        raise _bad(exc) from exc
+        raise bad_argument(exc) from exc
     click.echo(f"campaign {name} changed: {', '.join(sorted(changes))}")
 
 
@@ -468,352 +460,7 @@ for _action, _done in (("start", "started"), ("pause", "paused"), ("stop", "stop
     campaign.add_command(_move(_action, _done))
 
 
-# -- leads in, results out ---------------------------------------------------------------------
-
-
-@contextmanager
-def progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda position: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda position: bar.update(task, completed=position)
-
-
-class Rejects:
-    """Rejected rows: the first ones on stderr, every one in --rejects FILE (CSV)."""
-
-    SHOWN = 20
-
-    def __init__(self, out: IO[str] | None) -> None:
-        self.out = out
-        self.count = 0
-        self.rows: list[list[Any]] = []
-
-    def __call__(self, rejected: Rejected) -> None:
-        self.count += 1
-        if self.count <= self.SHOWN:
-            click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
-        if self.out is not None:
-            self.out.write(csv_line([rejected.line, rejected.reason]))
-
-    def close(self) -> None:
-        if self.count > self.SHOWN:
-            more = (
-                f"; all in {self.out.name}"
-                if self.out is not None
-                else " (--rejects FILE keeps all)"
-            )
-            click.echo(f"... {self.count - self.SHOWN} more rejected{more}", err=True)
-
-
-def csv_line(cells: list[Any]) -> str:
-    out = io.StringIO()
-    write_csv(out, cells, ())
-    return out.getvalue()
-
-
-@contextmanager
-def opened(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
-    if path == "-":
-        yield sys.stdin.buffer, None
-        return
-    file = Path(path)
-    with file.open("rb") as stream:
-        yield stream, file.stat().st_size
-
-
-@campaign.command("import")
-@click.argument("name")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    metavar="FIELD=COLUMN",
-    help="The column holding a lead field: phone (required), priority, timezone "
-    "(repeat). Other columns are kept as custom fields for the screen pop.",
-)
-@click.option(
-    "--region", help="Country of numbers written without '+' (default: the campaign's --region)."
-)
-@click.option("--encoding", default="utf-8", help="The file's encoding, e.g. cp1252.")
-@click.option("--delimiter", default=",", help="The cell separator, e.g. ';'.")
-@click.option(
-    "--rejects",
-    type=click.File("w", encoding="utf-8"),
-    help="Write every rejected line (line, reason) to this CSV file.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@pass_context
-def import_(
-    ctx: Context,
-    /,
-    name: str,
-    file: str,
-    mapping: tuple[str, ...],
-    region: str | None,
-    encoding: str,
-    delimiter: str,
-    rejects: IO[str] | None,
-    as_json: bool,
-) -> None:
-    """Import the leads of FILE (CSV with a header line; '-' reads stdin) into campaign
-    NAME. Numbers become E.164 (those without '+' read in --region) and get their time
-    zones from the number; a 'timezone' column overrides them. Each row that cannot be a
-    lead is rejected with its line number and why; the others are stored in batches. A
-    number is stored once per campaign: importing the same file again adds nothing.
-
-    \b
-    Examples:
-      callcenter campaign import spring leads.csv
-      callcenter campaign import spring export.csv --map phone=Telephone --map priority=Prio \\
-          --delimiter ';' --encoding cp1252 --region DE --rejects rejected.csv
-    """
-    columns = ColumnMap.parse(mapping)
-    if rejects is not None:
-        rejects.write(csv_line(["line", "reason"]))
-    shown = Rejects(rejects)
-    with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
-        report = leads.import_file(
-            ctx.database,
-            ctx.who,
-            name,
-            stream,
-            source=Path(file).name if file != "-" else "stdin",
-            mapping=columns,
-            region=region,
-            encoding=encoding,
-            delimiter=delimiter,
-            progress=progress,
-            on_reject=shown,
-        )
-    shown.close()
-    if as_json:
-        emit_json(report)
-        return
-    click.echo(
-        f"campaign {name}: {report.rows} rows, {report.added} added, {report.existing} "
-        f"already there, {report.rejected} rejected (import {report.import_id})"
-    )
-
-
-@campaign.command("export-results")
-@click.argument("name")
-@click.option(
-    "--out",
-    type=click.File("w", encoding="utf-8", lazy=True),
-    default="-",
-    help="The CSV file to write (default: stdout).",
-)
-@pass_context
-def export_results(ctx: Context, name: str, out: IO[str]) -> None:
-    """Every lead of campaign NAME with its state, attempts, last outcome, disposition,
-    callback and custom fields, as CSV. A cell a spreadsheet would run as a formula
-    (starting with = + - @, a tab or a CR) is written with a leading ' (shown as text).
-
-    \b
-    Example:
-      callcenter campaign export-results spring --out results.csv
-    """
-    count = write_csv(
-        out, leads.result_columns(ctx.database, name), leads.results(ctx.database, name)
-    )
-    if getattr(out, "name", "-") not in ("-", "<stdout>"):
-        click.echo(f"{count} leads written to {out.name}", err=True)
-
-
-@campaign.command("audit")
-@click.argument("name")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json"]),
-    default="csv",
-    help="csv: one entry a line, details as JSON; json: an array.",
-)
-@click.option("--since", type=TIMES, help="From this time (UTC unless it has an offset).")
-@click.option("--until", type=TIMES, help="Before this time.")
-@click.option(
-    "--out",
-    type=click.File("w", encoding="utf-8", lazy=True),
-    default="-",
-    help="The file to write (default: stdout).",
-)
-@pass_context
-def audit(
-    ctx: Context, name: str, fmt: str, since: datetime | None, until: datetime | None, out: IO[str]
-) -> None:
-    """The compliance audit log of campaign NAME, oldest first: abandoned calls, safe-harbor
-    messages played, do-not-call hits, calls held back by the calling window or the hold
-    after an abandoned call, falls back to progressive and back, starts, pauses and stops.
-
-    \b
-    Examples:
-      callcenter campaign audit spring --format csv --out audit.csv
-      callcenter campaign audit spring --format json --since 2026-12-01
-    """
-    entries = leads.audit_entries(ctx.database, name, since=_utc(since), until=_utc(until))
-    write_audit(out, fmt, entries)
-
-
-def write_audit(out: IO[str], fmt: str, entries: Iterable[dict[str, Any]]) -> None:
-    """The audit log as a JSON array (one entry a line) or as CSV (details as JSON)."""
-    if fmt == "json":
-        out.write("[")
-        for i, entry in enumerate(entries):
-            out.write(("," if i else "") + "\n  " + json.dumps(entry, ensure_ascii=False))
-        out.write("\n]\n")
-        return
-    columns = leads.AUDIT_COLUMNS
-    rows = (
-        [json.dumps(e[c], ensure_ascii=False) if c == "details" else e[c] for c in columns]
-        for e in entries
-    )
-    write_csv(out, columns, rows)
-
-
-def _utc(value: datetime | None) -> datetime | None:
+def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-# -- dispositions ------------------------------------------------------------------------------
-
-
-@campaign.group("disposition")
-def disposition() -> None:
-    """The dispositions agents give a campaign's calls in wrap-up (*30N from the phone, N
-    the key, or the API). A retry_after one calls the lead again after that long; a dnc
-    one puts the number on the campaign's do-not-call list; any other closes the lead.
-
-    \b
-    Examples:
-      callcenter campaign disposition list spring
-      callcenter campaign disposition add spring voicemail --key 6 --retry-after 4h
-    """
-
-
-@disposition.command("add")
-@click.argument("name")
-@click.argument("code")
-@click.option("--key", type=int, required=True, help="N of the *30N feature code (0-99).")
-@click.option("--label", default="", help="What agents and reports show.")
-@click.option("--retry-after", help="Call the lead again after this long, e.g. 4h.")
-@click.option("--dnc", is_flag=True, help="Put the number on the campaign's do-not-call list.")
-@click.option("--success", is_flag=True, help="Counts as a success in reports.")
-@pass_context
-def disposition_add(
-    ctx: Context,
-    /,
-    name: str,
-    code: str,
-    key: int,
-    label: str,
-    retry_after: str | None,
-    dnc: bool,
-    success: bool,
-) -> None:
-    """Add disposition CODE to campaign NAME.
-
-    \b
-    Example:
-      callcenter campaign disposition add spring voicemail --key 6 --retry-after 4h
-    """
-    after = (
-        None if retry_after is None else int(duration(retry_after, "--retry-after").total_seconds())
-    )
-    try:
-        service.add_disposition(
-            ctx.database, ctx.who, name, DispositionSpec(code, key, label, after, dnc, success)
-        )
-    except InvalidArgument as exc:
-        raise _bad(exc) from exc
-    click.echo(f"campaign {name}: disposition {code} on *30{key}")
-
-
-@disposition.command("list")
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_context
-def disposition_list(ctx: Context, name: str, as_json: bool) -> None:
-    """The dispositions of campaign NAME.
-
-    \b
-    Example:
-      callcenter campaign disposition list spring
-    """
-    rows = [service.disposition_view(d) for d in service.dispositions(ctx.database, name)]
-    emit_table(rows, ["feature_code", "code", "label", "retry_after", "dnc", "success"], as_json)
-
-
-@disposition.command("remove")
-@click.argument("name")
-@click.argument("code")
-@pass_context
-def disposition_remove(ctx: Context, name: str, code: str) -> None:
-    """Remove disposition CODE from campaign NAME.
-
-    \b
-    Example:
-      callcenter campaign disposition remove spring wrong_number
-    """
-    service.remove_disposition(ctx.database, ctx.who, name, code)
-    click.echo(f"campaign {name}: disposition {code} removed")
-
-
-@campaign.command("dispose")
-@click.argument("name")
-@click.argument("lead_id", type=int)
-@click.argument("code")
-@click.option(
-    "--callback-at",
-    type=TIMES,
-    help="Call back at this time (UTC unless it has an offset), e.g. 2026-12-07T15:00+01:00.",
-)
-@click.option("--callback-agent", help="Keep the callback for this agent.")
-@pass_context
-def dispose(
-    ctx: Context,
-    /,
-    name: str,
-    lead_id: int,
-    code: str,
-    callback_at: datetime | None,
-    callback_agent: str | None,
-) -> None:
-    """Give lead LEAD_ID of campaign NAME the disposition CODE (what an agent does with
-    *30N), with a callback time when the person asked to be called back.
-
-    \b
-    Examples:
-      callcenter campaign dispose spring 42 sale
-      callcenter campaign dispose spring 43 call_back --callback-at 2026-12-07T15:00+01:00 \\
-          --callback-agent 1001
-    """
-    try:
-        state = service.dispose(
-            ctx.database,
-            ctx.who,
-            name,
-            lead_id,
-            code,
-            callback_at=_utc(callback_at),
-            callback_agent=callback_agent,
-        )
-    except InvalidArgument as exc:
-        raise _bad(exc) from exc
-    click.echo(f"campaign {name}: lead {lead_id} {code}, now {state}")

@@ -8,7 +8,7 @@ from typing import IO
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
-from callcenter.cli.campaign_cmd import Rejects, csv_line, opened, progress_bar
+from callcenter.cli.csv_io import Rejects, csv_line, opened, progress_bar
 from callcenter.services import dnc as service
 from callcenter.services.checks import InvalidArgument
 

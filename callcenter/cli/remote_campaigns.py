@@ -18,16 +18,13 @@ import click
 from callcenter.cli import emit_json, emit_table
 from callcenter.cli.campaign_cmd import (
     LISTED,
-    Rejects,
-    _utc,
-    csv_line,
     duration,
     fields_of,
-    opened,
     print_summary,
-    progress_bar,
-    write_audit,
+    utc,
 )
+from callcenter.cli.campaign_leads_cmd import write_audit
+from callcenter.cli.csv_io import Rejects, csv_line, opened, progress_bar
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import (
@@ -209,7 +206,7 @@ def campaign_audit(
     until: datetime | None,
     out: IO[str],
 ) -> None:
-    query = {k: v.isoformat() for k, v in (("since", _utc(since)), ("until", _utc(until))) if v}
+    query = {k: v.isoformat() for k, v in (("since", utc(since)), ("until", utc(until))) if v}
     write_audit(out, fmt, _pages(api, f"/campaigns/{_q(name)}/audit", query))
 
 
@@ -254,7 +251,7 @@ def campaign_dispose(
     callback_at: datetime | None,
     callback_agent: str | None,
 ) -> None:
-    at = _utc(callback_at)
+    at = utc(callback_at)
     body = {
         "code": code,
         "callback_at": at.isoformat() if at else None,
