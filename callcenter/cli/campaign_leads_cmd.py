@@ -13,7 +13,7 @@ import click
 
 from callcenter.cli import Context, emit_json, pass_context
 from callcenter.cli.campaign_cmd import TIMES, utc
-from callcenter.cli.csv_io import Rejects, csv_line, opened, progress_bar
+from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import ColumnMap
 from callcenter.services import leads
@@ -35,11 +35,7 @@ from callcenter.services import leads
 )
 @click.option("--encoding", default="utf-8", help="The file's encoding, e.g. cp1252.")
 @click.option("--delimiter", default=",", help="The cell separator, e.g. ';'.")
-@click.option(
-    "--rejects",
-    type=click.File("w", encoding="utf-8"),
-    help="Write every rejected line (line, reason) to this CSV file.",
-)
+@rejects_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
 def import_(
@@ -67,8 +63,6 @@ def import_(
           --delimiter ';' --encoding cp1252 --region DE --rejects rejected.csv
     """
     columns = ColumnMap.parse(mapping)
-    if rejects is not None:
-        rejects.write(csv_line(["line", "reason"]))
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
         report = leads.import_file(

@@ -45,7 +45,8 @@ class Rejects:
     def __init__(self, out: IO[str] | None) -> None:
         self.out = out
         self.count = 0
-        self.rows: list[list[Any]] = []
+        if out is not None:
+            out.write(csv_line(["line", "reason"]))
 
     def __call__(self, rejected: Rejected) -> None:
         self.count += 1
@@ -78,3 +79,10 @@ def opened(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
     file = Path(path)
     with file.open("rb") as stream:
         yield stream, file.stat().st_size
+
+
+rejects_option = click.option(
+    "--rejects",
+    type=click.File("w", encoding="utf-8"),
+    help="Write every rejected line (line, reason) to this CSV file.",
+)

@@ -8,7 +8,7 @@ from typing import IO
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
-from callcenter.cli.csv_io import Rejects, csv_line, opened, progress_bar
+from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
 from callcenter.services import dnc as service
 from callcenter.services.checks import InvalidArgument
 
@@ -73,11 +73,7 @@ def add(
 @click.option("--reason", default="", help="Why (kept with each entry).")
 @click.option("--region", default="US", help="Country of numbers written without '+'.")
 @click.option("--encoding", default="utf-8", help="The file's encoding.")
-@click.option(
-    "--rejects",
-    type=click.File("w", encoding="utf-8"),
-    help="Write every rejected line (line, reason) to this CSV file.",
-)
+@rejects_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
 def import_(
@@ -101,8 +97,6 @@ def import_(
       callcenter dnc import registry.txt
       callcenter dnc import complaints.csv --column phone --campaign spring --rejects bad.csv
     """
-    if rejects is not None:
-        rejects.write(csv_line(["line", "reason"]))
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
         report = service.import_file(

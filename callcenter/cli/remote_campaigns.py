@@ -24,7 +24,7 @@ from callcenter.cli.campaign_cmd import (
     utc,
 )
 from callcenter.cli.campaign_leads_cmd import write_audit
-from callcenter.cli.csv_io import Rejects, csv_line, opened, progress_bar
+from callcenter.cli.csv_io import Rejects, opened, progress_bar
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import (
@@ -143,8 +143,6 @@ def campaign_import(
     as_json: bool,
 ) -> None:
     columns = ColumnMap.parse(mapping)
-    if rejects is not None:
-        rejects.write(csv_line(["line", "reason"]))
     shown = Rejects(rejects)
     source = Path(file).name if file != "-" else "stdin"
     report: dict[str, Any] = {}
@@ -289,8 +287,6 @@ def dnc_import(
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
-    if rejects is not None:
-        rejects.write(csv_line(["line", "reason"]))
     shown = Rejects(rejects)
     counts = {"rows": 0, "added": 0, "existing": 0, "rejected": 0}
     part: list[str] = []
