@@ -64,7 +64,7 @@ def import_(
     """
     columns = ColumnMap.parse(mapping)
     shown = Rejects(rejects)
-    with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
+    with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
         report = leads.import_file(
             ctx.database,
             ctx.who,

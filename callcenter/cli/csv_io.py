@@ -17,8 +17,11 @@ from callcenter.dialer.importer import Rejected
 
 
 @contextmanager
-def progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+def progress_bar(
+    total: int | None, label: str, rejects: Rejects | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr when it is a terminal (the rejected rows printed above
+    it meanwhile); nothing otherwise."""
     if not sys.stderr.isatty():
         yield lambda position: None
         return
@@ -34,7 +37,17 @@ def progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda position: bar.update(task, completed=position)
+        if rejects is not None:
+            rejects.echo = lambda text: bar.console.print(text, markup=False, highlight=False)
+        try:
+            yield lambda position: bar.update(task, completed=position)
+        finally:
+            if rejects is not None:
+                rejects.echo = _stderr
+
+
+def _stderr(text: str) -> None:
+    click.echo(text, err=True)
 
 
 class Rejects:
@@ -45,13 +58,14 @@ class Rejects:
     def __init__(self, out: IO[str] | None) -> None:
         self.out = out
         self.count = 0
+        self.echo: Callable[[str], None] = _stderr  # above the progress bar while it shows
         if out is not None:
             out.write(csv_line(["line", "reason"]))
 
     def __call__(self, rejected: Rejected) -> None:
         self.count += 1
         if self.count <= self.SHOWN:
-            click.echo(f"line {rejected.line}: {rejected.reason}", err=True)
+            self.echo(f"line {rejected.line}: {rejected.reason}")
         if self.out is not None:
             self.out.write(csv_line([rejected.line, rejected.reason]))
 

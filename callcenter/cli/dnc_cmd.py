@@ -98,7 +98,7 @@ def import_(
       callcenter dnc import complaints.csv --column phone --campaign spring --rejects bad.csv
     """
     shown = Rejects(rejects)
-    with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
+    with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
         report = service.import_file(
             ctx.database,
             ctx.who,

@@ -146,7 +146,7 @@ def campaign_import(
     shown = Rejects(rejects)
     source = Path(file).name if file != "-" else "stdin"
     report: dict[str, Any] = {}
-    with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
+    with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
         rows = CsvRows(stream, encoding=encoding, delimiter=delimiter)
         for header, part in _parts(rows, shown):
             body = {
@@ -299,7 +299,7 @@ def dnc_import(
             counts["existing"] += len(part) - added
             part.clear()
 
-    with opened(file) as (stream, size), progress_bar(size, f"importing {file}") as progress:
+    with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
         rows = CsvRows(stream, encoding=encoding)
         for item in read_numbers(rows, region=region, column=column):
             counts["rows"] += 1
