@@ -124,26 +124,28 @@ def claim_due(session: Session, campaign: str, at: datetime, limit: int) -> list
     first, then by priority (highest first), then the longest due. Leads due but on a
     do-not-call list are closed; those within the hold after an abandoned call to their
     number, or outside their calling window, move to when they may be called; each an
-    audit row. On PostgreSQL the rows are locked (``SKIP LOCKED``): two dialers never
-    claim one lead."""
+    audit row. On PostgreSQL each row read is locked (``SKIP LOCKED``) until the caller's
+    transaction ends: two dialers never claim one lead, and a read asks only for as many
+    rows as are still wanted (a row read is a row locked). Commit soon after."""
     rules = campaign_rules(session, campaign)
     claimed: list[LeadRecord] = []
     scanned = 0
     while len(claimed) < limit and scanned < 20 * limit + 1000:
-        rows = session.execute(_due_query(session, rules, at)).all()
+        wanted = min(limit - len(claimed), _SCAN_BATCH)
+        rows = session.execute(_due_query(session, rules, at, wanted)).all()
         scanned += len(rows)
         for lead, on_dnc, abandoned_at in rows:
-            if len(claimed) < limit and _dialable(session, rules, lead, on_dnc, abandoned_at, at):
+            if _dialable(session, rules, lead, on_dnc, abandoned_at, at):
                 lead.state = LeadState.DIALING
                 lead.claimed_at = at
                 claimed.append(_record(lead, campaign))
         session.flush()
-        if len(rows) < _SCAN_BATCH:
+        if len(rows) < wanted:
             break
     return claimed
 
 
-def _due_query(session: Session, rules: CampaignRules, at: datetime) -> Any:
+def _due_query(session: Session, rules: CampaignRules, at: datetime, wanted: int) -> Any:
     on_dnc = exists().where(DncNumber.phone == Lead.phone, DncNumber.campaign.in_(("", rules.name)))
     abandoned_at = (
         select(func.max(LeadAttempt.at))
@@ -159,7 +161,7 @@ def _due_query(session: Session, rules: CampaignRules, at: datetime) -> Any:
             Lead.next_attempt_at <= at,
         )
         .order_by(Lead.callback_at.is_(None), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
-        .limit(_SCAN_BATCH)
+        .limit(wanted)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Lead)

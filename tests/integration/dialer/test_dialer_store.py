@@ -162,3 +162,37 @@ def test_abandon_rates_us_30_days_and_uk_today(db: Database) -> None:
         days = store.day_counts(session, "spring")
         assert [d.day for d in days] == [date(2026, 6, 29), date(2026, 7, 1)]
         assert sum(d.live for d in days) == 20
+
+
+def test_release_and_stale_claims_go_back_to_pending(db: Database) -> None:
+    with db.session_scope() as session:
+        c = _campaign(session)
+        leads = [_lead(session, c, f"+1212555006{i}") for i in range(3)]
+        got = store.claim_due(session, "spring", NOON_NY, 3)
+        assert len(got) == 3
+        store.release(session, leads[0].id, NOON_NY)  # a preview skipped: due again, no attempt
+        assert store.release_stale(session, "spring", NOON_NY + timedelta(minutes=1)) == 2
+        assert store.lead_counts(session, "spring") == {"pending": 3, "dialing": 0, "done": 0}
+        assert {lead.attempts for lead in session.scalars(select(Lead))} == {0}
+
+
+def test_two_dialers_never_claim_one_lead() -> None:
+    """SKIP LOCKED: a second dialer's claim passes over the rows the first holds."""
+    from tests.conftest import migrated_database
+
+    with migrated_database("cc_claim") as url:
+        first, second = Database(url), Database(url)
+        try:
+            with first.session_scope() as session:
+                c = _campaign(session)
+                for i in range(6):
+                    _lead(session, c, f"+1212555007{i}")
+            with first.session_scope() as a:
+                mine = store.claim_due(a, "spring", NOON_NY, 3)  # held, not committed yet
+                with second.session_scope() as b:
+                    theirs = store.claim_due(b, "spring", NOON_NY, 10)
+                assert len(mine) == 3 and len(theirs) == 3
+                assert not {m.id for m in mine} & {t.id for t in theirs}
+        finally:
+            first.dispose()
+            second.dispose()
