@@ -320,11 +320,14 @@ def print_summary(shown: dict[str, Any]) -> None:
         f"{us['live']:g} live), {rate['uk_today_pct']:.2f}% today ({uk['abandoned']:g}/"
         f"{uk['live']:g}){flag}"
     )
-    click.echo(
-        "dispositions: "
-        + ", ".join(f"{d['feature_code']} {d['code']}" for d in shown["dispositions"])
-        or "-"
-    )
+    day = shown.get("last_day")
+    if day:
+        click.echo(
+            f"last day counted: {day['day']}: {day['live']} live, {day['abandoned']} abandoned, "
+            f"{day['machine']} machine"
+        )
+    codes = ", ".join(f"{d['feature_code']} {d['code']}" for d in shown["dispositions"])
+    click.echo(f"dispositions: {codes or '-'}")
 
 
 def _seconds(value: int) -> str:
