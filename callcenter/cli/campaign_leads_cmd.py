@@ -3,8 +3,9 @@ compliance audit log out."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -79,12 +80,17 @@ def import_(
             on_reject=shown,
         )
     shown.close()
+    print_import(name, dataclasses.asdict(report), as_json)
+
+
+def print_import(name: str, report: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
-        emit_json(report)
+        emit_json(dict(report))
         return
     click.echo(
-        f"campaign {name}: {report.rows} rows, {report.added} added, {report.existing} "
-        f"already there, {report.rejected} rejected (import {report.import_id})"
+        f"campaign {name}: {report['rows']} rows, {report['added']} added, "
+        f"{report['existing']} already there, {report['rejected']} rejected "
+        f"(import {report['import_id']})"
     )
 
 

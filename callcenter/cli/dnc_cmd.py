@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Mapping
 from typing import IO
 
 import click
@@ -112,12 +114,16 @@ def import_(
             progress=progress,
         )
     shown.close()
+    print_dnc_import(dataclasses.asdict(report), as_json)
+
+
+def print_dnc_import(counts: Mapping[str, int], as_json: bool) -> None:
     if as_json:
-        emit_json(report)
+        emit_json(dict(counts))
         return
     click.echo(
-        f"{report.rows} rows: {report.added} added, {report.existing} already listed, "
-        f"{report.rejected} rejected"
+        f"{counts['rows']} rows: {counts['added']} added, {counts['existing']} already listed, "
+        f"{counts['rejected']} rejected"
     )
 
 

@@ -23,8 +23,9 @@ from callcenter.cli.campaign_cmd import (
     print_summary,
     utc,
 )
-from callcenter.cli.campaign_leads_cmd import write_audit
+from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.csv_io import Rejects, opened, progress_bar
+from callcenter.cli.dnc_cmd import print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import (
@@ -34,6 +35,7 @@ from callcenter.dialer.importer import (
     CsvRows,
     Rejected,
     read_numbers,
+    store_numbers,
 )
 from callcenter.services.leads import RESULT_COLUMNS
 
@@ -166,14 +168,7 @@ def campaign_import(
     report["rows"] += local
     report["rejected"] += local
     shown.close()
-    if as_json:
-        emit_json(report)
-        return
-    click.echo(
-        f"campaign {name}: {report['rows']} rows, {report['added']} added, "
-        f"{report['existing']} already there, {report['rejected']} rejected "
-        f"(import {report['import_id']})"
-    )
+    print_import(name, report, as_json)
 
 
 def _pages(api: RemoteApi, path: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -288,38 +283,22 @@ def dnc_import(
     as_json: bool,
 ) -> None:
     shown = Rejects(rejects)
-    counts = {"rows": 0, "added": 0, "existing": 0, "rejected": 0}
-    part: list[str] = []
 
-    def send() -> None:
-        if part:
-            body = {"numbers": part, "campaign": campaign, "reason": reason, "region": region}
-            added = len(api.request("POST", "/dnc", body)["added"])
-            counts["added"] += added
-            counts["existing"] += len(part) - added
-            part.clear()
+    def send(numbers: list[str]) -> int:
+        body = {"numbers": numbers, "campaign": campaign, "reason": reason, "region": region}
+        return len(api.request("POST", "/dnc", body)["added"])
 
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
         rows = CsvRows(stream, encoding=encoding)
-        for item in read_numbers(rows, region=region, column=column):
-            counts["rows"] += 1
-            if isinstance(item, Rejected):
-                counts["rejected"] += 1
-                shown(item)
-                continue
-            part.append(item.phone)
-            if len(part) >= DNC_PART:
-                send()
-                progress(rows.read_bytes)
-        send()
+        counts = store_numbers(
+            read_numbers(rows, region=region, column=column),
+            send,
+            batch=DNC_PART,
+            on_reject=shown,
+            stored=lambda: progress(rows.read_bytes),
+        )
     shown.close()
-    if as_json:
-        emit_json(counts)
-        return
-    click.echo(
-        f"{counts['rows']} rows: {counts['added']} added, {counts['existing']} already "
-        f"listed, {counts['rejected']} rejected"
-    )
+    print_dnc_import(counts, as_json)
 
 
 def dnc_check(

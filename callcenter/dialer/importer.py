@@ -13,7 +13,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -349,6 +349,40 @@ def read_numbers(
             yield Number(item.line, leads.normalize(item.cells[index], region))
         except leads.BadNumber as exc:
             yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}")
+
+
+def store_numbers(
+    items: Iterable[Number | Rejected],
+    store: Callable[[list[str]], int],
+    *,
+    batch: int,
+    on_reject: Callable[[Rejected], None],
+    stored: Callable[[], None] = lambda: None,
+) -> dict[str, int]:
+    """The numbers of ``items`` handed to ``store`` in batches (it says how many it added);
+    the counts: rows, added, existing (already listed), rejected."""
+    counts = {"rows": 0, "added": 0, "existing": 0, "rejected": 0}
+    numbers: list[str] = []
+
+    def flush() -> None:
+        if numbers:
+            added = store(numbers)
+            counts["added"] += added
+            counts["existing"] += len(numbers) - added
+            numbers.clear()
+            stored()
+
+    for item in items:
+        counts["rows"] += 1
+        if isinstance(item, Rejected):
+            counts["rejected"] += 1
+            on_reject(item)
+            continue
+        numbers.append(item.phone)
+        if len(numbers) >= batch:
+            flush()
+    flush()
+    return counts
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes surrogateescape kept: not text

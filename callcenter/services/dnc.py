@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.dialer import leads, store
 from callcenter.dialer.campaign import check_name
-from callcenter.dialer.importer import CsvRows, Number, Rejected, read_numbers
+from callcenter.dialer.importer import CsvRows, Rejected, read_numbers, store_numbers
 from callcenter.dialer.store import upsert
 from callcenter.errors import NotFound
 from callcenter.events import outbox
@@ -153,43 +153,26 @@ def import_file(
     with db.session_scope() as session:
         scope = _scope(session, campaign)
     rows = CsvRows(stream, encoding=encoding)
-    counts = {"rows": 0, "added": 0, "existing": 0, "rejected": 0}
-    batch: list[Number] = []
     who_text, why = str(who), _reason(reason)
 
-    def flush() -> None:
-        if not batch:
-            return
+    def store_batch(numbers: list[str]) -> int:
         now = utcnow()
         values = [
-            {
-                "phone": n.phone,
-                "campaign": scope,
-                "reason": why,
-                "added_by": who_text,
-                "added_at": now,
-            }
-            for n in batch
+            {"phone": n, "campaign": scope, "reason": why, "added_by": who_text, "added_at": now}
+            for n in numbers
         ]
         with db.session_scope() as session:
             statement = upsert(session, DncNumber).values(values)
             statement = statement.on_conflict_do_nothing(index_elements=["phone", "campaign"])
-            added = len(session.execute(statement.returning(DncNumber.id)).all())
-        counts["added"] += added
-        counts["existing"] += len(batch) - added
-        batch.clear()
-        progress(rows.read_bytes)
+            return len(session.execute(statement.returning(DncNumber.id)).all())
 
-    for item in read_numbers(rows, region=region, column=column):
-        counts["rows"] += 1
-        if isinstance(item, Rejected):
-            counts["rejected"] += 1
-            on_reject(item)
-            continue
-        batch.append(item)
-        if len(batch) >= BATCH:
-            flush()
-    flush()
+    counts = store_numbers(
+        read_numbers(rows, region=region, column=column),
+        store_batch,
+        batch=BATCH,
+        on_reject=on_reject,
+        stored=lambda: progress(rows.read_bytes),
+    )
     report = DncImport(**counts)
     with db.session_scope() as session:
         audited(
