@@ -275,6 +275,8 @@ def fields_of(options: dict[str, Any], creating: bool) -> dict[str, Any]:
         ):
             if one in given and other not in given:
                 given[other] = empty
+        if given.get("mode") == "broadcast" and not {"queue", "agents"} & set(given):
+            given["queue"], given["agents"] = None, ()  # a broadcast has no agents
     if "mode" in given:
         given["mode"] = CampaignMode(given["mode"])
     if "amd" in given:
@@ -391,7 +393,9 @@ def create(ctx: Context, /, name: str, **options: Any) -> None:
 @pass_context
 def set_(ctx: Context, /, name: str, **options: Any) -> None:
     """Change some settings of campaign NAME; what is not given stays (a --retry given
-    replaces that outcome's rule only). A running campaign takes the change at once.
+    replaces that outcome's rule only; --queue replaces the agents and --agent the queue,
+    --route the trunks and --trunk the route; --mode broadcast drops both queue and
+    agents). A running campaign takes the change at once.
 
     \b
     Examples:
