@@ -22,7 +22,7 @@ from callcenter.services import leads
 
 @click.command("import")
 @click.argument("name")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
     "--map",
     "mapping",

@@ -65,7 +65,7 @@ def add(
 
 
 @dnc.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--campaign", help=CAMPAIGN_HELP)
 @click.option(
     "--column",

@@ -60,3 +60,13 @@ def test_set_switches_queue_agents_route_trunks_and_broadcast() -> None:
         "redial_hold_hours": 48.0,
         "retries": {Outcome.BUSY: RetryRule(1, timedelta(minutes=5))},
     }
+
+
+@pytest.mark.parametrize("args", [["campaign", "import", "spring"], ["dnc", "import"]])
+def test_a_missing_file_is_a_usage_error_not_a_traceback(args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from callcenter.cli import main
+
+    result = CliRunner().invoke(main, [*args, "/nonexistent/leads.csv"])
+    assert result.exit_code == 2 and "does not exist" in result.output
