@@ -42,6 +42,7 @@ OPTION_OF = {
     "amd_false_positive_pct": "--amd-false-positive",
     "outbound_route": "--route",
     "recording": "--recording",
+    "name": "NAME",
 }
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -199,9 +199,10 @@ def _compliance(spec: CampaignSpec) -> None:
             retryable = ", ".join(RETRYABLE)
             raise InvalidArgument(where, f"not an outcome with retries ({retryable})")
         if not 0 <= rule.times <= MAX_ATTEMPTS:
-            raise InvalidArgument(where, f"{rule.times} times: expected 0-{MAX_ATTEMPTS}")
+            raise InvalidArgument(where, f"{outcome} {rule.times} times: expected 0-{MAX_ATTEMPTS}")
         if not 60 <= rule.after.total_seconds() <= 30 * 86400:
-            raise InvalidArgument(where, "after: expected 1 minute to 30 days")
+            after = f"{rule.after.total_seconds():g} s"
+            raise InvalidArgument(where, f"{outcome} after {after}: expected 1 minute to 30 days")
 
 
 def _media(spec: CampaignSpec) -> None:
