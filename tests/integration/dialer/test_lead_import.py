@@ -195,3 +195,32 @@ def test_dnc_add_check_remove_and_import(db: Database, campaign: str) -> None:
     assert rejected[0].line == 3
     assert dnc.check(db, "+12125550141", campaign=campaign).lists == (campaign,)
     assert dnc.check(db, "+12125550141", campaign="spring").blocked
+
+
+def test_imports_and_dnc_changes_are_events_audit_entries_and_change_rows(
+    db: Database, campaign: str
+) -> None:
+    from callcenter.store.models import AuditEntry, EngineChange, EventRow
+
+    _import(db, campaign, GOOD)
+    dnc.add(db, WHO, ["+12125550151"], campaign=campaign)
+    with db.session_scope() as session:
+        events = {r.type: r.payload["data"] for r in session.scalars(select(EventRow))}
+        actions = set(session.scalars(select(AuditEntry.action)))
+        changes = {(c.kind, c.op) for c in session.scalars(select(EngineChange))}
+    assert events["campaign.leads_imported"] == {
+        "campaign": campaign,
+        "source": "t.csv",
+        "rows": 3,
+        "added": 3,
+        "existing": 0,
+        "rejected": 0,
+    }
+    assert events["dnc.changed"] == {
+        "op": "add",
+        "campaign": campaign,
+        "number": "+12125550151",
+        "count": 1,
+    }
+    assert {"campaign.import", "dnc.add"} <= actions
+    assert {("campaign", "import"), ("dnc", "add")} <= changes
