@@ -13,6 +13,7 @@ from callcenter.acd.dispatcher import Dispatcher
 from callcenter.api import (
     agents,
     calls,
+    campaigns,
     cdrs,
     flows,
     kpis,
@@ -99,6 +100,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *webhooks.operations(env),
         *voicemails.operations(env),
         *trunks.operations(env),
+        *campaigns.operations(env),
         *recordings.operations(env),
         *reports.operations(env),
         *kpis.operations(env),
