@@ -336,6 +336,46 @@ def bridge(session: Session, arg: str) -> str:
     return bridge_app(session, arg)
 
 
+def wait_for_silence(session: Session, arg: str) -> str:
+    """``<thresh> <silence_hits> <listen_hits> <timeout_ms>``: the called party's audio
+    (``sim.listening``); the caller's own digits do not end it."""
+    from callcenter.sim.listening import listen, since_answer, voice_of
+
+    parts = arg.split()
+    try:
+        silence_hits, listen_hits, timeout_ms = (int(p) for p in parts[1:4])
+    except ValueError:
+        return "_none_"  # FreeSWITCH: "Usage: <silence_thresh> <silence_hits> ..." logged
+    heard = listen(voice_of(session), since_answer(session), silence_hits, listen_hits, timeout_ms)
+    if _wait_media(session, heard.seconds, "", False) != "done":
+        return "_none_"
+    if heard.timeout:
+        session.chan.set_vars(
+            {
+                "wait_for_silence_timeout": "true",
+                "wait_for_silence_listenhits": str(heard.listen_hits),
+                "wait_for_silence_silence_hits": str(heard.silence_left),
+            }
+        )
+    else:
+        session.chan.set_var("wait_for_silence_timeout", "false")
+    return "_none_"
+
+
+def avmd_start(session: Session, _arg: str) -> str:
+    from callcenter.sim.listening import avmd_start as start
+
+    start(session)
+    return "_none_"
+
+
+def avmd_stop(session: Session, _arg: str) -> str:
+    from callcenter.sim.listening import avmd_stop as stop
+
+    stop(session)
+    return "_none_"
+
+
 def eavesdrop(session: Session, arg: str) -> str:
     from callcenter.sim.eavesdrop import eavesdrop as run
 
@@ -365,4 +405,7 @@ APPS: dict[str, App] = {
     "info": info,
     "bridge": bridge,
     "eavesdrop": eavesdrop,
+    "wait_for_silence": wait_for_silence,
+    "avmd_start": avmd_start,
+    "avmd_stop": avmd_stop,
 }

@@ -244,6 +244,8 @@ def _outbound(
         on_result("-ERR NO_ANSWER\n")
         return
     _answer(s, behaviour, dial.target)
+    if behaviour.voice is not None:
+        s.core.people.picked_up(s, behaviour.voice)
     on_result(f"+OK {chan.uuid}\n")
     s.set_state(ChannelState.CS_EXECUTE)
     if dial.exten is not None:
@@ -294,8 +296,6 @@ def _answer(s: Session, behaviour: AgentBehaviour, target: str) -> None:
             origin=origin, remote_port=6000 + 2 * rng.randrange(0, 1000), ssrc=rng.getrandbits(32)
         )
     )
-    if behaviour.machine:
-        chan.set_var("cc_sim_machine", "true")
     chan.set_time("Channel-Answered-Time", now)
     chan.set_answer_state(AnswerState.ANSWERED)
     s.emit("CHANNEL_ANSWER")
