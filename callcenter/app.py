@@ -27,6 +27,7 @@ from callcenter.calls.routing import RouteTable, parse_target
 from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
 from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
+from callcenter.dialer.amd import SUBSCRIPTION as AMD_EVENTS
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.esl.vocabulary import DEFAULT_EVENTS
@@ -243,7 +244,7 @@ class App:
                 on_event=functools.partial(self._on_event, manager, node.name),
                 on_connected=functools.partial(self._on_connected, manager, node.name),
                 metrics=self.esl_metrics,
-                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS),
+                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS, *AMD_EVENTS),  # CUSTOM subclasses last
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)

@@ -112,6 +112,7 @@ class Call:
     bridged_seat: QueueSeat | None = None  # adopted bridged: the queue stay it was answered in
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
+    beep_us: int = 0  # when mod_avmd heard a voicemail beep on the caller's leg (dialer)
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
 
     def __post_init__(self) -> None:
@@ -268,6 +269,8 @@ class Call:
                 self.state = CallState.ANSWERED
             elif event.name == "CHANNEL_BRIDGE":
                 self.state = CallState.BRIDGED
+            elif event.name == "CUSTOM" and event.get("Event-Subclass") == "avmd::beep":
+                self.beep_us = self.beep_us or event.timestamp_us
         if event.name == "CHANNEL_HANGUP_COMPLETE" and self.finished:
             self.state = CallState.ENDED
 

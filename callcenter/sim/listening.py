@@ -5,7 +5,10 @@
 were loud, ``silence_hits`` quiet frames in a row start a 25-frame countdown, after which it
 returns with ``wait_for_silence_timeout=false``; at the timeout it returns with
 ``wait_for_silence_timeout=true`` and ``wait_for_silence_listenhits`` (loud frames counted).
-``listen`` replays that loop frame by frame on a ``Voice``.
+``listen`` replays that loop frame by frame on a ``Voice``. ``detect_audio <thresh>
+<audio_hits> <timeout_ms>`` (``switch_ivr_detect_audio``) returns once more than
+``audio_hits`` loud frames came in a row (``detect_audio_timeout=false``), or at the timeout
+(``=true``, ``detect_audio_hits``): ``hear`` replays it.
 
 mod_avmd (``avmd_start``) hangs a media bug on the leg (MEDIA_BUG_START, function ``avmd``)
 and sends ``CUSTOM avmd::start``; on a beep it sets ``avmd_detect=TRUE`` and
@@ -74,6 +77,19 @@ def listen(
         else:
             hits = hits_needed
     return Heard(frames * FRAME, timeout_ms > 0, listening, hits)
+
+
+def hear(voice: Voice | None, start: float, audio_hits: int, timeout_ms: int) -> Heard:
+    """Replay switch_ivr_detect_audio from ``start`` seconds after the answer."""
+    frames = timeout_ms // 20 if timeout_ms > 0 else int(FOREVER / FRAME)
+    hits = 0
+    for i in range(frames):
+        if i + 1 >= frames:
+            return Heard((i + 1) * FRAME, timeout_ms > 0, hits, 0)
+        hits = hits + 1 if voice is not None and voice.speaking(start + i * FRAME) else 0
+        if hits > audio_hits:
+            return Heard((i + 1) * FRAME, False, hits, 0)
+    return Heard(frames * FRAME, timeout_ms > 0, hits, 0)
 
 
 def since_answer(session: Session) -> float:
