@@ -20,6 +20,15 @@ from callcenter.store.models.calls import (
 )
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
+from callcenter.store.models.dialer import (
+    Campaign,
+    CampaignDay,
+    CampaignDisposition,
+    DialerAuditEntry,
+    DncNumber,
+    Lead,
+    LeadAttempt,
+)
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
 from callcenter.store.models.tokens import ApiToken
@@ -34,14 +43,21 @@ __all__ = [
     "AuditEntry",
     "Call",
     "CallLeg",
+    "Campaign",
+    "CampaignDay",
+    "CampaignDisposition",
     "Cdr",
     "CdrLeg",
     "DeadLetter",
+    "DialerAuditEntry",
+    "DncNumber",
     "EngineChange",
     "EventRow",
     "IvrFlowVersion",
     "KpiAgentDay",
     "KpiRolledDay",
+    "Lead",
+    "LeadAttempt",
     "OutboundRoute",
     "Queue",
     "QueueEntry",
