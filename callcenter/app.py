@@ -28,6 +28,10 @@ from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
 from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
 from callcenter.dialer.amd import SUBSCRIPTION as AMD_EVENTS
+from callcenter.dialer.amd import NodeAmd
+from callcenter.dialer.calls import DialerCalls
+from callcenter.dialer.metrics import DialerMetrics
+from callcenter.dialer.runner import Dialer
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.esl.vocabulary import DEFAULT_EVENTS
@@ -198,6 +202,15 @@ class App:
             caller_id=settings.outbound_caller_id,
         )  # fmt: skip
         self.queues.route = target_runner  # where a queue's overflow target sends callers
+        # outbound campaigns (docs/dialer.md): a runner per running campaign, and its calls'
+        dial_node = lambda: next((c for c in self.connections.values() if c.connected), None)  # noqa: E731
+        self.dialer = Dialer(
+            self.database, self.dispatcher, self.outbound, dial_node,
+            metrics=DialerMetrics(self.registry),
+        )  # fmt: skip
+        self.dialer_calls = DialerCalls(
+            self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node)
+        )
         # recording (docs/recording.md): per policy from the bridge, each file checked after
         # its call off the call path, retention applied daily
         self.recording_metrics = RecordingMetrics(self.registry)
@@ -238,6 +251,7 @@ class App:
                 phone=self.phone,  # what agents' phones dial: feature codes, calls
                 supervision_finish=functools.partial(supervision.finish, self.database),
                 callback=self.callback_calls,
+                dialer=self.dialer_calls,
             )
             connection = ESLConnection(
                 node,
@@ -412,6 +426,7 @@ class App:
         self._start_metrics()
         for connection in self.connections.values():
             connection.start()
+        self.dialer.start()
         self._started = True
         tune_gc()
         log.info(
@@ -428,6 +443,7 @@ class App:
             gevent.spawn(manager.drain, self.settings.shutdown_grace)
             for manager in self.managers.values()
         ]
+        self.dialer.stop()  # no new calls; the live ones drain with the rest
         gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
         for connection in self.connections.values():
             connection.stop()

@@ -82,6 +82,15 @@ def _callback_of(header: Callable[[str], str | None]) -> tuple[str, str, str, st
     return ticket, number, agent, queue
 
 
+def _dialer_of(header: Callable[[str], str | None]) -> tuple[str, int] | None:
+    """A dialer's call (``cc_entry=dialer``): its campaign and lead."""
+    campaign = header("variable_cc_campaign") or ""
+    lead = header("variable_cc_lead") or ""
+    if not (_SEAT_NAME.fullmatch(campaign) and lead.isdigit() and len(lead) <= 18):
+        return None
+    return campaign, int(lead)
+
+
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
@@ -113,6 +122,7 @@ class Call:
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
     beep_us: int = 0  # when mod_avmd heard a voicemail beep on the caller's leg (dialer)
+    dialer: tuple[str, int] | None = None  # a dialer's call: its campaign and lead
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +159,8 @@ class Call:
         )
         if entry == "callback":  # each lookup is a pass over the event: only when it can be
             call.callback = _callback_of(header)
+        elif entry == "dialer":
+            call.dialer = _dialer_of(header)
         call.apply(event)
         return call
 

@@ -24,7 +24,8 @@ and there is no mod_amd in FreeSWITCH's tree.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from callcenter.calls.control import CallControl, Channel
@@ -145,16 +146,25 @@ def quiet_at(
     return began if hits <= 1 else None
 
 
-def _since_answer(control: CallControl, stamp_us: int) -> float:
-    answered = control.call.timeline.caller.answered_us
+def answered_us(control: CallControl, event: Event | None = None) -> int:
+    """When the leg answered: the call saw CHANNEL_ANSWER, or (a call first seen at its
+    park, as a dialer's is) the channel event's ``Caller-Channel-Answered-Time``."""
+    seen = control.call.timeline.caller.answered_us or 0
+    if seen or event is None:
+        return seen
+    stamp = event.get("Caller-Channel-Answered-Time") or ""
+    return int(stamp) if stamp.isdigit() else 0
+
+
+def _since(answered: int, stamp_us: int) -> float:
     return max(0.0, (stamp_us - answered) / 1_000_000) if answered and stamp_us else 0.0
 
 
-def beep_seconds(control: CallControl) -> float | None:
+def beep_seconds(control: CallControl, answered: int = 0) -> float | None:
     """When mod_avmd's beep came, in seconds after the answer (None: not yet)."""
     control.pump()
     stamp = control.call.beep_us
-    return _since_answer(control, stamp) if stamp else None
+    return _since(answered or answered_us(control), stamp) if stamp else None
 
 
 def avmd_loaded(channel: Channel) -> bool:
@@ -166,23 +176,47 @@ def avmd_loaded(channel: Channel) -> bool:
         return False
 
 
+class NodeAmd:
+    """The settings for calls on the node campaigns dial through: avmd only where
+    ``module_exists mod_avmd`` said true (asked once per connection; a reconnect asks
+    again, the module may have been loaded or unloaded meanwhile)."""
+
+    def __init__(
+        self, channel: Callable[[], Channel | None], base: AmdSettings | None = None
+    ) -> None:
+        self.channel = channel
+        self.base = base or AmdSettings()
+        self._asked: tuple[int, int] | None = None
+        self._loaded = False
+
+    def __call__(self) -> AmdSettings:
+        connection = self.channel()
+        if connection is None or not self.base.avmd:
+            return replace(self.base, avmd=False)
+        key = (id(connection), int(getattr(connection, "reconnects", 0)))
+        if key != self._asked:
+            self._loaded, self._asked = avmd_loaded(connection), key
+        return replace(self.base, avmd=self._loaded)
+
+
 def detect(control: CallControl, settings: AmdSettings) -> Detection:
     """Run avmd (``settings.avmd``: only where ``avmd_loaded``), detect_audio and
     wait_for_silence on the answered call; the verdict."""
     if settings.avmd:
         control.execute("avmd_start")
     first = _run(control, "detect_audio", settings.detect_audio(), settings.first_word_ms)
-    first_at = _since_answer(control, first.timestamp_us)
+    answered = answered_us(control, first)
+    first_at = _since(answered, first.timestamp_us)
     if first.variable("detect_audio_timeout") == "true":
         heard = Heard(None, None, first_at)
     else:
         done = _run(control, "wait_for_silence", settings.wait_for_silence(), settings.window_ms)
         hits = done.variable("wait_for_silence_listenhits") or "0"
-        at = _since_answer(control, done.timestamp_us)
+        at = _since(answered, done.timestamp_us)
         timeout = done.variable("wait_for_silence_timeout") == "true"
         quiet = quiet_at(settings, at, timeout, int(hits) if hits.isdigit() else 0, first_at)
         heard = Heard(spoke_at(settings, first_at), quiet, at)
-    found = classify(settings, heard, beep_seconds(control))
+    found = classify(settings, heard, beep_seconds(control, answered))
     log.info("call %s: amd %s (%s) at %.2fs", control.uuid, found.verdict, found.reason,
              found.seconds)  # fmt: skip
     return found

@@ -127,7 +127,7 @@ class TrafficModel:
     def far_end_of(self, dial: str) -> AgentBehaviour:
         """The far end of a dial string: the override for its number, else a draw."""
         number = dial.rsplit("/", 1)[-1].split("@", 1)[0]
-        pinned = self.overrides.get(number)
+        pinned = self.overrides.get(number) or self.overrides.get(number.lstrip("+"))
         return pinned if pinned is not None else self.far_end()
 
     def far_end(self) -> AgentBehaviour:

@@ -1,0 +1,406 @@
+"""The running dialer: one greenlet per running campaign, owning its lines.
+
+Every ``TICK`` seconds a campaign's runner reads its campaign (state, mode, limits), asks the
+dispatcher for its agents (free, on a call and for how long, in wrap-up), builds a
+``pacing.Snapshot`` with its own lines (dialling: their ages; answered, not yet with an
+agent), asks ``pacing.decide`` how many calls to place, claims that many due leads
+(``store.claim_due``: do-not-call lists, the 72 h hold, the calling window, each block
+audited) and places them (``placing``: trunks' limits and failover). A line answered is
+parked and run by ``dialer.calls``, which tells the runner how it ended (``LineDone``).
+Once a minute the feedback loop (``pacing.adjust``) reads the campaign's abandon rates;
+crossing the hard limit (and coming back under the target) is audited.
+
+The ``Dialer`` starts a runner when a campaign is running and stops it when it is not (it
+reads the campaigns' states every tick); a paused campaign's lines finish, no new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import gevent
+from gevent.pool import Group
+from gevent.queue import Empty, Queue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.acd.board import Board
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.dialer import pacing, placing, store
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.distributions import LogNormal
+from callcenter.dialer.metrics import DialerMetrics
+from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
+from callcenter.errors import DatabaseUnavailable
+from callcenter.esl.connection import ESLConnection
+from callcenter.store.database import Database
+from callcenter.store.models import Campaign
+from callcenter.trunks.table import OutboundRoutes
+from callcenter.vocabulary import AgentState
+
+log = logging.getLogger(__name__)
+
+TICK = 2.0
+ADJUST_EVERY = 60.0
+STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
+ANSWER_PRIOR = (20, 0.2)  # dials, live share: the first minutes do not overdial on luck
+WARM_UP = 20  # live answers measured before their times replace the priors
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """A campaign as the runtime uses it (read each tick; frozen: shared by reference)."""
+
+    name: str
+    mode: CampaignMode
+    state: CampaignState
+    agents: tuple[str, ...]
+    queue: str | None
+    flow: str | None
+    caller_id: str | None
+    caller_id_name: str | None
+    ring_seconds: int
+    targets: pacing.Targets
+    limits: pacing.Limits
+    amd: AmdAction
+    amd_message: str | None
+    amd_flow: str | None
+    safe_harbor_message: str | None
+
+    @classmethod
+    def of(cls, row: Campaign) -> CampaignSpec:
+        return cls(
+            name=row.name, mode=row.mode, state=row.state,
+            agents=tuple(str(a) for a in row.agents or ()), queue=row.queue, flow=row.flow,
+            caller_id=row.caller_id, caller_id_name=row.caller_id_name,
+            ring_seconds=row.ring_seconds,
+            targets=pacing.Targets(row.abandon_target, row.abandon_limit),
+            limits=pacing.Limits(float(row.max_lines_per_agent), row.max_lines),
+            amd=row.amd, amd_message=row.amd_message, amd_flow=row.amd_flow,
+            safe_harbor_message=row.safe_harbor_message,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AgentsView:
+    free: tuple[str, ...]  # longest idle first
+    busy: tuple[float, ...]  # seconds into the call, per agent on one
+    wrapping: tuple[float, ...]  # seconds into wrap-up
+
+    @property
+    def staffed(self) -> int:
+        return len(self.free) + len(self.busy) + len(self.wrapping)
+
+
+def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
+    """A read the dispatcher does on its own greenlet: the campaign's agents now."""
+
+    def read(board: Board, now: float) -> AgentsView:
+        names = spec.agents
+        if not names and spec.queue and spec.queue in board.queues:
+            names = tuple(m.extension for m in board.queues[spec.queue].members)
+        free: list[tuple[float, str]] = []
+        busy: list[float] = []
+        wrapping: list[float] = []
+        for name in names:
+            agent = board.agents.get(name)
+            if agent is None or str(agent.status) == "logged_out":
+                continue
+            if agent.free(now):
+                free.append((agent.idle_since, name))
+            elif agent.state is AgentState.IN_CALL:
+                busy.append(now - agent.state_since)
+            elif agent.state is AgentState.WRAP_UP:
+                wrapping.append(now - agent.state_since)
+        return AgentsView(tuple(n for _, n in sorted(free)), tuple(busy), tuple(wrapping))
+
+    return read
+
+
+@dataclass(frozen=True, slots=True)
+class LineDone:
+    """How a line ended (from ``dialer.calls`` once answered, else from its dialling)."""
+
+    leg: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class LineUp:
+    """The line answered (its originate returned +OK)."""
+
+    leg: str
+
+
+@dataclass(slots=True)
+class Line:
+    lead: int
+    phone: str
+    dialled: float  # monotonic
+    answered: float | None = None
+
+
+@dataclass
+class Estimates:
+    """The answer rate (with a prior) and the answer times the model needs."""
+
+    dials: int = 0
+    live: int = 0
+    answer_times: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+
+    def answer_rate(self) -> float:
+        dials, share = ANSWER_PRIOR
+        return (self.live + dials * share) / (self.dials + dials)
+
+    def answer_durations(self) -> LogNormal:
+        if len(self.answer_times) >= WARM_UP:
+            return LogNormal.fit(list(self.answer_times))
+        return LogNormal.from_mean(10.0, 0.6)
+
+
+TALK = LogNormal.from_mean(180.0, 1.0)  # priors until measured (docs/dialer.md: left to do)
+WRAP = LogNormal.from_mean(15.0, 1.0)
+
+
+class CampaignRunner:
+    def __init__(self, name: str, dialer: Dialer) -> None:
+        self.name = name
+        self.dialer = dialer
+        self.inbox: Queue[LineDone | LineUp | None] = Queue()
+        self.lines: dict[str, Line] = {}
+        self.estimates = Estimates()
+        self.feedback = pacing.Feedback()
+        self.window = pacing.AbandonWindow(1800.0)
+        self._adjusted = time.monotonic()
+        self.spec: CampaignSpec | None = None
+        self.decision: pacing.Decision | None = None
+
+    def run(self) -> None:
+        while True:
+            try:
+                if not self.tick():
+                    return
+            except DatabaseUnavailable as exc:
+                log.warning("campaign %s: database unavailable, no calls this tick: %s",
+                            self.name, exc)  # fmt: skip
+            self._drain(TICK)
+
+    def _drain(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                done = self.inbox.get(timeout=left)
+            except Empty:
+                return
+            if isinstance(done, LineUp):
+                line = self.lines.get(done.leg)
+                if line is not None:
+                    line.answered = time.monotonic()
+            elif done is not None:
+                self._ended(done)
+
+    def _ended(self, done: LineDone) -> None:
+        line = self.lines.pop(done.leg, None)
+        self.estimates.dials += 1
+        live = done.outcome in (Outcome.ANSWERED, Outcome.ABANDONED)
+        if live:
+            self.estimates.live += 1
+            if line is not None and line.answered is not None:
+                self.estimates.answer_times.append(line.answered - line.dialled)
+            self.window.add(time.monotonic(), done.outcome is Outcome.ABANDONED)
+        log.debug("campaign %s: line %s (lead %s) %s", self.name, done.leg,
+                  line.lead if line else "?", done.outcome)  # fmt: skip
+
+    def tick(self) -> bool:
+        """One decision; False once the campaign is no longer running."""
+        now = datetime.now(UTC)
+        with self.dialer.database.session_scope() as session:
+            row = session.scalar(select(Campaign).where(Campaign.name == self.name))
+            spec = CampaignSpec.of(row) if row is not None else None
+            self.spec = spec
+            if spec is None or spec.state is not CampaignState.RUNNING:
+                return bool(self.lines)  # paused: the lines in flight finish first
+            self._adjust(session, now, spec)
+            calls = self._decide(spec)
+            leads = store.claim_due(session, self.name, now, calls) if calls else []
+        for lead in leads:
+            leg = str(uuidlib.uuid4())
+            self.lines[leg] = Line(lead.id, lead.phone, time.monotonic())
+            self.dialer.group.spawn(self._place, spec, lead, leg)
+        return True
+
+    def _decide(self, spec: CampaignSpec) -> int:
+        view = self.dialer.dispatcher.read(agents_view(spec))
+        if view is None:
+            return 0
+        self._gauges(view)
+        if spec.mode is CampaignMode.BROADCAST:
+            cap = spec.limits.max_lines or 1
+            return max(0, cap - len(self.lines))
+        now = time.monotonic()
+        waiting = sum(1 for line in self.lines.values() if line.answered is not None)
+        snapshot = pacing.Snapshot(
+            free_agents=len(view.free),
+            busy_elapsed=view.busy,
+            line_ages=tuple(now - x.dialled for x in self.lines.values() if x.answered is None),
+            answer_rate=self.estimates.answer_rate(),
+            handle_times=TALK,
+            answer_times=self.estimates.answer_durations(),
+            ring_window=float(spec.ring_seconds),
+            waiting_answered=waiting,
+            wrapping=view.wrapping,
+            wrap_times=WRAP,
+        )
+        mode = pacing.Mode.PROGRESSIVE
+        if spec.mode is CampaignMode.PREDICTIVE and self.estimates.live >= WARM_UP:
+            mode = pacing.Mode.PREDICTIVE
+        self.decision = pacing.decide(mode, snapshot, spec.targets, spec.limits, self.feedback)
+        return self.decision.calls
+
+    def _gauges(self, view: AgentsView) -> None:
+        metrics = self.dialer.metrics
+        if metrics is None:
+            return
+        lines = len(self.lines)
+        metrics.lines.labels(self.name).set(lines)
+        metrics.dial_level.labels(self.name).set(lines / view.staffed if view.staffed else 0.0)
+        working = len(view.busy) + len(view.wrapping)
+        metrics.occupancy.labels(self.name).set(working / view.staffed if view.staffed else 0.0)
+        abandoned, live = self.window.counts(time.monotonic())
+        metrics.abandon_rate.labels(self.name, "window_30m").set(abandoned / live if live else 0.0)
+
+    def _adjust(self, session: Session, now: datetime, spec: CampaignSpec) -> None:
+        if time.monotonic() - self._adjusted < ADJUST_EVERY:
+            return
+        self._adjusted = time.monotonic()
+        rates = store.abandon_rates(session, self.name, now)
+        if self.dialer.metrics is not None:
+            gauge = self.dialer.metrics.abandon_rate
+            gauge.labels(self.name, "us_30_days").set(rates.us_30_days.rate)
+            gauge.labels(self.name, "uk_today").set(rates.uk_today.rate)
+        window = self.window.counts(time.monotonic())
+        before = self.feedback.fallback
+        self.feedback = pacing.adjust(self.feedback, spec.targets, window, rates.worst)
+        if self.feedback.fallback != before:
+            kind = AuditKind.FALLBACK if self.feedback.fallback else AuditKind.FALLBACK_CLEARED
+            store.audit(session, self.name, kind, now, details={"rate": rates.worst})
+        store.release_stale(session, self.name, now - timedelta(seconds=STALE_CLAIM))
+
+    def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
+        tags = {
+            "cc_managed": "true",
+            "cc_role": "caller",
+            "cc_entry": "dialer",
+            "cc_campaign": self.name,
+            "cc_lead": str(lead.id),
+            "origination_caller_id_number": spec.caller_id or "",
+            "origination_caller_id_name": spec.caller_id_name or spec.name,
+        }
+        if not tags["origination_caller_id_number"]:
+            del tags["origination_caller_id_number"]
+        channel = self.dialer.channel()
+        if channel is None or not channel.connected:
+            cause = "ENGINE_DISCONNECTED"
+        else:
+            cause = placing.place(
+                channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds
+            )
+        if not cause:
+            self.inbox.put(LineUp(leg))
+            return
+        outcome = placing.outcome_of(cause)
+        at = datetime.now(UTC)
+        with self.dialer.database.session_scope() as session:
+            store.record_attempt(session, lead.id, outcome, at, call_uuid=leg)
+        self.dialer.metrics_dial(self.name, outcome)
+        self.inbox.put(LineDone(leg, outcome))
+
+
+class Dialer:
+    """Starts and stops the campaigns' runners; what ``dialer.calls`` asks of them."""
+
+    def __init__(
+        self,
+        database: Database,
+        dispatcher: Dispatcher,
+        routes: OutboundRoutes,
+        channel: Callable[[], ESLConnection | None],
+        *,
+        metrics: DialerMetrics | None = None,
+    ) -> None:
+        self.database = database
+        self.dispatcher = dispatcher
+        self.routes = routes
+        self.channel = channel  # the node campaigns dial through
+        self.runners: dict[str, CampaignRunner] = {}
+        self.group = Group()
+        self.metrics = metrics
+        self._greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        if self._greenlet is None or self._greenlet.dead:
+            self._greenlet = gevent.spawn(self._watch)
+            self._greenlet.link_exception(
+                lambda g: log.error("dialer: watcher died: %r", g.exception)
+            )
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(timeout=2.0)
+        self.group.kill(timeout=2.0)
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                self.sync()
+            except DatabaseUnavailable as exc:
+                log.warning("dialer: campaigns not read: %s", exc)
+            gevent.sleep(TICK)
+
+    def sync(self) -> None:
+        """A runner for every running campaign (a stopped one ends by itself)."""
+        with self.database.session_scope() as session:
+            running = set(
+                session.scalars(
+                    select(Campaign.name).where(Campaign.state == CampaignState.RUNNING)
+                )
+            )
+        for name in running:
+            runner = self.runners.get(name)
+            if runner is None:
+                runner = self.runners[name] = CampaignRunner(name, self)
+                greenlet = self.group.spawn(self._run, runner)
+                greenlet.link_exception(
+                    lambda g, n=name: log.error("campaign %s: runner died: %r", n, g.exception)
+                )
+                log.info("campaign %s: dialling", name)
+
+    def _run(self, runner: CampaignRunner) -> None:
+        try:
+            runner.run()
+        finally:
+            if self.runners.get(runner.name) is runner:
+                del self.runners[runner.name]
+            if self.metrics is not None:
+                self.metrics.forget(runner.name)
+            log.info("campaign %s: runner stopped", runner.name)
+
+    def spec(self, campaign: str) -> CampaignSpec | None:
+        runner = self.runners.get(campaign)
+        return runner.spec if runner is not None else None
+
+    def line_done(self, campaign: str, done: LineDone) -> None:
+        runner = self.runners.get(campaign)
+        if runner is not None:
+            runner.inbox.put(done)
+        self.metrics_dial(campaign, done.outcome)
+
+    def metrics_dial(self, campaign: str, outcome: Outcome) -> None:
+        if self.metrics is not None:
+            self.metrics.dialled(campaign, outcome)

@@ -1,0 +1,159 @@
+"""A campaign dialling end to end: the engine, the simulator over TCP and PostgreSQL.
+
+Leads are dialled through an outbound route's trunk; the simulator's called parties are
+pinned per number (a person, a machine, busy, no answer); a person is given an agent of the
+campaign's queue; with no agent free in the safe harbor, the safe-harbor message is played
+and the call is an abandoned one (the audit log, the 72 h hold). Attempts, CDRs and the
+audit log are read back from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from callcenter.app import App
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
+from callcenter.sim import AgentBehaviour, Simulator, Voice
+from callcenter.sim.traffic import TrafficModel, TrafficProfile
+from callcenter.store.models import Campaign, DialerAuditEntry, Lead, LeadAttempt
+from callcenter.store.repos import OutboundRouteRepository
+from callcenter.vocabulary import AgentStatus, Disposition
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_calls import apps_sent, wait_cdr
+from tests.integration.calls.test_queues import _set_status, setup_queue
+from tests.support import until
+
+SAFE_HARBOR = "tone_stream://%(400,0,440)"
+PERSON = Voice(silence=0.3, speech=0.7, patience=30.0)
+MACHINE = Voice(machine=True, silence=0.3, speech=6.0, beep_gap=0.5, patience=None)
+
+
+def _route(app: App) -> None:
+    with app.database.session_scope() as session:
+        routes = OutboundRouteRepository(session)
+        if not any(r.name == "campaigns" for r in routes.all()):
+            routes.add("campaigns", r"^\+?[0-9]{6,15}$", "carrier1")
+    app.outbound.reload()
+
+
+def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: object) -> None:
+    with app.database.session_scope() as session:
+        campaign = Campaign(
+            name=name, mode=CampaignMode.PROGRESSIVE, state=CampaignState.STOPPED, queue=queue,
+            window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
+            safe_harbor_message=SAFE_HARBOR, amd=AmdAction.HANGUP, **fields,
+        )  # fmt: skip
+        session.add(campaign)
+        session.flush()
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        for phone in phones:
+            session.add(Lead(campaign_id=campaign.id, phone=phone, zones="UTC",
+                             next_attempt_at=past))  # fmt: skip
+
+
+def _start(app: App, name: str) -> None:
+    with app.database.session_scope() as session:
+        row = session.scalar(select(Campaign).where(Campaign.name == name))
+        assert row is not None
+        row.state = CampaignState.RUNNING
+
+
+def _attempts(app: App, name: str) -> dict[str, LeadAttempt]:
+    with app.database.session_scope() as session:
+        rows = session.execute(
+            select(Lead.phone, LeadAttempt)
+            .join(LeadAttempt, LeadAttempt.lead_id == Lead.id)
+            .join(Campaign, Campaign.id == Lead.campaign_id)
+            .where(Campaign.name == name)
+        ).all()
+        session.expunge_all()
+        return {phone: attempt for phone, attempt in rows}
+
+
+def _audit(app: App, name: str) -> list[DialerAuditEntry]:
+    with app.database.session_scope() as session:
+        rows = list(
+            session.scalars(select(DialerAuditEntry).where(DialerAuditEntry.campaign == name))
+        )
+        session.expunge_all()
+        return rows
+
+
+def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    _route(app)
+    numbers = {
+        "+15557100001": AgentBehaviour(answer_delay=2.0, talk_time=3.0, voice=PERSON),
+        "+15557100002": AgentBehaviour(answer_delay=2.0, machine=True, voice=MACHINE),
+        "+15557100003": AgentBehaviour(busy=True),
+        "+15557100004": AgentBehaviour(no_answer=True),
+    }
+    TrafficModel(sim, TrafficProfile(), seed=1,
+                 overrides={k.lstrip("+"): v for k, v in numbers.items()})  # fmt: skip
+    for ext in ("4701", "4702"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=5.0))  # auto-answer: 0.3 s
+    setup_queue(app, "camp1q", {"4701": {}, "4702": {}}, did="8701")
+    _campaign(app, "camp1", "camp1q", list(numbers))
+    _start(app, "camp1")
+    until(lambda: len(_attempts(app, "camp1")) == 4, timeout=40)
+    attempts = _attempts(app, "camp1")
+    outcomes = {phone: a.outcome for phone, a in attempts.items()}
+    assert outcomes == {
+        "+15557100001": Outcome.ANSWERED,
+        "+15557100002": Outcome.MACHINE,
+        "+15557100003": Outcome.BUSY,
+        "+15557100004": Outcome.NO_ANSWER,
+    }
+    person = attempts["+15557100001"]
+    assert person.agent in ("4701", "4702") and person.call_uuid
+    cdr = wait_cdr(app, person.call_uuid, timeout=20)
+    assert cdr.disposition is Disposition.ANSWERED
+    sent = apps_sent(sim, person.call_uuid)
+    assert any(s.startswith("detect_audio ") for s in sent), sent
+    assert any(s.startswith("avmd_start") for s in sent), sent
+    machine_call = attempts["+15557100002"].call_uuid
+    assert machine_call and wait_cdr(app, machine_call, timeout=20)
+    assert "hangup NORMAL_CLEARING" in apps_sent(sim, machine_call)  # amd: hang up
+    # the reserved agent went back to the pool once the call ended: both free again
+    until(
+        lambda: app.dispatcher.read(
+            lambda board, now: all(board.agents[e].free(now) for e in ("4701", "4702"))
+        ),
+        timeout=20,
+    )
+    assert AuditKind.ABANDON not in {e.kind for e in _audit(app, "camp1")}
+
+
+def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_audited(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    _route(app)
+    number = "+15557200001"
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={
+        number.lstrip("+"): AgentBehaviour(answer_delay=8.0, talk_time=3.0, voice=PERSON),
+    })  # fmt: skip
+    sim.register_agent("4711", AgentBehaviour(answer_delay=5.0))
+    setup_queue(app, "camp2q", {"4711": {}}, did="8711")
+    _campaign(app, "camp2", "camp2q", [number])
+    _start(app, "camp2")
+    until(lambda: any("15557200001" in c.line for c in sim.core.commands), timeout=20)
+    _set_status(app, "4711", AgentStatus.PAUSED)  # gone while the line rings
+    until(lambda: number in _attempts(app, "camp2"), timeout=30)
+    attempt = _attempts(app, "camp2")[number]
+    assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None
+    assert attempt.call_uuid is not None
+    assert f"playback {SAFE_HARBOR}" in apps_sent(sim, attempt.call_uuid)
+    kinds = {e.kind for e in _audit(app, "camp2")}
+    assert {AuditKind.ABANDON, AuditKind.MESSAGE_PLAYED} <= kinds
+    with app.database.session_scope() as session:
+        lead = session.scalar(select(Lead).where(Lead.phone == number))
+        assert lead is not None
+        # abandoned: not called again within 72 hours
+        assert lead.next_attempt_at >= attempt.at + timedelta(hours=72) - timedelta(seconds=1)
+    assert wait_cdr(app, attempt.call_uuid, timeout=20)
