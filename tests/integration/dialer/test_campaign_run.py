@@ -15,10 +15,23 @@ from sqlalchemy import select
 
 from callcenter.app import App
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
+from callcenter.dialer.vocabulary import (
+    AmdAction,
+    AuditKind,
+    CampaignMode,
+    CampaignState,
+    LeadState,
+)
+from callcenter.phone.on_call import TONE_ERROR
 from callcenter.sim import AgentBehaviour, Simulator, Voice
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
-from callcenter.store.models import Campaign, DialerAuditEntry, Lead, LeadAttempt
+from callcenter.store.models import (
+    Campaign,
+    CampaignDisposition,
+    DialerAuditEntry,
+    Lead,
+    LeadAttempt,
+)
 from callcenter.store.repos import OutboundRouteRepository
 from callcenter.vocabulary import AgentStatus, Disposition
 from tests.integration.calls.conftest import EngineFactory
@@ -48,6 +61,10 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
         )  # fmt: skip
         session.add(campaign)
         session.flush()
+        session.add(CampaignDisposition(campaign_id=campaign.id, code="sale", key=1, success=True))
+        session.add(
+            CampaignDisposition(campaign_id=campaign.id, code="later", key=2, retry_after=3600)
+        )
         past = datetime.now(UTC) - timedelta(minutes=1)
         for phone in phones:
             session.add(Lead(campaign_id=campaign.id, phone=phone, zones="UTC",
@@ -127,6 +144,25 @@ def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
         timeout=20,
     )
     assert AuditKind.ABANDON not in {e.kind for e in _audit(app, "camp1")}
+    # wrap-up: the agent dials *302 ("later": called again in an hour)
+    assert person.agent is not None
+    sim.phone_call(person.agent, "*302")
+    until(lambda: _lead(app, "+15557100001").disposition == "later", timeout=20)
+    lead = _lead(app, "+15557100001")
+    assert lead.state is LeadState.PENDING
+    assert lead.next_attempt_at > datetime.now(UTC) + timedelta(minutes=55)
+    wrong = sim.phone_call(person.agent, "*309")  # no such disposition: the error tone
+    until(lambda: sim.channel(wrong) is None, timeout=20)
+    assert "playback " + TONE_ERROR in apps_sent(sim, wrong)
+    assert _lead(app, "+15557100001").disposition == "later"
+
+
+def _lead(app: App, phone: str) -> Lead:
+    with app.database.session_scope() as session:
+        lead = session.scalar(select(Lead).where(Lead.phone == phone))
+        assert lead is not None
+        session.expunge(lead)
+        return lead
 
 
 def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_audited(

@@ -1,0 +1,70 @@
+"""The dialer runtime's pure parts: outcomes of calls never answered, the campaign's agents
+as the dispatcher's board has them, the safe harbor left after detection."""
+
+from callcenter.acd.board import Board, Member, QueueSpec
+from callcenter.dialer import pacing
+from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
+from callcenter.dialer.calls import _budget
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.placing import outcome_of
+from callcenter.dialer.runner import CampaignSpec, Estimates, agents_view
+from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
+from callcenter.vocabulary import AgentState, AgentStatus
+
+
+def spec(**fields: object) -> CampaignSpec:
+    base: dict[str, object] = dict(
+        name="c1", mode=CampaignMode.PREDICTIVE, state=CampaignState.RUNNING, agents=(),
+        queue="q1", flow=None, caller_id=None, caller_id_name=None, ring_seconds=20,
+        targets=pacing.Targets(), limits=pacing.Limits(), amd=AmdAction.HANGUP,
+        amd_message=None, amd_flow=None, safe_harbor_message=None,
+    )  # fmt: skip
+    return CampaignSpec(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_outcomes_of_calls_never_answered() -> None:
+    assert outcome_of("USER_BUSY") is Outcome.BUSY
+    assert outcome_of("NO_ANSWER") is Outcome.NO_ANSWER
+    assert outcome_of("ALLOTTED_TIMEOUT") is Outcome.NO_ANSWER
+    assert outcome_of("NO_ROUTE_DESTINATION") is Outcome.FAILED
+    assert outcome_of("NORMAL_CIRCUIT_CONGESTION") is Outcome.FAILED
+
+
+def test_agents_view_reads_the_queue_members_states() -> None:
+    board = Board()
+    board.set_queue("q1", QueueSpec("q1", members=tuple(Member(e) for e in "abcde")))
+    from callcenter.acd.board import AgentSlot
+
+    now = 100.0
+    slots = {
+        "a": AgentSlot("a", AgentStatus.AVAILABLE, idle_since=50.0),
+        "b": AgentSlot("b", AgentStatus.AVAILABLE, idle_since=10.0),
+        "c": AgentSlot("c", AgentStatus.AVAILABLE, AgentState.IN_CALL, state_since=70.0),
+        "d": AgentSlot(
+            "d", AgentStatus.AVAILABLE, AgentState.WRAP_UP, state_since=95.0, ready_at=110.0
+        ),
+        "e": AgentSlot("e", AgentStatus.LOGGED_OUT),
+    }
+    for name, slot in slots.items():
+        kept = (slot.state, slot.idle_since, slot.state_since, slot.ready_at)
+        board.set_agent(name, slot, now)  # a new agent starts idle: its live state after
+        slot.state, slot.idle_since, slot.state_since, slot.ready_at = kept
+    view = agents_view(spec())(board, now)
+    assert view.free == ("b", "a")  # longest idle first
+    assert view.busy == (30.0,) and view.wrapping == (5.0,) and view.staffed == 4
+    assert agents_view(spec(agents=("a",)))(board, now).free == ("a",)  # its own agents
+
+
+def test_the_safe_harbor_left_after_a_verdict() -> None:
+    settings = AmdSettings()
+    person = Detection(Verdict.HUMAN, Reason.SHORT_GREETING, 2.0)
+    silent = Detection(Verdict.HUMAN, Reason.SILENCE, 2.6)
+    assert _budget(spec(), settings, person) == 2.0 - settings.settle
+    assert _budget(spec(), settings, silent) == 2.0
+
+
+def test_the_answer_rate_starts_from_its_prior() -> None:
+    estimates = Estimates()
+    assert estimates.answer_rate() == 0.2
+    estimates.dials, estimates.live = 80, 40
+    assert estimates.answer_rate() == (40 + 4) / 100
