@@ -29,6 +29,8 @@ from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
+from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
+from callcenter.store.models import Lead
 from callcenter.vocabulary import Direction, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class DialerCalls:
         call.timeline.routed("dialer")
         spec = self.dialer.spec(campaign)
         outcome, agent = Outcome.NO_ANSWER, None  # gone before a verdict: not reached
+        found: Detection | None = None
         try:
             if spec is None:  # the campaign stopped meanwhile
                 outcome = Outcome.FAILED
@@ -82,10 +85,16 @@ class DialerCalls:
             agent = self._connect(control, spec, _budget(spec, settings, found))
             if agent is not None:
                 outcome = Outcome.ANSWERED
+                self._screen_pop(control, campaign, lead, agent)
                 return
             self._safe_harbor(control, spec, lead)
         finally:
             self._record(control, campaign, lead, outcome, agent)
+            control.emit(
+                CampaignCallEnded, campaign=campaign, lead_id=lead, outcome=str(outcome),
+                agent_extension=agent, amd=str(found.verdict) if found else None,
+                amd_reason=str(found.reason) if found else None,
+            )  # fmt: skip
 
     # -- a person --------------------------------------------------------------------------
 
@@ -134,6 +143,15 @@ class DialerCalls:
         else:
             log.error("campaign %s: no safe-harbor message to play", spec.name)
         control.hangup("NORMAL_CLEARING")
+
+    def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> None:
+        with self.dialer.database.session_scope() as session:
+            row = session.get(Lead, lead)
+            fields = dict(row.fields or {}) if row is not None else {}
+        control.emit(
+            CampaignCallConnected, campaign=campaign, lead_id=lead, agent_extension=agent,
+            fields=fields,
+        )  # fmt: skip
 
     # -- a machine -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from callcenter.dialer.vocabulary import (
     CampaignState,
     LeadState,
 )
+from callcenter.events import types as events
 from callcenter.phone.on_call import TONE_ERROR
 from callcenter.sim import AgentBehaviour, Simulator, Voice
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
@@ -67,8 +68,10 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
         )
         past = datetime.now(UTC) - timedelta(minutes=1)
         for phone in phones:
-            session.add(Lead(campaign_id=campaign.id, phone=phone, zones="UTC",
-                             next_attempt_at=past))  # fmt: skip
+            fields = {"name": f"Lead {phone[-4:]}"}
+            lead = Lead(campaign_id=campaign.id, phone=phone, zones="UTC", fields=fields)
+            lead.next_attempt_at = past
+            session.add(lead)
 
 
 def _start(app: App, name: str) -> None:
@@ -116,6 +119,8 @@ def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
         sim.register_agent(ext, AgentBehaviour(answer_delay=5.0))  # auto-answer: 0.3 s
     setup_queue(app, "camp1q", {"4701": {}, "4702": {}}, did="8701")
     _campaign(app, "camp1", "camp1q", list(numbers))
+    seen: list[events.Event] = []
+    app.events.subscribe(seen.append)
     _start(app, "camp1")
     until(lambda: len(_attempts(app, "camp1")) == 4, timeout=40)
     attempts = _attempts(app, "camp1")
@@ -136,6 +141,13 @@ def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
     machine_call = attempts["+15557100002"].call_uuid
     assert machine_call and wait_cdr(app, machine_call, timeout=20)
     assert "hangup NORMAL_CLEARING" in apps_sent(sim, machine_call)  # amd: hang up
+    # the screen pop and the outcomes, on the bus (webhooks, SSE)
+    [pop] = [e for e in seen if isinstance(e, events.CampaignCallConnected)]
+    assert (pop.call_uuid, pop.agent_extension) == (person.call_uuid, person.agent)
+    assert pop.fields == {"name": "Lead 0001"} and pop.campaign == "camp1"
+    ended = {e.call_uuid: e for e in seen if isinstance(e, events.CampaignCallEnded)}
+    assert (ended[person.call_uuid].outcome, ended[person.call_uuid].amd) == ("answered", "human")
+    assert (ended[machine_call].outcome, ended[machine_call].amd) == ("machine", "machine")
     # the reserved agent went back to the pool once the call ended: both free again
     until(
         lambda: app.dispatcher.read(
