@@ -10,10 +10,12 @@ audit log are read back from PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from callcenter.app import App
+from callcenter.dialer import store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import (
     AmdAction,
@@ -205,3 +207,45 @@ def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_aud
         # abandoned: not called again within 72 hours
         assert lead.next_attempt_at >= attempt.at + timedelta(hours=72) - timedelta(seconds=1)
     assert wait_cdr(app, attempt.call_uuid, timeout=20)
+
+
+def test_the_runtime_never_dials_outside_the_window_a_dnc_number_or_within_72_hours(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    _route(app)
+    sim.register_agent("4721", AgentBehaviour(answer_delay=5.0))
+    setup_queue(app, "camp3q", {"4721": {}}, did="8721")
+    on_dnc, held, late, fine = "+15557300001", "+15557300002", "+15557300003", "+15557300004"
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={
+        n.lstrip("+"): AgentBehaviour(busy=True) for n in (on_dnc, held, late, fine)
+    })  # fmt: skip
+    _campaign(app, "camp3", "camp3q", [on_dnc, held, late, fine])
+    now = datetime.now(UTC)
+    zones = [f"Etc/GMT{sign}{n}" for n in range(1, 12) for sign in "+-"]
+    opened = next(z for z in zones if 8 <= now.astimezone(ZoneInfo(z)).hour < 20)
+    closed = next(z for z in zones if not 8 <= now.astimezone(ZoneInfo(z)).hour < 21)
+    with app.database.session_scope() as session:
+        store.add_dnc(session, on_dnc, "", reason="asked", who="test")
+        campaign = session.scalar(select(Campaign).where(Campaign.name == "camp3"))
+        assert campaign is not None
+        campaign.window_start, campaign.window_end = time(8, 0), time(21, 0)
+        for lead in session.scalars(select(Lead).where(Lead.campaign_id == campaign.id)):
+            lead.zones = closed if lead.phone == late else opened
+        other = Lead(campaign_id=campaign.id, phone="+15557399999", zones=opened)
+        other.state = LeadState.DONE
+        session.add(other)
+        session.flush()
+        abandoned = LeadAttempt(lead_id=other.id, campaign_id=campaign.id, phone=held,
+                                at=now - timedelta(hours=1), outcome=Outcome.ABANDONED)  # fmt: skip
+        session.add(abandoned)
+    _start(app, "camp3")
+    until(lambda: fine in _attempts(app, "camp3"), timeout=30)
+    kinds = [(e.kind, e.phone) for e in _audit(app, "camp3")]
+    assert (AuditKind.DNC_HIT, on_dnc) in kinds
+    assert (AuditKind.HOLD_BLOCK, held) in kinds
+    assert (AuditKind.WINDOW_BLOCK, late) in kinds
+    dialled = " ".join(c.line for c in sim.core.commands if "originate" in c.line)
+    assert fine.lstrip("+") in dialled
+    for number in (on_dnc, held, late):
+        assert number.lstrip("+") not in dialled, number
