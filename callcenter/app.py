@@ -206,11 +206,12 @@ class App:
         dial_node = lambda: next((c for c in self.connections.values() if c.connected), None)  # noqa: E731
         self.dialer = Dialer(
             self.database, self.dispatcher, self.outbound, dial_node,
-            metrics=DialerMetrics(self.registry),
+            metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
         )  # fmt: skip
         self.dialer_calls = DialerCalls(
-            self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node)
-        )
+            self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node),
+            tts=(settings.tts_engine, settings.tts_voice),
+        )  # fmt: skip
         # recording (docs/recording.md): per policy from the bridge, each file checked after
         # its call off the call path, retention applied daily
         self.recording_metrics = RecordingMetrics(self.registry)

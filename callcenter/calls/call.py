@@ -82,13 +82,17 @@ def _callback_of(header: Callable[[str], str | None]) -> tuple[str, str, str, st
     return ticket, number, agent, queue
 
 
-def _dialer_of(header: Callable[[str], str | None]) -> tuple[str, int] | None:
-    """A dialer's call (``cc_entry=dialer``): its campaign and lead."""
+def _dialer_of(header: Callable[[str], str | None]) -> tuple[str, int, str] | None:
+    """A dialer's call (``cc_entry=dialer``): its campaign, lead, and for a preview (the
+    agent's leg first) the agent's reservation."""
     campaign = header("variable_cc_campaign") or ""
     lead = header("variable_cc_lead") or ""
+    preview = header("variable_cc_preview") or ""
     if not (_SEAT_NAME.fullmatch(campaign) and lead.isdigit() and len(lead) <= 18):
         return None
-    return campaign, int(lead)
+    if preview and not _SEAT_NAME.fullmatch(preview):
+        return None
+    return campaign, int(lead), preview
 
 
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -122,7 +126,7 @@ class Call:
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
     beep_us: int = 0  # when mod_avmd heard a voicemail beep on the caller's leg (dialer)
-    dialer: tuple[str, int] | None = None  # a dialer's call: its campaign and lead
+    dialer: tuple[str, int, str] | None = None  # campaign, lead, a preview's reservation
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
 
     def __post_init__(self) -> None:

@@ -27,14 +27,19 @@ from callcenter.calls.routing import Target
 from callcenter.dialer import amd, store
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.placing import outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
+from callcenter.errors import InvalidNumber, InvalidOutboundRoute, NoOutboundRoute
 from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
 from callcenter.store.models import Lead
+from callcenter.trunks.dialout import CALLER_ID, first_answer
 from callcenter.vocabulary import Direction, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
 
+PREVIEW_BEEP = "tone_stream://%(200,0,800)"
+TONE_NOT_REACHED = "tone_stream://%(500,500,480,620);loops=2"
 BEEP_WAIT = 30.0  # seconds a machine's greeting may still run before its beep
 MESSAGE_TIMEOUT = 120.0
 RESERVE_WAIT = 0.3
@@ -50,16 +55,21 @@ class DialerCalls:
         run_target: TargetRunner,
         *,
         amd_settings: Callable[[], AmdSettings] = AmdSettings,
+        tts: tuple[str, str] = ("flite", "kal"),
     ) -> None:
         self.dialer = dialer
         self.dispatcher = dispatcher
         self.run_target = run_target  # flows: a broadcast's, a machine's
         self.amd_settings = amd_settings  # per node: avmd only where module_exists says so
+        self.tts = tts  # a preview's whisper
 
     def __call__(self, control: CallControl, _target: Target) -> None:
         call = control.call
         assert call.dialer is not None
-        campaign, lead = call.dialer
+        campaign, lead, preview = call.dialer
+        if preview:
+            self._preview(control, campaign, lead, preview)
+            return
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer")
         spec = self.dialer.spec(campaign)
@@ -95,6 +105,64 @@ class DialerCalls:
                 agent_extension=agent, amd=str(found.verdict) if found else None,
                 amd_reason=str(found.reason) if found else None,
             )  # fmt: skip
+
+    # -- a preview: the agent first -------------------------------------------------------
+
+    def _preview(self, control: CallControl, campaign: str, lead: int, reservation: str) -> None:
+        """The agent answered the lead's offer: "1" dials it and bridges, anything else (or
+        nothing in 10 s) skips it (the lead is due again, no attempt counted)."""
+        call = control.call
+        call.timeline.direction = Direction.OUTBOUND
+        call.timeline.routed("dialer-preview")
+        self.dispatcher.bind(reservation, control.uuid)  # held until this call ends
+        spec = self.dialer.spec(campaign)
+        number = self._number(lead)
+        if spec is None or number is None:
+            control.hangup("NORMAL_CLEARING")
+            return
+        control.set_variable("tts_engine", self.tts[0])
+        control.set_variable("tts_voice", self.tts[1])
+        control.execute(
+            "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip", timeout=30.0
+        )
+        accepted = control.collect_digits(
+            PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
+            regex=r"[0-9]", variable="cc_preview_choice",
+        ).value  # fmt: skip
+        if accepted != "1":
+            with self.dialer.database.session_scope() as session:
+                store.release(session, lead, datetime.now(UTC))
+            self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
+            control.hangup("NORMAL_CLEARING")
+            return
+        outcome = Outcome.FAILED
+        try:
+            outcome = self._dial_lead(control, spec, number)
+        finally:
+            self._record(control, campaign, lead, outcome, call.agent or call.to_number)
+        if outcome is not Outcome.ANSWERED:
+            control.play(TONE_NOT_REACHED, timeout=10.0)
+            control.hangup("NORMAL_CLEARING")
+
+    def _dial_lead(self, control: CallControl, spec: CampaignSpec, number: str) -> Outcome:
+        routes = self.dialer.routes
+        try:
+            dialout = routes.resolve(number)
+        except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
+            log.error("call %s: lead %s not dialled: %s", control.uuid, number, exc)
+            return Outcome.FAILED
+        shown = {CALLER_ID: spec.caller_id} if spec.caller_id else {}
+        with control.shielded():
+            leg = first_answer(control, routes.trunking, dialout, shown, float(spec.ring_seconds))
+            if isinstance(leg, OriginateFailed):
+                return outcome_of(leg.cause)
+            control.bridge(leg)
+        return Outcome.ANSWERED
+
+    def _number(self, lead: int) -> str | None:
+        with self.dialer.database.session_scope() as session:
+            row = session.get(Lead, lead)
+            return row.phone if row is not None else None
 
     # -- a person --------------------------------------------------------------------------
 
@@ -190,6 +258,10 @@ class DialerCalls:
         if outcome is Outcome.ABANDONED:
             log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
                         control.uuid, campaign)  # fmt: skip
+
+
+def _spoken(number: str) -> str:
+    return " ".join(d for d in number if d.isdigit())
 
 
 def _budget(spec: CampaignSpec, settings: AmdSettings, found: Detection) -> float:

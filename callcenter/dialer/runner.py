@@ -30,6 +30,7 @@ from gevent.queue import Empty, Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callcenter.acd import messages as m
 from callcenter.acd.board import Board
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.dialer import pacing, placing, store
@@ -37,7 +38,8 @@ from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.distributions import LogNormal
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
-from callcenter.errors import DatabaseUnavailable
+from callcenter.errors import DatabaseUnavailable, ESLError
+from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
@@ -129,6 +131,7 @@ class LineDone:
 
     leg: str
     outcome: Outcome
+    counted: bool = True  # False: a preview skipped or not taken, no call placed
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,7 @@ class Line:
     phone: str
     dialled: float  # monotonic
     answered: float | None = None
+    agent: str | None = None  # a preview's: the agent offered the lead
 
 
 @dataclass
@@ -207,6 +211,8 @@ class CampaignRunner:
 
     def _ended(self, done: LineDone) -> None:
         line = self.lines.pop(done.leg, None)
+        if not done.counted:
+            return
         self.estimates.dials += 1
         live = done.outcome in (Outcome.ANSWERED, Outcome.ABANDONED)
         if live:
@@ -227,22 +233,32 @@ class CampaignRunner:
             if spec is None or spec.state is not CampaignState.RUNNING:
                 return bool(self.lines)  # paused: the lines in flight finish first
             self._adjust(session, now, spec)
-            calls = self._decide(spec)
+            calls, free = self._decide(spec)
             leads = store.claim_due(session, self.name, now, calls) if calls else []
         for lead in leads:
             leg = str(uuidlib.uuid4())
-            self.lines[leg] = Line(lead.id, lead.phone, time.monotonic())
-            self.dialer.group.spawn(self._place, spec, lead, leg)
+            line = self.lines[leg] = Line(lead.id, lead.phone, time.monotonic())
+            if spec.mode is CampaignMode.PREVIEW:
+                line.agent = free.pop(0)
+                self.dialer.group.spawn(self._offer, spec, lead, leg, line.agent)
+            else:
+                self.dialer.group.spawn(self._place, spec, lead, leg)
         return True
 
-    def _decide(self, spec: CampaignSpec) -> int:
+    def _decide(self, spec: CampaignSpec) -> tuple[int, list[str]]:
+        """How many leads to dial (or, in preview, to offer) now; the free agents not
+        holding an offer, longest idle first."""
         view = self.dialer.dispatcher.read(agents_view(spec))
         if view is None:
-            return 0
+            return 0, []
         self._gauges(view)
+        offered = {line.agent for line in self.lines.values() if line.agent is not None}
+        free = [agent for agent in view.free if agent not in offered]
         if spec.mode is CampaignMode.BROADCAST:
             cap = spec.limits.max_lines or 1
-            return max(0, cap - len(self.lines))
+            return max(0, cap - len(self.lines)), free
+        if spec.mode is CampaignMode.PREVIEW:
+            return len(free), free
         now = time.monotonic()
         waiting = sum(1 for line in self.lines.values() if line.answered is not None)
         snapshot = pacing.Snapshot(
@@ -261,7 +277,7 @@ class CampaignRunner:
         if spec.mode is CampaignMode.PREDICTIVE and self.estimates.live >= WARM_UP:
             mode = pacing.Mode.PREDICTIVE
         self.decision = pacing.decide(mode, snapshot, spec.targets, spec.limits, self.feedback)
-        return self.decision.calls
+        return self.decision.calls, free
 
     def _gauges(self, view: AgentsView) -> None:
         metrics = self.dialer.metrics
@@ -291,6 +307,37 @@ class CampaignRunner:
             kind = AuditKind.FALLBACK if self.feedback.fallback else AuditKind.FALLBACK_CLEARED
             store.audit(session, self.name, kind, now, details={"rate": rates.worst})
         store.release_stale(session, self.name, now - timedelta(seconds=STALE_CLAIM))
+
+    def _offer(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str) -> None:
+        """Preview: the agent's phone rings first (``cc_preview``: its reservation); on
+        answer ``dialer.calls`` whispers the lead and dials it if the agent presses 1."""
+        answer = m.OneShot()
+        reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
+        granted = answer.get(2.0)
+        channel = self.dialer.channel()
+        placed = False
+        if isinstance(granted, m.Reservation) and granted.granted and channel is not None:
+            tags = {
+                "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
+                "cc_campaign": self.name, "cc_lead": str(lead.id), "cc_preview": reservation,
+                "cc_agent": agent, "originate_timeout": str(spec.ring_seconds),
+                "origination_caller_id_number": lead.phone.lstrip("+"),
+                "origination_caller_id_name": f"preview {spec.name}"[:64],
+            }  # fmt: skip
+            dial = f"user/{agent}@{self.dialer.agents_domain}"
+            try:
+                channel.bgapi(commands.originate(dial, tags, uuid=leg), spec.ring_seconds + 10.0)
+                placed = True
+            except ESLError as exc:
+                log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
+                         lead.id, exc)  # fmt: skip
+        if placed:
+            self.inbox.put(LineUp(leg))
+            return
+        self.dialer.dispatcher.release(reservation)
+        with self.dialer.database.session_scope() as session:
+            store.release(session, lead.id, datetime.now(UTC))
+        self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
         tags = {
@@ -333,6 +380,7 @@ class Dialer:
         channel: Callable[[], ESLConnection | None],
         *,
         metrics: DialerMetrics | None = None,
+        agents_domain: str = "callcenter",
     ) -> None:
         self.database = database
         self.dispatcher = dispatcher
@@ -341,6 +389,7 @@ class Dialer:
         self.runners: dict[str, CampaignRunner] = {}
         self.group = Group()
         self.metrics = metrics
+        self.agents_domain = agents_domain
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:

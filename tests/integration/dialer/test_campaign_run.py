@@ -58,9 +58,10 @@ def _route(app: App) -> None:
 def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: object) -> None:
     with app.database.session_scope() as session:
         campaign = Campaign(
-            name=name, mode=CampaignMode.PROGRESSIVE, state=CampaignState.STOPPED, queue=queue,
+            name=name, state=CampaignState.STOPPED, queue=queue,
             window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
-            safe_harbor_message=SAFE_HARBOR, amd=AmdAction.HANGUP, **fields,
+            safe_harbor_message=SAFE_HARBOR, amd=AmdAction.HANGUP,
+            **{"mode": CampaignMode.PROGRESSIVE, **fields},
         )  # fmt: skip
         session.add(campaign)
         session.flush()
@@ -74,6 +75,21 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
             lead = Lead(campaign_id=campaign.id, phone=phone, zones="UTC", fields=fields)
             lead.next_attempt_at = past
             session.add(lead)
+
+
+def _one_lead(
+    app: App, sim: Simulator, name: str, agent: str, number: str, far_end: AgentBehaviour,
+    **fields: object,
+) -> App:  # fmt: skip
+    """A running campaign of one lead, whose queue has one agent (its phone slow to answer
+    unless auto-answered)."""
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): far_end})
+    sim.register_agent(agent, AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, f"{name}q", {agent: {}}, did=f"8{agent}")
+    _campaign(app, name, f"{name}q", [number], **fields)
+    _start(app, name)
+    return app
 
 
 def _start(app: App, name: str) -> None:
@@ -182,16 +198,9 @@ def _lead(app: App, phone: str) -> Lead:
 def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_audited(
     sim: Simulator, engine: EngineFactory
 ) -> None:
-    app = engine()
-    _route(app)
     number = "+15557200001"
-    TrafficModel(sim, TrafficProfile(), seed=1, overrides={
-        number.lstrip("+"): AgentBehaviour(answer_delay=8.0, talk_time=3.0, voice=PERSON),
-    })  # fmt: skip
-    sim.register_agent("4711", AgentBehaviour(answer_delay=5.0))
-    setup_queue(app, "camp2q", {"4711": {}}, did="8711")
-    _campaign(app, "camp2", "camp2q", [number])
-    _start(app, "camp2")
+    person = AgentBehaviour(answer_delay=8.0, talk_time=3.0, voice=PERSON)
+    app = _one_lead(engine(), sim, "camp2", "4711", number, person)
     until(lambda: any("15557200001" in c.line for c in sim.core.commands), timeout=20)
     _set_status(app, "4711", AgentStatus.PAUSED)  # gone while the line rings
     until(lambda: number in _attempts(app, "camp2"), timeout=30)
@@ -249,3 +258,28 @@ def test_the_runtime_never_dials_outside_the_window_a_dnc_number_or_within_72_ho
     assert fine.lstrip("+") in dialled
     for number in (on_dnc, held, late):
         assert number.lstrip("+") not in dialled, number
+
+
+def test_a_preview_campaign_offers_the_lead_to_the_agent_first(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number = "+15557400001"
+    person = AgentBehaviour(answer_delay=1.0, talk_time=2.0, voice=PERSON)
+    app = _one_lead(engine(), sim, "camp4", "4741", number, person, mode=CampaignMode.PREVIEW)
+
+    def offered() -> str | None:
+        for channel in sim.channels:
+            if channel.variables.get("cc_preview") and channel.answer_state == "answered":
+                return channel.uuid
+        return None
+
+    agent_leg = until(offered, timeout=20)
+    until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
+    assert any("say:1 5 5 5 7 4 0 0 0 0 1" in a for a in apps_sent(sim, agent_leg))
+    sim.send_dtmf(agent_leg, "1")  # the agent takes it
+    until(lambda: number in _attempts(app, "camp4"), timeout=20)
+    attempt = _attempts(app, "camp4")[number]
+    assert attempt.outcome is Outcome.ANSWERED and attempt.agent == "4741"
+    dialled = [c.line for c in sim.core.commands if "originate" in c.line]
+    assert any("carrier1/" in line and "15557400001" in line for line in dialled)
+    assert wait_cdr(app, agent_leg, timeout=20).disposition is Disposition.ANSWERED
