@@ -318,6 +318,7 @@ class App:
             kpis=self.kpis,
             tally=self.wallboard_tally,
             sessions=self.wallboard_sessions,
+            dialer=self.dialer,
         )
         self.metrics.mounts[api.PREFIX] = self.api
         self.metrics.mounts[wallboard_web.PREFIX] = wallboard_web.WallboardSite(

@@ -14,6 +14,7 @@ from callcenter.api import (
     agents,
     calls,
     cdrs,
+    dialer_live,
     flows,
     kpis,
     queues,
@@ -71,6 +72,7 @@ def for_engine(
     kpis: Any = None,
     tally: Tally | None = None,
     sessions: Sessions | None = None,
+    dialer: Any = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -84,6 +86,7 @@ def for_engine(
         time_zone=settings.time_zone,
         kpis=kpis,
         tally=tally,
+        dialer=dialer,
     )
     return Api(env, events=events, sessions=sessions)
 
@@ -104,6 +107,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *kpis.operations(env),
         *wallboard_api.operations(env),
         *staffing_api.operations(env),
+        *dialer_live.operations(env),
     ]
 
 

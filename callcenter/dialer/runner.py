@@ -126,6 +126,28 @@ def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignLive:
+    """What a running campaign looks like now (rebuilt each tick; frozen: read by others)."""
+
+    campaign: str
+    mode: str
+    dialling: int  # lines not answered yet
+    answered: int  # answered lines not yet ended (detection, an agent, a message)
+    agents_free: int
+    agents_busy: int
+    agents_wrapping: int
+    dial_level: float  # lines in flight / staffed agents
+    answer_rate: float  # live answers / dials (with its prior)
+    paced_as: str  # preview, progressive, predictive (progressive while warming up or fallen back)
+    last_decision: int  # calls placed at the last tick
+    limited_by: str
+    abandon_rate_30m: float  # abandoned / live answered over the last 30 minutes
+    abandon_rate_us_30_days: float | None  # at the last minute's check (None: not yet)
+    abandon_rate_uk_today: float | None
+    fallback: bool  # at the hard limit: dialling progressive
+
+
+@dataclass(frozen=True, slots=True)
 class LineDone:
     """How a line ended (from ``dialer.calls`` once answered, else from its dialling)."""
 
@@ -181,9 +203,11 @@ class CampaignRunner:
         self.estimates = Estimates()
         self.feedback = pacing.Feedback()
         self.window = pacing.AbandonWindow(1800.0)
-        self._adjusted = time.monotonic()
+        self._adjusted = float("-inf")  # the first tick reads the rates
         self.spec: CampaignSpec | None = None
         self.decision: pacing.Decision | None = None
+        self.live: CampaignLive | None = None
+        self._rates: store.AbandonRates | None = None
 
     def run(self) -> None:
         while True:
@@ -256,8 +280,11 @@ class CampaignRunner:
         free = [agent for agent in view.free if agent not in offered]
         if spec.mode is CampaignMode.BROADCAST:
             cap = spec.limits.max_lines or 1
-            return max(0, cap - len(self.lines)), free
+            calls = max(0, cap - len(self.lines))
+            self._publish(spec, view, calls, str(spec.mode), "cap")
+            return calls, free
         if spec.mode is CampaignMode.PREVIEW:
+            self._publish(spec, view, len(free), str(spec.mode), "agents")
             return len(free), free
         now = time.monotonic()
         waiting = sum(1 for line in self.lines.values() if line.answered is not None)
@@ -277,7 +304,27 @@ class CampaignRunner:
         if spec.mode is CampaignMode.PREDICTIVE and self.estimates.live >= WARM_UP:
             mode = pacing.Mode.PREDICTIVE
         self.decision = pacing.decide(mode, snapshot, spec.targets, spec.limits, self.feedback)
-        return self.decision.calls, free
+        decision = self.decision
+        self._publish(spec, view, decision.calls, str(decision.mode), decision.limited_by)
+        return decision.calls, free
+
+    def _publish(
+        self, spec: CampaignSpec, view: AgentsView, calls: int, paced: str, limited_by: str
+    ) -> None:
+        dialling = sum(1 for line in self.lines.values() if line.answered is None)
+        abandoned, live = self.window.counts(time.monotonic())
+        rates = self._rates
+        self.live = CampaignLive(
+            campaign=self.name, mode=str(spec.mode), dialling=dialling,
+            answered=len(self.lines) - dialling, agents_free=len(view.free),
+            agents_busy=len(view.busy), agents_wrapping=len(view.wrapping),
+            dial_level=len(self.lines) / view.staffed if view.staffed else 0.0,
+            answer_rate=self.estimates.answer_rate(), paced_as=paced, last_decision=calls,
+            limited_by=limited_by, abandon_rate_30m=abandoned / live if live else 0.0,
+            abandon_rate_us_30_days=rates.us_30_days.rate if rates else None,
+            abandon_rate_uk_today=rates.uk_today.rate if rates else None,
+            fallback=self.feedback.fallback,
+        )  # fmt: skip
 
     def _gauges(self, view: AgentsView) -> None:
         metrics = self.dialer.metrics
@@ -295,7 +342,7 @@ class CampaignRunner:
         if time.monotonic() - self._adjusted < ADJUST_EVERY:
             return
         self._adjusted = time.monotonic()
-        rates = store.abandon_rates(session, self.name, now)
+        rates = self._rates = store.abandon_rates(session, self.name, now)
         if self.dialer.metrics is not None:
             gauge = self.dialer.metrics.abandon_rate
             gauge.labels(self.name, "us_30_days").set(rates.us_30_days.rate)
@@ -439,6 +486,10 @@ class Dialer:
             if self.metrics is not None:
                 self.metrics.forget(runner.name)
             log.info("campaign %s: runner stopped", runner.name)
+
+    def live(self) -> list[CampaignLive]:
+        """The running campaigns now (each as its runner last published it)."""
+        return [r.live for r in list(self.runners.values()) if r.live is not None]
 
     def spec(self, campaign: str) -> CampaignSpec | None:
         runner = self.runners.get(campaign)

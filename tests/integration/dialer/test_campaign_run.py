@@ -174,6 +174,10 @@ def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
         timeout=20,
     )
     assert AuditKind.ABANDON not in {e.kind for e in _audit(app, "camp1")}
+    # the live view (/api/v1/dialer/live): still running, nothing in flight, 2 agents free
+    live = until(lambda: next((x for x in app.dialer.live() if x.campaign == "camp1"
+                               and x.agents_free == 2), None), timeout=10)  # fmt: skip
+    assert (live.mode, live.dialling, live.answered, live.fallback) == ("progressive", 0, 0, False)
     # wrap-up: the agent dials *302 ("later": called again in an hour)
     assert person.agent is not None
     sim.phone_call(person.agent, "*302")
