@@ -114,7 +114,7 @@ class DialerCalls:
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
-        self.dispatcher.bind(reservation, control.uuid)  # held until this call ends
+        self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
         spec = self.dialer.spec(campaign)
         number = self._number(lead)
         if spec is None or number is None:
@@ -193,7 +193,7 @@ class DialerCalls:
                 log.info("call %s: agent %s not reached: %s", control.uuid, extension, exc.cause)
                 self.dispatcher.release(reservation)
                 continue
-            self.dispatcher.bind(reservation, control.uuid)
+            self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # time to dispose
             control.bridge(leg)
             log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
                      extension)  # fmt: skip

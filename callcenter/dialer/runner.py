@@ -92,12 +92,20 @@ class CampaignSpec:
 @dataclass(frozen=True, slots=True)
 class AgentsView:
     free: tuple[str, ...]  # longest idle first
-    busy: tuple[float, ...]  # seconds into the call, per agent on one
-    wrapping: tuple[float, ...]  # seconds into wrap-up
+    busy_by: tuple[tuple[str, float], ...]  # per agent on a call: seconds into it
+    wrapping_by: tuple[tuple[str, float], ...]  # per agent in wrap-up: seconds into it
+
+    @property
+    def busy(self) -> tuple[float, ...]:
+        return tuple(seconds for _, seconds in self.busy_by)
+
+    @property
+    def wrapping(self) -> tuple[float, ...]:
+        return tuple(seconds for _, seconds in self.wrapping_by)
 
     @property
     def staffed(self) -> int:
-        return len(self.free) + len(self.busy) + len(self.wrapping)
+        return len(self.free) + len(self.busy_by) + len(self.wrapping_by)
 
 
 def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
@@ -108,8 +116,8 @@ def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
         if not names and spec.queue and spec.queue in board.queues:
             names = tuple(m.extension for m in board.queues[spec.queue].members)
         free: list[tuple[float, str]] = []
-        busy: list[float] = []
-        wrapping: list[float] = []
+        busy: list[tuple[str, float]] = []
+        wrapping: list[tuple[str, float]] = []
         for name in names:
             agent = board.agents.get(name)
             if agent is None or str(agent.status) == "logged_out":
@@ -117,9 +125,9 @@ def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
             if agent.free(now):
                 free.append((agent.idle_since, name))
             elif agent.state is AgentState.IN_CALL:
-                busy.append(now - agent.state_since)
+                busy.append((name, now - agent.state_since))
             elif agent.state is AgentState.WRAP_UP:
-                wrapping.append(now - agent.state_since)
+                wrapping.append((name, now - agent.state_since))
         return AgentsView(tuple(n for _, n in sorted(free)), tuple(busy), tuple(wrapping))
 
     return read
@@ -172,26 +180,52 @@ class Line:
     agent: str | None = None  # a preview's: the agent offered the lead
 
 
+TALK = LogNormal.from_mean(180.0, 1.0)  # priors until WARM_UP are measured
+WRAP = LogNormal.from_mean(15.0, 1.0)
+ANSWER = LogNormal.from_mean(10.0, 0.6)
+
+
+def _recent() -> deque[float]:
+    return deque(maxlen=200)
+
+
 @dataclass
 class Estimates:
-    """The answer rate (with a prior) and the answer times the model needs."""
+    """What the model needs, measured: the answer rate (with a prior), the times from dial
+    to answer, the agents' talk and wrap-up times (seen ending between two ticks)."""
 
     dials: int = 0
     live: int = 0
-    answer_times: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+    answer_times: deque[float] = field(default_factory=_recent)
+    talk_times: deque[float] = field(default_factory=_recent)
+    wrap_times: deque[float] = field(default_factory=_recent)
+    _busy: dict[str, float] = field(default_factory=dict)
+    _wrapping: dict[str, float] = field(default_factory=dict)
 
     def answer_rate(self) -> float:
         dials, share = ANSWER_PRIOR
         return (self.live + dials * share) / (self.dials + dials)
 
-    def answer_durations(self) -> LogNormal:
-        if len(self.answer_times) >= WARM_UP:
-            return LogNormal.fit(list(self.answer_times))
-        return LogNormal.from_mean(10.0, 0.6)
+    def watch(self, view: AgentsView) -> None:
+        """An agent on a call (in wrap-up) at the last tick and not now ended it between:
+        about half a tick after it was last seen."""
+        busy, wrapping = dict(view.busy_by), dict(view.wrapping_by)
+        for name, seconds in self._busy.items():
+            if name not in busy:
+                self.talk_times.append(seconds + TICK / 2)
+        for name, seconds in self._wrapping.items():
+            if name not in wrapping:
+                self.wrap_times.append(seconds + TICK / 2)
+        self._busy, self._wrapping = busy, wrapping
 
-
-TALK = LogNormal.from_mean(180.0, 1.0)  # priors until measured (docs/dialer.md: left to do)
-WRAP = LogNormal.from_mean(15.0, 1.0)
+    @staticmethod
+    def fitted(samples: deque[float], prior: LogNormal) -> LogNormal:
+        if len(samples) < WARM_UP or len(set(samples)) < 2:  # all alike: no spread to fit
+            return prior
+        try:
+            return LogNormal.fit(list(samples))
+        except ValueError:  # fewer than two positive samples
+            return prior
 
 
 class CampaignRunner:
@@ -276,6 +310,7 @@ class CampaignRunner:
         if view is None:
             return 0, []
         self._gauges(view)
+        self.estimates.watch(view)
         offered = {line.agent for line in self.lines.values() if line.agent is not None}
         free = [agent for agent in view.free if agent not in offered]
         if spec.mode is CampaignMode.BROADCAST:
@@ -293,12 +328,12 @@ class CampaignRunner:
             busy_elapsed=view.busy,
             line_ages=tuple(now - x.dialled for x in self.lines.values() if x.answered is None),
             answer_rate=self.estimates.answer_rate(),
-            handle_times=TALK,
-            answer_times=self.estimates.answer_durations(),
+            handle_times=Estimates.fitted(self.estimates.talk_times, TALK),
+            answer_times=Estimates.fitted(self.estimates.answer_times, ANSWER),
             ring_window=float(spec.ring_seconds),
             waiting_answered=waiting,
             wrapping=view.wrapping,
-            wrap_times=WRAP,
+            wrap_times=Estimates.fitted(self.estimates.wrap_times, WRAP),
         )
         mode = pacing.Mode.PROGRESSIVE
         if spec.mode is CampaignMode.PREDICTIVE and self.estimates.live >= WARM_UP:

@@ -1,13 +1,15 @@
 """The dialer runtime's pure parts: outcomes of calls never answered, the campaign's agents
 as the dispatcher's board has them, the safe harbor left after detection."""
 
-from callcenter.acd.board import Board, Member, QueueSpec
+from collections import deque
+
+from callcenter.acd.board import AgentSlot, Board, Member, QueueSpec
 from callcenter.dialer import pacing
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.calls import _budget
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.placing import outcome_of
-from callcenter.dialer.runner import CampaignSpec, Estimates, agents_view
+from callcenter.dialer.runner import TALK, AgentsView, CampaignSpec, Estimates, agents_view
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -33,8 +35,6 @@ def test_outcomes_of_calls_never_answered() -> None:
 def test_agents_view_reads_the_queue_members_states() -> None:
     board = Board()
     board.set_queue("q1", QueueSpec("q1", members=tuple(Member(e) for e in "abcde")))
-    from callcenter.acd.board import AgentSlot
-
     now = 100.0
     slots = {
         "a": AgentSlot("a", AgentStatus.AVAILABLE, idle_since=50.0),
@@ -52,6 +52,7 @@ def test_agents_view_reads_the_queue_members_states() -> None:
     view = agents_view(spec())(board, now)
     assert view.free == ("b", "a")  # longest idle first
     assert view.busy == (30.0,) and view.wrapping == (5.0,) and view.staffed == 4
+    assert view.busy_by == (("c", 30.0),)
     assert agents_view(spec(agents=("a",)))(board, now).free == ("a",)  # its own agents
 
 
@@ -68,3 +69,15 @@ def test_the_answer_rate_starts_from_its_prior() -> None:
     assert estimates.answer_rate() == 0.2
     estimates.dials, estimates.live = 80, 40
     assert estimates.answer_rate() == (40 + 4) / 100
+
+
+def test_talk_and_wrap_up_times_are_measured_from_the_agents_seen_each_tick() -> None:
+    estimates = Estimates()
+    estimates.watch(AgentsView(("a",), (("b", 30.0), ("c", 100.0)), (("d", 4.0),)))
+    estimates.watch(AgentsView(("a", "d"), (("b", 32.0),), (("c", 1.0),)))
+    assert list(estimates.talk_times) == [101.0]  # c hung up between the ticks
+    assert list(estimates.wrap_times) == [5.0]  # d finished its wrap-up
+    assert Estimates.fitted(estimates.talk_times, TALK) is TALK  # 20 first
+    estimates.talk_times.extend([60.0] * 19)
+    assert Estimates.fitted(estimates.talk_times, TALK).mean < TALK.mean
+    assert Estimates.fitted(deque([60.0] * 30), TALK) is TALK  # no spread to fit
