@@ -15,6 +15,7 @@ from callcenter.api import (
     calls,
     cdrs,
     dialer_live,
+    dispositions,
     flows,
     kpis,
     queues,
@@ -108,6 +109,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *wallboard_api.operations(env),
         *staffing_api.operations(env),
         *dialer_live.operations(env),
+        *dispositions.operations(env),
     ]
 
 

@@ -86,11 +86,11 @@ class DialerCalls:
                 return
             settings = self.amd_settings()
             found = amd.detect(control, settings)
-            amd.stop(control, settings)
             if found.verdict is Verdict.MACHINE:
                 outcome = Outcome.MACHINE
                 self._machine(control, spec, settings)
                 return
+            amd.stop(control, settings)  # its media bug off before the agent's audio
             outcome = Outcome.ABANDONED  # until an agent has it
             agent = self._connect(control, spec, _budget(spec, settings, found))
             if agent is not None:
@@ -99,12 +99,7 @@ class DialerCalls:
                 return
             self._safe_harbor(control, spec, lead)
         finally:
-            self._record(control, campaign, lead, outcome, agent)
-            control.emit(
-                CampaignCallEnded, campaign=campaign, lead_id=lead, outcome=str(outcome),
-                agent_extension=agent, amd=str(found.verdict) if found else None,
-                amd_reason=str(found.reason) if found else None,
-            )  # fmt: skip
+            self._record(control, campaign, lead, outcome, agent, found)
 
     # -- a preview: the agent first -------------------------------------------------------
 
@@ -135,11 +130,13 @@ class DialerCalls:
             self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
             control.hangup("NORMAL_CLEARING")
             return
-        outcome = Outcome.FAILED
+        outcome, agent = Outcome.FAILED, call.agent or call.to_number
         try:
             outcome = self._dial_lead(control, spec, number)
+            if outcome is Outcome.ANSWERED:
+                self._screen_pop(control, campaign, lead, agent)
         finally:
-            self._record(control, campaign, lead, outcome, call.agent or call.to_number)
+            self._record(control, campaign, lead, outcome, agent)
         if outcome is not Outcome.ANSWERED:
             control.play(TONE_NOT_REACHED, timeout=10.0)
             control.hangup("NORMAL_CLEARING")
@@ -230,6 +227,7 @@ class DialerCalls:
         if spec.amd is AmdAction.MESSAGE and spec.amd_message:
             if settings.avmd:
                 amd.wait_for_beep(control, BEEP_WAIT)
+                amd.stop(control, settings)
             else:  # no beep detector: the end of the greeting is the cue
                 control.execute("wait_for_silence", settings.wait_for_silence(), timeout=35.0)
             control.play(spec.amd_message, timeout=MESSAGE_TIMEOUT)
@@ -244,8 +242,15 @@ class DialerCalls:
     # -- the outcome -----------------------------------------------------------------------
 
     def _record(
-        self, control: CallControl, campaign: str, lead: int, outcome: Outcome, agent: str | None
+        self,
+        control: CallControl,
+        campaign: str,
+        lead: int,
+        outcome: Outcome,
+        agent: str | None,
+        found: Detection | None = None,
     ) -> None:
+        """The attempt stored, the runner told, ``campaign.call_ended`` published."""
         try:
             with self.dialer.database.session_scope() as session:
                 store.record_attempt(
@@ -255,6 +260,11 @@ class DialerCalls:
             log.exception("call %s: campaign %s: attempt of lead %s not stored", control.uuid,
                           campaign, lead)  # fmt: skip
         self.dialer.line_done(campaign, LineDone(control.uuid, outcome))
+        control.emit(
+            CampaignCallEnded, campaign=campaign, lead_id=lead, outcome=str(outcome),
+            agent_extension=agent, amd=str(found.verdict) if found else None,
+            amd_reason=str(found.reason) if found else None,
+        )  # fmt: skip
         if outcome is Outcome.ABANDONED:
             log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
                         control.uuid, campaign)  # fmt: skip

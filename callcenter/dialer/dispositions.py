@@ -1,6 +1,7 @@
 """What an agent says of their last campaign call: ``*30N`` from the phone (``phone.on_call``)
-or the API. The agent's last attempt (``lead_attempts.agent``, ended within
-``WINDOW``) names the lead and the campaign; the key names the campaign's disposition;
+or ``POST /agents/{extension}/disposition`` (``api.dispositions``). The agent's last
+attempt (``lead_attempts.agent``, ended within ``WINDOW``) names the lead and the campaign;
+the key names the campaign's disposition;
 ``store.record_disposition`` reopens, schedules or closes the lead (retries, callbacks, DNC).
 """
 
@@ -14,6 +15,9 @@ from sqlalchemy import select
 from callcenter.dialer import store
 from callcenter.dialer.vocabulary import LeadState
 from callcenter.errors import DomainError, NotFound
+from callcenter.services import checks
+from callcenter.services.actor import Actor
+from callcenter.services.changes import audited
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign, LeadAttempt
 
@@ -28,8 +32,10 @@ class Disposed:
     state: LeadState
 
 
-def by_agent(database: Database, extension: str, key: int, at: datetime) -> Disposed:
-    """Agent ``extension`` gives disposition ``key`` to their last campaign call."""
+def by_agent(database: Database, who: Actor, extension: str, key: int, at: datetime) -> Disposed:
+    """Agent ``extension`` gives disposition ``key`` to their last campaign call (audited
+    ``lead.disposition``, naming ``who``: the phone, the API's token)."""
+    checks.extension(extension)
     with database.session_scope() as session:
         last = session.execute(
             select(LeadAttempt.lead_id, Campaign.name, LeadAttempt.at)
@@ -47,6 +53,9 @@ def by_agent(database: Database, extension: str, key: int, at: datetime) -> Disp
         lead_id, campaign = int(last[0]), str(last[1])
         found = store.disposition_by_key(session, campaign, key)
         state = store.record_disposition(session, lead_id, found.code, at)
+        details = {"campaign": campaign, "agent": extension, "code": found.code,
+                   "state": str(state)}  # fmt: skip
+        audited(session, who, "lead.disposition", str(lead_id), details)
         return Disposed(campaign, lead_id, found.code, state)
 
 

@@ -44,7 +44,7 @@ from callcenter.esl.connection import ESLConnection
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
 from callcenter.trunks.table import OutboundRoutes
-from callcenter.vocabulary import AgentState
+from callcenter.vocabulary import AgentState, AgentStatus
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
         wrapping: list[tuple[str, float]] = []
         for name in names:
             agent = board.agents.get(name)
-            if agent is None or str(agent.status) == "logged_out":
+            if agent is None or agent.status is AgentStatus.LOGGED_OUT:
                 continue
             if agent.free(now):
                 free.append((agent.idle_since, name))
@@ -434,12 +434,14 @@ class CampaignRunner:
         if not tags["origination_caller_id_number"]:
             del tags["origination_caller_id_number"]
         channel = self.dialer.channel()
-        if channel is None or not channel.connected:
-            cause = "ENGINE_DISCONNECTED"
-        else:
-            cause = placing.place(
-                channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds
-            )
+        if channel is None or not channel.connected:  # not dialled: due again, not counted
+            with self.dialer.database.session_scope() as session:
+                store.release(session, lead.id, datetime.now(UTC))
+            self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+            return
+        cause = placing.place(
+            channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds
+        )
         if not cause:
             self.inbox.put(LineUp(leg))
             return

@@ -174,7 +174,7 @@ class PhoneRunner:
             raise DomainError(f"{feature} is pressed during a call", code="not_in_a_call")
         elif feature is Feature.DISPOSITION:
             key = dispositions.check_key(request.target)
-            done = dispositions.by_agent(db, extension, key, datetime.now(UTC))
+            done = dispositions.by_agent(db, who, extension, key, datetime.now(UTC))
             log.info("call %s: agent %s: lead %s of %s: disposition %s (%s)", control.uuid,
                      extension, done.lead_id, done.campaign, done.code, done.state)  # fmt: skip
         elif feature is Feature.STATUS:

@@ -60,8 +60,8 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
         campaign = Campaign(
             name=name, state=CampaignState.STOPPED, queue=queue,
             window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
-            safe_harbor_message=SAFE_HARBOR, amd=AmdAction.HANGUP,
-            **{"mode": CampaignMode.PROGRESSIVE, **fields},
+            safe_harbor_message=SAFE_HARBOR,
+            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP, **fields},
         )  # fmt: skip
         session.add(campaign)
         session.flush()
@@ -287,3 +287,26 @@ def test_a_preview_campaign_offers_the_lead_to_the_agent_first(
     dialled = [c.line for c in sim.core.commands if "originate" in c.line]
     assert any("carrier1/" in line and "15557400001" in line for line in dialled)
     assert wait_cdr(app, agent_leg, timeout=20).disposition is Disposition.ANSWERED
+
+
+def test_a_machine_gets_the_campaigns_message_after_its_beep(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number, message = "+15557500001", "tone_stream://%(300,0,500)"
+    machine = AgentBehaviour(answer_delay=1.0, machine=True, voice=MACHINE)
+    seen: list[tuple[str, str, str | None]] = []  # (name or subclass, uuid, application)
+    sim.on_event(lambda e: seen.append((e.subclass or e.name, e.unique_id, e.get("Application"))))
+    app = _one_lead(engine(), sim, "camp5", "4751", number, machine,
+                    amd=AmdAction.MESSAGE, amd_message=message)  # fmt: skip
+    until(lambda: number in _attempts(app, "camp5"), timeout=30)
+    attempt = _attempts(app, "camp5")[number]
+    assert attempt.outcome is Outcome.MACHINE and attempt.call_uuid is not None
+    sent = [a.split()[0] + (" " + a.split()[1] if a.startswith("playback") else "")
+            for a in apps_sent(sim, attempt.call_uuid)]  # fmt: skip
+    assert sent == [
+        "avmd_start", "detect_audio", "wait_for_silence", "avmd_stop", f"playback {message}",
+        "hangup",
+    ], sent  # fmt: skip
+    mine = [(name, app) for name, uuid, app in seen if uuid == attempt.call_uuid]
+    beep = mine.index(("avmd::beep", None))
+    assert beep < mine.index(("CHANNEL_EXECUTE", "playback"))  # the message after the beep
