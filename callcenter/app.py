@@ -300,6 +300,7 @@ class App:
                 before_acd=lambda: self.writer.flush(2.0),
                 webhooks=self.webhooks.rescan,
                 trunks=self.trunks.changed,
+                campaigns=self.dialer.changed,
             ),
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),

@@ -13,6 +13,7 @@ from callcenter.acd.dispatcher import Dispatcher
 from callcenter.api import (
     agents,
     calls,
+    campaigns,
     cdrs,
     dialer_live,
     dispositions,
@@ -103,6 +104,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         *webhooks.operations(env),
         *voicemails.operations(env),
         *trunks.operations(env),
+        *campaigns.operations(env),
         *recordings.operations(env),
         *reports.operations(env),
         *kpis.operations(env),

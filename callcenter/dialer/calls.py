@@ -27,7 +27,7 @@ from callcenter.calls.routing import Target
 from callcenter.dialer import amd, store
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.placing import outcome_of
+from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import InvalidNumber, InvalidOutboundRoute, NoOutboundRoute
@@ -144,7 +144,7 @@ class DialerCalls:
     def _dial_lead(self, control: CallControl, spec: CampaignSpec, number: str) -> Outcome:
         routes = self.dialer.routes
         try:
-            dialout = routes.resolve(number)
+            dialout = dialout_for(routes, number, spec.route, spec.trunks)
         except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
             log.error("call %s: lead %s not dialled: %s", control.uuid, number, exc)
             return Outcome.FAILED

@@ -15,9 +15,8 @@ from sqlalchemy import select
 from callcenter.dialer import store
 from callcenter.dialer.vocabulary import LeadState
 from callcenter.errors import DomainError, NotFound
-from callcenter.services import checks
+from callcenter.services import campaigns, checks
 from callcenter.services.actor import Actor
-from callcenter.services.changes import audited
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign, LeadAttempt
 
@@ -33,8 +32,9 @@ class Disposed:
 
 
 def by_agent(database: Database, who: Actor, extension: str, key: int, at: datetime) -> Disposed:
-    """Agent ``extension`` gives disposition ``key`` to their last campaign call (audited
-    ``lead.disposition``, naming ``who``: the phone, the API's token)."""
+    """Agent ``extension`` gives disposition ``key`` to their last campaign call: the lead
+    and the code found here, then ``services.campaigns.dispose`` (one path with the API's
+    per-lead twin: its checks, its audit entry ``campaign.dispose`` naming ``who``)."""
     checks.extension(extension)
     with database.session_scope() as session:
         last = session.execute(
@@ -51,12 +51,9 @@ def by_agent(database: Database, who: Actor, extension: str, key: int, at: datet
                 code="no_recent_campaign_call",
             )
         lead_id, campaign = int(last[0]), str(last[1])
-        found = store.disposition_by_key(session, campaign, key)
-        state = store.record_disposition(session, lead_id, found.code, at)
-        details = {"campaign": campaign, "agent": extension, "code": found.code,
-                   "state": str(state)}  # fmt: skip
-        audited(session, who, "lead.disposition", str(lead_id), details)
-        return Disposed(campaign, lead_id, found.code, state)
+        code = store.disposition_by_key(session, campaign, key).code
+    state = campaigns.dispose(database, who, campaign, lead_id, code)
+    return Disposed(campaign, lead_id, code, state)
 
 
 def check_key(text: str | None) -> int:

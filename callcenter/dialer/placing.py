@@ -22,7 +22,7 @@ from callcenter.esl import commands
 from callcenter.trunks.dialout import CALLER_ID, TRUNK_VARIABLE, _count, _limited, _number_for
 from callcenter.trunks.failover import fails_over
 from callcenter.trunks.numbers import caller_id_for
-from callcenter.trunks.outbound import dial_string
+from callcenter.trunks.outbound import Dialout, check_number, dial_string, pick
 from callcenter.trunks.table import OutboundRoutes
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,23 @@ def outcome_of(cause: str) -> Outcome:
 Originate = Callable[[str, float], str]  # (the originate command, timeout) -> reply
 
 
+def dialout_for(
+    routes: OutboundRoutes, number: str, route: str | None = None, trunks: tuple[str, ...] = ()
+) -> Dialout:
+    """How a campaign's number leaves: its ``trunks`` in order (the number as stored, each
+    trunk's style applied), else its outbound ``route`` (which must take the number), else
+    the outbound routes, as for any call."""
+    if trunks:
+        check_number(number)
+        return Dialout(f"trunks:{trunks[0]}", trunks[0], number, None, trunks[1:])
+    if route is not None:
+        found = pick([r for r in routes.routes if r.name == route], number)
+        if found is None:
+            raise NoOutboundRoute(f"route {route} does not take {number} (or is disabled)")
+        return found
+    return routes.resolve(number)
+
+
 def place(
     originate: Originate,
     routes: OutboundRoutes,
@@ -52,11 +69,14 @@ def place(
     leg: str,
     tags: Mapping[str, str],
     ring_seconds: int,
+    *,
+    route: str | None = None,
+    trunks: tuple[str, ...] = (),
 ) -> str:
     """Dial ``number`` as leg ``leg``; "" once it answered (it is parked and tagged), else
     the hang-up cause that ended the attempts."""
     try:
-        dialout = routes.resolve(number)
+        dialout = dialout_for(routes, number, route, trunks)
     except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
         log.error("dialer: %s not dialled: %s", number, exc)
         return "NO_ROUTE_DESTINATION"

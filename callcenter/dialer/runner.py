@@ -10,8 +10,9 @@ parked and run by ``dialer.calls``, which tells the runner how it ended (``LineD
 Once a minute the feedback loop (``pacing.adjust``) reads the campaign's abandon rates;
 crossing the hard limit (and coming back under the target) is audited.
 
-The ``Dialer`` starts a runner when a campaign is running and stops it when it is not (it
-reads the campaigns' states every tick); a paused campaign's lines finish, no new ones.
+The ``Dialer`` starts a runner for each running campaign: at the engine's start, when the
+change feed says a campaign started, and every 30 s (a notification missed); a runner reads
+its campaign every tick and ends once it is paused or stopped and its lines have finished.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import gevent
+from gevent.event import Event
 from gevent.pool import Group
 from gevent.queue import Empty, Queue
 from sqlalchemy import select
@@ -41,6 +43,7 @@ from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, Cam
 from callcenter.errors import DatabaseUnavailable, ESLError
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
+from callcenter.services.changes import Change, ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
 from callcenter.trunks.table import OutboundRoutes
@@ -49,6 +52,7 @@ from callcenter.vocabulary import AgentState, AgentStatus
 log = logging.getLogger(__name__)
 
 TICK = 2.0
+RESCAN = 30.0  # seconds between two reads of the running campaigns without a change
 ADJUST_EVERY = 60.0
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
 ANSWER_PRIOR = (20, 0.2)  # dials, live share: the first minutes do not overdial on luck
@@ -67,6 +71,8 @@ class CampaignSpec:
     flow: str | None
     caller_id: str | None
     caller_id_name: str | None
+    route: str | None  # how calls leave: this outbound route, or these trunks, or the routes
+    trunks: tuple[str, ...]
     ring_seconds: int
     targets: pacing.Targets
     limits: pacing.Limits
@@ -81,6 +87,7 @@ class CampaignSpec:
             name=row.name, mode=row.mode, state=row.state,
             agents=tuple(str(a) for a in row.agents or ()), queue=row.queue, flow=row.flow,
             caller_id=row.caller_id, caller_id_name=row.caller_id_name,
+            route=row.outbound_route, trunks=tuple(str(t) for t in row.trunks or ()),
             ring_seconds=row.ring_seconds,
             targets=pacing.Targets(row.abandon_target, row.abandon_limit),
             limits=pacing.Limits(float(row.max_lines_per_agent), row.max_lines),
@@ -440,8 +447,9 @@ class CampaignRunner:
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
             return
         cause = placing.place(
-            channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds
-        )
+            channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
+            route=spec.route, trunks=spec.trunks,
+        )  # fmt: skip
         if not cause:
             self.inbox.put(LineUp(leg))
             return
@@ -475,6 +483,7 @@ class Dialer:
         self.metrics = metrics
         self.agents_domain = agents_domain
         self._greenlet: gevent.Greenlet | None = None
+        self._wake = Event()
 
     def start(self) -> None:
         if self._greenlet is None or self._greenlet.dead:
@@ -488,13 +497,22 @@ class Dialer:
             self._greenlet.kill(timeout=2.0)
         self.group.kill(timeout=2.0)
 
+    def changed(self, change: Change) -> None:
+        """From the change feed: a campaign started (or anything else about campaigns and
+        do-not-call lists; a runner reads its campaign every tick): runners now."""
+        if change.kind == ChangeKind.CAMPAIGN and change.op == "start":
+            self._wake.set()
+
     def _watch(self) -> None:
+        """Runners for the running campaigns at start, on each start the change feed
+        reports, and every ``RESCAN`` seconds (a missed notification)."""
         while True:
+            self._wake.clear()
             try:
                 self.sync()
             except DatabaseUnavailable as exc:
                 log.warning("dialer: campaigns not read: %s", exc)
-            gevent.sleep(TICK)
+            self._wake.wait(RESCAN)
 
     def sync(self) -> None:
         """A runner for every running campaign (a stopped one ends by itself)."""

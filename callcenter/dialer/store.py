@@ -107,10 +107,16 @@ def campaign_rules(session: Session, name: str) -> CampaignRules:
 
 def _record(row: Lead, campaign: str) -> LeadRecord:
     return LeadRecord(
-        id=row.id, campaign=campaign, phone=row.phone, zones=tuple(row.zones.split()),
-        priority=row.priority, attempts=row.attempts, fields=dict(row.fields or {}),
-        callback_at=row.callback_at, callback_agent=row.callback_agent,
-    )  # fmt: skip
+        id=row.id,
+        campaign=campaign,
+        phone=row.phone,
+        zones=tuple(row.zones.split()),
+        priority=row.priority,
+        attempts=row.attempts,
+        fields=dict(row.fields or {}),
+        callback_at=row.callback_at,
+        callback_agent=row.callback_agent,
+    )
 
 
 def claim_due(session: Session, campaign: str, at: datetime, limit: int) -> list[LeadRecord]:
@@ -176,17 +182,27 @@ def _dialable(
     if abandoned_at is not None and at - abandoned_at < rules.hold:
         _defer(lead, rules, abandoned_at + rules.hold)
         audit(
-            session, rules.name, AuditKind.HOLD_BLOCK, at, phone=lead.phone, lead_id=lead.id,
+            session,
+            rules.name,
+            AuditKind.HOLD_BLOCK,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
             details={"abandoned_at": abandoned_at.isoformat(), "until": _iso(lead)},
-        )  # fmt: skip
+        )
         return False
     zones = lead.zones.split()
     if not leads.allows(rules.window, at, zones):
         _defer(lead, rules, at)
         audit(
-            session, rules.name, AuditKind.WINDOW_BLOCK, at, phone=lead.phone, lead_id=lead.id,
+            session,
+            rules.name,
+            AuditKind.WINDOW_BLOCK,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
             details={"zones": zones, "until": _iso(lead)},
-        )  # fmt: skip
+        )
         return False
     return True
 
@@ -258,9 +274,13 @@ def record_attempt(
     lead.claimed_at = None
     zones = lead.zones.split()
     following = next_attempt(
-        history, zones[0] if zones else "UTC", rules.retries, rules.max_attempts,
-        rules.window, rules.hold,
-    )  # fmt: skip
+        history,
+        zones[0] if zones else "UTC",
+        rules.retries,
+        rules.max_attempts,
+        rules.window,
+        rules.hold,
+    )
     if following is not None:
         following = leads.next_opening(rules.window, following, zones)
     if following is None:
@@ -271,9 +291,14 @@ def record_attempt(
     _count(session, rules, at, outcome)
     if outcome is Outcome.ABANDONED:
         audit(
-            session, rules.name, AuditKind.ABANDON, at, phone=lead.phone, lead_id=lead.id,
+            session,
+            rules.name,
+            AuditKind.ABANDON,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
             call_uuid=call_uuid,
-        )  # fmt: skip
+        )
     session.flush()
     return following
 
@@ -281,18 +306,26 @@ def record_attempt(
 def _count(session: Session, rules: CampaignRules, at: datetime, outcome: Outcome) -> None:
     live = int(outcome in (Outcome.ANSWERED, Outcome.ABANDONED))
     values = {
-        "dials": 1, "live": live, "abandoned": int(outcome is Outcome.ABANDONED),
+        "dials": 1,
+        "live": live,
+        "abandoned": int(outcome is Outcome.ABANDONED),
         "machine": int(outcome is Outcome.MACHINE),
-    }  # fmt: skip
+    }
     day = at.astimezone(ZoneInfo(rules.report_zone)).date()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CampaignDay).values(campaign_id=rules.campaign_id, day=day, **values)
+    statement = upsert(session, CampaignDay).values(
+        campaign_id=rules.campaign_id, day=day, **values
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["campaign_id", "day"],
         set_={k: getattr(CampaignDay, k) + v for k, v in values.items()},
     )
     session.execute(statement)
+
+
+def upsert(session: Session, table: Any) -> Any:
+    """An INSERT with ``on_conflict_do_*`` for the session's database (PostgreSQL, SQLite)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def release(session: Session, lead_id: int, at: datetime) -> None:
@@ -397,8 +430,9 @@ def record_disposition(
     return lead.state
 
 
-def add_dnc(session: Session, phone: str, campaign: str = "", *, reason: str = "",
-            who: str = "") -> bool:  # fmt: skip
+def add_dnc(
+    session: Session, phone: str, campaign: str = "", *, reason: str = "", who: str = ""
+) -> bool:
     """``phone`` (E.164) on the do-not-call list of ``campaign`` ("" everywhere); False
     when it was there already."""
     if session.scalar(

@@ -117,6 +117,28 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "lead_imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=255), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("columns", sa.JSON(), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("existing", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_lead_imports_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lead_imports")),
+    )
+    op.create_table(
         "leads",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -134,6 +156,14 @@ def upgrade() -> None:
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("import_id", sa.Integer(), nullable=True),
+        sa.Column("source_line", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["lead_imports.id"],
+            name=op.f("fk_leads_import_id_lead_imports"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -235,5 +265,6 @@ def downgrade() -> None:
     op.drop_table("lead_attempts")
     op.drop_index(op.f("ix_leads_campaign_id_state_next_attempt_at"), table_name="leads")
     op.drop_table("leads")
+    op.drop_table("lead_imports")
     op.drop_table("campaign_dispositions")
     op.drop_table("campaigns")

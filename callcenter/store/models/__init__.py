@@ -28,6 +28,7 @@ from callcenter.store.models.dialer import (
     DncNumber,
     Lead,
     LeadAttempt,
+    LeadImport,
 )
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
@@ -58,6 +59,7 @@ __all__ = [
     "KpiRolledDay",
     "Lead",
     "LeadAttempt",
+    "LeadImport",
     "OutboundRoute",
     "Queue",
     "QueueEntry",

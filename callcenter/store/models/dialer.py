@@ -117,6 +117,26 @@ class CampaignDisposition(Base):
     )
 
 
+class LeadImport(Base):
+    """One run of ``campaign import``: the file (its name and SHA-256), its columns (the
+    custom fields the results export), and what came of its rows."""
+
+    __tablename__ = "lead_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    columns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    existing: Mapped[int] = mapped_column(Integer, default=0)  # already in the campaign
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Lead(Base):
     """One number to call in one campaign (unique per campaign: a re-import adds nothing).
     ``zones``: the IANA zones its number may be in (``phonenumbers.timezone``), space
@@ -143,6 +163,11 @@ class Lead(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # where it came from: the import and the line of its file
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lead_imports.id", ondelete="SET NULL")
+    )
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone"),

@@ -76,5 +76,6 @@ def test_an_agent_disposes_of_their_last_campaign_call_through_the_api(
     assert done.json == {"campaign": "dispo1", "lead_id": lead_id, "code": "later",
                          "state": "pending"}  # fmt: skip
     with db.session_scope() as session:
-        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "lead.disposition"))
-        assert entry is not None and entry.target == str(lead_id)
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "campaign.dispose"))
+        assert entry is not None and entry.target == "dispo1"
+        assert (entry.actor, entry.details["lead"]) == ("api:t-operate", lead_id)

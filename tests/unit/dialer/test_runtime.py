@@ -2,22 +2,28 @@
 as the dispatcher's board has them, the safe harbor left after detection."""
 
 from collections import deque
+from typing import Any
+
+import pytest
 
 from callcenter.acd.board import AgentSlot, Board, Member, QueueSpec
 from callcenter.dialer import pacing
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.calls import _budget
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.placing import outcome_of
+from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import TALK, AgentsView, CampaignSpec, Estimates, agents_view
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
+from callcenter.errors import NoOutboundRoute
+from callcenter.trunks.outbound import Dialout, OutboundRoute, pick
 from callcenter.vocabulary import AgentState, AgentStatus
 
 
 def spec(**fields: object) -> CampaignSpec:
     base: dict[str, object] = dict(
         name="c1", mode=CampaignMode.PREDICTIVE, state=CampaignState.RUNNING, agents=(),
-        queue="q1", flow=None, caller_id=None, caller_id_name=None, ring_seconds=20,
+        queue="q1", flow=None, caller_id=None, caller_id_name=None, route=None, trunks=(),
+        ring_seconds=20,
         targets=pacing.Targets(), limits=pacing.Limits(), amd=AmdAction.HANGUP,
         amd_message=None, amd_flow=None, safe_harbor_message=None,
     )  # fmt: skip
@@ -81,3 +87,27 @@ def test_talk_and_wrap_up_times_are_measured_from_the_agents_seen_each_tick() ->
     estimates.talk_times.extend([60.0] * 19)
     assert Estimates.fitted(estimates.talk_times, TALK).mean < TALK.mean
     assert Estimates.fitted(deque([60.0] * 30), TALK) is TALK  # no spread to fit
+
+
+class Routes:
+    """OutboundRoutes' read side: two routes, the cheaper one first."""
+
+    routes = (
+        OutboundRoute("cheap", r"^\+1[0-9]{10}$", "carrier1", priority=10),
+        OutboundRoute("intl", r"^\+[0-9]{6,15}$", "carrier2", failover=("carrier3",)),
+    )
+
+    def resolve(self, number: str) -> Dialout:
+        found = pick(self.routes, number)
+        assert found is not None
+        return found
+
+
+def test_a_campaign_leaves_by_its_trunks_its_route_or_the_routes() -> None:
+    routes: Any = Routes()
+    assert dialout_for(routes, "+12125550100").route == "cheap"
+    assert dialout_for(routes, "+12125550100", route="intl").gateways == ("carrier2", "carrier3")
+    with pytest.raises(NoOutboundRoute, match="cheap does not take"):
+        dialout_for(routes, "+442071234567", route="cheap")
+    by_trunks = dialout_for(routes, "+442071234567", trunks=("t1", "t2"))
+    assert (by_trunks.gateways, by_trunks.number) == (("t1", "t2"), "+442071234567")
