@@ -42,6 +42,7 @@ def outcome_of(cause: str) -> Outcome:
     return Outcome.FAILED
 
 
+LIMITED = "TRUNKS_AT_LIMITS"  # not a FreeSWITCH cause: no trunk could take the call now
 Originate = Callable[[str, float], str]  # (the originate command, timeout) -> reply
 
 
@@ -81,7 +82,7 @@ def place(
         log.error("dialer: %s not dialled: %s", number, exc)
         return "NO_ROUTE_DESTINATION"
     trunking = routes.trunking
-    cause = "NORMAL_CIRCUIT_CONGESTION"  # every trunk at its limits
+    cause = LIMITED  # every trunk at its limits: nothing was dialled
     for gateway in dialout.gateways:
         trunk = trunking.directory.get(gateway)
         try:

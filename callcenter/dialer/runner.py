@@ -441,15 +441,17 @@ class CampaignRunner:
         if not tags["origination_caller_id_number"]:
             del tags["origination_caller_id_number"]
         channel = self.dialer.channel()
-        if channel is None or not channel.connected:  # not dialled: due again, not counted
+        cause = placing.LIMITED
+        if channel is not None and channel.connected:
+            cause = placing.place(
+                channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
+                route=spec.route, trunks=spec.trunks,
+            )  # fmt: skip
+        if cause == placing.LIMITED:  # not dialled (ESL down, trunks full): due again
             with self.dialer.database.session_scope() as session:
                 store.release(session, lead.id, datetime.now(UTC))
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
             return
-        cause = placing.place(
-            channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
-            route=spec.route, trunks=spec.trunks,
-        )  # fmt: skip
         if not cause:
             self.inbox.put(LineUp(leg))
             return
