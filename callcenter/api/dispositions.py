@@ -39,5 +39,5 @@ def operations(env: ApiEnv) -> list[Operation]:
     return [
         Operation("POST", "/agents/{extension}/disposition", TokenScope.OPERATE, dispose,
                   "The agent's disposition of their last campaign call (as *30N)", TAG,
-                  Disposed, body=Disposition, errors=(404, 422)),
+                  Disposed, body=Disposition, errors=(400, 404, 422)),
     ]  # fmt: skip

@@ -305,10 +305,20 @@ class CampaignRunner:
             line = self.lines[leg] = Line(lead.id, lead.phone, time.monotonic())
             if spec.mode is CampaignMode.PREVIEW:
                 line.agent = free.pop(0)
-                self.dialer.group.spawn(self._offer, spec, lead, leg, line.agent)
+                self._spawn(leg, self._offer, spec, lead, leg, line.agent)
             else:
-                self.dialer.group.spawn(self._place, spec, lead, leg)
+                self._spawn(leg, self._place, spec, lead, leg)
         return True
+
+    def _spawn(self, leg: str, fn: Callable[..., None], *args: object) -> None:
+        """A line's dialling, supervised: a failure is logged and the line let go (its
+        claimed lead is given back by ``release_stale``)."""
+
+        def failed(greenlet: gevent.Greenlet) -> None:
+            log.error("campaign %s: line %s failed: %r", self.name, leg, greenlet.exception)
+            self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+
+        self.dialer.group.spawn(fn, *args).link_exception(failed)
 
     def _decide(self, spec: CampaignSpec) -> tuple[int, list[str]]:
         """How many leads to dial (or, in preview, to offer) now; the free agents not
