@@ -179,6 +179,11 @@ def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
     live = until(lambda: next((x for x in app.dialer.live() if x.campaign == "camp1"
                                and x.agents_free == 2), None), timeout=10)  # fmt: skip
     assert (live.mode, live.dialling, live.answered, live.fallback) == ("progressive", 0, 0, False)
+    for outcome in ("answered", "machine", "busy", "no_answer"):  # the metrics, per outcome
+        labels = {"campaign": "camp1", "outcome": outcome}
+        assert app.registry.get_sample_value("callcenter_dialer_calls_total", labels) == 1
+    lines = app.registry.get_sample_value("callcenter_dialer_lines", {"campaign": "camp1"})
+    assert lines == 0
     # wrap-up: the agent dials *302 ("later": called again in an hour)
     assert person.agent is not None
     sim.phone_call(person.agent, "*302")
