@@ -15,6 +15,8 @@ from callcenter.api import (
     calls,
     campaigns,
     cdrs,
+    dialer_live,
+    dispositions,
     flows,
     kpis,
     queues,
@@ -72,6 +74,7 @@ def for_engine(
     kpis: Any = None,
     tally: Tally | None = None,
     sessions: Sessions | None = None,
+    dialer: Any = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -85,6 +88,7 @@ def for_engine(
         time_zone=settings.time_zone,
         kpis=kpis,
         tally=tally,
+        dialer=dialer,
     )
     return Api(env, events=events, sessions=sessions)
 
@@ -106,6 +110,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         *kpis.operations(env),
         *wallboard_api.operations(env),
         *staffing_api.operations(env),
+        *dialer_live.operations(env),
+        *dispositions.operations(env),
     ]
 
 

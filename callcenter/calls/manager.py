@@ -94,6 +94,7 @@ class CallManager:
         phone: TargetRunner | None = None,
         supervision_finish: Finish | None = None,
         callback: TargetRunner | None = None,
+        dialer: TargetRunner | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -110,6 +111,7 @@ class CallManager:
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.supervision_finish = supervision_finish  # stores a supervisor session's end
         self.callback = callback  # a queue's callback: the agent's leg first, then the customer
+        self.dialer = dialer  # a campaign's call, answered: detection, then an agent or not
         self._recordings: RecordingHooks | None = None  # set by the composition root
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
@@ -252,6 +254,8 @@ class CallManager:
             run = self.phone
         if self.callback is not None and call.callback is not None:
             run = self.callback
+        if self.dialer is not None and call.dialer is not None:
+            run = self.dialer
         actor = CallActor(
             control,
             lambda: self._target_of(call),
@@ -341,6 +345,8 @@ class CallManager:
             return Target(RouteTarget.EXTENSION, call.did)  # not a DID: the phone runner's
         if call.callback is not None:
             return Target(RouteTarget.QUEUE, call.callback[3])  # the callback runner's
+        if call.dialer is not None:
+            return Target(RouteTarget.EXTENSION, call.dialer[0])  # the dialer runner's
         return self.routes.resolve(call.did)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:

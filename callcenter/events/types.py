@@ -39,6 +39,8 @@ class EventType(StrEnum):
     CAMPAIGN_CHANGED = "campaign.changed"
     CAMPAIGN_LEADS_IMPORTED = "campaign.leads_imported"
     DNC_CHANGED = "dnc.changed"
+    CAMPAIGN_CALL_CONNECTED = "campaign.call_connected"
+    CAMPAIGN_CALL_ENDED = "campaign.call_ended"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -267,6 +269,31 @@ class DncChanged(Event):
     campaign: str | None = None
     number: str | None = None
     count: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignCallConnected(Event):
+    """A campaign's call given to an agent (the screen pop): the lead and its file's other
+    columns (``fields``); ``caller_number`` is the lead's number."""
+
+    type = EventType.CAMPAIGN_CALL_CONNECTED
+    campaign: str
+    lead_id: int
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignCallEnded(Event):
+    """A campaign's answered call's outcome (``answered``, ``machine``, ``abandoned``,
+    ``no_answer`` when the person hung up before the verdict, ``failed``) and the verdict
+    of answering-machine detection (``amd``: human, machine, or null when not run)."""
+
+    type = EventType.CAMPAIGN_CALL_ENDED
+    campaign: str
+    lead_id: int
+    outcome: str
+    amd: str | None = None
+    amd_reason: str | None = None
 
 
 class CallFacts(Protocol):

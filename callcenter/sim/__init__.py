@@ -29,6 +29,11 @@ Known differences from a real FreeSWITCH:
   differ (at a hang-up of a bridged call, FreeSWITCH may finish B before A's UNBRIDGE).
   A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
   runs).
+- Called parties of outbound calls (``sim.traffic``, ``behaviour.Voice``) send audio that
+  only ``wait_for_silence`` and mod_avmd (``avmd_start``/``avmd_stop``, ``CUSTOM
+  avmd::start|beep|stop``) hear (``sim.listening``): the frame counting is switch_ivr.c's,
+  the beep detection an assumed 160 ms after the beep starts. No other media analysis
+  (``detect_speech`` needs an ASR module, not loaded by freeswitch-conf) is simulated.
 - Not simulated: feature codes dialled from agents' phones, eavesdrop. An agent's phone
   can place a consult call (``Simulator.consult``, ``cc_entry=agent_outbound``) and
   transfer: ``Simulator.refer`` (blind REFER, as recorded in sessions-3 s13) and
@@ -41,7 +46,7 @@ Known differences from a real FreeSWITCH:
   first, ``uuid_transfer``) use the closest recorded sets.
 """
 
-from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour, Voice
 from callcenter.sim.simulator import ChannelSnapshot, Simulator
 
-__all__ = ["AgentBehaviour", "CallerBehaviour", "ChannelSnapshot", "Simulator"]
+__all__ = ["AgentBehaviour", "CallerBehaviour", "ChannelSnapshot", "Simulator", "Voice"]

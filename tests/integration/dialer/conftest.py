@@ -1,4 +1,5 @@
-"""A queue with an agent and a campaign on it, for the dialer's service tests."""
+"""A queue with an agent and a campaign on it, for the dialer's service tests; and the
+engine over the simulator and PostgreSQL, as the calls tests have it, for the runtime's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from callcenter.services import campaigns
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
 from callcenter.store.repos import AgentRepository, QueueRepository
+from tests.integration.calls.conftest import calls_db_url, engine, sim
+
+__all__ = ["calls_db_url", "engine", "sim"]
 
 WHO = Actor("cli", "tester")
 
