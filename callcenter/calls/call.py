@@ -113,6 +113,10 @@ class Call:
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
+    # the trunk an inbound call arrived on, and its country: the DID and the caller's number
+    # are read in it (None: not from a known trunk, the default_country)
+    trunk: str | None = None
+    country: str | None = None
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(

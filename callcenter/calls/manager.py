@@ -42,6 +42,7 @@ from callcenter.store.records import CdrRecord, RecordingRecord
 from callcenter.store.writer import DurableWriter
 from callcenter.supervision.modes import REQUESTABLE
 from callcenter.supervision.run import Finish, SupervisionRun
+from callcenter.trunks.spec import TrunkSpec
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 LEG_EDGES = frozenset({"CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"})
@@ -112,6 +113,8 @@ class CallManager:
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
         self.on_leg: Callable[[Event], None] | None = None
+        # the trunk a new call arrived on (in the reader): its country reads DID and caller
+        self.arrived_on: Callable[[Event], TrunkSpec | None] | None = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
         self._synced = False  # a resync has run since the engine started
@@ -136,6 +139,9 @@ class CallManager:
                 if self.accepting:
                     call = Call.from_park(event, self.node)
                     call.agent = agent_of(event.get, self.options.agents_domain)
+                    trunk = self.arrived_on(event) if self.arrived_on is not None else None
+                    if trunk is not None:
+                        call.trunk, call.country = trunk.name, trunk.country
                     self._start(call)
                     self.events.publish(
                         for_call(CallCreated, call, direction=str(call.direction), did=call.did)
@@ -299,7 +305,7 @@ class CallManager:
             return Target(RouteTarget.EXTENSION, call.did)  # not a DID: the phone runner's
         if call.callback is not None:
             return Target(RouteTarget.QUEUE, call.callback[3])  # the callback runner's
-        return self.routes.resolve(call.did)
+        return self.routes.resolve(call.did, country=call.country)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
         self._legs[leg] = call_uuid

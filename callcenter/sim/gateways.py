@@ -69,7 +69,8 @@ class SimGateways:
 
     def load(self, name: str, *, register: bool = False, proxy: str = "127.0.0.1:5095") -> None:
         """Defined and loaded as FreeSWITCH loads its gateways at start: up, no events."""
-        gateway = SimGateway(name, register, proxy, "REGED" if register else "NOREG", "UP", True)
+        state = "REGED" if register else "NOREG"
+        gateway = SimGateway(name, register, proxy, state=state, ping="UP", loaded=True)
         gateway.network_known = register
         self.defined[name] = self.loaded[name] = gateway
 

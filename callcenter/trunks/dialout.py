@@ -122,8 +122,7 @@ def first_answer(
         )  # fmt: skip
         shown = {**variables, TRUNK_VARIABLE: gateway}
         if trunk is not None:  # the caller ID in the trunk's style too, when it is a number
-            number = variables.get(CALLER_ID) or control.call.from_number
-            shown[CALLER_ID] = caller_id_for(number, trunk, trunking.default_country)
+            shown[CALLER_ID] = _caller_id(control, trunking, trunk, variables.get(CALLER_ID))
         try:
             answered = control.originate(
                 dial_string(gateway, sent),
@@ -151,6 +150,19 @@ def first_answer(
             control.uuid, gateway, failure.cause, f", SIP {sip}" if sip else "",
         )  # fmt: skip
     return failure
+
+
+def _caller_id(
+    control: CallControl, trunking: Trunking, trunk: TrunkSpec, configured: str | None
+) -> str:
+    """A configured caller ID (an agent's, the route's) is read in the outgoing trunk's
+    country; the caller's own number in the country of the trunk it arrived on, else the
+    default country."""
+    if configured:
+        return caller_id_for(configured, trunk, trunking.default_country)
+    call = control.call
+    read_in = call.country or trunking.default_country
+    return caller_id_for(call.from_number, trunk, trunking.default_country, read_in=read_in)
 
 
 def _refused(control: CallControl, leg: str, dialled: str, cause: str) -> None:

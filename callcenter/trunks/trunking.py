@@ -77,6 +77,26 @@ class Trunking:
             self._inbound[uuid] = trunk.name
             self.limiter.inbound(trunk, uuid)
 
+    def arrived_on(self, event: Event) -> TrunkSpec | None:
+        """The trunk a new inbound call came in on (its CHANNEL_PARK, in the ESL reader):
+        the one its CHANNEL_CREATE counted, else looked up the same way; None for an
+        agent's phone, an outbound leg, or no trunk stored."""
+        uuid = event.unique_id or ""
+        name = self._inbound.get(uuid)
+        if name is not None:
+            return self.directory.get(name)
+        if next(iter(self.directory.all()), None) is None:
+            return None  # no trunk to look for: not one lookup in the event
+        if (event.get("Call-Direction") or "") != "inbound":
+            return None
+        if event.get("variable_sofia_profile_name") == AGENTS_PROFILE:
+            return None
+        return inbound_trunk(
+            self.directory,
+            event.get("variable_sip_gateway_name") or "",
+            event.get("variable_sip_network_ip") or "",
+        )
+
     def leg_ended(self, event: Event) -> None:
         """A trunk's leg frees its channel and counts its answered seconds."""
         uuid = event.unique_id or ""

@@ -13,9 +13,9 @@ from callcenter.sim.simulator import Simulator
 from callcenter.store.database import Database
 from callcenter.store.repos import OutboundRouteRepository
 from callcenter.trunks.spec import StaticTrunks, TrunkSpec
-from callcenter.vocabulary import Disposition, LegRole
+from callcenter.vocabulary import Disposition, LegRole, RouteTarget
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import settled, wait_cdr
+from tests.integration.calls.test_calls import add_route, settled, wait_cdr
 from tests.integration.ivr.test_every_node import flows_dir, sent, start
 from tests.support import until
 
@@ -130,7 +130,10 @@ def test_a_trunk_at_its_channel_limit_is_skipped_for_the_next(
     assert originates(sent(sim, second)) == ["sofia/gateway/carrier-b/+447911123456 &park()"]
     # the attempt the limiter refused is a leg too: no channel, its cause
     attempts = [(leg.trunk, leg.hangup_cause) for leg in cdr.legs if leg.role is LegRole.OUTBOUND]
-    assert attempts == [("carrier-a", "NORMAL_CIRCUIT_CONGESTION"), ("carrier-b", "NORMAL_CLEARING")]
+    assert attempts == [
+        ("carrier-a", "NORMAL_CIRCUIT_CONGESTION"),
+        ("carrier-b", "NORMAL_CLEARING"),
+    ]
     limited = {"trunk": "carrier-a", "limit": "channels"}
     assert app.registry.get_sample_value("callcenter_trunk_limited_total", limited) == 1
     sim.hangup(first)
@@ -191,4 +194,34 @@ def test_a_gateway_the_node_has_not_loaded_fails_over(
     assert attempts[0] == ("carrier-a", "INVALID_GATEWAY")
     assert attempts[1][0] == "carrier-b"
     assert cdr.disposition is Disposition.ANSWERED
+    until(lambda: settled(app))
+
+
+def test_an_inbound_did_and_caller_are_read_in_the_arriving_trunks_country(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path, three_trunks: None
+) -> None:
+    app = engine(
+        CALLCENTER_DIALPLANS_DIR=str(flows_dir(tmp_path, viatrunks=FLOW)),
+        CALLCENTER_DEFAULT_COUNTRY="DE",
+    )
+    add_route(app, "+33140000000", RouteTarget.IVR, "viatrunks")
+    until(lambda: app.connections["fs1"].connected)
+    # the simulated carrier sends from 127.0.0.1: a French trunk's network
+    trunks(
+        app,
+        fr=TrunkSpec("fr-in", "192.0.2.1", country="FR", inbound_cidrs=("127.0.0.0/8",)),
+        a=TrunkSpec("carrier-a", "198.51.100.1", country="GB"),
+    )
+    sim.gateways.carrier("carrier-a", AgentBehaviour(answer_delay=0.1))
+    try:
+        # 01 40 00 00 00 is Paris dialled in France; in Germany it would be +49140000000
+        uuid = sim.place_call("0140000000", "0612345678", behaviour=CallerBehaviour(talk_time=0.3))
+        cdr = wait_cdr(app, uuid, timeout=30)
+        dialled = [c for c in sent(sim, uuid) if c.startswith("bgapi originate ")]
+        assert len(dialled) == 1 and "sofia/gateway/carrier-a/+447911123456" in dialled[0]
+        # the French mobile 06 12 34 56 78, not a German number
+        assert "origination_caller_id_number=+33612345678" in dialled[0]
+        assert cdr.disposition is Disposition.ANSWERED
+    finally:
+        forget(sim, "carrier-a")
     until(lambda: settled(app))

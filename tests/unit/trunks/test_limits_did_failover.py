@@ -72,6 +72,14 @@ def test_the_same_did_however_written() -> None:
     assert routes.match("0301235") is None
 
 
+def test_a_did_is_read_in_the_country_of_the_trunk_it_arrived_on() -> None:
+    routes = table(("+33140000000", MatchKind.EXACT, 100), ("+49140000000", MatchKind.EXACT, 100))
+    paris = routes.match("0140000000", country="FR")
+    assert paris is not None and paris.route.did == "+33140000000"
+    default = routes.match("0140000000")  # no trunk known: the default country, DE
+    assert default is not None and default.route.did == "+49140000000"
+
+
 def test_precedence_exact_range_prefix_longest_regex() -> None:
     routes = table(
         (r"\+4930\d+", MatchKind.REGEX, 1),
