@@ -63,12 +63,16 @@ class OutboundRoute(BaseModel):
     enabled: bool
     failover: list[str] = Field([], description="Trunks tried after gateway, in order.")
     failover_causes: list[str] = Field([], description="Causes that try the next trunk.")
+    group: str | None = Field(None, description="A trunk group instead of gateway/failover.")
 
 
 class OutboundCreate(BaseModel):
     name: str = Field(max_length=64, examples=["national"])
     pattern: str = Field(max_length=1024, examples=[r"^\+1\d{10}$"])
-    gateway: str = Field(max_length=128, examples=["carrier-a"])
+    gateway: str = Field("", max_length=128, examples=["carrier-a"])
+    group: str | None = Field(
+        None, max_length=64, description="A trunk group instead of gateway and failover."
+    )
     number_format: str = Field("$0", max_length=255)
     caller_id_number: str | None = Field(None, max_length=64)
     priority: int = Field(100, ge=-1_000_000, le=1_000_000)
@@ -79,6 +83,8 @@ class OutboundCreate(BaseModel):
 class Dialout(BaseModel):
     route: str
     gateway: str
+    failover: list[str] = Field([], description="The trunks tried next, in this call's order.")
+    group: str | None = None
     number: str
     caller_id_number: str | None
     dial_string: str
@@ -113,6 +119,7 @@ def _outbound(record: OutboundRouteRecord) -> OutboundRoute:
         enabled=record.enabled,
         failover=[g for g in record.failover_gateways.split(",") if g],
         failover_causes=sorted(parse_causes(record.failover_causes)),
+        group=record.trunk_group,
     )
 
 
@@ -176,6 +183,7 @@ def operations(env: ApiEnv) -> list[Operation]:
             body.name,
             pattern=body.pattern,
             gateway=body.gateway,
+            group=body.group,
             number_format=body.number_format,
             caller_id_number=body.caller_id_number,
             priority=body.priority,
@@ -204,6 +212,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         return Dialout(
             route=found.route,
             gateway=found.gateway,
+            failover=list(found.failover),
+            group=found.group,
             number=found.number,
             caller_id_number=found.caller_id_number,
             dial_string=found.dial_string,

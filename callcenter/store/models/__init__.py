@@ -23,7 +23,7 @@ from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundR
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
 from callcenter.store.models.tokens import ApiToken
-from callcenter.store.models.trunks import Trunk, TrunkState
+from callcenter.store.models.trunks import Trunk, TrunkGroup, TrunkState
 
 __all__ = [
     "AcdCounter",
@@ -51,6 +51,7 @@ __all__ = [
     "Route",
     "SupervisionSession",
     "Trunk",
+    "TrunkGroup",
     "TrunkState",
     "Webhook",
 ]
