@@ -90,6 +90,12 @@ class Dialout(BaseModel):
     dial_string: str
 
 
+class RouteTestQuery(BaseModel):
+    trunk: str | None = Field(
+        None, max_length=64, description="As a call arriving on this trunk (its country)."
+    )
+
+
 class NumberIn(BaseModel):
     number: str = Field(max_length=64, examples=["+15551234567"])
 
@@ -162,9 +168,11 @@ def operations(env: ApiEnv) -> list[Operation]:
         routes.remove(db, ask.who, ask.path["did"])
 
     def test_route(ask: Ask) -> RouteTestOut:
+        query: RouteTestQuery = ask.query
         found = routes.test(
-            db, ask.path["did"], default=env.default_route, country=env.default_country or None
-        )
+            db, ask.path["did"], default=env.default_route, country=env.default_country or None,
+            trunk=query.trunk,
+        )  # fmt: skip
         return RouteTestOut(
             did=found.did, target=found.target, by=found.by, route=found.route, why=found.why
         )
@@ -232,7 +240,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("DELETE", item, ADMIN, delete_route, "Delete a route", TAG,
                   errors=(404, 409, 422)),
         Operation("GET", item + "/test", READ, test_route,
-                  "Where a call to this DID would go now", TAG, RouteTestOut, errors=(404, 422)),
+                  "Where a call to this DID would go now", TAG, RouteTestOut,
+                  query=RouteTestQuery, errors=(404, 422)),
         Operation("GET", "/outbound-routes", READ, list_outbound_routes,
                   "List outbound routes in the order they are tried", OUT_TAG,
                   Page[OutboundRoute], query=PageQuery, errors=(400, 422)),

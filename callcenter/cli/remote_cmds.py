@@ -260,8 +260,8 @@ def route_disable(api: RemoteApi, did: str, enable: bool) -> None:
     click.echo(f"route {did} {'enabled' if enable else 'disabled'}")
 
 
-def route_test(api: RemoteApi, did: str, as_json: bool) -> None:
-    found = api.request("GET", f"/routes/{_q(did)}/test")
+def route_test(api: RemoteApi, did: str, trunk: str | None, as_json: bool) -> None:
+    found = api.request("GET", f"/routes/{_q(did)}/test", query={"trunk": trunk})
     if as_json:
         _json(found)
         return

@@ -18,6 +18,7 @@ from callcenter.store.repos import (
     QueueRepository,
     RouteRepository,
     TrunkGroupRepository,
+    TrunkRepository,
 )
 from callcenter.trunks.did import DidRoute, MatchKind
 from callcenter.trunks.failover import causes_text, check_causes
@@ -127,13 +128,20 @@ def list_routes(db: Database) -> list[RouteRecord]:
         return RouteRepository(session).all()
 
 
-def test(db: Database, did: str, *, default: str, country: str | None = None) -> RouteTest:
+def test(
+    db: Database, did: str, *, default: str, country: str | None = None, trunk: str | None = None
+) -> RouteTest:
     """Where a call to ``did`` would go and why: the route it matches as the engine matches
-    it (normalized in ``country``; exact, range, prefix, regex), else ``default``."""
+    it (normalized in ``country``; exact, range, prefix, regex), else ``default``. With
+    ``trunk``: as a call arriving on that trunk, read in its country (``NotFound``)."""
     check_did(did)
+    arrived_in = None
+    if trunk is not None:
+        with db.session_scope() as session:
+            arrived_in = TrunkRepository(session).get(trunk).country
     table = RouteTable(db, Target(RouteTarget.HANGUP), country=country or None)
     table.reload()
-    found = table.match(did)
+    found = table.match(did, country=arrived_in)
     if found is None:
         return RouteTest(did, default, "default", why="no route matches")
     return RouteTest(did, str(found.route.target), "route", found.route.did, found.why)

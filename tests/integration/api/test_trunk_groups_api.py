@@ -15,8 +15,9 @@ from callcenter.services import tokens, trunks
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
 from callcenter.store.models import EngineChange
-from callcenter.store.repos import AuditLog
+from callcenter.store.repos import AuditLog, RouteRepository
 from callcenter.trunks.spec import TrunkSpec
+from callcenter.vocabulary import RouteTarget
 from tests.integration.api.conftest import Client
 from tests.integration.api.test_engine_api import engine, engine_db_url  # noqa: F401  (fixtures)
 
@@ -122,3 +123,29 @@ def test_a_route_names_a_group_or_gateways(engine_db_url: str) -> None:  # noqa:
         assert result.exit_code == 2, result.output
     result = CliRunner().invoke(main, [*add, "--group", "no-such-group"], env=env)
     assert result.exit_code == 1 and "no trunk group 'no-such-group'" in result.output
+
+
+def test_route_test_reads_the_did_in_the_arriving_trunks_country(
+    api: Client,
+    db: Database,
+    engine_db_url: str,  # noqa: F811
+) -> None:
+    trunks.add(db, WHO, TrunkSpec("rt-fr", "sip.example.net", country="FR"))
+    with db.session_scope() as session:
+        RouteRepository(session).add("+33140000001", RouteTarget.HANGUP, "USER_BUSY")
+    found = api("GET", "/routes/0140000001/test?trunk=rt-fr", token="read")
+    assert found.status_code == 200, found.text
+    assert (found.json["by"], found.json["route"]) == ("route", "+33140000001")
+    assert "read as +33140000001" in found.json["why"]
+    unknown = api("GET", "/routes/0140000001/test?trunk=nope", token="read")
+    assert unknown.json["code"] == "trunk_not_found"
+    env = {"CALLCENTER_DATABASE_URL": engine_db_url, "CALLCENTER_DEFAULT_COUNTRY": "DE"}
+    other = Database(engine_db_url)  # the CLI's (the API's engine has a database of its own)
+    trunks.add(other, WHO, TrunkSpec("rt-fr", "sip.example.net", country="FR"))
+    with other.session_scope() as session:
+        RouteRepository(session).add("+33140000001", RouteTarget.HANGUP, "USER_BUSY")
+    other.dispose()
+    local = CliRunner().invoke(main, ["route", "test", "0140000001", "--trunk", "rt-fr"], env=env)
+    assert "-> hangup:USER_BUSY (exact +33140000001" in local.output, local.output
+    german = CliRunner().invoke(main, ["route", "test", "0140000001"], env=env)
+    assert "(default:" in german.output  # read in DE: +49140000001, no route
