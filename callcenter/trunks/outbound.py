@@ -209,7 +209,11 @@ def pick(
         if route.group is not None:
             gateways = members(route.group) if members is not None else ()
             if not gateways:
-                raise _bad("group", f"route {route.name}: no trunk group {route.group!r}")
+                raise _bad(
+                    "group",
+                    f"route {route.name}: no trunk group {route.group!r}, or none of its "
+                    "trunks enabled",
+                )
         return Dialout(
             route.name,
             gateways[0],

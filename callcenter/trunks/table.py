@@ -111,11 +111,13 @@ class OutboundRoutes:
         return self._groups
 
     def members(self, name: str) -> tuple[str, ...]:
-        """Group ``name``'s trunks in the order one call tries them (its strategy: the
-        next round-robin turn, or the limiter's channels in use); () for no such group."""
+        """Group ``name``'s enabled trunks in the order one call tries them (its strategy:
+        the next round-robin turn, or the limiter's channels in use); () for no such group."""
         group = self._groups.get(name)
         if group is None:
             return ()
         turn = next(self._turns.setdefault(name, itertools.count()))
         limiter = self.trunking.limiter
-        return order(group, turn=turn, busy=limiter.in_use if limiter is not None else None)
+        ordered = order(group, turn=turn, busy=limiter.in_use if limiter is not None else None)
+        directory = self.trunking.directory  # a disabled trunk is not rendered: not tried
+        return tuple(m for m in ordered if (t := directory.get(m)) is None or t.enabled)

@@ -64,3 +64,16 @@ def test_a_route_names_a_group_or_trunks_not_both() -> None:
         OutboundRoute("de", r"^\+49\d+$", "a", group="de-out")
     with pytest.raises(InvalidOutboundRoute, match="not a trunk group name"):
         OutboundRoute("de", r"^\+49\d+$", "", group="de out")
+
+
+def test_a_disabled_member_is_not_tried() -> None:
+    from callcenter.store.database import Database
+    from callcenter.trunks.spec import StaticTrunks, TrunkSpec
+    from callcenter.trunks.table import OutboundRoutes
+    from callcenter.trunks.trunking import Trunking
+
+    directory = StaticTrunks({"b": TrunkSpec("b", "sip.example.net", enabled=False)})
+    table = OutboundRoutes(Database("sqlite://"), trunking=Trunking(directory))
+    table._groups = {"g": TrunkGroup("g", ABC, Strategy.ROUND_ROBIN)}
+    assert [table.members("g") for _ in range(3)] == [("a", "c"), ("c", "a"), ("c", "a")]
+    assert table.members("nope") == ()
