@@ -247,7 +247,7 @@ def operations(env: ApiEnv) -> list[Operation]:
                   Page[OutboundRoute], query=PageQuery, errors=(400, 422)),
         Operation("POST", "/outbound-routes", ADMIN, create_outbound_route,
                   "Add an outbound route", OUT_TAG, OutboundRoute, body=OutboundCreate,
-                  status=201, errors=(400, 409, 422)),
+                  status=201, errors=(400, 404, 409, 422)),
         Operation("POST", "/outbound-test", READ, test_outbound_route,
                   "The route and dial string a number would get", OUT_TAG, Dialout,
                   body=NumberIn, errors=(400, 422)),

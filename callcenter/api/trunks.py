@@ -186,7 +186,7 @@ def operations(env: ApiEnv) -> list[Operation]:
                   errors=(404, 422)),
         Operation("PATCH", group, ADMIN, update_group,
                   "Change the members or the strategy of a trunk group", TAG, TrunkGroup,
-                  body=TrunkGroupUpdate, errors=(404, 422)),
+                  body=TrunkGroupUpdate, errors=(400, 404, 422)),
         Operation("DELETE", group, ADMIN, delete_group, "Delete a trunk group", TAG,
                   errors=(404, 409, 422)),
         Operation("GET", "/trunks", READ, list_trunks, "List trunks", TAG, Page[Trunk],
