@@ -113,8 +113,10 @@ class CallManager:
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
         self.on_leg: Callable[[Event], None] | None = None
-        # the trunk a new call arrived on (in the reader): its country reads DID and caller
-        self.arrived_on: Callable[[Event], TrunkSpec | None] | None = None
+        # the trunk a call arrived on (its park's or its dump's headers, and its uuid): its
+        # country reads the DID and the caller's number
+        self.arrived_on: Callable[[Callable[[str], str | None], str], TrunkSpec | None] | None
+        self.arrived_on = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
         self._synced = False  # a resync has run since the engine started
@@ -139,9 +141,7 @@ class CallManager:
                 if self.accepting:
                     call = Call.from_park(event, self.node)
                     call.agent = agent_of(event.get, self.options.agents_domain)
-                    trunk = self.arrived_on(event) if self.arrived_on is not None else None
-                    if trunk is not None:
-                        call.trunk, call.country = trunk.name, trunk.country
+                    self._arrival(call, event.get, event.unique_id or "")
                     self._start(call)
                     self.events.publish(
                         for_call(CallCreated, call, direction=str(call.direction), did=call.did)
@@ -157,6 +157,12 @@ class CallManager:
         self.router.route(event)
         if referred is not None:  # after its park: the actor reads the event first
             self.send_intent(event.unique_id or "", referred)
+
+    def _arrival(self, call: Call, get: Callable[[str], str | None], uuid: str) -> None:
+        """The trunk the call came in on and its country (DID, caller ID read in it)."""
+        trunk = self.arrived_on(get, uuid) if self.arrived_on is not None else None
+        if trunk is not None:
+            call.trunk, call.country = trunk.name, trunk.country
 
     def _attended(self, event: Event) -> PhoneTransfer | None:
         """A caller bridged to a leg of another live call: an attended transfer (the other
@@ -513,6 +519,7 @@ class CallManager:
             return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
         call.agent = agent_of(dump.get, self.options.agents_domain)
+        self._arrival(call, dump.get, "")
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)

@@ -272,7 +272,7 @@ def route_test(api: RemoteApi, did: str, trunk: str | None, as_json: bool) -> No
 
 
 def outbound_list(api: RemoteApi, as_json: bool) -> None:
-    columns = ["name", "priority", "pattern", "gateway", "number_format", "enabled"]
+    columns = ["name", "priority", "pattern", "gateway", "group", "number_format", "enabled"]
     _table(list(api.items("/outbound-routes")), columns, as_json)
 
 

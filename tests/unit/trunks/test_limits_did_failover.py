@@ -194,3 +194,16 @@ def test_with_no_trunk_an_inbound_leg_costs_the_reader_no_lookup() -> None:
             assert (event._lookups > 0) == bool(lookups)
     finally:
         limiter.stop()
+
+
+def test_the_trunk_a_call_arrived_on_from_its_headers() -> None:
+    fr = TrunkSpec("fr", "sip.fr.example", country="FR", inbound_cidrs=("198.51.100.0/28",))
+    trunking = Trunking(StaticTrunks({"fr": fr}))
+    dump = {"Call-Direction": "inbound", "variable_sip_network_ip": "198.51.100.7"}
+    assert trunking.arrived_on(dump.get) == fr  # a resync's uuid_dump: no uuid
+    gateway = {"Call-Direction": "inbound", "variable_sip_gateway_name": "fr"}
+    assert trunking.arrived_on(gateway.get) == fr
+    phone = {**dump, "variable_sofia_profile_name": "callcenter-agents"}
+    assert trunking.arrived_on(phone.get) is None
+    assert trunking.arrived_on({**dump, "Call-Direction": "outbound"}.get) is None
+    assert Trunking(StaticTrunks({})).arrived_on(dump.get) is None
