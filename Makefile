@@ -34,8 +34,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the engine with its dev tools
 
-test: $(STAMP) ## Run every test (needs PostgreSQL on 127.0.0.1:5432, see README)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run every test, one pytest process per core (needs PostgreSQL on 127.0.0.1:5432, see README)
+	$(BIN)/python tests/shards.py
 
 lint: $(STAMP) ## ruff: lint and formatting check
 	$(BIN)/ruff check callcenter tests migrations

@@ -207,6 +207,7 @@ class App:
                 parse_template(settings.recording_template),
                 self.phones,
                 self.phone.options.codes,  # *27 / *28 pressed during a call
+                self.writer.write_recording,  # a live file's row: a restart adopts it
             ),
             RecordingChecker(
                 self.database, self.events, self.recording_metrics, flush=self.writer.flush
@@ -214,6 +215,7 @@ class App:
             self.database,
             self.recording_metrics,
             recordings_root,
+            settings.recording_keep_days,
         )
         self.queues.recorder = self.recordings.recorder
         options = CallOptions(

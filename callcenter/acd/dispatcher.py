@@ -107,6 +107,7 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         recording=QueueRecording(
             policy.of_queue(queue.recording_policy, queue.recording_sample_percent),
             queue.recording_announcement,
+            tuple(m.extension for m in queue.members),
         ),
     )
 

@@ -66,6 +66,8 @@ class RecordingSpan:
     started_us: int
     stopped_us: int | None = None
     duration_ms: int | None = None
+    end_unknown: bool = False  # stopped while the engine was away: no duration to check
+    handed: bool = False  # stored and checked at its stop, the call going on
 
 
 @dataclass

@@ -283,7 +283,7 @@ class StoredRecording:
     started_at: datetime
     ended_at: datetime | None
     duration_ms: int | None  # what FreeSWITCH reported (record_ms)
-    status: str  # pending | ok | missing | corrupt | deleted
+    status: str  # recording | pending | ok | missing | corrupt | deleted
     size_bytes: int | None = None
     sha256: str | None = None
     channels: int | None = None
