@@ -266,6 +266,7 @@ class App:
             )
             manager.bind(connection)
             manager.on_leg = self.trunking.on_leg  # a trunk's channels counted and freed
+            manager.arrived_on = self.trunking.arrived_on  # DID and caller in its country
             self.trunks.bind(node.name, connection)
             manager.recordings = self.recordings
             self.managers[node.name] = manager

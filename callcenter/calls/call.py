@@ -128,6 +128,10 @@ class Call:
     beep_us: int = 0  # when mod_avmd heard a voicemail beep on the caller's leg (dialer)
     dialer: tuple[str, int, str] | None = None  # campaign, lead, a preview's reservation
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
+    # the trunk an inbound call arrived on, and its country: the DID and the caller's number
+    # are read in it (None: not from a known trunk, the default_country)
+    trunk: str | None = None
+    country: str | None = None
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(

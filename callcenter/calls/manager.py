@@ -46,6 +46,7 @@ from callcenter.store.writer import DurableWriter
 from callcenter.supervision.left import ORPHANED, SupervisionsLeft
 from callcenter.supervision.modes import REQUESTABLE
 from callcenter.supervision.run import Finish, Resumed, SupervisionRun
+from callcenter.trunks.spec import TrunkSpec
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 LEG_EDGES = frozenset({"CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"})
@@ -119,6 +120,10 @@ class CallManager:
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
         self.on_leg: Callable[[Event], None] | None = None
+        # the trunk a call arrived on (its park's or its dump's headers, and its uuid): its
+        # country reads the DID and the caller's number
+        self.arrived_on: Callable[[Callable[[str], str | None], str], TrunkSpec | None] | None
+        self.arrived_on = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
         self.supervisions = SupervisionsLeft(database, node)
@@ -155,6 +160,7 @@ class CallManager:
                 if self.accepting:
                     call = Call.from_park(event, self.node)
                     call.agent = agent_of(event.get, self.options.agents_domain)
+                    self._arrival(call, event.get, event.unique_id or "")
                     self._start(call)
                     self.events.publish(
                         for_call(CallCreated, call, direction=str(call.direction), did=call.did)
@@ -170,6 +176,12 @@ class CallManager:
         self.router.route(event)
         if referred is not None:  # after its park: the actor reads the event first
             self.send_intent(event.unique_id or "", referred)
+
+    def _arrival(self, call: Call, get: Callable[[str], str | None], uuid: str) -> None:
+        """The trunk the call came in on and its country (DID, caller ID read in it)."""
+        trunk = self.arrived_on(get, uuid) if self.arrived_on is not None else None
+        if trunk is not None:
+            call.trunk, call.country = trunk.name, trunk.country
 
     def _attended(self, event: Event) -> PhoneTransfer | None:
         """A caller bridged to a leg of another live call: an attended transfer (the other
@@ -347,7 +359,7 @@ class CallManager:
             return Target(RouteTarget.QUEUE, call.callback[3])  # the callback runner's
         if call.dialer is not None:
             return Target(RouteTarget.EXTENSION, call.dialer[0])  # the dialer runner's
-        return self.routes.resolve(call.did)
+        return self.routes.resolve(call.did, country=call.country)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
         self._legs[leg] = call_uuid
@@ -574,6 +586,7 @@ class CallManager:
             return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
         call.agent = agent_of(dump.get, self.options.agents_domain)
+        self._arrival(call, dump.get, "")
         if self.recordings is not None:
             for active in adopted.restore(call.recordings, call.timeline, dump, recorded or []):
                 log.info("call %s: recording %s adopted (%s)", call.uuid, active.path,

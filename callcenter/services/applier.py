@@ -61,6 +61,7 @@ class ChangeApplier:
         self._reloads: dict[str, Callable[[], object]] = {
             ChangeKind.ROUTE: routes,
             ChangeKind.OUTBOUND_ROUTE: outbound_routes,
+            ChangeKind.TRUNK_GROUP: outbound_routes,  # the table holds the groups too
             ChangeKind.FLOW: flows,
             ChangeKind.WEBHOOK: webhooks,
         }

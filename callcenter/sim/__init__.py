@@ -19,9 +19,11 @@ Known differences from a real FreeSWITCH:
   gateway ones. The controller subscribes to none of them. The gateways of
   ``callcenter-carriers`` (``sim.gateways``: ``define``, ``fail``, ``restore``) send
   ``sofia::gateway_add``/``_state``/``_delete`` with the s12 headers and answer ``rescan``,
-  ``killgw``, ``sofia xmlstatus|status gateway``; how calls dialled through a gateway end
-  is ``sim.set_gateway`` (a cause, or ``GATEWAY_DOWN``: no channel at all), else the
-  ``set_far_end`` policy.
+  ``killgw``, ``sofia xmlstatus|status gateway``. A call dialled through a gateway ends
+  as its state says (not loaded: ``-ERR INVALID_GATEWAY``, ping not UP: ``-ERR
+  GATEWAY_DOWN``, both with no channel at all), else as the carrier behind it answers
+  (``sim.gateways.carrier``, else the ``set_far_end`` policy). A gateway no test defined
+  is taken as loaded and up, where a real FreeSWITCH answers ``INVALID_GATEWAY``.
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.
 - ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.

@@ -70,8 +70,6 @@ class SimCore:
         self.sessions: dict[str, Session] = {}
         self.agents: dict[str, AgentBehaviour] = {}
         self.far_end: Callable[[str], AgentBehaviour | None] = lambda _dial: None
-        # by sofia gateway name: how calls through it end (fail_cause GATEWAY_DOWN: no channel)
-        self.gateway_calls: dict[str, AgentBehaviour] = {}  # how calls through a gateway end
         self.files: dict[str, float] = {}
         self.modules: set[str] = set(MODULES)  # ``module_exists``; without mod_avmd: no avmd_*
         self.default_file_seconds = 1.0

@@ -114,9 +114,10 @@ def resolve(core: SimCore, target: str) -> tuple[AgentBehaviour | None, str, Tar
     dest = target.rsplit("/", 1)[-1].split("@", 1)[0]
     parts = target.split("/")
     if len(parts) >= 4 and parts[:2] == ["sofia", "gateway"]:
-        behaviour = core.gateway_calls.get(parts[2]) or behaviour
-        if behaviour.fail_cause == "GATEWAY_DOWN":  # mod_sofia refuses before any channel
-            return None, "GATEWAY_DOWN", None
+        refused = core.gateways.refusal(parts[2])
+        if refused:  # mod_sofia refuses before any channel: no event at all
+            return None, refused, None
+        behaviour = core.gateways.carriers.get(parts[2]) or behaviour
         number = parts[-1]
         where = Target(
             f"sofia/callcenter-carriers/{number}",

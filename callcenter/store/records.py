@@ -175,6 +175,7 @@ class OutboundRouteRecord:
     enabled: bool
     failover_gateways: str = ""  # the trunks tried after ``gateway``, comma-separated
     failover_causes: str = ""  # comma-separated; empty: the defaults (trunks.failover)
+    trunk_group: str | None = None  # a trunk group instead of gateway and failover
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from callcenter.store.models.dialer import (
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
 from callcenter.store.models.tokens import ApiToken
-from callcenter.store.models.trunks import Trunk, TrunkState
+from callcenter.store.models.trunks import Trunk, TrunkGroup, TrunkState
 
 __all__ = [
     "AcdCounter",
@@ -69,6 +69,7 @@ __all__ = [
     "Route",
     "SupervisionSession",
     "Trunk",
+    "TrunkGroup",
     "TrunkState",
     "Webhook",
 ]
