@@ -21,7 +21,13 @@ from callcenter.store.models.calls import (
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
-from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
+from callcenter.store.models.kpi import (
+    KpiAgentDay,
+    KpiQueueCall,
+    KpiQueueWait,
+    KpiRolledBucket,
+    KpiRolledDay,
+)
 from callcenter.store.models.tokens import ApiToken
 from callcenter.store.models.trunks import Trunk, TrunkState
 
@@ -41,6 +47,9 @@ __all__ = [
     "EventRow",
     "IvrFlowVersion",
     "KpiAgentDay",
+    "KpiQueueCall",
+    "KpiQueueWait",
+    "KpiRolledBucket",
     "KpiRolledDay",
     "OutboundRoute",
     "Queue",

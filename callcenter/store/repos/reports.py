@@ -58,9 +58,11 @@ def zone_offsets(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple
         moment += _STEP
 
 
-def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]]) -> str:
-    """The local epoch second of ``column`` (UTC epoch + the zone's offset at that moment)."""
-    epoch = _epoch_s(dialect, column)
+def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]],
+           seconds: str | None = None) -> str:  # fmt: skip
+    """The local epoch second of ``column`` (UTC epoch + the zone's offset at that moment);
+    ``seconds``: an expression of the UTC epoch second to use instead of ``column``'s."""
+    epoch = seconds or _epoch_s(dialect, column)
     if len(offsets) == 1:
         return f"({epoch} + {offsets[0][1]})"
     pairs = zip(offsets[1:], offsets, strict=False)
@@ -72,10 +74,10 @@ def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]]) -> str
 Zones = Sequence[tuple[Sequence[str], Sequence[tuple[int, int]]]]
 
 
-def _bucket(dialect: str, column: str, queue: str, zones: Zones | None,
-            width: int) -> tuple[str, dict[str, str]]:  # fmt: skip
-    """The interval key of ``column`` (0: no intervals), each queue in its zone; and the
-    queue names it binds."""
+def _bucket(dialect: str, column: str, queue: str, zones: Zones | None, width: int,
+            seconds: str | None = None) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """The interval key of ``column`` (or of the epoch second ``seconds``; 0: no
+    intervals), each queue in its zone; and the queue names it binds."""
     if not zones:
         return "0", {}
     arms: list[str] = []
@@ -83,7 +85,7 @@ def _bucket(dialect: str, column: str, queue: str, zones: Zones | None,
     for n, (names, offsets) in enumerate(zones):
         keys = {f"z{n}_{i}": name for i, name in enumerate(names)}
         values.update(keys)
-        local = f"({_local(dialect, column, offsets)} / {width})"
+        local = f"({_local(dialect, column, offsets, seconds)} / {width})"
         if n == len(zones) - 1:
             return (f"CASE {' '.join(arms)} ELSE {local} END" if arms else local), values
         listed = ", ".join(f":{k}" for k in keys)
@@ -112,22 +114,6 @@ def _typed(sql: str) -> TextClause:
     return text(sql).bindparams(
         bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())
     )
-
-
-@dataclass(frozen=True, slots=True)
-class WaitRow:
-    """Closed stays of one queue, interval and outcome that waited ``seconds`` (rounded up
-    to the second: a histogram for the percentiles), with their exact counts: waits summed,
-    short (wait < the queue's short_abandon_seconds), within (wait <= its T)."""
-
-    queue: str
-    bucket: int  # local epoch second / width (0: the whole window)
-    outcome: str
-    seconds: int
-    count: int
-    wait_ms: int
-    short: int
-    within: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,39 +160,19 @@ class ReportRepository:
         return self.session.execute(_typed(sql), values).all()
 
     def _grouped(self, sql: str, **values: Any) -> Sequence[Any]:
+        statement = _typed(sql) if ":since" in sql else text(sql)
+        return self.grouped(statement, values)
+
+    def grouped(self, statement: TextClause, values: dict[str, Any]) -> Sequence[Any]:
         """A GROUP BY of a few thousand groups over a million rows: PostgreSQL guesses a
         group a row and sorts them all; hashing is several times faster."""
         if self.dialect != "postgresql":
-            return self._rows(sql, **values)
+            return self.session.execute(statement, values).all()
         self.session.execute(text("SET LOCAL enable_sort = off"))
         try:
-            return self._rows(sql, **values)
+            return self.session.execute(statement, values).all()
         finally:
             self.session.execute(text("SET LOCAL enable_sort = on"))
-
-    def waits(self, since: datetime, until: datetime, queue: Queues = None,
-              zones: Zones | None = None,
-              width: int = 0) -> list[WaitRow]:  # fmt: skip
-        """Closed stays joined in the window, by queue, interval, outcome and wait second."""
-        d = self.dialect
-        left = _epoch_ms(d, "COALESCE(e.answered_at, e.left_at)")
-        where, names = _among("q.name", queue, "")
-        bucket, zoned = _bucket(d, "e.joined_at", "q.name", zones, width)
-        sql = f"""
-            SELECT queue, bucket, outcome, (wait_ms + 999) / 1000, COUNT(*), SUM(wait_ms),
-                   SUM(CASE WHEN wait_ms < short_s * 1000 THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN wait_ms <= sl * 1000 THEN 1 ELSE 0 END)
-            FROM (SELECT q.name AS queue, e.outcome, q.short_abandon_seconds AS short_s,
-                         q.service_level_seconds AS sl,
-                         {left} - {_epoch_ms(d, "e.joined_at")} AS wait_ms,
-                         {bucket} AS bucket
-                  FROM queue_entries e JOIN queues q ON q.id = e.queue_id
-                  WHERE e.joined_at >= :since AND e.joined_at < :until
-                    AND e.outcome IS NOT NULL {where}) s
-            GROUP BY 1, 2, 3, 4"""
-        found = self._grouped(sql, since=since, until=until, **names, **zoned)
-        return [WaitRow(str(r[0]), int(r[1]), str(r[2]), *(int(v) for v in r[3:8]))
-                for r in found]  # fmt: skip
 
     def cdrs(self, since: datetime, until: datetime, queue: Queues = None,
              zones: Zones | None = None,
