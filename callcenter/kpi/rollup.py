@@ -1,7 +1,8 @@
 """The engine's rollup of the reports' totals: every few minutes, the 15-minute intervals of
 the last days that have settled (``store.repos.report_totals``) are summed once into
-``kpi_queue_waits`` and ``kpi_queue_calls``, so a report reads them ready (a report rolls
-up what is still missing itself)."""
+``kpi_queue_waits`` and ``kpi_queue_calls``, and the settled UTC days of agent time into
+``kpi_agent_days`` and ``kpi_agent_quarters``, so a report reads them ready (a report
+rolls up what is still missing itself)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class KpiRollup:
     def roll_once(self, now: datetime | None = None) -> int:
         now = now or datetime.now(UTC)
         with self.database.session_scope() as session:
-            rolled = roll_settled(session, since=now - LOOKBACK, now=now)
+            rolled = roll_settled(session, since=now - LOOKBACK, now=now, agent_days=True)
         if rolled:
             log.info("reports: %d 15-minute interval(s) rolled up", rolled)
         return rolled

@@ -280,12 +280,17 @@ def intervals_report(db: Database, period: Period,
         split = QueueTotals(repo).split(period.since, period.until, _settled())
         waits = _by_bucket(QueueTotals(repo).stays(split, names, window, width))
         cdrs = _by_bucket(report_totals.cdrs(repo, split, names, window, width))
+        end = _so_far(period.until)
+        busy = (report_totals.occupancy(repo, period.since, end, _settled(), window, width)
+                if end > period.since else {})  # fmt: skip
         for queue in names:
             spec = specs[queue]
             for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
                 tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []))
                 start = _local_start(bucket * width, spec.zone)
-                found[queue].append(figures(queue, start, spec, tally, p90))
+                handling, idle = busy.get((queue, bucket), (0, 0))
+                row = figures(queue, start, spec, tally, p90)
+                found[queue].append(replace(row, occupancy=f.occupancy(handling, idle)))
     return [row for queue in sorted(found) for row in found[queue]]  # each in time order
 
 

@@ -1,4 +1,5 @@
-"""KPI totals: each queue's stays and calls per 15-minute UTC interval, backfilled
+"""KPI totals: each queue's stays and calls per 15-minute UTC interval (backfilled), and
+agents' occupancy per 15-minute UTC interval (rolled up with their days)
 
 Revision ID: 0023
 Revises: 0019
@@ -55,6 +56,21 @@ def upgrade() -> None:
         sa.Column("rolled_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_kpi_rolled_buckets")),
     )
+    op.create_table(
+        "kpi_agent_quarters",
+        sa.Column("bucket", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("handling_ms", sa.BigInteger(), nullable=False),
+        sa.Column("idle_ms", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_kpi_agent_quarters_agent_id_agents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("bucket", "agent_id", name=op.f("pk_kpi_agent_quarters")),
+    )  # fmt: skip
+    # days of agent time rolled up before: again, with their quarter hours, when next needed
+    op.execute("DELETE FROM kpi_agent_days")
+    op.execute("DELETE FROM kpi_rolled_days")
     op.create_index(
         "ix_queue_entries_open", "queue_entries", ["joined_at"],
         postgresql_where=sa.text("outcome IS NULL"), sqlite_where=sa.text("outcome IS NULL"),
@@ -68,6 +84,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_queue_entries_open", table_name="queue_entries")
+    op.drop_table("kpi_agent_quarters")
     op.drop_table("kpi_rolled_buckets")
     op.drop_table("kpi_queue_calls")
     op.drop_table("kpi_queue_waits")

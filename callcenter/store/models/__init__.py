@@ -23,6 +23,7 @@ from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundR
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.kpi import (
     KpiAgentDay,
+    KpiAgentQuarter,
     KpiQueueCall,
     KpiQueueWait,
     KpiRolledBucket,
@@ -47,6 +48,7 @@ __all__ = [
     "EventRow",
     "IvrFlowVersion",
     "KpiAgentDay",
+    "KpiAgentQuarter",
     "KpiQueueCall",
     "KpiQueueWait",
     "KpiRolledBucket",

@@ -80,3 +80,18 @@ class KpiRolledBucket(Base):
 
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     rolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KpiAgentQuarter(Base):
+    """An agent's handling time (in a call or wrap-up) and available idle time within one
+    15-minute UTC interval, rolled up with its day (``kpi_agent_days``): occupancy per
+    interval."""
+
+    __tablename__ = "kpi_agent_quarters"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    handling_ms: Mapped[int] = mapped_column(BigInteger)
+    idle_ms: Mapped[int] = mapped_column(BigInteger)

@@ -31,24 +31,31 @@ from sqlalchemy.orm import Session
 
 from callcenter.store.base import UTCDateTime, utcnow
 from callcenter.store.repos.reports import (
+    DAY,
     CdrRow,
     Queues,
     ReportRepository,
     Zones,
     _among,
     _bucket,
+    _day,
     _epoch_ms,
     _epoch_s,
+    _lock,
     _typed,
+    quarter_hours,
 )
 
 WIDTH = 900  # seconds in a bucket
 SETTLE = timedelta(hours=2)
-LOCK = 0x6B706931  # the advisory lock of the rollup ("kpi1")
 
 
 def bucket_of(moment: datetime) -> int:
-    return int(moment.timestamp()) // WIDTH
+    return int(_aware(moment).timestamp()) // WIDTH
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _at(bucket: int) -> datetime:
@@ -66,16 +73,11 @@ def _runs(buckets: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _lock(conn: Connection | Session, dialect: str) -> None:
-    if dialect == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
-
-
 def unroll(conn: Connection, moments: Iterable[datetime], now: datetime | None = None) -> None:
     """A write of stays joined or calls started at ``moments`` (in the transaction of
     ``conn``): the buckets among them that may be rolled up already are read raw again."""
     horizon = (now or utcnow()) - SETTLE + timedelta(seconds=WIDTH)
-    late = sorted({bucket_of(m) for m in moments if m < horizon})
+    late = sorted({bucket_of(m) for m in moments if _aware(m) < horizon})
     if not late:
         return
     _lock(conn, conn.dialect.name)
@@ -298,6 +300,60 @@ def _except(column: str, buckets: Collection[int]) -> tuple[str, dict[str, int]]
     return f"AND {column} NOT IN ({', '.join(':' + k for k in values)})", values
 
 
+def occupancy(repo: ReportRepository, since: datetime, until: datetime, settled: datetime,
+              zones: Zones, width: int) -> dict[tuple[str, int], tuple[int, int]]:  # fmt: skip
+    """(queue, interval) -> (handling ms, available idle ms) of the queue's members within
+    [since, until): each whole UTC day that ended before ``settled`` from
+    ``kpi_agent_quarters`` (rolled up with the day), the rest from the status history, cut
+    at the quarter hours; each queue's intervals in its zone (``zones``)."""
+    first = -(-int(since.timestamp()) // DAY)
+    last = int(min(until, settled).timestamp()) // DAY
+    names = [name for queues, _ in zones for name in queues]
+    found: dict[tuple[str, int], list[int]] = {}
+    edges = [(since, until)]
+    if last > first:
+        repo.roll_days(first, last)
+        edges = [(since, _day(first)), (_day(last), until)]
+        bucket, zoned = _bucket(repo.dialect, "", "q.name", zones, width,
+                                seconds=f"k.bucket * {WIDTH}")  # fmt: skip
+        among, listed = _among("q.name", names, "")
+        sql = f"""
+            SELECT q.name, {bucket}, SUM(k.handling_ms), SUM(k.idle_ms)
+            FROM kpi_agent_quarters k JOIN queue_members m ON m.agent_id = k.agent_id
+                 JOIN queues q ON q.id = m.queue_id
+            WHERE k.bucket >= :first AND k.bucket < :last {among}
+            GROUP BY 1, 2"""
+        values = {"first": first * DAY // WIDTH, "last": last * DAY // WIDTH, **zoned, **listed}
+        for name, interval, handling, idle in repo.grouped(text(sql), values):
+            found[(str(name), int(interval))] = [int(handling), int(idle)]
+    serving: dict[int, list[str]] = {}
+    for name, agent in repo.session.execute(
+        text("SELECT q.name, m.agent_id FROM queue_members m JOIN queues q ON q.id = m.queue_id")
+    ):
+        if name in names:
+            serving.setdefault(int(agent), []).append(str(name))  # fmt: skip
+    offsets = {name: table for queues, table in zones for name in queues}
+    for a, b in edges:
+        if a >= b:
+            continue
+        for (quarter, agent), (handling, idle) in quarter_hours(repo.occupancy_spans(a, b)).items():
+            for name in serving.get(agent, ()):
+                key = (name, _interval(quarter * WIDTH, offsets[name], width))
+                kept = found.setdefault(key, [0, 0])
+                kept[0] += handling
+                kept[1] += idle
+    return {key: (h, i) for key, (h, i) in found.items()}
+
+
+def _interval(epoch: int, offsets: Sequence[tuple[int, int]], width: int) -> int:
+    """``reports._local`` in Python: the local interval of a UTC epoch second."""
+    offset = offsets[0][1]
+    for start, value in offsets[1:]:
+        if epoch >= start:
+            offset = value
+    return (epoch + offset) // width
+
+
 def cdrs(repo: ReportRepository, split: Split, queue: Queues = None,
          zones: Zones | None = None, width: int = 0) -> list[CdrRow]:  # fmt: skip
     """The window's calls: the rolled buckets' totals and the rest raw."""
@@ -307,11 +363,12 @@ def cdrs(repo: ReportRepository, split: Split, queue: Queues = None,
     return rows
 
 
-def roll_settled(session: Session, since: datetime | None = None,
-                 now: datetime | None = None) -> int:  # fmt: skip
+def roll_settled(session: Session, since: datetime | None = None, now: datetime | None = None,
+                 *, agent_days: bool = False) -> int:  # fmt: skip
     """Roll up every settled bucket from ``since`` (None: the first stay or call stored;
-    the migration's backfill), as the engine does every few minutes over the last days;
-    how many buckets were rolled up."""
+    the migration's backfill), as the engine does every few minutes over the last days,
+    with the whole settled UTC days of agent time when ``agent_days``; how many buckets
+    were rolled up."""
     if since is None:
         found = session.execute(text(
             "SELECT MIN(m) FROM (SELECT MIN(joined_at) AS m FROM queue_entries "
@@ -320,9 +377,12 @@ def roll_settled(session: Session, since: datetime | None = None,
         if found is None:
             return 0
         since = found if isinstance(found, datetime) else datetime.fromisoformat(str(found))
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
-    last = bucket_of((now or utcnow()) - SETTLE)
-    return QueueTotals(ReportRepository(session)).roll(bucket_of(since), last)
+        since = _aware(since)
+    settled = (now or utcnow()) - SETTLE
+    repo = ReportRepository(session)
+    if agent_days:
+        repo.roll_days(int(since.timestamp()) // DAY, int(settled.timestamp()) // DAY)
+    return QueueTotals(repo).roll(bucket_of(since), bucket_of(settled))
 
 
 __all__: Sequence[str] = ("QueueTotals", "Split", "StayRow", "cdrs", "roll_settled", "unroll")

@@ -9,21 +9,31 @@ transitions inside the window: a day starts at the queue's local midnight, DST i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from callcenter.store.base import UTCDateTime, utcnow
-from callcenter.store.models import KpiAgentDay, KpiRolledDay
+from callcenter.store.models import KpiAgentDay, KpiAgentQuarter, KpiRolledDay
 
 _STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall on this grid
 DAY = 86_400
+
+
+LOCK = 0x6B706931  # the advisory lock of the rollups ("kpi1")
+
+
+def _lock(conn: Connection | Session, dialect: str) -> None:
+    """The rollups' lock, to the end of the transaction (SQLite: one writer at a time)."""
+    if dialect == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
 
 
 def _day(number: int) -> datetime:
@@ -146,6 +156,24 @@ _WHY = """CASE WHEN spans.status <> 'paused' THEN NULL
                      ORDER BY p.at DESC, p.id DESC LIMIT 1) END"""
 
 
+# (agent id, handling (else available idle), start ms, end ms)
+Span = tuple[int, bool, int, int]
+QUARTER_MS = 900_000
+
+
+def quarter_hours(spans: Iterable[Span]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(15-minute UTC bucket, agent id) -> (handling ms, available idle ms) of the spans,
+    each cut at the quarter hours it crosses."""
+    found: dict[tuple[int, int], list[int]] = {}
+    for agent, handling, start, end in spans:
+        bucket = start // QUARTER_MS
+        while start < end:
+            edge = min(end, (bucket + 1) * QUARTER_MS)
+            found.setdefault((bucket, agent), [0, 0])[0 if handling else 1] += edge - start
+            start, bucket = edge, bucket + 1
+    return {key: (h, i) for key, (h, i) in found.items()}
+
+
 class ReportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -265,7 +293,7 @@ class ReportRepository:
         last = min(int(until.timestamp()), int((settled or until).timestamp())) // DAY
         if last <= first:
             return self.agent_times(since, until, agent)
-        self._roll(first, last)
+        self.roll_days(first, last)
         among, names = _among("a.extension", agent, "")
         sql = f"""
             SELECT a.extension, k.status, k.state, k.reason, SUM(k.ms), SUM(k.missed)
@@ -282,8 +310,10 @@ class ReportRepository:
             rows += self.agent_times(end, until, agent)
         return rows
 
-    def _roll(self, first: int, last: int) -> None:
-        """Roll up the days of [first, last) not rolled up yet, every agent's."""
+    def roll_days(self, first: int, last: int) -> None:
+        """Roll up the days of [first, last) not rolled up yet, every agent's (a day whose
+        mark was deleted: its rows replaced)."""
+        _lock(self.session, self.dialect)
         done = {int(d) for (d,) in self.session.execute(
             text("SELECT day FROM kpi_rolled_days WHERE day >= :a AND day < :b"),
             {"a": first, "b": last})}  # fmt: skip
@@ -291,6 +321,10 @@ class ReportRepository:
             text("SELECT id, extension FROM agents"))}  # fmt: skip
         for day in sorted(set(range(first, last)) - done):
             rows = self.agent_times(_day(day), _day(day + 1))
+            quarter = {"a": day * DAY // 900, "b": (day + 1) * DAY // 900}
+            self.session.execute(text("DELETE FROM kpi_agent_days WHERE day = :d"), {"d": day})
+            self.session.execute(text("DELETE FROM kpi_agent_quarters "
+                                      "WHERE bucket >= :a AND bucket < :b"), quarter)  # fmt: skip
             values = [{"day": day, "agent_id": agents[r[0]], "status": r[1], "state": r[2],
                        "reason": r[3] or "", "ms": r[4], "missed": r[5]}
                       for r in rows if r[0] in agents]  # fmt: skip
@@ -304,7 +338,43 @@ class ReportRepository:
                     merged[key] = v
             if merged:
                 self.session.execute(insert(KpiAgentDay), list(merged.values()))
+            quarters = [{"bucket": b, "agent_id": a, "handling_ms": h, "idle_ms": i}
+                        for (b, a), (h, i) in quarter_hours(
+                            self.occupancy_spans(_day(day), _day(day + 1))).items()]  # fmt: skip
+            if quarters:
+                self.session.execute(insert(KpiAgentQuarter), quarters)
             self.session.execute(insert(KpiRolledDay), [{"day": day, "rolled_at": utcnow()}])
+
+    def occupancy_spans(self, since: datetime, until: datetime) -> list[Span]:
+        """(agent id, handling, start ms, end ms): every agent's spans of the window that
+        count for occupancy (``_agent_rows``: logged in and in a call or wrap-up, handling;
+        available otherwise, idle), the first carried from its last row before ``since``."""
+        d = self.dialect
+        until_ = _param(d, "until")
+        sql = f"""
+            SELECT agent_id, status, state, {_epoch_ms(d, "at")}, {_epoch_ms(d, "till")}
+            FROM (SELECT agent_id, status, state, at,
+                         LEAD(at, 1, {until_}) OVER (PARTITION BY agent_id ORDER BY at, id) AS till
+                  FROM agent_status_history WHERE at >= :since AND at < :until) spans
+            WHERE status <> 'logged_out'
+              AND (state IN ('in_call', 'wrap_up') OR status = 'available')
+            UNION ALL
+            SELECT a.id, h.status, h.state, {_epoch_ms(d, _param(d, "since"))},
+                   {
+            _epoch_ms(
+                d,
+                f"COALESCE((SELECT MIN(f.at) FROM agent_status_history f "
+                f"WHERE f.agent_id = a.id AND f.at >= :since "
+                f"AND f.at < :until), {until_})",
+            )
+        }
+            FROM agents a JOIN agent_status_history h ON h.id = (
+                SELECT p.id FROM agent_status_history p WHERE p.agent_id = a.id
+                  AND p.at < :since ORDER BY p.at DESC, p.id DESC LIMIT 1)
+            WHERE h.status <> 'logged_out'
+              AND (h.state IN ('in_call', 'wrap_up') OR h.status = 'available')"""
+        return [(int(r[0]), str(r[2]) in ("in_call", "wrap_up"), int(r[3]), int(r[4]))
+                for r in self._rows(sql, since=since, until=until)]  # fmt: skip
 
     def members(self) -> dict[str, list[str]]:
         """queue -> the extensions of its members (the agents serving it)."""

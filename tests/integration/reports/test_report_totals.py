@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 
+from callcenter.kpi.rollup import KpiRollup
 from callcenter.services import reports
 from callcenter.services.reports import ALL, Interval, Period
 from callcenter.store import migrate
@@ -189,3 +190,28 @@ def test_the_writer_sends_a_late_calls_interval_back_to_the_raw_rows(
     assert after["q3"].handled == before["q3"].handled + 1
     raw, totals = raw_and_totals(centre, period, monkeypatch)
     _same(raw, totals)
+
+
+def test_an_intervals_occupancy_is_its_members_as_in_the_queue_report(centre: Database) -> None:
+    # one local day of q1 (Asia/Kolkata, UTC+5:30): one interval, the queue report's window
+    day = Period(START - timedelta(hours=5, minutes=30), START + timedelta(hours=18, minutes=30),
+                 queue="q1")  # fmt: skip
+    (whole,) = reports.queues_report(centre, day)
+    by_day = reports.intervals_report(centre, Period(day.since, day.until, queue="q1",
+                                                     by=Interval.DAY))  # fmt: skip
+    assert [r.interval for r in by_day] == ["2026-11-02T00:00:00+05:30"]
+    assert whole.occupancy is not None and 0 < whole.occupancy < 1
+    assert by_day[0].occupancy == pytest.approx(whole.occupancy)
+    hours = reports.intervals_report(centre, Period(day.since, day.until, queue="q1"))
+    assert all(r.occupancy is not None for r in hours)
+
+
+def test_the_engines_rollup_sums_the_last_settled_days_once(centre: Database) -> None:
+    rollup = KpiRollup(centre)
+    now = START + timedelta(days=3, hours=2)  # three days ago, all settled
+    assert rollup.roll_once(now) == 7 * 96 - 8  # from 7 days before now to 2 hours before
+    assert rollup.roll_once(now) == 0
+    with centre.session_scope() as session:
+        days = session.execute(text("SELECT COUNT(*) FROM kpi_rolled_days")).scalar_one()
+        quarters = session.execute(text("SELECT COUNT(*) FROM kpi_agent_quarters")).scalar_one()
+    assert days == 7 and quarters > 0  # the lookback's days of agent time too
