@@ -27,13 +27,15 @@ _STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall o
 DAY = 86_400
 
 
-LOCK = 0x6B706931  # the advisory lock of the rollups ("kpi1")
+# the advisory locks of the rollups: the 15-minute stays and calls ("kpi1", which a late
+# write takes too), the days of agent time ("kpi2")
+LOCK, DAYS_LOCK = 0x6B706931, 0x6B706932
 
 
-def _lock(conn: Connection | Session, dialect: str) -> None:
-    """The rollups' lock, to the end of the transaction (SQLite: one writer at a time)."""
+def _lock(conn: Connection | Session, dialect: str, key: int = LOCK) -> None:
+    """A rollup's lock, to the end of the transaction (SQLite: one writer at a time)."""
     if dialect == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _day(number: int) -> datetime:
@@ -313,7 +315,7 @@ class ReportRepository:
     def roll_days(self, first: int, last: int) -> None:
         """Roll up the days of [first, last) not rolled up yet, every agent's (a day whose
         mark was deleted: its rows replaced)."""
-        _lock(self.session, self.dialect)
+        _lock(self.session, self.dialect, DAYS_LOCK)
         done = {int(d) for (d,) in self.session.execute(
             text("SELECT day FROM kpi_rolled_days WHERE day >= :a AND day < :b"),
             {"a": first, "b": last})}  # fmt: skip
