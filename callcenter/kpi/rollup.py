@@ -13,7 +13,7 @@ import gevent
 
 from callcenter.errors import CallCenterError
 from callcenter.store.database import Database
-from callcenter.store.repos.report_totals import roll_settled
+from callcenter.store.repos.report_totals import SETTLE, roll_settled
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,17 @@ class KpiRollup:
             self._greenlet.kill(block=True, timeout=5)
 
     def roll_once(self, now: datetime | None = None) -> int:
+        """One round: the lookback a day at a time, each day in its own transaction, other
+        greenlets let in between (SQLite's queries do not yield)."""
         now = now or datetime.now(UTC)
-        with self.database.session_scope() as session:
-            rolled = roll_settled(session, since=now - LOOKBACK, now=now, agent_days=True)
+        rolled = 0
+        since = now - LOOKBACK
+        while since < now - SETTLE:
+            until = min(since + timedelta(days=1), now)  # settled up to until - SETTLE
+            with self.database.session_scope() as session:
+                rolled += roll_settled(session, since=since, now=until, agent_days=True)
+            since = until - SETTLE
+            gevent.sleep(0)
         if rolled:
             log.info("reports: %d 15-minute interval(s) rolled up", rolled)
         return rolled
