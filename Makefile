@@ -74,7 +74,7 @@ bench: $(STAMP) ## Run the benchmarks (over an hour, PostgreSQL on BENCH_DATABAS
 	$(BIN)/python tests/benchmarks/bench_ewt.py
 	@echo "== tests/benchmarks/bench_dialer.py (8-hour outbound shifts, 5/20/50 agents; docs/dialer.md)"
 	$(BIN)/python tests/benchmarks/bench_dialer.py
-	@echo "== tests/benchmarks/bench_staffing.py (Erlang C/A plans vs the simulator, 3 levels, ~40 min; docs/staffing.md)"
+	@echo "== tests/benchmarks/bench_staffing.py (Erlang C/A plans vs the simulator, 3 levels, ~20 min; docs/staffing.md)"
 	$(BIN)/python tests/benchmarks/bench_staffing.py
 
 SOAK_ARGS ?=
