@@ -46,6 +46,7 @@ from callcenter.ivr.plan import Tts
 from callcenter.ivr.registry import FlowRegistry, ReloadResult, queue_names
 from callcenter.ivr.warning_digest import WarningDigest
 from callcenter.kpi.live import LiveKpis
+from callcenter.kpi.rollup import KpiRollup
 from callcenter.metrics.esl import ESLMetrics
 from callcenter.metrics.health import Facts, SpoolGrowth, assess
 from callcenter.metrics.http import MetricsServer
@@ -214,6 +215,7 @@ class App:
         )  # fmt: skip
         # recording (docs/recording.md): per policy from the bridge, each file checked after
         # its call off the call path, retention applied daily
+        self.kpi_rollup = KpiRollup(self.database)  # the reports' totals (docs/kpis.md)
         self.recording_metrics = RecordingMetrics(self.registry)
         recordings_root = settings.recordings_dir.absolute()
         self.recordings = Recordings(
@@ -428,6 +430,7 @@ class App:
         self.trunks.start()  # before the ESL nodes: their status is read for these trunks
         self.changes.start()
         self.recordings.start()
+        self.kpi_rollup.start()
         write_text(self._pid_file, f"{os.getpid()}\n", "the pid file")
         self._start_metrics()
         for connection in self.connections.values():
@@ -462,6 +465,7 @@ class App:
         self.webhooks.stop()
         self.event_relay.stop()
         self.recordings.stop()
+        self.kpi_rollup.stop()
         self.writer.stop()
         self.metrics.stop()
         self.database.dispose()

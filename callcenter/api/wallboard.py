@@ -8,22 +8,23 @@ from datetime import UTC, datetime
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.routing import Ask, Operation
+from callcenter.kpi.formulas import QueueTally
 from callcenter.services import agents, queues
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import QueueRecord
 from callcenter.wallboard import snapshot
 from callcenter.wallboard.snapshot import Wallboard
-from callcenter.wallboard.tally import QueueCounts, Tally
+from callcenter.wallboard.tally import Tally
 
 TAG = "wallboard"
 
 
-def queue_counts(tally: Tally | None, queue: QueueRecord, now: float) -> QueueCounts:
-    """The one place the wallboard's per-queue rates come from (the event tally); the KPI
-    endpoints can take its place."""
+def queue_counts(tally: Tally | None, queue: QueueRecord, now: float) -> QueueTally:
+    """The one place the wallboard's per-queue counts come from (the event tally over its
+    window, with the queue's T and short-abandon threshold)."""
     if tally is None:
-        return QueueCounts()
-    return tally.counts(queue.name, queue.service_level_seconds, now)
+        return QueueTally()
+    return tally.counts(queue.name, queue.service_level_seconds, queue.short_abandon_seconds, now)
 
 
 def operations(env: ApiEnv) -> list[Operation]:
@@ -43,13 +44,13 @@ def operations(env: ApiEnv) -> list[Operation]:
             names,
             lambda q: queue_counts(tally, q, now),
             tally.on_call if tally is not None else lambda _ext: None,
-            (tally.window, tally.short_abandon) if tally is not None else (0.0, 0.0),
+            tally.window if tally is not None else 0.0,
         )
 
     return [
         Operation("GET", "/wallboard", TokenScope.READ, show_wallboard,
                   "Every queue's and agent's live figures, for a wallboard", TAG, Wallboard,
                   errors=(401, 403, 503),
-                  description=f"Service level = {snapshot.SL_FORMULA}; abandon rate = "
+                  description=f"Service level {snapshot.SL_FORMULA}; abandon rate = "
                   f"{snapshot.ABANDON_FORMULA}; over the last window_seconds."),
     ]  # fmt: skip

@@ -23,7 +23,7 @@ QUEUE_COLUMNS = [
     "service_level", "abandon_rate", "asa_seconds", "wait_p90_seconds", "aht_seconds",
     "occupancy", "fcr_approx",
 ]  # fmt: skip
-INTERVAL_COLUMNS = ["interval", *QUEUE_COLUMNS[:-2]]
+INTERVAL_COLUMNS = ["interval", *QUEUE_COLUMNS[:-1]]  # FCR: over a period only
 AGENT_COLUMNS = [
     "agent", "calls", "talk_seconds", "hold_seconds", "wrapup_seconds", "ring_no_answer",
     "logged_in_seconds", "occupancy", "pause_seconds",
@@ -126,7 +126,8 @@ def queues(ctx: Context, /, fmt: str, **given: Any) -> None:
 @_period_options
 @pass_context
 def intervals(ctx: Context, /, fmt: str, **given: Any) -> None:
-    """Per queue and interval (--by 15m, hour or day, in the queue's time zone).
+    """Per queue and interval (--by 15m, hour or day, in the queue's time zone): the queue
+    report's figures (FCR apart), occupancy that of the queue's members in the interval.
 
     \b
     Examples:

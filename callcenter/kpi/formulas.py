@@ -12,12 +12,12 @@ has a stay in each: each queue counts its own stay, the centre counts the call o
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from fractions import Fraction
 
 DEFAULT_SHORT_ABANDON_SECONDS = 5
 DEFAULT_FCR_HOURS = 24
@@ -178,7 +178,14 @@ def percentile(values: Sequence[float], share: float = 0.9) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+    return ordered[_rank(len(ordered), share) - 1]
+
+
+def _rank(total: int, share: float) -> int:
+    """ceil(share x total), at least 1, in integers, as the reports' SQL counts it
+    (``running * 10 >= total * 9``): no floating-point rounding between them."""
+    part = Fraction(share).limit_denominator(1000)
+    return max(1, -(-total * part.numerator // part.denominator))
 
 
 def percentile_of_counts(counts: Iterable[tuple[float, int]], share: float = 0.9) -> float | None:
@@ -187,7 +194,7 @@ def percentile_of_counts(counts: Iterable[tuple[float, int]], share: float = 0.9
     total = sum(n for _, n in ordered)
     if total == 0:
         return None
-    rank, seen = max(1, math.ceil(share * total)), 0
+    rank, seen = _rank(total, share), 0
     for value, n in ordered:
         seen += n
         if seen >= rank:

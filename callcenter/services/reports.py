@@ -20,7 +20,9 @@ from callcenter.kpi import formulas as f
 from callcenter.kpi.formulas import QueueTally
 from callcenter.services import checks
 from callcenter.store.database import Database
-from callcenter.store.repos.reports import CdrRow, ReportRepository, WaitRow, zone_offsets
+from callcenter.store.repos import report_totals
+from callcenter.store.repos.report_totals import QueueTotals, StayRow
+from callcenter.store.repos.reports import CdrRow, ReportRepository, zone_offsets
 
 MAX_DAYS = 400
 ALL = "(all)"  # the centre's row: each call counted once
@@ -122,11 +124,12 @@ def _checked(period: Period) -> Period:
     return period
 
 
-SETTLE = timedelta(hours=2)
+SETTLE = report_totals.SETTLE
 
 
 def _settled() -> datetime:
-    """Agent time of a UTC day that ended before this is rolled up once (kpi_agent_days):
+    """Agent time of a UTC day that ended before this is rolled up once (kpi_agent_days),
+    and the stays and calls of a 15-minute interval (kpi_queue_waits, kpi_queue_calls):
     a day whose history is still being written (a spool replay) waits this long."""
     return now() - SETTLE
 
@@ -148,37 +151,36 @@ def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
         raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
 
 
-def _tally(waits: Iterable[WaitRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally, float | None]:
+def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally, float | None]:
     """The queue's counts (short and within T counted in SQL from the waits in
     milliseconds, as ``formulas.is_short_abandon`` and ``formulas.within`` say), and its
-    90th percentile wait (nearest rank, waits rounded up to the second)."""
+    90th percentile wait (nearest rank, waits rounded up to the second; from SQL)."""
     counts: Counter[str] = Counter()
     exits: Counter[str] = Counter()
-    histogram: Counter[int] = Counter()
     answered_wait = wait = 0.0
-    for w in waits:
-        n, seconds = w.count, w.wait_ms / 1000
-        histogram[w.seconds] += n
+    p90: float | None = None
+    for row in stays:
+        n, seconds, p90 = row.count, row.wait_ms / 1000, row.p90
         counts["offered"] += n
         wait += seconds
-        if w.outcome == f.ANSWERED:
+        if row.outcome == f.ANSWERED:
             counts["answered"] += n
             answered_wait += seconds
-            counts["answered_within"] += w.within
-        elif w.outcome == f.ABANDONED:
+            counts["answered_within"] += row.within
+        elif row.outcome == f.ABANDONED:
             counts["abandoned"] += n
-            counts["short_abandoned"] += w.short
-            counts["abandoned_within"] += w.within
-        elif w.outcome == f.CALLBACK:
+            counts["short_abandoned"] += row.short
+            counts["abandoned_within"] += row.within
+        elif row.outcome == f.CALLBACK:
             counts["callbacks"] += n
         else:
-            exits[w.outcome] += n
+            exits[row.outcome] += n
     handled = [sum(getattr(c, k) for c in cdrs) for k in ("handled", "talk_ms", "hold_ms",
                                                           "wrapup_ms")]  # fmt: skip
     total = QueueTally(**counts, exits=dict(exits), answered_wait=answered_wait, wait=wait,
                        handled=handled[0], talk=handled[1] / 1000, hold=handled[2] / 1000,
                        wrapup=handled[3] / 1000)  # fmt: skip
-    return total, f.percentile_of_counts(histogram.items())
+    return total, p90
 
 
 def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTally,
@@ -203,8 +205,9 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         repo = ReportRepository(session)
         specs = _specs(repo, default_zone)
         _known(name, specs)
-        waits = _by_queue(repo.waits(since, until, name))
-        cdrs = _by_queue(repo.cdrs(since, until, name))
+        split = QueueTotals(repo).split(since, until, _settled())
+        waits = _by_queue(QueueTotals(repo).stays(split, name, None, 0))
+        cdrs = _by_queue(report_totals.cdrs(repo, split, name))
         fcr = repo.fcr(since, until, period.fcr_hours, name) if period.fcr_hours else {}
         members = repo.members()
         serving = sorted({x for q in (specs if name is None else [name])
@@ -231,7 +234,7 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
     return rows
 
 
-R = TypeVar("R", WaitRow, CdrRow)
+R = TypeVar("R", StayRow, CdrRow)
 
 
 def _by_queue(rows: Iterable[R]) -> dict[str, list[R]]:
@@ -274,14 +277,20 @@ def intervals_report(db: Database, period: Period,
             zones[specs[queue].zone.key].append(queue)
         window = [(queues, zone_offsets(ZoneInfo(zone), period.since, period.until))
                   for zone, queues in zones.items()]  # fmt: skip
-        waits = _by_bucket(repo.waits(period.since, period.until, names, window, width))
-        cdrs = _by_bucket(repo.cdrs(period.since, period.until, names, window, width))
+        split = QueueTotals(repo).split(period.since, period.until, _settled())
+        waits = _by_bucket(QueueTotals(repo).stays(split, names, window, width))
+        cdrs = _by_bucket(report_totals.cdrs(repo, split, names, window, width))
+        end = _so_far(period.until)
+        busy = (report_totals.occupancy(repo, period.since, end, _settled(), window, width)
+                if end > period.since else {})  # fmt: skip
         for queue in names:
             spec = specs[queue]
             for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
                 tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []))
                 start = _local_start(bucket * width, spec.zone)
-                found[queue].append(figures(queue, start, spec, tally, p90))
+                handling, idle = busy.get((queue, bucket), (0, 0))
+                row = figures(queue, start, spec, tally, p90)
+                found[queue].append(replace(row, occupancy=f.occupancy(handling, idle)))
     return [row for queue in sorted(found) for row in found[queue]]  # each in time order
 
 

@@ -62,6 +62,7 @@ from callcenter.store.repos.calls import write_calls
 from callcenter.store.repos.cdrs import write_cdrs
 from callcenter.store.repos.events import write_events
 from callcenter.store.repos.recordings import write_recordings
+from callcenter.store.repos.report_totals import unroll
 from callcenter.store.spool import PartlyApplied, Spool, SpoolRecord
 from callcenter.vocabulary import CallState
 
@@ -331,6 +332,9 @@ class DurableWriter:
             write_agent_states(conn, agents)
             write_counters(conn, counters)
             written = write_cdrs(conn, cdrs)
+            # a stay or a call of an interval the reports may have totals of: read raw again
+            joined = [r.joined_at for r in batch if isinstance(r, QueueStayRecord)]
+            unroll(conn, joined + [c.started_at for c in cdrs])
             write_events(conn, events)  # last: its lock is held until the commit
         for call in calls:  # committed: later writes of these calls are updates
             if call.state is CallState.ENDED:

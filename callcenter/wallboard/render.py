@@ -74,6 +74,7 @@ def screen(board: Wallboard, view: View, elapsed: float = 0.0) -> RenderableType
     return Group(
         _header(board, view, elapsed),
         _queues(board, view, elapsed),
+        _formulas(board, view),
         _agents(board, view, elapsed),
         _footer(view),
     )
@@ -106,6 +107,17 @@ def _queues(board: Wallboard, view: View, elapsed: float) -> Table:
             continue
         table.add_row(*_queue_cells(queue, view, elapsed))
     return table
+
+
+def _formulas(board: Wallboard, view: View) -> Text:
+    """Each service-level definition the shown queues use, and which queues use it."""
+    used: dict[str, list[str]] = {}
+    for queue in board.queues:
+        if _matches(view, queue.name):
+            used.setdefault(queue.service_level_formula, []).append(printable(queue.name))
+    return Text(
+        "\n".join(f"SL = {text}: {', '.join(names)}" for text, names in used.items()), style=DIM
+    )
 
 
 def _table(expand: bool) -> Table:

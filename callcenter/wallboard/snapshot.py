@@ -10,12 +10,16 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.live import AgentLive, CallerLive
+from callcenter.kpi import formulas as f
+from callcenter.kpi.formulas import QueueTally
 from callcenter.store.records import QueueRecord
 from callcenter.vocabulary import AgentState, AgentStatus
-from callcenter.wallboard.tally import OnCall, QueueCounts
+from callcenter.wallboard.tally import OnCall
 
-SL_FORMULA = "answered within T / (offered - short abandons)"
-ABANDON_FORMULA = "(abandoned - short abandons) / (offered - short abandons)"
+SL_FORMULA = "by the queue's sl_formula (docs/kpis.md): " + "; ".join(
+    f"{name}: {text}" for name, text in f.SL_FORMULAS.items()
+)
+ABANDON_FORMULA = f.FORMULAS["abandon_rate"]
 
 
 class _Value(BaseModel):
@@ -34,12 +38,15 @@ class QueueBoard(_Value):
     waiting: int
     longest_wait_seconds: float
     service_level_seconds: int = Field(description="T: answered within it is in time.")
+    short_abandon_seconds: int = Field(description="Abandoned under it: a short abandon.")
+    sl_formula: f.SlFormula = Field(description="The queue's service-level definition.")
+    service_level_formula: str = Field(description="That definition written out.")
     offered: int = Field(description="Callers who left the queue in the window.")
     answered: int
     answered_in_time: int
     abandoned: int
     short_abandoned: int
-    service_level: float | None = Field(description=f"{SL_FORMULA}; null: no call yet.")
+    service_level: float | None = Field(description=f"{SL_FORMULA}. null: no call yet.")
     abandon_rate: float | None = Field(description=f"{ABANDON_FORMULA}; null: no call yet.")
     agents: AgentCounts
 
@@ -59,14 +66,12 @@ class AgentBoard(_Value):
 class Wallboard(_Value):
     at: datetime
     window_seconds: float = Field(description="Offered, answered, abandoned: in this window.")
-    short_abandon_seconds: float
-    service_level_formula: str = SL_FORMULA
     abandon_rate_formula: str = ABANDON_FORMULA
     queues: list[QueueBoard]
     agents: list[AgentBoard]
 
 
-Counts = Callable[[QueueRecord], QueueCounts]
+Counts = Callable[[QueueRecord], QueueTally]
 
 
 def build(
@@ -77,17 +82,16 @@ def build(
     names: Mapping[str, str],
     counts: Counts,
     on_call: Callable[[str], OnCall | None],
-    window: tuple[float, float],
+    window: float,
 ) -> Wallboard:
-    """``window``: (its seconds, the short-abandon seconds) the counts were taken with."""
+    """``window``: the seconds the counts were taken over."""
     member_of: dict[str, list[str]] = {}
     for queue in queues:
         for member in queue.members:
             member_of.setdefault(member.extension, []).append(queue.name)
     return Wallboard(
         at=at,
-        window_seconds=window[0],
-        short_abandon_seconds=window[1],
+        window_seconds=window,
         queues=[_queue(q, agents, callers.get(q.name, ()), counts(q)) for q in queues],
         agents=[
             _agent(live, names.get(ext, ""), member_of.get(ext, []), on_call(ext))
@@ -100,20 +104,24 @@ def _queue(
     queue: QueueRecord,
     agents: Mapping[str, AgentLive],
     waiting: Sequence[CallerLive],
-    counts: QueueCounts,
+    counts: QueueTally,
 ) -> QueueBoard:
+    formula = f.SlFormula(queue.sl_formula)
     return QueueBoard(
         name=queue.name,
         waiting=len(waiting),
         longest_wait_seconds=max((c.waited_seconds for c in waiting), default=0.0),
         service_level_seconds=queue.service_level_seconds,
+        short_abandon_seconds=queue.short_abandon_seconds,
+        sl_formula=formula,
+        service_level_formula=f.SL_FORMULAS[formula],
         offered=counts.offered,
         answered=counts.answered,
-        answered_in_time=counts.answered_in_time,
+        answered_in_time=counts.answered_within,
         abandoned=counts.abandoned,
         short_abandoned=counts.short_abandoned,
-        service_level=counts.service_level,
-        abandon_rate=counts.abandon_rate,
+        service_level=f.service_level(counts, formula),
+        abandon_rate=f.abandon_rate(counts),
         agents=_members(agents.get(m.extension) for m in queue.members),
     )
 

@@ -1,13 +1,11 @@
 """The queue figures a wallboard shows that the live board does not keep: per queue, the
-callers who left it in the last ``window`` seconds (answered, in time or not, abandoned),
-and per agent the caller it is ringing for or talking to. Fed by the event bus; pure.
+callers who left it in the last ``window`` seconds, and per agent the caller it is ringing
+for or talking to. Fed by the event bus; pure.
 
-Formulas (docs/wallboard.md), over the stays that ended in the window, ``T`` the queue's
-``service_level_seconds``, a short abandon one that gave up within ``short_abandon``
-seconds (5 by default: a wrong number, not a lost customer):
-
-- service level = answered within T / (offered - short abandons)
-- abandon rate = (abandoned - short abandons) / (offered - short abandons)
+``counts`` tallies the stays that ended in the window with ``kpi.formulas.tally_stays``
+under the queue's own T and short-abandon threshold; the wallboard then computes service
+level by the queue's ``sl_formula`` and the abandon rate with ``kpi.formulas``, as the live
+metrics and the reports do (docs/kpis.md).
 
 The bus calls ``on_event`` in the publishing greenlet; every update is a few dict and deque
 operations with no yield, and readers copy what they show, so no one sees half an update.
@@ -21,34 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from callcenter.events.types import Event, EventType
-from callcenter.vocabulary import AgentState, QueueOutcome
+from callcenter.kpi import formulas as f
+from callcenter.kpi.formulas import QueueTally
+from callcenter.vocabulary import AgentState
 
 WINDOW = 3600.0
-SHORT_ABANDON = 5.0
 KEEP = 50_000  # stays remembered per queue, and callers waiting across queues
-
-
-@dataclass(frozen=True, slots=True)
-class QueueCounts:
-    offered: int = 0  # callers who left the queue in the window, however
-    answered: int = 0
-    answered_in_time: int = 0
-    abandoned: int = 0  # short ones included
-    short_abandoned: int = 0
-
-    @property
-    def counted(self) -> int:
-        return self.offered - self.short_abandoned
-
-    @property
-    def service_level(self) -> float | None:
-        return self.answered_in_time / self.counted if self.counted > 0 else None
-
-    @property
-    def abandon_rate(self) -> float | None:
-        if self.counted <= 0:
-            return None
-        return (self.abandoned - self.short_abandoned) / self.counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,22 +35,12 @@ class OnCall:
     ringing: bool  # offered, not answered yet
 
 
-@dataclass(frozen=True, slots=True)
-class _Stay:
-    left_at: float
-    outcome: str
-    waited: float
-
-
 class Tally:
-    def __init__(
-        self, window: float = WINDOW, short_abandon: float = SHORT_ABANDON, keep: int = KEEP
-    ) -> None:
+    def __init__(self, window: float = WINDOW, keep: int = KEEP) -> None:
         self.window = window
-        self.short_abandon = short_abandon
         self._keep = keep
         self._joined: dict[tuple[str, str], float] = {}
-        self._stays: dict[str, deque[_Stay]] = {}
+        self._stays: dict[str, deque[tuple[float, f.Stay]]] = {}  # (left at, the stay)
         self._calls: dict[str, OnCall] = {}
 
     def on_event(self, event: Event) -> None:
@@ -113,7 +79,8 @@ class Tally:
             stays = self._stays.get(queue)
             if stays is None:
                 stays = self._stays[queue] = deque(maxlen=self._keep)
-            stays.append(_Stay(at, str(data.get("outcome") or ""), max(0.0, at - joined)))
+            outcome, wait = str(data.get("outcome") or ""), max(0.0, at - joined)
+            stays.append((at, f.Stay(queue, call, outcome, wait)))
         elif kind in (EventType.AGENT_OFFERED, EventType.AGENT_ANSWERED) and call and agent:
             ringing = kind == EventType.AGENT_OFFERED
             self._calls[agent] = OnCall(call, number or "", name or "", ringing)
@@ -124,20 +91,12 @@ class Tally:
             for extension in [a for a, c in self._calls.items() if c.call_uuid == call]:
                 del self._calls[extension]
 
-    def counts(self, queue: str, service_level_seconds: float, now: float) -> QueueCounts:
+    def counts(self, queue: str, threshold: float, short: float, now: float) -> QueueTally:
+        """The counts of the queue's stays that ended in the window: ``threshold`` its T,
+        ``short`` its short-abandon seconds."""
         since = now - self.window
-        offered = answered = in_time = abandoned = short = 0
-        for stay in self._stays.get(queue, ()):
-            if stay.left_at < since:
-                continue
-            offered += 1
-            if stay.outcome == QueueOutcome.ANSWERED:
-                answered += 1
-                in_time += stay.waited <= service_level_seconds
-            elif stay.outcome == QueueOutcome.ABANDONED:
-                abandoned += 1
-                short += stay.waited < self.short_abandon
-        return QueueCounts(offered, answered, in_time, abandoned, short)
+        ended = (stay for left_at, stay in self._stays.get(queue, ()) if left_at >= since)
+        return f.tally_stays(ended, threshold, short)
 
     def on_call(self, agent: str) -> OnCall | None:
         return self._calls.get(agent)

@@ -114,3 +114,10 @@ def test_percentile_of_counts_is_the_nearest_rank_of_the_expanded_values() -> No
     assert f.percentile_of_counts(counts) == f.percentile(values) == 9
     assert f.percentile_of_counts([(5, 0)]) is None
     assert f.percentile_of_counts([(1, 9), (100, 1)]) == 1  # 9 of 10 at or below 1
+
+
+def test_the_percentile_rank_is_counted_in_integers() -> None:
+    for n in (1, 9, 10, 11, 70, 99, 1001):  # the rank SQL takes: running * 10 >= n * 9
+        rank = next(r for r in range(1, n + 1) if r * 10 >= n * 9)
+        assert f.percentile(list(range(1, n + 1))) == rank
+        assert f.percentile_of_counts([(v, 1) for v in range(1, n + 1)]) == rank

@@ -19,12 +19,14 @@ from callcenter.events.types import (
     QueueJoined,
     QueueLeft,
 )
+from callcenter.kpi import formulas as f
+from callcenter.kpi.formulas import QueueTally, SlFormula
 from callcenter.store.records import QueueMemberRecord, QueueRecord
 from callcenter.vocabulary import AgentState, AgentStatus, QueueStrategy, RecordingPolicy
 from callcenter.wallboard import snapshot
 from callcenter.wallboard.render import SortBy, View, screen, shown_agents
 from callcenter.wallboard.snapshot import Wallboard
-from callcenter.wallboard.tally import QueueCounts, Tally
+from callcenter.wallboard.tally import Tally
 from callcenter.wallboard.web import Sessions
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -39,26 +41,28 @@ def stay(tally: Tally, call: str, joined: float, left: float, outcome: str) -> N
     tally.on_event(QueueLeft(call_uuid=call, queue="sales", at=at(left), outcome=outcome))
 
 
-def test_service_level_and_abandon_rate_follow_their_formulas() -> None:
-    tally = Tally(window=3600, short_abandon=5)
+def test_the_tally_counts_with_the_queues_thresholds() -> None:
+    tally = Tally(window=3600)
     stay(tally, "a", 0, 20, "answered")  # exactly T: in time
     stay(tally, "b", 0, 21, "answered")  # late
     stay(tally, "c", 0, 4, "abandoned")  # short: counted apart
     stay(tally, "d", 0, 5, "abandoned")  # 5 s is not short
     stay(tally, "e", 0, 30, "overflow")  # offered, neither answered nor abandoned
-    counts = tally.counts("sales", 20, now=at(60).timestamp())
-    assert counts == QueueCounts(offered=5, answered=2, answered_in_time=1, abandoned=2,
-                                 short_abandoned=1)  # fmt: skip
-    assert counts.service_level == pytest.approx(1 / 4)  # in time / (offered - short)
-    assert counts.abandon_rate == pytest.approx(1 / 4)  # (abandoned - short) / (offered - short)
-    assert tally.counts("support", 20, now=at(60).timestamp()).service_level is None
+    counts = tally.counts("sales", 20, 5, now=at(60).timestamp())
+    assert counts == QueueTally(offered=5, answered=2, answered_within=1, abandoned=2,
+                                short_abandoned=1, abandoned_within=2, exits={"overflow": 1},
+                                answered_wait=41.0, wait=80.0)  # fmt: skip
+    assert f.service_level(counts, SlFormula.OFFERED) == pytest.approx(1 / 4)
+    assert f.abandon_rate(counts) == pytest.approx(1 / 4)  # (abandoned - short) / (offered - short)
+    assert tally.counts("sales", 20, 10, now=at(60).timestamp()).short_abandoned == 2  # its S
+    assert tally.counts("support", 20, 5, now=at(60).timestamp()).offered == 0
 
 
 def test_stays_leave_the_window() -> None:
     tally = Tally(window=600)
     stay(tally, "old", 0, 10, "answered")
     stay(tally, "new", 700, 705, "answered")
-    assert tally.counts("sales", 20, now=at(800).timestamp()).offered == 1
+    assert tally.counts("sales", 20, 5, now=at(800).timestamp()).offered == 1
 
 
 def test_the_stream_form_of_events_counts_the_same() -> None:
@@ -69,8 +73,8 @@ def test_the_stream_form_of_events_counts_the_same() -> None:
         by_object.on_event(event)
         by_doc.on_doc(event.to_dict())
     now = at(30).timestamp()
-    assert by_doc.counts("sales", 20, now) == by_object.counts("sales", 20, now)
-    assert by_doc.counts("sales", 20, now).answered_in_time == 1
+    assert by_doc.counts("sales", 20, 5, now) == by_object.counts("sales", 20, 5, now)
+    assert by_doc.counts("sales", 20, 5, now).answered_within == 1
 
 
 def test_an_agent_shows_its_caller_from_offer_to_the_end() -> None:
@@ -89,13 +93,13 @@ def test_an_agent_shows_its_caller_from_offer_to_the_end() -> None:
     assert tally.on_call("1002") is None  # the offer failed: back to idle
 
 
-def queue(name: str, *members: str, sl: int = 20) -> QueueRecord:
+def queue(name: str, *members: str, sl: int = 20, formula: str = "offered") -> QueueRecord:
     return QueueRecord(
         id=1, name=name, strategy=QueueStrategy.RING_ALL, max_wait_seconds=0, max_callers=0,
         agent_ring_seconds=20, service_level_seconds=sl, music_on_hold="", announcements={},
         announce_position_seconds=0, overflow_target=None, recording_policy=RecordingPolicy.NONE,
         recording_sample_percent=100, callback_enabled=False,
-        members=tuple(QueueMemberRecord(m, 1, 1) for m in members),
+        members=tuple(QueueMemberRecord(m, 1, 1) for m in members), sl_formula=formula,
     )  # fmt: skip
 
 
@@ -126,8 +130,9 @@ def sample() -> Wallboard:
         at(60), [queue("sales", "1001", "1002", "1003", "1004", "1005"),
                  queue("a-queue-with-a-rather-long-name", "1006", sl=30)],
         agents, waiting, names,
-        lambda q: tally.counts(q.name, q.service_level_seconds, at(60).timestamp()),
-        tally.on_call, (tally.window, tally.short_abandon),
+        lambda q: tally.counts(q.name, q.service_level_seconds, q.short_abandon_seconds,
+                               at(60).timestamp()),
+        tally.on_call, tally.window,
     )  # fmt: skip
 
 
@@ -140,6 +145,31 @@ def test_the_snapshot_counts_each_queues_agents() -> None:
     bob = next(a for a in board.agents if a.extension == "1002")
     assert (bob.call_uuid, bob.caller_number, bob.queues) == ("c9", "+33 1 23", ["sales"])
     assert Wallboard.model_validate_json(board.model_dump_json()) == board  # what top reads
+
+
+def test_a_queue_with_another_formula_shows_that_formulas_service_level() -> None:
+    tally = Tally()
+    for call, left, outcome in [("a", 10, "answered"), ("b", 30, "answered"),
+                                ("c", 50, "abandoned"), ("d", 8, "abandoned"),
+                                ("e", 3, "abandoned")]:  # fmt: skip
+        stay(tally, call, 0, left, outcome)
+    records = [queue("sales", formula=name) for name in SlFormula]
+    boards = [
+        snapshot.build(at(60), [record], {}, {}, {}, lambda q: tally.counts(
+            q.name, q.service_level_seconds, q.short_abandon_seconds, at(60).timestamp()),
+            tally.on_call, tally.window).queues[0]
+        for record in records
+    ]  # fmt: skip
+    # offered 5, answered 2, within T: 1 answered and 2 abandoned (8 s, and 3 s: short)
+    expected = {SlFormula.OFFERED: 1 / 4, SlFormula.ANSWERED: 1 / 2, SlFormula.ABANDONS_MET: 3 / 5}
+    assert {b.sl_formula: b.service_level for b in boards} == pytest.approx(expected)
+    assert boards[1].service_level_formula == "answered within T / answered"
+    for board, shown in zip(boards, ("25%", "50%", "60%"), strict=True):
+        wallboard = Wallboard(at=at(60), window_seconds=3600, queues=[board], agents=[])
+        text = rendered(wallboard, View())
+        line = next(x for x in text.splitlines() if x.lstrip().startswith("sales"))
+        assert line.split()[3] == shown, text  # top's SL column: the queue's formula
+        assert f"SL = {f.SL_FORMULAS[board.sl_formula]}: sales" in text
 
 
 def rendered(board: Wallboard, view: View, width: int = 80, elapsed: float = 0.0) -> str:

@@ -31,7 +31,14 @@ from callcenter.store.models.dialer import (
     LeadImport,
 )
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
-from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
+from callcenter.store.models.kpi import (
+    KpiAgentDay,
+    KpiAgentQuarter,
+    KpiQueueCall,
+    KpiQueueWait,
+    KpiRolledBucket,
+    KpiRolledDay,
+)
 from callcenter.store.models.tokens import ApiToken
 from callcenter.store.models.trunks import Trunk, TrunkGroup, TrunkState
 
@@ -56,6 +63,10 @@ __all__ = [
     "EventRow",
     "IvrFlowVersion",
     "KpiAgentDay",
+    "KpiAgentQuarter",
+    "KpiQueueCall",
+    "KpiQueueWait",
+    "KpiRolledBucket",
     "KpiRolledDay",
     "Lead",
     "LeadAttempt",

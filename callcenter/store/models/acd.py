@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -222,7 +223,16 @@ class QueueEntry(Base):
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     callback_result: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index(None, "queue_id", "joined_at"),)
+    __table_args__ = (
+        Index(None, "queue_id", "joined_at"),
+        # the stays still open: what keeps a 15-minute interval from its totals (kpi)
+        Index(
+            "ix_queue_entries_open",
+            "joined_at",
+            postgresql_where=text("outcome IS NULL"),
+            sqlite_where=text("outcome IS NULL"),
+        ),
+    )
 
 
 class AcdCounter(Base):

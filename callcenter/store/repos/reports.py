@@ -9,21 +9,33 @@ transitions inside the window: a day starts at the queue's local midnight, DST i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from callcenter.store.base import UTCDateTime, utcnow
-from callcenter.store.models import KpiAgentDay, KpiRolledDay
+from callcenter.store.models import KpiAgentDay, KpiAgentQuarter, KpiRolledDay
 
 _STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall on this grid
 DAY = 86_400
+
+
+# the advisory locks of the rollups: the 15-minute stays and calls ("kpi1", which a late
+# write takes too), the days of agent time ("kpi2")
+LOCK, DAYS_LOCK = 0x6B706931, 0x6B706932
+
+
+def _lock(conn: Connection | Session, dialect: str, key: int = LOCK) -> None:
+    """A rollup's lock, to the end of the transaction (SQLite: one writer at a time)."""
+    if dialect == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _day(number: int) -> datetime:
@@ -58,9 +70,11 @@ def zone_offsets(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple
         moment += _STEP
 
 
-def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]]) -> str:
-    """The local epoch second of ``column`` (UTC epoch + the zone's offset at that moment)."""
-    epoch = _epoch_s(dialect, column)
+def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]],
+           seconds: str | None = None) -> str:  # fmt: skip
+    """The local epoch second of ``column`` (UTC epoch + the zone's offset at that moment);
+    ``seconds``: an expression of the UTC epoch second to use instead of ``column``'s."""
+    epoch = seconds or _epoch_s(dialect, column)
     if len(offsets) == 1:
         return f"({epoch} + {offsets[0][1]})"
     pairs = zip(offsets[1:], offsets, strict=False)
@@ -72,10 +86,10 @@ def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]]) -> str
 Zones = Sequence[tuple[Sequence[str], Sequence[tuple[int, int]]]]
 
 
-def _bucket(dialect: str, column: str, queue: str, zones: Zones | None,
-            width: int) -> tuple[str, dict[str, str]]:  # fmt: skip
-    """The interval key of ``column`` (0: no intervals), each queue in its zone; and the
-    queue names it binds."""
+def _bucket(dialect: str, column: str, queue: str, zones: Zones | None, width: int,
+            seconds: str | None = None) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """The interval key of ``column`` (or of the epoch second ``seconds``; 0: no
+    intervals), each queue in its zone; and the queue names it binds."""
     if not zones:
         return "0", {}
     arms: list[str] = []
@@ -83,7 +97,7 @@ def _bucket(dialect: str, column: str, queue: str, zones: Zones | None,
     for n, (names, offsets) in enumerate(zones):
         keys = {f"z{n}_{i}": name for i, name in enumerate(names)}
         values.update(keys)
-        local = f"({_local(dialect, column, offsets)} / {width})"
+        local = f"({_local(dialect, column, offsets, seconds)} / {width})"
         if n == len(zones) - 1:
             return (f"CASE {' '.join(arms)} ELSE {local} END" if arms else local), values
         listed = ", ".join(f":{k}" for k in keys)
@@ -112,22 +126,6 @@ def _typed(sql: str) -> TextClause:
     return text(sql).bindparams(
         bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())
     )
-
-
-@dataclass(frozen=True, slots=True)
-class WaitRow:
-    """Closed stays of one queue, interval and outcome that waited ``seconds`` (rounded up
-    to the second: a histogram for the percentiles), with their exact counts: waits summed,
-    short (wait < the queue's short_abandon_seconds), within (wait <= its T)."""
-
-    queue: str
-    bucket: int  # local epoch second / width (0: the whole window)
-    outcome: str
-    seconds: int
-    count: int
-    wait_ms: int
-    short: int
-    within: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +158,24 @@ _WHY = """CASE WHEN spans.status <> 'paused' THEN NULL
                      ORDER BY p.at DESC, p.id DESC LIMIT 1) END"""
 
 
+# (agent id, handling (else available idle), start ms, end ms)
+Span = tuple[int, bool, int, int]
+QUARTER_MS = 900_000
+
+
+def quarter_hours(spans: Iterable[Span]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(15-minute UTC bucket, agent id) -> (handling ms, available idle ms) of the spans,
+    each cut at the quarter hours it crosses."""
+    found: dict[tuple[int, int], list[int]] = {}
+    for agent, handling, start, end in spans:
+        bucket = start // QUARTER_MS
+        while start < end:
+            edge = min(end, (bucket + 1) * QUARTER_MS)
+            found.setdefault((bucket, agent), [0, 0])[0 if handling else 1] += edge - start
+            start, bucket = edge, bucket + 1
+    return {key: (h, i) for key, (h, i) in found.items()}
+
+
 class ReportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -174,39 +190,19 @@ class ReportRepository:
         return self.session.execute(_typed(sql), values).all()
 
     def _grouped(self, sql: str, **values: Any) -> Sequence[Any]:
+        statement = _typed(sql) if ":since" in sql else text(sql)
+        return self.grouped(statement, values)
+
+    def grouped(self, statement: TextClause, values: dict[str, Any]) -> Sequence[Any]:
         """A GROUP BY of a few thousand groups over a million rows: PostgreSQL guesses a
         group a row and sorts them all; hashing is several times faster."""
         if self.dialect != "postgresql":
-            return self._rows(sql, **values)
+            return self.session.execute(statement, values).all()
         self.session.execute(text("SET LOCAL enable_sort = off"))
         try:
-            return self._rows(sql, **values)
+            return self.session.execute(statement, values).all()
         finally:
             self.session.execute(text("SET LOCAL enable_sort = on"))
-
-    def waits(self, since: datetime, until: datetime, queue: Queues = None,
-              zones: Zones | None = None,
-              width: int = 0) -> list[WaitRow]:  # fmt: skip
-        """Closed stays joined in the window, by queue, interval, outcome and wait second."""
-        d = self.dialect
-        left = _epoch_ms(d, "COALESCE(e.answered_at, e.left_at)")
-        where, names = _among("q.name", queue, "")
-        bucket, zoned = _bucket(d, "e.joined_at", "q.name", zones, width)
-        sql = f"""
-            SELECT queue, bucket, outcome, (wait_ms + 999) / 1000, COUNT(*), SUM(wait_ms),
-                   SUM(CASE WHEN wait_ms < short_s * 1000 THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN wait_ms <= sl * 1000 THEN 1 ELSE 0 END)
-            FROM (SELECT q.name AS queue, e.outcome, q.short_abandon_seconds AS short_s,
-                         q.service_level_seconds AS sl,
-                         {left} - {_epoch_ms(d, "e.joined_at")} AS wait_ms,
-                         {bucket} AS bucket
-                  FROM queue_entries e JOIN queues q ON q.id = e.queue_id
-                  WHERE e.joined_at >= :since AND e.joined_at < :until
-                    AND e.outcome IS NOT NULL {where}) s
-            GROUP BY 1, 2, 3, 4"""
-        found = self._grouped(sql, since=since, until=until, **names, **zoned)
-        return [WaitRow(str(r[0]), int(r[1]), str(r[2]), *(int(v) for v in r[3:8]))
-                for r in found]  # fmt: skip
 
     def cdrs(self, since: datetime, until: datetime, queue: Queues = None,
              zones: Zones | None = None,
@@ -299,7 +295,7 @@ class ReportRepository:
         last = min(int(until.timestamp()), int((settled or until).timestamp())) // DAY
         if last <= first:
             return self.agent_times(since, until, agent)
-        self._roll(first, last)
+        self.roll_days(first, last)
         among, names = _among("a.extension", agent, "")
         sql = f"""
             SELECT a.extension, k.status, k.state, k.reason, SUM(k.ms), SUM(k.missed)
@@ -316,8 +312,10 @@ class ReportRepository:
             rows += self.agent_times(end, until, agent)
         return rows
 
-    def _roll(self, first: int, last: int) -> None:
-        """Roll up the days of [first, last) not rolled up yet, every agent's."""
+    def roll_days(self, first: int, last: int) -> None:
+        """Roll up the days of [first, last) not rolled up yet, every agent's (a day whose
+        mark was deleted: its rows replaced)."""
+        _lock(self.session, self.dialect, DAYS_LOCK)
         done = {int(d) for (d,) in self.session.execute(
             text("SELECT day FROM kpi_rolled_days WHERE day >= :a AND day < :b"),
             {"a": first, "b": last})}  # fmt: skip
@@ -325,6 +323,10 @@ class ReportRepository:
             text("SELECT id, extension FROM agents"))}  # fmt: skip
         for day in sorted(set(range(first, last)) - done):
             rows = self.agent_times(_day(day), _day(day + 1))
+            quarter = {"a": day * DAY // 900, "b": (day + 1) * DAY // 900}
+            self.session.execute(text("DELETE FROM kpi_agent_days WHERE day = :d"), {"d": day})
+            self.session.execute(text("DELETE FROM kpi_agent_quarters "
+                                      "WHERE bucket >= :a AND bucket < :b"), quarter)  # fmt: skip
             values = [{"day": day, "agent_id": agents[r[0]], "status": r[1], "state": r[2],
                        "reason": r[3] or "", "ms": r[4], "missed": r[5]}
                       for r in rows if r[0] in agents]  # fmt: skip
@@ -338,7 +340,43 @@ class ReportRepository:
                     merged[key] = v
             if merged:
                 self.session.execute(insert(KpiAgentDay), list(merged.values()))
+            quarters = [{"bucket": b, "agent_id": a, "handling_ms": h, "idle_ms": i}
+                        for (b, a), (h, i) in quarter_hours(
+                            self.occupancy_spans(_day(day), _day(day + 1))).items()]  # fmt: skip
+            if quarters:
+                self.session.execute(insert(KpiAgentQuarter), quarters)
             self.session.execute(insert(KpiRolledDay), [{"day": day, "rolled_at": utcnow()}])
+
+    def occupancy_spans(self, since: datetime, until: datetime) -> list[Span]:
+        """(agent id, handling, start ms, end ms): every agent's spans of the window that
+        count for occupancy (``_agent_rows``: logged in and in a call or wrap-up, handling;
+        available otherwise, idle), the first carried from its last row before ``since``."""
+        d = self.dialect
+        until_ = _param(d, "until")
+        sql = f"""
+            SELECT agent_id, status, state, {_epoch_ms(d, "at")}, {_epoch_ms(d, "till")}
+            FROM (SELECT agent_id, status, state, at,
+                         LEAD(at, 1, {until_}) OVER (PARTITION BY agent_id ORDER BY at, id) AS till
+                  FROM agent_status_history WHERE at >= :since AND at < :until) spans
+            WHERE status <> 'logged_out'
+              AND (state IN ('in_call', 'wrap_up') OR status = 'available')
+            UNION ALL
+            SELECT a.id, h.status, h.state, {_epoch_ms(d, _param(d, "since"))},
+                   {
+            _epoch_ms(
+                d,
+                f"COALESCE((SELECT MIN(f.at) FROM agent_status_history f "
+                f"WHERE f.agent_id = a.id AND f.at >= :since "
+                f"AND f.at < :until), {until_})",
+            )
+        }
+            FROM agents a JOIN agent_status_history h ON h.id = (
+                SELECT p.id FROM agent_status_history p WHERE p.agent_id = a.id
+                  AND p.at < :since ORDER BY p.at DESC, p.id DESC LIMIT 1)
+            WHERE h.status <> 'logged_out'
+              AND (h.state IN ('in_call', 'wrap_up') OR h.status = 'available')"""
+        return [(int(r[0]), str(r[2]) in ("in_call", "wrap_up"), int(r[3]), int(r[4]))
+                for r in self._rows(sql, since=since, until=until)]  # fmt: skip
 
     def members(self) -> dict[str, list[str]]:
         """queue -> the extensions of its members (the agents serving it)."""

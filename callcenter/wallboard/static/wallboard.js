@@ -134,10 +134,13 @@
     const tile = element("article", "queue " + worst);
     tile.dataset.queue = queue.name;
     const figures = element("div", "figures");
+    const sl = figure("sl", "SL " + t + "s (" + queue.sl_formula + ")",
+      percent(queue.service_level), kinds.sl);
+    sl.title = "SL = " + queue.service_level_formula;
     figures.append(
       figure("waiting", "waiting", String(queue.waiting), queue.waiting ? kinds.wait : "ok"),
       figure("longest", "longest wait", duration(longest), kinds.wait),
-      figure("sl", "SL " + t + "s", percent(queue.service_level), kinds.sl),
+      sl,
       figure("free", "agents free", String(queue.agents.free), queue.agents.free ? "ok" : "warn"),
       figure("busy", "busy", String(queue.agents.busy)),
       figure("abandon", "abandoned", percent(queue.abandon_rate), kinds.abandon),
@@ -167,9 +170,11 @@
     $("agents").tBodies[0].replaceChildren(...board.agents
       .filter((a) => a.status !== "logged_out")
       .map((a) => agentRow(a, elapsed)));
-    $("formula").textContent = "Last " + Math.round(board.window_seconds / 60) + " min. SL = "
-      + board.service_level_formula + "; abandoned = " + board.abandon_rate_formula
-      + " (short: under " + board.short_abandon_seconds + " s).";
+    const formulas = new Map(board.queues.map((q) => [q.sl_formula, q.service_level_formula]));
+    $("formula").textContent = "Last " + Math.round(board.window_seconds / 60) + " min. "
+      + [...formulas].map(([name, text]) => "SL " + name + " = " + text).join("; ")
+      + "; abandoned = " + board.abandon_rate_formula + " (short abandons: under each queue's "
+      + "short_abandon_seconds).";
   }
 
   function showLogin(message) {

@@ -68,7 +68,7 @@ def test_the_snapshot_follows_calls_on_the_simulator(sim: Simulator, engine: Eng
     token = tokens.create(app.database, ROOT, "wall", "read").secret
     sim.register_agent("7501", AgentBehaviour(answer_delay=0.2))
     setup_queue(app, "wb-sales", {"7501": {}}, did="7500", service_level_seconds=20)
-    setup_queue(app, "wb-empty", {}, did="7502")
+    setup_queue(app, "wb-empty", {}, did="7502", sl_formula="abandons_met")
     first = board(app, token)
     staff = {"staffed": 1, "free": 1, "busy": 0, "paused": 0}
     assert queue_of(first, "wb-sales")["agents"] == staff
@@ -96,6 +96,8 @@ def test_the_snapshot_follows_calls_on_the_simulator(sim: Simulator, engine: Eng
     empty = until(lambda: (q := queue_of(board(app, token), "wb-empty"))["abandoned"] and q)
     assert (empty["waiting"], empty["offered"]) == (0, 1)
     assert empty["short_abandoned"] in (0, 1)  # under 5 s, it counts apart
+    # its formula counts an abandon within T as met: 100 %, where "offered" would say 0 %
+    assert (empty["sl_formula"], empty["service_level"]) == ("abandons_met", 1.0)
     sim.hangup(talking)
     until(lambda: agent_of(board(app, token), "7501")["call_uuid"] is None, timeout=10)
 
