@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from callcenter.dialer.distributions import Durations, finishes_within
+from callcenter.dialer.distributions import Durations, finishes_within, quantile
 
 
 class Mode(StrEnum):
@@ -177,13 +177,30 @@ def _answer_row(
 
 @lru_cache(maxsize=8192)
 def _free_row(
-    durations: Durations, elapsed: float, slot: float, slots: int, delay: float
+    durations: Durations, elapsed: float, slot: float, slots: int, after: Durations | None
 ) -> tuple[float, ...]:
-    """Per slot from now: P(an agent ``elapsed`` s into ``durations`` frees in it), when it
-    frees ``delay`` s after that duration ends (the mean wrap-up after a talk)."""
-    ends = [(k + 1) * slot - delay for k in range(slots)]
-    row = [finishes_within(durations, elapsed, end) if end > 0 else 0.0 for end in ends]
+    """Per slot from now: P(an agent ``elapsed`` s into ``durations`` frees in it); when
+    ``after`` is given (the wrap-up that follows a talk), it frees that long after the talk
+    ends: ``P(T + W <= e + t | T > e)``, W taken at its quantiles."""
+    delays = wrap_points(after) if after is not None else (0.0,)
+    row = [
+        sum(
+            finishes_within(durations, elapsed, (k + 1) * slot - d)
+            for d in delays
+            if (k + 1) * slot > d
+        )
+        / len(delays)
+        for k in range(slots)
+    ]
     return tuple(b - a for a, b in zip((0.0, *row[:-1]), row, strict=True))
+
+
+WRAP_POINTS = 4  # quantiles a wrap-up is taken at when it follows a talk
+
+
+@lru_cache(maxsize=256)
+def wrap_points(wrap: Durations) -> tuple[float, ...]:
+    return tuple(quantile(wrap, (j + 0.5) / WRAP_POINTS) for j in range(WRAP_POINTS))
 
 
 def _add_trial(dist: list[float], p: float) -> list[float]:
@@ -209,9 +226,10 @@ def _count(chances: list[float]) -> tuple[float, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Slots:
-    """The horizon cut in safe-harbor slots: per slot, the distribution of the live answers
-    of the lines in flight and of the agents freeing, and one new line's chance of a live
-    answer."""
+    """The horizon cut in half-safe-harbor slots: per slot, the distribution of the live
+    answers of the lines in flight and of the agents freeing, and one new line's chance of a
+    live answer. ``frees`` has one slot more than ``answers``: the answers of the last slot
+    may still be served in it."""
 
     answers: tuple[tuple[float, ...], ...]
     frees: tuple[tuple[float, ...], ...]
@@ -221,22 +239,21 @@ class _Slots:
 
 
 def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
-    slot, p = targets.safe_harbor, snapshot.answer_rate
+    slot, p = targets.safe_harbor / 2, snapshot.answer_rate
     ring, answer = snapshot.ring_window, snapshot.answer_times
-    count = math.ceil(ring / slot)
+    count = math.ceil(ring / slot - 1e-9)
     answers: list[list[float]] = [[] for _ in range(count)]
-    frees: list[list[float]] = [[] for _ in range(count)]
+    frees: list[list[float]] = [[] for _ in range(count + 1)]
     for age in snapshot.line_ages:
         for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
             answers[k].append(x)
     wrap = snapshot.wrap_times
-    delay = _grid(wrap.mean) if wrap is not None else 0.0
     for elapsed in snapshot.busy_elapsed:
-        row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count, delay)
+        row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count + 1, wrap)
         for k, x in enumerate(row):
             frees[k].append(x)
     for elapsed in snapshot.wrapping if wrap is not None else ():
-        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count, 0.0)):
+        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count + 1, None)):
             frees[k].append(x)
     return _Slots(
         answers=tuple(_count(a) for a in answers),
@@ -259,33 +276,48 @@ def _with_new(answers: tuple[float, ...], new: int, chance: float) -> list[float
     return out
 
 
+_TINY = 1e-10  # states less likely than this are dropped (they only lose abandons)
+
+
 def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
-    """E[live answers finding no agent within a slot], slot by slot: agents free at the
-    start of a slot (capped at ``top``, which only overstates abandons) plus those freeing
-    in it serve the answers of the slot; the rest are abandoned."""
+    """E[live answers finding no agent within the safe harbor], over half-harbor slots.
+
+    The state between slots is one number: ``s > 0`` agents free, ``s < 0`` answers of the
+    slot just ended still waiting (there cannot be both: a free agent takes a waiting call).
+    In a slot, the agents freeing serve first the answers still waiting from the slot
+    before (the last slot of their harbor: those left over are abandoned), then the slot's
+    own answers; what is left waits into the next slot. Free agents above ``top`` are
+    counted as ``top`` (which only overstates abandons)."""
     top = max(free + 2, 8)
-    agents = [0.0] * (top + 1)
-    agents[min(free, top)] = 1.0
+    states: dict[int, float] = {min(free, top) if free else -slots.waiting: 1.0}
     abandons = 0.0
     for k, freed in enumerate(slots.frees):
+        ready: dict[int, float] = {}  # after the agents freeing served the calls waiting
+        for s, ps in states.items():
+            for f, pf in enumerate(freed):
+                pj = ps * pf
+                if pj < _TINY:
+                    continue
+                left = s + f
+                if s < 0 and left < 0:
+                    abandons -= left * pj
+                    left = 0
+                left = min(left, top)
+                ready[left] = ready.get(left, 0.0) + pj
+        if k == len(slots.answers):
+            states = ready
+            break
         chance = slots.new_line[k] if k < len(slots.new_line) else 0.0
         live = _with_new(slots.answers[k], new, chance)
-        if k == 0 and slots.waiting:
-            live = [0.0] * slots.waiting + live
-        ready = [0.0] * (top + 1)
-        for x, px in enumerate(agents):
-            if px > 1e-10:
-                for a, pa in enumerate(freed[: top - x]):
-                    ready[x + a] += px * pa
-                ready[top] += px * sum(freed[top - x :])
-        agents = [0.0] * (top + 1)
-        for y, py in enumerate(ready):
-            if py > 1e-10:
-                for n, pn in enumerate(live[: y + 1]):
-                    agents[y - n] += py * pn
-                for n in range(y + 1, len(live)):  # more answers than agents: none left
-                    abandons += (n - y) * py * live[n]
-                    agents[0] += py * live[n]
+        states = {}
+        for left, pl in ready.items():
+            for n, pn in enumerate(live):
+                pk = pl * pn
+                if pk >= _TINY:
+                    states[left - n] = states.get(left - n, 0.0) + pk
+    for s, ps in states.items():  # answers of the last slot that no agent reached
+        if s < 0:
+            abandons -= s * ps
     return abandons
 
 
@@ -320,10 +352,11 @@ class Feedback:
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    gain: float = 0.1  # log-scale step per adjustment at a full relative error
-    min_live: int = 50  # live answers a window needs before the scale moves
+    gain: float = 0.1  # adjust: log-scale step per adjustment at a full relative error
+    min_live: int = 50  # adjust: live answers a window needs before the scale moves
     lowest: float = 0.1
     highest: float = 2.0
+    per_abandon: float = 0.1  # spend: log-scale per abandon the day's budget has left
 
 
 def adjust(
@@ -339,11 +372,7 @@ def adjust(
     ``compliance_rate`` the rate the rules measure (the worst of the campaign's 30-day and
     today's), which decides the fallback to progressive.
     """
-    fallback = feedback.fallback
-    if compliance_rate >= targets.hard_limit:
-        fallback = True
-    elif fallback and compliance_rate <= targets.abandon_target:
-        fallback = False
+    fallback = _fallback(feedback.fallback, targets, compliance_rate)
     scale = feedback.scale
     abandoned, answered = window
     if answered >= tuning.min_live and targets.abandon_target > 0:
@@ -351,6 +380,34 @@ def adjust(
         scale *= math.exp(tuning.gain * max(-1.0, min(1.0, error)))
         scale = max(tuning.lowest, min(tuning.highest, scale))
     return Feedback(scale, fallback)
+
+
+def spend(
+    feedback: Feedback,
+    targets: Targets,
+    day: tuple[int, int],
+    compliance_rate: float,
+    tuning: Tuning = Tuning(),
+) -> Feedback:
+    """The abandon target spent over the day (call it every minute or so).
+
+    ``day`` is (abandoned, live answered) since the day began. The abandons the target still
+    allows, ``target x answered - abandoned``, set the scale: ``exp(per_abandon x left)``
+    within ``lowest..highest``. A day under its target lets the next decisions take more, one
+    over it makes them take less, and since the scale follows the budget left (not the
+    error of a window), a model that is off by a constant factor only shifts the budget by
+    a constant number of abandons: the day's rate still tends to the target. The fallback
+    to progressive is decided as in ``adjust``."""
+    abandoned, answered = day
+    left = targets.abandon_target * answered - abandoned
+    scale = max(tuning.lowest, min(tuning.highest, math.exp(tuning.per_abandon * left)))
+    return Feedback(scale, _fallback(feedback.fallback, targets, compliance_rate))
+
+
+def _fallback(fallback: bool, targets: Targets, compliance_rate: float) -> bool:
+    if compliance_rate >= targets.hard_limit:
+        return True
+    return fallback and compliance_rate > targets.abandon_target
 
 
 def decide(
