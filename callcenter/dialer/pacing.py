@@ -8,24 +8,27 @@ Preview and progressive: one line per free agent (preview offers the lead to the
 first, and dials when the agent accepts).
 
 Predictive, the model (docs/dialer.md, "The pacing model"). The next ring window (20 s) is
-cut into slots as long as the safe harbor (2 s: a live answer not given an agent within it
-is abandoned). Per slot ``k``:
+cut into slots half as long as the safe harbor (2 s: a live answer not given an agent within
+it is abandoned), so a live answer can wait out its own slot and the next. Per slot ``k``
+(of length ``d = 1 s``):
 
 - each line in flight, ``a`` seconds old and not answered, answers live in slot ``k`` with
-  ``p (G(a + 2k + 2) - G(a + 2k)) / (1 - p G(a))``: ``p`` the live answer rate (live humans
+  ``p (G(a + dk + d) - G(a + dk)) / (1 - p G(a))``: ``p`` the live answer rate (live humans
   / dials), ``G`` the distribution of the time to a live answer within the ring window
   (Bayes: the line has not answered so far); a new line the same with ``a = 0``; an
-  answered call already waiting for an agent arrives in slot 0;
+  answered call already waiting for an agent is counted as waiting from the slot before;
 - each busy agent frees within ``t`` with ``P(H <= e + t | H > e)``, ``e`` seconds into
   its handle time ``H`` (talk plus wrap-up); when the dialer tells talk and wrap-up apart
   (it sees the customer hang up), an agent ``w`` seconds into wrap-up frees with
   ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
-  ``P(T <= e + t - mean(W) | T > e)``: a wrap-up is short and regular, so an agent who
-  just hung up is the surest agent to come;
+  ``P(T + W <= e + t | T > e)`` (the wrap-up ``W`` taken at its quantiles): a wrap-up is
+  short and regular, so an agent who just hung up is the surest agent to come;
 - the slot's live answers and freed agents are counted exactly from those chances
   (Poisson-binomial: independent events, each with its own chance; the new lines binomial);
-  the agents free at the start of the slot plus those freeing in it serve the slot's
-  answers, the others are abandoned, the agents left carry to the next slot.
+  the agents freeing in the slot serve first the answers still waiting from the slot
+  before (those left over have waited their 2 s: abandoned), then, with the agents already
+  free, the slot's own answers; the answers left wait into the next slot, the agents left
+  stay free.
 
 That chain gives E[abandons] exactly for the model; the decision is the largest ``n`` (new
 lines) with ``E[abandons] / E[live answers] <= target`` (the US measure: abandoned / live
@@ -34,9 +37,11 @@ most ``max_lines_per_agent`` x staffed agents, the campaign's own cap, and the n
 decision may place (the trunks' calls per second, FreeSWITCH's sessions per second).
 
 What the model leaves out (calls and agents independent, slots instead of exact times,
-estimates of ``p``, ``G``, ``H``) the feedback corrects: ``Feedback`` scales the target by
-the MEASURED abandon rate of a recent window, and at the hard limit the campaign falls back
-to progressive until the rate is back under the target.
+estimates of ``p``, ``G``, ``T``, ``W``) the feedback corrects: ``spend`` scales the target
+by the abandons the day's budget has left (``target x live answered - abandoned``), so the
+day's measured rate tends to the target whatever the model's bias (``adjust``, the older
+loop on a window's rate, is kept for callers that steer by a window), and at the hard limit
+the campaign falls back to progressive until the rate is back under the target.
 """
 
 from __future__ import annotations
@@ -355,7 +360,7 @@ class Tuning:
     gain: float = 0.1  # adjust: log-scale step per adjustment at a full relative error
     min_live: int = 50  # adjust: live answers a window needs before the scale moves
     lowest: float = 0.1
-    highest: float = 2.0
+    highest: float = 4.0
     per_abandon: float = 0.1  # spend: log-scale per abandon the day's budget has left
 
 
