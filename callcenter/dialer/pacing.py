@@ -330,10 +330,17 @@ def predictive(
     snapshot: Snapshot, targets: Targets, limits: Limits, scale: float = 1.0
 ) -> Decision:
     """The largest n with E[abandons] / E[live answers] <= target x scale (module docstring)."""
+    return _largest(_slots(snapshot, targets), snapshot, targets, limits, scale)
+
+
+def _largest(
+    slots: _Slots, snapshot: Snapshot, targets: Targets, limits: Limits, scale: float
+) -> Decision:
+    """``predictive`` on slots already counted (the bench's clairvoyant bound replaces the
+    agents' chances of freeing by the times it knows)."""
     floor = progressive(snapshot, limits, Mode.PREDICTIVE)
     allowed = room(snapshot, limits)
     target = targets.abandon_target * scale
-    slots = _slots(snapshot, targets)
     per_line = sum(slots.new_line)
     n = floor.calls
     live = slots.expected + n * per_line

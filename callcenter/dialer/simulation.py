@@ -21,7 +21,7 @@ from typing import Protocol
 
 from callcenter.dialer import pacing
 from callcenter.dialer.distributions import Durations, Empirical, LogNormal
-from callcenter.dialer.pacing import Feedback, Limits, Mode, Snapshot, Targets, Tuning
+from callcenter.dialer.pacing import Feedback, Limits, Snapshot, Targets, Tuning
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,14 +303,12 @@ class ModelPacer:
         if view.now >= self._next_adjust:
             self._adjust(view)
             now = snapshot(view, rate, self._talk, self._answer, self._wrap)
-        warm = len(view.talk_times) >= self.WARM_UP
-        return pacing.decide(
-            Mode.PREDICTIVE if warm else Mode.PROGRESSIVE,
-            now,
-            self.targets,
-            self.limits,
-            self.feedback,
-        ).calls
+        if len(view.talk_times) >= self.WARM_UP and not self.feedback.fallback:
+            return self.predictive(view, now).calls
+        return pacing.progressive(now, self.limits).calls
+
+    def predictive(self, view: View, now: Snapshot) -> pacing.Decision:
+        return pacing.predictive(now, self.targets, self.limits, self.feedback.scale)
 
     def _adjust(self, view: View) -> None:
         self._next_adjust = view.now + self.every

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python tests/benchmarks/bench_dialer.py [--agents 5,20,50] [--hours 8]
          [--seeds 1,2,3] [--targets 0.015,0.025] [--hard-limit 0.03]
-         [--drop-limits 0.015,0.03]
+         [--drop-limits 0.015,0.03] [--clairvoyant]
 
 The same seeded shift (``callcenter.dialer.simulation``: 25% live answers, 20% machines,
 8% busy, 4% failures, the rest ringing out at 20 s; talk 165 s mean + 15 s wrap-up = a
@@ -34,6 +34,7 @@ test: it prints figures and exits 0 unless the run itself broke.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
@@ -41,7 +42,8 @@ from dataclasses import dataclass
 from functools import partial
 from statistics import mean
 
-from callcenter.dialer.pacing import Targets
+from callcenter.dialer import pacing
+from callcenter.dialer.pacing import Decision, Snapshot, Targets
 from callcenter.dialer.simulation import (
     ModelPacer,
     Pacer,
@@ -105,6 +107,41 @@ class VicidialPacer:
         self.level = max(1.0, level)
 
 
+class KnownShift(Shift):
+    """A shift that remembers when each busy agent will be free (talk and wrap-up are drawn
+    when the call connects)."""
+
+    def __init__(self, agents: int, hours: float, traffic: Traffic, seed: int) -> None:
+        super().__init__(agents, hours, traffic, seed)
+        self.free_at: dict[int, float] = {}
+
+    def _push(self, at: float, kind: str, ref: int) -> None:
+        if kind == "free":
+            self.free_at[ref] = at
+        super()._push(at, kind, ref)
+
+
+class ClairvoyantPacer(ModelPacer):
+    """Ours told every busy agent's exact free time: the agents' chances of freeing per slot
+    become certainties, the calls stay as uncertain as for ours. No dialer can know this:
+    it bounds what foreseeing the agents better could give (``--clairvoyant``)."""
+
+    shift: KnownShift | None = None
+
+    def predictive(self, view: View, now: Snapshot) -> Decision:
+        assert self.shift is not None
+        slots = pacing._slots(now, self.targets)
+        width = self.targets.safe_harbor / 2  # the chain's slot
+        known = [0] * len(slots.frees)
+        for agent in self.shift.busy:
+            k = int((self.shift.free_at[agent] - view.now) // width)
+            if 0 <= k < len(known):
+                known[k] += 1
+        exact = tuple(tuple(float(i == c) for i in range(c + 1)) for c in known)
+        slots = dataclasses.replace(slots, frees=exact)
+        return pacing._largest(slots, now, self.targets, self.limits, self.feedback.scale)
+
+
 @dataclass
 class Row:
     agents: int
@@ -116,7 +153,10 @@ class Row:
 
 def run(agents: int, hours: float, seed: int, name: str, pacer: Pacer) -> Row:
     started = time.process_time()
-    result = Shift(agents, hours, Traffic(), seed).run(pacer)
+    shift = KnownShift(agents, hours, Traffic(), seed)
+    if isinstance(pacer, ClairvoyantPacer):
+        pacer.shift = shift
+    result = shift.run(pacer)
     return Row(agents, seed, name, result, time.process_time() - started)
 
 
@@ -128,6 +168,9 @@ def pacers(args: argparse.Namespace) -> list[tuple[str, Callable[[], Pacer]]]:
     made.append((f"vicidial hard {limits[-1]:.1%}", partial(VicidialPacer, limits[-1], True)))
     for target in (float(x) for x in args.targets.split(",")):
         made.append((f"ours {target:.1%}", partial(ModelPacer, Targets(target, args.hard_limit))))
+        if args.clairvoyant:
+            known = partial(ClairvoyantPacer, Targets(target, args.hard_limit))
+            made.append((f"clairvoyant {target:.1%}", known))
     return made
 
 
@@ -142,6 +185,11 @@ def main() -> None:
     parser.add_argument("--targets", default="0.015,0.025", help="ours, at each abandon target")
     parser.add_argument("--hard-limit", type=float, default=0.03)
     parser.add_argument("--drop-limits", default="0.015,0.03")
+    parser.add_argument(
+        "--clairvoyant",
+        action="store_true",
+        help="also ours told every agent's exact free time (a bound, not a dialer)",
+    )
     args = parser.parse_args()
     print(
         f"{'agents':>6} {'seed':>4} {'pacer':<18} {'talk min/agent-h':>16} {'vs progressive':>22} "
