@@ -174,7 +174,9 @@ def pacers(args: argparse.Namespace) -> list[tuple[str, Callable[[], Pacer]]]:
     return made
 
 
-GAIN_TARGET, GAIN_AGENTS = 0.20, 20
+# the issue's targets: +20% over progressive at 20 agents; the shift's abandon rate <= 3%
+# (whatever hard limit ours is given: --hard-limit 1 lifts it to see what abandons buy)
+GAIN_TARGET, GAIN_AGENTS, BOUND = 0.20, 20, 0.03
 
 
 def main() -> None:
@@ -201,19 +203,19 @@ def main() -> None:
         for seed in (int(x) for x in args.seeds.split(",")):
             ran = [run(agents, args.hours, seed, name, make()) for name, make in pacers(args)]
             for row in ran:
-                print_row(row, ran[0].result, args.hard_limit)
+                print_row(row, ran[0].result)
             rows += ran
         spread(rows)
-        verdicts(rows, args.hard_limit)
+        verdicts(rows)
 
 
-def print_row(row: Row, progressive: Result, hard_limit: float) -> None:
+def print_row(row: Row, progressive: Result) -> None:
     r = row.result
     gain = r.talk_minutes_per_agent_hour / progressive.talk_minutes_per_agent_hour - 1
     versus = f"{gain:+.1%}" if row.name != "progressive" else ""
     if row.name.startswith("ours") and row.agents == GAIN_AGENTS:
         versus += f" (>= {GAIN_TARGET:+.0%}: {'PASS' if gain >= GAIN_TARGET else 'MISS'})"
-    bound = f"{r.abandon_rate:.2%}" + (f" {'PASS' if r.abandon_rate <= hard_limit else 'MISS'}")
+    bound = f"{r.abandon_rate:.2%} {'PASS' if r.abandon_rate <= BOUND else 'MISS'}"
     print(
         f"{row.agents:>6} {row.seed:>4} {row.name:<18} {r.talk_minutes_per_agent_hour:>16.1f} "
         f"{versus:>22} {bound:>16} {r.worst_window(20):>12.2%} {r.peak_lines:>10} "
@@ -235,14 +237,14 @@ def spread(rows: list[Row]) -> None:
         )
 
 
-def verdicts(rows: list[Row], hard_limit: float) -> None:
+def verdicts(rows: list[Row]) -> None:
     """Per seed: ours against progressive and against every heuristic run of that seed
     whose abandon rate is equal or higher (the issue's 'at equal or lower abandon rate')."""
     for row in (row for row in rows if row.name.startswith("ours")):
         same = [other for other in rows if other.seed == row.seed]
         ours, progressive = row.result, same[0].result
         gain = ours.talk_minutes_per_agent_hour / progressive.talk_minutes_per_agent_hour - 1
-        bound = "PASS" if ours.abandon_rate <= hard_limit else "MISS"
+        bound = "PASS" if ours.abandon_rate <= BOUND else "MISS"
         versus = []
         for other in (o for o in same if o.name.startswith("vicidial")):
             if other.result.abandon_rate >= ours.abandon_rate:
@@ -251,7 +253,7 @@ def verdicts(rows: list[Row], hard_limit: float) -> None:
         print(
             f"       seed {row.seed} {row.name}: {gain:+.1%} vs progressive"
             f"{' (target >= +20%)' if row.agents == GAIN_AGENTS else ''}; abandon rate <= "
-            f"{hard_limit:.0%}: {bound}; vs heuristics at >= its abandon rate: "
+            f"{BOUND:.0%}: {bound}; vs heuristics at >= its abandon rate: "
             f"{', '.join(versus) or 'none that high'}"
         )
 
