@@ -367,8 +367,9 @@ class Tuning:
     gain: float = 0.1  # adjust: log-scale step per adjustment at a full relative error
     min_live: int = 50  # adjust: live answers a window needs before the scale moves
     lowest: float = 0.1
-    highest: float = 4.0
+    highest: float = 2.0  # adjust's cap
     per_abandon: float = 0.1  # spend: log-scale per abandon the day's budget has left
+    spend_highest: float = 4.0  # spend's cap (at 5 agents 2x left a 2.5% target at 1.3%)
 
 
 def adjust(
@@ -405,14 +406,14 @@ def spend(
 
     ``day`` is (abandoned, live answered) since the day began. The abandons the target still
     allows, ``target x answered - abandoned``, set the scale: ``exp(per_abandon x left)``
-    within ``lowest..highest``. A day under its target lets the next decisions take more, one
+    within ``lowest..spend_highest``. A day under its target lets the next decisions take more, one
     over it makes them take less, and since the scale follows the budget left (not the
     error of a window), a model that is off by a constant factor only shifts the budget by
     a constant number of abandons: the day's rate still tends to the target. The fallback
     to progressive is decided as in ``adjust``."""
     abandoned, answered = day
     left = targets.abandon_target * answered - abandoned
-    scale = max(tuning.lowest, min(tuning.highest, math.exp(tuning.per_abandon * left)))
+    scale = max(tuning.lowest, min(tuning.spend_highest, math.exp(tuning.per_abandon * left)))
     return Feedback(scale, _fallback(feedback.fallback, targets, compliance_rate))
 
 

@@ -235,8 +235,8 @@ def test_spend_follows_the_budget_the_day_has_left() -> None:
     assert spend(Feedback(), targets, (1, 100), 0.01, tuning).scale == pytest.approx(math.exp(0.1))
     # 5 spent: 3 over: e^-0.3
     assert spend(Feedback(), targets, (5, 100), 0.0, tuning).scale == pytest.approx(math.exp(-0.3))
-    # within lowest..highest
-    assert spend(Feedback(), targets, (0, 100_000), 0.0, tuning).scale == tuning.highest
+    # within lowest..spend_highest
+    assert spend(Feedback(), targets, (0, 100_000), 0.0, tuning).scale == tuning.spend_highest
     assert spend(Feedback(), targets, (500, 1000), 0.0, tuning).scale == tuning.lowest
     # the fallback as adjust decides it: at the hard limit, until back under the target
     fell = spend(Feedback(), targets, (4, 100), 0.04, tuning)
