@@ -34,8 +34,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the engine with its dev tools
 
-test: $(STAMP) ## Run every test (needs PostgreSQL on 127.0.0.1:5432, see README)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run every test, one pytest process per core (needs PostgreSQL on 127.0.0.1:5432, see README)
+	$(BIN)/python tests/shards.py
 
 lint: $(STAMP) ## ruff: lint and formatting check
 	$(BIN)/ruff check callcenter tests migrations
@@ -74,6 +74,8 @@ bench: $(STAMP) ## Run the benchmarks (over an hour, PostgreSQL on BENCH_DATABAS
 	$(BIN)/python tests/benchmarks/bench_ewt.py
 	@echo "== tests/benchmarks/bench_dialer.py (8-hour outbound shifts, 5/20/50 agents, seeds 1-3, 10-20 min; docs/dialer.md)"
 	$(BIN)/python tests/benchmarks/bench_dialer.py
+	@echo "== tests/benchmarks/bench_lead_import.py (a 1M-row lead file in, then again: time and peak RSS; docs/dialer.md)"
+	$(BIN)/python tests/benchmarks/bench_lead_import.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_staffing.py (Erlang C/A plans vs the simulator, 3 levels, ~20 min; docs/staffing.md)"
 	$(BIN)/python tests/benchmarks/bench_staffing.py
 

@@ -27,6 +27,11 @@ from callcenter.calls.routing import RouteTable, parse_target
 from callcenter.cdr.backstop import BackstopMetrics, CdrBackstop
 from callcenter.cdr.receiver import PATH as FS_CDR_PATH
 from callcenter.cdr.receiver import XmlCdrReceiver
+from callcenter.dialer.amd import SUBSCRIPTION as AMD_EVENTS
+from callcenter.dialer.amd import NodeAmd
+from callcenter.dialer.calls import DialerCalls
+from callcenter.dialer.metrics import DialerMetrics
+from callcenter.dialer.runner import Dialer
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
 from callcenter.esl.vocabulary import DEFAULT_EVENTS
@@ -197,6 +202,16 @@ class App:
             caller_id=settings.outbound_caller_id,
         )  # fmt: skip
         self.queues.route = target_runner  # where a queue's overflow target sends callers
+        # outbound campaigns (docs/dialer.md): a runner per running campaign, and its calls'
+        dial_node = lambda: next((c for c in self.connections.values() if c.connected), None)  # noqa: E731
+        self.dialer = Dialer(
+            self.database, self.dispatcher, self.outbound, dial_node,
+            metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
+        )  # fmt: skip
+        self.dialer_calls = DialerCalls(
+            self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node),
+            tts=(settings.tts_engine, settings.tts_voice),
+        )  # fmt: skip
         # recording (docs/recording.md): per policy from the bridge, each file checked after
         # its call off the call path, retention applied daily
         self.recording_metrics = RecordingMetrics(self.registry)
@@ -207,6 +222,7 @@ class App:
                 parse_template(settings.recording_template),
                 self.phones,
                 self.phone.options.codes,  # *27 / *28 pressed during a call
+                self.writer.write_recording,  # a live file's row: a restart adopts it
             ),
             RecordingChecker(
                 self.database, self.events, self.recording_metrics, flush=self.writer.flush
@@ -214,6 +230,7 @@ class App:
             self.database,
             self.recording_metrics,
             recordings_root,
+            settings.recording_keep_days,
         )
         self.queues.recorder = self.recordings.recorder
         options = CallOptions(
@@ -237,17 +254,19 @@ class App:
                 phone=self.phone,  # what agents' phones dial: feature codes, calls
                 supervision_finish=functools.partial(supervision.finish, self.database),
                 callback=self.callback_calls,
+                dialer=self.dialer_calls,
             )
             connection = ESLConnection(
                 node,
                 on_event=functools.partial(self._on_event, manager, node.name),
                 on_connected=functools.partial(self._on_connected, manager, node.name),
                 metrics=self.esl_metrics,
-                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS),
+                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS, *AMD_EVENTS),  # CUSTOM subclasses last
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
             manager.on_leg = self.trunking.on_leg  # a trunk's channels counted and freed
+            manager.arrived_on = self.trunking.arrived_on  # DID and caller in its country
             self.trunks.bind(node.name, connection)
             manager.recordings = self.recordings
             self.managers[node.name] = manager
@@ -284,6 +303,7 @@ class App:
                 before_acd=lambda: self.writer.flush(2.0),
                 webhooks=self.webhooks.rescan,
                 trunks=self.trunks.changed,
+                campaigns=self.dialer.changed,
             ),
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),
@@ -302,6 +322,7 @@ class App:
             kpis=self.kpis,
             tally=self.wallboard_tally,
             sessions=self.wallboard_sessions,
+            dialer=self.dialer,
         )
         self.metrics.mounts[api.PREFIX] = self.api
         self.metrics.mounts[wallboard_web.PREFIX] = wallboard_web.WallboardSite(
@@ -411,6 +432,7 @@ class App:
         self._start_metrics()
         for connection in self.connections.values():
             connection.start()
+        self.dialer.start()
         self._started = True
         tune_gc()
         log.info(
@@ -427,6 +449,7 @@ class App:
             gevent.spawn(manager.drain, self.settings.shutdown_grace)
             for manager in self.managers.values()
         ]
+        self.dialer.stop()  # no new calls; the live ones drain with the rest
         gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
         for connection in self.connections.values():
             connection.stop()

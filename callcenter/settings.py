@@ -125,6 +125,9 @@ class Settings:
     # where a recording is written under recordings_dir (recording.template; the extension
     # names the format FreeSWITCH writes), checked when the settings are read
     recording_template: str = "{date:%Y/%m/%d}/{queue}/{call_uuid}.wav"
+    # days a recording in no queue (IVR only, a direct call) keeps its file; 0: kept
+    # (a queue's own --keep-days covers its calls; voicemail is never purged)
+    recording_keep_days: int = 0
     # the zone reports cut their intervals in, for a queue without its own (docs/kpis.md)
     time_zone: str = "UTC"
     source: str = "defaults"
@@ -370,6 +373,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         return parse_pairs(value, where)
     if key == "pause_default_reason":
         return _as_str(value, where)
+    if key == "recording_keep_days":
+        number = _as_float(value, where, minimum=0)
+        if number != int(number) or number > 36_500:
+            raise ConfigError(f"{where}: expected whole days 0-36500 (0: kept), got {value!r}")
+        return int(number)
     if key == "pin_max_failures":
         number = _as_float(value, where, minimum=1)
         if number != int(number):

@@ -107,6 +107,7 @@ def spec_of(queue: QueueRecord) -> QueueSpec:
         recording=QueueRecording(
             policy.of_queue(queue.recording_policy, queue.recording_sample_percent),
             queue.recording_announcement,
+            tuple(m.extension for m in queue.members),
         ),
     )
 
@@ -254,8 +255,8 @@ class Dispatcher:
         """The agent's leg left a live call (a transfer): wrap-up (``AgentPresence``)."""
         self.post(m.AgentReleased(call_uuid, extension))
 
-    def bind(self, reservation: str, call_uuid: str) -> None:
-        self.post(m.Bind(reservation, call_uuid))
+    def bind(self, reservation: str, call_uuid: str, *, wrapup: bool = False) -> None:
+        self.post(m.Bind(reservation, call_uuid, wrapup))
 
     def bridged_before(
         self, ticket: str, queue: str, call_uuid: str, extension: str, joined_us: int,
@@ -697,6 +698,9 @@ class Dispatcher:
         if held is None:
             return  # expired or released meanwhile
         extension = held[0]
+        agent = self.board.agents.get(extension)
+        if message.wrapup and agent is not None and agent.wrapup_seconds > 0:
+            agent.wrapup_due = True  # vacate() puts it in wrap-up when the call ends
         self._save_agents(self.board.occupy(extension, _hold(message.call_uuid), self.clock()))
         self._save_agents(self.board.vacate(extension, _reservation(message.id), self.clock()))
 

@@ -147,10 +147,12 @@ class Reserve:
 
 @dataclass(frozen=True, slots=True)
 class Bind:
-    """The reserved agent is now on ``call_uuid``: held until that call ends."""
+    """The reserved agent is now on ``call_uuid``: held until that call ends (then, with
+    ``wrapup``, in wrap-up for the agent's wrap-up time, as after a queue call)."""
 
     id: str
     call_uuid: str
+    wrapup: bool = False
 
 
 @dataclass(frozen=True, slots=True)

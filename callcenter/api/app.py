@@ -13,7 +13,10 @@ from callcenter.acd.dispatcher import Dispatcher
 from callcenter.api import (
     agents,
     calls,
+    campaigns,
     cdrs,
+    dialer_live,
+    dispositions,
     flows,
     kpis,
     queues,
@@ -71,6 +74,7 @@ def for_engine(
     kpis: Any = None,
     tally: Tally | None = None,
     sessions: Sessions | None = None,
+    dialer: Any = None,
 ) -> Api:
     """The engine's API: its database, its ACD board (read-only) and its live flows."""
     env = ApiEnv(
@@ -84,6 +88,7 @@ def for_engine(
         time_zone=settings.time_zone,
         kpis=kpis,
         tally=tally,
+        dialer=dialer,
     )
     return Api(env, events=events, sessions=sessions)
 
@@ -99,11 +104,14 @@ def operations(env: ApiEnv) -> list[Operation]:
         *webhooks.operations(env),
         *voicemails.operations(env),
         *trunks.operations(env),
+        *campaigns.operations(env),
         *recordings.operations(env),
         *reports.operations(env),
         *kpis.operations(env),
         *wallboard_api.operations(env),
         *staffing_api.operations(env),
+        *dialer_live.operations(env),
+        *dispositions.operations(env),
     ]
 
 

@@ -29,6 +29,7 @@ class ApiEnv:
     time_zone: str = "UTC"  # reports: the zone of a queue without its own (settings.time_zone)
     kpis: Any = None  # the engine's live KPIs (kpi.live.LiveKpis, api.kpis.KpiReader)
     tally: Tally | None = None  # the engine's wallboard tally (queue rates, agents' callers)
+    dialer: Any = None  # the engine's dialer (dialer.runner.Dialer, api.dialer_live.LiveReader)
 
     def flow_names(self) -> Collection[str] | None:
         return None if self.flows is None else self.flows.names()

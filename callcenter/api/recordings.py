@@ -32,7 +32,10 @@ class Recording(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     duration_ms: int | None = Field(description="What FreeSWITCH reported (record_ms).")
-    status: str = Field(description="The file's check: pending, ok, missing, corrupt, deleted.")
+    status: str = Field(
+        description="The file's check: recording (its call is live), pending, ok, missing, "
+        "corrupt, deleted."
+    )
     size_bytes: int | None
     sha256: str | None
     channels: int | None = Field(description="2: stereo, the caller left, the agent right.")
@@ -48,7 +51,7 @@ class Recording(BaseModel):
 class RecordingQuery(PageQuery):
     call: str | None = Field(None, max_length=64, description="Only this call's.")
     queue: str | None = Field(None, max_length=64)
-    status: str | None = Field(None, pattern="^(pending|ok|missing|corrupt|deleted)$")
+    status: str | None = Field(None, pattern="^(recording|pending|ok|missing|corrupt|deleted)$")
     since: datetime | None = Field(None, description="Started at or after (UTC if naive).")
     until: datetime | None = Field(None, description="Started before.")
 

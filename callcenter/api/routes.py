@@ -63,12 +63,16 @@ class OutboundRoute(BaseModel):
     enabled: bool
     failover: list[str] = Field([], description="Trunks tried after gateway, in order.")
     failover_causes: list[str] = Field([], description="Causes that try the next trunk.")
+    group: str | None = Field(None, description="A trunk group instead of gateway/failover.")
 
 
 class OutboundCreate(BaseModel):
     name: str = Field(max_length=64, examples=["national"])
     pattern: str = Field(max_length=1024, examples=[r"^\+1\d{10}$"])
-    gateway: str = Field(max_length=128, examples=["carrier-a"])
+    gateway: str = Field("", max_length=128, examples=["carrier-a"])
+    group: str | None = Field(
+        None, max_length=64, description="A trunk group instead of gateway and failover."
+    )
     number_format: str = Field("$0", max_length=255)
     caller_id_number: str | None = Field(None, max_length=64)
     priority: int = Field(100, ge=-1_000_000, le=1_000_000)
@@ -79,9 +83,17 @@ class OutboundCreate(BaseModel):
 class Dialout(BaseModel):
     route: str
     gateway: str
+    failover: list[str] = Field([], description="The trunks tried next, in this call's order.")
+    group: str | None = None
     number: str
     caller_id_number: str | None
     dial_string: str
+
+
+class RouteTestQuery(BaseModel):
+    trunk: str | None = Field(
+        None, max_length=64, description="As a call arriving on this trunk (its country)."
+    )
 
 
 class NumberIn(BaseModel):
@@ -113,6 +125,7 @@ def _outbound(record: OutboundRouteRecord) -> OutboundRoute:
         enabled=record.enabled,
         failover=[g for g in record.failover_gateways.split(",") if g],
         failover_causes=sorted(parse_causes(record.failover_causes)),
+        group=record.trunk_group,
     )
 
 
@@ -155,9 +168,11 @@ def operations(env: ApiEnv) -> list[Operation]:
         routes.remove(db, ask.who, ask.path["did"])
 
     def test_route(ask: Ask) -> RouteTestOut:
+        query: RouteTestQuery = ask.query
         found = routes.test(
-            db, ask.path["did"], default=env.default_route, country=env.default_country or None
-        )
+            db, ask.path["did"], default=env.default_route, country=env.default_country or None,
+            trunk=query.trunk,
+        )  # fmt: skip
         return RouteTestOut(
             did=found.did, target=found.target, by=found.by, route=found.route, why=found.why
         )
@@ -176,6 +191,7 @@ def operations(env: ApiEnv) -> list[Operation]:
             body.name,
             pattern=body.pattern,
             gateway=body.gateway,
+            group=body.group,
             number_format=body.number_format,
             caller_id_number=body.caller_id_number,
             priority=body.priority,
@@ -204,6 +220,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         return Dialout(
             route=found.route,
             gateway=found.gateway,
+            failover=list(found.failover),
+            group=found.group,
             number=found.number,
             caller_id_number=found.caller_id_number,
             dial_string=found.dial_string,
@@ -222,13 +240,14 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("DELETE", item, ADMIN, delete_route, "Delete a route", TAG,
                   errors=(404, 409, 422)),
         Operation("GET", item + "/test", READ, test_route,
-                  "Where a call to this DID would go now", TAG, RouteTestOut, errors=(404, 422)),
+                  "Where a call to this DID would go now", TAG, RouteTestOut,
+                  query=RouteTestQuery, errors=(404, 422)),
         Operation("GET", "/outbound-routes", READ, list_outbound_routes,
                   "List outbound routes in the order they are tried", OUT_TAG,
                   Page[OutboundRoute], query=PageQuery, errors=(400, 422)),
         Operation("POST", "/outbound-routes", ADMIN, create_outbound_route,
                   "Add an outbound route", OUT_TAG, OutboundRoute, body=OutboundCreate,
-                  status=201, errors=(400, 409, 422)),
+                  status=201, errors=(400, 404, 409, 422)),
         Operation("POST", "/outbound-test", READ, test_outbound_route,
                   "The route and dial string a number would get", OUT_TAG, Dialout,
                   body=NumberIn, errors=(400, 422)),

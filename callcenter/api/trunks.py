@@ -1,5 +1,6 @@
 """``/trunks``: SIP carriers (the password is write-only: ``password_set`` says whether one
-is stored), ``/trunk-status`` (what each FreeSWITCH node last said), ``/trunk-apply``."""
+is stored), ``/trunk-status`` (what each FreeSWITCH node last said), ``/trunk-apply``,
+``/trunk-groups`` (trunks an outbound route names together, with a strategy)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.routing import Ask, Operation
-from callcenter.services import trunks
+from callcenter.services import trunk_groups, trunks
 from callcenter.store.models.tokens import TokenScope
+from callcenter.trunks.groups import MAX_MEMBERS, Strategy
+from callcenter.trunks.groups import TrunkGroup as GroupSpec
 from callcenter.trunks.spec import NumberStyle, Transport, TrunkSpec
 
 READ, ADMIN = TokenScope.READ, TokenScope.ADMIN
@@ -85,6 +88,29 @@ class Applied(BaseModel):
     applied: bool = Field(description="Sent to the running engines (reloadxml, rescan, ...).")
 
 
+class TrunkGroup(BaseModel):
+    name: str
+    strategy: Strategy
+    members: list[str] = Field(description="Stored trunks, in order.")
+
+
+class TrunkGroupUpdate(BaseModel):
+    strategy: Strategy | None = None
+    members: list[str] | None = Field(
+        None, max_length=MAX_MEMBERS, description="All the members, in their new order."
+    )
+
+
+class TrunkGroupCreate(BaseModel):
+    name: str = Field(max_length=64, examples=["de-out"])
+    strategy: Strategy = Strategy.IN_ORDER
+    members: list[str] = Field(max_length=MAX_MEMBERS, examples=[["carrier-a", "carrier-b"]])
+
+
+def _group(group: GroupSpec) -> TrunkGroup:
+    return TrunkGroup.model_validate(trunk_groups.view(group))
+
+
 def _trunk(spec: TrunkSpec) -> Trunk:
     return Trunk.model_validate(trunks.view(spec))
 
@@ -130,8 +156,39 @@ def operations(env: ApiEnv) -> list[Operation]:
         trunks.apply(db, ask.who)
         return Applied(applied=True)
 
-    item = "/trunks/{name}"
+    def list_groups(ask: Ask) -> Page[TrunkGroup]:
+        page, more = paginate(trunk_groups.list_groups(db), lambda g: [g.name], ask.query)
+        return Page[TrunkGroup](items=[_group(g) for g in page], next=more)
+
+    def create_group(ask: Ask) -> TrunkGroup:
+        body: TrunkGroupCreate = ask.body
+        return _group(trunk_groups.add(db, ask.who, body.name, body.members, body.strategy))
+
+    def show_group(ask: Ask) -> TrunkGroup:
+        return _group(trunk_groups.get(db, ask.path["name"]))
+
+    def update_group(ask: Ask) -> TrunkGroup:
+        body: TrunkGroupUpdate = ask.body
+        strategy = None if body.strategy is None else str(body.strategy)
+        return _group(trunk_groups.update(db, ask.who, ask.path["name"], members=body.members,
+                                          strategy=strategy))  # fmt: skip
+
+    def delete_group(ask: Ask) -> None:
+        trunk_groups.remove(db, ask.who, ask.path["name"])
+
+    item, group = "/trunks/{name}", "/trunk-groups/{name}"
     return [
+        Operation("GET", "/trunk-groups", READ, list_groups, "List trunk groups", TAG,
+                  Page[TrunkGroup], query=PageQuery, errors=(400, 422)),
+        Operation("POST", "/trunk-groups", ADMIN, create_group, "Add a trunk group", TAG,
+                  TrunkGroup, body=TrunkGroupCreate, status=201, errors=(400, 404, 409, 422)),
+        Operation("GET", group, READ, show_group, "One trunk group", TAG, TrunkGroup,
+                  errors=(404, 422)),
+        Operation("PATCH", group, ADMIN, update_group,
+                  "Change the members or the strategy of a trunk group", TAG, TrunkGroup,
+                  body=TrunkGroupUpdate, errors=(400, 404, 422)),
+        Operation("DELETE", group, ADMIN, delete_group, "Delete a trunk group", TAG,
+                  errors=(404, 409, 422)),
         Operation("GET", "/trunks", READ, list_trunks, "List trunks", TAG, Page[Trunk],
                   query=PageQuery, errors=(400, 422)),
         Operation("POST", "/trunks", ADMIN, create_trunk, "Add a trunk", TAG, Trunk,

@@ -82,6 +82,19 @@ def _callback_of(header: Callable[[str], str | None]) -> tuple[str, str, str, st
     return ticket, number, agent, queue
 
 
+def _dialer_of(header: Callable[[str], str | None]) -> tuple[str, int, str] | None:
+    """A dialer's call (``cc_entry=dialer``): its campaign, lead, and for a preview (the
+    agent's leg first) the agent's reservation."""
+    campaign = header("variable_cc_campaign") or ""
+    lead = header("variable_cc_lead") or ""
+    preview = header("variable_cc_preview") or ""
+    if not (_SEAT_NAME.fullmatch(campaign) and lead.isdigit() and len(lead) <= 18):
+        return None
+    if preview and not _SEAT_NAME.fullmatch(preview):
+        return None
+    return campaign, int(lead), preview
+
+
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
@@ -112,7 +125,13 @@ class Call:
     bridged_seat: QueueSeat | None = None  # adopted bridged: the queue stay it was answered in
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
+    beep_us: int = 0  # when mod_avmd heard a voicemail beep on the caller's leg (dialer)
+    dialer: tuple[str, int, str] | None = None  # campaign, lead, a preview's reservation
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
+    # the trunk an inbound call arrived on, and its country: the DID and the caller's number
+    # are read in it (None: not from a known trunk, the default_country)
+    trunk: str | None = None
+    country: str | None = None
 
     def __post_init__(self) -> None:
         self.timeline = CallTimeline(
@@ -148,6 +167,8 @@ class Call:
         )
         if entry == "callback":  # each lookup is a pass over the event: only when it can be
             call.callback = _callback_of(header)
+        elif entry == "dialer":
+            call.dialer = _dialer_of(header)
         call.apply(event)
         return call
 
@@ -268,6 +289,8 @@ class Call:
                 self.state = CallState.ANSWERED
             elif event.name == "CHANNEL_BRIDGE":
                 self.state = CallState.BRIDGED
+            elif event.name == "CUSTOM" and event.get("Event-Subclass") == "avmd::beep":
+                self.beep_us = self.beep_us or event.timestamp_us
         if event.name == "CHANNEL_HANGUP_COMPLETE" and self.finished:
             self.state = CallState.ENDED
 

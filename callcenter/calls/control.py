@@ -109,6 +109,8 @@ class RecordingHandler(Protocol):
 
     def pressed(self, control: CallControl, leg: str, digit: str) -> None: ...
 
+    def stopped(self, control: CallControl, path: str) -> None: ...
+
     def answered(self, control: CallControl, flow: str, chosen: Policy) -> None: ...
 
     def pci(self, control: CallControl, on: bool, by: str) -> None: ...
@@ -246,6 +248,8 @@ class CallControl:
             self.emit(CallAnswered)
         elif event.name == "DTMF" and event.unique_id != self.uuid and self.recorder is not None:
             self.recorder.pressed(self, event.unique_id or "", event.get("DTMF-Digit") or "")
+        elif event.name == "RECORD_STOP" and self.recorder is not None:
+            self.recorder.stopped(self, event.get("Record-File-Path") or "")
 
     def emit(self, kind: type[events.Event], **fields: Any) -> None:
         """Publish an event of ``kind`` about this call (never blocks)."""

@@ -27,8 +27,9 @@ from callcenter.esl.events import Event
 
 _GONE = frozenset({"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"})
 # what a call reads: its timeline's events, and the keys its caller presses (a queue's exit
-# key; a DTMF event is rare, so every call taking them costs nothing)
-CALL_EVENTS = TIMELINE_EVENTS | {"DTMF"}
+# key; a DTMF event is rare, so every call taking them costs nothing); CUSTOM: mod_avmd's
+# avmd::beep on a dialer's call (the engine subscribes to no other per-channel CUSTOM)
+CALL_EVENTS = TIMELINE_EVENTS | {"DTMF", "CUSTOM"}
 
 
 class Mailbox:

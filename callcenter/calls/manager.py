@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import gevent
@@ -29,22 +30,27 @@ from callcenter.calls.previous_run import PreviousRun
 from callcenter.calls.routing import RouteTable, Target
 from callcenter.calls.transfers import Destinations, attended, referral
 from callcenter.cdr.builder import build_cdr, build_recordings
-from callcenter.errors import ESLError
+from callcenter.errors import CallCenterError, ESLError
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
 from callcenter.events.bus import EventBus
-from callcenter.events.types import CallCreated, CallEnded, for_call
+from callcenter.events.types import CallCreated, CallEnded, CallFacts, for_call
 from callcenter.phone.identity import AGENT_ENTRIES, agent_of
+from callcenter.recording import adopted
 from callcenter.recording.state import RecordingCommand
 from callcenter.store.database import Database
-from callcenter.store.records import CdrRecord, RecordingRecord
+from callcenter.store.records import CdrRecord, RecordingRecord, StoredRecording
+from callcenter.store.repos import RecordingRepository
 from callcenter.store.writer import DurableWriter
+from callcenter.supervision.left import ORPHANED, SupervisionsLeft
 from callcenter.supervision.modes import REQUESTABLE
-from callcenter.supervision.run import Finish, SupervisionRun
+from callcenter.supervision.run import Finish, Resumed, SupervisionRun
+from callcenter.trunks.spec import TrunkSpec
 from callcenter.vocabulary import CallState, LegRole, RouteTarget
 
 LEG_EDGES = frozenset({"CHANNEL_CREATE", "CHANNEL_HANGUP_COMPLETE"})
+SUPERVISOR = "supervisor"  # cc_role of a supervisor's eavesdrop leg (supervision.run)
 log = logging.getLogger(__name__)
 
 MAX_RESYNC_RETRIES = 12
@@ -68,7 +74,7 @@ class RecordingHooks(Protocol):
 
     def closed(self, call: Call, records: list[RecordingRecord]) -> list[RecordingRecord]: ...
 
-    def check(self, call: Call, records: list[RecordingRecord]) -> None: ...
+    def check(self, call: CallFacts, records: list[RecordingRecord]) -> None: ...
 
 
 class CallManager:
@@ -89,6 +95,7 @@ class CallManager:
         phone: TargetRunner | None = None,
         supervision_finish: Finish | None = None,
         callback: TargetRunner | None = None,
+        dialer: TargetRunner | None = None,
     ) -> None:
         self.node = node
         self.events = events or EventBus()
@@ -105,19 +112,36 @@ class CallManager:
         self.phone = phone  # what agents' phones dial: feature codes, other agents, numbers
         self.supervision_finish = supervision_finish  # stores a supervisor session's end
         self.callback = callback  # a queue's callback: the agent's leg first, then the customer
-        self.recordings: RecordingHooks | None = None  # set by the composition root
+        self.dialer = dialer  # a campaign's call, answered: detection, then an agent or not
+        self._recordings: RecordingHooks | None = None  # set by the composition root
         self.channel: Channel | None = None
         self.actors: dict[str, CallActor] = {}
         self._legs: dict[str, str] = {}  # leg uuid -> call uuid
         self._attached: dict[str, set[str]] = {}  # call uuid -> every leg uuid routed to it
         self.group = Group()
         self.on_leg: Callable[[Event], None] | None = None
+        # the trunk a call arrived on (its park's or its dump's headers, and its uuid): its
+        # country reads the DID and the caller's number
+        self.arrived_on: Callable[[Callable[[str], str | None], str], TrunkSpec | None] | None
+        self.arrived_on = None
         self.accepting = True
         self.previous = PreviousRun(node, database, writer, metrics)
+        self.supervisions = SupervisionsLeft(database, node)
+        self._supervising: set[str] = set()  # supervisors' legs with a session running
+        self._supervisions_left = False  # the last run's open sessions still to look at
         self._synced = False  # a resync has run since the engine started
         self._resync_pending = False
         self._retries = 0  # resyncs in a row that left channels undecided
         self._resync_lock = Semaphore()
+
+    @property
+    def recordings(self) -> RecordingHooks | None:
+        return self._recordings
+
+    @recordings.setter
+    def recordings(self, hooks: RecordingHooks | None) -> None:
+        self._recordings = hooks
+        self.previous.check = hooks.check if hooks is not None else None  # calls ended away
 
     def bind(self, channel: Channel) -> None:
         self.channel = channel
@@ -136,6 +160,7 @@ class CallManager:
                 if self.accepting:
                     call = Call.from_park(event, self.node)
                     call.agent = agent_of(event.get, self.options.agents_domain)
+                    self._arrival(call, event.get, event.unique_id or "")
                     self._start(call)
                     self.events.publish(
                         for_call(CallCreated, call, direction=str(call.direction), did=call.did)
@@ -151,6 +176,12 @@ class CallManager:
         self.router.route(event)
         if referred is not None:  # after its park: the actor reads the event first
             self.send_intent(event.unique_id or "", referred)
+
+    def _arrival(self, call: Call, get: Callable[[str], str | None], uuid: str) -> None:
+        """The trunk the call came in on and its country (DID, caller ID read in it)."""
+        trunk = self.arrived_on(get, uuid) if self.arrived_on is not None else None
+        if trunk is not None:
+            call.trunk, call.country = trunk.name, trunk.country
 
     def _attended(self, event: Event) -> PhoneTransfer | None:
         """A caller bridged to a leg of another live call: an attended transfer (the other
@@ -235,6 +266,8 @@ class CallManager:
             run = self.phone
         if self.callback is not None and call.callback is not None:
             run = self.callback
+        if self.dialer is not None and call.dialer is not None:
+            run = self.dialer
         actor = CallActor(
             control,
             lambda: self._target_of(call),
@@ -278,17 +311,42 @@ class CallManager:
         if ask.mode not in REQUESTABLE or not ask.leg or not ask.agent_leg:
             log.warning("call %s: supervision %d refused: %s", call.uuid, ask.session, ask)
             return False
+        self._run_supervision(call, ask)
+        log.info("call %s: supervisor %s joins (%s)", call.uuid, ask.supervisor, ask.mode)
+        return True
+
+    def _run_supervision(self, call: Call, ask: Supervise, resumed: Resumed | None = None) -> None:
+        assert self.channel is not None and self.supervision_finish is not None
         run = SupervisionRun(
             ask, call.uuid, self.channel, self.router, self.supervision_finish,
             agents_domain=self.options.agents_domain, caller=(call.from_name, call.from_number),
             check_interval=self.options.check_interval,
             on_end=lambda mode, end: self.metrics.supervision.labels(mode=mode, end=end).inc(),
+            resumed=resumed,
         )  # fmt: skip
+        self._supervising.add(ask.leg)
         greenlet = self.group.spawn(run.run)
         where = f"call {call.uuid}: supervision {ask.session}"
         greenlet.link_exception(lambda g: log.error("%s died: %r", where, g.exception))
-        log.info("call %s: supervisor %s joins (%s)", call.uuid, ask.supervisor, ask.mode)
-        return True
+        greenlet.link(lambda _g: self._supervising.discard(ask.leg))
+
+    def _adopt_supervision(self, channel: Channel, dump: dict[str, Any]) -> None:
+        """A supervisor's leg of the last run, still eavesdropping: its session goes on,
+        watched by this run; without its session or its call, it is hung up and closed."""
+        uuid = dump.get("Unique-ID", "")
+        owner = self.actors.get(dump.get("variable_cc_call_uuid", ""))
+        row = self.supervisions.session_of(dump)
+        if owner is None or row is None or self.supervision_finish is None:
+            log.info("supervision leg %s: no live session or call to watch; hanging it up", uuid)
+            _quietly(channel.api, commands.uuid_kill(uuid, "NORMAL_CLEARING"))
+            if row is not None:
+                self.supervisions.close(row.id, ORPHANED)
+            return
+        ask = Supervise(row.id, row.supervisor, row.mode, row.leg_uuid, row.agent_leg_uuid,
+                        row.requested_by)  # fmt: skip
+        started = row.started_at or _answered(dump)
+        self._run_supervision(owner.call, ask, Resumed.from_dump(started, dump))
+        log.info("call %s: supervision %d (%s) adopted", owner.call.uuid, row.id, row.supervisor)
 
     def _target_of(self, call: Call) -> Target:
         """The DID's route; a caller adopted while waiting in a queue goes back to that queue
@@ -299,7 +357,9 @@ class CallManager:
             return Target(RouteTarget.EXTENSION, call.did)  # not a DID: the phone runner's
         if call.callback is not None:
             return Target(RouteTarget.QUEUE, call.callback[3])  # the callback runner's
-        return self.routes.resolve(call.did)
+        if call.dialer is not None:
+            return Target(RouteTarget.EXTENSION, call.dialer[0])  # the dialer runner's
+        return self.routes.resolve(call.did, country=call.country)
 
     def _attach(self, leg: str, call_uuid: str, mailbox: Mailbox) -> None:
         self._legs[leg] = call_uuid
@@ -390,7 +450,11 @@ class CallManager:
             alive = self.previous.reconcile(self._legs, gone)
             if alive is None:
                 self._resync_later()  # once the database answers
+            self._supervisions_left = alive is not None
             live.update(alive or ())
+        if self._supervisions_left:  # once, after the reconciliation (again if the DB failed)
+            ours = self._supervising | set(self.actors)
+            self._supervisions_left = not self.supervisions.close_ended(gone, ours)
         self.previous.recheck(live, self._legs, gone)
         undecided = self._adopt_listed(channel, live)
         self.previous.settle(live, undecided)
@@ -413,7 +477,7 @@ class CallManager:
         Returns those FreeSWITCH did not answer about."""
         dumps: list[dict[str, Any]] = []
         undecided: set[str] = set()
-        for uuid in sorted(live - set(self._legs)):
+        for uuid in sorted(live - set(self._legs) - self._supervising):
             found = self._dump(channel, uuid)
             if found is _VANISHED:
                 self.previous.vanished(uuid)
@@ -422,11 +486,15 @@ class CallManager:
             elif isinstance(found, dict):
                 dumps.append(found)
         legs = [d for d in dumps if d.get("variable_cc_role") not in (None, "", LegRole.CALLER)]
-        for dump in dumps:
-            if dump not in legs:
-                self._adopt(dump)
+        callers = [d for d in dumps if d not in legs]
+        files = self._recording_rows([d.get("Unique-ID", "") for d in callers])
+        for dump in callers:
+            self._adopt(dump, files.get(dump.get("Unique-ID", ""), []))
         for dump in legs:
-            self._adopt_leg(channel, dump)
+            if dump.get("variable_cc_role") == SUPERVISOR:
+                self._adopt_supervision(channel, dump)
+            else:
+                self._adopt_leg(channel, dump)
         return undecided
 
     def _ask_again(self, channel: Channel, undecided: set[str]) -> None:
@@ -502,11 +570,28 @@ class CallManager:
             return None
         return dump
 
-    def _adopt(self, dump: dict[str, Any]) -> None:
+    def _recording_rows(self, uuids: list[str]) -> dict[str, list[StoredRecording]]:
+        """The files the last run was recording on these calls (``recording.adopted``)."""
+        if self.recordings is None or not uuids:
+            return {}
+        try:
+            with self.database.session_scope() as session:
+                return RecordingRepository(session).live(uuids)
+        except CallCenterError as exc:  # the channels' variables alone, without the spans
+            log.warning("recordings of adopted calls not read: %s", exc)
+            return {}
+
+    def _adopt(self, dump: dict[str, Any], recorded: list[StoredRecording] | None = None) -> None:
         if dump.get("Unique-ID", "") in self._legs:
             return  # its CHANNEL_PARK arrived while the resync asked about it: already a call
         call = Call.from_dump(dump, self.node)
         call.agent = agent_of(dump.get, self.options.agents_domain)
+        self._arrival(call, dump.get, "")
+        if self.recordings is not None:
+            for active in adopted.restore(call.recordings, call.timeline, dump, recorded or []):
+                log.info("call %s: recording %s adopted (%s)", call.uuid, active.path,
+                         "stopped" if active.stopped else "paused" if active.paused
+                         else "recording")  # fmt: skip
         self.metrics.adopted.inc()
         log.info("call %s: adopted (%s)", call.uuid, call.state)
         self._start(call)
@@ -567,6 +652,13 @@ class _Vanished:
 _UNKNOWN = _Unknown()
 _VANISHED = _Vanished()
 _NO_SUCH_CHANNEL = "No such channel"
+
+
+def _answered(dump: dict[str, Any]) -> datetime | None:
+    value = dump.get("Caller-Channel-Answered-Time", "0")
+    return (
+        datetime.fromtimestamp(int(value) / 1e6, UTC) if value.isdigit() and value != "0" else None
+    )
 
 
 def _bridged(call: Call, dump: dict[str, Any]) -> bool:

@@ -14,9 +14,11 @@ from collections.abc import Callable, Collection
 from callcenter.calls import recovery
 from callcenter.calls.metrics import CallMetrics
 from callcenter.errors import DatabaseUnavailable
+from callcenter.recording import adopted
 from callcenter.store.codec import decode_record
 from callcenter.store.database import Database
-from callcenter.store.repos import CallRepository
+from callcenter.store.records import CallRecord, RecordingRecord
+from callcenter.store.repos import CallRepository, RecordingRepository
 from callcenter.store.repos.acd_state import AcdStateRepository
 from callcenter.store.writer import DurableWriter
 
@@ -36,6 +38,7 @@ class PreviousRun:
         self.reconciled = False  # the database answered and the gone calls are closed
         self.waiting: dict[str, recovery.LeftOpen] = {}  # live at the start, not adopted yet
         self._seen: set[str] = set()  # calls this run had before the reconciliation
+        self.check: Callable[[CallRecord, list[RecordingRecord]], None] | None = None
 
     def seen(self, uuid: str) -> None:
         """This run has the call (a new park, an adoption): not the previous run's to close."""
@@ -94,11 +97,26 @@ class PreviousRun:
         self.writer.write_call(closing.call)
         for stay in closing.stays:
             self.writer.write_acd(stay)
+        files = self._recorded(closing.call) if self.check is not None else []
+        for file in files:
+            self.writer.write_recording(file)
         self.writer.write_cdr(closing.cdr)  # last: a CDR written means the call is closed
+        if files and self.check is not None:
+            self.check(closing.call, files)  # off the call path, as at any call's end
         log.info(
             "call %s: ended while the engine was away; closed %s",
             previous.record.uuid, closing.cdr.disposition,
         )  # fmt: skip
+
+    def _recorded(self, call: CallRecord) -> list[RecordingRecord]:
+        """The files FreeSWITCH was recording when the call ended unseen: stopped then."""
+        try:
+            with self.database.session_scope() as session:
+                rows = RecordingRepository(session).live([call.uuid]).get(call.uuid, [])
+        except DatabaseUnavailable as exc:  # left "recording": said here
+            log.warning("call %s: its recordings not closed yet: %s", call.uuid, exc)
+            return []
+        return [adopted.ended_away(row, call.ended_at) for row in rows]
 
     def _left_open(self) -> dict[str, recovery.LeftOpen]:
         # the spool first: a record replayed meanwhile is in the database when it is read

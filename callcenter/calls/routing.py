@@ -135,11 +135,12 @@ class RouteTable:
         log.info("%d route(s) from the local cache saved at %s", len(routes), cached.saved_at)
         return True
 
-    def match(self, did: str) -> DidMatch | None:
-        """The route ``did`` takes and why (``trunks.did``), or None (no default)."""
+    def match(self, did: str, *, country: str | None = None) -> DidMatch | None:
+        """The route ``did`` takes and why (``trunks.did``), or None (no default).
+        ``country``: the arriving trunk's, that ``did`` is read in (else the default)."""
         if time.monotonic() - self._loaded_at > self.ttl:
             self.refresh()
-        return self._routes.match(did)
+        return self._routes.match(did, country=country)
 
     def lookup(self, did: str) -> Target | None:
         """The route stored for ``did``, or None (no default): an agent's phone transferring
@@ -147,8 +148,8 @@ class RouteTable:
         found = self.match(did)
         return found.route.target if found is not None else None
 
-    def resolve(self, did: str) -> Target:
-        found = self.match(did)
+    def resolve(self, did: str, *, country: str | None = None) -> Target:
+        found = self.match(did, country=country)
         if not self.source:  # no table at all: not "this number does not exist"
             return NO_TABLE
         return found.route.target if found is not None else self.default

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callcenter.cdr.timeline import CallTimeline, LegTimeline, us_to_datetime
+from callcenter.cdr.timeline import CallTimeline, LegTimeline, RecordingSpan, us_to_datetime
 from callcenter.store.records import CdrLegRecord, CdrRecord, RecordingRecord
 from callcenter.vocabulary import Disposition, HangupBy, LegRole, RouteTarget
 
@@ -172,22 +172,24 @@ def _transferred_by(timeline: CallTimeline) -> str | None:
 
 
 def build_recordings(timeline: CallTimeline) -> list[RecordingRecord]:
-    """The call's recordings as FreeSWITCH reported them; the file's size and SHA-256 come
-    from the check after the stop, off the call path (``recording.checker``)."""
-    out = []
-    for span in timeline.recordings.values():
-        leg = timeline.legs.get(span.leg_uuid)
-        stopped = span.stopped_us or (leg.ended_us if leg else None)
-        out.append(
-            RecordingRecord(
-                call_uuid=timeline.call_uuid,
-                path=span.path,
-                started_at=us_to_datetime(span.started_us),
-                leg_uuid=span.leg_uuid,
-                duration_ms=span.duration_ms
-                if span.duration_ms is not None
-                else (_ms(span.started_us, stopped) if stopped else None),
-                ended_at=us_to_datetime(stopped) if stopped else None,
-            )
-        )
-    return out
+    """The call's recordings as FreeSWITCH reported them, but those already handed over at
+    their stop during the call (``handed``); the file's size and SHA-256 come from the check
+    after the stop, off the call path (``recording.checker``)."""
+    return [build_recording(timeline, span) for span in timeline.recordings.values()
+            if not span.handed]  # fmt: skip
+
+
+def build_recording(timeline: CallTimeline, span: RecordingSpan) -> RecordingRecord:
+    leg = timeline.legs.get(span.leg_uuid)
+    stopped = span.stopped_us or (leg.ended_us if leg else None)
+    known = stopped is not None and not span.end_unknown
+    return RecordingRecord(
+        call_uuid=timeline.call_uuid,
+        path=span.path,
+        started_at=us_to_datetime(span.started_us),
+        leg_uuid=span.leg_uuid,
+        duration_ms=span.duration_ms
+        if span.duration_ms is not None
+        else (_ms(span.started_us, stopped) if known else None),
+        ended_at=us_to_datetime(stopped) if known and stopped else None,
+    )

@@ -66,6 +66,8 @@ class RecordingSpan:
     started_us: int
     stopped_us: int | None = None
     duration_ms: int | None = None
+    end_unknown: bool = False  # stopped while the engine was away: no duration to check
+    handed: bool = False  # stored and checked at its stop, the call going on
 
 
 @dataclass
@@ -101,6 +103,17 @@ class CallTimeline:
         leg = self.legs.get(uuid)
         if leg is not None and leg.created_us is None and leg.hangup_us is None:
             del self.legs[uuid]
+
+    def refused_leg(self, uuid: str, to_number: str, cause: str, at_us: int) -> LegTimeline:
+        """An outbound attempt refused before any channel existed (a gateway FreeSWITCH
+        knows is down, a trunk at its limits, a number the trunk cannot take): a leg that
+        began and ended at ``at_us`` with ``cause``, so the CDR shows every attempt."""
+        leg = self.add_leg(uuid, LegRole.OUTBOUND, Direction.OUTBOUND, to_number=to_number)
+        leg.created_us = leg.created_us or at_us
+        leg.hangup_us = leg.hangup_us or at_us
+        leg.ended_us = leg.ended_us or at_us
+        leg.hangup_cause = leg.hangup_cause or cause
+        return leg
 
     def add_leg(self, uuid: str, role: LegRole, direction: Direction, **fields: Any) -> LegTimeline:
         leg = self.legs.get(uuid)

@@ -239,14 +239,27 @@ def _register() -> None:
     from callcenter.cli.report_cmd import report
 
     main.add_command(report)
+    from callcenter.cli import campaign_leads_cmd, disposition_cmd
+    from callcenter.cli.campaign_cmd import campaign
+    from callcenter.cli.dnc_cmd import dnc
+
+    for command in (campaign_leads_cmd.import_, campaign_leads_cmd.export_results,
+                    campaign_leads_cmd.audit, disposition_cmd.disposition,
+                    disposition_cmd.dispose):  # fmt: skip
+        campaign.add_command(command)
+    main.add_command(campaign)
+    main.add_command(dnc)
     from callcenter.cli.plan_cmd import plan_command
     from callcenter.cli.top_cmd import top
 
     main.add_command(plan_command)
     main.add_command(top)
+    from callcenter.cli.remote_campaigns import COMMANDS as CAMPAIGN_COMMANDS
     from callcenter.cli.remote_cmds import COMMANDS
 
-    remote.install(main, COMMANDS)  # with --api-url: through a remote engine's API
+    remote.install(
+        main, {**COMMANDS, **CAMPAIGN_COMMANDS}
+    )  # with --api-url: through a remote engine's API
 
 
 _register()

@@ -16,6 +16,7 @@ OPTION_OF = {
     "caller_id_number": "--caller-id",
     "priority": "--priority",
     "failover_causes": "--failover-on",
+    "group": "--group",
 }
 
 
@@ -57,7 +58,11 @@ def outbound() -> None:
     help="Regex the whole number must match; no nested repeats like (\\d+)+ (see "
     "`route outbound --help`).",
 )
-@click.option("--gateway", required=True, help="The sofia gateway to dial through.")
+@click.option("--gateway", help="The sofia gateway (trunk) to dial through.")
+@click.option(
+    "--group",
+    help="A trunk group instead of --gateway/--failover: its members, in its strategy's order.",
+)
 @click.option(
     "--format",
     "number_format",
@@ -85,7 +90,8 @@ def add(
     ctx: Context,
     name: str,
     pattern: str,
-    gateway: str,
+    gateway: str | None,
+    group: str | None,
     number_format: str,
     caller_id_number: str | None,
     priority: int,
@@ -102,18 +108,24 @@ def add(
       callcenter route outbound add any --match '^\\+\\d+$' --gateway carrier --priority 1000
       callcenter route outbound add de --match '^\\+49\\d+$' --gateway carrier-a \\
           --failover carrier-b --failover carrier-c --failover-on GATEWAY_DOWN
+      callcenter route outbound add fr --match '^\\+33\\d+$' --group fr-out
 
     \b
     Refused (could backtrack for minutes on 1111111111111111111111111111111#):
       callcenter route outbound add r1 --match '(\\d+)+$' --gateway carrier
     """
+    if (gateway is None) == (group is None):
+        raise click.UsageError("give --gateway (and --failover) or --group, one of them")
+    if group is not None and failover:
+        raise click.UsageError("--failover goes with --gateway: a group fails over by itself")
     try:
         service.add_outbound(
             ctx.database,
             ctx.who,
             name,
             pattern=pattern,
-            gateway=gateway,
+            gateway=gateway or "",
+            group=group,
             number_format=number_format,
             caller_id_number=caller_id_number,
             priority=priority,
@@ -122,7 +134,8 @@ def add(
         )
     except InvalidOutboundRoute as exc:
         raise click.BadParameter(exc.message, param_hint=OPTION_OF[exc.field]) from exc
-    click.echo(f"outbound route {name}: {pattern} -> sofia/gateway/{gateway}/{number_format}")
+    where = f"trunk group {group}" if group else f"sofia/gateway/{gateway}/{number_format}"
+    click.echo(f"outbound route {name}: {pattern} -> {where}")
 
 
 @outbound.command("list")
@@ -140,7 +153,9 @@ def list_routes(ctx: Context, as_json: bool) -> None:
             "name": r.name,
             "priority": r.priority,
             "match": r.pattern,
-            "gateway": ",".join((r.gateway, *filter(None, r.failover_gateways.split(",")))),
+            "gateway": f"group:{r.trunk_group}"
+            if r.trunk_group
+            else ",".join((r.gateway, *filter(None, r.failover_gateways.split(",")))),
             "format": r.number_format,
             "caller_id": r.caller_id_number,
             "enabled": r.enabled,
@@ -199,4 +214,6 @@ def test(ctx: Context, number: str, as_json: bool) -> None:
         return
     shown = f" (caller ID {dialout.caller_id_number})" if dialout.caller_id_number else ""
     then = f", then {', '.join(dialout.failover)}" if dialout.failover else ""
+    if dialout.group:
+        then += f" (trunk group {dialout.group}, this call's order)"
     click.echo(f"{dialout.route}: {dialout.dial_string}{shown}{then}")

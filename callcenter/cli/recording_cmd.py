@@ -107,7 +107,9 @@ def export(ctx: Context, recording_id: int, output: Path | None) -> None:
 def purge(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Delete the files older than their queue's --keep-days (the rows stay, with deleted_at).
 
-    The engine does the same once a day.
+    Recordings of calls in no queue (IVR only, direct calls) follow the setting
+    recording_keep_days (CALLCENTER_RECORDING_KEEP_DAYS; 0, the default: kept); voicemail
+    is never purged. The engine does the same once a day.
 
     \b
     Examples:
@@ -115,7 +117,8 @@ def purge(ctx: Context, dry_run: bool, as_json: bool) -> None:
       callcenter recording purge
     """
     root = ctx.settings.recordings_dir.absolute()
-    done = service.purge(ctx.database, ctx.who, dry_run=dry_run, root=root)
+    keep = ctx.settings.recording_keep_days
+    done = service.purge(ctx.database, ctx.who, dry_run=dry_run, root=root, unqueued_days=keep)
     if as_json:
         rows = [encode(r) for r in done.recordings]
         click.echo(json.dumps({"dry_run": dry_run, "recordings": rows}, indent=2))

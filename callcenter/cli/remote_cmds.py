@@ -15,6 +15,7 @@ import click
 from callcenter.cli import emit_table
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.cli.trunk_cmd import LISTED, fields_of, print_status, print_trunk
+from callcenter.cli.trunk_group_cmd import GROUP_COLUMNS, group_row
 
 
 def _q(value: str) -> str:
@@ -259,8 +260,8 @@ def route_disable(api: RemoteApi, did: str, enable: bool) -> None:
     click.echo(f"route {did} {'enabled' if enable else 'disabled'}")
 
 
-def route_test(api: RemoteApi, did: str, as_json: bool) -> None:
-    found = api.request("GET", f"/routes/{_q(did)}/test")
+def route_test(api: RemoteApi, did: str, trunk: str | None, as_json: bool) -> None:
+    found = api.request("GET", f"/routes/{_q(did)}/test", query={"trunk": trunk})
     if as_json:
         _json(found)
         return
@@ -271,12 +272,13 @@ def route_test(api: RemoteApi, did: str, as_json: bool) -> None:
 
 
 def outbound_list(api: RemoteApi, as_json: bool) -> None:
-    columns = ["name", "priority", "pattern", "gateway", "number_format", "enabled"]
+    columns = ["name", "priority", "pattern", "gateway", "group", "number_format", "enabled"]
     _table(list(api.items("/outbound-routes")), columns, as_json)
 
 
 def outbound_add(api: RemoteApi, **options: Any) -> None:
-    api.request("POST", "/outbound-routes", options)
+    body = {k: v for k, v in options.items() if v is not None}
+    api.request("POST", "/outbound-routes", body)
     click.echo(f"outbound route {options['name']} added")
 
 
@@ -526,6 +528,39 @@ def trunk_apply(api: RemoteApi) -> None:
     click.echo("trunk apply sent to the running engines")
 
 
+def trunk_group_add(api: RemoteApi, name: str, members: tuple[str, ...], strategy: str) -> None:
+    body = {"name": name, "members": list(members), "strategy": strategy}
+    made = api.request("POST", "/trunk-groups", body)
+    click.echo(f"trunk group {name} added: {', '.join(made['members'])} ({made['strategy']})")
+
+
+def trunk_group_set(
+    api: RemoteApi, name: str, members: tuple[str, ...], strategy: str | None
+) -> None:
+    body: dict[str, Any] = {"members": list(members) or None, "strategy": strategy}
+    made = api.request("PATCH", f"/trunk-groups/{_q(name)}", body)
+    click.echo(f"trunk group {name}: {', '.join(made['members'])} ({made['strategy']})")
+
+
+def trunk_group_list(api: RemoteApi, as_json: bool) -> None:
+    found = list(api.items("/trunk-groups"))
+    _table(found if as_json else [group_row(g) for g in found], GROUP_COLUMNS, as_json)
+
+
+def trunk_group_show(api: RemoteApi, name: str, as_json: bool) -> None:
+    found = api.request("GET", f"/trunk-groups/{_q(name)}")
+    if as_json:
+        _json(found)
+        return
+    for key, value in group_row(found).items():
+        click.echo(f"{key}: {value}")
+
+
+def trunk_group_remove(api: RemoteApi, name: str) -> None:
+    api.request("DELETE", f"/trunk-groups/{_q(name)}")
+    click.echo(f"trunk group {name} removed")
+
+
 # -- recordings -----------------------------------------------------------------------------
 
 
@@ -645,6 +680,11 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("trunk", "remove"): trunk_remove,
     ("trunk", "status"): trunk_status,
     ("trunk", "apply"): trunk_apply,
+    ("trunk", "group", "add"): trunk_group_add,
+    ("trunk", "group", "set"): trunk_group_set,
+    ("trunk", "group", "list"): trunk_group_list,
+    ("trunk", "group", "show"): trunk_group_show,
+    ("trunk", "group", "remove"): trunk_group_remove,
     ("recording", "list"): recording_list,
     ("recording", "show"): recording_show,
     ("recording", "export"): recording_export,

@@ -172,20 +172,23 @@ def disable(ctx: Context, did: str, enable: bool) -> None:
 
 @route.command("test")
 @click.argument("did")
+@click.option("--trunk", help="As a call arriving on this trunk: DID read in its country.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_context
-def test(ctx: Context, did: str, as_json: bool) -> None:
+def test(ctx: Context, did: str, trunk: str | None, as_json: bool) -> None:
     """Show where a call to DID would go and why: the route it matches (exact, range,
-    prefix, regex, after normalizing in default_country), or the default target.
+    prefix, regex, after normalizing in default_country, or in the country of the trunk the
+    call arrives on), or the default target.
 
     \b
     Examples:
       callcenter route test 5001
       callcenter route test 030123450     # -> queue:berlin (in range +4930123400-...)
+      callcenter route test 0140000000 --trunk fr-a    # read as +33140000000
     """
     found = service.test(
         ctx.database, did, default=ctx.settings.default_route,
-        country=ctx.settings.default_country or None,
+        country=ctx.settings.default_country or None, trunk=trunk,
     )  # fmt: skip
     if as_json:
         emit_json(found)

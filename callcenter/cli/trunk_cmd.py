@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
+from callcenter.cli.trunk_group_cmd import group
 from callcenter.services import trunks as service
 from callcenter.trunks.checks import InvalidTrunk
 from callcenter.trunks.spec import NumberStyle, Transport, TrunkSpec
@@ -247,3 +248,6 @@ def apply(ctx: Context) -> None:
     """
     service.apply(ctx.database, ctx.who)
     click.echo("trunk apply sent to the running engines")
+
+
+trunk.add_command(group)

@@ -90,7 +90,7 @@ def webhook() -> None:
 @click.option(
     "--events",
     default="*",
-    help=f"Comma-separated event types, or * for all: {', '.join(EVENT_TYPES)}.",
+    help="Comma-separated event types (listed above), or * for all.",
 )
 @click.option(
     "--secret",
@@ -102,6 +102,8 @@ def webhook() -> None:
 @pass_context
 def add(ctx: Context, url: str, events: str, secret: str | None, as_json: bool) -> None:
     """Send the events that happen from now on to URL.
+
+    Event types: {types}.
 
     \b
     Examples:
@@ -119,6 +121,9 @@ def add(ctx: Context, url: str, events: str, secret: str | None, as_json: bool) 
     click.echo(f"webhook {new.webhook.id} -> {url} ({row['events']})")
     if secret is None:
         click.echo(f"secret (shown once): {new.secret}")
+
+
+add.help = (add.help or "").replace("{types}", ", ".join(EVENT_TYPES))
 
 
 @webhook.command("list")

@@ -125,6 +125,7 @@ class Outcome(StrEnum):
     MACHINE = "machine"
     FAILED = "failed"
     ABANDONED = "abandoned"
+    ANSWERED = "answered"  # a live person reached (an agent, or the flow of a broadcast)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,11 @@ class EventType(StrEnum):
     QUEUE_CALLBACK_REQUESTED = "queue.callback_requested"
     QUEUE_CALLBACK_ENDED = "queue.callback_ended"
     RECORDING_FAILED = "recording.failed"
+    CAMPAIGN_CHANGED = "campaign.changed"
+    CAMPAIGN_LEADS_IMPORTED = "campaign.leads_imported"
+    DNC_CHANGED = "dnc.changed"
+    CAMPAIGN_CALL_CONNECTED = "campaign.call_connected"
+    CAMPAIGN_CALL_ENDED = "campaign.call_ended"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -228,6 +233,67 @@ class QueueCallbackEnded(Event):
     number: str
     outcome: str
     attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignChanged(Event):
+    """An operator created, changed, started, paused or stopped a campaign (``op``)."""
+
+    type = EventType.CAMPAIGN_CHANGED
+    campaign: str
+    op: str  # create | set | start | pause | stop | disposition
+    state: str  # stopped | running | paused, after the change
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignLeadsImported(Event):
+    """A lead file (or a batch of rows through the API) was imported into a campaign."""
+
+    type = EventType.CAMPAIGN_LEADS_IMPORTED
+    campaign: str
+    source: str
+    rows: int
+    added: int
+    existing: int  # already in the campaign (a re-import adds nothing)
+    rejected: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DncChanged(Event):
+    """Numbers added to or removed from a do-not-call list (``campaign`` None: the global
+    one); ``number`` for one number, ``count`` for an import."""
+
+    type = EventType.DNC_CHANGED
+    op: str  # add | remove | import
+    campaign: str | None = None
+    number: str | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignCallConnected(Event):
+    """A campaign's call given to an agent (the screen pop): the lead and its file's other
+    columns (``fields``); ``caller_number`` is the lead's number."""
+
+    type = EventType.CAMPAIGN_CALL_CONNECTED
+    campaign: str
+    lead_id: int
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignCallEnded(Event):
+    """A campaign's answered call's outcome (``answered``, ``machine``, ``abandoned``,
+    ``no_answer`` when the person hung up before the verdict, ``failed``) and the verdict
+    of answering-machine detection (``amd``: human, machine, or null when not run)."""
+
+    type = EventType.CAMPAIGN_CALL_ENDED
+    campaign: str
+    lead_id: int
+    outcome: str
+    amd: str | None = None
+    amd_reason: str | None = None
 
 
 class CallFacts(Protocol):

@@ -2,7 +2,9 @@
 
 The codes come from settings (``feature_codes``, ``pause_reasons``); the pause code takes
 the reason's digits after it (``*231``: reason 1), a bare pause code the default reason;
-the eavesdrop code takes an agent's extension (``*331001``: a supervisor listens to 1001).
+the eavesdrop code takes an agent's extension (``*331001``: a supervisor listens to 1001);
+the disposition code a campaign's disposition key (``*302``: disposition 2 of the agent's
+last campaign call).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Feature(StrEnum):
     ON_DEMAND = "on_demand"
     STATUS = "status"
     EAVESDROP = "eavesdrop"  # a supervisor: *33<agent extension>
+    DISPOSITION = "disposition"  # after a campaign's call: *30<key> (dialer.dispositions)
     # pressed during a call (DTMF on the agent's leg), not dialled: PCI pause and resume of
     # the call's recording (recording.on_call)
     RECORD_PAUSE = "record_pause"
@@ -41,6 +44,7 @@ DEFAULT_CODES: tuple[tuple[str, str], ...] = (
     ("on_demand", "*26"),
     ("status", "*29"),
     ("eavesdrop", "*33"),
+    ("disposition", "*30"),
     ("record_pause", "*27"),
     ("record_resume", "*28"),
 )
@@ -54,13 +58,15 @@ _CODE = re.compile(r"\*[0-9]{1,8}")
 _REASON_DIGITS = re.compile(r"[0-9]{1,4}")
 _REASON_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _EXTENSION_DIGITS = re.compile(r"[0-9]{1,16}")
+_KEY_DIGITS = re.compile(r"[0-9]{1,2}")
+_TAKE_DIGITS = frozenset({Feature.EAVESDROP, Feature.DISPOSITION})
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     feature: Feature
     reason: str | None = None  # pause: the reason's name
-    target: str | None = None  # eavesdrop: the agent's extension
+    target: str | None = None  # eavesdrop: the agent's extension; disposition: its key
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,7 @@ class FeatureCodes:
         feature = self.codes.get(dialled)
         if feature is Feature.PAUSE:
             return Request(Feature.PAUSE, self.default_reason)
-        if feature is not None and feature is not Feature.EAVESDROP:  # that one takes digits
+        if feature is not None and feature not in _TAKE_DIGITS:  # those take digits
             return Request(feature)
         pause = self.code_of(Feature.PAUSE)
         if pause is not None and dialled.startswith(pause):
@@ -96,6 +102,12 @@ class FeatureCodes:
             if not _EXTENSION_DIGITS.fullmatch(agent):
                 return Unknown(dialled, f"{eavesdrop} takes an agent's extension, got {agent!r}")
             return Request(Feature.EAVESDROP, target=agent)
+        disposition = self.code_of(Feature.DISPOSITION)
+        if disposition is not None and dialled.startswith(disposition):
+            key = dialled[len(disposition) :]
+            if not _KEY_DIGITS.fullmatch(key):
+                return Unknown(dialled, f"{disposition} takes a disposition key 0-99, got {key!r}")
+            return Request(Feature.DISPOSITION, target=key)
         return Unknown(dialled, "not a feature code")
 
     def in_call(self, keys: str) -> Feature | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import gevent
+
 from callcenter.calls.control import CallControl
 from callcenter.errors import CallCenterError, CallGone, DatabaseUnavailable, DomainError, ESLError
 from callcenter.services import supervision
@@ -21,6 +23,7 @@ from callcenter.services.actor import Actor
 from callcenter.services.supervision import NotASupervisor
 from callcenter.store.database import Database
 from callcenter.store.records import SupervisionRecord
+from callcenter.supervision.left import CUT
 from callcenter.supervision.modes import Mode, Trail, variables
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,9 @@ class Eavesdrop:
             control.execute("eavesdrop", row.agent_leg_uuid, timeout=LONGEST)
         except CallGone:
             reason = "supervisor_hangup"
+        except gevent.GreenletExit:  # the engine stops: the next one hangs this phone up
+            reason = CUT
+            raise
         except ESLError as exc:
             reason = "failed"
             log.warning("call %s: eavesdrop failed: %s", call.uuid, exc)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import gevent
@@ -28,6 +29,7 @@ from callcenter import grammar as q
 from callcenter.acd import messages as m
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
+from callcenter.dialer import dispositions
 from callcenter.errors import DatabaseUnavailable, DomainError
 from callcenter.phone.codes import IN_CALL, Feature, FeatureCodes, Request
 from callcenter.phone.eavesdrop import Eavesdrop
@@ -170,6 +172,11 @@ class PhoneRunner:
             return (TONE_OK,) if record.on_demand else (TONE_OK, TONE_OK)
         elif feature in IN_CALL:  # pressed on a call, not dialled: nothing to pause here
             raise DomainError(f"{feature} is pressed during a call", code="not_in_a_call")
+        elif feature is Feature.DISPOSITION:
+            key = dispositions.check_key(request.target)
+            done = dispositions.by_agent(db, who, extension, key, datetime.now(UTC))
+            log.info("call %s: agent %s: lead %s of %s: disposition %s (%s)", control.uuid,
+                     extension, done.lead_id, done.campaign, done.code, done.state)  # fmt: skip
         elif feature is Feature.STATUS:
             words = status_words(agents.get(db, extension))
             engine, voice = self.options.tts

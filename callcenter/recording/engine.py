@@ -13,6 +13,7 @@ import gevent
 
 from callcenter.calls.call import Call
 from callcenter.errors import CallCenterError
+from callcenter.events.types import CallFacts
 from callcenter.recording.checker import RecordingChecker
 from callcenter.recording.metrics import RecordingMetrics
 from callcenter.recording.on_call import Recorder, closed
@@ -50,9 +51,12 @@ class Recordings:
         database: Database,
         metrics: RecordingMetrics,
         root: Path,
+        unqueued_days: int = 0,
     ) -> None:
+        self.unqueued_days = unqueued_days  # the setting recording_keep_days (0: kept)
         self.recorder = recorder
         self.checker = checker
+        recorder.check = checker.submit  # a file stopped during its call: checked at once
         self.database = database
         self.metrics = metrics
         self.root = root
@@ -61,7 +65,7 @@ class Recordings:
     def closed(self, call: Call, records: list[RecordingRecord]) -> list[RecordingRecord]:
         return closed(call.recordings, records, time.time_ns() // 1000)
 
-    def check(self, call: Call, records: list[RecordingRecord]) -> None:
+    def check(self, call: CallFacts, records: list[RecordingRecord]) -> None:
         self.checker.submit(call, records)
 
     # -- retention ------------------------------------------------------------------------
@@ -78,12 +82,15 @@ class Recordings:
 
     def recheck_pending(self, older_than: float = PENDING_AFTER) -> int:
         """Recordings still ``pending`` from an earlier run (the engine stopped, or the
-        database was away when the check ended): checked again, once, at start."""
+        database was away when the check ended), and those still ``recording`` whose call
+        ended: checked again, once, at start."""
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         try:
             with self.database.session_scope() as session:
-                rows = RecordingRepository(session).search(status="pending", until=cutoff,
-                                                           limit=PENDING_BATCH)  # fmt: skip
+                repo = RecordingRepository(session)
+                unseen = repo.stopped_unseen(PENDING_BATCH)  # its call closed without them
+                pending = repo.search(status="pending", until=cutoff, limit=PENDING_BATCH)
+                rows = list({row.id: row for row in [*unseen, *pending]}.values())
         except CallCenterError as exc:
             log.warning("recordings pending a check not looked at: %s", exc)
             return 0
@@ -99,8 +106,9 @@ class Recordings:
 
     def purge_once(self) -> int:
         done = service.purge(
-            self.database, ENGINE, root=self.root, on_deleted=self.metrics.purged.inc
-        )
+            self.database, ENGINE, root=self.root, on_deleted=self.metrics.purged.inc,
+            unqueued_days=self.unqueued_days,
+        )  # fmt: skip
         if done.recordings:
             log.info("retention: %d recording file(s) deleted", len(done.recordings))
         return len(done.recordings)

@@ -5,21 +5,26 @@ channel before ``uuid_record start``: caller left, agent right, sessions-3/s16);
 whose flow asks for it from the answer, in mono. A PCI pause is ``uuid_record ... mask``
 (FreeSWITCH writes silence and emits no event, s03/s16), its span kept on the call and stored
 with the recording. FreeSWITCH stops every recording itself when the channel hangs up
-(RECORD_STOP, then the file check off the call path: ``recording.checker``).
+(RECORD_STOP, then the file check off the call path: ``recording.checker``). Each file is
+also kept where a restart finds it (its row and the channel's variables: ``recording.adopted``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from callcenter.cdr.builder import build_recording
 from callcenter.errors import CallGone, ConfigError, ESLError
 from callcenter.esl import commands
+from callcenter.events.types import CallFacts
 from callcenter.phone.codes import Feature, FeatureCodes
+from callcenter.recording import adopted
 from callcenter.recording import policy as p
 from callcenter.recording.state import Action, ActiveRecording, CallRecordings, RecordingCommand
 from callcenter.recording.template import PathTemplate
@@ -42,6 +47,7 @@ class QueueRecording:
 
     policy: p.Policy = p.NEVER
     announcement: str | None = None
+    members: tuple[str, ...] = ()  # its agents' extensions: any may take the call
 
 
 def _now_us() -> int:
@@ -55,11 +61,14 @@ class Recorder:
         template: PathTemplate,
         agents: AgentPolicies | None = None,
         codes: FeatureCodes | None = None,
+        store: Callable[[RecordingRecord], None] | None = None,
     ) -> None:
         self.root = root
         self.template = template
         self.agents = agents
         self.codes = codes  # the agent's in-call codes: *27 pause, *28 resume
+        self.store = store  # the durable writer's: a live file's row (recording.adopted)
+        self.check: Callable[[CallFacts, list[RecordingRecord]], None] | None = None
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -70,9 +79,26 @@ class Recorder:
         return p.effective(queue.policy, agent_policy, control.call.recordings.flow_policy)
 
     def announce(self, control: CallControl, queue: QueueRecording) -> None:
-        """The queue's "this call may be recorded", before the caller waits (never: silent)."""
-        if queue.announcement and self.policy_for(control, queue, None).mode is not p.Mode.NEVER:
+        """The queue's "this call may be recorded", before the caller waits, when the call
+        may be recorded (``may_record``)."""
+        if queue.announcement and self.may_record(control, queue):
             control.play(queue.announcement)
+
+    def may_record(self, control: CallControl, queue: QueueRecording) -> bool:
+        """Before the bridge the agent is not known: the call may be recorded when the
+        flow's policy says so (it wins over the agent's), else when the policy of any agent
+        who may take it does (the agent's override, else the queue's)."""
+        flow = control.call.recordings.flow_policy
+        if flow is not None:
+            return flow.mode is not p.Mode.NEVER
+        if control.call.recordings.current is not None:
+            return True  # already recorded (from the IVR's answer)
+        if not queue.members:
+            return queue.policy.mode is not p.Mode.NEVER
+        return any(
+            self.policy_for(control, queue, member).mode is not p.Mode.NEVER
+            for member in queue.members
+        )
 
     def bridged(
         self, control: CallControl, queue_name: str, queue: QueueRecording, agent: str
@@ -84,6 +110,8 @@ class Recorder:
         if running is not None:  # from the IVR's answer: it goes on, now the queue's (retention)
             running.queue = running.queue or queue_name or None
             running.agent = running.agent or agent
+            if self.store is not None:  # its row too: a restart adopts it as the queue's
+                self.store(adopted.live_record(control.uuid, running))
             return
         chosen = self.policy_for(control, queue, agent)
         recordings.on_demand = chosen.mode is p.Mode.ON_DEMAND
@@ -136,8 +164,34 @@ class Recorder:
         recordings.files.append(active)
         if recordings.pci and active.pause(active.started_us):  # never a card number
             control.record_mask(active.path)
+        self._keep(control, active, adopted.started(active))
         log.info("call %s: recording to %s", control.uuid, path)
         return active
+
+    def _keep(
+        self, control: CallControl, active: ActiveRecording, variables: dict[str, str | None]
+    ) -> None:
+        """What an engine restarting needs to adopt the file: on the channel, and its row."""
+        if self.store is not None:
+            self.store(adopted.live_record(control.uuid, active))
+        try:
+            control.channel.api(commands.uuid_setvar_multi(control.uuid, variables))
+        except (CallGone, ESLError) as exc:  # the file goes on; only a restart would lose it
+            log.warning("call %s: recording %s not marked on the channel: %s",
+                        control.uuid, active.path, exc)  # fmt: skip
+
+    def stopped(self, control: CallControl, path: str) -> None:
+        """FreeSWITCH stopped a file during the call (RECORD_STOP: an operator's stop, a
+        voicemail's end): its row and the check now, off the call path, not at the call's
+        end (``cdr.builder.build_recordings`` leaves it out then)."""
+        call = control.call
+        span = call.timeline.recordings.get(path)
+        if span is None or span.handed or self.check is None or self.store is None:
+            return
+        span.handed = True
+        [record] = closed(call.recordings, [build_recording(call.timeline, span)], _now_us())
+        self.store(record)
+        self.check(call, [record])
 
     def pci(self, control: CallControl, on: bool, by: str) -> None:
         """An IVR node collecting a card number begins (on) or ends: masked meanwhile."""
@@ -175,11 +229,14 @@ class Recorder:
             now = _now_us()
             if command.action is Action.PAUSE and current.pause(now):
                 control.record_mask(current.path)
+                self._keep(control, current, {adopted.PAUSED: str(now)})
             elif command.action is Action.RESUME and current.resume(now):
                 control.record_unmask(current.path)
+                self._keep(control, current, {adopted.PAUSED: None})
             elif command.action is Action.STOP:
                 control.record_stop(current.path)
                 current.close(now)
+                self._keep(control, current, adopted.stopped())
             else:
                 return False
         except (CallGone, ESLError) as exc:

@@ -20,7 +20,8 @@ _CHUNK = 1 << 16
 
 
 class FileStatus(StrEnum):
-    PENDING = "pending"  # not checked yet
+    RECORDING = "recording"  # its call is live and FreeSWITCH writes it (row kept from the start)
+    PENDING = "pending"  # stopped, not checked yet
     OK = "ok"
     MISSING = "missing"
     CORRUPT = "corrupt"  # unreadable header, or a duration FreeSWITCH did not report

@@ -50,6 +50,7 @@ class ChangeApplier:
         agent_settings: Callable[[str], object] = lambda extension: None,
         webhooks: Callable[[], object] = lambda: None,
         trunks: Callable[[Change], object] = lambda change: None,
+        campaigns: Callable[[Change], object] = lambda change: None,
     ) -> None:
         """``before_acd``: run before the ACD reads an agent or queue back (the engine's
         own writes land first)."""
@@ -60,10 +61,12 @@ class ChangeApplier:
         self._reloads: dict[str, Callable[[], object]] = {
             ChangeKind.ROUTE: routes,
             ChangeKind.OUTBOUND_ROUTE: outbound_routes,
+            ChangeKind.TRUNK_GROUP: outbound_routes,  # the table holds the groups too
             ChangeKind.FLOW: flows,
             ChangeKind.WEBHOOK: webhooks,
         }
         self.trunks = trunks  # the trunk watch: reload its directory, apply, killgw
+        self.campaigns = campaigns  # the dialer: campaign and do-not-call changes
 
     def __call__(self, change: Change) -> None:
         log.info(
@@ -81,6 +84,8 @@ class ChangeApplier:
                 self.acd.queue_changed(change.key)
         elif change.kind == ChangeKind.TRUNK:
             self.trunks(change)
+        elif change.kind in (ChangeKind.CAMPAIGN, ChangeKind.DNC):
+            self.campaigns(change)
         elif change.kind in self._reloads:
             self._reloads[change.kind]()
         elif change.kind == ChangeKind.CALL:

@@ -39,6 +39,9 @@ class ChangeKind(StrEnum):
     CALL = "call"  # key: call uuid; op: hangup, transfer, bridge_agent
     WEBHOOK = "webhook"  # key: webhook id: the engines look at their endpoints again
     TRUNK = "trunk"  # key: trunk name ("" for apply); op: add, set, remove, apply
+    TRUNK_GROUP = "trunk_group"  # key: group name; op: add, set, remove
+    CAMPAIGN = "campaign"  # key: campaign name; op: create, set, start, pause, stop, import
+    DNC = "dnc"  # key: campaign name ("" the global list); op: add, remove, import
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ call's recording; retention (``purge``).
 A live call's recording is changed through a ``call`` change (op ``record_pause``,
 ``record_resume``, ``record_start``, ``record_stop``): the engine holding the call hands its
 actor a ``RecordingCommand``. Purge deletes the files older than their queue's
-``recording_keep_days`` and keeps the rows, with ``deleted_at``; each deletion is audited.
+``recording_keep_days`` (calls in no queue: the setting ``recording_keep_days``) and keeps
+the rows, with ``deleted_at``; each deletion is audited.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from callcenter.store.repos import RecordingRepository
 from callcenter.store.repos.recordings import RecordingNotFound
 
 OPS = {action: f"record_{action}" for action in Action}
-STATUSES = ("pending", "ok", "missing", "corrupt", "deleted")
+STATUSES = ("recording", "pending", "ok", "missing", "corrupt", "deleted")
 LIMIT_MAX = 1000
 ID_MAX = 2**31 - 1  # recordings.id is an INTEGER
 
@@ -118,12 +119,15 @@ def purge(
     now: datetime | None = None,
     root: Path | None = None,
     on_deleted: Callable[[], None] | None = None,
+    unqueued_days: int = 0,
 ) -> Purged:
-    """Delete the files older than their queue's ``recording_keep_days``. ``root``: only
-    files inside it are deleted (the rows of others are marked, the file left alone)."""
+    """Delete the files older than their queue's ``recording_keep_days``, and those of calls
+    in no queue (IVR only, direct) older than ``unqueued_days`` (the setting
+    ``recording_keep_days``; 0: kept). ``root``: only files inside it are deleted (the rows
+    of others are marked, the file left alone)."""
     at = now or datetime.now(UTC)
     with db.session_scope() as session:
-        due = RecordingRepository(session).due(at)
+        due = RecordingRepository(session).due(at, unqueued_days or None)
     if dry_run:
         return Purged(True, tuple(due))
     missing = 0

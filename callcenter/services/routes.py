@@ -8,12 +8,18 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from callcenter.calls.routing import RouteTable
-from callcenter.errors import AlreadyExists
+from callcenter.errors import AlreadyExists, InvalidOutboundRoute
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord, RouteRecord
-from callcenter.store.repos import OutboundRouteRepository, QueueRepository, RouteRepository
+from callcenter.store.repos import (
+    OutboundRouteRepository,
+    QueueRepository,
+    RouteRepository,
+    TrunkGroupRepository,
+    TrunkRepository,
+)
 from callcenter.trunks.did import DidRoute, MatchKind
 from callcenter.trunks.failover import causes_text, check_causes
 from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number
@@ -122,13 +128,20 @@ def list_routes(db: Database) -> list[RouteRecord]:
         return RouteRepository(session).all()
 
 
-def test(db: Database, did: str, *, default: str, country: str | None = None) -> RouteTest:
+def test(
+    db: Database, did: str, *, default: str, country: str | None = None, trunk: str | None = None
+) -> RouteTest:
     """Where a call to ``did`` would go and why: the route it matches as the engine matches
-    it (normalized in ``country``; exact, range, prefix, regex), else ``default``."""
+    it (normalized in ``country``; exact, range, prefix, regex), else ``default``. With
+    ``trunk``: as a call arriving on that trunk, read in its country (``NotFound``)."""
     check_did(did)
+    arrived_in = None
+    if trunk is not None:
+        with db.session_scope() as session:
+            arrived_in = TrunkRepository(session).get(trunk).country
     table = RouteTable(db, Target(RouteTarget.HANGUP), country=country or None)
     table.reload()
-    found = table.match(did)
+    found = table.match(did, country=arrived_in)
     if found is None:
         return RouteTest(did, default, "default", why="no route matches")
     return RouteTest(did, str(found.route.target), "route", found.route.did, found.why)
@@ -140,22 +153,30 @@ def add_outbound(
     name: str,
     *,
     pattern: str,
-    gateway: str,
+    gateway: str = "",
     number_format: str = "$0",
     caller_id_number: str | None = None,
     priority: int = 100,
     failover: Sequence[str] = (),
     failover_causes: Sequence[str] = (),
+    group: str | None = None,
 ) -> OutboundRouteRecord:
     """Add an outbound route; ``InvalidOutboundRoute`` (its ``field`` names the bad part)
     for a pattern that could backtrack for long, a bad gateway, format or caller ID, a
     failover cause that is the callee's answer. ``failover``: the trunks tried after
-    ``gateway``, in order (``trunks.failover``)."""
+    ``gateway``, in order (``trunks.failover``); or ``group``: a stored trunk group whose
+    members are tried in the order of its strategy (``NotFound`` when there is none)."""
+    if not gateway and group is None:
+        raise InvalidOutboundRoute(
+            "gateway: a route needs a gateway (its trunks) or a trunk group", field="gateway"
+        )
     route = OutboundRoute(
         name, pattern, gateway, number_format, caller_id_number, priority,
-        failover=tuple(failover), failover_causes=check_causes(failover_causes),
+        failover=tuple(failover), failover_causes=check_causes(failover_causes), group=group,
     )  # fmt: skip
     with db.session_scope() as session:
+        if group is not None:
+            TrunkGroupRepository(session).get(group)
         record = OutboundRouteRepository(session).add(
             route.name,
             route.pattern,
@@ -165,8 +186,10 @@ def add_outbound(
             priority=route.priority,
             failover_gateways=",".join(route.failover),
             failover_causes=causes_text(route.failover_causes),
+            trunk_group=route.group,
         )
         details = {
+            "group": route.group,
             "failover": list(route.failover),
             "failover_causes": sorted(route.failover_causes),
             "pattern": route.pattern,

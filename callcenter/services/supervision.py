@@ -30,6 +30,7 @@ from callcenter.supervision.modes import REQUESTABLE, Mode
 from callcenter.vocabulary import CallState, LegRole
 
 OP = "supervise"
+RECOVERY = Actor("engine", "recovery")
 
 
 class NotASupervisor(Forbidden):
@@ -117,6 +118,31 @@ def finish(
         return SupervisionRepository(session).ended(
             session_id, modes=modes, at=ended_at, reason=reason, started_at=started_at
         )
+
+
+def get(db: Database, session_id: int) -> SupervisionRecord:
+    with db.session_scope() as session:
+        return SupervisionRepository(session).get(session_id)  # supervision_not_found
+
+
+def left_open(db: Database, node: str) -> list[SupervisionRecord]:
+    """The sessions a previous run of the engine of ``node`` left without an end."""
+    with db.session_scope() as session:
+        return SupervisionRepository(session).open_on(node)
+
+
+def close_left(
+    db: Database, session_id: int, *, reason: str, at: datetime | None = None
+) -> SupervisionRecord:
+    """A session a restart found over (its leg gone) or cut (a phone's): its end stored
+    and audited, by the engine."""
+    with db.session_scope() as session:
+        row = SupervisionRepository(session).ended(
+            session_id, modes="", at=at or _now(), reason=reason, started_at=None
+        )
+        audited(session, RECOVERY, "supervision.closed", row.call_uuid,
+                _details(row) | {"reason": reason})  # fmt: skip
+    return row
 
 
 def for_call(db: Database, uuid: str) -> list[SupervisionRecord]:

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from callcenter.errors import DomainError
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
-from callcenter.store.repos import TrunkRepository
+from callcenter.store.repos import TrunkGroupRepository, TrunkRepository
 from callcenter.store.repos.trunks import TrunkStateRecord
 from callcenter.trunks.checks import InvalidTrunk, check, check_name
 from callcenter.trunks.spec import TrunkSpec
@@ -94,6 +95,13 @@ def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> T
 def remove(db: Database, who: Actor, name: str) -> None:
     """Delete trunk ``name``; the engines ``killgw`` its gateway at once."""
     with db.session_scope() as session:
+        groups = TrunkGroupRepository(session).with_member(name)
+        if groups:
+            raise DomainError(
+                f"trunk {name!r} is a member of trunk group(s) {', '.join(groups)}: "
+                "take it out first (callcenter trunk group set)",
+                code="trunk_in_group",
+            )
         TrunkRepository(session).delete(name)
         audited(session, who, "trunk.remove", name, kind=TRUNK)
 

@@ -19,9 +19,11 @@ Known differences from a real FreeSWITCH:
   gateway ones. The controller subscribes to none of them. The gateways of
   ``callcenter-carriers`` (``sim.gateways``: ``define``, ``fail``, ``restore``) send
   ``sofia::gateway_add``/``_state``/``_delete`` with the s12 headers and answer ``rescan``,
-  ``killgw``, ``sofia xmlstatus|status gateway``; how calls dialled through a gateway end
-  is ``sim.set_gateway`` (a cause, or ``GATEWAY_DOWN``: no channel at all), else the
-  ``set_far_end`` policy.
+  ``killgw``, ``sofia xmlstatus|status gateway``. A call dialled through a gateway ends
+  as its state says (not loaded: ``-ERR INVALID_GATEWAY``, ping not UP: ``-ERR
+  GATEWAY_DOWN``, both with no channel at all), else as the carrier behind it answers
+  (``sim.gateways.carrier``, else the ``set_far_end`` policy). A gateway no test defined
+  is taken as loaded and up, where a real FreeSWITCH answers ``INVALID_GATEWAY``.
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.
 - ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.
@@ -29,6 +31,11 @@ Known differences from a real FreeSWITCH:
   differ (at a hang-up of a bridged call, FreeSWITCH may finish B before A's UNBRIDGE).
   A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
   runs).
+- Called parties of outbound calls (``sim.traffic``, ``behaviour.Voice``) send audio that
+  only ``wait_for_silence`` and mod_avmd (``avmd_start``/``avmd_stop``, ``CUSTOM
+  avmd::start|beep|stop``) hear (``sim.listening``): the frame counting is switch_ivr.c's,
+  the beep detection an assumed 160 ms after the beep starts. No other media analysis
+  (``detect_speech`` needs an ASR module, not loaded by freeswitch-conf) is simulated.
 - Not simulated: feature codes dialled from agents' phones, eavesdrop. An agent's phone
   can place a consult call (``Simulator.consult``, ``cc_entry=agent_outbound``) and
   transfer: ``Simulator.refer`` (blind REFER, as recorded in sessions-3 s13) and
@@ -41,7 +48,7 @@ Known differences from a real FreeSWITCH:
   first, ``uuid_transfer``) use the closest recorded sets.
 """
 
-from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour, Voice
 from callcenter.sim.simulator import ChannelSnapshot, Simulator
 
-__all__ = ["AgentBehaviour", "CallerBehaviour", "ChannelSnapshot", "Simulator"]
+__all__ = ["AgentBehaviour", "CallerBehaviour", "ChannelSnapshot", "Simulator", "Voice"]

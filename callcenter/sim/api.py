@@ -201,6 +201,9 @@ class Api:
             return listings.sofia_status(self.core)
         return self.core.gateways.api(argv) or "+OK\n"
 
+    def module_exists(self, argv: list[str], _args: str) -> str:
+        return "true" if argv and argv[0] in self.core.modules else "false"
+
     def reloadxml(self, _argv: list[str], _args: str) -> str:
         return "+OK [Success]\n"
 
@@ -244,5 +247,6 @@ HANDLERS: dict[str, Handler] = {
         "sofia",
         "reloadxml",
         "reloadacl",
+        "module_exists",
     ]
 }

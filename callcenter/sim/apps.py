@@ -16,8 +16,16 @@ from callcenter.sim.session import Control, Exit, Session, Signal
 App = Callable[[Session, str], str]
 
 
+MODULE_APPS = {"avmd_start": "mod_avmd", "avmd_stop": "mod_avmd"}
+
+
 def run_app(session: Session, app: str, arg: str) -> str:
     handler = APPS.get(app)
+    module = MODULE_APPS.get(app)
+    if module is not None and module not in session.core.modules:
+        # switch_core_session.c: "Invalid Application", the channel hung up
+        session.hangup("DESTINATION_OUT_OF_ORDER", "send_bye")
+        return "_none_"
     if handler is None:
         return "_none_"
     return handler(session, arg)
@@ -336,6 +344,67 @@ def bridge(session: Session, arg: str) -> str:
     return bridge_app(session, arg)
 
 
+def wait_for_silence(session: Session, arg: str) -> str:
+    """``<thresh> <silence_hits> <listen_hits> <timeout_ms>``: the called party's audio
+    (``sim.listening``); the caller's own digits do not end it."""
+    from callcenter.sim.listening import listen, since_answer, voice_of
+
+    parts = arg.split()
+    try:
+        silence_hits, listen_hits, timeout_ms = (int(p) for p in parts[1:4])
+    except ValueError:
+        return "_none_"  # FreeSWITCH: "Usage: <silence_thresh> <silence_hits> ..." logged
+    heard = listen(voice_of(session), since_answer(session), silence_hits, listen_hits, timeout_ms)
+    if _wait_media(session, heard.seconds, "", False) != "done":
+        return "_none_"
+    if heard.timeout:
+        session.chan.set_vars(
+            {
+                "wait_for_silence_timeout": "true",
+                "wait_for_silence_listenhits": str(heard.listen_hits),
+                "wait_for_silence_silence_hits": str(heard.silence_left),
+            }
+        )
+    else:
+        session.chan.set_var("wait_for_silence_timeout", "false")
+    return "_none_"
+
+
+def detect_audio(session: Session, arg: str) -> str:
+    """``<thresh> <audio_hits> <timeout_ms>``: until the called party speaks."""
+    from callcenter.sim.listening import hear, since_answer, voice_of
+
+    parts = arg.split()
+    try:
+        audio_hits, timeout_ms = (int(p) for p in parts[1:3])
+    except ValueError:
+        return "_none_"
+    heard = hear(voice_of(session), since_answer(session), audio_hits, timeout_ms)
+    if _wait_media(session, heard.seconds, "", False) != "done":
+        return "_none_"
+    if heard.timeout:
+        session.chan.set_vars(
+            {"detect_audio_timeout": "true", "detect_audio_hits": str(heard.listen_hits)}
+        )
+    else:
+        session.chan.set_var("detect_audio_timeout", "false")
+    return "_none_"
+
+
+def avmd_start(session: Session, _arg: str) -> str:
+    from callcenter.sim.listening import avmd_start as start
+
+    start(session)
+    return "_none_"
+
+
+def avmd_stop(session: Session, _arg: str) -> str:
+    from callcenter.sim.listening import avmd_stop as stop
+
+    stop(session)
+    return "_none_"
+
+
 def eavesdrop(session: Session, arg: str) -> str:
     from callcenter.sim.eavesdrop import eavesdrop as run
 
@@ -365,4 +434,8 @@ APPS: dict[str, App] = {
     "info": info,
     "bridge": bridge,
     "eavesdrop": eavesdrop,
+    "wait_for_silence": wait_for_silence,
+    "detect_audio": detect_audio,
+    "avmd_start": avmd_start,
+    "avmd_stop": avmd_stop,
 }

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMAND_LOG_SIZE = 100_000
+MODULES = frozenset(
+    {"mod_sofia", "mod_event_socket", "mod_dptools", "mod_commands", "mod_tone_stream",
+     "mod_xml_cdr", "mod_avmd"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,8 @@ class SimCore:
         self.sessions: dict[str, Session] = {}
         self.agents: dict[str, AgentBehaviour] = {}
         self.far_end: Callable[[str], AgentBehaviour | None] = lambda _dial: None
-        # by sofia gateway name: how calls through it end (fail_cause GATEWAY_DOWN: no channel)
-        self.gateway_calls: dict[str, AgentBehaviour] = {}  # how calls through a gateway end
         self.files: dict[str, float] = {}
+        self.modules: set[str] = set(MODULES)  # ``module_exists``; without mod_avmd: no avmd_*
         self.default_file_seconds = 1.0
         self.record_files = "write"  # sim.recordfile: write, missing, corrupt (a fault)
         # the most recent commands, for assertions; bounded so a long run cannot grow forever

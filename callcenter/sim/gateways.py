@@ -7,7 +7,17 @@ second apart; ``NOREG`` for one that does not register), ``killgw`` unloads one 
 then ``sofia::gateway_delete``). ``fail``/``restore`` play a carrier going away (``FAILED``
 503, ``FAIL_WAIT``) and coming back (``UNREGED`` -> ``TRYING`` -> ``REGISTER`` -> ``REGED``).
 ``sofia xmlstatus gateway NAME`` and ``sofia status gateway NAME`` answer with the recorded
-fields, or ``Invalid Gateway!``. The events carry ``Gateway``, ``State``, ``Ping-Status``
+fields, or ``Invalid Gateway!``. ``load`` is a gateway FreeSWITCH loaded at its start (no
+events: no client was connected yet).
+
+The gateway's state decides how an ``originate sofia/gateway/NAME/...`` ends, as mod_sofia's
+``sofia_outgoing_channel`` does: a defined gateway that is not loaded answers
+``-ERR INVALID_GATEWAY``, a loaded one whose ``Ping-Status`` is not ``UP`` (``FAILED``,
+``FAIL_WAIT``, ``UNREGED``, ``TRYING``...) ``-ERR GATEWAY_DOWN``, both before any channel
+exists (no event at all); an ``UP`` one sends the INVITE, and the carrier behind it answers
+(``carrier``: a 503 is ``NORMAL_TEMPORARY_FAILURE``, a 486 ``USER_BUSY``, with the s12 leg
+events). A gateway no test defined is taken as loaded and up (most tests dial through a
+gateway without caring about it). The events carry ``Gateway``, ``State``, ``Ping-Status``
 and, when there is one, ``Status``/``Phrase`` and ``Register-Network-*``: no
 ``profile-name``, no ``Unique-ID`` (NOTES s12).
 """
@@ -17,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
+
+from callcenter.sim.behaviour import AgentBehaviour
 
 if TYPE_CHECKING:
     from callcenter.sim.core import SimCore
@@ -46,6 +58,7 @@ class SimGateways:
         self.core = core
         self.defined: dict[str, SimGateway] = {}  # the gateway files
         self.loaded: dict[str, SimGateway] = {}  # what `sofia status` would list
+        self.carriers: dict[str, AgentBehaviour] = {}  # how the far end behind each answers
 
     # -- what a test does ---------------------------------------------------------------
     def define(self, name: str, *, register: bool = True, proxy: str = "127.0.0.1:5095") -> None:
@@ -53,6 +66,31 @@ class SimGateways:
 
     def undefine(self, name: str) -> None:
         self.defined.pop(name, None)
+
+    def load(self, name: str, *, register: bool = False, proxy: str = "127.0.0.1:5095") -> None:
+        """Defined and loaded as FreeSWITCH loads its gateways at start: up, no events."""
+        state = "REGED" if register else "NOREG"
+        gateway = SimGateway(name, register, proxy, state=state, ping="UP", loaded=True)
+        gateway.network_known = register
+        self.defined[name] = self.loaded[name] = gateway
+
+    def carrier(self, name: str, answers: AgentBehaviour | None) -> None:
+        """How the carrier behind gateway ``name`` answers the INVITEs that reach it
+        (``fail_cause="NORMAL_TEMPORARY_FAILURE"``: its 503; ``busy``: 486); None: the
+        simulator's far-end policy."""
+        if answers is None:
+            self.carriers.pop(name, None)
+        else:
+            self.carriers[name] = answers
+
+    def refusal(self, name: str) -> str:
+        """Why mod_sofia refuses a call through gateway ``name`` before any channel, or ""."""
+        if name not in self.defined and name not in self.loaded:
+            return ""  # not one a test set up: taken as loaded and up
+        gateway = self.loaded.get(name)
+        if gateway is None:
+            return "INVALID_GATEWAY"
+        return "" if gateway.ping == "UP" else "GATEWAY_DOWN"
 
     def fail(self, name: str) -> None:
         """The carrier stops answering: FAILED 503, then FAIL_WAIT (and Ping DOWN)."""

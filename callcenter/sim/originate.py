@@ -28,6 +28,7 @@ USAGE = (
     "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
     "[<cid_name>] [<cid_num>] [<timeout_sec>]\n"
 )
+AUTO_ANSWER = 0.3  # seconds a phone takes to answer an auto-answer (intercom) call
 _VARS = re.compile(r"^(?:\{([^}]*)\}|\[([^\]]*)\])")
 
 
@@ -113,9 +114,10 @@ def resolve(core: SimCore, target: str) -> tuple[AgentBehaviour | None, str, Tar
     dest = target.rsplit("/", 1)[-1].split("@", 1)[0]
     parts = target.split("/")
     if len(parts) >= 4 and parts[:2] == ["sofia", "gateway"]:
-        behaviour = core.gateway_calls.get(parts[2]) or behaviour
-        if behaviour.fail_cause == "GATEWAY_DOWN":  # mod_sofia refuses before any channel
-            return None, "GATEWAY_DOWN", None
+        refused = core.gateways.refusal(parts[2])
+        if refused:  # mod_sofia refuses before any channel: no event at all
+            return None, refused, None
+        behaviour = core.gateways.carriers.get(parts[2]) or behaviour
         number = parts[-1]
         where = Target(
             f"sofia/callcenter-carriers/{number}",
@@ -235,15 +237,20 @@ def _outbound(
     _progress(s, dial.target)
     s.emit("CHANNEL_PROGRESS")
     s.set_callstate(CallState.RINGING)
-    ring = timeout if behaviour.no_answer else min(behaviour.answer_delay, timeout)
+    delay = behaviour.answer_delay
+    if dial.variables.get("sip_auto_answer") == "true" and dial.target.startswith("user/"):
+        delay = min(delay, AUTO_ANSWER)  # the phone honours Call-Info answer-after=0
+    ring = timeout if behaviour.no_answer else min(delay, timeout)
     if s.wait(ring):
         on_result(f"-ERR {chan.hangup_cause}\n")
         return
-    if behaviour.no_answer or behaviour.answer_delay > timeout:
+    if behaviour.no_answer or delay > timeout:
         s.hangup("NO_ANSWER", "send_cancel")
         on_result("-ERR NO_ANSWER\n")
         return
     _answer(s, behaviour, dial.target)
+    if behaviour.voice is not None:
+        s.core.people.picked_up(s, behaviour.voice)
     on_result(f"+OK {chan.uuid}\n")
     s.set_state(ChannelState.CS_EXECUTE)
     if dial.exten is not None:
@@ -294,8 +301,6 @@ def _answer(s: Session, behaviour: AgentBehaviour, target: str) -> None:
             origin=origin, remote_port=6000 + 2 * rng.randrange(0, 1000), ssrc=rng.getrandbits(32)
         )
     )
-    if behaviour.machine:
-        chan.set_var("cc_sim_machine", "true")
     chan.set_time("Channel-Answered-Time", now)
     chan.set_answer_state(AnswerState.ANSWERED)
     s.emit("CHANNEL_ANSWER")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from callcenter.sim.behaviour import Voice
     from callcenter.sim.core import SimCore
     from callcenter.sim.session import Session
 
@@ -29,6 +30,17 @@ class People:
                 session.hangup("NORMAL_CLEARING", "recv_bye")
                 return
             clock.wait(session.bridged, min(remaining, 5.0 / clock.time_scale))
+
+    def picked_up(self, session: Session, voice: Voice) -> None:
+        """A called party answered: a person hangs up when no one comes (``patience`` after
+        the greeting, unless bridged by then); a machine when its recording ends."""
+        if voice.machine:
+            end = (voice.beep_at or voice.greeting_end) + voice.record_limit
+            self.core.spawn(self._hangup_after, session, end, name="machine")
+        elif voice.patience is not None:
+            self.core.spawn(
+                self._patience, session, voice.greeting_end + voice.patience, name="patience"
+            )
 
     def app_started(self, session: Session, app: str) -> None:
         behaviour = session.caller

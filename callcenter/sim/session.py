@@ -23,6 +23,7 @@ from callcenter.sim.encoding import Pair
 if TYPE_CHECKING:
     from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
     from callcenter.sim.core import SimCore
+    from callcenter.sim.listening import AvmdRun
     from callcenter.sim.xml_cdr import Originatee, XmlCdrPoster
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class Session:
         self._finishing = False
         # a REFER this leg received: its partner gets this control instead of a hang-up
         self.handoff: Control | None = None
+        self.avmd: AvmdRun | None = None  # mod_avmd's media bug on this leg
 
     @property
     def uuid(self) -> str:

@@ -190,19 +190,10 @@ class Simulator:
         """How non-``user/`` dial strings (gateways, numbers) behave; None: answer in 1 s."""
         self.core.far_end = policy
 
-    def set_gateway(self, name: str, behaviour: AgentBehaviour | None) -> None:
-        """How calls through ``sofia/gateway/<name>/`` end, before ``set_far_end``'s policy:
-        ``AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE")`` is a 503 from the carrier
-        (as in sessions-3 s12), ``fail_cause="GATEWAY_DOWN"`` a gateway FreeSWITCH knows is
-        down (no channel at all); None: back to the far-end policy."""
-        if behaviour is None:
-            self.core.gateway_calls.pop(name, None)
-        else:
-            self.core.gateway_calls[name] = behaviour
-
     @property
     def gateways(self) -> SimGateways:
-        """The carriers profile's gateways: ``define``, ``fail``, ``restore`` (sim.gateways)."""
+        """The carriers profile's gateways: ``define``, ``load``, ``fail``, ``restore``, and
+        the ``carrier`` behind each; their state decides how calls through them end."""
         return self.core.gateways
 
     def set_file_duration(self, path: str, seconds: float) -> None:
@@ -228,11 +219,12 @@ class Simulator:
         self.core.group.kill(timeout=STOP_TIMEOUT)
         listeners = self.core.hub.listeners
         agents, far_end, files = self.core.agents, self.core.far_end, self.core.files
-        gateways = self.core.gateways.defined  # the files survive a restart; nothing is loaded
-        gateway_calls = self.core.gateway_calls
+        gateways = self.core.gateways  # the files and the carriers survive a restart
         self.core = SimCore(time_scale=self._time_scale, seed=None, hostname=self._hostname)
         self.core.agents, self.core.far_end, self.core.files = agents, far_end, files
-        self.core.gateways.defined, self.core.gateway_calls = gateways, gateway_calls
+        for name, gateway in gateways.defined.items():  # loaded at start: no client saw it
+            self.core.gateways.load(name, register=gateway.register, proxy=gateway.proxy)
+        self.core.gateways.carriers = gateways.carriers
         for callback in listeners:
             self.core.hub.listen(callback)
         self.api = Api(self.core)

@@ -1,16 +1,21 @@
 """A seedable traffic model driving a ``Simulator``: Poisson arrivals, caller patience,
-IVR choices, agent answer and talk times, outbound answer/busy/no-answer/machine rates.
+IVR choices, agent answer and talk times, and the outbound model: who a dialled number
+reaches (busy, no answer until the ring timeout, a network failure, a person, a machine)
+and what they send once answered (``behaviour.Voice``: a person's "hello?" and pause, a
+talker with no pause, a pause before speaking; a machine's greeting and beep).
+``overrides`` pins the far end of given numbers (tests).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 from dataclasses import dataclass, field
 
 import gevent
 
-from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
+from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour, Voice
 from callcenter.sim.events import SimEvent
 from callcenter.sim.simulator import Simulator
 
@@ -31,10 +36,25 @@ class TrafficProfile:
     agent_talk_mean: float | None = None
     agent_busy: float = 0.0
     agent_no_answer: float = 0.0
-    outbound_answer: float = 0.6
+    # outbound: shares of dials (the rest answer live); a share of the live answers
+    outbound_answer: float = 0.6  # (the residue: documents the default mix)
     outbound_busy: float = 0.15
     outbound_no_answer: float = 0.15
     outbound_machine: float = 0.1
+    outbound_failed: float = 0.0
+    outbound_failure_causes: tuple[str, ...] = (
+        "NORMAL_TEMPORARY_FAILURE",
+        "NO_ROUTE_DESTINATION",
+        "UNALLOCATED_NUMBER",
+        "RECOVERY_ON_TIMER_EXPIRE",
+    )
+    outbound_ring: tuple[float, float] = (2.0, 12.0)  # seconds to answer, uniform
+    outbound_talker: float = 0.08  # people who answer with a long greeting, no pause
+    outbound_late_speaker: float = 0.07  # people who pause before their "hello?"
+    outbound_patience: tuple[float, float] = (2.0, 6.0)  # after their greeting, uniform
+    outbound_machine_greeting: tuple[float, float] = (7.0, 0.5)  # lognormal: mean s, cv
+    outbound_machine_beep: float = 0.9  # machines that beep (the rest never do)
+    outbound_talk_mean: float | None = None  # a person's talk once bridged (None: talk_mean)
     caller_prefix: str = "1555"
 
 
@@ -60,14 +80,21 @@ class _Tally:
 
 
 class TrafficModel:
-    def __init__(self, sim: Simulator, profile: TrafficProfile, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        profile: TrafficProfile,
+        seed: int | None = None,
+        overrides: dict[str, AgentBehaviour] | None = None,
+    ) -> None:
         self.sim = sim
         self.profile = profile
         self.rng = random.Random(seed)
+        self.overrides = dict(overrides or {})  # dialled number -> its far end
         self._tally = _Tally()
         self._greenlet: gevent.Greenlet | None = None
         sim.on_event(self._observe)
-        sim.set_far_end(lambda _dial: self.far_end())
+        sim.set_far_end(self.far_end_of)
 
     # -- draws -------------------------------------------------------------------------
     def _exp(self, mean: float) -> float:
@@ -97,19 +124,59 @@ class TrafficModel:
             no_answer=p.agent_busy <= roll < p.agent_busy + p.agent_no_answer,
         )
 
+    def far_end_of(self, dial: str) -> AgentBehaviour:
+        """The far end of a dial string: the override for its number, else a draw."""
+        number = dial.rsplit("/", 1)[-1].split("@", 1)[0]
+        pinned = self.overrides.get(number) or self.overrides.get(number.lstrip("+"))
+        return pinned if pinned is not None else self.far_end()
+
     def far_end(self) -> AgentBehaviour:
         """A called party of an outbound (dialer) call."""
         p = self.profile
         roll = self.rng.random()
-        delay = self.rng.uniform(2.0, 12.0)
+        delay = self.rng.uniform(*p.outbound_ring)
         if roll < p.outbound_busy:
             return AgentBehaviour(busy=True)
         roll -= p.outbound_busy
         if roll < p.outbound_no_answer:
             return AgentBehaviour(no_answer=True)
         roll -= p.outbound_no_answer
-        machine = roll < p.outbound_machine
-        return AgentBehaviour(answer_delay=delay, talk_time=self._exp(p.talk_mean), machine=machine)
+        if roll < p.outbound_failed:
+            cause = self.rng.choice(p.outbound_failure_causes)
+            return AgentBehaviour(fail_cause=cause)
+        roll -= p.outbound_failed
+        if roll < p.outbound_machine:
+            return AgentBehaviour(answer_delay=delay, machine=True, voice=self.machine_voice())
+        talk = p.outbound_talk_mean if p.outbound_talk_mean is not None else p.talk_mean
+        return AgentBehaviour(answer_delay=delay, talk_time=self._exp(talk), voice=self.person())
+
+    def person(self) -> Voice:
+        p, rng = self.profile, self.rng
+        patience = rng.uniform(*p.outbound_patience)
+        roll = rng.random()
+        if roll < p.outbound_talker:  # "Good morning, Smith and Sons, Jane speaking..."
+            return Voice(
+                silence=rng.uniform(0.1, 0.5), speech=rng.uniform(1.8, 4.5), patience=patience
+            )
+        if roll < p.outbound_talker + p.outbound_late_speaker:  # a pause, then "hello?"
+            silence = rng.uniform(1.0, 3.0)
+            return Voice(silence=silence, speech=rng.uniform(0.4, 1.0), patience=patience)
+        return Voice(silence=rng.uniform(0.1, 0.7), speech=rng.uniform(0.4, 1.2), patience=patience)
+
+    def machine_voice(self) -> Voice:
+        p, rng = self.profile, self.rng
+        mean, cv = p.outbound_machine_greeting
+        sigma = math.sqrt(math.log(1 + cv * cv))
+        greeting = max(1.0, rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma))
+        beeps = rng.random() < p.outbound_machine_beep
+        return Voice(
+            machine=True,
+            silence=rng.uniform(0.2, 1.0),
+            speech=greeting,
+            beep_gap=rng.uniform(0.3, 1.2) if beeps else None,
+            patience=None,
+            record_limit=rng.uniform(30.0, 120.0),
+        )
 
     def register_agents(self, extensions: list[str]) -> None:
         for ext in extensions:

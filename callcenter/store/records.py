@@ -175,6 +175,7 @@ class OutboundRouteRecord:
     enabled: bool
     failover_gateways: str = ""  # the trunks tried after ``gateway``, comma-separated
     failover_causes: str = ""  # comma-separated; empty: the defaults (trunks.failover)
+    trunk_group: str | None = None  # a trunk group instead of gateway and failover
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +283,7 @@ class StoredRecording:
     started_at: datetime
     ended_at: datetime | None
     duration_ms: int | None  # what FreeSWITCH reported (record_ms)
-    status: str  # pending | ok | missing | corrupt | deleted
+    status: str  # recording | pending | ok | missing | corrupt | deleted
     size_bytes: int | None = None
     sha256: str | None = None
     channels: int | None = None

@@ -45,6 +45,8 @@ RECORDINGS: Table = Recording.__table__  # type: ignore[assignment]
 COUNTERS: Table = AcdCounter.__table__  # type: ignore[assignment]
 EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
+LIVE_RECORDING = "recording"  # recording.wav.FileStatus.RECORDING: its call still records it
+
 CALL_COLUMNS = (
     "uuid", "direction", "state", "node", "from_number", "from_name", "to_number", "did",
     "created_at", "answered_at", "bridged_at", "ended_at", "hangup_cause", "disposition",
@@ -174,11 +176,13 @@ def cdr_leg_insert(dialect: str, columns: tuple[str, ...]) -> Any:
 
 @functools.cache
 def recording_insert(dialect: str, columns: tuple[str, ...]) -> Any:
-    """Record a file unless its path is known (its rowcount: how many were new)."""
+    """Record a file unless its path is known; a row still ``recording`` (written at its
+    start, the call live) is brought up to date instead (its rowcount: new or updated)."""
     stmt = _insert(dialect, RECORDINGS).values(_params(columns))
-    return stmt.on_conflict_do_nothing(index_elements=["path"]).execution_options(
-        preserve_rowcount=True
-    )
+    changes = {c: stmt.excluded[c] for c in columns if c != "path"}
+    return stmt.on_conflict_do_update(
+        index_elements=["path"], set_=changes, where=RECORDINGS.c.status == LIVE_RECORDING
+    ).execution_options(preserve_rowcount=True)
 
 
 @functools.cache

@@ -10,8 +10,11 @@ ends when the supervisor hangs up or when FreeSWITCH hangs the leg up (its targe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import gevent
 
 from callcenter.calls.control import Channel
 from callcenter.calls.intents import Supervise
@@ -26,6 +29,23 @@ from callcenter.supervision.modes import Mode, Trail, variables
 log = logging.getLogger(__name__)
 
 Finish = Callable[..., object]  # services.supervision.finish, bound to the database
+MODES = "cc_supervision_modes"  # the modes so far, on the supervisor's channel
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """A session found live at a start: since when, and the modes its channel kept."""
+
+    started: datetime | None
+    modes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dump(cls, started: datetime | None, dump: Mapping[str, str]) -> Resumed:
+        modes = tuple(m for m in dump.get(f"variable_{MODES}", "").split(",") if m in _MODES)
+        return cls(started, modes)
+
+
+_MODES = frozenset(Mode)
 
 
 class SupervisionRun:
@@ -42,8 +62,10 @@ class SupervisionRun:
         ring_seconds: float = 30.0,
         check_interval: float = 60.0,
         on_end: Callable[[str, str], object] = lambda mode, end: None,
+        resumed: Resumed | None = None,
     ) -> None:
-        """``on_end(mode, end)``: counted (``end``: the reason without its detail)."""
+        """``on_end(mode, end)``: counted (``end``: the reason without its detail).
+        ``resumed``: a session of the previous run, its leg live, adopted after a restart."""
         self.ask = ask
         self.call_uuid = call_uuid
         self.channel = channel
@@ -56,31 +78,46 @@ class SupervisionRun:
         self.on_end = on_end
         self.trail = Trail.starting(Mode(ask.mode))
         self.started: datetime | None = None
+        self.resumed = resumed
+        if resumed is not None and resumed.modes:
+            self.trail = Trail([Mode(m) for m in resumed.modes])
 
     def run(self) -> None:
         ask = self.ask
         mailbox = Mailbox(ask.leg, 200, wants=CALL_EVENTS)
         self.router.attach_call(ask.leg, mailbox)
-        reason = "failed"
-        ended = None
         try:
             reason, ended = self._session(mailbox)
-        finally:
+        except gevent.GreenletExit:  # the engine stops: the eavesdrop goes on, the next adopts it
             self.router.unregister_call(ask.leg)
-            log.info("call %s: supervisor %s session %d ended (%s), modes %s", self.call_uuid,
-                     ask.supervisor, ask.session, reason, self.trail.text())  # fmt: skip
-            self.on_end(ask.mode, reason.split(":", 1)[0])
-            try:
-                self.finish(
-                    ask.session, modes=self.trail.text() if self.started else "",
-                    ended_at=ended or _now(), reason=reason, started_at=self.started,
-                )  # fmt: skip
-            except CallCenterError as exc:
-                log.warning("supervision session %d: end not stored: %s", ask.session, exc)
+            log.info("call %s: supervision %d left running for the next start", self.call_uuid,
+                     ask.session)  # fmt: skip
+            raise
+        except BaseException:
+            self._ended("failed", None)
+            raise
+        self._ended(reason, ended)
+
+    def _ended(self, reason: str, ended: datetime | None) -> None:
+        ask = self.ask
+        self.router.unregister_call(ask.leg)
+        log.info("call %s: supervisor %s session %d ended (%s), modes %s", self.call_uuid,
+                 ask.supervisor, ask.session, reason, self.trail.text())  # fmt: skip
+        self.on_end(ask.mode, reason.split(":", 1)[0])
+        try:
+            self.finish(
+                ask.session, modes=self.trail.text() if self.started else "",
+                ended_at=ended or _now(), reason=reason, started_at=self.started,
+            )  # fmt: skip
+        except CallCenterError as exc:
+            log.warning("supervision session %d: end not stored: %s", ask.session, exc)
 
     def _session(self, mailbox: Mailbox) -> tuple[str, datetime | None]:
+        if self.resumed is not None:  # answered and eavesdropping since the last run
+            return self._watch(mailbox, self.resumed.started)
         ask, name, number = self.ask, *self.caller
         tags = {
+            "cc_managed": "true",  # a restart's listing adopts it (calls.manager)
             "cc_role": "supervisor",
             "cc_call_uuid": self.call_uuid,
             "cc_supervision": str(ask.session),
@@ -89,8 +126,9 @@ class SupervisionRun:
             "origination_caller_id_name": q.scrub(name) or "unknown",
             **variables(Mode(ask.mode)),
         }
-        dial = f"user/{q.token('extension', ask.supervisor)}@{self.agents_domain}"
-        line = commands.originate(dial, tags, uuid=ask.leg, app="eavesdrop", app_arg=ask.agent_leg)
+        line = commands.originate(
+            self.dial_string(), tags, uuid=ask.leg, app="eavesdrop", app_arg=ask.agent_leg
+        )
         try:
             reply = self.channel.bgapi(line, self.ring_seconds + 10.0, check=False)
         except ESLError as exc:
@@ -100,8 +138,14 @@ class SupervisionRun:
             return f"not_answered: {reply.removeprefix('-ERR').strip()}"[:64], None
         return self._watch(mailbox)
 
-    def _watch(self, mailbox: Mailbox) -> tuple[str, datetime | None]:
-        self.started = _now()
+    def dial_string(self) -> str:
+        """The supervisor's phone, as the agents' are dialled."""
+        return f"user/{q.token('extension', self.ask.supervisor)}@{self.agents_domain}"
+
+    def _watch(
+        self, mailbox: Mailbox, started: datetime | None = None
+    ) -> tuple[str, datetime | None]:
+        self.started = started or _now()
         leg = self.ask.leg
         while True:
             event = mailbox.get(timeout=self.check_interval)
@@ -113,10 +157,17 @@ class SupervisionRun:
                 continue
             if event.name == "CHANNEL_ANSWER":
                 self.started = _at(event)
-            elif event.name == "DTMF":
-                self.trail.press(event.get("DTMF-Digit") or "")
+            elif event.name == "DTMF" and self.trail.press(event.get("DTMF-Digit") or ""):
+                self._keep_modes()
             elif event.name == "CHANNEL_HANGUP_COMPLETE":
                 return _why(event), _at(event)
+
+    def _keep_modes(self) -> None:
+        """On the supervisor's channel: an engine restarting adopts the session with them."""
+        try:
+            self.channel.api(commands.uuid_setvar(self.ask.leg, MODES, self.trail.text()))
+        except ESLError as exc:
+            log.info("supervision leg %s: modes not kept on the channel: %s", self.ask.leg, exc)
 
     def _gone(self) -> bool:
         try:

@@ -10,6 +10,7 @@ limit is skipped; one at its CPS limit is waited for at most ``CPS_WAIT`` second
 from __future__ import annotations
 
 import logging
+import time
 import uuid as uuidlib
 
 from callcenter.calls.control import CallControl, OriginateFailed
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 CPS_WAIT = 2.0  # seconds a call waits for a trunk's next CPS token before the next trunk
 TRUNK_VARIABLE = "cc_trunk"  # set on every leg dialled through a trunk
 CALLER_ID = "origination_caller_id_number"
+CONGESTION = "NORMAL_CIRCUIT_CONGESTION"  # a trunk at its limits (no circuit to use)
 
 
 def _number_for(dialout: Dialout, trunk: TrunkSpec | None, country: str | None) -> str:
@@ -98,19 +100,21 @@ def first_answer(
 ) -> str | OriginateFailed:
     """The answered leg's UUID, or the failure that ended the attempts (every external
     call the engine places goes this way: transfers, agents' calls, queue callbacks)."""
-    failure = OriginateFailed("NORMAL_CIRCUIT_CONGESTION")  # every trunk at its limits
+    failure = OriginateFailed(CONGESTION)  # every trunk at its limits
     for gateway in dialout.gateways:
         trunk = trunking.directory.get(gateway)
+        leg = str(uuidlib.uuid4())
         try:
             sent = _number_for(dialout, trunk, trunking.default_country)
         except InvalidNumber as exc:
             log.error("call %s: trunk %s: %s", control.uuid, gateway, exc.message)
-            failure = OriginateFailed("INVALID_NUMBER_FORMAT")
+            failure = OriginateFailed("INVALID_NUMBER_FORMAT", leg)
+            _refused(control, leg, f"sofia/gateway/{gateway}/{dialout.number}", failure.cause)
             continue
-        leg = str(uuidlib.uuid4())
         why = _limited(trunking, trunk, gateway, leg)
         if why:
             log.warning("call %s: trunk %s skipped: %s", control.uuid, gateway, why)
+            _refused(control, leg, dial_string(gateway, sent), CONGESTION)
             continue
         log.info(
             "call %s: %s through route %s, trunk %s as %s",
@@ -118,8 +122,7 @@ def first_answer(
         )  # fmt: skip
         shown = {**variables, TRUNK_VARIABLE: gateway}
         if trunk is not None:  # the caller ID in the trunk's style too, when it is a number
-            number = variables.get(CALLER_ID) or control.call.from_number
-            shown[CALLER_ID] = caller_id_for(number, trunk, trunking.default_country)
+            shown[CALLER_ID] = _caller_id(control, trunking, trunk, variables.get(CALLER_ID))
         try:
             answered = control.originate(
                 dial_string(gateway, sent),
@@ -131,6 +134,7 @@ def first_answer(
         except OriginateFailed as exc:
             failure = exc
             _count(trunking, gateway, leg, failure.cause)
+            _refused(control, leg, dial_string(gateway, sent), failure.cause)
         except BaseException:
             _count(trunking, gateway, leg, "NORMAL_TEMPORARY_FAILURE")
             raise
@@ -146,6 +150,27 @@ def first_answer(
             control.uuid, gateway, failure.cause, f", SIP {sip}" if sip else "",
         )  # fmt: skip
     return failure
+
+
+def _caller_id(
+    control: CallControl, trunking: Trunking, trunk: TrunkSpec, configured: str | None
+) -> str:
+    """A configured caller ID (an agent's, the route's) is read in the outgoing trunk's
+    country; the caller's own number in the country of the trunk it arrived on, else the
+    default country."""
+    if configured:
+        return caller_id_for(configured, trunk, trunking.default_country)
+    call = control.call
+    read_in = call.country or trunking.default_country
+    return caller_id_for(call.from_number, trunk, trunking.default_country, read_in=read_in)
+
+
+def _refused(control: CallControl, leg: str, dialled: str, cause: str) -> None:
+    """An attempt that never had a channel (``-ERR GATEWAY_DOWN`` before any event, the
+    limiter's refusal, a number the trunk cannot take) is a leg of the CDR all the same; a
+    leg FreeSWITCH did create keeps what its events said."""
+    if control.call.timeline.leg(leg) is None:
+        control.call.timeline.refused_leg(leg, dialled, cause, time.time_ns() // 1000)
 
 
 def _count(trunking: Trunking, gateway: str, leg: str, cause: str) -> None:

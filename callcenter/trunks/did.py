@@ -159,8 +159,10 @@ class DidTable:
     def __len__(self) -> int:
         return len(self.exact) + len(self.others)
 
-    def match(self, number: str) -> DidMatch | None:
-        key = key_of(number, self.country)
+    def match(self, number: str, *, country: str | None = None) -> DidMatch | None:
+        """``number`` read in ``country`` (the trunk it arrived on), else the table's; the
+        routes' own DIDs are read in the table's country (``default_country``)."""
+        key = key_of(number, country or self.country)
         found = self.exact.get(key) or self.exact.get(number)
         if found is not None:
             return DidMatch(found, found.why(number, found.key) or f"exact {found.did}")

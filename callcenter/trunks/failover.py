@@ -1,7 +1,8 @@
 """Failover: which failures of one trunk send the call to the next one. Pure.
 
 A route's trunks are tried in order. A failure that means "this carrier could not" (its
-gateway is down, it answered 503, it never answered the INVITE) tries the next trunk; the
+gateway is down or not loaded on the node, it answered 503, it never answered the INVITE)
+tries the next trunk; the
 callee's own answer (busy, no answer, declined) never does: another carrier would ring the
 same busy phone. ``sip:5xx`` stands for any SIP 5xx final response, whatever cause
 FreeSWITCH mapped it to (``variable_sip_term_status`` of the failed leg).
@@ -20,6 +21,7 @@ DEFAULT_CAUSES: frozenset[str] = frozenset(
         "NORMAL_TEMPORARY_FAILURE",
         "NETWORK_OUT_OF_ORDER",
         "GATEWAY_DOWN",
+        "INVALID_GATEWAY",  # the node has no such gateway (not rendered and applied there)
         "NO_ROUTE_DESTINATION",
         "RECOVERY_ON_TIMER_EXPIRE",
         SIP_5XX,

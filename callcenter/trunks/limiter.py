@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import gevent
 from gevent.event import AsyncResult
@@ -51,6 +52,8 @@ class TrunkLimiter:
         self._inbox: Queue[_Acquire | _Release | None] = Queue()
         self._limits = Limits()
         self._greenlet: gevent.Greenlet[[], None] | None = None
+        # channels in use per trunk, replaced whole by the owner: what others may read
+        self.in_use: Mapping[str, int] = MappingProxyType({})
 
     def start(self) -> None:
         if self._greenlet is None or self._greenlet.dead:
@@ -79,8 +82,11 @@ class TrunkLimiter:
             else:
                 name = message.trunk
                 self._limits.release(name, message.leg)
+            channels = self._limits.channels(name)
+            if self.in_use.get(name, 0) != channels:
+                self.in_use = MappingProxyType({**self.in_use, name: channels})
             if self.on_channels is not None:
-                self.on_channels(name, self._limits.channels(name))
+                self.on_channels(name, channels)
 
     def ask(self, trunk: TrunkSpec, leg: str, *, outbound: bool = True) -> Decision:
         """One answer from the owner; a limiter that does not answer in time refuses."""

@@ -95,12 +95,15 @@ def dial_number(number: str, trunk: TrunkSpec, default_country: str | None) -> s
     return for_trunk(to_e164(number, country_for(trunk, default_country)), trunk.number_style)
 
 
-def caller_id_for(number: str, trunk: TrunkSpec, default_country: str | None) -> str:
-    """A caller ID the way ``trunk`` wants numbers. Only a number libphonenumber knows as
+def caller_id_for(
+    number: str, trunk: TrunkSpec, default_country: str | None, *, read_in: str | None = None
+) -> str:
+    """A caller ID the way ``trunk`` wants numbers, read in ``read_in`` (the country of the
+    trunk a caller arrived on) else in ``trunk``'s. Only a number libphonenumber knows as
     allocated (valid, not merely possible) is rewritten: an agent's extension ``1001`` is
     a possible German number, but not a caller ID to turn into ``+491001``; anything else
     (an extension, ``anonymous``) goes as it is, scrubbed by the ESL builders later."""
-    e164 = normalized_or_none(number, country_for(trunk, default_country))
+    e164 = normalized_or_none(number, read_in or country_for(trunk, default_country))
     if e164 is None or not phonenumbers.is_valid_number(phonenumbers.parse(e164, None)):
         return number
     return for_trunk(e164, trunk.number_style)

@@ -10,7 +10,7 @@ sees it, and the dial string is built only from checked parts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from callcenter import safe_regex
@@ -131,12 +131,18 @@ class OutboundRoute:
     enabled: bool = True
     failover: tuple[str, ...] = ()  # the trunks tried after ``gateway``, in order
     failover_causes: frozenset[str] = DEFAULT_CAUSES
+    group: str | None = None  # a trunk group instead of ``gateway`` and ``failover``
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_name(self.name)
         regex = check_pattern(self.pattern)
-        check_gateways((self.gateway, *self.failover))
+        if self.group is None:
+            check_gateways((self.gateway, *self.failover))
+        elif self.gateway or self.failover:
+            raise _bad("group", "a route names a trunk group or its trunks, not both")
+        elif not NAME.fullmatch(self.group):
+            raise _bad("group", f"{self.group[:70]!r} is not a trunk group name ([A-Za-z0-9_.-])")
         check_causes(self.failover_causes)
         check_number_format(self.number_format, regex.groups)
         check_caller_id(self.caller_id_number)
@@ -145,7 +151,7 @@ class OutboundRoute:
 
     @property
     def gateways(self) -> tuple[str, ...]:
-        return (self.gateway, *self.failover)
+        return (self.gateway, *self.failover) if self.group is None else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,7 @@ class Dialout:
     caller_id_number: str | None = None
     failover: tuple[str, ...] = ()
     failover_causes: frozenset[str] = DEFAULT_CAUSES
+    group: str | None = None  # the trunk group the route named (its members, in this order)
 
     def __post_init__(self) -> None:
         q.dial_string("dial string", self.dial_string)  # built from checked parts: a bug if not
@@ -182,8 +189,14 @@ def rewrite(number_format: str, match: re.Match[str]) -> str:
     return _GROUP.sub(lambda m: match.group(int(m.group(1))) or "", number_format)
 
 
-def pick(routes: Iterable[OutboundRoute], number: str) -> Dialout | None:
-    """The first enabled route by (priority, name) whose pattern matches the whole number."""
+def pick(
+    routes: Iterable[OutboundRoute],
+    number: str,
+    members: Callable[[str], tuple[str, ...]] | None = None,
+) -> Dialout | None:
+    """The first enabled route by (priority, name) whose pattern matches the whole number;
+    a route naming a trunk group gets its trunks from ``members`` (in the order the group's
+    strategy gives this call; ``InvalidOutboundRoute`` for a group that does not exist)."""
     check_number(number)
     for route in sorted((r for r in routes if r.enabled), key=lambda r: (r.priority, r.name)):
         match = route.regex.fullmatch(number)
@@ -192,12 +205,22 @@ def pick(routes: Iterable[OutboundRoute], number: str) -> Dialout | None:
         dialled = rewrite(route.number_format, match)
         if not dialled:
             raise _bad("number_format", f"route {route.name} rewrote {number} to nothing")
+        gateways = route.gateways
+        if route.group is not None:
+            gateways = members(route.group) if members is not None else ()
+            if not gateways:
+                raise _bad(
+                    "group",
+                    f"route {route.name}: no trunk group {route.group!r}, or none of its "
+                    "trunks enabled",
+                )
         return Dialout(
             route.name,
-            route.gateway,
+            gateways[0],
             dialled,
             route.caller_id_number,
-            route.failover,
+            gateways[1:],
             route.failover_causes,
+            route.group,
         )
     return None

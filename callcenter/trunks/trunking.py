@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callcenter.esl.events import Event
@@ -76,6 +77,26 @@ class Trunking:
         if trunk is not None and uuid:
             self._inbound[uuid] = trunk.name
             self.limiter.inbound(trunk, uuid)
+
+    def arrived_on(self, get: Callable[[str], str | None], uuid: str = "") -> TrunkSpec | None:
+        """The trunk a call came in on, from its CHANNEL_PARK (``event.get``, in the ESL
+        reader: the trunk its CHANNEL_CREATE counted) or its ``uuid_dump`` at a resync
+        (``dump.get``, no ``uuid``): looked up as ``leg_started`` does. None for an agent's
+        phone, an outbound leg, or no trunk stored."""
+        name = self._inbound.get(uuid) if uuid else None
+        if name is not None:
+            return self.directory.get(name)
+        if next(iter(self.directory.all()), None) is None:
+            return None  # no trunk to look for: not one lookup in the event
+        if (get("Call-Direction") or "") != "inbound":
+            return None
+        if get("variable_sofia_profile_name") == AGENTS_PROFILE:
+            return None
+        return inbound_trunk(
+            self.directory,
+            get("variable_sip_gateway_name") or "",
+            get("variable_sip_network_ip") or "",
+        )
 
     def leg_ended(self, event: Event) -> None:
         """A trunk's leg frees its channel and counts its answered seconds."""

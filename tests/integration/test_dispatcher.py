@@ -272,6 +272,24 @@ def test_reserve_then_bind_or_release_or_expire(staffed: Database) -> None:
     assert board.agents["1001"].free(clock.now) and not board.agents["1001"].holds
 
 
+def test_a_bound_reservation_with_wrap_up_ends_in_it(staffed: Database) -> None:
+    """A campaign's call (dialer.calls): the agent gets its wrap-up to give a disposition."""
+    clock = Clock()
+    dispatcher, _ = loaded(staffed, clock)
+    agent = dispatcher.board.agents["1001"]
+    held = dispatcher.reserve("1001", Inbox(), seconds=10)
+    dispatcher.drain()
+    dispatcher.bind(held, "call-7", wrapup=True)
+    dispatcher.drain()
+    assert agent.state is AgentState.IN_CALL
+    dispatcher.call_ended("call-7")
+    dispatcher.drain()
+    assert agent.state is AgentState.WRAP_UP and not agent.free(clock.now)
+    clock.now += 5
+    dispatcher.drain()
+    assert agent.free(clock.now)
+
+
 def test_a_queue_call_ends_in_wrap_up_and_a_transfer_releases_the_agent(
     staffed: Database,
 ) -> None:

@@ -219,3 +219,48 @@ def test_the_simulator_emits_gateway_events_with_the_recorded_headers() -> None:
         "TRYING", "REGISTER", "REGED", "FAILED", "FAIL_WAIT", "DOWN",
     ]  # fmt: skip
     assert sim.gateways.api(["xmlstatus", "gateway", "carrier1"]) == "Invalid Gateway!\n"
+
+
+def test_a_gateways_state_decides_how_calls_through_it_end() -> None:
+    """As mod_sofia's sofia_outgoing_channel: not loaded -> INVALID_GATEWAY, ping not UP ->
+    GATEWAY_DOWN, both before any channel (no event); UP -> the INVITE goes out."""
+    from callcenter.sim.events import SimEvent
+    from callcenter.sim.originate import originate
+    from callcenter.sim.simulator import Simulator
+    from tests.support import until
+
+    seen: list[SimEvent] = []
+    sim = Simulator(password="x", time_scale=0.01, seed=1)
+    sim.on_event(seen.append)
+
+    def dial(leg: str) -> list[str]:
+        answers: list[str] = []
+        originate(
+            sim.core, f"{{origination_uuid={leg}}}sofia/gateway/carrier1/4930123 &park()",
+            answers.append,
+        )  # fmt: skip
+        return answers
+
+    def channel_events(leg: str) -> list[SimEvent]:
+        return [e for e in seen if e.get("Unique-ID") == leg]
+
+    sim.gateways.define("carrier1", register=True)
+    assert dial("a0000000-0000-4000-8000-000000000001") == ["-ERR INVALID_GATEWAY\n"]
+    sim.gateways.api(["profile", "callcenter-carriers", "rescan"])
+    assert sim.gateways.loaded["carrier1"].ping != "UP"  # TRYING: not up yet
+    assert dial("a0000000-0000-4000-8000-000000000002") == ["-ERR GATEWAY_DOWN\n"]
+    until(lambda: sim.gateways.loaded["carrier1"].state == "REGED", timeout=5)
+    up = "a0000000-0000-4000-8000-000000000003"
+    answers = dial(up)
+    until(lambda: answers == [f"+OK {up}\n"], timeout=5)
+    sim.gateways.fail("carrier1")
+    until(lambda: sim.gateways.loaded["carrier1"].state == "FAILED", timeout=5)
+    down = "a0000000-0000-4000-8000-000000000004"
+    assert dial(down) == ["-ERR GATEWAY_DOWN\n"]
+    assert channel_events(down) == [] and channel_events(up) != []
+    sim.gateways.restore("carrier1")
+    until(lambda: sim.gateways.loaded["carrier1"].state == "REGED", timeout=5)
+    again = "a0000000-0000-4000-8000-000000000005"
+    answers = dial(again)
+    until(lambda: answers == [f"+OK {again}\n"], timeout=5)
+    sim.stop()

@@ -20,10 +20,20 @@ from callcenter.store.models.calls import (
 )
 from callcenter.store.models.changes import EngineChange
 from callcenter.store.models.config import AuditEntry, IvrFlowVersion, OutboundRoute, Route
+from callcenter.store.models.dialer import (
+    Campaign,
+    CampaignDay,
+    CampaignDisposition,
+    DialerAuditEntry,
+    DncNumber,
+    Lead,
+    LeadAttempt,
+    LeadImport,
+)
 from callcenter.store.models.events import DeadLetter, EventRow, Webhook
 from callcenter.store.models.kpi import KpiAgentDay, KpiRolledDay
 from callcenter.store.models.tokens import ApiToken
-from callcenter.store.models.trunks import Trunk, TrunkState
+from callcenter.store.models.trunks import Trunk, TrunkGroup, TrunkState
 
 __all__ = [
     "AcdCounter",
@@ -34,14 +44,22 @@ __all__ = [
     "AuditEntry",
     "Call",
     "CallLeg",
+    "Campaign",
+    "CampaignDay",
+    "CampaignDisposition",
     "Cdr",
     "CdrLeg",
     "DeadLetter",
+    "DialerAuditEntry",
+    "DncNumber",
     "EngineChange",
     "EventRow",
     "IvrFlowVersion",
     "KpiAgentDay",
     "KpiRolledDay",
+    "Lead",
+    "LeadAttempt",
+    "LeadImport",
     "OutboundRoute",
     "Queue",
     "QueueEntry",
@@ -51,6 +69,7 @@ __all__ = [
     "Route",
     "SupervisionSession",
     "Trunk",
+    "TrunkGroup",
     "TrunkState",
     "Webhook",
 ]

@@ -60,6 +60,8 @@ class OutboundRoute(Base):
     # the trunks tried after ``gateway`` when it fails with one of ``failover_causes``
     failover_gateways: Mapped[str] = mapped_column(Text, default="", server_default="")
     failover_causes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # a trunk group instead of ``gateway`` and ``failover_gateways`` (then empty)
+    trunk_group: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index(None, "priority", "name"),)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from callcenter.store.base import Base, UTCDateTime, utcnow
@@ -50,3 +50,21 @@ class TrunkState(Base):
     ping_status: Mapped[str] = mapped_column(String(8))  # UP, DOWN
     detail: Mapped[str] = mapped_column(String(255), default="")  # "503 Service Unavailable"
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrunkGroup(Base):
+    """Trunks an outbound route names together: ``members`` in order, and the strategy
+    that picks the first one a call tries (``callcenter.trunks.groups``)."""
+
+    __tablename__ = "trunk_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    strategy: Mapped[str] = mapped_column(String(16), default="in-order")
+    members: Mapped[list[Any]] = mapped_column(JSON, default=list)  # trunk names, in order
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("strategy IN ('in-order', 'round-robin', 'least-busy')", name="strategy"),
+    )

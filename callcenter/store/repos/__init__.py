@@ -9,7 +9,7 @@ from callcenter.store.repos.outbound_routes import OutboundRouteRepository
 from callcenter.store.repos.queues import QueueRepository
 from callcenter.store.repos.recordings import RecordingRepository
 from callcenter.store.repos.routes import RouteRepository
-from callcenter.store.repos.trunks import TrunkRepository
+from callcenter.store.repos.trunks import TrunkGroupRepository, TrunkRepository
 
 __all__ = [
     "AgentRepository",
@@ -21,6 +21,7 @@ __all__ = [
     "QueueRepository",
     "RecordingRepository",
     "RouteRepository",
+    "TrunkGroupRepository",
     "TrunkRepository",
     "hash_pin",
     "verify_pin",

@@ -26,6 +26,7 @@ def to_record(route: OutboundRoute) -> OutboundRouteRecord:
         enabled=route.enabled,
         failover_gateways=route.failover_gateways,
         failover_causes=route.failover_causes,
+        trunk_group=route.trunk_group,
     )
 
 
@@ -51,6 +52,7 @@ class OutboundRouteRepository:
         enabled: bool = True,
         failover_gateways: str = "",
         failover_causes: str = "",
+        trunk_group: str | None = None,
     ) -> OutboundRouteRecord:
         exists = select(OutboundRoute.id).where(OutboundRoute.name == name)
         if self.session.scalar(exists) is not None:
@@ -67,6 +69,7 @@ class OutboundRouteRepository:
             enabled=enabled,
             failover_gateways=failover_gateways,
             failover_causes=failover_causes,
+            trunk_group=trunk_group,
         )
         self.session.add(route)
         self.session.flush()

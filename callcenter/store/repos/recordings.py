@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,9 +9,12 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
-from callcenter.store.models import Queue, Recording
+from callcenter.recording.wav import FileStatus
+from callcenter.store.models import Call, Queue, Recording
 from callcenter.store.records import RecordingRecord, StoredRecording
-from callcenter.store.statements import params, recording_insert
+from callcenter.store.repos.voicemail import box_of
+from callcenter.store.statements import LIVE_RECORDING, params, recording_insert
+from callcenter.vocabulary import CallState
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
 _STORED = tuple(f.name for f in dataclasses.fields(StoredRecording))
@@ -52,6 +55,22 @@ class RecordingRepository:
             select(Recording).where(Recording.call_uuid == call_uuid).order_by(Recording.id)
         )
         return [RecordingRecord(**{n: getattr(r, n) for n in _FIELDS}) for r in rows]
+
+    def stopped_unseen(self, limit: int) -> list[StoredRecording]:
+        """Rows still ``recording`` whose call has ended (its close could not read them: the
+        database was away): marked stopped (``pending``, ended with the call), returned to
+        be checked."""
+        rows = self.session.execute(
+            select(Recording, Call.ended_at)
+            .join(Call, Call.uuid == Recording.call_uuid)
+            .where(Recording.status == LIVE_RECORDING, Call.state == CallState.ENDED)
+            .order_by(Recording.id)
+            .limit(limit)
+        ).all()
+        for row, ended in rows:
+            row.status, row.ended_at = str(FileStatus.PENDING), row.ended_at or ended
+        self.session.flush()
+        return [stored(row) for row, _ in rows]
 
     def set_checked(self, path: str, check: Any, at: datetime) -> bool:
         """Store the check of ``path`` (``recording.wav.FileCheck``); False: no such row yet."""
@@ -97,26 +116,46 @@ class RecordingRepository:
             query = query.where(Recording.id < before_id)
         return [stored(row) for row in self.session.scalars(query)]
 
-    def due(self, now: datetime) -> list[StoredRecording]:
-        """Recordings older than their queue's ``recording_keep_days``, file not yet deleted."""
+    def due(self, now: datetime, unqueued_days: int | None = None) -> list[StoredRecording]:
+        """Recordings older than their queue's ``recording_keep_days``, file not yet deleted.
+        ``unqueued_days``: the keep of those in no queue (IVR only, direct calls, a queue
+        since deleted); voicemail messages are never due (their box keeps them)."""
         shortest = self.session.scalar(select(func.min(Queue.recording_keep_days)))
-        if shortest is None:
+        days = [d for d in (shortest, unqueued_days) if d is not None]
+        if not days:
             return []
         rows = self.session.execute(
-            select(Recording, Queue.recording_keep_days)
-            .join(Queue, Queue.name == Recording.queue)
+            select(Recording, Queue.name.is_(None), Queue.recording_keep_days)
+            .outerjoin(Queue, Queue.name == Recording.queue)
             .where(
                 Recording.deleted_at.is_(None),
-                Queue.recording_keep_days.is_not(None),
-                Recording.started_at < now - timedelta(days=shortest),  # the rest: per queue
+                Recording.status != LIVE_RECORDING,
+                Recording.started_at < now - timedelta(days=min(days)),  # the rest: one by one
             )
             .order_by(Recording.id)
         )
-        return [
-            stored(row)
-            for row, keep in rows
-            if keep is not None and row.started_at < now - timedelta(days=keep)
-        ]
+        out = []
+        for row, unqueued, keep in rows:
+            if unqueued:
+                keep = unqueued_days if box_of(row.path) is None else None
+            if keep is not None and row.started_at < now - timedelta(days=keep):
+                out.append(stored(row))
+        return out
+
+    def live(self, call_uuids: Collection[str]) -> dict[str, list[StoredRecording]]:
+        """The files still ``recording`` of these calls (a restart adopts them), by call."""
+        out: dict[str, list[StoredRecording]] = {}
+        if not call_uuids:
+            return out
+        rows = self.session.scalars(
+            select(Recording)
+            .where(Recording.call_uuid.in_(sorted(call_uuids)),
+                   Recording.status == LIVE_RECORDING)
+            .order_by(Recording.id)
+        )  # fmt: skip
+        for row in rows:
+            out.setdefault(row.call_uuid, []).append(stored(row))
+        return out
 
     def mark_deleted(self, recording_id: int, at: datetime) -> None:
         row = self.session.get(Recording, recording_id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
-from callcenter.store.models import SupervisionSession
+from callcenter.store.models import Call, SupervisionSession
 from callcenter.store.records import SupervisionRecord
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(SupervisionRecord))
@@ -29,6 +29,19 @@ class SupervisionRepository:
         self.session.flush()
         return to_record(row)
 
+    def get(self, session_id: int) -> SupervisionRecord:
+        return to_record(self._get(session_id))
+
+    def open_on(self, node: str) -> list[SupervisionRecord]:
+        """The sessions not ended on the calls of ``node`` (a start looks at them)."""
+        rows = self.session.scalars(
+            select(SupervisionSession)
+            .join(Call, Call.uuid == SupervisionSession.call_uuid)
+            .where(SupervisionSession.ended_at.is_(None), Call.node == node)
+            .order_by(SupervisionSession.id)
+        )
+        return [to_record(r) for r in rows]
+
     def _get(self, session_id: int) -> SupervisionSession:
         row = self.session.get(SupervisionSession, session_id)
         if row is None:
@@ -42,7 +55,7 @@ class SupervisionRepository:
         self, session_id: int, *, modes: str, at: datetime, reason: str, started_at: datetime | None
     ) -> SupervisionRecord:
         row = self._get(session_id)
-        row.modes = modes
+        row.modes = modes or row.modes
         row.ended_at = row.ended_at or at
         row.end_reason = row.end_reason or reason
         row.started_at = row.started_at or started_at

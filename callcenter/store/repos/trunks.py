@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from callcenter.errors import AlreadyExists, NotFound
 from callcenter.store.base import utcnow
-from callcenter.store.models import Trunk, TrunkState
+from callcenter.store.models import OutboundRoute, Trunk, TrunkGroup, TrunkState
+from callcenter.trunks.groups import Strategy
+from callcenter.trunks.groups import TrunkGroup as GroupSpec
 from callcenter.trunks.spec import NumberStyle, Transport, TrunkSpec
 
 FIELDS = (
@@ -128,3 +130,60 @@ class TrunkRepository:
         row.state, row.ping_status, row.detail = state, ping, detail[:255]
         row.changed_at = utcnow()
         self.session.flush()
+
+
+def _group(row: TrunkGroup) -> GroupSpec:
+    try:
+        strategy = Strategy(row.strategy)
+    except ValueError:  # stored around the services (the CHECK constraint refuses it)
+        strategy = Strategy.IN_ORDER
+    return GroupSpec(row.name, tuple(str(m) for m in row.members or ()), strategy)
+
+
+class TrunkGroupRepository:
+    """Trunk groups, as ``callcenter.trunks.groups.check_group`` returned them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _get(self, name: str) -> TrunkGroup:
+        row = self.session.scalar(select(TrunkGroup).where(TrunkGroup.name == name))
+        if row is None:
+            raise NotFound(f"no trunk group {name!r}", code="trunk_group_not_found")
+        return row
+
+    def add(self, group: GroupSpec) -> GroupSpec:
+        if self.session.scalar(select(TrunkGroup.id).where(TrunkGroup.name == group.name)):
+            raise AlreadyExists(
+                f"trunk group {group.name!r} already exists", code="trunk_group_exists"
+            )
+        row = TrunkGroup(name=group.name, strategy=str(group.strategy), members=list(group.members))
+        self.session.add(row)
+        self.session.flush()
+        return _group(row)
+
+    def get(self, name: str) -> GroupSpec:
+        return _group(self._get(name))
+
+    def all(self) -> list[GroupSpec]:
+        rows = self.session.scalars(select(TrunkGroup).order_by(TrunkGroup.name))
+        return [_group(r) for r in rows]
+
+    def replace(self, group: GroupSpec) -> GroupSpec:
+        row = self._get(group.name)
+        row.strategy, row.members = str(group.strategy), list(group.members)
+        self.session.flush()
+        return _group(row)
+
+    def delete(self, name: str) -> None:
+        self.session.delete(self._get(name))
+        self.session.flush()
+
+    def with_member(self, trunk: str) -> list[str]:
+        """The groups ``trunk`` is a member of."""
+        return [g.name for g in self.all() if trunk in g.members]
+
+    def routes_naming(self, name: str) -> list[str]:
+        """The outbound routes that point at group ``name``."""
+        query = select(OutboundRoute.name).where(OutboundRoute.trunk_group == name)
+        return list(self.session.scalars(query.order_by(OutboundRoute.name)))

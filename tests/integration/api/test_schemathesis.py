@@ -54,6 +54,13 @@ class QuietFloor:
         return []
 
 
+class NoCampaigns:
+    """An engine's dialer with no campaign running (``api.dialer_live.LiveReader``)."""
+
+    def live(self) -> list[Any]:
+        return []
+
+
 MOUNTED = Mounted()
 schema = schemathesis.openapi.from_wsgi(f"{PREFIX}/openapi.json", MOUNTED)
 
@@ -67,8 +74,10 @@ def admin(db: Database, make_client: Callable[..., Client]) -> Iterator[str]:
     routes.add(db, ROOT, "+15550001", "queue:sales")
     hook = webhooks.add(db, ROOT, "https://crm.example.com/cc", ["call.created"])
     dead_letters(db, hook.webhook.id, 2)
-    # as in the engine: live KPIs, and a floor with nobody on it
-    client = make_client(kpis=LiveKpis(CollectorRegistry()), live=QuietFloor())
+    # as in the engine: live KPIs, a floor with nobody on it, a dialer dialling nothing
+    client = make_client(
+        kpis=LiveKpis(CollectorRegistry()), live=QuietFloor(), dialer=NoCampaigns()
+    )
     MOUNTED.app = client.client.app
     try:
         yield client.secrets["admin"]

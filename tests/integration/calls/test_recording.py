@@ -41,7 +41,9 @@ def checked(app: App, uuid: str) -> list[StoredRecording]:
     def done() -> list[StoredRecording] | None:
         with app.database.session_scope() as session:
             rows = RecordingRepository(session).search(call_uuid=uuid)
-        return rows if rows and all(r.status != "pending" for r in rows) else None
+        return (
+            rows if rows and all(r.status not in ("pending", "recording") for r in rows) else None
+        )
 
     return until(done, timeout=10)
 

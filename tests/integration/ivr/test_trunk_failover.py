@@ -13,9 +13,9 @@ from callcenter.sim.simulator import Simulator
 from callcenter.store.database import Database
 from callcenter.store.repos import OutboundRouteRepository
 from callcenter.trunks.spec import StaticTrunks, TrunkSpec
-from callcenter.vocabulary import Disposition, LegRole
+from callcenter.vocabulary import Disposition, LegRole, RouteTarget
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import settled, wait_cdr
+from tests.integration.calls.test_calls import add_route, settled, wait_cdr
 from tests.integration.ivr.test_every_node import flows_dir, sent, start
 from tests.support import until
 
@@ -46,7 +46,13 @@ def viatrunks(
 ) -> Iterator[tuple[App, str]]:
     yield start(engine, flows_dir(tmp_path, viatrunks=FLOW), "viatrunks")
     for name in ("carrier-a", "carrier-b", "carrier-c"):
-        sim.set_gateway(name, None)
+        forget(sim, name)
+
+
+def forget(sim: Simulator, name: str) -> None:
+    sim.gateways.carrier(name, None)
+    sim.gateways.undefine(name)
+    sim.gateways.loaded.pop(name, None)
 
 
 def originates(commands: list[str]) -> list[str]:
@@ -57,9 +63,11 @@ def test_down_then_503_then_answered_on_the_third(
     sim: Simulator, viatrunks: tuple[App, str]
 ) -> None:
     app, did = viatrunks
-    sim.set_gateway("carrier-a", AgentBehaviour(fail_cause="GATEWAY_DOWN"))
-    sim.set_gateway("carrier-b", AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE"))
-    sim.set_gateway("carrier-c", AgentBehaviour(answer_delay=0.2))
+    sim.gateways.load("carrier-a", register=True)
+    sim.gateways.fail("carrier-a")  # FAILED 503: FreeSWITCH refuses calls through it
+    until(lambda: sim.gateways.loaded["carrier-a"].ping == "DOWN")
+    sim.gateways.carrier("carrier-b", AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE"))
+    sim.gateways.carrier("carrier-c", AgentBehaviour(answer_delay=0.2))
     uuid = sim.place_call(did, "+15551234567", behaviour=CallerBehaviour(talk_time=0.5))
     cdr = wait_cdr(app, uuid, timeout=30)
     assert originates(sent(sim, uuid)) == [
@@ -67,13 +75,14 @@ def test_down_then_503_then_answered_on_the_third(
     ]
     assert cdr.disposition is Disposition.ANSWERED
     outbound = [leg for leg in cdr.legs if leg.role is LegRole.OUTBOUND]
-    # carrier-a had no channel (GATEWAY_DOWN before any); b's 503 and c's answer are legs
-    assert (outbound[0].trunk, outbound[0].hangup_cause) == (
-        "carrier-b",
-        "NORMAL_TEMPORARY_FAILURE",
-    )
-    assert outbound[1].trunk == "carrier-c"
-    assert outbound[1].answered_at is not None
+    # carrier-a: -ERR GATEWAY_DOWN before any channel, a leg all the same; b's 503; c answers
+    assert [(leg.trunk, leg.hangup_cause) for leg in outbound[:2]] == [
+        ("carrier-a", "GATEWAY_DOWN"),
+        ("carrier-b", "NORMAL_TEMPORARY_FAILURE"),
+    ]
+    assert outbound[0].answered_at is None and outbound[0].ended_at is not None
+    assert outbound[2].trunk == "carrier-c"
+    assert outbound[2].answered_at is not None
     metrics = app.registry
     assert (
         metrics.get_sample_value(
@@ -90,7 +99,7 @@ def test_a_busy_callee_is_not_tried_on_the_next_trunk(
     sim: Simulator, viatrunks: tuple[App, str]
 ) -> None:
     app, did = viatrunks
-    sim.set_gateway("carrier-a", AgentBehaviour(busy=True))
+    sim.gateways.carrier("carrier-a", AgentBehaviour(busy=True))
     uuid = sim.place_call(did, "+15551234567", behaviour=CallerBehaviour(talk_time=0.5))
     cdr = wait_cdr(app, uuid, timeout=30)
     assert originates(sent(sim, uuid)) == ["sofia/gateway/carrier-a/+447911123456 &park()"]
@@ -112,13 +121,19 @@ def test_a_trunk_at_its_channel_limit_is_skipped_for_the_next(
 ) -> None:
     app, did = viatrunks
     trunks(app, a=TrunkSpec("carrier-a", "198.51.100.1", max_channels=1))
-    sim.set_gateway("carrier-a", AgentBehaviour(answer_delay=0.1, talk_time=None))
-    sim.set_gateway("carrier-b", AgentBehaviour(answer_delay=0.1))
+    sim.gateways.carrier("carrier-a", AgentBehaviour(answer_delay=0.1, talk_time=None))
+    sim.gateways.carrier("carrier-b", AgentBehaviour(answer_delay=0.1))
     first = sim.place_call(did, "+15551230001", behaviour=CallerBehaviour(talk_time=30))
     until(lambda: channels(app, "carrier-a") == 1)
     second = sim.place_call(did, "+15551230002", behaviour=CallerBehaviour(talk_time=0.2))
-    wait_cdr(app, second, timeout=30)
+    cdr = wait_cdr(app, second, timeout=30)
     assert originates(sent(sim, second)) == ["sofia/gateway/carrier-b/+447911123456 &park()"]
+    # the attempt the limiter refused is a leg too: no channel, its cause
+    attempts = [(leg.trunk, leg.hangup_cause) for leg in cdr.legs if leg.role is LegRole.OUTBOUND]
+    assert attempts == [
+        ("carrier-a", "NORMAL_CIRCUIT_CONGESTION"),
+        ("carrier-b", "NORMAL_CLEARING"),
+    ]
     limited = {"trunk": "carrier-a", "limit": "channels"}
     assert app.registry.get_sample_value("callcenter_trunk_limited_total", limited) == 1
     sim.hangup(first)
@@ -132,8 +147,8 @@ def test_a_burst_over_the_cps_limit_waits_a_bounded_time_then_fails_over(
 ) -> None:
     app, did = viatrunks
     trunks(app, a=TrunkSpec("carrier-a", "198.51.100.1", max_cps=0.5))  # a call every 2 s
-    sim.set_gateway("carrier-a", AgentBehaviour(answer_delay=0.1))
-    sim.set_gateway("carrier-b", AgentBehaviour(answer_delay=0.1))
+    sim.gateways.carrier("carrier-a", AgentBehaviour(answer_delay=0.1))
+    sim.gateways.carrier("carrier-b", AgentBehaviour(answer_delay=0.1))
     calls = [
         sim.place_call(did, f"+1555123010{i}", behaviour=CallerBehaviour(talk_time=0.2))
         for i in range(3)
@@ -157,11 +172,56 @@ def test_inbound_calls_from_a_trunks_addresses_take_its_channels(
     trunks(
         app, a=TrunkSpec("carrier-a", "127.0.0.1", max_channels=1, inbound_cidrs=("127.0.0.0/8",))
     )
-    sim.set_gateway("carrier-b", AgentBehaviour(answer_delay=0.1))
+    sim.gateways.carrier("carrier-b", AgentBehaviour(answer_delay=0.1))
     uuid = sim.place_call(did, "+15551230003", behaviour=CallerBehaviour(talk_time=0.3))
     cdr = wait_cdr(app, uuid, timeout=30)
     # the inbound call itself holds carrier-a's one channel: its transfer out goes via b
     assert originates(sent(sim, uuid)) == ["sofia/gateway/carrier-b/+447911123456 &park()"]
     assert cdr.legs[-1].trunk == "carrier-b"
     until(lambda: channels(app, "carrier-a") == 0)
+    until(lambda: settled(app))
+
+
+def test_a_gateway_the_node_has_not_loaded_fails_over(
+    sim: Simulator, viatrunks: tuple[App, str]
+) -> None:
+    app, did = viatrunks
+    sim.gateways.define("carrier-a")  # its file is there, but no rescan loaded it
+    sim.gateways.carrier("carrier-b", AgentBehaviour(answer_delay=0.1))
+    uuid = sim.place_call(did, "+15551230004", behaviour=CallerBehaviour(talk_time=0.2))
+    cdr = wait_cdr(app, uuid, timeout=30)
+    attempts = [(leg.trunk, leg.hangup_cause) for leg in cdr.legs if leg.role is LegRole.OUTBOUND]
+    assert attempts[0] == ("carrier-a", "INVALID_GATEWAY")
+    assert attempts[1][0] == "carrier-b"
+    assert cdr.disposition is Disposition.ANSWERED
+    until(lambda: settled(app))
+
+
+def test_an_inbound_did_and_caller_are_read_in_the_arriving_trunks_country(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path, three_trunks: None
+) -> None:
+    app = engine(
+        CALLCENTER_DIALPLANS_DIR=str(flows_dir(tmp_path, viatrunks=FLOW)),
+        CALLCENTER_DEFAULT_COUNTRY="DE",
+    )
+    add_route(app, "+33140000000", RouteTarget.IVR, "viatrunks")
+    until(lambda: app.connections["fs1"].connected)
+    # the simulated carrier sends from 127.0.0.1: a French trunk's network
+    trunks(
+        app,
+        fr=TrunkSpec("fr-in", "192.0.2.1", country="FR", inbound_cidrs=("127.0.0.0/8",)),
+        a=TrunkSpec("carrier-a", "198.51.100.1", country="GB"),
+    )
+    sim.gateways.carrier("carrier-a", AgentBehaviour(answer_delay=0.1))
+    try:
+        # 01 40 00 00 00 is Paris dialled in France; in Germany it would be +49140000000
+        uuid = sim.place_call("0140000000", "0612345678", behaviour=CallerBehaviour(talk_time=0.3))
+        cdr = wait_cdr(app, uuid, timeout=30)
+        dialled = [c for c in sent(sim, uuid) if c.startswith("bgapi originate ")]
+        assert len(dialled) == 1 and "sofia/gateway/carrier-a/+447911123456" in dialled[0]
+        # the French mobile 06 12 34 56 78, not a German number
+        assert "origination_caller_id_number=+33612345678" in dialled[0]
+        assert cdr.disposition is Disposition.ANSWERED
+    finally:
+        forget(sim, "carrier-a")
     until(lambda: settled(app))

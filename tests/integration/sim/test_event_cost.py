@@ -219,7 +219,7 @@ def s12_gateway_busy(sim: Simulator, esl: RawESL) -> Legs:
 
 
 def s12_gateway_503(sim: Simulator, esl: RawESL) -> Legs:
-    sim.set_gateway("carrier1", AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE"))
+    sim.gateways.carrier("carrier1", AgentBehaviour(fail_cause="NORMAL_TEMPORARY_FAILURE"))
     g = str(uuidlib.uuid4())
     try:
         job = esl.command(
@@ -233,7 +233,7 @@ def s12_gateway_503(sim: Simulator, esl: RawESL) -> Legs:
         assert hangup.get("variable_sip_term_status") == "503"
         assert hangup.get("variable_proto_specific_hangup_cause") == "sip:503"
     finally:
-        sim.set_gateway("carrier1", None)
+        sim.gateways.carrier("carrier1", None)
     return {"gateway": g}
 
 

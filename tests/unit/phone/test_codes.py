@@ -98,3 +98,14 @@ def test_the_in_call_codes_end_an_agents_keys() -> None:
     assert CODES.in_call("1*27") is Feature.RECORD_PAUSE
     assert CODES.in_call("*28") is Feature.RECORD_RESUME
     assert CODES.in_call("*2") is None and CODES.in_call("*29") is None  # *29: dialled only
+
+
+def test_the_disposition_code_takes_a_key() -> None:
+    from callcenter.phone.codes import DEFAULT_CODES, Feature, Request, Unknown, feature_codes
+
+    codes = feature_codes(DEFAULT_CODES)
+    assert codes.parse("*302") == Request(Feature.DISPOSITION, target="2")
+    assert codes.parse("*3012") == Request(Feature.DISPOSITION, target="12")
+    assert isinstance(codes.parse("*30"), Unknown)  # a key is needed
+    assert isinstance(codes.parse("*30123"), Unknown)  # 0-99
+    assert codes.parse("*331001") == Request(Feature.EAVESDROP, target="1001")

@@ -72,6 +72,14 @@ def test_the_same_did_however_written() -> None:
     assert routes.match("0301235") is None
 
 
+def test_a_did_is_read_in_the_country_of_the_trunk_it_arrived_on() -> None:
+    routes = table(("+33140000000", MatchKind.EXACT, 100), ("+49140000000", MatchKind.EXACT, 100))
+    paris = routes.match("0140000000", country="FR")
+    assert paris is not None and paris.route.did == "+33140000000"
+    default = routes.match("0140000000")  # no trunk known: the default country, DE
+    assert default is not None and default.route.did == "+49140000000"
+
+
 def test_precedence_exact_range_prefix_longest_regex() -> None:
     routes = table(
         (r"\+4930\d+", MatchKind.REGEX, 1),
@@ -186,3 +194,16 @@ def test_with_no_trunk_an_inbound_leg_costs_the_reader_no_lookup() -> None:
             assert (event._lookups > 0) == bool(lookups)
     finally:
         limiter.stop()
+
+
+def test_the_trunk_a_call_arrived_on_from_its_headers() -> None:
+    fr = TrunkSpec("fr", "sip.fr.example", country="FR", inbound_cidrs=("198.51.100.0/28",))
+    trunking = Trunking(StaticTrunks({"fr": fr}))
+    dump = {"Call-Direction": "inbound", "variable_sip_network_ip": "198.51.100.7"}
+    assert trunking.arrived_on(dump.get) == fr  # a resync's uuid_dump: no uuid
+    gateway = {"Call-Direction": "inbound", "variable_sip_gateway_name": "fr"}
+    assert trunking.arrived_on(gateway.get) == fr
+    phone = {**dump, "variable_sofia_profile_name": "callcenter-agents"}
+    assert trunking.arrived_on(phone.get) is None
+    assert trunking.arrived_on({**dump, "Call-Direction": "outbound"}.get) is None
+    assert Trunking(StaticTrunks({})).arrived_on(dump.get) is None

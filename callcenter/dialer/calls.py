@@ -1,0 +1,281 @@
+"""A campaign's answered call, run by its actor (a ``TargetRunner`` for ``cc_entry=dialer``).
+
+Answering-machine detection first (``amd``), then:
+
+- a person: an agent of the campaign, reserved through the dispatcher (so an inbound call
+  and this one never get the same agent), rung with auto-answer and bridged within the safe
+  harbor (2 s from the end of the person's greeting); with no agent in time, the
+  safe-harbor message is played and the call is an abandoned one (audited);
+- a machine: per the campaign, hung up, left a message after the beep, or sent to a flow;
+- a broadcast campaign's answer goes to its flow.
+
+The attempt's outcome is stored (``store.record_attempt``: retries, day counts, the hold
+after an abandon) and told to the campaign's runner. The CDR is the call's, as any call's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from callcenter.acd import messages as m
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.calls.control import CallControl, OriginateFailed
+from callcenter.calls.routing import Target
+from callcenter.dialer import amd, store
+from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.placing import dialout_for, outcome_of
+from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
+from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
+from callcenter.errors import InvalidNumber, InvalidOutboundRoute, NoOutboundRoute
+from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
+from callcenter.store.models import Lead
+from callcenter.trunks.dialout import CALLER_ID, first_answer
+from callcenter.vocabulary import Direction, LegRole, RouteTarget
+
+log = logging.getLogger(__name__)
+
+PREVIEW_BEEP = "tone_stream://%(200,0,800)"
+TONE_NOT_REACHED = "tone_stream://%(500,500,480,620);loops=2"
+BEEP_WAIT = 30.0  # seconds a machine's greeting may still run before its beep
+MESSAGE_TIMEOUT = 120.0
+RESERVE_WAIT = 0.3
+
+TargetRunner = Callable[[CallControl, Target], None]
+
+
+class DialerCalls:
+    def __init__(
+        self,
+        dialer: Dialer,
+        dispatcher: Dispatcher,
+        run_target: TargetRunner,
+        *,
+        amd_settings: Callable[[], AmdSettings] = AmdSettings,
+        tts: tuple[str, str] = ("flite", "kal"),
+    ) -> None:
+        self.dialer = dialer
+        self.dispatcher = dispatcher
+        self.run_target = run_target  # flows: a broadcast's, a machine's
+        self.amd_settings = amd_settings  # per node: avmd only where module_exists says so
+        self.tts = tts  # a preview's whisper
+
+    def __call__(self, control: CallControl, _target: Target) -> None:
+        call = control.call
+        assert call.dialer is not None
+        campaign, lead, preview = call.dialer
+        if preview:
+            self._preview(control, campaign, lead, preview)
+            return
+        call.timeline.direction = Direction.OUTBOUND
+        call.timeline.routed("dialer")
+        spec = self.dialer.spec(campaign)
+        outcome, agent = Outcome.NO_ANSWER, None  # gone before a verdict: not reached
+        found: Detection | None = None
+        try:
+            if spec is None:  # the campaign stopped meanwhile
+                outcome = Outcome.FAILED
+                control.hangup("NORMAL_CLEARING")
+                return
+            if spec.mode is CampaignMode.BROADCAST:
+                outcome = Outcome.ANSWERED
+                self._to_flow(control, spec.flow)
+                return
+            settings = self.amd_settings()
+            found = amd.detect(control, settings)
+            if found.verdict is Verdict.MACHINE:
+                outcome = Outcome.MACHINE
+                self._machine(control, spec, settings)
+                return
+            amd.stop(control, settings)  # its media bug off before the agent's audio
+            outcome = Outcome.ABANDONED  # until an agent has it
+            agent = self._connect(control, spec, _budget(spec, settings, found))
+            if agent is not None:
+                outcome = Outcome.ANSWERED
+                self._screen_pop(control, campaign, lead, agent)
+                return
+            self._safe_harbor(control, spec, lead)
+        finally:
+            self._record(control, campaign, lead, outcome, agent, found)
+
+    # -- a preview: the agent first -------------------------------------------------------
+
+    def _preview(self, control: CallControl, campaign: str, lead: int, reservation: str) -> None:
+        """The agent answered the lead's offer: "1" dials it and bridges, anything else (or
+        nothing in 10 s) skips it (the lead is due again, no attempt counted)."""
+        call = control.call
+        call.timeline.direction = Direction.OUTBOUND
+        call.timeline.routed("dialer-preview")
+        self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
+        spec = self.dialer.spec(campaign)
+        number = self._number(lead)
+        if spec is None or number is None:
+            control.hangup("NORMAL_CLEARING")
+            return
+        control.set_variable("tts_engine", self.tts[0])
+        control.set_variable("tts_voice", self.tts[1])
+        control.execute(
+            "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip", timeout=30.0
+        )
+        accepted = control.collect_digits(
+            PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
+            regex=r"[0-9]", variable="cc_preview_choice",
+        ).value  # fmt: skip
+        if accepted != "1":
+            with self.dialer.database.session_scope() as session:
+                store.release(session, lead, datetime.now(UTC))
+            self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
+            control.hangup("NORMAL_CLEARING")
+            return
+        outcome, agent = Outcome.FAILED, call.agent or call.to_number
+        try:
+            outcome = self._dial_lead(control, spec, number)
+            if outcome is Outcome.ANSWERED:
+                self._screen_pop(control, campaign, lead, agent)
+        finally:
+            self._record(control, campaign, lead, outcome, agent)
+        if outcome is not Outcome.ANSWERED:
+            control.play(TONE_NOT_REACHED, timeout=10.0)
+            control.hangup("NORMAL_CLEARING")
+
+    def _dial_lead(self, control: CallControl, spec: CampaignSpec, number: str) -> Outcome:
+        routes = self.dialer.routes
+        try:
+            dialout = dialout_for(routes, number, spec.route, spec.trunks)
+        except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
+            log.error("call %s: lead %s not dialled: %s", control.uuid, number, exc)
+            return Outcome.FAILED
+        shown = {CALLER_ID: spec.caller_id} if spec.caller_id else {}
+        with control.shielded():
+            leg = first_answer(control, routes.trunking, dialout, shown, float(spec.ring_seconds))
+            if isinstance(leg, OriginateFailed):
+                return outcome_of(leg.cause)
+            control.bridge(leg)
+        return Outcome.ANSWERED
+
+    def _number(self, lead: int) -> str | None:
+        with self.dialer.database.session_scope() as session:
+            row = session.get(Lead, lead)
+            return row.phone if row is not None else None
+
+    # -- a person --------------------------------------------------------------------------
+
+    def _connect(self, control: CallControl, spec: CampaignSpec, budget: float) -> str | None:
+        """An agent of the campaign bridged within ``budget`` seconds, or None."""
+        deadline = time.monotonic() + budget
+        view = self.dispatcher.read(agents_view(spec), timeout=RESERVE_WAIT)
+        for extension in view.free if view is not None else ():
+            left = deadline - time.monotonic()
+            if left <= 0.2:
+                break
+            answer = m.OneShot()
+            reservation = self.dispatcher.reserve(extension, answer, seconds=left + 5.0)
+            granted = answer.get(min(left, RESERVE_WAIT))
+            if not isinstance(granted, m.Reservation) or not granted.granted:
+                self.dispatcher.release(reservation)
+                continue
+            try:
+                leg = control.originate(
+                    control.agent_dial_string(extension),
+                    role=LegRole.AGENT,
+                    extension=extension,
+                    variables={"sip_auto_answer": "true", "cc_campaign": spec.name},
+                    timeout=max(1.0, deadline - time.monotonic()),
+                    interruptible=False,
+                )
+            except OriginateFailed as exc:
+                log.info("call %s: agent %s not reached: %s", control.uuid, extension, exc.cause)
+                self.dispatcher.release(reservation)
+                continue
+            self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # time to dispose
+            control.bridge(leg)
+            log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
+                     extension)  # fmt: skip
+            return extension
+        return None
+
+    def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
+        if spec.safe_harbor_message:
+            control.play(spec.safe_harbor_message, timeout=MESSAGE_TIMEOUT)
+            with self.dialer.database.session_scope() as session:
+                store.audit(
+                    session, spec.name, AuditKind.MESSAGE_PLAYED, datetime.now(UTC),
+                    lead_id=lead, phone=control.call.to_number, call_uuid=control.uuid,
+                )  # fmt: skip
+        else:
+            log.error("campaign %s: no safe-harbor message to play", spec.name)
+        control.hangup("NORMAL_CLEARING")
+
+    def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> None:
+        with self.dialer.database.session_scope() as session:
+            row = session.get(Lead, lead)
+            fields = dict(row.fields or {}) if row is not None else {}
+        control.emit(
+            CampaignCallConnected, campaign=campaign, lead_id=lead, agent_extension=agent,
+            fields=fields,
+        )  # fmt: skip
+
+    # -- a machine -------------------------------------------------------------------------
+
+    def _machine(self, control: CallControl, spec: CampaignSpec, settings: AmdSettings) -> None:
+        if spec.amd is AmdAction.FLOW and spec.amd_flow:
+            self._to_flow(control, spec.amd_flow)
+            return
+        if spec.amd is AmdAction.MESSAGE and spec.amd_message:
+            if settings.avmd:
+                amd.wait_for_beep(control, BEEP_WAIT)
+                amd.stop(control, settings)
+            else:  # no beep detector: the end of the greeting is the cue
+                control.execute("wait_for_silence", settings.wait_for_silence(), timeout=35.0)
+            control.play(spec.amd_message, timeout=MESSAGE_TIMEOUT)
+        control.hangup("NORMAL_CLEARING")
+
+    def _to_flow(self, control: CallControl, flow: str | None) -> None:
+        if not flow:
+            control.hangup("NORMAL_CLEARING")
+            return
+        self.run_target(control, Target(RouteTarget.IVR, flow))
+
+    # -- the outcome -----------------------------------------------------------------------
+
+    def _record(
+        self,
+        control: CallControl,
+        campaign: str,
+        lead: int,
+        outcome: Outcome,
+        agent: str | None,
+        found: Detection | None = None,
+    ) -> None:
+        """The attempt stored, the runner told, ``campaign.call_ended`` published."""
+        try:
+            with self.dialer.database.session_scope() as session:
+                store.record_attempt(
+                    session, lead, outcome, datetime.now(UTC), call_uuid=control.uuid, agent=agent
+                )
+        except Exception:  # the call's own end must not be lost to it: logged, counted
+            log.exception("call %s: campaign %s: attempt of lead %s not stored", control.uuid,
+                          campaign, lead)  # fmt: skip
+        self.dialer.line_done(campaign, LineDone(control.uuid, outcome))
+        control.emit(
+            CampaignCallEnded, campaign=campaign, lead_id=lead, outcome=str(outcome),
+            agent_extension=agent, amd=str(found.verdict) if found else None,
+            amd_reason=str(found.reason) if found else None,
+        )  # fmt: skip
+        if outcome is Outcome.ABANDONED:
+            log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
+                        control.uuid, campaign)  # fmt: skip
+
+
+def _spoken(number: str) -> str:
+    return " ".join(d for d in number if d.isdigit())
+
+
+def _budget(spec: CampaignSpec, settings: AmdSettings, found: Detection) -> float:
+    """Seconds left of the safe harbor: it runs from the end of the person's greeting,
+    which was ``settle`` seconds before a short-greeting verdict."""
+    spent = settings.settle if found.reason is Reason.SHORT_GREETING else 0.0
+    return max(0.5, spec.targets.safe_harbor - spent)

@@ -1,0 +1,407 @@
+"""Lead files read as a stream: CSV rows in, leads or rejected rows (line and reason) out.
+
+Hostile input is expected: a byte that is not text in the file's encoding, a NUL, a cell
+too long, a row with the wrong number of cells, a number that is not one, a time zone that
+does not exist. Each such row is rejected with its line number and why; the file goes on.
+A cell such as ``=CMD()`` is data: it is stored as it is, and neutralised when exported
+(``export.safe_cell``). Memory stays bounded: one row at a time, lines cut at 1 MiB.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from callcenter.dialer import leads
+from callcenter.dialer.compliance import CallingWindow
+from callcenter.errors import DomainError
+
+LEAD_FIELDS = ("phone", "priority", "timezone")  # the columns the dialer reads itself
+MAX_LINE = 1 << 20
+MAX_CELL = 1000
+MAX_COLUMNS = 100
+PRIORITY_RANGE = (-1000, 1000)
+
+
+class BadLeadFile(DomainError):
+    """A file that cannot be read at all (no header, a header that is not one)."""
+
+    code = "lead_file_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMap:
+    """Which column holds each lead field (``--map phone=Telephone``); the others become
+    custom fields, passed to the agent's screen pop."""
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, pairs: list[str] | tuple[str, ...]) -> ColumnMap:
+        found: dict[str, str] = {}
+        for pair in pairs:
+            name, sep, column = pair.partition("=")
+            if not sep or not column.strip():
+                raise BadLeadFile(f"--map {pair!r}: expected FIELD=COLUMN, e.g. phone=Telephone")
+            if name.strip() not in LEAD_FIELDS:
+                raise BadLeadFile(
+                    f"--map {pair!r}: {name!r} is not a lead field ({', '.join(LEAD_FIELDS)})"
+                )
+            found[name.strip()] = column.strip()
+        return cls(found)
+
+    def column(self, lead_field: str) -> str:
+        return self.columns.get(lead_field, lead_field)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRow:
+    line: int
+    phone: str
+    zones: tuple[str, ...]
+    priority: int
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    names: tuple[str, ...]
+    phone: int
+    priority: int | None
+    timezone: int | None
+
+    @property
+    def custom(self) -> tuple[str, ...]:
+        own = {self.phone, self.priority, self.timezone}
+        return tuple(n for i, n in enumerate(self.names) if i not in own)
+
+
+class Counted(io.RawIOBase):
+    """A binary stream that counts (the progress bar's position) and hashes what is read."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.read_bytes = 0
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self.read_bytes += len(data)
+        self.sha256.update(data)
+        return len(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Cells:
+    """One CSV record, the line it starts on, its cells checked as text."""
+
+    line: int
+    cells: list[str]
+
+
+class CsvRows:
+    """A CSV stream's records with the line each starts on: a record that is not CSV, not
+    text in ``encoding``, holds a NUL or a line over 1 MiB comes as ``Rejected``."""
+
+    def __init__(self, stream: BinaryIO, *, encoding: str = "utf-8", delimiter: str = ",") -> None:
+        normalized = encoding.lower().replace("_", "-")
+        codec = "utf-8-sig" if normalized in ("utf-8", "utf8") else encoding
+        try:
+            "".encode(codec)
+        except LookupError:
+            raise BadLeadFile(f"--encoding {encoding!r}: not an encoding Python knows") from None
+        if len(delimiter) != 1 or delimiter in '"\r\n':
+            raise BadLeadFile(f"--delimiter {delimiter!r}: expected one character, e.g. ';'")
+        self.encoding = encoding
+        self.counted = Counted(stream)
+        self.text = io.TextIOWrapper(
+            io.BufferedReader(self.counted), encoding=codec, errors="surrogateescape", newline=""
+        )
+        self.delimiter = delimiter
+        self._long_lines: list[int] = []
+        self._line = 0
+        self._start = 0  # the line the record being read starts on
+        self._between = True  # the next line read starts a record
+
+    @property
+    def read_bytes(self) -> int:
+        return self.counted.read_bytes
+
+    @property
+    def sha256(self) -> str:
+        return self.counted.sha256.hexdigest()
+
+    def _lines(self) -> Iterator[str]:
+        while True:
+            line = self.text.readline(MAX_LINE)
+            if not line:
+                return
+            self._line += 1
+            if len(line) == MAX_LINE and not line.endswith(("\n", "\r")):
+                self._long_lines.append(self._line)
+                while (rest := self.text.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
+                    pass
+                continue
+            if self._between:
+                self._start, self._between = self._line, False
+            yield line
+
+    def __iter__(self) -> Iterator[Cells | Rejected]:
+        reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
+        while True:
+            self._between = True
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                yield from self._long()
+                yield Rejected(self._start, f"not CSV: {exc}")
+                continue
+            start = self._start
+            yield from self._long()
+            if not cells or all(not c.strip() for c in cells):
+                continue  # a blank line
+            problem = next(
+                ((i, p) for i, c in enumerate(cells) if (p := _cell_problem(c, self.encoding))),
+                None,
+            )
+            if problem is not None:
+                yield Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
+                continue
+            yield Cells(start, cells)
+        yield from self._long()
+
+    def _long(self) -> Iterator[Rejected]:
+        for n in self._long_lines:
+            yield Rejected(n, f"line longer than {MAX_LINE >> 20} MiB")
+        self._long_lines.clear()
+
+
+class RowChecker:
+    """From a header and a row's cells to a ``LeadRow`` (or why not)."""
+
+    def __init__(
+        self,
+        header_cells: list[str],
+        *,
+        region: str,
+        window: CallingWindow,
+        mapping: ColumnMap | None = None,
+        line: int = 1,
+    ) -> None:
+        self.region = region
+        self.window = window
+        self.header = _header(header_cells, mapping or ColumnMap(), line)
+
+    def check(
+        self, line: int, cells: list[str], *, text_checked: bool = False
+    ) -> LeadRow | Rejected:
+        """``text_checked``: the cells came through ``CsvRows``, which checked them as text."""
+        header = self.header
+        if len(cells) != len(header.names):
+            return Rejected(line, f"{len(cells)} cells, the header has {len(header.names)}")
+        for i, cell in enumerate(() if text_checked else cells):
+            problem = _cell_problem(cell, "utf-8")
+            if problem:
+                return Rejected(line, f"column {header.names[i]!r}: {problem}")
+        raw_phone = cells[header.phone]
+        try:
+            phone, zones = leads.normalize_with_zones(raw_phone, self.region)
+        except leads.BadNumber as exc:
+            return Rejected(line, f"{header.names[header.phone]} {raw_phone[:30]!r}: {exc}")
+        priority = 0
+        if header.priority is not None and cells[header.priority].strip():
+            text = cells[header.priority].strip()
+            low, high = PRIORITY_RANGE
+            if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+                return Rejected(
+                    line, f"priority {text[:20]!r}: expected a whole number {low} to {high}"
+                )
+            priority = int(text)
+        if header.timezone is not None and cells[header.timezone].strip():
+            zone = cells[header.timezone].strip()
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                return Rejected(line, f"timezone {zone[:40]!r}: not an IANA time zone")
+            zones = (zone,)
+        if not zones:
+            return Rejected(
+                line, f"{phone}: its time zone is not known; give it in a timezone column"
+            )
+        if not leads.ever_open(self.window, zones):
+            return Rejected(
+                line,
+                f"{phone}: the calling window is never open in all of its possible zones "
+                f"({len(zones)}: {', '.join(zones[:4])}...); give its zone in a timezone column",
+            )
+        own = (header.phone, header.priority, header.timezone)
+        custom = {name: cells[i] for i, name in enumerate(header.names) if i not in own}
+        return LeadRow(line, phone, zones, priority, custom)
+
+
+def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
+    names = [c.strip() or f"column_{i + 1}" for i, c in enumerate(cells)]
+    if len(names) > MAX_COLUMNS:
+        raise BadLeadFile(f"line {line}: {len(names)} columns, at most {MAX_COLUMNS}")
+    for name in names:
+        if _not_text(name) or len(name) > 64:
+            raise BadLeadFile(
+                f"line {line}: column name {name[:40]!r} is not 1-64 characters of text"
+            )
+    lowered: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name.lower() in lowered:
+            first = lowered[name.lower()]
+            raise BadLeadFile(
+                f"line {line}: column {name!r} twice (columns {first + 1} and {i + 1})"
+            )
+        lowered[name.lower()] = i
+
+    def index(lead_field: str, required: bool) -> int | None:
+        wanted = mapping.column(lead_field)
+        found = lowered.get(wanted.lower())
+        if found is None and (required or lead_field in mapping.columns):
+            raise BadLeadFile(
+                f"line {line}: no column {wanted!r} for the {lead_field} (columns: "
+                f"{', '.join(names[:20])}); map one with --map {lead_field}=COLUMN"
+            )
+        return found
+
+    phone = index("phone", True)
+    assert phone is not None
+    return Header(tuple(names), phone, index("priority", False), index("timezone", False))
+
+
+def read_leads(
+    rows: CsvRows, *, region: str, window: CallingWindow, mapping: ColumnMap | None = None
+) -> tuple[Header, Iterator[LeadRow | Rejected]]:
+    """A lead file's header (its first record names the columns; a bad one refuses the
+    file before anything is stored) and each of its data rows."""
+    records = iter(rows)
+    first = next(records, None)
+    if first is None:
+        raise BadLeadFile("the file is empty: the first line names the columns, e.g. phone,name")
+    if isinstance(first, Rejected):
+        raise BadLeadFile(f"line {first.line}: the header: {first.reason}")
+    checker = RowChecker(
+        first.cells, region=region, window=window, mapping=mapping, line=first.line
+    )
+
+    def items() -> Iterator[LeadRow | Rejected]:
+        for item in records:
+            if isinstance(item, Rejected):
+                yield item
+            else:
+                yield checker.check(item.line, item.cells, text_checked=True)
+
+    return checker.header, items()
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    line: int
+    phone: str
+
+
+def read_numbers(
+    rows: CsvRows, *, region: str, column: str | None = None
+) -> Iterator[Number | Rejected]:
+    """Each number of a do-not-call file: the ``column`` of a file with a header, or the
+    first cell of each line of a plain list (``column`` None)."""
+    index: int | None = None if column is not None else 0
+    for item in rows:
+        if isinstance(item, Rejected):
+            if index is None:
+                raise BadLeadFile(f"line {item.line}: the header: {item.reason}")
+            yield item
+            continue
+        if index is None:
+            names = [c.strip().lower() for c in item.cells]
+            assert column is not None
+            if column.lower() not in names:
+                raise BadLeadFile(
+                    f"line {item.line}: no column {column!r} (columns: {', '.join(names[:20])})"
+                )
+            index = names.index(column.lower())
+            continue
+        if index >= len(item.cells):
+            yield Rejected(item.line, f"no cell {index + 1}")
+            continue
+        try:
+            yield Number(item.line, leads.normalize(item.cells[index], region))
+        except leads.BadNumber as exc:
+            yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}")
+
+
+def store_numbers(
+    items: Iterable[Number | Rejected],
+    store: Callable[[list[str]], int],
+    *,
+    batch: int,
+    on_reject: Callable[[Rejected], None],
+    stored: Callable[[], None] = lambda: None,
+) -> dict[str, int]:
+    """The numbers of ``items`` handed to ``store`` in batches (it says how many it added);
+    the counts: rows, added, existing (already listed), rejected."""
+    counts = {"rows": 0, "added": 0, "existing": 0, "rejected": 0}
+    numbers: list[str] = []
+
+    def flush() -> None:
+        if numbers:
+            added = store(numbers)
+            counts["added"] += added
+            counts["existing"] += len(numbers) - added
+            numbers.clear()
+            stored()
+
+    for item in items:
+        counts["rows"] += 1
+        if isinstance(item, Rejected):
+            counts["rejected"] += 1
+            on_reject(item)
+            continue
+        numbers.append(item.phone)
+        if len(numbers) >= batch:
+            flush()
+    flush()
+    return counts
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes surrogateescape kept: not text
+
+
+def _not_text(value: str) -> bool:
+    return "\x00" in value or (not value.isascii() and _UNDECODED.search(value) is not None)
+
+
+def _cell_problem(cell: str, encoding: str) -> str | None:
+    if len(cell) > MAX_CELL:
+        return f"{len(cell)} characters, at most {MAX_CELL}"
+    if "\x00" in cell:
+        return "a NUL character"
+    undecoded = None if cell.isascii() else _UNDECODED.search(cell)
+    if undecoded is not None:
+        byte = ord(undecoded.group()) - 0xDC00
+        return (
+            f"byte 0x{byte:02X} is not {encoding} text; give the file's encoding "
+            "(e.g. --encoding cp1252)"
+        )
+    return None

@@ -1,0 +1,573 @@
+"""The running dialer: one greenlet per running campaign, owning its lines.
+
+Every ``TICK`` seconds a campaign's runner reads its campaign (state, mode, limits), asks the
+dispatcher for its agents (free, on a call and for how long, in wrap-up), builds a
+``pacing.Snapshot`` with its own lines (dialling: their ages; answered, not yet with an
+agent), asks ``pacing.decide`` how many calls to place, claims that many due leads
+(``store.claim_due``: do-not-call lists, the 72 h hold, the calling window, each block
+audited) and places them (``placing``: trunks' limits and failover). A line answered is
+parked and run by ``dialer.calls``, which tells the runner how it ended (``LineDone``).
+Once a minute the feedback loop (``pacing.adjust``) reads the campaign's abandon rates;
+crossing the hard limit (and coming back under the target) is audited.
+
+The ``Dialer`` starts a runner for each running campaign: at the engine's start, when the
+change feed says a campaign started, and every 30 s (a notification missed); a runner reads
+its campaign every tick and ends once it is paused or stopped and its lines have finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import gevent
+from gevent.event import Event
+from gevent.pool import Group
+from gevent.queue import Empty, Queue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.acd import messages as m
+from callcenter.acd.board import Board
+from callcenter.acd.dispatcher import Dispatcher
+from callcenter.dialer import pacing, placing, store
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.distributions import LogNormal
+from callcenter.dialer.metrics import DialerMetrics
+from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
+from callcenter.errors import DatabaseUnavailable, ESLError
+from callcenter.esl import commands
+from callcenter.esl.connection import ESLConnection
+from callcenter.services.changes import Change, ChangeKind
+from callcenter.store.database import Database
+from callcenter.store.models import Campaign
+from callcenter.trunks.table import OutboundRoutes
+from callcenter.vocabulary import AgentState, AgentStatus
+
+log = logging.getLogger(__name__)
+
+TICK = 2.0
+RESCAN = 30.0  # seconds between two reads of the running campaigns without a change
+ADJUST_EVERY = 60.0
+STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
+ANSWER_PRIOR = (20, 0.2)  # dials, live share: the first minutes do not overdial on luck
+WARM_UP = 20  # live answers measured before their times replace the priors
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """A campaign as the runtime uses it (read each tick; frozen: shared by reference)."""
+
+    name: str
+    mode: CampaignMode
+    state: CampaignState
+    agents: tuple[str, ...]
+    queue: str | None
+    flow: str | None
+    caller_id: str | None
+    caller_id_name: str | None
+    route: str | None  # how calls leave: this outbound route, or these trunks, or the routes
+    trunks: tuple[str, ...]
+    ring_seconds: int
+    targets: pacing.Targets
+    limits: pacing.Limits
+    amd: AmdAction
+    amd_message: str | None
+    amd_flow: str | None
+    safe_harbor_message: str | None
+
+    @classmethod
+    def of(cls, row: Campaign) -> CampaignSpec:
+        return cls(
+            name=row.name, mode=row.mode, state=row.state,
+            agents=tuple(str(a) for a in row.agents or ()), queue=row.queue, flow=row.flow,
+            caller_id=row.caller_id, caller_id_name=row.caller_id_name,
+            route=row.outbound_route, trunks=tuple(str(t) for t in row.trunks or ()),
+            ring_seconds=row.ring_seconds,
+            targets=pacing.Targets(row.abandon_target, row.abandon_limit),
+            limits=pacing.Limits(float(row.max_lines_per_agent), row.max_lines),
+            amd=row.amd, amd_message=row.amd_message, amd_flow=row.amd_flow,
+            safe_harbor_message=row.safe_harbor_message,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AgentsView:
+    free: tuple[str, ...]  # longest idle first
+    busy_by: tuple[tuple[str, float], ...]  # per agent on a call: seconds into it
+    wrapping_by: tuple[tuple[str, float], ...]  # per agent in wrap-up: seconds into it
+
+    @property
+    def busy(self) -> tuple[float, ...]:
+        return tuple(seconds for _, seconds in self.busy_by)
+
+    @property
+    def wrapping(self) -> tuple[float, ...]:
+        return tuple(seconds for _, seconds in self.wrapping_by)
+
+    @property
+    def staffed(self) -> int:
+        return len(self.free) + len(self.busy_by) + len(self.wrapping_by)
+
+
+def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
+    """A read the dispatcher does on its own greenlet: the campaign's agents now."""
+
+    def read(board: Board, now: float) -> AgentsView:
+        names = spec.agents
+        if not names and spec.queue and spec.queue in board.queues:
+            names = tuple(m.extension for m in board.queues[spec.queue].members)
+        free: list[tuple[float, str]] = []
+        busy: list[tuple[str, float]] = []
+        wrapping: list[tuple[str, float]] = []
+        for name in names:
+            agent = board.agents.get(name)
+            if agent is None or agent.status is AgentStatus.LOGGED_OUT:
+                continue
+            if agent.free(now):
+                free.append((agent.idle_since, name))
+            elif agent.state is AgentState.IN_CALL:
+                busy.append((name, now - agent.state_since))
+            elif agent.state is AgentState.WRAP_UP:
+                wrapping.append((name, now - agent.state_since))
+        return AgentsView(tuple(n for _, n in sorted(free)), tuple(busy), tuple(wrapping))
+
+    return read
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignLive:
+    """What a running campaign looks like now (rebuilt each tick; frozen: read by others)."""
+
+    campaign: str
+    mode: str
+    dialling: int  # lines not answered yet
+    answered: int  # answered lines not yet ended (detection, an agent, a message)
+    agents_free: int
+    agents_busy: int
+    agents_wrapping: int
+    dial_level: float  # lines in flight / staffed agents
+    answer_rate: float  # live answers / dials (with its prior)
+    paced_as: str  # preview, progressive, predictive (progressive while warming up or fallen back)
+    last_decision: int  # calls placed at the last tick
+    limited_by: str
+    abandon_rate_30m: float  # abandoned / live answered over the last 30 minutes
+    abandon_rate_us_30_days: float | None  # at the last minute's check (None: not yet)
+    abandon_rate_uk_today: float | None
+    fallback: bool  # at the hard limit: dialling progressive
+
+
+@dataclass(frozen=True, slots=True)
+class LineDone:
+    """How a line ended (from ``dialer.calls`` once answered, else from its dialling)."""
+
+    leg: str
+    outcome: Outcome
+    counted: bool = True  # False: a preview skipped or not taken, no call placed
+
+
+@dataclass(frozen=True, slots=True)
+class LineUp:
+    """The line answered (its originate returned +OK)."""
+
+    leg: str
+
+
+@dataclass(slots=True)
+class Line:
+    lead: int
+    phone: str
+    dialled: float  # monotonic
+    answered: float | None = None
+    agent: str | None = None  # a preview's: the agent offered the lead
+
+
+TALK = LogNormal.from_mean(180.0, 1.0)  # priors until WARM_UP are measured
+WRAP = LogNormal.from_mean(15.0, 1.0)
+ANSWER = LogNormal.from_mean(10.0, 0.6)
+
+
+def _recent() -> deque[float]:
+    return deque(maxlen=200)
+
+
+@dataclass
+class Estimates:
+    """What the model needs, measured: the answer rate (with a prior), the times from dial
+    to answer, the agents' talk and wrap-up times (seen ending between two ticks)."""
+
+    dials: int = 0
+    live: int = 0
+    answer_times: deque[float] = field(default_factory=_recent)
+    talk_times: deque[float] = field(default_factory=_recent)
+    wrap_times: deque[float] = field(default_factory=_recent)
+    _busy: dict[str, float] = field(default_factory=dict)
+    _wrapping: dict[str, float] = field(default_factory=dict)
+
+    def answer_rate(self) -> float:
+        dials, share = ANSWER_PRIOR
+        return (self.live + dials * share) / (self.dials + dials)
+
+    def watch(self, view: AgentsView) -> None:
+        """An agent on a call (in wrap-up) at the last tick and not now ended it between:
+        about half a tick after it was last seen."""
+        busy, wrapping = dict(view.busy_by), dict(view.wrapping_by)
+        for name, seconds in self._busy.items():
+            if name not in busy:
+                self.talk_times.append(seconds + TICK / 2)
+        for name, seconds in self._wrapping.items():
+            if name not in wrapping:
+                self.wrap_times.append(seconds + TICK / 2)
+        self._busy, self._wrapping = busy, wrapping
+
+    @staticmethod
+    def fitted(samples: deque[float], prior: LogNormal) -> LogNormal:
+        if len(samples) < WARM_UP or len(set(samples)) < 2:  # all alike: no spread to fit
+            return prior
+        try:
+            return LogNormal.fit(list(samples))
+        except ValueError:  # fewer than two positive samples
+            return prior
+
+
+class CampaignRunner:
+    def __init__(self, name: str, dialer: Dialer) -> None:
+        self.name = name
+        self.dialer = dialer
+        self.inbox: Queue[LineDone | LineUp | None] = Queue()
+        self.lines: dict[str, Line] = {}
+        self.estimates = Estimates()
+        self.feedback = pacing.Feedback()
+        self.window = pacing.AbandonWindow(1800.0)
+        self._adjusted = float("-inf")  # the first tick reads the rates
+        self.spec: CampaignSpec | None = None
+        self.decision: pacing.Decision | None = None
+        self.live: CampaignLive | None = None
+        self._rates: store.AbandonRates | None = None
+
+    def run(self) -> None:
+        while True:
+            try:
+                if not self.tick():
+                    return
+            except DatabaseUnavailable as exc:
+                log.warning("campaign %s: database unavailable, no calls this tick: %s",
+                            self.name, exc)  # fmt: skip
+            self._drain(TICK)
+
+    def _drain(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                done = self.inbox.get(timeout=left)
+            except Empty:
+                return
+            if isinstance(done, LineUp):
+                line = self.lines.get(done.leg)
+                if line is not None:
+                    line.answered = time.monotonic()
+            elif done is not None:
+                self._ended(done)
+
+    def _ended(self, done: LineDone) -> None:
+        line = self.lines.pop(done.leg, None)
+        if not done.counted:
+            return
+        self.estimates.dials += 1
+        live = done.outcome in (Outcome.ANSWERED, Outcome.ABANDONED)
+        if live:
+            self.estimates.live += 1
+            if line is not None and line.answered is not None:
+                self.estimates.answer_times.append(line.answered - line.dialled)
+            self.window.add(time.monotonic(), done.outcome is Outcome.ABANDONED)
+        log.debug("campaign %s: line %s (lead %s) %s", self.name, done.leg,
+                  line.lead if line else "?", done.outcome)  # fmt: skip
+
+    def tick(self) -> bool:
+        """One decision; False once the campaign is no longer running."""
+        now = datetime.now(UTC)
+        with self.dialer.database.session_scope() as session:
+            row = session.scalar(select(Campaign).where(Campaign.name == self.name))
+            spec = CampaignSpec.of(row) if row is not None else None
+            self.spec = spec
+            if spec is None or spec.state is not CampaignState.RUNNING:
+                return bool(self.lines)  # paused: the lines in flight finish first
+            self._adjust(session, now, spec)
+            calls, free = self._decide(spec)
+            leads = store.claim_due(session, self.name, now, calls) if calls else []
+        for lead in leads:
+            leg = str(uuidlib.uuid4())
+            line = self.lines[leg] = Line(lead.id, lead.phone, time.monotonic())
+            if spec.mode is CampaignMode.PREVIEW:
+                line.agent = free.pop(0)
+                self._spawn(leg, self._offer, spec, lead, leg, line.agent)
+            else:
+                self._spawn(leg, self._place, spec, lead, leg)
+        return True
+
+    def _spawn(self, leg: str, fn: Callable[..., None], *args: object) -> None:
+        """A line's dialling, supervised: a failure is logged and the line let go (its
+        claimed lead is given back by ``release_stale``)."""
+
+        def failed(greenlet: gevent.Greenlet) -> None:
+            log.error("campaign %s: line %s failed: %r", self.name, leg, greenlet.exception)
+            self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+
+        self.dialer.group.spawn(fn, *args).link_exception(failed)
+
+    def _decide(self, spec: CampaignSpec) -> tuple[int, list[str]]:
+        """How many leads to dial (or, in preview, to offer) now; the free agents not
+        holding an offer, longest idle first."""
+        view = self.dialer.dispatcher.read(agents_view(spec))
+        if view is None:
+            return 0, []
+        self._gauges(view)
+        self.estimates.watch(view)
+        offered = {line.agent for line in self.lines.values() if line.agent is not None}
+        free = [agent for agent in view.free if agent not in offered]
+        if spec.mode is CampaignMode.BROADCAST:
+            cap = spec.limits.max_lines or 1
+            calls = max(0, cap - len(self.lines))
+            self._publish(spec, view, calls, str(spec.mode), "cap")
+            return calls, free
+        if spec.mode is CampaignMode.PREVIEW:
+            self._publish(spec, view, len(free), str(spec.mode), "agents")
+            return len(free), free
+        now = time.monotonic()
+        waiting = sum(1 for line in self.lines.values() if line.answered is not None)
+        snapshot = pacing.Snapshot(
+            free_agents=len(view.free),
+            busy_elapsed=view.busy,
+            line_ages=tuple(now - x.dialled for x in self.lines.values() if x.answered is None),
+            answer_rate=self.estimates.answer_rate(),
+            handle_times=Estimates.fitted(self.estimates.talk_times, TALK),
+            answer_times=Estimates.fitted(self.estimates.answer_times, ANSWER),
+            ring_window=float(spec.ring_seconds),
+            waiting_answered=waiting,
+            wrapping=view.wrapping,
+            wrap_times=Estimates.fitted(self.estimates.wrap_times, WRAP),
+        )
+        mode = pacing.Mode.PROGRESSIVE
+        if spec.mode is CampaignMode.PREDICTIVE and self.estimates.live >= WARM_UP:
+            mode = pacing.Mode.PREDICTIVE
+        self.decision = pacing.decide(mode, snapshot, spec.targets, spec.limits, self.feedback)
+        decision = self.decision
+        self._publish(spec, view, decision.calls, str(decision.mode), decision.limited_by)
+        return decision.calls, free
+
+    def _publish(
+        self, spec: CampaignSpec, view: AgentsView, calls: int, paced: str, limited_by: str
+    ) -> None:
+        dialling = sum(1 for line in self.lines.values() if line.answered is None)
+        abandoned, live = self.window.counts(time.monotonic())
+        rates = self._rates
+        self.live = CampaignLive(
+            campaign=self.name, mode=str(spec.mode), dialling=dialling,
+            answered=len(self.lines) - dialling, agents_free=len(view.free),
+            agents_busy=len(view.busy), agents_wrapping=len(view.wrapping),
+            dial_level=len(self.lines) / view.staffed if view.staffed else 0.0,
+            answer_rate=self.estimates.answer_rate(), paced_as=paced, last_decision=calls,
+            limited_by=limited_by, abandon_rate_30m=abandoned / live if live else 0.0,
+            abandon_rate_us_30_days=rates.us_30_days.rate if rates else None,
+            abandon_rate_uk_today=rates.uk_today.rate if rates else None,
+            fallback=self.feedback.fallback,
+        )  # fmt: skip
+
+    def _gauges(self, view: AgentsView) -> None:
+        metrics = self.dialer.metrics
+        if metrics is None:
+            return
+        lines = len(self.lines)
+        metrics.lines.labels(self.name).set(lines)
+        metrics.dial_level.labels(self.name).set(lines / view.staffed if view.staffed else 0.0)
+        working = len(view.busy) + len(view.wrapping)
+        metrics.occupancy.labels(self.name).set(working / view.staffed if view.staffed else 0.0)
+        abandoned, live = self.window.counts(time.monotonic())
+        metrics.abandon_rate.labels(self.name, "window_30m").set(abandoned / live if live else 0.0)
+
+    def _adjust(self, session: Session, now: datetime, spec: CampaignSpec) -> None:
+        if time.monotonic() - self._adjusted < ADJUST_EVERY:
+            return
+        self._adjusted = time.monotonic()
+        rates = self._rates = store.abandon_rates(session, self.name, now)
+        if self.dialer.metrics is not None:
+            gauge = self.dialer.metrics.abandon_rate
+            gauge.labels(self.name, "us_30_days").set(rates.us_30_days.rate)
+            gauge.labels(self.name, "uk_today").set(rates.uk_today.rate)
+        window = self.window.counts(time.monotonic())
+        before = self.feedback.fallback
+        self.feedback = pacing.adjust(self.feedback, spec.targets, window, rates.worst)
+        if self.feedback.fallback != before:
+            kind = AuditKind.FALLBACK if self.feedback.fallback else AuditKind.FALLBACK_CLEARED
+            store.audit(session, self.name, kind, now, details={"rate": rates.worst})
+        store.release_stale(session, self.name, now - timedelta(seconds=STALE_CLAIM))
+
+    def _offer(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str) -> None:
+        """Preview: the agent's phone rings first (``cc_preview``: its reservation); on
+        answer ``dialer.calls`` whispers the lead and dials it if the agent presses 1."""
+        answer = m.OneShot()
+        reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
+        granted = answer.get(2.0)
+        channel = self.dialer.channel()
+        placed = False
+        if isinstance(granted, m.Reservation) and granted.granted and channel is not None:
+            tags = {
+                "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
+                "cc_campaign": self.name, "cc_lead": str(lead.id), "cc_preview": reservation,
+                "cc_agent": agent, "originate_timeout": str(spec.ring_seconds),
+                "origination_caller_id_number": lead.phone.lstrip("+"),
+                "origination_caller_id_name": f"preview {spec.name}"[:64],
+            }  # fmt: skip
+            dial = f"user/{agent}@{self.dialer.agents_domain}"
+            try:
+                channel.bgapi(commands.originate(dial, tags, uuid=leg), spec.ring_seconds + 10.0)
+                placed = True
+            except ESLError as exc:
+                log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
+                         lead.id, exc)  # fmt: skip
+        if placed:
+            self.inbox.put(LineUp(leg))
+            return
+        self.dialer.dispatcher.release(reservation)
+        with self.dialer.database.session_scope() as session:
+            store.release(session, lead.id, datetime.now(UTC))
+        self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
+
+    def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
+        tags = {
+            "cc_managed": "true",
+            "cc_role": "caller",
+            "cc_entry": "dialer",
+            "cc_campaign": self.name,
+            "cc_lead": str(lead.id),
+            "origination_caller_id_number": spec.caller_id or "",
+            "origination_caller_id_name": spec.caller_id_name or spec.name,
+        }
+        if not tags["origination_caller_id_number"]:
+            del tags["origination_caller_id_number"]
+        channel = self.dialer.channel()
+        cause = placing.LIMITED
+        if channel is not None and channel.connected:
+            cause = placing.place(
+                channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
+                route=spec.route, trunks=spec.trunks,
+            )  # fmt: skip
+        if cause == placing.LIMITED:  # not dialled (ESL down, trunks full): due again
+            with self.dialer.database.session_scope() as session:
+                store.release(session, lead.id, datetime.now(UTC))
+            self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+            return
+        if not cause:
+            self.inbox.put(LineUp(leg))
+            return
+        outcome = placing.outcome_of(cause)
+        at = datetime.now(UTC)
+        with self.dialer.database.session_scope() as session:
+            store.record_attempt(session, lead.id, outcome, at, call_uuid=leg)
+        self.dialer.metrics_dial(self.name, outcome)
+        self.inbox.put(LineDone(leg, outcome))
+
+
+class Dialer:
+    """Starts and stops the campaigns' runners; what ``dialer.calls`` asks of them."""
+
+    def __init__(
+        self,
+        database: Database,
+        dispatcher: Dispatcher,
+        routes: OutboundRoutes,
+        channel: Callable[[], ESLConnection | None],
+        *,
+        metrics: DialerMetrics | None = None,
+        agents_domain: str = "callcenter",
+    ) -> None:
+        self.database = database
+        self.dispatcher = dispatcher
+        self.routes = routes
+        self.channel = channel  # the node campaigns dial through
+        self.runners: dict[str, CampaignRunner] = {}
+        self.group = Group()
+        self.metrics = metrics
+        self.agents_domain = agents_domain
+        self._greenlet: gevent.Greenlet | None = None
+        self._wake = Event()
+
+    def start(self) -> None:
+        if self._greenlet is None or self._greenlet.dead:
+            self._greenlet = gevent.spawn(self._watch)
+            self._greenlet.link_exception(
+                lambda g: log.error("dialer: watcher died: %r", g.exception)
+            )
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(timeout=2.0)
+        self.group.kill(timeout=2.0)
+
+    def changed(self, change: Change) -> None:
+        """From the change feed: a campaign started (or anything else about campaigns and
+        do-not-call lists; a runner reads its campaign every tick): runners now."""
+        if change.kind == ChangeKind.CAMPAIGN and change.op == "start":
+            self._wake.set()
+
+    def _watch(self) -> None:
+        """Runners for the running campaigns at start, on each start the change feed
+        reports, and every ``RESCAN`` seconds (a missed notification)."""
+        while True:
+            self._wake.clear()
+            try:
+                self.sync()
+            except DatabaseUnavailable as exc:
+                log.warning("dialer: campaigns not read: %s", exc)
+            self._wake.wait(RESCAN)
+
+    def sync(self) -> None:
+        """A runner for every running campaign (a stopped one ends by itself)."""
+        with self.database.session_scope() as session:
+            running = set(
+                session.scalars(
+                    select(Campaign.name).where(Campaign.state == CampaignState.RUNNING)
+                )
+            )
+        for name in running:
+            runner = self.runners.get(name)
+            if runner is None:
+                runner = self.runners[name] = CampaignRunner(name, self)
+                greenlet = self.group.spawn(self._run, runner)
+                greenlet.link_exception(
+                    lambda g, n=name: log.error("campaign %s: runner died: %r", n, g.exception)
+                )
+                log.info("campaign %s: dialling", name)
+
+    def _run(self, runner: CampaignRunner) -> None:
+        try:
+            runner.run()
+        finally:
+            if self.runners.get(runner.name) is runner:
+                del self.runners[runner.name]
+            if self.metrics is not None:
+                self.metrics.forget(runner.name)
+            log.info("campaign %s: runner stopped", runner.name)
+
+    def live(self) -> list[CampaignLive]:
+        """The running campaigns now (each as its runner last published it)."""
+        return [r.live for r in list(self.runners.values()) if r.live is not None]
+
+    def spec(self, campaign: str) -> CampaignSpec | None:
+        runner = self.runners.get(campaign)
+        return runner.spec if runner is not None else None
+
+    def line_done(self, campaign: str, done: LineDone) -> None:
+        runner = self.runners.get(campaign)
+        if runner is not None:
+            runner.inbox.put(done)
+        self.metrics_dial(campaign, done.outcome)
+
+    def metrics_dial(self, campaign: str, outcome: Outcome) -> None:
+        if self.metrics is not None:
+            self.metrics.dialled(campaign, outcome)

@@ -1,0 +1,527 @@
+"""What the running dialer asks of the database, one function per question, each inside the
+caller's session (``Database.session_scope()``), the caller's transaction.
+
+- ``claim_due``: the next dialable leads of a campaign at a time, claimed (``dialing``), after
+  the do-not-call lists, the hold after an abandoned call and the calling window in the
+  lead's local time (each deferral or block an audit row);
+- ``record_attempt``: a call's outcome, the lead's next attempt by the campaign's retry rules
+  (``compliance.next_attempt``), the day's counts for the abandon rates;
+- ``record_disposition``: what the agent said, which may reopen, schedule or close the lead;
+- ``audit``: a compliance-relevant act; ``day_counts`` and ``abandon_rates``: the measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from callcenter.dialer import leads
+from callcenter.dialer.compliance import (
+    DEFAULT_RETRIES,
+    AbandonRate,
+    Attempt,
+    CallingWindow,
+    DayCounts,
+    Outcome,
+    RetryRule,
+    daily_rate,
+    next_attempt,
+    rolling_rate,
+)
+from callcenter.dialer.vocabulary import AuditKind, LeadState
+from callcenter.errors import DomainError, NotFound
+from callcenter.store.models import (
+    Campaign,
+    CampaignDay,
+    CampaignDisposition,
+    DialerAuditEntry,
+    DncNumber,
+    Lead,
+    LeadAttempt,
+)
+
+_SCAN_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRules:
+    """The compliance and retry settings of one campaign, as the pure rules take them."""
+
+    campaign_id: int
+    name: str
+    window: CallingWindow
+    retries: Mapping[Outcome, RetryRule]
+    max_attempts: int
+    hold: timedelta
+    report_zone: str
+    amd_false_positive: float
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRecord:
+    id: int
+    campaign: str
+    phone: str
+    zones: tuple[str, ...]
+    priority: int
+    attempts: int
+    fields: Mapping[str, Any]
+    callback_at: datetime | None
+    callback_agent: str | None
+
+
+def retry_rules(stored: Mapping[str, Any]) -> dict[Outcome, RetryRule]:
+    """``{"busy": {"times": 3, "after": 600}, ...}`` over the defaults (seconds)."""
+    rules = dict(DEFAULT_RETRIES)
+    for outcome, rule in stored.items():
+        rules[Outcome(outcome)] = RetryRule(int(rule["times"]), timedelta(seconds=rule["after"]))
+    return rules
+
+
+def rules_of(row: Campaign) -> CampaignRules:
+    return CampaignRules(
+        campaign_id=row.id,
+        name=row.name,
+        window=CallingWindow(row.window_start, row.window_end),
+        retries=retry_rules(row.retry_rules or {}),
+        max_attempts=row.max_attempts,
+        hold=timedelta(seconds=row.redial_hold_seconds),
+        report_zone=row.report_zone,
+        amd_false_positive=row.amd_false_positive,
+    )
+
+
+def campaign_rules(session: Session, name: str) -> CampaignRules:
+    row = session.scalar(select(Campaign).where(Campaign.name == name))
+    if row is None:
+        raise NotFound(f"no campaign {name!r}", code="campaign_not_found")
+    return rules_of(row)
+
+
+def _record(row: Lead, campaign: str) -> LeadRecord:
+    return LeadRecord(
+        id=row.id,
+        campaign=campaign,
+        phone=row.phone,
+        zones=tuple(row.zones.split()),
+        priority=row.priority,
+        attempts=row.attempts,
+        fields=dict(row.fields or {}),
+        callback_at=row.callback_at,
+        callback_agent=row.callback_agent,
+    )
+
+
+def claim_due(session: Session, campaign: str, at: datetime, limit: int) -> list[LeadRecord]:
+    """Up to ``limit`` leads of ``campaign`` due at ``at``, now ``dialing``: callbacks due
+    first, then by priority (highest first), then the longest due. Leads due but on a
+    do-not-call list are closed; those within the hold after an abandoned call to their
+    number, or outside their calling window, move to when they may be called; each an
+    audit row. On PostgreSQL each row read is locked (``SKIP LOCKED``) until the caller's
+    transaction ends: two dialers never claim one lead, and a read asks only for as many
+    rows as are still wanted (a row read is a row locked). Commit soon after."""
+    rules = campaign_rules(session, campaign)
+    claimed: list[LeadRecord] = []
+    scanned = 0
+    while len(claimed) < limit and scanned < 20 * limit + 1000:
+        wanted = min(limit - len(claimed), _SCAN_BATCH)
+        rows = session.execute(_due_query(session, rules, at, wanted)).all()
+        scanned += len(rows)
+        for lead, on_dnc, abandoned_at in rows:
+            if _dialable(session, rules, lead, on_dnc, abandoned_at, at):
+                lead.state = LeadState.DIALING
+                lead.claimed_at = at
+                claimed.append(_record(lead, campaign))
+        session.flush()
+        if len(rows) < wanted:
+            break
+    return claimed
+
+
+def _due_query(session: Session, rules: CampaignRules, at: datetime, wanted: int) -> Any:
+    on_dnc = exists().where(DncNumber.phone == Lead.phone, DncNumber.campaign.in_(("", rules.name)))
+    abandoned_at = (
+        select(func.max(LeadAttempt.at))
+        .where(LeadAttempt.phone == Lead.phone, LeadAttempt.outcome == Outcome.ABANDONED)
+        .correlate(Lead)
+        .scalar_subquery()
+    )
+    query = (
+        select(Lead, on_dnc.label("on_dnc"), abandoned_at.label("abandoned_at"))
+        .where(
+            Lead.campaign_id == rules.campaign_id,
+            Lead.state == LeadState.PENDING,
+            Lead.next_attempt_at <= at,
+        )
+        .order_by(Lead.callback_at.is_(None), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+        .limit(wanted)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Lead)
+    return query
+
+
+def _dialable(
+    session: Session,
+    rules: CampaignRules,
+    lead: Lead,
+    on_dnc: bool,
+    abandoned_at: datetime | None,
+    at: datetime,
+) -> bool:
+    if on_dnc:
+        lead.state = LeadState.DONE
+        lead.last_outcome = "dnc"
+        audit(session, rules.name, AuditKind.DNC_HIT, at, phone=lead.phone, lead_id=lead.id)
+        return False
+    if abandoned_at is not None and at - abandoned_at < rules.hold:
+        _defer(lead, rules, abandoned_at + rules.hold)
+        audit(
+            session,
+            rules.name,
+            AuditKind.HOLD_BLOCK,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
+            details={"abandoned_at": abandoned_at.isoformat(), "until": _iso(lead)},
+        )
+        return False
+    zones = lead.zones.split()
+    if not leads.allows(rules.window, at, zones):
+        _defer(lead, rules, at)
+        audit(
+            session,
+            rules.name,
+            AuditKind.WINDOW_BLOCK,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
+            details={"zones": zones, "until": _iso(lead)},
+        )
+        return False
+    return True
+
+
+def _defer(lead: Lead, rules: CampaignRules, earliest: datetime) -> None:
+    opening = leads.next_opening(rules.window, earliest, lead.zones.split())
+    if opening is None:
+        lead.state = LeadState.DONE
+        lead.last_outcome = "no_window"
+    else:
+        lead.next_attempt_at = opening
+
+
+def _iso(lead: Lead) -> str | None:
+    return None if lead.state is LeadState.DONE else lead.next_attempt_at.isoformat()
+
+
+def _lead(session: Session, lead_id: int) -> tuple[Lead, Campaign]:
+    found = session.execute(
+        select(Lead, Campaign)
+        .join(Campaign, Campaign.id == Lead.campaign_id)
+        .where(Lead.id == lead_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"no lead {lead_id}", code="lead_not_found")
+    return found[0], found[1]
+
+
+def record_attempt(
+    session: Session,
+    lead_id: int,
+    outcome: Outcome,
+    at: datetime,
+    *,
+    call_uuid: str | None = None,
+    agent: str | None = None,
+    talk_seconds: float | None = None,
+) -> datetime | None:
+    """A call to lead ``lead_id`` placed at ``at`` ended with ``outcome``: the attempt row,
+    the lead's next attempt (None: it is done, or waits for its disposition after a live
+    answer), the campaign day's counts, and an ``abandon`` audit row for an abandoned call."""
+    lead, campaign = _lead(session, lead_id)
+    rules = rules_of(campaign)
+    session.add(
+        LeadAttempt(
+            lead_id=lead.id,
+            campaign_id=campaign.id,
+            phone=lead.phone,
+            at=at,
+            outcome=outcome,
+            call_uuid=call_uuid,
+            agent=agent,
+            talk_seconds=talk_seconds,
+        )
+    )
+    session.flush()
+    history = [
+        Attempt(a_at, Outcome(a_outcome))
+        for a_at, a_outcome in session.execute(
+            select(LeadAttempt.at, LeadAttempt.outcome)
+            .where(LeadAttempt.lead_id == lead.id)
+            .order_by(LeadAttempt.at, LeadAttempt.id)
+        )
+    ]
+    lead.attempts = len(history)
+    lead.last_outcome = str(outcome)
+    lead.last_attempt_at = at
+    lead.callback_at = None
+    lead.claimed_at = None
+    zones = lead.zones.split()
+    following = next_attempt(
+        history,
+        zones[0] if zones else "UTC",
+        rules.retries,
+        rules.max_attempts,
+        rules.window,
+        rules.hold,
+    )
+    if following is not None:
+        following = leads.next_opening(rules.window, following, zones)
+    if following is None:
+        lead.state = LeadState.DONE
+    else:
+        lead.state = LeadState.PENDING
+        lead.next_attempt_at = following
+    _count(session, rules, at, outcome)
+    if outcome is Outcome.ABANDONED:
+        audit(
+            session,
+            rules.name,
+            AuditKind.ABANDON,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
+            call_uuid=call_uuid,
+        )
+    session.flush()
+    return following
+
+
+def _count(session: Session, rules: CampaignRules, at: datetime, outcome: Outcome) -> None:
+    live = int(outcome in (Outcome.ANSWERED, Outcome.ABANDONED))
+    values = {
+        "dials": 1,
+        "live": live,
+        "abandoned": int(outcome is Outcome.ABANDONED),
+        "machine": int(outcome is Outcome.MACHINE),
+    }
+    day = at.astimezone(ZoneInfo(rules.report_zone)).date()
+    statement = upsert(session, CampaignDay).values(
+        campaign_id=rules.campaign_id, day=day, **values
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["campaign_id", "day"],
+        set_={k: getattr(CampaignDay, k) + v for k, v in values.items()},
+    )
+    session.execute(statement)
+
+
+def upsert(session: Session, table: Any) -> Any:
+    """An INSERT with ``on_conflict_do_*`` for the session's database (PostgreSQL, SQLite)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def release(session: Session, lead_id: int, at: datetime) -> None:
+    """A claimed lead not dialled after all (a preview skipped, the campaign paused): due
+    again from ``at``, no attempt counted."""
+    lead, _campaign = _lead(session, lead_id)
+    if lead.state is LeadState.DIALING:
+        lead.state = LeadState.PENDING
+        lead.claimed_at = None
+        lead.next_attempt_at = at
+        session.flush()
+
+
+def release_stale(session: Session, campaign: str, older_than: datetime) -> int:
+    """Leads claimed before ``older_than`` and never recorded (a dialer that died): pending
+    again. How many."""
+    rules = campaign_rules(session, campaign)
+    result = session.execute(
+        update(Lead)
+        .where(
+            Lead.campaign_id == rules.campaign_id,
+            Lead.state == LeadState.DIALING,
+            Lead.claimed_at < older_than,
+        )
+        .values(state=LeadState.PENDING, claimed_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionRecord:
+    campaign: str
+    code: str
+    key: int
+    label: str
+    retry_after: int | None
+    dnc: bool
+    success: bool
+
+
+def dispositions(session: Session, campaign: str) -> list[DispositionRecord]:
+    rules = campaign_rules(session, campaign)
+    rows = session.scalars(
+        select(CampaignDisposition)
+        .where(CampaignDisposition.campaign_id == rules.campaign_id)
+        .order_by(CampaignDisposition.key)
+    )
+    return [
+        DispositionRecord(campaign, r.code, r.key, r.label, r.retry_after, r.dnc, r.success)
+        for r in rows
+    ]
+
+
+def disposition_by_key(session: Session, campaign: str, key: int) -> DispositionRecord:
+    """The disposition an agent's ``*30N`` names in ``campaign``."""
+    for found in dispositions(session, campaign):
+        if found.key == key:
+            return found
+    raise NotFound(f"campaign {campaign!r} has no disposition {key}", code="disposition_not_found")
+
+
+def record_disposition(
+    session: Session,
+    lead_id: int,
+    code: str,
+    at: datetime,
+    *,
+    callback_at: datetime | None = None,
+    callback_agent: str | None = None,
+) -> LeadState:
+    """What the agent said of the last call to lead ``lead_id``: a callback (``callback_at``,
+    optionally kept for ``callback_agent``) schedules it; a ``dnc`` disposition puts the
+    number on the campaign's list and closes it; a ``retry_after`` one calls it again
+    (within max attempts); any other closes it. The lead's state after."""
+    lead, campaign = _lead(session, lead_id)
+    rules = rules_of(campaign)
+    found = next((d for d in dispositions(session, campaign.name) if d.code == code), None)
+    if found is None:
+        raise NotFound(
+            f"campaign {campaign.name!r} has no disposition {code!r}", code="disposition_not_found"
+        )
+    if callback_at is not None and callback_at.tzinfo is None:
+        raise DomainError("a callback time needs a time zone", code="callback_time_naive")
+    lead.disposition = code
+    zones = lead.zones.split()
+    if found.dnc:
+        add_dnc(session, lead.phone, campaign.name, reason=f"disposition {code}", who="agent")
+        lead.state = LeadState.DONE
+    elif callback_at is not None:
+        opening = leads.next_opening(rules.window, callback_at, zones)
+        lead.state = LeadState.PENDING if opening else LeadState.DONE
+        lead.next_attempt_at = opening or lead.next_attempt_at
+        lead.callback_at = opening
+        lead.callback_agent = callback_agent
+    elif found.retry_after is not None and lead.attempts < rules.max_attempts:
+        opening = leads.next_opening(rules.window, at + timedelta(seconds=found.retry_after), zones)
+        lead.state = LeadState.PENDING if opening else LeadState.DONE
+        lead.next_attempt_at = opening or lead.next_attempt_at
+    else:
+        lead.state = LeadState.DONE
+    session.flush()
+    return lead.state
+
+
+def add_dnc(
+    session: Session, phone: str, campaign: str = "", *, reason: str = "", who: str = ""
+) -> bool:
+    """``phone`` (E.164) on the do-not-call list of ``campaign`` ("" everywhere); False
+    when it was there already."""
+    if session.scalar(
+        select(DncNumber.id).where(DncNumber.phone == phone, DncNumber.campaign == campaign)
+    ):
+        return False
+    session.add(DncNumber(phone=phone, campaign=campaign, reason=reason[:128], added_by=who))
+    session.flush()
+    return True
+
+
+def dnc_lists(session: Session, phone: str, campaign: str | None = None) -> list[str]:
+    """The lists ``phone`` is on ("" the global one), only those that apply to ``campaign``
+    when given."""
+    query = select(DncNumber.campaign).where(DncNumber.phone == phone)
+    if campaign is not None:
+        query = query.where(DncNumber.campaign.in_(("", campaign)))
+    return sorted(session.scalars(query))
+
+
+def audit(
+    session: Session,
+    campaign: str,
+    kind: AuditKind,
+    at: datetime,
+    *,
+    phone: str | None = None,
+    lead_id: int | None = None,
+    call_uuid: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """One compliance-relevant act in the dialer's audit log."""
+    session.add(
+        DialerAuditEntry(
+            at=at,
+            campaign=campaign,
+            kind=kind,
+            phone=phone,
+            lead_id=lead_id,
+            call_uuid=call_uuid,
+            details=dict(details or {}),
+        )
+    )
+
+
+def day_counts(session: Session, campaign: str, since: Any = None) -> list[DayCounts]:
+    """The campaign's counts per day in its report zone, oldest first (from ``since``)."""
+    rules = campaign_rules(session, campaign)
+    query = select(CampaignDay).where(CampaignDay.campaign_id == rules.campaign_id)
+    if since is not None:
+        query = query.where(CampaignDay.day >= since)
+    return [
+        DayCounts(r.day, r.live, r.abandoned, r.machine)
+        for r in session.scalars(query.order_by(CampaignDay.day))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonRates:
+    us_30_days: AbandonRate  # abandoned / live answered, the 30 days ending today
+    uk_today: AbandonRate  # today's, calendar day in the report zone
+
+    @property
+    def worst(self) -> float:
+        return max(self.us_30_days.rate, self.uk_today.rate)
+
+
+def abandon_rates(session: Session, campaign: str, at: datetime) -> AbandonRates:
+    """The campaign's abandon rates at ``at`` (AMD false positives counted as the campaign's
+    ``amd_false_positive`` estimate says)."""
+    rules = campaign_rules(session, campaign)
+    today = at.astimezone(ZoneInfo(rules.report_zone)).date()
+    days = day_counts(session, campaign, today - timedelta(days=31))
+    share = rules.amd_false_positive
+    return AbandonRates(
+        rolling_rate(days, today, amd_false_positive=share), daily_rate(days, today, share)
+    )
+
+
+def lead_counts(session: Session, campaign: str) -> dict[str, int]:
+    """How many leads of the campaign are in each state (every state named)."""
+    rules = campaign_rules(session, campaign)
+    rows = session.execute(
+        select(Lead.state, func.count())
+        .where(Lead.campaign_id == rules.campaign_id)
+        .group_by(Lead.state)
+    )
+    counts = {str(s): 0 for s in LeadState}
+    counts.update({str(state): int(n) for state, n in rows})
+    return counts

@@ -1,0 +1,226 @@
+"""/campaigns and /dnc over the API, and `callcenter campaign ...` / `callcenter dnc ...`
+locally and through a running engine: the same answers, lead files sent in parts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from callcenter.app import App
+from callcenter.cli import main, remote_campaigns
+from callcenter.services import queues, tokens
+from callcenter.services.actor import Actor
+from callcenter.store.database import Database
+from tests.integration.api.conftest import Client
+from tests.integration.api.test_engine_api import engine, engine_db_url  # noqa: F401  (fixtures)
+
+ROOT = Actor("cli", "test")
+
+
+def test_campaigns_api(api: Client, db: Database) -> None:
+    queues.add(db, ROOT, "sales")
+    body = {
+        "name": "spring",
+        "queue": "sales",
+        "caller_id": "+12125550199",
+        "hours": "09:00-20:00",
+        "report_zone": "America/New_York",
+        "retries": {"busy": {"times": 2, "after_seconds": 900}},
+    }
+    assert api("POST", "/campaigns", token="read", body=body).status_code == 403
+    made = api("POST", "/campaigns", body=body)
+    assert made.status_code == 201, made.text
+    assert (made.json["state"], made.json["hours"], made.json["ring_seconds"]) == (
+        "stopped",
+        "09:00-20:00",
+        20,
+    )
+    assert made.json["retries"]["busy"] == {"times": 2, "after_seconds": 900}
+    assert made.json["retries"]["no_answer"] == {"times": 3, "after_seconds": 7200}
+    assert api("POST", "/campaigns", body=body).status_code == 409
+    bad = api("PATCH", "/campaigns/spring", body={"mode": "predictive"})
+    assert (bad.status_code, bad.json["errors"][0]["field"]) == (422, "safe_harbor_message")
+    bad = api("PATCH", "/campaigns/spring", body={"hours": "21:00-08:00"})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "window"
+    bad = api("PATCH", "/campaigns/spring", body={"ring_seconds": 5})
+    assert bad.status_code == 422
+    changed = api("PATCH", "/campaigns/spring", body={"abandon_target_pct": 1.0})
+    assert changed.json["abandon_target_pct"] == 1.0 and changed.json["hours"] == "09:00-20:00"
+    rows = {
+        "source": "api.csv",
+        "header": ["phone", "name"],
+        "rows": [
+            [2, ["2125550101", "=HYPERLINK()"]],
+            [3, ["nope", "x"]],
+            [4, ["+1 212 555 0101", "dup"]],
+        ],
+    }
+    first = api("POST", "/campaigns/spring/leads", body=rows)
+    assert first.status_code == 200, first.text
+    assert (first.json["added"], first.json["rejected"]) == (1, 2)
+    assert [r["line"] for r in first.json["rejected_rows"]] == [3, 4]
+    more = {
+        **rows,
+        "rows": [[5, ["2125550102", "Bob"]], [6, ["2125550101", "again"]]],
+        "import_id": first.json["import_id"],
+    }
+    second = api("POST", "/campaigns/spring/leads", body=more).json
+    assert (second["rows"], second["added"], second["rejected"]) == (5, 2, 3)
+    assert "duplicate of line 2" in second["rejected_rows"][0]["reason"]
+    page = api("GET", "/campaigns/spring/leads", token="read", params={"limit": 1}).json
+    assert page["items"][0]["name"] == "=HYPERLINK()" and page["next"]
+    rest = api("GET", "/campaigns/spring/leads", params={"limit": 5, "cursor": page["next"]}).json
+    assert [i["phone"] for i in rest["items"]] == ["+12125550102"] and rest["next"] is None
+    shown = api("GET", "/campaigns/spring", token="read").json
+    assert shown["leads"]["total"] == 2 and shown["abandon_rate"]["at_limit"] is False
+    assert api("POST", "/campaigns/spring/start", token="read").status_code == 403
+    assert api("POST", "/campaigns/spring/start", token="operate").json["state"] == "running"
+    again = api("POST", "/campaigns/spring/start")
+    assert (again.status_code, again.json["code"]) == (409, "campaign_already_running")
+    assert api("POST", "/campaigns/spring/pause").json["state"] == "paused"
+    audit = api("GET", "/campaigns/spring/audit", token="read").json["items"]
+    assert [a["details"]["to"] for a in audit] == ["running", "paused"]
+    lead_id = page["items"][0]["lead_id"]
+    done = api(
+        "POST", f"/campaigns/spring/leads/{lead_id}/disposition", body={"code": "do_not_call"}
+    )
+    assert done.json == {"lead_id": lead_id, "state": "done"}
+    assert api("GET", "/dnc/2125550101", params={"campaign": "spring"}).json == {
+        "number": "+12125550101",
+        "blocked": True,
+        "lists": ["campaign:spring"],
+    }
+    assert (
+        api(
+            "POST",
+            "/campaigns/spring/leads/99999999999999999999/disposition",
+            body={"code": "sale"},
+        ).status_code
+        == 422
+    )
+    added = api("POST", "/dnc", body={"numbers": ["+12125550109", "2125550109"]}).json
+    assert added == {"added": ["+12125550109"]}
+    assert api("DELETE", "/dnc/%2B12125550109").status_code == 204
+    assert api("DELETE", "/dnc/%2B12125550109").json["code"] == "dnc_not_found"
+    made = api("POST", "/campaigns/spring/dispositions", body={"code": "voicemail", "key": 6})
+    assert made.status_code == 201 and made.json["feature_code"] == "*306"
+    assert api("DELETE", "/campaigns/spring/dispositions/voicemail").status_code == 204
+    assert api("GET", "/campaigns/nowhere").json["code"] == "campaign_not_found"
+
+
+def _first_json(out: str) -> Any:
+    """The JSON document a command printed (the in-process engine may log after it)."""
+    return json.JSONDecoder().raw_decode(out[out.index("{") :])[0]
+
+
+@pytest.mark.parametrize("where", ["local", "remote"])
+def test_campaign_cli_round_trip(
+    where: str,
+    engine: App,  # noqa: F811
+    engine_db_url: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(remote_campaigns, "PART_ROWS", 7)  # remote: the file goes in 5 parts
+    if where == "local":
+        env = {"CALLCENTER_DATABASE_URL": engine_db_url}
+    else:
+        secret = tokens.create(engine.database, ROOT, f"cmp-{where}", "admin").secret
+        env = {
+            "CALLCENTER_API_URL": f"http://127.0.0.1:{engine.metrics.port}",
+            "CALLCENTER_API_TOKEN": secret,
+        }
+    name = f"cmp-{where}"
+    queue = f"q-{where}"
+    queues.add(engine.database, ROOT, queue)
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    code, out = cli(
+        "campaign",
+        "create",
+        name,
+        "--queue",
+        queue,
+        "--caller-id",
+        "+12125550199",
+        "--retry",
+        "busy=2x15m",
+        "--hours",
+        "09:00-20:00",
+    )
+    assert code == 0, out
+    code, out = cli("campaign", "create", f"{name}-x", "--queue", queue, "--ring-time", "10")
+    assert code != 0 and ("--ring-time" in out or "ring_seconds" in out) and "15" in out
+    leads = tmp_path / "leads.csv"
+    lines = ["Telephone,name,notes"] + [f"+1212555{1000 + i},lead {i},=CMD()" for i in range(30)]
+    leads.write_bytes(("\n".join(lines) + "\nnope,x,y\n2125550000,Caf\xe9,z\n").encode("latin-1"))
+    rejects = tmp_path / "rejects.csv"
+    code, out = cli(
+        "campaign",
+        "import",
+        name,
+        str(leads),
+        "--map",
+        "phone=Telephone",
+        "--rejects",
+        str(rejects),
+        "--json",
+    )
+    assert code == 0, out
+    report = _first_json(out)
+    assert (report["rows"], report["added"], report["rejected"]) == (32, 30, 2)
+    assert sorted(r["line"] for r in csv.DictReader(rejects.open())) == ["32", "33"]
+    code, out = cli("campaign", "import", name, str(leads), "--map", "phone=Telephone")
+    assert code == 0 and "0 added, 30 already there, 2 rejected" in out
+    code, out = cli("campaign", "set", name, "--retry", "machine=1x6h", "--description", "Q4")
+    assert code == 0, out
+    code, out = cli("campaign", "show", name, "--json")
+    shown: dict[str, Any] = _first_json(out)
+    assert shown["leads"]["pending"] == 30
+    assert shown["retries"]["machine"] == {"times": 1, "after_seconds": 21600}
+    assert shown["retries"]["busy"] == {"times": 2, "after_seconds": 900}
+    code, out = cli("campaign", "start", name)
+    assert code == 0 and f"campaign {name} started" in out
+    code, out = cli("campaign", "list")
+    assert code == 0 and name in out and "running" in out
+    out_file = tmp_path / "results.csv"
+    code, out = cli("campaign", "export-results", name, "--out", str(out_file))
+    assert code == 0, out
+    exported = list(csv.DictReader(out_file.open()))
+    assert len(exported) == 30 and exported[0]["notes"] == "'=CMD()"
+    assert exported[0]["phone"].startswith("'+1212555")
+    code, out = cli("campaign", "audit", name, "--format", "csv")
+    assert code == 0 and "state" in out and "running" in out
+    code, out = cli(
+        "campaign", "disposition", "add", name, "voicemail", "--key", "7", "--retry-after", "4h"
+    )
+    assert code == 0 and "*307" in out
+    code, out = cli("campaign", "disposition", "list", name)
+    assert code == 0 and "voicemail" in out and "*301" in out
+    lead_id = exported[0]["lead_id"]
+    code, out = cli(
+        "campaign", "dispose", name, lead_id, "call_back", "--callback-at", "2030-01-07T15:00+01:00"
+    )
+    assert code == 0 and "now pending" in out
+    code, out = cli("campaign", "stop", name)
+    assert code == 0, out
+    dnc_file = tmp_path / "dnc.txt"
+    dnc_file.write_text("2125559001\n+12125559002\nbogus\n")
+    code, out = cli("dnc", "import", str(dnc_file), "--campaign", name)
+    assert code == 0 and "3 rows: 2 added, 0 already listed, 1 rejected" in out
+    code, out = cli("dnc", "add", "2125559003", "--reason", "asked")
+    assert code == 0 and "+12125559003" in out
+    code, out = cli("dnc", "check", "2125559001", "--campaign", name)
+    assert code == 3 and f"campaign:{name}" in out
+    code, out = cli("dnc", "remove", "2125559003")
+    assert code == 0, out
+    code, out = cli("dnc", "check", "+12125559003")
+    assert code == 0 and "not listed" in out

@@ -1,0 +1,318 @@
+"""A campaign dialling end to end: the engine, the simulator over TCP and PostgreSQL.
+
+Leads are dialled through an outbound route's trunk; the simulator's called parties are
+pinned per number (a person, a machine, busy, no answer); a person is given an agent of the
+campaign's queue; with no agent free in the safe harbor, the safe-harbor message is played
+and the call is an abandoned one (the audit log, the 72 h hold). Attempts, CDRs and the
+audit log are read back from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from callcenter.app import App
+from callcenter.dialer import store
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.vocabulary import (
+    AmdAction,
+    AuditKind,
+    CampaignMode,
+    CampaignState,
+    LeadState,
+)
+from callcenter.events import types as events
+from callcenter.phone.on_call import TONE_ERROR
+from callcenter.services import campaigns
+from callcenter.services.actor import Actor
+from callcenter.sim import AgentBehaviour, Simulator, Voice
+from callcenter.sim.traffic import TrafficModel, TrafficProfile
+from callcenter.store.models import (
+    Campaign,
+    CampaignDisposition,
+    DialerAuditEntry,
+    Lead,
+    LeadAttempt,
+)
+from callcenter.store.repos import OutboundRouteRepository
+from callcenter.vocabulary import AgentStatus, Disposition
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_calls import apps_sent, wait_cdr
+from tests.integration.calls.test_queues import _set_status, setup_queue
+from tests.support import until
+
+SAFE_HARBOR = "tone_stream://%(400,0,440)"
+PERSON = Voice(silence=0.3, speech=0.7, patience=30.0)
+MACHINE = Voice(machine=True, silence=0.3, speech=6.0, beep_gap=0.5, patience=None)
+
+
+def _route(app: App) -> None:
+    with app.database.session_scope() as session:
+        routes = OutboundRouteRepository(session)
+        if not any(r.name == "campaigns" for r in routes.all()):
+            routes.add("campaigns", r"^\+?[0-9]{6,15}$", "carrier1")
+    app.outbound.reload()
+
+
+def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: object) -> None:
+    with app.database.session_scope() as session:
+        campaign = Campaign(
+            name=name, state=CampaignState.STOPPED, queue=queue,
+            window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
+            caller_id="+12125550199",
+            safe_harbor_message=SAFE_HARBOR,
+            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP, **fields},
+        )  # fmt: skip
+        session.add(campaign)
+        session.flush()
+        session.add(CampaignDisposition(campaign_id=campaign.id, code="sale", key=1, success=True))
+        session.add(
+            CampaignDisposition(campaign_id=campaign.id, code="later", key=2, retry_after=3600)
+        )
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        for phone in phones:
+            fields = {"name": f"Lead {phone[-4:]}"}
+            lead = Lead(campaign_id=campaign.id, phone=phone, zones="UTC", fields=fields)
+            lead.next_attempt_at = past
+            session.add(lead)
+
+
+def _one_lead(
+    app: App, sim: Simulator, name: str, agent: str, number: str, far_end: AgentBehaviour,
+    **fields: object,
+) -> App:  # fmt: skip
+    """A running campaign of one lead, whose queue has one agent (its phone slow to answer
+    unless auto-answered)."""
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): far_end})
+    sim.register_agent(agent, AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, f"{name}q", {agent: {}}, did=f"8{agent}")
+    _campaign(app, name, f"{name}q", [number], **fields)
+    _start(app, name)
+    return app
+
+
+def _start(app: App, name: str) -> None:
+    """As `campaign start` does it: the change feed tells the engine's dialer at once."""
+    campaigns.start(app.database, Actor("cli", "test"), name)
+
+
+def _attempts(app: App, name: str) -> dict[str, LeadAttempt]:
+    with app.database.session_scope() as session:
+        rows = session.execute(
+            select(Lead.phone, LeadAttempt)
+            .join(LeadAttempt, LeadAttempt.lead_id == Lead.id)
+            .join(Campaign, Campaign.id == Lead.campaign_id)
+            .where(Campaign.name == name)
+        ).all()
+        session.expunge_all()
+        return {phone: attempt for phone, attempt in rows}
+
+
+def _audit(app: App, name: str) -> list[DialerAuditEntry]:
+    with app.database.session_scope() as session:
+        rows = list(
+            session.scalars(select(DialerAuditEntry).where(DialerAuditEntry.campaign == name))
+        )
+        session.expunge_all()
+        return rows
+
+
+def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    _route(app)
+    numbers = {
+        "+15557100001": AgentBehaviour(answer_delay=2.0, talk_time=3.0, voice=PERSON),
+        "+15557100002": AgentBehaviour(answer_delay=2.0, machine=True, voice=MACHINE),
+        "+15557100003": AgentBehaviour(busy=True),
+        "+15557100004": AgentBehaviour(no_answer=True),
+    }
+    TrafficModel(sim, TrafficProfile(), seed=1,
+                 overrides={k.lstrip("+"): v for k, v in numbers.items()})  # fmt: skip
+    for ext in ("4701", "4702"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=5.0))  # auto-answer: 0.3 s
+    setup_queue(app, "camp1q", {"4701": {}, "4702": {}}, did="8701")
+    _campaign(app, "camp1", "camp1q", list(numbers))
+    seen: list[events.Event] = []
+    app.events.subscribe(seen.append)
+    _start(app, "camp1")
+    until(lambda: len(_attempts(app, "camp1")) == 4, timeout=40)
+    attempts = _attempts(app, "camp1")
+    outcomes = {phone: a.outcome for phone, a in attempts.items()}
+    assert outcomes == {
+        "+15557100001": Outcome.ANSWERED,
+        "+15557100002": Outcome.MACHINE,
+        "+15557100003": Outcome.BUSY,
+        "+15557100004": Outcome.NO_ANSWER,
+    }
+    person = attempts["+15557100001"]
+    assert person.agent in ("4701", "4702") and person.call_uuid
+    cdr = wait_cdr(app, person.call_uuid, timeout=20)
+    assert cdr.disposition is Disposition.ANSWERED
+    sent = apps_sent(sim, person.call_uuid)
+    assert any(s.startswith("detect_audio ") for s in sent), sent
+    assert any(s.startswith("avmd_start") for s in sent), sent
+    machine_call = attempts["+15557100002"].call_uuid
+    assert machine_call and wait_cdr(app, machine_call, timeout=20)
+    assert "hangup NORMAL_CLEARING" in apps_sent(sim, machine_call)  # amd: hang up
+    # the screen pop and the outcomes, on the bus (webhooks, SSE)
+    [pop] = [e for e in seen if isinstance(e, events.CampaignCallConnected)]
+    assert (pop.call_uuid, pop.agent_extension) == (person.call_uuid, person.agent)
+    assert pop.fields == {"name": "Lead 0001"} and pop.campaign == "camp1"
+    ended = {e.call_uuid: e for e in seen if isinstance(e, events.CampaignCallEnded)}
+    assert (ended[person.call_uuid].outcome, ended[person.call_uuid].amd) == ("answered", "human")
+    assert (ended[machine_call].outcome, ended[machine_call].amd) == ("machine", "machine")
+    # the reserved agent went back to the pool once the call ended: both free again
+    until(
+        lambda: app.dispatcher.read(
+            lambda board, now: all(board.agents[e].free(now) for e in ("4701", "4702"))
+        ),
+        timeout=20,
+    )
+    assert AuditKind.ABANDON not in {e.kind for e in _audit(app, "camp1")}
+    # the live view (/api/v1/dialer/live): still running, nothing in flight, 2 agents free
+    live = until(lambda: next((x for x in app.dialer.live() if x.campaign == "camp1"
+                               and x.agents_free == 2), None), timeout=10)  # fmt: skip
+    assert (live.mode, live.dialling, live.answered, live.fallback) == ("progressive", 0, 0, False)
+    for outcome in ("answered", "machine", "busy", "no_answer"):  # the metrics, per outcome
+        labels = {"campaign": "camp1", "outcome": outcome}
+        assert app.registry.get_sample_value("callcenter_dialer_calls_total", labels) == 1
+    lines = app.registry.get_sample_value("callcenter_dialer_lines", {"campaign": "camp1"})
+    assert lines == 0
+    # wrap-up: the agent dials *302 ("later": called again in an hour)
+    assert person.agent is not None
+    sim.phone_call(person.agent, "*302")
+    until(lambda: _lead(app, "+15557100001").disposition == "later", timeout=20)
+    lead = _lead(app, "+15557100001")
+    assert lead.state is LeadState.PENDING
+    assert lead.next_attempt_at > datetime.now(UTC) + timedelta(minutes=55)
+    wrong = sim.phone_call(person.agent, "*309")  # no such disposition: the error tone
+    until(lambda: sim.channel(wrong) is None, timeout=20)
+    assert "playback " + TONE_ERROR in apps_sent(sim, wrong)
+    assert _lead(app, "+15557100001").disposition == "later"
+
+
+def _lead(app: App, phone: str) -> Lead:
+    with app.database.session_scope() as session:
+        lead = session.scalar(select(Lead).where(Lead.phone == phone))
+        assert lead is not None
+        session.expunge(lead)
+        return lead
+
+
+def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_audited(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number = "+15557200001"
+    person = AgentBehaviour(answer_delay=8.0, talk_time=3.0, voice=PERSON)
+    app = _one_lead(engine(), sim, "camp2", "4711", number, person)
+    until(lambda: any("15557200001" in c.line for c in sim.core.commands), timeout=20)
+    _set_status(app, "4711", AgentStatus.PAUSED)  # gone while the line rings
+    until(lambda: number in _attempts(app, "camp2"), timeout=30)
+    attempt = _attempts(app, "camp2")[number]
+    assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None
+    assert attempt.call_uuid is not None
+    assert f"playback {SAFE_HARBOR}" in apps_sent(sim, attempt.call_uuid)
+    kinds = {e.kind for e in _audit(app, "camp2")}
+    assert {AuditKind.ABANDON, AuditKind.MESSAGE_PLAYED} <= kinds
+    with app.database.session_scope() as session:
+        lead = session.scalar(select(Lead).where(Lead.phone == number))
+        assert lead is not None
+        # abandoned: not called again within 72 hours
+        assert lead.next_attempt_at >= attempt.at + timedelta(hours=72) - timedelta(seconds=1)
+    assert wait_cdr(app, attempt.call_uuid, timeout=20)
+
+
+def test_the_runtime_never_dials_outside_the_window_a_dnc_number_or_within_72_hours(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    _route(app)
+    sim.register_agent("4721", AgentBehaviour(answer_delay=5.0))
+    setup_queue(app, "camp3q", {"4721": {}}, did="8721")
+    on_dnc, held, late, fine = "+15557300001", "+15557300002", "+15557300003", "+15557300004"
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={
+        n.lstrip("+"): AgentBehaviour(busy=True) for n in (on_dnc, held, late, fine)
+    })  # fmt: skip
+    _campaign(app, "camp3", "camp3q", [on_dnc, held, late, fine])
+    now = datetime.now(UTC)
+    zones = [f"Etc/GMT{sign}{n}" for n in range(1, 12) for sign in "+-"]
+    opened = next(z for z in zones if 8 <= now.astimezone(ZoneInfo(z)).hour < 20)
+    closed = next(z for z in zones if not 8 <= now.astimezone(ZoneInfo(z)).hour < 21)
+    with app.database.session_scope() as session:
+        store.add_dnc(session, on_dnc, "", reason="asked", who="test")
+        campaign = session.scalar(select(Campaign).where(Campaign.name == "camp3"))
+        assert campaign is not None
+        campaign.window_start, campaign.window_end = time(8, 0), time(21, 0)
+        for lead in session.scalars(select(Lead).where(Lead.campaign_id == campaign.id)):
+            lead.zones = closed if lead.phone == late else opened
+        other = Lead(campaign_id=campaign.id, phone="+15557399999", zones=opened)
+        other.state = LeadState.DONE
+        session.add(other)
+        session.flush()
+        abandoned = LeadAttempt(lead_id=other.id, campaign_id=campaign.id, phone=held,
+                                at=now - timedelta(hours=1), outcome=Outcome.ABANDONED)  # fmt: skip
+        session.add(abandoned)
+    _start(app, "camp3")
+    until(lambda: fine in _attempts(app, "camp3"), timeout=30)
+    kinds = [(e.kind, e.phone) for e in _audit(app, "camp3")]
+    assert (AuditKind.DNC_HIT, on_dnc) in kinds
+    assert (AuditKind.HOLD_BLOCK, held) in kinds
+    assert (AuditKind.WINDOW_BLOCK, late) in kinds
+    dialled = " ".join(c.line for c in sim.core.commands if "originate" in c.line)
+    assert fine.lstrip("+") in dialled
+    for number in (on_dnc, held, late):
+        assert number.lstrip("+") not in dialled, number
+
+
+def test_a_preview_campaign_offers_the_lead_to_the_agent_first(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number = "+15557400001"
+    person = AgentBehaviour(answer_delay=1.0, talk_time=2.0, voice=PERSON)
+    app = _one_lead(engine(), sim, "camp4", "4741", number, person, mode=CampaignMode.PREVIEW)
+
+    def offered() -> str | None:
+        for channel in sim.channels:
+            if channel.variables.get("cc_preview") and channel.answer_state == "answered":
+                return channel.uuid
+        return None
+
+    agent_leg = until(offered, timeout=20)
+    until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
+    assert any("say:1 5 5 5 7 4 0 0 0 0 1" in a for a in apps_sent(sim, agent_leg))
+    sim.send_dtmf(agent_leg, "1")  # the agent takes it
+    until(lambda: number in _attempts(app, "camp4"), timeout=20)
+    attempt = _attempts(app, "camp4")[number]
+    assert attempt.outcome is Outcome.ANSWERED and attempt.agent == "4741"
+    dialled = [c.line for c in sim.core.commands if "originate" in c.line]
+    assert any("carrier1/" in line and "15557400001" in line for line in dialled)
+    assert wait_cdr(app, agent_leg, timeout=20).disposition is Disposition.ANSWERED
+
+
+def test_a_machine_gets_the_campaigns_message_after_its_beep(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number, message = "+15557500001", "tone_stream://%(300,0,500)"
+    machine = AgentBehaviour(answer_delay=1.0, machine=True, voice=MACHINE)
+    seen: list[tuple[str, str, str | None]] = []  # (name or subclass, uuid, application)
+    sim.on_event(lambda e: seen.append((e.subclass or e.name, e.unique_id, e.get("Application"))))
+    app = _one_lead(engine(), sim, "camp5", "4751", number, machine,
+                    amd=AmdAction.MESSAGE, amd_message=message)  # fmt: skip
+    until(lambda: number in _attempts(app, "camp5"), timeout=30)
+    attempt = _attempts(app, "camp5")[number]
+    assert attempt.outcome is Outcome.MACHINE and attempt.call_uuid is not None
+    sent = [a.split()[0] + (" " + a.split()[1] if a.startswith("playback") else "")
+            for a in apps_sent(sim, attempt.call_uuid)]  # fmt: skip
+    assert sent == [
+        "avmd_start", "detect_audio", "wait_for_silence", "avmd_stop", f"playback {message}",
+        "hangup",
+    ], sent  # fmt: skip
+    mine = [(name, app) for name, uuid, app in seen if uuid == attempt.call_uuid]
+    beep = mine.index(("avmd::beep", None))
+    assert beep < mine.index(("CHANNEL_EXECUTE", "playback"))  # the message after the beep

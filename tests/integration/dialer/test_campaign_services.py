@@ -1,0 +1,159 @@
+"""Campaigns through the services: checks, states, audit, change rows, events, dispositions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
+from callcenter.dialer.compliance import Outcome, RetryRule
+from callcenter.dialer.vocabulary import AuditKind, CampaignMode, CampaignState, LeadState
+from callcenter.errors import AlreadyExists, DomainError, NotFound
+from callcenter.services import campaigns, dnc
+from callcenter.services.checks import InvalidArgument
+from callcenter.store.database import Database
+from callcenter.store.models import AuditEntry, DialerAuditEntry, EngineChange, EventRow, Lead
+from tests.integration.dialer.conftest import WHO
+
+
+def test_create_stores_defaults_and_dispositions(db: Database, campaign: str) -> None:
+    found = campaigns.get(db, campaign)
+    assert found.state is CampaignState.STOPPED
+    spec = found.spec
+    assert (spec.ring_seconds, spec.abandon_target_pct, spec.abandon_limit_pct) == (20, 1.5, 3.0)
+    assert spec.retries[Outcome.ABANDONED] == RetryRule(1, timedelta(hours=72))
+    assert [d.code for d in campaigns.dispositions(db, campaign)] == [
+        "sale",
+        "not_interested",
+        "call_back",
+        "do_not_call",
+        "wrong_number",
+    ]
+    with db.session_scope() as session:
+        assert (
+            session.scalar(select(AuditEntry.action).where(AuditEntry.target == campaign))
+            == "campaign.create"
+        )
+        change = session.scalars(select(EngineChange).where(EngineChange.kind == "campaign")).one()
+        assert (change.key, change.op) == (campaign, "create")
+        assert session.scalar(select(EventRow.type)) == "campaign.changed"
+    with pytest.raises(AlreadyExists):
+        campaigns.create(db, WHO, spec)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"ring_seconds": 10}, "ring_seconds"),
+        ({"abandon_limit_pct": 5.0}, "abandon_limit_pct"),
+        ({"abandon_target_pct": 3.5}, "abandon_target_pct"),
+        ({"mode": CampaignMode.PREDICTIVE}, "safe_harbor_message"),
+        ({"mode": CampaignMode.BROADCAST}, "flow"),
+        ({"amd": "message"}, "amd_message"),
+        ({"report_zone": "Mars/Olympus"}, "report_zone"),
+        ({"safe_harbor_message": "${system(id)}"}, "safe_harbor_message"),
+        ({"agents": ("1001",)}, "agents"),
+        ({"caller_id": "12;34"}, "caller_id"),
+        ({"retries": {Outcome.BUSY: RetryRule(2, timedelta(seconds=5))}}, "retries.busy"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_settings_name_their_field(
+    db: Database, campaign: str, changes: dict, field: str
+) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        campaigns.update(db, WHO, campaign, changes)
+    assert info.value.field == field
+
+
+def test_set_merges_retries_and_keeps_the_rest(db: Database, campaign: str) -> None:
+    campaigns.update(
+        db,
+        WHO,
+        campaign,
+        {
+            "retries": {Outcome.BUSY: RetryRule(5, timedelta(minutes=15))},
+            "mode": CampaignMode.PREDICTIVE,
+            "safe_harbor_message": "/srv/sounds/acme-safe-harbor.wav",
+        },
+    )
+    spec = campaigns.get(db, campaign).spec
+    assert spec.retries[Outcome.BUSY] == RetryRule(5, timedelta(minutes=15))
+    assert spec.retries[Outcome.NO_ANSWER] == RetryRule(3, timedelta(hours=2))
+    assert spec.mode is CampaignMode.PREDICTIVE
+
+
+def test_start_pause_stop_and_refusals(db: Database, campaign: str) -> None:
+    with pytest.raises(DomainError) as info:
+        campaigns.pause(db, WHO, campaign)
+    assert info.value.code == "campaign_already_stopped"
+    assert campaigns.start(db, WHO, campaign).state is CampaignState.RUNNING
+    with pytest.raises(DomainError) as info:
+        campaigns.start(db, WHO, campaign)
+    assert info.value.code == "campaign_already_running"
+    assert campaigns.pause(db, WHO, campaign).state is CampaignState.PAUSED
+    assert campaigns.start(db, WHO, campaign).state is CampaignState.RUNNING
+    assert campaigns.stop(db, WHO, campaign).state is CampaignState.STOPPED
+    with db.session_scope() as session:
+        moves = session.scalars(
+            select(DialerAuditEntry.details).where(DialerAuditEntry.kind == AuditKind.STATE)
+        ).all()
+    assert [m["to"] for m in moves] == ["running", "paused", "running", "stopped"]
+
+
+def test_start_needs_a_caller_id_and_what_it_names(db: Database, campaign: str) -> None:
+    campaigns.create(db, WHO, CampaignSpec(name="nocid", queue="outbound"))
+    with pytest.raises(InvalidArgument) as info:
+        campaigns.start(db, WHO, "nocid")
+    assert info.value.code == "campaign_not_ready"
+    campaigns.create(db, WHO, CampaignSpec(name="ghost", queue="nowhere", caller_id="+12125550100"))
+    with pytest.raises(DomainError, match="nowhere") as info2:
+        campaigns.start(db, WHO, "ghost")
+    assert info2.value.code == "campaign_not_ready"
+    with pytest.raises(NotFound):
+        campaigns.start(db, WHO, "absent")
+
+
+def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> None:
+    campaigns.add_disposition(db, WHO, campaign, DispositionSpec("voicemail", 6, retry_after=7200))
+    with pytest.raises(AlreadyExists):
+        campaigns.add_disposition(db, WHO, campaign, DispositionSpec("other", 6))
+    campaigns.remove_disposition(db, WHO, campaign, "wrong_number")
+    assert [d.key for d in campaigns.dispositions(db, campaign)] == [1, 2, 3, 4, 6]
+    with db.session_scope() as session:
+        campaign_id = session.scalar(select(Lead.campaign_id).limit(1))  # none yet
+        assert campaign_id is None
+        from callcenter.store.repos.campaigns import CampaignRepository
+
+        row = Lead(
+            campaign_id=CampaignRepository(session).row(campaign).id,
+            phone="+12125550100",
+            zones="America/New_York",
+            attempts=1,
+        )
+        session.add(row)
+        session.flush()
+        lead_id = row.id
+    at = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
+    assert (
+        campaigns.dispose(
+            db, WHO, campaign, lead_id, "call_back", callback_at=at, callback_agent="1001"
+        )
+        is LeadState.PENDING
+    )
+    assert campaigns.dispose(db, WHO, campaign, lead_id, "do_not_call") is LeadState.DONE
+    assert dnc.check(db, "+12125550100", campaign=campaign).lists == (campaign,)
+    with pytest.raises(NotFound):
+        campaigns.dispose(db, WHO, campaign, lead_id + 1000, "sale")
+    with pytest.raises(InvalidArgument):
+        campaigns.dispose(db, WHO, campaign, lead_id, "sale", callback_at=at.replace(tzinfo=None))
+
+
+def test_summary_counts_leads_and_rates(db: Database, campaign: str) -> None:
+    found = campaigns.summary(db, campaign)
+    assert found.leads == {"pending": 0, "dialing": 0, "done": 0, "total": 0}
+    shown = campaigns.summary_view(found)
+    assert shown["abandon_rate"]["us_30_days_pct"] == 0.0
+    assert shown["dispositions"][0]["feature_code"] == "*301"

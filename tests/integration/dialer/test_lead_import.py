@@ -1,0 +1,226 @@
+"""Lead files into PostgreSQL: E.164, zones from the number, rejected lines and why,
+re-imports that add nothing, hostile files, and the results exported safe for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from callcenter.dialer.export import write_csv
+from callcenter.dialer.importer import BadLeadFile, ColumnMap, Rejected
+from callcenter.services import dnc, leads
+from callcenter.store.database import Database
+from callcenter.store.models import Lead, LeadImport
+from tests.integration.dialer.conftest import WHO
+
+
+def _import(db: Database, campaign: str, data: bytes, **options: object):  # type: ignore[no-untyped-def]
+    rejected: list[Rejected] = []
+    report = leads.import_file(
+        db, WHO, campaign, io.BytesIO(data), source="t.csv", on_reject=rejected.append, **options
+    )  # type: ignore[arg-type]
+    return report, {r.line: r.reason for r in rejected}
+
+
+def _leads(db: Database) -> dict[str, Lead]:
+    with db.session_scope() as session:
+        rows = session.scalars(select(Lead)).all()
+        session.expunge_all()
+    return {r.phone: r for r in rows}
+
+
+GOOD = (
+    b"phone,name,priority,notes\r\n"
+    b"(212) 555-0101,Ann,5,=CMD()\r\n"
+    b'+1 415 555 0102,Bob,,"multi\nline"\r\n'
+    b"+44 7911 123456,Cat,-3,@SUM(A1)\r\n"
+)
+
+
+def test_a_clean_file_stores_e164_zones_priority_and_custom_fields(
+    db: Database, campaign: str
+) -> None:
+    report, rejected = _import(db, campaign, GOOD)
+    assert (report.rows, report.added, report.existing, report.rejected) == (3, 3, 0, 0)
+    assert rejected == {}
+    stored = _leads(db)
+    ann = stored["+12125550101"]
+    assert (ann.zones, ann.priority, ann.source_line) == ("America/New_York", 5, 2)
+    assert ann.fields == {"name": "Ann", "notes": "=CMD()"}  # data, stored as it came
+    assert stored["+14155550102"].zones == "America/Los_Angeles"
+    assert stored["+14155550102"].fields["notes"] == "multi\nline"
+    assert "Europe/London" in stored["+447911123456"].zones.split()
+    assert stored["+447911123456"].source_line == 5  # the quoted newline took line 4 too
+
+
+def test_the_same_file_twice_adds_nothing(db: Database, campaign: str) -> None:
+    _import(db, campaign, GOOD)
+    report, _rejected = _import(db, campaign, GOOD)
+    assert (report.added, report.existing, report.rejected) == (0, 3, 0)
+    with db.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 3
+        assert session.scalar(select(func.count()).select_from(LeadImport)) == 2
+
+
+def test_hostile_rows_are_rejected_with_line_and_reason(db: Database, campaign: str) -> None:
+    data = (
+        b"phone,name,priority,timezone\n"
+        b"2125550111,Ann,1,\n"  # 2: good
+        b"2125550112,Caf\xe9,1,\n"  # 3: latin-1 in a UTF-8 file
+        b"2125550113,N\x00L,1,\n"  # 4: a NUL
+        b"not a number,X,1,\n"  # 5
+        b"+1 555 123 4567,X,1,\n"  # 6: not a valid number
+        b"2125550114,X,high,\n"  # 7
+        b"2125550115,X,1\n"  # 8: a cell short
+        b"2125550116,X,1,Mars/Base\n"  # 9
+        b"(212) 555-0111,Dup,1,\n"  # 10: the number of line 2
+        b'2125550117,"bad"quote,1,\n'  # 11: not CSV
+        b"\n"  # 12: blank, skipped
+        b"2125550118," + b"x" * 1200 + b",1,\n"  # 13: a cell too long
+        b"2125550119,Zed,1,Europe/Paris\n"  # 14: good, its zone given
+    )
+    report, rejected = _import(db, campaign, data)
+    assert set(rejected) == {3, 4, 5, 6, 7, 8, 9, 10, 11, 13}
+    assert "0xE9" in rejected[3] and "--encoding" in rejected[3]
+    assert "NUL" in rejected[4]
+    assert "not a phone number" in rejected[5]
+    assert "not a valid number" in rejected[6]
+    assert "priority" in rejected[7]
+    assert "3 cells, the header has 4" in rejected[8]
+    assert "Mars/Base" in rejected[9]
+    assert "duplicate of line 2" in rejected[10]
+    assert "not CSV" in rejected[11]
+    assert "at most 1000" in rejected[13]
+    assert (report.added, report.rejected) == (2, 10)
+    assert _leads(db)["+12125550119"].zones == "Europe/Paris"
+
+
+def test_the_encoding_option_reads_a_latin1_file(db: Database, campaign: str) -> None:
+    report, rejected = _import(db, campaign, b"phone,name\n2125550121,Caf\xe9\n", encoding="cp1252")
+    assert (report.added, rejected) == (1, {})
+    assert _leads(db)["+12125550121"].fields == {"name": "Café"}
+
+
+def test_a_bom_a_mapping_a_region_and_a_delimiter(db: Database, campaign: str) -> None:
+    data = "\ufeffTelefon;Prio;Name\n030 1234567;2;Max\n".encode()
+    report, rejected = _import(
+        db,
+        campaign,
+        data,
+        mapping=ColumnMap.parse(["phone=Telefon", "priority=prio"]),
+        region="DE",
+        delimiter=";",
+    )
+    assert (report.added, rejected) == (1, {})
+    lead = _leads(db)["+49301234567"]
+    assert (lead.priority, lead.zones, lead.fields) == (2, "Europe/Berlin", {"Name": "Max"})
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"name,notes\nAnn,x\n", "no column 'phone'"),
+        (b"phone,name,Phone\n1,2,3\n", "twice"),
+        (b"ph\xffone\n1\n", "the header"),
+    ],
+)
+def test_a_file_without_a_usable_header_is_refused_before_any_write(
+    db: Database, campaign: str, data: bytes, message: str
+) -> None:
+    with pytest.raises(BadLeadFile, match=message):
+        _import(db, campaign, data)
+    with db.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(LeadImport)) == 0
+
+
+def test_a_generated_file_goes_in_batches(db: Database, campaign: str, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    n = 5000
+    with path.open("w", newline="") as out:
+        out.write("phone,name\n")
+        for i in range(n):
+            out.write(f"+1212{2000000 + i:07d},lead {i}\n")
+    positions: list[int] = []
+    with path.open("rb") as stream:
+        report = leads.import_file(
+            db, WHO, campaign, stream, source=str(path), progress=positions.append
+        )
+    assert (report.rows, report.added, report.rejected) == (n, n, 0)
+    assert len(positions) >= n // leads.BATCH and positions[-1] == path.stat().st_size
+    with db.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == n
+
+
+def test_results_export_neutralises_formulas(db: Database, campaign: str) -> None:
+    _import(db, campaign, GOOD)
+    out = io.StringIO()
+    count = write_csv(out, leads.result_columns(db, campaign), leads.results(db, campaign))
+    assert count == 3
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["Ann"]["notes"] == "'=CMD()"
+    assert by_name["Cat"]["notes"] == "'@SUM(A1)"
+    assert by_name["Cat"]["priority"] == "'-3"
+    assert by_name["Ann"]["phone"] == "'+12125550101"
+    assert by_name["Ann"]["state"] == "pending"
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_dnc_add_check_remove_and_import(db: Database, campaign: str) -> None:
+    assert dnc.add(db, WHO, ["(212) 555-0131", "+12125550132"], reason="asked") == [
+        "+12125550131",
+        "+12125550132",
+    ]
+    assert dnc.add(db, WHO, ["+12125550131"]) == []
+    assert dnc.check(db, "2125550131").lists == ("",)
+    assert not dnc.check(db, "2125550139").blocked
+    dnc.remove(db, WHO, "+12125550131")
+    assert not dnc.check(db, "+12125550131").blocked
+    rejected: list[Rejected] = []
+    report = dnc.import_file(
+        db,
+        WHO,
+        io.BytesIO(b"2125550141\n+12125550142\nnope\n2125550141\n"),
+        campaign=campaign,
+        on_reject=rejected.append,
+    )
+    assert (report.rows, report.added, report.existing, report.rejected) == (4, 2, 1, 1)
+    assert rejected[0].line == 3
+    assert dnc.check(db, "+12125550141", campaign=campaign).lists == (campaign,)
+    assert dnc.check(db, "+12125550141", campaign="spring").blocked
+
+
+def test_imports_and_dnc_changes_are_events_audit_entries_and_change_rows(
+    db: Database, campaign: str
+) -> None:
+    from callcenter.store.models import AuditEntry, EngineChange, EventRow
+
+    _import(db, campaign, GOOD)
+    dnc.add(db, WHO, ["+12125550151"], campaign=campaign)
+    with db.session_scope() as session:
+        events = {r.type: r.payload["data"] for r in session.scalars(select(EventRow))}
+        actions = set(session.scalars(select(AuditEntry.action)))
+        changes = {(c.kind, c.op) for c in session.scalars(select(EngineChange))}
+    assert events["campaign.leads_imported"] == {
+        "campaign": campaign,
+        "source": "t.csv",
+        "rows": 3,
+        "added": 3,
+        "existing": 0,
+        "rejected": 0,
+    }
+    assert events["dnc.changed"] == {
+        "op": "add",
+        "campaign": campaign,
+        "number": "+12125550151",
+        "count": 1,
+    }
+    assert {"campaign.import", "dnc.add"} <= actions
+    assert {("campaign", "import"), ("dnc", "add")} <= changes

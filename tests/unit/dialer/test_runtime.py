@@ -1,0 +1,113 @@
+"""The dialer runtime's pure parts: outcomes of calls never answered, the campaign's agents
+as the dispatcher's board has them, the safe harbor left after detection."""
+
+from collections import deque
+from typing import Any
+
+import pytest
+
+from callcenter.acd.board import AgentSlot, Board, Member, QueueSpec
+from callcenter.dialer import pacing
+from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
+from callcenter.dialer.calls import _budget
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.placing import dialout_for, outcome_of
+from callcenter.dialer.runner import TALK, AgentsView, CampaignSpec, Estimates, agents_view
+from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
+from callcenter.errors import NoOutboundRoute
+from callcenter.trunks.outbound import Dialout, OutboundRoute, pick
+from callcenter.vocabulary import AgentState, AgentStatus
+
+
+def spec(**fields: object) -> CampaignSpec:
+    base: dict[str, object] = dict(
+        name="c1", mode=CampaignMode.PREDICTIVE, state=CampaignState.RUNNING, agents=(),
+        queue="q1", flow=None, caller_id=None, caller_id_name=None, route=None, trunks=(),
+        ring_seconds=20,
+        targets=pacing.Targets(), limits=pacing.Limits(), amd=AmdAction.HANGUP,
+        amd_message=None, amd_flow=None, safe_harbor_message=None,
+    )  # fmt: skip
+    return CampaignSpec(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_outcomes_of_calls_never_answered() -> None:
+    assert outcome_of("USER_BUSY") is Outcome.BUSY
+    assert outcome_of("NO_ANSWER") is Outcome.NO_ANSWER
+    assert outcome_of("ALLOTTED_TIMEOUT") is Outcome.NO_ANSWER
+    assert outcome_of("NO_ROUTE_DESTINATION") is Outcome.FAILED
+    assert outcome_of("NORMAL_CIRCUIT_CONGESTION") is Outcome.FAILED
+
+
+def test_agents_view_reads_the_queue_members_states() -> None:
+    board = Board()
+    board.set_queue("q1", QueueSpec("q1", members=tuple(Member(e) for e in "abcde")))
+    now = 100.0
+    slots = {
+        "a": AgentSlot("a", AgentStatus.AVAILABLE, idle_since=50.0),
+        "b": AgentSlot("b", AgentStatus.AVAILABLE, idle_since=10.0),
+        "c": AgentSlot("c", AgentStatus.AVAILABLE, AgentState.IN_CALL, state_since=70.0),
+        "d": AgentSlot(
+            "d", AgentStatus.AVAILABLE, AgentState.WRAP_UP, state_since=95.0, ready_at=110.0
+        ),
+        "e": AgentSlot("e", AgentStatus.LOGGED_OUT),
+    }
+    for name, slot in slots.items():
+        kept = (slot.state, slot.idle_since, slot.state_since, slot.ready_at)
+        board.set_agent(name, slot, now)  # a new agent starts idle: its live state after
+        slot.state, slot.idle_since, slot.state_since, slot.ready_at = kept
+    view = agents_view(spec())(board, now)
+    assert view.free == ("b", "a")  # longest idle first
+    assert view.busy == (30.0,) and view.wrapping == (5.0,) and view.staffed == 4
+    assert view.busy_by == (("c", 30.0),)
+    assert agents_view(spec(agents=("a",)))(board, now).free == ("a",)  # its own agents
+
+
+def test_the_safe_harbor_left_after_a_verdict() -> None:
+    settings = AmdSettings()
+    person = Detection(Verdict.HUMAN, Reason.SHORT_GREETING, 2.0)
+    silent = Detection(Verdict.HUMAN, Reason.SILENCE, 2.6)
+    assert _budget(spec(), settings, person) == 2.0 - settings.settle
+    assert _budget(spec(), settings, silent) == 2.0
+
+
+def test_the_answer_rate_starts_from_its_prior() -> None:
+    estimates = Estimates()
+    assert estimates.answer_rate() == 0.2
+    estimates.dials, estimates.live = 80, 40
+    assert estimates.answer_rate() == (40 + 4) / 100
+
+
+def test_talk_and_wrap_up_times_are_measured_from_the_agents_seen_each_tick() -> None:
+    estimates = Estimates()
+    estimates.watch(AgentsView(("a",), (("b", 30.0), ("c", 100.0)), (("d", 4.0),)))
+    estimates.watch(AgentsView(("a", "d"), (("b", 32.0),), (("c", 1.0),)))
+    assert list(estimates.talk_times) == [101.0]  # c hung up between the ticks
+    assert list(estimates.wrap_times) == [5.0]  # d finished its wrap-up
+    assert Estimates.fitted(estimates.talk_times, TALK) is TALK  # 20 first
+    estimates.talk_times.extend([60.0] * 19)
+    assert Estimates.fitted(estimates.talk_times, TALK).mean < TALK.mean
+    assert Estimates.fitted(deque([60.0] * 30), TALK) is TALK  # no spread to fit
+
+
+class Routes:
+    """OutboundRoutes' read side: two routes, the cheaper one first."""
+
+    routes = (
+        OutboundRoute("cheap", r"^\+1[0-9]{10}$", "carrier1", priority=10),
+        OutboundRoute("intl", r"^\+[0-9]{6,15}$", "carrier2", failover=("carrier3",)),
+    )
+
+    def resolve(self, number: str) -> Dialout:
+        found = pick(self.routes, number)
+        assert found is not None
+        return found
+
+
+def test_a_campaign_leaves_by_its_trunks_its_route_or_the_routes() -> None:
+    routes: Any = Routes()
+    assert dialout_for(routes, "+12125550100").route == "cheap"
+    assert dialout_for(routes, "+12125550100", route="intl").gateways == ("carrier2", "carrier3")
+    with pytest.raises(NoOutboundRoute, match="cheap does not take"):
+        dialout_for(routes, "+442071234567", route="cheap")
+    by_trunks = dialout_for(routes, "+442071234567", trunks=("t1", "t2"))
+    assert (by_trunks.gateways, by_trunks.number) == (("t1", "t2"), "+442071234567")
