@@ -94,3 +94,16 @@ class Empirical:
 
     def cdf(self, t: float) -> float:
         return bisect.bisect_right(self.samples, t) / len(self.samples)
+
+
+def quantile(durations: Durations, q: float) -> float:
+    """The smallest ``t`` (to 1 ms) with ``cdf(t) >= q``, by bisection on the cdf."""
+    if not 0 < q < 1:
+        raise ValueError(f"q must be within (0, 1), got {q}")
+    lo, hi = 0.0, max(1.0, 2 * durations.mean)
+    while durations.cdf(hi) < q:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1e-3:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if durations.cdf(mid) >= q else (mid, hi)
+    return hi

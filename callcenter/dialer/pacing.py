@@ -8,24 +8,27 @@ Preview and progressive: one line per free agent (preview offers the lead to the
 first, and dials when the agent accepts).
 
 Predictive, the model (docs/dialer.md, "The pacing model"). The next ring window (20 s) is
-cut into slots as long as the safe harbor (2 s: a live answer not given an agent within it
-is abandoned). Per slot ``k``:
+cut into slots half as long as the safe harbor (2 s: a live answer not given an agent within
+it is abandoned), so a live answer can wait out its own slot and the next. Per slot ``k``
+(of length ``d = 1 s``):
 
 - each line in flight, ``a`` seconds old and not answered, answers live in slot ``k`` with
-  ``p (G(a + 2k + 2) - G(a + 2k)) / (1 - p G(a))``: ``p`` the live answer rate (live humans
+  ``p (G(a + dk + d) - G(a + dk)) / (1 - p G(a))``: ``p`` the live answer rate (live humans
   / dials), ``G`` the distribution of the time to a live answer within the ring window
   (Bayes: the line has not answered so far); a new line the same with ``a = 0``; an
-  answered call already waiting for an agent arrives in slot 0;
+  answered call already waiting for an agent is counted as waiting from the slot before;
 - each busy agent frees within ``t`` with ``P(H <= e + t | H > e)``, ``e`` seconds into
   its handle time ``H`` (talk plus wrap-up); when the dialer tells talk and wrap-up apart
   (it sees the customer hang up), an agent ``w`` seconds into wrap-up frees with
   ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
-  ``P(T <= e + t - mean(W) | T > e)``: a wrap-up is short and regular, so an agent who
-  just hung up is the surest agent to come;
+  ``P(T + W <= e + t | T > e)`` (the wrap-up ``W`` taken at its quantiles): a wrap-up is
+  short and regular, so an agent who just hung up is the surest agent to come;
 - the slot's live answers and freed agents are counted exactly from those chances
   (Poisson-binomial: independent events, each with its own chance; the new lines binomial);
-  the agents free at the start of the slot plus those freeing in it serve the slot's
-  answers, the others are abandoned, the agents left carry to the next slot.
+  the agents freeing in the slot serve first the answers still waiting from the slot
+  before (those left over have waited their 2 s: abandoned), then, with the agents already
+  free, the slot's own answers; the answers left wait into the next slot, the agents left
+  stay free.
 
 That chain gives E[abandons] exactly for the model; the decision is the largest ``n`` (new
 lines) with ``E[abandons] / E[live answers] <= target`` (the US measure: abandoned / live
@@ -34,9 +37,11 @@ most ``max_lines_per_agent`` x staffed agents, the campaign's own cap, and the n
 decision may place (the trunks' calls per second, FreeSWITCH's sessions per second).
 
 What the model leaves out (calls and agents independent, slots instead of exact times,
-estimates of ``p``, ``G``, ``H``) the feedback corrects: ``Feedback`` scales the target by
-the MEASURED abandon rate of a recent window, and at the hard limit the campaign falls back
-to progressive until the rate is back under the target.
+estimates of ``p``, ``G``, ``T``, ``W``) the feedback corrects: ``spend`` scales the target
+by the abandons the day's budget has left (``target x live answered - abandoned``), so the
+day's measured rate tends to the target whatever the model's bias (``adjust``, the older
+loop on a window's rate, is kept for callers that steer by a window), and at the hard limit
+the campaign falls back to progressive until the rate is back under the target.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from callcenter.dialer.distributions import Durations, finishes_within
+from callcenter.dialer.distributions import Durations, finishes_within, quantile
 
 
 class Mode(StrEnum):
@@ -177,13 +182,30 @@ def _answer_row(
 
 @lru_cache(maxsize=8192)
 def _free_row(
-    durations: Durations, elapsed: float, slot: float, slots: int, delay: float
+    durations: Durations, elapsed: float, slot: float, slots: int, after: Durations | None
 ) -> tuple[float, ...]:
-    """Per slot from now: P(an agent ``elapsed`` s into ``durations`` frees in it), when it
-    frees ``delay`` s after that duration ends (the mean wrap-up after a talk)."""
-    ends = [(k + 1) * slot - delay for k in range(slots)]
-    row = [finishes_within(durations, elapsed, end) if end > 0 else 0.0 for end in ends]
+    """Per slot from now: P(an agent ``elapsed`` s into ``durations`` frees in it); when
+    ``after`` is given (the wrap-up that follows a talk), it frees that long after the talk
+    ends: ``P(T + W <= e + t | T > e)``, W taken at its quantiles."""
+    delays = wrap_points(after) if after is not None else (0.0,)
+    row = [
+        sum(
+            finishes_within(durations, elapsed, (k + 1) * slot - d)
+            for d in delays
+            if (k + 1) * slot > d
+        )
+        / len(delays)
+        for k in range(slots)
+    ]
     return tuple(b - a for a, b in zip((0.0, *row[:-1]), row, strict=True))
+
+
+WRAP_POINTS = 4  # quantiles a wrap-up is taken at when it follows a talk
+
+
+@lru_cache(maxsize=256)
+def wrap_points(wrap: Durations) -> tuple[float, ...]:
+    return tuple(quantile(wrap, (j + 0.5) / WRAP_POINTS) for j in range(WRAP_POINTS))
 
 
 def _add_trial(dist: list[float], p: float) -> list[float]:
@@ -209,9 +231,10 @@ def _count(chances: list[float]) -> tuple[float, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Slots:
-    """The horizon cut in safe-harbor slots: per slot, the distribution of the live answers
-    of the lines in flight and of the agents freeing, and one new line's chance of a live
-    answer."""
+    """The horizon cut in half-safe-harbor slots: per slot, the distribution of the live
+    answers of the lines in flight and of the agents freeing, and one new line's chance of a
+    live answer. ``frees`` has one slot more than ``answers``: the answers of the last slot
+    may still be served in it."""
 
     answers: tuple[tuple[float, ...], ...]
     frees: tuple[tuple[float, ...], ...]
@@ -221,22 +244,21 @@ class _Slots:
 
 
 def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
-    slot, p = targets.safe_harbor, snapshot.answer_rate
+    slot, p = targets.safe_harbor / 2, snapshot.answer_rate
     ring, answer = snapshot.ring_window, snapshot.answer_times
-    count = math.ceil(ring / slot)
+    count = math.ceil(ring / slot - 1e-9)
     answers: list[list[float]] = [[] for _ in range(count)]
-    frees: list[list[float]] = [[] for _ in range(count)]
+    frees: list[list[float]] = [[] for _ in range(count + 1)]
     for age in snapshot.line_ages:
         for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
             answers[k].append(x)
     wrap = snapshot.wrap_times
-    delay = _grid(wrap.mean) if wrap is not None else 0.0
     for elapsed in snapshot.busy_elapsed:
-        row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count, delay)
+        row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count + 1, wrap)
         for k, x in enumerate(row):
             frees[k].append(x)
     for elapsed in snapshot.wrapping if wrap is not None else ():
-        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count, 0.0)):
+        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count + 1, None)):
             frees[k].append(x)
     return _Slots(
         answers=tuple(_count(a) for a in answers),
@@ -259,33 +281,48 @@ def _with_new(answers: tuple[float, ...], new: int, chance: float) -> list[float
     return out
 
 
+_TINY = 1e-10  # states less likely than this are dropped (they only lose abandons)
+
+
 def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
-    """E[live answers finding no agent within a slot], slot by slot: agents free at the
-    start of a slot (capped at ``top``, which only overstates abandons) plus those freeing
-    in it serve the answers of the slot; the rest are abandoned."""
+    """E[live answers finding no agent within the safe harbor], over half-harbor slots.
+
+    The state between slots is one number: ``s > 0`` agents free, ``s < 0`` answers of the
+    slot just ended still waiting (there cannot be both: a free agent takes a waiting call).
+    In a slot, the agents freeing serve first the answers still waiting from the slot
+    before (the last slot of their harbor: those left over are abandoned), then the slot's
+    own answers; what is left waits into the next slot. Free agents above ``top`` are
+    counted as ``top`` (which only overstates abandons)."""
     top = max(free + 2, 8)
-    agents = [0.0] * (top + 1)
-    agents[min(free, top)] = 1.0
+    states: dict[int, float] = {min(free, top) if free else -slots.waiting: 1.0}
     abandons = 0.0
     for k, freed in enumerate(slots.frees):
+        ready: dict[int, float] = {}  # after the agents freeing served the calls waiting
+        for s, ps in states.items():
+            for f, pf in enumerate(freed):
+                pj = ps * pf
+                if pj < _TINY:
+                    continue
+                left = s + f
+                if s < 0 and left < 0:
+                    abandons -= left * pj
+                    left = 0
+                left = min(left, top)
+                ready[left] = ready.get(left, 0.0) + pj
+        if k == len(slots.answers):
+            states = ready
+            break
         chance = slots.new_line[k] if k < len(slots.new_line) else 0.0
         live = _with_new(slots.answers[k], new, chance)
-        if k == 0 and slots.waiting:
-            live = [0.0] * slots.waiting + live
-        ready = [0.0] * (top + 1)
-        for x, px in enumerate(agents):
-            if px > 1e-10:
-                for a, pa in enumerate(freed[: top - x]):
-                    ready[x + a] += px * pa
-                ready[top] += px * sum(freed[top - x :])
-        agents = [0.0] * (top + 1)
-        for y, py in enumerate(ready):
-            if py > 1e-10:
-                for n, pn in enumerate(live[: y + 1]):
-                    agents[y - n] += py * pn
-                for n in range(y + 1, len(live)):  # more answers than agents: none left
-                    abandons += (n - y) * py * live[n]
-                    agents[0] += py * live[n]
+        states = {}
+        for left, pl in ready.items():
+            for n, pn in enumerate(live):
+                pk = pl * pn
+                if pk >= _TINY:
+                    states[left - n] = states.get(left - n, 0.0) + pk
+    for s, ps in states.items():  # answers of the last slot that no agent reached
+        if s < 0:
+            abandons -= s * ps
     return abandons
 
 
@@ -293,10 +330,17 @@ def predictive(
     snapshot: Snapshot, targets: Targets, limits: Limits, scale: float = 1.0
 ) -> Decision:
     """The largest n with E[abandons] / E[live answers] <= target x scale (module docstring)."""
+    return _largest(_slots(snapshot, targets), snapshot, targets, limits, scale)
+
+
+def _largest(
+    slots: _Slots, snapshot: Snapshot, targets: Targets, limits: Limits, scale: float
+) -> Decision:
+    """``predictive`` on slots already counted (the bench's clairvoyant bound replaces the
+    agents' chances of freeing by the times it knows)."""
     floor = progressive(snapshot, limits, Mode.PREDICTIVE)
     allowed = room(snapshot, limits)
     target = targets.abandon_target * scale
-    slots = _slots(snapshot, targets)
     per_line = sum(slots.new_line)
     n = floor.calls
     live = slots.expected + n * per_line
@@ -320,10 +364,12 @@ class Feedback:
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    gain: float = 0.1  # log-scale step per adjustment at a full relative error
-    min_live: int = 50  # live answers a window needs before the scale moves
+    gain: float = 0.1  # adjust: log-scale step per adjustment at a full relative error
+    min_live: int = 50  # adjust: live answers a window needs before the scale moves
     lowest: float = 0.1
-    highest: float = 2.0
+    highest: float = 2.0  # adjust's cap
+    per_abandon: float = 0.1  # spend: log-scale per abandon the day's budget has left
+    spend_highest: float = 4.0  # spend's cap (at 5 agents 2x left a 2.5% target at 1.3%)
 
 
 def adjust(
@@ -339,11 +385,7 @@ def adjust(
     ``compliance_rate`` the rate the rules measure (the worst of the campaign's 30-day and
     today's), which decides the fallback to progressive.
     """
-    fallback = feedback.fallback
-    if compliance_rate >= targets.hard_limit:
-        fallback = True
-    elif fallback and compliance_rate <= targets.abandon_target:
-        fallback = False
+    fallback = _fallback(feedback.fallback, targets, compliance_rate)
     scale = feedback.scale
     abandoned, answered = window
     if answered >= tuning.min_live and targets.abandon_target > 0:
@@ -351,6 +393,34 @@ def adjust(
         scale *= math.exp(tuning.gain * max(-1.0, min(1.0, error)))
         scale = max(tuning.lowest, min(tuning.highest, scale))
     return Feedback(scale, fallback)
+
+
+def spend(
+    feedback: Feedback,
+    targets: Targets,
+    day: tuple[int, int],
+    compliance_rate: float,
+    tuning: Tuning = Tuning(),
+) -> Feedback:
+    """The abandon target spent over the day (call it every minute or so).
+
+    ``day`` is (abandoned, live answered) since the day began. The abandons the target still
+    allows, ``target x answered - abandoned``, set the scale: ``exp(per_abandon x left)``
+    within ``lowest..spend_highest``. A day under its target lets the next decisions take more, one
+    over it makes them take less, and since the scale follows the budget left (not the
+    error of a window), a model that is off by a constant factor only shifts the budget by
+    a constant number of abandons: the day's rate still tends to the target. The fallback
+    to progressive is decided as in ``adjust``."""
+    abandoned, answered = day
+    left = targets.abandon_target * answered - abandoned
+    scale = max(tuning.lowest, min(tuning.spend_highest, math.exp(tuning.per_abandon * left)))
+    return Feedback(scale, _fallback(feedback.fallback, targets, compliance_rate))
+
+
+def _fallback(fallback: bool, targets: Targets, compliance_rate: float) -> bool:
+    if compliance_rate >= targets.hard_limit:
+        return True
+    return fallback and compliance_rate > targets.abandon_target
 
 
 def decide(

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from callcenter.dialer import pacing
-from callcenter.dialer.distributions import Durations, LogNormal
-from callcenter.dialer.pacing import Feedback, Limits, Mode, Snapshot, Targets, Tuning
+from callcenter.dialer.distributions import Durations, Empirical, LogNormal
+from callcenter.dialer.pacing import Feedback, Limits, Snapshot, Targets, Tuning
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,7 @@ class View:
     live_answers: int  # in total
     abandoned: int  # in total
     recent: tuple[tuple[float, bool], ...]  # (answered at, abandoned) of recent live answers
+    tick: bool = True  # the whole-second tick; False: right after an agent freed or a line ended
 
 
 class Pacer(Protocol):
@@ -111,17 +112,24 @@ class Shift:
         self.resolved, self._seq = 0, 0
 
     def run(self, pacer: Pacer) -> Result:
+        """The pacer is asked every whole second (``View.tick``) and right after each agent
+        frees or line ends (a progressive dialer dials the moment an agent frees)."""
         now = 0.0
         while now < self.end:
-            self._until(now)
-            for _ in range(max(0, pacer.calls(self.view(now)))):
-                self._dial(now)
-            self._peak(now)
+            self._until(now, pacer)
+            self._place(pacer, now, tick=True)
             now += 1.0
-        self._until(self.end)
+        self._until(self.end, None)
         return self.result
 
-    def view(self, now: float) -> View:
+    def _place(self, pacer: Pacer, now: float, tick: bool) -> None:
+        calls = pacer.calls(self.view(now, tick))
+        for _ in range(max(0, calls)):
+            self._dial(now)
+        if calls > 0 or tick:
+            self._peak(now)
+
+    def view(self, now: float, tick: bool = True) -> View:
         return View(
             now=now,
             free_agents=len(self.free),
@@ -136,16 +144,19 @@ class Shift:
             live_answers=self.result.live,
             abandoned=self.result.abandoned,
             recent=tuple(self.recent),
+            tick=tick,
         )
 
     def _push(self, at: float, kind: str, ref: int) -> None:
         self._seq += 1
         heapq.heappush(self.events, (at, self._seq, kind, ref))
 
-    def _until(self, now: float) -> None:
+    def _until(self, now: float, pacer: Pacer | None) -> None:
         while self.events and self.events[0][0] <= now:
             at, _, kind, ref = heapq.heappop(self.events)
             getattr(self, f"_on_{kind}")(at, ref)
+            if pacer is not None and kind in ("free", "gone"):
+                self._place(pacer, at, tick=False)
 
     def _dial(self, now: float) -> None:
         t, rng = self.traffic, self.rng
@@ -252,12 +263,14 @@ def snapshot(
 
 class ModelPacer:
     """Ours: the predictive model every ``cadence`` seconds on what the shift measured so
-    far, the feedback loop every ``every`` seconds on the abandon rate of the last
-    ``window`` seconds (by default the day so far: the measure the rules judge, so the loop
-    steers it to the target instead of chasing the noise of a few abandons in a short
-    window), and the fallback to progressive at the hard limit (on the shift's rate once 50
-    live answers are in). Progressive until ``WARM_UP`` calls have ended: a model on
-    priors alone overdials the first minutes, when every agent starts a call at once."""
+    far (the empirical distributions of the last ``Shift.KEEP`` talk, wrap-up and answer
+    times, refreshed every ``every`` seconds), one line per free agent at once when an agent
+    frees or a line ends between two decisions (as progressive does), the abandon budget
+    spent over the shift (``pacing.spend``: the target the model aims at follows how many
+    abandons the shift's rate still allows), and the fallback to progressive at the hard
+    limit (on the shift's rate once 50 live answers are in). Progressive until ``WARM_UP``
+    calls have ended: a model on priors alone overdials the first minutes, when every agent
+    starts a call at once."""
 
     WARM_UP = 20
 
@@ -266,12 +279,11 @@ class ModelPacer:
         targets: Targets = _TARGETS,
         limits: Limits = _LIMITS,
         tuning: Tuning = _TUNING,
-        window: float = 8 * 3600.0,
         every: float = 60.0,
         cadence: float = 2.0,
     ) -> None:
         self.targets, self.limits, self.tuning = targets, limits, tuning
-        self.window, self.every = window, every
+        self.every = every
         self.feedback = Feedback()
         self._next_adjust = every
         # priors, until WARM_UP calls are measured (progressive meanwhile)
@@ -282,32 +294,30 @@ class ModelPacer:
         self.cadence, self._next_decision = cadence, 0.0
 
     def calls(self, view: View) -> int:
-        if view.now < self._next_decision:
-            return 0
+        # prior: 20 dials at 20% live, so the first minutes do not overdial on luck
+        rate = (view.live_answers + 4) / (view.dials_resolved + 20)
+        now = snapshot(view, rate, self._talk, self._answer, self._wrap)
+        if not view.tick or view.now < self._next_decision:
+            return pacing.progressive(now, self.limits).calls
         self._next_decision = view.now + self.cadence
         if view.now >= self._next_adjust:
             self._adjust(view)
-        # prior: 20 dials at 20% live, so the first minutes do not overdial on luck
-        rate = (view.live_answers + 4) / (view.dials_resolved + 20)
-        warm = len(view.talk_times) >= self.WARM_UP
-        return pacing.decide(
-            Mode.PREDICTIVE if warm else Mode.PROGRESSIVE,
-            snapshot(view, rate, self._talk, self._answer, self._wrap),
-            self.targets,
-            self.limits,
-            self.feedback,
-        ).calls
+            now = snapshot(view, rate, self._talk, self._answer, self._wrap)
+        if len(view.talk_times) >= self.WARM_UP and not self.feedback.fallback:
+            return self.predictive(view, now).calls
+        return pacing.progressive(now, self.limits).calls
+
+    def predictive(self, view: View, now: Snapshot) -> pacing.Decision:
+        return pacing.predictive(now, self.targets, self.limits, self.feedback.scale)
 
     def _adjust(self, view: View) -> None:
         self._next_adjust = view.now + self.every
         if len(view.talk_times) >= self.WARM_UP and view.live_answers != self._fitted_at:
-            self._talk = LogNormal.fit(view.talk_times)
-            self._wrap = LogNormal.fit(view.wrap_times)
-            self._answer = LogNormal.fit(view.answer_times)
+            self._talk = Empirical.of(view.talk_times)
+            self._wrap = Empirical.of(view.wrap_times)
+            self._answer = Empirical.of(view.answer_times)
             self._fitted_at = view.live_answers
-        start = view.now - self.window
-        recent = [abandoned for at, abandoned in view.recent if at > start]
         today = view.abandoned / view.live_answers if view.live_answers >= 50 else 0.0
-        self.feedback = pacing.adjust(
-            self.feedback, self.targets, (sum(recent), len(recent)), today, self.tuning
+        self.feedback = pacing.spend(
+            self.feedback, self.targets, (view.abandoned, view.live_answers), today, self.tuning
         )

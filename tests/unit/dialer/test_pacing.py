@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callcenter.dialer import pacing
-from callcenter.dialer.distributions import Empirical, LogNormal, finishes_within
+from callcenter.dialer.distributions import Empirical, LogNormal, finishes_within, quantile
 from callcenter.dialer.pacing import (
     AbandonWindow,
     Feedback,
@@ -17,8 +17,10 @@ from callcenter.dialer.pacing import (
     Mode,
     Snapshot,
     Targets,
+    Tuning,
     adjust,
     decide,
+    spend,
 )
 
 HANDLE = LogNormal.from_mean(180.0, 0.7)
@@ -183,3 +185,61 @@ def test_properties_of_predictive(
     # the bound: beyond the progressive floor, the expected rate stays within the target
     if d.calls > pacing.progressive(s, LIMITS).calls:
         assert d.expected_abandons <= target * d.expected_live + 1e-9
+
+
+def test_quantiles_by_hand() -> None:
+    assert quantile(Empirical.of([10, 20, 30, 40]), 0.5) == pytest.approx(20.0, abs=2e-3)
+    d = LogNormal.from_mean(15.0, 0.4)
+    assert quantile(d, 0.5) == pytest.approx(math.exp(d.mu), abs=2e-3)
+    with pytest.raises(ValueError, match="q must be"):
+        quantile(d, 1.0)
+
+
+def _one_agent_freeing(answer_at: float) -> pacing.Decision:
+    # the one agent is 95 s into a 100 s talk, then 3.5 s of wrap-up: free 8.5 s from now;
+    # one new line, a live answer (if any) exactly ``answer_at`` s after the dial
+    s = snap(
+        free=0,
+        busy=(95.0,),
+        handle_times=Empirical.of([100.0]),
+        wrap_times=Empirical.of([3.5]),
+        answer_times=Empirical.of([answer_at]),
+    )
+    return pacing.predictive(s, Targets(1.0, 1.0), Limits(max_new=1))
+
+
+def test_a_live_answer_waits_for_an_agent_freeing_within_the_safe_harbor() -> None:
+    # answered at 7.75 s, the agent free at 8.5 s (talk 5 s + wrap-up 3.5 s): served
+    served = _one_agent_freeing(7.75)
+    assert served.calls == 1 and served.expected_live == pytest.approx(0.25)
+    assert served.expected_abandons == pytest.approx(0.0, abs=1e-9)
+    # answered at 5.5 s: 3 s before the agent, beyond the 2 s harbor: abandoned
+    late = _one_agent_freeing(5.5)
+    assert late.expected_abandons == pytest.approx(0.25)
+
+
+def test_an_agent_in_talk_frees_after_its_wrap_up_not_when_the_talk_ends() -> None:
+    # the talk ends in 5 s and the wrap-up lasts 3.5 s or 13.5 s (half each): within the
+    # 10 one-second slots, the agent frees at 8.5 s with 1/2, at 18.5 s with 1/2
+    talk, wrap = Empirical.of([100.0]), Empirical.of([3.5, 13.5])
+    row = pacing._free_row(talk, 95.0, 1.0, 20, wrap)
+    assert sum(row) == pytest.approx(1.0)
+    assert row[8] == pytest.approx(0.5) and row[18] == pytest.approx(0.5)
+    # without the wrap-up (an agent in wrap-up, or talk and wrap-up not told apart): at 5 s
+    assert pacing._free_row(talk, 95.0, 1.0, 20, None)[4] == pytest.approx(1.0)
+
+
+def test_spend_follows_the_budget_the_day_has_left() -> None:
+    targets, tuning = Targets(0.02, 0.03), Tuning(per_abandon=0.1)
+    # 100 live answers at 2%: 2 abandons allowed; 1 spent, 1 left: e^0.1
+    assert spend(Feedback(), targets, (1, 100), 0.01, tuning).scale == pytest.approx(math.exp(0.1))
+    # 5 spent: 3 over: e^-0.3
+    assert spend(Feedback(), targets, (5, 100), 0.0, tuning).scale == pytest.approx(math.exp(-0.3))
+    # within lowest..spend_highest
+    assert spend(Feedback(), targets, (0, 100_000), 0.0, tuning).scale == tuning.spend_highest
+    assert spend(Feedback(), targets, (500, 1000), 0.0, tuning).scale == tuning.lowest
+    # the fallback as adjust decides it: at the hard limit, until back under the target
+    fell = spend(Feedback(), targets, (4, 100), 0.04, tuning)
+    assert fell.fallback
+    assert spend(fell, targets, (4, 150), 0.027, tuning).fallback
+    assert not spend(fell, targets, (4, 200), 0.02, tuning).fallback
