@@ -46,7 +46,7 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
 
     def receive_events(self) -> None:
         """Read until the peer closes; raises ESLProtocolError if the framing breaks."""
-        sock, feed, handle = self.sock, self._parser.feed, self.handle_event
+        sock, feed, handle = self.sock, self._parser.feed, self._on_message  # no hop a message
         loop = gevent.get_hub().loop
         counted = hasattr(loop, "iteration")  # libev's loop counts its turns; libuv's does not
         try:
