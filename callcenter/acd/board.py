@@ -289,8 +289,10 @@ class Board:
     def match(self, now: float) -> list[Ticket]:
         """Offer free agents to waiting callers, by priority then arrival; the tickets offered."""
         offered: list[Ticket] = []
+        if not any(t.offer is None and t.waiting for t in self.tickets.values()):
+            return offered  # nobody to offer to (a quiet hour: no scan of every agent)
         free = {a.extension for a in self.agents.values() if a.free(now)}
-        if not free or not self.tickets:
+        if not free:
             return offered  # the usual busy hour: nobody free, nothing to sort
         open_queues = {
             name for name, spec in self.queues.items()
@@ -413,8 +415,8 @@ class Board:
         free, a caller's skills relax or a tier opens (while someone is free), a no-agent
         exit falls due."""
         later = [a.ready_at for a in self.agents.values() if a.ready_at > now]
-        if any(a.free(now) for a in self.agents.values()):
-            later += self._next_openings(now)
+        if self.tickets and any(a.free(now) for a in self.agents.values()):
+            later += self._next_openings(now)  # (it reads the tickets only)
         later += self._next_exits(now)
         return min(later) if later else None
 

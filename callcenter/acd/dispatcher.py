@@ -581,7 +581,7 @@ class Dispatcher:
         result = _result(message.cause)
         if message.cause in BUSY and not _held_elsewhere(changes):
             result = "rejected"  # the phone was free: its user pressed reject (busy button)
-        self.metrics.offers.labels(queue=ticket.queue, result=result).inc()
+        self.metrics.offers_by(ticket.queue, result).inc()
 
     def _answered(self, message: m.OfferAnswered) -> None:
         ticket = self._tickets.get(message.ticket)
@@ -597,10 +597,10 @@ class Dispatcher:
         if stay is not None:
             stay.answered = _wall()
         waited = self.clock() - ticket.joined_at
-        self.metrics.offers.labels(queue=ticket.queue, result="answered").inc()
+        self.metrics.offers_by(ticket.queue, "answered").inc()
         self._count(ticket, QueueOutcome.ANSWERED, waited)
         if waited <= self._service_level.get(ticket.queue, 0):
-            self.metrics.answered_in_sla.labels(queue=ticket.queue).inc()
+            self.metrics.answered_in_sla_by(ticket.queue).inc()
         self._save_stay(ticket)
         self._forget(ticket)
 
@@ -906,8 +906,8 @@ class Dispatcher:
 
     def _count(self, ticket: Ticket, outcome: QueueOutcome, waited: float) -> None:
         self.auditor.closed(ticket.id)
-        self.metrics.calls.labels(queue=ticket.queue, outcome=str(outcome)).inc()
-        self.metrics.wait.labels(queue=ticket.queue, outcome=str(outcome)).observe(waited)
+        self.metrics.calls_by(ticket.queue, outcome).inc()
+        self.metrics.wait_by(ticket.queue, outcome).observe(waited)
         self.metrics.stay_closed(ticket.queue, outcome, waited)
 
     def _answer(self, ticket: str, message: object) -> None:

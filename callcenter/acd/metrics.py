@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from callcenter.kpi.live import Floor, LiveKpis, QueueKpiSpec
+from callcenter.metrics.children import Children
 from callcenter.store.records import QueueRecord
 from callcenter.vocabulary import QueueOutcome
 
@@ -105,6 +106,11 @@ class AcdMetrics:
             ["rule"],
             registry=registry,
         )
+        # the children the dispatcher counts into, by label values in the labels' order
+        self.calls_by = Children(self.calls)  # queue, outcome
+        self.wait_by = Children(self.wait)  # queue, outcome
+        self.offers_by = Children(self.offers)  # queue, result
+        self.answered_in_sla_by = Children(self.answered_in_sla)  # queue
         for rule in ("offered_twice", "no_live_call", "passed_over", "outcome_twice", "no_outcome"):
             self.invariant_violations.labels(rule=rule)
         self._gauges = _BoardGauges()

@@ -286,7 +286,7 @@ class CallManager:
         self._attach(call.uuid, call.uuid, mailbox)
         for leg in call.leg_uuids:
             self._attach(leg, call.uuid, mailbox)
-        self.metrics.active.labels(direction=str(call.direction)).inc()
+        self.metrics.active_by(call.direction).inc()
         greenlet = self.group.spawn(actor.run)
         greenlet.link_exception(
             lambda g: log.error("call %s: actor died: %r", call.uuid, g.exception)
@@ -383,9 +383,7 @@ class CallManager:
             self._announce_end(call, cdr)
             if self.recordings is not None and recordings:
                 self.recordings.check(call, recordings)  # off the call path
-            self.metrics.total.labels(
-                direction=str(call.direction), outcome=str(cdr.disposition)
-            ).inc()
+            self.metrics.total_by(call.direction, cdr.disposition).inc()
             log.info(
                 "call %s: ended %s by %s (%s), %d ms",
                 call.uuid, cdr.disposition, cdr.hangup_by, cdr.hangup_cause, cdr.total_ms,
@@ -400,7 +398,7 @@ class CallManager:
                 self._legs.pop(leg, None)
                 self.router.unregister_call(leg)
             self.actors.pop(call.uuid, None)
-            self.metrics.active.labels(direction=str(call.direction)).dec()
+            self.metrics.active_by(call.direction).dec()
 
     def _announce_end(self, call: Call, cdr: CdrRecord) -> None:
         """call.ended with its CDR: right behind those records in the writer's queue, so in

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from callcenter.metrics.children import Children
+
 
 class CallMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -19,6 +21,8 @@ class CallMetrics:
             ["direction", "outcome"],
             registry=registry,
         )
+        self.active_by = Children(self.active)  # direction
+        self.total_by = Children(self.total)  # direction, outcome
         self.adopted = Counter(
             "callcenter_calls_adopted_total",
             "Live calls taken over after an ESL reconnect or a controller restart.",

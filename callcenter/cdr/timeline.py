@@ -133,12 +133,11 @@ class CallTimeline:
     # -- channel events, one method per FreeSWITCH event name -------------------------
 
     def apply(self, event: ChannelEvent) -> None:
-        handler: Callable[[LegTimeline, ChannelEvent], None] | None = getattr(
-            self, f"on_{event.name}", None
-        )
-        leg = self.legs.get(event.unique_id or "")
-        if handler is not None and leg is not None:
-            handler(leg, event)
+        handler = _HANDLERS.get(event.name)
+        if handler is not None:
+            leg = self.legs.get(event.unique_id or "")
+            if leg is not None:
+                handler(self, leg, event)
 
     def on_CHANNEL_CREATE(self, leg: LegTimeline, event: ChannelEvent) -> None:
         leg.created_us = leg.created_us or event.timestamp_us
@@ -292,7 +291,10 @@ class CallTimeline:
         )
 
 
-# The channel events a call's timeline reads (its ``on_<EVENT>`` methods).
-TIMELINE_EVENTS = frozenset(
-    name[3:] for name in vars(CallTimeline) if name.startswith("on_") and name[3:].isupper()
-)
+# The channel events a call's timeline reads: its ``on_<EVENT>`` methods, by event name.
+_HANDLERS: dict[str, Callable[[CallTimeline, LegTimeline, ChannelEvent], None]] = {
+    name[3:]: method
+    for name, method in vars(CallTimeline).items()
+    if name.startswith("on_") and name[3:].isupper()
+}
+TIMELINE_EVENTS = frozenset(_HANDLERS)

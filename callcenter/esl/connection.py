@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import gevent
@@ -239,25 +238,8 @@ class ESLConnection:
         except gevent.Timeout:
             raise ESLTimeout(f"ESL {self.name}: no {what} in time") from None
 
-    @contextmanager
-    def _measure(self, kind: str) -> Iterator[None]:
-        started = time.monotonic()
-        outcome = "error"
-        try:
-            yield
-            outcome = "ok"
-        except ESLTimeout:
-            outcome = "timeout"
-            raise
-        except ESLNotConnected:
-            outcome = "disconnected"
-            raise
-        except CallGone:
-            outcome = "call_gone"
-            raise
-        finally:
-            if self._metrics is not None:
-                self._metrics.command(self.name, kind, outcome, time.monotonic() - started)
+    def _measure(self, kind: str) -> _Measured:
+        return _Measured(self._metrics, self.name, kind)
 
     def _spawn(self, name: str, func: Callable[..., None], *args: Any) -> Any:
         greenlet = gevent.spawn(func, *args)
@@ -434,6 +416,34 @@ class ESLConnection:
                 error,
                 self.rejected,
             )
+
+
+class _Measured:
+    """A command counted by kind and outcome, and timed: a class, not a generator-based
+    context manager (a generator, its frame and contextlib's wrapper for every command)."""
+
+    __slots__ = ("kind", "metrics", "node", "started")
+
+    def __init__(self, metrics: ESLMetrics | None, node: str, kind: str) -> None:
+        self.metrics, self.node, self.kind = metrics, node, kind
+
+    def __enter__(self) -> None:
+        self.started = time.monotonic()
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self.metrics is None:
+            return
+        if kind is None:
+            outcome = "ok"
+        elif issubclass(kind, ESLTimeout):
+            outcome = "timeout"
+        elif issubclass(kind, ESLNotConnected):
+            outcome = "disconnected"
+        elif issubclass(kind, CallGone):
+            outcome = "call_gone"
+        else:
+            outcome = "error"
+        self.metrics.command(self.node, self.kind, outcome, time.monotonic() - self.started)
 
 
 def _reply_text(message: Message) -> str:

@@ -86,6 +86,7 @@ class Event:
         "_on_broken",
         "_raw",
         "_subclass",
+        "_timestamp",
         "_unique_id",
     )
 
@@ -98,6 +99,8 @@ class Event:
     _format: int
     _lookups: int
     _head: int  # plain: where the header block ends (-1 until a scan needs it)
+    _timestamp: int  # Event-Date-Timestamp once read (-1 until then): a call's timeline
+    # reads it up to four times an event, each a scan of the body
     _on_broken: OnBroken | None
     _error: str | None  # why the body did not decode; every read after that says so
 
@@ -118,6 +121,7 @@ class Event:
         self._format = 0
         self._lookups = 0
         self._head = -1
+        self._timestamp = -1
         self._on_broken = None
         self._error = None
 
@@ -133,6 +137,7 @@ class Event:
         event._format = fmt
         event._lookups = 0
         event._head = -1
+        event._timestamp = -1
         event._on_broken = on_broken
         event._error = None
         return event
@@ -256,7 +261,10 @@ class Event:
 
     @property
     def timestamp_us(self) -> int:
-        return self._int("Event-Date-Timestamp")
+        value = self._timestamp
+        if value < 0:
+            value = self._timestamp = self._int("Event-Date-Timestamp")
+        return value
 
     @property
     def core_uuid(self) -> str | None:

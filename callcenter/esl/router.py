@@ -44,7 +44,9 @@ class EventRouter:
         self._metrics = metrics
         self._mailbox_size = mailbox_size
         self._mailboxes: dict[str, Any] = {}
-        # how many mailboxes want each event name; `_open`: how many take every name
+        # the mailboxes by the set of names they want (every call's mailbox shares one), and
+        # how many of those sets hold each name; `_open`: how many mailboxes take every name
+        self._wants: dict[frozenset[str], int] = {}
         self._wanted: dict[str, int] = {}
         self._open = 0
         self._subscribers: dict[str, _Subscriber] = {}
@@ -75,8 +77,16 @@ class EventRouter:
         if wants is None:
             self._open += step
             return
+        key = wants if isinstance(wants, frozenset) else frozenset(wants)
+        mailboxes = self._wants.get(key, 0) + step
+        if mailboxes:
+            self._wants[key] = mailboxes
+        else:
+            del self._wants[key]
+        if mailboxes != (1 if step > 0 else 0):
+            return  # the set was already counted (or still is): one dict update per leg
         wanted = self._wanted
-        for name in wants:
+        for name in key:
             count = wanted.get(name, 0) + step
             if count:
                 wanted[name] = count

@@ -46,9 +46,12 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
 
     def receive_events(self) -> None:
         """Read until the peer closes; raises ESLProtocolError if the framing breaks."""
-        sock, feed, handle = self.sock, self._parser.feed, self.handle_event
+        sock, feed, handle = self.sock, self._parser.feed, self._on_message  # no hop a message
+        loop = gevent.get_hub().loop
+        counted = hasattr(loop, "iteration")  # libev's loop counts its turns; libuv's does not
         try:
             while True:
+                turn = loop.iteration if counted else -1
                 try:
                     data = sock.recv(CHUNK)
                 except OSError:
@@ -57,9 +60,13 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
                     return
                 for message in feed(data):
                     handle(message)
-                # a socket with data never blocks, so a backlog would starve the call
-                # actors reading their mailboxes (and overflow them): let them run
-                gevent.sleep(0)
+                # A socket with data never blocks, so a backlog would starve the call actors
+                # reading their mailboxes (and overflow them): when this read did not wait
+                # (the loop has not turned since the last one), let them run now. A read that
+                # waited has let them run already, and the next one waits again: at a low
+                # rate every event comes alone, and a yield here was two more switches each.
+                if not counted or loop.iteration == turn:
+                    gevent.sleep(0)
         finally:
             self.connected = False
 

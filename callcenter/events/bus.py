@@ -14,6 +14,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter
 
 from callcenter.events.types import EVENT_TYPES, Event
+from callcenter.metrics.children import Children
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ class BusMetrics:
             "to the others).",
             registry=registry,
         )
+        self.published_by_type = Children(self.published)
         for name in EVENT_TYPES:
-            self.published.labels(type=name)
+            self.published_by_type(name)
 
 
 class EventBus:
@@ -54,7 +56,7 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         if self.metrics is not None:
-            self.metrics.published.labels(type=str(event.type)).inc()
+            self.metrics.published_by_type(event.type).inc()
         for subscriber in self._subscribers:
             try:
                 subscriber(event)

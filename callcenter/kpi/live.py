@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from callcenter.events.types import AgentStateChanged, AgentStatusChanged, CallEnded, Event
 from callcenter.kpi import formulas as f
 from callcenter.kpi.formulas import QueueTally, SlFormula
+from callcenter.metrics.children import Children
 
 WAITS_KEPT = 1000  # the p90 wait is of the last this many stays of the queue
 _SL_HELP = "; ".join(f"{k}: {v}" for k, v in f.SL_FORMULAS.items())
@@ -79,8 +80,10 @@ class LiveKpis:
         registry.register(_Gauges(self))
 
     def _counters(self, registry: CollectorRegistry) -> None:
-        def counter(name: str, text: str, labels: Sequence[str] = ("queue",)) -> Counter:
-            return Counter(name, text, list(labels), registry=registry)
+        def counter(
+            name: str, text: str, labels: Sequence[str] = ("queue",)
+        ) -> Children[Counter]:  # its children by label values (``Children``)
+            return Children(Counter(name, text, list(labels), registry=registry))
 
         self.offered = counter(
             "callcenter_queue_offered_total",
@@ -174,9 +177,9 @@ class LiveKpis:
         for counter in (self.offered, self.answered, self.abandoned, self.short, self.within,
                         self.abandoned_within, self.callbacks, self.handled,
                         self.handle_seconds):  # fmt: skip
-            counter.labels(queue=name)
+            counter(name)
         for reason in f.EXITS:
-            self.exits.labels(queue=name, reason=reason)
+            self.exits(name, reason)
         self.tallies.setdefault(name, QueueTally())
         self.waits.setdefault(name, deque(maxlen=WAITS_KEPT))
 
@@ -188,16 +191,16 @@ class LiveKpis:
         one = f.tally_stays([f.Stay(queue, "", outcome, wait)], spec.threshold, spec.short_abandon)
         self.tallies[queue] = self.tallies.get(queue, QueueTally()) + one
         self.waits.setdefault(queue, deque(maxlen=WAITS_KEPT)).append(wait)
-        self.offered.labels(queue=queue).inc()
+        self.offered(queue).inc()
         for counter, count in ((self.answered, one.answered), (self.abandoned, one.abandoned),
                                (self.short, one.short_abandoned),
                                (self.within, one.answered_within),
                                (self.abandoned_within, one.abandoned_within),
                                (self.callbacks, one.callbacks)):  # fmt: skip
             if count:
-                counter.labels(queue=queue).inc(count)
+                counter(queue).inc(count)
         for reason, count in one.exits.items():
-            self.exits.labels(queue=queue, reason=reason).inc(count)
+            self.exits(queue, reason).inc(count)
 
     # -- the event bus ----------------------------------------------------------------------
 
@@ -217,15 +220,15 @@ class LiveKpis:
         if cdr is None or extension is None:
             return
         talk, hold, wrapup = cdr.talk_ms / 1000, cdr.hold_ms / 1000, cdr.wrapup_ms / 1000
-        self.agent_calls.labels(agent=extension).inc()
-        self.agent_talk.labels(agent=extension).inc(talk)
-        self.agent_hold.labels(agent=extension).inc(hold)
-        self.agent_wrapup.labels(agent=extension).inc(wrapup)
+        self.agent_calls(extension).inc()
+        self.agent_talk(extension).inc(talk)
+        self.agent_hold(extension).inc(hold)
+        self.agent_wrapup(extension).inc(wrapup)
         queue = cdr.queue
         if queue in self.specs:
             self.tallies[queue] += QueueTally(handled=1, talk=talk, hold=hold, wrapup=wrapup)
-            self.handled.labels(queue=queue).inc()
-            self.handle_seconds.labels(queue=queue).inc(talk + hold + wrapup)
+            self.handled(queue).inc()
+            self.handle_seconds(queue).inc(talk + hold + wrapup)
 
     def _moved(self, extension: str, status: str, state: str, at: float) -> None:
         agent = self.agents.get(extension)
@@ -234,7 +237,7 @@ class LiveKpis:
             self.agents[extension] = _Agent(status, state, at)
             return
         if agent.state == "offering" and state not in ("offering", "in_call"):
-            self.agent_rna.labels(agent=extension).inc()
+            self.agent_rna(extension).inc()
         self._close(extension, agent, at)
         if status != agent.status:
             agent.reason = None
@@ -246,11 +249,11 @@ class LiveKpis:
         for key, spent in _split(agent, seconds).items():
             agent.seconds[key] = agent.seconds.get(key, 0.0) + spent
         if agent.status != "logged_out":
-            self.agent_logged_in.labels(agent=extension).inc(seconds)
+            self.agent_logged_in(extension).inc(seconds)
         if agent.status == "paused":
             reason = self._reason(agent.reason)
             agent.paused[reason] = agent.paused.get(reason, 0.0) + seconds
-            self.agent_paused.labels(agent=extension, reason=reason).inc(seconds)
+            self.agent_paused(extension, reason).inc(seconds)
 
     def _reason(self, reason: str | None) -> str:
         if reason is None:
@@ -260,7 +263,7 @@ class LiveKpis:
     def _known_agent(self, extension: str) -> None:
         for counter in (self.agent_calls, self.agent_talk, self.agent_hold, self.agent_wrapup,
                         self.agent_rna, self.agent_logged_in):  # fmt: skip
-            counter.labels(agent=extension)
+            counter(extension)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -343,8 +346,8 @@ def _split(agent: _Agent, seconds: float) -> dict[str, float]:
     return out
 
 
-def _value(counter: Counter, agent: str) -> float:
-    return float(counter.labels(agent=agent)._value.get())
+def _value(counter: Children[Counter], agent: str) -> float:
+    return float(counter(agent)._value.get())
 
 
 def _nan(value: float | None) -> float:

@@ -27,6 +27,13 @@ WINDOW = 3600.0
 KEEP = 50_000  # stays remembered per queue, and callers waiting across queues
 
 
+# the event types ``Tally._note`` reads: the bus hands it every other one too
+_TALLIED = frozenset({
+    EventType.QUEUE_JOINED, EventType.QUEUE_LEFT, EventType.AGENT_OFFERED,
+    EventType.AGENT_ANSWERED, EventType.AGENT_STATE_CHANGED, EventType.CALL_ENDED,
+})  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class OnCall:
     call_uuid: str
@@ -44,9 +51,12 @@ class Tally:
         self._calls: dict[str, OnCall] = {}
 
     def on_event(self, event: Event) -> None:
+        kind = event.type
+        if kind not in _TALLIED:
+            return  # call.created, call.answered, ivr.node...: nothing of them is shown
         data = {"outcome": getattr(event, "outcome", None), "state": getattr(event, "state", None)}
         self._note(
-            str(event.type), event.at.timestamp(), event.call_uuid, event.queue,
+            str(kind), event.at.timestamp(), event.call_uuid, event.queue,
             event.agent_extension, event.caller_number, event.caller_name, data,
         )  # fmt: skip
 

@@ -37,6 +37,7 @@ import callcenter._gevent  # noqa: F401
 import argparse
 import contextlib
 import cProfile
+import functools
 import gc
 import json
 import logging
@@ -397,6 +398,9 @@ class Probe:
 _TABLE = re.compile(r"\b(?:INTO|UPDATE|FROM)\s+\"?(\w+)", re.IGNORECASE)
 
 
+# the writer sends the same few statements again and again: a regex over each one was the
+# bench's CPU counted as the engine's
+@functools.lru_cache(maxsize=512)
 def statement_kind(statement: str) -> str:
     """``INSERT calls``, ``UPDATE agents``, ``BEGIN``...: what a statement does, to what."""
     verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
@@ -533,15 +537,39 @@ def cdr_figures(app: App, hold_ms: int, discarded: int | None, queue: bool) -> C
 # -- profiling -----------------------------------------------------------------------------
 
 
+# set in the environment of the bench re-run under valgrind by ``--profile callgrind``
+UNDER_CALLGRIND = "CC_BENCH_UNDER_CALLGRIND"
+
+
+def under_callgrind(out: Path) -> list[str]:
+    """The command that runs this bench again under callgrind, collecting nothing until the
+    window starts (``Profiler.start`` turns it on; the simulator child runs natively)."""
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+    valgrind += [f"--callgrind-out-file={out}", "--dump-instr=no"]
+    return [*valgrind, sys.executable, *sys.argv]
+
+
 class Profiler:
+    """The window's profile: py-spy samples, cProfile (with the Python function calls
+    counted), or callgrind's instruction count (``Ir``) of the whole engine process, which
+    a loaded machine does not move: the measure to compare two versions of the code by."""
+
     def __init__(self, kind: str | None, out: Path) -> None:
         self.kind = kind
         self.out = out
         self._cprofile: cProfile.Profile | None = None
         self._spy: subprocess.Popen[bytes] | None = None
+        self.count: tuple[str, float] | None = None  # (what, how many) over the window
+
+    def _callgrind(self, *option: str) -> None:
+        subprocess.run(["callgrind_control", *option, str(os.getpid())], check=True,
+                       stdout=subprocess.DEVNULL, timeout=60)  # fmt: skip
 
     def start(self, seconds: float) -> None:
-        if self.kind == "cprofile":
+        if self.kind == "callgrind":
+            self._callgrind("--zero")
+            self._callgrind("--instr=on")
+        elif self.kind == "cprofile":
             self._cprofile = cProfile.Profile(time.process_time)  # CPU, not wall time
             self._cprofile.enable()
         elif self.kind == "py-spy":
@@ -553,9 +581,14 @@ class Profiler:
             self._spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(self) -> None:
+        if self.kind == "callgrind":
+            self.count = ("instructions (callgrind Ir)", float(_callgrind_total()))
+            self._callgrind("--instr=off")
         if self._cprofile is not None:
             self._cprofile.disable()
             self._cprofile.dump_stats(str(self.out))
+            stats = pstats.Stats(str(self.out)).stats  # type: ignore[attr-defined]
+            self.count = ("Python function calls (cProfile)", sum(s[1] for s in stats.values()))
         if self._spy is not None:
             try:
                 _, err = self._spy.communicate(timeout=30)
@@ -566,7 +599,7 @@ class Profiler:
                 print(f"py-spy failed ({self._spy.returncode}): {err.decode()[-500:]}")
 
     def report(self, top: int = 25) -> None:
-        if self.kind is None or not self.out.exists():
+        if self.kind is None or self.kind == "callgrind" or not self.out.exists():
             return
         print(f"\n-- profile ({self.kind}, {self.out}) --")
         if self.kind == "cprofile":
@@ -591,6 +624,19 @@ class Profiler:
         print("inclusive share:")
         for frame, n in inclusive.most_common(top + 15):
             print(f"  {100 * n / total:5.1f}%  {frame}")
+
+
+def _callgrind_total() -> int:
+    """Instructions counted since the last zeroing, every thread's: callgrind_control's
+    own figure (``Th 1  39,550,349`` lines)."""
+    done = subprocess.run(
+        ["callgrind_control", "-e", "Ir", str(os.getpid())],
+        check=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    threads = re.findall(r"^\s*Th\s+\d+\s+([\d,]+)", done.stdout, re.MULTILINE)
+    if not threads:
+        raise RuntimeError(f"callgrind_control -e Ir counted nothing: {done.stdout[-300:]!r}")
+    return sum(int(n.replace(",", "")) for n in threads)
 
 
 def _short(frame: str) -> str:
@@ -691,12 +737,12 @@ def measure(
     profiler.start(window_end - time.monotonic())
     gevent.sleep(max(0.0, window_end - time.monotonic()))
     end = probe.sample()
+    profiler.stop()  # before the bench reads the registry (esl_counts collects all of it)
     counted2 = esl_counts(app)
     statements = Counter(probe.statements) - statements1
     gc_time = [after - before for after, before in zip(probe.gc_seconds, gc1, strict=True)]
     wakeups = gevent.get_hub().loop.iteration - wakeups1
     machine2 = machine_busy()
-    profiler.stop()
     if traced0 is not None:
         memory_detail(traced0, tracemalloc.take_snapshot(), end.live)
     sim_cpu2 = sim.last.get("cpu", 0.0)
@@ -782,6 +828,12 @@ def measure(
         f"hub:                {wakeups / calls_in_window:.1f} loop iterations per call "
         f"({wakeups / window.seconds:.1f}/s; the bench's probes make 3/s below 10 calls/s)"
     )
+    if profiler.count is not None:
+        what, count = profiler.count
+        print(
+            f"profile:            {count / calls_in_window:,.0f} {what} per call, "
+            f"{count / max(1.0, events):,.0f} per event"
+        )
     print(
         f"garbage collector:  {sum(gc_time) * 1000 / calls_in_window:.2f} ms per call "
         f"(generations 0/1/2: " + "/".join(f"{t * 1000:.0f}" for t in gc_time) + " ms)"
@@ -1009,7 +1061,13 @@ def main() -> int:
         help="a PostgreSQL server to use instead of SQLite (a scratch database is created on "
         "it and dropped), e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
     )
-    parser.add_argument("--profile", choices=("py-spy", "cprofile"), help="profile the window")
+    parser.add_argument(
+        "--profile",
+        choices=("py-spy", "cprofile", "callgrind"),
+        help="profile the window; callgrind runs the engine under valgrind and counts its "
+        "instructions per call and per event (slow: the engine runs ~50x slower, so use "
+        "rates below 5 calls/s; the CPU figures are then not the benchmark's)",
+    )
     parser.add_argument("--profile-out", help="where the profile goes (default: a temp file)")
     parser.add_argument(
         "--memory-detail",
@@ -1049,6 +1107,11 @@ def main() -> int:
         args.rate, args.hold, args.duration = 50.0, 3.0, 10.0
     if args.duration < args.hold + SETTLE + 2:
         parser.error("--duration must exceed --hold by at least 4 s (ramp-up, then a window)")
+    if args.profile == "callgrind" and not os.environ.get(UNDER_CALLGRIND):
+        out = Path(args.profile_out or tempfile.mktemp(prefix="cc-bench-", suffix=".callgrind"))
+        os.environ[UNDER_CALLGRIND] = "1"
+        cmd = under_callgrind(out)
+        os.execvp(cmd[0], cmd)
     logging.basicConfig(level=args.log_level.upper())
     if args.memory_detail:
         tracemalloc.start()

@@ -238,3 +238,29 @@ def test_stream_cookies_are_signed_and_expire() -> None:
     assert sessions.token_hash("garbage") is None
     clock[0] += 61
     assert sessions.token_hash(value) is None
+
+
+def test_the_event_types_the_tally_skips_are_those_it_does_not_read() -> None:
+    """``Tally.on_event`` returns at once for the types outside ``_TALLIED``: each of them,
+    given to ``_note`` with every field set, must change nothing (else it belongs there)."""
+    from callcenter.events.types import EventType
+    from callcenter.wallboard.tally import _TALLIED
+
+    def busy() -> Tally:
+        tally = Tally()
+        tally.on_event(QueueJoined(call_uuid="c1", queue="sales", at=at(0)))
+        tally.on_event(AgentOffered(agent_extension="1001", call_uuid="c1", queue="sales"))
+        return tally
+
+    before = busy()
+    skipped = [kind for kind in EventType if kind not in _TALLIED]
+    assert EventType.CALL_CREATED in skipped and EventType.QUEUE_LEFT not in skipped
+    for kind in skipped:
+        tally = busy()
+        data = {"outcome": "answered", "state": str(AgentState.IDLE)}
+        tally._note(str(kind), at(5).timestamp(), "c1", "sales", "1001", "1555", "Ann", data)
+        assert (tally._joined, tally._stays, tally._calls) == (
+            before._joined,
+            before._stays,
+            before._calls,
+        ), kind

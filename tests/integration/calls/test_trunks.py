@@ -71,6 +71,8 @@ def test_a_registering_trunk_read_at_connect_goes_down_and_up(
     assert not any(REG in r for r in app.health()["reasons"])
     assert [e.state for e in seen][-4:] == ["UNREGED", "TRYING", "REGISTER", "REGED"]
     assert seen[-1].registered and seen[-1].previous == "REGISTER"
+    # stored right after the watch takes the state in memory (its session yields meanwhile)
+    until(lambda: trunks.status(app.database, REG)[0].nodes[0].state == "REGED", timeout=5)
     rows = trunks.status(app.database, REG)
     assert rows[0].up is True and rows[0].nodes[0].state == "REGED"
 
