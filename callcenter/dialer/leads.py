@@ -81,7 +81,7 @@ class NumberReader:
 
     def __init__(self, region: str, most: int = 16_384) -> None:
         self.region = region.upper()
-        self.most = most  # numbers remembered (memory stays bounded: forgotten at once)
+        self.most = most  # numbers (and prefixes) remembered: bounded, forgotten at once
         self._numbers: dict[str, tuple[str, tuple[str, ...]] | str] = {}
         self._zones: dict[str, tuple[str, ...]] = {}
         self._code = phonenumbers.country_code_for_region(self.region)
@@ -112,6 +112,8 @@ class NumberReader:
             key = str(parsed.country_code)  # the country's zones
         zones = self._zones.get(key)
         if zones is None:
+            if len(self._zones) >= self.most:
+                self._zones.clear()
             zones = self._zones[key] = _zones(parsed)
         found = self._numbers[text] = (e164, zones)
         return found

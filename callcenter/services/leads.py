@@ -102,19 +102,10 @@ def _store(db: Database, run: _Run, batch: list[LeadRow], on_reject: OnReject) -
         missed = [r for r in batch if (r.phone, r.line) not in added]
         if not missed:
             return
-        holders: dict[str, int | None] = {
-            phone: line
-            for phone, line in session.execute(
-                select(Lead.phone, Lead.source_line).where(
-                    Lead.campaign_id == run.campaign_id,
-                    Lead.import_id == run.import_id,
-                    Lead.phone.in_({r.phone for r in missed}),
-                )
-            )
-        }
+        holders = _stored(session, run.campaign_id, {r.phone for r in missed})
     for r in missed:
-        first = holders.get(r.phone)
-        if first is not None and first != r.line:
+        held_by, first = holders.get(r.phone, (None, None))
+        if held_by == run.import_id and first is not None and first != r.line:
             run.rejected += 1
             on_reject(Rejected(r.line, f"{r.phone}: a duplicate of line {first}"))
         else:
@@ -134,20 +125,26 @@ _UNNEST = text(
 
 
 _STORED = text(
-    "SELECT phone FROM leads WHERE campaign_id = :campaign_id"
+    "SELECT phone, import_id, source_line FROM leads WHERE campaign_id = :campaign_id"
     " AND phone = ANY(CAST(:phones AS text[]))"
 )
 
 
-def _stored(session: Session, campaign_id: int, phones: set[str]) -> set[str]:
-    """Which of ``phones`` are leads of the campaign. On PostgreSQL one array parameter:
-    a thousand ``IN`` parameters make a statement whose generic plan, once prepared while
-    the table was small, scans the whole table for every batch after."""
+def _stored(
+    session: Session, campaign_id: int, phones: set[str]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Which of ``phones`` are leads of the campaign: the import and line of each. On
+    PostgreSQL one array parameter: a thousand ``IN`` parameters make a statement whose
+    generic plan (prepared while the table was small) scans the table for every batch."""
     if session.get_bind().dialect.name == "postgresql":
         found = session.execute(_STORED, {"campaign_id": campaign_id, "phones": list(phones)})
-        return {phone for (phone,) in found}
-    query = select(Lead.phone).where(Lead.campaign_id == campaign_id, Lead.phone.in_(phones))
-    return set(session.scalars(query))
+    else:
+        found = session.execute(
+            select(Lead.phone, Lead.import_id, Lead.source_line).where(
+                Lead.campaign_id == campaign_id, Lead.phone.in_(phones)
+            )
+        )
+    return {phone: (import_id, line) for phone, import_id, line in found}
 
 
 def _insert(session: Session, run: _Run, batch: list[LeadRow]) -> set[tuple[str, int]]:
@@ -253,7 +250,7 @@ def _consume(
         if had is None:
             return set()
         with db.session_scope() as session:
-            return _stored(session, run.campaign_id, phones)
+            return set(_stored(session, run.campaign_id, phones))
 
     for batch in checked_batches(checker, records, stored, BATCH, text_checked=text_checked):
         rows: list[LeadRow] = []
