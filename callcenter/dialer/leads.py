@@ -100,11 +100,15 @@ class NumberReader:
             return known
         if len(self._numbers) >= self.most:
             self._numbers.clear()
-        try:
-            parsed, kind = _typed(text, self.region)
-        except BadNumber as exc:
-            self._numbers[text] = str(exc)
-            raise
+        plain = self._plain(text)
+        if plain is not None:  # valid as written: no parse needed
+            parsed, kind = plain
+        else:
+            try:
+                parsed, kind = _typed(text, self.region)
+            except BadNumber as exc:
+                self._numbers[text] = str(exc)
+                raise
         e164 = _format(parsed)
         if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0):
             key = e164[: 1 + ZONE_PREFIX] if ZONE_PREFIX else e164
@@ -117,6 +121,17 @@ class NumberReader:
             zones = self._zones[key] = _zones(parsed)
         found = self._numbers[text] = (e164, zones)
         return found
+
+    def _plain(self, text: str) -> tuple[phonenumbers.PhoneNumber, int] | None:
+        """A number written plainly in the region (``candidate``) that is valid as it is
+        written, typed without a parse; None: parse it (all else, leading zeros too)."""
+        guess = self.candidate(text)
+        if guess is None or text.startswith("+") or guess[len(str(self._code)) + 1] == "0":
+            return None
+        national = guess[len(str(self._code)) + 1 :]
+        number = phonenumbers.PhoneNumber(country_code=self._code, national_number=int(national))
+        kind = phonenumbers.number_type(number)
+        return None if kind == PhoneNumberType.UNKNOWN else (number, kind)
 
     def candidate(self, raw: str) -> str | None:
         """The E.164 form ``read`` gives a number written with digits and ``+ ().-/`` only,
