@@ -7,12 +7,12 @@ import csv
 import io
 from pathlib import Path
 
-import phonenumbers
 import pytest
 from sqlalchemy import func, select
 
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import BadLeadFile, ColumnMap, Rejected
+from callcenter.dialer.leads import NumberReader
 from callcenter.services import dnc, leads
 from callcenter.store.database import Database
 from callcenter.store.models import Lead, LeadImport
@@ -243,14 +243,14 @@ def test_a_re_import_parses_none_of_the_numbers_it_already_has(
     first, rejected = _import(db, campaign, data)
     assert (first.added, first.existing, first.rejected) == (4, 0, 3)
     assert set(rejected) == {6, 7, 8} and "a duplicate of line 2" in rejected[6]
-    parsed: list[str] = []
-    real = phonenumbers.parse
+    parsed: list[str] = []  # the numbers read (parsed, typed, zoned)
+    real = NumberReader.read
 
-    def counted(number: str, region: str | None = None, *args: object) -> object:
-        parsed.append(number)
-        return real(number, region, *args)  # type: ignore[arg-type]
+    def counted(reader: NumberReader, raw: str) -> tuple[str, tuple[str, ...]]:
+        parsed.append(raw)
+        return real(reader, raw)
 
-    monkeypatch.setattr(phonenumbers, "parse", counted)
+    monkeypatch.setattr(NumberReader, "read", counted)
     again, rejected = _import(db, campaign, data)
     assert (again.added, again.existing, again.rejected) == (0, 5, 2)
     assert set(rejected) == {7, 8}  # line 6's number is an earlier import's now
