@@ -31,6 +31,7 @@ from callcenter.dialer.amd import SUBSCRIPTION as AMD_EVENTS
 from callcenter.dialer.amd import NodeAmd
 from callcenter.dialer.calls import DialerCalls
 from callcenter.dialer.metrics import DialerMetrics
+from callcenter.dialer.placing import NodeRing
 from callcenter.dialer.runner import Dialer
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
@@ -204,7 +205,7 @@ class App:
         )  # fmt: skip
         self.queues.route = target_runner  # where a queue's overflow target sends callers
         # outbound campaigns (docs/dialer.md): a runner per running campaign, and its calls'
-        dial_node = lambda: next((c for c in self.connections.values() if c.connected), None)  # noqa: E731
+        dial_node = NodeRing(lambda: self.connections.values())  # calls spread over the nodes
         self.dialer = Dialer(
             self.database, self.dispatcher, self.outbound, dial_node,
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
+from callcenter.cli.campaign_live import live_here, print_live
 from callcenter.dialer.campaign import CampaignSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode
@@ -331,6 +332,8 @@ def print_summary(shown: dict[str, Any]) -> None:
         )
     codes = ", ".join(f"{d['feature_code']} {d['code']}" for d in shown["dispositions"])
     click.echo(f"dispositions: {codes or '-'}")
+    if "engine" in shown:
+        print_live(shown)
 
 
 def _seconds(value: int) -> str:
@@ -436,13 +439,18 @@ def list_(ctx: Context, as_json: bool) -> None:
 @pass_context
 def show(ctx: Context, name: str, as_json: bool) -> None:
     """Campaign NAME: its settings, its leads by state, its abandon rates (US: abandoned /
-    live answered over 30 days; UK: today's, in --report-zone) and its dispositions.
+    live answered over 30 days; UK: today's, in --report-zone) and its dispositions; then,
+    from the engine dialling it, its live view: lines in flight, agents free and busy,
+    dial level, answer rate, abandon rate per window, leads left. The engine asked is the
+    one behind --api-url / CALLCENTER_API_URL, else the one on this host's metrics_listen;
+    when none answers, a line says so and the stored figures stand alone.
 
     \b
     Example:
       callcenter campaign show spring --json
     """
     shown = service.summary_view(service.summary(ctx.database, name))
+    shown.update(live_here(ctx, name))
     if as_json:
         emit_json(shown)
     else:

@@ -24,6 +24,7 @@ from callcenter.cli.campaign_cmd import (
     utc,
 )
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
+from callcenter.cli.campaign_live import live_of
 from callcenter.cli.csv_io import Rejects, opened, progress_bar
 from callcenter.cli.dnc_cmd import print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
@@ -93,6 +94,7 @@ def campaign_list(api: RemoteApi, as_json: bool) -> None:
 
 def campaign_show(api: RemoteApi, name: str, as_json: bool) -> None:
     found = api.request("GET", f"/campaigns/{_q(name)}")
+    found.update(live_of(api, name))
     if as_json:
         emit_json(found)
     else:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import select
-import socket
 import sys
 import termios
 import time
@@ -32,9 +30,9 @@ from rich.live import Live
 
 from callcenter.cli import Context, pass_context
 from callcenter.cli import remote as remote_cli
+from callcenter.cli.local_engine import local_api
 from callcenter.cli.remote import RemoteApi
 from callcenter.errors import CallCenterError
-from callcenter.services import tokens
 from callcenter.wallboard.render import SortBy, View, screen
 from callcenter.wallboard.snapshot import Wallboard
 
@@ -194,18 +192,8 @@ def top(
     api = remote_cli.current()
     with contextlib.ExitStack() as cleanup:
         if api is None:
-            api = _local_api(ctx, cleanup)
+            api = local_api(ctx, cleanup, "top")
         if once:
             console.print(screen(snapshot_of(api), replace(view, status="once")))
             return
         watch(api, view, console, cleanup.enter_context(_keys()))
-
-
-def _local_api(ctx: Context, cleanup: contextlib.ExitStack) -> RemoteApi:
-    """The engine on this host, with a read token made for this run and revoked after it."""
-    address = ctx.settings.metrics_listen
-    host = "127.0.0.1" if address.host in ("", "0.0.0.0", "::") else address.host
-    name = re.sub(r"[^a-z0-9_.-]", "-", f"top-{socket.gethostname()}-{os.getpid()}".lower())[:64]
-    made = tokens.create(ctx.database, ctx.who, name, "read")
-    cleanup.callback(tokens.revoke, ctx.database, ctx.who, name)
-    return RemoteApi(f"http://{host}:{address.port}", made.secret)

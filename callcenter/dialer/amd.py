@@ -177,26 +177,27 @@ def avmd_loaded(channel: Channel) -> bool:
 
 
 class NodeAmd:
-    """The settings for calls on the node campaigns dial through: avmd only where
-    ``module_exists mod_avmd`` said true (asked once per connection; a reconnect asks
-    again, the module may have been loaded or unloaded meanwhile)."""
+    """The settings for a call on its node (``node``; else the one ``channel`` gives):
+    avmd only where ``module_exists mod_avmd`` said true (asked once per node and
+    connection; a reconnect asks again, the module may have been loaded or unloaded
+    meanwhile)."""
 
     def __init__(
         self, channel: Callable[[], Channel | None], base: AmdSettings | None = None
     ) -> None:
         self.channel = channel
         self.base = base or AmdSettings()
-        self._asked: tuple[int, int] | None = None
-        self._loaded = False
+        self._loaded: dict[int, tuple[int, bool]] = {}  # id(node) -> (reconnects, loaded)
 
-    def __call__(self) -> AmdSettings:
-        connection = self.channel()
+    def __call__(self, node: Channel | None = None) -> AmdSettings:
+        connection = node if node is not None else self.channel()
         if connection is None or not self.base.avmd:
             return replace(self.base, avmd=False)
-        key = (id(connection), int(getattr(connection, "reconnects", 0)))
-        if key != self._asked:
-            self._loaded, self._asked = avmd_loaded(connection), key
-        return replace(self.base, avmd=self._loaded)
+        reconnects = int(getattr(connection, "reconnects", 0))
+        asked = self._loaded.get(id(connection))
+        if asked is None or asked[0] != reconnects:
+            asked = self._loaded[id(connection)] = (reconnects, avmd_loaded(connection))
+        return replace(self.base, avmd=asked[1])
 
 
 def detect(control: CallControl, settings: AmdSettings) -> Detection:

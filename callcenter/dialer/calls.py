@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.calls.control import CallControl, OriginateFailed
+from callcenter.calls.control import CallControl, Channel, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.dialer import amd, store
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
@@ -54,7 +54,7 @@ class DialerCalls:
         dispatcher: Dispatcher,
         run_target: TargetRunner,
         *,
-        amd_settings: Callable[[], AmdSettings] = AmdSettings,
+        amd_settings: Callable[[Channel], AmdSettings] = lambda _node: AmdSettings(),
         tts: tuple[str, str] = ("flite", "kal"),
     ) -> None:
         self.dialer = dialer
@@ -84,7 +84,7 @@ class DialerCalls:
                 outcome = Outcome.ANSWERED
                 self._to_flow(control, spec.flow)
                 return
-            settings = self.amd_settings()
+            settings = self.amd_settings(control.channel)  # the call's node's
             found = amd.detect(control, settings)
             if found.verdict is Verdict.MACHINE:
                 outcome = Outcome.MACHINE

@@ -13,7 +13,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,6 +67,7 @@ class LeadRow:
     zones: tuple[str, ...]
     priority: int
     fields: dict[str, str]
+    stored: bool = False  # its number is a lead of the campaign already (found unparsed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +210,25 @@ class RowChecker:
         self.region = region
         self.window = window
         self.header = _header(header_cells, mapping or ColumnMap(), line)
+        self.numbers = leads.NumberReader(region)
+
+    def candidate(self, cells: list[str]) -> str | None:
+        """The row's number in E.164 when it can be told unparsed (``NumberReader.candidate``)."""
+        if len(cells) != len(self.header.names):
+            return None
+        return self.numbers.candidate(cells[self.header.phone])
 
     def check(
-        self, line: int, cells: list[str], *, text_checked: bool = False
+        self,
+        line: int,
+        cells: list[str],
+        *,
+        text_checked: bool = False,
+        stored: Container[str] = (),
     ) -> LeadRow | Rejected:
-        """``text_checked``: the cells came through ``CsvRows``, which checked them as text."""
+        """``text_checked``: the cells came through ``CsvRows``, which checked them as text.
+        ``stored``: numbers already leads of the campaign; a row whose number is one of them
+        (as ``candidate`` reads it) is checked but for its number, which is not parsed."""
         header = self.header
         if len(cells) != len(header.names):
             return Rejected(line, f"{len(cells)} cells, the header has {len(header.names)}")
@@ -222,10 +237,16 @@ class RowChecker:
             if problem:
                 return Rejected(line, f"column {header.names[i]!r}: {problem}")
         raw_phone = cells[header.phone]
-        try:
-            phone, zones = leads.normalize_with_zones(raw_phone, self.region)
-        except leads.BadNumber as exc:
-            return Rejected(line, f"{header.names[header.phone]} {raw_phone[:30]!r}: {exc}")
+        known = self.numbers.candidate(raw_phone) if stored else None
+        zones: tuple[str, ...] = ()
+        if known is not None and known in stored:
+            phone = known
+        else:
+            known = None
+            try:
+                phone, zones = self.numbers.read(raw_phone)
+            except leads.BadNumber as exc:
+                return Rejected(line, f"{header.names[header.phone]} {raw_phone[:30]!r}: {exc}")
         priority = 0
         if header.priority is not None and cells[header.priority].strip():
             text = cells[header.priority].strip()
@@ -242,6 +263,10 @@ class RowChecker:
             except (ZoneInfoNotFoundError, ValueError):
                 return Rejected(line, f"timezone {zone[:40]!r}: not an IANA time zone")
             zones = (zone,)
+        own = (header.phone, header.priority, header.timezone)
+        custom = {name: cells[i] for i, name in enumerate(header.names) if i not in own}
+        if known is not None:
+            return LeadRow(line, phone, zones, priority, custom, stored=True)
         if not zones:
             return Rejected(
                 line, f"{phone}: its time zone is not known; give it in a timezone column"
@@ -252,8 +277,6 @@ class RowChecker:
                 f"{phone}: the calling window is never open in all of its possible zones "
                 f"({len(zones)}: {', '.join(zones[:4])}...); give its zone in a timezone column",
             )
-        own = (header.phone, header.priority, header.timezone)
-        custom = {name: cells[i] for i, name in enumerate(header.names) if i not in own}
         return LeadRow(line, phone, zones, priority, custom)
 
 
@@ -290,11 +313,43 @@ def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
     return Header(tuple(names), phone, index("priority", False), index("timezone", False))
 
 
-def read_leads(
+def checked_batches(
+    checker: RowChecker,
+    records: Iterable[Cells | Rejected],
+    stored: Callable[[set[str]], set[str]],
+    size: int,
+    *,
+    text_checked: bool = True,
+) -> Iterator[list[LeadRow | Rejected]]:
+    """The records checked ``size`` at a time. Before a batch is parsed, ``stored`` is
+    asked which of its numbers (as written plainly, ``candidate``) are leads of the
+    campaign already: those rows skip the number's parse (a re-import parses nothing it
+    already has)."""
+    batch: list[Cells | Rejected] = []
+
+    def checked() -> list[LeadRow | Rejected]:
+        wanted = {c for r in batch if isinstance(r, Cells) and (c := checker.candidate(r.cells))}
+        known = stored(wanted) if wanted else set()
+        return [
+            r if isinstance(r, Rejected) else
+            checker.check(r.line, r.cells, text_checked=text_checked, stored=known)
+            for r in batch
+        ]  # fmt: skip
+
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield checked()
+            batch.clear()
+    if batch:
+        yield checked()
+
+
+def open_leads(
     rows: CsvRows, *, region: str, window: CallingWindow, mapping: ColumnMap | None = None
-) -> tuple[Header, Iterator[LeadRow | Rejected]]:
-    """A lead file's header (its first record names the columns; a bad one refuses the
-    file before anything is stored) and each of its data rows."""
+) -> tuple[RowChecker, Iterator[Cells | Rejected]]:
+    """A lead file's checker (its first record names the columns; a bad one refuses the
+    file before anything is stored) and its data records, not yet checked."""
     records = iter(rows)
     first = next(records, None)
     if first is None:
@@ -304,6 +359,14 @@ def read_leads(
     checker = RowChecker(
         first.cells, region=region, window=window, mapping=mapping, line=first.line
     )
+    return checker, records
+
+
+def read_leads(
+    rows: CsvRows, *, region: str, window: CallingWindow, mapping: ColumnMap | None = None
+) -> tuple[Header, Iterator[LeadRow | Rejected]]:
+    """A lead file's header and each of its data rows, checked."""
+    checker, records = open_leads(rows, region=region, window=window, mapping=mapping)
 
     def items() -> Iterator[LeadRow | Rejected]:
         for item in records:

@@ -6,16 +6,22 @@ when the window is open in every one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumberType
 from phonenumbers import timezone as number_zones
 
 from callcenter.dialer.compliance import CallingWindow
 
 UNKNOWN_ZONE = "Etc/Unknown"
+# the longest prefix (digits after +) phonenumbers' timezone data is keyed on: two numbers
+# alike to there are in the same zones (``timezone.time_zones_for_geographical_number``)
+# (not known: no sharing between numbers)
+ZONE_PREFIX: int | None = getattr(number_zones, "TIMEZONE_LONGEST_PREFIX", None)
 _SEARCH_DAYS = 8  # the window opens in every zone within a week or never
 
 
@@ -43,6 +49,12 @@ def _zones(parsed: phonenumbers.PhoneNumber) -> tuple[str, ...]:
 
 
 def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
+    return _typed(raw, region)[0]
+
+
+def _typed(raw: str, region: str) -> tuple[phonenumbers.PhoneNumber, int]:
+    """The number and its type; valid means a type is known (``is_valid_number`` is
+    ``number_type(n) != UNKNOWN`` for the number's own region: one match, not two)."""
     text = raw.strip()
     if not text:
         raise BadNumber("no number")
@@ -50,9 +62,94 @@ def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
         parsed = phonenumbers.parse(text, region.upper())
     except phonenumbers.NumberParseException as exc:
         raise BadNumber(f"not a phone number ({exc._msg})") from None
-    if not phonenumbers.is_valid_number(parsed):
+    kind = phonenumbers.number_type(parsed)
+    if kind == PhoneNumberType.UNKNOWN:
         raise BadNumber("not a valid number for its country")
-    return parsed
+    return parsed, kind
+
+
+_PLAIN = re.compile(r"\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+
+
+class NumberReader:
+    """``normalize_with_zones`` for the many numbers of one file, in one region: a number
+    written the same way twice is parsed once; the zones are looked up once per prefix of
+    the length ``phonenumbers``' timezone data keys on (once per country for the types it
+    does not place, e.g. mobiles in most countries). And ``candidate``: what a number
+    written plainly must be in E.164, without parsing it, to find a lead already stored."""
+
+    def __init__(self, region: str, most: int = 16_384) -> None:
+        self.region = region.upper()
+        self.most = most  # numbers (and prefixes) remembered: bounded, forgotten at once
+        self._numbers: dict[str, tuple[str, tuple[str, ...]] | str] = {}
+        self._zones: dict[str, tuple[str, ...]] = {}
+        self._code = phonenumbers.country_code_for_region(self.region)
+        meta = PhoneMetadata.metadata_for_region(self.region)
+        national = (meta.national_prefix_for_parsing or meta.national_prefix) if meta else None
+        international = meta.international_prefix if meta else None
+        self._international = re.compile(international) if international else None
+        self._national = re.compile(national) if national else None
+
+    def read(self, raw: str) -> tuple[str, tuple[str, ...]]:
+        text = raw.strip()
+        known = self._numbers.get(text)
+        if isinstance(known, str):
+            raise BadNumber(known)
+        if known is not None:
+            return known
+        if len(self._numbers) >= self.most:
+            self._numbers.clear()
+        plain = self._plain(text)
+        if plain is not None:  # valid as written: no parse needed
+            parsed, kind = plain
+        else:
+            try:
+                parsed, kind = _typed(text, self.region)
+            except BadNumber as exc:
+                self._numbers[text] = str(exc)
+                raise
+        e164 = _format(parsed)
+        if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0):
+            key = e164[: 1 + ZONE_PREFIX] if ZONE_PREFIX else e164
+        else:
+            key = str(parsed.country_code)  # the country's zones
+        zones = self._zones.get(key)
+        if zones is None:
+            if len(self._zones) >= self.most:
+                self._zones.clear()
+            zones = self._zones[key] = _zones(parsed)
+        found = self._numbers[text] = (e164, zones)
+        return found
+
+    def _plain(self, text: str) -> tuple[phonenumbers.PhoneNumber, int] | None:
+        """A number written plainly in the region (``candidate``) that is valid as it is
+        written, typed without a parse; None: parse it (all else, leading zeros too)."""
+        guess = self.candidate(text)
+        if guess is None or text.startswith("+") or guess[len(str(self._code)) + 1] == "0":
+            return None
+        national = guess[len(str(self._code)) + 1 :]
+        number = phonenumbers.PhoneNumber(country_code=self._code, national_number=int(national))
+        kind = phonenumbers.number_type(number)
+        return None if kind == PhoneNumberType.UNKNOWN else (number, kind)
+
+    def candidate(self, raw: str) -> str | None:
+        """The E.164 form ``read`` gives a number written with digits and ``+ ().-/`` only,
+        when it can be told without parsing (None: a prefix to dial out or a national
+        prefix, letters, an extension). Used only to find a lead already stored: a stored
+        number is valid, and a valid number is read as written."""
+        text = raw.strip()
+        if not _PLAIN.fullmatch(text):
+            return None
+        digits = _NOT_DIGIT.sub("", text)
+        if text.startswith("+"):
+            return "+" + digits
+        if not self._code:
+            return None
+        for prefix in (self._international, self._national):
+            if prefix is not None and prefix.match(digits):
+                return None
+        return f"+{self._code}{digits}"
 
 
 def zones_of(e164: str) -> tuple[str, ...]:

@@ -7,7 +7,8 @@ for a caller's transfer, but with no call yet: the leg is originated parked and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Generic, Protocol, TypeVar
 
 from callcenter.calls.control import _cause_of as cause_of
 from callcenter.dialer.compliance import Outcome
@@ -26,6 +27,32 @@ from callcenter.trunks.outbound import Dialout, check_number, dial_string, pick
 from callcenter.trunks.table import OutboundRoutes
 
 log = logging.getLogger(__name__)
+
+
+class Node(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+
+N = TypeVar("N", bound=Node)
+
+
+class NodeRing(Generic[N]):
+    """The node a campaign's next call goes out through: the connected ESL nodes in turn,
+    so a campaign's calls spread over them (a node down is skipped until it is back). A
+    call answered stays on its node: its agent is dialled through it (docs/dialer.md)."""
+
+    def __init__(self, nodes: Callable[[], Iterable[N]]) -> None:
+        self.nodes = nodes
+        self._turn = 0
+
+    def __call__(self) -> N | None:
+        up = [node for node in self.nodes() if node.connected]
+        if not up:
+            return None
+        self._turn += 1
+        return up[self._turn % len(up)]
+
 
 BUSY = frozenset({"USER_BUSY"})
 NO_ANSWER = frozenset(

@@ -10,6 +10,10 @@ parked and run by ``dialer.calls``, which tells the runner how it ended (``LineD
 Once a minute the feedback loop (``pacing.adjust``) reads the campaign's abandon rates;
 crossing the hard limit (and coming back under the target) is audited.
 
+The runner's seconds are a ``DialerClock``'s: the wall's in production; a simulator's when
+the engine runs against one faster than real time (``time_scale``, as ``sim.clock.Clock``),
+so its ticks, line ages, measured times and ring window are all in the called parties' time.
+
 The ``Dialer`` starts a runner for each running campaign: at the engine's start, when the
 change feed says a campaign started, and every 30 s (a notification missed); a runner reads
 its campaign every tick and ends once it is paused or stopped and its lines have finished.
@@ -57,6 +61,30 @@ ADJUST_EVERY = 60.0
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
 ANSWER_PRIOR = (20, 0.2)  # dials, live share: the first minutes do not overdial on luck
 WARM_UP = 20  # live answers measured before their times replace the priors
+
+
+@dataclass(frozen=True, slots=True)
+class DialerClock:
+    """The pacing's seconds: ``time_scale`` wall seconds each (1: the wall's; a simulator's
+    ``time_scale`` paces in its time); ``tick``, ``adjust_every``: in those seconds."""
+
+    time_scale: float = 1.0
+    tick: float = TICK
+    adjust_every: float = ADJUST_EVERY
+
+    def __post_init__(self) -> None:
+        if not (self.time_scale > 0 and self.tick > 0 and self.adjust_every > 0):
+            raise ValueError(f"DialerClock: positive values expected, got {self}")
+
+    def now(self) -> float:
+        return time.monotonic() / self.time_scale
+
+    def seconds(self, wall: float) -> float:
+        """Wall seconds (the dispatcher's) in this clock's."""
+        return wall / self.time_scale
+
+    def wall(self, seconds: float) -> float:
+        return seconds * self.time_scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +210,7 @@ class LineUp:
 class Line:
     lead: int
     phone: str
-    dialled: float  # monotonic
+    dialled: float  # the runner's clock
     answered: float | None = None
     agent: str | None = None  # a preview's: the agent offered the lead
 
@@ -213,16 +241,16 @@ class Estimates:
         dials, share = ANSWER_PRIOR
         return (self.live + dials * share) / (self.dials + dials)
 
-    def watch(self, view: AgentsView) -> None:
+    def watch(self, view: AgentsView, tick: float = TICK) -> None:
         """An agent on a call (in wrap-up) at the last tick and not now ended it between:
         about half a tick after it was last seen."""
         busy, wrapping = dict(view.busy_by), dict(view.wrapping_by)
         for name, seconds in self._busy.items():
             if name not in busy:
-                self.talk_times.append(seconds + TICK / 2)
+                self.talk_times.append(seconds + tick / 2)
         for name, seconds in self._wrapping.items():
             if name not in wrapping:
-                self.wrap_times.append(seconds + TICK / 2)
+                self.wrap_times.append(seconds + tick / 2)
         self._busy, self._wrapping = busy, wrapping
 
     @staticmethod
@@ -258,7 +286,11 @@ class CampaignRunner:
             except DatabaseUnavailable as exc:
                 log.warning("campaign %s: database unavailable, no calls this tick: %s",
                             self.name, exc)  # fmt: skip
-            self._drain(TICK)
+            self._drain(self.clock.wall(self.clock.tick))
+
+    @property
+    def clock(self) -> DialerClock:
+        return self.dialer.clock
 
     def _drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -270,7 +302,7 @@ class CampaignRunner:
             if isinstance(done, LineUp):
                 line = self.lines.get(done.leg)
                 if line is not None:
-                    line.answered = time.monotonic()
+                    line.answered = self.clock.now()
             elif done is not None:
                 self._ended(done)
 
@@ -284,7 +316,7 @@ class CampaignRunner:
             self.estimates.live += 1
             if line is not None and line.answered is not None:
                 self.estimates.answer_times.append(line.answered - line.dialled)
-            self.window.add(time.monotonic(), done.outcome is Outcome.ABANDONED)
+            self.window.add(self.clock.now(), done.outcome is Outcome.ABANDONED)
         log.debug("campaign %s: line %s (lead %s) %s", self.name, done.leg,
                   line.lead if line else "?", done.outcome)  # fmt: skip
 
@@ -302,7 +334,7 @@ class CampaignRunner:
             leads = store.claim_due(session, self.name, now, calls) if calls else []
         for lead in leads:
             leg = str(uuidlib.uuid4())
-            line = self.lines[leg] = Line(lead.id, lead.phone, time.monotonic())
+            line = self.lines[leg] = Line(lead.id, lead.phone, self.clock.now())
             if spec.mode is CampaignMode.PREVIEW:
                 line.agent = free.pop(0)
                 self._spawn(leg, self._offer, spec, lead, leg, line.agent)
@@ -326,8 +358,9 @@ class CampaignRunner:
         view = self.dialer.dispatcher.read(agents_view(spec))
         if view is None:
             return 0, []
+        view = self._in_clock(view)
         self._gauges(view)
-        self.estimates.watch(view)
+        self.estimates.watch(view, self.clock.tick)
         offered = {line.agent for line in self.lines.values() if line.agent is not None}
         free = [agent for agent in view.free if agent not in offered]
         if spec.mode is CampaignMode.BROADCAST:
@@ -338,7 +371,7 @@ class CampaignRunner:
         if spec.mode is CampaignMode.PREVIEW:
             self._publish(spec, view, len(free), str(spec.mode), "agents")
             return len(free), free
-        now = time.monotonic()
+        now = self.clock.now()
         waiting = sum(1 for line in self.lines.values() if line.answered is not None)
         snapshot = pacing.Snapshot(
             free_agents=len(view.free),
@@ -364,7 +397,7 @@ class CampaignRunner:
         self, spec: CampaignSpec, view: AgentsView, calls: int, paced: str, limited_by: str
     ) -> None:
         dialling = sum(1 for line in self.lines.values() if line.answered is None)
-        abandoned, live = self.window.counts(time.monotonic())
+        abandoned, live = self.window.counts(self.clock.now())
         rates = self._rates
         self.live = CampaignLive(
             campaign=self.name, mode=str(spec.mode), dialling=dialling,
@@ -378,6 +411,17 @@ class CampaignRunner:
             fallback=self.feedback.fallback,
         )  # fmt: skip
 
+    def _in_clock(self, view: AgentsView) -> AgentsView:
+        """The agents' times (the dispatcher's wall seconds) in the runner's clock."""
+        if self.clock.time_scale == 1.0:
+            return view
+        seconds = self.clock.seconds
+        return AgentsView(
+            view.free,
+            tuple((name, seconds(t)) for name, t in view.busy_by),
+            tuple((name, seconds(t)) for name, t in view.wrapping_by),
+        )
+
     def _gauges(self, view: AgentsView) -> None:
         metrics = self.dialer.metrics
         if metrics is None:
@@ -387,19 +431,19 @@ class CampaignRunner:
         metrics.dial_level.labels(self.name).set(lines / view.staffed if view.staffed else 0.0)
         working = len(view.busy) + len(view.wrapping)
         metrics.occupancy.labels(self.name).set(working / view.staffed if view.staffed else 0.0)
-        abandoned, live = self.window.counts(time.monotonic())
+        abandoned, live = self.window.counts(self.clock.now())
         metrics.abandon_rate.labels(self.name, "window_30m").set(abandoned / live if live else 0.0)
 
     def _adjust(self, session: Session, now: datetime, spec: CampaignSpec) -> None:
-        if time.monotonic() - self._adjusted < ADJUST_EVERY:
+        if self.clock.now() - self._adjusted < self.clock.adjust_every:
             return
-        self._adjusted = time.monotonic()
+        self._adjusted = self.clock.now()
         rates = self._rates = store.abandon_rates(session, self.name, now)
         if self.dialer.metrics is not None:
             gauge = self.dialer.metrics.abandon_rate
             gauge.labels(self.name, "us_30_days").set(rates.us_30_days.rate)
             gauge.labels(self.name, "uk_today").set(rates.uk_today.rate)
-        window = self.window.counts(time.monotonic())
+        window = self.window.counts(self.clock.now())
         before = self.feedback.fallback
         self.feedback = pacing.adjust(self.feedback, spec.targets, window, rates.worst)
         if self.feedback.fallback != before:
@@ -485,8 +529,10 @@ class Dialer:
         *,
         metrics: DialerMetrics | None = None,
         agents_domain: str = "callcenter",
+        clock: DialerClock | None = None,
     ) -> None:
         self.database = database
+        self.clock = clock or DialerClock()  # read by each runner at each tick
         self.dispatcher = dispatcher
         self.routes = routes
         self.channel = channel  # the node campaigns dial through

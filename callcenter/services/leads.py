@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from callcenter.dialer.compliance import CallingWindow
 from callcenter.dialer.importer import (
+    Cells,
     ColumnMap,
     CsvRows,
     LeadRow,
     Rejected,
     RowChecker,
-    read_leads,
+    checked_batches,
+    open_leads,
 )
 from callcenter.dialer.store import upsert
 from callcenter.dialer.vocabulary import LeadState
@@ -93,25 +95,17 @@ def _store(db: Database, run: _Run, batch: list[LeadRow], on_reject: OnReject) -
     ``existing`` (an earlier import's) or a duplicate of an earlier line (this import's)."""
     if not batch:
         return
+    fresh = [r for r in batch if not r.stored]
     with db.session_scope() as session:
-        added = _insert(session, run, batch)
+        added = _insert(session, run, fresh) if fresh else set()
         run.added += len(added)
         missed = [r for r in batch if (r.phone, r.line) not in added]
         if not missed:
             return
-        holders: dict[str, int | None] = {
-            phone: line
-            for phone, line in session.execute(
-                select(Lead.phone, Lead.source_line).where(
-                    Lead.campaign_id == run.campaign_id,
-                    Lead.import_id == run.import_id,
-                    Lead.phone.in_({r.phone for r in missed}),
-                )
-            )
-        }
+        holders = _stored(session, run.campaign_id, {r.phone for r in missed})
     for r in missed:
-        first = holders.get(r.phone)
-        if first is not None and first != r.line:
+        held_by, first = holders.get(r.phone, (None, None))
+        if held_by == run.import_id and first is not None and first != r.line:
             run.rejected += 1
             on_reject(Rejected(r.line, f"{r.phone}: a duplicate of line {first}"))
         else:
@@ -128,6 +122,29 @@ _UNNEST = text(
     " AS u(phone, zones, priority, fields, line)"
     " ON CONFLICT (campaign_id, phone) DO NOTHING RETURNING phone, source_line"
 )
+
+
+_STORED = text(
+    "SELECT phone, import_id, source_line FROM leads WHERE campaign_id = :campaign_id"
+    " AND phone = ANY(CAST(:phones AS text[]))"
+)
+
+
+def _stored(
+    session: Session, campaign_id: int, phones: set[str]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Which of ``phones`` are leads of the campaign: the import and line of each. On
+    PostgreSQL one array parameter: a thousand ``IN`` parameters make a statement whose
+    generic plan (prepared while the table was small) scans the table for every batch."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(_STORED, {"campaign_id": campaign_id, "phones": list(phones)})
+    else:
+        found = session.execute(
+            select(Lead.phone, Lead.import_id, Lead.source_line).where(
+                Lead.campaign_id == campaign_id, Lead.phone.in_(phones)
+            )
+        )
+    return {phone: (import_id, line) for phone, import_id, line in found}
 
 
 def _insert(session: Session, run: _Run, batch: list[LeadRow]) -> set[tuple[str, int]]:
@@ -219,24 +236,33 @@ def _finish(db: Database, who: Actor, run: _Run, sha256: str | None) -> ImportRe
 def _consume(
     db: Database,
     run: _Run,
-    items: Iterable[LeadRow | Rejected],
+    checker: RowChecker,
+    records: Iterable[Cells | Rejected],
     on_reject: OnReject,
     progress: Callable[[], None] = lambda: None,
+    *,
+    text_checked: bool = True,
 ) -> None:
-    batch: list[LeadRow] = []
-    for item in items:
-        run.rows += 1
-        if isinstance(item, Rejected):
-            run.rejected += 1
-            on_reject(item)
-            continue
-        batch.append(item)
-        if len(batch) >= BATCH:
-            _store(db, run, batch, on_reject)
-            batch.clear()
-            progress()
-    _store(db, run, batch, on_reject)
-    progress()
+    with db.session_scope() as session:  # an empty campaign has nothing to look up
+        had = session.scalar(select(Lead.id).where(Lead.campaign_id == run.campaign_id).limit(1))
+
+    def stored(phones: set[str]) -> set[str]:
+        if had is None:
+            return set()
+        with db.session_scope() as session:
+            return set(_stored(session, run.campaign_id, phones))
+
+    for batch in checked_batches(checker, records, stored, BATCH, text_checked=text_checked):
+        rows: list[LeadRow] = []
+        for item in batch:
+            run.rows += 1
+            if isinstance(item, Rejected):
+                run.rejected += 1
+                on_reject(item)
+            else:
+                rows.append(item)
+        _store(db, run, rows, on_reject)
+        progress()
 
 
 def _window(db: Database, name: str) -> tuple[CallingWindow, str]:
@@ -265,11 +291,11 @@ def import_file(
     Numbers without ``+`` are read in ``region`` (the campaign's by default)."""
     window, campaign_region = _window(db, name)
     rows = CsvRows(stream, encoding=encoding, delimiter=delimiter)
-    header, items = read_leads(
+    checker, records = open_leads(
         rows, region=_region(region or campaign_region), window=window, mapping=mapping
     )
-    run = _begin(db, who, name, source, list(header.custom))
-    _consume(db, run, items, on_reject, lambda: progress(rows.read_bytes))
+    run = _begin(db, who, name, source, list(checker.header.custom))
+    _consume(db, run, checker, records, on_reject, lambda: progress(rows.read_bytes))
     return _finish(db, who, run, rows.sha256)
 
 
@@ -304,7 +330,8 @@ def import_rows(
     else:
         run = _resume(db, name, import_id)
     rejected: list[Rejected] = []
-    _consume(db, run, (checker.check(line, cells) for line, cells in rows), rejected.append)
+    records = (Cells(line, cells) for line, cells in rows)
+    _consume(db, run, checker, records, rejected.append, text_checked=False)
     return _finish(db, who, run, None), rejected
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import BadLeadFile, ColumnMap, Rejected
+from callcenter.dialer.leads import NumberReader
 from callcenter.services import dnc, leads
 from callcenter.store.database import Database
 from callcenter.store.models import Lead, LeadImport
@@ -224,3 +225,36 @@ def test_imports_and_dnc_changes_are_events_audit_entries_and_change_rows(
     }
     assert {"campaign.import", "dnc.add"} <= actions
     assert {("campaign", "import"), ("dnc", "add")} <= changes
+
+
+def test_a_re_import_parses_none_of_the_numbers_it_already_has(
+    db: Database, campaign: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = (
+        b"phone,name,priority\n"
+        b"(212) 555-0121,Ann,1\n"  # 2
+        b"+1 415 555 0122,Bob,1\n"  # 3
+        b"+44 7911 123457,Cat,1\n"  # 4
+        b"12125550123,Dan,1\n"  # 5: a national prefix: parsed (never guessed)
+        b"2125550121,Dup,1\n"  # 6: line 2's number
+        b"not a number,X,1\n"  # 7
+        b"2125550124,Eve,high\n"  # 8: a bad priority, whatever its number
+    )
+    first, rejected = _import(db, campaign, data)
+    assert (first.added, first.existing, first.rejected) == (4, 0, 3)
+    assert set(rejected) == {6, 7, 8} and "a duplicate of line 2" in rejected[6]
+    parsed: list[str] = []  # the numbers read (parsed, typed, zoned)
+    real = NumberReader.read
+
+    def counted(reader: NumberReader, raw: str) -> tuple[str, tuple[str, ...]]:
+        parsed.append(raw)
+        return real(reader, raw)
+
+    monkeypatch.setattr(NumberReader, "read", counted)
+    again, rejected = _import(db, campaign, data)
+    assert (again.added, again.existing, again.rejected) == (0, 5, 2)
+    assert set(rejected) == {7, 8}  # line 6's number is an earlier import's now
+    assert "priority" in rejected[8]
+    assert sorted(parsed) == ["12125550123", "2125550124", "not a number"]
+    with db.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 4

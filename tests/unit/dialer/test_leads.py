@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, time
 
+import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberType
+from phonenumbers import timezone as number_zones
 
 from callcenter.dialer.compliance import CallingWindow
-from callcenter.dialer.leads import BadNumber, allows, ever_open, next_opening, normalize, zones_of
+from callcenter.dialer.leads import (
+    BadNumber,
+    NumberReader,
+    allows,
+    ever_open,
+    next_opening,
+    normalize,
+    zones_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +66,73 @@ def test_zones_too_far_apart_never_open() -> None:
     assert next_opening(window, datetime(2026, 7, 1, tzinfo=UTC), zones) is None
     assert not ever_open(window, zones)
     assert ever_open(window, ("America/New_York", "America/Los_Angeles"))
+
+
+def _reference(raw: str, region: str) -> tuple[str, tuple[str, ...]] | None:
+    """What a lead's number was before ``NumberReader``: phonenumbers' own calls, one by one."""
+    try:
+        parsed = phonenumbers.parse(raw.strip(), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    zones = number_zones.time_zones_for_number(parsed)
+    return e164, tuple(z for z in zones if z != "Etc/Unknown")
+
+
+def _numbers(seed: int, count: int) -> list[tuple[str, str]]:
+    """Numbers as files hold them: valid ones of many countries in several layouts, close
+    neighbours (the zone cache's prefixes), national and international prefixes, junk."""
+    rng = random.Random(seed)
+    regions = ("US", "CA", "GB", "FR", "DE", "IT", "BR", "IN", "AU", "MX", "AR", "JP", "RU")
+    found: list[tuple[str, str]] = []
+    while len(found) < count:
+        region = rng.choice(regions)
+        kind = rng.choice((PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE))
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is None:
+            continue
+        digits = str(example.national_number)
+        digits = digits[:-4] + f"{rng.randrange(10_000):04d}"  # a neighbour of the example
+        number = phonenumbers.PhoneNumber(
+            country_code=example.country_code,
+            national_number=int(digits),
+            italian_leading_zero=example.italian_leading_zero,
+        )
+        layout = rng.choice((
+            phonenumbers.PhoneNumberFormat.E164, phonenumbers.PhoneNumberFormat.NATIONAL,
+            phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+        ))  # fmt: skip
+        text = phonenumbers.format_number(number, layout)
+        text = rng.choice((text, text.replace(" ", ""), text.replace("+", "00"), f" {text} "))
+        if rng.random() < 0.1:
+            text = rng.choice(("011 ", "1 ", "0", "x", "+")) + text
+        found.append((text, rng.choice((region, "US", "GB"))))
+    return found
+
+
+def test_the_number_reader_reads_as_phonenumbers_does_and_never_guesses_a_stored_number() -> None:
+    readers: dict[str, NumberReader] = {}
+    checked = guessed = 0
+    for raw, region in _numbers(seed=5, count=6000) + [(r, "US") for r in ODD]:
+        reader = readers.setdefault(region, NumberReader(region, most=500))
+        expected = _reference(raw, region)
+        for _ in range(2):  # the second time from its memory
+            try:
+                assert reader.read(raw) == expected, (raw, region)
+            except BadNumber:
+                assert expected is None, (raw, region)
+        checked += 1
+        guess = reader.candidate(raw)
+        if guess is not None and _reference(guess, "US") is not None:
+            # a guess that is a valid number (one a campaign may hold) is what it reads as
+            guessed += 1
+            assert expected is not None and expected[0] == guess, (raw, region, guess)
+    assert checked > 6000 and guessed > 1000
+
+
+ODD = (
+    "1-800-FLOWERS", "+1 (212) 555-0199 ext. 7", "tel:+1-212-555-0199", "011 44 20 7946 0958",
+    "1 212 555 0199", "(212) 555-0199", "212.555.0199", "", "  ", "+", "()", "2125550199/1",
+)  # fmt: skip

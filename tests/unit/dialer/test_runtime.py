@@ -2,6 +2,7 @@
 as the dispatcher's board has them, the safe harbor left after detection."""
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from callcenter.dialer import pacing
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.calls import _budget
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.placing import dialout_for, outcome_of
+from callcenter.dialer.placing import NodeRing, dialout_for, outcome_of
 from callcenter.dialer.runner import TALK, AgentsView, CampaignSpec, Estimates, agents_view
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.errors import NoOutboundRoute
@@ -111,3 +112,20 @@ def test_a_campaign_leaves_by_its_trunks_its_route_or_the_routes() -> None:
         dialout_for(routes, "+442071234567", route="cheap")
     by_trunks = dialout_for(routes, "+442071234567", trunks=("t1", "t2"))
     assert (by_trunks.gateways, by_trunks.number) == (("t1", "t2"), "+442071234567")
+
+
+@dataclass
+class _Node:
+    name: str
+    connected: bool = True
+
+
+def test_calls_go_out_through_the_connected_nodes_in_turn() -> None:
+    nodes = [_Node("fs1"), _Node("fs2"), _Node("fs3")]
+    ring = NodeRing(lambda: nodes)
+    assert sorted(ring().name for _ in range(6)) == ["fs1", "fs1", "fs2", "fs2", "fs3", "fs3"]
+    nodes[1].connected = False  # a node down is skipped until it is back
+    assert {ring().name for _ in range(4)} == {"fs1", "fs3"}
+    for node in nodes:
+        node.connected = False
+    assert ring() is None
