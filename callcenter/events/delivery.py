@@ -388,6 +388,9 @@ class WebhookDelivery:
         give the endpoints up for another engine."""
         if self._greenlet is not None:
             greenlet, self._greenlet = self._greenlet, None
+            # killed mid-query, psycopg may end it with its own error rather than GreenletExit:
+            # that is no crash to restart from (a stopped engine went on delivering)
+            greenlet.unlink(self._crashed)
             greenlet.kill(block=True, timeout=5)
         for worker in self._endpoints.values():
             worker.stopping = True
@@ -396,10 +399,13 @@ class WebhookDelivery:
         self._claims.close()
 
     def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
+        if greenlet is not self._greenlet:
+            return  # stopped meanwhile: nothing to restart
         log.error("webhook supervisor died: %r; restarting", greenlet.exception)
         self._stop_all()
         gevent.sleep(1.0)
-        self.start()
+        if greenlet is self._greenlet:  # not stopped during the pause
+            self.start()
 
     def rescan(self) -> None:
         """An endpoint was added, removed, enabled or disabled (the change feed says so):

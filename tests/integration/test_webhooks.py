@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import gevent
+import gevent.event
 import pytest
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
@@ -204,6 +206,30 @@ def test_two_engines_on_one_database_deliver_each_event_once(
             delivery.stop()
         first.dispose()
         second.dispose()
+
+
+def test_a_stopped_pool_stays_stopped_when_its_supervisor_dies_of_the_kill(
+    database: Database, pools: Pools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # killed in the middle of a query, the supervisor may die of psycopg's error instead of
+    # GreenletExit: the stopped engine restarted it and went on delivering beside the engine
+    # that took its endpoints over (and past its test, into a dropped database)
+    delivery = WebhookDelivery(database, pools.metrics, FAST)
+    entered = gevent.event.Event()
+
+    def scan() -> None:
+        entered.set()
+        try:
+            gevent.sleep(30)
+        except gevent.GreenletExit:
+            raise RuntimeError("query cancelled") from None
+
+    monkeypatch.setattr(delivery, "scan", scan)
+    delivery.start()
+    assert entered.wait(5)
+    delivery.stop()
+    gevent.sleep(1.5)  # the restart came 1 s after the death
+    assert delivery._greenlet is None
 
 
 def test_disable_pauses_and_enable_resumes_where_it_stopped(
