@@ -399,9 +399,10 @@ class WebhookDelivery:
         self._claims.close()
 
     def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
+        died = greenlet.exception
         if greenlet is not self._greenlet:
             return  # stopped meanwhile: nothing to restart
-        log.error("webhook supervisor died: %r; restarting", greenlet.exception)
+        log.error("webhook supervisor died: %r; restarting", died)
         self._stop_all()
         gevent.sleep(1.0)
         if greenlet is self._greenlet:  # not stopped during the pause
