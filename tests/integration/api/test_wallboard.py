@@ -186,7 +186,12 @@ def test_plan_from_history_through_a_remote_engine(engine: EngineFactory) -> Non
     app = engine()
     secret = tokens.create(app.database, ROOT, "planner", "read").secret
     setup_queue(app, "wb-plan", {}, did="7530")
-    started = datetime.now(UTC) - timedelta(hours=2)
+    # 10 minutes into a 30-minute interval two to three hours ago: the 30 calls never
+    # straddle an interval's edge (they did when the test ran on the hour or half hour)
+    ago = datetime.now(UTC) - timedelta(hours=2)
+    started = ago.replace(minute=ago.minute - ago.minute % 30, second=0, microsecond=0) - timedelta(
+        minutes=20
+    )
     with app.database.engine.begin() as conn:
         write_cdrs(
             conn, [cdr(n, "wb-plan", started + timedelta(seconds=n), 100) for n in range(30)]
