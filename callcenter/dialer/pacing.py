@@ -398,7 +398,7 @@ def adjust(
 def spend(
     feedback: Feedback,
     targets: Targets,
-    day: tuple[int, int],
+    day: tuple[float, float],
     compliance_rate: float,
     tuning: Tuning = Tuning(),
 ) -> Feedback:
