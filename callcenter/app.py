@@ -210,6 +210,7 @@ class App:
             self.database, self.dispatcher, self.outbound, dial_node,
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
         )  # fmt: skip
+        self.events.subscribe(self.dialer.on_event)  # an agent free: its line placed at once
         self.dialer_calls = DialerCalls(
             self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node),
             tts=(settings.tts_engine, settings.tts_voice),

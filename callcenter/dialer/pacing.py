@@ -1,8 +1,9 @@
 """How many calls a campaign places now: preview, progressive, predictive.
 
-Pure: a ``Snapshot`` of the campaign in, a ``Decision`` out. The owner of a campaign's live
-state (next session: the dialer's greenlet, reserving agents through the dispatcher) takes a
-snapshot about once a second, asks ``decide`` and places ``Decision.calls`` new calls.
+Pure: a ``Snapshot`` of the campaign in, a ``Decision`` out. The engine's campaign runner
+and the bench's pacer both reach it through ``estimates.Model`` (every 2 s, and right after
+an agent frees or a line ends) and place ``Decision.calls`` new calls; ``decide`` is the
+same choice for a caller with its own estimates.
 
 Preview and progressive: one line per free agent (preview offers the lead to the agent
 first, and dials when the agent accepts).
@@ -398,7 +399,7 @@ def adjust(
 def spend(
     feedback: Feedback,
     targets: Targets,
-    day: tuple[int, int],
+    day: tuple[float, float],
     compliance_rate: float,
     tuning: Tuning = Tuning(),
 ) -> Feedback:

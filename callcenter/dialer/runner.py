@@ -3,11 +3,14 @@
 Every ``TICK`` seconds a campaign's runner reads its campaign (state, mode, limits), asks the
 dispatcher for its agents (free, on a call and for how long, in wrap-up), builds a
 ``pacing.Snapshot`` with its own lines (dialling: their ages; answered, not yet with an
-agent), asks ``pacing.decide`` how many calls to place, claims that many due leads
-(``store.claim_due``: do-not-call lists, the 72 h hold, the calling window, each block
-audited) and places them (``placing``: trunks' limits and failover). A line answered is
-parked and run by ``dialer.calls``, which tells the runner how it ended (``LineDone``).
-Once a minute the feedback loop (``pacing.adjust``) reads the campaign's abandon rates;
+agent), asks its ``estimates.Model`` (the one the bench's pacer runs) how many calls to place,
+claims that many due leads (``store.claim_due``: do-not-call lists, the 72 h hold, the
+calling window, each block audited) and places them (``placing``: trunks' limits and
+failover). A line answered is parked and run by ``dialer.calls``, which tells the runner how
+it ended (``LineDone``). Between two ticks, when an agent frees (``AgentFreed``, from the
+event bus) or one of its lines ends, it decides again at once (progressive's one line per
+free agent; at most once per ``REDECIDE``). Once a minute it reads the campaign's abandon
+rates: the model is refitted and spends the day's abandon budget (``pacing.spend``);
 crossing the hard limit (and coming back under the target) is audited.
 
 The runner's seconds are a ``DialerClock``'s: the wall's in production; a simulator's when
@@ -41,12 +44,13 @@ from callcenter.acd.board import Board
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.dialer import pacing, placing, store
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.distributions import LogNormal
+from callcenter.dialer.estimates import KEEP, Measured, Model, Now
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
 from callcenter.errors import DatabaseUnavailable, ESLError
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
+from callcenter.events import types as events
 from callcenter.services.changes import Change, ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
@@ -58,9 +62,8 @@ log = logging.getLogger(__name__)
 TICK = 2.0
 RESCAN = 30.0  # seconds between two reads of the running campaigns without a change
 ADJUST_EVERY = 60.0
+REDECIDE = 0.5  # at most one decision between two ticks per this long (the clock's seconds)
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
-ANSWER_PRIOR = (20, 0.2)  # dials, live share: the first minutes do not overdial on luck
-WARM_UP = 20  # live answers measured before their times replace the priors
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,19 +218,22 @@ class Line:
     agent: str | None = None  # a preview's: the agent offered the lead
 
 
-TALK = LogNormal.from_mean(180.0, 1.0)  # priors until WARM_UP are measured
-WRAP = LogNormal.from_mean(15.0, 1.0)
-ANSWER = LogNormal.from_mean(10.0, 0.6)
+@dataclass(frozen=True, slots=True)
+class AgentFreed:
+    """An agent became free (wrap-up over, made available): decide again now."""
+
+    agent: str
 
 
 def _recent() -> deque[float]:
-    return deque(maxlen=200)
+    return deque(maxlen=KEEP)
 
 
 @dataclass
-class Estimates:
-    """What the model needs, measured: the answer rate (with a prior), the times from dial
-    to answer, the agents' talk and wrap-up times (seen ending between two ticks)."""
+class Measuring:
+    """What the runner measures for its model: dials ended and live answers among them, the
+    times from dial to answer, the agents' talk and wrap-up times (seen ending between two
+    reads of the agents: about halfway between)."""
 
     dials: int = 0
     live: int = 0
@@ -237,46 +243,51 @@ class Estimates:
     _busy: dict[str, float] = field(default_factory=dict)
     _wrapping: dict[str, float] = field(default_factory=dict)
 
-    def answer_rate(self) -> float:
-        dials, share = ANSWER_PRIOR
-        return (self.live + dials * share) / (self.dials + dials)
-
-    def watch(self, view: AgentsView, tick: float = TICK) -> None:
-        """An agent on a call (in wrap-up) at the last tick and not now ended it between:
-        about half a tick after it was last seen."""
+    def watch(self, view: AgentsView, gap: float = TICK) -> None:
+        """An agent on a call (in wrap-up) at the last read, ``gap`` seconds ago, and not
+        now ended it between: about ``gap / 2`` after it was last seen."""
         busy, wrapping = dict(view.busy_by), dict(view.wrapping_by)
         for name, seconds in self._busy.items():
             if name not in busy:
-                self.talk_times.append(seconds + tick / 2)
+                self.talk_times.append(seconds + gap / 2)
         for name, seconds in self._wrapping.items():
             if name not in wrapping:
-                self.wrap_times.append(seconds + tick / 2)
+                self.wrap_times.append(seconds + gap / 2)
         self._busy, self._wrapping = busy, wrapping
 
-    @staticmethod
-    def fitted(samples: deque[float], prior: LogNormal) -> LogNormal:
-        if len(samples) < WARM_UP or len(set(samples)) < 2:  # all alike: no spread to fit
-            return prior
-        try:
-            return LogNormal.fit(list(samples))
-        except ValueError:  # fewer than two positive samples
-            return prior
+    def measured(self) -> Measured:
+        return Measured(
+            self.dials, self.live, tuple(self.answer_times), tuple(self.talk_times),
+            tuple(self.wrap_times),
+        )  # fmt: skip
+
+
+def _unpublished(
+    spec: CampaignSpec, view: AgentsView, calls: int, paced: str, limited_by: str
+) -> None:
+    """A decision between two ticks: the live view stays as its tick published it."""
 
 
 class CampaignRunner:
     def __init__(self, name: str, dialer: Dialer) -> None:
         self.name = name
         self.dialer = dialer
-        self.inbox: Queue[LineDone | LineUp | None] = Queue()
+        self.inbox: Queue[LineDone | LineUp | AgentFreed | None] = Queue()
         self.lines: dict[str, Line] = {}
-        self.estimates = Estimates()
-        self.feedback = pacing.Feedback()
+        self.measuring = Measuring()
+        self.model = Model()
         self.window = pacing.AbandonWindow(1800.0)
         self._adjusted = float("-inf")  # the first tick reads the rates
         self.spec: CampaignSpec | None = None
         self.decision: pacing.Decision | None = None
         self.live: CampaignLive | None = None
         self._rates: store.AbandonRates | None = None
+        self._decided = float("-inf")  # time.monotonic() of the last decision
+        self._watched: float | None = None  # the clock's time of the last read of the agents
+
+    @property
+    def feedback(self) -> pacing.Feedback:
+        return self.model.feedback
 
     def run(self) -> None:
         while True:
@@ -293,29 +304,54 @@ class CampaignRunner:
         return self.dialer.clock
 
     def _drain(self, seconds: float) -> None:
+        """Until the next tick: the lines' news, and a decision as soon as an agent freed or
+        a line ended (at most one per ``REDECIDE``; one due after the tick waits for it)."""
         deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
+        wanted = False
+        while (now := time.monotonic()) < deadline:
+            allowed = self._decided + self.clock.wall(REDECIDE)
+            if wanted and now >= allowed:
+                wanted = False
+                self._between()
+                continue
+            wake = min(deadline, allowed) if wanted else deadline
             try:
-                done = self.inbox.get(timeout=left)
+                news = self.inbox.get(timeout=max(0.0, wake - now))
             except Empty:
-                return
-            if isinstance(done, LineUp):
-                line = self.lines.get(done.leg)
-                if line is not None:
-                    line.answered = self.clock.now()
-            elif done is not None:
-                self._ended(done)
+                continue
+            wanted = self._news(news) or wanted
+
+    def _news(self, news: LineDone | LineUp | AgentFreed | None) -> bool:
+        """Take in a line's news; True when it may let a call be placed now."""
+        if isinstance(news, LineUp):
+            line = self.lines.get(news.leg)
+            if line is not None:
+                line.answered = self.clock.now()
+            return False
+        if isinstance(news, LineDone):
+            self._ended(news)
+        return news is not None
+
+    def _between(self) -> None:
+        """A decision between two ticks, on the campaign as read at the last tick."""
+        spec = self.spec
+        if spec is None or spec.state is not CampaignState.RUNNING:
+            return
+        try:
+            self._dial(spec, whole=False)
+        except DatabaseUnavailable as exc:
+            log.warning("campaign %s: database unavailable, no calls now: %s", self.name, exc)
 
     def _ended(self, done: LineDone) -> None:
         line = self.lines.pop(done.leg, None)
         if not done.counted:
             return
-        self.estimates.dials += 1
+        self.measuring.dials += 1
         live = done.outcome in (Outcome.ANSWERED, Outcome.ABANDONED)
         if live:
-            self.estimates.live += 1
+            self.measuring.live += 1
             if line is not None and line.answered is not None:
-                self.estimates.answer_times.append(line.answered - line.dialled)
+                self.measuring.answer_times.append(line.answered - line.dialled)
             self.window.add(self.clock.now(), done.outcome is Outcome.ABANDONED)
         log.debug("campaign %s: line %s (lead %s) %s", self.name, done.leg,
                   line.lead if line else "?", done.outcome)  # fmt: skip
@@ -330,8 +366,17 @@ class CampaignRunner:
             if spec is None or spec.state is not CampaignState.RUNNING:
                 return bool(self.lines)  # paused: the lines in flight finish first
             self._adjust(session, now, spec)
-            calls, free = self._decide(spec)
-            leads = store.claim_due(session, self.name, now, calls) if calls else []
+        self._dial(spec, whole=True)
+        return True
+
+    def _dial(self, spec: CampaignSpec, whole: bool) -> None:
+        """Decide, claim that many due leads and place them (``whole``: at a tick)."""
+        self._decided = time.monotonic()
+        calls, free = self._decide(spec, whole)
+        if not calls:
+            return
+        with self.dialer.database.session_scope() as session:
+            leads = store.claim_due(session, self.name, datetime.now(UTC), calls)
         for lead in leads:
             leg = str(uuidlib.uuid4())
             line = self.lines[leg] = Line(lead.id, lead.phone, self.clock.now())
@@ -340,7 +385,6 @@ class CampaignRunner:
                 self._spawn(leg, self._offer, spec, lead, leg, line.agent)
             else:
                 self._spawn(leg, self._place, spec, lead, leg)
-        return True
 
     def _spawn(self, leg: str, fn: Callable[..., None], *args: object) -> None:
         """A line's dialling, supervised: a failure is logged and the line let go (its
@@ -352,45 +396,47 @@ class CampaignRunner:
 
         self.dialer.group.spawn(fn, *args).link_exception(failed)
 
-    def _decide(self, spec: CampaignSpec) -> tuple[int, list[str]]:
+    def _decide(self, spec: CampaignSpec, whole: bool = True) -> tuple[int, list[str]]:
         """How many leads to dial (or, in preview, to offer) now; the free agents not
-        holding an offer, longest idle first."""
+        holding an offer, longest idle first. Only a ``whole`` decision (a tick's) is
+        published in the live view and the gauges."""
         view = self.dialer.dispatcher.read(agents_view(spec))
         if view is None:
             return 0, []
         view = self._in_clock(view)
-        self._gauges(view)
-        self.estimates.watch(view, self.clock.tick)
+        read_at = self.clock.now()
+        gap = read_at - self._watched if self._watched is not None else self.clock.tick
+        self.measuring.watch(view, gap)
+        self._watched = read_at
+        publish = self._publish if whole else _unpublished
+        if whole:
+            self._gauges(view)
         offered = {line.agent for line in self.lines.values() if line.agent is not None}
         free = [agent for agent in view.free if agent not in offered]
         if spec.mode is CampaignMode.BROADCAST:
             cap = spec.limits.max_lines or 1
             calls = max(0, cap - len(self.lines))
-            self._publish(spec, view, calls, str(spec.mode), "cap")
+            publish(spec, view, calls, str(spec.mode), "cap")
             return calls, free
         if spec.mode is CampaignMode.PREVIEW:
-            self._publish(spec, view, len(free), str(spec.mode), "agents")
+            publish(spec, view, len(free), str(spec.mode), "agents")
             return len(free), free
-        now = self.clock.now()
-        waiting = sum(1 for line in self.lines.values() if line.answered is not None)
-        snapshot = pacing.Snapshot(
+        now = Now(
             free_agents=len(view.free),
             busy_elapsed=view.busy,
-            line_ages=tuple(now - x.dialled for x in self.lines.values() if x.answered is None),
-            answer_rate=self.estimates.answer_rate(),
-            handle_times=Estimates.fitted(self.estimates.talk_times, TALK),
-            answer_times=Estimates.fitted(self.estimates.answer_times, ANSWER),
-            ring_window=float(spec.ring_seconds),
-            waiting_answered=waiting,
             wrapping=view.wrapping,
-            wrap_times=Estimates.fitted(self.estimates.wrap_times, WRAP),
+            line_ages=tuple(read_at - x.dialled for x in self.lines.values() if x.answered is None),
+            waiting_answered=sum(1 for line in self.lines.values() if line.answered is not None),
         )
-        mode = pacing.Mode.PROGRESSIVE
-        if spec.mode is CampaignMode.PREDICTIVE and self.estimates.live >= WARM_UP:
-            mode = pacing.Mode.PREDICTIVE
-        self.decision = pacing.decide(mode, snapshot, spec.targets, spec.limits, self.feedback)
-        decision = self.decision
-        self._publish(spec, view, decision.calls, str(decision.mode), decision.limited_by)
+        measured = self.measuring.measured()
+        snapshot = self.model.estimates.snapshot(measured, now, float(spec.ring_seconds))
+        predictive = spec.mode is CampaignMode.PREDICTIVE
+        decision = self.model.decide(
+            predictive, whole, snapshot, measured, spec.targets, spec.limits
+        )
+        if whole:
+            self.decision = decision
+        publish(spec, view, decision.calls, str(decision.mode), decision.limited_by)
         return decision.calls, free
 
     def _publish(
@@ -404,7 +450,8 @@ class CampaignRunner:
             answered=len(self.lines) - dialling, agents_free=len(view.free),
             agents_busy=len(view.busy), agents_wrapping=len(view.wrapping),
             dial_level=len(self.lines) / view.staffed if view.staffed else 0.0,
-            answer_rate=self.estimates.answer_rate(), paced_as=paced, last_decision=calls,
+            answer_rate=Measured(self.measuring.dials, self.measuring.live).answer_rate,
+            paced_as=paced, last_decision=calls,
             limited_by=limited_by, abandon_rate_30m=abandoned / live if live else 0.0,
             abandon_rate_us_30_days=rates.us_30_days.rate if rates else None,
             abandon_rate_uk_today=rates.uk_today.rate if rates else None,
@@ -443,9 +490,10 @@ class CampaignRunner:
             gauge = self.dialer.metrics.abandon_rate
             gauge.labels(self.name, "us_30_days").set(rates.us_30_days.rate)
             gauge.labels(self.name, "uk_today").set(rates.uk_today.rate)
-        window = self.window.counts(self.clock.now())
         before = self.feedback.fallback
-        self.feedback = pacing.adjust(self.feedback, spec.targets, window, rates.worst)
+        day = (rates.uk_today.abandoned, rates.uk_today.live)
+        measured = self.measuring.measured()
+        self.model = self.model.refreshed(measured, spec.targets, day, rates.worst)
         if self.feedback.fallback != before:
             kind = AuditKind.FALLBACK if self.feedback.fallback else AuditKind.FALLBACK_CLEARED
             store.audit(session, self.name, kind, now, details={"rate": rates.worst})
@@ -607,6 +655,18 @@ class Dialer:
     def spec(self, campaign: str) -> CampaignSpec | None:
         runner = self.runners.get(campaign)
         return runner.spec if runner is not None else None
+
+    def on_event(self, event: events.Event) -> None:
+        """From the event bus (in the publisher's greenlet: only a put): an agent free again
+        wakes the runners it may serve, to place its line now rather than at the next tick."""
+        if not isinstance(event, events.AgentStateChanged) or event.agent_extension is None:
+            return
+        if event.state != AgentState.IDLE or event.status != AgentStatus.AVAILABLE:
+            return
+        for runner in list(self.runners.values()):
+            spec = runner.spec
+            if spec is None or not spec.agents or event.agent_extension in spec.agents:
+                runner.inbox.put(AgentFreed(event.agent_extension))
 
     def line_done(self, campaign: str, done: LineDone) -> None:
         runner = self.runners.get(campaign)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from callcenter.dialer import pacing
-from callcenter.dialer.distributions import Durations, Empirical, LogNormal
+from callcenter.dialer.estimates import KEEP, Estimates, Measured, Model, Now
 from callcenter.dialer.pacing import Feedback, Limits, Snapshot, Targets, Tuning
 
 
@@ -94,8 +94,6 @@ def _lognormal(rng: random.Random, mean: float, cv: float) -> float:
 
 
 class Shift:
-    KEEP = 200  # handle and answer times the view shows
-
     def __init__(self, agents: int, hours: float, traffic: Traffic, seed: int) -> None:
         self.traffic, self.rng = traffic, random.Random(seed)
         self.end = hours * 3600.0
@@ -105,9 +103,9 @@ class Shift:
         self.lines: dict[int, float] = {}  # line -> placed at (not known live yet)
         self.waiting: deque[tuple[int, float]] = deque()  # (line, answered at)
         self.events: list[tuple[float, int, str, int]] = []
-        self.talk_times: deque[float] = deque(maxlen=self.KEEP)
-        self.wrap_times: deque[float] = deque(maxlen=self.KEEP)
-        self.answer_times: deque[float] = deque(maxlen=self.KEEP)
+        self.talk_times: deque[float] = deque(maxlen=KEEP)
+        self.wrap_times: deque[float] = deque(maxlen=KEEP)
+        self.answer_times: deque[float] = deque(maxlen=KEEP)
         self.recent: deque[tuple[float, bool]] = deque(maxlen=2000)
         self.resolved, self._seq = 0, 0
 
@@ -239,40 +237,29 @@ class ProgressivePacer:
         self.limits = limits
 
     def calls(self, view: View) -> int:
-        return pacing.progressive(snapshot(view, 0.25, _PRIOR, _PRIOR, _PRIOR), self.limits).calls
+        now = Estimates().snapshot(Measured(0, 0), now_of(view), ModelPacer.RING_WINDOW)
+        return pacing.progressive(now, self.limits).calls
 
 
-_PRIOR = LogNormal.from_mean(60.0, 1.0)
-
-
-def snapshot(
-    view: View, answer_rate: float, talk: Durations, answer: Durations, wrap: Durations
-) -> Snapshot:
-    return Snapshot(
+def now_of(view: View) -> Now:
+    return Now(
         free_agents=view.free_agents,
         busy_elapsed=view.busy_elapsed,
-        line_ages=view.line_ages,
-        answer_rate=answer_rate,
-        handle_times=talk,
-        answer_times=answer,
-        waiting_answered=view.waiting_answered,
         wrapping=view.wrapping,
-        wrap_times=wrap,
+        line_ages=view.line_ages,
+        waiting_answered=view.waiting_answered,
     )
 
 
 class ModelPacer:
-    """Ours: the predictive model every ``cadence`` seconds on what the shift measured so
-    far (the empirical distributions of the last ``Shift.KEEP`` talk, wrap-up and answer
-    times, refreshed every ``every`` seconds), one line per free agent at once when an agent
-    frees or a line ends between two decisions (as progressive does), the abandon budget
-    spent over the shift (``pacing.spend``: the target the model aims at follows how many
-    abandons the shift's rate still allows), and the fallback to progressive at the hard
-    limit (on the shift's rate once 50 live answers are in). Progressive until ``WARM_UP``
-    calls have ended: a model on priors alone overdials the first minutes, when every agent
-    starts a call at once."""
+    """Ours, as the engine's runner paces (``estimates.Model``): a whole decision every
+    ``cadence`` seconds on what the shift measured so far, one line per free agent at once
+    when an agent frees or a line ends between two (as progressive does), the estimates
+    refitted and the abandon budget spent over the shift every ``every`` seconds (the
+    fallback to progressive at the hard limit on the shift's rate once 50 live answers are
+    in), progressive until ``estimates.WARM_UP`` calls have ended."""
 
-    WARM_UP = 20
+    RING_WINDOW = 20.0  # Traffic's
 
     def __init__(
         self,
@@ -284,40 +271,32 @@ class ModelPacer:
     ) -> None:
         self.targets, self.limits, self.tuning = targets, limits, tuning
         self.every = every
-        self.feedback = Feedback()
+        self.model = Model()
         self._next_adjust = every
-        # priors, until WARM_UP calls are measured (progressive meanwhile)
-        self._talk: Durations = LogNormal.from_mean(180.0, 1.0)
-        self._wrap: Durations = LogNormal.from_mean(15.0, 1.0)
-        self._answer: Durations = LogNormal.from_mean(10.0, 0.6)
-        self._fitted_at = -1
         self.cadence, self._next_decision = cadence, 0.0
 
+    @property
+    def feedback(self) -> Feedback:
+        return self.model.feedback
+
     def calls(self, view: View) -> int:
-        # prior: 20 dials at 20% live, so the first minutes do not overdial on luck
-        rate = (view.live_answers + 4) / (view.dials_resolved + 20)
-        now = snapshot(view, rate, self._talk, self._answer, self._wrap)
-        if not view.tick or view.now < self._next_decision:
-            return pacing.progressive(now, self.limits).calls
-        self._next_decision = view.now + self.cadence
-        if view.now >= self._next_adjust:
-            self._adjust(view)
-            now = snapshot(view, rate, self._talk, self._answer, self._wrap)
-        if len(view.talk_times) >= self.WARM_UP and not self.feedback.fallback:
-            return self.predictive(view, now).calls
-        return pacing.progressive(now, self.limits).calls
+        measured = Measured(
+            view.dials_resolved, view.live_answers, view.answer_times, view.talk_times,
+            view.wrap_times,
+        )  # fmt: skip
+        whole = view.tick and view.now >= self._next_decision
+        if whole:
+            self._next_decision = view.now + self.cadence
+            if view.now >= self._next_adjust:
+                self._next_adjust = view.now + self.every
+                today = view.abandoned / view.live_answers if view.live_answers >= 50 else 0.0
+                day = (view.abandoned, view.live_answers)
+                self.model = self.model.refreshed(measured, self.targets, day, today, self.tuning)
+        now = self.model.estimates.snapshot(measured, now_of(view), self.RING_WINDOW)
+        return self.model.decide(
+            True, whole, now, measured, self.targets, self.limits,
+            lambda snap, *_: self.predictive(view, snap),
+        ).calls  # fmt: skip
 
     def predictive(self, view: View, now: Snapshot) -> pacing.Decision:
         return pacing.predictive(now, self.targets, self.limits, self.feedback.scale)
-
-    def _adjust(self, view: View) -> None:
-        self._next_adjust = view.now + self.every
-        if len(view.talk_times) >= self.WARM_UP and view.live_answers != self._fitted_at:
-            self._talk = Empirical.of(view.talk_times)
-            self._wrap = Empirical.of(view.wrap_times)
-            self._answer = Empirical.of(view.answer_times)
-            self._fitted_at = view.live_answers
-        today = view.abandoned / view.live_answers if view.live_answers >= 50 else 0.0
-        self.feedback = pacing.spend(
-            self.feedback, self.targets, (view.abandoned, view.live_answers), today, self.tuning
-        )

@@ -1,7 +1,6 @@
 """The dialer runtime's pure parts: outcomes of calls never answered, the campaign's agents
 as the dispatcher's board has them, the safe harbor left after detection."""
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +11,9 @@ from callcenter.dialer import pacing
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.calls import _budget
 from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.estimates import TALK, Estimates
 from callcenter.dialer.placing import NodeRing, dialout_for, outcome_of
-from callcenter.dialer.runner import TALK, AgentsView, CampaignSpec, Estimates, agents_view
+from callcenter.dialer.runner import AgentsView, CampaignSpec, Measuring, agents_view
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.errors import NoOutboundRoute
 from callcenter.trunks.outbound import Dialout, OutboundRoute, pick
@@ -72,22 +72,27 @@ def test_the_safe_harbor_left_after_a_verdict() -> None:
 
 
 def test_the_answer_rate_starts_from_its_prior() -> None:
-    estimates = Estimates()
-    assert estimates.answer_rate() == 0.2
-    estimates.dials, estimates.live = 80, 40
-    assert estimates.answer_rate() == (40 + 4) / 100
+    measuring = Measuring()
+    assert measuring.measured().answer_rate == 0.2
+    measuring.dials, measuring.live = 80, 40
+    assert measuring.measured().answer_rate == (40 + 4) / 100
 
 
-def test_talk_and_wrap_up_times_are_measured_from_the_agents_seen_each_tick() -> None:
-    estimates = Estimates()
-    estimates.watch(AgentsView(("a",), (("b", 30.0), ("c", 100.0)), (("d", 4.0),)))
-    estimates.watch(AgentsView(("a", "d"), (("b", 32.0),), (("c", 1.0),)))
-    assert list(estimates.talk_times) == [101.0]  # c hung up between the ticks
-    assert list(estimates.wrap_times) == [5.0]  # d finished its wrap-up
-    assert Estimates.fitted(estimates.talk_times, TALK) is TALK  # 20 first
-    estimates.talk_times.extend([60.0] * 19)
-    assert Estimates.fitted(estimates.talk_times, TALK).mean < TALK.mean
-    assert Estimates.fitted(deque([60.0] * 30), TALK) is TALK  # no spread to fit
+def test_talk_and_wrap_up_times_are_measured_from_the_agents_seen_at_each_read() -> None:
+    measuring = Measuring()
+    measuring.watch(AgentsView(("a",), (("b", 30.0), ("c", 100.0)), (("d", 4.0),)), 2.0)
+    measuring.watch(AgentsView(("a", "d"), (("b", 32.0),), (("c", 1.0),)), 2.0)
+    assert list(measuring.talk_times) == [101.0]  # c hung up between the reads
+    assert list(measuring.wrap_times) == [5.0]  # d finished its wrap-up
+    measuring.watch(AgentsView(("a", "c", "d"), (("b", 32.5),), ()), 0.5)  # a read 0.5 s later
+    assert list(measuring.wrap_times) == [5.0, 1.25]
+    assert Estimates().refit(measuring.measured()).talk is TALK  # 20 calls ended first
+    measuring.talk_times.extend([60.0] * 19)
+    measuring.wrap_times.extend([10.0] * 18)
+    warm = Estimates().refit(measuring.measured())
+    assert warm.talk.mean == (101.0 + 19 * 60.0) / 20  # the times themselves (empirical)
+    assert warm.wrap.mean == (5.0 + 1.25 + 18 * 10.0) / 20
+    assert warm.answer is Estimates().answer  # no answer measured yet: its prior
 
 
 class Routes:

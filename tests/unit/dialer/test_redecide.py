@@ -1,0 +1,84 @@
+"""A campaign's runner decides again at once when one of its agents frees or one of its lines
+ends, as the bench's pacer does, at most once per ``REDECIDE`` (its own inbox and clock; the
+decision itself is recorded, not made)."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import cast
+
+import gevent
+
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.runner import (
+    REDECIDE,
+    AgentFreed,
+    CampaignRunner,
+    Dialer,
+    DialerClock,
+    LineDone,
+    LineUp,
+)
+from callcenter.events.types import AgentStateChanged, CallCreated
+from tests.unit.dialer.test_runtime import spec
+
+SCALE = 1.0  # the runner's clock: the wall's (REDECIDE: 0.5 s)
+
+
+def _runner(agents: tuple[str, ...] = ("a",)) -> tuple[Dialer, CampaignRunner, list[float]]:
+    dialer = cast(Dialer, SimpleNamespace(clock=DialerClock(SCALE), runners={}))
+    runner = CampaignRunner("c1", dialer)
+    runner.spec = spec(agents=agents, queue=None)
+    dialer.runners["c1"] = runner
+    decided: list[float] = []
+
+    def between() -> None:
+        runner._decided = time.monotonic()
+        decided.append(runner._decided)
+
+    runner._between = between  # type: ignore[method-assign]
+    return dialer, runner, decided
+
+
+def _freed(agent: str, state: str = "idle", status: str = "available") -> AgentStateChanged:
+    return AgentStateChanged(agent_extension=agent, state=state, status=status)
+
+
+def test_only_its_agents_becoming_free_wake_a_runner() -> None:
+    dialer, runner, _ = _runner()
+    Dialer.on_event(dialer, _freed("b"))  # not the campaign's
+    Dialer.on_event(dialer, _freed("a", state="in_call"))
+    Dialer.on_event(dialer, _freed("a", state="wrap_up"))
+    Dialer.on_event(dialer, _freed("a", status="paused"))
+    Dialer.on_event(dialer, CallCreated(agent_extension="a"))
+    assert runner.inbox.empty()
+    Dialer.on_event(dialer, _freed("a"))
+    assert runner.inbox.get_nowait() == AgentFreed("a")
+    _, by_queue, _ = _runner(agents=())
+    Dialer.on_event(cast(Dialer, SimpleNamespace(runners={"q": by_queue})), _freed("z"))
+    assert by_queue.inbox.get_nowait() == AgentFreed("z")  # a queue's members: any agent
+
+
+def test_an_agent_freed_or_a_line_ended_decides_at_once_then_at_most_every_redecide() -> None:
+    _, runner, decided = _runner()
+    wall = DialerClock(SCALE).wall(REDECIDE)
+    runner._decided = time.monotonic() - 1.0  # the tick's decision, a while ago
+    runner.inbox.put(LineUp("x"))  # an answer places nothing
+    gevent.spawn_later(0.02, runner.inbox.put, AgentFreed("a"))
+    gevent.spawn_later(0.03, runner.inbox.put, LineDone("y", Outcome.BUSY))
+    gevent.spawn_later(0.04, runner.inbox.put, AgentFreed("a"))
+    started = time.monotonic()
+    runner._drain(1.0)
+    assert len(decided) == 2, decided
+    assert decided[0] - started < 0.02 + wall / 2  # at once, not after REDECIDE
+    assert decided[1] - decided[0] >= wall  # the two later news: one decision, REDECIDE on
+    assert runner.measuring.dials == 1  # the line's end counted
+
+
+def test_no_news_no_decision_between_ticks() -> None:
+    _, runner, decided = _runner()
+    runner.inbox.put(LineUp("x"))
+    started = time.monotonic()
+    runner._drain(0.1)
+    assert decided == [] and time.monotonic() - started >= 0.1
