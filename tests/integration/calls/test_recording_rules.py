@@ -20,9 +20,10 @@ from callcenter.sim.simulator import Simulator
 from callcenter.store.models import AuditEntry
 from callcenter.store.records import RecordingRecord
 from callcenter.store.repos import AgentRepository, QueueRepository, RecordingRepository
-from callcenter.vocabulary import RecordingPolicy
+from callcenter.vocabulary import CallState, RecordingPolicy
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
+from tests.integration.calls.test_intents import state_of
 from tests.integration.calls.test_recording import (
     ANNOUNCEMENT,
     OPERATOR,
@@ -107,7 +108,9 @@ def test_a_file_stopped_during_its_call_is_checked_at_its_stop(
     app = engine()
     uuid = queue_call(sim, app, "8133", "2133", talk=600.0,
                       recording_policy=RecordingPolicy.ON_DEMAND)  # fmt: skip
-    until(lambda: any("uuid_bridge" in line for line in api_lines(sim, uuid)))
+    # bridged as the engine sees it (the switch's uuid_bridge can come first): started before,
+    # the file is the caller's alone
+    until(lambda: state_of(app, uuid) is CallState.BRIDGED)
     app.writer.flush()
     service.control(app.database, OPERATOR, uuid, "start")
     until(lambda: any(f"uuid_record {uuid} start " in x for x in api_lines(sim, uuid)))
