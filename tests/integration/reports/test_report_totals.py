@@ -17,7 +17,6 @@ from sqlalchemy import text
 from callcenter.kpi.rollup import KpiRollup
 from callcenter.services import reports
 from callcenter.services.reports import ALL, Interval, Period
-from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord
 from callcenter.store.repos.report_totals import QueueTotals, bucket_of, roll_settled, unroll
@@ -62,18 +61,6 @@ def _same(raw: Any, totals: Any) -> None:
             for key, value in x.items():
                 exact = not isinstance(value, float)
                 assert value == (y[key] if exact else pytest.approx(y[key])), (key, x, y)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'r.db'}")
-        migrate.upgrade(database)
-    else:
-        database = request.getfixturevalue("db")
-    fixed.load(database)
-    yield database
-    database.dispose() if request.param == "sqlite" else None
 
 
 @pytest.mark.parametrize("hours", [1, 6])

@@ -3,30 +3,15 @@ worked out by hand, on PostgreSQL and on SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from callcenter.errors import NotFound
 from callcenter.services import reports
 from callcenter.services.reports import ALL, Interval, Period
-from callcenter.store import migrate
 from callcenter.store.database import Database
 from tests.integration.reports import fixed
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'r.db'}")
-        migrate.upgrade(database)
-    else:
-        database = request.getfixturevalue("db")
-    fixed.load(database)
-    yield database
-    database.dispose() if request.param == "sqlite" else None
 
 
 def _close(found: dict[str, object], expected: dict[str, object]) -> None:
