@@ -1,4 +1,4 @@
-"""KPI totals: each queue's stays and calls per 15-minute UTC interval (backfilled), and
+"""KPI totals: each queue's stays and calls per 15-minute UTC interval (summed when first needed), and
 agents' occupancy per 15-minute UTC interval (rolled up with their days)
 
 Revision ID: 0022
@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0022"
 down_revision: str | None = "0021"
@@ -75,11 +74,9 @@ def upgrade() -> None:
         "ix_queue_entries_open", "queue_entries", ["joined_at"],
         postgresql_where=sa.text("outcome IS NULL"), sqlite_where=sa.text("outcome IS NULL"),
     )  # fmt: skip
-    # the stays and calls already stored, up to the settled intervals (later ones: the
-    # engine's rollup or the first report that needs them)
-    from callcenter.store.repos.report_totals import roll_settled
-
-    roll_settled(Session(bind=op.get_bind()))
+    # the stays and calls already stored are summed when first needed (the engine's rollup,
+    # or the first report over them, which rolls up what its window lacks), as agent days
+    # are: a revision never calls the application's code, which moves on after it
 
 
 def downgrade() -> None:
