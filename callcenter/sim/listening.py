@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from callcenter.sim.behaviour import FRAME, Voice
 from callcenter.sim.encoding import Pair
+from callcenter.sim.session import AVMD_BUG
 
 if TYPE_CHECKING:
     from callcenter.sim.session import Session
@@ -124,7 +125,7 @@ def avmd_start(session: Session) -> None:
     core = session.core
     now = core.clock.now_us()
     session.avmd = AvmdRun(now)
-    session.emit("MEDIA_BUG_START", lead=(("Media-Bug-Function", "avmd"),))
+    session.emit("MEDIA_BUG_START", lead=AVMD_BUG)
     avmd_event(session, "avmd::start", (("Start-time", str(now)),))
     voice = voice_of(session)
     beep = voice.beep_at if voice is not None else None
@@ -168,4 +169,4 @@ def avmd_stop(session: Session) -> None:
     total = session.core.clock.now_us() - run.started_us
     status = "DETECTED" if run.detected else "NOTDETECTED"
     avmd_event(session, "avmd::stop", (("Beep-Status", status), ("Total-time", str(total))))
-    session.emit("MEDIA_BUG_STOP", lead=(("Media-Bug-Function", "avmd"),))
+    session.emit("MEDIA_BUG_STOP", lead=AVMD_BUG)

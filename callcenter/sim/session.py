@@ -20,6 +20,9 @@ from callcenter.sim import recordfile, varsets
 from callcenter.sim.channel import HANGUP_Q850, AnswerState, CallState, Channel, ChannelState
 from callcenter.sim.encoding import Pair
 
+# mod_avmd adds its bug with no target: switch_core_media_bug.c reports "N/A"
+AVMD_BUG: tuple[Pair, ...] = (("Media-Bug-Function", "avmd"), ("Media-Bug-Target", "N/A"))
+
 if TYPE_CHECKING:
     from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
     from callcenter.sim.core import SimCore
@@ -191,6 +194,9 @@ class Session:
         chan = self.chan
         for path in list(self.recordings):
             self.stop_recording(path)
+        if self.avmd is not None:  # the hang-up removes every bug; mod_avmd sends no avmd::stop
+            self.avmd = None
+            self.emit("MEDIA_BUG_STOP", lead=AVMD_BUG)
         if chan.bridge_a and chan.partner is not None:
             chan.set_var("bridge_hangup_cause", chan.hangup_cause)
             chan.set_var("bridge_to", None)

@@ -80,6 +80,29 @@ def test_a_machine_talks_through_the_window_then_avmd_hears_its_beep(
     assert esl.find("CUSTOM", Event_Subclass="avmd::start", Unique_ID=uuid)
 
 
+def test_a_hang_up_with_avmd_running_removes_its_bug_as_freeswitch_does(
+    sim: Simulator, esl: RawESL
+) -> None:
+    # every bug goes at hang-up (MEDIA_BUG_STOP, target "N/A": mod_avmd adds it with none),
+    # and mod_avmd's close callback sends no avmd::stop
+    esl.command(
+        "event json MEDIA_BUG_START MEDIA_BUG_STOP CUSTOM avmd::start avmd::beep avmd::stop"
+    )
+    model(sim, **{"15550009": AgentBehaviour(voice=Voice(silence=0.5, speech=1.0, patience=60.0))})
+    uuid, _ = dial(esl, "15550009")
+    esl.sendmsg(uuid, "avmd_start")
+    until(lambda: esl.find("CUSTOM", Event_Subclass="avmd::start", Unique_ID=uuid))
+    until(lambda: esl.find("MEDIA_BUG_START", Unique_ID=uuid), timeout=3)
+    started = esl.find("MEDIA_BUG_START", Unique_ID=uuid)[0]
+    assert (started["Media-Bug-Function"], started["Media-Bug-Target"]) == ("avmd", "N/A")
+    esl.api(f"uuid_kill {uuid}")
+    until(lambda: esl.find("CHANNEL_HANGUP_COMPLETE", Unique_ID=uuid))
+    [stopped] = esl.find("MEDIA_BUG_STOP", Unique_ID=uuid)
+    assert (stopped["Media-Bug-Function"], stopped["Media-Bug-Target"]) == ("avmd", "N/A")
+    assert set(stopped.headers) - {"Media-Bug-Target"} >= {"Unique-ID", "Channel-State"}
+    assert not esl.find("CUSTOM", Event_Subclass="avmd::stop", Unique_ID=uuid)
+
+
 def test_a_talker_without_a_pause_and_a_silent_answer_time_out(sim: Simulator, esl: RawESL) -> None:
     model(
         sim,
