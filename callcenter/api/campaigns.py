@@ -240,6 +240,23 @@ class DncQuery(BaseModel):
     region: str = Field("US", min_length=2, max_length=2)
 
 
+class DncListQuery(BaseModel):
+    campaign: str | None = Field(None, max_length=64)
+    limit: int = Field(100, ge=1, le=100_000)
+
+
+class DncEntry(BaseModel):
+    number: str
+    campaign: str | None
+    reason: str
+    added_by: str
+    added_at: str
+
+
+class DncEntries(BaseModel):
+    entries: list[DncEntry] = Field(description="Newest first.")
+
+
 class DncCheck(BaseModel):
     number: str
     blocked: bool
@@ -392,6 +409,11 @@ def operations(env: ApiEnv) -> list[Operation]:
                         region=body.region)  # fmt: skip
         return DncAdded(added=added)
 
+    def list_dnc(ask: Ask) -> DncEntries:
+        query: DncListQuery = ask.query
+        rows = dnc.listed(db, query.campaign, query.limit)
+        return DncEntries(entries=[DncEntry.model_validate(r) for r in rows])
+
     def check_dnc(ask: Ask) -> DncCheck:
         query: DncQuery = ask.query
         found = dnc.check(db, ask.path["number"], campaign=query.campaign, region=query.region)
@@ -441,6 +463,9 @@ def operations(env: ApiEnv) -> list[Operation]:
                   body=Dispose, errors=(400, 404, 409, 422)),
         Operation("POST", "/dnc", ADMIN, add_dnc, "Put numbers on a do-not-call list", DNC_TAG,
                   DncAdded, body=DncAdd, errors=(400, 404, 422)),
+        Operation("GET", "/dnc", READ, list_dnc,
+                  "The newest entries of one do-not-call list (the global one by default)",
+                  DNC_TAG, DncEntries, query=DncListQuery, errors=(400, 404, 422)),
         Operation("GET", "/dnc/{number}", READ, check_dnc,
                   "Which do-not-call lists hold a number", DNC_TAG, DncCheck, query=DncQuery,
                   errors=(400, 404, 422)),

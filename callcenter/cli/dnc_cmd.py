@@ -180,6 +180,9 @@ def remove(ctx: Context, number: str, campaign: str | None, region: str) -> None
     )
 
 
+DNC_LISTED = ["number", "campaign", "reason", "added_by", "added_at"]
+
+
 @dnc.command("list")
 @click.option("--campaign", help="The campaign's own list (default: the global list).")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100, help="Newest first.")
@@ -192,5 +195,4 @@ def list_(ctx: Context, campaign: str | None, limit: int, as_json: bool) -> None
     Example:
       callcenter dnc list --campaign spring
     """
-    rows = service.listed(ctx.database, campaign, limit)
-    emit_table(rows, ["number", "campaign", "reason", "added_by", "added_at"], as_json)
+    emit_table(service.listed(ctx.database, campaign, limit), DNC_LISTED, as_json)

@@ -26,7 +26,7 @@ from callcenter.cli.campaign_cmd import (
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.campaign_live import live_of
 from callcenter.cli.csv_io import Rejects, opened, progress_bar
-from callcenter.cli.dnc_cmd import print_dnc_import
+from callcenter.cli.dnc_cmd import DNC_LISTED, print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import (
@@ -319,6 +319,11 @@ def dnc_check(
         sys.exit(3)
 
 
+def dnc_list(api: RemoteApi, campaign: str | None, limit: int, as_json: bool) -> None:
+    rows = api.request("GET", "/dnc", query={"campaign": campaign, "limit": limit})["entries"]
+    emit_table(rows, DNC_LISTED, as_json)
+
+
 def dnc_remove(api: RemoteApi, number: str, campaign: str | None, region: str) -> None:
     api.request("DELETE", f"/dnc/{_q(number)}", query={"campaign": campaign, "region": region})
     click.echo(f"{number} removed from {_where(campaign)}")
@@ -343,4 +348,5 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("dnc", "import"): dnc_import,
     ("dnc", "check"): dnc_check,
     ("dnc", "remove"): dnc_remove,
+    ("dnc", "list"): dnc_list,
 }

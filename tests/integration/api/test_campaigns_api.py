@@ -105,6 +105,11 @@ def test_campaigns_api(api: Client, db: Database) -> None:
     )
     added = api("POST", "/dnc", body={"numbers": ["+12125550109", "2125550109"]}).json
     assert added == {"added": ["+12125550109"]}
+    listed = api("GET", "/dnc").json["entries"]  # the global list, newest first
+    assert listed[0]["number"] == "+12125550109" and listed[0]["campaign"] is None
+    spring = api("GET", "/dnc", params={"campaign": "spring", "limit": 1}).json["entries"]
+    assert [e["campaign"] for e in spring] == ["spring"]
+    assert api("GET", "/dnc", params={"campaign": "nowhere"}).status_code == 404
     assert api("DELETE", "/dnc/%2B12125550109").status_code == 204
     assert api("DELETE", "/dnc/%2B12125550109").json["code"] == "dnc_not_found"
     made = api("POST", "/campaigns/spring/dispositions", body={"code": "voicemail", "key": 6})
@@ -189,6 +194,11 @@ def test_campaign_cli_round_trip(
     assert shown["retries"]["busy"] == {"times": 2, "after_seconds": 900}
     code, out = cli("campaign", "start", name)
     assert code == 0 and f"campaign {name} started" in out
+    code, out = cli("dnc", "add", "+12125551003", "--campaign", name, "--reason", "asked")
+    assert code == 0, out
+    code, out = cli("dnc", "list", "--campaign", name, "--json")
+    assert code == 0, out
+    assert "+12125551003" in out and "asked" in out  # the campaign's list, locally or remotely
     code, out = cli("campaign", "list")
     assert code == 0 and name in out and "running" in out
     out_file = tmp_path / "results.csv"
