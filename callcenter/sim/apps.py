@@ -19,13 +19,19 @@ App = Callable[[Session, str], str]
 MODULE_APPS = {"avmd_start": "mod_avmd", "avmd_stop": "mod_avmd"}
 
 
+def missing(session: Session, app: str) -> bool:
+    """``app``'s module is not loaded: as switch_core_session_execute_application_get_flags
+    does ("Invalid Application"), the channel is hung up (DESTINATION_OUT_OF_ORDER) before
+    any CHANNEL_EXECUTE, and no CHANNEL_EXECUTE_COMPLETE follows."""
+    module = MODULE_APPS.get(app)
+    if module is None or module in session.core.modules:
+        return False
+    session.hangup("DESTINATION_OUT_OF_ORDER", "send_bye")
+    return True
+
+
 def run_app(session: Session, app: str, arg: str) -> str:
     handler = APPS.get(app)
-    module = MODULE_APPS.get(app)
-    if module is not None and module not in session.core.modules:
-        # switch_core_session.c: "Invalid Application", the channel hung up
-        session.hangup("DESTINATION_OUT_OF_ORDER", "send_bye")
-        return "_none_"
     if handler is None:
         return "_none_"
     return handler(session, arg)

@@ -300,11 +300,13 @@ class Session:
 
     # -- applications ------------------------------------------------------------------
     def execute(self, app: str, arg: str, app_uuid: str | None, *, complete: bool = True) -> str:
-        from callcenter.sim.apps import run_app
+        from callcenter.sim.apps import missing, run_app
 
         chan = self.chan
         app_uuid = app_uuid or self.core.new_uuid()
         self.take_ack()
+        if complete and missing(self, app):
+            return "_none_"
         if complete:  # uuid_bridge's EXECUTE is no application run: nothing changes
             chan.set_var("current_application_response", None)
             chan.set_var("current_application", app)

@@ -103,6 +103,23 @@ def test_a_hang_up_with_avmd_running_removes_its_bug_as_freeswitch_does(
     assert not esl.find("CUSTOM", Event_Subclass="avmd::stop", Unique_ID=uuid)
 
 
+def test_without_mod_avmd_avmd_start_hangs_the_channel_up_as_an_invalid_application(
+    sim: Simulator, esl: RawESL
+) -> None:
+    # switch_core_session_execute_application_get_flags: "Invalid Application", the channel
+    # hung up DESTINATION_OUT_OF_ORDER before any CHANNEL_EXECUTE (and none completes)
+    sim.core.modules.discard("mod_avmd")
+    model(sim, **{"15550010": AgentBehaviour(voice=Voice(silence=0.5, speech=1.0, patience=60.0))})
+    uuid, _ = dial(esl, "15550010")
+    esl.sendmsg(uuid, "avmd_start")
+    until(lambda: esl.find("CHANNEL_HANGUP_COMPLETE", Unique_ID=uuid))
+    [gone] = esl.find("CHANNEL_HANGUP_COMPLETE", Unique_ID=uuid)
+    assert gone["Hangup-Cause"] == "DESTINATION_OUT_OF_ORDER"
+    for name in ("CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE"):
+        assert not esl.find(name, Unique_ID=uuid, Application="avmd_start"), name
+    assert not esl.find("CUSTOM", Event_Subclass="avmd::start", Unique_ID=uuid)
+
+
 def test_a_talker_without_a_pause_and_a_silent_answer_time_out(sim: Simulator, esl: RawESL) -> None:
     model(
         sim,
