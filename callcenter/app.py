@@ -209,6 +209,7 @@ class App:
         self.dialer = Dialer(
             self.database, self.dispatcher, self.outbound, dial_node,
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
+            router=self.router,
         )  # fmt: skip
         self.events.subscribe(self.dialer.on_event)  # an agent free: its line placed at once
         self.dialer_calls = DialerCalls(

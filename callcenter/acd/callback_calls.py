@@ -23,8 +23,7 @@ from callcenter.acd import callback
 from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.rules import CallbackRules
-from callcenter.calls.control import CallControl, OriginateFailed
-from callcenter.calls.control import _cause_of as cause_of
+from callcenter.calls.control import CallControl, OriginateFailed, cause_of
 from callcenter.calls.routing import Target
 from callcenter.errors import (
     CallGone,

@@ -485,7 +485,7 @@ class CallControl:
         if isinstance(error, ESLCommandFailed):
             self.pump()  # a leg that existed has sent its HANGUP before the job's -ERR
             self.call.timeline.forget_unseen_leg(leg_uuid)
-            raise OriginateFailed(_cause_of(str(error)), leg_uuid)
+            raise OriginateFailed(cause_of(str(error)), leg_uuid)
         if error is not None:
             self._kill_quietly(leg_uuid, "NORMAL_TEMPORARY_FAILURE")
             raise error
@@ -568,7 +568,7 @@ def _executed(fn: Callable[..., Event], *args: Any) -> tuple[Event | None, Excep
         return None, exc
 
 
-def _cause_of(message: str) -> str:
+def cause_of(message: str) -> str:
     """``fs1: bgapi originate: -ERR USER_BUSY`` -> ``USER_BUSY``."""
     tail = message.rsplit("-ERR", 1)[-1].strip()
     return tail.split()[0] if tail else "NORMAL_TEMPORARY_FAILURE"

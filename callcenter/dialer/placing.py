@@ -1,16 +1,18 @@
 """Placing a campaign's call: the lead's number through its outbound route's trunks in order
-(failover), each within its limits (channels, calls per second), as ``trunks.dialout`` does
-for a caller's transfer, but with no call yet: the leg is originated parked and tagged
-``cc_entry=dialer``; once answered it parks, becomes a call, and ``dialer.calls`` runs it.
+(failover, SIP status included), each within its limits (channels, calls per second), by the
+loop a caller's transfer uses (``trunks.dialout.dial_trunks``), but with no call yet: each
+attempt is a fresh leg originated parked and tagged ``cc_entry=dialer``; once answered it
+parks, becomes a call, and ``dialer.calls`` runs it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from callcenter.calls.control import _cause_of as cause_of
+from callcenter.calls.control import OriginateFailed, cause_of
 from callcenter.dialer.compliance import Outcome
 from callcenter.errors import (
     ESLCommandFailed,
@@ -20,11 +22,14 @@ from callcenter.errors import (
     NoOutboundRoute,
 )
 from callcenter.esl import commands
-from callcenter.trunks.dialout import CALLER_ID, TRUNK_VARIABLE, _count, _limited, _number_for
-from callcenter.trunks.failover import fails_over
+from callcenter.esl.events import Event
+from callcenter.esl.router import EventRouter
+from callcenter.trunks.dialout import dial_trunks
 from callcenter.trunks.numbers import caller_id_for
-from callcenter.trunks.outbound import Dialout, check_number, dial_string, pick
+from callcenter.trunks.outbound import Dialout, check_number, pick
+from callcenter.trunks.spec import TrunkSpec
 from callcenter.trunks.table import OutboundRoutes
+from callcenter.trunks.trunking import Trunking
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,6 @@ def outcome_of(cause: str) -> Outcome:
     return Outcome.FAILED
 
 
-LIMITED = "TRUNKS_AT_LIMITS"  # not a FreeSWITCH cause: no trunk could take the call now
 Originate = Callable[[str, float], str]  # (the originate command, timeout) -> reply
 
 
@@ -100,44 +104,83 @@ def place(
     *,
     route: str | None = None,
     trunks: tuple[str, ...] = (),
-) -> str:
-    """Dial ``number`` as leg ``leg``; "" once it answered (it is parked and tagged), else
-    the hang-up cause that ended the attempts."""
+    router: EventRouter | None = None,
+) -> str | OriginateFailed:
+    """Dial ``number`` through its trunks (``trunks.dialout.dial_trunks``, the first as leg
+    ``leg``, each next one a fresh leg): the answered leg's UUID (it is parked and tagged),
+    else the failure that ended the attempts; one with no ``leg`` dialled nothing (every
+    trunk at its limits). ``router``: where the failed legs' SIP status is heard."""
     try:
         dialout = dialout_for(routes, number, route, trunks)
     except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
         log.error("dialer: %s not dialled: %s", number, exc)
-        return "NO_ROUTE_DESTINATION"
+        return OriginateFailed("NO_ROUTE_DESTINATION", leg)
     trunking = routes.trunking
-    cause = LIMITED  # every trunk at its limits: nothing was dialled
-    for gateway in dialout.gateways:
-        trunk = trunking.directory.get(gateway)
+    parked = ParkedLegs(originate, trunking, float(ring_seconds), router)
+    variables = {**tags, "originate_timeout": str(ring_seconds)}
+    return dial_trunks(trunking, dialout, variables, parked, first_leg=leg)
+
+
+def dialled_nothing(failure: OriginateFailed) -> bool:
+    """No trunk took the call (all at their limits, ESL down): the lead was not called."""
+    return not failure.leg
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedLegs:
+    """``dial_trunks`` for a campaign's call: no call exists until the leg answers and parks
+    (``cc_entry=dialer``), so a refused attempt is no CDR leg; the failed leg's SIP status is
+    heard from its hang-up (a listener on the router for the attempt's time)."""
+
+    originate_line: Originate
+    trunking: Trunking
+    ring_seconds: float
+    router: EventRouter | None
+    heard: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return "dialer"
+
+    def caller_id(self, trunk: TrunkSpec, configured: str | None) -> str | None:
+        if not configured:
+            return None
+        return caller_id_for(configured, trunk, self.trunking.default_country)
+
+    def originate(self, dialled: str, variables: dict[str, str], leg: str) -> str:
+        line = commands.originate(dialled, variables, uuid=leg)
+        listener = _SipStatus(leg, self.heard)
+        if self.router is not None:
+            self.router.attach_call(leg, listener)
         try:
-            sent = _number_for(dialout, trunk, trunking.default_country)
-        except InvalidNumber as exc:
-            log.error("dialer: leg %s: trunk %s: %s", leg, gateway, exc.message)
-            cause = "INVALID_NUMBER_FORMAT"
-            continue
-        why = _limited(trunking, trunk, gateway, leg)
-        if why:
-            log.info("dialer: leg %s: trunk %s skipped: %s", leg, gateway, why)
-            continue
-        shown = {**tags, TRUNK_VARIABLE: gateway, "originate_timeout": str(ring_seconds)}
-        if trunk is not None and shown.get(CALLER_ID):
-            shown[CALLER_ID] = caller_id_for(shown[CALLER_ID], trunk, trunking.default_country)
-        line = commands.originate(dial_string(gateway, sent), shown, uuid=leg)
-        try:
-            originate(line, ring_seconds + 10.0)
+            self.originate_line(line, self.ring_seconds + 10.0)
         except ESLCommandFailed as exc:
-            cause = cause_of(str(exc))
+            raise OriginateFailed(cause_of(str(exc)), leg) from exc
         except ESLError as exc:
-            log.warning("dialer: leg %s through %s: %s", leg, gateway, exc)
-            cause = "NORMAL_TEMPORARY_FAILURE"
-        else:
-            _count(trunking, gateway, leg, "")
-            return ""
-        _count(trunking, gateway, leg, cause)
-        if not fails_over(cause, "", dialout.failover_causes):
-            return cause
-        log.warning("dialer: leg %s: trunk %s failed (%s), trying the next", leg, gateway, cause)
-    return cause
+            log.warning("dialer: leg %s through %s: %s", leg, dialled, exc)
+            raise OriginateFailed("NORMAL_TEMPORARY_FAILURE", leg) from exc
+        finally:
+            if self.router is not None and self.router.mailbox(leg) is listener:
+                self.router.unregister_call(leg)  # not when the answered leg's call took it
+        return leg
+
+    def refused(self, leg: str, dialled: str, cause: str) -> None:
+        """No call to put a leg in: the log line (above) and the metrics are its trace."""
+
+    def sip_status(self, leg: str) -> str:
+        return self.heard.pop(leg, "")
+
+
+class _SipStatus:
+    """A router mailbox for one dialled leg: keeps its far end's final SIP status."""
+
+    __slots__ = ("heard", "leg")
+    wants = frozenset({"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"})
+
+    def __init__(self, leg: str, heard: dict[str, str]) -> None:
+        self.leg, self.heard = leg, heard
+
+    def put_nowait(self, event: Event) -> None:
+        status = event.get("variable_sip_term_status")
+        if status and self.leg not in self.heard:
+            self.heard[self.leg] = status

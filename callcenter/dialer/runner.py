@@ -42,18 +42,21 @@ from sqlalchemy.orm import Session
 from callcenter.acd import messages as m
 from callcenter.acd.board import Board
 from callcenter.acd.dispatcher import Dispatcher
+from callcenter.calls.control import OriginateFailed
 from callcenter.dialer import pacing, placing, store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
-from callcenter.errors import DatabaseUnavailable, ESLError
+from callcenter.errors import CallCenterError, DatabaseUnavailable, ESLError
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
+from callcenter.esl.router import EventRouter
 from callcenter.events import types as events
 from callcenter.services.changes import Change, ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
+from callcenter.trunks.dialout import CONGESTION
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -204,9 +207,11 @@ class LineDone:
 
 @dataclass(frozen=True, slots=True)
 class LineUp:
-    """The line answered (its originate returned +OK)."""
+    """The line answered (its originate returned +OK) as leg ``answered`` (after a trunk
+    failed over, another than the line's first: its call reports under that one)."""
 
     leg: str
+    answered: str = ""
 
 
 @dataclass(slots=True)
@@ -284,6 +289,7 @@ class CampaignRunner:
         self._rates: store.AbandonRates | None = None
         self._decided = float("-inf")  # time.monotonic() of the last decision
         self._watched: float | None = None  # the clock's time of the last read of the agents
+        self._ended_unseen: deque[str] = deque(maxlen=64)  # ended before their LineUp
 
     @property
     def feedback(self) -> pacing.Feedback:
@@ -327,6 +333,10 @@ class CampaignRunner:
             line = self.lines.get(news.leg)
             if line is not None:
                 line.answered = self.clock.now()
+                if news.answered and news.answered != news.leg:  # another trunk's leg
+                    del self.lines[news.leg]
+                    if news.answered not in self._ended_unseen:  # its call did not end first
+                        self.lines[news.answered] = line
             return False
         if isinstance(news, LineDone):
             self._ended(news)
@@ -344,6 +354,8 @@ class CampaignRunner:
 
     def _ended(self, done: LineDone) -> None:
         line = self.lines.pop(done.leg, None)
+        if line is None:
+            self._ended_unseen.append(done.leg)  # its LineUp (another trunk's leg) may follow
         if not done.counted:
             return
         self.measuring.dials += 1
@@ -501,33 +513,38 @@ class CampaignRunner:
 
     def _offer(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str) -> None:
         """Preview: the agent's phone rings first (``cc_preview``: its reservation); on
-        answer ``dialer.calls`` whispers the lead and dials it if the agent presses 1."""
+        answer ``dialer.calls`` whispers the lead and dials it if the agent presses 1. Not
+        placed, whatever the reason (an error included), the agent and the lead are given
+        back at once."""
         answer = m.OneShot()
         reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
-        granted = answer.get(2.0)
-        channel = self.dialer.channel()
         placed = False
-        if isinstance(granted, m.Reservation) and granted.granted and channel is not None:
-            tags = {
-                "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
-                "cc_campaign": self.name, "cc_lead": str(lead.id), "cc_preview": reservation,
-                "cc_agent": agent, "originate_timeout": str(spec.ring_seconds),
-                "origination_caller_id_number": lead.phone.lstrip("+"),
-                "origination_caller_id_name": f"preview {spec.name}"[:64],
-            }  # fmt: skip
-            dial = f"user/{agent}@{self.dialer.agents_domain}"
-            try:
-                channel.bgapi(commands.originate(dial, tags, uuid=leg), spec.ring_seconds + 10.0)
-                placed = True
-            except ESLError as exc:
-                log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
-                         lead.id, exc)  # fmt: skip
+        try:
+            granted = answer.get(2.0)
+            channel = self.dialer.channel()
+            if isinstance(granted, m.Reservation) and granted.granted and channel is not None:
+                tags = {
+                    "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
+                    "cc_campaign": self.name, "cc_lead": str(lead.id), "cc_preview": reservation,
+                    "cc_agent": agent, "originate_timeout": str(spec.ring_seconds),
+                    "origination_caller_id_number": lead.phone.lstrip("+"),
+                    "origination_caller_id_name": f"preview {spec.name}"[:64],
+                }  # fmt: skip
+                line = commands.originate(f"user/{agent}@{self.dialer.agents_domain}", tags,
+                                          uuid=leg)  # fmt: skip
+                try:
+                    channel.bgapi(line, spec.ring_seconds + 10.0)
+                    placed = True
+                except ESLError as exc:
+                    log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
+                             lead.id, exc)  # fmt: skip
+        finally:
+            if not placed:
+                self.dialer.dispatcher.release(reservation)
+                self.dialer.release_lead(lead.id)
         if placed:
             self.inbox.put(LineUp(leg))
             return
-        self.dialer.dispatcher.release(reservation)
-        with self.dialer.database.session_scope() as session:
-            store.release(session, lead.id, datetime.now(UTC))
         self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
@@ -543,24 +560,23 @@ class CampaignRunner:
         if not tags["origination_caller_id_number"]:
             del tags["origination_caller_id_number"]
         channel = self.dialer.channel()
-        cause = placing.LIMITED
+        placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
         if channel is not None and channel.connected:
-            cause = placing.place(
+            placed = placing.place(
                 channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
-                route=spec.route, trunks=spec.trunks,
+                route=spec.route, trunks=spec.trunks, router=self.dialer.router,
             )  # fmt: skip
-        if cause == placing.LIMITED:  # not dialled (ESL down, trunks full): due again
-            with self.dialer.database.session_scope() as session:
-                store.release(session, lead.id, datetime.now(UTC))
+        if isinstance(placed, str):
+            self.inbox.put(LineUp(leg, placed))
+            return
+        if placing.dialled_nothing(placed):  # ESL down, trunks full: due again
+            self.dialer.release_lead(lead.id)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
             return
-        if not cause:
-            self.inbox.put(LineUp(leg))
-            return
-        outcome = placing.outcome_of(cause)
+        outcome = placing.outcome_of(placed.cause)
         at = datetime.now(UTC)
         with self.dialer.database.session_scope() as session:
-            store.record_attempt(session, lead.id, outcome, at, call_uuid=leg)
+            store.record_attempt(session, lead.id, outcome, at, call_uuid=placed.leg)
         self.dialer.metrics_dial(self.name, outcome)
         self.inbox.put(LineDone(leg, outcome))
 
@@ -578,6 +594,7 @@ class Dialer:
         metrics: DialerMetrics | None = None,
         agents_domain: str = "callcenter",
         clock: DialerClock | None = None,
+        router: EventRouter | None = None,
     ) -> None:
         self.database = database
         self.clock = clock or DialerClock()  # read by each runner at each tick
@@ -588,6 +605,7 @@ class Dialer:
         self.group = Group()
         self.metrics = metrics
         self.agents_domain = agents_domain
+        self.router = router  # where a failed leg's SIP status is heard (trunk failover)
         self._greenlet: gevent.Greenlet | None = None
         self._wake = Event()
 
@@ -667,6 +685,15 @@ class Dialer:
             spec = runner.spec
             if spec is None or not spec.agents or event.agent_extension in spec.agents:
                 runner.inbox.put(AgentFreed(event.agent_extension))
+
+    def release_lead(self, lead: int) -> None:
+        """A claimed lead not called after all (a preview skipped, nothing dialled): due
+        again now, no attempt counted (the database down: ``release_stale`` does it later)."""
+        try:
+            with self.database.session_scope() as session:
+                store.release(session, lead, datetime.now(UTC))
+        except CallCenterError as exc:
+            log.error("dialer: lead %s not released: %s", lead, exc)
 
     def line_done(self, campaign: str, done: LineDone) -> None:
         runner = self.runners.get(campaign)

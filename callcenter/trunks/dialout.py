@@ -1,10 +1,13 @@
 """Sending a caller to an external number: the outbound route's trunks in order (failover),
 each within its limits and sent the number the way it wants it, then a bridge.
 
-Every attempt is a leg of the call (its CDR leg: the dial string names the trunk, the leg
-its cause). A failure that means "this carrier could not" (``trunks.failover``) tries the
-next trunk; the callee's answer (busy, no answer) ends the attempts. A trunk at its channel
-limit is skipped; one at its CPS limit is waited for at most ``CPS_WAIT`` seconds.
+One loop, ``dial_trunks``, places every external call: a live call's (``first_answer``:
+every attempt a leg of the call, its CDR leg: the dial string names the trunk, the leg its
+cause) and a campaign's, which has no call until it answers (``dialer.placing``). A failure
+that means "this carrier could not" (``trunks.failover``: its cause, or the far end's SIP
+status) tries the next trunk; the callee's answer (busy, no answer) ends the attempts. A
+trunk at its channel limit is skipped; one at its CPS limit is waited for at most
+``CPS_WAIT`` seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Protocol
 
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.features import busy_then_hang_up
@@ -91,6 +96,84 @@ def transfer_out(
     control.bridge(leg)
 
 
+class Originator(Protocol):
+    """How ``dial_trunks`` rings one trunk: for a live call (``CallLegs``: a leg of the call,
+    each attempt a CDR leg) or for no call yet (the dialer's parked leg, ``dialer.placing``)."""
+
+    @property
+    def label(self) -> str: ...  # who dials, in log lines: "call <uuid>", "dialer"
+
+    def caller_id(self, trunk: TrunkSpec, configured: str | None) -> str | None:
+        """The caller ID sent through ``trunk`` (None: the leg's own)."""
+        ...
+
+    def originate(self, dialled: str, variables: dict[str, str], leg: str) -> str:
+        """The answered leg's UUID; raises ``OriginateFailed``."""
+        ...
+
+    def refused(self, leg: str, dialled: str, cause: str) -> None: ...
+
+    def sip_status(self, leg: str) -> str: ...
+
+
+def dial_trunks(
+    trunking: Trunking,
+    dialout: Dialout,
+    variables: dict[str, str],
+    originator: Originator,
+    first_leg: str | None = None,
+) -> str | OriginateFailed:
+    """The route's trunks in order, each within its limits and sent the number its way, a
+    fresh leg UUID each (``first_leg`` for the first, when given): the answered leg's UUID,
+    or the failure that ended the attempts (``CONGESTION`` with no leg: nothing was dialled,
+    every trunk at its limits). A failure ``trunks.failover`` says another carrier could
+    fix (its cause, or the far end's SIP status) tries the next trunk."""
+    failure = OriginateFailed(CONGESTION)  # every trunk at its limits
+    who = originator.label
+    for gateway in dialout.gateways:
+        trunk = trunking.directory.get(gateway)
+        leg, first_leg = first_leg or str(uuidlib.uuid4()), None
+        try:
+            sent = _number_for(dialout, trunk, trunking.default_country)
+        except InvalidNumber as exc:
+            log.error("%s: trunk %s: %s", who, gateway, exc.message)
+            failure = OriginateFailed("INVALID_NUMBER_FORMAT", leg)
+            originator.refused(leg, f"sofia/gateway/{gateway}/{dialout.number}", failure.cause)
+            continue
+        dialled = dial_string(gateway, sent)
+        why = _limited(trunking, trunk, gateway, leg)
+        if why:
+            log.warning("%s: trunk %s skipped: %s", who, gateway, why)
+            originator.refused(leg, dialled, CONGESTION)
+            continue
+        log.info("%s: %s through route %s, trunk %s as %s", who, dialout.number, dialout.route,
+                 gateway, sent)  # fmt: skip
+        shown = {**variables, TRUNK_VARIABLE: gateway}
+        if trunk is not None:  # the caller ID in the trunk's style too, when it is a number
+            caller_id = originator.caller_id(trunk, variables.get(CALLER_ID))
+            if caller_id is not None:
+                shown[CALLER_ID] = caller_id
+        try:
+            answered = originator.originate(dialled, shown, leg)
+        except OriginateFailed as exc:
+            failure = exc
+            _count(trunking, gateway, leg, failure.cause)
+            originator.refused(leg, dialled, failure.cause)
+        except BaseException:
+            _count(trunking, gateway, leg, "NORMAL_TEMPORARY_FAILURE")
+            raise
+        else:
+            _count(trunking, gateway, leg, "")
+            return answered
+        sip = originator.sip_status(failure.leg) if failure.leg else ""
+        if not fails_over(failure.cause, sip, dialout.failover_causes):
+            log.info("%s: %s on trunk %s: no failover", who, failure.cause, gateway)
+            return failure
+        log.warning("%s: trunk %s failed (%s%s), trying the next", who, gateway, failure.cause,
+                    f", SIP {sip}" if sip else "")  # fmt: skip
+    return failure
+
+
 def first_answer(
     control: CallControl,
     trunking: Trunking,
@@ -99,57 +182,43 @@ def first_answer(
     ring_seconds: float,
 ) -> str | OriginateFailed:
     """The answered leg's UUID, or the failure that ended the attempts (every external
-    call the engine places goes this way: transfers, agents' calls, queue callbacks)."""
-    failure = OriginateFailed(CONGESTION)  # every trunk at its limits
-    for gateway in dialout.gateways:
-        trunk = trunking.directory.get(gateway)
-        leg = str(uuidlib.uuid4())
-        try:
-            sent = _number_for(dialout, trunk, trunking.default_country)
-        except InvalidNumber as exc:
-            log.error("call %s: trunk %s: %s", control.uuid, gateway, exc.message)
-            failure = OriginateFailed("INVALID_NUMBER_FORMAT", leg)
-            _refused(control, leg, f"sofia/gateway/{gateway}/{dialout.number}", failure.cause)
-            continue
-        why = _limited(trunking, trunk, gateway, leg)
-        if why:
-            log.warning("call %s: trunk %s skipped: %s", control.uuid, gateway, why)
-            _refused(control, leg, dial_string(gateway, sent), CONGESTION)
-            continue
-        log.info(
-            "call %s: %s through route %s, trunk %s as %s",
-            control.uuid, dialout.number, dialout.route, gateway, sent,
+    call of a live call goes this way: transfers, agents' calls, queue callbacks, a
+    preview's lead)."""
+    return dial_trunks(trunking, dialout, variables, CallLegs(control, trunking, ring_seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class CallLegs:
+    """``dial_trunks`` for a live call: each attempt a leg of the call (its CDR leg)."""
+
+    control: CallControl
+    trunking: Trunking
+    ring_seconds: float
+
+    @property
+    def label(self) -> str:
+        return f"call {self.control.uuid}"
+
+    def caller_id(self, trunk: TrunkSpec, configured: str | None) -> str | None:
+        return _caller_id(self.control, self.trunking, trunk, configured)
+
+    def originate(self, dialled: str, variables: dict[str, str], leg: str) -> str:
+        return self.control.originate(
+            dialled, role=LegRole.OUTBOUND, variables=variables, timeout=self.ring_seconds,
+            leg_uuid=leg,
         )  # fmt: skip
-        shown = {**variables, TRUNK_VARIABLE: gateway}
-        if trunk is not None:  # the caller ID in the trunk's style too, when it is a number
-            shown[CALLER_ID] = _caller_id(control, trunking, trunk, variables.get(CALLER_ID))
-        try:
-            answered = control.originate(
-                dial_string(gateway, sent),
-                role=LegRole.OUTBOUND,
-                variables=shown,
-                timeout=ring_seconds,
-                leg_uuid=leg,
-            )
-        except OriginateFailed as exc:
-            failure = exc
-            _count(trunking, gateway, leg, failure.cause)
-            _refused(control, leg, dial_string(gateway, sent), failure.cause)
-        except BaseException:
-            _count(trunking, gateway, leg, "NORMAL_TEMPORARY_FAILURE")
-            raise
-        else:
-            _count(trunking, gateway, leg, "")
-            return answered
-        sip = _sip_status(control, failure.leg)
-        if not fails_over(failure.cause, sip, dialout.failover_causes):
-            log.info("call %s: %s on trunk %s: no failover", control.uuid, failure.cause, gateway)
-            return failure
-        log.warning(
-            "call %s: trunk %s failed (%s%s), trying the next",
-            control.uuid, gateway, failure.cause, f", SIP {sip}" if sip else "",
-        )  # fmt: skip
-    return failure
+
+    def refused(self, leg: str, dialled: str, cause: str) -> None:
+        """An attempt that never had a channel (``-ERR GATEWAY_DOWN`` before any event, the
+        limiter's refusal, a number the trunk cannot take) is a leg of the CDR all the same;
+        a leg FreeSWITCH did create keeps what its events said."""
+        timeline = self.control.call.timeline
+        if timeline.leg(leg) is None:
+            timeline.refused_leg(leg, dialled, cause, time.time_ns() // 1000)
+
+    def sip_status(self, leg: str) -> str:
+        timeline = self.control.call.timeline.leg(leg)
+        return timeline.sip_status if timeline is not None else ""
 
 
 def _caller_id(
@@ -165,14 +234,6 @@ def _caller_id(
     return caller_id_for(call.from_number, trunk, trunking.default_country, read_in=read_in)
 
 
-def _refused(control: CallControl, leg: str, dialled: str, cause: str) -> None:
-    """An attempt that never had a channel (``-ERR GATEWAY_DOWN`` before any event, the
-    limiter's refusal, a number the trunk cannot take) is a leg of the CDR all the same; a
-    leg FreeSWITCH did create keeps what its events said."""
-    if control.call.timeline.leg(leg) is None:
-        control.call.timeline.refused_leg(leg, dialled, cause, time.time_ns() // 1000)
-
-
 def _count(trunking: Trunking, gateway: str, leg: str, cause: str) -> None:
     """One attempt in the metrics; a failed one's channel freed at once (an originate that
     failed before a channel existed has no hang-up to free it)."""
@@ -181,8 +242,3 @@ def _count(trunking: Trunking, gateway: str, leg: str, cause: str) -> None:
         trunking.metrics.attempt(gateway, answered=answered, cause=cause)
     if not answered and trunking.limiter is not None:
         trunking.limiter.release(gateway, leg)  # no channel: its hang-up may never come
-
-
-def _sip_status(control: CallControl, leg: str) -> str:
-    timeline = control.call.timeline.leg(leg) if leg else None
-    return timeline.sip_status if timeline is not None else ""
