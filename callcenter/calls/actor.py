@@ -69,7 +69,8 @@ class CallActor:
         close: the call stays live in FreeSWITCH and in the database, to be adopted."""
         try:
             self._mirror(self)
-            if self.call.adopted and self.call.state is CallState.BRIDGED:
+            if self.call.adopted and self.call.state is CallState.BRIDGED and not self.call.dialer:
+                # (a campaign's call goes to its runner, which stores its attempt if need be)
                 log.info("call %s: adopted while bridged; watching it", self.call.uuid)
             else:
                 self._drive()

@@ -191,6 +191,8 @@ class Call:
             entry=dump.get("variable_cc_entry") or "inbound",
         )
         call.callback = _callback_of(dump.get)
+        if call.entry == "dialer":  # a campaign's call: its runner, not the DID's route
+            call.dialer = _dialer_of(dump.get)
         leg = _times_from_dump(call.caller, dump)
         leg.channel_name = dump.get("Channel-Name", "")
         if leg.bridged_us or dump.get("Other-Leg-Unique-ID"):

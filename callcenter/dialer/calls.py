@@ -18,10 +18,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from gevent import GreenletExit
+from sqlalchemy import select
 
 from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
+from callcenter.acd.music import break_media
 from callcenter.calls.control import CallControl, Channel, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.dialer import amd, store
@@ -30,11 +35,16 @@ from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
-from callcenter.errors import InvalidNumber, InvalidOutboundRoute, NoOutboundRoute
+from callcenter.errors import (
+    ESLError,
+    InvalidNumber,
+    InvalidOutboundRoute,
+    NoOutboundRoute,
+)
 from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
-from callcenter.store.models import Lead
+from callcenter.store.models import Campaign, Lead
 from callcenter.trunks.dialout import CALLER_ID, first_answer
-from callcenter.vocabulary import Direction, LegRole, RouteTarget
+from callcenter.vocabulary import CallState, Direction, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
 
@@ -67,77 +77,89 @@ class DialerCalls:
         call = control.call
         assert call.dialer is not None
         campaign, lead, preview = call.dialer
+        if call.adopted:
+            self._adopted(control, campaign, lead, preview)
+            return
         if preview:
             self._preview(control, campaign, lead, preview)
             return
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer")
         spec = self.dialer.spec(campaign)
-        outcome, agent = Outcome.NO_ANSWER, None  # gone before a verdict: not reached
-        found: Detection | None = None
+        line = _Line(campaign, lead)  # gone before a verdict: not reached
         try:
             if spec is None:  # the campaign stopped meanwhile
-                outcome = Outcome.FAILED
+                line.outcome = Outcome.FAILED
                 control.hangup("NORMAL_CLEARING")
                 return
-            if spec.mode is CampaignMode.BROADCAST:
-                outcome = Outcome.ANSWERED
+            if spec.mode is CampaignMode.BROADCAST:  # its line lasts as long as its flow
+                line.outcome = Outcome.ANSWERED
+                self._store(control, line)  # now: a flow may outlast STALE_CLAIM
                 self._to_flow(control, spec.flow)
                 return
             settings = self.amd_settings(control.channel)  # the call's node's
-            found = amd.detect(control, settings)
-            if found.verdict is Verdict.MACHINE:
-                outcome = Outcome.MACHINE
-                self._machine(control, spec, settings)
+            line.found = amd.detect(control, settings)
+            if line.found.verdict is Verdict.MACHINE:
+                line.outcome = Outcome.MACHINE
+                self._machine(control, spec, settings, line)
                 return
             amd.stop(control, settings)  # its media bug off before the agent's audio
-            outcome = Outcome.ABANDONED  # until an agent has it
-            agent = self._connect(control, spec, _budget(spec, settings, found))
-            if agent is not None:
-                outcome = Outcome.ANSWERED
-                self._screen_pop(control, campaign, lead, agent)
+            line.outcome = Outcome.ABANDONED  # until an agent has it
+            line.agent = self._connect(control, spec, _budget(spec, settings, line.found))
+            if line.agent is not None:
+                line.outcome = Outcome.ANSWERED
+                self._screen_pop(control, campaign, lead, line.agent)
                 return
             self._safe_harbor(control, spec, lead)
+        except GreenletExit:  # the engine stops: the call stays up, the next run adopts it
+            line.left = True
+            raise
         finally:
-            self._record(control, campaign, lead, outcome, agent, found)
+            self._record(control, line)
 
     # -- a preview: the agent first -------------------------------------------------------
 
     def _preview(self, control: CallControl, campaign: str, lead: int, reservation: str) -> None:
         """The agent answered the lead's offer: "1" dials it and bridges, anything else (or
-        nothing in 10 s) skips it (the lead is due again, no attempt counted)."""
+        nothing in 10 s, or the agent hanging up) skips it (the lead is due again, no
+        attempt counted)."""
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
         self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
-        spec = self.dialer.spec(campaign)
-        number = self._number(lead)
-        if spec is None or number is None:
-            control.hangup("NORMAL_CLEARING")
-            return
-        control.set_variable("tts_engine", self.tts[0])
-        control.set_variable("tts_voice", self.tts[1])
-        control.execute(
-            "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip", timeout=30.0
-        )
-        accepted = control.collect_digits(
-            PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
-            regex=r"[0-9]", variable="cc_preview_choice",
-        ).value  # fmt: skip
-        if accepted != "1":
-            with self.dialer.database.session_scope() as session:
-                store.release(session, lead, datetime.now(UTC))
-            self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
-            control.hangup("NORMAL_CLEARING")
-            return
-        outcome, agent = Outcome.FAILED, call.agent or call.to_number
+        spec, number, accepted = self.dialer.spec(campaign), None, False
         try:
-            outcome = self._dial_lead(control, spec, number)
-            if outcome is Outcome.ANSWERED:
-                self._screen_pop(control, campaign, lead, agent)
+            number = self._number(lead)
+            if spec is None or number is None:
+                return
+            control.set_variable("tts_engine", self.tts[0])
+            control.set_variable("tts_voice", self.tts[1])
+            control.execute(
+                "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip", timeout=30.0
+            )
+            accepted = control.collect_digits(
+                PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
+                regex=r"[0-9]", variable="cc_preview_choice",
+            ).value == "1"  # fmt: skip
         finally:
-            self._record(control, campaign, lead, outcome, agent)
-        if outcome is not Outcome.ANSWERED:
+            if not accepted:  # whatever ended it: the lead back, the runner's line done
+                self.dialer.release_lead(lead)
+                self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
+        if not accepted or spec is None or number is None:
+            control.hangup("NORMAL_CLEARING")
+            return
+        agent = call.agent or call.to_number
+        line = _Line(campaign, lead, Outcome.FAILED, agent)
+        try:
+            line.outcome = self._dial_lead(control, spec, number)
+            if line.outcome is Outcome.ANSWERED:
+                self._screen_pop(control, campaign, lead, agent)
+        except GreenletExit:  # the engine stops: the next run lets the agent go
+            line.left = True
+            raise
+        finally:
+            self._record(control, line)
+        if line.outcome is not Outcome.ANSWERED:
             control.play(TONE_NOT_REACHED, timeout=10.0)
             control.hangup("NORMAL_CLEARING")
 
@@ -164,7 +186,8 @@ class DialerCalls:
     # -- a person --------------------------------------------------------------------------
 
     def _connect(self, control: CallControl, spec: CampaignSpec, budget: float) -> str | None:
-        """An agent of the campaign bridged within ``budget`` seconds, or None."""
+        """An agent of the campaign bridged within ``budget`` seconds, or None. Whatever
+        happens, a reservation not bound to the call is given back at once."""
         deadline = time.monotonic() + budget
         view = self.dispatcher.read(agents_view(spec), timeout=RESERVE_WAIT)
         for extension in view.free if view is not None else ():
@@ -173,29 +196,49 @@ class DialerCalls:
                 break
             answer = m.OneShot()
             reservation = self.dispatcher.reserve(extension, answer, seconds=left + 5.0)
-            granted = answer.get(min(left, RESERVE_WAIT))
-            if not isinstance(granted, m.Reservation) or not granted.granted:
-                self.dispatcher.release(reservation)
-                continue
+            bridged = False
             try:
-                leg = control.originate(
-                    control.agent_dial_string(extension),
-                    role=LegRole.AGENT,
-                    extension=extension,
-                    variables={"sip_auto_answer": "true", "cc_campaign": spec.name},
-                    timeout=max(1.0, deadline - time.monotonic()),
-                    interruptible=False,
-                )
-            except OriginateFailed as exc:
-                log.info("call %s: agent %s not reached: %s", control.uuid, extension, exc.cause)
-                self.dispatcher.release(reservation)
-                continue
-            self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # time to dispose
-            control.bridge(leg)
-            log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
-                     extension)  # fmt: skip
-            return extension
+                granted = answer.get(min(left, RESERVE_WAIT))
+                if isinstance(granted, m.Reservation) and granted.granted:
+                    bridged = self._bridge_agent(control, spec, extension, deadline)
+            finally:
+                if bridged:
+                    self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # to dispose
+                else:
+                    self.dispatcher.release(reservation)
+            if bridged:
+                return extension
         return None
+
+    def _bridge_agent(
+        self, control: CallControl, spec: CampaignSpec, extension: str, deadline: float
+    ) -> bool:
+        """The agent's phone rung (auto-answer) and bridged to the lead; False when it was
+        not reached or the bridge failed (its leg hung up: the next agent may be tried)."""
+        try:
+            leg = control.originate(
+                control.agent_dial_string(extension),
+                role=LegRole.AGENT,
+                extension=extension,
+                variables={"sip_auto_answer": "true", "cc_campaign": spec.name},
+                timeout=max(1.0, deadline - time.monotonic()),
+                interruptible=False,
+            )
+        except OriginateFailed as exc:
+            log.info("call %s: agent %s not reached: %s", control.uuid, extension, exc.cause)
+            return False
+        try:
+            control.bridge(leg)
+        except ESLError as exc:  # the lead left just then, or FreeSWITCH refused
+            log.warning("call %s: bridge to agent %s failed: %s", control.uuid, extension, exc)
+            control.kill_leg(leg, "NORMAL_CLEARING")
+            return False
+        except BaseException:
+            control.kill_leg(leg, "NORMAL_CLEARING")
+            raise
+        log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
+                 extension)  # fmt: skip
+        return True
 
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
         if spec.safe_harbor_message:
@@ -220,8 +263,12 @@ class DialerCalls:
 
     # -- a machine -------------------------------------------------------------------------
 
-    def _machine(self, control: CallControl, spec: CampaignSpec, settings: AmdSettings) -> None:
+    def _machine(
+        self, control: CallControl, spec: CampaignSpec, settings: AmdSettings, line: _Line
+    ) -> None:
         if spec.amd is AmdAction.FLOW and spec.amd_flow:
+            self._store(control, line)  # now: a flow may outlast STALE_CLAIM
+            self._tell(control, line)  # it needs no agent: no longer a line to pace
             self._to_flow(control, spec.amd_flow)
             return
         if spec.amd is AmdAction.MESSAGE and spec.amd_message:
@@ -241,33 +288,111 @@ class DialerCalls:
 
     # -- the outcome -----------------------------------------------------------------------
 
-    def _record(
-        self,
-        control: CallControl,
-        campaign: str,
-        lead: int,
-        outcome: Outcome,
-        agent: str | None,
-        found: Detection | None = None,
-    ) -> None:
-        """The attempt stored, the runner told, ``campaign.call_ended`` published."""
+    def _record(self, control: CallControl, line: _Line) -> None:
+        """The attempt stored, the runner told, ``campaign.call_ended`` published (each
+        once: a flow's call was stored before its flow); none of it for a call the engine
+        left up as it stopped (the next run adopts it)."""
+        if line.left:
+            return
+        self._store(control, line)
+        self._tell(control, line)
+        control.emit(
+            CampaignCallEnded, campaign=line.campaign, lead_id=line.lead,
+            outcome=str(line.outcome), agent_extension=line.agent,
+            amd=str(line.found.verdict) if line.found else None,
+            amd_reason=str(line.found.reason) if line.found else None,
+        )  # fmt: skip
+        if line.outcome is Outcome.ABANDONED:
+            log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
+                        control.uuid, line.campaign)  # fmt: skip
+
+    def _store(self, control: CallControl, line: _Line) -> None:
+        if line.stored:
+            return
+        line.stored = True
         try:
             with self.dialer.database.session_scope() as session:
                 store.record_attempt(
-                    session, lead, outcome, datetime.now(UTC), call_uuid=control.uuid, agent=agent
-                )
+                    session, line.lead, line.outcome, datetime.now(UTC), call_uuid=control.uuid,
+                    agent=line.agent,
+                )  # fmt: skip
         except Exception:  # the call's own end must not be lost to it: logged, counted
             log.exception("call %s: campaign %s: attempt of lead %s not stored", control.uuid,
-                          campaign, lead)  # fmt: skip
-        self.dialer.line_done(campaign, LineDone(control.uuid, outcome))
-        control.emit(
-            CampaignCallEnded, campaign=campaign, lead_id=lead, outcome=str(outcome),
-            agent_extension=agent, amd=str(found.verdict) if found else None,
-            amd_reason=str(found.reason) if found else None,
-        )  # fmt: skip
-        if outcome is Outcome.ABANDONED:
-            log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
-                        control.uuid, campaign)  # fmt: skip
+                          line.campaign, line.lead)  # fmt: skip
+
+    def _tell(self, control: CallControl, line: _Line) -> None:
+        if not line.told:
+            line.told = True
+            self.dialer.line_done(line.campaign, LineDone(control.uuid, line.outcome))
+
+    # -- after a restart -------------------------------------------------------------------
+
+    def _adopted(self, control: CallControl, campaign: str, lead: int, preview: str) -> None:
+        """A campaign call the last run left up (it stopped or died): bridged, it goes on
+        (its attempt was stored at the bridge; stored now if that was lost); a preview's
+        agent not yet bridged is let go (the lead is due again); a broadcast's lead, or a
+        machine stored before its flow, runs the flow again; a lead still in detection or
+        waiting for an agent is past the safe harbor: abandoned, given the safe-harbor
+        message and hung up."""
+        call = control.call
+        call.timeline.direction = Direction.OUTBOUND
+        call.timeline.routed("dialer-preview" if preview else "dialer")
+        agent = (call.agent or call.to_number) if preview else None
+        line = _Line(campaign, lead, Outcome.ANSWERED, agent)
+        if call.state is CallState.BRIDGED:
+            self._store(control, line)  # a no-op when the last run stored it
+            log.info("call %s: campaign %s: adopted bridged; watching it", control.uuid, campaign)
+            return
+        if preview:
+            self.dialer.release_lead(lead)
+            control.hangup("NORMAL_CLEARING")
+            return
+        break_media(control)  # the last run's message may still play: what follows is ours
+        spec = self._spec(campaign)
+        with self.dialer.database.session_scope() as session:
+            stored = store.attempt_of(session, lead, control.uuid)
+        if spec is not None and (spec.mode is CampaignMode.BROADCAST or stored is Outcome.MACHINE):
+            log.info("call %s: campaign %s: adopted in its flow, which starts again",
+                     control.uuid, campaign)  # fmt: skip
+            if stored is None:  # the last run stopped before storing it
+                self._store(control, line)
+            self._to_flow(control, spec.amd_flow if stored is Outcome.MACHINE else spec.flow)
+            return
+        line.outcome = Outcome.ABANDONED
+        try:
+            if spec is None:
+                control.hangup("NORMAL_CLEARING")
+            else:
+                self._safe_harbor(control, spec, lead)
+        except GreenletExit:
+            line.left = True
+            raise
+        finally:
+            self._record(control, line)
+
+    def _spec(self, campaign: str) -> CampaignSpec | None:
+        """The campaign as its runner read it; at a start, before the runner's first tick,
+        as the database has it."""
+        spec = self.dialer.spec(campaign)
+        if spec is not None:
+            return spec
+        with self.dialer.database.session_scope() as session:
+            row = session.scalar(select(Campaign).where(Campaign.name == campaign))
+            return CampaignSpec.of(row) if row is not None else None
+
+
+@dataclass(slots=True)
+class _Line:
+    """One campaign call's attempt, as far as it is known: stored and told once each."""
+
+    campaign: str
+    lead: int
+    outcome: Outcome = Outcome.NO_ANSWER
+    agent: str | None = None
+    found: Detection | None = None
+    stored: bool = False  # the attempt is in the database
+    told: bool = False  # the runner has the line's end
+    left: bool = False  # the engine stopped with the call up: the next run's to record
 
 
 def _spoken(number: str) -> str:

@@ -245,8 +245,12 @@ def record_attempt(
 ) -> datetime | None:
     """A call to lead ``lead_id`` placed at ``at`` ended with ``outcome``: the attempt row,
     the lead's next attempt (None: it is done, or waits for its disposition after a live
-    answer), the campaign day's counts, and an ``abandon`` audit row for an abandoned call."""
+    answer), the campaign day's counts, and an ``abandon`` audit row for an abandoned call.
+    A call already recorded (``call_uuid``: by an engine that stopped, its call adopted) is
+    not counted twice: nothing changes, its lead's next attempt is returned."""
     lead, campaign = _lead(session, lead_id)
+    if call_uuid is not None and attempt_of(session, lead_id, call_uuid) is not None:
+        return lead.next_attempt_at if lead.state is LeadState.PENDING else None
     rules = rules_of(campaign)
     session.add(
         LeadAttempt(
@@ -303,6 +307,16 @@ def record_attempt(
         )
     session.flush()
     return following
+
+
+def attempt_of(session: Session, lead_id: int, call_uuid: str) -> Outcome | None:
+    """How call ``call_uuid`` to lead ``lead_id`` was recorded, or None: not yet."""
+    found = session.scalar(
+        select(LeadAttempt.outcome)
+        .where(LeadAttempt.lead_id == lead_id, LeadAttempt.call_uuid == call_uuid)
+        .limit(1)
+    )
+    return Outcome(found) if found is not None else None
 
 
 def _count(session: Session, rules: CampaignRules, at: datetime, outcome: Outcome) -> None:

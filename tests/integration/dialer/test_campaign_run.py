@@ -63,8 +63,8 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
             name=name, state=CampaignState.STOPPED, queue=queue,
             window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
             caller_id="+12125550199",
-            safe_harbor_message=SAFE_HARBOR,
-            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP, **fields},
+            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP,
+               "safe_harbor_message": SAFE_HARBOR, **fields},
         )  # fmt: skip
         session.add(campaign)
         session.flush()

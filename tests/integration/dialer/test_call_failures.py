@@ -1,0 +1,375 @@
+"""A campaign's calls when something fails on the way (issue 17's review): the agent hanging
+up during a preview's whisper, a bridge refused or the lead leaving while an agent's phone
+rings, a flow longer than a claim lasts, a trunk failing over on its SIP status, and an
+engine restarting mid call. The engine, the simulator over TCP and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.acd.board import Board
+from callcenter.app import App
+from callcenter.dialer import runner as runner_module
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.vocabulary import AmdAction, CampaignMode, LeadState
+from callcenter.errors import UnsafeValue
+from callcenter.services import campaigns
+from callcenter.services.actor import Actor
+from callcenter.sim import AgentBehaviour, Simulator, Voice
+from callcenter.sim import api as sim_api
+from callcenter.sim.events import SimEvent
+from callcenter.sim.traffic import TrafficModel, TrafficProfile
+from callcenter.store.models import LeadAttempt
+from callcenter.store.repos import OutboundRouteRepository
+from callcenter.vocabulary import AgentState, AgentStatus, Disposition
+from tests.integration.calls.conftest import EngineFactory
+from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
+from tests.integration.calls.test_failures import cdr_count
+from tests.integration.calls.test_queues import _set_status, setup_queue
+from tests.integration.dialer.test_campaign_run import (
+    _attempts,
+    _campaign,
+    _lead,
+    _one_lead,
+    _route,
+    _start,
+)
+from tests.integration.ivr.test_every_node import flows_dir
+from tests.support import until
+
+LONG_TONE = "tone_stream://%(600000,0,440)"  # 10 simulated minutes: 30 s here
+PATIENT = Voice(silence=0.3, speech=0.7, patience=3000.0)  # waits 150 s for someone to speak
+TALKER = AgentBehaviour(answer_delay=1.0, talk_time=600.0, voice=PATIENT)  # stays on the line
+BROADCAST_FLOW = f"""\
+version: 1
+name: bcast
+start: say
+sounds: /snd
+nodes:
+  say: {{type: play, prompts: "{LONG_TONE}", next: bye}}
+  bye: {{type: hangup}}
+"""
+
+
+def _free(app: App, extension: str) -> bool:
+    """Asked of the dispatcher: behind every message posted before, as a release is."""
+    return bool(app.dispatcher.read(lambda board, now: board.agents[extension].free(now)))
+
+
+def _all_attempts(app: App, phone: str) -> list[LeadAttempt]:
+    with app.database.session_scope() as session:
+        rows = list(session.scalars(select(LeadAttempt).where(LeadAttempt.phone == phone)))
+        session.expunge_all()
+        return rows
+
+
+def _lead_channel(sim: Simulator, campaign: str) -> str | None:
+    for channel in sim.channels:
+        tags = channel.variables
+        if tags.get("cc_entry") == "dialer" and tags.get("cc_campaign") == campaign:
+            return channel.uuid
+    return None
+
+
+def test_the_agent_hanging_up_during_a_previews_whisper_gives_the_lead_back(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the CallGone of the whisper went past store.release and line_done: the lead stayed
+    # claimed and the runner's line was never done (a paused campaign's runner never ended)
+    number = "+15557610001"
+    app = _one_lead(engine(), sim, "fail1", "4761", number, TALKER, mode=CampaignMode.PREVIEW)
+
+    def whispering() -> str | None:
+        for channel in sim.channels:
+            if channel.variables.get("cc_preview") and channel.application == "playback":
+                return channel.uuid
+        return None
+
+    agent_leg = until(whispering, timeout=20)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail1")
+    sim.hangup(agent_leg)  # the agent puts the phone down before pressing a key
+    assert wait_cdr(app, agent_leg, timeout=20)
+    until(lambda: "fail1" not in app.dialer.runners, timeout=20)  # its line done: it ends
+    lead = _lead(app, number)
+    assert lead.state is LeadState.PENDING and lead.attempts == 0
+    assert _attempts(app, "fail1") == {}
+    assert not [c for c in sim.core.commands if "originate" in c.line and "15557610001" in c.line
+                and "sofia/gateway" in c.line]  # fmt: skip
+
+
+def test_a_bridge_freeswitch_refuses_frees_that_agent_and_the_next_one_takes_the_lead(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # control.bridge raising escaped: no next agent, the agent's leg left up, the agent held
+    app = engine()
+    _route(app)
+    number = "+15557620001"
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): TALKER})
+    for ext in ("4771", "4772"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=5.0))  # auto-answer: 0.3 s
+    setup_queue(app, "fail2q", {"4771": {}, "4772": {}}, did="8771")
+    _campaign(app, "fail2", "fail2q", [number])
+    bridge = sim_api.HANDLERS["uuid_bridge"]
+    refused: list[str] = []
+
+    def refusing(api: sim_api.Api, argv: list[str], args: str) -> str:
+        if not refused:
+            refused.append(argv[1])  # the agent's leg
+            return "-ERR Invalid uuid\n"
+        return bridge(api, argv, args)
+
+    monkeypatch.setitem(sim_api.HANDLERS, "uuid_bridge", refusing)
+    _start(app, "fail2")
+    until(lambda: number in _attempts(app, "fail2"), timeout=30)
+    attempt = _attempts(app, "fail2")[number]
+    [first_leg] = refused
+    first = sim.core.commands  # the refused agent: the one whose leg was dialled first
+    rung = [c.line for c in first if "originate" in c.line and first_leg in c.line]
+    first_agent = "4771" if "user/4771@" in rung[0] else "4772"
+    other = "4772" if first_agent == "4771" else "4771"
+    assert (attempt.outcome, attempt.agent) == (Outcome.ANSWERED, other)
+    assert sim.channel(first_leg) is None  # its leg hung up
+    assert _free(app, first_agent)  # and the agent given back, while the lead talks on
+    assert attempt.call_uuid is not None
+    assert any(c.partner for c in sim.channels if c.uuid == attempt.call_uuid)
+    sim.hangup(attempt.call_uuid)
+    assert wait_cdr(app, attempt.call_uuid, timeout=20).agent_extension == other
+    until(lambda: settled(app))
+
+
+def test_a_lead_leaving_while_the_agents_phone_rings_gives_the_agent_back_at_once(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the CallGone of the agent's ringing left its reservation to expire (about 7 s)
+    number = "+15557630001"
+    app = _one_lead(engine(), sim, "fail3", "4781", number, TALKER)
+    left: list[str] = []
+
+    def hang_up_the_lead(event: SimEvent) -> None:
+        if event.name != "CHANNEL_CREATE" or event.get("variable_cc_role") != "agent" or left:
+            return
+        lead = _lead_channel(sim, "fail3")  # the agent's phone starts ringing: the lead leaves
+        if lead is not None:
+            left.append(lead)
+            sim.core.spawn(sim.hangup, lead, name="lead-leaves")
+
+    sim.on_event(hang_up_the_lead)
+    until(lambda: bool(left), timeout=30)
+    [lead] = left
+    cdr = wait_cdr(app, lead, timeout=20)
+    assert cdr.agent_extension is None
+    assert _free(app, "4781")  # at once: the reservation was released, not left to expire
+    assert _attempts(app, "fail3")[number].outcome is Outcome.ABANDONED
+    until(lambda: settled(app))
+
+
+def test_a_broadcast_call_is_recorded_before_its_flow_and_stays_a_line_until_it_ends(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    # the attempt was stored once the flow returned: a flow over STALE_CLAIM (600 s) let
+    # release_stale make the lead due again while the call was still on
+    app = engine(CALLCENTER_DIALPLANS_DIR=str(flows_dir(tmp_path, bcast=BROADCAST_FLOW)))
+    _route(app)
+    number = "+15557640001"
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): TALKER})
+    setup_queue(app, "fail4q", {}, did="8781")
+    _campaign(app, "fail4", "fail4q", [number], mode=CampaignMode.BROADCAST, flow="bcast",
+              max_lines=1)  # fmt: skip
+    _start(app, "fail4")
+    until(lambda: number in _attempts(app, "fail4"), timeout=30)
+    attempt = _attempts(app, "fail4")[number]
+    assert attempt.outcome is Outcome.ANSWERED and attempt.call_uuid is not None
+    assert _lead(app, number).state is not LeadState.DIALING  # release_stale cannot take it
+    call = attempt.call_uuid
+    until(lambda: any(c.uuid == call and c.application == "playback" for c in sim.channels))
+    runner = app.dialer.runners["fail4"]
+    assert list(runner.lines) == [call]  # still a line: max_lines counts it
+    sim.hangup(call)
+    assert wait_cdr(app, call, timeout=20)
+    until(lambda: not runner.lines, timeout=10)
+    assert len(_all_attempts(app, number)) == 1
+    until(lambda: settled(app))
+
+
+def test_a_machine_sent_to_a_flow_is_recorded_before_it(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    app = engine(CALLCENTER_DIALPLANS_DIR=str(flows_dir(tmp_path, bcast=BROADCAST_FLOW)))
+    number = "+15557650001"
+    machine = AgentBehaviour(
+        answer_delay=1.0, machine=True,
+        voice=Voice(machine=True, silence=0.3, speech=6.0, beep_gap=0.5, patience=None),
+    )  # fmt: skip
+    _one_lead(app, sim, "fail5", "4791", number, machine, amd=AmdAction.FLOW, amd_flow="bcast")
+    until(lambda: number in _attempts(app, "fail5"), timeout=30)
+    attempt = _attempts(app, "fail5")[number]
+    assert attempt.outcome is Outcome.MACHINE and attempt.call_uuid is not None
+    call = attempt.call_uuid
+    until(lambda: any(c.uuid == call and c.application == "playback" for c in sim.channels))
+    assert call not in app.dialer.runners["fail5"].lines  # needs no agent: not paced as one
+    sim.hangup(call)
+    assert wait_cdr(app, call, timeout=20)
+    assert len(_all_attempts(app, number)) == 1
+    until(lambda: settled(app))
+
+
+def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_fresh_leg(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # placing copied first_answer's loop without the SIP status (a 502 mapped to a cause the
+    # route does not list ended the attempts) and dialled every trunk as the same leg
+    app = engine()
+    with app.database.session_scope() as session:
+        OutboundRouteRepository(session).add(
+            "fail6", r"^\+1555766\d+$", "carrier-x", failover_gateways="carrier-y",
+            failover_causes="sip:5xx",
+        )  # fmt: skip
+    app.outbound.reload()
+    number = "+15557660001"
+    sim.gateways.carrier("carrier-x", AgentBehaviour(fail_cause="NETWORK_OUT_OF_ORDER"))  # 502
+    sim.gateways.carrier("carrier-y", TALKER)
+    try:
+        sim.register_agent("4801", AgentBehaviour(answer_delay=0.5))
+        setup_queue(app, "fail6q", {"4801": {}}, did="8801")
+        _campaign(app, "fail6", "fail6q", [number], outbound_route="fail6")
+        _start(app, "fail6")
+        until(lambda: number in _attempts(app, "fail6"), timeout=30)
+        attempt = _attempts(app, "fail6")[number]
+        assert (attempt.outcome, attempt.agent) == (Outcome.ANSWERED, "4801")
+        dialled = [c.line for c in sim.core.commands if "sofia/gateway/carrier-" in c.line]
+        assert ["carrier-x" in dialled[0], "carrier-y" in dialled[1]] == [True, True]
+        legs = [line.split("origination_uuid=", 1)[1].split(",", 1)[0].split("}")[0]
+                for line in dialled]  # fmt: skip
+        assert len(set(legs)) == 2 and attempt.call_uuid == legs[1]
+        assert attempt.call_uuid is not None
+        sim.hangup(attempt.call_uuid)
+        assert wait_cdr(app, attempt.call_uuid, timeout=20)
+        until(lambda: not app.dialer.runners["fail6"].lines, timeout=10)  # re-keyed, then done
+    finally:
+        sim.gateways.carrier("carrier-x", None)
+        sim.gateways.carrier("carrier-y", None)
+    until(lambda: settled(app))
+
+
+def _playbacks(sim: Simulator) -> Callable[[str], int]:
+    """How many playbacks each call has started (CHANNEL_EXECUTE): a new run's starts only
+    once the last run's is broken off, FreeSWITCH queueing executes behind the one running."""
+    started: list[str] = []
+    sim.on_event(
+        lambda e: (
+            started.append(e.unique_id)
+            if e.name == "CHANNEL_EXECUTE" and e.get("Application") == "playback"
+            else None
+        )
+    )
+    return started.count
+
+
+def _waiting_agent_gone(board: Board, extension: str) -> bool:
+    agent = board.agents.get(extension)
+    return agent is not None and agent.state is AgentState.IN_CALL
+
+
+def test_a_campaign_call_bridged_at_a_restart_is_adopted_recorded_once_and_frees_its_agent(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str
+) -> None:
+    number = "+15557670001"
+    first = _one_lead(engine(), sim, "fail7", "4811", number, TALKER)
+    until(lambda: number in _attempts(first, "fail7"), timeout=30)
+    call = _attempts(first, "fail7")[number].call_uuid
+    assert call is not None
+    until(lambda: any(c.uuid == call and c.partner for c in sim.channels))
+    first.stop("restart")  # the call stays up in FreeSWITCH
+    second = engine()
+    until(lambda: call in second.managers["fs1"].actors, timeout=20)
+    until(lambda: second.dispatcher.read(lambda b, _now: _waiting_agent_gone(b, "4811")))
+    sim.hangup(call)
+    cdr = wait_cdr(second, call, timeout=20)
+    assert cdr.agent_extension == "4811" and cdr.disposition is Disposition.ANSWERED
+    assert cdr_count(calls_db_url, [call]) == 1
+    [attempt] = _all_attempts(second, number)
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4811", call)
+    until(lambda: _free(second, "4811"), timeout=20)  # after its wrap-up, if any
+    until(lambda: settled(second))
+
+
+def test_a_campaign_call_waiting_for_an_agent_at_a_restart_is_abandoned_once_with_the_message(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str
+) -> None:
+    # Call.from_dump did not restore call.dialer: the adopted call was routed as an inbound
+    # call (its number taken for a DID), and its attempt never recorded
+    number = "+15557680001"
+    playbacks = _playbacks(sim)
+    slow = AgentBehaviour(answer_delay=8.0, talk_time=600.0, voice=PATIENT)
+    first = _one_lead(engine(), sim, "fail8", "4821", number, slow,
+                      safe_harbor_message=LONG_TONE)  # fmt: skip
+    until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
+    _set_status(first, "4821", AgentStatus.PAUSED)  # gone while the line rings: safe harbor
+    until(lambda: (c := _lead_channel(sim, "fail8")) is not None
+          and f"playback {LONG_TONE}" in apps_sent(sim, c), timeout=30)  # fmt: skip
+    call = _lead_channel(sim, "fail8")
+    assert call is not None
+    first.stop("restart")  # mid message: the call stays up, nothing recorded yet
+    assert _all_attempts(first, number) == []
+    second = engine()
+    # past the safe harbor: the message again, from the new run (then the lead hangs up)
+    until(lambda: playbacks(call) == 2, timeout=20)
+    sim.hangup(call)
+    wait_cdr(second, call, timeout=20)
+    assert cdr_count(calls_db_url, [call]) == 1
+    [attempt] = _all_attempts(second, number)
+    assert (attempt.outcome, attempt.call_uuid) == (Outcome.ABANDONED, call)
+    assert _lead(second, number).state is LeadState.PENDING  # in 72 h
+    until(lambda: settled(second))
+
+
+def test_a_preview_offer_that_fails_to_be_sent_gives_the_agent_and_the_lead_back(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an error other than ESL's in runner._offer (here a value the ESL builders refuse) left
+    # the agent reserved until its reservation expired (ring time + 60 s) and the lead claimed
+    app = engine()
+    offered: list[str] = []
+
+    def refused(*_args: object, **_kwargs: object) -> str:
+        offered.append("once")
+        campaigns.pause(app.database, Actor("cli", "test"), "fail9")  # no second offer
+        raise UnsafeValue("refused by the ESL builders")
+
+    monkeypatch.setattr(runner_module.commands, "originate", refused)
+    number = "+15557690001"
+    _one_lead(app, sim, "fail9", "4831", number, TALKER, mode=CampaignMode.PREVIEW)
+    until(lambda: bool(offered), timeout=20)
+    until(lambda: "fail9" not in app.dialer.runners, timeout=20)  # its line let go
+    assert _free(app, "4831")
+    assert _lead(app, number).state is LeadState.PENDING
+
+
+def test_a_broadcast_call_in_its_flow_at_a_restart_hears_the_flow_again_recorded_once(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    flows = str(flows_dir(tmp_path, bcast=BROADCAST_FLOW))
+    playbacks = _playbacks(sim)
+    first = engine(CALLCENTER_DIALPLANS_DIR=flows)
+    _route(first)
+    number = "+15557700001"
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): TALKER})
+    setup_queue(first, "fail10q", {}, did="8841")
+    _campaign(first, "fail10", "fail10q", [number], mode=CampaignMode.BROADCAST, flow="bcast")
+    _start(first, "fail10")
+    until(lambda: number in _attempts(first, "fail10"), timeout=30)
+    call = _attempts(first, "fail10")[number].call_uuid
+    assert call is not None
+    until(lambda: f"playback {LONG_TONE}" in apps_sent(sim, call))
+    first.stop("restart")
+    second = engine(CALLCENTER_DIALPLANS_DIR=flows)
+    until(lambda: playbacks(call) == 2, timeout=20)
+    sim.hangup(call)
+    wait_cdr(second, call, timeout=20)
+    [attempt] = _all_attempts(second, number)
+    assert (attempt.outcome, attempt.call_uuid) == (Outcome.ANSWERED, call)
+    until(lambda: settled(second))
