@@ -5,6 +5,7 @@ engine restarting mid call. The engine, the simulator over TCP and PostgreSQL.""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from callcenter.sim import AgentBehaviour, Simulator, Voice
 from callcenter.sim import api as sim_api
 from callcenter.sim.events import SimEvent
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
+from callcenter.store.database import Database
 from callcenter.store.models import LeadAttempt
 from callcenter.store.repos import OutboundRouteRepository
 from callcenter.vocabulary import AgentState, AgentStatus, Disposition
@@ -30,6 +32,7 @@ from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_failures import cdr_count
 from tests.integration.calls.test_queues import _set_status, setup_queue
+from tests.integration.calls.test_restarts import killable, serve
 from tests.integration.dialer.test_campaign_run import (
     _attempts,
     _campaign,
@@ -40,6 +43,8 @@ from tests.integration.dialer.test_campaign_run import (
 )
 from tests.integration.ivr.test_every_node import flows_dir
 from tests.support import until
+
+__all__ = ["killable"]  # the fixture: engines run as processes, for a SIGKILL
 
 LONG_TONE = "tone_stream://%(600000,0,440)"  # 10 simulated minutes: 30 s here
 PATIENT = Voice(silence=0.3, speech=0.7, patience=3000.0)  # waits 150 s for someone to speak
@@ -373,3 +378,57 @@ def test_a_broadcast_call_in_its_flow_at_a_restart_hears_the_flow_again_recorded
     [attempt] = _all_attempts(second, number)
     assert (attempt.outcome, attempt.call_uuid) == (Outcome.ANSWERED, call)
     until(lambda: settled(second))
+
+
+def test_an_engine_killed_mid_campaign_call_leaves_it_to_the_next_one_recorded_once(
+    sim: Simulator,
+    engine: EngineFactory,
+    killable: list[subprocess.Popen[bytes]],
+    calls_db_url: str,
+    tmp_path: Path,
+) -> None:
+    # SIGKILL: nothing more written, no drain; the next engine adopts the bridged call
+    number = "+15557710001"
+    setup = engine()
+    _route(setup)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): TALKER})
+    sim.register_agent("4851", AgentBehaviour(answer_delay=0.5))
+    setup_queue(setup, "fail11q", {"4851": {}}, did="8851")
+    _campaign(setup, "fail11", "fail11q", [number])
+    setup.stop("set up")
+    until(lambda: sim.client_count == 0)
+    serve(killable, sim, calls_db_url, tmp_path)
+    _start_in(calls_db_url, "fail11")
+    call = until(lambda: _lead_channel(sim, "fail11"), timeout=40)
+    until(lambda: any(c.uuid == call and c.partner for c in sim.channels), timeout=30)
+    until(lambda: len(_attempts_in(calls_db_url, number)) == 1, timeout=20)
+    killable[0].kill()
+    killable[0].wait(timeout=10)
+    second = engine()
+    until(lambda: call in second.managers["fs1"].actors, timeout=20)
+    sim.hangup(call)
+    cdr = wait_cdr(second, call, timeout=20)
+    assert (cdr.agent_extension, cdr.disposition) == ("4851", Disposition.ANSWERED)
+    assert cdr_count(calls_db_url, [call]) == 1
+    [attempt] = _all_attempts(second, number)
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4851", call)
+    until(lambda: _free(second, "4851"), timeout=20)
+    until(lambda: settled(second))
+
+
+def _start_in(db_url: str, name: str) -> None:
+    database = Database(db_url)
+    try:
+        campaigns.start(database, Actor("cli", "test"), name)
+    finally:
+        database.dispose()
+
+
+def _attempts_in(db_url: str, phone: str) -> list[str]:
+    database = Database(db_url)
+    try:
+        with database.session_scope() as session:
+            found = session.scalars(select(LeadAttempt.outcome).where(LeadAttempt.phone == phone))
+            return [str(outcome) for outcome in found]
+    finally:
+        database.dispose()
