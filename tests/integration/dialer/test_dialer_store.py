@@ -196,3 +196,24 @@ def test_two_dialers_never_claim_one_lead() -> None:
         finally:
             first.dispose()
             second.dispose()
+
+
+def test_a_call_recorded_twice_counts_once(db: Database) -> None:
+    # a campaign call adopted after a restart may be recorded by both runs
+    with db.session_scope() as session:
+        c = _campaign(session)
+        lead = _lead(session, c, "+12125550070")
+        first = store.record_attempt(session, lead.id, Outcome.ABANDONED, NOON_NY, call_uuid="u-1")
+        later = NOON_NY + timedelta(minutes=3)
+        again = store.record_attempt(session, lead.id, Outcome.ABANDONED, later, call_uuid="u-1")
+        assert first is not None and again == first  # the 72 h hold, unchanged
+        assert store.attempt_of(session, lead.id, "u-1") is Outcome.ABANDONED
+        assert store.attempt_of(session, lead.id, "u-2") is None
+        session.refresh(lead)
+        assert lead.attempts == 1
+        [day] = store.day_counts(session, "spring")
+        assert (day.live, day.abandoned) == (1, 1)
+        assert _audit(session).count((AuditKind.ABANDON, "+12125550070")) == 1
+        store.record_attempt(session, lead.id, Outcome.BUSY, later, call_uuid="u-2")
+        session.refresh(lead)
+        assert lead.attempts == 2  # another call: counted
