@@ -465,7 +465,7 @@ def _move(action: str, done: str) -> click.Command:
 
     run.__doc__ = {
         "start": "Start (or resume) campaign NAME: the running engines' dialer places its "
-        "calls. It needs a caller ID, and its queue or agents, route or trunks.",
+        "calls. It needs a caller ID; the queue or agents, route and trunks it names must exist.",
         "pause": "Pause campaign NAME: no new calls; the calls in flight finish.",
         "stop": "Stop campaign NAME: no new calls; the calls in flight finish.",
     }[action] + f"\n\n    \b\n    Example:\n      callcenter campaign {action} spring\n"

@@ -111,11 +111,15 @@ def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> C
         raise InvalidArgument("changes", "nothing to change")
     with db.session_scope() as session:
         repo = CampaignRepository(session)
-        before = repo.get(check_name(name)).spec
+        record = repo.get(check_name(name))
+        before = record.spec
         given = dict(changes)
         if "retries" in given:
             given["retries"] = {**before.retries, **given["retries"]}
-        stored = repo.replace(check(replace(before, **given)))
+        after = check(replace(before, **given))
+        if record.state is CampaignState.RUNNING:  # it dials with the change at once
+            _ready(session, after, "is running: it cannot take this change")
+        stored = repo.replace(after)
         audited(session, who, "campaign.set", name, _details(stored.spec, changes), kind=CAMPAIGN)
         _event(session, who, name, "set", stored.state)
     return stored
@@ -131,7 +135,7 @@ def get(db: Database, name: str) -> CampaignRecord:
         return CampaignRepository(session).get(check_name(name))
 
 
-def _ready(session: Session, spec: CampaignSpec) -> None:
+def _ready(session: Session, spec: CampaignSpec, refused: str = "cannot start") -> None:
     """What must exist before a campaign may dial."""
     if spec.caller_id is None:
         raise InvalidArgument(
@@ -151,7 +155,7 @@ def _ready(session: Session, spec: CampaignSpec) -> None:
             TrunkRepository(session).get(trunk)
     except NotFound as exc:
         raise DomainError(
-            f"campaign {spec.name!r} cannot start: {exc.message}", code="campaign_not_ready"
+            f"campaign {spec.name!r} {refused}: {exc.message}", code="campaign_not_ready"
         ) from exc
 
 
@@ -349,6 +353,8 @@ def dispose(
         lead = session.get(Lead, lead_id)
         if lead is None or lead.campaign_id != campaign_id:
             raise NotFound(f"campaign {name!r} has no lead {lead_id}", code="lead_not_found")
+        if callback_agent is not None:
+            AgentRepository(session).get(callback_agent)  # a callback kept for nobody never comes
         state = store.record_disposition(
             session, lead_id, code, utcnow(), callback_at=callback_at, callback_agent=callback_agent
         )

@@ -116,6 +116,52 @@ def test_start_needs_a_caller_id_and_what_it_names(db: Database, campaign: str) 
         campaigns.start(db, WHO, "absent")
 
 
+def test_a_running_campaign_refuses_a_change_naming_what_does_not_exist(
+    db: Database, campaign: str
+) -> None:
+    # a running campaign takes a change at once: set to a queue that does not exist, it
+    # had dialled on with no agents at all, silently
+    campaigns.update(db, WHO, campaign, {"queue": "later", "agents": ()})  # stopped: fine
+    campaigns.update(db, WHO, campaign, {"queue": "outbound"})
+    campaigns.start(db, WHO, campaign)
+    for changes in (
+        {"queue": "nowhere", "agents": ()},
+        {"agents": ("1001", "1999"), "queue": None},
+        {"outbound_route": "nowhere"},
+        {"trunks": ("nowhere",)},
+    ):
+        with pytest.raises(DomainError, match="is running: it cannot take this change") as info:
+            campaigns.update(db, WHO, campaign, changes)
+        assert info.value.code == "campaign_not_ready"
+    with pytest.raises(InvalidArgument) as bad:
+        campaigns.update(db, WHO, campaign, {"caller_id": None})
+    assert bad.value.field == "caller_id"
+    assert campaigns.get(db, campaign).spec.queue == "outbound"
+    campaigns.update(db, WHO, campaign, {"agents": ("1001",), "queue": None})
+    assert campaigns.get(db, campaign).spec.agents == ("1001",)
+
+
+def test_a_callback_is_kept_only_for_an_agent_that_exists(db: Database, campaign: str) -> None:
+    with db.session_scope() as session:
+        from callcenter.store.repos.campaigns import CampaignRepository
+
+        row = Lead(
+            campaign_id=CampaignRepository(session).row(campaign).id,
+            phone="+12125550100",
+            zones="America/New_York",
+        )
+        session.add(row)
+        session.flush()
+        lead_id = row.id
+    at = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
+    with pytest.raises(NotFound, match="1999") as info:
+        campaigns.dispose(db, WHO, campaign, lead_id, "call_back", callback_at=at,
+                          callback_agent="1999")  # fmt: skip
+    assert info.value.code == "agent_not_found"
+    with db.session_scope() as session:
+        assert session.get(Lead, lead_id).callback_agent is None  # type: ignore[union-attr]
+
+
 def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> None:
     campaigns.add_disposition(db, WHO, campaign, DispositionSpec("voicemail", 6, retry_after=7200))
     with pytest.raises(AlreadyExists):
