@@ -45,6 +45,16 @@ OPTION_OF = {
     "recording": "--recording",
     "name": "NAME",
 }
+CLEARABLE: dict[str, dict[str, Any]] = {  # campaign set --clear X: the settings it empties
+    "route": {"outbound_route": None, "trunks": ()},  # dial through the outbound routes
+    "caller-id-name": {"caller_id_name": None},
+    "recording": {"recording": None},  # the queue's
+    "safe-harbor-message": {"safe_harbor_message": None},
+    "amd-message": {"amd_message": None},
+    "amd-flow": {"amd_flow": None},
+    "max-lines": {"max_lines": None},
+    "description": {"description": ""},
+}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 TIMES = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"])
@@ -254,10 +264,29 @@ def _options(creating: bool) -> Callable[[Callable[..., Any]], Callable[..., Any
     return apply
 
 
+clear_option = click.option(
+    "--clear",
+    multiple=True,
+    type=click.Choice(list(CLEARABLE)),
+    metavar="SETTING",
+    help="Empty a setting (repeat): route (and trunks: the outbound routes pick, as for any "
+    "call), caller-id-name, recording (the queue's), safe-harbor-message, amd-message, "
+    "amd-flow, max-lines (no cap of its own), description.",
+)
+
+
 def fields_of(options: dict[str, Any], creating: bool) -> dict[str, Any]:
     """The options given, as ``CampaignSpec`` fields. On ``set``, a queue given drops the
     agents (and the other way round), a route drops the trunks (and the other way round)."""
+    cleared = options.pop("clear", ())
     given = {k: v for k, v in options.items() if v is not None and v != ()}
+    for what in cleared:
+        emptied = CLEARABLE[what]
+        again = set(emptied) & set(given)
+        if again:
+            shown = OPTION_OF.get(min(again), "--" + min(again).replace("_", "-"))
+            raise click.UsageError(f"give {shown} or --clear {what}, not both")
+        given.update(emptied)
     if "window" in given:
         given["window_start"], given["window_end"] = hours(given.pop("window"))
     if "retries" in given:
@@ -394,16 +423,18 @@ def create(ctx: Context, /, name: str, **options: Any) -> None:
 @campaign.command("set")
 @click.argument("name")
 @_options(creating=False)
+@clear_option
 @pass_context
 def set_(ctx: Context, /, name: str, **options: Any) -> None:
     """Change some settings of campaign NAME; what is not given stays (a --retry given
     replaces that outcome's rule only; --queue replaces the agents and --agent the queue,
     --route the trunks and --trunk the route; --mode broadcast drops both queue and
-    agents). A running campaign takes the change at once.
+    agents; --clear empties a setting). A running campaign takes the change at once.
 
     \b
     Examples:
       callcenter campaign set spring --hours 09:00-20:00 --retry busy=2x15m
+      callcenter campaign set spring --clear route --clear max-lines
       callcenter campaign set spring --mode predictive \\
           --safe-harbor-message /srv/sounds/acme-safe-harbor.wav --abandon-target 1
     """

@@ -7,9 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from callcenter.cli.campaign_cmd import fields_of
 from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
-from callcenter.dialer.vocabulary import AuditKind, CampaignMode, CampaignState, LeadState
+from callcenter.dialer.vocabulary import (
+    AmdAction,
+    AuditKind,
+    CampaignMode,
+    CampaignState,
+    LeadState,
+)
 from callcenter.errors import AlreadyExists, DomainError, NotFound
 from callcenter.services import campaigns, dnc
 from callcenter.services.checks import InvalidArgument
@@ -114,6 +121,31 @@ def test_start_needs_a_caller_id_and_what_it_names(db: Database, campaign: str) 
     assert info2.value.code == "campaign_not_ready"
     with pytest.raises(NotFound):
         campaigns.start(db, WHO, "absent")
+
+
+def test_set_clear_takes_back_what_was_set(db: Database, campaign: str) -> None:
+    given = {
+        "trunks": ("carrier1",),
+        "max_lines": 5,
+        "recording": "always",
+        "caller_id_name": "ACME",
+        "amd": AmdAction.MESSAGE,
+        "amd_message": "/s/vm.wav",
+    }
+    campaigns.update(db, WHO, campaign, given)
+    clear = ("route", "max-lines", "recording", "caller-id-name")
+    campaigns.update(db, WHO, campaign, fields_of({"clear": clear}, creating=False))
+    spec = campaigns.get(db, campaign).spec
+    assert (spec.outbound_route, spec.trunks, spec.max_lines, spec.recording) == (
+        None,
+        (),
+        None,
+        None,
+    )
+    assert spec.caller_id_name is None
+    with pytest.raises(InvalidArgument) as info:  # the campaign's checks still hold
+        campaigns.update(db, WHO, campaign, fields_of({"clear": ("amd-message",)}, creating=False))
+    assert info.value.field == "amd_message"
 
 
 def test_a_running_campaign_refuses_a_change_naming_what_does_not_exist(
