@@ -4,6 +4,7 @@ compliance audit log out."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -154,7 +155,12 @@ def audit(
 
 
 def write_audit(out: IO[str], fmt: str, entries: Iterable[dict[str, Any]]) -> None:
-    """The audit log as a JSON array (one entry a line) or as CSV (details as JSON)."""
+    """The audit log as a JSON array (one entry a line) or as CSV (details as JSON). The
+    first entry is read before anything is written: a campaign that does not exist leaves
+    no header-only file behind."""
+    items = iter(entries)
+    first = next(items, None)
+    entries = itertools.chain([] if first is None else [first], items)
     if fmt == "json":
         out.write("[")
         for i, entry in enumerate(entries):
