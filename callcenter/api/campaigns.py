@@ -417,8 +417,7 @@ def operations(env: ApiEnv) -> list[Operation]:
     def check_dnc(ask: Ask) -> DncCheck:
         query: DncQuery = ask.query
         found = dnc.check(db, ask.path["number"], campaign=query.campaign, region=query.region)
-        lists = ["global" if s == "" else f"campaign:{s}" for s in found.lists]
-        return DncCheck(number=found.number, blocked=found.blocked, lists=lists)
+        return DncCheck(number=found.number, blocked=found.blocked, lists=found.names)
 
     def remove_dnc(ask: Ask) -> None:
         query: DncQuery = ask.query

@@ -146,7 +146,7 @@ def check(ctx: Context, number: str, campaign: str | None, region: str, as_json:
         found = service.check(ctx.database, number, campaign=campaign, region=region)
     except InvalidArgument as exc:
         raise _bad(exc) from exc
-    lists = ["global" if s == "" else f"campaign:{s}" for s in found.lists]
+    lists = found.names
     if as_json:
         emit_json({"number": found.number, "blocked": found.blocked, "lists": lists})
     else:

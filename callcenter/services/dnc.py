@@ -42,6 +42,11 @@ class DncCheck:
     def blocked(self) -> bool:
         return bool(self.lists)
 
+    @property
+    def names(self) -> list[str]:
+        """The lists as operators read them: ``global``, ``campaign:NAME``."""
+        return [store.dnc_list_name(c) for c in self.lists]
+
 
 @dataclass(frozen=True, slots=True)
 class DncImport:
