@@ -334,10 +334,12 @@ def operations(env: ApiEnv) -> list[Operation]:
         return CampaignSummary.model_validate(campaigns.summary_view(found))
 
     def update_campaign(ask: Ask) -> Campaign:
-        return _campaign(campaigns.update(db, ask.who, ask.path["name"], fields_of(ask.body)))
+        changes = fields_of(ask.body)
+        flows = env.flow_names()  # this engine's: a campaign may not send calls to a missing flow
+        return _campaign(campaigns.update(db, ask.who, ask.path["name"], changes, flows=flows))
 
     def start_campaign(ask: Ask) -> Campaign:
-        return _campaign(campaigns.start(db, ask.who, ask.path["name"]))
+        return _campaign(campaigns.start(db, ask.who, ask.path["name"], flows=env.flow_names()))
 
     def pause_campaign(ask: Ask) -> Campaign:
         return _campaign(campaigns.pause(db, ask.who, ask.path["name"]))

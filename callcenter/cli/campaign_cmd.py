@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -11,9 +11,10 @@ import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
 from callcenter.cli.campaign_live import live_here, print_live
+from callcenter.cli.route_cmd import known_flows
 from callcenter.dialer.campaign import CampaignSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
-from callcenter.dialer.vocabulary import AmdAction, CampaignMode
+from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.services import campaigns as service
 from callcenter.services.checks import InvalidArgument
 
@@ -441,10 +442,16 @@ def set_(ctx: Context, /, name: str, **options: Any) -> None:
     changes = fields_of(options, False)
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
+    flows, why = (None, "")
+    looked = bool({"mode", "flow", "amd", "amd_flow"} & set(changes))
+    if looked:
+        flows, why = known_flows(ctx.settings.dialplans_dir)
     try:
-        service.update(ctx.database, ctx.who, name, changes)
+        stored = service.update(ctx.database, ctx.who, name, changes, flows=flows)
     except InvalidArgument as exc:
         raise bad_argument(exc) from exc
+    if looked and stored.state is CampaignState.RUNNING:
+        _unchecked(service.flows_named(stored.spec), flows, why)
     click.echo(f"campaign {name} changed: {', '.join(sorted(changes))}")
 
 
@@ -488,15 +495,26 @@ def show(ctx: Context, name: str, as_json: bool) -> None:
         print_summary(shown)
 
 
+def _unchecked(named: list[str], flows: Collection[str] | None, why: str) -> None:
+    if named and flows is None:
+        click.echo(f"note: IVR flow {', '.join(named)} not checked ({why})", err=True)
+
+
 def _move(action: str, done: str) -> click.Command:
     @pass_context
     def run(ctx: Context, name: str) -> None:
-        getattr(service, action)(ctx.database, ctx.who, name)
+        if action != "start":
+            getattr(service, action)(ctx.database, ctx.who, name)
+        else:
+            flows, why = known_flows(ctx.settings.dialplans_dir)
+            started = service.start(ctx.database, ctx.who, name, flows=flows)
+            _unchecked(service.flows_named(started.spec), flows, why)
         click.echo(f"campaign {name} {done}")
 
     run.__doc__ = {
         "start": "Start (or resume) campaign NAME: the running engines' dialer places its "
-        "calls. It needs a caller ID; the queue or agents, route and trunks it names must exist.",
+        "calls. It needs a caller ID; the queue or agents, route, trunks and IVR flows it "
+        "names must exist (the flows are looked for in dialplans_dir).",
         "pause": "Pause campaign NAME: no new calls; the calls in flight finish.",
         "stop": "Stop campaign NAME: no new calls; the calls in flight finish.",
     }[action] + f"\n\n    \b\n    Example:\n      callcenter campaign {action} spring\n"

@@ -173,6 +173,29 @@ def test_a_running_campaign_refuses_a_change_naming_what_does_not_exist(
     assert campaigns.get(db, campaign).spec.agents == ("1001",)
 
 
+def test_a_flow_the_engines_do_not_serve_is_refused_when_they_are_known(
+    db: Database, campaign: str
+) -> None:
+    # a broadcast started with a flow no engine had: every person who answered was routed
+    # to nothing and hung up on (a silent call), each counted "answered"
+    spec = CampaignSpec(
+        name="reminder", mode=CampaignMode.BROADCAST, flow="reminder", caller_id="+12125550199"
+    )
+    campaigns.create(db, WHO, spec)
+    with pytest.raises(DomainError, match="no IVR flow 'reminder' \\(known: main\\)") as info:
+        campaigns.start(db, WHO, "reminder", flows={"main"})
+    assert info.value.code == "campaign_not_ready"
+    campaigns.start(db, WHO, "reminder", flows={"main", "reminder"})
+    amd_flow = {"amd": AmdAction.FLOW, "amd_flow": "machines"}
+    with pytest.raises(DomainError, match=r"is running: .* no IVR flow 'machines'"):
+        campaigns.update(db, WHO, "reminder", amd_flow, flows={"main", "reminder"})
+    campaigns.update(db, WHO, "reminder", amd_flow, flows={"reminder", "machines"})
+    campaigns.update(db, WHO, campaign, amd_flow)  # stopped: checked when it starts
+    with pytest.raises(DomainError, match="no IVR flow 'machines'"):
+        campaigns.start(db, WHO, campaign, flows={"main"})
+    campaigns.start(db, WHO, campaign)  # the flows not known (no engine, no files): not checked
+
+
 def test_a_callback_is_kept_only_for_an_agent_that_exists(db: Database, campaign: str) -> None:
     with db.session_scope() as session:
         from callcenter.store.repos.campaigns import CampaignRepository
