@@ -148,9 +148,7 @@ class CsvRows:
         self.delimiter = delimiter
         self._long_lines: list[int] = []
         self._line = 0
-        self._record: list[tuple[int, str]] = []  # the lines of the record being read
-        self._size = 0  # their characters
-        self._limit = _record_limit(MAX_COLUMNS)
+        self._feed = _Feed(self._lines(), _record_limit(MAX_COLUMNS))
         self._columns_known = False  # the first record names the columns: its limit is theirs
 
     @property
@@ -175,10 +173,10 @@ class CsvRows:
             yield self._line, line
 
     def __iter__(self) -> Iterator[Cells | Rejected]:
-        feed = _Feed(self._lines(), self)
+        feed = self._feed
         reader = csv.reader(feed, delimiter=self.delimiter, strict=True)
         while True:
-            self._record, self._size = [], 0
+            feed.record, feed.size = [], 0
             try:
                 cells = next(reader)
             except StopIteration:
@@ -187,12 +185,14 @@ class CsvRows:
                 yield from self._long()
                 yield from self._unclosed(exc)
                 continue
-            yield from self._long()
-            yield from self._checked(self._record[0][0], cells)
+            if self._long_lines:
+                yield from self._long()
+            if (checked := self._checked(feed.record[0][0], cells)) is not None:
+                yield checked
         yield from self._long()
 
     def _unclosed(self, exc: Exception) -> Iterator[Cells | Rejected]:
-        record = self._record
+        record = self._feed.record
         first = record[0][0]
         if len(record) == 1:
             yield Rejected(first, f"not CSV: {exc}")
@@ -209,21 +209,21 @@ class CsvRows:
             except csv.Error as error:
                 yield Rejected(number, f"not CSV: {error}")
                 continue
-            yield from self._checked(number, cells)
+            if (checked := self._checked(number, cells)) is not None:
+                yield checked
 
-    def _checked(self, start: int, cells: list[str]) -> Iterator[Cells | Rejected]:
+    def _checked(self, start: int, cells: list[str]) -> Cells | Rejected | None:
         if not cells or all(not c.strip() for c in cells):
-            return  # a blank line
+            return None  # a blank line
         if not self._columns_known:
-            self._limit, self._columns_known = _record_limit(len(cells)), True
+            self._feed.limit, self._columns_known = _record_limit(len(cells)), True
         problem = next(
             ((i, p) for i, c in enumerate(cells) if (p := _cell_problem(c, self.encoding))),
             None,
         )
         if problem is not None:
-            yield Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
-            return
-        yield Cells(start, cells)
+            return Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
+        return Cells(start, cells)
 
     def _long(self) -> Iterator[Rejected]:
         for n in self._long_lines:
@@ -236,19 +236,22 @@ class _Feed:
     generator, so that it goes on after raising ``_Unclosed`` (the reader then drops the
     record it was reading and starts the next one from the next line)."""
 
-    def __init__(self, lines: Iterator[tuple[int, str]], rows: CsvRows) -> None:
+    __slots__ = ("limit", "lines", "record", "size")
+
+    def __init__(self, lines: Iterator[tuple[int, str]], limit: int) -> None:
         self.lines = lines
-        self.rows = rows
+        self.limit = limit  # characters, past which a record spanning lines cannot be valid
+        self.record: list[tuple[int, str]] = []  # the lines of the record being read
+        self.size = 0  # their characters
 
     def __iter__(self) -> _Feed:
         return self
 
     def __next__(self) -> str:
         number, line = next(self.lines)
-        rows = self.rows
-        rows._record.append((number, line))
-        rows._size += len(line)
-        if len(rows._record) > 1 and rows._size > rows._limit:
+        self.record.append((number, line))
+        self.size += len(line)
+        if self.size > self.limit and len(self.record) > 1:
             raise _Unclosed
         return line
 
