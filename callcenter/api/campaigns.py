@@ -124,8 +124,11 @@ class DispositionShown(Disposition):
 
 
 class Rate(BaseModel):
-    abandoned: float
-    live: float
+    abandoned: float = Field(description="Abandoned, the AMD false positives estimated included.")
+    live: float = Field(description="Live answered, the same estimate included.")
+    amd_estimated: float = Field(
+        description="Machine verdicts x the campaign's amd_false_positive_pct: people hung up on."
+    )
 
 
 class AbandonRates(BaseModel):

@@ -354,6 +354,12 @@ def print_summary(shown: dict[str, Any]) -> None:
         f"{us['live']:g} live), {rate['uk_today_pct']:.2f}% today ({uk['abandoned']:g}/"
         f"{uk['live']:g}){flag}"
     )
+    if us.get("amd_estimated") or uk.get("amd_estimated"):
+        share = shown["amd_false_positive_pct"]
+        click.echo(
+            f"  of which AMD false positives estimated ({share:g}% of machine verdicts): "
+            f"{us['amd_estimated']:g} over 30 days, {uk['amd_estimated']:g} today"
+        )
     day = shown.get("last_day")
     if day:
         click.echo(

@@ -24,7 +24,7 @@ from callcenter.dialer.campaign import (
     check_disposition_code,
     check_name,
 )
-from callcenter.dialer.compliance import DayCounts
+from callcenter.dialer.compliance import AbandonRate, DayCounts
 from callcenter.dialer.vocabulary import (
     AmdAction,
     AuditKind,
@@ -299,9 +299,9 @@ def summary_view(found: CampaignSummary, at: datetime | None = None) -> dict[str
         "due": found.due,
         "abandon_rate": {
             "us_30_days_pct": round(rates.us_30_days.rate * 100, 3),
-            "us_30_days": {"abandoned": rates.us_30_days.abandoned, "live": rates.us_30_days.live},
+            "us_30_days": _rate(rates.us_30_days),
             "uk_today_pct": round(rates.uk_today.rate * 100, 3),
-            "uk_today": {"abandoned": rates.uk_today.abandoned, "live": rates.uk_today.live},
+            "uk_today": _rate(rates.uk_today),
             "over_target": rates.worst * 100 > found.record.spec.abandon_target_pct,
             "at_limit": rates.worst * 100 >= found.record.spec.abandon_limit_pct,
         },
@@ -315,6 +315,15 @@ def summary_view(found: CampaignSummary, at: datetime | None = None) -> dict[str
         },
         "dispositions": [disposition_view(d) for d in found.dispositions],
         "imports": found.imports,
+    }
+
+
+def _rate(rate: AbandonRate) -> dict[str, float]:
+    """Counts, with the AMD false positives estimated (counted in both) apart."""
+    return {
+        "abandoned": round(rate.abandoned, 3),
+        "live": round(rate.live, 3),
+        "amd_estimated": round(rate.amd_estimated, 3),
     }
 
 

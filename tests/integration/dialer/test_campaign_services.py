@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.cli.campaign_cmd import fields_of
+from callcenter.dialer import store
 from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
 from callcenter.dialer.vocabulary import (
@@ -22,6 +23,7 @@ from callcenter.services import campaigns, dnc
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
 from callcenter.store.models import AuditEntry, DialerAuditEntry, EngineChange, EventRow, Lead
+from callcenter.store.repos.campaigns import CampaignRepository
 from tests.integration.dialer.conftest import WHO
 
 
@@ -258,3 +260,22 @@ def test_summary_counts_leads_and_rates(db: Database, campaign: str) -> None:
     shown = campaigns.summary_view(found)
     assert shown["abandon_rate"]["us_30_days_pct"] == 0.0
     assert shown["dispositions"][0]["feature_code"] == "*301"
+
+
+def test_summary_reports_the_amd_false_positives_it_counts(db: Database, campaign: str) -> None:
+    # an estimate of people taken for machines raises the rates: show how much of them it is
+    campaigns.update(db, WHO, campaign, {"amd_false_positive_pct": 7.6})
+    with db.session_scope() as session:
+        row = Lead(
+            campaign_id=CampaignRepository(session).row(campaign).id,
+            phone="+12125550100",
+            zones="America/New_York",
+        )
+        session.add(row)
+        session.flush()
+        for outcome in [Outcome.MACHINE] * 9 + [Outcome.ANSWERED] * 30:
+            store.record_attempt(session, row.id, outcome, datetime.now(UTC))
+    rates = campaigns.summary_view(campaigns.summary(db, campaign))["abandon_rate"]
+    assert rates["uk_today"] == {"abandoned": 0.684, "live": 30.684, "amd_estimated": 0.684}
+    assert rates["us_30_days"]["amd_estimated"] == 0.684
+    assert rates["us_30_days_pct"] == round(0.684 / 30.684 * 100, 3)
