@@ -101,18 +101,21 @@ def import_(
     """
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        report = service.import_file(
-            ctx.database,
-            ctx.who,
-            stream,
-            campaign=campaign,
-            column=column,
-            reason=reason,
-            region=region,
-            encoding=encoding,
-            on_reject=shown,
-            progress=progress,
-        )
+        try:
+            report = service.import_file(
+                ctx.database,
+                ctx.who,
+                stream,
+                campaign=campaign,
+                column=column,
+                reason=reason,
+                region=region,
+                encoding=encoding,
+                on_reject=shown,
+                progress=progress,
+            )
+        except InvalidArgument as exc:
+            raise _bad(exc) from exc
     shown.close()
     print_dnc_import(dataclasses.asdict(report), as_json)
 
