@@ -27,6 +27,19 @@ from callcenter.store.repos.campaigns import CampaignRepository
 from tests.integration.dialer.conftest import WHO
 
 
+def _lead(db: Database, campaign: str, phone: str = "+12125550100", **fields: object) -> int:
+    with db.session_scope() as session:
+        row = Lead(
+            campaign_id=CampaignRepository(session).row(campaign).id,
+            phone=phone,
+            zones="America/New_York",
+            **fields,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
 def test_create_stores_defaults_and_dispositions(db: Database, campaign: str) -> None:
     found = campaigns.get(db, campaign)
     assert found.state is CampaignState.STOPPED
@@ -199,17 +212,7 @@ def test_a_flow_the_engines_do_not_serve_is_refused_when_they_are_known(
 
 
 def test_a_callback_is_kept_only_for_an_agent_that_exists(db: Database, campaign: str) -> None:
-    with db.session_scope() as session:
-        from callcenter.store.repos.campaigns import CampaignRepository
-
-        row = Lead(
-            campaign_id=CampaignRepository(session).row(campaign).id,
-            phone="+12125550100",
-            zones="America/New_York",
-        )
-        session.add(row)
-        session.flush()
-        lead_id = row.id
+    lead_id = _lead(db, campaign)
     at = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
     with pytest.raises(NotFound, match="1999") as info:
         campaigns.dispose(db, WHO, campaign, lead_id, "call_back", callback_at=at,
@@ -228,17 +231,7 @@ def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> Non
     with db.session_scope() as session:
         campaign_id = session.scalar(select(Lead.campaign_id).limit(1))  # none yet
         assert campaign_id is None
-        from callcenter.store.repos.campaigns import CampaignRepository
-
-        row = Lead(
-            campaign_id=CampaignRepository(session).row(campaign).id,
-            phone="+12125550100",
-            zones="America/New_York",
-            attempts=1,
-        )
-        session.add(row)
-        session.flush()
-        lead_id = row.id
+    lead_id = _lead(db, campaign, attempts=1)
     at = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
     assert (
         campaigns.dispose(
@@ -265,16 +258,10 @@ def test_summary_counts_leads_and_rates(db: Database, campaign: str) -> None:
 def test_summary_reports_the_amd_false_positives_it_counts(db: Database, campaign: str) -> None:
     # an estimate of people taken for machines raises the rates: show how much of them it is
     campaigns.update(db, WHO, campaign, {"amd_false_positive_pct": 7.6})
+    lead_id = _lead(db, campaign)
     with db.session_scope() as session:
-        row = Lead(
-            campaign_id=CampaignRepository(session).row(campaign).id,
-            phone="+12125550100",
-            zones="America/New_York",
-        )
-        session.add(row)
-        session.flush()
         for outcome in [Outcome.MACHINE] * 9 + [Outcome.ANSWERED] * 30:
-            store.record_attempt(session, row.id, outcome, datetime.now(UTC))
+            store.record_attempt(session, lead_id, outcome, datetime.now(UTC))
     rates = campaigns.summary_view(campaigns.summary(db, campaign))["abandon_rate"]
     assert rates["uk_today"] == {"abandoned": 0.684, "live": 30.684, "amd_estimated": 0.684}
     assert rates["us_30_days"]["amd_estimated"] == 0.684
