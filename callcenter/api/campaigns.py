@@ -124,8 +124,11 @@ class DispositionShown(Disposition):
 
 
 class Rate(BaseModel):
-    abandoned: float
-    live: float
+    abandoned: float = Field(description="Abandoned, the AMD false positives estimated included.")
+    live: float = Field(description="Live answered, the same estimate included.")
+    amd_estimated: float = Field(
+        description="Machine verdicts x the campaign's amd_false_positive_pct: people hung up on."
+    )
 
 
 class AbandonRates(BaseModel):
@@ -334,10 +337,12 @@ def operations(env: ApiEnv) -> list[Operation]:
         return CampaignSummary.model_validate(campaigns.summary_view(found))
 
     def update_campaign(ask: Ask) -> Campaign:
-        return _campaign(campaigns.update(db, ask.who, ask.path["name"], fields_of(ask.body)))
+        changes = fields_of(ask.body)
+        flows = env.flow_names()  # this engine's: a campaign may not send calls to a missing flow
+        return _campaign(campaigns.update(db, ask.who, ask.path["name"], changes, flows=flows))
 
     def start_campaign(ask: Ask) -> Campaign:
-        return _campaign(campaigns.start(db, ask.who, ask.path["name"]))
+        return _campaign(campaigns.start(db, ask.who, ask.path["name"], flows=env.flow_names()))
 
     def pause_campaign(ask: Ask) -> Campaign:
         return _campaign(campaigns.pause(db, ask.who, ask.path["name"]))
@@ -417,8 +422,7 @@ def operations(env: ApiEnv) -> list[Operation]:
     def check_dnc(ask: Ask) -> DncCheck:
         query: DncQuery = ask.query
         found = dnc.check(db, ask.path["number"], campaign=query.campaign, region=query.region)
-        lists = ["global" if s == "" else f"campaign:{s}" for s in found.lists]
-        return DncCheck(number=found.number, blocked=found.blocked, lists=lists)
+        return DncCheck(number=found.number, blocked=found.blocked, lists=found.names)
 
     def remove_dnc(ask: Ask) -> None:
         query: DncQuery = ask.query

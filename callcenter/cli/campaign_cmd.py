@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -11,9 +11,10 @@ import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
 from callcenter.cli.campaign_live import live_here, print_live
+from callcenter.cli.route_cmd import known_flows
 from callcenter.dialer.campaign import CampaignSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
-from callcenter.dialer.vocabulary import AmdAction, CampaignMode
+from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.services import campaigns as service
 from callcenter.services.checks import InvalidArgument
 
@@ -44,6 +45,16 @@ OPTION_OF = {
     "outbound_route": "--route",
     "recording": "--recording",
     "name": "NAME",
+}
+CLEARABLE: dict[str, dict[str, Any]] = {  # campaign set --clear X: the settings it empties
+    "route": {"outbound_route": None, "trunks": ()},  # dial through the outbound routes
+    "caller-id-name": {"caller_id_name": None},
+    "recording": {"recording": None},  # the queue's
+    "safe-harbor-message": {"safe_harbor_message": None},
+    "amd-message": {"amd_message": None},
+    "amd-flow": {"amd_flow": None},
+    "max-lines": {"max_lines": None},
+    "description": {"description": ""},
 }
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -254,10 +265,29 @@ def _options(creating: bool) -> Callable[[Callable[..., Any]], Callable[..., Any
     return apply
 
 
+clear_option = click.option(
+    "--clear",
+    multiple=True,
+    type=click.Choice(list(CLEARABLE)),
+    metavar="SETTING",
+    help="Empty a setting (repeat): route (and trunks: the outbound routes pick, as for any "
+    "call), caller-id-name, recording (the queue's), safe-harbor-message, amd-message, "
+    "amd-flow, max-lines (no cap of its own), description.",
+)
+
+
 def fields_of(options: dict[str, Any], creating: bool) -> dict[str, Any]:
     """The options given, as ``CampaignSpec`` fields. On ``set``, a queue given drops the
     agents (and the other way round), a route drops the trunks (and the other way round)."""
+    cleared = options.pop("clear", ())
     given = {k: v for k, v in options.items() if v is not None and v != ()}
+    for what in cleared:
+        emptied = CLEARABLE[what]
+        again = set(emptied) & set(given)
+        if again:
+            shown = OPTION_OF.get(min(again), "--" + min(again).replace("_", "-"))
+            raise click.UsageError(f"give {shown} or --clear {what}, not both")
+        given.update(emptied)
     if "window" in given:
         given["window_start"], given["window_end"] = hours(given.pop("window"))
     if "retries" in given:
@@ -324,6 +354,12 @@ def print_summary(shown: dict[str, Any]) -> None:
         f"{us['live']:g} live), {rate['uk_today_pct']:.2f}% today ({uk['abandoned']:g}/"
         f"{uk['live']:g}){flag}"
     )
+    if us.get("amd_estimated") or uk.get("amd_estimated"):
+        share = shown["amd_false_positive_pct"]
+        click.echo(
+            f"  of which AMD false positives estimated ({share:g}% of machine verdicts): "
+            f"{us['amd_estimated']:g} over 30 days, {uk['amd_estimated']:g} today"
+        )
     day = shown.get("last_day")
     if day:
         click.echo(
@@ -394,26 +430,34 @@ def create(ctx: Context, /, name: str, **options: Any) -> None:
 @campaign.command("set")
 @click.argument("name")
 @_options(creating=False)
+@clear_option
 @pass_context
 def set_(ctx: Context, /, name: str, **options: Any) -> None:
     """Change some settings of campaign NAME; what is not given stays (a --retry given
     replaces that outcome's rule only; --queue replaces the agents and --agent the queue,
     --route the trunks and --trunk the route; --mode broadcast drops both queue and
-    agents). A running campaign takes the change at once.
+    agents; --clear empties a setting). A running campaign takes the change at once.
 
     \b
     Examples:
       callcenter campaign set spring --hours 09:00-20:00 --retry busy=2x15m
+      callcenter campaign set spring --clear route --clear max-lines
       callcenter campaign set spring --mode predictive \\
           --safe-harbor-message /srv/sounds/acme-safe-harbor.wav --abandon-target 1
     """
     changes = fields_of(options, False)
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
+    flows, why = (None, "")
+    looked = bool({"mode", "flow", "amd", "amd_flow"} & set(changes))
+    if looked:
+        flows, why = known_flows(ctx.settings.dialplans_dir)
     try:
-        service.update(ctx.database, ctx.who, name, changes)
+        stored = service.update(ctx.database, ctx.who, name, changes, flows=flows)
     except InvalidArgument as exc:
         raise bad_argument(exc) from exc
+    if looked and stored.state is CampaignState.RUNNING:
+        _unchecked(service.flows_named(stored.spec), flows, why)
     click.echo(f"campaign {name} changed: {', '.join(sorted(changes))}")
 
 
@@ -457,15 +501,26 @@ def show(ctx: Context, name: str, as_json: bool) -> None:
         print_summary(shown)
 
 
+def _unchecked(named: list[str], flows: Collection[str] | None, why: str) -> None:
+    if named and flows is None:
+        click.echo(f"note: IVR flow {', '.join(named)} not checked ({why})", err=True)
+
+
 def _move(action: str, done: str) -> click.Command:
     @pass_context
     def run(ctx: Context, name: str) -> None:
-        getattr(service, action)(ctx.database, ctx.who, name)
+        if action != "start":
+            getattr(service, action)(ctx.database, ctx.who, name)
+        else:
+            flows, why = known_flows(ctx.settings.dialplans_dir)
+            started = service.start(ctx.database, ctx.who, name, flows=flows)
+            _unchecked(service.flows_named(started.spec), flows, why)
         click.echo(f"campaign {name} {done}")
 
     run.__doc__ = {
         "start": "Start (or resume) campaign NAME: the running engines' dialer places its "
-        "calls. It needs a caller ID, and its queue or agents, route or trunks.",
+        "calls. It needs a caller ID; the queue or agents, route, trunks and IVR flows it "
+        "names must exist (the flows are looked for in dialplans_dir).",
         "pause": "Pause campaign NAME: no new calls; the calls in flight finish.",
         "stop": "Stop campaign NAME: no new calls; the calls in flight finish.",
     }[action] + f"\n\n    \b\n    Example:\n      callcenter campaign {action} spring\n"

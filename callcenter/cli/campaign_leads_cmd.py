@@ -4,6 +4,7 @@ compliance audit log out."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -13,11 +14,12 @@ from typing import IO, Any
 import click
 
 from callcenter.cli import Context, emit_json, pass_context
-from callcenter.cli.campaign_cmd import TIMES, utc
+from callcenter.cli.campaign_cmd import TIMES, bad_argument, utc
 from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import ColumnMap
 from callcenter.services import leads
+from callcenter.services.checks import InvalidArgument
 
 
 @click.command("import")
@@ -66,19 +68,22 @@ def import_(
     columns = ColumnMap.parse(mapping)
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        report = leads.import_file(
-            ctx.database,
-            ctx.who,
-            name,
-            stream,
-            source=Path(file).name if file != "-" else "stdin",
-            mapping=columns,
-            region=region,
-            encoding=encoding,
-            delimiter=delimiter,
-            progress=progress,
-            on_reject=shown,
-        )
+        try:
+            report = leads.import_file(
+                ctx.database,
+                ctx.who,
+                name,
+                stream,
+                source=Path(file).name if file != "-" else "stdin",
+                mapping=columns,
+                region=region,
+                encoding=encoding,
+                delimiter=delimiter,
+                progress=progress,
+                on_reject=shown,
+            )
+        except InvalidArgument as exc:
+            raise bad_argument(exc) from exc
     shown.close()
     print_import(name, dataclasses.asdict(report), as_json)
 
@@ -154,7 +159,12 @@ def audit(
 
 
 def write_audit(out: IO[str], fmt: str, entries: Iterable[dict[str, Any]]) -> None:
-    """The audit log as a JSON array (one entry a line) or as CSV (details as JSON)."""
+    """The audit log as a JSON array (one entry a line) or as CSV (details as JSON). The
+    first entry is read before anything is written: a campaign that does not exist leaves
+    no header-only file behind."""
+    items = iter(entries)
+    first = next(items, None)
+    entries = itertools.chain([] if first is None else [first], items)
     if fmt == "json":
         out.write("[")
         for i, entry in enumerate(entries):

@@ -101,18 +101,21 @@ def import_(
     """
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        report = service.import_file(
-            ctx.database,
-            ctx.who,
-            stream,
-            campaign=campaign,
-            column=column,
-            reason=reason,
-            region=region,
-            encoding=encoding,
-            on_reject=shown,
-            progress=progress,
-        )
+        try:
+            report = service.import_file(
+                ctx.database,
+                ctx.who,
+                stream,
+                campaign=campaign,
+                column=column,
+                reason=reason,
+                region=region,
+                encoding=encoding,
+                on_reject=shown,
+                progress=progress,
+            )
+        except InvalidArgument as exc:
+            raise _bad(exc) from exc
     shown.close()
     print_dnc_import(dataclasses.asdict(report), as_json)
 
@@ -146,7 +149,7 @@ def check(ctx: Context, number: str, campaign: str | None, region: str, as_json:
         found = service.check(ctx.database, number, campaign=campaign, region=region)
     except InvalidArgument as exc:
         raise _bad(exc) from exc
-    lists = ["global" if s == "" else f"campaign:{s}" for s in found.lists]
+    lists = found.names
     if as_json:
         emit_json({"number": found.number, "blocked": found.blocked, "lists": lists})
     else:

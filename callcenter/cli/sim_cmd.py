@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 
 import click
 import gevent
@@ -32,10 +33,50 @@ def _extensions(value: str) -> list[str]:
     return out
 
 
+OUTBOUND = ("busy", "no_answer", "machine", "failed")  # shares of dials; the rest answer live
+
+
+def outbound_mix(value: str | None, profile: TrafficProfile) -> TrafficProfile:
+    """``busy=0.08,no_answer=0.43,machine=0.2,failed=0.04`` (each share given replaces the
+    profile's) as the profile's outbound mix."""
+    shares = {name: float(getattr(profile, f"outbound_{name}")) for name in OUTBOUND}
+    for part in (p.strip() for p in (value or "").split(",") if p.strip()):
+        name, sep, share = (x.strip() for x in part.partition("="))
+        if not sep or name not in OUTBOUND:
+            raise click.BadParameter(
+                f"{part!r}: expected OUTCOME=SHARE, OUTCOME one of {', '.join(OUTBOUND)}",
+                param_hint="--outbound",
+            )
+        try:
+            shares[name] = float(share)
+        except ValueError:
+            shares[name] = -1.0
+        if not 0 <= shares[name] <= 1:
+            raise click.BadParameter(f"{part!r}: a share is 0 to 1", param_hint="--outbound")
+    if sum(shares.values()) > 1:
+        shown = ",".join(f"{k}={v:g}" for k, v in shares.items())
+        raise click.BadParameter(
+            f"{shown}: the shares add up to more than 1", param_hint="--outbound"
+        )
+    return replace(
+        profile,
+        outbound_busy=shares["busy"],
+        outbound_no_answer=shares["no_answer"],
+        outbound_machine=shares["machine"],
+        outbound_failed=shares["failed"],
+    )
+
+
 @click.command("sim")
 @click.option("--listen", default="127.0.0.1:8021", show_default=True, help="ESL HOST:PORT.")
 @click.option("--password", default="ClueCon", show_default=True, help="ESL password.")
-@click.option("--rate", default=1.0, type=float, show_default=True, help="Inbound calls/s.")
+@click.option(
+    "--rate",
+    default=1.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Inbound calls/s (0: none, a simulator for the dialer's calls only).",
+)
 @click.option(
     "--duration", default=0.0, type=float, help="Offer calls for N seconds (0: until Ctrl-C)."
 )
@@ -67,6 +108,13 @@ def _extensions(value: str) -> list[str]:
     help="Scale of every simulated duration (0.1: ten times faster).",
 )
 @click.option(
+    "--outbound",
+    metavar="OUTCOME=SHARE,...",
+    help="What the dialer's calls meet, shares of dials (the rest: people who answer), e.g. "
+    "busy=0.08,no_answer=0.43,machine=0.2,failed=0.04. Default: busy=0.15,no_answer=0.15,"
+    "machine=0.1,failed=0.",
+)
+@click.option(
     "--interval", default=2.0, type=float, show_default=True, help="Seconds between counter lines."
 )
 def sim(
@@ -80,6 +128,7 @@ def sim(
     patience: float,
     talk: float,
     time_scale: float,
+    outbound: str | None,
     interval: float,
 ) -> None:
     """Run a simulated FreeSWITCH (inbound ESL) with callers and agent phones.
@@ -90,13 +139,15 @@ def sim(
     Ctrl-C or SIGTERM stops cleanly.
 
     \b
-    Example:
+    Examples:
       callcenter sim --listen 127.0.0.1:8021 --password ClueCon \\
           --rate 2 --duration 60 --seed 1 --agents 1001-1010 --did 5000
+      callcenter sim --rate 0 --agents 1001-1003 --outbound busy=0.08,no_answer=0.43,machine=0.2
     """
     host, port = _listen(listen)
-    simulator = Simulator(host, port, password, time_scale=time_scale, seed=seed)
     profile = TrafficProfile(rate=rate, dids=tuple(dids), patience_mean=patience, talk_mean=talk)
+    profile = outbound_mix(outbound, profile)
+    simulator = Simulator(host, port, password, time_scale=time_scale, seed=seed)
     traffic = TrafficModel(simulator, profile, seed=seed)
     traffic.register_agents(_extensions(agents))
     stop = Event()
@@ -107,7 +158,8 @@ def sim(
         f"sim: FreeSWITCH simulator on {host}:{simulator.port} (Core-UUID "
         f"{simulator.core_uuid}); Ctrl-C stops"
     )
-    traffic.start(duration=duration if duration > 0 else None)
+    if rate > 0:
+        traffic.start(duration=duration if duration > 0 else None)
     try:
         while not stop.wait(timeout=interval):
             c = traffic.counters

@@ -17,13 +17,11 @@ from types import MappingProxyType
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-
 from callcenter.dialer.compliance import DEFAULT_RETRIES, REDIAL_HOLD, Outcome, RetryRule
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode
 from callcenter.errors import ConfigError
 from callcenter.recording import policy as recording_policy
-from callcenter.services.checks import InvalidArgument, shown
+from callcenter.services.checks import InvalidArgument, region, shown
 from callcenter.trunks.targets import FLOW_NAME, QUEUE_NAME, InvalidRoute, check_target
 from callcenter.vocabulary import EXTENSION
 
@@ -156,8 +154,7 @@ def _routing(spec: CampaignSpec) -> None:
             "caller_id_name",
             f"{shown(spec.caller_id_name)}: 1-64 of A-Z a-z 0-9 space . , & ' ( ) _ -",
         )
-    if spec.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidArgument("region", f"{shown(spec.region)}: not an ISO country code, e.g. US")
+    region(spec.region)
 
 
 def _compliance(spec: CampaignSpec) -> None:

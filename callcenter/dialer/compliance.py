@@ -32,8 +32,9 @@ class DayCounts:
 
 @dataclass(frozen=True, slots=True)
 class AbandonRate:
-    abandoned: float
+    abandoned: float  # the AMD false positives estimated included
     live: float
+    amd_estimated: float = 0.0  # of those, the estimate: machine verdicts x the share given
 
     @property
     def rate(self) -> float:
@@ -45,12 +46,13 @@ def _rate(days: Iterable[DayCounts], amd_false_positive: float) -> AbandonRate:
     share of machine verdicts that were people is estimated (``amd_false_positive``)."""
     if not 0 <= amd_false_positive <= 1:
         raise ValueError(f"amd_false_positive must be within 0..1, got {amd_false_positive}")
-    abandoned = live = 0.0
+    abandoned = live = estimated = 0.0
     for d in days:
         missed = d.machine * amd_false_positive
         abandoned += d.abandoned + missed
         live += d.live + missed
-    return AbandonRate(abandoned, live)
+        estimated += missed
+    return AbandonRate(abandoned, live, estimated)
 
 
 def rolling_rate(

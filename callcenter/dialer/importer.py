@@ -116,9 +116,20 @@ class Cells:
     cells: list[str]
 
 
+class _Unclosed(Exception):
+    """A record that spans lines grew past what any valid record can be: its quote is open."""
+
+
 class CsvRows:
     """A CSV stream's records with the line each starts on: a record that is not CSV, not
-    text in ``encoding``, holds a NUL or a line over 1 MiB comes as ``Rejected``."""
+    text in ``encoding``, holds a NUL or a line over 1 MiB comes as ``Rejected``.
+
+    A quoted cell may span lines, but a quote that is never closed (a stray ``"``) would
+    read the rest of the file as one cell. So a record spanning lines that is not CSV, or
+    that grows longer than any record with the header's cells could be (each at most
+    ``MAX_CELL`` characters, every one a doubled quote), or that the file ends inside, is
+    rejected on its first line, and the lines it swallowed are read again, each on its own.
+    """
 
     def __init__(self, stream: BinaryIO, *, encoding: str = "utf-8", delimiter: str = ",") -> None:
         normalized = encoding.lower().replace("_", "-")
@@ -137,8 +148,8 @@ class CsvRows:
         self.delimiter = delimiter
         self._long_lines: list[int] = []
         self._line = 0
-        self._start = 0  # the line the record being read starts on
-        self._between = True  # the next line read starts a record
+        self._feed = _Feed(self._lines(), _record_limit(MAX_COLUMNS))
+        self._columns_known = False  # the first record names the columns: its limit is theirs
 
     @property
     def read_bytes(self) -> int:
@@ -148,7 +159,7 @@ class CsvRows:
     def sha256(self) -> str:
         return self.counted.sha256.hexdigest()
 
-    def _lines(self) -> Iterator[str]:
+    def _lines(self) -> Iterator[tuple[int, str]]:
         while True:
             line = self.text.readline(MAX_LINE)
             if not line:
@@ -159,40 +170,95 @@ class CsvRows:
                 while (rest := self.text.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
                     pass
                 continue
-            if self._between:
-                self._start, self._between = self._line, False
-            yield line
+            yield self._line, line
 
     def __iter__(self) -> Iterator[Cells | Rejected]:
-        reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
+        feed = self._feed
+        reader = csv.reader(feed, delimiter=self.delimiter, strict=True)
         while True:
-            self._between = True
+            feed.record, feed.size = [], 0
             try:
                 cells = next(reader)
             except StopIteration:
                 break
-            except csv.Error as exc:
+            except (csv.Error, _Unclosed) as exc:
                 yield from self._long()
-                yield Rejected(self._start, f"not CSV: {exc}")
+                yield from self._unclosed(exc)
                 continue
-            start = self._start
-            yield from self._long()
-            if not cells or all(not c.strip() for c in cells):
-                continue  # a blank line
-            problem = next(
-                ((i, p) for i, c in enumerate(cells) if (p := _cell_problem(c, self.encoding))),
-                None,
-            )
-            if problem is not None:
-                yield Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
-                continue
-            yield Cells(start, cells)
+            if self._long_lines:
+                yield from self._long()
+            if (checked := self._checked(feed.record[0][0], cells)) is not None:
+                yield checked
         yield from self._long()
+
+    def _unclosed(self, exc: Exception) -> Iterator[Cells | Rejected]:
+        record = self._feed.record
+        first = record[0][0]
+        if len(record) == 1:
+            yield Rejected(first, f"not CSV: {exc}")
+            return
+        why = "longer than any record can be" if isinstance(exc, _Unclosed) else str(exc)
+        yield Rejected(
+            first,
+            f"not CSV: a quote opened on this line is still open at line {record[-1][0]} "
+            f"({why}); lines {record[1][0]}-{record[-1][0]} are read again, each on its own",
+        )
+        for number, line in record[1:]:
+            try:
+                cells = next(csv.reader([line], delimiter=self.delimiter, strict=True), [])
+            except csv.Error as error:
+                yield Rejected(number, f"not CSV: {error}")
+                continue
+            if (checked := self._checked(number, cells)) is not None:
+                yield checked
+
+    def _checked(self, start: int, cells: list[str]) -> Cells | Rejected | None:
+        if not cells or all(not c.strip() for c in cells):
+            return None  # a blank line
+        if not self._columns_known:
+            self._feed.limit, self._columns_known = _record_limit(len(cells)), True
+        problem = next(
+            ((i, p) for i, c in enumerate(cells) if (p := _cell_problem(c, self.encoding))),
+            None,
+        )
+        if problem is not None:
+            return Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
+        return Cells(start, cells)
 
     def _long(self) -> Iterator[Rejected]:
         for n in self._long_lines:
             yield Rejected(n, f"line longer than {MAX_LINE >> 20} MiB")
         self._long_lines.clear()
+
+
+class _Feed:
+    """What the CSV reader reads: the lines, each kept in the record it belongs to. Not a
+    generator, so that it goes on after raising ``_Unclosed`` (the reader then drops the
+    record it was reading and starts the next one from the next line)."""
+
+    __slots__ = ("limit", "lines", "record", "size")
+
+    def __init__(self, lines: Iterator[tuple[int, str]], limit: int) -> None:
+        self.lines = lines
+        self.limit = limit  # characters, past which a record spanning lines cannot be valid
+        self.record: list[tuple[int, str]] = []  # the lines of the record being read
+        self.size = 0  # their characters
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        number, line = next(self.lines)
+        self.record.append((number, line))
+        self.size += len(line)
+        if self.size > self.limit and len(self.record) > 1:
+            raise _Unclosed
+        return line
+
+
+def _record_limit(columns: int) -> int:
+    """The most characters a valid record of ``columns`` cells may take in the file."""
+    return max(columns, 1) * (2 * MAX_CELL + 3) + 2
 
 
 class RowChecker:

@@ -41,9 +41,9 @@ class DialerMetrics:
         )
         self.abandon_rate = Gauge(
             "callcenter_dialer_abandon_rate_ratio",
-            "Abandoned / live answered over the window (us_30_days: the TSR's 30 days; "
-            "uk_today: the calendar day; window_30m: the last 30 minutes, this engine's), "
-            "AMD false positives counted as the campaign's estimate.",
+            "Abandoned / live answered over the window (us_30_days: the TSR's 30 days and "
+            "uk_today: the calendar day, AMD false positives counted as the campaign's "
+            "estimate; window_30m: the last 30 minutes of this engine's calls, as measured).",
             ["campaign", "window"],
             registry=registry,
         )

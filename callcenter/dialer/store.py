@@ -179,7 +179,16 @@ def _dialable(
     if on_dnc:
         lead.state = LeadState.DONE
         lead.last_outcome = "dnc"
-        audit(session, rules.name, AuditKind.DNC_HIT, at, phone=lead.phone, lead_id=lead.id)
+        lists = [dnc_list_name(c) for c in dnc_lists(session, lead.phone, rules.name)]
+        audit(
+            session,
+            rules.name,
+            AuditKind.DNC_HIT,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
+            details={"lists": lists},  # which list said no: the global one, the campaign's
+        )
         return False
     if abandoned_at is not None and at - abandoned_at < rules.hold:
         _defer(lead, rules, abandoned_at + rules.hold)
@@ -467,6 +476,11 @@ def dnc_lists(session: Session, phone: str, campaign: str | None = None) -> list
     if campaign is not None:
         query = query.where(DncNumber.campaign.in_(("", campaign)))
     return sorted(session.scalars(query))
+
+
+def dnc_list_name(campaign: str) -> str:
+    """A do-not-call list as operators read it: ``global`` or ``campaign:NAME``."""
+    return "global" if campaign == "" else f"campaign:{campaign}"
 
 
 def audit(

@@ -6,7 +6,7 @@ the dispositions agents give (``dispose``). Each change reaches every running en
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -24,8 +24,14 @@ from callcenter.dialer.campaign import (
     check_disposition_code,
     check_name,
 )
-from callcenter.dialer.compliance import DayCounts
-from callcenter.dialer.vocabulary import AuditKind, CampaignState, LeadState
+from callcenter.dialer.compliance import AbandonRate, DayCounts
+from callcenter.dialer.vocabulary import (
+    AmdAction,
+    AuditKind,
+    CampaignMode,
+    CampaignState,
+    LeadState,
+)
 from callcenter.errors import DomainError, NotFound
 from callcenter.events import outbox
 from callcenter.events.types import CampaignChanged
@@ -98,10 +104,18 @@ def create(
     return stored
 
 
-def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> CampaignRecord:
+def update(
+    db: Database,
+    who: Actor,
+    name: str,
+    changes: Mapping[str, Any],
+    *,
+    flows: Collection[str] | None = None,
+) -> CampaignRecord:
     """Change some settings; the whole campaign is checked again. ``retries`` given are
     merged into the campaign's (an outcome not named keeps its rule). A running campaign
-    takes the change at once."""
+    takes the change at once: what it names must exist (``flows``: the IVR flows an engine
+    serves, None when they are not known)."""
     unknown = set(changes) - CHANGEABLE
     if unknown:
         raise InvalidArgument(
@@ -111,11 +125,15 @@ def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> C
         raise InvalidArgument("changes", "nothing to change")
     with db.session_scope() as session:
         repo = CampaignRepository(session)
-        before = repo.get(check_name(name)).spec
+        record = repo.get(check_name(name))
+        before = record.spec
         given = dict(changes)
         if "retries" in given:
             given["retries"] = {**before.retries, **given["retries"]}
-        stored = repo.replace(check(replace(before, **given)))
+        after = check(replace(before, **given))
+        if record.state is CampaignState.RUNNING:  # it dials with the change at once
+            _ready(session, after, "is running: it cannot take this change", flows)
+        stored = repo.replace(after)
         audited(session, who, "campaign.set", name, _details(stored.spec, changes), kind=CAMPAIGN)
         _event(session, who, name, "set", stored.state)
     return stored
@@ -131,8 +149,20 @@ def get(db: Database, name: str) -> CampaignRecord:
         return CampaignRepository(session).get(check_name(name))
 
 
-def _ready(session: Session, spec: CampaignSpec) -> None:
-    """What must exist before a campaign may dial."""
+def flows_named(spec: CampaignSpec) -> list[str]:
+    """The IVR flows the campaign sends calls to: a broadcast's answers, machines."""
+    named = [spec.flow] if spec.mode is CampaignMode.BROADCAST and spec.flow else []
+    return named + ([spec.amd_flow] if spec.amd is AmdAction.FLOW and spec.amd_flow else [])
+
+
+def _ready(
+    session: Session,
+    spec: CampaignSpec,
+    refused: str = "cannot start",
+    flows: Collection[str] | None = None,
+) -> None:
+    """What must exist before a campaign may dial (the flows only when ``flows`` are known:
+    a call sent to a flow an engine does not serve is hung up on, a silent call)."""
     if spec.caller_id is None:
         raise InvalidArgument(
             "caller_id",
@@ -151,8 +181,15 @@ def _ready(session: Session, spec: CampaignSpec) -> None:
             TrunkRepository(session).get(trunk)
     except NotFound as exc:
         raise DomainError(
-            f"campaign {spec.name!r} cannot start: {exc.message}", code="campaign_not_ready"
+            f"campaign {spec.name!r} {refused}: {exc.message}", code="campaign_not_ready"
         ) from exc
+    missing = [f for f in flows_named(spec) if flows is not None and f not in flows]
+    if missing:
+        known = ", ".join(sorted(flows or ())[:10]) or "none"
+        raise DomainError(
+            f"campaign {spec.name!r} {refused}: no IVR flow {missing[0]!r} (known: {known})",
+            code="campaign_not_ready",
+        )
 
 
 _MOVES: dict[str, tuple[frozenset[CampaignState], CampaignState]] = {
@@ -162,7 +199,9 @@ _MOVES: dict[str, tuple[frozenset[CampaignState], CampaignState]] = {
 }
 
 
-def _move(db: Database, who: Actor, name: str, action: str) -> CampaignRecord:
+def _move(
+    db: Database, who: Actor, name: str, action: str, flows: Collection[str] | None = None
+) -> CampaignRecord:
     allowed, target = _MOVES[action]
     with db.session_scope() as session:
         repo = CampaignRepository(session)
@@ -173,7 +212,7 @@ def _move(db: Database, who: Actor, name: str, action: str) -> CampaignRecord:
                 code=f"campaign_already_{before.state}",
             )
         if action == "start":
-            _ready(session, before.spec)
+            _ready(session, before.spec, flows=flows)
         after = repo.set_state(name, target)
         details = {"from": str(before.state), "to": str(target)}
         audited(session, who, f"campaign.{action}", name, details, kind=CAMPAIGN)
@@ -188,9 +227,13 @@ def _move(db: Database, who: Actor, name: str, action: str) -> CampaignRecord:
     return after
 
 
-def start(db: Database, who: Actor, name: str) -> CampaignRecord:
-    """Dial: the running engines' dialer takes the campaign (a paused one resumes)."""
-    return _move(db, who, name, "start")
+def start(
+    db: Database, who: Actor, name: str, *, flows: Collection[str] | None = None
+) -> CampaignRecord:
+    """Dial: the running engines' dialer takes the campaign (a paused one resumes).
+    ``flows``: the IVR flows an engine serves, when known (a broadcast's flow and the
+    machines' must be one of them)."""
+    return _move(db, who, name, "start", flows)
 
 
 def pause(db: Database, who: Actor, name: str) -> CampaignRecord:
@@ -256,9 +299,9 @@ def summary_view(found: CampaignSummary, at: datetime | None = None) -> dict[str
         "due": found.due,
         "abandon_rate": {
             "us_30_days_pct": round(rates.us_30_days.rate * 100, 3),
-            "us_30_days": {"abandoned": rates.us_30_days.abandoned, "live": rates.us_30_days.live},
+            "us_30_days": _rate(rates.us_30_days),
             "uk_today_pct": round(rates.uk_today.rate * 100, 3),
-            "uk_today": {"abandoned": rates.uk_today.abandoned, "live": rates.uk_today.live},
+            "uk_today": _rate(rates.uk_today),
             "over_target": rates.worst * 100 > found.record.spec.abandon_target_pct,
             "at_limit": rates.worst * 100 >= found.record.spec.abandon_limit_pct,
         },
@@ -272,6 +315,15 @@ def summary_view(found: CampaignSummary, at: datetime | None = None) -> dict[str
         },
         "dispositions": [disposition_view(d) for d in found.dispositions],
         "imports": found.imports,
+    }
+
+
+def _rate(rate: AbandonRate) -> dict[str, float]:
+    """Counts, with the AMD false positives estimated (counted in both) apart."""
+    return {
+        "abandoned": round(rate.abandoned, 3),
+        "live": round(rate.live, 3),
+        "amd_estimated": round(rate.amd_estimated, 3),
     }
 
 
@@ -349,6 +401,8 @@ def dispose(
         lead = session.get(Lead, lead_id)
         if lead is None or lead.campaign_id != campaign_id:
             raise NotFound(f"campaign {name!r} has no lead {lead_id}", code="lead_not_found")
+        if callback_agent is not None:
+            AgentRepository(session).get(callback_agent)  # a callback kept for nobody never comes
         state = store.record_disposition(
             session, lead_id, code, utcnow(), callback_at=callback_at, callback_agent=callback_agent
         )

@@ -177,3 +177,12 @@ def caller_id(value: str | None, field: str = "caller_id") -> str | None:
     if value is None or value == "" or _CALLER_ID.fullmatch(value):
         return value
     raise InvalidArgument(field, "expected a number: digits, an optional leading +")
+
+
+def region(value: str, field: str = "region") -> str:
+    """An ISO country code phonenumbers knows (the numbering plan of numbers without '+')."""
+    import phonenumbers  # the numbering plans' data: loaded by those who read numbers only
+
+    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidArgument(field, f"{shown(str(value))}: not an ISO country code, e.g. US")
+    return value.upper()

@@ -20,6 +20,7 @@ from callcenter.dialer.store import upsert
 from callcenter.errors import NotFound
 from callcenter.events import outbox
 from callcenter.events.types import DncChanged
+from callcenter.services import checks
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.services.checks import InvalidArgument, shown
@@ -42,6 +43,11 @@ class DncCheck:
     def blocked(self) -> bool:
         return bool(self.lists)
 
+    @property
+    def names(self) -> list[str]:
+        """The lists as operators read them: ``global``, ``campaign:NAME``."""
+        return [store.dnc_list_name(c) for c in self.lists]
+
 
 @dataclass(frozen=True, slots=True)
 class DncImport:
@@ -59,6 +65,7 @@ def _scope(session: Session, campaign: str | None) -> str:
 
 
 def number(raw: str, region: str = "US") -> str:
+    region = checks.region(region)
     try:
         return leads.normalize(raw, region)
     except leads.BadNumber as exc:
@@ -150,6 +157,7 @@ def import_file(
 ) -> DncImport:
     """Numbers from a file (``column`` of a CSV with a header, or the first cell of each
     line), in batches; bad lines rejected with their line number."""
+    region = checks.region(region)
     with db.session_scope() as session:
         scope = _scope(session, campaign)
     rows = CsvRows(stream, encoding=encoding)

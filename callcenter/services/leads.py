@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
-import phonenumbers
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -35,9 +34,9 @@ from callcenter.dialer.vocabulary import LeadState
 from callcenter.errors import NotFound
 from callcenter.events import outbox
 from callcenter.events.types import CampaignLeadsImported
+from callcenter.services import checks
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
-from callcenter.services.checks import InvalidArgument
 from callcenter.store.base import utcnow
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign, DialerAuditEntry, Lead, LeadImport
@@ -292,17 +291,11 @@ def import_file(
     window, campaign_region = _window(db, name)
     rows = CsvRows(stream, encoding=encoding, delimiter=delimiter)
     checker, records = open_leads(
-        rows, region=_region(region or campaign_region), window=window, mapping=mapping
+        rows, region=checks.region(region or campaign_region), window=window, mapping=mapping
     )
     run = _begin(db, who, name, source, list(checker.header.custom))
     _consume(db, run, checker, records, on_reject, lambda: progress(rows.read_bytes))
     return _finish(db, who, run, rows.sha256)
-
-
-def _region(region: str) -> str:
-    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidArgument("region", f"{region!r}: not an ISO country code, e.g. US")
-    return region.upper()
 
 
 def import_rows(
@@ -323,7 +316,7 @@ def import_rows(
     rejected rows."""
     window, campaign_region = _window(db, name)
     checker = RowChecker(
-        header, region=_region(region or campaign_region), window=window, mapping=mapping
+        header, region=checks.region(region or campaign_region), window=window, mapping=mapping
     )
     if import_id is None:
         run = _begin(db, who, name, source, list(checker.header.custom))

@@ -234,3 +234,25 @@ def test_campaign_cli_round_trip(
     assert code == 0, out
     code, out = cli("dnc", "check", "+12125559003")
     assert code == 0 and "not listed" in out
+
+
+def test_start_checks_the_flows_this_engine_serves(make_client) -> None:  # type: ignore[no-untyped-def]
+    class Flows:
+        def names(self) -> list[str]:
+            return ["main"]
+
+    api = make_client(flows=Flows())
+    body = {
+        "name": "reminder",
+        "mode": "broadcast",
+        "flow": "reminder",
+        "caller_id": "+12125550199",
+    }
+    assert api("POST", "/campaigns", body=body).status_code == 201
+    refused = api("POST", "/campaigns/reminder/start")
+    assert (refused.status_code, refused.json["code"]) == (409, "campaign_not_ready")
+    assert "no IVR flow 'reminder' (known: main)" in refused.json["detail"]
+    assert api("PATCH", "/campaigns/reminder", body={"flow": "main"}).status_code == 200
+    assert api("POST", "/campaigns/reminder/start").json["state"] == "running"
+    moved = api("PATCH", "/campaigns/reminder", body={"flow": "gone"})
+    assert (moved.status_code, moved.json["code"]) == (409, "campaign_not_ready")

@@ -7,15 +7,37 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from callcenter.cli.campaign_cmd import fields_of
+from callcenter.dialer import store
 from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
-from callcenter.dialer.vocabulary import AuditKind, CampaignMode, CampaignState, LeadState
+from callcenter.dialer.vocabulary import (
+    AmdAction,
+    AuditKind,
+    CampaignMode,
+    CampaignState,
+    LeadState,
+)
 from callcenter.errors import AlreadyExists, DomainError, NotFound
 from callcenter.services import campaigns, dnc
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
 from callcenter.store.models import AuditEntry, DialerAuditEntry, EngineChange, EventRow, Lead
+from callcenter.store.repos.campaigns import CampaignRepository
 from tests.integration.dialer.conftest import WHO
+
+
+def _lead(db: Database, campaign: str, phone: str = "+12125550100", **fields: object) -> int:
+    with db.session_scope() as session:
+        row = Lead(
+            campaign_id=CampaignRepository(session).row(campaign).id,
+            phone=phone,
+            zones="America/New_York",
+            **fields,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
 
 
 def test_create_stores_defaults_and_dispositions(db: Database, campaign: str) -> None:
@@ -116,6 +138,90 @@ def test_start_needs_a_caller_id_and_what_it_names(db: Database, campaign: str) 
         campaigns.start(db, WHO, "absent")
 
 
+def test_set_clear_takes_back_what_was_set(db: Database, campaign: str) -> None:
+    given = {
+        "trunks": ("carrier1",),
+        "max_lines": 5,
+        "recording": "always",
+        "caller_id_name": "ACME",
+        "amd": AmdAction.MESSAGE,
+        "amd_message": "/s/vm.wav",
+    }
+    campaigns.update(db, WHO, campaign, given)
+    clear = ("route", "max-lines", "recording", "caller-id-name")
+    campaigns.update(db, WHO, campaign, fields_of({"clear": clear}, creating=False))
+    spec = campaigns.get(db, campaign).spec
+    assert (spec.outbound_route, spec.trunks, spec.max_lines, spec.recording) == (
+        None,
+        (),
+        None,
+        None,
+    )
+    assert spec.caller_id_name is None
+    with pytest.raises(InvalidArgument) as info:  # the campaign's checks still hold
+        campaigns.update(db, WHO, campaign, fields_of({"clear": ("amd-message",)}, creating=False))
+    assert info.value.field == "amd_message"
+
+
+def test_a_running_campaign_refuses_a_change_naming_what_does_not_exist(
+    db: Database, campaign: str
+) -> None:
+    # a running campaign takes a change at once: set to a queue that does not exist, it
+    # had dialled on with no agents at all, silently
+    campaigns.update(db, WHO, campaign, {"queue": "later", "agents": ()})  # stopped: fine
+    campaigns.update(db, WHO, campaign, {"queue": "outbound"})
+    campaigns.start(db, WHO, campaign)
+    for changes in (
+        {"queue": "nowhere", "agents": ()},
+        {"agents": ("1001", "1999"), "queue": None},
+        {"outbound_route": "nowhere"},
+        {"trunks": ("nowhere",)},
+    ):
+        with pytest.raises(DomainError, match="is running: it cannot take this change") as info:
+            campaigns.update(db, WHO, campaign, changes)
+        assert info.value.code == "campaign_not_ready"
+    with pytest.raises(InvalidArgument) as bad:
+        campaigns.update(db, WHO, campaign, {"caller_id": None})
+    assert bad.value.field == "caller_id"
+    assert campaigns.get(db, campaign).spec.queue == "outbound"
+    campaigns.update(db, WHO, campaign, {"agents": ("1001",), "queue": None})
+    assert campaigns.get(db, campaign).spec.agents == ("1001",)
+
+
+def test_a_flow_the_engines_do_not_serve_is_refused_when_they_are_known(
+    db: Database, campaign: str
+) -> None:
+    # a broadcast started with a flow no engine had: every person who answered was routed
+    # to nothing and hung up on (a silent call), each counted "answered"
+    spec = CampaignSpec(
+        name="reminder", mode=CampaignMode.BROADCAST, flow="reminder", caller_id="+12125550199"
+    )
+    campaigns.create(db, WHO, spec)
+    with pytest.raises(DomainError, match="no IVR flow 'reminder' \\(known: main\\)") as info:
+        campaigns.start(db, WHO, "reminder", flows={"main"})
+    assert info.value.code == "campaign_not_ready"
+    campaigns.start(db, WHO, "reminder", flows={"main", "reminder"})
+    amd_flow = {"amd": AmdAction.FLOW, "amd_flow": "machines"}
+    with pytest.raises(DomainError, match=r"is running: .* no IVR flow 'machines'"):
+        campaigns.update(db, WHO, "reminder", amd_flow, flows={"main", "reminder"})
+    campaigns.update(db, WHO, "reminder", amd_flow, flows={"reminder", "machines"})
+    campaigns.update(db, WHO, campaign, amd_flow)  # stopped: checked when it starts
+    with pytest.raises(DomainError, match="no IVR flow 'machines'"):
+        campaigns.start(db, WHO, campaign, flows={"main"})
+    campaigns.start(db, WHO, campaign)  # the flows not known (no engine, no files): not checked
+
+
+def test_a_callback_is_kept_only_for_an_agent_that_exists(db: Database, campaign: str) -> None:
+    lead_id = _lead(db, campaign)
+    at = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
+    with pytest.raises(NotFound, match="1999") as info:
+        campaigns.dispose(db, WHO, campaign, lead_id, "call_back", callback_at=at,
+                          callback_agent="1999")  # fmt: skip
+    assert info.value.code == "agent_not_found"
+    with db.session_scope() as session:
+        assert session.get(Lead, lead_id).callback_agent is None  # type: ignore[union-attr]
+
+
 def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> None:
     campaigns.add_disposition(db, WHO, campaign, DispositionSpec("voicemail", 6, retry_after=7200))
     with pytest.raises(AlreadyExists):
@@ -125,17 +231,7 @@ def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> Non
     with db.session_scope() as session:
         campaign_id = session.scalar(select(Lead.campaign_id).limit(1))  # none yet
         assert campaign_id is None
-        from callcenter.store.repos.campaigns import CampaignRepository
-
-        row = Lead(
-            campaign_id=CampaignRepository(session).row(campaign).id,
-            phone="+12125550100",
-            zones="America/New_York",
-            attempts=1,
-        )
-        session.add(row)
-        session.flush()
-        lead_id = row.id
+    lead_id = _lead(db, campaign, attempts=1)
     at = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
     assert (
         campaigns.dispose(
@@ -157,3 +253,16 @@ def test_summary_counts_leads_and_rates(db: Database, campaign: str) -> None:
     shown = campaigns.summary_view(found)
     assert shown["abandon_rate"]["us_30_days_pct"] == 0.0
     assert shown["dispositions"][0]["feature_code"] == "*301"
+
+
+def test_summary_reports_the_amd_false_positives_it_counts(db: Database, campaign: str) -> None:
+    # an estimate of people taken for machines raises the rates: show how much of them it is
+    campaigns.update(db, WHO, campaign, {"amd_false_positive_pct": 7.6})
+    lead_id = _lead(db, campaign)
+    with db.session_scope() as session:
+        for outcome in [Outcome.MACHINE] * 9 + [Outcome.ANSWERED] * 30:
+            store.record_attempt(session, lead_id, outcome, datetime.now(UTC))
+    rates = campaigns.summary_view(campaigns.summary(db, campaign))["abandon_rate"]
+    assert rates["uk_today"] == {"abandoned": 0.684, "live": 30.684, "amd_estimated": 0.684}
+    assert rates["us_30_days"]["amd_estimated"] == 0.684
+    assert rates["us_30_days_pct"] == round(0.684 / 30.684 * 100, 3)

@@ -69,6 +69,8 @@ def test_dnc_window_and_hold_block_with_audit_rows(db: Database) -> None:
         other = _campaign(session, "autumn")
         dnc = _lead(session, c, "+12125550010")
         store.add_dnc(session, "+12125550010", "", reason="asked")
+        store.add_dnc(session, "+12125550010", "spring", reason="asked again")
+        store.add_dnc(session, "+12125550010", "autumn")  # not this campaign's list
         early = _lead(session, c, "+14155550011", zone=LA)  # 07:00 in Los Angeles at 10:00 NY
         held = _lead(session, c, "+12125550012")
         ok = _lead(session, c, "+12125550013")
@@ -89,6 +91,10 @@ def test_dnc_window_and_hold_block_with_audit_rows(db: Database) -> None:
         kinds = _audit(session)
         assert (AuditKind.ABANDON, "+12125550012") in kinds
         assert (AuditKind.DNC_HIT, "+12125550010") in kinds
+        hit = session.scalars(
+            select(DialerAuditEntry).where(DialerAuditEntry.kind == AuditKind.DNC_HIT)
+        ).one()
+        assert hit.details == {"lists": ["global", "campaign:spring"]}  # which list said no
         assert (AuditKind.WINDOW_BLOCK, "+14155550011") in kinds
         assert (AuditKind.HOLD_BLOCK, "+12125550012") in kinds
         # a campaign-scoped entry blocks only that campaign

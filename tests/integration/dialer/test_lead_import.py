@@ -14,6 +14,7 @@ from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import BadLeadFile, ColumnMap, Rejected
 from callcenter.dialer.leads import NumberReader
 from callcenter.services import dnc, leads
+from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
 from callcenter.store.models import Lead, LeadImport
 from tests.integration.dialer.conftest import WHO
@@ -196,6 +197,23 @@ def test_dnc_add_check_remove_and_import(db: Database, campaign: str) -> None:
     assert rejected[0].line == 3
     assert dnc.check(db, "+12125550141", campaign=campaign).lists == (campaign,)
     assert dnc.check(db, "+12125550141", campaign="spring").blocked
+
+
+def test_an_unknown_region_is_refused_once_not_line_by_line(db: Database, campaign: str) -> None:
+    # --region ZZ was blamed on the number ("Missing or invalid default region"), and a
+    # do-not-call file read in it had every line without '+' rejected, none refused
+    for call in (
+        lambda: dnc.add(db, WHO, ["2125550131"], region="ZZ"),
+        lambda: dnc.check(db, "2125550131", region="zz"),
+        lambda: dnc.remove(db, WHO, "2125550131", region="ZZ"),
+        lambda: dnc.import_file(db, WHO, io.BytesIO(b"2125550141\n"), region="ZZ"),
+        lambda: _import(db, campaign, GOOD, region="zz"),
+    ):
+        with pytest.raises(InvalidArgument) as info:
+            call()
+        assert info.value.field == "region"
+        assert info.value.reason.endswith(": not an ISO country code, e.g. US")
+    assert dnc.add(db, WHO, ["07911 123456"], region="gb") == ["+447911123456"]
 
 
 def test_imports_and_dnc_changes_are_events_audit_entries_and_change_rows(

@@ -2,8 +2,11 @@
 import callcenter._gevent  # noqa: F401  (monkey-patches first)
 
 # isort: on
+import click
+import pytest
 from click.testing import CliRunner
 
+from callcenter.cli.sim_cmd import outbound_mix
 from callcenter.cli.sim_cmd import sim as sim_command
 from callcenter.sim import Simulator
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
@@ -45,3 +48,34 @@ def test_sim_command_runs_and_stops() -> None:
     assert result.exit_code == 0, result.output
     assert "offered=" in result.output and "sim: stopped" in result.output
     assert "Example" in (sim_command.help or "")
+
+
+def test_sim_command_at_rate_0_offers_no_inbound_call() -> None:
+    # --rate 0 (the dialer's calls only) offered one call, then its traffic greenlet died
+    # dividing by the rate (ZeroDivisionError)
+    result = CliRunner().invoke(
+        sim_command,
+        ["--listen", "127.0.0.1:0", "--rate", "0", "--duration", "1", "--interval", "0.1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "offered=0 " in result.output and "offered=1" not in result.output
+    bad = CliRunner().invoke(sim_command, ["--rate", "-1"])
+    assert bad.exit_code == 2 and "--rate" in bad.output
+
+
+def test_sim_outbound_mix() -> None:
+    base = TrafficProfile()
+    mix = outbound_mix("busy=0.08, no_answer=0.43,machine=0.2", base)
+    shares = (mix.outbound_busy, mix.outbound_no_answer, mix.outbound_machine)
+    assert shares == (0.08, 0.43, 0.2)
+    assert mix.outbound_failed == base.outbound_failed  # not given: the profile's
+    assert outbound_mix(None, base) == base
+    for bad, why in (
+        ("busy", "expected OUTCOME=SHARE"),
+        ("sale=0.1", "expected OUTCOME=SHARE"),
+        ("busy=x", "a share is 0 to 1"),
+        ("busy=1.5", "a share is 0 to 1"),
+        ("busy=0.5,no_answer=0.5", "add up to more than 1"),
+    ):
+        with pytest.raises(click.BadParameter, match=why):
+            outbound_mix(bad, base)

@@ -70,3 +70,17 @@ def test_a_missing_file_is_a_usage_error_not_a_traceback(args: list[str]) -> Non
 
     result = CliRunner().invoke(main, [*args, "/nonexistent/leads.csv"])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_set_clear_empties_settings_and_refuses_the_same_option_given() -> None:
+    # a route, trunks, a cap or a message once set could not be taken back from the CLI
+    assert fields_of({"clear": ("route", "max-lines", "description")}, creating=False) == {
+        "outbound_route": None,
+        "trunks": (),
+        "max_lines": None,
+        "description": "",
+    }
+    with pytest.raises(click.UsageError, match="give --trunk or --clear route, not both"):
+        fields_of({"clear": ("route",), "trunks": ("a",)}, creating=False)
+    with pytest.raises(click.UsageError, match="--max-lines or --clear max-lines"):
+        fields_of({"clear": ("max-lines",), "max_lines": 5}, creating=False)

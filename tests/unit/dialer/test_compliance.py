@@ -41,6 +41,9 @@ def test_uk_daily_rate_with_amd_false_positives() -> None:
     # 2% of 200 machine verdicts were people hung up on: 4 more abandoned live answers
     r = daily_rate(DAYS, TODAY, amd_false_positive=0.02)
     assert (r.abandoned, r.live) == (pytest.approx(22), pytest.approx(604))
+    assert r.amd_estimated == pytest.approx(4)  # reported apart: the estimate, not a count
+    assert rolling_rate(DAYS, TODAY, amd_false_positive=0.02).amd_estimated == pytest.approx(6)
+    assert daily_rate(DAYS, TODAY).amd_estimated == 0
     assert daily_rate(DAYS, date(2026, 12, 1)).rate == 0.0  # no calls, no rate
     assert worst_rate(DAYS, TODAY) == pytest.approx(0.03)
     with pytest.raises(ValueError, match="amd_false_positive"):

@@ -49,6 +49,55 @@ def test_not_csv_nul_and_bad_bytes_are_rejected_by_line() -> None:
     assert "not CSV" in reasons[2] and "NUL" in reasons[3] and "0xFF" in reasons[4]
 
 
+def test_a_quote_never_closed_costs_its_own_line_only() -> None:
+    # a stray quote on line 4 once read the next 128 KiB of the file as one cell (about
+    # 6,000 rows of this file gone, one line rejected); now line 4 is rejected, the lines
+    # it swallowed are read again, and every other row comes through
+    lines = [b"phone,name"] + [b"+1212555%04d,n%d" % (i, i) for i in range(2, 2001)]
+    lines[3] = b'+12125550003,"Bob'
+    got = _rows(b"\n".join(lines) + b"\n")
+    rejected = [r for r in got if isinstance(r, Rejected)]
+    assert [r.line for r in rejected] == [4]
+    assert "quote opened on this line is still open" in rejected[0].reason
+    assert "lines 5-" in rejected[0].reason
+    assert [r.line for r in got if isinstance(r, Cells)] == [1, 2, 3, *range(5, 2001)]
+    assert Cells(5, ["+12125550005", "n5"]) in got
+
+
+def test_a_quote_open_at_the_end_of_the_file_gives_back_the_lines_after_it() -> None:
+    got = _rows(b'phone,name\n1,"open\n2,two\n3,three\n')
+    assert [(r.line, r.cells) for r in got if isinstance(r, Cells)] == [
+        (1, ["phone", "name"]),
+        (3, ["2", "two"]),
+        (4, ["3", "three"]),
+    ]
+    (rejected,) = [r for r in got if isinstance(r, Rejected)]
+    assert rejected.line == 2
+    assert "still open at line 4 (unexpected end of data); lines 3-4" in rejected.reason
+
+
+def test_a_stray_quote_closed_by_a_later_line_rejects_its_line_only() -> None:
+    got = _rows(b'phone,name\n1,"open\n2,two\n3,"x"\n4,four\n')
+    assert [(r.line, r.cells) for r in got if isinstance(r, Cells)] == [
+        (1, ["phone", "name"]),
+        (3, ["2", "two"]),
+        (4, ["3", "x"]),
+        (5, ["4", "four"]),
+    ]
+    assert [r.line for r in got if isinstance(r, Rejected)] == [2]
+
+
+def test_a_quoted_cell_over_lines_up_to_the_longest_valid_is_one_cell() -> None:
+    cell = '"' * 500 + "\n" + '"' * 499  # 1,000 characters, every quote doubled in the file
+    quoted = '"' + cell.replace('"', '""') + '"'
+    data = f"a,b\n{quoted},{quoted}\r\n2,x\n".encode()
+    assert [r for r in _rows(data) if isinstance(r, Cells)] == [
+        Cells(1, ["a", "b"]),
+        Cells(2, [cell, cell]),
+        Cells(5, ["2", "x"]),
+    ]
+
+
 def test_bom_encoding_and_delimiter() -> None:
     assert _rows("\ufeffphone\n".encode())[0] == Cells(1, ["phone"])
     assert _rows("a;b\n1;é\n".encode("cp1252"), encoding="cp1252", delimiter=";")[1] == Cells(
