@@ -72,6 +72,9 @@ _PLAIN = re.compile(r"\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
+PREMIUM = "a premium-rate number: not a lead (a call to it is billed to the caller)"
+
+
 class NumberReader:
     """``normalize_with_zones`` for the many numbers of one file, in one region: a number
     written the same way twice is parsed once; the zones are looked up once per prefix of
@@ -110,6 +113,9 @@ class NumberReader:
                 self._numbers[text] = str(exc)
                 raise
         e164 = _format(parsed)
+        if kind == PhoneNumberType.PREMIUM_RATE:  # a hostile file's way to bill the caller
+            self._numbers[text] = PREMIUM
+            raise BadNumber(PREMIUM)
         if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0):
             key = e164[: 1 + ZONE_PREFIX] if ZONE_PREFIX else e164
         else:

@@ -76,6 +76,8 @@ def _reference(raw: str, region: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     if not phonenumbers.is_valid_number(parsed):
         return None
+    if phonenumbers.number_type(parsed) == PhoneNumberType.PREMIUM_RATE:
+        return None  # not a lead
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     zones = number_zones.time_zones_for_number(parsed)
     return e164, tuple(z for z in zones if z != "Etc/Unknown")
@@ -136,3 +138,22 @@ ODD = (
     "1-800-FLOWERS", "+1 (212) 555-0199 ext. 7", "tel:+1-212-555-0199", "011 44 20 7946 0958",
     "1 212 555 0199", "(212) 555-0199", "212.555.0199", "", "  ", "+", "()", "2125550199/1",
 )  # fmt: skip
+
+
+@pytest.mark.parametrize("region", ["GB", "DE", "FR", "US", "AU"])
+def test_a_premium_rate_number_is_not_a_lead(region: str) -> None:
+    # a hostile lead file of premium-rate numbers had the dialer call them, billed to the
+    # caller (GB, DE, FR ones were accepted; US ones only when a timezone column placed them)
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.PREMIUM_RATE)
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    reader = NumberReader(region)
+    for text in (
+        national,
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164),
+    ):
+        for _ in range(2):  # and from its memory
+            with pytest.raises(BadNumber, match="premium-rate number: not a lead"):
+                reader.read(text)
+    toll_free = phonenumbers.example_number_for_type(region, PhoneNumberType.TOLL_FREE)
+    e164 = phonenumbers.format_number(toll_free, phonenumbers.PhoneNumberFormat.E164)
+    assert reader.read(e164)[0] == e164  # other non-geographic numbers are leads
