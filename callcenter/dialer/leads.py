@@ -95,6 +95,7 @@ class NumberReader:
         self._national = re.compile(national) if national else None
 
     def read(self, raw: str) -> tuple[str, tuple[str, ...]]:
+        """A lead's number: E.164 and the zones it may be in."""
         text = raw.strip()
         known = self._numbers.get(text)
         if isinstance(known, str):
@@ -103,15 +104,11 @@ class NumberReader:
             return known
         if len(self._numbers) >= self.most:
             self._numbers.clear()
-        plain = self._plain(text)
-        if plain is not None:  # valid as written: no parse needed
-            parsed, kind = plain
-        else:
-            try:
-                parsed, kind = _typed(text, self.region)
-            except BadNumber as exc:
-                self._numbers[text] = str(exc)
-                raise
+        try:
+            parsed, kind = self._number(text)
+        except BadNumber as exc:
+            self._numbers[text] = str(exc)
+            raise
         e164 = _format(parsed)
         if kind == PhoneNumberType.PREMIUM_RATE:  # a hostile file's way to bill the caller
             self._numbers[text] = PREMIUM
@@ -127,6 +124,15 @@ class NumberReader:
             zones = self._zones[key] = _zones(parsed)
         found = self._numbers[text] = (e164, zones)
         return found
+
+    def e164(self, raw: str) -> str:
+        """Any valid number in E.164 (``normalize``), parsed only when not written plainly:
+        a do-not-call list's numbers, whatever their type."""
+        return _format(self._number(raw.strip())[0])
+
+    def _number(self, text: str) -> tuple[phonenumbers.PhoneNumber, int]:
+        plain = self._plain(text)
+        return plain if plain is not None else _typed(text, self.region)  # as written, or parsed
 
     def _plain(self, text: str) -> tuple[phonenumbers.PhoneNumber, int] | None:
         """A number written plainly in the region (``candidate``) that is valid as it is
