@@ -456,6 +456,7 @@ def read_numbers(
     """Each number of a do-not-call file: the ``column`` of a file with a header, or the
     first cell of each line of a plain list (``column`` None)."""
     index: int | None = None if column is not None else 0
+    numbers = leads.NumberReader(region)
     for item in rows:
         if isinstance(item, Rejected):
             if index is None:
@@ -475,7 +476,7 @@ def read_numbers(
             yield Rejected(item.line, f"no cell {index + 1}")
             continue
         try:
-            yield Number(item.line, leads.normalize(item.cells[index], region))
+            yield Number(item.line, numbers.e164(item.cells[index]))
         except leads.BadNumber as exc:
             yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}")
 

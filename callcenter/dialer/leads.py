@@ -72,6 +72,9 @@ _PLAIN = re.compile(r"\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
+PREMIUM = "a premium-rate number: not a lead (a call to it is billed to the caller)"
+
+
 class NumberReader:
     """``normalize_with_zones`` for the many numbers of one file, in one region: a number
     written the same way twice is parsed once; the zones are looked up once per prefix of
@@ -92,6 +95,7 @@ class NumberReader:
         self._national = re.compile(national) if national else None
 
     def read(self, raw: str) -> tuple[str, tuple[str, ...]]:
+        """A lead's number: E.164 and the zones it may be in."""
         text = raw.strip()
         known = self._numbers.get(text)
         if isinstance(known, str):
@@ -100,16 +104,15 @@ class NumberReader:
             return known
         if len(self._numbers) >= self.most:
             self._numbers.clear()
-        plain = self._plain(text)
-        if plain is not None:  # valid as written: no parse needed
-            parsed, kind = plain
-        else:
-            try:
-                parsed, kind = _typed(text, self.region)
-            except BadNumber as exc:
-                self._numbers[text] = str(exc)
-                raise
+        try:
+            parsed, kind = self._number(text)
+        except BadNumber as exc:
+            self._numbers[text] = str(exc)
+            raise
         e164 = _format(parsed)
+        if kind == PhoneNumberType.PREMIUM_RATE:  # a hostile file's way to bill the caller
+            self._numbers[text] = PREMIUM
+            raise BadNumber(PREMIUM)
         if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0):
             key = e164[: 1 + ZONE_PREFIX] if ZONE_PREFIX else e164
         else:
@@ -121,6 +124,15 @@ class NumberReader:
             zones = self._zones[key] = _zones(parsed)
         found = self._numbers[text] = (e164, zones)
         return found
+
+    def e164(self, raw: str) -> str:
+        """Any valid number in E.164 (``normalize``), parsed only when not written plainly:
+        a do-not-call list's numbers, whatever their type."""
+        return _format(self._number(raw.strip())[0])
+
+    def _number(self, text: str) -> tuple[phonenumbers.PhoneNumber, int]:
+        plain = self._plain(text)
+        return plain if plain is not None else _typed(text, self.region)  # as written, or parsed
 
     def _plain(self, text: str) -> tuple[phonenumbers.PhoneNumber, int] | None:
         """A number written plainly in the region (``candidate``) that is valid as it is

@@ -24,6 +24,7 @@ from callcenter.store.database import Database
 from callcenter.store.records import AgentRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.store.repos.agents import verify_pin
+from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.store.repos.sip import a1_hash
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -211,6 +212,13 @@ def remove(db: Database, who: Actor, extension: str) -> None:
     """Delete an agent with its skills, memberships and status history."""
     checks.extension(extension)
     with db.session_scope() as session:
+        dialling = CampaignRepository(session).running_with(agent=extension)
+        if dialling:
+            raise DomainError(
+                f"agent {extension!r} takes the calls of running campaign(s) "
+                f"{', '.join(dialling)}: take the agent out of them or stop them first",
+                code="agent_in_use",
+            )
         AgentRepository(session).delete(extension)
         audited(session, who, "agent.remove", extension, kind=AGENT)
 

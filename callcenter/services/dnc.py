@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from callcenter.dialer import leads, store
@@ -30,6 +30,14 @@ from callcenter.store.models import DncNumber
 from callcenter.store.repos.campaigns import CampaignRepository
 
 DNC = ChangeKind.DNC
+# a batch of numbers as one array: a VALUES list of 2,000 rows cost SQLAlchemy ~0.3 s to
+# compile (three quarters of an import's time), the database a few milliseconds
+_UNNEST = text(
+    "INSERT INTO dnc_numbers (phone, campaign, reason, added_by, added_at)"
+    " SELECT u.phone, :campaign, :reason, :by, :now"
+    " FROM unnest(CAST(:phones AS text[])) AS u(phone)"
+    " ON CONFLICT (phone, campaign) DO NOTHING RETURNING id"
+)
 BATCH = 2000
 REASON_MAX = 128
 
@@ -165,11 +173,20 @@ def import_file(
 
     def store_batch(numbers: list[str]) -> int:
         now = utcnow()
-        values = [
-            {"phone": n, "campaign": scope, "reason": why, "added_by": who_text, "added_at": now}
-            for n in numbers
-        ]
         with db.session_scope() as session:
+            if session.get_bind().dialect.name == "postgresql":  # arrays: one short statement
+                given = {"phones": numbers, "campaign": scope, "reason": why, "by": who_text}
+                return len(session.execute(_UNNEST, {**given, "now": now}).all())
+            values = [
+                {
+                    "phone": n,
+                    "campaign": scope,
+                    "reason": why,
+                    "added_by": who_text,
+                    "added_at": now,
+                }
+                for n in numbers
+            ]
             statement = upsert(session, DncNumber).values(values)
             statement = statement.on_conflict_do_nothing(index_elements=["phone", "campaign"])
             return len(session.execute(statement.returning(DncNumber.id)).all())

@@ -27,6 +27,7 @@ from callcenter.store.records import (
     QueueRecord,
 )
 from callcenter.store.repos import AgentRepository, CallRepository, QueueRepository
+from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.trunks import targets
 from callcenter.vocabulary import STRATEGY_ALIASES, AgentState, AgentStatus, QueueStrategy
 
@@ -308,6 +309,13 @@ def remove(db: Database, who: Actor, name: str) -> None:
     """Delete a queue with its members, required skills and entry history."""
     checks.queue_name(name)
     with db.session_scope() as session:
+        dialling = CampaignRepository(session).running_with(queue=name)
+        if dialling:  # it would be left running with no agents, silently
+            raise DomainError(
+                f"queue {name!r} takes the calls of running campaign(s) {', '.join(dialling)}: "
+                "give them another queue or stop them first",
+                code="queue_in_use",
+            )
         QueueRepository(session).delete(name)
         audited(session, who, "queue.remove", name, kind=QUEUE)
 

@@ -130,6 +130,20 @@ class CampaignRepository:
         self.session.flush()
         return _record(row)
 
+    def running_with(self, *, queue: str | None = None, agent: str | None = None) -> list[str]:
+        """The running campaigns whose calls ``queue``'s agents, or ``agent``, take."""
+        rows = self.session.execute(
+            select(Campaign.name, Campaign.queue, Campaign.agents)
+            .where(Campaign.state == CampaignState.RUNNING)
+            .order_by(Campaign.name)
+        )
+        return [
+            name
+            for name, its_queue, agents in rows
+            if (queue is not None and its_queue == queue)
+            or (agent is not None and agent in (agents or []))
+        ]
+
     def set_state(self, name: str, state: CampaignState) -> CampaignRecord:
         row = self.row(name)
         row.state = state

@@ -19,7 +19,7 @@ from callcenter.dialer.vocabulary import (
     LeadState,
 )
 from callcenter.errors import AlreadyExists, DomainError, NotFound
-from callcenter.services import campaigns, dnc
+from callcenter.services import agents, campaigns, dnc, queues
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
 from callcenter.store.models import AuditEntry, DialerAuditEntry, EngineChange, EventRow, Lead
@@ -209,6 +209,26 @@ def test_a_flow_the_engines_do_not_serve_is_refused_when_they_are_known(
     with pytest.raises(DomainError, match="no IVR flow 'machines'"):
         campaigns.start(db, WHO, campaign, flows={"main"})
     campaigns.start(db, WHO, campaign)  # the flows not known (no engine, no files): not checked
+
+
+def test_a_queue_or_agent_a_running_campaign_dials_for_is_not_removed(
+    db: Database, campaign: str
+) -> None:
+    # `queue remove` left a running campaign with a queue that no longer exists: it ran on,
+    # dialling no one, and said nothing
+    campaigns.create(db, WHO, CampaignSpec(name="direct", agents=("1001",), caller_id="+1212555"))
+    campaigns.start(db, WHO, campaign)
+    campaigns.start(db, WHO, "direct")
+    with pytest.raises(DomainError, match="running campaign\\(s\\) spring") as info:
+        queues.remove(db, WHO, "outbound")
+    assert info.value.code == "queue_in_use"
+    with pytest.raises(DomainError, match="running campaign\\(s\\) direct") as info:
+        agents.remove(db, WHO, "1001")
+    assert info.value.code == "agent_in_use"
+    campaigns.stop(db, WHO, campaign)
+    campaigns.pause(db, WHO, "direct")  # start checks them again
+    queues.remove(db, WHO, "outbound")
+    agents.remove(db, WHO, "1001")
 
 
 def test_a_callback_is_kept_only_for_an_agent_that_exists(db: Database, campaign: str) -> None:
