@@ -10,19 +10,21 @@ only routed, and a HANGUP_COMPLETE carries 234 headers.
 The scan reads exactly what the full parse would, or declines (``_AMBIGUOUS``) and the full
 parse decides. JSON: a key counts only at a key position of the flat object FreeSWITCH's
 serializer writes (right after ``{`` or ``,``, so outside any string: a quote inside a value
-is always ``\\"``), followed by ``:"``; the value must hold no escape. A repeated key
+is always ``\\"``), followed by ``:"``; the value must hold no escape. A repeated header
 (FreeSWITCH repeats Hangup-Cause on HANGUP_COMPLETE, with the same value) is read, in both
 parses, as FreeSWITCH itself reads a header (``switch_event_get_header``): its first
-occurrence. So the scan searches forward from the start, and a header FreeSWITCH writes
-before the channel variables (Unique-ID, Event-Date-Timestamp, Hangup-Cause, Caller-*:
-nearly everything the engine reads) is found without a pass over the ~100 ``variable_*``
-headers that follow it (a search from the end, for the last one, crossed them all: 11 KB for
-a HANGUP_COMPLETE). FreeSWITCH writes header names without escapes, and the only names a
+occurrence, so the scan searches forward from the start, and a header FreeSWITCH writes
+before the channel variables (Unique-ID, Event-Date-Timestamp, Hangup-Cause, Caller-*) is
+found without a pass over the ~100 ``variable_*`` headers that follow it (from the end, for
+the last one, it crossed them all: 11 KB for a HANGUP_COMPLETE). A channel variable, which
+FreeSWITCH writes once (it lists the channel's variables, one header each), is read at its
+last occurrence, from the end, in both parses: the ones the engine tags a call with are set
+last, and found at once. FreeSWITCH writes header names without escapes, and the only names a
 caller can influence, channel variables', all start with ``variable_``; a nested object,
 which FreeSWITCH never writes, is refused by the full parse.
 Plain: a header counts only at a line start before the first blank line (an inner body
 follows it; the blank line is searched once per event), and values are URL-encoded, so a
-value never starts a line; a repeated header is read at its first line.
+value never starts a line; a repeated header is read at its first line (a variable: last).
 
 A body that passes the cheap checks in ``parse_event`` (JSON ends the object) but is still
 broken raises ``ESLProtocolError`` when it is decoded, and on every read after that,
@@ -386,6 +388,7 @@ def parse_event_eagerly(msg: Message) -> Event:
 # -- the targeted scan -------------------------------------------------------------------
 
 _SCANNABLE = re.compile(r"[A-Za-z0-9_.-]+")
+_VARIABLE = b"variable_"  # a channel variable's header: read at its last occurrence
 _BLANK_LINE = re.compile(b"\n\n")
 _BACKSLASH = 0x5C  # `int in bytes` is a memchr; `bytes in bytes` first tries the int path
 
@@ -419,9 +422,10 @@ def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
     # (a channel variable's) starts with "variable_": a key equal to `key` is "key". The
     # first one is read, from the start, as the full parse keeps it: if the first "key" in
     # the text is at a key position, it is the first key, and no search for a repeat is
-    # needed. If it is not (the same text inside a value), the full parse decides.
+    # needed. If it is not (the same text inside a value), the full parse decides. A
+    # variable is read at its last occurrence, from the end, the same way.
     quoted = b'"' + key + b'"'
-    at = raw.find(quoted)
+    at = raw.rfind(quoted) if key.startswith(_VARIABLE) else raw.find(quoted)
     if at < 0:
         return None
     before = raw[at - 1] if at else 0
@@ -460,9 +464,12 @@ def _plain_head_end(raw: bytes) -> int:
 def _scan_plain(raw: bytes, key: bytes, head: int) -> str | _Unset | None:
     # A line in the header block (``raw[:head]``) starting "key: " is that header: values
     # are URL-encoded, so no value holds a line break. The first one is read, as the full
-    # parse keeps it.
+    # parse keeps it (a variable: the last).
     line = b"\n" + key + b": "
-    at = -1 if raw.startswith(line[1:]) else raw.find(line, 0, head)
+    if key.startswith(_VARIABLE):
+        at = raw.rfind(line, 0, head)
+    else:
+        at = -1 if raw.startswith(line[1:]) else raw.find(line, 0, head)
     if at >= 0:
         start = at + len(line)
     elif raw.startswith(line[1:]) and head >= len(line) - 1:  # the first line
@@ -508,11 +515,11 @@ def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
 
 
 def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    headers = dict(pairs)
-    if len(headers) < len(pairs):  # a repeated name: its first value (rare: one a call)
-        headers = {}
-        for name, value in pairs:
-            headers.setdefault(name, value)
+    headers = dict(pairs)  # a repeated variable: its last value, as the scan reads it
+    if len(headers) < len(pairs):  # a repeated header (rare: one a call): its first value
+        for name, value in reversed(pairs):
+            if not name.startswith("variable_"):
+                headers[name] = value
     return headers
 
 

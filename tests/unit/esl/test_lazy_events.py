@@ -237,7 +237,7 @@ def test_a_forged_key_inside_a_value_is_not_a_key() -> None:
 def test_a_key_that_appears_twice_reads_the_first_as_freeswitch_and_the_full_parse_do() -> None:
     # switch_event_get_header returns a header's first occurrence: so do both parses (the
     # scan searches forward, and stops before the channel variables for a header written
-    # before them)
+    # before them; from the end it crossed them all)
     body = b'{"Event-Name":"X","Unique-ID":"first","Unique-ID":"last"}'
     message = Message({"Content-Type": EVENT_JSON}, body)
     event = parse_event(message)
@@ -249,6 +249,27 @@ def test_a_key_that_appears_twice_reads_the_first_as_freeswitch_and_the_full_par
     plain = b"Event-Name: X\nUnique-ID: first\nUnique-ID: last\n\n"
     message = Message({"Content-Type": EVENT_PLAIN}, plain)
     assert parse_event(message).unique_id == parse_event_eagerly(message).unique_id == "first"
+
+
+def test_a_variable_that_appears_twice_reads_the_last_in_both_parses() -> None:
+    # FreeSWITCH writes each channel variable once; read from the end (the engine's own tags
+    # are set last), so a repeat is its last, by the scan and the full parse alike
+    pairs: list[tuple[str, str | list[str]]] = [
+        ("Event-Name", "CHANNEL_PARK"),
+        ("Hangup-Cause", "first"),
+        ("variable_cc_entry", "first"),
+        ("Hangup-Cause", "last"),
+        ("variable_cc_entry", "last"),
+    ]
+    for message in (
+        Message({"Content-Type": EVENT_JSON}, _serialize_json(pairs, ascii_only=True)),
+        Message({"Content-Type": EVENT_PLAIN}, _serialize_plain(pairs)),
+    ):
+        lazy, eager = parse_event(message), parse_event_eagerly(message)
+        assert lazy.variable("cc_entry") == eager.variable("cc_entry") == "last"
+        assert lazy.hangup_cause == eager.hangup_cause == "first"
+        assert not lazy.decoded
+        _assert_same(lazy, eager)
 
 
 @pytest.mark.parametrize(
