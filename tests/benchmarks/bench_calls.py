@@ -581,7 +581,7 @@ class Profiler:
             self._cprofile.enable()
         elif self.kind == "switches":
             self._switches = Counter()
-            greenlet.settrace(functools.partial(_count_switch, self._switches))
+            greenlet.settrace(functools.partial(_count_switch, self._switches, {}))
         elif self.kind == "py-spy":
             spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
             # --gil: only samples holding the GIL (most of the hub's idle waits drop out)
@@ -613,8 +613,8 @@ class Profiler:
 
     def report(self, top: int = 25) -> None:
         if self._switches is not None:
-            print("\n-- switches from the hub into each greenlet (whole window) --")
-            for what, n in self._switches.most_common(top):
+            print("\n-- switches from the hub into each greenlet, by where it waited (window) --")
+            for what, n in self._switches.most_common(top + 15):
                 print(f"  {n:7d}  {what}")
             return
         if self.kind is None or self.kind == "callgrind" or not self.out.exists():
@@ -644,17 +644,34 @@ class Profiler:
             print(f"  {100 * n / total:5.1f}%  {frame}")
 
 
-def _count_switch(counts: Counter[str], what: str, args: tuple[Any, Any]) -> None:
+def _count_switch(
+    counts: Counter[str], waits: dict[Any, str], what: str, args: tuple[Any, Any]
+) -> None:
     origin, target = args
-    if what == "switch" and isinstance(origin, gevent.hub.Hub):
-        counts[_greenlet_name(target)] += 1
+    if what != "switch":
+        return
+    if isinstance(target, gevent.hub.Hub):  # a greenlet waits: remember where
+        waits[origin] = _waiting_at(origin)
+    elif isinstance(origin, gevent.hub.Hub):  # the hub wakes it
+        counts[f"{_greenlet_name(target)} <- {waits.pop(target, '(start)')}"] += 1
 
 
 def _greenlet_name(g: Any) -> str:
     run = getattr(g, "_run", None) or getattr(g, "run", None)
     func = getattr(run, "func", run)  # functools.partial
-    name = getattr(func, "__qualname__", None) or type(g).__name__
-    return f"{getattr(g, 'name', '') or ''} {name}".strip()
+    return getattr(func, "__qualname__", None) or type(g).__name__
+
+
+def _waiting_at(g: Any) -> str:
+    """Where a suspended greenlet waits: its innermost frame in callcenter/ (or the bench)."""
+    frame = getattr(g, "gr_frame", None)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "/callcenter/" in name or name.endswith("bench_calls.py"):
+            where = name.rsplit("/callcenter/", 1)[-1]
+            return f"{where.rsplit('/', 1)[-1]}:{frame.f_lineno} {frame.f_code.co_name}"
+        frame = frame.f_back
+    return "?"
 
 
 def _callgrind_total() -> int:
