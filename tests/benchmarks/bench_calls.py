@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python tests/benchmarks/bench_calls.py [--quick] [--rate 100] [--hold 20]
          [--duration 60] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-         [--profile py-spy|cprofile]
+         [--profile py-spy|cprofile|callgrind|switches]
 
 The simulator runs in a child process (this file with ``--sim-child``), in real time, so
 the engine's CPU and memory are measured alone. The engine (``App``) runs here, on SQLite
