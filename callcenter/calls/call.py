@@ -291,7 +291,7 @@ class Call:
                 self.state = CallState.ANSWERED
             elif event.name == "CHANNEL_BRIDGE":
                 self.state = CallState.BRIDGED
-            elif event.name == "CUSTOM" and event.get("Event-Subclass") == "avmd::beep":
+            elif event.name == "CUSTOM" and event.subclass == "avmd::beep":
                 self.beep_us = self.beep_us or event.timestamp_us
         if event.name == "CHANNEL_HANGUP_COMPLETE" and self.finished:
             self.state = CallState.ENDED

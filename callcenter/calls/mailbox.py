@@ -4,7 +4,10 @@
 call reads (``wants``; by default the ones its timeline handles) so a call waiting minutes
 on a playback does not hoard events nobody will look at. It also raises a flag the moment
 the caller's CHANNEL_HANGUP arrives, so an actor waiting on something else (an originate
-ringing an agent) can stop at once instead of after its own timeout.
+ringing an agent) can stop at once instead of after its own timeout. A leg's
+CHANNEL_DESTROY after its CHANNEL_HANGUP_COMPLETE says nothing the call reads (the timeline
+ends a leg there only if the HANGUP_COMPLETE was missed): it is not kept, and does not wake
+the actor.
 
 ``post`` takes messages from other greenlets (the ACD's answers, intents from operators):
 values, never shared objects. They wait beside the events, in order, and the actor takes
@@ -34,8 +37,8 @@ CALL_EVENTS = TIMELINE_EVENTS | {"DTMF", "CUSTOM"}
 
 class Mailbox:
     __slots__ = (
-        "_items", "_messages", "_ready", "call_uuid", "caller_hangup", "intent", "keyed",
-        "maxsize", "wants",
+        "_completed", "_items", "_messages", "_ready", "call_uuid", "caller_hangup", "intent",
+        "keyed", "maxsize", "wants",
     )  # fmt: skip
 
     def __init__(
@@ -50,19 +53,27 @@ class Mailbox:
         self._messages: deque[object] = deque()
         self.intent = Flag()
         self.keyed = Flag()  # the caller pressed a key (a wait on agents ringing reads it)
+        self._completed: set[str] = set()  # legs whose HANGUP_COMPLETE was kept
 
     def put_nowait(self, event: Event) -> None:
         name = event.name
         if name not in self.wants:
             return
-        if name in _GONE and event.unique_id == self.call_uuid:
-            self.caller_hangup.set()
+        if name in _GONE:
+            leg = event.unique_id
+            if leg == self.call_uuid:
+                self.caller_hangup.set()
+            if name == "CHANNEL_DESTROY" and leg in self._completed:
+                self._completed.discard(leg)
+                return  # after its HANGUP_COMPLETE: nothing new
         elif name == "DTMF" and event.unique_id == self.call_uuid:
             self.keyed.set()
         if len(self._items) >= self.maxsize:
             raise Full  # the router counts the drop
         self._items.append(event)
         self._ready.set()
+        if name == "CHANNEL_HANGUP_COMPLETE":
+            self._completed.add(event.unique_id or "")
 
     def get(self, timeout: float) -> Event | None:
         if not self._items:

@@ -23,6 +23,9 @@ class ChannelEvent(Protocol):
     def unique_id(self) -> str | None: ...
 
     @property
+    def subclass(self) -> str | None: ...  # a CUSTOM event's Event-Subclass
+
+    @property
     def timestamp_us(self) -> int: ...
 
     def get(self, name: str, default: str | None = None) -> str | None: ...

@@ -10,16 +10,21 @@ only routed, and a HANGUP_COMPLETE carries 234 headers.
 The scan reads exactly what the full parse would, or declines (``_AMBIGUOUS``) and the full
 parse decides. JSON: a key counts only at a key position of the flat object FreeSWITCH's
 serializer writes (right after ``{`` or ``,``, so outside any string: a quote inside a value
-is always ``\\"``), followed by ``:"``; the value must hold no escape. A repeated key
-(FreeSWITCH repeats Hangup-Cause) is read where json.loads reads it, at its last
-occurrence: the scan searches from the end. Event-Name is the exception, in both parses:
-the first one is the event's name, as FreeSWITCH reads and writes it, so reading the name
-of an event costs no pass over its body. FreeSWITCH writes header names without escapes,
-and the only names a caller can influence, channel variables', all start with
-``variable_``; a nested object, which FreeSWITCH never writes, is refused by the full parse.
+is always ``\\"``), followed by ``:"``; the value must hold no escape. A repeated header
+(FreeSWITCH repeats Hangup-Cause on HANGUP_COMPLETE, with the same value) is read, in both
+parses, as FreeSWITCH itself reads a header (``switch_event_get_header``): its first
+occurrence, so the scan searches forward from the start, and a header FreeSWITCH writes
+before the channel variables (Unique-ID, Event-Date-Timestamp, Hangup-Cause, Caller-*) is
+found without a pass over the ~100 ``variable_*`` headers that follow it (from the end, for
+the last one, it crossed them all: 11 KB for a HANGUP_COMPLETE). A channel variable, which
+FreeSWITCH writes once (it lists the channel's variables, one header each), is read at its
+last occurrence, from the end, in both parses: the ones the engine tags a call with are set
+last, and found at once. FreeSWITCH writes header names without escapes, and the only names a
+caller can influence, channel variables', all start with ``variable_``; a nested object,
+which FreeSWITCH never writes, is refused by the full parse.
 Plain: a header counts only at a line start before the first blank line (an inner body
 follows it; the blank line is searched once per event), and values are URL-encoded, so a
-value never starts a line; a repeated header is read at its last line (Event-Name: first).
+value never starts a line; a repeated header is read at its first line (a variable: last).
 
 A body that passes the cheap checks in ``parse_event`` (JSON ends the object) but is still
 broken raises ``ESLProtocolError`` when it is decoded, and on every read after that,
@@ -383,11 +388,7 @@ def parse_event_eagerly(msg: Message) -> Event:
 # -- the targeted scan -------------------------------------------------------------------
 
 _SCANNABLE = re.compile(r"[A-Za-z0-9_.-]+")
-# A repeated header is read as json.loads reads it, the last one, except Event-Name: the
-# event's name is its first, as FreeSWITCH itself reads a header (switch_event_get_header
-# returns the first) and writes it (first in every event). The scan then needs no pass over
-# the body to read the name of every event, and the full parse says the same.
-_FIRST_WINS = b"Event-Name"
+_VARIABLE = b"variable_"  # a channel variable's header: read at its last occurrence
 _BLANK_LINE = re.compile(b"\n\n")
 _BACKSLASH = 0x5C  # `int in bytes` is a memchr; `bytes in bytes` first tries the int path
 
@@ -406,8 +407,7 @@ def _scan(raw: bytes, fmt: int, key: bytes) -> str | _Unset | None:
 
 
 def _json_event_name(raw: bytes) -> str | _Unset | None:
-    # FreeSWITCH writes Event-Name first, and the first is the name (see _FIRST_WINS): no
-    # search at all, for it or for a second one.
+    # FreeSWITCH writes Event-Name first, and the first is the name: no search at all.
     if not raw.startswith(b'{"Event-Name":"'):
         return _scan_json(raw, b"Event-Name")
     end = raw.find(b'"', 15)
@@ -420,13 +420,12 @@ def _json_event_name(raw: bytes) -> str | _Unset | None:
 def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
     # FreeSWITCH spells header names without escapes, and a name a caller can influence
     # (a channel variable's) starts with "variable_": a key equal to `key` is "key". The
-    # last one is read, from the end: json.loads keeps the last of a repeated key, and so
-    # no second search for a repeat is needed (if the last "key" in the text is at a key
-    # position, it is the last key). Keys FreeSWITCH adds last (Application-UUID) are found
-    # at once; if it is not at a key position (the same text ending a value), the full
-    # parse decides.
+    # first one is read, from the start, as the full parse keeps it: if the first "key" in
+    # the text is at a key position, it is the first key, and no search for a repeat is
+    # needed. If it is not (the same text inside a value), the full parse decides. A
+    # variable is read at its last occurrence, from the end, the same way.
     quoted = b'"' + key + b'"'
-    at = raw.find(quoted) if key == _FIRST_WINS else raw.rfind(quoted)
+    at = raw.rfind(quoted) if key.startswith(_VARIABLE) else raw.find(quoted)
     if at < 0:
         return None
     before = raw[at - 1] if at else 0
@@ -446,7 +445,7 @@ def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
 
 
 def _plain_event_name(raw: bytes) -> str | _Unset | None:
-    # FreeSWITCH writes Event-Name first, and the first is the name (_FIRST_WINS).
+    # FreeSWITCH writes Event-Name first, and the first is the name.
     if raw.startswith(b"Event-Name: "):
         stop = raw.find(b"\n", 12)
         value = raw[12 : stop if stop >= 0 else len(raw)].decode("utf-8", "replace")
@@ -464,13 +463,13 @@ def _plain_head_end(raw: bytes) -> int:
 
 def _scan_plain(raw: bytes, key: bytes, head: int) -> str | _Unset | None:
     # A line in the header block (``raw[:head]``) starting "key: " is that header: values
-    # are URL-encoded, so no value holds a line break. The last one is read, from the end,
-    # as the full parse keeps it (but the first Event-Name).
+    # are URL-encoded, so no value holds a line break. The first one is read, as the full
+    # parse keeps it (a variable: the last).
     line = b"\n" + key + b": "
-    if key == _FIRST_WINS:
-        at = -1 if raw.startswith(line[1:]) else raw.find(line, 0, head)
-    else:
+    if key.startswith(_VARIABLE):
         at = raw.rfind(line, 0, head)
+    else:
+        at = -1 if raw.startswith(line[1:]) else raw.find(line, 0, head)
     if at >= 0:
         start = at + len(line)
     elif raw.startswith(line[1:]) and head >= len(line) - 1:  # the first line
@@ -490,19 +489,17 @@ def _decode(raw: bytes, fmt: int) -> tuple[dict[str, str], str | None]:
 
 
 def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
-    # FreeSWITCH repeats Hangup-Cause on HANGUP_COMPLETE: json.loads keeps the last value.
-    # Its serializer writes one flat object (values: strings, arrays of strings); a nested
-    # object is refused, or the scan could read one of its keys as a header.
-    objects: list[object] = []
+    # FreeSWITCH repeats Hangup-Cause on HANGUP_COMPLETE: the first is kept, as FreeSWITCH
+    # reads it. Its serializer writes one flat object (values: strings, arrays of strings);
+    # a nested object is refused, or the scan could read one of its keys as a header.
+    objects: list[list[tuple[str, Any]]] = []
     try:
-        obj: Any = json.loads(raw.decode("utf-8", "replace"), object_hook=objects.append)
+        obj: Any = json.loads(raw.decode("utf-8", "replace"), object_pairs_hook=objects.append)
         if len(objects) > 1:
             raise ESLProtocolError("text/event-json body holds a nested object")
         if not objects or obj is not None:
             raise ESLProtocolError("text/event-json body is not a JSON object")
-        obj = objects[0]
-        if "Event-Name" in obj and raw.count(b'"Event-Name"') > 1:
-            obj["Event-Name"] = _first_json_event_name(raw)
+        obj = _first_wins(objects[0])
         if len(set(map(type, obj.values()))) > 1 or (
             obj and type(next(iter(obj.values()))) is not str
         ):
@@ -517,11 +514,13 @@ def _decode_json(raw: bytes) -> tuple[dict[str, str], str | None]:
     return obj, body
 
 
-def _first_json_event_name(raw: bytes) -> str:
-    pairs: list[list[tuple[str, Any]]] = []
-    json.loads(raw.decode("utf-8", "replace"), object_pairs_hook=pairs.append)
-    value = next(v for k, v in pairs[0] if k == "Event-Name")
-    return value if type(value) is str else _json_value(value)
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    headers = dict(pairs)  # a repeated variable: its last value, as the scan reads it
+    if len(headers) < len(pairs):  # a repeated header (rare: one a call): its first value
+        for name, value in reversed(pairs):
+            if not name.startswith("variable_"):
+                headers[name] = value
+    return headers
 
 
 def _json_value(value: object) -> str:
@@ -542,8 +541,8 @@ def _decode_plain(raw: bytes) -> tuple[dict[str, str], str | None]:
     names = [p[0] for p in pairs]
     values = _unquote_values([p[2] for p in pairs])
     headers = dict(zip(names, values, strict=True))
-    if len(headers) < len(names) and names.count("Event-Name") > 1:  # the first (_FIRST_WINS)
-        headers["Event-Name"] = values[names.index("Event-Name")]
+    if len(headers) < len(names):
+        headers = _first_wins(list(zip(names, values, strict=True)))
     length = headers.get("Content-Length")
     if length is None:
         return headers, None

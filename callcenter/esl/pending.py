@@ -68,6 +68,11 @@ class Pending:
     def resolve(self, event: Event) -> None:
         name = event.name
         if name == "CHANNEL_EXECUTE_COMPLETE" and self._executes:
+            if event.unique_id not in self._by_channel:
+                # not a channel the engine runs anything on (a dialplan's own `set`s: six
+                # a call): its Unique-ID, written near the top, says so without reading the
+                # Application-UUID FreeSWITCH writes last, past every channel variable
+                return
             app_uuid = event.application_uuid
             entry = self._executes.pop(app_uuid, None) if app_uuid else None
             if entry is not None and app_uuid is not None:

@@ -50,7 +50,8 @@ class Trunking:
     default_country: str | None = None
     limiter: TrunkLimiter | None = None
     metrics: TrunkMetrics | None = None
-    # inbound legs on a trunk, by UUID: read and written by the ESL reader only (on_leg)
+    # live legs seen at their CHANNEL_CREATE while trunks are stored, by UUID: the inbound
+    # trunk's name, or "" (none); read and written by the ESL reader only (on_leg)
     _inbound: dict[str, str] = field(default_factory=dict)
 
     def on_leg(self, event: Event) -> None:
@@ -64,18 +65,12 @@ class Trunking:
         """An inbound channel from a trunk takes one of its channels (never refused)."""
         if self.limiter is None or next(iter(self.directory.all()), None) is None:
             return  # no trunk to count against: not one lookup in the event
-        if (event.get("Call-Direction") or "") != "inbound":
-            return
-        if event.get("variable_sofia_profile_name") == AGENTS_PROFILE:
-            return  # an agent's phone, whatever its address
-        trunk = inbound_trunk(
-            self.directory,
-            event.get("variable_sip_gateway_name") or "",
-            event.get("variable_sip_network_ip") or "",
-        )
         uuid = event.unique_id or ""
-        if trunk is not None and uuid:
-            self._inbound[uuid] = trunk.name
+        if not uuid:
+            return
+        trunk = self._inbound_trunk(event.get)
+        self._inbound[uuid] = "" if trunk is None else trunk.name  # its CHANNEL_PARK reads it
+        if trunk is not None:
             self.limiter.inbound(trunk, uuid)
 
     def arrived_on(self, get: Callable[[str], str | None], uuid: str = "") -> TrunkSpec | None:
@@ -84,14 +79,17 @@ class Trunking:
         (``dump.get``, no ``uuid``): looked up as ``leg_started`` does. None for an agent's
         phone, an outbound leg, or no trunk stored."""
         name = self._inbound.get(uuid) if uuid else None
-        if name is not None:
-            return self.directory.get(name)
+        if name is not None:  # its CHANNEL_CREATE was read: "", on no trunk
+            return self.directory.get(name) if name else None
+        return self._inbound_trunk(get)
+
+    def _inbound_trunk(self, get: Callable[[str], str | None]) -> TrunkSpec | None:
         if next(iter(self.directory.all()), None) is None:
             return None  # no trunk to look for: not one lookup in the event
         if (get("Call-Direction") or "") != "inbound":
             return None
         if get("variable_sofia_profile_name") == AGENTS_PROFILE:
-            return None
+            return None  # an agent's phone, whatever its address
         return inbound_trunk(
             self.directory,
             get("variable_sip_gateway_name") or "",
@@ -101,7 +99,9 @@ class Trunking:
     def leg_ended(self, event: Event) -> None:
         """A trunk's leg frees its channel and counts its answered seconds."""
         uuid = event.unique_id or ""
-        trunk = event.get("variable_cc_trunk") or self._inbound.pop(uuid, "")
+        # what its CHANNEL_CREATE found first: a gateway's inbound leg carries cc_trunk too
+        # (freeswitch-conf sets it), and reading that first had left the leg here for good
+        trunk = self._inbound.pop(uuid, "") or event.get("variable_cc_trunk") or ""
         if not trunk:
             return
         if self.limiter is not None:

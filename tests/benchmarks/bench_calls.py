@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python tests/benchmarks/bench_calls.py [--quick] [--rate 100] [--hold 20]
          [--duration 60] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-         [--profile py-spy|cprofile]
+         [--profile py-spy|cprofile|callgrind|switches]
 
 The simulator runs in a child process (this file with ``--sim-child``), in real time, so
 the engine's CPU and memory are measured alone. The engine (``App``) runs here, on SQLite
@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import greenlet
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -475,6 +476,11 @@ def build_app(url: str, tmp: Path, port: int, args: argparse.Namespace) -> App:
     if os.environ.get("BENCH_WRITER_DELAY"):  # experiments: the writer's window, in seconds
         app.writer.max_delay = float(os.environ["BENCH_WRITER_DELAY"])
     app.start(upgrade_db=True)
+    # A scratch database has none of the last week's report intervals rolled up: the engine's
+    # first rollup (60 s after its start, inside the window) would sum 7 days of nothing,
+    # ~50 ms, where a site's engine restarted on its database finds them rolled (~8 ms every
+    # 5 min). Rolled up here, the window sees what a restart sees.
+    app.kpi_rollup.roll_once()
     with app.database.session_scope() as session:
         routes = RouteRepository(session)
         if args.queue_agents:
@@ -559,6 +565,7 @@ class Profiler:
         self.out = out
         self._cprofile: cProfile.Profile | None = None
         self._spy: subprocess.Popen[bytes] | None = None
+        self._switches: Counter[str] | None = None
         self.count: tuple[str, float] | None = None  # (what, how many) over the window
 
     def _callgrind(self, *option: str) -> None:
@@ -572,6 +579,9 @@ class Profiler:
         elif self.kind == "cprofile":
             self._cprofile = cProfile.Profile(time.process_time)  # CPU, not wall time
             self._cprofile.enable()
+        elif self.kind == "switches":
+            self._switches = Counter()
+            greenlet.settrace(functools.partial(_count_switch, self._switches, {}))
         elif self.kind == "py-spy":
             spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
             # --gil: only samples holding the GIL (most of the hub's idle waits drop out)
@@ -584,6 +594,9 @@ class Profiler:
         if self.kind == "callgrind":
             self.count = ("instructions (callgrind Ir)", float(_callgrind_total()))
             self._callgrind("--instr=off")
+        if self._switches is not None:
+            greenlet.settrace(None)
+            self.count = ("greenlet switches from the hub", self._switches.total())
         if self._cprofile is not None:
             self._cprofile.disable()
             self._cprofile.dump_stats(str(self.out))
@@ -599,6 +612,11 @@ class Profiler:
                 print(f"py-spy failed ({self._spy.returncode}): {err.decode()[-500:]}")
 
     def report(self, top: int = 25) -> None:
+        if self._switches is not None:
+            print("\n-- switches from the hub into each greenlet, by where it waited (window) --")
+            for what, n in self._switches.most_common(top + 15):
+                print(f"  {n:7d}  {what}")
+            return
         if self.kind is None or self.kind == "callgrind" or not self.out.exists():
             return
         print(f"\n-- profile ({self.kind}, {self.out}) --")
@@ -624,6 +642,36 @@ class Profiler:
         print("inclusive share:")
         for frame, n in inclusive.most_common(top + 15):
             print(f"  {100 * n / total:5.1f}%  {frame}")
+
+
+def _count_switch(
+    counts: Counter[str], waits: dict[Any, str], what: str, args: tuple[Any, Any]
+) -> None:
+    origin, target = args
+    if what != "switch":
+        return
+    if isinstance(target, gevent.hub.Hub):  # a greenlet waits: remember where
+        waits[origin] = _waiting_at(origin)
+    elif isinstance(origin, gevent.hub.Hub):  # the hub wakes it
+        counts[f"{_greenlet_name(target)} <- {waits.pop(target, '(start)')}"] += 1
+
+
+def _greenlet_name(g: Any) -> str:
+    run = getattr(g, "_run", None) or getattr(g, "run", None)
+    func = getattr(run, "func", run)  # functools.partial
+    return getattr(func, "__qualname__", None) or type(g).__name__
+
+
+def _waiting_at(g: Any) -> str:
+    """Where a suspended greenlet waits: its innermost frame in callcenter/ (or the bench)."""
+    frame = getattr(g, "gr_frame", None)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "/callcenter/" in name or name.endswith("bench_calls.py"):
+            where = name.rsplit("/callcenter/", 1)[-1]
+            return f"{where.rsplit('/', 1)[-1]}:{frame.f_lineno} {frame.f_code.co_name}"
+        frame = frame.f_back
+    return "?"
 
 
 def _callgrind_total() -> int:
@@ -729,6 +777,7 @@ def measure(
     gevent.sleep(max(0.0, window_at - time.monotonic()))
     start = probe.sample()
     counted1 = esl_counts(app)
+    names1 = Counter(app.esl_metrics.event_counts(NODE))
     statements1 = Counter(probe.statements)
     gc1 = list(probe.gc_seconds)
     wakeups1 = gevent.get_hub().loop.iteration
@@ -739,6 +788,7 @@ def measure(
     end = probe.sample()
     profiler.stop()  # before the bench reads the registry (esl_counts collects all of it)
     counted2 = esl_counts(app)
+    names = Counter(app.esl_metrics.event_counts(NODE)) - names1
     statements = Counter(probe.statements) - statements1
     gc_time = [after - before for after, before in zip(probe.gc_seconds, gc1, strict=True)]
     wakeups = gevent.get_hub().loop.iteration - wakeups1
@@ -813,6 +863,11 @@ def measure(
     print(
         f"events:             {events / calls_in_window:.1f} per call, "
         f"{cpu_per_event * 1e6:.0f} us of engine CPU per event (all engine CPU / events)"
+    )
+    print(
+        "                    ("
+        + ", ".join(f"{name} {n / calls_in_window:.2f}" for name, n in names.most_common())
+        + ")"
     )
     print(
         f"ESL commands:       {sum(per_call_commands.values()):.1f} per call ("
@@ -1063,10 +1118,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--profile",
-        choices=("py-spy", "cprofile", "callgrind"),
+        choices=("py-spy", "cprofile", "callgrind", "switches"),
         help="profile the window; callgrind runs the engine under valgrind and counts its "
         "instructions per call and per event (slow: the engine runs ~50x slower, so use "
-        "rates below 5 calls/s; the CPU figures are then not the benchmark's)",
+        "rates below 5 calls/s; the CPU figures are then not the benchmark's); switches "
+        "counts the hub's switches into each greenlet (who is woken, per call)",
     )
     parser.add_argument("--profile-out", help="where the profile goes (default: a temp file)")
     parser.add_argument(

@@ -103,7 +103,7 @@ def test_helpers() -> None:
         b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE","Unique-ID":"u","Event-Sequence":"42",'
         b'"Event-Date-Timestamp":"1795440498584769","Application":"playback",'
         b'"Application-UUID":"a","Application-Response":"FILE PLAYED",'
-        b'"variable_cc_digits":"12","Hangup-Cause":"X","Hangup-Cause":"NORMAL_CLEARING"}'
+        b'"variable_cc_digits":"12","Hangup-Cause":"NORMAL_CLEARING","Hangup-Cause":"X"}'
     )
     e = parse_event(Message({"Content-Type": "text/event-json"}, body))
     assert (e.sequence, e.timestamp_us) == (42, 1795440498584769)
@@ -113,7 +113,7 @@ def test_helpers() -> None:
         "a",
         "FILE PLAYED",
     )
-    assert e.hangup_cause == "NORMAL_CLEARING"
+    assert e.hangup_cause == "NORMAL_CLEARING"  # a repeated header: the first, as FreeSWITCH
 
 
 @pytest.mark.parametrize(
@@ -185,10 +185,10 @@ def test_a_json_array_header_nested_under_the_limit_still_decodes() -> None:
 def test_a_duplicated_application_uuid_in_a_broken_body_is_a_protocol_error() -> None:
     event = parse_event(Message({"Content-Type": "text/event-json"}, DUPLICATED_APP_UUID))
     assert (event.name, event.unique_id) == ("CHANNEL_EXECUTE_COMPLETE", "u")
-    assert event.application_uuid == "b"  # the last, as the full parse of a whole body says
+    assert event.application_uuid == "a"  # the first, as the full parse of a whole body says
     with pytest.raises(ESLProtocolError):
         event.headers  # noqa: B018
-    escaped = DUPLICATED_APP_UUID.replace(b'"b"', b'"\\u0062"')  # only the full parse can say
+    escaped = DUPLICATED_APP_UUID.replace(b'"a"', b'"\\u0061"')  # only the full parse can say
     event = parse_event(Message({"Content-Type": "text/event-json"}, escaped))
     with pytest.raises(ESLProtocolError):
         event.application_uuid  # noqa: B018

@@ -114,14 +114,14 @@ def test_routing_needs_no_decoding_on_the_recordings() -> None:
     assert sum(e.decoded for e in events) < len(events) // 20
 
 
-def test_duplicate_hangup_cause_last_wins_in_both_formats() -> None:
+def test_duplicate_hangup_cause_first_wins_in_both_formats() -> None:
     seen = 0
     for _, message in RECORDED:
         if b"CHANNEL_HANGUP_COMPLETE" not in message.body[:60]:
             continue
         event, eager = parse_event(message), parse_event_eagerly(message)
         assert event.hangup_cause == eager.hangup_cause
-        # the last one, read from the end, in both formats
+        # the first one, read from the start, in both formats
         assert ev._scan(message.body, _fmt(message), b"Hangup-Cause") == eager.hangup_cause
         seen += 1
     assert seen >= 10
@@ -234,15 +234,42 @@ def test_a_forged_key_inside_a_value_is_not_a_key() -> None:
     assert event.unique_id == "real" and not event.decoded
 
 
-def test_a_key_that_appears_twice_reads_the_last_as_the_full_parse_does() -> None:
+def test_a_key_that_appears_twice_reads_the_first_as_freeswitch_and_the_full_parse_do() -> None:
+    # switch_event_get_header returns a header's first occurrence: so do both parses (the
+    # scan searches forward, and stops before the channel variables for a header written
+    # before them; from the end it crossed them all)
     body = b'{"Event-Name":"X","Unique-ID":"first","Unique-ID":"last"}'
-    event = parse_event(Message({"Content-Type": EVENT_JSON}, body))
-    assert event.unique_id == "last" and not event.decoded  # the last, read from the end
-    hidden = b'{"Event-Name":"X","Unique-ID":"real","Caller-Caller-ID-Name":"\\"Unique-ID"}'
+    message = Message({"Content-Type": EVENT_JSON}, body)
+    event = parse_event(message)
+    assert event.unique_id == "first" and not event.decoded  # the first, read from the start
+    assert parse_event_eagerly(message).unique_id == "first"
+    hidden = b'{"Event-Name":"X","Caller-Caller-ID-Name":"\\"Unique-ID","Unique-ID":"real"}'
     event = parse_event(Message({"Content-Type": EVENT_JSON}, hidden))
-    assert event.unique_id == "real" and event.decoded  # the last text is not a key: decoded
+    assert event.unique_id == "real" and event.decoded  # the first text is not a key: decoded
     plain = b"Event-Name: X\nUnique-ID: first\nUnique-ID: last\n\n"
-    assert parse_event(Message({"Content-Type": EVENT_PLAIN}, plain)).unique_id == "last"
+    message = Message({"Content-Type": EVENT_PLAIN}, plain)
+    assert parse_event(message).unique_id == parse_event_eagerly(message).unique_id == "first"
+
+
+def test_a_variable_that_appears_twice_reads_the_last_in_both_parses() -> None:
+    # FreeSWITCH writes each channel variable once; read from the end (the engine's own tags
+    # are set last), so a repeat is its last, by the scan and the full parse alike
+    pairs: list[tuple[str, str | list[str]]] = [
+        ("Event-Name", "CHANNEL_PARK"),
+        ("Hangup-Cause", "first"),
+        ("variable_cc_entry", "first"),
+        ("Hangup-Cause", "last"),
+        ("variable_cc_entry", "last"),
+    ]
+    for message in (
+        Message({"Content-Type": EVENT_JSON}, _serialize_json(pairs, ascii_only=True)),
+        Message({"Content-Type": EVENT_PLAIN}, _serialize_plain(pairs)),
+    ):
+        lazy, eager = parse_event(message), parse_event_eagerly(message)
+        assert lazy.variable("cc_entry") == eager.variable("cc_entry") == "last"
+        assert lazy.hangup_cause == eager.hangup_cause == "first"
+        assert not lazy.decoded
+        _assert_same(lazy, eager)
 
 
 @pytest.mark.parametrize(
@@ -266,7 +293,7 @@ def test_a_repeated_event_name_is_the_first_as_freeswitch_reads_it(
 ) -> None:
     # switch_event_get_header returns a header's first occurrence, and FreeSWITCH writes
     # Event-Name first: the scan reads the name without a pass over the body for a repeat,
-    # and the full parse agrees (for every other header, json.loads' last one is kept).
+    # and the full parse agrees (as it does for every other repeated header).
     message = Message({"Content-Type": content_type}, body)
     lazy, eager = parse_event(message), parse_event_eagerly(message)
     assert lazy.name == eager.name == eager.headers["Event-Name"] == "CHANNEL_PARK"

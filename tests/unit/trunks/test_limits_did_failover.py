@@ -8,7 +8,7 @@ import gevent
 import pytest
 
 from callcenter.errors import InvalidOutboundRoute
-from callcenter.esl.events import EVENT_JSON, parse_event
+from callcenter.esl.events import EVENT_JSON, Event, parse_event
 from callcenter.esl.wire import Message
 from callcenter.trunks.did import DidRoute, DidTable, MatchKind
 from callcenter.trunks.failover import DEFAULT_CAUSES, check_causes, fails_over
@@ -192,6 +192,32 @@ def test_with_no_trunk_an_inbound_leg_costs_the_reader_no_lookup() -> None:
             event = parse_event(Message({"Content-Type": EVENT_JSON}, body.encode()))
             Trunking(directory, None, limiter).on_leg(event)
             assert (event._lookups > 0) == bool(lookups)
+    finally:
+        limiter.stop()
+
+
+def _leg_event(name: str, **headers: str) -> Event:
+    body = json.dumps({"Event-Name": name, **headers}, separators=(",", ":"))
+    return parse_event(Message({"Content-Type": EVENT_JSON}, body.encode()))
+
+
+def test_a_leg_is_looked_up_once_at_its_create_and_forgotten_at_its_hang_up() -> None:
+    a = TrunkSpec("a", "sip.a.example", inbound_cidrs=("198.51.100.0/28",))
+    limiter = TrunkLimiter()
+    try:
+        trunking = Trunking(StaticTrunks({"a": a}), None, limiter)
+        on_a = {"Call-Direction": "inbound", "variable_sip_network_ip": "198.51.100.3"}
+        phone = {"Call-Direction": "inbound", "variable_sofia_profile_name": "callcenter-agents"}
+        for uuid, headers, trunk in (("in-1", on_a, a), ("ph-1", phone, None)):
+            trunking.on_leg(_leg_event("CHANNEL_CREATE", **{"Unique-ID": uuid}, **headers))
+            park = _leg_event("CHANNEL_PARK", **{"Unique-ID": uuid}, **headers)
+            assert trunking.arrived_on(park.get, uuid) == trunk
+            assert park._lookups == 0  # its CHANNEL_CREATE said: no header read again
+        # a gateway's inbound leg carries cc_trunk as well (freeswitch-conf's gateway sets it)
+        for uuid in ("in-1", "ph-1"):
+            end = {"Unique-ID": uuid, "variable_cc_trunk": "a" if uuid == "in-1" else ""}
+            trunking.on_leg(_leg_event("CHANNEL_HANGUP_COMPLETE", **end))
+        assert trunking._inbound == {}
     finally:
         limiter.stop()
 
