@@ -376,6 +376,17 @@ class Probe:
             self.statements[statement_kind(statement)] += 1
 
         event.listen(database.engine, "before_cursor_execute", count)
+        direct = database.direct  # on PostgreSQL the writer's statements bypass SQLAlchemy
+        if direct is not None:
+            compiled_for = direct.get
+
+            def counted(statement: Any) -> Any:
+                compiled = compiled_for(statement)
+                if compiled is not None:
+                    self.statements[statement_kind(compiled.sql)] += 1
+                return compiled
+
+            direct.get = counted
         for attribute, kind in (
             ("held_transaction", "database writer batch"),
             ("session_scope", "database other session"),

@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from callcenter.store.base import UTCDateTime, utcnow
+from callcenter.store.direct import Executes
 from callcenter.store.repos.reports import (
     DAY,
     CdrRow,
@@ -73,7 +73,7 @@ def _runs(buckets: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def unroll(conn: Connection, moments: Iterable[datetime], now: datetime | None = None) -> None:
+def unroll(conn: Executes, moments: Iterable[datetime], now: datetime | None = None) -> None:
     """A write of stays joined or calls started at ``moments`` (in the transaction of
     ``conn``): the buckets among them that may be rolled up already are read raw again."""
     horizon = (now or utcnow()) - SETTLE + timedelta(seconds=WIDTH)
