@@ -385,4 +385,20 @@ def roll_settled(session: Session, since: datetime | None = None, now: datetime 
     return QueueTotals(repo).roll(bucket_of(since), bucket_of(settled))
 
 
-__all__: Sequence[str] = ("QueueTotals", "Split", "StayRow", "cdrs", "roll_settled", "unroll")
+def rolled_up(session: Session, since: datetime, now: datetime) -> bool:
+    """Whether every bucket and UTC day ``roll_settled`` would roll from ``since`` to ``now``
+    is rolled up already (the usual round: nothing settled since the last one). Read without
+    the rollup's locks: a bucket a late write unrolls meanwhile waits for the next round."""
+    settled = now - SETTLE
+    days = (int(since.timestamp()) // DAY, int(settled.timestamp()) // DAY)
+    buckets = (bucket_of(since), bucket_of(settled))
+    found = session.execute(text(
+        "SELECT (SELECT COUNT(*) FROM kpi_rolled_days WHERE day >= :d0 AND day < :d1),"
+        " (SELECT COUNT(*) FROM kpi_rolled_buckets WHERE bucket >= :b0 AND bucket < :b1)"),
+        {"d0": days[0], "d1": days[1], "b0": buckets[0], "b1": buckets[1]}).one()  # fmt: skip
+    return int(found[0]) >= days[1] - days[0] and int(found[1]) >= buckets[1] - buckets[0]
+
+
+__all__: Sequence[str] = (
+    "QueueTotals", "Split", "StayRow", "cdrs", "roll_settled", "rolled_up", "unroll",
+)  # fmt: skip
