@@ -21,6 +21,7 @@ from sqlalchemy.engine.interfaces import CacheStats
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store import migrate
 from callcenter.store.database import Database
+from callcenter.store.direct import FEW
 from callcenter.store.records import (
     AgentStateRecord,
     CallRecord,
@@ -444,3 +445,28 @@ def test_a_connection_killed_under_the_writer_spools_and_a_new_one_replays(
     with database.session_scope() as session:
         assert CallRepository(session).get("k0").state is CallState.ANSWERED
         assert CdrRepository(session).count() == 1
+
+
+@pytest.mark.parametrize("size", [FEW, FEW + 3])  # rows one by one, then in psycopg's pipeline
+def test_rows_counted_and_ordered_alike_one_by_one_and_in_a_pipeline(
+    database: Database, writer: DurableWriter, size: int
+) -> None:
+    with database.session_scope() as session:
+        AgentRepository(session).add("1001")
+    write(writer, cdr("there-0"), cdr("there-1"))
+    before = writer.metrics.cdrs_written._value.get()
+    write(writer, *(cdr(f"there-{n}") if n < 2 else cdr(f"new-{n}") for n in range(size)))
+    assert writer.metrics.cdrs_written._value.get() - before == size - 2
+    at = [T0 + timedelta(seconds=n) for n in range(size)]
+    states = [AgentState.OFFERING, AgentState.IN_CALL, AgentState.WRAP_UP]
+    changes = [
+        AgentStateRecord("1001", AgentStatus.AVAILABLE, states[n % 3], t) for n, t in enumerate(at)
+    ]
+    write(writer, *changes)
+    with database.session_scope() as session:
+        rows = session.execute(
+            text("SELECT state FROM agent_status_history WHERE at >= :t0 ORDER BY id"),
+            {"t0": T0},
+        ).scalars()
+        assert list(rows) == [str(c.state) for c in changes]
+        assert AgentRepository(session).get("1001").state is changes[-1].state
