@@ -16,7 +16,8 @@ phones answer after half a second and hang up after ``--hold`` s: each call is t
 caller leg with music on hold, an originate, a bridge and an agent leg, and the dispatcher
 picks the agent. Its own figure: queue wait (joined -> bridged) from the CDRs.
 
-Timeline: warm-up calls (so one-time caches are in the baseline), idle RSS baseline, then
+Timeline: warm-up calls (so one-time caches are in the baseline) and the scratch database's
+first rollup of the reports' totals (a new database's one-time cost), idle RSS baseline, then
 Poisson arrivals for ``--duration`` s. The steady window runs from ``hold + 2`` s after the
 first arrival to the last one. Then every call must end and have its CDR (bounded wait).
 
@@ -718,6 +719,11 @@ def measure(
     if not until(lambda: probe.cdrs >= warm and live(app) == 0, 15):
         print("BROKEN: warm-up calls did not complete")
         return 1
+    # the scratch database's first rollup of the reports' totals (its 7 days of intervals,
+    # all empty: 159 M instructions, 0.9 M a call of the 1 call/s queue row) is a new
+    # database's one-time cost, which a site paid long ago: done now, not in the window
+    # (where the engine's own round, 60 s after its start, would have fallen)
+    app.kpi_rollup.roll_once()
     gc.collect()
     gevent.sleep(1.0)
     baseline = probe.sample()
