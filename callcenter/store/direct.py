@@ -76,9 +76,10 @@ class CompiledStatements:
         found = self._compiled.get(id(statement))
         if found is not None and found[0] is statement:
             return found[1]
-        compiled = self._compile(statement) if statement.get_execution_options().get(ONCE) else None
-        if compiled is not None:  # kept with the statement, so its id is never reused
-            self._compiled[id(statement)] = (statement, compiled)
+        if not statement.get_execution_options().get(ONCE):
+            return None
+        compiled = self._compile(statement)  # None: one SQLAlchemy runs, compiled once too
+        self._compiled[id(statement)] = (statement, compiled)  # with it: its id is not reused
         return compiled
 
     def _compile(self, statement: Executable) -> Compiled | None:
