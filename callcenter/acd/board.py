@@ -308,7 +308,7 @@ class Board:
             spec = self.queues[ticket.queue]
             sifted = pools.get(spec.name)
             if sifted is None:
-                pool = self._free_members(spec, now)
+                pool = self._free_members(spec, free)
             elif sifted[0] != len(taken):  # some were offered meanwhile
                 pool = [a for a in sifted[1] if a.extension not in taken]
             else:
@@ -400,15 +400,13 @@ class Board:
                     return True
         return False
 
-    def _free_members(self, spec: QueueSpec, now: float) -> list[AgentSlot]:
-        """Free members with the skills the queue asks once every rule has relaxed them."""
+    def _free_members(self, spec: QueueSpec, free: set[str]) -> list[AgentSlot]:
+        """Free members (``free``: the match's extensions free and not yet offered) with the
+        skills the queue asks once every rule has relaxed them."""
         floor = self._floors.get(spec.name, spec.required_skills)
-        out = []
-        for member in spec.members:
-            agent = self.agents.get(member.extension)
-            if agent is not None and agent.free(now) and _meets(agent, floor):
-                out.append(agent)
-        return out
+        agents = self.agents
+        members = [agents[m.extension] for m in spec.members if m.extension in free]
+        return [agent for agent in members if _meets(agent, floor)] if floor else members
 
     def next_ready(self, now: float) -> float | None:
         """When the board must be looked at again with no message: a resting agent becomes

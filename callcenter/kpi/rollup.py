@@ -13,7 +13,7 @@ import gevent
 
 from callcenter.errors import CallCenterError
 from callcenter.store.database import Database
-from callcenter.store.repos.report_totals import SETTLE, roll_settled
+from callcenter.store.repos.report_totals import SETTLE, first_unrolled, roll_settled
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,18 @@ class KpiRollup:
 
     def roll_once(self, now: datetime | None = None) -> int:
         """One round: the lookback a day at a time, each day in its own transaction, other
-        greenlets let in between (SQLite's queries do not yield)."""
+        greenlets let in between (SQLite's queries do not yield), from the first interval or
+        day left to roll up, found by one read first (a round had opened 8 transactions, 56
+        statements, for nothing new: 31.6 M instructions, nearly three queue calls' worth,
+        and 51 M for one new interval)."""
         now = now or datetime.now(UTC)
         rolled = 0
         since = now - LOOKBACK
+        with self.database.session_scope() as session:  # most rounds: nothing new settled
+            start = first_unrolled(session, since, now)
+        if start is None:
+            return 0
+        since = max(since, start)  # what precedes it is rolled up
         while since < now - SETTLE:
             until = min(since + timedelta(days=1), now)  # settled up to until - SETTLE
             with self.database.session_scope() as session:

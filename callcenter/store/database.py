@@ -19,6 +19,7 @@ from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.paths import ensure_dir
 from callcenter.settings import redact_url
 from callcenter.store import pgwait
+from callcenter.store.direct import CompiledStatements, DirectConnection, Executes
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class Database:
         self._bind = bind
         self._held: Connection | None = None
         self._held_at = 0.0
+        pg = self.engine.dialect.name == "postgresql"
+        self.direct = CompiledStatements(self.engine.dialect) if pg else None
         if bind is None:
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         else:
@@ -172,6 +175,20 @@ class Database:
                 raise
             finally:
                 self._held_at = time.monotonic()
+
+    @contextmanager
+    def writer_transaction(self) -> Iterator[Executes]:
+        """``held_transaction`` for the writer's statements: on PostgreSQL those built once
+        (``store.statements``) go straight through psycopg (``store.direct``)."""
+        with self.held_transaction() as conn:
+            if self.direct is None:
+                yield conn
+                return
+            direct = DirectConnection(conn, self.direct)
+            try:
+                yield direct
+            finally:
+                direct.close()
 
     def release_held(self) -> None:
         conn, self._held = self._held, None

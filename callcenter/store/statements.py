@@ -1,8 +1,9 @@
 """The writer's statements, built once per dialect and run with many parameter sets.
 
-A statement whose shape never changes is compiled once by SQLAlchemy and, on PostgreSQL,
-prepared once by psycopg; a batch then costs its rows, not its SQL. Each builder here takes
-the dialect's name and is memoized; the rows are plain dicts whose keys are the bound
+A statement whose shape never changes is compiled once and, on PostgreSQL, prepared once by
+psycopg; a batch then costs its rows, not its SQL. Each builder here takes the dialect's
+name and is memoized (``compiled_once``: on PostgreSQL the writer then sends it through
+psycopg itself, ``store.direct``); the rows are plain dicts whose keys are the bound
 parameters (``p_<column>``, since SQLAlchemy reserves a column's own name in VALUES/SET).
 
 Foreign keys are resolved inside the statement (``(SELECT id FROM calls WHERE uuid = ...)``)
@@ -16,10 +17,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement
 
+from callcenter.store.direct import ONCE
 from callcenter.store.models import (
     AcdCounter,
     Agent,
@@ -62,6 +64,18 @@ STAY_COLUMNS = (
 )  # fmt: skip
 
 
+def compiled_once(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Memoize a statement builder and mark what it builds: on PostgreSQL the writer sends
+    such a statement straight through psycopg, compiled once (``store.direct``)."""
+
+    @functools.cache
+    @functools.wraps(build)
+    def built(*args: Any) -> Any:
+        return build(*args).execution_options(**{ONCE: True})
+
+    return built
+
+
 def p(name: str) -> str:
     """The bound parameter that carries column ``name``."""
     return "p_" + name
@@ -102,7 +116,7 @@ def _id_of(table: Table, column: str, param: str) -> ColumnElement[Any]:
     return select(table.c.id).where(table.c[column] == bindparam(param)).scalar_subquery()
 
 
-@functools.cache
+@compiled_once
 def call_upsert(dialect: str) -> Any:
     """Insert or replace a call row by uuid (its creation time is never overwritten)."""
     stmt = _insert(dialect, CALLS).values(_params(CALL_COLUMNS))
@@ -111,7 +125,7 @@ def call_upsert(dialect: str) -> Any:
     return stmt.on_conflict_do_update(index_elements=["uuid"], set_=changes)
 
 
-@functools.cache
+@compiled_once
 def leg_upsert(dialect: str) -> Any:
     """Insert or replace a leg by uuid; its call and agent are found by uuid and extension."""
     values = _params(LEG_COLUMNS)
@@ -127,7 +141,7 @@ def _leg_conflict(stmt: Any) -> Any:
     return stmt.on_conflict_do_update(index_elements=["uuid"], set_=changes)
 
 
-@functools.cache
+@compiled_once
 def call_and_leg_upsert() -> Any:
     """PostgreSQL: a call and one leg in one statement (a call parked: one round trip, not
     two): the call's upsert in a CTE whose id the leg's insert selects. Leg parameters are
@@ -142,18 +156,18 @@ def call_and_leg_upsert() -> Any:
     return _leg_conflict(stmt.inline())
 
 
-@functools.cache
+@compiled_once
 def call_update(columns: tuple[str, ...]) -> Any:
     """Set only ``columns`` of one call (a state change, not a rewrite of the row)."""
     return update(CALLS).where(CALLS.c.uuid == bindparam("p_key")).values(_params(columns))
 
 
-@functools.cache
+@compiled_once
 def leg_update(columns: tuple[str, ...]) -> Any:
     return update(LEGS).where(LEGS.c.uuid == bindparam("p_key")).values(_params(columns))
 
 
-@functools.cache
+@compiled_once
 def cdr_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     """Insert a CDR unless its call has one (its rowcount: how many were written now)."""
     stmt = _insert(dialect, CDRS).values(_params(columns))
@@ -162,7 +176,7 @@ def cdr_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     )
 
 
-@functools.cache
+@compiled_once
 def cdr_leg_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     """The legs of a CDR written by this batch: its row is found by call uuid and by the
     batch's own ``written_at``, so a CDR that was already there keeps the legs it had."""
@@ -174,7 +188,7 @@ def cdr_leg_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_nothing(index_elements=["cdr_id", "leg_uuid"])
 
 
-@functools.cache
+@compiled_once
 def recording_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     """Record a file unless its path is known; a row still ``recording`` (written at its
     start, the call live) is brought up to date instead (its rowcount: new or updated)."""
@@ -185,7 +199,7 @@ def recording_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     ).execution_options(preserve_rowcount=True)
 
 
-@functools.cache
+@compiled_once
 def stay_upsert(dialect: str) -> Any:
     """Insert or update a queue stay by ticket, its queue found by name in the same statement
     (a queue deleted meanwhile: no row, counted short in the rowcount). A stay resumed after
@@ -211,7 +225,7 @@ def stay_upsert(dialect: str) -> Any:
     )
 
 
-@functools.cache
+@compiled_once
 def agent_state_update() -> Any:
     """The engine's write of an agent: its state always; its status only when the engine
     changed it (``p_status`` set), and then the reason and time only if it really changed."""
@@ -233,7 +247,7 @@ def agent_state_update() -> Any:
     )
 
 
-@functools.cache
+@compiled_once
 def agent_history_insert() -> Any:
     """One history row per change, with the status the agent has once the change is made
     (``p_status`` when the batch knows it, else the stored one)."""
@@ -247,7 +261,7 @@ def agent_history_insert() -> Any:
     return HISTORY.insert().from_select(["agent_id", "status", "state", "reason", "at"], source)
 
 
-@functools.cache
+@compiled_once
 def agent_state_with_history() -> Any:
     """PostgreSQL: an agent's history row and its update in one statement (the history's
     SELECT reads the agent as it was before the update, as when written first)."""
@@ -255,14 +269,14 @@ def agent_state_with_history() -> Any:
     return agent_state_update().add_cte(history)
 
 
-@functools.cache
+@compiled_once
 def event_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     """Append an event to the outbox unless its id is there (a spool replay)."""
     stmt = _insert(dialect, EVENTS).values(_params(columns))
     return stmt.on_conflict_do_nothing(index_elements=["event_id"])
 
 
-@functools.cache
+@compiled_once
 def counter_upsert(dialect: str) -> Any:
     """A queue's or an agent's counters (round-robin place, calls, talk), by scope and name."""
     stmt = _insert(dialect, COUNTERS).values(_params(("scope", "name", "data", "updated_at")))
@@ -270,3 +284,9 @@ def counter_upsert(dialect: str) -> Any:
         index_elements=["scope", "name"],
         set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
     )
+
+
+@compiled_once
+def advisory_xact_lock() -> Any:
+    """PostgreSQL: take the advisory lock ``:key`` until the transaction ends."""
+    return text("SELECT pg_advisory_xact_lock(:key)")

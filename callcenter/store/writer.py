@@ -3,9 +3,11 @@
 Actors hand records to one writer greenlet through a bounded queue and go on at once. The
 writer takes them in batches: what arrives within ``max_delay`` of the first record (or
 ``batch_size`` records), in one transaction on a connection it keeps, with statements built
-once (``store.statements``) and run with many rows. A call the writer has written before is
-updated in the columns that changed; only a call it does not know is upserted whole. Batches
-go to PostgreSQL when it answers, and to the fsync'd local spool when it does not.
+once (``store.statements``) and run with many rows (on PostgreSQL straight through psycopg,
+``store.direct``: SQLAlchemy's execute layer cost more than the rows). A call the writer
+has written before is updated in the columns that changed; only a call it does not know is
+upserted whole. Batches go to PostgreSQL when it answers, and to the fsync'd local spool
+when it does not.
 While anything is spooled, new batches are spooled behind it, so the database sees every
 change in order; the spool is replayed, with backoff, once the database answers again.
 Every write is idempotent (CDRs insert once per call, calls are upserts), so a replay
@@ -317,7 +319,7 @@ class DurableWriter:
         closes = [r for r in batch if isinstance(r, OpenStaysClosed)]
         events = [r for r in batch if isinstance(r, EventRecord)]
         counters = [r for r in batch if isinstance(r, AcdCounterRecord)]
-        with self.metrics.batch_seconds.time(), self.database.held_transaction() as conn:
+        with self.metrics.batch_seconds.time(), self.database.writer_transaction() as conn:
             if calls:
                 write_calls(conn, calls, self._written)
             if recordings:

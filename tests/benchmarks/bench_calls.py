@@ -16,7 +16,8 @@ phones answer after half a second and hang up after ``--hold`` s: each call is t
 caller leg with music on hold, an originate, a bridge and an agent leg, and the dispatcher
 picks the agent. Its own figure: queue wait (joined -> bridged) from the CDRs.
 
-Timeline: warm-up calls (so one-time caches are in the baseline), idle RSS baseline, then
+Timeline: warm-up calls (so one-time caches are in the baseline) and the scratch database's
+first rollup of the reports' totals (a new database's one-time cost), idle RSS baseline, then
 Poisson arrivals for ``--duration`` s. The steady window runs from ``hold + 2`` s after the
 first arrival to the last one. Then every call must end and have its CDR (bounded wait).
 
@@ -377,6 +378,17 @@ class Probe:
             self.statements[statement_kind(statement)] += 1
 
         event.listen(database.engine, "before_cursor_execute", count)
+        direct = database.direct  # on PostgreSQL the writer's statements bypass SQLAlchemy
+        if direct is not None:
+            compiled_for = direct.get
+
+            def counted(statement: Any) -> Any:
+                compiled = compiled_for(statement)
+                if compiled is not None:
+                    self.statements[statement_kind(compiled.sql)] += 1
+                return compiled
+
+            direct.get = counted
         for attribute, kind in (
             ("held_transaction", "database writer batch"),
             ("session_scope", "database other session"),
@@ -476,11 +488,6 @@ def build_app(url: str, tmp: Path, port: int, args: argparse.Namespace) -> App:
     if os.environ.get("BENCH_WRITER_DELAY"):  # experiments: the writer's window, in seconds
         app.writer.max_delay = float(os.environ["BENCH_WRITER_DELAY"])
     app.start(upgrade_db=True)
-    # A scratch database has none of the last week's report intervals rolled up: the engine's
-    # first rollup (60 s after its start, inside the window) would sum 7 days of nothing,
-    # ~50 ms, where a site's engine restarted on its database finds them rolled (~8 ms every
-    # 5 min). Rolled up here, the window sees what a restart sees.
-    app.kpi_rollup.roll_once()
     with app.database.session_scope() as session:
         routes = RouteRepository(session)
         if args.queue_agents:
@@ -755,6 +762,11 @@ def measure(
     if not until(lambda: probe.cdrs >= warm and live(app) == 0, 15):
         print("BROKEN: warm-up calls did not complete")
         return 1
+    # the scratch database's first rollup of the reports' totals (its 7 days of intervals,
+    # all empty: 159 M instructions, 0.9 M a call of the 1 call/s queue row) is a new
+    # database's one-time cost, which a site paid long ago: done now, not in the window
+    # (where the engine's own round, 60 s after its start, would have fallen)
+    app.kpi_rollup.roll_once()
     gc.collect()
     gevent.sleep(1.0)
     baseline = probe.sample()

@@ -3,6 +3,7 @@ changed, CDRs once with their own legs, refused records set aside, agent history
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import event, text
@@ -19,6 +21,7 @@ from sqlalchemy.engine.interfaces import CacheStats
 from callcenter.errors import DatabaseUnavailable
 from callcenter.store import migrate
 from callcenter.store.database import Database
+from callcenter.store.direct import FEW
 from callcenter.store.records import (
     AgentStateRecord,
     CallRecord,
@@ -65,19 +68,50 @@ def writer(database: Database, tmp_path: Path) -> DurableWriter:
 
 
 class Statements:
-    """Every statement the database is sent, with whether SQLAlchemy compiled it anew."""
+    """Every statement the database driver is sent, and how many statements were compiled
+    meanwhile: by SQLAlchemy (a miss of its cache), or by the writer itself, which on
+    PostgreSQL sends its statements straight through psycopg (``store.direct``), so they are
+    seen at psycopg's own cursor there."""
 
     def __init__(self, database: Database) -> None:
-        self.sent: list[tuple[str, bool]] = []
+        self.database = database
+        self.sent: list[str] = []
+        self.compiled = 0
+        self.taken = self._compilations()
+        self.at_driver = database.dialect == "postgresql"
         event.listen(database.engine, "after_cursor_execute", self._seen)
+        if self.at_driver:  # the writer's next batch checks its connection out again
+            event.listen(database.engine, "checkout", self._watch)
+            database.release_held()
 
     def _seen(self, conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
-        compiled_now = ctx is not None and ctx.cache_hit is CacheStats.CACHE_MISS
-        self.sent.append((" ".join(sql.split()), compiled_now))
+        self.compiled += ctx is not None and ctx.cache_hit is CacheStats.CACHE_MISS
+        if not self.at_driver:
+            self.sent.append(" ".join(sql.split()))
 
-    def take(self) -> list[tuple[str, bool]]:
-        sent, self.sent = self.sent, []
-        return sent
+    def _watch(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        sent = self.sent
+
+        class Recording(psycopg.Cursor):  # type: ignore[type-arg]
+            def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                sent.append(" ".join(str(query).split()))
+                return super().execute(query, *args, **kwargs)
+
+            def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                sent.append(" ".join(str(query).split()))
+                return super().executemany(query, *args, **kwargs)
+
+        dbapi_connection.cursor_factory = Recording
+
+    def _compilations(self) -> int:
+        direct = self.database.direct
+        return self.compiled + (direct.compilations if direct is not None else 0)
+
+    def take(self) -> tuple[list[str], int]:
+        """The statements sent since the last take, and how many were compiled meanwhile."""
+        sent, self.sent[:] = list(self.sent), []
+        before, self.taken = self.taken, self._compilations()
+        return sent, self.taken - before
 
 
 def call(uuid: str, n: int = 0, state: CallState = CallState.PARKED) -> CallRecord:
@@ -149,9 +183,9 @@ def test_batches_of_any_size_reuse_the_same_statements(
         records: list[Record] = [call(f"s{size}-{n}", n) for n in range(size)]
         records += [cdr(f"s{size}-{n}") for n in range(size)]
         write(writer, *records)
-        sent = seen.take()
-        assert not [sql for sql, compiled in sent if compiled], "a statement was compiled again"
-        texts |= {sql for sql, _ in sent}
+        sent, compiled = seen.take()
+        assert sent and not compiled, "a statement was compiled again"
+        texts |= set(sent)
     # one text per statement whatever the batch size: psycopg converts and prepares it once
     # (on PostgreSQL a call parked with its leg is one statement: WITH written_call AS ...)
     calls = (
@@ -170,7 +204,7 @@ def test_a_state_change_updates_only_the_columns_it_changes(
         conn.execute(text("UPDATE calls SET from_name = 'kept' WHERE uuid = 'shaped'"))
     seen = Statements(database)
     write(writer, answered(parked))
-    sent = [sql for sql, _ in seen.take() if not sql.startswith(("BEGIN", "COMMIT"))]
+    sent = [sql for sql in seen.take()[0] if not sql.startswith(("BEGIN", "COMMIT"))]
     assert [set_columns(sql) for sql in sent] == [
         ("calls", ["state", "answered_at"]),
         ("call_legs", ["answered_at"]),
@@ -353,3 +387,86 @@ def test_the_engines_cdr_wins_over_freeswitchs_in_one_batch(
             stored = repo.get(uuid)
             assert stored.source is CdrSource.ENGINE
             assert [leg.leg_uuid for leg in stored.legs] == [f"{uuid}-engine"]
+
+
+def test_on_postgresql_the_writers_statements_go_straight_to_psycopg(
+    database: Database, writer: DurableWriter
+) -> None:
+    with database.session_scope() as session:
+        AgentRepository(session).add("1001")
+    through_sqlalchemy: list[str] = []
+    event.listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, *rest: through_sqlalchemy.append(sql),
+    )
+    parked = call("direct")
+    write(
+        writer,
+        parked,
+        AgentStateRecord("1001", AgentStatus.AVAILABLE, AgentState.OFFERING, T0),
+        EventRecord("ev-direct", "call.created", T0, {"n": 1}, call_uuid="direct"),
+    )
+    write(writer, answered(parked), cdr("direct", legs=("a", "b")))
+    if database.dialect == "postgresql":  # only a report's totals made stale (built per batch)
+        assert {s.split(" WHERE")[0] for s in through_sqlalchemy} <= {
+            "DELETE FROM kpi_rolled_buckets"
+        }
+    else:
+        assert len(through_sqlalchemy) >= 5
+    with database.session_scope() as session:  # typed values went through: enums, times, JSON
+        stored = CallRepository(session).get("direct")
+        assert (stored.state, stored.from_name) == (CallState.ANSWERED, parked.from_name)
+        assert stored.legs[0].answered_at == T0 + timedelta(seconds=1)
+        assert [leg.leg_uuid for leg in CdrRepository(session).get("direct").legs] == [
+            "direct-a",
+            "direct-b",
+        ]
+        agent = AgentRepository(session).get("1001")
+        assert agent.state is AgentState.OFFERING
+        payload = session.execute(text("SELECT CAST(payload AS TEXT) FROM events")).scalar_one()
+        assert json.loads(payload) == {"n": 1}  # a JSON object, not a string of one
+
+
+def test_a_connection_killed_under_the_writer_spools_and_a_new_one_replays(
+    database: Database, writer: DurableWriter
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("a server-side kill of the writer's connection is PostgreSQL's")
+    write(writer, call("k0"))
+    with database.held_transaction() as conn:  # the connection the writer holds
+        pid = conn.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+    with database.engine.begin() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    writer._handle([answered(call("k0")), cdr("k0")])  # on the dead connection
+    assert writer.spooling and writer.spool.pending() == 2
+    assert writer.replay_now() == 2  # a new connection: the dead one was dropped
+    assert not writer.spooling
+    with database.session_scope() as session:
+        assert CallRepository(session).get("k0").state is CallState.ANSWERED
+        assert CdrRepository(session).count() == 1
+
+
+@pytest.mark.parametrize("size", [FEW, FEW + 3])  # rows one by one, then in psycopg's pipeline
+def test_rows_counted_and_ordered_alike_one_by_one_and_in_a_pipeline(
+    database: Database, writer: DurableWriter, size: int
+) -> None:
+    with database.session_scope() as session:
+        AgentRepository(session).add("1001")
+    write(writer, cdr("there-0"), cdr("there-1"))
+    before = writer.metrics.cdrs_written._value.get()
+    write(writer, *(cdr(f"there-{n}") if n < 2 else cdr(f"new-{n}") for n in range(size)))
+    assert writer.metrics.cdrs_written._value.get() - before == size - 2
+    at = [T0 + timedelta(seconds=n) for n in range(size)]
+    states = [AgentState.OFFERING, AgentState.IN_CALL, AgentState.WRAP_UP]
+    changes = [
+        AgentStateRecord("1001", AgentStatus.AVAILABLE, states[n % 3], t) for n, t in enumerate(at)
+    ]
+    write(writer, *changes)
+    with database.session_scope() as session:
+        rows = session.execute(
+            text("SELECT state FROM agent_status_history WHERE at >= :t0 ORDER BY id"),
+            {"t0": T0},
+        ).scalars()
+        assert list(rows) == [str(c.state) for c in changes]
+        assert AgentRepository(session).get("1001").state is changes[-1].state

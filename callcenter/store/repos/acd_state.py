@@ -12,10 +12,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.store.base import utcnow
+from callcenter.store.direct import Executes
 from callcenter.store.models import AcdCounter, Agent, Queue, QueueEntry
 from callcenter.store.records import (
     AcdCounterRecord,
@@ -37,7 +38,7 @@ from callcenter.vocabulary import AgentStatus, QueueOutcome
 log = logging.getLogger(__name__)
 
 
-def write_stays(conn: Connection, stays: Sequence[QueueStayRecord]) -> int:
+def write_stays(conn: Executes, stays: Sequence[QueueStayRecord]) -> int:
     """Upsert each stay by ticket (the last write of a ticket in the batch wins)."""
     latest = {s.ticket: s for s in stays}
     if not latest:
@@ -56,7 +57,7 @@ def write_stays(conn: Connection, stays: Sequence[QueueStayRecord]) -> int:
     return written
 
 
-def write_agent_states(conn: Connection, changes: Sequence[AgentStateRecord]) -> int:
+def write_agent_states(conn: Executes, changes: Sequence[AgentStateRecord]) -> int:
     """The agents' current state and status, and one history row per change, in order.
 
     The updates run in the batch's order, as if one by one. The history rows are written
@@ -88,7 +89,7 @@ def write_agent_states(conn: Connection, changes: Sequence[AgentStateRecord]) ->
     return len(changes)
 
 
-def close_open_stays(conn: Connection, closes: Sequence[OpenStaysClosed]) -> int:
+def close_open_stays(conn: Executes, closes: Sequence[OpenStaysClosed]) -> int:
     """Stays a previous run left open, begun before ``at``, are closed: one bridged to an
     agent (the engine was killed before the call ended) as answered, the others with the
     outcome unknown. A callback still waiting its turn stays open (the dispatcher loads it
@@ -118,7 +119,7 @@ def close_open_stays(conn: Connection, closes: Sequence[OpenStaysClosed]) -> int
     return done
 
 
-def write_counters(conn: Connection, counters: Sequence[AcdCounterRecord]) -> int:
+def write_counters(conn: Executes, counters: Sequence[AcdCounterRecord]) -> int:
     """Upsert each queue's or agent's counters (the last write of a key in the batch wins)."""
     latest = {(c.scope, c.name): c for c in counters}
     if not latest:

@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
 from callcenter.store.base import utcnow
+from callcenter.store.direct import Executes
 from callcenter.store.models import Agent, Call, CallLeg
 from callcenter.store.records import CallRecord, LegRecord
 from callcenter.store.statements import (
@@ -70,7 +71,7 @@ def _changes(before: Any, after: Any, columns: tuple[str, ...]) -> tuple[str, ..
 
 
 def write_calls(
-    conn: Connection, calls: Sequence[CallRecord], known: Mapping[str, CallRecord] | None = None
+    conn: Executes, calls: Sequence[CallRecord], known: Mapping[str, CallRecord] | None = None
 ) -> None:
     """Write calls as they are now; for a call given twice, the last state wins.
 

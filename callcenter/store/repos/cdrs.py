@@ -6,11 +6,12 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
 from callcenter.store.base import utcnow
+from callcenter.store.direct import Executes
 from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
 from callcenter.store.statements import cdr_insert, cdr_leg_insert, params
@@ -46,7 +47,7 @@ def to_record(row: Cdr) -> CdrRecord:
 _LEG_FIELDS = tuple(f.name for f in dataclasses.fields(CdrLegRecord))
 
 
-def write_cdrs(conn: Connection, cdrs: Sequence[CdrRecord]) -> int:
+def write_cdrs(conn: Executes, cdrs: Sequence[CdrRecord]) -> int:
     """Insert the CDRs of calls that have none yet (with their legs); return how many."""
     if not cdrs:
         return 0

@@ -5,11 +5,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
 from callcenter.recording.wav import FileStatus
+from callcenter.store.direct import Executes
 from callcenter.store.models import Call, Queue, Recording
 from callcenter.store.records import RecordingRecord, StoredRecording
 from callcenter.store.repos.voicemail import box_of
@@ -20,7 +21,7 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
 _STORED = tuple(f.name for f in dataclasses.fields(StoredRecording))
 
 
-def write_recordings(conn: Connection, recordings: Sequence[RecordingRecord]) -> int:
+def write_recordings(conn: Executes, recordings: Sequence[RecordingRecord]) -> int:
     """Record files not known yet (by path); return how many were new."""
     if not recordings:
         return 0

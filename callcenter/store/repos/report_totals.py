@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from callcenter.store.base import UTCDateTime, utcnow
+from callcenter.store.direct import Executes
 from callcenter.store.repos.reports import (
     DAY,
     CdrRow,
@@ -73,7 +73,7 @@ def _runs(buckets: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def unroll(conn: Connection, moments: Iterable[datetime], now: datetime | None = None) -> None:
+def unroll(conn: Executes, moments: Iterable[datetime], now: datetime | None = None) -> None:
     """A write of stays joined or calls started at ``moments`` (in the transaction of
     ``conn``): the buckets among them that may be rolled up already are read raw again."""
     horizon = (now or utcnow()) - SETTLE + timedelta(seconds=WIDTH)
@@ -385,4 +385,33 @@ def roll_settled(session: Session, since: datetime | None = None, now: datetime 
     return QueueTotals(repo).roll(bucket_of(since), bucket_of(settled))
 
 
-__all__: Sequence[str] = ("QueueTotals", "Split", "StayRow", "cdrs", "roll_settled", "unroll")
+def first_unrolled(session: Session, since: datetime, now: datetime) -> datetime | None:
+    """Where the first bucket or UTC day ``roll_settled`` would roll from ``since`` to
+    ``now`` that is not rolled up yet begins; None when there is none (most rounds: nothing
+    settled since the last one). Read without the rollup's locks: a bucket a late write
+    unrolls meanwhile waits for the next round."""
+    settled = now - SETTLE
+    d0, d1 = int(since.timestamp()) // DAY, int(settled.timestamp()) // DAY
+    b0, b1 = bucket_of(since), bucket_of(settled)
+    days = {
+        int(d)
+        for (d,) in session.execute(
+            text("SELECT day FROM kpi_rolled_days WHERE day >= :a AND day < :b"), {"a": d0, "b": d1}
+        )
+    }
+    bucket = session.execute(text(
+        "SELECT MIN(b) FROM (SELECT :b0 AS b WHERE NOT EXISTS"
+        " (SELECT 1 FROM kpi_rolled_buckets WHERE bucket = :b0)"
+        " UNION ALL SELECT r.bucket + 1 FROM kpi_rolled_buckets r"
+        " WHERE r.bucket >= :b0 AND r.bucket < :b1 - 1 AND NOT EXISTS"
+        " (SELECT 1 FROM kpi_rolled_buckets n WHERE n.bucket = r.bucket + 1)) x"),
+        {"b0": b0, "b1": b1}).scalar() if b1 > b0 else None  # fmt: skip
+    missing = [_day(d) for d in range(d0, d1) if d not in days][:1]
+    if bucket is not None:
+        missing.append(_at(int(bucket)))
+    return min(missing, default=None)
+
+
+__all__: Sequence[str] = (
+    "QueueTotals", "Split", "StayRow", "cdrs", "first_unrolled", "roll_settled", "unroll",
+)  # fmt: skip

@@ -16,12 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from callcenter.store.base import UTCDateTime, utcnow
+from callcenter.store.direct import Executes
 from callcenter.store.models import KpiAgentDay, KpiAgentQuarter, KpiRolledDay
+from callcenter.store.statements import advisory_xact_lock
 
 _STEP = timedelta(minutes=15)  # every zone's offsets (and their changes) fall on this grid
 DAY = 86_400
@@ -32,10 +33,10 @@ DAY = 86_400
 LOCK, DAYS_LOCK = 0x6B706931, 0x6B706932
 
 
-def _lock(conn: Connection | Session, dialect: str, key: int = LOCK) -> None:
+def _lock(conn: Executes | Session, dialect: str, key: int = LOCK) -> None:
     """A rollup's lock, to the end of the transaction (SQLite: one writer at a time)."""
     if dialect == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        conn.execute(advisory_xact_lock(), {"key": key})
 
 
 def _day(number: int) -> datetime:

@@ -17,9 +17,16 @@ from sqlalchemy import text
 from callcenter.kpi.rollup import KpiRollup
 from callcenter.services import reports
 from callcenter.services.reports import ALL, Interval, Period
+from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.records import CdrRecord
-from callcenter.store.repos.report_totals import QueueTotals, bucket_of, roll_settled, unroll
+from callcenter.store.repos.report_totals import (
+    QueueTotals,
+    bucket_of,
+    first_unrolled,
+    roll_settled,
+    unroll,
+)
 from callcenter.store.repos.reports import ReportRepository
 from callcenter.store.spool import Spool
 from callcenter.store.writer import DurableWriter, WriterMetrics
@@ -193,12 +200,57 @@ def test_an_intervals_occupancy_is_its_members_as_in_the_queue_report(centre: Da
     assert all(r.occupancy is not None for r in hours)
 
 
-def test_the_engines_rollup_sums_the_last_settled_days_once(centre: Database) -> None:
+def count_sessions(database: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Sessions opened, per ``KpiRollup.roll_once`` round from now on."""
+    counts: list[int] = []
+    scope, roll_once = database.session_scope, KpiRollup.roll_once
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counts[-1] += 1
+        return scope(*args, **kwargs)
+
+    def one_round(self: KpiRollup, *args: Any, **kwargs: Any) -> int:
+        counts.append(0)
+        return roll_once(self, *args, **kwargs)
+
+    monkeypatch.setattr(database, "session_scope", counted)
+    monkeypatch.setattr(KpiRollup, "roll_once", one_round)
+    return counts
+
+
+def test_the_engines_rollup_sums_the_last_settled_days_once(
+    centre: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rollup = KpiRollup(centre)
     now = START + timedelta(days=3, hours=2)  # three days ago, all settled
     assert rollup.roll_once(now) == 7 * 96 - 8  # from 7 days before now to 2 hours before
+    sessions = count_sessions(centre, monkeypatch)
     assert rollup.roll_once(now) == 0
+    assert sessions == [1]  # nothing left: one read, not a transaction a day
+    later = now + timedelta(minutes=30)  # two more buckets settled, and a late write's
+    with centre.engine.begin() as conn:
+        unroll(conn, [START + timedelta(days=2, hours=5)], now=later)
+    assert rollup.roll_once(later) == 3
+    assert rollup.roll_once(later) == 0 and sessions == [1, 2, 1]  # from the unrolled one on
     with centre.session_scope() as session:
         days = session.execute(text("SELECT COUNT(*) FROM kpi_rolled_days")).scalar_one()
         quarters = session.execute(text("SELECT COUNT(*) FROM kpi_agent_quarters")).scalar_one()
     assert days == 7 and quarters > 0  # the lookback's days of agent time too
+
+
+def test_the_first_interval_left_to_roll_up_is_found_on_sqlite(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'rollup.db'}")
+    migrate.upgrade(database)
+    now = START + timedelta(days=8)
+    since = now - timedelta(days=7)
+    with database.session_scope() as session:
+        assert first_unrolled(session, since, now) == since  # nothing rolled up yet
+    assert KpiRollup(database).roll_once(now) == 7 * 96 - 8
+    gap = bucket_of(START + timedelta(days=3, hours=10))
+    with database.session_scope() as session:
+        assert first_unrolled(session, since, now) is None
+        session.execute(text("DELETE FROM kpi_rolled_buckets WHERE bucket IN (:a, :b)"),
+                        {"a": gap, "b": gap + 5})  # fmt: skip
+        assert first_unrolled(session, since, now) == datetime.fromtimestamp(gap * 900, UTC)
+    assert KpiRollup(database).roll_once(now) == 2
+    database.dispose()
