@@ -2,7 +2,10 @@
 
 Run: .venv/bin/python tests/benchmarks/bench_dialer.py [--agents 5,20,50] [--hours 8]
          [--seeds 1,2,3] [--targets 0.015,0.025] [--hard-limit 0.03]
-         [--drop-limits 0.015,0.03] [--clairvoyant]
+         [--drop-limits 0.015,0.03] [--clairvoyant] [--shed] [--amd-known]
+
+(``--clairvoyant``, ``--shed`` and ``--amd-known`` add variants of ours that were measured and
+not kept: docs/dialer.md, "Why +20% at 20 agents was not reached".)
 
 The same seeded shift (``callcenter.dialer.simulation``: 25% live answers, 20% machines,
 8% busy, 4% failures, the rest ringing out at 20 s; talk 165 s mean + 15 s wrap-up = a
