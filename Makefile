@@ -72,7 +72,7 @@ bench: $(STAMP) ## Run the benchmarks (over an hour, PostgreSQL on BENCH_DATABAS
 	$(BIN)/python tests/benchmarks/bench_reports.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_ewt.py (estimated wait accuracy at loads 0.7/0.85/0.95, ~16 min; docs/waiting.md)"
 	$(BIN)/python tests/benchmarks/bench_ewt.py
-	@echo "== tests/benchmarks/bench_dialer.py (8-hour outbound shifts, 5/20/50 agents, seeds 1-3, 10-20 min; docs/dialer.md)"
+	@echo "== tests/benchmarks/bench_dialer.py (8-hour outbound shifts, 5/20/50 agents, seeds 1-3, 25-30 min of CPU; docs/dialer.md)"
 	$(BIN)/python tests/benchmarks/bench_dialer.py
 	@echo "== tests/benchmarks/bench_lead_import.py (a 1M-row lead file in, then again: time and peak RSS; docs/dialer.md)"
 	$(BIN)/python tests/benchmarks/bench_lead_import.py --database-url $(BENCH_DATABASE_URL)

@@ -24,18 +24,24 @@ it is abandoned), so a live answer can wait out its own slot and the next. Per s
   ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
   ``P(T + W <= e + t | T > e)`` (the wrap-up ``W`` taken at its quantiles): a wrap-up is
   short and regular, so an agent who just hung up is the surest agent to come;
-- the slot's live answers and freed agents are counted exactly from those chances
-  (Poisson-binomial: independent events, each with its own chance; the new lines binomial);
+- the slot's live answers of the lines in flight and its freed agents are counted from
+  those chances (Poisson-binomial: independent events, each with its own chance); the new
+  lines are followed through the slots (of ``m`` still unanswered, a binomial count answers
+  with the chance of a new line's first answer in that slot: a line answers once);
   the agents freeing in the slot serve first the answers still waiting from the slot
   before (those left over have waited their 2 s: abandoned), then, with the agents already
   free, the slot's own answers; the answers left wait into the next slot, the agents left
   stay free.
 
-That chain gives E[abandons] exactly for the model; the decision is the largest ``n`` (new
-lines) with ``E[abandons] / E[live answers] <= target`` (the US measure: abandoned / live
-answered), never fewer than progressive would place, and within the caps: lines in flight at
-most ``max_lines_per_agent`` x staffed agents, the campaign's own cap, and the new calls one
-decision may place (the trunks' calls per second, FreeSWITCH's sessions per second).
+That chain gives E[abandons] for the model, exactly for the new lines; a line in flight or
+an agent is counted as a chance per slot independent of its other slots (as if it could
+answer or free twice), which overstates the abandons (docs/dialer.md: about twice, measured
+against the model's own assumptions); the day's budget (``spend``) scales that back. The
+decision is the largest ``n`` (new lines) with ``E[abandons] / E[live answers] <= target``
+(the US measure: abandoned / live answered), never fewer than progressive would place, and
+within the caps: lines in flight at most ``max_lines_per_agent`` x staffed agents, the
+campaign's own cap, and the new calls one decision may place (the trunks' calls per second,
+FreeSWITCH's sessions per second).
 
 What the model leaves out (calls and agents independent, slots instead of exact times,
 estimates of ``p``, ``G``, ``T``, ``W``) the feedback corrects: ``spend`` scales the target
@@ -270,61 +276,92 @@ def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
     )
 
 
-def _with_new(answers: tuple[float, ...], new: int, chance: float) -> list[float]:
-    """The slot's answers plus those of ``new`` new lines (binomial)."""
-    if new == 0 or chance <= 0:
-        return list(answers)
-    fresh = [math.comb(new, j) * chance**j * (1 - chance) ** (new - j) for j in range(new + 1)]
-    out = [0.0] * (len(answers) + new)
-    for i, x in enumerate(answers):
-        for j, y in enumerate(fresh):
-            out[i + j] += x * y
-    return out
-
-
 _TINY = 1e-10  # states less likely than this are dropped (they only lose abandons)
+_State = tuple[int, int]  # (agents free > 0 or answers waiting < 0, new lines not answered)
 
 
 def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
     """E[live answers finding no agent within the safe harbor], over half-harbor slots.
 
-    The state between slots is one number: ``s > 0`` agents free, ``s < 0`` answers of the
-    slot just ended still waiting (there cannot be both: a free agent takes a waiting call).
-    In a slot, the agents freeing serve first the answers still waiting from the slot
-    before (the last slot of their harbor: those left over are abandoned), then the slot's
-    own answers; what is left waits into the next slot. Free agents above ``top`` are
-    counted as ``top`` (which only overstates abandons)."""
+    The state between slots: ``s > 0`` agents free, ``s < 0`` answers of the slot just
+    ended still waiting (there cannot be both: a free agent takes a waiting call), and how
+    many of the ``new`` lines have not answered yet (a line answers once: of ``m`` new lines
+    still ringing, a slot's live answers are binomial with the new line's chance in that
+    slot given no answer before). In a slot, the agents freeing serve first the answers
+    still waiting from the slot before (the last slot of their harbor: those left over are
+    abandoned), then the slot's own answers; what is left waits into the next slot. Free
+    agents above ``top`` are counted as ``top`` (which only overstates abandons)."""
     top = max(free + 2, 8)
-    states: dict[int, float] = {min(free, top) if free else -slots.waiting: 1.0}
+    states: dict[_State, float] = {(min(free, top) if free else -slots.waiting, new): 1.0}
+    hazards = _hazards(slots.new_line)
     abandons = 0.0
     for k, freed in enumerate(slots.frees):
-        ready: dict[int, float] = {}  # after the agents freeing served the calls waiting
-        for s, ps in states.items():
-            for f, pf in enumerate(freed):
-                pj = ps * pf
-                if pj < _TINY:
-                    continue
-                left = s + f
-                if s < 0 and left < 0:
-                    abandons -= left * pj
-                    left = 0
-                left = min(left, top)
-                ready[left] = ready.get(left, 0.0) + pj
+        states, lost = _serve_waiting(states, freed, top)
+        abandons += lost
         if k == len(slots.answers):
-            states = ready
             break
-        chance = slots.new_line[k] if k < len(slots.new_line) else 0.0
-        live = _with_new(slots.answers[k], new, chance)
-        states = {}
-        for left, pl in ready.items():
-            for n, pn in enumerate(live):
-                pk = pl * pn
+        hazard = hazards[k] if k < len(hazards) else 0.0
+        states = _answer(states, slots.answers[k], hazard)
+    # answers of the last slot that no agent reached
+    return abandons - sum(s * ps for (s, _), ps in states.items() if s < 0)
+
+
+def _serve_waiting(
+    states: dict[_State, float], freed: tuple[float, ...], top: int
+) -> tuple[dict[_State, float], float]:
+    """The agents freeing in a slot take the answers waiting since the slot before; those
+    left over are abandoned (expected count returned)."""
+    ready: dict[_State, float] = {}
+    abandons = 0.0
+    for (s, m), ps in states.items():
+        for f, pf in enumerate(freed):
+            pj = ps * pf
+            if pj < _TINY:
+                continue
+            left = s + f
+            if s < 0 and left < 0:
+                abandons -= left * pj
+                left = 0
+            key = (min(left, top), m)
+            ready[key] = ready.get(key, 0.0) + pj
+    return ready, abandons
+
+
+def _answer(
+    ready: dict[_State, float], answers: tuple[float, ...], hazard: float
+) -> dict[_State, float]:
+    """A slot's live answers: the lines in flight (``answers``, their count) and, of the
+    ``m`` new lines not answered yet, a binomial count with ``hazard``."""
+    states: dict[_State, float] = {}
+    for (left, m), pl in ready.items():
+        fresh = _binomial(m, hazard)
+        for i, pi in enumerate(answers):
+            pli = pl * pi
+            if pli < _TINY:
+                continue
+            for j, pn in enumerate(fresh):
+                pk = pli * pn
                 if pk >= _TINY:
-                    states[left - n] = states.get(left - n, 0.0) + pk
-    for s, ps in states.items():  # answers of the last slot that no agent reached
-        if s < 0:
-            abandons -= s * ps
-    return abandons
+                    key = (left - i - j, m - j)
+                    states[key] = states.get(key, 0.0) + pk
+    return states
+
+
+def _hazards(row: tuple[float, ...]) -> tuple[float, ...]:
+    """Per slot, a line's chance of a live answer in it given none before (``row``: its
+    chance of one in each slot, from now)."""
+    out, unanswered = [], 1.0
+    for chance in row:
+        out.append(min(1.0, chance / unanswered) if unanswered > 1e-12 else 0.0)
+        unanswered -= chance
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _binomial(m: int, p: float) -> tuple[float, ...]:
+    if m == 0 or p <= 0:
+        return (1.0,)
+    return tuple(math.comb(m, j) * p**j * (1 - p) ** (m - j) for j in range(m + 1))
 
 
 def predictive(

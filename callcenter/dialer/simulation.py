@@ -17,7 +17,7 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from callcenter.dialer import pacing
 from callcenter.dialer.estimates import KEEP, Estimates, Measured, Model, Now
@@ -63,6 +63,14 @@ class Pacer(Protocol):
     def calls(self, view: View) -> int: ...
 
 
+@runtime_checkable
+class Shedding(Protocol):
+    """A pacer that may also hang up ringing lines: ``shed``, set by its last ``calls``, holds
+    the indexes (into that view's ``line_ages``) of the lines to hang up."""
+
+    shed: tuple[int, ...]
+
+
 @dataclass
 class Result:
     agents: int
@@ -72,6 +80,8 @@ class Result:
     abandoned: int = 0
     talk_seconds: float = 0.0
     peak_lines: int = 0
+    released: int = 0  # ringing lines hung up by the pacer (a no answer for the lead)
+    released_live: int = 0  # of which would have been live answers
     windows: dict[int, list[int]] = field(default_factory=dict)  # 30-min index -> [ab, live]
 
     @property
@@ -108,6 +118,7 @@ class Shift:
         self.answer_times: deque[float] = deque(maxlen=KEEP)
         self.recent: deque[tuple[float, bool]] = deque(maxlen=2000)
         self.resolved, self._seq = 0, 0
+        self._live_fate: set[int] = set()  # lines drawn to answer live (for Result.released_live)
 
     def run(self, pacer: Pacer) -> Result:
         """The pacer is asked every whole second (``View.tick``) and right after each agent
@@ -122,6 +133,8 @@ class Shift:
 
     def _place(self, pacer: Pacer, now: float, tick: bool) -> None:
         calls = pacer.calls(self.view(now, tick))
+        if isinstance(pacer, Shedding) and pacer.shed:
+            self._release(now, pacer.shed)
         for _ in range(max(0, calls)):
             self._dial(now)
         if calls > 0 or tick:
@@ -133,7 +146,7 @@ class Shift:
             free_agents=len(self.free),
             busy_elapsed=tuple(now - since for since, ends in self.busy.values() if ends > now),
             wrapping=tuple(now - ends for _, ends in self.busy.values() if ends <= now),
-            line_ages=tuple(now - at for at in self.lines.values()),
+            line_ages=tuple(now - self.lines[line] for line in self.ringing(now)),
             waiting_answered=len(self.waiting),
             talk_times=tuple(self.talk_times),
             wrap_times=tuple(self.wrap_times),
@@ -145,6 +158,21 @@ class Shift:
             tick=tick,
         )
 
+    def ringing(self, now: float) -> list[int]:
+        """The lines the pacer sees as not answered yet, oldest first (``View.line_ages``)."""
+        return list(self.lines)
+
+    def _release(self, now: float, shed: tuple[int, ...]) -> None:
+        """Hang up these ringing lines (indexes into the view's ``line_ages``): each is a
+        dial ended without a live answer; its pending answer or end never comes."""
+        placed = self.ringing(now)
+        for index in shed:
+            line = placed[index]
+            del self.lines[line]
+            self.resolved += 1
+            self.result.released += 1
+            self.result.released_live += line in self._live_fate
+
     def _push(self, at: float, kind: str, ref: int) -> None:
         self._seq += 1
         heapq.heappush(self.events, (at, self._seq, kind, ref))
@@ -152,8 +180,10 @@ class Shift:
     def _until(self, now: float, pacer: Pacer | None) -> None:
         while self.events and self.events[0][0] <= now:
             at, _, kind, ref = heapq.heappop(self.events)
+            if kind in ("live", "gone", "machine") and ref not in self.lines:
+                continue  # hung up by the pacer before
             getattr(self, f"_on_{kind}")(at, ref)
-            if pacer is not None and kind in ("free", "gone"):
+            if pacer is not None and kind in ("free", "gone", "machine"):
                 self._place(pacer, at, tick=False)
 
     def _dial(self, now: float) -> None:
@@ -167,9 +197,10 @@ class Shift:
             while answer >= t.ring_window:
                 answer = _lognormal(rng, t.answer_mean, t.answer_cv)
             if draw < t.live:
+                self._live_fate.add(line)
                 self._push(now + answer, "live", line)
             else:
-                self._push(now + answer + t.amd_seconds, "gone", line)
+                self._push(now + answer + t.amd_seconds, "machine", line)
         elif draw < t.live + t.machine + t.busy:
             self._push(now + rng.uniform(2.0, 5.0), "gone", line)
         elif draw < t.live + t.machine + t.busy + t.failed:
@@ -181,7 +212,11 @@ class Shift:
         del self.lines[line]
         self.resolved += 1
 
+    def _on_machine(self, at: float, line: int) -> None:
+        self._on_gone(at, line)  # hung up once detected
+
     def _on_live(self, at: float, line: int) -> None:
+        self._live_fate.discard(line)
         self.answer_times.append(at - self.lines.pop(line))
         self.resolved += 1
         if at < self.end:
@@ -280,10 +315,7 @@ class ModelPacer:
         return self.model.feedback
 
     def calls(self, view: View) -> int:
-        measured = Measured(
-            view.dials_resolved, view.live_answers, view.answer_times, view.talk_times,
-            view.wrap_times,
-        )  # fmt: skip
+        measured = self.measured(view)
         whole = view.tick and view.now >= self._next_decision
         if whole:
             self._next_decision = view.now + self.cadence
@@ -297,6 +329,12 @@ class ModelPacer:
             True, whole, now, measured, self.targets, self.limits,
             lambda snap, *_: self.predictive(view, snap),
         ).calls  # fmt: skip
+
+    def measured(self, view: View) -> Measured:
+        return Measured(
+            view.dials_resolved, view.live_answers, view.answer_times, view.talk_times,
+            view.wrap_times,
+        )  # fmt: skip
 
     def predictive(self, view: View, now: Snapshot) -> pacing.Decision:
         return pacing.predictive(now, self.targets, self.limits, self.feedback.scale)

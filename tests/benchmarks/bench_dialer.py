@@ -2,7 +2,10 @@
 
 Run: .venv/bin/python tests/benchmarks/bench_dialer.py [--agents 5,20,50] [--hours 8]
          [--seeds 1,2,3] [--targets 0.015,0.025] [--hard-limit 0.03]
-         [--drop-limits 0.015,0.03] [--clairvoyant]
+         [--drop-limits 0.015,0.03] [--clairvoyant] [--shed] [--amd-known]
+
+(``--clairvoyant``, ``--shed`` and ``--amd-known`` add variants of ours that were measured and
+not kept: docs/dialer.md, "Why +20% at 20 agents was not reached".)
 
 The same seeded shift (``callcenter.dialer.simulation``: 25% live answers, 20% machines,
 8% busy, 4% failures, the rest ringing out at 20 s; talk 165 s mean + 15 s wrap-up = a
@@ -43,6 +46,7 @@ from functools import partial
 from statistics import mean
 
 from callcenter.dialer import pacing
+from callcenter.dialer.estimates import Measured
 from callcenter.dialer.pacing import Decision, Snapshot, Targets
 from callcenter.dialer.simulation import (
     ModelPacer,
@@ -142,6 +146,76 @@ class ClairvoyantPacer(ModelPacer):
         return pacing._largest(slots, now, self.targets, self.limits, self.feedback.scale)
 
 
+class SheddingPacer(ModelPacer):
+    """Ours, also hanging up ringing lines that rang ``RELEASE_AFTER`` s (the issue's least
+    ring time) when that lets it serve more (``--shed``, issue 17's lever tried and dropped,
+    docs/dialer.md): at each predictive decision, the releasable lines, the likeliest live
+    answer first, are dropped one by one while that makes E[live] - E[abandons] over the
+    window grow (the new lines, the largest n within the target, included); it stops at the
+    first that does not (two lines may be worth dropping where one is not: dropping the best
+    number of them was not measured). A released line is a dial without a live answer; the
+    answer rate counts it as the share of the live answers that come by its age (it could
+    not show the rest)."""
+
+    RELEASE_AFTER = 15.0
+
+    def __init__(self, targets: Targets) -> None:
+        super().__init__(targets)
+        self.shed: tuple[int, ...] = ()
+        self._unseen = 0.0
+
+    def calls(self, view: View) -> int:
+        self.shed = ()
+        return super().calls(view)
+
+    def measured(self, view: View) -> Measured:
+        return dataclasses.replace(super().measured(view), dials=view.dials_resolved - self._unseen)
+
+    def predictive(self, view: View, now: Snapshot) -> Decision:
+        best = super().predictive(view, now)
+        ages, ring = now.line_ages, now.ring_window
+        old = [i for i, age in enumerate(ages) if self.RELEASE_AFTER <= age < ring]
+        chance = partial(pacing.live_later, now.answer_rate, now.answer_times, ring_window=ring)
+        shed: list[int] = []
+        for index in sorted(old, key=lambda i: -chance(age=ages[i])):
+            kept = tuple(a for i, a in enumerate(ages) if i != index and i not in shed)
+            trial = super().predictive(view, dataclasses.replace(now, line_ages=kept))
+            if _served(trial) <= _served(best) + 1e-9:
+                break
+            shed.append(index)
+            best = trial
+        answer = now.answer_times
+        for index in shed:
+            self._unseen += 1.0 - min(1.0, answer.cdf(ages[index]) / answer.cdf(ring))
+        self.shed = tuple(shed)
+        return best
+
+
+def _served(decision: Decision) -> float:
+    return decision.expected_live - decision.expected_abandons
+
+
+class MachinesKnownShift(KnownShift):
+    """A shift that shows the pacer a machine's line as answered (no longer ringing) from its
+    answer, not from the end of its detection 3 s later (``--amd-known``)."""
+
+    def __init__(self, agents: int, hours: float, traffic: Traffic, seed: int) -> None:
+        super().__init__(agents, hours, traffic, seed)
+        self.machine_answers: dict[int, float] = {}
+
+    def _push(self, at: float, kind: str, ref: int) -> None:
+        if kind == "machine":
+            self.machine_answers[ref] = at - self.traffic.amd_seconds
+        super()._push(at, kind, ref)
+
+    def ringing(self, now: float) -> list[int]:
+        return [line for line in self.lines if self.machine_answers.get(line, now + 1) > now]
+
+
+class MachinesKnownPacer(ModelPacer):
+    """Ours on a ``MachinesKnownShift`` (``--amd-known``)."""
+
+
 @dataclass
 class Row:
     agents: int
@@ -153,7 +227,8 @@ class Row:
 
 def run(agents: int, hours: float, seed: int, name: str, pacer: Pacer) -> Row:
     started = time.process_time()
-    shift = KnownShift(agents, hours, Traffic(), seed)
+    kind = MachinesKnownShift if isinstance(pacer, MachinesKnownPacer) else KnownShift
+    shift = kind(agents, hours, Traffic(), seed)
     if isinstance(pacer, ClairvoyantPacer):
         pacer.shift = shift
     result = shift.run(pacer)
@@ -171,6 +246,13 @@ def pacers(args: argparse.Namespace) -> list[tuple[str, Callable[[], Pacer]]]:
         if args.clairvoyant:
             known = partial(ClairvoyantPacer, Targets(target, args.hard_limit))
             made.append((f"clairvoyant {target:.1%}", known))
+        if args.shed:
+            made.append(
+                (f"shed {target:.1%}", partial(SheddingPacer, Targets(target, args.hard_limit)))
+            )
+        if args.amd_known:
+            machines = partial(MachinesKnownPacer, Targets(target, args.hard_limit))
+            made.append((f"amd known {target:.1%}", machines))
     return made
 
 
@@ -191,6 +273,16 @@ def main() -> None:
         "--clairvoyant",
         action="store_true",
         help="also ours told every agent's exact free time (a bound, not a dialer)",
+    )
+    parser.add_argument(
+        "--shed",
+        action="store_true",
+        help="also ours hanging up ringing lines after 15 s when that serves more (tried, dropped)",
+    )
+    parser.add_argument(
+        "--amd-known",
+        action="store_true",
+        help="also ours told a machine's line answered, 3 s before its detection ends (dropped)",
     )
     args = parser.parse_args()
     print(
@@ -219,7 +311,8 @@ def print_row(row: Row, progressive: Result) -> None:
     print(
         f"{row.agents:>6} {row.seed:>4} {row.name:<18} {r.talk_minutes_per_agent_hour:>16.1f} "
         f"{versus:>22} {bound:>16} {r.worst_window(20):>12.2%} {r.peak_lines:>10} "
-        f"{r.dials:>6} {r.live:>6} {row.seconds:>6.1f}",
+        f"{r.dials:>6} {r.live:>6} {row.seconds:>6.1f}"
+        + (f" released {r.released} ({r.released_live} live)" if r.released else ""),
         flush=True,
     )
 

@@ -101,6 +101,18 @@ def test_the_abandon_chain_by_hand() -> None:
     assert d.expected_abandons == pytest.approx(d.expected_live) == pytest.approx(0.5)
 
 
+def test_a_new_line_answers_once_however_its_answer_is_spread_over_the_slots() -> None:
+    # one free agent, nobody to free, answers at 3, 9 or 15 s (a third each): one new line
+    # is served wherever it answers; of two, the second live answer finds nobody: p^2. The
+    # first chain counted a line's slots as independent chances, as if a line could answer
+    # twice (one line: 0.02 abandons promised, where none can happen)
+    spread = snap(free=1, answer_times=Empirical.of([3.0, 9.0, 15.0]))
+    one = pacing.predictive(spread, Targets(1.0, 1.0), Limits(max_new=1))
+    assert one.calls == 1 and one.expected_abandons == pytest.approx(0.0, abs=1e-9)
+    two = pacing.predictive(spread, Targets(1.0, 1.0), Limits(max_new=2))
+    assert two.calls == 2 and two.expected_abandons == pytest.approx(0.25**2, rel=1e-6)
+
+
 def test_predictive_places_ahead_of_busy_agents_about_to_free() -> None:
     busy = tuple(100.0 + 10 * i for i in range(20))  # 20 agents spread over their calls
     d = pacing.predictive(snap(free=3, busy=busy), TARGETS, LIMITS)
