@@ -36,6 +36,7 @@ from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
+    DatabaseUnavailable,
     ESLError,
     InvalidNumber,
     InvalidOutboundRoute,
@@ -243,19 +244,34 @@ class DialerCalls:
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
         if spec.safe_harbor_message:
             control.play(spec.safe_harbor_message, timeout=MESSAGE_TIMEOUT)
-            with self.dialer.database.session_scope() as session:
-                store.audit(
-                    session, spec.name, AuditKind.MESSAGE_PLAYED, datetime.now(UTC),
-                    lead_id=lead, phone=control.call.to_number, call_uuid=control.uuid,
-                )  # fmt: skip
+            at, phone = datetime.now(UTC), control.call.to_number
+            self.dialer.persist(
+                f"call {control.uuid}: campaign {spec.name}: safe-harbor message audit",
+                lambda session: store.audit(
+                    session,
+                    spec.name,
+                    AuditKind.MESSAGE_PLAYED,
+                    at,
+                    lead_id=lead,
+                    phone=phone,
+                    call_uuid=control.uuid,
+                ),
+            )
         else:
             log.error("campaign %s: no safe-harbor message to play", spec.name)
         control.hangup("NORMAL_CLEARING")
 
     def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> None:
-        with self.dialer.database.session_scope() as session:
-            row = session.get(Lead, lead)
-            fields = dict(row.fields or {}) if row is not None else {}
+        """``campaign.call_connected`` with the lead's fields (the database down: without
+        them; the lead and the agent talk on)."""
+        fields: dict[str, object] = {}
+        try:
+            with self.dialer.database.session_scope() as session:
+                row = session.get(Lead, lead)
+                fields = dict(row.fields or {}) if row is not None else {}
+        except DatabaseUnavailable as exc:
+            log.warning("call %s: lead %s's fields not read for the agent's screen: %s",
+                        control.uuid, lead, exc)  # fmt: skip
         control.emit(
             CampaignCallConnected, campaign=campaign, lead_id=lead, agent_extension=agent,
             fields=fields,
@@ -307,18 +323,21 @@ class DialerCalls:
                         control.uuid, line.campaign)  # fmt: skip
 
     def _store(self, control: CallControl, line: _Line) -> None:
+        """The attempt stored once (the database down: as soon as it is back)."""
         if line.stored:
             return
         line.stored = True
+        lead, outcome, at, agent = line.lead, line.outcome, datetime.now(UTC), line.agent
         try:
-            with self.dialer.database.session_scope() as session:
-                store.record_attempt(
-                    session, line.lead, line.outcome, datetime.now(UTC), call_uuid=control.uuid,
-                    agent=line.agent,
-                )  # fmt: skip
+            self.dialer.persist(
+                f"call {control.uuid}: campaign {line.campaign}: attempt of lead {lead}",
+                lambda session: store.record_attempt(
+                    session, lead, outcome, at, call_uuid=control.uuid, agent=agent
+                ),
+            )
         except Exception:  # the call's own end must not be lost to it: logged, counted
             log.exception("call %s: campaign %s: attempt of lead %s not stored", control.uuid,
-                          line.campaign, line.lead)  # fmt: skip
+                          line.campaign, lead)  # fmt: skip
 
     def _tell(self, control: CallControl, line: _Line) -> None:
         if not line.told:

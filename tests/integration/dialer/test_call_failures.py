@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from callcenter.acd.board import Board
 from callcenter.app import App
 from callcenter.dialer import runner as runner_module
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, LeadState
-from callcenter.errors import UnsafeValue
+from callcenter.errors import DatabaseUnavailable, UnsafeValue
+from callcenter.events.types import CampaignCallEnded
 from callcenter.services import campaigns
 from callcenter.services.actor import Actor
 from callcenter.sim import AgentBehaviour, Simulator, Voice
@@ -432,3 +435,53 @@ def _attempts_in(db_url: str, phone: str) -> list[str]:
             return [str(outcome) for outcome in found]
     finally:
         database.dispose()
+
+
+class _Flaky:
+    """The dialer's database, refusing every session (DatabaseUnavailable) while ``down``."""
+
+    def __init__(self, real: Database) -> None:
+        self.real, self.down = real, False
+
+    def session_scope(self) -> AbstractContextManager[Session]:
+        if self.down:
+            raise DatabaseUnavailable("connection refused")
+        return self.real.session_scope()
+
+
+def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stores_the_attempt(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the screen pop's read of the lead raised out of the call's runner: the actor hung up
+    # the lead and the agent just bridged; the attempt was logged and lost, the lead left
+    # claimed for release_stale to make it due again in 10 minutes: an answered lead redialled
+    monkeypatch.setattr(runner_module, "PERSIST_RETRY", 0.2)
+    app = engine()
+    flaky = _Flaky(app.database)
+    monkeypatch.setattr(app.dialer, "database", flaky)
+    ended: list[CampaignCallEnded] = []
+    app.events.subscribe(lambda e: ended.append(e) if isinstance(e, CampaignCallEnded) else None)
+
+    def down_as_the_agent_rings(event: SimEvent) -> None:
+        if event.name == "CHANNEL_CREATE" and event.get("variable_cc_role") == "agent":
+            flaky.down = True
+
+    sim.on_event(down_as_the_agent_rings)
+    number = "+15557720001"
+    _one_lead(app, sim, "fail12", "4861", number, TALKER)
+    until(lambda: bool(ended), timeout=30)  # bridged, the attempt tried: the database down
+    [outcome] = [e.outcome for e in ended]
+    assert outcome == str(Outcome.ANSWERED)
+    call = _lead_channel(sim, "fail12")
+    assert call is not None
+    assert _attempts(app, "fail12") == {} and _lead(app, number).state is LeadState.DIALING
+    flaky.down = False
+    until(lambda: number in _attempts(app, "fail12"), timeout=20)  # stored once it is back
+    attempt = _attempts(app, "fail12")[number]
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4861", call)
+    assert _lead(app, number).state is not LeadState.DIALING  # release_stale cannot take it
+    assert any(c.uuid == call and c.partner for c in sim.channels)  # still talking
+    sim.hangup(call)
+    assert wait_cdr(app, call, timeout=20).agent_extension == "4861"
+    assert len(_all_attempts(app, number)) == 1
+    until(lambda: settled(app))
