@@ -348,7 +348,8 @@ class DialerCalls:
 
     def _adopted(self, control: CallControl, campaign: str, lead: int, preview: str) -> None:
         """A campaign call the last run left up (it stopped or died): bridged, it goes on
-        (its attempt was stored at the bridge; stored now if that was lost); a preview's
+        (its attempt was stored at the bridge; stored now if that was lost); still ringing,
+        it is cancelled and its lead due again (nobody answered: no attempt); a preview's
         agent not yet bridged is let go (the lead is due again); a broadcast's lead, or a
         machine stored before its flow, runs the flow again; a lead still in detection or
         waiting for an agent is past the safe harbor: abandoned, given the safe-harbor
@@ -361,6 +362,12 @@ class DialerCalls:
         if call.state is CallState.BRIDGED:
             self._store(control, line)  # a no-op when the last run stored it
             log.info("call %s: campaign %s: adopted bridged; watching it", control.uuid, campaign)
+            return
+        if call.caller.answered_us is None:  # still ringing: not reached, nothing to record
+            log.info("call %s: campaign %s: adopted ringing; cancelled, lead %s due again",
+                     control.uuid, campaign, lead)  # fmt: skip
+            self.dialer.release_lead(lead)
+            control.kill_leg(control.uuid, "ORIGINATOR_CANCEL")
             return
         if preview:
             self.dialer.release_lead(lead)

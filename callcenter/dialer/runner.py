@@ -564,10 +564,19 @@ class CampaignRunner:
         channel = self.dialer.channel()
         placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
         if channel is not None and channel.connected:
-            placed = placing.place(
-                channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
-                route=spec.route, trunks=spec.trunks, router=self.dialer.router,
-            )  # fmt: skip
+            try:
+                placed = placing.place(
+                    channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
+                    route=spec.route, trunks=spec.trunks, router=self.dialer.router,
+                )  # fmt: skip
+            except ESLError as exc:
+                # how it ended unknown: the leg may ring on, and answer. Nothing recorded, the
+                # lead left claimed: a resync adopts the leg (dialer.calls: given back if it
+                # still rings), an answer parks it as a call; else release_stale gives it back
+                log.warning("campaign %s: lead %s: FreeSWITCH lost while dialling: %s",
+                            self.name, lead.id, exc)  # fmt: skip
+                self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+                return
         if isinstance(placed, str):
             self.inbox.put(LineUp(leg, placed))
             return

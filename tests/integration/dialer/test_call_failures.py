@@ -485,3 +485,67 @@ def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stor
     assert wait_cdr(app, call, timeout=20).agent_extension == "4861"
     assert len(_all_attempts(app, number)) == 1
     until(lambda: settled(app))
+
+
+SLOW = AgentBehaviour(answer_delay=200.0, talk_time=600.0, voice=PATIENT)  # 10 s of ringing
+
+
+def test_a_campaign_line_still_ringing_at_a_restart_is_cancelled_and_its_lead_due_again(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # Call.from_dump made it a campaign call, adopted as one waiting for an agent: the
+    # safe-harbor message to a phone still ringing, an abandon recorded for nobody reached
+    number = "+15557730001"
+    first = _one_lead(engine(), sim, "fail13", "4871", number, SLOW, ring_seconds=300)
+    call = until(lambda: _lead_channel(sim, "fail13"), timeout=20)
+    first.stop("restart")  # its originate lost: the phone rings on
+    campaigns.pause(first.database, Actor("cli", "test"), "fail13")  # no new dial of it
+    second = engine()
+    until(lambda: sim.channel(call) is None, timeout=20)  # cancelled, before its answer
+    until(lambda: _lead(second, number).state is LeadState.PENDING, timeout=10)
+    assert _all_attempts(second, number) == []
+    assert not [a for a in apps_sent(sim, call) if a.startswith("playback")]
+    assert wait_cdr(second, call, timeout=20).disposition is not Disposition.ANSWERED
+    until(lambda: settled(second))
+
+
+def test_freeswitch_lost_while_a_campaign_line_rings_tries_no_other_trunk_and_records_nothing(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the lost connection's NORMAL_TEMPORARY_FAILURE failed over: the next trunk dialled the
+    # lead again (or failed at once, recorded as the lead's failed attempt) while the first
+    # trunk's leg still rang, and could answer
+    app = engine()
+    with app.database.session_scope() as session:
+        OutboundRouteRepository(session).add(
+            "fail14", r"^\+1555774\d+$", "carrier-p", failover_gateways="carrier-q"
+        )
+    app.outbound.reload()
+    number = "+15557740001"
+    sim.gateways.carrier("carrier-p", SLOW)
+    sim.gateways.carrier("carrier-q", TALKER)
+    dropped: list[str] = []
+
+    def drop_as_it_rings(event: SimEvent) -> None:
+        trunk = event.get("variable_cc_trunk")
+        if event.name == "CHANNEL_CREATE" and trunk == "carrier-p" and not dropped:
+            dropped.append(event.unique_id or "")
+            sim.core.spawn(sim.drop_clients, name="drop")
+
+    sim.on_event(drop_as_it_rings)
+    try:
+        sim.register_agent("4881", AgentBehaviour(answer_delay=0.5))
+        setup_queue(app, "fail14q", {"4881": {}}, did="8881")
+        _campaign(app, "fail14", "fail14q", [number], outbound_route="fail14", ring_seconds=300)
+        _start(app, "fail14")
+        until(lambda: bool(dropped), timeout=20)
+        [leg] = dropped
+        until(lambda: sim.channel(leg) is None, timeout=20)  # the resync: cancelled ringing
+        until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
+        assert not [c for c in sim.core.commands if "sofia/gateway/carrier-q" in c.line]
+        assert _all_attempts(app, number) == []
+    finally:
+        sim.gateways.carrier("carrier-p", None)
+        sim.gateways.carrier("carrier-q", None)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail14")
+    until(lambda: settled(app))

@@ -61,9 +61,8 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
     with app.database.session_scope() as session:
         campaign = Campaign(
             name=name, state=CampaignState.STOPPED, queue=queue,
-            window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
-            caller_id="+12125550199",
-            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP,
+            window_start=time(0, 0), window_end=time(23, 59, 59), caller_id="+12125550199",
+            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP, "ring_seconds": 15,
                "safe_harbor_message": SAFE_HARBOR, **fields},
         )  # fmt: skip
         session.add(campaign)
