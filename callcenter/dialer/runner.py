@@ -67,6 +67,7 @@ RESCAN = 30.0  # seconds between two reads of the running campaigns without a ch
 ADJUST_EVERY = 60.0
 REDECIDE = 0.5  # at most one decision between two ticks per this long (the clock's seconds)
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
+BIND_GRACE = 5.0  # wall seconds for a preview's answered agent leg to park as a call
 PERSIST_RETRY = 5.0  # wall seconds between two tries of a write the database refused
 PERSIST_FOR = 3600.0  # how long such a write is tried again before it is given up (logged)
 
@@ -546,7 +547,23 @@ class CampaignRunner:
                 self.dialer.release_lead(lead.id)
         if placed:
             self.inbox.put(LineUp(leg))
+            self._unless_parked(leg, lead.id, reservation)
             return
+        self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
+
+    def _unless_parked(self, leg: str, lead: int, reservation: str) -> None:
+        """A preview's agent leg answered: parked, it is a call that binds the reservation at
+        once (``dialer.calls``) and ends the line. One gone before it parked never does: the
+        agent would stay held ring time + 60 s and the line kept (that agent left out of the
+        campaign's offers), so after ``BIND_GRACE`` with no call, both are given back."""
+        gevent.sleep(BIND_GRACE)
+        router = self.dialer.router
+        if router is None or router.mailbox(leg) is not None:
+            return  # its call runs (or no way to tell: the reservation's expiry frees it)
+        log.info("campaign %s: agent leg %s gone before it parked: lead %s given back",
+                 self.name, leg, lead)  # fmt: skip
+        self.dialer.dispatcher.release(reservation)  # a no-op once a call bound it
+        self.dialer.release_lead(lead)  # a no-op once a call recorded or released it
         self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:

@@ -549,3 +549,31 @@ def test_freeswitch_lost_while_a_campaign_line_rings_tries_no_other_trunk_and_re
         sim.gateways.carrier("carrier-q", None)
     campaigns.pause(app.database, Actor("cli", "test"), "fail14")
     until(lambda: settled(app))
+
+
+def test_a_preview_agent_leg_gone_before_it_parks_gives_the_agent_and_the_lead_back(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no call ever bound the reservation: the agent stayed held ring time + 60 s, and the
+    # runner kept the line (a paused campaign's runner never ended, the agent never offered
+    # another lead by it)
+    monkeypatch.setattr(runner_module, "BIND_GRACE", 0.5)
+    app = engine()
+    gone: list[str] = []
+
+    def hang_up_as_it_answers(event: SimEvent) -> None:
+        if event.name == "CHANNEL_ANSWER" and event.get("variable_cc_preview") and not gone:
+            gone.append(event.unique_id or "")
+            sim.hangup(event.unique_id or "")  # before the park its originate runs next
+
+    sim.on_event(hang_up_as_it_answers)
+    number = "+15557750001"
+    _one_lead(app, sim, "fail15", "4891", number, TALKER, mode=CampaignMode.PREVIEW)
+    until(lambda: bool(gone), timeout=20)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail15")  # no second offer
+    until(lambda: "fail15" not in app.dialer.runners, timeout=10)  # its line done
+    assert _free(app, "4891")
+    assert _lead(app, number).state is LeadState.PENDING
+    [leg] = gone
+    assert leg not in app.managers["fs1"].actors and _all_attempts(app, number) == []
+    until(lambda: settled(app))
