@@ -38,6 +38,7 @@ from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
     DatabaseUnavailable,
     ESLError,
+    ESLNotConnected,
     InvalidNumber,
     InvalidOutboundRoute,
     NoOutboundRoute,
@@ -56,6 +57,7 @@ MESSAGE_TIMEOUT = 120.0
 RESERVE_WAIT = 0.3
 
 TargetRunner = Callable[[CallControl, Target], None]
+ROUTES = frozenset({"dialer", "dialer-preview"})  # what a campaign call's timeline is routed
 
 
 class DialerCalls:
@@ -78,8 +80,9 @@ class DialerCalls:
         call = control.call
         assert call.dialer is not None
         campaign, lead, preview = call.dialer
-        if call.adopted:
-            self._adopted(control, campaign, lead, preview)
+        again = not ROUTES.isdisjoint(call.timeline.routes)  # FreeSWITCH back after a loss
+        if call.adopted or again:
+            self._adopted(control, campaign, lead, preview, recorded=again)
             return
         if preview:
             self._preview(control, campaign, lead, preview)
@@ -114,6 +117,10 @@ class DialerCalls:
             self._safe_harbor(control, spec, lead)
         except GreenletExit:  # the engine stops: the call stays up, the next run adopts it
             line.left = True
+            raise
+        except ESLNotConnected:  # the route runs again once FreeSWITCH is back (_adopted)
+            if line.found is None and line.outcome is Outcome.NO_ANSWER:
+                line.outcome = Outcome.ABANDONED  # answered, the verdict lost: as adopted
             raise
         finally:
             self._record(control, line)
@@ -308,7 +315,7 @@ class DialerCalls:
         """The attempt stored, the runner told, ``campaign.call_ended`` published (each
         once: a flow's call was stored before its flow); none of it for a call the engine
         left up as it stopped (the next run adopts it)."""
-        if line.left:
+        if line.left or line.done:
             return
         self._store(control, line)
         self._tell(control, line)
@@ -324,7 +331,7 @@ class DialerCalls:
 
     def _store(self, control: CallControl, line: _Line) -> None:
         """The attempt stored once (the database down: as soon as it is back)."""
-        if line.stored:
+        if line.stored or line.done:
             return
         line.stored = True
         lead, outcome, at, agent = line.lead, line.outcome, datetime.now(UTC), line.agent
@@ -346,8 +353,12 @@ class DialerCalls:
 
     # -- after a restart -------------------------------------------------------------------
 
-    def _adopted(self, control: CallControl, campaign: str, lead: int, preview: str) -> None:
-        """A campaign call the last run left up (it stopped or died): bridged, it goes on
+    def _adopted(
+        self, control: CallControl, campaign: str, lead: int, preview: str, recorded: bool = False
+    ) -> None:
+        """A campaign call the last run left up (it stopped or died), or whose route runs
+        again after FreeSWITCH's connection was lost (``recorded``: its attempt already
+        stored, told and published, none of it done again): bridged, it goes on
         (its attempt was stored at the bridge; stored now if that was lost); still ringing,
         it is cancelled and its lead due again (nobody answered: no attempt); a preview's
         agent not yet bridged is let go (the lead is due again); a broadcast's lead, or a
@@ -358,12 +369,12 @@ class DialerCalls:
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview" if preview else "dialer")
         agent = (call.agent or call.to_number) if preview else None
-        line = _Line(campaign, lead, Outcome.ANSWERED, agent)
+        line = _Line(campaign, lead, Outcome.ANSWERED, agent, done=recorded)
         if call.state is CallState.BRIDGED:
             self._store(control, line)  # a no-op when the last run stored it
             log.info("call %s: campaign %s: adopted bridged; watching it", control.uuid, campaign)
             return
-        if call.caller.answered_us is None:  # still ringing: not reached, nothing to record
+        if call.adopted and call.caller.answered_us is None:  # ringing: nothing to record
             log.info("call %s: campaign %s: adopted ringing; cancelled, lead %s due again",
                      control.uuid, campaign, lead)  # fmt: skip
             self.dialer.release_lead(lead)
@@ -419,6 +430,7 @@ class _Line:
     stored: bool = False  # the attempt is in the database
     told: bool = False  # the runner has the line's end
     left: bool = False  # the engine stopped with the call up: the next run's to record
+    done: bool = False  # an earlier run of the call's route recorded it
 
 
 def _spoken(number: str) -> str:

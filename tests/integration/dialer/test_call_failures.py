@@ -577,3 +577,36 @@ def test_a_preview_agent_leg_gone_before_it_parks_gives_the_agent_and_the_lead_b
     [leg] = gone
     assert leg not in app.managers["fs1"].actors and _all_attempts(app, number) == []
     until(lambda: settled(app))
+
+
+def test_freeswitch_lost_during_the_safe_harbor_message_runs_the_call_again_counted_once(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the actor runs the route again once FreeSWITCH is back: detection started over on a
+    # lead long past its safe harbor, and the line told to the runner and published twice
+    # (an answered lead then counted twice in the abandon window and the dial counts)
+    number = "+15557760001"
+    playbacks = _playbacks(sim)
+    app = engine()
+    ended: list[CampaignCallEnded] = []
+    app.events.subscribe(lambda e: ended.append(e) if isinstance(e, CampaignCallEnded) else None)
+    slow = AgentBehaviour(answer_delay=8.0, talk_time=600.0, voice=PATIENT)
+    _one_lead(app, sim, "fail16", "4901", number, slow, safe_harbor_message=LONG_TONE)
+    until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
+    _set_status(app, "4901", AgentStatus.PAUSED)  # gone while the line rings: safe harbor
+    until(lambda: (c := _lead_channel(sim, "fail16")) is not None and playbacks(c) == 1,
+          timeout=30)  # fmt: skip
+    call = _lead_channel(sim, "fail16")
+    assert call is not None
+    runner = app.dialer.runners["fail16"]
+    sim.drop_clients()
+    until(lambda: playbacks(call) == 2, timeout=20)  # the message again, no detection
+    sim.hangup(call)
+    wait_cdr(app, call, timeout=20)
+    assert [e.outcome for e in ended] == [str(Outcome.ABANDONED)]
+    [attempt] = _all_attempts(app, number)
+    assert (attempt.outcome, attempt.call_uuid) == (Outcome.ABANDONED, call)
+    assert (runner.measuring.dials, runner.measuring.live) == (1, 1)
+    assert not [a for a in apps_sent(sim, call) if a.startswith("avmd_start")][1:]
+    campaigns.pause(app.database, Actor("cli", "test"), "fail16")
+    until(lambda: settled(app))
