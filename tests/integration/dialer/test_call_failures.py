@@ -6,8 +6,8 @@ engine restarting mid call. The engine, the simulator over TCP and PostgreSQL.""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,7 @@ __all__ = ["killable"]  # the fixture: engines run as processes, for a SIGKILL
 LONG_TONE = "tone_stream://%(600000,0,440)"  # 10 simulated minutes: 30 s here
 PATIENT = Voice(silence=0.3, speech=0.7, patience=3000.0)  # waits 150 s for someone to speak
 TALKER = AgentBehaviour(answer_delay=1.0, talk_time=600.0, voice=PATIENT)  # stays on the line
+SLOW = AgentBehaviour(answer_delay=200.0, talk_time=600.0, voice=PATIENT)  # 10 s of ringing
 BROADCAST_FLOW = f"""\
 version: 1
 name: bcast
@@ -231,16 +232,9 @@ def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_f
     # placing copied first_answer's loop without the SIP status (a 502 mapped to a cause the
     # route does not list ended the attempts) and dialled every trunk as the same leg
     app = engine()
-    with app.database.session_scope() as session:
-        OutboundRouteRepository(session).add(
-            "fail6", r"^\+1555766\d+$", "carrier-x", failover_gateways="carrier-y",
-            failover_causes="sip:5xx",
-        )  # fmt: skip
-    app.outbound.reload()
     number = "+15557660001"
-    sim.gateways.carrier("carrier-x", AgentBehaviour(fail_cause="NETWORK_OUT_OF_ORDER"))  # 502
-    sim.gateways.carrier("carrier-y", TALKER)
-    try:
+    refusing = AgentBehaviour(fail_cause="NETWORK_OUT_OF_ORDER")  # 502
+    with _two_carriers(app, sim, "fail6", refusing, TALKER, "sip:5xx"):
         sim.register_agent("4801", AgentBehaviour(answer_delay=0.5))
         setup_queue(app, "fail6q", {"4801": {}}, did="8801")
         _campaign(app, "fail6", "fail6q", [number], outbound_route="fail6")
@@ -257,10 +251,29 @@ def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_f
         sim.hangup(attempt.call_uuid)
         assert wait_cdr(app, attempt.call_uuid, timeout=20)
         until(lambda: not app.dialer.runners["fail6"].lines, timeout=10)  # re-keyed, then done
+    until(lambda: settled(app))
+
+
+@contextmanager
+def _two_carriers(
+    app: App, sim: Simulator, route: str, first: AgentBehaviour, then: AgentBehaviour,
+    causes: str = "",
+) -> Iterator[None]:  # fmt: skip
+    """Outbound route ``route`` for +1555 76x/77x numbers: trunk ``carrier-x`` (its carrier
+    answering as ``first``), failing over (on ``causes``: "" the defaults) to ``carrier-y``."""
+    with app.database.session_scope() as session:
+        OutboundRouteRepository(session).add(
+            route, r"^\+15557[67]\d+$", "carrier-x", failover_gateways="carrier-y",
+            failover_causes=causes,
+        )  # fmt: skip
+    app.outbound.reload()
+    sim.gateways.carrier("carrier-x", first)
+    sim.gateways.carrier("carrier-y", then)
+    try:
+        yield
     finally:
         sim.gateways.carrier("carrier-x", None)
         sim.gateways.carrier("carrier-y", None)
-    until(lambda: settled(app))
 
 
 def _playbacks(sim: Simulator) -> Callable[[str], int]:
@@ -487,9 +500,6 @@ def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stor
     until(lambda: settled(app))
 
 
-SLOW = AgentBehaviour(answer_delay=200.0, talk_time=600.0, voice=PATIENT)  # 10 s of ringing
-
-
 def test_a_campaign_line_still_ringing_at_a_restart_is_cancelled_and_its_lead_due_again(
     sim: Simulator, engine: EngineFactory
 ) -> None:
@@ -516,24 +526,17 @@ def test_freeswitch_lost_while_a_campaign_line_rings_tries_no_other_trunk_and_re
     # lead again (or failed at once, recorded as the lead's failed attempt) while the first
     # trunk's leg still rang, and could answer
     app = engine()
-    with app.database.session_scope() as session:
-        OutboundRouteRepository(session).add(
-            "fail14", r"^\+1555774\d+$", "carrier-p", failover_gateways="carrier-q"
-        )
-    app.outbound.reload()
     number = "+15557740001"
-    sim.gateways.carrier("carrier-p", SLOW)
-    sim.gateways.carrier("carrier-q", TALKER)
     dropped: list[str] = []
 
     def drop_as_it_rings(event: SimEvent) -> None:
         trunk = event.get("variable_cc_trunk")
-        if event.name == "CHANNEL_CREATE" and trunk == "carrier-p" and not dropped:
+        if event.name == "CHANNEL_CREATE" and trunk == "carrier-x" and not dropped:
             dropped.append(event.unique_id or "")
             sim.core.spawn(sim.drop_clients, name="drop")
 
     sim.on_event(drop_as_it_rings)
-    try:
+    with _two_carriers(app, sim, "fail14", SLOW, TALKER):
         sim.register_agent("4881", AgentBehaviour(answer_delay=0.5))
         setup_queue(app, "fail14q", {"4881": {}}, did="8881")
         _campaign(app, "fail14", "fail14q", [number], outbound_route="fail14", ring_seconds=300)
@@ -542,11 +545,8 @@ def test_freeswitch_lost_while_a_campaign_line_rings_tries_no_other_trunk_and_re
         [leg] = dropped
         until(lambda: sim.channel(leg) is None, timeout=20)  # the resync: cancelled ringing
         until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
-        assert not [c for c in sim.core.commands if "sofia/gateway/carrier-q" in c.line]
+        assert not [c for c in sim.core.commands if "sofia/gateway/carrier-y" in c.line]
         assert _all_attempts(app, number) == []
-    finally:
-        sim.gateways.carrier("carrier-p", None)
-        sim.gateways.carrier("carrier-q", None)
     campaigns.pause(app.database, Actor("cli", "test"), "fail14")
     until(lambda: settled(app))
 
