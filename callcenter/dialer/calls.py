@@ -183,7 +183,16 @@ class DialerCalls:
             leg = first_answer(control, routes.trunking, dialout, shown, float(spec.ring_seconds))
             if isinstance(leg, OriginateFailed):
                 return outcome_of(leg.cause)
-            control.bridge(leg)
+            try:
+                control.bridge(leg)
+            except ESLError as exc:  # refused, or the agent gone just as the lead answered
+                log.warning("call %s: lead %s answered, not bridged: %s", control.uuid, number,
+                            exc)  # fmt: skip
+                control.kill_leg(leg, "NORMAL_CLEARING")  # not left parked in silence
+                return Outcome.ABANDONED  # answered, and nobody there
+            except BaseException:
+                control.kill_leg(leg, "NORMAL_CLEARING")
+                raise
         return Outcome.ANSWERED
 
     def _number(self, lead: int) -> str | None:
@@ -326,7 +335,7 @@ class DialerCalls:
             amd_reason=str(line.found.reason) if line.found else None,
         )  # fmt: skip
         if line.outcome is Outcome.ABANDONED:
-            log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
+            log.warning("call %s: campaign %s: abandoned (answered, no agent connected)",
                         control.uuid, line.campaign)  # fmt: skip
 
     def _store(self, control: CallControl, line: _Line) -> None:

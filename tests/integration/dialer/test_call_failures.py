@@ -610,3 +610,41 @@ def test_freeswitch_lost_during_the_safe_harbor_message_runs_the_call_again_coun
     assert not [a for a in apps_sent(sim, call) if a.startswith("avmd_start")][1:]
     campaigns.pause(app.database, Actor("cli", "test"), "fail16")
     until(lambda: settled(app))
+
+
+def test_a_preview_lead_answering_into_a_refused_bridge_is_hung_up_and_counted_abandoned(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the bridge's error went past the lead's answered leg: it stayed parked in silence (its
+    # call open until the lead gave up), and the attempt was a plain failure to retry soon
+    bridge = sim_api.HANDLERS["uuid_bridge"]
+    refused: list[str] = []
+
+    def refusing(api: sim_api.Api, argv: list[str], args: str) -> str:
+        if not refused:
+            refused.append(argv[1])  # the lead's leg
+            return "-ERR Invalid uuid\n"
+        return bridge(api, argv, args)
+
+    monkeypatch.setitem(sim_api.HANDLERS, "uuid_bridge", refusing)
+    number = "+15557780001"
+    app = _one_lead(engine(), sim, "fail17", "4911", number, TALKER, mode=CampaignMode.PREVIEW)
+
+    def offered() -> str | None:
+        for channel in sim.channels:
+            if channel.variables.get("cc_preview") and channel.answer_state == "answered":
+                return channel.uuid
+        return None
+
+    agent_leg = until(offered, timeout=20)
+    until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
+    campaigns.pause(app.database, Actor("cli", "test"), "fail17")  # no second offer
+    sim.send_dtmf(agent_leg, "1")  # the agent takes it; the lead answers; the bridge fails
+    until(lambda: bool(refused), timeout=20)
+    [lead_leg] = refused
+    until(lambda: sim.channel(lead_leg) is None, timeout=10)  # hung up, not left parked
+    until(lambda: number in _attempts(app, "fail17"), timeout=10)
+    attempt = _attempts(app, "fail17")[number]
+    assert (attempt.outcome, attempt.agent) == (Outcome.ABANDONED, "4911")
+    assert wait_cdr(app, agent_leg, timeout=20)
+    until(lambda: settled(app))
