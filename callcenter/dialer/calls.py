@@ -27,6 +27,7 @@ from sqlalchemy import select
 from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import break_media
+from callcenter.calls.call import Call
 from callcenter.calls.control import CallControl, Channel, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.dialer import amd, store
@@ -368,7 +369,8 @@ class DialerCalls:
         """A campaign call the last run left up (it stopped or died), or whose route runs
         again after FreeSWITCH's connection was lost (``recorded``: its attempt already
         stored, told and published, none of it done again): bridged, it goes on
-        (its attempt was stored at the bridge; stored now if that was lost); still ringing,
+        (its attempt was stored at the bridge; stored now, with its agent, if that was
+        lost); still ringing,
         it is cancelled and its lead due again (nobody answered: no attempt); a preview's
         agent not yet bridged is let go (the lead is due again); a broadcast's lead, or a
         machine stored before its flow, runs the flow again; a lead still in detection or
@@ -377,7 +379,7 @@ class DialerCalls:
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview" if preview else "dialer")
-        agent = (call.agent or call.to_number) if preview else None
+        agent = (call.agent or call.to_number) if preview else _agent_on(call)
         line = _Line(campaign, lead, Outcome.ANSWERED, agent, done=recorded)
         if call.state is CallState.BRIDGED:
             self._store(control, line)  # a no-op when the last run stored it
@@ -440,6 +442,14 @@ class _Line:
     told: bool = False  # the runner has the line's end
     left: bool = False  # the engine stopped with the call up: the next run's to record
     done: bool = False  # an earlier run of the call's route recorded it
+
+
+def _agent_on(call: Call) -> str | None:
+    """The agent whose leg is up on an adopted call (the resync adopts its legs with it)."""
+    for leg in call.timeline.legs.values():
+        if leg.agent_extension and not leg.ended:
+            return leg.agent_extension
+    return None
 
 
 def _spoken(number: str) -> str:

@@ -648,3 +648,35 @@ def test_a_preview_lead_answering_into_a_refused_bridge_is_hung_up_and_counted_a
     assert (attempt.outcome, attempt.agent) == (Outcome.ABANDONED, "4911")
     assert wait_cdr(app, agent_leg, timeout=20)
     until(lambda: settled(app))
+
+
+def test_a_bridged_call_whose_attempt_was_not_stored_before_a_restart_is_stored_with_its_agent(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the database down at the bridge, then the engine stopped before it was back: the next
+    # run stored the adopted call's attempt without its agent (the disposition's, the
+    # reports' agent of the call)
+    number = "+15557790001"
+    first = engine()
+    flaky = _Flaky(first.database)
+    monkeypatch.setattr(first.dialer, "database", flaky)
+    ended: list[CampaignCallEnded] = []
+    first.events.subscribe(lambda e: ended.append(e) if isinstance(e, CampaignCallEnded) else None)
+
+    def down_as_the_agent_rings(event: SimEvent) -> None:
+        if event.name == "CHANNEL_CREATE" and event.get("variable_cc_role") == "agent":
+            flaky.down = True
+
+    sim.on_event(down_as_the_agent_rings)
+    _one_lead(first, sim, "fail18", "4921", number, TALKER)
+    until(lambda: bool(ended), timeout=30)  # bridged; its attempt waits for the database
+    call = _lead_channel(sim, "fail18")
+    assert call is not None
+    first.stop("restart")  # what waited is dropped: the call stays up
+    second = engine()
+    until(lambda: number in _attempts(second, "fail18"), timeout=20)
+    attempt = _attempts(second, "fail18")[number]
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4921", call)
+    sim.hangup(call)
+    assert wait_cdr(second, call, timeout=20).agent_extension == "4921"
+    until(lambda: settled(second))
