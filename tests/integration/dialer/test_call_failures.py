@@ -40,6 +40,7 @@ from tests.integration.dialer.test_campaign_run import (
     _attempts,
     _campaign,
     _lead,
+    _offered,
     _one_lead,
     _route,
     _start,
@@ -462,14 +463,11 @@ class _Flaky:
         return self.real.session_scope()
 
 
-def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stores_the_attempt(
-    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the screen pop's read of the lead raised out of the call's runner: the actor hung up
-    # the lead and the agent just bridged; the attempt was logged and lost, the lead left
-    # claimed for release_stale to make it due again in 10 minutes: an answered lead redialled
-    monkeypatch.setattr(runner_module, "PERSIST_RETRY", 0.2)
-    app = engine()
+def _down_as_an_agent_rings(
+    app: App, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> tuple[_Flaky, list[CampaignCallEnded]]:
+    """The dialer's database goes down as an agent's phone starts ringing; the
+    ``campaign.call_ended`` events, as they come."""
     flaky = _Flaky(app.database)
     monkeypatch.setattr(app.dialer, "database", flaky)
     ended: list[CampaignCallEnded] = []
@@ -480,6 +478,18 @@ def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stor
             flaky.down = True
 
     sim.on_event(down_as_the_agent_rings)
+    return flaky, ended
+
+
+def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stores_the_attempt(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the screen pop's read of the lead raised out of the call's runner: the actor hung up
+    # the lead and the agent just bridged; the attempt was logged and lost, the lead left
+    # claimed for release_stale to make it due again in 10 minutes: an answered lead redialled
+    monkeypatch.setattr(runner_module, "PERSIST_RETRY", 0.2)
+    app = engine()
+    flaky, ended = _down_as_an_agent_rings(app, sim, monkeypatch)
     number = "+15557720001"
     _one_lead(app, sim, "fail12", "4861", number, TALKER)
     until(lambda: bool(ended), timeout=30)  # bridged, the attempt tried: the database down
@@ -629,14 +639,7 @@ def test_a_preview_lead_answering_into_a_refused_bridge_is_hung_up_and_counted_a
     monkeypatch.setitem(sim_api.HANDLERS, "uuid_bridge", refusing)
     number = "+15557780001"
     app = _one_lead(engine(), sim, "fail17", "4911", number, TALKER, mode=CampaignMode.PREVIEW)
-
-    def offered() -> str | None:
-        for channel in sim.channels:
-            if channel.variables.get("cc_preview") and channel.answer_state == "answered":
-                return channel.uuid
-        return None
-
-    agent_leg = until(offered, timeout=20)
+    agent_leg = until(lambda: _offered(sim), timeout=20)
     until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
     campaigns.pause(app.database, Actor("cli", "test"), "fail17")  # no second offer
     sim.send_dtmf(agent_leg, "1")  # the agent takes it; the lead answers; the bridge fails
@@ -658,16 +661,7 @@ def test_a_bridged_call_whose_attempt_was_not_stored_before_a_restart_is_stored_
     # reports' agent of the call)
     number = "+15557790001"
     first = engine()
-    flaky = _Flaky(first.database)
-    monkeypatch.setattr(first.dialer, "database", flaky)
-    ended: list[CampaignCallEnded] = []
-    first.events.subscribe(lambda e: ended.append(e) if isinstance(e, CampaignCallEnded) else None)
-
-    def down_as_the_agent_rings(event: SimEvent) -> None:
-        if event.name == "CHANNEL_CREATE" and event.get("variable_cc_role") == "agent":
-            flaky.down = True
-
-    sim.on_event(down_as_the_agent_rings)
+    _flaky, ended = _down_as_an_agent_rings(first, sim, monkeypatch)
     _one_lead(first, sim, "fail18", "4921", number, TALKER)
     until(lambda: bool(ended), timeout=30)  # bridged; its attempt waits for the database
     call = _lead_channel(sim, "fail18")

@@ -94,6 +94,14 @@ def _one_lead(
     return app
 
 
+def _offered(sim: Simulator) -> str | None:
+    """A preview offer's agent leg, once the agent answered it."""
+    for channel in sim.channels:
+        if channel.variables.get("cc_preview") and channel.answer_state == "answered":
+            return channel.uuid
+    return None
+
+
 def _start(app: App, name: str) -> None:
     """As `campaign start` does it: the change feed tells the engine's dialer at once."""
     campaigns.start(app.database, Actor("cli", "test"), name)
@@ -275,14 +283,7 @@ def test_a_preview_campaign_offers_the_lead_to_the_agent_first(
     number = "+15557400001"
     person = AgentBehaviour(answer_delay=1.0, talk_time=2.0, voice=PERSON)
     app = _one_lead(engine(), sim, "camp4", "4741", number, person, mode=CampaignMode.PREVIEW)
-
-    def offered() -> str | None:
-        for channel in sim.channels:
-            if channel.variables.get("cc_preview") and channel.answer_state == "answered":
-                return channel.uuid
-        return None
-
-    agent_leg = until(offered, timeout=20)
+    agent_leg = until(lambda: _offered(sim), timeout=20)
     until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
     assert any("say:1 5 5 5 7 4 0 0 0 0 1" in a for a in apps_sent(sim, agent_leg))
     sim.send_dtmf(agent_leg, "1")  # the agent takes it
