@@ -27,6 +27,7 @@ from sqlalchemy import select
 from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.music import break_media
+from callcenter.calls.call import Call
 from callcenter.calls.control import CallControl, Channel, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.dialer import amd, store
@@ -36,7 +37,9 @@ from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
+    DatabaseUnavailable,
     ESLError,
+    ESLNotConnected,
     InvalidNumber,
     InvalidOutboundRoute,
     NoOutboundRoute,
@@ -55,6 +58,7 @@ MESSAGE_TIMEOUT = 120.0
 RESERVE_WAIT = 0.3
 
 TargetRunner = Callable[[CallControl, Target], None]
+ROUTES = frozenset({"dialer", "dialer-preview"})  # what a campaign call's timeline is routed
 
 
 class DialerCalls:
@@ -77,8 +81,9 @@ class DialerCalls:
         call = control.call
         assert call.dialer is not None
         campaign, lead, preview = call.dialer
-        if call.adopted:
-            self._adopted(control, campaign, lead, preview)
+        again = not ROUTES.isdisjoint(call.timeline.routes)  # FreeSWITCH back after a loss
+        if call.adopted or again:
+            self._adopted(control, campaign, lead, preview, recorded=again)
             return
         if preview:
             self._preview(control, campaign, lead, preview)
@@ -113,6 +118,10 @@ class DialerCalls:
             self._safe_harbor(control, spec, lead)
         except GreenletExit:  # the engine stops: the call stays up, the next run adopts it
             line.left = True
+            raise
+        except ESLNotConnected:  # the route runs again once FreeSWITCH is back (_adopted)
+            if line.found is None and line.outcome is Outcome.NO_ANSWER:
+                line.outcome = Outcome.ABANDONED  # answered, the verdict lost: as adopted
             raise
         finally:
             self._record(control, line)
@@ -175,7 +184,16 @@ class DialerCalls:
             leg = first_answer(control, routes.trunking, dialout, shown, float(spec.ring_seconds))
             if isinstance(leg, OriginateFailed):
                 return outcome_of(leg.cause)
-            control.bridge(leg)
+            try:
+                control.bridge(leg)
+            except ESLError as exc:  # refused, or the agent gone just as the lead answered
+                log.warning("call %s: lead %s answered, not bridged: %s", control.uuid, number,
+                            exc)  # fmt: skip
+                control.kill_leg(leg, "NORMAL_CLEARING")  # not left parked in silence
+                return Outcome.ABANDONED  # answered, and nobody there
+            except BaseException:
+                control.kill_leg(leg, "NORMAL_CLEARING")
+                raise
         return Outcome.ANSWERED
 
     def _number(self, lead: int) -> str | None:
@@ -243,19 +261,34 @@ class DialerCalls:
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
         if spec.safe_harbor_message:
             control.play(spec.safe_harbor_message, timeout=MESSAGE_TIMEOUT)
-            with self.dialer.database.session_scope() as session:
-                store.audit(
-                    session, spec.name, AuditKind.MESSAGE_PLAYED, datetime.now(UTC),
-                    lead_id=lead, phone=control.call.to_number, call_uuid=control.uuid,
-                )  # fmt: skip
+            at, phone = datetime.now(UTC), control.call.to_number
+            self.dialer.persist(
+                f"call {control.uuid}: campaign {spec.name}: safe-harbor message audit",
+                lambda session: store.audit(
+                    session,
+                    spec.name,
+                    AuditKind.MESSAGE_PLAYED,
+                    at,
+                    lead_id=lead,
+                    phone=phone,
+                    call_uuid=control.uuid,
+                ),
+            )
         else:
             log.error("campaign %s: no safe-harbor message to play", spec.name)
         control.hangup("NORMAL_CLEARING")
 
     def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> None:
-        with self.dialer.database.session_scope() as session:
-            row = session.get(Lead, lead)
-            fields = dict(row.fields or {}) if row is not None else {}
+        """``campaign.call_connected`` with the lead's fields (the database down: without
+        them; the lead and the agent talk on)."""
+        fields: dict[str, object] = {}
+        try:
+            with self.dialer.database.session_scope() as session:
+                row = session.get(Lead, lead)
+                fields = dict(row.fields or {}) if row is not None else {}
+        except DatabaseUnavailable as exc:
+            log.warning("call %s: lead %s's fields not read for the agent's screen: %s",
+                        control.uuid, lead, exc)  # fmt: skip
         control.emit(
             CampaignCallConnected, campaign=campaign, lead_id=lead, agent_extension=agent,
             fields=fields,
@@ -292,7 +325,7 @@ class DialerCalls:
         """The attempt stored, the runner told, ``campaign.call_ended`` published (each
         once: a flow's call was stored before its flow); none of it for a call the engine
         left up as it stopped (the next run adopts it)."""
-        if line.left:
+        if line.left or line.done:
             return
         self._store(control, line)
         self._tell(control, line)
@@ -303,22 +336,25 @@ class DialerCalls:
             amd_reason=str(line.found.reason) if line.found else None,
         )  # fmt: skip
         if line.outcome is Outcome.ABANDONED:
-            log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
+            log.warning("call %s: campaign %s: abandoned (answered, no agent connected)",
                         control.uuid, line.campaign)  # fmt: skip
 
     def _store(self, control: CallControl, line: _Line) -> None:
-        if line.stored:
+        """The attempt stored once (the database down: as soon as it is back)."""
+        if line.stored or line.done:
             return
         line.stored = True
+        lead, outcome, at, agent = line.lead, line.outcome, datetime.now(UTC), line.agent
         try:
-            with self.dialer.database.session_scope() as session:
-                store.record_attempt(
-                    session, line.lead, line.outcome, datetime.now(UTC), call_uuid=control.uuid,
-                    agent=line.agent,
-                )  # fmt: skip
+            self.dialer.persist(
+                f"call {control.uuid}: campaign {line.campaign}: attempt of lead {lead}",
+                lambda session: store.record_attempt(
+                    session, lead, outcome, at, call_uuid=control.uuid, agent=agent
+                ),
+            )
         except Exception:  # the call's own end must not be lost to it: logged, counted
             log.exception("call %s: campaign %s: attempt of lead %s not stored", control.uuid,
-                          line.campaign, line.lead)  # fmt: skip
+                          line.campaign, lead)  # fmt: skip
 
     def _tell(self, control: CallControl, line: _Line) -> None:
         if not line.told:
@@ -327,9 +363,15 @@ class DialerCalls:
 
     # -- after a restart -------------------------------------------------------------------
 
-    def _adopted(self, control: CallControl, campaign: str, lead: int, preview: str) -> None:
-        """A campaign call the last run left up (it stopped or died): bridged, it goes on
-        (its attempt was stored at the bridge; stored now if that was lost); a preview's
+    def _adopted(
+        self, control: CallControl, campaign: str, lead: int, preview: str, recorded: bool = False
+    ) -> None:
+        """A campaign call the last run left up (it stopped or died), or whose route runs
+        again after FreeSWITCH's connection was lost (``recorded``: its attempt already
+        stored, told and published, none of it done again): bridged, it goes on
+        (its attempt was stored at the bridge; stored now, with its agent, if that was
+        lost); still ringing,
+        it is cancelled and its lead due again (nobody answered: no attempt); a preview's
         agent not yet bridged is let go (the lead is due again); a broadcast's lead, or a
         machine stored before its flow, runs the flow again; a lead still in detection or
         waiting for an agent is past the safe harbor: abandoned, given the safe-harbor
@@ -337,11 +379,17 @@ class DialerCalls:
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview" if preview else "dialer")
-        agent = (call.agent or call.to_number) if preview else None
-        line = _Line(campaign, lead, Outcome.ANSWERED, agent)
+        agent = (call.agent or call.to_number) if preview else _agent_on(call)
+        line = _Line(campaign, lead, Outcome.ANSWERED, agent, done=recorded)
         if call.state is CallState.BRIDGED:
             self._store(control, line)  # a no-op when the last run stored it
             log.info("call %s: campaign %s: adopted bridged; watching it", control.uuid, campaign)
+            return
+        if call.adopted and call.caller.answered_us is None:  # ringing: nothing to record
+            log.info("call %s: campaign %s: adopted ringing; cancelled, lead %s due again",
+                     control.uuid, campaign, lead)  # fmt: skip
+            self.dialer.release_lead(lead)
+            control.kill_leg(control.uuid, "ORIGINATOR_CANCEL")
             return
         if preview:
             self.dialer.release_lead(lead)
@@ -393,6 +441,15 @@ class _Line:
     stored: bool = False  # the attempt is in the database
     told: bool = False  # the runner has the line's end
     left: bool = False  # the engine stopped with the call up: the next run's to record
+    done: bool = False  # an earlier run of the call's route recorded it
+
+
+def _agent_on(call: Call) -> str | None:
+    """The agent whose leg is up on an adopted call (the resync adopts its legs with it)."""
+    for leg in call.timeline.legs.values():
+        if leg.agent_extension and not leg.ended:
+            return leg.agent_extension
+    return None
 
 
 def _spoken(number: str) -> str:

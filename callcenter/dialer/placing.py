@@ -109,7 +109,9 @@ def place(
     """Dial ``number`` through its trunks (``trunks.dialout.dial_trunks``, the first as leg
     ``leg``, each next one a fresh leg): the answered leg's UUID (it is parked and tagged),
     else the failure that ended the attempts; one with no ``leg`` dialled nothing (every
-    trunk at its limits). ``router``: where the failed legs' SIP status is heard."""
+    trunk at its limits). ``router``: where the failed legs' SIP status is heard. Raises
+    ``ESLError`` when FreeSWITCH did not say how a leg ended (the connection lost, no job
+    result in time): that leg may still ring, so no other trunk is tried."""
     try:
         dialout = dialout_for(routes, number, route, trunks)
     except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
@@ -156,9 +158,9 @@ class ParkedLegs:
             self.originate_line(line, self.ring_seconds + 10.0)
         except ESLCommandFailed as exc:
             raise OriginateFailed(cause_of(str(exc)), leg) from exc
-        except ESLError as exc:
-            log.warning("dialer: leg %s through %s: %s", leg, dialled, exc)
-            raise OriginateFailed("NORMAL_TEMPORARY_FAILURE", leg) from exc
+        except ESLError as exc:  # not FreeSWITCH's answer: the leg may ring on (no failover)
+            log.warning("dialer: leg %s through %s, its end unknown: %s", leg, dialled, exc)
+            raise
         finally:
             if self.router is not None and self.router.mailbox(leg) is listener:
                 self.router.unregister_call(leg)  # not when the answered leg's call took it

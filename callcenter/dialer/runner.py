@@ -67,6 +67,9 @@ RESCAN = 30.0  # seconds between two reads of the running campaigns without a ch
 ADJUST_EVERY = 60.0
 REDECIDE = 0.5  # at most one decision between two ticks per this long (the clock's seconds)
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
+BIND_GRACE = 5.0  # wall seconds for a preview's answered agent leg to park as a call
+PERSIST_RETRY = 5.0  # wall seconds between two tries of a write the database refused
+PERSIST_FOR = 3600.0  # how long such a write is tried again before it is given up (logged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,7 +547,23 @@ class CampaignRunner:
                 self.dialer.release_lead(lead.id)
         if placed:
             self.inbox.put(LineUp(leg))
+            self._unless_parked(leg, lead.id, reservation)
             return
+        self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
+
+    def _unless_parked(self, leg: str, lead: int, reservation: str) -> None:
+        """A preview's agent leg answered: parked, it is a call that binds the reservation at
+        once (``dialer.calls``) and ends the line. One gone before it parked never does: the
+        agent would stay held ring time + 60 s and the line kept (that agent left out of the
+        campaign's offers), so after ``BIND_GRACE`` with no call, both are given back."""
+        gevent.sleep(BIND_GRACE)
+        router = self.dialer.router
+        if router is None or router.mailbox(leg) is not None:
+            return  # its call runs (or no way to tell: the reservation's expiry frees it)
+        log.info("campaign %s: agent leg %s gone before it parked: lead %s given back",
+                 self.name, leg, lead)  # fmt: skip
+        self.dialer.dispatcher.release(reservation)  # a no-op once a call bound it
+        self.dialer.release_lead(lead)  # a no-op once a call recorded or released it
         self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
@@ -562,10 +581,19 @@ class CampaignRunner:
         channel = self.dialer.channel()
         placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
         if channel is not None and channel.connected:
-            placed = placing.place(
-                channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
-                route=spec.route, trunks=spec.trunks, router=self.dialer.router,
-            )  # fmt: skip
+            try:
+                placed = placing.place(
+                    channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
+                    route=spec.route, trunks=spec.trunks, router=self.dialer.router,
+                )  # fmt: skip
+            except ESLError as exc:
+                # how it ended unknown: the leg may ring on, and answer. Nothing recorded, the
+                # lead left claimed: a resync adopts the leg (dialer.calls: given back if it
+                # still rings), an answer parks it as a call; else release_stale gives it back
+                log.warning("campaign %s: lead %s: FreeSWITCH lost while dialling: %s",
+                            self.name, lead.id, exc)  # fmt: skip
+                self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+                return
         if isinstance(placed, str):
             self.inbox.put(LineUp(leg, placed))
             return
@@ -574,9 +602,12 @@ class CampaignRunner:
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
             return
         outcome = placing.outcome_of(placed.cause)
-        at = datetime.now(UTC)
-        with self.dialer.database.session_scope() as session:
-            store.record_attempt(session, lead.id, outcome, at, call_uuid=placed.leg)
+        at, call_uuid = datetime.now(UTC), placed.leg
+        self.dialer.persist(
+            f"attempt of lead {lead.id} ({outcome}, leg {call_uuid})",
+            lambda session: store.record_attempt(session, lead.id, outcome, at,
+                                                 call_uuid=call_uuid),
+        )  # fmt: skip
         self.dialer.metrics_dial(self.name, outcome)
         self.inbox.put(LineDone(leg, outcome))
 
@@ -694,6 +725,36 @@ class Dialer:
                 store.release(session, lead, datetime.now(UTC))
         except CallCenterError as exc:
             log.error("dialer: lead %s not released: %s", lead, exc)
+
+    def persist(self, what: str, write: Callable[[Session], object]) -> None:
+        """``write`` in a transaction now; the database down, again every ``PERSIST_RETRY``
+        seconds in the background (for at most ``PERSIST_FOR``), so an attempt is not lost:
+        its lead stays claimed meanwhile, not dialled again, and an abandon stays counted.
+        An engine stopping drops what is still waiting (``release_stale`` gives the lead
+        back). ``write`` must be idempotent (``store.record_attempt`` is, per call)."""
+        try:
+            with self.database.session_scope() as session:
+                write(session)
+        except DatabaseUnavailable as exc:
+            log.warning("dialer: %s not stored yet, tried again in the background: %s", what, exc)
+            greenlet = self.group.spawn(self._persist_later, what, write)
+            greenlet.link_exception(
+                lambda g: log.error("dialer: %s not stored: %r", what, g.exception)
+            )
+
+    def _persist_later(self, what: str, write: Callable[[Session], object]) -> None:
+        deadline = time.monotonic() + PERSIST_FOR
+        while time.monotonic() < deadline:
+            gevent.sleep(PERSIST_RETRY)
+            try:
+                with self.database.session_scope() as session:
+                    write(session)
+            except DatabaseUnavailable:
+                continue
+            log.info("dialer: %s stored, the database back", what)
+            return
+        log.error("dialer: %s given up: the database was unavailable for %.0f s", what,
+                  PERSIST_FOR)  # fmt: skip
 
     def line_done(self, campaign: str, done: LineDone) -> None:
         runner = self.runners.get(campaign)

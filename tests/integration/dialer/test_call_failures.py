@@ -6,18 +6,21 @@ engine restarting mid call. The engine, the simulator over TCP and PostgreSQL.""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from callcenter.acd.board import Board
 from callcenter.app import App
 from callcenter.dialer import runner as runner_module
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, LeadState
-from callcenter.errors import UnsafeValue
+from callcenter.errors import DatabaseUnavailable, UnsafeValue
+from callcenter.events.types import CampaignCallEnded
 from callcenter.services import campaigns
 from callcenter.services.actor import Actor
 from callcenter.sim import AgentBehaviour, Simulator, Voice
@@ -37,6 +40,7 @@ from tests.integration.dialer.test_campaign_run import (
     _attempts,
     _campaign,
     _lead,
+    _offered,
     _one_lead,
     _route,
     _start,
@@ -49,6 +53,7 @@ __all__ = ["killable"]  # the fixture: engines run as processes, for a SIGKILL
 LONG_TONE = "tone_stream://%(600000,0,440)"  # 10 simulated minutes: 30 s here
 PATIENT = Voice(silence=0.3, speech=0.7, patience=3000.0)  # waits 150 s for someone to speak
 TALKER = AgentBehaviour(answer_delay=1.0, talk_time=600.0, voice=PATIENT)  # stays on the line
+SLOW = AgentBehaviour(answer_delay=200.0, talk_time=600.0, voice=PATIENT)  # 10 s of ringing
 BROADCAST_FLOW = f"""\
 version: 1
 name: bcast
@@ -228,16 +233,9 @@ def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_f
     # placing copied first_answer's loop without the SIP status (a 502 mapped to a cause the
     # route does not list ended the attempts) and dialled every trunk as the same leg
     app = engine()
-    with app.database.session_scope() as session:
-        OutboundRouteRepository(session).add(
-            "fail6", r"^\+1555766\d+$", "carrier-x", failover_gateways="carrier-y",
-            failover_causes="sip:5xx",
-        )  # fmt: skip
-    app.outbound.reload()
     number = "+15557660001"
-    sim.gateways.carrier("carrier-x", AgentBehaviour(fail_cause="NETWORK_OUT_OF_ORDER"))  # 502
-    sim.gateways.carrier("carrier-y", TALKER)
-    try:
+    refusing = AgentBehaviour(fail_cause="NETWORK_OUT_OF_ORDER")  # 502
+    with _two_carriers(app, sim, "fail6", refusing, TALKER, "sip:5xx"):
         sim.register_agent("4801", AgentBehaviour(answer_delay=0.5))
         setup_queue(app, "fail6q", {"4801": {}}, did="8801")
         _campaign(app, "fail6", "fail6q", [number], outbound_route="fail6")
@@ -254,10 +252,29 @@ def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_f
         sim.hangup(attempt.call_uuid)
         assert wait_cdr(app, attempt.call_uuid, timeout=20)
         until(lambda: not app.dialer.runners["fail6"].lines, timeout=10)  # re-keyed, then done
+    until(lambda: settled(app))
+
+
+@contextmanager
+def _two_carriers(
+    app: App, sim: Simulator, route: str, first: AgentBehaviour, then: AgentBehaviour,
+    causes: str = "",
+) -> Iterator[None]:  # fmt: skip
+    """Outbound route ``route`` for +1555 76x/77x numbers: trunk ``carrier-x`` (its carrier
+    answering as ``first``), failing over (on ``causes``: "" the defaults) to ``carrier-y``."""
+    with app.database.session_scope() as session:
+        OutboundRouteRepository(session).add(
+            route, r"^\+15557[67]\d+$", "carrier-x", failover_gateways="carrier-y",
+            failover_causes=causes,
+        )  # fmt: skip
+    app.outbound.reload()
+    sim.gateways.carrier("carrier-x", first)
+    sim.gateways.carrier("carrier-y", then)
+    try:
+        yield
     finally:
         sim.gateways.carrier("carrier-x", None)
         sim.gateways.carrier("carrier-y", None)
-    until(lambda: settled(app))
 
 
 def _playbacks(sim: Simulator) -> Callable[[str], int]:
@@ -432,3 +449,228 @@ def _attempts_in(db_url: str, phone: str) -> list[str]:
             return [str(outcome) for outcome in found]
     finally:
         database.dispose()
+
+
+class _Flaky:
+    """The dialer's database, refusing every session (DatabaseUnavailable) while ``down``."""
+
+    def __init__(self, real: Database) -> None:
+        self.real, self.down = real, False
+
+    def session_scope(self) -> AbstractContextManager[Session]:
+        if self.down:
+            raise DatabaseUnavailable("connection refused")
+        return self.real.session_scope()
+
+
+def _down_as_an_agent_rings(
+    app: App, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> tuple[_Flaky, list[CampaignCallEnded]]:
+    """The dialer's database goes down as an agent's phone starts ringing; the
+    ``campaign.call_ended`` events, as they come."""
+    flaky = _Flaky(app.database)
+    monkeypatch.setattr(app.dialer, "database", flaky)
+    ended: list[CampaignCallEnded] = []
+    app.events.subscribe(lambda e: ended.append(e) if isinstance(e, CampaignCallEnded) else None)
+
+    def down_as_the_agent_rings(event: SimEvent) -> None:
+        if event.name == "CHANNEL_CREATE" and event.get("variable_cc_role") == "agent":
+            flaky.down = True
+
+    sim.on_event(down_as_the_agent_rings)
+    return flaky, ended
+
+
+def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stores_the_attempt(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the screen pop's read of the lead raised out of the call's runner: the actor hung up
+    # the lead and the agent just bridged; the attempt was logged and lost, the lead left
+    # claimed for release_stale to make it due again in 10 minutes: an answered lead redialled
+    monkeypatch.setattr(runner_module, "PERSIST_RETRY", 0.2)
+    app = engine()
+    flaky, ended = _down_as_an_agent_rings(app, sim, monkeypatch)
+    number = "+15557720001"
+    _one_lead(app, sim, "fail12", "4861", number, TALKER)
+    until(lambda: bool(ended), timeout=30)  # bridged, the attempt tried: the database down
+    [outcome] = [e.outcome for e in ended]
+    assert outcome == str(Outcome.ANSWERED)
+    call = _lead_channel(sim, "fail12")
+    assert call is not None
+    assert _attempts(app, "fail12") == {} and _lead(app, number).state is LeadState.DIALING
+    flaky.down = False
+    until(lambda: number in _attempts(app, "fail12"), timeout=20)  # stored once it is back
+    attempt = _attempts(app, "fail12")[number]
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4861", call)
+    assert _lead(app, number).state is not LeadState.DIALING  # release_stale cannot take it
+    assert any(c.uuid == call and c.partner for c in sim.channels)  # still talking
+    sim.hangup(call)
+    assert wait_cdr(app, call, timeout=20).agent_extension == "4861"
+    assert len(_all_attempts(app, number)) == 1
+    until(lambda: settled(app))
+
+
+def test_a_campaign_line_still_ringing_at_a_restart_is_cancelled_and_its_lead_due_again(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # Call.from_dump made it a campaign call, adopted as one waiting for an agent: the
+    # safe-harbor message to a phone still ringing, an abandon recorded for nobody reached
+    number = "+15557730001"
+    first = _one_lead(engine(), sim, "fail13", "4871", number, SLOW, ring_seconds=300)
+    call = until(lambda: _lead_channel(sim, "fail13"), timeout=20)
+    first.stop("restart")  # its originate lost: the phone rings on
+    campaigns.pause(first.database, Actor("cli", "test"), "fail13")  # no new dial of it
+    second = engine()
+    until(lambda: sim.channel(call) is None, timeout=20)  # cancelled, before its answer
+    until(lambda: _lead(second, number).state is LeadState.PENDING, timeout=10)
+    assert _all_attempts(second, number) == []
+    assert not [a for a in apps_sent(sim, call) if a.startswith("playback")]
+    assert wait_cdr(second, call, timeout=20).disposition is not Disposition.ANSWERED
+    until(lambda: settled(second))
+
+
+def test_freeswitch_lost_while_a_campaign_line_rings_tries_no_other_trunk_and_records_nothing(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the lost connection's NORMAL_TEMPORARY_FAILURE failed over: the next trunk dialled the
+    # lead again (or failed at once, recorded as the lead's failed attempt) while the first
+    # trunk's leg still rang, and could answer
+    app = engine()
+    number = "+15557740001"
+    dropped: list[str] = []
+
+    def drop_as_it_rings(event: SimEvent) -> None:
+        trunk = event.get("variable_cc_trunk")
+        if event.name == "CHANNEL_CREATE" and trunk == "carrier-x" and not dropped:
+            dropped.append(event.unique_id or "")
+            sim.core.spawn(sim.drop_clients, name="drop")
+
+    sim.on_event(drop_as_it_rings)
+    with _two_carriers(app, sim, "fail14", SLOW, TALKER):
+        sim.register_agent("4881", AgentBehaviour(answer_delay=0.5))
+        setup_queue(app, "fail14q", {"4881": {}}, did="8881")
+        _campaign(app, "fail14", "fail14q", [number], outbound_route="fail14", ring_seconds=300)
+        _start(app, "fail14")
+        until(lambda: bool(dropped), timeout=20)
+        [leg] = dropped
+        until(lambda: sim.channel(leg) is None, timeout=20)  # the resync: cancelled ringing
+        until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
+        assert not [c for c in sim.core.commands if "sofia/gateway/carrier-y" in c.line]
+        assert _all_attempts(app, number) == []
+    campaigns.pause(app.database, Actor("cli", "test"), "fail14")
+    until(lambda: settled(app))
+
+
+def test_a_preview_agent_leg_gone_before_it_parks_gives_the_agent_and_the_lead_back(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no call ever bound the reservation: the agent stayed held ring time + 60 s, and the
+    # runner kept the line (a paused campaign's runner never ended, the agent never offered
+    # another lead by it)
+    monkeypatch.setattr(runner_module, "BIND_GRACE", 0.5)
+    app = engine()
+    gone: list[str] = []
+
+    def hang_up_as_it_answers(event: SimEvent) -> None:
+        if event.name == "CHANNEL_ANSWER" and event.get("variable_cc_preview") and not gone:
+            gone.append(event.unique_id or "")
+            sim.hangup(event.unique_id or "")  # before the park its originate runs next
+
+    sim.on_event(hang_up_as_it_answers)
+    number = "+15557750001"
+    _one_lead(app, sim, "fail15", "4891", number, TALKER, mode=CampaignMode.PREVIEW)
+    until(lambda: bool(gone), timeout=20)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail15")  # no second offer
+    until(lambda: "fail15" not in app.dialer.runners, timeout=10)  # its line done
+    assert _free(app, "4891")
+    assert _lead(app, number).state is LeadState.PENDING
+    [leg] = gone
+    assert leg not in app.managers["fs1"].actors and _all_attempts(app, number) == []
+    until(lambda: settled(app))
+
+
+def test_freeswitch_lost_during_the_safe_harbor_message_runs_the_call_again_counted_once(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the actor runs the route again once FreeSWITCH is back: detection started over on a
+    # lead long past its safe harbor, and the line told to the runner and published twice
+    # (an answered lead then counted twice in the abandon window and the dial counts)
+    number = "+15557760001"
+    playbacks = _playbacks(sim)
+    app = engine()
+    ended: list[CampaignCallEnded] = []
+    app.events.subscribe(lambda e: ended.append(e) if isinstance(e, CampaignCallEnded) else None)
+    slow = AgentBehaviour(answer_delay=8.0, talk_time=600.0, voice=PATIENT)
+    _one_lead(app, sim, "fail16", "4901", number, slow, safe_harbor_message=LONG_TONE)
+    until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
+    _set_status(app, "4901", AgentStatus.PAUSED)  # gone while the line rings: safe harbor
+    until(lambda: (c := _lead_channel(sim, "fail16")) is not None and playbacks(c) == 1,
+          timeout=30)  # fmt: skip
+    call = _lead_channel(sim, "fail16")
+    assert call is not None
+    runner = app.dialer.runners["fail16"]
+    sim.drop_clients()
+    until(lambda: playbacks(call) == 2, timeout=20)  # the message again, no detection
+    sim.hangup(call)
+    wait_cdr(app, call, timeout=20)
+    assert [e.outcome for e in ended] == [str(Outcome.ABANDONED)]
+    [attempt] = _all_attempts(app, number)
+    assert (attempt.outcome, attempt.call_uuid) == (Outcome.ABANDONED, call)
+    assert (runner.measuring.dials, runner.measuring.live) == (1, 1)
+    assert not [a for a in apps_sent(sim, call) if a.startswith("avmd_start")][1:]
+    campaigns.pause(app.database, Actor("cli", "test"), "fail16")
+    until(lambda: settled(app))
+
+
+def test_a_preview_lead_answering_into_a_refused_bridge_is_hung_up_and_counted_abandoned(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the bridge's error went past the lead's answered leg: it stayed parked in silence (its
+    # call open until the lead gave up), and the attempt was a plain failure to retry soon
+    bridge = sim_api.HANDLERS["uuid_bridge"]
+    refused: list[str] = []
+
+    def refusing(api: sim_api.Api, argv: list[str], args: str) -> str:
+        if not refused:
+            refused.append(argv[1])  # the lead's leg
+            return "-ERR Invalid uuid\n"
+        return bridge(api, argv, args)
+
+    monkeypatch.setitem(sim_api.HANDLERS, "uuid_bridge", refusing)
+    number = "+15557780001"
+    app = _one_lead(engine(), sim, "fail17", "4911", number, TALKER, mode=CampaignMode.PREVIEW)
+    agent_leg = until(lambda: _offered(sim), timeout=20)
+    until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
+    campaigns.pause(app.database, Actor("cli", "test"), "fail17")  # no second offer
+    sim.send_dtmf(agent_leg, "1")  # the agent takes it; the lead answers; the bridge fails
+    until(lambda: bool(refused), timeout=20)
+    [lead_leg] = refused
+    until(lambda: sim.channel(lead_leg) is None, timeout=10)  # hung up, not left parked
+    until(lambda: number in _attempts(app, "fail17"), timeout=10)
+    attempt = _attempts(app, "fail17")[number]
+    assert (attempt.outcome, attempt.agent) == (Outcome.ABANDONED, "4911")
+    assert wait_cdr(app, agent_leg, timeout=20)
+    until(lambda: settled(app))
+
+
+def test_a_bridged_call_whose_attempt_was_not_stored_before_a_restart_is_stored_with_its_agent(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the database down at the bridge, then the engine stopped before it was back: the next
+    # run stored the adopted call's attempt without its agent (the disposition's, the
+    # reports' agent of the call)
+    number = "+15557790001"
+    first = engine()
+    _flaky, ended = _down_as_an_agent_rings(first, sim, monkeypatch)
+    _one_lead(first, sim, "fail18", "4921", number, TALKER)
+    until(lambda: bool(ended), timeout=30)  # bridged; its attempt waits for the database
+    call = _lead_channel(sim, "fail18")
+    assert call is not None
+    first.stop("restart")  # what waited is dropped: the call stays up
+    second = engine()
+    until(lambda: number in _attempts(second, "fail18"), timeout=20)
+    attempt = _attempts(second, "fail18")[number]
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4921", call)
+    sim.hangup(call)
+    assert wait_cdr(second, call, timeout=20).agent_extension == "4921"
+    until(lambda: settled(second))

@@ -61,9 +61,8 @@ def _campaign(app: App, name: str, queue: str, phones: list[str], **fields: obje
     with app.database.session_scope() as session:
         campaign = Campaign(
             name=name, state=CampaignState.STOPPED, queue=queue,
-            window_start=time(0, 0), window_end=time(23, 59, 59), ring_seconds=15,
-            caller_id="+12125550199",
-            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP,
+            window_start=time(0, 0), window_end=time(23, 59, 59), caller_id="+12125550199",
+            **{"mode": CampaignMode.PROGRESSIVE, "amd": AmdAction.HANGUP, "ring_seconds": 15,
                "safe_harbor_message": SAFE_HARBOR, **fields},
         )  # fmt: skip
         session.add(campaign)
@@ -93,6 +92,14 @@ def _one_lead(
     _campaign(app, name, f"{name}q", [number], **fields)
     _start(app, name)
     return app
+
+
+def _offered(sim: Simulator) -> str | None:
+    """A preview offer's agent leg, once the agent answered it."""
+    for channel in sim.channels:
+        if channel.variables.get("cc_preview") and channel.answer_state == "answered":
+            return channel.uuid
+    return None
 
 
 def _start(app: App, name: str) -> None:
@@ -279,14 +286,7 @@ def test_a_preview_campaign_offers_the_lead_to_the_agent_first(
     number = "+15557400001"
     person = AgentBehaviour(answer_delay=1.0, talk_time=2.0, voice=PERSON)
     app = _one_lead(engine(), sim, "camp4", "4741", number, person, mode=CampaignMode.PREVIEW)
-
-    def offered() -> str | None:
-        for channel in sim.channels:
-            if channel.variables.get("cc_preview") and channel.answer_state == "answered":
-                return channel.uuid
-        return None
-
-    agent_leg = until(offered, timeout=20)
+    agent_leg = until(lambda: _offered(sim), timeout=20)
     until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)))
     assert any("say:1 5 5 5 7 4 0 0 0 0 1" in a for a in apps_sent(sim, agent_leg))
     sim.send_dtmf(agent_leg, "1")  # the agent takes it
