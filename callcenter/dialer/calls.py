@@ -36,13 +36,15 @@ from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
+    CallCenterError,
     ESLError,
     InvalidNumber,
     InvalidOutboundRoute,
     NoOutboundRoute,
 )
-from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
+from callcenter.events.types import CallEnded, CampaignCallConnected, CampaignCallEnded, Event
 from callcenter.store.models import Campaign, Lead
+from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import CALLER_ID, first_answer
 from callcenter.vocabulary import CallState, Direction, LegRole, RouteTarget
 
@@ -72,6 +74,7 @@ class DialerCalls:
         self.run_target = run_target  # flows: a broadcast's, a machine's
         self.amd_settings = amd_settings  # per node: avmd only where module_exists says so
         self.tts = tts  # a preview's whisper
+        self._talking: dict[str, tuple[CallControl, _Line]] = {}  # given to an agent, up
 
     def __call__(self, control: CallControl, _target: Target) -> None:
         call = control.call
@@ -108,7 +111,7 @@ class DialerCalls:
             line.agent = self._connect(control, spec, _budget(spec, settings, line.found))
             if line.agent is not None:
                 line.outcome = Outcome.ANSWERED
-                self._screen_pop(control, campaign, lead, line.agent)
+                line.before = self._screen_pop(control, campaign, lead, line.agent)
                 return
             self._safe_harbor(control, spec, lead)
         except GreenletExit:  # the engine stops: the call stays up, the next run adopts it
@@ -153,7 +156,7 @@ class DialerCalls:
         try:
             line.outcome = self._dial_lead(control, spec, number)
             if line.outcome is Outcome.ANSWERED:
-                self._screen_pop(control, campaign, lead, agent)
+                line.before = self._screen_pop(control, campaign, lead, agent)
         except GreenletExit:  # the engine stops: the next run lets the agent go
             line.left = True
             raise
@@ -252,14 +255,18 @@ class DialerCalls:
             log.error("campaign %s: no safe-harbor message to play", spec.name)
         control.hangup("NORMAL_CLEARING")
 
-    def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> None:
+    def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> str | None:
+        """``campaign.call_connected``; the lead's disposition before the call (one entered
+        during it is told at its end)."""
         with self.dialer.database.session_scope() as session:
             row = session.get(Lead, lead)
             fields = dict(row.fields or {}) if row is not None else {}
+            before = row.disposition if row is not None else None
         control.emit(
             CampaignCallConnected, campaign=campaign, lead_id=lead, agent_extension=agent,
             fields=fields,
         )  # fmt: skip
+        return before
 
     # -- a machine -------------------------------------------------------------------------
 
@@ -290,21 +297,49 @@ class DialerCalls:
 
     def _record(self, control: CallControl, line: _Line) -> None:
         """The attempt stored, the runner told, ``campaign.call_ended`` published (each
-        once: a flow's call was stored before its flow); none of it for a call the engine
-        left up as it stopped (the next run adopts it)."""
+        once: a flow's call was stored before its flow; one given to an agent's at its end,
+        ``on_event``); none of it for a call the engine left up as it stopped (the next run
+        adopts it)."""
         if line.left:
             return
         self._store(control, line)
         self._tell(control, line)
-        control.emit(
-            CampaignCallEnded, campaign=line.campaign, lead_id=line.lead,
-            outcome=str(line.outcome), agent_extension=line.agent,
-            amd=str(line.found.verdict) if line.found else None,
-            amd_reason=str(line.found.reason) if line.found else None,
-        )  # fmt: skip
+        if line.outcome is Outcome.ANSWERED:
+            self._talking[control.uuid] = (control, line)  # its CallEnded follows, always
+        else:
+            self._ended(control, line, None)
         if line.outcome is Outcome.ABANDONED:
             log.warning("call %s: campaign %s: abandoned (no agent within the safe harbor)",
                         control.uuid, line.campaign)  # fmt: skip
+
+    def on_event(self, event: Event) -> None:
+        """From the event bus (in the publisher's greenlet: a pop and a spawn): a campaign
+        call given to an agent ended: its ``campaign.call_ended``, with its CDR's times."""
+        if isinstance(event, CallEnded) and event.call_uuid in self._talking:
+            control, line = self._talking.pop(event.call_uuid)
+            self.dialer.group.spawn(self._ended, control, line, event.cdr)
+
+    def _ended(self, control: CallControl, line: _Line, cdr: CdrRecord | None) -> None:
+        disposition = None
+        if cdr is not None:
+            try:
+                with self.dialer.database.session_scope() as session:
+                    row = session.get(Lead, line.lead)
+                    now = row.disposition if row is not None else None
+                disposition = now if now != line.before else None
+            except CallCenterError as exc:  # the event is still due: without it
+                log.error("call %s: lead %s's disposition not read: %s", control.uuid,
+                          line.lead, exc)  # fmt: skip
+        control.emit(
+            CampaignCallEnded, campaign=line.campaign, lead_id=line.lead,
+            outcome=str(line.outcome),
+            agent_extension=line.agent or (cdr.agent_extension if cdr is not None else None),
+            amd=str(line.found.verdict) if line.found else None,
+            amd_reason=str(line.found.reason) if line.found else None,
+            duration_seconds=cdr.total_ms / 1000 if cdr is not None else None,
+            talk_seconds=cdr.talk_ms / 1000 if cdr is not None else None,
+            disposition=disposition,
+        )  # fmt: skip
 
     def _store(self, control: CallControl, line: _Line) -> None:
         if line.stored:
@@ -341,6 +376,7 @@ class DialerCalls:
         line = _Line(campaign, lead, Outcome.ANSWERED, agent)
         if call.state is CallState.BRIDGED:
             self._store(control, line)  # a no-op when the last run stored it
+            self._talking[control.uuid] = (control, line)  # campaign.call_ended at its end
             log.info("call %s: campaign %s: adopted bridged; watching it", control.uuid, campaign)
             return
         if preview:
@@ -390,6 +426,7 @@ class _Line:
     outcome: Outcome = Outcome.NO_ANSWER
     agent: str | None = None
     found: Detection | None = None
+    before: str | None = None  # the lead's disposition when it was given to the agent
     stored: bool = False  # the attempt is in the database
     told: bool = False  # the runner has the line's end
     left: bool = False  # the engine stopped with the call up: the next run's to record
