@@ -360,6 +360,12 @@ def print_summary(shown: dict[str, Any]) -> None:
             f"  of which AMD false positives estimated ({share:g}% of machine verdicts): "
             f"{us['amd_estimated']:g} over 30 days, {uk['amd_estimated']:g} today"
         )
+    paused = shown.get("paused") or {}
+    if paused.get("reason") == "hard_limit":
+        click.echo(
+            f"paused by the dialer at the hard limit ({paused.get('rate', 0) * 100:.2f}% "
+            "abandoned, in progressive or preview mode): `campaign start` resumes it"
+        )
     day = shown.get("last_day")
     if day:
         click.echo(

@@ -29,7 +29,7 @@ import time
 import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import gevent
@@ -48,11 +48,13 @@ from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
-from callcenter.errors import CallCenterError, DatabaseUnavailable, ESLError
+from callcenter.errors import CallCenterError, DatabaseUnavailable, DomainError, ESLError
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
 from callcenter.esl.router import EventRouter
 from callcenter.events import types as events
+from callcenter.services import campaigns
+from callcenter.services.actor import Actor
 from callcenter.services.changes import Change, ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
@@ -67,6 +69,7 @@ RESCAN = 30.0  # seconds between two reads of the running campaigns without a ch
 ADJUST_EVERY = 60.0
 REDECIDE = 0.5  # at most one decision between two ticks per this long (the clock's seconds)
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
+DIALER = Actor("engine", "dialer")  # who pauses a campaign at its hard limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +293,7 @@ class CampaignRunner:
         self._decided = float("-inf")  # time.monotonic() of the last decision
         self._watched: float | None = None  # the clock's time of the last read of the agents
         self._ended_unseen: deque[str] = deque(maxlen=64)  # ended before their LineUp
+        self._abandons = 0  # abandoned calls of this run (since the campaign was started)
 
     @property
     def feedback(self) -> pacing.Feedback:
@@ -365,6 +369,9 @@ class CampaignRunner:
             if line is not None and line.answered is not None:
                 self.measuring.answer_times.append(line.answered - line.dialled)
             self.window.add(self.clock.now(), done.outcome is Outcome.ABANDONED)
+        if done.outcome is Outcome.ABANDONED:
+            self._abandons += 1
+            self._adjusted = float("-inf")  # the rates read again at the next tick
         log.debug("campaign %s: line %s (lead %s) %s", self.name, done.leg,
                   line.lead if line else "?", done.outcome)  # fmt: skip
 
@@ -378,7 +385,29 @@ class CampaignRunner:
             if spec is None or spec.state is not CampaignState.RUNNING:
                 return bool(self.lines)  # paused: the lines in flight finish first
             self._adjust(session, now, spec)
+        if self._halted(spec):
+            return bool(self.lines)
         self._dial(spec, whole=True)
+        return True
+
+    def _halted(self, spec: CampaignSpec) -> bool:
+        """Progressive or preview (no fallback left) at the hard limit, with an abandon of
+        this run's: the campaign paused (audited ``state`` with ``reason: hard_limit``, a
+        ``campaign.changed`` event, told by ``campaign show``); the operator resumes it.
+        A resumed campaign is paused again at its next abandon while still at the limit."""
+        rates = self._rates
+        if spec.mode not in (CampaignMode.PROGRESSIVE, CampaignMode.PREVIEW) or not self._abandons:
+            return False
+        if rates is None or rates.worst < spec.targets.hard_limit:
+            return False
+        self.spec = replace(spec, state=CampaignState.PAUSED)  # nothing dialled between ticks
+        try:
+            campaigns.pause(self.dialer.database, DIALER, self.name,
+                            reason={"reason": "hard_limit", "rate": rates.worst})  # fmt: skip
+        except DomainError:  # an operator paused or stopped it meanwhile
+            return True
+        log.warning("campaign %s: paused at the hard limit (%.2f%% abandoned)", self.name,
+                    rates.worst * 100)  # fmt: skip
         return True
 
     def _dial(self, spec: CampaignSpec, whole: bool) -> None:

@@ -508,6 +508,18 @@ def audit(
     )
 
 
+def last_state_change(session: Session, campaign: str) -> dict[str, Any] | None:
+    """The details of the campaign's last start, pause or stop in the audit log (``by``,
+    and ``reason`` when the dialer paused it), or None."""
+    found = session.scalar(
+        select(DialerAuditEntry.details)
+        .where(DialerAuditEntry.campaign == campaign, DialerAuditEntry.kind == AuditKind.STATE)
+        .order_by(DialerAuditEntry.id.desc())
+        .limit(1)
+    )
+    return dict(found) if found is not None else None
+
+
 def day_counts(session: Session, campaign: str, since: Any = None) -> list[DayCounts]:
     """The campaign's counts per day in its report zone, oldest first (from ``since``)."""
     rules = campaign_rules(session, campaign)

@@ -4,11 +4,31 @@ end. The engine, the simulator over TCP and PostgreSQL, as test_campaign_run has
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
+from callcenter.app import App
+from callcenter.cli.campaign_cmd import print_summary
+from callcenter.dialer.compliance import Outcome
+from callcenter.dialer.vocabulary import AuditKind, CampaignState
 from callcenter.events import types as events
+from callcenter.services import campaigns
 from callcenter.sim import AgentBehaviour, Simulator
+from callcenter.sim.traffic import TrafficModel, TrafficProfile
+from callcenter.store.models import EventRow
+from callcenter.vocabulary import AgentStatus
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import wait_cdr
-from tests.integration.dialer.test_campaign_run import PERSON, _attempts, _one_lead
+from tests.integration.calls.test_queues import _set_status, setup_queue
+from tests.integration.dialer.test_campaign_run import (
+    PERSON,
+    _attempts,
+    _audit,
+    _campaign,
+    _one_lead,
+    _route,
+    _start,
+)
 from tests.support import until
 
 
@@ -43,3 +63,51 @@ def test_call_ended_is_published_when_the_agents_call_ends_not_at_its_bridge(
     )
     assert ended.talk_seconds is not None and ended.talk_seconds > 0
     assert ended.disposition is None  # none entered during the call
+
+
+def test_a_progressive_campaign_at_its_hard_limit_is_paused_until_the_operator_resumes_it(
+    sim: Simulator, engine: EngineFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the hard limit only switched predictive to progressive: a progressive campaign kept
+    # dialling (its agent's phone unreachable: every person who answered was abandoned)
+    first, second = "+15557820001", "+15557820002"
+    person = AgentBehaviour(answer_delay=8.0, talk_time=2.0, voice=PERSON)
+    app = engine()
+    seen: list[events.Event] = []
+    app.events.subscribe(seen.append)
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1,
+                 overrides={n.lstrip("+"): person for n in (first, second)})  # fmt: skip
+    sim.register_agent("4782", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "camp82q", {"4782": {}}, did="84782")
+    _campaign(app, "camp82", "camp82q", [first, second])
+    _start(app, "camp82")
+    until(lambda: any("originate" in c.line and "1555782000" in c.line
+                      for c in sim.core.commands), timeout=20)  # fmt: skip
+    _set_status(app, "4782", AgentStatus.PAUSED)  # gone while the line rings: abandoned
+    until(lambda: _attempts(app, "camp82"), timeout=30)
+    [(abandoned, attempt)] = _attempts(app, "camp82").items()
+    assert attempt.outcome is Outcome.ABANDONED
+    _set_status(app, "4782", AgentStatus.AVAILABLE)
+    state = lambda: campaigns.summary(app.database, "camp82").record.state  # noqa: E731
+    until(lambda: state() is CampaignState.PAUSED, timeout=30)
+    [paused] = [e for e in _audit(app, "camp82")
+                if e.kind is AuditKind.STATE and e.details.get("to") == "paused"]  # fmt: skip
+    assert paused.details["reason"] == "hard_limit" and paused.details["by"] == "engine:dialer"
+    assert paused.details["rate"] == 1.0  # 1 abandoned of 1 live answer today
+    changed = until(lambda: next((e for e in _outbox(app) if e.get("op") == "pause"), None))
+    assert (changed["state"], changed["by"]) == ("paused", "engine:dialer")
+    print_summary(campaigns.summary_view(campaigns.summary(app.database, "camp82")))
+    assert "paused by the dialer at the hard limit (100.00% abandoned" in capsys.readouterr().out
+    # the operator resumes it: the next lead is dialled (no new abandon: not paused again)
+    other = second if abandoned == first else first
+    _start(app, "camp82")
+    until(lambda: other in _attempts(app, "camp82"), timeout=40)
+    assert _attempts(app, "camp82")[other].outcome is Outcome.ANSWERED
+    assert state() is CampaignState.RUNNING
+
+
+def _outbox(app: App) -> list[dict[str, object]]:
+    with app.database.session_scope() as session:
+        rows = session.scalars(select(EventRow).where(EventRow.type == "campaign.changed"))
+        return [dict(row.payload["data"]) for row in rows]
