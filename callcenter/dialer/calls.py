@@ -190,7 +190,9 @@ class DialerCalls:
 
     def _connect(self, control: CallControl, spec: CampaignSpec, budget: float) -> str | None:
         """An agent of the campaign bridged within ``budget`` seconds, or None. Whatever
-        happens, a reservation not bound to the call is given back at once."""
+        happens, a reservation not bound to the call is given back at once; with the cause
+        when the agent's phone failed (unregistered, no answer): the dispatcher rests the
+        agent as after a failed queue offer, so it is not reserved again at once."""
         deadline = time.monotonic() + budget
         view = self.dispatcher.read(agents_view(spec), timeout=RESERVE_WAIT)
         for extension in view.free if view is not None else ():
@@ -199,25 +201,26 @@ class DialerCalls:
                 break
             answer = m.OneShot()
             reservation = self.dispatcher.reserve(extension, answer, seconds=left + 5.0)
-            bridged = False
+            failed: str | None = ""  # None: bridged; else the phone's cause ("": none)
             try:
                 granted = answer.get(min(left, RESERVE_WAIT))
                 if isinstance(granted, m.Reservation) and granted.granted:
-                    bridged = self._bridge_agent(control, spec, extension, deadline)
+                    failed = self._bridge_agent(control, spec, extension, deadline)
             finally:
-                if bridged:
+                if failed is None:
                     self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # to dispose
                 else:
-                    self.dispatcher.release(reservation)
-            if bridged:
+                    self.dispatcher.release(reservation, failed, spec.queue)
+            if failed is None:
                 return extension
         return None
 
     def _bridge_agent(
         self, control: CallControl, spec: CampaignSpec, extension: str, deadline: float
-    ) -> bool:
-        """The agent's phone rung (auto-answer) and bridged to the lead; False when it was
-        not reached or the bridge failed (its leg hung up: the next agent may be tried)."""
+    ) -> str | None:
+        """The agent's phone rung (auto-answer) and bridged to the lead: None; else why not:
+        the phone's cause when it was not reached, "" when the bridge failed (its leg hung
+        up: the next agent may be tried)."""
         try:
             leg = control.originate(
                 control.agent_dial_string(extension),
@@ -229,19 +232,19 @@ class DialerCalls:
             )
         except OriginateFailed as exc:
             log.info("call %s: agent %s not reached: %s", control.uuid, extension, exc.cause)
-            return False
+            return exc.cause
         try:
             control.bridge(leg)
         except ESLError as exc:  # the lead left just then, or FreeSWITCH refused
             log.warning("call %s: bridge to agent %s failed: %s", control.uuid, extension, exc)
             control.kill_leg(leg, "NORMAL_CLEARING")
-            return False
+            return ""
         except BaseException:
             control.kill_leg(leg, "NORMAL_CLEARING")
             raise
         log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
                  extension)  # fmt: skip
-        return True
+        return None
 
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
         if spec.safe_harbor_message:

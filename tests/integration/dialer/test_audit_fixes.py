@@ -111,3 +111,34 @@ def _outbox(app: App) -> list[dict[str, object]]:
     with app.database.session_scope() as session:
         rows = session.scalars(select(EventRow).where(EventRow.type == "campaign.changed"))
         return [dict(row.payload["data"]) for row in rows]
+
+
+def test_an_agent_whose_phone_is_not_registered_is_rested_and_paused_as_the_acd_does(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the dialer gave the reservation back as if nothing happened: the agent stayed free,
+    # was reserved for the next person who answered, and every one of them was abandoned
+    number = "+15557830001"
+    person = AgentBehaviour(answer_delay=1.0, talk_time=2.0, voice=PERSON)
+    app = engine()
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): person})
+    sim.register_agent("4783", AgentBehaviour(registered=False))  # SUBSCRIBER_ABSENT
+    setup_queue(app, "camp83q", {"4783": {}}, did="84783", routing={"max_no_answer": 1})
+    _campaign(app, "camp83", "camp83q", [number])
+    _start(app, "camp83")
+    until(lambda: number in _attempts(app, "camp83"), timeout=30)
+    assert _attempts(app, "camp83")[number].outcome is Outcome.ABANDONED
+
+    def agent() -> tuple[AgentStatus, bool, int]:
+        return app.dispatcher.read(
+            lambda board, now: (
+                board.agents["4783"].status,
+                board.agents["4783"].free(now),
+                board.agents["4783"].failed_offers,
+            )
+        )
+
+    # the queue's failure policy, as after a queue offer: max_no_answer 1, paused
+    until(lambda: agent()[0] is AgentStatus.PAUSED, timeout=10)
+    assert agent() == (AgentStatus.PAUSED, False, 0)
