@@ -108,7 +108,8 @@ class DialerCalls:
                 return
             amd.stop(control, settings)  # its media bug off before the agent's audio
             line.outcome = Outcome.ABANDONED  # until an agent has it
-            line.agent = self._connect(control, spec, _budget(spec, settings, line.found))
+            kept = self._kept_for(lead)
+            line.agent = self._connect(control, spec, _budget(spec, settings, line.found), kept)
             if line.agent is not None:
                 line.outcome = Outcome.ANSWERED
                 line.before = self._screen_pop(control, campaign, lead, line.agent)
@@ -188,14 +189,26 @@ class DialerCalls:
 
     # -- a person --------------------------------------------------------------------------
 
-    def _connect(self, control: CallControl, spec: CampaignSpec, budget: float) -> str | None:
-        """An agent of the campaign bridged within ``budget`` seconds, or None. Whatever
+    def _kept_for(self, lead: int) -> str | None:
+        with self.dialer.database.session_scope() as session:
+            row = session.get(Lead, lead)
+            return store.kept_for(row, datetime.now(UTC)) if row is not None else None
+
+    def _connect(
+        self, control: CallControl, spec: CampaignSpec, budget: float, kept: str | None = None
+    ) -> str | None:
+        """An agent of the campaign bridged within ``budget`` seconds, or None; a callback
+        ``kept`` for an agent goes to that agent first (free when it was dialled), to
+        another free one rather than be abandoned when it no longer is. Whatever
         happens, a reservation not bound to the call is given back at once; with the cause
         when the agent's phone failed (unregistered, no answer): the dispatcher rests the
         agent as after a failed queue offer, so it is not reserved again at once."""
         deadline = time.monotonic() + budget
         view = self.dispatcher.read(agents_view(spec), timeout=RESERVE_WAIT)
-        for extension in view.free if view is not None else ():
+        free = view.free if view is not None else ()
+        if kept in free:
+            free = (kept, *(name for name in free if name != kept))
+        for extension in free:
             left = deadline - time.monotonic()
             if left <= 0.2:
                 break

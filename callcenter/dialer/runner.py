@@ -416,13 +416,18 @@ class CampaignRunner:
         calls, free = self._decide(spec, whole)
         if not calls:
             return
+        agents = None if spec.mode is CampaignMode.BROADCAST else free
         with self.dialer.database.session_scope() as session:
-            leads = store.claim_due(session, self.name, datetime.now(UTC), calls)
+            leads = store.claim_due(session, self.name, datetime.now(UTC), calls, agents)
+        for lead in leads:  # a callback kept for an agent: that agent's line
+            if lead.kept_for in free:
+                free.remove(lead.kept_for)
         for lead in leads:
             leg = str(uuidlib.uuid4())
             line = self.lines[leg] = Line(lead.id, lead.phone, self.clock.now())
+            line.agent = lead.kept_for  # not offered another line while this one lasts
             if spec.mode is CampaignMode.PREVIEW:
-                line.agent = free.pop(0)
+                line.agent = line.agent or free.pop(0)
                 self._spawn(leg, self._offer, spec, lead, leg, line.agent)
             else:
                 self._spawn(leg, self._place, spec, lead, leg)

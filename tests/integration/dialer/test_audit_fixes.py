@@ -4,18 +4,21 @@ end. The engine, the simulator over TCP and PostgreSQL, as test_campaign_run has
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
 from callcenter.app import App
 from callcenter.cli.campaign_cmd import print_summary
+from callcenter.dialer import store
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.vocabulary import AuditKind, CampaignState
+from callcenter.dialer.vocabulary import AuditKind, CampaignState, LeadState
 from callcenter.events import types as events
 from callcenter.services import campaigns
 from callcenter.sim import AgentBehaviour, Simulator
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
-from callcenter.store.models import EventRow
+from callcenter.store.models import EventRow, Lead
 from callcenter.vocabulary import AgentStatus
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import wait_cdr
@@ -142,3 +145,59 @@ def test_an_agent_whose_phone_is_not_registered_is_rested_and_paused_as_the_acd_
     # the queue's failure policy, as after a queue offer: max_no_answer 1, paused
     until(lambda: agent()[0] is AgentStatus.PAUSED, timeout=10)
     assert agent() == (AgentStatus.PAUSED, False, 0)
+
+
+def test_a_callback_kept_for_an_agent_waits_for_that_agent_and_goes_to_them(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # callback_agent was read and dropped: the callback went to whichever agent was free
+    kept, other = "+15557840001", "+15557840002"
+    person = AgentBehaviour(answer_delay=1.0, talk_time=1.0, voice=PERSON)
+    app = engine()
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1,
+                 overrides={n.lstrip("+"): person for n in (kept, other)})  # fmt: skip
+    for ext in ("4784", "4785"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "camp84q", {"4784": {}, "4785": {}}, did="84784")
+    _set_status(app, "4785", AgentStatus.PAUSED)
+    _campaign(app, "camp84", "camp84q", [kept, other])
+    with app.database.session_scope() as session:
+        lead = session.scalar(select(Lead).where(Lead.phone == kept))
+        assert lead is not None
+        lead.callback_at = datetime.now(UTC) - timedelta(minutes=1)
+        lead.callback_agent = "4785"
+    _start(app, "camp84")
+    # one agent free (4784): one line, and not the callback (it is 4785's), though due first
+    until(lambda: other in _attempts(app, "camp84"), timeout=30)
+    assert _attempts(app, "camp84")[other].agent == "4784"
+    assert kept not in _attempts(app, "camp84")
+    with app.database.session_scope() as session:
+        assert session.scalar(select(Lead.state).where(Lead.phone == kept)) is LeadState.PENDING
+    until(lambda: app.dispatcher.read(lambda board, now: board.agents["4784"].free(now)),
+          timeout=20)  # fmt: skip
+    _set_status(app, "4785", AgentStatus.AVAILABLE)  # 4784 free too: the callback is 4785's
+    until(lambda: kept in _attempts(app, "camp84"), timeout=30)
+    attempt = _attempts(app, "camp84")[kept]
+    assert (attempt.outcome, attempt.agent) == (Outcome.ANSWERED, "4785")
+
+
+def test_a_kept_callback_is_claimed_only_for_its_free_agent_then_by_anyone_after_the_grace(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine()
+    _campaign(app, "camp85", "camp85q", ["+15557850001", "+15557850002"])
+    now = datetime.now(UTC)
+    with app.database.session_scope() as session:
+        leads = list(session.scalars(select(Lead).order_by(Lead.id)))[-2:]
+        for lead in leads:
+            lead.callback_at, lead.callback_agent = now - timedelta(minutes=1), "4786"
+    with app.database.session_scope() as session:
+        assert store.claim_due(session, "camp85", now, 5, free=("4787",)) == []
+    with app.database.session_scope() as session:  # one per agent
+        [got] = store.claim_due(session, "camp85", now, 5, free=("4786",))
+        assert (got.id, got.kept_for) == (leads[0].id, "4786")
+    later = now + store.CALLBACK_AGENT_GRACE  # 30 min after its time: any agent's
+    with app.database.session_scope() as session:
+        [late] = store.claim_due(session, "camp85", later, 5, free=())
+        assert (late.id, late.kept_for, late.callback_agent) == (leads[1].id, None, "4786")
