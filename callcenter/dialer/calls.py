@@ -125,13 +125,15 @@ class DialerCalls:
 
     def _preview(self, control: CallControl, campaign: str, lead: int, reservation: str) -> None:
         """The agent answered the lead's offer: "1" dials it and bridges, anything else (or
-        nothing in 10 s, or the agent hanging up) skips it (the lead is due again, no
+        nothing in 10 s, or the agent hanging up) skips it (``Dialer.skipped``: due again
+        later, not offered to that agent again, parked after ``PREVIEW_MAX_SKIPS``; no
         attempt counted)."""
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
         self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
-        spec, number, accepted = self.dialer.spec(campaign), None, False
+        spec, number, accepted, stopping = self.dialer.spec(campaign), None, False, False
+        agent = call.agent or call.to_number
         try:
             number = self._number(lead)
             if spec is None or number is None:
@@ -145,14 +147,19 @@ class DialerCalls:
                 PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
                 regex=r"[0-9]", variable="cc_preview_choice",
             ).value == "1"  # fmt: skip
+        except GreenletExit:  # the engine stops: not the agent's skip
+            stopping = True
+            raise
         finally:
             if not accepted:  # whatever ended it: the lead back, the runner's line done
-                self.dialer.release_lead(lead)
+                if stopping or spec is None or number is None:
+                    self.dialer.release_lead(lead)
+                else:
+                    self.dialer.skipped(campaign, lead, agent)
                 self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
         if not accepted or spec is None or number is None:
             control.hangup("NORMAL_CLEARING")
             return
-        agent = call.agent or call.to_number
         line = _Line(campaign, lead, Outcome.FAILED, agent)
         try:
             line.outcome = self._dial_lead(control, spec, number)

@@ -70,6 +70,8 @@ ADJUST_EVERY = 60.0
 REDECIDE = 0.5  # at most one decision between two ticks per this long (the clock's seconds)
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
 DIALER = Actor("engine", "dialer")  # who pauses a campaign at its hard limit
+PREVIEW_SKIP_DELAY = timedelta(minutes=10)  # a lead skipped in preview: due again after
+PREVIEW_MAX_SKIPS = 3  # skips of one lead (by this engine) before it is parked
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,12 +425,19 @@ class CampaignRunner:
             if lead.kept_for in free:
                 free.remove(lead.kept_for)
         for lead in leads:
+            agent = lead.kept_for  # not offered another line while this one lasts
+            if spec.mode is CampaignMode.PREVIEW and agent is None:
+                skipped_by = self.dialer.skips.get(lead.id, ())
+                agent = next((a for a in free if a not in skipped_by), None)
+                if agent is None:  # only agents who skipped it are free: later
+                    self.dialer.release_lead(lead.id, PREVIEW_SKIP_DELAY)
+                    continue
+                free.remove(agent)
             leg = str(uuidlib.uuid4())
             line = self.lines[leg] = Line(lead.id, lead.phone, self.clock.now())
-            line.agent = lead.kept_for  # not offered another line while this one lasts
-            if spec.mode is CampaignMode.PREVIEW:
-                line.agent = line.agent or free.pop(0)
-                self._spawn(leg, self._offer, spec, lead, leg, line.agent)
+            line.agent = agent
+            if spec.mode is CampaignMode.PREVIEW and agent is not None:
+                self._spawn(leg, self._offer, spec, lead, leg, agent)
             else:
                 self._spawn(leg, self._place, spec, lead, leg)
 
@@ -642,6 +651,7 @@ class Dialer:
         self.router = router  # where a failed leg's SIP status is heard (trunk failover)
         self._greenlet: gevent.Greenlet | None = None
         self._wake = Event()
+        self.skips: dict[int, list[str]] = {}  # a preview's lead: the agents who skipped it
 
     def start(self) -> None:
         if self._greenlet is None or self._greenlet.dead:
@@ -720,14 +730,38 @@ class Dialer:
             if spec is None or not spec.agents or event.agent_extension in spec.agents:
                 runner.inbox.put(AgentFreed(event.agent_extension))
 
-    def release_lead(self, lead: int) -> None:
-        """A claimed lead not called after all (a preview skipped, nothing dialled): due
-        again now, no attempt counted (the database down: ``release_stale`` does it later)."""
+    def release_lead(self, lead: int, after: timedelta = timedelta(0)) -> None:
+        """A claimed lead not called after all (nothing dialled, the agent not reached): due
+        again now (or ``after`` that long), no attempt counted (the database down:
+        ``release_stale`` does it later)."""
         try:
             with self.database.session_scope() as session:
-                store.release(session, lead, datetime.now(UTC))
+                store.release(session, lead, datetime.now(UTC) + after)
         except CallCenterError as exc:
             log.error("dialer: lead %s not released: %s", lead, exc)
+
+    def skipped(self, campaign: str, lead: int, agent: str) -> None:
+        """A preview's agent skipped the lead (pressed another key than 1, nothing, or hung
+        up): due again after ``PREVIEW_SKIP_DELAY`` and not offered to that agent again;
+        at its ``PREVIEW_MAX_SKIPS``-th skip parked (done, ``last_outcome`` skipped). The
+        skips are this engine's memory: a restart forgets them."""
+        skips = self.skips.setdefault(lead, [])
+        skips.append(agent)
+        parked = len(skips) >= PREVIEW_MAX_SKIPS
+        try:
+            with self.database.session_scope() as session:
+                at = datetime.now(UTC)
+                if parked:
+                    store.park(session, lead, at, "skipped")
+                else:
+                    store.release(session, lead, at + PREVIEW_SKIP_DELAY)
+        except CallCenterError as exc:
+            log.error("dialer: lead %s not released after a skip: %s", lead, exc)
+            return
+        if parked:
+            del self.skips[lead]
+            log.info("campaign %s: lead %s parked after %d skips (%s)", campaign, lead,
+                     len(skips), ", ".join(skips))  # fmt: skip
 
     def line_done(self, campaign: str, done: LineDone) -> None:
         runner = self.runners.get(campaign)

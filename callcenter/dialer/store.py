@@ -406,6 +406,17 @@ def release(session: Session, lead_id: int, at: datetime) -> None:
         session.flush()
 
 
+def park(session: Session, lead_id: int, at: datetime, reason: str) -> None:
+    """A claimed lead set aside, not called (a preview skipped too often): done, with
+    ``reason`` as its last outcome (results export); no attempt counted."""
+    lead, _campaign = _lead(session, lead_id)
+    if lead.state is LeadState.DIALING:
+        lead.state = LeadState.DONE
+        lead.claimed_at = None
+        lead.last_outcome = reason
+        session.flush()
+
+
 def release_stale(session: Session, campaign: str, older_than: datetime) -> int:
     """Leads claimed before ``older_than`` and never recorded (a dialer that died): pending
     again. How many."""

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from callcenter.app import App
 from callcenter.cli.campaign_cmd import print_summary
-from callcenter.dialer import store
+from callcenter.dialer import runner, store
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.vocabulary import AuditKind, CampaignState, LeadState
+from callcenter.dialer.vocabulary import AuditKind, CampaignMode, CampaignState, LeadState
 from callcenter.events import types as events
 from callcenter.services import campaigns
 from callcenter.sim import AgentBehaviour, Simulator
@@ -21,7 +21,7 @@ from callcenter.sim.traffic import TrafficModel, TrafficProfile
 from callcenter.store.models import EventRow, Lead
 from callcenter.vocabulary import AgentStatus
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import wait_cdr
+from tests.integration.calls.test_calls import apps_sent, wait_cdr
 from tests.integration.calls.test_queues import _set_status, setup_queue
 from tests.integration.dialer.test_campaign_run import (
     PERSON,
@@ -201,3 +201,66 @@ def test_a_kept_callback_is_claimed_only_for_its_free_agent_then_by_anyone_after
     with app.database.session_scope() as session:
         [late] = store.claim_due(session, "camp85", later, 5, free=())
         assert (late.id, late.kept_for, late.callback_agent) == (leads[1].id, None, "4786")
+
+
+def test_a_skipped_preview_lead_waits_goes_to_another_agent_and_is_parked_after_n_skips(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a skip gave the lead back due at once: offered again to the same agent, with no end
+    monkeypatch.setattr(runner, "PREVIEW_MAX_SKIPS", 2)
+    number = "+15557860001"
+    app = engine()
+    _route(app)
+    for ext in ("4786", "4787"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "camp86q", {"4786": {}, "4787": {}}, did="84786")
+    _set_status(app, "4787", AgentStatus.PAUSED)
+    _campaign(app, "camp86", "camp86q", [number], mode=CampaignMode.PREVIEW)
+    _start(app, "camp86")
+
+    def skip(agent: str, seen: set[str]) -> None:
+        def offered() -> str | None:
+            for channel in sim.channels:
+                if (channel.variables.get("cc_preview") and channel.answer_state == "answered"
+                        and channel.uuid not in seen):  # fmt: skip
+                    return channel.uuid
+            return None
+
+        leg = until(offered, timeout=20)
+        seen.add(leg)
+        assert sim.channel(leg).variables.get("cc_agent") == agent
+        until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, leg)))
+        sim.send_dtmf(leg, "2")  # skip
+        until(lambda: lead().state is not LeadState.DIALING, timeout=20)
+
+    def lead() -> Lead:
+        with app.database.session_scope() as session:
+            row = session.scalar(select(Lead).where(Lead.phone == number))
+            assert row is not None
+            session.expunge(row)
+            return row
+
+    seen: set[str] = set()
+    skipped_at = datetime.now(UTC)
+    skip("4786", seen)
+    after = lead()
+    assert after.state is LeadState.PENDING and after.attempts == 0
+    assert after.next_attempt_at >= skipped_at + runner.PREVIEW_SKIP_DELAY
+    assert app.dialer.skips[after.id] == ["4786"]
+    # due again: with 4786 alone free it is not offered to 4786 (given back, due later) ...
+    with app.database.session_scope() as session:
+        row = session.get(Lead, after.id)
+        assert row is not None
+        row.next_attempt_at = datetime.now(UTC) - timedelta(minutes=1)
+    until(lambda: lead().next_attempt_at > datetime.now(UTC), timeout=20)
+    assert lead().state is LeadState.PENDING and len(seen) == 1
+    # ... but to 4787 once free; its skip is the second: parked
+    with app.database.session_scope() as session:
+        row = session.get(Lead, after.id)
+        assert row is not None
+        row.next_attempt_at = datetime.now(UTC) - timedelta(minutes=1)
+    _set_status(app, "4787", AgentStatus.AVAILABLE)
+    skip("4787", seen)
+    parked = lead()
+    assert (parked.state, parked.last_outcome, parked.attempts) == (LeadState.DONE, "skipped", 0)
+    assert after.id not in app.dialer.skips
