@@ -750,11 +750,8 @@ class Dialer:
         parked = len(skips) >= PREVIEW_MAX_SKIPS
         try:
             with self.database.session_scope() as session:
-                at = datetime.now(UTC)
-                if parked:
-                    store.park(session, lead, at, "skipped")
-                else:
-                    store.release(session, lead, at + PREVIEW_SKIP_DELAY)
+                at = datetime.now(UTC) + PREVIEW_SKIP_DELAY
+                store.release(session, lead, at, parked="skipped" if parked else None)
         except CallCenterError as exc:
             log.error("dialer: lead %s not released after a skip: %s", lead, exc)
             return

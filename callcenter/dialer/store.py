@@ -395,25 +395,18 @@ def upsert(session: Session, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def release(session: Session, lead_id: int, at: datetime) -> None:
+def release(session: Session, lead_id: int, at: datetime, *, parked: str | None = None) -> None:
     """A claimed lead not dialled after all (a preview skipped, the campaign paused): due
-    again from ``at``, no attempt counted."""
+    again from ``at``, no attempt counted; or, ``parked``, set aside: done, with that
+    reason as its last outcome (a preview skipped too often; the results export)."""
     lead, _campaign = _lead(session, lead_id)
     if lead.state is LeadState.DIALING:
-        lead.state = LeadState.PENDING
+        lead.state = LeadState.PENDING if parked is None else LeadState.DONE
         lead.claimed_at = None
-        lead.next_attempt_at = at
-        session.flush()
-
-
-def park(session: Session, lead_id: int, at: datetime, reason: str) -> None:
-    """A claimed lead set aside, not called (a preview skipped too often): done, with
-    ``reason`` as its last outcome (results export); no attempt counted."""
-    lead, _campaign = _lead(session, lead_id)
-    if lead.state is LeadState.DIALING:
-        lead.state = LeadState.DONE
-        lead.claimed_at = None
-        lead.last_outcome = reason
+        if parked is None:
+            lead.next_attempt_at = at
+        else:
+            lead.last_outcome = parked
         session.flush()
 
 
