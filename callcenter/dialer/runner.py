@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from callcenter.acd import messages as m
 from callcenter.acd.board import Board
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.calls.control import OriginateFailed
+from callcenter.calls.control import OriginateFailed, cause_of
 from callcenter.dialer import pacing, placing, store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
@@ -561,7 +561,7 @@ class CampaignRunner:
         back at once."""
         answer = m.OneShot()
         reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
-        placed = False
+        placed, cause = False, ""  # cause: the agent's phone's, when it failed the offer
         try:
             granted = answer.get(2.0)
             channel = self.dialer.channel()
@@ -581,9 +581,10 @@ class CampaignRunner:
                 except ESLError as exc:
                     log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
                              lead.id, exc)  # fmt: skip
+                    cause = cause_of(str(exc)) if "-ERR" in str(exc) else ""  # not ESL down
         finally:
-            if not placed:
-                self.dialer.dispatcher.release(reservation)
+            if not placed:  # a phone that failed: rested as after a failed queue offer
+                self.dialer.dispatcher.release(reservation, cause, spec.queue)
                 self.dialer.release_lead(lead.id)
         if placed:
             self.inbox.put(LineUp(leg))

@@ -264,3 +264,24 @@ def test_a_skipped_preview_lead_waits_goes_to_another_agent_and_is_parked_after_
     parked = lead()
     assert (parked.state, parked.last_outcome, parked.attempts) == (LeadState.DONE, "skipped", 0)
     assert after.id not in app.dialer.skips
+
+
+def test_a_preview_agent_whose_phone_is_not_registered_is_paused_as_the_acd_does(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number = "+15557870001"
+    app = engine()
+    _route(app)
+    sim.register_agent("4788", AgentBehaviour(registered=False))  # SUBSCRIBER_ABSENT
+    setup_queue(app, "camp87q", {"4788": {}}, did="84788", routing={"max_no_answer": 1})
+    _campaign(app, "camp87", "camp87q", [number], mode=CampaignMode.PREVIEW)
+    _start(app, "camp87")
+    status = lambda: app.dispatcher.read(lambda board, now: board.agents["4788"].status)  # noqa: E731
+    until(lambda: status() is AgentStatus.PAUSED, timeout=20)
+
+    def lead() -> tuple[LeadState, int] | None:  # the lead back, not counted
+        with app.database.session_scope() as session:
+            row = session.scalar(select(Lead).where(Lead.phone == number))
+            return (row.state, row.attempts) if row is not None else None
+
+    until(lambda: lead() == (LeadState.PENDING, 0), timeout=10)
