@@ -344,8 +344,9 @@ def print_summary(shown: dict[str, Any]) -> None:
     )
     rate = shown["abandon_rate"]
     us, uk = rate["us_30_days"], rate["uk_today"]
+    at_limit = "progressive" if shown.get("mode") == "predictive" else "paused at an abandon"
     flag = (
-        " AT THE LIMIT: progressive"
+        f" AT THE LIMIT: {at_limit}"
         if rate["at_limit"]
         else (" over target" if rate["over_target"] else "")
     )

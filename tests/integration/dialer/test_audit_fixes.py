@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from callcenter.api.campaigns import CampaignSummary
 from callcenter.app import App
 from callcenter.cli.campaign_cmd import print_summary
 from callcenter.dialer import runner, store
@@ -100,8 +101,13 @@ def test_a_progressive_campaign_at_its_hard_limit_is_paused_until_the_operator_r
     assert paused.details["rate"] == 1.0  # 1 abandoned of 1 live answer today
     changed = until(lambda: next((e for e in _outbox(app) if e.get("op") == "pause"), None))
     assert (changed["state"], changed["by"]) == ("paused", "engine:dialer")
-    print_summary(campaigns.summary_view(campaigns.summary(app.database, "camp82")))
-    assert "paused by the dialer at the hard limit (100.00% abandoned" in capsys.readouterr().out
+    shown = campaigns.summary_view(campaigns.summary(app.database, "camp82"))
+    print_summary(shown)
+    out = capsys.readouterr().out
+    assert "paused by the dialer at the hard limit (100.00% abandoned" in out
+    assert "AT THE LIMIT: paused at an abandon" in out
+    api = CampaignSummary.model_validate(shown)  # GET /api/v1/campaigns/camp82
+    assert api.paused is not None and api.paused["reason"] == "hard_limit"
     # the operator resumes it: the next lead is dialled (no new abandon: not paused again)
     other = second if abandoned == first else first
     _start(app, "camp82")
