@@ -216,6 +216,7 @@ class App:
             self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node),
             tts=(settings.tts_engine, settings.tts_voice),
         )  # fmt: skip
+        self.events.subscribe(self.dialer_calls.on_event)  # campaign.call_ended at a call's end
         # recording (docs/recording.md): per policy from the bridge, each file checked after
         # its call off the call path, retention applied daily
         self.kpi_rollup = KpiRollup(self.database)  # the reports' totals (docs/kpis.md)

@@ -516,16 +516,7 @@ class Board:
             policy = (spec.routing.failure if spec else FailurePolicy()).merged(agent.failure)
             reason = None
             if cause not in NO_FAULT and not agent.holds:  # holds: on another call
-                rest, counts = _rest(policy, cause)
-                agent.ready_at = now + rest
-                if counts:
-                    agent.failed_offers += 1
-                limit = policy.max_no_answer
-                if limit and agent.failed_offers >= limit:
-                    if agent.status is AgentStatus.AVAILABLE:
-                        agent.status = AgentStatus.PAUSED
-                        reason = policy.pause_reason
-                    agent.failed_offers = 0
+                reason = _failed(agent, policy, cause, now)
             elif cause == DISCONNECTED:
                 agent.ready_at = max(agent.ready_at, now + self.pacing.disconnected_delay)
             changes.append(AgentChange(extension, agent.status, agent.state, reason))
@@ -534,6 +525,23 @@ class Board:
             rest_of = tuple(e for e in ticket.offer if e != extension)
             ticket.offer = rest_of or None
         return changes
+
+    def reservation_failed(
+        self, extension: str, queue: str | None, cause: str, now: float
+    ) -> list[AgentChange]:
+        """A reserved agent's phone failed the call it was reserved for (the dialer's agent
+        leg: unregistered, no answer, rejected), the reservation given back: as a failed
+        offer of ``queue`` (its failure policy: a rest, a count, a pause after
+        ``max_no_answer``). A cause that is not the agent's (or none) changes nothing."""
+        agent = self.agents.get(extension)
+        if agent is None or not cause or cause in NO_FAULT or cause == DISCONNECTED:
+            return []
+        if agent.holds or agent.ticket is not None:  # on another call meanwhile
+            return []
+        spec = self.queues.get(queue) if queue else None
+        policy = (spec.routing.failure if spec else FailurePolicy()).merged(agent.failure)
+        reason = _failed(agent, policy, cause, now)
+        return [AgentChange(extension, agent.status, agent.state, reason)]
 
     def answered(self, ticket: Ticket, extension: str, now: float) -> list[AgentChange]:
         ticket.agent, ticket.offer = extension, None
@@ -638,6 +646,23 @@ class Board:
     def _drop_if_removed(self, agent: AgentSlot) -> None:
         if agent.removed and agent.ticket is None and not agent.holds:
             self.agents.pop(agent.extension, None)
+
+
+def _failed(agent: AgentSlot, policy: FailurePolicy, cause: str, now: float) -> str | None:
+    """An offer (or a reservation) the agent's phone failed: rested, counted, paused with
+    the policy's reason (returned) after ``max_no_answer`` in a row."""
+    rest, counts = _rest(policy, cause)
+    agent.ready_at = now + rest
+    if counts:
+        agent.failed_offers += 1
+    reason = None
+    limit = policy.max_no_answer
+    if limit and agent.failed_offers >= limit:
+        if agent.status is AgentStatus.AVAILABLE:
+            agent.status = AgentStatus.PAUSED
+            reason = policy.pause_reason
+        agent.failed_offers = 0
+    return reason
 
 
 def _rest(policy: FailurePolicy, cause: str) -> tuple[float, bool]:

@@ -265,8 +265,10 @@ class Dispatcher:
         """A queue caller found bridged after a restart (``AgentPresence``): answered."""
         self.post(m.BridgedBefore(ticket, queue, call_uuid, extension, joined_us, priority))
 
-    def release(self, reservation: str) -> None:
-        self.post(m.Release(reservation))
+    def release(self, reservation: str, cause: str = "", queue: str | None = None) -> None:
+        """Give the reservation back; ``cause``: why the agent's phone failed the call it
+        was reserved for (rested as after a failed offer of ``queue``)."""
+        self.post(m.Release(reservation, cause, queue))
 
     def reserve(self, extension: str, reply: m.Reply, seconds: float = 30.0) -> str:
         """Ask for ``extension``, idle and available, held for a call to come; the answer
@@ -707,8 +709,12 @@ class Dispatcher:
     def _release(self, message: m.Release) -> None:
         held = self._reserved.pop(message.id, None)
         if held is not None:
-            vacated = self.board.vacate(held[0], _reservation(message.id), self.clock())
+            now = self.clock()
+            vacated = self.board.vacate(held[0], _reservation(message.id), now)
             self._save_agents(vacated)
+            if message.cause:
+                failed = self.board.reservation_failed(held[0], message.queue, message.cause, now)
+                self._save_agents(failed)
 
     def _expire_reservations(self, now: float) -> None:
         for reservation, (extension, until) in list(self._reserved.items()):

@@ -157,7 +157,12 @@ class Bind:
 
 @dataclass(frozen=True, slots=True)
 class Release:
+    """The reservation given back; ``cause``: the agent's phone failed the call (FreeSWITCH's
+    cause: rested and counted as a failed offer of ``queue``, ``Board.reservation_failed``)."""
+
     id: str
+    cause: str = ""
+    queue: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,10 @@ class AbandonRates(BaseModel):
     uk_today_pct: float = Field(description="today's, calendar day in report_zone.")
     uk_today: Rate
     over_target: bool
-    at_limit: bool = Field(description="At the hard limit: the dialer dials progressive.")
+    at_limit: bool = Field(
+        description="At the hard limit: the dialer dials progressive (a progressive or preview "
+        "campaign is paused at its next abandon)."
+    )
 
 
 class LastDay(BaseModel):
@@ -154,6 +157,11 @@ class CampaignSummary(Campaign):
     last_day: LastDay | None
     dispositions: list[DispositionShown]
     imports: int
+    paused: dict[str, Any] | None = Field(
+        None,
+        description="Paused: its last pause's audit details (by; the dialer's at the hard "
+        'limit: reason "hard_limit" and the rate).',
+    )
 
 
 class LeadRows(BaseModel):

@@ -344,8 +344,9 @@ def print_summary(shown: dict[str, Any]) -> None:
     )
     rate = shown["abandon_rate"]
     us, uk = rate["us_30_days"], rate["uk_today"]
+    at_limit = "progressive" if shown.get("mode") == "predictive" else "paused at an abandon"
     flag = (
-        " AT THE LIMIT: progressive"
+        f" AT THE LIMIT: {at_limit}"
         if rate["at_limit"]
         else (" over target" if rate["over_target"] else "")
     )
@@ -359,6 +360,12 @@ def print_summary(shown: dict[str, Any]) -> None:
         click.echo(
             f"  of which AMD false positives estimated ({share:g}% of machine verdicts): "
             f"{us['amd_estimated']:g} over 30 days, {uk['amd_estimated']:g} today"
+        )
+    paused = shown.get("paused") or {}
+    if paused.get("reason") == "hard_limit":
+        click.echo(
+            f"paused by the dialer at the hard limit ({paused.get('rate', 0) * 100:.2f}% "
+            "abandoned, in progressive or preview mode): `campaign start` resumes it"
         )
     day = shown.get("last_day")
     if day:

@@ -37,6 +37,7 @@ from callcenter.dialer.placing import dialout_for, outcome_of
 from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
+    CallCenterError,
     DatabaseUnavailable,
     ESLError,
     ESLNotConnected,
@@ -44,8 +45,9 @@ from callcenter.errors import (
     InvalidOutboundRoute,
     NoOutboundRoute,
 )
-from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
+from callcenter.events.types import CallEnded, CampaignCallConnected, CampaignCallEnded, Event
 from callcenter.store.models import Campaign, Lead
+from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import CALLER_ID, first_answer
 from callcenter.vocabulary import CallState, Direction, LegRole, RouteTarget
 
@@ -76,6 +78,7 @@ class DialerCalls:
         self.run_target = run_target  # flows: a broadcast's, a machine's
         self.amd_settings = amd_settings  # per node: avmd only where module_exists says so
         self.tts = tts  # a preview's whisper
+        self._talking: dict[str, tuple[CallControl, _Line]] = {}  # given to an agent, up
 
     def __call__(self, control: CallControl, _target: Target) -> None:
         call = control.call
@@ -110,10 +113,11 @@ class DialerCalls:
                 return
             amd.stop(control, settings)  # its media bug off before the agent's audio
             line.outcome = Outcome.ABANDONED  # until an agent has it
-            line.agent = self._connect(control, spec, _budget(spec, settings, line.found))
+            kept = self._kept_for(lead)
+            line.agent = self._connect(control, spec, _budget(spec, settings, line.found), kept)
             if line.agent is not None:
                 line.outcome = Outcome.ANSWERED
-                self._screen_pop(control, campaign, lead, line.agent)
+                line.before = self._screen_pop(control, campaign, lead, line.agent)
                 return
             self._safe_harbor(control, spec, lead)
         except GreenletExit:  # the engine stops: the call stays up, the next run adopts it
@@ -130,13 +134,15 @@ class DialerCalls:
 
     def _preview(self, control: CallControl, campaign: str, lead: int, reservation: str) -> None:
         """The agent answered the lead's offer: "1" dials it and bridges, anything else (or
-        nothing in 10 s, or the agent hanging up) skips it (the lead is due again, no
+        nothing in 10 s, or the agent hanging up) skips it (``Dialer.skipped``: due again
+        later, not offered to that agent again, parked after ``PREVIEW_MAX_SKIPS``; no
         attempt counted)."""
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
         self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
-        spec, number, accepted = self.dialer.spec(campaign), None, False
+        spec, number, accepted, stopping = self.dialer.spec(campaign), None, False, False
+        agent = call.agent or call.to_number
         try:
             number = self._number(lead)
             if spec is None or number is None:
@@ -150,19 +156,24 @@ class DialerCalls:
                 PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
                 regex=r"[0-9]", variable="cc_preview_choice",
             ).value == "1"  # fmt: skip
+        except GreenletExit:  # the engine stops: not the agent's skip
+            stopping = True
+            raise
         finally:
             if not accepted:  # whatever ended it: the lead back, the runner's line done
-                self.dialer.release_lead(lead)
+                if stopping or spec is None or number is None:
+                    self.dialer.release_lead(lead)
+                else:
+                    self.dialer.skipped(campaign, lead, agent)
                 self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
         if not accepted or spec is None or number is None:
             control.hangup("NORMAL_CLEARING")
             return
-        agent = call.agent or call.to_number
         line = _Line(campaign, lead, Outcome.FAILED, agent)
         try:
             line.outcome = self._dial_lead(control, spec, number)
             if line.outcome is Outcome.ANSWERED:
-                self._screen_pop(control, campaign, lead, agent)
+                line.before = self._screen_pop(control, campaign, lead, agent)
         except GreenletExit:  # the engine stops: the next run lets the agent go
             line.left = True
             raise
@@ -203,36 +214,57 @@ class DialerCalls:
 
     # -- a person --------------------------------------------------------------------------
 
-    def _connect(self, control: CallControl, spec: CampaignSpec, budget: float) -> str | None:
-        """An agent of the campaign bridged within ``budget`` seconds, or None. Whatever
-        happens, a reservation not bound to the call is given back at once."""
+    def _kept_for(self, lead: int) -> str | None:
+        """The agent a callback is kept for, if any (the database down: any agent, rather
+        than a person answered and left with no one)."""
+        try:
+            with self.dialer.database.session_scope() as session:
+                row = session.get(Lead, lead)
+                return store.kept_for(row, datetime.now(UTC)) if row is not None else None
+        except DatabaseUnavailable as exc:
+            log.warning("lead %s: its kept agent not read, any agent takes it: %s", lead, exc)
+            return None
+
+    def _connect(
+        self, control: CallControl, spec: CampaignSpec, budget: float, kept: str | None = None
+    ) -> str | None:
+        """An agent of the campaign bridged within ``budget`` seconds, or None; a callback
+        ``kept`` for an agent goes to that agent first (free when it was dialled), to
+        another free one rather than be abandoned when it no longer is. Whatever
+        happens, a reservation not bound to the call is given back at once; with the cause
+        when the agent's phone failed (unregistered, no answer): the dispatcher rests the
+        agent as after a failed queue offer, so it is not reserved again at once."""
         deadline = time.monotonic() + budget
         view = self.dispatcher.read(agents_view(spec), timeout=RESERVE_WAIT)
-        for extension in view.free if view is not None else ():
+        free = view.free if view is not None else ()
+        if kept in free:
+            free = (kept, *(name for name in free if name != kept))
+        for extension in free:
             left = deadline - time.monotonic()
             if left <= 0.2:
                 break
             answer = m.OneShot()
             reservation = self.dispatcher.reserve(extension, answer, seconds=left + 5.0)
-            bridged = False
+            failed: str | None = ""  # None: bridged; else the phone's cause ("": none)
             try:
                 granted = answer.get(min(left, RESERVE_WAIT))
                 if isinstance(granted, m.Reservation) and granted.granted:
-                    bridged = self._bridge_agent(control, spec, extension, deadline)
+                    failed = self._bridge_agent(control, spec, extension, deadline)
             finally:
-                if bridged:
+                if failed is None:
                     self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # to dispose
                 else:
-                    self.dispatcher.release(reservation)
-            if bridged:
+                    self.dispatcher.release(reservation, failed, spec.queue)
+            if failed is None:
                 return extension
         return None
 
     def _bridge_agent(
         self, control: CallControl, spec: CampaignSpec, extension: str, deadline: float
-    ) -> bool:
-        """The agent's phone rung (auto-answer) and bridged to the lead; False when it was
-        not reached or the bridge failed (its leg hung up: the next agent may be tried)."""
+    ) -> str | None:
+        """The agent's phone rung (auto-answer) and bridged to the lead: None; else why not:
+        the phone's cause when it was not reached, "" when the bridge failed (its leg hung
+        up: the next agent may be tried)."""
         try:
             leg = control.originate(
                 control.agent_dial_string(extension),
@@ -244,19 +276,19 @@ class DialerCalls:
             )
         except OriginateFailed as exc:
             log.info("call %s: agent %s not reached: %s", control.uuid, extension, exc.cause)
-            return False
+            return exc.cause
         try:
             control.bridge(leg)
         except ESLError as exc:  # the lead left just then, or FreeSWITCH refused
             log.warning("call %s: bridge to agent %s failed: %s", control.uuid, extension, exc)
             control.kill_leg(leg, "NORMAL_CLEARING")
-            return False
+            return ""
         except BaseException:
             control.kill_leg(leg, "NORMAL_CLEARING")
             raise
         log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
                  extension)  # fmt: skip
-        return True
+        return None
 
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
         if spec.safe_harbor_message:
@@ -278,14 +310,17 @@ class DialerCalls:
             log.error("campaign %s: no safe-harbor message to play", spec.name)
         control.hangup("NORMAL_CLEARING")
 
-    def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> None:
+    def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> str | None:
         """``campaign.call_connected`` with the lead's fields (the database down: without
-        them; the lead and the agent talk on)."""
+        them; the lead and the agent talk on); the lead's disposition before the call (one
+        entered during it is told at its end)."""
         fields: dict[str, object] = {}
+        before = None
         try:
             with self.dialer.database.session_scope() as session:
                 row = session.get(Lead, lead)
                 fields = dict(row.fields or {}) if row is not None else {}
+                before = row.disposition if row is not None else None
         except DatabaseUnavailable as exc:
             log.warning("call %s: lead %s's fields not read for the agent's screen: %s",
                         control.uuid, lead, exc)  # fmt: skip
@@ -293,6 +328,7 @@ class DialerCalls:
             CampaignCallConnected, campaign=campaign, lead_id=lead, agent_extension=agent,
             fields=fields,
         )  # fmt: skip
+        return before
 
     # -- a machine -------------------------------------------------------------------------
 
@@ -323,21 +359,49 @@ class DialerCalls:
 
     def _record(self, control: CallControl, line: _Line) -> None:
         """The attempt stored, the runner told, ``campaign.call_ended`` published (each
-        once: a flow's call was stored before its flow); none of it for a call the engine
-        left up as it stopped (the next run adopts it)."""
+        once: a flow's call was stored before its flow; one given to an agent's at its end,
+        ``on_event``); none of it for a call the engine left up as it stopped (the next run
+        adopts it), nor again for a call whose route runs again (an ESL reconnect)."""
         if line.left or line.done:
             return
         self._store(control, line)
         self._tell(control, line)
-        control.emit(
-            CampaignCallEnded, campaign=line.campaign, lead_id=line.lead,
-            outcome=str(line.outcome), agent_extension=line.agent,
-            amd=str(line.found.verdict) if line.found else None,
-            amd_reason=str(line.found.reason) if line.found else None,
-        )  # fmt: skip
+        if line.outcome is Outcome.ANSWERED:
+            self._talking[control.uuid] = (control, line)  # its CallEnded follows, always
+        else:
+            self._ended(control, line, None)
         if line.outcome is Outcome.ABANDONED:
             log.warning("call %s: campaign %s: abandoned (answered, no agent connected)",
                         control.uuid, line.campaign)  # fmt: skip
+
+    def on_event(self, event: Event) -> None:
+        """From the event bus (in the publisher's greenlet: a pop and a spawn): a campaign
+        call given to an agent ended: its ``campaign.call_ended``, with its CDR's times."""
+        if isinstance(event, CallEnded) and event.call_uuid in self._talking:
+            control, line = self._talking.pop(event.call_uuid)
+            self.dialer.group.spawn(self._ended, control, line, event.cdr)
+
+    def _ended(self, control: CallControl, line: _Line, cdr: CdrRecord | None) -> None:
+        disposition = None
+        if cdr is not None:
+            try:
+                with self.dialer.database.session_scope() as session:
+                    row = session.get(Lead, line.lead)
+                    now = row.disposition if row is not None else None
+                disposition = now if now != line.before else None
+            except CallCenterError as exc:  # the event is still due: without it
+                log.error("call %s: lead %s's disposition not read: %s", control.uuid,
+                          line.lead, exc)  # fmt: skip
+        control.emit(
+            CampaignCallEnded, campaign=line.campaign, lead_id=line.lead,
+            outcome=str(line.outcome),
+            agent_extension=line.agent or (cdr.agent_extension if cdr is not None else None),
+            amd=str(line.found.verdict) if line.found else None,
+            amd_reason=str(line.found.reason) if line.found else None,
+            duration_seconds=cdr.total_ms / 1000 if cdr is not None else None,
+            talk_seconds=cdr.talk_ms / 1000 if cdr is not None else None,
+            disposition=disposition,
+        )  # fmt: skip
 
     def _store(self, control: CallControl, line: _Line) -> None:
         """The attempt stored once (the database down: as soon as it is back)."""
@@ -383,6 +447,7 @@ class DialerCalls:
         line = _Line(campaign, lead, Outcome.ANSWERED, agent, done=recorded)
         if call.state is CallState.BRIDGED:
             self._store(control, line)  # a no-op when the last run stored it
+            self._talking[control.uuid] = (control, line)  # campaign.call_ended at its end
             log.info("call %s: campaign %s: adopted bridged; watching it", control.uuid, campaign)
             return
         if call.adopted and call.caller.answered_us is None:  # ringing: nothing to record
@@ -438,6 +503,7 @@ class _Line:
     outcome: Outcome = Outcome.NO_ANSWER
     agent: str | None = None
     found: Detection | None = None
+    before: str | None = None  # the lead's disposition when it was given to the agent
     stored: bool = False  # the attempt is in the database
     told: bool = False  # the runner has the line's end
     left: bool = False  # the engine stopped with the call up: the next run's to record

@@ -29,7 +29,7 @@ import time
 import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import gevent
@@ -42,17 +42,19 @@ from sqlalchemy.orm import Session
 from callcenter.acd import messages as m
 from callcenter.acd.board import Board
 from callcenter.acd.dispatcher import Dispatcher
-from callcenter.calls.control import OriginateFailed
+from callcenter.calls.control import OriginateFailed, cause_of
 from callcenter.dialer import pacing, placing, store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
-from callcenter.errors import CallCenterError, DatabaseUnavailable, ESLError
+from callcenter.errors import CallCenterError, DatabaseUnavailable, DomainError, ESLError
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
 from callcenter.esl.router import EventRouter
 from callcenter.events import types as events
+from callcenter.services import campaigns
+from callcenter.services.actor import Actor
 from callcenter.services.changes import Change, ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
@@ -70,6 +72,9 @@ STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer
 BIND_GRACE = 5.0  # wall seconds for a preview's answered agent leg to park as a call
 PERSIST_RETRY = 5.0  # wall seconds between two tries of a write the database refused
 PERSIST_FOR = 3600.0  # how long such a write is tried again before it is given up (logged)
+DIALER = Actor("engine", "dialer")  # who pauses a campaign at its hard limit
+PREVIEW_SKIP_DELAY = timedelta(minutes=10)  # a lead skipped in preview: due again after
+PREVIEW_MAX_SKIPS = 3  # skips of one lead (by this engine) before it is parked
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +298,7 @@ class CampaignRunner:
         self._decided = float("-inf")  # time.monotonic() of the last decision
         self._watched: float | None = None  # the clock's time of the last read of the agents
         self._ended_unseen: deque[str] = deque(maxlen=64)  # ended before their LineUp
+        self._abandons = 0  # abandoned calls of this run (since the campaign was started)
 
     @property
     def feedback(self) -> pacing.Feedback:
@@ -368,6 +374,9 @@ class CampaignRunner:
             if line is not None and line.answered is not None:
                 self.measuring.answer_times.append(line.answered - line.dialled)
             self.window.add(self.clock.now(), done.outcome is Outcome.ABANDONED)
+        if done.outcome is Outcome.ABANDONED:
+            self._abandons += 1
+            self._adjusted = float("-inf")  # the rates read again at the next tick
         log.debug("campaign %s: line %s (lead %s) %s", self.name, done.leg,
                   line.lead if line else "?", done.outcome)  # fmt: skip
 
@@ -381,7 +390,29 @@ class CampaignRunner:
             if spec is None or spec.state is not CampaignState.RUNNING:
                 return bool(self.lines)  # paused: the lines in flight finish first
             self._adjust(session, now, spec)
+        if self._halted(spec):
+            return bool(self.lines)
         self._dial(spec, whole=True)
+        return True
+
+    def _halted(self, spec: CampaignSpec) -> bool:
+        """Progressive or preview (no fallback left) at the hard limit, with an abandon of
+        this run's: the campaign paused (audited ``state`` with ``reason: hard_limit``, a
+        ``campaign.changed`` event, told by ``campaign show``); the operator resumes it.
+        A resumed campaign is paused again at its next abandon while still at the limit."""
+        rates = self._rates
+        if spec.mode not in (CampaignMode.PROGRESSIVE, CampaignMode.PREVIEW) or not self._abandons:
+            return False
+        if rates is None or rates.worst < spec.targets.hard_limit:
+            return False
+        self.spec = replace(spec, state=CampaignState.PAUSED)  # nothing dialled between ticks
+        try:
+            campaigns.pause(self.dialer.database, DIALER, self.name,
+                            reason={"reason": "hard_limit", "rate": rates.worst})  # fmt: skip
+        except DomainError:  # an operator paused or stopped it meanwhile
+            return True
+        log.warning("campaign %s: paused at the hard limit (%.2f%% abandoned)", self.name,
+                    rates.worst * 100)  # fmt: skip
         return True
 
     def _dial(self, spec: CampaignSpec, whole: bool) -> None:
@@ -390,14 +421,26 @@ class CampaignRunner:
         calls, free = self._decide(spec, whole)
         if not calls:
             return
+        agents = None if spec.mode is CampaignMode.BROADCAST else free
         with self.dialer.database.session_scope() as session:
-            leads = store.claim_due(session, self.name, datetime.now(UTC), calls)
+            leads = store.claim_due(session, self.name, datetime.now(UTC), calls, agents)
+        for lead in leads:  # a callback kept for an agent: that agent's line
+            if lead.kept_for in free:
+                free.remove(lead.kept_for)
         for lead in leads:
+            agent = lead.kept_for  # not offered another line while this one lasts
+            if spec.mode is CampaignMode.PREVIEW and agent is None:
+                skipped_by = self.dialer.skips.get(lead.id, ())
+                agent = next((a for a in free if a not in skipped_by), None)
+                if agent is None:  # only agents who skipped it are free: later
+                    self.dialer.release_lead(lead.id, PREVIEW_SKIP_DELAY)
+                    continue
+                free.remove(agent)
             leg = str(uuidlib.uuid4())
             line = self.lines[leg] = Line(lead.id, lead.phone, self.clock.now())
-            if spec.mode is CampaignMode.PREVIEW:
-                line.agent = free.pop(0)
-                self._spawn(leg, self._offer, spec, lead, leg, line.agent)
+            line.agent = agent
+            if spec.mode is CampaignMode.PREVIEW and agent is not None:
+                self._spawn(leg, self._offer, spec, lead, leg, agent)
             else:
                 self._spawn(leg, self._place, spec, lead, leg)
 
@@ -521,7 +564,7 @@ class CampaignRunner:
         back at once."""
         answer = m.OneShot()
         reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
-        placed = False
+        placed, cause = False, ""  # cause: the agent's phone's, when it failed the offer
         try:
             granted = answer.get(2.0)
             channel = self.dialer.channel()
@@ -541,9 +584,10 @@ class CampaignRunner:
                 except ESLError as exc:
                     log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
                              lead.id, exc)  # fmt: skip
+                    cause = cause_of(str(exc)) if "-ERR" in str(exc) else ""  # not ESL down
         finally:
-            if not placed:
-                self.dialer.dispatcher.release(reservation)
+            if not placed:  # a phone that failed: rested as after a failed queue offer
+                self.dialer.dispatcher.release(reservation, cause, spec.queue)
                 self.dialer.release_lead(lead.id)
         if placed:
             self.inbox.put(LineUp(leg))
@@ -639,6 +683,7 @@ class Dialer:
         self.router = router  # where a failed leg's SIP status is heard (trunk failover)
         self._greenlet: gevent.Greenlet | None = None
         self._wake = Event()
+        self.skips: dict[int, list[str]] = {}  # a preview's lead: the agents who skipped it
 
     def start(self) -> None:
         if self._greenlet is None or self._greenlet.dead:
@@ -717,12 +762,13 @@ class Dialer:
             if spec is None or not spec.agents or event.agent_extension in spec.agents:
                 runner.inbox.put(AgentFreed(event.agent_extension))
 
-    def release_lead(self, lead: int) -> None:
-        """A claimed lead not called after all (a preview skipped, nothing dialled): due
-        again now, no attempt counted (the database down: ``release_stale`` does it later)."""
+    def release_lead(self, lead: int, after: timedelta = timedelta(0)) -> None:
+        """A claimed lead not called after all (nothing dialled, the agent not reached): due
+        again now (or ``after`` that long), no attempt counted (the database down:
+        ``release_stale`` does it later)."""
         try:
             with self.database.session_scope() as session:
-                store.release(session, lead, datetime.now(UTC))
+                store.release(session, lead, datetime.now(UTC) + after)
         except CallCenterError as exc:
             log.error("dialer: lead %s not released: %s", lead, exc)
 
@@ -755,6 +801,26 @@ class Dialer:
             return
         log.error("dialer: %s given up: the database was unavailable for %.0f s", what,
                   PERSIST_FOR)  # fmt: skip
+
+    def skipped(self, campaign: str, lead: int, agent: str) -> None:
+        """A preview's agent skipped the lead (pressed another key than 1, nothing, or hung
+        up): due again after ``PREVIEW_SKIP_DELAY`` and not offered to that agent again;
+        at its ``PREVIEW_MAX_SKIPS``-th skip parked (done, ``last_outcome`` skipped). The
+        skips are this engine's memory: a restart forgets them."""
+        skips = self.skips.setdefault(lead, [])
+        skips.append(agent)
+        parked = len(skips) >= PREVIEW_MAX_SKIPS
+        try:
+            with self.database.session_scope() as session:
+                at = datetime.now(UTC) + PREVIEW_SKIP_DELAY
+                store.release(session, lead, at, parked="skipped" if parked else None)
+        except CallCenterError as exc:
+            log.error("dialer: lead %s not released after a skip: %s", lead, exc)
+            return
+        if parked:
+            del self.skips[lead]
+            log.info("campaign %s: lead %s parked after %d skips (%s)", campaign, lead,
+                     len(skips), ", ".join(skips))  # fmt: skip
 
     def line_done(self, campaign: str, done: LineDone) -> None:
         runner = self.runners.get(campaign)

@@ -12,13 +12,13 @@ caller's session (``Database.session_scope()``), the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,9 @@ from callcenter.store.models import (
 )
 
 _SCAN_BATCH = 200
+# a callback kept for an agent waits for that agent to be free this long after its time;
+# then any agent of the campaign may take it
+CALLBACK_AGENT_GRACE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,15 @@ class LeadRecord:
     fields: Mapping[str, Any]
     callback_at: datetime | None
     callback_agent: str | None
+    kept_for: str | None = None  # a callback only this agent may take (within its grace)
+
+
+def kept_for(lead: Lead, at: datetime) -> str | None:
+    """The agent a callback is kept for at ``at``: its ``callback_agent`` until
+    ``CALLBACK_AGENT_GRACE`` after its time (then None: any agent)."""
+    if lead.callback_agent is None or lead.callback_at is None:
+        return None
+    return lead.callback_agent if at < lead.callback_at + CALLBACK_AGENT_GRACE else None
 
 
 def retry_rules(stored: Mapping[str, Any]) -> dict[Outcome, RetryRule]:
@@ -105,7 +117,7 @@ def campaign_rules(session: Session, name: str) -> CampaignRules:
     return rules_of(row)
 
 
-def _record(row: Lead, campaign: str) -> LeadRecord:
+def _record(row: Lead, campaign: str, at: datetime) -> LeadRecord:
     return LeadRecord(
         id=row.id,
         campaign=campaign,
@@ -116,12 +128,21 @@ def _record(row: Lead, campaign: str) -> LeadRecord:
         fields=dict(row.fields or {}),
         callback_at=row.callback_at,
         callback_agent=row.callback_agent,
+        kept_for=kept_for(row, at),
     )
 
 
-def claim_due(session: Session, campaign: str, at: datetime, limit: int) -> list[LeadRecord]:
+def claim_due(
+    session: Session,
+    campaign: str,
+    at: datetime,
+    limit: int,
+    free: Collection[str] | None = None,
+) -> list[LeadRecord]:
     """Up to ``limit`` leads of ``campaign`` due at ``at``, now ``dialing``: callbacks due
-    first, then by priority (highest first), then the longest due. Leads due but on a
+    first, then by priority (highest first), then the longest due. A callback kept for an
+    agent (``kept_for``) is claimed only when that agent is among the ``free`` ones (None:
+    any agent is), one per agent. Leads due but on a
     do-not-call list are closed; those within the hold after an abandoned call to their
     number, or outside their calling window, move to when they may be called; each an
     audit row. On PostgreSQL each row read is locked (``SKIP LOCKED``) until the caller's
@@ -130,22 +151,34 @@ def claim_due(session: Session, campaign: str, at: datetime, limit: int) -> list
     rules = campaign_rules(session, campaign)
     claimed: list[LeadRecord] = []
     scanned = 0
+    agents = None if free is None else set(free)
     while len(claimed) < limit and scanned < 20 * limit + 1000:
         wanted = min(limit - len(claimed), _SCAN_BATCH)
-        rows = session.execute(_due_query(session, rules, at, wanted)).all()
+        rows = session.execute(_due_query(session, rules, at, wanted, agents)).all()
         scanned += len(rows)
         for lead, on_dnc, abandoned_at in rows:
+            agent = kept_for(lead, at)
+            if agent is not None and agents is not None and agent not in agents:
+                continue  # its agent's other callback, claimed in this batch
             if _dialable(session, rules, lead, on_dnc, abandoned_at, at):
                 lead.state = LeadState.DIALING
                 lead.claimed_at = at
-                claimed.append(_record(lead, campaign))
+                claimed.append(_record(lead, campaign, at))
+                if agent is not None and agents is not None:
+                    agents.discard(agent)
         session.flush()
         if len(rows) < wanted:
             break
     return claimed
 
 
-def _due_query(session: Session, rules: CampaignRules, at: datetime, wanted: int) -> Any:
+def _due_query(
+    session: Session,
+    rules: CampaignRules,
+    at: datetime,
+    wanted: int,
+    free: Collection[str] | None = None,
+) -> Any:
     on_dnc = exists().where(DncNumber.phone == Lead.phone, DncNumber.campaign.in_(("", rules.name)))
     abandoned_at = (
         select(func.max(LeadAttempt.at))
@@ -163,6 +196,15 @@ def _due_query(session: Session, rules: CampaignRules, at: datetime, wanted: int
         .order_by(Lead.callback_at.is_(None), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
         .limit(wanted)
     )
+    if free is not None:  # a callback kept for an agent not free waits (kept_for)
+        query = query.where(
+            or_(
+                Lead.callback_agent.is_(None),
+                Lead.callback_at.is_(None),
+                Lead.callback_at <= at - CALLBACK_AGENT_GRACE,
+                Lead.callback_agent.in_(sorted(free)),
+            )
+        )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Lead)
     return query
@@ -353,14 +395,18 @@ def upsert(session: Session, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def release(session: Session, lead_id: int, at: datetime) -> None:
+def release(session: Session, lead_id: int, at: datetime, *, parked: str | None = None) -> None:
     """A claimed lead not dialled after all (a preview skipped, the campaign paused): due
-    again from ``at``, no attempt counted."""
+    again from ``at``, no attempt counted; or, ``parked``, set aside: done, with that
+    reason as its last outcome (a preview skipped too often; the results export)."""
     lead, _campaign = _lead(session, lead_id)
     if lead.state is LeadState.DIALING:
-        lead.state = LeadState.PENDING
+        lead.state = LeadState.PENDING if parked is None else LeadState.DONE
         lead.claimed_at = None
-        lead.next_attempt_at = at
+        if parked is None:
+            lead.next_attempt_at = at
+        else:
+            lead.last_outcome = parked
         session.flush()
 
 
@@ -506,6 +552,18 @@ def audit(
             details=dict(details or {}),
         )
     )
+
+
+def last_state_change(session: Session, campaign: str) -> dict[str, Any] | None:
+    """The details of the campaign's last start, pause or stop in the audit log (``by``,
+    and ``reason`` when the dialer paused it), or None."""
+    found = session.scalar(
+        select(DialerAuditEntry.details)
+        .where(DialerAuditEntry.campaign == campaign, DialerAuditEntry.kind == AuditKind.STATE)
+        .order_by(DialerAuditEntry.id.desc())
+        .limit(1)
+    )
+    return dict(found) if found is not None else None
 
 
 def day_counts(session: Session, campaign: str, since: Any = None) -> list[DayCounts]:

@@ -286,7 +286,11 @@ class CampaignCallConnected(Event):
 class CampaignCallEnded(Event):
     """A campaign's answered call's outcome (``answered``, ``machine``, ``abandoned``,
     ``no_answer`` when the person hung up before the verdict, ``failed``) and the verdict
-    of answering-machine detection (``amd``: human, machine, or null when not run)."""
+    of answering-machine detection (``amd``: human, machine, or null when not run). One
+    given to an agent is published when it ends (``campaign.call_connected`` is its
+    bridge), with its CDR's ``duration_seconds`` and ``talk_seconds`` and the campaign
+    disposition entered during it (``disposition``; null when none yet: it usually comes
+    in wrap-up, after); any other outcome's when it is decided (the durations null)."""
 
     type = EventType.CAMPAIGN_CALL_ENDED
     campaign: str
@@ -294,6 +298,9 @@ class CampaignCallEnded(Event):
     outcome: str
     amd: str | None = None
     amd_reason: str | None = None
+    duration_seconds: float | None = None
+    talk_seconds: float | None = None
+    disposition: str | None = None
 
 
 class CallFacts(Protocol):

@@ -200,7 +200,12 @@ _MOVES: dict[str, tuple[frozenset[CampaignState], CampaignState]] = {
 
 
 def _move(
-    db: Database, who: Actor, name: str, action: str, flows: Collection[str] | None = None
+    db: Database,
+    who: Actor,
+    name: str,
+    action: str,
+    flows: Collection[str] | None = None,
+    reason: Mapping[str, Any] | None = None,
 ) -> CampaignRecord:
     allowed, target = _MOVES[action]
     with db.session_scope() as session:
@@ -214,7 +219,7 @@ def _move(
         if action == "start":
             _ready(session, before.spec, flows=flows)
         after = repo.set_state(name, target)
-        details = {"from": str(before.state), "to": str(target)}
+        details: dict[str, Any] = {"from": str(before.state), "to": str(target), **(reason or {})}
         audited(session, who, f"campaign.{action}", name, details, kind=CAMPAIGN)
         store.audit(
             session,
@@ -236,9 +241,13 @@ def start(
     return _move(db, who, name, "start", flows)
 
 
-def pause(db: Database, who: Actor, name: str) -> CampaignRecord:
-    """No new calls; the calls in flight finish. ``start`` resumes."""
-    return _move(db, who, name, "pause")
+def pause(
+    db: Database, who: Actor, name: str, *, reason: Mapping[str, Any] | None = None
+) -> CampaignRecord:
+    """No new calls; the calls in flight finish. ``start`` resumes. ``reason``: why, in
+    the audit rows' details (the dialer's pause at the hard limit: ``{"reason":
+    "hard_limit", "rate": ...}``), told by ``campaign show``."""
+    return _move(db, who, name, "pause", reason=reason)
 
 
 def stop(db: Database, who: Actor, name: str) -> CampaignRecord:
@@ -259,6 +268,7 @@ class CampaignSummary:
     today: DayCounts | None
     dispositions: list[DispositionSpec]
     imports: int
+    paused: dict[str, Any] | None = None  # paused: why (its audit row's details)
 
 
 def summary(db: Database, name: str, at: datetime | None = None) -> CampaignSummary:
@@ -279,6 +289,9 @@ def summary(db: Database, name: str, at: datetime | None = None) -> CampaignSumm
         rates = store.abandon_rates(session, name, at)
         days = store.day_counts(session, name)
         imports = session.scalar(select(func.count()).where(LeadImport.campaign_id == row_id))
+        paused = None
+        if record.state is CampaignState.PAUSED:
+            paused = store.last_state_change(session, name)
         return CampaignSummary(
             record,
             counts,
@@ -287,6 +300,7 @@ def summary(db: Database, name: str, at: datetime | None = None) -> CampaignSumm
             days[-1] if days else None,
             repo.dispositions(name),
             int(imports or 0),
+            paused,
         )
 
 
@@ -315,6 +329,7 @@ def summary_view(found: CampaignSummary, at: datetime | None = None) -> dict[str
         },
         "dispositions": [disposition_view(d) for d in found.dispositions],
         "imports": found.imports,
+        "paused": found.paused,  # by whom ("by") and, the dialer's, why ("reason", "rate")
     }
 
 

@@ -57,6 +57,12 @@ class TrafficProfile:
     outbound_talk_mean: float | None = None  # a person's talk once bridged (None: talk_mean)
     caller_prefix: str = "1555"
 
+    def __post_init__(self) -> None:
+        if not (self.rate >= 0 and math.isfinite(self.rate)):
+            raise ValueError(
+                f"TrafficProfile: rate is calls per second, 0 or more, got {self.rate}"
+            )
+
 
 @dataclass(frozen=True)
 class TrafficCounters:
@@ -196,10 +202,15 @@ class TrafficModel:
 
     def run(self, duration: float | None = None, calls: int | None = None) -> None:
         """Offer calls until ``duration`` simulated seconds passed or ``calls`` were offered
-        (neither: until stopped)."""
+        (neither: until stopped). At ``rate`` 0 it offers none (the dialer's calls only) and
+        waits the ``duration``."""
         clock = self.sim.core.clock
         end = clock.now() + duration if duration is not None else None
         placed = 0
+        if self.profile.rate == 0:  # no inbound call (the dialer's calls only): the time waited
+            if end is not None:
+                clock.sleep(max(0.0, end - clock.now()))
+            return
         while (calls is None or placed < calls) and (end is None or clock.now() < end):
             self.place_one()
             placed += 1

@@ -173,6 +173,25 @@ def test_caller_cancel_is_not_the_agents_fault() -> None:
     assert board.agents["a"].failed_offers == 0 and board.agents["a"].free(1.0)
 
 
+def test_a_reserved_agents_failed_phone_is_rested_as_after_an_offer() -> None:
+    # the dialer's agent leg: the reservation given back with the phone's cause
+    board = board_with([QueueSpec("q", members=members("a"))], [agent("a"), agent("b")])
+    changes = board.reservation_failed("a", "q", "SUBSCRIBER_ABSENT", 5.0)
+    slot = board.agents["a"]
+    assert (slot.ready_at, slot.failed_offers) == (35.0, 1) and not slot.free(34.0)
+    assert [(c.extension, c.status, c.reason) for c in changes] == [
+        ("a", AgentStatus.AVAILABLE, None)
+    ]
+    assert board.reservation_failed("a", "q", "NO_ANSWER", 35.0)  # 10 s, 2 in a row
+    [third] = board.reservation_failed("a", None, "NO_ANSWER", 45.0)  # no queue: defaults
+    assert (third.status, third.reason, slot.failed_offers) == (AgentStatus.PAUSED, "no_answer", 0)
+    for no_fault in ("", "ORIGINATOR_CANCEL", "LOSE_RACE", "ENGINE_DISCONNECTED"):
+        assert board.reservation_failed("b", "q", no_fault, 1.0) == []
+    assert (
+        board.agents["b"].free(1.0) and board.reservation_failed("zz", "q", "NO_ANSWER", 1.0) == []
+    )
+
+
 def test_wrap_up_then_idle_again() -> None:
     board = board_with([QueueSpec("q", members=members("a"))], [agent("a", wrapup_seconds=15)])
     t = ticket("t")

@@ -25,6 +25,20 @@ def test_traffic_offers_calls_and_counts_abandons(sim: Simulator) -> None:
     )
 
 
+def test_traffic_at_rate_0_offers_nothing_and_keeps_running(sim: Simulator) -> None:
+    # the model itself divided by the rate: one call offered, then ZeroDivisionError in its
+    # greenlet (only the CLI stepped around it)
+    traffic = TrafficModel(sim, TrafficProfile(rate=0.0), seed=1)
+    traffic.start(duration=0.5)
+    greenlet = traffic._greenlet
+    assert greenlet is not None
+    greenlet.join(timeout=10)
+    assert greenlet.dead and greenlet.exception is None
+    assert traffic.counters.offered == 0
+    with pytest.raises(ValueError, match="rate is calls per second, 0 or more, got -1"):
+        TrafficProfile(rate=-1.0)
+
+
 def test_sim_command_runs_and_stops() -> None:
     result = CliRunner().invoke(
         sim_command,
