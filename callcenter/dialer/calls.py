@@ -141,6 +141,7 @@ class DialerCalls:
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
         self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
+        self.dialer.offers_parked.add(control.uuid)  # the runner's grace: not gone
         spec, number, accepted, stopping = self.dialer.spec(campaign), None, False, False
         agent = call.agent or call.to_number
         try:

@@ -601,6 +601,9 @@ class CampaignRunner:
         agent would stay held ring time + 60 s and the line kept (that agent left out of the
         campaign's offers), so after ``BIND_GRACE`` with no call, both are given back."""
         gevent.sleep(BIND_GRACE)
+        if leg in self.dialer.offers_parked:  # its call ran (it may have ended already)
+            self.dialer.offers_parked.discard(leg)
+            return
         router = self.dialer.router
         if router is None or router.mailbox(leg) is not None:
             return  # its call runs (or no way to tell: the reservation's expiry frees it)
@@ -684,6 +687,7 @@ class Dialer:
         self._greenlet: gevent.Greenlet | None = None
         self._wake = Event()
         self.skips: dict[int, list[str]] = {}  # a preview's lead: the agents who skipped it
+        self.offers_parked: set[str] = set()  # a preview's agent legs parked as calls
 
     def start(self) -> None:
         if self._greenlet is None or self._greenlet.dead:
