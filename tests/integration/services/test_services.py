@@ -254,7 +254,9 @@ def test_call_operations_reach_the_engine_holding_the_call(db: Database) -> None
     calls.transfer(db, WHO, "c-live", "number:+33140000000")
     calls.bridge_agent(db, WHO, "c-live", "1001")
     with db.session_scope() as session:
-        rows = session.scalars(select(EngineChange).where(EngineChange.kind == "call")).all()
+        rows = session.scalars(
+            select(EngineChange).where(EngineChange.kind == "call").order_by(EngineChange.id)
+        ).all()
     assert [(r.key, r.op, r.details) for r in rows] == [
         ("c-live", "hangup", {"cause": "CALL_REJECTED", "by": "api:crm", "node": "fs1"}),
         ("c-live", "transfer", {"target": "queue:support", "by": "api:crm", "node": "fs1"}),
