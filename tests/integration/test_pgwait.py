@@ -3,9 +3,14 @@ blocks another greenlet's, and one wait outlasting psycopg's 0.1 s interval stil
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gevent
+import gevent.hub
+import greenlet
+import psycopg
 import psycopg.waiting
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from callcenter.store import pgwait
 from callcenter.store.database import Database
@@ -33,3 +38,49 @@ def test_a_slow_query_does_not_hold_up_a_quick_one(pg_url: str) -> None:
     finally:
         database.dispose()
     assert finished == ["quick", "slow"]
+
+
+def _wake_ups(run: Callable[[], object]) -> int:
+    """How many times the hub switched back into this greenlet while ``run`` ran."""
+    me, woken = gevent.getcurrent(), [0]
+
+    def trace(event: str, args: tuple[object, object]) -> None:
+        origin, target = args
+        if event == "switch" and target is me and isinstance(origin, gevent.hub.Hub):
+            woken[0] += 1
+
+    previous = greenlet.settrace(trace)
+    try:
+        run()
+    finally:
+        greenlet.settrace(previous)
+    return woken[0]
+
+
+def test_a_pipeline_is_sent_without_a_wake_up_per_row(pg_url: str) -> None:
+    # psycopg's executemany runs a pipeline that asks "read or write?" once per row queued:
+    # each was a wait in the hub (52 wake-ups for 50 rows), now the socket is asked at once
+    with psycopg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)) as conn:  # fmt: skip
+        conn.execute("CREATE TEMP TABLE t (n int, pad text)")
+        cursor = conn.cursor()
+        rows = [(n, "x") for n in range(50)]
+        woken = _wake_ups(lambda: cursor.executemany("INSERT INTO t VALUES (%s, %s)", rows))
+        assert cursor.rowcount == 50
+        assert woken <= 3
+
+
+def test_a_pipeline_larger_than_the_socket_buffer_still_completes(pg_url: str) -> None:
+    # rows beyond what the socket takes at once: psycopg's flush finds no room and waits
+    # for real (a wait answered from the socket must not spin nor hang there)
+    with psycopg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)) as conn:  # fmt: skip
+        conn.execute("CREATE TEMP TABLE t (n int, pad text)")
+        rows = [(n, "x" * 4000) for n in range(2000)]  # 8 MB
+        with conn.cursor() as cursor:
+            cursor.executemany("INSERT INTO t VALUES (%s, %s)", rows)
+            assert cursor.rowcount == 2000
+        assert conn.execute("SELECT count(*), sum(length(pad)) FROM t").fetchone() == (
+            2000,
+            8_000_000,
+        )
