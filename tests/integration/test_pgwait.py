@@ -10,10 +10,12 @@ import gevent.hub
 import greenlet
 import psycopg
 import psycopg.waiting
+import pytest
 from sqlalchemy import make_url, text
 
 from callcenter.store import pgwait
 from callcenter.store.database import Database
+from tests.support import until
 
 
 def test_engine_waits_with_the_gevent_wait(pg_url: str) -> None:
@@ -84,3 +86,18 @@ def test_a_pipeline_larger_than_the_socket_buffer_still_completes(pg_url: str) -
             2000,
             8_000_000,
         )
+
+
+def test_a_pipeline_on_a_connection_the_server_ended_fails_at_once(pg_url: str) -> None:
+    # the socket answered at once says "hung up": psycopg must be told, not spun around
+    info = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(info) as conn, psycopg.connect(info, autocommit=True) as other:
+        conn.execute("CREATE TEMP TABLE t (n int)")
+        conn.commit()
+        pid = conn.info.backend_pid
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        gone = "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)"
+        until(lambda: other.execute(gone, (pid,)).fetchone() == (True,))  # client not told
+        with pytest.raises(psycopg.OperationalError):
+            conn.cursor().executemany("INSERT INTO t VALUES (%s)", [(n,) for n in range(10)])
+        assert conn.closed or conn.broken
