@@ -9,7 +9,7 @@ almost always has room for a command. When psycopg asks again, the socket is ask
 ``poll`` with no timeout, not gevent's) and what it has ready is answered, again without the
 hub; only when it has nothing ready does the greenlet wait. psycopg's pipeline (``executemany``)
 asks to read or write once per row it queues: waiting in the hub there cost a wake-up per
-row, about 50 per writer transaction at 1 call/s (docs/benchmarks.md, "the writer's
+row, 30-50 a writer transaction at 1 call/s (docs/benchmarks.md, "the writer's
 wake-ups"). A wait to read uses one io watcher for the whole command, with no timer unless
 psycopg set a deadline. psycopg treats readiness as a hint and tries again when a read or a
 write finds nothing to do, so answering early is safe.

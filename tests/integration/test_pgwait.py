@@ -42,6 +42,11 @@ def test_a_slow_query_does_not_hold_up_a_quick_one(pg_url: str) -> None:
     assert finished == ["quick", "slow"]
 
 
+def _libpq(url: str) -> str:
+    """SQLAlchemy's URL of the test database as psycopg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _wake_ups(run: Callable[[], object]) -> int:
     """How many times the hub switched back into this greenlet while ``run`` ran."""
     me, woken = gevent.getcurrent(), [0]
@@ -62,8 +67,7 @@ def _wake_ups(run: Callable[[], object]) -> int:
 def test_a_pipeline_is_sent_without_a_wake_up_per_row(pg_url: str) -> None:
     # psycopg's executemany runs a pipeline that asks "read or write?" once per row queued:
     # each was a wait in the hub (52 wake-ups for 50 rows), now the socket is asked at once
-    with psycopg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)) as conn:  # fmt: skip
+    with psycopg.connect(_libpq(pg_url)) as conn:
         conn.execute("CREATE TEMP TABLE t (n int, pad text)")
         cursor = conn.cursor()
         rows = [(n, "x") for n in range(50)]
@@ -75,8 +79,7 @@ def test_a_pipeline_is_sent_without_a_wake_up_per_row(pg_url: str) -> None:
 def test_a_pipeline_larger_than_the_socket_buffer_still_completes(pg_url: str) -> None:
     # rows beyond what the socket takes at once: psycopg's flush finds no room and waits
     # for real (a wait answered from the socket must not spin nor hang there)
-    with psycopg.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)) as conn:  # fmt: skip
+    with psycopg.connect(_libpq(pg_url)) as conn:
         conn.execute("CREATE TEMP TABLE t (n int, pad text)")
         rows = [(n, "x" * 4000) for n in range(2000)]  # 8 MB
         with conn.cursor() as cursor:
@@ -90,7 +93,7 @@ def test_a_pipeline_larger_than_the_socket_buffer_still_completes(pg_url: str) -
 
 def test_a_pipeline_on_a_connection_the_server_ended_fails_at_once(pg_url: str) -> None:
     # the socket answered at once says "hung up": psycopg must be told, not spun around
-    info = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    info = _libpq(pg_url)
     with psycopg.connect(info) as conn, psycopg.connect(info, autocommit=True) as other:
         conn.execute("CREATE TEMP TABLE t (n int)")
         conn.commit()
