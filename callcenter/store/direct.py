@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.base import Executable
 
-FEW = 4  # rows a statement runs one by one rather than in psycopg's pipeline (_run_many)
+FEW = 2  # rows a statement runs one by one rather than in psycopg's pipeline (_run_many)
 ONCE = "compiled_once"  # the execution option that marks a statement built once (statements.py)
 
 
@@ -150,9 +150,10 @@ class DirectConnection:
 
 def _run_many(cursor: Any, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
     """The rows' statements, in order; how many rows they touched. psycopg's executemany
-    runs a pipeline, whose setup costs more than a few round trips: up to ``FEW`` rows go
-    one by one (callgrind, 2 to 5 rows: 720 k / 946 k / 1.39 M instructions a batch one by
-    one, 838 k / 1.02 M / 1.36 M with executemany)."""
+    runs a pipeline: one round trip, one wake-up (``pgwait``), for a setup that costs more
+    instructions than two round trips. Up to ``FEW`` rows go one by one (callgrind, a batch
+    of 2 / 3 calls created: 695 k / 892 k instructions one by one, 766 k / 906 k with
+    executemany, which saves 1 / 2 wake-ups a statement; docs/benchmarks.md)."""
     if len(rows) > FEW:
         cursor.executemany(sql, rows)
         return int(cursor.rowcount)
