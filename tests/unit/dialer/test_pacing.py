@@ -113,6 +113,25 @@ def test_a_new_line_answers_once_however_its_answer_is_spread_over_the_slots() -
     assert two.calls == 2 and two.expected_abandons == pytest.approx(0.25**2, rel=1e-6)
 
 
+def test_a_line_in_flight_answers_once_too() -> None:
+    # one free agent, nobody to free, answers at 3, 9 or 15 s: a line 1 s old is served
+    # wherever it answers (the chain before 2026-12-06 promised 0.020 abandons); with a
+    # second line 12 s old (live later with 0.25 x 1/3 / (1 - 0.25 x 2/3) = 0.1), the
+    # second of two live answers finds nobody: 0.25 x 0.1 (it promised 0.043)
+    answers = Empirical.of([3.0, 9.0, 15.0])
+    one = pacing.predictive(
+        snap(free=1, lines=(1.0,), answer_times=answers), Targets(1.0, 1.0), Limits(max_new=0)
+    )
+    assert one.expected_live == pytest.approx(0.25)
+    assert one.expected_abandons == pytest.approx(0.0, abs=1e-9)
+    two = pacing.predictive(
+        snap(free=1, lines=(1.0, 12.0), answer_times=answers), Targets(1.0, 1.0), Limits(max_new=0)
+    )
+    assert pacing.live_later(0.25, answers, 12.0, 20.0) == pytest.approx(0.1)
+    assert two.expected_live == pytest.approx(0.35)
+    assert two.expected_abandons == pytest.approx(0.25 * 0.1, rel=1e-6)
+
+
 def test_predictive_places_ahead_of_busy_agents_about_to_free() -> None:
     busy = tuple(100.0 + 10 * i for i in range(20))  # 20 agents spread over their calls
     d = pacing.predictive(snap(free=3, busy=busy), TARGETS, LIMITS)
