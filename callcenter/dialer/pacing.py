@@ -27,18 +27,22 @@ it is abandoned), so a live answer can wait out its own slot and the next. Per s
 - the lines are followed through the slots, in groups: the new lines, and the lines in
   flight by their age in 10-second groups (``AGE_GROUP``): of a group's ``m`` lines still
   unanswered, a binomial count answers in the slot, with the group's chance of a first
-  answer there (a line answers once); the slot's freed agents are counted from their
-  chances (Poisson-binomial: independent events, each with its own chance);
+  answer there (a line answers once); the agents in wrap-up likewise, one group per
+  quarter second into it (an agent frees once); the agents freeing from a talk are counted
+  from their chances per slot (Poisson-binomial: independent events, each with its own
+  chance: one is about 7% likely to free within the ring window, so counting it twice costs
+  little);
   the agents freeing in the slot serve first the answers still waiting from the slot
   before (those left over have waited their 2 s: abandoned), then, with the agents already
   free, the slot's own answers; the answers left wait into the next slot, the agents left
   stay free.
 
-That chain gives E[abandons] for the model, exactly for the lines (up to the lines of one
-group taken at their pooled chance per slot); an agent is counted as a chance per slot
-independent of its other slots (as if it could free twice), which overstates the abandons
-(docs/dialer.md: by about a quarter, measured against the model's own assumptions); the
-day's budget (``spend``) scales that back. The
+That chain gives E[abandons] for the model, exactly for the lines and the agents in
+wrap-up (up to the lines of one group taken at their pooled chance per slot); an agent in
+a talk is counted as a chance per slot independent of its other slots (as if it could free
+twice), which overstates the abandons a little (docs/dialer.md: the chain within 1% of a
+Monte Carlo of the model's own assumptions); the day's budget (``spend``) corrects what the
+model leaves out. The
 decision is the largest ``n`` (new lines) with ``E[abandons] / E[live answers] <= target``
 (the US measure: abandoned / live answered), never fewer than progressive would place, and
 within the caps: lines in flight at most ``max_lines_per_agent`` x staffed agents, the
@@ -247,6 +251,7 @@ class _Slots:
     last slot may still be served in it."""
 
     lines: tuple[tuple[int, tuple[float, ...]], ...]
+    wrapping: tuple[tuple[int, tuple[float, ...]], ...]  # agents in wrap-up, likewise
     frees: tuple[tuple[float, ...], ...]
     new_line: tuple[float, ...]
     waiting: int
@@ -268,11 +273,13 @@ def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
         row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count + 1, wrap)
         for k, x in enumerate(row):
             frees[k].append(x)
+    wrapping: dict[float, list[tuple[float, ...]]] = {}
     for elapsed in snapshot.wrapping if wrap is not None else ():
-        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count + 1, None)):
-            frees[k].append(x)
+        row = _free_row(wrap, _grid(elapsed), slot, count + 1, None)
+        wrapping.setdefault(_grid(elapsed), []).append(row)
     return _Slots(
         lines=tuple((len(rows), _hazards(rows)) for rows in groups.values()),
+        wrapping=tuple((len(rows), _hazards(rows)) for rows in wrapping.values()),
         frees=tuple(_count(f) for f in frees),
         new_line=_answer_row(p, answer, 0.0, ring, slot),
         waiting=snapshot.waiting_answered,
@@ -299,18 +306,22 @@ def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
     answers; what is left waits into the next slot. Free agents above ``top`` are counted as
     ``top`` (which only overstates abandons)."""
     top = max(free + 2, 8)
-    groups = (*slots.lines, (new, _hazards([slots.new_line])))
+    lines = (*slots.lines, (new, _hazards([slots.new_line])))
     start = min(free, top) if free else -slots.waiting
-    states: dict[_State, float] = {(start, tuple(m for m, _ in groups)): 1.0}
+    counts = tuple(m for m, _ in (*lines, *slots.wrapping))
+    states: dict[_State, float] = {(start, counts): 1.0}
     abandons = 0.0
     for k, freed in enumerate(slots.frees):
+        for g, (_, hazards) in enumerate(slots.wrapping, len(lines)):
+            if k < len(hazards):
+                states = _follow(states, g, hazards[k], k + 1 == len(hazards), 1)
         states, lost = _serve_waiting(states, freed, top)
         abandons += lost
         if k == len(slots.frees) - 1:
             break
-        for g, (_, hazards) in enumerate(groups):
+        for g, (_, hazards) in enumerate(lines):
             if k < len(hazards):
-                states = _answer(states, g, hazards[k], k + 1 == len(hazards))
+                states = _follow(states, g, hazards[k], k + 1 == len(hazards), -1)
     # answers of the last slot that no agent reached
     return abandons - sum(s * ps for (s, _), ps in states.items() if s < 0)
 
@@ -336,21 +347,30 @@ def _serve_waiting(
     return ready, abandons
 
 
-def _answer(
-    ready: dict[_State, float], group: int, hazard: float, last: bool
+def _follow(
+    ready: dict[_State, float], group: int, hazard: float, last: bool, sign: int
 ) -> dict[_State, float]:
-    """A slot's live answers of one group of lines: of its ``m`` lines not answered yet, a
-    binomial count with ``hazard``; after its ``last`` slot the group's lines have rung out
+    """A slot's live answers of one group of lines (``sign`` -1: each takes an agent), or its
+    agents freeing from one group in wrap-up (+1): of the group's ``m`` not answered (not
+    freed) yet, a binomial count with ``hazard``; after its ``last`` slot the group is done
     (its count is dropped, so that states differing only by it merge)."""
     states: dict[_State, float] = {}
-    for (left, counts), pl in ready.items():
+    for state, pl in ready.items():
+        left, counts = state
         m = counts[group]
+        if m == 0:
+            states[state] = states.get(state, 0.0) + pl
+            continue
         for j, pn in enumerate(_binomial(m, hazard)):
             pk = pl * pn
-            if pk >= _TINY:
+            if pk < _TINY:
+                continue
+            if j or last:
                 rest = 0 if last else m - j
-                key = (left - j, (*counts[:group], rest, *counts[group + 1 :]))
-                states[key] = states.get(key, 0.0) + pk
+                key = (left + sign * j, (*counts[:group], rest, *counts[group + 1 :]))
+            else:
+                key = state
+            states[key] = states.get(key, 0.0) + pk
     return states
 
 
@@ -365,6 +385,8 @@ def _hazards(rows: list[tuple[float, ...]]) -> tuple[float, ...]:
         ringing = sum(unanswered)
         out.append(min(1.0, sum(chances) / ringing) if ringing > 1e-12 else 0.0)
         unanswered = [u - c for u, c in zip(unanswered, chances, strict=True)]
+    while out and out[-1] <= 0:
+        out.pop()  # nothing more can happen: the group is done
     return tuple(out)
 
 

@@ -1,14 +1,14 @@
 """The pacing chain against a Monte Carlo of its own assumptions (``bench_dialer.py
 --chain-check``, docs/dialer.md "What the chain still gets wrong, measured").
 
-The decisions of a 30-minute shift (ours, the first size, seed and target asked), every
+The decisions of a 1-hour shift (ours, the first size, seed and target asked), every
 tenth from the 10th minute, 30 of them: for each, the chain's E[abandons] at the number of
 new lines decided, against draws of the same model where each line answers live at most
 once (in the slot its chances give) and each agent frees once, served by the chain's rules
 (an answer waits out its slot and the next, the agents freeing serve the oldest answers
-first). A second column draws each agent's freeing per slot independently, as the chain
-counts them: what is left between the chain and that column is the chain's own error about
-the lines, between the two columns the error of counting the agents per slot.
+first). A second column draws each agent's freeing per slot independently, as the chain did
+until it followed the agents in wrap-up (it still counts the agents in a talk so): between
+the two columns, the error of counting the agents per slot.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class _Recording(ModelPacer):
 def check(agents: int, seed: int, target: float, draws: int = 3000) -> None:
     targets = Targets(target, 0.03)
     pacer = _Recording(targets)
-    Shift(agents, 0.5, Traffic(), seed).run(pacer)
+    Shift(agents, 1.0, Traffic(), seed).run(pacer)
     rng = random.Random(seed)
     chain = exact = per_slot = 0.0
     for snapshot, n in pacer.seen:

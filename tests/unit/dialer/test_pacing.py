@@ -132,6 +132,23 @@ def test_a_line_in_flight_answers_once_too() -> None:
     assert two.expected_abandons == pytest.approx(0.25 * 0.1, rel=1e-6)
 
 
+def test_an_agent_in_wrap_up_frees_once() -> None:
+    # nobody free, one agent 0.5 s into a wrap-up of 3.5, 9.5 or 15.5 s (a third each): free
+    # within 15 s whatever it lasts; a live answer at 19 s always finds it. The chain that
+    # counted each slot's chance of freeing independently left the agent not free by then
+    # with (2/3)^3 (0.074 abandons promised for one line); of two lines, the second live
+    # answer finds nobody: p^2
+    s = snap(
+        wrapping=(0.5,),
+        wrap_times=Empirical.of([3.5, 9.5, 15.5]),
+        answer_times=Empirical.of([19.0]),
+    )
+    one = pacing.predictive(s, Targets(1.0, 1.0), Limits(max_new=1))
+    assert one.calls == 1 and one.expected_abandons == pytest.approx(0.0, abs=1e-9)
+    two = pacing.predictive(s, Targets(1.0, 1.0), Limits(max_new=2))
+    assert two.calls == 2 and two.expected_abandons == pytest.approx(0.25**2, rel=1e-6)
+
+
 def test_predictive_places_ahead_of_busy_agents_about_to_free() -> None:
     busy = tuple(100.0 + 10 * i for i in range(20))  # 20 agents spread over their calls
     d = pacing.predictive(snap(free=3, busy=busy), TARGETS, LIMITS)
