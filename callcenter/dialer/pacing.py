@@ -24,25 +24,19 @@ it is abandoned), so a live answer can wait out its own slot and the next. Per s
   ``P(W <= w + t | W > w)`` and one ``e`` seconds into a talk with
   ``P(T + W <= e + t | T > e)`` (the wrap-up ``W`` taken at its quantiles): a wrap-up is
   short and regular, so an agent who just hung up is the surest agent to come;
-- the lines are followed through the slots, in groups: the new lines, and the lines in
-  flight by their age in 10-second groups (``AGE_GROUP``): of a group's ``m`` lines still
-  unanswered, a binomial count answers in the slot, with the group's chance of a first
-  answer there (a line answers once); the agents in wrap-up likewise, one group per
-  quarter second into it (an agent frees once); the agents freeing from a talk are counted
-  from their chances per slot (Poisson-binomial: independent events, each with its own
-  chance: one is about 7% likely to free within the ring window, so counting it twice costs
-  little);
+- the slot's live answers of the lines in flight and its freed agents are counted from
+  those chances (Poisson-binomial: independent events, each with its own chance); the new
+  lines are followed through the slots (of ``m`` still unanswered, a binomial count answers
+  with the chance of a new line's first answer in that slot: a line answers once);
   the agents freeing in the slot serve first the answers still waiting from the slot
   before (those left over have waited their 2 s: abandoned), then, with the agents already
   free, the slot's own answers; the answers left wait into the next slot, the agents left
   stay free.
 
-That chain gives E[abandons] for the model, exactly for the lines and the agents in
-wrap-up (up to the lines of one group taken at their pooled chance per slot); an agent in
-a talk is counted as a chance per slot independent of its other slots (as if it could free
-twice), which overstates the abandons a little (docs/dialer.md: the chain within 1% of a
-Monte Carlo of the model's own assumptions); the day's budget (``spend``) corrects what the
-model leaves out. The
+That chain gives E[abandons] for the model, exactly for the new lines; a line in flight or
+an agent is counted as a chance per slot independent of its other slots (as if it could
+answer or free twice), which overstates the abandons (docs/dialer.md: about twice, measured
+against the model's own assumptions); the day's budget (``spend``) scales that back. The
 decision is the largest ``n`` (new lines) with ``E[abandons] / E[live answers] <= target``
 (the US measure: abandoned / live answered), never fewer than progressive would place, and
 within the caps: lines in flight at most ``max_lines_per_agent`` x staffed agents, the
@@ -244,14 +238,12 @@ def _count(chances: list[float]) -> tuple[float, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Slots:
-    """The horizon cut in half-safe-harbor slots: the lines in flight in groups of close ages
-    (how many, and per slot their chance of a live answer there given none before),
-    per slot the distribution of the agents freeing, and one new line's chance of a live
-    answer per slot. ``frees`` has one slot more than the ring window: the answers of its
-    last slot may still be served in it."""
+    """The horizon cut in half-safe-harbor slots: per slot, the distribution of the live
+    answers of the lines in flight and of the agents freeing, and one new line's chance of a
+    live answer. ``frees`` has one slot more than ``answers``: the answers of the last slot
+    may still be served in it."""
 
-    lines: tuple[tuple[int, tuple[float, ...]], ...]
-    wrapping: tuple[tuple[int, tuple[float, ...]], ...]  # agents in wrap-up, likewise
+    answers: tuple[tuple[float, ...], ...]
     frees: tuple[tuple[float, ...], ...]
     new_line: tuple[float, ...]
     waiting: int
@@ -262,66 +254,54 @@ def _slots(snapshot: Snapshot, targets: Targets) -> _Slots:
     slot, p = targets.safe_harbor / 2, snapshot.answer_rate
     ring, answer = snapshot.ring_window, snapshot.answer_times
     count = math.ceil(ring / slot - 1e-9)
-    groups: dict[int, list[tuple[float, ...]]] = {}
-    for age in snapshot.line_ages:
-        row = _answer_row(p, answer, _grid(age), ring, slot)
-        if sum(row) > 0:
-            groups.setdefault(int(age // AGE_GROUP), []).append(row)
+    answers: list[list[float]] = [[] for _ in range(count)]
     frees: list[list[float]] = [[] for _ in range(count + 1)]
+    for age in snapshot.line_ages:
+        for k, x in enumerate(_answer_row(p, answer, _grid(age), ring, slot)):
+            answers[k].append(x)
     wrap = snapshot.wrap_times
     for elapsed in snapshot.busy_elapsed:
         row = _free_row(snapshot.handle_times, _grid(elapsed), slot, count + 1, wrap)
         for k, x in enumerate(row):
             frees[k].append(x)
-    wrapping: dict[float, list[tuple[float, ...]]] = {}
     for elapsed in snapshot.wrapping if wrap is not None else ():
-        row = _free_row(wrap, _grid(elapsed), slot, count + 1, None)
-        wrapping.setdefault(_grid(elapsed), []).append(row)
+        for k, x in enumerate(_free_row(wrap, _grid(elapsed), slot, count + 1, None)):
+            frees[k].append(x)
     return _Slots(
-        lines=tuple((len(rows), _hazards(rows)) for rows in groups.values()),
-        wrapping=tuple((len(rows), _hazards(rows)) for rows in wrapping.values()),
+        answers=tuple(_count(a) for a in answers),
         frees=tuple(_count(f) for f in frees),
         new_line=_answer_row(p, answer, 0.0, ring, slot),
         waiting=snapshot.waiting_answered,
-        expected=sum(sum(map(sum, rows)) for rows in groups.values()) + snapshot.waiting_answered,
+        expected=sum(map(sum, answers)) + snapshot.waiting_answered,
     )
 
 
-AGE_GROUP = 10.0  # s: lines in flight this close in age are followed as one group
-_TINY = 1e-7  # states less likely than this are dropped (they only lose abandons)
-# (agents free > 0 or answers waiting < 0, per group of lines: how many have not answered)
-_State = tuple[int, tuple[int, ...]]
+_TINY = 1e-10  # states less likely than this are dropped (they only lose abandons)
+_State = tuple[int, int]  # (agents free > 0 or answers waiting < 0, new lines not answered)
 
 
 def _expected_abandons(slots: _Slots, free: int, new: int) -> float:
     """E[live answers finding no agent within the safe harbor], over half-harbor slots.
 
     The state between slots: ``s > 0`` agents free, ``s < 0`` answers of the slot just
-    ended still waiting (there cannot be both: a free agent takes a waiting call), and per
-    group of lines (the lines in flight of one ``AGE_GROUP``, the ``new`` lines) how many
-    have not answered yet: a line answers once, so of ``m`` lines of a group still ringing,
-    a slot's live answers are binomial with the group's chance there given no answer before.
-    In a slot, the agents freeing serve first the answers still waiting from the slot before
-    (the last slot of their harbor: those left over are abandoned), then the slot's own
-    answers; what is left waits into the next slot. Free agents above ``top`` are counted as
-    ``top`` (which only overstates abandons)."""
+    ended still waiting (there cannot be both: a free agent takes a waiting call), and how
+    many of the ``new`` lines have not answered yet (a line answers once: of ``m`` new lines
+    still ringing, a slot's live answers are binomial with the new line's chance in that
+    slot given no answer before). In a slot, the agents freeing serve first the answers
+    still waiting from the slot before (the last slot of their harbor: those left over are
+    abandoned), then the slot's own answers; what is left waits into the next slot. Free
+    agents above ``top`` are counted as ``top`` (which only overstates abandons)."""
     top = max(free + 2, 8)
-    lines = (*slots.lines, (new, _hazards([slots.new_line])))
-    start = min(free, top) if free else -slots.waiting
-    counts = tuple(m for m, _ in (*lines, *slots.wrapping))
-    states: dict[_State, float] = {(start, counts): 1.0}
+    states: dict[_State, float] = {(min(free, top) if free else -slots.waiting, new): 1.0}
+    hazards = _hazards(slots.new_line)
     abandons = 0.0
     for k, freed in enumerate(slots.frees):
-        for g, (_, hazards) in enumerate(slots.wrapping, len(lines)):
-            if k < len(hazards):
-                states = _follow(states, g, hazards[k], k + 1 == len(hazards), 1)
         states, lost = _serve_waiting(states, freed, top)
         abandons += lost
-        if k == len(slots.frees) - 1:
+        if k == len(slots.answers):
             break
-        for g, (_, hazards) in enumerate(lines):
-            if k < len(hazards):
-                states = _follow(states, g, hazards[k], k + 1 == len(hazards), -1)
+        hazard = hazards[k] if k < len(hazards) else 0.0
+        states = _answer(states, slots.answers[k], hazard)
     # answers of the last slot that no agent reached
     return abandons - sum(s * ps for (s, _), ps in states.items() if s < 0)
 
@@ -347,46 +327,33 @@ def _serve_waiting(
     return ready, abandons
 
 
-def _follow(
-    ready: dict[_State, float], group: int, hazard: float, last: bool, sign: int
+def _answer(
+    ready: dict[_State, float], answers: tuple[float, ...], hazard: float
 ) -> dict[_State, float]:
-    """A slot's live answers of one group of lines (``sign`` -1: each takes an agent), or its
-    agents freeing from one group in wrap-up (+1): of the group's ``m`` not answered (not
-    freed) yet, a binomial count with ``hazard``; after its ``last`` slot the group is done
-    (its count is dropped, so that states differing only by it merge)."""
+    """A slot's live answers: the lines in flight (``answers``, their count) and, of the
+    ``m`` new lines not answered yet, a binomial count with ``hazard``."""
     states: dict[_State, float] = {}
-    for state, pl in ready.items():
-        left, counts = state
-        m = counts[group]
-        if m == 0:
-            states[state] = states.get(state, 0.0) + pl
-            continue
-        for j, pn in enumerate(_binomial(m, hazard)):
-            pk = pl * pn
-            if pk < _TINY:
+    for (left, m), pl in ready.items():
+        fresh = _binomial(m, hazard)
+        for i, pi in enumerate(answers):
+            pli = pl * pi
+            if pli < _TINY:
                 continue
-            if j or last:
-                rest = 0 if last else m - j
-                key = (left + sign * j, (*counts[:group], rest, *counts[group + 1 :]))
-            else:
-                key = state
-            states[key] = states.get(key, 0.0) + pk
+            for j, pn in enumerate(fresh):
+                pk = pli * pn
+                if pk >= _TINY:
+                    key = (left - i - j, m - j)
+                    states[key] = states.get(key, 0.0) + pk
     return states
 
 
-def _hazards(rows: list[tuple[float, ...]]) -> tuple[float, ...]:
-    """Per slot, the chance of a live answer of one of these lines (of close ages) given none
-    before: the answers they are expected to give there over the lines expected to be
-    still ringing (``rows``: per line, its chance of one in each slot from now; exact when
-    the lines are of one age)."""
-    out, unanswered = [], [1.0] * len(rows)
-    for k in range(max(map(len, rows))):
-        chances = [row[k] if k < len(row) else 0.0 for row in rows]
-        ringing = sum(unanswered)
-        out.append(min(1.0, sum(chances) / ringing) if ringing > 1e-12 else 0.0)
-        unanswered = [u - c for u, c in zip(unanswered, chances, strict=True)]
-    while out and out[-1] <= 0:
-        out.pop()  # nothing more can happen: the group is done
+def _hazards(row: tuple[float, ...]) -> tuple[float, ...]:
+    """Per slot, a line's chance of a live answer in it given none before (``row``: its
+    chance of one in each slot, from now)."""
+    out, unanswered = [], 1.0
+    for chance in row:
+        out.append(min(1.0, chance / unanswered) if unanswered > 1e-12 else 0.0)
+        unanswered -= chance
     return tuple(out)
 
 

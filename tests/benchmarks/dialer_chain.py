@@ -6,9 +6,10 @@ tenth from the 10th minute, 30 of them: for each, the chain's E[abandons] at the
 new lines decided, against draws of the same model where each line answers live at most
 once (in the slot its chances give) and each agent frees once, served by the chain's rules
 (an answer waits out its slot and the next, the agents freeing serve the oldest answers
-first). A second column draws each agent's freeing per slot independently, as the chain did
-until it followed the agents in wrap-up (it still counts the agents in a talk so): between
-the two columns, the error of counting the agents per slot.
+first). A second column draws each agent's freeing per slot independently, as the chain
+counts them: between the two columns, the error of counting the agents per slot (the chain
+also counts the lines in flight per slot: docs/dialer.md has the chain that followed both,
+tried and dropped).
 """
 
 from __future__ import annotations

@@ -113,42 +113,6 @@ def test_a_new_line_answers_once_however_its_answer_is_spread_over_the_slots() -
     assert two.calls == 2 and two.expected_abandons == pytest.approx(0.25**2, rel=1e-6)
 
 
-def test_a_line_in_flight_answers_once_too() -> None:
-    # one free agent, nobody to free, answers at 3, 9 or 15 s: a line 1 s old is served
-    # wherever it answers (the chain before 2026-12-06 promised 0.020 abandons); with a
-    # second line 12 s old (live later with 0.25 x 1/3 / (1 - 0.25 x 2/3) = 0.1), the
-    # second of two live answers finds nobody: 0.25 x 0.1 (it promised 0.043)
-    answers = Empirical.of([3.0, 9.0, 15.0])
-    one = pacing.predictive(
-        snap(free=1, lines=(1.0,), answer_times=answers), Targets(1.0, 1.0), Limits(max_new=0)
-    )
-    assert one.expected_live == pytest.approx(0.25)
-    assert one.expected_abandons == pytest.approx(0.0, abs=1e-9)
-    two = pacing.predictive(
-        snap(free=1, lines=(1.0, 12.0), answer_times=answers), Targets(1.0, 1.0), Limits(max_new=0)
-    )
-    assert pacing.live_later(0.25, answers, 12.0, 20.0) == pytest.approx(0.1)
-    assert two.expected_live == pytest.approx(0.35)
-    assert two.expected_abandons == pytest.approx(0.25 * 0.1, rel=1e-6)
-
-
-def test_an_agent_in_wrap_up_frees_once() -> None:
-    # nobody free, one agent 0.5 s into a wrap-up of 3.5, 9.5 or 15.5 s (a third each): free
-    # within 15 s whatever it lasts; a live answer at 19 s always finds it. The chain that
-    # counted each slot's chance of freeing independently left the agent not free by then
-    # with (2/3)^3 (0.074 abandons promised for one line); of two lines, the second live
-    # answer finds nobody: p^2
-    s = snap(
-        wrapping=(0.5,),
-        wrap_times=Empirical.of([3.5, 9.5, 15.5]),
-        answer_times=Empirical.of([19.0]),
-    )
-    one = pacing.predictive(s, Targets(1.0, 1.0), Limits(max_new=1))
-    assert one.calls == 1 and one.expected_abandons == pytest.approx(0.0, abs=1e-9)
-    two = pacing.predictive(s, Targets(1.0, 1.0), Limits(max_new=2))
-    assert two.calls == 2 and two.expected_abandons == pytest.approx(0.25**2, rel=1e-6)
-
-
 def test_predictive_places_ahead_of_busy_agents_about_to_free() -> None:
     busy = tuple(100.0 + 10 * i for i in range(20))  # 20 agents spread over their calls
     d = pacing.predictive(snap(free=3, busy=busy), TARGETS, LIMITS)

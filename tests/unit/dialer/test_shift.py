@@ -129,16 +129,16 @@ def test_the_bench_can_show_a_machine_answered_before_its_detection_ends() -> No
 
 
 def test_the_shedding_variant_hangs_up_old_lines_only_when_that_serves_more() -> None:
-    # two free agents, ten on long calls, half the dials live; a line rang 15 s, one 12 s:
-    # the old one is hung up, which lets one more new line go out (the young one may not be)
+    # two free agents, ten on long calls, half the dials live; a line rang 15 s, one 5 s:
+    # the old one is hung up, which lets a new line go out (the young one may not be)
     snapshot = Snapshot(
-        free_agents=2, busy_elapsed=(60.0,) * 10, line_ages=(15.0, 12.0), answer_rate=0.5,
+        free_agents=2, busy_elapsed=(60.0,) * 10, line_ages=(15.0, 5.0), answer_rate=0.5,
         handle_times=LogNormal.from_mean(180.0, 0.7), answer_times=LogNormal.from_mean(9.0, 0.5),
     )  # fmt: skip
     pacer = SheddingPacer(Targets(0.025, 0.03))
     view = _view(0, free=2, talking=10, lines=2)
-    assert pacing.predictive(snapshot, pacer.targets, pacer.limits).calls == 1
-    assert pacer.predictive(view, snapshot).calls == 2 and pacer.shed == (0,)
+    assert pacing.predictive(snapshot, pacer.targets, pacer.limits).calls == 0
+    assert pacer.predictive(view, snapshot).calls == 1 and pacer.shed == (0,)
     # a quarter of the dials live and one old line: worth more than it costs, kept
     quarter = dataclasses.replace(snapshot, line_ages=(15.0,), answer_rate=0.25)
     kept = pacing.predictive(quarter, pacer.targets, pacer.limits).calls
