@@ -13,6 +13,7 @@ from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.repos import TrunkGroupRepository, TrunkRepository
+from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.trunks.groups import Strategy, TrunkGroup, check_group
 
 GROUP = ChangeKind.TRUNK_GROUP
@@ -63,6 +64,14 @@ def remove(db: Database, who: Actor, name: str) -> None:
     with db.session_scope() as session:
         repo = TrunkGroupRepository(session)
         repo.get(name)
+        dialling = CampaignRepository(session).running_with(group=name)
+        if dialling:
+            raise DomainError(
+                f"trunk group {name!r} carries the calls of running campaign(s) "
+                f"{', '.join(dialling)} (their outbound route names it): "
+                "give them another route or stop them first",
+                code="trunk_group_in_use",
+            )
         routes = repo.routes_naming(name)
         if routes:
             raise DomainError(

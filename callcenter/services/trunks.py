@@ -18,6 +18,7 @@ from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.repos import TrunkGroupRepository, TrunkRepository
+from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.store.repos.trunks import TrunkStateRecord
 from callcenter.trunks.checks import InvalidTrunk, check, check_name
 from callcenter.trunks.spec import TrunkSpec
@@ -95,6 +96,13 @@ def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> T
 def remove(db: Database, who: Actor, name: str) -> None:
     """Delete trunk ``name``; the engines ``killgw`` its gateway at once."""
     with db.session_scope() as session:
+        dialling = CampaignRepository(session).running_with(trunk=name)
+        if dialling:  # its calls would fail over to nothing, or fail, silently
+            raise DomainError(
+                f"trunk {name!r} carries the calls of running campaign(s) "
+                f"{', '.join(dialling)}: give them other trunks or stop them first",
+                code="trunk_in_use",
+            )
         groups = TrunkGroupRepository(session).with_member(name)
         if groups:
             raise DomainError(

@@ -14,7 +14,7 @@ from callcenter.dialer.store import retry_rules
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.errors import AlreadyExists, NotFound
 from callcenter.store.base import utcnow
-from callcenter.store.models import Campaign, CampaignDisposition
+from callcenter.store.models import Campaign, CampaignDisposition, OutboundRoute
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,18 +130,47 @@ class CampaignRepository:
         self.session.flush()
         return _record(row)
 
-    def running_with(self, *, queue: str | None = None, agent: str | None = None) -> list[str]:
-        """The running campaigns whose calls ``queue``'s agents, or ``agent``, take."""
+    def running_with(
+        self,
+        *,
+        queue: str | None = None,
+        agent: str | None = None,
+        trunk: str | None = None,
+        group: str | None = None,
+        route: str | None = None,
+    ) -> list[str]:
+        """The running campaigns whose calls ``queue``'s agents, or ``agent``, take; or
+        that dial through ``trunk`` (one of its trunks, or its outbound route's), trunk
+        ``group`` (its outbound route's) or outbound ``route``. A campaign with neither
+        trunks nor a route of its own dials through whichever route takes each number: it
+        names none of them."""
         rows = self.session.execute(
-            select(Campaign.name, Campaign.queue, Campaign.agents)
+            select(
+                Campaign.name, Campaign.queue, Campaign.agents, Campaign.trunks,
+                Campaign.outbound_route,
+            )
             .where(Campaign.state == CampaignState.RUNNING)
             .order_by(Campaign.name)
-        )
+        )  # fmt: skip
+        routes = {r.name: r for r in self.session.scalars(select(OutboundRoute))}
+
+        def uses(its_route: str | None, trunks: list[Any]) -> bool:
+            found = routes.get(its_route) if its_route is not None else None
+            through = list(trunks or [])
+            if found is not None:
+                through += [found.gateway, *filter(None, found.failover_gateways.split(","))]
+            return (
+                (trunk is not None and trunk in through)
+                or (group is not None and found is not None and found.trunk_group == group)
+                or (route is not None and its_route == route)
+            )
+
         return [
             name
-            for name, its_queue, agents in rows
+            for name, its_queue, agents, trunks, its_route in rows
             if (queue is not None and its_queue == queue)
             or (agent is not None and agent in (agents or []))
+            or uses(its_route, trunks)
         ]
 
     def set_state(self, name: str, state: CampaignState) -> CampaignRecord:

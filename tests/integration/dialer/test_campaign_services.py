@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,11 +20,12 @@ from callcenter.dialer.vocabulary import (
     LeadState,
 )
 from callcenter.errors import AlreadyExists, DomainError, NotFound
-from callcenter.services import agents, campaigns, dnc, queues
+from callcenter.services import agents, campaigns, dnc, queues, routes, trunk_groups, trunks
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
 from callcenter.store.models import AuditEntry, DialerAuditEntry, EngineChange, EventRow, Lead
 from callcenter.store.repos.campaigns import CampaignRepository
+from callcenter.trunks.spec import TrunkSpec
 from tests.integration.dialer.conftest import WHO
 
 
@@ -229,6 +231,53 @@ def test_a_queue_or_agent_a_running_campaign_dials_for_is_not_removed(
     campaigns.pause(db, WHO, "direct")  # start checks them again
     queues.remove(db, WHO, "outbound")
     agents.remove(db, WHO, "1001")
+
+
+def test_a_trunk_group_or_route_a_running_campaign_dials_through_is_not_removed(
+    db: Database, campaign: str
+) -> None:
+    # `trunk remove`, `trunk group remove` and `outbound remove` were not refused for a
+    # running campaign's trunk, group or route: it ran on, each call failing (no route,
+    # no gateway) and counted as the lead's failure, and nothing said why
+    for name in ("carrier-a", "carrier-b", "carrier-c", "carrier-d"):
+        trunks.add(db, WHO, TrunkSpec(name, "sip.example.net"))
+    trunk_groups.add(db, WHO, "pool", ["carrier-d"])
+    routes.add_outbound(db, WHO, "us", pattern=r"\+1\d{10}", gateway="carrier-b",
+                        failover=["carrier-c"])  # fmt: skip
+    routes.add_outbound(db, WHO, "pooled", pattern=r"\+44\d+", group="pool")
+    for name, how in [
+        ("own", {"trunks": ("carrier-a",)}),
+        ("routed", {"outbound_route": "us"}),
+        ("uk", {"outbound_route": "pooled"}),
+    ]:
+        spec = CampaignSpec(name=name, queue="outbound", caller_id="+12125550199")
+        campaigns.create(db, WHO, replace(spec, **how))
+        campaigns.start(db, WHO, name)
+    running = "running campaign\\(s\\)"
+    refused = [
+        (trunks.remove, "carrier-a", f"trunk 'carrier-a' .* {running} own:", "trunk_in_use"),
+        (trunks.remove, "carrier-b", f"{running} routed:", "trunk_in_use"),
+        (trunks.remove, "carrier-c", f"{running} routed:", "trunk_in_use"),
+        (trunk_groups.remove, "pool", f"trunk group 'pool' .* {running} uk ", "trunk_group_in_use"),
+        (routes.remove_outbound, "us", f"route 'us' .* {running} routed:", "outbound_route_in_use"),
+        (routes.remove_outbound, "pooled", f"{running} uk:", "outbound_route_in_use"),
+    ]
+    for remove, name, message, code in refused:
+        with pytest.raises(DomainError, match=message) as info:
+            remove(db, WHO, name)
+        assert info.value.code == code
+    assert [t.name for t in trunks.list_trunks(db)] == [
+        "carrier-a", "carrier-b", "carrier-c", "carrier-d"
+    ]  # fmt: skip
+    assert [r.name for r in routes.list_outbound(db)] == ["pooled", "us"]
+    campaigns.stop(db, WHO, "own")
+    campaigns.pause(db, WHO, "routed")  # start checks them again
+    campaigns.stop(db, WHO, "uk")
+    trunks.remove(db, WHO, "carrier-a")
+    routes.remove_outbound(db, WHO, "us")
+    trunks.remove(db, WHO, "carrier-b")
+    routes.remove_outbound(db, WHO, "pooled")
+    trunk_groups.remove(db, WHO, "pool")
 
 
 def test_a_callback_is_kept_only_for_an_agent_that_exists(db: Database, campaign: str) -> None:
