@@ -75,6 +75,27 @@ _NOT_DIGIT = re.compile(r"[^0-9]")
 PREMIUM = "a premium-rate number: not a lead (a call to it is billed to the caller)"
 
 
+def refused(kind: int) -> str | None:
+    """Why a valid number of type ``kind`` (``phonenumbers.number_type``) is no lead, or
+    None: the one rule a file's numbers are imported by (``NumberReader.read``) and a
+    stored lead is dialled by (``refusal``)."""
+    if kind == PhoneNumberType.PREMIUM_RATE:  # a hostile file's way to bill the caller
+        return PREMIUM
+    return None
+
+
+@lru_cache(maxsize=4096)
+def refusal(e164: str) -> str | None:
+    """``refused`` for a stored lead's number (E.164): a lead stored before the rule was,
+    or under older ``phonenumbers`` data, is not dialled either (``store.claim_due``). A
+    number its data no longer reads is not refused here: the call says what it is."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return refused(phonenumbers.number_type(parsed))
+
+
 class NumberReader:
     """``normalize_with_zones`` for the many numbers of one file, in one region: a number
     written the same way twice is parsed once; the zones are looked up once per prefix of
@@ -110,9 +131,10 @@ class NumberReader:
             self._numbers[text] = str(exc)
             raise
         e164 = _format(parsed)
-        if kind == PhoneNumberType.PREMIUM_RATE:  # a hostile file's way to bill the caller
-            self._numbers[text] = PREMIUM
-            raise BadNumber(PREMIUM)
+        why = refused(kind)
+        if why is not None:
+            self._numbers[text] = why
+            raise BadNumber(why)
         if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0):
             key = e164[: 1 + ZONE_PREFIX] if ZONE_PREFIX else e164
         else:

@@ -143,7 +143,8 @@ def claim_due(
     first, then by priority (highest first), then the longest due. A callback kept for an
     agent (``kept_for``) is claimed only when that agent is among the ``free`` ones (None:
     any agent is), one per agent. Leads due but on a
-    do-not-call list are closed; those within the hold after an abandoned call to their
+    do-not-call list, or whose number is no lead's (``leads.refusal``: premium rate), are
+    closed; those within the hold after an abandoned call to their
     number, or outside their calling window, move to when they may be called; each an
     audit row. On PostgreSQL each row read is locked (``SKIP LOCKED``) until the caller's
     transaction ends: two dialers never claim one lead, and a read asks only for as many
@@ -218,6 +219,20 @@ def _dialable(
     abandoned_at: datetime | None,
     at: datetime,
 ) -> bool:
+    why = leads.refusal(lead.phone)
+    if why is not None:  # stored before the importer refused such numbers
+        lead.state = LeadState.DONE
+        lead.last_outcome = "refused"
+        audit(
+            session,
+            rules.name,
+            AuditKind.NUMBER_REFUSED,
+            at,
+            phone=lead.phone,
+            lead_id=lead.id,
+            details={"reason": why},
+        )
+        return False
     if on_dnc:
         lead.state = LeadState.DONE
         lead.last_outcome = "dnc"

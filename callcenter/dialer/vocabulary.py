@@ -37,6 +37,7 @@ class AuditKind(StrEnum):
     ABANDON = "abandon"  # a live answer given no agent within the safe harbor
     MESSAGE_PLAYED = "message_played"  # the safe-harbor message, within 2 s of the answer
     DNC_HIT = "dnc_hit"  # a due lead found on a do-not-call list: not dialled
+    NUMBER_REFUSED = "number_refused"  # a due lead whose number is no lead's (premium rate)
     WINDOW_BLOCK = "window_block"  # a due lead outside its calling window: deferred
     HOLD_BLOCK = "hold_block"  # a due lead within 72 h of an abandoned call to it: deferred
     FALLBACK = "fallback"  # predictive fell back to progressive at the hard limit

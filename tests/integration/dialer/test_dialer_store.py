@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.dialer import store
+from callcenter.dialer import leads, store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import AuditKind, CampaignMode, LeadState
 from callcenter.store.database import Database
@@ -101,6 +102,33 @@ def test_dnc_window_and_hold_block_with_audit_rows(db: Database) -> None:
         store.add_dnc(session, "+12125550013", "autumn")
         assert store.dnc_lists(session, "+12125550013", "spring") == []
         assert store.dnc_lists(session, "+12125550013") == ["autumn"]
+
+
+def test_a_premium_rate_lead_stored_before_the_rule_is_closed_not_dialled(db: Database) -> None:
+    # the importer rejects premium-rate numbers (a hostile file's way to bill the caller),
+    # but leads stored before it did (or under older phonenumbers data) were still dialled
+    premium = "+19002345678"  # US 900: premium rate
+    with pytest.raises(leads.BadNumber) as rejected:
+        leads.NumberReader("US").read(premium)
+    assert str(rejected.value) == leads.PREMIUM  # the importer's rule and the dialer's: one
+    with db.session_scope() as session:
+        c = _campaign(session)
+        billed = _lead(session, c, premium)
+        uk = _lead(session, c, "+449098790000", zone="Europe/London")  # UK 09: premium too
+        ok = _lead(session, c, "+12125550013")
+        got = store.claim_due(session, "spring", NOON_NY, 10)
+        assert [g.id for g in got] == [ok.id]
+        for lead in (billed, uk):
+            session.refresh(lead)
+            assert (lead.state, lead.last_outcome) == (LeadState.DONE, "refused")
+        rows = session.scalars(
+            select(DialerAuditEntry).where(DialerAuditEntry.kind == AuditKind.NUMBER_REFUSED)
+        ).all()
+        assert sorted((r.phone, r.lead_id) for r in rows) == sorted(
+            [(premium, billed.id), ("+449098790000", uk.id)]
+        )
+        assert {r.details["reason"] for r in rows} == {leads.PREMIUM}
+        assert store.claim_due(session, "spring", NOON_NY, 10) == []  # closed: not again
 
 
 def test_attempt_retries_by_outcome_until_max_attempts(db: Database) -> None:
