@@ -209,7 +209,7 @@ class App:
         self.dialer = Dialer(
             self.database, self.dispatcher, self.outbound, dial_node,
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
-            router=self.router,
+            router=self.router, cdrs=self.writer.write_cdr,
         )  # fmt: skip
         self.events.subscribe(self.dialer.on_event)  # an agent free: its line placed at once
         self.dialer_calls = DialerCalls(

@@ -10,7 +10,8 @@ Answering-machine detection first (``amd``), then:
 - a broadcast campaign's answer goes to its flow.
 
 The attempt's outcome is stored (``store.record_attempt``: retries, day counts, the hold
-after an abandon) and told to the campaign's runner. The CDR is the call's, as any call's.
+after an abandon) and told to the campaign's runner. The CDR is the call's, as any call's,
+with the trunks tried before the one that answered as legs (``Dialer.attempts_before``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class DialerCalls:
             return
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer")
+        self.dialer.call_started(control.uuid, call.timeline)  # the trunks tried before
         spec = self.dialer.spec(campaign)
         line = _Line(campaign, lead)  # gone before a verdict: not reached
         try:
@@ -128,6 +130,7 @@ class DialerCalls:
                 line.outcome = Outcome.ABANDONED  # answered, the verdict lost: as adopted
             raise
         finally:
+            self.dialer.call_left(control.uuid)
             self._record(control, line)
 
     # -- a preview: the agent first -------------------------------------------------------
@@ -141,7 +144,8 @@ class DialerCalls:
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
         self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
-        self.dialer.offers_parked.add(control.uuid)  # the runner's grace: not gone
+        if control.uuid in self.dialer.offers_waiting:  # the runner's grace: not gone
+            self.dialer.offers_parked.add(control.uuid)
         spec, number, accepted, stopping = self.dialer.spec(campaign), None, False, False
         agent = call.agent or call.to_number
         try:
@@ -296,7 +300,7 @@ class DialerCalls:
             control.play(spec.safe_harbor_message, timeout=MESSAGE_TIMEOUT)
             at, phone = datetime.now(UTC), control.call.to_number
             self.dialer.persist(
-                f"call {control.uuid}: campaign {spec.name}: safe-harbor message audit",
+                f"call {control.uuid}: campaign {spec.name}: lead {lead}'s safe-harbor audit",
                 lambda session: store.audit(
                     session,
                     spec.name,
@@ -412,7 +416,7 @@ class DialerCalls:
         lead, outcome, at, agent = line.lead, line.outcome, datetime.now(UTC), line.agent
         try:
             self.dialer.persist(
-                f"call {control.uuid}: campaign {line.campaign}: attempt of lead {lead}",
+                f"call {control.uuid}: {line.campaign}: attempt of lead {lead} ({outcome})",
                 lambda session: store.record_attempt(
                     session, lead, outcome, at, call_uuid=control.uuid, agent=agent
                 ),

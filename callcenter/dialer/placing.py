@@ -3,16 +3,25 @@
 loop a caller's transfer uses (``trunks.dialout.dial_trunks``), but with no call yet: each
 attempt is a fresh leg originated parked and tagged ``cc_entry=dialer``; once answered it
 parks, becomes a call, and ``dialer.calls`` runs it.
+
+Every attempt is a CDR leg with its trunk and cause, as a live call's (issue 14), those
+refused before any channel included (the limiter, ``GATEWAY_DOWN``, a number the trunk
+cannot take): a call that answered nowhere is a CDR of its own, its call UUID the first
+leg's (``Attempts.cdr``); the attempts before the trunk that answered join that call's
+CDR (``dialer.calls``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, Protocol, TypeVar
 
 from callcenter.calls.control import OriginateFailed, cause_of
+from callcenter.cdr.builder import build_cdr
+from callcenter.cdr.timeline import CallTimeline, LegTimeline
 from callcenter.dialer.compliance import Outcome
 from callcenter.errors import (
     ESLCommandFailed,
@@ -24,12 +33,14 @@ from callcenter.errors import (
 from callcenter.esl import commands
 from callcenter.esl.events import Event
 from callcenter.esl.router import EventRouter
+from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import dial_trunks
 from callcenter.trunks.numbers import caller_id_for
 from callcenter.trunks.outbound import Dialout, check_number, pick
 from callcenter.trunks.spec import TrunkSpec
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.trunks.trunking import Trunking
+from callcenter.vocabulary import Direction, HangupBy
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +105,48 @@ def dialout_for(
     return routes.resolve(number)
 
 
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class Attempts:
+    """A campaign call's attempts that did not answer, each a leg with its trunk (from its
+    dial string) and cause, timed from its originate (one refused before any channel
+    begins and ends at once, as ``CallTimeline.refused_leg`` has it)."""
+
+    def __init__(self, first_leg: str, node: str) -> None:
+        self.timeline = CallTimeline(call_uuid=first_leg, node=node, direction=Direction.OUTBOUND)
+        self._started: dict[str, int] = {}
+
+    def dialling(self, leg: str) -> None:
+        self._started[leg] = _now_us()
+
+    def failed(self, leg: str, dialled: str, cause: str) -> None:
+        found = self.timeline.refused_leg(leg, dialled, cause, _now_us())
+        found.created_us = self._started.pop(leg, found.created_us)
+
+    @property
+    def legs(self) -> list[LegTimeline]:
+        return list(self.timeline.legs.values())
+
+    def cdr(
+        self, failure: OriginateFailed, number: str, caller_id: str, caller_name: str
+    ) -> CdrRecord | None:
+        """The CDR of a call that answered nowhere (None: no leg was tried, ESL down), under
+        the UUID of the leg whose failure ended the attempts (the lead's attempt row names
+        it), else the first leg's (every trunk at its limits)."""
+        if not self.timeline.legs:
+            return None
+        if failure.leg in self.timeline.legs:
+            self.timeline.call_uuid = failure.leg
+        self.timeline.dial_cause = failure.cause
+        built = build_cdr(self.timeline, now_us=_now_us())
+        by = HangupBy.CALLER if outcome_of(failure.cause) is Outcome.BUSY else HangupBy.SYSTEM
+        return replace(
+            built, from_number=caller_id, from_name=caller_name, to_number=number, hangup_by=by
+        )
+
+
 def place(
     originate: Originate,
     routes: OutboundRoutes,
@@ -105,20 +158,24 @@ def place(
     route: str | None = None,
     trunks: tuple[str, ...] = (),
     router: EventRouter | None = None,
+    attempts: Attempts | None = None,
 ) -> str | OriginateFailed:
     """Dial ``number`` through its trunks (``trunks.dialout.dial_trunks``, the first as leg
     ``leg``, each next one a fresh leg): the answered leg's UUID (it is parked and tagged),
     else the failure that ended the attempts; one with no ``leg`` dialled nothing (every
-    trunk at its limits). ``router``: where the failed legs' SIP status is heard. Raises
+    trunk at its limits). ``router``: where the failed legs' SIP status is heard;
+    ``attempts``: where each attempt that did not answer is kept (its CDR leg). Raises
     ``ESLError`` when FreeSWITCH did not say how a leg ended (the connection lost, no job
     result in time): that leg may still ring, so no other trunk is tried."""
     try:
         dialout = dialout_for(routes, number, route, trunks)
     except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
         log.error("dialer: %s not dialled: %s", number, exc)
+        if attempts is not None:
+            attempts.failed(leg, "", "NO_ROUTE_DESTINATION")
         return OriginateFailed("NO_ROUTE_DESTINATION", leg)
     trunking = routes.trunking
-    parked = ParkedLegs(originate, trunking, float(ring_seconds), router)
+    parked = ParkedLegs(originate, trunking, float(ring_seconds), router, attempts)
     variables = {**tags, "originate_timeout": str(ring_seconds)}
     return dial_trunks(trunking, dialout, variables, parked, first_leg=leg)
 
@@ -131,13 +188,15 @@ def dialled_nothing(failure: OriginateFailed) -> bool:
 @dataclass(frozen=True, slots=True)
 class ParkedLegs:
     """``dial_trunks`` for a campaign's call: no call exists until the leg answers and parks
-    (``cc_entry=dialer``), so a refused attempt is no CDR leg; the failed leg's SIP status is
-    heard from its hang-up (a listener on the router for the attempt's time)."""
+    (``cc_entry=dialer``), so each attempt that did not answer is kept in ``attempts`` (its
+    CDR leg); the failed leg's SIP status is heard from its hang-up (a listener on the
+    router for the attempt's time)."""
 
     originate_line: Originate
     trunking: Trunking
     ring_seconds: float
     router: EventRouter | None
+    attempts: Attempts | None = None
     heard: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -151,6 +210,8 @@ class ParkedLegs:
 
     def originate(self, dialled: str, variables: dict[str, str], leg: str) -> str:
         line = commands.originate(dialled, variables, uuid=leg)
+        if self.attempts is not None:
+            self.attempts.dialling(leg)
         listener = _SipStatus(leg, self.heard)
         if self.router is not None:
             self.router.attach_call(leg, listener)
@@ -167,7 +228,10 @@ class ParkedLegs:
         return leg
 
     def refused(self, leg: str, dialled: str, cause: str) -> None:
-        """No call to put a leg in: the log line (above) and the metrics are its trace."""
+        """An attempt that did not answer (refused before any channel, or failed): a leg
+        of the attempts' CDR, or of the call a later trunk's answer becomes."""
+        if self.attempts is not None:
+            self.attempts.failed(leg, dialled, cause)
 
     def sip_status(self, leg: str) -> str:
         return self.heard.pop(leg, "")

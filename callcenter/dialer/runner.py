@@ -24,6 +24,7 @@ its campaign every tick and ends once it is paused or stopped and its lines have
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid as uuidlib
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import gevent
+from gevent import GreenletExit
 from gevent.event import Event
 from gevent.pool import Group
 from gevent.queue import Empty, Queue
@@ -43,6 +45,7 @@ from callcenter.acd import messages as m
 from callcenter.acd.board import Board
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.calls.control import OriginateFailed, cause_of
+from callcenter.cdr.timeline import CallTimeline, LegTimeline
 from callcenter.dialer import pacing, placing, store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
@@ -58,6 +61,7 @@ from callcenter.services.actor import Actor
 from callcenter.services.changes import Change, ChangeKind
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign
+from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import CONGESTION
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.vocabulary import AgentState, AgentStatus
@@ -75,6 +79,7 @@ PERSIST_FOR = 3600.0  # how long such a write is tried again before it is given 
 DIALER = Actor("engine", "dialer")  # who pauses a campaign at its hard limit
 PREVIEW_SKIP_DELAY = timedelta(minutes=10)  # a lead skipped in preview: due again after
 PREVIEW_MAX_SKIPS = 3  # skips of one lead (by this engine) before it is parked
+ATTEMPTED_MAX = 1024  # answered calls whose earlier attempts wait for the call to start
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,6 +583,7 @@ class CampaignRunner:
                 }  # fmt: skip
                 line = commands.originate(f"user/{agent}@{self.dialer.agents_domain}", tags,
                                           uuid=leg)  # fmt: skip
+                self.dialer.offers_waiting.add(leg)  # until _unless_parked's grace is over
                 try:
                     channel.bgapi(line, spec.ring_seconds + 10.0)
                     placed = True
@@ -587,6 +593,7 @@ class CampaignRunner:
                     cause = cause_of(str(exc)) if "-ERR" in str(exc) else ""  # not ESL down
         finally:
             if not placed:  # a phone that failed: rested as after a failed queue offer
+                self.dialer.offers_waiting.discard(leg)
                 self.dialer.dispatcher.release(reservation, cause, spec.queue)
                 self.dialer.release_lead(lead.id)
         if placed:
@@ -599,8 +606,13 @@ class CampaignRunner:
         """A preview's agent leg answered: parked, it is a call that binds the reservation at
         once (``dialer.calls``) and ends the line. One gone before it parked never does: the
         agent would stay held ring time + 60 s and the line kept (that agent left out of the
-        campaign's offers), so after ``BIND_GRACE`` with no call, both are given back."""
-        gevent.sleep(BIND_GRACE)
+        campaign's offers), so after ``BIND_GRACE`` with no call, both are given back. A
+        call that parks after the grace is not marked (``offers_waiting``): nothing is kept
+        for an offer once its grace is over."""
+        try:
+            gevent.sleep(BIND_GRACE)
+        finally:
+            self.dialer.offers_waiting.discard(leg)
         if leg in self.dialer.offers_parked:  # its call ran (it may have ended already)
             self.dialer.offers_parked.discard(leg)
             return
@@ -627,11 +639,13 @@ class CampaignRunner:
             del tags["origination_caller_id_number"]
         channel = self.dialer.channel()
         placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
+        attempts = placing.Attempts(leg, channel.name if channel is not None else "")
         if channel is not None and channel.connected:
             try:
                 placed = placing.place(
                     channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
                     route=spec.route, trunks=spec.trunks, router=self.dialer.router,
+                    attempts=attempts,
                 )  # fmt: skip
             except ESLError as exc:
                 # how it ended unknown: the leg may ring on, and answer. Nothing recorded, the
@@ -642,8 +656,14 @@ class CampaignRunner:
                 self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
                 return
         if isinstance(placed, str):
+            if attempts.legs:  # trunks before the one that answered: legs of its call's CDR
+                self.dialer.attempts_before(placed, attempts.legs)
             self.inbox.put(LineUp(leg, placed))
             return
+        cdr = attempts.cdr(placed, lead.phone, tags.get("origination_caller_id_number", ""),
+                           tags["origination_caller_id_name"])  # fmt: skip
+        if cdr is not None and self.dialer.cdrs is not None:  # every attempt a CDR leg
+            self.dialer.cdrs(cdr)
         if placing.dialled_nothing(placed):  # ESL down, trunks full: due again
             self.dialer.release_lead(lead.id)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
@@ -673,6 +693,7 @@ class Dialer:
         agents_domain: str = "callcenter",
         clock: DialerClock | None = None,
         router: EventRouter | None = None,
+        cdrs: Callable[[CdrRecord], None] | None = None,
     ) -> None:
         self.database = database
         self.clock = clock or DialerClock()  # read by each runner at each tick
@@ -687,7 +708,18 @@ class Dialer:
         self._greenlet: gevent.Greenlet | None = None
         self._wake = Event()
         self.skips: dict[int, list[str]] = {}  # a preview's lead: the agents who skipped it
-        self.offers_parked: set[str] = set()  # a preview's agent legs parked as calls
+        # a preview's agent legs from their originate to the end of their grace, and those
+        # of them that parked as calls within it (both emptied when the grace is over)
+        self.offers_waiting: set[str] = set()
+        self.offers_parked: set[str] = set()
+        self.cdrs = cdrs  # where the CDR of a call that answered nowhere goes (the writer)
+        # the writes waiting for the database (``persist``): tried once more at ``stop``
+        self._waiting: dict[int, tuple[str, Callable[[Session], object]]] = {}
+        self._keys = itertools.count()
+        # the attempts before the trunk that answered, until its call takes them (a call
+        # already started takes them at once); bounded: its line's end drops them
+        self._attempted: dict[str, list[LegTimeline]] = {}
+        self._answered: dict[str, CallTimeline] = {}  # campaign calls that may take them
 
     def start(self) -> None:
         if self._greenlet is None or self._greenlet.dead:
@@ -697,9 +729,22 @@ class Dialer:
             )
 
     def stop(self) -> None:
+        """The runners and the writes waiting for the database stopped; each such write
+        tried once more, and one the database still refuses logged at ERROR as lost (its
+        lead stays claimed: ``release_stale`` makes it due again, the attempt uncounted)."""
         if self._greenlet is not None:
             self._greenlet.kill(timeout=2.0)
         self.group.kill(timeout=2.0)
+        waiting, self._waiting = self._waiting, {}
+        for what, write in waiting.values():
+            try:
+                with self.database.session_scope() as session:
+                    write(session)
+            except CallCenterError as exc:
+                log.error("dialer: %s lost: the engine stopped, the database unavailable: %s",
+                          what, exc)  # fmt: skip
+            else:
+                log.info("dialer: %s stored as the engine stopped", what)
 
     def changed(self, change: Change) -> None:
         """From the change feed: a campaign started (or anything else about campaigns and
@@ -780,31 +825,42 @@ class Dialer:
         """``write`` in a transaction now; the database down, again every ``PERSIST_RETRY``
         seconds in the background (for at most ``PERSIST_FOR``), so an attempt is not lost:
         its lead stays claimed meanwhile, not dialled again, and an abandon stays counted.
-        An engine stopping drops what is still waiting (``release_stale`` gives the lead
+        An engine stopping tries what is still waiting once more (``stop``), and logs
+        what the database still refuses at ERROR as lost (``release_stale`` gives the lead
         back). ``write`` must be idempotent (``store.record_attempt`` is, per call)."""
         try:
             with self.database.session_scope() as session:
                 write(session)
         except DatabaseUnavailable as exc:
             log.warning("dialer: %s not stored yet, tried again in the background: %s", what, exc)
-            greenlet = self.group.spawn(self._persist_later, what, write)
+            key = next(self._keys)
+            self._waiting[key] = (what, write)  # until stored, given up, or the engine stops
+            greenlet = self.group.spawn(self._persist_later, key, what, write)
             greenlet.link_exception(
                 lambda g: log.error("dialer: %s not stored: %r", what, g.exception)
             )
 
-    def _persist_later(self, what: str, write: Callable[[Session], object]) -> None:
+    def _persist_later(self, key: int, what: str, write: Callable[[Session], object]) -> None:
         deadline = time.monotonic() + PERSIST_FOR
-        while time.monotonic() < deadline:
-            gevent.sleep(PERSIST_RETRY)
-            try:
-                with self.database.session_scope() as session:
-                    write(session)
-            except DatabaseUnavailable:
-                continue
-            log.info("dialer: %s stored, the database back", what)
-            return
-        log.error("dialer: %s given up: the database was unavailable for %.0f s", what,
-                  PERSIST_FOR)  # fmt: skip
+        try:
+            while time.monotonic() < deadline:
+                gevent.sleep(PERSIST_RETRY)
+                try:
+                    with self.database.session_scope() as session:
+                        write(session)
+                except DatabaseUnavailable:
+                    continue
+                log.info("dialer: %s stored, the database back", what)
+                self._waiting.pop(key, None)
+                return
+            self._waiting.pop(key, None)
+            log.error("dialer: %s given up: the database was unavailable for %.0f s", what,
+                      PERSIST_FOR)  # fmt: skip
+        except GreenletExit:  # the engine stops: ``stop`` tries it once more
+            raise
+        except BaseException:
+            self._waiting.pop(key, None)  # logged by the link
+            raise
 
     def skipped(self, campaign: str, lead: int, agent: str) -> None:
         """A preview's agent skipped the lead (pressed another key than 1, nothing, or hung
@@ -826,7 +882,31 @@ class Dialer:
             log.info("campaign %s: lead %s parked after %d skips (%s)", campaign, lead,
                      len(skips), ", ".join(skips))  # fmt: skip
 
+    def attempts_before(self, answered: str, legs: list[LegTimeline]) -> None:
+        """The trunks tried before leg ``answered``: legs of its call's CDR, now if its call
+        runs (``call_started``), else when it starts."""
+        timeline = self._answered.pop(answered, None)
+        if timeline is not None:
+            _join(timeline, legs)
+            return
+        if len(self._attempted) >= ATTEMPTED_MAX:  # calls that never started: the oldest
+            del self._attempted[next(iter(self._attempted))]
+        self._attempted[answered] = legs
+
+    def call_started(self, uuid: str, timeline: CallTimeline) -> None:
+        """A campaign's answered call began (``dialer.calls``): the attempts before it join
+        its timeline, now or when they are known (until ``call_left``)."""
+        legs = self._attempted.pop(uuid, None)
+        if legs is not None:
+            _join(timeline, legs)
+        else:
+            self._answered[uuid] = timeline
+
+    def call_left(self, uuid: str) -> None:
+        self._answered.pop(uuid, None)
+
     def line_done(self, campaign: str, done: LineDone) -> None:
+        self._attempted.pop(done.leg, None)
         runner = self.runners.get(campaign)
         if runner is not None:
             runner.inbox.put(done)
@@ -835,3 +915,8 @@ class Dialer:
     def metrics_dial(self, campaign: str, outcome: Outcome) -> None:
         if self.metrics is not None:
             self.metrics.dialled(campaign, outcome)
+
+
+def _join(timeline: CallTimeline, legs: list[LegTimeline]) -> None:
+    for leg in legs:
+        timeline.legs.setdefault(leg.uuid, leg)

@@ -5,11 +5,15 @@ engine restarting mid call. The engine, the simulator over TCP and PostgreSQL.""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import gevent
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session
 from callcenter.acd.board import Board
 from callcenter.app import App
 from callcenter.dialer import runner as runner_module
+from callcenter.dialer import store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState, LeadState
 from callcenter.errors import DatabaseUnavailable, UnsafeValue
@@ -28,9 +33,12 @@ from callcenter.sim import api as sim_api
 from callcenter.sim.events import SimEvent
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
 from callcenter.store.database import Database
-from callcenter.store.models import LeadAttempt
-from callcenter.store.repos import OutboundRouteRepository
-from callcenter.vocabulary import AgentState, AgentStatus, Disposition
+from callcenter.store.models import Cdr, Lead, LeadAttempt
+from callcenter.store.records import CdrRecord
+from callcenter.store.repos import CdrRepository, OutboundRouteRepository, TrunkRepository
+from callcenter.trunks.dialout import CONGESTION
+from callcenter.trunks.spec import StaticTrunks, TrunkSpec
+from callcenter.vocabulary import AgentState, AgentStatus, Direction, Disposition, LegRole
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_failures import cdr_count
@@ -250,9 +258,93 @@ def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_f
         assert len(set(legs)) == 2 and attempt.call_uuid == legs[1]
         assert attempt.call_uuid is not None
         sim.hangup(attempt.call_uuid)
-        assert wait_cdr(app, attempt.call_uuid, timeout=20)
+        cdr = wait_cdr(app, attempt.call_uuid, timeout=20)
+        # the trunk that failed first is a leg of the answered call's CDR, as a live call's
+        # attempts are (it was in no CDR: the call began only when carrier-y's leg parked)
+        tried = [(leg.leg_uuid, leg.trunk, leg.hangup_cause) for leg in cdr.legs
+                 if leg.trunk is not None]  # fmt: skip
+        assert tried[0] == (legs[0], "carrier-x", "NETWORK_OUT_OF_ORDER")
         until(lambda: not app.dialer.runners["fail6"].lines, timeout=10)  # re-keyed, then done
     until(lambda: settled(app))
+
+
+def test_a_campaign_attempt_that_answered_nowhere_is_a_cdr_with_each_trunk_and_cause(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # a campaign's attempt was a CDR leg only if FreeSWITCH posted the channel's own record:
+    # one refused before any channel (GATEWAY_DOWN) was in no CDR, as issue 14 had every
+    # inbound and outbound attempt be
+    app = engine()
+    number = "+15557670002"
+    sim.gateways.load("carrier-x", register=True)
+    sim.gateways.fail("carrier-x")  # FAILED 503: FreeSWITCH refuses calls through it
+    until(lambda: sim.gateways.loaded["carrier-x"].ping == "DOWN")
+    try:
+        with _two_carriers(app, sim, "fail21", TALKER, AgentBehaviour(busy=True)):
+            sim.register_agent("4971", AgentBehaviour(answer_delay=0.5))
+            setup_queue(app, "fail21q", {"4971": {}}, did="8971")
+            _campaign(app, "fail21", "fail21q", [number], outbound_route="fail21")
+            _start(app, "fail21")
+            until(lambda: number in _attempts(app, "fail21"), timeout=30)
+            attempt = _attempts(app, "fail21")[number]
+            assert attempt.outcome is Outcome.BUSY and attempt.call_uuid is not None
+            cdr = wait_cdr(app, attempt.call_uuid, timeout=20)  # the attempt's CDR: its last leg
+            campaigns.stop(app.database, Actor("cli", "test"), "fail21")
+    finally:
+        sim.gateways.undefine("carrier-x")
+        sim.gateways.loaded.pop("carrier-x", None)
+    assert (cdr.disposition, cdr.hangup_cause) == (Disposition.BUSY, "USER_BUSY")
+    assert (cdr.direction, cdr.to_number, cdr.from_number) == (
+        Direction.OUTBOUND, number, "+12125550199"
+    )  # fmt: skip
+    assert [(leg.trunk, leg.hangup_cause, leg.answered_at) for leg in cdr.legs] == [
+        ("carrier-x", "GATEWAY_DOWN", None),  # no channel: -ERR before any event
+        ("carrier-y", "USER_BUSY", None),
+    ]
+    assert cdr.legs[1].leg_uuid == attempt.call_uuid
+    assert all(leg.role is LegRole.OUTBOUND and leg.ended_at is not None for leg in cdr.legs)
+    until(lambda: settled(app))
+
+
+def test_a_campaign_attempt_the_trunk_limits_refused_is_a_cdr_and_its_lead_due_again(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # every trunk at its limits: nothing dialled, the lead given back uncounted, and no
+    # trace but a log line and a metric; a live call's refused attempt is a CDR leg
+    app = engine()
+    number = "+12125557701"
+    spec = TrunkSpec("carrier-z", "198.51.100.1", max_channels=1)
+    with app.database.session_scope() as session:
+        TrunkRepository(session).add(spec)  # the campaign names it (no change row: no reload)
+    app.trunking.directory = StaticTrunks({spec.name: spec})
+    limiter = app.trunking.limiter
+    assert limiter is not None
+    assert limiter.acquire(spec, "held-by-another-call").granted  # its one channel in use
+    sim.register_agent("4972", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "fail22q", {"4972": {}}, did="8972")
+    _campaign(app, "fail22", "fail22q", [number], trunks=["carrier-z"])
+    _start(app, "fail22")
+    cdr = until(lambda: _cdr_to(app, number), timeout=30)
+    campaigns.stop(app.database, Actor("cli", "test"), "fail22")
+    until(lambda: "fail22" not in app.dialer.runners, timeout=10)
+    assert not [c for c in sim.core.commands if "sofia/gateway/carrier-z" in c.line]
+    limiter.release("carrier-z", "held-by-another-call")
+    with app.database.session_scope() as session:
+        TrunkRepository(session).delete("carrier-z")
+    assert (cdr.disposition, cdr.hangup_cause) == (Disposition.FAILED, CONGESTION)
+    assert [(leg.leg_uuid, leg.trunk, leg.hangup_cause) for leg in cdr.legs] == [
+        (cdr.call_uuid, "carrier-z", CONGESTION)
+    ]
+    assert number not in _attempts(app, "fail22")  # not called: no attempt counted
+    with app.database.session_scope() as session:
+        assert session.scalar(select(Lead.state).where(Lead.phone == number)) is LeadState.PENDING
+    until(lambda: settled(app))
+
+
+def _cdr_to(app: App, number: str) -> CdrRecord | None:
+    with app.database.session_scope() as session:
+        uuid = session.scalar(select(Cdr.call_uuid).where(Cdr.to_number == number).limit(1))
+        return CdrRepository(session).get(uuid) if uuid is not None else None
 
 
 @contextmanager
@@ -513,6 +605,84 @@ def test_the_database_down_as_a_lead_meets_its_agent_keeps_them_talking_and_stor
     until(lambda: settled(app))
 
 
+def test_a_callback_kept_for_an_agent_goes_to_an_agent_when_the_database_is_down_at_answer(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    # _kept_for reads the lead as the person answers: the database down then, it gives no
+    # agent (any agent takes the call) rather than let DatabaseUnavailable end the call
+    # of a person who answered (abandoned, with no one there)
+    monkeypatch.setattr(runner_module, "PERSIST_RETRY", 0.2)
+    app = engine()
+    flaky = _Flaky(app.database)
+    monkeypatch.setattr(app.dialer, "database", flaky)
+    connected: list[CampaignCallConnected] = []
+    app.events.subscribe(lambda e: connected.append(e) if isinstance(e, CampaignCallConnected)
+                         else None)  # fmt: skip
+
+    def down_as_the_lead_answers(event: SimEvent) -> None:
+        if event.name == "CHANNEL_ANSWER" and event.get("variable_cc_entry") == "dialer":
+            flaky.down = True
+
+    sim.on_event(down_as_the_lead_answers)
+    number = "+15557790001"
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): TALKER})
+    sim.register_agent("4974", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "fail24q", {"4974": {}}, did="84974")
+    _campaign(app, "fail24", "fail24q", [number])
+    with app.database.session_scope() as session:  # a callback kept for agent 4974, due
+        lead = session.scalars(select(Lead).where(Lead.phone == number)).one()
+        lead.callback_at, lead.callback_agent = datetime.now(UTC) - timedelta(minutes=1), "4974"
+    _start(app, "fail24")
+    until(lambda: bool(connected), timeout=30)  # given to the agent, the database down
+    call = _lead_channel(sim, "fail24")
+    assert call is not None and any(c.uuid == call and c.partner for c in sim.channels)
+    assert "its kept agent not read, any agent takes it" in caplog.text
+    flaky.down = False
+    until(lambda: number in _attempts(app, "fail24"), timeout=20)  # stored once it is back
+    attempt = _attempts(app, "fail24")[number]
+    assert (attempt.outcome, attempt.agent, attempt.call_uuid) == (Outcome.ANSWERED, "4974", call)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail24")
+    sim.hangup(call)
+    wait_cdr(app, call, timeout=20)
+    until(lambda: settled(app))
+
+
+def test_writes_waiting_for_the_database_are_tried_once_more_as_the_engine_stops(
+    engine: EngineFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Dialer.stop killed the greenlets retrying them: an attempt the database had refused
+    # was lost without a word (the lead given back by release_stale, its call uncounted)
+    monkeypatch.setattr(runner_module, "PERSIST_RETRY", 3600.0)  # none retried before
+    app = engine()
+    flaky = _Flaky(app.database)
+    monkeypatch.setattr(app.dialer, "database", flaky)
+    lost, kept = "+15557990001", "+15557990002"
+    _campaign(app, "fail25", "fail25q", [lost, kept])
+    at = datetime.now(UTC)
+
+    def busy(phone: str) -> None:
+        lead = _lead(app, phone).id
+        app.dialer.persist(
+            f"attempt of lead {lead} ({Outcome.BUSY}, leg test-{lead})",
+            lambda session: store.record_attempt(session, lead, Outcome.BUSY, at,
+                                                 call_uuid=f"test-{lead}"),
+        )  # fmt: skip
+
+    flaky.down = True
+    busy(lost)
+    app.dialer.stop()  # the database still down: logged as lost, with its lead and outcome
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"attempt of lead {_lead(app, lost).id} (busy, leg " in "".join(errors)
+    assert any(" lost: the engine stopped" in e for e in errors)
+    busy(kept)
+    flaky.down = False  # back before the next retry: stored as the engine stops
+    app.dialer.stop()
+    assert [a.outcome for a in _all_attempts(app, kept)] == [Outcome.BUSY]
+    assert _all_attempts(app, lost) == []
+
+
 def test_a_campaign_line_still_ringing_at_a_restart_is_cancelled_and_its_lead_due_again(
     sim: Simulator, engine: EngineFactory
 ) -> None:
@@ -589,6 +759,33 @@ def test_a_preview_agent_leg_gone_before_it_parks_gives_the_agent_and_the_lead_b
     assert _lead(app, number).state is LeadState.PENDING
     [leg] = gone
     assert leg not in app.managers["fs1"].actors and _all_attempts(app, number) == []
+    until(lambda: settled(app))
+
+
+def test_a_preview_agent_leg_that_parks_after_the_grace_leaves_nothing_behind(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # its call marked the leg in offers_parked after the runner had looked for it: the mark
+    # was never taken away (one set entry kept for the engine's life per late park)
+    monkeypatch.setattr(runner_module, "BIND_GRACE", 0.3)
+    app = engine()
+    started = app.dialer_calls._preview
+
+    def late(*args: Any) -> None:  # the park seen after the runner's grace
+        gevent.sleep(1.0)
+        started(*args)
+
+    monkeypatch.setattr(app.dialer_calls, "_preview", late)
+    number = "+15557750002"
+    _one_lead(app, sim, "fail23", "4973", number, TALKER, mode=CampaignMode.PREVIEW)
+    agent_leg = until(lambda: _offered(sim), timeout=20)
+    until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, agent_leg)),
+          timeout=20)  # fmt: skip
+    campaigns.pause(app.database, Actor("cli", "test"), "fail23")  # no second offer
+    sim.send_dtmf(agent_leg, "2")  # skipped
+    wait_cdr(app, agent_leg, timeout=20)
+    until(lambda: "fail23" not in app.dialer.runners, timeout=20)
+    assert app.dialer.offers_parked == set() and app.dialer.offers_waiting == set()
     until(lambda: settled(app))
 
 
