@@ -304,6 +304,7 @@ class CampaignRunner:
         self._watched: float | None = None  # the clock's time of the last read of the agents
         self._ended_unseen: deque[str] = deque(maxlen=64)  # ended before their LineUp
         self._abandons = 0  # abandoned calls of this run (since the campaign was started)
+        self._no_trunk = False  # the last call placed found no trunk to take it (all full)
 
     @property
     def feedback(self) -> pacing.Feedback:
@@ -424,6 +425,8 @@ class CampaignRunner:
         """Decide, claim that many due leads and place them (``whole``: at a tick)."""
         self._decided = time.monotonic()
         calls, free = self._decide(spec, whole)
+        if self._no_trunk:  # every trunk at its limits: one call a tick finds when one frees
+            calls = min(calls, 1) if whole else 0
         if not calls:
             return
         agents = None if spec.mode is CampaignMode.BROADCAST else free
@@ -655,6 +658,7 @@ class CampaignRunner:
                             self.name, lead.id, exc)  # fmt: skip
                 self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
                 return
+        self._no_trunk = not isinstance(placed, str) and placing.dialled_nothing(placed)
         if isinstance(placed, str):
             if attempts.legs:  # trunks before the one that answered: legs of its call's CDR
                 self.dialer.attempts_before(placed, attempts.legs)

@@ -15,7 +15,7 @@ from typing import Any
 
 import gevent
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callcenter.acd.board import Board
@@ -307,10 +307,21 @@ def test_a_campaign_attempt_that_answered_nowhere_is_a_cdr_with_each_trunk_and_c
 
 
 def test_a_campaign_attempt_the_trunk_limits_refused_is_a_cdr_and_its_lead_due_again(
-    sim: Simulator, engine: EngineFactory
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # every trunk at its limits: nothing dialled, the lead given back uncounted, and no
-    # trace but a log line and a metric; a live call's refused attempt is a CDR leg
+    # trace but a log line and a metric; a live call's refused attempt is a CDR leg. And
+    # the runner tried again 0.5 s after each refusal (a line's end decides again), about 2
+    # refused attempts a second per free agent while the trunks stayed full: one a tick now
+    ticks = 0
+    tick = runner_module.CampaignRunner.tick
+
+    def counted(runner: runner_module.CampaignRunner) -> bool:
+        nonlocal ticks
+        ticks += runner.name == "fail22"
+        return tick(runner)
+
+    monkeypatch.setattr(runner_module.CampaignRunner, "tick", counted)
     app = engine()
     number = "+12125557701"
     spec = TrunkSpec("carrier-z", "198.51.100.1", max_channels=1)
@@ -325,8 +336,12 @@ def test_a_campaign_attempt_the_trunk_limits_refused_is_a_cdr_and_its_lead_due_a
     _campaign(app, "fail22", "fail22q", [number], trunks=["carrier-z"])
     _start(app, "fail22")
     cdr = until(lambda: _cdr_to(app, number), timeout=30)
+    first = ticks
+    until(lambda: ticks >= first + 3, timeout=30)  # three more ticks, the trunk still full
     campaigns.stop(app.database, Actor("cli", "test"), "fail22")
     until(lambda: "fail22" not in app.dialer.runners, timeout=10)
+    app.writer.flush()
+    assert _cdrs_to(app, number) <= ticks + 1  # one refused attempt a tick at most
     assert not [c for c in sim.core.commands if "sofia/gateway/carrier-z" in c.line]
     limiter.release("carrier-z", "held-by-another-call")
     with app.database.session_scope() as session:
@@ -339,6 +354,11 @@ def test_a_campaign_attempt_the_trunk_limits_refused_is_a_cdr_and_its_lead_due_a
     with app.database.session_scope() as session:
         assert session.scalar(select(Lead.state).where(Lead.phone == number)) is LeadState.PENDING
     until(lambda: settled(app))
+
+
+def _cdrs_to(app: App, number: str) -> int:
+    with app.database.session_scope() as session:
+        return session.scalar(select(func.count()).where(Cdr.to_number == number)) or 0
 
 
 def _cdr_to(app: App, number: str) -> CdrRecord | None:
