@@ -6,9 +6,8 @@ parks, becomes a call, and ``dialer.calls`` runs it.
 
 Every attempt is a CDR leg with its trunk and cause, as a live call's (issue 14), those
 refused before any channel included (the limiter, ``GATEWAY_DOWN``, a number the trunk
-cannot take): a call that answered nowhere is a CDR of its own, its call UUID the first
-leg's (``Attempts.cdr``); the attempts before the trunk that answered join that call's
-CDR (``dialer.calls``).
+cannot take): a call that answered nowhere is a CDR of its own (``Attempts.cdr``); the
+attempts before the trunk that answered join that call's CDR (``dialer.calls``).
 """
 
 from __future__ import annotations

@@ -740,13 +740,21 @@ class Dialer:
             self._greenlet.kill(timeout=2.0)
         self.group.kill(timeout=2.0)
         waiting, self._waiting = self._waiting, {}
+        # the database refused one: the rest are not tried (a connect timeout each would
+        # delay the stop), each logged as lost all the same
+        down: CallCenterError | None = None
         for what, write in waiting.values():
             try:
+                if down is not None:
+                    raise down
                 with self.database.session_scope() as session:
                     write(session)
-            except CallCenterError as exc:
+            except DatabaseUnavailable as exc:
+                down = exc
                 log.error("dialer: %s lost: the engine stopped, the database unavailable: %s",
                           what, exc)  # fmt: skip
+            except CallCenterError as exc:
+                log.error("dialer: %s lost as the engine stopped: %s", what, exc)
             else:
                 log.info("dialer: %s stored as the engine stopped", what)
 

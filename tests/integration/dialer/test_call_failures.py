@@ -678,8 +678,8 @@ def test_writes_waiting_for_the_database_are_tried_once_more_as_the_engine_stops
     app = engine()
     flaky = _Flaky(app.database)
     monkeypatch.setattr(app.dialer, "database", flaky)
-    lost, kept = "+15557990001", "+15557990002"
-    _campaign(app, "fail25", "fail25q", [lost, kept])
+    lost, also, kept = "+15557990001", "+15557990003", "+15557990002"
+    _campaign(app, "fail25", "fail25q", [lost, also, kept])
     at = datetime.now(UTC)
 
     def busy(phone: str) -> None:
@@ -692,15 +692,17 @@ def test_writes_waiting_for_the_database_are_tried_once_more_as_the_engine_stops
 
     flaky.down = True
     busy(lost)
-    app.dialer.stop()  # the database still down: logged as lost, with its lead and outcome
+    busy(also)
+    app.dialer.stop()  # the database still down: each logged as lost, its lead and outcome
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert f"attempt of lead {_lead(app, lost).id} (busy, leg " in "".join(errors)
-    assert any(" lost: the engine stopped" in e for e in errors)
+    for phone in (lost, also):
+        assert any(f"attempt of lead {_lead(app, phone).id} (busy, leg " in e
+                   and " lost: the engine stopped" in e for e in errors)  # fmt: skip
     busy(kept)
     flaky.down = False  # back before the next retry: stored as the engine stops
     app.dialer.stop()
     assert [a.outcome for a in _all_attempts(app, kept)] == [Outcome.BUSY]
-    assert _all_attempts(app, lost) == []
+    assert _all_attempts(app, lost) == [] and _all_attempts(app, also) == []
 
 
 def test_a_campaign_line_still_ringing_at_a_restart_is_cancelled_and_its_lead_due_again(
