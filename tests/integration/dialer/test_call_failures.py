@@ -306,6 +306,42 @@ def test_a_campaign_attempt_that_answered_nowhere_is_a_cdr_with_each_trunk_and_c
     until(lambda: settled(app))
 
 
+def test_a_previews_lead_dialled_past_a_gateway_down_has_each_attempt_in_the_agents_cdr(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # a preview dials its lead from the agent's call (first_answer, as a transfer): each
+    # attempt, one refused before any channel included, is a leg of that call's CDR
+    app = engine()
+    number = "+15557670003"
+    sim.gateways.load("carrier-x", register=True)
+    sim.gateways.fail("carrier-x")
+    until(lambda: sim.gateways.loaded["carrier-x"].ping == "DOWN")
+    try:
+        with _two_carriers(app, sim, "fail26", TALKER, TALKER):
+            sim.register_agent("4975", AgentBehaviour(answer_delay=0.5))
+            setup_queue(app, "fail26q", {"4975": {}}, did="84975")
+            _campaign(app, "fail26", "fail26q", [number], outbound_route="fail26",
+                      mode=CampaignMode.PREVIEW)  # fmt: skip
+            _start(app, "fail26")
+            agent_leg = until(lambda: _offered(sim), timeout=20)
+            until(lambda: any(a.startswith("play_and_get_digits")
+                              for a in apps_sent(sim, agent_leg)), timeout=20)  # fmt: skip
+            campaigns.pause(app.database, Actor("cli", "test"), "fail26")  # no second offer
+            sim.send_dtmf(agent_leg, "1")  # the agent takes it
+            until(lambda: number in _attempts(app, "fail26"), timeout=30)
+            assert _attempts(app, "fail26")[number].outcome is Outcome.ANSWERED
+            sim.hangup(agent_leg)
+            cdr = wait_cdr(app, agent_leg, timeout=20)
+    finally:
+        sim.gateways.undefine("carrier-x")
+        sim.gateways.loaded.pop("carrier-x", None)
+    tried = [(leg.trunk, leg.hangup_cause, leg.answered_at is not None) for leg in cdr.legs
+             if leg.trunk is not None]  # fmt: skip
+    assert tried[0] == ("carrier-x", "GATEWAY_DOWN", False)
+    assert len(tried) == 2 and tried[1][0] == "carrier-y" and tried[1][2]
+    until(lambda: settled(app))
+
+
 def test_a_campaign_attempt_the_trunk_limits_refused_is_a_cdr_and_its_lead_due_again(
     sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
