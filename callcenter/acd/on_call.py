@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,6 +36,7 @@ from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
 from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
+from callcenter.ids import new_uuid
 from callcenter.phone.offers import AgentPhone, offer_variables, whisper_prompt
 from callcenter.recording.on_call import Recorder
 from callcenter.vocabulary import CallState, Disposition, QueueOutcome
@@ -157,7 +157,7 @@ class QueueRunner:
             resumed = None
         if resumed is not None:
             priority, skills, language = resumed.priority, dict(resumed.skills), resumed.language
-        ticket = resumed.ticket if resumed else str(uuidlib.uuid4())
+        ticket = resumed.ticket if resumed else new_uuid()
         if resumed is None:
             self._returning(call, ticket, queue)
         self.dispatcher.post(

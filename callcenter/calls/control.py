@@ -8,7 +8,6 @@ is gone. Values from outside reach FreeSWITCH only through ``callcenter.esl.comm
 from __future__ import annotations
 
 import logging
-import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from callcenter.esl.events import Event
 from callcenter.events import types as events
 from callcenter.events.bus import EventBus
 from callcenter.events.types import CallAnswered
+from callcenter.ids import new_uuid
 from callcenter.recording.policy import Policy
 from callcenter.recording.state import RecordingCommand
 from callcenter.vocabulary import CallState, Direction, LegRole, language_code
@@ -443,7 +443,7 @@ class CallControl:
         self.ensure_alive()
         if not self.channel.connected:  # nothing would be sent: no leg to put in the CDR
             raise ESLNotConnected(f"call {self.uuid}: ESL is down, {dial_string} not dialled")
-        leg_uuid = leg_uuid or str(uuidlib.uuid4())
+        leg_uuid = leg_uuid or new_uuid()
         tags = {
             "cc_managed": "true",
             "cc_role": str(role),
