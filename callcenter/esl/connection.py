@@ -163,6 +163,29 @@ class ESLConnection:
                 raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {body.strip()}")
             return body
 
+    def bgapi_sent(self, line: str, timeout: float | None = None) -> BackgroundJob:
+        """``bgapi`` in two halves, for a caller that waits for the job together with other
+        things (``CallControl.originate``: the caller hanging up, an intent) without a
+        helper greenlet: this sends the command and returns once FreeSWITCH took it, with
+        the job to wait on (``BackgroundJob.result``); the caller then ends it with
+        ``BackgroundJob.body()`` or ``BackgroundJob.abandon()``. Raises as ``bgapi`` does
+        when the command is refused or not answered in time."""
+        job_uuid = new_uuid()
+        text = commands.bgapi_line(line, job_uuid)
+        deadline = time.monotonic() + self._timeout(timeout)
+        waiter = self._pending.expect_job(job_uuid)
+        measured = self._measure("bgapi")
+        measured.__enter__()
+        try:
+            reply = _reply_text(self._request(text, deadline))
+            if not reply.startswith("+OK"):
+                raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {reply}")
+        except BaseException as exc:
+            self._pending.forget_job(job_uuid)
+            measured.__exit__(type(exc))
+            raise
+        return BackgroundJob(self, line, job_uuid, waiter, deadline, measured)
+
     def execute(
         self,
         uuid: str,
@@ -452,6 +475,60 @@ class ESLConnection:
                 error,
                 self.rejected,
             )
+
+
+class BackgroundJob:
+    """A bgapi FreeSWITCH took (``ESLConnection.bgapi_sent``): its BACKGROUND_JOB arrives in
+    ``result``. Ended once, by ``body()`` or ``abandon()``: the command is then counted and
+    timed (kind ``bgapi``) and forgotten by the connection."""
+
+    __slots__ = ("_conn", "_measured", "deadline", "job_uuid", "line", "result")
+
+    def __init__(
+        self,
+        conn: ESLConnection,
+        line: str,
+        job_uuid: str,
+        result: AsyncResult,
+        deadline: float,
+        measured: _Measured,
+    ) -> None:
+        self._conn, self.line, self.job_uuid = conn, line, job_uuid
+        self.result, self.deadline = result, deadline
+        self._measured: _Measured | None = measured
+
+    def body(self, *, check: bool = True) -> str:
+        """The job's body: at once if ``result`` is ready, else waited for until the
+        deadline (``ESLTimeout``); raises what ``bgapi`` raises."""
+        conn = self._conn
+        try:
+            if self.result.ready():
+                event: Event = self.result.get()
+            else:
+                timer = _timer(self.deadline)
+                try:
+                    event = conn._wait(self.result, f"BACKGROUND_JOB {self.job_uuid}", timer)
+                finally:
+                    timer.close()
+            body = event.body or ""
+            if check and body.startswith(_FAILED):
+                raise ESLCommandFailed(f"{conn.name}: bgapi {_verb(self.line)}: {body.strip()}")
+        except BaseException as exc:
+            self._end(type(exc))
+            raise
+        self._end(None)
+        return body
+
+    def abandon(self) -> None:
+        """No longer waited for (the caller gone, an intent, the waiter killed): counted as
+        the killed helper greenlet that used to wait for it was, an error."""
+        self._end(gevent.GreenletExit)
+
+    def _end(self, kind: type[BaseException] | None) -> None:
+        measured, self._measured = self._measured, None
+        if measured is not None:
+            self._conn._pending.forget_job(self.job_uuid)
+            measured.__exit__(kind)
 
 
 class _Measured:

@@ -248,6 +248,47 @@ def test_no_write_slot_in_time_is_a_timeout(fs: FakeFreeSWITCH, h: Harness) -> N
     assert h.conn.api("status", timeout=0.5) == "fine"
 
 
+def _job_script(conn: Conn, text: str) -> bytes | None:
+    job = text.split("Job-UUID: ")[1]
+    if "refuse" in text:
+        return reply("-ERR refused")
+    if "never" in text:
+        return reply("+OK Job-UUID: " + job)
+    gevent.spawn_later(0.05, conn.send, event("BACKGROUND_JOB", "+OK up\n", Job_UUID=job))
+    return reply("+OK Job-UUID: " + job)
+
+
+def test_bgapi_sent_then_its_body(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = _job_script
+    job = h.conn.bgapi_sent("originate ok", timeout=2)
+    assert not job.result.ready()  # sent and taken: the job comes later
+    gevent.wait([job.result], timeout=2)
+    assert job.body() == "+OK up\n"
+    assert h.conn.bgapi_sent("originate waited", timeout=2).body() == "+OK up\n"
+    assert not h.conn._pending._jobs
+    ok = h.metric("callcenter_esl_commands_total", node="fs1", kind="bgapi", outcome="ok")
+    assert ok == 2
+
+
+def test_bgapi_sent_abandoned_refused_or_late(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = _job_script
+    job = h.conn.bgapi_sent("originate ok", timeout=2)
+    job.abandon()  # the caller left: its job is forgotten, and counted as before
+    job.abandon()  # once
+    assert not h.conn._pending._jobs
+    gevent.sleep(0.1)  # its BACKGROUND_JOB comes, and goes nowhere
+    with pytest.raises(ESLCommandFailed, match="refused"):
+        h.conn.bgapi_sent("originate refuse", timeout=2)
+    late = h.conn.bgapi_sent("originate never", timeout=0.1)
+    with pytest.raises(ESLTimeout, match="no BACKGROUND_JOB"):
+        late.body()
+    assert not h.conn._pending._jobs
+    count = lambda outcome: h.metric(  # noqa: E731
+        "callcenter_esl_commands_total", node="fs1", kind="bgapi", outcome=outcome
+    )
+    assert (count("error"), count("timeout"), count("ok")) == (2, 1, 0)
+
+
 def test_killed_mid_command_fails_pending_at_once(fs: FakeFreeSWITCH, h: Harness) -> None:
     def script(conn: Conn, text: str) -> bytes | None:
         if text.startswith("bgapi"):
