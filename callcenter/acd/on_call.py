@@ -409,7 +409,7 @@ class QueueRunner:
         for ext in agents:
             control.emit(AgentOffered, queue=spec.name, agent_extension=ext, offer=number)
         jobs = {
-            gevent.spawn_later(
+            _spawn_after(
                 n * stagger,
                 _attempt,
                 control.originate,
@@ -608,6 +608,14 @@ def _exit_outcome(seat: _Seat, why: str) -> QueueOutcome:
     if why == "exit_key":
         return QueueOutcome.EXIT_KEY
     return QueueOutcome.OVERFLOW
+
+
+def _spawn_after(delay: float, fn: Callable[..., Any], *args: Any, **kw: Any) -> gevent.Greenlet:
+    """``gevent.spawn_later``, or ``spawn`` for no delay (every phone of a ring-all, the
+    first of a progressive ring): started by the hub's callbacks, without a timer."""
+    if delay > 0:
+        return gevent.spawn_later(delay, fn, *args, **kw)
+    return gevent.spawn(fn, *args, **kw)
 
 
 def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseException | None]:
