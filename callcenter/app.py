@@ -137,7 +137,7 @@ class App:
         known_reasons |= {settings.pause_default_reason, "no_answer"}
         self.kpis = LiveKpis(self.registry, pause_reasons=known_reasons)
         self.acd_metrics.kpis = self.kpis
-        self.events.subscribe(self.kpis.on_event)
+        self.events.subscribe(self.kpis.on_event, LiveKpis.EVENTS)
         self.dispatcher = Dispatcher(
             self.database, self.writer, self.acd_metrics, cache=self.cache, events=self.events
         )
@@ -211,12 +211,14 @@ class App:
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
             router=self.router, cdrs=self.writer.write_cdr,
         )  # fmt: skip
-        self.events.subscribe(self.dialer.on_event)  # an agent free: its line placed at once
+        # an agent free: its line placed at once
+        self.events.subscribe(self.dialer.on_event, Dialer.EVENTS)
         self.dialer_calls = DialerCalls(
             self.dialer, self.dispatcher, target_runner, amd_settings=NodeAmd(dial_node),
             tts=(settings.tts_engine, settings.tts_voice),
         )  # fmt: skip
-        self.events.subscribe(self.dialer_calls.on_event)  # campaign.call_ended at a call's end
+        # campaign.call_ended at a call's end
+        self.events.subscribe(self.dialer_calls.on_event, DialerCalls.EVENTS)
         # recording (docs/recording.md): per policy from the bridge, each file checked after
         # its call off the call path, retention applied daily
         self.kpi_rollup = KpiRollup(self.database)  # the reports' totals (docs/kpis.md)
@@ -317,7 +319,7 @@ class App:
         # the HTTP API beside /metrics, with the event stream at /api/v1/events
         # the wallboards' queue rates and agents' callers, from the bus (docs/wallboard.md)
         self.wallboard_tally = Tally()
-        self.events.subscribe(self.wallboard_tally.on_event)
+        self.events.subscribe(self.wallboard_tally.on_event, Tally.EVENTS)
         self.wallboard_sessions = wallboard_web.Sessions()  # its page's event-stream cookies
         self.api = api.for_engine(
             settings,

@@ -85,10 +85,12 @@ def rest_of_line(field: str, value: str, *, expand: bool = False) -> str:
 
 
 def _match(pattern: re.Pattern[str], field: str, value: str, what: str) -> str:
+    # every pattern given here admits no control character: a match is line-safe, and only
+    # a refusal needs line_safe, to say why as it always has (a control character first)
+    if isinstance(value, str) and pattern.fullmatch(value):
+        return value
     line_safe(field, value)
-    if not pattern.fullmatch(value):
-        raise _fail(field, value, f"not {what}")
-    return value
+    raise _fail(field, value, f"not {what}")
 
 
 def uuid(field: str, value: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +47,7 @@ from callcenter.events.types import (
     QueueCallbackEnded,
     QueueCallbackRequested,
 )
+from callcenter.ids import new_uuid
 from callcenter.recording import policy
 from callcenter.recording.on_call import QueueRecording
 from callcenter.store.cache import LocalCache
@@ -273,7 +273,7 @@ class Dispatcher:
     def reserve(self, extension: str, reply: m.Reply, seconds: float = 30.0) -> str:
         """Ask for ``extension``, idle and available, held for a call to come; the answer
         (``Reservation``) goes to ``reply``. Returns the reservation's id."""
-        reservation = str(uuidlib.uuid4())
+        reservation = new_uuid()
         self.post(m.Reserve(reservation, extension, reply, seconds))
         return reservation
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,6 +36,7 @@ from callcenter.calls.routing import Target, parse_target
 from callcenter.errors import CallGone, ConfigError, ESLError, ESLNotConnected
 from callcenter.esl import commands
 from callcenter.events.types import AgentAnswered, AgentOffered, QueueJoined, QueueLeft
+from callcenter.ids import new_uuid
 from callcenter.phone.offers import AgentPhone, offer_variables, whisper_prompt
 from callcenter.recording.on_call import Recorder
 from callcenter.vocabulary import CallState, Disposition, QueueOutcome
@@ -157,7 +157,7 @@ class QueueRunner:
             resumed = None
         if resumed is not None:
             priority, skills, language = resumed.priority, dict(resumed.skills), resumed.language
-        ticket = resumed.ticket if resumed else str(uuidlib.uuid4())
+        ticket = resumed.ticket if resumed else new_uuid()
         if resumed is None:
             self._returning(call, ticket, queue)
         self.dispatcher.post(
@@ -409,7 +409,7 @@ class QueueRunner:
         for ext in agents:
             control.emit(AgentOffered, queue=spec.name, agent_extension=ext, offer=number)
         jobs = {
-            gevent.spawn_later(
+            _spawn_after(
                 n * stagger,
                 _attempt,
                 control.originate,
@@ -608,6 +608,14 @@ def _exit_outcome(seat: _Seat, why: str) -> QueueOutcome:
     if why == "exit_key":
         return QueueOutcome.EXIT_KEY
     return QueueOutcome.OVERFLOW
+
+
+def _spawn_after(delay: float, fn: Callable[..., Any], *args: Any, **kw: Any) -> gevent.Greenlet:
+    """``gevent.spawn_later``, or ``spawn`` for no delay (every phone of a ring-all, the
+    first of a progressive ring): started by the hub's callbacks, without a timer."""
+    if delay > 0:
+        return gevent.spawn_later(delay, fn, *args, **kw)
+    return gevent.spawn(fn, *args, **kw)
 
 
 def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseException | None]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline, us_to_datetime
+from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline
 from callcenter.errors import ESLProtocolError
 from callcenter.recording.state import CallRecordings
 from callcenter.store.records import CallRecord, LegRecord
@@ -308,7 +308,7 @@ class Call:
 
     def to_record(self, disposition: Disposition | None = None) -> CallRecord:
         caller = self.caller
-        at = _at
+        at = self.timeline.at
         return CallRecord(
             uuid=self.uuid,
             direction=self.direction,
@@ -342,10 +342,6 @@ class Call:
                 for leg in self.timeline.legs.values()
             ),
         )
-
-
-def _at(us: int | None) -> datetime | None:
-    return us_to_datetime(us) if us else None
 
 
 def _us(value: datetime | None) -> int | None:

@@ -96,14 +96,14 @@ def _cause(timeline: CallTimeline, outcome: Disposition) -> str:
     return timeline.caller.hangup_cause or "NORMAL_CLEARING"
 
 
-def _leg_record(leg: LegTimeline, started_us: int) -> CdrLegRecord:
+def _leg_record(timeline: CallTimeline, leg: LegTimeline, started_us: int) -> CdrLegRecord:
     return CdrLegRecord(
         leg_uuid=leg.uuid,
         role=leg.role,
         started_at=us_to_datetime(leg.created_us or started_us),
         agent_extension=leg.agent_extension,
-        answered_at=us_to_datetime(leg.answered_us) if leg.answered_us else None,
-        ended_at=us_to_datetime(leg.ended_us) if leg.ended_us else None,
+        answered_at=timeline.at(leg.answered_us),
+        ended_at=timeline.at(leg.ended_us),
         hangup_cause=leg.hangup_cause,
         trunk=_trunk_of(leg.to_number),
     )
@@ -149,7 +149,7 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         did=timeline.did,
         queue=timeline.queue,
         agent_extension=talking.agent_extension if talking else None,
-        answered_at=us_to_datetime(caller.answered_us) if caller.answered_us else None,
+        answered_at=timeline.at(caller.answered_us),
         ring_ms=_ms(started, caller.answered_us or caller_end),
         ivr_ms=ivr_ms,
         queue_wait_ms=_capped(_ms(timeline.queue_joined_us, queue_end), span_ms),
@@ -161,7 +161,7 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
         ended_by=timeline.ended_by,
         transfers=len(timeline.transfers),
         transferred_by=_transferred_by(timeline),
-        legs=tuple(_leg_record(leg, started) for leg in timeline.legs.values()),
+        legs=tuple(_leg_record(timeline, leg, started) for leg in timeline.legs.values()),
     )
 
 

@@ -379,6 +379,8 @@ class DialerCalls:
             log.warning("call %s: campaign %s: abandoned (answered, no agent connected)",
                         control.uuid, line.campaign)  # fmt: skip
 
+    EVENTS = frozenset({CallEnded.type})  # what on_event reads: the bus's filter
+
     def on_event(self, event: Event) -> None:
         """From the event bus (in the publisher's greenlet: a pop and a spawn): a campaign
         call given to an agent ended: its ``campaign.call_ended``, with its CDR's times."""

@@ -811,6 +811,8 @@ class Dialer:
         runner = self.runners.get(campaign)
         return runner.spec if runner is not None else None
 
+    EVENTS = frozenset({events.AgentStateChanged.type})  # what on_event reads: the bus's filter
+
     def on_event(self, event: events.Event) -> None:
         """From the event bus (in the publisher's greenlet: only a put): an agent free again
         wakes the runners it may serve, to place its line now rather than at the next tick."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid as uuidlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -33,6 +32,7 @@ from callcenter.esl.pending import RESOLVING_EVENTS, Pending
 from callcenter.esl.transport import ESLTransport
 from callcenter.esl.vocabulary import DEFAULT_EVENTS
 from callcenter.esl.wire import Message
+from callcenter.ids import new_uuid
 from callcenter.metrics.esl import ESLMetrics
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class ESLConnection:
         self._wake.set()
         if self._up:
             try:
-                self._request("exit", min(timeout, 1.0))
+                self._request("exit", time.monotonic() + min(timeout, 1.0))
             except ESLError as exc:
                 log.debug("ESL %s: exit not acknowledged: %s", self.name, exc)
         transport = self._transport
@@ -137,29 +137,54 @@ class ESLConnection:
     def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
         text = commands.api_line(line)
         with self._measure("api"):
-            reply = self._request(text, self._timeout(timeout))
+            reply = self._request(text, time.monotonic() + self._timeout(timeout))
             result = _reply_text(reply)
             if check and result.startswith(_FAILED):
                 raise ESLCommandFailed(f"{self.name}: api {_verb(line)}: {result.strip()}")
             return result
 
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
-        job_uuid = str(uuidlib.uuid4())
+        job_uuid = new_uuid()
         text = commands.bgapi_line(line, job_uuid)
         deadline = time.monotonic() + self._timeout(timeout)
         waiter = self._pending.expect_job(job_uuid)
         with self._measure("bgapi"):
+            timer = _timer(deadline)  # one for the reply and the job: see _request
             try:
-                reply = _reply_text(self._request(text, _left(deadline)))
+                reply = _reply_text(self._request(text, deadline, timer=timer))
                 if not reply.startswith("+OK"):
                     raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {reply}")
-                event = self._wait(waiter, deadline, f"BACKGROUND_JOB {job_uuid}")
+                event = self._wait(waiter, f"BACKGROUND_JOB {job_uuid}", timer)
             finally:
+                timer.close()
                 self._pending.forget_job(job_uuid)
             body = event.body or ""
             if check and body.startswith(_FAILED):
                 raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {body.strip()}")
             return body
+
+    def bgapi_sent(self, line: str, timeout: float | None = None) -> BackgroundJob:
+        """``bgapi`` in two halves, for a caller that waits for the job together with other
+        things (``CallControl.originate``: the caller hanging up, an intent) without a
+        helper greenlet: this sends the command and returns once FreeSWITCH took it, with
+        the job to wait on (``BackgroundJob.result``); the caller then ends it with
+        ``BackgroundJob.body()`` or ``BackgroundJob.abandon()``. Raises as ``bgapi`` does
+        when the command is refused or not answered in time."""
+        job_uuid = new_uuid()
+        text = commands.bgapi_line(line, job_uuid)
+        deadline = time.monotonic() + self._timeout(timeout)
+        waiter = self._pending.expect_job(job_uuid)
+        measured = self._measure("bgapi")
+        measured.__enter__()
+        try:
+            reply = _reply_text(self._request(text, deadline))
+            if not reply.startswith("+OK"):
+                raise ESLCommandFailed(f"{self.name}: bgapi {_verb(line)}: {reply}")
+        except BaseException as exc:
+            self._pending.forget_job(job_uuid)
+            measured.__exit__(type(exc))
+            raise
+        return BackgroundJob(self, line, job_uuid, waiter, deadline, measured)
 
     def execute(
         self,
@@ -172,16 +197,18 @@ class ESLConnection:
         loops: int | None = None,
         expand: bool = False,
     ) -> Event:
-        event_uuid = str(uuidlib.uuid4())
+        event_uuid = new_uuid()
         text = commands.execute(uuid, app, arg, event_uuid, lock=lock, loops=loops, expand=expand)
         deadline = time.monotonic() + self._timeout(timeout)
         waiter = self._pending.expect_execute(event_uuid, uuid)
         with self._measure("execute"):
+            timer = _timer(deadline)  # one for the reply and the completion: see _request
             try:
-                self._check_sendmsg(uuid, self._request(text, _left(deadline)))
-                result: Event = self._wait(waiter, deadline, f"{app} on {uuid}")
+                self._check_sendmsg(uuid, self._request(text, deadline, timer=timer))
+                result: Event = self._wait(waiter, f"{app} on {uuid}", timer)
                 return result
             finally:
+                timer.close()
                 self._pending.forget_execute(event_uuid)
 
     def hangup(
@@ -189,11 +216,14 @@ class ESLConnection:
     ) -> None:
         text = commands.hangup(uuid, cause)
         with self._measure("execute"):
-            self._check_sendmsg(uuid, self._request(text, self._timeout(timeout)))
+            self._check_sendmsg(
+                uuid, self._request(text, time.monotonic() + self._timeout(timeout))
+            )
 
     def command(self, text: str, timeout: float | None = None) -> str:
         """Send a wire command built by ``commands`` (``filter``, ``event``); return Reply-Text."""
-        return _reply_text(self._request(text, self._timeout(timeout), require_up=True))
+        deadline = time.monotonic() + self._timeout(timeout)
+        return _reply_text(self._request(text, deadline, require_up=True))
 
     # -- internals ------------------------------------------------------------------
 
@@ -207,34 +237,54 @@ class ESLConnection:
         if text.startswith(_FAILED):
             raise ESLCommandFailed(f"{self.name}: sendmsg {uuid}: {text}")
 
-    def _request(self, text: str, timeout: float, *, require_up: bool = True) -> Message:
+    def _request(
+        self,
+        text: str,
+        deadline: float,
+        *,
+        require_up: bool = True,
+        timer: gevent.Timeout | None = None,
+    ) -> Message:
+        """Send ``text`` and wait for its reply until ``deadline`` (``time.monotonic``).
+        ``timer``: the caller's, started for that deadline and closed by it (an execute or a
+        bgapi waits for its event under the same one); else one is made here. One timer a
+        command, not one for the write, one for the reply and one for the event: each is
+        ~17 k instructions made, started and closed, and a queue call sends six commands."""
         transport = self._transport
         if transport is None or (require_up and not self._up):
             raise ESLNotConnected(f"ESL {self.name} is not connected")
-        deadline = time.monotonic() + timeout
-        if not self._write_lock.acquire(timeout=timeout):
-            raise ESLTimeout(f"ESL {self.name}: no write slot within {timeout}s")
+        own = timer is None
+        if timer is None:
+            timer = _timer(deadline)
         try:
-            waiter = self._pending.expect_reply()
-            timer = gevent.Timeout(_left(deadline))
-            timer.start()
             try:
-                transport.send_command(text)
-            except (OSError, gevent.Timeout) as exc:
-                if exc is not timer and not isinstance(exc, OSError):
+                if not self._write_lock.acquire(timeout=_left(deadline)):
+                    raise ESLTimeout(f"ESL {self.name}: no write slot in time")
+            except gevent.Timeout as exc:
+                if exc is not timer:
                     raise
-                transport.close()
-                raise ESLNotConnected(f"ESL {self.name}: write failed: {exc!r}") from None
+                raise ESLTimeout(f"ESL {self.name}: no write slot in time") from None
+            try:
+                waiter = self._pending.expect_reply()
+                try:
+                    transport.send_command(text)
+                except (OSError, gevent.Timeout) as exc:
+                    if exc is not timer and not isinstance(exc, OSError):
+                        raise
+                    transport.close()
+                    raise ESLNotConnected(f"ESL {self.name}: write failed: {exc!r}") from None
             finally:
-                timer.close()
+                self._write_lock.release()
+            reply: Message = self._wait(waiter, f"reply to {_verb(text)}", timer)
+            return reply
         finally:
-            self._write_lock.release()
-        reply: Message = self._wait(waiter, deadline, f"reply to {_verb(text)}")
-        return reply
+            if own:
+                timer.close()
 
-    def _wait(self, waiter: AsyncResult, deadline: float, what: str) -> Any:
+    def _wait(self, waiter: AsyncResult, what: str, timer: gevent.Timeout) -> Any:
+        """The waiter's value, under ``timer`` (started for the command's deadline)."""
         try:
-            return waiter.get(timeout=_left(deadline))
+            return waiter.get()
         except gevent.Timeout:
             raise ESLTimeout(f"ESL {self.name}: no {what} in time") from None
 
@@ -287,13 +337,22 @@ class ESLConnection:
         self._transport = transport
         transport.connect()
         reader = self._spawn("reader", self._read, transport)
-        self._wait(self._auth_request, time.monotonic() + self.connect_timeout, "auth/request")
+        timer = _timer(time.monotonic() + self.connect_timeout)
+        try:
+            self._wait(self._auth_request, "auth/request", timer)
+        finally:
+            timer.close()
         auth = _reply_text(
-            self._request(commands.auth(self.node.password), self.connect_timeout, require_up=False)
+            self._request(
+                commands.auth(self.node.password),
+                time.monotonic() + self.connect_timeout,
+                require_up=False,
+            )
         )
         if not auth.startswith("+OK"):
             raise ESLError(f"authentication refused by {self.name} ({auth}); check its password")
-        sub = _reply_text(self._request(self._subscription, self.connect_timeout, require_up=False))
+        deadline = time.monotonic() + self.connect_timeout
+        sub = _reply_text(self._request(self._subscription, deadline, require_up=False))
         if not sub.startswith("+OK"):
             raise ESLError(f"event subscription refused by {self.name}: {sub}")
         self._mark_up()
@@ -418,6 +477,60 @@ class ESLConnection:
             )
 
 
+class BackgroundJob:
+    """A bgapi FreeSWITCH took (``ESLConnection.bgapi_sent``): its BACKGROUND_JOB arrives in
+    ``result``. Ended once, by ``body()`` or ``abandon()``: the command is then counted and
+    timed (kind ``bgapi``) and forgotten by the connection."""
+
+    __slots__ = ("_conn", "_measured", "deadline", "job_uuid", "line", "result")
+
+    def __init__(
+        self,
+        conn: ESLConnection,
+        line: str,
+        job_uuid: str,
+        result: AsyncResult,
+        deadline: float,
+        measured: _Measured,
+    ) -> None:
+        self._conn, self.line, self.job_uuid = conn, line, job_uuid
+        self.result, self.deadline = result, deadline
+        self._measured: _Measured | None = measured
+
+    def body(self, *, check: bool = True) -> str:
+        """The job's body: at once if ``result`` is ready, else waited for until the
+        deadline (``ESLTimeout``); raises what ``bgapi`` raises."""
+        conn = self._conn
+        try:
+            if self.result.ready():
+                event: Event = self.result.get()
+            else:
+                timer = _timer(self.deadline)
+                try:
+                    event = conn._wait(self.result, f"BACKGROUND_JOB {self.job_uuid}", timer)
+                finally:
+                    timer.close()
+            body = event.body or ""
+            if check and body.startswith(_FAILED):
+                raise ESLCommandFailed(f"{conn.name}: bgapi {_verb(self.line)}: {body.strip()}")
+        except BaseException as exc:
+            self._end(type(exc))
+            raise
+        self._end(None)
+        return body
+
+    def abandon(self) -> None:
+        """No longer waited for (the caller gone, an intent, the waiter killed): counted as
+        the killed helper greenlet that used to wait for it was, an error."""
+        self._end(gevent.GreenletExit)
+
+    def _end(self, kind: type[BaseException] | None) -> None:
+        measured, self._measured = self._measured, None
+        if measured is not None:
+            self._conn._pending.forget_job(self.job_uuid)
+            measured.__exit__(kind)
+
+
 class _Measured:
     """A command counted by kind and outcome, and timed: a class, not a generator-based
     context manager (a generator, its frame and contextlib's wrapper for every command)."""
@@ -454,6 +567,14 @@ def _reply_text(message: Message) -> str:
 
 def _verb(text: str) -> str:
     return text.split(" ", 1)[0].split("\n", 1)[0][:40]
+
+
+def _timer(deadline: float) -> gevent.Timeout:
+    """A started timer that raises itself (a ``gevent.Timeout``) into this greenlet at
+    ``deadline``; whoever starts it closes it."""
+    timer = gevent.Timeout(_left(deadline))
+    timer.start()
+    return timer
 
 
 def _left(deadline: float) -> float:

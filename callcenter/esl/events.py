@@ -164,7 +164,11 @@ class Event:
         decode, has none (and is reported to ``on_broken``)."""
         value = self._unique_id
         if isinstance(value, _Unset):
-            value = self._unique_id = self._routing_field("Unique-ID")
+            if self._format == _JSON and self._headers is None and self._error is None:
+                value = _scan_json(self._raw, b"Unique-ID")  # the reader's read: no hops
+            if isinstance(value, _Unset):  # plain, decoded, or the scan declined
+                value = self._routing_field("Unique-ID")
+            self._unique_id = value
         return value
 
     @property
@@ -211,7 +215,7 @@ class Event:
             self._lookups += 1
             key = _needle(name)
             if key:
-                value = self._scan(key)
+                value = _scan_json(self._raw, key) if self._format == _JSON else self._scan(key)
                 if not isinstance(value, _Unset):
                     return default if value is None else value
         return self.headers.get(name, default)
@@ -267,8 +271,9 @@ class Event:
     @property
     def timestamp_us(self) -> int:
         value = self._timestamp
-        if value < 0:
-            value = self._timestamp = self._int("Event-Date-Timestamp")
+        if value < 0:  # _int, inlined: the timeline reads it for every event it applies
+            text = self.get("Event-Date-Timestamp") or ""
+            value = self._timestamp = int(text) if text.isascii() and text.isdigit() else 0
         return value
 
     @property

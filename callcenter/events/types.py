@@ -9,12 +9,12 @@ for the outbox, the webhooks and the SSE stream.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from callcenter.ids import new_uuid
 from callcenter.store.codec import encode
 
 
@@ -49,7 +49,7 @@ COMMON = ("id", "type", "at", "call_uuid", "queue", "agent_extension", "caller_n
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    return new_uuid()
 
 
 def _now() -> datetime:

@@ -204,6 +204,9 @@ class LiveKpis:
 
     # -- the event bus ----------------------------------------------------------------------
 
+    # the types on_event reads: the bus calls it for no other
+    EVENTS = frozenset({CallEnded.type, AgentStateChanged.type, AgentStatusChanged.type})
+
     def on_event(self, event: Event) -> None:
         if isinstance(event, CallEnded):
             self._call_ended(event)

@@ -27,7 +27,7 @@ WINDOW = 3600.0
 KEEP = 50_000  # stays remembered per queue, and callers waiting across queues
 
 
-# the event types ``Tally._note`` reads: the bus hands it every other one too
+# the event types ``Tally._note`` reads: the only ones the bus hands it (``Tally.EVENTS``)
 _TALLIED = frozenset({
     EventType.QUEUE_JOINED, EventType.QUEUE_LEFT, EventType.AGENT_OFFERED,
     EventType.AGENT_ANSWERED, EventType.AGENT_STATE_CHANGED, EventType.CALL_ENDED,
@@ -43,6 +43,8 @@ class OnCall:
 
 
 class Tally:
+    EVENTS = _TALLIED
+
     def __init__(self, window: float = WINDOW, keep: int = KEEP) -> None:
         self.window = window
         self._keep = keep

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import CollectorRegistry
 
+from callcenter.dialer.calls import DialerCalls
+from callcenter.dialer.runner import Dialer
 from callcenter.events import types
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.signing import signature, verify
@@ -23,6 +25,8 @@ from callcenter.events.types import (
     QueueLeft,
     for_call,
 )
+from callcenter.kpi.live import LiveKpis
+from callcenter.wallboard.tally import Tally
 
 
 @dataclasses.dataclass
@@ -154,6 +158,40 @@ def test_unsubscribe_stops_delivery() -> None:
     unsubscribe()
     bus.publish(CallCreated())
     assert seen == []
+
+
+def test_a_subscriber_of_some_types_hears_only_those_in_order_with_the_rest() -> None:
+    bus = EventBus()
+    seen: list[tuple[str, str]] = []
+    bus.subscribe(lambda e: seen.append(("all", e.type)))
+    unsubscribe = bus.subscribe(lambda e: seen.append(("ended", e.type)), {CallEnded.type})
+    bus.subscribe(lambda e: seen.append(("left", e.type)), [QueueLeft.type, CallEnded.type])
+    ended = CallEnded(disposition="answered", hangup_cause="NORMAL_CLEARING", hangup_by="caller")
+    bus.publish(CallCreated())
+    bus.publish(QueueLeft(outcome="timeout"))
+    bus.publish(ended)
+    assert seen == [
+        ("all", "call.created"),
+        ("all", "queue.left"), ("left", "queue.left"),
+        ("all", "call.ended"), ("ended", "call.ended"), ("left", "call.ended"),
+    ]  # fmt: skip
+    seen.clear()
+    unsubscribe()
+    bus.subscribe(lambda e: seen.append(("late", e.type)), {CallEnded.type})
+    bus.publish(ended)
+    assert seen == [("all", "call.ended"), ("left", "call.ended"), ("late", "call.ended")]
+
+
+def test_the_engines_narrow_subscribers_name_every_type_they_read() -> None:
+    # each reads its types by isinstance (or the type's name) in on_event: the bus's filter
+    # must name each of them, or the subscriber stops hearing it
+    assert sorted(LiveKpis.EVENTS) == ["agent.state_changed", "agent.status_changed", "call.ended"]
+    assert sorted(Dialer.EVENTS) == ["agent.state_changed"]
+    assert sorted(DialerCalls.EVENTS) == ["call.ended"]
+    assert sorted(Tally.EVENTS) == [
+        "agent.answered", "agent.offered", "agent.state_changed", "call.ended", "queue.joined",
+        "queue.left",
+    ]  # fmt: skip
 
 
 def test_signature_is_the_documented_hmac_and_verifies() -> None:

@@ -193,6 +193,102 @@ def test_timeout_keeps_replies_aligned(fs: FakeFreeSWITCH, h: Harness) -> None:
     assert h.metric("callcenter_esl_commands_total", node="fs1", kind="api", outcome="timeout") == 1
 
 
+def test_execute_and_bgapi_time_out_on_their_event_under_one_deadline(
+    fs: FakeFreeSWITCH, h: Harness
+) -> None:
+    # the reply comes, the completion and the job never do: the command's one timer (its
+    # deadline covers the reply and the event) ends the wait, and is closed with it
+    def script(conn: Conn, text: str) -> bytes | None:
+        if text.startswith("bgapi"):
+            return reply("+OK Job-UUID: " + text.split("Job-UUID: ")[1])
+        return reply("+OK")
+
+    fs.script = script
+    with pytest.raises(ESLTimeout, match=f"no playback on {U} in time"):
+        h.conn.execute(U, "playback", "a.wav", timeout=0.1)
+    with pytest.raises(ESLTimeout, match=r"no BACKGROUND_JOB .* in time"):
+        h.conn.bgapi("status", timeout=0.1)
+    assert h.metric("callcenter_esl_commands_total", node="fs1", kind="execute", outcome="timeout")
+    assert h.metric("callcenter_esl_commands_total", node="fs1", kind="bgapi", outcome="timeout")
+    assert not h.conn._pending._executes and not h.conn._pending._jobs
+    gevent.sleep(0.3)  # no timer of theirs is left to go off in this greenlet
+    fs.script = lambda conn, text: api_response("fine")
+    assert h.conn.api("status", timeout=0.1) == "fine"
+
+
+def test_a_command_done_in_time_leaves_no_timer_behind(fs: FakeFreeSWITCH, h: Harness) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        if text.startswith("bgapi"):
+            job = text.split("Job-UUID: ")[1]
+            return reply("+OK Job-UUID: " + job) + event(
+                "BACKGROUND_JOB", Job_UUID=job, body="+OK done\n"
+            )
+        if text.startswith("api"):
+            return api_response("+OK")
+        return reply("+OK") + complete(text, "FILE PLAYED")
+
+    fs.script = script
+    assert h.conn.execute(U, "playback", "a.wav", timeout=0.1).application_response
+    assert h.conn.bgapi("status", timeout=0.1) == "+OK done\n"
+    assert h.conn.api("status", timeout=0.1) == "+OK"
+    gevent.sleep(0.3)  # none of their deadlines goes off in this greenlet afterwards
+
+
+def test_no_write_slot_in_time_is_a_timeout(fs: FakeFreeSWITCH, h: Harness) -> None:
+    h.conn._write_lock.acquire()  # another greenlet stuck writing
+    try:
+        with pytest.raises(ESLTimeout, match="no write slot"):
+            h.conn.api("status", timeout=0.05)
+        with pytest.raises(ESLTimeout, match="no write slot"):
+            h.conn.execute(U, "answer", timeout=0.05)
+    finally:
+        h.conn._write_lock.release()
+    assert not h.conn._pending._executes
+    fs.script = lambda conn, text: api_response("fine")
+    assert h.conn.api("status", timeout=0.5) == "fine"
+
+
+def _job_script(conn: Conn, text: str) -> bytes | None:
+    job = text.split("Job-UUID: ")[1]
+    if "refuse" in text:
+        return reply("-ERR refused")
+    if "never" in text:
+        return reply("+OK Job-UUID: " + job)
+    gevent.spawn_later(0.05, conn.send, event("BACKGROUND_JOB", "+OK up\n", Job_UUID=job))
+    return reply("+OK Job-UUID: " + job)
+
+
+def test_bgapi_sent_then_its_body(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = _job_script
+    job = h.conn.bgapi_sent("originate ok", timeout=2)
+    assert not job.result.ready()  # sent and taken: the job comes later
+    gevent.wait([job.result], timeout=2)
+    assert job.body() == "+OK up\n"
+    assert h.conn.bgapi_sent("originate waited", timeout=2).body() == "+OK up\n"
+    assert not h.conn._pending._jobs
+    ok = h.metric("callcenter_esl_commands_total", node="fs1", kind="bgapi", outcome="ok")
+    assert ok == 2
+
+
+def test_bgapi_sent_abandoned_refused_or_late(fs: FakeFreeSWITCH, h: Harness) -> None:
+    fs.script = _job_script
+    job = h.conn.bgapi_sent("originate ok", timeout=2)
+    job.abandon()  # the caller left: its job is forgotten, and counted as before
+    job.abandon()  # once
+    assert not h.conn._pending._jobs
+    gevent.sleep(0.1)  # its BACKGROUND_JOB comes, and goes nowhere
+    with pytest.raises(ESLCommandFailed, match="refused"):
+        h.conn.bgapi_sent("originate refuse", timeout=2)
+    late = h.conn.bgapi_sent("originate never", timeout=0.1)
+    with pytest.raises(ESLTimeout, match="no BACKGROUND_JOB"):
+        late.body()
+    assert not h.conn._pending._jobs
+    count = lambda outcome: h.metric(  # noqa: E731
+        "callcenter_esl_commands_total", node="fs1", kind="bgapi", outcome=outcome
+    )
+    assert (count("error"), count("timeout"), count("ok")) == (2, 1, 0)
+
+
 def test_killed_mid_command_fails_pending_at_once(fs: FakeFreeSWITCH, h: Harness) -> None:
     def script(conn: Conn, text: str) -> bytes | None:
         if text.startswith("bgapi"):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.calls.call import Call
 from callcenter.cdr.builder import build_cdr, build_recordings
 from callcenter.cdr.timeline import CallTimeline, us_to_datetime
 from callcenter.vocabulary import Direction, Disposition, HangupBy, LegRole
@@ -224,3 +225,26 @@ def test_events_of_unknown_legs_are_ignored() -> None:
     timeline.apply(ev("CHANNEL_ANSWER", B, 5))
     timeline.apply(ev("NOT_AN_EVENT", A, 5))
     assert timeline.caller.answered_us is None
+
+
+def test_a_calls_instants_are_made_datetimes_once_and_read_the_same() -> None:
+    # each mirror of a call (three a queue call) and its CDR write the same instants:
+    # the timeline makes each datetime once and hands the same one out after that
+    events = recorded("s03")
+    caller, agent = events[0].unique_id, events[3].unique_id
+    assert caller and agent
+    call = Call(uuid=caller, node="fs1", direction=Direction.INBOUND, did="5000")
+    timeline = call.timeline
+    timeline.add_leg(caller, LegRole.CALLER, Direction.INBOUND, from_number="15551234567")
+    timeline.agent_leg(agent, "1001")
+    for event in events:
+        timeline.apply(event)
+    first, again, cdr = call.to_record(), call.to_record(), build_cdr(timeline)
+    assert first.answered_at is again.answered_at is cdr.answered_at
+    assert first.ended_at is again.ended_at
+    assert first.legs[1].answered_at is cdr.legs[1].answered_at
+    for leg in timeline.legs.values():
+        for us in (leg.created_us, leg.answered_us, leg.bridged_us, leg.ended_us):
+            assert timeline.at(us) == (us_to_datetime(us) if us else None)
+            assert timeline.at(us) is timeline.at(us)
+    assert timeline.at(None) is None and timeline.at(0) is None

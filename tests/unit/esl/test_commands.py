@@ -6,6 +6,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from callcenter import grammar
 from callcenter.errors import UnsafeValue
 from callcenter.esl import commands as c
 from callcenter.esl.quoting import scrub
@@ -223,3 +224,34 @@ def test_execute_expand_is_explicit() -> None:
 
 def test_fresh_uuid4_accepted() -> None:
     assert c.uuid_exists(str(uuidlib.uuid4()))
+
+
+_CHECKERS = ["uuid", "app_name", "cause", "var_name", "header_name", "event_keyword",
+             "dial_string"]  # fmt: skip
+
+
+@pytest.mark.parametrize("checker", _CHECKERS)
+@given(value=st.text(max_size=40))
+@example(value="ABC\n")
+@example(value=U + "\x00")
+def test_a_pattern_check_refuses_as_line_safe_first_then_the_pattern(checker, value):
+    # the checks match their pattern first (no pattern admits a control character) and
+    # only a refusal asks line_safe: the same verdict and the same message as before
+    check = getattr(grammar, checker)
+    try:
+        grammar.line_safe("f", value)
+    except UnsafeValue as unsafe:
+        with pytest.raises(UnsafeValue) as refused:
+            check("f", value)
+        assert str(refused.value) == str(unsafe)
+        return
+    try:
+        assert check("f", value) == value
+    except UnsafeValue as exc:
+        assert "control character" not in str(exc)
+
+
+@pytest.mark.parametrize("checker", _CHECKERS)
+def test_a_pattern_check_refuses_what_is_not_text(checker):
+    with pytest.raises(UnsafeValue, match="expected text, got int"):
+        getattr(grammar, checker)("f", 7)
