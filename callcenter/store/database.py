@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
@@ -24,6 +26,8 @@ from callcenter.store.direct import CompiledStatements, DirectConnection, Execut
 log = logging.getLogger(__name__)
 
 HELD_IDLE = 10.0  # seconds a held connection may sit unused before it is pinged again
+IDLE = TransactionStatus.IDLE
+PIPELINED = True  # on PostgreSQL, a writer transaction in one psycopg pipeline (store.direct)
 
 
 def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
@@ -92,6 +96,7 @@ class Database:
         self._held_at = 0.0
         pg = self.engine.dialect.name == "postgresql"
         self.direct = CompiledStatements(self.engine.dialect) if pg else None
+        self.pipelined = PIPELINED  # the writer's transaction in one psycopg pipeline
         if bind is None:
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         else:
@@ -179,16 +184,39 @@ class Database:
     @contextmanager
     def writer_transaction(self) -> Iterator[Executes]:
         """``held_transaction`` for the writer's statements: on PostgreSQL those built once
-        (``store.statements``) go straight through psycopg (``store.direct``)."""
-        with self.held_transaction() as conn:
-            if self.direct is None:
+        (``store.statements``) go straight through psycopg (``store.direct``), the whole
+        transaction in one pipeline (``pipelined``): BEGIN, the statements and COMMIT sent
+        together, one wait for the lot. The connection is in psycopg's autocommit mode for
+        the batch (the pipeline's own BEGIN makes it one transaction) and back out of it
+        after."""
+        if self.direct is None:
+            with self.held_transaction() as conn:
                 yield conn
-                return
-            direct = DirectConnection(conn, self.direct)
-            try:
-                yield direct
-            finally:
-                direct.close()
+            return
+        raw: Any = None
+        try:
+            with self.held_transaction() as conn:
+                connection: Any = conn.connection.dbapi_connection
+                own = (  # a test's outer transaction is not ours to send
+                    self.pipelined
+                    and self._bind is None
+                    and connection.pgconn.transaction_status == IDLE
+                )
+                if own:
+                    raw = connection
+                    raw.autocommit = True  # psycopg sends (and waits for) no BEGIN of its own
+                direct = DirectConnection(
+                    conn, self.direct, pipelined=self.pipelined, own_transaction=own
+                )
+                try:
+                    yield direct
+                    direct.finish()
+                finally:
+                    direct.close()
+        finally:
+            if raw is not None and not raw.closed:
+                with suppress(psycopg.Error):  # broken: SQLAlchemy drops it
+                    raw.autocommit = False  # committed or rolled back: idle again
 
     def release_held(self) -> None:
         conn, self._held = self._held, None

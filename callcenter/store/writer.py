@@ -333,7 +333,7 @@ class DurableWriter:
             write_stays(conn, stays)
             write_agent_states(conn, agents)
             write_counters(conn, counters)
-            written = write_cdrs(conn, cdrs)
+            written = write_cdrs(conn, cdrs)  # counted at the commit (a pipeline's sync)
             # a stay or a call of an interval the reports may have totals of: read raw again
             joined = [r.joined_at for r in batch if isinstance(r, QueueStayRecord)]
             unroll(conn, joined + [c.started_at for c in cdrs])
@@ -343,7 +343,7 @@ class DurableWriter:
                 self._written.pop(call.uuid, None)
             else:
                 self._written[call.uuid] = call
-        return written
+        return int(written.rowcount)
 
     def _spool(self, batch: Sequence[Record]) -> None:
         self.spool.append_many([SpoolRecord(type(r).__name__, encode(r)) for r in batch])
