@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.base import Executable
 
-FEW = 2  # rows a statement runs one by one rather than in psycopg's pipeline (_run_many)
+FEW = 2  # rows run one by one rather than in an executemany (_run_many: not pipelined)
 ONCE = "compiled_once"  # the execution option that marks a statement built once (statements.py)
 
 

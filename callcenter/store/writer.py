@@ -4,7 +4,8 @@ Actors hand records to one writer greenlet through a bounded queue and go on at 
 writer takes them in batches: what arrives within ``max_delay`` of the first record (or
 ``batch_size`` records), in one transaction on a connection it keeps, with statements built
 once (``store.statements``) and run with many rows (on PostgreSQL straight through psycopg,
-``store.direct``: SQLAlchemy's execute layer cost more than the rows). A call the writer
+``store.direct``: SQLAlchemy's execute layer cost more than the rows; the whole transaction,
+BEGIN to COMMIT, goes as one psycopg pipeline, one wait a batch). A call the writer
 has written before is updated in the columns that changed; only a call it does not know is
 upserted whole. Batches go to PostgreSQL when it answers, and to the fsync'd local spool
 when it does not.

@@ -541,3 +541,19 @@ def test_a_stay_of_a_deleted_queue_is_logged_once_the_pipeline_has_synced(
     with caplog.at_level(logging.WARNING, "callcenter.store.repos.acd_state"):
         write(writer, stay)
     assert "1 queue stay(s) not recorded: queue deleted (of ['gone'])" in caplog.text
+
+
+def test_a_value_psycopg_cannot_send_is_set_aside_mid_pipeline(
+    database: Database, writer: DurableWriter
+) -> None:
+    # refused while the pipeline is being filled (not at its sync): what was queued before it
+    # is rolled back with it, then the batch is written one by one
+    if database.dialect != "postgresql":
+        pytest.skip("psycopg's pipeline is PostgreSQL's")
+    odd = replace(cdr("odd"), hangup_cause={"not": "text"})  # type: ignore[arg-type]
+    write(writer, call("before-odd"), odd, cdr("after-odd"))
+    assert writer.metrics.records_set_aside._value.get() == 1
+    write(writer, answered(call("before-odd")))  # the held connection still works
+    with database.session_scope() as session:
+        assert CallRepository(session).get("before-odd").state is CallState.ANSWERED
+        assert {c.call_uuid for c in CdrRepository(session).all()} == {"after-odd"}
