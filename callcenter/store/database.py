@@ -97,6 +97,7 @@ class Database:
         pg = self.engine.dialect.name == "postgresql"
         self.direct = CompiledStatements(self.engine.dialect) if pg else None
         self.pipelined = PIPELINED  # the writer's transaction in one psycopg pipeline
+        self._writing = False  # the next held_transaction is the writer's (writer_transaction)
         if bind is None:
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         else:
@@ -163,6 +164,7 @@ class Database:
         a batch pays no pool checkout and no ping. A connection idle longer than
         ``HELD_IDLE`` goes back to the pool first (whose checkout pings it), so one that
         died meanwhile is not used; one that fails is dropped."""
+        writing, self._writing = self._writing, False
         with self.unavailable_as_error():
             now = time.monotonic()
             conn = self._held
@@ -171,6 +173,8 @@ class Database:
                 conn = None
             if conn is None:
                 conn = self._held = self._bind_or_engine_connect()
+            if self.direct is not None and self._bind is None:
+                _autocommit(conn, writing and self.pipelined)
             try:
                 with conn.begin_nested() if self._bind is not None else conn.begin():
                     yield conn
@@ -186,41 +190,30 @@ class Database:
         """``held_transaction`` for the writer's statements: on PostgreSQL those built once
         (``store.statements``) go straight through psycopg (``store.direct``), the whole
         transaction in one pipeline (``pipelined``): BEGIN, the statements and COMMIT sent
-        together, one wait for the lot. The connection is in psycopg's autocommit mode for
-        the batch (the pipeline's own BEGIN makes it one transaction) and back out of it
-        after."""
+        together, one wait for the lot. The held connection is in psycopg's autocommit mode
+        meanwhile (the pipeline's own BEGIN makes the batch one transaction), and leaves it
+        when anything else takes it (``held_transaction``, ``release_held``)."""
         if self.direct is None:
             with self.held_transaction() as conn:
                 yield conn
             return
-        raw: Any = None
-        try:
-            with self.held_transaction() as conn:
-                connection: Any = conn.connection.dbapi_connection
-                own = (  # a test's outer transaction is not ours to send
-                    self.pipelined
-                    and self._bind is None
-                    and connection.pgconn.transaction_status == IDLE
-                )
-                if own:
-                    raw = connection
-                    raw.autocommit = True  # psycopg sends (and waits for) no BEGIN of its own
-                direct = DirectConnection(
-                    conn, self.direct, pipelined=self.pipelined, own_transaction=own
-                )
-                try:
-                    yield direct
-                    direct.finish()
-                finally:
-                    direct.close()
-        finally:
-            if raw is not None and not raw.closed:
-                with suppress(psycopg.Error):  # broken: SQLAlchemy drops it
-                    raw.autocommit = False  # committed or rolled back: idle again
+        self._writing = True
+        with self.held_transaction() as conn:
+            own = self._bind is None and conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+            direct = DirectConnection(
+                conn, self.direct, pipelined=self.pipelined, own_transaction=own
+            )
+            try:
+                yield direct
+                direct.finish()
+            finally:
+                direct.close()
 
     def release_held(self) -> None:
         conn, self._held = self._held, None
         if conn is not None and self._bind is None:
+            if self.direct is not None and not conn.invalidated and not conn.closed:
+                _autocommit(conn, False)  # back to the pool as the pool gave it
             conn.close()
 
     def _bind_or_engine_connect(self) -> Connection:
@@ -238,6 +231,15 @@ class Database:
     def dispose(self) -> None:
         self.release_held()
         self.engine.dispose()
+
+
+def _autocommit(conn: Connection, on: bool) -> None:
+    """psycopg's autocommit mode on the held connection, set between transactions: on for
+    the writer's pipelined batches (they send their own BEGIN), off for anything else."""
+    raw: Any = conn.connection.dbapi_connection
+    if raw.autocommit is not on and raw.pgconn.transaction_status == IDLE and not raw.closed:
+        with suppress(psycopg.Error):  # a broken connection: its statements will say so
+            raw.autocommit = on
 
 
 def first_line(exc: BaseException) -> str:

@@ -512,26 +512,30 @@ def test_on_postgresql_a_batch_is_one_round_trip(database: Database, writer: Dur
         assert session.execute(text(history), {"at": at}).scalar_one() == 1
 
 
-def test_the_writers_connection_leaves_autocommit_after_each_batch(
+def test_the_writers_connection_is_in_autocommit_only_for_the_writers_batches(
     database: Database, writer: DurableWriter
 ) -> None:
-    # the pipeline sends the transaction's own BEGIN, in psycopg's autocommit mode: a batch
-    # written, or refused and rolled back, leaves the held connection as the pool gave it
+    # the pipeline sends the batch's own BEGIN, in psycopg's autocommit mode: anything else
+    # that takes the held connection, and the pool it goes back to, finds it out of that mode
     if database.dialect != "postgresql":
         pytest.skip("psycopg's pipeline is PostgreSQL's")
     write(writer, call("ac"))
-    with database.held_transaction() as conn:
-        raw: Any = conn.connection.dbapi_connection
-    assert raw.autocommit is False
+    raw: Any = database._held.connection.dbapi_connection  # type: ignore[union-attr]
+    assert raw.autocommit is True
     write(writer, replace(cdr("refused"), total_ms=-5), cdr("kept"))  # refused, then one by one
-    assert raw.autocommit is False and writer.metrics.records_set_aside._value.get() == 1
+    assert writer.metrics.records_set_aside._value.get() == 1
     with pytest.raises(ZeroDivisionError), database.held_transaction() as conn:
         assert conn.connection.dbapi_connection is raw  # the same connection, still held
+        assert raw.autocommit is False
         conn.execute(text("CREATE TABLE rolled_back (n int)"))
         1 / 0  # noqa: B018 - the transaction is rolled back
     with database.session_scope() as session:  # the table went with it: not autocommitted
         assert session.execute(text("SELECT to_regclass('rolled_back')")).scalar() is None
         assert {c.call_uuid for c in CdrRepository(session).all()} == {"kept"}
+    write(writer, answered(call("ac")))
+    assert raw.autocommit is True
+    database.release_held()  # back to the pool: as the pool gave it
+    assert raw.autocommit is False
 
 
 def test_a_stay_of_a_deleted_queue_is_logged_once_the_pipeline_has_synced(
