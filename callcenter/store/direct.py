@@ -79,22 +79,29 @@ class Rowcount(NamedTuple):
 
 
 class Pending:
-    """A statement's rowcount in a pipeline: its cursor's, once the pipeline has synced."""
+    """A statement's rowcount in a pipeline: its cursor's, once the pipeline has synced.
+    Only a statement marked ``preserve_rowcount`` has a cursor of its own (``counted``);
+    the others share one, whose count is the last statement's: reading it is an error."""
 
-    __slots__ = ("_checks", "_cursor", "_owner")
+    __slots__ = ("_checks", "_counted", "_cursor", "_owner")
 
-    def __init__(self, owner: DirectConnection, cursor: Any) -> None:
+    def __init__(self, owner: DirectConnection, cursor: Any, counted: bool) -> None:
         self._owner = owner
         self._cursor = cursor
+        self._counted = counted
         self._checks: list[Callable[[int], None]] | None = None
 
     @property
     def rowcount(self) -> int:
+        if not self._counted:
+            raise TypeError("a pipelined statement's rowcount needs preserve_rowcount")
         if self._owner.in_pipeline:  # read before the sync: sync now
             self._owner.sync()
         return int(self._cursor.rowcount)
 
     def when_counted(self, check: Callable[[int], None]) -> None:
+        if not self._counted:
+            raise TypeError("a pipelined statement's rowcount needs preserve_rowcount")
         if not self._owner.in_pipeline:
             check(int(self._cursor.rowcount))
             return
@@ -239,7 +246,7 @@ class DirectConnection:
             raise self._wrapped(exc, compiled.sql, rows) from exc
         except Exception as exc:  # a value a bind processor or psycopg cannot take
             raise StatementError(str(exc), compiled.sql, rows, exc) from exc
-        return Pending(self, cursor)
+        return Pending(self, cursor, compiled.counted)
 
     def _open(self) -> None:
         try:

@@ -35,7 +35,10 @@ from callcenter.store.records import (
     QueueStayRecord,
 )
 from callcenter.store.repos import AgentRepository, CallRepository, CdrRepository
+from callcenter.store.repos.calls import _call_row
+from callcenter.store.repos.cdrs import write_cdrs
 from callcenter.store.spool import Spool
+from callcenter.store.statements import call_upsert
 from callcenter.store.writer import DurableWriter, Record, WriterMetrics
 from callcenter.vocabulary import (
     AgentState,
@@ -561,3 +564,20 @@ def test_a_value_psycopg_cannot_send_is_set_aside_mid_pipeline(
     with database.session_scope() as session:
         assert CallRepository(session).get("before-odd").state is CallState.ANSWERED
         assert {c.call_uuid for c in CdrRepository(session).all()} == {"after-odd"}
+
+
+def test_a_pipelined_rowcount_is_read_at_the_sync_and_only_where_kept(database: Database) -> None:
+    # a counted statement (preserve_rowcount) has its own cursor: read before the sync, the
+    # pipeline syncs then; another's count would be its shared cursor's last: an error
+    if database.dialect != "postgresql":
+        pytest.skip("psycopg's pipeline is PostgreSQL's")
+    with database.writer_transaction() as conn:
+        write_cdrs(conn, [cdr("counted-0")])
+        written = write_cdrs(conn, [cdr("counted-0"), cdr("counted-1"), cdr("counted-2")])
+        upserted = conn.execute(call_upsert("postgresql"), [_call_row(call("uncounted"), T0)])
+        assert written.rowcount == 2  # synced here, mid-transaction
+        with pytest.raises(TypeError, match="preserve_rowcount"):
+            upserted.rowcount  # noqa: B018
+    with database.session_scope() as session:
+        assert CdrRepository(session).count() == 3
+        assert CallRepository(session).get("uncounted").state is CallState.PARKED
