@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
@@ -24,6 +26,8 @@ from callcenter.store.direct import CompiledStatements, DirectConnection, Execut
 log = logging.getLogger(__name__)
 
 HELD_IDLE = 10.0  # seconds a held connection may sit unused before it is pinged again
+IDLE = TransactionStatus.IDLE
+PIPELINED = True  # on PostgreSQL, a writer transaction in one psycopg pipeline (store.direct)
 
 
 def make_engine(url: str, *, connect_timeout: float = 5.0) -> Engine:
@@ -92,6 +96,8 @@ class Database:
         self._held_at = 0.0
         pg = self.engine.dialect.name == "postgresql"
         self.direct = CompiledStatements(self.engine.dialect) if pg else None
+        self.pipelined = PIPELINED  # the writer's transaction in one psycopg pipeline
+        self._writing = False  # the next held_transaction is the writer's (writer_transaction)
         if bind is None:
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         else:
@@ -158,6 +164,7 @@ class Database:
         a batch pays no pool checkout and no ping. A connection idle longer than
         ``HELD_IDLE`` goes back to the pool first (whose checkout pings it), so one that
         died meanwhile is not used; one that fails is dropped."""
+        writing, self._writing = self._writing, False
         with self.unavailable_as_error():
             now = time.monotonic()
             conn = self._held
@@ -166,6 +173,8 @@ class Database:
                 conn = None
             if conn is None:
                 conn = self._held = self._bind_or_engine_connect()
+            if self.direct is not None and self._bind is None:
+                _autocommit(conn, writing and self.pipelined)
             try:
                 with conn.begin_nested() if self._bind is not None else conn.begin():
                     yield conn
@@ -179,20 +188,32 @@ class Database:
     @contextmanager
     def writer_transaction(self) -> Iterator[Executes]:
         """``held_transaction`` for the writer's statements: on PostgreSQL those built once
-        (``store.statements``) go straight through psycopg (``store.direct``)."""
-        with self.held_transaction() as conn:
-            if self.direct is None:
+        (``store.statements``) go straight through psycopg (``store.direct``), the whole
+        transaction in one pipeline (``pipelined``): BEGIN, the statements and COMMIT sent
+        together, one wait for the lot. The held connection is in psycopg's autocommit mode
+        meanwhile (the pipeline's own BEGIN makes the batch one transaction), and leaves it
+        when anything else takes it (``held_transaction``, ``release_held``)."""
+        if self.direct is None:
+            with self.held_transaction() as conn:
                 yield conn
-                return
-            direct = DirectConnection(conn, self.direct)
+            return
+        self._writing = True
+        with self.held_transaction() as conn:
+            own = self._bind is None and conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+            direct = DirectConnection(
+                conn, self.direct, pipelined=self.pipelined, own_transaction=own
+            )
             try:
                 yield direct
+                direct.finish()
             finally:
                 direct.close()
 
     def release_held(self) -> None:
         conn, self._held = self._held, None
         if conn is not None and self._bind is None:
+            if self.direct is not None and not conn.invalidated and not conn.closed:
+                _autocommit(conn, False)  # back to the pool as the pool gave it
             conn.close()
 
     def _bind_or_engine_connect(self) -> Connection:
@@ -210,6 +231,15 @@ class Database:
     def dispose(self) -> None:
         self.release_held()
         self.engine.dispose()
+
+
+def _autocommit(conn: Connection, on: bool) -> None:
+    """psycopg's autocommit mode on the held connection, set between transactions: on for
+    the writer's pipelined batches (they send their own BEGIN), off for anything else."""
+    raw: Any = conn.connection.dbapi_connection
+    if raw.autocommit is not on and raw.pgconn.transaction_status == IDLE and not raw.closed:
+        with suppress(psycopg.Error):  # a broken connection: its statements will say so
+            raw.autocommit = on
 
 
 def first_line(exc: BaseException) -> str:

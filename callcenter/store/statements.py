@@ -290,3 +290,10 @@ def counter_upsert(dialect: str) -> Any:
 def advisory_xact_lock() -> Any:
     """PostgreSQL: take the advisory lock ``:key`` until the transaction ends."""
     return text("SELECT pg_advisory_xact_lock(:key)")
+
+
+@compiled_once
+def rolled_buckets_delete() -> Any:
+    """PostgreSQL: the reports' buckets ``:buckets`` (a list) to be read raw again (built
+    once, so a writer's pipeline carries it: ``report_totals.unroll``)."""
+    return text("DELETE FROM kpi_rolled_buckets WHERE bucket = ANY(:buckets)")

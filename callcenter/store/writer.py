@@ -4,7 +4,8 @@ Actors hand records to one writer greenlet through a bounded queue and go on at 
 writer takes them in batches: what arrives within ``max_delay`` of the first record (or
 ``batch_size`` records), in one transaction on a connection it keeps, with statements built
 once (``store.statements``) and run with many rows (on PostgreSQL straight through psycopg,
-``store.direct``: SQLAlchemy's execute layer cost more than the rows). A call the writer
+``store.direct``: SQLAlchemy's execute layer cost more than the rows; the whole transaction,
+BEGIN to COMMIT, goes as one psycopg pipeline, one wait a batch). A call the writer
 has written before is updated in the columns that changed; only a call it does not know is
 upserted whole. Batches go to PostgreSQL when it answers, and to the fsync'd local spool
 when it does not.
@@ -333,7 +334,7 @@ class DurableWriter:
             write_stays(conn, stays)
             write_agent_states(conn, agents)
             write_counters(conn, counters)
-            written = write_cdrs(conn, cdrs)
+            written = write_cdrs(conn, cdrs)  # counted at the commit (a pipeline's sync)
             # a stay or a call of an interval the reports may have totals of: read raw again
             joined = [r.joined_at for r in batch if isinstance(r, QueueStayRecord)]
             unroll(conn, joined + [c.started_at for c in cdrs])
@@ -343,7 +344,7 @@ class DurableWriter:
                 self._written.pop(call.uuid, None)
             else:
                 self._written[call.uuid] = call
-        return written
+        return int(written.rowcount)
 
     def _spool(self, batch: Sequence[Record]) -> None:
         self.spool.append_many([SpoolRecord(type(r).__name__, encode(r)) for r in batch])

@@ -19,6 +19,9 @@ Batches measured, each ``--calls`` times:
   alone (the PostgreSQL outbox lock and one insert).
 
 Target (issue 9): a batch of one record under 0.5 ms of CPU.
+
+``--per-statement``: on PostgreSQL, BEGIN, each statement and COMMIT their own round trip,
+as before the writer's transaction went in one psycopg pipeline (``store.direct``).
 """
 
 from __future__ import annotations
@@ -149,15 +152,21 @@ def report(name: str, records: int, cpu: list[float], target: float | None = Non
     )
 
 
-def run(url: str, calls: int, tmp: Path) -> None:
+def run(url: str, calls: int, tmp: Path, pipelined: bool = True) -> None:
     database = Database(url)
+    database.pipelined = pipelined
     migrate.upgrade(database)
     writer = DurableWriter(database, Spool(tmp / "spool"), WriterMetrics(CollectorRegistry()))
     try:
         warm = [Call(-1 - n) for n in range(20)]
         timed(writer, [[r] for c in warm for r in (c.created, c.answered, c.ended, c.cdr)])
         lives = [Call(n) for n in range(calls)]
-        print(f"\n== writer batches ({database.dialect}, {calls} of each)")
+        how = (
+            ""
+            if database.dialect != "postgresql"
+            else (", one pipeline a batch" if pipelined else ", a round trip a statement")
+        )
+        print(f"\n== writer batches ({database.dialect}{how}, {calls} of each)")
 
         def one(kind: str) -> list[list[Record]]:
             return [[getattr(c, kind)] for c in lives]
@@ -210,6 +219,12 @@ def main() -> int:
         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server (a scratch database is created on it), or 'sqlite'",
     )
+    parser.add_argument(
+        "--per-statement",
+        action="store_true",
+        help="PostgreSQL: each statement its own round trip (BEGIN and COMMIT too), as "
+        "before the writer's transaction went in one pipeline, for comparison",
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="cc-bench-writer-") as tmp,
@@ -217,7 +232,7 @@ def main() -> int:
             None if args.database_url == "sqlite" else args.database_url, Path(tmp)
         ) as url,
     ):
-        run(url, args.calls, Path(tmp))
+        run(url, args.calls, Path(tmp), pipelined=not args.per_statement)
     return 0
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from callcenter.store.base import utcnow
-from callcenter.store.direct import Executes
+from callcenter.store.direct import Counted, Executes, Rowcount, when_counted
 from callcenter.store.models import AcdCounter, Agent, Queue, QueueEntry
 from callcenter.store.records import (
     AcdCounterRecord,
@@ -38,23 +38,29 @@ from callcenter.vocabulary import AgentStatus, QueueOutcome
 log = logging.getLogger(__name__)
 
 
-def write_stays(conn: Executes, stays: Sequence[QueueStayRecord]) -> int:
-    """Upsert each stay by ticket (the last write of a ticket in the batch wins)."""
+def write_stays(conn: Executes, stays: Sequence[QueueStayRecord]) -> Counted:
+    """Upsert each stay by ticket (the last write of a ticket in the batch wins); the
+    result's ``rowcount``: how many were recorded (in the writer's pipeline, known once it
+    has synced: a stay not recorded is logged then)."""
     latest = {s.ticket: s for s in stays}
     if not latest:
-        return 0
+        return Rowcount(0)
     rows = []
     for stay in latest.values():
         row = params(stay, STAY_COLUMNS)
         row.update(p_queue=stay.queue, p_agent_extension=stay.agent_extension)
         rows.append(row)
-    written = int(conn.execute(stay_upsert(conn.dialect.name), rows).rowcount)
-    if 0 <= written < len(rows):
-        queues = sorted({s.queue for s in latest.values()})
-        log.warning(
-            "%d queue stay(s) not recorded: queue deleted (of %s)", len(rows) - written, queues
-        )
-    return written
+    result = conn.execute(stay_upsert(conn.dialect.name), rows)
+
+    def check(written: int) -> None:
+        if 0 <= written < len(rows):
+            queues = sorted({s.queue for s in latest.values()})
+            log.warning(
+                "%d queue stay(s) not recorded: queue deleted (of %s)", len(rows) - written, queues
+            )
+
+    when_counted(result, check)
+    return result
 
 
 def write_agent_states(conn: Executes, changes: Sequence[AgentStateRecord]) -> int:
@@ -138,7 +144,7 @@ class AcdStateRepository:
         self.session = session
 
     def save_stays(self, stays: Sequence[QueueStayRecord]) -> int:
-        return write_stays(self.session.connection(), stays)
+        return int(write_stays(self.session.connection(), stays).rowcount)
 
     def close_open_stays(self, closes: Sequence[OpenStaysClosed]) -> int:
         return close_open_stays(self.session.connection(), closes)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from callcenter.errors import NotFound
 from callcenter.store.base import utcnow
-from callcenter.store.direct import Executes
+from callcenter.store.direct import Counted, Executes, Rowcount
 from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
 from callcenter.store.statements import cdr_insert, cdr_leg_insert, params
@@ -47,10 +47,11 @@ def to_record(row: Cdr) -> CdrRecord:
 _LEG_FIELDS = tuple(f.name for f in dataclasses.fields(CdrLegRecord))
 
 
-def write_cdrs(conn: Executes, cdrs: Sequence[CdrRecord]) -> int:
-    """Insert the CDRs of calls that have none yet (with their legs); return how many."""
+def write_cdrs(conn: Executes, cdrs: Sequence[CdrRecord]) -> Counted:
+    """Insert the CDRs of calls that have none yet (with their legs); the result's
+    ``rowcount`` says how many (in the writer's pipeline, known once it has synced)."""
     if not cdrs:
-        return 0
+        return Rowcount(0)
     unique = _first_of_each_call(cdrs)
     written_at = utcnow()  # this batch's mark: the legs go to the rows it wrote
     rows = []
@@ -59,7 +60,7 @@ def write_cdrs(conn: Executes, cdrs: Sequence[CdrRecord]) -> int:
         row.update(p_ivr_path=list(cdr.ivr_path), p_written_at=written_at)
         rows.append(row)
     dialect = conn.dialect.name
-    written = conn.execute(cdr_insert(dialect, _COLUMNS), rows).rowcount
+    written = conn.execute(cdr_insert(dialect, _COLUMNS), rows)
     legs = [
         {
             "p_call_uuid": uuid,
@@ -95,7 +96,7 @@ class CdrRepository:
 
     def insert_many(self, cdrs: Sequence[CdrRecord]) -> int:
         """Insert the CDRs of calls that have none yet; return how many were written."""
-        return write_cdrs(self.session.connection(), cdrs)
+        return int(write_cdrs(self.session.connection(), cdrs).rowcount)
 
     def get(self, call_uuid: str) -> CdrRecord:
         row = self.session.scalar(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.errors import NotFound
 from callcenter.recording.wav import FileStatus
-from callcenter.store.direct import Executes
+from callcenter.store.direct import Counted, Executes, Rowcount
 from callcenter.store.models import Call, Queue, Recording
 from callcenter.store.records import RecordingRecord, StoredRecording
 from callcenter.store.repos.voicemail import box_of
@@ -21,12 +21,13 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(RecordingRecord))
 _STORED = tuple(f.name for f in dataclasses.fields(StoredRecording))
 
 
-def write_recordings(conn: Executes, recordings: Sequence[RecordingRecord]) -> int:
-    """Record files not known yet (by path); return how many were new."""
+def write_recordings(conn: Executes, recordings: Sequence[RecordingRecord]) -> Counted:
+    """Record files not known yet (by path); the result's ``rowcount``: how many were new
+    (in the writer's pipeline, known once it has synced)."""
     if not recordings:
-        return 0
+        return Rowcount(0)
     rows = [params(r, _FIELDS) for r in recordings]
-    return conn.execute(recording_insert(conn.dialect.name, _FIELDS), rows).rowcount
+    return conn.execute(recording_insert(conn.dialect.name, _FIELDS), rows)
 
 
 def stored(row: Recording) -> StoredRecording:
@@ -49,7 +50,7 @@ class RecordingRepository:
 
     def add_many(self, recordings: Sequence[RecordingRecord]) -> int:
         """Record files not known yet (by path); return how many were new."""
-        return write_recordings(self.session.connection(), recordings)
+        return int(write_recordings(self.session.connection(), recordings).rowcount)
 
     def for_call(self, call_uuid: str) -> list[RecordingRecord]:
         rows = self.session.scalars(

@@ -45,6 +45,7 @@ from callcenter.store.repos.reports import (
     _typed,
     quarter_hours,
 )
+from callcenter.store.statements import rolled_buckets_delete
 
 WIDTH = 900  # seconds in a bucket
 SETTLE = timedelta(hours=2)
@@ -81,6 +82,9 @@ def unroll(conn: Executes, moments: Iterable[datetime], now: datetime | None = N
     if not late:
         return
     _lock(conn, conn.dialect.name)
+    if conn.dialect.name == "postgresql":  # one statement whatever the count
+        conn.execute(rolled_buckets_delete(), {"buckets": late})
+        return
     names = {f"b{i}": b for i, b in enumerate(late)}
     listed = ", ".join(f":{k}" for k in names)
     conn.execute(text(f"DELETE FROM kpi_rolled_buckets WHERE bucket IN ({listed})"), names)
