@@ -211,6 +211,21 @@ def _due_query(
     return query
 
 
+def _close(
+    session: Session,
+    rules: CampaignRules,
+    lead: Lead,
+    at: datetime,
+    kind: AuditKind,
+    outcome: str,
+    details: dict[str, Any],
+) -> None:
+    """The lead is never to be dialled: done, with its reason in the audit log."""
+    lead.state = LeadState.DONE
+    lead.last_outcome = outcome
+    audit(session, rules.name, kind, at, phone=lead.phone, lead_id=lead.id, details=details)
+
+
 def _dialable(
     session: Session,
     rules: CampaignRules,
@@ -221,31 +236,11 @@ def _dialable(
 ) -> bool:
     why = leads.refusal(lead.phone)
     if why is not None:  # stored before the importer refused such numbers
-        lead.state = LeadState.DONE
-        lead.last_outcome = "refused"
-        audit(
-            session,
-            rules.name,
-            AuditKind.NUMBER_REFUSED,
-            at,
-            phone=lead.phone,
-            lead_id=lead.id,
-            details={"reason": why},
-        )
+        _close(session, rules, lead, at, AuditKind.NUMBER_REFUSED, "refused", {"reason": why})
         return False
-    if on_dnc:
-        lead.state = LeadState.DONE
-        lead.last_outcome = "dnc"
+    if on_dnc:  # which list said no: the global one, the campaign's
         lists = [dnc_list_name(c) for c in dnc_lists(session, lead.phone, rules.name)]
-        audit(
-            session,
-            rules.name,
-            AuditKind.DNC_HIT,
-            at,
-            phone=lead.phone,
-            lead_id=lead.id,
-            details={"lists": lists},  # which list said no: the global one, the campaign's
-        )
+        _close(session, rules, lead, at, AuditKind.DNC_HIT, "dnc", {"lists": lists})
         return False
     if abandoned_at is not None and at - abandoned_at < rules.hold:
         _defer(lead, rules, abandoned_at + rules.hold)
