@@ -204,49 +204,45 @@ class DirectConnection:
             return self.connection.execute(statement, parameters)
         if self.pipelined:
             return self._queue(compiled, parameters)
-        cursor = self._cursor
-        if cursor is None:
-            cursor = self._cursor = self.raw.cursor()
-        rows: Any = None
-        try:
-            if parameters is None or isinstance(parameters, Mapping):
-                rows = compiled.row(parameters or {})
-                cursor.execute(compiled.sql, rows)
-            else:
-                rows = [compiled.row(p) for p in parameters]
-                return Rowcount(_run_many(cursor, compiled.sql, rows))
-        except psycopg.Error as exc:
-            raise self._wrapped(exc, compiled.sql, rows) from exc
-        except Exception as exc:  # a value a bind processor or psycopg cannot take
-            raise StatementError(str(exc), compiled.sql, rows, exc) from exc
-        return Rowcount(cursor.rowcount)
+        cursor = self._shared_cursor()
+        count = self._send(cursor, compiled, parameters, _run_many)
+        return Rowcount(cursor.rowcount if count is None else count)
 
     def _queue(self, compiled: Compiled, parameters: Any) -> Pending:
         """The statement queued in the pipeline (opened, with BEGIN, at the first one)."""
         if self._pipeline is None:
             self._open()
-        if compiled.counted:  # its own cursor: the results of a cursor's last statement win
-            cursor = self.raw.cursor()
-        else:
-            cursor = self._cursor
-            if cursor is None:
-                cursor = self._cursor = self.raw.cursor()
+        # a counted statement gets its own cursor: the results of a cursor's last statement win
+        cursor = self.raw.cursor() if compiled.counted else self._shared_cursor()
+        self._send(cursor, compiled, parameters, _queue_many)
+        return Pending(self, cursor, compiled.counted)
+
+    def _shared_cursor(self) -> Any:
+        if self._cursor is None:
+            self._cursor = self.raw.cursor()
+        return self._cursor
+
+    def _send(
+        self,
+        cursor: Any,
+        compiled: Compiled,
+        parameters: Any,
+        many: Callable[[Any, str, Sequence[Mapping[str, Any]]], int | None],
+    ) -> int | None:
+        """One statement, or ``many`` for a list of rows (its count, if it has one), with
+        errors wrapped as SQLAlchemy wraps them."""
         rows: Any = None
         try:
             if parameters is None or isinstance(parameters, Mapping):
                 rows = compiled.row(parameters or {})
                 cursor.execute(compiled.sql, rows)
-            elif len(parameters) == 1:
-                rows = compiled.row(parameters[0])
-                cursor.execute(compiled.sql, rows)
-            else:  # a pipeline's executemany: the rowcount is the sum of the rows'
-                rows = [compiled.row(p) for p in parameters]
-                cursor.executemany(compiled.sql, rows)
+                return None
+            rows = [compiled.row(p) for p in parameters]
+            return many(cursor, compiled.sql, rows)
         except psycopg.Error as exc:
             raise self._wrapped(exc, compiled.sql, rows) from exc
         except Exception as exc:  # a value a bind processor or psycopg cannot take
             raise StatementError(str(exc), compiled.sql, rows, exc) from exc
-        return Pending(self, cursor, compiled.counted)
 
     def _open(self) -> None:
         try:
@@ -319,6 +315,15 @@ def _queue_command(raw: Any, command: bytes) -> None:
         return
     queuing.close()
     raise RuntimeError(f"{command!r} would have waited: the connection is not in a pipeline")
+
+
+def _queue_many(cursor: Any, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The rows queued in the pipeline: a pipeline's executemany (the rowcount is the sum of
+    the rows'), one row as a plain statement."""
+    if len(rows) == 1:
+        cursor.execute(sql, rows[0])
+    else:
+        cursor.executemany(sql, rows)
 
 
 def _run_many(cursor: Any, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
