@@ -150,18 +150,18 @@ class DialerCalls:
         agent = call.agent or call.to_number
         try:
             number = self._number(lead)
-            if spec is None or number is None:
-                return
-            control.set_variable("tts_engine", self.tts[0])
-            control.set_variable("tts_voice", self.tts[1])
-            control.execute(
-                "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip", timeout=30.0
-            )
-            accepted = control.collect_digits(
-                PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
-                regex=r"[0-9]", variable="cc_preview_choice",
-            ).value == "1"  # fmt: skip
-        except GreenletExit:  # the engine stops: not the agent's skip
+            if spec is not None and number is not None:  # else: the agent's leg hung up below
+                control.set_variable("tts_engine", self.tts[0])
+                control.set_variable("tts_voice", self.tts[1])
+                control.execute(
+                    "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip",
+                    timeout=30.0,
+                )  # fmt: skip
+                accepted = control.collect_digits(
+                    PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
+                    regex=r"[0-9]", variable="cc_preview_choice",
+                ).value == "1"  # fmt: skip
+        except (GreenletExit, ESLNotConnected):  # the engine stops, FreeSWITCH lost: no skip
             stopping = True
             raise
         finally:

@@ -944,3 +944,50 @@ def test_a_bridged_call_whose_attempt_was_not_stored_before_a_restart_is_stored_
     sim.hangup(call)
     assert wait_cdr(second, call, timeout=20).agent_extension == "4921"
     until(lambda: settled(second))
+
+
+def test_a_preview_whose_lead_is_gone_when_the_agent_answers_hangs_the_agent_up(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the preview returned before its hang-up: the agent sat on a silent answered leg, held
+    # in the reservation's wrap-up until they hung up themselves
+    app = engine()
+    monkeypatch.setattr(app.dialer_calls, "_number", lambda lead: None)  # deleted meanwhile
+    number = "+15557750003"
+    _one_lead(app, sim, "fail26", "4975", number, TALKER, mode=CampaignMode.PREVIEW)
+    leg = until(lambda: _offered(sim), timeout=20)
+    until(lambda: sim.channel(leg) is None, timeout=10)  # hung up by the engine
+    assert not [a for a in apps_sent(sim, leg) if a.startswith("playback")]
+    campaigns.pause(app.database, Actor("cli", "test"), "fail26")
+    until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
+    assert _all_attempts(app, number) == []
+    until(lambda: settled(app), timeout=20)
+
+
+def test_freeswitch_lost_during_a_preview_is_not_the_agent_s_skip(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # an ESLNotConnected in the preview was counted a skip: the lead put off 10 minutes, not
+    # offered to that agent again, and set aside at the third drop without a call made
+    app = engine()
+    number = "+15557750004"
+    dropped: list[str] = []
+
+    def drop_at_the_preview(event: SimEvent) -> None:
+        if (event.name == "CHANNEL_EXECUTE" and event.get("variable_cc_preview")
+                and event.get("Application") == "playback" and not dropped):  # fmt: skip
+            dropped.append(event.unique_id or "")
+            sim.core.spawn(sim.drop_clients, name="drop")
+
+    sim.on_event(drop_at_the_preview)
+    _one_lead(app, sim, "fail27", "4976", number, TALKER, mode=CampaignMode.PREVIEW)
+    until(lambda: bool(dropped), timeout=20)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail27")
+    lead = until(lambda: _lead(app, number), timeout=10)
+    until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=20)
+    assert lead.id not in app.dialer.skips
+    assert _lead(app, number).next_attempt_at <= datetime.now(UTC)  # due now, not in 10 min
+    assert _all_attempts(app, number) == []
+    for channel in sim.channels:
+        sim.hangup(channel.uuid)
+    until(lambda: settled(app), timeout=20)
