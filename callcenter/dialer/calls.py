@@ -174,6 +174,7 @@ class DialerCalls:
         if not accepted or spec is None or number is None:
             control.hangup("NORMAL_CLEARING")
             return
+        self.dialer.skips.pop(lead, None)  # accepted: earlier skips no longer count
         line = _Line(campaign, lead, Outcome.FAILED, agent)
         try:
             line.outcome = self._dial_lead(control, spec, number)

@@ -291,3 +291,55 @@ def test_a_preview_agent_whose_phone_is_not_registered_is_paused_as_the_acd_does
             return (row.state, row.attempts) if row is not None else None
 
     until(lambda: lead() == (LeadState.PENDING, 0), timeout=10)
+
+
+def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # Dialer.skips lost an entry only when its lead was parked: a lead skipped once, then
+    # accepted by another agent, stayed in it for the engine's life
+    number = "+15557860002"
+    app = engine()
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): PERSON})
+    for ext in ("4788", "4789"):
+        sim.register_agent(ext, AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "camp88q", {"4788": {}, "4789": {}}, did="84788")
+    _set_status(app, "4789", AgentStatus.PAUSED)
+    _campaign(app, "camp88", "camp88q", [number], mode=CampaignMode.PREVIEW)
+    _start(app, "camp88")
+
+    def offered(seen: set[str]) -> str:
+        def answered() -> str | None:
+            for channel in sim.channels:
+                if (channel.variables.get("cc_preview") and channel.answer_state == "answered"
+                        and channel.uuid not in seen):  # fmt: skip
+                    return channel.uuid
+            return None
+
+        leg = until(answered, timeout=20)
+        seen.add(leg)
+        until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, leg)))
+        return leg
+
+    def lead() -> Lead:
+        with app.database.session_scope() as session:
+            row = session.scalar(select(Lead).where(Lead.phone == number))
+            assert row is not None
+            session.expunge(row)
+            return row
+
+    seen: set[str] = set()
+    sim.send_dtmf(offered(seen), "2")  # 4788 skips
+    until(lambda: lead().state is LeadState.PENDING, timeout=20)
+    assert app.dialer.skips[lead().id] == ["4788"]
+    with app.database.session_scope() as session:
+        row = session.get(Lead, lead().id)
+        assert row is not None
+        row.next_attempt_at = datetime.now(UTC) - timedelta(minutes=1)
+    _set_status(app, "4789", AgentStatus.AVAILABLE)
+    leg = offered(seen)
+    assert sim.channel(leg).variables.get("cc_agent") == "4789"
+    sim.send_dtmf(leg, "1")  # 4789 accepts: the lead is dialled
+    until(lambda: lead().id not in app.dialer.skips, timeout=10)
+    until(lambda: lead().state is not LeadState.PENDING, timeout=20)
