@@ -251,7 +251,7 @@ class DirectConnection:
             self._pipeline = context
             if self.own_transaction and not self._begun:
                 self._begun = True
-                _queue_command(self.raw, b"BEGIN")
+                self._shared_cursor().execute("BEGIN")  # queued: a pipeline sends at the sync
         except psycopg.Error as exc:
             raise self._wrapped(exc, "BEGIN", None) from exc
 
@@ -281,7 +281,7 @@ class DirectConnection:
             if self._pipeline is None:
                 self._open()
             try:
-                _queue_command(self.raw, b"COMMIT")
+                self._shared_cursor().execute("COMMIT")
             except psycopg.Error as exc:
                 raise self._wrapped(exc, "COMMIT", None) from exc
         self.sync()
@@ -303,18 +303,6 @@ class DirectConnection:
         if self._cursor is not None and not self.connection.invalidated:
             self._cursor.close()
         self._cursor = None
-
-
-def _queue_command(raw: Any, command: bytes) -> None:
-    """Queue ``command`` in the open pipeline, as psycopg queues its own BEGIN and COMMIT
-    there (its ``_exec_command``, which in a pipeline only queues: nothing to wait for)."""
-    queuing = raw._exec_command(command)
-    try:
-        next(queuing)
-    except StopIteration:
-        return
-    queuing.close()
-    raise RuntimeError(f"{command!r} would have waited: the connection is not in a pipeline")
 
 
 def _queue_many(cursor: Any, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
