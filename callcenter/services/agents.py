@@ -17,14 +17,13 @@ from callcenter.errors import ConfigError, DomainError
 from callcenter.events import outbox
 from callcenter.events.types import AgentStatusChanged
 from callcenter.recording import policy as recording_policy
-from callcenter.services import checks
+from callcenter.services import checks, in_use
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import AgentRecord
 from callcenter.store.repos import AgentRepository, QueueRepository
 from callcenter.store.repos.agents import verify_pin
-from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.store.repos.sip import a1_hash
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -212,13 +211,14 @@ def remove(db: Database, who: Actor, extension: str) -> None:
     """Delete an agent with its skills, memberships and status history."""
     checks.extension(extension)
     with db.session_scope() as session:
-        dialling = CampaignRepository(session).running_with(agent=extension)
-        if dialling:
-            raise DomainError(
-                f"agent {extension!r} takes the calls of running campaign(s) "
-                f"{', '.join(dialling)}: take the agent out of them or stop them first",
-                code="agent_in_use",
-            )
+        in_use.not_dialling(
+            session,
+            f"agent {extension!r}",
+            "takes the calls of",
+            "take the agent out of them",
+            "agent_in_use",
+            agent=extension,
+        )
         AgentRepository(session).delete(extension)
         audited(session, who, "agent.remove", extension, kind=AGENT)
 

@@ -15,7 +15,7 @@ from callcenter.acd import rules
 from callcenter.errors import ConfigError, DomainError
 from callcenter.kpi.formulas import SlFormula
 from callcenter.recording import policy as recording_policy
-from callcenter.services import checks
+from callcenter.services import checks, in_use
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
@@ -27,7 +27,6 @@ from callcenter.store.records import (
     QueueRecord,
 )
 from callcenter.store.repos import AgentRepository, CallRepository, QueueRepository
-from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.trunks import targets
 from callcenter.vocabulary import STRATEGY_ALIASES, AgentState, AgentStatus, QueueStrategy
 
@@ -309,13 +308,14 @@ def remove(db: Database, who: Actor, name: str) -> None:
     """Delete a queue with its members, required skills and entry history."""
     checks.queue_name(name)
     with db.session_scope() as session:
-        dialling = CampaignRepository(session).running_with(queue=name)
-        if dialling:  # it would be left running with no agents, silently
-            raise DomainError(
-                f"queue {name!r} takes the calls of running campaign(s) {', '.join(dialling)}: "
-                "give them another queue or stop them first",
-                code="queue_in_use",
-            )
+        in_use.not_dialling(
+            session,
+            f"queue {name!r}",
+            "takes the calls of",
+            "give them another queue",
+            "queue_in_use",
+            queue=name,
+        )
         QueueRepository(session).delete(name)
         audited(session, who, "queue.remove", name, kind=QUEUE)
 

@@ -8,7 +8,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from callcenter.calls.routing import RouteTable
-from callcenter.errors import AlreadyExists, DomainError, InvalidOutboundRoute
+from callcenter.errors import AlreadyExists, InvalidOutboundRoute
+from callcenter.services import in_use
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
@@ -20,7 +21,6 @@ from callcenter.store.repos import (
     TrunkGroupRepository,
     TrunkRepository,
 )
-from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.trunks.did import DidRoute, MatchKind
 from callcenter.trunks.failover import causes_text, check_causes
 from callcenter.trunks.outbound import Dialout, OutboundRoute, check_number
@@ -206,13 +206,14 @@ def add_outbound(
 def remove_outbound(db: Database, who: Actor, name: str) -> None:
     """Delete outbound route ``name``, unless a running campaign dials through it."""
     with db.session_scope() as session:
-        dialling = CampaignRepository(session).running_with(route=name)
-        if dialling:  # its every call would fail with NO_ROUTE_DESTINATION, silently
-            raise DomainError(
-                f"outbound route {name!r} carries the calls of running campaign(s) "
-                f"{', '.join(dialling)}: give them another route or stop them first",
-                code="outbound_route_in_use",
-            )
+        in_use.not_dialling(
+            session,
+            f"outbound route {name!r}",
+            "carries the calls of",
+            "give them another route",
+            "outbound_route_in_use",
+            route=name,
+        )
         OutboundRouteRepository(session).delete(name)
         audited(session, who, "outbound_route.remove", name, kind=OUTBOUND_ROUTE)
 

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from callcenter.errors import DomainError
+from callcenter.services import in_use
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.repos import TrunkGroupRepository, TrunkRepository
-from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.trunks.groups import Strategy, TrunkGroup, check_group
 
 GROUP = ChangeKind.TRUNK_GROUP
@@ -64,14 +64,15 @@ def remove(db: Database, who: Actor, name: str) -> None:
     with db.session_scope() as session:
         repo = TrunkGroupRepository(session)
         repo.get(name)
-        dialling = CampaignRepository(session).running_with(group=name)
-        if dialling:
-            raise DomainError(
-                f"trunk group {name!r} carries the calls of running campaign(s) "
-                f"{', '.join(dialling)} (their outbound route names it): "
-                "give them another route or stop them first",
-                code="trunk_group_in_use",
-            )
+        in_use.not_dialling(
+            session,
+            f"trunk group {name!r}",
+            "carries the calls of",
+            "give them another route",
+            "trunk_group_in_use",
+            " (their outbound route names it)",
+            group=name,
+        )
         routes = repo.routes_naming(name)
         if routes:
             raise DomainError(

@@ -14,11 +14,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from callcenter.errors import DomainError
+from callcenter.services import in_use
 from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.repos import TrunkGroupRepository, TrunkRepository
-from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.store.repos.trunks import TrunkStateRecord
 from callcenter.trunks.checks import InvalidTrunk, check, check_name
 from callcenter.trunks.spec import TrunkSpec
@@ -96,13 +96,14 @@ def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> T
 def remove(db: Database, who: Actor, name: str) -> None:
     """Delete trunk ``name``; the engines ``killgw`` its gateway at once."""
     with db.session_scope() as session:
-        dialling = CampaignRepository(session).running_with(trunk=name)
-        if dialling:  # its calls would fail over to nothing, or fail, silently
-            raise DomainError(
-                f"trunk {name!r} carries the calls of running campaign(s) "
-                f"{', '.join(dialling)}: give them other trunks or stop them first",
-                code="trunk_in_use",
-            )
+        in_use.not_dialling(
+            session,
+            f"trunk {name!r}",
+            "carries the calls of",
+            "give them other trunks",
+            "trunk_in_use",
+            trunk=name,
+        )
         groups = TrunkGroupRepository(session).with_member(name)
         if groups:
             raise DomainError(
