@@ -302,12 +302,12 @@ def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
     app = engine()
     _route(app)
     TrafficModel(sim, TrafficProfile(), seed=1, overrides={number.lstrip("+"): PERSON})
-    for ext in ("4788", "4789"):
+    for ext in ("4798", "4799"):
         sim.register_agent(ext, AgentBehaviour(answer_delay=0.5))
-    setup_queue(app, "camp88q", {"4788": {}, "4789": {}}, did="84788")
-    _set_status(app, "4789", AgentStatus.PAUSED)
-    _campaign(app, "camp88", "camp88q", [number], mode=CampaignMode.PREVIEW)
-    _start(app, "camp88")
+    setup_queue(app, "camp89q", {"4798": {}, "4799": {}}, did="84798")
+    _set_status(app, "4799", AgentStatus.PAUSED)
+    _campaign(app, "camp89", "camp89q", [number], mode=CampaignMode.PREVIEW)
+    _start(app, "camp89")
 
     def offered(seen: set[str]) -> str:
         def answered() -> str | None:
@@ -330,16 +330,16 @@ def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
             return row
 
     seen: set[str] = set()
-    sim.send_dtmf(offered(seen), "2")  # 4788 skips
+    sim.send_dtmf(offered(seen), "2")  # 4798 skips
     until(lambda: lead().state is LeadState.PENDING, timeout=20)
-    assert app.dialer.skips[lead().id] == ["4788"]
+    assert app.dialer.skips[lead().id] == ["4798"]
     with app.database.session_scope() as session:
         row = session.get(Lead, lead().id)
         assert row is not None
         row.next_attempt_at = datetime.now(UTC) - timedelta(minutes=1)
-    _set_status(app, "4789", AgentStatus.AVAILABLE)
+    _set_status(app, "4799", AgentStatus.AVAILABLE)
     leg = offered(seen)
-    assert sim.channel(leg).variables.get("cc_agent") == "4789"
-    sim.send_dtmf(leg, "1")  # 4789 accepts: the lead is dialled
+    assert sim.channel(leg).variables.get("cc_agent") == "4799"
+    sim.send_dtmf(leg, "1")  # 4799 accepts: the lead is dialled
     until(lambda: lead().id not in app.dialer.skips, timeout=10)
     until(lambda: lead().state is not LeadState.PENDING, timeout=20)

@@ -954,11 +954,11 @@ def test_a_preview_whose_lead_is_gone_when_the_agent_answers_hangs_the_agent_up(
     app = engine()
     monkeypatch.setattr(app.dialer_calls, "_number", lambda lead: None)  # deleted meanwhile
     number = "+15557750003"
-    _one_lead(app, sim, "fail26", "4975", number, TALKER, mode=CampaignMode.PREVIEW)
+    _one_lead(app, sim, "fail28", "4977", number, TALKER, mode=CampaignMode.PREVIEW)
     leg = until(lambda: _offered(sim), timeout=20)
     until(lambda: sim.channel(leg) is None, timeout=10)  # hung up by the engine
     assert not [a for a in apps_sent(sim, leg) if a.startswith("playback")]
-    campaigns.pause(app.database, Actor("cli", "test"), "fail26")
+    campaigns.pause(app.database, Actor("cli", "test"), "fail28")
     until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
     assert _all_attempts(app, number) == []
     until(lambda: settled(app), timeout=20)
@@ -980,9 +980,9 @@ def test_freeswitch_lost_during_a_preview_is_not_the_agent_s_skip(
             sim.core.spawn(sim.drop_clients, name="drop")
 
     sim.on_event(drop_at_the_preview)
-    _one_lead(app, sim, "fail27", "4976", number, TALKER, mode=CampaignMode.PREVIEW)
+    _one_lead(app, sim, "fail29", "4978", number, TALKER, mode=CampaignMode.PREVIEW)
     until(lambda: bool(dropped), timeout=20)
-    campaigns.pause(app.database, Actor("cli", "test"), "fail27")
+    campaigns.pause(app.database, Actor("cli", "test"), "fail29")
     lead = until(lambda: _lead(app, number), timeout=10)
     until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=20)
     assert lead.id not in app.dialer.skips
