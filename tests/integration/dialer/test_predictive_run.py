@@ -97,7 +97,7 @@ def test_a_predictive_campaign_overdials_within_its_abandon_limit_and_falls_back
         assert rates.uk_today.live >= 1000 + live
         assert rates.uk_today.abandoned >= 5 + len(abandoned)
         abandons = [e for e in _audit(app, "pred") if e.kind is AuditKind.ABANDON]
-        assert len(abandons) == len(abandoned)
+        assert len(abandons) >= len(abandoned)  # each one audited (more may end meanwhile)
         assert not any(x.fallback for x in seen)
 
         # the compliance rate forced over the hard limit: 100 more abandoned today
