@@ -93,7 +93,7 @@ def test_a_phone_session_is_cut_by_a_restart_and_closed(
     first.phones.ttl = 0.0
     uuid, _ = bridged_call(first, sim, "sup-cut", "3613", "9613")
     phone = sim.phone_call("93613", "*333613")
-    until(lambda: in_eavesdrop(sim, phone))
+    until(lambda: in_eavesdrop(sim, phone), timeout=20)  # a loaded shard took over 5 s
     first.stop("restart")
     row = _session(first, uuid)
     assert (row.source, row.end_reason) == ("phone", CUT) and row.ended_at is not None
