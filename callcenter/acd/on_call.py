@@ -627,12 +627,19 @@ def _attempt(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, BaseEx
 
 
 def _mark(control: CallControl, seat: QueueSeat | None) -> bool:
-    """Write (or clear) the caller's place on its channel; True when FreeSWITCH took it."""
+    """Write (or clear) the caller's place on its channel; True when it went out. Its reply
+    is not waited for: it comes back with the music's and the ring's commands, which go out
+    right behind it, not in a wake-up of its own. A refusal (the channel just gone) is
+    logged when it comes: a restart would then re-run the route, worse, not wrong."""
     values = seat.variables() if seat is not None else QueueSeat.cleared()
+    uuid = control.uuid
     try:
-        control.channel.api(commands.uuid_setvar_multi(control.uuid, values))
-    except ESLError as exc:  # a restart would then re-run the route: worse, not wrong
-        log.info("call %s: queue place not stored on the channel: %s", control.uuid, exc)
+        control.channel.api_sent(
+            commands.uuid_setvar_multi(uuid, values),
+            lambda why: log.info("call %s: queue place not stored on the channel: %s", uuid, why),
+        )
+    except ESLError as exc:
+        log.info("call %s: queue place not stored on the channel: %s", uuid, exc)
         return False
     return True
 

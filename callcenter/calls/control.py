@@ -62,12 +62,20 @@ class Channel(Protocol):
 
     def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
 
+    def api_sent(self, line: str, failed: Callable[[str], None]) -> None: ...
+
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
 
     def bgapi_sent(self, line: str, timeout: float | None = None) -> BackgroundJob: ...
 
     def execute(
-        self, uuid: str, app: str, arg: str | None = None, timeout: float | None = None
+        self,
+        uuid: str,
+        app: str,
+        arg: str | None = None,
+        timeout: float | None = None,
+        *,
+        sent: Callable[[], None] | None = None,
     ) -> Event: ...
 
     def hangup(

@@ -143,6 +143,24 @@ class ESLConnection:
                 raise ESLCommandFailed(f"{self.name}: api {_verb(line)}: {result.strip()}")
             return result
 
+    def api_sent(self, line: str, failed: Callable[[str], None]) -> None:
+        """``api`` without waiting for the reply, for a command nothing waits on (the
+        variables a caller's channel carries for a restart): the reply comes back with the
+        next command's, in the same read, not in a wake-up of its own. It is checked in the
+        reader when it comes: a refusal, or the connection lost first, goes to ``failed``
+        (a line saying why), and the command is counted and timed as an ``api``. Raises as
+        ``api`` does when the command cannot be written."""
+        slot = _Unawaited(self.name, line, failed, self._measure("api"))
+        deadline = time.monotonic() + self.command_timeout
+        timer = _timer(deadline)
+        try:
+            self._send(commands.api_line(line), deadline, timer, slot)
+        except BaseException as exc:
+            slot.give_up(type(exc))
+            raise
+        finally:
+            timer.close()
+
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
         job_uuid = new_uuid()
         text = commands.bgapi_line(line, job_uuid)
@@ -196,7 +214,11 @@ class ESLConnection:
         lock: bool = False,
         loops: int | None = None,
         expand: bool = False,
+        sent: Callable[[], None] | None = None,
     ) -> Event:
+        """Run ``app`` on the channel and wait for its CHANNEL_EXECUTE_COMPLETE. ``sent``:
+        called once the command is written (the application is FreeSWITCH's to run or to
+        refuse), while its reply and its end are still to come."""
         event_uuid = new_uuid()
         text = commands.execute(uuid, app, arg, event_uuid, lock=lock, loops=loops, expand=expand)
         deadline = time.monotonic() + self._timeout(timeout)
@@ -204,7 +226,7 @@ class ESLConnection:
         with self._measure("execute"):
             timer = _timer(deadline)  # one for the reply and the completion: see _request
             try:
-                self._check_sendmsg(uuid, self._request(text, deadline, timer=timer))
+                self._check_sendmsg(uuid, self._request(text, deadline, timer=timer, sent=sent))
                 result: Event = self._wait(waiter, f"{app} on {uuid}", timer)
                 return result
             finally:
@@ -244,42 +266,59 @@ class ESLConnection:
         *,
         require_up: bool = True,
         timer: gevent.Timeout | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> Message:
         """Send ``text`` and wait for its reply until ``deadline`` (``time.monotonic``).
         ``timer``: the caller's, started for that deadline and closed by it (an execute or a
         bgapi waits for its event under the same one); else one is made here. One timer a
         command, not one for the write, one for the reply and one for the event: each is
         ~17 k instructions made, started and closed, and a queue call sends six commands."""
-        transport = self._transport
-        if transport is None or (require_up and not self._up):
-            raise ESLNotConnected(f"ESL {self.name} is not connected")
         own = timer is None
         if timer is None:
             timer = _timer(deadline)
         try:
-            try:
-                if not self._write_lock.acquire(timeout=_left(deadline)):
-                    raise ESLTimeout(f"ESL {self.name}: no write slot in time")
-            except gevent.Timeout as exc:
-                if exc is not timer:
-                    raise
-                raise ESLTimeout(f"ESL {self.name}: no write slot in time") from None
-            try:
-                waiter = self._pending.expect_reply()
-                try:
-                    transport.send_command(text)
-                except (OSError, gevent.Timeout) as exc:
-                    if exc is not timer and not isinstance(exc, OSError):
-                        raise
-                    transport.close()
-                    raise ESLNotConnected(f"ESL {self.name}: write failed: {exc!r}") from None
-            finally:
-                self._write_lock.release()
+            waiter = AsyncResult()
+            self._send(text, deadline, timer, waiter, require_up=require_up)
+            if sent is not None:
+                sent()
             reply: Message = self._wait(waiter, f"reply to {_verb(text)}", timer)
             return reply
         finally:
             if own:
                 timer.close()
+
+    def _send(
+        self,
+        text: str,
+        deadline: float,
+        timer: gevent.Timeout,
+        slot: Any,
+        *,
+        require_up: bool = True,
+    ) -> None:
+        """Write ``text``; its reply goes to ``slot`` (an ``AsyncResult`` waited on, or an
+        ``_Unawaited``), queued in the order the commands are written."""
+        transport = self._transport
+        if transport is None or (require_up and not self._up):
+            raise ESLNotConnected(f"ESL {self.name} is not connected")
+        try:
+            if not self._write_lock.acquire(timeout=_left(deadline)):
+                raise ESLTimeout(f"ESL {self.name}: no write slot in time")
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            raise ESLTimeout(f"ESL {self.name}: no write slot in time") from None
+        try:
+            self._pending.queue_reply(slot)
+            try:
+                transport.send_command(text)
+            except (OSError, gevent.Timeout) as exc:
+                if exc is not timer and not isinstance(exc, OSError):
+                    raise
+                transport.close()
+                raise ESLNotConnected(f"ESL {self.name}: write failed: {exc!r}") from None
+        finally:
+            self._write_lock.release()
 
     def _wait(self, waiter: AsyncResult, what: str, timer: gevent.Timeout) -> Any:
         """The waiter's value, under ``timer`` (started for the command's deadline)."""
@@ -529,6 +568,46 @@ class BackgroundJob:
         if measured is not None:
             self._conn._pending.forget_job(self.job_uuid)
             measured.__exit__(kind)
+
+
+class _Unawaited:
+    """The reply slot of an ``api_sent`` command: checked in the reader when it comes."""
+
+    __slots__ = ("done", "failed", "line", "measured", "node")
+
+    def __init__(
+        self, node: str, line: str, failed: Callable[[str], None], measured: _Measured
+    ) -> None:
+        self.node, self.line, self.failed, self.measured = node, line, failed, measured
+        self.done = False
+        measured.__enter__()
+
+    def ready(self) -> bool:
+        return self.done
+
+    def give_up(self, kind: type[BaseException]) -> None:
+        """Not written (the caller gets the error): nothing more to report."""
+        if not self.done:
+            self.done = True
+            self.measured.__exit__(kind)
+
+    def set(self, message: Message) -> None:
+        if self.done:
+            return
+        self.done = True
+        result = _reply_text(message)
+        if result.startswith(_FAILED):
+            self.measured.__exit__(ESLCommandFailed)
+            self.failed(f"{self.node}: api {_verb(self.line)}: {result.strip()}")
+        else:
+            self.measured.__exit__(None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.measured.__exit__(type(exc))
+        self.failed(str(exc))
 
 
 class _Measured:

@@ -27,10 +27,10 @@ class Pending:
     def __len__(self) -> int:
         return len(self._replies) + len(self._jobs) + len(self._executes)
 
-    def expect_reply(self) -> AsyncResult:
-        result = AsyncResult()
-        self._replies.append(result)
-        return result
+    def queue_reply(self, slot: Any) -> None:
+        """The next reply goes to ``slot`` (``set``, ``set_exception``, ``ready``), after
+        the replies of the commands written before."""
+        self._replies.append(slot)
 
     def reply(self, message: Message) -> bool:
         # Replies come back in command order; a timed-out command keeps its slot so a late

@@ -289,6 +289,59 @@ def test_bgapi_sent_abandoned_refused_or_late(fs: FakeFreeSWITCH, h: Harness) ->
     assert (count("error"), count("timeout"), count("ok")) == (2, 1, 0)
 
 
+def test_api_sent_is_not_waited_for_and_its_reply_is_checked_when_it_comes(
+    fs: FakeFreeSWITCH, h: Harness
+) -> None:
+    held: list[tuple[Conn, bytes]] = []
+
+    def script(conn: Conn, text: str) -> bytes | None:
+        answer = api_response("-ERR No such channel!\n" if "gone" in text else "+OK\n")
+        if "slow" in text:
+            held.append((conn, answer))  # the reply comes later, when the test says
+            return None
+        if text.startswith("api uuid_getvar"):
+            return api_response("12")
+        return answer
+
+    fs.script = script
+    failed: list[str] = []
+    h.conn.api_sent("uuid_setvar_multi slow a=1", failed.append)
+    until(lambda: fs.commands[-1] == "api uuid_setvar_multi slow a=1")  # sent, not waited
+    h.conn.api_sent("uuid_setvar_multi gone a=1", failed.append)  # queued behind the first
+    conn, answer = held.pop()
+    conn.send(answer)  # the first reply at last: each reply reaches its own command
+    until(lambda: len(failed) == 1)
+    assert "No such channel" in failed[0] and "uuid_setvar_multi" in failed[0]
+    assert h.conn.api(commands.uuid_getvar(U, "cc_digits")) == "12"  # replies still aligned
+    count = lambda outcome: h.metric(  # noqa: E731
+        "callcenter_esl_commands_total", node="fs1", kind="api", outcome=outcome
+    )
+    assert (count("ok"), count("error")) == (2, 1)
+    assert not h.conn._pending._replies
+
+
+def test_api_sent_lost_with_the_connection_is_reported(fs: FakeFreeSWITCH, h: Harness) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        gevent.spawn_later(0.05, conn.kill)
+        return None
+
+    fs.script = script
+    failed: list[str] = []
+    h.conn.api_sent("uuid_setvar_multi x a=1", failed.append)
+    until(lambda: len(failed) == 1)
+    assert "fs1" in failed[0]
+    until(lambda: h.conn.connected)  # reconnected; nothing left waiting
+    fs.script = fs.default
+    h.conn.stop(timeout=2)
+    with pytest.raises(ESLNotConnected):
+        h.conn.api_sent("uuid_setvar_multi x a=1", failed.append)  # stopped: not written
+    assert len(failed) == 1
+    count = lambda outcome: h.metric(  # noqa: E731
+        "callcenter_esl_commands_total", node="fs1", kind="api", outcome=outcome
+    )
+    assert (count("disconnected"), count("ok")) == (2, 0)
+
+
 def test_killed_mid_command_fails_pending_at_once(fs: FakeFreeSWITCH, h: Harness) -> None:
     def script(conn: Conn, text: str) -> bytes | None:
         if text.startswith("bgapi"):
