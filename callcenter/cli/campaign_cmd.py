@@ -47,7 +47,7 @@ OPTION_OF = {
     "name": "NAME",
 }
 CLEARABLE: dict[str, dict[str, Any]] = {  # campaign set --clear X: the settings it empties
-    "route": {"outbound_route": None, "trunks": ()},  # dial through the outbound routes
+    "route": {"outbound_route": None},  # and the trunks (service.CLEARS_TOO): the routes pick
     "caller-id-name": {"caller_id_name": None},
     "recording": {"recording": None},  # the queue's
     "safe-harbor-message": {"safe_harbor_message": None},
@@ -281,13 +281,16 @@ def fields_of(options: dict[str, Any], creating: bool) -> dict[str, Any]:
     agents (and the other way round), a route drops the trunks (and the other way round)."""
     cleared = options.pop("clear", ())
     given = {k: v for k, v in options.items() if v is not None and v != ()}
+    emptied: dict[str, Any] = {}
     for what in cleared:
-        emptied = CLEARABLE[what]
-        again = set(emptied) & set(given)
+        emptied.update(CLEARABLE[what])
+        touched = set(CLEARABLE[what]).union(
+            *(service.CLEARS_TOO.get(k, {}) for k, v in CLEARABLE[what].items() if v is None)
+        )
+        again = touched & set(given)
         if again:
             shown = OPTION_OF.get(min(again), "--" + min(again).replace("_", "-"))
             raise click.UsageError(f"give {shown} or --clear {what}, not both")
-        given.update(emptied)
     if "window" in given:
         given["window_start"], given["window_end"] = hours(given.pop("window"))
     if "retries" in given:
@@ -309,6 +312,7 @@ def fields_of(options: dict[str, Any], creating: bool) -> dict[str, Any]:
                 given[other] = empty
         if given.get("mode") == "broadcast" and not {"queue", "agents"} & set(given):
             given["queue"], given["agents"] = None, ()  # a broadcast has no agents
+    given.update(emptied)  # as cleared: what a clear empties too is the service's rule
     if "mode" in given:
         given["mode"] = CampaignMode(given["mode"])
     if "amd" in given:

@@ -47,6 +47,9 @@ from callcenter.store.repos.trunks import TrunkRepository
 
 CAMPAIGN = ChangeKind.CAMPAIGN
 CHANGEABLE = frozenset(f.name for f in fields(CampaignSpec)) - {"name"}
+# a setting cleared (set to None) clears these too, unless the change names them: no route
+# means the outbound routes pick, as for any call, so no trunks of the campaign's own either
+CLEARS_TOO: dict[str, dict[str, Any]] = {"outbound_route": {"trunks": ()}}
 
 
 def view(record: CampaignRecord) -> dict[str, Any]:
@@ -113,7 +116,8 @@ def update(
     flows: Collection[str] | None = None,
 ) -> CampaignRecord:
     """Change some settings; the whole campaign is checked again. ``retries`` given are
-    merged into the campaign's (an outcome not named keeps its rule). A running campaign
+    merged into the campaign's (an outcome not named keeps its rule); a setting cleared
+    clears what ``CLEARS_TOO`` names with it (the route: the trunks). A running campaign
     takes the change at once: what it names must exist (``flows``: the IVR flows an engine
     serves, None when they are not known)."""
     unknown = set(changes) - CHANGEABLE
@@ -128,13 +132,16 @@ def update(
         record = repo.get(check_name(name))
         before = record.spec
         given = dict(changes)
+        for cleared, too in CLEARS_TOO.items():
+            if cleared in given and given[cleared] is None:
+                given = {**too, **given}
         if "retries" in given:
             given["retries"] = {**before.retries, **given["retries"]}
         after = check(replace(before, **given))
         if record.state is CampaignState.RUNNING:  # it dials with the change at once
             _ready(session, after, "is running: it cannot take this change", flows)
         stored = repo.replace(after)
-        audited(session, who, "campaign.set", name, _details(stored.spec, changes), kind=CAMPAIGN)
+        audited(session, who, "campaign.set", name, _details(stored.spec, given), kind=CAMPAIGN)
         _event(session, who, name, "set", stored.state)
     return stored
 

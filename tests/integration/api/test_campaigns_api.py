@@ -256,3 +256,34 @@ def test_start_checks_the_flows_this_engine_serves(make_client) -> None:  # type
     assert api("POST", "/campaigns/reminder/start").json["state"] == "running"
     moved = api("PATCH", "/campaigns/reminder", body={"flow": "gone"})
     assert (moved.status_code, moved.json["code"]) == (409, "campaign_not_ready")
+
+
+def test_clearing_the_route_over_the_api_clears_the_trunks(api: Client) -> None:
+    # the CLI's `--clear route` emptied the trunks too, the API's null left them: the same
+    # change meant two things depending on the door
+    body = {"name": "clr-api", "agents": ["4101"], "trunks": ["carrier1", "carrier2"]}
+    assert api("POST", "/campaigns", body=body).status_code == 201
+    cleared = api("PATCH", "/campaigns/clr-api", body={"outbound_route": None})
+    assert cleared.status_code == 200, cleared.text
+    assert (cleared.json["outbound_route"], cleared.json["trunks"]) == (None, [])
+    api("PATCH", "/campaigns/clr-api", body={"trunks": ["carrier1"]})
+    switched = api("PATCH", "/campaigns/clr-api", body={"outbound_route": None, "trunks": ["b"]})
+    assert switched.json["trunks"] == ["b"]  # trunks named with the clear are kept
+
+
+def test_clearing_the_route_with_the_cli_clears_the_trunks(engine_db_url: str) -> None:  # noqa: F811
+    env = {"CALLCENTER_DATABASE_URL": engine_db_url}
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    code, out = cli("campaign", "create", "clr-cli", "--agent", "4102", "--trunk", "carrier1")
+    assert code == 0, out
+    code, out = cli("campaign", "set", "clr-cli", "--clear", "route", "--trunk", "carrier2")
+    assert code == 2 and "give --trunk or --clear route, not both" in out
+    code, out = cli("campaign", "set", "clr-cli", "--clear", "route")
+    assert code == 0, out
+    code, out = cli("campaign", "show", "clr-cli", "--json")
+    shown = _first_json(out)
+    assert (shown["outbound_route"], shown["trunks"]) == (None, [])

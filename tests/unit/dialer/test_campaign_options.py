@@ -74,9 +74,9 @@ def test_a_missing_file_is_a_usage_error_not_a_traceback(args: list[str]) -> Non
 
 def test_set_clear_empties_settings_and_refuses_the_same_option_given() -> None:
     # a route, trunks, a cap or a message once set could not be taken back from the CLI
+    # the trunks the route's clear empties too are the service's rule (CLEARS_TOO)
     assert fields_of({"clear": ("route", "max-lines", "description")}, creating=False) == {
         "outbound_route": None,
-        "trunks": (),
         "max_lines": None,
         "description": "",
     }
