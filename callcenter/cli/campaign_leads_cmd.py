@@ -13,13 +13,12 @@ from typing import IO, Any
 
 import click
 
-from callcenter.cli import Context, emit_json, pass_context
-from callcenter.cli.campaign_cmd import TIMES, bad_argument, utc
+from callcenter.cli import Context, emit_json, params, pass_context
+from callcenter.cli.campaign_cmd import TIMES, utc
 from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import ColumnMap
 from callcenter.services import leads
-from callcenter.services.checks import InvalidArgument
 
 
 @click.command("import")
@@ -34,7 +33,9 @@ from callcenter.services.checks import InvalidArgument
     "(repeat). Other columns are kept as custom fields for the screen pop.",
 )
 @click.option(
-    "--region", help="Country of numbers written without '+' (default: the campaign's --region)."
+    "--region",
+    callback=params.region,
+    help="Country of numbers written without '+' (default: the campaign's --region).",
 )
 @click.option("--encoding", default="utf-8", help="The file's encoding, e.g. cp1252.")
 @click.option("--delimiter", default=",", help="The cell separator, e.g. ';'.")
@@ -68,22 +69,19 @@ def import_(
     columns = ColumnMap.parse(mapping)
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        try:
-            report = leads.import_file(
-                ctx.database,
-                ctx.who,
-                name,
-                stream,
-                source=Path(file).name if file != "-" else "stdin",
-                mapping=columns,
-                region=region,
-                encoding=encoding,
-                delimiter=delimiter,
-                progress=progress,
-                on_reject=shown,
-            )
-        except InvalidArgument as exc:
-            raise bad_argument(exc) from exc
+        report = leads.import_file(
+            ctx.database,
+            ctx.who,
+            name,
+            stream,
+            source=Path(file).name if file != "-" else "stdin",
+            mapping=columns,
+            region=region,
+            encoding=encoding,
+            delimiter=delimiter,
+            progress=progress,
+            on_reject=shown,
+        )
     shown.close()
     print_import(name, dataclasses.asdict(report), as_json)
 

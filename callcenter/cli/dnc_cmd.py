@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from callcenter.cli import Context, emit_json, emit_table, pass_context
+from callcenter.cli import Context, emit_json, emit_table, params, pass_context
 from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
 from callcenter.services import dnc as service
 from callcenter.services.checks import InvalidArgument
@@ -73,7 +73,12 @@ def add(
     "without it, the first cell of each line is a number.",
 )
 @click.option("--reason", default="", help="Why (kept with each entry).")
-@click.option("--region", default="US", help="Country of numbers written without '+'.")
+@click.option(
+    "--region",
+    default="US",
+    callback=params.region,
+    help="Country of numbers written without '+'.",
+)
 @click.option("--encoding", default="utf-8", help="The file's encoding.")
 @rejects_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -101,21 +106,18 @@ def import_(
     """
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        try:
-            report = service.import_file(
-                ctx.database,
-                ctx.who,
-                stream,
-                campaign=campaign,
-                column=column,
-                reason=reason,
-                region=region,
-                encoding=encoding,
-                on_reject=shown,
-                progress=progress,
-            )
-        except InvalidArgument as exc:
-            raise _bad(exc) from exc
+        report = service.import_file(
+            ctx.database,
+            ctx.who,
+            stream,
+            campaign=campaign,
+            column=column,
+            reason=reason,
+            region=region,
+            encoding=encoding,
+            on_reject=shown,
+            progress=progress,
+        )
     shown.close()
     print_dnc_import(dataclasses.asdict(report), as_json)
 

@@ -51,6 +51,7 @@ agent_name = _callback(checks.agent_name)
 sip_password = _callback(checks.sip_password)
 music_on_hold = _callback(lambda value: checks.playback(value, "music on hold"))
 call_uuid = _callback(checks.call_uuid)
+region = _callback(checks.region)  # the imports': checked before the file is read
 
 
 def target(

@@ -15,6 +15,7 @@ from callcenter.app import App
 from callcenter.cli import main, remote_campaigns
 from callcenter.services import queues, tokens
 from callcenter.services.actor import Actor
+from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
 from tests.integration.api.conftest import Client
 from tests.integration.api.test_engine_api import engine, engine_db_url  # noqa: F401  (fixtures)
@@ -287,3 +288,43 @@ def test_clearing_the_route_with_the_cli_clears_the_trunks(engine_db_url: str) -
     code, out = cli("campaign", "show", "clr-cli", "--json")
     shown = _first_json(out)
     assert (shown["outbound_route"], shown["trunks"]) == (None, [])
+
+
+@pytest.mark.parametrize("what", ["campaign", "dnc"])
+def test_an_import_checks_its_region_first_and_reports_its_own_errors_as_they_are(
+    what: str,
+    engine_db_url: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the whole streaming import sat in `except InvalidArgument`: an error of the import
+    # itself came out as a bad command-line option it never was
+    env = {"CALLCENTER_DATABASE_URL": engine_db_url}
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    name = f"imp-{what}"
+    code, out = cli("campaign", "create", name, "--agent", "4103" if what == "dnc" else "4104")
+    assert code == 0, out
+    data = tmp_path / "numbers.csv"
+    data.write_text("phone\n07911123456\n")
+    command = ["campaign", "import", name] if what == "campaign" else ["dnc", "import"]
+    where = [] if what == "campaign" else ["--campaign", name]
+    code, out = cli(*command, str(data), *where, "--region", "ZZ")
+    assert code == 2 and "--region" in out and "not an ISO country code" in out
+    deep = InvalidArgument("phone", "refused deep in the import")
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise deep
+
+    target = "callcenter.services.leads._consume" if what == "campaign" else (
+        "callcenter.services.dnc.store_numbers"
+    )  # fmt: skip
+    with monkeypatch.context() as patched:
+        patched.setattr(target, refuse)
+        code, out = cli(*command, str(data), *where, "--region", "GB")
+    assert code == 1 and "error: phone: refused deep in the import [invalid_argument]" in out
+    code, out = cli(*command, str(data), *where, "--region", "gb")
+    assert code == 0 and "1 added" in out, out
