@@ -139,10 +139,17 @@ class DialerCalls:
         """The agent answered the lead's offer: "1" dials it and bridges, anything else (or
         nothing in 10 s, or the agent hanging up) skips it (``Dialer.skipped``: due again
         later, not offered to that agent again, parked after ``PREVIEW_MAX_SKIPS``; no
-        attempt counted)."""
+        attempt counted). A leg parked after its offer was given back (``BIND_GRACE``) is
+        hung up: neither the agent nor the lead is its own any more."""
         call = control.call
         call.timeline.direction = Direction.OUTBOUND
         call.timeline.routed("dialer-preview")
+        if self.dialer.given_back(control.uuid):  # parked after its grace (a slow FreeSWITCH)
+            log.warning("call %s: preview of lead %s (campaign %s) parked after its grace: its "
+                        "agent and lead were given back, the agent's leg hung up", control.uuid,
+                        lead, campaign)  # fmt: skip
+            control.hangup("NORMAL_CLEARING")
+            return
         self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # held, then wrap-up
         if control.uuid in self.dialer.offers_waiting:  # the runner's grace: not gone
             self.dialer.offers_parked.add(control.uuid)

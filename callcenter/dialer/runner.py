@@ -80,6 +80,7 @@ DIALER = Actor("engine", "dialer")  # who pauses a campaign at its hard limit
 PREVIEW_SKIP_DELAY = timedelta(minutes=10)  # a lead skipped in preview: due again after
 PREVIEW_MAX_SKIPS = 3  # skips of one lead (by this engine) before it is parked
 ATTEMPTED_MAX = 1024  # answered calls whose earlier attempts wait for the call to start
+GIVEN_BACK_MAX = 1024  # preview offers given back at their grace's end, remembered (newest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,9 +610,10 @@ class CampaignRunner:
         """A preview's agent leg answered: parked, it is a call that binds the reservation at
         once (``dialer.calls``) and ends the line. One gone before it parked never does: the
         agent would stay held ring time + 60 s and the line kept (that agent left out of the
-        campaign's offers), so after ``BIND_GRACE`` with no call, both are given back. A
-        call that parks after the grace is not marked (``offers_waiting``): nothing is kept
-        for an offer once its grace is over."""
+        campaign's offers), so after ``BIND_GRACE`` with no call, both are given back, and
+        the leg remembered as such (``Dialer.given_back``): one that parks after all (a slow
+        FreeSWITCH) is hung up, not run with a reservation and a lead no longer its own. A
+        call that parks after the grace is not marked (``offers_waiting``)."""
         try:
             gevent.sleep(BIND_GRACE)
         finally:
@@ -622,7 +624,8 @@ class CampaignRunner:
         router = self.dialer.router
         if router is None or router.mailbox(leg) is not None:
             return  # its call runs (or no way to tell: the reservation's expiry frees it)
-        log.info("campaign %s: agent leg %s gone before it parked: lead %s given back",
+        self.dialer.give_back(leg)  # before any wait: a park from now on sees it
+        log.info("campaign %s: agent leg %s not parked in its grace: lead %s given back",
                  self.name, leg, lead)  # fmt: skip
         self.dialer.dispatcher.release(reservation)  # a no-op once a call bound it
         self.dialer.release_lead(lead)  # a no-op once a call recorded or released it
@@ -716,6 +719,9 @@ class Dialer:
         # of them that parked as calls within it (both emptied when the grace is over)
         self.offers_waiting: set[str] = set()
         self.offers_parked: set[str] = set()
+        # those given back at the end of their grace, until they park after all (most never
+        # do: the newest GIVEN_BACK_MAX kept, in order)
+        self._given_back: dict[str, None] = {}
         self.cdrs = cdrs  # where the CDR of a call that answered nowhere goes (the writer)
         # the writes waiting for the database (``persist``): tried once more at ``stop``
         self._waiting: dict[int, tuple[str, Callable[[Session], object]]] = {}
@@ -895,6 +901,21 @@ class Dialer:
             del self.skips[lead]
             log.info("campaign %s: lead %s parked after %d skips (%s)", campaign, lead,
                      len(skips), ", ".join(skips))  # fmt: skip
+
+    def give_back(self, leg: str) -> None:
+        """A preview's agent leg not parked within its grace: its reservation and its lead
+        are being given back (``CampaignRunner._unless_parked``)."""
+        if len(self._given_back) >= GIVEN_BACK_MAX:
+            del self._given_back[next(iter(self._given_back))]
+        self._given_back[leg] = None
+
+    def given_back(self, leg: str) -> bool:
+        """Whether the preview offer of agent leg ``leg``, parked now, was given back at the
+        end of its grace (asked once: the answer is forgotten)."""
+        if leg not in self._given_back:
+            return False
+        del self._given_back[leg]
+        return True
 
     def attempts_before(self, answered: str, legs: list[LegTimeline]) -> None:
         """The trunks tried before leg ``answered``: legs of its call's CDR, now if its call

@@ -30,6 +30,7 @@ from callcenter.services import campaigns
 from callcenter.services.actor import Actor
 from callcenter.sim import AgentBehaviour, Simulator, Voice
 from callcenter.sim import api as sim_api
+from callcenter.sim import apps as sim_apps
 from callcenter.sim.events import SimEvent
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
 from callcenter.store.database import Database
@@ -851,6 +852,40 @@ def test_a_preview_agent_leg_that_parks_after_the_grace_leaves_nothing_behind(
     wait_cdr(app, agent_leg, timeout=20)
     until(lambda: "fail23" not in app.dialer.runners, timeout=20)
     assert app.dialer.offers_parked == set() and app.dialer.offers_waiting == set()
+    until(lambda: settled(app))
+
+
+def test_a_preview_agent_leg_that_parks_after_its_offer_was_given_back_is_hung_up(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    # a park after BIND_GRACE, its reservation and lead already given back, ran the preview
+    # all the same: the agent was offered a lead no longer reserved for it (due again, and
+    # free to be claimed by another attempt)
+    monkeypatch.setattr(runner_module, "BIND_GRACE", 0.3)
+    park = sim_apps.APPS["park"]
+    late: list[str] = []
+
+    def slow_park(session: Any, arg: str) -> str:  # a slow FreeSWITCH: parked after the grace
+        if session.chan.variables.get("cc_preview"):
+            late.append(session.chan.uuid)
+            gevent.sleep(1.5)
+        return park(session, arg)
+
+    monkeypatch.setitem(sim_apps.APPS, "park", slow_park)
+    app = engine()
+    number = "+15557750005"
+    _one_lead(app, sim, "fail30", "4981", number, TALKER, mode=CampaignMode.PREVIEW)
+    until(lambda: bool(late), timeout=20)
+    campaigns.pause(app.database, Actor("cli", "test"), "fail30")  # no second offer
+    until(lambda: "fail30" not in app.dialer.runners, timeout=20)
+    until(lambda: all(sim.channel(leg) is None for leg in late), timeout=20)
+    for leg in late:  # each hung up once parked, nothing played to the agent
+        assert apps_sent(sim, leg) == ["hangup NORMAL_CLEARING"]
+    assert "parked after its grace: its agent and lead were given back" in caplog.text
+    until(lambda: _free(app, "4981"), timeout=10)
+    until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
+    assert _all_attempts(app, number) == []
     until(lambda: settled(app))
 
 
