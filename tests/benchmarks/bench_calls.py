@@ -258,6 +258,59 @@ def cpu_rate(seconds: float) -> float:
     return (cpu_seconds() - before) / seconds
 
 
+# the machine's cost of waking this process: a child writes 100 bytes at these rates, a
+# greenlet reads them; CPU per wake-up, idle (10/s: the CPUs sleep between) and warm (1,000/s)
+WAKE_RATES = (10.0, 1000.0)
+WAKE_SECONDS = 8.0
+_WAKE_WRITER = """
+import socket, sys, time
+sock = socket.socket(fileno=int(sys.argv[1])); rate = float(sys.argv[2])
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    sock.send(b"x" * 100); time.sleep(1 / rate)
+"""
+
+
+def wake_cost(rate: float, seconds: float = WAKE_SECONDS) -> float:
+    """CPU seconds this process spends per wake-up when woken ``rate`` times a second by a
+    socket that has 100 bytes for it, doing nothing else: the machine's price of a wake-up,
+    which the engine pays some 13 times a queue call. On a virtual machine whose CPUs
+    sleep between wake-ups it is several times the warm price, and a call at 1 call/s pays
+    it in full: the figure to compare machines by (the engine's code is the same)."""
+    mine, theirs = gevent.socket.socketpair()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WAKE_WRITER, str(theirs.fileno()), str(rate), str(seconds + 2)],
+        pass_fds=[theirs.fileno()],
+    )
+    theirs.close()
+    woken = [0]
+
+    def read() -> None:
+        while mine.recv(65536):
+            woken[0] += 1
+
+    reader = gevent.spawn(read)
+    try:
+        gevent.sleep(1.0)  # the child started
+        before, count = cpu_seconds(), woken[0]
+        gevent.sleep(seconds)
+        used, count = cpu_seconds() - before, woken[0] - count
+    finally:
+        child.kill()
+        child.wait()
+        reader.kill()
+        mine.close()
+    return used / max(1, count)
+
+
+def wake_line() -> str:
+    idle, warm = (wake_cost(rate) for rate in WAKE_RATES)
+    return (
+        f"machine:            a wake-up costs {idle * 1e6:.0f} us of CPU at 10/s (CPUs idle "
+        f"between), {warm * 1e6:.0f} us at 1,000/s (warm): x{idle / max(warm, 1e-9):.1f}"
+    )
+
+
 def rss_bytes() -> int:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -1051,6 +1104,8 @@ def table(args: argparse.Namespace) -> int:
     rows += [("queue", rate, target, agents) for rate, target, agents in QUEUE_ROWS]
     results = []
     broken = False
+    calibrated = wake_line()
+    print(calibrated, flush=True)
     for mode, rate, target, agents in rows:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             cmd = [sys.executable, __file__, "--rate", str(rate), "--summary-json", out.name]
@@ -1069,6 +1124,8 @@ def table(args: argparse.Namespace) -> int:
         broken = broken or code != 0 or summary.get("broken", True)
         results.append((f"{mode} ({agents} agents)" if agents else mode, rate, target, summary))
     print("\n== engine cost at the rates that matter (issue 9 targets)")
+    print(wake_line())
+    print(f"(before the rows: {calibrated})")
     print(
         "call                  calls/s  done/s  CPU/call  target   verdict  events/call  "
         "CPU/event  ESL cmds/call  KiB/call  failed"
