@@ -69,7 +69,11 @@ from callcenter.vocabulary import AgentState, AgentStatus
 log = logging.getLogger(__name__)
 
 TICK = 2.0
-RESCAN = 30.0  # seconds between two reads of the running campaigns without a change
+# seconds between two reads of the running campaigns without a change: a campaign started
+# reaches the dialer through the change feed, which loses a notice only with its connection
+# and reads what it missed on reconnecting; RETRY after a read the database refused
+RESCAN = 300.0
+RETRY = 30.0
 ADJUST_EVERY = 60.0
 REDECIDE = 0.5  # at most one decision between two ticks per this long (the clock's seconds)
 STALE_CLAIM = 600.0  # a lead claimed this long ago and never recorded: a dialer that died
@@ -772,14 +776,17 @@ class Dialer:
 
     def _watch(self) -> None:
         """Runners for the running campaigns at start, on each start the change feed
-        reports, and every ``RESCAN`` seconds (a missed notification)."""
+        reports, every ``RESCAN`` seconds (a notification missed all the same), and
+        ``RETRY`` seconds after a read the database refused."""
         while True:
             self._wake.clear()
+            wait = RESCAN
             try:
                 self.sync()
             except DatabaseUnavailable as exc:
                 log.warning("dialer: campaigns not read: %s", exc)
-            self._wake.wait(RESCAN)
+                wait = RETRY
+            self._wake.wait(wait)
 
     def sync(self) -> None:
         """A runner for every running campaign (a stopped one ends by itself)."""

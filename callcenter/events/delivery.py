@@ -60,6 +60,9 @@ class DeliveryOptions:
     # the supervisor looks at the endpoints this often (an operator's change makes it look at
     # once, through the change feed); also how soon an engine takes over from a stopped one
     scan: float = 15.0
+    # with no endpoint enabled, nothing to take over nor to keep claimed: the supervisor
+    # looks this often (an endpoint added or enabled makes it look at once, as any change)
+    idle_scan: float = 300.0
     batch: int = 100
     keep_events: float = 7 * 86_400.0  # outbox rows older than this are pruned
 
@@ -415,16 +418,19 @@ class WebhookDelivery:
 
     def _supervise(self) -> None:
         while True:
+            idle = False
             try:
-                self.scan()
+                idle = not self.scan()
             except DatabaseUnavailable as exc:
                 log.warning("webhooks: %s", exc)
                 self._stop_all()
-            self._wake.wait(self.options.scan)
+            self._wake.wait(self.options.idle_scan if idle else self.options.scan)
             self._wake.clear()
 
-    def scan(self) -> None:
-        """Start workers for the endpoints this engine may deliver, stop the others."""
+    def scan(self) -> bool:
+        """Start workers for the endpoints this engine may deliver, stop the others; False
+        when no endpoint is enabled and none is left running (nothing to watch: the
+        supervisor looks again after ``idle_scan``, or at once on a change)."""
         if not self._claims.alive():
             self._stop_all()
         with self.database.session_scope() as session:
@@ -445,6 +451,7 @@ class WebhookDelivery:
         for webhook_id in sorted(enabled - set(self.workers)):
             if self._claims.claim(webhook_id):
                 self._spawn(webhook_id)
+        return bool(enabled or self.workers)
 
     def _spawn(self, webhook_id: int) -> None:
         worker = EndpointWorker(webhook_id, self.database, self.options, self.metrics, self.post)

@@ -32,7 +32,9 @@ from tests.webhook_receiver import Receiver
 
 SECRET = "a-webhook-secret-of-some-length"
 WHO = Actor("cli", "test")
-FAST = DeliveryOptions(timeout=0.5, retry_min=0.05, retry_max=0.2, poll=0.05, scan=0.1)
+FAST = DeliveryOptions(
+    timeout=0.5, retry_min=0.05, retry_max=0.2, poll=0.05, scan=0.1, idle_scan=0.1
+)
 
 
 @pytest.fixture
@@ -230,6 +232,35 @@ def test_a_stopped_pool_stays_stopped_when_its_supervisor_dies_of_the_kill(
     delivery.stop()
     gevent.sleep(1.5)  # the restart came 1 s after the death
     assert delivery._greenlet is None
+
+
+def test_with_no_endpoint_the_supervisor_looks_seldom_and_at_once_on_a_change(
+    database: Database, receiver: Receiver, pools: Pools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No endpoint enabled: nothing to deliver, take over or keep claimed, so no look every
+    ``scan`` (each is a transaction: an idle engine's steady cost); an endpoint added (the
+    change feed calls ``rescan``) is looked at at once, then every ``scan`` again."""
+    options = DeliveryOptions(timeout=0.5, retry_min=0.05, retry_max=0.2, poll=0.05,
+                              scan=0.05, idle_scan=60.0)  # fmt: skip
+    delivery = WebhookDelivery(database, pools.metrics, options)
+    scans: list[bool] = []
+    real = delivery.scan
+
+    def scan() -> bool:
+        scans.append(real())
+        return scans[-1]
+
+    monkeypatch.setattr(delivery, "scan", scan)
+    delivery.start()
+    pools.started.append(delivery)
+    until(lambda: scans == [False])
+    gevent.sleep(0.3)  # six scan periods
+    assert scans == [False]
+    webhooks.add(database, WHO, receiver.url, [], SECRET)
+    delivery.rescan()
+    ids = publish(database, *calls(1))
+    until(lambda: receiver.ids() == ids, timeout=10)
+    until(lambda: scans.count(True) >= 3)
 
 
 def test_disable_pauses_and_enable_resumes_where_it_stopped(
