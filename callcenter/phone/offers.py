@@ -81,10 +81,13 @@ class AgentPhones:
         self.ttl = ttl
         self._phones: Mapping[str, AgentPhone] = {}
         self._loaded_at = float("-inf")
+        self._changes = 0  # changes told so far: a read begun before the last is stale
 
     def changed(self, extension: str) -> None:
-        """An operator changed agent ``extension``: read the table again at the next use."""
+        """An operator changed agent ``extension``: read the table again at the next use
+        (also when a read is under way: it may have begun before the change was committed)."""
         self._loaded_at = float("-inf")
+        self._changes += 1
 
     def get(self, extension: str) -> AgentPhone | None:
         if time.monotonic() - self._loaded_at > self.ttl:
@@ -103,6 +106,7 @@ class AgentPhones:
             return None
 
     def _reload(self) -> None:
+        changes = self._changes
         try:
             with self.database.session_scope() as session:
                 agents = AgentRepository(session).all()
@@ -120,4 +124,5 @@ class AgentPhones:
                 )
                 for a in agents
             }
-        self._loaded_at = time.monotonic()
+        if changes == self._changes:  # else read again at the next use
+            self._loaded_at = time.monotonic()
