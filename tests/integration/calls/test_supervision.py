@@ -23,7 +23,7 @@ from callcenter.services.supervision import NotASupervisor
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.records import SupervisionRecord
-from callcenter.store.repos import AgentRepository
+from callcenter.store.repos import AgentRepository, CallRepository
 from callcenter.store.repos.audit import AuditLog
 from callcenter.vocabulary import CallState, Disposition
 from tests.integration.calls.conftest import EngineFactory
@@ -55,9 +55,22 @@ def bridged_call(app: App, sim: Simulator, queue: str, agent: str, did: str) -> 
         agents.set_role("9" + agent, "supervisor")
     uuid = sim.place_call(did, "15550199", behaviour=CallerBehaviour(patience=None))
     until(lambda: state_of(app, uuid) is CallState.BRIDGED)
-    app.writer.flush()
+    until(lambda: _stored_on_call(app, uuid, agent))  # what a supervisor's request reads
     [leg] = agent_legs(app, uuid)
     return uuid, leg
+
+
+def _stored_on_call(app: App, uuid: str, agent: str) -> bool:
+    """The database shows ``agent``'s leg of ``uuid`` answered and up: the actor mirrors
+    the call once its bridge step is done, after the state the test sees went BRIDGED (a
+    loaded run's phone request came in between and was refused: agent on no call)."""
+    app.writer.flush()
+    with app.database.session_scope() as session:
+        call = CallRepository(session).get(uuid)
+    return any(
+        leg.agent_extension == agent and leg.answered_at is not None and leg.ended_at is None
+        for leg in call.legs
+    )
 
 
 def session_of(app: App, uuid: str) -> SupervisionRecord | None:
