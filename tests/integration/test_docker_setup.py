@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.timeout(300)  # 16 CLI processes, ~2 s of imports each: 44 s alone, over 60 loaded
 def test_setup_seeds_the_queues_and_route_and_is_idempotent(tmp_path: Path) -> None:
     script = (ROOT / "docker" / "setup.sh").read_text()
     script = script.replace("chown callcenter:callcenter", "test -d")  # not root here
