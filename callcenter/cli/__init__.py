@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import importlib
 import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from callcenter import __version__, logs
 from callcenter.cli import remote
 from callcenter.errors import CallCenterError
-from callcenter.services import changes
 from callcenter.services.actor import Actor
 from callcenter.settings import Settings, load_settings
-from callcenter.store.database import Database
+
+if TYPE_CHECKING:
+    from callcenter.store.database import Database
 
 
 class Context:
@@ -36,7 +37,10 @@ class Context:
     @property
     def database(self) -> Database:
         """The configured database, opened once; what the services are given."""
-        if self._database is None:
+        if self._database is None:  # imported here: a command without one starts sooner
+            from callcenter.services import changes
+            from callcenter.store.database import Database
+
             self._database = Database(self.settings.database_url)
             self._changes_from = changes.newest(self._database)
         return self._database
@@ -45,6 +49,10 @@ class Context:
         """After a command: the note to print when its changes reached no engine."""
         if self._database is None or self._changes_from is None:
             return None
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from callcenter.services import changes
+
         try:
             unheard = changes.unheard(self._database, self.who, self._changes_from)
         except (CallCenterError, SQLAlchemyError):
@@ -101,7 +109,16 @@ def plain(value: Any) -> Any:
 
 
 class CallCenterGroup(click.Group):
-    """Turns a CallCenterError into one line on stderr and exit 1; anything else is a bug."""
+    """Turns a CallCenterError into one line on stderr and exit 1; anything else is a bug.
+    Its commands (``COMMANDS``) are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(_load(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -199,70 +216,49 @@ def main(
     ctx.meta[remote.META] = remote.connect(api_url, api_token)
 
 
-def _register() -> None:
-    from callcenter.cli.agent_cmd import agent
-    from callcenter.cli.call_cmd import call
-    from callcenter.cli.cdr_cmd import cdr
-    from callcenter.cli.config_cmd import config
-    from callcenter.cli.db_cmd import db
-    from callcenter.cli.demo_cmd import demo
-    from callcenter.cli.engine import reload
-    from callcenter.cli.fs_cmd import fs
-    from callcenter.cli.ivr_cmd import ivr
-    from callcenter.cli.queue_cmd import queue
-    from callcenter.cli.route_cmd import route
-    from callcenter.cli.serve_cmd import serve
+# name -> where the command is: a command's module is imported when it is run (or listed
+# by --help), so `callcenter queue show` does not import the engine (~1 s less a command)
+COMMANDS = {
+    "agent": "agent_cmd:agent", "call": "call_cmd:call", "campaign": "campaign_cmd:campaign",
+    "cdr": "cdr_cmd:cdr", "config": "config_cmd:config", "db": "db_cmd:db",
+    "demo": "demo_cmd:demo", "dnc": "dnc_cmd:dnc", "fs": "fs_cmd:fs", "ivr": "ivr_cmd:ivr",
+    "plan": "plan_cmd:plan_command", "queue": "queue_cmd:queue",
+    "recording": "recording_cmd:recording", "reload": "engine:reload",
+    "report": "report_cmd:report", "route": "route_cmd:route", "serve": "serve_cmd:serve",
+    "sim": "sim_cmd:sim", "token": "token_cmd:token", "top": "top_cmd:top",
+    "trunk": "trunk_cmd:trunk", "voicemail": "voicemail_cmd:voicemail",
+    "webhook": "webhook_cmd:webhook",
+}  # fmt: skip
+REMOTE_CAMPAIGNS = ("campaign", "dnc")  # their remote twins: remote_campaigns, else remote_cmds
 
-    for command in (agent, call, cdr, config, db, demo, fs, ivr, queue, reload, route, serve):
-        main.add_command(command)
-    from callcenter.cli.outbound_cmd import outbound
 
-    route.add_command(outbound)  # callcenter route outbound ...
-    from callcenter.cli.sim_cmd import sim
+def _load(name: str) -> click.Command:
+    """Command ``name`` with its subcommands kept in other modules and, where it has them,
+    its remote twins (used with --api-url)."""
+    module, attr = COMMANDS[name].split(":")
+    command: click.Command = getattr(importlib.import_module(f"callcenter.cli.{module}"), attr)
+    if name == "route":
+        from callcenter.cli.outbound_cmd import outbound
 
-    main.add_command(sim)
-    from callcenter.cli.token_cmd import token
+        assert isinstance(command, click.Group)
+        command.add_command(outbound)  # callcenter route outbound ...
+    elif name == "campaign":
+        from callcenter.cli import campaign_leads_cmd, disposition_cmd
 
-    main.add_command(token)
-    from callcenter.cli.webhook_cmd import webhook
-
-    main.add_command(webhook)
-    from callcenter.cli.voicemail_cmd import voicemail
-
-    main.add_command(voicemail)
-    from callcenter.cli.trunk_cmd import trunk
-
-    main.add_command(trunk)
-    from callcenter.cli.recording_cmd import recording
-
-    main.add_command(recording)
-    from callcenter.cli.report_cmd import report
-
-    main.add_command(report)
-    from callcenter.cli import campaign_leads_cmd, disposition_cmd
-    from callcenter.cli.campaign_cmd import campaign
-    from callcenter.cli.dnc_cmd import dnc
-
-    for command in (campaign_leads_cmd.import_, campaign_leads_cmd.export_results,
+        assert isinstance(command, click.Group)
+        for sub in (campaign_leads_cmd.import_, campaign_leads_cmd.export_results,
                     campaign_leads_cmd.audit, disposition_cmd.disposition,
                     disposition_cmd.dispose):  # fmt: skip
-        campaign.add_command(command)
-    main.add_command(campaign)
-    main.add_command(dnc)
-    from callcenter.cli.plan_cmd import plan_command
-    from callcenter.cli.top_cmd import top
-
-    main.add_command(plan_command)
-    main.add_command(top)
-    from callcenter.cli.remote_campaigns import COMMANDS as CAMPAIGN_COMMANDS
-    from callcenter.cli.remote_cmds import COMMANDS
-
-    remote.install(
-        main, {**COMMANDS, **CAMPAIGN_COMMANDS}
-    )  # with --api-url: through a remote engine's API
-
-
-_register()
+            command.add_command(sub)
+    if name in REMOTE_CAMPAIGNS:
+        from callcenter.cli.remote_campaigns import COMMANDS as twins
+    else:
+        from callcenter.cli.remote_cmds import COMMANDS as twins
+    mine = {path: twin for path, twin in twins.items() if path[0] == name}
+    if mine:
+        group = click.Group(commands={name: command})  # install finds it from a root
+        remote.install(group, mine)  # with --api-url: through a remote engine's API
+    return command
 
 
 def run(argv: Sequence[str] | None = None) -> None:

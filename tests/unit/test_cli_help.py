@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import click
@@ -13,8 +15,11 @@ from callcenter.cli import main
 
 def _commands(cmd: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
     yield path, cmd
-    if isinstance(cmd, click.Group):
-        for name, sub in sorted(cmd.commands.items()):
+    if isinstance(cmd, click.Group):  # as --help lists them: the main group's load lazily
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            assert sub is not None, name
             yield from _commands(sub, [*path, name])
 
 
@@ -49,3 +54,29 @@ def test_queue_add_shows_the_defaults_it_stores() -> None:
                             ("--service-level", "20"), ("--strategy", "longest_idle")):  # fmt: skip
         entry = text.split(f"\n  {option} ", 1)[1].split("\n  -", 1)[0]
         assert f"[default: ({default})" in " ".join(entry.split())
+
+
+def test_every_command_is_listed_and_loads() -> None:
+    top = {p[0] for p, _ in COMMANDS if len(p) == 1}
+    assert {"agent", "campaign", "db", "ivr", "queue", "serve", "top"} <= top
+    assert {("route", "outbound"), ("campaign", "import"), ("campaign", "dispose")} <= {
+        tuple(p) for p, _ in COMMANDS if len(p) == 2
+    }
+
+
+def test_a_command_imports_its_own_module_not_the_engine() -> None:
+    """`callcenter queue ...` starts without importing the engine, its API and the other
+    commands (each CLI run paid ~1 s of imports for them)."""
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from callcenter.cli import main\n"
+        "assert CliRunner().invoke(main, ['queue', '--help']).exit_code == 0\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('callcenter.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "callcenter.cli.queue_cmd" in loaded
+    assert not loaded & {"callcenter.app", "callcenter.api.app", "callcenter.cli.campaign_cmd",
+                         "callcenter.cli.demo_cmd", "callcenter.calls.manager"}  # fmt: skip
