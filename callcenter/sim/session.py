@@ -93,6 +93,7 @@ class Session:
         self.pending: Control | None = None
         self.interrupted = False
         self.flushed = False  # uuid_break ... all came while an execute waited to start
+        self.starting = False  # an execute taken from the inbox, its app not yet running
         self.peer: Session | None = None
         self.media_open = False
         self.acked: dict[str, str] | None = None  # variables the next SIP message brings
@@ -254,8 +255,11 @@ class Session:
         self.flushed = True
 
     def interrupt(self) -> None:
-        """Break the running media app (uuid_break, bridge, transfer), if there is one."""
-        if self.current_app and self.current_app != "park":
+        """Break the running media app (uuid_break, bridge, transfer), if there is one, or
+        the one taken from the inbox and about to start: FreeSWITCH's break is a flag on
+        the channel (CF_BREAK; a bridge's CF_TRANSFER likewise) that the next media loop
+        reads, so an app dequeued by the park loop just before it ends at once."""
+        if self.starting or (self.current_app and self.current_app != "park"):
             self.interrupted = True
             self.dtmf.put(Signal.BREAK)
 
@@ -356,19 +360,24 @@ class Session:
                     return message.exit
                 if isinstance(message, ExecRequest):
                     self.flushed = False
-                    if self.wait(PARK_POLL):
-                        return Exit.HANGUP
-                    if self.flushed:  # a uuid_break ... all came before it started
-                        continue
-                    loops = max(1, message.loops)
-                    for loop in range(loops):
-                        # sendmsg's loop counters (recorded; gone when the park ends)
-                        self.chan.set_vars(
-                            {"current_loop": str(loop + 1), "total_loops": str(loops)}
-                        )
-                        self.execute(message.app, message.arg, message.app_uuid)
+                    self.starting = True
+                    try:
+                        if self.wait(PARK_POLL):
+                            return Exit.HANGUP
+                        if self.flushed:  # a uuid_break ... all came before it started
+                            continue
+                        self._run_request(message)
+                    finally:
+                        self.starting = False
         finally:
             self.parked = False
+
+    def _run_request(self, message: ExecRequest) -> None:
+        loops = max(1, message.loops)
+        for loop in range(loops):
+            # sendmsg's loop counters (recorded; gone when the park ends)
+            self.chan.set_vars({"current_loop": str(loop + 1), "total_loops": str(loops)})
+            self.execute(message.app, message.arg, message.app_uuid)
 
     def take_control(self) -> Control | None:
         message, self.pending = self.pending, None

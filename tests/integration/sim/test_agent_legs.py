@@ -7,7 +7,11 @@ import callcenter._gevent  # noqa: F401  (monkey-patches first)
 
 import uuid as uuidlib
 
+import gevent
+import pytest
+
 from callcenter.sim import AgentBehaviour, Simulator
+from callcenter.sim.session import ExecRequest
 from tests.integration.sim.rawesl import RawESL
 from tests.integration.sim.recorded import channel_uuids, controller_part, recorded_events, sequence
 from tests.support import until
@@ -83,6 +87,30 @@ def test_agent_hangs_up_after_talk_time(sim: Simulator, esl: RawESL) -> None:
     until(lambda: esl.find("CHANNEL_DESTROY", Unique_ID=a), timeout=5)
     assert esl.find("CHANNEL_HANGUP", Unique_ID=a)[0]["Hangup-Cause"] == "NORMAL_CLEARING"
     assert esl.find("CHANNEL_UNBRIDGE", Unique_ID=a)
+
+
+@pytest.mark.parametrize("broken_first", [False, True], ids=["bridge", "break-then-bridge"])
+def test_an_app_taken_just_before_a_bridge_or_break_ends_at_once(
+    sim: Simulator, esl: RawESL, broken_first: bool
+) -> None:
+    """The park loop has taken a playback (a sendmsg) and not yet started it when the
+    break or the bridge comes: FreeSWITCH's flags (CF_BREAK, CF_TRANSFER) end it as it
+    starts. The simulator played it on, the bridge gave up after its 10 s and the caller
+    stayed parked with music, never bridged (a loaded test run's "bridged and silent")."""
+    a = _parked_answered_caller(sim, esl)
+    b = str(uuidlib.uuid4())
+    assert esl.api(f"originate {ORIGINATE.format(b=b, dial='user/1001')}") == f"+OK {b}\n"
+    until(lambda: esl.find("CHANNEL_PARK", Unique_ID=b))
+    caller = sim.core.session(a)
+    assert caller is not None
+    caller.inbox.put(ExecRequest("playback", "tone_stream://%(1000,4000,350);loops=-1", None))
+    gevent.sleep(0)  # the park loop takes it; it starts after its 20 ms frame
+    assert caller.starting and caller.current_app != "playback"
+    if broken_first:
+        assert sim.api.execute("uuid_break", f"{a} all") == "+OK\n"
+    assert sim.api.execute("uuid_bridge", f"{a} {b}") == f"+OK {b}\n"
+    until(lambda: esl.find("CHANNEL_BRIDGE", Unique_ID=a), timeout=3)
+    assert caller.peer is not None and caller.peer.uuid == b
 
 
 def test_s04_originate_failures(sim: Simulator, esl: RawESL) -> None:
