@@ -69,6 +69,13 @@ def entries(app: App, queue: str) -> list[QueueEntryRecord]:
         return QueueRepository(session).entries(queue)
 
 
+def first_stay(app: App, queue: str) -> QueueEntryRecord | None:
+    """The queue's first stay as stored, or None before its writer batch (an ``until``
+    reading ``entries(...)[0]`` raised IndexError at once instead of waiting)."""
+    rows = entries(app, queue)
+    return rows[0] if rows else None
+
+
 def agent_state(app: App, ext: str) -> tuple[AgentStatus, AgentState]:
     app.writer.flush()
     with app.database.session_scope() as session:
@@ -400,7 +407,7 @@ def test_stays_left_open_by_a_previous_run_are_closed_at_start(
     first.stop("crash")
     second = engine()
     second.writer.flush()
-    until(lambda: entries(second, "crashed")[0].left_at is not None)
+    until(lambda: (s := first_stay(second, "crashed")) and s.left_at is not None)
     [entry] = entries(second, "crashed")
     assert entry.reason == "engine restarted" and entry.outcome is None
 

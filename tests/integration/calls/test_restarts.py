@@ -33,7 +33,7 @@ from callcenter.vocabulary import (
 )
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import add_route, cdr_of, settled, wait_cdr
-from tests.integration.calls.test_queues import entries, setup_queue
+from tests.integration.calls.test_queues import entries, first_stay, setup_queue
 from tests.support import until
 
 PATIENT = CallerBehaviour(patience=3000.0)  # simulated seconds: 150 s of real time
@@ -143,7 +143,7 @@ def test_callers_who_hang_up_while_a_killed_engine_is_away_are_abandoned(
     assert stays[staying].outcome is None and stays[staying].left_at is None
     sim.hangup(staying)
     assert wait_cdr(app, staying).disposition is Disposition.ABANDONED
-    until(lambda: entries(app, "killed")[0].outcome is QueueOutcome.ABANDONED)
+    until(lambda: (s := first_stay(app, "killed")) and s.outcome is QueueOutcome.ABANDONED)
     assert all(e.left_at is not None for e in entries(app, "killed"))
     until(lambda: settled(app))
 
