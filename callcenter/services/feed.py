@@ -181,7 +181,7 @@ class ChangeFeed:
             return
         url = make_url(self.listen_url).set(drivername="postgresql")
         conninfo = url.render_as_string(hide_password=False)
-        self._listener = psycopg.connect(
+        listener = psycopg.connect(
             conninfo,
             autocommit=True,
             application_name=changes.LISTENER_NAME,  # how a CLI sees an engine listening
@@ -191,8 +191,13 @@ class ChangeFeed:
             keepalives_interval=3,
             keepalives_count=3,
         )
-        self._listener.execute(f"LISTEN {changes.CHANNEL}")
+        try:
+            listener.execute(f"LISTEN {changes.CHANNEL}")
+        except BaseException:
+            listener.close()
+            raise
         log.info("change feed: listening on %s", changes.CHANNEL)
+        self._listener = listener  # set last: whoever finds it set finds the LISTEN done
 
     def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
