@@ -1,7 +1,10 @@
 """A queued caller's music: ``playback`` of the queue's source, looped by a helper greenlet.
 
 The playback runs inside the caller's park; ``uuid_break <uuid> all`` stops it and anything
-queued behind it. Every ``announce_every`` seconds the music is broken for the queue's
+queued behind it. Stopped while its playback is with FreeSWITCH (the usual case: an agent
+answered), the break goes out unawaited and the loop ends by itself when the playback reports
+its end: what follows (the bridge) is written right behind the break, with no wait for its
+reply nor for the loop. Every ``announce_every`` seconds the music is broken for the queue's
 announcement and the caller's position (``say``), then resumes; the caller's actor goes on
 ringing agents meanwhile, and stops all of it before a bridge. A source that fails at once
 (a missing file, no mod_local_stream) is retried with backoff, then replaced by comfort
@@ -57,34 +60,43 @@ class MusicOnHold:
         self._due = False
         self._next_at = time.monotonic() + announce_every  # kept across short music files
         self._greenlet: gevent.Greenlet[None] | None = None
+        self._run: object = None  # this start's token: a loop left running by stop() ends
+        self._written: object = None  # the token of a loop whose playback is written
 
     def start(self) -> None:
         self.stopped = self._due = False
         if self._greenlet is None or self._greenlet.ready():
-            self._greenlet = gevent.spawn(self._loop)
+            self._run = run = object()
+            self._greenlet = gevent.spawn(self._loop, run)
 
-    def _loop(self) -> None:
+    def _loop(self, run: object) -> None:
         channel, uuid = self.control.channel, self.control.uuid
         source, quick = self.source, 0
-        while not self._over():
-            timer = self._announce_timer()
+
+        def written() -> None:
+            self._written = run
+
+        while not self._over(run):
+            timer = self._announce_timer(run)
             started = time.monotonic()
             try:
-                channel.execute(uuid, "playback", source, 24 * 3600.0)
+                channel.execute(uuid, "playback", source, 24 * 3600.0, sent=written)
             except (ESLError, CallGone) as exc:
                 log.debug("call %s: music on hold interrupted: %s", uuid, exc)
-                if self._over():
+                if self._over(run):
                     return
                 gevent.sleep(1.0)  # FreeSWITCH away: the actor deals with it; then make
                 break_media(self.control)  # sure the old playback is not still running
                 continue
             finally:
+                if self._written is run:
+                    self._written = None
                 if timer is not None:
                     timer.kill(block=False)
-            if self._over():
+            if self._over(run):
                 return  # stopped (a bridge, the queue left): not a failed playback
             if self._due:
-                self._announce()
+                self._announce(run)
                 continue
             if time.monotonic() - started >= QUICK_PLAYBACK:
                 quick = 0
@@ -99,7 +111,7 @@ class MusicOnHold:
 
     # -- announcements --------------------------------------------------------------------
 
-    def _announce_timer(self) -> gevent.Greenlet[None] | None:
+    def _announce_timer(self, run: object) -> gevent.Greenlet[None] | None:
         spoken = self.announcement or self.position_prompt or self.place
         if self.announce_every <= 0 or not spoken:
             return None
@@ -107,14 +119,14 @@ class MusicOnHold:
         if left <= 0:
             self._due = True  # the last file ended just as one was due
             left = 0.0
-        return gevent.spawn_later(left, self._interrupt_for_announcement)
+        return gevent.spawn_later(left, self._interrupt_for_announcement, run)
 
-    def _interrupt_for_announcement(self) -> None:
-        if not self._over():
+    def _interrupt_for_announcement(self, run: object) -> None:
+        if not self._over(run):
             self._due = True
             break_media(self.control)
 
-    def _announce(self) -> None:
+    def _announce(self, run: object) -> None:
         """The periodic announcement, then "you are number N", between two stretches of music."""
         self._due = False
         self._next_at = time.monotonic() + self.announce_every
@@ -131,7 +143,7 @@ class MusicOnHold:
                 ("say", lambda: say_argument(str(position()), lang=self.language)),  # now
             ]
         for app, arg in steps:
-            if self._over():
+            if self._over(run):
                 return
             try:
                 channel.execute(uuid, app, arg(), 120.0)
@@ -140,8 +152,8 @@ class MusicOnHold:
                 return
         self.announced += 1
 
-    def _over(self) -> bool:
-        return self.stopped or self.control.mailbox.caller_hangup.is_set()
+    def _over(self, run: object) -> bool:
+        return self.stopped or run is not self._run or self.control.mailbox.caller_hangup.is_set()
 
     def stop(self, *, interrupt: bool = True) -> None:
         """Stop the music; ``interrupt=False`` once bridged (uuid_bridge ended the playback)."""
@@ -150,6 +162,12 @@ class MusicOnHold:
         self.stopped = True
         if not interrupt:
             self._greenlet.kill(block=False)
+        elif self._written is self._run and not self._greenlet.ready():
+            # its playback is FreeSWITCH's and, stopped, it sends nothing more: the break
+            # goes out unawaited, what the caller does next right behind it, and the loop
+            # ends by itself when the playback reports its end
+            if not self.control.call.caller_gone:
+                break_media(self.control, wait=False)
         elif not self._greenlet.ready():
             if not self.control.call.caller_gone:
                 break_media(self.control)
@@ -165,9 +183,16 @@ class MusicOnHold:
         self._greenlet = None
 
 
-def break_media(control: CallControl) -> None:
-    """``uuid_break <uuid> all``: the playback now and any queued behind it; never raises."""
+def break_media(control: CallControl, *, wait: bool = True) -> None:
+    """``uuid_break <uuid> all``: the playback now and any queued behind it; never raises.
+    ``wait=False``: its reply is not waited for (it comes back with the next command's)."""
+    uuid, line = control.uuid, commands.uuid_break(control.uuid)
     try:
-        control.channel.api(commands.uuid_break(control.uuid), check=False)
+        if wait:
+            control.channel.api(line, check=False)
+        else:
+            control.channel.api_sent(
+                line, lambda why: log.debug("call %s: uuid_break: %s", uuid, why)
+            )
     except ESLError as exc:
-        log.debug("call %s: uuid_break not sent: %s", control.uuid, exc)
+        log.debug("call %s: uuid_break not sent: %s", uuid, exc)

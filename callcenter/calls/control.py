@@ -69,7 +69,13 @@ class Channel(Protocol):
     def bgapi_sent(self, line: str, timeout: float | None = None) -> BackgroundJob: ...
 
     def execute(
-        self, uuid: str, app: str, arg: str | None = None, timeout: float | None = None
+        self,
+        uuid: str,
+        app: str,
+        arg: str | None = None,
+        timeout: float | None = None,
+        *,
+        sent: Callable[[], None] | None = None,
     ) -> Event: ...
 
     def hangup(

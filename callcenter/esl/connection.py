@@ -214,7 +214,11 @@ class ESLConnection:
         lock: bool = False,
         loops: int | None = None,
         expand: bool = False,
+        sent: Callable[[], None] | None = None,
     ) -> Event:
+        """Run ``app`` on the channel and wait for its CHANNEL_EXECUTE_COMPLETE. ``sent``:
+        called once the command is written (the application is FreeSWITCH's to run or to
+        refuse), while its reply and its end are still to come."""
         event_uuid = new_uuid()
         text = commands.execute(uuid, app, arg, event_uuid, lock=lock, loops=loops, expand=expand)
         deadline = time.monotonic() + self._timeout(timeout)
@@ -222,7 +226,7 @@ class ESLConnection:
         with self._measure("execute"):
             timer = _timer(deadline)  # one for the reply and the completion: see _request
             try:
-                self._check_sendmsg(uuid, self._request(text, deadline, timer=timer))
+                self._check_sendmsg(uuid, self._request(text, deadline, timer=timer, sent=sent))
                 result: Event = self._wait(waiter, f"{app} on {uuid}", timer)
                 return result
             finally:
@@ -262,6 +266,7 @@ class ESLConnection:
         *,
         require_up: bool = True,
         timer: gevent.Timeout | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> Message:
         """Send ``text`` and wait for its reply until ``deadline`` (``time.monotonic``).
         ``timer``: the caller's, started for that deadline and closed by it (an execute or a
@@ -274,6 +279,8 @@ class ESLConnection:
         try:
             waiter = AsyncResult()
             self._send(text, deadline, timer, waiter, require_up=require_up)
+            if sent is not None:
+                sent()
             reply: Message = self._wait(waiter, f"reply to {_verb(text)}", timer)
             return reply
         finally:

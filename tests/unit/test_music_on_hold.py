@@ -1,0 +1,129 @@
+"""The queue's music loop (``acd.music``): how it stops, against a channel that records what
+is written and lets the test end each playback."""
+
+from __future__ import annotations
+
+# isort: off
+import callcenter._gevent  # noqa: F401  (monkey-patches first)
+
+# isort: on
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, cast
+
+import gevent
+from gevent.event import AsyncResult
+from gevent.event import Event as Flag
+
+from callcenter.acd.music import MusicOnHold
+from callcenter.calls.control import CallControl
+
+U = "0a8f3c1e-5b7d-4e2a-9c6f-1d2e3f4a5b6c"
+
+
+class Channel:
+    """Writes are recorded in order; a playback runs until ``end_playback``."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.playing: list[AsyncResult] = []
+        self.waited_replies = 0  # api commands whose reply was waited for
+
+    def execute(
+        self,
+        uuid: str,
+        app: str,
+        arg: str | None = None,
+        timeout: float | None = None,
+        *,
+        sent: Callable[[], None] | None = None,
+    ) -> Any:
+        self.written.append(f"{app} {arg}")
+        done = AsyncResult()
+        self.playing.append(done)
+        if sent is not None:
+            sent()
+        return done.get(timeout=timeout)
+
+    def end_playback(self) -> None:
+        self.playing.pop(0).set(None)
+
+    def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
+        self.written.append(line)
+        self.waited_replies += 1
+        gevent.sleep(0.01)  # the round trip
+        return "+OK\n"
+
+    def api_sent(self, line: str, failed: Callable[[str], None]) -> None:
+        self.written.append(line)
+
+
+def music(channel: Channel) -> MusicOnHold:
+    control = SimpleNamespace(
+        channel=channel,
+        uuid=U,
+        mailbox=SimpleNamespace(caller_hangup=Flag()),
+        call=SimpleNamespace(caller_gone=False),
+    )
+    return MusicOnHold(cast(CallControl, control), "local_stream://moh")
+
+
+def until(check: Callable[[], bool]) -> None:
+    with gevent.Timeout(2):
+        while not check():
+            gevent.sleep(0.005)
+
+
+def test_stopped_while_playing_the_break_is_not_waited_for_and_the_loop_ends_alone() -> None:
+    channel = Channel()
+    moh = music(channel)
+    moh.start()
+    until(lambda: len(channel.playing) == 1)
+    loop = moh._greenlet
+    assert loop is not None
+    moh.stop()  # an agent answered: the bridge goes out right behind the break
+    assert channel.written == ["playback local_stream://moh", f"uuid_break {U} all"]
+    assert channel.waited_replies == 0 and not loop.ready()
+    channel.end_playback()  # the break ends it
+    until(loop.ready)
+    assert channel.written[-1] == f"uuid_break {U} all"  # no playback after the stop
+
+
+def test_restarted_after_a_quick_stop_one_loop_plays() -> None:
+    """A bridge that failed (the agent hung up between answer and bridge): the music starts
+    again while the stopped loop still waits for its playback's end; that loop sends nothing
+    more when it comes."""
+    channel = Channel()
+    moh = music(channel)
+    moh.start()
+    until(lambda: len(channel.playing) == 1)
+    old = moh._greenlet
+    moh.stop()
+    moh.start()
+    until(lambda: len(channel.playing) == 2)
+    channel.end_playback()  # the old loop's playback ends: it must not loop again
+    assert old is not None
+    until(old.ready)
+    gevent.sleep(0.05)
+    assert channel.written == [
+        "playback local_stream://moh",
+        f"uuid_break {U} all",
+        "playback local_stream://moh",
+    ]
+    channel.end_playback()  # the new loop's playback ends by itself: it loops
+    until(lambda: len(channel.playing) == 1)
+    moh.stop()
+    channel.end_playback()
+
+
+def test_stopped_before_its_playback_went_out_the_break_is_waited_for() -> None:
+    """The loop spawned but not yet run: nothing is FreeSWITCH's yet, so the stop takes the
+    careful way (break, settle, kill) and no playback is left behind."""
+    channel = Channel()
+    moh = music(channel)
+    moh.start()
+    moh.stop()
+    assert channel.waited_replies >= 1
+    gevent.sleep(0.05)
+    assert not channel.playing or all(p.ready() for p in channel.playing)
+    assert "playback local_stream://moh" not in channel.written
