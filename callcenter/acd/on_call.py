@@ -184,7 +184,7 @@ class QueueRunner:
                 return
             if call.adopted:  # found live after a restart: the old run's music may still play
                 break_media(control)
-            control.answer()
+            control.answer(wait=False)  # the music and the ring go out right behind it
             if self.recorder is not None and resumed is None:
                 self.recorder.announce(control, spec.recording)  # "may be recorded"
             control.set_state(CallState.QUEUED)

@@ -66,6 +66,8 @@ class Channel(Protocol):
 
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
 
+    def execute_sent(self, uuid: str, app: str, failed: Callable[[str], None]) -> None: ...
+
     def bgapi_sent(self, line: str, timeout: float | None = None) -> BackgroundJob: ...
 
     def execute(
@@ -370,8 +372,21 @@ class CallControl:
         except ESLError as exc:
             log.info("call %s: uuid_break not sent: %s", self.uuid, exc)
 
-    def answer(self) -> None:
-        self.execute("answer")
+    def answer(self, *, wait: bool = True) -> None:
+        """Answer the caller. ``wait=False``: the answer is written and not waited for,
+        neither its reply nor its end: what the call does next (a queue's music, its agents
+        rung) goes out right behind it and FreeSWITCH runs it after the answer, so one
+        read brings all their replies back. CHANNEL_ANSWER says when it came; a caller gone
+        meanwhile is seen as at any other time, by its hang-up."""
+        if wait:
+            self.execute("answer")
+            return
+        self.ensure_alive()
+        self.check_intents()
+        uuid = self.uuid
+        self.channel.execute_sent(
+            uuid, "answer", lambda why: log.info("call %s: answer refused: %s", uuid, why)
+        )
 
     def pre_answer(self) -> None:
         self.execute("pre_answer")

@@ -150,16 +150,10 @@ class ESLConnection:
         reader when it comes: a refusal, or the connection lost first, goes to ``failed``
         (a line saying why), and the command is counted and timed as an ``api``. Raises as
         ``api`` does when the command cannot be written."""
-        slot = _Unawaited(self.name, line, failed, self._measure("api"))
-        deadline = time.monotonic() + self.command_timeout
-        timer = _timer(deadline)
-        try:
-            self._send(commands.api_line(line), deadline, timer, slot)
-        except BaseException as exc:
-            slot.give_up(type(exc))
-            raise
-        finally:
-            timer.close()
+        self._send_unawaited(
+            commands.api_line(line),
+            _Unawaited(self.name, f"api {_verb(line)}", failed, self._measure("api")),
+        )
 
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
         job_uuid = new_uuid()
@@ -233,6 +227,17 @@ class ESLConnection:
                 timer.close()
                 self._pending.forget_execute(event_uuid)
 
+    def execute_sent(self, uuid: str, app: str, failed: Callable[[str], None]) -> None:
+        """``execute`` without waiting for its reply or its end, for an application whose
+        outcome the channel's own events tell (``answer``: CHANNEL_ANSWER, or the hang-up):
+        what the call does next goes out right behind it, and FreeSWITCH runs it after.
+        A refusal (the channel gone) or the connection lost goes to ``failed``; counted and
+        timed as an ``execute`` until its reply. Raises as ``execute`` does when it cannot
+        be written."""
+        text = commands.execute(uuid, app, None, new_uuid())
+        what = f"sendmsg {uuid} {app}"
+        self._send_unawaited(text, _Unawaited(self.name, what, failed, self._measure("execute")))
+
     def hangup(
         self, uuid: str, cause: str = "NORMAL_CLEARING", timeout: float | None = None
     ) -> None:
@@ -286,6 +291,17 @@ class ESLConnection:
         finally:
             if own:
                 timer.close()
+
+    def _send_unawaited(self, text: str, slot: _Unawaited) -> None:
+        deadline = time.monotonic() + self.command_timeout
+        timer = _timer(deadline)
+        try:
+            self._send(text, deadline, timer, slot)
+        except BaseException as exc:
+            slot.give_up(type(exc))
+            raise
+        finally:
+            timer.close()
 
     def _send(
         self,
@@ -571,14 +587,15 @@ class BackgroundJob:
 
 
 class _Unawaited:
-    """The reply slot of an ``api_sent`` command: checked in the reader when it comes."""
+    """The reply slot of a command sent unawaited (``api_sent``, ``execute_sent``): checked
+    in the reader when it comes."""
 
-    __slots__ = ("done", "failed", "line", "measured", "node")
+    __slots__ = ("done", "failed", "measured", "node", "what")
 
     def __init__(
-        self, node: str, line: str, failed: Callable[[str], None], measured: _Measured
+        self, node: str, what: str, failed: Callable[[str], None], measured: _Measured
     ) -> None:
-        self.node, self.line, self.failed, self.measured = node, line, failed, measured
+        self.node, self.what, self.failed, self.measured = node, what, failed, measured
         self.done = False
         measured.__enter__()
 
@@ -598,7 +615,7 @@ class _Unawaited:
         result = _reply_text(message)
         if result.startswith(_FAILED):
             self.measured.__exit__(ESLCommandFailed)
-            self.failed(f"{self.node}: api {_verb(self.line)}: {result.strip()}")
+            self.failed(f"{self.node}: {self.what}: {result.strip()}")
         else:
             self.measured.__exit__(None)
 

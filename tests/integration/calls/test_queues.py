@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import gevent
+import pytest
 from sqlalchemy.engine import make_url
 
 from callcenter.acd.dispatcher import RETRY_LOAD_SECONDS
 from callcenter.acd.music import MUSIC_FALLBACK, MUSIC_FALLBACK_AFTER
 from callcenter.acd.on_call import PARK_MARGIN
 from callcenter.app import App
+from callcenter.sim import apps as sim_apps
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.sim.tcpcut import TcpCut
@@ -109,6 +113,33 @@ def test_caller_waits_with_music_then_an_agent_answers(
     with app.database.session_scope() as session:
         states = [h.state for h in AgentRepository(session).history("2001")]
     assert {AgentState.OFFERING, AgentState.IN_CALL, AgentState.WRAP_UP} <= set(states)
+    until(lambda: settled(app))
+
+
+def test_the_music_and_the_ring_go_out_behind_the_answer_not_after_it(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queued caller's answer is not waited for: its place on the channel, the music and
+    the agent's ring are written right behind it (their replies come back in one read), and
+    FreeSWITCH runs the music after the answer. An answer that takes half a second: the
+    agent is rung before the caller is answered, and the call goes on as any other."""
+    answer, answered = sim_apps.APPS["answer"], []
+
+    def slow_answer(session: Any, arg: str) -> str:
+        gevent.sleep(0.5)
+        answered.append(time.time())
+        return answer(session, arg)
+
+    monkeypatch.setitem(sim_apps.APPS, "answer", slow_answer)
+    app = engine()
+    sim.register_agent("2291", AgentBehaviour(answer_delay=1.0))
+    setup_queue(app, "overlap", {"2291": {}}, did="8091")
+    uuid = sim.place_call("8091", "15550091", behaviour=CallerBehaviour(talk_time=1.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ANSWERED and cdr.agent_extension == "2291"
+    assert apps_sent(sim, uuid)[:2] == ["answer ", f"playback {MOH}"]
+    [rung] = [c.at for c in sim.core.commands if "user/2291@" in c.line]
+    assert rung < answered[0]
     until(lambda: settled(app))
 
 

@@ -342,6 +342,29 @@ def test_api_sent_lost_with_the_connection_is_reported(fs: FakeFreeSWITCH, h: Ha
     assert (count("disconnected"), count("ok")) == (2, 0)
 
 
+def test_execute_sent_is_not_waited_for_and_a_refusal_is_reported(
+    fs: FakeFreeSWITCH, h: Harness
+) -> None:
+    def script(conn: Conn, text: str) -> bytes | None:
+        if text.startswith(f"sendmsg {U}"):
+            return reply("+OK")  # taken: its EXECUTE_COMPLETE is nobody's to wait for
+        return reply("-ERR invalid session id [0c6a]")
+
+    fs.script = script
+    failed: list[str] = []
+    h.conn.execute_sent(U, "answer", failed.append)
+    h.conn.execute_sent("0c6a0000-0000-4000-8000-000000000000", "answer", failed.append)
+    until(lambda: len(failed) == 1)
+    assert "invalid session id" in failed[0] and "answer" in failed[0]
+    sent = [c for c in fs.commands if c.startswith("sendmsg")]
+    assert sent[0].startswith(f"sendmsg {U}\n") and "execute-app-name: answer" in sent[0]
+    count = lambda outcome: h.metric(  # noqa: E731
+        "callcenter_esl_commands_total", node="fs1", kind="execute", outcome=outcome
+    )
+    until(lambda: (count("ok"), count("error")) == (1, 1))
+    assert not h.conn._pending._replies and not h.conn._pending._executes
+
+
 def test_killed_mid_command_fails_pending_at_once(fs: FakeFreeSWITCH, h: Harness) -> None:
     def script(conn: Conn, text: str) -> bytes | None:
         if text.startswith("bgapi"):
