@@ -162,10 +162,16 @@ class MusicOnHold:
         self.stopped = True
         if not interrupt:
             self._greenlet.kill(block=False)
-        elif self._written is self._run and not self._greenlet.ready():
+        elif (
+            self._written is self._run
+            and not self._greenlet.ready()
+            and self.control.call.caller.answered_us is not None
+        ):
             # its playback is FreeSWITCH's and, stopped, it sends nothing more: the break
             # goes out unawaited, what the caller does next right behind it, and the loop
-            # ends by itself when the playback reports its end
+            # ends by itself when the playback reports its end. Only once the caller's
+            # answer has run (CHANNEL_ANSWER): an unawaited answer may still wait in the
+            # channel's queue, and "all" would flush it with the music
             if not self.control.call.caller_gone:
                 break_media(self.control, wait=False)
         elif not self._greenlet.ready():
@@ -191,8 +197,9 @@ def break_media(control: CallControl, *, wait: bool = True) -> None:
         if wait:
             control.channel.api(line, check=False)
         else:
+            # its refusal (the caller gone) is an answer, as with check=False above
             control.channel.api_sent(
-                line, lambda why: log.debug("call %s: uuid_break: %s", uuid, why)
+                line, lambda why: log.debug("call %s: uuid_break: %s", uuid, why), check=False
             )
     except ESLError as exc:
         log.debug("call %s: uuid_break not sent: %s", uuid, exc)

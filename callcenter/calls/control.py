@@ -37,7 +37,7 @@ from callcenter.errors import (
 )
 from callcenter.esl import commands
 from callcenter.esl import quoting as q
-from callcenter.esl.connection import BackgroundJob
+from callcenter.esl.connection import INVALID_SESSION, BackgroundJob
 from callcenter.esl.events import Event
 from callcenter.events import types as events
 from callcenter.events.bus import EventBus
@@ -62,7 +62,7 @@ class Channel(Protocol):
 
     def api(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
 
-    def api_sent(self, line: str, failed: Callable[[str], None]) -> None: ...
+    def api_sent(self, line: str, failed: Callable[[str], None], *, check: bool = True) -> None: ...
 
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str: ...
 
@@ -377,16 +377,22 @@ class CallControl:
         neither its reply nor its end: what the call does next (a queue's music, its agents
         rung) goes out right behind it and FreeSWITCH runs it after the answer, so one
         read brings all their replies back. CHANNEL_ANSWER says when it came; a caller gone
-        meanwhile is seen as at any other time, by its hang-up."""
+        meanwhile is seen by its hang-up, or, when FreeSWITCH refuses the answer for it
+        (``invalid session id``: the hang-up came before the engine saw it, or never will),
+        by the end of its leg told to the mailbox, as a resync tells a leg lost unseen."""
         if wait:
             self.execute("answer")
             return
         self.ensure_alive()
         self.check_intents()
-        uuid = self.uuid
-        self.channel.execute_sent(
-            uuid, "answer", lambda why: log.info("call %s: answer refused: %s", uuid, why)
-        )
+        uuid, mailbox = self.uuid, self.mailbox
+
+        def refused(why: str) -> None:  # in the ESL reader, when the reply comes
+            log.info("call %s: answer refused: %s", uuid, why)
+            if INVALID_SESSION in why:
+                mailbox.lost(uuid)
+
+        self.channel.execute_sent(uuid, "answer", refused)
 
     def pre_answer(self) -> None:
         self.execute("pre_answer")

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _REPLIES = frozenset({"command/reply", "api/response"})
 _FAILED = ("-ERR", "-USAGE")
+INVALID_SESSION = "invalid session id"  # sendmsg's refusal: the channel is gone (NOTES §2)
 _REJECTIONS_LOGGED = 100  # each of the first ones, then one in a thousand
 
 
@@ -143,16 +144,17 @@ class ESLConnection:
                 raise ESLCommandFailed(f"{self.name}: api {_verb(line)}: {result.strip()}")
             return result
 
-    def api_sent(self, line: str, failed: Callable[[str], None]) -> None:
+    def api_sent(self, line: str, failed: Callable[[str], None], *, check: bool = True) -> None:
         """``api`` without waiting for the reply, for a command nothing waits on (the
         variables a caller's channel carries for a restart): the reply comes back with the
         next command's, in the same read, not in a wake-up of its own. It is checked in the
         reader when it comes: a refusal, or the connection lost first, goes to ``failed``
         (a line saying why), and the command is counted and timed as an ``api``. Raises as
-        ``api`` does when the command cannot be written."""
+        ``api`` does when the command cannot be written. ``check=False``, as ``api``'s: a
+        refusal is an answer like any other (counted ok, not reported)."""
         self._send_unawaited(
             commands.api_line(line),
-            _Unawaited(self.name, f"api {_verb(line)}", failed, self._measure("api")),
+            _Unawaited(self.name, f"api {_verb(line)}", failed, self._measure("api"), check),
         )
 
     def bgapi(self, line: str, timeout: float | None = None, *, check: bool = True) -> str:
@@ -259,7 +261,7 @@ class ESLConnection:
 
     def _check_sendmsg(self, uuid: str, reply: Message) -> None:
         text = _reply_text(reply)
-        if "invalid session id" in text:
+        if INVALID_SESSION in text:
             raise CallGone(f"{uuid}: {text}")
         if text.startswith(_FAILED):
             raise ESLCommandFailed(f"{self.name}: sendmsg {uuid}: {text}")
@@ -590,12 +592,18 @@ class _Unawaited:
     """The reply slot of a command sent unawaited (``api_sent``, ``execute_sent``): checked
     in the reader when it comes."""
 
-    __slots__ = ("done", "failed", "measured", "node", "what")
+    __slots__ = ("check", "done", "failed", "measured", "node", "what")
 
     def __init__(
-        self, node: str, what: str, failed: Callable[[str], None], measured: _Measured
+        self,
+        node: str,
+        what: str,
+        failed: Callable[[str], None],
+        measured: _Measured,
+        check: bool = True,
     ) -> None:
         self.node, self.what, self.failed, self.measured = node, what, failed, measured
+        self.check = check
         self.done = False
         measured.__enter__()
 
@@ -613,7 +621,7 @@ class _Unawaited:
             return
         self.done = True
         result = _reply_text(message)
-        if result.startswith(_FAILED):
+        if self.check and result.startswith(_FAILED):
             self.measured.__exit__(ESLCommandFailed)
             self.failed(f"{self.node}: {self.what}: {result.strip()}")
         else:

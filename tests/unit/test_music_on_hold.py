@@ -54,16 +54,17 @@ class Channel:
         gevent.sleep(0.01)  # the round trip
         return "+OK\n"
 
-    def api_sent(self, line: str, failed: Callable[[str], None]) -> None:
+    def api_sent(self, line: str, failed: Callable[[str], None], *, check: bool = True) -> None:
         self.written.append(line)
 
 
-def music(channel: Channel) -> MusicOnHold:
+def music(channel: Channel, *, answered: bool = True) -> MusicOnHold:
+    caller = SimpleNamespace(answered_us=1_796_000_000_000_000 if answered else None)
     control = SimpleNamespace(
         channel=channel,
         uuid=U,
         mailbox=SimpleNamespace(caller_hangup=Flag()),
-        call=SimpleNamespace(caller_gone=False),
+        call=SimpleNamespace(caller_gone=False, caller=caller),
     )
     return MusicOnHold(cast(CallControl, control), "local_stream://moh")
 
@@ -127,3 +128,17 @@ def test_stopped_before_its_playback_went_out_the_break_is_waited_for() -> None:
     gevent.sleep(0.05)
     assert not channel.playing or all(p.ready() for p in channel.playing)
     assert "playback local_stream://moh" not in channel.written
+
+
+def test_stopped_before_the_callers_answer_ran_the_break_is_waited_for() -> None:
+    """A queued caller's answer goes out unawaited, the music right behind it: until its
+    CHANNEL_ANSWER, the answer may still wait in the channel's queue, and "all" flushes it.
+    No bridge written right behind such a break: it takes the careful way."""
+    channel = Channel()
+    moh = music(channel, answered=False)
+    moh.start()
+    until(lambda: len(channel.playing) == 1)
+    gevent.spawn_later(0.05, channel.end_playback)  # the break ends it
+    moh.stop()
+    assert channel.waited_replies >= 1
+    assert channel.written[:2] == ["playback local_stream://moh", f"uuid_break {U} all"]

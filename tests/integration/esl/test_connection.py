@@ -558,3 +558,39 @@ def test_a_lazy_event_found_broken_later_is_counted_and_logged_once(
     rejected = _rejections(caplog)
     assert len(rejected) == 1 and U in rejected[0], rejected
     assert h.conn.connected and h.conn.api("status") == "+OK\n"
+
+
+def test_api_sent_unchecked_counts_a_refusal_as_an_answer(fs: FakeFreeSWITCH, h: Harness) -> None:
+    """``uuid_break`` sent unawaited to a caller that has just hung up: FreeSWITCH's "no such
+    channel" is an answer, as ``api(..., check=False)`` takes it, not a command error."""
+    fs.script = lambda conn, text: api_response("-ERR No such channel!\n")
+    failed: list[str] = []
+    h.conn.api_sent(commands.uuid_break(U), failed.append, check=False)
+    h.conn.api_sent(commands.uuid_break(U), failed.append)  # checked: a refusal, reported
+    until(lambda: len(failed) == 1)
+    assert "No such channel" in failed[0]
+    count = lambda outcome: h.metric(  # noqa: E731
+        "callcenter_esl_commands_total", node="fs1", kind="api", outcome=outcome
+    )
+    assert (count("ok"), count("error")) == (1, 1)
+
+
+def test_an_unawaited_answer_refused_tells_the_call_its_caller_is_gone(
+    fs: FakeFreeSWITCH, h: Harness
+) -> None:
+    """The caller hung up before its answer ran, and the engine saw no hang-up (it came
+    before the call had a mailbox): FreeSWITCH's refusal is all there is to say so, or the
+    caller would wait in its queue, ringing agents, until the queue's limit."""
+    from callcenter.calls.call import Call
+    from callcenter.calls.control import CallControl
+    from callcenter.calls.mailbox import Mailbox
+    from callcenter.vocabulary import Direction
+
+    fs.script = lambda conn, text: reply(f"-ERR invalid session id [{U}]")
+    call = Call(U, "fs1", Direction.INBOUND)
+    control = CallControl(call, h.conn, Mailbox(U), attach_leg=lambda _leg: None)
+    control.answer(wait=False)
+    assert not call.caller_gone  # written, not waited for
+    assert control.wait_until(lambda: call.caller_gone, 2.0, interruptible=False)
+    with pytest.raises(CallGone):
+        control.ensure_alive()
