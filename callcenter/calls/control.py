@@ -564,6 +564,11 @@ class CallControl:
             interruptible=False,
         )
         self.ensure_alive()
+        if side.bridged_us is None:  # accepted, never done: said, not taken for a bridge
+            raise ESLCommandFailed(
+                f"uuid_bridge {self.uuid} {other_uuid}: no CHANNEL_BRIDGE within "
+                f"{self.command_timeout:g} s"
+            )
 
     def transfer(self, extension: str, dialplan: str = "XML", context: str = "callcenter") -> None:
         self.ensure_alive()

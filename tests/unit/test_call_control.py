@@ -12,7 +12,7 @@ from callcenter.calls.control import CallControl
 from callcenter.calls.mailbox import Mailbox
 from callcenter.errors import ESLCommandFailed, ESLError, ESLNotConnected, ESLTimeout
 from callcenter.esl.events import Event
-from callcenter.vocabulary import Direction
+from callcenter.vocabulary import Direction, LegRole
 
 CALLER = "4c0f3e2a-0000-4000-8000-000000000001"
 LEG = "4c0f3e2a-0000-4000-8000-000000000002"
@@ -89,3 +89,15 @@ def test_an_originate_with_esl_down_adds_no_leg_to_the_call() -> None:
         ctl.originate("user/1001@callcenter", extension="1001")
     assert [leg.agent_extension for leg in ctl.call.timeline.legs.values()] in ([], [None])
     assert channel.sent == []
+
+
+def test_a_bridge_freeswitch_accepts_and_never_does_is_a_failure() -> None:
+    """uuid_bridge answered +OK, no CHANNEL_BRIDGE within the command timeout: raised, so the
+    queue gives the agent's leg up and the caller waits on, instead of a call taken for
+    bridged that nobody hears (it returned as if bridged)."""
+    ctl, _ = control(Channel(None))
+    ctl.command_timeout = 0.05
+    ctl.call.timeline.add_leg(LEG, LegRole.AGENT, Direction.OUTBOUND)
+    with pytest.raises(ESLCommandFailed, match=r"no CHANNEL_BRIDGE within 0\.05 s"):
+        ctl.bridge(LEG)
+    assert ctl.channel.sent == [f"uuid_bridge {CALLER} {LEG}"]  # type: ignore[attr-defined]
