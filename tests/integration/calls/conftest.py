@@ -11,6 +11,7 @@ from callcenter.app import App
 from callcenter.settings import load_settings
 from callcenter.sim.simulator import Simulator
 from tests.conftest import migrated_database
+from tests.integration.calls.failure_dump import dump
 
 TIME_SCALE = 0.05  # simulated durations run 20x faster
 
@@ -33,8 +34,21 @@ def sim() -> Iterator[Simulator]:
 EngineFactory = Callable[..., App]
 
 
+CALL_FAILED = pytest.StashKey[bool]()  # the test's own body failed: its teardown says more
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        item.stash[CALL_FAILED] = True
+    return report
+
+
 @pytest.fixture
-def engine(sim: Simulator, calls_db_url: str, tmp_path: Path) -> Iterator[EngineFactory]:
+def engine(
+    sim: Simulator, calls_db_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[EngineFactory]:
     apps: list[App] = []
 
     def make(database_url: str | None = None, **env: str) -> App:
@@ -61,5 +75,7 @@ def engine(sim: Simulator, calls_db_url: str, tmp_path: Path) -> Iterator[Engine
     try:
         yield make
     finally:
+        if request.node.stash.get(CALL_FAILED, False):
+            print(dump(sim, apps))  # shown with the failure's report; silent when it passes
         for app in apps:
             app.stop("test over")
