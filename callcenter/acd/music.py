@@ -162,18 +162,11 @@ class MusicOnHold:
         self.stopped = True
         if not interrupt:
             self._greenlet.kill(block=False)
-        elif (
-            self._written is self._run
-            and not self._greenlet.ready()
-            and self.control.call.caller.answered_us is not None
-        ):
+        elif self._written is self._run and not self._greenlet.ready() and self._answered():
             # its playback is FreeSWITCH's and, stopped, it sends nothing more: the break
             # goes out unawaited, what the caller does next right behind it, and the loop
-            # ends by itself when the playback reports its end. Only once the caller's
-            # answer has run (CHANNEL_ANSWER): an unawaited answer may still wait in the
-            # channel's queue, and "all" would flush it with the music
-            if not self.control.call.caller_gone:
-                break_media(self.control, wait=False)
+            # ends by itself when the playback reports its end
+            break_media(self.control, wait=False)
         elif not self._greenlet.ready():
             if not self.control.call.caller_gone:
                 break_media(self.control)
@@ -187,6 +180,21 @@ class MusicOnHold:
                 if not self.control.call.caller_gone:
                     break_media(self.control)
         self._greenlet = None
+
+    def _answered(self) -> bool:
+        """The caller up and its answer seen (CHANNEL_ANSWER), waited for a moment if need
+        be: the answer went out unawaited, may still wait in the channel's queue, and the
+        break's "all" would flush it with the music (an agent answers long after, so the
+        wait is for a switch slow to run it; not seen, the break takes the careful way)."""
+        call = self.control.call
+        if call.caller.answered_us is None and not call.caller_gone:
+            self.control.wait_until(
+                lambda: call.caller.answered_us is not None or call.caller_gone,
+                BREAK_SETTLE,
+                poll=BREAK_SETTLE,
+                interruptible=False,
+            )
+        return call.caller.answered_us is not None and not call.caller_gone
 
 
 def break_media(control: CallControl, *, wait: bool = True) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import callcenter._gevent  # noqa: F401  (monkey-patches first)
 
 # isort: on
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
@@ -15,7 +16,7 @@ import gevent
 from gevent.event import AsyncResult
 from gevent.event import Event as Flag
 
-from callcenter.acd.music import MusicOnHold
+from callcenter.acd.music import BREAK_SETTLE, MusicOnHold
 from callcenter.calls.control import CallControl
 
 U = "0a8f3c1e-5b7d-4e2a-9c6f-1d2e3f4a5b6c"
@@ -58,13 +59,27 @@ class Channel:
         self.written.append(line)
 
 
+ANSWERED_US = 1_796_000_000_000_000
+
+
+def _wait_until(done: Callable[[], bool], timeout: float, **_: Any) -> bool:
+    """CallControl.wait_until's contract: done() or the timeout (its events are the test's)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        gevent.sleep(0.005)
+    return True
+
+
 def music(channel: Channel, *, answered: bool = True) -> MusicOnHold:
-    caller = SimpleNamespace(answered_us=1_796_000_000_000_000 if answered else None)
+    caller = SimpleNamespace(answered_us=ANSWERED_US if answered else None)
     control = SimpleNamespace(
         channel=channel,
         uuid=U,
         mailbox=SimpleNamespace(caller_hangup=Flag()),
         call=SimpleNamespace(caller_gone=False, caller=caller),
+        wait_until=_wait_until,
     )
     return MusicOnHold(cast(CallControl, control), "local_stream://moh")
 
@@ -138,7 +153,23 @@ def test_stopped_before_the_callers_answer_ran_the_break_is_waited_for() -> None
     moh = music(channel, answered=False)
     moh.start()
     until(lambda: len(channel.playing) == 1)
-    gevent.spawn_later(0.05, channel.end_playback)  # the break ends it
+    # no CHANNEL_ANSWER within the short wait; then the break ends it
+    gevent.spawn_later(BREAK_SETTLE + 0.1, channel.end_playback)
     moh.stop()
     assert channel.waited_replies >= 1
     assert channel.written[:2] == ["playback local_stream://moh", f"uuid_break {U} all"]
+
+
+def test_the_callers_answer_seen_while_stopping_lets_the_break_go_unawaited() -> None:
+    """Its CHANNEL_ANSWER comes during the short wait: the break goes out unawaited (nothing
+    is left in the queue for "all" to flush but the music)."""
+    channel = Channel()
+    moh = music(channel, answered=False)
+    moh.start()
+    until(lambda: len(channel.playing) == 1)
+    caller = moh.control.call.caller
+    gevent.spawn_later(0.05, setattr, caller, "answered_us", ANSWERED_US)
+    moh.stop()
+    assert channel.waited_replies == 0
+    assert channel.written == ["playback local_stream://moh", f"uuid_break {U} all"]
+    channel.end_playback()
