@@ -93,7 +93,7 @@ class Session:
         self.pending: Control | None = None
         self.interrupted = False
         self.flushed = False  # uuid_break ... all came while an execute waited to start
-        self.starting = False  # an execute taken from the inbox, its app not yet running
+        self.starting = False  # an execute taken from the inbox, until it is done
         self.peer: Session | None = None
         self.media_open = False
         self.acked: dict[str, str] | None = None  # variables the next SIP message brings
