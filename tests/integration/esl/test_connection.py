@@ -59,6 +59,13 @@ class Harness:
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
 
+    def commands(self, kind: str, *outcomes: str) -> tuple[float, ...]:
+        """``callcenter_esl_commands_total`` of this node's ``kind`` commands, per outcome."""
+        return tuple(
+            self.metric("callcenter_esl_commands_total", node="fs1", kind=kind, outcome=o)
+            for o in outcomes
+        )
+
 
 @pytest.fixture
 def fs() -> Iterator[FakeFreeSWITCH]:
@@ -283,10 +290,7 @@ def test_bgapi_sent_abandoned_refused_or_late(fs: FakeFreeSWITCH, h: Harness) ->
     with pytest.raises(ESLTimeout, match="no BACKGROUND_JOB"):
         late.body()
     assert not h.conn._pending._jobs
-    count = lambda outcome: h.metric(  # noqa: E731
-        "callcenter_esl_commands_total", node="fs1", kind="bgapi", outcome=outcome
-    )
-    assert (count("error"), count("timeout"), count("ok")) == (2, 1, 0)
+    assert h.commands("bgapi", "error", "timeout", "ok") == (2, 1, 0)
 
 
 def test_api_sent_is_not_waited_for_and_its_reply_is_checked_when_it_comes(
@@ -313,10 +317,7 @@ def test_api_sent_is_not_waited_for_and_its_reply_is_checked_when_it_comes(
     until(lambda: len(failed) == 1)
     assert "No such channel" in failed[0] and "uuid_setvar_multi" in failed[0]
     assert h.conn.api(commands.uuid_getvar(U, "cc_digits")) == "12"  # replies still aligned
-    count = lambda outcome: h.metric(  # noqa: E731
-        "callcenter_esl_commands_total", node="fs1", kind="api", outcome=outcome
-    )
-    assert (count("ok"), count("error")) == (2, 1)
+    assert h.commands("api", "ok", "error") == (2, 1)
     assert not h.conn._pending._replies
 
 
@@ -336,10 +337,7 @@ def test_api_sent_lost_with_the_connection_is_reported(fs: FakeFreeSWITCH, h: Ha
     with pytest.raises(ESLNotConnected):
         h.conn.api_sent("uuid_setvar_multi x a=1", failed.append)  # stopped: not written
     assert len(failed) == 1
-    count = lambda outcome: h.metric(  # noqa: E731
-        "callcenter_esl_commands_total", node="fs1", kind="api", outcome=outcome
-    )
-    assert (count("disconnected"), count("ok")) == (2, 0)
+    assert h.commands("api", "disconnected", "ok") == (2, 0)
 
 
 def test_execute_sent_is_not_waited_for_and_a_refusal_is_reported(
@@ -358,10 +356,7 @@ def test_execute_sent_is_not_waited_for_and_a_refusal_is_reported(
     assert "invalid session id" in failed[0] and "answer" in failed[0]
     sent = [c for c in fs.commands if c.startswith("sendmsg")]
     assert sent[0].startswith(f"sendmsg {U}\n") and "execute-app-name: answer" in sent[0]
-    count = lambda outcome: h.metric(  # noqa: E731
-        "callcenter_esl_commands_total", node="fs1", kind="execute", outcome=outcome
-    )
-    until(lambda: (count("ok"), count("error")) == (1, 1))
+    until(lambda: h.commands("execute", "ok", "error") == (1, 1))
     assert not h.conn._pending._replies and not h.conn._pending._executes
 
 
@@ -569,10 +564,7 @@ def test_api_sent_unchecked_counts_a_refusal_as_an_answer(fs: FakeFreeSWITCH, h:
     h.conn.api_sent(commands.uuid_break(U), failed.append)  # checked: a refusal, reported
     until(lambda: len(failed) == 1)
     assert "No such channel" in failed[0]
-    count = lambda outcome: h.metric(  # noqa: E731
-        "callcenter_esl_commands_total", node="fs1", kind="api", outcome=outcome
-    )
-    assert (count("ok"), count("error")) == (1, 1)
+    assert h.commands("api", "ok", "error") == (1, 1)
 
 
 def test_an_unawaited_answer_refused_tells_the_call_its_caller_is_gone(
