@@ -54,7 +54,8 @@ from callcenter.store.writer import DurableWriter, Record, WriterMetrics
 from callcenter.vocabulary import CallState, Direction, Disposition, HangupBy, LegRole
 
 TARGET_ONE_RECORD_MS = 0.5
-T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+T0 = datetime.now(UTC).replace(microsecond=0)  # calls of now: a CDR of an hour-old interval also
+# reads its rolled-up report bucket again (report_totals.unroll), which a live call never does
 
 
 class Call:
