@@ -27,7 +27,7 @@ from callcenter.errors import (
 )
 from callcenter.esl import commands
 from callcenter.esl.backoff import Backoff
-from callcenter.esl.events import EVENT_CONTENT_TYPES, Event, parse_event
+from callcenter.esl.events import EVENT_CONTENT_TYPES, Event, parse_event_body
 from callcenter.esl.pending import RESOLVING_EVENTS, Pending
 from callcenter.esl.transport import ESLTransport
 from callcenter.esl.vocabulary import DEFAULT_EVENTS
@@ -475,7 +475,7 @@ class ESLConnection:
     def _dispatch(self, message: Message) -> None:
         content_type = message.headers.get("Content-Type", "")
         if content_type in EVENT_CONTENT_TYPES:
-            self._dispatch_event(message)
+            self._dispatch_event(content_type, message.body)
         elif content_type in _REPLIES:
             if not self._pending.reply(message):
                 log.warning(
@@ -492,12 +492,11 @@ class ESLConnection:
         else:
             log.debug("ESL %s: ignored %s message", self.name, content_type)
 
-    def _dispatch_event(self, message: Message) -> None:
+    def _dispatch_event(self, content_type: str, body: bytes) -> None:
         try:
-            event = parse_event(message, self._broken)
+            event = parse_event_body(content_type, body, self._broken)
         except ESLProtocolError as exc:
-            body = message.body
-            self._reject(f"{message.content_type} event of {len(body)} bytes {body[:60]!r}", exc)
+            self._reject(f"{content_type} event of {len(body)} bytes {body[:60]!r}", exc)
             return
         name = event.name
         counts = self._event_counts

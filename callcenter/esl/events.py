@@ -19,9 +19,12 @@ found without a pass over the ~100 ``variable_*`` headers that follow it (from t
 the last one, it crossed them all: 11 KB for a HANGUP_COMPLETE). A channel variable, which
 FreeSWITCH writes once (it lists the channel's variables, one header each), is read at its
 last occurrence, from the end, in both parses: the ones the engine tags a call with are set
-last, and found at once. FreeSWITCH writes header names without escapes, and the only names a
-caller can influence, channel variables', all start with ``variable_``; a nested object,
-which FreeSWITCH never writes, is refused by the full parse.
+last, and found at once. So are the few headers FreeSWITCH adds once, after the variables
+(``TAIL_HEADERS``: an execute's Application-*, a playback's or a recording's own): from the
+start, Application-UUID was a pass over 4 KB on every CHANNEL_EXECUTE_COMPLETE. FreeSWITCH
+writes header names without escapes, and the only names a caller can influence, channel
+variables', all start with ``variable_``; a nested object, which FreeSWITCH never writes, is
+refused by the full parse.
 Plain: a header counts only at a line start before the first blank line (an inner body
 follows it; the blank line is searched once per event), and values are URL-encoded, so a
 value never starts a line; a repeated header is read at its first line (a variable: last).
@@ -42,7 +45,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import unquote
 
 from callcenter.errors import ESLProtocolError
@@ -165,7 +168,7 @@ class Event:
         value = self._unique_id
         if isinstance(value, _Unset):
             if self._format == _JSON and self._headers is None and self._error is None:
-                value = _scan_json(self._raw, b"Unique-ID")  # the reader's read: no hops
+                value = _scan_json(self._raw, _UNIQUE_ID)  # the reader's read: no hops
             if isinstance(value, _Unset):  # plain, decoded, or the scan declined
                 value = self._routing_field("Unique-ID")
             self._unique_id = value
@@ -188,12 +191,14 @@ class Event:
 
     def _field(self, name: str) -> str | None:
         if self._headers is None and self._error is None:
-            value = self._scan(_needle(name))
-            if not isinstance(value, _Unset):
-                return value
+            key = _needle(name)
+            if key is not None:
+                value = self._scan(key)
+                if not isinstance(value, _Unset):
+                    return value
         return self.headers.get(name)
 
-    def _scan(self, key: bytes) -> str | _Unset | None:
+    def _scan(self, key: _Key) -> str | _Unset | None:
         raw = self._raw
         if self._format == _JSON:
             return _scan_json(raw, key)
@@ -214,7 +219,7 @@ class Event:
         if self._headers is None and self._lookups < LOOKUPS_BEFORE_DECODING:
             self._lookups += 1
             key = _needle(name)
-            if key:
+            if key is not None:
                 value = _scan_json(self._raw, key) if self._format == _JSON else self._scan(key)
                 if not isinstance(value, _Unset):
                     return default if value is None else value
@@ -360,11 +365,14 @@ _FORMATS: Final = {0: "headers", _JSON: EVENT_JSON, _PLAIN: EVENT_PLAIN}
 def parse_event(msg: Message, on_broken: OnBroken | None = None) -> Event:
     """The event in ``msg``, lazily; ``on_broken`` hears of it if its body later turns out
     not to decode (it raises ``ESLProtocolError`` now if the cheap checks already say so)."""
-    content_type = msg.content_type
-    raw = msg.body
+    return parse_event_body(msg.content_type, msg.body, on_broken)
+
+
+def parse_event_body(content_type: str, raw: bytes, on_broken: OnBroken | None = None) -> Event:
+    """``parse_event`` of a message already taken apart (the reader's own path)."""
     if content_type == EVENT_JSON:
         if not raw.endswith(b"}"):  # truncated, or not FreeSWITCH's: the full parse decides
-            return parse_event_eagerly(msg)
+            return _eagerly(content_type, raw)
         name = _json_event_name(raw)
         fmt = _JSON
     elif content_type == EVENT_PLAIN:
@@ -373,17 +381,20 @@ def parse_event(msg: Message, on_broken: OnBroken | None = None) -> Event:
     else:
         raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
     if type(name) is not str or not name:
-        return parse_event_eagerly(msg)
+        return _eagerly(content_type, raw)
     return Event._lazy(name, raw, fmt, on_broken)
 
 
 def parse_event_eagerly(msg: Message) -> Event:
     """Decode every header now (the scan declined, or a caller wants all of them)."""
-    content_type = msg.content_type
+    return _eagerly(msg.content_type, msg.body)
+
+
+def _eagerly(content_type: str, raw: bytes) -> Event:
     fmt = _JSON if content_type == EVENT_JSON else _PLAIN if content_type == EVENT_PLAIN else 0
     if not fmt:
         raise ESLProtocolError(f"not an event message: Content-Type {content_type!r}")
-    headers, body = _decode(msg.body, fmt)
+    headers, body = _decode(raw, fmt)
     name = headers.get("Event-Name")
     if not name:
         raise ESLProtocolError(f"{content_type} event without Event-Name")
@@ -393,19 +404,58 @@ def parse_event_eagerly(msg: Message) -> Event:
 # -- the targeted scan -------------------------------------------------------------------
 
 _SCANNABLE = re.compile(r"[A-Za-z0-9_.-]+")
-_VARIABLE = b"variable_"  # a channel variable's header: read at its last occurrence
 _BLANK_LINE = re.compile(b"\n\n")
 _BACKSLASH = 0x5C  # `int in bytes` is a memchr; `bytes in bytes` first tries the int path
 
+# Headers FreeSWITCH adds once to an event after its channel variables, read (like a
+# variable) at their last occurrence, from the end, by the scan and the full parse alike:
+# switch_core_session_execute_application's, and the playback and record events' own.
+TAIL_HEADERS: Final = frozenset(
+    {
+        "Application",
+        "Application-Data",
+        "Application-Response",
+        "Application-UUID",
+        "Playback-File-Type",
+        "Playback-File-Path",
+        "Playback-Status",
+        "Record-File-Path",
+        "Record-Completion-Cause",
+    }
+)
+
+
+def _read_last(name: str) -> bool:
+    """Read at its last occurrence (a channel variable, a tail header), else at its first."""
+    return name.startswith("variable_") or name in TAIL_HEADERS
+
+
+class _Key(NamedTuple):
+    """A header name as the scans look for it, built once per name."""
+
+    json: bytes  # b'"name"'
+    plain: bytes  # b"\nname: "
+    last: bool  # read at its last occurrence, from the end
+
 
 @functools.lru_cache(maxsize=1024)
-def _needle(name: str) -> bytes:
-    """The header name as the scan looks for it; b"" when only decoding can tell (a name
+def _needle(name: str) -> _Key | None:
+    """The header name as the scan looks for it; None when only decoding can tell (a name
     that JSON would escape or that could not stand alone on a plain line)."""
-    return name.encode() if _SCANNABLE.fullmatch(name) else b""
+    if not _SCANNABLE.fullmatch(name):
+        return None
+    raw = name.encode()
+    return _Key(b'"' + raw + b'"', b"\n" + raw + b": ", _read_last(name))
 
 
-def _scan(raw: bytes, fmt: int, key: bytes) -> str | _Unset | None:
+_UNIQUE_ID: Final = _Key(b'"Unique-ID"', b"\nUnique-ID: ", False)
+_EVENT_NAME: Final = _Key(b'"Event-Name"', b"\nEvent-Name: ", False)
+
+
+def _scan(raw: bytes, fmt: int, name: bytes) -> str | _Unset | None:
+    key = _needle(name.decode())
+    if key is None:
+        return _AMBIGUOUS
     if fmt == _JSON:
         return _scan_json(raw, key)
     return _scan_plain(raw, key, _plain_head_end(raw))
@@ -414,7 +464,7 @@ def _scan(raw: bytes, fmt: int, key: bytes) -> str | _Unset | None:
 def _json_event_name(raw: bytes) -> str | _Unset | None:
     # FreeSWITCH writes Event-Name first, and the first is the name: no search at all.
     if not raw.startswith(b'{"Event-Name":"'):
-        return _scan_json(raw, b"Event-Name")
+        return _scan_json(raw, _EVENT_NAME)
     end = raw.find(b'"', 15)
     if end < 0:
         return _AMBIGUOUS
@@ -422,15 +472,15 @@ def _json_event_name(raw: bytes) -> str | _Unset | None:
     return _AMBIGUOUS if _BACKSLASH in value else value.decode("utf-8", "replace")
 
 
-def _scan_json(raw: bytes, key: bytes) -> str | _Unset | None:
+def _scan_json(raw: bytes, key: _Key) -> str | _Unset | None:
     # FreeSWITCH spells header names without escapes, and a name a caller can influence
     # (a channel variable's) starts with "variable_": a key equal to `key` is "key". The
     # first one is read, from the start, as the full parse keeps it: if the first "key" in
     # the text is at a key position, it is the first key, and no search for a repeat is
     # needed. If it is not (the same text inside a value), the full parse decides. A
-    # variable is read at its last occurrence, from the end, the same way.
-    quoted = b'"' + key + b'"'
-    at = raw.rfind(quoted) if key.startswith(_VARIABLE) else raw.find(quoted)
+    # variable or a tail header is read at its last occurrence, from the end, the same way.
+    quoted, _, last = key
+    at = raw.rfind(quoted) if last else raw.find(quoted)
     if at < 0:
         return None
     before = raw[at - 1] if at else 0
@@ -455,7 +505,7 @@ def _plain_event_name(raw: bytes) -> str | _Unset | None:
         stop = raw.find(b"\n", 12)
         value = raw[12 : stop if stop >= 0 else len(raw)].decode("utf-8", "replace")
         return _unquote(value) if "%" in value else value
-    return _scan_plain(raw, b"Event-Name", _plain_head_end(raw))
+    return _scan_plain(raw, _EVENT_NAME, _plain_head_end(raw))
 
 
 def _plain_head_end(raw: bytes) -> int:
@@ -466,12 +516,12 @@ def _plain_head_end(raw: bytes) -> int:
     return blank.start() if blank is not None else len(raw)
 
 
-def _scan_plain(raw: bytes, key: bytes, head: int) -> str | _Unset | None:
+def _scan_plain(raw: bytes, key: _Key, head: int) -> str | _Unset | None:
     # A line in the header block (``raw[:head]``) starting "key: " is that header: values
     # are URL-encoded, so no value holds a line break. The first one is read, as the full
-    # parse keeps it (a variable: the last).
-    line = b"\n" + key + b": "
-    if key.startswith(_VARIABLE):
+    # parse keeps it (a variable or a tail header: the last).
+    _, line, last = key
+    if last:
         at = raw.rfind(line, 0, head)
     else:
         at = -1 if raw.startswith(line[1:]) else raw.find(line, 0, head)
@@ -523,7 +573,7 @@ def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     headers = dict(pairs)  # a repeated variable: its last value, as the scan reads it
     if len(headers) < len(pairs):  # a repeated header (rare: one a call): its first value
         for name, value in reversed(pairs):
-            if not name.startswith("variable_"):
+            if not _read_last(name):
                 headers[name] = value
     return headers
 

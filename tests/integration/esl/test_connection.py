@@ -447,7 +447,8 @@ def test_mailbox_overflow_is_counted_not_blocking(fs: FakeFreeSWITCH) -> None:
 NESTED = b"[" * 1000 + b"]" * 1000
 # Bodies the reader must decode to dispatch (here: the correlation ids are escaped, so only
 # the full parse can read them; an execute's only when its channel, U, runs one), and which
-# do not decode. A repeated id is read at its first occurrence, as FreeSWITCH reads it.
+# do not decode. A repeated Job-UUID is read at its first occurrence, as FreeSWITCH reads it;
+# Application-UUID, which FreeSWITCH writes once after the channel variables, at its last.
 UID = b'"Unique-ID":"' + U.encode() + b'",'
 REJECTED_BY_THE_READER = {
     # finding 5: json.loads raised RecursionError out of the reader
@@ -456,14 +457,14 @@ REJECTED_BY_THE_READER = {
     + b'"Application-UUID":"\\u0061","x":' + NESTED + b"}",
     # finding 6: the full decode a correlation id needs was outside the dispatcher's try
     "repeated Application-UUID": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE",' + UID
-    + b'"Application-UUID":"\\u0062","Application-UUID":"a",,}',
+    + b'"Application-UUID":"a","Application-UUID":"\\u0062",,}',
     "repeated Job-UUID": b'{"Event-Name":"BACKGROUND_JOB","Job-UUID":"\\u0062","Job-UUID":"a",,}',
 }  # fmt: skip
-# Finding 6 as filed: the scan reads the first Application-UUID, as the full parse of a whole
+# Finding 6 as filed: the scan reads the last Application-UUID, as the full parse of a whole
 # body would, so the reader hands the event on; whoever reads more finds it broken.
 FOUND_BROKEN_LATER = {
     "finding 6 as filed": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE",' + UID
-    + b'"Application-UUID":"a","Application-UUID":"b",,}',
+    + b'"Application-UUID":"b","Application-UUID":"a",,}',
     "nested, closed": b'{"Event-Name":"CHANNEL_EXECUTE_COMPLETE",' + UID
     + b'"Application-UUID":"a","x":' + NESTED + b"}",
 }  # fmt: skip

@@ -96,10 +96,9 @@ def test_the_scan_reads_every_recorded_header_exactly_or_declines() -> None:
     for _, message in RECORDED:
         headers = parse_event_eagerly(message).headers
         for key in headers:
-            needle = ev._needle(key)
-            if not needle:
+            if ev._needle(key) is None:
                 continue
-            got = ev._scan(message.body, _fmt(message), needle)
+            got = ev._scan(message.body, _fmt(message), key.encode())
             if got is ev._AMBIGUOUS:
                 declined += 1
             else:
@@ -251,15 +250,18 @@ def test_a_key_that_appears_twice_reads_the_first_as_freeswitch_and_the_full_par
     assert parse_event(message).unique_id == parse_event_eagerly(message).unique_id == "first"
 
 
-def test_a_variable_that_appears_twice_reads_the_last_in_both_parses() -> None:
-    # FreeSWITCH writes each channel variable once; read from the end (the engine's own tags
-    # are set last), so a repeat is its last, by the scan and the full parse alike
+def test_a_variable_or_a_tail_header_that_appears_twice_reads_the_last_in_both_parses() -> None:
+    # FreeSWITCH writes each channel variable once, and the tail headers (an execute's
+    # Application-*) once, after them; read from the end (the engine's own tags are set last),
+    # so a repeat is its last, by the scan and the full parse alike
     pairs: list[tuple[str, str | list[str]]] = [
-        ("Event-Name", "CHANNEL_PARK"),
+        ("Event-Name", "CHANNEL_EXECUTE_COMPLETE"),
         ("Hangup-Cause", "first"),
         ("variable_cc_entry", "first"),
+        ("Application-UUID", "first"),
         ("Hangup-Cause", "last"),
         ("variable_cc_entry", "last"),
+        ("Application-UUID", "last"),
     ]
     for message in (
         Message({"Content-Type": EVENT_JSON}, _serialize_json(pairs, ascii_only=True)),
@@ -268,6 +270,7 @@ def test_a_variable_that_appears_twice_reads_the_last_in_both_parses() -> None:
         lazy, eager = parse_event(message), parse_event_eagerly(message)
         assert lazy.variable("cc_entry") == eager.variable("cc_entry") == "last"
         assert lazy.hangup_cause == eager.hangup_cause == "first"
+        assert lazy.application_uuid == eager.application_uuid == "last"
         assert not lazy.decoded
         _assert_same(lazy, eager)
 
