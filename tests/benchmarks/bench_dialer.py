@@ -41,11 +41,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from statistics import mean
 
 from callcenter.dialer import pacing
@@ -60,6 +62,9 @@ from callcenter.dialer.simulation import (
     Traffic,
     View,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: `tests` too
+
 from tests.benchmarks.dialer_chain import check
 
 

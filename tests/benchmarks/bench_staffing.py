@@ -47,6 +47,9 @@ from callcenter.acd.staffing import Target, Traffic, plan
 from callcenter.events.types import Event, EventType
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: `tests` too
+
 from tests.benchmarks.bench_ewt import _until, engine
 
 QUEUE, DID, PASSWORD = "plan", "8910", "bench"  # the password: bench_ewt.engine's
