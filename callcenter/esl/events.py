@@ -27,7 +27,8 @@ variables', all start with ``variable_``; a nested object, which FreeSWITCH neve
 refused by the full parse.
 Plain: a header counts only at a line start before the first blank line (an inner body
 follows it; the blank line is searched once per event), and values are URL-encoded, so a
-value never starts a line; a repeated header is read at its first line (a variable: last).
+value never starts a line; a repeated header is read at its first line (a variable or a tail
+header: its last).
 
 A body that passes the cheap checks in ``parse_event`` (JSON ends the object) but is still
 broken raises ``ESLProtocolError`` when it is decoded, and on every read after that,
