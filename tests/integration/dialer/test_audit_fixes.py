@@ -5,6 +5,7 @@ end. The engine, the simulator over TCP and PostgreSQL, as test_campaign_run has
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from tests.integration.dialer.test_campaign_run import (
     _attempts,
     _audit,
     _campaign,
+    _lead,
     _one_lead,
     _route,
     _start,
@@ -225,26 +227,12 @@ def test_a_skipped_preview_lead_waits_goes_to_another_agent_and_is_parked_after_
     _start(app, "camp86")
 
     def skip(agent: str, seen: set[str]) -> None:
-        def offered() -> str | None:
-            for channel in sim.channels:
-                if (channel.variables.get("cc_preview") and channel.answer_state == "answered"
-                        and channel.uuid not in seen):  # fmt: skip
-                    return channel.uuid
-            return None
-
-        leg = until(offered, timeout=20)
-        seen.add(leg)
+        leg = _preview_offered(sim, seen)
         assert sim.channel(leg).variables.get("cc_agent") == agent
-        until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, leg)))
         sim.send_dtmf(leg, "2")  # skip
         until(lambda: lead().state is not LeadState.DIALING, timeout=20)
 
-    def lead() -> Lead:
-        with app.database.session_scope() as session:
-            row = session.scalar(select(Lead).where(Lead.phone == number))
-            assert row is not None
-            session.expunge(row)
-            return row
+    lead = partial(_lead, app, number)
 
     seen: set[str] = set()
     skipped_at = datetime.now(UTC)
@@ -309,26 +297,8 @@ def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
     _campaign(app, "camp89", "camp89q", [number], mode=CampaignMode.PREVIEW)
     _start(app, "camp89")
 
-    def offered(seen: set[str]) -> str:
-        def answered() -> str | None:
-            for channel in sim.channels:
-                if (channel.variables.get("cc_preview") and channel.answer_state == "answered"
-                        and channel.uuid not in seen):  # fmt: skip
-                    return channel.uuid
-            return None
-
-        leg = until(answered, timeout=20)
-        seen.add(leg)
-        until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, leg)))
-        return leg
-
-    def lead() -> Lead:
-        with app.database.session_scope() as session:
-            row = session.scalar(select(Lead).where(Lead.phone == number))
-            assert row is not None
-            session.expunge(row)
-            return row
-
+    offered = partial(_preview_offered, sim)
+    lead = partial(_lead, app, number)
     seen: set[str] = set()
     sim.send_dtmf(offered(seen), "2")  # 4798 skips
     until(lambda: lead().state is LeadState.PENDING, timeout=20)
@@ -343,3 +313,20 @@ def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
     sim.send_dtmf(leg, "1")  # 4799 accepts: the lead is dialled
     until(lambda: lead().id not in app.dialer.skips, timeout=10)
     until(lambda: lead().state is not LeadState.PENDING, timeout=20)
+
+
+def _preview_offered(sim: Simulator, seen: set[str]) -> str:
+    """The next preview leg an agent answered (one not in ``seen``, added to it), once its
+    accept-or-skip prompt is running."""
+
+    def answered() -> str | None:
+        for channel in sim.channels:
+            if (channel.variables.get("cc_preview") and channel.answer_state == "answered"
+                    and channel.uuid not in seen):  # fmt: skip
+                return channel.uuid
+        return None
+
+    leg = until(answered, timeout=20)
+    seen.add(leg)
+    until(lambda: any(a.startswith("play_and_get_digits") for a in apps_sent(sim, leg)))
+    return leg
