@@ -56,7 +56,7 @@ demo: $(ENGINE) ## Run the engine on its embedded defaults (SQLite, simulator); 
 
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-bench: $(STAMP) ## Run the benchmarks (over an hour, PostgreSQL on BENCH_DATABASE_URL) and print figures beside their targets
+bench: $(STAMP) ## Run the benchmarks (about an hour and a half, PostgreSQL on BENCH_DATABASE_URL) and print figures beside their targets
 	@for b in acd esl_ingest; do echo "== tests/benchmarks/bench_$$b.py"; \
 	  $(BIN)/python tests/benchmarks/bench_$$b.py || exit 1; done
 	@echo "== tests/benchmarks/bench_writer.py"
