@@ -12,12 +12,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import gevent
 
 from callcenter.calls.call import Call
+from callcenter.calls.digits import Digits
 from callcenter.calls.intents import (
     INTENTS,
     BridgeAgent,
@@ -130,13 +130,6 @@ class RecordingHandler(Protocol):
     def pci(self, control: CallControl, on: bool, by: str) -> None: ...
 
     def direct(self, control: CallControl, extension: str) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Digits:
-    value: str | None
-    result: str  # success | timeout | failure
-    terminator: str | None = None
 
 
 class OriginateFailed(Exception):

@@ -120,6 +120,14 @@ class CallCenterGroup(click.Group):
             self.add_command(_load(cmd_name), cmd_name)
         return self.commands.get(cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists them, the summaries from ``SUMMARIES``: no command is imported."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(n, click.Command(n, help=SUMMARIES[n]).get_short_help_str(limit)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
@@ -135,6 +143,15 @@ class CallCenterGroup(click.Group):
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def echo_fields(shown: dict[str, Any], keys: Sequence[str]) -> None:
+    """One ``key: value`` line per key, lists comma-joined, "-" for nothing."""
+    for key in keys:
+        value = shown.get(key)
+        if isinstance(value, list):
+            value = ",".join(value) or "-"
+        click.echo(f"{key}: {'-' if value is None or value == '' else value}")
 
 
 def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
@@ -229,6 +246,55 @@ COMMANDS = {
     "trunk": "trunk_cmd:trunk", "voicemail": "voicemail_cmd:voicemail",
     "webhook": "webhook_cmd:webhook",
 }  # fmt: skip
+# what `callcenter --help` lists for each: its help's first sentence, kept equal to it by
+# tests/unit/test_cli_help.py, so that listing the commands imports none of them
+SUMMARIES = {
+    "agent": "Agents: their extension (SIP user), name, PIN, skills and status.",
+    "call": (
+        "Live calls: list and inspect them, hang up, transfer, bridge one to an agent, or listen, "
+        "whisper to and barge into one (supervisors)."
+    ),
+    "campaign": (
+        "Outbound campaigns: leads dialled in preview, progressive, predictive or broadcast mode, "
+        "within calling hours in each lead's local time, do-not-call lists, the 72-hour hold after "
+        "an abandoned call and the abandon-rate limits (docs/dialer.md)."
+    ),
+    "cdr": "Call detail records: one per call, written once.",
+    "config": "Show and check the settings the engine would run with.",
+    "db": "Database schema: migrate, inspect, check for drift.",
+    "demo": "Run the engine against the built-in FreeSWITCH simulator, with simulated callers.",
+    "dnc": "Do-not-call lists.",
+    "fs": "FreeSWITCH configuration generated from the database.",
+    "ivr": "YAML IVR flows (dialplans/*.yaml): check them before they reach a call.",
+    "plan": (
+        "Agents needed for a service level, with SL, ASA, abandon rate and occupancy expected at "
+        "N-1, N and N+1 agents (N marked with <)."
+    ),
+    "queue": "ACD queues: settings, members (agents by tier) and required skills.",
+    "recording": "Call recordings: list, show, export; PCI pause/resume; retention.",
+    "reload": (
+        "Ask the engine of this host to reload everything: IVR flows, queues and agents (SIGHUP)."
+    ),
+    "report": "Reports over a period, from the stored stays, CDRs and agent status history.",
+    "route": "DID routes: which target a dialled number goes to.",
+    "serve": "Run the engine until SIGTERM or Ctrl-C, then drain and stop cleanly.",
+    "sim": "Run a simulated FreeSWITCH (inbound ESL) with callers and agent phones.",
+    "token": "Bearer tokens of the HTTP API (/api/v1), each with one scope.",
+    "top": (
+        "Terminal wallboard: queues (waiting, longest wait, SL, abandon rate, agents free and busy)"
+        " and agents (status, state, time in it, caller), live from the engine's API."
+    ),
+    "trunk": (
+        "SIP trunks (carriers): stored here, rendered by `callcenter fs render` as sofia gateways "
+        "of the callcenter-carriers profile (plus their inbound CIDRs in the carriers ACL), taken "
+        "by a running FreeSWITCH with `trunk apply`, and watched by the engine (`trunk status`, "
+        "/metrics, /healthz, the trunk.state_changed event)."
+    ),
+    "voicemail": (
+        "Voicemail: list the messages of the boxes, play one, mark it read or unread, delete it."
+    ),
+    "webhook": "Webhooks: POST each event to a URL, signed, at least once, in order.",
+}
 REMOTE_CAMPAIGNS = ("campaign", "dnc")  # their remote twins: remote_campaigns, else remote_cmds
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from callcenter.cli import Context, emit_json, emit_table, pass_context
+from callcenter.cli import Context, echo_fields, emit_json, emit_table, pass_context
 from callcenter.cli.campaign_live import live_here, print_live
 from callcenter.cli.route_cmd import known_flows
 from callcenter.dialer.campaign import CampaignSpec
@@ -327,11 +327,7 @@ def bad_argument(exc: InvalidArgument) -> click.BadParameter:
 
 
 def print_campaign(shown: dict[str, Any]) -> None:
-    for key in SHOW_ORDER:
-        value = shown.get(key)
-        if isinstance(value, list):
-            value = ",".join(value) or "-"
-        click.echo(f"{key}: {'-' if value is None or value == '' else value}")
+    echo_fields(shown, SHOW_ORDER)
     retries = shown.get("retries") or {}
     click.echo(
         "retries: "

@@ -15,8 +15,6 @@ from callcenter.ivr import plan
 from callcenter.ivr.http import fetch_json
 from callcenter.ivr.simulate import offline_http, simulate
 from callcenter.ivr.validate import Catalog, Issue, flow_files, load_flow, load_flows
-from callcenter.services import flows as flows_service
-from callcenter.services.flows import FlowsInvalid
 
 
 @click.group()
@@ -273,6 +271,9 @@ def list_flows(ctx: Context, as_json: bool) -> None:
       callcenter ivr list
       callcenter ivr list --json
     """
+    from callcenter.services import flows as flows_service  # the database: not for validate
+    from callcenter.services.flows import FlowsInvalid
+
     try:
         listing, notes = flows_service.list_flows(ctx.database, _dialplans_dir(ctx))
     except FlowsInvalid as exc:
@@ -303,6 +304,9 @@ def reload_flows(ctx: Context) -> None:
     Example:
       callcenter ivr reload
     """
+    from callcenter.services import flows as flows_service
+    from callcenter.services.flows import FlowsInvalid
+
     try:
         done = flows_service.reload(ctx.database, ctx.who, _dialplans_dir(ctx))
     except FlowsInvalid as exc:

@@ -14,8 +14,14 @@ import click
 
 from callcenter.cli import emit_table
 from callcenter.cli.remote import Remote, RemoteApi
-from callcenter.cli.trunk_cmd import LISTED, fields_of, print_status, print_trunk
-from callcenter.cli.trunk_group_cmd import GROUP_COLUMNS, group_row
+from callcenter.cli.trunk_view import (
+    GROUP_COLUMNS,
+    LISTED,
+    fields_of,
+    group_row,
+    print_status,
+    print_trunk,
+)
 
 
 def _q(value: str) -> str:

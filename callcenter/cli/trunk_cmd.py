@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
 from callcenter.cli.trunk_group_cmd import group
+from callcenter.cli.trunk_view import LISTED, fields_of, print_status, print_trunk
 from callcenter.services import trunks as service
 from callcenter.trunks.checks import InvalidTrunk
 from callcenter.trunks.spec import NumberStyle, Transport, TrunkSpec
@@ -21,10 +21,6 @@ OPTION_OF = {
     "number_style": "--number-style", "max_channels": "--max-channels", "max_cps": "--max-cps",
     "inbound_cidrs": "--inbound-cidr",
 }  # fmt: skip
-SHOWN = ("name", "proxy", "transport", "register", "username", "password_set", "realm",
-         "from_domain", "caller_id_in_from", "codecs", "country", "number_style", "max_channels",
-         "max_cps", "inbound_cidrs", "enabled")  # fmt: skip
-LISTED = ["name", "proxy", "transport", "register", "max_channels", "max_cps", "enabled"]
 
 
 def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -69,40 +65,8 @@ def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return apply
 
 
-def fields_of(options: dict[str, Any]) -> dict[str, Any]:
-    """The options given, as ``TrunkSpec`` fields (``--codecs a,b`` -> ``("a", "b")``)."""
-    fields: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
-    for limit in ("max_channels", "max_cps"):
-        if fields.get(limit) == 0:
-            fields[limit] = None  # no limit
-    if "inbound_cidrs" in fields and not fields["inbound_cidrs"]:
-        del fields["inbound_cidrs"]  # not given (click's empty tuple)
-    elif "inbound_cidrs" in fields:
-        fields["inbound_cidrs"] = tuple(fields["inbound_cidrs"])
-    if fields.pop("no_inbound_cidrs", False):
-        fields["inbound_cidrs"] = ()
-    if fields.pop("password_stdin", False):
-        fields["password"] = sys.stdin.readline().rstrip("\r\n")
-    if "codecs" in fields:
-        fields["codecs"] = tuple(c.strip() for c in fields["codecs"].split(",") if c.strip())
-    return fields
-
-
 def _bad(exc: InvalidTrunk) -> click.BadParameter:
     return click.BadParameter(exc.reason, param_hint=OPTION_OF.get(exc.field, exc.field))
-
-
-def print_trunk(shown: dict[str, Any]) -> None:
-    for key in SHOWN:
-        value = shown.get(key)
-        if isinstance(value, list):
-            value = ",".join(value) or "-"
-        click.echo(f"{key}: {'-' if value is None else value}")
-
-
-def print_status(rows: Sequence[dict[str, Any]], as_json: bool) -> None:
-    """One line per trunk and node: state, ping, since when, detail."""
-    emit_table(list(rows), ["trunk", "node", "state", "ping", "up", "since", "detail"], as_json)
 
 
 @click.group()

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
+from callcenter.cli.trunk_view import GROUP_COLUMNS, group_row
 from callcenter.services import trunk_groups as groups
 from callcenter.trunks.checks import InvalidTrunk
 
 # -- trunk groups ----------------------------------------------------------------------------
 
 GROUP_OPTION_OF = {"name": "NAME", "members": "--member", "strategy": "--strategy"}
-GROUP_COLUMNS = ["name", "strategy", "members"]
 STRATEGY = click.Choice(list(groups.STRATEGIES))
 STRATEGY_HELP = "in-order, round-robin or least-busy: which member a call tries first."
 
 
 def _bad_group(exc: InvalidTrunk) -> click.BadParameter:
     return click.BadParameter(exc.reason, param_hint=GROUP_OPTION_OF.get(exc.field, exc.field))
-
-
-def group_row(shown: dict[str, Any]) -> dict[str, Any]:
-    return {**shown, "members": ",".join(shown["members"])}
 
 
 @click.group("group")

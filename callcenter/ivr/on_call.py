@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from callcenter import grammar as q
-from callcenter.calls.control import CallControl, Digits
+from callcenter.calls.control import CallControl
+from callcenter.calls.digits import Digits
 from callcenter.calls.features import QueueEntry, ring_extension
 from callcenter.errors import CallGone
 from callcenter.events.types import CallTransferred, IvrNode

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from callcenter.calls.control import Digits
+from callcenter.calls.digits import Digits
 from callcenter.ivr import plan
 from callcenter.ivr.metrics import NodeEvent
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from callcenter.calls.control import Digits
+from callcenter.calls.digits import Digits
 from callcenter.errors import CallGone
 from callcenter.ivr import plan
 from callcenter.ivr.http import Http, HttpLookupFailed, fetch_json

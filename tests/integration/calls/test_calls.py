@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from callcenter.app import App
-from callcenter.calls.control import CallControl, Digits
+from callcenter.calls.control import CallControl
+from callcenter.calls.digits import Digits
 from callcenter.calls.routing import Target
 from callcenter.errors import NotFound
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour

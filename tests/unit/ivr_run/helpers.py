@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from callcenter.calls.control import Digits
+from callcenter.calls.digits import Digits
 from callcenter.errors import CallGone
 from callcenter.ivr import plan
 from callcenter.ivr.http import Http
