@@ -1,6 +1,7 @@
 """What an agent says of their last campaign call: ``*30N`` from the phone (``phone.on_call``)
 or ``POST /agents/{extension}/disposition`` (``api.dispositions``). The agent's last
-attempt (``lead_attempts.agent``, ended within ``WINDOW``) names the lead and the campaign;
+attempt (``lead_attempts.agent``: a call still up, or one whose CDR says it ended within
+``WINDOW``) names the lead and the campaign;
 the key names the campaign's disposition;
 ``store.record_disposition`` reopens, schedules or closes the lead (retries, callbacks, DNC).
 """
@@ -18,9 +19,12 @@ from callcenter.errors import DomainError, NotFound
 from callcenter.services import campaigns, checks
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
-from callcenter.store.models import Campaign, LeadAttempt
+from callcenter.store.models import Campaign, Cdr, LeadAttempt
 
-WINDOW = timedelta(minutes=15)  # a disposition after this long is for no call
+WINDOW = timedelta(minutes=15)  # a disposition this long after the call ended is for no call
+# an attempt is stored as the agent is bridged; without its CDR yet the call is still up (or
+# just ended, its CDR on its way): a key is for it unless it started longer ago than this
+STILL_UP = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +42,18 @@ def by_agent(database: Database, who: Actor, extension: str, key: int, at: datet
     checks.extension(extension)
     with database.session_scope() as session:
         last = session.execute(
-            select(LeadAttempt.lead_id, Campaign.name, LeadAttempt.at)
+            select(LeadAttempt.lead_id, Campaign.name, LeadAttempt.at, Cdr.ended_at)
             .join(Campaign, Campaign.id == LeadAttempt.campaign_id)
+            .outerjoin(Cdr, Cdr.call_uuid == LeadAttempt.call_uuid)
             .where(LeadAttempt.agent == extension)
             .order_by(LeadAttempt.at.desc(), LeadAttempt.id.desc())
             .limit(1)
         ).first()
-        if last is None or at - last[2] > WINDOW:
+        if last is None or (
+            at - last[3] > WINDOW if last[3] is not None else at - last[2] > STILL_UP
+        ):
             raise NotFound(
-                f"agent {extension} has had no campaign call in the last "
+                f"agent {extension} has no campaign call up or ended in the last "
                 f"{int(WINDOW.total_seconds() // 60)} minutes",
                 code="no_recent_campaign_call",
             )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.cli.campaign_cmd import fields_of
-from callcenter.dialer import store
+from callcenter.dialer import dispositions, store
 from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
 from callcenter.dialer.vocabulary import (
@@ -23,9 +23,18 @@ from callcenter.errors import AlreadyExists, DomainError, NotFound
 from callcenter.services import agents, campaigns, dnc, queues, routes, trunk_groups, trunks
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
-from callcenter.store.models import AuditEntry, DialerAuditEntry, EngineChange, EventRow, Lead
+from callcenter.store.models import (
+    AuditEntry,
+    Cdr,
+    DialerAuditEntry,
+    EngineChange,
+    EventRow,
+    Lead,
+    LeadAttempt,
+)
 from callcenter.store.repos.campaigns import CampaignRepository
 from callcenter.trunks.spec import TrunkSpec
+from callcenter.vocabulary import Direction, Disposition, HangupBy
 from tests.integration.dialer.conftest import WHO
 
 
@@ -314,6 +323,38 @@ def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> Non
         campaigns.dispose(db, WHO, campaign, lead_id + 1000, "sale")
     with pytest.raises(InvalidArgument):
         campaigns.dispose(db, WHO, campaign, lead_id, "sale", callback_at=at.replace(tzinfo=None))
+
+
+def test_a_disposition_is_for_a_call_still_up_or_ended_in_the_last_15_minutes(
+    db: Database, campaign: str
+) -> None:
+    """The attempt is stored as the agent is bridged: a 16-minute call disposed of in its
+    wrap-up is the agent's last call (it was refused: the window counted from the bridge)."""
+    now = datetime.now(UTC)
+    lead_id = _lead(db, campaign)
+
+    def dispose(agent: str, bridged_ago: timedelta, ended_ago: timedelta | None) -> str:
+        uuid = f"c0ffee00-0000-4000-8000-00000000{agent}"
+        with db.session_scope() as session:
+            campaign_id = session.scalar(select(Lead.campaign_id).where(Lead.id == lead_id))
+            session.add(LeadAttempt(lead_id=lead_id, campaign_id=campaign_id, agent=agent,
+                                    phone="+12125550100", at=now - bridged_ago,
+                                    outcome=Outcome.ANSWERED, call_uuid=uuid))  # fmt: skip
+            if ended_ago is not None:
+                session.add(Cdr(call_uuid=uuid, direction=Direction.OUTBOUND, node="fs1",
+                                started_at=now - bridged_ago, ended_at=now - ended_ago,
+                                hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.AGENT,
+                                disposition=Disposition.ANSWERED))  # fmt: skip
+        return dispositions.by_agent(db, WHO, agent, 2, now).code
+
+    # ended a minute ago, bridged 16 minutes ago
+    assert dispose("1001", timedelta(minutes=16), timedelta(minutes=1)) == "not_interested"
+    with pytest.raises(NotFound, match="no campaign call up or ended in the last 15 minutes"):
+        dispose("1002", timedelta(minutes=40), timedelta(minutes=16))
+    # no CDR yet: still up, 30 minutes into it
+    assert dispose("1003", timedelta(minutes=30), None) == "not_interested"
+    with pytest.raises(NotFound):
+        dispose("1004", timedelta(hours=13), None)  # no CDR after 13 hours: lost, not up
 
 
 def test_summary_counts_leads_and_rates(db: Database, campaign: str) -> None:
