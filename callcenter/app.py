@@ -209,7 +209,7 @@ class App:
         self.dialer = Dialer(
             self.database, self.dispatcher, self.outbound, dial_node,
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
-            router=self.router, cdrs=self.writer.write_cdr,
+            router=self.router, cdrs=self.writer.write_cdr, publish=self.events.publish,
         )  # fmt: skip
         # an agent free: its line placed at once
         self.events.subscribe(self.dialer.on_event, Dialer.EVENTS)

@@ -46,7 +46,14 @@ from callcenter.errors import (
     InvalidOutboundRoute,
     NoOutboundRoute,
 )
-from callcenter.events.types import CallEnded, CampaignCallConnected, CampaignCallEnded, Event
+from callcenter.events.types import (
+    CallEnded,
+    CampaignCallConnected,
+    CampaignCallEnded,
+    CampaignPreviewDecided,
+    Event,
+    PreviewDecision,
+)
 from callcenter.store.models import Campaign, Lead
 from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import CALLER_ID, first_answer
@@ -102,18 +109,18 @@ class DialerCalls:
                 line.outcome = Outcome.FAILED
                 control.hangup("NORMAL_CLEARING")
                 return
+            settings = self.amd_settings(control.channel)  # the call's node's
+            line.found = amd.detect(control, settings)
+            if line.found.verdict is Verdict.MACHINE:  # a broadcast's too: its amd action
+                line.outcome = Outcome.MACHINE
+                self._machine(control, spec, settings, line)
+                return
+            amd.stop(control, settings)  # its media bug off before the agent's audio
             if spec.mode is CampaignMode.BROADCAST:  # its line lasts as long as its flow
                 line.outcome = Outcome.ANSWERED
                 self._store(control, line)  # now: a flow may outlast STALE_CLAIM
                 self._to_flow(control, spec.flow)
                 return
-            settings = self.amd_settings(control.channel)  # the call's node's
-            line.found = amd.detect(control, settings)
-            if line.found.verdict is Verdict.MACHINE:
-                line.outcome = Outcome.MACHINE
-                self._machine(control, spec, settings, line)
-                return
-            amd.stop(control, settings)  # its media bug off before the agent's audio
             line.outcome = Outcome.ABANDONED  # until an agent has it
             kept = self._kept_for(lead)
             line.agent = self._connect(control, spec, _budget(spec, settings, line.found), kept)
@@ -155,19 +162,26 @@ class DialerCalls:
             self.dialer.offers_parked.add(control.uuid)
         spec, number, accepted, stopping = self.dialer.spec(campaign), None, False, False
         agent = call.agent or call.to_number
+        decision = PreviewDecision.CANCELLED  # the campaign stopped, or the lead has no number
         try:
             number = self._number(lead)
             if spec is not None and number is not None:  # else: the agent's leg hung up below
+                decision = PreviewDecision.GONE  # until a key (or none) says otherwise
                 control.set_variable("tts_engine", self.tts[0])
                 control.set_variable("tts_voice", self.tts[1])
                 control.execute(
                     "playback", f"say:{_spoken(number)}, press 1 to call, 2 to skip",
                     timeout=30.0,
                 )  # fmt: skip
-                accepted = control.collect_digits(
+                key = control.collect_digits(
                     PREVIEW_BEEP, min_digits=1, max_digits=1, tries=1, timeout=10.0,
                     regex=r"[0-9]", variable="cc_preview_choice",
-                ).value == "1"  # fmt: skip
+                ).value  # fmt: skip
+                accepted = key == "1"
+                decision = (
+                    PreviewDecision.ACCEPTED if accepted
+                    else PreviewDecision.SKIPPED if key else PreviewDecision.TIMEOUT
+                )  # fmt: skip
         except (GreenletExit, ESLNotConnected):  # the engine stops, FreeSWITCH lost: no skip
             stopping = True
             raise
@@ -178,6 +192,11 @@ class DialerCalls:
                 else:
                     self.dialer.skipped(campaign, lead, agent)
                 self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
+            if not stopping:
+                self.dialer.tell(CampaignPreviewDecided(
+                    call_uuid=control.uuid, agent_extension=agent, caller_number=number,
+                    campaign=campaign, lead_id=lead, decision=str(decision),
+                ))  # fmt: skip
         if not accepted or spec is None or number is None:
             control.hangup("NORMAL_CLEARING")
             return

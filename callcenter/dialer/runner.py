@@ -81,6 +81,7 @@ BIND_GRACE = 5.0  # wall seconds for a preview's answered agent leg to park as a
 PERSIST_RETRY = 5.0  # wall seconds between two tries of a write the database refused
 PERSIST_FOR = 3600.0  # how long such a write is tried again before it is given up (logged)
 DIALER = Actor("engine", "dialer")  # who pauses a campaign at its hard limit
+BROADCAST_LINES = 10  # a broadcast's calls at once when its campaign sets no max_lines
 PREVIEW_SKIP_DELAY = timedelta(minutes=10)  # a lead skipped in preview: due again after
 PREVIEW_MAX_SKIPS = 3  # skips of one lead (by this engine) before it is parked
 ATTEMPTED_MAX = 1024  # answered calls whose earlier attempts wait for the call to start
@@ -146,6 +147,10 @@ class CampaignSpec:
             amd=row.amd, amd_message=row.amd_message, amd_flow=row.amd_flow,
             safe_harbor_message=row.safe_harbor_message,
         )  # fmt: skip
+
+
+def _untold(decision: events.PreviewDecision) -> None:
+    """A preview offer's decision when no offer was told: nothing to tell."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,11 +490,18 @@ class CampaignRunner:
         offered = {line.agent for line in self.lines.values() if line.agent is not None}
         free = [agent for agent in view.free if agent not in offered]
         if spec.mode is CampaignMode.BROADCAST:
-            cap = spec.limits.max_lines or 1
+            cap = spec.limits.max_lines or BROADCAST_LINES
             calls = max(0, cap - len(self.lines))
             publish(spec, view, calls, str(spec.mode), "cap")
             return calls, free
-        if spec.mode is CampaignMode.PREVIEW:
+        if spec.mode is CampaignMode.PREVIEW:  # an offer is a line: the campaign's cap too
+            room = (
+                None if spec.limits.max_lines is None else spec.limits.max_lines - len(self.lines)
+            )
+            if room is not None and room < len(free):
+                calls = max(0, room)
+                publish(spec, view, calls, str(spec.mode), "cap")
+                return calls, free
             publish(spec, view, len(free), str(spec.mode), "agents")
             return len(free), free
         now = Now(
@@ -568,6 +580,9 @@ class CampaignRunner:
         if self.feedback.fallback != before:
             kind = AuditKind.FALLBACK if self.feedback.fallback else AuditKind.FALLBACK_CLEARED
             store.audit(session, self.name, kind, now, details={"rate": rates.worst})
+            self.dialer.tell(events.CampaignChanged(  # for webhooks: dialling progressive
+                campaign=self.name, op=str(kind), state=str(CampaignState.RUNNING), by="dialer",
+            ))  # fmt: skip
         store.release_stale(session, self.name, now - timedelta(seconds=STALE_CLAIM))
 
     def _offer(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str) -> None:
@@ -578,6 +593,7 @@ class CampaignRunner:
         answer = m.OneShot()
         reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
         placed, cause = False, ""  # cause: the agent's phone's, when it failed the offer
+        offered: Callable[[events.PreviewDecision], None] = _untold
         try:
             granted = answer.get(2.0)
             channel = self.dialer.channel()
@@ -592,6 +608,7 @@ class CampaignRunner:
                 line = commands.originate(f"user/{agent}@{self.dialer.agents_domain}", tags,
                                           uuid=leg)  # fmt: skip
                 self.dialer.offers_waiting.add(leg)  # until _unless_parked's grace is over
+                offered = self._told_offer(spec, lead, leg, agent)
                 try:
                     channel.bgapi(line, spec.ring_seconds + 10.0)
                     placed = True
@@ -599,6 +616,7 @@ class CampaignRunner:
                     log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
                              lead.id, exc)  # fmt: skip
                     cause = cause_of(str(exc)) if "-ERR" in str(exc) else ""  # not ESL down
+                    offered(events.PreviewDecision.NOT_ANSWERED)
         finally:
             if not placed:  # a phone that failed: rested as after a failed queue offer
                 self.dialer.offers_waiting.discard(leg)
@@ -606,11 +624,31 @@ class CampaignRunner:
                 self.dialer.release_lead(lead.id)
         if placed:
             self.inbox.put(LineUp(leg))
-            self._unless_parked(leg, lead.id, reservation)
+            self._unless_parked(leg, lead.id, reservation, offered)
             return
         self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
 
-    def _unless_parked(self, leg: str, lead: int, reservation: str) -> None:
+    def _told_offer(
+        self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str
+    ) -> Callable[[events.PreviewDecision], None]:
+        """``campaign.preview_offered`` (the agent's screen pop, as the phone rings); what
+        tells the offer's ``campaign.preview_decided`` when it ends here, unanswered."""
+        self.dialer.tell(events.CampaignPreviewOffered(
+            call_uuid=leg, agent_extension=agent, caller_number=lead.phone, campaign=self.name,
+            lead_id=lead.id, fields=dict(lead.fields), ring_seconds=spec.ring_seconds,
+        ))  # fmt: skip
+        return lambda decision: self.dialer.tell(events.CampaignPreviewDecided(
+            call_uuid=leg, agent_extension=agent, caller_number=lead.phone, campaign=self.name,
+            lead_id=lead.id, decision=str(decision),
+        ))  # fmt: skip
+
+    def _unless_parked(
+        self,
+        leg: str,
+        lead: int,
+        reservation: str,
+        offered: Callable[[events.PreviewDecision], None],
+    ) -> None:
         """A preview's agent leg answered: parked, it is a call that binds the reservation at
         once (``dialer.calls``) and ends the line. One gone before it parked never does: the
         agent would stay held ring time + 60 s and the line kept (that agent left out of the
@@ -634,6 +672,7 @@ class CampaignRunner:
         self.dialer.dispatcher.release(reservation)  # a no-op once a call bound it
         self.dialer.release_lead(lead)  # a no-op once a call recorded or released it
         self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
+        offered(events.PreviewDecision.GONE)
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
         tags = {
@@ -705,8 +744,10 @@ class Dialer:
         clock: DialerClock | None = None,
         router: EventRouter | None = None,
         cdrs: Callable[[CdrRecord], None] | None = None,
+        publish: Callable[[events.Event], None] | None = None,
     ) -> None:
         self.database = database
+        self.publish = publish  # the event bus's: events not about a call (a preview's offer)
         self.clock = clock or DialerClock()  # read by each runner at each tick
         self.dispatcher = dispatcher
         self.routes = routes
@@ -889,6 +930,14 @@ class Dialer:
             self._waiting.pop(key, None)  # logged by the link
             raise
 
+    def tell(self, event: events.Event) -> None:
+        """Publish an event not about a call's actor (never blocks, never raises)."""
+        if self.publish is not None:
+            try:
+                self.publish(event)
+            except Exception:  # an event lost must not stop a campaign: said loudly
+                log.exception("dialer: %s not published", event.type)
+
     def skipped(self, campaign: str, lead: int, agent: str) -> None:
         """A preview's agent skipped the lead (pressed another key than 1, nothing, or hung
         up): due again after ``PREVIEW_SKIP_DELAY`` and not offered to that agent again;
@@ -952,7 +1001,8 @@ class Dialer:
         runner = self.runners.get(campaign)
         if runner is not None:
             runner.inbox.put(done)
-        self.metrics_dial(campaign, done.outcome)
+        if done.counted:  # a preview skipped or not taken dialled nothing
+            self.metrics_dial(campaign, done.outcome)
 
     def metrics_dial(self, campaign: str, outcome: Outcome) -> None:
         if self.metrics is not None:

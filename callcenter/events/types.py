@@ -41,6 +41,8 @@ class EventType(StrEnum):
     DNC_CHANGED = "dnc.changed"
     CAMPAIGN_CALL_CONNECTED = "campaign.call_connected"
     CAMPAIGN_CALL_ENDED = "campaign.call_ended"
+    CAMPAIGN_PREVIEW_OFFERED = "campaign.preview_offered"
+    CAMPAIGN_PREVIEW_DECIDED = "campaign.preview_decided"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(str(t) for t in EventType)
@@ -241,7 +243,7 @@ class CampaignChanged(Event):
 
     type = EventType.CAMPAIGN_CHANGED
     campaign: str
-    op: str  # create | set | start | pause | stop | disposition
+    op: str  # create | set | start | pause | stop | disposition | fallback | fallback_cleared
     state: str  # stopped | running | paused, after the change
     by: str = ""
 
@@ -301,6 +303,40 @@ class CampaignCallEnded(Event):
     duration_seconds: float | None = None
     talk_seconds: float | None = None
     disposition: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignPreviewOffered(Event):
+    """Preview: a lead offered to an agent as the agent's phone starts ringing, before any
+    call to the lead (the screen pop the agent reads before pressing 1 to call or 2 to skip):
+    ``call_uuid`` is the agent's leg (the call that will dial the lead), ``caller_number``
+    the lead's number, ``fields`` its file's other columns."""
+
+    type = EventType.CAMPAIGN_PREVIEW_OFFERED
+    campaign: str
+    lead_id: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    ring_seconds: int = 0
+
+
+class PreviewDecision(StrEnum):
+    ACCEPTED = "accepted"  # 1 pressed: the lead is dialled
+    SKIPPED = "skipped"  # another key: due again later, not offered to this agent again
+    TIMEOUT = "timeout"  # no key within the prompt's time: as skipped
+    GONE = "gone"  # the agent hung up during the whisper: as skipped
+    NOT_ANSWERED = "not_answered"  # the agent's phone did not take the offer: the lead back
+    CANCELLED = "cancelled"  # the campaign stopped, or the lead has no number: the lead back
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignPreviewDecided(Event):
+    """Preview: what became of a lead offered to an agent (``decision``); the same
+    ``call_uuid`` as its ``campaign.preview_offered``."""
+
+    type = EventType.CAMPAIGN_PREVIEW_DECIDED
+    campaign: str
+    lead_id: int
+    decision: str
 
 
 class CallFacts(Protocol):

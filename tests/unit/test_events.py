@@ -65,6 +65,8 @@ def every_event() -> list[Event]:
         types.RecordingFailed: {"path": "/r/c-1.wav", "status": "missing"},
         types.CampaignCallConnected: {"campaign": "spring", "lead_id": 7},
         types.CampaignCallEnded: {"campaign": "spring", "lead_id": 7, "outcome": "answered"},
+        types.CampaignPreviewOffered: {"campaign": "spring", "lead_id": 7, "ring_seconds": 20},
+        types.CampaignPreviewDecided: {"campaign": "spring", "lead_id": 7, "decision": "skipped"},
         types.CampaignChanged: {"campaign": "spring", "op": "start", "state": "running"},
         types.CampaignLeadsImported: {
             "campaign": "spring",
@@ -83,7 +85,7 @@ def every_event() -> list[Event]:
 
 def test_there_is_one_class_per_event_type_of_the_issue() -> None:
     assert sorted(str(e.type) for e in every_event()) == sorted(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 22
+    assert len(EVENT_TYPES) == 24
 
 
 @pytest.mark.parametrize("event", every_event(), ids=lambda e: str(e.type))

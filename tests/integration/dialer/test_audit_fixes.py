@@ -297,12 +297,31 @@ def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
     _campaign(app, "camp89", "camp89q", [number], mode=CampaignMode.PREVIEW)
     _start(app, "camp89")
 
+    told: list[events.Event] = []
+    app.events.subscribe(told.append)
     offered = partial(_preview_offered, sim)
     lead = partial(_lead, app, number)
     seen: set[str] = set()
-    sim.send_dtmf(offered(seen), "2")  # 4798 skips
+    first = offered(seen)
+    sim.send_dtmf(first, "2")  # 4798 skips
     until(lambda: lead().state is LeadState.PENDING, timeout=20)
     assert app.dialer.skips[lead().id] == ["4798"]
+    # the agent's screen had the lead before the phone was answered, then what was decided
+    previews = (events.CampaignPreviewOffered, events.CampaignPreviewDecided)
+    about = lambda leg: [e for e in told if isinstance(e, previews) and e.call_uuid == leg]  # noqa: E731
+    offer, decided = until(lambda: about(first) if len(about(first)) == 2 else None, timeout=10)
+    assert isinstance(offer, events.CampaignPreviewOffered)
+    assert (offer.campaign, offer.lead_id, offer.agent_extension, offer.caller_number,
+            offer.fields, offer.ring_seconds) == ("camp89", lead().id, "4798", number,
+                                                  {"name": "Lead 0002"}, 15)  # fmt: skip
+    assert isinstance(decided, events.CampaignPreviewDecided)
+    assert (decided.decision, decided.agent_extension, decided.lead_id) == (
+        "skipped", "4798", lead().id)  # fmt: skip
+    # a skip dialled nothing: no call counted (it counted a no_answer)
+    dials = app.registry.get_sample_value(
+        "callcenter_dialer_calls_total", {"campaign": "camp89", "outcome": "no_answer"}
+    )
+    assert not dials
     with app.database.session_scope() as session:
         row = session.get(Lead, lead().id)
         assert row is not None
@@ -313,6 +332,8 @@ def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
     sim.send_dtmf(leg, "1")  # 4799 accepts: the lead is dialled
     until(lambda: lead().id not in app.dialer.skips, timeout=10)
     until(lambda: lead().state is not LeadState.PENDING, timeout=20)
+    [_, accepted] = until(lambda: about(leg) if len(about(leg)) == 2 else None, timeout=10)
+    assert (accepted.decision, accepted.agent_extension) == ("accepted", "4799")
 
 
 def _preview_offered(sim: Simulator, seen: set[str]) -> str:

@@ -214,6 +214,36 @@ def test_a_broadcast_call_is_recorded_before_its_flow_and_stays_a_line_until_it_
     until(lambda: settled(app))
 
 
+def test_a_broadcast_gives_people_its_flow_and_machines_its_answering_machine_action(
+    sim: Simulator, engine: EngineFactory, tmp_path: Path
+) -> None:
+    # every answer went to the flow before detection: `--amd message` left no message
+    app = engine(CALLCENTER_DIALPLANS_DIR=str(flows_dir(tmp_path, bcast=BROADCAST_FLOW)))
+    _route(app)
+    person, machine = "+15557640002", "+15557640003"
+    voicemail = AgentBehaviour(
+        answer_delay=1.0, machine=True,
+        voice=Voice(machine=True, silence=0.3, speech=6.0, beep_gap=0.5, patience=None),
+    )  # fmt: skip
+    far_ends = {person.lstrip("+"): TALKER, machine.lstrip("+"): voicemail}
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides=far_ends)
+    setup_queue(app, "fail4mq", {}, did="8782")
+    _campaign(app, "fail4m", "fail4mq", [person, machine], mode=CampaignMode.BROADCAST,
+              flow="bcast", amd=AmdAction.MESSAGE, amd_message="/snd/reminder.wav")  # fmt: skip
+    _start(app, "fail4m")
+    until(lambda: {person, machine} <= set(_attempts(app, "fail4m")), timeout=40)
+    tried = _attempts(app, "fail4m")
+    assert (tried[person].outcome, tried[machine].outcome) == (Outcome.ANSWERED, Outcome.MACHINE)
+    people, machines = tried[person].call_uuid, tried[machine].call_uuid
+    assert people is not None and machines is not None
+    until(lambda: f"playback {LONG_TONE}" in apps_sent(sim, people))
+    until(lambda: "playback /snd/reminder.wav" in apps_sent(sim, machines), timeout=30)
+    assert f"playback {LONG_TONE}" not in apps_sent(sim, machines)
+    sim.hangup(people)
+    assert wait_cdr(app, people, timeout=20) and wait_cdr(app, machines, timeout=40)
+    until(lambda: settled(app))
+
+
 def test_a_machine_sent_to_a_flow_is_recorded_before_it(
     sim: Simulator, engine: EngineFactory, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import WARM_UP
 from callcenter.dialer.runner import CampaignLive, DialerClock
 from callcenter.dialer.vocabulary import AuditKind, CampaignMode
+from callcenter.events import types as events
 from callcenter.services import campaigns
 from callcenter.services.actor import Actor
 from callcenter.sim import AgentBehaviour, Simulator
@@ -58,6 +59,8 @@ def test_a_predictive_campaign_overdials_within_its_abandon_limit_and_falls_back
     _add_today(app, "pred", live=1000, abandoned=5)
     app.dialer.clock = DialerClock(TIME_SCALE)  # the simulator's seconds: 2 s ticks = 0.1 s
     seen: list[CampaignLive] = []
+    changed: list[events.Event] = []
+    app.events.subscribe(changed.append, frozenset({events.CampaignChanged.type}))
 
     def sample() -> None:
         while True:
@@ -106,6 +109,8 @@ def test_a_predictive_campaign_overdials_within_its_abandon_limit_and_falls_back
         assert fallen.paced_as == "progressive"
         [entry] = [e for e in _audit(app, "pred") if e.kind is AuditKind.FALLBACK]
         assert entry.details["rate"] > 0.03
+        told = until(lambda: [e for e in changed if getattr(e, "op", "") == "fallback"])
+        assert [(e.campaign, e.state, e.by) for e in told] == [("pred", "running", "dialer")]
         gevent.sleep(40 * TIME_SCALE)  # the lines placed before it end (15 s ring, 20 s talk)
         since = len(seen)
         gevent.sleep(2.0)

@@ -5,21 +5,26 @@ decision itself is recorded, not made)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import cast
 
 import gevent
 
+from callcenter.dialer import pacing
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.runner import (
     REDECIDE,
     AgentFreed,
+    AgentsView,
     CampaignRunner,
     Dialer,
     DialerClock,
+    Line,
     LineDone,
     LineUp,
 )
+from callcenter.dialer.vocabulary import CampaignMode
 from callcenter.events.types import AgentStateChanged, CallCreated
 from tests.unit.dialer.test_runtime import spec
 
@@ -82,3 +87,19 @@ def test_no_news_no_decision_between_ticks() -> None:
     started = time.monotonic()
     runner._drain(0.1)
     assert decided == [] and time.monotonic() - started >= 0.1
+
+
+def test_a_preview_offers_no_more_leads_at_once_than_the_campaigns_max_lines() -> None:
+    # a preview offered one lead per free agent whatever the campaign's cap
+    view = AgentsView(free=("a", "b", "c"), busy_by=(), wrapping_by=())
+    dispatcher = SimpleNamespace(read=lambda _: view)
+    dialer = cast(Dialer, SimpleNamespace(clock=DialerClock(SCALE), runners={},
+                                          dispatcher=dispatcher))  # fmt: skip
+    runner = CampaignRunner("c1", dialer)
+    capped = spec(agents=view.free, queue=None, mode=CampaignMode.PREVIEW,
+                  limits=pacing.Limits(3.0, 2))  # fmt: skip
+    assert runner._decide(capped, whole=False)[0] == 2
+    runner.lines["x"] = Line(1, "+12125550100", 0.0, agent="a")  # an offer out, to a
+    assert runner._decide(capped, whole=False) == (1, ["b", "c"])
+    uncapped = replace(capped, limits=pacing.Limits(3.0, None))
+    assert runner._decide(uncapped, whole=False) == (2, ["b", "c"])  # one per free agent
