@@ -23,6 +23,7 @@ from typing import Any
 
 import gevent
 import psycopg
+from gevent.event import Event
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.engine import make_url
 
@@ -99,7 +100,7 @@ class ChangeFeed:
         self._listener: psycopg.Connection[Any] | None = None
         self._greenlet: gevent.Greenlet[Any] | None = None
         self._pruned_at = float("-inf")
-        self._stopping = False
+        self._stopping = Event()  # set by stop(), cleared by start()
         self._marked = False
 
     @property
@@ -119,14 +120,23 @@ class ChangeFeed:
         """Follow the feed in a supervised greenlet (from the mark, taken now if not yet)."""
         if not self._marked:
             self.mark()
-        self._stopping = False
+        self._stopping.clear()
         self._spawn(0.0)
 
     def stop(self) -> None:
-        self._stopping = True
-        if self._greenlet is not None:
-            self._greenlet.kill(block=True, timeout=5)
-            self._greenlet = None
+        """For good: no retry, no restart, the listener closed.
+
+        The kill does not always arrive as a GreenletExit: library code can turn it into an
+        error on its way out (SQLAlchemy's pool pre-ping, killed with its SELECT 1 in flight,
+        raises "can't change 'autocommit' now" from its ``finally``). The feed's own catches
+        (a retry, one change's boundary) would take that error for an outage or a failed
+        change and go on; so each of them, and each loop, looks at ``_stopping`` first."""
+        self._stopping.set()
+        greenlet, self._greenlet = self._greenlet, None
+        if greenlet is not None:
+            greenlet.kill(block=True, timeout=5)
+            if not greenlet.dead:
+                log.error("change feed: still running 5 s after it was stopped")
         self._close_listener()
 
     def _spawn(self, delay: float) -> None:
@@ -134,18 +144,25 @@ class ChangeFeed:
         self._greenlet.link_exception(self._crashed)
 
     def _crashed(self, greenlet: gevent.Greenlet[Any]) -> None:
-        log.error("change feed died: %r; restarting", greenlet.exception)
         self._close_listener()
-        if not self._stopping:
-            self._spawn(1.0)
+        if self._stopping.is_set():  # died as it was being stopped: stays dead
+            log.error("change feed died while stopping: %r", greenlet.exception)
+            return
+        log.error("change feed died: %r; restarting", greenlet.exception)
+        self._spawn(1.0)
 
     def _run(self) -> None:
         attempt = 0
-        while True:
+        while not self._stopping.is_set():
             try:
                 self._follow()
-            except (CallCenterError, psycopg.Error, OSError) as exc:
+            except Exception as exc:  # the greenlet's boundary
                 self._close_listener()
+                if self._stopping.is_set():  # stop()'s kill, come back as an error
+                    log.debug("change feed stopped: %s", _line(exc))
+                    return
+                if not isinstance(exc, CallCenterError | psycopg.Error | OSError):
+                    raise  # a bug: the supervisor logs it and starts again
                 self.failures += 1
                 if self.metrics is not None:
                     self.metrics.read_failures.inc()
@@ -153,16 +170,14 @@ class ChangeFeed:
                 attempt += 1
                 log.warning("change feed: %s; retrying in %.1fs", _line(exc), delay)
                 gevent.sleep(delay)
-            else:  # pragma: no cover - _follow returns only when stopped
-                return
 
     def _follow(self) -> None:
-        """Read, apply, wait for the next notification (or tick); raise when the database
-        fails."""
+        """Read, apply, wait for the next notification (or tick), until stopped; raise when
+        the database fails."""
         if self.listens:
             self._listen()
         self._catch_up()
-        while True:
+        while not self._stopping.is_set():
             self._wait()
             self._catch_up()
 
@@ -221,6 +236,8 @@ class ChangeFeed:
             with self.database.session_scope() as session:
                 batch = changes.after(session, self.last_id, BATCH)
             for change in batch:
+                if self._stopping.is_set():
+                    return
                 self._apply(change)
             if len(batch) < BATCH:
                 break
@@ -232,6 +249,8 @@ class ChangeFeed:
         try:
             self.apply(change)
         except Exception:  # one change's boundary: the next ones still apply
+            if self._stopping.is_set():  # stop()'s kill come back as an error: not a bug here
+                raise
             log.exception(
                 "change %d (%s %s %s by %s) not applied",
                 change.id,

@@ -4,20 +4,26 @@ working through it from "another host" (no database configured, only the API URL
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import gevent
+import psycopg
 import pytest
 from click.testing import CliRunner
+from gevent.event import Event
 
 from callcenter.app import App
 from callcenter.cli import main
-from callcenter.services import tokens
+from callcenter.services import changes, tokens
 from callcenter.services.actor import Actor
+from callcenter.services.changes import Change, ChangeKind
 from callcenter.settings import load_settings
+from callcenter.store.database import Database
 from callcenter.store.repos import AuditLog
 from tests.conftest import migrated_database
 from tests.support import until
@@ -171,3 +177,48 @@ def test_webhooks_through_a_remote_engine(engine: App) -> None:
     with engine.database.session_scope() as session:
         recent = AuditLog(session).recent(10)
     assert {e.actor for e in recent if e.action.startswith("webhook.")} == {"api:hooks"}
+
+
+def test_a_stopped_engine_stops_its_change_feed(
+    engine: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the kill that stops the feed can come back as an error: SQLAlchemy's pool pre-ping,
+    # killed with its SELECT 1 in flight, raises "can't change 'autocommit' now" in place of
+    # the GreenletExit. Here a change is being applied when the engine stops, and its
+    # handler does the same
+    applying = Event()
+    applier = engine.changes.apply
+
+    def apply(change: Change) -> None:
+        if change.key != "stop-probe":
+            return applier(change)
+        applying.set()
+        try:
+            gevent.sleep(60)
+        except gevent.GreenletExit as exc:
+            raise psycopg.ProgrammingError("can't change 'autocommit' now") from exc
+
+    engine.changes.apply = apply
+    until(lambda: engine.changes._listener is not None)
+    with engine.database.session_scope() as session:
+        changes.record(session, Actor("cli", "test"), ChangeKind.QUEUE, "stop-probe", "set")
+    until(applying.is_set)
+    follower = engine.changes._greenlet
+    assert follower is not None
+    caplog.set_level(logging.INFO, logger="callcenter.services.feed")
+
+    engine.stop("test over")
+
+    assert follower.dead and engine.changes._greenlet is None  # not restarted either
+    database = Database(engine.settings.database_url)
+    try:
+        with database.session_scope() as session:
+            assert changes.engines_listening(session) == 0
+    finally:
+        database.dispose()
+    said = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "callcenter.services.feed" and r.levelno >= logging.WARNING
+    ]
+    assert said == []  # not "retrying", "restarting" or "change ... not applied"
