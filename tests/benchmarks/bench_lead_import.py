@@ -64,6 +64,12 @@ def generate(path: Path, rows: int, seed: int = 1) -> int:
     return hostile
 
 
+# issue 17's "1M rows within a bounded time and memory": each import of a million rows
+# (scaled to the file's rows) and the peak memory it adds, whatever the file's length
+SECONDS_PER_MILLION = 120.0
+GROWTH_MB = 64.0
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -91,10 +97,14 @@ def run(url: str, path: Path, rows: int) -> None:
                 database, WHO, "bench", stream, source=path.name, on_reject=count
             )
         took = time.perf_counter() - started
+        grown = peak_rss_mb() - before
+        bound = SECONDS_PER_MILLION * rows / 1e6
+        verdict = "PASS" if took <= bound and grown <= GROWTH_MB else "MISS"
         print(
             f"{attempt}: {report.rows:,} rows in {took:.1f} s ({report.rows / took:,.0f} rows/s): "
             f"{report.added:,} added, {report.existing:,} already there, "
-            f"{report.rejected:,} rejected; peak RSS {peak_rss_mb():.0f} MB"
+            f"{report.rejected:,} rejected; peak RSS {peak_rss_mb():.0f} MB (+{grown:.0f}); "
+            f"target <= {bound:.0f} s and <= +{GROWTH_MB:.0f} MB  {verdict}"
         )
     database.dispose()
 
