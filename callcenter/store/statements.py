@@ -17,7 +17,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, select, text, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -35,6 +35,7 @@ from callcenter.store.models import (
     Recording,
 )
 from callcenter.store.models import Queue as QueueModel
+from callcenter.vocabulary import CdrSource
 
 CALLS: Table = Call.__table__  # type: ignore[assignment]
 LEGS: Table = CallLeg.__table__  # type: ignore[assignment]
@@ -47,6 +48,7 @@ RECORDINGS: Table = Recording.__table__  # type: ignore[assignment]
 COUNTERS: Table = AcdCounter.__table__  # type: ignore[assignment]
 EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
+FREESWITCH_SOURCE = CdrSource.FREESWITCH.value  # a backstop CDR
 LIVE_RECORDING = "recording"  # recording.wav.FileStatus.RECORDING: its call still records it
 
 CALL_COLUMNS = (
@@ -186,6 +188,24 @@ def cdr_leg_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     )
     stmt = _insert(dialect, CDR_LEGS).from_select([*columns, "cdr_id"], source)
     return stmt.on_conflict_do_nothing(index_elements=["cdr_id", "leg_uuid"])
+
+
+@compiled_once
+def freeswitch_cdr_legs_delete() -> Any:
+    """The legs of FreeSWITCH's CDR of call ``p_call_uuid`` (before the CDR itself: SQLite
+    does not cascade)."""
+    cdr = select(CDRS.c.id).where(
+        CDRS.c.call_uuid == bindparam("p_call_uuid"), CDRS.c.source == FREESWITCH_SOURCE
+    )
+    return delete(CDR_LEGS).where(CDR_LEGS.c.cdr_id.in_(cdr.scalar_subquery()))
+
+
+@compiled_once
+def freeswitch_cdr_delete() -> Any:
+    """FreeSWITCH's CDR of call ``p_call_uuid``, if that is what is stored for it."""
+    return delete(CDRS).where(
+        CDRS.c.call_uuid == bindparam("p_call_uuid"), CDRS.c.source == FREESWITCH_SOURCE
+    )
 
 
 @compiled_once

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import event, text
 from sqlalchemy.engine.interfaces import CacheStats
 
-from callcenter.errors import DatabaseUnavailable
+from callcenter.errors import DatabaseUnavailable, NotFound
 from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.direct import FEW
@@ -394,6 +394,32 @@ def test_the_engines_cdr_wins_over_freeswitchs_in_one_batch(
             stored = repo.get(uuid)
             assert stored.source is CdrSource.ENGINE
             assert [leg.leg_uuid for leg in stored.legs] == [f"{uuid}-engine"]
+
+
+def test_the_engines_cdr_supersedes_freeswitchs_of_a_trunk_attempt_it_keeps_as_a_leg(
+    database: Database, writer: DurableWriter
+) -> None:
+    # a leg failed over to the next trunk was an A leg: FreeSWITCH's CDR of it, written by
+    # the backstop while the call went on, stayed beside the call's CDR holding it as a leg
+    attempt = replace(cdr("attempt", legs=("fs",)), source=CdrSource.FREESWITCH)
+    lone = replace(cdr("lone", legs=("fs",)), source=CdrSource.FREESWITCH)
+    write(writer, attempt, lone)
+    tried = CdrLegRecord(leg_uuid="attempt", role=LegRole.OUTBOUND, started_at=T0,
+                         hangup_cause="NETWORK_OUT_OF_ORDER", trunk="carrier-x")  # fmt: skip
+    answered = cdr("answered", legs=("outbound",))
+    untried = CdrLegRecord(leg_uuid="lone", role=LegRole.AGENT, started_at=T0)  # no trunk
+    write(writer, replace(answered, legs=(*answered.legs, tried, untried)))
+    with database.session_scope() as session:
+        repo = CdrRepository(session)
+        with pytest.raises(NotFound):
+            repo.get("attempt")
+        assert repo.get("lone").source is CdrSource.FREESWITCH  # not a trunk attempt: kept
+        assert [leg.leg_uuid for leg in repo.get("answered").legs] == [
+            "answered-outbound", "attempt", "lone"]  # fmt: skip
+        orphans = session.execute(
+            text("SELECT count(*) FROM cdr_legs WHERE leg_uuid = 'attempt-fs'")
+        ).scalar_one()
+        assert orphans == 0
 
 
 def test_on_postgresql_the_writers_statements_go_straight_to_psycopg(

@@ -135,7 +135,7 @@ class CdrLeg(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cdr_id: Mapped[int] = mapped_column(ForeignKey("cdrs.id", ondelete="CASCADE"))
-    leg_uuid: Mapped[str] = mapped_column(String(UUID_LEN))
+    leg_uuid: Mapped[str] = mapped_column(String(UUID_LEN), index=True)  # the CDR backstop
     role: Mapped[LegRole] = mapped_column(str_enum(LegRole, "cdr_leg_role"))
     agent_extension: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
@@ -14,7 +14,13 @@ from callcenter.store.base import utcnow
 from callcenter.store.direct import Counted, Executes, Rowcount
 from callcenter.store.models import Cdr
 from callcenter.store.records import CdrLegRecord, CdrRecord
-from callcenter.store.statements import cdr_insert, cdr_leg_insert, params
+from callcenter.store.statements import (
+    cdr_insert,
+    cdr_leg_insert,
+    freeswitch_cdr_delete,
+    freeswitch_cdr_legs_delete,
+    params,
+)
 from callcenter.vocabulary import CdrSource, Disposition
 
 _SCALARS = tuple(
@@ -72,7 +78,25 @@ def write_cdrs(conn: Executes, cdrs: Sequence[CdrRecord]) -> Counted:
     ]
     if legs:  # only the rows this batch wrote (by written_at) get them
         conn.execute(cdr_leg_insert(dialect, _LEG_FIELDS), legs)
+    superseded = [{"p_call_uuid": uuid} for uuid in _attempts_of(unique.values())]
+    if superseded:  # FreeSWITCH's CDR of each, if the backstop wrote one before this call's
+        conn.execute(freeswitch_cdr_legs_delete(), superseded)
+        conn.execute(freeswitch_cdr_delete(), superseded)
     return written
+
+
+def _attempts_of(cdrs: Iterable[CdrRecord]) -> list[str]:
+    """The trunk attempts the engine's CDRs keep as legs, other than each call's own leg: a
+    leg that had a channel and failed over to the next trunk. FreeSWITCH posts such a leg's
+    own CDR (it was an A leg, tagged as the call), which the backstop may have written
+    while the call went on: this call's CDR supersedes it."""
+    return [
+        leg.leg_uuid
+        for cdr in cdrs
+        if cdr.source is CdrSource.ENGINE
+        for leg in cdr.legs
+        if leg.trunk is not None and leg.leg_uuid != cdr.call_uuid
+    ]
 
 
 def _first_of_each_call(cdrs: Sequence[CdrRecord]) -> dict[str, CdrRecord]:

@@ -43,6 +43,7 @@ from callcenter.vocabulary import AgentState, AgentStatus, Direction, Dispositio
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_failures import cdr_count
+from tests.integration.calls.test_fs_cdr import backstopped, cdr_rows, metric
 from tests.integration.calls.test_queues import _set_status, setup_queue
 from tests.integration.calls.test_restarts import killable, serve
 from tests.integration.dialer.test_campaign_run import (
@@ -296,6 +297,35 @@ def test_a_campaign_dialled_through_trunks_fails_over_on_the_sip_status_with_a_f
                  if leg.trunk is not None]  # fmt: skip
         assert tried[0] == (legs[0], "carrier-x", "NETWORK_OUT_OF_ORDER")
         until(lambda: not app.dialer.runners["fail6"].lines, timeout=10)  # re-keyed, then done
+    until(lambda: settled(app))
+
+
+def test_freeswitchs_cdr_of_a_leg_failed_over_is_not_a_second_cdr(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the backstop looked for a CDR of the leg's UUID only: the attempt on carrier-x, a leg
+    # of the answered call's CDR, was written again as a CDR of its own from FreeSWITCH's
+    app = backstopped(engine, sim)
+    number = "+15557660002"
+    refusing = AgentBehaviour(fail_cause="NETWORK_OUT_OF_ORDER")  # 502
+    with _two_carriers(app, sim, "fail6b", refusing, TALKER, "sip:5xx"):
+        sim.register_agent("4802", AgentBehaviour(answer_delay=0.5))
+        setup_queue(app, "fail6bq", {"4802": {}}, did="8802")
+        _campaign(app, "fail6b", "fail6bq", [number], outbound_route="fail6b")
+        _start(app, "fail6b")
+        until(lambda: number in _attempts(app, "fail6b"), timeout=30)
+        call = _attempts(app, "fail6b")[number].call_uuid
+        assert call is not None
+        sim.hangup(call)
+        cdr = wait_cdr(app, call, timeout=20)
+        [failed] = [leg.leg_uuid for leg in cdr.legs if leg.trunk == "carrier-x"]
+        # written while the call went on (its hold is 0.3 s), gone with the call's CDR
+        until(lambda: metric(app, "callcenter_fs_cdrs_reconciled_total", result="engine_had")
+              + metric(app, "callcenter_fs_cdrs_reconciled_total", result="written") == 2,
+              timeout=20)  # fmt: skip
+        until(lambda: cdr_rows(app, failed) == 0, timeout=10)
+        assert cdr_rows(app, call) == 1
+        until(lambda: not app.dialer.runners["fail6b"].lines, timeout=10)
     until(lambda: settled(app))
 
 
