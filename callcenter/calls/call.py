@@ -267,6 +267,12 @@ class Call:
         return list(self.timeline.legs)
 
     @property
+    def agent_first(self) -> bool:
+        """The call's own channel is an agent's phone, the customer dialled from it: a
+        campaign's preview, a queue callback."""
+        return self.callback is not None or (self.dialer is not None and bool(self.dialer[2]))
+
+    @property
     def caller_gone(self) -> bool:
         return self.caller.hangup_us is not None
 

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 
@@ -46,6 +46,9 @@ from callcenter.ids import new_uuid
 from callcenter.recording.policy import Policy
 from callcenter.recording.state import RecordingCommand
 from callcenter.vocabulary import CallState, Direction, LegRole, language_code
+
+if TYPE_CHECKING:
+    from callcenter.recording.on_call import QueueRecording
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,10 @@ class RecordingHandler(Protocol):
     def pci(self, control: CallControl, on: bool, by: str) -> None: ...
 
     def direct(self, control: CallControl, extension: str) -> None: ...
+
+    def bridged(
+        self, control: CallControl, queue_name: str, queue: QueueRecording, agent: str
+    ) -> None: ...
 
 
 class OriginateFailed(Exception):
@@ -253,10 +260,15 @@ class CallControl:
     def _announce(self, event: Event) -> None:
         if event.name == "CHANNEL_ANSWER" and event.unique_id == self.uuid:
             self.emit(CallAnswered)
-        elif event.name == "DTMF" and event.unique_id != self.uuid and self.recorder is not None:
+        elif event.name == "DTMF" and self.recorder is not None and self._agents_key(event):
             self.recorder.pressed(self, event.unique_id or "", event.get("DTMF-Digit") or "")
         elif event.name == "RECORD_STOP" and self.recorder is not None:
             self.recorder.stopped(self, event.get("Record-File-Path") or "")
+
+    def _agents_key(self, event: Event) -> bool:
+        """A key that may be an agent's: pressed on another leg than the call's own, or on
+        its own when that is an agent's phone (a preview's); the caller's keys are not."""
+        return event.unique_id != self.uuid or self.call.agent_first
 
     def emit(self, kind: type[events.Event], **fields: Any) -> None:
         """Publish an event of ``kind`` about this call (never blocks)."""

@@ -241,7 +241,9 @@ def _options(creating: bool) -> Callable[[Callable[..., Any]], Callable[..., Any
         click.option("--amd-message", help="--amd message: the file left after the beep."),
         click.option("--amd-flow", help="--amd flow: the IVR flow a machine goes to."),
         click.option(
-            "--recording", help="always, never, sample:N or on-demand (default: the queue's)."
+            "--recording",
+            help="always, never, sample:N or on-demand: its calls, from the agent's bridge "
+            "(broadcast: from the answer); an agent's own policy wins (default: the queue's).",
         ),
         click.option(
             "--safe-harbor-message",

@@ -4,10 +4,12 @@ Answering-machine detection first (``amd``), then:
 
 - a person: an agent of the campaign, reserved through the dispatcher (so an inbound call
   and this one never get the same agent), rung with auto-answer and bridged within the safe
-  harbor (2 s from the end of the person's greeting); with no agent in time, the
-  safe-harbor message is played and the call is an abandoned one (audited);
+  harbor (2 s from the end of the person's greeting), then recorded as a queue call is, by
+  the campaign's own policy, else its queue's (``runner.recording_of``); with no agent in
+  time, the safe-harbor message is played and the call is an abandoned one (audited);
 - a machine: per the campaign, hung up, left a message after the beep, or sent to a flow;
-- a broadcast campaign's answer goes to its flow.
+- a broadcast campaign's answer goes to its flow (the campaign's own policy, if set,
+  recording it from there as a flow's would).
 
 The attempt's outcome is stored (``store.record_attempt``: retries, day counts, the hold
 after an abandon) and told to the campaign's runner. The CDR is the call's, as any call's,
@@ -35,10 +37,11 @@ from callcenter.dialer import amd, store
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.placing import dialout_for, outcome_of
-from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view
+from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view, recording_of
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
     CallCenterError,
+    CallGone,
     DatabaseUnavailable,
     ESLError,
     ESLNotConnected,
@@ -54,6 +57,7 @@ from callcenter.events.types import (
     Event,
     PreviewDecision,
 )
+from callcenter.recording.on_call import QueueRecording
 from callcenter.store.models import Campaign, Lead
 from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import CALLER_ID, first_answer
@@ -119,7 +123,7 @@ class DialerCalls:
             if spec.mode is CampaignMode.BROADCAST:  # its line lasts as long as its flow
                 line.outcome = Outcome.ANSWERED
                 self._store(control, line)  # now: a flow may outlast STALE_CLAIM
-                self._to_flow(control, spec.flow)
+                self._to_flow(control, spec.flow, spec)
                 return
             line.outcome = Outcome.ABANDONED  # until an agent has it
             kept = self._kept_for(lead)
@@ -202,9 +206,11 @@ class DialerCalls:
             return
         self.dialer.skips.pop(lead, None)  # accepted: earlier skips no longer count
         line = _Line(campaign, lead, Outcome.FAILED, agent)
+        recording = self._recording(control, spec)  # read before the lead hears anything
         try:
             line.outcome = self._dial_lead(control, spec, number)
             if line.outcome is Outcome.ANSWERED:
+                _record_bridge(control, spec, recording, agent)
                 line.before = self._screen_pop(control, campaign, lead, agent)
         except GreenletExit:  # the engine stops: the next run lets the agent go
             line.left = True
@@ -239,6 +245,16 @@ class DialerCalls:
                 raise
         return Outcome.ANSWERED
 
+    def _recording(self, control: CallControl, spec: CampaignSpec) -> QueueRecording:
+        """What a preview is recorded by (``recording_of``); the dispatcher not answering:
+        the campaign's own policy, else never, said."""
+        found = self.dispatcher.read(lambda board, _now: recording_of(spec, board))
+        if found is not None:
+            return found
+        log.warning("call %s: campaign %s: queue %s's recording policy not read: the "
+                    "campaign's own, else never", control.uuid, spec.name, spec.queue)  # fmt: skip
+        return QueueRecording(spec.recording) if spec.recording else QueueRecording()
+
     def _number(self, lead: int) -> str | None:
         with self.dialer.database.session_scope() as session:
             row = session.get(Lead, lead)
@@ -267,7 +283,12 @@ class DialerCalls:
         when the agent's phone failed (unregistered, no answer): the dispatcher rests the
         agent as after a failed queue offer, so it is not reserved again at once."""
         deadline = time.monotonic() + budget
-        view = self.dispatcher.read(agents_view(spec), timeout=RESERVE_WAIT)
+        agents = agents_view(spec)
+        read = self.dispatcher.read(
+            lambda board, now: (agents(board, now), recording_of(spec, board)),
+            timeout=RESERVE_WAIT,
+        )  # fmt: skip
+        view, recording = read if read is not None else (None, QueueRecording())
         free = view.free if view is not None else ()
         if kept in free:
             free = (kept, *(name for name in free if name != kept))
@@ -281,7 +302,7 @@ class DialerCalls:
             try:
                 granted = answer.get(min(left, RESERVE_WAIT))
                 if isinstance(granted, m.Reservation) and granted.granted:
-                    failed = self._bridge_agent(control, spec, extension, deadline)
+                    failed = self._bridge_agent(control, spec, extension, deadline, recording)
             finally:
                 if failed is None:
                     self.dispatcher.bind(reservation, control.uuid, wrapup=True)  # to dispose
@@ -292,11 +313,16 @@ class DialerCalls:
         return None
 
     def _bridge_agent(
-        self, control: CallControl, spec: CampaignSpec, extension: str, deadline: float
+        self,
+        control: CallControl,
+        spec: CampaignSpec,
+        extension: str,
+        deadline: float,
+        recording: QueueRecording,
     ) -> str | None:
-        """The agent's phone rung (auto-answer) and bridged to the lead: None; else why not:
-        the phone's cause when it was not reached, "" when the bridge failed (its leg hung
-        up: the next agent may be tried)."""
+        """The agent's phone rung (auto-answer) and bridged to the lead, the call recorded
+        per ``recording``: None; else why not: the phone's cause when it was not reached, ""
+        when the bridge failed (its leg hung up: the next agent may be tried)."""
         try:
             leg = control.originate(
                 control.agent_dial_string(extension),
@@ -311,6 +337,13 @@ class DialerCalls:
             return exc.cause
         try:
             control.bridge(leg)
+        except CallGone:
+            control.kill_leg(leg, "NORMAL_CLEARING")
+            if control.call.caller.bridged_us is None:
+                raise
+            log.info("call %s: campaign %s: lead hung up as agent %s was bridged",
+                     control.uuid, spec.name, extension)  # fmt: skip
+            return None  # they met: answered, as a queue call is, and nothing to record
         except ESLError as exc:  # the lead left just then, or FreeSWITCH refused
             log.warning("call %s: bridge to agent %s failed: %s", control.uuid, extension, exc)
             control.kill_leg(leg, "NORMAL_CLEARING")
@@ -320,6 +353,7 @@ class DialerCalls:
             raise
         log.info("call %s: campaign %s: bridged to agent %s", control.uuid, spec.name,
                  extension)  # fmt: skip
+        _record_bridge(control, spec, recording, extension)
         return None
 
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
@@ -381,10 +415,18 @@ class DialerCalls:
             control.play(spec.amd_message, timeout=MESSAGE_TIMEOUT)
         control.hangup("NORMAL_CLEARING")
 
-    def _to_flow(self, control: CallControl, flow: str | None) -> None:
+    def _to_flow(
+        self, control: CallControl, flow: str | None, broadcast: CampaignSpec | None = None
+    ) -> None:
+        """The call to ``flow``; a ``broadcast`` campaign's own recording policy applies
+        from now, in mono, as a flow's (``Recorder.answered``): the flow's own, if it has
+        one, is applied over it as the flow starts."""
         if not flow:
             control.hangup("NORMAL_CLEARING")
             return
+        recorder = control.recorder
+        if broadcast is not None and broadcast.recording is not None and recorder is not None:
+            recorder.answered(control, flow, broadcast.recording)
         self.run_target(control, Target(RouteTarget.IVR, flow))
 
     # -- the outcome -----------------------------------------------------------------------
@@ -503,7 +545,10 @@ class DialerCalls:
                      control.uuid, campaign)  # fmt: skip
             if stored is None:  # the last run stopped before storing it
                 self._store(control, line)
-            self._to_flow(control, spec.amd_flow if stored is Outcome.MACHINE else spec.flow)
+            if stored is Outcome.MACHINE:
+                self._to_flow(control, spec.amd_flow)
+            else:
+                self._to_flow(control, spec.flow, spec)
             return
         line.outcome = Outcome.ABANDONED
         try:
@@ -542,6 +587,21 @@ class _Line:
     told: bool = False  # the runner has the line's end
     left: bool = False  # the engine stopped with the call up: the next run's to record
     done: bool = False  # an earlier run of the call's route recorded it
+
+
+def _record_bridge(
+    control: CallControl, spec: CampaignSpec, recording: QueueRecording, agent: str
+) -> None:
+    """The lead and ``agent`` talk: recorded in stereo from now if the policy says so
+    (``Recorder.bridged``: the agent's override over ``recording``), its row the campaign's
+    queue's and the agent's, as a queue call's; the lead gone meanwhile: nothing to record."""
+    if control.recorder is None:
+        return
+    try:
+        control.recorder.bridged(control, spec.queue or "", recording, agent)
+    except CallGone:
+        log.info("call %s: campaign %s: lead gone before its recording started", control.uuid,
+                 spec.name)  # fmt: skip
 
 
 def _agent_on(call: Call) -> str | None:

@@ -51,11 +51,19 @@ from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
-from callcenter.errors import CallCenterError, DatabaseUnavailable, DomainError, ESLError
+from callcenter.errors import (
+    CallCenterError,
+    ConfigError,
+    DatabaseUnavailable,
+    DomainError,
+    ESLError,
+)
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
 from callcenter.esl.router import EventRouter
 from callcenter.events import types as events
+from callcenter.recording import policy as recording_policy
+from callcenter.recording.on_call import QueueRecording
 from callcenter.services import campaigns
 from callcenter.services.actor import Actor
 from callcenter.services.changes import Change, ChangeKind
@@ -133,6 +141,7 @@ class CampaignSpec:
     amd_message: str | None
     amd_flow: str | None
     safe_harbor_message: str | None
+    recording: recording_policy.Policy | None = None  # its own; None: its queue's
 
     @classmethod
     def of(cls, row: Campaign) -> CampaignSpec:
@@ -145,12 +154,24 @@ class CampaignSpec:
             targets=pacing.Targets(row.abandon_target, row.abandon_limit),
             limits=pacing.Limits(float(row.max_lines_per_agent), row.max_lines),
             amd=row.amd, amd_message=row.amd_message, amd_flow=row.amd_flow,
-            safe_harbor_message=row.safe_harbor_message,
+            safe_harbor_message=row.safe_harbor_message, recording=_recording(row),
         )  # fmt: skip
 
 
 def _untold(decision: events.PreviewDecision) -> None:
     """A preview offer's decision when no offer was told: nothing to tell."""
+
+
+def _recording(row: Campaign) -> recording_policy.Policy | None:
+    """The campaign's own recording policy (checked by ``campaign.check``; one written
+    around the service: its queue's, said loudly)."""
+    if row.recording_policy is None:
+        return None
+    try:
+        return recording_policy.parse(row.recording_policy, f"campaign {row.name} recording")
+    except ConfigError as exc:
+        log.error("%s: its queue's policy applies", exc)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +216,15 @@ def agents_view(spec: CampaignSpec) -> Callable[[Board, float], AgentsView]:
         return AgentsView(tuple(n for _, n in sorted(free)), tuple(busy), tuple(wrapping))
 
     return read
+
+
+def recording_of(spec: CampaignSpec, board: Board) -> QueueRecording:
+    """What the campaign's calls given to an agent are recorded by: its own policy when
+    set, else its queue's (as the dispatcher's board has it, ``acd.dispatcher.spec_of``),
+    else never; the agent's override and a flow's apply over it (``Recorder.policy_for``)."""
+    queue = board.queues.get(spec.queue) if spec.queue else None
+    found = queue.recording if queue is not None else QueueRecording()
+    return found if spec.recording is None else replace(found, policy=spec.recording)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,14 @@
 """Recording inside a call's actor: started per policy, paused for PCI, closed at the end.
 
 Queue calls are recorded from the bridge in stereo (``RECORD_STEREO=true`` set on the caller's
-channel before ``uuid_record start``: caller left, agent right, sessions-3/s16); IVR calls
-whose flow asks for it from the answer, in mono. A PCI pause is ``uuid_record ... mask``
-(FreeSWITCH writes silence and emits no event, s03/s16), its span kept on the call and stored
-with the recording. FreeSWITCH stops every recording itself when the channel hangs up
-(RECORD_STOP, then the file check off the call path: ``recording.checker``). Each file is
-also kept where a restart finds it (its row and the channel's variables: ``recording.adopted``).
+channel before ``uuid_record start``: caller left, agent right, sessions-3/s16), and so are
+campaign calls given to an agent (``dialer.calls``: the campaign's policy in the queue's
+place); IVR calls whose flow asks for it (or a broadcast campaign's) from the answer, in
+mono. A PCI pause is ``uuid_record ... mask`` (FreeSWITCH writes silence and emits no event,
+s03/s16), its span kept on the call and stored with the recording. FreeSWITCH stops every
+recording itself when the channel hangs up (RECORD_STOP, then the file check off the call
+path: ``recording.checker``). Each file is also kept where a restart finds it (its row and
+the channel's variables: ``recording.adopted``).
 """
 
 from __future__ import annotations
@@ -118,10 +120,7 @@ class Recorder:
         log.info("call %s: recording policy %s (queue %s, agent %s)",
                  control.uuid, chosen, queue_name, agent)  # fmt: skip
         if chosen.records(control.uuid):
-            try:
-                self.start(control, stereo=True)
-            except ESLError as exc:  # the call goes on, unrecorded: said loudly
-                log.error("call %s: recording not started: %s", control.uuid, exc)
+            self._start_or_say(control, stereo=True)
 
     def direct(self, control: CallControl, extension: str) -> None:
         """A call routed straight to an agent (``extension:``): the agent's override, else
@@ -134,19 +133,29 @@ class Recorder:
         recordings.flow_policy, recordings.flow = chosen, flow
         recordings.on_demand = chosen.mode is p.Mode.ON_DEMAND
         if chosen.records(control.uuid) and recordings.current is None:
-            self.start(control, stereo=False)
+            self._start_or_say(control, stereo=False)
 
     # -- acting ---------------------------------------------------------------------------
+
+    def _start_or_say(self, control: CallControl, *, stereo: bool) -> None:
+        """A start the policy asked for; FreeSWITCH refusing it (``uuid_record`` -ERR, a
+        timeout) leaves the call going on, unrecorded, said loudly."""
+        try:
+            self.start(control, stereo=stereo)
+        except ESLError as exc:
+            log.error("call %s: recording not started: %s", control.uuid, exc)
 
     def start(self, control: CallControl, *, stereo: bool) -> ActiveRecording | None:
         recordings = control.call.recordings
         if recordings.current is not None:
             return recordings.current
         queue, agent = recordings.context
+        campaign = control.call.dialer[0] if control.call.dialer is not None else None
         try:
             path = self.template.render(
                 self.root, call_uuid=control.uuid, at=datetime.now(UTC), queue=queue,
-                agent=agent, flow=recordings.flow, kind=_kind(queue, agent),
+                agent=agent, flow=recordings.flow, campaign=campaign,
+                kind=_kind(queue, agent, campaign),
             )  # fmt: skip
         except ConfigError as exc:
             log.error("call %s: not recorded: %s", control.uuid, exc)
@@ -200,8 +209,8 @@ class Recorder:
 
     def pressed(self, control: CallControl, leg: str, digit: str) -> None:
         """A key on an agent's leg: the end of ``*27`` pauses the recording, ``*28`` resumes."""
-        found = control.call.timeline.legs.get(leg)
-        if self.codes is None or found is None or not found.agent_extension or len(digit) != 1:
+        agent = _agent_on(control, leg)
+        if self.codes is None or agent is None or len(digit) != 1:
             return
         recordings = control.call.recordings
         recordings.agent_keys = (recordings.agent_keys + digit)[-KEYS_KEPT:]
@@ -210,7 +219,7 @@ class Recorder:
             return
         recordings.agent_keys = ""
         action = Action.PAUSE if feature is Feature.RECORD_PAUSE else Action.RESUME
-        self.command(control, RecordingCommand(action, f"agent:{found.agent_extension}"))
+        self.command(control, RecordingCommand(action, f"agent:{agent}"))
 
     def command(self, control: CallControl, command: RecordingCommand) -> bool:
         """An operator's or the agent's start, stop, pause or resume; False: nothing to do."""
@@ -246,8 +255,20 @@ class Recorder:
         return True
 
 
-def _kind(queue: str | None, agent: str | None) -> str:
+def _kind(queue: str | None, agent: str | None, campaign: str | None = None) -> str:
+    if campaign:
+        return "campaign"
     return "queue" if queue else "direct" if agent else "ivr"
+
+
+def _agent_on(control: CallControl, leg: str) -> str | None:
+    """The agent whose phone ``leg`` is: an agent's leg of the call; the call's own channel
+    when it is an agent's (a preview's, ``Call.agent_first``), once bridged (``bridged``)."""
+    call = control.call
+    if leg == call.uuid:
+        return call.recordings.context[1] if call.agent_first else None
+    found = call.timeline.legs.get(leg)
+    return (found.agent_extension or None) if found is not None else None
 
 
 def closed(

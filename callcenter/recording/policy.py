@@ -3,7 +3,7 @@
 A policy is written ``always``, ``never``, ``sample:N`` (N percent of calls, decided from the
 call's UUID so that a replay decides the same) or ``on-demand`` (nothing until the agent or an
 API call starts it). The most specific one set wins: the IVR flow's, then the agent's, then
-the queue's.
+the queue's (a campaign's own, when set, in its queue's place: ``dialer.runner.recording_of``).
 """
 
 from __future__ import annotations

@@ -18,13 +18,13 @@ from pathlib import Path, PurePosixPath
 from callcenter.errors import ConfigError
 
 DEFAULT = "{date:%Y/%m/%d}/{queue}/{call_uuid}.wav"
-FIELDS = frozenset({"date", "queue", "call_uuid", "agent", "flow", "kind"})
+FIELDS = frozenset({"date", "queue", "call_uuid", "agent", "flow", "kind", "campaign"})
 # formats FreeSWITCH records to by the file's extension (mod_sndfile, mod_shout, mod_opusfile)
 FORMATS = frozenset({"wav", "mp3", "ogg", "opus", "flac", "au", "aiff", "raw", "gsm", "ul", "al"})
 _DATE = re.compile(r"(%[YmdHMSjyBbaAU]|[/_.-])+")
 _LITERAL = re.compile(r"[A-Za-z0-9/_.-]*")
 _VALUE = re.compile(r"[A-Za-z0-9._-]{1,64}")
-NONE = "none"  # a field without a value (a call that was in no queue)
+NONE = "none"  # a field without a value (a call that was in no queue, in no campaign)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +42,11 @@ class PathTemplate:
         agent: str | None = None,
         flow: str | None = None,
         kind: str = "call",
+        campaign: str | None = None,
     ) -> Path:
         values = {
             "call_uuid": call_uuid, "queue": queue, "agent": agent, "flow": flow, "kind": kind,
+            "campaign": campaign,
         }  # fmt: skip
         parts: list[str] = []
         for literal, field, spec, _ in string.Formatter().parse(self.text):

@@ -13,9 +13,19 @@ from callcenter.dialer.calls import _budget
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import TALK, Estimates
 from callcenter.dialer.placing import NodeRing, dialout_for, outcome_of
-from callcenter.dialer.runner import AgentsView, CampaignSpec, Measuring, agents_view
+from callcenter.dialer.runner import (
+    AgentsView,
+    CampaignSpec,
+    Measuring,
+    _recording,
+    agents_view,
+    recording_of,
+)
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState
 from callcenter.errors import NoOutboundRoute
+from callcenter.recording import policy
+from callcenter.recording.on_call import QueueRecording
+from callcenter.store.models import Campaign
 from callcenter.trunks.outbound import Dialout, OutboundRoute, pick
 from callcenter.vocabulary import AgentState, AgentStatus
 
@@ -61,6 +71,38 @@ def test_agents_view_reads_the_queue_members_states() -> None:
     assert view.busy == (30.0,) and view.wrapping == (5.0,) and view.staffed == 4
     assert view.busy_by == (("c", 30.0),)
     assert agents_view(spec(agents=("a",)))(board, now).free == ("a",)  # its own agents
+
+
+@pytest.mark.parametrize(
+    ("own", "queue", "expected"),
+    [
+        (None, "q1", policy.ON_DEMAND),  # none of its own: its queue's
+        (policy.NEVER, "q1", policy.NEVER),  # its own over its queue's
+        (policy.Policy(policy.Mode.SAMPLE, 20), "q1", policy.Policy(policy.Mode.SAMPLE, 20)),
+        (None, None, policy.NEVER),  # agents, no queue: never
+        (None, "gone", policy.NEVER),  # a queue the board does not have
+        (policy.ALWAYS, None, policy.ALWAYS),
+    ],
+)
+def test_a_campaigns_calls_are_recorded_by_its_own_policy_else_its_queues(
+    own: policy.Policy | None, queue: str | None, expected: policy.Policy
+) -> None:
+    board = Board()
+    kept = QueueRecording(policy.ON_DEMAND, "may-be-recorded.wav", ("a",))
+    board.set_queue("q1", QueueSpec("q1", members=(Member("a"),), recording=kept))
+    found = recording_of(spec(queue=queue, recording=own), board)
+    assert found.policy == expected
+    if queue == "q1":  # the rest is the queue's (its members: the agents who may take it)
+        assert (found.announcement, found.members) == (kept.announcement, kept.members)
+
+
+def test_a_campaigns_stored_policy_is_read_and_a_bad_one_leaves_its_queues() -> None:
+    assert _recording(Campaign(name="c", recording_policy="sample:20")) == policy.Policy(
+        policy.Mode.SAMPLE, 20
+    )
+    assert _recording(Campaign(name="c", recording_policy="on_demand")) == policy.ON_DEMAND
+    assert _recording(Campaign(name="c", recording_policy=None)) is None
+    assert _recording(Campaign(name="c", recording_policy="sometimes")) is None
 
 
 def test_the_safe_harbor_left_after_a_verdict() -> None:

@@ -25,6 +25,15 @@ def test_a_field_without_a_value_or_a_hostile_value_becomes_none(tmp_path: Path)
     assert path == tmp_path / "none/none/c-1.mp3"
 
 
+def test_a_campaign_call_has_its_campaign_and_kind(tmp_path: Path) -> None:
+    tpl = template.parse("{kind}/{campaign}/{queue}/{call_uuid}.wav")
+    path = tpl.render(tmp_path, call_uuid="c-1", at=AT, campaign="spring", kind="campaign")
+    assert path == tmp_path / "campaign/spring/none/c-1.wav"
+    assert (
+        tpl.render(tmp_path, call_uuid="c-2", at=AT, queue="q") == tmp_path / "call/none/q/c-2.wav"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [
