@@ -522,6 +522,17 @@ def _unchecked(named: list[str], flows: Collection[str] | None, why: str) -> Non
         click.echo(f"note: IVR flow {', '.join(named)} not checked ({why})", err=True)
 
 
+def warn_silent_abandons(name: str, mode: str, safe_harbor_message: str | None) -> None:
+    """Started progressive with no safe-harbor message (only predictive requires one)."""
+    if mode == CampaignMode.PROGRESSIVE and safe_harbor_message is None:
+        click.echo(
+            f"warning: campaign {name} has no --safe-harbor-message: a person answered whose "
+            "agent cannot be reached within 2 s is hung up on in silence (an abandoned call "
+            "without the message the US safe harbor requires)",
+            err=True,
+        )
+
+
 def _move(action: str, done: str) -> click.Command:
     @pass_context
     def run(ctx: Context, name: str) -> None:
@@ -531,6 +542,7 @@ def _move(action: str, done: str) -> click.Command:
             flows, why = known_flows(ctx.settings.dialplans_dir)
             started = service.start(ctx.database, ctx.who, name, flows=flows)
             _unchecked(service.flows_named(started.spec), flows, why)
+            warn_silent_abandons(name, started.spec.mode, started.spec.safe_harbor_message)
         click.echo(f"campaign {name} {done}")
 
     run.__doc__ = {

@@ -22,6 +22,7 @@ from callcenter.cli.campaign_cmd import (
     fields_of,
     print_summary,
     utc,
+    warn_silent_abandons,
 )
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.campaign_live import live_of
@@ -103,7 +104,9 @@ def campaign_show(api: RemoteApi, name: str, as_json: bool) -> None:
 
 def _move(action: str, done: str) -> Remote:
     def run(api: RemoteApi, name: str) -> None:
-        api.request("POST", f"/campaigns/{_q(name)}/{action}")
+        shown = api.request("POST", f"/campaigns/{_q(name)}/{action}")
+        if action == "start":
+            warn_silent_abandons(name, shown["mode"], shown.get("safe_harbor_message"))
         click.echo(f"campaign {name} {done}")
 
     return run

@@ -195,6 +195,7 @@ def test_campaign_cli_round_trip(
     assert shown["retries"]["busy"] == {"times": 2, "after_seconds": 900}
     code, out = cli("campaign", "start", name)
     assert code == 0 and f"campaign {name} started" in out
+    assert f"warning: campaign {name} has no --safe-harbor-message" in out  # progressive
     code, out = cli("dnc", "add", "+12125551003", "--campaign", name, "--reason", "asked")
     assert code == 0, out
     code, out = cli("dnc", "list", "--campaign", name, "--json")
