@@ -166,7 +166,7 @@ class DialerCalls:
             self.dialer.offers_parked.add(control.uuid)
         spec, number, accepted, stopping = self.dialer.spec(campaign), None, False, False
         agent = call.agent or call.to_number
-        decision = PreviewDecision.CANCELLED  # the campaign stopped, or the lead has no number
+        decision: PreviewDecision | None = PreviewDecision.CANCELLED  # campaign gone, no number
         try:
             number = self._number(lead)
             if spec is not None and number is not None:  # else: the agent's leg hung up below
@@ -186,8 +186,10 @@ class DialerCalls:
                     PreviewDecision.ACCEPTED if accepted
                     else PreviewDecision.SKIPPED if key else PreviewDecision.TIMEOUT
                 )  # fmt: skip
-        except (GreenletExit, ESLNotConnected):  # the engine stops, FreeSWITCH lost: no skip
-            stopping = True
+        except (GreenletExit, ESLNotConnected) as exc:  # the engine stops, FreeSWITCH lost
+            stopping = True  # no skip: the next run hangs it up and gives the lead back
+            # told cancelled by that run: the next engine's adoption, or this one's (``again``)
+            decision = None if isinstance(exc, GreenletExit) else PreviewDecision.CANCELLED
             raise
         finally:
             if not accepted:  # whatever ended it: the lead back, the runner's line done
@@ -196,11 +198,8 @@ class DialerCalls:
                 else:
                     self.dialer.skipped(campaign, lead, agent)
                 self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
-            if not stopping:
-                self.dialer.tell(CampaignPreviewDecided(
-                    call_uuid=control.uuid, agent_extension=agent, caller_number=number,
-                    campaign=campaign, lead_id=lead, decision=str(decision),
-                ))  # fmt: skip
+            if decision is not None:
+                self._decided(control, campaign, lead, agent, decision, number)
         if not accepted or spec is None or number is None:
             control.hangup("NORMAL_CLEARING")
             return
@@ -220,6 +219,21 @@ class DialerCalls:
         if line.outcome is not Outcome.ANSWERED:
             control.play(TONE_NOT_REACHED, timeout=10.0)
             control.hangup("NORMAL_CLEARING")
+
+    def _decided(
+        self,
+        control: CallControl,
+        campaign: str,
+        lead: int,
+        agent: str | None,
+        decision: PreviewDecision,
+        number: str | None = None,
+    ) -> None:
+        """``campaign.preview_decided`` of the offer this call is (its agent's leg)."""
+        self.dialer.tell(CampaignPreviewDecided(
+            call_uuid=control.uuid, agent_extension=agent, caller_number=number,
+            campaign=campaign, lead_id=lead, decision=str(decision),
+        ))  # fmt: skip
 
     def _dial_lead(self, control: CallControl, spec: CampaignSpec, number: str) -> Outcome:
         routes = self.dialer.routes
@@ -407,6 +421,9 @@ class DialerCalls:
             self._to_flow(control, spec.amd_flow)
             return
         if spec.amd is AmdAction.MESSAGE and spec.amd_message:
+            # stored now: a restart meanwhile adopts a machine (hung up), not a person (a
+            # broadcast's flow, or another campaign's safe harbor, counted abandoned)
+            self._store(control, line)
             if settings.avmd:
                 amd.wait_for_beep(control, BEEP_WAIT)
                 amd.stop(control, settings)
@@ -534,6 +551,8 @@ class DialerCalls:
             return
         if preview:
             self.dialer.release_lead(lead)
+            if not recorded:  # the engine that offered it stopped without a decision told
+                self._decided(control, campaign, lead, agent, PreviewDecision.CANCELLED)
             control.hangup("NORMAL_CLEARING")
             return
         break_media(control)  # the last run's message may still play: what follows is ours

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import gevent
 from gevent import GreenletExit
@@ -167,8 +168,14 @@ def _recording(row: Campaign) -> recording_policy.Policy | None:
     around the service: its queue's, said loudly)."""
     if row.recording_policy is None:
         return None
+    return _policy(row.name, row.recording_policy)
+
+
+@lru_cache(maxsize=256)
+def _policy(campaign: str, text: str) -> recording_policy.Policy | None:
+    """``text`` parsed once (the spec is read at every tick: a bad one is said once)."""
     try:
-        return recording_policy.parse(row.recording_policy, f"campaign {row.name} recording")
+        return recording_policy.parse(text, f"campaign {campaign} recording")
     except ConfigError as exc:
         log.error("%s: its queue's policy applies", exc)
         return None
@@ -611,7 +618,7 @@ class CampaignRunner:
             kind = AuditKind.FALLBACK if self.feedback.fallback else AuditKind.FALLBACK_CLEARED
             store.audit(session, self.name, kind, now, details={"rate": rates.worst})
             self.dialer.tell(events.CampaignChanged(  # for webhooks: dialling progressive
-                campaign=self.name, op=str(kind), state=str(CampaignState.RUNNING), by="dialer",
+                campaign=self.name, op=str(kind), state=str(CampaignState.RUNNING), by=str(DIALER),
             ))  # fmt: skip
         store.release_stale(session, self.name, now - timedelta(seconds=STALE_CLAIM))
 
@@ -649,6 +656,7 @@ class CampaignRunner:
                     offered(events.PreviewDecision.NOT_ANSWERED)
         finally:
             if not placed:  # a phone that failed: rested as after a failed queue offer
+                offered(events.PreviewDecision.CANCELLED)  # unless NOT_ANSWERED was told
                 self.dialer.offers_waiting.discard(leg)
                 self.dialer.dispatcher.release(reservation, cause, spec.queue)
                 self.dialer.release_lead(lead.id)
@@ -662,15 +670,24 @@ class CampaignRunner:
         self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str
     ) -> Callable[[events.PreviewDecision], None]:
         """``campaign.preview_offered`` (the agent's screen pop, as the phone rings); what
-        tells the offer's ``campaign.preview_decided`` when it ends here, unanswered."""
+        tells the offer's ``campaign.preview_decided`` when it ends here, unanswered (once:
+        the first decision told stands)."""
         self.dialer.tell(events.CampaignPreviewOffered(
             call_uuid=leg, agent_extension=agent, caller_number=lead.phone, campaign=self.name,
             lead_id=lead.id, fields=dict(lead.fields), ring_seconds=spec.ring_seconds,
         ))  # fmt: skip
-        return lambda decision: self.dialer.tell(events.CampaignPreviewDecided(
-            call_uuid=leg, agent_extension=agent, caller_number=lead.phone, campaign=self.name,
-            lead_id=lead.id, decision=str(decision),
-        ))  # fmt: skip
+        told = False
+
+        def decided(decision: events.PreviewDecision) -> None:
+            nonlocal told
+            if not told:
+                told = True
+                self.dialer.tell(events.CampaignPreviewDecided(
+                    call_uuid=leg, agent_extension=agent, caller_number=lead.phone,
+                    campaign=self.name, lead_id=lead.id, decision=str(decision),
+                ))  # fmt: skip
+
+        return decided
 
     def _unless_parked(
         self,

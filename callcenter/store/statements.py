@@ -17,7 +17,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, select, text, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -190,22 +190,37 @@ def cdr_leg_insert(dialect: str, columns: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_nothing(index_elements=["cdr_id", "leg_uuid"])
 
 
-@compiled_once
-def freeswitch_cdr_legs_delete() -> Any:
-    """The legs of FreeSWITCH's CDR of call ``p_call_uuid`` (before the CDR itself: SQLite
-    does not cascade)."""
-    cdr = select(CDRS.c.id).where(
-        CDRS.c.call_uuid == bindparam("p_call_uuid"), CDRS.c.source == FREESWITCH_SOURCE
+def _kept_as_a_leg() -> ColumnElement[bool]:
+    """FreeSWITCH's CDR of ``p_call_uuid`` while an engine CDR holds that UUID as a leg."""
+    engine = CDRS.alias("engine")
+    held = (
+        select(CDR_LEGS.c.id)
+        .join(engine, engine.c.id == CDR_LEGS.c.cdr_id)
+        .where(
+            CDR_LEGS.c.leg_uuid == bindparam("p_call_uuid"),
+            engine.c.source != FREESWITCH_SOURCE,
+        )
     )
+    return and_(
+        CDRS.c.call_uuid == bindparam("p_call_uuid"),
+        CDRS.c.source == FREESWITCH_SOURCE,
+        held.exists(),
+    )
+
+
+@compiled_once
+def superseded_cdr_legs_delete() -> Any:
+    """The legs of FreeSWITCH's CDR of ``p_call_uuid`` when an engine CDR holds that UUID
+    as a leg (before the CDR itself: SQLite does not cascade)."""
+    cdr = select(CDRS.c.id).where(_kept_as_a_leg())
     return delete(CDR_LEGS).where(CDR_LEGS.c.cdr_id.in_(cdr.scalar_subquery()))
 
 
 @compiled_once
-def freeswitch_cdr_delete() -> Any:
-    """FreeSWITCH's CDR of call ``p_call_uuid``, if that is what is stored for it."""
-    return delete(CDRS).where(
-        CDRS.c.call_uuid == bindparam("p_call_uuid"), CDRS.c.source == FREESWITCH_SOURCE
-    )
+def superseded_cdr_delete() -> Any:
+    """FreeSWITCH's CDR of ``p_call_uuid`` when an engine CDR holds that UUID as a leg (a
+    trunk attempt that failed over: FreeSWITCH posted it as a call of its own)."""
+    return delete(CDRS).where(_kept_as_a_leg())
 
 
 @compiled_once

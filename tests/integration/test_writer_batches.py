@@ -420,6 +420,15 @@ def test_the_engines_cdr_supersedes_freeswitchs_of_a_trunk_attempt_it_keeps_as_a
             text("SELECT count(*) FROM cdr_legs WHERE leg_uuid = 'attempt-fs'")
         ).scalar_one()
         assert orphans == 0
+    # the other order: FreeSWITCH's after the call's (the database away at the backstop's
+    # check, a spool replay): written, then gone in the same batch
+    again = replace(answered, call_uuid="answered2", legs=(replace(tried, leg_uuid="late"),))
+    write(writer, again)
+    write(writer, replace(cdr("late", legs=("fs",)), source=CdrSource.FREESWITCH))
+    with database.session_scope() as session:
+        with pytest.raises(NotFound):
+            CdrRepository(session).get("late")
+        assert [leg.leg_uuid for leg in CdrRepository(session).get("answered2").legs] == ["late"]
 
 
 def test_on_postgresql_the_writers_statements_go_straight_to_psycopg(

@@ -17,9 +17,9 @@ from callcenter.store.records import CdrLegRecord, CdrRecord
 from callcenter.store.statements import (
     cdr_insert,
     cdr_leg_insert,
-    freeswitch_cdr_delete,
-    freeswitch_cdr_legs_delete,
     params,
+    superseded_cdr_delete,
+    superseded_cdr_legs_delete,
 )
 from callcenter.vocabulary import CdrSource, Disposition
 
@@ -79,23 +79,27 @@ def write_cdrs(conn: Executes, cdrs: Sequence[CdrRecord]) -> Counted:
     if legs:  # only the rows this batch wrote (by written_at) get them
         conn.execute(cdr_leg_insert(dialect, _LEG_FIELDS), legs)
     superseded = [{"p_call_uuid": uuid} for uuid in _attempts_of(unique.values())]
-    if superseded:  # FreeSWITCH's CDR of each, if the backstop wrote one before this call's
-        conn.execute(freeswitch_cdr_legs_delete(), superseded)
-        conn.execute(freeswitch_cdr_delete(), superseded)
+    if superseded:  # FreeSWITCH's CDR of each, whichever of the two was written first
+        conn.execute(superseded_cdr_legs_delete(), superseded)
+        conn.execute(superseded_cdr_delete(), superseded)
     return written
 
 
 def _attempts_of(cdrs: Iterable[CdrRecord]) -> list[str]:
-    """The trunk attempts the engine's CDRs keep as legs, other than each call's own leg: a
-    leg that had a channel and failed over to the next trunk. FreeSWITCH posts such a leg's
-    own CDR (it was an A leg, tagged as the call), which the backstop may have written
-    while the call went on: this call's CDR supersedes it."""
+    """What may be a trunk attempt written twice: each trunk attempt the engine's CDRs keep
+    as a leg (a leg that had a channel and failed over to the next trunk), and each of
+    FreeSWITCH's CDRs (it posts such a leg's own CDR: an A leg tagged as the call). Either
+    may be written first (the backstop holds FreeSWITCH's, the call may go on for long, a
+    spool replays both): the statements delete FreeSWITCH's once both are stored."""
     return [
-        leg.leg_uuid
-        for cdr in cdrs
-        if cdr.source is CdrSource.ENGINE
-        for leg in cdr.legs
-        if leg.trunk is not None and leg.leg_uuid != cdr.call_uuid
+        *(
+            leg.leg_uuid
+            for cdr in cdrs
+            if cdr.source is CdrSource.ENGINE
+            for leg in cdr.legs
+            if leg.trunk is not None and leg.leg_uuid != cdr.call_uuid
+        ),
+        *(cdr.call_uuid for cdr in cdrs if cdr.source is not CdrSource.ENGINE),
     ]
 
 

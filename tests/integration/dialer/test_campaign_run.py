@@ -310,8 +310,10 @@ def test_a_machine_gets_the_campaigns_message_after_its_beep(
     until(lambda: number in _attempts(app, "camp5"), timeout=30)
     attempt = _attempts(app, "camp5")[number]
     assert attempt.outcome is Outcome.MACHINE and attempt.call_uuid is not None
+    call = attempt.call_uuid  # stored before the message: the message and hang-up follow
+    until(lambda: any(a.startswith("hangup") for a in apps_sent(sim, call)), timeout=30)
     sent = [a.split()[0] + (" " + a.split()[1] if a.startswith("playback") else "")
-            for a in apps_sent(sim, attempt.call_uuid)]  # fmt: skip
+            for a in apps_sent(sim, call)]  # fmt: skip
     assert sent == [
         "avmd_start", "detect_audio", "wait_for_silence", "avmd_stop", f"playback {message}",
         "hangup",

@@ -110,7 +110,7 @@ def test_a_predictive_campaign_overdials_within_its_abandon_limit_and_falls_back
         [entry] = [e for e in _audit(app, "pred") if e.kind is AuditKind.FALLBACK]
         assert entry.details["rate"] > 0.03
         told = until(lambda: [e for e in changed if getattr(e, "op", "") == "fallback"])
-        assert [(e.campaign, e.state, e.by) for e in told] == [("pred", "running", "dialer")]
+        assert [(e.campaign, e.state, e.by) for e in told] == [("pred", "running", "engine:dialer")]
         gevent.sleep(40 * TIME_SCALE)  # the lines placed before it end (15 s ring, 20 s talk)
         since = len(seen)
         gevent.sleep(2.0)
