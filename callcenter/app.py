@@ -33,9 +33,10 @@ from callcenter.dialer.calls import DialerCalls
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.placing import NodeRing
 from callcenter.dialer.runner import Dialer
+from callcenter.dialer.sessions import SessionBudget
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
-from callcenter.esl.vocabulary import DEFAULT_EVENTS
+from callcenter.esl.vocabulary import DEFAULT_EVENTS, EventName
 from callcenter.events.bus import BusMetrics, EventBus
 from callcenter.events.delivery import DeliveryOptions, WebhookDelivery, WebhookMetrics
 from callcenter.events.outbox import DurableOutbox, Subscriptions
@@ -205,9 +206,15 @@ class App:
         )  # fmt: skip
         self.queues.route = target_runner  # where a queue's overflow target sends callers
         # outbound campaigns (docs/dialer.md): a runner per running campaign, and its calls'
-        dial_node = NodeRing(lambda: self.connections.values())  # calls spread over the nodes
+        dial_node = NodeRing(lambda: self.connections.values())  # AMD's node when none given
+        # FreeSWITCH's sessions per second, per node: the campaigns' new lines within them
+        # (read at each connect, counted from each node's CHANNEL_CREATE; docs/dialer.md)
+        self.sessions = SessionBudget(
+            lambda: self.connections.values(), lambda: self.dialer.clock,
+            cap=settings.sessions_per_second or None,
+        )  # fmt: skip
         self.dialer = Dialer(
-            self.database, self.dispatcher, self.outbound, dial_node,
+            self.database, self.dispatcher, self.outbound, self.sessions,
             metrics=DialerMetrics(self.registry), agents_domain=settings.agents_domain,
             router=self.router, cdrs=self.writer.write_cdr, publish=self.events.publish,
         )  # fmt: skip
@@ -342,13 +349,17 @@ class App:
         self._spool_growth = SpoolGrowth(self._spool_bytes())
 
     def _on_event(self, manager: CallManager, node: str, event: Any) -> None:
-        """The ESL reader's: gateway events to the trunk watch, the rest to the calls."""
+        """The ESL reader's: gateway events to the trunk watch, the rest to the calls (a
+        session created counted in the node's sessions per second first)."""
+        if event.name == EventName.CHANNEL_CREATE:
+            self.sessions.created(node, event.unique_id)
         if not self.trunks.on_event(node, event):
             manager.on_event(event)
 
     def _on_connected(self, manager: CallManager, node: str) -> None:
         manager.on_connected()
         self.trunks.on_connected(node)
+        self.sessions.read_rate(self.connections[node])  # a restarted switch may have another
 
     def _queue_names(self) -> list[str] | None:
         """The queues flows may name: the database's, else the local cache's."""

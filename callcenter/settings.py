@@ -130,6 +130,9 @@ class Settings:
     recording_keep_days: int = 0
     # the zone reports cut their intervals in, for a queue without its own (docs/kpis.md)
     time_zone: str = "UTC"
+    # new sessions a second the engine counts on per FreeSWITCH node: at most this many
+    # (0: what the node says, ``fsctl sps``, read at each connect; docs/dialer.md)
+    sessions_per_second: int = 0
     source: str = "defaults"
     config_file: Path | None = None
 
@@ -377,6 +380,11 @@ def _convert(key: str, value: Any, where: str) -> Any:
         number = _as_float(value, where, minimum=0)
         if number != int(number) or number > 36_500:
             raise ConfigError(f"{where}: expected whole days 0-36500 (0: kept), got {value!r}")
+        return int(number)
+    if key == "sessions_per_second":
+        number = _as_float(value, where, minimum=0)
+        if number != int(number):
+            raise ConfigError(f"{where}: expected a whole number (0: the node's), got {value!r}")
         return int(number)
     if key == "pin_max_failures":
         number = _as_float(value, where, minimum=1)

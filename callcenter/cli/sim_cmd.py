@@ -117,6 +117,14 @@ def outbound_mix(value: str | None, profile: TrafficProfile) -> TrafficProfile:
 @click.option(
     "--interval", default=2.0, type=float, show_default=True, help="Seconds between counter lines."
 )
+@click.option(
+    "--sps",
+    default=30,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Sessions per second the switch creates (switch.conf.xml's sessions-per-second); "
+    "a caller or an originate beyond them is refused, as FreeSWITCH does.",
+)
 def sim(
     listen: str,
     password: str,
@@ -130,6 +138,7 @@ def sim(
     time_scale: float,
     outbound: str | None,
     interval: float,
+    sps: int,
 ) -> None:
     """Run a simulated FreeSWITCH (inbound ESL) with callers and agent phones.
 
@@ -147,7 +156,9 @@ def sim(
     host, port = _listen(listen)
     profile = TrafficProfile(rate=rate, dids=tuple(dids), patience_mean=patience, talk_mean=talk)
     profile = outbound_mix(outbound, profile)
-    simulator = Simulator(host, port, password, time_scale=time_scale, seed=seed)
+    simulator = Simulator(
+        host, port, password, time_scale=time_scale, seed=seed, sessions_per_second=sps
+    )
     traffic = TrafficModel(simulator, profile, seed=seed)
     traffic.register_agents(_extensions(agents))
     stop = Event()
@@ -166,7 +177,8 @@ def sim(
             click.echo(
                 f"offered={c.offered} live={c.live} bridged={c.bridged} "
                 f"completed={c.completed} abandoned={c.abandoned} "
-                f"unbridged={c.ended_unbridged} clients={simulator.client_count}"
+                f"unbridged={c.ended_unbridged} refused={c.refused} "
+                f"clients={simulator.client_count}"
             )
             if duration > 0 and not traffic.running and c.live == 0:
                 break

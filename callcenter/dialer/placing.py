@@ -179,9 +179,20 @@ def place(
     return dial_trunks(trunking, dialout, variables, parked, first_leg=leg)
 
 
+NODE_REFUSED = "DESTINATION_OUT_OF_ORDER"  # what an originate gets when no session is made
+
+
+class NodeRefused(OriginateFailed):
+    """FreeSWITCH made no session for the leg (beyond its sessions per second, "Throttle
+    Error!", or its max-sessions): ``-ERR DESTINATION_OUT_OF_ORDER`` with no channel, no
+    event. The number was never dialled; a far end's own DESTINATION_OUT_OF_ORDER (a
+    carrier's 502) comes after the leg's channel and is a failed dial like any other."""
+
+
 def dialled_nothing(failure: OriginateFailed) -> bool:
-    """No trunk took the call (all at their limits, ESL down): the lead was not called."""
-    return not failure.leg
+    """No trunk took the call (all at their limits, ESL down, FreeSWITCH made no session for
+    it): the lead was not called."""
+    return not failure.leg or isinstance(failure, NodeRefused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +208,7 @@ class ParkedLegs:
     router: EventRouter | None
     attempts: Attempts | None = None
     heard: dict[str, str] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)  # legs a channel's event was heard of
 
     @property
     def label(self) -> str:
@@ -211,17 +223,22 @@ class ParkedLegs:
         line = commands.originate(dialled, variables, uuid=leg)
         if self.attempts is not None:
             self.attempts.dialling(leg)
-        listener = _SipStatus(leg, self.heard)
+        listener = _SipStatus(leg, self.heard, self.seen)
         if self.router is not None:
             self.router.attach_call(leg, listener)
         try:
             self.originate_line(line, self.ring_seconds + 10.0)
         except ESLCommandFailed as exc:
-            raise OriginateFailed(cause_of(str(exc)), leg) from exc
+            cause = cause_of(str(exc))
+            # a leg that had a channel sent its hang-up before the job's -ERR
+            if cause == NODE_REFUSED and self.router is not None and leg not in self.seen:
+                raise NodeRefused(cause, leg) from exc
+            raise OriginateFailed(cause, leg) from exc
         except ESLError as exc:  # not FreeSWITCH's answer: the leg may ring on (no failover)
             log.warning("dialer: leg %s through %s, its end unknown: %s", leg, dialled, exc)
             raise
         finally:
+            self.seen.discard(leg)
             if self.router is not None and self.router.mailbox(leg) is listener:
                 self.router.unregister_call(leg)  # not when the answered leg's call took it
         return leg
@@ -237,15 +254,17 @@ class ParkedLegs:
 
 
 class _SipStatus:
-    """A router mailbox for one dialled leg: keeps its far end's final SIP status."""
+    """A router mailbox for one dialled leg: keeps its far end's final SIP status, and that
+    the leg had a channel."""
 
-    __slots__ = ("heard", "leg")
+    __slots__ = ("heard", "leg", "seen")
     wants = frozenset({"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"})
 
-    def __init__(self, leg: str, heard: dict[str, str]) -> None:
-        self.leg, self.heard = leg, heard
+    def __init__(self, leg: str, heard: dict[str, str], seen: set[str]) -> None:
+        self.leg, self.heard, self.seen = leg, heard, seen
 
     def put_nowait(self, event: Event) -> None:
+        self.seen.add(self.leg)
         status = event.get("variable_sip_term_status")
         if status and self.leg not in self.heard:
             self.heard[self.leg] = status

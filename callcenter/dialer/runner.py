@@ -51,6 +51,7 @@ from callcenter.dialer import pacing, placing, store
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.estimates import KEEP, Measured, Model, Now
 from callcenter.dialer.metrics import DialerMetrics
+from callcenter.dialer.sessions import SessionBudget, Slot
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode, CampaignState
 from callcenter.errors import (
     CallCenterError,
@@ -60,7 +61,6 @@ from callcenter.errors import (
     ESLError,
 )
 from callcenter.esl import commands
-from callcenter.esl.connection import ESLConnection
 from callcenter.esl.router import EventRouter
 from callcenter.events import types as events
 from callcenter.recording import policy as recording_policy
@@ -352,6 +352,7 @@ class CampaignRunner:
         self._ended_unseen: deque[str] = deque(maxlen=64)  # ended before their LineUp
         self._abandons = 0  # abandoned calls of this run (since the campaign was started)
         self._no_trunk = False  # the last call placed found no trunk to take it (all full)
+        self._cut = False  # the last decision got fewer lines than it wanted (sessions/s)
 
     @property
     def feedback(self) -> pacing.Feedback:
@@ -373,14 +374,15 @@ class CampaignRunner:
 
     def _drain(self, seconds: float) -> None:
         """Until the next tick: the lines' news, and a decision as soon as an agent freed or
-        a line ended (at most one per ``REDECIDE``; one due after the tick waits for it)."""
+        a line ended, or again while FreeSWITCH's sessions per second cut the last one (at
+        most one per ``REDECIDE``; one due after the tick waits for it)."""
         deadline = time.monotonic() + seconds
-        wanted = False
+        wanted = self._cut
         while (now := time.monotonic()) < deadline:
             allowed = self._decided + self.clock.wall(REDECIDE)
             if wanted and now >= allowed:
-                wanted = False
                 self._between()
+                wanted = self._cut
                 continue
             wake = min(deadline, allowed) if wanted else deadline
             try:
@@ -469,16 +471,28 @@ class CampaignRunner:
         return True
 
     def _dial(self, spec: CampaignSpec, whole: bool) -> None:
-        """Decide, claim that many due leads and place them (``whole``: at a tick)."""
+        """Decide, claim that many due leads and place them (``whole``: at a tick), each on
+        a slot of FreeSWITCH's sessions per second (``sessions``: every mode, every
+        campaign of the engine from one budget; a slot not used goes back)."""
         self._decided = time.monotonic()
+        self._cut = False
         calls, free = self._decide(spec, whole)
         if self._no_trunk:  # every trunk at its limits: one call a tick finds when one frees
             calls = min(calls, 1) if whole else 0
-        if not calls:
+        slots = self.dialer.sessions.take(calls) if calls else []
+        self._cut = self._cut or len(slots) < calls
+        try:
+            self._claim_and_place(spec, slots, free)
+        finally:
+            for slot in slots:
+                slot.release()
+
+    def _claim_and_place(self, spec: CampaignSpec, slots: list[Slot], free: list[str]) -> None:
+        if not slots:
             return
         agents = None if spec.mode is CampaignMode.BROADCAST else free
         with self.dialer.database.session_scope() as session:
-            leads = store.claim_due(session, self.name, datetime.now(UTC), calls, agents)
+            leads = store.claim_due(session, self.name, datetime.now(UTC), len(slots), agents)
         for lead in leads:  # a callback kept for an agent: that agent's line
             if lead.kept_for in free:
                 free.remove(lead.kept_for)
@@ -494,10 +508,11 @@ class CampaignRunner:
             leg = str(uuidlib.uuid4())
             line = self.lines[leg] = Line(lead.id, lead.phone, self.clock.now())
             line.agent = agent
+            slot = slots.pop()
             if spec.mode is CampaignMode.PREVIEW and agent is not None:
-                self._spawn(leg, self._offer, spec, lead, leg, agent)
+                self._spawn(leg, self._offer, spec, lead, leg, agent, slot)
             else:
-                self._spawn(leg, self._place, spec, lead, leg)
+                self._spawn(leg, self._place, spec, lead, leg, slot)
 
     def _spawn(self, leg: str, fn: Callable[..., None], *args: object) -> None:
         """A line's dialling, supervised: a failure is logged and the line let go (its
@@ -551,9 +566,10 @@ class CampaignRunner:
         measured = self.measuring.measured()
         snapshot = self.model.estimates.snapshot(measured, now, float(spec.ring_seconds))
         predictive = spec.mode is CampaignMode.PREDICTIVE
-        decision = self.model.decide(
-            predictive, whole, snapshot, measured, spec.targets, spec.limits
-        )
+        room = self.dialer.sessions.room()  # what FreeSWITCH's rate leaves, every campaign's
+        limits = replace(spec.limits, max_new=room)
+        decision = self.model.decide(predictive, whole, snapshot, measured, spec.targets, limits)
+        self._cut = decision.limited_by == "cap" and decision.calls >= room
         if whole:
             self.decision = decision
         publish(spec, view, decision.calls, str(decision.mode), decision.limited_by)
@@ -622,19 +638,21 @@ class CampaignRunner:
             ))  # fmt: skip
         store.release_stale(session, self.name, now - timedelta(seconds=STALE_CLAIM))
 
-    def _offer(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str) -> None:
-        """Preview: the agent's phone rings first (``cc_preview``: its reservation); on
-        answer ``dialer.calls`` whispers the lead and dials it if the agent presses 1. Not
-        placed, whatever the reason (an error included), the agent and the lead are given
-        back at once."""
+    def _offer(
+        self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, agent: str, slot: Slot
+    ) -> None:
+        """Preview: the agent's phone rings first (``cc_preview``: its reservation), the
+        line's session on ``slot``; on answer ``dialer.calls`` whispers the lead and dials it
+        if the agent presses 1. Not placed, whatever the reason (an error included), the
+        agent and the lead are given back at once."""
         answer = m.OneShot()
         reservation = self.dialer.dispatcher.reserve(agent, answer, spec.ring_seconds + 60.0)
         placed, cause = False, ""  # cause: the agent's phone's, when it failed the offer
         offered: Callable[[events.PreviewDecision], None] = _untold
         try:
             granted = answer.get(2.0)
-            channel = self.dialer.channel()
-            if isinstance(granted, m.Reservation) and granted.granted and channel is not None:
+            channel = slot.node
+            if isinstance(granted, m.Reservation) and granted.granted and channel.connected:
                 tags = {
                     "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
                     "cc_campaign": self.name, "cc_lead": str(lead.id), "cc_preview": reservation,
@@ -647,7 +665,7 @@ class CampaignRunner:
                 self.dialer.offers_waiting.add(leg)  # until _unless_parked's grace is over
                 offered = self._told_offer(spec, lead, leg, agent)
                 try:
-                    channel.bgapi(line, spec.ring_seconds + 10.0)
+                    slot.sending(channel.bgapi, leg)(line, spec.ring_seconds + 10.0)
                     placed = True
                 except ESLError as exc:
                     log.info("campaign %s: agent %s did not take lead %s: %s", self.name, agent,
@@ -655,6 +673,7 @@ class CampaignRunner:
                     cause = cause_of(str(exc)) if "-ERR" in str(exc) else ""  # not ESL down
                     offered(events.PreviewDecision.NOT_ANSWERED)
         finally:
+            slot.release()
             if not placed:  # a phone that failed: rested as after a failed queue offer
                 offered(events.PreviewDecision.CANCELLED)  # unless NOT_ANSWERED was told
                 self.dialer.offers_waiting.discard(leg)
@@ -721,7 +740,7 @@ class CampaignRunner:
         self.inbox.put(LineDone(leg, Outcome.NO_ANSWER, counted=False))
         offered(events.PreviewDecision.GONE)
 
-    def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str) -> None:
+    def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, slot: Slot) -> None:
         tags = {
             "cc_managed": "true",
             "cc_role": "caller",
@@ -733,13 +752,14 @@ class CampaignRunner:
         }
         if not tags["origination_caller_id_number"]:
             del tags["origination_caller_id_number"]
-        channel = self.dialer.channel()
+        channel = slot.node  # the node the line's session was taken on
         placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
-        attempts = placing.Attempts(leg, channel.name if channel is not None else "")
-        if channel is not None and channel.connected:
+        attempts = placing.Attempts(leg, channel.name)
+        if channel.connected:
             try:
                 placed = placing.place(
-                    channel.bgapi, self.dialer.routes, lead.phone, leg, tags, spec.ring_seconds,
+                    slot.sending(channel.bgapi, leg), self.dialer.routes, lead.phone, leg, tags,
+                    spec.ring_seconds,
                     route=spec.route, trunks=spec.trunks, router=self.dialer.router,
                     attempts=attempts,
                 )  # fmt: skip
@@ -751,6 +771,7 @@ class CampaignRunner:
                             self.name, lead.id, exc)  # fmt: skip
                 self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
                 return
+        slot.done(placed)
         self._no_trunk = not isinstance(placed, str) and placing.dialled_nothing(placed)
         if isinstance(placed, str):
             if attempts.legs:  # trunks before the one that answered: legs of its call's CDR
@@ -761,7 +782,7 @@ class CampaignRunner:
                            tags["origination_caller_id_name"])  # fmt: skip
         if cdr is not None and self.dialer.cdrs is not None:  # every attempt a CDR leg
             self.dialer.cdrs(cdr)
-        if placing.dialled_nothing(placed):  # ESL down, trunks full: due again
+        if placing.dialled_nothing(placed):  # ESL down, trunks full, no session: due again
             self.dialer.release_lead(lead.id)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
             return
@@ -784,7 +805,7 @@ class Dialer:
         database: Database,
         dispatcher: Dispatcher,
         routes: OutboundRoutes,
-        channel: Callable[[], ESLConnection | None],
+        sessions: SessionBudget,
         *,
         metrics: DialerMetrics | None = None,
         agents_domain: str = "callcenter",
@@ -798,7 +819,9 @@ class Dialer:
         self.clock = clock or DialerClock()  # read by each runner at each tick
         self.dispatcher = dispatcher
         self.routes = routes
-        self.channel = channel  # the node campaigns dial through
+        # the nodes campaigns dial through: each line on a slot of a node's sessions per
+        # second, every campaign's from this one budget
+        self.sessions = sessions
         self.runners: dict[str, CampaignRunner] = {}
         self.group = Group()
         self.metrics = metrics

@@ -24,6 +24,12 @@ Known differences from a real FreeSWITCH:
   GATEWAY_DOWN``, both with no channel at all), else as the carrier behind it answers
   (``sim.gateways.carrier``, else the ``set_far_end`` policy). A gateway no test defined
   is taken as loaded and up, where a real FreeSWITCH answers ``INVALID_GATEWAY``.
+- Sessions per second (``Simulator(sessions_per_second=30)``, ``fsctl sps N``) are counted
+  as the core counts them (``SimCore.request_session``): ``sps - 1`` sessions in each whole
+  second of the simulated clock; an originate beyond them answers ``-ERR
+  DESTINATION_OUT_OF_ORDER`` with no channel, a caller beyond them gets no channel
+  (``place_call`` returns ""), as switch_core_session.c and mod_sofia do (not recorded: a
+  real switch's seconds start where its timer does).
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.
 - ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.

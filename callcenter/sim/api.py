@@ -178,7 +178,10 @@ class Api:
         return str(int(time.monotonic() - self.core.started))
 
     def fsctl(self, argv: list[str], _args: str) -> str:
-        if argv[:1] == ["sps"]:
+        if argv[:1] == ["sps"]:  # ``fsctl sps N`` sets it (N > 0), as mod_commands does
+            given = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 0
+            if given > 0:
+                self.core.sessions_per_second = given
             return f"+OK sessions per second: {self.core.sessions_per_second}\n"
         return "+OK\n"
 

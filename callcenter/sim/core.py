@@ -7,6 +7,7 @@ One ``SimCore`` is one FreeSWITCH run (one Core-UUID). It owns every greenlet it
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 import uuid
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMAND_LOG_SIZE = 100_000
+# what an originate gets when the core refuses its session: mod_sofia's cause when
+# switch_core_session_request_uuid returns none (sofia_outgoing_channel), passed on by
+# switch_ivr_originate; no channel, so no event
+SESSION_REFUSED = "DESTINATION_OUT_OF_ORDER"
+THROTTLED = "Throttle Error!"  # FreeSWITCH's log line (switch_core_session.c)
+OVER_LIMIT = "Over Session Limit!"
 MODULES = frozenset(
     {"mod_sofia", "mod_event_socket", "mod_dptools", "mod_commands", "mod_tone_stream",
      "mod_xml_cdr", "mod_avmd"}
@@ -47,6 +54,16 @@ class CommandRecord:
     line: str
     headers: tuple[tuple[str, str], ...]
     at: float
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """A session the core was asked for (an inbound caller, an originated leg)."""
+
+    at: float  # simulated epoch seconds
+    direction: str  # inbound, outbound
+    target: str  # what it was for: the dial string, the number dialled in
+    refused: str = ""  # "": created; else FreeSWITCH's log line (THROTTLED, OVER_LIMIT)
 
 
 class SimCore:
@@ -79,6 +96,10 @@ class SimCore:
         self.started = time.monotonic()
         self.sessions_since_startup = 0
         self.peak_sessions = 0
+        # every session asked for, created or refused, for assertions (bounded)
+        self.session_requests: deque[SessionRequest] = deque(maxlen=COMMAND_LOG_SIZE)
+        self._sps_second = -1  # the timer's second the count below is for
+        self._sps_left = 0
         self._session_ids = 0
         self.xml_cdr: XmlCdrPoster | None = None  # mod_xml_cdr, off unless configured
         self.people: People
@@ -120,6 +141,29 @@ class SimCore:
         if session is None or session.chan.gone:
             return None
         return session
+
+    def request_session(self, direction: str, target: str) -> bool:
+        """Whether the core creates one more session now (switch_core_session_request_uuid's
+        limits): FreeSWITCH's timer sets a count to ``sessions_per_second`` each second and
+        every request decrements it, refused when that leaves it at 0 or below ("Throttle
+        Error!": ``sessions_per_second - 1`` sessions a second get through), or when the
+        sessions would exceed ``max_sessions`` ("Over Session Limit!"). The seconds are the
+        simulated clock's whole seconds."""
+        now = self.clock.now()
+        second = math.floor(now)
+        if second != self._sps_second:
+            self._sps_second, self._sps_left = second, self.sessions_per_second
+        self._sps_left -= 1
+        refused = ""
+        if self._sps_left <= 0:
+            refused = THROTTLED
+        elif len(self.sessions) + 1 > self.max_sessions:
+            refused = OVER_LIMIT
+        self.session_requests.append(SessionRequest(now, direction, target, refused))
+        if refused:
+            log.warning("sim: %s session (%s) refused: %s %d", direction, target, refused,
+                        len(self.sessions))  # fmt: skip
+        return not refused
 
     def next_session_id(self) -> str:
         self._session_ids += 1

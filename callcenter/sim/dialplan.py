@@ -92,7 +92,11 @@ def inbound_channel(
 
 def place_call(
     core: SimCore, did: str, number: str, name: str, behaviour: CallerBehaviour
-) -> Session:
+) -> Session | None:
+    """A carrier's INVITE for ``did``; None when the core refuses its session (mod_sofia
+    answers 503 Maximum Calls In Progress: no channel, no event)."""
+    if not core.request_session("inbound", did):
+        return None
     uuid = core.new_uuid()
     chan = inbound_channel(core, uuid, did, number, name, behaviour.sip_from_display)
     session = Session(core, chan, caller=behaviour)

@@ -6,6 +6,8 @@ st:EXECUTE EXEC(park) PARK. The second OUTGOING is ``user/``'s (its nested origi
 the directory's variables; every answered leg gets the caller-id flip at CALL_UPDATE.
 Failed: ... HANGUP(cause) [result] st:HANGUP cs:HANGUP st:REPORTING HANGUP_COMPLETE DESTROY.
 ``user/<ext>`` of an unknown or unregistered phone: no channel at all, SUBSCRIBER_ABSENT.
+A leg beyond the core's sessions per second (``SimCore.request_session``): no channel at
+all, ``-ERR DESTINATION_OUT_OF_ORDER``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 from callcenter.sim import varsets
 from callcenter.sim.behaviour import AgentBehaviour
 from callcenter.sim.channel import AnswerState, CallState, Channel, ChannelState, Profile
+from callcenter.sim.core import SESSION_REFUSED
 from callcenter.sim.session import Session
 
 if TYPE_CHECKING:
@@ -145,12 +148,21 @@ def originate(
         on_result(USAGE)
         return None
     behaviour, cause, where = resolve(core, dial.target)
-    if behaviour is None or where is None:
+    gateway = dial.target.startswith("sofia/gateway/")
+    if (behaviour is None or where is None) and not gateway:  # no session asked for
         on_result(f"-ERR {cause}\n")
         return None
     uuid = dial.variables.get("origination_uuid") or core.new_uuid()
     if uuid in core.sessions:
         on_result("-ERR INVALID_PROFILE\n")
+        return None
+    # mod_sofia asks the core for the session first, then looks at the gateway: a gateway
+    # that refuses the call has taken one of the second's sessions all the same
+    if not core.request_session("outbound", dial.target):
+        on_result(f"-ERR {SESSION_REFUSED}\n")
+        return None
+    if behaviour is None or where is None:
+        on_result(f"-ERR {cause}\n")
         return None
     chan = _channel(core, uuid, where, dial.variables, behaviour)
     session = Session(core, chan, agent=behaviour)

@@ -193,10 +193,13 @@ def place_phone_call(
     *,
     domain: str = "callcenter",
     authenticated: bool = True,
-) -> Session:
-    """The phone of ``ext`` dials ``dest``; the session behaves as ``behaviour`` says."""
+) -> Session | None:
+    """The phone of ``ext`` dials ``dest``; the session behaves as ``behaviour`` says. None
+    when the core refuses its session (503, as ``dialplan.place_call``)."""
     from callcenter.sim.dialplan import live, run_dialplan
 
+    if not core.request_session("inbound", dest):
+        return None
     uuid = core.new_uuid()
     display = behaviour.sip_from_display or f"Agent {ext}"
     chan = phone_channel(core, uuid, ext, dest, display, domain=domain, authenticated=authenticated)

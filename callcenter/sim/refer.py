@@ -64,8 +64,9 @@ def consult(core: SimCore, ext: str, dest: str, domain: str = "callcenter") -> s
     """The agent's phone ``ext`` places a call to ``dest`` (its consult call): the same call
     an authenticated phone makes (``phones.place_phone_call``, sessions-3 s18's park),
     tagged ``cc_entry=agent_outbound`` by freeswitch-conf; the agent stays on it until the
-    transfer completes."""
-    return place_phone_call(core, ext, dest, CallerBehaviour(), domain=domain).uuid
+    transfer completes. "" when the core refuses its session."""
+    session = place_phone_call(core, ext, dest, CallerBehaviour(), domain=domain)
+    return session.uuid if session is not None else ""
 
 
 def attended(core: SimCore, leg_uuid: str, consult_uuid: str, domain: str = "callcenter") -> bool:

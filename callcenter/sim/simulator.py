@@ -54,6 +54,7 @@ class Simulator:
         seed: int | None = None,
         hostname: str = "fs1",
         xml_cdr: XmlCdrConfig | None = None,
+        sessions_per_second: int = 30,
     ) -> None:
         self.host = host
         self.password = password
@@ -61,13 +62,22 @@ class Simulator:
         self._time_scale = time_scale
         self._seed = seed
         self._hostname = hostname
-        self.core = SimCore(time_scale=time_scale, seed=seed, hostname=hostname)
+        # switch.conf.xml's sessions-per-second (FreeSWITCH's default 30), enforced as the
+        # core does (``SimCore.request_session``); ``fsctl sps N`` changes it until a restart
+        self._sps = sessions_per_second
+        self.core = self._new_core(seed)
         self.api = Api(self.core)
         if xml_cdr is not None:
             self.enable_xml_cdr(xml_cdr)
         self._server: StreamServer | None = None
         self._connections: dict[int, Connection] = {}
         self._next_ident = 0
+
+    def _new_core(self, seed: int | None) -> SimCore:
+        return SimCore(
+            time_scale=self._time_scale, seed=seed, hostname=self._hostname,
+            sessions_per_second=self._sps,
+        )  # fmt: skip
 
     def enable_xml_cdr(self, config: XmlCdrConfig | None) -> XmlCdrPoster | None:
         """Post each A leg's CDR as mod_xml_cdr does (None: stop posting)."""
@@ -128,11 +138,12 @@ class Simulator:
         *,
         behaviour: CallerBehaviour | None = None,
     ) -> str:
-        """A call arrives from the carrier for ``did``; returns the new channel's uuid."""
+        """A call arrives from the carrier for ``did``; returns the new channel's uuid ("":
+        refused, beyond the switch's sessions per second: ``SimCore.request_session``)."""
         session = place_call(
             self.core, did, caller_id_number, caller_id_name, behaviour or CallerBehaviour()
         )
-        return session.uuid
+        return session.uuid if session is not None else ""
 
     def phone_call(
         self,
@@ -145,12 +156,13 @@ class Simulator:
     ) -> str:
         """The phone of agent ``ext`` dials ``dest`` (``*21``, another extension, a number)
         on ``callcenter-agents``, authenticated as s18 shows; returns the channel's uuid.
-        ``authenticated=False``: an INVITE that only claims to be ``ext`` (caller ID)."""
+        ``authenticated=False``: an INVITE that only claims to be ``ext`` (caller ID).
+        "": refused, as ``place_call``."""
         session = place_phone_call(
             self.core, ext, dest, behaviour or CallerBehaviour(), domain=domain,
             authenticated=authenticated,
         )  # fmt: skip
-        return session.uuid
+        return session.uuid if session is not None else ""
 
     def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> bool:
         """The far end hangs up (a caller's BYE). False when the channel is not live."""
@@ -220,7 +232,7 @@ class Simulator:
         listeners = self.core.hub.listeners
         agents, far_end, files = self.core.agents, self.core.far_end, self.core.files
         gateways = self.core.gateways  # the files and the carriers survive a restart
-        self.core = SimCore(time_scale=self._time_scale, seed=None, hostname=self._hostname)
+        self.core = self._new_core(None)
         self.core.agents, self.core.far_end, self.core.files = agents, far_end, files
         for name, gateway in gateways.defined.items():  # loaded at start: no client saw it
             self.core.gateways.load(name, register=gateway.register, proxy=gateway.proxy)

@@ -72,11 +72,13 @@ class TrafficCounters:
     abandoned: int = 0
     ended_unbridged: int = 0
     live: int = 0
+    refused: int = 0  # offered beyond the switch's sessions per second (a 503)
 
 
 @dataclass
 class _Tally:
     offered: int = 0
+    refused: int = 0
     completed: int = 0
     abandoned: int = 0
     ended_unbridged: int = 0
@@ -197,7 +199,10 @@ class TrafficModel:
             did, number, f"Caller {number[-4:]}", behaviour=self.caller_behaviour()
         )
         self._tally.offered += 1
-        self._tally.ours.add(uuid)
+        if uuid:
+            self._tally.ours.add(uuid)
+        else:
+            self._tally.refused += 1
         return uuid
 
     def run(self, duration: float | None = None, calls: int | None = None) -> None:
@@ -241,6 +246,7 @@ class TrafficModel:
             abandoned=t.abandoned,
             ended_unbridged=t.ended_unbridged,
             live=len(t.ours),
+            refused=t.refused,
         )
 
     def _observe(self, event: SimEvent) -> None:

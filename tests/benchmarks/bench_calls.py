@@ -114,7 +114,10 @@ def sim_child(rate: float, duration: float, seed: int, agents: int, talk: float)
     from callcenter.sim.traffic import TrafficModel, TrafficProfile
 
     logging.basicConfig(level=logging.WARNING)
-    sim = Simulator(password=PASSWORD, time_scale=1.0, seed=seed).start()
+    # a switch taking 100 calls/s (two sessions a queue call) is configured above FreeSWITCH's
+    # default 30 sessions per second (switch.conf.xml's sessions-per-second)
+    sim = Simulator(password=PASSWORD, time_scale=1.0, seed=seed, sessions_per_second=1000)
+    sim.start()
     # queue mode: the agent ends each call (callers stay on the line until then)
     talk_mean = 1e9 if agents else TrafficProfile.talk_mean
     profile = TrafficProfile(rate=rate, dids=(DID,), patience_mean=None, talk_mean=talk_mean)

@@ -61,6 +61,8 @@ def test_nodes_from_yaml_list(tmp_path: Path) -> None:
         ("esl_command_timeout: yes\n", "expected a number, got a boolean"),
         ("writer_window: 0\n", "writer_window: must be at least 0.01"),
         ("writer_window: 60\n", "writer_window: at most 10 seconds"),
+        ("sessions_per_second: -1\n", "sessions_per_second: must be at least 0"),
+        ("sessions_per_second: 2.5\n", "sessions_per_second: expected a whole number"),
         ("esl_nodes: [{name: fs1}]\n", "host must be a non-empty string"),
         ("esl_nodes: [{name: fs1, host: h, colour: red}]\n", "unknown node key(s): colour"),
         ("- a\n- b\n", "expected a mapping"),
@@ -75,6 +77,12 @@ def test_file_errors_name_the_file_and_key(tmp_path: Path, yaml_text: str, messa
         load_settings(path, environ={})
     assert str(path) in str(info.value)
     assert message in str(info.value)
+
+
+def test_sessions_per_second_is_the_nodes_unless_capped() -> None:
+    assert load_settings(environ={}).sessions_per_second == 0  # the node's (fsctl sps)
+    env = {"CALLCENTER_SESSIONS_PER_SECOND": "20"}
+    assert load_settings(environ=env).sessions_per_second == 20
 
 
 def test_yaml_syntax_error_points_at_line_and_column(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_reads_at_start_on_a_start_notice_and_soon_again_after_a_refused_read(
     the change feed); a read the database refused is tried again after RETRY."""
     monkeypatch.setattr(runner, "RETRY", 0.05)
     reads: list[str] = []
-    dialer = Dialer(cast(Any, None), cast(Any, None), cast(Any, None), lambda: None)
+    dialer = Dialer(cast(Any, None), cast(Any, None), cast(Any, None), cast(Any, None))
 
     def sync() -> None:
         reads.append("read")
