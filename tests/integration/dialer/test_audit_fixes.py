@@ -267,6 +267,8 @@ def test_a_preview_agent_whose_phone_is_not_registered_is_paused_as_the_acd_does
     app = engine()
     _route(app)
     sim.register_agent("4788", AgentBehaviour(registered=False))  # SUBSCRIBER_ABSENT
+    told: list[events.Event] = []
+    app.events.subscribe(told.append, {events.CampaignPreviewDecided.type})
     setup_queue(app, "camp87q", {"4788": {}}, did="84788", routing={"max_no_answer": 1})
     _campaign(app, "camp87", "camp87q", [number], mode=CampaignMode.PREVIEW)
     _start(app, "camp87")
@@ -279,6 +281,10 @@ def test_a_preview_agent_whose_phone_is_not_registered_is_paused_as_the_acd_does
             return (row.state, row.attempts) if row is not None else None
 
     until(lambda: lead() == (LeadState.PENDING, 0), timeout=10)
+    # the offer's end told: the phone did not take it (once, not also "cancelled")
+    decided = until(lambda: told, timeout=10)
+    assert {(e.agent_extension, getattr(e, "decision", "")) for e in decided} == {
+        ("4788", "not_answered")}  # fmt: skip
 
 
 def test_a_preview_lead_accepted_after_a_skip_is_forgotten_by_the_skips(
