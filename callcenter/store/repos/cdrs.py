@@ -97,7 +97,8 @@ def _attempts_of(cdrs: Iterable[CdrRecord]) -> list[str]:
             for cdr in cdrs
             if cdr.source is CdrSource.ENGINE
             for leg in cdr.legs
-            if leg.trunk is not None and leg.leg_uuid != cdr.call_uuid
+            # a trunk's leg that never answered, not the call's own: an attempt failed over
+            if leg.trunk is not None and leg.answered_at is None and leg.leg_uuid != cdr.call_uuid
         ),
         *(cdr.call_uuid for cdr in cdrs if cdr.source is not CdrSource.ENGINE),
     ]
