@@ -9,9 +9,10 @@ restart keeps it), then, ``hold`` seconds later, handed to the writer only if
   the engine has not seen yet because ESL is down, writes its own CDR when it ends), and
 - the ESL node it came from is connected (a reconnect's resync closes the calls that
   ended meanwhile, with the engine's CDR), and
-- the database holds no CDR for it, nor a CDR leg (a trunk attempt of a call the engine
-  failed over to the next trunk is a leg of that call's CDR, not a call of its own;
-  checked when the database answers).
+- the database holds no CDR for it (checked when the database answers). A trunk attempt
+  the engine failed over to the next trunk is a leg of its call's CDR: whichever of the two
+  is written first, the writer deletes FreeSWITCH's once both are stored
+  (``repos.cdrs.write_cdrs``).
 
 The writer inserts CDRs once per call UUID and keeps the order records were handed to it
 (spool included), and the engine hands a call's CDR over before the call stops being live:
@@ -48,7 +49,7 @@ from callcenter.errors import DatabaseUnavailable
 from callcenter.paths import replace_atomically
 from callcenter.store.codec import decode_record, encode
 from callcenter.store.database import Database
-from callcenter.store.models import Cdr, CdrLeg
+from callcenter.store.models import Cdr
 from callcenter.store.records import CdrRecord
 
 log = logging.getLogger(__name__)
@@ -284,17 +285,13 @@ class CdrBackstop:
             self._forget(cdr.call_uuid)
 
     def _existing(self, uuids: list[str]) -> set[str]:
-        """The calls among ``uuids`` the database has a CDR or a CDR leg for; empty when it
-        is away (the writer's order and its insert-once still keep the engine's CDR
-        first)."""
+        """The calls among ``uuids`` the database has a CDR for; empty when it is away (the
+        writer's order and its insert-once still keep the engine's CDR first)."""
         if self.database is None or not uuids:
             return set()
         try:
             with self.database.session_scope() as session:
-                rows = session.scalars(
-                    select(Cdr.call_uuid).where(Cdr.call_uuid.in_(uuids))
-                    .union(select(CdrLeg.leg_uuid).where(CdrLeg.leg_uuid.in_(uuids)))
-                )  # fmt: skip
+                rows = session.scalars(select(Cdr.call_uuid).where(Cdr.call_uuid.in_(uuids)))
                 return set(rows)
         except DatabaseUnavailable as exc:
             log.info("FreeSWITCH CDRs: database away (%s); handing them to the writer", exc)

@@ -14,6 +14,7 @@ import gevent
 from callcenter.dialer import pacing
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.runner import (
+    BROADCAST_LINES,
     REDECIDE,
     AgentFreed,
     AgentsView,
@@ -92,10 +93,7 @@ def test_no_news_no_decision_between_ticks() -> None:
 def test_a_preview_offers_no_more_leads_at_once_than_the_campaigns_max_lines() -> None:
     # a preview offered one lead per free agent whatever the campaign's cap
     view = AgentsView(free=("a", "b", "c"), busy_by=(), wrapping_by=())
-    dispatcher = SimpleNamespace(read=lambda _: view)
-    dialer = cast(Dialer, SimpleNamespace(clock=DialerClock(SCALE), runners={},
-                                          dispatcher=dispatcher))  # fmt: skip
-    runner = CampaignRunner("c1", dialer)
+    runner = _deciding(view)
     capped = spec(agents=view.free, queue=None, mode=CampaignMode.PREVIEW,
                   limits=pacing.Limits(3.0, 2))  # fmt: skip
     assert runner._decide(capped, whole=False)[0] == 2
@@ -103,3 +101,21 @@ def test_a_preview_offers_no_more_leads_at_once_than_the_campaigns_max_lines() -
     assert runner._decide(capped, whole=False) == (1, ["b", "c"])
     uncapped = replace(capped, limits=pacing.Limits(3.0, None))
     assert runner._decide(uncapped, whole=False) == (2, ["b", "c"])  # one per free agent
+
+
+def test_a_broadcast_without_max_lines_places_broadcast_lines_at_a_time() -> None:
+    # it placed one line at a time: max_lines or 1
+    runner = _deciding(AgentsView(free=(), busy_by=(), wrapping_by=()))
+    broadcast = spec(queue=None, mode=CampaignMode.BROADCAST, flow="f")
+    assert runner._decide(broadcast, whole=False)[0] == BROADCAST_LINES == 10
+    runner.lines["x"] = Line(1, "+12125550100", 0.0)
+    assert runner._decide(broadcast, whole=False)[0] == 9
+    capped = replace(broadcast, limits=pacing.Limits(3.0, 2))
+    assert runner._decide(capped, whole=False)[0] == 1
+
+
+def _deciding(view: AgentsView) -> CampaignRunner:
+    """A runner whose dispatcher reads ``view`` (its ``_decide`` called directly)."""
+    dispatcher = SimpleNamespace(read=lambda _: view)
+    dialer = SimpleNamespace(clock=DialerClock(SCALE), runners={}, dispatcher=dispatcher)
+    return CampaignRunner("c1", cast(Dialer, dialer))
