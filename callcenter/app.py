@@ -33,6 +33,7 @@ from callcenter.dialer.calls import DialerCalls
 from callcenter.dialer.metrics import DialerMetrics
 from callcenter.dialer.placing import NodeRing
 from callcenter.dialer.runner import Dialer
+from callcenter.dialer.sessions import SUBSCRIPTION as SESSION_EVENTS
 from callcenter.dialer.sessions import SessionBudget
 from callcenter.errors import ConfigError, DatabaseUnavailable, MigrationError
 from callcenter.esl import ESLConnection, EventRouter
@@ -276,7 +277,8 @@ class App:
                 on_event=functools.partial(self._on_event, manager, node.name),
                 on_connected=functools.partial(self._on_connected, manager, node.name),
                 metrics=self.esl_metrics,
-                events=(*DEFAULT_EVENTS, *TRUNK_EVENTS, *AMD_EVENTS),  # CUSTOM subclasses last
+                # the CUSTOM subclasses last
+                events=(*DEFAULT_EVENTS, *SESSION_EVENTS, *TRUNK_EVENTS, *AMD_EVENTS),
                 command_timeout=settings.esl_command_timeout,
             )
             manager.bind(connection)
@@ -350,9 +352,13 @@ class App:
 
     def _on_event(self, manager: CallManager, node: str, event: Any) -> None:
         """The ESL reader's: gateway events to the trunk watch, the rest to the calls (a
-        session created counted in the node's sessions per second first)."""
+        session created counted in the node's sessions per second first; a HEARTBEAT to
+        that count only)."""
         if event.name == EventName.CHANNEL_CREATE:
             self.sessions.created(node, event.unique_id)
+        elif event.name == EventName.HEARTBEAT:
+            self.sessions.heartbeat(self.connections[node], event.get("Session-Per-Sec"))
+            return
         if not self.trunks.on_event(node, event):
             manager.on_event(event)
 

@@ -29,7 +29,11 @@ never land in one of FreeSWITCH's, whose seconds start where its timer does):
   the dialer down rather than see its callers refused (docs/dialer.md, measured there).
 
 A refusal all the same (the switch's rate lowered by ``fsctl sps N`` since it was read, a
-burst of callers) stops the dialer on that node for a window and reads its rate again.
+burst of callers) stops the dialer on that node for a window and reads its rate again. A
+rate changed on a running switch is also seen at its next HEARTBEAT (every 20 s): its
+``Session-Per-Sec`` is what the current second has left of the rate (``runtime.sps``),
+the rate itself while the second is idle; a value other than the rate known has the rate
+read again (``fsctl sps``: one command per heartbeat at most, only on a busy second).
 
 Under gevent no method here yields (no I/O, no wait: the rate is read in a greenlet of its
 own), so each runs whole: the ESL readers, the campaign runners and the readers of the
@@ -62,6 +66,7 @@ PEAK_SPAN = 60.0  # the reserve follows the most of them seen in one second this
 KEEP_WINDOWS = 30  # a slot neither sent nor given back (its greenlet died) is dropped then
 READ_TIMEOUT = 5.0  # seconds ``fsctl sps`` is waited for
 _SPS = re.compile(r"^\+OK sessions per second: (\d+)")
+SUBSCRIPTION = ("HEARTBEAT",)  # the rate changed on a running switch (``heartbeat``)
 
 
 def parse_sps(reply: str) -> int | None:
@@ -276,6 +281,20 @@ class SessionBudget:
         log.info("ESL %s: %d sessions per second (FreeSWITCH's), %d usable, the dialer's "
                  "lines within %d of them", node.name, sps, rate.usable,
                  rate.usable - rate.reserve(now))  # fmt: skip
+
+    def heartbeat(self, node: Node, left: str | None) -> None:
+        """A HEARTBEAT of ``node``: its ``Session-Per-Sec`` (what its current second has left
+        of its rate) unlike the rate known: the rate read again. A second overdrawn by
+        refused sessions prints a negative count as unsigned (``%u``): as good as 0."""
+        try:
+            value = int(left or "")
+        except ValueError:
+            return  # not FreeSWITCH's: nothing said
+        if value >= 2**31:
+            value = 0
+        rate = self._rate(node.name)
+        if rate.sps is not None and value != rate.sps:
+            self.read_rate(node)
 
     def refused(self, node: Node) -> None:
         now, window = self._now()

@@ -29,7 +29,11 @@ Known differences from a real FreeSWITCH:
   second of the simulated clock; an originate beyond them answers ``-ERR
   DESTINATION_OUT_OF_ORDER`` with no channel, a caller beyond them gets no channel
   (``place_call`` returns ""), as switch_core_session.c and mod_sofia do (not recorded: a
-  real switch's seconds start where its timer does).
+  real switch's seconds start where its timer does). A HEARTBEAT goes out every 20 s of its
+  clock (``SimCore.heartbeat_interval``) with the recorded headers; its
+  ``Session-Per-Sec`` is what the current second has left, its ``-Last``, ``-Max`` and
+  ``-FiveMin`` the sessions asked for (refused ones too) in the last, busiest and busiest
+  recent second, as ``status`` prints them; Idle-CPU is a constant.
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.
 - ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.

@@ -22,9 +22,10 @@ from gevent.pool import Group
 from callcenter.sim import varsets
 from callcenter.sim.behaviour import AgentBehaviour
 from callcenter.sim.clock import Clock
-from callcenter.sim.events import EventFactory
+from callcenter.sim.events import EventFactory, SimEvent
 from callcenter.sim.gateways import SimGateways
 from callcenter.sim.hub import EventHub
+from callcenter.sim.listings import VERSION, uptime_words
 
 if TYPE_CHECKING:
     from callcenter.sim.people import People
@@ -40,6 +41,8 @@ COMMAND_LOG_SIZE = 100_000
 SESSION_REFUSED = "DESTINATION_OUT_OF_ORDER"
 THROTTLED = "Throttle Error!"  # FreeSWITCH's log line (switch_core_session.c)
 OVER_LIMIT = "Over Session Limit!"
+HEARTBEAT_INTERVAL = 20.0  # switch.conf.xml's event-heartbeat-interval (its default)
+SPS_FIVE_MINUTES = 300  # seconds HEARTBEAT's Session-Per-Sec-FiveMin looks back
 MODULES = frozenset(
     {"mod_sofia", "mod_event_socket", "mod_dptools", "mod_commands", "mod_tone_stream",
      "mod_xml_cdr", "mod_avmd"}
@@ -100,6 +103,12 @@ class SimCore:
         self.session_requests: deque[SessionRequest] = deque(maxlen=COMMAND_LOG_SIZE)
         self._sps_second = -1  # the timer's second the count below is for
         self._sps_left = 0
+        self._sps_requests = 0  # sessions asked for in that second, refused ones too
+        # sessions asked for in each whole second that had any, the last five minutes'
+        # (HEARTBEAT's Session-Per-Sec-Last, -Max, -FiveMin)
+        self._sps_used: deque[tuple[int, int]] = deque(maxlen=SPS_FIVE_MINUTES)
+        self.sps_peak = 0
+        self.heartbeat_interval = HEARTBEAT_INTERVAL
         self._session_ids = 0
         self.xml_cdr: XmlCdrPoster | None = None  # mod_xml_cdr, off unless configured
         self.people: People
@@ -150,10 +159,9 @@ class SimCore:
         sessions would exceed ``max_sessions`` ("Over Session Limit!"). The seconds are the
         simulated clock's whole seconds."""
         now = self.clock.now()
-        second = math.floor(now)
-        if second != self._sps_second:
-            self._sps_second, self._sps_left = second, self.sessions_per_second
+        self._sps_tick(math.floor(now))
         self._sps_left -= 1
+        self._sps_requests += 1
         refused = ""
         if self._sps_left <= 0:
             refused = THROTTLED
@@ -164,6 +172,58 @@ class SimCore:
             log.warning("sim: %s session (%s) refused: %s %d", direction, target, refused,
                         len(self.sessions))  # fmt: skip
         return not refused
+
+    def _sps_tick(self, second: int) -> None:
+        """The core timer's reset at each whole second: the count back to the rate, what the
+        second before used kept (``runtime.sps_last``)."""
+        if second == self._sps_second:
+            return
+        if self._sps_requests:
+            self._sps_used.append((self._sps_second, self._sps_requests))
+            self.sps_peak = max(self.sps_peak, self._sps_requests)
+        self._sps_second, self._sps_left = second, self.sessions_per_second
+        self._sps_requests = 0
+
+    def sps_figures(self) -> tuple[int, int, int]:
+        """Sessions asked for in the last whole second, in the busiest second since the
+        start, and in the busiest of the last five minutes (``runtime.sps_last``,
+        ``sps_peak``, ``sps_peak_fivemin``)."""
+        second = math.floor(self.clock.now())
+        self._sps_tick(second)
+        used = dict(self._sps_used)
+        recent = [n for at, n in self._sps_used if at > second - SPS_FIVE_MINUTES]
+        return used.get(second - 1, 0), self.sps_peak, max(recent, default=0)
+
+    def heartbeat(self) -> SimEvent:
+        """The HEARTBEAT switch_core.c sends every ``event-heartbeat-interval`` (20 s).
+        Session-Per-Sec is ``runtime.sps``: what the current second has left of the rate
+        (printed ``%u``: a second overdrawn by refused requests reads as a huge number)."""
+        last, peak, five_minutes = self.sps_figures()
+        up = time.monotonic() - self.started
+        return self.factory.heartbeat(
+            (
+                ("Event-Info", "System Ready"),
+                ("Up-Time", uptime_words(up)),
+                ("FreeSWITCH-Version", VERSION),
+                ("Uptime-msec", str(int(up * 1000))),
+                ("Session-Count", str(len(self.sessions))),
+                ("Max-Sessions", str(self.max_sessions)),
+                ("Session-Per-Sec", str(self._sps_left % 2**32)),
+                ("Session-Per-Sec-Last", str(last)),
+                ("Session-Per-Sec-Max", str(peak)),
+                ("Session-Per-Sec-FiveMin", str(five_minutes)),
+                ("Session-Since-Startup", str(self.sessions_since_startup)),
+                ("Session-Peak-Max", str(self.peak_sessions)),
+                ("Session-Peak-FiveMin", str(self.peak_sessions)),
+                ("Idle-CPU", "98.000000"),
+            )
+        )
+
+    def heartbeats(self) -> None:
+        """Send a HEARTBEAT every ``heartbeat_interval`` simulated seconds (a greenlet)."""
+        while True:
+            self.clock.sleep(self.heartbeat_interval)
+            self.hub.emit(self.heartbeat())
 
     def next_session_id(self) -> str:
         self._session_ids += 1

@@ -222,7 +222,7 @@ class EventFactory:
         return SimEvent("CUSTOM", blocks, subclass=subclass)
 
     def heartbeat(self, pairs: Sequence[Pair]) -> SimEvent:
-        blocks = self._head("HEARTBEAT", ("switch_core.c", "send_heartbeat", "86"))
+        blocks = self._head("HEARTBEAT", ("switch_core.c", "send_heartbeat", "95"))
         blocks.append(Block(pairs))
         return SimEvent("HEARTBEAT", blocks)
 

@@ -15,6 +15,20 @@ if TYPE_CHECKING:
 VERSION = "1.11.3-dev+git~20260821T141014Z~cc93a683ca~64bit"
 VERSION_LINE = f"FreeSWITCH Version {VERSION} (git cc93a68 2026-08-21 14:10:14Z 64bit)"
 
+
+def uptime_words(seconds: float) -> str:
+    """FreeSWITCH's uptime as ``status`` and HEARTBEAT's Up-Time print it."""
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    ms, us = divmod(int((seconds - whole) * 1_000_000), 1000)
+    return (
+        f"0 years, {days} days, {hours} hours, {minutes} minutes, {secs} seconds, "
+        f"{ms} milliseconds, {us} microseconds"
+    )
+
+
 CHANNEL_KEYS = [
     "uuid",
     "direction",
@@ -193,20 +207,15 @@ def show(core: SimCore, args: list[str]) -> str:
 
 
 def status(core: SimCore) -> str:
-    up = time.monotonic() - core.started
-    days, rest = divmod(int(up), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    ms = int((up % 1) * 1000)
     live = len(_live(core))
     sps = core.sessions_per_second
+    last, peak, five_minutes = core.sps_figures()
     return (
-        f"UP 0 years, {days} days, {hours} hours, {minutes} minutes, {seconds} seconds, "
-        f"{ms} milliseconds, 0 microseconds\n"
+        f"UP {uptime_words(time.monotonic() - core.started)}\n"
         f"FreeSWITCH (Version 1.11.3-dev git cc93a68 2026-08-21 14:10:14Z 64bit) is ready\n"
         f"{core.sessions_since_startup} session(s) since startup\n"
         f"{live} session(s) - peak {core.peak_sessions}, last 5min {core.peak_sessions} \n"
-        f"0 session(s) per Sec out of max {sps}, peak 0, last 5min 0 \n"
+        f"{last} session(s) per Sec out of max {sps}, peak {peak}, last 5min {five_minutes} \n"
         f"{core.max_sessions} session(s) max\n"
         "min idle cpu 0.00/99.00\n"
         "Current Stack Size/Max 240K/8192K\n"

@@ -89,6 +89,7 @@ class Simulator:
         server = StreamServer((self.host, self._requested_port), self._accept)
         server.start()
         self._server = server
+        self.core.spawn(self.core.heartbeats, name="heartbeat")
         self._requested_port = self.port
         log.info("sim: FreeSWITCH simulator listening on %s:%s", self.host, self.port)
         return self
@@ -240,6 +241,8 @@ class Simulator:
         for callback in listeners:
             self.core.hub.listen(callback)
         self.api = Api(self.core)
+        if self._server is not None:
+            self.core.spawn(self.core.heartbeats, name="heartbeat")
 
     # -- inspection ----------------------------------------------------------------------
     @property

@@ -86,13 +86,19 @@ def test_twenty_lines_wanted_at_once_go_out_within_the_switchs_sessions_per_seco
     assert set(_charged(app, "sps5").values()) == {(1, str(Outcome.BUSY))}
 
 
+def _rate_changed(sim: Simulator, engine: EngineFactory, sps: int) -> App:
+    """An engine that read the switch's 30 a second, the rate then set at its console."""
+    app = engine()
+    until(lambda: app.sessions.rate("fs1").sps == 30, timeout=10)  # read at connect
+    assert sim.api.execute("fsctl", f"sps {sps}") == f"+OK sessions per second: {sps}\n"
+    return app
+
+
 @pytest.mark.parametrize("sim", [30], indirect=True)
 def test_lines_the_switch_refused_are_dialled_again_uncharged(
     sim: Simulator, engine: EngineFactory
 ) -> None:
-    app = engine()
-    until(lambda: app.sessions.rate("fs1").sps == 30, timeout=10)  # read at connect
-    assert sim.api.execute("fsctl", "sps 4") == "+OK sessions per second: 4\n"  # its console
+    app = _rate_changed(sim, engine, 4)
     leads = LOWERED
     _busy_campaign(app, "sps4", leads, did="8794")
     try:
@@ -107,3 +113,13 @@ def test_lines_the_switch_refused_are_dialled_again_uncharged(
     created = [r for r in _lines(sim) if not r.refused]
     assert len(created) == len(leads)
     assert max(Counter(math.floor(r.at) for r in created).values()) <= 3
+
+
+@pytest.mark.parametrize("sim", [30], indirect=True)
+def test_a_rate_raised_at_the_switchs_console_is_read_at_its_next_heartbeat(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = _rate_changed(sim, engine, 60)
+    sim.core.hub.emit(sim.core.heartbeat())  # its next HEARTBEAT (every 20 s)
+    until(lambda: app.sessions.rate("fs1").sps == 60, timeout=5)
+    assert app.sessions.rate("fs1").usable == 59  # no refusal needed to see it

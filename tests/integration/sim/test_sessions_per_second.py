@@ -11,17 +11,21 @@ from __future__ import annotations
 import callcenter._gevent  # noqa: F401  (monkey-patches first)
 
 # isort: on
+import gzip
+import json
 import math
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from callcenter.sim import AgentBehaviour, Simulator
-from callcenter.sim.core import THROTTLED, SessionRequest
+from callcenter.sim.core import THROTTLED, SessionRequest, SimCore
+from callcenter.sim.listings import status
 from tests.integration.sim.conftest import SUBSCRIPTION
-from tests.integration.sim.rawesl import RawESL
+from tests.integration.sim.rawesl import RawESL, wait_until
 from tests.support import until
 
 
@@ -95,3 +99,47 @@ def test_a_caller_beyond_the_sessions_per_second_gets_no_channel(
     created = [uuid for uuid in placed if uuid]
     until(lambda: all(esl.names_for(uuid) for uuid in created), timeout=5)
     assert len(sim.channels) == len(created)
+
+
+def _recorded_heartbeat() -> list[str]:
+    """The header names of a real FreeSWITCH's HEARTBEAT, in order (sessions-2, s08)."""
+    path = Path(__file__).parents[2] / "fixtures" / "esl" / "s08-dual-json.events.jsonl.gz"
+    with gzip.open(path, "rt") as lines:
+        for line in lines:
+            body = json.loads(line).get("body")
+            if isinstance(body, dict) and body.get("Event-Name") == "HEARTBEAT":
+                return list(body)
+    raise AssertionError("no HEARTBEAT recorded")
+
+
+def test_a_heartbeat_every_20_seconds_tells_what_the_current_second_has_left() -> None:
+    sim = Simulator(time_scale=0.05, seed=5).start()  # 20 s of its clock: 1 s of the wall
+    client = RawESL(*sim.address)
+    try:
+        client.auth()
+        client.command("event json HEARTBEAT")
+        wait_until(lambda: client.find("HEARTBEAT"), timeout=3)
+        first = client.find("HEARTBEAT")[0]
+        assert [name for name, _ in first.duplicates] == _recorded_heartbeat()
+        assert first["Event-Calling-Line-Number"] == "95"  # switch_core.c's send_heartbeat
+        assert first["Session-Per-Sec"] == "30"  # an idle second: the whole rate
+        assert client.api("fsctl sps 50").startswith("+OK sessions per second: 50")
+        wait_until(lambda: client.find("HEARTBEAT", Session_Per_Sec="50"), timeout=3)
+    finally:
+        client.close()
+        sim.stop()
+
+
+def test_a_heartbeat_tells_a_second_overdrawn_and_the_busiest_seconds() -> None:
+    core = SimCore(sessions_per_second=3)  # in real time: its seconds are the wall's
+    wait_until(lambda: core.clock.now() % 1 < 0.5, timeout=2)  # a second's first half
+    created = [core.request_session("outbound", "sofia/gateway/c1/1555") for _ in range(4)]
+    assert created == [True, True, False, False]  # 3 a second: 2 through, 2 refused
+    beat = core.heartbeat()
+    assert beat.get("Session-Per-Sec") == str(2**32 - 1)  # -1 left, printed %u
+    second = math.floor(core.clock.now())
+    wait_until(lambda: math.floor(core.clock.now()) == second + 1, timeout=2)
+    beat = core.heartbeat()
+    figures = [beat.get(f"Session-Per-Sec{s}") for s in ("", "-Last", "-Max", "-FiveMin")]
+    assert figures == ["3", "4", "4", "4"]  # every request counts, refused ones too
+    assert "4 session(s) per Sec out of max 3, peak 4, last 5min 4" in status(core)

@@ -193,6 +193,21 @@ def test_a_line_the_node_refused_stops_it_for_a_window_and_reads_its_rate_again(
     assert budget.room() == 3
 
 
+def test_a_rate_changed_on_a_running_switch_is_read_again_at_its_heartbeat() -> None:
+    node = _Node("fs1")
+    budget, _ = _budget(node)
+    asked: list[str] = []
+    budget.read_rate = lambda n: asked.append(n.name)  # type: ignore[method-assign]
+    budget.heartbeat(node, "30")  # an idle second: the whole rate, as known
+    budget.heartbeat(node, None)  # not FreeSWITCH's: nothing said
+    budget.heartbeat(node, "thirty")
+    assert asked == []
+    budget.heartbeat(node, "50")  # ``fsctl sps 50``: more than the rate known is left
+    budget.heartbeat(node, "12")  # a busy second, or the rate lowered: asked again too
+    budget.heartbeat(node, "4294967294")  # -2 printed %u: overdrawn by refused sessions
+    assert asked == ["fs1"] * 3
+
+
 def test_the_pacing_places_no_more_new_lines_than_the_budget_allows() -> None:
     budget, _ = _budget(_Node("fs1", sps=5))
     snapshot = pacing.Snapshot(
