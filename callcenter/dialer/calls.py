@@ -53,7 +53,6 @@ from callcenter.events.types import (
     CallEnded,
     CampaignCallConnected,
     CampaignCallEnded,
-    CampaignPreviewDecided,
     Event,
     PreviewDecision,
 )
@@ -199,7 +198,7 @@ class DialerCalls:
                     self.dialer.skipped(campaign, lead, agent)
                 self.dialer.line_done(campaign, LineDone(control.uuid, Outcome.NO_ANSWER, False))
             if decision is not None:
-                self._decided(control, campaign, lead, agent, decision, number)
+                self.dialer.preview_decided(control.uuid, campaign, lead, agent, number, decision)
         if not accepted or spec is None or number is None:
             control.hangup("NORMAL_CLEARING")
             return
@@ -219,21 +218,6 @@ class DialerCalls:
         if line.outcome is not Outcome.ANSWERED:
             control.play(TONE_NOT_REACHED, timeout=10.0)
             control.hangup("NORMAL_CLEARING")
-
-    def _decided(
-        self,
-        control: CallControl,
-        campaign: str,
-        lead: int,
-        agent: str | None,
-        decision: PreviewDecision,
-        number: str | None = None,
-    ) -> None:
-        """``campaign.preview_decided`` of the offer this call is (its agent's leg)."""
-        self.dialer.tell(CampaignPreviewDecided(
-            call_uuid=control.uuid, agent_extension=agent, caller_number=number,
-            campaign=campaign, lead_id=lead, decision=str(decision),
-        ))  # fmt: skip
 
     def _dial_lead(self, control: CallControl, spec: CampaignSpec, number: str) -> Outcome:
         routes = self.dialer.routes
@@ -552,7 +536,9 @@ class DialerCalls:
         if preview:
             self.dialer.release_lead(lead)
             if not recorded:  # the engine that offered it stopped without a decision told
-                self._decided(control, campaign, lead, agent, PreviewDecision.CANCELLED)
+                self.dialer.preview_decided(
+                    control.uuid, campaign, lead, agent, None, PreviewDecision.CANCELLED
+                )
             control.hangup("NORMAL_CLEARING")
             return
         break_media(control)  # the last run's message may still play: what follows is ours

@@ -701,10 +701,7 @@ class CampaignRunner:
             nonlocal told
             if not told:
                 told = True
-                self.dialer.tell(events.CampaignPreviewDecided(
-                    call_uuid=leg, agent_extension=agent, caller_number=lead.phone,
-                    campaign=self.name, lead_id=lead.id, decision=str(decision),
-                ))  # fmt: skip
+                self.dialer.preview_decided(leg, self.name, lead.id, agent, lead.phone, decision)
 
         return decided
 
@@ -1005,6 +1002,22 @@ class Dialer:
         failure is logged there, not raised)."""
         if self.publish is not None:
             self.publish(event)
+
+    def preview_decided(
+        self,
+        leg: str,
+        campaign: str,
+        lead: int,
+        agent: str | None,
+        number: str | None,
+        decision: events.PreviewDecision,
+    ) -> None:
+        """``campaign.preview_decided`` of the offer ``leg`` (the agent's leg): told by the
+        runner when the offer ends before that leg is a call, by the call after."""
+        self.tell(events.CampaignPreviewDecided(
+            call_uuid=leg, agent_extension=agent, caller_number=number, campaign=campaign,
+            lead_id=lead, decision=str(decision),
+        ))  # fmt: skip
 
     def skipped(self, campaign: str, lead: int, agent: str) -> None:
         """A preview's agent skipped the lead (pressed another key than 1, nothing, or hung
