@@ -8,7 +8,10 @@ as for any queue call. The parked leg becomes a call with its actor, run by ``Ca
 it tells the dispatcher the agent answered (the agent is then in a call, offered nothing
 else), whispers "callback for 5 5 5 ..." (or the queue's prompt) to the agent, dials the
 customer through the outbound routes, and bridges. The customer's answer, or why not, goes
-back to the dispatcher (``CallbackDialled``), which retries later or closes the stay.
+back to the dispatcher (``CallbackDialled``), which retries later or closes the stay. Once
+bridged, the call is recorded as a call of its queue is (``Recorder.bridged``: the agent's
+override over the queue's policy, in stereo from the bridge, the row the queue's and the
+agent's); the agent's leg being the call's own, the agent is on the left.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from callcenter.errors import (
 )
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
+from callcenter.recording.on_call import QueueRecording
 from callcenter.trunks.dialout import CALLER_ID, first_answer
 from callcenter.trunks.table import OutboundRoutes
 from callcenter.vocabulary import Direction, LegRole
@@ -124,7 +128,7 @@ class CallbackCalls:
             control.hangup("NORMAL_CLEARING")
             return
         ticket, number, extension, queue = call.callback
-        rules = self._rules(queue)
+        rules, recording = self._queue(control, queue)
         if not self._taken(control, ticket, extension):
             control.hangup("NORMAL_CLEARING")
             return
@@ -133,16 +137,24 @@ class CallbackCalls:
             self._whisper(control, number, rules.whisper)
             cause = self._dial(control, number, rules.ring_seconds)
         except CallGone:
-            log.info("call %s: agent %s left the callback before the customer answered",
-                     call.uuid, extension)  # fmt: skip
+            if call.caller.bridged_us is None:
+                log.info("call %s: agent %s left the callback before the customer answered",
+                         call.uuid, extension)  # fmt: skip
+            else:  # they met: answered, as a queue caller leaving at the bridge; not recorded
+                cause = None
+                log.info("call %s: callback to %s hung up as agent %s was bridged", call.uuid,
+                         number, extension)  # fmt: skip
             raise
         finally:
             self.dispatcher.post(m.CallbackDialled(ticket, call.uuid, cause))
-        if cause is not None:
-            try:
-                control.play(TONE_FAILED, timeout=10.0)
-            finally:
-                control.hangup("NORMAL_CLEARING")
+        if cause is None:
+            if control.recorder is not None:
+                control.recorder.bridged(control, queue, recording, extension)
+            return
+        try:
+            control.play(TONE_FAILED, timeout=10.0)
+        finally:
+            control.hangup("NORMAL_CLEARING")
 
     def _taken(self, control: CallControl, ticket: str, extension: str) -> bool:
         answer = m.OneShot()
@@ -155,9 +167,16 @@ class CallbackCalls:
             return False
         return True
 
-    def _rules(self, queue: str) -> CallbackRules:
+    def _queue(self, control: CallControl, queue: str) -> tuple[CallbackRules, QueueRecording]:
+        """The queue's callback rules and what its calls are recorded by, as the dispatcher's
+        board has them; not read (the queue deleted, the dispatcher not answering): the
+        default rules, and only the agent's own policy records the call."""
         spec = self.dispatcher.read(lambda board, _now: board.queues.get(queue))
-        return spec.routing.callback if spec is not None else CallbackRules()
+        if spec is None:
+            log.warning("call %s: callback queue %s not read: its default rules, recorded by "
+                        "the agent's policy alone", control.uuid, queue)  # fmt: skip
+            return CallbackRules(), QueueRecording()
+        return spec.routing.callback, spec.recording
 
     def _whisper(self, control: CallControl, number: str, prompt: str | None) -> None:
         if not prompt or prompt.startswith("say:"):

@@ -1,14 +1,15 @@
 """Recording inside a call's actor: started per policy, paused for PCI, closed at the end.
 
 Queue calls are recorded from the bridge in stereo (``RECORD_STEREO=true`` set on the caller's
-channel before ``uuid_record start``: caller left, agent right, sessions-3/s16), and so are
-campaign calls given to an agent (``dialer.calls``: the campaign's policy in the queue's
-place); IVR calls whose flow asks for it (or a broadcast campaign's) from the answer, in
-mono. A PCI pause is ``uuid_record ... mask`` (FreeSWITCH writes silence and emits no event,
-s03/s16), its span kept on the call and stored with the recording. FreeSWITCH stops every
-recording itself when the channel hangs up (RECORD_STOP, then the file check off the call
-path: ``recording.checker``). Each file is also kept where a restart finds it (its row and
-the channel's variables: ``recording.adopted``).
+channel before ``uuid_record start``: caller left, agent right, sessions-3/s16), and so are a
+queue's callbacks (``acd.callback_calls``) and campaign calls given to an agent
+(``dialer.calls``: the campaign's policy in the queue's place); IVR calls whose flow asks
+for it (or a broadcast campaign's) from the answer, in mono. A PCI pause is ``uuid_record
+... mask`` (FreeSWITCH writes silence and emits no event, s03/s16), its span kept on the
+call and stored with the recording. FreeSWITCH stops every recording itself when the
+channel hangs up (RECORD_STOP, then the file check off the call path:
+``recording.checker``). Each file is also kept where a restart finds it (its row and the
+channel's variables: ``recording.adopted``).
 """
 
 from __future__ import annotations
@@ -263,7 +264,8 @@ def _kind(queue: str | None, agent: str | None, campaign: str | None = None) -> 
 
 def _agent_on(control: CallControl, leg: str) -> str | None:
     """The agent whose phone ``leg`` is: an agent's leg of the call; the call's own channel
-    when it is an agent's (a preview's, ``Call.agent_first``), once bridged (``bridged``)."""
+    when it is an agent's (a preview's, a callback's: ``Call.agent_first``), once bridged
+    (``bridged``)."""
     call = control.call
     if leg == call.uuid:
         return call.recordings.context[1] if call.agent_first else None

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from callcenter.app import App
 from callcenter.recording import adopted
+from callcenter.recording.state import ActiveRecording
 from callcenter.services import calls
 from callcenter.services import recordings as service
 from callcenter.sim import recordfile
@@ -24,6 +26,18 @@ from tests.support import until
 
 def _sent(sim: Simulator, uuid: str, verb: str) -> int:
     return sum(1 for x in api_lines(sim, uuid) if f"uuid_record {uuid} {verb} " in x)
+
+
+def restarted(first: App, engine: EngineFactory, uuid: str) -> tuple[App, ActiveRecording]:
+    """``first`` stopped mid call (FreeSWITCH goes on recording) and a new engine started:
+    the new one, once it adopted the call, and the call's recording as it rebuilt it."""
+    first.stop("restart")
+    app = engine()
+    manager = app.managers["fs1"]
+    until(lambda: uuid in manager.actors, timeout=20)
+    current = manager.actors[uuid].call.recordings.current
+    assert current is not None
+    return app, current
 
 
 def _variable(sim: Simulator, uuid: str, name: str) -> str:
@@ -46,15 +60,9 @@ def test_an_adopted_call_keeps_its_recording_its_open_pause_and_its_check(
     with first.database.session_scope() as session:
         [row] = RecordingRepository(session).search(call_uuid=uuid)
     assert row.status == "recording" and (row.queue, row.agent) == ("q8121", "2121")
-    first.stop("restart")  # FreeSWITCH goes on recording
+    app, current = restarted(first, engine, uuid)
     assert _sent(sim, uuid, "stop") == 0
-
-    app = engine()
-    manager = app.managers["fs1"]
-    until(lambda: uuid in manager.actors, timeout=20)
-    again = manager.actors[uuid]
-    current = again.call.recordings.current
-    assert current is not None and current.path == row.path and current.paused
+    assert current.path == row.path and current.paused
     sim.send_dtmf(leg, "*28", gap=0.05)  # the agent's resume reaches the adopted call
     until(lambda: _sent(sim, uuid, "unmask") == 1, timeout=10)
     app.writer.flush()

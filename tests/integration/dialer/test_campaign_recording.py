@@ -28,7 +28,7 @@ from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_queues import setup_queue
 from tests.integration.calls.test_recording import OPERATOR, api_lines, checked
-from tests.integration.calls.test_recording_restart import _sent
+from tests.integration.calls.test_recording_restart import _sent, restarted
 from tests.integration.dialer.test_call_failures import (
     BROADCAST_FLOW,
     TALKER,
@@ -260,12 +260,8 @@ def test_a_campaign_calls_recording_is_adopted_through_a_restart_with_its_row(
     call = _answered(first, "rec8", "4908", number)
     [row] = _rows(first, call)  # the live file's row, as a queue call's
     assert (row.status, row.queue, row.agent) == ("recording", "rec8q", "4908")
-    first.stop("restart")  # FreeSWITCH goes on recording
-    second = engine()
-    manager = second.managers["fs1"]
-    until(lambda: call in manager.actors, timeout=20)
-    current = manager.actors[call].call.recordings.current
-    assert current is not None and current.path == row.path
+    second, current = restarted(first, engine, call)
+    assert current.path == row.path
     sim.hangup(call)
     wait_cdr(second, call, timeout=20)
     [done] = checked(second, call)
