@@ -24,7 +24,13 @@ from callcenter.app import App
 from callcenter.dialer import runner as runner_module
 from callcenter.dialer import store
 from callcenter.dialer.compliance import Outcome
-from callcenter.dialer.vocabulary import AmdAction, CampaignMode, CampaignState, LeadState
+from callcenter.dialer.vocabulary import (
+    AmdAction,
+    AuditKind,
+    CampaignMode,
+    CampaignState,
+    LeadState,
+)
 from callcenter.errors import DatabaseUnavailable, UnsafeValue
 from callcenter.events.types import CampaignCallConnected, CampaignCallEnded
 from callcenter.services import campaigns
@@ -35,7 +41,7 @@ from callcenter.sim import apps as sim_apps
 from callcenter.sim.events import SimEvent
 from callcenter.sim.traffic import TrafficModel, TrafficProfile
 from callcenter.store.database import Database
-from callcenter.store.models import Cdr, Lead, LeadAttempt
+from callcenter.store.models import Cdr, DialerAuditEntry, Lead, LeadAttempt
 from callcenter.store.records import CdrRecord
 from callcenter.store.repos import CdrRepository, OutboundRouteRepository, TrunkRepository
 from callcenter.trunks.dialout import CONGESTION
@@ -582,6 +588,54 @@ def test_a_broadcast_call_in_its_flow_at_a_restart_hears_the_flow_again_recorded
     wait_cdr(second, call, timeout=20)
     [attempt] = _all_attempts(second, number)
     assert (attempt.outcome, attempt.call_uuid) == (Outcome.ANSWERED, call)
+    until(lambda: settled(second))
+
+
+MESSAGE = "tone_stream://%(600000,0,350)"  # a machine's message: 30 s here
+VOICEMAIL = AgentBehaviour(
+    answer_delay=1.0, machine=True,
+    voice=Voice(machine=True, silence=0.3, speech=6.0, beep_gap=0.5, patience=None,
+                record_limit=6000.0),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", [CampaignMode.PROGRESSIVE, CampaignMode.BROADCAST])
+def test_a_machine_left_a_message_at_a_restart_is_adopted_as_a_machine_not_replayed(
+    sim: Simulator, engine: EngineFactory, calls_db_url: str, tmp_path: Path, mode: CampaignMode
+) -> None:
+    # stored only after its message: the next run adopted a live person, given the
+    # safe-harbor message and counted abandoned (a broadcast's: sent to its flow, answered)
+    flows = str(flows_dir(tmp_path, bcast=BROADCAST_FLOW))
+    first = engine(CALLCENTER_DIALPLANS_DIR=flows)
+    name = f"fail31{mode.value[0]}"
+    number = "+15557770001" if mode is CampaignMode.PROGRESSIVE else "+15557770002"
+    amd = {"amd": AmdAction.MESSAGE, "amd_message": MESSAGE}
+    if mode is CampaignMode.BROADCAST:
+        _route(first)
+        TrafficModel(sim, TrafficProfile(), seed=1, overrides={number[1:]: VOICEMAIL})
+        setup_queue(first, f"{name}q", {}, did="8932")
+        _campaign(first, name, f"{name}q", [number], mode=mode, flow="bcast", **amd)
+        _start(first, name)
+    else:
+        _one_lead(first, sim, name, "4931", number, VOICEMAIL, **amd)
+    playbacks = _playbacks(sim)
+    call = until(lambda: _lead_channel(sim, name), timeout=30)
+    until(lambda: f"playback {MESSAGE}" in apps_sent(sim, call), timeout=30)
+    first.stop("restart")  # mid message: the call stays up, its attempt stored before it
+    second = engine(CALLCENTER_DIALPLANS_DIR=flows)
+    wait_cdr(second, call, timeout=20)  # adopted: the message broken off, hung up
+    assert playbacks(call) == 1
+    assert [a for a in apps_sent(sim, call) if a.startswith("playback")] == [f"playback {MESSAGE}"]
+    assert cdr_count(calls_db_url, [call]) == 1
+    [attempt] = _all_attempts(second, number)
+    assert (attempt.outcome, attempt.call_uuid) == (Outcome.MACHINE, call)
+    with second.database.session_scope() as session:
+        [day] = store.day_counts(session, name)
+        audits = list(session.scalars(
+            select(DialerAuditEntry.kind).where(DialerAuditEntry.campaign == name)
+        ))  # fmt: skip
+    assert (day.live, day.abandoned, day.machine) == (0, 0, 1)
+    assert AuditKind.ABANDON not in audits and AuditKind.MESSAGE_PLAYED not in audits
     until(lambda: settled(second))
 
 
