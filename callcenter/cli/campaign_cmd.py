@@ -236,7 +236,9 @@ def _options(creating: bool) -> Callable[[Callable[..., Any]], Callable[..., Any
             type=click.Choice([a.value for a in AmdAction]),
             metavar="ACTION",
             default=default("hangup"),
-            help="What to do with an answering machine: hangup, message or flow.",
+            help="What to do with an answering machine: hangup, message, flow, or off (no "
+            "detection: every answer goes to an agent, or a broadcast's flow, at once; no "
+            "person is ever hung up on as a machine).",
         ),
         click.option("--amd-message", help="--amd message: the file left after the beep."),
         click.option("--amd-flow", help="--amd flow: the IVR flow a machine goes to."),

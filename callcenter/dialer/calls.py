@@ -1,6 +1,7 @@
 """A campaign's answered call, run by its actor (a ``TargetRunner`` for ``cc_entry=dialer``).
 
-Answering-machine detection first (``amd``), then:
+Answering-machine detection first (``amd``; none with ``--amd off``: every answer is a
+person's), then:
 
 - a person: an agent of the campaign, reserved through the dispatcher (so an inbound call
   and this one never get the same agent), rung with auto-answer and bridged within the safe
@@ -113,12 +114,16 @@ class DialerCalls:
                 control.hangup("NORMAL_CLEARING")
                 return
             settings = self.amd_settings(control.channel)  # the call's node's
-            line.found = amd.detect(control, settings)
+            if spec.amd is AmdAction.OFF:  # every answer a person's, at once
+                line.found = amd.Detection(Verdict.HUMAN, amd.Reason.NOT_RUN, 0.0)
+            else:
+                line.found = amd.detect(control, settings)
             if line.found.verdict is Verdict.MACHINE:  # a broadcast's too: its amd action
                 line.outcome = Outcome.MACHINE
                 self._machine(control, spec, settings, line)
                 return
-            amd.stop(control, settings)  # its media bug off before the agent's audio
+            if spec.amd is not AmdAction.OFF:
+                amd.stop(control, settings)  # its media bug off before the agent's audio
             if spec.mode is CampaignMode.BROADCAST:  # its line lasts as long as its flow
                 line.outcome = Outcome.ANSWERED
                 self._store(control, line)  # now: a flow may outlast STALE_CLAIM

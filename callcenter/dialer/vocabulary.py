@@ -29,6 +29,7 @@ class AmdAction(StrEnum):
     HANGUP = "hangup"
     MESSAGE = "message"  # leave ``amd_message`` after the beep
     FLOW = "flow"  # send the machine to ``amd_flow``
+    OFF = "off"  # no detection: every answer is taken for a person's (machines reach agents)
 
 
 class AuditKind(StrEnum):

@@ -298,6 +298,22 @@ def test_a_preview_campaign_offers_the_lead_to_the_agent_first(
     assert wait_cdr(app, agent_leg, timeout=20).disposition is Disposition.ANSWERED
 
 
+def test_a_campaign_without_detection_gives_every_answer_to_an_agent_at_once(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    number = "+15557500002"
+    machine = AgentBehaviour(answer_delay=1.0, machine=True, talk_time=3.0, voice=MACHINE)
+    app = _one_lead(engine(), sim, "camp5off", "4752", number, machine, amd=AmdAction.OFF)
+    until(lambda: number in _attempts(app, "camp5off"), timeout=30)
+    attempt = _attempts(app, "camp5off")[number]
+    assert (attempt.outcome, attempt.agent) == (Outcome.ANSWERED, "4752")  # a machine, unheard
+    assert attempt.call_uuid is not None
+    sent = apps_sent(sim, attempt.call_uuid)
+    detectors = ("avmd_start", "detect_audio", "wait_for_silence", "avmd_stop")
+    assert not [a for a in sent if a.startswith(detectors)], sent
+    assert AuditKind.ABANDON not in {e.kind for e in _audit(app, "camp5off")}
+
+
 def test_a_machine_gets_the_campaigns_message_after_its_beep(
     sim: Simulator, engine: EngineFactory
 ) -> None:
