@@ -147,19 +147,26 @@ def claim_due(
     closed; those within the hold after an abandoned call to their
     number, or outside their calling window, move to when they may be called; each an
     audit row. On PostgreSQL each row read is locked (``SKIP LOCKED``) until the caller's
-    transaction ends: two dialers never claim one lead, and a read asks only for as many
-    rows as are still wanted (a row read is a row locked). Commit soon after."""
+    transaction ends: two dialers never claim one lead, and a first read asks only for as
+    many rows as are wanted (a row read is a row locked); while leads are being passed over,
+    each next read asks for twice as many as the last (``scan_batch``). At most
+    ``20 x limit + 1,000`` leads are read. Commit soon after."""
     rules = campaign_rules(session, campaign)
     claimed: list[LeadRecord] = []
-    scanned = 0
+    scanned = batch = passed = 0
+    bound = 20 * limit + 1000
     agents = None if free is None else set(free)
-    while len(claimed) < limit and scanned < 20 * limit + 1000:
-        wanted = min(limit - len(claimed), _SCAN_BATCH)
-        rows = session.execute(_due_query(session, rules, at, wanted, agents)).all()
+    while len(claimed) < limit and scanned < bound:
+        batch = scan_batch(limit - len(claimed), batch, passed > 0, bound - scanned)
+        rows = session.execute(_due_query(session, rules, at, batch, agents)).all()
         scanned += len(rows)
+        passed = 0
         for lead, on_dnc, abandoned_at in rows:
+            if len(claimed) == limit:
+                break  # read ahead of what was wanted, while leads were passed over
             agent = kept_for(lead, at)
             if agent is not None and agents is not None and agent not in agents:
+                passed += 1
                 continue  # its agent's other callback, claimed in this batch
             if _dialable(session, rules, lead, on_dnc, abandoned_at, at):
                 lead.state = LeadState.DIALING
@@ -167,10 +174,21 @@ def claim_due(
                 claimed.append(_record(lead, campaign, at))
                 if agent is not None and agents is not None:
                     agents.discard(agent)
+            else:
+                passed += 1
         session.flush()
-        if len(rows) < wanted:
+        if len(rows) < batch:
             break
     return claimed
+
+
+def scan_batch(wanted: int, last: int, passed_over: bool, room: int) -> int:
+    """How many due leads ``claim_due``'s next read asks for: the ``wanted`` ones, or, after
+    a read whose leads were passed over (not dialable: each deferred or closed), twice the
+    ``last`` read (a list whose top is outside its calling window costs a few reads, not
+    one each); never more than ``_SCAN_BATCH`` nor the ``room`` left under the scan bound."""
+    size = max(wanted, 2 * last) if passed_over else wanted
+    return max(1, min(size, _SCAN_BATCH, room))
 
 
 def _due_query(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -171,7 +172,19 @@ class Lead(Base):
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone"),
-        Index(None, "campaign_id", "state", "next_attempt_at"),
+        # the dialer's pick (store.claim_due) walks it in its order: callbacks first, then
+        # priority, the longest due; no sort, and a LIMIT stops after the rows it returns.
+        # It serves (campaign_id, state[, next_attempt_at]) too: it replaced that index,
+        # which SQLite (no statistics) preferred for the pick, then sorted every due lead
+        Index(
+            "ix_leads_claim_order",
+            "campaign_id",
+            "state",
+            text("(callback_at IS NULL)"),
+            text("priority DESC"),
+            "next_attempt_at",
+            "id",
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -1,0 +1,37 @@
+"""leads indexed in the dialer's claim order (store.claim_due): callbacks first, then
+priority, the longest due; the pick walks it instead of sorting every pending lead. It
+replaces (campaign_id, state, next_attempt_at), whose prefix it keeps
+
+Revision ID: 0025
+Revises: 0024
+Create Date: 2026-12-07 15:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0025"
+down_revision: str | None = "0024"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.drop_index(op.f("ix_leads_campaign_id_state_next_attempt_at"), table_name="leads")
+    op.create_index(
+        "ix_leads_claim_order", "leads",
+        ["campaign_id", "state", sa.text("(callback_at IS NULL)"), sa.text("priority DESC"),
+         "next_attempt_at", "id"],
+    )  # fmt: skip
+
+
+def downgrade() -> None:
+    op.drop_index("ix_leads_claim_order", table_name="leads")
+    op.create_index(
+        op.f("ix_leads_campaign_id_state_next_attempt_at"), "leads",
+        ["campaign_id", "state", "next_attempt_at"], unique=False,
+    )  # fmt: skip
