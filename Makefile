@@ -76,6 +76,8 @@ bench: $(STAMP) ## Run the benchmarks (about an hour and a half, PostgreSQL on B
 	$(BIN)/python tests/benchmarks/bench_dialer.py
 	@echo "== tests/benchmarks/bench_lead_import.py (a 1M-row lead file in, then again: time and peak RSS; docs/dialer.md)"
 	$(BIN)/python tests/benchmarks/bench_lead_import.py --database-url $(BENCH_DATABASE_URL)
+	@echo "== tests/benchmarks/bench_lead_claim.py (the dialer's pick among 1M pending leads, plain and past 2,000/20,000 closed ones; docs/dialer.md)"
+	$(BIN)/python tests/benchmarks/bench_lead_claim.py --database-url $(BENCH_DATABASE_URL)
 	@echo "== tests/benchmarks/bench_staffing.py (Erlang C/A plans vs the simulator, 3 levels, ~20 min; docs/staffing.md)"
 	$(BIN)/python tests/benchmarks/bench_staffing.py
 
