@@ -51,9 +51,12 @@ class UnsafeValue(CallCenterError):
 
 
 class CallGone(CallCenterError):
-    """The channel hung up (or vanished) while the actor was using it."""
+    """The channel hung up (or vanished) while the actor was using it. ``response``: the
+    ``Application-Response`` of the application the hang-up ended, when it had started
+    (``PLAYBACK ERROR``: a prompt cut short); None when none was running."""
 
     code = "call_gone"
+    response: str | None = None
 
 
 class InvalidTransition(CallCenterError):

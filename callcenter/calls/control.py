@@ -330,7 +330,11 @@ class CallControl:
         except (CallGone, ESLTimeout):
             self.ensure_alive(target)
             raise
-        self.ensure_alive(target)  # a hang-up during the app completes it early
+        try:
+            self.ensure_alive(target)  # a hang-up during the app completes it early
+        except CallGone as exc:
+            exc.response = done.application_response or ""  # it ran: what it said
+            raise
         self.check_intents()
         return done
 

@@ -69,6 +69,7 @@ PREVIEW_BEEP = "tone_stream://%(200,0,800)"
 TONE_NOT_REACHED = "tone_stream://%(500,500,480,620);loops=2"
 BEEP_WAIT = 30.0  # seconds a machine's greeting may still run before its beep
 MESSAGE_TIMEOUT = 120.0
+FILE_PLAYED = "FILE PLAYED"  # playback's Application-Response when it ran to its end
 RESERVE_WAIT = 0.3
 
 TargetRunner = Callable[[CallControl, Target], None]
@@ -360,24 +361,34 @@ class DialerCalls:
         return None
 
     def _safe_harbor(self, control: CallControl, spec: CampaignSpec, lead: int) -> None:
-        if spec.safe_harbor_message:
-            control.play(spec.safe_harbor_message, timeout=MESSAGE_TIMEOUT)
-            at, phone = datetime.now(UTC), control.call.to_number
-            self.dialer.persist(
-                f"call {control.uuid}: campaign {spec.name}: lead {lead}'s safe-harbor audit",
-                lambda session: store.audit(
-                    session,
-                    spec.name,
-                    AuditKind.MESSAGE_PLAYED,
-                    at,
-                    lead_id=lead,
-                    phone=phone,
-                    call_uuid=control.uuid,
-                ),
-            )
-        else:
+        """The safe-harbor message, then the hang-up. Its audit row (the operator's evidence,
+        ``at`` the message's start) is written once it started, heard to its end or not (the
+        person hanging up during it); none when the person was gone before it started."""
+        if not spec.safe_harbor_message:
             log.error("campaign %s: no safe-harbor message to play", spec.name)
+            control.hangup("NORMAL_CLEARING")
+            return
+        at = datetime.now(UTC)
+        try:
+            control.play(spec.safe_harbor_message, timeout=MESSAGE_TIMEOUT)
+        except CallGone as exc:
+            if exc.response is not None:  # it had started: the person left during it
+                self._message_played(control, spec, lead, at, exc.response == FILE_PLAYED)
+            raise
+        self._message_played(control, spec, lead, at, True)
         control.hangup("NORMAL_CLEARING")
+
+    def _message_played(
+        self, control: CallControl, spec: CampaignSpec, lead: int, at: datetime, heard: bool
+    ) -> None:
+        phone = control.call.to_number
+        self.dialer.persist(
+            f"call {control.uuid}: campaign {spec.name}: lead {lead}'s safe-harbor audit",
+            lambda session: store.audit(
+                session, spec.name, AuditKind.MESSAGE_PLAYED, at, lead_id=lead, phone=phone,
+                call_uuid=control.uuid, details={"heard_to_end": heard},
+            ),
+        )  # fmt: skip
 
     def _screen_pop(self, control: CallControl, campaign: str, lead: int, agent: str) -> str | None:
         """``campaign.call_connected`` with the lead's fields (the database down: without

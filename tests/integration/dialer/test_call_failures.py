@@ -55,6 +55,7 @@ from tests.integration.calls.test_queues import _set_status, setup_queue
 from tests.integration.calls.test_restarts import killable, serve
 from tests.integration.dialer.test_campaign_run import (
     _attempts,
+    _audit,
     _campaign,
     _lead,
     _offered,
@@ -541,6 +542,28 @@ def test_a_campaign_call_waiting_for_an_agent_at_a_restart_is_abandoned_once_wit
     assert (attempt.outcome, attempt.call_uuid) == (Outcome.ABANDONED, call)
     assert _lead(second, number).state is LeadState.PENDING  # in 72 h
     until(lambda: settled(second))
+
+
+def test_a_person_hanging_up_during_the_safe_harbor_message_leaves_its_audit_row(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the audit row was written after the message's end: a hang-up during it (CallGone)
+    # left the abandon audited and the message, started within the safe harbor, not
+    number = "+15557210001"
+    slow = AgentBehaviour(answer_delay=8.0, talk_time=600.0, voice=PATIENT)
+    app = _one_lead(engine(), sim, "fail8h", "4891", number, slow, safe_harbor_message=LONG_TONE)
+    until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
+    _set_status(app, "4891", AgentStatus.PAUSED)  # gone while the line rings: safe harbor
+    call = until(lambda: (c := _lead_channel(sim, "fail8h")) is not None
+                 and f"playback {LONG_TONE}" in apps_sent(sim, c) and c, timeout=30)  # fmt: skip
+    sim.hangup(call)  # 1 s into a 30 s message
+    until(lambda: number in _attempts(app, "fail8h"), timeout=30)
+    assert _attempts(app, "fail8h")[number].outcome is Outcome.ABANDONED
+    audits = _audit(app, "fail8h")  # the message's row is written before the attempt's
+    assert AuditKind.ABANDON in {e.kind for e in audits}
+    played = [e for e in audits if e.kind is AuditKind.MESSAGE_PLAYED]
+    assert [(e.call_uuid, e.details) for e in played] == [(call, {"heard_to_end": False})]
+    until(lambda: settled(app))
 
 
 def test_a_preview_offer_that_fails_to_be_sent_gives_the_agent_and_the_lead_back(

@@ -228,8 +228,10 @@ def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_aud
     assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None
     assert attempt.call_uuid is not None
     assert f"playback {SAFE_HARBOR}" in apps_sent(sim, attempt.call_uuid)
-    kinds = {e.kind for e in _audit(app, "camp2")}
-    assert {AuditKind.ABANDON, AuditKind.MESSAGE_PLAYED} <= kinds
+    audits = _audit(app, "camp2")
+    assert {AuditKind.ABANDON, AuditKind.MESSAGE_PLAYED} <= {e.kind for e in audits}
+    [played] = [e for e in audits if e.kind is AuditKind.MESSAGE_PLAYED]
+    assert played.details == {"heard_to_end": True}  # its `at`: when it started
     with app.database.session_scope() as session:
         lead = session.scalar(select(Lead).where(Lead.phone == number))
         assert lead is not None
