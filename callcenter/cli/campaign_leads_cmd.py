@@ -30,7 +30,8 @@ from callcenter.services import leads
     multiple=True,
     metavar="FIELD=COLUMN",
     help="The column holding a lead field: phone (required), priority, timezone "
-    "(repeat). Other columns are kept as custom fields for the screen pop.",
+    "(repeat). Other columns are kept as custom fields for the screen pop (a column "
+    "'field:NAME' as the field NAME).",
 )
 @click.option(
     "--region",
@@ -108,8 +109,11 @@ def print_import(name: str, report: Mapping[str, Any], as_json: bool) -> None:
 @pass_context
 def export_results(ctx: Context, name: str, out: IO[str]) -> None:
     """Every lead of campaign NAME with its state, attempts, last outcome, disposition,
-    callback and custom fields, as CSV. A cell a spreadsheet would run as a formula
-    (starting with = + - @, a tab or a CR) is written with a leading ' (shown as text).
+    callback and custom fields, as CSV. A custom field named as one of the lead's own
+    columns (lead_id, phone, state, attempts, priority, ...) is the column 'field:NAME'
+    (a lead file's 'state' is 'field:state'); importing the file again reads it back as
+    NAME. A cell a spreadsheet would run as a formula (starting with = + - @, a tab or a
+    CR) is written with a leading ' (shown as text).
 
     \b
     Example:

@@ -29,7 +29,7 @@ from callcenter.cli.campaign_live import live_of
 from callcenter.cli.csv_io import Rejects, opened, progress_bar
 from callcenter.cli.dnc_cmd import DNC_LISTED, print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
-from callcenter.dialer.export import write_csv
+from callcenter.dialer.export import RESULT_COLUMNS, write_csv
 from callcenter.dialer.importer import (
     BadLeadFile,
     Cells,
@@ -39,7 +39,6 @@ from callcenter.dialer.importer import (
     read_numbers,
     store_numbers,
 )
-from callcenter.services.leads import RESULT_COLUMNS
 
 PART_ROWS = 2000
 PART_BYTES = 512 * 1024  # a request body stays well under the API's 1 MiB

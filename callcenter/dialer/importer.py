@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.dialer import leads
 from callcenter.dialer.compliance import CallingWindow
+from callcenter.dialer.export import RESULT_COLUMNS, column_field, is_results_header
 from callcenter.errors import DomainError
 
 LEAD_FIELDS = ("phone", "priority", "timezone")  # the columns the dialer reads itself
@@ -82,11 +83,11 @@ class Header:
     phone: int
     priority: int | None
     timezone: int | None
+    fields: tuple[tuple[int, str], ...] = ()  # (column, custom field): the other columns
 
     @property
     def custom(self) -> tuple[str, ...]:
-        own = {self.phone, self.priority, self.timezone}
-        return tuple(n for i, n in enumerate(self.names) if i not in own)
+        return tuple(name for _, name in self.fields)
 
 
 class Counted(io.RawIOBase):
@@ -329,8 +330,7 @@ class RowChecker:
             except (ZoneInfoNotFoundError, ValueError):
                 return Rejected(line, f"timezone {zone[:40]!r}: not an IANA time zone")
             zones = (zone,)
-        own = (header.phone, header.priority, header.timezone)
-        custom = {name: cells[i] for i, name in enumerate(header.names) if i not in own}
+        custom = {name: cells[i] for i, name in header.fields}
         if known is not None:
             return LeadRow(line, phone, zones, priority, custom, stored=True)
         if not zones:
@@ -376,7 +376,30 @@ def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
 
     phone = index("phone", True)
     assert phone is not None
-    return Header(tuple(names), phone, index("priority", False), index("timezone", False))
+    priority, timezone = index("priority", False), index("timezone", False)
+    own = {phone, priority, timezone}
+    return Header(tuple(names), phone, priority, timezone, _fields(names, own, line))
+
+
+def _fields(names: list[str], own: set[int | None], line: int) -> tuple[tuple[int, str], ...]:
+    """The custom fields of a lead file's columns: every column but the lead's own, a
+    ``field:NAME`` column the field NAME; in a results export (``is_results_header``), its
+    results columns are the last campaign's record of the lead, not fields."""
+    exported = {c.lower() for c in RESULT_COLUMNS} if is_results_header(names) else set()
+    fields: dict[str, int] = {}
+    for i, column in enumerate(names):
+        if i in own or column.lower() in exported:
+            continue
+        name = column_field(column)
+        if not name.strip():
+            raise BadLeadFile(f"line {line}: column {column!r} names no field")
+        if (first := fields.get(name.lower())) is not None:
+            raise BadLeadFile(
+                f"line {line}: column {column!r} is the field {name!r}, as column "
+                f"{first + 1} ({names[first]!r}) is"
+            )
+        fields[name.lower()] = i
+    return tuple((i, column_field(names[i])) for i in fields.values())
 
 
 def checked_batches(

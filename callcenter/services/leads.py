@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from callcenter.dialer.compliance import CallingWindow
+from callcenter.dialer.export import RESULT_COLUMNS, column_field, field_column
 from callcenter.dialer.importer import (
     Cells,
     ColumnMap,
@@ -339,26 +340,11 @@ def _resume(db: Database, name: str, import_id: int) -> _Run:
 
 # -- out ---------------------------------------------------------------------------------------
 
-RESULT_COLUMNS = (
-    "lead_id",
-    "phone",
-    "state",
-    "attempts",
-    "last_outcome",
-    "last_attempt_at",
-    "disposition",
-    "next_attempt_at",
-    "callback_at",
-    "callback_agent",
-    "priority",
-    "zones",
-    "source_line",
-)
-
 
 def result_columns(db: Database, name: str) -> tuple[str, ...]:
     """The results' columns: the lead's own, then every custom field of the campaign's
-    imports, in the order they first came."""
+    imports, in the order they first came (``field:NAME`` for one named as a results
+    column: ``export.field_column``)."""
     with db.session_scope() as session:
         campaign = _campaign(session, name)
         seen: dict[str, None] = {}
@@ -368,7 +354,7 @@ def result_columns(db: Database, name: str) -> tuple[str, ...]:
             .order_by(LeadImport.id)
         ):
             seen.update((str(c), None) for c in columns or ())
-    return RESULT_COLUMNS + tuple(c for c in seen if c not in RESULT_COLUMNS)
+    return RESULT_COLUMNS + tuple(field_column(c) for c in seen)
 
 
 def _result(lead: Lead, custom: tuple[str, ...]) -> dict[str, Any]:
@@ -387,7 +373,7 @@ def _result(lead: Lead, custom: tuple[str, ...]) -> dict[str, Any]:
         "priority": lead.priority,
         "zones": lead.zones,
         "source_line": lead.source_line,
-        **{c: fields.get(c) for c in custom},
+        **{c: fields.get(column_field(c)) for c in custom},
     }
 
 

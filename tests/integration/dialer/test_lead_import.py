@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from callcenter.dialer.export import write_csv
+from callcenter.dialer.campaign import CampaignSpec
+from callcenter.dialer.export import RESULT_COLUMNS, write_csv
 from callcenter.dialer.importer import BadLeadFile, ColumnMap, Rejected
 from callcenter.dialer.leads import NumberReader
-from callcenter.services import dnc, leads
+from callcenter.services import campaigns, dnc, leads
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
-from callcenter.store.models import Lead, LeadImport
+from callcenter.store.models import Campaign, Lead, LeadImport
 from tests.integration.dialer.conftest import WHO
 
 
@@ -173,6 +174,49 @@ def test_results_export_neutralises_formulas(db: Database, campaign: str) -> Non
     for row in rows:
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_custom_columns_named_as_results_columns_are_exported_and_read_back(
+    db: Database, campaign: str
+) -> None:
+    # the export wrote the lead's own state, attempts and id over a file's columns of the
+    # same names: a US lead file's `state` stored, shown in the screen pop, never exported
+    data = b"phone,state,attempts,lead_id,city,Priority_Note\r\n2125550101,NY,7,A-17,Albany,x\r\n"
+    _import(db, campaign, data)
+    columns = leads.result_columns(db, campaign)
+    assert columns[: len(RESULT_COLUMNS)] == RESULT_COLUMNS
+    assert columns[len(RESULT_COLUMNS) :] == (
+        "field:state", "field:attempts", "field:lead_id", "city", "Priority_Note",
+    )  # fmt: skip
+    out = io.StringIO()
+    write_csv(out, columns, leads.results(db, campaign))
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["state"], row["attempts"], row["phone"]) == ("pending", "0", "'+12125550101")
+    assert (row["field:state"], row["field:attempts"], row["field:lead_id"]) == ("NY", "7", "A-17")
+    assert row["city"] == "Albany"
+    [api_row] = leads.result_rows(db, campaign)
+    assert (api_row["state"], api_row["field:state"]) == ("pending", "NY")
+    # the export read back (into another campaign): its `field:` columns are the fields
+    # again, its own results columns none
+    campaigns.create(db, WHO, CampaignSpec(name="autumn", queue="outbound",
+                                           caller_id="+12125550199"))  # fmt: skip
+    report, rejected = _import(db, "autumn", out.getvalue().encode())
+    assert (report.added, rejected) == (1, {})
+    with db.session_scope() as session:
+        [fields] = session.scalars(
+            select(Lead.fields).join(Campaign).where(Campaign.name == "autumn")
+        ).all()
+    assert fields == {
+        "state": "NY", "attempts": "7", "lead_id": "A-17", "city": "Albany", "Priority_Note": "x"
+    }  # fmt: skip
+    assert leads.result_columns(db, "autumn") == columns
+
+
+def test_a_column_named_field_colon_a_name_is_that_field(db: Database, campaign: str) -> None:
+    _import(db, campaign, b"phone,field:state,field:notes\r\n2125550101,NY,hi\r\n")
+    assert _leads(db)["+12125550101"].fields == {"state": "NY", "notes": "hi"}
+    with pytest.raises(BadLeadFile, match=r"'field:notes'.*'notes'"):
+        _import(db, campaign, b"phone,notes,field:notes\r\n2125550102,a,b\r\n")
 
 
 def test_dnc_add_check_remove_and_import(db: Database, campaign: str) -> None:
