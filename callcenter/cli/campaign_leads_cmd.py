@@ -8,14 +8,13 @@ import itertools
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from callcenter.cli import Context, emit_json, params, pass_context
 from callcenter.cli.campaign_cmd import TIMES, utc
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
+from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option, source_name
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import ColumnMap
 from callcenter.services import leads
@@ -75,7 +74,7 @@ def import_(
             ctx.who,
             name,
             stream,
-            source=Path(file).name if file != "-" else "stdin",
+            source=source_name(file),
             mapping=columns,
             region=region,
             encoding=encoding,

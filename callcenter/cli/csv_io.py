@@ -85,6 +85,11 @@ def csv_line(cells: list[Any]) -> str:
     return out.getvalue()
 
 
+def source_name(path: str) -> str:
+    """How a file given on the command line is named in its import and its errors."""
+    return Path(path).name if path != "-" else "stdin"
+
+
 @contextmanager
 def opened(path: str) -> Iterator[tuple[BinaryIO, int | None]]:
     if path == "-":

@@ -10,7 +10,7 @@ from typing import IO
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option
+from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option, source_name
 from callcenter.services import dnc as service
 from callcenter.services.checks import InvalidArgument
 
@@ -115,6 +115,7 @@ def import_(
             reason=reason,
             region=region,
             encoding=encoding,
+            source=source_name(file),
             on_reject=shown,
             progress=progress,
         )

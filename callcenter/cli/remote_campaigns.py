@@ -9,7 +9,6 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -26,7 +25,7 @@ from callcenter.cli.campaign_cmd import (
 )
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.campaign_live import live_of
-from callcenter.cli.csv_io import Rejects, opened, progress_bar
+from callcenter.cli.csv_io import Rejects, opened, progress_bar, source_name
 from callcenter.cli.dnc_cmd import DNC_LISTED, print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import RESULT_COLUMNS, write_csv
@@ -150,10 +149,10 @@ def campaign_import(
 ) -> None:
     columns = ColumnMap.parse(mapping)
     shown = Rejects(rejects)
-    source = Path(file).name if file != "-" else "stdin"
+    source = source_name(file)
     report: dict[str, Any] = {}
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        rows = CsvRows(stream, encoding=encoding, delimiter=delimiter)
+        rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source)
         for header, part in _parts(rows, shown):
             body = {
                 "source": source,
@@ -293,7 +292,7 @@ def dnc_import(
         return len(api.request("POST", "/dnc", body)["added"])
 
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        rows = CsvRows(stream, encoding=encoding)
+        rows = CsvRows(stream, encoding=encoding, source=source_name(file))
         counts = store_numbers(
             read_numbers(rows, region=region, column=column),
             send,

@@ -132,13 +132,23 @@ class CsvRows:
     rejected on its first line, and the lines it swallowed are read again, each on its own.
     """
 
-    def __init__(self, stream: BinaryIO, *, encoding: str = "utf-8", delimiter: str = ",") -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        encoding: str = "utf-8",
+        delimiter: str = ",",
+        source: str = "the file",
+    ) -> None:
         normalized = encoding.lower().replace("_", "-")
         codec = "utf-8-sig" if normalized in ("utf-8", "utf8") else encoding
         try:
             "".encode(codec)
         except LookupError:
-            raise BadLeadFile(f"--encoding {encoding!r}: not an encoding Python knows") from None
+            raise BadLeadFile(
+                f"{source}: --encoding {encoding!r}: not an encoding Python knows"
+            ) from None
+        self.source = source
         if len(delimiter) != 1 or delimiter in '"\r\n':
             raise BadLeadFile(f"--delimiter {delimiter!r}: expected one character, e.g. ';'")
         self.encoding = encoding
@@ -162,16 +172,29 @@ class CsvRows:
 
     def _lines(self) -> Iterator[tuple[int, str]]:
         while True:
-            line = self.text.readline(MAX_LINE)
+            line = self._readline()
             if not line:
                 return
             self._line += 1
             if len(line) == MAX_LINE and not line.endswith(("\n", "\r")):
                 self._long_lines.append(self._line)
-                while (rest := self.text.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
+                while (rest := self._readline()) and not rest.endswith(("\n", "\r")):
                     pass
                 continue
             yield self._line, line
+
+    def _readline(self) -> str:
+        """A line; a file its encoding cannot read at all (UTF-16 without its BOM, ASCII
+        read as UTF-32: what no byte-by-byte escape can keep) refused where it stops, the
+        line the one being read (the decoder reads 8 KB at a time: it may be a later one)."""
+        try:
+            return self.text.readline(MAX_LINE)
+        except UnicodeError as exc:
+            why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise BadLeadFile(
+                f"{self.source}: not {self.encoding} text (read as far as line "
+                f"{self._line + 1}): {why}; give the file's encoding with --encoding"
+            ) from None
 
     def __iter__(self) -> Iterator[Cells | Rejected]:
         feed = self._feed

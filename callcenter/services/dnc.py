@@ -160,15 +160,17 @@ def import_file(
     reason: str = "",
     region: str = "US",
     encoding: str = "utf-8",
+    source: str = "the file",
     on_reject: Callable[[Rejected], None] = lambda rejected: None,
     progress: Callable[[int], None] = lambda read_bytes: None,
 ) -> DncImport:
     """Numbers from a file (``column`` of a CSV with a header, or the first cell of each
-    line), in batches; bad lines rejected with their line number."""
+    line), in batches; bad lines rejected with their line number; ``source`` names the
+    file in the errors that refuse it."""
     region = checks.region(region)
     with db.session_scope() as session:
         scope = _scope(session, campaign)
-    rows = CsvRows(stream, encoding=encoding)
+    rows = CsvRows(stream, encoding=encoding, source=source)
     who_text, why = str(who), _reason(reason)
 
     def store_batch(numbers: list[str]) -> int:

@@ -290,7 +290,7 @@ def import_file(
     which column holds each); every other column is kept as the lead's custom fields.
     Numbers without ``+`` are read in ``region`` (the campaign's by default)."""
     window, campaign_region = _window(db, name)
-    rows = CsvRows(stream, encoding=encoding, delimiter=delimiter)
+    rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source)
     checker, records = open_leads(
         rows, region=checks.region(region or campaign_region), window=window, mapping=mapping
     )

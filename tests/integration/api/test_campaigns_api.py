@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from callcenter.app import App
 from callcenter.cli import main, remote_campaigns
@@ -17,6 +19,7 @@ from callcenter.services import queues, tokens
 from callcenter.services.actor import Actor
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
+from callcenter.store.models import DncNumber, Lead, LeadImport
 from tests.integration.api.conftest import Client
 from tests.integration.api.test_engine_api import engine, engine_db_url  # noqa: F401  (fixtures)
 
@@ -329,3 +332,49 @@ def test_an_import_checks_its_region_first_and_reports_its_own_errors_as_they_ar
     assert code == 1 and "error: phone: refused deep in the import [invalid_argument]" in out
     code, out = cli(*command, str(data), *where, "--region", "gb")
     assert code == 0 and "1 added" in out, out
+
+
+@pytest.mark.parametrize("what", ["campaign", "dnc"])
+@pytest.mark.parametrize(
+    ("encoding", "said"),
+    [
+        (
+            "utf-16",
+            "not utf-16 text (read as far as line 1): UTF-16 stream does not start with BOM",
+        ),
+        ("utf-32", "not utf-32 text (read as far as line 1)"),
+        ("klingon", "--encoding 'klingon': not an encoding Python knows"),
+    ],
+)
+def test_a_wrong_encoding_is_a_one_line_error_naming_the_file_and_nothing_is_stored(
+    what: str,
+    encoding: str,
+    said: str,
+    engine_db_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # a BOM-less file read as utf-16, an ASCII one as utf-32: a UnicodeError's traceback
+    result = partial(CliRunner().invoke, main, env={"CALLCENTER_DATABASE_URL": engine_db_url})
+    name = f"enc-{what}-{encoding}"
+    assert result(["campaign", "create", name, "--agent", "4105"]).exit_code == 0
+    data = tmp_path / "numbers.csv"
+    data.write_text("phone\n2125550123\n2125550124\n")
+    command = ["campaign", "import", name] if what == "campaign" else ["dnc", "import"]
+    where = [] if what == "campaign" else ["--campaign", name]
+    before = _rows(engine_db_url)
+    done = result([*command, str(data), *where, "--encoding", encoding], catch_exceptions=False)
+    out = done.output
+    assert done.exit_code == 1 and out.count("\n") == 1, out
+    assert f"error: numbers.csv: {said}" in out
+    assert _rows(engine_db_url) == before
+
+
+def _rows(db_url: str) -> list[int | None]:
+    """How many leads, lead imports and do-not-call numbers are stored."""
+    database = Database(db_url)
+    try:
+        with database.session_scope() as session:
+            return [session.scalar(select(func.count()).select_from(table))
+                    for table in (Lead, LeadImport, DncNumber)]  # fmt: skip
+    finally:
+        database.dispose()
