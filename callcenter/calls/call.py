@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from callcenter.cdr.timeline import CallTimeline, ChannelEvent, LegTimeline
 from callcenter.errors import ESLProtocolError
@@ -99,6 +100,16 @@ _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
 
+class Application(NamedTuple):
+    """The application FreeSWITCH ran last on a channel when it was adopted (``uuid_dump``'s
+    ``current_application`` and its data): ``done`` when it had its response then (one
+    that sets none, ``wait_for_silence``, never seems done)."""
+
+    name: str
+    data: str
+    done: bool
+
+
 @dataclass
 class Call:
     """Written by its actor only: events applied by ``CallControl.pump``, steps through
@@ -126,6 +137,7 @@ class Call:
     # a queue callback's call, the agent's leg first: ticket, number to dial, agent, queue
     callback: tuple[str, str, str, str] | None = None
     beep_us: int = 0  # when mod_avmd heard a voicemail beep on the caller's leg (dialer)
+    application: Application | None = None  # adopted: what FreeSWITCH was running on it
     dialer: tuple[str, int, str] | None = None  # campaign, lead, a preview's reservation
     recordings: CallRecordings = field(default_factory=CallRecordings, repr=False)
     # the trunk an inbound call arrived on, and its country: the DID and the caller's number
@@ -191,6 +203,11 @@ class Call:
             entry=dump.get("variable_cc_entry") or "inbound",
         )
         call.callback = _callback_of(dump.get)
+        if app := dump.get("variable_current_application"):
+            data = dump.get("variable_current_application_data") or ""
+            call.application = Application(app, data, bool(
+                dump.get("variable_current_application_response")
+            ))  # fmt: skip
         if call.entry == "dialer":  # a campaign's call: its runner, not the DID's route
             call.dialer = _dialer_of(dump.get)
         leg = _times_from_dump(call.caller, dump)

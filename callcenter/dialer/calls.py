@@ -421,15 +421,44 @@ class DialerCalls:
             self._to_flow(control, spec.amd_flow)
             return
         if spec.amd is AmdAction.MESSAGE and spec.amd_message:
-            # stored now: a restart meanwhile adopts a machine (hung up), not a person (a
-            # broadcast's flow, or another campaign's safe harbor, counted abandoned)
+            # stored now: a restart meanwhile adopts a machine (its message, not a person's
+            # safe harbor or a broadcast's flow, and not counted abandoned)
             self._store(control, line)
-            if settings.avmd:
-                amd.wait_for_beep(control, BEEP_WAIT)
-                amd.stop(control, settings)
-            else:  # no beep detector: the end of the greeting is the cue
-                control.execute("wait_for_silence", settings.wait_for_silence(), timeout=35.0)
-            control.play(spec.amd_message, timeout=MESSAGE_TIMEOUT)
+            self._leave_message(control, spec.amd_message, settings)
+        control.hangup("NORMAL_CLEARING")
+
+    def _leave_message(self, control: CallControl, message: str, settings: AmdSettings) -> None:
+        """``message`` after the machine's greeting: its beep (mod_avmd's, at most
+        ``BEEP_WAIT`` s), else, with no beep detector, the greeting's end."""
+        if settings.avmd:
+            amd.wait_for_beep(control, BEEP_WAIT)
+            amd.stop(control, settings)
+        else:
+            control.execute("wait_for_silence", settings.wait_for_silence(), timeout=35.0)
+        control.play(message, timeout=MESSAGE_TIMEOUT)
+
+    def _machine_adopted(self, control: CallControl, spec: CampaignSpec) -> None:
+        """A machine the last run stored, as the campaign says now: its flow (``--amd
+        flow``) from the start; its message (``--amd message``) heard to its end once: the
+        one playing let finish, or, the last run stopped before it (in the beep wait),
+        played after the greeting as that run would have; else (or once it is heard) the
+        call hung up."""
+        app = control.call.application
+        message = spec.amd_message if spec.amd is AmdAction.MESSAGE else None
+        log.info("call %s: campaign %s: adopted a machine (%s)", control.uuid, spec.name,
+                 app.name if app is not None else "idle")  # fmt: skip
+        if spec.amd is AmdAction.FLOW and spec.amd_flow:
+            break_media(control)
+            self._to_flow(control, spec.amd_flow)
+            return
+        if message and app is not None and (app.name, app.data) == ("playback", message):
+            if not app.done:  # FreeSWITCH runs this after it: the message's end
+                control.execute("sleep", "0", timeout=MESSAGE_TIMEOUT)
+        elif message and control.call.adopted:
+            break_media(control)  # the beep wait the last run was in
+            self._leave_message(control, message, self.amd_settings(control.channel))
+        else:  # no message; or its route run again on FreeSWITCH's return: what ran unknown
+            break_media(control)
         control.hangup("NORMAL_CLEARING")
 
     def _to_flow(
@@ -529,8 +558,9 @@ class DialerCalls:
         (its attempt was stored at the bridge; stored now, with its agent, if that was
         lost); still ringing,
         it is cancelled and its lead due again (nobody answered: no attempt); a preview's
-        agent not yet bridged is let go (the lead is due again); a broadcast's lead, or a
-        machine stored before its flow, runs the flow again; a lead still in detection or
+        agent not yet bridged is let go (the lead is due again); a broadcast's lead runs
+        its flow again; a machine gets the campaign's amd action (``_machine_adopted``);
+        a lead still in detection or
         waiting for an agent is past the safe harbor: abandoned, given the safe-harbor
         message and hung up."""
         call = control.call
@@ -557,19 +587,19 @@ class DialerCalls:
                 )
             control.hangup("NORMAL_CLEARING")
             return
-        break_media(control)  # the last run's message may still play: what follows is ours
         spec = self._spec(campaign)
         with self.dialer.database.session_scope() as session:
             stored = store.attempt_of(session, lead, control.uuid)
-        if spec is not None and (spec.mode is CampaignMode.BROADCAST or stored is Outcome.MACHINE):
+        if spec is not None and stored is Outcome.MACHINE:
+            self._machine_adopted(control, spec)
+            return
+        break_media(control)  # the last run's message may still play: what follows is ours
+        if spec is not None and spec.mode is CampaignMode.BROADCAST:
             log.info("call %s: campaign %s: adopted in its flow, which starts again",
                      control.uuid, campaign)  # fmt: skip
             if stored is None:  # the last run stopped before storing it
                 self._store(control, line)
-            if stored is Outcome.MACHINE:
-                self._to_flow(control, spec.amd_flow)
-            else:
-                self._to_flow(control, spec.flow, spec)
+            self._to_flow(control, spec.flow, spec)
             return
         line.outcome = Outcome.ABANDONED
         try:

@@ -614,7 +614,7 @@ def test_a_broadcast_call_in_its_flow_at_a_restart_hears_the_flow_again_recorded
     until(lambda: settled(second))
 
 
-MESSAGE = "tone_stream://%(600000,0,350)"  # a machine's message: 30 s here
+MESSAGE = "tone_stream://%(160000,0,350)"  # a machine's message: 8 s here
 VOICEMAIL = AgentBehaviour(
     answer_delay=1.0, machine=True,
     voice=Voice(machine=True, silence=0.3, speech=6.0, beep_gap=0.5, patience=None,
@@ -622,17 +622,29 @@ VOICEMAIL = AgentBehaviour(
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("mode", [CampaignMode.PROGRESSIVE, CampaignMode.BROADCAST])
-def test_a_machine_left_a_message_at_a_restart_is_adopted_as_a_machine_not_replayed(
-    sim: Simulator, engine: EngineFactory, calls_db_url: str, tmp_path: Path, mode: CampaignMode
+@pytest.mark.parametrize(
+    ("mode", "amd_flow"),
+    [(CampaignMode.PROGRESSIVE, None), (CampaignMode.BROADCAST, None),
+     (CampaignMode.PROGRESSIVE, "bcast")],
+)  # fmt: skip
+def test_a_machine_left_a_message_at_a_restart_hears_it_to_its_end_once_then_is_hung_up(
+    sim: Simulator,
+    engine: EngineFactory,
+    calls_db_url: str,
+    tmp_path: Path,
+    mode: CampaignMode,
+    amd_flow: str | None,
 ) -> None:
     # stored only after its message: the next run adopted a live person, given the
-    # safe-harbor message and counted abandoned (a broadcast's: sent to its flow, answered)
+    # safe-harbor message and counted abandoned (a broadcast's: sent to its flow, answered);
+    # then the message was broken off (the voicemail kept half of it, not the number to
+    # call back), and a campaign switched from --amd flow to message, its flow still
+    # stored, sent its machines to that flow
     flows = str(flows_dir(tmp_path, bcast=BROADCAST_FLOW))
     first = engine(CALLCENTER_DIALPLANS_DIR=flows)
-    name = f"fail31{mode.value[0]}"
-    number = "+15557770001" if mode is CampaignMode.PROGRESSIVE else "+15557770002"
-    amd = {"amd": AmdAction.MESSAGE, "amd_message": MESSAGE}
+    name = f"fail31{mode.value[0]}{'f' if amd_flow else ''}"
+    number = {"fail31p": "+15557770001", "fail31b": "+15557770002"}.get(name, "+15557770003")
+    amd = {"amd": AmdAction.MESSAGE, "amd_message": MESSAGE, "amd_flow": amd_flow}
     if mode is CampaignMode.BROADCAST:
         _route(first)
         TrafficModel(sim, TrafficProfile(), seed=1, overrides={number[1:]: VOICEMAIL})
@@ -640,15 +652,21 @@ def test_a_machine_left_a_message_at_a_restart_is_adopted_as_a_machine_not_repla
         _campaign(first, name, f"{name}q", [number], mode=mode, flow="bcast", **amd)
         _start(first, name)
     else:
-        _one_lead(first, sim, name, "4931", number, VOICEMAIL, **amd)
+        _one_lead(first, sim, name, "4932" if amd_flow else "4931", number, VOICEMAIL, **amd)
     playbacks = _playbacks(sim)
+    heard: list[tuple[str, str | None]] = []  # (event, how its playback ended), this call's
+    sim.on_event(lambda e: heard.append((e.name, e.get("Playback-Status"))) if (
+        e.name in ("PLAYBACK_STOP", "CHANNEL_HANGUP") and e.unique_id == _lead_channel(sim, name)
+    ) else None)  # fmt: skip
     call = until(lambda: _lead_channel(sim, name), timeout=30)
     until(lambda: f"playback {MESSAGE}" in apps_sent(sim, call), timeout=30)
     first.stop("restart")  # mid message: the call stays up, its attempt stored before it
     second = engine(CALLCENTER_DIALPLANS_DIR=flows)
-    wait_cdr(second, call, timeout=20)  # adopted: the message broken off, hung up
+    wait_cdr(second, call, timeout=30)  # adopted: the message heard out, then hung up
     assert playbacks(call) == 1
     assert [a for a in apps_sent(sim, call) if a.startswith("playback")] == [f"playback {MESSAGE}"]
+    assert heard == [("PLAYBACK_STOP", "done"), ("CHANNEL_HANGUP", None)]
+    assert apps_sent(sim, call)[-1].startswith("hangup")  # by the engine, once it was heard
     assert cdr_count(calls_db_url, [call]) == 1
     [attempt] = _all_attempts(second, number)
     assert (attempt.outcome, attempt.call_uuid) == (Outcome.MACHINE, call)
