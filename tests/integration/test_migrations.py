@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from callcenter.errors import MigrationError
 from callcenter.store import migrate
 from callcenter.store.base import Base
 from callcenter.store.database import Database
+from callcenter.dialer.vocabulary import CampaignMode
+from callcenter.store.models import Campaign, CampaignDay, Lead
 
 
 def _walk_up_and_down(database: Database) -> None:
@@ -80,3 +83,41 @@ def test_migrations_are_found_from_the_installed_package() -> None:
     path = migrate.migrations_dir()
     assert (path / "env.py").exists()
     assert any(p.name.endswith(".py") for p in (path / "versions").iterdir())
+
+
+def test_sqlite_keeps_every_row_through_migrations_that_rebuild_a_table(tmp_path: Path) -> None:
+    """A batch migration on SQLite rebuilds its table (copy, DROP, rename): with the
+    engine's foreign keys on, the DROP took every row that referenced it (0025 rebuilt
+    ``campaigns``: a campaign's leads and days were gone, with no error)."""
+    database = Database(f"sqlite:///{tmp_path / 'cc.db'}")
+    try:
+        migrate.upgrade(database, "0024")
+        _one_campaign(database)
+        before = _counts(database)
+        assert before == (1, 3, 1)
+        migrate.upgrade(database)
+        assert _counts(database) == before
+        migrate.downgrade(database, "0024")  # the downgrade rebuilds it too
+        assert _counts(database) == before
+    finally:
+        database.dispose()
+
+
+def _one_campaign(database: Database) -> None:
+    with database.session_scope() as session:
+        campaign = Campaign(name="c1", queue="q1", mode=CampaignMode.PROGRESSIVE)
+        session.add(campaign)
+        session.flush()
+        for n in range(3):
+            lead = Lead(campaign_id=campaign.id, phone=f"+1212555010{n}", zones="UTC", fields={})
+            lead.next_attempt_at = datetime.now(UTC)
+            session.add(lead)
+        session.add(CampaignDay(campaign_id=campaign.id, day=date(2026, 12, 7)))
+
+
+def _counts(database: Database) -> tuple[int, int, int]:
+    with database.engine.connect() as connection:
+        return tuple(  # type: ignore[return-value]
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("campaigns", "leads", "campaign_days")
+        )
