@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import inspect, text
 
 import callcenter.store.models  # noqa: F401  (fills Base.metadata)
+from callcenter.dialer.vocabulary import CampaignMode
 from callcenter.errors import MigrationError
 from callcenter.store import migrate
 from callcenter.store.base import Base
 from callcenter.store.database import Database
-from callcenter.dialer.vocabulary import CampaignMode
 from callcenter.store.models import Campaign, CampaignDay, Lead
 
 
