@@ -50,6 +50,7 @@ from callcenter.errors import (
     InvalidOutboundRoute,
     NoOutboundRoute,
 )
+from callcenter.esl import commands
 from callcenter.events.types import (
     CallEnded,
     CampaignCallConnected,
@@ -452,8 +453,8 @@ class DialerCalls:
             self._to_flow(control, spec.amd_flow)
             return
         if message and app is not None and (app.name, app.data) == ("playback", message):
-            if not app.done:  # FreeSWITCH runs this after it: the message's end
-                control.execute("sleep", "0", timeout=MESSAGE_TIMEOUT)
+            if not app.done:  # its end: the response playback sets (FILE PLAYED)
+                control.wait_until(lambda: _responded(control), MESSAGE_TIMEOUT)
         elif message and control.call.adopted:
             break_media(control)  # the beep wait the last run was in
             self._leave_message(control, message, self.amd_settings(control.channel))
@@ -665,6 +666,19 @@ def _agent_on(call: Call) -> str | None:
 
 def _spoken(number: str) -> str:
     return " ".join(d for d in number if d.isdigit())
+
+
+def _responded(control: CallControl) -> bool:
+    """Whether the application the channel runs has ended (its response set; the channel
+    gone too). Asked, not awaited: an execute sent to wait behind it would not wait, since
+    FreeSWITCH runs a message that arrives during a playback within it (the playback reads
+    the channel's queue at every frame; only an ``event-lock`` message waits its turn)."""
+    line = commands.uuid_getvar(control.uuid, "current_application_response")
+    try:
+        value = control.channel.api(line, check=False).strip()
+    except ESLError:
+        return True  # FreeSWITCH gone: nothing left to wait for
+    return value not in ("", "_undef_")
 
 
 def _budget(spec: CampaignSpec, settings: AmdSettings, found: Detection) -> float:

@@ -37,6 +37,10 @@ Known differences from a real FreeSWITCH:
 - Values have the recorded shapes and sizes, not the recorded bytes: SIP tags, Call-IDs,
   ports and SDP session ids are random; RTP statistics at hang-up are estimates.
 - ``Channel-State-Number`` follows ``Channel-State``; FreeSWITCH's sometimes lags an event.
+- An execute sent while another application runs waits its turn here. FreeSWITCH runs it
+  within a running playback (``switch_ivr_play_file`` reads the channel's queued messages
+  at every frame), unless it was sent with ``event-lock: true``; a call's actor waits for
+  each execute's end before the next (``CallControl.execute``).
 - Only each leg's own order is checked. Between legs the simulator's interleaving can
   differ (at a hang-up of a bridged call, FreeSWITCH may finish B before A's UNBRIDGE).
   A B leg never passes CS_CONSUME_MEDIA on its way into a bridge (FreeSWITCH does in some
