@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -205,12 +205,17 @@ def _due_query(
         .correlate(Lead)
         .scalar_subquery()
     )
+    due: Any = Lead.next_attempt_at
+    if session.get_bind().dialect.name == "sqlite":
+        # ``+column``: SQLite (no statistics) would take the due range's index and sort every
+        # due lead; this term kept off any index, it walks the claim order's
+        due = literal_column("+leads.next_attempt_at", Lead.next_attempt_at.type)
     query = (
         select(Lead, on_dnc.label("on_dnc"), abandoned_at.label("abandoned_at"))
         .where(
             Lead.campaign_id == rules.campaign_id,
             Lead.state == LeadState.PENDING,
-            Lead.next_attempt_at <= at,
+            due <= at,
         )
         .order_by(Lead.callback_at.is_(None), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
         .limit(wanted)

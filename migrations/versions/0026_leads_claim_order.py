@@ -1,6 +1,7 @@
 """leads indexed in the dialer's claim order (store.claim_due): callbacks first, then
-priority, the longest due; the pick walks it instead of sorting every pending lead. It
-replaces (campaign_id, state, next_attempt_at), whose prefix it keeps
+priority, the longest due; the pick walks it instead of sorting every pending lead. Beside
+(campaign_id, state, next_attempt_at), which finds the few due leads of a list mostly
+waiting
 
 Revision ID: 0026
 Revises: 0025
@@ -21,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.drop_index(op.f("ix_leads_campaign_id_state_next_attempt_at"), table_name="leads")
     op.create_index(
         "ix_leads_claim_order", "leads",
         ["campaign_id", "state", sa.text("(callback_at IS NULL)"), sa.text("priority DESC"),
@@ -31,7 +31,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_leads_claim_order", table_name="leads")
-    op.create_index(
-        op.f("ix_leads_campaign_id_state_next_attempt_at"), "leads",
-        ["campaign_id", "state", "next_attempt_at"], unique=False,
-    )  # fmt: skip
