@@ -277,10 +277,13 @@ class SessionBudget:
             log.warning("ESL %s: its sessions per second unknown: %d assumed", node.name, sps)
         rate = self._rate(node.name)
         now, _ = self._now()
+        changed = rate.sps != sps
         rate.read(sps, now)
-        log.info("ESL %s: %d sessions per second (FreeSWITCH's), %d usable, the dialer's "
-                 "lines within %d of them", node.name, sps, rate.usable,
-                 rate.usable - rate.reserve(now))  # fmt: skip
+        # a busy node's heartbeats have it read every 20 s: logged when it says something new
+        say = log.info if changed else log.debug
+        say("ESL %s: %d sessions per second (FreeSWITCH's), %d usable, the dialer's lines "
+            "within %d of them", node.name, sps, rate.usable,
+            rate.usable - rate.reserve(now))  # fmt: skip
 
     def heartbeat(self, node: Node, left: str | None) -> None:
         """A HEARTBEAT of ``node``: its ``Session-Per-Sec`` (what its current second has left
