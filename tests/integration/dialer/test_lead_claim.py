@@ -108,9 +108,7 @@ def test_a_list_with_no_lead_due_is_found_empty_by_the_due_range_index(
     with database.session_scope() as session:
         c = _campaign(session)
         _add(session, c, "+1212", 5000, zones=NY, priority=3)
-        session.execute(
-            Lead.__table__.update().values(next_attempt_at=AT + timedelta(hours=10))
-        )
+        session.execute(Lead.__table__.update().values(next_attempt_at=AT + timedelta(hours=10)))
         rules = store.campaign_rules(session, "spring")
         plan = _plan(session, store._due_query(session, rules, AT, 1, None))
         assert "ix_leads_campaign_id_state_next_attempt_at" in plan, plan
