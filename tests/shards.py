@@ -1,4 +1,4 @@
-"""Run the whole test suite as parallel pytest processes, one per core (``make test``).
+"""Run the whole test suite as parallel pytest processes, two per core (``make test``).
 
 pytest-xdist cannot drive this suite: its workers talk to the controller through execnet's
 threads, and the suite's gevent monkey-patching (``-p callcenter._gevent``) turns those threads
@@ -8,8 +8,13 @@ median), and each shard is an ordinary pytest process. Each has its own PostgreS
 names carry the pid) and its own simulators on ephemeral ports, as two developers' runs on one
 machine always had.
 
+Two per core, because a shard mostly waits: on the simulator's clock (rings, prompts, timers
+of seconds), on PostgreSQL and on its own engines' sockets. A shard alone used about a third
+of a core (``test_call_failures.py``: 40 s of CPU in 116 s); on 2 cores, 4 shards ran the
+suite in 423 s where 2 took 990 s, at 1.4 cores busy.
+
     python tests/shards.py               # every test file in CALLCENTER_TEST_SHARDS processes
-                                         # (default: one per core, at most 4)
+                                         # (default: two per core, at most 8)
     python tests/shards.py -x -k agents  # extra arguments go to every shard's pytest
     python tests/shards.py --record      # also rewrite tests/durations.json from this run
 
@@ -71,7 +76,7 @@ def shard_count() -> int:
         if n < 1:
             sys.exit(f"CALLCENTER_TEST_SHARDS={raw!r}: at least 1 process is needed")
         return n
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(8, 2 * (os.cpu_count() or 1)))
 
 
 def file_times(junit: Path) -> dict[str, float]:

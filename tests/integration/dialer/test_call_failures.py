@@ -551,12 +551,15 @@ def test_a_person_hanging_up_during_the_safe_harbor_message_leaves_its_audit_row
     # left the abandon audited and the message, started within the safe harbor, not
     number = "+15557210001"
     slow = AgentBehaviour(answer_delay=8.0, talk_time=600.0, voice=PATIENT)
+    started = _playbacks(sim)
     app = _one_lead(engine(), sim, "fail8h", "4895", number, slow, safe_harbor_message=LONG_TONE)
     until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
     _set_status(app, "4895", AgentStatus.PAUSED)  # gone while the line rings: safe harbor
     call = until(lambda: (c := _lead_channel(sim, "fail8h")) is not None
                  and f"playback {LONG_TONE}" in apps_sent(sim, c) and c, timeout=30)  # fmt: skip
-    sim.hangup(call)  # 1 s into a 30 s message
+    # the execute received is not yet the message started (a hang-up before it: no row)
+    until(lambda: started(call) >= 1, timeout=10)
+    sim.hangup(call)  # into a 30 s message
     until(lambda: number in _attempts(app, "fail8h"), timeout=30)
     assert _attempts(app, "fail8h")[number].outcome is Outcome.ABANDONED
     audits = _audit(app, "fail8h")  # the message's row is written before the attempt's
