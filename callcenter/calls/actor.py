@@ -95,6 +95,8 @@ class CallActor:
             except CallGone as exc:
                 log.info("call %s: caller gone (%s)", self.call.uuid, exc)
                 self._told_gone = not self.call.caller_gone
+                if self.call.caller_gone:
+                    self._hang_up_stranded_legs()
                 return
             except UnsafeValue as exc:
                 log.error("call %s: refused an unsafe value: %s", self.call.uuid, exc)
@@ -146,6 +148,18 @@ class CallActor:
             self.control.hangup(cause)
         except (ESLError, CallGone) as exc:
             log.info("call %s: hang-up not sent: %s", self.call.uuid, exc)
+
+    def _hang_up_stranded_legs(self) -> None:
+        """The call's own channel left between another leg's answer and its bridge (an
+        agent's phone, a number dialled out, a callback's customer): that leg is parked in
+        FreeSWITCH, where nothing ends it; the agent would stay in a call, the far end in
+        silence, and this call unfinished. A leg that was bridged ends with the bridge."""
+        for uuid, leg in self.call.timeline.legs.items():
+            stranded = leg.answered_us is not None and leg.bridged_us is None and not leg.ended
+            if uuid != self.call.uuid and stranded:
+                log.info("call %s: leg %s answered, never bridged: hanging it up",
+                         self.call.uuid, uuid)  # fmt: skip
+                self.control.kill_leg(uuid, "NORMAL_CLEARING")
 
     def watch_until_finished(self) -> None:
         # only events end a call (its own, or those ``Mailbox.lost`` delivers): no polling

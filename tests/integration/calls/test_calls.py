@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from callcenter.app import App
 from callcenter.calls.control import CallControl
 from callcenter.calls.digits import Digits
@@ -153,6 +155,38 @@ def test_caller_leaves_while_agent_rings(sim: Simulator, engine: EngineFactory) 
     assert cdr.disposition is Disposition.ABANDONED
     until(lambda: settled(app))
     until(lambda: not sim.channels)  # the ringing agent leg was cancelled too
+
+
+def caller_leaves_before_the_bridge(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bridge from now on finds the caller gone: its BYE read by the engine after the
+    other leg answered, just before the ``uuid_bridge``."""
+    bridge = CallControl.bridge
+
+    def late_bridge(control: CallControl, other: str) -> None:
+        sim.hangup(control.uuid)
+        control.wait_until(lambda: control.call.caller_gone, 5.0)
+        bridge(control, other)
+
+    monkeypatch.setattr(CallControl, "bridge", late_bridge)
+
+
+def test_caller_leaving_as_the_agent_answers_frees_the_agents_phone(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the caller's BYE read between the agent's answer and the bridge: the agent's leg,
+    # answered and parked, was left up (the actor waiting for it to end, the agent in a call
+    # and offered nothing until they hung up on the silence)
+    app = engine()
+    add_route(app, "7012", RouteTarget.EXTENSION, "1004")
+    sim.register_agent("1004", AgentBehaviour(answer_delay=0.5))
+    until(lambda: app.connections["fs1"].connected)
+    caller_leaves_before_the_bridge(sim, monkeypatch)
+    uuid = sim.place_call("7012", "100", behaviour=CallerBehaviour(talk_time=600.0))
+    cdr = wait_cdr(app, uuid)
+    assert (cdr.hangup_by, cdr.disposition) == (HangupBy.CALLER, Disposition.ABANDONED)
+    assert [leg.role for leg in cdr.legs] == [LegRole.CALLER, LegRole.AGENT]
+    until(lambda: not sim.channels)  # the agent's answered leg hung up too
+    until(lambda: settled(app))
 
 
 def test_hostile_caller_id_is_stored_verbatim(sim: Simulator, engine: EngineFactory) -> None:

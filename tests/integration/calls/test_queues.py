@@ -32,7 +32,13 @@ from callcenter.vocabulary import (
     RouteTarget,
 )
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import add_route, apps_sent, settled, wait_cdr
+from tests.integration.calls.test_calls import (
+    add_route,
+    apps_sent,
+    caller_leaves_before_the_bridge,
+    settled,
+    wait_cdr,
+)
 from tests.support import until
 
 MOH = "tone_stream://%(1000,4000,350);loops=-1"
@@ -354,6 +360,23 @@ def test_an_agent_on_a_direct_extension_call_is_not_offered(
     sim.hangup(direct)
     cdr = wait_cdr(app, queued)
     assert cdr.agent_extension == "2101" and cdr.disposition is Disposition.ANSWERED
+    until(lambda: settled(app))
+
+
+def test_a_caller_leaving_between_the_agents_answer_and_the_bridge_frees_the_agent(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the caller's BYE read after the agent answered, before the bridge: the agent's leg,
+    # answered and parked, was left up and the agent held in a call
+    app = engine()
+    sim.register_agent("2199", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "lateq", {"2199": {}}, did="8099")
+    caller_leaves_before_the_bridge(sim, monkeypatch)
+    uuid = sim.place_call("8099", "15550199", behaviour=CallerBehaviour(talk_time=600.0))
+    cdr = wait_cdr(app, uuid)
+    assert cdr.disposition is Disposition.ABANDONED
+    until(lambda: not sim.channels)  # the agent's answered leg hung up too
+    until(lambda: app.dispatcher.board.agents["2199"].state is AgentState.IDLE)
     until(lambda: settled(app))
 
 

@@ -15,7 +15,12 @@ from callcenter.store.repos import OutboundRouteRepository
 from callcenter.trunks.spec import StaticTrunks, TrunkSpec
 from callcenter.vocabulary import Disposition, LegRole, RouteTarget
 from tests.integration.calls.conftest import EngineFactory
-from tests.integration.calls.test_calls import add_route, settled, wait_cdr
+from tests.integration.calls.test_calls import (
+    add_route,
+    caller_leaves_before_the_bridge,
+    settled,
+    wait_cdr,
+)
 from tests.integration.ivr.test_every_node import flows_dir, sent, start
 from tests.support import until
 
@@ -104,6 +109,21 @@ def test_a_busy_callee_is_not_tried_on_the_next_trunk(
     cdr = wait_cdr(app, uuid, timeout=30)
     assert originates(sent(sim, uuid)) == ["sofia/gateway/carrier-a/+447911123456 &park()"]
     assert [leg.hangup_cause for leg in cdr.legs if leg.role is LegRole.OUTBOUND] == ["USER_BUSY"]
+    until(lambda: settled(app))
+
+
+def test_a_caller_leaving_as_the_callee_answers_does_not_leave_the_callee_up(
+    sim: Simulator, viatrunks: tuple[App, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the caller's BYE read after the far end answered, before the bridge: the outbound leg,
+    # answered and parked, stayed up (a paid call to silence) and the call never ended
+    app, did = viatrunks
+    sim.gateways.carrier("carrier-a", AgentBehaviour(answer_delay=0.2, talk_time=600.0))
+    caller_leaves_before_the_bridge(sim, monkeypatch)
+    uuid = sim.place_call(did, "+15551234567", behaviour=CallerBehaviour(talk_time=600.0))
+    cdr = wait_cdr(app, uuid, timeout=30)
+    assert [leg.role for leg in cdr.legs] == [LegRole.CALLER, LegRole.OUTBOUND]
+    until(lambda: not sim.channels)
     until(lambda: settled(app))
 
 
