@@ -1,7 +1,10 @@
 """CSV written for spreadsheets: every cell that a spreadsheet would read as a formula is
 neutralised (OWASP's CSV injection advice): a cell that starts with ``=``, ``+``, ``-``, ``@``,
 a tab or a carriage return gets a leading ``'``, which spreadsheets show as text and hide.
-An E.164 number therefore reads ``'+12125550100`` in the file and ``+12125550100`` on screen.
+An E.164 number therefore reads ``'+12125550100`` in the file and ``+12125550100`` on screen;
+a value that begins with ``'`` and then one of those gets one more ``'``, so that a results
+file imported again (``plain_cell``) gives back every value as it was, ``-5`` and ``=1+1``
+included.
 
 A campaign's results are its leads' own columns (``RESULT_COLUMNS``), then their custom
 fields, each under its own name, except one named as a results column (a US lead file's
@@ -56,7 +59,15 @@ def safe_cell(value: Any) -> str:
     if value is None:
         return ""
     text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def plain_cell(cell: str) -> str:
+    """``safe_cell`` undone, for a results export read back: its one added ``'`` dropped (a
+    value that itself began ``'=`` was written ``''=``, so it comes back whole)."""
+    return (
+        cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
+    )
 
 
 def write_csv(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

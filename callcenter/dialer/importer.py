@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.dialer import leads
 from callcenter.dialer.compliance import CallingWindow
-from callcenter.dialer.export import RESULT_COLUMNS, column_field, is_results_header
+from callcenter.dialer.export import RESULT_COLUMNS, column_field, is_results_header, plain_cell
 from callcenter.errors import DomainError
 
 LEAD_FIELDS = ("phone", "priority", "timezone")  # the columns the dialer reads itself
@@ -84,6 +84,7 @@ class Header:
     priority: int | None
     timezone: int | None
     fields: tuple[tuple[int, str], ...] = ()  # (column, custom field): the other columns
+    exported: bool = False  # a results export read back: its cells' added ``'`` dropped
 
     @property
     def custom(self) -> tuple[str, ...]:
@@ -306,7 +307,10 @@ class RowChecker:
         """The row's number in E.164 when it can be told unparsed (``NumberReader.candidate``)."""
         if len(cells) != len(self.header.names):
             return None
-        return self.numbers.candidate(cells[self.header.phone])
+        return self.numbers.candidate(self._plain(cells)[self.header.phone])
+
+    def _plain(self, cells: list[str]) -> list[str]:
+        return [plain_cell(c) for c in cells] if self.header.exported else cells
 
     def check(
         self,
@@ -326,6 +330,7 @@ class RowChecker:
             problem = _cell_problem(cell, "utf-8")
             if problem:
                 return Rejected(line, f"column {header.names[i]!r}: {problem}")
+        cells = self._plain(cells)
         raw_phone = cells[header.phone]
         known = self.numbers.candidate(raw_phone) if stored else None
         zones: tuple[str, ...] = ()
@@ -401,7 +406,8 @@ def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
     assert phone is not None
     priority, timezone = index("priority", False), index("timezone", False)
     own = {phone, priority, timezone}
-    return Header(tuple(names), phone, priority, timezone, _fields(names, own, line))
+    fields = _fields(names, own, line)
+    return Header(tuple(names), phone, priority, timezone, fields, is_results_header(names))
 
 
 def _fields(names: list[str], own: set[int | None], line: int) -> tuple[tuple[int, str], ...]:

@@ -212,6 +212,30 @@ def test_custom_columns_named_as_results_columns_are_exported_and_read_back(
     assert leads.result_columns(db, "autumn") == columns
 
 
+def test_an_export_read_back_gives_every_value_as_it_was(db: Database, campaign: str) -> None:
+    # the export's added `'` stayed on a re-import: a priority of -3 was refused as
+    # "'-3", a note "=CMD()" came back "'=CMD()"; one that was "'=x" must not lose its `'`
+    _import(db, campaign, GOOD + b"(212) 555-0104,Dee,0,'=x\r\n")
+    out = io.StringIO()
+    write_csv(out, leads.result_columns(db, campaign), leads.results(db, campaign))
+    assert "''=x" in out.getvalue()
+    campaigns.create(db, WHO, CampaignSpec(name="again", queue="outbound",
+                                           caller_id="+12125550199"))  # fmt: skip
+    report, rejected = _import(db, "again", out.getvalue().encode())
+    assert (report.added, rejected) == (4, {})
+    with db.session_scope() as session:
+        back = session.execute(
+            select(Lead.phone, Lead.priority, Lead.fields).join(Campaign)
+            .where(Campaign.name == "again")
+        ).all()  # fmt: skip
+    assert {(phone, priority, f["notes"]) for phone, priority, f in back} == {
+        ("+12125550101", 5, "=CMD()"),
+        ("+14155550102", 0, "multi\nline"),
+        ("+447911123456", -3, "@SUM(A1)"),
+        ("+12125550104", 0, "'=x"),
+    }
+
+
 def test_a_column_named_field_colon_a_name_is_that_field(db: Database, campaign: str) -> None:
     _import(db, campaign, b"phone,field:state,field:notes\r\n2125550101,NY,hi\r\n")
     assert _leads(db)["+12125550101"].fields == {"state": "NY", "notes": "hi"}
