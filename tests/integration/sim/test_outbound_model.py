@@ -124,7 +124,9 @@ def test_a_talker_without_a_pause_and_a_silent_answer_time_out(sim: Simulator, e
     model(
         sim,
         **{
-            "15550003": AgentBehaviour(voice=Voice(silence=0.2, speech=4.0, patience=30.0)),
+            # talking far longer than the wait, whenever it starts (the second dial may take
+            # seconds of a loaded machine: 4 s of speech was over before the wait began)
+            "15550003": AgentBehaviour(voice=Voice(silence=0.2, speech=30.0, patience=60.0)),
             "15550004": AgentBehaviour(voice=Voice(silence=20.0, speech=1.0, patience=30.0)),
         },
     )
