@@ -90,8 +90,14 @@ def originate(
     app: str = "park",
     app_arg: str = "",
 ) -> str:
+    """``originate {vars}DIAL &app(arg)``. Every leg the engine brings up waits for its answer
+    (``ignore_early_media=true``, unless ``variables`` say otherwise): without it FreeSWITCH
+    returns on a 183 with SDP (a carrier's ringback, a phone's early media) and runs ``app``
+    on a leg that nobody answered, which the engine would bridge, record and detect
+    answering machines on as if it had been (``switch_ivr_originate.c``)."""
     if "origination_uuid" in variables:
         raise UnsafeValue("variables: origination_uuid is set from the uuid argument")
+    variables = {"ignore_early_media": "true", **variables}
     q.app_name("app", app)
     if app_arg:
         # A `)` ends `&app(...)` early and the rest is dropped (recorded in s04).

@@ -42,6 +42,9 @@ class AgentBehaviour:
     machine: the far end is an answering machine (its ``voice`` says what it sends).
     fail_cause: the network refuses the call with this cause (USER_BUSY semantics otherwise).
     voice: what an answered called party sends (outbound calls; None: silence).
+    early_media: the network's 183 with SDP (ringback, an announcement) this many seconds
+    into the ring, before any answer (None: a plain 180). FreeSWITCH's originate returns on
+    it, unanswered, unless its ``ignore_early_media`` is set (``switch_ivr_originate.c``).
     """
 
     answer_delay: float = 1.0
@@ -52,6 +55,7 @@ class AgentBehaviour:
     machine: bool = False
     fail_cause: str | None = None
     voice: Voice | None = None
+    early_media: float | None = None
     extra_variables: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 

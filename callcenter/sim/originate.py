@@ -225,8 +225,6 @@ def _outbound(
     on_result: Callable[[str], None],
     dial: Dial,
 ) -> None:
-    from callcenter.sim.dialplan import live, run_dialplan
-
     chan = s.chan
     s.emit("CHANNEL_OUTGOING")
     s.set_state(ChannelState.CS_INIT)
@@ -253,6 +251,21 @@ def _outbound(
     if dial.variables.get("sip_auto_answer") == "true" and dial.target.startswith("user/"):
         delay = min(delay, AUTO_ANSWER)  # the phone honours Call-Info answer-after=0
     ring = timeout if behaviour.no_answer else min(delay, timeout)
+    early = behaviour.early_media
+    if early is not None and early < ring:
+        if s.wait(early):
+            on_result(f"-ERR {chan.hangup_cause}\n")
+            return
+        _early_media(s)
+        ring -= early
+        if not ignores_early_media(dial.variables):
+            # the originate's job is done: the leg runs its application unanswered, and the
+            # far end answers (or gives up) in its own time, no originate_timeout any more
+            late, after = (_give_up, ring) if behaviour.no_answer else (_answer_late, delay - early)
+            s.core.spawn(late, s, behaviour, dial.target, after, name=f"far-end-{chan.uuid}")
+            on_result(f"+OK {chan.uuid}\n")
+            _run_application(s, dial)
+            return
     if s.wait(ring):
         on_result(f"-ERR {chan.hangup_cause}\n")
         return
@@ -264,6 +277,14 @@ def _outbound(
     if behaviour.voice is not None:
         s.core.people.picked_up(s, behaviour.voice)
     on_result(f"+OK {chan.uuid}\n")
+    _run_application(s, dial)
+
+
+def _run_application(s: Session, dial: Dial) -> None:
+    """What the originate named (``&park()``, an extension) runs on the leg it brought up."""
+    from callcenter.sim.dialplan import live, run_dialplan
+
+    chan = s.chan
     s.set_state(ChannelState.CS_EXECUTE)
     if dial.exten is not None:
         run_dialplan(s, dial.exten)
@@ -273,6 +294,48 @@ def _outbound(
             s.hangup("NORMAL_CLEARING", "send_bye")
             return
     live(s)
+
+
+def ignores_early_media(variables: dict[str, str]) -> bool:
+    """``ignore_early_media``: true (any of FreeSWITCH's ``switch_true`` words), ``consume``
+    or ``ring_ready``: the originate waits for the answer."""
+    value = variables.get("ignore_early_media", "").strip().lower()
+    return value in (
+        "true",
+        "yes",
+        "on",
+        "enabled",
+        "active",
+        "allow",
+        "consume",
+        "ring_ready",
+    ) or (value.isdigit() and int(value) > 0)
+
+
+def _early_media(s: Session) -> None:
+    """183 Session Progress with SDP: media before any answer (ringback, an announcement)."""
+    chan = s.chan
+    s.media_open = True
+    chan.media = True
+    chan.set_time("Channel-Progress-Media-Time", s.core.clock.now_us())
+    chan.set_answer_state(AnswerState.EARLY)
+    s.emit("CHANNEL_PROGRESS_MEDIA")
+    s.set_callstate(CallState.EARLY)
+
+
+def _answer_late(s: Session, behaviour: AgentBehaviour, target: str, after: float) -> None:
+    """The far end of a leg the originate returned early on answers ``after`` seconds on."""
+    if s.wait(after) or s.chan.answer_state is not AnswerState.EARLY:
+        return
+    _answer(s, behaviour, target)
+    if behaviour.voice is not None:
+        s.core.people.picked_up(s, behaviour.voice)
+
+
+def _give_up(s: Session, behaviour: AgentBehaviour, target: str, after: float) -> None:
+    """...or never does: the network ends the early dialog (480) once its timer runs out."""
+    if not s.wait(after):
+        s.hangup("NO_ANSWER", "recv_refuse")
 
 
 def _progress(s: Session, target: str) -> None:

@@ -316,6 +316,26 @@ def test_a_campaign_without_detection_gives_every_answer_to_an_agent_at_once(
     assert AuditKind.ABANDON not in {e.kind for e in _audit(app, "camp5off")}
 
 
+def test_a_carriers_ringback_is_not_taken_for_the_answer(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # FreeSWITCH's originate returns on a 183 with SDP (a carrier's ringback) unless told
+    # ignore_early_media: the lead's leg parked unanswered, the detectors ran on the
+    # ringback and an agent was put on a call still ringing
+    number = "+15557500003"
+    seen: list[tuple[str, str]] = []
+    sim.on_event(lambda e: seen.append((e.unique_id, e.name)))
+    ringback = AgentBehaviour(early_media=0.5, answer_delay=6.0, talk_time=3.0, voice=PERSON)
+    app = _one_lead(engine(), sim, "camp5early", "4753", number, ringback)
+    until(lambda: number in _attempts(app, "camp5early"), timeout=30)
+    attempt = _attempts(app, "camp5early")[number]
+    assert (attempt.outcome, attempt.agent) == (Outcome.ANSWERED, "4753")
+    lead = [name for uuid, name in seen if uuid == attempt.call_uuid]
+    assert lead.index("CHANNEL_PROGRESS_MEDIA") < lead.index("CHANNEL_ANSWER")
+    assert lead.index("CHANNEL_ANSWER") < lead.index("CHANNEL_PARK")  # parked once answered
+    assert lead.index("CHANNEL_ANSWER") < lead.index("CHANNEL_EXECUTE")  # the detectors too
+
+
 def test_a_machine_gets_the_campaigns_message_after_its_beep(
     sim: Simulator, engine: EngineFactory
 ) -> None:

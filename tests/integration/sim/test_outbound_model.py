@@ -197,3 +197,27 @@ def test_the_draws_are_seeded_and_follow_the_profile(sim: Simulator) -> None:
     assert 0.04 < talkers / len(people) < 0.13
     machines = [b.voice for b in draws if b.voice is not None and b.voice.machine]
     assert 0.85 < sum(1 for v in machines if v.beep_at is not None) / len(machines) < 0.95
+
+
+def test_an_originate_returns_on_early_media_unless_told_to_ignore_it(
+    sim: Simulator, esl: RawESL
+) -> None:
+    # switch_ivr_originate.c: a 183 with SDP (a carrier's ringback) ends the originate, the
+    # leg parked unanswered, unless ignore_early_media is set; then it waits for the answer
+    ringback = AgentBehaviour(early_media=0.5, answer_delay=40.0, voice=Voice(patience=60.0))
+    model(sim, **{"15550020": ringback, "15550021": ringback})
+    early, reply = dial(esl, "15550020")
+    assert reply == f"+OK {early}"
+    assert esl.find("CHANNEL_PROGRESS_MEDIA", Unique_ID=early)
+    until(lambda: esl.find("CHANNEL_PARK", Unique_ID=early))
+    assert not esl.find("CHANNEL_ANSWER", Unique_ID=early)  # parked at 0.5 s, rings to 40 s
+    until(lambda: esl.find("CHANNEL_ANSWER", Unique_ID=early), timeout=10)
+    waited = str(uuidlib.uuid4())
+    reply = esl.api(
+        f"originate {{origination_uuid={waited},ignore_early_media=true}}"
+        "sofia/gateway/carrier/15550021 &park"
+    )
+    assert reply.strip() == f"+OK {waited}"
+    names = [e.name for e in esl.events if e.headers.get("Unique-ID") == waited]
+    assert names.index("CHANNEL_PROGRESS_MEDIA") < names.index("CHANNEL_ANSWER")
+    assert names.index("CHANNEL_ANSWER") < names.index("CHANNEL_PARK")

@@ -52,8 +52,12 @@ def test_exact_texts() -> None:
     assert c.originate(
         "user/1001", {"cc_role": "agent", "origination_caller_id_name": "Queue Sales"}, uuid=U
     ) == (
-        f"originate {{origination_uuid={U},cc_role=agent,"
+        f"originate {{origination_uuid={U},ignore_early_media=true,cc_role=agent,"
         f"origination_caller_id_name='Queue Sales'}}user/1001 &park()"
+    )
+    # a leg that may return on early media is asked for by saying so
+    assert c.originate("user/1001", {"ignore_early_media": "false"}, uuid=U) == (
+        f"originate {{origination_uuid={U},ignore_early_media=false}}user/1001 &park()"
     )
     assert c.uuid_bridge(U, E) == f"uuid_bridge {U} {E}"
     assert c.uuid_kill(U) == f"uuid_kill {U} NORMAL_CLEARING"
@@ -119,7 +123,11 @@ def test_scrubbed_hostile_names_originate_safely(hostile: str) -> None:
     assume_ok = name or "x"
     line = c.originate("user/1001", {"origination_caller_id_name": assume_ok}, uuid=U)
     variables, dial, app = read_originate(line)
-    assert variables == {"origination_uuid": U, "origination_caller_id_name": assume_ok}
+    assert variables == {
+        "origination_uuid": U,
+        "ignore_early_media": "true",
+        "origination_caller_id_name": assume_ok,
+    }
     assert (dial, app) == ("user/1001", "&park()")
 
 
@@ -138,7 +146,7 @@ def test_originate_variables_read_back_exactly_or_are_refused(variables: dict[st
     _single_line(line)
     assert "\n" not in line
     got, dial, app = read_originate(line)
-    assert got == {"origination_uuid": U, **variables}
+    assert got == {"origination_uuid": U, "ignore_early_media": "true", **variables}
     assert (dial, app) == ("sofia/gateway/gw1/15551234567", "&park()")
 
 
