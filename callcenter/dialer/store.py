@@ -13,7 +13,7 @@ caller's session (``Database.session_scope()``), the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from sqlalchemy import exists, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from callcenter.dialer import leads
+from callcenter.dialer import leads, screening
 from callcenter.dialer.compliance import (
     DEFAULT_RETRIES,
     AbandonRate,
@@ -142,16 +142,17 @@ def claim_due(
     """Up to ``limit`` leads of ``campaign`` due at ``at``, now ``dialing``: callbacks due
     first, then by priority (highest first), then the longest due. A callback kept for an
     agent (``kept_for``) is claimed only when that agent is among the ``free`` ones (None:
-    any agent is), one per agent. Leads due but on a
-    do-not-call list, or whose number is no lead's (``leads.refusal``: premium rate), are
-    closed; those within the hold after an abandoned call to their
-    number, or outside their calling window, move to when they may be called; each an
-    audit row. On PostgreSQL each row read is locked (``SKIP LOCKED``) until the caller's
-    transaction ends: two dialers never claim one lead, and a first read asks only for as
-    many rows as are wanted (a row read is a row locked); while leads are being passed over,
-    each next read asks for twice as many as the last (``scan_batch``). At most
-    ``20 x limit + 1,000`` leads are read. Commit soon after."""
+    any agent is), one per agent. Leads due but on a do-not-call list, or whose number is no
+    lead's (``leads.refusal``: premium rate), are closed; those within the hold after an
+    abandoned call to their number, or outside their calling window, move to when they may
+    be called; each an audit row (``screening.Screen``). On PostgreSQL each row read is
+    locked (``SKIP LOCKED``) until the caller's transaction ends: two dialers never claim
+    one lead, and a first read asks only for as many rows as are wanted (a row read is a
+    row locked); while leads are being passed over, each next read asks for twice as many
+    as the last (``scan_batch``). At most ``20 x limit + 1,000`` leads are read. Commit
+    soon after."""
     rules = campaign_rules(session, campaign)
+    screen = screening.Screen(rules.window, rules.hold, at)
     claimed: list[LeadRecord] = []
     scanned = batch = passed = 0
     bound = 20 * limit + 1000
@@ -168,7 +169,7 @@ def claim_due(
             if agent is not None and agents is not None and agent not in agents:
                 passed += 1
                 continue  # its agent's other callback, claimed in this batch
-            if _dialable(session, rules, lead, on_dnc, abandoned_at, at):
+            if _dialable(session, rules, screen, lead, on_dnc, abandoned_at, at):
                 lead.state = LeadState.DIALING
                 lead.claimed_at = at
                 claimed.append(_record(lead, campaign, at))
@@ -234,76 +235,38 @@ def _due_query(
     return query
 
 
-def _close(
-    session: Session,
-    rules: CampaignRules,
-    lead: Lead,
-    at: datetime,
-    kind: AuditKind,
-    outcome: str,
-    details: dict[str, Any],
-) -> None:
-    """The lead is never to be dialled: done, with its reason in the audit log."""
-    lead.state = LeadState.DONE
-    lead.last_outcome = outcome
-    audit(session, rules.name, kind, at, phone=lead.phone, lead_id=lead.id, details=details)
-
-
 def _dialable(
     session: Session,
     rules: CampaignRules,
+    screen: screening.Screen,
     lead: Lead,
     on_dnc: bool,
     abandoned_at: datetime | None,
     at: datetime,
 ) -> bool:
-    why = leads.refusal(lead.phone)
-    if why is not None:  # stored before the importer refused such numbers
-        _close(session, rules, lead, at, AuditKind.NUMBER_REFUSED, "refused", {"reason": why})
-        return False
-    if on_dnc:  # which list said no: the global one, the campaign's
-        lists = [dnc_list_name(c) for c in dnc_lists(session, lead.phone, rules.name)]
-        _close(session, rules, lead, at, AuditKind.DNC_HIT, "dnc", {"lists": lists})
-        return False
-    if abandoned_at is not None and at - abandoned_at < rules.hold:
-        _defer(lead, rules, abandoned_at + rules.hold)
-        audit(
-            session,
-            rules.name,
-            AuditKind.HOLD_BLOCK,
-            at,
-            phone=lead.phone,
-            lead_id=lead.id,
-            details={"abandoned_at": abandoned_at.isoformat(), "until": _iso(lead)},
-        )
-        return False
-    zones = lead.zones.split()
-    if not leads.allows(rules.window, at, zones):
-        _defer(lead, rules, at)
-        audit(
-            session,
-            rules.name,
-            AuditKind.WINDOW_BLOCK,
-            at,
-            phone=lead.phone,
-            lead_id=lead.id,
-            details={"zones": zones, "until": _iso(lead)},
-        )
-        return False
-    return True
-
-
-def _defer(lead: Lead, rules: CampaignRules, earliest: datetime) -> None:
-    opening = leads.next_opening(rules.window, earliest, lead.zones.split())
-    if opening is None:
+    """True: dial it; else it is closed or moved, with its audit row."""
+    due = screening.Due(lead.id, lead.phone, lead.zones, on_dnc, abandoned_at)
+    why = screen.verdict(due)
+    if why is None:
+        return True
+    why = _lists_named(session, rules, due, why)
+    if why.until is None:
         lead.state = LeadState.DONE
-        lead.last_outcome = "no_window"
+        lead.last_outcome = why.outcome
     else:
-        lead.next_attempt_at = opening
+        lead.next_attempt_at = why.until
+    audit(session, rules.name, why.kind, at, phone=lead.phone, lead_id=lead.id, details=why.details)
+    return False
 
 
-def _iso(lead: Lead) -> str | None:
-    return None if lead.state is LeadState.DONE else lead.next_attempt_at.isoformat()
+def _lists_named(
+    session: Session, rules: CampaignRules, lead: screening.Due, why: screening.PassOver
+) -> screening.PassOver:
+    """A do-not-call hit says which lists said no: the global one, the campaign's."""
+    if why.kind is not AuditKind.DNC_HIT:
+        return why
+    lists = [dnc_list_name(c) for c in dnc_lists(session, lead.phone, rules.name)]
+    return replace(why, details={"lists": lists})
 
 
 def _lead(session: Session, lead_id: int) -> tuple[Lead, Campaign]:

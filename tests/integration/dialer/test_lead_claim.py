@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
-from callcenter.dialer import store
+from callcenter.dialer import leads, store
+from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import AuditKind, LeadState
 from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.models import Campaign, DialerAuditEntry, Lead
-from tests.integration.dialer.test_dialer_store import LA, NOON_NY, NY, _campaign
+from tests.integration.dialer.test_dialer_store import LA, NOON_NY, NY, _campaign, _lead
 
 AT = NOON_NY - timedelta(hours=2)  # 10:00 New York, 07:00 Los Angeles (closed until 08:00)
 LA_OPENS = datetime(2026, 7, 1, 15, 0, tzinfo=UTC)
@@ -160,3 +161,72 @@ def test_a_pick_with_nothing_to_pass_over_reads_only_what_it_claims(database: Da
         assert len(got) == 3
         assert len(_reads(seen)) == 1  # its leads once, as many as wanted
         assert store.lead_counts(session, "spring")[LeadState.DIALING] == 3
+
+
+def test_each_lead_of_a_read_is_written_with_its_verdict_and_its_audit_row(
+    database: Database,
+) -> None:
+    # every reason to pass a lead over in one pick: each lead, its audit row and the
+    # session's own objects of them. The number's type is asked last (``screening``), so a
+    # premium-rate lead outside its window is moved like any other (and closed once it is
+    # due and open), no longer closed at once
+    premium = "+19002345678"  # US 900: premium rate
+    with database.session_scope() as session:
+        c = _campaign(session)
+        other = _campaign(session, "autumn")
+        la = [
+            _lead(session, c, f"+1415555000{i}", LA, priority=9, next_attempt_at=AT) for i in (1, 2)
+        ]
+        dnc = _lead(session, c, "+12125550010", NY, priority=8, next_attempt_at=AT)
+        store.add_dnc(session, dnc.phone, "", reason="asked")
+        refused = _lead(session, c, premium, NY, priority=7, next_attempt_at=AT)
+        later = _lead(session, c, "+19002345679", LA, priority=6, next_attempt_at=AT)
+        held = _lead(session, c, "+12125550012", NY, priority=5, next_attempt_at=AT)
+        abandoned = AT - timedelta(hours=10)
+        elsewhere = _lead(session, other, held.phone, NY)
+        store.record_attempt(session, elsewhere.id, Outcome.ABANDONED, abandoned)
+        ok = _lead(session, c, "+12125550013", NY, priority=0, next_attempt_at=AT)
+        assert leads.refusal(later.phone) == leads.PREMIUM  # moved for its window, not typed
+        got = store.claim_due(session, "spring", AT, 1)
+        assert [g.id for g in got] == [ok.id]
+        held_until = datetime(2026, 7, 4, 12, 0, tzinfo=UTC)  # 72 h: midnight NY, then 08:00
+        expected = {  # state, next attempt, last outcome
+            la[0].id: (LeadState.PENDING, LA_OPENS, None),
+            la[1].id: (LeadState.PENDING, LA_OPENS, None),
+            dnc.id: (LeadState.DONE, AT, "dnc"),
+            refused.id: (LeadState.DONE, AT, "refused"),
+            later.id: (LeadState.PENDING, LA_OPENS, None),
+            held.id: (LeadState.PENDING, held_until, None),
+            ok.id: (LeadState.DIALING, AT, None),
+        }
+        for lead in (*la, dnc, refused, later, held, ok):  # not refreshed: synchronized
+            assert (lead.state, lead.next_attempt_at, lead.last_outcome) == expected[lead.id]
+        assert ok.claimed_at == AT
+        stored = session.execute(
+            select(Lead.id, Lead.state, Lead.next_attempt_at, Lead.last_outcome).where(
+                Lead.campaign_id == c.id
+            )
+        )
+        assert {i: tuple(rest) for i, *rest in stored} == expected
+        window = {"zones": [LA], "until": LA_OPENS.isoformat()}
+        rows = session.scalars(
+            select(DialerAuditEntry).where(DialerAuditEntry.kind != AuditKind.ABANDON)
+        ).all()
+        assert {(r.at, r.campaign) for r in rows} == {(AT, "spring")}
+        assert sorted(((r.kind, r.phone, r.lead_id, r.details) for r in rows), key=str) == sorted(
+            [
+                (AuditKind.WINDOW_BLOCK, la[0].phone, la[0].id, window),
+                (AuditKind.WINDOW_BLOCK, la[1].phone, la[1].id, window),
+                (AuditKind.DNC_HIT, dnc.phone, dnc.id, {"lists": ["global"]}),
+                (AuditKind.NUMBER_REFUSED, premium, refused.id, {"reason": leads.PREMIUM}),
+                (AuditKind.WINDOW_BLOCK, later.phone, later.id, window),
+                (
+                    AuditKind.HOLD_BLOCK, held.phone, held.id,
+                    {"abandoned_at": abandoned.isoformat(), "until": held_until.isoformat()},
+                ),
+            ],
+            key=str,
+        )  # fmt: skip
+        opened = store.claim_due(session, "spring", LA_OPENS, 5)  # 08:00 in Los Angeles
+        assert [g.id for g in opened] == [lead.id for lead in la]
+        assert (later.state, later.last_outcome) == (LeadState.DONE, "refused")  # never dialled
