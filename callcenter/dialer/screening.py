@@ -12,7 +12,7 @@ checks is passed over by the first: never dialled either way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,3 +88,23 @@ def _moved(kind: AuditKind, until: datetime | None, details: Mapping[str, Any]) 
 
 def _iso(until: datetime | None) -> str | None:
     return None if until is None else until.isoformat()
+
+
+@dataclass
+class Writes:
+    """One read's verdicts, grouped into the statements that store them: the claimed leads
+    in one UPDATE, the others in one per due time and per closing outcome; their audit rows
+    in one per verdict shared by several leads (``Screen``'s per zone set), the rest in one."""
+
+    claimed: list[int] = field(default_factory=list)
+    moved: dict[datetime, list[int]] = field(default_factory=dict)
+    closed: dict[str, list[int]] = field(default_factory=dict)
+    # by the verdict object's identity: one kept per zone set, or one per lead
+    audits: dict[int, tuple[PassOver, list[Due]]] = field(default_factory=dict)
+
+    def pass_over(self, lead: Due, why: PassOver) -> None:
+        if why.until is not None:
+            self.moved.setdefault(why.until, []).append(lead.id)
+        else:
+            self.closed.setdefault(why.outcome or "", []).append(lead.id)
+        self.audits.setdefault(id(why), (why, []))[1].append(lead)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, literal_column, or_, select, update
+from sqlalchemy import exists, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -84,9 +84,13 @@ class LeadRecord:
 def kept_for(lead: Lead, at: datetime) -> str | None:
     """The agent a callback is kept for at ``at``: its ``callback_agent`` until
     ``CALLBACK_AGENT_GRACE`` after its time (then None: any agent)."""
-    if lead.callback_agent is None or lead.callback_at is None:
+    return _kept(lead.callback_agent, lead.callback_at, at)
+
+
+def _kept(agent: str | None, callback_at: datetime | None, at: datetime) -> str | None:
+    if agent is None or callback_at is None:
         return None
-    return lead.callback_agent if at < lead.callback_at + CALLBACK_AGENT_GRACE else None
+    return agent if at < callback_at + CALLBACK_AGENT_GRACE else None
 
 
 def retry_rules(stored: Mapping[str, Any]) -> dict[Outcome, RetryRule]:
@@ -117,7 +121,8 @@ def campaign_rules(session: Session, name: str) -> CampaignRules:
     return rules_of(row)
 
 
-def _record(row: Lead, campaign: str, at: datetime) -> LeadRecord:
+def _record(row: Any, campaign: str, at: datetime) -> LeadRecord:
+    """A lead read by ``_due_query``."""
     return LeadRecord(
         id=row.id,
         campaign=campaign,
@@ -128,7 +133,7 @@ def _record(row: Lead, campaign: str, at: datetime) -> LeadRecord:
         fields=dict(row.fields or {}),
         callback_at=row.callback_at,
         callback_agent=row.callback_agent,
-        kept_for=kept_for(row, at),
+        kept_for=_kept(row.callback_agent, row.callback_at, at),
     )
 
 
@@ -162,22 +167,25 @@ def claim_due(
         rows = session.execute(_due_query(session, rules, at, batch, agents)).all()
         scanned += len(rows)
         passed = 0
-        for lead, on_dnc, abandoned_at in rows:
+        writes = screening.Writes()
+        for row in rows:
             if len(claimed) == limit:
                 break  # read ahead of what was wanted, while leads were passed over
-            agent = kept_for(lead, at)
+            agent = _kept(row.callback_agent, row.callback_at, at)
             if agent is not None and agents is not None and agent not in agents:
                 passed += 1
                 continue  # its agent's other callback, claimed in this batch
-            if _dialable(session, rules, screen, lead, on_dnc, abandoned_at, at):
-                lead.state = LeadState.DIALING
-                lead.claimed_at = at
-                claimed.append(_record(lead, campaign, at))
+            due = screening.Due(row.id, row.phone, row.zones, row.on_dnc, row.abandoned_at)
+            why = screen.verdict(due)
+            if why is None:
+                writes.claimed.append(row.id)
+                claimed.append(_record(row, campaign, at))
                 if agent is not None and agents is not None:
                     agents.discard(agent)
             else:
                 passed += 1
-        session.flush()
+                writes.pass_over(due, _lists_named(session, rules, due, why))
+        _write(session, rules, at, writes)
         if len(rows) < batch:
             break
     return claimed
@@ -212,7 +220,18 @@ def _due_query(
         # due lead; this term kept off any index, it walks the claim order's
         due = literal_column("+leads.next_attempt_at", Lead.next_attempt_at.type)
     query = (
-        select(Lead, on_dnc.label("on_dnc"), abandoned_at.label("abandoned_at"))
+        select(
+            Lead.id,
+            Lead.phone,
+            Lead.zones,
+            Lead.priority,
+            Lead.attempts,
+            Lead.fields,
+            Lead.callback_at,
+            Lead.callback_agent,
+            on_dnc.label("on_dnc"),
+            abandoned_at.label("abandoned_at"),
+        )
         .where(
             Lead.campaign_id == rules.campaign_id,
             Lead.state == LeadState.PENDING,
@@ -235,30 +254,6 @@ def _due_query(
     return query
 
 
-def _dialable(
-    session: Session,
-    rules: CampaignRules,
-    screen: screening.Screen,
-    lead: Lead,
-    on_dnc: bool,
-    abandoned_at: datetime | None,
-    at: datetime,
-) -> bool:
-    """True: dial it; else it is closed or moved, with its audit row."""
-    due = screening.Due(lead.id, lead.phone, lead.zones, on_dnc, abandoned_at)
-    why = screen.verdict(due)
-    if why is None:
-        return True
-    why = _lists_named(session, rules, due, why)
-    if why.until is None:
-        lead.state = LeadState.DONE
-        lead.last_outcome = why.outcome
-    else:
-        lead.next_attempt_at = why.until
-    audit(session, rules.name, why.kind, at, phone=lead.phone, lead_id=lead.id, details=why.details)
-    return False
-
-
 def _lists_named(
     session: Session, rules: CampaignRules, lead: screening.Due, why: screening.PassOver
 ) -> screening.PassOver:
@@ -267,6 +262,65 @@ def _lists_named(
         return why
     lists = [dnc_list_name(c) for c in dnc_lists(session, lead.phone, rules.name)]
     return replace(why, details={"lists": lists})
+
+
+def _write(session: Session, rules: CampaignRules, at: datetime, writes: screening.Writes) -> None:
+    """One read's verdicts (``screening.Writes``): a statement per due time and per closing
+    outcome, not one per lead (the ORM's unit of work, object by object, cost a pick passing
+    over 1,000 leads more than all its checks); the audit rows of a verdict several leads
+    share in one (``_audit_each``), the others in one."""
+    if writes.claimed:
+        _update(session, writes.claimed, state=LeadState.DIALING, claimed_at=at)
+    for until, ids in writes.moved.items():
+        _update(session, ids, next_attempt_at=until)
+    for outcome, ids in writes.closed.items():
+        _update(session, ids, state=LeadState.DONE, last_outcome=outcome)
+    rows = []
+    for why, passed in writes.audits.values():
+        if len(passed) > 1:  # one verdict, many leads: the row each from the leads table
+            _audit_each(session, rules.name, at, why, [lead.id for lead in passed])
+            continue
+        [lead] = passed
+        rows.append(
+            {"at": at, "campaign": rules.name, "kind": why.kind, "phone": lead.phone,
+             "lead_id": lead.id, "details": dict(why.details)}
+        )  # fmt: skip
+    if rows:
+        session.execute(insert(DialerAuditEntry), rows)
+
+
+def _audit_each(
+    session: Session, campaign: str, at: datetime, why: screening.PassOver, ids: list[int]
+) -> None:
+    """The audit row of ``why`` for each of the leads ``ids``, in one statement."""
+    column = DialerAuditEntry.__table__.c
+    values = (
+        select(
+            literal(at, column.at.type),
+            literal(campaign, column.campaign.type),
+            literal(why.kind, column.kind.type),
+            Lead.phone,
+            Lead.id,
+            literal(dict(why.details), column.details.type),
+        )
+        .where(Lead.id.in_(ids))
+        .order_by(Lead.id)
+    )
+    names = ["at", "campaign", "kind", "phone", "lead_id", "details"]
+    session.execute(insert(DialerAuditEntry).from_select(names, values))
+
+
+def _update(session: Session, ids: list[int], **values: Any) -> None:
+    """The leads ``ids`` set to ``values`` in one statement; the session's own objects of
+    them read the new values when next used (the ORM's synchronizing would leave as it was
+    an attribute never loaded: ``last_outcome`` of a lead just added)."""
+    statement = update(Lead).where(Lead.id.in_(ids)).values(**values)
+    session.execute(statement.execution_options(synchronize_session=False))
+    wanted = set(ids)
+    for key in list(session.identity_map.keys()):
+        held = session.identity_map.get(key) if key[0] is Lead and key[1][0] in wanted else None
+        if held is not None:
+            session.expire(held, list(values))
 
 
 def _lead(session: Session, lead_id: int) -> tuple[Lead, Campaign]:

@@ -167,9 +167,11 @@ def test_each_lead_of_a_read_is_written_with_its_verdict_and_its_audit_row(
     database: Database,
 ) -> None:
     # every reason to pass a lead over in one pick: each lead, its audit row and the
-    # session's own objects of them. The number's type is asked last (``screening``), so a
-    # premium-rate lead outside its window is moved like any other (and closed once it is
-    # due and open), no longer closed at once
+    # session's own objects of them, as the ORM's writes lead by lead left them (now a
+    # statement per due time and outcome; the audit rows one per verdict several share,
+    # from the leads table, and one for the rest). The number's type is asked last
+    # (``screening``), so a premium-rate lead outside its window is moved like any other
+    # (and closed once it is due and open), no longer closed at once
     premium = "+19002345678"  # US 900: premium rate
     with database.session_scope() as session:
         c = _campaign(session)

@@ -3,6 +3,7 @@ over, what becomes of it, and the window's verdict kept per zone set for one pic
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, time, timedelta
 
@@ -10,7 +11,7 @@ import pytest
 
 from callcenter.dialer import leads
 from callcenter.dialer.compliance import CallingWindow
-from callcenter.dialer.screening import Due, Screen
+from callcenter.dialer.screening import Due, Screen, Writes
 from callcenter.dialer.vocabulary import AuditKind
 
 WINDOW = CallingWindow(time(8), time(21))
@@ -121,3 +122,24 @@ def test_the_window_verdict_kept_per_zone_set_is_the_one_judged_afresh() -> None
             why = screen.verdict(lead)
             assert why == Screen(window, HOLD, at).verdict(lead), (zones, at)
             assert kept.setdefault(zones, why) is why  # the same verdict, not judged again
+
+
+def test_writes_group_the_leads_passed_over_by_due_time_outcome_and_verdict() -> None:
+    screen = Screen(WINDOW, HOLD, AT)
+    writes = Writes()
+    ids = itertools.count(1)
+    for phone, zones, dnc in [
+        ("+14155550001", LA, False),
+        ("+12125550002", NY, True),
+        ("+14155550003", LA, False),
+        ("+12125550004", f"{NY} {LA}", False),
+        ("+19002345678", NY, False),
+    ]:
+        due = Due(next(ids), phone, zones, dnc, None)
+        why = screen.verdict(due)
+        assert why is not None
+        writes.pass_over(due, why)
+    assert writes.moved == {LA_OPENS: [1, 3, 4]}
+    assert writes.closed == {"dnc": [2], "refused": [5]}
+    groups = [[d.id for d in passed] for _, passed in writes.audits.values()]
+    assert groups == [[1, 3], [2], [4], [5]]  # one verdict per zone set: two for LA's
