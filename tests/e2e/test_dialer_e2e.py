@@ -376,19 +376,13 @@ def test_detection_gives_a_person_to_the_agent(
 
 
 @pytest.mark.timeout(150)
-@pytest.mark.xfail(
-    strict=True,
-    reason="FreeSWITCH's originate returns on the far end's early media unless "
-    "ignore_early_media=true (switch_ivr_originate.c, check_channel_status: CF_ANSWERED or "
-    "early_ok and CF_EARLY_MEDIA); the dialer's originate does not set it, so a lead whose "
-    "network sends 183 with audio parks unanswered and is given an agent (and detection) at "
-    "once. The simulator's outbound legs never send early media.",
-)
 def test_a_lead_in_early_media_is_given_the_agent_only_once_it_answers(
     engine: App, agent_in_time: None
 ) -> None:
     """``wait``: 20 s of early media, then the answer, "Goodbye", and its hang-up. The agent
-    is bridged after the answer, not at the 183."""
+    is bridged after the answer, not at the 183: the engine's originates ask FreeSWITCH to
+    ignore early media (``ignore_early_media=true``), which it otherwise returns on
+    (``switch_ivr_originate.c``: CF_ANSWERED, or early_ok and CF_EARLY_MEDIA)."""
     dialling = start_campaign(engine, EARLY_MEDIA, amd=AmdAction.OFF, ring_seconds=45)
     made = until(lambda: attempt_of(engine, dialling.name), timeout=70)
     until(lambda: cdr_of(engine, made.call_uuid or ""), timeout=60)  # 'wait' hangs up
