@@ -96,6 +96,19 @@ def _dialer_of(header: Callable[[str], str | None]) -> tuple[str, int, str] | No
     return campaign, int(lead), preview
 
 
+def _campaigns_caller_id(call: Call, header: Callable[[str], str | None]) -> None:
+    """A campaign's call is the lead's leg, seen once answered: FreeSWITCH has flipped its
+    caller ID to the lead's (``channel_cid_flipped``). The call is from the campaign's
+    caller ID, as its originate said, and to the lead (a preview's own leg is the agent's)."""
+    if call.dialer is None or call.dialer[2]:
+        return
+    leg = call.caller
+    call.from_number = leg.from_number = (
+        header("variable_origination_caller_id_number") or call.from_number
+    )
+    call.from_name = leg.from_name = header("variable_origination_caller_id_name") or call.from_name
+
+
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEAT_LANG = re.compile(r"[a-z]{2,3}(?:/[A-Za-z0-9_-]{1,32}){0,2}")
 
@@ -181,6 +194,7 @@ class Call:
             call.callback = _callback_of(header)
         elif entry == "dialer":
             call.dialer = _dialer_of(header)
+            _campaigns_caller_id(call, header)
         call.apply(event)
         return call
 
@@ -210,6 +224,7 @@ class Call:
             ))  # fmt: skip
         if call.entry == "dialer":  # a campaign's call: its runner, not the DID's route
             call.dialer = _dialer_of(dump.get)
+            _campaigns_caller_id(call, dump.get)
         leg = _times_from_dump(call.caller, dump)
         leg.channel_name = dump.get("Channel-Name", "")
         if leg.bridged_us or dump.get("Other-Leg-Unique-ID"):

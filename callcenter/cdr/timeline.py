@@ -160,7 +160,16 @@ class CallTimeline:
         leg.created_us = leg.created_us or event.timestamp_us
         leg.channel_name = leg.channel_name or event.get("Channel-Name") or ""
 
-    on_CHANNEL_PARK = on_CHANNEL_CREATE
+    def on_CHANNEL_PARK(self, leg: LegTimeline, event: ChannelEvent) -> None:
+        """Also a leg first seen parked once answered (a campaign's lead: the originate's
+        ``&park()`` runs after the answer): its answer and creation from the caller
+        profile's times, which every channel event carries."""
+        self.on_CHANNEL_CREATE(leg, event)
+        if leg.answered_us is None and (answered := _profile_us(event, "Answered")):
+            leg.answered_us = answered
+            created = _profile_us(event, "Created")
+            if created and leg.created_us is not None and created < leg.created_us:
+                leg.created_us = created
 
     def on_CHANNEL_ANSWER(self, leg: LegTimeline, event: ChannelEvent) -> None:
         leg.answered_us = leg.answered_us or event.timestamp_us
@@ -315,3 +324,9 @@ _HANDLERS: dict[str, Callable[[CallTimeline, LegTimeline, ChannelEvent], None]] 
     if name.startswith("on_") and name[3:].isupper()
 }
 TIMELINE_EVENTS = frozenset(_HANDLERS)
+
+
+def _profile_us(event: ChannelEvent, which: str) -> int | None:
+    """``Caller-Channel-<which>-Time``, microseconds (``0``: not yet)."""
+    value = event.get(f"Caller-Channel-{which}-Time") or ""
+    return int(value) if value.isdigit() and value != "0" else None

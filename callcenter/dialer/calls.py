@@ -51,6 +51,7 @@ from callcenter.errors import (
     NoOutboundRoute,
 )
 from callcenter.esl import commands
+from callcenter.esl import quoting as q
 from callcenter.events.types import (
     CallEnded,
     CampaignCallConnected,
@@ -333,7 +334,11 @@ class DialerCalls:
                 control.agent_dial_string(extension),
                 role=LegRole.AGENT,
                 extension=extension,
-                variables={"sip_auto_answer": "true", "cc_campaign": spec.name},
+                variables={
+                    "sip_auto_answer": "true",
+                    "cc_campaign": spec.name,
+                    "origination_caller_id_number": q.scrub(control.call.to_number) or "unknown",
+                },  # the agent's phone shows the lead's number (the call is from the campaign's)
                 timeout=max(1.0, deadline - time.monotonic()),
                 interruptible=False,
             )

@@ -334,6 +334,13 @@ def test_a_carriers_ringback_is_not_taken_for_the_answer(
     assert lead.index("CHANNEL_PROGRESS_MEDIA") < lead.index("CHANNEL_ANSWER")
     assert lead.index("CHANNEL_ANSWER") < lead.index("CHANNEL_PARK")  # parked once answered
     assert lead.index("CHANNEL_ANSWER") < lead.index("CHANNEL_EXECUTE")  # the detectors too
+    # its CDR: from the campaign's caller ID to the lead, answered when the lead answered
+    # (the call first seen at its park, after the answer: answered_at was None, the whole
+    # call counted as ringing, and from_number the lead's, FreeSWITCH having flipped it)
+    cdr = wait_cdr(app, attempt.call_uuid or "", timeout=20)
+    assert (cdr.from_number, cdr.to_number) == ("+12125550199", number)
+    assert cdr.answered_at is not None and cdr.disposition is Disposition.ANSWERED
+    assert 5_000 <= cdr.ring_ms <= 7_500 and cdr.ring_ms < cdr.total_ms - 2_000
 
 
 def test_a_machine_gets_the_campaigns_message_after_its_beep(
