@@ -75,6 +75,7 @@ class Disposition(StrEnum):
     PLAYED = "played"
     FEATURE = "feature"  # a feature code dialled from an agent's phone (*21...)
     CALLBACK = "callback"  # the caller hung up to be called back, its queue place kept
+    MACHINE = "machine"  # a campaign's call answered by an answering machine
 
 
 class AgentStatus(StrEnum):

@@ -63,7 +63,7 @@ from callcenter.recording.on_call import QueueRecording
 from callcenter.store.models import Campaign, Lead
 from callcenter.store.records import CdrRecord
 from callcenter.trunks.dialout import CALLER_ID, first_answer
-from callcenter.vocabulary import CallState, Direction, LegRole, RouteTarget
+from callcenter.vocabulary import CallState, Direction, Disposition, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
 
@@ -490,6 +490,8 @@ class DialerCalls:
         adopts it), nor again for a call whose route runs again (an ESL reconnect)."""
         if line.left or line.done:
             return
+        if line.outcome in _DISPOSITIONS:  # the CDR's, which the events would not give
+            control.call.timeline.outcome = str(_DISPOSITIONS[line.outcome])
         self._store(control, line)
         self._tell(control, line)
         if line.outcome is Outcome.ANSWERED:
@@ -684,6 +686,11 @@ def _responded(control: CallControl) -> bool:
     except ESLError:
         return True  # FreeSWITCH gone: nothing left to wait for
     return value not in ("", "_undef_")
+
+
+# an answered lead no agent talked to: a machine (hung up on, or left the campaign's
+# message), a person given no agent in the safe harbor (the rules' abandoned call)
+_DISPOSITIONS = {Outcome.MACHINE: Disposition.MACHINE, Outcome.ABANDONED: Disposition.ABANDONED}
 
 
 def _budget(spec: CampaignSpec, settings: AmdSettings, found: Detection) -> float:

@@ -237,7 +237,8 @@ def test_a_person_with_no_agent_in_time_hears_the_safe_harbor_message_and_is_aud
         assert lead is not None
         # abandoned: not called again within 72 hours
         assert lead.next_attempt_at >= attempt.at + timedelta(hours=72) - timedelta(seconds=1)
-    assert wait_cdr(app, attempt.call_uuid, timeout=20)
+    cdr = wait_cdr(app, attempt.call_uuid, timeout=20)  # the rules' abandoned call: so its CDR
+    assert cdr.disposition is Disposition.ABANDONED and cdr.answered_at is not None
 
 
 def test_the_runtime_never_dials_outside_the_window_a_dnc_number_or_within_72_hours(
@@ -366,3 +367,5 @@ def test_a_machine_gets_the_campaigns_message_after_its_beep(
     mine = [(name, app) for name, uuid, app in seen if uuid == attempt.call_uuid]
     beep = mine.index(("avmd::beep", None))
     assert beep < mine.index(("CHANNEL_EXECUTE", "playback"))  # the message after the beep
+    cdr = wait_cdr(app, call, timeout=20)  # answered by a machine: neither failed nor rejected
+    assert cdr.disposition is Disposition.MACHINE and cdr.answered_at is not None

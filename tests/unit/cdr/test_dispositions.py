@@ -167,6 +167,11 @@ TABLE: dict[str, tuple[list[Ev], dict[str, Any], Disposition, str]] = {
          "outcome": "callback"},
         Disposition.CALLBACK, "NORMAL_CLEARING",
     ),
+    "machine: a campaign's call answered by an answering machine, hung up on": (
+        park() + answer(10) + hangup(A, 4_000, "NORMAL_CLEARING", "send_bye"),
+        {"routes": ["dialer"], "outcome": "machine"},
+        Disposition.MACHINE, "NORMAL_CLEARING",
+    ),
     "busy: an agent calls another agent who is on a queue call": (
         park() + hangup(A, 30, "USER_BUSY", "send_refuse"),
         {"dial_failed": "USER_BUSY"},
