@@ -477,6 +477,7 @@ class App:
         ]
         self.dialer.stop()  # no new calls; the live ones drain with the rest
         gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
+        self.dialer.settle(timeout=5.0)
         for connection in self.connections.values():
             connection.stop()
         self.changes.stop()

@@ -876,6 +876,11 @@ class Dialer:
             else:
                 log.info("dialer: %s stored as the engine stopped", what)
 
+    def settle(self, timeout: float) -> None:
+        """What the calls left to drain after ``stop`` started (their ``campaign.call_ended``,
+        which reads the lead's disposition), done before the database is closed under them."""
+        self.group.join(timeout=timeout)
+
     def changed(self, change: Change) -> None:
         """From the change feed: a campaign started (or anything else about campaigns and
         do-not-call lists; a runner reads its campaign every tick): runners now."""

@@ -10,12 +10,16 @@ audit log are read back from PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import gevent
+import pytest
 from sqlalchemy import select
 
 from callcenter.app import App
 from callcenter.dialer import store
+from callcenter.dialer.calls import DialerCalls
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.vocabulary import (
     AmdAction,
@@ -342,6 +346,31 @@ def test_a_carriers_ringback_is_not_taken_for_the_answer(
     assert (cdr.from_number, cdr.to_number) == ("+12125550199", number)
     assert cdr.answered_at is not None and cdr.disposition is Disposition.ANSWERED
     assert 5_000 <= cdr.ring_ms <= 7_500 and cdr.ring_ms < cdr.total_ms - 2_000
+
+
+def test_a_campaign_call_ending_while_the_engine_stops_is_told_before_the_database_closes(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a call draining after the dialer stopped ends: its campaign.call_ended (which reads the
+    # lead's disposition) ran beside the database's close, and once failed on a connection
+    # closed under it
+    number = "+15557500004"
+    person = AgentBehaviour(answer_delay=1.0, talk_time=600.0, voice=PERSON)
+    app = _one_lead(engine(), sim, "camp5stop", "4754", number, person)
+    until(lambda: number in _attempts(app, "camp5stop"), timeout=30)
+    call = _attempts(app, "camp5stop")[number].call_uuid or ""
+    told: list[str] = []
+    ended = DialerCalls._ended
+
+    def slow_end(calls: DialerCalls, *args: Any) -> None:
+        gevent.sleep(1.0)  # a database slow to answer
+        ended(calls, *args)
+        told.append("told")
+
+    monkeypatch.setattr(DialerCalls, "_ended", slow_end)
+    gevent.spawn_later(0.3, sim.hangup, call)  # the customer hangs up during the drain
+    app.stop("test")
+    assert told == ["told"]
 
 
 def test_a_machine_gets_the_campaigns_message_after_its_beep(
