@@ -26,10 +26,12 @@ from callcenter.acd import callback
 from callcenter.acd import messages as m
 from callcenter.acd.dispatcher import Dispatcher
 from callcenter.acd.rules import CallbackRules
+from callcenter.calls.call import Call
 from callcenter.calls.control import CallControl, OriginateFailed, cause_of
 from callcenter.calls.routing import Target
 from callcenter.errors import (
     CallGone,
+    ESLCommandFailed,
     ESLError,
     InvalidNumber,
     InvalidOutboundRoute,
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 TONE_FAILED = "tone_stream://%(500,500,480,620);loops=2"  # the customer was not reached
 ANSWER_TIMEOUT = 5.0
 WHISPER_TIMEOUT = 30.0
+GONE_WAIT = 5.0  # a bridge refused: the customer's hang-up may come after the reply
 
 
 class CallbackDialer:
@@ -137,24 +140,20 @@ class CallbackCalls:
             self._whisper(control, number, rules.whisper)
             cause = self._dial(control, number, rules.ring_seconds)
         except CallGone:
-            if call.caller.bridged_us is None:
-                log.info("call %s: agent %s left the callback before the customer answered",
-                         call.uuid, extension)  # fmt: skip
-            else:  # they met: answered, as a queue caller leaving at the bridge; not recorded
-                cause = None
-                log.info("call %s: callback to %s hung up as agent %s was bridged", call.uuid,
-                         number, extension)  # fmt: skip
+            log.info("call %s: agent %s left the callback before talking to the customer",
+                     call.uuid, extension)  # fmt: skip
             raise
         finally:
             self.dispatcher.post(m.CallbackDialled(ticket, call.uuid, cause))
-        if cause is None:
-            if control.recorder is not None:
-                control.recorder.bridged(control, queue, recording, extension)
-            return
-        try:
-            control.play(TONE_FAILED, timeout=10.0)
-        finally:
+        if cause is not None:  # the customer not reached: the agent hears why, then is free
+            try:
+                control.play(TONE_FAILED, timeout=10.0)
+            finally:
+                control.hangup("NORMAL_CLEARING")
+        elif call.caller.bridged_us is None or call.caller_gone:  # reached, gone before the talk
             control.hangup("NORMAL_CLEARING")
+        elif control.recorder is not None:
+            control.recorder.bridged(control, queue, recording, extension)
 
     def _taken(self, control: CallControl, ticket: str, extension: str) -> bool:
         answer = m.OneShot()
@@ -189,8 +188,9 @@ class CallbackCalls:
         )  # fmt: skip
 
     def _dial(self, control: CallControl, number: str, ring: int) -> str | None:
-        """Ring the customer through its outbound route and bridge; None once bridged, else
-        the cause it was not reached."""
+        """Ring the customer through its outbound route and bridge; None once it answered
+        (bridged, or gone before the bridge), else the cause it was not reached. Raises
+        ``CallGone`` when the agent left first."""
         if self.routes is None:
             return "NO_ROUTE_DESTINATION"
         try:
@@ -210,6 +210,45 @@ class CallbackCalls:
                     "call %s: callback to %s not answered: %s", control.uuid, number, leg.cause
                 )
                 return leg.cause
-            control.bridge(leg)
+            try:
+                _bridge(control, leg)
+            except CallGone:
+                if _agent_left(control.call, leg):
+                    control.kill_leg(leg)  # the customer is not kept on a line nobody is on
+                    raise
+                log.info("call %s: callback to %s answered, then hung up before the bridge",
+                         control.uuid, number)  # fmt: skip
+                return None
+            except ESLError:
+                control.kill_leg(leg)
+                raise
         log.info("call %s: callback to %s answered", control.uuid, number)
         return None
+
+
+def _bridge(control: CallControl, leg: str) -> None:
+    """``uuid_bridge`` the agent to the customer. A customer gone before it is ``CallGone``:
+    its hang-up already seen (nothing sent), the bridge refused for it (FreeSWITCH's
+    ``-ERR Invalid uuid``: the leg no longer exists; its hang-up may come after the reply),
+    or the bridge accepted and the agent's leg then hung up by FreeSWITCH
+    (``ORIGINATOR_CANCEL``: the originatee was gone when the bridge ran)."""
+    call = control.call
+    control.ensure_alive(leg)
+    try:
+        control.bridge(leg)
+    except ESLCommandFailed:
+        gone = lambda: call.leg_gone(leg) or call.caller_gone  # noqa: E731
+        control.wait_until(gone, GONE_WAIT, interruptible=False)
+        control.ensure_alive()
+        control.ensure_alive(leg)
+        raise
+
+
+def _agent_left(call: Call, leg: str) -> bool:
+    """The agent's leg is gone, not bridged, and before the customer's (FreeSWITCH's hang-ups
+    come in order): the agent left the customer; else the customer was reached and left
+    (a bridge that came up was a call, however short)."""
+    if not call.caller_gone or call.caller.bridged_us is not None:
+        return False
+    order = call.timeline.hangup_order
+    return leg not in order or order.index(call.uuid) < order.index(leg)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import gevent
 from gevent.event import AsyncResult, Event
 
 from callcenter.sim import varsets
@@ -128,8 +129,11 @@ def enter_bridge(s: Session, control: Control) -> None:
 
 
 def uuid_bridge(core: SimCore, a_uuid: str, b_uuid: str) -> str:
+    """FreeSWITCH's ``switch_ivr_uuid_bridge``: a leg it cannot find (gone, destroyed) or an
+    originator already hung up is refused (``-ERR Invalid uuid``); an originatee hung up and
+    not yet destroyed is not looked at: accepted, and the bridge then fails (``_coordinate``)."""
     a, b = core.session(a_uuid), core.session(b_uuid)
-    if a is None or b is None or a is b:
+    if a is None or b is None or a is b or a.chan.gone:
         return "-ERR Invalid uuid\n"
     a.chan.set_var("uuid_bridge", b.uuid)
     if a.peer is None and b.peer is None:  # a bridged leg is prepared once it has left
@@ -140,14 +144,19 @@ def uuid_bridge(core: SimCore, a_uuid: str, b_uuid: str) -> str:
 
 def _coordinate(a: Session, b: Session) -> None:
     for one in (b, a):
+        if a.chan.gone or b.chan.gone:
+            break
         ack = Event()
         one.control(Control(Exit.BRIDGE, (), ack))
-        if not ack.wait(timeout=ACK_TIMEOUT):
+        gevent.wait([ack, one.hungup], timeout=ACK_TIMEOUT, count=1)
+        if not ack.is_set() and not one.chan.gone:
             log.warning("uuid_bridge: %s did not leave its application in time", one.uuid)
             cancel(a, b)
             return
     if a.chan.gone or b.chan.gone:
         cancel(a, b)
+        if not a.chan.gone:  # uuid_bridge_on_soft_execute: the originatee is not up
+            a.hangup("ORIGINATOR_CANCEL", "send_bye")  # (uuid_bridge_continue_on_cancel: unset)
         return
     link(a, b)
     a.set_state(ChannelState.CS_SOFT_EXECUTE)

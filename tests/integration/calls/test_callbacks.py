@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from sqlalchemy import update
 
+from callcenter.acd.callback_calls import TONE_FAILED
 from callcenter.acd.on_call import TONE_REFUSED
 from callcenter.app import App
+from callcenter.sim import api as sim_api
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
 from callcenter.store.models import QueueEntry
@@ -118,6 +121,61 @@ def test_a_customer_who_does_not_answer_is_dialled_again_and_the_agent_is_freed(
     until(lambda: settled(app), timeout=15)
     agent = app.dispatcher.board.agents["4111"]
     assert agent.status is AgentStatus.AVAILABLE and agent.failed_offers == 0
+
+
+def _callback_calls(sim: Simulator) -> list[str]:
+    """The callbacks' calls: the agents' legs, tagged ``cc_entry=callback``, in order."""
+    return [c.line.split("origination_uuid=")[1].split(",")[0] for c in sim.core.commands
+            if "cc_entry=callback" in c.line]  # fmt: skip
+
+
+@pytest.mark.parametrize("refused", [True, False], ids=["bridge-refused", "originator-cancelled"])
+def test_a_customer_who_hangs_up_between_the_answer_and_the_bridge_was_called_back(
+    sim: Simulator, engine: EngineFactory, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    # the uuid_bridge's -ERR (or the agent's leg FreeSWITCH hangs up when the bridge finds
+    # the customer gone) was taken for the agent leaving: the customer was dialled again
+    bridge = sim_api.HANDLERS["uuid_bridge"]
+    left: list[str] = []
+
+    def customer_leaves(api: sim_api.Api, argv: list[str], args: str) -> str:
+        customer = api.core.session(argv[1]) if len(argv) > 1 else None
+        if customer is None or left:
+            return bridge(api, argv, args)
+        left.append(argv[1])
+        if refused:  # its BYE came first: FreeSWITCH finds no such channel any more
+            customer.hangup("NORMAL_CLEARING", "recv_bye")
+            return "-ERR Invalid uuid\n"
+        reply = bridge(api, argv, args)  # accepted, the BYE crossing it: the bridge finds the
+        customer.hangup("NORMAL_CLEARING", "recv_bye")  # customer gone, hangs the agent up
+        return reply
+
+    monkeypatch.setitem(sim_api.HANDLERS, "uuid_bridge", customer_leaves)
+    app = engine()
+    _outbound(app)
+    extension, queue = ("4171", "cb9") if refused else ("4172", "cb10")
+    sim.register_agent(extension, AgentBehaviour(answer_delay=0.2))
+    sim.set_far_end(lambda target: AgentBehaviour(answer_delay=0.3))
+    did = f"8{extension[1:]}"
+    setup_queue(app, queue, {extension: {}}, did=did, status=AgentStatus.PAUSED, routing=CALLBACK)
+    _ask_callback(app, sim, queue, did, f"1555{extension}01", digits=("1",))
+    _set_status(app, extension, AgentStatus.AVAILABLE)
+    until(lambda: (s := first_stay(app, queue)) and s.outcome is not None, timeout=20)
+    [entry] = entries(app, queue)
+    assert (entry.outcome, entry.callback_attempts, entry.callback_result) == (
+        QueueOutcome.CALLBACK_ANSWERED, 1, "answered",
+    )  # fmt: skip
+    assert len(left) == 1
+    assert sum(f"carrier1/1555{extension}01" in line for line in _originates(sim)) == 1  # once
+    [call] = _callback_calls(sim)
+    cdr = wait_cdr(app, call, timeout=20)  # the agent's leg: hung up by the engine, or by
+    assert cdr.hangup_cause == ("NORMAL_CLEARING" if refused else "ORIGINATOR_CANCEL")  # FS
+    assert f"playback {TONE_FAILED}" not in apps_sent(sim, call)  # reached: not "not reached"
+    until(lambda: settled(app), timeout=15)
+    agent = app.dispatcher.board.agents[extension]  # freed as after any call it took
+    assert agent.state in (AgentState.WRAP_UP, AgentState.IDLE)
+    assert agent.status is AgentStatus.AVAILABLE and agent.failed_offers == 0
+    assert not any("uuid_record" in c.line for c in sim.core.commands)
 
 
 def test_a_pending_callback_keeps_its_place_through_a_restart(

@@ -113,6 +113,29 @@ def test_an_app_taken_just_before_a_bridge_or_break_ends_at_once(
     assert caller.peer is not None and caller.peer.uuid == b
 
 
+def test_a_bridge_to_a_leg_that_hung_up_is_refused_or_hangs_the_originator_up(
+    sim: Simulator, esl: RawESL
+) -> None:
+    """switch_ivr_uuid_bridge: a leg it cannot find is refused (``-ERR Invalid uuid``, as
+    s06 recorded); an originatee hung up but not yet destroyed is not looked at, and
+    uuid_bridge_on_soft_execute then finds it down and hangs the originator up with
+    ORIGINATOR_CANCEL (uuid_bridge_continue_on_cancel unset). The simulator had left the
+    originator out of its park, silent, and never bridged."""
+    a = _parked_answered_caller(sim, esl)
+    b = str(uuidlib.uuid4())
+    assert esl.api(f"originate {ORIGINATE.format(b=b, dial='user/1001')}") == f"+OK {b}\n"
+    until(lambda: esl.find("CHANNEL_PARK", Unique_ID=b))
+    assert sim.api.execute("uuid_bridge", f"{a} {b}") == f"+OK {b}\n"
+    assert sim.hangup(b)  # its BYE crosses the bridge
+    until(lambda: esl.find("CHANNEL_HANGUP", Unique_ID=a), timeout=3)
+    assert esl.find("CHANNEL_HANGUP", Unique_ID=a)[0]["Hangup-Cause"] == "ORIGINATOR_CANCEL"
+    assert not esl.find("CHANNEL_BRIDGE", Unique_ID=a)
+    until(lambda: sim.core.session(b) is None)
+    c = _parked_answered_caller(sim, esl)
+    assert esl.api(f"uuid_bridge {c} {b}") == "-ERR Invalid uuid\n"  # b: no such channel
+    assert sim.channel(c) is not None  # refused: nothing happens to the other leg
+
+
 def test_s04_originate_failures(sim: Simulator, esl: RawESL) -> None:
     sim.register_agent("2000", AgentBehaviour(busy=True))
     sim.register_agent("2001", AgentBehaviour(no_answer=True))
