@@ -146,6 +146,7 @@ class CallbackCalls:
         finally:
             self.dispatcher.post(m.CallbackDialled(ticket, call.uuid, cause))
         if cause is not None:  # the customer not reached: the agent hears why, then is free
+            call.timeline.dial_failed(cause)  # the CDR's disposition and cause: why
             try:
                 control.play(TONE_FAILED, timeout=10.0)
             finally:

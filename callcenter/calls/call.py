@@ -191,7 +191,7 @@ class Call:
             entry=entry,
         )
         if entry == "callback":  # each lookup is a pass over the event: only when it can be
-            call.callback = _callback_of(header)
+            call.called_back(_callback_of(header))
         elif entry == "dialer":
             call.dialer = _dialer_of(header)
             _campaigns_caller_id(call, header)
@@ -216,7 +216,7 @@ class Call:
             adopted=True,
             entry=dump.get("variable_cc_entry") or "inbound",
         )
-        call.callback = _callback_of(dump.get)
+        call.called_back(_callback_of(dump.get))
         if app := dump.get("variable_current_application"):
             data = dump.get("variable_current_application_data") or ""
             call.application = Application(app, data, bool(
@@ -289,6 +289,13 @@ class Call:
         leg.ended_us = leg.ended_us or now
         if self.finished:
             self.state = CallState.ENDED
+
+    def called_back(self, callback: tuple[str, str, str, str] | None) -> None:
+        """A queue callback's call (its ticket, number, agent, queue), or not one (None)."""
+        self.callback = callback
+        if callback is not None:
+            _, number, agent, queue = callback
+            self.timeline.called_back(queue, agent, number)
 
     @property
     def caller(self) -> LegTimeline:

@@ -20,6 +20,16 @@ def _ms(start_us: int | None, end_us: int | None) -> int:
     return (end_us - start_us) // 1000
 
 
+def _agents(timeline: CallTimeline) -> list[LegTimeline]:
+    return [leg for leg in timeline.legs.values() if _agent(leg)]
+
+
+def _agent(leg: LegTimeline) -> bool:
+    """An agent's phone: a leg dialled to an agent, or the call's own when it is one (a
+    queue's callback: the agent first, the customer dialled from it)."""
+    return leg.role is LegRole.AGENT or leg.agent_extension is not None
+
+
 def hangup_by(timeline: CallTimeline) -> HangupBy:
     """The party whose side sent the first hang-up: recv_* means the far end did. The legs a
     transfer took the caller from ended the previous hops, not the call."""
@@ -31,7 +41,7 @@ def hangup_by(timeline: CallTimeline) -> HangupBy:
     if disposition.startswith("send_"):
         return HangupBy.SYSTEM
     if disposition.startswith("recv_"):
-        if first.role is LegRole.AGENT:
+        if _agent(first):
             return HangupBy.AGENT
         return HangupBy.CALLER
     return HangupBy.UNKNOWN
@@ -48,7 +58,7 @@ def disposition(timeline: CallTimeline, by: HangupBy) -> Disposition:
         if any(leg.bridged_us is not None for leg in since if leg is not caller):
             return Disposition.ANSWERED
     else:
-        agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
+        agents = _agents(timeline)
         if any(leg.bridged_us is not None for leg in agents) or caller.bridged_us is not None:
             return Disposition.ANSWERED
     if timeline.queue_joined_us is not None and timeline.queue_hop == len(timeline.transfers):
@@ -129,8 +139,7 @@ def build_cdr(timeline: CallTimeline, *, now_us: int | None = None) -> CdrRecord
     queue_end = timeline.queue_left_us or caller.bridged_us or caller_end
     by = hangup_by(timeline)
     outcome = disposition(timeline, by)
-    agents = [leg for leg in timeline.legs.values() if leg.role is LegRole.AGENT]
-    talking = next((leg for leg in agents if leg.bridged_us is not None), None)
+    talking = next((leg for leg in _agents(timeline) if leg.bridged_us is not None), None)
     # talk ends at whichever comes first: the unbridge or either side hanging up
     ends_of_talk = (caller.unbridged_us, caller.hangup_us, talking.hangup_us if talking else None)
     talk_end = min((t for t in ends_of_talk if t is not None), default=caller_end)

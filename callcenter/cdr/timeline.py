@@ -299,6 +299,15 @@ class CallTimeline:
             self.queue_left_us = at_us
             self.queue_outcome = outcome
 
+    def called_back(self, queue: str, agent: str, number: str) -> None:
+        """A queue's callback (``acd.callback_calls``): the call's own leg is the agent's
+        phone, the customer is dialled from it. The call is the queue's and the agent's, as
+        a queue call's CDR says, to the customer's number; it never waited in the queue
+        itself (the stay's wait is the call that asked for it)."""
+        self.queue = queue
+        self.caller.agent_extension = agent
+        self.caller.to_number = number
+
     def routed(self, kind: str) -> None:
         self.routes.append(kind)
 

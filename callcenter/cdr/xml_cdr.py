@@ -41,6 +41,7 @@ _WANTED = frozenset(
         "cc_queue_joined", "hangup_cause", "sip_hangup_disposition", "start_uepoch",
         "answer_uepoch", "bridge_uepoch", "end_uepoch", "bridge_uuid", "last_bridge_to",
         "bridge_hangup_cause", "caller_id_name", "caller_id_number", "destination_number",
+        "cc_agent", "cc_callback_number",
     }
 )  # fmt: skip
 
@@ -182,15 +183,22 @@ def to_cdr(cdr: XmlCdr, node: str) -> CdrRecord | None:
     caller.hangup_cause = v.get("hangup_cause") or "NORMAL_CLEARING"
     caller.hangup_disposition = v.get("sip_hangup_disposition", "")
     timeline.hangup_order.append(cdr.uuid)
-    agent_uuid = v.get("bridge_uuid") or v.get("last_bridge_to") or cdr.agent_uuid
-    if caller.bridged_us is not None and agent_uuid and agent_uuid != cdr.uuid:
-        agent = timeline.agent_leg(agent_uuid, cdr.agent_number)
-        agent.agent_extension = cdr.agent_number or None
-        # only A legs are posted: the agent's own times are not in this document
-        agent.created_us = agent.answered_us = agent.bridged_us = caller.bridged_us
-        agent.hangup_cause = v.get("bridge_hangup_cause") or None
+    # a queue's callback: this is the agent's leg, the one it was bridged to the customer's
+    callback = v.get("cc_entry") == "callback" and bool(v.get("cc_agent"))
+    other_uuid = v.get("bridge_uuid") or v.get("last_bridge_to") or cdr.agent_uuid
+    if caller.bridged_us is not None and other_uuid and other_uuid != cdr.uuid:
+        if callback:
+            other = timeline.add_leg(other_uuid, LegRole.OUTBOUND, Direction.OUTBOUND)
+        else:
+            other = timeline.agent_leg(other_uuid, cdr.agent_number)
+            other.agent_extension = cdr.agent_number or None
+        # only A legs are posted: the other leg's own times are not in this document
+        other.created_us = other.answered_us = other.bridged_us = caller.bridged_us
+        other.hangup_cause = v.get("bridge_hangup_cause") or None
     queue = v.get("cc_queue")
-    if queue:
+    if queue and callback:
+        timeline.called_back(queue, v["cc_agent"], v.get("cc_callback_number") or "")
+    elif queue:
         timeline.queue = queue
         timeline.queue_joined_us = _us(v, "cc_queue_joined")
     return replace(build_cdr(timeline, now_us=ended), source=CdrSource.FREESWITCH)

@@ -40,6 +40,9 @@ SL_FORMULAS: dict[SlFormula, str] = {
 ANSWERED = "answered"
 ABANDONED = "abandoned"
 CALLBACK = "callback"
+# a stay left for a callback, closed when its callback ends (``callback``: stays stored
+# before callbacks kept the place): neither answered nor an exit, whatever the callback became
+CALLBACKS = frozenset({CALLBACK, "callback_answered", "callback_failed"})
 # the outcomes that send a caller elsewhere: "overflowed by exit reason"
 EXITS = ("timeout", "overflow", "full", "no_agent", "exit_key", "transferred")
 
@@ -134,7 +137,7 @@ def tally_stays(
             counts["abandoned"] += 1
             counts["short_abandoned"] += is_short_abandon(stay.wait, short_seconds)
             counts["abandoned_within"] += within(stay.wait, threshold)
-        elif stay.outcome == CALLBACK:
+        elif stay.outcome in CALLBACKS:
             counts["callbacks"] += 1
         else:
             exits[stay.outcome] += 1

@@ -171,7 +171,7 @@ def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally
             counts["abandoned"] += n
             counts["short_abandoned"] += row.short
             counts["abandoned_within"] += row.within
-        elif row.outcome == f.CALLBACK:
+        elif row.outcome in f.CALLBACKS:
             counts["callbacks"] += n
         else:
             exits[row.outcome] += n

@@ -16,16 +16,19 @@ from callcenter.services import checks
 from callcenter.store.database import Database
 from callcenter.store.models.acd import Queue
 from callcenter.store.models.calls import Cdr
+from callcenter.vocabulary import Direction
 
 MAX_INTERVALS = 7 * 24 * 4  # a week of 15-minute intervals
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
-    """One call the queue was offered: when, and its handle time if an agent took it."""
+    """One call of the queue: when, its handle time if an agent took it, and whether the
+    queue was offered it (not one the centre made for it: a callback, docs/kpis.md)."""
 
     started_at: datetime
     handle_seconds: float | None  # talk + hold + wrap-up; None: no agent answered
+    offered: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ def intervals(
         index = (call.started_at - start) // step
         if not 0 <= index < count:
             continue
-        offered[index] += 1
+        offered[index] += call.offered
         if call.handle_seconds is not None:
             handled[index].append(call.handle_seconds)
     return [
@@ -96,21 +99,25 @@ def plan_intervals(
 def history(
     db: Database, queue: str, start: datetime, end: datetime, step: timedelta
 ) -> list[IntervalLoad]:
-    """The queue's offered calls and handle times per interval, from its CDRs."""
+    """The queue's offered calls and handle times per interval, from its CDRs (an outbound
+    one, a callback, is handled work, not an arrival: ``store.repos.reports.OFFERED``)."""
     with db.session_scope() as session:
         if session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
             raise NotFound(f"no queue {queue!r}", code="queue_not_found")
+        columns = (Cdr.started_at, Cdr.agent_extension, Cdr.talk_ms, Cdr.hold_ms,
+                   Cdr.wrapup_ms, Cdr.direction)  # fmt: skip
         rows = session.execute(
-            select(
-                Cdr.started_at, Cdr.agent_extension, Cdr.talk_ms, Cdr.hold_ms, Cdr.wrapup_ms
-            ).where(Cdr.queue == queue, Cdr.started_at >= start, Cdr.started_at < end)
+            select(*columns).where(
+                Cdr.queue == queue, Cdr.started_at >= start, Cdr.started_at < end
+            )
         ).all()
     calls = (
         Handled(
             started,
             (talk + hold + wrapup) / 1000 if agent and talk > 0 else None,
+            direction != Direction.OUTBOUND,
         )
-        for started, agent, talk, hold, wrapup in rows
+        for started, agent, talk, hold, wrapup, direction in rows
     )
     return intervals(calls, start, end, step)
 

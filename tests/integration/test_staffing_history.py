@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from callcenter.vocabulary import Direction, Disposition, HangupBy
 from tests.conftest import migrated_database
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -48,11 +50,14 @@ def test_history_plans_each_interval_from_the_queues_cdrs(pg_url: str) -> None:
     calls = [cdr(n, "hist-sales", busy + n * timedelta(seconds=59), 180) for n in range(58)]
     calls += [cdr(100 + n, "hist-sales", busy + timedelta(minutes=30 + n), None) for n in (1, 2)]
     calls += [cdr(200, "hist-other", busy, 100), cdr(201, "hist-sales", now - 9 * 24 * HOUR, 50)]
+    # one of the two abandons was called back: handled work of the hour, not a 61st arrival
+    called_back = cdr(300, "hist-sales", busy + 45 * MINUTE, 180)
+    calls.append(replace(called_back, direction=Direction.OUTBOUND))
     with database.engine.begin() as conn:
         write_cdrs(conn, calls)
 
     loads = staffing.history(database, "hist-sales", now - 4 * HOUR, now, HOUR)
-    assert [(x.calls, x.answered) for x in loads] == [(0, 0), (60, 58), (0, 0), (0, 0)]
+    assert [(x.calls, x.answered) for x in loads] == [(0, 0), (60, 59), (0, 0), (0, 0)]
     assert loads[1].aht == 210.0 and loads[1].calls_per_hour == 60.0
 
     env = {"CALLCENTER_DATABASE_URL": pg_url}

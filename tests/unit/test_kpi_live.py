@@ -73,6 +73,18 @@ def test_stays_give_service_level_abandons_and_exits() -> None:
     assert value(registry, "callcenter_queue_offered_total", queue="gone") is None
 
 
+def test_a_callbacks_stay_counts_as_a_callback_not_an_exit() -> None:
+    # a stay that kept its place ends with its callback: it was counted an exit by reason
+    # "callback_answered" (docs/kpis.md lists no such reason), and callbacks stayed at 0
+    kpis, registry, _ = made()
+    for outcome in ("callback_answered", "callback_failed"):
+        kpis.stay_closed("sales", outcome, 600)
+    assert value(registry, "callcenter_queue_callbacks_total", queue="sales") == 2
+    for reason in ("callback_answered", "callback_failed"):
+        assert value(registry, "callcenter_queue_exits_total", queue="sales",
+                     reason=reason) in (None, 0)  # fmt: skip
+
+
 def _cdr(agent: str | None, queue: str | None = "sales") -> CdrRecord:
     start = at(0)
     return CdrRecord(call_uuid="c1", direction=Direction.INBOUND, node="fs1", started_at=start,

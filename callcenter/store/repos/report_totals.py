@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from callcenter.store.base import UTCDateTime, utcnow
 from callcenter.store.direct import Executes
 from callcenter.store.repos.reports import (
+    CALL_TOTALS,
     DAY,
     CdrRow,
     Queues,
@@ -178,16 +179,10 @@ class QueueTotals:
                   WHERE e.joined_at >= :since AND e.joined_at < :until
                     AND e.outcome IS NOT NULL) s
             GROUP BY 1, 2, 3, 4, 5"""), span)  # fmt: skip
-        answered = "agent_extension IS NOT NULL"
         self.session.execute(_typed(f"""
             INSERT INTO kpi_queue_calls (bucket, queue, calls, abandoned, handled, talk_ms,
                                          hold_ms, wrapup_ms)
-            SELECT {_epoch_s(d, "started_at")} / {WIDTH}, queue, COUNT(*),
-                   SUM(CASE WHEN disposition = 'abandoned' THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN talk_ms ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN hold_ms ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN wrapup_ms ELSE 0 END)
+            SELECT {_epoch_s(d, "started_at")} / {WIDTH}, queue, {CALL_TOTALS}
             FROM cdrs
             WHERE started_at >= :since AND started_at < :until AND queue IS NOT NULL
             GROUP BY 1, 2"""), span)  # fmt: skip

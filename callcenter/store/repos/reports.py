@@ -135,13 +135,27 @@ class CdrRow:
 
     queue: str
     bucket: int
-    calls: int
-    abandoned: int  # disposition abandoned
-    handled: int  # an agent answered
+    calls: int  # offered: not the centre's own outbound calls (a callback: CALL_TOTALS)
+    abandoned: int  # of those, disposition abandoned
+    handled: int  # an agent answered (outbound ones too)
     talk_ms: int
     hold_ms: int
     wrapup_ms: int
 
+
+# A queue's calls in its CDRs, as ``CdrRow`` reads them: offered and abandoned, then handled
+# (an agent answered) with their times. An outbound CDR of a queue is the centre calling out
+# for it (a queue's callback, a campaign's call an agent sent to it): work its agents
+# handled, not a call the queue was offered (a callback's customer was offered once, in the
+# call that asked for it: docs/kpis.md).
+OFFERED = "direction <> 'outbound'"
+HANDLED = "agent_extension IS NOT NULL"
+CALL_TOTALS = f"""SUM(CASE WHEN {OFFERED} THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {OFFERED} AND disposition = 'abandoned' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {HANDLED} THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {HANDLED} THEN talk_ms ELSE 0 END),
+       SUM(CASE WHEN {HANDLED} THEN hold_ms ELSE 0 END),
+       SUM(CASE WHEN {HANDLED} THEN wrapup_ms ELSE 0 END)"""
 
 # (extension, status, state, pause reason, milliseconds, offers rung that were not answered)
 TimeRow = tuple[str, str, str, str | None, int, int]
@@ -211,14 +225,8 @@ class ReportRepository:
         """Calls started in the window that went through a queue, and their handle times."""
         where, names = _among("queue", queue, "AND queue IS NOT NULL")
         bucket, zoned = _bucket(self.dialect, "started_at", "queue", zones, width)
-        answered = "agent_extension IS NOT NULL"
         sql = f"""
-            SELECT queue, {bucket} AS bucket,
-                   COUNT(*), SUM(CASE WHEN disposition = 'abandoned' THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN talk_ms ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN hold_ms ELSE 0 END),
-                   SUM(CASE WHEN {answered} THEN wrapup_ms ELSE 0 END)
+            SELECT queue, {bucket} AS bucket, {CALL_TOTALS}
             FROM cdrs
             WHERE started_at >= :since AND started_at < :until {where}
             GROUP BY 1, 2"""

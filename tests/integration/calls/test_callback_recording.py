@@ -109,7 +109,8 @@ def test_a_callback_recorded_by_the_agents_policy_is_adopted_through_a_restart(
     sim.send_dtmf(call, "*28", gap=0.05)  # the agent's resume reaches the adopted call
     until(lambda: _sent(sim, call, "unmask") == 1, timeout=10)
     sim.hangup(call)  # the agent hangs up
-    wait_cdr(second, call, timeout=20)
+    cdr = wait_cdr(second, call, timeout=20)  # adopted: still the queue's and the agent's
+    assert (cdr.queue, cdr.agent_extension) == ("cbr2", "4192")
     [done] = checked(second, call)
     assert (done.id, done.status, done.channels) == (row.id, "ok", 2)
     assert (done.queue, done.agent, len(done.paused)) == ("cbr2", "4192", 1)

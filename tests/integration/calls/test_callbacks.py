@@ -19,7 +19,7 @@ from callcenter.store.models import QueueEntry
 from callcenter.store.records import OpenStaysClosed, QueueStayRecord
 from callcenter.store.repos import OutboundRouteRepository
 from callcenter.store.repos.acd_state import AcdStateRepository
-from callcenter.vocabulary import AgentState, AgentStatus, Disposition, QueueOutcome
+from callcenter.vocabulary import AgentState, AgentStatus, Direction, Disposition, QueueOutcome
 from tests.integration.calls.conftest import EngineFactory
 from tests.integration.calls.test_calls import apps_sent, settled, wait_cdr
 from tests.integration.calls.test_queues import MOH, _set_status, entries, first_stay, setup_queue
@@ -39,6 +39,12 @@ def _outbound(app: App) -> None:
 
 def _originates(sim: Simulator) -> list[str]:
     return [c.line for c in sim.core.commands if "originate" in c.line]
+
+
+def _callback_calls(sim: Simulator) -> list[str]:
+    """The callbacks' calls: the agents' legs, tagged ``cc_entry=callback``, in order."""
+    return [c.line.split("origination_uuid=")[1].split(",")[0] for c in sim.core.commands
+            if "cc_entry=callback" in c.line]  # fmt: skip
 
 
 def _ringing(sim: Simulator, extension: str) -> bool:
@@ -84,6 +90,14 @@ def test_a_callback_rings_the_agent_first_then_dials_the_customer_and_bridges(
     customer = next(i for i, line in enumerate(lines) if "carrier1/15554010001" in line)
     assert agent < customer  # the agent first
     assert "cc_entry=callback" in lines[agent]
+    # its CDR is the queue's and the agent's, as a queue call's: reports per queue count it
+    [call] = _callback_calls(sim)
+    cdr = wait_cdr(app, call, timeout=20)
+    assert (cdr.queue, cdr.agent_extension, cdr.direction, cdr.to_number) == (
+        "cb1", "4101", Direction.OUTBOUND, "15554010001",
+    )  # fmt: skip
+    assert (cdr.disposition, cdr.queue_wait_ms) == (Disposition.ANSWERED, 0)
+    assert cdr.talk_ms > 0
     until(lambda: settled(app), timeout=15)
     assert app.dispatcher.board.agents["4101"].state in (AgentState.WRAP_UP, AgentState.IDLE)
 
@@ -116,17 +130,18 @@ def test_a_customer_who_does_not_answer_is_dialled_again_and_the_agent_is_freed(
     [entry] = entries(app, "cb2")
     assert (entry.outcome, entry.callback_attempts) == (QueueOutcome.CALLBACK_ANSWERED, 2)
     assert len(dialled) == 2 and all("15554119999" in d for d in dialled)
+    first, second = (wait_cdr(app, call, timeout=20) for call in _callback_calls(sim))
+    assert (first.queue, first.disposition, first.hangup_cause, first.agent_extension) == (
+        "cb2", Disposition.NO_ANSWER, "NO_ANSWER", None,
+    )  # fmt: skip
+    assert (second.queue, second.disposition, second.agent_extension) == (
+        "cb2", Disposition.ANSWERED, "4111",
+    )  # fmt: skip
     # the agent was rung once per attempt, and not paused or rested for the customer's silence
     assert sum("user/4111@" in line for line in _originates(sim)) == 2
     until(lambda: settled(app), timeout=15)
     agent = app.dispatcher.board.agents["4111"]
     assert agent.status is AgentStatus.AVAILABLE and agent.failed_offers == 0
-
-
-def _callback_calls(sim: Simulator) -> list[str]:
-    """The callbacks' calls: the agents' legs, tagged ``cc_entry=callback``, in order."""
-    return [c.line.split("origination_uuid=")[1].split(",")[0] for c in sim.core.commands
-            if "cc_entry=callback" in c.line]  # fmt: skip
 
 
 @pytest.mark.parametrize("refused", [True, False], ids=["bridge-refused", "originator-cancelled"])

@@ -30,7 +30,7 @@ SALES = [
     ("abandoned", 5, "c5", ""),  # exactly the short threshold: not short; within T
     ("abandoned", 20, "c6", ""),  # exactly T: within
     ("abandoned", 40, "c7", ""),
-    ("callback", 30, "c8", ""),
+    ("callback_answered", 30, "c8", ""),  # called back (c8-cb): a callback, not an exit
     ("overflow", 60, "cx", "339"),  # then answered in support after 5 s
 ]
 SUPPORT = [("answered", 5, "cx", "339")]
@@ -41,8 +41,11 @@ CDRS = [
     ("c3", "sales", "1001", 300, 20, 30, 2),
     ("cx", "support", "1002", 60, 0, 0, 8),
     *((c, "sales", None, 0, 0, 0, 60 * i) for i, c in enumerate(("c4", "c5", "c6", "c7"))),
-    ("c8", "sales", None, 0, 0, 0, 900),  # a callback
+    ("c8", "sales", None, 0, 0, 0, 900),  # asked to be called back
 ]
+# c8's callback, answered by 1001: an outbound CDR of sales (call, agent, talk, hold,
+# wrap-up seconds, started after T0 (s)): handled work of sales, not a call it was offered
+CALLBACK_CDR = ("c8-cb", "1001", 50, 0, 10, 1000)
 # agent 1001: (seconds after T0, status, state, reason); logged out before the window
 HISTORY = [
     (-7200, "logged_out", "idle", None),
@@ -61,13 +64,13 @@ EXPECTED_SALES = {
     "offered": 9, "answered": 3, "abandoned": 4, "short_abandoned": 1, "callbacks": 1,
     "exits": {"overflow": 1},
     "abandon_rate": 3 / 8, "asa_seconds": 55 / 3, "average_wait_seconds": 213 / 9,
-    "wait_p90_seconds": 60.0, "handled": 3, "aht_seconds": 690 / 3,
+    "wait_p90_seconds": 60.0, "handled": 4, "aht_seconds": (690 + 60) / 4,  # c8-cb too
     "fcr_approx": 2 / 3,  # c1's caller called again within 24 h (as c2)
     "occupancy": 320 / 600,  # 1001: handling 320 s, available idle 280 s
 }  # fmt: skip
 SL = {"offered": 2 / 8, "answered": 2 / 3, "abandons_met": 5 / 9}
 EXPECTED_1001 = {
-    "calls": 3, "talk_seconds": 600.0, "hold_seconds": 30.0, "wrapup_seconds": 60.0,
+    "calls": 4, "talk_seconds": 650.0, "hold_seconds": 30.0, "wrapup_seconds": 70.0,
     "ring_no_answer": 1, "logged_in_seconds": 700.0, "handling_seconds": 320.0,
     "available_idle_seconds": 280.0, "occupancy": 320 / 600, "pause_seconds": {"lunch": 100.0},
 }  # fmt: skip
@@ -122,6 +125,14 @@ def load(db: Database, formula: str = "offered") -> None:
                     else Disposition.IVR_COMPLETED,
                 )
             )
+        call, agent, talk, hold, wrap, after = CALLBACK_CDR
+        start = T0 + timedelta(seconds=after)
+        s.add(Cdr(call_uuid=call, direction=Direction.OUTBOUND, node="fs1", from_number=agent,
+                  to_number="15550008", queue="sales", agent_extension=agent,
+                  started_at=start, answered_at=start, ended_at=start + timedelta(seconds=talk),
+                  talk_ms=talk * 1000, hold_ms=hold * 1000, wrapup_ms=wrap * 1000,
+                  hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
+                  disposition=Disposition.ANSWERED))  # fmt: skip
         for after, status, state, reason in HISTORY:
             s.add(AgentStatusChange(agent_id=a1.id, status=AgentStatus(status),
                                     state=AgentState(state), reason=reason,

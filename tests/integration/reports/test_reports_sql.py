@@ -29,9 +29,10 @@ def test_queue_report_gives_every_figure_of_the_fixed_tables(loaded: Database) -
     assert list(by_queue) == ["sales", "support", ALL]
     _close(by_queue["sales"], fixed.EXPECTED_SALES)
     assert by_queue["sales"]["service_level"] == pytest.approx(fixed.SL["offered"])
-    # the caller who overflowed from sales to support is one call of the centre, answered
+    # the caller who overflowed from sales to support is one call of the centre, answered;
+    # c8's callback is handled work, not a tenth call offered
     centre = by_queue[ALL]
-    assert (centre["offered"], centre["answered"], centre["abandoned"]) == (9, 4, 4)
+    assert (centre["offered"], centre["answered"], centre["abandoned"]) == (9, 5, 4)
     assert by_queue["support"]["offered"] == 1
 
 

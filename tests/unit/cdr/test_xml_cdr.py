@@ -139,6 +139,26 @@ def test_a_waiting_caller_who_hung_up_is_abandoned_in_its_queue() -> None:
     assert record.queue_wait_ms == 7500
 
 
+def test_a_callbacks_record_is_its_queues_and_its_agents() -> None:
+    # as the engine's own (docs/cdr.md, "Queue callbacks"): the posted leg is the agent's,
+    # the leg it was bridged to the customer's (it had been taken for the agent)
+    variables = (
+        "<uuid>u5</uuid><cc_managed>true</cc_managed><cc_role>caller</cc_role>"
+        "<cc_entry>callback</cc_entry><cc_queue>care</cc_queue><cc_agent>4101</cc_agent>"
+        "<cc_callback_number>15554010001</cc_callback_number><direction>outbound</direction>"
+        "<destination_number>4101</destination_number><start_uepoch>1000000</start_uepoch>"
+        "<answer_uepoch>1100000</answer_uepoch><bridge_uepoch>3000000</bridge_uepoch>"
+        "<bridge_uuid>u6</bridge_uuid><end_uepoch>9000000</end_uepoch>"
+        "<sip_hangup_disposition>recv_bye</sip_hangup_disposition>"
+    )
+    record = to_cdr(parse_document(_document(variables)), "fs1")
+    assert record is not None
+    found = (record.queue, record.agent_extension, record.to_number, record.disposition,
+             record.hangup_by, record.queue_wait_ms, record.talk_ms)  # fmt: skip
+    assert found == ("care", "4101", "15554010001", Disposition.ANSWERED, HangupBy.AGENT, 0, 6000)
+    assert [leg.role for leg in record.legs] == [LegRole.OUTBOUND, LegRole.OUTBOUND]
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "reason"),
     [
