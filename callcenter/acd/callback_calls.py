@@ -7,8 +7,9 @@ answer, as every leg of the engine is); a phone that does not answer is an offer
 as for any queue call. The parked leg becomes a call with its actor, run by ``CallbackCalls``:
 it tells the dispatcher the agent answered (the agent is then in a call, offered nothing
 else), whispers "callback for 5 5 5 ..." (or the queue's prompt) to the agent, dials the
-customer through the outbound routes, and bridges. The customer's answer, or why not, goes
-back to the dispatcher (``CallbackDialled``), which retries later or closes the stay. Once
+customer through the outbound routes, tells it (and the agent) the call may be recorded
+when the queue says so, and bridges. The customer's answer, or why not, goes back to the
+dispatcher (``CallbackDialled``), which retries later or closes the stay. Once
 bridged, the call is recorded as a call of its queue is (``Recorder.bridged``: the agent's
 override over the queue's policy, in stereo from the bridge, the row the queue's and the
 agent's); the agent's leg being the call's own, the agent is on the left.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from gevent.pool import Group
 
@@ -36,6 +38,7 @@ from callcenter.errors import (
     InvalidNumber,
     InvalidOutboundRoute,
     NoOutboundRoute,
+    UnsafeValue,
 )
 from callcenter.esl import commands
 from callcenter.esl.connection import ESLConnection
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 TONE_FAILED = "tone_stream://%(500,500,480,620);loops=2"  # the customer was not reached
 ANSWER_TIMEOUT = 5.0
 WHISPER_TIMEOUT = 30.0
+NOTICE_TIMEOUT = 60.0  # the queue's recording notice, played to the customer
 GONE_WAIT = 5.0  # a bridge refused: the customer's hang-up may come after the reply
 
 
@@ -138,7 +142,7 @@ class CallbackCalls:
         cause: str | None = callback.AGENT_LEFT
         try:
             self._whisper(control, number, rules.whisper)
-            cause = self._dial(control, number, rules.ring_seconds)
+            cause = self._dial(control, number, rules.ring_seconds, recording, extension)
         except CallGone:
             log.info("call %s: agent %s left the callback before talking to the customer",
                      call.uuid, extension)  # fmt: skip
@@ -188,10 +192,17 @@ class CallbackCalls:
             timeout=WHISPER_TIMEOUT,
         )  # fmt: skip
 
-    def _dial(self, control: CallControl, number: str, ring: int) -> str | None:
-        """Ring the customer through its outbound route and bridge; None once it answered
-        (bridged, or gone before the bridge), else the cause it was not reached. Raises
-        ``CallGone`` when the agent left first."""
+    def _dial(
+        self,
+        control: CallControl,
+        number: str,
+        ring: int,
+        recording: QueueRecording,
+        extension: str,
+    ) -> str | None:
+        """Ring the customer through its outbound route, tell it the call may be recorded,
+        and bridge; None once it answered (bridged, or gone before the bridge), else the
+        cause it was not reached. Raises ``CallGone`` when the agent left first."""
         if self.routes is None:
             return "NO_ROUTE_DESTINATION"
         try:
@@ -212,6 +223,7 @@ class CallbackCalls:
                 )
                 return leg.cause
             try:
+                self._notice(control, leg, recording, extension)
                 _bridge(control, leg)
             except CallGone:
                 if _agent_left(control.call, leg):
@@ -220,11 +232,32 @@ class CallbackCalls:
                 log.info("call %s: callback to %s answered, then hung up before the bridge",
                          control.uuid, number)  # fmt: skip
                 return None
-            except ESLError:
+            except (ESLError, UnsafeValue):
                 control.kill_leg(leg)
                 raise
         log.info("call %s: callback to %s answered", control.uuid, number)
         return None
+
+    def _notice(
+        self, control: CallControl, leg: str, recording: QueueRecording, extension: str
+    ) -> None:
+        """The queue's "this call may be recorded" to the customer, who answered a call they
+        have not heard it on (theirs, maybe hours ago, is not this one), before the bridge:
+        before any recording starts. The agent hears it too meanwhile, not silence, and
+        knows the customer is there. Whether the call may be recorded is the inbound
+        caller's rule (``Recorder.may_record``) with the agent known: its policy, else the
+        queue's."""
+        if control.recorder is None:
+            return
+        notice = control.recorder.notice(control, replace(recording, members=(extension,)))
+        if notice is None:
+            return
+        try:
+            control.broadcast(notice)  # the agent's leg, parked: queued, not waited for
+        except (ESLError, UnsafeValue) as exc:  # the customer's notice matters, not this
+            log.warning("call %s: recording notice not played to the agent: %s",
+                        control.uuid, exc)  # fmt: skip
+        control.play(notice, leg=leg, timeout=NOTICE_TIMEOUT)
 
 
 def _bridge(control: CallControl, leg: str) -> None:

@@ -130,6 +130,8 @@ class RecordingHandler(Protocol):
 
     def answered(self, control: CallControl, flow: str, chosen: Policy) -> None: ...
 
+    def notice(self, control: CallControl, queue: QueueRecording) -> str | None: ...
+
     def pci(self, control: CallControl, on: bool, by: str) -> None: ...
 
     def direct(self, control: CallControl, extension: str) -> None: ...
@@ -409,9 +411,10 @@ class CallControl:
     def ring_ready(self) -> None:
         self.execute("ring_ready")
 
-    def play(self, *prompts: str, timeout: float = 600.0) -> Event:
-        """Play files, ``tone_stream://`` or ``silence_stream://`` prompts, in order."""
-        return self.execute("playback", _file_list(prompts), timeout=timeout)
+    def play(self, *prompts: str, timeout: float = 600.0, leg: str | None = None) -> Event:
+        """Play files, ``tone_stream://`` or ``silence_stream://`` prompts, in order (to
+        ``leg``, another leg of the call, parked: a callback's customer)."""
+        return self.execute("playback", _file_list(prompts), timeout=timeout, leg=leg)
 
     def say(
         self, text: str, *, kind: str = "NUMBER", method: str = "pronounced", lang: str = "en"

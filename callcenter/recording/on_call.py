@@ -84,8 +84,17 @@ class Recorder:
     def announce(self, control: CallControl, queue: QueueRecording) -> None:
         """The queue's "this call may be recorded", before the caller waits, when the call
         may be recorded (``may_record``)."""
+        notice = self.notice(control, queue)
+        if notice is not None:
+            control.play(notice)
+
+    def notice(self, control: CallControl, queue: QueueRecording) -> str | None:
+        """The queue's announcement when the call may be recorded (``may_record``), else
+        None: what the caller must hear before anything is recorded (a queue's callback
+        plays it to the customer before the bridge: ``acd.callback_calls``)."""
         if queue.announcement and self.may_record(control, queue):
-            control.play(queue.announcement)
+            return queue.announcement
+        return None
 
     def may_record(self, control: CallControl, queue: QueueRecording) -> bool:
         """Before the bridge the agent is not known: the call may be recorded when the
