@@ -32,7 +32,7 @@ class Attempt(StrEnum):
     NO_ANSWER = "no_answer"
     BUSY = "busy"
     FAILED = "failed"  # no route, a bad number, the network
-    AGENT_LEFT = "agent_left"  # the agent hung up before the customer answered: not counted
+    AGENT_LEFT = "agent_left"  # the agent hung up first, before the bridge: not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def keyed_number(digits: str | None, rules: CallbackRules) -> str | None:
     return digits if _within(digits, rules) else None
 
 
-AGENT_LEFT = "AGENT_LEFT"  # the cause the callback's call reports when its agent hung up
+AGENT_LEFT = "AGENT_LEFT"  # the cause the callback's call reports when its agent left first
 
 
 def result_of(cause: str | None) -> Attempt:
