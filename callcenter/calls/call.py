@@ -98,15 +98,15 @@ def _dialer_of(header: Callable[[str], str | None]) -> tuple[str, int, str] | No
 
 def _campaigns_caller_id(call: Call, header: Callable[[str], str | None]) -> None:
     """A campaign's call is the lead's leg, seen once answered: FreeSWITCH has flipped its
-    caller ID to the lead's (``channel_cid_flipped``). The call is from the campaign's
-    caller ID, as its originate said, and to the lead (a preview's own leg is the agent's)."""
+    caller ID to the lead's (``channel_cid_flipped``). Its CDR says it was from the
+    campaign's caller ID, as its originate did, to the lead; the call itself keeps the lead
+    as its party (``from_number``: screen pops, events, a flow's caller, transfers). A
+    preview's own leg is the agent's."""
     if call.dialer is None or call.dialer[2]:
         return
     leg = call.caller
-    call.from_number = leg.from_number = (
-        header("variable_origination_caller_id_number") or call.from_number
-    )
-    call.from_name = leg.from_name = header("variable_origination_caller_id_name") or call.from_name
+    leg.from_number = header("variable_origination_caller_id_number") or leg.from_number
+    leg.from_name = header("variable_origination_caller_id_name") or leg.from_name
 
 
 _SEAT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")

@@ -51,7 +51,6 @@ from callcenter.errors import (
     NoOutboundRoute,
 )
 from callcenter.esl import commands
-from callcenter.esl import quoting as q
 from callcenter.events.types import (
     CallEnded,
     CampaignCallConnected,
@@ -334,11 +333,7 @@ class DialerCalls:
                 control.agent_dial_string(extension),
                 role=LegRole.AGENT,
                 extension=extension,
-                variables={
-                    "sip_auto_answer": "true",
-                    "cc_campaign": spec.name,
-                    "origination_caller_id_number": q.scrub(control.call.to_number) or "unknown",
-                },  # the agent's phone shows the lead's number (the call is from the campaign's)
+                variables={"sip_auto_answer": "true", "cc_campaign": spec.name},
                 timeout=max(1.0, deadline - time.monotonic()),
                 interruptible=False,
             )
@@ -509,7 +504,7 @@ class DialerCalls:
         call given to an agent ended: its ``campaign.call_ended``, with its CDR's times."""
         if isinstance(event, CallEnded) and event.call_uuid in self._talking:
             control, line = self._talking.pop(event.call_uuid)
-            self.dialer.group.spawn(self._ended, control, line, event.cdr)
+            self.dialer.endings.spawn(self._ended, control, line, event.cdr)
 
     def _ended(self, control: CallControl, line: _Line, cdr: CdrRecord | None) -> None:
         disposition = None
@@ -598,9 +593,11 @@ class DialerCalls:
         spec = self._spec(campaign)
         with self.dialer.database.session_scope() as session:
             stored = store.attempt_of(session, lead, control.uuid)
-        if spec is not None and stored is Outcome.MACHINE:
-            self._machine_adopted(control, spec)
-            return
+        if stored is Outcome.MACHINE:  # its CDR's disposition, as the last run would have
+            control.call.timeline.outcome = str(Disposition.MACHINE)
+            if spec is not None:
+                self._machine_adopted(control, spec)
+                return
         break_media(control)  # the last run's message may still play: what follows is ours
         if spec is not None and spec.mode is CampaignMode.BROADCAST:
             log.info("call %s: campaign %s: adopted in its flow, which starts again",

@@ -821,6 +821,7 @@ class Dialer:
         self.sessions = sessions
         self.runners: dict[str, CampaignRunner] = {}
         self.group = Group()
+        self.endings = Group()  # campaign calls' ends being told (``DialerCalls._ended``)
         self.metrics = metrics
         self.agents_domain = agents_domain
         self.router = router  # where a failed leg's SIP status is heard (trunk failover)
@@ -877,9 +878,11 @@ class Dialer:
                 log.info("dialer: %s stored as the engine stopped", what)
 
     def settle(self, timeout: float) -> None:
-        """What the calls left to drain after ``stop`` started (their ``campaign.call_ended``,
-        which reads the lead's disposition), done before the database is closed under them."""
-        self.group.join(timeout=timeout)
+        """The ends of the calls left to drain after ``stop`` (their ``campaign.call_ended``,
+        which reads the lead's disposition) told before the database is closed under them;
+        one the database holds up longer than ``timeout`` is given up."""
+        self.endings.join(timeout=timeout)
+        self.endings.kill(timeout=1.0)
 
     def changed(self, change: Change) -> None:
         """From the change feed: a campaign started (or anything else about campaigns and

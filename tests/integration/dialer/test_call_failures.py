@@ -665,7 +665,8 @@ def test_a_machine_left_a_message_at_a_restart_hears_it_to_its_end_once_then_is_
     until(lambda: f"playback {MESSAGE}" in apps_sent(sim, call), timeout=30)
     first.stop("restart")  # mid message: the call stays up, its attempt stored before it
     second = engine(CALLCENTER_DIALPLANS_DIR=flows)
-    wait_cdr(second, call, timeout=30)  # adopted: the message heard out, then hung up
+    cdr = wait_cdr(second, call, timeout=30)  # adopted: the message heard out, then hung up
+    assert cdr.disposition is Disposition.MACHINE  # as the first run would have said
     assert playbacks(call) == 1
     assert [a for a in apps_sent(sim, call) if a.startswith("playback")] == [f"playback {MESSAGE}"]
     assert heard == [("PLAYBACK_STOP", "done"), ("CHANNEL_HANGUP", None)]

@@ -330,8 +330,11 @@ def test_a_carriers_ringback_is_not_taken_for_the_answer(
     number = "+15557500003"
     seen: list[tuple[str, str]] = []
     sim.on_event(lambda e: seen.append((e.unique_id, e.name)))
+    told: list[events.Event] = []
+    app = engine()
+    app.events.subscribe(told.append)
     ringback = AgentBehaviour(early_media=0.5, answer_delay=6.0, talk_time=3.0, voice=PERSON)
-    app = _one_lead(engine(), sim, "camp5early", "4753", number, ringback)
+    app = _one_lead(app, sim, "camp5early", "4753", number, ringback)
     until(lambda: number in _attempts(app, "camp5early"), timeout=30)
     attempt = _attempts(app, "camp5early")[number]
     assert (attempt.outcome, attempt.agent) == (Outcome.ANSWERED, "4753")
@@ -346,6 +349,9 @@ def test_a_carriers_ringback_is_not_taken_for_the_answer(
     assert (cdr.from_number, cdr.to_number) == ("+12125550199", number)
     assert cdr.answered_at is not None and cdr.disposition is Disposition.ANSWERED
     assert 5_000 <= cdr.ring_ms <= 7_500 and cdr.ring_ms < cdr.total_ms - 2_000
+    # ... while the call's party is the lead: its screen pop and events say the lead's number
+    [connected] = [e for e in told if isinstance(e, events.CampaignCallConnected)]
+    assert connected.caller_number == number
 
 
 def test_a_campaign_call_ending_while_the_engine_stops_is_told_before_the_database_closes(
