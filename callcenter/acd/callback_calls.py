@@ -227,8 +227,7 @@ class CallbackCalls:
                 _bridge(control, leg)
             except CallGone:
                 if _agent_left(control.call, leg):
-                    control.kill_leg(leg)  # the customer is not kept on a line nobody is on
-                    raise
+                    raise  # the actor hangs up the customer's leg, answered and unbridged
                 log.info("call %s: callback to %s answered, then hung up before the bridge",
                          control.uuid, number)  # fmt: skip
                 return None
