@@ -318,6 +318,7 @@ def _early_media(s: Session) -> None:
     s.media_open = True
     chan.media = True
     chan.set_time("Channel-Progress-Media-Time", s.core.clock.now_us())
+    chan.set_var("endpoint_disposition", "EARLY MEDIA")  # mod_sofia's, at a 183 with SDP
     chan.set_answer_state(AnswerState.EARLY)
     s.emit("CHANNEL_PROGRESS_MEDIA")
     s.set_callstate(CallState.EARLY)
