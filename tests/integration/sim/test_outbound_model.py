@@ -208,7 +208,11 @@ def test_an_originate_returns_on_early_media_unless_told_to_ignore_it(
     model(sim, **{"15550020": ringback, "15550021": ringback})
     early, reply = dial(esl, "15550020")
     assert reply == f"+OK {early}"
-    assert esl.find("CHANNEL_PROGRESS_MEDIA", Unique_ID=early)
+    [progress] = esl.find("CHANNEL_PROGRESS_MEDIA", Unique_ID=early)
+    assert (progress["Answer-State"], progress["variable_endpoint_disposition"]) == (
+        "early",
+        "EARLY MEDIA",
+    )
     until(lambda: esl.find("CHANNEL_PARK", Unique_ID=early))
     assert not esl.find("CHANNEL_ANSWER", Unique_ID=early)  # parked at 0.5 s, rings to 40 s
     until(lambda: esl.find("CHANNEL_ANSWER", Unique_ID=early), timeout=10)
