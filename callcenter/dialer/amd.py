@@ -57,7 +57,8 @@ class Reason(StrEnum):
 class AmdSettings:
     """``greeting_max``: a greeting longer than this (seconds) is a machine's.
     ``first_word_ms``: an answer silent this long is ``silence_is`` (human by default: an
-    agent's time is cheaper than an abandoned person)."""
+    agent's time is cheaper than an abandoned person). ``message_silence_ms``: with no beep
+    detector, the quiet after a machine's greeting (and its beep) before its message."""
 
     threshold: int = 200
     speech_ms: int = 100
@@ -66,9 +67,12 @@ class AmdSettings:
     greeting_max: float = 2.0
     silence_is: Verdict = Verdict.HUMAN
     avmd: bool = True
+    message_silence_ms: int = 1000
 
     def __post_init__(self) -> None:
-        for name in ("threshold", "speech_ms", "first_word_ms", "silence_ms", "greeting_max"):
+        names = ("threshold", "speech_ms", "first_word_ms", "silence_ms", "greeting_max",
+                 "message_silence_ms")  # fmt: skip
+        for name in names:
             if getattr(self, name) <= 0:
                 raise ValueError(f"amd: {name} must be positive, got {getattr(self, name)}")
 
@@ -95,6 +99,14 @@ class AmdSettings:
 
     def wait_for_silence(self) -> str:
         return f"{self.threshold} {self.silence_frames} 1 {self.window_ms}"
+
+    def wait_for_greeting_end(self, timeout: float) -> str:
+        """``wait_for_silence`` before a machine's message, with no beep detector: until
+        ``message_silence_ms`` of quiet, longer than the gap from a greeting to its beep
+        (the beep, loud, starts the count again), so the message starts after the beep,
+        as the voicemail starts recording; at most ``timeout`` seconds."""
+        frames = max(1, self.message_silence_ms // 20)
+        return f"{self.threshold} {frames} 1 {int(timeout * 1000)}"
 
 
 @dataclass(frozen=True)

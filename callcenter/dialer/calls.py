@@ -430,12 +430,14 @@ class DialerCalls:
 
     def _leave_message(self, control: CallControl, message: str, settings: AmdSettings) -> None:
         """``message`` after the machine's greeting: its beep (mod_avmd's, at most
-        ``BEEP_WAIT`` s), else, with no beep detector, the greeting's end."""
+        ``BEEP_WAIT`` s), else, with no beep detector, the quiet after the greeting and its
+        beep (``AmdSettings.wait_for_greeting_end``, at most ``BEEP_WAIT`` s)."""
         if settings.avmd:
             amd.wait_for_beep(control, BEEP_WAIT)
             amd.stop(control, settings)
         else:
-            control.execute("wait_for_silence", settings.wait_for_silence(), timeout=35.0)
+            wait = settings.wait_for_greeting_end(BEEP_WAIT)
+            control.execute("wait_for_silence", wait, timeout=BEEP_WAIT + 5.0)
         control.play(message, timeout=MESSAGE_TIMEOUT)
 
     def _machine_adopted(self, control: CallControl, spec: CampaignSpec) -> None:

@@ -211,6 +211,14 @@ def test_a_progressive_campaign_dials_detects_and_gives_people_to_agents(
     assert _lead(app, "+15557100001").disposition == "later"
 
 
+def _lead_channel(sim: Simulator, campaign: str) -> str | None:
+    for channel in sim.channels:
+        tags = channel.variables
+        if tags.get("cc_entry") == "dialer" and tags.get("cc_campaign") == campaign:
+            return channel.uuid
+    return None
+
+
 def _lead(app: App, phone: str) -> Lead:
     with app.database.session_scope() as session:
         lead = session.scalar(select(Lead).where(Lead.phone == phone))
@@ -404,3 +412,34 @@ def test_a_machine_gets_the_campaigns_message_after_its_beep(
     assert beep < mine.index(("CHANNEL_EXECUTE", "playback"))  # the message after the beep
     cdr = wait_cdr(app, call, timeout=20)  # answered by a machine: neither failed nor rejected
     assert cdr.disposition is Disposition.MACHINE and cdr.answered_at is not None
+
+
+def test_without_mod_avmd_a_machine_gets_the_message_after_its_greeting_and_beep(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # mod_avmd is not in FreeSWITCH's vanilla modules.conf.xml: the message waited for the
+    # greeting's end at most 2.6 s (the detection's window), so it played over a greeting
+    # of any length, and the voicemail, recording from its beep, lost its start (the
+    # seller's name)
+    sim.core.modules.discard("mod_avmd")
+    number, message = "+15557500005", "tone_stream://%(300,0,500)"
+    voice = Voice(machine=True, silence=0.3, speech=12.0, beep_gap=0.6, patience=None)
+    machine = AgentBehaviour(answer_delay=1.0, machine=True, voice=voice)
+    stamps: dict[str, int] = {}  # the lead's answer and message start, simulated us
+    sim.on_event(lambda e: stamps.setdefault(
+        "answer" if e.name == "CHANNEL_ANSWER" else "message", int(e.get("Event-Date-Timestamp"))
+    ) if e.unique_id == _lead_channel(sim, "camp5nobeep") and (
+        e.name == "CHANNEL_ANSWER"
+        or (e.name == "CHANNEL_EXECUTE" and e.get("Application") == "playback")
+    ) else None)  # fmt: skip
+    app = _one_lead(engine(), sim, "camp5nobeep", "4755", number, machine,
+                    amd=AmdAction.MESSAGE, amd_message=message)  # fmt: skip
+    until(lambda: number in _attempts(app, "camp5nobeep"), timeout=30)
+    attempt = _attempts(app, "camp5nobeep")[number]
+    assert attempt.outcome is Outcome.MACHINE and attempt.call_uuid is not None
+    call = attempt.call_uuid
+    until(lambda: any(a.startswith("hangup") for a in apps_sent(sim, call)), timeout=30)
+    assert not [a for a in apps_sent(sim, call) if a.startswith("avmd")]
+    beep_end = voice.silence + voice.speech + voice.beep_gap + 0.2
+    started = (stamps["message"] - stamps["answer"]) / 1e6
+    assert beep_end < started < beep_end + 3.0, (started, beep_end)
