@@ -208,7 +208,9 @@ def set_password(
 
 
 def remove(db: Database, who: Actor, extension: str) -> None:
-    """Delete an agent with its skills, memberships and status history."""
+    """Delete an agent with its skills, memberships and status history; refused
+    (``agent_in_use``) while a running campaign dials for it, or a stored DID route or a
+    queue's overflow or exit key rings it (``in_use``)."""
     checks.extension(extension)
     with db.session_scope() as session:
         in_use.not_dialling(
@@ -219,6 +221,8 @@ def remove(db: Database, who: Actor, extension: str) -> None:
             "agent_in_use",
             agent=extension,
         )
+        target = f"extension:{extension}"
+        in_use.not_targeted(session, f"agent {extension!r}", target, "agent_in_use")
         AgentRepository(session).delete(extension)
         audited(session, who, "agent.remove", extension, kind=AGENT)
 

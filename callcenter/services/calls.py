@@ -58,7 +58,8 @@ def hangup(db: Database, who: Actor, uuid: str, cause: str = "NORMAL_CLEARING") 
 
 def transfer(db: Database, who: Actor, uuid: str, target: str) -> CallRequested:
     """Send a live call to ``queue:NAME``, ``ivr:FLOW``, ``extension:EXT`` or ``number:NUM``
-    (dialled through the outbound routes)."""
+    (dialled through the outbound routes). The queue must be stored, the extension an
+    agent's (the directory the engine renders holds the agents only)."""
     checks.call_uuid(uuid)
     kind, _, arg = target.partition(":")
     grammar = {
@@ -75,9 +76,12 @@ def transfer(db: Database, who: Actor, uuid: str, target: str) -> CallRequested:
         check_number(arg)
     elif not grammar[kind][0].fullmatch(arg):
         raise checks.InvalidArgument("target", f"{checks.shown(arg)} is not {grammar[kind][1]}")
-    if kind == "queue":
+    if kind in ("queue", "extension"):
         with db.session_scope() as session:
-            QueueRepository(session).get(arg)  # queue_not_found
+            if kind == "queue":
+                QueueRepository(session).get(arg)  # queue_not_found
+            else:  # the engine rings user/EXT: only agents are in its directory
+                AgentRepository(session).get(arg)  # agent_not_found
     return _request(db, who, uuid, "transfer", {"target": f"{kind}:{arg}"})
 
 

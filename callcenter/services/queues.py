@@ -5,11 +5,13 @@ Each change reaches every running engine as a ``queue`` change keyed by the queu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
 
 from callcenter.acd import rules
 from callcenter.errors import ConfigError, DomainError
@@ -270,21 +272,61 @@ def _wait_prompts(given: QueueSettings) -> dict[str, str | None]:
     return {key: value and checks.playback(value, name) for key, (value, name) in prompts.items()}
 
 
-def add(db: Database, who: Actor, name: str, settings: QueueSettings | None = None) -> QueueRecord:
-    """Create a queue; settings not given take their defaults."""
+def _targets_exist(
+    session: Session,
+    name: str,
+    flows: Collection[str] | None,
+    overflow: str | None,
+    exit_target: str | None,
+) -> None:
+    """The overflow and the exit key's targets given, checked as a route's target is: a
+    queue must be stored, a flow one of ``flows`` when they are known (else the grammar
+    alone is checked, as ``targets.unverified`` says)."""
+    given = {"overflow_target": overflow, "exit_target": exit_target}
+    if not any(given.values()):
+        return
+    stored = {q.name for q in QueueRepository(session).all()} | {name}
+    for field, target in given.items():
+        if target:
+            try:
+                targets.check_target(target, queues=stored, flows=flows)
+            except targets.InvalidRoute as exc:
+                raise checks.InvalidArgument(field, exc.reason, code=exc.code) from exc
+
+
+def add(
+    db: Database,
+    who: Actor,
+    name: str,
+    settings: QueueSettings | None = None,
+    *,
+    flows: Collection[str] | None = None,
+) -> QueueRecord:
+    """Create a queue; settings not given take their defaults. ``flows``: the IVR flows an
+    engine serves, when known (an ``ivr:`` overflow must be one of them)."""
     checks.queue_name(name)
     settings = settings or QueueSettings()
     columns = _columns(name, settings)
     if settings.routing:
         columns["routing"] = routing_of({}, settings.routing)
     with db.session_scope() as session:
+        exit_target = columns.get("routing", {}).get("exit_target")
+        _targets_exist(session, name, flows, columns.get("overflow_target"), exit_target)
         record = QueueRepository(session).add(name, **columns)
         audited(session, who, "queue.add", name, _json(columns), kind=QUEUE)
     return record
 
 
-def update(db: Database, who: Actor, name: str, settings: QueueSettings) -> QueueRecord:
-    """Change the settings given; the others keep their value (no defaults apply)."""
+def update(
+    db: Database,
+    who: Actor,
+    name: str,
+    settings: QueueSettings,
+    *,
+    flows: Collection[str] | None = None,
+) -> QueueRecord:
+    """Change the settings given; the others keep their value (no defaults apply).
+    ``flows`` as ``add`` takes them."""
     checks.queue_name(name)
     columns = _columns(name, settings)
     if settings.routing:
@@ -296,6 +338,9 @@ def update(db: Database, who: Actor, name: str, settings: QueueSettings) -> Queu
         before = queues.get(name)
         if settings.routing:
             columns["routing"] = routing_of(before.routing, settings.routing)
+        given_exit = (settings.routing or {}).get("exit_target") is not None
+        exit_target = columns["routing"].get("exit_target") if given_exit else None
+        _targets_exist(session, name, flows, columns.get("overflow_target"), exit_target)
         if "announcements" in columns:
             columns["announcements"] = {**before.announcements, **columns["announcements"]}
         record = queues.update(name, **columns)
@@ -305,7 +350,9 @@ def update(db: Database, who: Actor, name: str, settings: QueueSettings) -> Queu
 
 
 def remove(db: Database, who: Actor, name: str) -> None:
-    """Delete a queue with its members, required skills and entry history."""
+    """Delete a queue with its members, required skills and entry history; refused
+    (``queue_in_use``) while a running campaign takes its calls, or a stored DID route or
+    another queue's overflow or exit key sends calls to it (``in_use``)."""
     checks.queue_name(name)
     with db.session_scope() as session:
         in_use.not_dialling(
@@ -316,6 +363,7 @@ def remove(db: Database, who: Actor, name: str) -> None:
             "queue_in_use",
             queue=name,
         )
+        in_use.not_targeted(session, f"queue {name!r}", f"queue:{name}", "queue_in_use")
         QueueRepository(session).delete(name)
         audited(session, who, "queue.remove", name, kind=QUEUE)
 
@@ -334,6 +382,48 @@ def add_member(
         details = {"extension": extension, "tier": tier, "position": position}
         audited(session, who, "queue.member.add", queue, details, kind=QUEUE, op="member")
         return queues.get(queue)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSet:
+    queue: QueueRecord
+    created: bool  # the agent was made a member
+
+
+def set_member(
+    db: Database,
+    who: Actor,
+    queue: str,
+    extension: str,
+    *,
+    tier: int | None = None,
+    position: int | None = None,
+    create: bool = True,
+) -> MemberSet:
+    """Set agent ``extension``'s tier and position in ``queue`` (None: kept; 1 for a new
+    member): a member already is changed, others are made members unless not ``create``
+    (``queue_member_not_found``). The same values again change nothing; the running
+    engines' ACD reads the queue again (its ``queue`` change) and offers by the new tiers."""
+    checks.queue_name(queue)
+    checks.extension(extension)
+    if tier is not None:
+        checks.in_range(tier, 1, TIER_MAX, "tier")
+    if position is not None:
+        checks.in_range(position, 1, POSITION_MAX, "position")
+    with db.session_scope() as session:
+        queues = QueueRepository(session)
+        before = queues.set_member(queue, extension, tier=tier, position=position, create=create)
+        after = queues.get(queue)
+        now = next(m for m in after.members if m.extension == extension)
+        details: dict[str, Any] = {"extension": extension}
+        if before is None:
+            details |= {"tier": now.tier, "position": now.position}
+            audited(session, who, "queue.member.add", queue, details, kind=QUEUE, op="member")
+        elif before != (now.tier, now.position):
+            pairs = zip(("tier", "position"), before, (now.tier, now.position), strict=True)
+            details |= {key: {"from": was, "to": to} for key, was, to in pairs if was != to}
+            audited(session, who, "queue.member.set", queue, details, kind=QUEUE, op="member")
+        return MemberSet(after, before is None)
 
 
 def remove_member(db: Database, who: Actor, queue: str, extension: str) -> QueueRecord:

@@ -94,7 +94,8 @@ def update(db: Database, who: Actor, name: str, changes: Mapping[str, Any]) -> T
 
 
 def remove(db: Database, who: Actor, name: str) -> None:
-    """Delete trunk ``name``; the engines ``killgw`` its gateway at once."""
+    """Delete trunk ``name``; the engines ``killgw`` its gateway at once. Refused while a
+    running campaign, an outbound route (``trunk_in_use``) or a trunk group names it."""
     with db.session_scope() as session:
         in_use.not_dialling(
             session,
@@ -104,6 +105,7 @@ def remove(db: Database, who: Actor, name: str) -> None:
             "trunk_in_use",
             trunk=name,
         )
+        in_use.not_dialled_through(session, name)
         groups = TrunkGroupRepository(session).with_member(name)
         if groups:
             raise DomainError(

@@ -131,6 +131,29 @@ class QueueRepository:
         queue.members.append(QueueMember(agent_id=agent.id, tier=tier, position=position))
         self.session.flush()
 
+    def set_member(
+        self, name: str, extension: str, *, tier: int | None, position: int | None, create: bool
+    ) -> tuple[int, int] | None:
+        """Set a member's tier and position (None: kept, or 1 for a new member); the
+        member's (tier, position) before, or None when ``create`` made it a member."""
+        queue = self._get(name)
+        found = [m for m in queue.members if m.agent.extension == extension]
+        if not found:
+            if not create:
+                raise NotFound(
+                    f"agent {extension!r} is not a member of queue {name!r}: add it first "
+                    "(callcenter queue member add)",
+                    code="queue_member_not_found",
+                )
+            self.add_member(name, extension, tier=tier or 1, position=position or 1)
+            return None
+        member = found[0]
+        before = (member.tier, member.position)
+        member.tier = before[0] if tier is None else tier
+        member.position = before[1] if position is None else position
+        self.session.flush()
+        return before
+
     def update(self, name: str, **fields: Any) -> QueueRecord:
         """Change only the given settings; the others keep their stored value."""
         unknown = set(fields) - _SETTABLE

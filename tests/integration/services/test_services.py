@@ -111,6 +111,7 @@ def test_agent_preconditions(db: Database) -> None:
 
 def test_queue_operations_are_audited_and_sent(db: Database) -> None:
     agents.add(db, WHO, "1001", domain="pbx")
+    queues.add(db, WHO, "support")  # its overflow target must exist
     settings = queues.QueueSettings(strategy="round_robin", max_wait_seconds=300)
     record = queues.add(db, WHO, "sales", settings)
     assert record.strategy == "round_robin" and record.max_wait_seconds == 300
@@ -131,13 +132,13 @@ def test_queue_operations_are_audited_and_sent(db: Database) -> None:
     queues.update(db, WHO, "sales", queues.QueueSettings(clear_overflow=True))
     assert queues.get(db, "sales").overflow_target is None
     queues.remove(db, WHO, "sales")
-    queue_changes = [(key, op) for kind, key, op, _ in changed(db) if kind == "queue"]
+    queue_changes = [(key, op) for kind, key, op, _ in changed(db) if key == "sales"]
     assert queue_changes == [
         ("sales", "add"), ("sales", "set"), ("sales", "set"), ("sales", "member"),
         ("sales", "skill"), ("sales", "skill"), ("sales", "member"), ("sales", "set"),
         ("sales", "remove"),
     ]  # fmt: skip
-    assert [a for _, a, _ in trail(db)][1:] == [
+    assert [a for _, a, _ in trail(db)][2:] == [
         "queue.add", "queue.set", "queue.set", "queue.member.add", "queue.skill.require",
         "queue.skill.drop", "queue.member.remove", "queue.set", "queue.remove",
     ]  # fmt: skip
