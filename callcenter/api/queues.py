@@ -25,6 +25,16 @@ from callcenter.vocabulary import (
 
 READ, ADMIN = TokenScope.READ, TokenScope.ADMIN
 TAG = "queues"
+QUEUE_DELETE = (
+    "Refused (409 `queue_in_use`) while a running campaign takes its calls, or a DID route "
+    "or another queue's overflow or exit key sends calls to it: the refusal names them. IVR "
+    "flows are files, not stored: a flow naming the queue is reported by the next flow reload."
+)
+MEMBER_PUT = (
+    "PUT semantics: the agent becomes a member with this tier and position, or a member "
+    "already gets them (200 either way; the same values again change nothing). The running "
+    "engines' ACD offers by the new tiers at once."
+)
 
 
 class FailurePolicy(BaseModel):
@@ -253,7 +263,7 @@ def operations(env: ApiEnv) -> list[Operation]:
 
     def create_queue(ask: Ask) -> Queue:
         body: QueueCreate = ask.body
-        return out(queues.add(db, ask.who, body.name, _settings(body)))
+        return out(queues.add(db, ask.who, body.name, _settings(body), flows=env.flow_names()))
 
     def show_queue(ask: Ask) -> QueueDetail:
         detail = queues.show(db, ask.path["name"], entries=0)
@@ -267,7 +277,7 @@ def operations(env: ApiEnv) -> list[Operation]:
     def update_queue(ask: Ask) -> Queue:
         body: QueueUpdate = ask.body
         settings = _settings(body, clear_overflow=body.clear_overflow)
-        return out(queues.update(db, ask.who, ask.path["name"], settings))
+        return out(queues.update(db, ask.who, ask.path["name"], settings, flows=env.flow_names()))
 
     def delete_queue(ask: Ask) -> None:
         queues.remove(db, ask.who, ask.path["name"])
@@ -275,10 +285,10 @@ def operations(env: ApiEnv) -> list[Operation]:
     def put_member(ask: Ask) -> Queue:
         body: MemberIn = ask.body
         name, extension = ask.path["name"], ask.path["extension"]
-        record = queues.add_member(
+        done = queues.set_member(
             db, ask.who, name, extension, tier=body.tier, position=body.position
         )
-        return out(record)
+        return out(done.queue)
 
     def delete_member(ask: Ask) -> Queue:
         return out(queues.remove_member(db, ask.who, ask.path["name"], ask.path["extension"]))
@@ -323,10 +333,10 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("PATCH", item, ADMIN, update_queue, "Change a queue's settings", TAG, Queue,
                   body=QueueUpdate),
         Operation("DELETE", item, ADMIN, delete_queue, "Delete a queue", TAG,
-                  errors=(404, 409, 422)),
+                  errors=(404, 409, 422), description=QUEUE_DELETE),
         Operation("PUT", item + "/members/{extension}", ADMIN, put_member,
-                  "Make an agent a member (or change its tier and position)", TAG, Queue,
-                  body=MemberIn),
+                  "Make an agent a member, or set its tier and position", TAG, Queue,
+                  body=MemberIn, description=MEMBER_PUT),
         Operation("DELETE", item + "/members/{extension}", ADMIN, delete_member,
                   "Take an agent out of the queue", TAG, Queue, errors=(404, 409, 422)),
         Operation("PUT", item + "/skills/{skill}", ADMIN, put_skill,

@@ -217,6 +217,8 @@ def list_agents(ctx: Context, as_json: bool) -> None:
 @pass_context
 def remove(ctx: Context, extension: str) -> None:
     """Delete an agent (its history goes with it), then `callcenter fs render` again.
+    Refused (agent_in_use) while a DID route or a queue's overflow sends calls to
+    extension:EXT, or a running campaign dials for it: the error names them.
 
     \b
     Example:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -10,11 +10,13 @@ import click
 
 from callcenter.acd.rules import EMPTY_CONDITIONS, QUEUE_KEYS
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context, plain
+from callcenter.cli.route_cmd import known_flows, warn_unverified
 from callcenter.kpi.formulas import SL_FORMULAS, SlFormula
 from callcenter.services import queues as service
 from callcenter.services.queues import QueueSettings, settings_of
 from callcenter.store.records import QueueEntryRecord, QueueRecord
-from callcenter.vocabulary import STRATEGY_ALIASES, QueueStrategy
+from callcenter.trunks.targets import Target
+from callcenter.vocabulary import STRATEGY_ALIASES, QueueStrategy, RouteTarget
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -338,6 +340,19 @@ def _given(settings: QueueSettings, after: QueueRecord) -> str:
     return ", ".join(shown)
 
 
+def _flows_named(ctx: Context, settings: QueueSettings) -> Collection[str] | None:
+    """The flows of dialplans_dir when the overflow or the exit key names one (checked as
+    `route add` checks them); None, and a warning saying why, when they cannot be read."""
+    named = [settings.overflow_target, (settings.routing or {}).get("exit_target")]
+    ivr = [Target(RouteTarget.IVR, t[4:]) for t in named if t and t.startswith("ivr:")]
+    if not ivr:
+        return None
+    flows, why = known_flows(ctx.settings.dialplans_dir)
+    for target in ivr:
+        warn_unverified(target, (), flows, why)
+    return flows
+
+
 name_argument = click.argument("name", callback=params.queue_name)
 queue_argument = click.argument("queue", callback=params.queue_name)
 
@@ -371,7 +386,8 @@ def add(ctx: Context, /, name: str, **given: Any) -> None:
       callcenter queue add care --announce-every 45 --announce custom/all-busy.wav \\
           --position-prompt custom/you-are-caller.wav
     """
-    service.add(ctx.database, ctx.who, name, _settings_given(given))
+    settings = _settings_given(given)
+    service.add(ctx.database, ctx.who, name, settings, flows=_flows_named(ctx, settings))
     click.echo(f"queue {name} added")
 
 
@@ -406,7 +422,7 @@ def set_(ctx: Context, /, name: str, no_overflow: bool, **given: Any) -> None:
     settings = _settings_given(given, clear_overflow=no_overflow)
     if settings == QueueSettings():
         raise click.UsageError("nothing to change: give at least one setting")
-    after = service.update(ctx.database, ctx.who, name, settings)
+    after = service.update(ctx.database, ctx.who, name, settings, flows=_flows_named(ctx, settings))
     click.echo(f"queue {name}: {_given(settings, after)}")
 
 
@@ -494,7 +510,10 @@ def _waiting(caller: dict[str, Any], now: datetime) -> dict[str, Any]:
 @name_argument
 @pass_context
 def remove(ctx: Context, name: str) -> None:
-    """Delete a queue with its members, required skills and entry history.
+    """Delete a queue with its members, required skills and entry history. Refused
+    (queue_in_use) while a DID route or another queue's overflow or exit key sends calls to
+    it, or a running campaign takes its calls: the error names them. IVR flows are files,
+    not stored: the next `ivr reload` reports a flow naming the removed queue.
 
     \b
     Example:
@@ -526,8 +545,10 @@ def member() -> None:
     """The agents a queue offers its callers to: lower tiers first, then by position.
 
     \b
-    Example:
+    \b
+    Examples:
       callcenter queue member add sales 1001 --tier 1
+      callcenter queue member set sales 1001 --tier 2
     """
 
 
@@ -549,6 +570,34 @@ def member_add(ctx: Context, queue: str, extension: str, tier: int, position: in
     """
     service.add_member(ctx.database, ctx.who, queue, extension, tier=tier, position=position)
     click.echo(f"queue {queue}: agent {extension} added (tier {tier}, position {position})")
+
+
+@member.command("set")
+@queue_argument
+@click.argument("extension", callback=params.extension)
+@click.option("--tier", type=click.IntRange(1, 99),
+              help="Agents of tier 1 get calls first; tier 2 when none of tier 1 can.")  # fmt: skip
+@click.option("--position", type=click.IntRange(1, 9999),
+              help="Order inside the tier for round_robin.")  # fmt: skip
+@pass_context
+def member_set(
+    ctx: Context, queue: str, extension: str, tier: int | None, position: int | None
+) -> None:
+    """Change the tier or position of agent EXTENSION, a member of QUEUE; the other keeps
+    its value. The running engines offer the queue's calls by the new tiers at once.
+
+    \b
+    Examples:
+      callcenter queue member set sales 1001 --tier 2
+      callcenter queue member set sales 1002 --tier 1 --position 3
+    """
+    if tier is None and position is None:
+        raise click.UsageError("nothing to change: give --tier or --position")
+    done = service.set_member(
+        ctx.database, ctx.who, queue, extension, tier=tier, position=position, create=False
+    )
+    now = next(m for m in done.queue.members if m.extension == extension)
+    click.echo(f"queue {queue}: agent {extension} tier {now.tier}, position {now.position}")
 
 
 @member.command("remove")

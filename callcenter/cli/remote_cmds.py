@@ -22,6 +22,7 @@ from callcenter.cli.trunk_view import (
     print_status,
     print_trunk,
 )
+from callcenter.errors import NotFound
 
 
 def _q(value: str) -> str:
@@ -220,6 +221,24 @@ def member_add(api: RemoteApi, queue: str, extension: str, tier: int, position: 
     body = {"tier": tier, "position": position}
     api.request("PUT", f"/queues/{_q(queue)}/members/{_q(extension)}", body)
     click.echo(f"queue {queue}: member {extension} (tier {tier}, position {position})")
+
+
+def member_set(
+    api: RemoteApi, queue: str, extension: str, tier: int | None, position: int | None
+) -> None:
+    if tier is None and position is None:
+        raise click.UsageError("nothing to change: give --tier or --position")
+    members = api.request("GET", f"/queues/{_q(queue)}")["members"]
+    found = [m for m in members if m["extension"] == extension]
+    if not found:
+        raise NotFound(
+            f"agent {extension!r} is not a member of queue {queue!r}: add it first "
+            "(callcenter queue member add)",
+            code="queue_member_not_found",
+        )
+    body = {"tier": tier or found[0]["tier"], "position": position or found[0]["position"]}
+    api.request("PUT", f"/queues/{_q(queue)}/members/{_q(extension)}", body)
+    click.echo(f"queue {queue}: agent {extension} tier {body['tier']}, position {body['position']}")
 
 
 def member_remove(api: RemoteApi, queue: str, extension: str) -> None:
@@ -643,6 +662,7 @@ COMMANDS: dict[tuple[str, ...], Remote] = {
     ("queue", "remove"): queue_remove,
     ("queue", "entries"): queue_entries,
     ("queue", "member", "add"): member_add,
+    ("queue", "member", "set"): member_set,
     ("queue", "member", "remove"): member_remove,
     ("queue", "skill", "require"): skill_require,
     ("queue", "skill", "drop"): skill_drop,

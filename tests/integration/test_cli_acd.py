@@ -176,6 +176,7 @@ def audit(database: Database) -> list[tuple[str, str, dict[str, Any]]]:
         ["queue", "entries"],
         ["queue", "member"],
         ["queue", "member", "add"],
+        ["queue", "member", "set"],
         ["queue", "member", "remove"],
         ["queue", "skill"],
         ["queue", "skill", "require"],
@@ -219,7 +220,7 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
     result = ok(
         ["queue", "add", "sales", "--strategy", "round_robin", "--max-wait", "300",
          "--max-callers", "10", "--ring-seconds", "15", "--service-level", "30",
-         "--moh", "local_stream://sales", "--overflow", "ivr:after_hours"],
+         "--moh", "local_stream://sales", "--overflow", "ivr:support"],
         env,
     )  # fmt: skip
     assert "queue sales added" in result.output
@@ -235,7 +236,7 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
     assert listed["sales"]["agent_ring_seconds"] == 15
     assert listed["sales"]["service_level_seconds"] == 30
     assert listed["sales"]["music_on_hold"] == "local_stream://sales"
-    assert listed["sales"]["overflow_target"] == "ivr:after_hours"
+    assert listed["sales"]["overflow_target"] == "ivr:support"
     assert listed["support"]["strategy"] == "longest_idle"
     assert listed["support"]["overflow_target"] is None
 
@@ -297,7 +298,46 @@ def test_queue_lifecycle(env: dict[str, str], engine: FakeEngine, database: Data
     ]
     queue_set = next(d for a, _, d in audit(database) if a == "queue.set")
     assert queue_set["strategy"] == {"from": "round_robin", "to": "ring_all"}
-    assert queue_set["overflow_target"] == {"from": "ivr:after_hours", "to": None}
+    assert queue_set["overflow_target"] == {"from": "ivr:support", "to": None}
+
+
+def test_queue_member_set_changes_a_tier(env: dict[str, str], database: Database) -> None:
+    # only `member add/remove` existed: a tier could not be changed
+    ok(["agent", "add", "6441"], env)
+    ok(["queue", "add", "iu-cli"], env)
+    ok(["queue", "member", "add", "iu-cli", "6441"], env)
+    done = ok(["queue", "member", "set", "iu-cli", "6441", "--tier", "2"], env)
+    assert "queue iu-cli: agent 6441 tier 2, position 1\n" in done.output
+    ok(["queue", "member", "set", "iu-cli", "6441", "--position", "4"], env)
+    [member] = as_json(["queue", "show", "iu-cli"], env)["members"]
+    assert (member["tier"], member["position"]) == (2, 4)
+    assert run(["queue", "member", "set", "iu-cli", "6441"], env).exit_code == 2
+    ok(["agent", "add", "6442"], env)
+    result = run(["queue", "member", "set", "iu-cli", "6442", "--tier", "2"], env)
+    assert result.exit_code == 1 and "[queue_member_not_found]" in result.output
+    queue_set = [d for a, _, d in audit(database) if a == "queue.member.set"]
+    assert queue_set == [
+        {"extension": "6441", "tier": {"from": 1, "to": 2}},
+        {"extension": "6441", "position": {"from": 1, "to": 4}},
+    ]
+
+
+def test_what_routes_and_queues_send_calls_to_must_exist(env: dict[str, str]) -> None:
+    # `queue remove support` answered 0 while route 5004 pointed at it; overflow targets
+    # and transfer targets naming nothing were stored or sent
+    ok(["queue", "add", "iu-help"], env)
+    ok(["route", "add", "6460", "queue:iu-help"], env)
+    result = run(["queue", "remove", "iu-help"], env)
+    assert result.exit_code == 1 and "route 6460" in result.output
+    assert "[queue_in_use]" in result.output
+    for args in (["queue", "add", "iu-q9", "--overflow", "queue:nosuch"],
+                 ["queue", "set", "iu-help", "--overflow", "queue:nosuch"],
+                 ["queue", "set", "iu-help", "--overflow", "ivr:nosuch"]):  # fmt: skip
+        result = run(args, env)
+        assert result.exit_code == 1 and "overflow_target: no " in result.output, args
+    uuid = "2dd37390-bb90-434e-9327-2cd597661498"
+    result = run(["call", "transfer", uuid, "extension:6499"], env)
+    assert result.exit_code == 1 and "[agent_not_found]" in result.output
 
 
 def test_queue_entries_newest_first(

@@ -227,3 +227,24 @@ def test_webhook_commands_go_through_the_api(fake_api: list[tuple[str, str, Any,
     assert cli("replay", "3") == "webhook 3: 2 dead letter(s) to replay\n"
     assert json.loads(cli("replay", "3", "17", "--json")) == {"webhook": 3, "replaying": [17]}
     assert fake_api[-1][:3] == ("POST", "/webhooks/3/replay", {"ids": [17]})
+
+
+def test_queue_member_set_keeps_what_is_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callcenter.cli import main
+
+    asked: list[tuple[str, str, Any]] = []
+    queue = {"members": [{"extension": "1001", "tier": 1, "position": 4}]}
+
+    def request(self: RemoteApi, method: str, path: str, body: Any = None, **_: Any) -> Any:
+        asked.append((method, path, body))
+        return queue
+
+    monkeypatch.setattr(RemoteApi, "request", request)
+    env = {"CALLCENTER_API_URL": "http://pbx1:9464", "CALLCENTER_API_TOKEN": "cc_x"}
+    args = ["queue", "member", "set", "sales", "1001", "--tier", "2"]
+    result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    assert result.output == "queue sales: agent 1001 tier 2, position 4\n"
+    assert asked[-1] == ("PUT", "/queues/sales/members/1001", {"tier": 2, "position": 4})
+    args = ["queue", "member", "set", "sales", "1002", "--tier", "2"]
+    result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    assert result.exit_code == 1 and "[queue_member_not_found]" in result.output

@@ -97,6 +97,10 @@ def test_refusals(api: Client, live: list[str], db: Database) -> None:
     assert (queue.status_code, queue.json["code"]) == (404, "queue_not_found")
     agent = api("POST", "/calls/call-a/bridge", token="operate", body={"extension": "9999"})
     assert (agent.status_code, agent.json["code"]) == (404, "agent_not_found")
+    # it was 202: the engine rang user/9999, SUBSCRIBER_ABSENT, and dropped the caller
+    nobody = {"target": "extension:9999"}
+    agent = api("POST", "/calls/call-a/transfer", token="operate", body=nobody)
+    assert (agent.status_code, agent.json["code"]) == (404, "agent_not_found")
     ended = api("POST", "/calls/call-old/hangup", token="operate", body={})
     assert (ended.status_code, ended.json["code"]) == (409, "call_ended")
     unknown = api("POST", "/calls/nope/hangup", token="operate", body={})

@@ -56,6 +56,58 @@ def test_members_and_skills(api: Client) -> None:
     assert api("DELETE", "/queues/sales/skills/english").json["required_skills"] == {}
 
 
+def test_a_members_tier_and_position_are_put_again(api: Client) -> None:
+    # a second PUT answered 409 already_exists: a tier could not be changed
+    api("POST", "/agents", body={"extension": "1001"})
+    api("POST", "/queues", body={"name": "sales"})
+    made = api("PUT", "/queues/sales/members/1001", body={"tier": 1, "position": 1})
+    assert made.status_code == 200, made.text
+    moved = api("PUT", "/queues/sales/members/1001", body={"tier": 2, "position": 3})
+    assert moved.status_code == 200, moved.text
+    assert moved.json["members"] == [{"extension": "1001", "tier": 2, "position": 3}]
+    again = api("PUT", "/queues/sales/members/1001", body={"tier": 2, "position": 3})
+    assert again.json == moved.json
+
+
+def test_overflow_targets_must_exist(api: Client) -> None:
+    # PATCH {"overflow_target": "queue:nosuch"} answered 200, POST with ivr:nosuch 201
+    api("POST", "/queues", body={"name": "q1"})
+    nosuch = api("PATCH", "/queues/q1", body={"overflow_target": "queue:nosuch"})
+    assert (nosuch.status_code, nosuch.json["code"]) == (422, "route_queue_unknown")
+    assert "no queue 'nosuch'" in nosuch.json["detail"]
+    made = api("POST", "/queues", body={"name": "q2", "overflow_target": "queue:nosuch"})
+    assert made.json["code"] == "route_queue_unknown"
+    assert api("GET", "/queues/q2").json["code"] == "queue_not_found"
+
+
+def test_flows_the_engine_serves_are_checked(make_client) -> None:  # type: ignore[no-untyped-def]
+    class Flows:
+        def names(self) -> list[str]:
+            return ["main"]
+
+    api = make_client(flows=Flows())
+    made = api("POST", "/queues", body={"name": "q3", "overflow_target": "ivr:nosuch"})
+    assert (made.status_code, made.json["code"]) == (422, "route_flow_unknown")
+    made = api("POST", "/queues", body={"name": "q3", "overflow_target": "ivr:main"})
+    assert made.status_code == 201, made.text
+
+
+def test_a_queue_a_route_or_an_overflow_sends_calls_to_is_not_deleted(api: Client) -> None:
+    # DELETE answered 204 while route 5004 pointed at queue:support: every call to 5004
+    # was then rejected, and nothing said why
+    api("POST", "/queues", body={"name": "support"})
+    api("POST", "/queues", body={"name": "sales", "overflow_target": "queue:support"})
+    assert api("POST", "/routes", body={"did": "5004", "target": "queue:support"}).status_code \
+        == 201  # fmt: skip
+    gone = api("DELETE", "/queues/support")
+    assert (gone.status_code, gone.json["code"]) == (409, "queue_in_use")
+    assert "route 5004, queue sales (overflow)" in gone.json["detail"]
+    assert api("GET", "/routes/5004/test").json["target"] == "queue:support"
+    api("DELETE", "/routes/5004")
+    api("PATCH", "/queues/sales", body={"clear_overflow": True})
+    assert api("DELETE", "/queues/support").status_code == 204
+
+
 def test_waiting_callers_with_position_and_wait(make_client) -> None:  # type: ignore[no-untyped-def]
     board, wall = Board(), [1_000.0]
     board.configure([QueueSpec("sales")], [AgentSlot("1001", AgentStatus.PAUSED)], 0.0)

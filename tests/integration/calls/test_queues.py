@@ -12,10 +12,13 @@ import gevent
 import pytest
 from sqlalchemy.engine import make_url
 
+from callcenter.acd.board import Member
 from callcenter.acd.dispatcher import RETRY_LOAD_SECONDS
 from callcenter.acd.music import MUSIC_FALLBACK, MUSIC_FALLBACK_AFTER
 from callcenter.acd.on_call import PARK_MARGIN
 from callcenter.app import App
+from callcenter.services import queues as queue_service
+from callcenter.services.actor import Actor
 from callcenter.sim import apps as sim_apps
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
@@ -284,6 +287,26 @@ def test_unregistered_phone_is_skipped(sim: Simulator, engine: EngineFactory) ->
     cdr = wait_cdr(app, uuid)
     assert cdr.agent_extension == "2082"
     assert app.dispatcher.board.agents["2081"].failed_offers == 1
+    until(lambda: settled(app))
+
+
+def test_a_tier_changed_by_the_operator_reaches_the_running_acd(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # `PUT /queues/q1/members/1001` again answered 409: a tier could not be changed
+    app = engine()
+    sim.register_agent("6481", AgentBehaviour(answer_delay=0.2))
+    sim.register_agent("6482", AgentBehaviour(answer_delay=0.2))
+    setup_queue(app, "iu-tiered", {"6481": {}, "6482": {}}, did="6480")
+    board = app.dispatcher.board
+    board.agents["6481"].idle_since = -1e9  # longest idle: its call, in one tier
+    done = queue_service.set_member(
+        app.database, Actor("cli", "ops"), "iu-tiered", "6481", tier=2, create=False
+    )
+    assert not done.created
+    until(lambda: Member("6481", tier=2) in board.queues["iu-tiered"].members)
+    uuid = sim.place_call("6480", "15556480", behaviour=CallerBehaviour(talk_time=0.5))
+    assert wait_cdr(app, uuid).agent_extension == "6482"  # tier 1 first
     until(lambda: settled(app))
 
 
