@@ -286,10 +286,11 @@ def _targets_exist(
     if not any(given.values()):
         return
     stored = {q.name for q in QueueRepository(session).all()} | {name}
+    agents = {a.extension for a in AgentRepository(session).all()}
     for field, target in given.items():
         if target:
             try:
-                targets.check_target(target, queues=stored, flows=flows)
+                targets.check_target(target, queues=stored, flows=flows, agents=agents)
             except targets.InvalidRoute as exc:
                 raise checks.InvalidArgument(field, exc.reason, code=exc.code) from exc
 

@@ -15,6 +15,7 @@ from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.database import Database
 from callcenter.store.records import OutboundRouteRecord, RouteRecord
 from callcenter.store.repos import (
+    AgentRepository,
     OutboundRouteRepository,
     QueueRepository,
     RouteRepository,
@@ -69,7 +70,7 @@ def add(
     country: str | None = None,
 ) -> RouteAdded:
     """Route ``did`` to ``target``, checked first (a ``queue:`` target must name a stored
-    queue; an ``ivr:`` one a flow of ``flows`` when given). ``match`` says how ``did``
+    queue, an ``extension:`` one an agent; an ``ivr:`` one a flow of ``flows`` when given). ``match`` says how ``did``
     matches (``trunks.did``: exact, range, prefix, regex)."""
     try:
         kind = MatchKind(match)
@@ -84,7 +85,8 @@ def add(
         if kind is MatchKind.EXACT:
             _refuse_same_number(RouteRepository(session).all(), new, country)
         queues = {q.name for q in QueueRepository(session).all()}
-        parsed = check_target(target, queues=queues, flows=flows)
+        agents = {a.extension for a in AgentRepository(session).all()}
+        parsed = check_target(target, queues=queues, flows=flows, agents=agents)
         record = RouteRepository(session).add(
             did, parsed.kind, parsed.arg, description, match_kind=kind, priority=priority
         )

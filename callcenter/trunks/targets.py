@@ -96,11 +96,13 @@ def check_target(
     *,
     queues: Collection[str] | None = None,
     flows: Collection[str] | None = None,
+    agents: Collection[str] | None = None,
 ) -> Target:
     """The target ``text`` names, normalized; ``InvalidRoute`` with the reason otherwise.
 
-    With ``queues`` (``flows``) given, a ``queue:`` (``ivr:``) target must name one of them;
-    without, the name's grammar alone is checked (see ``unverified``)."""
+    With ``queues`` (``flows``, ``agents``) given, a ``queue:`` (``ivr:``, ``extension:``)
+    target must name one of them; without, the name's grammar alone is checked (see
+    ``unverified``)."""
     if len(text) > TARGET_MAX:
         raise _bad("target", f"{len(text)} characters long (at most {TARGET_MAX})")
     if "${" in text:
@@ -125,6 +127,8 @@ def check_target(
         raise _bad("target", f"no queue {arg!r} ({_known(queues)})", code="route_queue_unknown")
     if kind is RouteTarget.IVR and flows is not None and arg not in flows:
         raise _bad("target", f"no loaded flow {arg!r} ({_known(flows)})", code="route_flow_unknown")
+    if kind is RouteTarget.EXTENSION and agents is not None and arg not in agents:
+        raise _bad("target", f"no agent {arg!r} ({_known(agents)})", code="route_agent_unknown")
     return target
 
 
