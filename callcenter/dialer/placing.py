@@ -263,6 +263,9 @@ class _SipStatus:
     def __init__(self, leg: str, heard: dict[str, str], seen: set[str]) -> None:
         self.leg, self.heard, self.seen = leg, heard, seen
 
+    def qsize(self) -> int:
+        return 0  # holds no event: the router's mailbox depth counts none for it
+
     def put_nowait(self, event: Event) -> None:
         self.seen.add(self.leg)
         status = event.get("variable_sip_term_status")

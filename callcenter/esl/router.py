@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gevent.queue import Full, Queue
 
@@ -24,6 +24,17 @@ from callcenter.metrics.esl import ESLMetrics
 log = logging.getLogger(__name__)
 
 CALLS_QUEUE = "calls"
+
+
+class Mailbox(Protocol):
+    """What a call's events go to: a gevent ``Queue``, ``calls.mailbox.Mailbox``, or any
+    listener with these two (``qsize``: the events held, for the ``calls`` queue's depth
+    metric; a listener that holds none says 0). A ``wants`` set, if it has one, limits the
+    event names it is given."""
+
+    def put_nowait(self, item: Any, /) -> None: ...
+
+    def qsize(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +54,7 @@ class EventRouter:
     ) -> None:
         self._metrics = metrics
         self._mailbox_size = mailbox_size
-        self._mailboxes: dict[str, Any] = {}
+        self._mailboxes: dict[str, Mailbox] = {}
         # the mailboxes by the set of names they want (every call's mailbox shares one), and
         # how many of those sets hold each name; `_open`: how many mailboxes take every name
         self._wants: dict[frozenset[str], int] = {}
@@ -61,7 +72,7 @@ class EventRouter:
             self.attach_call(unique_id, mailbox)
         return mailbox
 
-    def attach_call(self, unique_id: str, mailbox: Any) -> None:
+    def attach_call(self, unique_id: str, mailbox: Mailbox) -> None:
         """Deliver ``unique_id``'s events to an existing mailbox (a call's other legs)."""
         self.unregister_call(unique_id)
         self._mailboxes[unique_id] = mailbox

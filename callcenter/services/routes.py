@@ -70,8 +70,8 @@ def add(
     country: str | None = None,
 ) -> RouteAdded:
     """Route ``did`` to ``target``, checked first (a ``queue:`` target must name a stored
-    queue, an ``extension:`` one an agent; an ``ivr:`` one a flow of ``flows`` when given). ``match`` says how ``did``
-    matches (``trunks.did``: exact, range, prefix, regex)."""
+    queue, an ``extension:`` one an agent; an ``ivr:`` one a flow of ``flows`` when given).
+    ``match`` says how ``did`` matches (``trunks.did``: exact, range, prefix, regex)."""
     try:
         kind = MatchKind(match)
     except ValueError:

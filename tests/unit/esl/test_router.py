@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from prometheus_client import CollectorRegistry, generate_latest
+
 from callcenter.calls.mailbox import Mailbox
+from callcenter.dialer.placing import _SipStatus
 from callcenter.esl import events as ev
 from callcenter.esl.events import EVENT_JSON, Event, parse_event
-from callcenter.esl.router import EventRouter
+from callcenter.esl.router import CALLS_QUEUE, EventRouter
 from callcenter.esl.wire import Message
+from callcenter.metrics.esl import ESLMetrics
 
 U = "4c06f453-8f1e-4852-9835-917047ab05fb"
 
@@ -61,3 +65,18 @@ def test_wanted_names_follow_mailboxes_attached_replaced_and_released() -> None:
     router.unregister_call("b")
     router.unregister_call("never-attached")
     assert router._wanted == {} and router._open == 0
+
+
+def test_the_metrics_scrape_counts_every_kind_of_mailbox() -> None:
+    # a dialled leg's SIP-status listener had no qsize: /metrics answered 500 for as long
+    # as any campaign line rang
+    registry = CollectorRegistry()
+    router = EventRouter(metrics=ESLMetrics(registry))
+    queue = router.register_call(U)
+    router.attach_call("dialled-leg", _SipStatus("dialled-leg", {}, set()))
+    router.attach_call("other-leg", Mailbox("other-leg", wants={"CHANNEL_ANSWER"}))
+    router.route(_event("CHANNEL_EXECUTE_COMPLETE"))
+    router.route(_event("CHANNEL_HANGUP", "dialled-leg"))
+    assert queue.qsize() == 1
+    scraped = generate_latest(registry).decode()
+    assert f'queue="{CALLS_QUEUE}"' in scraped
