@@ -97,8 +97,46 @@ def test_db_commands_on_postgresql(empty_pg_url: str) -> None:
     assert result.exit_code == 0, result.output
     history = json.loads(run(["db", "history", "--json"], env).stdout)
     assert history[-1]["down_revision"] is None
-    assert run(["db", "downgrade", "base"], env).exit_code == 0
+    assert run(["db", "downgrade", "base", "--yes"], env).exit_code == 0
     assert json.loads(run(["db", "current", "--json"], env).stdout)[0]["current"] is None
+
+
+def test_db_check_on_an_empty_database_says_which_and_what_to_run(tmp_path: Path) -> None:
+    # it printed Alembic's "Target database is not up to date." and nothing else
+    env = {"CALLCENTER_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["db", "check"], env=env)
+    assert result.exit_code == 1
+    assert str(tmp_path / "callcenter.db") in result.output
+    assert "run `callcenter db upgrade`" in result.output
+    assert "Target database is not up to date" not in result.output
+
+
+def test_a_downgrade_asks_first_and_is_refused_without_yes_off_a_tty(tmp_path: Path) -> None:
+    # `db downgrade base`, the example of its own --help, dropped every table unasked
+    env = {"CALLCENTER_DATA_DIR": str(tmp_path)}
+    assert run(["db", "upgrade"], env).exit_code == 0
+    run(["agent", "add", "7391", "--name", "Kept"], env)
+    head = json.loads(run(["db", "current", "--json"], env).stdout)[0]["current"]
+
+    refused = CliRunner().invoke(main, ["db", "downgrade", "base"], env=env)
+    assert refused.exit_code == 1
+    assert str(tmp_path / "callcenter.db") in refused.output
+    assert "--yes" in refused.output and "every table" in refused.output
+    assert json.loads(run(["db", "current", "--json"], env).stdout)[0]["current"] == head
+    assert "7391" in run(["agent", "list"], env).output
+
+    from callcenter.cli import db_cmd
+
+    try:  # on a terminal: asked, and "no" keeps everything
+        db_cmd.on_a_tty = lambda: True
+        kept = CliRunner().invoke(main, ["db", "downgrade", "base"], env=env, input="n\n")
+        assert kept.exit_code == 1 and "every table" in kept.output and "[y/N]" in kept.output
+        assert json.loads(run(["db", "current", "--json"], env).stdout)[0]["current"] == head
+        done = CliRunner().invoke(main, ["db", "downgrade"], env=env, input="y\n")
+        assert done.exit_code == 0, done.output
+        assert f"(was {head})" in done.output
+    finally:
+        db_cmd.on_a_tty = db_cmd.stdin_is_a_tty
 
 
 def test_db_commands_on_sqlite(tmp_path: Path) -> None:
