@@ -64,9 +64,35 @@ def test_config_show_masks_secrets() -> None:
     result = run(["config", "show"], env)
     assert result.exit_code == 0
     assert "topsecret" not in result.output and "dbsecret" not in result.output
-    assert "fs1=esl://:***@10.0.0.5:8021" in result.output
     data = json.loads(run(["config", "show", "--json"], env).stdout)
     assert data["database_url"] == "postgresql+psycopg://cc:***@db/cc"
+    assert data["esl_nodes"] == [
+        {"name": "fs1", "host": "10.0.0.5", "port": 8021, "password": "***"}
+    ]
+
+
+def test_config_show_is_a_file_config_check_takes(tmp_path: Path) -> None:
+    # `config show > cc.yaml; callcenter -c cc.yaml config check` failed on the first of
+    # esl_password: '', fs_cdr_credentials: '', feature_codes (a list of pairs), ...
+    env = {"CALLCENTER_DATA_DIR": str(tmp_path), "CALLCENTER_PAUSE_REASONS": "7=smoke"}
+    shown = run(["config", "show"], env)
+    assert shown.exit_code == 0 and shown.output.startswith("# settings from environment")
+    path = tmp_path / "cc.yaml"
+    path.write_text(shown.output)
+    check = run(["-c", str(path), "config", "check"])
+    assert check.exit_code == 0, check.output
+    again = run(["-c", str(path), "config", "show"])
+    assert again.output.splitlines()[1:] == shown.output.splitlines()[1:]
+
+
+def test_config_check_reports_every_invalid_setting(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_level: loud\nmetrics_listen: 9464\nesl_password: ''\n")
+    result = CliRunner().invoke(main, ["-c", str(path), "config", "check"], env={})
+    assert result.exit_code == 1
+    assert "3 invalid settings" in result.output
+    for key in ("log_level", "metrics_listen", "esl_password"):
+        assert f"{key}: " in result.output
 
 
 def test_config_error_is_one_line_and_exit_1(tmp_path: Path) -> None:

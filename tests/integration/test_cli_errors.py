@@ -81,7 +81,7 @@ def test_a_metrics_port_in_use(tmp_path: Path, held_port: int) -> None:
 
 def test_config_show_names_the_environment_it_read() -> None:
     result = run(["config", "show"], {"CALLCENTER_LOG_LEVEL": "WARNING"})
-    assert "source: environment (CALLCENTER_LOG_LEVEL)" in result.output
+    assert "# settings from environment (CALLCENTER_LOG_LEVEL);" in result.output
 
 
 @pytest.mark.parametrize("args", [["ivr", "validate"], ["ivr", "list"], ["ivr", "graph", "main"]])
