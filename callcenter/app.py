@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -555,9 +556,10 @@ class App:
     def request_stop(self, reason: str) -> None:
         gevent.spawn(self.stop, reason)
 
-    def install_signal_handlers(self) -> None:
+    def install_signal_handlers(self, stop: Callable[[str], None] | None = None) -> None:
+        """SIGTERM and SIGINT: ``stop`` (default: ``request_stop``); SIGHUP: reload."""
         for signum in (signal.SIGTERM, signal.SIGINT):
-            gevent.signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+            gevent.signal_handler(signum, stop or self.request_stop, signal.Signals(signum).name)
         gevent.signal_handler(signal.SIGHUP, self.request_reload)
 
     def wait(self, timeout: float | None = None) -> bool:

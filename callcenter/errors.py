@@ -80,13 +80,16 @@ class AlreadyExists(DomainError):
 
 
 class InvalidOutboundRoute(DomainError):
-    """An outbound route that could not be used; ``field`` names the bad part."""
+    """An outbound route that could not be used; ``field`` names the bad part. ``message``
+    is ``field: reason``, ``reason`` what is wrong (for a face that names the field its
+    own way, as the CLI's ``--gateway``)."""
 
     code = "outbound_route_invalid"
 
     def __init__(self, message: str, *, field: str, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.field = field
+        self.reason = message.removeprefix(f"{field}: ")
 
 
 class InvalidNumber(DomainError):

@@ -46,6 +46,9 @@ FREESWITCH_ONLY = frozenset(
         "fs_cdr_err_log_dir",
     }
 )
+# what `config show` prints for a secret; read back from a file, it is refused unless the
+# environment or an option gives that setting (the file does not hold the secret)
+MASK = "***"
 _NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -57,7 +60,16 @@ class ESLNode:
     password: str = field(default="", repr=False)
 
     def redacted(self) -> str:
-        return f"{self.name}=esl://:***@{self.host}:{self.port}"
+        secret = f":{MASK}@" if self.password else ""
+        return f"{self.name}=esl://{secret}{self.host}:{self.port}"
+
+    def document(self, shared_password: str) -> dict[str, Any]:
+        """As the settings file lists it; a password that is ``esl_password``'s is left out
+        (the node takes it from there), its own one masked."""
+        out: dict[str, Any] = {"name": self.name, "host": self.host, "port": self.port}
+        if self.password and self.password != shared_password:
+            out["password"] = MASK
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +151,33 @@ class Settings:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.redacted().items())
         return f"Settings({shown})"
+
+    def document(self) -> dict[str, Any]:
+        """The settings as a file ``--config`` reads back (``config show``): every setting,
+        its secrets masked (``MASK``), an unset one ``None`` (null: the default)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("source", "config_file"):
+                continue
+            if f.name == "database_url":
+                value = redact_url(value)
+            elif f.name == "esl_nodes":
+                value = [node.document(self.esl_password) for node in value]
+            elif f.name == "esl_password":
+                value = MASK if value else None
+            elif f.name == "fs_cdr_credentials":
+                value = f"{value.partition(':')[0]}:{MASK}" if value else None
+            elif f.name in ("feature_codes", "pause_reasons"):
+                value = dict(value)
+            elif isinstance(value, Path):
+                value = str(value) if value.parts else ""  # "" (off), not "."
+            elif isinstance(value, Address):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
 
     def redacted(self) -> dict[str, Any]:
         """Everything, safe to print: passwords in URLs and nodes are masked."""
@@ -311,6 +350,47 @@ def _as_route(value: Any, where: str) -> str:
         raise ConfigError(f"{where}: {exc.reason}") from exc
 
 
+def _masked(key: str, value: Any) -> str | None:
+    """What of ``value`` is ``config show``'s mask in place of a secret, if any."""
+    mask = f"'{MASK}' is the mask `config show` prints"
+    if key == "esl_password" and value == MASK:
+        return f"{key}: {mask}"
+    if key == "fs_cdr_credentials" and isinstance(value, str) and value.endswith(f":{MASK}"):
+        return f"{key}: {mask}"
+    if key == "database_url" and isinstance(value, str) and urlsplit(value).password == MASK:
+        return f"{key}: password {mask}"
+    if key == "esl_nodes":
+        try:  # a node refused for another reason is reported when the value is read
+            nodes = _convert(key, value, key)
+        except ConfigError:
+            return None
+        for node in nodes:
+            if node.password == MASK:
+                return f"{key}: node {node.name!r}: password {mask}"
+    return None
+
+
+class _Errors:
+    """Every invalid setting of one load, reported together."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def check(self, run: Any, *args: Any) -> Any:
+        try:
+            return run(*args)
+        except ConfigError as exc:
+            self.messages.append(exc.message)
+            return None
+
+    def raise_any(self) -> None:
+        if len(self.messages) == 1:
+            raise ConfigError(self.messages[0])
+        if self.messages:
+            lines = "\n".join(f"  {m}" for m in self.messages)
+            raise ConfigError(f"{len(self.messages)} invalid settings:\n{lines}")
+
+
 def _convert(key: str, value: Any, where: str) -> Any:
     if key in ("data_dir", "recordings_dir", "dialplans_dir", "spool_dir", "fs_cdr_import_dir"):
         return _as_path(value, where)
@@ -449,7 +529,7 @@ def _read_file(path: Path) -> dict[str, tuple[str, Any]]:
     except YamlError as exc:
         raise ConfigError(str(exc)) from exc
     if problems:
-        raise ConfigError(str(problems[0]))
+        raise ConfigError("\n".join(str(p) for p in problems))
     if tree is None:
         return {}
     if not isinstance(tree, YMap):
@@ -474,15 +554,30 @@ def load_settings(
     env = os.environ if environ is None else environ
     keys = _fields()
     values: dict[str, Any] = {}
+    wheres: dict[str, str] = {}  # where each value came from, for a check across settings
+    masked: dict[str, str] = {}  # key -> the error, unless a later source gives the key
+    errors = _Errors()
     if path is None and env.get(ENV_PREFIX + "CONFIG"):
         path = env[ENV_PREFIX + "CONFIG"]
     sources: list[str] = []
+
+    def take(key: str, value: Any, where: str) -> None:
+        masked.pop(key, None)
+        converted = errors.check(_convert, key, value, where)
+        if converted is not None:
+            values[key], wheres[key] = converted, where
+
     if path is not None:
         file_path = Path(path)
         for key, (where, value) in _read_file(file_path).items():
             if key not in keys:
-                raise ConfigError(f"{where}: unknown setting {key!r}")
-            values[key] = _convert(key, value, f"{where}: {key}")
+                errors.messages.append(f"{where}: unknown setting {key!r}")
+            elif value is None:
+                continue  # null: the default, as `config show` prints an unset secret
+            elif mask := _masked(key, value):
+                masked[key] = f"{where}: {mask}"
+            else:
+                take(key, value, f"{where}: {key}")
         if "dialplans_dir" in values:  # relative to the file, wherever the command runs
             values["dialplans_dir"] = file_path.parent / values["dialplans_dir"]
         sources.append(f"file {file_path}")
@@ -494,27 +589,35 @@ def load_settings(
         if key not in keys:
             if key.startswith(("fs_", "test_")) or key in FREESWITCH_ONLY | CLI_ONLY:
                 continue  # test-harness, FreeSWITCH-side and CLI variables share the prefix
-            raise ConfigError(f"environment variable {name}: unknown setting")
-        values[key] = _convert(key, value, f"environment variable {name}")
+            errors.messages.append(f"environment variable {name}: unknown setting")
+            continue
+        take(key, value, f"environment variable {name}")
         used.append(name)
     if used:
         sources.append(f"environment ({', '.join(used)})")
     given = [key for key, value in overrides.items() if value is not None]
     for key in given:
-        values[key] = _convert(key, overrides[key], f"option {key}")
+        take(key, overrides[key], f"option {key}")
     if given:
         sources.append(f"options ({', '.join('--' + k.replace('_', '-') for k in given)})")
+    for key, message in masked.items():
+        errors.messages.append(
+            f"{message}, not the secret: put the real one there, or set "
+            f"{ENV_PREFIX}{key.upper()} in the environment"
+        )
     source = " + ".join(sources) or "defaults"
     config_file = Path(path) if path is not None else None
     # relative (default, environment, option): to the current directory; absolute from here
     # on, so every message names the directory used
     values["dialplans_dir"] = Path(os.path.abspath(values.get("dialplans_dir", "dialplans")))
-    return _finish(Settings(source=source, config_file=config_file, **values))
+    settings = _finish(Settings(source=source, config_file=config_file, **values), wheres, errors)
+    errors.raise_any()
+    return settings
 
 
-def _finish(settings: Settings) -> Settings:
-    feature_codes(  # checked once, here: a clash between two codes is a start-up error
-        settings.feature_codes, settings.pause_reasons, settings.pause_default_reason
+def _finish(settings: Settings, wheres: Mapping[str, str], errors: _Errors) -> Settings:
+    errors.check(  # checked once, here: a clash between two codes is a start-up error
+        feature_codes, settings.feature_codes, settings.pause_reasons, settings.pause_default_reason
     )
     data_dir = settings.data_dir
     changes: dict[str, Any] = {}
@@ -529,4 +632,12 @@ def _finish(settings: Settings) -> Settings:
             n if n.password else dataclasses.replace(n, password=settings.esl_password)
             for n in settings.esl_nodes
         )
+    for node in changes.get("esl_nodes", settings.esl_nodes):
+        if not node.password:
+            where = wheres.get("esl_nodes", "esl_nodes")
+            errors.messages.append(
+                f"{where}: node {node.name!r} has no password: give it in the URL "
+                f"({node.name}=esl://:PASSWORD@{node.host}:{node.port}) or set esl_password "
+                f"({ENV_PREFIX}ESL_PASSWORD), the password of every node given without one"
+            )
     return dataclasses.replace(settings, **changes)

@@ -9,6 +9,7 @@ import yaml
 from callcenter.cli import Context, pass_context
 from callcenter.cli.route_cmd import known_flows, known_queues, warn_unverified
 from callcenter.errors import ConfigError
+from callcenter.settings import MASK
 from callcenter.trunks.targets import InvalidRoute, check_target
 from callcenter.vocabulary import RouteTarget
 
@@ -22,17 +23,25 @@ def config() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of YAML.")
 @pass_context
 def show(ctx: Context, as_json: bool) -> None:
-    """Print the effective settings, passwords masked.
+    """Print the effective settings as a settings file `--config` reads back.
+
+    Secrets are masked as '***': read back, a masked one is refused unless the environment
+    gives it (CALLCENTER_ESL_PASSWORD, ...). A node that takes esl_password has no
+    password of its own listed; null is a setting left unset. The YAML starts with a
+    comment naming where the settings came from.
 
     \b
-    Example:
+    Examples:
       CALLCENTER_ESL_NODES=fs1=esl://:secret@10.0.0.5:8021 callcenter config show
+      callcenter config show > cc.yaml && callcenter -c cc.yaml config check
     """
-    data = ctx.settings.redacted()
+    settings = ctx.settings
+    data = settings.document()
     if as_json:
         click.echo(json.dumps(data, indent=2))
-    else:
-        click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+        return
+    click.echo(f"# settings from {settings.source}; secrets masked as '{MASK}'")
+    click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
 
 
 @config.command()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import sys
+
 import click
 
 from callcenter.cli import Context, emit_table, pass_context
+from callcenter.errors import MigrationError
 from callcenter.settings import redact_url
 from callcenter.store import migrate
 from callcenter.store.database import Database
@@ -36,20 +39,57 @@ def upgrade(ctx: Context, revision: str) -> None:
     _moved(database, before)
 
 
+def stdin_is_a_tty() -> bool:
+    return sys.stdin.isatty()
+
+
+on_a_tty = stdin_is_a_tty  # the tests stand in a terminal here
+
+
 @db.command()
 @click.argument("revision", default="-1")
+@click.option("--yes", is_flag=True, help="Do not ask: drop what the downgrade drops.")
 @pass_context
-def downgrade(ctx: Context, revision: str) -> None:
+def downgrade(ctx: Context, revision: str, yes: bool) -> None:
     """Migrate the schema down to REVISION (default: one step; 'base' empties it).
 
+    A downgrade drops the tables and columns the undone migrations added, with their
+    data: it says which database and what goes, then asks (on a terminal) or needs
+    --yes (in a script).
+
     \b
-    Example:
-      callcenter db downgrade base
+    Examples:
+      callcenter db downgrade          # one step
+      callcenter db downgrade base --yes
     """
     database = _database(ctx)
     before = migrate.current(database) or "base"
+    undone = migrate.undone(database, revision)
+    if undone:
+        _confirm(database, revision, undone, yes)
     migrate.downgrade(database, revision)
     _moved(database, before)
+
+
+def _confirm(database: Database, revision: str, undone: list[tuple[str, str]], yes: bool) -> None:
+    where = redact_url(database.url)
+    if revision == "base":
+        lost = f"every table and its data ({migrate.rows(database)} row(s) in all)"
+        click.echo(f"{where}: downgrading to base undoes all {len(undone)} migrations", err=True)
+    else:
+        lost = "the tables and columns these migrations added, with their data"
+        click.echo(f"{where}: downgrading to {revision} undoes:", err=True)
+        for rev, message in undone:
+            click.echo(f"  {rev}  {(message.splitlines() or [''])[0]}", err=True)
+    click.echo(f"and drops {lost}.", err=True)
+    if yes:
+        return
+    if not on_a_tty():
+        raise MigrationError(
+            f"{where}: not downgraded; give --yes to drop {lost}", code="confirmation_required"
+        )
+    if not click.confirm(f"Downgrade {where} to {revision}?", default=False, err=True):
+        raise MigrationError(f"{where}: not downgraded", code="confirmation_required")
 
 
 def _moved(database: Database, before: str) -> None:

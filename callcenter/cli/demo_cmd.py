@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import secrets
-import signal
+import shlex
 import time
 import urllib.error
 import urllib.request
@@ -63,6 +63,18 @@ def _seed(app: App, who: Actor) -> None:
     )
     app.dispatcher.request_reload()
     app.reload_flows()  # now that the queues they name exist
+
+
+def _cli_hint(data_dir: str, port: int) -> str:
+    """The commands that reach this demo from another terminal, in this directory: its
+    database is under --data-dir, its API on this port (not the defaults `var/`, 9464)."""
+    local = f"CALLCENTER_DATA_DIR={shlex.quote(data_dir)}"
+    return (
+        "  the CLI, from another terminal in this directory:\n"
+        f"    {local} CALLCENTER_METRICS_LISTEN=127.0.0.1:{port} callcenter top --once\n"
+        f"    {local} callcenter queue list\n"
+        f"    {local} callcenter reload"
+    )
 
 
 def _cdr_count(app: App) -> int | str:
@@ -163,13 +175,13 @@ def demo(
         left.append(len(hung_up))
         app.request_stop(reason)
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(signum, stop, signal.Signals(signum).name)
+    app.install_signal_handlers(stop)  # SIGHUP (`callcenter reload`): reload, as `serve`
     root = f"http://127.0.0.1:{app.metrics.port}"
     click.echo(
         f"demo: simulated FreeSWITCH on 127.0.0.1:{sim.port}, database {settings.database_url}"
     )
     click.echo(f"  health  {root}/healthz\n  metrics {root}/metrics\n  Ctrl-C to stop")
+    click.echo(_cli_hint(data_dir, app.metrics.port))
     if duration > 0:
         gevent.spawn_later(duration, stop, "demo duration reached")
     before = _cdr_count(app)

@@ -1,6 +1,6 @@
 """The engine on this host, for commands that show live figures beside the database
 (``top``, ``campaign show``): its API on ``metrics_listen``, with a read token made for the
-run and revoked at its end."""
+run and deleted at its end."""
 
 from __future__ import annotations
 
@@ -32,10 +32,10 @@ def listening(ctx: Context) -> bool:
 
 
 def local_api(ctx: Context, cleanup: contextlib.ExitStack, purpose: str) -> RemoteApi:
-    """The engine on this host, with a read token made for this run and revoked after it."""
+    """The engine on this host, with a read token made for this run and deleted after it."""
     host, port = _host(ctx)
     name = f"{purpose}-{socket.gethostname()}-{os.getpid()}"
     name = re.sub(r"[^a-z0-9_.-]", "-", name.lower())[:64]
     made = tokens.create(ctx.database, ctx.who, name, "read")
-    cleanup.callback(tokens.revoke, ctx.database, ctx.who, name)
+    cleanup.callback(tokens.discard, ctx.database, ctx.who, name)
     return RemoteApi(f"http://{host}:{port}", made.secret)

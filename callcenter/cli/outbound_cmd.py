@@ -133,7 +133,7 @@ def add(
             failover_causes=failover_causes,
         )
     except InvalidOutboundRoute as exc:
-        raise click.BadParameter(exc.message, param_hint=OPTION_OF[exc.field]) from exc
+        raise click.BadParameter(exc.reason, param_hint=OPTION_OF[exc.field]) from exc
     where = f"trunk group {group}" if group else f"sofia/gateway/{gateway}/{number_format}"
     click.echo(f"outbound route {name}: {pattern} -> {where}")
 

@@ -5,7 +5,7 @@ reads it again when the event stream (``/api/v1/events``) says something happene
 4 times a second, and every 2 s anyway; the clocks run on between reads. rich redraws the
 screen in place (alternate screen, no scrolling, no flicker). Remote with ``--api-url`` /
 ``CALLCENTER_API_URL`` and a read token; local (beside the database) it asks the engine on
-this host's ``metrics_listen`` with a read token made for the run and revoked at its end.
+this host's ``metrics_listen`` with a read token made for the run and deleted at its end.
 """
 
 from __future__ import annotations

@@ -40,7 +40,12 @@ def _options(adding: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         click.option("--from-domain", help="Domain in the From header."),
         click.option("--caller-id-in-from/--no-caller-id-in-from", default=default(False),
                      help="Put the caller's number in the From user (most carriers want it)."),
-        click.option("--codecs", help="Codecs offered to the carrier, in order, e.g. PCMA,PCMU."),
+        click.option(
+            "--codecs",
+            help="Codecs offered to the carrier, in order, as FreeSWITCH writes them: "
+            "PCMA,PCMU or G729@8000h@20i,PCMU@20i (@rate h/k, @ptime i, @bitrate b, "
+            "@channels c).",
+        ),
         click.option("--country", help="ISO country of the carrier's numbering plan, e.g. DE."),
         click.option("--number-style", type=click.Choice([s.value for s in NumberStyle]),
                      metavar="STYLE", default=default("e164"),
@@ -120,6 +125,7 @@ def set_(ctx: Context, /, name: str, **options: Any) -> None:
     \b
     Examples:
       callcenter trunk set carrier-a --max-cps 10 --codecs PCMA
+      callcenter trunk set carrier-a --codecs 'G729@8000h@20i,PCMU@20i'
       callcenter trunk set carrier-a --password 'n3w' --inbound-cidr 198.51.100.0/28
       printf '%s\n' "$PW" | callcenter trunk set carrier-a --password-stdin
       callcenter trunk set carrier-a --disable

@@ -130,6 +130,16 @@ def revoke(db: Database, who: Actor, token_name: str) -> TokenRecord:
         return _record(row)
 
 
+def discard(db: Database, who: Actor, token_name: str) -> None:
+    """A token made for one run (``top``, ``campaign show`` beside the database) deleted at
+    its end: refused from then on like a revoked one, and not listed for good; the audit
+    log keeps that it was made and discarded."""
+    name(token_name)
+    with db.session_scope() as session:
+        session.execute(delete(ApiToken).where(ApiToken.name == token_name))
+        audited(session, who, "token.discard", token_name)
+
+
 def authenticate(db: Database, secret: str) -> TokenRecord:
     """The live token whose secret this is; ``Unauthenticated`` otherwise."""
     if not secret.startswith(PREFIX) or len(secret) > 200:

@@ -127,17 +127,53 @@ def check_password(password: str | None) -> None:
         raise InvalidTrunk("password", "must not contain ${ (FreeSWITCH would expand it)")
 
 
-def check_codecs(codecs: Iterable[str]) -> tuple[str, ...]:
-    names = tuple(codecs)
-    for codec in names:
-        if not _CODEC.fullmatch(codec) or codec.upper() not in CODECS:
+# the parts after a codec's name in FreeSWITCH's codec strings (switch_parse_codec_buf):
+# suffix -> what it sets, the range taken
+_CODEC_PARTS = {
+    "i": ("ptime", "ms", 1, 200),
+    "h": ("rate", "Hz", 8000, 192_000),
+    "k": ("rate", "kHz", 8, 192),
+    "b": ("bitrate", "bit/s", 1, 10_000_000),
+    "c": ("channels", "", 1, 8),
+}
+_CODEC_PART = re.compile(r"([0-9]{1,8})([ihkbc])")
+
+
+def check_codec(codec: str) -> str:
+    """One of FreeSWITCH's codec strings, ``NAME[@8000h|@8k][@20i][@64000b][@2c]``
+    (``G729@8000h@20i``): a known name, then each part a number in range with its suffix,
+    each suffix once (h and k are both the rate). The name upper-cased, the parts kept."""
+    name, *parts = codec.split("@")
+    if not _CODEC.fullmatch(codec) or name.upper() not in CODECS:
+        raise InvalidTrunk(
+            "codecs",
+            f"{shown(name)} is not a codec FreeSWITCH knows ({', '.join(sorted(CODECS))})",
+        )
+    seen: set[str] = set()
+    for part in parts:
+        match = _CODEC_PART.fullmatch(part)
+        if match is None:
             raise InvalidTrunk(
-                "codecs",
-                f"{shown(codec)} is not a codec FreeSWITCH knows ({', '.join(sorted(CODECS))})",
+                "codecs", f"{shown(codec)}: {shown(part)}: a part is a number then i, h, k, b or c"
             )
-    if len(set(c.upper() for c in names)) != len(names):
-        raise InvalidTrunk("codecs", f"{','.join(names)} names a codec twice")
-    return tuple(c.upper() for c in names)
+        value, suffix = int(match[1]), match[2]
+        what, unit, low, high = _CODEC_PARTS[suffix]
+        if what in seen:
+            raise InvalidTrunk("codecs", f"{shown(codec)} gives {suffix} twice (its {what})")
+        seen.add(what)
+        if not low <= value <= high:
+            shown_unit = f" {unit}" if unit else ""
+            raise InvalidTrunk(
+                "codecs", f"{shown(codec)}: {what} {value}{shown_unit} is not in {low}..{high}"
+            )
+    return "@".join((name.upper(), *parts))
+
+
+def check_codecs(codecs: Iterable[str]) -> tuple[str, ...]:
+    checked = tuple(check_codec(codec) for codec in codecs)
+    if len(set(checked)) != len(checked):
+        raise InvalidTrunk("codecs", f"{','.join(checked)} names a codec twice")
+    return checked
 
 
 def check_country(country: str | None) -> str | None:

@@ -31,7 +31,9 @@ MAX_PRIORITY = 1_000_000
 
 
 def _bad(field_name: str, message: str) -> InvalidOutboundRoute:
-    return InvalidOutboundRoute(f"{field_name}: {message}", field=field_name)
+    """``message`` may come from a check that names the field already (``q.token``)."""
+    reason = message.removeprefix(f"{field_name}: ")
+    return InvalidOutboundRoute(f"{field_name}: {reason}", field=field_name)
 
 
 def check_number(number: str) -> str:

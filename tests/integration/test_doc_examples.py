@@ -27,6 +27,15 @@ NOT_HERE = {
     "callcenter reload": "signals a running engine: test_cli_acd (reload, SIGHUP)",
     "callcenter top": "needs a running engine: test_wallboard.test_top_reads_a_live_engine_*",
 }
+DEMO = "needs `callcenter demo` running: test_metrics_http.test_the_demo_reloads_on_sighup_*"
+_AT_DEMO = "CALLCENTER_DATA_DIR=var/demo"
+_DEMO_PORT = f"{_AT_DEMO} CALLCENTER_METRICS_LISTEN=127.0.0.1:PORT"
+NOT_HERE |= {
+    f"{_DEMO_PORT} callcenter top --once": DEMO,
+    f"{_DEMO_PORT} callcenter top": DEMO,
+    f"{_AT_DEMO} callcenter queue list": DEMO,
+    f"{_AT_DEMO} callcenter reload": DEMO,
+}
 
 
 def _blocks(path: Path) -> list[str]:

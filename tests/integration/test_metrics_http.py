@@ -199,3 +199,47 @@ def test_health_is_degraded_while_the_spool_grows(tmp_path: Path) -> None:
     assert health["status"] == "degraded" and health["spool"]["growing"] is True
     assert "spool growing (28 bytes waiting for the database)" in health["reasons"]
     assert app.health()["spool"]["growing"] is False  # no longer growing
+
+
+def test_the_demo_reloads_on_sighup_and_says_how_to_point_the_cli_at_it(tmp_path: Path) -> None:
+    # `callcenter reload` (SIGHUP, the demo's pid file) killed the demo outright, and its
+    # banner did not say which data dir and port `top` and the other commands need
+    args = ["demo", "--duration", "8", "--interval", "1", "--rate", "2", "--seed", "5"]
+    proc = _spawn(args, {}, tmp_path)
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("[demo]"):
+                break
+        banner = "".join(lines)
+        top = next(line.strip() for line in lines if line.strip().endswith("top --once"))
+        port = top.split("CALLCENTER_METRICS_LISTEN=127.0.0.1:")[1].split()[0]
+        assert top == (
+            f"CALLCENTER_DATA_DIR=var/demo CALLCENTER_METRICS_LISTEN=127.0.0.1:{port} "
+            "callcenter top --once"
+        ), banner
+        assert "CALLCENTER_DATA_DIR=var/demo callcenter reload" in banner
+        for printed in (top, "CALLCENTER_DATA_DIR=var/demo callcenter queue list"):
+            words = printed.split()
+            at = words.index("callcenter")
+            variables, args = words[:at], words[at + 1 :]
+            ran = subprocess.run(
+                [sys.executable, "-m", "callcenter", *args],
+                env={**os.environ, **dict(v.split("=", 1) for v in variables)},
+                cwd=tmp_path, capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+            assert ran.returncode == 0 and "support" in ran.stdout, ran.stdout + ran.stderr
+        reload = subprocess.run(
+            [sys.executable, "-m", "callcenter", "reload"],
+            env={**os.environ, "CALLCENTER_DATA_DIR": "var/demo"},
+            cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert reload.returncode == 0, reload.stdout + reload.stderr
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, banner + out
+    assert "demo stopped cleanly" in out and "Traceback" not in out
+    assert not (tmp_path / "var" / "demo" / "callcenter.pid").exists()

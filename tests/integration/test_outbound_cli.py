@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -125,6 +126,9 @@ def test_bad_options_are_named(
     result = run(["route", "outbound", "add", "intl", *args], env)
     assert result.exit_code == 2
     assert f"Invalid value for {option}" in result.output and message in result.output
+    # the option is named once: not "--gateway: gateway: gateway: whitespace ..."
+    detail = result.output.split(f"Invalid value for {option}: ", 1)[1]
+    assert not re.match(r"[a-z_]+: ", detail), detail
     assert json.loads(run(["route", "outbound", "list", "--json"], env).stdout) == []
 
 
@@ -133,7 +137,7 @@ def test_a_pattern_that_backtracks_catastrophically_is_refused(env: dict[str, st
     add = ["route", "outbound", "add", "r1"]
     result = run([*add, "--match", r"(\d+)+$", "--gateway", "gw"], env)
     assert result.exit_code == 2
-    refused = "Invalid value for --match: pattern: a repeat of variable count inside the repeat +"
+    refused = "Invalid value for --match: a repeat of variable count inside the repeat +"
     assert refused in result.output
     assert json.loads(run(["route", "outbound", "list", "--json"], env).stdout) == []
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,90 @@ def test_default_country_is_a_country_phonenumbers_knows() -> None:
     assert load_settings(environ={}).default_country == ""
     with pytest.raises(ConfigError, match=r"CALLCENTER_DEFAULT_COUNTRY.*country code"):
         load_settings(environ={"CALLCENTER_DEFAULT_COUNTRY": "XX"})
+
+
+@pytest.mark.parametrize(
+    ("env", "where"),
+    [
+        ({"CALLCENTER_ESL_NODES": "fs1=esl://10.0.0.5:8021"}, "CALLCENTER_ESL_NODES"),
+        ({"CALLCENTER_ESL_NODES": "fs2=esl://:own@h,fs1=esl://10.0.0.5"}, "CALLCENTER_ESL_NODES"),
+    ],
+)
+def test_a_node_without_a_password_is_refused_saying_how_to_give_one(
+    env: dict[str, str], where: str
+) -> None:
+    # it passed `config check`, and `config show` printed fs1=esl://:***@... as if set
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ=env)
+    message = str(info.value)
+    assert where in message and "node 'fs1' has no password" in message
+    assert "fs1=esl://:PASSWORD@10.0.0.5:8021" in message and "CALLCENTER_ESL_PASSWORD" in message
+
+
+def test_a_node_without_a_password_in_the_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("esl_nodes:\n  - {name: fs1, host: 10.0.0.5}\n")
+    with pytest.raises(ConfigError, match=rf"{path}:2:\d+: esl_nodes: node 'fs1' has no password"):
+        load_settings(path, environ={})
+
+
+def test_every_invalid_setting_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "cc.yaml"
+    path.write_text("log_level: loud\nmetrics_listen: 9464\nnope: 1\n")
+    env = {"CALLCENTER_WRITER_WINDOW": "60"}
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ=env)
+    message = str(info.value)
+    assert message.startswith("4 invalid settings:")
+    assert f"{path}:1:12: log_level" in message and f"{path}:2:17: metrics_listen" in message
+    assert f"{path}:3:7: unknown setting 'nope'" in message
+    assert "CALLCENTER_WRITER_WINDOW: at most" in message
+
+
+def _shown(settings_document: dict[str, object]) -> str:
+    import yaml
+
+    return yaml.safe_dump(settings_document, sort_keys=False)
+
+
+def test_the_document_config_show_prints_is_a_settings_file(tmp_path: Path) -> None:
+    # `config show > cc.yaml; callcenter -c cc.yaml config check` failed on
+    # esl_password: '', then fs_cdr_credentials: '', then feature_codes, ...
+    env = {
+        "CALLCENTER_ESL_NODES": "fs1=esl://10.0.0.5:8021",
+        "CALLCENTER_ESL_PASSWORD": "shared",
+        "CALLCENTER_FEATURE_CODES": "login=*71",
+        "CALLCENTER_FS_CDR_ALLOW": "10.0.0.0/8",
+    }
+    first = load_settings(environ=env).document()
+    assert first["feature_codes"]["login"] == "*71"  # type: ignore[index]
+    assert "source" not in first and "config_file" not in first
+    path = tmp_path / "cc.yaml"
+    path.write_text(_shown(first))
+    again = load_settings(path, environ={"CALLCENTER_ESL_PASSWORD": "shared"})
+    assert again.document() == first
+    defaults = load_settings(environ={}).document()
+    path.write_text(_shown(defaults))
+    assert load_settings(path, environ={}).document() == defaults
+    assert defaults["esl_password"] is None and defaults["fs_cdr_import_dir"] == ""
+
+
+def test_a_masked_secret_read_back_is_refused_unless_given_elsewhere(tmp_path: Path) -> None:
+    env = {
+        "CALLCENTER_ESL_PASSWORD": "shared",
+        "CALLCENTER_FS_CDR_CREDENTIALS": "fs:pw",
+        "CALLCENTER_ESL_NODES": "fs2=esl://:own@10.0.0.6:8022",
+        "CALLCENTER_DATABASE_URL": "postgresql+psycopg://cc:dbpw@db/cc",
+    }
+    path = tmp_path / "cc.yaml"
+    path.write_text(_shown(load_settings(environ=env).document()))
+    assert not {"shared", "pw", "own", "dbpw"} & set(re.findall(r"\w+", path.read_text()))
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert "esl_password: '***' is the mask `config show` prints" in message
+    assert "fs_cdr_credentials: '***'" in message and "CALLCENTER_FS_CDR_CREDENTIALS" in message
+    assert "esl_nodes: node 'fs2': password '***' is the mask" in message
+    assert "database_url: password '***' is the mask" in message
+    settings = load_settings(path, environ=env)
+    assert settings.esl_password == "shared" and settings.fs_cdr_credentials == "fs:pw"

@@ -264,3 +264,39 @@ def test_a_gateways_state_decides_how_calls_through_it_end() -> None:
     answers = dial(again)
     until(lambda: answers == [f"+OK {again}\n"], timeout=5)
     sim.stop()
+
+
+@pytest.mark.parametrize(
+    ("codecs", "kept"),
+    [
+        # FreeSWITCH's codec strings: NAME[@RATE h|k][@PTIME i][@BITRATE b][@CHANNELS c]
+        (("PCMU@20i",), ("PCMU@20i",)),
+        (("G729@8000h@20i", "pcma@30i"), ("G729@8000h@20i", "PCMA@30i")),
+        (("opus@48000h@20i@2c", "G722@16k"), ("OPUS@48000h@20i@2c", "G722@16k")),
+        (("G7221@32000h@48000b", "PCMU@20i", "PCMU@30i"), None),
+    ],
+)
+def test_freeswitch_codec_strings_are_taken(
+    codecs: tuple[str, ...], kept: tuple[str, ...] | None
+) -> None:
+    # `trunk add --codecs 'PCMU@20i'` was "not a codec FreeSWITCH knows"
+    assert check(replace(CARRIER, codecs=codecs)).codecs == (kept or codecs)
+
+
+@pytest.mark.parametrize(
+    ("codec", "reason"),
+    [
+        ("PCMU@20", "'20': a part is a number then i, h, k, b or c"),
+        ("PCMU@20x", "'20x': a part is a number then i, h, k, b or c"),
+        ("PCMU@0i", "ptime 0 ms is not in 1..200"),
+        ("PCMU@20i@30i", "gives i twice"),
+        ("PCMU@7000h", "rate 7000 Hz is not in 8000..192000"),
+        ("OPUS@9c", "channels 9 is not in 1..8"),
+        ("NOPE@20i", "'NOPE' is not a codec FreeSWITCH knows"),
+        ("PCMU@", "'': a part is a number"),
+    ],
+)
+def test_each_part_of_a_codec_string_is_checked(codec: str, reason: str) -> None:
+    with pytest.raises(InvalidTrunk) as info:
+        check(replace(CARRIER, codecs=(codec,)))
+    assert info.value.field == "codecs" and reason in info.value.reason, info.value.reason

@@ -164,6 +164,9 @@ def test_a_bad_route_names_its_field(kwargs: dict[str, object], field: str, mess
     assert caught.value.field == field
     assert caught.value.code == "outbound_route_invalid"
     assert message in caught.value.message
+    # named once: "gateway: whitespace ...", never "gateway: gateway: whitespace ..."
+    assert caught.value.message == f"{field}: {caught.value.reason}"
+    assert not caught.value.reason.startswith(f"{field}:")
 
 
 def test_values_are_frozen() -> None:
