@@ -617,7 +617,7 @@ def _report(kind: str) -> Remote:
         query = {"from": start.isoformat(), "to": end.isoformat(), **given}
         rows = api.request("GET", f"/reports/{kind}", query=query)["items"]
         columns = {"queues": report_cmd.QUEUE_COLUMNS, "agents": report_cmd.AGENT_COLUMNS,
-                   "intervals": ["queue", *report_cmd.INTERVAL_COLUMNS]}[kind]  # fmt: skip
+                   "intervals": report_cmd.INTERVAL_COLUMNS}[kind]  # fmt: skip
         report_cmd.emit_report(rows, columns, fmt)
 
     return run
