@@ -363,12 +363,14 @@ def _supervise(mode: str) -> Remote:
 
 
 def cdr_list(api: RemoteApi, since: datetime | None, until: datetime | None, queue: str | None,
-             agent: str | None, did: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
+             agent: str | None, did: str | None, limit: int, as_json: bool,
+             as_csv: bool) -> None:  # fmt: skip
+    from callcenter.cli.cdr_cmd import emit_cdrs
+
+    # times without a zone are sent as given: the engine reads them in its time zone
     query = {"since": since and since.isoformat(), "until": until and until.isoformat(),
              "queue": queue, "agent": agent, "did": did}  # fmt: skip
-    columns = ["started_at", "call_uuid", "from_number", "did", "disposition", "hangup_by",
-               "hangup_cause", "ring_ms", "talk_ms", "total_ms"]  # fmt: skip
-    _table(list(api.items("/cdrs", query, most=limit)), columns, as_json)
+    emit_cdrs(list(api.items("/cdrs", query, most=limit)), as_json, as_csv)
 
 
 def cdr_show(api: RemoteApi, call_uuid: str) -> None:
