@@ -473,10 +473,10 @@ def voicemail_list(api: RemoteApi, box: str | None, unread: bool, limit: int,
                       "call_uuid"], False)  # fmt: skip
 
 
-def voicemail_play(api: RemoteApi, voicemail_id: int, out: Any) -> None:
+def voicemail_play(api: RemoteApi, voicemail_id: int, out: Any, force: bool) -> None:
     from callcenter.cli.voicemail_cmd import write_audio
 
-    write_audio(api.request("GET", f"/voicemails/{voicemail_id}/audio", raw=True), out)
+    write_audio(api.request("GET", f"/voicemails/{voicemail_id}/audio", raw=True), out, force)
 
 
 def voicemail_mark(api: RemoteApi, voicemail_id: int, read: bool) -> None:
@@ -586,11 +586,14 @@ def recording_show(api: RemoteApi, recording_id: int) -> None:
     _json(api.request("GET", f"/recordings/{recording_id}"))
 
 
-def recording_export(api: RemoteApi, recording_id: int, output: Path | None) -> None:
+def recording_export(api: RemoteApi, recording_id: int, output: Path | None,
+                     force: bool) -> None:  # fmt: skip
+    from callcenter.cli.output_file import output_file
+
     if output is None:
         api.download(f"/recordings/{recording_id}/audio", sys.stdout.buffer)
         return
-    with output.open("wb") as out:
+    with output_file(output, force, "--output") as out:
         size = api.download(f"/recordings/{recording_id}/audio", out)
     click.echo(f"recording {recording_id}: {output} ({size} bytes)", err=True)
 

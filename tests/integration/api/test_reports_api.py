@@ -75,7 +75,8 @@ def _cli(db_url: str, *args: str) -> Any:
     return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
 
 
-def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
+def _fixed_file(tmp_path: Any) -> str:
+    """The fixed tables in a SQLite file that the CLI opens itself."""
     from callcenter.store import migrate
 
     url = f"sqlite:///{tmp_path / 'r.db'}"
@@ -83,6 +84,11 @@ def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
     migrate.upgrade(database)
     fixed.load(database)
     database.dispose()
+    return url
+
+
+def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
+    url = _fixed_file(tmp_path)
     window = ["--from", fixed.SINCE.isoformat(), "--to", fixed.UNTIL.isoformat()]
     table = _cli(url, "queues", *window)
     assert table.exit_code == 0, table.output
@@ -98,13 +104,7 @@ def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
 
 
 def test_each_report_command_offers_only_the_options_it_uses(tmp_path: Any) -> None:
-    from callcenter.store import migrate
-
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    database = Database(url)
-    migrate.upgrade(database)
-    fixed.load(database)
-    database.dispose()
+    url = _fixed_file(tmp_path)
     window = ["--from", fixed.SINCE.isoformat(), "--to", fixed.UNTIL.isoformat()]
     for command, option in [("queues", "--agent=1003"), ("queues", "--by=15m"),
                             ("intervals", "--agent=1003"), ("intervals", "--fcr-hours=5"),

@@ -5,15 +5,12 @@ on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from callcenter.services import reports
 from callcenter.services.reports import Interval, Period
-from callcenter.store import migrate
 from callcenter.store.database import Database
 from callcenter.store.models import Queue, QueueEntry
 from callcenter.vocabulary import QueueOutcome
@@ -40,17 +37,11 @@ def _stays(db: Database, around: datetime, before: int, after: int) -> None:
                              outcome=QueueOutcome.ANSWERED))  # fmt: skip
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def changes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'dst.db'}")
-        migrate.upgrade(database)
-    else:
-        database = request.getfixturevalue("db")
-    _stays(database, AUTUMN, 16, 22)
-    _stays(database, SPRING, 5, 7)
-    yield database
-    database.dispose() if request.param == "sqlite" else None
+@pytest.fixture
+def changes(either: Database) -> Database:
+    _stays(either, AUTUMN, 16, 22)
+    _stays(either, SPRING, 5, 7)
+    return either
 
 
 def _offered(db: Database, day: datetime, by: Interval) -> list[tuple[str | None, int]]:
