@@ -3,7 +3,7 @@ disposition."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from callcenter.api.problems import ApiProblem
 from callcenter.api.routing import Ask, Operation
 from callcenter.services import cdrs, supervision
 from callcenter.services.cdrs import CdrFilter
+from callcenter.services.reports import aware
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import CdrRecord, SupervisionRecord
 from callcenter.vocabulary import CdrSource, Direction, Disposition, HangupBy, LegRole
@@ -95,19 +96,14 @@ def supervision_out(row: SupervisionRecord) -> Supervision:
 
 class CdrQuery(PageQuery):
     since: datetime | None = Field(
-        None, description="Started at or after (ISO 8601; UTC if naive)."
-    )
-    until: datetime | None = Field(None, description="Started before.")
+        None, description="Started at or after (ISO 8601; without a zone: the engine's "
+        "time_zone, as the reports read it).",
+    )  # fmt: skip
+    until: datetime | None = Field(None, description="Started before (as since).")
     queue: str | None = Field(None, max_length=64)
     agent: str | None = Field(None, max_length=64, description="Agent extension.")
     did: str | None = Field(None, max_length=128)
     disposition: Disposition | None = None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def cdr_out(record: CdrRecord) -> Cdr:
@@ -140,7 +136,8 @@ def operations(env: ApiEnv) -> list[Operation]:
     def list_cdrs(ask: Ask) -> Page[Cdr]:
         query: CdrQuery = ask.query
         where = CdrFilter(
-            since=_utc(query.since), until=_utc(query.until), queue=query.queue,
+            since=query.since and aware(query.since, env.time_zone),
+            until=query.until and aware(query.until, env.time_zone), queue=query.queue,
             agent=query.agent, did=query.did, disposition=query.disposition,
         )  # fmt: skip
         found = cdrs.list_cdrs(db, where, limit=query.limit + 1, before=_before(query.cursor))

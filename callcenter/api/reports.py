@@ -25,12 +25,21 @@ class ReportQuery(BaseModel):
         alias="from", description="Start (ISO 8601; without a zone: the engine's time_zone)."
     )
     until: datetime = Field(alias="to", description="End, excluded.")
-    queue: str | None = Field(None, max_length=64)
-    agent: str | None = Field(None, max_length=64, description="Agent extension (agents).")
-    by: Interval = Field(Interval.HOUR, description="Intervals: 15m, hour or day.")
+    queue: str | None = Field(
+        None,
+        max_length=64,
+        description="Only this queue (queues, intervals); agents: only its members.",
+    )
+    agent: str | None = Field(
+        None, max_length=64, description="Only this agent, by extension (agents only)."
+    )
+    by: Interval | None = Field(
+        None, description="Interval length (intervals only): 15m, hour (default) or day."
+    )
     fcr_hours: int | None = Field(
         None, ge=1, le=720, examples=[DEFAULT_FCR_HOURS],
-        description="Compute first-contact resolution (approximate) with this window.",
+        description="Compute first-contact resolution (approximate) with this window "
+        "(queues only).",
     )  # fmt: skip
 
     def period(self, zone: str) -> Period:
@@ -102,7 +111,7 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("GET", "/reports/queues", READ, report_queues, "Per queue over a period", TAG,
                   QueueReport, query=ReportQuery, errors=(404, 422)),
         Operation("GET", "/reports/agents", READ, report_agents, "Per agent over a period", TAG,
-                  AgentReport, query=ReportQuery, errors=(422,)),
+                  AgentReport, query=ReportQuery, errors=(404, 422)),
         Operation("GET", "/reports/intervals", READ, report_intervals,
                   "Per queue and interval (15m, hour, day in the queue's zone)", TAG,
                   QueueReport, query=ReportQuery, errors=(404, 422)),

@@ -8,6 +8,7 @@ The services check again (the HTTP API calls them too).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import click
@@ -74,3 +75,26 @@ def sip_password_for(extension: str, value: str) -> None:
         raise click.BadParameter(
             "too easy to guess: leave the extension out", param_hint="'--sip-password'"
         )
+
+
+class Moment(click.ParamType[datetime]):
+    """A time as an operator gives it, the same for every command that takes one: ISO 8601,
+    a date, a time to the minute or second, with ``Z`` or an offset or without a zone; the
+    command reads one without a zone in the engine's time_zone (``reports.aware``), as the
+    HTTP API does."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:  # fmt: skip
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r}: expected ISO 8601, e.g. {TIME_EXAMPLES}", param, ctx)
+
+
+TIME_EXAMPLES = "2026-11-30, 2026-11-30T08:00, 2026-11-30T07:00:00Z or 2026-11-30T08:00+01:00"
+TIME = Moment()
+ZONE_HELP = "without Z or an offset: in the engine's time_zone"

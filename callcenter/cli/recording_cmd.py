@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from callcenter.cli import Context, emit_table, pass_context
+from callcenter.cli.output_file import force_option, output_file
 from callcenter.recording.state import Action
 from callcenter.services import recordings as service
 from callcenter.store.codec import encode
@@ -83,19 +84,22 @@ def show(ctx: Context, recording_id: int) -> None:
 @click.argument("recording_id", type=int)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the file here (default: standard output).")  # fmt: skip
+@force_option
 @pass_context
-def export(ctx: Context, recording_id: int, output: Path | None) -> None:
-    """Copy a recording's audio to a file or standard output (audited).
+def export(ctx: Context, recording_id: int, output: Path | None, force: bool) -> None:
+    """Copy a recording's audio to a file or standard output (audited). An existing file is
+    not replaced without --force; a failed export leaves no file behind.
 
     \b
     Examples:
       callcenter recording export 42 -o call-42.wav
+      callcenter recording export 42 -o call-42.wav --force
       callcenter recording export 42 | sox -t wav - -n stat
     """
     if output is None:
         service.export(ctx.database, ctx.who, recording_id, sys.stdout.buffer)
         return
-    with output.open("wb") as out:
+    with output_file(output, force, "--output") as out:
         found = service.export(ctx.database, ctx.who, recording_id, out)
     click.echo(f"recording {found.id}: {output} ({output.stat().st_size} bytes)", err=True)
 

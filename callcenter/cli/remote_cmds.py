@@ -382,12 +382,14 @@ def _supervise(mode: str) -> Remote:
 
 
 def cdr_list(api: RemoteApi, since: datetime | None, until: datetime | None, queue: str | None,
-             agent: str | None, did: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
+             agent: str | None, did: str | None, limit: int, as_json: bool,
+             as_csv: bool) -> None:  # fmt: skip
+    from callcenter.cli.cdr_cmd import emit_cdrs
+
+    # times without a zone are sent as given: the engine reads them in its time zone
     query = {"since": since and since.isoformat(), "until": until and until.isoformat(),
              "queue": queue, "agent": agent, "did": did}  # fmt: skip
-    columns = ["started_at", "call_uuid", "from_number", "did", "disposition", "hangup_by",
-               "hangup_cause", "ring_ms", "talk_ms", "total_ms"]  # fmt: skip
-    _table(list(api.items("/cdrs", query, most=limit)), columns, as_json)
+    emit_cdrs(list(api.items("/cdrs", query, most=limit)), as_json, as_csv)
 
 
 def cdr_show(api: RemoteApi, call_uuid: str) -> None:
@@ -490,10 +492,10 @@ def voicemail_list(api: RemoteApi, box: str | None, unread: bool, limit: int,
                       "call_uuid"], False)  # fmt: skip
 
 
-def voicemail_play(api: RemoteApi, voicemail_id: int, out: Any) -> None:
+def voicemail_play(api: RemoteApi, voicemail_id: int, out: Any, force: bool) -> None:
     from callcenter.cli.voicemail_cmd import write_audio
 
-    write_audio(api.request("GET", f"/voicemails/{voicemail_id}/audio", raw=True), out)
+    write_audio(api.request("GET", f"/voicemails/{voicemail_id}/audio", raw=True), out, force)
 
 
 def voicemail_mark(api: RemoteApi, voicemail_id: int, read: bool) -> None:
@@ -603,11 +605,14 @@ def recording_show(api: RemoteApi, recording_id: int) -> None:
     _json(api.request("GET", f"/recordings/{recording_id}"))
 
 
-def recording_export(api: RemoteApi, recording_id: int, output: Path | None) -> None:
+def recording_export(api: RemoteApi, recording_id: int, output: Path | None,
+                     force: bool) -> None:  # fmt: skip
+    from callcenter.cli.output_file import output_file
+
     if output is None:
         api.download(f"/recordings/{recording_id}/audio", sys.stdout.buffer)
         return
-    with output.open("wb") as out:
+    with output_file(output, force, "--output") as out:
         size = api.download(f"/recordings/{recording_id}/audio", out)
     click.echo(f"recording {recording_id}: {output} ({size} bytes)", err=True)
 
@@ -636,7 +641,7 @@ def _report(kind: str) -> Remote:
         query = {"from": start.isoformat(), "to": end.isoformat(), **given}
         rows = api.request("GET", f"/reports/{kind}", query=query)["items"]
         columns = {"queues": report_cmd.QUEUE_COLUMNS, "agents": report_cmd.AGENT_COLUMNS,
-                   "intervals": ["queue", *report_cmd.INTERVAL_COLUMNS]}[kind]  # fmt: skip
+                   "intervals": report_cmd.INTERVAL_COLUMNS}[kind]  # fmt: skip
         report_cmd.emit_report(rows, columns, fmt)
 
     return run

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, pass_context
+from callcenter.cli.output_file import force_option, output_file
 from callcenter.services import voicemail as service
 from callcenter.store.records import VoicemailRecord
 
@@ -65,9 +66,11 @@ def list_(ctx: Context, box: str | None, unread: bool, limit: int, as_json: bool
 @click.argument("voicemail_id", metavar="ID", type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the audio to this file instead of standard output.")  # fmt: skip
+@force_option
 @pass_context
-def play(ctx: Context, voicemail_id: int, out: Path | None) -> None:
-    """Write a message's audio (WAV) to standard output, or to a file with --out.
+def play(ctx: Context, voicemail_id: int, out: Path | None, force: bool) -> None:
+    """Write a message's audio (WAV) to standard output, or to a file with --out (an
+    existing file is not replaced without --force).
 
     \b
     Examples:
@@ -75,18 +78,16 @@ def play(ctx: Context, voicemail_id: int, out: Path | None) -> None:
       callcenter voicemail play 42 --out /tmp/42.wav
     """
     audio = service.audio(ctx.database, voicemail_id)
-    write_audio(audio.data, out)
+    write_audio(audio.data, out, force)
 
 
-def write_audio(data: bytes, out: Path | None) -> None:
+def write_audio(data: bytes, out: Path | None, force: bool) -> None:
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.ClickException(f"--out {out}: {exc.strerror}") from None
+    with output_file(out, force, "--out") as file:
+        file.write(data)
     click.echo(f"{out}: {len(data)} bytes", err=True)
 
 

@@ -21,7 +21,7 @@ from callcenter.kpi.formulas import QueueTally
 from callcenter.services import checks
 from callcenter.store.database import Database
 from callcenter.store.repos import report_totals
-from callcenter.store.repos.report_totals import QueueTotals, StayRow
+from callcenter.store.repos.report_totals import CENTRE, QueueTotals, StayRow
 from callcenter.store.repos.reports import CdrRow, ReportRepository, zone_offsets
 
 MAX_DAYS = 400
@@ -43,8 +43,16 @@ class Period:
     until: datetime
     queue: str | None = None
     agent: str | None = None
-    by: Interval = Interval.HOUR
+    by: Interval | None = None  # intervals only (default: hour)
     fcr_hours: float | None = None  # first-contact resolution (approximate) when given
+
+
+# what each report can be asked for beyond its period: anything else is refused, not ignored
+OPTIONS = {
+    "queues": ("queue", "fcr_hours"),
+    "intervals": ("queue", "by"),
+    "agents": ("queue", "agent"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +116,13 @@ def aware(value: datetime, zone: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(zone))
 
 
-def _checked(period: Period) -> Period:
+def _checked(period: Period, report: str) -> Period:
+    for name in ("queue", "agent", "by", "fcr_hours"):
+        if getattr(period, name) is not None and name not in OPTIONS[report]:
+            takes = " or ".join(OPTIONS[report])
+            raise checks.InvalidArgument(
+                name, f"not an option of the {report} report (it takes {takes})"
+            )
     if period.since.tzinfo is None or period.until.tzinfo is None:
         raise checks.InvalidArgument("from", "give times with a zone (UTC if naive)")
     if period.until <= period.since:
@@ -146,9 +160,16 @@ def _specs(repo: ReportRepository, default_zone: str) -> dict[str, _QueueSpec]:
     }
 
 
-def _known(queue: str | None, specs: dict[str, _QueueSpec]) -> None:
+def _known(queue: str | None, specs: Iterable[str]) -> None:
     if queue is not None and queue not in specs:
         raise NotFound(f"no queue named {queue!r}", code="queue_not_found")
+
+
+def _known_agent(repo: ReportRepository, agent: str | None) -> None:
+    """An agent of the engine, or one that a CDR names (an agent removed since)."""
+    if agent is not None and not repo.agent_known(agent):
+        raise NotFound(f"no agent {agent!r} (neither an agent nor in a CDR)",
+                       code="agent_not_found")  # fmt: skip
 
 
 def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally, float | None]:
@@ -160,7 +181,7 @@ def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally
     answered_wait = wait = 0.0
     p90: float | None = None
     for row in stays:
-        n, seconds, p90 = row.count, row.wait_ms / 1000, row.p90
+        n, seconds, p90 = row.count, row.wait_ms / 1000, float(row.p90)
         counts["offered"] += n
         wait += seconds
         if row.outcome == f.ANSWERED:
@@ -199,14 +220,14 @@ def figures(queue: str, interval: str | None, spec: _QueueSpec, tally: QueueTall
 
 def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> list[QueueFigures]:
     """One row per queue with traffic (or the one asked), then the centre's row."""
-    period = _checked(period)
+    period = _checked(period, "queues")
     since, until, name = period.since, period.until, period.queue
     with db.session_scope() as session:
         repo = ReportRepository(session)
         specs = _specs(repo, default_zone)
         _known(name, specs)
         split = QueueTotals(repo).split(since, until, _settled())
-        waits = _by_queue(QueueTotals(repo).stays(split, name, None, 0))
+        waits = _by_queue(QueueTotals(repo).stays(split, name, None, 0, centre=name is None))
         cdrs = _by_queue(report_totals.cdrs(repo, split, name))
         fcr = repo.fcr(since, until, period.fcr_hours, name) if period.fcr_hours else {}
         members = repo.members()
@@ -217,9 +238,10 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
             repo.rolled_times(since, end, serving, _settled()) if serving and end > since else []
         )
     agents = {a.agent: a for a in _agent_rows({}, times)}
-    rows = []
+    rows, tallies = [], []
     for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
         tally, p90 = _tally(waits[queue], cdrs[queue])
+        tallies.append(tally)
         served = [agents[x] for x in members.get(queue, ()) if x in agents]
         counted, resolved = fcr.get(queue, (0, 0))
         row = figures(queue, None, specs[queue], tally, p90)
@@ -230,7 +252,8 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
             fcr_approx=f.ratio(resolved, counted),
         ))  # fmt: skip
     if name is None and rows:
-        rows.append(_centre(rows, [c for found in cdrs.values() for c in found]))
+        _, p90 = _tally(waits[CENTRE], [])
+        rows.append(_centre(rows, sum(tallies, QueueTally()), p90))
     return rows
 
 
@@ -244,28 +267,23 @@ def _by_queue(rows: Iterable[R]) -> dict[str, list[R]]:
     return out
 
 
-def _centre(rows: list[QueueFigures], cdrs: list[CdrRow]) -> QueueFigures:
-    """The centre: calls from their CDRs, one each (a caller overflowing from A to B is
-    offered once)."""
-    offered = sum(c.calls for c in cdrs)
-    handled = sum(c.handled for c in cdrs)
-    handle = sum(c.talk_ms + c.hold_ms + c.wrapup_ms for c in cdrs) / 1000
-    abandoned = sum(c.abandoned for c in cdrs)
-    return QueueFigures(
-        queue=ALL, interval=None, sl_formula="", service_level_seconds=0, offered=offered,
-        answered=handled, abandoned=abandoned,
-        short_abandoned=sum(r.short_abandoned for r in rows),
-        callbacks=sum(r.callbacks for r in rows), exits={}, service_level=None,
-        abandon_rate=f.ratio(abandoned, offered), asa_seconds=None, average_wait_seconds=None,
-        wait_p90_seconds=None, handled=handled, aht_seconds=f.ratio(handle, handled),
-    )  # fmt: skip
+def _centre(rows: list[QueueFigures], tally: QueueTally, p90: float | None) -> QueueFigures:
+    """The centre: every stay of every queue, with the queues' own formulas (docs/kpis.md):
+    each stay within its own queue's T and short by its own S; a caller who overflowed from
+    A to B is a stay in each. The service level is by the queues' formula when they share
+    one, else ``offered``; T is theirs when they share one, else 0 (each queue's own)."""
+    formulas = {r.sl_formula for r in rows}
+    thresholds = {r.service_level_seconds for r in rows}
+    formula = formulas.pop() if len(formulas) == 1 else str(f.SlFormula.OFFERED)
+    spec = _QueueSpec(formula, thresholds.pop() if len(thresholds) == 1 else 0, 0, ZoneInfo("UTC"))
+    return figures(ALL, None, spec, tally, p90)
 
 
 def intervals_report(db: Database, period: Period,
                      default_zone: str = "UTC") -> list[QueueFigures]:  # fmt: skip
     """Per queue and interval (15m, hour, day in the queue's zone), intervals with traffic."""
-    period = _checked(period)
-    width = WIDTH[Interval(period.by)]
+    period = _checked(period, "intervals")
+    width = WIDTH[Interval(period.by or Interval.HOUR)]
     found: dict[str, list[QueueFigures]] = defaultdict(list)
     with db.session_scope() as session:
         repo = ReportRepository(session)
@@ -287,7 +305,7 @@ def intervals_report(db: Database, period: Period,
             spec = specs[queue]
             for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
                 tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []))
-                start = _local_start(bucket * width, spec.zone)
+                start = _interval_start(bucket, width, spec.zone)
                 handling, idle = busy.get((queue, bucket), (0, 0))
                 row = figures(queue, start, spec, tally, p90)
                 found[queue].append(replace(row, occupancy=f.occupancy(handling, idle)))
@@ -302,19 +320,35 @@ def _by_bucket(rows: Iterable[R]) -> dict[str, dict[int, list[R]]]:
     return out
 
 
-def _local_start(local_epoch: int, zone: ZoneInfo) -> str:
-    wall = datetime.fromtimestamp(local_epoch, UTC).replace(tzinfo=None)
-    return wall.replace(tzinfo=zone).isoformat()
+def _interval_start(key: int, width: int, zone: ZoneInfo) -> str:
+    """The local start of an interval (``reports.interval_key``), with its own offset: a
+    day at its local midnight; an hour or a quarter at the instant it starts, so the hour
+    repeated when the clocks go back reads 02:00+02:00, then 02:00+01:00."""
+    if width == WIDTH[Interval.DAY]:
+        wall = datetime.fromtimestamp(key * width, UTC).replace(tzinfo=None)
+        return wall.replace(tzinfo=zone).isoformat()
+    return datetime.fromtimestamp(key, UTC).astimezone(zone).isoformat()
 
 
 def agents_report(db: Database, period: Period) -> list[AgentFigures]:
-    """One row per agent with calls or logged-in time in the period (or the one asked)."""
-    period = _checked(period)
+    """One row per agent with calls or logged-in time in the period (or the one asked; or
+    the members of the queue asked, each with all its work: agent time is not split by
+    queue)."""
+    period = _checked(period, "agents")
     with db.session_scope() as session:
         repo = ReportRepository(session)
-        calls = repo.agent_calls(period.since, period.until, period.agent)
+        _known_agent(repo, period.agent)
+        agents: list[str] | None = None if period.agent is None else [period.agent]
+        if period.queue is not None:
+            members = repo.members()
+            _known(period.queue, [name for name, *_ in repo.queues()])
+            serving = members.get(period.queue, [])
+            agents = [x for x in serving if agents is None or x in agents]
+        if agents == []:
+            return []
+        calls = repo.agent_calls(period.since, period.until, agents)
         end = _so_far(period.until)
-        times = (repo.rolled_times(period.since, end, period.agent, _settled())
+        times = (repo.rolled_times(period.since, end, agents, _settled())
                  if end > period.since else [])  # fmt: skip
     return _agent_rows(calls, times)
 

@@ -44,11 +44,13 @@ from callcenter.store.repos.reports import (
     _epoch_s,
     _lock,
     _typed,
+    interval_key,
     quarter_hours,
 )
 from callcenter.store.statements import rolled_buckets_delete
 
 WIDTH = 900  # seconds in a bucket
+CENTRE = ""  # ``QueueTotals.stays``: the centre's rows (no queue is named so)
 SETTLE = timedelta(hours=2)
 
 
@@ -98,7 +100,7 @@ class StayRow:
     90th percentile wait (every outcome), in seconds."""
 
     queue: str
-    bucket: int  # local epoch second / width (0: the whole window)
+    bucket: int  # reports.interval_key (0: the whole window)
     outcome: str
     count: int
     wait_ms: int
@@ -204,11 +206,13 @@ class QueueTotals:
             {"a": first, "b": last})}  # fmt: skip
         return Split(since, until, first, last, tuple(sorted(set(range(first, last)) - done)))
 
-    def stays(self, split: Split, queue: Queues, zones: Zones | None,
-              width: int) -> list[StayRow]:  # fmt: skip
+    def stays(self, split: Split, queue: Queues, zones: Zones | None, width: int,
+              centre: bool = False) -> list[StayRow]:  # fmt: skip
         """The window's closed stays by queue, interval (``_bucket``) and outcome, with the
         interval's 90th percentile wait: the rolled buckets' totals and the raw rows of the
         rest, summed in one statement (so the percentile is of every wait in the interval).
+        ``centre``: one more row per interval, queue ``CENTRE`` with no outcome and no
+        stays, holding the 90th percentile of every stay of every queue read.
 
         Each wait is kept to the second, rounded up (``seconds``), with ``whole`` when it
         was a whole number of seconds: wait <= T is ``seconds <= T`` and wait < S is
@@ -250,13 +254,20 @@ class QueueTotals:
                              q.short_abandon_seconds AS short_s, q.service_level_seconds AS sl
                       FROM queue_entries e JOIN queues q ON q.id = e.queue_id
                       WHERE ({within}) AND e.outcome IS NOT NULL {where}) r""")
+        everyone = overall = ""
+        if centre:
+            everyone = f"UNION ALL SELECT '{CENTRE}', lb, seconds, SUM(n) FROM s GROUP BY 2, 3"
+            overall = (
+                f"UNION ALL SELECT queue, lb, '', 0, 0, 0, 0, p90 FROM p WHERE queue = '{CENTRE}'"
+            )
         sql = f"""
             WITH s AS ({" UNION ALL ".join(parts)}),
             o AS (SELECT queue, lb, outcome, SUM(n) AS n, SUM(wait_ms) AS wait_ms,
                          SUM(CASE WHEN seconds - 1 + whole < short_s THEN n ELSE 0 END) AS short,
                          SUM(CASE WHEN seconds <= sl THEN n ELSE 0 END) AS within
                   FROM s GROUP BY queue, lb, outcome),
-            h AS (SELECT queue, lb, seconds, SUM(n) AS n FROM s GROUP BY queue, lb, seconds),
+            h AS (SELECT queue, lb, seconds, SUM(n) AS n FROM s GROUP BY queue, lb, seconds
+                  {everyone}),
             p AS (SELECT queue, lb, MIN(seconds) AS p90
                   FROM (SELECT queue, lb, seconds,
                                SUM(n) OVER (PARTITION BY queue, lb ORDER BY seconds
@@ -266,7 +277,8 @@ class QueueTotals:
                   WHERE running * 10 >= total * 9
                   GROUP BY queue, lb)
             SELECT o.queue, o.lb, o.outcome, o.n, o.wait_ms, o.short, o.within, p.p90
-            FROM o JOIN p ON p.queue = o.queue AND p.lb = o.lb"""
+            FROM o JOIN p ON p.queue = o.queue AND p.lb = o.lb
+            {overall}"""
         statement = text(sql).bindparams(*(bindparam(t, type_=UTCDateTime()) for t in times))
         found = self.repo.grouped(statement, values)
         return [StayRow(str(r[0]), int(r[1]), str(r[2]), *(int(v) for v in r[3:8]))
@@ -345,12 +357,12 @@ def occupancy(repo: ReportRepository, since: datetime, until: datetime, settled:
 
 
 def _interval(epoch: int, offsets: Sequence[tuple[int, int]], width: int) -> int:
-    """``reports._local`` in Python: the local interval of a UTC epoch second."""
+    """``reports._bucket`` in Python: the interval key of a UTC epoch second."""
     offset = offsets[0][1]
     for start, value in offsets[1:]:
         if epoch >= start:
             offset = value
-    return (epoch + offset) // width
+    return interval_key(epoch, offset, width)
 
 
 def cdrs(repo: ReportRepository, split: Split, queue: Queues = None,

@@ -3,8 +3,9 @@ the database (PostgreSQL, or SQLite for the demo), so a month of a centre is rea
 hundred rows, not a million. ``kpi.formulas`` turns them into figures.
 
 Waits are whole milliseconds (``wait_ms``), so "within T" compares integers. Interval keys are
-computed in SQL from the UTC epoch plus the zone's offset, given as a CASE over the zone's
-transitions inside the window: a day starts at the queue's local midnight, DST included.
+computed in SQL from the UTC epoch and the zone's offset, given as a CASE over the zone's
+transitions inside the window (``interval_key``): a day starts at the queue's local
+midnight, DST included; an hour or a quarter is keyed by the instant it starts at.
 """
 
 from __future__ import annotations
@@ -71,16 +72,26 @@ def zone_offsets(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple
         moment += _STEP
 
 
-def _local(dialect: str, column: str, offsets: Sequence[tuple[int, int]],
-           seconds: str | None = None) -> str:  # fmt: skip
-    """The local epoch second of ``column`` (UTC epoch + the zone's offset at that moment);
-    ``seconds``: an expression of the UTC epoch second to use instead of ``column``'s."""
+def _offset(dialect: str, column: str, offsets: Sequence[tuple[int, int]],
+            seconds: str | None = None) -> tuple[str, str]:  # fmt: skip
+    """The UTC epoch second of ``column`` (or ``seconds``: an expression of it to use
+    instead) and the zone's offset at that moment, as SQL."""
     epoch = seconds or _epoch_s(dialect, column)
     if len(offsets) == 1:
-        return f"({epoch} + {offsets[0][1]})"
+        return epoch, str(offsets[0][1])
     pairs = zip(offsets[1:], offsets, strict=False)
     arms = " ".join(f"WHEN {epoch} < {start} THEN {prev}" for (start, _), (_, prev) in pairs)
-    return f"({epoch} + CASE {arms} ELSE {offsets[-1][1]} END)"
+    return epoch, f"CASE {arms} ELSE {offsets[-1][1]} END"
+
+
+def interval_key(epoch: int, offset: int, width: int) -> int:
+    """The key of the local interval holding the UTC epoch second ``epoch`` (the zone's
+    offset then: ``offset``): a day is the local date (days since 1970-01-01), which DST
+    does not split; a shorter interval is the UTC epoch second it starts at, so the hour
+    repeated when the clocks go back is two intervals, not one (as ``_bucket`` in SQL)."""
+    if width >= DAY:
+        return (epoch + offset) // width
+    return epoch - (epoch + offset) % width
 
 
 # the queues of each time zone, and that zone's offsets over the window
@@ -89,8 +100,8 @@ Zones = Sequence[tuple[Sequence[str], Sequence[tuple[int, int]]]]
 
 def _bucket(dialect: str, column: str, queue: str, zones: Zones | None, width: int,
             seconds: str | None = None) -> tuple[str, dict[str, str]]:  # fmt: skip
-    """The interval key of ``column`` (or of the epoch second ``seconds``; 0: no
-    intervals), each queue in its zone; and the queue names it binds."""
+    """The interval key (``interval_key``) of ``column`` (or of the epoch second
+    ``seconds``; 0: no intervals), each queue in its zone; and the queue names it binds."""
     if not zones:
         return "0", {}
     arms: list[str] = []
@@ -98,7 +109,9 @@ def _bucket(dialect: str, column: str, queue: str, zones: Zones | None, width: i
     for n, (names, offsets) in enumerate(zones):
         keys = {f"z{n}_{i}": name for i, name in enumerate(names)}
         values.update(keys)
-        local = f"({_local(dialect, column, offsets, seconds)} / {width})"
+        epoch, offset = _offset(dialect, column, offsets, seconds)
+        local = (f"(({epoch} + {offset}) / {width})" if width >= DAY
+                 else f"({epoch} - ({epoch} + {offset}) % {width})")  # fmt: skip
         if n == len(zones) - 1:
             return (f"CASE {' '.join(arms)} ELSE {local} END" if arms else local), values
         listed = ", ".join(f":{k}" for k in keys)
@@ -233,17 +246,24 @@ class ReportRepository:
         found = self._grouped(sql, since=since, until=until, **names, **zoned)
         return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
 
+    def agent_known(self, extension: str) -> bool:
+        """An agent of the engine, or one a CDR names (removed since)."""
+        sql = """SELECT 1 FROM agents WHERE extension = :x
+                 UNION ALL SELECT 1 FROM (SELECT 1 FROM cdrs WHERE agent_extension = :x
+                                          LIMIT 1) c"""
+        return self.session.execute(text(sql), {"x": extension}).first() is not None
+
     def agent_calls(self, since: datetime, until: datetime,
-                    agent: str | None = None) -> dict[str, tuple[int, int, int, int]]:  # fmt: skip
+                    agent: Queues = None) -> dict[str, tuple[int, int, int, int]]:  # fmt: skip
         """extension -> (calls, talk ms, hold ms, wrap-up ms) from the CDRs it answered."""
-        where = "AND agent_extension = :agent" if agent is not None else ""
+        where, names = _among("agent_extension", agent, "")
         sql = f"""
             SELECT agent_extension, COUNT(*), SUM(talk_ms), SUM(hold_ms), SUM(wrapup_ms)
             FROM cdrs
             WHERE started_at >= :since AND started_at < :until
               AND agent_extension IS NOT NULL {where}
             GROUP BY agent_extension"""
-        found = self._rows(sql, since=since, until=until, agent=agent)
+        found = self._rows(sql, since=since, until=until, **names)
         return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in found}
 
     def agent_times(self, since: datetime, until: datetime,

@@ -44,6 +44,8 @@ def test_reports_need_the_read_scope_and_give_the_fixed_figures(db: Database, ap
         ({**WINDOW, "by": "week"}, 422, "by"),
         ({"to": WINDOW["to"]}, 422, "from"),
         ({**WINDOW, "queue": "nope"}, 404, "no queue named 'nope'"),
+        ({**WINDOW, "agent": "1001"}, 422, "agent: not an option of the queues report"),
+        ({**WINDOW, "by": "day"}, 422, "by: not an option of the queues report"),
     ],
 )
 def test_bad_periods_are_refused_naming_the_field(
@@ -73,7 +75,8 @@ def _cli(db_url: str, *args: str) -> Any:
     return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
 
 
-def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
+def _fixed_file(tmp_path: Any) -> str:
+    """The fixed tables in a SQLite file that the CLI opens itself."""
     from callcenter.store import migrate
 
     url = f"sqlite:///{tmp_path / 'r.db'}"
@@ -81,6 +84,11 @@ def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
     migrate.upgrade(database)
     fixed.load(database)
     database.dispose()
+    return url
+
+
+def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
+    url = _fixed_file(tmp_path)
     window = ["--from", fixed.SINCE.isoformat(), "--to", fixed.UNTIL.isoformat()]
     table = _cli(url, "queues", *window)
     assert table.exit_code == 0, table.output
@@ -93,3 +101,39 @@ def test_the_report_command_prints_table_csv_and_json(tmp_path: Any) -> None:
     assert list(rows[0]) == report_cmd.QUEUE_COLUMNS
     bad = _cli(url, "intervals", *window, "--queue", "nope")
     assert bad.exit_code == 1 and "no queue named 'nope'" in bad.output
+
+
+def test_each_report_command_offers_only_the_options_it_uses(tmp_path: Any) -> None:
+    url = _fixed_file(tmp_path)
+    window = ["--from", fixed.SINCE.isoformat(), "--to", fixed.UNTIL.isoformat()]
+    for command, option in [("queues", "--agent=1003"), ("queues", "--by=15m"),
+                            ("intervals", "--agent=1003"), ("intervals", "--fcr-hours=5"),
+                            ("agents", "--fcr-hours=5"), ("agents", "--by=day")]:  # fmt: skip
+        refused = _cli(url, command, *window, option)
+        assert refused.exit_code == 2 and "No such option" in refused.output, (command, option)
+    support = _cli(url, "agents", *window, "--queue", "support", "--format", "csv")
+    assert [r["agent"] for r in csv.DictReader(io.StringIO(support.output))] == ["1002"]
+    for command in ("queues", "intervals", "agents"):
+        nosuch = _cli(url, command, *window, "--queue", "nosuch")
+        assert nosuch.exit_code == 1 and "no queue named 'nosuch'" in nosuch.output, command
+    header = _cli(url, "intervals", *window, "--format", "csv").output.splitlines()[0]
+    assert header.split(",")[:3] == ["queue", "interval", "offered"]
+    table = _cli(url, "intervals", *window).output.splitlines()[0]
+    assert table.split()[:3] == ["QUEUE", "INTERVAL", "OFFERED"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_a_remote_report_prints_as_a_local_one(
+    db: Database, api: Client, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from callcenter.services import reports
+    from callcenter.services.reports import Period
+
+    fixed.load(db)
+    local = [r.as_dict() for r in reports.queues_report(db, Period(fixed.SINCE, fixed.UNTIL))]
+    report_cmd.emit_report(local, report_cmd.QUEUE_COLUMNS, fmt)
+    printed = capsys.readouterr().out
+    remote = api("GET", "/reports/queues", token="read", params=WINDOW).json["items"]
+    report_cmd.emit_report(remote, report_cmd.QUEUE_COLUMNS, fmt)
+    assert capsys.readouterr().out == printed
+    assert "60.0" in printed  # sales' 90th percentile wait, a number of seconds as the others

@@ -14,12 +14,18 @@ from tests.integration.reports import fixed
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+def either(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database: PostgreSQL (the test's rolled-back one), then a SQLite file."""
     if request.param == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'r.db'}")
         migrate.upgrade(database)
     else:
         database = request.getfixturevalue("db")
-    fixed.load(database)
     yield database
     database.dispose() if request.param == "sqlite" else None
+
+
+@pytest.fixture
+def loaded(either: Database) -> Database:
+    fixed.load(either)
+    return either
