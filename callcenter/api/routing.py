@@ -149,12 +149,7 @@ def _query(op: Operation, req: falcon.Request) -> Any:
 def _body(op: Operation, req: falcon.Request) -> Any:
     if op.body is None:
         return None
-    length = req.content_length or 0
-    if length > BODY_MAX:
-        raise ApiProblem(413, "body_too_large", f"body: larger than {BODY_MAX} bytes")
-    raw = req.bounded_stream.read(BODY_MAX + 1) if length or req.content_length is None else b""
-    if len(raw) > BODY_MAX:
-        raise ApiProblem(413, "body_too_large", f"body: larger than {BODY_MAX} bytes")
+    raw = _raw_body(req)
     if raw.strip() and not (req.content_type or "").startswith("application/json"):
         raise ApiProblem(415, "body_not_json", "body: send it as Content-Type: application/json")
     try:
@@ -163,6 +158,29 @@ def _body(op: Operation, req: falcon.Request) -> Any:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise ApiProblem(400, "body_invalid", "body: not valid JSON") from None
         raise _Invalid(from_validation(exc, "body")) from None
+
+
+def _raw_body(req: falcon.Request) -> bytes:
+    """The body, at most ``BODY_MAX`` bytes: as long as its Content-Length says, or, without
+    one (``Transfer-Encoding: chunked``), up to its end when the server can tell where that
+    is (gevent's pywsgi decodes the chunks and says so with ``wsgi.input_terminated``)."""
+    too_large = ApiProblem(413, "body_too_large", f"body: larger than {BODY_MAX} bytes")
+    length = req.content_length
+    if length is not None:
+        if length > BODY_MAX:
+            raise too_large
+        return req.bounded_stream.read(length) if length else b""
+    if not req.env.get("wsgi.input_terminated"):
+        if req.get_header("Transfer-Encoding"):  # a body this server cannot delimit
+            raise ApiProblem(411, "length_required", "body: send it with a Content-Length")
+        return b""
+    try:
+        raw: bytes = req.stream.read(BODY_MAX + 1)
+    except (OSError, ValueError):  # pywsgi: a chunk size that is not hex, a cut-off chunk
+        raise ApiProblem(400, "body_invalid", "body: malformed chunked encoding") from None
+    if len(raw) > BODY_MAX:
+        raise too_large
+    return raw
 
 
 class _Invalid(Exception):
