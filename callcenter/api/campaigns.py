@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, decode_cursor, encode_cursor, paginate
 from callcenter.api.problems import ApiProblem
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
 from callcenter.dialer.importer import ColumnMap
@@ -29,12 +29,12 @@ BIGINT_MAX = 2**63 - 1
 Line = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-class Retry(BaseModel):
+class Retry(Body):
     times: int = Field(ge=0, le=50, description="Calls after this outcome at most.")
     after_seconds: int = Field(ge=60, le=30 * 86400, description="Waiting before each.")
 
 
-class CampaignUpdate(BaseModel):
+class CampaignUpdate(Body):
     mode: CampaignMode | None = None
     queue: str | None = Field(None, max_length=64, examples=["sales"])
     agents: list[str] | None = Field(None, max_length=500, examples=[["1001", "1002"]])
@@ -110,7 +110,7 @@ class Campaign(BaseModel):
     created_at: str
 
 
-class Disposition(BaseModel):
+class Disposition(Body):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", examples=["voicemail"])
     key: int = Field(ge=0, le=99, description="N of the *30N feature code.")
     label: str = Field("", max_length=128)
@@ -120,6 +120,8 @@ class Disposition(BaseModel):
 
 
 class DispositionShown(Disposition):
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not a request
+
     feature_code: str
 
 
@@ -164,7 +166,7 @@ class CampaignSummary(Campaign):
     )
 
 
-class LeadRows(BaseModel):
+class LeadRows(Body):
     source: str = Field(max_length=255, examples=["leads.csv"])
     header: list[str] = Field(min_length=1, max_length=100, examples=[["phone", "name"]])
     rows: list[tuple[Line, list[str]]] = Field(
@@ -224,7 +226,7 @@ class AuditPage(BaseModel):
     next: str | None
 
 
-class Dispose(BaseModel):
+class Dispose(Body):
     code: str = Field(max_length=32, examples=["call_back"])
     callback_at: datetime | None = Field(None, description="With its offset.")
     callback_agent: str | None = Field(None, max_length=32)
@@ -235,7 +237,7 @@ class LeadState(BaseModel):
     state: str
 
 
-class DncAdd(BaseModel):
+class DncAdd(Body):
     numbers: list[str] = Field(min_length=1, max_length=5000, examples=[["+12125550100"]])
     campaign: str | None = Field(None, max_length=64)
     reason: str = Field("", max_length=128)

@@ -9,12 +9,13 @@ and body) and returns a model (or None for 204); it calls a service and nothing 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import falcon
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from callcenter.api import files
 from callcenter.api.problems import PROBLEM_JSON, ApiProblem, Problem, from_error, from_validation
@@ -28,6 +29,14 @@ from callcenter.store.models.tokens import TokenScope
 log = logging.getLogger(__name__)
 
 BODY_MAX = 1 << 20  # a request body larger than 1 MiB is refused unread
+
+
+class Body(BaseModel):
+    """A request body (and each model inside one): a field it does not name is refused, not
+    ignored (a typo must not leave a default in place), and JSON types are taken as they
+    are: ``true`` is not 1, ``"no"`` is not false, ``"30"`` is not 30 (422, naming the field)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +102,10 @@ class _Responder:
         token = self.authenticate(req)
         tokens.authorize(token, op.scope)
         ask = Ask(token.actor, path, _query(op, req), _body(op, req))
-        answer = op.handler(ask)
+        try:
+            answer = op.handler(ask)
+        except CallCenterError as exc:  # a field it names: where the request gave it
+            raise _Invalid(_located(from_error(exc), op, path)) from exc
         if isinstance(answer, files.FileAnswer):  # a recording's audio, with HTTP Range
             files.send(req, resp, answer)
             return
@@ -181,6 +193,25 @@ def _raw_body(req: falcon.Request) -> bytes:
     if len(raw) > BODY_MAX:
         raise too_large
     return raw
+
+
+def _located(body: Problem, op: Operation, path: dict[str, str]) -> Problem:
+    """A service's refusal names the field as the CLI does (``reason``); the API says where
+    it was given (``body.reason``), as its own validation does: one path for one field."""
+    for error in body.errors or ():
+        name = re.split(r"[.\[ ]", error.field, maxsplit=1)[0]
+        where = next((w for w, names in _fields(op, path) if name in names), None)
+        if where is not None:
+            error.field = f"{where}.{error.field}"
+    return body
+
+
+def _fields(op: Operation, path: dict[str, str]) -> Iterator[tuple[str, set[str]]]:
+    yield "path", set(path)
+    for where, model in (("body", op.body), ("query", op.query)):
+        if model is not None:
+            fields = model.model_fields
+            yield where, {f.alias or name for name, f in fields.items()} | set(fields)
 
 
 class _Invalid(Exception):

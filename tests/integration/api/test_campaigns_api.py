@@ -48,7 +48,7 @@ def test_campaigns_api(api: Client, db: Database) -> None:
     assert made.json["retries"]["no_answer"] == {"times": 3, "after_seconds": 7200}
     assert api("POST", "/campaigns", body=body).status_code == 409
     bad = api("PATCH", "/campaigns/spring", body={"mode": "predictive"})
-    assert (bad.status_code, bad.json["errors"][0]["field"]) == (422, "safe_harbor_message")
+    assert (bad.status_code, bad.json["errors"][0]["field"]) == (422, "body.safe_harbor_message")
     bad = api("PATCH", "/campaigns/spring", body={"hours": "21:00-08:00"})
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "window"
     bad = api("PATCH", "/campaigns/spring", body={"ring_seconds": 5})
