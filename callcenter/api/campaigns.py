@@ -5,7 +5,7 @@ the do-not-call lists. Percentages are percent (1.5 is 1.5%), durations seconds.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -166,6 +166,10 @@ class CampaignSummary(Campaign):
     )
 
 
+LeadField = Literal["phone", "priority", "timezone"]  # dialer.importer.LEAD_FIELDS
+MAP_HINT = '"map": {{"{field}": "COLUMN"}}'  # the hint of a missing column, as the API says it
+
+
 class LeadRows(Body):
     source: str = Field(max_length=255, examples=["leads.csv"])
     header: list[str] = Field(min_length=1, max_length=100, examples=[["phone", "name"]])
@@ -174,7 +178,10 @@ class LeadRows(Body):
         description="[line, cells] of each row, as the file had them.",
         examples=[[[2, ["+12125550101", "Ann"]]]],
     )
-    map: dict[str, str] | None = Field(None, max_length=3, examples=[{"phone": "Telephone"}])
+    map: dict[LeadField, Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, max_length=3, examples=[{"phone": "Telephone"}],
+        description="Which column holds a lead field, when not named after it.",
+    )  # fmt: skip
     region: str | None = Field(None, min_length=2, max_length=2)
     import_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Go on with this import.")
 
@@ -362,7 +369,7 @@ def operations(env: ApiEnv) -> list[Operation]:
 
     def import_leads(ask: Ask) -> ImportReport:
         body: LeadRows = ask.body
-        mapping = ColumnMap.parse([f"{k}={v}" for k, v in (body.map or {}).items()])
+        mapping = ColumnMap({str(k): v for k, v in (body.map or {}).items()}, hint=MAP_HINT)
         report, rejected = leads.import_rows(
             db, ask.who, ask.path["name"], body.header, body.rows, source=body.source,
             mapping=mapping, region=body.region, import_id=body.import_id,
