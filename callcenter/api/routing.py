@@ -237,6 +237,8 @@ def build_falcon(
     by_path: dict[str, dict[str, _Responder]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = _Responder(op, database)
+        if op.method == "GET":  # HEAD: the GET's status and headers; Falcon sends no body
+            by_path[op.path].setdefault("HEAD", by_path[op.path]["GET"])
     for path, responders in by_path.items():
         app.add_route(path, _PathResource(responders))
     # falcon's own HTTPError (unknown path, method not allowed) has a handler of its own:

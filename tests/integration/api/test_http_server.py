@@ -1,4 +1,4 @@
-"""The API over real HTTP, on the engine's listener (gevent's pywsgi): chunked bodies."""
+"""The API over real HTTP, on the engine's listener (gevent's pywsgi): chunked bodies, HEAD."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from callcenter.api.app import Api
 from callcenter.api.env import ApiEnv
 from callcenter.metrics.http import MetricsServer
-from callcenter.services import tokens, webhooks
+from callcenter.services import agents, tokens, webhooks
 from callcenter.settings import Address
 from callcenter.store.database import Database
 from tests.integration.api.conftest import ROOT, dead_letters
@@ -96,3 +96,17 @@ def test_a_chunked_body_over_the_limit_is_413_and_a_broken_one_400(served: Serve
         {"Content-Type": "application/json", "Content-Length": "21"},
     )  # fmt: skip
     assert status == 201, body
+
+
+def test_head_answers_where_get_does(served: Served, db: Database) -> None:
+    agents.add(db, ROOT, "7704", domain="callcenter", name="Head")
+    get_status, get_headers, get_body = served.send("GET", "/agents/7704")
+    status, headers, body = served.send("HEAD", "/agents/7704")
+    assert (status, body) == (get_status, b"") and get_body
+    assert headers["content-type"] == get_headers["content-type"]
+    assert headers["content-length"] == get_headers["content-length"]
+    status, headers, body = served.send("HEAD", "/agents/7799")
+    assert (status, body) == (404, b"")
+    assert served.send("HEAD", "/agents/7704/pause")[0] == 405  # POST only: no GET, no HEAD
+    status, headers, body = served.send("HEAD", "/openapi.json")
+    assert (status, body, headers["Content-Type"]) == (200, b"", "application/json")
