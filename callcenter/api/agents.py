@@ -12,8 +12,8 @@ from callcenter.api.env import ApiEnv
 from callcenter.api.live import AgentLive
 from callcenter.api.pages import Page, PageQuery, paginate
 from callcenter.api.queues import RECORDING_POLICY, FailurePolicy
-from callcenter.api.routing import Ask, Operation
-from callcenter.services import agents, calls
+from callcenter.api.routing import Ask, Body, Operation
+from callcenter.services import agents, calls, checks
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import AgentRecord
 from callcenter.vocabulary import AgentState, AgentStatus
@@ -81,9 +81,9 @@ class AgentDetail(Agent):
     history: list[StatusChange] = Field(description="Last status changes, newest first.")
 
 
-class AgentCreate(BaseModel):
+class AgentCreate(Body):
     extension: str = Field(max_length=64, examples=["1001"])
-    name: str = Field("", max_length=200)
+    name: str = Field("", max_length=checks.AGENT_NAME_MAX)
     sip_password: str | None = Field(
         None, max_length=256, description="Omitted: one is generated and answered once."
     )
@@ -97,8 +97,8 @@ class AgentCreated(BaseModel):
     sip_password: str | None = Field(description="The generated SIP password, shown once.")
 
 
-class AgentUpdate(BaseModel):
-    name: str | None = Field(None, max_length=200)
+class AgentUpdate(Body):
+    name: str | None = Field(None, max_length=checks.AGENT_NAME_MAX)
     pin: str | None = Field(None, max_length=32)
     wrapup_seconds: int | None = None
     auto_answer: bool | None = Field(
@@ -122,16 +122,16 @@ class AgentUpdate(BaseModel):
     )  # fmt: skip
 
 
-class SipPassword(BaseModel):
+class SipPassword(Body):
     sip_password: str = Field(max_length=256)
 
 
-class SkillLevel(BaseModel):
+class SkillLevel(Body):
     level: int = Field(description="0-100")
 
 
-class Pause(BaseModel):
-    reason: str | None = Field(None, max_length=200, examples=["lunch"])
+class Pause(Body):
+    reason: str | None = Field(None, max_length=checks.PAUSE_REASON_MAX, examples=["lunch"])
 
 
 def agent_out(

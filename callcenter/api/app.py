@@ -31,10 +31,11 @@ from callcenter.api import staffing as staffing_api
 from callcenter.api import wallboard as wallboard_api
 from callcenter.api.env import ApiEnv, FlowNames
 from callcenter.api.live import BoardReader
-from callcenter.api.openapi import document
+from callcenter.api.openapi import document, events_operation
 from callcenter.api.problems import PROBLEM_JSON, from_error
 from callcenter.api.routing import Operation, bearer, build_falcon
-from callcenter.errors import CallCenterError
+from callcenter.errors import CallCenterError, DatabaseUnavailable
+from callcenter.events import sse
 from callcenter.recording.state import Action
 from callcenter.services import tokens
 from callcenter.services.checks import QUEUE_NAME
@@ -125,7 +126,10 @@ class Api:
         self._sessions = sessions  # the browser wallboard's stream cookies (wallboard.web)
         self.operations = operations(env)
         self._falcon = build_falcon(self.operations, env.database)
-        self._openapi = json.dumps(document(self.operations, PATH_PARAMS, server=PREFIX)).encode()
+        streams = {EVENTS: {"get": events_operation()}} if events is not None else {}
+        self._openapi = json.dumps(
+            document(self.operations, PATH_PARAMS, server=PREFIX, more=streams)
+        ).encode()
         self._events = events
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -137,8 +141,15 @@ class Api:
             refused = self._refuse(environ, TokenScope.READ)
             if refused is not None:
                 return _problem(start_response, refused)
+            environ[sse.RECHECK] = lambda: self._recheck(environ)
             return self._events(environ, start_response)  # type: ignore[no-any-return]
         return self._falcon(environ, start_response)
+
+    def _recheck(self, environ: dict[str, Any]) -> CallCenterError | None:
+        """An open stream's credentials, asked again: a refusal ends it; a database that
+        cannot answer says nothing new, and the stream goes on."""
+        refused = self._refuse(environ, TokenScope.READ)
+        return None if isinstance(refused, DatabaseUnavailable) else refused
 
     def _refuse(self, environ: dict[str, Any], needed: TokenScope) -> CallCenterError | None:
         try:

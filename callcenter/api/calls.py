@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.services import calls, supervision
 from callcenter.services.calls import CallRequested
 from callcenter.store.models.tokens import TokenScope
@@ -69,11 +69,11 @@ class CallsQuery(PageQuery):
     node: str | None = Field(None, max_length=64, description="Only this FreeSWITCH node's calls.")
 
 
-class HangupIn(BaseModel):
+class HangupIn(Body):
     cause: str = Field("NORMAL_CLEARING", max_length=64, description="A FreeSWITCH hangup cause.")
 
 
-class TransferIn(BaseModel):
+class TransferIn(Body):
     target: str = Field(
         max_length=256,
         description="queue:NAME, ivr:FLOW, extension:EXT or number:NUM",
@@ -81,7 +81,7 @@ class TransferIn(BaseModel):
     )
 
 
-class BridgeIn(BaseModel):
+class BridgeIn(Body):
     extension: str = Field(max_length=64, examples=["1001"])
 
 
@@ -93,7 +93,7 @@ class Requested(BaseModel):
     change_id: int
 
 
-class SuperviseIn(BaseModel):
+class SuperviseIn(Body):
     supervisor: str = Field(
         max_length=64, examples=["1009"], description="An agent with the role supervisor."
     )

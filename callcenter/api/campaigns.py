@@ -5,14 +5,14 @@ the do-not-call lists. Percentages are percent (1.5 is 1.5%), durations seconds.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, decode_cursor, encode_cursor, paginate
 from callcenter.api.problems import ApiProblem
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.dialer.campaign import CampaignSpec, DispositionSpec
 from callcenter.dialer.compliance import Outcome, RetryRule
 from callcenter.dialer.importer import ColumnMap
@@ -29,12 +29,12 @@ BIGINT_MAX = 2**63 - 1
 Line = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-class Retry(BaseModel):
+class Retry(Body):
     times: int = Field(ge=0, le=50, description="Calls after this outcome at most.")
     after_seconds: int = Field(ge=60, le=30 * 86400, description="Waiting before each.")
 
 
-class CampaignUpdate(BaseModel):
+class CampaignUpdate(Body):
     mode: CampaignMode | None = None
     queue: str | None = Field(None, max_length=64, examples=["sales"])
     agents: list[str] | None = Field(None, max_length=500, examples=[["1001", "1002"]])
@@ -110,7 +110,7 @@ class Campaign(BaseModel):
     created_at: str
 
 
-class Disposition(BaseModel):
+class Disposition(Body):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", examples=["voicemail"])
     key: int = Field(ge=0, le=99, description="N of the *30N feature code.")
     label: str = Field("", max_length=128)
@@ -120,6 +120,8 @@ class Disposition(BaseModel):
 
 
 class DispositionShown(Disposition):
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not a request
+
     feature_code: str
 
 
@@ -164,7 +166,11 @@ class CampaignSummary(Campaign):
     )
 
 
-class LeadRows(BaseModel):
+LeadField = Literal["phone", "priority", "timezone"]  # dialer.importer.LEAD_FIELDS
+MAP_HINT = '"map": {{"{field}": "COLUMN"}}'  # the hint of a missing column, as the API says it
+
+
+class LeadRows(Body):
     source: str = Field(max_length=255, examples=["leads.csv"])
     header: list[str] = Field(min_length=1, max_length=100, examples=[["phone", "name"]])
     rows: list[tuple[Line, list[str]]] = Field(
@@ -172,7 +178,10 @@ class LeadRows(BaseModel):
         description="[line, cells] of each row, as the file had them.",
         examples=[[[2, ["+12125550101", "Ann"]]]],
     )
-    map: dict[str, str] | None = Field(None, max_length=3, examples=[{"phone": "Telephone"}])
+    map: dict[LeadField, Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, max_length=3, examples=[{"phone": "Telephone"}],
+        description="Which column holds a lead field, when not named after it.",
+    )  # fmt: skip
     region: str | None = Field(None, min_length=2, max_length=2)
     import_id: int | None = Field(None, ge=1, le=2**31 - 1, description="Go on with this import.")
 
@@ -224,7 +233,7 @@ class AuditPage(BaseModel):
     next: str | None
 
 
-class Dispose(BaseModel):
+class Dispose(Body):
     code: str = Field(max_length=32, examples=["call_back"])
     callback_at: datetime | None = Field(None, description="With its offset.")
     callback_agent: str | None = Field(None, max_length=32)
@@ -235,7 +244,7 @@ class LeadState(BaseModel):
     state: str
 
 
-class DncAdd(BaseModel):
+class DncAdd(Body):
     numbers: list[str] = Field(min_length=1, max_length=5000, examples=[["+12125550100"]])
     campaign: str | None = Field(None, max_length=64)
     reason: str = Field("", max_length=128)
@@ -360,7 +369,7 @@ def operations(env: ApiEnv) -> list[Operation]:
 
     def import_leads(ask: Ask) -> ImportReport:
         body: LeadRows = ask.body
-        mapping = ColumnMap.parse([f"{k}={v}" for k, v in (body.map or {}).items()])
+        mapping = ColumnMap({str(k): v for k, v in (body.map or {}).items()}, hint=MAP_HINT)
         report, rejected = leads.import_rows(
             db, ask.who, ask.path["name"], body.header, body.rows, source=body.source,
             mapping=mapping, region=body.region, import_id=body.import_id,

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.dialer import dispositions
 from callcenter.store.models.tokens import TokenScope
 
 TAG = "agents"
 
 
-class Disposition(BaseModel):
+class Disposition(Body):
     key: int = Field(ge=0, le=99, description="The campaign's disposition key (*30N's N).")
 
 

@@ -26,12 +26,15 @@ def document(
     path_params: Mapping[str, dict[str, Any]],
     *,
     server: str = "/api/v1",
+    more: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """``more``: paths served beside the route table (the event stream), as written."""
     ops = list(operations)
     schemas, refs = _schemas(ops)
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, path_params)
+    paths.update(more or {})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -113,6 +116,43 @@ def _operation(
             "content": {"application/json": {"schema": {"$ref": refs[(op.body, "validation")]}}},
         }
     return spec
+
+
+def events_operation() -> dict[str, Any]:
+    """``GET /events``, the Server-Sent Events stream (``events.sse``), served beside the
+    route table."""
+    problem = {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}
+    refusals = {
+        "400": "An unknown event type in `types`.",
+        "401": _ERRORS[401],
+        "403": _ERRORS[403],
+        "503": "Too many stream clients, or the database is unreachable.",
+    }
+    text = {"type": "string", "description": "id:, event: and data: (JSON) lines per event."}
+    stream = {"description": "The stream.", "content": {"text/event-stream": {"schema": text}}}
+    return {
+        "operationId": "stream_events",
+        "summary": "Stream events (Server-Sent Events)",
+        "tags": ["events"],
+        "parameters": [
+            {"name": "types", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "Comma-separated event types; without it, every type.",
+             "example": "call.created,call.ended"},
+            {"name": "queue", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "Only the events of this queue."},
+            {"name": "Last-Event-ID", "in": "header", "required": False,
+             "schema": {"type": "string"},
+             "description": "Resume after this event (from the engine's last 1000)."},
+        ],
+        "responses": {
+            "200": stream,
+            **{code: {"description": what, "content": problem} for code, what in refusals.items()},
+        },
+        "x-scope": "read",
+        "description": "Events as they happen; a heartbeat comment when nothing happens; the "
+        "stream ends with `event: closed` once its token is revoked (docs/api.md).\n\n"
+        "Needs a token with scope `read` (or higher).",
+    }  # fmt: skip
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:

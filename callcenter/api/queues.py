@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.kpi.formulas import SL_FORMULAS, SlFormula
-from callcenter.services import calls, queues
+from callcenter.services import calls, checks, queues
 from callcenter.services.queues import QueueSettings
 from callcenter.store.models.tokens import TokenScope
 from callcenter.store.records import QueueRecord
@@ -37,7 +37,7 @@ MEMBER_PUT = (
 )
 
 
-class FailurePolicy(BaseModel):
+class FailurePolicy(Body):
     """An agent's rest after a failed offer, and when it is paused; null: the default (a
     queue's) or, on an agent, the queue's."""
 
@@ -46,7 +46,9 @@ class FailurePolicy(BaseModel):
     reject_delay: int | None = Field(None, description="0-3600 seconds (default 30)")
     unregistered_delay: int | None = Field(None, description="0-3600 seconds (default 30)")
     max_no_answer: int | None = Field(None, description="0 (never) to 100 (default 3)")
-    pause_reason: str | None = Field(None, max_length=64, examples=["no_answer"])
+    pause_reason: str | None = Field(
+        None, max_length=checks.PAUSE_REASON_MAX, examples=["no_answer"]
+    )
 
 
 class Routing(FailurePolicy):
@@ -126,7 +128,7 @@ class QueueDetail(Queue):
 RECORDING_POLICY = "^(always|never|on-demand|on_demand|sample:([0-9]|[1-9][0-9]|100))$"
 
 
-class Settings(BaseModel):
+class Settings(Body):
     """Queue settings; left out: the default (create) or kept (update)."""
 
     strategy: QueueStrategy | None = None
@@ -179,12 +181,12 @@ class QueueUpdate(Settings):
     clear_overflow: bool = Field(False, description="Remove the overflow target.")
 
 
-class MemberIn(BaseModel):
+class MemberIn(Body):
     tier: int = Field(1, description="1-99: lower tiers are offered calls first")
     position: int = Field(1, description="1-9999: order within the tier")
 
 
-class MinLevel(BaseModel):
+class MinLevel(Body):
     min_level: int = Field(1, description="0-100")
 
 

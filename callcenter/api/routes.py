@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.errors import NotFound
 from callcenter.services import routes
 from callcenter.store.models.tokens import TokenScope
@@ -29,7 +29,7 @@ class Route(BaseModel):
     priority: int = 100
 
 
-class RouteCreate(BaseModel):
+class RouteCreate(Body):
     did: str = Field(max_length=128, examples=["+15551230000"])
     target: str = Field(max_length=1024, examples=["queue:sales", "ivr:main", "extension:1001"])
     description: str = Field("", max_length=1000)
@@ -41,7 +41,7 @@ class RouteCreated(Route):
     unverified: str | None = Field(description="What could not be checked, if anything.")
 
 
-class Enabled(BaseModel):
+class Enabled(Body):
     enabled: bool
 
 
@@ -66,7 +66,7 @@ class OutboundRoute(BaseModel):
     group: str | None = Field(None, description="A trunk group instead of gateway/failover.")
 
 
-class OutboundCreate(BaseModel):
+class OutboundCreate(Body):
     name: str = Field(max_length=64, examples=["national"])
     pattern: str = Field(max_length=1024, examples=[r"^\+1\d{10}$"])
     gateway: str = Field("", max_length=128, examples=["carrier-a"])
@@ -96,7 +96,7 @@ class RouteTestQuery(BaseModel):
     )
 
 
-class NumberIn(BaseModel):
+class NumberIn(Body):
     number: str = Field(max_length=64, examples=["+15551234567"])
 
 

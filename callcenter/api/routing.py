@@ -9,12 +9,13 @@ and body) and returns a model (or None for 204); it calls a service and nothing 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import falcon
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from callcenter.api import files
 from callcenter.api.problems import PROBLEM_JSON, ApiProblem, Problem, from_error, from_validation
@@ -28,6 +29,14 @@ from callcenter.store.models.tokens import TokenScope
 log = logging.getLogger(__name__)
 
 BODY_MAX = 1 << 20  # a request body larger than 1 MiB is refused unread
+
+
+class Body(BaseModel):
+    """A request body (and each model inside one): a field it does not name is refused, not
+    ignored (a typo must not leave a default in place), and JSON types are taken as they
+    are: ``true`` is not 1, ``"no"`` is not false, ``"30"`` is not 30 (422, naming the field)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +102,10 @@ class _Responder:
         token = self.authenticate(req)
         tokens.authorize(token, op.scope)
         ask = Ask(token.actor, path, _query(op, req), _body(op, req))
-        answer = op.handler(ask)
+        try:
+            answer = op.handler(ask)
+        except CallCenterError as exc:  # a field it names: where the request gave it
+            raise _Invalid(_located(from_error(exc), op, path)) from exc
         if isinstance(answer, files.FileAnswer):  # a recording's audio, with HTTP Range
             files.send(req, resp, answer)
             return
@@ -149,12 +161,7 @@ def _query(op: Operation, req: falcon.Request) -> Any:
 def _body(op: Operation, req: falcon.Request) -> Any:
     if op.body is None:
         return None
-    length = req.content_length or 0
-    if length > BODY_MAX:
-        raise ApiProblem(413, "body_too_large", f"body: larger than {BODY_MAX} bytes")
-    raw = req.bounded_stream.read(BODY_MAX + 1) if length or req.content_length is None else b""
-    if len(raw) > BODY_MAX:
-        raise ApiProblem(413, "body_too_large", f"body: larger than {BODY_MAX} bytes")
+    raw = _raw_body(req)
     if raw.strip() and not (req.content_type or "").startswith("application/json"):
         raise ApiProblem(415, "body_not_json", "body: send it as Content-Type: application/json")
     try:
@@ -163,6 +170,48 @@ def _body(op: Operation, req: falcon.Request) -> Any:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise ApiProblem(400, "body_invalid", "body: not valid JSON") from None
         raise _Invalid(from_validation(exc, "body")) from None
+
+
+def _raw_body(req: falcon.Request) -> bytes:
+    """The body, at most ``BODY_MAX`` bytes: as long as its Content-Length says, or, without
+    one (``Transfer-Encoding: chunked``), up to its end when the server can tell where that
+    is (gevent's pywsgi decodes the chunks and says so with ``wsgi.input_terminated``)."""
+    too_large = ApiProblem(413, "body_too_large", f"body: larger than {BODY_MAX} bytes")
+    length = req.content_length
+    if length is not None:
+        if length > BODY_MAX:
+            raise too_large
+        return req.bounded_stream.read(length) if length else b""
+    if not req.env.get("wsgi.input_terminated"):
+        if req.get_header("Transfer-Encoding"):  # a body this server cannot delimit
+            raise ApiProblem(411, "length_required", "body: send it with a Content-Length")
+        return b""
+    try:
+        raw: bytes = req.stream.read(BODY_MAX + 1)
+    except (OSError, ValueError):  # pywsgi: a chunk size that is not hex, a cut-off chunk
+        raise ApiProblem(400, "body_invalid", "body: malformed chunked encoding") from None
+    if len(raw) > BODY_MAX:
+        raise too_large
+    return raw
+
+
+def _located(body: Problem, op: Operation, path: dict[str, str]) -> Problem:
+    """A service's refusal names the field as the CLI does (``reason``); the API says where
+    it was given (``body.reason``), as its own validation does: one path for one field."""
+    for error in body.errors or ():
+        name = re.split(r"[.\[ ]", error.field, maxsplit=1)[0]
+        where = next((w for w, names in _fields(op, path) if name in names), None)
+        if where is not None:
+            error.field = f"{where}.{error.field}"
+    return body
+
+
+def _fields(op: Operation, path: dict[str, str]) -> Iterator[tuple[str, set[str]]]:
+    yield "path", set(path)
+    for where, model in (("body", op.body), ("query", op.query)):
+        if model is not None:
+            fields = model.model_fields
+            yield where, {f.alias or name for name, f in fields.items()} | set(fields)
 
 
 class _Invalid(Exception):
@@ -188,6 +237,8 @@ def build_falcon(
     by_path: dict[str, dict[str, _Responder]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = _Responder(op, database)
+        if op.method == "GET":  # HEAD: the GET's status and headers; Falcon sends no body
+            by_path[op.path].setdefault("HEAD", by_path[op.path]["GET"])
     for path, responders in by_path.items():
         app.add_route(path, _PathResource(responders))
     # falcon's own HTTPError (unknown path, method not allowed) has a handler of its own:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.services import trunk_groups, trunks
 from callcenter.store.models.tokens import TokenScope
 from callcenter.trunks.groups import MAX_MEMBERS, Strategy
@@ -45,7 +45,7 @@ class Trunk(BaseModel):
     enabled: bool
 
 
-class TrunkUpdate(BaseModel):
+class TrunkUpdate(Body):
     model_config = _ALIASED
     proxy: str | None = Field(None, max_length=260, examples=["sip.carrier-a.example:5060"])
     transport: Transport | None = None
@@ -94,14 +94,14 @@ class TrunkGroup(BaseModel):
     members: list[str] = Field(description="Stored trunks, in order.")
 
 
-class TrunkGroupUpdate(BaseModel):
+class TrunkGroupUpdate(Body):
     strategy: Strategy | None = None
     members: list[str] | None = Field(
         None, max_length=MAX_MEMBERS, description="All the members, in their new order."
     )
 
 
-class TrunkGroupCreate(BaseModel):
+class TrunkGroupCreate(Body):
     name: str = Field(max_length=64, examples=["de-out"])
     strategy: Strategy = Strategy.IN_ORDER
     members: list[str] = Field(max_length=MAX_MEMBERS, examples=[["carrier-a", "carrier-b"]])

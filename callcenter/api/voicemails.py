@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.routing import Ask, File, Operation
+from callcenter.api.routing import Ask, Body, File, Operation
 from callcenter.errors import NotFound
 from callcenter.services import voicemail
 from callcenter.store.models.tokens import TokenScope
@@ -38,7 +38,7 @@ class VoicemailQuery(PageQuery):
     unread: bool = Field(False, description="Only the messages not marked read.")
 
 
-class MarkIn(BaseModel):
+class MarkIn(Body):
     read: bool = Field(description="true: listened to; false: unread again.")
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from callcenter.api.env import ApiEnv
 from callcenter.api.pages import Page, PageQuery, paginate
-from callcenter.api.routing import Ask, Operation
+from callcenter.api.routing import Ask, Body, Operation
 from callcenter.errors import NotFound
 from callcenter.events.types import EVENT_TYPES
 from callcenter.services import webhooks
@@ -48,7 +48,7 @@ class Webhook(BaseModel):
     created_by: str
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(Body):
     url: str = Field(max_length=2000, examples=["https://crm.example.com/hooks/cc"])
     events: list[str] = Field(
         default_factory=list,
@@ -70,7 +70,7 @@ class WebhookCreated(Webhook):
     )
 
 
-class Enabled(BaseModel):
+class Enabled(Body):
     enabled: bool = Field(description="false: deliveries pause where they are; true: resume.")
 
 
@@ -94,7 +94,7 @@ class DeadQuery(PageQuery):
     include_replayed: bool = Field(False, description="Also those replayed already.")
 
 
-class ReplayIn(BaseModel):
+class ReplayIn(Body):
     ids: list[Annotated[int, Field(ge=1, le=ID_MAX)]] = Field(
         default_factory=list,
         max_length=1000,

@@ -42,6 +42,7 @@ class ColumnMap:
     custom fields, passed to the agent's screen pop."""
 
     columns: Mapping[str, str] = field(default_factory=dict)
+    hint: str = "--map {field}=COLUMN"  # how the asker maps a field (the API: its "map")
 
     @classmethod
     def parse(cls, pairs: list[str] | tuple[str, ...]) -> ColumnMap:
@@ -398,7 +399,7 @@ def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
         if found is None and (required or lead_field in mapping.columns):
             raise BadLeadFile(
                 f"line {line}: no column {wanted!r} for the {lead_field} (columns: "
-                f"{', '.join(names[:20])}); map one with --map {lead_field}=COLUMN"
+                f"{', '.join(names[:20])}); map one with {mapping.hint.format(field=lead_field)}"
             )
         return found
 

@@ -12,12 +12,20 @@ Nothing here waits for a client: the bus puts an event in each client's bounded 
 without blocking; a client whose queue is full (it reads too slowly) is dropped, and may
 reconnect with its Last-Event-ID. A comment line is sent as a heartbeat when nothing
 happened for ``heartbeat`` seconds, which also finds clients that went away.
+
+A stream outlives the request that opened it, so what let it open is asked again every
+``recheck`` seconds: the app that mounts the stream puts a function in the environ
+(``RECHECK``) that answers the refusal the request would get now (a revoked token, an
+expired wallboard cookie) or None; on a refusal the stream sends ``event: closed`` with
+its ``code`` and ``detail`` and ends (one indexed token lookup per stream per recheck).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,13 +36,16 @@ from gevent.event import Event as GeventEvent
 from gevent.queue import Empty, Full, Queue
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from callcenter.errors import CallCenterError
 from callcenter.events.bus import EventBus
 from callcenter.events.types import EVENT_TYPES, Event
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/events"
+RECHECK = "callcenter.events.recheck"  # environ: () -> the refusal the request gets now, or None
 Authorize = Callable[[dict[str, Any]], bool]
+Recheck = Callable[[], CallCenterError | None]
 StartResponse = Callable[..., Any]
 
 
@@ -83,6 +94,7 @@ class _Client:
     types: frozenset[str]
     queue_name: str | None
     inbox: Queue[_Item]
+    recheck: Recheck | None = None
     dropped: bool = field(default=False)
 
     def wants(self, item: _Item) -> bool:
@@ -100,12 +112,14 @@ class EventStream:
         buffer: int = 1000,
         client_queue: int = 256,
         heartbeat: float = 15.0,
+        recheck: float = 5.0,
         max_clients: int = 500,
         metrics: StreamMetrics | None = None,
     ) -> None:
         self.authorize = authorize
         self.client_queue = client_queue
         self.heartbeat = heartbeat
+        self.recheck = recheck
         self.max_clients = max_clients
         self.metrics = metrics
         self._ring: deque[_Item] = deque(maxlen=buffer)
@@ -156,11 +170,15 @@ class EventStream:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET") != "GET":
-            return _problem(start_response, "405 Method Not Allowed", "use GET", [("Allow", "GET")])
+            return _problem(
+                start_response, "405 Method Not Allowed", "method_not_allowed", "use GET",
+                [("Allow", "GET")],
+            )  # fmt: skip
         if not self.authorize(environ):
             return _problem(
                 start_response,
                 "401 Unauthorized",
+                "unauthenticated",
                 "a token with the read scope is needed",
                 [("WWW-Authenticate", "Bearer")],
             )
@@ -171,13 +189,16 @@ class EventStream:
             return _problem(
                 start_response,
                 "400 Bad Request",
+                "event_type_unknown",
                 f"types: unknown event type(s) {', '.join(unknown)}; known: "
                 f"{', '.join(EVENT_TYPES)}",
             )
         if len(self._clients) >= self.max_clients:
-            return _problem(start_response, "503 Service Unavailable", "too many stream clients")
+            return _problem(
+                start_response, "503 Service Unavailable", "stream_full", "too many stream clients"
+            )
         queue_name = (query.get("queue") or [None])[-1] or None
-        client = _Client(types, queue_name, Queue(self.client_queue))
+        client = _Client(types, queue_name, Queue(self.client_queue), environ.get(RECHECK))
         backlog = self._backlog(client, environ.get("HTTP_LAST_EVENT_ID", "").strip())
         self._clients.add(client)  # no yield since the backlog was read: nothing falls between
         self._listened.set()
@@ -210,28 +231,48 @@ class EventStream:
         try:
             yield b"retry: 2000\n: connected\n\n"
             yield from backlog
+            quiet_until = time.monotonic() + self.heartbeat
+            check_at = time.monotonic() + self.recheck if client.recheck else math.inf
             while not client.dropped:
+                now = time.monotonic()
+                if now >= check_at and client.recheck is not None:
+                    refused = client.recheck()
+                    if refused is not None:
+                        yield _closed(refused)
+                        return
+                    check_at = now + self.recheck
                 try:
-                    item = client.inbox.get(timeout=self.heartbeat)
+                    item = client.inbox.get(timeout=max(0.0, min(quiet_until, check_at) - now))
                 except Empty:
-                    yield b": heartbeat\n\n"
+                    if time.monotonic() >= quiet_until:
+                        yield b": heartbeat\n\n"
+                        quiet_until = time.monotonic() + self.heartbeat
                     continue
                 yield item.frame
+                quiet_until = time.monotonic() + self.heartbeat
         finally:
             self._forget(client)
             if self.metrics is not None:
                 self.metrics.clients.dec()
 
 
+def _closed(refused: CallCenterError) -> bytes:
+    data = json.dumps({"code": refused.code, "detail": refused.message})
+    log.info("event stream: closed (%s)", refused.code)
+    return f"event: closed\ndata: {data}\n\n".encode()
+
+
 def _problem(
     start_response: StartResponse,
     status: str,
+    code: str,
     detail: str,
     headers: list[tuple[str, str]] | None = None,
 ) -> list[bytes]:
-    code, _, title = status.partition(" ")
+    number, _, title = status.partition(" ")
     body = json.dumps(
-        {"type": "about:blank", "title": title, "status": int(code), "detail": detail}
-    )
+        {"type": "about:blank", "title": title, "status": int(number), "detail": detail,
+         "code": code}
+    )  # fmt: skip
     start_response(status, [("Content-Type", "application/problem+json"), *(headers or [])])
     return [body.encode()]

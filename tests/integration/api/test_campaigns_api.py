@@ -7,14 +7,16 @@ import csv
 import json
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from callcenter.api.campaigns import LeadField
 from callcenter.app import App
 from callcenter.cli import main, remote_campaigns
+from callcenter.dialer.importer import LEAD_FIELDS
 from callcenter.services import queues, tokens
 from callcenter.services.actor import Actor
 from callcenter.services.checks import InvalidArgument
@@ -48,7 +50,7 @@ def test_campaigns_api(api: Client, db: Database) -> None:
     assert made.json["retries"]["no_answer"] == {"times": 3, "after_seconds": 7200}
     assert api("POST", "/campaigns", body=body).status_code == 409
     bad = api("PATCH", "/campaigns/spring", body={"mode": "predictive"})
-    assert (bad.status_code, bad.json["errors"][0]["field"]) == (422, "safe_harbor_message")
+    assert (bad.status_code, bad.json["errors"][0]["field"]) == (422, "body.safe_harbor_message")
     bad = api("PATCH", "/campaigns/spring", body={"hours": "21:00-08:00"})
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "window"
     bad = api("PATCH", "/campaigns/spring", body={"ring_seconds": 5})
@@ -378,3 +380,37 @@ def _rows(db_url: str) -> list[int | None]:
                     for table in (Lead, LeadImport, DncNumber)]  # fmt: skip
     finally:
         database.dispose()
+
+
+def test_a_missing_phone_column_names_the_way_to_map_it_api_or_cli(
+    api: Client,
+    engine_db_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    made = api("POST", "/campaigns", body={"name": "hint-api", "agents": ["4105"]})
+    assert made.status_code == 201, made.text
+    rows = {
+        "source": "api.csv",
+        "header": ["Telephone", "name"],
+        "rows": [[2, ["2125550101", "x"]]],
+    }
+    answer = api("POST", "/campaigns/hint-api/leads", body=rows)
+    assert (answer.status_code, answer.json["code"]) == (422, "lead_file_invalid"), answer.text
+    assert "--map" not in answer.json["detail"]
+    assert 'map one with "map": {"phone": "COLUMN"}' in answer.json["detail"]
+    unknown = api("POST", "/campaigns/hint-api/leads", body={**rows, "map": {"fone": "Telephone"}})
+    assert unknown.status_code == 422 and "--map" not in unknown.text
+    assert unknown.json["errors"][0]["field"].startswith("body.map")
+    assert get_args(LeadField) == LEAD_FIELDS  # the API maps the fields the importer reads
+    mapped = api("POST", "/campaigns/hint-api/leads", body={**rows, "map": {"phone": "Telephone"}})
+    assert (mapped.status_code, mapped.json["added"]) == (200, 1), mapped.text
+
+    env = {"CALLCENTER_DATABASE_URL": engine_db_url}
+    result = CliRunner().invoke(
+        main, ["campaign", "create", "hint-cli", "--agent", "4106"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    data = tmp_path / "leads.csv"
+    data.write_text("Telephone,name\n2125550101,x\n")
+    result = CliRunner().invoke(main, ["campaign", "import", "hint-cli", str(data)], env=env)
+    assert result.exit_code == 1 and "map one with --map phone=COLUMN" in result.output

@@ -39,7 +39,7 @@ def test_trunk_groups_api(api: Client, db: Database) -> None:
     assert api("POST", "/trunk-groups", body=body).status_code == 409
     unknown = api("POST", "/trunk-groups", body={**body, "name": "gb", "members": ["ga-9"]})
     assert (unknown.status_code, unknown.json["code"]) == (422, "trunk_group_invalid")
-    assert unknown.json["errors"][0]["field"] == "members" and "ga-9" in unknown.text
+    assert unknown.json["errors"][0]["field"] == "body.members" and "ga-9" in unknown.text
     bad = api("POST", "/trunk-groups", body={**body, "name": "gb", "strategy": "random"})
     assert bad.status_code == 422
     changed = api("PATCH", "/trunk-groups/ga", body={"members": ["ga-2", "ga-1"]})

@@ -38,7 +38,7 @@ def test_trunks_api(api: Client, db: Database) -> None:
     assert api("POST", "/trunks", body=body).status_code == 409
     bad = api("POST", "/trunks", body={**body, "name": "api-c2", "inbound_cidrs": ["10.0.0.1/8"]})
     assert (bad.status_code, bad.json["code"]) == (422, "trunk_invalid")
-    assert bad.json["errors"][0]["field"] == "inbound_cidrs"
+    assert bad.json["errors"][0]["field"] == "body.inbound_cidrs"
     hostile = api("POST", "/trunks", body={**body, "name": "api-c3", "password": "a${x}"})
     assert hostile.status_code == 422 and "a${x}" not in hostile.text
     shown = api("GET", "/trunks/api-c1", token="read")
