@@ -37,6 +37,7 @@ from callcenter.api.routing import Operation, bearer, build_falcon
 from callcenter.errors import CallCenterError
 from callcenter.recording.state import Action
 from callcenter.services import tokens
+from callcenter.services.agents import PauseReasons
 from callcenter.services.checks import QUEUE_NAME
 from callcenter.settings import Settings
 from callcenter.store.database import Database
@@ -89,6 +90,7 @@ def for_engine(
         kpis=kpis,
         tally=tally,
         dialer=dialer,
+        pause_reasons=PauseReasons(settings.pause_reasons, settings.pause_default_reason),
     )
     return Api(env, events=events, sessions=sessions)
 

@@ -152,7 +152,9 @@ class PhoneRunner:
         elif feature is Feature.LOGOUT:
             agents.logout(db, who, extension)
         elif feature is Feature.PAUSE:
-            agents.pause(db, who, extension, request.reason)
+            codes = self.options.codes
+            reasons = agents.PauseReasons(tuple(codes.reasons.items()), codes.default_reason)
+            agents.pause(db, who, extension, request.reason, reasons=reasons)
         elif feature is Feature.READY:
             agents.ready(db, who, extension)
         elif feature is Feature.WRAPUP_END:

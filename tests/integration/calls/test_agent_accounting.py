@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import gevent
+import pytest
 
 from callcenter.app import App
 from callcenter.services import agents, reports
 from callcenter.services.actor import Actor
+from callcenter.services.checks import InvalidArgument
 from callcenter.services.reports import Period
 from callcenter.sim.behaviour import AgentBehaviour, CallerBehaviour
 from callcenter.sim.simulator import Simulator
@@ -114,3 +116,16 @@ def test_an_operators_pause_counts_under_its_reason_at_once(
     period = Period(start, datetime.now(UTC) + timedelta(hours=1), agent="2764")
     [row] = reports.agents_report(app.database, period)
     assert set(row.pause_seconds) == {"lunch"}
+
+
+def test_a_pause_reason_is_stored_by_its_configured_name_and_an_unknown_one_refused(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    app = engine(CALLCENTER_PAUSE_REASONS="1=break,2=lunch,7=coaching")
+    setup_queue(app, "pause63", {"2763": {}}, did="8763")
+    who = Actor("cli", "test")
+    with pytest.raises(InvalidArgument) as refused:
+        agents.pause(app.database, who, "2763", "nap", reasons=app.api.env.pause_reasons)
+    assert "1=break, 2=lunch, 7=coaching" in str(refused.value)
+    assert agents.pause(app.database, who, "2763", "7",
+                        reasons=app.api.env.pause_reasons).pause_reason == "coaching"  # fmt: skip
