@@ -176,7 +176,6 @@ class App:
                 tts=(settings.tts_engine, settings.tts_voice),
                 outbound_caller_id=settings.outbound_caller_id,
             ),
-            claims=self.dispatcher,
             phones=self.phones,
             routes=self.outbound,
         )

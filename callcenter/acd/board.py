@@ -128,6 +128,7 @@ class Ticket:
     outcome: QueueOutcome | None = None
     last_offered: str | None = None  # the member this caller was offered last
     exiting: QueueOutcome | None = None  # told to leave (no agent, empty): no more offers
+    gone: bool = False  # the caller hung up while an agent rang: no more offers (Leave follows)
     callback: str | None = None  # a virtual caller waiting to be called back at this number
     callback_attempts: int = 0
     callback_result: str | None = None  # the last attempt's (acd.callback.Attempt)
@@ -139,7 +140,11 @@ class Ticket:
     @property
     def waiting(self) -> bool:
         return (
-            self.accepted and self.outcome is None and self.agent is None and self.exiting is None
+            self.accepted
+            and self.outcome is None
+            and self.agent is None
+            and self.exiting is None
+            and not self.gone
         )
 
 
@@ -151,6 +156,7 @@ class AgentChange:
     status: AgentStatus
     state: AgentState
     reason: str | None = None
+    missed: bool = False  # it ends an offer the agent's phone rang and did not answer
 
 
 class Board:
@@ -504,9 +510,12 @@ class Board:
     # -- offers -------------------------------------------------------------------------
 
     def offer_failed(
-        self, ticket: Ticket, extension: str, cause: str, now: float
+        self, ticket: Ticket, extension: str, cause: str, now: float, *, caller_gone: bool = False
     ) -> list[AgentChange]:
-        """An agent's phone did not answer (or the caller left while it rang)."""
+        """An agent's phone did not answer (or the caller left while it rang: not offered
+        again, to this agent or another, before its leaving is known). The change that ends
+        the offer says whether it was the agent's miss (``missed``: a ring-no-answer)."""
+        ticket.gone = ticket.gone or caller_gone
         changes: list[AgentChange] = []
         agent = self.agents.get(extension)
         if agent is not None and agent.ticket == ticket.id:
@@ -515,11 +524,13 @@ class Board:
             spec = self.queues.get(ticket.queue)
             policy = (spec.routing.failure if spec else FailurePolicy()).merged(agent.failure)
             reason = None
+            missed = False
             if cause not in NO_FAULT and not agent.holds:  # holds: on another call
                 reason = _failed(agent, policy, cause, now)
+                missed = no_answer(cause)
             elif cause == DISCONNECTED:
                 agent.ready_at = max(agent.ready_at, now + self.pacing.disconnected_delay)
-            changes.append(AgentChange(extension, agent.status, agent.state, reason))
+            changes.append(AgentChange(extension, agent.status, agent.state, reason, missed))
             self._drop_if_removed(agent)
         if ticket.offer is not None and extension in ticket.offer:
             rest_of = tuple(e for e in ticket.offer if e != extension)
@@ -663,6 +674,12 @@ def _failed(agent: AgentSlot, policy: FailurePolicy, cause: str, now: float) -> 
             reason = policy.pause_reason
         agent.failed_offers = 0
     return reason
+
+
+def no_answer(cause: str) -> bool:
+    """Whether a failed offer's cause is a ring-no-answer: the phone was reached and rang,
+    free, and nobody took the call (not busy, rejected, unreachable, nor anyone's cancel)."""
+    return not (cause in UNREACHABLE or cause in BUSY or cause in NO_FAULT or cause == DISCONNECTED)
 
 
 def _rest(policy: FailurePolicy, cause: str) -> tuple[float, bool]:

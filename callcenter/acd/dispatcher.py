@@ -488,7 +488,15 @@ class Dispatcher:
     def _agent_changed(self, message: m.AgentChanged) -> None:
         record = message.record
         slot = _slot(record) if record is not None else None
-        self._save_agents(self.board.set_agent(message.extension, slot, self.clock()))
+        known = self.board.agents.get(message.extension)
+        before = (known.status, known.pause_reason) if known is not None else None
+        changes = self.board.set_agent(message.extension, slot, self.clock())
+        self._save_agents(changes)
+        now = self.board.agents.get(message.extension)
+        if now is not None and before not in (None, (now.status, now.pause_reason)):
+            # an operator's pause or ready, stored with its history row: told at once to
+            # the live KPIs (and the bus), not left for their next look at the board
+            self._announce(AgentChange(now.extension, now.status, now.state), now.pause_reason)
         log.info("ACD: agent %s %s", message.extension, "reloaded" if slot else "removed")
 
     def _queue_changed(self, message: m.QueueChanged) -> None:
@@ -578,7 +586,8 @@ class Dispatcher:
         ticket = self._tickets.get(message.ticket)
         if ticket is None:
             return
-        changes = self.board.offer_failed(ticket, message.extension, message.cause, self.clock())
+        changes = self.board.offer_failed(ticket, message.extension, message.cause, self.clock(),
+                                          caller_gone=message.caller_gone)  # fmt: skip
         self._save_agents(changes)
         result = _result(message.cause)
         if message.cause in BUSY and not _held_elsewhere(changes):
@@ -989,6 +998,7 @@ class Dispatcher:
                     at=at,
                     reason=change.reason,
                     status_changed=change.reason is not None,
+                    missed=change.missed,
                 )
             )
             self._announce(change)
@@ -998,11 +1008,15 @@ class Dispatcher:
                 if slot is not None:
                     slot.status_at = at  # newer than the database until the write lands
 
-    def _announce(self, change: AgentChange) -> None:
+    def _announce(self, change: AgentChange, reason: str | None = None) -> None:
+        """``reason``: an operator's pause reason (its own event is already in the outbox)."""
         ext, status = change.extension, str(change.status)
-        self.events.publish(
-            AgentStateChanged(agent_extension=ext, state=str(change.state), status=status)
-        )
+        paused = change.status is AgentStatus.PAUSED
+        changed = AgentStateChanged(
+            agent_extension=ext, state=str(change.state), status=status, missed=change.missed,
+            reason=(change.reason or reason) if paused else None,
+        )  # fmt: skip
+        self.events.publish(changed)
         if change.reason is not None:  # the engine changed the status (e.g. no answer: paused)
             self.events.publish(
                 AgentStatusChanged(agent_extension=ext, status=status, reason=change.reason)

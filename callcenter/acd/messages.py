@@ -81,6 +81,7 @@ class OfferFailed:
     ticket: str
     extension: str
     cause: str  # FreeSWITCH's, or ORIGINATOR_CANCEL / LOSE_RACE / ENGINE_DISCONNECTED
+    caller_gone: bool = False  # the caller hung up: not to be offered again
 
 
 @dataclass(frozen=True, slots=True)

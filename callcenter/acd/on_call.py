@@ -443,7 +443,7 @@ class QueueRunner:
                     ext = jobs[job]
                     leg, error = job.value if job.successful() else ("", job.exception)
                     if error is not None:
-                        self._fail(seat, ext, _cause(control, ext, error))
+                        self._fail(seat, ext, _cause(control, ext, error), _gone(control))
                     elif winner is None:  # two answers in one wake-up: the first one wins
                         winner = (ext, leg)
                 if seat.pressed is not None:
@@ -453,7 +453,8 @@ class QueueRunner:
                 if not job.ready():
                     job.kill(block=True)
                 if winner is None or ext != winner[0]:
-                    self._fail(seat, ext, "ORIGINATOR_CANCEL")  # first: it never raises
+                    # first: it never raises
+                    self._fail(seat, ext, "ORIGINATOR_CANCEL", _gone(control))
                     self._hang_up_agent_legs(control, ext)
         control.ensure_alive()
         return winner
@@ -495,10 +496,10 @@ class QueueRunner:
             if leg.agent_extension == extension and not leg.ended:
                 control.kill_leg(uuid, "LOSE_RACE")
 
-    def _fail(self, seat: _Seat, ext: str, cause: str) -> None:
+    def _fail(self, seat: _Seat, ext: str, cause: str, caller_gone: bool = False) -> None:
         if ext in seat.ringing:
             seat.ringing.discard(ext)
-            self.dispatcher.post(m.OfferFailed(seat.ticket, ext, cause))
+            self.dispatcher.post(m.OfferFailed(seat.ticket, ext, cause, caller_gone))
 
     def _bridge(self, control: CallControl, seat: _Seat, extension: str, leg: str) -> bool:
         with control.shielded():  # an intent waits until the dispatcher knows the outcome
@@ -655,6 +656,11 @@ def _what(intent: object) -> str:
     if isinstance(intent, BridgeAgent):
         return f"bridged to agent {intent.extension}"
     return "transferred"
+
+
+def _gone(control: CallControl) -> bool:
+    """The caller hung up (its hangup maybe not read into the call yet)."""
+    return control.call.caller_gone or control.mailbox.caller_hangup.is_set()
 
 
 def _cause(control: CallControl, ext: str, exc: BaseException | None) -> str:

@@ -282,7 +282,8 @@ def operations(env: ApiEnv) -> list[Operation]:
 
     def pause_agent(ask: Ask) -> Agent:
         body: Pause = ask.body
-        return one(agents.pause(db, ask.who, ask.path["extension"], body.reason))
+        reasons = env.pause_reasons
+        return one(agents.pause(db, ask.who, ask.path["extension"], body.reason, reasons=reasons))
 
     def ready_agent(ask: Ask) -> Agent:
         return one(agents.ready(db, ask.who, ask.path["extension"]))

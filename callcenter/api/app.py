@@ -38,6 +38,7 @@ from callcenter.errors import CallCenterError, DatabaseUnavailable
 from callcenter.events import sse
 from callcenter.recording.state import Action
 from callcenter.services import tokens
+from callcenter.services.agents import PauseReasons
 from callcenter.services.checks import QUEUE_NAME
 from callcenter.settings import Settings
 from callcenter.store.database import Database
@@ -90,6 +91,7 @@ def for_engine(
         kpis=kpis,
         tally=tally,
         dialer=dialer,
+        pause_reasons=PauseReasons(settings.pause_reasons, settings.pause_default_reason),
     )
     return Api(env, events=events, sessions=sessions)
 

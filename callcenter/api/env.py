@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from callcenter.api.live import LiveState
 from callcenter.api.problems import ApiProblem
+from callcenter.services.agents import PauseReasons
 from callcenter.store.database import Database
 from callcenter.wallboard.tally import Tally
 
@@ -30,6 +31,7 @@ class ApiEnv:
     kpis: Any = None  # the engine's live KPIs (kpi.live.LiveKpis, api.kpis.KpiReader)
     tally: Tally | None = None  # the engine's wallboard tally (queue rates, agents' callers)
     dialer: Any = None  # the engine's dialer (dialer.runner.Dialer, api.dialer_live.LiveReader)
+    pause_reasons: PauseReasons = field(default_factory=PauseReasons)  # settings, by code or name
 
     def flow_names(self) -> Collection[str] | None:
         return None if self.flows is None else self.flows.names()

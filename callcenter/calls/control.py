@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 _CAME_UP = frozenset({"CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_BRIDGE"})
 MAX_BREAKS = 5  # uuid_breaks sent to end one application for an intent
 BREAK_GRACE = 1.0  # seconds an application gets to end after a uuid_break
+CLAIM_TIMEOUT = 5.0  # seconds the ACD has to say whether an agent's phone is free
 
 
 class Channel(Protocol):
@@ -92,6 +93,11 @@ class AgentPresence(Protocol):
     """Who must know that an agent's phone is on a call (the ACD's dispatcher)."""
 
     def busy(self, call_uuid: str, extension: str) -> None: ...
+
+    def claim(self, call_uuid: str, extension: str, reply: Mailbox) -> None:
+        """Hold the agent's phone for a direct call unless it is offering or on a call;
+        answered in ``reply`` by a message with ``id`` (the call's uuid) and ``refused``."""
+        ...
 
     def call_ended(self, call_uuid: str) -> None: ...
 
@@ -560,6 +566,32 @@ class CallControl:
         """This call holds the agent's phone until it ends: the ACD offers it nothing else."""
         if self.presence is not None:
             self.presence.busy(self.call.uuid, extension)
+
+    def claim_agent(self, extension: str) -> str | None:
+        """Hold the agent's phone for this call (dialled directly: a route, another agent):
+        why the ACD refused (``busy``: on a call, ``offering``...), or None (held, a phone
+        it does not know, or no answer in time: rung anyway, as a PBX would)."""
+        if self.presence is None:
+            return None
+        self.presence.claim(self.uuid, extension, self.mailbox)
+        refused = getattr(self.reply_to(self.uuid, CLAIM_TIMEOUT), "refused", None)
+        return refused if isinstance(refused, str) else None
+
+    def reply_to(self, asked: str, timeout: float) -> object | None:
+        """The answer to what this call asked another owner (the ACD): the inbox's message
+        whose ``id`` is ``asked``, taken out of it; None if none came within ``timeout``."""
+        answer: list[object] = []
+
+        def answered() -> bool:
+            for message in list(self.inbox):
+                if getattr(message, "id", None) == asked:
+                    self.inbox.remove(message)
+                    answer.append(message)
+            return bool(answer)
+
+        if not self.wait_until(answered, timeout, interruptible=False):
+            return None
+        return answer[0]
 
     def agent_dial_string(self, extension: str) -> str:
         q.token("extension", extension)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
+from callcenter.events.types import AgentAnswered, AgentOffered
 from callcenter.vocabulary import RouteTarget
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,15 @@ def run_target(
 
 
 def ring_extension(control: CallControl, extension: str, ring_seconds: float) -> None:
-    """Ring an agent's phone and bridge the caller to it; busy tone if nobody answers."""
-    control.agent_busy(extension)  # from the first ring: the ACD must not offer it meanwhile
+    """Ring an agent's phone and bridge the caller to it; busy tone if nobody answers, or
+    if the agent is on a call or being offered one (the phone is held from the first ring:
+    the ACD offers it nothing meanwhile)."""
+    refused = control.claim_agent(extension)
+    if refused is not None:
+        log.info("call %s: extension %s is busy (%s)", control.uuid, extension, refused)
+        busy_then_hang_up(control, "USER_BUSY")
+        return
+    control.emit(AgentOffered, agent_extension=extension, offer=1)  # its caller on the boards
     control.ring_ready()
     try:
         leg = control.originate(
@@ -77,6 +85,7 @@ def ring_extension(control: CallControl, extension: str, ring_seconds: float) ->
         return
     control.answer()
     control.bridge(leg)
+    control.emit(AgentAnswered, agent_extension=extension)
     if control.recorder is not None:  # a direct call: the agent's own recording policy
         control.recorder.direct(control, extension)
 

@@ -275,20 +275,11 @@ class Operations:
         hold = AGENT_RING_SECONDS + 15.0
         reservation = self.presence.reserve(extension, self.control.mailbox, hold)
         self._reservation = reservation
-        answer: list[object] = []
-
-        def answered() -> bool:
-            inbox = self.control.inbox
-            for message in list(inbox):
-                if getattr(message, "id", None) == reservation:
-                    inbox.remove(message)
-                    answer.append(message)
-            return bool(answer)
-
-        if not self.control.wait_until(answered, RESERVE_TIMEOUT, interruptible=False):
+        answer = self.control.reply_to(reservation, RESERVE_TIMEOUT)
+        if answer is None:
             self.presence.release(reservation)
             return "no answer from the ACD"
-        refused = getattr(answer[0], "refused", "no answer from the ACD")
+        refused = getattr(answer, "refused", "no answer from the ACD")
         return refused if isinstance(refused, str) else None
 
 

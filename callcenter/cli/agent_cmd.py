@@ -261,16 +261,22 @@ def logout(ctx: Context, extension: str) -> None:
 
 @agent.command("pause")
 @click.argument("extension", callback=params.extension)
-@click.option("--reason", callback=params.pause_reason, help="Shown in reports, e.g. lunch.")
+@click.option("--reason", callback=params.pause_reason,
+              help="A configured pause reason (settings pause_reasons), by name or code: "
+                   "lunch or 2; stored and reported by name.")  # fmt: skip
 @pass_context
 def pause(ctx: Context, extension: str, reason: str | None) -> None:
-    """Pause a logged-in agent: no calls offered until `agent ready`.
+    """Pause a logged-in agent: no calls offered until `agent ready`. A reason not
+    configured in pause_reasons (nor pause_default_reason) is refused, with the list.
 
     \b
-    Example:
+    Examples:
       callcenter agent pause 1001 --reason lunch
+      callcenter agent pause 1001 --reason 2      # the phone's code for lunch: the same
     """
-    _changed(service.pause(ctx.database, ctx.who, extension, reason))
+    settings = ctx.settings
+    reasons = service.PauseReasons(settings.pause_reasons, settings.pause_default_reason)
+    _changed(service.pause(ctx.database, ctx.who, extension, reason, reasons=reasons))
 
 
 @agent.command("ready")

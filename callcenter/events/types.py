@@ -147,6 +147,8 @@ class AgentStateChanged(Event):
     type = EventType.AGENT_STATE_CHANGED
     state: str
     status: str
+    missed: bool = False  # it ends an offer the agent's phone rang and did not answer
+    reason: str | None = None  # paused: the pause's reason, when the status just changed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

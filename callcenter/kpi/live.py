@@ -145,7 +145,8 @@ class LiveKpis:
         )
         self.agent_rna = counter(
             "callcenter_agent_ring_no_answer_total",
-            "Offers that rang the agent and did not become a call.",
+            "Offers the agent's phone rang and nobody answered (a caller who hung up "
+            "meanwhile, a ring-all lost, a busy or unreachable phone are not counted).",
             agent,
         )
         self.agent_paused = counter(
@@ -211,7 +212,10 @@ class LiveKpis:
         if isinstance(event, CallEnded):
             self._call_ended(event)
         elif isinstance(event, AgentStateChanged) and event.agent_extension:
-            self._moved(event.agent_extension, event.status, event.state, event.at.timestamp())
+            if event.missed:
+                self.agent_rna(event.agent_extension).inc()
+            extension, at = event.agent_extension, event.at.timestamp()
+            self._moved(extension, event.status, event.state, at, event.reason)
         elif isinstance(event, AgentStatusChanged) and event.agent_extension:
             agent = self.agents.get(event.agent_extension)
             if agent is not None and event.status == "paused":
@@ -233,17 +237,19 @@ class LiveKpis:
             self.handled(queue).inc()
             self.handle_seconds(queue).inc(talk + hold + wrapup)
 
-    def _moved(self, extension: str, status: str, state: str, at: float) -> None:
+    def _moved(
+        self, extension: str, status: str, state: str, at: float, reason: str | None = None
+    ) -> None:
         agent = self.agents.get(extension)
         if agent is None:
             self._known_agent(extension)
-            self.agents[extension] = _Agent(status, state, at)
+            self.agents[extension] = _Agent(status, state, at, reason)
             return
-        if agent.state == "offering" and state not in ("offering", "in_call"):
-            self.agent_rna(extension).inc()
         self._close(extension, agent, at)
         if status != agent.status:
             agent.reason = None
+        if status == "paused" and reason:
+            agent.reason = reason
         agent.status, agent.state = status, state
 
     def _close(self, extension: str, agent: _Agent, at: float) -> None:
@@ -281,10 +287,8 @@ class LiveKpis:
                 self._known_agent(extension)
                 self.agents[extension] = _Agent(status, state, now, reason)
                 continue
-            if (status, state) != (agent.status, agent.state):  # an operator's change
-                self._moved(extension, status, state, now)
-            if status == "paused" and reason:
-                agent.reason = reason
+            if (status, state) != (agent.status, agent.state):  # a change not yet told
+                self._moved(extension, status, state, now, reason)
         for extension, agent in self.agents.items():
             self._close(extension, agent, now)
         return floor

@@ -26,7 +26,6 @@ from typing import Protocol
 import gevent
 
 from callcenter import grammar as q
-from callcenter.acd import messages as m
 from callcenter.calls.control import CallControl, OriginateFailed
 from callcenter.calls.routing import Target
 from callcenter.dialer import dispositions
@@ -49,7 +48,6 @@ log = logging.getLogger(__name__)
 TONE_OK = "tone_stream://%(300,0,880)"
 TONE_ERROR = "tone_stream://%(150,100,480);loops=3"
 PIN_PROMPT = "tone_stream://%(200,0,600)"
-CLAIM_TIMEOUT = 5.0
 _MAKE_OFFERABLE = frozenset({Feature.LOGIN, Feature.READY, Feature.ON_DEMAND})
 AGENT_RING_SECONDS = 30.0
 
@@ -61,12 +59,6 @@ class PhoneOptions:
     pin_lockout_seconds: float = 300.0
     tts: tuple[str, str] = ("flite", "kal")
     outbound_caller_id: str = ""
-
-
-class Claims(Protocol):
-    """The ACD's side (``acd.dispatcher.Dispatcher``)."""
-
-    def claim(self, call_uuid: str, extension: str, reply: m.Reply) -> None: ...
 
 
 class Phones(Protocol):
@@ -81,13 +73,11 @@ class PhoneRunner:
         database: Database,
         options: PhoneOptions,
         *,
-        claims: Claims,
         phones: Phones,
         routes: OutboundRoutes | None = None,
     ) -> None:
         self.database = database
         self.options = options
-        self.claims = claims
         self.phones = phones
         self.routes = routes
 
@@ -162,7 +152,9 @@ class PhoneRunner:
         elif feature is Feature.LOGOUT:
             agents.logout(db, who, extension)
         elif feature is Feature.PAUSE:
-            agents.pause(db, who, extension, request.reason)
+            codes = self.options.codes
+            reasons = agents.PauseReasons(tuple(codes.reasons.items()), codes.default_reason)
+            agents.pause(db, who, extension, request.reason, reasons=reasons)
         elif feature is Feature.READY:
             agents.ready(db, who, extension)
         elif feature is Feature.WRAPUP_END:
@@ -216,7 +208,7 @@ class PhoneRunner:
     def _ring_agent(self, control: CallControl, extension: str, callee: AgentPhone) -> None:
         call = control.call
         target = callee.extension
-        refused = "calling itself" if target == extension else self._claim(control, target)
+        refused = "calling itself" if target == extension else control.claim_agent(target)
         if refused is not None:
             log.info("call %s: agent %s calls agent %s: busy (%s)", call.uuid, extension, target,
                      refused)  # fmt: skip
@@ -243,23 +235,6 @@ class PhoneRunner:
             return
         control.answer()
         control.bridge(leg)
-
-    def _claim(self, control: CallControl, extension: str) -> str | None:
-        """Ask the ACD for the callee's phone (held for this call until it ends)."""
-        uuid = control.uuid
-        self.claims.claim(uuid, extension, control.mailbox)
-        answer: list[m.Reservation] = []
-
-        def answered() -> bool:
-            for message in list(control.inbox):
-                if isinstance(message, m.Reservation) and message.id == uuid:
-                    control.inbox.remove(message)
-                    answer.append(message)
-            return bool(answer)
-
-        if not control.wait_until(answered, CLAIM_TIMEOUT, interruptible=False):
-            return None  # the ACD did not answer: ring anyway, as a PBX would
-        return answer[0].refused
 
 
 def status_words(agent: AgentRecord) -> str:

@@ -16,6 +16,7 @@ from callcenter.acd import rules
 from callcenter.errors import ConfigError, DomainError
 from callcenter.events import outbox
 from callcenter.events.types import AgentStatusChanged
+from callcenter.phone.codes import DEFAULT_PAUSE_REASONS
 from callcenter.recording import policy as recording_policy
 from callcenter.services import checks, in_use
 from callcenter.services.actor import Actor
@@ -246,9 +247,43 @@ def logout(db: Database, who: Actor, extension: str) -> AgentRecord:
     return _change_status(db, who, extension, "logout")
 
 
-def pause(db: Database, who: Actor, extension: str, reason: str | None = None) -> AgentRecord:
-    """No calls offered until ``ready``; the reason is kept for reports."""
-    return _change_status(db, who, extension, "pause", checks.pause_reason(reason))
+@dataclass(frozen=True, slots=True)
+class PauseReasons:
+    """The pause reasons a site configured (settings ``pause_reasons``, code -> name, and
+    ``pause_default_reason``, the phone's ``*23`` without a code): a pause gives one by
+    code or name and is stored under the name, so reports and metrics count one pause
+    reason in one place (``2`` and ``lunch`` are the same pause)."""
+
+    codes: tuple[tuple[str, str], ...] = DEFAULT_PAUSE_REASONS
+    default: str = "phone"
+
+    def named(self, given: str | None) -> str | None:
+        if given is None:
+            return None
+        for code, name in self.codes:
+            if given in (code, name):
+                return name
+        if given == self.default:
+            return given
+        known = ", ".join(f"{code}={name}" for code, name in self.codes)
+        raise checks.InvalidArgument(
+            "reason", f"unknown pause reason {given!r}: give a configured one ({known}, or "
+            f"{self.default}), by code or name", code="unknown_pause_reason",
+        )  # fmt: skip
+
+
+def pause(
+    db: Database,
+    who: Actor,
+    extension: str,
+    reason: str | None = None,
+    *,
+    reasons: PauseReasons = PauseReasons(),
+) -> AgentRecord:
+    """No calls offered until ``ready``; the reason (a configured one, by code or name) is
+    kept for reports under its name."""
+    named = reasons.named(checks.pause_reason(reason))
+    return _change_status(db, who, extension, "pause", named)
 
 
 def ready(db: Database, who: Actor, extension: str) -> AgentRecord:

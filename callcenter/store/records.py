@@ -140,6 +140,7 @@ class AgentStateRecord:
     at: datetime
     reason: str | None = None
     status_changed: bool = False  # False: the status is the operator's, left as stored
+    missed: bool = False  # it ends an offer the agent's phone rang and did not answer
 
 
 @dataclass(frozen=True, slots=True)

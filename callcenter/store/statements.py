@@ -284,16 +284,28 @@ def agent_state_update() -> Any:
 
 @compiled_once
 def agent_history_insert() -> Any:
-    """One history row per change, with the status the agent has once the change is made
-    (``p_status`` when the batch knows it, else the stored one)."""
+    """One history row per change, with the status the agent has once the change is made:
+    ``p_status`` when the batch knows it, else the stored one, unless an operator stored it
+    after the change was made (the write came late: a writer's batch, a spool replay), when
+    the engine's (``p_engine_status``) was the agent's at that moment. Without that a state
+    change made before a pause but written after it began the pause early, without its
+    reason."""
+    stored = case(
+        (AGENTS.c.status_changed_at > bindparam("p_at", type_=HISTORY.c.at.type),
+         bindparam("p_engine_status", type_=AGENTS.c.status.type)),
+        else_=AGENTS.c.status,
+    )  # fmt: skip
     source = select(
         AGENTS.c.id,
-        func.coalesce(bindparam("p_status", type_=AGENTS.c.status.type), AGENTS.c.status),
+        func.coalesce(bindparam("p_status", type_=AGENTS.c.status.type), stored),
         bindparam("p_state", type_=HISTORY.c.state.type),
         bindparam("p_reason", type_=HISTORY.c.reason.type),
         bindparam("p_at", type_=HISTORY.c.at.type),
+        bindparam("p_missed", type_=HISTORY.c.missed.type),
     ).where(AGENTS.c.extension == bindparam("p_extension"))
-    return HISTORY.insert().from_select(["agent_id", "status", "state", "reason", "at"], source)
+    return HISTORY.insert().from_select(
+        ["agent_id", "status", "state", "reason", "at", "missed"], source
+    )
 
 
 @compiled_once

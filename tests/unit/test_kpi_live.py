@@ -107,13 +107,15 @@ def test_call_ends_give_aht_and_the_agent_counters() -> None:
 def test_agent_time_occupancy_ring_no_answer_and_pauses_by_reason() -> None:
     kpis, registry, clock = made()
 
-    def moved(seconds: float, status: str, state: str) -> None:
+    def moved(seconds: float, status: str, state: str, missed: bool = False) -> None:
         kpis.on_event(AgentStateChanged(agent_extension="1001", status=status, state=state,
-                                        at=at(seconds)))  # fmt: skip
+                                        at=at(seconds), missed=missed))  # fmt: skip
 
     moved(1000, "available", "idle")
     moved(1100, "available", "offering")
-    moved(1110, "available", "idle")  # rang, not answered
+    moved(1110, "available", "idle", missed=True)  # rang, not answered
+    moved(1115, "available", "offering")
+    moved(1116, "available", "idle")  # the caller hung up while it rang: not the agent's
     moved(1120, "available", "offering")
     moved(1125, "available", "in_call")
     moved(1425, "available", "wrap_up")

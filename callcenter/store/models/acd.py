@@ -98,6 +98,8 @@ class AgentStatusChange(Base):
     state: Mapped[AgentState] = mapped_column(str_enum(AgentState, "history_state"))
     reason: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # this row ends an offer the agent's phone rang and did not answer (a ring-no-answer)
+    missed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index(None, "agent_id", "at"), Index(None, "at"))
 

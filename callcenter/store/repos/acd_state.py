@@ -84,6 +84,8 @@ def write_agent_states(conn: Executes, changes: Sequence[AgentStateRecord]) -> i
             "p_state": change.state,
             "p_reason": change.reason,
             "p_at": change.at,
+            "p_missed": change.missed,
+            "p_engine_status": change.status,
         }
         updates.append(row)
         history.append(dict(row, p_status=set_by_engine.get(change.extension)))

@@ -170,7 +170,7 @@ CALL_TOTALS = f"""SUM(CASE WHEN {OFFERED} THEN 1 ELSE 0 END),
        SUM(CASE WHEN {HANDLED} THEN hold_ms ELSE 0 END),
        SUM(CASE WHEN {HANDLED} THEN wrapup_ms ELSE 0 END)"""
 
-# (extension, status, state, pause reason, milliseconds, offers rung that were not answered)
+# (extension, status, state, pause reason, milliseconds, ring-no-answers: rows marked missed)
 TimeRow = tuple[str, str, str, str | None, int, int]
 
 # a paused row's reason code: its own, else that of the row that began its pause
@@ -268,8 +268,8 @@ class ReportRepository:
 
     def agent_times(self, since: datetime, until: datetime,
                     agent: Queues = None) -> list[TimeRow]:  # fmt: skip
-        """(extension, status, state, pause reason, milliseconds, offers that rang without
-        becoming a call) per status/state/reason, from the history clipped to the window.
+        """(extension, status, state, pause reason, milliseconds, ring-no-answers: the
+        rows marked ``missed``) per status/state/reason, from the history clipped to the window.
 
         One pass over each agent's rows in the window in index order (agent, time); the
         span before an agent's first row in the window is in the status and state of its
@@ -283,10 +283,8 @@ class ReportRepository:
             SELECT a.extension, t.status, t.state, t.why, t.ms, t.missed
             FROM (SELECT agent_id, status, state, {_WHY}  AS why,
                          SUM({_epoch_ms(d, "till")} - {_epoch_ms(d, "at")}) AS ms,
-                         SUM(CASE WHEN state = 'offering' AND next_state IS NOT NULL
-                                  AND next_state <> 'in_call' THEN 1 ELSE 0 END) AS missed
-                  FROM (SELECT agent_id, status, state, reason, at, id,
-                               LEAD(state) OVER w AS next_state,
+                         SUM(CASE WHEN missed THEN 1 ELSE 0 END) AS missed
+                  FROM (SELECT agent_id, status, state, reason, at, id, missed,
                                LEAD(at, 1, {until_}) OVER w AS till
                         FROM agent_status_history
                         WHERE at >= :since AND at < :until {who}

@@ -57,7 +57,7 @@ HISTORY = [
     (550, "paused", "idle", None),  # a state write while paused: still lunch
     (600, "available", "idle", None),
     (650, "available", "offering", None),
-    (660, "available", "idle", None),  # rang, not answered
+    (660, "available", "idle", "missed"),  # rang, not answered (its row marked missed)
     (700, "logged_out", "idle", None),
 ]
 EXPECTED_SALES = {
@@ -134,6 +134,7 @@ def load(db: Database, formula: str = "offered") -> None:
                   hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
                   disposition=Disposition.ANSWERED))  # fmt: skip
         for after, status, state, reason in HISTORY:
+            missed = reason == "missed"
             s.add(AgentStatusChange(agent_id=a1.id, status=AgentStatus(status),
-                                    state=AgentState(state), reason=reason,
-                                    at=T0 + timedelta(seconds=after)))  # fmt: skip
+                                    state=AgentState(state), reason=None if missed else reason,
+                                    at=T0 + timedelta(seconds=after), missed=missed))  # fmt: skip
