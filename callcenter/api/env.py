@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from callcenter.api.live import LiveState
 from callcenter.api.problems import ApiProblem
+from callcenter.ivr.registry import FlowInfo
 from callcenter.store.database import Database
 from callcenter.wallboard.tally import Tally
 
 
 class FlowNames(Protocol):
     def names(self) -> Collection[str]: ...
+
+    def list(self) -> Sequence[FlowInfo]: ...
 
 
 @dataclass(frozen=True, slots=True)
