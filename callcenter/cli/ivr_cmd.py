@@ -91,15 +91,14 @@ def validate(
 
 def _stored_queues(ctx: Context) -> tuple[list[str] | None, str]:
     """The queue names to check flows against, as `ivr reload` and an engine check them
-    (the database's), or None and what was not checked (a SQLite file that does not exist
-    is not created for this)."""
-    from sqlalchemy.engine import make_url  # the database: only when no --queue is given
+    (the database's), or None and what was not checked. A SQLite file that does not exist
+    is neither created nor imported for (no database: validate reads YAML files only)."""
+    url = ctx.settings.database_url
+    file = url.removeprefix("sqlite:///").partition("?")[0] if url.startswith("sqlite:///") else ""
+    if file and file != ":memory:" and not Path(file).exists():
+        return None, f"queue names not checked: no database at {file}"
+    from callcenter.services import flows as flows_service  # the database: only now
 
-    from callcenter.services import flows as flows_service
-
-    url = make_url(ctx.settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        return None, f"queue names not checked: no database at {url.database}"
     return flows_service.checked_queues(ctx.database)
 
 
