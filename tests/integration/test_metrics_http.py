@@ -189,6 +189,39 @@ def test_health_is_degraded_while_a_stored_route_is_left_out(pg_url: str, tmp_pa
         database.dispose()
 
 
+def test_health_reports_a_route_to_a_flow_the_engine_does_not_run(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Every call to such a DID is turned away: /healthz said "ok" (the demo run outside the
+    repository, its flow main missing)."""
+    from sqlalchemy import delete
+
+    from callcenter.store.models import Route
+    from callcenter.store.repos import RouteRepository
+    from callcenter.vocabulary import RouteTarget
+
+    database = Database(pg_url)
+    with database.session_scope() as session:
+        RouteRepository(session).add("9417", RouteTarget.IVR, "ghostflow")
+    (tmp_path / "ghost.yaml").write_text("version: 1\nname: ghostflow\nstart: a\nnodes: {}\n")
+    app = _app(pg_url, CALLCENTER_DATA_DIR=str(tmp_path / "var"),
+               CALLCENTER_DIALPLANS_DIR=str(tmp_path))  # fmt: skip
+    app.start()
+    try:
+        health = app.health()
+        problem = (
+            "route '9417' -> ivr:ghostflow: flow 'ghostflow' is not loaded (its file is "
+            "rejected or not in dialplans_dir): its calls are turned away"
+        )
+        assert problem in health["routes"]["problems"] and problem in health["reasons"]
+        assert health["status"] == "degraded"
+    finally:
+        app.stop()
+        with database.session_scope() as session:
+            session.execute(delete(Route).where(Route.did == "9417"))
+        database.dispose()
+
+
 def test_health_is_degraded_while_the_spool_grows(tmp_path: Path) -> None:
     app = _app("postgresql+psycopg://nobody@127.0.0.1:1/none", CALLCENTER_DATA_DIR=str(tmp_path))
     app.health()
