@@ -36,7 +36,8 @@ def ivr() -> None:
     "queues",
     multiple=True,
     metavar="NAME",
-    help="A queue that exists (repeatable); when given, other queue names are errors.",
+    help="A queue that exists (repeatable); when given, other queue names are errors and "
+    "the database is not asked.",
 )
 @click.option(
     "--sounds-root",
@@ -56,6 +57,10 @@ def validate(
 
     Each problem is printed as FILE:LINE:COL: PATH: MESSAGE, warnings prefixed with
     "warning:". Exit status 1 when any flow has an error.
+
+    Queue names are checked as `ivr reload` and the engine check them: against the queues
+    stored in the database (none stored yet: any name goes), or against --queue. When the
+    database cannot say, the check is skipped with "note: queue names not checked: WHY".
 
     \b
     Examples:
