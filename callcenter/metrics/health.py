@@ -6,7 +6,8 @@ with one line per reason in ``reasons``:
 - the database is unreachable, or an ESL node is not connected;
 - an IVR flow file is rejected (its calls fail, or run an older version), or the last
   reload failed outright;
-- the routes cannot be loaded, or a stored route is left out;
+- the routes cannot be loaded, a stored route is left out, or a route names an IVR flow
+  the engine does not run;
 - the spool is growing: records pile up on disk instead of reaching the database;
 - a registering trunk is not registered (REGED) on a connected FreeSWITCH node.
 """
