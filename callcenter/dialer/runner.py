@@ -159,6 +159,19 @@ class CampaignSpec:
         )  # fmt: skip
 
 
+def shown_as(spec: CampaignSpec) -> dict[str, str]:
+    """What the called party is shown: the campaign's caller ID, and its caller ID name, else
+    that number as the name too (the campaign's own name is an internal one, told only by
+    ``cc_campaign``; FreeSWITCH would send an unset name as "", or an old build
+    "FreeSWITCH"); neither without a caller ID (a campaign does not start without one)."""
+    if not spec.caller_id:
+        return {}
+    return {
+        "origination_caller_id_number": spec.caller_id,
+        "origination_caller_id_name": spec.caller_id_name or spec.caller_id,
+    }
+
+
 def _untold(decision: events.PreviewDecision) -> None:
     """A preview offer's decision when no offer was told: nothing to tell."""
 
@@ -739,16 +752,9 @@ class CampaignRunner:
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, slot: Slot) -> None:
         tags = {
-            "cc_managed": "true",
-            "cc_role": "caller",
-            "cc_entry": "dialer",
-            "cc_campaign": self.name,
-            "cc_lead": str(lead.id),
-            "origination_caller_id_number": spec.caller_id or "",
-            "origination_caller_id_name": spec.caller_id_name or spec.name,
-        }
-        if not tags["origination_caller_id_number"]:
-            del tags["origination_caller_id_number"]
+            "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
+            "cc_campaign": self.name, "cc_lead": str(lead.id), **shown_as(spec),
+        }  # fmt: skip
         channel = slot.node  # the node the line's session was taken on
         placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
         attempts = placing.Attempts(leg, channel.name)
@@ -776,7 +782,7 @@ class CampaignRunner:
             self.inbox.put(LineUp(leg, placed))
             return
         cdr = attempts.cdr(placed, lead.phone, tags.get("origination_caller_id_number", ""),
-                           tags["origination_caller_id_name"])  # fmt: skip
+                           tags.get("origination_caller_id_name", ""))  # fmt: skip
         if cdr is not None and self.dialer.cdrs is not None:  # every attempt a CDR leg
             self.dialer.cdrs(cdr)
         if placing.dialled_nothing(placed):  # ESL down, trunks full, no session: due again

@@ -167,7 +167,7 @@ def test_a_caller_id_is_an_e164_number_on_create_and_set_and_a_stored_bad_one_st
     with db.session_scope() as session:  # stored before the check: kept, but not dialled with
         row = CampaignRepository(session).row(campaign)
         row.caller_id = "2125550199"
-    with pytest.raises(InvalidArgument, match="cannot start.*2125550199") as info:
+    with pytest.raises(InvalidArgument, match=r"cannot start.*2125550199") as info:
         campaigns.start(db, WHO, campaign)
     assert (info.value.code, info.value.field) == ("campaign_not_ready", "caller_id")
     campaigns.update(db, WHO, campaign, {"caller_id": "+12125550199"})
@@ -252,7 +252,8 @@ def test_a_queue_or_agent_a_running_campaign_dials_for_is_not_removed(
 ) -> None:
     # `queue remove` left a running campaign with a queue that no longer exists: it ran on,
     # dialling no one, and said nothing
-    campaigns.create(db, WHO, CampaignSpec(name="direct", agents=("1001",), caller_id="+12125550142"))
+    direct = CampaignSpec(name="direct", agents=("1001",), caller_id="+12125550142")
+    campaigns.create(db, WHO, direct)
     campaigns.start(db, WHO, campaign)
     campaigns.start(db, WHO, "direct")
     with pytest.raises(DomainError, match="running campaign\\(s\\) spring") as info:
