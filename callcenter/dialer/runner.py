@@ -528,14 +528,15 @@ class CampaignRunner:
                 self._spawn(leg, self._place, spec, lead, leg, slot)
 
     def _spawn(self, leg: str, fn: Callable[..., None], *args: object) -> None:
-        """A line's dialling, supervised: a failure is logged and the line let go (its
-        claimed lead is given back by ``release_stale``)."""
+        """A line's dialling, supervised (``Dialer.dialling``: an engine stopping lets it
+        ring out): a failure is logged and the line let go (its claimed lead is given back
+        by ``release_stale``)."""
 
         def failed(greenlet: gevent.Greenlet) -> None:
             log.error("campaign %s: line %s failed: %r", self.name, leg, greenlet.exception)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
 
-        self.dialer.group.spawn(fn, *args).link_exception(failed)
+        self.dialer.dialling.spawn(fn, *args).link_exception(failed)
 
     def _decide(self, spec: CampaignSpec, whole: bool = True) -> tuple[int, list[str]]:
         """How many leads to dial (or, in preview, to offer) now; the free agents not
@@ -826,7 +827,8 @@ class Dialer:
         # second, every campaign's from this one budget
         self.sessions = sessions
         self.runners: dict[str, CampaignRunner] = {}
-        self.group = Group()
+        self.group = Group()  # the watcher's runners, the writes waiting for the database
+        self.dialling = Group()  # the lines being placed, until answered or not (``_place``)
         self.endings = Group()  # campaign calls' ends being told (``DialerCalls._ended``)
         self.metrics = metrics
         self.agents_domain = agents_domain
@@ -857,13 +859,26 @@ class Dialer:
                 lambda g: log.error("dialer: watcher died: %r", g.exception)
             )
 
-    def stop(self) -> None:
-        """The runners and the writes waiting for the database stopped; each such write
-        tried once more, and one the database still refuses logged at ERROR as lost (its
-        lead stays claimed: ``release_stale`` makes it due again, the attempt uncounted)."""
+    def stop(self, grace: float = 0.0) -> None:
+        """No new calls: the runners stopped at once; the lines still ringing given up to
+        ``grace`` seconds to end (a no answer, busy... recorded as any: attempt and CDR),
+        those still ringing then left to FreeSWITCH (the next run adopts a call one becomes;
+        ``release_stale`` gives back a lead whose line never answered). Then the writes
+        waiting for the database stopped; each tried once more, and one the database still
+        refuses logged at ERROR as lost (its lead stays claimed: ``release_stale`` makes it
+        due again, the attempt uncounted)."""
         if self._greenlet is not None:
             self._greenlet.kill(timeout=2.0)
         self.group.kill(timeout=2.0)
+        if self.dialling and grace > 0:
+            log.info("dialer: %d line(s) ringing: up to %.0f s for them to end",
+                     len(self.dialling), grace)  # fmt: skip
+            self.dialling.join(timeout=grace)
+        if self.dialling:
+            log.warning("dialer: %d line(s) still ringing at the stop: left to FreeSWITCH",
+                        len(self.dialling))  # fmt: skip
+        self.dialling.kill(timeout=2.0)
+        self.group.kill(timeout=2.0)  # a write a line left waiting for the database
         waiting, self._waiting = self._waiting, {}
         # the database refused one: the rest are not tried (a connect timeout each would
         # delay the stop), each logged as lost all the same

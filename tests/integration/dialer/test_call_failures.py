@@ -1199,3 +1199,26 @@ def test_freeswitch_lost_during_a_preview_is_not_the_agent_s_skip(
     for channel in sim.channels:
         sim.hangup(channel.uuid)
     until(lambda: settled(app), timeout=20)
+
+
+def test_a_line_ringing_out_during_the_stop_has_its_attempt_and_cdr_written(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the dialer's stop killed every line's greenlet at once: a line still ringing rang out
+    # during the shutdown grace unseen, with no attempt, no CDR, and its lead left dialing
+    # until the stale-claim release 10 minutes later (redialled then, not after its delay)
+    number = "+15557659401"
+    first = _one_lead(engine(), sim, "fail40", "4945", number, SLOW, ring_seconds=30)
+    until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
+    assert _lead(first, number).state is LeadState.DIALING
+    first.stop("restart")  # 1.5 s of ringing left here: within the 2 s grace
+    second = engine()
+    [attempt] = _all_attempts(second, number)
+    assert attempt.outcome is Outcome.NO_ANSWER and attempt.call_uuid is not None
+    cdr = wait_cdr(second, attempt.call_uuid, timeout=10)
+    assert (cdr.disposition, cdr.to_number) == (Disposition.NO_ANSWER, number)
+    lead = _lead(second, number)
+    assert lead.state is LeadState.PENDING and lead.next_attempt_at is not None
+    assert lead.next_attempt_at > datetime.now(UTC) + timedelta(minutes=30)  # no_answer: 2 h
+    campaigns.stop(second.database, Actor("cli", "test"), "fail40")
+    until(lambda: settled(second))
