@@ -415,6 +415,7 @@ class App:
             spool_bytes=spool_bytes,
             spool_growing=self._spool_growth.observe(spool_bytes),
             trunk_problems=self.trunks.problems(),
+            campaign_problems=self.dialer.problems(),
         )
         return assess(facts)
 

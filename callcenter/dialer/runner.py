@@ -483,6 +483,19 @@ class CampaignRunner:
                     rates.worst * 100)  # fmt: skip
         return True
 
+    def _misconfigured(self, spec: CampaignSpec, fault: str) -> None:
+        """No lead can be called (no outbound route, no usable trunk): paused (audited
+        ``state`` with ``reason: misconfigured`` and the fault, a ``campaign.changed``
+        event, ``campaign show``, ``/healthz``), said once; the operator resumes it."""
+        self.spec = replace(spec, state=CampaignState.PAUSED)  # nothing dialled between ticks
+        try:
+            campaigns.pause(self.dialer.database, DIALER, self.name,
+                            reason={"reason": "misconfigured", "fault": fault})  # fmt: skip
+        except DomainError:  # already paused (another line's), or an operator did
+            return
+        self.dialer.faults[self.name] = fault
+        log.error("campaign %s: paused, no lead can be called: %s", self.name, fault)
+
     def _dial(self, spec: CampaignSpec, whole: bool) -> None:
         """Decide, claim that many due leads and place them (``whole``: at a tick), each on
         a slot of FreeSWITCH's sessions per second (``sessions``: every mode, every
@@ -786,6 +799,12 @@ class CampaignRunner:
                            tags.get("origination_caller_id_name", ""))  # fmt: skip
         if cdr is not None and self.dialer.cdrs is not None:  # every attempt a CDR leg
             self.dialer.cdrs(cdr)
+        fault = placing.misconfigured(placed, attempts)
+        if fault:  # the same for every lead: given back, the campaign paused
+            self.dialer.release_lead(lead.id)
+            self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+            self._misconfigured(spec, fault)
+            return
         if placing.dialled_nothing(placed):  # ESL down, trunks full, no session: due again
             self.dialer.release_lead(lead.id)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
@@ -827,6 +846,7 @@ class Dialer:
         # second, every campaign's from this one budget
         self.sessions = sessions
         self.runners: dict[str, CampaignRunner] = {}
+        self.faults: dict[str, str] = {}  # campaigns paused for a configuration fault: why
         self.group = Group()  # the watcher's runners, the writes waiting for the database
         self.dialling = Group()  # the lines being placed, until answered or not (``_place``)
         self.endings = Group()  # campaign calls' ends being told (``DialerCalls._ended``)
@@ -936,6 +956,7 @@ class Dialer:
         for name in running:
             runner = self.runners.get(name)
             if runner is None:
+                self.faults.pop(name, None)  # resumed
                 runner = self.runners[name] = CampaignRunner(name, self)
                 greenlet = self.group.spawn(self._run, runner)
                 greenlet.link_exception(
@@ -952,6 +973,10 @@ class Dialer:
             if self.metrics is not None:
                 self.metrics.forget(runner.name)
             log.info("campaign %s: runner stopped", runner.name)
+
+    def problems(self) -> list[str]:
+        """For ``/healthz``: campaigns this engine paused for a configuration fault."""
+        return [f"campaign {name} paused: {fault}" for name, fault in sorted(self.faults.items())]
 
     def live(self) -> list[CampaignLive]:
         """The running campaigns now (each as its runner last published it)."""

@@ -1222,3 +1222,41 @@ def test_a_line_ringing_out_during_the_stop_has_its_attempt_and_cdr_written(
     assert lead.next_attempt_at > datetime.now(UTC) + timedelta(minutes=30)  # no_answer: 2 h
     campaigns.stop(second.database, Actor("cli", "test"), "fail40")
     until(lambda: settled(second))
+
+
+def test_no_outbound_route_pauses_the_campaign_once_and_charges_no_lead(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # with the route removed (or a typo in its pattern), every due lead got a `failed`
+    # attempt, about 2 a second, one ERROR each; the campaign ran on and /healthz said ok
+    numbers = [f"+1212555794{i}" for i in range(5)]
+    app = engine()
+    with app.database.session_scope() as session:  # no outbound route at all
+        routes = OutboundRouteRepository(session)
+        for route in routes.all():
+            routes.delete(route.name)
+    app.outbound.reload()
+    TrafficModel(sim, TrafficProfile(), seed=1,
+                 overrides={n[1:]: AgentBehaviour(busy=True) for n in numbers})  # fmt: skip
+    sim.register_agent("4946", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "fail41q", {"4946": {}}, did="84946")
+    _campaign(app, "fail41", "fail41q", numbers)
+    _start(app, "fail41")
+    until(lambda: campaigns.get(app.database, "fail41").state is CampaignState.PAUSED, timeout=20)
+    until(lambda: "fail41" not in app.dialer.runners, timeout=10)
+    assert _attempts(app, "fail41") == {}
+    assert all(_lead(app, n).state is LeadState.PENDING for n in numbers)
+    [paused] = [a for a in _audit(app, "fail41") if a.details.get("to") == "paused"]
+    assert paused.details["reason"] == "misconfigured"
+    assert "no outbound route matches" in paused.details["fault"]
+    shown = campaigns.summary(app.database, "fail41").paused or {}
+    assert shown.get("reason") == "misconfigured"
+    health = app.health()
+    assert health["status"] == "degraded"
+    assert any(r.startswith("campaign fail41 paused: no outbound route") for r in health["reasons"])
+    _route(app)
+    _start(app, "fail41")  # resumed: dialling again, the fault no longer reported
+    until(lambda: "fail41" in app.dialer.runners, timeout=10)
+    assert not any("fail41" in r for r in app.health()["reasons"])
+    campaigns.stop(app.database, Actor("cli", "test"), "fail41")
+    until(lambda: settled(app), timeout=20)
