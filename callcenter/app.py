@@ -415,6 +415,7 @@ class App:
             spool_bytes=spool_bytes,
             spool_growing=self._spool_growth.observe(spool_bytes),
             trunk_problems=self.trunks.problems(),
+            campaign_problems=self.dialer.problems(),
         )
         return assess(facts)
 
@@ -476,8 +477,9 @@ class App:
             gevent.spawn(manager.drain, self.settings.shutdown_grace)
             for manager in self.managers.values()
         ]
-        self.dialer.stop()  # no new calls; the live ones drain with the rest
-        gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
+        # no new calls; the lines ringing and the live calls drain together
+        drains.append(gevent.spawn(self.dialer.stop, self.settings.shutdown_grace))
+        gevent.joinall(drains, timeout=self.settings.shutdown_grace + 10)
         self.dialer.settle(timeout=5.0)
         for connection in self.connections.values():
             connection.stop()

@@ -20,6 +20,7 @@ from callcenter.dialer.campaign import (
     CampaignSpec,
     DispositionSpec,
     check,
+    check_caller_id,
     check_disposition,
     check_disposition_code,
     check_name,
@@ -177,6 +178,15 @@ def _ready(
             "(TSR 310.4(a)(8)): set one first",
             code="campaign_not_ready",
         )
+    try:  # one stored before caller IDs were checked as E.164 (``2125550199``, ``+1234``)
+        check_caller_id(spec.caller_id, spec.region)
+    except InvalidArgument as exc:
+        raise InvalidArgument(
+            "caller_id",
+            f"campaign {spec.name!r} {refused}: {exc.reason}; `campaign set "
+            f"{spec.name} --caller-id +...` first",
+            code="campaign_not_ready",
+        ) from None
     try:
         if spec.queue is not None:
             QueueRepository(session).get(spec.queue)

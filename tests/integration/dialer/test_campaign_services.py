@@ -149,6 +149,31 @@ def test_start_needs_a_caller_id_and_what_it_names(db: Database, campaign: str) 
         campaigns.start(db, WHO, "absent")
 
 
+def test_a_caller_id_is_an_e164_number_on_create_and_set_and_a_stored_bad_one_stops_a_start(
+    db: Database, campaign: str
+) -> None:
+    # "+E.164 digits" was a regex: `--caller-id 2125550199` was stored without its +, and
+    # `--caller-id +1234` (no number anywhere) was accepted
+    with pytest.raises(InvalidArgument, match=r"'2125550199': expected E.164.*\+12125550199"):
+        campaigns.update(db, WHO, campaign, {"caller_id": "2125550199"})
+    for bad in ("+1234", "+0123456789", "+1 212 555 0199", "+999123456789"):
+        with pytest.raises(InvalidArgument) as info:
+            campaigns.update(db, WHO, campaign, {"caller_id": bad})
+        assert info.value.field == "caller_id", bad
+    with pytest.raises(InvalidArgument, match="too short") as info:
+        campaigns.create(db, WHO, CampaignSpec(name="short", queue="outbound", caller_id="+1234"))
+    assert campaigns.get(db, campaign).spec.caller_id == "+12125550199"
+    campaigns.update(db, WHO, campaign, {"caller_id": "+442079460000"})
+    with db.session_scope() as session:  # stored before the check: kept, but not dialled with
+        row = CampaignRepository(session).row(campaign)
+        row.caller_id = "2125550199"
+    with pytest.raises(InvalidArgument, match=r"cannot start.*2125550199") as info:
+        campaigns.start(db, WHO, campaign)
+    assert (info.value.code, info.value.field) == ("campaign_not_ready", "caller_id")
+    campaigns.update(db, WHO, campaign, {"caller_id": "+12125550199"})
+    assert campaigns.start(db, WHO, campaign).state is CampaignState.RUNNING
+
+
 def test_set_clear_takes_back_what_was_set(db: Database, campaign: str) -> None:
     given = {
         "trunks": ("carrier1",),
@@ -227,7 +252,8 @@ def test_a_queue_or_agent_a_running_campaign_dials_for_is_not_removed(
 ) -> None:
     # `queue remove` left a running campaign with a queue that no longer exists: it ran on,
     # dialling no one, and said nothing
-    campaigns.create(db, WHO, CampaignSpec(name="direct", agents=("1001",), caller_id="+1212555"))
+    direct = CampaignSpec(name="direct", agents=("1001",), caller_id="+12125550142")
+    campaigns.create(db, WHO, direct)
     campaigns.start(db, WHO, campaign)
     campaigns.start(db, WHO, "direct")
     with pytest.raises(DomainError, match="running campaign\\(s\\) spring") as info:
