@@ -115,8 +115,11 @@ class Disposition(BaseModel):
     key: int = Field(ge=0, le=99, description="N of the *30N feature code.")
     label: str = Field("", max_length=128)
     retry_after: int | None = Field(None, ge=60, le=30 * 86400, description="Seconds.")
-    dnc: bool = False
+    dnc: bool = Field(False, description="Put the number on the campaign's do-not-call list.")
     success: bool = False
+    global_dnc: bool = Field(
+        False, description="Put the number on the global do-not-call list (implies dnc)."
+    )
 
 
 class DispositionShown(Disposition):

@@ -26,6 +26,7 @@ from callcenter.cli.campaign_cmd import (
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.campaign_live import live_of
 from callcenter.cli.csv_io import Rejects, opened, progress_bar, source_name
+from callcenter.cli.disposition_cmd import DISPOSITION_COLUMNS
 from callcenter.cli.dnc_cmd import DNC_LISTED, print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import RESULT_COLUMNS, write_csv
@@ -214,6 +215,7 @@ def disposition_add(
     label: str,
     retry_after: str | None,
     dnc: bool,
+    global_dnc: bool,
     success: bool,
 ) -> None:
     after = None if retry_after is None else duration(retry_after, "--retry-after")
@@ -222,6 +224,7 @@ def disposition_add(
         "key": key,
         "label": label,
         "dnc": dnc,
+        "global_dnc": global_dnc,
         "success": success,
         "retry_after": None if after is None else int(after.total_seconds()),
     }
@@ -231,7 +234,7 @@ def disposition_add(
 
 def disposition_list(api: RemoteApi, name: str, as_json: bool) -> None:
     rows = list(api.items(f"/campaigns/{_q(name)}/dispositions"))
-    emit_table(rows, ["feature_code", "code", "label", "retry_after", "dnc", "success"], as_json)
+    emit_table(rows, DISPOSITION_COLUMNS, as_json)
 
 
 def disposition_remove(api: RemoteApi, name: str, code: str) -> None:
