@@ -29,7 +29,9 @@ def disposition() -> None:
     """
 
 
-DISPOSITION_COLUMNS = ["feature_code", "code", "label", "retry_after", "dnc", "global_dnc", "success"]
+DISPOSITION_COLUMNS = [
+    "feature_code", "code", "label", "retry_after", "dnc", "global_dnc", "success",
+]  # fmt: skip
 
 
 @disposition.command("add")
@@ -69,9 +71,8 @@ def disposition_add(
         None if retry_after is None else int(duration(retry_after, "--retry-after").total_seconds())
     )
     try:
-        service.add_disposition(
-            ctx.database, ctx.who, name, DispositionSpec(code, key, label, after, dnc, success, global_dnc)
-        )
+        spec = DispositionSpec(code, key, label, after, dnc, success, global_dnc)
+        service.add_disposition(ctx.database, ctx.who, name, spec)
     except InvalidArgument as exc:
         raise bad_argument(exc) from exc
     click.echo(f"campaign {name}: disposition {code} on *30{key}")

@@ -14,20 +14,25 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.dialer import leads
 from callcenter.dialer.compliance import CallingWindow
 from callcenter.dialer.export import RESULT_COLUMNS, column_field, is_results_header, plain_cell
+from callcenter.dialer.screening import DNC_HIT
+from callcenter.dialer.vocabulary import LeadState
 from callcenter.errors import DomainError
+from callcenter.vocabulary import EXTENSION
 
 LEAD_FIELDS = ("phone", "priority", "timezone")  # the columns the dialer reads itself
 MAX_LINE = 1 << 20
 MAX_CELL = 1000
 MAX_COLUMNS = 100
 PRIORITY_RANGE = (-1000, 1000)
+DNC_OUTCOME = DNC_HIT.outcome  # a lead closed by a do-not-call hit: its last outcome
 
 
 class BadLeadFile(DomainError):
@@ -62,6 +67,22 @@ class ColumnMap:
 
 
 @dataclass(frozen=True, slots=True)
+class Restored:
+    """What a results export read back says of a lead that its next campaign keeps (the
+    rest is the last campaign's record): a callback still to come, for its agent; or a
+    close by a do-not-call hit or disposition, so that a recycled list never dials it."""
+
+    callback_at: datetime | None = None
+    callback_agent: str | None = None
+    closed: bool = False
+    disposition: str | None = None
+    last_outcome: str | None = None
+
+
+FRESH = Restored()
+
+
+@dataclass(frozen=True, slots=True)
 class LeadRow:
     line: int
     phone: str
@@ -69,6 +90,7 @@ class LeadRow:
     priority: int
     fields: dict[str, str]
     stored: bool = False  # its number is a lead of the campaign already (found unparsed)
+    restored: Restored = FRESH
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +107,7 @@ class Header:
     timezone: int | None
     fields: tuple[tuple[int, str], ...] = ()  # (column, custom field): the other columns
     exported: bool = False  # a results export read back: its cells' added ``'`` dropped
+    results: Mapping[str, int] = field(default_factory=dict)  # an export's results columns
 
     @property
     def custom(self) -> tuple[str, ...]:
@@ -297,11 +320,18 @@ class RowChecker:
         window: CallingWindow,
         mapping: ColumnMap | None = None,
         line: int = 1,
+        dnc_codes: Container[str] = (),
+        known_fields: Iterable[str] = (),
     ) -> None:
+        """``dnc_codes``: the dispositions that put a number on a do-not-call list (a
+        results export's lead closed by one is imported closed); ``known_fields``: the
+        campaign's custom fields so far, whose spelling a column of the same name in
+        another case takes (``Name`` is the field ``name``: one column when exported)."""
         self.region = region
         self.window = window
-        self.header = _header(header_cells, mapping or ColumnMap(), line)
+        self.header = _respelled(_header(header_cells, mapping or ColumnMap(), line), known_fields)
         self.numbers = leads.NumberReader(region)
+        self.dnc_codes = dnc_codes
 
     def candidate(self, cells: list[str]) -> str | None:
         """The row's number in E.164 when it can be told unparsed (``NumberReader.candidate``)."""
@@ -351,13 +381,20 @@ class RowChecker:
                     line, f"priority {text[:20]!r}: expected a whole number {low} to {high}"
                 )
             priority = int(text)
-        if header.timezone is not None and cells[header.timezone].strip():
-            zone = cells[header.timezone].strip()
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                return Rejected(line, f"timezone {zone[:40]!r}: not an IANA time zone")
-            zones = (zone,)
+        # a timezone column overrides the number's zones; an export's zones are its own
+        where = header.timezone if header.timezone is not None else header.results.get("zones")
+        if where is not None and cells[where].strip():
+            given = tuple(cells[where].split())
+            for zone in given:
+                try:
+                    ZoneInfo(zone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    name = header.names[where]
+                    return Rejected(line, f"{name} {zone[:40]!r}: not an IANA time zone")
+            zones = given
+        restored = _restored(header.results, cells, self.dnc_codes) if header.exported else FRESH
+        if isinstance(restored, str):
+            return Rejected(line, restored)
         custom = {name: cells[i] for i, name in header.fields}
         if known is not None:
             return LeadRow(line, phone, zones, priority, custom, stored=True)
@@ -371,7 +408,34 @@ class RowChecker:
                 f"{phone}: the calling window is never open in all of its possible zones "
                 f"({len(zones)}: {', '.join(zones[:4])}...); give its zone in a timezone column",
             )
-        return LeadRow(line, phone, zones, priority, custom)
+        return LeadRow(line, phone, zones, priority, custom, restored=restored)
+
+
+def _restored(
+    results: Mapping[str, int], cells: list[str], dnc_codes: Container[str]
+) -> Restored | str:
+    """What an export's row says its lead keeps (``Restored``), or why it cannot be read."""
+
+    def cell(column: str) -> str | None:
+        return cells[results[column]].strip() or None if column in results else None
+
+    outcome, disposition = cell("last_outcome"), cell("disposition")
+    if cell("state") == LeadState.DONE and (
+        outcome == DNC_OUTCOME or (disposition is not None and disposition in dnc_codes)
+    ):
+        return Restored(closed=True, disposition=disposition, last_outcome=outcome)
+    at, agent = cell("callback_at"), cell("callback_agent")
+    if at is None or cell("state") == LeadState.DONE:
+        return FRESH
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        return f"callback_at {at[:40]!r}: expected a time with its offset, as exported"
+    if agent is not None and not EXTENSION.fullmatch(agent):
+        return f"callback_agent {agent[:20]!r}: not an agent's extension"
+    return Restored(callback_at=when, callback_agent=agent)
 
 
 def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
@@ -407,7 +471,17 @@ def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
     priority, timezone = index("priority", False), index("timezone", False)
     own = {phone, priority, timezone}
     fields = _fields(names, own, line)
-    return Header(tuple(names), phone, priority, timezone, fields, is_results_header(names))
+    exported = is_results_header(names)
+    results = {n: lowered[n] for n in RESULT_COLUMNS} if exported else {}
+    return Header(tuple(names), phone, priority, timezone, fields, exported, results)
+
+
+def _respelled(header: Header, known: Iterable[str]) -> Header:
+    spelled: dict[str, str] = {}
+    for name in known:
+        spelled.setdefault(name.lower(), name)
+    fields = tuple((i, spelled.get(name.lower(), name)) for i, name in header.fields)
+    return replace(header, fields=fields)
 
 
 def _fields(names: list[str], own: set[int | None], line: int) -> tuple[tuple[int, str], ...]:
@@ -464,7 +538,13 @@ def checked_batches(
 
 
 def open_leads(
-    rows: CsvRows, *, region: str, window: CallingWindow, mapping: ColumnMap | None = None
+    rows: CsvRows,
+    *,
+    region: str,
+    window: CallingWindow,
+    mapping: ColumnMap | None = None,
+    dnc_codes: Container[str] = (),
+    known_fields: Iterable[str] = (),
 ) -> tuple[RowChecker, Iterator[Cells | Rejected]]:
     """A lead file's checker (its first record names the columns; a bad one refuses the
     file before anything is stored) and its data records, not yet checked."""
@@ -473,9 +553,15 @@ def open_leads(
     if first is None:
         raise BadLeadFile("the file is empty: the first line names the columns, e.g. phone,name")
     if isinstance(first, Rejected):
-        raise BadLeadFile(f"line {first.line}: the header: {first.reason}")
+        raise BadLeadFile(f"{rows.source}: line {first.line}: the header: {first.reason}")
     checker = RowChecker(
-        first.cells, region=region, window=window, mapping=mapping, line=first.line
+        first.cells,
+        region=region,
+        window=window,
+        mapping=mapping,
+        line=first.line,
+        dnc_codes=dnc_codes,
+        known_fields=known_fields,
     )
     return checker, records
 

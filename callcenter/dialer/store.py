@@ -523,8 +523,9 @@ def record_disposition(
 ) -> LeadState:
     """What ``who`` said of the last call to lead ``lead_id``: a callback (``callback_at``,
     optionally kept for ``callback_agent``) schedules it; a ``dnc`` disposition puts the
-    number on the campaign's list (a ``global_dnc`` one on the global list) and closes it; a ``retry_after`` one calls it again
-    (within max attempts); any other closes it. The lead's state after."""
+    number on the campaign's list (a ``global_dnc`` one on the global list) and closes it;
+    a ``retry_after`` one calls it again (within max attempts); any other closes it. The
+    lead's state after."""
     lead, campaign = _lead(session, lead_id)
     rules = rules_of(campaign)
     found = next((d for d in dispositions(session, campaign.name) if d.code == code), None)

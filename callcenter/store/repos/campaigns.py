@@ -189,9 +189,7 @@ class CampaignRepository:
             .order_by(CampaignDisposition.key)
         )
         return [
-            DispositionSpec(
-                r.code, r.key, r.label, r.retry_after, r.dnc, r.success, r.global_dnc
-            )
+            DispositionSpec(r.code, r.key, r.label, r.retry_after, r.dnc, r.success, r.global_dnc)
             for r in rows
         ]
 

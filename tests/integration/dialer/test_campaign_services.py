@@ -378,7 +378,9 @@ def test_summary_reports_the_amd_false_positives_it_counts(db: Database, campaig
     assert rates["us_30_days_pct"] == round(0.684 / 30.684 * 100, 3)
 
 
-def test_do_not_call_goes_on_the_global_list_by_whoever_gave_it(db: Database, campaign: str) -> None:
+def test_do_not_call_goes_on_the_global_list_by_whoever_gave_it(
+    db: Database, campaign: str
+) -> None:
     """A person's "do not call me" binds the seller: the built-in do_not_call puts the number
     on the global list (it went on the campaign's only, and was dialled by the next one),
     recorded as added by the actor (it said ``agent`` whoever gave it); a ``dnc`` one stays
