@@ -242,7 +242,12 @@ class DncAdd(BaseModel):
     numbers: list[str] = Field(min_length=1, max_length=5000, examples=[["+12125550100"]])
     campaign: str | None = Field(None, max_length=64)
     reason: str = Field("", max_length=128)
-    region: str = Field("US", min_length=2, max_length=2)
+    region: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="Country of numbers written without '+' (default: the campaign's, else US).",
+    )
 
 
 class DncAdded(BaseModel):
@@ -251,7 +256,12 @@ class DncAdded(BaseModel):
 
 class DncQuery(BaseModel):
     campaign: str | None = Field(None, max_length=64)
-    region: str = Field("US", min_length=2, max_length=2)
+    region: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="Country of numbers written without '+' (default: the campaign's, else US).",
+    )
 
 
 class DncListQuery(BaseModel):

@@ -14,7 +14,14 @@ import click
 
 from callcenter.cli import Context, emit_json, params, pass_context
 from callcenter.cli.campaign_cmd import TIMES, utc
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option, source_name
+from callcenter.cli.csv_io import (
+    Rejects,
+    delimiter_option,
+    opened,
+    progress_bar,
+    rejects_option,
+    source_name,
+)
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import ColumnMap
 from callcenter.services import leads
@@ -38,7 +45,7 @@ from callcenter.services import leads
     help="Country of numbers written without '+' (default: the campaign's --region).",
 )
 @click.option("--encoding", default="utf-8", help="The file's encoding, e.g. cp1252.")
-@click.option("--delimiter", default=",", help="The cell separator, e.g. ';'.")
+@delimiter_option
 @rejects_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
@@ -50,7 +57,7 @@ def import_(
     mapping: tuple[str, ...],
     region: str | None,
     encoding: str,
-    delimiter: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:

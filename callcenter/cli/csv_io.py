@@ -105,3 +105,7 @@ rejects_option = click.option(
     type=click.File("w", encoding="utf-8"),
     help="Write every rejected line (line, reason) to this CSV file.",
 )
+delimiter_option = click.option(
+    "--delimiter",
+    help="The cell separator, e.g. ';' (default: the one the first line uses: , ; tab |).",
+)

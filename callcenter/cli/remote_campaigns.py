@@ -144,7 +144,7 @@ def campaign_import(
     mapping: tuple[str, ...],
     region: str | None,
     encoding: str,
-    delimiter: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
@@ -268,7 +268,11 @@ def _where(campaign: str | None) -> str:
 
 
 def dnc_add(
-    api: RemoteApi, numbers: tuple[str, ...], campaign: str | None, reason: str, region: str
+    api: RemoteApi,
+    numbers: tuple[str, ...],
+    campaign: str | None,
+    reason: str,
+    region: str | None,
 ) -> None:
     body = {"numbers": list(numbers), "campaign": campaign, "reason": reason, "region": region}
     added = api.request("POST", "/dnc", body)["added"]
@@ -283,19 +287,22 @@ def dnc_import(
     campaign: str | None,
     column: str | None,
     reason: str,
-    region: str,
+    region: str | None,
     encoding: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
     shown = Rejects(rejects)
+    if region is None:  # read here as the API reads one number: in the campaign's region
+        region = api.request("GET", f"/campaigns/{_q(campaign)}")["region"] if campaign else "US"
 
     def send(numbers: list[str]) -> int:
         body = {"numbers": numbers, "campaign": campaign, "reason": reason, "region": region}
         return len(api.request("POST", "/dnc", body)["added"])
 
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        rows = CsvRows(stream, encoding=encoding, source=source_name(file))
+        rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source_name(file))
         counts = store_numbers(
             read_numbers(rows, region=region, column=column),
             send,
@@ -308,7 +315,7 @@ def dnc_import(
 
 
 def dnc_check(
-    api: RemoteApi, number: str, campaign: str | None, region: str, as_json: bool
+    api: RemoteApi, number: str, campaign: str | None, region: str | None, as_json: bool
 ) -> None:
     found = api.request("GET", f"/dnc/{_q(number)}", query={"campaign": campaign, "region": region})
     if as_json:
@@ -328,7 +335,7 @@ def dnc_list(api: RemoteApi, campaign: str | None, limit: int, as_json: bool) ->
     emit_table(rows, DNC_LISTED, as_json)
 
 
-def dnc_remove(api: RemoteApi, number: str, campaign: str | None, region: str) -> None:
+def dnc_remove(api: RemoteApi, number: str, campaign: str | None, region: str | None) -> None:
     api.request("DELETE", f"/dnc/{_q(number)}", query={"campaign": campaign, "region": region})
     click.echo(f"{number} removed from {_where(campaign)}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -161,9 +162,11 @@ class CsvRows:
         stream: BinaryIO,
         *,
         encoding: str = "utf-8",
-        delimiter: str = ",",
+        delimiter: str | None = ",",
         source: str = "the file",
     ) -> None:
+        """``delimiter`` None: the one of ``,;<tab>|`` the first line holds most of (outside
+        quotes; ``,`` when none), as spreadsheets save CSV by locale."""
         normalized = encoding.lower().replace("_", "-")
         codec = "utf-8-sig" if normalized in ("utf-8", "utf8") else encoding
         try:
@@ -173,17 +176,23 @@ class CsvRows:
                 f"{source}: --encoding {encoding!r}: not an encoding Python knows"
             ) from None
         self.source = source
-        if len(delimiter) != 1 or delimiter in '"\r\n':
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise BadLeadFile(f"--delimiter {delimiter!r}: expected one character, e.g. ';'")
         self.encoding = encoding
         self.counted = Counted(stream)
         self.text = io.TextIOWrapper(
             io.BufferedReader(self.counted), encoding=codec, errors="surrogateescape", newline=""
         )
-        self.delimiter = delimiter
+        self.delimiter = delimiter or ","
         self._long_lines: list[int] = []
         self._line = 0
-        self._feed = _Feed(self._lines(), _record_limit(MAX_COLUMNS))
+        lines = self._lines()
+        if delimiter is None:
+            first = next(lines, None)
+            if first is not None:
+                self.delimiter = sniffed(first[1])
+                lines = itertools.chain([first], lines)
+        self._feed = _Feed(lines, _record_limit(MAX_COLUMNS))
         self._columns_known = False  # the first record names the columns: its limit is theirs
 
     @property
@@ -277,6 +286,19 @@ class CsvRows:
         for n in self._long_lines:
             yield Rejected(n, f"line longer than {MAX_LINE >> 20} MiB")
         self._long_lines.clear()
+
+
+DELIMITERS = ",;\t|"
+_QUOTED = re.compile(r'"(?:[^"]|"")*"?')
+
+
+def sniffed(line: str) -> str:
+    """The delimiter a CSV file's first line uses: the one of ``DELIMITERS`` it holds most
+    of outside quotes, ``,`` when it holds none."""
+    bare = _QUOTED.sub("", line)
+    counts = {d: bare.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 class _Feed:

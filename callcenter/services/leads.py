@@ -345,14 +345,15 @@ def import_file(
     mapping: ColumnMap | None = None,
     region: str | None = None,
     encoding: str = "utf-8",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     progress: Progress = lambda read_bytes: None,
     on_reject: OnReject = lambda rejected: None,
 ) -> ImportReport:
     """Stream the CSV ``stream`` into campaign ``name``: its first line names the columns
     (``phone`` required, ``priority`` and ``timezone`` read when present, ``mapping`` says
     which column holds each); every other column is kept as the lead's custom fields.
-    Numbers without ``+`` are read in ``region`` (the campaign's by default)."""
+    Numbers without ``+`` are read in ``region`` (the campaign's by default); cells are
+    split at ``delimiter``, by default the first line's (``CsvRows``)."""
     target = _target(db, name)
     rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source)
     checker, records = open_leads(

@@ -411,3 +411,25 @@ def test_a_callback_in_an_export_that_is_not_a_time_is_rejected(
     report, rejected = _import(db, campaign, header + b"\r\n" + row + b"\r\n")
     assert report.added == 0
     assert rejected == {2: "callback_at 'tomorrow': expected a time with its offset, as exported"}
+
+
+def test_dnc_numbers_of_a_campaign_are_read_in_its_region_and_files_split_as_imports_are(
+    db: Database, campaign: str
+) -> None:
+    """``dnc add "030 1234567" --campaign de`` read the number as US ("not a valid number
+    for its country"); ``dnc import`` split a semicolon file at commas and found no column
+    'Telefon' in 'telefon;name;stadt;notiz'."""
+    campaigns.create(db, WHO, CampaignSpec(name="de", queue="outbound", caller_id="+12125550199",
+                                           region="DE"))  # fmt: skip
+    assert dnc.add(db, WHO, ["030 1234567"], campaign="de") == ["+49301234567"]
+    assert dnc.check(db, "030 1234567", campaign="de").lists == ("de",)
+    assert dnc.add(db, WHO, ["030 1234568"], region="DE") == ["+49301234568"]
+    with pytest.raises(InvalidArgument, match="not a valid number"):
+        dnc.add(db, WHO, ["030 1234569"])  # the global list: US unless told
+    data = "telefon;name;stadt;notiz\r\n030 1234570;Müller;Berlin;x, y\r\n".encode("cp1252")
+    report = dnc.import_file(db, WHO, io.BytesIO(data), campaign="de", column="Telefon",
+                             encoding="cp1252")  # fmt: skip
+    assert (report.added, report.rejected) == (1, 0)
+    assert dnc.check(db, "+49301234570", campaign="de").blocked
+    dnc.remove(db, WHO, "030 1234567", campaign="de")
+    assert not dnc.check(db, "+49301234567", campaign="de").blocked
