@@ -134,10 +134,12 @@ def import_(
             delimiter=delimiter,
             source=source_name(file),
             on_reject=shown,
+            on_header=shown.columns,
             progress=progress,
         )
     shown.close()
     print_dnc_import(dataclasses.asdict(report), as_json)
+    shown.refuse_all(report.rows)
 
 
 def print_dnc_import(counts: Mapping[str, int], as_json: bool) -> None:

@@ -25,7 +25,7 @@ from callcenter.cli.campaign_cmd import (
 )
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.campaign_live import live_of
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, source_name
+from callcenter.cli.csv_io import Rejects, csv_form, opened, progress_bar, source_name
 from callcenter.cli.disposition_cmd import DISPOSITION_COLUMNS
 from callcenter.cli.dnc_cmd import DNC_LISTED, print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
@@ -36,6 +36,7 @@ from callcenter.dialer.importer import (
     ColumnMap,
     CsvRows,
     Rejected,
+    header_refused,
     read_numbers,
     store_numbers,
 )
@@ -120,12 +121,13 @@ def _parts(rows: CsvRows, shown: Rejects) -> Iterator[tuple[list[str], list[list
     for item in rows:
         if isinstance(item, Rejected):
             if header is None:
-                raise BadLeadFile(f"line {item.line}: the header: {item.reason}")
+                raise header_refused(rows.source, item)
             shown(item)
             continue
         assert isinstance(item, Cells)
         if header is None:
             header = item.cells
+            shown.columns(header)
             continue
         part.append([item.line, item.cells])
         size += len(json.dumps(item.cells)) + 12  # as the request will carry it
@@ -173,6 +175,7 @@ def campaign_import(
     report["rejected"] += local
     shown.close()
     print_import(name, report, as_json)
+    shown.refuse_all(report["rows"])
 
 
 def _pages(api: RemoteApi, path: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -185,12 +188,15 @@ def _pages(api: RemoteApi, path: str, query: dict[str, Any]) -> Iterator[dict[st
         query["cursor"] = page["next"]
 
 
-def campaign_export_results(api: RemoteApi, name: str, out: IO[str]) -> None:
+def campaign_export_results(
+    api: RemoteApi, name: str, out: IO[str], excel: bool, delimiter: str | None, bom: bool
+) -> None:
     items = _pages(api, f"/campaigns/{_q(name)}/leads", {})
     first = next(items, None)
     columns = list(first) if first is not None else list(RESULT_COLUMNS)
     every = itertools.chain([first] if first is not None else [], items)
-    count = write_csv(out, columns, ([item.get(c) for c in columns] for item in every))
+    rows = ([item.get(c) for c in columns] for item in every)
+    count = write_csv(out, columns, rows, **csv_form(excel, delimiter, bom))
     if getattr(out, "name", "-") not in ("-", "<stdout>"):
         click.echo(f"{count} leads written to {out.name}", err=True)
 
@@ -304,7 +310,7 @@ def dnc_import(
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
         rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source_name(file))
         counts = store_numbers(
-            read_numbers(rows, region=region, column=column),
+            read_numbers(rows, region=region, column=column, on_header=shown.columns),
             send,
             batch=DNC_PART,
             on_reject=shown,
@@ -312,6 +318,7 @@ def dnc_import(
         )
     shown.close()
     print_dnc_import(counts, as_json)
+    shown.refuse_all(counts["rows"])
 
 
 def dnc_check(

@@ -9,12 +9,13 @@ A cell such as ``=CMD()`` is data: it is stored as it is, and neutralised when e
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import itertools
 import re
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import BinaryIO
@@ -92,12 +93,19 @@ class LeadRow:
     fields: dict[str, str]
     stored: bool = False  # its number is a lead of the campaign already (found unparsed)
     restored: Restored = FRESH
+    cells: tuple[str, ...] = field(default=(), compare=False)  # the row as the file has it
+
+
+NOT_TEXT = "not_text"  # a ``Rejected`` whose bytes are not text in the file's encoding
 
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
     line: int
     reason: str
+    # the row as read (its line, one cell, when not CSV): what --rejects writes back
+    cells: tuple[str, ...] = field(default=(), compare=False)
+    kind: str = field(default="", compare=False)  # ``NOT_TEXT``, else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +174,9 @@ class CsvRows:
         source: str = "the file",
     ) -> None:
         """``delimiter`` None: the one of ``,;<tab>|`` the first line holds most of (outside
-        quotes; ``,`` when none), as spreadsheets save CSV by locale."""
+        quotes; ``,`` when none), as spreadsheets save CSV by locale. A UTF-8 file may
+        start with a BOM; one that starts with a UTF-16 or UTF-32 BOM (Excel's "Unicode
+        text") is read as such."""
         normalized = encoding.lower().replace("_", "-")
         codec = "utf-8-sig" if normalized in ("utf-8", "utf8") else encoding
         try:
@@ -178,11 +188,12 @@ class CsvRows:
         self.source = source
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise BadLeadFile(f"--delimiter {delimiter!r}: expected one character, e.g. ';'")
-        self.encoding = encoding
         self.counted = Counted(stream)
-        self.text = io.TextIOWrapper(
-            io.BufferedReader(self.counted), encoding=codec, errors="surrogateescape", newline=""
-        )
+        buffered = io.BufferedReader(self.counted)
+        if codec == "utf-8-sig" and (wide := _wide_bom(buffered.peek(4)[:4])) is not None:
+            codec = encoding = wide
+        self.encoding = encoding
+        self.text = io.TextIOWrapper(buffered, encoding=codec, errors="surrogateescape", newline="")
         self.delimiter = delimiter or ","
         self._long_lines: list[int] = []
         self._line = 0
@@ -250,21 +261,22 @@ class CsvRows:
 
     def _unclosed(self, exc: Exception) -> Iterator[Cells | Rejected]:
         record = self._feed.record
-        first = record[0][0]
+        first, text = record[0][0], (record[0][1].rstrip("\r\n"),)  # the line, as one cell
         if len(record) == 1:
-            yield Rejected(first, f"not CSV: {exc}")
+            yield Rejected(first, f"not CSV: {exc}", text)
             return
         why = "longer than any record can be" if isinstance(exc, _Unclosed) else str(exc)
         yield Rejected(
             first,
             f"not CSV: a quote opened on this line is still open at line {record[-1][0]} "
             f"({why}); lines {record[1][0]}-{record[-1][0]} are read again, each on its own",
+            text,
         )
         for number, line in record[1:]:
             try:
                 cells = next(csv.reader([line], delimiter=self.delimiter, strict=True), [])
             except csv.Error as error:
-                yield Rejected(number, f"not CSV: {error}")
+                yield Rejected(number, f"not CSV: {error}", (line.rstrip("\r\n"),))
                 continue
             if (checked := self._checked(number, cells)) is not None:
                 yield checked
@@ -279,13 +291,23 @@ class CsvRows:
             None,
         )
         if problem is not None:
-            return Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
+            kind = NOT_TEXT if _undecoded(cells[problem[0]]) else ""
+            return Rejected(start, f"cell {problem[0] + 1}: {problem[1]}", tuple(cells), kind)
         return Cells(start, cells)
 
     def _long(self) -> Iterator[Rejected]:
         for n in self._long_lines:
             yield Rejected(n, f"line longer than {MAX_LINE >> 20} MiB")
         self._long_lines.clear()
+
+
+def _wide_bom(head: bytes) -> str | None:
+    """The codec a file starting with ``head`` is in by its BOM, when UTF-16 or UTF-32."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's: longer
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 DELIMITERS = ",;\t|"
@@ -374,7 +396,15 @@ class RowChecker:
     ) -> LeadRow | Rejected:
         """``text_checked``: the cells came through ``CsvRows``, which checked them as text.
         ``stored``: numbers already leads of the campaign; a row whose number is one of them
-        (as ``candidate`` reads it) is checked but for its number, which is not parsed."""
+        (as ``candidate`` reads it) is checked but for its number, which is not parsed.
+        Either way it keeps the row's cells as the file has them (a rejected row is
+        written back with them)."""
+        checked = self._check(line, cells, text_checked, stored)
+        return replace(checked, cells=tuple(cells))
+
+    def _check(
+        self, line: int, cells: list[str], text_checked: bool, stored: Container[str]
+    ) -> LeadRow | Rejected:
         header = self.header
         if len(cells) != len(header.names):
             return Rejected(line, f"{len(cells)} cells, the header has {len(header.names)}")
@@ -527,6 +557,15 @@ def _fields(names: list[str], own: set[int | None], line: int) -> tuple[tuple[in
     return tuple((i, column_field(names[i])) for i in fields.values())
 
 
+def header_refused(source: str, header: Rejected) -> BadLeadFile:
+    """A file whose first line (its header) cannot be read: NULs in it are UTF-16 text (its
+    BOM lost, or read in another --encoding)."""
+    hint = ""
+    if any("\x00" in cell for cell in header.cells):
+        hint = "; NULs in text are UTF-16's: give --encoding utf-16"
+    return BadLeadFile(f"{source}: line {header.line}: the header: {header.reason}{hint}")
+
+
 def checked_batches(
     checker: RowChecker,
     records: Iterable[Cells | Rejected],
@@ -575,7 +614,7 @@ def open_leads(
     if first is None:
         raise BadLeadFile("the file is empty: the first line names the columns, e.g. phone,name")
     if isinstance(first, Rejected):
-        raise BadLeadFile(f"{rows.source}: line {first.line}: the header: {first.reason}")
+        raise header_refused(rows.source, first)
     checker = RowChecker(
         first.cells,
         region=region,
@@ -611,16 +650,20 @@ class Number:
 
 
 def read_numbers(
-    rows: CsvRows, *, region: str, column: str | None = None
+    rows: CsvRows,
+    *,
+    region: str,
+    column: str | None = None,
+    on_header: Callable[[Sequence[str]], None] = lambda names: None,
 ) -> Iterator[Number | Rejected]:
-    """Each number of a do-not-call file: the ``column`` of a file with a header, or the
-    first cell of each line of a plain list (``column`` None)."""
+    """Each number of a do-not-call file: the ``column`` of a file with a header (given to
+    ``on_header``), or the first cell of each line of a plain list (``column`` None)."""
     index: int | None = None if column is not None else 0
     numbers = leads.NumberReader(region)
     for item in rows:
         if isinstance(item, Rejected):
             if index is None:
-                raise BadLeadFile(f"line {item.line}: the header: {item.reason}")
+                raise header_refused(rows.source, item)
             yield item
             continue
         if index is None:
@@ -631,14 +674,15 @@ def read_numbers(
                     f"line {item.line}: no column {column!r} (columns: {', '.join(names[:20])})"
                 )
             index = names.index(column.lower())
+            on_header(item.cells)
             continue
         if index >= len(item.cells):
-            yield Rejected(item.line, f"no cell {index + 1}")
+            yield Rejected(item.line, f"no cell {index + 1}", tuple(item.cells))
             continue
         try:
             yield Number(item.line, numbers.e164(item.cells[index]))
         except leads.BadNumber as exc:
-            yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}")
+            yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}", tuple(item.cells))
 
 
 def store_numbers(
@@ -682,12 +726,16 @@ def _not_text(value: str) -> bool:
     return "\x00" in value or (not value.isascii() and _UNDECODED.search(value) is not None)
 
 
+def _undecoded(cell: str) -> re.Match[str] | None:
+    return None if cell.isascii() else _UNDECODED.search(cell)
+
+
 def _cell_problem(cell: str, encoding: str) -> str | None:
     if len(cell) > MAX_CELL:
         return f"{len(cell)} characters, at most {MAX_CELL}"
     if "\x00" in cell:
         return "a NUL character"
-    undecoded = None if cell.isascii() else _UNDECODED.search(cell)
+    undecoded = _undecoded(cell)
     if undecoded is not None:
         byte = ord(undecoded.group()) - 0xDC00
         return (

@@ -177,6 +177,7 @@ def import_file(
     delimiter: str | None = None,
     source: str = "the file",
     on_reject: Callable[[Rejected], None] = lambda rejected: None,
+    on_header: Callable[[Sequence[str]], None] = lambda names: None,
     progress: Callable[[int], None] = lambda read_bytes: None,
 ) -> DncImport:
     """Numbers from a file (``column`` of a CSV with a header, or the first cell of each
@@ -209,7 +210,7 @@ def import_file(
             return len(session.execute(statement.returning(DncNumber.id)).all())
 
     counts = store_numbers(
-        read_numbers(rows, region=region, column=column),
+        read_numbers(rows, region=region, column=column, on_header=on_header),
         store_batch,
         batch=BATCH,
         on_reject=on_reject,

@@ -10,7 +10,7 @@ nothing). Rejected rows come with their line and the reason, never silently drop
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -113,7 +113,7 @@ def _store(db: Database, run: _Run, batch: list[LeadRow], on_reject: OnReject) -
         held_by, first = holders.get(r.phone, (None, None))
         if held_by == run.import_id and first is not None and first != r.line:
             run.rejected += 1
-            on_reject(Rejected(r.line, f"{r.phone}: a duplicate of line {first}"))
+            on_reject(Rejected(r.line, f"{r.phone}: a duplicate of line {first}", r.cells))
         else:
             run.existing += 1
 
@@ -348,6 +348,7 @@ def import_file(
     delimiter: str | None = None,
     progress: Progress = lambda read_bytes: None,
     on_reject: OnReject = lambda rejected: None,
+    on_header: Callable[[Sequence[str]], None] = lambda names: None,
 ) -> ImportReport:
     """Stream the CSV ``stream`` into campaign ``name``: its first line names the columns
     (``phone`` required, ``priority`` and ``timezone`` read when present, ``mapping`` says
@@ -359,6 +360,7 @@ def import_file(
     checker, records = open_leads(
         rows, **target.checker(region=checks.region(region or target.region), mapping=mapping)
     )
+    on_header(checker.header.names)
     run = _begin(db, who, name, source, list(checker.header.custom))
     _consume(db, run, checker, records, on_reject, lambda: progress(rows.read_bytes))
     return _finish(db, who, run, rows.sha256)
