@@ -265,7 +265,9 @@ def _printable(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DispositionSpec:
-    """``key``: the N of ``*30N`` on the phone; ``retry_after``: seconds (None: final)."""
+    """``key``: the N of ``*30N`` on the phone; ``retry_after``: seconds (None: final);
+    ``dnc``: the number goes on the campaign's do-not-call list, ``global_dnc``: on the
+    global one (the seller's, which every campaign obeys) instead."""
 
     code: str
     key: int
@@ -273,13 +275,16 @@ class DispositionSpec:
     retry_after: int | None = None
     dnc: bool = False
     success: bool = False
+    global_dnc: bool = False
 
 
 DEFAULT_DISPOSITIONS = (
     DispositionSpec("sale", 1, "Sale / success", success=True),
     DispositionSpec("not_interested", 2, "Not interested"),
     DispositionSpec("call_back", 3, "Call back later", retry_after=86400),
-    DispositionSpec("do_not_call", 4, "Asked not to be called", dnc=True),
+    # a person's "do not call me" binds the seller, not one campaign (the US TSR's
+    # company-specific list): the global list
+    DispositionSpec("do_not_call", 4, "Asked not to be called", dnc=True, global_dnc=True),
     DispositionSpec("wrong_number", 5, "Wrong number"),
 )
 
@@ -292,6 +297,6 @@ def check_disposition(spec: DispositionSpec) -> DispositionSpec:
         raise InvalidArgument("label", "at most 128 printable characters")
     if spec.retry_after is not None and not 60 <= spec.retry_after <= 30 * 86400:
         raise InvalidArgument("retry_after", "expected 1 minute to 30 days")
-    if spec.dnc and spec.retry_after is not None:
+    if (spec.dnc or spec.global_dnc) and spec.retry_after is not None:
         raise InvalidArgument("retry_after", "a do-not-call disposition is never retried")
-    return spec
+    return replace(spec, dnc=True) if spec.global_dnc else spec

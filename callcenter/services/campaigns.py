@@ -370,6 +370,7 @@ def disposition_view(d: DispositionSpec) -> dict[str, Any]:
         "label": d.label,
         "retry_after": d.retry_after,
         "dnc": d.dnc,
+        "global_dnc": d.global_dnc,
         "success": d.success,
     }
 
@@ -420,7 +421,8 @@ def dispose(
 ) -> LeadState:
     """What the agent says of the last call to lead ``lead_id`` (the API's twin of ``*30N``):
     it may schedule a callback (``callback_at``, for ``callback_agent`` only when given),
-    retry, close the lead, or put its number on the campaign's do-not-call list."""
+    retry, close the lead, or put its number on the campaign's (or the global) do-not-call
+    list, recorded as added by ``who``."""
     check_disposition_code(code)
     if callback_agent is not None:
         extension(callback_agent, "callback_agent")
@@ -436,7 +438,13 @@ def dispose(
         if callback_agent is not None:
             AgentRepository(session).get(callback_agent)  # a callback kept for nobody never comes
         state = store.record_disposition(
-            session, lead_id, code, utcnow(), callback_at=callback_at, callback_agent=callback_agent
+            session,
+            lead_id,
+            code,
+            utcnow(),
+            callback_at=callback_at,
+            callback_agent=callback_agent,
+            who=str(who),
         )
         details = {
             "lead": lead_id,

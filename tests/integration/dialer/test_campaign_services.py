@@ -344,7 +344,7 @@ def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> Non
         is LeadState.PENDING
     )
     assert campaigns.dispose(db, WHO, campaign, lead_id, "do_not_call") is LeadState.DONE
-    assert dnc.check(db, "+12125550100", campaign=campaign).lists == (campaign,)
+    assert dnc.check(db, "+12125550100", campaign=campaign).lists == ("",)
     with pytest.raises(NotFound):
         campaigns.dispose(db, WHO, campaign, lead_id + 1000, "sale")
     with pytest.raises(InvalidArgument):
@@ -402,3 +402,36 @@ def test_summary_reports_the_amd_false_positives_it_counts(db: Database, campaig
     assert rates["uk_today"] == {"abandoned": 0.684, "live": 30.684, "amd_estimated": 0.684}
     assert rates["us_30_days"]["amd_estimated"] == 0.684
     assert rates["us_30_days_pct"] == round(0.684 / 30.684 * 100, 3)
+
+
+def test_do_not_call_goes_on_the_global_list_by_whoever_gave_it(
+    db: Database, campaign: str
+) -> None:
+    """A person's "do not call me" binds the seller: the built-in do_not_call puts the number
+    on the global list (it went on the campaign's only, and was dialled by the next one),
+    recorded as added by the actor (it said ``agent`` whoever gave it); a ``dnc`` one stays
+    the campaign's."""
+    assert [d.global_dnc for d in campaigns.dispositions(db, campaign)] == [
+        False, False, False, True, False,
+    ]  # fmt: skip
+    campaigns.add_disposition(db, WHO, campaign, DispositionSpec("own_dnc", 6, dnc=True))
+    seller = campaigns.add_disposition(
+        db, WHO, campaign, DispositionSpec("seller", 7, global_dnc=True)
+    )
+    assert seller.dnc and seller.global_dnc
+    with pytest.raises(InvalidArgument, match="never retried"):
+        campaigns.add_disposition(
+            db, WHO, campaign, DispositionSpec("x", 8, retry_after=3600, global_dnc=True)
+        )
+    first = _lead(db, campaign, "+12125550180")
+    second = _lead(db, campaign, "+12125550181")
+    third = _lead(db, campaign, "+12125550182")
+    campaigns.dispose(db, WHO, campaign, first, "do_not_call")
+    campaigns.dispose(db, WHO, campaign, second, "own_dnc")
+    campaigns.dispose(db, WHO, campaign, third, "seller")
+    assert dnc.check(db, "+12125550180").lists == ("",)
+    assert dnc.check(db, "+12125550181").lists == (campaign,)
+    assert dnc.check(db, "+12125550182").lists == ("",)
+    entry = dnc.listed(db)[-1]
+    assert (entry["number"], entry["added_by"]) == ("+12125550180", "cli:tester")
+    assert entry["reason"] == f"{campaign}: disposition do_not_call"
