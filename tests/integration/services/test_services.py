@@ -221,8 +221,9 @@ def test_flow_reload_is_checked_then_sent(db: Database, tmp_path: Path) -> None:
         flows.reload(db, WHO, DIALPLANS)
     assert any("unknown queue 'support'" in e for e in caught.value.errors)
     assert [kind for kind, *_ in changed(db)] == ["flow", "queue"]
-    listing, notes = flows.list_flows(db, DIALPLANS)
-    assert "main" in {f.name for f in listing} and notes == []
+    listed = flows.list_flows(db, DIALPLANS)
+    assert "main" in {f.name for f in listed.flows} and listed.notes == ()
+    assert listed.rejected == () and listed.errors == ()
 
 
 def _call(uuid: str, state: CallState = CallState.QUEUED) -> CallRecord:
