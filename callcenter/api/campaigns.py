@@ -245,6 +245,13 @@ class Dispose(Body):
 class LeadState(BaseModel):
     lead_id: int
     state: str
+    callback_at: datetime | None = Field(
+        None,
+        description="when the callback will be dialled (the time asked, or the next "
+        "opening of the lead's calling window after it)",
+    )
+    callback_asked: datetime | None = Field(None, description="the callback time asked for")
+    zone: str | None = Field(None, description="the lead's time zone")
 
 
 class DncAdd(Body):
@@ -432,11 +439,14 @@ def operations(env: ApiEnv) -> list[Operation]:
         if not text.isdigit() or not 1 <= int(text) <= BIGINT_MAX:
             raise InvalidArgument("lead_id", f"{text[:20]!r}: expected a lead id")
         lead_id = int(text)
-        state = campaigns.dispose(
+        disposed = campaigns.dispose(
             db, ask.who, ask.path["name"], lead_id, body.code,
             callback_at=body.callback_at, callback_agent=body.callback_agent,
         )  # fmt: skip
-        return LeadState(lead_id=lead_id, state=str(state))
+        return LeadState(
+            lead_id=lead_id, state=str(disposed.state), callback_at=disposed.callback_at,
+            callback_asked=disposed.asked, zone=disposed.zone,
+        )  # fmt: skip
 
     def add_dnc(ask: Ask) -> DncAdded:
         body: DncAdd = ask.body

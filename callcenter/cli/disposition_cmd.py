@@ -138,7 +138,7 @@ def dispose(
           --callback-agent 1001
     """
     try:
-        state = service.dispose(
+        disposed = service.dispose(
             ctx.database,
             ctx.who,
             name,
@@ -149,4 +149,4 @@ def dispose(
         )
     except InvalidArgument as exc:
         raise bad_argument(exc) from exc
-    click.echo(f"campaign {name}: lead {lead_id} {code}, now {state}")
+    click.echo(f"campaign {name}: lead {lead_id} {code}, {disposed.describe()}")

@@ -40,6 +40,8 @@ from callcenter.dialer.importer import (
     read_numbers,
     store_numbers,
 )
+from callcenter.dialer.vocabulary import LeadState
+from callcenter.services.campaigns import Disposed
 
 PART_ROWS = 2000
 PART_BYTES = 512 * 1024  # a request body stays well under the API's 1 MiB
@@ -263,7 +265,17 @@ def campaign_dispose(
         "callback_agent": callback_agent,
     }
     found = api.request("POST", f"/campaigns/{_q(name)}/leads/{lead_id}/disposition", body)
-    click.echo(f"campaign {name}: lead {lead_id} {code}, now {found['state']}")
+    disposed = Disposed(
+        LeadState(found["state"]),
+        _when(found.get("callback_at")),
+        _when(found.get("callback_asked")),
+        found.get("zone"),
+    )
+    click.echo(f"campaign {name}: lead {lead_id} {code}, {disposed.describe()}")
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 # -- dnc ---------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def by_agent(database: Database, who: Actor, extension: str, key: int, at: datet
             )
         lead_id, campaign = int(last[0]), str(last[1])
         code = store.disposition_by_key(session, campaign, key).code
-    state = campaigns.dispose(database, who, campaign, lead_id, code)
+    state = campaigns.dispose(database, who, campaign, lead_id, code).state
     return Disposed(campaign, lead_id, code, state)
 
 

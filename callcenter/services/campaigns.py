@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -409,6 +410,54 @@ def remove_disposition(db: Database, who: Actor, name: str, code: str) -> None:
         _event(session, who, name, "disposition", repo.get(name).state)
 
 
+CALLBACK_PAST = timedelta(minutes=5)  # a callback asked for this long ago: a mistake
+
+
+@dataclass(frozen=True, slots=True)
+class Disposed:
+    """A lead after its disposition: ``callback_at`` is when its callback will be dialled
+    (UTC; None: none scheduled), ``asked`` the time asked for, ``zone`` the lead's zone (its
+    first: the calling window is checked in every zone of its number)."""
+
+    state: LeadState
+    callback_at: datetime | None = None
+    asked: datetime | None = None
+    zone: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        """The callback asked for fell outside the lead's calling window: moved to its
+        next opening."""
+        return (
+            self.callback_at is not None
+            and self.asked is not None
+            and (self.callback_at != self.asked)
+        )
+
+    def describe(self) -> str:
+        """``now pending; called back at ...`` as the CLI prints it (local and remote)."""
+        text = f"now {self.state}"
+        if self.callback_at is not None:
+            text += f"; called back at {self._local(self.callback_at)}"
+            if self.moved and self.asked is not None:
+                text += (
+                    f", the lead's calling window's next opening after {self._local(self.asked)}"
+                )
+        elif self.asked is not None and self.state is LeadState.DONE:
+            text += "; no calling window of the lead opens after the time asked: closed"
+        return text
+
+    def _local(self, at: datetime) -> str:
+        utc = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if not self.zone:
+            return utc
+        try:
+            local = at.astimezone(ZoneInfo(self.zone))
+        except (ValueError, ZoneInfoNotFoundError):
+            return utc
+        return f"{local:%Y-%m-%d %H:%M} {self.zone} ({utc})"
+
+
 def dispose(
     db: Database,
     who: Actor,
@@ -418,11 +467,12 @@ def dispose(
     *,
     callback_at: datetime | None = None,
     callback_agent: str | None = None,
-) -> LeadState:
+) -> Disposed:
     """What the agent says of the last call to lead ``lead_id`` (the API's twin of ``*30N``):
-    it may schedule a callback (``callback_at``, for ``callback_agent`` only when given),
-    retry, close the lead, or put its number on the campaign's (or the global) do-not-call
-    list, recorded as added by ``who``."""
+    it may schedule a callback (``callback_at``, for ``callback_agent`` only when given;
+    moved to the lead's next calling window when outside it, which ``Disposed`` says; not
+    in the past), retry, close the lead, or put its number on the campaign's (or the global)
+    do-not-call list, recorded as added by ``who``."""
     check_disposition_code(code)
     if callback_agent is not None:
         extension(callback_agent, "callback_agent")
@@ -430,6 +480,13 @@ def dispose(
         raise InvalidArgument("callback_at", "a time with its zone, e.g. 2026-12-07T15:00:00+01:00")
     if callback_at is None and callback_agent is not None:
         raise InvalidArgument("callback_agent", "only with callback_at")
+    now = utcnow()
+    if callback_at is not None and callback_at < now - CALLBACK_PAST:
+        raise InvalidArgument(
+            "callback_at",
+            f"{callback_at.isoformat(timespec='minutes')} is in the past (now "
+            f"{now.isoformat(timespec='minutes')}): give the time to call back",
+        )
     with db.session_scope() as session:
         campaign_id = CampaignRepository(session).row(check_name(name)).id
         lead = session.get(Lead, lead_id)
@@ -441,17 +498,20 @@ def dispose(
             session,
             lead_id,
             code,
-            utcnow(),
+            now,
             callback_at=callback_at,
             callback_agent=callback_agent,
             who=str(who),
         )
+        scheduled = lead.callback_at if callback_at is not None else None
+        zone = next(iter(lead.zones.split()), None)
         details = {
             "lead": lead_id,
             "code": code,
             "state": str(state),
             "callback_at": callback_at.isoformat() if callback_at else None,
+            "callback_scheduled": scheduled.isoformat() if scheduled else None,
             "callback_agent": callback_agent,
         }
         audited(session, who, "campaign.dispose", name, details)
-    return state
+    return Disposed(state, scheduled, callback_at, zone)

@@ -96,7 +96,10 @@ def test_campaigns_api(api: Client, db: Database) -> None:
     done = api(
         "POST", f"/campaigns/spring/leads/{lead_id}/disposition", body={"code": "do_not_call"}
     )
-    assert done.json == {"lead_id": lead_id, "state": "done"}
+    assert done.json == {
+        "lead_id": lead_id, "state": "done", "callback_at": None, "callback_asked": None,
+        "zone": "America/New_York",
+    }  # fmt: skip
     assert api("GET", "/dnc/2125550101", params={"campaign": "spring"}).json == {
         "number": "+12125550101",
         "blocked": True,
@@ -229,7 +232,20 @@ def test_campaign_cli_round_trip(
     code, out = cli(
         "campaign", "dispose", name, lead_id, "call_back", "--callback-at", "2030-01-07T15:00+01:00"
     )
-    assert code == 0 and "now pending" in out
+    assert code == 0 and "now pending; called back at 2030-01-07 09:00 America/New_York" in out
+    code, out = cli(  # 22:00 in New York: outside the lead's window, moved, and said so
+        "campaign", "dispose", name, lead_id, "call_back", "--callback-at", "2030-01-07T03:00Z"
+    )
+    assert code == 0, out
+    assert (
+        "now pending; called back at 2030-01-07 09:00 America/New_York (2030-01-07 14:00 UTC), "
+        "the lead's calling window's next opening after 2030-01-06 22:00 America/New_York "
+        "(2030-01-07 03:00 UTC)"
+    ) in out
+    code, out = cli(
+        "campaign", "dispose", name, lead_id, "call_back", "--callback-at", "2020-01-07T15:00Z"
+    )
+    assert code != 0 and "is in the past" in out, out
     code, out = cli("campaign", "stop", name)
     assert code == 0, out
     dnc_file = tmp_path / "dnc.txt"

@@ -340,10 +340,10 @@ def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> Non
     assert (
         campaigns.dispose(
             db, WHO, campaign, lead_id, "call_back", callback_at=at, callback_agent="1001"
-        )
+        ).state
         is LeadState.PENDING
     )
-    assert campaigns.dispose(db, WHO, campaign, lead_id, "do_not_call") is LeadState.DONE
+    assert campaigns.dispose(db, WHO, campaign, lead_id, "do_not_call").state is LeadState.DONE
     assert dnc.check(db, "+12125550100", campaign=campaign).lists == ("",)
     with pytest.raises(NotFound):
         campaigns.dispose(db, WHO, campaign, lead_id + 1000, "sale")
