@@ -321,6 +321,7 @@ class App:
                 webhooks=self.webhooks.rescan,
                 trunks=self.trunks.changed,
                 campaigns=self.dialer.changed,
+                queue_flows=self._retry_rejected_flows,
             ),
             resync=self.request_reload,
             metrics=FeedMetrics(self.registry),
@@ -410,10 +411,11 @@ class App:
             flows_live=len(self.flows.names()),
             flows_rejected=self.flows.rejected,
             flows_failure=self._flows_failure,
-            route_problems=self.routes.problems,
+            route_problems=self.routes.problems + self.routes.missing_flows(self.flows),
             spool_bytes=spool_bytes,
             spool_growing=self._spool_growth.observe(spool_bytes),
             trunk_problems=self.trunks.problems(),
+            campaign_problems=self.dialer.problems(),
         )
         return assess(facts)
 
@@ -475,8 +477,9 @@ class App:
             gevent.spawn(manager.drain, self.settings.shutdown_grace)
             for manager in self.managers.values()
         ]
-        self.dialer.stop()  # no new calls; the live ones drain with the rest
-        gevent.joinall(drains, timeout=self.settings.shutdown_grace + 5)
+        # no new calls; the lines ringing and the live calls drain together
+        drains.append(gevent.spawn(self.dialer.stop, self.settings.shutdown_grace))
+        gevent.joinall(drains, timeout=self.settings.shutdown_grace + 10)
         self.dialer.settle(timeout=5.0)
         for connection in self.connections.values():
             connection.stop()
@@ -532,6 +535,13 @@ class App:
         for error in result.errors:
             log.error("IVR: %s", error)
         return result
+
+    def _retry_rejected_flows(self, queue: str) -> None:
+        """A queue stored or changed: the flow files rejected (perhaps for naming it) are
+        checked again, without waiting for `callcenter ivr reload`."""
+        if self.flows.rejected:
+            log.info("queue %s changed: IVR flow files rejected earlier are checked again", queue)
+            self.reload_flows()
 
     def request_reload(self) -> None:
         """SIGHUP: the flows, the routes, and the ACD's queues and agents, as now stored."""

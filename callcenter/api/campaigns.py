@@ -115,8 +115,11 @@ class Disposition(Body):
     key: int = Field(ge=0, le=99, description="N of the *30N feature code.")
     label: str = Field("", max_length=128)
     retry_after: int | None = Field(None, ge=60, le=30 * 86400, description="Seconds.")
-    dnc: bool = False
+    dnc: bool = Field(False, description="Put the number on the campaign's do-not-call list.")
     success: bool = False
+    global_dnc: bool = Field(
+        False, description="Put the number on the global do-not-call list (implies dnc)."
+    )
 
 
 class DispositionShown(Disposition):
@@ -248,7 +251,12 @@ class DncAdd(Body):
     numbers: list[str] = Field(min_length=1, max_length=5000, examples=[["+12125550100"]])
     campaign: str | None = Field(None, max_length=64)
     reason: str = Field("", max_length=128)
-    region: str = Field("US", min_length=2, max_length=2)
+    region: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="Country of numbers written without '+' (default: the campaign's, else US).",
+    )
 
 
 class DncAdded(BaseModel):
@@ -257,7 +265,12 @@ class DncAdded(BaseModel):
 
 class DncQuery(BaseModel):
     campaign: str | None = Field(None, max_length=64)
-    region: str = Field("US", min_length=2, max_length=2)
+    region: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="Country of numbers written without '+' (default: the campaign's, else US).",
+    )
 
 
 class DncListQuery(BaseModel):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from callcenter.api.live import LiveState
 from callcenter.api.problems import ApiProblem
+from callcenter.ivr.registry import FlowInfo
 from callcenter.services.agents import PauseReasons
 from callcenter.store.database import Database
 from callcenter.wallboard.tally import Tally
@@ -16,6 +17,8 @@ from callcenter.wallboard.tally import Tally
 
 class FlowNames(Protocol):
     def names(self) -> Collection[str]: ...
+
+    def list(self) -> Sequence[FlowInfo]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,11 @@ class Flow(BaseModel):
     checksum: str
     source: str
     loaded_at: datetime | None = Field(description="When an engine first loaded this version.")
+    running_version: str | None = Field(
+        default=None,
+        description="The version this engine runs (null: it runs no such flow); "
+        "`version` is the file's.",
+    )
 
 
 class Issue(BaseModel):
@@ -47,11 +52,12 @@ def operations(env: ApiEnv) -> list[Operation]:
     db = env.database
 
     def list_flows(ask: Ask) -> Page[Flow]:
-        listing, _notes = flows.list_flows(db, env.dialplans_dir)
+        listing = flows.list_flows(db, env.dialplans_dir).flows
+        running = {i.name: i.version for i in env.flows.list()} if env.flows is not None else {}
         page, more = paginate(listing, lambda f: [f.name], ask.query)
         items = [
             Flow(name=f.name, version=f.version, checksum=f.checksum, source=f.source,
-                 loaded_at=f.loaded_at)
+                 loaded_at=f.loaded_at, running_version=running.get(f.name))
             for f in page
         ]  # fmt: skip
         return Page[Flow](items=items, next=more)
@@ -72,7 +78,8 @@ def operations(env: ApiEnv) -> list[Operation]:
         return Reloaded(flows=list(done.flows), warnings=list(done.warnings))
 
     return [
-        Operation("GET", "/flows", READ, list_flows, "The flows of dialplans_dir", TAG,
+        Operation("GET", "/flows", READ, list_flows,
+                  "The valid flows of dialplans_dir, with the version this engine runs", TAG,
                   Page[Flow], query=PageQuery, errors=(400, 422)),
         Operation("POST", "/flows/validate", READ, validate_flows,
                   "Check every flow file as an engine would (errors at file:line:col)", TAG,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Container
 
 from callcenter.errors import ConfigError, DatabaseUnavailable
 from callcenter.store.cache import LocalCache
@@ -79,6 +80,18 @@ class RouteTable:
             found.append("no routes known: calls are turned away with NORMAL_TEMPORARY_FAILURE")
         found += [f"route {did!r} left out: {why}" for did, why in sorted(self._skipped.items())]
         return found
+
+    def missing_flows(self, live: Container[str]) -> list[str]:
+        """Routes (the default one too) to an IVR flow not in ``live``: their calls are
+        turned away until a reload loads it."""
+        routes = [(r.did, r.target) for r in (*self._routes.exact.values(), *self._routes.others)]
+        routes.append(("default", self.default))
+        return [
+            f"route {did!r} -> {target}: flow {target.arg!r} is not loaded (its file is "
+            "rejected or not in dialplans_dir): its calls are turned away"
+            for did, target in routes
+            if target.kind is RouteTarget.IVR and target.arg not in live
+        ]
 
     def reload(self) -> None:
         with self.database.session_scope() as session:

@@ -378,6 +378,11 @@ def print_summary(shown: dict[str, Any]) -> None:
             f"paused by the dialer at the hard limit ({paused.get('rate', 0) * 100:.2f}% "
             "abandoned, in progressive or preview mode): `campaign start` resumes it"
         )
+    if paused.get("reason") == "misconfigured":
+        click.echo(
+            f"paused by the dialer: no lead can be called: {paused.get('fault')}; fix the "
+            "routes or trunks, then `campaign start` resumes it (no lead was charged an attempt)"
+        )
     day = shown.get("last_day")
     if day:
         click.echo(

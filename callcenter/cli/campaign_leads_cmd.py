@@ -14,7 +14,16 @@ import click
 
 from callcenter.cli import Context, emit_json, params, pass_context
 from callcenter.cli.campaign_cmd import TIMES, utc
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option, source_name
+from callcenter.cli.csv_io import (
+    Rejects,
+    csv_form,
+    delimiter_option,
+    excel_options,
+    opened,
+    progress_bar,
+    rejects_option,
+    source_name,
+)
 from callcenter.dialer.export import write_csv
 from callcenter.dialer.importer import ColumnMap
 from callcenter.services import leads
@@ -38,7 +47,7 @@ from callcenter.services import leads
     help="Country of numbers written without '+' (default: the campaign's --region).",
 )
 @click.option("--encoding", default="utf-8", help="The file's encoding, e.g. cp1252.")
-@click.option("--delimiter", default=",", help="The cell separator, e.g. ';'.")
+@delimiter_option
 @rejects_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
@@ -50,7 +59,7 @@ def import_(
     mapping: tuple[str, ...],
     region: str | None,
     encoding: str,
-    delimiter: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
@@ -81,9 +90,11 @@ def import_(
             delimiter=delimiter,
             progress=progress,
             on_reject=shown,
+            on_header=shown.columns,
         )
     shown.close()
     print_import(name, dataclasses.asdict(report), as_json)
+    shown.refuse_all(report.rows)
 
 
 def print_import(name: str, report: Mapping[str, Any], as_json: bool) -> None:
@@ -105,21 +116,30 @@ def print_import(name: str, report: Mapping[str, Any], as_json: bool) -> None:
     default="-",
     help="The CSV file to write (default: stdout).",
 )
+@excel_options
 @pass_context
-def export_results(ctx: Context, name: str, out: IO[str]) -> None:
+def export_results(
+    ctx: Context, name: str, out: IO[str], excel: bool, delimiter: str | None, bom: bool
+) -> None:
     """Every lead of campaign NAME with its state, attempts, last outcome, disposition,
     callback and custom fields, as CSV. A custom field named as one of the lead's own
     columns (lead_id, phone, state, attempts, priority, ...) is the column 'field:NAME'
     (a lead file's 'state' is 'field:state'); importing the file again reads it back as
     NAME. A cell a spreadsheet would run as a formula (starting with = + - @, a tab or a
-    CR) is written with a leading ' (shown as text).
+    CR) is written with a leading ' (shown as text). --excel writes what Excel opens with
+    a double click where the list separator is ';' (most of Europe): a UTF-8 BOM and ';'.
+    'campaign import' reads every form back.
 
     \b
-    Example:
+    Examples:
       callcenter campaign export-results spring --out results.csv
+      callcenter campaign export-results spring --excel --out results.csv
     """
     count = write_csv(
-        out, leads.result_columns(ctx.database, name), leads.results(ctx.database, name)
+        out,
+        leads.result_columns(ctx.database, name),
+        leads.results(ctx.database, name),
+        **csv_form(excel, delimiter, bom),
     )
     if getattr(out, "name", "-") not in ("-", "<stdout>"):
         click.echo(f"{count} leads written to {out.name}", err=True)

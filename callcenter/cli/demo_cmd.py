@@ -11,8 +11,10 @@ from pathlib import Path
 import click
 import gevent
 
+import callcenter
 from callcenter.app import App
 from callcenter.cli import Context, pass_context
+from callcenter.errors import ConfigError
 from callcenter.services import demo as demo_service
 from callcenter.services.actor import Actor
 from callcenter.settings import load_settings
@@ -63,6 +65,23 @@ def _seed(app: App, who: Actor) -> None:
     )
     app.dispatcher.request_reload()
     app.reload_flows()  # now that the queues they name exist
+
+
+def _dialplans_dir(configured: Path) -> Path:
+    """The configured flows folder, else the one shipped beside the package (a demo run
+    outside the repository: DID 5003 needs the flow main), else a one-line error."""
+    if configured.is_dir():
+        return configured
+    shipped = Path(callcenter.__file__).resolve().parents[1] / "dialplans"
+    if (shipped / "main.yaml").is_file():
+        click.echo(f"demo: dialplans_dir {configured} does not exist: using the flows of {shipped}")
+        return shipped
+    raise ConfigError(
+        f"dialplans_dir {configured} does not exist, and no dialplans/ ships beside the "
+        "package: DID 5003 needs the flow main; run the demo from the repository or set "
+        "CALLCENTER_DIALPLANS_DIR (a folder holding dialplans/main.yaml and support.yaml)",
+        code="dialplans_dir_missing",
+    )
 
 
 def _cli_hint(data_dir: str, port: int) -> str:
@@ -116,10 +135,16 @@ def demo(
     sales, support and vip. CDRs go to a SQLite database under --data-dir; /metrics and
     /healthz are served on loopback.
 
+    The flows are read from dialplans_dir (default: dialplans/ in the current directory).
+    Run elsewhere, where that folder does not exist, the demo says so and takes the flows
+    shipped beside the package (the repository's dialplans/); with neither it refuses to
+    start: without the flow main, every call to DID 5003 would be turned away.
+
     \b
     Examples:
       callcenter demo
       callcenter demo --rate 10 --duration 30
+      CALLCENTER_DIALPLANS_DIR=~/my-flows callcenter demo
     """
     password = secrets.token_hex(12)
     sim = Simulator(password=password, seed=seed).start()
@@ -131,6 +156,7 @@ def demo(
         esl_nodes=f"sim=esl://:{password}@127.0.0.1:{sim.port}",
         default_route="playback:tone_stream://%(1000,0,350)",
         shutdown_grace="5",
+        dialplans_dir=str(_dialplans_dir(ctx.settings.dialplans_dir)),
     )
     app = App(settings)
     app.start(upgrade_db=True)

@@ -18,13 +18,20 @@ from callcenter.services.checks import InvalidArgument
 def disposition() -> None:
     """The dispositions agents give a campaign's calls in wrap-up (*30N from the phone, N
     the key, or the API). A retry_after one calls the lead again after that long; a dnc
-    one puts the number on the campaign's do-not-call list; any other closes the lead.
+    one puts the number on the campaign's do-not-call list, a global_dnc one on the global
+    list (the built-in do_not_call does: a person's request binds the seller, not one
+    campaign); any other closes the lead.
 
     \b
     Examples:
       callcenter campaign disposition list spring
       callcenter campaign disposition add spring voicemail --key 6 --retry-after 4h
     """
+
+
+DISPOSITION_COLUMNS = [
+    "feature_code", "code", "label", "retry_after", "dnc", "global_dnc", "success",
+]  # fmt: skip
 
 
 @disposition.command("add")
@@ -34,6 +41,11 @@ def disposition() -> None:
 @click.option("--label", default="", help="What agents and reports show.")
 @click.option("--retry-after", help="Call the lead again after this long, e.g. 4h.")
 @click.option("--dnc", is_flag=True, help="Put the number on the campaign's do-not-call list.")
+@click.option(
+    "--global-dnc",
+    is_flag=True,
+    help="Put the number on the global do-not-call list (every campaign's), not the campaign's.",
+)
 @click.option("--success", is_flag=True, help="Counts as a success in reports.")
 @pass_context
 def disposition_add(
@@ -45,21 +57,22 @@ def disposition_add(
     label: str,
     retry_after: str | None,
     dnc: bool,
+    global_dnc: bool,
     success: bool,
 ) -> None:
     """Add disposition CODE to campaign NAME.
 
     \b
-    Example:
+    Examples:
       callcenter campaign disposition add spring voicemail --key 6 --retry-after 4h
+      callcenter campaign disposition add spring seller_dnc --key 7 --global-dnc
     """
     after = (
         None if retry_after is None else int(duration(retry_after, "--retry-after").total_seconds())
     )
     try:
-        service.add_disposition(
-            ctx.database, ctx.who, name, DispositionSpec(code, key, label, after, dnc, success)
-        )
+        spec = DispositionSpec(code, key, label, after, dnc, success, global_dnc)
+        service.add_disposition(ctx.database, ctx.who, name, spec)
     except InvalidArgument as exc:
         raise bad_argument(exc) from exc
     click.echo(f"campaign {name}: disposition {code} on *30{key}")
@@ -77,7 +90,7 @@ def disposition_list(ctx: Context, name: str, as_json: bool) -> None:
       callcenter campaign disposition list spring
     """
     rows = [service.disposition_view(d) for d in service.dispositions(ctx.database, name)]
-    emit_table(rows, ["feature_code", "code", "label", "retry_after", "dnc", "success"], as_json)
+    emit_table(rows, DISPOSITION_COLUMNS, as_json)
 
 
 @disposition.command("remove")

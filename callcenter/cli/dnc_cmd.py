@@ -10,11 +10,20 @@ from typing import IO
 import click
 
 from callcenter.cli import Context, emit_json, emit_table, params, pass_context
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, rejects_option, source_name
+from callcenter.cli.csv_io import (
+    Rejects,
+    delimiter_option,
+    opened,
+    progress_bar,
+    rejects_option,
+    source_name,
+)
 from callcenter.services import dnc as service
 from callcenter.services.checks import InvalidArgument
 
 CAMPAIGN_HELP = "The campaign's own list (default: the global list, which every campaign obeys)."
+REGION_HELP = "Country of numbers written without '+' (default: the --campaign's region, else US)."
+region_option = click.option("--region", callback=params.region, help=REGION_HELP)
 
 
 def _bad(exc: InvalidArgument) -> click.BadParameter:
@@ -27,11 +36,13 @@ def _bad(exc: InvalidArgument) -> click.BadParameter:
 def dnc() -> None:
     """Do-not-call lists. The dialer checks a number against the global list and its
     campaign's before every call; a hit is not dialled and is logged in the campaign's
-    audit log. Numbers are stored in E.164 (those without '+' read in --region).
+    audit log. Numbers are stored in E.164; those without '+' are read in --region, by
+    default the --campaign's region (the global list: US).
 
     \b
     Examples:
       callcenter dnc add +12125550100 --reason "asked on 2026-12-06"
+      callcenter dnc add "030 1234567" --campaign berlin
       callcenter dnc import national-registry.txt
       callcenter dnc check 2125550100
       callcenter dnc remove +12125550100
@@ -42,10 +53,15 @@ def dnc() -> None:
 @click.argument("numbers", nargs=-1, required=True)
 @click.option("--campaign", help=CAMPAIGN_HELP)
 @click.option("--reason", default="", help="Why (kept with the entry).")
-@click.option("--region", default="US", help="Country of numbers written without '+'.")
+@region_option
 @pass_context
 def add(
-    ctx: Context, /, numbers: tuple[str, ...], campaign: str | None, reason: str, region: str
+    ctx: Context,
+    /,
+    numbers: tuple[str, ...],
+    campaign: str | None,
+    reason: str,
+    region: str | None,
 ) -> None:
     """Put NUMBERS on the list.
 
@@ -53,6 +69,7 @@ def add(
     Examples:
       callcenter dnc add +12125550100 +12125550101 --reason complaint
       callcenter dnc add 2125550102 --campaign spring
+      callcenter dnc add "030 1234567" --region DE
     """
     try:
         added = service.add(
@@ -73,13 +90,9 @@ def add(
     "without it, the first cell of each line is a number.",
 )
 @click.option("--reason", default="", help="Why (kept with each entry).")
-@click.option(
-    "--region",
-    default="US",
-    callback=params.region,
-    help="Country of numbers written without '+'.",
-)
-@click.option("--encoding", default="utf-8", help="The file's encoding.")
+@region_option
+@click.option("--encoding", default="utf-8", help="The file's encoding, e.g. cp1252.")
+@delimiter_option
 @rejects_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
@@ -90,19 +103,22 @@ def import_(
     campaign: str | None,
     column: str | None,
     reason: str,
-    region: str,
+    region: str | None,
     encoding: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
     """Put every number of FILE on the list ('-' reads stdin); a line that is not a
     number is rejected with its line number. Numbers already listed are counted, not
-    added again.
+    added again. --column is found as a lead import finds its columns (case aside), in
+    cells split at the first line's separator unless --delimiter says.
 
     \b
     Examples:
       callcenter dnc import registry.txt
       callcenter dnc import complaints.csv --column phone --campaign spring --rejects bad.csv
+      callcenter dnc import sperrliste.csv --column Telefon --campaign berlin --encoding cp1252
     """
     shown = Rejects(rejects)
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
@@ -115,12 +131,15 @@ def import_(
             reason=reason,
             region=region,
             encoding=encoding,
+            delimiter=delimiter,
             source=source_name(file),
             on_reject=shown,
+            on_header=shown.columns,
             progress=progress,
         )
     shown.close()
     print_dnc_import(dataclasses.asdict(report), as_json)
+    shown.refuse_all(report.rows)
 
 
 def print_dnc_import(counts: Mapping[str, int], as_json: bool) -> None:
@@ -136,10 +155,12 @@ def print_dnc_import(counts: Mapping[str, int], as_json: bool) -> None:
 @dnc.command("check")
 @click.argument("number")
 @click.option("--campaign", help="Only the lists that apply to this campaign.")
-@click.option("--region", default="US", help="Country of a number written without '+'.")
+@region_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
-def check(ctx: Context, number: str, campaign: str | None, region: str, as_json: bool) -> None:
+def check(
+    ctx: Context, number: str, campaign: str | None, region: str | None, as_json: bool
+) -> None:
     """Whether NUMBER is on a do-not-call list, and which ones. Exit status 0 when it
     may be called, 3 when a list holds it.
 
@@ -166,9 +187,9 @@ def check(ctx: Context, number: str, campaign: str | None, region: str, as_json:
 @dnc.command("remove")
 @click.argument("number")
 @click.option("--campaign", help="From the campaign's own list (default: the global list).")
-@click.option("--region", default="US", help="Country of a number written without '+'.")
+@region_option
 @pass_context
-def remove(ctx: Context, number: str, campaign: str | None, region: str) -> None:
+def remove(ctx: Context, number: str, campaign: str | None, region: str | None) -> None:
     """Take NUMBER off the list.
 
     \b

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ def ivr() -> None:
     "queues",
     multiple=True,
     metavar="NAME",
-    help="A queue that exists (repeatable); when given, other queue names are errors.",
+    help="A queue that exists (repeatable); when given, other queue names are errors and "
+    "the database is not asked.",
 )
 @click.option(
     "--sounds-root",
@@ -56,6 +58,10 @@ def validate(
     Each problem is printed as FILE:LINE:COL: PATH: MESSAGE, warnings prefixed with
     "warning:". Exit status 1 when any flow has an error.
 
+    Queue names are checked as `ivr reload` and the engine check them: against the queues
+    stored in the database (none stored yet: any name goes), or against --queue. When the
+    database cannot say, the check is skipped with "note: queue names not checked: WHY".
+
     \b
     Examples:
       callcenter ivr validate
@@ -66,21 +72,39 @@ def validate(
     files = flow_files(targets)
     if not files:
         raise click.ClickException(f"no flow files (*.yaml, *.yml) in {_names(targets)}")
+    checked, not_checked = (list(queues), "") if queues else _stored_queues(ctx)
     catalog = load_flows(
         files,
-        queues=queues or None,
+        queues=checked,
         sounds_root=sounds_root,
         missing_audio="error" if strict_audio else "warning",
     )
     if as_json:
-        click.echo(json.dumps(_report(catalog, files), indent=2, ensure_ascii=False))
+        report = _report(catalog, files)
+        report["not_checked"] = [not_checked] if not_checked else []
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         for issue in sorted(catalog.errors + catalog.warnings, key=_order):
             prefix = "warning: " if issue.severity == "warning" else ""
             click.echo(_printable(prefix + str(issue)), err=issue.severity == "error")
+        if not_checked:
+            click.echo(f"note: {not_checked}", err=True)
         click.echo(_summary(catalog, len(files)))
     if catalog.errors:
         raise SystemExit(1)
+
+
+def _stored_queues(ctx: Context) -> tuple[list[str] | None, str]:
+    """The queue names to check flows against, as `ivr reload` and an engine check them
+    (the database's), or None and what was not checked. A SQLite file that does not exist
+    is neither created nor imported for (no database: validate reads YAML files only)."""
+    url = ctx.settings.database_url
+    file = url.removeprefix("sqlite:///").partition("?")[0] if url.startswith("sqlite:///") else ""
+    if file and file != ":memory:" and not Path(file).exists():
+        return None, f"queue names not checked: no database at {file}"
+    from callcenter.services import flows as flows_service  # the database: only now
+
+    return flows_service.checked_queues(ctx.database)
 
 
 def _order(issue: Issue) -> tuple[str, int, int]:
@@ -263,31 +287,43 @@ def simulate_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_context
 def list_flows(ctx: Context, as_json: bool) -> None:
-    """The flows in dialplans_dir: name, version, checksum and when an engine first loaded
-    that version (from the database; "-" when no engine has loaded it yet).
+    """The valid flows in dialplans_dir: name, the file's version (file_version), checksum
+    and when an engine first loaded that version (from the database; "-" when no engine
+    has loaded it yet). Each file with an error is reported (FILE:LINE:COL: PATH: MESSAGE)
+    and the exit status is then 1; the valid flows are listed all the same.
+
+    The version is the file's, which an engine runs only once it has loaded it. With
+    --api-url (CALLCENTER_API_URL) the engine is asked: the list then shows the version
+    it runs (running_version) beside the file's.
 
     \b
     Examples:
       callcenter ivr list
       callcenter ivr list --json
+      callcenter --api-url http://pbx1:9464 --api-token cc_... ivr list
     """
     from callcenter.services import flows as flows_service  # the database: not for validate
-    from callcenter.services.flows import FlowsInvalid
 
-    try:
-        listing, notes = flows_service.list_flows(ctx.database, _dialplans_dir(ctx))
-    except FlowsInvalid as exc:
-        for error in exc.errors:
-            click.echo(_printable(error), err=True)
-        raise SystemExit(1) from exc
-    for note in notes:
+    found = flows_service.list_flows(ctx.database, _dialplans_dir(ctx))
+    for note in found.notes:
         click.echo(f"warning: {note}", err=True)
     rows = [
-        {"name": i.name, "version": i.version, "checksum": i.checksum[:12], "source": i.source,
-         "loaded_at": i.loaded_at}
-        for i in listing
+        {"name": i.name, "file_version": i.version, "checksum": i.checksum[:12],
+         "source": i.source, "loaded_at": i.loaded_at}
+        for i in found.flows
     ]  # fmt: skip
-    emit_table(rows, ["name", "version", "checksum", "source", "loaded_at"], as_json)
+    emit_table(rows, ["name", "file_version", "checksum", "source", "loaded_at"], as_json)
+    rejected_files(found.errors, len(found.rejected))
+
+
+def rejected_files(errors: Sequence[str], files: int) -> None:
+    """After a listing: each error of the rejected files, then exit 1 (nothing: go on)."""
+    if not errors:
+        return
+    for error in errors:
+        click.echo(_printable(error), err=True)
+    click.echo(f"{files} file(s) rejected: their flows are not listed", err=True)
+    raise SystemExit(1)
 
 
 @ivr.command("reload")

@@ -25,7 +25,8 @@ from callcenter.cli.campaign_cmd import (
 )
 from callcenter.cli.campaign_leads_cmd import print_import, write_audit
 from callcenter.cli.campaign_live import live_of
-from callcenter.cli.csv_io import Rejects, opened, progress_bar, source_name
+from callcenter.cli.csv_io import Rejects, csv_form, opened, progress_bar, source_name
+from callcenter.cli.disposition_cmd import DISPOSITION_COLUMNS
 from callcenter.cli.dnc_cmd import DNC_LISTED, print_dnc_import
 from callcenter.cli.remote import Remote, RemoteApi
 from callcenter.dialer.export import RESULT_COLUMNS, write_csv
@@ -35,6 +36,7 @@ from callcenter.dialer.importer import (
     ColumnMap,
     CsvRows,
     Rejected,
+    header_refused,
     read_numbers,
     store_numbers,
 )
@@ -119,12 +121,13 @@ def _parts(rows: CsvRows, shown: Rejects) -> Iterator[tuple[list[str], list[list
     for item in rows:
         if isinstance(item, Rejected):
             if header is None:
-                raise BadLeadFile(f"line {item.line}: the header: {item.reason}")
+                raise header_refused(rows.source, item)
             shown(item)
             continue
         assert isinstance(item, Cells)
         if header is None:
             header = item.cells
+            shown.columns(header)
             continue
         part.append([item.line, item.cells])
         size += len(json.dumps(item.cells)) + 12  # as the request will carry it
@@ -143,7 +146,7 @@ def campaign_import(
     mapping: tuple[str, ...],
     region: str | None,
     encoding: str,
-    delimiter: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
@@ -172,6 +175,7 @@ def campaign_import(
     report["rejected"] += local
     shown.close()
     print_import(name, report, as_json)
+    shown.refuse_all(report["rows"])
 
 
 def _pages(api: RemoteApi, path: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -184,12 +188,15 @@ def _pages(api: RemoteApi, path: str, query: dict[str, Any]) -> Iterator[dict[st
         query["cursor"] = page["next"]
 
 
-def campaign_export_results(api: RemoteApi, name: str, out: IO[str]) -> None:
+def campaign_export_results(
+    api: RemoteApi, name: str, out: IO[str], excel: bool, delimiter: str | None, bom: bool
+) -> None:
     items = _pages(api, f"/campaigns/{_q(name)}/leads", {})
     first = next(items, None)
     columns = list(first) if first is not None else list(RESULT_COLUMNS)
     every = itertools.chain([first] if first is not None else [], items)
-    count = write_csv(out, columns, ([item.get(c) for c in columns] for item in every))
+    rows = ([item.get(c) for c in columns] for item in every)
+    count = write_csv(out, columns, rows, **csv_form(excel, delimiter, bom))
     if getattr(out, "name", "-") not in ("-", "<stdout>"):
         click.echo(f"{count} leads written to {out.name}", err=True)
 
@@ -214,6 +221,7 @@ def disposition_add(
     label: str,
     retry_after: str | None,
     dnc: bool,
+    global_dnc: bool,
     success: bool,
 ) -> None:
     after = None if retry_after is None else duration(retry_after, "--retry-after")
@@ -222,6 +230,7 @@ def disposition_add(
         "key": key,
         "label": label,
         "dnc": dnc,
+        "global_dnc": global_dnc,
         "success": success,
         "retry_after": None if after is None else int(after.total_seconds()),
     }
@@ -231,7 +240,7 @@ def disposition_add(
 
 def disposition_list(api: RemoteApi, name: str, as_json: bool) -> None:
     rows = list(api.items(f"/campaigns/{_q(name)}/dispositions"))
-    emit_table(rows, ["feature_code", "code", "label", "retry_after", "dnc", "success"], as_json)
+    emit_table(rows, DISPOSITION_COLUMNS, as_json)
 
 
 def disposition_remove(api: RemoteApi, name: str, code: str) -> None:
@@ -265,7 +274,11 @@ def _where(campaign: str | None) -> str:
 
 
 def dnc_add(
-    api: RemoteApi, numbers: tuple[str, ...], campaign: str | None, reason: str, region: str
+    api: RemoteApi,
+    numbers: tuple[str, ...],
+    campaign: str | None,
+    reason: str,
+    region: str | None,
 ) -> None:
     body = {"numbers": list(numbers), "campaign": campaign, "reason": reason, "region": region}
     added = api.request("POST", "/dnc", body)["added"]
@@ -280,21 +293,24 @@ def dnc_import(
     campaign: str | None,
     column: str | None,
     reason: str,
-    region: str,
+    region: str | None,
     encoding: str,
+    delimiter: str | None,
     rejects: IO[str] | None,
     as_json: bool,
 ) -> None:
     shown = Rejects(rejects)
+    if region is None:  # read here as the API reads one number: in the campaign's region
+        region = api.request("GET", f"/campaigns/{_q(campaign)}")["region"] if campaign else "US"
 
     def send(numbers: list[str]) -> int:
         body = {"numbers": numbers, "campaign": campaign, "reason": reason, "region": region}
         return len(api.request("POST", "/dnc", body)["added"])
 
     with opened(file) as (stream, size), progress_bar(size, f"importing {file}", shown) as progress:
-        rows = CsvRows(stream, encoding=encoding, source=source_name(file))
+        rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source_name(file))
         counts = store_numbers(
-            read_numbers(rows, region=region, column=column),
+            read_numbers(rows, region=region, column=column, on_header=shown.columns),
             send,
             batch=DNC_PART,
             on_reject=shown,
@@ -302,10 +318,11 @@ def dnc_import(
         )
     shown.close()
     print_dnc_import(counts, as_json)
+    shown.refuse_all(counts["rows"])
 
 
 def dnc_check(
-    api: RemoteApi, number: str, campaign: str | None, region: str, as_json: bool
+    api: RemoteApi, number: str, campaign: str | None, region: str | None, as_json: bool
 ) -> None:
     found = api.request("GET", f"/dnc/{_q(number)}", query={"campaign": campaign, "region": region})
     if as_json:
@@ -325,7 +342,7 @@ def dnc_list(api: RemoteApi, campaign: str | None, limit: int, as_json: bool) ->
     emit_table(rows, DNC_LISTED, as_json)
 
 
-def dnc_remove(api: RemoteApi, number: str, campaign: str | None, region: str) -> None:
+def dnc_remove(api: RemoteApi, number: str, campaign: str | None, region: str | None) -> None:
     api.request("DELETE", f"/dnc/{_q(number)}", query={"campaign": campaign, "region": region})
     click.echo(f"{number} removed from {_where(campaign)}")
 

@@ -329,7 +329,19 @@ def outbound_test(api: RemoteApi, number: str, as_json: bool) -> None:
 
 
 def ivr_list(api: RemoteApi, as_json: bool) -> None:
-    _table(list(api.items("/flows")), ["name", "version", "source", "loaded_at"], as_json)
+    """What the engine runs beside each file's version, then each rejected file's errors."""
+    from callcenter.cli.ivr_cmd import rejected_files
+
+    rows = [
+        {**f, "file_version": f["version"], "running_version": f.get("running_version") or "-"}
+        for f in api.items("/flows")
+    ]
+    columns = ["name", "running_version", "file_version", "source", "loaded_at"]
+    _table(rows, columns, as_json)
+    checked = api.request("POST", "/flows/validate")
+    found = checked["errors"]
+    errors = [": ".join(filter(None, (e["where"], e["path"], e["message"]))) for e in found]
+    rejected_files(errors, len({e["where"].rsplit(":", 2)[0] for e in found}))
 
 
 def ivr_reload(api: RemoteApi) -> None:

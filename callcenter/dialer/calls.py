@@ -38,7 +38,14 @@ from callcenter.dialer import amd, store
 from callcenter.dialer.amd import AmdSettings, Detection, Reason, Verdict
 from callcenter.dialer.compliance import Outcome
 from callcenter.dialer.placing import dialout_for, outcome_of
-from callcenter.dialer.runner import CampaignSpec, Dialer, LineDone, agents_view, recording_of
+from callcenter.dialer.runner import (
+    CampaignSpec,
+    Dialer,
+    LineDone,
+    agents_view,
+    recording_of,
+    shown_as,
+)
 from callcenter.dialer.vocabulary import AmdAction, AuditKind, CampaignMode
 from callcenter.errors import (
     CallCenterError,
@@ -61,7 +68,7 @@ from callcenter.events.types import (
 from callcenter.recording.on_call import QueueRecording
 from callcenter.store.models import Campaign, Lead
 from callcenter.store.records import CdrRecord
-from callcenter.trunks.dialout import CALLER_ID, first_answer
+from callcenter.trunks.dialout import first_answer
 from callcenter.vocabulary import CallState, Direction, Disposition, LegRole, RouteTarget
 
 log = logging.getLogger(__name__)
@@ -233,7 +240,7 @@ class DialerCalls:
         except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
             log.error("call %s: lead %s not dialled: %s", control.uuid, number, exc)
             return Outcome.FAILED
-        shown = {CALLER_ID: spec.caller_id} if spec.caller_id else {}
+        shown = shown_as(spec)  # not the agent leg's "preview <campaign>"
         with control.shielded():
             leg = first_answer(control, routes.trunking, dialout, shown, float(spec.ring_seconds))
             if isinstance(leg, OriginateFailed):

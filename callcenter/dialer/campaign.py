@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.dialer.compliance import DEFAULT_RETRIES, REDIAL_HOLD, Outcome, RetryRule
 from callcenter.dialer.vocabulary import AmdAction, CampaignMode
-from callcenter.errors import ConfigError
+from callcenter.errors import ConfigError, InvalidNumber
 from callcenter.recording import policy as recording_policy
 from callcenter.services.checks import InvalidArgument, region, shown
+from callcenter.trunks.numbers import normalized_or_none, to_e164
 from callcenter.trunks.targets import FLOW_NAME, QUEUE_NAME, InvalidRoute, check_target
 from callcenter.vocabulary import EXTENSION
 
@@ -34,7 +35,7 @@ LIMIT_CAP_PCT = 3.0  # TSR 310.4(b)(4) and Ofcom: at most 3% abandoned
 MAX_ATTEMPTS = 50
 MAX_AGENTS = 500
 MAX_HOLD_HOURS = 24 * 30
-_CALLER_ID = re.compile(r"\+?[0-9]{3,15}")
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _CALLER_NAME = re.compile(r"[A-Za-z0-9 .,&'()_-]{1,64}")
 
 
@@ -147,14 +148,33 @@ def _routing(spec: CampaignSpec) -> None:
             raise InvalidArgument("trunks", f"{shown(trunk)}: not a trunk name")
     if spec.outbound_route is not None and spec.trunks:
         raise InvalidArgument("trunks", "give an outbound route or trunks, not both")
-    if spec.caller_id is not None and not _CALLER_ID.fullmatch(spec.caller_id):
-        raise InvalidArgument("caller_id", f"{shown(spec.caller_id)}: expected +E.164 digits")
+    if spec.caller_id is not None:
+        check_caller_id(spec.caller_id, spec.region)
     if spec.caller_id_name is not None and not _CALLER_NAME.fullmatch(spec.caller_id_name):
         raise InvalidArgument(
             "caller_id_name",
             f"{shown(spec.caller_id_name)}: 1-64 of A-Z a-z 0-9 space . , & ' ( ) _ -",
         )
     region(spec.region)
+
+
+def check_caller_id(value: str, region_of: str = "US") -> str:
+    """A campaign's caller ID: ``+``, then a number possible in its country (``phonenumbers``:
+    ``+12125550199``, not ``2125550199`` nor ``+1234``), as carriers and TSR 310.4(a)(8) want
+    it; ``InvalidArgument`` naming ``caller_id`` (and the E.164 form of a national number read
+    in ``region_of``, the campaign's region) otherwise."""
+    if not _E164.fullmatch(value):
+        hint = normalized_or_none(value, region_of) if len(value) <= 40 else None
+        also = f" (in {region_of}: {hint}?)" if hint else ""
+        raise InvalidArgument(
+            "caller_id", f"{shown(value)}: expected E.164, + then the country code and number, "
+            f"e.g. +12125550199{also}",
+        )  # fmt: skip
+    try:
+        return to_e164(value, None)
+    except InvalidNumber as exc:
+        raise InvalidArgument("caller_id", f"not a number a called party can call back: "
+                              f"{exc.message}") from None  # fmt: skip
 
 
 def _compliance(spec: CampaignSpec) -> None:
@@ -245,7 +265,9 @@ def _printable(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DispositionSpec:
-    """``key``: the N of ``*30N`` on the phone; ``retry_after``: seconds (None: final)."""
+    """``key``: the N of ``*30N`` on the phone; ``retry_after``: seconds (None: final);
+    ``dnc``: the number goes on the campaign's do-not-call list, ``global_dnc``: on the
+    global one (the seller's, which every campaign obeys) instead."""
 
     code: str
     key: int
@@ -253,13 +275,16 @@ class DispositionSpec:
     retry_after: int | None = None
     dnc: bool = False
     success: bool = False
+    global_dnc: bool = False
 
 
 DEFAULT_DISPOSITIONS = (
     DispositionSpec("sale", 1, "Sale / success", success=True),
     DispositionSpec("not_interested", 2, "Not interested"),
     DispositionSpec("call_back", 3, "Call back later", retry_after=86400),
-    DispositionSpec("do_not_call", 4, "Asked not to be called", dnc=True),
+    # a person's "do not call me" binds the seller, not one campaign (the US TSR's
+    # company-specific list): the global list
+    DispositionSpec("do_not_call", 4, "Asked not to be called", dnc=True, global_dnc=True),
     DispositionSpec("wrong_number", 5, "Wrong number"),
 )
 
@@ -272,6 +297,6 @@ def check_disposition(spec: DispositionSpec) -> DispositionSpec:
         raise InvalidArgument("label", "at most 128 printable characters")
     if spec.retry_after is not None and not 60 <= spec.retry_after <= 30 * 86400:
         raise InvalidArgument("retry_after", "expected 1 minute to 30 days")
-    if spec.dnc and spec.retry_after is not None:
+    if (spec.dnc or spec.global_dnc) and spec.retry_after is not None:
         raise InvalidArgument("retry_after", "a do-not-call disposition is never retried")
-    return spec
+    return replace(spec, dnc=True) if spec.global_dnc else spec

@@ -70,9 +70,19 @@ def plain_cell(cell: str) -> str:
     )
 
 
-def write_csv(out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """``header`` then ``rows``, every cell neutralised; how many rows."""
-    writer = csv.writer(out, lineterminator="\r\n")
+def write_csv(
+    out: IO[str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    delimiter: str = ",",
+    bom: bool = False,
+) -> int:
+    """``header`` then ``rows``, every cell neutralised; how many rows. ``bom``: the file
+    starts with U+FEFF (a spreadsheet then reads it as UTF-8, not its locale's code page)."""
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     count = 0
     for row in rows:

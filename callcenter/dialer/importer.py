@@ -9,25 +9,32 @@ A cell such as ``=CMD()`` is data: it is stored as it is, and neutralised when e
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import itertools
 import re
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.dialer import leads
 from callcenter.dialer.compliance import CallingWindow
 from callcenter.dialer.export import RESULT_COLUMNS, column_field, is_results_header, plain_cell
+from callcenter.dialer.screening import DNC_HIT
+from callcenter.dialer.vocabulary import LeadState
 from callcenter.errors import DomainError
+from callcenter.vocabulary import EXTENSION
 
 LEAD_FIELDS = ("phone", "priority", "timezone")  # the columns the dialer reads itself
 MAX_LINE = 1 << 20
 MAX_CELL = 1000
 MAX_COLUMNS = 100
 PRIORITY_RANGE = (-1000, 1000)
+DNC_OUTCOME = DNC_HIT.outcome  # a lead closed by a do-not-call hit: its last outcome
 
 
 class BadLeadFile(DomainError):
@@ -63,6 +70,22 @@ class ColumnMap:
 
 
 @dataclass(frozen=True, slots=True)
+class Restored:
+    """What a results export read back says of a lead that its next campaign keeps (the
+    rest is the last campaign's record): a callback still to come, for its agent; or a
+    close by a do-not-call hit or disposition, so that a recycled list never dials it."""
+
+    callback_at: datetime | None = None
+    callback_agent: str | None = None
+    closed: bool = False
+    disposition: str | None = None
+    last_outcome: str | None = None
+
+
+FRESH = Restored()
+
+
+@dataclass(frozen=True, slots=True)
 class LeadRow:
     line: int
     phone: str
@@ -70,12 +93,20 @@ class LeadRow:
     priority: int
     fields: dict[str, str]
     stored: bool = False  # its number is a lead of the campaign already (found unparsed)
+    restored: Restored = FRESH
+    cells: tuple[str, ...] = field(default=(), compare=False)  # the row as the file has it
+
+
+NOT_TEXT = "not_text"  # a ``Rejected`` whose bytes are not text in the file's encoding
 
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
     line: int
     reason: str
+    # the row as read (its line, one cell, when not CSV): what --rejects writes back
+    cells: tuple[str, ...] = field(default=(), compare=False)
+    kind: str = field(default="", compare=False)  # ``NOT_TEXT``, else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +117,7 @@ class Header:
     timezone: int | None
     fields: tuple[tuple[int, str], ...] = ()  # (column, custom field): the other columns
     exported: bool = False  # a results export read back: its cells' added ``'`` dropped
+    results: Mapping[str, int] = field(default_factory=dict)  # an export's results columns
 
     @property
     def custom(self) -> tuple[str, ...]:
@@ -139,9 +171,13 @@ class CsvRows:
         stream: BinaryIO,
         *,
         encoding: str = "utf-8",
-        delimiter: str = ",",
+        delimiter: str | None = ",",
         source: str = "the file",
     ) -> None:
+        """``delimiter`` None: the one of ``,;<tab>|`` the first line holds most of (outside
+        quotes; ``,`` when none), as spreadsheets save CSV by locale. A UTF-8 file may
+        start with a BOM; one that starts with a UTF-16 or UTF-32 BOM (Excel's "Unicode
+        text") is read as such."""
         normalized = encoding.lower().replace("_", "-")
         codec = "utf-8-sig" if normalized in ("utf-8", "utf8") else encoding
         try:
@@ -151,17 +187,24 @@ class CsvRows:
                 f"{source}: --encoding {encoding!r}: not an encoding Python knows"
             ) from None
         self.source = source
-        if len(delimiter) != 1 or delimiter in '"\r\n':
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise BadLeadFile(f"--delimiter {delimiter!r}: expected one character, e.g. ';'")
-        self.encoding = encoding
         self.counted = Counted(stream)
-        self.text = io.TextIOWrapper(
-            io.BufferedReader(self.counted), encoding=codec, errors="surrogateescape", newline=""
-        )
-        self.delimiter = delimiter
+        buffered = io.BufferedReader(self.counted)
+        if codec == "utf-8-sig" and (wide := _wide_bom(buffered.peek(4)[:4])) is not None:
+            codec = encoding = wide
+        self.encoding = encoding
+        self.text = io.TextIOWrapper(buffered, encoding=codec, errors="surrogateescape", newline="")
+        self.delimiter = delimiter or ","
         self._long_lines: list[int] = []
         self._line = 0
-        self._feed = _Feed(self._lines(), _record_limit(MAX_COLUMNS))
+        lines = self._lines()
+        if delimiter is None:
+            first = next(lines, None)
+            if first is not None:
+                self.delimiter = sniffed(first[1])
+                lines = itertools.chain([first], lines)
+        self._feed = _Feed(lines, _record_limit(MAX_COLUMNS))
         self._columns_known = False  # the first record names the columns: its limit is theirs
 
     @property
@@ -219,21 +262,22 @@ class CsvRows:
 
     def _unclosed(self, exc: Exception) -> Iterator[Cells | Rejected]:
         record = self._feed.record
-        first = record[0][0]
+        first, text = record[0][0], (record[0][1].rstrip("\r\n"),)  # the line, as one cell
         if len(record) == 1:
-            yield Rejected(first, f"not CSV: {exc}")
+            yield Rejected(first, f"not CSV: {exc}", text)
             return
         why = "longer than any record can be" if isinstance(exc, _Unclosed) else str(exc)
         yield Rejected(
             first,
             f"not CSV: a quote opened on this line is still open at line {record[-1][0]} "
             f"({why}); lines {record[1][0]}-{record[-1][0]} are read again, each on its own",
+            text,
         )
         for number, line in record[1:]:
             try:
                 cells = next(csv.reader([line], delimiter=self.delimiter, strict=True), [])
             except csv.Error as error:
-                yield Rejected(number, f"not CSV: {error}")
+                yield Rejected(number, f"not CSV: {error}", (line.rstrip("\r\n"),))
                 continue
             if (checked := self._checked(number, cells)) is not None:
                 yield checked
@@ -248,13 +292,36 @@ class CsvRows:
             None,
         )
         if problem is not None:
-            return Rejected(start, f"cell {problem[0] + 1}: {problem[1]}")
+            kind = NOT_TEXT if _undecoded(cells[problem[0]]) else ""
+            return Rejected(start, f"cell {problem[0] + 1}: {problem[1]}", tuple(cells), kind)
         return Cells(start, cells)
 
     def _long(self) -> Iterator[Rejected]:
         for n in self._long_lines:
             yield Rejected(n, f"line longer than {MAX_LINE >> 20} MiB")
         self._long_lines.clear()
+
+
+def _wide_bom(head: bytes) -> str | None:
+    """The codec a file starting with ``head`` is in by its BOM, when UTF-16 or UTF-32."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's: longer
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+DELIMITERS = ",;\t|"
+_QUOTED = re.compile(r'"(?:[^"]|"")*"?')
+
+
+def sniffed(line: str) -> str:
+    """The delimiter a CSV file's first line uses: the one of ``DELIMITERS`` it holds most
+    of outside quotes, ``,`` when it holds none."""
+    bare = _QUOTED.sub("", line)
+    counts = {d: bare.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 class _Feed:
@@ -298,11 +365,18 @@ class RowChecker:
         window: CallingWindow,
         mapping: ColumnMap | None = None,
         line: int = 1,
+        dnc_codes: Container[str] = (),
+        known_fields: Iterable[str] = (),
     ) -> None:
+        """``dnc_codes``: the dispositions that put a number on a do-not-call list (a
+        results export's lead closed by one is imported closed); ``known_fields``: the
+        campaign's custom fields so far, whose spelling a column of the same name in
+        another case takes (``Name`` is the field ``name``: one column when exported)."""
         self.region = region
         self.window = window
-        self.header = _header(header_cells, mapping or ColumnMap(), line)
+        self.header = _respelled(_header(header_cells, mapping or ColumnMap(), line), known_fields)
         self.numbers = leads.NumberReader(region)
+        self.dnc_codes = dnc_codes
 
     def candidate(self, cells: list[str]) -> str | None:
         """The row's number in E.164 when it can be told unparsed (``NumberReader.candidate``)."""
@@ -323,7 +397,15 @@ class RowChecker:
     ) -> LeadRow | Rejected:
         """``text_checked``: the cells came through ``CsvRows``, which checked them as text.
         ``stored``: numbers already leads of the campaign; a row whose number is one of them
-        (as ``candidate`` reads it) is checked but for its number, which is not parsed."""
+        (as ``candidate`` reads it) is checked but for its number, which is not parsed.
+        Either way it keeps the row's cells as the file has them (a rejected row is
+        written back with them)."""
+        checked = self._check(line, cells, text_checked, stored)
+        return replace(checked, cells=tuple(cells))
+
+    def _check(
+        self, line: int, cells: list[str], text_checked: bool, stored: Container[str]
+    ) -> LeadRow | Rejected:
         header = self.header
         if len(cells) != len(header.names):
             return Rejected(line, f"{len(cells)} cells, the header has {len(header.names)}")
@@ -352,13 +434,20 @@ class RowChecker:
                     line, f"priority {text[:20]!r}: expected a whole number {low} to {high}"
                 )
             priority = int(text)
-        if header.timezone is not None and cells[header.timezone].strip():
-            zone = cells[header.timezone].strip()
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                return Rejected(line, f"timezone {zone[:40]!r}: not an IANA time zone")
-            zones = (zone,)
+        # a timezone column overrides the number's zones; an export's zones are its own
+        where = header.timezone if header.timezone is not None else header.results.get("zones")
+        if where is not None and cells[where].strip():
+            given = tuple(cells[where].split())
+            for zone in given:
+                try:
+                    ZoneInfo(zone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    name = header.names[where]
+                    return Rejected(line, f"{name} {zone[:40]!r}: not an IANA time zone")
+            zones = given
+        restored = _restored(header.results, cells, self.dnc_codes) if header.exported else FRESH
+        if isinstance(restored, str):
+            return Rejected(line, restored)
         custom = {name: cells[i] for i, name in header.fields}
         if known is not None:
             return LeadRow(line, phone, zones, priority, custom, stored=True)
@@ -372,7 +461,34 @@ class RowChecker:
                 f"{phone}: the calling window is never open in all of its possible zones "
                 f"({len(zones)}: {', '.join(zones[:4])}...); give its zone in a timezone column",
             )
-        return LeadRow(line, phone, zones, priority, custom)
+        return LeadRow(line, phone, zones, priority, custom, restored=restored)
+
+
+def _restored(
+    results: Mapping[str, int], cells: list[str], dnc_codes: Container[str]
+) -> Restored | str:
+    """What an export's row says its lead keeps (``Restored``), or why it cannot be read."""
+
+    def cell(column: str) -> str | None:
+        return cells[results[column]].strip() or None if column in results else None
+
+    outcome, disposition = cell("last_outcome"), cell("disposition")
+    if cell("state") == LeadState.DONE and (
+        outcome == DNC_OUTCOME or (disposition is not None and disposition in dnc_codes)
+    ):
+        return Restored(closed=True, disposition=disposition, last_outcome=outcome)
+    at, agent = cell("callback_at"), cell("callback_agent")
+    if at is None or cell("state") == LeadState.DONE:
+        return FRESH
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        return f"callback_at {at[:40]!r}: expected a time with its offset, as exported"
+    if agent is not None and not EXTENSION.fullmatch(agent):
+        return f"callback_agent {agent[:20]!r}: not an agent's extension"
+    return Restored(callback_at=when, callback_agent=agent)
 
 
 def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
@@ -408,7 +524,17 @@ def _header(cells: list[str], mapping: ColumnMap, line: int) -> Header:
     priority, timezone = index("priority", False), index("timezone", False)
     own = {phone, priority, timezone}
     fields = _fields(names, own, line)
-    return Header(tuple(names), phone, priority, timezone, fields, is_results_header(names))
+    exported = is_results_header(names)
+    results = {n: lowered[n] for n in RESULT_COLUMNS} if exported else {}
+    return Header(tuple(names), phone, priority, timezone, fields, exported, results)
+
+
+def _respelled(header: Header, known: Iterable[str]) -> Header:
+    spelled: dict[str, str] = {}
+    for name in known:
+        spelled.setdefault(name.lower(), name)
+    fields = tuple((i, spelled.get(name.lower(), name)) for i, name in header.fields)
+    return replace(header, fields=fields)
 
 
 def _fields(names: list[str], own: set[int | None], line: int) -> tuple[tuple[int, str], ...]:
@@ -430,6 +556,15 @@ def _fields(names: list[str], own: set[int | None], line: int) -> tuple[tuple[in
             )
         fields[name.lower()] = i
     return tuple((i, column_field(names[i])) for i in fields.values())
+
+
+def header_refused(source: str, header: Rejected) -> BadLeadFile:
+    """A file whose first line (its header) cannot be read: NULs in it are UTF-16 text (its
+    BOM lost, or read in another --encoding)."""
+    hint = ""
+    if any("\x00" in cell for cell in header.cells):
+        hint = "; NULs in text are UTF-16's: give --encoding utf-16"
+    return BadLeadFile(f"{source}: line {header.line}: the header: {header.reason}{hint}")
 
 
 def checked_batches(
@@ -465,7 +600,13 @@ def checked_batches(
 
 
 def open_leads(
-    rows: CsvRows, *, region: str, window: CallingWindow, mapping: ColumnMap | None = None
+    rows: CsvRows,
+    *,
+    region: str,
+    window: CallingWindow,
+    mapping: ColumnMap | None = None,
+    dnc_codes: Container[str] = (),
+    known_fields: Iterable[str] = (),
 ) -> tuple[RowChecker, Iterator[Cells | Rejected]]:
     """A lead file's checker (its first record names the columns; a bad one refuses the
     file before anything is stored) and its data records, not yet checked."""
@@ -474,9 +615,15 @@ def open_leads(
     if first is None:
         raise BadLeadFile("the file is empty: the first line names the columns, e.g. phone,name")
     if isinstance(first, Rejected):
-        raise BadLeadFile(f"line {first.line}: the header: {first.reason}")
+        raise header_refused(rows.source, first)
     checker = RowChecker(
-        first.cells, region=region, window=window, mapping=mapping, line=first.line
+        first.cells,
+        region=region,
+        window=window,
+        mapping=mapping,
+        line=first.line,
+        dnc_codes=dnc_codes,
+        known_fields=known_fields,
     )
     return checker, records
 
@@ -504,16 +651,20 @@ class Number:
 
 
 def read_numbers(
-    rows: CsvRows, *, region: str, column: str | None = None
+    rows: CsvRows,
+    *,
+    region: str,
+    column: str | None = None,
+    on_header: Callable[[Sequence[str]], None] = lambda names: None,
 ) -> Iterator[Number | Rejected]:
-    """Each number of a do-not-call file: the ``column`` of a file with a header, or the
-    first cell of each line of a plain list (``column`` None)."""
+    """Each number of a do-not-call file: the ``column`` of a file with a header (given to
+    ``on_header``), or the first cell of each line of a plain list (``column`` None)."""
     index: int | None = None if column is not None else 0
     numbers = leads.NumberReader(region)
     for item in rows:
         if isinstance(item, Rejected):
             if index is None:
-                raise BadLeadFile(f"line {item.line}: the header: {item.reason}")
+                raise header_refused(rows.source, item)
             yield item
             continue
         if index is None:
@@ -524,14 +675,15 @@ def read_numbers(
                     f"line {item.line}: no column {column!r} (columns: {', '.join(names[:20])})"
                 )
             index = names.index(column.lower())
+            on_header(item.cells)
             continue
         if index >= len(item.cells):
-            yield Rejected(item.line, f"no cell {index + 1}")
+            yield Rejected(item.line, f"no cell {index + 1}", tuple(item.cells))
             continue
         try:
             yield Number(item.line, numbers.e164(item.cells[index]))
         except leads.BadNumber as exc:
-            yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}")
+            yield Rejected(item.line, f"{item.cells[index][:30]!r}: {exc}", tuple(item.cells))
 
 
 def store_numbers(
@@ -575,12 +727,16 @@ def _not_text(value: str) -> bool:
     return "\x00" in value or (not value.isascii() and _UNDECODED.search(value) is not None)
 
 
+def _undecoded(cell: str) -> re.Match[str] | None:
+    return None if cell.isascii() else _UNDECODED.search(cell)
+
+
 def _cell_problem(cell: str, encoding: str) -> str | None:
     if len(cell) > MAX_CELL:
         return f"{len(cell)} characters, at most {MAX_CELL}"
     if "\x00" in cell:
         return "a NUL character"
-    undecoded = None if cell.isascii() else _UNDECODED.search(cell)
+    undecoded = _undecoded(cell)
     if undecoded is not None:
         byte = ord(undecoded.group()) - 0xDC00
         return (

@@ -168,15 +168,44 @@ def place(
     result in time): that leg may still ring, so no other trunk is tried."""
     try:
         dialout = dialout_for(routes, number, route, trunks)
-    except (InvalidNumber, NoOutboundRoute, InvalidOutboundRoute) as exc:
+    except InvalidNumber as exc:  # the lead's number: its outcome
         log.error("dialer: %s not dialled: %s", number, exc)
         if attempts is not None:
             attempts.failed(leg, "", "NO_ROUTE_DESTINATION")
         return OriginateFailed("NO_ROUTE_DESTINATION", leg)
+    except (NoOutboundRoute, InvalidOutboundRoute) as exc:  # the configuration's: no attempt
+        return Misconfigured("NO_ROUTE_DESTINATION", "", reason=str(exc))
     trunking = routes.trunking
     parked = ParkedLegs(originate, trunking, float(ring_seconds), router, attempts)
     variables = {**tags, "originate_timeout": str(ring_seconds)}
     return dial_trunks(trunking, dialout, variables, parked, first_leg=leg)
+
+
+# a trunk no call can use (not loaded on the node, down, no such endpoint): the same for
+# every lead, so not one lead's outcome
+TRUNK_FAULTS = frozenset({"INVALID_GATEWAY", "GATEWAY_DOWN", "CHAN_NOT_IMPLEMENTED"})
+
+
+class Misconfigured(OriginateFailed):
+    """No call could be placed for a configuration fault (no outbound route takes the
+    number, the route is unusable): nothing dialled, nothing the lead did."""
+
+    def __init__(self, cause: str, leg: str = "", *, reason: str) -> None:
+        super().__init__(cause, leg)
+        self.reason = reason
+
+
+def misconfigured(failure: OriginateFailed, attempts: Attempts | None) -> str:
+    """Why no lead can be called now, when the failure is the configuration's (no route,
+    every trunk tried unusable: ``TRUNK_FAULTS``), else "" (busy, no answer, a carrier's
+    refusal, a bad number: the call's outcome; every trunk at its limits: due again)."""
+    if isinstance(failure, Misconfigured):
+        return failure.reason
+    legs = attempts.legs if attempts is not None else []
+    causes = [leg.hangup_cause or "" for leg in legs]
+    if causes and failure.cause in TRUNK_FAULTS and all(c in TRUNK_FAULTS for c in causes):
+        return f"no usable trunk: {', '.join(sorted(set(causes)))}"
+    return ""
 
 
 NODE_REFUSED = "DESTINATION_OUT_OF_ORDER"  # what an originate gets when no session is made

@@ -159,6 +159,19 @@ class CampaignSpec:
         )  # fmt: skip
 
 
+def shown_as(spec: CampaignSpec) -> dict[str, str]:
+    """What the called party is shown: the campaign's caller ID, and its caller ID name, else
+    that number as the name too (the campaign's own name is an internal one, told only by
+    ``cc_campaign``; FreeSWITCH would send an unset name as "", or an old build
+    "FreeSWITCH"); neither without a caller ID (a campaign does not start without one)."""
+    if not spec.caller_id:
+        return {}
+    return {
+        "origination_caller_id_number": spec.caller_id,
+        "origination_caller_id_name": spec.caller_id_name or spec.caller_id,
+    }
+
+
 def _untold(decision: events.PreviewDecision) -> None:
     """A preview offer's decision when no offer was told: nothing to tell."""
 
@@ -470,6 +483,19 @@ class CampaignRunner:
                     rates.worst * 100)  # fmt: skip
         return True
 
+    def _misconfigured(self, spec: CampaignSpec, fault: str) -> None:
+        """No lead can be called (no outbound route, no usable trunk): paused (audited
+        ``state`` with ``reason: misconfigured`` and the fault, a ``campaign.changed``
+        event, ``campaign show``, ``/healthz``), said once; the operator resumes it."""
+        self.spec = replace(spec, state=CampaignState.PAUSED)  # nothing dialled between ticks
+        try:
+            campaigns.pause(self.dialer.database, DIALER, self.name,
+                            reason={"reason": "misconfigured", "fault": fault})  # fmt: skip
+        except DomainError:  # already paused (another line's), or an operator did
+            return
+        self.dialer.faults[self.name] = fault
+        log.error("campaign %s: paused, no lead can be called: %s", self.name, fault)
+
     def _dial(self, spec: CampaignSpec, whole: bool) -> None:
         """Decide, claim that many due leads and place them (``whole``: at a tick), each on
         a slot of FreeSWITCH's sessions per second (``sessions``: every mode, every
@@ -515,14 +541,15 @@ class CampaignRunner:
                 self._spawn(leg, self._place, spec, lead, leg, slot)
 
     def _spawn(self, leg: str, fn: Callable[..., None], *args: object) -> None:
-        """A line's dialling, supervised: a failure is logged and the line let go (its
-        claimed lead is given back by ``release_stale``)."""
+        """A line's dialling, supervised (``Dialer.dialling``: an engine stopping lets it
+        ring out): a failure is logged and the line let go (its claimed lead is given back
+        by ``release_stale``)."""
 
         def failed(greenlet: gevent.Greenlet) -> None:
             log.error("campaign %s: line %s failed: %r", self.name, leg, greenlet.exception)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
 
-        self.dialer.group.spawn(fn, *args).link_exception(failed)
+        self.dialer.dialling.spawn(fn, *args).link_exception(failed)
 
     def _decide(self, spec: CampaignSpec, whole: bool = True) -> tuple[int, list[str]]:
         """How many leads to dial (or, in preview, to offer) now; the free agents not
@@ -739,16 +766,9 @@ class CampaignRunner:
 
     def _place(self, spec: CampaignSpec, lead: store.LeadRecord, leg: str, slot: Slot) -> None:
         tags = {
-            "cc_managed": "true",
-            "cc_role": "caller",
-            "cc_entry": "dialer",
-            "cc_campaign": self.name,
-            "cc_lead": str(lead.id),
-            "origination_caller_id_number": spec.caller_id or "",
-            "origination_caller_id_name": spec.caller_id_name or spec.name,
-        }
-        if not tags["origination_caller_id_number"]:
-            del tags["origination_caller_id_number"]
+            "cc_managed": "true", "cc_role": "caller", "cc_entry": "dialer",
+            "cc_campaign": self.name, "cc_lead": str(lead.id), **shown_as(spec),
+        }  # fmt: skip
         channel = slot.node  # the node the line's session was taken on
         placed: str | OriginateFailed = OriginateFailed(CONGESTION)  # ESL down: not dialled
         attempts = placing.Attempts(leg, channel.name)
@@ -776,9 +796,15 @@ class CampaignRunner:
             self.inbox.put(LineUp(leg, placed))
             return
         cdr = attempts.cdr(placed, lead.phone, tags.get("origination_caller_id_number", ""),
-                           tags["origination_caller_id_name"])  # fmt: skip
+                           tags.get("origination_caller_id_name", ""))  # fmt: skip
         if cdr is not None and self.dialer.cdrs is not None:  # every attempt a CDR leg
             self.dialer.cdrs(cdr)
+        fault = placing.misconfigured(placed, attempts)
+        if fault:  # the same for every lead: given back, the campaign paused
+            self.dialer.release_lead(lead.id)
+            self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
+            self._misconfigured(spec, fault)
+            return
         if placing.dialled_nothing(placed):  # ESL down, trunks full, no session: due again
             self.dialer.release_lead(lead.id)
             self.inbox.put(LineDone(leg, Outcome.FAILED, counted=False))
@@ -820,7 +846,9 @@ class Dialer:
         # second, every campaign's from this one budget
         self.sessions = sessions
         self.runners: dict[str, CampaignRunner] = {}
-        self.group = Group()
+        self.faults: dict[str, str] = {}  # campaigns paused for a configuration fault: why
+        self.group = Group()  # the watcher's runners, the writes waiting for the database
+        self.dialling = Group()  # the lines being placed, until answered or not (``_place``)
         self.endings = Group()  # campaign calls' ends being told (``DialerCalls._ended``)
         self.metrics = metrics
         self.agents_domain = agents_domain
@@ -851,13 +879,26 @@ class Dialer:
                 lambda g: log.error("dialer: watcher died: %r", g.exception)
             )
 
-    def stop(self) -> None:
-        """The runners and the writes waiting for the database stopped; each such write
-        tried once more, and one the database still refuses logged at ERROR as lost (its
-        lead stays claimed: ``release_stale`` makes it due again, the attempt uncounted)."""
+    def stop(self, grace: float = 0.0) -> None:
+        """No new calls: the runners stopped at once; the lines still ringing given up to
+        ``grace`` seconds to end (a no answer, busy... recorded as any: attempt and CDR),
+        those still ringing then left to FreeSWITCH (the next run adopts a call one becomes;
+        ``release_stale`` gives back a lead whose line never answered). Then the writes
+        waiting for the database stopped; each tried once more, and one the database still
+        refuses logged at ERROR as lost (its lead stays claimed: ``release_stale`` makes it
+        due again, the attempt uncounted)."""
         if self._greenlet is not None:
             self._greenlet.kill(timeout=2.0)
         self.group.kill(timeout=2.0)
+        if self.dialling and grace > 0:
+            log.info("dialer: %d line(s) ringing: up to %.0f s for them to end",
+                     len(self.dialling), grace)  # fmt: skip
+            self.dialling.join(timeout=grace)
+        if self.dialling:
+            log.warning("dialer: %d line(s) still ringing at the stop: left to FreeSWITCH",
+                        len(self.dialling))  # fmt: skip
+        self.dialling.kill(timeout=2.0)
+        self.group.kill(timeout=2.0)  # a write a line left waiting for the database
         waiting, self._waiting = self._waiting, {}
         # the database refused one: the rest are not tried (a connect timeout each would
         # delay the stop), each logged as lost all the same
@@ -915,6 +956,7 @@ class Dialer:
         for name in running:
             runner = self.runners.get(name)
             if runner is None:
+                self.faults.pop(name, None)  # resumed
                 runner = self.runners[name] = CampaignRunner(name, self)
                 greenlet = self.group.spawn(self._run, runner)
                 greenlet.link_exception(
@@ -931,6 +973,10 @@ class Dialer:
             if self.metrics is not None:
                 self.metrics.forget(runner.name)
             log.info("campaign %s: runner stopped", runner.name)
+
+    def problems(self) -> list[str]:
+        """For ``/healthz``: campaigns this engine paused for a configuration fault."""
+        return [f"campaign {name} paused: {fault}" for name, fault in sorted(self.faults.items())]
 
     def live(self) -> list[CampaignLive]:
         """The running campaigns now (each as its runner last published it)."""

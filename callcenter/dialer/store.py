@@ -485,6 +485,7 @@ class DispositionRecord:
     retry_after: int | None
     dnc: bool
     success: bool
+    global_dnc: bool
 
 
 def dispositions(session: Session, campaign: str) -> list[DispositionRecord]:
@@ -495,7 +496,9 @@ def dispositions(session: Session, campaign: str) -> list[DispositionRecord]:
         .order_by(CampaignDisposition.key)
     )
     return [
-        DispositionRecord(campaign, r.code, r.key, r.label, r.retry_after, r.dnc, r.success)
+        DispositionRecord(
+            campaign, r.code, r.key, r.label, r.retry_after, r.dnc, r.success, r.global_dnc
+        )
         for r in rows
     ]
 
@@ -516,11 +519,13 @@ def record_disposition(
     *,
     callback_at: datetime | None = None,
     callback_agent: str | None = None,
+    who: str = "agent",
 ) -> LeadState:
-    """What the agent said of the last call to lead ``lead_id``: a callback (``callback_at``,
+    """What ``who`` said of the last call to lead ``lead_id``: a callback (``callback_at``,
     optionally kept for ``callback_agent``) schedules it; a ``dnc`` disposition puts the
-    number on the campaign's list and closes it; a ``retry_after`` one calls it again
-    (within max attempts); any other closes it. The lead's state after."""
+    number on the campaign's list (a ``global_dnc`` one on the global list) and closes it;
+    a ``retry_after`` one calls it again (within max attempts); any other closes it. The
+    lead's state after."""
     lead, campaign = _lead(session, lead_id)
     rules = rules_of(campaign)
     found = next((d for d in dispositions(session, campaign.name) if d.code == code), None)
@@ -533,7 +538,8 @@ def record_disposition(
     lead.disposition = code
     zones = lead.zones.split()
     if found.dnc:
-        add_dnc(session, lead.phone, campaign.name, reason=f"disposition {code}", who="agent")
+        scope = "" if found.global_dnc else campaign.name
+        add_dnc(session, lead.phone, scope, reason=f"{campaign.name}: disposition {code}", who=who)
         lead.state = LeadState.DONE
     elif callback_at is not None:
         opening = leads.next_opening(rules.window, callback_at, zones)

@@ -212,12 +212,17 @@ class FlowRegistry:
         return {r.name: r.loaded_at for r in records}
 
 
+def stored_queue_names(database: Database) -> list[str]:
+    """Every stored queue's name; ``CallCenterError`` when the database cannot say."""
+    with database.session_scope() as session:
+        return [queue.name for queue in QueueRepository(session).all()]
+
+
 def queue_names(database: Database) -> list[str] | None:
     """The queues flows may name. None (names not checked) when the database cannot say,
     or when no queue is configured at all (an engine without an ACD set up yet)."""
     try:
-        with database.session_scope() as session:
-            names = [queue.name for queue in QueueRepository(session).all()]
+        names = stored_queue_names(database)
     except CallCenterError as exc:
         log.warning("IVR flows validated without the queue list: %s", exc)
         return None

@@ -94,6 +94,7 @@ class _Loaded:
     name: Ref | None  # the flow's name, even when the flow is invalid
     goto_flows: list[Ref]
     quiet_gotos: list[Ref] = field(default_factory=list)  # reached with no caller input
+    file: str = ""
 
 
 def load_flow(
@@ -115,8 +116,10 @@ def load_flows(
 ) -> Catalog:
     """Every flow of a folder (``*.yaml``, ``*.yml``) or of the given files and folders.
 
-    A ``goto_flow`` must name a flow of the catalog; one that names an invalid flow is not
-    reported again (the invalid flow has its own errors)."""
+    A ``goto_flow`` must name a flow of the catalog. One that names a rejected flow (its
+    file has errors, even one so broken that its name cannot be read: then its file name
+    stands for it) is a warning: the rejected file has its own errors, and an engine may
+    still run an earlier version of that flow."""
     catalog = Catalog()
     loaded = [_load(p, queues, sounds_root, missing_audio) for p in flow_files(paths_or_dir)]
     owners: dict[str, Ref] = {}
@@ -127,11 +130,7 @@ def load_flows(
         if first is not item.name:
             message = f"flow {item.name.name!r} is already defined in {first.where.file}"
             item.result.errors.append(Issue(item.name.where, item.name.path, message))
-    for item in loaded:
-        for ref in item.goto_flows:
-            if ref.name not in owners:
-                message = f"unknown flow {ref.name!r} (flows: {', '.join(sorted(owners))})"
-                item.result.errors.append(Issue(ref.where, ref.path, message))
+    _check_goto_flows(loaded, owners)
     _check_flow_cycles(loaded)
     for item in loaded:
         catalog.errors.extend(item.result.errors)
@@ -140,6 +139,28 @@ def load_flows(
         if flow is not None and not item.result.errors:
             catalog.flows[flow.name] = flow
     return catalog
+
+
+def _check_goto_flows(loaded: list[_Loaded], owners: dict[str, Ref]) -> None:
+    rejected = {
+        (item.name.name if item.name is not None else Path(item.file).stem): item.file
+        for item in loaded
+        if item.result.errors
+    }
+    for item in loaded:  # a duplicate's name is rejected, the flow that has it is not
+        if item.name is not None and not item.result.errors:
+            rejected.pop(item.name.name, None)
+    for item in loaded:
+        for ref in item.goto_flows:
+            if ref.name in rejected:
+                message = (
+                    f"target flow {ref.name!r} is rejected (errors in {rejected[ref.name]}): a "
+                    f"call reaching here ends unless the engine still runs an earlier {ref.name!r}"
+                )
+                item.result.warnings.append(Issue(ref.where, ref.path, message, "warning"))
+            elif ref.name not in owners:
+                message = f"unknown flow {ref.name!r} (flows: {', '.join(sorted(owners))})"
+                item.result.errors.append(Issue(ref.where, ref.path, message))
 
 
 def _check_flow_cycles(loaded: list[_Loaded]) -> None:
@@ -191,13 +212,15 @@ def _load(
     try:
         tree, problems, data = load_yaml(path, file)
     except YamlError as exc:
-        return _Loaded(FlowResult(None, [Issue(exc.where, "", exc.reason)], []), None, [])
+        return _Loaded(
+            FlowResult(None, [Issue(exc.where, "", exc.reason)], []), None, [], file=file
+        )
     c = Checker([Issue(p.where, "", p.reason) for p in problems])
     top = c.mapping(tree, "") if tree is not None else None
     if top is None:
         if tree is None:
             c.error(plan.Where(file, 1, 1), "", "empty file: a flow needs version, start, nodes")
-        return _Loaded(_result(c, None), None, [])
+        return _Loaded(_result(c, None), None, [], file=file)
     c.fields(top, "", ("version", "start", "nodes"), _FLOW_FIELDS)
     version = c.text(top, "version", "")
     name = c.text(top, "name", "", path.stem, FLOW_NAME, "a flow name [a-z0-9_-]+")
@@ -237,7 +260,7 @@ def _load(
     quiet = quiet_gotos(c, start, nodes) if start in nodes else set()
     gotos = [ref for ref in c.flows if ref.path.split(".")[1] in quiet]  # nodes.<name>.flow
     named = Ref(name, name_where, "name") if name else None
-    return _Loaded(_result(c, flow), named, c.flows, gotos)
+    return _Loaded(_result(c, flow), named, c.flows, gotos, file=file)
 
 
 def _recording(c: Checker, top: YMap) -> str | None:

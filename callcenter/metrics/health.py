@@ -6,9 +6,12 @@ with one line per reason in ``reasons``:
 - the database is unreachable, or an ESL node is not connected;
 - an IVR flow file is rejected (its calls fail, or run an older version), or the last
   reload failed outright;
-- the routes cannot be loaded, or a stored route is left out;
+- the routes cannot be loaded, a stored route is left out, or a route names an IVR flow
+  the engine does not run;
 - the spool is growing: records pile up on disk instead of reaching the database;
-- a registering trunk is not registered (REGED) on a connected FreeSWITCH node.
+- a registering trunk is not registered (REGED) on a connected FreeSWITCH node;
+- the dialer paused a campaign for a configuration fault (no outbound route takes its
+  numbers, no usable trunk) until it is started again.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Facts:
     spool_bytes: int = 0
     spool_growing: bool = False
     trunk_problems: Sequence[str] = ()  # a registering trunk not registered
+    campaign_problems: Sequence[str] = ()  # a campaign paused: no route, no usable trunk
 
 
 def assess(facts: Facts) -> dict[str, Any]:
@@ -57,6 +61,7 @@ def assess(facts: Facts) -> dict[str, Any]:
         reasons.append(f"IVR flow file rejected: {shown} ({len(errors)} error(s))")
     reasons += list(facts.route_problems)
     reasons += list(facts.trunk_problems)
+    reasons += list(facts.campaign_problems)
     if facts.spool_growing:
         reasons.append(f"spool growing ({facts.spool_bytes} bytes waiting for the database)")
     return {

@@ -2,7 +2,8 @@
 
 - ``agent`` (key: extension) -> the ACD's ``agent_changed(extension)``; op ``wrapup_end``
   (``*25``) -> ``end_wrapup(extension)``
-- ``queue`` (key: name) -> the ACD's ``queue_changed(name)``
+- ``queue`` (key: name) -> the ACD's ``queue_changed(name)``, then ``queue_flows(name)``:
+  the IVR flows rejected for naming a queue not stored yet are checked again
 - ``route`` / ``outbound_route`` / ``flow`` -> reload that table (or the flows) only
 - ``webhook`` -> look at the endpoints again (deliveries, and what the outbox writes)
 - ``trunk`` (key: name) -> the trunk watch: reload the trunks; op ``remove`` -> ``killgw``,
@@ -51,6 +52,7 @@ class ChangeApplier:
         webhooks: Callable[[], object] = lambda: None,
         trunks: Callable[[Change], object] = lambda change: None,
         campaigns: Callable[[Change], object] = lambda change: None,
+        queue_flows: Callable[[str], object] = lambda name: None,
     ) -> None:
         """``before_acd``: run before the ACD reads an agent or queue back (the engine's
         own writes land first)."""
@@ -67,6 +69,7 @@ class ChangeApplier:
         }
         self.trunks = trunks  # the trunk watch: reload its directory, apply, killgw
         self.campaigns = campaigns  # the dialer: campaign and do-not-call changes
+        self.queue_flows = queue_flows  # the flows rejected: a queue they name may exist now
 
     def __call__(self, change: Change) -> None:
         log.info(
@@ -82,6 +85,7 @@ class ChangeApplier:
                 self.acd.agent_changed(change.key)
             else:
                 self.acd.queue_changed(change.key)
+                self.queue_flows(change.key)
         elif change.kind == ChangeKind.TRUNK:
             self.trunks(change)
         elif change.kind in (ChangeKind.CAMPAIGN, ChangeKind.DNC):

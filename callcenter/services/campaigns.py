@@ -20,6 +20,7 @@ from callcenter.dialer.campaign import (
     CampaignSpec,
     DispositionSpec,
     check,
+    check_caller_id,
     check_disposition,
     check_disposition_code,
     check_name,
@@ -177,6 +178,15 @@ def _ready(
             "(TSR 310.4(a)(8)): set one first",
             code="campaign_not_ready",
         )
+    try:  # one stored before caller IDs were checked as E.164 (``2125550199``, ``+1234``)
+        check_caller_id(spec.caller_id, spec.region)
+    except InvalidArgument as exc:
+        raise InvalidArgument(
+            "caller_id",
+            f"campaign {spec.name!r} {refused}: {exc.reason}; `campaign set "
+            f"{spec.name} --caller-id +...` first",
+            code="campaign_not_ready",
+        ) from None
     try:
         if spec.queue is not None:
             QueueRepository(session).get(spec.queue)
@@ -360,6 +370,7 @@ def disposition_view(d: DispositionSpec) -> dict[str, Any]:
         "label": d.label,
         "retry_after": d.retry_after,
         "dnc": d.dnc,
+        "global_dnc": d.global_dnc,
         "success": d.success,
     }
 
@@ -410,7 +421,8 @@ def dispose(
 ) -> LeadState:
     """What the agent says of the last call to lead ``lead_id`` (the API's twin of ``*30N``):
     it may schedule a callback (``callback_at``, for ``callback_agent`` only when given),
-    retry, close the lead, or put its number on the campaign's do-not-call list."""
+    retry, close the lead, or put its number on the campaign's (or the global) do-not-call
+    list, recorded as added by ``who``."""
     check_disposition_code(code)
     if callback_agent is not None:
         extension(callback_agent, "callback_agent")
@@ -426,7 +438,13 @@ def dispose(
         if callback_agent is not None:
             AgentRepository(session).get(callback_agent)  # a callback kept for nobody never comes
         state = store.record_disposition(
-            session, lead_id, code, utcnow(), callback_at=callback_at, callback_agent=callback_agent
+            session,
+            lead_id,
+            code,
+            utcnow(),
+            callback_at=callback_at,
+            callback_agent=callback_agent,
+            who=str(who),
         )
         details = {
             "lead": lead_id,

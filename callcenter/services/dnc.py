@@ -2,6 +2,8 @@
 ``check`` one number; ``import_file`` a list (a CSV column, or one number a line). Numbers
 are stored in E.164; a number written without ``+`` is read in ``region``. The dialer
 checks both lists before every call (``dialer.store.claim_due``) and logs each hit.
+Without a ``region``, a number of a campaign's list is read in the campaign's region (as
+its lead files are), one of the global list in ``DEFAULT_REGION``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ _UNNEST = text(
 )
 BATCH = 2000
 REASON_MAX = 128
+DEFAULT_REGION = "US"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,16 @@ def _scope(session: Session, campaign: str | None) -> str:
     return campaign
 
 
-def number(raw: str, region: str = "US") -> str:
+def _region(session: Session, campaign: str | None, region: str | None) -> str:
+    """``region``, else the campaign's (its existence checked), else ``DEFAULT_REGION``."""
+    if region is not None:
+        return checks.region(region)
+    if campaign is None:
+        return DEFAULT_REGION
+    return CampaignRepository(session).row(check_name(campaign, "campaign")).region
+
+
+def number(raw: str, region: str = DEFAULT_REGION) -> str:
     region = checks.region(region)
     try:
         return leads.normalize(raw, region)
@@ -93,15 +105,16 @@ def add(
     *,
     campaign: str | None = None,
     reason: str = "",
-    region: str = "US",
+    region: str | None = None,
 ) -> list[str]:
     """Put ``numbers`` on the global list (or ``campaign``'s); the ones that were not on
     it yet. Every number is checked before any is stored."""
     if not numbers:
         raise InvalidArgument("number", "give at least one number")
-    checked = [number(n, region) for n in numbers]
     with db.session_scope() as session:
         scope = _scope(session, campaign)
+        read_in = _region(session, campaign, region)
+        checked = [number(n, read_in) for n in numbers]
         added = [
             n
             for n in dict.fromkeys(checked)
@@ -115,12 +128,12 @@ def add(
 
 
 def remove(
-    db: Database, who: Actor, raw: str, *, campaign: str | None = None, region: str = "US"
+    db: Database, who: Actor, raw: str, *, campaign: str | None = None, region: str | None = None
 ) -> str:
     """Take one number off the global list (or ``campaign``'s)."""
-    phone = number(raw, region)
     with db.session_scope() as session:
         scope = _scope(session, campaign)
+        phone = number(raw, _region(session, campaign, region))
         result = session.execute(
             delete(DncNumber).where(DncNumber.phone == phone, DncNumber.campaign == scope)
         )
@@ -140,13 +153,14 @@ def remove(
     return phone
 
 
-def check(db: Database, raw: str, *, campaign: str | None = None, region: str = "US") -> DncCheck:
+def check(
+    db: Database, raw: str, *, campaign: str | None = None, region: str | None = None
+) -> DncCheck:
     """Which lists hold the number: the global one ("") and, with ``campaign``, that
     campaign's; without, every campaign's."""
-    phone = number(raw, region)
     with db.session_scope() as session:
-        if campaign is not None:
-            _scope(session, campaign)
+        _scope(session, campaign)
+        phone = number(raw, _region(session, campaign, region))
         return DncCheck(phone, tuple(store.dnc_lists(session, phone, campaign)))
 
 
@@ -158,19 +172,21 @@ def import_file(
     campaign: str | None = None,
     column: str | None = None,
     reason: str = "",
-    region: str = "US",
+    region: str | None = None,
     encoding: str = "utf-8",
+    delimiter: str | None = None,
     source: str = "the file",
     on_reject: Callable[[Rejected], None] = lambda rejected: None,
+    on_header: Callable[[Sequence[str]], None] = lambda names: None,
     progress: Callable[[int], None] = lambda read_bytes: None,
 ) -> DncImport:
     """Numbers from a file (``column`` of a CSV with a header, or the first cell of each
     line), in batches; bad lines rejected with their line number; ``source`` names the
-    file in the errors that refuse it."""
-    region = checks.region(region)
+    file in the errors that refuse it; ``delimiter`` None: the header's (``CsvRows``)."""
     with db.session_scope() as session:
         scope = _scope(session, campaign)
-    rows = CsvRows(stream, encoding=encoding, source=source)
+        region = _region(session, campaign, region)
+    rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source)
     who_text, why = str(who), _reason(reason)
 
     def store_batch(numbers: list[str]) -> int:
@@ -194,7 +210,7 @@ def import_file(
             return len(session.execute(statement.returning(DncNumber.id)).all())
 
     counts = store_numbers(
-        read_numbers(rows, region=region, column=column),
+        read_numbers(rows, region=region, column=column, on_header=on_header),
         store_batch,
         batch=BATCH,
         on_reject=on_reject,

@@ -10,7 +10,7 @@ nothing). Rejected rows come with their line and the reason, never silently drop
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -40,7 +40,13 @@ from callcenter.services.actor import Actor
 from callcenter.services.changes import ChangeKind, audited
 from callcenter.store.base import utcnow
 from callcenter.store.database import Database
-from callcenter.store.models import Campaign, DialerAuditEntry, Lead, LeadImport
+from callcenter.store.models import (
+    Campaign,
+    CampaignDisposition,
+    DialerAuditEntry,
+    Lead,
+    LeadImport,
+)
 from callcenter.store.repos.campaigns import CampaignRepository
 
 BATCH = 1000
@@ -107,19 +113,25 @@ def _store(db: Database, run: _Run, batch: list[LeadRow], on_reject: OnReject) -
         held_by, first = holders.get(r.phone, (None, None))
         if held_by == run.import_id and first is not None and first != r.line:
             run.rejected += 1
-            on_reject(Rejected(r.line, f"{r.phone}: a duplicate of line {first}"))
+            on_reject(Rejected(r.line, f"{r.phone}: a duplicate of line {first}", r.cells))
         else:
             run.existing += 1
 
 
 _UNNEST = text(
     "INSERT INTO leads (campaign_id, phone, zones, priority, state, attempts, next_attempt_at,"
-    " fields, created_at, import_id, source_line)"
-    " SELECT :campaign_id, u.phone, u.zones, u.priority, 'pending', 0, :now,"
-    " CAST(u.fields AS json), :now, :import_id, u.line"
+    " fields, created_at, import_id, source_line, callback_at, callback_agent, disposition,"
+    " last_outcome)"
+    " SELECT :campaign_id, u.phone, u.zones, u.priority, u.state, 0,"
+    " COALESCE(u.callback_at, :now), CAST(u.fields AS json), :now, :import_id, u.line,"
+    " u.callback_at, u.callback_agent, u.disposition, u.last_outcome"
     " FROM unnest(CAST(:phones AS text[]), CAST(:zones AS text[]),"
-    " CAST(:priorities AS integer[]), CAST(:fields AS text[]), CAST(:lines AS integer[]))"
-    " AS u(phone, zones, priority, fields, line)"
+    " CAST(:priorities AS integer[]), CAST(:fields AS text[]), CAST(:lines AS integer[]),"
+    " CAST(:states AS text[]), CAST(:callback_ats AS timestamptz[]),"
+    " CAST(:callback_agents AS text[]), CAST(:dispositions AS text[]),"
+    " CAST(:last_outcomes AS text[]))"
+    " AS u(phone, zones, priority, fields, line, state, callback_at, callback_agent,"
+    " disposition, last_outcome)"
     " ON CONFLICT (campaign_id, phone) DO NOTHING RETURNING phone, source_line"
 )
 
@@ -164,6 +176,11 @@ def _insert(session: Session, run: _Run, batch: list[LeadRow]) -> set[tuple[str,
                 "priorities": [r.priority for r in batch],
                 "fields": [json.dumps(r.fields, ensure_ascii=False) for r in batch],
                 "lines": [r.line for r in batch],
+                "states": [str(_state(r)) for r in batch],
+                "callback_ats": [r.restored.callback_at for r in batch],
+                "callback_agents": [r.restored.callback_agent for r in batch],
+                "dispositions": [r.restored.disposition for r in batch],
+                "last_outcomes": [r.restored.last_outcome for r in batch],
             },
         )
         return {(phone, line) for phone, line in returned}
@@ -173,13 +190,17 @@ def _insert(session: Session, run: _Run, batch: list[LeadRow]) -> set[tuple[str,
             "phone": r.phone,
             "zones": " ".join(r.zones),
             "priority": r.priority,
-            "state": LeadState.PENDING,
+            "state": _state(r),
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": r.restored.callback_at or now,
             "fields": r.fields,
             "created_at": now,
             "import_id": run.import_id,
             "source_line": r.line,
+            "callback_at": r.restored.callback_at,
+            "callback_agent": r.restored.callback_agent,
+            "disposition": r.restored.disposition,
+            "last_outcome": r.restored.last_outcome,
         }
         for r in batch
     ]
@@ -188,6 +209,11 @@ def _insert(session: Session, run: _Run, batch: list[LeadRow]) -> set[tuple[str,
     )
     returned = session.execute(statement.returning(Lead.phone, Lead.source_line), values)
     return {(phone, line) for phone, line in returned}
+
+
+def _state(row: LeadRow) -> LeadState:
+    """A new lead is due; one an export read back shows closed by do-not-call is not."""
+    return LeadState.DONE if row.restored.closed else LeadState.PENDING
 
 
 def _finish(db: Database, who: Actor, run: _Run, sha256: str | None) -> ImportReport:
@@ -265,10 +291,48 @@ def _consume(
         progress()
 
 
-def _window(db: Database, name: str) -> tuple[CallingWindow, str]:
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What an import reads a file by: the campaign's window and region, the codes of
+    every campaign's do-not-call dispositions (an export read back names its own
+    campaign's), the campaign's custom fields so far."""
+
+    window: CallingWindow
+    region: str
+    dnc_codes: frozenset[str]
+    fields: tuple[str, ...]
+
+    def checker(self, **options: Any) -> dict[str, Any]:
+        return {"window": self.window, "dnc_codes": self.dnc_codes, "known_fields": self.fields,
+                **options}  # fmt: skip
+
+
+def _target(db: Database, name: str) -> _Target:
     with db.session_scope() as session:
         campaign = _campaign(session, name)
-        return CallingWindow(campaign.window_start, campaign.window_end), campaign.region
+        codes = session.scalars(
+            select(CampaignDisposition.code).where(CampaignDisposition.dnc.is_(True)).distinct()
+        )
+        return _Target(
+            CallingWindow(campaign.window_start, campaign.window_end),
+            campaign.region,
+            frozenset(codes),
+            _custom_fields(session, campaign.id),
+        )
+
+
+def _custom_fields(session: Session, campaign_id: int) -> tuple[str, ...]:
+    """The custom fields of a campaign's imports, in the order they first came, each in
+    its first spelling (one ``Name`` after a ``name`` is that field)."""
+    seen: dict[str, str] = {}
+    for columns in session.scalars(
+        select(LeadImport.columns)
+        .where(LeadImport.campaign_id == campaign_id)
+        .order_by(LeadImport.id)
+    ):
+        for column in columns or ():
+            seen.setdefault(str(column).lower(), str(column))
+    return tuple(seen.values())
 
 
 def import_file(
@@ -281,19 +345,22 @@ def import_file(
     mapping: ColumnMap | None = None,
     region: str | None = None,
     encoding: str = "utf-8",
-    delimiter: str = ",",
+    delimiter: str | None = None,
     progress: Progress = lambda read_bytes: None,
     on_reject: OnReject = lambda rejected: None,
+    on_header: Callable[[Sequence[str]], None] = lambda names: None,
 ) -> ImportReport:
     """Stream the CSV ``stream`` into campaign ``name``: its first line names the columns
     (``phone`` required, ``priority`` and ``timezone`` read when present, ``mapping`` says
     which column holds each); every other column is kept as the lead's custom fields.
-    Numbers without ``+`` are read in ``region`` (the campaign's by default)."""
-    window, campaign_region = _window(db, name)
+    Numbers without ``+`` are read in ``region`` (the campaign's by default); cells are
+    split at ``delimiter``, by default the first line's (``CsvRows``)."""
+    target = _target(db, name)
     rows = CsvRows(stream, encoding=encoding, delimiter=delimiter, source=source)
     checker, records = open_leads(
-        rows, region=checks.region(region or campaign_region), window=window, mapping=mapping
+        rows, **target.checker(region=checks.region(region or target.region), mapping=mapping)
     )
+    on_header(checker.header.names)
     run = _begin(db, who, name, source, list(checker.header.custom))
     _consume(db, run, checker, records, on_reject, lambda: progress(rows.read_bytes))
     return _finish(db, who, run, rows.sha256)
@@ -315,9 +382,9 @@ def import_rows(
     the first part starts an import, the next ones give its ``import_id`` to go on with it
     (duplicates across parts are named as such). The import so far, and this part's
     rejected rows."""
-    window, campaign_region = _window(db, name)
+    target = _target(db, name)
     checker = RowChecker(
-        header, region=checks.region(region or campaign_region), window=window, mapping=mapping
+        header, **target.checker(region=checks.region(region or target.region), mapping=mapping)
     )
     if import_id is None:
         run = _begin(db, who, name, source, list(checker.header.custom))
@@ -346,19 +413,14 @@ def result_columns(db: Database, name: str) -> tuple[str, ...]:
     imports, in the order they first came (``field:NAME`` for one named as a results
     column: ``export.field_column``)."""
     with db.session_scope() as session:
-        campaign = _campaign(session, name)
-        seen: dict[str, None] = {}
-        for columns in session.scalars(
-            select(LeadImport.columns)
-            .where(LeadImport.campaign_id == campaign.id)
-            .order_by(LeadImport.id)
-        ):
-            seen.update((str(c), None) for c in columns or ())
-    return RESULT_COLUMNS + tuple(field_column(c) for c in seen)
+        fields = _custom_fields(session, _campaign(session, name).id)
+    return RESULT_COLUMNS + tuple(field_column(c) for c in fields)
 
 
 def _result(lead: Lead, custom: tuple[str, ...]) -> dict[str, Any]:
-    fields = lead.fields or {}
+    # by name, case aside: a lead imported (before they were one field) with ``Name`` in a
+    # campaign whose first file said ``name``
+    fields = {k.lower(): v for k, v in (lead.fields or {}).items()}
     return {
         "lead_id": lead.id,
         "phone": lead.phone,
@@ -373,7 +435,7 @@ def _result(lead: Lead, custom: tuple[str, ...]) -> dict[str, Any]:
         "priority": lead.priority,
         "zones": lead.zones,
         "source_line": lead.source_line,
-        **{c: fields.get(column_field(c)) for c in custom},
+        **{c: fields.get(column_field(c).lower()) for c in custom},
     }
 
 

@@ -124,7 +124,8 @@ def test_demo_runs_calls_through_the_simulator_and_stops(tmp_path: Path) -> None
     proc = _spawn(args, {}, tmp_path)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    assert "healthz=200 esl=up" in out
+    assert "healthz=200 esl=up" in out  # run outside the repository: 5003's flow is there
+    assert f"dialplans_dir {tmp_path}/dialplans does not exist: using the flows of" in out
     progress = [line for line in out.splitlines() if line.startswith("[demo]")]
     cdrs = int(progress[-1].split("cdrs=")[1].split()[0])
     assert cdrs > 0, out
@@ -186,6 +187,39 @@ def test_health_is_degraded_while_a_stored_route_is_left_out(pg_url: str, tmp_pa
         app.stop()
         with database.session_scope() as session:
             session.execute(delete(Route).where(Route.did == "9000"))
+        database.dispose()
+
+
+def test_health_reports_a_route_to_a_flow_the_engine_does_not_run(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Every call to such a DID is turned away: /healthz said "ok" (the demo run outside the
+    repository, its flow main missing)."""
+    from sqlalchemy import delete
+
+    from callcenter.store.models import Route
+    from callcenter.store.repos import RouteRepository
+    from callcenter.vocabulary import RouteTarget
+
+    database = Database(pg_url)
+    with database.session_scope() as session:
+        RouteRepository(session).add("9417", RouteTarget.IVR, "ghostflow")
+    (tmp_path / "ghost.yaml").write_text("version: 1\nname: ghostflow\nstart: a\nnodes: {}\n")
+    app = _app(pg_url, CALLCENTER_DATA_DIR=str(tmp_path / "var"),
+               CALLCENTER_DIALPLANS_DIR=str(tmp_path))  # fmt: skip
+    app.start()
+    try:
+        health = app.health()
+        problem = (
+            "route '9417' -> ivr:ghostflow: flow 'ghostflow' is not loaded (its file is "
+            "rejected or not in dialplans_dir): its calls are turned away"
+        )
+        assert problem in health["routes"]["problems"] and problem in health["reasons"]
+        assert health["status"] == "degraded"
+    finally:
+        app.stop()
+        with database.session_scope() as session:
+            session.execute(delete(Route).where(Route.did == "9417"))
         database.dispose()
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete
 
 from callcenter.store.database import Database
-from callcenter.store.models import AuditEntry, Queue, Route
-from callcenter.store.repos import QueueRepository, RouteRepository
+from callcenter.store.models import Agent, AuditEntry, Queue, Route
+from callcenter.store.repos import AgentRepository, QueueRepository, RouteRepository
 from tests.integration.test_cli import run
 
 FLOW = "version: 1\nstart: a\nnodes:\n  a: {type: hangup}\n"
@@ -19,15 +19,18 @@ FLOW = "version: 1\nstart: a\nnodes:\n  a: {type: hangup}\n"
 
 @pytest.fixture
 def env(pg_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The CLI on the run's database with one queue and one flow; cleaned afterwards."""
+    """The CLI on the run's database with one queue, one agent and one flow; cleaned
+    afterwards."""
     (tmp_path / "main.yaml").write_text(FLOW)
     database = Database(pg_url)
     with database.session_scope() as session:
         QueueRepository(session).add("routeq")
+        AgentRepository(session).add("1001")
     yield {"CALLCENTER_DATABASE_URL": pg_url, "CALLCENTER_DIALPLANS_DIR": str(tmp_path)}
     with database.session_scope() as session:
         session.execute(delete(Route))
         session.execute(delete(Queue).where(Queue.name == "routeq"))
+        session.execute(delete(Agent).where(Agent.extension == "1001"))
         session.execute(delete(AuditEntry).where(AuditEntry.action.like("route.%")))
     database.dispose()
 
@@ -48,6 +51,13 @@ def test_good_targets_are_stored(env: dict[str, str], pg_url: str) -> None:
         assert (result.exit_code, result.stdout) == (0, f"route {did} -> {target}\n")
     listed = json.loads(run(["route", "list", "--json"], env).stdout)
     assert [r["did"] for r in listed] == ["+33140000000", "5000", "5001", "5002", "5999"]
+
+
+def test_an_extension_target_must_be_an_agent(env: dict[str, str], pg_url: str) -> None:
+    result = run(["route", "add", "5003", "extension:1009"], env)
+    assert result.exit_code == 1
+    assert "no agent '1009' (known: 1001) [route_agent_unknown]" in result.output
+    assert stored(pg_url) == []
 
 
 def test_a_120_kb_did_is_one_line_not_a_traceback(env: dict[str, str], pg_url: str) -> None:

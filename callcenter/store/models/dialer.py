@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -98,7 +99,8 @@ class Campaign(Base):
 class CampaignDisposition(Base):
     """What an agent may say of a call in wrap-up (``*30N`` from the phone: ``key`` N).
     ``retry_after``: seconds before the lead is called again (None: the lead is done);
-    ``dnc``: the number goes on the campaign's do-not-call list."""
+    ``dnc``: the number goes on the campaign's do-not-call list, ``global_dnc`` on the
+    global one instead."""
 
     __tablename__ = "campaign_dispositions"
 
@@ -110,6 +112,7 @@ class CampaignDisposition(Base):
     retry_after: Mapped[int | None] = mapped_column(Integer)
     dnc: Mapped[bool] = mapped_column(Boolean, default=False)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
+    global_dnc: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "code"),

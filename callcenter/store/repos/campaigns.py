@@ -189,7 +189,8 @@ class CampaignRepository:
             .order_by(CampaignDisposition.key)
         )
         return [
-            DispositionSpec(r.code, r.key, r.label, r.retry_after, r.dnc, r.success) for r in rows
+            DispositionSpec(r.code, r.key, r.label, r.retry_after, r.dnc, r.success, r.global_dnc)
+            for r in rows
         ]
 
     def add_disposition(self, name: str, spec: DispositionSpec) -> None:
@@ -211,6 +212,7 @@ class CampaignRepository:
                 retry_after=spec.retry_after,
                 dnc=spec.dnc,
                 success=spec.success,
+                global_dnc=spec.global_dnc,
             )
         )
         self.session.flush()

@@ -4,6 +4,7 @@ locally and through a running engine: the same answers, lead files sent in parts
 from __future__ import annotations
 
 import csv
+import io
 import json
 from functools import partial
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_campaigns_api(api: Client, db: Database) -> None:
     assert api("GET", "/dnc/2125550101", params={"campaign": "spring"}).json == {
         "number": "+12125550101",
         "blocked": True,
-        "lists": ["campaign:spring"],
+        "lists": ["global"],  # the built-in do_not_call: the seller's list
     }
     assert (
         api(
@@ -113,6 +114,8 @@ def test_campaigns_api(api: Client, db: Database) -> None:
     assert added == {"added": ["+12125550109"]}
     listed = api("GET", "/dnc").json["entries"]  # the global list, newest first
     assert listed[0]["number"] == "+12125550109" and listed[0]["campaign"] is None
+    assert listed[1]["number"] == "+12125550101"  # the do_not_call above
+    api("POST", "/dnc", body={"numbers": ["2125550108"], "campaign": "spring"})
     spring = api("GET", "/dnc", params={"campaign": "spring", "limit": 1}).json["entries"]
     assert [e["campaign"] for e in spring] == ["spring"]
     assert api("GET", "/dnc", params={"campaign": "nowhere"}).status_code == 404
@@ -414,3 +417,46 @@ def test_a_missing_phone_column_names_the_way_to_map_it_api_or_cli(
     data.write_text("Telephone,name\n2125550101,x\n")
     result = CliRunner().invoke(main, ["campaign", "import", "hint-cli", str(data)], env=env)
     assert result.exit_code == 1 and "map one with --map phone=COLUMN" in result.output
+
+
+def test_lead_files_the_cli_reads_and_writes(engine_db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """A cp1252 file read as UTF-8 rejected every row and exited 0; a UTF-16 file with its
+    BOM was "cell 1: a NUL character" naming no file; the export had no form European
+    Excel opens; --rejects kept no row to fix; a do_not_call from the CLI said `agent`."""
+    result = partial(CliRunner().invoke, main, env={"CALLCENTER_DATABASE_URL": engine_db_url},
+                     catch_exceptions=False)  # fmt: skip
+    assert result(["campaign", "create", "files", "--agent", "4188"]).exit_code == 0
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("phone,name\n2125550301,Müller\n2125550302,Gärtner\n".encode("cp1252"))
+    rejects = tmp_path / "rejects.csv"
+    done = result(["campaign", "import", "files", str(latin), "--rejects", str(rejects)])
+    assert done.exit_code == 1, done.output
+    assert "every row (2) was rejected, none stored; 2 of them hold bytes" in done.output
+    assert "--encoding cp1252" in done.output
+    kept = list(csv.reader(rejects.open(encoding="utf-8")))
+    assert kept[0] == ["line", "reason", "phone", "name"]
+    assert kept[1][0] == "2" and kept[1][2:] == ["2125550301", "M\ufffdller"]
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes("phone;name\r\n2125550303;Zoë\r\n=1+1;x\r\n".encode("utf-16"))
+    done = result(["campaign", "import", "files", str(wide), "--rejects", str(rejects)])
+    assert done.exit_code == 0 and "1 added" in done.output, done.output
+    assert list(csv.reader(rejects.open()))[1][2:] == ["'=1+1", "x"]  # neutralised
+    done = result(["campaign", "import", "files", str(wide), "--encoding", "cp1252"])
+    assert done.exit_code == 1 and "error: wide.csv: line 1: the header" in done.output
+    assert "give --encoding utf-16" in done.output
+    out = tmp_path / "results.csv"
+    done = result(["campaign", "export-results", "files", "--excel", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbflead_id;phone;state;") and "Zoë".encode() in raw
+    assert result(["campaign", "create", "files2", "--agent", "4188"]).exit_code == 0
+    done = result(["campaign", "import", "files2", str(out)])
+    assert done.exit_code == 0 and "1 added" in done.output, done.output
+    lead_id = next(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))["lead_id"]
+    done = result(["campaign", "dispose", "files", lead_id, "do_not_call"])
+    assert done.exit_code == 0, done.output
+    done = result(["dnc", "list", "--json"])
+    [entry] = [e for e in json.loads(done.output) if e["number"] == "+12125550303"]
+    assert entry["added_by"].startswith("cli:") and entry["reason"] == (
+        "files: disposition do_not_call"
+    )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from callcenter.ivr.registry import FlowRegistry
 from callcenter.store.database import Database
 from callcenter.store.models import EngineChange
 
@@ -43,3 +44,18 @@ def test_an_invalid_flow_is_pointed_at_and_not_reloaded(make_client, tmp_path: P
     refused = api("POST", "/flows/reload", token="operate")
     assert (refused.status_code, refused.json["code"]) == (422, "flows_invalid")
     assert "bad.yaml:6" in refused.json["errors"][0]["message"]
+
+
+def test_list_shows_the_version_the_engine_runs_and_skips_a_broken_file(  # type: ignore[no-untyped-def]
+    make_client, tmp_path: Path
+) -> None:
+    (tmp_path / "a.yaml").write_text(FLOW.format(name="alpha"))
+    (tmp_path / "b.yaml").write_text(FLOW.format(name="beta").replace("hangup", "teleport"))
+    registry = FlowRegistry(tmp_path)
+    registry.reload()  # the engine runs alpha version 1 ...
+    (tmp_path / "a.yaml").write_text(FLOW.format(name="alpha").replace("version: 1", "version: 2"))
+    listed = make_client(dialplans_dir=tmp_path, flows=registry)("GET", "/flows")
+    assert listed.status_code == 200, listed.text
+    assert [(f["name"], f["version"], f["running_version"]) for f in listed.json["items"]] == [
+        ("alpha", "2", "1")  # ... while its file says 2; beta's file is rejected
+    ]

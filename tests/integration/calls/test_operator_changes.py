@@ -56,7 +56,7 @@ def test_a_pause_from_another_process_stops_the_offers_within_a_second(
     until(lambda: app.changes._listener is not None)
     elsewhere = tmp_path / "operator"  # another data dir: no pid file, no SIGHUP possible
 
-    result = cli(["agent", "pause", "3101", "--reason", "coaching"], calls_db_url, elsewhere)
+    result = cli(["agent", "pause", "3101", "--reason", "training"], calls_db_url, elsewhere)
     returned = time.monotonic()
     assert "SIGHUP" not in result.stdout + result.stderr
     until(lambda: board.agents["3101"].status is AgentStatus.PAUSED, timeout=1.0)

@@ -1199,3 +1199,64 @@ def test_freeswitch_lost_during_a_preview_is_not_the_agent_s_skip(
     for channel in sim.channels:
         sim.hangup(channel.uuid)
     until(lambda: settled(app), timeout=20)
+
+
+def test_a_line_ringing_out_during_the_stop_has_its_attempt_and_cdr_written(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # the dialer's stop killed every line's greenlet at once: a line still ringing rang out
+    # during the shutdown grace unseen, with no attempt, no CDR, and its lead left dialing
+    # until the stale-claim release 10 minutes later (redialled then, not after its delay)
+    number = "+15557659401"
+    first = _one_lead(engine(), sim, "fail40", "4945", number, SLOW, ring_seconds=30)
+    until(lambda: any(number[1:] in c.line for c in sim.core.commands), timeout=20)
+    assert _lead(first, number).state is LeadState.DIALING
+    first.stop("restart")  # 1.5 s of ringing left here: within the 2 s grace
+    second = engine()
+    [attempt] = _all_attempts(second, number)
+    assert attempt.outcome is Outcome.NO_ANSWER and attempt.call_uuid is not None
+    cdr = wait_cdr(second, attempt.call_uuid, timeout=10)
+    assert (cdr.disposition, cdr.to_number) == (Disposition.NO_ANSWER, number)
+    lead = _lead(second, number)
+    assert lead.state is LeadState.PENDING and lead.next_attempt_at is not None
+    assert lead.next_attempt_at > datetime.now(UTC) + timedelta(minutes=30)  # no_answer: 2 h
+    campaigns.stop(second.database, Actor("cli", "test"), "fail40")
+    until(lambda: settled(second))
+
+
+def test_no_outbound_route_pauses_the_campaign_once_and_charges_no_lead(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # with the route removed (or a typo in its pattern), every due lead got a `failed`
+    # attempt, about 2 a second, one ERROR each; the campaign ran on and /healthz said ok
+    numbers = [f"+1212555794{i}" for i in range(5)]
+    app = engine()
+    with app.database.session_scope() as session:  # no outbound route at all
+        routes = OutboundRouteRepository(session)
+        for route in routes.all():
+            routes.delete(route.name)
+    app.outbound.reload()
+    TrafficModel(sim, TrafficProfile(), seed=1,
+                 overrides={n[1:]: AgentBehaviour(busy=True) for n in numbers})  # fmt: skip
+    sim.register_agent("4946", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "fail41q", {"4946": {}}, did="84946")
+    _campaign(app, "fail41", "fail41q", numbers)
+    _start(app, "fail41")
+    until(lambda: campaigns.get(app.database, "fail41").state is CampaignState.PAUSED, timeout=20)
+    until(lambda: "fail41" not in app.dialer.runners, timeout=10)
+    assert _attempts(app, "fail41") == {}
+    assert all(_lead(app, n).state is LeadState.PENDING for n in numbers)
+    [paused] = [a for a in _audit(app, "fail41") if a.details.get("to") == "paused"]
+    assert paused.details["reason"] == "misconfigured"
+    assert "no outbound route matches" in paused.details["fault"]
+    shown = campaigns.summary(app.database, "fail41").paused or {}
+    assert shown.get("reason") == "misconfigured"
+    health = app.health()
+    assert health["status"] == "degraded"
+    assert any(r.startswith("campaign fail41 paused: no outbound route") for r in health["reasons"])
+    _route(app)
+    _start(app, "fail41")  # resumed: dialling again, the fault no longer reported
+    until(lambda: "fail41" in app.dialer.runners, timeout=10)
+    assert not any("fail41" in r for r in app.health()["reasons"])
+    campaigns.stop(app.database, Actor("cli", "test"), "fail41")
+    until(lambda: settled(app), timeout=20)

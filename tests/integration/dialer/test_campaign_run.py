@@ -443,3 +443,31 @@ def test_without_mod_avmd_a_machine_gets_the_message_after_its_greeting_and_beep
     beep_end = voice.silence + voice.speech + voice.beep_gap + 0.2
     started = (stamps["message"] - stamps["answer"]) / 1e6
     assert beep_end < started < beep_end + 3.0, (started, beep_end)
+
+
+def test_a_campaign_without_a_caller_id_name_shows_its_number_never_its_own_name(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    # with no --caller-id-name, every call went out named after the campaign (an internal
+    # name): the customers' phones showed it, and each CDR's from_name said so
+    person, busy = "+12125557841", "+12125557842"
+    app = engine()
+    _route(app)
+    TrafficModel(sim, TrafficProfile(), seed=1, overrides={
+        person[1:]: AgentBehaviour(answer_delay=1.0, talk_time=2.0, voice=PERSON),
+        busy[1:]: AgentBehaviour(busy=True),
+    })  # fmt: skip
+    sim.register_agent("4941", AgentBehaviour(answer_delay=0.5))
+    setup_queue(app, "cidname1q", {"4941": {}}, did="84941")
+    _campaign(app, "cidname1", "cidname1q", [person, busy])
+    _start(app, "cidname1")
+    until(lambda: {person, busy} <= set(_attempts(app, "cidname1")), timeout=30)
+    attempts = _attempts(app, "cidname1")
+    assert attempts[person].outcome is Outcome.ANSWERED
+    for number in (person, busy):
+        cdr = wait_cdr(app, attempts[number].call_uuid or "", timeout=20)
+        assert (cdr.from_number, cdr.from_name) == ("+12125550199", "+12125550199"), number
+    dialled = [c.line for c in sim.core.commands if "originate" in c.line and "cc_lead" in c.line]
+    assert dialled and all("origination_caller_id_name=+12125550199" in line for line in dialled)
+    assert all("cidname1" not in line.replace("cc_campaign=cidname1", "") for line in dialled)
+    campaigns.stop(app.database, Actor("cli", "test"), "cidname1")

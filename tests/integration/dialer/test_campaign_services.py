@@ -149,6 +149,31 @@ def test_start_needs_a_caller_id_and_what_it_names(db: Database, campaign: str) 
         campaigns.start(db, WHO, "absent")
 
 
+def test_a_caller_id_is_an_e164_number_on_create_and_set_and_a_stored_bad_one_stops_a_start(
+    db: Database, campaign: str
+) -> None:
+    # "+E.164 digits" was a regex: `--caller-id 2125550199` was stored without its +, and
+    # `--caller-id +1234` (no number anywhere) was accepted
+    with pytest.raises(InvalidArgument, match=r"'2125550199': expected E.164.*\+12125550199"):
+        campaigns.update(db, WHO, campaign, {"caller_id": "2125550199"})
+    for bad in ("+1234", "+0123456789", "+1 212 555 0199", "+999123456789"):
+        with pytest.raises(InvalidArgument) as info:
+            campaigns.update(db, WHO, campaign, {"caller_id": bad})
+        assert info.value.field == "caller_id", bad
+    with pytest.raises(InvalidArgument, match="too short") as info:
+        campaigns.create(db, WHO, CampaignSpec(name="short", queue="outbound", caller_id="+1234"))
+    assert campaigns.get(db, campaign).spec.caller_id == "+12125550199"
+    campaigns.update(db, WHO, campaign, {"caller_id": "+442079460000"})
+    with db.session_scope() as session:  # stored before the check: kept, but not dialled with
+        row = CampaignRepository(session).row(campaign)
+        row.caller_id = "2125550199"
+    with pytest.raises(InvalidArgument, match=r"cannot start.*2125550199") as info:
+        campaigns.start(db, WHO, campaign)
+    assert (info.value.code, info.value.field) == ("campaign_not_ready", "caller_id")
+    campaigns.update(db, WHO, campaign, {"caller_id": "+12125550199"})
+    assert campaigns.start(db, WHO, campaign).state is CampaignState.RUNNING
+
+
 def test_set_clear_takes_back_what_was_set(db: Database, campaign: str) -> None:
     given = {
         "trunks": ("carrier1",),
@@ -227,7 +252,8 @@ def test_a_queue_or_agent_a_running_campaign_dials_for_is_not_removed(
 ) -> None:
     # `queue remove` left a running campaign with a queue that no longer exists: it ran on,
     # dialling no one, and said nothing
-    campaigns.create(db, WHO, CampaignSpec(name="direct", agents=("1001",), caller_id="+1212555"))
+    direct = CampaignSpec(name="direct", agents=("1001",), caller_id="+12125550142")
+    campaigns.create(db, WHO, direct)
     campaigns.start(db, WHO, campaign)
     campaigns.start(db, WHO, "direct")
     with pytest.raises(DomainError, match="running campaign\\(s\\) spring") as info:
@@ -318,7 +344,7 @@ def test_dispositions_add_remove_and_dispose(db: Database, campaign: str) -> Non
         is LeadState.PENDING
     )
     assert campaigns.dispose(db, WHO, campaign, lead_id, "do_not_call") is LeadState.DONE
-    assert dnc.check(db, "+12125550100", campaign=campaign).lists == (campaign,)
+    assert dnc.check(db, "+12125550100", campaign=campaign).lists == ("",)
     with pytest.raises(NotFound):
         campaigns.dispose(db, WHO, campaign, lead_id + 1000, "sale")
     with pytest.raises(InvalidArgument):
@@ -376,3 +402,36 @@ def test_summary_reports_the_amd_false_positives_it_counts(db: Database, campaig
     assert rates["uk_today"] == {"abandoned": 0.684, "live": 30.684, "amd_estimated": 0.684}
     assert rates["us_30_days"]["amd_estimated"] == 0.684
     assert rates["us_30_days_pct"] == round(0.684 / 30.684 * 100, 3)
+
+
+def test_do_not_call_goes_on_the_global_list_by_whoever_gave_it(
+    db: Database, campaign: str
+) -> None:
+    """A person's "do not call me" binds the seller: the built-in do_not_call puts the number
+    on the global list (it went on the campaign's only, and was dialled by the next one),
+    recorded as added by the actor (it said ``agent`` whoever gave it); a ``dnc`` one stays
+    the campaign's."""
+    assert [d.global_dnc for d in campaigns.dispositions(db, campaign)] == [
+        False, False, False, True, False,
+    ]  # fmt: skip
+    campaigns.add_disposition(db, WHO, campaign, DispositionSpec("own_dnc", 6, dnc=True))
+    seller = campaigns.add_disposition(
+        db, WHO, campaign, DispositionSpec("seller", 7, global_dnc=True)
+    )
+    assert seller.dnc and seller.global_dnc
+    with pytest.raises(InvalidArgument, match="never retried"):
+        campaigns.add_disposition(
+            db, WHO, campaign, DispositionSpec("x", 8, retry_after=3600, global_dnc=True)
+        )
+    first = _lead(db, campaign, "+12125550180")
+    second = _lead(db, campaign, "+12125550181")
+    third = _lead(db, campaign, "+12125550182")
+    campaigns.dispose(db, WHO, campaign, first, "do_not_call")
+    campaigns.dispose(db, WHO, campaign, second, "own_dnc")
+    campaigns.dispose(db, WHO, campaign, third, "seller")
+    assert dnc.check(db, "+12125550180").lists == ("",)
+    assert dnc.check(db, "+12125550181").lists == (campaign,)
+    assert dnc.check(db, "+12125550182").lists == ("",)
+    entry = dnc.listed(db)[-1]
+    assert (entry["number"], entry["added_by"]) == ("+12125550180", "cli:tester")
+    assert entry["reason"] == f"{campaign}: disposition do_not_call"

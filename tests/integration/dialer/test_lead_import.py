@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from callcenter.dialer.campaign import CampaignSpec
 from callcenter.dialer.export import RESULT_COLUMNS, write_csv
 from callcenter.dialer.importer import BadLeadFile, ColumnMap, Rejected
 from callcenter.dialer.leads import NumberReader
+from callcenter.dialer.vocabulary import LeadState
 from callcenter.services import campaigns, dnc, leads
 from callcenter.services.checks import InvalidArgument
 from callcenter.store.database import Database
@@ -344,3 +346,90 @@ def test_a_re_import_parses_none_of_the_numbers_it_already_has(
     assert sorted(parsed) == ["12125550123", "2125550124", "not a number"]
     with db.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Lead)) == 4
+
+
+def _export(db: Database, campaign: str) -> str:
+    out = io.StringIO()
+    write_csv(out, leads.result_columns(db, campaign), leads.results(db, campaign))
+    return out.getvalue()
+
+
+def _by_phone(exported: str) -> dict[str, dict[str, str]]:
+    return {r["phone"]: r for r in csv.DictReader(io.StringIO(exported))}
+
+
+def test_an_export_imported_into_a_new_campaign_keeps_what_each_lead_was(
+    db: Database, campaign: str
+) -> None:
+    """The usual recycle: export, new campaign, import. A lead's timezone override came
+    back as its number's zone (London hours became New York's); a callback was lost; a
+    lead closed by do-not-call was due again. Every column that is the lead's (not the last
+    campaign's record of it) reads back as it was; ``Name`` after ``name`` is one field."""
+    _import(db, campaign, b"phone,timezone,priority,name,note\r\n"
+            b"+1 212 555 0210,Europe/London,7,Ann,=1+1\r\n"
+            b"2125550211,,-2,Bob,\r\n"
+            b"2125550212,,0,Cat,x\r\n"
+            b"2125550213,,0,Dee,y\r\n")  # fmt: skip
+    _import(db, campaign, b"phone,Name\r\n2125550214,Eve\r\n")
+    ids = {phone: lead.id for phone, lead in _leads(db).items()}
+    callback = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
+    campaigns.dispose(db, WHO, campaign, ids["+12125550211"], "call_back",
+                      callback_at=callback, callback_agent="1001")  # fmt: skip
+    campaigns.dispose(db, WHO, campaign, ids["+12125550212"], "do_not_call")
+    with db.session_scope() as session:  # a do-not-call hit as the dialer closes one
+        hit = session.get(Lead, ids["+12125550213"])
+        assert hit is not None
+        hit.state, hit.last_outcome = LeadState.DONE, "dnc"
+    first = _export(db, campaign)
+    assert leads.result_columns(db, campaign)[len(RESULT_COLUMNS) :] == ("name", "note")
+    campaigns.create(db, WHO, CampaignSpec(name="s2", queue="outbound",
+                                           caller_id="+12125550199"))  # fmt: skip
+    report, rejected = _import(db, "s2", first.encode())
+    assert (report.added, rejected) == (5, {})
+    again = _by_phone(_export(db, "s2"))
+    kept = ("phone", "priority", "zones", "callback_at", "callback_agent", "name", "note")
+    for phone, was in _by_phone(first).items():
+        assert {c: again[phone][c] for c in kept} == {c: was[c] for c in kept}, phone
+    assert again["'+12125550210"]["zones"] == "Europe/London"
+    assert again["'+12125550211"]["callback_at"] == callback.isoformat()
+    assert again["'+12125550214"]["name"] == "Eve"
+    closed = {p: (r["state"], r["disposition"], r["last_outcome"]) for p, r in again.items()}
+    assert closed["'+12125550212"] == ("done", "do_not_call", "")
+    assert closed["'+12125550213"] == ("done", "", "dnc")
+    assert closed["'+12125550210"][0] == closed["'+12125550211"][0] == "pending"
+    with db.session_scope() as session:
+        due = session.scalar(select(Lead.next_attempt_at).where(
+            Lead.phone == "+12125550211", Lead.campaign_id != hit.campaign_id))  # fmt: skip
+    assert due == callback
+
+
+def test_a_callback_in_an_export_that_is_not_a_time_is_rejected(
+    db: Database, campaign: str
+) -> None:
+    header = ",".join(RESULT_COLUMNS).encode()
+    row = b"1,2125550220,pending,0,,,,,tomorrow,,0,America/New_York,2"
+    report, rejected = _import(db, campaign, header + b"\r\n" + row + b"\r\n")
+    assert report.added == 0
+    assert rejected == {2: "callback_at 'tomorrow': expected a time with its offset, as exported"}
+
+
+def test_dnc_numbers_of_a_campaign_are_read_in_its_region_and_files_split_as_imports_are(
+    db: Database, campaign: str
+) -> None:
+    """``dnc add "030 1234567" --campaign de`` read the number as US ("not a valid number
+    for its country"); ``dnc import`` split a semicolon file at commas and found no column
+    'Telefon' in 'telefon;name;stadt;notiz'."""
+    campaigns.create(db, WHO, CampaignSpec(name="de", queue="outbound", caller_id="+12125550199",
+                                           region="DE"))  # fmt: skip
+    assert dnc.add(db, WHO, ["030 1234567"], campaign="de") == ["+49301234567"]
+    assert dnc.check(db, "030 1234567", campaign="de").lists == ("de",)
+    assert dnc.add(db, WHO, ["030 1234568"], region="DE") == ["+49301234568"]
+    with pytest.raises(InvalidArgument, match="not a valid number"):
+        dnc.add(db, WHO, ["030 1234569"])  # the global list: US unless told
+    data = "telefon;name;stadt;notiz\r\n030 1234570;Müller;Berlin;x, y\r\n".encode("cp1252")
+    report = dnc.import_file(db, WHO, io.BytesIO(data), campaign="de", column="Telefon",
+                             encoding="cp1252")  # fmt: skip
+    assert (report.added, report.rejected) == (1, 0)
+    assert dnc.check(db, "+49301234570", campaign="de").blocked
+    dnc.remove(db, WHO, "030 1234567", campaign="de")
+    assert not dnc.check(db, "+49301234567", campaign="de").blocked

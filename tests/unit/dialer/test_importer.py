@@ -3,6 +3,7 @@ and cells neutralised for spreadsheets on the way out."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -20,6 +21,7 @@ from callcenter.dialer.importer import (
     RowChecker,
     read_leads,
     read_numbers,
+    sniffed,
 )
 
 
@@ -179,3 +181,21 @@ def test_write_csv_neutralises_the_header_too() -> None:
     out = io.StringIO()
     assert write_csv(out, ["=h"], [["=x", "y"]]) == 1
     assert out.getvalue() == "'=h\r\n'=x,y\r\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "delimiter"),
+    [
+        ("phone,name", ","),
+        ("telefon;name;stadt;notiz", ";"),
+        ('"a,b";c;d', ";"),
+        ("phone\tname", "\t"),
+        ("+12125550100", ","),
+        ("a;b;c,d", ";"),
+        ("a;b,c", ","),  # a tie: the comma
+    ],
+)
+def test_the_delimiter_is_the_first_lines(first: str, delimiter: str) -> None:
+    assert sniffed(first) == delimiter
+    rows = list(CsvRows(io.BytesIO(f"{first}\n1{delimiter}2\n".encode()), delimiter=None))
+    assert rows[0] == Cells(1, next(csv.reader([first], delimiter=delimiter)))

@@ -176,3 +176,27 @@ def test_calls_go_out_through_the_connected_nodes_in_turn() -> None:
     for node in nodes:
         node.connected = False
     assert ring() is None
+
+
+def test_which_failed_originates_are_the_configurations_not_the_leads() -> None:
+    from callcenter.calls.control import OriginateFailed
+    from callcenter.dialer.placing import Attempts, Misconfigured, misconfigured
+
+    def tried(*causes: str) -> Attempts:
+        attempts = Attempts("leg0", "fs1")
+        for i, cause in enumerate(causes):
+            attempts.failed(f"leg{i}", f"sofia/gateway/t{i}/+12125550100", cause)
+        return attempts
+
+    assert misconfigured(Misconfigured("NO_ROUTE_DESTINATION", reason="no route"), None)
+    fault = misconfigured(OriginateFailed("GATEWAY_DOWN", "leg1"),
+                          tried("INVALID_GATEWAY", "GATEWAY_DOWN"))  # fmt: skip
+    assert fault == "no usable trunk: GATEWAY_DOWN, INVALID_GATEWAY"
+    for cause, causes in [
+        ("USER_BUSY", ("GATEWAY_DOWN", "USER_BUSY")),  # a trunk reached the callee
+        ("NO_ANSWER", ("NO_ANSWER",)),
+        ("NORMAL_TEMPORARY_FAILURE", ("NORMAL_TEMPORARY_FAILURE",)),  # the carrier's, today
+        ("GATEWAY_DOWN", ("NORMAL_CIRCUIT_CONGESTION", "GATEWAY_DOWN")),  # one was only full
+        ("NO_ROUTE_DESTINATION", ("NO_ROUTE_DESTINATION",)),  # a bad number: the lead's
+    ]:
+        assert misconfigured(OriginateFailed(cause, "leg1"), tried(*causes)) == "", cause

@@ -14,7 +14,9 @@ BAD = "version: 1\nstart: a\nnodes:\n  a: {type: play, prompts: x.wav, next: now
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["ivr", "validate", *args])
+    """Queue names given: the database is not asked (tests/integration/test_ivr_cli.py)."""
+    queues = () if "--queue" in args else ("--queue", "sales")
+    result = CliRunner().invoke(main, ["ivr", "validate", *queues, *args])
     assert result.exception is None or isinstance(result.exception, SystemExit)
     return result.exit_code, result.output
 
@@ -101,3 +103,16 @@ def test_a_nul_byte_is_one_located_error_not_a_traceback(tmp_path: Path) -> None
         '(remove it, or write it as an escape in a double-quoted string, e.g. "\\t")',
         "1 flow(s) valid, 1 invalid: 1 error(s), 0 warning(s)",
     ]
+
+
+def test_without_queue_names_or_a_database_it_says_what_it_did_not_check(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD)
+    env = {"CALLCENTER_DATA_DIR": str(tmp_path / "var")}
+    result = CliRunner().invoke(main, ["ivr", "validate", str(tmp_path)], env=env)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"note: queue names not checked: no database at {tmp_path}/var/callcenter.db\n"
+    )
+    assert not (tmp_path / "var").exists()  # a check creates no database

@@ -255,6 +255,28 @@ def test_goto_an_invalid_flow_is_not_reported_twice(tmp_path: Path) -> None:
     catalog = load_flows([tmp_path / "one.yaml", tmp_path / "two.yaml"])
     assert len(catalog.errors) == 1 and "unknown node type" in str(catalog.errors[0])
     assert list(catalog.flows) == ["one"]
+    assert [str(w) for w in catalog.warnings] == [
+        f"{tmp_path}/one.yaml:4:30: nodes.a.flow: target flow 'two' is rejected (errors in "
+        f"{tmp_path}/two.yaml): a call reaching here ends unless the engine still runs an "
+        "earlier 'two'"
+    ]
+
+
+def test_goto_a_flow_whose_file_is_broken_yaml_names_its_error_not_unknown_flow(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, BASE + "  a: {type: goto_flow, flow: two}\n", "one.yaml")
+    write(tmp_path, BASE + "  a: [unclosed\n", "two.yaml")
+    catalog = load_flows(tmp_path)
+    assert len(catalog.errors) == 1
+    assert str(catalog.errors[0]).startswith(f"{tmp_path}/two.yaml:")
+    assert "unknown flow" not in str(catalog.errors[0])
+    assert list(catalog.flows) == ["one"]
+    assert [str(w) for w in catalog.warnings] == [
+        f"{tmp_path}/one.yaml:4:30: nodes.a.flow: target flow 'two' is rejected (errors in "
+        f"{tmp_path}/two.yaml): a call reaching here ends unless the engine still runs an "
+        "earlier 'two'"
+    ]
 
 
 def test_flow_carries_version_checksum_and_locations(tmp_path: Path) -> None:
