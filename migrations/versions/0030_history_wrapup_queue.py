@@ -3,8 +3,8 @@ the agent wraps up (empty: a call of no queue, a campaign's or an extension's), 
 reports add wrap-up time to the agents' totals and to their queues' handle times (the CDR
 is written when the call ends, before its wrap-up)
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-09 10:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029"
-down_revision: str | None = "0028"
+revision: str = "0030"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
