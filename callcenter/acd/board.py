@@ -84,6 +84,7 @@ class AgentSlot:
     status_at: datetime | None = None  # when the status last changed (wall clock)
     on_demand: bool = False  # paused again after each queue call (*26)
     wrapup_due: bool = False  # a queue call ended while on another call: wrap-up after it
+    wrapup_queue: str | None = None  # the queue of the call wrapped up (or due to be)
     state_since: float = 0.0  # when the state last changed (the dispatcher's clock)
     talking_with: str | None = None  # the queue call it answered (its uuid), until released
     pause_reason: str | None = None  # as last loaded (the live KPIs' pause time by reason)
@@ -92,6 +93,13 @@ class AgentSlot:
         """Every state change goes through here, so the time in state is always known."""
         if state is not self.state:
             self.state, self.state_since = state, now
+            if state is not AgentState.WRAP_UP and not self.wrapup_due:
+                self.wrapup_queue = None
+
+    def change(self, reason: str | None = None, missed: bool = False) -> AgentChange:
+        """Its status and state now, as the history stores them."""
+        queue = self.wrapup_queue if self.state is AgentState.WRAP_UP else None
+        return AgentChange(self.extension, self.status, self.state, reason, missed, queue)
 
     def free(self, now: float) -> bool:
         return (
@@ -157,6 +165,7 @@ class AgentChange:
     state: AgentState
     reason: str | None = None
     missed: bool = False  # it ends an offer the agent's phone rang and did not answer
+    queue: str | None = None  # state wrap_up: the queue of the call wrapped up
 
 
 class Board:
@@ -225,7 +234,7 @@ class Board:
             new.idle_since = new.ready_at = new.state_since = now
             new.state = AgentState.IDLE
             self.agents[new.extension] = new
-            return [AgentChange(new.extension, new.status, new.state)]
+            return [new.change()]
         stale = (
             slot.status_at is not None
             and new.status_at is not None
@@ -530,7 +539,7 @@ class Board:
                 missed = no_answer(cause)
             elif cause == DISCONNECTED:
                 agent.ready_at = max(agent.ready_at, now + self.pacing.disconnected_delay)
-            changes.append(AgentChange(extension, agent.status, agent.state, reason, missed))
+            changes.append(agent.change(reason, missed))
             self._drop_if_removed(agent)
         if ticket.offer is not None and extension in ticket.offer:
             rest_of = tuple(e for e in ticket.offer if e != extension)
@@ -552,7 +561,7 @@ class Board:
         spec = self.queues.get(queue) if queue else None
         policy = (spec.routing.failure if spec else FailurePolicy()).merged(agent.failure)
         reason = _failed(agent, policy, cause, now)
-        return [AgentChange(extension, agent.status, agent.state, reason)]
+        return [agent.change(reason)]
 
     def answered(self, ticket: Ticket, extension: str, now: float) -> list[AgentChange]:
         ticket.agent, ticket.offer = extension, None
@@ -566,7 +575,7 @@ class Board:
         agent.ticket, agent.failed_offers = ticket.id, 0
         agent.talking_with = ticket.call_uuid
         agent.calls_answered += 1
-        return [AgentChange(extension, agent.status, agent.state)]
+        return [agent.change()]
 
     def released(
         self, ticket: Ticket, extension: str, talk_seconds: float, now: float, *, wrapup: bool
@@ -577,9 +586,11 @@ class Board:
             return []
         agent.ticket, agent.talking_with = None, None
         agent.talk_seconds += talk_seconds
+        if wrapup and agent.wrapup_seconds > 0:
+            agent.wrapup_queue = ticket.queue
         if agent.holds:
-            agent.enter(AgentState.IN_CALL, now)  # still on another call (a consult call)
             agent.wrapup_due = agent.wrapup_due or (wrapup and agent.wrapup_seconds > 0)
+            agent.enter(AgentState.IN_CALL, now)  # still on another call (a consult call)
         elif wrapup and agent.wrapup_seconds > 0:
             agent.enter(AgentState.WRAP_UP, now)
             agent.ready_at = now + agent.wrapup_seconds
@@ -589,7 +600,7 @@ class Board:
         reason = None
         if agent.on_demand and agent.status is AgentStatus.AVAILABLE:
             agent.status, reason = AgentStatus.PAUSED, "on demand: call taken"
-        changes = [AgentChange(extension, agent.status, agent.state, reason)]
+        changes = [agent.change(reason)]
         self._drop_if_removed(agent)
         return changes
 
@@ -600,7 +611,7 @@ class Board:
             return []
         agent.enter(AgentState.IDLE, now)
         agent.idle_since, agent.ready_at = now, now
-        return [AgentChange(extension, agent.status, agent.state)]
+        return [agent.change()]
 
     def claim(self, extension: str, hold: str, now: float) -> tuple[str | None, list[AgentChange]]:
         """Take the agent's phone for a direct call unless it is offering or on a call:
@@ -624,7 +635,7 @@ class Board:
         if agent.ticket is not None or agent.state is AgentState.IN_CALL:
             return []
         agent.enter(AgentState.IN_CALL, now)
-        return [AgentChange(extension, agent.status, agent.state)]
+        return [agent.change()]
 
     def vacate(self, extension: str, hold: str, now: float) -> list[AgentChange]:
         agent = self.agents.get(extension)
@@ -640,7 +651,7 @@ class Board:
         else:
             agent.enter(AgentState.IDLE, now)
             agent.idle_since = now
-        changes = [AgentChange(extension, agent.status, agent.state)]
+        changes = [agent.change()]
         self._drop_if_removed(agent)
         return changes
 
@@ -651,7 +662,7 @@ class Board:
             if agent.state is AgentState.WRAP_UP and (all_of_them or agent.ready_at <= now):
                 agent.enter(AgentState.IDLE, now)
                 agent.idle_since = now
-                changes.append(AgentChange(agent.extension, agent.status, agent.state))
+                changes.append(agent.change())
         return changes
 
     def _drop_if_removed(self, agent: AgentSlot) -> None:

@@ -365,7 +365,7 @@ class Dispatcher:
                 stay.offered = _wall()
             for extension in ticket.offer or ():
                 agent = self.board.agents[extension]
-                self._save_agents([AgentChange(extension, agent.status, agent.state)])
+                self._save_agents([agent.change()])
             self._save_stay(ticket)
             spec = self.board.queues.get(ticket.queue)
             stagger = 0.0
@@ -496,7 +496,7 @@ class Dispatcher:
         if now is not None and before not in (None, (now.status, now.pause_reason)):
             # an operator's pause or ready, stored with its history row: told at once to
             # the live KPIs (and the bus), not left for their next look at the board
-            self._announce(AgentChange(now.extension, now.status, now.state), now.pause_reason)
+            self._announce(now.change(), now.pause_reason)
         log.info("ACD: agent %s %s", message.extension, "reloaded" if slot else "removed")
 
     def _queue_changed(self, message: m.QueueChanged) -> None:
@@ -757,7 +757,7 @@ class Dispatcher:
         if stay is not None and stay.offered is None:
             stay.offered = _wall()
         agent = self.board.agents[first]
-        self._save_agents([AgentChange(first, agent.status, agent.state)])
+        self._save_agents([agent.change()])
         self._save_stay(ticket, "callback: ringing the agent")
         self._save_agent_counter(first)
         spec = self.board.queues.get(ticket.queue)
@@ -999,22 +999,27 @@ class Dispatcher:
                     reason=change.reason,
                     status_changed=change.reason is not None,
                     missed=change.missed,
+                    queue=change.queue,
                 )
             )
-            self._announce(change)
+            self._announce(change, at=at)
             if change.reason is not None:
                 log.warning("agent %s: %s: %s", change.extension, change.status, change.reason)
                 slot = self.board.agents.get(change.extension)
                 if slot is not None:
                     slot.status_at = at  # newer than the database until the write lands
 
-    def _announce(self, change: AgentChange, reason: str | None = None) -> None:
-        """``reason``: an operator's pause reason (its own event is already in the outbox)."""
+    def _announce(
+        self, change: AgentChange, reason: str | None = None, at: datetime | None = None
+    ) -> None:
+        """``reason``: an operator's pause reason (its own event is already in the outbox);
+        ``at``: the time of its history row (the live KPIs count from the same moment)."""
         ext, status = change.extension, str(change.status)
         paused = change.status is AgentStatus.PAUSED
         changed = AgentStateChanged(
             agent_extension=ext, state=str(change.state), status=status, missed=change.missed,
-            reason=(change.reason or reason) if paused else None,
+            reason=(change.reason or reason) if paused else None, queue=change.queue,
+            at=at or _wall(),
         )  # fmt: skip
         self.events.publish(changed)
         if change.reason is not None:  # the engine changed the status (e.g. no answer: paused)

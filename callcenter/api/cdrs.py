@@ -55,7 +55,11 @@ class Cdr(BaseModel):
     queue_wait_ms: int
     talk_ms: int
     hold_ms: int
-    wrapup_ms: int
+    wrapup_ms: int = Field(
+        description="Always 0: the wrap-up begins once the call has ended "
+        "and its CDR is written; it is in the agent status history "
+        "(the reports, the metrics)."
+    )
     total_ms: int
     ivr_path: list[dict[str, Any]]
     legs: list[CdrLeg]

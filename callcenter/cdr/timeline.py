@@ -88,7 +88,6 @@ class CallTimeline:
     queue_left_us: int | None = None
     queue_outcome: str | None = None
     recordings: dict[str, RecordingSpan] = field(default_factory=dict)
-    wrapup_ms: int = 0
     outcome: str | None = None  # voicemail, transferred, ... set by features
     routes: list[str] = field(default_factory=list)  # the route targets' kinds, in order
     dial_cause: str | None = None  # a destination dialled for the caller that did not answer

@@ -149,6 +149,7 @@ class AgentStateChanged(Event):
     status: str
     missed: bool = False  # it ends an offer the agent's phone rang and did not answer
     reason: str | None = None  # paused: the pause's reason, when the status just changed
+    queue: str | None = None  # wrap_up: the queue of the call wrapped up (None: no queue)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -57,6 +57,7 @@ class _Agent:
     state: str
     since: float
     reason: str | None = None
+    queue: str | None = None  # in wrap-up: the queue of the call wrapped up
     seconds: dict[str, float] = field(default_factory=dict)  # handling, idle, logged_in
     paused: dict[str, float] = field(default_factory=dict)  # by reason
 
@@ -119,8 +120,8 @@ class LiveKpis:
         )
         self.handle_seconds = counter(
             "callcenter_queue_handle_seconds_total",
-            "Talk + hold + wrap-up of the handled calls. "
-            "AHT = this / callcenter_queue_handled_total.",
+            "Talk + hold of the handled calls (their CDRs) + the wrap-ups after the "
+            "queue's calls (as they run). AHT = this / callcenter_queue_handled_total.",
         )
         agent = ("agent",)
         self.agent_calls = counter(
@@ -140,7 +141,7 @@ class LiveKpis:
         )
         self.agent_wrapup = counter(
             "callcenter_agent_wrapup_seconds_total",
-            "Seconds of wrap-up after the agent's calls.",
+            "Seconds in wrap-up after the agent's calls, logged in (as they run).",
             agent,
         )
         self.agent_rna = counter(
@@ -215,7 +216,7 @@ class LiveKpis:
             if event.missed:
                 self.agent_rna(event.agent_extension).inc()
             extension, at = event.agent_extension, event.at.timestamp()
-            self._moved(extension, event.status, event.state, at, event.reason)
+            self._moved(extension, event.status, event.state, at, event.reason, event.queue)
         elif isinstance(event, AgentStatusChanged) and event.agent_extension:
             agent = self.agents.get(event.agent_extension)
             if agent is not None and event.status == "paused":
@@ -226,30 +227,30 @@ class LiveKpis:
         extension = getattr(cdr, "agent_extension", None)
         if cdr is None or extension is None:
             return
-        talk, hold, wrapup = cdr.talk_ms / 1000, cdr.hold_ms / 1000, cdr.wrapup_ms / 1000
+        talk, hold = cdr.talk_ms / 1000, cdr.hold_ms / 1000  # the wrap-up comes after
         self.agent_calls(extension).inc()
         self.agent_talk(extension).inc(talk)
         self.agent_hold(extension).inc(hold)
-        self.agent_wrapup(extension).inc(wrapup)
         queue = cdr.queue
         if queue in self.specs:
-            self.tallies[queue] += QueueTally(handled=1, talk=talk, hold=hold, wrapup=wrapup)
+            self.tallies[queue] += QueueTally(handled=1, talk=talk, hold=hold)
             self.handled(queue).inc()
-            self.handle_seconds(queue).inc(talk + hold + wrapup)
+            self.handle_seconds(queue).inc(talk + hold)
 
-    def _moved(
-        self, extension: str, status: str, state: str, at: float, reason: str | None = None
-    ) -> None:
+    def _moved(self, extension: str, status: str, state: str, at: float,
+               reason: str | None = None, queue: str | None = None) -> None:  # fmt: skip
         agent = self.agents.get(extension)
         if agent is None:
             self._known_agent(extension)
-            self.agents[extension] = _Agent(status, state, at, reason)
+            self.agents[extension] = _Agent(status, state, at, reason, _wrapping(state, queue))
             return
         self._close(extension, agent, at)
         if status != agent.status:
             agent.reason = None
         if status == "paused" and reason:
             agent.reason = reason
+        if state != "wrap_up" or agent.state != "wrap_up" or queue is not None:
+            agent.queue = _wrapping(state, queue)  # a status change in wrap-up keeps it
         agent.status, agent.state = status, state
 
     def _close(self, extension: str, agent: _Agent, at: float) -> None:
@@ -259,10 +260,20 @@ class LiveKpis:
             agent.seconds[key] = agent.seconds.get(key, 0.0) + spent
         if agent.status != "logged_out":
             self.agent_logged_in(extension).inc(seconds)
+            if agent.state == "wrap_up":
+                self._wrapped(extension, agent.queue, seconds)
         if agent.status == "paused":
             reason = self._reason(agent.reason)
             agent.paused[reason] = agent.paused.get(reason, 0.0) + seconds
             self.agent_paused(extension, reason).inc(seconds)
+
+    def _wrapped(self, extension: str, queue: str | None, seconds: float) -> None:
+        """Wrap-up time: the agent's, and its queue's handle time (the CDR, written when the
+        call ended, has none)."""
+        self.agent_wrapup(extension).inc(seconds)
+        if queue in self.specs:
+            self.tallies[queue] += QueueTally(wrapup=seconds)
+            self.handle_seconds(queue).inc(seconds)
 
     def _reason(self, reason: str | None) -> str:
         if reason is None:
@@ -339,6 +350,10 @@ class LiveKpis:
                 "occupancy": f.occupancy(handling, idle), "pause_seconds": dict(agent.paused),
             })  # fmt: skip
         return out
+
+
+def _wrapping(state: str, queue: str | None) -> str | None:
+    return queue if state == "wrap_up" else None
 
 
 def _split(agent: _Agent, seconds: float) -> dict[str, float]:

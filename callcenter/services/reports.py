@@ -172,10 +172,13 @@ def _known_agent(repo: ReportRepository, agent: str | None) -> None:
                        code="agent_not_found")  # fmt: skip
 
 
-def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally, float | None]:
+def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow],
+           wrapup_ms: int = 0) -> tuple[QueueTally, float | None]:  # fmt: skip
     """The queue's counts (short and within T counted in SQL from the waits in
     milliseconds, as ``formulas.is_short_abandon`` and ``formulas.within`` say), and its
-    90th percentile wait (nearest rank, waits rounded up to the second; from SQL)."""
+    90th percentile wait (nearest rank, waits rounded up to the second; from SQL). Its
+    handle time is the CDRs' talk and hold and the wrap-ups after its calls (``wrapup_ms``,
+    from the agent status history: a CDR has none)."""
     counts: Counter[str] = Counter()
     exits: Counter[str] = Counter()
     answered_wait = wait = 0.0
@@ -196,11 +199,10 @@ def _tally(stays: Iterable[StayRow], cdrs: Sequence[CdrRow]) -> tuple[QueueTally
             counts["callbacks"] += n
         else:
             exits[row.outcome] += n
-    handled = [sum(getattr(c, k) for c in cdrs) for k in ("handled", "talk_ms", "hold_ms",
-                                                          "wrapup_ms")]  # fmt: skip
+    handled = [sum(getattr(c, k) for c in cdrs) for k in ("handled", "talk_ms", "hold_ms")]
     total = QueueTally(**counts, exits=dict(exits), answered_wait=answered_wait, wait=wait,
                        handled=handled[0], talk=handled[1] / 1000, hold=handled[2] / 1000,
-                       wrapup=handled[3] / 1000)  # fmt: skip
+                       wrapup=wrapup_ms / 1000)  # fmt: skip
     return total, p90
 
 
@@ -237,10 +239,11 @@ def queues_report(db: Database, period: Period, default_zone: str = "UTC") -> li
         times = (
             repo.rolled_times(since, end, serving, _settled()) if serving and end > since else []
         )
+        wrapups = repo.wrapups(since, end, name) if end > since else {}
     agents = {a.agent: a for a in _agent_rows({}, times)}
     rows, tallies = [], []
     for queue in sorted((set(waits) | set(cdrs)) & set(specs)):
-        tally, p90 = _tally(waits[queue], cdrs[queue])
+        tally, p90 = _tally(waits[queue], cdrs[queue], wrapups.get((queue, 0), 0))
         tallies.append(tally)
         served = [agents[x] for x in members.get(queue, ()) if x in agents]
         counted, resolved = fcr.get(queue, (0, 0))
@@ -301,10 +304,13 @@ def intervals_report(db: Database, period: Period,
         end = _so_far(period.until)
         busy = (report_totals.occupancy(repo, period.since, end, _settled(), window, width)
                 if end > period.since else {})  # fmt: skip
+        wrapups = (repo.wrapups(period.since, end, names, window, width)
+                   if end > period.since else {})  # fmt: skip
         for queue in names:
             spec = specs[queue]
             for bucket in sorted(set(waits[queue]) | set(cdrs[queue])):
-                tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []))
+                tally, p90 = _tally(waits[queue].get(bucket, []), cdrs[queue].get(bucket, []),
+                                    wrapups.get((queue, bucket), 0))  # fmt: skip
                 start = _interval_start(bucket, width, spec.zone)
                 handling, idle = busy.get((queue, bucket), (0, 0))
                 row = figures(queue, start, spec, tally, p90)
@@ -365,6 +371,8 @@ def _agent_rows(calls: dict[str, tuple[int, int, int, int]], times: Times) -> li
         if status == "logged_out":
             continue
         kept["logged_in"] += ms / 1000
+        if state == "wrap_up":  # after its calls, whichever queue's (a CDR has none)
+            kept["wrapup"] += ms / 1000
         if state in ("in_call", "wrap_up"):
             kept["handling"] += ms / 1000
         elif status == "available":
@@ -373,11 +381,11 @@ def _agent_rows(calls: dict[str, tuple[int, int, int, int]], times: Times) -> li
             pauses[extension][reason or "unspecified"] += ms / 1000
     rows = []
     for extension in sorted(set(calls) | {x for x, s in seconds.items() if s["logged_in"]}):
-        count, talk, hold, wrapup = calls.get(extension, (0, 0, 0, 0))
+        count, talk, hold, _ = calls.get(extension, (0, 0, 0, 0))
         kept = seconds[extension]
         rows.append(AgentFigures(
             agent=extension, calls=count, talk_seconds=talk / 1000, hold_seconds=hold / 1000,
-            wrapup_seconds=wrapup / 1000, ring_no_answer=int(kept["rna"]),
+            wrapup_seconds=kept["wrapup"], ring_no_answer=int(kept["rna"]),
             logged_in_seconds=kept["logged_in"], available_idle_seconds=kept["idle"],
             handling_seconds=kept["handling"],
             occupancy=f.occupancy(kept["handling"], kept["idle"]),

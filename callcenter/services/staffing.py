@@ -16,6 +16,7 @@ from callcenter.services import checks
 from callcenter.store.database import Database
 from callcenter.store.models.acd import Queue
 from callcenter.store.models.calls import Cdr
+from callcenter.store.repos.reports import ReportRepository
 from callcenter.vocabulary import Direction
 
 MAX_INTERVALS = 7 * 24 * 4  # a week of 15-minute intervals
@@ -27,7 +28,7 @@ class Handled:
     queue was offered it (not one the centre made for it: a callback, docs/kpis.md)."""
 
     started_at: datetime
-    handle_seconds: float | None  # talk + hold + wrap-up; None: no agent answered
+    handle_seconds: float | None  # talk + hold (the CDR's); None: no agent answered
     offered: bool = True
 
 
@@ -51,10 +52,15 @@ class IntervalPlan:
 
 
 def intervals(
-    calls: Iterable[Handled], start: datetime, end: datetime, step: timedelta
+    calls: Iterable[Handled],
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    wrapups: Iterable[tuple[datetime, float]] = (),
 ) -> list[IntervalLoad]:
-    """``calls`` counted per ``step`` from ``start`` to ``end``; every interval is listed,
-    empty ones too."""
+    """``calls`` counted per ``step`` from ``start`` to ``end``, with the ``wrapups``
+    (began at, seconds) after them added to the handle time of the interval each began in;
+    every interval is listed, empty ones too."""
     count = int((end - start) / step)
     if count < 1 or count > MAX_INTERVALS:
         raise checks.InvalidArgument(
@@ -70,13 +76,18 @@ def intervals(
         offered[index] += call.offered
         if call.handle_seconds is not None:
             handled[index].append(call.handle_seconds)
+    wrapped = [0.0] * count
+    for began, seconds in wrapups:
+        index = (began - start) // step
+        if 0 <= index < count:
+            wrapped[index] += seconds
     return [
         IntervalLoad(
             start + step * i,
             step.total_seconds(),
             offered[i],
             len(handled[i]),
-            sum(handled[i]) / len(handled[i]) if handled[i] else None,
+            (sum(handled[i]) + wrapped[i]) / len(handled[i]) if handled[i] else None,
         )
         for i in range(count)
     ]
@@ -100,26 +111,27 @@ def history(
     db: Database, queue: str, start: datetime, end: datetime, step: timedelta
 ) -> list[IntervalLoad]:
     """The queue's offered calls and handle times per interval, from its CDRs (an outbound
-    one, a callback, is handled work, not an arrival: ``store.repos.reports.OFFERED``)."""
+    one, a callback, is handled work, not an arrival: ``store.repos.reports.OFFERED``) and
+    the wrap-ups after its calls, from the agent status history (a CDR has none)."""
     with db.session_scope() as session:
         if session.scalar(select(Queue.id).where(Queue.name == queue)) is None:
             raise NotFound(f"no queue {queue!r}", code="queue_not_found")
-        columns = (Cdr.started_at, Cdr.agent_extension, Cdr.talk_ms, Cdr.hold_ms,
-                   Cdr.wrapup_ms, Cdr.direction)  # fmt: skip
+        columns = (Cdr.started_at, Cdr.agent_extension, Cdr.talk_ms, Cdr.hold_ms, Cdr.direction)
         rows = session.execute(
             select(*columns).where(
                 Cdr.queue == queue, Cdr.started_at >= start, Cdr.started_at < end
             )
         ).all()
+        spans = ReportRepository(session).wrapup_spans(start, min(end, datetime.now(UTC)), queue)
     calls = (
         Handled(
             started,
-            (talk + hold + wrapup) / 1000 if agent and talk > 0 else None,
+            (talk + hold) / 1000 if agent and talk > 0 else None,
             direction != Direction.OUTBOUND,
         )
-        for started, agent, talk, hold, wrapup, direction in rows
+        for started, agent, talk, hold, direction in rows
     )
-    return intervals(calls, start, end, step)
+    return intervals(calls, start, end, step, ((at, ms / 1000) for _, at, ms in spans))
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,7 @@ class AgentStateRecord:
     reason: str | None = None
     status_changed: bool = False  # False: the status is the operator's, left as stored
     missed: bool = False  # it ends an offer the agent's phone rang and did not answer
+    queue: str | None = None  # state wrap_up: the queue of the call wrapped up
 
 
 @dataclass(frozen=True, slots=True)

@@ -302,9 +302,10 @@ def agent_history_insert() -> Any:
         bindparam("p_reason", type_=HISTORY.c.reason.type),
         bindparam("p_at", type_=HISTORY.c.at.type),
         bindparam("p_missed", type_=HISTORY.c.missed.type),
+        bindparam("p_queue", type_=HISTORY.c.queue.type),
     ).where(AGENTS.c.extension == bindparam("p_extension"))
     return HISTORY.insert().from_select(
-        ["agent_id", "status", "state", "reason", "at", "missed"], source
+        ["agent_id", "status", "state", "reason", "at", "missed", "queue"], source
     )
 
 

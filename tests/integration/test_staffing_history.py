@@ -14,9 +14,10 @@ from callcenter.cli import main
 from callcenter.services import queues, staffing
 from callcenter.services.actor import Actor
 from callcenter.store.database import Database
+from callcenter.store.models import Agent, AgentStatusChange
 from callcenter.store.records import CdrRecord
 from callcenter.store.repos.cdrs import write_cdrs
-from callcenter.vocabulary import Direction, Disposition, HangupBy
+from callcenter.vocabulary import AgentState, AgentStatus, Direction, Disposition, HangupBy
 from tests.conftest import migrated_database
 
 HOUR = timedelta(hours=1)
@@ -38,8 +39,27 @@ def cdr(n: int, queue: str, started: datetime, talk_s: int | None) -> CdrRecord:
         hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
         disposition=Disposition.ANSWERED if talk_s else Disposition.ABANDONED, queue=queue,
         agent_extension="1001" if talk_s else None, talk_ms=(talk_s or 0) * 1000,
-        hold_ms=10_000 if talk_s else 0, wrapup_ms=20_000 if talk_s else 0,
+        hold_ms=10_000 if talk_s else 0,
     )  # fmt: skip
+
+
+def wrapups(database: Database, queue: str, calls: list[CdrRecord], seconds: int) -> None:
+    """A wrap-up after each handled call, each by an agent of its own (the status history:
+    a CDR has none)."""
+    with database.session_scope() as session:
+        for call in calls:
+            if call.agent_extension is None or call.queue != queue:
+                continue
+            agent = Agent(extension=call.call_uuid[-8:])
+            session.add(agent)
+            session.flush()
+            began = call.started_at + timedelta(seconds=200)
+            for at, state, which in (
+                (began, AgentState.WRAP_UP, queue),
+                (began + timedelta(seconds=seconds), AgentState.IDLE, None),
+            ):
+                session.add(AgentStatusChange(agent_id=agent.id, status=AgentStatus.AVAILABLE,
+                                              state=state, at=at, queue=which))  # fmt: skip
 
 
 def test_history_plans_each_interval_from_the_queues_cdrs(pg_url: str) -> None:
@@ -55,6 +75,7 @@ def test_history_plans_each_interval_from_the_queues_cdrs(pg_url: str) -> None:
     calls.append(replace(called_back, direction=Direction.OUTBOUND))
     with database.engine.begin() as conn:
         write_cdrs(conn, calls)
+    wrapups(database, "hist-sales", [c for c in calls if c.started_at >= busy], 20)
 
     loads = staffing.history(database, "hist-sales", now - 4 * HOUR, now, HOUR)
     assert [(x.calls, x.answered) for x in loads] == [(0, 0), (60, 59), (0, 0), (0, 0)]

@@ -94,14 +94,36 @@ def _cdr(agent: str | None, queue: str | None = "sales") -> CdrRecord:
 
 
 def test_call_ends_give_aht_and_the_agent_counters() -> None:
-    kpis, registry, _ = made()
+    kpis, registry, clock = made()
+    kpis.floor = lambda: Floor(  # the board as told
+        tuple((x, a.status, a.state, a.reason) for x, a in kpis.agents.items()),
+        {"sales": ("1001",)},
+    )
     end = {"disposition": "answered", "hangup_cause": "NORMAL_CLEARING", "hangup_by": "caller"}
-    kpis.on_event(CallEnded(**end, cdr=_cdr("1001")))
+
+    def moved(seconds: float, status: str, state: str, queue: str | None = None) -> None:
+        kpis.on_event(AgentStateChanged(agent_extension="1001", status=status, state=state,
+                                        at=at(seconds), queue=queue))  # fmt: skip
+
+    moved(0, "available", "in_call")
+    kpis.on_event(CallEnded(**end, cdr=_cdr("1001")))  # its wrapup_ms is not read: it follows
     kpis.on_event(CallEnded(**end, cdr=_cdr(None)))  # nobody answered: not handled
+    moved(100, "available", "wrap_up", "sales")
+    moved(112, "paused", "wrap_up", "sales")  # paused in the wrap-up: still the queue's
+    clock.now = 115
+    kpis.sync()  # a look in the wrap-up: counted so far
+    assert value(registry, "callcenter_agent_wrapup_seconds_total", agent="1001") == 15
+    moved(120, "paused", "idle")
     assert value(registry, "callcenter_queue_aht_seconds", queue="sales") == pytest.approx(130)
+    assert value(registry, "callcenter_queue_handle_seconds_total", queue="sales") == 130
     assert value(registry, "callcenter_agent_calls_total", agent="1001") == 1
     assert value(registry, "callcenter_agent_talk_seconds_total", agent="1001") == 100
     assert value(registry, "callcenter_agent_wrapup_seconds_total", agent="1001") == 20
+    moved(200, "available", "wrap_up")  # after a call of no queue (a campaign's): the agent's
+    moved(205, "logged_out", "wrap_up")  # a logout ends it
+    moved(300, "logged_out", "idle")
+    assert value(registry, "callcenter_agent_wrapup_seconds_total", agent="1001") == 25
+    assert value(registry, "callcenter_queue_handle_seconds_total", queue="sales") == 130
 
 
 def test_agent_time_occupancy_ring_no_answer_and_pauses_by_reason() -> None:

@@ -100,6 +100,8 @@ class AgentStatusChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # this row ends an offer the agent's phone rang and did not answer (a ring-no-answer)
     missed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # state wrap_up: the queue of the call wrapped up (None: a call of no queue)
+    queue: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (Index(None, "agent_id", "at"), Index(None, "at"))
 

@@ -85,6 +85,7 @@ def write_agent_states(conn: Executes, changes: Sequence[AgentStateRecord]) -> i
             "p_reason": change.reason,
             "p_at": change.at,
             "p_missed": change.missed,
+            "p_queue": change.queue,
             "p_engine_status": change.status,
         }
         updates.append(row)

@@ -127,11 +127,24 @@ class AgentRepository:
         agent.status_changed_at = utcnow()
         self.session.add(
             AgentStatusChange(
-                agent_id=agent.id, status=agent.status, state=agent.state, reason=reason
+                agent_id=agent.id, status=agent.status, state=agent.state, reason=reason,
+                queue=self._wrapping_up(agent),
             )
-        )
+        )  # fmt: skip
         self.session.flush()
         return to_record(agent)
+
+    def _wrapping_up(self, agent: Agent) -> str | None:
+        """In wrap-up: the queue of the call wrapped up, as its last history row says (a
+        pause or a logout during a wrap-up keeps it the queue's)."""
+        if agent.state is not AgentState.WRAP_UP:
+            return None
+        return self.session.scalar(
+            select(AgentStatusChange.queue)
+            .where(AgentStatusChange.agent_id == agent.id)
+            .order_by(AgentStatusChange.at.desc(), AgentStatusChange.id.desc())
+            .limit(1)
+        )
 
     def set_skill(self, extension: str, skill: str, level: int) -> AgentRecord:
         agent = self._get(extension)

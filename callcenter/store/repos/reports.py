@@ -246,6 +246,45 @@ class ReportRepository:
         found = self._grouped(sql, since=since, until=until, **names, **zoned)
         return [CdrRow(str(r[0]), int(r[1]), *(int(v) for v in r[2:8])) for r in found]
 
+    def wrapups(self, since: datetime, until: datetime, queue: Queues = None,
+                zones: Zones | None = None,
+                width: int = 0) -> dict[tuple[str, int], int]:  # fmt: skip
+        """(queue, interval key) -> milliseconds of wrap-up after the queue's calls, by when
+        each wrap-up began (``wrapup_spans``)."""
+        spans, names = self._wrapup_sql(queue)
+        bucket, zoned = _bucket(self.dialect, "at", "queue", zones, width)
+        sql = f"SELECT queue, {bucket}, SUM(ms) FROM ({spans}) w GROUP BY 1, 2"
+        found = self._grouped(sql, since=since, until=until, **names, **zoned)
+        return {(str(r[0]), int(r[1])): int(r[2]) for r in found}
+
+    def wrapup_spans(self, since: datetime, until: datetime,
+                     queue: Queues = None) -> list[tuple[str, datetime, int]]:  # fmt: skip
+        """(queue, start, milliseconds) of each span in wrap-up after a queue's call begun in
+        the window: a history row in state ``wrap_up``, logged in, with its queue, until the
+        agent's next row (``until`` at the latest). The CDR cannot hold it: it is written
+        when the call ends, before the wrap-up. A pause in a wrap-up is a span of it too; a
+        logout ends it."""
+        spans, names = self._wrapup_sql(queue)
+        sql = f"SELECT queue, at, ms FROM ({spans}) w ORDER BY at"
+        rows = self.session.execute(
+            _typed(sql).columns(at=UTCDateTime()), {"since": since, "until": until, **names}
+        )
+        return [(str(q), at, int(ms)) for q, at, ms in rows]
+
+    def _wrapup_sql(self, queue: Queues) -> tuple[str, dict[str, str]]:
+        d = self.dialect
+        among, names = _among("h.queue", queue, "AND h.queue IS NOT NULL")
+        till = f"""COALESCE((SELECT MIN(n.at) FROM agent_status_history n
+                             WHERE n.agent_id = h.agent_id AND n.at < :until
+                               AND (n.at > h.at OR (n.at = h.at AND n.id > h.id))),
+                            {_param(d, "until")})"""
+        sql = f"""
+            SELECT h.queue AS queue, h.at AS at, {_epoch_ms(d, till)} - {_epoch_ms(d, "h.at")} AS ms
+            FROM agent_status_history h
+            WHERE h.at >= :since AND h.at < :until AND h.state = 'wrap_up'
+              AND h.status <> 'logged_out' {among}"""
+        return sql, names
+
     def agent_known(self, extension: str) -> bool:
         """An agent of the engine, or one a CDR names (removed since)."""
         sql = """SELECT 1 FROM agents WHERE extension = :x

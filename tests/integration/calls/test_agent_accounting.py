@@ -3,13 +3,14 @@ and the live metrics tell it: the simulator over real TCP, the dispatcher, Postg
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import gevent
 import pytest
 
 from callcenter.app import App
-from callcenter.services import agents, reports
+from callcenter.services import agents, reports, staffing
 from callcenter.services.actor import Actor
 from callcenter.services.checks import InvalidArgument
 from callcenter.services.reports import Period
@@ -129,3 +130,95 @@ def test_a_pause_reason_is_stored_by_its_configured_name_and_an_unknown_one_refu
     assert "1=break, 2=lunch, 7=coaching" in str(refused.value)
     assert agents.pause(app.database, who, "2763", "7",
                         reasons=app.api.env.pause_reasons).pause_reason == "coaching"  # fmt: skip
+
+
+def _wrapups(app: App, extension: str) -> list[tuple[str, str, str | None]]:
+    """The agent's history rows in wrap-up: (status, state, queue)."""
+    app.writer.flush()
+    with app.database.session_scope() as session:
+        rows = reversed(AgentRepository(session).history(extension))
+        return [(str(h.status), str(h.state), h.queue) for h in rows if h.state == "wrap_up"]
+
+
+def _queue_call(sim: Simulator, app: App, extension: str, wrapup: int) -> None:
+    """Agent ``extension`` alone in queue wrap<last two digits>, with ``wrapup`` seconds of
+    wrap-up, takes a call of 1 s; back when its wrap-up has begun."""
+    n = extension[-2:]
+    sim.register_agent(extension, AgentBehaviour())
+    setup_queue(app, f"wrap{n}", {extension: {}}, did=f"97{n}")
+    agents.update(app.database, Actor("cli", "test"), extension, wrapup_seconds=wrapup)
+    until(lambda: app.dispatcher.board.agents[extension].wrapup_seconds == wrapup)
+    uuid = sim.place_call(f"97{n}", f"155507{n}", behaviour=CallerBehaviour(talk_time=1.0))
+    assert wait_cdr(app, uuid).wrapup_ms == 0  # written when the call ends: before its wrap-up
+    until(lambda: app.dispatcher.board.agents[extension].state is AgentState.WRAP_UP)
+
+
+def test_wrap_up_counts_for_the_agent_and_its_queues_aht_live_in_reports_and_staffing(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    app = engine()
+    _queue_call(sim, app, "2769", 2)
+    until(lambda: app.dispatcher.board.agents["2769"].state is AgentState.IDLE, timeout=10)
+    until(lambda: settled(app))
+    assert _wrapups(app, "2769") == [("available", "wrap_up", "wrap69")]
+    live = {row["agent"]: row for row in app.kpis.agent_figures()}["2769"]
+    [queue_live] = [q for q in app.kpis.queue_figures() if q["queue"] == "wrap69"]
+    assert 1.9 <= live["wrapup_seconds"] <= 3.0
+    period = Period(start, datetime.now(UTC) + timedelta(hours=1), agent="2769")
+    [row] = reports.agents_report(app.database, period)
+    assert row.wrapup_seconds == pytest.approx(live["wrapup_seconds"], abs=0.3)
+    handle = row.talk_seconds + row.hold_seconds + row.wrapup_seconds
+    queue_period = Period(start, period.until, queue="wrap69")
+    [by_queue] = reports.queues_report(app.database, queue_period)
+    [by_hour] = reports.intervals_report(app.database, queue_period)
+    for figures in (by_queue, by_hour):
+        assert figures.handled == 1
+        assert figures.aht_seconds == pytest.approx(handle, abs=0.01)
+    assert queue_live["aht_seconds"] == pytest.approx(handle, abs=0.3)
+    hour = timedelta(hours=1)
+    [load] = staffing.history(app.database, "wrap69", start, start + hour, hour)
+    assert load.aht == pytest.approx(handle, abs=0.01)
+
+
+def test_a_wrap_up_paused_then_cut_by_a_logout_counts_to_the_logout(
+    sim: Simulator, engine: EngineFactory
+) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    app = engine()
+    who = Actor("cli", "test")
+    _queue_call(sim, app, "2762", 60)
+    app.writer.flush()
+    agents.pause(app.database, who, "2762", "lunch")
+    gevent.sleep(0.5)
+    agents.logout(app.database, who, "2762")
+    until(lambda: app.dispatcher.board.agents["2762"].status is AgentStatus.LOGGED_OUT)
+    until(lambda: settled(app))
+    assert _wrapups(app, "2762") == [("available", "wrap_up", "wrap62"),
+                                     ("paused", "wrap_up", "wrap62"),
+                                     ("logged_out", "wrap_up", "wrap62")]  # fmt: skip
+    gevent.sleep(0.5)  # logged out: no more wrap-up counted
+    live = {row["agent"]: row for row in app.kpis.agent_figures()}["2762"]
+    period = Period(start, datetime.now(UTC) + timedelta(hours=1))
+    [row] = reports.agents_report(app.database, replace(period, agent="2762"))
+    assert 0.5 <= row.wrapup_seconds < 5
+    assert live["wrapup_seconds"] == pytest.approx(row.wrapup_seconds, abs=0.3)
+    [queue] = reports.queues_report(app.database, replace(period, queue="wrap62"))
+    assert queue.aht_seconds == pytest.approx(row.talk_seconds + row.wrapup_seconds, abs=0.01)
+
+
+def test_a_wrap_up_ended_early_counts_to_its_end(sim: Simulator, engine: EngineFactory) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    app = engine()
+    who = Actor("cli", "test")
+    _queue_call(sim, app, "2761", 60)
+    app.writer.flush()
+    gevent.sleep(0.3)
+    agents.end_wrapup(app.database, who, "2761")  # *25
+    until(lambda: app.dispatcher.board.agents["2761"].state is AgentState.IDLE)
+    until(lambda: settled(app))
+    period = Period(start, datetime.now(UTC) + timedelta(hours=1), agent="2761")
+    [row] = reports.agents_report(app.database, period)
+    assert 0.3 <= row.wrapup_seconds < 5
+    live = {r["agent"]: r for r in app.kpis.agent_figures()}["2761"]
+    assert live["wrapup_seconds"] == pytest.approx(row.wrapup_seconds, abs=0.3)

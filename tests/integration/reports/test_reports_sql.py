@@ -13,6 +13,8 @@ from callcenter.services import reports
 from callcenter.services.checks import InvalidArgument
 from callcenter.services.reports import ALL, Interval, Period
 from callcenter.store.database import Database
+from callcenter.store.models import Agent, AgentStatusChange, Cdr, Queue, QueueMember
+from callcenter.vocabulary import AgentState, AgentStatus, Direction, Disposition, HangupBy
 from tests.integration.reports import fixed
 
 
@@ -43,7 +45,7 @@ EXPECTED_CENTRE = {
     "service_level": 3 / 9,  # sales 2 within 20 s, support 1 within 30 s; 10 - 1 short
     "abandon_rate": 3 / 9, "asa_seconds": 60 / 4, "average_wait_seconds": 218 / 10,
     "wait_p90_seconds": 40.0,  # waits 3 5 5 10 20 20 25 30 40 60: the 9th
-    "handled": 5, "aht_seconds": (750 + 60) / 5,
+    "handled": 5, "aht_seconds": (700 + 60) / 5,
 }  # fmt: skip
 
 
@@ -170,3 +172,37 @@ def test_the_agent_report_of_a_queue_keeps_its_members(loaded: Database) -> None
         agents(queue="nosuch")
     with pytest.raises(NotFound, match="no agent '1999'"):
         agents(agent="1999")
+
+
+def test_wrap_up_comes_from_the_status_history_paused_or_cut_by_a_logout(
+    either: Database,
+) -> None:
+    t0 = fixed.T0
+    with either.session_scope() as s:
+        agent, queue = Agent(extension="1009"), Queue(name="wq")
+        s.add_all([agent, queue])
+        s.flush()
+        s.add_all([QueueMember(queue_id=queue.id, agent_id=agent.id)])
+        s.add(Cdr(call_uuid="w1", direction=Direction.INBOUND, node="fs1", queue="wq",
+                  agent_extension="1009", started_at=t0, answered_at=t0,
+                  ended_at=t0 + timedelta(seconds=100), talk_ms=100_000,
+                  hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
+                  disposition=Disposition.ANSWERED))  # fmt: skip
+        # (seconds after T0, status, state, queue)
+        for after, status, state, which in [
+            (0, "available", "in_call", None),
+            (100, "available", "wrap_up", "wq"),  # 10 s available
+            (110, "paused", "wrap_up", "wq"),  # 5 s paused, still the queue's wrap-up
+            (115, "logged_out", "wrap_up", "wq"),  # cut by the logout: not counted
+            (200, "available", "idle", None),
+            (300, "available", "wrap_up", None),  # after a call of no queue: 7 s
+            (307, "available", "idle", None),
+        ]:
+            s.add(AgentStatusChange(agent_id=agent.id, status=AgentStatus(status),
+                                    state=AgentState(state), queue=which,
+                                    at=t0 + timedelta(seconds=after)))  # fmt: skip
+    [row] = reports.agents_report(either, Period(fixed.SINCE, fixed.UNTIL, agent="1009"))
+    assert row.wrapup_seconds == pytest.approx(22.0)
+    [by_queue] = reports.queues_report(either, Period(fixed.SINCE, fixed.UNTIL, queue="wq"))
+    [by_hour] = reports.intervals_report(either, Period(fixed.SINCE, fixed.UNTIL, queue="wq"))
+    assert by_queue.aht_seconds == by_hour.aht_seconds == pytest.approx(115.0)
