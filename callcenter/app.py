@@ -7,7 +7,7 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -520,11 +520,12 @@ class App:
         """Read by `callcenter ivr reload` to find the engine to signal."""
         return self.settings.data_dir / "callcenter.pid"
 
-    def reload_flows(self) -> ReloadResult:
-        """Load dialplans_dir: a rejected file keeps its flow's live version, the others
-        take effect; nothing here stops the engine (at start or on SIGHUP)."""
+    def reload_flows(self, only: Collection[str] | None = None) -> ReloadResult:
+        """Load dialplans_dir (``only``: just those files, ``FlowRegistry.reload``): a
+        rejected file keeps its flow's live version, the others take effect; nothing here
+        stops the engine (at start or on SIGHUP)."""
         try:
-            result = self.flows.reload()
+            result = self.flows.reload(only)
         except Exception as exc:  # the reload's boundary: log, report, keep serving
             log.exception("IVR reload failed; the live flows stay")
             self._flows_failure = f"IVR reload failed: {exc!r}"
@@ -538,10 +539,12 @@ class App:
 
     def _retry_rejected_flows(self, queue: str) -> None:
         """A queue stored or changed: the flow files rejected (perhaps for naming it) are
-        checked again, without waiting for `callcenter ivr reload`."""
-        if self.flows.rejected:
+        checked again, without waiting for `callcenter ivr reload`; only those files (the
+        others' edits wait for a reload)."""
+        rejected = self.flows.rejected
+        if rejected and "" not in rejected:
             log.info("queue %s changed: IVR flow files rejected earlier are checked again", queue)
-            self.reload_flows()
+            self.reload_flows(only=set(rejected))
 
     def request_reload(self) -> None:
         """SIGHUP: the flows, the routes, and the ACD's queues and agents, as now stored."""

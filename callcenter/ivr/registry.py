@@ -111,7 +111,10 @@ class FlowRegistry:
         """Files the last reload rejected, with their errors (empty when all are live)."""
         return dict(self._rejected)
 
-    def reload(self) -> ReloadResult:
+    def reload(self, only: Collection[str] | None = None) -> ReloadResult:
+        """Every file of ``dialplans_dir`` checked and swapped in; with ``only`` (files), just
+        those retried: every other flow keeps the version live now, even if its file
+        changed on disk since (an edit nobody reloaded does not go live by the way)."""
         with self._lock:
             if self._loader is None and not self.dialplans_dir.exists() and not self._flows:
                 # an engine without IVR (extensions and queues only) is not a broken one
@@ -133,6 +136,11 @@ class FlowRegistry:
             for file, error in zip(files, errors, strict=True):
                 rejected[str(file)] = (*rejected.get(str(file), ()), error)
             new = dict(catalog.flows)
+            if only is not None:  # a retry: the other files' flows as live, their errors unsaid
+                rejected = {f: e for f, e in rejected.items() if f in only}
+                errors = tuple(e for file_errors in rejected.values() for e in file_errors)
+                new = {n: f for n, f in new.items() if f.source in only}
+                new.update({n: f for n, f in self._flows.items() if f.source not in only})
             kept = {
                 name: flow
                 for name, flow in self._flows.items()

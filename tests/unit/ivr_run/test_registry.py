@@ -152,3 +152,18 @@ def test_a_rejected_file_keeps_its_live_version_while_the_others_change(tmp_path
     assert list(reg.rejected) == [str(tmp_path / "main.yaml")]
     (tmp_path / "main.yaml").write_text(FLOW.format(v=3, name="main"))
     assert reg.reload().ok and reg.get("main").version == "3" and reg.rejected == {}
+
+
+def test_a_retry_of_the_rejected_files_leaves_the_others_as_live(tmp_path: Path) -> None:
+    # a queue change retried the rejected files by reloading the whole folder: a valid edit
+    # of another file, saved and never reloaded, went live with it
+    (tmp_path / "main.yaml").write_text(FLOW.format(v=1, name="main"))
+    (tmp_path / "other.yaml").write_text(FLOW.format(v=1, name="other") + "  b: {type: nope}\n")
+    reg = FlowRegistry(tmp_path)
+    assert not reg.reload().ok and reg.names() == ["main"]
+    (tmp_path / "main.yaml").write_text(FLOW.format(v=2, name="main"))  # saved, not reloaded
+    (tmp_path / "other.yaml").write_text(FLOW.format(v=1, name="other"))  # its fault mended
+    result = reg.reload(only=set(reg.rejected))
+    assert result.ok and result.changed == ("other",) and reg.rejected == {}
+    assert reg.get("main").version == "1" and reg.get("other").version == "1"
+    assert reg.reload().changed == ("main",)  # the edit goes live when reloaded
