@@ -946,17 +946,17 @@ class Dialer:
             self._wake.wait(wait)
 
     def sync(self) -> None:
-        """A runner for every running campaign (a stopped one ends by itself)."""
+        """A runner for every running campaign (a stopped one ends by itself); the faults
+        of campaigns no longer paused (resumed, stopped, removed) forgotten."""
         with self.database.session_scope() as session:
-            running = set(
-                session.scalars(
-                    select(Campaign.name).where(Campaign.state == CampaignState.RUNNING)
-                )
-            )
+            rows = session.execute(select(Campaign.name, Campaign.state)).all()
+        states = {str(name): state for name, state in rows}
+        running = {name for name, state in states.items() if state == CampaignState.RUNNING}
+        for name in [n for n in self.faults if states.get(n) != CampaignState.PAUSED]:
+            del self.faults[name]
         for name in running:
             runner = self.runners.get(name)
             if runner is None:
-                self.faults.pop(name, None)  # resumed
                 runner = self.runners[name] = CampaignRunner(name, self)
                 greenlet = self.group.spawn(self._run, runner)
                 greenlet.link_exception(

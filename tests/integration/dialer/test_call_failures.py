@@ -1254,8 +1254,11 @@ def test_no_outbound_route_pauses_the_campaign_once_and_charges_no_lead(
     health = app.health()
     assert health["status"] == "degraded"
     assert any(r.startswith("campaign fail41 paused: no outbound route") for r in health["reasons"])
+    campaigns.stop(app.database, Actor("cli", "test"), "fail41")  # not resumed: stopped
+    app.dialer.sync()
+    assert not any("fail41" in r for r in app.health()["reasons"])  # was degraded for ever
     _route(app)
-    _start(app, "fail41")  # resumed: dialling again, the fault no longer reported
+    _start(app, "fail41")  # dialling again
     until(lambda: "fail41" in app.dialer.runners, timeout=10)
     assert not any("fail41" in r for r in app.health()["reasons"])
     campaigns.stop(app.database, Actor("cli", "test"), "fail41")
