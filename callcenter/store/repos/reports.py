@@ -261,9 +261,9 @@ class ReportRepository:
                      queue: Queues = None) -> list[tuple[str, datetime, int]]:  # fmt: skip
         """(queue, start, milliseconds) of each span in wrap-up after a queue's call begun in
         the window: a history row in state ``wrap_up``, logged in, with its queue, until the
-        agent's next row (``until`` at the latest). The CDR cannot hold it: it is written
-        when the call ends, before the wrap-up. A pause in a wrap-up is a span of it too; a
-        logout ends it."""
+        agent's next row, even past ``until`` (one still running: to ``until``). The CDR
+        cannot hold it: it is written when the call ends, before the wrap-up. A pause in a
+        wrap-up is a span of it too; a logout ends it."""
         spans, names = self._wrapup_sql(queue)
         sql = f"SELECT queue, at, ms FROM ({spans}) w ORDER BY at"
         rows = self.session.execute(
@@ -274,8 +274,10 @@ class ReportRepository:
     def _wrapup_sql(self, queue: Queues) -> tuple[str, dict[str, str]]:
         d = self.dialect
         among, names = _among("h.queue", queue, "AND h.queue IS NOT NULL")
+        # whole: filed where it began, not cut at the window's end (then counted nowhere);
+        # one still running is counted to ``until``
         till = f"""COALESCE((SELECT MIN(n.at) FROM agent_status_history n
-                             WHERE n.agent_id = h.agent_id AND n.at < :until
+                             WHERE n.agent_id = h.agent_id
                                AND (n.at > h.at OR (n.at = h.at AND n.id > h.id))),
                             {_param(d, "until")})"""
         sql = f"""

@@ -206,3 +206,27 @@ def test_wrap_up_comes_from_the_status_history_paused_or_cut_by_a_logout(
     [by_queue] = reports.queues_report(either, Period(fixed.SINCE, fixed.UNTIL, queue="wq"))
     [by_hour] = reports.intervals_report(either, Period(fixed.SINCE, fixed.UNTIL, queue="wq"))
     assert by_queue.aht_seconds == by_hour.aht_seconds == pytest.approx(115.0)
+
+
+def test_a_queues_wrap_up_running_past_the_period_is_counted_whole_where_it_began(
+    either: Database,
+) -> None:
+    # a wrap-up is filed under the period it began in, but was cut at the period's end:
+    # 23:59-00:02 gave a minute to the first day and nothing to the next
+    end = fixed.UNTIL
+    with either.session_scope() as s:
+        agent, queue = Agent(extension="1010"), Queue(name="wq2")
+        s.add_all([agent, queue])
+        s.flush()
+        s.add(Cdr(call_uuid="w2", direction=Direction.INBOUND, node="fs1", queue="wq2",
+                  agent_extension="1010", started_at=end - timedelta(seconds=160),
+                  answered_at=end - timedelta(seconds=160), ended_at=end - timedelta(seconds=60),
+                  talk_ms=100_000, hangup_cause="NORMAL_CLEARING", hangup_by=HangupBy.CALLER,
+                  disposition=Disposition.ANSWERED))  # fmt: skip
+        for after, state, which in [(-160, "in_call", None), (-60, "wrap_up", "wq2"),
+                                    (120, "idle", None)]:  # fmt: skip
+            s.add(AgentStatusChange(agent_id=agent.id, status=AgentStatus.AVAILABLE,
+                                    state=AgentState(state), queue=which,
+                                    at=end + timedelta(seconds=after)))  # fmt: skip
+    [by_queue] = reports.queues_report(either, Period(fixed.SINCE, end, queue="wq2"))
+    assert by_queue.aht_seconds == pytest.approx(100.0 + 180.0)
