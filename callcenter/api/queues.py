@@ -186,6 +186,11 @@ class MemberIn(Body):
     position: int = Field(1, description="1-9999: order within the tier")
 
 
+class MemberPatch(Body):
+    tier: int | None = Field(None, description="1-99; absent: kept")
+    position: int | None = Field(None, description="1-9999; absent: kept")
+
+
 class MinLevel(Body):
     min_level: int = Field(1, description="0-100")
 
@@ -292,6 +297,13 @@ def operations(env: ApiEnv) -> list[Operation]:
         )
         return out(done.queue)
 
+    def patch_member(ask: Ask) -> Queue:
+        body: MemberPatch = ask.body
+        name, extension = ask.path["name"], ask.path["extension"]
+        done = queues.set_member(db, ask.who, name, extension, tier=body.tier,
+                                 position=body.position, create=False)  # fmt: skip
+        return out(done.queue)
+
     def delete_member(ask: Ask) -> Queue:
         return out(queues.remove_member(db, ask.who, ask.path["name"], ask.path["extension"]))
 
@@ -339,6 +351,9 @@ def operations(env: ApiEnv) -> list[Operation]:
         Operation("PUT", item + "/members/{extension}", ADMIN, put_member,
                   "Make an agent a member, or set its tier and position", TAG, Queue,
                   body=MemberIn, description=MEMBER_PUT),
+        Operation("PATCH", item + "/members/{extension}", ADMIN, patch_member,
+                  "Change a member's tier or position (not a member: 404)", TAG, Queue,
+                  body=MemberPatch, errors=(404, 409, 422)),
         Operation("DELETE", item + "/members/{extension}", ADMIN, delete_member,
                   "Take an agent out of the queue", TAG, Queue, errors=(404, 409, 422)),
         Operation("PUT", item + "/skills/{skill}", ADMIN, put_skill,

@@ -22,7 +22,6 @@ from callcenter.cli.trunk_view import (
     print_status,
     print_trunk,
 )
-from callcenter.errors import NotFound
 
 
 def _q(value: str) -> str:
@@ -228,17 +227,10 @@ def member_set(
 ) -> None:
     if tier is None and position is None:
         raise click.UsageError("nothing to change: give --tier or --position")
-    members = api.request("GET", f"/queues/{_q(queue)}")["members"]
-    found = [m for m in members if m["extension"] == extension]
-    if not found:
-        raise NotFound(
-            f"agent {extension!r} is not a member of queue {queue!r}: add it first "
-            "(callcenter queue member add)",
-            code="queue_member_not_found",
-        )
-    body = {"tier": tier or found[0]["tier"], "position": position or found[0]["position"]}
-    api.request("PUT", f"/queues/{_q(queue)}/members/{_q(extension)}", body)
-    click.echo(f"queue {queue}: agent {extension} tier {body['tier']}, position {body['position']}")
+    body = {"tier": tier, "position": position}
+    record = api.request("PATCH", f"/queues/{_q(queue)}/members/{_q(extension)}", body)
+    [now] = [m for m in record["members"] if m["extension"] == extension]
+    click.echo(f"queue {queue}: agent {extension} tier {now['tier']}, position {now['position']}")
 
 
 def member_remove(api: RemoteApi, queue: str, extension: str) -> None:

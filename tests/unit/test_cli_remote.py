@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from callcenter.cli import remote
 from callcenter.cli.remote import RemoteApi
-from callcenter.errors import CallCenterError
+from callcenter.errors import CallCenterError, NotFound
 
 
 def _group() -> tuple[click.Group, list[str]]:
@@ -230,21 +230,23 @@ def test_webhook_commands_go_through_the_api(fake_api: list[tuple[str, str, Any,
 
 
 def test_queue_member_set_keeps_what_is_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    # it read the members, then PUT (which makes a member): one removed meanwhile came back
     from callcenter.cli import main
 
     asked: list[tuple[str, str, Any]] = []
-    queue = {"members": [{"extension": "1001", "tier": 1, "position": 4}]}
 
     def request(self: RemoteApi, method: str, path: str, body: Any = None, **_: Any) -> Any:
         asked.append((method, path, body))
-        return queue
+        if path.endswith("/1002"):
+            raise NotFound("agent '1002' is not a member", code="queue_member_not_found")
+        return {"members": [{"extension": "1001", "tier": 2, "position": 4}]}
 
     monkeypatch.setattr(RemoteApi, "request", request)
     env = {"CALLCENTER_API_URL": "http://pbx1:9464", "CALLCENTER_API_TOKEN": "cc_x"}
     args = ["queue", "member", "set", "sales", "1001", "--tier", "2"]
     result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
     assert result.output == "queue sales: agent 1001 tier 2, position 4\n"
-    assert asked[-1] == ("PUT", "/queues/sales/members/1001", {"tier": 2, "position": 4})
+    assert asked == [("PATCH", "/queues/sales/members/1001", {"tier": 2, "position": None})]
     args = ["queue", "member", "set", "sales", "1002", "--tier", "2"]
     result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
     assert result.exit_code == 1 and "[queue_member_not_found]" in result.output

@@ -50,7 +50,12 @@ def test_members_and_skills(api: Client) -> None:
     ]
     assert api("PUT", "/queues/sales/members/9999", body={}).json["code"] == "agent_not_found"
     assert api("PUT", "/queues/sales/members/1001", body={"tier": 100}).status_code == 422
+    patched = api("PATCH", "/queues/sales/members/1001", body={"position": 5})
+    assert patched.json["members"] == [{"extension": "1001", "tier": 2, "position": 5}]
     assert api("DELETE", "/queues/sales/members/1001").json["members"] == []
+    gone = api("PATCH", "/queues/sales/members/1001", body={"tier": 1})  # not made a member
+    assert (gone.status_code, gone.json["code"]) == (404, "queue_member_not_found")
+    assert api("GET", "/queues/sales").json["members"] == []
     skilled = api("PUT", "/queues/sales/skills/english", body={"min_level": 3})
     assert skilled.json["required_skills"] == {"english": 3}
     assert api("DELETE", "/queues/sales/skills/english").json["required_skills"] == {}
