@@ -959,7 +959,7 @@ def test_freeswitch_lost_while_a_campaign_line_rings_tries_no_other_trunk_and_re
         until(lambda: bool(dropped), timeout=20)
         [leg] = dropped
         until(lambda: sim.channel(leg) is None, timeout=20)  # the resync: cancelled ringing
-        until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=10)
+        until(lambda: _lead(app, number).state is LeadState.PENDING, timeout=30)  # a resync
         assert not [c for c in sim.core.commands if "sofia/gateway/carrier-y" in c.line]
         assert _all_attempts(app, number) == []
     campaigns.pause(app.database, Actor("cli", "test"), "fail14")
